@@ -1,0 +1,40 @@
+import { EventEmitter } from 'node:events';
+import type { CheckinMessage } from '@qrkiosk/protocol';
+import type { Decision } from './decide/index.js';
+import type { DecodeResult } from './decode/index.js';
+
+/** What a scan came to: the decode, the decision, and the check-in when one was recorded. */
+export interface ScanOutcome {
+  at: Date;
+  decoded: DecodeResult;
+  decision: Decision;
+  /** Present when the scan was journaled (not for undecodable codes or repeats). */
+  checkin?: CheckinMessage;
+}
+
+/** Every event crossing stage boundaries, with its payload type. Add new ones here only. */
+export interface BusEvents {
+  'scanner.status': { connected: boolean; path: string; error?: string };
+  'scan.decided': ScanOutcome;
+  'checkin.recorded': { id: string; seq: number };
+  'checkin.delivered': { id: string };
+  'uplink.status': { connected: boolean; error?: string };
+}
+
+/**
+ * A typed event bus. Stages never call each other through it on the scan path (that path is an
+ * explicit, ordered pipeline in the controller); the bus carries news outward: to the uplink,
+ * the screens, telemetry and tests.
+ */
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+
+  on<K extends keyof BusEvents>(event: K, listener: (payload: BusEvents[K]) => void): () => void {
+    this.emitter.on(event, listener);
+    return () => this.emitter.off(event, listener);
+  }
+
+  emit<K extends keyof BusEvents>(event: K, payload: BusEvents[K]): void {
+    this.emitter.emit(event, payload);
+  }
+}

@@ -1,0 +1,75 @@
+import type { Text } from '../i18n.js';
+
+/** The kinds `qrkiosk decode` reports (the manual-entry kind of the protocol never comes from a scan). */
+export type DecodedKind = 'cccd' | 'bhyt' | 'personal-qr' | 'dcc' | 'location' | 'unknown';
+
+export interface Identity {
+  documentNumber: string;
+  formerNumber: string | null;
+  masked: boolean;
+  /** NFC, never truncated. */
+  name: string;
+  /** `YYYY-MM-DD`, or `YYYY` / `YYYY-MM` when only that much is known. */
+  dateOfBirth: string;
+  sex: 'M' | 'F' | null;
+}
+
+export interface DecodeError {
+  code: DecodeErrorCode;
+  message: string;
+  /** The same message in both languages, for screens that toggle. */
+  text: Text;
+}
+
+export interface DecodeResult {
+  kind: DecodedKind;
+  ok: boolean;
+  error?: DecodeError;
+  identity?: Identity;
+  cccd?: { issueDate: string; address: string };
+  bhyt?: { validFrom: string; validTo: string | null; clinic: string };
+  personal?: { qid: string };
+}
+
+/** Every reason a payload can fail to decode. Codes are stable: tools and tests depend on them. */
+export const DECODE_ERRORS = {
+  empty: { vi: 'Mã trống', en: 'Empty code' },
+  'too-long': { vi: 'Mã quá dài', en: 'Code too long' },
+  'not-text': { vi: 'Mã chứa ký tự điều khiển không hợp lệ', en: 'Code contains invalid control characters' },
+  'unknown-format': { vi: 'Không nhận ra loại mã này', en: 'Unrecognised code' },
+  'location-code': {
+    vi: 'Đây là mã QR của địa điểm — hãy đưa mã QR cá nhân',
+    en: "This is the place's QR code — please show your personal code",
+  },
+  'web-link': { vi: 'Đây là một đường link, không phải mã cá nhân', en: 'This is a web link, not a personal code' },
+  'cccd-fields': { vi: 'Mã CCCD thiếu trường thông tin', en: 'CCCD code has missing fields' },
+  'cccd-number': { vi: 'Số CCCD không hợp lệ', en: 'Invalid CCCD number' },
+  'cccd-former-number': { vi: 'Số CMND cũ không hợp lệ', en: 'Invalid former ID (CMND) number' },
+  'cccd-name': { vi: 'Thiếu họ tên trên mã CCCD', en: 'CCCD code has no name' },
+  'cccd-date': { vi: 'Ngày trên mã CCCD không hợp lệ', en: 'Invalid date in CCCD code' },
+  'cccd-sex': { vi: 'Giới tính trên mã CCCD không hợp lệ', en: 'Invalid sex field in CCCD code' },
+  'cccd-mismatch': {
+    vi: 'Số CCCD không khớp với ngày sinh/giới tính — mã có thể bị sửa',
+    en: 'CCCD number disagrees with birth date/sex — the code may be altered',
+  },
+  'bhyt-fields': { vi: 'Mã thẻ BHYT thiếu trường hoặc bị cắt', en: 'BHYT code has missing or truncated fields' },
+  'bhyt-card-number': { vi: 'Số thẻ BHYT không hợp lệ', en: 'Invalid BHYT card number' },
+  'bhyt-hex': { vi: 'Trường mã hóa trên thẻ BHYT bị hỏng', en: 'Corrupt hex field in BHYT code' },
+  'bhyt-date': { vi: 'Ngày trên thẻ BHYT không hợp lệ', en: 'Invalid date in BHYT code' },
+  'bhyt-sex': { vi: 'Giới tính trên thẻ BHYT không hợp lệ', en: 'Invalid sex field in BHYT code' },
+  'personal-fields': { vi: 'Mã QR cá nhân thiếu trường', en: 'Personal QR has missing fields' },
+  'personal-number': { vi: 'Số giấy tờ trên mã QR cá nhân không hợp lệ', en: 'Invalid document number in personal QR' },
+  'personal-date': { vi: 'Ngày sinh trên mã QR cá nhân không hợp lệ', en: 'Invalid birth date in personal QR' },
+  'personal-qid': { vi: 'Mã QID không hợp lệ', en: 'Invalid QID' },
+  'dcc-not-supported': {
+    vi: 'Phiên bản này chưa kiểm tra được hộ chiếu vắc-xin',
+    en: 'This version cannot verify vaccine passports yet',
+  },
+} as const satisfies Record<string, Text>;
+
+export type DecodeErrorCode = keyof typeof DECODE_ERRORS;
+
+export function failure(kind: DecodedKind, code: DecodeErrorCode): DecodeResult {
+  const text = DECODE_ERRORS[code];
+  return { kind, ok: false, error: { code, message: `${text.vi} / ${text.en}`, text } };
+}

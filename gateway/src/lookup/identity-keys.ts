@@ -1,0 +1,50 @@
+import { createHmac } from 'node:crypto';
+import type { DecodeResult } from '../decode/index.js';
+
+export type IdType = 'cccd' | 'cmnd' | 'passport' | 'qid' | 'bhyt' | 'bhxh';
+
+export interface IdentityKey {
+  type: IdType;
+  /** HMAC-SHA-256(deploymentKey, "type:value"), first 16 bytes. */
+  hash: Buffer;
+}
+
+export const HASH_BYTES = 16;
+
+export function hashIdentity(key: Buffer, type: IdType, value: string): Buffer {
+  return createHmac('sha256', key).update(`${type}:${value}`).digest().subarray(0, HASH_BYTES);
+}
+
+function documentType(number: string): IdType {
+  if (/^\d{12}$/.test(number)) return 'cccd';
+  if (/^\d{9}$/.test(number)) return 'cmnd';
+  return 'passport';
+}
+
+/**
+ * Every key a decoded code can be looked up by, the primary one first (it identifies the person
+ * in the check-in). A masked personal QR resolves through its QID only.
+ */
+export function identityKeys(decoded: DecodeResult, key: Buffer): IdentityKey[] {
+  const id = decoded.identity;
+  if (!decoded.ok || !id) return [];
+  const keys: Array<[IdType, string]> = [];
+  switch (decoded.kind) {
+    case 'cccd':
+      keys.push(['cccd', id.documentNumber]);
+      if (id.formerNumber) keys.push(['cmnd', id.formerNumber]);
+      break;
+    case 'bhyt':
+      keys.push(['bhyt', id.documentNumber]);
+      // The last 10 digits of the card number are the social-insurance number.
+      keys.push(['bhxh', id.documentNumber.slice(-10)]);
+      break;
+    case 'personal-qr':
+      if (!id.masked) keys.push([documentType(id.documentNumber), id.documentNumber]);
+      if (decoded.personal) keys.push(['qid', decoded.personal.qid]);
+      break;
+    default:
+      break;
+  }
+  return keys.map(([type, value]) => ({ type, hash: hashIdentity(key, type, value) }));
+}

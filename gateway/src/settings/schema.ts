@@ -1,0 +1,212 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { ID_PATTERN } from '@qrkiosk/protocol';
+
+/**
+ * kiosk.yaml, defined once. Defaults, env overrides (QRKIOSK_<SECTION>_<KEY>) and the error
+ * messages in `qrkiosk config check` are all derived from this schema; `description` is the
+ * fix a technician is shown when a value is wrong.
+ */
+const BAUD_RATES = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400];
+
+export const KioskSection = Type.Object(
+  {
+    id: Type.String({
+      pattern: ID_PATTERN,
+      description: 'kiosk id: lower-case letters, digits, - and _, e.g. k-001 (it becomes an MQTT topic level)',
+      viDescription: 'mã kiosk: chữ thường không dấu, số, - và _, ví dụ k-001 (dùng làm một cấp chủ đề MQTT)',
+    }),
+    site: Type.String({
+      pattern: ID_PATTERN,
+      description: 'site id: lower-case letters, digits, - and _, e.g. s-001',
+      viDescription: 'mã địa điểm: chữ thường không dấu, số, - và _, ví dụ s-001',
+    }),
+    direction: Type.Union([Type.Literal('in'), Type.Literal('out')], {
+      default: 'in',
+      description: 'in for an entrance, out for an exit',
+      viDescription: 'in cho lối vào, out cho lối ra',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const ScannerSection = Type.Object(
+  {
+    type: Type.Union([Type.Literal('serial')], {
+      default: 'serial',
+      description: 'serial (USB-CDC or UART scanner)',
+      viDescription: 'serial (máy quét USB-CDC hoặc UART)',
+    }),
+    path: Type.String({
+      minLength: 1,
+      default: '/dev/ttyACM0',
+      description: 'device path, e.g. /dev/ttyACM0 or /dev/serial/by-id/usb-…',
+      viDescription: 'đường dẫn thiết bị, ví dụ /dev/ttyACM0 hoặc /dev/serial/by-id/usb-…',
+    }),
+    baudRate: Type.Integer({
+      enum: BAUD_RATES,
+      default: 9600,
+      description: `one of ${BAUD_RATES.join(', ')} (must match the scanner's setting)`,
+      viDescription: `một trong ${BAUD_RATES.join(', ')} (phải khớp với cài đặt của máy quét)`,
+    }),
+    terminator: Type.Union([Type.Literal('CR'), Type.Literal('LF'), Type.Literal('CRLF')], {
+      default: 'CR',
+      description: 'what the scanner sends after each code: CR, LF or CRLF',
+      viDescription: 'ký tự máy quét gửi sau mỗi mã: CR, LF hoặc CRLF',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const GpioSection = Type.Object(
+  {
+    driver: Type.Union(
+      [
+        Type.Literal('auto'),
+        Type.Literal('onoff'),
+        Type.Literal('leds'),
+        Type.Literal('gpiod'),
+        Type.Literal('sim'),
+        Type.Literal('none'),
+      ],
+      { default: 'auto', description: 'auto, onoff, leds, gpiod, sim or none',
+      viDescription: 'auto, onoff, leds, gpiod, sim hoặc none' },
+    ),
+    pins: Type.Object(
+      {
+        green: Type.String({ default: 'GPIO17', minLength: 1 }),
+        red: Type.String({ default: 'GPIO27', minLength: 1 }),
+        amber: Type.String({ default: 'GPIO22', minLength: 1 }),
+        buzzer: Type.String({ default: 'GPIO23', minLength: 1 }),
+        relay: Type.String({ default: 'GPIO24', minLength: 1 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const MqttSection = Type.Object(
+  {
+    url: Type.String({
+      pattern: '^(mqtt|mqtts|ws|wss)://',
+      default: 'mqtt://127.0.0.1:1883',
+      description: 'broker URL, e.g. mqtt://127.0.0.1:1883 or mqtts://hub.example:8883',
+      viDescription: 'địa chỉ broker, ví dụ mqtt://127.0.0.1:1883 hoặc mqtts://hub.example:8883',
+    }),
+    username: Type.Optional(Type.String({ minLength: 1 })),
+    passwordFile: Type.Optional(
+      Type.String({ minLength: 1, description: 'path to a file holding only the password',
+      viDescription: 'đường dẫn tệp chỉ chứa mật khẩu' }),
+    ),
+    protocolVersion: Type.Union([Type.Literal(4), Type.Literal(5)], {
+      default: 5,
+      description: '5 (MQTT 5) or 4 (MQTT 3.1.1, for brokers without MQTT 5)',
+      viDescription: '5 (MQTT 5) hoặc 4 (MQTT 3.1.1, cho broker không hỗ trợ MQTT 5)',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const DataSection = Type.Object(
+  {
+    dir: Type.String({ minLength: 1, default: '/var/lib/qrkiosk', description: 'writable folder for the journal and cache',
+      viDescription: 'thư mục ghi được cho nhật ký và bộ nhớ đệm' }),
+  },
+  { additionalProperties: false },
+);
+
+export const UiSection = Type.Object(
+  {
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'a TCP port, 1–65535',
+      viDescription: 'cổng TCP, 1–65535' }),
+  },
+  { additionalProperties: false },
+);
+
+export const RulesSection = Type.Object(
+  {
+    level: Type.Integer({
+      minimum: 1,
+      maximum: 4,
+      default: 2,
+      description: 'epidemic level 1–4 (Resolution 128/NQ-CP) in force at this site',
+      viDescription: 'cấp độ dịch 1–4 (Nghị quyết 128/NQ-CP) đang áp dụng tại địa điểm',
+    }),
+    admit: Type.Object(
+      {
+        '1': Type.Array(Type.Union([Type.Literal('green'), Type.Literal('yellow'), Type.Literal('red')]), {
+          default: ['green', 'yellow', 'red'],
+        }),
+        '2': Type.Array(Type.Union([Type.Literal('green'), Type.Literal('yellow'), Type.Literal('red')]), {
+          default: ['green', 'yellow'],
+        }),
+        '3': Type.Array(Type.Union([Type.Literal('green'), Type.Literal('yellow'), Type.Literal('red')]), {
+          default: ['green', 'yellow'],
+        }),
+        '4': Type.Array(Type.Union([Type.Literal('green'), Type.Literal('yellow'), Type.Literal('red')]), {
+          default: ['green'],
+        }),
+      },
+      { default: {}, additionalProperties: false, description: 'colours admitted at each level',
+      viDescription: 'các màu được vào ở mỗi cấp độ' },
+    ),
+    unknownPerson: Type.Union([Type.Literal('ALLOW'), Type.Literal('REFUSE'), Type.Literal('REVIEW')], {
+      default: 'REVIEW',
+      description: 'verdict for a person the cache knows nothing about: ALLOW, REFUSE or REVIEW',
+      viDescription: 'kết quả cho người chưa có dữ liệu: ALLOW, REFUSE hoặc REVIEW',
+    }),
+    duplicateWindowSeconds: Type.Integer({
+      minimum: 0,
+      maximum: 86400,
+      default: 60,
+      description: 'seconds in which a second scan of the same person is "already checked in" (0 = off)',
+      viDescription: 'số giây mà lần quét lại cùng một người được coi là "đã check-in" (0 = tắt)',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const PrivacySection = Type.Object(
+  {
+    hashKeyFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'file with the deployment key for identity hashes (32+ random bytes, hex or raw)',
+      viDescription: 'tệp khóa triển khai để băm định danh (32+ byte ngẫu nhiên, hex hoặc nhị phân)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const LogSection = Type.Object(
+  {
+    level: Type.Union(
+      [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')],
+      { default: 'info', description: 'debug, info, warn, error or silent',
+      viDescription: 'debug, info, warn, error hoặc silent' },
+    ),
+    pretty: Type.Boolean({ default: false, description: 'true for human-readable logs (demo), false for JSON',
+      viDescription: 'true để log dễ đọc (demo), false cho JSON' }),
+  },
+  { additionalProperties: false },
+);
+
+export const Settings = Type.Object(
+  {
+    kiosk: KioskSection,
+    scanner: ScannerSection,
+    gpio: GpioSection,
+    mqtt: MqttSection,
+    data: DataSection,
+    ui: UiSection,
+    rules: RulesSection,
+    privacy: PrivacySection,
+    log: LogSection,
+  },
+  { additionalProperties: false },
+);
+export type Settings = Static<typeof Settings>;
+
+/** Sections a config file may leave out entirely (all their keys have defaults). */
+export const OPTIONAL_SECTIONS = ['scanner', 'gpio', 'mqtt', 'data', 'ui', 'rules', 'privacy', 'log'] as const;

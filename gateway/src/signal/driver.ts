@@ -1,0 +1,64 @@
+/** The logical outputs of a kiosk; pins are mapped to them in settings (gpio.pins). */
+export const LINES = ['green', 'red', 'amber', 'buzzer', 'relay'] as const;
+export type Line = (typeof LINES)[number];
+
+/**
+ * A GPIO driver drives logical lines. Implementations: simulated (records a timeline), none;
+ * onoff (sysfs), Linux LED class and libgpiod come with the lights issue.
+ */
+export interface GpioDriver {
+  readonly name: string;
+  open(): Promise<void>;
+  write(line: Line, value: 0 | 1): void;
+  /** Leaves every line off (relay released) and frees the hardware. */
+  close(): Promise<void>;
+}
+
+export interface TimelineEntry {
+  /** Milliseconds since the driver was opened (monotonic). */
+  t: number;
+  line: Line;
+  value: 0 | 1;
+}
+
+/** Simulated GPIO: keeps what lit and beeped, and tells listeners as it happens. */
+export class SimGpio implements GpioDriver {
+  readonly name = 'sim';
+  readonly timeline: TimelineEntry[] = [];
+  private readonly state = new Map<Line, 0 | 1>();
+  private readonly listeners = new Set<(entry: TimelineEntry) => void>();
+  private origin = 0;
+
+  async open(): Promise<void> {
+    this.origin = performance.now();
+  }
+
+  write(line: Line, value: 0 | 1): void {
+    if ((this.state.get(line) ?? 0) === value) return;
+    this.state.set(line, value);
+    const entry = { t: Math.round(performance.now() - this.origin), line, value };
+    this.timeline.push(entry);
+    for (const listener of this.listeners) listener(entry);
+  }
+
+  read(line: Line): 0 | 1 {
+    return this.state.get(line) ?? 0;
+  }
+
+  onChange(listener: (entry: TimelineEntry) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    for (const line of this.state.keys()) this.write(line, 0);
+  }
+}
+
+/** For kiosks with no lights at all (a reception desk with a screen only). */
+export class NoGpio implements GpioDriver {
+  readonly name = 'none';
+  async open(): Promise<void> {}
+  write(): void {}
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,137 @@
+import { CHECKIN_SCHEMA_ID, kioskTopics } from '@qrkiosk/protocol';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { EventBus } from '../bus.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { Journal } from '../record/index.js';
+import type { Settings } from '../settings/schema.js';
+
+export interface UplinkOptions {
+  mqtt: Settings['mqtt'];
+  kiosk: Settings['kiosk'];
+  password?: string;
+  journal: Journal;
+  bus: EventBus;
+  clock: Clock;
+  log: Logger;
+}
+
+const BATCH = 200;
+
+/**
+ * Uplink stage: drains the journal (the outbox) to MQTT at QoS 1, in journal order, and marks a
+ * row delivered only when the broker's PUBACK arrives. Nothing is queued in memory beyond what is
+ * in flight: after a restart or reconnect the journal is read again, and a repeat carries the
+ * same check-in id, which the hub deduplicates.
+ */
+export class MqttUplink {
+  private client: MqttClient | undefined;
+  private readonly inFlight = new Set<string>();
+  private lastQueuedSeq = 0;
+  private draining = false;
+  private unsubscribe: (() => void) | undefined;
+  private readonly topics;
+
+  constructor(private readonly o: UplinkOptions) {
+    this.topics = kioskTopics(o.kiosk.site, o.kiosk.id);
+  }
+
+  start(): void {
+    const { mqtt, kiosk } = this.o;
+    const options: IClientOptions = {
+      clientId: `qrkiosk-${kiosk.site}-${kiosk.id}`,
+      protocolVersion: mqtt.protocolVersion,
+      clean: true,
+      reconnectPeriod: 2000,
+      connectTimeout: 10_000,
+      // The broker announces us offline if we vanish; the will delay (MQTT 5) rides out short reconnects.
+      will: {
+        topic: this.topics.state,
+        payload: Buffer.from('offline'),
+        qos: 1,
+        retain: true,
+        ...(mqtt.protocolVersion === 5 ? { properties: { willDelayInterval: 30 } } : {}),
+      },
+      ...(mqtt.username ? { username: mqtt.username } : {}),
+      ...(this.o.password !== undefined ? { password: this.o.password } : {}),
+    };
+    const client = connect(mqtt.url, options);
+    this.client = client;
+    client.on('connect', () => {
+      this.o.log.info({ url: redactUrl(mqtt.url) }, 'uplink connected');
+      this.o.bus.emit('uplink.status', { connected: true });
+      client.publish(this.topics.state, 'online', { qos: 1, retain: true });
+      // Start again from the oldest undelivered row: anything in flight before the drop is re-read.
+      this.inFlight.clear();
+      this.lastQueuedSeq = 0;
+      this.drain();
+    });
+    client.on('close', () => this.o.bus.emit('uplink.status', { connected: false }));
+    client.on('error', (err) => {
+      const refused = /not authori[sz]ed|bad user name or password/i.test(err.message);
+      this.o.log.error(
+        { err: err.message },
+        refused ? 'uplink: the broker refused our login — check mqtt.username / mqtt.passwordFile' : 'uplink error',
+      );
+      this.o.bus.emit('uplink.status', { connected: false, error: err.message });
+    });
+    this.unsubscribe = this.o.bus.on('checkin.recorded', () => this.drain());
+  }
+
+  /** Publishes undelivered rows not yet in flight. Re-entrant calls collapse into one. */
+  drain(): void {
+    const client = this.client;
+    if (!client?.connected || this.draining) return;
+    this.draining = true;
+    try {
+      for (;;) {
+        const rows = this.o.journal.undelivered(this.lastQueuedSeq, BATCH);
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          this.lastQueuedSeq = row.seq;
+          if (this.inFlight.has(row.id)) continue;
+          this.inFlight.add(row.id);
+          client.publish(this.topics.checkin, row.message, this.publishOptions(), (err) => {
+            this.inFlight.delete(row.id);
+            if (err) {
+              // Left undelivered in the journal: the next connect re-reads it.
+              this.o.log.warn({ id: row.id, err: err.message }, 'check-in not acknowledged; will retry');
+              return;
+            }
+            this.o.journal.markDelivered(row.id, this.o.clock.now());
+            this.o.bus.emit('checkin.delivered', { id: row.id });
+          });
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private publishOptions() {
+    return {
+      qos: 1 as const,
+      ...(this.o.mqtt.protocolVersion === 5
+        ? { properties: { userProperties: { schema: CHECKIN_SCHEMA_ID, kiosk: this.o.kiosk.id } } }
+        : {}),
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    const client = this.client;
+    if (!client) return;
+    this.client = undefined;
+    if (client.connected) {
+      await new Promise<void>((resolve) =>
+        client.publish(this.topics.state, 'offline', { qos: 1, retain: true }, () => resolve()),
+      );
+    }
+    await client.endAsync();
+  }
+}
+
+/** Never log credentials embedded in a broker URL. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}

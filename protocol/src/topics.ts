@@ -1,0 +1,31 @@
+/** Every MQTT topic qrkiosk uses is built here, so gateway, simulator and hub cannot drift apart. */
+export const TOPIC_ROOT = 'qrkiosk/v1';
+
+export interface KioskTopics {
+  checkin: string;
+  state: string;
+  telemetry: string;
+}
+
+export function kioskTopics(site: string, kiosk: string): KioskTopics {
+  const base = `${TOPIC_ROOT}/${site}/${kiosk}`;
+  return { checkin: `${base}/checkin`, state: `${base}/state`, telemetry: `${base}/telemetry` };
+}
+
+/** Subscription filters for the hub (all sites, all kiosks). */
+export const HUB_FILTERS = {
+  checkin: `${TOPIC_ROOT}/+/+/checkin`,
+  state: `${TOPIC_ROOT}/+/+/state`,
+  telemetry: `${TOPIC_ROOT}/+/+/telemetry`,
+} as const;
+
+export type KioskChannel = keyof KioskTopics;
+
+/** Splits `qrkiosk/v1/<site>/<kiosk>/<channel>`; null for anything else. */
+export function parseKioskTopic(topic: string): { site: string; kiosk: string; channel: KioskChannel } | null {
+  const parts = topic.split('/');
+  if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT) return null;
+  const [, , site, kiosk, channel] = parts as [string, string, string, string, string];
+  if (channel !== 'checkin' && channel !== 'state' && channel !== 'telemetry') return null;
+  return { site, kiosk, channel };
+}

@@ -1,0 +1,3 @@
+export * from './mosquitto.js';
+export * from './net.js';
+export * from './tmp.js';

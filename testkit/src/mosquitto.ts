@@ -1,0 +1,78 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, waitForPort } from './net.js';
+import { makeTempDir } from './tmp.js';
+
+export interface MosquittoOptions {
+  /** Extra lines appended to the generated mosquitto.conf (ACLs, password files, limits). */
+  extraConfig?: string[];
+  /** Reuse a port, e.g. to restart a broker where clients expect it. */
+  port?: number;
+}
+
+export interface RunningMosquitto {
+  port: number;
+  url: string;
+  dir: string;
+  /** Stops the broker (SIGTERM, then SIGKILL after 3 s). Safe to call twice. */
+  stop(): Promise<void>;
+  /** Output the broker printed, for failing tests. */
+  log(): string;
+}
+
+/**
+ * Starts a real Mosquitto on a free loopback port with a config of its own (no persistence,
+ * listener on 127.0.0.1 only). Tests own its life: call stop() in afterAll.
+ */
+export async function startMosquitto(options: MosquittoOptions = {}): Promise<RunningMosquitto> {
+  const dir = makeTempDir('mosquitto-');
+  const port = options.port ?? (await freePort());
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence false',
+      'log_dest stdout',
+      'log_type error',
+      'log_type warning',
+      ...(options.extraConfig ?? []),
+      '',
+    ].join('\n'),
+  );
+  let output = '';
+  const child: ChildProcess = spawn(mosquittoBinary(), ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await waitForPort(port, 5000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`mosquitto did not start on port ${port}: ${(err as Error).message}\n${output}`);
+  }
+  return {
+    port,
+    dir,
+    url: `mqtt://127.0.0.1:${port}`,
+    log: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function mosquittoBinary(): string {
+  // Debian installs the broker in /usr/sbin, which is not on every user's PATH.
+  return process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
+}
