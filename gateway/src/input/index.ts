@@ -41,6 +41,7 @@ export class SerialScanner implements ScannerInput {
     const parser = port.pipe(new ReadlineParser({ delimiter: DELIMITERS[terminator], encoding: 'utf8' }));
     parser.on('data', (line: string) => this.onLine(line));
     port.on('close', () => {
+      if (this.stopped) return;
       this.bus.emit('scanner.status', { connected: false, path });
       this.log.warn({ path }, 'scanner disconnected');
       this.scheduleReopen();

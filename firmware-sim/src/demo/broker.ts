@@ -1,0 +1,28 @@
+import { createServer, type Server } from 'node:net';
+import { Aedes } from 'aedes';
+
+/** An embedded MQTT broker (aedes, MQTT 3.1.1) so the demo needs no services installed. */
+export async function startEmbeddedBroker(preferredPort: number): Promise<{ port: number; stop(): Promise<void> }> {
+  const broker = await Aedes.createBroker();
+  const server: Server = createServer(broker.handle);
+  const port = await new Promise<number>((resolve, reject) => {
+    const listen = (p: number) => {
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EADDRINUSE' && p !== 0) listen(0);
+        else reject(err);
+      });
+      server.listen(p, '127.0.0.1', () => {
+        const address = server.address();
+        resolve(typeof address === 'object' && address ? address.port : p);
+      });
+    };
+    listen(preferredPort);
+  });
+  return {
+    port,
+    async stop() {
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

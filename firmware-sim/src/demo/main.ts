@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: the whole chain on one machine with nothing installed but socat —
+ * virtual serial scanner (real pty) → gateway → embedded MQTT broker → hub live page.
+ * Scans the sample people, then lets you paste codes. Ctrl-C (or end of input) stops everything.
+ */
+import { rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { Controller, hashIdentity, SimGpio, settingsFromText } from '@qrkiosk/gateway';
+import { Hub } from '@qrkiosk/hub';
+import { maskName } from '@qrkiosk/protocol';
+import { pino } from 'pino';
+import pretty from 'pino-pretty';
+import { SAMPLE_PEOPLE } from '../samples.js';
+import { VirtualSerialScanner } from '../serial-scanner.js';
+import { renderTimelineEntry } from '../timeline.js';
+import { makeTempDir } from './tmp.js';
+import { startEmbeddedBroker } from './broker.js';
+
+const { values } = parseArgs({
+  options: {
+    lang: { type: 'string', default: process.env.QRKIOSK_LANG ?? 'vi' },
+    'hub-port': { type: 'string', default: '8090' },
+    'mqtt-port': { type: 'string', default: '1883' },
+    'gap-ms': { type: 'string', default: '2500' },
+  },
+});
+const lang = values.lang?.startsWith('en') ? 'en' : 'vi';
+const L = (vi: string, en: string) => (lang === 'vi' ? vi : en);
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const dir = makeTempDir('demo-');
+const broker = await startEmbeddedBroker(Number(values['mqtt-port']));
+const log = pino({ level: 'warn' }, pretty({ colorize: true, destination: 2 }));
+const hub = new Hub({
+  mqtt: { url: `mqtt://127.0.0.1:${broker.port}`, protocolVersion: 4 },
+  dataDir: `${dir}/hub`,
+  http: { host: '127.0.0.1', port: Number(values['hub-port']) },
+  log,
+});
+const scanner = new VirtualSerialScanner({ terminator: 'CR' });
+const gpio = new SimGpio();
+let controller: Controller | undefined;
+let hubAddress = '';
+
+let stopping = false;
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  out(L('\nĐang dừng…', '\nStopping…'));
+  await controller?.stop().catch(() => undefined);
+  await scanner.unplug().catch(() => undefined);
+  await hub.stop().catch(() => undefined);
+  await broker.stop().catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(code);
+}
+process.once('SIGINT', () => void shutdown(0));
+process.once('SIGTERM', () => void shutdown(0));
+
+try {
+  hubAddress = await hub.start();
+  await scanner.plugIn();
+  const loaded = settingsFromText(
+    [
+      'kiosk: { id: k-001, site: s-001, direction: in }',
+      `scanner: { type: serial, path: ${scanner.path}, baudRate: 9600, terminator: CR }`,
+      'gpio: { driver: sim }',
+      `mqtt: { url: "mqtt://127.0.0.1:${broker.port}", protocolVersion: 4 }`,
+      `data: { dir: "${dir}/kiosk" }`,
+      'rules: { level: 2, duplicateWindowSeconds: 10 }',
+      'log: { level: warn }',
+    ].join('\n'),
+    'demo kiosk.yaml',
+  );
+  controller = new Controller(loaded, { gpio, log });
+  await controller.start();
+} catch (err) {
+  process.stderr.write(`${L('Không khởi động được bản demo', 'The demo could not start')}: ${(err as Error).message}\n`);
+  await shutdown(1);
+}
+const kiosk = controller!;
+
+// The hub would publish signed facts to the kiosk; the demo seeds them directly.
+const now = new Date();
+kiosk.cache.upsert(
+  SAMPLE_PEOPLE.flatMap((person) => {
+    const facts = person.facts(now);
+    return facts ? person.keys.map((k) => ({ key: hashIdentity(kiosk.identityHashKey(), k.type, k.value), facts })) : [];
+  }),
+);
+
+gpio.onChange((entry) => {
+  if (entry.value === 1) out(renderTimelineEntry(entry, lang));
+});
+kiosk.bus.on('scan.decided', (o) => {
+  const who = o.decoded.identity ? maskName(o.decoded.identity.name) : o.decoded.kind;
+  out(`  → ${o.decision.verdict}  ${o.decision.colour ?? '—'}  ${who}: ${o.decision.reason.text[lang]}`);
+  if (o.checkin) out(L(`    đã ghi nhật ký ${o.checkin.id}, đang gửi MQTT…`, `    journaled ${o.checkin.id}, sending over MQTT…`));
+});
+kiosk.bus.on('checkin.delivered', ({ id }) => out(L(`    ✓ trung tâm đã nhận ${id}`, `    ✓ hub acknowledged ${id}`)));
+
+out('');
+out(L('qrkiosk — bản demo: máy quét ảo → kiosk → MQTT → trung tâm', 'qrkiosk — demo: virtual scanner → kiosk → MQTT → hub'));
+out(L(`  Trang trung tâm (mở trong trình duyệt): ${hubAddress}`, `  Hub page (open in a browser): ${hubAddress}`));
+out(L(`  Broker MQTT nhúng: mqtt://127.0.0.1:${broker.port}`, `  Embedded MQTT broker: mqtt://127.0.0.1:${broker.port}`));
+out(L(`  Máy quét ảo (pty thật): ${scanner.path}`, `  Virtual scanner (real pty): ${scanner.path}`));
+out('');
+
+for (const person of SAMPLE_PEOPLE) {
+  if (stopping) break;
+  out(`▶ ${person.label[lang]}`);
+  await scanner.scan(person.payload);
+  await sleep(Number(values['gap-ms']));
+}
+
+out('');
+out(L('Dán nội dung một mã QR rồi nhấn Enter để quét. Ctrl-C để thoát.', 'Paste a QR payload and press Enter to scan it. Ctrl-C to quit.'));
+const input = createInterface({ input: process.stdin, terminal: false });
+input.on('line', (line) => {
+  if (line.trim()) void scanner.scan(line);
+});
+input.on('close', () => {
+  // End of input (e.g. `npm start < /dev/null`): let the last scan finish, then stop.
+  void sleep(1500).then(() => shutdown(0));
+});

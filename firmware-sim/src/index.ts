@@ -1,0 +1,4 @@
+export { PtyPair } from './pty-pair.js';
+export { SAMPLE_PEOPLE, type SamplePerson } from './samples.js';
+export { type Terminator, VirtualSerialScanner, type VirtualSerialScannerOptions } from './serial-scanner.js';
+export { renderTimelineEntry } from './timeline.js';

@@ -1,0 +1,4 @@
+export { Hub, type HubOptions } from './hub.js';
+export { HubIngest, type IngestOptions } from './ingest.js';
+export { createServer, type LiveMessage } from './server.js';
+export { HubStore, type KioskRow } from './store.js';
