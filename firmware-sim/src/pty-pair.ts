@@ -40,7 +40,8 @@ export class PtyPair {
       const deadline = Date.now() + timeoutMs;
       while (!(existsSync(this.devicePath) && existsSync(this.hostPath))) {
         if (child.exitCode !== null) throw new Error(`socat exited (${child.exitCode}): ${stderr}`);
-        if (Date.now() > deadline) throw new Error(`socat did not create the ptys in ${timeoutMs} ms: ${stderr}`);
+        if (Date.now() > deadline)
+          throw new Error(`socat did not create the ptys in ${timeoutMs} ms: ${stderr}`);
         await new Promise((r) => setTimeout(r, 10));
       }
     })();

@@ -93,7 +93,12 @@ export class Controller {
       this.input.start();
     }
     this.log.info(
-      { kiosk: settings.kiosk.id, site: settings.kiosk.site, gpio: this.gpio.name, version: SOFTWARE_VERSION },
+      {
+        kiosk: settings.kiosk.id,
+        site: settings.kiosk.site,
+        gpio: this.gpio.name,
+        version: SOFTWARE_VERSION,
+      },
       'kiosk started',
     );
   }
@@ -119,7 +124,9 @@ export class Controller {
         verdict: outcome.decision.verdict,
         colour: outcome.decision.colour,
         reason: outcome.decision.reason.code,
-        ...(outcome.checkin ? { checkin: outcome.checkin.id, who: outcome.checkin.document.numberMasked } : {}),
+        ...(outcome.checkin
+          ? { checkin: outcome.checkin.id, who: outcome.checkin.document.numberMasked }
+          : {}),
       },
       'scan',
     );
@@ -135,7 +142,10 @@ export class Controller {
     if (!primary) return { at, decoded, decision: decideUndecoded(decoded) };
     const idHash = primary.hash.toString('hex');
     const window = settings.rules.duplicateWindowSeconds;
-    const previous = window > 0 ? this.journal.lastSince(idHash, new Date(at.getTime() - window * 1000).toISOString()) : undefined;
+    const previous =
+      window > 0
+        ? this.journal.lastSince(idHash, new Date(at.getTime() - window * 1000).toISOString())
+        : undefined;
     if (previous) return { at, decoded, decision: decideRepeat(previous) };
 
     const decision = decide(this.cache.lookup(keys), settings.rules, at);

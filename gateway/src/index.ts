@@ -1,12 +1,19 @@
 export { type BusEvents, EventBus, type ScanOutcome } from './bus.js';
 export { type Clock, fixedClock, systemClock } from './clock.js';
-export { type ControllerOptions, Controller } from './controller.js';
+export { Controller, type ControllerOptions } from './controller.js';
 export { type Decision, decide } from './decide/index.js';
 export { type DecodeResult, decodePayload, type Identity } from './decode/index.js';
 export { pickLang, type Text } from './i18n.js';
 export { createLogger, type Logger } from './log.js';
 export { type Facts, FactsCache, hashIdentity, type IdType, identityKeys, NO_FACTS } from './lookup/index.js';
 export { Journal } from './record/index.js';
-export { formatProblems, type LoadedSettings, loadSettings, SettingsError, Settings, settingsFromText } from './settings/index.js';
+export {
+  formatProblems,
+  type LoadedSettings,
+  loadSettings,
+  Settings,
+  SettingsError,
+  settingsFromText,
+} from './settings/index.js';
 export { type GpioDriver, type Line, PATTERNS, SimGpio, type TimelineEntry } from './signal/index.js';
 export { SOFTWARE_VERSION } from './version.js';

@@ -13,7 +13,15 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       level,
       base: { app: 'qrkiosk' },
       redact: {
-        paths: ['*.documentNumber', '*.formerNumber', '*.name', '*.address', '*.password', 'identity', 'payload'],
+        paths: [
+          '*.documentNumber',
+          '*.formerNumber',
+          '*.name',
+          '*.address',
+          '*.password',
+          'identity',
+          'payload',
+        ],
         censor: '[masked]',
       },
     },

@@ -1,5 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { type CheckinMessage, HUB_FILTERS, type KioskState, parseCheckin, parseKioskTopic } from '@qrkiosk/protocol';
+import {
+  type CheckinMessage,
+  HUB_FILTERS,
+  type KioskState,
+  parseCheckin,
+  parseKioskTopic,
+} from '@qrkiosk/protocol';
 import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { HubStore } from './store.js';
@@ -48,9 +54,12 @@ export class HubIngest extends EventEmitter<IngestEvents> {
     const share = (filter: string) => (o.shareGroup ? `$share/${o.shareGroup}/${filter}` : filter);
     client.on('connect', () => {
       // States are retained and not split: every hub process tracks the whole fleet.
-      client.subscribe({ [share(HUB_FILTERS.checkin)]: { qos: 1 }, [HUB_FILTERS.state]: { qos: 1 } }, (err) => {
-        if (err) this.log.error({ err: err.message }, 'hub could not subscribe');
-      });
+      client.subscribe(
+        { [share(HUB_FILTERS.checkin)]: { qos: 1 }, [HUB_FILTERS.state]: { qos: 1 } },
+        (err) => {
+          if (err) this.log.error({ err: err.message }, 'hub could not subscribe');
+        },
+      );
     });
     await new Promise<void>((resolve) => client.once('connect', () => resolve()));
   }

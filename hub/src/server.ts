@@ -10,7 +10,12 @@ const PAGE = new URL('../public/index.html', import.meta.url);
 
 /** A message on the live WebSocket. */
 export type LiveMessage =
-  | { type: 'snapshot'; checkins: CheckinMessage[]; kiosks: ReturnType<HubStore['kiosks']>; today: Array<{ site: string; n: number }> }
+  | {
+      type: 'snapshot';
+      checkins: CheckinMessage[];
+      kiosks: ReturnType<HubStore['kiosks']>;
+      today: Array<{ site: string; n: number }>;
+    }
   | { type: 'checkin'; checkin: CheckinMessage }
   | { type: 'kiosk'; site: string; kiosk: string; state: string; lastSeen: string };
 
@@ -34,9 +39,15 @@ export async function createServer(store: HubStore, ingest: HubIngest): Promise<
   app.register(async (scope) => {
     scope.get('/live', { websocket: true }, (socket) => {
       const send = (m: LiveMessage) => socket.send(JSON.stringify(m));
-      send({ type: 'snapshot', checkins: store.recent(100), kiosks: store.kiosks(), today: store.countsSince(startOfVnDay(new Date())) });
+      send({
+        type: 'snapshot',
+        checkins: store.recent(100),
+        kiosks: store.kiosks(),
+        today: store.countsSince(startOfVnDay(new Date())),
+      });
       const onCheckin = (checkin: CheckinMessage) => send({ type: 'checkin', checkin });
-      const onKiosk = (k: { site: string; kiosk: string; state: string; lastSeen: string }) => send({ type: 'kiosk', ...k });
+      const onKiosk = (k: { site: string; kiosk: string; state: string; lastSeen: string }) =>
+        send({ type: 'kiosk', ...k });
       ingest.on('checkin', onCheckin);
       ingest.on('kiosk', onKiosk);
       socket.on('close', () => {

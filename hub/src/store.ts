@@ -48,14 +48,18 @@ export class HubStore {
       insert: db.prepare<[string, string, string, string, string, string, string]>(
         'INSERT OR IGNORE INTO checkins (id, site, kiosk, at, id_hash, message, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      recent: db.prepare<[number], { message: string }>('SELECT message FROM checkins ORDER BY at DESC, id DESC LIMIT ?'),
+      recent: db.prepare<[number], { message: string }>(
+        'SELECT message FROM checkins ORDER BY at DESC, id DESC LIMIT ?',
+      ),
       countSince: db.prepare<[string], { site: string; n: number }>(
         'SELECT site, count(*) AS n FROM checkins WHERE at >= ? GROUP BY site ORDER BY site',
       ),
       kiosk: db.prepare<[string, string, string, string]>(
         'INSERT INTO kiosks (site, kiosk, state, last_seen) VALUES (?, ?, ?, ?) ON CONFLICT (site, kiosk) DO UPDATE SET state = excluded.state, last_seen = excluded.last_seen',
       ),
-      kiosks: db.prepare<[], KioskRow>('SELECT site, kiosk, state, last_seen AS lastSeen FROM kiosks ORDER BY site, kiosk'),
+      kiosks: db.prepare<[], KioskRow>(
+        'SELECT site, kiosk, state, last_seen AS lastSeen FROM kiosks ORDER BY site, kiosk',
+      ),
       dead: db.prepare<[string, string, Buffer, string]>(
         'INSERT INTO dead_letters (topic, reason, payload, received_at) VALUES (?, ?, ?, ?)',
       ),
@@ -66,7 +70,17 @@ export class HubStore {
 
   /** Stores a check-in; false when its id was already there (a duplicate delivery). */
   addCheckin(c: CheckinMessage, receivedAt: Date): boolean {
-    return this.s.insert.run(c.id, c.site, c.kiosk, c.at, c.document.idHash, JSON.stringify(c), receivedAt.toISOString()).changes === 1;
+    return (
+      this.s.insert.run(
+        c.id,
+        c.site,
+        c.kiosk,
+        c.at,
+        c.document.idHash,
+        JSON.stringify(c),
+        receivedAt.toISOString(),
+      ).changes === 1
+    );
   }
 
   recent(limit: number): CheckinMessage[] {

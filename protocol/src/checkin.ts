@@ -25,7 +25,8 @@ export const CheckinMessage = Type.Object(
         nameMasked: Type.String({ maxLength: 200 }),
         idHash: Type.String({
           pattern: '^[0-9a-f]{32}$',
-          description: 'HMAC-SHA-256 of the primary identity key with the deployment key, first 16 bytes, hex',
+          description:
+            'HMAC-SHA-256 of the primary identity key with the deployment key, first 16 bytes, hex',
         }),
       },
       { additionalProperties: false },

@@ -22,7 +22,9 @@ export const HUB_FILTERS = {
 export type KioskChannel = keyof KioskTopics;
 
 /** Splits `qrkiosk/v1/<site>/<kiosk>/<channel>`; null for anything else. */
-export function parseKioskTopic(topic: string): { site: string; kiosk: string; channel: KioskChannel } | null {
+export function parseKioskTopic(
+  topic: string,
+): { site: string; kiosk: string; channel: KioskChannel } | null {
   const parts = topic.split('/');
   if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT) return null;
   const [, , site, kiosk, channel] = parts as [string, string, string, string, string];

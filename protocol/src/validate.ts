@@ -1,4 +1,4 @@
-import type { TSchema, Static } from '@sinclair/typebox';
+import type { Static, TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { CheckinMessage } from './checkin.js';
@@ -17,7 +17,8 @@ function describe(errors: ErrorObject[] | null | undefined): string[] {
 /** Compiles a validator once; the returned function never throws on hostile input. */
 export function validatorFor<S extends TSchema>(schema: S): (value: unknown) => Validation<Static<S>> {
   const check: ValidateFunction = ajv.compile(schema);
-  return (value) => (check(value) ? { ok: true, value: value as Static<S> } : { ok: false, errors: describe(check.errors) });
+  return (value) =>
+    check(value) ? { ok: true, value: value as Static<S> } : { ok: false, errors: describe(check.errors) };
 }
 
 export const validateCheckin = validatorFor(CheckinMessage);

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 
 /** What a scanned payload turned out to be. Shared by decoder, journal, uplink and hub. */
 export const DocumentKind = Type.Union(
@@ -19,7 +19,12 @@ export const Verdict = Type.Union([Type.Literal('ALLOW'), Type.Literal('REFUSE')
 export type Verdict = Static<typeof Verdict>;
 
 /** Thẻ Covid colour; null when the kiosk knows no facts about the person. */
-export const Colour = Type.Union([Type.Literal('green'), Type.Literal('yellow'), Type.Literal('red'), Type.Null()]);
+export const Colour = Type.Union([
+  Type.Literal('green'),
+  Type.Literal('yellow'),
+  Type.Literal('red'),
+  Type.Null(),
+]);
 export type Colour = Static<typeof Colour>;
 
 export const Direction = Type.Union([Type.Literal('in'), Type.Literal('out')]);

@@ -1,3 +1,4 @@
 export * from './mosquitto.js';
 export * from './net.js';
+export * from './shared.js';
 export * from './tmp.js';

@@ -2,7 +2,9 @@ import { createServer, type Server } from 'node:net';
 import { Aedes } from 'aedes';
 
 /** An embedded MQTT broker (aedes, MQTT 3.1.1) so the demo needs no services installed. */
-export async function startEmbeddedBroker(preferredPort: number): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startEmbeddedBroker(
+  preferredPort: number,
+): Promise<{ port: number; stop(): Promise<void> }> {
   const broker = await Aedes.createBroker();
   const server: Server = createServer(broker.handle);
   const port = await new Promise<number>((resolve, reject) => {

@@ -15,8 +15,8 @@ import pretty from 'pino-pretty';
 import { SAMPLE_PEOPLE } from '../samples.js';
 import { VirtualSerialScanner } from '../serial-scanner.js';
 import { renderTimelineEntry } from '../timeline.js';
-import { makeTempDir } from './tmp.js';
 import { startEmbeddedBroker } from './broker.js';
+import { makeTempDir } from './tmp.js';
 
 const { values } = parseArgs({
   options: {
@@ -78,7 +78,9 @@ try {
   controller = new Controller(loaded, { gpio, log });
   await controller.start();
 } catch (err) {
-  process.stderr.write(`${L('Không khởi động được bản demo', 'The demo could not start')}: ${(err as Error).message}\n`);
+  process.stderr.write(
+    `${L('Không khởi động được bản demo', 'The demo could not start')}: ${(err as Error).message}\n`,
+  );
   await shutdown(1);
 }
 const kiosk = controller!;
@@ -88,7 +90,9 @@ const now = new Date();
 kiosk.cache.upsert(
   SAMPLE_PEOPLE.flatMap((person) => {
     const facts = person.facts(now);
-    return facts ? person.keys.map((k) => ({ key: hashIdentity(kiosk.identityHashKey(), k.type, k.value), facts })) : [];
+    return facts
+      ? person.keys.map((k) => ({ key: hashIdentity(kiosk.identityHashKey(), k.type, k.value), facts }))
+      : [];
   }),
 );
 
@@ -98,14 +102,37 @@ gpio.onChange((entry) => {
 kiosk.bus.on('scan.decided', (o) => {
   const who = o.decoded.identity ? maskName(o.decoded.identity.name) : o.decoded.kind;
   out(`  → ${o.decision.verdict}  ${o.decision.colour ?? '—'}  ${who}: ${o.decision.reason.text[lang]}`);
-  if (o.checkin) out(L(`    đã ghi nhật ký ${o.checkin.id}, đang gửi MQTT…`, `    journaled ${o.checkin.id}, sending over MQTT…`));
+  if (o.checkin)
+    out(
+      L(
+        `    đã ghi nhật ký ${o.checkin.id}, đang gửi MQTT…`,
+        `    journaled ${o.checkin.id}, sending over MQTT…`,
+      ),
+    );
 });
-kiosk.bus.on('checkin.delivered', ({ id }) => out(L(`    ✓ trung tâm đã nhận ${id}`, `    ✓ hub acknowledged ${id}`)));
+kiosk.bus.on('checkin.delivered', ({ id }) =>
+  out(L(`    ✓ trung tâm đã nhận ${id}`, `    ✓ hub acknowledged ${id}`)),
+);
 
 out('');
-out(L('qrkiosk — bản demo: máy quét ảo → kiosk → MQTT → trung tâm', 'qrkiosk — demo: virtual scanner → kiosk → MQTT → hub'));
-out(L(`  Trang trung tâm (mở trong trình duyệt): ${hubAddress}`, `  Hub page (open in a browser): ${hubAddress}`));
-out(L(`  Broker MQTT nhúng: mqtt://127.0.0.1:${broker.port}`, `  Embedded MQTT broker: mqtt://127.0.0.1:${broker.port}`));
+out(
+  L(
+    'qrkiosk — bản demo: máy quét ảo → kiosk → MQTT → trung tâm',
+    'qrkiosk — demo: virtual scanner → kiosk → MQTT → hub',
+  ),
+);
+out(
+  L(
+    `  Trang trung tâm (mở trong trình duyệt): ${hubAddress}`,
+    `  Hub page (open in a browser): ${hubAddress}`,
+  ),
+);
+out(
+  L(
+    `  Broker MQTT nhúng: mqtt://127.0.0.1:${broker.port}`,
+    `  Embedded MQTT broker: mqtt://127.0.0.1:${broker.port}`,
+  ),
+);
 out(L(`  Máy quét ảo (pty thật): ${scanner.path}`, `  Virtual scanner (real pty): ${scanner.path}`));
 out('');
 
@@ -117,7 +144,12 @@ for (const person of SAMPLE_PEOPLE) {
 }
 
 out('');
-out(L('Dán nội dung một mã QR rồi nhấn Enter để quét. Ctrl-C để thoát.', 'Paste a QR payload and press Enter to scan it. Ctrl-C to quit.'));
+out(
+  L(
+    'Dán nội dung một mã QR rồi nhấn Enter để quét. Ctrl-C để thoát.',
+    'Paste a QR payload and press Enter to scan it. Ctrl-C to quit.',
+  ),
+);
 const input = createInterface({ input: process.stdin, terminal: false });
 input.on('line', (line) => {
   if (line.trim()) void scanner.scan(line);

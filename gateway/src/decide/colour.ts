@@ -22,7 +22,8 @@ export function colourOf(facts: Facts, at: Date): { colour: CardColour; because:
   const recovered = sinceDays(facts.recoveredDate);
   if (facts.primarySeriesComplete && lastDose !== null && lastDose >= 14)
     return { colour: 'green', because: 'primary-series-complete' };
-  if (recovered !== null && recovered >= 0 && recovered <= 180) return { colour: 'green', because: 'recovered' };
+  if (recovered !== null && recovered >= 0 && recovered <= 180)
+    return { colour: 'green', because: 'recovered' };
   const firstDose = sinceDays(facts.firstDoseDate);
   if (firstDose !== null && firstDose >= 14) return { colour: 'yellow', because: 'first-dose' };
   if (facts.negativeTestType === 'pcr' && facts.negativeTestAt) {

@@ -51,11 +51,23 @@ const reason = (code: ReasonCode) => ({ code, text: REASONS[code] });
  */
 export function decide(facts: Facts | null, rules: Settings['rules'], at: Date): Decision {
   if (!facts) {
-    return { verdict: rules.unknownPerson, colour: null, reason: reason('unknown-person'), decidedBy: [], repeat: false };
+    return {
+      verdict: rules.unknownPerson,
+      colour: null,
+      reason: reason('unknown-person'),
+      decidedBy: [],
+      repeat: false,
+    };
   }
   if (facts.caseStatus !== 'none' && (!facts.caseUntil || facts.caseUntil >= vnDay(at))) {
     const code = facts.caseStatus === 'f0' ? 'case-f0' : 'case-f1';
-    return { verdict: 'REFUSE', colour: 'red', reason: reason(code), decidedBy: ['case-status'], repeat: false };
+    return {
+      verdict: 'REFUSE',
+      colour: 'red',
+      reason: reason(code),
+      decidedBy: ['case-status'],
+      repeat: false,
+    };
   }
   const { colour, because } = colourOf(facts, at);
   const admitted = rules.admit[String(rules.level) as '1' | '2' | '3' | '4'].includes(colour);
@@ -88,5 +100,11 @@ export function decideRepeat(previous: { verdict: Verdict; colour: Colour }): De
 
 /** The journal could not take the row: never green without a record. */
 export function decideRecordFailed(): Decision {
-  return { verdict: 'REVIEW', colour: null, reason: reason('record-failed'), decidedBy: ['journal'], repeat: false };
+  return {
+    verdict: 'REVIEW',
+    colour: null,
+    reason: reason('record-failed'),
+    decidedBy: ['journal'],
+    repeat: false,
+  };
 }

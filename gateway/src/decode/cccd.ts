@@ -52,7 +52,8 @@ export function decodeCccd(text: string): DecodeResult {
   }
   if (!/^\d{12}$/.test(number)) return failure('cccd', 'cccd-number');
   const formerNumber = former.trim();
-  if (formerNumber !== '' && !/^(\d{9}|\d{12})$/.test(formerNumber)) return failure('cccd', 'cccd-former-number');
+  if (formerNumber !== '' && !/^(\d{9}|\d{12})$/.test(formerNumber))
+    return failure('cccd', 'cccd-former-number');
   const cleanName = name.trim().replace(/\s+/g, ' ');
   if (cleanName === '') return failure('cccd', 'cccd-name');
   if (!dob || !issued || issued < dob) return failure('cccd', 'cccd-date');

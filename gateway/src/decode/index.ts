@@ -5,7 +5,13 @@ import { decodePersonalQr, looksLikePersonalQr } from './personal.js';
 import { type DecodeResult, failure } from './result.js';
 import { cleanPayload } from './text.js';
 
-export { DECODE_ERRORS, type DecodedKind, type DecodeErrorCode, type DecodeResult, type Identity } from './result.js';
+export {
+  DECODE_ERRORS,
+  type DecodedKind,
+  type DecodeErrorCode,
+  type DecodeResult,
+  type Identity,
+} from './result.js';
 export { cleanPayload, repairMojibake } from './text.js';
 
 /** Longest payload considered (a DCC is ~600 characters; the largest QR holds ~7,000). */
@@ -20,12 +26,17 @@ export function decodePayload(raw: string): DecodeResult {
   const text = cleanPayload(raw);
   if (text.trim() === '') return failure('unknown', 'empty');
   // Control characters other than tab mean a scanner misconfiguration or binary garbage.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(text)) return failure('unknown', 'not-text');
   if (text.startsWith('HC1:')) return failure('dcc', 'dcc-not-supported');
   if (looksLikeCccd(text)) return decodeCccd(text);
   if (looksLikeBhyt(text)) return decodeBhyt(text);
   if (looksLikePersonalQr(text)) return decodePersonalQr(text);
   const host = urlHost(text.trim());
-  if (host) return failure(isLocationHost(host) ? 'location' : 'unknown', isLocationHost(host) ? 'location-code' : 'web-link');
+  if (host)
+    return failure(
+      isLocationHost(host) ? 'location' : 'unknown',
+      isLocationHost(host) ? 'location-code' : 'web-link',
+    );
   return failure('unknown', 'unknown-format');
 }

@@ -32,7 +32,13 @@ function sexFromExt(ext: string): 'M' | 'F' | null {
 export function decodePersonalQr(text: string): DecodeResult {
   const fields = text.split('|');
   if (fields.length < 5) return failure('personal-qr', 'personal-fields');
-  const [number, name, birth, , qid] = fields.map((f) => f.trim()) as [string, string, string, string, string];
+  const [number, name, birth, , qid] = fields.map((f) => f.trim()) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   if (!/^\**[0-9A-Z]+$/.test(number) || number.replace(/\*/g, '').length < 3)
     return failure('personal-qr', 'personal-number');
   const dob = knownBirth(birth);

@@ -41,7 +41,10 @@ export const DECODE_ERRORS = {
     vi: 'Đây là mã QR của địa điểm — hãy đưa mã QR cá nhân',
     en: "This is the place's QR code — please show your personal code",
   },
-  'web-link': { vi: 'Đây là một đường link, không phải mã cá nhân', en: 'This is a web link, not a personal code' },
+  'web-link': {
+    vi: 'Đây là một đường link, không phải mã cá nhân',
+    en: 'This is a web link, not a personal code',
+  },
   'cccd-fields': { vi: 'Mã CCCD thiếu trường thông tin', en: 'CCCD code has missing fields' },
   'cccd-number': { vi: 'Số CCCD không hợp lệ', en: 'Invalid CCCD number' },
   'cccd-former-number': { vi: 'Số CMND cũ không hợp lệ', en: 'Invalid former ID (CMND) number' },
@@ -52,14 +55,23 @@ export const DECODE_ERRORS = {
     vi: 'Số CCCD không khớp với ngày sinh/giới tính — mã có thể bị sửa',
     en: 'CCCD number disagrees with birth date/sex — the code may be altered',
   },
-  'bhyt-fields': { vi: 'Mã thẻ BHYT thiếu trường hoặc bị cắt', en: 'BHYT code has missing or truncated fields' },
+  'bhyt-fields': {
+    vi: 'Mã thẻ BHYT thiếu trường hoặc bị cắt',
+    en: 'BHYT code has missing or truncated fields',
+  },
   'bhyt-card-number': { vi: 'Số thẻ BHYT không hợp lệ', en: 'Invalid BHYT card number' },
   'bhyt-hex': { vi: 'Trường mã hóa trên thẻ BHYT bị hỏng', en: 'Corrupt hex field in BHYT code' },
   'bhyt-date': { vi: 'Ngày trên thẻ BHYT không hợp lệ', en: 'Invalid date in BHYT code' },
   'bhyt-sex': { vi: 'Giới tính trên thẻ BHYT không hợp lệ', en: 'Invalid sex field in BHYT code' },
   'personal-fields': { vi: 'Mã QR cá nhân thiếu trường', en: 'Personal QR has missing fields' },
-  'personal-number': { vi: 'Số giấy tờ trên mã QR cá nhân không hợp lệ', en: 'Invalid document number in personal QR' },
-  'personal-date': { vi: 'Ngày sinh trên mã QR cá nhân không hợp lệ', en: 'Invalid birth date in personal QR' },
+  'personal-number': {
+    vi: 'Số giấy tờ trên mã QR cá nhân không hợp lệ',
+    en: 'Invalid document number in personal QR',
+  },
+  'personal-date': {
+    vi: 'Ngày sinh trên mã QR cá nhân không hợp lệ',
+    en: 'Invalid birth date in personal QR',
+  },
   'personal-qid': { vi: 'Mã QID không hợp lệ', en: 'Invalid QID' },
   'dcc-not-supported': {
     vi: 'Phiên bản này chưa kiểm tra được hộ chiếu vắc-xin',

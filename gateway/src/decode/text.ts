@@ -10,7 +10,8 @@ const CP1252_ENCODE = new Map<string, number>([...CP1252_DECODE].map((ch, byte) 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Lead bytes of 2–4 byte UTF-8 sequences read as Windows-1252: Ã Ä Å Æ Ç … and â (0xE2) … */
-const MOJIBAKE_HINT = /[\u00c2-\u00ef][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]/;
+const MOJIBAKE_HINT =
+  /[\u00c2-\u00ef][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]/;
 
 /**
  * Repairs only when unambiguous: every character maps back to a byte, the bytes are valid UTF-8,
@@ -36,7 +37,10 @@ export function repairMojibake(text: string): string {
 
 /** BOM in front, CR/LF and NULs behind, surrounding spaces; then mojibake repair and NFC. */
 export function cleanPayload(raw: string): string {
-  let text = raw.replace(/^\uFEFF/, '').replace(/[\r\n\0]+$/g, '').replace(/^[\r\n]+/, '');
+  let text = raw
+    .replace(/^\uFEFF/, '')
+    .replace(/[\r\n\0]+$/g, '')
+    .replace(/^[\r\n]+/, '');
   text = repairMojibake(text);
   return text.normalize('NFC');
 }

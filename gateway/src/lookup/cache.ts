@@ -40,10 +40,14 @@ export class FactsCache {
 
   upsert(entries: Array<{ key: Buffer; facts: Facts }>): void {
     const db = this.requireDb();
-    const put = db.prepare('INSERT INTO facts (key, facts) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET facts = excluded.facts');
+    const put = db.prepare(
+      'INSERT INTO facts (key, facts) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET facts = excluded.facts',
+    );
     db.transaction(() => {
       for (const e of entries) put.run(e.key, JSON.stringify(e.facts));
-      db.prepare("INSERT INTO meta (name, value) VALUES ('version', '1') ON CONFLICT(name) DO UPDATE SET value = value + 1").run();
+      db.prepare(
+        "INSERT INTO meta (name, value) VALUES ('version', '1') ON CONFLICT(name) DO UPDATE SET value = value + 1",
+      ).run();
     })();
   }
 

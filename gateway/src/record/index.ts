@@ -56,7 +56,9 @@ export class Journal {
       undelivered: db.prepare<[number, number], JournalRow>(
         'SELECT seq, id, message FROM checkins WHERE delivered_at IS NULL AND seq > ? ORDER BY seq LIMIT ?',
       ),
-      delivered: db.prepare<[string, string]>('UPDATE checkins SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL'),
+      delivered: db.prepare<[string, string]>(
+        'UPDATE checkins SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL',
+      ),
       lastFor: db.prepare<[string, string], { verdict: Verdict; colour: Colour }>(
         'SELECT verdict, colour FROM checkins WHERE id_hash = ? AND at >= ? ORDER BY at DESC LIMIT 1',
       ),
@@ -67,7 +69,14 @@ export class Journal {
   /** Durably appends a check-in; returns its sequence number. */
   append(message: CheckinMessage): number {
     const s = this.require();
-    const row = s.insert.get(message.id, message.at, message.document.idHash, message.verdict, message.colour, JSON.stringify(message));
+    const row = s.insert.get(
+      message.id,
+      message.at,
+      message.document.idHash,
+      message.verdict,
+      message.colour,
+      JSON.stringify(message),
+    );
     if (!row) throw new Error('journal insert returned no row');
     return row.seq;
   }

@@ -1,2 +1,9 @@
-export { formatProblems, type LoadedSettings, loadSettings, SettingsError, type SettingsProblem, settingsFromText } from './load.js';
+export {
+  formatProblems,
+  type LoadedSettings,
+  loadSettings,
+  SettingsError,
+  type SettingsProblem,
+  settingsFromText,
+} from './load.js';
 export { Settings } from './schema.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
-import { isMap, LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { Text } from '../i18n.js';
 import { OPTIONAL_SECTIONS, Settings } from './schema.js';
 
@@ -21,7 +21,9 @@ export class SettingsError extends Error {
     readonly file: string,
     readonly problems: SettingsProblem[],
   ) {
-    super(`${file}: ${problems.length} problem(s): ${problems.map((p) => `${p.path || '(file)'}: ${p.problem.en}`).join('; ')}`);
+    super(
+      `${file}: ${problems.length} problem(s): ${problems.map((p) => `${p.path || '(file)'}: ${p.problem.en}`).join('; ')}`,
+    );
     this.name = 'SettingsError';
   }
 }
@@ -61,7 +63,11 @@ export function loadSettings(file: string, env: NodeJS.ProcessEnv = process.env)
   return settingsFromText(text, file, env);
 }
 
-export function settingsFromText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedSettings {
+export function settingsFromText(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): LoadedSettings {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -70,7 +76,10 @@ export function settingsFromText(text: string, file: string, env: NodeJS.Process
       doc.errors.map((e) => ({
         path: '',
         source: `${file}:${e.linePos?.[0]?.line ?? '?'}`,
-        problem: { vi: `lỗi cú pháp YAML: ${e.message.split("\n")[0]}`, en: `YAML syntax error: ${e.message.split("\n")[0]}` },
+        problem: {
+          vi: `lỗi cú pháp YAML: ${e.message.split('\n')[0]}`,
+          en: `YAML syntax error: ${e.message.split('\n')[0]}`,
+        },
         fix: { vi: 'kiểm tra thụt lề và dấu hai chấm', en: 'check indentation and colons' },
       })),
     );
@@ -81,12 +90,16 @@ export function settingsFromText(text: string, file: string, env: NodeJS.Process
       {
         path: '',
         source: file,
-        problem: { vi: 'tệp cấu hình phải là một bảng khóa: giá trị', en: 'the config file must be a mapping of keys' },
+        problem: {
+          vi: 'tệp cấu hình phải là một bảng khóa: giá trị',
+          en: 'the config file must be a mapping of keys',
+        },
         fix: { vi: 'xem kiosk.example.yaml', en: 'see kiosk.example.yaml' },
       },
     ]);
   }
-  for (const section of OPTIONAL_SECTIONS) if (raw[section] === undefined || raw[section] === null) raw[section] = {};
+  for (const section of OPTIONAL_SECTIONS)
+    if (raw[section] === undefined || raw[section] === null) raw[section] = {};
 
   const envSources = applyEnvOverrides(raw, Settings, [], env);
   const sourceOf = (path: string): string => {
@@ -114,7 +127,12 @@ export function settingsFromText(text: string, file: string, env: NodeJS.Process
  * QRKIOSK_<SECTION>_<KEY>: every leaf of the schema can be overridden. camelCase keys match both
  * QRKIOSK_SCANNER_BAUDRATE and QRKIOSK_SCANNER_BAUD_RATE. Values stay strings; ajv coerces them.
  */
-function applyEnvOverrides(target: Json, schema: TSchema, path: string[], env: NodeJS.ProcessEnv): Map<string, string> {
+function applyEnvOverrides(
+  target: Json,
+  schema: TSchema,
+  path: string[],
+  env: NodeJS.ProcessEnv,
+): Map<string, string> {
   const sources = new Map<string, string>();
   const properties = (schema as { properties?: Record<string, TSchema> }).properties ?? {};
   for (const [key, child] of Object.entries(properties)) {
@@ -127,7 +145,8 @@ function applyEnvOverrides(target: Json, schema: TSchema, path: string[], env: N
     for (const name of envNames(childPath)) {
       const value = env[name];
       if (value === undefined) continue;
-      target[key] = (child as { type?: string }).type === 'array' ? value.split(',').map((s) => s.trim()) : value;
+      target[key] =
+        (child as { type?: string }).type === 'array' ? value.split(',').map((s) => s.trim()) : value;
       sources.set(childPath.join('.'), name);
       break;
     }
@@ -141,7 +160,11 @@ function envNames(path: string[]): string[] {
   return [...new Set([`QRKIOSK_${snake}`, `QRKIOSK_${joined}`])];
 }
 
-function readSecrets(settings: Settings, file: string, sourceOf: (p: string) => string): LoadedSettings['secrets'] {
+function readSecrets(
+  settings: Settings,
+  file: string,
+  sourceOf: (p: string) => string,
+): LoadedSettings['secrets'] {
   const secrets: LoadedSettings['secrets'] = {};
   const problems: SettingsProblem[] = [];
   const read = (path: string, secretFile: string): Buffer | undefined => {
@@ -233,7 +256,10 @@ function explain(errors: ErrorObject[], raw: Json, sourceOf: (p: string) => stri
       path,
       source: sourceOf(path),
       value: path.endsWith('File') ? String(value) : JSON.stringify(value),
-      problem: { vi: `giá trị không hợp lệ (${e.message ?? e.keyword})`, en: `invalid value (${e.message ?? e.keyword})` },
+      problem: {
+        vi: `giá trị không hợp lệ (${e.message ?? e.keyword})`,
+        en: `invalid value (${e.message ?? e.keyword})`,
+      },
       ...(hint ? { fix: hint } : {}),
     });
   }

@@ -1,5 +1,5 @@
-import { type Static, Type } from '@sinclair/typebox';
 import { ID_PATTERN } from '@qrkiosk/protocol';
+import { type Static, Type } from '@sinclair/typebox';
 
 /**
  * kiosk.yaml, defined once. Defaults, env overrides (QRKIOSK_<SECTION>_<KEY>) and the error
@@ -12,7 +12,8 @@ export const KioskSection = Type.Object(
   {
     id: Type.String({
       pattern: ID_PATTERN,
-      description: 'kiosk id: lower-case letters, digits, - and _, e.g. k-001 (it becomes an MQTT topic level)',
+      description:
+        'kiosk id: lower-case letters, digits, - and _, e.g. k-001 (it becomes an MQTT topic level)',
       viDescription: 'mã kiosk: chữ thường không dấu, số, - và _, ví dụ k-001 (dùng làm một cấp chủ đề MQTT)',
     }),
     site: Type.String({
@@ -68,8 +69,11 @@ export const GpioSection = Type.Object(
         Type.Literal('sim'),
         Type.Literal('none'),
       ],
-      { default: 'auto', description: 'auto, onoff, leds, gpiod, sim or none',
-      viDescription: 'auto, onoff, leds, gpiod, sim hoặc none' },
+      {
+        default: 'auto',
+        description: 'auto, onoff, leds, gpiod, sim or none',
+        viDescription: 'auto, onoff, leds, gpiod, sim hoặc none',
+      },
     ),
     pins: Type.Object(
       {
@@ -95,8 +99,11 @@ export const MqttSection = Type.Object(
     }),
     username: Type.Optional(Type.String({ minLength: 1 })),
     passwordFile: Type.Optional(
-      Type.String({ minLength: 1, description: 'path to a file holding only the password',
-      viDescription: 'đường dẫn tệp chỉ chứa mật khẩu' }),
+      Type.String({
+        minLength: 1,
+        description: 'path to a file holding only the password',
+        viDescription: 'đường dẫn tệp chỉ chứa mật khẩu',
+      }),
     ),
     protocolVersion: Type.Union([Type.Literal(4), Type.Literal(5)], {
       default: 5,
@@ -109,16 +116,25 @@ export const MqttSection = Type.Object(
 
 export const DataSection = Type.Object(
   {
-    dir: Type.String({ minLength: 1, default: '/var/lib/qrkiosk', description: 'writable folder for the journal and cache',
-      viDescription: 'thư mục ghi được cho nhật ký và bộ nhớ đệm' }),
+    dir: Type.String({
+      minLength: 1,
+      default: '/var/lib/qrkiosk',
+      description: 'writable folder for the journal and cache',
+      viDescription: 'thư mục ghi được cho nhật ký và bộ nhớ đệm',
+    }),
   },
   { additionalProperties: false },
 );
 
 export const UiSection = Type.Object(
   {
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'a TCP port, 1–65535',
-      viDescription: 'cổng TCP, 1–65535' }),
+    port: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      default: 8080,
+      description: 'a TCP port, 1–65535',
+      viDescription: 'cổng TCP, 1–65535',
+    }),
   },
   { additionalProperties: false },
 );
@@ -147,8 +163,12 @@ export const RulesSection = Type.Object(
           default: ['green'],
         }),
       },
-      { default: {}, additionalProperties: false, description: 'colours admitted at each level',
-      viDescription: 'các màu được vào ở mỗi cấp độ' },
+      {
+        default: {},
+        additionalProperties: false,
+        description: 'colours admitted at each level',
+        viDescription: 'các màu được vào ở mỗi cấp độ',
+      },
     ),
     unknownPerson: Type.Union([Type.Literal('ALLOW'), Type.Literal('REFUSE'), Type.Literal('REVIEW')], {
       default: 'REVIEW',
@@ -172,7 +192,7 @@ export const PrivacySection = Type.Object(
       Type.String({
         minLength: 1,
         description: 'file with the deployment key for identity hashes (32+ random bytes, hex or raw)',
-      viDescription: 'tệp khóa triển khai để băm định danh (32+ byte ngẫu nhiên, hex hoặc nhị phân)',
+        viDescription: 'tệp khóa triển khai để băm định danh (32+ byte ngẫu nhiên, hex hoặc nhị phân)',
       }),
     ),
   },
@@ -182,12 +202,24 @@ export const PrivacySection = Type.Object(
 export const LogSection = Type.Object(
   {
     level: Type.Union(
-      [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')],
-      { default: 'info', description: 'debug, info, warn, error or silent',
-      viDescription: 'debug, info, warn, error hoặc silent' },
+      [
+        Type.Literal('debug'),
+        Type.Literal('info'),
+        Type.Literal('warn'),
+        Type.Literal('error'),
+        Type.Literal('silent'),
+      ],
+      {
+        default: 'info',
+        description: 'debug, info, warn, error or silent',
+        viDescription: 'debug, info, warn, error hoặc silent',
+      },
     ),
-    pretty: Type.Boolean({ default: false, description: 'true for human-readable logs (demo), false for JSON',
-      viDescription: 'true để log dễ đọc (demo), false cho JSON' }),
+    pretty: Type.Boolean({
+      default: false,
+      description: 'true for human-readable logs (demo), false for JSON',
+      viDescription: 'true để log dễ đọc (demo), false cho JSON',
+    }),
   },
   { additionalProperties: false },
 );
@@ -209,4 +241,13 @@ export const Settings = Type.Object(
 export type Settings = Static<typeof Settings>;
 
 /** Sections a config file may leave out entirely (all their keys have defaults). */
-export const OPTIONAL_SECTIONS = ['scanner', 'gpio', 'mqtt', 'data', 'ui', 'rules', 'privacy', 'log'] as const;
+export const OPTIONAL_SECTIONS = [
+  'scanner',
+  'gpio',
+  'mqtt',
+  'data',
+  'ui',
+  'rules',
+  'privacy',
+  'log',
+] as const;

@@ -4,8 +4,8 @@ import type { Settings } from '../settings/schema.js';
 import { type GpioDriver, LINES, NoGpio, SimGpio } from './driver.js';
 import { eventsOf, PATTERNS, type PatternName } from './patterns.js';
 
-export { type GpioDriver, type Line, LINES, NoGpio, SimGpio, type TimelineEntry } from './driver.js';
-export { eventsOf, type Pattern, type PatternName, PATTERNS } from './patterns.js';
+export { type GpioDriver, LINES, type Line, NoGpio, SimGpio, type TimelineEntry } from './driver.js';
+export { eventsOf, PATTERNS, type Pattern, type PatternName } from './patterns.js';
 
 /** Chooses the GPIO driver named in settings. `auto` falls back to the simulator until real drivers land. */
 export function createGpioDriver(gpio: Settings['gpio'], log: Logger): GpioDriver {
@@ -15,7 +15,10 @@ export function createGpioDriver(gpio: Settings['gpio'], log: Logger): GpioDrive
     case 'none':
       return new NoGpio();
     case 'auto':
-      log.warn({ chose: 'sim' }, 'gpio.driver auto: no hardware GPIO driver in this version yet, using the simulator');
+      log.warn(
+        { chose: 'sim' },
+        'gpio.driver auto: no hardware GPIO driver in this version yet, using the simulator',
+      );
       return new SimGpio();
     default:
       throw new Error(

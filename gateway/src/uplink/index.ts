@@ -71,7 +71,9 @@ export class MqttUplink {
       const refused = /not authori[sz]ed|bad user name or password/i.test(err.message);
       this.o.log.error(
         { err: err.message },
-        refused ? 'uplink: the broker refused our login — check mqtt.username / mqtt.passwordFile' : 'uplink error',
+        refused
+          ? 'uplink: the broker refused our login — check mqtt.username / mqtt.passwordFile'
+          : 'uplink error',
       );
       this.o.bus.emit('uplink.status', { connected: false, error: err.message });
     });

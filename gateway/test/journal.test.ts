@@ -1,0 +1,69 @@
+import { CHECKIN_SCHEMA_ID, type CheckinMessage } from '@qrkiosk/protocol';
+import { makeTempDir } from '@qrkiosk/testkit';
+import { describe, expect, it } from 'vitest';
+import { Journal } from '../src/record/index.js';
+
+const checkin = (id: string, at: string, idHash = 'b'.repeat(32)): CheckinMessage => ({
+  schema: CHECKIN_SCHEMA_ID,
+  id,
+  kiosk: 'k-001',
+  site: 's-001',
+  direction: 'in',
+  at,
+  clockSynced: true,
+  document: { kind: 'cccd', numberMasked: '********1234', nameMasked: 'A B*', idHash },
+  verdict: 'ALLOW',
+  colour: 'green',
+  reason: 'admitted-green',
+  versions: { software: '0.1.0', rules: 'builtin-1', cache: 0 },
+});
+
+describe('journal (record stage and outbox)', () => {
+  it('keeps undelivered rows in order across a reopen, and forgets them once delivered', () => {
+    const dir = makeTempDir('journal-');
+    const j = new Journal(dir);
+    j.open();
+    j.append(checkin('01J00000000000000000000001', '2021-10-01T00:00:00.000Z'));
+    j.append(checkin('01J00000000000000000000002', '2021-10-01T00:00:01.000Z'));
+    j.append(checkin('01J00000000000000000000003', '2021-10-01T00:00:02.000Z'));
+    j.markDelivered('01J00000000000000000000002', new Date());
+    j.close();
+
+    const again = new Journal(dir);
+    again.open();
+    expect(again.undelivered(0, 10).map((r) => r.id)).toEqual([
+      '01J00000000000000000000001',
+      '01J00000000000000000000003',
+    ]);
+    expect(again.pendingCount()).toBe(2);
+    const first = again.undelivered(0, 1)[0]!;
+    expect(again.undelivered(first.seq, 10).map((r) => r.id)).toEqual(['01J00000000000000000000003']);
+    expect(JSON.parse(first.message)).toEqual(
+      checkin('01J00000000000000000000001', '2021-10-01T00:00:00.000Z'),
+    );
+    again.close();
+  });
+
+  it('refuses a second row with the same check-in id', () => {
+    const j = new Journal(makeTempDir('journal-'));
+    j.open();
+    j.append(checkin('01J00000000000000000000001', '2021-10-01T00:00:00.000Z'));
+    expect(() => j.append(checkin('01J00000000000000000000001', '2021-10-01T00:00:00.000Z'))).toThrow(
+      /UNIQUE/,
+    );
+    j.close();
+  });
+
+  it('finds the last check-in of a person inside the duplicate window only', () => {
+    const j = new Journal(makeTempDir('journal-'));
+    j.open();
+    j.append(checkin('01J00000000000000000000001', '2021-10-01T00:00:00.000Z', 'c'.repeat(32)));
+    expect(j.lastSince('c'.repeat(32), '2021-09-30T23:59:30.000Z')).toEqual({
+      verdict: 'ALLOW',
+      colour: 'green',
+    });
+    expect(j.lastSince('c'.repeat(32), '2021-10-01T00:00:01.000Z')).toBeUndefined();
+    expect(j.lastSince('d'.repeat(32), '2021-09-30T00:00:00.000Z')).toBeUndefined();
+    j.close();
+  });
+});

@@ -1,0 +1,56 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PATTERNS, Signaller, SimGpio } from '../src/signal/index.js';
+
+describe('signal patterns on the simulated GPIO', () => {
+  let gpio: SimGpio;
+  let signaller: Signaller;
+  beforeEach(async () => {
+    vi.useFakeTimers();
+    gpio = new SimGpio();
+    await gpio.open();
+    signaller = new Signaller(gpio);
+  });
+  afterEach(() => vi.useRealTimers());
+
+  const lit = () => gpio.timeline.map((e) => `${e.line}${e.value ? '+' : '-'}`);
+
+  it('ALLOW: steady green 1.5 s, one beep, a relay pulse', () => {
+    signaller.play('ALLOW');
+    expect(gpio.read('green')).toBe(1);
+    expect(gpio.read('buzzer')).toBe(1);
+    expect(gpio.read('relay')).toBe(1);
+    vi.advanceTimersByTime(1499);
+    expect(gpio.read('green')).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect(gpio.read('green')).toBe(0);
+    expect(lit().filter((x) => x === 'buzzer+')).toHaveLength(1);
+    expect(gpio.read('relay')).toBe(0);
+  });
+
+  it('REFUSE: red 3 s and three beeps, never the relay', () => {
+    signaller.play('REFUSE');
+    vi.advanceTimersByTime(3000);
+    expect(lit().filter((x) => x === 'buzzer+')).toHaveLength(3);
+    expect(lit()).not.toContain('relay+');
+    expect(gpio.read('red')).toBe(0);
+  });
+
+  it('every verdict differs by its beeps alone and by its lights alone', () => {
+    const beeps = Object.values(PATTERNS).map((p) => JSON.stringify(p.buzzer));
+    expect(new Set(beeps).size).toBe(beeps.length);
+    const lights = Object.values(PATTERNS).map((p) => JSON.stringify([p.green, p.red, p.amber]));
+    expect(new Set(lights).size).toBe(lights.length);
+  });
+
+  it('a new scan pre-empts the running pattern', () => {
+    signaller.play('REFUSE');
+    vi.advanceTimersByTime(100);
+    signaller.play('ALLOW');
+    expect(gpio.read('red')).toBe(0);
+    expect(gpio.read('green')).toBe(1);
+    vi.advanceTimersByTime(5000);
+    // The REFUSE beeps at 300 and 600 ms never sounded.
+    expect(lit().filter((x) => x === 'buzzer+')).toHaveLength(2);
+    expect(gpio.read('red')).toBe(0);
+  });
+});

@@ -1,0 +1,87 @@
+import {
+  CHECKIN_SCHEMA_ID,
+  type CheckinMessage,
+  formatVnDate,
+  formatVnDateTime,
+  kioskTopics,
+  maskName,
+  maskNumber,
+  parseCheckin,
+  parseKioskTopic,
+  validateCheckin,
+  vnDay,
+} from '@qrkiosk/protocol';
+import { describe, expect, it } from 'vitest';
+
+const validCheckin = (): CheckinMessage => ({
+  schema: CHECKIN_SCHEMA_ID,
+  id: '01J9Z8Y7X6W5V4T3S2R1Q0P9N8',
+  kiosk: 'k-001',
+  site: 's-001',
+  direction: 'in',
+  at: '2021-10-07T02:15:00.000Z',
+  clockSynced: true,
+  document: {
+    kind: 'cccd',
+    numberMasked: '********1234',
+    nameMasked: 'NGUYỄN V** A*',
+    idHash: 'a'.repeat(32),
+  },
+  verdict: 'ALLOW',
+  colour: 'green',
+  reason: 'admitted-green',
+  versions: { software: '0.1.0', rules: 'builtin-1', cache: 3 },
+});
+
+describe('topics', () => {
+  it('builds and parses the fixed topic names', () => {
+    const t = kioskTopics('s-001', 'k-001');
+    expect(t.checkin).toBe('qrkiosk/v1/s-001/k-001/checkin');
+    expect(t.state).toBe('qrkiosk/v1/s-001/k-001/state');
+    expect(parseKioskTopic(t.checkin)).toEqual({ site: 's-001', kiosk: 'k-001', channel: 'checkin' });
+  });
+  it('rejects foreign and malformed topics', () => {
+    expect(parseKioskTopic('qrkiosk/v2/s/k/checkin')).toBeNull();
+    expect(parseKioskTopic('qrkiosk/v1/s/k/checkin/extra')).toBeNull();
+    expect(parseKioskTopic('qrkiosk/v1/s/k/secrets')).toBeNull();
+  });
+});
+
+describe('masking', () => {
+  it('keeps only the last four characters of a number', () => {
+    expect(maskNumber('079090001234')).toBe('********1234');
+    expect(maskNumber('123')).toBe('***');
+  });
+  it('keeps the family name and initials', () => {
+    expect(maskName('Nguyễn Văn An')).toBe('NGUYỄN V** A*');
+    expect(maskName('  trần   thị bích ngọc ')).toBe('TRẦN T** B*** N***');
+  });
+});
+
+describe('Vietnam time', () => {
+  it('formats dd/MM/yyyy in UTC+7 across midnight UTC', () => {
+    const at = new Date('2021-12-31T18:30:00Z');
+    expect(formatVnDate(at)).toBe('01/01/2022');
+    expect(formatVnDateTime(at)).toBe('01/01/2022 01:30:00');
+    expect(vnDay(at)).toBe('2022-01-01');
+  });
+});
+
+describe('check-in schema', () => {
+  it('accepts a valid check-in', () => {
+    expect(validateCheckin(validCheckin())).toMatchObject({ ok: true });
+  });
+  it('rejects extra fields, bad ids and topic-breaking kiosk names', () => {
+    expect(validateCheckin({ ...validCheckin(), name: 'Nguyễn Văn An' }).ok).toBe(false);
+    expect(validateCheckin({ ...validCheckin(), id: 'not-a-ulid' }).ok).toBe(false);
+    expect(validateCheckin({ ...validCheckin(), kiosk: 'k/#' }).ok).toBe(false);
+    const bad = validateCheckin({ ...validCheckin(), verdict: 'MAYBE' });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.errors.join(' ')).toContain('/verdict');
+  });
+  it('turns non-JSON bytes into a reason, not an exception', () => {
+    const r = parseCheckin(Buffer.from([0xff, 0x00, 0x7b]));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors[0]).toMatch(/not JSON/);
+  });
+});

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what qrkiosk needs on a fresh Debian or Raspberry Pi OS machine, then `npm ci`.
+#   bash scripts/install.sh          # to run the demo / a kiosk
+#   bash scripts/install.sh --test   # also what the test suite needs (a real Mosquitto broker)
+# Cài đặt các gói cần thiết trên Debian / Raspberry Pi OS mới, rồi chạy `npm ci`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[[ "${1:-}" == "--test" ]] && want_test=1
+
+# socat: virtual scanners on real ptys (demo, tests). libusb/udev: HID scanners.
+# build-essential/python3: native addons build from source when no prebuilt binary fits.
+packages=(socat libusb-1.0-0 udev build-essential python3 ca-certificates)
+((want_test)) && packages+=(mosquitto)
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null; then sudo_cmd=(sudo); else echo "Cần quyền root hoặc sudo / need root or sudo" >&2; exit 1; fi
+fi
+
+node_ok() {
+  command -v node >/dev/null && node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)'
+}
+
+if command -v apt-get >/dev/null; then
+  missing=()
+  for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  node_ok || missing+=(nodejs npm)
+  if ((${#missing[@]})); then
+    echo "Cài gói / installing: ${missing[*]}"
+    "${sudo_cmd[@]}" apt-get update -qq
+    # The Debian mosquitto package starts a broker on 1883 where systemd runs; the demo and the
+    # tests do not need it (they start their own on free ports) but leave it as the admin set it.
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+else
+  echo "Không có apt-get: hãy tự cài / no apt-get: install yourself: ${packages[*]} and Node.js 20+" >&2
+fi
+
+if ! node_ok; then
+  echo "Cần Node.js 20 trở lên (hiện có: $(node --version 2>/dev/null || echo 'không có'))." >&2
+  echo "Node.js 20+ is required. Debian 13 / Raspberry Pi OS (trixie) ship it; on bookworm use NodeSource's nodejs 20 or 22." >&2
+  exit 1
+fi
+
+npm ci --no-fund --no-audit
