@@ -25,7 +25,8 @@ node_ok() {
 
 if command -v apt-get >/dev/null; then
   missing=()
-  for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]; }
+  for p in "${packages[@]}"; do installed "$p" || missing+=("$p"); done
   node_ok || missing+=(nodejs npm)
   if ((${#missing[@]})); then
     echo "Cài gói / installing: ${missing[*]}"

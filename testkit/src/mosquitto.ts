@@ -51,8 +51,17 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Ru
     output += d.toString();
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const failedToSpawn = new Promise<never>((_, reject) =>
+    child.once('error', (err) =>
+      reject(
+        new Error(
+          `cannot run ${mosquittoBinary()} (${err.message}): install it with bash scripts/install.sh --test`,
+        ),
+      ),
+    ),
+  );
   try {
-    await waitForPort(port, 5000);
+    await Promise.race([waitForPort(port, 5000), failedToSpawn]);
   } catch (err) {
     child.kill('SIGKILL');
     throw new Error(`mosquitto did not start on port ${port}: ${(err as Error).message}\n${output}`);
