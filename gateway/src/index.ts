@@ -2,7 +2,15 @@ export { type BusEvents, EventBus, type ScanOutcome } from './bus.js';
 export { type Clock, fixedClock, systemClock } from './clock.js';
 export { Controller, type ControllerOptions } from './controller.js';
 export { type Decision, decide } from './decide/index.js';
-export { type DecodeResult, decodePayload, type Identity } from './decode/index.js';
+export {
+  base45Encode,
+  type DccType,
+  type DecodeResult,
+  decodePayload,
+  type Identity,
+  kidOf,
+  TrustStore,
+} from './decode/index.js';
 export { pickLang, type Text } from './i18n.js';
 export { createLogger, type Logger } from './log.js';
 export { type Facts, FactsCache, hashIdentity, type IdType, identityKeys, NO_FACTS } from './lookup/index.js';

@@ -1,30 +1,159 @@
-import { decodePayload } from '../decode/index.js';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { type DecodeResult, decodePayload, TrustStore } from '../decode/index.js';
 import type { Lang } from '../i18n.js';
 
-/** `qrkiosk decode PAYLOAD` (first version; the decoding issue fixes the full contract). Exit 0 if ok, 1 if not. */
-export function decodeCommand(payload: string, lang: Lang, json: boolean): number {
-  const result = decodePayload(payload);
-  if (json) {
-    const { error, ...rest } = result;
-    const out = error ? { ...rest, error: { code: error.code, message: error.message } } : rest;
-    process.stdout.write(`${JSON.stringify(out)}\n`);
-  } else if (!result.ok) {
-    process.stdout.write(`${result.kind}: ${result.error?.text[lang] ?? ''} (${result.error?.code})\n`);
-  } else {
-    const id = result.identity!;
-    const labels =
-      lang === 'vi'
-        ? { n: 'Số giấy tờ', f: 'Số CMND cũ', name: 'Họ tên', dob: 'Ngày sinh', sex: 'Giới tính' }
-        : { n: 'Document no.', f: 'Former ID', name: 'Name', dob: 'Date of birth', sex: 'Sex' };
-    const lines = [
-      `${result.kind}`,
-      `  ${labels.n}: ${id.documentNumber}`,
-      ...(id.formerNumber ? [`  ${labels.f}: ${id.formerNumber}`] : []),
-      `  ${labels.name}: ${id.name}`,
-      `  ${labels.dob}: ${id.dateOfBirth.split('-').reverse().join('/')}`,
-      `  ${labels.sex}: ${id.sex ?? '?'}`,
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
+export interface DecodeOptions {
+  json: boolean;
+  at?: string;
+  trust: string[];
+}
+
+/** The `qrkiosk decode` result contract: the decode result without internal fields. */
+export function toContract(result: DecodeResult): Record<string, unknown> {
+  const { error, ...rest } = result as DecodeResult & { hcert?: unknown };
+  delete (rest as { hcert?: unknown }).hcert;
+  return error ? { ...rest, error: { code: error.code, message: error.message } } : rest;
+}
+
+export class UsageError extends Error {}
+
+function parseAt(text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined;
+  const at = new Date(/([zZ]|[+-]\d{2}:?\d{2})$/.test(text) || !text.includes('T') ? text : `${text}Z`);
+  if (Number.isNaN(at.getTime())) throw new UsageError(`--at: not an ISO-8601 time: ${text}`);
+  return at;
+}
+
+function loadTrust(files: string[]): TrustStore {
+  const store = new TrustStore();
+  for (const file of files) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch (err) {
+      throw new UsageError(
+        `--trust ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+    }
+    try {
+      store.add(bytes, file);
+    } catch (err) {
+      throw new UsageError(`--trust ${(err as Error).message}`);
+    }
   }
+  return store;
+}
+
+/** `qrkiosk decode PAYLOAD`: exit 0 if ok, 1 if not, 2 on a usage error. */
+export function decodeCommand(payload: string, lang: Lang, options: DecodeOptions): number {
+  let at: Date | undefined;
+  let trust: TrustStore;
+  try {
+    at = parseAt(options.at);
+    trust = loadTrust(options.trust);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 2;
+  }
+  const result = decodePayload(payload, { ...(at ? { at } : {}), trust });
+  process.stdout.write(
+    options.json ? `${JSON.stringify(toContract(result))}\n` : humanReadable(result, lang),
+  );
   return result.ok ? 0 : 1;
+}
+
+function humanReadable(result: DecodeResult, lang: Lang): string {
+  const l = (vi: string, en: string) => (lang === 'vi' ? vi : en);
+  const lines = [
+    `${result.kind}: ${result.ok ? l('hợp lệ', 'valid') : (result.error?.text[lang] ?? '')}${result.error ? ` (${result.error.code})` : ''}`,
+  ];
+  const id = result.identity;
+  if (id) {
+    lines.push(
+      `  ${l('Số giấy tờ', 'Document no.')}: ${id.documentNumber}`,
+      ...(id.formerNumber ? [`  ${l('Số CMND cũ', 'Former ID')}: ${id.formerNumber}`] : []),
+      `  ${l('Họ tên', 'Name')}: ${id.name}`,
+      `  ${l('Ngày sinh', 'Date of birth')}: ${id.dateOfBirth.split('-').reverse().join('/')}`,
+      `  ${l('Giới tính', 'Sex')}: ${id.sex ?? '?'}`,
+    );
+  }
+  if (result.dcc) {
+    const d = result.dcc;
+    lines.push(
+      `  ${l('Loại', 'Type')}: ${d.type ?? '?'}, ${l('chữ ký', 'signature')}: ${d.signature}, kid ${d.kid ?? '-'}`,
+      `  ${l('Cấp', 'Issued')}: ${d.issuedAt ?? '?'}  ${l('Hết hạn', 'Expires')}: ${d.expiresAt ?? '?'}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+interface JsonlRequest {
+  payload: string;
+  at?: string;
+  trust?: string[];
+}
+
+/**
+ * `qrkiosk decode --jsonl`: one request per stdin line, one result per stdout line, same order.
+ * A malformed request gets an error result in its place; the stream never stops early.
+ */
+export async function decodeJsonl(baseTrustFiles: string[]): Promise<number> {
+  let base: TrustStore;
+  try {
+    base = loadTrust(baseTrustFiles);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 2;
+  }
+  const stores = new Map<string, TrustStore>();
+  const storeFor = (trust: string[]): TrustStore => {
+    if (trust.length === 0) return base;
+    const key = trust.join('\n');
+    let store = stores.get(key);
+    if (!store) {
+      store = new TrustStore();
+      for (const f of baseTrustFiles) store.add(readFileSync(f), f);
+      for (const [i, t] of trust.entries()) store.add(t, `trust[${i}]`);
+      if (stores.size > 256) stores.clear();
+      stores.set(key, store);
+    }
+    return store;
+  };
+  const input = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of input) {
+    if (line.trim() === '') continue;
+    process.stdout.write(`${JSON.stringify(answer(line, storeFor))}\n`);
+  }
+  return 0;
+}
+
+function badRequest(message: string) {
+  return { kind: 'unknown', ok: false, error: { code: 'bad-request', message } };
+}
+
+function answer(line: string, storeFor: (trust: string[]) => TrustStore): Record<string, unknown> {
+  let request: JsonlRequest;
+  try {
+    request = JSON.parse(line) as JsonlRequest;
+  } catch (err) {
+    return badRequest(`not JSON: ${(err as Error).message}`);
+  }
+  if (typeof request !== 'object' || request === null || typeof request.payload !== 'string')
+    return badRequest('a request needs "payload" (string)');
+  if (
+    request.trust !== undefined &&
+    !(Array.isArray(request.trust) && request.trust.every((t) => typeof t === 'string'))
+  )
+    return badRequest('"trust" must be an array of base64 DER or PEM strings');
+  let at: Date | undefined;
+  let trust: TrustStore;
+  try {
+    at = parseAt(request.at);
+    trust = storeFor(request.trust ?? []);
+  } catch (err) {
+    return badRequest((err as Error).message);
+  }
+  return toContract(decodePayload(request.payload, { ...(at ? { at } : {}), trust }));
 }

@@ -3,7 +3,8 @@ import { Command, Option } from 'commander';
 import { pickLang } from '../i18n.js';
 import { SOFTWARE_VERSION } from '../version.js';
 import { configCheck } from './config-check.js';
-import { decodeCommand } from './decode.js';
+import { conformanceCommand } from './conformance.js';
+import { decodeCommand, decodeJsonl } from './decode.js';
 import { runCommand } from './run.js';
 
 const program = new Command();
@@ -37,11 +38,49 @@ config
 
 program
   .command('decode')
-  .argument('<payload>', 'nội dung mã QR / the scanned text')
-  .description('Giải mã một mã QR, không cần phần cứng / decode one scanned code, no hardware needed')
+  .argument('[payload]', 'nội dung mã QR / the scanned text')
+  .description('Giải mã một mã QR, không cần phần cứng / decode a scanned code, no hardware needed')
   .option('--json', 'kết quả JSON / JSON output')
-  .action((payload: string, opts: { json?: boolean }) => {
-    process.exitCode = decodeCommand(payload, pickLang(program.opts().lang), opts.json === true);
+  .option('--jsonl', 'đọc yêu cầu JSON từng dòng từ stdin / read one JSON request per stdin line')
+  .option('--at <iso>', 'thời điểm kiểm tra / validation time (ISO-8601)')
+  .option(
+    '--trust <file>',
+    'chứng thư ký DCC (PEM/DER), lặp lại được / DCC signer certificate (PEM/DER), repeatable',
+    (file: string, all: string[]) => [...all, file],
+    [] as string[],
+  )
+  .action(
+    async (
+      payload: string | undefined,
+      opts: { json?: boolean; jsonl?: boolean; at?: string; trust: string[] },
+    ) => {
+      if (opts.jsonl) {
+        process.exitCode = await decodeJsonl(opts.trust);
+        return;
+      }
+      if (payload === undefined) {
+        process.stderr.write('Thiếu nội dung mã / missing PAYLOAD (or use --jsonl)\n');
+        process.exitCode = 2;
+        return;
+      }
+      process.exitCode = decodeCommand(payload, pickLang(program.opts().lang), {
+        json: opts.json === true,
+        trust: opts.trust,
+        ...(opts.at ? { at: opts.at } : {}),
+      });
+    },
+  );
+
+program
+  .command('conformance')
+  .argument('<dir>', 'thư mục kiểu dgc-testdata / a dgc-testdata-style folder')
+  .description(
+    'Chạy bộ kiểm thử hộ chiếu vắc-xin EU DCC; kết thúc bằng "N passed, M failed" / run EU DCC test vectors',
+  )
+  .option('--json', 'kết quả JSON / JSON output')
+  .option('-v, --verbose', 'liệt kê cả ca đạt / list passing cases too')
+  .action((dir: string, opts: { json?: boolean; verbose?: boolean }) => {
+    process.exitCode = conformanceCommand(dir, opts.json === true, opts.verbose === true);
   });
 
 await program.parseAsync();

@@ -1,10 +1,15 @@
 import { isoDate, parseSlashDate } from './dates.js';
 import { type DecodeResult, failure } from './result.js';
 
-/** Old (15-field) cards start with the 15-character card number: group, level, province, BHXH no. */
-const CARD_NUMBER = /^[A-Z]{2}\d{13}$/;
+/**
+ * Card numbers: the old 15-character one (2-letter group, benefit level, province, 10-digit BHXH
+ * number), or, on the 2021 template, the 10-digit social-insurance (BHXH) number alone.
+ */
+const CARD_NUMBER = /^([A-Z]{2}\d{13}|\d{10})$/;
 
-export const looksLikeBhyt = (text: string): boolean => /^[A-Z]{2}\d{13}\|/.test(text) && /\$\s*$/.test(text);
+/** A card number, then a hex-encoded name: enough to call it BHYT (and to call a cut-off one truncated). */
+export const looksLikeBhyt = (text: string): boolean =>
+  /^([A-Z]{2}\d{13}|\d{10})\|[0-9a-fA-F]{4,}\|/.test(text);
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -28,7 +33,11 @@ function birthDate(field: string): string | null {
 
 /**
  * 15-field card: number|name(hex)|birth|sex(1/2)|address(hex)|clinic|from|to|issued|mgmt|parent(hex)|
- * group|5-years date|check|$ . The 17-field 2021 template is not decoded yet (see issue 3).
+ * group|5-years date|check|$ .
+ * 17-field 2021 template: the same first 14 fields with the 10-digit BHXH number first and `-` for the
+ * address, then two more (the issuing office, hex) before `$`. Field 12 may carry a leading space.
+ * `-` is an empty field everywhere; `valid to` `-` is an open-ended card. Fewer fields or no final `$`
+ * means the scan was cut off.
  */
 export function decodeBhyt(text: string): DecodeResult {
   const fields = text.trim().split('|');

@@ -1,10 +1,20 @@
 import { decodeBhyt, looksLikeBhyt } from './bhyt.js';
 import { decodeCccd, looksLikeCccd } from './cccd.js';
+import { type DccContext, decodeDcc } from './dcc/index.js';
 import { isLocationHost, urlHost } from './location.js';
 import { decodePersonalQr, looksLikePersonalQr } from './personal.js';
 import { type DecodeResult, failure } from './result.js';
 import { cleanPayload } from './text.js';
 
+export {
+  base45Encode,
+  type DccReport,
+  type DccType,
+  decodeDcc,
+  kidOf,
+  TrustError,
+  TrustStore,
+} from './dcc/index.js';
 export {
   DECODE_ERRORS,
   type DecodedKind,
@@ -14,24 +24,37 @@ export {
 } from './result.js';
 export { cleanPayload, repairMojibake } from './text.js';
 
+/** What decoding may depend on besides the payload: the clock (DCC validity) and the DSC trust store. */
+export type DecodeContext = Partial<DccContext>;
+
 /** Longest payload considered (a DCC is ~600 characters; the largest QR holds ~7,000). */
 export const MAX_PAYLOAD_CHARS = 8192;
 
 /**
- * Decode stage: classify first, then decode with the one matching decoder. Pure: no I/O, no clock,
- * never throws — every input gets a well-formed result.
+ * Decode stage: classify first, then decode with the one matching decoder. Pure: no I/O (the clock and the
+ * trust store come in `ctx`), never throws — every input gets a well-formed result.
  */
-export function decodePayload(raw: string): DecodeResult {
+export function decodePayload(raw: string, ctx: DecodeContext = {}): DecodeResult {
+  try {
+    return classifyAndDecode(raw, ctx);
+  } catch {
+    // A decoder bug must not take the kiosk down; the fuzz tests keep this path unreached.
+    return failure('unknown', 'internal-error');
+  }
+}
+
+function classifyAndDecode(raw: string, ctx: DecodeContext): DecodeResult {
   if (raw.length > MAX_PAYLOAD_CHARS) return failure('unknown', 'too-long');
   const text = cleanPayload(raw);
   if (text.trim() === '') return failure('unknown', 'empty');
   // Control characters other than tab mean a scanner misconfiguration or binary garbage.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(text)) return failure('unknown', 'not-text');
-  if (text.startsWith('HC1:')) return failure('dcc', 'dcc-not-supported');
+  if (/^HC\d:/.test(text)) return decodeDcc(text, { ...ctx, at: ctx.at ?? new Date() });
+  // The personal QR first: unmasked, it starts with 12 digits and `|` like a CCCD.
+  if (looksLikePersonalQr(text)) return decodePersonalQr(text);
   if (looksLikeCccd(text)) return decodeCccd(text);
   if (looksLikeBhyt(text)) return decodeBhyt(text);
-  if (looksLikePersonalQr(text)) return decodePersonalQr(text);
   const host = urlHost(text.trim());
   if (host)
     return failure(

@@ -1,4 +1,5 @@
 import type { Text } from '../i18n.js';
+import type { DccReport } from './dcc/index.js';
 
 /** The kinds `qrkiosk decode` reports (the manual-entry kind of the protocol never comes from a scan). */
 export type DecodedKind = 'cccd' | 'bhyt' | 'personal-qr' | 'dcc' | 'location' | 'unknown';
@@ -29,6 +30,7 @@ export interface DecodeResult {
   cccd?: { issueDate: string; address: string };
   bhyt?: { validFrom: string; validTo: string | null; clinic: string };
   personal?: { qid: string };
+  dcc?: DccReport;
 }
 
 /** Every reason a payload can fail to decode. Codes are stable: tools and tests depend on them. */
@@ -36,6 +38,10 @@ export const DECODE_ERRORS = {
   empty: { vi: 'Mã trống', en: 'Empty code' },
   'too-long': { vi: 'Mã quá dài', en: 'Code too long' },
   'not-text': { vi: 'Mã chứa ký tự điều khiển không hợp lệ', en: 'Code contains invalid control characters' },
+  'internal-error': {
+    vi: 'Lỗi nội bộ khi giải mã — hãy báo kỹ thuật viên',
+    en: 'Internal decoding error — tell the technician',
+  },
   'unknown-format': { vi: 'Không nhận ra loại mã này', en: 'Unrecognised code' },
   'location-code': {
     vi: 'Đây là mã QR của địa điểm — hãy đưa mã QR cá nhân',
@@ -73,9 +79,40 @@ export const DECODE_ERRORS = {
     en: 'Invalid birth date in personal QR',
   },
   'personal-qid': { vi: 'Mã QID không hợp lệ', en: 'Invalid QID' },
-  'dcc-not-supported': {
-    vi: 'Phiên bản này chưa kiểm tra được hộ chiếu vắc-xin',
-    en: 'This version cannot verify vaccine passports yet',
+  'dcc-prefix': {
+    vi: 'Hộ chiếu vắc-xin: tiền tố không hợp lệ (cần HC1:)',
+    en: 'Vaccine passport: bad prefix (want HC1:)',
+  },
+  'dcc-base45': { vi: 'Hộ chiếu vắc-xin: mã hóa base45 hỏng', en: 'Vaccine passport: corrupt base45' },
+  'dcc-compression': {
+    vi: 'Hộ chiếu vắc-xin: dữ liệu nén hỏng',
+    en: 'Vaccine passport: corrupt compression',
+  },
+  'dcc-cose': {
+    vi: 'Hộ chiếu vắc-xin: cấu trúc chữ ký hỏng',
+    en: 'Vaccine passport: corrupt signature structure',
+  },
+  'dcc-payload': {
+    vi: 'Hộ chiếu vắc-xin: nội dung không đúng cấu trúc',
+    en: 'Vaccine passport: malformed content',
+  },
+  'dcc-unknown-signer': {
+    vi: 'Hộ chiếu vắc-xin: không rõ cơ quan ký — chưa tin cậy',
+    en: 'Vaccine passport: unknown signer — not trusted',
+  },
+  'dcc-signature': {
+    vi: 'Hộ chiếu vắc-xin: chữ ký không hợp lệ — có thể giả mạo',
+    en: 'Vaccine passport: invalid signature — possibly forged',
+  },
+  'dcc-key-usage': {
+    vi: 'Hộ chiếu vắc-xin: cơ quan ký không được phép ký loại chứng nhận này',
+    en: 'Vaccine passport: signer not allowed to sign this type',
+  },
+  'dcc-expired': { vi: 'Hộ chiếu vắc-xin đã hết hạn', en: 'Vaccine passport has expired' },
+  'dcc-not-yet-valid': { vi: 'Hộ chiếu vắc-xin chưa có hiệu lực', en: 'Vaccine passport is not yet valid' },
+  'dcc-schema': {
+    vi: 'Hộ chiếu vắc-xin: nội dung sai định dạng chuẩn',
+    en: 'Vaccine passport: content fails the schema',
   },
 } as const satisfies Record<string, Text>;
 

@@ -35,8 +35,8 @@ export function identityKeys(decoded: DecodeResult, key: Buffer): IdentityKey[] 
       if (id.formerNumber) keys.push(['cmnd', id.formerNumber]);
       break;
     case 'bhyt':
-      keys.push(['bhyt', id.documentNumber]);
-      // The last 10 digits of the card number are the social-insurance number.
+      // 2021 cards carry the 10-digit social-insurance (BHXH) number alone; older ones end with it.
+      if (id.documentNumber.length > 10) keys.push(['bhyt', id.documentNumber]);
       keys.push(['bhxh', id.documentNumber.slice(-10)]);
       break;
     case 'personal-qr':

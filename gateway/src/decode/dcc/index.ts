@@ -1,0 +1,180 @@
+import { inflateSync } from 'node:zlib';
+import { type DecodeErrorCode, type DecodeResult, failure } from '../result.js';
+import { Base45Error, base45Decode } from './base45.js';
+import { CborError, decodeCbor, toPlain } from './cbor.js';
+import { CoseError, parseSign1, verifySign1 } from './cose.js';
+import { validateHcert } from './schema.js';
+import type { DccType, TrustStore } from './trust.js';
+
+export { base45Decode, base45Encode } from './base45.js';
+export { type DccType, kidOf, type Signer, TrustError, TrustStore } from './trust.js';
+
+/** What a DCC decode reports besides identity (the `dcc` field of the decode result). */
+export interface DccReport {
+  signature: 'valid' | 'invalid' | 'unknown-signer';
+  /** base64, as trust lists print it. */
+  kid: string | null;
+  issuer: string | null;
+  issuedAt: string | null;
+  expiresAt: string | null;
+  /** Validation clock after `exp` (a clock exactly at `exp` is not expired). */
+  expired: boolean;
+  /** Validation clock before `iat`. */
+  notYetValid: boolean;
+  schemaValid: boolean;
+  schemaErrors: string[];
+  /** The signer's extended key usage allows this certificate type. */
+  keyUsageOk: boolean;
+  type: DccType | null;
+  version: string | null;
+  /** The vaccination, test or recovery entry, for the rules (no name, no birth date). */
+  entry: Record<string, unknown> | null;
+}
+
+export interface DccContext {
+  at: Date;
+  trust?: TrustStore;
+  /** Also return the decoded HCERT as `hcert` (conformance runs; the kiosk never needs the full content). */
+  keepHcert?: boolean;
+}
+
+/** Inflated payloads above this are refused: a DCC is a few hundred bytes; a 64 KB zip bomb is not. */
+const MAX_INFLATED = 64 * 1024;
+
+const TYPES: Array<[key: 'v' | 't' | 'r', type: DccType]> = [
+  ['v', 'vaccination'],
+  ['t', 'test'],
+  ['r', 'recovery'],
+];
+
+function stop(code: DecodeErrorCode): DecodeResult {
+  return failure('dcc', code);
+}
+
+const iso = (seconds: unknown): string | null =>
+  typeof seconds === 'number' && Number.isFinite(seconds) && Math.abs(seconds) < 1e11
+    ? new Date(seconds * 1000).toISOString()
+    : null;
+
+/**
+ * EU DCC: `HC1:` → base45 → zlib → COSE_Sign1 → CWT claims → HCERT (-260 → 1).
+ * Pure: (payload, clock, trust store) → result. Every step's failure has its own error code.
+ */
+export function decodeDcc(text: string, ctx: DccContext): DecodeResult {
+  if (!text.startsWith('HC1:')) return stop('dcc-prefix');
+  let compressed: Buffer;
+  try {
+    compressed = base45Decode(text.slice(4));
+  } catch (err) {
+    if (err instanceof Base45Error) return stop('dcc-base45');
+    throw err;
+  }
+  let cose: Buffer;
+  try {
+    cose = inflateSync(compressed, { maxOutputLength: MAX_INFLATED });
+  } catch {
+    return stop('dcc-compression');
+  }
+  let sign1: ReturnType<typeof parseSign1>;
+  let claims: unknown;
+  try {
+    sign1 = parseSign1(cose);
+    claims = decodeCbor(sign1.payload);
+  } catch (err) {
+    if (err instanceof CoseError || err instanceof CborError) return stop('dcc-cose');
+    throw err;
+  }
+  const hcertContainer = claims instanceof Map ? claims.get(-260) : undefined;
+  const rawHcert = hcertContainer instanceof Map ? hcertContainer.get(1) : undefined;
+  if (!(claims instanceof Map) || !(rawHcert instanceof Map)) return stop('dcc-payload');
+  let hcert: Record<string, unknown>;
+  try {
+    hcert = toPlain(rawHcert) as Record<string, unknown>;
+  } catch {
+    return stop('dcc-payload');
+  }
+
+  // Signature: look the signer up by KID; a KID that no trusted certificate hashes to is unknown.
+  const signers = sign1.kid && ctx.trust ? ctx.trust.lookup(sign1.kid) : [];
+  const signer = signers.find((s) => verifySign1(sign1, s.publicKey));
+  const signature: DccReport['signature'] =
+    signers.length === 0 ? 'unknown-signer' : signer ? 'valid' : 'invalid';
+
+  const present = TYPES.filter(([key]) => Array.isArray(hcert[key]) && (hcert[key] as unknown[]).length > 0);
+  const type = present.length === 1 ? present[0]![1] : null;
+  const entries = present.length === 1 ? (hcert[present[0]![0]] as unknown[]) : [];
+  const entry =
+    entries.length === 1 && typeof entries[0] === 'object' && entries[0]
+      ? (entries[0] as Record<string, unknown>)
+      : null;
+  const keyUsageOk =
+    !!signer && type !== null && (signer.allowedTypes === null || signer.allowedTypes.has(type));
+
+  const exp = claims.get(4);
+  const iat = claims.get(6);
+  const now = ctx.at.getTime();
+  const expiresAt = iso(exp);
+  const issuedAt = iso(iat);
+  // A certificate with no expiry claim is treated as expired: the specification requires one.
+  const expired = expiresAt === null || now > (exp as number) * 1000;
+  const notYetValid = issuedAt !== null && now < (iat as number) * 1000;
+  // One certificate per DCC: the schema allows v, t and r side by side, the specification does not.
+  const schemaErrors = validateHcert(hcert);
+  if (present.length > 1) schemaErrors.push('/ more than one of v, t, r');
+  if (entries.length > 1) schemaErrors.push(`/${present[0]![0]} more than one entry`);
+  const schemaValid = schemaErrors.length === 0;
+
+  const issuer = claims.get(1);
+  const report: DccReport = {
+    signature,
+    kid: sign1.kid ? Buffer.from(sign1.kid).toString('base64') : null,
+    issuer: typeof issuer === 'string' ? issuer : null,
+    issuedAt,
+    expiresAt,
+    expired,
+    notYetValid,
+    schemaValid,
+    schemaErrors,
+    keyUsageOk,
+    type,
+    version: typeof hcert.ver === 'string' ? hcert.ver : null,
+    entry,
+  };
+
+  const nam = (typeof hcert.nam === 'object' && hcert.nam ? hcert.nam : {}) as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === 'string' ? v.normalize('NFC').trim() : '');
+  const name = [str(nam.fn) || str(nam.fnt), str(nam.gn) || str(nam.gnt)].filter(Boolean).join(' ');
+  const dob = str(hcert.dob);
+  const result: DecodeResult = {
+    kind: 'dcc',
+    ok: false,
+    identity: {
+      // A DCC names no identity document; its certificate identifier (UVCI) is what it carries.
+      documentNumber: entry && typeof entry.ci === 'string' ? entry.ci : '',
+      formerNumber: null,
+      masked: false,
+      name,
+      dateOfBirth: /^\d{4}(-\d{2}(-\d{2})?)?$/.test(dob) ? dob : dob.slice(0, 10),
+      sex: null,
+    },
+    dcc: report,
+  };
+  const firstProblem: DecodeErrorCode | null =
+    signature === 'unknown-signer'
+      ? 'dcc-unknown-signer'
+      : signature === 'invalid'
+        ? 'dcc-signature'
+        : !keyUsageOk
+          ? 'dcc-key-usage'
+          : notYetValid
+            ? 'dcc-not-yet-valid'
+            : expired
+              ? 'dcc-expired'
+              : !schemaValid
+                ? 'dcc-schema'
+                : null;
+  const extra = ctx.keepHcert ? { hcert } : {};
+  if (firstProblem)
+    return { ...failure('dcc', firstProblem), identity: result.identity, dcc: report, ...extra };
+  return { ...result, ok: true, ...extra };
+}

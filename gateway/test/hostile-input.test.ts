@@ -1,0 +1,143 @@
+/**
+ * Hostile input: whatever a scanner delivers — random text, random bytes read as UTF-8 or Latin-1,
+ * mutations of real codes, up to 64 KB — the decoder returns a well-formed result and never throws.
+ * Bounded runs (seeded) so CI time stays fixed; a hang would trip the test timeout.
+ */
+import { createDccSigner, sampleVaccination } from '@qrkiosk/firmware-sim';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DECODE_ERRORS, type DecodeResult, decodePayload, TrustStore } from '../src/decode/index.js';
+import { toFrame } from '../src/frame/index.js';
+
+const KINDS = new Set(['cccd', 'bhyt', 'personal-qr', 'dcc', 'location', 'unknown']);
+
+function assertWellFormed(r: DecodeResult): void {
+  expect(KINDS.has(r.kind)).toBe(true);
+  expect(typeof r.ok).toBe('boolean');
+  if (r.ok) {
+    expect(r.error).toBeUndefined();
+    expect(r.identity).toBeDefined();
+  } else {
+    expect(r.error?.code && r.error.code in DECODE_ERRORS).toBe(true);
+    // The catch-all in decodePayload must stay unreached: reaching it means a decoder threw.
+    expect(r.error?.code).not.toBe('internal-error');
+    expect(r.error?.message).toMatch(/ \/ /);
+  }
+  if (r.identity) {
+    expect(typeof r.identity.name).toBe('string');
+    expect(r.identity.dateOfBirth).toMatch(/^(\d{4}(-\d{2}(-\d{2})?)?)?$/);
+    expect([null, 'M', 'F']).toContain(r.identity.sex);
+  }
+  // Results go to JSON (CLI, MQTT): they must serialise.
+  expect(() => JSON.stringify(r)).not.toThrow();
+}
+
+const CCCD = '079090001234|272345678|Nguyễn Văn An|15081990|Nam|123 Lê Lợi, Quận 1|20042021';
+const BHYT =
+  'GD4795612345678|4e677579e1bb856e2056c4836e20416e|15/08/1990|1|3132|79 - 005|01/01/2021|31/12/2021|01/01/2021|7901234567|-|4|01/01/2026|4641c59ff02659c3-1202|$';
+const PERSONAL = '******001234|NGUYEN VAN AN|1990-08-15|0|162979388586171100|1<GD4795612345678<0912******';
+
+/** Real codes with characters replaced, inserted, deleted or the tail cut. */
+const mutated = (seed: string) =>
+  fc
+    .tuple(
+      fc.nat({ max: seed.length }),
+      fc.nat({ max: seed.length }),
+      fc.string({ maxLength: 4 }),
+      fc.constantFrom('replace', 'insert', 'delete', 'cut'),
+    )
+    .map(([i, j, s, op]) => {
+      const [a, b] = [Math.min(i, j), Math.max(i, j)];
+      if (op === 'replace') return seed.slice(0, a) + s + seed.slice(a + s.length);
+      if (op === 'insert') return seed.slice(0, a) + s + seed.slice(a);
+      if (op === 'delete') return seed.slice(0, a) + seed.slice(b);
+      return seed.slice(0, a);
+    });
+
+describe('decoder under hostile input', () => {
+  let dcc = '';
+  let trust: TrustStore;
+  beforeAll(async () => {
+    const signer = await createDccSigner({ alg: 'ES256' });
+    trust = new TrustStore();
+    trust.add(signer.certificateDer, 'signer');
+    dcc = signer.issue({
+      hcert: sampleVaccination(),
+      issuedAt: new Date('2021-10-01'),
+      expiresAt: new Date('2022-10-01'),
+    });
+  });
+  const at = new Date('2021-11-01T00:00:00Z');
+  const check = (payload: string) => assertWellFormed(decodePayload(payload, { at, trust }));
+
+  it('random unicode text', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), check), {
+      numRuns: 1500,
+      seed: 4201,
+    });
+  });
+  it('random bytes read as UTF-8 and as Latin-1, up to 64 KB', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 65536 }), (bytes) => {
+        const buf = Buffer.from(bytes);
+        check(buf.toString('utf8'));
+        check(buf.toString('latin1'));
+      }),
+      { numRuns: 200, seed: 4202 },
+    );
+  });
+  it('text in the shapes of real codes', () => {
+    const fields = fc.array(
+      fc.oneof(
+        fc.string({ maxLength: 20 }),
+        fc.stringMatching(/^\d{1,14}$/),
+        fc.constantFrom('', '-', '$', 'Nam', 'Nữ', '1990-**-**'),
+      ),
+      {
+        maxLength: 20,
+      },
+    );
+    fc.assert(
+      fc.property(fields, (f) => check(f.join('|'))),
+      { numRuns: 2000, seed: 4203 },
+    );
+    fc.assert(fc.property(fc.stringMatching(/^HC1:[0-9A-Z $%*+\-./:]{0,600}$/), check), {
+      numRuns: 1000,
+      seed: 4204,
+    });
+  });
+  it('mutations of valid CCCD, BHYT, personal QR and DCC codes', () => {
+    for (const [seed, runs] of [
+      [CCCD, 1500],
+      [BHYT, 1500],
+      [PERSONAL, 1500],
+      [dcc, 600],
+    ] as const) {
+      fc.assert(fc.property(mutated(seed), check), { numRuns: runs, seed: 4205 });
+    }
+  });
+  it('the largest inputs: 64 KB of one character, of separators, and a 64 KB DCC-looking string', () => {
+    for (const payload of [
+      'A'.repeat(65536),
+      '|'.repeat(65536),
+      `HC1:${'0'.repeat(65532)}`,
+      '\uFEFF'.repeat(65536),
+    ]) {
+      check(payload);
+      const frame = toFrame(payload, at);
+      if (frame) check(frame.text);
+    }
+  });
+  it('the frame stage never makes an empty frame and bounds its length', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 10000 }), (raw) => {
+        const f = toFrame(raw, at);
+        if (f) {
+          expect(f.text.trim()).not.toBe('');
+          expect(f.text.length).toBeLessThanOrEqual(8193);
+        }
+      }),
+      { numRuns: 1000, seed: 4206 },
+    );
+  });
+});
