@@ -1,13 +1,31 @@
-import { CHECKIN_SCHEMA_ID, type CheckinMessage, maskName, maskNumber } from '@qrkiosk/protocol';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHECKIN_SCHEMA_ID, type CheckinMessage, maskName, maskNumber, vnDay } from '@qrkiosk/protocol';
 import { monotonicFactory } from 'ulid';
 import { EventBus, type ScanOutcome } from './bus.js';
 import { type Clock, systemClock } from './clock.js';
-import { decide, decideRecordFailed, decideRepeat, decideUndecoded } from './decide/index.js';
-import { type DecodeResult, decodePayload } from './decode/index.js';
+import {
+  type Decision,
+  decide,
+  decideRecordFailed,
+  decideRepeat,
+  decideUndecoded,
+  type Policy,
+  policyFor,
+  RulesSource,
+} from './decide/index.js';
+import { type DecodeResult, decodePayload, TrustError, TrustStore } from './decode/index.js';
 import { toFrame } from './frame/index.js';
 import { type ScannerInput, SerialScanner } from './input/index.js';
 import { createLogger, type Logger } from './log.js';
-import { FactsCache, identityKeys, loadOrCreateHashKey } from './lookup/index.js';
+import {
+  type Facts,
+  FactsCache,
+  factsFromDcc,
+  type IdentityKey,
+  identityKeys,
+  loadOrCreateHashKey,
+} from './lookup/index.js';
 import { Journal } from './record/index.js';
 import type { LoadedSettings } from './settings/index.js';
 import { createGpioDriver, type GpioDriver, Signaller } from './signal/index.js';
@@ -25,9 +43,6 @@ export interface ControllerOptions {
   withoutUplink?: boolean;
 }
 
-/** Rules have no version of their own until they become signed data (cache issue). */
-const RULES_VERSION = 'builtin-1';
-
 /**
  * The gateway: owns the stages and runs the scan path as one explicit, ordered pipeline
  *   input → frame → decode → lookup → decide → record → signal → (bus) → uplink
@@ -44,6 +59,9 @@ export class Controller {
   private readonly signaller: Signaller;
   private readonly nextId = monotonicFactory();
   private hashKey: Buffer | undefined;
+  private rulesSource: RulesSource | undefined;
+  private policy: Policy | undefined;
+  private trust = new TrustStore();
   private input: ScannerInput | undefined;
   private uplink: MqttUplink | undefined;
 
@@ -75,6 +93,11 @@ export class Controller {
     this.hashKey = key;
     this.journal.open();
     this.cache.open();
+    this.trust = this.loadDccTrust();
+    const rulesFile = settings.rules.file ?? join(settings.data.dir, 'rules.json');
+    this.rulesSource = new RulesSource(rulesFile, secrets.hubKeys, this.log, () => this.updatePolicy());
+    this.rulesSource.start();
+    this.updatePolicy();
     await this.gpio.open();
     if (!this.options.withoutUplink) {
       this.uplink = new MqttUplink({
@@ -103,12 +126,71 @@ export class Controller {
     );
   }
 
+  private updatePolicy(): void {
+    const { kiosk, rules } = this.loaded.settings;
+    if (this.rulesSource) this.policy = policyFor(this.rulesSource.rules, kiosk.site, rules);
+  }
+
+  /** DSC certificates from dcc.trustFiles and <data.dir>/dcc-trust/. A bad file is logged and skipped. */
+  private loadDccTrust(): TrustStore {
+    const { dcc, data } = this.loaded.settings;
+    const store = new TrustStore();
+    const dir = join(data.dir, 'dcc-trust');
+    let inDir: string[] = [];
+    try {
+      inDir = readdirSync(dir)
+        .filter((f) => /\.(pem|crt|cer|der)$/i.test(f))
+        .map((f) => join(dir, f));
+    } catch {
+      // no folder: no certificates from there
+    }
+    for (const file of [...dcc.trustFiles, ...inDir]) {
+      try {
+        store.add(readFileSync(file), file);
+      } catch (err) {
+        this.log.error(
+          { file, err: err instanceof TrustError ? err.message : (err as Error).message },
+          'DCC signer certificate skipped',
+        );
+      }
+    }
+    if (store.size > 0) this.log.info({ signers: store.size }, 'DCC signer certificates loaded');
+    return store;
+  }
+
+  /**
+   * decode → lookup → decide for one payload, with no journal and no lights (`qrkiosk check`).
+   * `levelOverride` replaces the site's epidemic level.
+   */
+  evaluate(raw: string, at: Date, levelOverride?: number): { decoded: DecodeResult; decision: Decision } {
+    const decoded = decodePayload(raw, { at, trust: this.trust });
+    if (!decoded.ok) return { decoded, decision: decideUndecoded(decoded) };
+    const { settings } = this.loaded;
+    const policy =
+      levelOverride !== undefined
+        ? policyFor(this.requirePolicy().rules, settings.kiosk.site, settings.rules, levelOverride)
+        : this.requirePolicy();
+    const keys = identityKeys(decoded, this.requireKey());
+    return { decoded, decision: decide(this.factsFor(decoded, keys, at), policy, at) };
+  }
+
+  private factsFor(decoded: DecodeResult, keys: IdentityKey[], at: Date): Facts | null {
+    // A verified vaccine passport carries its own facts; every other code is looked up.
+    if (decoded.kind === 'dcc' && decoded.dcc) return factsFromDcc(decoded.dcc, vnDay(at));
+    return this.cache.lookup(keys);
+  }
+
+  private requirePolicy(): Policy {
+    if (!this.policy) throw new Error('Controller used before start()');
+    return this.policy;
+  }
+
   /** The scan path. Synchronous from frame to light: nothing else runs between commit and signal. */
   scan(raw: string): ScanOutcome | null {
     const at = this.clock.now();
     const frame = toFrame(raw, at);
     if (!frame) return null;
-    const decoded = decodePayload(frame.text);
+    const decoded = decodePayload(frame.text, { at, trust: this.trust });
     let outcome: ScanOutcome;
     try {
       outcome = decoded.ok ? this.admit(decoded, at) : { at, decoded, decision: decideUndecoded(decoded) };
@@ -148,7 +230,8 @@ export class Controller {
         : undefined;
     if (previous) return { at, decoded, decision: decideRepeat(previous) };
 
-    const decision = decide(this.cache.lookup(keys), settings.rules, at);
+    const policy = this.requirePolicy();
+    const decision = decide(this.factsFor(decoded, keys, at), policy, at);
     const identity = decoded.identity!;
     const checkin: CheckinMessage = {
       schema: CHECKIN_SCHEMA_ID,
@@ -167,7 +250,7 @@ export class Controller {
       verdict: decision.verdict,
       colour: decision.colour,
       reason: decision.reason.code,
-      versions: { software: SOFTWARE_VERSION, rules: RULES_VERSION, cache: this.cache.version() },
+      versions: { software: SOFTWARE_VERSION, rules: policy.rules.version, cache: this.cache.version() },
     };
     const seq = this.journal.append(checkin);
     this.bus.emit('checkin.recorded', { id: checkin.id, seq });
@@ -186,6 +269,7 @@ export class Controller {
 
   async stop(): Promise<void> {
     await this.input?.stop();
+    this.rulesSource?.stop();
     this.signaller.cancel();
     await this.uplink?.stop();
     await this.gpio.close();

@@ -2,6 +2,8 @@
 import { Command, Option } from 'commander';
 import { pickLang } from '../i18n.js';
 import { SOFTWARE_VERSION } from '../version.js';
+import { cacheApply, cacheImport, cacheStatus } from './cache.js';
+import { checkCommand } from './check.js';
 import { configCheck } from './config-check.js';
 import { conformanceCommand } from './conformance.js';
 import { decodeCommand, decodeJsonl } from './decode.js';
@@ -82,5 +84,55 @@ program
   .action((dir: string, opts: { json?: boolean; verbose?: boolean }) => {
     process.exitCode = conformanceCommand(dir, opts.json === true, opts.verbose === true);
   });
+
+const cache = program
+  .command('cache')
+  .description('Dữ liệu tiêm chủng/xét nghiệm trên kiosk / the kiosk facts cache');
+const dataOptions = (c: Command) =>
+  c
+    .option('-c, --config <file>', 'tệp cấu hình / config file (default /etc/qrkiosk/kiosk.yaml if present)')
+    .option('--data-dir <dir>', 'thư mục dữ liệu / data folder (or QRKIOSK_DATA_DIR)')
+    .option('--json', 'kết quả JSON / JSON output');
+dataOptions(
+  cache
+    .command('import')
+    .argument('<file>', 'tệp CSV / CSV file')
+    .description(
+      `Nhập CSV (không ký) / import a CSV (unsigned). Cột / columns: ${'id_type,id,doses_received,primary_series_complete,first_dose_date,last_dose_date,recovered_date,negative_test_at,negative_test_type,case_status,case_until'}`,
+    ),
+).action(async (file: string, opts: { config?: string; dataDir?: string; json?: boolean }) => {
+  process.exitCode = await cacheImport(file, opts, pickLang(program.opts().lang));
+});
+dataOptions(
+  cache
+    .command('apply')
+    .argument('<file>', 'bản cập nhật có chữ ký / signed update file')
+    .description('Áp dụng bản cập nhật có chữ ký của trung tâm / apply a signed update from the hub'),
+).action((file: string, opts: { config?: string; dataDir?: string }) => {
+  process.exitCode = cacheApply(file, opts, pickLang(program.opts().lang));
+});
+dataOptions(
+  cache.command('status').description('Phiên bản, số định danh, dung lượng / version, identities, size'),
+).action((opts: { config?: string; dataDir?: string; json?: boolean }) => {
+  process.exitCode = cacheStatus(opts, pickLang(program.opts().lang));
+});
+
+dataOptions(
+  program
+    .command('check')
+    .argument('<payload>', 'nội dung mã QR / the scanned text')
+    .description(
+      'Giải mã + tra cứu + quyết định, không cần phần cứng / decode + lookup + decide, no hardware',
+    )
+    .option('--at <iso>', 'thời điểm quét / scan time (ISO-8601)')
+    .option('--level <n>', 'cấp độ dịch 1–4 / epidemic level 1–4'),
+).action(
+  async (
+    payload: string,
+    opts: { config?: string; dataDir?: string; json?: boolean; at?: string; level?: string },
+  ) => {
+    process.exitCode = await checkCommand(payload, opts, pickLang(program.opts().lang));
+  },
+);
 
 await program.parseAsync();

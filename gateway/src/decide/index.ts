@@ -1,25 +1,67 @@
-import type { Colour, Verdict } from '@qrkiosk/protocol';
-import { vnDay } from '@qrkiosk/protocol';
+import type { Colour, Facts, Verdict } from '@qrkiosk/protocol';
+import { evaluate } from 'certlogic-js';
 import type { DecodeResult } from '../decode/index.js';
 import type { Text } from '../i18n.js';
-import type { Facts } from '../lookup/index.js';
-import type { Settings } from '../settings/schema.js';
-import { colourOf } from './colour.js';
+import { ruleInput } from './derive.js';
+import type { RuleSet } from './rules.js';
 
-export { type CardColour, colourOf, daysBetween } from './colour.js';
+export { daysBetween, ruleInput } from './derive.js';
+export {
+  builtinRules,
+  loadSignedRules,
+  parseRuleSet,
+  type RuleSet,
+  RulesError,
+  type RulesSignature,
+  signRules,
+} from './rules.js';
+export { RulesSource } from './rules-source.js';
+
+export type CardColour = 'green' | 'yellow' | 'red';
 
 /** A decision carries no personal data: a verdict, a colour, a reason and what decided it. */
 export interface Decision {
   verdict: Verdict;
   colour: Colour;
   reason: { code: string; text: Text };
-  /** Names of the facts that decided it (e.g. `primary-series-complete`), never their values. */
+  /** Ids of the rules and facts that decided it (e.g. `green-primary-series`, `level-2`), never values. */
   decidedBy: string[];
   /** Same person again within the duplicate window: signal "already", record nothing. */
   repeat: boolean;
 }
 
-const REASONS = {
+/** The rules in force at one site: the rule set, the site's level, its admission list and unknown-person verdict. */
+export interface Policy {
+  rules: RuleSet;
+  level: 1 | 2 | 3 | 4;
+  admit: CardColour[];
+  unknownPerson: Verdict;
+}
+
+/**
+ * Site rules: the signed rules file's entry for this site wins, then the kiosk's own setting,
+ * then the rules file's defaults. `levelOverride` is for `qrkiosk check --level`.
+ */
+export function policyFor(
+  rules: RuleSet,
+  site: string,
+  local: { level?: number | undefined; unknownPerson?: Verdict | undefined },
+  levelOverride?: number,
+): Policy {
+  const level = (levelOverride ??
+    rules.level.sites?.[site] ??
+    local.level ??
+    rules.level.default) as Policy['level'];
+  const siteRules = rules.sites?.[site];
+  return {
+    rules,
+    level,
+    admit: (siteRules?.admit ?? rules.admit)[String(level) as '1' | '2' | '3' | '4'],
+    unknownPerson: siteRules?.unknownPerson ?? local.unknownPerson ?? rules.unknownPerson,
+  };
+}
+
+const REASONS: Record<string, Text> = {
   'admitted-green': { vi: 'Thẻ xanh — được vào', en: 'Green card — admitted' },
   'admitted-yellow': { vi: 'Thẻ vàng — được vào', en: 'Yellow card — admitted' },
   'admitted-red': { vi: 'Thẻ đỏ — cấp độ hiện tại cho phép vào', en: 'Red card — admitted at this level' },
@@ -38,46 +80,71 @@ const REASONS = {
     vi: 'Lỗi lưu check-in — kiểm tra giấy tờ và ghi tay',
     en: 'Could not save the check-in — check documents and note it by hand',
   },
-} as const satisfies Record<string, Text>;
+  'rules-error': {
+    vi: 'Lỗi quy tắc kiểm tra — kiểm tra giấy tờ và báo kỹ thuật',
+    en: 'Rules error — check documents and tell the technician',
+  },
+};
 
-export type ReasonCode = keyof typeof REASONS;
+function reason(code: string): Decision['reason'] {
+  return {
+    code,
+    text: REASONS[code] ?? { vi: `Từ chối theo quy tắc ${code}`, en: `Refused by rule ${code}` },
+  };
+}
 
-const reason = (code: ReasonCode) => ({ code, text: REASONS[code] });
+/** Thẻ Covid colour at the scan moment: the first colour rule that holds, else the fallback. */
+export function colourOf(facts: Facts, at: Date, policy: Policy): { colour: CardColour; rule: string } {
+  const input = ruleInput(facts, at, policy.level);
+  for (const r of policy.rules.colour.rules)
+    if (evaluate(r.logic as never, input) === true) return { colour: r.colour, rule: r.id };
+  return { colour: policy.rules.colour.otherwise.colour, rule: policy.rules.colour.otherwise.reason };
+}
 
 /**
- * Decide stage: pure function of (facts, rules, time). F0/F1 are refused at every level; an
- * unknown person gets the site's configured verdict; otherwise the colour must be admitted at
- * the site's epidemic level.
+ * Decide stage: a pure function of (facts, policy, time). Refusal rules (F0, F1) apply at every
+ * level; an unknown person gets the site's verdict; otherwise the colour must be admitted at the
+ * site's level. A rule that fails to evaluate never admits: the guard is asked to look.
  */
-export function decide(facts: Facts | null, rules: Settings['rules'], at: Date): Decision {
-  if (!facts) {
+export function decide(facts: Facts | null, policy: Policy, at: Date): Decision {
+  if (!facts)
     return {
-      verdict: rules.unknownPerson,
+      verdict: policy.unknownPerson,
       colour: null,
       reason: reason('unknown-person'),
       decidedBy: [],
       repeat: false,
     };
-  }
-  if (facts.caseStatus !== 'none' && (!facts.caseUntil || facts.caseUntil >= vnDay(at))) {
-    const code = facts.caseStatus === 'f0' ? 'case-f0' : 'case-f1';
+  try {
+    const input = ruleInput(facts, at, policy.level);
+    for (const r of policy.rules.refuse) {
+      if (evaluate(r.logic as never, input) === true)
+        return {
+          verdict: 'REFUSE',
+          colour: 'red',
+          reason: reason(r.reason),
+          decidedBy: [r.id],
+          repeat: false,
+        };
+    }
+    const { colour, rule } = colourOf(facts, at, policy);
+    const admitted = policy.admit.includes(colour);
     return {
-      verdict: 'REFUSE',
-      colour: 'red',
-      reason: reason(code),
-      decidedBy: ['case-status'],
+      verdict: admitted ? 'ALLOW' : 'REFUSE',
+      colour,
+      reason: reason(admitted ? `admitted-${colour}` : 'colour-not-admitted'),
+      decidedBy: [rule, `level-${policy.level}`],
+      repeat: false,
+    };
+  } catch {
+    return {
+      verdict: 'REVIEW',
+      colour: null,
+      reason: reason('rules-error'),
+      decidedBy: ['rules'],
       repeat: false,
     };
   }
-  const { colour, because } = colourOf(facts, at);
-  const admitted = rules.admit[String(rules.level) as '1' | '2' | '3' | '4'].includes(colour);
-  return {
-    verdict: admitted ? 'ALLOW' : 'REFUSE',
-    colour,
-    reason: reason(admitted ? `admitted-${colour}` : 'colour-not-admitted'),
-    decidedBy: [because, `level-${rules.level}`],
-    repeat: false,
-  };
 }
 
 /** A code that did not decode to a person: the guard looks (REVIEW) and is told why. */

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { DecodeResult } from '../decode/index.js';
 
-export type IdType = 'cccd' | 'cmnd' | 'passport' | 'qid' | 'bhyt' | 'bhxh';
+/** `uvci` names a vaccine passport's certificate: DCCs carry no identity-document number. */
+export type IdType = 'cccd' | 'cmnd' | 'passport' | 'qid' | 'bhyt' | 'bhxh' | 'uvci';
 
 export interface IdentityKey {
   type: IdType;
@@ -42,6 +43,9 @@ export function identityKeys(decoded: DecodeResult, key: Buffer): IdentityKey[] 
     case 'personal-qr':
       if (!id.masked) keys.push([documentType(id.documentNumber), id.documentNumber]);
       if (decoded.personal) keys.push(['qid', decoded.personal.qid]);
+      break;
+    case 'dcc':
+      if (id.documentNumber) keys.push(['uvci', id.documentNumber]);
       break;
     default:
       break;

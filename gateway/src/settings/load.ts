@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { KeyRing, loadPublicKey } from '@qrkiosk/protocol';
 import type { TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
@@ -31,7 +32,7 @@ export class SettingsError extends Error {
 /** Settings plus the secrets read from the files they name. Secrets never go back into logs. */
 export interface LoadedSettings {
   settings: Settings;
-  secrets: { mqttPassword?: string; hashKey?: Buffer };
+  secrets: { mqttPassword?: string; hashKey?: Buffer; hubKeys: KeyRing };
   file: string;
 }
 
@@ -165,7 +166,7 @@ function readSecrets(
   file: string,
   sourceOf: (p: string) => string,
 ): LoadedSettings['secrets'] {
-  const secrets: LoadedSettings['secrets'] = {};
+  const secrets: LoadedSettings['secrets'] = { hubKeys: new KeyRing() };
   const problems: SettingsProblem[] = [];
   const read = (path: string, secretFile: string): Buffer | undefined => {
     try {
@@ -209,6 +210,25 @@ function readSecrets(
           },
         });
       } else secrets.hashKey = key;
+    }
+  }
+  for (const [i, keyFile] of settings.updates.publicKeyFiles.entries()) {
+    const path = `updates.publicKeyFiles.${i}`;
+    const bytes = read(path, keyFile);
+    if (!bytes) continue;
+    try {
+      secrets.hubKeys.add(loadPublicKey(bytes));
+    } catch (err) {
+      problems.push({
+        path,
+        source: sourceOf('updates.publicKeyFiles'),
+        value: keyFile,
+        problem: {
+          vi: `không phải khóa công khai Ed25519 (${(err as Error).message})`,
+          en: `not an Ed25519 public key (${(err as Error).message})`,
+        },
+        fix: { vi: 'dùng tệp PEM khóa công khai do trung tâm cấp', en: "use the hub's public key PEM file" },
+      });
     }
   }
   if (problems.length > 0) throw new SettingsError(file, problems);

@@ -141,46 +141,62 @@ export const UiSection = Type.Object(
 
 export const RulesSection = Type.Object(
   {
-    level: Type.Integer({
-      minimum: 1,
-      maximum: 4,
-      default: 2,
-      description: 'epidemic level 1–4 (Resolution 128/NQ-CP) in force at this site',
-      viDescription: 'cấp độ dịch 1–4 (Nghị quyết 128/NQ-CP) đang áp dụng tại địa điểm',
-    }),
-    admit: Type.Object(
-      {
-        '1': Type.Array(Type.Union([Type.Literal('green'), Type.Literal('yellow'), Type.Literal('red')]), {
-          default: ['green', 'yellow', 'red'],
-        }),
-        '2': Type.Array(Type.Union([Type.Literal('green'), Type.Literal('yellow'), Type.Literal('red')]), {
-          default: ['green', 'yellow'],
-        }),
-        '3': Type.Array(Type.Union([Type.Literal('green'), Type.Literal('yellow'), Type.Literal('red')]), {
-          default: ['green', 'yellow'],
-        }),
-        '4': Type.Array(Type.Union([Type.Literal('green'), Type.Literal('yellow'), Type.Literal('red')]), {
-          default: ['green'],
-        }),
-      },
-      {
-        default: {},
-        additionalProperties: false,
-        description: 'colours admitted at each level',
-        viDescription: 'các màu được vào ở mỗi cấp độ',
-      },
+    level: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 4,
+        description:
+          'epidemic level 1–4 (Resolution 128/NQ-CP) at this site, unless the signed rules file sets it',
+        viDescription:
+          'cấp độ dịch 1–4 (Nghị quyết 128/NQ-CP) tại địa điểm, nếu tệp quy tắc có chữ ký không quy định',
+      }),
     ),
-    unknownPerson: Type.Union([Type.Literal('ALLOW'), Type.Literal('REFUSE'), Type.Literal('REVIEW')], {
-      default: 'REVIEW',
-      description: 'verdict for a person the cache knows nothing about: ALLOW, REFUSE or REVIEW',
-      viDescription: 'kết quả cho người chưa có dữ liệu: ALLOW, REFUSE hoặc REVIEW',
-    }),
+    unknownPerson: Type.Optional(
+      Type.Union([Type.Literal('ALLOW'), Type.Literal('REFUSE'), Type.Literal('REVIEW')], {
+        description: 'verdict for a person the cache knows nothing about: ALLOW, REFUSE or REVIEW',
+        viDescription: 'kết quả cho người chưa có dữ liệu: ALLOW, REFUSE hoặc REVIEW',
+      }),
+    ),
     duplicateWindowSeconds: Type.Integer({
       minimum: 0,
       maximum: 86400,
       default: 60,
       description: 'seconds in which a second scan of the same person is "already checked in" (0 = off)',
       viDescription: 'số giây mà lần quét lại cùng một người được coi là "đã check-in" (0 = tắt)',
+    }),
+    file: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'signed rules file from the hub (default: <data.dir>/rules.json, with rules.json.sig beside it)',
+        viDescription:
+          'tệp quy tắc có chữ ký của trung tâm (mặc định <data.dir>/rules.json, kèm rules.json.sig)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const UpdatesSection = Type.Object(
+  {
+    publicKeyFiles: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: "the hub's Ed25519 public keys (PEM files) trusted for cache updates and rules",
+      viDescription:
+        'khóa công khai Ed25519 (tệp PEM) của trung tâm, dùng để kiểm tra cập nhật dữ liệu và quy tắc',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const DccSection = Type.Object(
+  {
+    trustFiles: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        'vaccine-passport signer certificates (PEM or DER files); <data.dir>/dcc-trust/ is read too',
+      viDescription:
+        'chứng thư ký hộ chiếu vắc-xin (tệp PEM hoặc DER); thư mục <data.dir>/dcc-trust/ cũng được đọc',
     }),
   },
   { additionalProperties: false },
@@ -233,6 +249,8 @@ export const Settings = Type.Object(
     data: DataSection,
     ui: UiSection,
     rules: RulesSection,
+    updates: UpdatesSection,
+    dcc: DccSection,
     privacy: PrivacySection,
     log: LogSection,
   },

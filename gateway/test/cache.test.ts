@@ -1,0 +1,209 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  buildUpdate,
+  decodeFacts,
+  encodeFacts,
+  type Facts,
+  KeyRing,
+  NO_FACTS,
+  OP_DELETE,
+  OP_PUT,
+  type UpdateRecord,
+} from '@qrkiosk/protocol';
+import { makeTempDir } from '@qrkiosk/testkit';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FactsCache, hashIdentity, UpdateRefused } from '../src/lookup/index.js';
+
+const hub = generateKeyPairSync('ed25519');
+const ring = new KeyRing();
+ring.add(hub.publicKey);
+const stranger = generateKeyPairSync('ed25519');
+const hashKey = randomBytes(32);
+const key = (type: 'cccd' | 'qid', id: string) => hashIdentity(hashKey, type, id);
+const green: Facts = {
+  ...NO_FACTS,
+  dosesReceived: 2,
+  primarySeriesComplete: true,
+  firstDoseDate: '2021-07-01',
+  lastDoseDate: '2021-08-01',
+  source: 'hub',
+  updatedOn: '2021-10-01',
+};
+
+const put = (k: Buffer, f: Facts): UpdateRecord => ({ op: OP_PUT, key: k, facts: encodeFacts(f) });
+const del = (k: Buffer): UpdateRecord => ({ op: OP_DELETE, key: k, facts: Buffer.alloc(16) });
+const snapshot = (seq: number, records: UpdateRecord[], signer = hub) =>
+  buildUpdate(
+    { kind: 'snapshot', seq, createdAt: '2021-10-01T00:00:00Z' },
+    records,
+    signer.privateKey,
+    signer.publicKey,
+  );
+const delta = (baseSeq: number, seq: number, records: UpdateRecord[]) =>
+  buildUpdate(
+    { kind: 'delta', seq, baseSeq, createdAt: '2021-10-01T00:00:00Z' },
+    records,
+    hub.privateKey,
+    hub.publicKey,
+  );
+
+function openCache() {
+  const cache = new FactsCache(makeTempDir('cache-'));
+  cache.open();
+  return cache;
+}
+const refusal = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof UpdateRefused) return err.code;
+    throw err;
+  }
+  return 'accepted';
+};
+
+describe('facts codec (16 bytes)', () => {
+  it('round-trips every field, unknowns included', () => {
+    const fact = fc.record({
+      dosesReceived: fc.option(fc.integer({ min: 0, max: 254 })),
+      primarySeriesComplete: fc.option(fc.boolean()),
+      firstDoseDate: fc.option(
+        fc
+          .date({ min: new Date('2019-12-01'), max: new Date('2150-01-01'), noInvalidDate: true })
+          .map((d) => d.toISOString().slice(0, 10)),
+      ),
+      negativeTestAt: fc.option(
+        fc
+          .date({ min: new Date('2019-12-01T00:00:00Z'), max: new Date('2130-01-01'), noInvalidDate: true })
+          .map((d) => new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString()),
+      ),
+      negativeTestType: fc.constantFrom(null, 'pcr', 'rat'),
+      caseStatus: fc.constantFrom('none', 'f0', 'f1'),
+      source: fc.constantFrom('import', 'hub', 'dcc'),
+    });
+    fc.assert(
+      fc.property(fact, (partial) => {
+        const f = { ...NO_FACTS, ...partial } as Facts;
+        const bytes = encodeFacts(f);
+        expect(bytes).toHaveLength(16);
+        expect(decodeFacts(bytes)).toEqual(f);
+      }),
+      { numRuns: 500, seed: 4401 },
+    );
+  });
+  it('refuses values it cannot store', () => {
+    expect(() => encodeFacts({ ...NO_FACTS, dosesReceived: 300 })).toThrow(/0–254/);
+    expect(() => encodeFacts({ ...NO_FACTS, firstDoseDate: '2021-02-30' })).toThrow(/firstDoseDate/);
+    expect(() => encodeFacts({ ...NO_FACTS, lastDoseDate: '2019-01-01' })).toThrow(/lastDoseDate/);
+  });
+});
+
+describe('signed cache updates', () => {
+  it('applies a snapshot, then deltas in order; lookups see each version whole', () => {
+    const cache = openCache();
+    const a = key('cccd', '079090001234');
+    const b = key('qid', '162979388586171100');
+    cache.applyUpdate(snapshot(3, [put(a, green), put(b, { ...NO_FACTS, caseStatus: 'f0' })]), ring);
+    expect(cache.version()).toBe(3);
+    expect(cache.lookup([{ type: 'cccd', hash: a }])).toEqual(green);
+    cache.applyUpdate(delta(3, 4, [del(b), put(a, { ...green, dosesReceived: 3 })]), ring);
+    expect(cache.lookup([{ type: 'qid', hash: b }])).toBeNull();
+    expect(cache.lookup([{ type: 'cccd', hash: a }])?.dosesReceived).toBe(3);
+    expect(cache.status()).toMatchObject({
+      version: 4,
+      identities: 1,
+      signer: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
+    cache.close();
+  });
+  it('a snapshot replaces everything (a kiosk at any version catches up)', () => {
+    const cache = openCache();
+    cache.applyUpdate(snapshot(1, [put(key('cccd', '1'.repeat(12)), green)]), ring);
+    cache.applyUpdate(snapshot(9, [put(key('cccd', '2'.repeat(12)), green)]), ring);
+    expect(cache.status()).toMatchObject({ version: 9, identities: 1 });
+    expect(cache.lookup([{ type: 'cccd', hash: key('cccd', '1'.repeat(12)) }])).toBeNull();
+    cache.close();
+  });
+  it('refuses unsigned, tampered, foreign, stale and out-of-order updates, and says why', () => {
+    const cache = openCache();
+    const good = snapshot(5, [put(key('cccd', '079090001234'), green)]);
+    expect(refusal(() => cache.applyUpdate(good.subarray(0, good.length - 64), ring))).toBe('unsigned');
+    const tampered = Buffer.from(good);
+    tampered[tampered.length - 70] ^= 0xff;
+    expect(refusal(() => cache.applyUpdate(tampered, ring))).toBe('bad-signature');
+    expect(refusal(() => cache.applyUpdate(snapshot(5, [], stranger), ring))).toBe('unknown-key');
+    expect(refusal(() => cache.applyUpdate(Buffer.from('hello'), ring))).toBe('format');
+    expect(refusal(() => cache.applyUpdate(good, ring))).toBe('accepted');
+    expect(refusal(() => cache.applyUpdate(good, ring))).toBe('stale');
+    expect(refusal(() => cache.applyUpdate(snapshot(4, []), ring))).toBe('stale');
+    expect(refusal(() => cache.applyUpdate(delta(6, 7, []), ring))).toBe('out-of-order');
+    expect(refusal(() => cache.applyUpdate(delta(4, 5, []), ring))).toBe('out-of-order');
+    expect(refusal(() => cache.applyUpdate(delta(5, 6, []), ring))).toBe('accepted');
+    expect(cache.version()).toBe(6);
+    cache.close();
+  });
+  it('is atomic: an update that fails half-way leaves the previous version intact', () => {
+    const cache = openCache();
+    const a = key('cccd', '079090001234');
+    cache.applyUpdate(snapshot(1, [put(a, green)]), ring);
+    const broken = [
+      put(a, { ...NO_FACTS, caseStatus: 'f0' }),
+      { op: 7 as 1, key: a, facts: Buffer.alloc(16) },
+    ];
+    expect(refusal(() => cache.applyUpdate(delta(1, 2, broken), ring))).toBe('format');
+    expect(refusal(() => cache.applyUpdate(snapshot(2, broken), ring))).toBe('format');
+    expect(cache.version()).toBe(1);
+    expect(cache.lookup([{ type: 'cccd', hash: a }])).toEqual(green);
+    cache.close();
+  });
+});
+
+describe('CSV import and privacy', () => {
+  const header =
+    'id_type,id,doses_received,primary_series_complete,first_dose_date,last_dose_date,recovered_date,negative_test_at,negative_test_type,case_status,case_until';
+
+  it('imports good rows, reports bad ones by line, and stores no number in clear', async () => {
+    const dir = makeTempDir('csv-');
+    const csv = join(dir, 'facts.csv');
+    writeFileSync(
+      csv,
+      [
+        `\uFEFF${header}`,
+        'cccd,079090001234,2,1,2021-07-01,2021-08-01,,,,none,',
+        'qid,"162979388586171100",,,,,,2021-10-30T08:00:00+07:00,PCR,,',
+        'cmnd,12345,,,,,,,,,',
+        'cccd,001185012345,x,,,,,,,,',
+        'cccd,001185012346,,,,,,2021-10-30 08:00,,,',
+        'passport,C1234567,1,0,2021-10-01,2021-10-01,,,,f1,2021-11-05',
+        '',
+      ].join('\r\n'),
+    );
+    const cache = new FactsCache(join(dir, 'data'));
+    cache.open();
+    const report = await cache.importCsv(csv, hashKey, new Date('2021-10-31T00:00:00Z'));
+    expect(report.imported).toBe(3);
+    expect(report.problems.map((p) => p.line)).toEqual([4, 5, 6]);
+    expect(report.problems[2]?.message).toMatch(/ISO-8601 with an offset/);
+    expect(cache.lookup([{ type: 'qid', hash: key('qid', '162979388586171100') }])).toMatchObject({
+      negativeTestType: 'pcr',
+      negativeTestAt: '2021-10-30T01:00:00.000Z',
+      source: 'import',
+      updatedOn: '2021-10-31',
+    });
+    cache.close();
+    const bytes = readFileSync(join(dir, 'data', 'cache.db'));
+    for (const clear of ['079090001234', '162979388586171100', 'C1234567'])
+      expect(bytes.includes(Buffer.from(clear))).toBe(false);
+  });
+  it('refuses a file without the header row', async () => {
+    const dir = makeTempDir('csv-');
+    writeFileSync(join(dir, 'f.csv'), 'cccd,079090001234,2\n');
+    const cache = new FactsCache(join(dir, 'data'));
+    cache.open();
+    await expect(cache.importCsv(join(dir, 'f.csv'), hashKey)).rejects.toThrow(/header row lacks/);
+    cache.close();
+  });
+});
