@@ -198,6 +198,18 @@ describe('CSV import and privacy', () => {
     for (const clear of ['079090001234', '162979388586171100', 'C1234567'])
       expect(bytes.includes(Buffer.from(clear))).toBe(false);
   });
+  it('lets a later row for the same person win, as an upsert would', async () => {
+    const dir = makeTempDir('csv-');
+    const rows = [header];
+    for (let d = 1; d <= 5; d++) rows.push(`cccd,079090001234,${d},,,,,,,none,`);
+    writeFileSync(join(dir, 'f.csv'), rows.join('\n'));
+    const cache = new FactsCache(join(dir, 'data'));
+    cache.open();
+    await cache.importCsv(join(dir, 'f.csv'), hashKey);
+    expect(cache.lookup([{ type: 'cccd', hash: key('cccd', '079090001234') }])?.dosesReceived).toBe(5);
+    expect(cache.status().identities).toBe(1);
+    cache.close();
+  });
   it('refuses a file without the header row', async () => {
     const dir = makeTempDir('csv-');
     writeFileSync(join(dir, 'f.csv'), 'cccd,079090001234,2\n');

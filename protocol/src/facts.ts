@@ -49,13 +49,22 @@ const DAY_MS = 86_400_000;
 
 export class FactsError extends Error {}
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+// Imports repeat the same few hundred dates millions of times: remember their day numbers.
+const dayCache = new Map<string, number>();
+
 function dayNumber(date: string | null, field: string): number {
   if (date === null) return 0;
+  const cached = dayCache.get(date);
+  if (cached !== undefined) return cached;
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-  const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : Number.NaN;
-  const check = m ? new Date(ms).toISOString().slice(0, 10) === date : false;
-  const n = (ms - EPOCH_MS) / DAY_MS + 1;
-  if (!check || n < 1 || n > 0xffff) throw new FactsError(`${field}: not a date from 2019-12-01 on: ${date}`);
+  const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  const valid =
+    mo >= 1 && mo <= 12 && d >= 1 && d <= (DAYS_IN_MONTH[mo - 1] ?? 0) + (mo === 2 && leap ? 1 : 0);
+  const n = valid ? (Date.UTC(y, mo - 1, d) - EPOCH_MS) / DAY_MS + 1 : 0;
+  if (n < 1 || n > 0xffff) throw new FactsError(`${field}: not a date from 2019-12-01 on: ${date}`);
+  if (dayCache.size < 100_000) dayCache.set(date, n);
   return n;
 }
 

@@ -59,6 +59,8 @@ export class FactsCache {
   open(): void {
     mkdirSync(this.dataDir, { recursive: true });
     const db = new Database(this.file);
+    // Set before the first table exists: lets a snapshot swap give the old table's pages back.
+    db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.exec(`
       CREATE TABLE IF NOT EXISTS facts (key BLOB PRIMARY KEY, facts BLOB NOT NULL) WITHOUT ROWID;
@@ -134,6 +136,7 @@ export class FactsCache {
         db.exec('DROP TABLE facts; ALTER TABLE facts_next RENAME TO facts;');
         this.setMeta({ version: String(header.seq), updatedAt: at.toISOString(), signer: header.keyId });
       })();
+      this.compact();
       this.prepare();
       return header;
     }
@@ -163,6 +166,13 @@ export class FactsCache {
     const report = await importCsv(this.require(), file, hashKey, { today: vnDay(at) });
     this.setMeta({ updatedAt: at.toISOString(), signer: 'local' });
     return report;
+  }
+
+  /** After a snapshot: return the old table's pages to the file system and empty the WAL. */
+  private compact(): void {
+    const db = this.require();
+    db.pragma('incremental_vacuum');
+    db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   version(): number {

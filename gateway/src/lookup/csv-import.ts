@@ -121,13 +121,17 @@ export async function importCsv(
     report.skipped++;
     if (report.problems.length < 1000) report.problems.push({ line, message });
   };
-  const put = db.prepare<[Buffer, Buffer]>(
-    'INSERT INTO facts (key, facts) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET facts = excluded.facts',
+  // Keys are hashes, so rows arrive in random key order. They go to an append-only staging table
+  // first, then into the cache in one statement that SQLite's sorter feeds in key order: measured
+  // several times faster than inserting into the B-tree row by row.
+  db.exec(
+    'DROP TABLE IF EXISTS temp.facts_stage; CREATE TEMP TABLE facts_stage (key BLOB NOT NULL, facts BLOB NOT NULL);',
   );
-  const batchSize = options.batch ?? 50_000;
+  const stage = db.prepare<[Buffer, Buffer]>('INSERT INTO temp.facts_stage (key, facts) VALUES (?, ?)');
+  const batchSize = options.batch ?? 100_000;
   let pending: Array<[Buffer, Buffer]> = [];
   const flush = db.transaction((rows: Array<[Buffer, Buffer]>) => {
-    for (const [k, f] of rows) put.run(k, f);
+    for (const [k, f] of rows) stage.run(k, f);
   });
   const lines = createInterface({
     input: createReadStream(file, { encoding: 'utf8' }),
@@ -165,5 +169,11 @@ export async function importCsv(
   }
   if (!at) throw new Error('the file is empty: a header row is required');
   flush(pending);
+  // Ordered by rowid within a key, a later row for the same person overwrites an earlier one,
+  // as a row-by-row upsert would.
+  db.exec(`INSERT INTO facts (key, facts) SELECT key, facts FROM temp.facts_stage WHERE true ORDER BY key, rowid
+           ON CONFLICT(key) DO UPDATE SET facts = excluded.facts;
+           DROP TABLE temp.facts_stage;`);
+  db.pragma('wal_checkpoint(TRUNCATE)');
   return report;
 }
