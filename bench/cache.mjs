@@ -3,13 +3,13 @@
 // CertLogic rules), and applying a 100k-change delta. Run: npm run bench -- cache
 // QRKIOSK_BENCH_IDENTITIES overrides the size (default 10,000,000).
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
-import { buildUpdate, encodeFacts, KeyRing, NO_FACTS, OP_PUT } from '../protocol/dist/index.js';
 import { Controller, hashIdentity, settingsFromText } from '../gateway/dist/index.js';
 import { FactsCache } from '../gateway/dist/lookup/index.js';
+import { buildUpdate, encodeFacts, KeyRing, NO_FACTS, OP_PUT } from '../protocol/dist/index.js';
 
 const N = Number(process.env.QRKIOSK_BENCH_IDENTITIES ?? 10_000_000);
 const LOOKUPS = 200_000;
@@ -24,7 +24,8 @@ const log = (...a) => console.log(...a);
 const now = () => performance.now();
 
 // Identity i → a CCCD number whose digits agree with a 1988-born man (province = i / 1e6).
-const cccd = (i) => `${String(1 + Math.floor(i / 1_000_000)).padStart(3, '0')}088${String(i % 1_000_000).padStart(6, '0')}`;
+const cccd = (i) =>
+  `${String(1 + Math.floor(i / 1_000_000)).padStart(3, '0')}088${String(i % 1_000_000).padStart(6, '0')}`;
 const factsOf = (i) => ({
   ...NO_FACTS,
   dosesReceived: i % 3,
@@ -41,7 +42,9 @@ const factsOf = (i) => ({
 {
   const csv = join(dir, 'facts.csv');
   const out = createWriteStream(csv);
-  out.write('id_type,id,doses_received,primary_series_complete,first_dose_date,last_dose_date,recovered_date,negative_test_at,negative_test_type,case_status,case_until\n');
+  out.write(
+    'id_type,id,doses_received,primary_series_complete,first_dose_date,last_dose_date,recovered_date,negative_test_at,negative_test_type,case_status,case_until\n',
+  );
   let chunk = '';
   for (let i = 0; i < N; i++) {
     const f = factsOf(i);
@@ -60,8 +63,15 @@ const factsOf = (i) => ({
   const s = (now() - t0) / 1000;
   const status = cache.status();
   cache.close();
-  results.csvImport = { rows: report.imported, seconds: s, perSecond: report.imported / s, bytesPerIdentity: status.bytes / status.identities };
-  log(`CSV import: ${report.imported} rows in ${s.toFixed(1)} s = ${Math.round(report.imported / s)} rows/s; ${(status.bytes / status.identities).toFixed(1)} B/identity (random insert order)`);
+  results.csvImport = {
+    rows: report.imported,
+    seconds: s,
+    perSecond: report.imported / s,
+    bytesPerIdentity: status.bytes / status.identities,
+  };
+  log(
+    `CSV import: ${report.imported} rows in ${s.toFixed(1)} s = ${Math.round(report.imported / s)} rows/s; ${(status.bytes / status.identities).toFixed(1)} B/identity (random insert order)`,
+  );
   rmSync(csv);
   rmSync(join(dir, 'csv'), { recursive: true });
 }
@@ -71,11 +81,19 @@ let snapshotBytes;
 {
   const t0 = now();
   const records = new Array(N);
-  for (let i = 0; i < N; i++) records[i] = { op: OP_PUT, key: hashIdentity(hashKey, 'cccd', cccd(i)), facts: encodeFacts(factsOf(i)) };
+  for (let i = 0; i < N; i++)
+    records[i] = { op: OP_PUT, key: hashIdentity(hashKey, 'cccd', cccd(i)), facts: encodeFacts(factsOf(i)) };
   // The hub sends records in key order: inserting sorted keys builds the B-tree by appending.
   records.sort((a, b) => Buffer.compare(a.key, b.key));
-  snapshotBytes = buildUpdate({ kind: 'snapshot', seq: 1, createdAt: new Date().toISOString() }, records, hub.privateKey, hub.publicKey);
-  log(`snapshot built: ${(snapshotBytes.length / 1e6).toFixed(0)} MB in ${((now() - t0) / 1000).toFixed(1)} s`);
+  snapshotBytes = buildUpdate(
+    { kind: 'snapshot', seq: 1, createdAt: new Date().toISOString() },
+    records,
+    hub.privateKey,
+    hub.publicKey,
+  );
+  log(
+    `snapshot built: ${(snapshotBytes.length / 1e6).toFixed(0)} MB in ${((now() - t0) / 1000).toFixed(1)} s`,
+  );
 }
 const dataDir = join(dir, 'kiosk');
 {
@@ -86,14 +104,26 @@ const dataDir = join(dir, 'kiosk');
   const s = (now() - t0) / 1000;
   const status = cache.status();
   cache.close();
-  results.snapshot = { identities: status.identities, seconds: s, perSecond: N / s, bytes: status.bytes, bytesPerIdentity: status.bytes / status.identities };
-  log(`snapshot apply: ${N} identities in ${s.toFixed(1)} s = ${Math.round(N / s)} identities/s; cache ${(status.bytes / 1e6).toFixed(0)} MB = ${(status.bytes / status.identities).toFixed(1)} B/identity`);
+  results.snapshot = {
+    identities: status.identities,
+    seconds: s,
+    perSecond: N / s,
+    bytes: status.bytes,
+    bytesPerIdentity: status.bytes / status.identities,
+  };
+  log(
+    `snapshot apply: ${N} identities in ${s.toFixed(1)} s = ${Math.round(N / s)} identities/s; cache ${(status.bytes / 1e6).toFixed(0)} MB = ${(status.bytes / status.identities).toFixed(1)} B/identity`,
+  );
   snapshotBytes = undefined;
 }
 
 // 3. Lookup latency through the full pipeline: decode → keyed hash → SQLite → CertLogic → verdict.
 {
-  const loaded = settingsFromText(`kiosk: { id: bench, site: bench }\ndata: { dir: "${dataDir}" }\nlog: { level: silent }\n`, 'bench', {});
+  const loaded = settingsFromText(
+    `kiosk: { id: bench, site: bench }\ndata: { dir: "${dataDir}" }\nlog: { level: silent }\n`,
+    'bench',
+    {},
+  );
   loaded.secrets.hashKey = hashKey;
   const controller = new Controller(loaded, {
     withoutScanner: true,
@@ -118,9 +148,13 @@ const dataDir = join(dir, 'kiosk');
   times.sort();
   const p = (q) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
   results.lookup = { samples: LOOKUPS, p50us: p(0.5), p99us: p(0.99), p999us: p(0.999), allowed };
-  log(`pipeline lookup (${LOOKUPS} random identities): p50 ${p(0.5).toFixed(1)} µs, p99 ${p(0.99).toFixed(1)} µs, p99.9 ${p(0.999).toFixed(1)} µs (${allowed} ALLOW)`);
+  log(
+    `pipeline lookup (${LOOKUPS} random identities): p50 ${p(0.5).toFixed(1)} µs, p99 ${p(0.99).toFixed(1)} µs, p99.9 ${p(0.999).toFixed(1)} µs (${allowed} ALLOW)`,
+  );
   // The same, SQLite lookup alone.
-  const keys = payloads.map((_, k) => [{ type: 'cccd', hash: hashIdentity(hashKey, 'cccd', cccd(Math.floor((k * 7919) % N))) }]);
+  const keys = payloads.map((_, k) => [
+    { type: 'cccd', hash: hashIdentity(hashKey, 'cccd', cccd(Math.floor((k * 7919) % N))) },
+  ]);
   for (let i = 0; i < LOOKUPS; i++) {
     const t = process.hrtime.bigint();
     controller.cache.lookup(keys[i]);
@@ -137,9 +171,18 @@ const dataDir = join(dir, 'kiosk');
   const records = [];
   for (let k = 0; k < DELTA; k++) {
     const i = Math.floor(Math.random() * N);
-    records.push({ op: OP_PUT, key: hashIdentity(hashKey, 'cccd', cccd(i)), facts: encodeFacts({ ...factsOf(i), dosesReceived: 3 }) });
+    records.push({
+      op: OP_PUT,
+      key: hashIdentity(hashKey, 'cccd', cccd(i)),
+      facts: encodeFacts({ ...factsOf(i), dosesReceived: 3 }),
+    });
   }
-  const delta = buildUpdate({ kind: 'delta', seq: 2, baseSeq: 1, createdAt: new Date().toISOString() }, records, hub.privateKey, hub.publicKey);
+  const delta = buildUpdate(
+    { kind: 'delta', seq: 2, baseSeq: 1, createdAt: new Date().toISOString() },
+    records,
+    hub.privateKey,
+    hub.publicKey,
+  );
   const cache = new FactsCache(dataDir);
   cache.open();
   const t0 = now();

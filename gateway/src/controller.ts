@@ -16,7 +16,7 @@ import {
 } from './decide/index.js';
 import { type DecodeResult, decodePayload, TrustError, TrustStore } from './decode/index.js';
 import { toFrame } from './frame/index.js';
-import { type ScannerInput, SerialScanner } from './input/index.js';
+import { createScannerInput, type ScannerInput } from './input/index.js';
 import { createLogger, type Logger } from './log.js';
 import {
   type Facts,
@@ -112,7 +112,7 @@ export class Controller {
       this.uplink.start();
     }
     if (!this.options.withoutScanner) {
-      this.input = new SerialScanner(settings.scanner, (raw) => this.scan(raw), this.bus, this.log);
+      this.input = createScannerInput(settings.scanner, (raw) => this.scan(raw), this.bus, this.log);
       this.input.start();
     }
     this.log.info(

@@ -21,7 +21,15 @@ describe('settings', () => {
   it('fills every default from the schema', () => {
     const { settings } = settingsFromText(MINIMAL, 'kiosk.yaml', {});
     expect(settings.kiosk.direction).toBe('in');
-    expect(settings.scanner).toMatchObject({ type: 'serial', path: '/dev/ttyACM0', baudRate: 9600 });
+    expect(settings.scanner).toMatchObject({
+      type: 'serial',
+      baudRate: 9600,
+      dataBits: 8,
+      parity: 'none',
+      terminator: 'CR',
+    });
+    // No path and no USB ids: the serial input opens /dev/ttyACM0 (gateway/test/serial.test.ts).
+    expect(settings.scanner.path).toBeUndefined();
     expect(settings.gpio.driver).toBe('auto');
     expect(settings.gpio.pins.green).toBe('GPIO17');
     expect(settings.mqtt.url).toBe('mqtt://127.0.0.1:1883');

@@ -9,8 +9,8 @@ export function configCheck(file: string, lang: Lang, json: boolean): number {
     else
       process.stdout.write(
         lang === 'vi'
-          ? `Cấu hình hợp lệ: kiosk ${settings.kiosk.id} tại ${settings.kiosk.site}, máy quét ${settings.scanner.path}, MQTT ${settings.mqtt.url}\n`
-          : `Config OK: kiosk ${settings.kiosk.id} at ${settings.kiosk.site}, scanner ${settings.scanner.path}, MQTT ${settings.mqtt.url}\n`,
+          ? `Cấu hình hợp lệ: kiosk ${settings.kiosk.id} tại ${settings.kiosk.site}, máy quét ${settings.scanner.path ?? settings.scanner.type}, MQTT ${settings.mqtt.url}\n`
+          : `Config OK: kiosk ${settings.kiosk.id} at ${settings.kiosk.site}, scanner ${settings.scanner.path ?? settings.scanner.type}, MQTT ${settings.mqtt.url}\n`,
       );
     return 0;
   } catch (err) {

@@ -35,12 +35,18 @@ export function repairMojibake(text: string): string {
   }
 }
 
-/** BOM in front, CR/LF and NULs behind, surrounding spaces; then mojibake repair and NFC. */
+/** Drops leading and trailing CR, LF and NUL. A loop, not /[\r\n\0]+$/: that regex is quadratic on long runs. */
+export function trimLineEnds(text: string): string {
+  const isEnd = (c: number) => c === 10 || c === 13 || c === 0;
+  let start = 0;
+  let end = text.length;
+  while (start < end && isEnd(text.charCodeAt(start))) start++;
+  while (end > start && isEnd(text.charCodeAt(end - 1))) end--;
+  return start === 0 && end === text.length ? text : text.slice(start, end);
+}
+
+/** BOM in front, CR/LF and NULs around; then mojibake repair and NFC. */
 export function cleanPayload(raw: string): string {
-  let text = raw
-    .replace(/^\uFEFF/, '')
-    .replace(/[\r\n\0]+$/g, '')
-    .replace(/^[\r\n]+/, '');
-  text = repairMojibake(text);
+  const text = repairMojibake(trimLineEnds(raw.replace(/^\uFEFF/, '')));
   return text.normalize('NFC');
 }

@@ -1,4 +1,4 @@
-import { MAX_PAYLOAD_CHARS } from '../decode/index.js';
+import { MAX_PAYLOAD_CHARS, trimLineEnds } from '../decode/index.js';
 
 /** One code as the scanner delivered it, stamped on arrival. */
 export interface Frame {
@@ -14,7 +14,7 @@ export interface Frame {
  * (a bare Enter) are dropped here so they never light anything.
  */
 export function toFrame(raw: string, receivedAt: Date): Frame | null {
-  const text = raw.replace(/^[\r\n\0]+/, '').replace(/[\r\n\0]+$/, '');
+  const text = trimLineEnds(raw);
   if (text.trim() === '') return null;
   const truncated = text.length > MAX_PAYLOAD_CHARS;
   return { text: truncated ? text.slice(0, MAX_PAYLOAD_CHARS + 1) : text, receivedAt, truncated };

@@ -1,83 +1,38 @@
-import { ReadlineParser } from '@serialport/parser-readline';
-import { SerialPort } from 'serialport';
 import type { EventBus } from '../bus.js';
 import type { Logger } from '../log.js';
-import type { Settings } from '../settings/schema.js';
+import { type HidBackend, HidScanner } from './hid.js';
+import { type ScannerInput, type ScannerSettings, SerialScanner } from './serial.js';
 
-/** A source of raw scanner lines. The serial one is first; HID drivers come with the scanner issue. */
-export interface ScannerInput {
-  start(): void;
-  stop(): Promise<void>;
-}
+export * from './gm65.js';
+export {
+  type HidBackend,
+  type HidDeviceInfo,
+  type HidDeviceLike,
+  HidScanner,
+  makeReportFeed,
+  nodeHidBackend,
+  pickHidDevice,
+} from './hid.js';
+export { HID_POS_USAGE_PAGE, HidPosAssembler, type HidPosCode, hidPosReports } from './hid-pos.js';
+export { KeyboardWedgeDecoder } from './keyboard-wedge.js';
+export { type KeyStroke, LAYOUTS, type LayoutName, strokesFor } from './layouts.js';
+export {
+  resolveSerialPath,
+  type ScannerInput,
+  type ScannerSettings,
+  type SerialDeps,
+  SerialScanner,
+} from './serial.js';
 
-const DELIMITERS: Record<Settings['scanner']['terminator'], string> = { CR: '\r', LF: '\n', CRLF: '\r\n' };
-
-/**
- * Input stage, serial: serialport + ReadlineParser, which joins chunks until the terminator, so a
- * code split across reads (and a UTF-8 character split across chunks) arrives whole. serialport
- * has no reconnect of its own: on close or a failed open we retry with backoff, and never crash.
- */
-export class SerialScanner implements ScannerInput {
-  private port: SerialPort | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  private attempt = 0;
-  private stopped = true;
-
-  constructor(
-    private readonly scanner: Settings['scanner'],
-    private readonly onLine: (raw: string) => void,
-    private readonly bus: EventBus,
-    private readonly log: Logger,
-  ) {}
-
-  start(): void {
-    this.stopped = false;
-    this.open();
-  }
-
-  private open(): void {
-    const { path, baudRate, terminator } = this.scanner;
-    const port = new SerialPort({ path, baudRate, autoOpen: false });
-    const parser = port.pipe(new ReadlineParser({ delimiter: DELIMITERS[terminator], encoding: 'utf8' }));
-    parser.on('data', (line: string) => this.onLine(line));
-    port.on('close', () => {
-      if (this.stopped) return;
-      this.bus.emit('scanner.status', { connected: false, path });
-      this.log.warn({ path }, 'scanner disconnected');
-      this.scheduleReopen();
-    });
-    port.on('error', (err) => this.log.error({ path, err: err.message }, 'scanner error'));
-    port.open((err) => {
-      if (err) {
-        this.log.warn({ path, err: err.message, attempt: this.attempt }, 'cannot open scanner; retrying');
-        this.bus.emit('scanner.status', { connected: false, path, error: err.message });
-        this.scheduleReopen();
-        return;
-      }
-      this.attempt = 0;
-      this.port = port;
-      this.log.info({ path, baudRate }, 'scanner connected');
-      this.bus.emit('scanner.status', { connected: true, path });
-    });
-  }
-
-  private scheduleReopen(): void {
-    this.port = undefined;
-    if (this.stopped || this.retry) return;
-    const delay = Math.min(250 * 2 ** this.attempt, 5000);
-    this.attempt++;
-    this.retry = setTimeout(() => {
-      this.retry = undefined;
-      if (!this.stopped) this.open();
-    }, delay);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.retry) clearTimeout(this.retry);
-    this.retry = undefined;
-    const port = this.port;
-    this.port = undefined;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
-  }
+/** The input for the configured scanner type. Constructing it touches no device; start() does. */
+export function createScannerInput(
+  settings: ScannerSettings,
+  onLine: (raw: string) => void,
+  bus: EventBus,
+  log: Logger,
+  hid?: HidBackend,
+): ScannerInput {
+  if (settings.type === 'hid-pos' || settings.type === 'keyboard-wedge')
+    return new HidScanner(settings, onLine, bus, log, hid);
+  return new SerialScanner(settings, onLine, bus, log);
 }

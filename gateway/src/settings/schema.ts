@@ -30,30 +30,66 @@ export const KioskSection = Type.Object(
   { additionalProperties: false },
 );
 
+const HexId = Type.String({
+  pattern: '^[0-9a-fA-F]{4}$',
+  description: 'a USB id as 4 hex digits, e.g. 0c2e',
+  viDescription: 'mã USB gồm 4 chữ số hex, ví dụ 0c2e',
+});
+
 export const ScannerSection = Type.Object(
   {
-    type: Type.Union([Type.Literal('serial')], {
-      default: 'serial',
-      description: 'serial (USB-CDC or UART scanner)',
-      viDescription: 'serial (máy quét USB-CDC hoặc UART)',
-    }),
-    path: Type.String({
-      minLength: 1,
-      default: '/dev/ttyACM0',
-      description: 'device path, e.g. /dev/ttyACM0 or /dev/serial/by-id/usb-…',
-      viDescription: 'đường dẫn thiết bị, ví dụ /dev/ttyACM0 hoặc /dev/serial/by-id/usb-…',
-    }),
+    type: Type.Union(
+      [Type.Literal('serial'), Type.Literal('gm65'), Type.Literal('hid-pos'), Type.Literal('keyboard-wedge')],
+      {
+        default: 'serial',
+        description: 'serial (USB-CDC/UART), gm65 (GM65/GM861-class UART module), hid-pos, or keyboard-wedge',
+        viDescription:
+          'serial (USB-CDC/UART), gm65 (mô-đun UART kiểu GM65/GM861), hid-pos hoặc keyboard-wedge',
+      },
+    ),
+    path: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'device path, e.g. /dev/ttyACM0, /dev/serial/by-id/usb-…, or /dev/hidraw0',
+        viDescription: 'đường dẫn thiết bị, ví dụ /dev/ttyACM0, /dev/serial/by-id/usb-… hoặc /dev/hidraw0',
+      }),
+    ),
+    vendorId: Type.Optional(HexId),
+    productId: Type.Optional(HexId),
+    serialNumber: Type.Optional(Type.String({ minLength: 1 })),
     baudRate: Type.Integer({
       enum: BAUD_RATES,
       default: 9600,
       description: `one of ${BAUD_RATES.join(', ')} (must match the scanner's setting)`,
       viDescription: `một trong ${BAUD_RATES.join(', ')} (phải khớp với cài đặt của máy quét)`,
     }),
-    terminator: Type.Union([Type.Literal('CR'), Type.Literal('LF'), Type.Literal('CRLF')], {
-      default: 'CR',
-      description: 'what the scanner sends after each code: CR, LF or CRLF',
-      viDescription: 'ký tự máy quét gửi sau mỗi mã: CR, LF hoặc CRLF',
+    dataBits: Type.Union([Type.Literal(7), Type.Literal(8)], { default: 8 }),
+    parity: Type.Union([Type.Literal('none'), Type.Literal('even'), Type.Literal('odd')], {
+      default: 'none',
     }),
+    stopBits: Type.Union([Type.Literal(1), Type.Literal(2)], { default: 1 }),
+    terminator: Type.Union(
+      [Type.Literal('CR'), Type.Literal('LF'), Type.Literal('CRLF'), Type.Literal('none')],
+      {
+        default: 'CR',
+        description: 'what the scanner sends after each code: CR, LF, CRLF, or none (a pause ends the code)',
+        viDescription: 'ký tự máy quét gửi sau mỗi mã: CR, LF, CRLF, hoặc none (khoảng lặng kết thúc mã)',
+      },
+    ),
+    interByteTimeoutMs: Type.Integer({
+      minimum: 5,
+      maximum: 2000,
+      default: 60,
+      description: 'with terminator none: the pause (ms) that ends a code',
+      viDescription: 'khi terminator là none: khoảng lặng (ms) kết thúc một mã',
+    }),
+    layout: Type.Union([Type.Literal('us'), Type.Literal('uk'), Type.Literal('fr'), Type.Literal('de')], {
+      default: 'us',
+      description: 'keyboard-wedge only: the keyboard layout the scanner types in (us, uk, fr, de)',
+      viDescription: 'chỉ cho keyboard-wedge: kiểu bàn phím máy quét dùng (us, uk, fr, de)',
+    }),
+    reconnectMinMs: Type.Integer({ minimum: 10, maximum: 60000, default: 250 }),
+    reconnectMaxMs: Type.Integer({ minimum: 10, maximum: 300000, default: 5000 }),
   },
   { additionalProperties: false },
 );

@@ -1,0 +1,216 @@
+import { existsSync } from 'node:fs';
+import { InterByteTimeoutParser } from '@serialport/parser-inter-byte-timeout';
+import { ReadlineParser } from '@serialport/parser-readline';
+import { SerialPort } from 'serialport';
+import type { EventBus } from '../bus.js';
+import type { Logger } from '../log.js';
+import type { Settings } from '../settings/schema.js';
+import { Gm65Error, parseGm65Reply } from './gm65.js';
+
+export type ScannerSettings = Settings['scanner'];
+
+/** A source of raw scanner lines with its own life: start() never throws, stop() releases the device. */
+export interface ScannerInput {
+  start(): void;
+  stop(): Promise<void>;
+}
+
+const DELIMITERS = { CR: '\r', LF: '\n', CRLF: '\r\n' } as const;
+const DEFAULT_PATH = '/dev/ttyACM0';
+
+export interface SerialDeps {
+  list: () => Promise<Array<{ path: string; vendorId?: string; productId?: string; serialNumber?: string }>>;
+  exists: (path: string) => boolean;
+}
+
+const realDeps: SerialDeps = { list: () => SerialPort.list(), exists: existsSync };
+
+/** The port a scanner setting points at: by VID/PID/serial number when given, else by path. */
+export async function resolveSerialPath(
+  s: ScannerSettings,
+  deps: SerialDeps = realDeps,
+): Promise<string | null> {
+  if (s.vendorId || s.productId || s.serialNumber) {
+    const ports = await deps.list();
+    const lower = (v?: string) => v?.toLowerCase();
+    const match = ports.find(
+      (p) =>
+        (!s.vendorId || lower(p.vendorId) === lower(s.vendorId)) &&
+        (!s.productId || lower(p.productId) === lower(s.productId)) &&
+        (!s.serialNumber || p.serialNumber === s.serialNumber),
+    );
+    return match?.path ?? null;
+  }
+  const path = s.path ?? DEFAULT_PATH;
+  return deps.exists(path) ? path : null;
+}
+
+/**
+ * Input stage, serial (USB-CDC, UART, GM65-class modules). serialport has no reconnect of its own:
+ * when the port closes as disconnected, or cannot be found or locked, we look for it again with
+ * exponential backoff (a tty renumbered from ttyACM0 to ttyACM1 is found again by VID/PID or by its
+ * /dev/serial/by-id link) and reopen it. Nothing here ever throws into the daemon.
+ */
+export class SerialScanner implements ScannerInput {
+  private port: SerialPort | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private attempt = 0;
+  private stopped = true;
+  private lastProblem = '';
+  private pending: Array<{ resolve: (data: Buffer) => void; reject: (err: Error) => void }> = [];
+  private replyBuffer = Buffer.alloc(0);
+
+  constructor(
+    private readonly settings: ScannerSettings,
+    private readonly onLine: (raw: string) => void,
+    private readonly bus: EventBus,
+    private readonly log: Logger,
+    private readonly deps: SerialDeps = realDeps,
+  ) {}
+
+  get connected(): boolean {
+    return this.port?.isOpen === true;
+  }
+
+  start(): void {
+    this.stopped = false;
+    void this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    let path: string | null = null;
+    try {
+      path = await resolveSerialPath(this.settings, this.deps);
+    } catch (err) {
+      this.problem(`cannot list serial ports: ${(err as Error).message}`);
+    }
+    if (this.stopped) return;
+    if (!path) {
+      this.problem('scanner not found');
+      this.scheduleReconnect();
+      return;
+    }
+    const { baudRate, dataBits, parity, stopBits } = this.settings;
+    const port = new SerialPort({ path, baudRate, dataBits, parity, stopBits, autoOpen: false });
+    const parser =
+      this.settings.terminator === 'none'
+        ? new InterByteTimeoutParser({ interval: this.settings.interByteTimeoutMs, maxBufferSize: 16384 })
+        : new ReadlineParser({ delimiter: DELIMITERS[this.settings.terminator], encoding: 'utf8' });
+    parser.on('data', (data: string | Buffer) =>
+      this.onLine(typeof data === 'string' ? data : data.toString('utf8')),
+    );
+    // Bytes go to the line parser unless a GM65 command is waiting for its reply.
+    port.on('data', (chunk: Buffer) => {
+      const rest = this.takeReplies(chunk);
+      if (rest.length > 0) parser.write(rest);
+    });
+    port.on('close', (err?: { disconnected?: boolean }) => {
+      this.port = undefined;
+      this.failPending(new Gm65Error('port closed'));
+      if (this.stopped) return;
+      this.bus.emit('scanner.status', { connected: false, path });
+      this.log.warn({ path, disconnected: err?.disconnected === true }, 'scanner disconnected');
+      this.scheduleReconnect();
+    });
+    port.on('error', (err) => this.log.error({ path, err: err.message }, 'scanner error'));
+    port.open((err) => {
+      if (err) {
+        // "Cannot lock port": another process (ModemManager, a second daemon) holds it; try again.
+        this.problem(`cannot open ${path}: ${err.message}`);
+        this.scheduleReconnect();
+        return;
+      }
+      if (this.stopped) {
+        port.close();
+        return;
+      }
+      this.attempt = 0;
+      this.lastProblem = '';
+      this.port = port;
+      this.log.info({ path, baudRate }, 'scanner connected');
+      this.bus.emit('scanner.status', { connected: true, path });
+    });
+  }
+
+  /** Logs a problem once per kind (not on every retry) and tells the screens and telemetry. */
+  private problem(message: string): void {
+    if (message !== this.lastProblem) this.log.warn({ err: message }, 'scanner unavailable; retrying');
+    this.lastProblem = message;
+    this.bus.emit('scanner.status', { connected: false, path: this.settings.path ?? '', error: message });
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.retry) return;
+    const delay = Math.min(
+      this.settings.reconnectMinMs * 2 ** Math.min(this.attempt, 16),
+      this.settings.reconnectMaxMs,
+    );
+    this.attempt++;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      if (!this.stopped) void this.connect();
+    }, delay);
+  }
+
+  /**
+   * Sends a GM65 command and resolves with the reply's data. While a command is outstanding, the
+   * bytes that arrive are the module's reply, not a code, and never reach the line parser.
+   */
+  command(frame: Buffer, timeoutMs = 1000): Promise<Buffer> {
+    const port = this.port;
+    if (!port) return Promise.reject(new Gm65Error('scanner not connected'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.shift();
+        reject(new Gm65Error('no reply from the scanner module'));
+      }, timeoutMs);
+      this.pending.push({
+        resolve: (d) => {
+          clearTimeout(timer);
+          resolve(d);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      port.write(frame);
+    });
+  }
+
+  /** Consumes GM65 replies for outstanding commands; returns the bytes that belong to codes. */
+  private takeReplies(chunk: Buffer): Buffer {
+    if (this.pending.length === 0) return chunk;
+    this.replyBuffer = Buffer.concat([this.replyBuffer, chunk]);
+    try {
+      const parsed = parseGm65Reply(this.replyBuffer);
+      if (!parsed) return Buffer.alloc(0);
+      const rest = this.replyBuffer.subarray(parsed.used);
+      this.replyBuffer = Buffer.alloc(0);
+      const waiter = this.pending.shift();
+      if (parsed.reply.ok) waiter?.resolve(parsed.reply.data);
+      else waiter?.reject(new Gm65Error('the scanner module refused the command'));
+      return rest;
+    } catch (err) {
+      // Not a reply: a code arrived first. Give the bytes to the parser and keep waiting.
+      const bytes = this.replyBuffer;
+      this.replyBuffer = Buffer.alloc(0);
+      if (err instanceof Gm65Error) return bytes;
+      throw err;
+    }
+  }
+
+  private failPending(err: Error): void {
+    for (const p of this.pending.splice(0)) p.reject(err);
+    this.replyBuffer = Buffer.alloc(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
+    const port = this.port;
+    this.port = undefined;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+}
