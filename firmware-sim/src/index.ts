@@ -5,6 +5,8 @@ export {
   type IssueOptions,
   sampleVaccination,
 } from './dcc-issuer.js';
+export { Gm65Emulator } from './gm65-emulator.js';
+export { FakeHidDevice, hidPosStream, keyboardWedgeReports, type TimedReport } from './hid-streams.js';
 export { PtyPair } from './pty-pair.js';
 export { SAMPLE_PEOPLE, type SamplePerson } from './samples.js';
 export { type Terminator, VirtualSerialScanner, type VirtualSerialScannerOptions } from './serial-scanner.js';

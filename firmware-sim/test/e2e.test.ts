@@ -137,6 +137,21 @@ describe('scan → gateway → Mosquitto, end to end', () => {
     db.close();
   });
 
+  it('reconnects by itself when the scanner pty disappears and reappears; later scans are checked in', async () => {
+    const r = await rig();
+    await r.scanner.scan(CCCD);
+    await waitFor(() => r.received[0], 10_000, 'first check-in');
+    const states: boolean[] = [];
+    r.controller.bus.on('scanner.status', (s) => states.push(s.connected));
+    await r.scanner.unplug();
+    await waitFor(() => (states.includes(false) ? true : undefined), 10_000, 'disconnect seen');
+    await r.scanner.plugIn();
+    await waitFor(() => (states.at(-1) === true ? true : undefined), 10_000, 'reconnected');
+    await r.scanner.scan('001088012345||Phạm Minh Tuấn|12031988|Nam|Hà Nội|15052021');
+    await waitFor(() => r.received[1], 10_000, 'check-in after replug');
+    expect(r.received.map((m) => m.document.numberMasked)).toEqual(['********1234', '********2345']);
+  });
+
   it('check-ins made while the broker is down are delivered, in order, once it is back', async () => {
     const r = await rig();
     const port = r.broker.port;

@@ -12,6 +12,24 @@ export {
   TrustStore,
 } from './decode/index.js';
 export { pickLang, type Text } from './i18n.js';
+export {
+  createScannerInput,
+  GM65_ZONE,
+  gm65Read,
+  gm65Reply,
+  gm65Save,
+  gm65Write,
+  type HidBackend,
+  type HidDeviceInfo,
+  type HidDeviceLike,
+  HidScanner,
+  hidPosReports,
+  type LayoutName,
+  parseGm65Command,
+  type ScannerInput,
+  SerialScanner,
+  strokesFor,
+} from './input/index.js';
 export { createLogger, type Logger } from './log.js';
 export { type Facts, FactsCache, hashIdentity, type IdType, identityKeys, NO_FACTS } from './lookup/index.js';
 export { Journal } from './record/index.js';

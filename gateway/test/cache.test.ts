@@ -127,6 +127,28 @@ describe('signed cache updates', () => {
     expect(cache.lookup([{ type: 'cccd', hash: key('cccd', '1'.repeat(12)) }])).toBeNull();
     cache.close();
   });
+  it('builds the same cache from a snapshot in any record order; a later duplicate wins', () => {
+    const keys = ['1', '2', '3', '4'].map((d) => key('cccd', d.repeat(12)));
+    const sortedCache = openCache();
+    const ordered = [...keys].sort(Buffer.compare).map((k) => put(k, green));
+    sortedCache.applyUpdate(snapshot(1, ordered), ring);
+    const shuffled = openCache();
+    const mixed = [
+      put(keys[2]!, green),
+      put(keys[0]!, { ...NO_FACTS, caseStatus: 'f0' }),
+      put(keys[1]!, green),
+      put(keys[3]!, green),
+      put(keys[0]!, green),
+    ];
+    shuffled.applyUpdate(snapshot(1, mixed), ring);
+    for (const k of keys)
+      expect(shuffled.lookup([{ type: 'cccd', hash: k }])).toEqual(
+        sortedCache.lookup([{ type: 'cccd', hash: k }]),
+      );
+    expect(shuffled.status().identities).toBe(4);
+    sortedCache.close();
+    shuffled.close();
+  });
   it('refuses unsigned, tampered, foreign, stale and out-of-order updates, and says why', () => {
     const cache = openCache();
     const good = snapshot(5, [put(key('cccd', '079090001234'), green)]);

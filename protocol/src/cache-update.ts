@@ -50,28 +50,36 @@ export function buildUpdate(
   privateKey: KeyObject,
   publicKey: KeyObject,
 ): Buffer {
-  const headerBytes = Buffer.from(
-    JSON.stringify({ ...header, records: records.length, keyId: keyId(publicKey) }),
-    'utf8',
-  );
-  const recordsStart = UPDATE_MAGIC.length + 4 + headerBytes.length;
-  // One allocation for the whole file: a 10M-identity snapshot is ~330 MB.
-  const out = Buffer.allocUnsafe(recordsStart + records.length * RECORD_BYTES + 64);
-  UPDATE_MAGIC.copy(out, 0);
-  out.writeUInt32LE(headerBytes.length, UPDATE_MAGIC.length);
-  headerBytes.copy(out, UPDATE_MAGIC.length + 4);
-  let o = recordsStart;
+  const body = Buffer.allocUnsafe(records.length * RECORD_BYTES);
+  let o = 0;
   for (const r of records) {
     if (r.key.length !== KEY_BYTES || r.facts.length !== FACTS_BYTES)
       throw new Error('record of the wrong size');
-    out[o] = r.op;
-    r.key.copy(out, o + 1);
-    r.facts.copy(out, o + 1 + KEY_BYTES);
+    body[o] = r.op;
+    r.key.copy(body, o + 1);
+    r.facts.copy(body, o + 1 + KEY_BYTES);
     o += RECORD_BYTES;
   }
-  const digest = createHash('sha256').update(out.subarray(recordsStart, o)).digest();
-  signBytes(privateKey, signedMessage(headerBytes, digest)).copy(out, o);
-  return out;
+  return sealUpdate(header, body, privateKey, publicKey);
+}
+
+/** Signs records already laid out back to back (RECORD_BYTES each): the hub's path for big snapshots. */
+export function sealUpdate(
+  header: Omit<UpdateHeader, 'records' | 'keyId'>,
+  records: Buffer,
+  privateKey: KeyObject,
+  publicKey: KeyObject,
+): Buffer {
+  if (records.length % RECORD_BYTES !== 0) throw new Error('records are not a whole number of RECORD_BYTES');
+  const headerBytes = Buffer.from(
+    JSON.stringify({ ...header, records: records.length / RECORD_BYTES, keyId: keyId(publicKey) }),
+    'utf8',
+  );
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(headerBytes.length);
+  const digest = createHash('sha256').update(records).digest();
+  const signature = signBytes(privateKey, signedMessage(headerBytes, digest));
+  return Buffer.concat([UPDATE_MAGIC, length, headerBytes, records, signature]);
 }
 
 export class UpdateError extends Error {

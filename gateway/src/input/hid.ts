@@ -123,8 +123,8 @@ export class HidScanner implements ScannerInput {
     }
   }
 
-  /** Wires a device: reports → codes → lines. Public for the recorded-stream tests. */
-  attach(device: HidDeviceLike, path: string): void {
+  /** Wires a device: reports → codes → lines. */
+  private attach(device: HidDeviceLike, path: string): void {
     this.device = device;
     this.attempt = 0;
     const feed = makeReportFeed(this.settings, this.onLine);

@@ -57,6 +57,7 @@ export class SerialScanner implements ScannerInput {
   private attempt = 0;
   private stopped = true;
   private lastProblem = '';
+  private watchdog: NodeJS.Timeout | undefined;
   private pending: Array<{ resolve: (data: Buffer) => void; reject: (err: Error) => void }> = [];
   private replyBuffer = Buffer.alloc(0);
 
@@ -106,6 +107,8 @@ export class SerialScanner implements ScannerInput {
     });
     port.on('close', (err?: { disconnected?: boolean }) => {
       this.port = undefined;
+      if (this.watchdog) clearInterval(this.watchdog);
+      this.watchdog = undefined;
       this.failPending(new Gm65Error('port closed'));
       if (this.stopped) return;
       this.bus.emit('scanner.status', { connected: false, path });
@@ -127,6 +130,15 @@ export class SerialScanner implements ScannerInput {
       this.attempt = 0;
       this.lastProblem = '';
       this.port = port;
+      // serialport's poller can miss the hang-up when bytes arrive just before an unplug (seen here
+      // on ptys: a half-frame, then the device gone, and no 'close' ever). The device node vanishes
+      // on unplug, so check for it and close the port ourselves.
+      this.watchdog = setInterval(
+        () => {
+          if (!this.deps.exists(path) && port.isOpen) port.close();
+        },
+        Math.max(this.settings.reconnectMinMs, 200),
+      );
       this.log.info({ path, baudRate }, 'scanner connected');
       this.bus.emit('scanner.status', { connected: true, path });
     });
@@ -207,6 +219,8 @@ export class SerialScanner implements ScannerInput {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = undefined;
     if (this.retry) clearTimeout(this.retry);
     this.retry = undefined;
     const port = this.port;

@@ -127,12 +127,27 @@ export class FactsCache {
         db.exec(
           'DROP TABLE IF EXISTS facts_next; CREATE TABLE facts_next (key BLOB PRIMARY KEY, facts BLOB NOT NULL) WITHOUT ROWID;',
         );
-        const put = db.prepare<[Buffer, Buffer]>(
-          'INSERT OR REPLACE INTO facts_next (key, facts) VALUES (?, ?)',
-        );
-        forEachRecord(records, (op, key, facts) => {
-          if (op === OP_PUT) put.run(key, facts);
-        });
+        if (putsInKeyOrder(records)) {
+          // The hub writes snapshots in key order: the new B-tree is built by appending.
+          const put = db.prepare<[Buffer, Buffer]>('INSERT INTO facts_next (key, facts) VALUES (?, ?)');
+          forEachRecord(records, (op, key, facts) => {
+            if (op === OP_PUT) put.run(key, facts);
+          });
+        } else {
+          // Any other order: stage the records, then let SQLite's sorter feed the new table in key order.
+          db.exec(
+            'DROP TABLE IF EXISTS temp.snapshot_stage; CREATE TEMP TABLE snapshot_stage (key BLOB NOT NULL, facts BLOB NOT NULL);',
+          );
+          const stage = db.prepare<[Buffer, Buffer]>(
+            'INSERT INTO temp.snapshot_stage (key, facts) VALUES (?, ?)',
+          );
+          forEachRecord(records, (op, key, facts) => {
+            if (op === OP_PUT) stage.run(key, facts);
+          });
+          db.exec(`INSERT INTO facts_next (key, facts) SELECT key, facts FROM temp.snapshot_stage WHERE true ORDER BY key, rowid
+                     ON CONFLICT(key) DO UPDATE SET facts = excluded.facts;
+                   DROP TABLE temp.snapshot_stage;`);
+        }
         db.exec('DROP TABLE facts; ALTER TABLE facts_next RENAME TO facts;');
         this.setMeta({ version: String(header.seq), updatedAt: at.toISOString(), signer: header.keyId });
       })();
@@ -223,6 +238,18 @@ export class FactsCache {
     if (!this.db) throw new Error('FactsCache used before open()');
     return this.db;
   }
+}
+
+/** True when every record is a put and keys strictly increase (no duplicates). */
+function putsInKeyOrder(records: Buffer): boolean {
+  let previous: Buffer | undefined;
+  for (let o = 0; o < records.length; o += RECORD_BYTES) {
+    if (records[o] !== OP_PUT) return false;
+    const key = records.subarray(o + 1, o + 1 + KEY_BYTES);
+    if (previous && Buffer.compare(previous, key) >= 0) return false;
+    previous = key;
+  }
+  return true;
 }
 
 function forEachRecord(records: Buffer, fn: (op: number, key: Buffer, facts: Buffer) => void): void {

@@ -1,0 +1,241 @@
+/**
+ * Every input path, end to end into the gateway's input stage:
+ *  - serial and GM65 on real ptys (socat), including unplug (socat ends) and replug;
+ *  - HID-POS and keyboard wedge through FakeHidDevice: this machine has no uhid/uinput/USB in its
+ *    kernel, so node-hid cannot open a device here; the stand-in has node-hid's three members and
+ *    is fed report streams shaped as real scanners send them. The seam is `HidDeviceLike`.
+ */
+import { createDccSigner, sampleVaccination } from '@qrkiosk/firmware-sim';
+import {
+  EventBus,
+  GM65_ZONE,
+  gm65Write,
+  HidScanner,
+  type LayoutName,
+  SerialScanner,
+  settingsFromText,
+} from '@qrkiosk/gateway';
+import { waitFor } from '@qrkiosk/testkit';
+import pino from 'pino';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  FakeHidDevice,
+  Gm65Emulator,
+  hidPosStream,
+  keyboardWedgeReports,
+  VirtualSerialScanner,
+} from '../src/index.js';
+
+const CCCD =
+  '079090001234|272345678|Nguyễn Văn An|15081990|Nam|123 Lê Lợi, Phường Bến Nghé, Quận 1, TP. Hồ Chí Minh|20042021';
+let HC1 = '';
+beforeAll(async () => {
+  const signer = await createDccSigner({ alg: 'PS256' });
+  HC1 = signer.issue({
+    hcert: sampleVaccination(),
+    issuedAt: new Date('2021-10-01'),
+    expiresAt: new Date('2022-10-01'),
+  });
+  expect(HC1.length).toBeGreaterThanOrEqual(550);
+});
+
+const silent = pino({ level: 'silent' });
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+function scannerSettings(yaml: string) {
+  return settingsFromText(`kiosk: { id: k-1, site: s-1 }\nscanner: ${yaml}\n`, 'test', {}).settings.scanner;
+}
+
+async function serialRig(terminator: 'CR' | 'CRLF' | 'none' = 'CR', extra = '') {
+  const device = new VirtualSerialScanner({ terminator: terminator === 'none' ? 'none' : terminator });
+  await device.plugIn();
+  cleanups.push(() => device.unplug());
+  const lines: string[] = [];
+  const bus = new EventBus();
+  const states: boolean[] = [];
+  bus.on('scanner.status', (s) => states.push(s.connected));
+  const input = new SerialScanner(
+    scannerSettings(
+      `{ type: serial, path: "${device.path}", terminator: ${terminator}, reconnectMinMs: 10, reconnectMaxMs: 40${extra} }`,
+    ),
+    (l) => lines.push(l),
+    bus,
+    silent,
+  );
+  input.start();
+  cleanups.push(() => input.stop());
+  await waitFor(() => (input.connected ? true : undefined), 5000, 'serial connected');
+  return { device, input, lines, states };
+}
+
+describe('serial scanner on a real pty', () => {
+  it('delivers a 600-character HC1 code and a Vietnamese CCCD byte-identical', async () => {
+    const { device, lines } = await serialRig('CR');
+    await device.scan(HC1);
+    await device.scan(CCCD);
+    await waitFor(() => (lines.length === 2 ? true : undefined), 5000, 'two lines');
+    expect(lines).toEqual([HC1, CCCD]);
+    expect(Buffer.from(lines[1]!, 'utf8').equals(Buffer.from(CCCD, 'utf8'))).toBe(true);
+  });
+
+  it('reassembles a code split at every byte boundary, identically', async () => {
+    const { device, lines } = await serialRig('CR');
+    const bytes = Buffer.byteLength(`${CCCD}\r`);
+    for (let at = 1; at < bytes; at++) await device.scanSplit(CCCD, at, 0);
+    await waitFor(() => (lines.length === bytes - 1 ? true : undefined), 15000, 'every split');
+    expect(new Set(lines)).toEqual(new Set([CCCD]));
+  });
+
+  it('with no terminator, a pause ends the code (inter-byte timeout)', async () => {
+    const { device, lines } = await serialRig('none', ', interByteTimeoutMs: 40');
+    await device.scan(CCCD);
+    await waitFor(() => lines[0], 5000, 'timeout-framed code');
+    await device.scan(HC1);
+    await waitFor(() => lines[1], 5000, 'second code');
+    expect(lines).toEqual([CCCD, HC1]);
+  });
+
+  it('survives 100 unplug/replug cycles, reconnecting each time, and reads after each', async () => {
+    const { device, input, lines, states } = await serialRig('CR');
+    for (let cycle = 0; cycle < 100; cycle++) {
+      await device.unplug();
+      await waitFor(() => (!input.connected ? true : undefined), 5000, `disconnect ${cycle}`);
+      await device.plugIn();
+      await waitFor(() => (input.connected ? true : undefined), 5000, `reconnect ${cycle}`);
+      await device.scan(`code-${cycle}`);
+      await waitFor(() => (lines.length === cycle + 1 ? true : undefined), 5000, `code ${cycle}`);
+    }
+    expect(lines).toEqual(Array.from({ length: 100 }, (_, i) => `code-${i}`));
+    expect(states.filter((s) => s).length).toBeGreaterThanOrEqual(101);
+  }, 120_000);
+
+  it('loses a half-frame cut by an unplug, but not the next code', async () => {
+    const { device, input, lines } = await serialRig('CR');
+    await device.write(Buffer.from(CCCD.slice(0, 40), 'utf8'));
+    await device.unplug();
+    await waitFor(() => (!input.connected ? true : undefined), 5000, 'disconnect');
+    await device.plugIn();
+    await waitFor(() => (input.connected ? true : undefined), 5000, 'reconnect');
+    await device.scan(CCCD);
+    await waitFor(() => lines[0], 5000, 'code after replug');
+    expect(lines).toEqual([CCCD]);
+  });
+
+  it('waits, without crashing, for a scanner that is not there yet', async () => {
+    const device = new VirtualSerialScanner();
+    const lines: string[] = [];
+    const input = new SerialScanner(
+      scannerSettings(`{ type: serial, path: "${device.path}", reconnectMinMs: 10, reconnectMaxMs: 40 }`),
+      (l) => lines.push(l),
+      new EventBus(),
+      silent,
+    );
+    input.start();
+    cleanups.push(() => input.stop());
+    await new Promise((r) => setTimeout(r, 100));
+    expect(input.connected).toBe(false);
+    await device.plugIn();
+    cleanups.push(() => device.unplug());
+    await waitFor(() => (input.connected ? true : undefined), 5000, 'late connect');
+    await device.scan(CCCD);
+    await waitFor(() => lines[0], 5000, 'code');
+    expect(lines).toEqual([CCCD]);
+  });
+});
+
+describe('GM65-class module on a real pty', () => {
+  it('is configured over the command protocol and triggered by the kiosk; replies never leak into codes', async () => {
+    const module = new Gm65Emulator();
+    await module.plugIn();
+    cleanups.push(() => module.unplug());
+    const lines: string[] = [];
+    const input = new SerialScanner(
+      scannerSettings(`{ type: gm65, path: "${module.path}", terminator: CR, reconnectMinMs: 10 }`),
+      (l) => lines.push(l),
+      new EventBus(),
+      silent,
+    );
+    input.start();
+    cleanups.push(() => input.stop());
+    await waitFor(() => (input.connected ? true : undefined), 5000, 'module connected');
+    // Command-triggered mode, CR terminator: what the kiosk sets at start.
+    await input.command(gm65Write(GM65_ZONE.settings, 0x01));
+    expect(module.zones[GM65_ZONE.settings]).toBe(0x01);
+    module.queueCode(HC1);
+    module.queueCode(CCCD);
+    await input.command(gm65Write(GM65_ZONE.trigger, 0x01));
+    await waitFor(() => lines[0], 5000, 'first triggered code');
+    await input.command(gm65Write(GM65_ZONE.trigger, 0x01));
+    await waitFor(() => lines[1], 5000, 'second triggered code');
+    expect(lines).toEqual([HC1, CCCD]);
+  });
+});
+
+describe('HID scanners through recorded report streams', () => {
+  async function hidRig(yaml: string) {
+    const lines: string[] = [];
+    const bus = new EventBus();
+    const states: boolean[] = [];
+    bus.on('scanner.status', (s) => states.push(s.connected));
+    const device = new FakeHidDevice();
+    const opened: string[] = [];
+    const input = new HidScanner(scannerSettings(yaml), (l) => lines.push(l), bus, silent, {
+      // What node-hid lists for a Honeywell-style reader: a HID-POS and a keyboard interface.
+      devices: async () => [
+        { path: '/dev/hidraw3', vendorId: 0x0c2e, productId: 0x0b61, usagePage: 1, usage: 6, interface: 0 },
+        {
+          path: '/dev/hidraw4',
+          vendorId: 0x0c2e,
+          productId: 0x0b61,
+          usagePage: 0x8c,
+          usage: 2,
+          interface: 1,
+        },
+      ],
+      open: async (path) => {
+        opened.push(path);
+        return device;
+      },
+    });
+    input.start();
+    cleanups.push(() => input.stop());
+    await waitFor(() => (states.includes(true) ? true : undefined), 5000, 'HID connected');
+    return { lines, device, input, states, opened };
+  }
+
+  it('HID-POS: picks the 0x8C interface by VID/PID; multi-report codes reassembled, raw UTF-8 preserved', async () => {
+    const { lines, device, opened } = await hidRig('{ type: hid-pos, vendorId: 0c2e, productId: 0b61 }');
+    expect(opened).toEqual(['/dev/hidraw4']);
+    device.play(hidPosStream(Buffer.from(HC1, 'utf8')));
+    device.play(hidPosStream(Buffer.from(CCCD, 'utf8')));
+    expect(lines).toEqual([HC1, CCCD]);
+  });
+
+  it.each(['us', 'uk', 'fr', 'de'] as LayoutName[])(
+    'keyboard wedge in the %s layout, Vietnamese by Alt+numpad',
+    async (layout) => {
+      const { lines, device, opened } = await hidRig(
+        `{ type: keyboard-wedge, vendorId: 0c2e, layout: ${layout} }`,
+      );
+      expect(opened).toEqual(['/dev/hidraw3']);
+      device.play(keyboardWedgeReports(HC1, layout, 1));
+      device.play(keyboardWedgeReports(CCCD, layout, 8));
+      device.play(keyboardWedgeReports('aa11bb', layout, 8));
+      expect(lines).toEqual([HC1, CCCD, 'aa11bb']);
+    },
+  );
+
+  it('reports an unplugged HID scanner, closes it and opens it again when it is back', async () => {
+    const { device, states, opened } = await hidRig(
+      '{ type: hid-pos, path: /dev/hidraw4, reconnectMinMs: 10 }',
+    );
+    device.unplug();
+    expect(states.slice(0, 2)).toEqual([true, false]);
+    expect(device.closed).toBe(true);
+    await waitFor(() => (opened.length === 2 ? true : undefined), 5000, 'reopened');
+    expect(states.at(-1)).toBe(true);
+  });
+});
