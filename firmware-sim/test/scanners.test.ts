@@ -15,7 +15,9 @@ import {
   SerialScanner,
   settingsFromText,
 } from '@qrkiosk/gateway';
-import { waitFor } from '@qrkiosk/testkit';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT, waitFor } from '@qrkiosk/testkit';
 import pino from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -40,6 +42,22 @@ beforeAll(async () => {
 });
 
 const silent = pino({ level: 'silent' });
+
+/** Runs the CLI without blocking the event loop (the GM65 emulator answers from this process). */
+function runCli(cli: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
@@ -171,6 +189,28 @@ describe('GM65-class module on a real pty', () => {
     await input.command(gm65Write(GM65_ZONE.trigger, 0x01));
     await waitFor(() => lines[1], 5000, 'second triggered code');
     expect(lines).toEqual([HC1, CCCD]);
+  });
+});
+
+describe('qrkiosk scanner configure / devices', () => {
+  const cli = join(REPO_ROOT, 'gateway/dist/cli/main.js');
+  it('sets mode, terminator and beep on a GM65 module over the command protocol and saves them', async () => {
+    const module = new Gm65Emulator();
+    await module.plugIn();
+    cleanups.push(() => module.unplug());
+    const r = await runCli(cli, ['--lang', 'en', 'scanner', 'configure', '--path', module.path, '--mode', 'command', '--terminator', 'CRLF', '--beep', 'off', '--light', 'off']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // mode 01, illumination off (10 in bits 3–2), mute (bit 6); terminator CRLF (01 in bits 6–5) enabled (bit 7).
+    expect(module.zones[GM65_ZONE.settings]).toBe(0x01 | 0x08 | 0x40);
+    expect(module.zones[GM65_ZONE.terminator]).toBe(0x80 | 0x20);
+    expect(module.saved[GM65_ZONE.settings]).toBe(0x49);
+    expect(module.commands.map((c) => c.type)).toEqual([0x07, 0x07, 0x08, 0x08, 0x09]);
+  });
+  it('lists devices as JSON (none here: no USB on this machine)', async () => {
+    const r = await runCli(cli, ['devices', '--json']);
+    expect(r.code).toBe(0);
+    expect(Array.isArray(JSON.parse(r.stdout))).toBe(true);
   });
 });
 

@@ -7,6 +7,8 @@ import { checkCommand } from './check.js';
 import { configCheck } from './config-check.js';
 import { conformanceCommand } from './conformance.js';
 import { decodeCommand, decodeJsonl } from './decode.js';
+import { devicesCommand } from './devices.js';
+import { scannerConfigure } from './scanner-configure.js';
 import { runCommand } from './run.js';
 
 const program = new Command();
@@ -134,5 +136,41 @@ dataOptions(
     process.exitCode = await checkCommand(payload, opts, pickLang(program.opts().lang));
   },
 );
+
+program
+  .command('devices')
+  .description('Liệt kê máy quét đang cắm / list attached scanners (serial and HID) with a guess of the type')
+  .option('--json', 'kết quả JSON / JSON output')
+  .action(async (opts: { json?: boolean }) => {
+    process.exitCode = await devicesCommand(pickLang(program.opts().lang), opts.json === true);
+  });
+
+const scannerCmd = program.command('scanner').description('Máy quét / scanner');
+scannerCmd
+  .command('configure')
+  .description('Cấu hình mô-đun GM65/GM861 qua UART / configure a GM65/GM861-class module over its UART')
+  .option('-c, --config <file>', 'tệp cấu hình / config file (scanner section)')
+  .option('--path <path>', 'cổng / port, e.g. /dev/ttyUSB0')
+  .addOption(new Option('--mode <mode>', 'chế độ / scan mode').choices(['manual', 'command', 'continuous', 'induction']))
+  .addOption(new Option('--terminator <t>', 'ký tự kết thúc / terminator').choices(['CR', 'CRLF', 'TAB', 'none']))
+  .addOption(new Option('--light <l>', 'đèn chiếu / illumination').choices(['normal', 'always', 'off']))
+  .addOption(new Option('--beep <on|off>', 'tiếng bíp / beep').choices(['on', 'off']))
+  .option('--no-save', 'không lưu vào bộ nhớ / do not save to flash')
+  .action(
+    async (opts: { config?: string; path?: string; mode?: 'manual' | 'command' | 'continuous' | 'induction'; terminator?: 'CR' | 'CRLF' | 'TAB' | 'none'; light?: 'normal' | 'always' | 'off'; beep?: 'on' | 'off'; save: boolean }) => {
+      process.exitCode = await scannerConfigure(
+        {
+          ...(opts.config ? { config: opts.config } : {}),
+          ...(opts.path ? { path: opts.path } : {}),
+          ...(opts.mode ? { mode: opts.mode } : {}),
+          ...(opts.terminator ? { terminator: opts.terminator } : {}),
+          ...(opts.light ? { light: opts.light } : {}),
+          ...(opts.beep ? { beep: opts.beep === 'on' } : {}),
+          save: opts.save,
+        },
+        pickLang(program.opts().lang),
+      );
+    },
+  );
 
 await program.parseAsync();

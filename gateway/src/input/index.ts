@@ -14,6 +14,7 @@ export {
   pickHidDevice,
 } from './hid.js';
 export { HID_POS_USAGE_PAGE, HidPosAssembler, type HidPosCode, hidPosReports } from './hid-pos.js';
+export { type DeviceGuess, listScannerCandidates, type ScannerCandidate } from './devices.js';
 export { KeyboardWedgeDecoder } from './keyboard-wedge.js';
 export { type KeyStroke, LAYOUTS, type LayoutName, strokesFor } from './layouts.js';
 export {
