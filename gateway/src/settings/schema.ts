@@ -94,6 +94,17 @@ export const ScannerSection = Type.Object(
   { additionalProperties: false },
 );
 
+const LedLabels = Type.Object(
+  {
+    green: Type.String({ default: 'qrkiosk-green', minLength: 1 }),
+    red: Type.String({ default: 'qrkiosk-red', minLength: 1 }),
+    amber: Type.String({ default: 'qrkiosk-amber', minLength: 1 }),
+    buzzer: Type.String({ default: 'qrkiosk-buzzer', minLength: 1 }),
+    relay: Type.String({ default: 'qrkiosk-relay', minLength: 1 }),
+  },
+  { default: {}, additionalProperties: false },
+);
+
 export const GpioSection = Type.Object(
   {
     driver: Type.Union(
@@ -105,11 +116,7 @@ export const GpioSection = Type.Object(
         Type.Literal('sim'),
         Type.Literal('none'),
       ],
-      {
-        default: 'auto',
-        description: 'auto, onoff, leds, gpiod, sim or none',
-        viDescription: 'auto, onoff, leds, gpiod, sim hoặc none',
-      },
+      { default: 'auto', description: 'auto, onoff, leds, gpiod, sim or none', viDescription: 'auto, onoff, leds, gpiod, sim hoặc none' },
     ),
     pins: Type.Object(
       {
@@ -121,6 +128,16 @@ export const GpioSection = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    leds: LedLabels,
+    chip: Type.String({ default: 'gpiochip0', minLength: 1, description: 'gpiod only: the GPIO chip (gpiochip0 on a Pi 4; gpiochip4 or gpiochip0 on a Pi 5, see gpiodetect)' }),
+    sysfsRoot: Type.String({ default: '/sys', minLength: 1 }),
+    relayPulseMs: Type.Integer({
+      minimum: 100,
+      maximum: 10000,
+      default: 1000,
+      description: 'how long the door relay is held on ALLOW (ms)',
+      viDescription: 'thời gian giữ rơ-le cửa khi cho vào (ms)',
+    }),
   },
   { additionalProperties: false },
 );

@@ -1,32 +1,22 @@
 import type { Verdict } from '@qrkiosk/protocol';
-import type { Logger } from '../log.js';
-import type { Settings } from '../settings/schema.js';
-import { type GpioDriver, LINES, NoGpio, SimGpio } from './driver.js';
+import { type GpioDriver, LINES } from './driver.js';
 import { eventsOf, PATTERNS, type PatternName } from './patterns.js';
 
 export { type GpioDriver, LINES, type Line, NoGpio, SimGpio, type TimelineEntry } from './driver.js';
+export { chooseGpioDriver, createGpioDriver, type DriverChoice } from './drivers/auto.js';
+export { GpiodDriver, gpiosetVersion } from './drivers/gpiod.js';
+export { LedClassDriver } from './drivers/leds.js';
+export { pinOffset } from './drivers/lines.js';
+export {
+  findPiChip,
+  type GpioChip,
+  type LineFactory,
+  listSysfsChips,
+  type OutputLine,
+  PI_GPIO_LABELS,
+  SysfsGpioDriver,
+} from './drivers/sysfs.js';
 export { eventsOf, PATTERNS, type Pattern, type PatternName } from './patterns.js';
-
-/** Chooses the GPIO driver named in settings. `auto` falls back to the simulator until real drivers land. */
-export function createGpioDriver(gpio: Settings['gpio'], log: Logger): GpioDriver {
-  switch (gpio.driver) {
-    case 'sim':
-      return new SimGpio();
-    case 'none':
-      return new NoGpio();
-    case 'auto':
-      log.warn(
-        { chose: 'sim' },
-        'gpio.driver auto: no hardware GPIO driver in this version yet, using the simulator',
-      );
-      return new SimGpio();
-    default:
-      throw new Error(
-        `gpio.driver "${gpio.driver}" is not available in this version (only sim and none) / ` +
-          `trình điều khiển GPIO "${gpio.driver}" chưa có trong phiên bản này (chỉ có sim và none)`,
-      );
-  }
-}
 
 /**
  * Signal stage: plays a verdict's pattern without blocking the scan path. A new scan pre-empts

@@ -1,0 +1,97 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GpioDriver, Line } from '../driver.js';
+import { type PinMap, pinOffset } from './lines.js';
+
+/** Labels of the Raspberry Pi SoC GPIO controllers: Pi 0–3, Pi 4, Pi 5 (RP1). */
+export const PI_GPIO_LABELS = ['pinctrl-bcm2835', 'pinctrl-bcm2711', 'pinctrl-bcm2712', 'pinctrl-rp1'];
+
+export interface GpioChip {
+  name: string;
+  label: string;
+  base: number;
+  ngpio: number;
+}
+
+/** The GPIO chips sysfs shows under <root>/class/gpio. */
+export function listSysfsChips(sysRoot: string): GpioChip[] {
+  const dir = join(sysRoot, 'class', 'gpio');
+  if (!existsSync(dir)) return [];
+  const read = (chip: string, file: string) => readFileSync(join(dir, chip, file), 'utf8').trim();
+  return readdirSync(dir)
+    .filter((d) => d.startsWith('gpiochip'))
+    .flatMap((name) => {
+      try {
+        return [{ name, label: read(name, 'label'), base: Number(read(name, 'base')), ngpio: Number(read(name, 'ngpio')) }];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/**
+ * The Pi's header GPIO chip. Since kernel 6.6 its sysfs base is no longer 0 (512 on a Pi 4, 571 on a
+ * Pi 5), so "GPIO17" is found as base + 17 by the chip's label, never assumed.
+ */
+export function findPiChip(sysRoot: string): GpioChip | undefined {
+  const chips = listSysfsChips(sysRoot);
+  for (const label of PI_GPIO_LABELS) {
+    const chip = chips.find((c) => c.label === label);
+    if (chip) return chip;
+  }
+  return undefined;
+}
+
+/** One output line as onoff drives it (or a stand-in for tests on fixture trees). */
+export interface OutputLine {
+  write(value: 0 | 1): void;
+  release(): void;
+}
+export type LineFactory = (sysfsNumber: number) => Promise<OutputLine>;
+
+/** onoff's Gpio on /sys/class/gpio, loaded on first use (optional dependency; needs epoll). */
+export const onoffLines: LineFactory = async (n) => {
+  const { Gpio } = await import('onoff');
+  const gpio = new Gpio(n, 'out');
+  return { write: (v) => gpio.writeSync(v), release: () => gpio.unexport() };
+};
+
+/** sysfs GPIO through onoff, with numbers computed from the chip's label and base. */
+export class SysfsGpioDriver implements GpioDriver {
+  readonly name = 'onoff';
+  private readonly lines = new Map<Line, OutputLine>();
+  /** Line → sysfs number, after open(). */
+  readonly numbers = new Map<Line, number>();
+
+  constructor(
+    private readonly pins: PinMap,
+    private readonly sysRoot = '/sys',
+    private readonly factory: LineFactory = onoffLines,
+  ) {}
+
+  async open(): Promise<void> {
+    const chip = findPiChip(this.sysRoot);
+    if (!chip) throw new Error(`no Raspberry Pi GPIO chip (${PI_GPIO_LABELS.join(', ')}) under ${this.sysRoot}/class/gpio`);
+    for (const [line, pin] of Object.entries(this.pins) as Array<[Line, string]>) {
+      const offset = pinOffset(pin);
+      if (offset >= chip.ngpio) throw new Error(`${line}: ${pin} is beyond ${chip.label}'s ${chip.ngpio} lines`);
+      const n = chip.base + offset;
+      this.numbers.set(line, n);
+      const out = await this.factory(n);
+      out.write(0);
+      this.lines.set(line, out);
+    }
+  }
+
+  write(line: Line, value: 0 | 1): void {
+    this.lines.get(line)?.write(value);
+  }
+
+  async close(): Promise<void> {
+    for (const out of this.lines.values()) {
+      out.write(0);
+      out.release();
+    }
+    this.lines.clear();
+  }
+}
