@@ -1,0 +1,145 @@
+/**
+ * GPIO drivers against fixture sysfs trees (this machine has no GPIO): the chip layouts of a Pi 3 and
+ * Pi 4 on older kernels (base 0) and on kernel 6.6+ (512), and a Pi 5 (RP1, base 571). The onoff
+ * path is exercised up to onoff itself: chip discovery and numbering are real, the line writes go
+ * through a stand-in that performs the sysfs protocol (export, direction, value) on the temp tree.
+ */
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTempDir } from '@qrkiosk/testkit';
+import { describe, expect, it } from 'vitest';
+import { settingsFromText } from '../src/settings/index.js';
+import { chooseGpioDriver, GpiodDriver, LedClassDriver, type LineFactory, SysfsGpioDriver } from '../src/signal/index.js';
+
+const PINS = { green: 'GPIO17', red: 'GPIO27', amber: 'GPIO22', buzzer: 'GPIO23', relay: 'GPIO24' };
+
+function sysfsTree(chips: Array<{ label: string; base: number; ngpio: number }>): string {
+  const root = makeTempDir('sysfs-');
+  const gpio = join(root, 'class', 'gpio');
+  mkdirSync(gpio, { recursive: true });
+  writeFileSync(join(gpio, 'export'), '');
+  writeFileSync(join(gpio, 'unexport'), '');
+  for (const c of chips) {
+    const dir = join(gpio, `gpiochip${c.base}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'label'), `${c.label}\n`);
+    writeFileSync(join(dir, 'base'), `${c.base}\n`);
+    writeFileSync(join(dir, 'ngpio'), `${c.ngpio}\n`);
+  }
+  return root;
+}
+
+/** What the kernel does on export/direction/value, performed on the temp tree. */
+const fixtureLines =
+  (root: string): LineFactory =>
+  async (n) => {
+    const gpio = join(root, 'class', 'gpio');
+    writeFileSync(join(gpio, 'export'), String(n));
+    mkdirSync(join(gpio, `gpio${n}`), { recursive: true });
+    writeFileSync(join(gpio, `gpio${n}`, 'direction'), 'out');
+    return {
+      write: (v) => writeFileSync(join(gpio, `gpio${n}`, 'value'), String(v)),
+      release: () => writeFileSync(join(gpio, 'unexport'), String(n)),
+    };
+  };
+
+const LAYOUTS = {
+  'Pi 3, kernel < 6.6': [{ label: 'pinctrl-bcm2835', base: 0, ngpio: 54 }],
+  'Pi 3, kernel 6.6+': [{ label: 'pinctrl-bcm2835', base: 512, ngpio: 54 }],
+  'Pi 4, kernel 6.6+': [
+    { label: 'pinctrl-bcm2711', base: 512, ngpio: 58 },
+    { label: 'raspberrypi-exp-gpio', base: 570, ngpio: 8 },
+  ],
+  'Pi 5': [
+    { label: 'gpio-brcmstb@107d508500', base: 512, ngpio: 32 },
+    { label: 'gpio-brcmstb@107d517c00', base: 544, ngpio: 15 },
+    { label: 'pinctrl-rp1', base: 571, ngpio: 54 },
+  ],
+};
+
+describe('sysfs (onoff) driver on Pi 3/4/5 layouts', () => {
+  it.each(Object.entries(LAYOUTS))('%s: GPIO17 is base + 17, found by the chip label', async (_name, chips) => {
+    const root = sysfsTree(chips);
+    const piChip = chips.find((c) => c.label.startsWith('pinctrl-'))!;
+    const driver = new SysfsGpioDriver(PINS, root, fixtureLines(root));
+    await driver.open();
+    expect(driver.numbers.get('green')).toBe(piChip.base + 17);
+    expect(driver.numbers.get('relay')).toBe(piChip.base + 24);
+    driver.write('green', 1);
+    const value = (line: 'green' | 'relay') => readFileSync(join(root, 'class/gpio', `gpio${driver.numbers.get(line)}`, 'value'), 'utf8');
+    expect(value('green')).toBe('1');
+    expect(value('relay')).toBe('0');
+    await driver.close();
+    expect(value('green')).toBe('0');
+    expect(readFileSync(join(root, 'class/gpio/unexport'), 'utf8')).toBe(String(piChip.base + 24));
+  });
+  it('refuses a tree with no Pi GPIO chip, and a pin beyond the chip', async () => {
+    await expect(new SysfsGpioDriver(PINS, sysfsTree([{ label: 'other', base: 0, ngpio: 8 }])).open()).rejects.toThrow(/no Raspberry Pi GPIO chip/);
+    const root = sysfsTree(LAYOUTS['Pi 5']);
+    await expect(new SysfsGpioDriver({ ...PINS, relay: 'GPIO60' }, root, fixtureLines(root)).open()).rejects.toThrow(/beyond pinctrl-rp1/);
+  });
+});
+
+describe('LED class driver', () => {
+  it('writes brightness files and leaves every line off on close', async () => {
+    const root = makeTempDir('leds-');
+    const labels = { green: 'qrkiosk-green', red: 'qrkiosk-red', amber: 'qrkiosk-amber', buzzer: 'qrkiosk-buzzer', relay: 'qrkiosk-relay' };
+    for (const l of Object.values(labels)) {
+      mkdirSync(join(root, 'class/leds', l), { recursive: true });
+      writeFileSync(join(root, 'class/leds', l, 'brightness'), '1');
+    }
+    const driver = new LedClassDriver(labels, root);
+    await driver.open();
+    const b = (l: string) => readFileSync(join(root, 'class/leds', l, 'brightness'), 'utf8');
+    expect(b('qrkiosk-relay')).toBe('0');
+    driver.write('red', 1);
+    expect(b('qrkiosk-red')).toBe('1');
+    await driver.close();
+    expect(b('qrkiosk-red')).toBe('0');
+  });
+  it('says which LED is missing', async () => {
+    await expect(new LedClassDriver({ green: 'nope' }, makeTempDir('leds-')).open()).rejects.toThrow(/class\/leds\/nope/);
+  });
+});
+
+describe('libgpiod (gpioset) driver', () => {
+  it('holds each line with a gpioset v2 process and sets offsets on the chip', async () => {
+    const dir = makeTempDir('gpiod-');
+    const log = join(dir, 'calls');
+    const bin = join(dir, 'gpioset');
+    writeFileSync(bin, `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "gpioset (libgpiod) v2.0.2"; exit 0; fi\necho "$@" >> ${log}\nexec sleep 5\n`);
+    chmodSync(bin, 0o755);
+    const driver = new GpiodDriver(PINS, 'gpiochip4', bin);
+    await driver.open();
+    driver.write('green', 1);
+    await new Promise((r) => setTimeout(r, 200));
+    await driver.close();
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    expect(calls).toContain('-c gpiochip4 17=1');
+    expect(calls).toContain('-c gpiochip4 24=0');
+    expect(calls.at(-1)).toMatch(/=0$/);
+  });
+});
+
+describe('gpio.driver: auto', () => {
+  const gpio = (root: string, extra = '') =>
+    settingsFromText(`kiosk: { id: k-1, site: s-1 }\ngpio: { driver: auto, sysfsRoot: "${root}"${extra} }\n`, 't', {}).settings.gpio;
+  it('prefers LED class lines when all are declared', () => {
+    const root = sysfsTree(LAYOUTS['Pi 4, kernel 6.6+']);
+    for (const l of ['green', 'red', 'amber', 'buzzer', 'relay']) {
+      mkdirSync(join(root, 'class/leds', `qrkiosk-${l}`), { recursive: true });
+      writeFileSync(join(root, 'class/leds', `qrkiosk-${l}`, 'brightness'), '0');
+    }
+    expect(chooseGpioDriver(gpio(root)).driver.name).toBe('leds');
+  });
+  it.each(Object.keys(LAYOUTS))('chooses sysfs on the %s tree and says why', (name) => {
+    const choice = chooseGpioDriver(gpio(sysfsTree(LAYOUTS[name as keyof typeof LAYOUTS])));
+    expect(choice.driver.name).toBe('onoff');
+    expect(choice.why).toMatch(/sysfs GPIO chip pinctrl-/);
+  });
+  it('falls back to the simulator with no GPIO at all', () => {
+    const choice = chooseGpioDriver(gpio(makeTempDir('empty-')));
+    expect(choice.driver.name).toBe('sim');
+    expect(choice.why).toMatch(/no GPIO hardware/);
+  });
+});
