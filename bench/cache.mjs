@@ -161,6 +161,7 @@ const dataDir = join(dir, 'kiosk');
   const controller = new Controller(loaded, {
     withoutScanner: true,
     withoutUplink: true,
+    withoutScreens: true,
     gpio: { name: 'none', open: async () => {}, write: () => {}, close: async () => {} },
   });
   await controller.start();

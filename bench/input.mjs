@@ -2,14 +2,25 @@
 // to carry it (computed from the link: UART 10 bits a byte; USB HID one report per poll interval)
 // against the time the kiosk needs to turn what arrives into a line (measured: parser/decoder only).
 // Run: npm run bench -- input
-import { ReadlineParser } from '@serialport/parser-readline';
-import { HidPosAssembler, KeyboardWedgeDecoder } from '../gateway/dist/input/index.js';
-import { createDccSigner, hidPosStream, keyboardWedgeReports, sampleVaccination } from '../firmware-sim/dist/index.js';
+
 import { cpus } from 'node:os';
+import { ReadlineParser } from '@serialport/parser-readline';
+import {
+  createDccSigner,
+  hidPosStream,
+  keyboardWedgeReports,
+  sampleVaccination,
+} from '../firmware-sim/dist/index.js';
+import { HidPosAssembler, KeyboardWedgeDecoder } from '../gateway/dist/input/index.js';
 
 const signer = await createDccSigner({ alg: 'PS256' });
-const hc1 = signer.issue({ hcert: sampleVaccination(), issuedAt: new Date('2021-10-01'), expiresAt: new Date('2022-10-01') });
-const base = '079090001234|272345678|Nguyễn Văn An|15081990|Nam|123 Lê Lợi, Phường Bến Nghé, Quận 1, Thành phố Hồ Chí Minh|20042021';
+const hc1 = signer.issue({
+  hcert: sampleVaccination(),
+  issuedAt: new Date('2021-10-01'),
+  expiresAt: new Date('2022-10-01'),
+});
+const base =
+  '079090001234|272345678|Nguyễn Văn An|15081990|Nam|123 Lê Lợi, Phường Bến Nghé, Quận 1, Thành phố Hồ Chí Minh|20042021';
 const codes = {
   '200-char CCCD (Vietnamese)': (base + '|'.repeat(200)).slice(0, 200),
   '600-char HC1 (DCC)': hc1.slice(0, 600),
@@ -69,5 +80,7 @@ console.log(`machine: ${cpus()[0]?.model}, ${cpus().length} cores, node ${proces
 console.log('| Code | Link | Wire time (ms) | Processing (µs, median) | Processing / wire |');
 console.log('| --- | --- | ---: | ---: | ---: |');
 for (const [name, link, wireMs, us] of rows) {
-  console.log(`| ${name} | ${link} | ${wireMs.toFixed(1)} | ${us.toFixed(1)} | ${((us / 1000 / wireMs) * 100).toFixed(3)} % |`);
+  console.log(
+    `| ${name} | ${link} | ${wireMs.toFixed(1)} | ${us.toFixed(1)} | ${((us / 1000 / wireMs) * 100).toFixed(3)} % |`,
+  );
 }

@@ -26,6 +26,7 @@ describe('qrkiosk run (the daemon process)', () => {
         'kiosk: { id: k-007, site: s-042, direction: out }',
         'scanner: { path: /dev/does-not-exist }',
         'gpio: { driver: sim }',
+        'ui: { port: 0 }',
         'mqtt: { url: "mqtt://127.0.0.1:1" }',
         `data: { dir: "${join(dir, 'data')}" }`,
         'log: { level: info }',

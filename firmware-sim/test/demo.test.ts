@@ -20,6 +20,8 @@ describe('npm start demo', () => {
         '0',
         '--mqtt-port',
         '0',
+        '--kiosk-port',
+        '0',
         '--lang',
         'en',
       ],

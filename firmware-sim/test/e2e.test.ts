@@ -44,6 +44,7 @@ async function rig(): Promise<Rig> {
       'kiosk: { id: k-001, site: s-001, direction: in }',
       `scanner: { type: serial, path: "${scanner.path}", baudRate: 9600, terminator: CR }`,
       'gpio: { driver: sim }',
+      'ui: { port: 0 }',
       `mqtt: { url: "${broker.url}" }`,
       `data: { dir: "${dataDir}" }`,
       'log: { level: silent }',

@@ -5,6 +5,9 @@
  *    kernel, so node-hid cannot open a device here; the stand-in has node-hid's three members and
  *    is fed report streams shaped as real scanners send them. The seam is `HidDeviceLike`.
  */
+
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { createDccSigner, sampleVaccination } from '@qrkiosk/firmware-sim';
 import {
   EventBus,
@@ -15,8 +18,6 @@ import {
   SerialScanner,
   settingsFromText,
 } from '@qrkiosk/gateway';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { REPO_ROOT, waitFor } from '@qrkiosk/testkit';
 import pino from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -44,7 +45,10 @@ beforeAll(async () => {
 const silent = pino({ level: 'silent' });
 
 /** Runs the CLI without blocking the event loop (the GM65 emulator answers from this process). */
-function runCli(cli: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(
+  cli: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, ...args]);
     let stdout = '';
@@ -198,7 +202,22 @@ describe('qrkiosk scanner configure / devices', () => {
     const module = new Gm65Emulator();
     await module.plugIn();
     cleanups.push(() => module.unplug());
-    const r = await runCli(cli, ['--lang', 'en', 'scanner', 'configure', '--path', module.path, '--mode', 'command', '--terminator', 'CRLF', '--beep', 'off', '--light', 'off']);
+    const r = await runCli(cli, [
+      '--lang',
+      'en',
+      'scanner',
+      'configure',
+      '--path',
+      module.path,
+      '--mode',
+      'command',
+      '--terminator',
+      'CRLF',
+      '--beep',
+      'off',
+      '--light',
+      'off',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     // mode 01, illumination off (10 in bits 3–2), mute (bit 6); terminator CRLF (01 in bits 6–5) enabled (bit 7).

@@ -18,6 +18,8 @@ export interface BusEvents {
   'scan.decided': ScanOutcome;
   'checkin.recorded': { id: string; seq: number };
   'checkin.delivered': { id: string };
+  /** A check-in entered by hand at reception (no scan behind it). */
+  'checkin.manual': CheckinMessage;
   'uplink.status': { connected: boolean; error?: string };
 }
 

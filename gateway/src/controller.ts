@@ -22,11 +22,14 @@ import {
   type Facts,
   FactsCache,
   factsFromDcc,
+  hashIdentity,
   type IdentityKey,
   identityKeys,
   loadOrCreateHashKey,
 } from './lookup/index.js';
+import { ManualEntryError } from './manual-entry.js';
 import { Journal } from './record/index.js';
+import { ScreensServer } from './screens/index.js';
 import type { LoadedSettings } from './settings/index.js';
 import { createGpioDriver, type GpioDriver, Signaller } from './signal/index.js';
 import { MqttUplink } from './uplink/index.js';
@@ -41,6 +44,8 @@ export interface ControllerOptions {
   withoutScanner?: boolean;
   /** Leave out the MQTT uplink (offline tools). */
   withoutUplink?: boolean;
+  /** Leave out the screens server (offline tools, tests that do not look at pages). */
+  withoutScreens?: boolean;
 }
 
 /**
@@ -64,6 +69,9 @@ export class Controller {
   private trust = new TrustStore();
   private input: ScannerInput | undefined;
   private uplink: MqttUplink | undefined;
+  private screens: ScreensServer | undefined;
+  /** Where the screens listen, once started (`http://…`). */
+  screensAddress: string | undefined;
 
   constructor(
     private readonly loaded: LoadedSettings,
@@ -110,6 +118,11 @@ export class Controller {
         log: this.log,
       });
       this.uplink.start();
+    }
+    if (!this.options.withoutScreens && settings.ui.port > 0) {
+      this.screens = new ScreensServer(this, this.log);
+      this.screensAddress = await this.screens.start(settings.ui.port, settings.ui.host);
+      this.log.info({ address: this.screensAddress }, 'screens ready: / (verdict), /reception');
     }
     if (!this.options.withoutScanner) {
       this.input = createScannerInput(settings.scanner, (raw) => this.scan(raw), this.bus, this.log);
@@ -257,6 +270,46 @@ export class Controller {
     return { at, decoded, decision, checkin };
   }
 
+  /**
+   * Reception's manual entry for a visitor without a code: name and phone, checked in as `manual`
+   * (journaled and sent like a scan). Throws ManualEntryError with a bilingual reason on bad input.
+   */
+  manualCheckin(name: string, phone: string): CheckinMessage {
+    const cleanName = name.normalize('NFC').trim().replace(/\s+/g, ' ');
+    if (cleanName.length < 2 || cleanName.length > 100 || !/^[\p{L} .'-]+$/u.test(cleanName))
+      throw new ManualEntryError({ vi: 'Họ tên không hợp lệ', en: 'Invalid name' });
+    const digits = phone.replace(/[\s.-]/g, '').replace(/^\+84/, '0');
+    if (!/^0\d{9,10}$/.test(digits))
+      throw new ManualEntryError({ vi: 'Số điện thoại không hợp lệ', en: 'Invalid phone number' });
+    const { settings } = this.loaded;
+    const at = this.clock.now();
+    const policy = this.requirePolicy();
+    const checkin: CheckinMessage = {
+      schema: CHECKIN_SCHEMA_ID,
+      id: this.nextId(at.getTime()),
+      kiosk: settings.kiosk.id,
+      site: settings.kiosk.site,
+      direction: settings.kiosk.direction,
+      at: at.toISOString(),
+      clockSynced: this.clock.synced(),
+      document: {
+        kind: 'manual',
+        numberMasked: maskNumber(digits),
+        nameMasked: maskName(cleanName),
+        idHash: hashIdentity(this.requireKey(), 'phone', digits).toString('hex'),
+      },
+      verdict: 'ALLOW',
+      colour: null,
+      reason: 'manual-entry',
+      versions: { software: SOFTWARE_VERSION, rules: policy.rules.version, cache: this.cache.version() },
+    };
+    const seq = this.journal.append(checkin);
+    this.bus.emit('checkin.recorded', { id: checkin.id, seq });
+    this.bus.emit('checkin.manual', checkin);
+    this.log.info({ checkin: checkin.id, who: checkin.document.numberMasked }, 'manual check-in');
+    return checkin;
+  }
+
   private requireKey(): Buffer {
     if (!this.hashKey) throw new Error('Controller.scan before start()');
     return this.hashKey;
@@ -272,6 +325,7 @@ export class Controller {
     this.rulesSource?.stop();
     this.signaller.cancel();
     await this.uplink?.stop();
+    await this.screens?.stop();
     await this.gpio.close();
     this.journal.close();
     this.cache.close();

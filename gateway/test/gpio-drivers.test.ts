@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { makeTempDir } from '@qrkiosk/testkit';
 import { describe, expect, it } from 'vitest';
 import { settingsFromText } from '../src/settings/index.js';
-import { chooseGpioDriver, GpiodDriver, LedClassDriver, type LineFactory, SysfsGpioDriver } from '../src/signal/index.js';
+import {
+  chooseGpioDriver,
+  GpiodDriver,
+  LedClassDriver,
+  type LineFactory,
+  SysfsGpioDriver,
+} from '../src/signal/index.js';
 
 const PINS = { green: 'GPIO17', red: 'GPIO27', amber: 'GPIO22', buzzer: 'GPIO23', relay: 'GPIO24' };
 
@@ -58,32 +64,46 @@ const LAYOUTS = {
 };
 
 describe('sysfs (onoff) driver on Pi 3/4/5 layouts', () => {
-  it.each(Object.entries(LAYOUTS))('%s: GPIO17 is base + 17, found by the chip label', async (_name, chips) => {
-    const root = sysfsTree(chips);
-    const piChip = chips.find((c) => c.label.startsWith('pinctrl-'))!;
-    const driver = new SysfsGpioDriver(PINS, root, fixtureLines(root));
-    await driver.open();
-    expect(driver.numbers.get('green')).toBe(piChip.base + 17);
-    expect(driver.numbers.get('relay')).toBe(piChip.base + 24);
-    driver.write('green', 1);
-    const value = (line: 'green' | 'relay') => readFileSync(join(root, 'class/gpio', `gpio${driver.numbers.get(line)}`, 'value'), 'utf8');
-    expect(value('green')).toBe('1');
-    expect(value('relay')).toBe('0');
-    await driver.close();
-    expect(value('green')).toBe('0');
-    expect(readFileSync(join(root, 'class/gpio/unexport'), 'utf8')).toBe(String(piChip.base + 24));
-  });
+  it.each(Object.entries(LAYOUTS))(
+    '%s: GPIO17 is base + 17, found by the chip label',
+    async (_name, chips) => {
+      const root = sysfsTree(chips);
+      const piChip = chips.find((c) => c.label.startsWith('pinctrl-'))!;
+      const driver = new SysfsGpioDriver(PINS, root, fixtureLines(root));
+      await driver.open();
+      expect(driver.numbers.get('green')).toBe(piChip.base + 17);
+      expect(driver.numbers.get('relay')).toBe(piChip.base + 24);
+      driver.write('green', 1);
+      const value = (line: 'green' | 'relay') =>
+        readFileSync(join(root, 'class/gpio', `gpio${driver.numbers.get(line)}`, 'value'), 'utf8');
+      expect(value('green')).toBe('1');
+      expect(value('relay')).toBe('0');
+      await driver.close();
+      expect(value('green')).toBe('0');
+      expect(readFileSync(join(root, 'class/gpio/unexport'), 'utf8')).toBe(String(piChip.base + 24));
+    },
+  );
   it('refuses a tree with no Pi GPIO chip, and a pin beyond the chip', async () => {
-    await expect(new SysfsGpioDriver(PINS, sysfsTree([{ label: 'other', base: 0, ngpio: 8 }])).open()).rejects.toThrow(/no Raspberry Pi GPIO chip/);
+    await expect(
+      new SysfsGpioDriver(PINS, sysfsTree([{ label: 'other', base: 0, ngpio: 8 }])).open(),
+    ).rejects.toThrow(/no Raspberry Pi GPIO chip/);
     const root = sysfsTree(LAYOUTS['Pi 5']);
-    await expect(new SysfsGpioDriver({ ...PINS, relay: 'GPIO60' }, root, fixtureLines(root)).open()).rejects.toThrow(/beyond pinctrl-rp1/);
+    await expect(
+      new SysfsGpioDriver({ ...PINS, relay: 'GPIO60' }, root, fixtureLines(root)).open(),
+    ).rejects.toThrow(/beyond pinctrl-rp1/);
   });
 });
 
 describe('LED class driver', () => {
   it('writes brightness files and leaves every line off on close', async () => {
     const root = makeTempDir('leds-');
-    const labels = { green: 'qrkiosk-green', red: 'qrkiosk-red', amber: 'qrkiosk-amber', buzzer: 'qrkiosk-buzzer', relay: 'qrkiosk-relay' };
+    const labels = {
+      green: 'qrkiosk-green',
+      red: 'qrkiosk-red',
+      amber: 'qrkiosk-amber',
+      buzzer: 'qrkiosk-buzzer',
+      relay: 'qrkiosk-relay',
+    };
     for (const l of Object.values(labels)) {
       mkdirSync(join(root, 'class/leds', l), { recursive: true });
       writeFileSync(join(root, 'class/leds', l, 'brightness'), '1');
@@ -98,7 +118,9 @@ describe('LED class driver', () => {
     expect(b('qrkiosk-red')).toBe('0');
   });
   it('says which LED is missing', async () => {
-    await expect(new LedClassDriver({ green: 'nope' }, makeTempDir('leds-')).open()).rejects.toThrow(/class\/leds\/nope/);
+    await expect(new LedClassDriver({ green: 'nope' }, makeTempDir('leds-')).open()).rejects.toThrow(
+      /class\/leds\/nope/,
+    );
   });
 });
 
@@ -107,7 +129,10 @@ describe('libgpiod (gpioset) driver', () => {
     const dir = makeTempDir('gpiod-');
     const log = join(dir, 'calls');
     const bin = join(dir, 'gpioset');
-    writeFileSync(bin, `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "gpioset (libgpiod) v2.0.2"; exit 0; fi\necho "$@" >> ${log}\nexec sleep 5\n`);
+    writeFileSync(
+      bin,
+      `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "gpioset (libgpiod) v2.0.2"; exit 0; fi\necho "$@" >> ${log}\nexec sleep 5\n`,
+    );
     chmodSync(bin, 0o755);
     const driver = new GpiodDriver(PINS, 'gpiochip4', bin);
     await driver.open();
@@ -123,7 +148,11 @@ describe('libgpiod (gpioset) driver', () => {
 
 describe('gpio.driver: auto', () => {
   const gpio = (root: string, extra = '') =>
-    settingsFromText(`kiosk: { id: k-1, site: s-1 }\ngpio: { driver: auto, sysfsRoot: "${root}"${extra} }\n`, 't', {}).settings.gpio;
+    settingsFromText(
+      `kiosk: { id: k-1, site: s-1 }\ngpio: { driver: auto, sysfsRoot: "${root}"${extra} }\n`,
+      't',
+      {},
+    ).settings.gpio;
   it('prefers LED class lines when all are declared', () => {
     const root = sysfsTree(LAYOUTS['Pi 4, kernel 6.6+']);
     for (const l of ['green', 'red', 'amber', 'buzzer', 'relay']) {

@@ -1,3 +1,4 @@
+export * from './browser.js';
 export * from './mosquitto.js';
 export * from './net.js';
 export * from './shared.js';

@@ -28,3 +28,19 @@ export async function startEmbeddedBroker(
     },
   };
 }
+
+/** `preferred` when it is free (0 means any), else a free port. */
+export function pickPort(preferred: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE' && preferred !== 0) resolve(pickPort(0));
+      else reject(err);
+    });
+    probe.listen(preferred, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : preferred;
+      probe.close(() => resolve(port));
+    });
+  });
+}

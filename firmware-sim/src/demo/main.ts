@@ -15,7 +15,7 @@ import pretty from 'pino-pretty';
 import { SAMPLE_PEOPLE } from '../samples.js';
 import { VirtualSerialScanner } from '../serial-scanner.js';
 import { renderTimelineEntry } from '../timeline.js';
-import { startEmbeddedBroker } from './broker.js';
+import { pickPort, startEmbeddedBroker } from './broker.js';
 import { makeTempDir } from './tmp.js';
 
 const { values } = parseArgs({
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     lang: { type: 'string', default: process.env.QRKIOSK_LANG ?? 'vi' },
     'hub-port': { type: 'string', default: '8090' },
     'mqtt-port': { type: 'string', default: '1883' },
+    'kiosk-port': { type: 'string', default: '8080' },
     'gap-ms': { type: 'string', default: '2500' },
   },
 });
@@ -71,6 +72,7 @@ try {
       `mqtt: { url: "mqtt://127.0.0.1:${broker.port}", protocolVersion: 4 }`,
       `data: { dir: "${dir}/kiosk" }`,
       'rules: { level: 2, duplicateWindowSeconds: 10 }',
+      `ui: { port: ${await pickPort(Number(values['kiosk-port']))}, host: 127.0.0.1 }`,
       'log: { level: warn }',
     ].join('\n'),
     'demo kiosk.yaml',

@@ -29,6 +29,7 @@ export async function checkCommand(payload: string, options: CheckOptions, lang:
     log: createLogger('silent'),
     withoutScanner: true,
     withoutUplink: true,
+    withoutScreens: true,
     gpio: { name: 'none', open: async () => undefined, write: () => undefined, close: async () => undefined },
   });
   await controller.start();

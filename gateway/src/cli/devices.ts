@@ -3,7 +3,10 @@ import { listScannerCandidates } from '../input/devices.js';
 
 const GUESS = {
   'serial-scanner': { vi: 'máy quét (serial)', en: 'scanner (serial)' },
-  'uart-module': { vi: 'mô-đun quét qua cầu USB-UART (kiểu GM65?)', en: 'module behind a USB-UART bridge (GM65-class?)' },
+  'uart-module': {
+    vi: 'mô-đun quét qua cầu USB-UART (kiểu GM65?)',
+    en: 'module behind a USB-UART bridge (GM65-class?)',
+  },
   'hid-pos': { vi: 'máy quét HID-POS', en: 'HID-POS scanner' },
   'keyboard-wedge': { vi: 'máy quét kiểu bàn phím', en: 'keyboard-wedge scanner' },
   unknown: { vi: 'không rõ', en: 'unknown' },

@@ -8,8 +8,8 @@ import { configCheck } from './config-check.js';
 import { conformanceCommand } from './conformance.js';
 import { decodeCommand, decodeJsonl } from './decode.js';
 import { devicesCommand } from './devices.js';
-import { scannerConfigure } from './scanner-configure.js';
 import { runCommand } from './run.js';
+import { scannerConfigure } from './scanner-configure.js';
 
 const program = new Command();
 program
@@ -151,13 +151,30 @@ scannerCmd
   .description('Cấu hình mô-đun GM65/GM861 qua UART / configure a GM65/GM861-class module over its UART')
   .option('-c, --config <file>', 'tệp cấu hình / config file (scanner section)')
   .option('--path <path>', 'cổng / port, e.g. /dev/ttyUSB0')
-  .addOption(new Option('--mode <mode>', 'chế độ / scan mode').choices(['manual', 'command', 'continuous', 'induction']))
-  .addOption(new Option('--terminator <t>', 'ký tự kết thúc / terminator').choices(['CR', 'CRLF', 'TAB', 'none']))
+  .addOption(
+    new Option('--mode <mode>', 'chế độ / scan mode').choices([
+      'manual',
+      'command',
+      'continuous',
+      'induction',
+    ]),
+  )
+  .addOption(
+    new Option('--terminator <t>', 'ký tự kết thúc / terminator').choices(['CR', 'CRLF', 'TAB', 'none']),
+  )
   .addOption(new Option('--light <l>', 'đèn chiếu / illumination').choices(['normal', 'always', 'off']))
   .addOption(new Option('--beep <on|off>', 'tiếng bíp / beep').choices(['on', 'off']))
   .option('--no-save', 'không lưu vào bộ nhớ / do not save to flash')
   .action(
-    async (opts: { config?: string; path?: string; mode?: 'manual' | 'command' | 'continuous' | 'induction'; terminator?: 'CR' | 'CRLF' | 'TAB' | 'none'; light?: 'normal' | 'always' | 'off'; beep?: 'on' | 'off'; save: boolean }) => {
+    async (opts: {
+      config?: string;
+      path?: string;
+      mode?: 'manual' | 'command' | 'continuous' | 'induction';
+      terminator?: 'CR' | 'CRLF' | 'TAB' | 'none';
+      light?: 'normal' | 'always' | 'off';
+      beep?: 'on' | 'off';
+      save: boolean;
+    }) => {
       process.exitCode = await scannerConfigure(
         {
           ...(opts.config ? { config: opts.config } : {}),

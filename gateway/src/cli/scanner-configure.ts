@@ -1,6 +1,14 @@
 import { EventBus } from '../bus.js';
 import type { Lang } from '../i18n.js';
-import { applyGm65Settings, GM65_ZONE, type Gm65Settings, gm65Read, gm65Save, gm65Write, SerialScanner } from '../input/index.js';
+import {
+  applyGm65Settings,
+  GM65_ZONE,
+  type Gm65Settings,
+  gm65Read,
+  gm65Save,
+  gm65Write,
+  SerialScanner,
+} from '../input/index.js';
 import { createLogger } from '../log.js';
 import { toolSettings } from './tool-settings.js';
 
@@ -14,7 +22,11 @@ export interface ConfigureOptions extends Gm65Settings {
 export async function scannerConfigure(options: ConfigureOptions, lang: Lang): Promise<number> {
   const loaded = toolSettings(options.config ? { config: options.config } : {}, lang);
   if (!loaded) return 2;
-  const settings = { ...loaded.settings.scanner, ...(options.path ? { path: options.path } : {}), reconnectMinMs: 100 };
+  const settings = {
+    ...loaded.settings.scanner,
+    ...(options.path ? { path: options.path } : {}),
+    reconnectMinMs: 100,
+  };
   const scanner = new SerialScanner(settings, () => undefined, new EventBus(), createLogger('silent'));
   scanner.start();
   try {

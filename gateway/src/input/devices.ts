@@ -40,7 +40,11 @@ export interface ScannerCandidate {
 }
 
 const hex4 = (n: number | string | undefined) =>
-  n === undefined ? undefined : typeof n === 'number' ? n.toString(16).padStart(4, '0') : n.toLowerCase().padStart(4, '0');
+  n === undefined
+    ? undefined
+    : typeof n === 'number'
+      ? n.toString(16).padStart(4, '0')
+      : n.toLowerCase().padStart(4, '0');
 
 function byIdLinks(dir = '/dev/serial/by-id'): Map<string, string> {
   const links = new Map<string, string>();
@@ -58,7 +62,8 @@ export async function listScannerCandidates(hid: HidBackend = nodeHidBackend): P
   const links = byIdLinks();
   for (const p of await SerialPort.list().catch(() => [])) {
     const vid = hex4(p.vendorId);
-    const guess: DeviceGuess = vid && SCANNER_VENDORS[vid] ? 'serial-scanner' : vid && UART_BRIDGES[vid] ? 'uart-module' : 'unknown';
+    const guess: DeviceGuess =
+      vid && SCANNER_VENDORS[vid] ? 'serial-scanner' : vid && UART_BRIDGES[vid] ? 'uart-module' : 'unknown';
     if (!vid) continue; // built-in UARTs without USB ids: listed only when configured by path
     const byId = links.get(p.path);
     out.push({
@@ -83,7 +88,11 @@ export async function listScannerCandidates(hid: HidBackend = nodeHidBackend): P
     const vid = hex4(d.vendorId) ?? '';
     const known = SCANNER_VENDORS[vid] !== undefined;
     const guess: DeviceGuess =
-      d.usagePage === HID_POS_USAGE_PAGE ? 'hid-pos' : known && d.usagePage === 1 && d.usage === 6 ? 'keyboard-wedge' : 'unknown';
+      d.usagePage === HID_POS_USAGE_PAGE
+        ? 'hid-pos'
+        : known && d.usagePage === 1 && d.usage === 6
+          ? 'keyboard-wedge'
+          : 'unknown';
     if (guess === 'unknown' && !known) continue;
     out.push({
       kind: 'hid',

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import { type HidBackend, HidScanner } from './hid.js';
 import { type ScannerInput, type ScannerSettings, SerialScanner } from './serial.js';
 
+export { type DeviceGuess, listScannerCandidates, type ScannerCandidate } from './devices.js';
 export * from './gm65.js';
 export {
   type HidBackend,
@@ -14,7 +15,6 @@ export {
   pickHidDevice,
 } from './hid.js';
 export { HID_POS_USAGE_PAGE, HidPosAssembler, type HidPosCode, hidPosReports } from './hid-pos.js';
-export { type DeviceGuess, listScannerCandidates, type ScannerCandidate } from './devices.js';
 export { KeyboardWedgeDecoder } from './keyboard-wedge.js';
 export { type KeyStroke, LAYOUTS, type LayoutName, strokesFor } from './layouts.js';
 export {

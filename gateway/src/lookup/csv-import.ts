@@ -23,7 +23,7 @@ export const CSV_COLUMNS = [
   'case_until',
 ] as const;
 
-const ID_PATTERNS: Record<Exclude<IdType, 'uvci'>, RegExp> = {
+const ID_PATTERNS: Record<Exclude<IdType, 'uvci' | 'phone'>, RegExp> = {
   cccd: /^\d{12}$/,
   cmnd: /^(\d{9}|\d{12})$/,
   passport: /^[A-Z0-9]{6,12}$/,
@@ -60,7 +60,7 @@ function parseRow(
   today: string,
 ): { type: IdType; id: string; facts: Facts } {
   const get = (name: (typeof CSV_COLUMNS)[number]) => unquote(cells[at[name] ?? -1] ?? '');
-  const type = get('id_type').toLowerCase() as Exclude<IdType, 'uvci'>;
+  const type = get('id_type').toLowerCase() as Exclude<IdType, 'uvci' | 'phone'>;
   if (!(type in ID_PATTERNS))
     throw new RowError(`id_type "${get('id_type')}" is not one of ${Object.keys(ID_PATTERNS).join(', ')}`);
   const id = get('id').toUpperCase().replace(/\s+/g, '');

@@ -1,8 +1,11 @@
 import { createHmac } from 'node:crypto';
 import type { DecodeResult } from '../decode/index.js';
 
-/** `uvci` names a vaccine passport's certificate: DCCs carry no identity-document number. */
-export type IdType = 'cccd' | 'cmnd' | 'passport' | 'qid' | 'bhyt' | 'bhxh' | 'uvci';
+/**
+ * `uvci` names a vaccine passport's certificate (DCCs carry no identity-document number); `phone` keys
+ * a visitor checked in by hand at reception.
+ */
+export type IdType = 'cccd' | 'cmnd' | 'passport' | 'qid' | 'bhyt' | 'bhxh' | 'uvci' | 'phone';
 
 export interface IdentityKey {
   type: IdType;

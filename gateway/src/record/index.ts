@@ -63,6 +63,9 @@ export class Journal {
         'SELECT verdict, colour FROM checkins WHERE id_hash = ? AND at >= ? ORDER BY at DESC LIMIT 1',
       ),
       pending: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM checkins WHERE delivered_at IS NULL'),
+      since: db.prepare<[string, number], { message: string }>(
+        'SELECT message FROM checkins WHERE at >= ? ORDER BY at DESC LIMIT ?',
+      ),
     };
   }
 
@@ -89,6 +92,13 @@ export class Journal {
   /** Undelivered check-ins after `afterSeq`, oldest first. */
   undelivered(afterSeq: number, limit: number): JournalRow[] {
     return this.require().undelivered.all(afterSeq, limit);
+  }
+
+  /** Check-ins since `sinceIso`, newest first (the reception list). */
+  since(sinceIso: string, limit = 2000): CheckinMessage[] {
+    return this.require()
+      .since.all(sinceIso, limit)
+      .map((r) => JSON.parse(r.message) as CheckinMessage);
   }
 
   markDelivered(id: string, at: Date): void {

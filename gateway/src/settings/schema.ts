@@ -116,7 +116,11 @@ export const GpioSection = Type.Object(
         Type.Literal('sim'),
         Type.Literal('none'),
       ],
-      { default: 'auto', description: 'auto, onoff, leds, gpiod, sim or none', viDescription: 'auto, onoff, leds, gpiod, sim hoặc none' },
+      {
+        default: 'auto',
+        description: 'auto, onoff, leds, gpiod, sim or none',
+        viDescription: 'auto, onoff, leds, gpiod, sim hoặc none',
+      },
     ),
     pins: Type.Object(
       {
@@ -129,7 +133,12 @@ export const GpioSection = Type.Object(
       { default: {}, additionalProperties: false },
     ),
     leds: LedLabels,
-    chip: Type.String({ default: 'gpiochip0', minLength: 1, description: 'gpiod only: the GPIO chip (gpiochip0 on a Pi 4; gpiochip4 or gpiochip0 on a Pi 5, see gpiodetect)' }),
+    chip: Type.String({
+      default: 'gpiochip0',
+      minLength: 1,
+      description:
+        'gpiod only: the GPIO chip (gpiochip0 on a Pi 4; gpiochip4 or gpiochip0 on a Pi 5, see gpiodetect)',
+    }),
     sysfsRoot: Type.String({ default: '/sys', minLength: 1 }),
     relayPulseMs: Type.Integer({
       minimum: 100,
@@ -185,8 +194,14 @@ export const UiSection = Type.Object(
       minimum: 0,
       maximum: 65535,
       default: 8080,
-      description: 'a TCP port, 1–65535',
-      viDescription: 'cổng TCP, 1–65535',
+      description: 'TCP port of the kiosk screens (/ and /reception); 0 turns them off',
+      viDescription: 'cổng TCP của màn hình kiosk (/ và /reception); 0 để tắt',
+    }),
+    host: Type.String({
+      default: '0.0.0.0',
+      description:
+        'address the screens listen on: 127.0.0.1 for the kiosk display only, 0.0.0.0 for a reception PC too',
+      viDescription: 'địa chỉ lắng nghe: 127.0.0.1 chỉ cho màn hình kiosk, 0.0.0.0 để máy lễ tân cùng xem',
     }),
   },
   { additionalProperties: false },

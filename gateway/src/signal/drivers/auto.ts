@@ -19,7 +19,10 @@ export interface DriverChoice {
  *  3. sysfs through onoff, when /sys/class/gpio has a Pi GPIO chip (base found by label);
  *  4. the simulator, when there is no GPIO hardware at all (a PC, CI) — said in the log.
  */
-export function chooseGpioDriver(gpio: Settings['gpio'], options: { lines?: LineFactory; gpiosetBin?: string } = {}): DriverChoice {
+export function chooseGpioDriver(
+  gpio: Settings['gpio'],
+  options: { lines?: LineFactory; gpiosetBin?: string } = {},
+): DriverChoice {
   const root = gpio.sysfsRoot;
   const leds = () => new LedClassDriver(gpio.leds, root);
   const gpiod = () => new GpiodDriver(gpio.pins, gpio.chip, options.gpiosetBin);
@@ -39,18 +42,25 @@ export function chooseGpioDriver(gpio: Settings['gpio'], options: { lines?: Line
       break;
   }
   const ledFiles = Object.values(gpio.leds).map((label) => join(root, 'class', 'leds', label, 'brightness'));
-  if (ledFiles.every((f) => existsSync(f))) return { driver: leds(), why: `every line is an LED under ${root}/class/leds` };
+  if (ledFiles.every((f) => existsSync(f)))
+    return { driver: leds(), why: `every line is an LED under ${root}/class/leds` };
   const hasChipDevice = ['/dev/gpiochip0', '/dev/gpiochip4'].some((d) => existsSync(d));
   if (root === '/sys' && hasChipDevice && gpiosetVersion(options.gpiosetBin) !== null)
     return { driver: gpiod(), why: 'gpioset (libgpiod) is installed and /dev/gpiochip* exists' };
   const chip = findPiChip(root);
   if (chip && existsSync(join(root, 'class', 'gpio', 'export')))
     return { driver: sysfs(), why: `sysfs GPIO chip ${chip.label} at base ${chip.base}` };
-  return { driver: new SimGpio(), why: 'no GPIO hardware found (no LED class lines, no libgpiod, no Pi sysfs GPIO chip)' };
+  return {
+    driver: new SimGpio(),
+    why: 'no GPIO hardware found (no LED class lines, no libgpiod, no Pi sysfs GPIO chip)',
+  };
 }
 
 export function createGpioDriver(gpio: Settings['gpio'], log: Logger): GpioDriver {
   const { driver, why } = chooseGpioDriver(gpio);
-  (driver.name === 'sim' && gpio.driver === 'auto' ? log.warn.bind(log) : log.info.bind(log))({ driver: driver.name, why }, 'GPIO driver chosen');
+  (driver.name === 'sim' && gpio.driver === 'auto' ? log.warn.bind(log) : log.info.bind(log))(
+    { driver: driver.name, why },
+    'GPIO driver chosen',
+  );
   return driver;
 }

@@ -34,7 +34,10 @@ export class GpiodDriver implements GpioDriver {
   write(line: Line, value: 0 | 1): void {
     const offset = pinOffset(this.pins[line]);
     if (this.version === 1) {
-      spawn(this.bin, ['--mode=exit', this.chip, `${offset}=${value}`], { stdio: 'ignore' }).on('error', () => undefined);
+      spawn(this.bin, ['--mode=exit', this.chip, `${offset}=${value}`], { stdio: 'ignore' }).on(
+        'error',
+        () => undefined,
+      );
       return;
     }
     this.held.get(line)?.kill();

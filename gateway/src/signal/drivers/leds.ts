@@ -23,7 +23,9 @@ export class LedClassDriver implements GpioDriver {
   async open(): Promise<void> {
     const missing = (Object.keys(this.labels) as Line[]).filter((l) => !existsSync(this.file(l) ?? ''));
     if (missing.length > 0)
-      throw new Error(`LED class: no ${missing.map((l) => `${this.sysRoot}/class/leds/${this.labels[l]}`).join(', ')}`);
+      throw new Error(
+        `LED class: no ${missing.map((l) => `${this.sysRoot}/class/leds/${this.labels[l]}`).join(', ')}`,
+      );
     for (const line of Object.keys(this.labels) as Line[]) this.write(line, 0);
   }
 

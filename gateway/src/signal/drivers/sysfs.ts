@@ -22,7 +22,14 @@ export function listSysfsChips(sysRoot: string): GpioChip[] {
     .filter((d) => d.startsWith('gpiochip'))
     .flatMap((name) => {
       try {
-        return [{ name, label: read(name, 'label'), base: Number(read(name, 'base')), ngpio: Number(read(name, 'ngpio')) }];
+        return [
+          {
+            name,
+            label: read(name, 'label'),
+            base: Number(read(name, 'base')),
+            ngpio: Number(read(name, 'ngpio')),
+          },
+        ];
       } catch {
         return [];
       }
@@ -71,10 +78,14 @@ export class SysfsGpioDriver implements GpioDriver {
 
   async open(): Promise<void> {
     const chip = findPiChip(this.sysRoot);
-    if (!chip) throw new Error(`no Raspberry Pi GPIO chip (${PI_GPIO_LABELS.join(', ')}) under ${this.sysRoot}/class/gpio`);
+    if (!chip)
+      throw new Error(
+        `no Raspberry Pi GPIO chip (${PI_GPIO_LABELS.join(', ')}) under ${this.sysRoot}/class/gpio`,
+      );
     for (const [line, pin] of Object.entries(this.pins) as Array<[Line, string]>) {
       const offset = pinOffset(pin);
-      if (offset >= chip.ngpio) throw new Error(`${line}: ${pin} is beyond ${chip.label}'s ${chip.ngpio} lines`);
+      if (offset >= chip.ngpio)
+        throw new Error(`${line}: ${pin} is beyond ${chip.label}'s ${chip.ngpio} lines`);
       const n = chip.base + offset;
       this.numbers.set(line, n);
       const out = await this.factory(n);

@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import websocket from '@fastify/websocket';
+import { type CheckinMessage, maskName, maskNumber, vnDay } from '@qrkiosk/protocol';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { Controller } from '../controller.js';
+import type { Text } from '../i18n.js';
+import type { Logger } from '../log.js';
+import { ManualEntryError } from '../manual-entry.js';
+
+const PUBLIC = new URL('../../public/', import.meta.url);
+const page = (name: string) => readFileSync(new URL(name, PUBLIC), 'utf8');
+
+/** What the screens receive over `/live`. Masked only: screens face the public. */
+export type ScreenMessage =
+  | {
+      type: 'scan';
+      at: string;
+      verdict: 'ALLOW' | 'REFUSE' | 'REVIEW';
+      colour: 'green' | 'yellow' | 'red' | null;
+      reason: Text & { code: string };
+      kind: string;
+      nameMasked: string | null;
+      numberMasked: string | null;
+      repeat: boolean;
+    }
+  | { type: 'status'; online: boolean; scanner: boolean }
+  | { type: 'checkin'; checkin: CheckinMessage };
+
+/**
+ * The kiosk's own screens, served by the gateway (`ui.port`): `/` the verdict screen for an HDMI or
+ * touch display in Chromium kiosk mode, `/reception` today's check-ins and manual entry. Plain HTML
+ * files, nothing to build on the Pi; live updates over one WebSocket.
+ */
+export class ScreensServer {
+  private app: FastifyInstance | undefined;
+  private readonly sockets = new Set<WebSocket>();
+  private status = { online: false, scanner: false };
+  private readonly unsubscribe: Array<() => void> = [];
+
+  constructor(
+    private readonly controller: Controller,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts listening; returns the address. */
+  async start(port: number, host = '0.0.0.0'): Promise<string> {
+    const app = Fastify({ logger: false, bodyLimit: 4096 });
+    await app.register(websocket);
+    const verdictPage = page('verdict.html');
+    const receptionPage = page('reception.html');
+    app.get('/', (_req, reply) => reply.type('text/html; charset=utf-8').send(verdictPage));
+    app.get('/reception', (_req, reply) => reply.type('text/html; charset=utf-8').send(receptionPage));
+    app.get('/api/today', () => this.today());
+    app.post('/api/manual', async (req, reply) => {
+      const body = (req.body ?? {}) as { name?: unknown; phone?: unknown };
+      if (typeof body.name !== 'string' || typeof body.phone !== 'string')
+        return reply
+          .code(400)
+          .send({ error: { vi: 'Cần họ tên và số điện thoại', en: 'Name and phone are required' } });
+      try {
+        return { checkin: this.controller.manualCheckin(body.name, body.phone) };
+      } catch (err) {
+        if (err instanceof ManualEntryError) return reply.code(400).send({ error: err.text });
+        this.log.error({ err: (err as Error).message }, 'manual check-in failed');
+        return reply.code(500).send({ error: { vi: 'Lỗi lưu check-in', en: 'Could not save the check-in' } });
+      }
+    });
+    app.register(async (scope) => {
+      scope.get('/live', { websocket: true }, (socket) => {
+        this.sockets.add(socket);
+        socket.send(JSON.stringify({ type: 'status', ...this.status } satisfies ScreenMessage));
+        socket.on('close', () => this.sockets.delete(socket));
+      });
+    });
+    const bus = this.controller.bus;
+    this.unsubscribe.push(
+      bus.on('scan.decided', (o) => {
+        const id = o.decoded.identity;
+        this.broadcast({
+          type: 'scan',
+          at: o.at.toISOString(),
+          verdict: o.decision.verdict,
+          colour: o.decision.colour,
+          reason: { code: o.decision.reason.code, ...o.decision.reason.text },
+          kind: o.decoded.kind,
+          nameMasked: id ? maskName(id.name) : null,
+          numberMasked: id ? (id.masked ? id.documentNumber : maskNumber(id.documentNumber)) : null,
+          repeat: o.decision.repeat,
+        });
+        if (o.checkin) this.broadcast({ type: 'checkin', checkin: o.checkin });
+      }),
+      bus.on('checkin.manual', (checkin) => this.broadcast({ type: 'checkin', checkin })),
+      bus.on('uplink.status', (s) => this.setStatus({ online: s.connected })),
+      bus.on('scanner.status', (s) => this.setStatus({ scanner: s.connected })),
+    );
+    this.app = app;
+    return app.listen({ port, host });
+  }
+
+  private today() {
+    const since = new Date(`${vnDay(new Date())}T00:00:00+07:00`).toISOString();
+    const checkins = this.controller.journal.since(since);
+    const inCount = checkins.filter((c) => c.direction === 'in').length;
+    const outCount = checkins.length - inCount;
+    return {
+      checkins,
+      in: inCount,
+      out: outCount,
+      occupancy: Math.max(0, inCount - outCount),
+      direction: this.controller.settings.kiosk.direction,
+    };
+  }
+
+  private setStatus(change: Partial<typeof this.status>): void {
+    this.status = { ...this.status, ...change };
+    this.broadcast({ type: 'status', ...this.status });
+  }
+
+  private broadcast(message: ScreenMessage): void {
+    const text = JSON.stringify(message);
+    for (const s of this.sockets) s.send(text);
+  }
+
+  async stop(): Promise<void> {
+    for (const u of this.unsubscribe.splice(0)) u();
+    await this.app?.close();
+  }
+}
