@@ -92,6 +92,31 @@ describe('qrkiosk run (the daemon process)', () => {
     }
   });
 
+  it('selftest names the driver, why it was chosen and the pins, then lights each output', async () => {
+    const dir = makeTempDir('selftest-');
+    const config = join(dir, 'kiosk.yaml');
+    writeFileSync(
+      config,
+      `kiosk: { id: k-1, site: s-1 }\ngpio: { driver: auto, sysfsRoot: "${dir}", pins: { relay: GPIO5 } }\n`,
+    );
+    const child = spawn(process.execPath, [
+      join(REPO_ROOT, 'gateway/dist/cli/main.js'),
+      '--lang',
+      'en',
+      'selftest',
+      '-c',
+      config,
+    ]);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+    expect(out).toMatch(/GPIO driver: sim \(no GPIO hardware found/);
+    expect(out).toMatch(/Door relay\s+GPIO5/);
+    expect(out.match(/→ .* ON/g)).toHaveLength(5);
+  });
+
   it('refuses to start on a bad config: exit 2 and the reason', async () => {
     const dir = makeTempDir('daemon-');
     const config = join(dir, 'kiosk.yaml');

@@ -146,6 +146,12 @@ describe('scan → gateway → Mosquitto, end to end', () => {
     r.controller.bus.on('scanner.status', (s) => states.push(s.connected));
     await r.scanner.unplug();
     await waitFor(() => (states.includes(false) ? true : undefined), 10_000, 'disconnect seen');
+    // The guard hears and sees it: the SCANNER_LOST pattern (long beep, red blinks).
+    await waitFor(
+      () => (r.gpio.read('red') === 1 && r.gpio.read('buzzer') === 1 ? true : undefined),
+      5000,
+      'scanner-lost signal',
+    );
     await r.scanner.plugIn();
     await waitFor(() => (states.at(-1) === true ? true : undefined), 10_000, 'reconnected');
     await r.scanner.scan('001088012345||Phạm Minh Tuấn|12031988|Nam|Hà Nội|15052021');

@@ -31,7 +31,7 @@ import { ManualEntryError } from './manual-entry.js';
 import { Journal } from './record/index.js';
 import { ScreensServer } from './screens/index.js';
 import type { LoadedSettings } from './settings/index.js';
-import { createGpioDriver, type GpioDriver, Signaller } from './signal/index.js';
+import { createGpioDriver, type GpioDriver, LINES, patternsWith, Signaller } from './signal/index.js';
 import { MqttUplink } from './uplink/index.js';
 import { SOFTWARE_VERSION } from './version.js';
 
@@ -83,7 +83,10 @@ export class Controller {
     this.journal = new Journal(settings.data.dir);
     this.cache = new FactsCache(settings.data.dir);
     this.gpio = options.gpio ?? createGpioDriver(settings.gpio, this.log);
-    this.signaller = new Signaller(this.gpio);
+    this.signaller = new Signaller(
+      this.gpio,
+      patternsWith(settings.signal.patterns ?? {}, settings.gpio.relayPulseMs),
+    );
   }
 
   get settings() {
@@ -107,6 +110,15 @@ export class Controller {
     this.rulesSource.start();
     this.updatePolicy();
     await this.gpio.open();
+    // If the process dies, leave every output off (relay released) on the way out. 'exit' handlers
+    // run synchronously: the sysfs and LED-class drivers write synchronously; see hardware/README.md
+    // for what the wiring must do when the process is killed outright.
+    process.on('exit', this.outputsOff);
+    let scannerWasConnected = false;
+    this.bus.on('scanner.status', (s) => {
+      if (scannerWasConnected && !s.connected) this.signaller.play('SCANNER_LOST');
+      scannerWasConnected = s.connected;
+    });
     if (!this.options.withoutUplink) {
       this.uplink = new MqttUplink({
         mqtt: settings.mqtt,
@@ -137,6 +149,21 @@ export class Controller {
       },
       'kiosk started',
     );
+  }
+
+  private readonly outputsOff = () => {
+    for (const line of LINES) {
+      try {
+        this.gpio.write(line, 0);
+      } catch {
+        // best effort on the way out
+      }
+    }
+  };
+
+  /** Plays a pattern now (selftest, demos). */
+  playPattern(name: Parameters<Signaller['play']>[0]): void {
+    this.signaller.play(name);
   }
 
   private updatePolicy(): void {
@@ -327,6 +354,7 @@ export class Controller {
     await this.uplink?.stop();
     await this.screens?.stop();
     await this.gpio.close();
+    process.off('exit', this.outputsOff);
     this.journal.close();
     this.cache.close();
     this.log.info('kiosk stopped');

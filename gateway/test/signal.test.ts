@@ -54,3 +54,29 @@ describe('signal patterns on the simulated GPIO', () => {
     expect(gpio.read('red')).toBe(0);
   });
 });
+
+describe('the guard guide', () => {
+  it('lists exactly the lights and sounds the code plays, in both languages', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { REPO_ROOT } = await import('@qrkiosk/testkit');
+    const { describePattern, patternsWith } = await import('../src/signal/index.js');
+    const guide = readFileSync(join(REPO_ROOT, 'docs/guard-guide.md'), 'utf8');
+    const played = patternsWith({}, 1000);
+    for (const lang of ['vi', 'en'] as const) {
+      for (const name of ['ALLOW', 'REFUSE', 'REVIEW', 'ALREADY', 'SCANNER_LOST'] as const) {
+        expect(guide, `${lang} ${name}`).toContain(`| ${describePattern(played[name], lang)} |`);
+      }
+    }
+  });
+});
+
+describe('configured patterns', () => {
+  it('holds the relay for gpio.relayPulseMs on ALLOW, and takes overrides by name', async () => {
+    const { patternsWith } = await import('../src/signal/index.js');
+    const p = patternsWith({ REFUSE: { red: [[0, 5000]], buzzer: [[0, 100]] } }, 2500);
+    expect(p.ALLOW.relay).toEqual([[0, 2500]]);
+    expect(p.REFUSE).toEqual({ red: [[0, 5000]], buzzer: [[0, 100]] });
+    expect(p.REVIEW).toEqual(PATTERNS.REVIEW);
+  });
+});

@@ -10,6 +10,7 @@ import { decodeCommand, decodeJsonl } from './decode.js';
 import { devicesCommand } from './devices.js';
 import { runCommand } from './run.js';
 import { scannerConfigure } from './scanner-configure.js';
+import { selftestCommand } from './selftest.js';
 
 const program = new Command();
 program
@@ -189,5 +190,13 @@ scannerCmd
       );
     },
   );
+
+program
+  .command('selftest')
+  .description('Thử từng đèn, còi và rơ-le / each light, the buzzer and the relay in turn')
+  .option('-c, --config <file>', 'tệp cấu hình / config file (default /etc/qrkiosk/kiosk.yaml if present)')
+  .action(async (opts: { config?: string }) => {
+    process.exitCode = await selftestCommand(opts, pickLang(program.opts().lang));
+  });
 
 await program.parseAsync();

@@ -270,6 +270,42 @@ export const DccSection = Type.Object(
   { additionalProperties: false },
 );
 
+const Intervals = Type.Array(
+  Type.Tuple([Type.Integer({ minimum: 0, maximum: 60000 }), Type.Integer({ minimum: 0, maximum: 60000 })]),
+  {
+    maxItems: 50,
+  },
+);
+const PatternT = Type.Partial(
+  Type.Object(
+    { green: Intervals, red: Intervals, amber: Intervals, buzzer: Intervals, relay: Intervals },
+    { additionalProperties: false },
+  ),
+);
+
+export const SignalSection = Type.Object(
+  {
+    patterns: Type.Optional(
+      Type.Object(
+        {
+          ALLOW: Type.Optional(PatternT),
+          REFUSE: Type.Optional(PatternT),
+          REVIEW: Type.Optional(PatternT),
+          ALREADY: Type.Optional(PatternT),
+          SCANNER_LOST: Type.Optional(PatternT),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'override light/sound patterns: per verdict, per line, a list of [on ms, off ms] intervals',
+          viDescription: 'thay mẫu đèn/còi: theo kết quả, theo đường ra, danh sách khoảng [bật ms, tắt ms]',
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const PrivacySection = Type.Object(
   {
     hashKeyFile: Type.Optional(
@@ -319,6 +355,7 @@ export const Settings = Type.Object(
     rules: RulesSection,
     updates: UpdatesSection,
     dcc: DccSection,
+    signal: SignalSection,
     privacy: PrivacySection,
     log: LogSection,
   },

@@ -1,6 +1,6 @@
 import type { Verdict } from '@qrkiosk/protocol';
 import { type GpioDriver, LINES } from './driver.js';
-import { eventsOf, PATTERNS, type PatternName } from './patterns.js';
+import { eventsOf, PATTERNS, type Pattern, type PatternName } from './patterns.js';
 
 export { type GpioDriver, LINES, type Line, NoGpio, SimGpio, type TimelineEntry } from './driver.js';
 export { chooseGpioDriver, createGpioDriver, type DriverChoice } from './drivers/auto.js';
@@ -16,7 +16,14 @@ export {
   PI_GPIO_LABELS,
   SysfsGpioDriver,
 } from './drivers/sysfs.js';
-export { eventsOf, PATTERNS, type Pattern, type PatternName } from './patterns.js';
+export {
+  describePattern,
+  eventsOf,
+  PATTERNS,
+  type Pattern,
+  type PatternName,
+  patternsWith,
+} from './patterns.js';
 
 /**
  * Signal stage: plays a verdict's pattern without blocking the scan path. A new scan pre-empts
@@ -25,11 +32,14 @@ export { eventsOf, PATTERNS, type Pattern, type PatternName } from './patterns.j
 export class Signaller {
   private timers: NodeJS.Timeout[] = [];
 
-  constructor(private readonly gpio: GpioDriver) {}
+  constructor(
+    private readonly gpio: GpioDriver,
+    private readonly patterns: Record<PatternName, Pattern> = PATTERNS,
+  ) {}
 
   play(name: PatternName): void {
     this.cancel();
-    for (const event of eventsOf(PATTERNS[name])) {
+    for (const event of eventsOf(this.patterns[name])) {
       if (event.at === 0) this.gpio.write(event.line, event.value);
       else this.timers.push(setTimeout(() => this.gpio.write(event.line, event.value), event.at));
     }

@@ -7,7 +7,7 @@ import type { Line } from './driver.js';
  */
 export type Pattern = Partial<Record<Line, Array<[number, number]>>>;
 
-export type PatternName = 'ALLOW' | 'REFUSE' | 'REVIEW' | 'ALREADY';
+export type PatternName = 'ALLOW' | 'REFUSE' | 'REVIEW' | 'ALREADY' | 'SCANNER_LOST' | 'SELFTEST';
 
 export const PATTERNS: Record<PatternName, Pattern> = {
   ALLOW: { green: [[0, 1500]], buzzer: [[0, 120]], relay: [[0, 1000]] },
@@ -39,7 +39,61 @@ export const PATTERNS: Record<PatternName, Pattern> = {
     ],
     buzzer: [[0, 30]],
   },
+  /** The scanner was unplugged or failed: slow red blinks and one long low beep, once. */
+  SCANNER_LOST: {
+    red: [
+      [0, 600],
+      [1200, 1800],
+    ],
+    buzzer: [[0, 800]],
+  },
+  /** `qrkiosk selftest`: each output in turn, one second each. */
+  SELFTEST: {
+    green: [[0, 1000]],
+    red: [[1000, 2000]],
+    amber: [[2000, 3000]],
+    buzzer: [[3000, 3200]],
+    relay: [[3500, 4500]],
+  },
 };
+
+/** Patterns with the settings applied: overrides by name, and the relay held `relayPulseMs` on ALLOW. */
+export function patternsWith(
+  overrides: Partial<Record<PatternName, Pattern>>,
+  relayPulseMs: number,
+): Record<PatternName, Pattern> {
+  const merged = { ...PATTERNS };
+  for (const [name, pattern] of Object.entries(overrides) as Array<[PatternName, Pattern | undefined]>) {
+    if (pattern && Object.keys(pattern).length > 0) merged[name] = pattern;
+  }
+  return { ...merged, ALLOW: { ...merged.ALLOW, relay: [[0, relayPulseMs]] } };
+}
+
+const LINE_NAMES: Record<Line, { vi: string; en: string }> = {
+  green: { vi: 'đèn xanh', en: 'green light' },
+  red: { vi: 'đèn đỏ', en: 'red light' },
+  amber: { vi: 'đèn vàng', en: 'amber light' },
+  buzzer: { vi: 'còi', en: 'beep' },
+  relay: { vi: 'mở cửa', en: 'door opens' },
+};
+
+/** One pattern in words: "green light 1.5 s; beep ×1 (0.12 s)". Used by the guard guide's table. */
+export function describePattern(p: Pattern, lang: 'vi' | 'en'): string {
+  const parts: string[] = [];
+  for (const [line, intervals] of Object.entries(p) as Array<[Line, Array<[number, number]>]>) {
+    if (!intervals.length) continue;
+    const lengths = [
+      ...new Set(intervals.map(([a, b]) => ((b - a) / 1000).toFixed(2).replace(/\.?0+$/, ''))),
+    ];
+    const name = LINE_NAMES[line][lang];
+    parts.push(
+      intervals.length === 1
+        ? `${name} ${lengths[0]} s`
+        : `${name} ×${intervals.length} (${lengths.join('/')} s)`,
+    );
+  }
+  return parts.join('; ');
+}
 
 export interface PatternEvent {
   at: number;
