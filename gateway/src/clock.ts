@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { uptime } from 'node:os';
 
 /** Injected everywhere time matters, so tests can set the scan time exactly. */
 export interface Clock {
@@ -18,4 +19,22 @@ export const systemClock: Clock = {
 export function fixedClock(at: Date | string, synced = true): Clock {
   const time = new Date(at);
   return { now: () => new Date(time), synced: () => synced };
+}
+
+let bootId: string | undefined;
+
+/**
+ * Where this scan sits in the machine's own time: the kernel's boot id and the monotonic time since
+ * boot. A Pi without a real-time clock boots with a wrong wall clock; until NTP syncs, these let the
+ * hub place the check-in once it learns when that boot began.
+ */
+export function bootStamp(): { id: string; uptimeMs: number } {
+  if (bootId === undefined) {
+    try {
+      bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      bootId = 'unknown';
+    }
+  }
+  return { id: bootId, uptimeMs: Math.round(uptime() * 1000) };
 }

@@ -1,9 +1,17 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHECKIN_SCHEMA_ID, type CheckinMessage, maskName, maskNumber, vnDay } from '@qrkiosk/protocol';
+import {
+  CHECKIN_SCHEMA_ID,
+  type CheckinMessage,
+  maskName,
+  maskNumber,
+  TELEMETRY_SCHEMA_ID,
+  type TelemetryMessage,
+  vnDay,
+} from '@qrkiosk/protocol';
 import { monotonicFactory } from 'ulid';
 import { EventBus, type ScanOutcome } from './bus.js';
-import { type Clock, systemClock } from './clock.js';
+import { bootStamp, type Clock, systemClock } from './clock.js';
 import {
   type Decision,
   decide,
@@ -118,7 +126,11 @@ export class Controller {
     this.bus.on('scanner.status', (s) => {
       if (scannerWasConnected && !s.connected) this.signaller.play('SCANNER_LOST');
       scannerWasConnected = s.connected;
+      this.scannerConnected = s.connected;
     });
+    this.prune();
+    this.pruneTimer = setInterval(() => this.prune(), 3600_000);
+    this.pruneTimer.unref();
     if (!this.options.withoutUplink) {
       this.uplink = new MqttUplink({
         mqtt: settings.mqtt,
@@ -128,6 +140,7 @@ export class Controller {
         bus: this.bus,
         clock: this.clock,
         log: this.log,
+        telemetry: () => this.telemetry(),
       });
       this.uplink.start();
     }
@@ -149,6 +162,48 @@ export class Controller {
       },
       'kiosk started',
     );
+  }
+
+  private scannerConnected = false;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private readonly startedAt = Date.now();
+
+  /** The outbox policy (see Journal.prune): run at start and hourly. */
+  private prune(): void {
+    const { data } = this.loaded.settings;
+    const before = new Date(this.clock.now().getTime() - data.keepDeliveredDays * 86_400_000).toISOString();
+    const removed = this.journal.prune(before, data.maxUndelivered);
+    if (removed.undeliveredDropped > 0)
+      this.log.error(
+        { dropped: removed.undeliveredDropped, limit: data.maxUndelivered },
+        'outbox full: oldest undelivered check-ins dropped',
+      );
+  }
+
+  /** What the kiosk reports on its telemetry topic. */
+  telemetry(): TelemetryMessage {
+    const { kiosk } = this.loaded.settings;
+    const now = this.clock.now();
+    const status = this.cache.versionInfo();
+    return {
+      schema: TELEMETRY_SCHEMA_ID,
+      kiosk: kiosk.id,
+      site: kiosk.site,
+      at: now.toISOString(),
+      software: SOFTWARE_VERSION,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      clockSynced: this.clock.synced(),
+      scannerConnected: this.scannerConnected,
+      outboxDepth: this.journal.pendingCount(),
+      cache: {
+        version: status.version,
+        updatedAt: status.updatedAt,
+        ageSeconds: status.updatedAt
+          ? Math.max(0, Math.round((now.getTime() - Date.parse(status.updatedAt)) / 1000))
+          : null,
+      },
+      rules: { version: this.requirePolicy().rules.version, source: this.rulesSource?.source ?? 'built-in' },
+    };
   }
 
   private readonly outputsOff = () => {
@@ -281,6 +336,7 @@ export class Controller {
       direction: settings.kiosk.direction,
       at: at.toISOString(),
       clockSynced: this.clock.synced(),
+      ...(this.clock.synced() ? {} : { boot: bootStamp() }),
       document: {
         kind: decoded.kind,
         numberMasked: identity.masked ? identity.documentNumber : maskNumber(identity.documentNumber),
@@ -349,6 +405,7 @@ export class Controller {
 
   async stop(): Promise<void> {
     await this.input?.stop();
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.rulesSource?.stop();
     this.signaller.cancel();
     await this.uplink?.stop();

@@ -18,6 +18,19 @@ export const CheckinMessage = Type.Object(
     direction: Direction,
     at: Type.String({ format: 'date-time', description: 'Scan time, ISO-8601 UTC' }),
     clockSynced: Type.Boolean({ description: 'false while the kiosk clock has not been synchronised' }),
+    boot: Type.Optional(
+      Type.Object(
+        {
+          id: Type.String({ maxLength: 64, description: 'kernel boot id (/proc/sys/kernel/random/boot_id)' }),
+          uptimeMs: Type.Integer({ minimum: 0, description: 'monotonic time since boot at the scan' }),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'present while the clock is not synced: the hub can re-time the check-in once it knows when that boot began',
+        },
+      ),
+    ),
     document: Type.Object(
       {
         kind: DocumentKind,

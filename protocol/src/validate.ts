@@ -2,6 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { CheckinMessage } from './checkin.js';
+import { TelemetryMessage } from './telemetry.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -22,6 +23,7 @@ export function validatorFor<S extends TSchema>(schema: S): (value: unknown) => 
 }
 
 export const validateCheckin = validatorFor(CheckinMessage);
+export const validateTelemetry = validatorFor(TelemetryMessage);
 
 /** Parses an MQTT payload (bytes) as a check-in; every failure is a reason string, never an exception. */
 export function parseCheckin(payload: Uint8Array): Validation<CheckinMessage> {

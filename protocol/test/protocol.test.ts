@@ -85,3 +85,15 @@ describe('check-in schema', () => {
     if (!r.ok) expect(r.errors[0]).toMatch(/not JSON/);
   });
 });
+
+describe('published JSON Schemas', () => {
+  it('protocol/schemas/ matches the definitions in code (regenerate with npm run schemas)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { REPO_ROOT } = await import('@qrkiosk/testkit');
+    const { PAYLOAD_SCHEMAS, schemaJson } = await import('@qrkiosk/protocol');
+    for (const [file, schema] of Object.entries(PAYLOAD_SCHEMAS)) {
+      expect(readFileSync(join(REPO_ROOT, 'protocol/schemas', file), 'utf8'), file).toBe(schemaJson(schema));
+    }
+  });
+});

@@ -9,6 +9,8 @@ export interface MosquittoOptions {
   extraConfig?: string[];
   /** Reuse a port, e.g. to restart a broker where clients expect it. */
   port?: number;
+  /** Allow clients without a username (default true; false with a password file). */
+  anonymous?: boolean;
 }
 
 export interface RunningMosquitto {
@@ -33,7 +35,9 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Ru
     conf,
     [
       `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
+      `allow_anonymous ${options.anonymous === false ? 'false' : 'true'}`,
+      // Started as root (CI), Mosquitto would switch to its own user and lose access to our temp files.
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
       'persistence false',
       'log_dest stdout',
       'log_type error',

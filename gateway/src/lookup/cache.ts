@@ -190,6 +190,11 @@ export class FactsCache {
     db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
+  /** Version and last update without counting rows (cheap: telemetry calls it every minute). */
+  versionInfo(): { version: number; updatedAt: string | null; signer: string | null } {
+    return { version: this.version(), updatedAt: this.meta('updatedAt'), signer: this.meta('signer') };
+  }
+
   version(): number {
     return Number(this.meta('version') ?? 0);
   }

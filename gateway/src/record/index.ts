@@ -94,6 +94,32 @@ export class Journal {
     return this.require().undelivered.all(afterSeq, limit);
   }
 
+  /**
+   * The outbox policy: delivered rows older than `keepDeliveredBefore` go (the hub has them);
+   * undelivered rows are never dropped for age, only past `maxUndelivered`, oldest first — a kiosk
+   * cut off for months keeps its most recent million check-ins. Returns what was removed.
+   */
+  prune(
+    keepDeliveredBefore: string,
+    maxUndelivered: number,
+  ): { delivered: number; undeliveredDropped: number } {
+    const db = this.db;
+    if (!db) throw new Error('Journal used before open()');
+    const delivered = db
+      .prepare('DELETE FROM checkins WHERE delivered_at IS NOT NULL AND at < ?')
+      .run(keepDeliveredBefore).changes;
+    const pending = this.pendingCount();
+    let undeliveredDropped = 0;
+    if (pending > maxUndelivered) {
+      undeliveredDropped = db
+        .prepare(
+          'DELETE FROM checkins WHERE seq IN (SELECT seq FROM checkins WHERE delivered_at IS NULL ORDER BY seq LIMIT ?)',
+        )
+        .run(pending - maxUndelivered).changes;
+    }
+    return { delivered, undeliveredDropped };
+  }
+
   /** Check-ins since `sinceIso`, newest first (the reception list). */
   since(sinceIso: string, limit = 2000): CheckinMessage[] {
     return this.require()

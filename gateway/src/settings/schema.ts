@@ -167,6 +167,34 @@ export const MqttSection = Type.Object(
         viDescription: 'đường dẫn tệp chỉ chứa mật khẩu',
       }),
     ),
+    caFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "CA certificate (PEM) that signed the broker's TLS certificate, for mqtts://",
+      }),
+    ),
+    certFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'client certificate (PEM), when the broker authenticates kiosks by certificate',
+      }),
+    ),
+    keyFile: Type.Optional(
+      Type.String({ minLength: 1, description: "the client certificate's private key (PEM)" }),
+    ),
+    allowFullIdentity: Type.Boolean({
+      default: false,
+      description:
+        'reserved: full numbers and names in check-ins (only over TLS, only where the site allows); masked until then',
+    }),
+    telemetrySeconds: Type.Integer({ minimum: 5, maximum: 3600, default: 60 }),
+    messageExpiryHours: Type.Integer({
+      minimum: 1,
+      maximum: 8760,
+      default: 504,
+      description:
+        'MQTT 5 message expiry for check-ins held by a broker (default 21 days, the retention of check-ins)',
+    }),
     protocolVersion: Type.Union([Type.Literal(4), Type.Literal(5)], {
       default: 5,
       description: '5 (MQTT 5) or 4 (MQTT 3.1.1, for brokers without MQTT 5)',
@@ -183,6 +211,20 @@ export const DataSection = Type.Object(
       default: '/var/lib/qrkiosk',
       description: 'writable folder for the journal and cache',
       viDescription: 'thư mục ghi được cho nhật ký và bộ nhớ đệm',
+    }),
+    keepDeliveredDays: Type.Integer({
+      minimum: 1,
+      maximum: 365,
+      default: 21,
+      description: 'days a delivered check-in stays in the kiosk journal (the hub keeps the copy)',
+      viDescription: 'số ngày giữ check-in đã gửi trong nhật ký kiosk (trung tâm giữ bản chính)',
+    }),
+    maxUndelivered: Type.Integer({
+      minimum: 1000,
+      maximum: 10000000,
+      default: 1000000,
+      description: 'undelivered check-ins kept at most; past it the oldest are dropped and logged as errors',
+      viDescription: 'số check-in chưa gửi giữ tối đa; vượt quá thì bỏ bản cũ nhất và ghi lỗi',
     }),
   },
   { additionalProperties: false },

@@ -1,4 +1,5 @@
-import { CHECKIN_SCHEMA_ID, kioskTopics } from '@qrkiosk/protocol';
+import { readFileSync } from 'node:fs';
+import { CHECKIN_SCHEMA_ID, kioskTopics, type TelemetryMessage } from '@qrkiosk/protocol';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { EventBus } from '../bus.js';
 import type { Clock } from '../clock.js';
@@ -14,6 +15,8 @@ export interface UplinkOptions {
   bus: EventBus;
   clock: Clock;
   log: Logger;
+  /** Builds the periodic telemetry message. */
+  telemetry?: () => TelemetryMessage;
 }
 
 const BATCH = 200;
@@ -30,6 +33,7 @@ export class MqttUplink {
   private lastQueuedSeq = 0;
   private draining = false;
   private unsubscribe: (() => void) | undefined;
+  private telemetryTimer: NodeJS.Timeout | undefined;
   private readonly topics;
 
   constructor(private readonly o: UplinkOptions) {
@@ -54,6 +58,10 @@ export class MqttUplink {
       },
       ...(mqtt.username ? { username: mqtt.username } : {}),
       ...(this.o.password !== undefined ? { password: this.o.password } : {}),
+      // TLS: the broker's CA, and a client certificate where the broker authenticates kiosks by it.
+      ...(mqtt.caFile ? { ca: readFileSync(mqtt.caFile) } : {}),
+      ...(mqtt.certFile ? { cert: readFileSync(mqtt.certFile) } : {}),
+      ...(mqtt.keyFile ? { key: readFileSync(mqtt.keyFile) } : {}),
     };
     const client = connect(mqtt.url, options);
     this.client = client;
@@ -78,6 +86,16 @@ export class MqttUplink {
       this.o.bus.emit('uplink.status', { connected: false, error: err.message });
     });
     this.unsubscribe = this.o.bus.on('checkin.recorded', () => this.drain());
+    if (this.o.telemetry) {
+      const build = this.o.telemetry;
+      this.telemetryTimer = setInterval(() => this.publishTelemetry(build()), mqtt.telemetrySeconds * 1000);
+      client.on('connect', () => this.publishTelemetry(build()));
+    }
+  }
+
+  private publishTelemetry(message: TelemetryMessage): void {
+    if (this.client?.connected)
+      this.client.publish(this.topics.telemetry, JSON.stringify(message), { qos: 0 });
   }
 
   /** Publishes undelivered rows not yet in flight. Re-entrant calls collapse into one. */
@@ -114,13 +132,20 @@ export class MqttUplink {
     return {
       qos: 1 as const,
       ...(this.o.mqtt.protocolVersion === 5
-        ? { properties: { userProperties: { schema: CHECKIN_SCHEMA_ID, kiosk: this.o.kiosk.id } } }
+        ? {
+            properties: {
+              userProperties: { schema: CHECKIN_SCHEMA_ID, kiosk: this.o.kiosk.id },
+              messageExpiryInterval: this.o.mqtt.messageExpiryHours * 3600,
+              contentType: 'application/json',
+            },
+          }
         : {}),
     };
   }
 
   async stop(): Promise<void> {
     this.unsubscribe?.();
+    if (this.telemetryTimer) clearInterval(this.telemetryTimer);
     const client = this.client;
     if (!client) return;
     this.client = undefined;

@@ -1,0 +1,13 @@
+import { CheckinMessage } from './checkin.js';
+import { TelemetryMessage } from './telemetry.js';
+
+/** Every payload schema, by file name under protocol/schemas/ (kept in sync by a test). */
+export const PAYLOAD_SCHEMAS = {
+  'checkin.v1.schema.json': CheckinMessage,
+  'telemetry.v1.schema.json': TelemetryMessage,
+} as const;
+
+/** A schema as JSON text, as written to protocol/schemas/ (TypeBox's symbol keys drop out). */
+export function schemaJson(schema: object): string {
+  return `${JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', ...schema }, null, 2)}\n`;
+}

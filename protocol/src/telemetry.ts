@@ -1,0 +1,36 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { ID_PATTERN } from './vocabulary.js';
+
+export const TELEMETRY_SCHEMA_ID = 'qrkiosk.telemetry/1';
+
+/** Published every `mqtt.telemetrySeconds` on `qrkiosk/v1/<site>/<kiosk>/telemetry` (QoS 0, not retained). */
+export const TelemetryMessage = Type.Object(
+  {
+    schema: Type.Literal(TELEMETRY_SCHEMA_ID),
+    kiosk: Type.String({ pattern: ID_PATTERN }),
+    site: Type.String({ pattern: ID_PATTERN }),
+    at: Type.String({ format: 'date-time' }),
+    software: Type.String({ maxLength: 32 }),
+    uptimeSeconds: Type.Integer({ minimum: 0 }),
+    clockSynced: Type.Boolean(),
+    scannerConnected: Type.Boolean(),
+    outboxDepth: Type.Integer({
+      minimum: 0,
+      description: 'check-ins journaled but not yet acknowledged by the broker',
+    }),
+    cache: Type.Object(
+      {
+        version: Type.Integer({ minimum: 0 }),
+        updatedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+        ageSeconds: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+      },
+      { additionalProperties: false },
+    ),
+    rules: Type.Object(
+      { version: Type.String({ maxLength: 64 }), source: Type.String({ maxLength: 300 }) },
+      { additionalProperties: false },
+    ),
+  },
+  { $id: TELEMETRY_SCHEMA_ID, additionalProperties: false },
+);
+export type TelemetryMessage = Static<typeof TelemetryMessage>;
