@@ -128,7 +128,16 @@ export class Journal {
   }
 
   markDelivered(id: string, at: Date): void {
-    this.require().delivered.run(at.toISOString(), id);
+    this.markDeliveredMany([id], at);
+  }
+
+  /** Marks acknowledged check-ins in one transaction (one fsync for a whole batch of PUBACKs). */
+  markDeliveredMany(ids: readonly string[], at: Date): void {
+    const s = this.require();
+    const when = at.toISOString();
+    this.db?.transaction(() => {
+      for (const id of ids) s.delivered.run(when, id);
+    })();
   }
 
   pendingCount(): number {
