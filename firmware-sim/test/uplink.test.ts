@@ -174,6 +174,37 @@ describe('uplink with per-kiosk credentials and the ACL', () => {
     expect(states[0]).toBe('online');
   });
 
+  it('answers the hub’s requests with the echoed transaction id, and refuses what it must', async () => {
+    const broker = await secureBroker();
+    cleanups.push(() => broker.stop());
+    const k = kiosk(broker.url, 'k-001', PASSWORDS['k-001']);
+    const connected = new Promise<void>((resolve) => k.bus.on('uplink.status', (s) => s.connected && resolve()));
+    await k.start();
+    await connected;
+    const hub = await client(broker.url, 'hub');
+    const responses: Array<{ topic: string; body: { tid: string | null; ok: boolean; result?: unknown; error?: string } }> = [];
+    hub.on('message', (topic, p) => responses.push({ topic, body: JSON.parse(p.toString()) }));
+    await hub.subscribeAsync('qrkiosk/v1/s-001/k-001/response/#', { qos: 1 });
+    await new Promise((r) => setTimeout(r, 300));
+    const t = kioskTopics('s-001', 'k-001');
+    await hub.publishAsync(t.request('config'), JSON.stringify({ tid: 'a1', action: 'get' }), { qos: 1 });
+    await hub.publishAsync(t.request('config'), JSON.stringify({ tid: 'a2', action: 'set', key: 'rules.level', value: 4 }), { qos: 1 });
+    await hub.publishAsync(t.request('config'), JSON.stringify({ tid: 'a3', action: 'set', key: 'mqtt.url', value: 'mqtt://evil' }), { qos: 1 });
+    await hub.publishAsync(t.request('resync'), JSON.stringify({ tid: 'a4' }), { qos: 1 });
+    await hub.publishAsync(t.request('format-disk'), JSON.stringify({ tid: 'a5' }), { qos: 1 });
+    await hub.publishAsync(t.request('config'), 'not json', { qos: 1 });
+    await waitFor(() => (responses.length >= 6 ? true : undefined), 5000, 'six responses');
+    const by = (tid: string | null) => responses.find((r) => r.body.tid === tid)?.body;
+    expect(by('a1')).toMatchObject({ ok: true, result: { kiosk: { id: 'k-001' } } });
+    expect(JSON.stringify(by('a1'))).not.toContain('pass-001');
+    expect(by('a2')).toMatchObject({ ok: true, result: { rules: { level: 4 } } });
+    expect(by('a3')).toMatchObject({ ok: false, error: expect.stringMatching(/only rules.level/) });
+    expect(by('a4')).toMatchObject({ ok: true, result: { pending: 0 } });
+    expect(by('a5')).toMatchObject({ ok: false, error: 'unknown command "format-disk"' });
+    expect(by(null)).toMatchObject({ ok: false, error: 'request is not JSON' });
+    expect(responses.find((r) => r.body.tid === 'a4')?.topic).toBe(t.response('resync'));
+  });
+
   it('a gateway SIGKILLed mid-publish loses nothing after restart; a repeat carries the same id', async () => {
     const broker = await secureBroker();
     cleanups.push(() => broker.stop());

@@ -40,6 +40,7 @@ import { Journal } from './record/index.js';
 import { ScreensServer } from './screens/index.js';
 import type { LoadedSettings } from './settings/index.js';
 import { createGpioDriver, type GpioDriver, LINES, patternsWith, Signaller } from './signal/index.js';
+import type { CommandHooks } from './uplink/commands.js';
 import { MqttUplink } from './uplink/index.js';
 import { SOFTWARE_VERSION } from './version.js';
 
@@ -141,6 +142,7 @@ export class Controller {
         clock: this.clock,
         log: this.log,
         telemetry: () => this.telemetry(),
+        commands: this.commandHooks(),
       });
       this.uplink.start();
     }
@@ -167,6 +169,32 @@ export class Controller {
   private scannerConnected = false;
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
+
+  /** What the hub may ask over MQTT (uplink/commands.ts). Runtime changes are not written to kiosk.yaml. */
+  private commandHooks(): CommandHooks {
+    const { settings } = this.loaded;
+    return {
+      configGet: () => ({ kiosk: settings.kiosk, scanner: settings.scanner, gpio: settings.gpio, rules: settings.rules, software: SOFTWARE_VERSION }),
+      configSet: (key, value) => {
+        if (key === 'rules.level' && Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 4)
+          settings.rules.level = value as number;
+        else if (key === 'rules.unknownPerson' && (value === 'ALLOW' || value === 'REFUSE' || value === 'REVIEW'))
+          settings.rules.unknownPerson = value;
+        else throw new Error(`config set: only rules.level (1–4) and rules.unknownPerson (ALLOW|REFUSE|REVIEW) can be changed remotely`);
+        this.updatePolicy();
+        this.log.warn({ key, value }, 'setting changed by the hub (until restart)');
+      },
+      selftest: () => {
+        this.signaller.play('SELFTEST');
+        return { driver: this.gpio.name };
+      },
+      resync: () => ({ pending: this.uplink?.resync() ?? this.journal.pendingCount() }),
+      purge: () => {
+        const before = new Date(this.clock.now().getTime() - settings.data.keepDeliveredDays * 86_400_000).toISOString();
+        return this.journal.prune(before, settings.data.maxUndelivered);
+      },
+    };
+  }
 
   /** The outbox policy (see Journal.prune): run at start and hourly. */
   private prune(): void {

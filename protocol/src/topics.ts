@@ -5,11 +5,23 @@ export interface KioskTopics {
   checkin: string;
   state: string;
   telemetry: string;
+  /** `…/request/<command>`: the hub asks; subscribe with `requests`. */
+  request: (command: string) => string;
+  requests: string;
+  /** `…/response/<command>`: the kiosk answers, echoing the transaction id. */
+  response: (command: string) => string;
 }
 
 export function kioskTopics(site: string, kiosk: string): KioskTopics {
   const base = `${TOPIC_ROOT}/${site}/${kiosk}`;
-  return { checkin: `${base}/checkin`, state: `${base}/state`, telemetry: `${base}/telemetry` };
+  return {
+    checkin: `${base}/checkin`,
+    state: `${base}/state`,
+    telemetry: `${base}/telemetry`,
+    request: (command) => `${base}/request/${command}`,
+    requests: `${base}/request/+`,
+    response: (command) => `${base}/response/${command}`,
+  };
 }
 
 /** Subscription filters for the hub (all sites, all kiosks). */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { CHECKIN_SCHEMA_ID, kioskTopics, type TelemetryMessage } from '@qrkiosk/protocol';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { EventBus } from '../bus.js';
+import { type CommandHooks, handleCommand } from './commands.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Journal } from '../record/index.js';
@@ -17,6 +18,8 @@ export interface UplinkOptions {
   log: Logger;
   /** Builds the periodic telemetry message. */
   telemetry?: () => TelemetryMessage;
+  /** Answers the hub's requests; without hooks the kiosk does not subscribe to requests. */
+  commands?: CommandHooks;
 }
 
 const BATCH = 200;
@@ -77,6 +80,7 @@ export class MqttUplink {
       this.o.log.info({ url: redactUrl(mqtt.url) }, 'uplink connected');
       this.o.bus.emit('uplink.status', { connected: true });
       client.publish(this.topics.state, 'online', { qos: 1, retain: true });
+      if (this.o.commands) client.subscribe(this.topics.requests, { qos: 1 });
       // Start again from the oldest undelivered row: anything in flight before the drop is re-read.
       this.inFlight.clear();
       this.lastQueuedSeq = 0;
@@ -94,6 +98,17 @@ export class MqttUplink {
       this.o.bus.emit('uplink.status', { connected: false, error: err.message });
     });
     this.unsubscribe = this.o.bus.on('checkin.recorded', () => this.drain());
+    const hooks = this.o.commands;
+    if (hooks) {
+      const prefix = this.topics.request('');
+      client.on('message', (topic, payload) => {
+        if (!topic.startsWith(prefix)) return;
+        const command = topic.slice(prefix.length);
+        const response = handleCommand(command, payload, hooks);
+        this.o.log.info({ command, tid: response.tid, ok: response.ok }, 'hub request');
+        client.publish(this.topics.response(command.replace(/[+#/]/g, '_').slice(0, 40)), JSON.stringify(response), { qos: 1 });
+      });
+    }
     if (this.o.telemetry) {
       const build = this.o.telemetry;
       this.telemetryTimer = setInterval(() => this.publishTelemetry(build()), mqtt.telemetrySeconds * 1000);
@@ -118,6 +133,13 @@ export class MqttUplink {
     this.acked = [];
     this.o.journal.markDeliveredMany(ids, this.o.clock.now());
     for (const id of ids) this.o.bus.emit('checkin.delivered', { id });
+  }
+
+  /** The hub asked to resend: read the journal again from the oldest undelivered row. */
+  resync(): number {
+    this.lastQueuedSeq = 0;
+    this.drain();
+    return this.o.journal.pendingCount();
   }
 
   private publishTelemetry(message: TelemetryMessage): void {
