@@ -1,16 +1,16 @@
 // Uplink benchmark (issue 7): the durable commit rate of the outbox (journal rows committed with
 // synchronous=FULL, one transaction each, as scans do), and draining 100,000 queued check-ins to a
 // real Mosquitto, counted by a subscriber (zero loss, zero duplicate ids). Run: npm run bench -- uplink
-import { cpus } from 'node:os';
-import { join } from 'node:path';
+
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { connectAsync } from 'mqtt';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { connectAsync } from 'mqtt';
 import { ulid } from 'ulid';
 import { Controller, Journal, SimGpio, settingsFromText } from '../gateway/dist/index.js';
-import { startMosquitto } from '../testkit/dist/index.js';
 import { CHECKIN_SCHEMA_ID } from '../protocol/dist/index.js';
+import { startMosquitto } from '../testkit/dist/index.js';
 
 const N = Number(process.env.QRKIOSK_BENCH_CHECKINS ?? 100_000);
 const dir = mkdtempSync(join(tmpdir(), 'qrkiosk-bench-uplink-'));
@@ -22,7 +22,12 @@ const message = (i) => ({
   direction: 'in',
   at: new Date(Date.now() + i).toISOString(),
   clockSynced: true,
-  document: { kind: 'cccd', numberMasked: '********1234', nameMasked: 'NGUYỄN V** A*', idHash: 'ab'.repeat(16) },
+  document: {
+    kind: 'cccd',
+    numberMasked: '********1234',
+    nameMasked: 'NGUYỄN V** A*',
+    idHash: 'ab'.repeat(16),
+  },
   verdict: 'ALLOW',
   colour: 'green',
   reason: 'admitted-green',
@@ -38,21 +43,27 @@ const message = (i) => ({
   let t0 = performance.now();
   for (let i = 0; i < n; i++) j.append(message(i));
   let s = (performance.now() - t0) / 1000;
-  console.log(`journal append, synchronous=FULL (what the kiosk uses): ${Math.round(n / s)} commits/s (${((s / n) * 1e6).toFixed(0)} µs each)`);
+  console.log(
+    `journal append, synchronous=FULL (what the kiosk uses): ${Math.round(n / s)} commits/s (${((s / n) * 1e6).toFixed(0)} µs each)`,
+  );
   j.close();
   const ref = new Journal(join(dir, 'commit-normal'));
   ref.open();
   ref.close();
   const db = new Database(ref.file);
   db.pragma('synchronous = NORMAL');
-  const insert = db.prepare('INSERT INTO checkins (id, at, id_hash, verdict, colour, message) VALUES (?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO checkins (id, at, id_hash, verdict, colour, message) VALUES (?, ?, ?, ?, ?, ?)',
+  );
   t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const m = message(i);
     insert.run(m.id, m.at, m.document.idHash, m.verdict, m.colour, JSON.stringify(m));
   }
   s = (performance.now() - t0) / 1000;
-  console.log(`same inserts, synchronous=NORMAL (reference, not used): ${Math.round(n / s)} commits/s (${((s / n) * 1e6).toFixed(0)} µs each)`);
+  console.log(
+    `same inserts, synchronous=NORMAL (reference, not used): ${Math.round(n / s)} commits/s (${((s / n) * 1e6).toFixed(0)} µs each)`,
+  );
   db.close();
 }
 
@@ -63,7 +74,9 @@ const dataDir = join(dir, 'kiosk');
   const j = new Journal(dataDir);
   j.open();
   const db = new Database(j.file);
-  const insert = db.prepare('INSERT INTO checkins (id, at, id_hash, verdict, colour, message) VALUES (?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO checkins (id, at, id_hash, verdict, colour, message) VALUES (?, ?, ?, ?, ?, ?)',
+  );
   db.transaction(() => {
     for (let i = 0; i < N; i++) {
       const m = message(i);

@@ -13,7 +13,7 @@ want_test=0
 # build-essential/python3: native addons build from source when no prebuilt binary fits.
 packages=(socat libusb-1.0-0 udev build-essential python3 ca-certificates)
 # Tests: a real Mosquitto broker and Debian's Chromium (Playwright drives it; it never downloads a browser).
-((want_test)) && packages+=(mosquitto chromium fonts-noto-core)
+((want_test)) && packages+=(mosquitto chromium fonts-noto-core openssl)
 
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then

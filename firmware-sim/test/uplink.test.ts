@@ -79,6 +79,116 @@ function kiosk(url: string, id: string, password: string, dataDir = makeTempDir(
 const cccd = (n: number) =>
   `001088${String(n).padStart(6, '0')}||Người Thử ${n}|01011988|Nam|Hà Nội|01012021`;
 
+/** A CA and a broker certificate for 127.0.0.1, made with openssl. */
+function tlsFiles(): { dir: string; ca: string; cert: string; key: string } {
+  const dir = makeTempDir('tls-');
+  const run = (args: string[]) => {
+    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${args[0]}: ${r.stderr}`);
+  };
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=qrkiosk test CA',
+  ]);
+  run([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'broker.key',
+    '-out',
+    'broker.csr',
+    '-subj',
+    '/CN=127.0.0.1',
+  ]);
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'broker.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'broker.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'san.ext',
+  ]);
+  return { dir, ca: join(dir, 'ca.crt'), cert: join(dir, 'broker.crt'), key: join(dir, 'broker.key') };
+}
+
+describe('uplink over TLS', () => {
+  it('delivers to an mqtts:// broker it verifies with mqtt.caFile, and refuses one it cannot verify', async () => {
+    const tls = tlsFiles();
+    const { freePort } = await import('@qrkiosk/testkit');
+    const tlsPort = await freePort();
+    const broker = await startMosquitto({
+      extraConfig: [
+        `listener ${tlsPort} 127.0.0.1`,
+        `cafile ${tls.ca}`,
+        `certfile ${tls.cert}`,
+        `keyfile ${tls.key}`,
+        'allow_anonymous true',
+      ],
+    });
+    cleanups.push(() => broker.stop());
+    const sub = await connectAsync(broker.url, { protocolVersion: 5 });
+    cleanups.push(() => sub.endAsync());
+    const got: string[] = [];
+    sub.on('message', (_t, p) => got.push(JSON.parse(p.toString()).id));
+    await sub.subscribeAsync('qrkiosk/v1/+/+/checkin', { qos: 1 });
+    const make = (ca: string | null) => {
+      const loaded = settingsFromText(
+        [
+          'kiosk: { id: k-001, site: s-001 }',
+          'ui: { port: 0 }',
+          `mqtt: { url: "mqtts://127.0.0.1:${tlsPort}"${ca ? `, caFile: "${ca}"` : ''} }`,
+          `data: { dir: "${makeTempDir('tls-kiosk-')}" }`,
+          'log: { level: silent }',
+        ].join('\n'),
+        'tls test',
+        {},
+      );
+      const c = new Controller(loaded, { gpio: new SimGpio(), withoutScanner: true });
+      cleanups.push(() => c.stop());
+      return c;
+    };
+    const trusting = make(tls.ca);
+    await trusting.start();
+    const outcome = trusting.scan(cccd(7));
+    await waitFor(
+      () => (got.includes(outcome?.checkin?.id ?? '') ? true : undefined),
+      10_000,
+      'check-in over TLS',
+    );
+    const blind = make(null);
+    const errors: string[] = [];
+    blind.bus.on('uplink.status', (s) => s.error && errors.push(s.error));
+    await blind.start();
+    blind.scan(cccd(8));
+    await waitFor(() => errors[0], 10_000, 'TLS refusal');
+    expect(errors[0]).toMatch(/self[- ]signed|unable to verify|certificate/i);
+    expect(blind.journal.pendingCount()).toBe(1);
+  });
+});
+
 describe('uplink with per-kiosk credentials and the ACL', () => {
   it('a kiosk cannot publish on another kiosk’s topics nor read any other kiosk’s check-ins', async () => {
     const broker = await secureBroker();
@@ -178,18 +288,31 @@ describe('uplink with per-kiosk credentials and the ACL', () => {
     const broker = await secureBroker();
     cleanups.push(() => broker.stop());
     const k = kiosk(broker.url, 'k-001', PASSWORDS['k-001']);
-    const connected = new Promise<void>((resolve) => k.bus.on('uplink.status', (s) => s.connected && resolve()));
+    const connected = new Promise<void>((resolve) =>
+      k.bus.on('uplink.status', (s) => s.connected && resolve()),
+    );
     await k.start();
     await connected;
     const hub = await client(broker.url, 'hub');
-    const responses: Array<{ topic: string; body: { tid: string | null; ok: boolean; result?: unknown; error?: string } }> = [];
+    const responses: Array<{
+      topic: string;
+      body: { tid: string | null; ok: boolean; result?: unknown; error?: string };
+    }> = [];
     hub.on('message', (topic, p) => responses.push({ topic, body: JSON.parse(p.toString()) }));
     await hub.subscribeAsync('qrkiosk/v1/s-001/k-001/response/#', { qos: 1 });
     await new Promise((r) => setTimeout(r, 300));
     const t = kioskTopics('s-001', 'k-001');
     await hub.publishAsync(t.request('config'), JSON.stringify({ tid: 'a1', action: 'get' }), { qos: 1 });
-    await hub.publishAsync(t.request('config'), JSON.stringify({ tid: 'a2', action: 'set', key: 'rules.level', value: 4 }), { qos: 1 });
-    await hub.publishAsync(t.request('config'), JSON.stringify({ tid: 'a3', action: 'set', key: 'mqtt.url', value: 'mqtt://evil' }), { qos: 1 });
+    await hub.publishAsync(
+      t.request('config'),
+      JSON.stringify({ tid: 'a2', action: 'set', key: 'rules.level', value: 4 }),
+      { qos: 1 },
+    );
+    await hub.publishAsync(
+      t.request('config'),
+      JSON.stringify({ tid: 'a3', action: 'set', key: 'mqtt.url', value: 'mqtt://evil' }),
+      { qos: 1 },
+    );
     await hub.publishAsync(t.request('resync'), JSON.stringify({ tid: 'a4' }), { qos: 1 });
     await hub.publishAsync(t.request('format-disk'), JSON.stringify({ tid: 'a5' }), { qos: 1 });
     await hub.publishAsync(t.request('config'), 'not json', { qos: 1 });

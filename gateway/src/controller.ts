@@ -174,13 +174,30 @@ export class Controller {
   private commandHooks(): CommandHooks {
     const { settings } = this.loaded;
     return {
-      configGet: () => ({ kiosk: settings.kiosk, scanner: settings.scanner, gpio: settings.gpio, rules: settings.rules, software: SOFTWARE_VERSION }),
+      configGet: () => ({
+        kiosk: settings.kiosk,
+        scanner: settings.scanner,
+        gpio: settings.gpio,
+        rules: settings.rules,
+        software: SOFTWARE_VERSION,
+      }),
       configSet: (key, value) => {
-        if (key === 'rules.level' && Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 4)
+        if (
+          key === 'rules.level' &&
+          Number.isInteger(value) &&
+          (value as number) >= 1 &&
+          (value as number) <= 4
+        )
           settings.rules.level = value as number;
-        else if (key === 'rules.unknownPerson' && (value === 'ALLOW' || value === 'REFUSE' || value === 'REVIEW'))
+        else if (
+          key === 'rules.unknownPerson' &&
+          (value === 'ALLOW' || value === 'REFUSE' || value === 'REVIEW')
+        )
           settings.rules.unknownPerson = value;
-        else throw new Error(`config set: only rules.level (1–4) and rules.unknownPerson (ALLOW|REFUSE|REVIEW) can be changed remotely`);
+        else
+          throw new Error(
+            `config set: only rules.level (1–4) and rules.unknownPerson (ALLOW|REFUSE|REVIEW) can be changed remotely`,
+          );
         this.updatePolicy();
         this.log.warn({ key, value }, 'setting changed by the hub (until restart)');
       },
@@ -190,7 +207,9 @@ export class Controller {
       },
       resync: () => ({ pending: this.uplink?.resync() ?? this.journal.pendingCount() }),
       purge: () => {
-        const before = new Date(this.clock.now().getTime() - settings.data.keepDeliveredDays * 86_400_000).toISOString();
+        const before = new Date(
+          this.clock.now().getTime() - settings.data.keepDeliveredDays * 86_400_000,
+        ).toISOString();
         return this.journal.prune(before, settings.data.maxUndelivered);
       },
     };

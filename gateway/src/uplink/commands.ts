@@ -29,11 +29,13 @@ export function handleCommand(command: string, payload: Buffer, hooks: CommandHo
     return { tid: null, ok: false, error: 'request is not JSON' };
   }
   const tid = typeof request?.tid === 'string' && request.tid.length <= 64 ? request.tid : null;
-  if (tid === null) return { tid: null, ok: false, error: 'request needs "tid" (string, at most 64 characters)' };
+  if (tid === null)
+    return { tid: null, ok: false, error: 'request needs "tid" (string, at most 64 characters)' };
   try {
     switch (command) {
       case 'config':
-        if (request.action === 'get' || request.action === undefined) return { tid, ok: true, result: hooks.configGet() };
+        if (request.action === 'get' || request.action === undefined)
+          return { tid, ok: true, result: hooks.configGet() };
         if (request.action === 'set' && typeof request.key === 'string') {
           hooks.configSet(request.key, request.value);
           return { tid, ok: true, result: hooks.configGet() };

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { CHECKIN_SCHEMA_ID, kioskTopics, type TelemetryMessage } from '@qrkiosk/protocol';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { EventBus } from '../bus.js';
-import { type CommandHooks, handleCommand } from './commands.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Journal } from '../record/index.js';
 import type { Settings } from '../settings/schema.js';
+import { type CommandHooks, handleCommand } from './commands.js';
 
 export interface UplinkOptions {
   mqtt: Settings['mqtt'];
@@ -106,7 +106,11 @@ export class MqttUplink {
         const command = topic.slice(prefix.length);
         const response = handleCommand(command, payload, hooks);
         this.o.log.info({ command, tid: response.tid, ok: response.ok }, 'hub request');
-        client.publish(this.topics.response(command.replace(/[+#/]/g, '_').slice(0, 40)), JSON.stringify(response), { qos: 1 });
+        client.publish(
+          this.topics.response(command.replace(/[+#/]/g, '_').slice(0, 40)),
+          JSON.stringify(response),
+          { qos: 1 },
+        );
       });
     }
     if (this.o.telemetry) {
@@ -154,7 +158,10 @@ export class MqttUplink {
     this.draining = true;
     try {
       while (this.inFlight.size < MAX_IN_FLIGHT) {
-        const rows = this.o.journal.undelivered(this.lastQueuedSeq, Math.min(BATCH, MAX_IN_FLIGHT - this.inFlight.size));
+        const rows = this.o.journal.undelivered(
+          this.lastQueuedSeq,
+          Math.min(BATCH, MAX_IN_FLIGHT - this.inFlight.size),
+        );
         if (rows.length === 0) break;
         for (const row of rows) {
           this.lastQueuedSeq = row.seq;
