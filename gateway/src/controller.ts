@@ -375,28 +375,17 @@ export class Controller {
     const policy = this.requirePolicy();
     const decision = decide(this.factsFor(decoded, keys, at), policy, at);
     const identity = decoded.identity!;
-    const checkin: CheckinMessage = {
-      schema: CHECKIN_SCHEMA_ID,
-      id: this.nextId(at.getTime()),
-      kiosk: settings.kiosk.id,
-      site: settings.kiosk.site,
-      direction: settings.kiosk.direction,
-      at: at.toISOString(),
-      clockSynced: this.clock.synced(),
-      ...(this.clock.synced() ? {} : { boot: bootStamp() }),
-      document: {
+    const checkin = this.newCheckin(
+      at,
+      {
         kind: decoded.kind,
         numberMasked: identity.masked ? identity.documentNumber : maskNumber(identity.documentNumber),
         nameMasked: maskName(identity.name),
         idHash,
       },
-      verdict: decision.verdict,
-      colour: decision.colour,
-      reason: decision.reason.code,
-      versions: { software: SOFTWARE_VERSION, rules: policy.rules.version, cache: this.cache.version() },
-    };
-    const seq = this.journal.append(checkin);
-    this.bus.emit('checkin.recorded', { id: checkin.id, seq });
+      { verdict: decision.verdict, colour: decision.colour, reason: decision.reason.code },
+    );
+    this.record(checkin);
     return { at, decoded, decision, checkin };
   }
 
@@ -411,33 +400,53 @@ export class Controller {
     const digits = phone.replace(/[\s.-]/g, '').replace(/^\+84/, '0');
     if (!/^0\d{9,10}$/.test(digits))
       throw new ManualEntryError({ vi: 'Số điện thoại không hợp lệ', en: 'Invalid phone number' });
-    const { settings } = this.loaded;
-    const at = this.clock.now();
-    const policy = this.requirePolicy();
-    const checkin: CheckinMessage = {
-      schema: CHECKIN_SCHEMA_ID,
-      id: this.nextId(at.getTime()),
-      kiosk: settings.kiosk.id,
-      site: settings.kiosk.site,
-      direction: settings.kiosk.direction,
-      at: at.toISOString(),
-      clockSynced: this.clock.synced(),
-      document: {
+    const checkin = this.newCheckin(
+      this.clock.now(),
+      {
         kind: 'manual',
         numberMasked: maskNumber(digits),
         nameMasked: maskName(cleanName),
         idHash: hashIdentity(this.requireKey(), 'phone', digits).toString('hex'),
       },
-      verdict: 'ALLOW',
-      colour: null,
-      reason: 'manual-entry',
-      versions: { software: SOFTWARE_VERSION, rules: policy.rules.version, cache: this.cache.version() },
-    };
-    const seq = this.journal.append(checkin);
-    this.bus.emit('checkin.recorded', { id: checkin.id, seq });
+      { verdict: 'ALLOW', colour: null, reason: 'manual-entry' },
+    );
+    this.record(checkin);
     this.bus.emit('checkin.manual', checkin);
     this.log.info({ checkin: checkin.id, who: checkin.document.numberMasked }, 'manual check-in');
     return checkin;
+  }
+
+  /** A check-in as it is journaled and published; masked identity only. */
+  private newCheckin(
+    at: Date,
+    document: CheckinMessage['document'],
+    outcome: Pick<CheckinMessage, 'verdict' | 'colour' | 'reason'>,
+  ): CheckinMessage {
+    const { kiosk } = this.loaded.settings;
+    const synced = this.clock.synced();
+    return {
+      schema: CHECKIN_SCHEMA_ID,
+      id: this.nextId(at.getTime()),
+      kiosk: kiosk.id,
+      site: kiosk.site,
+      direction: kiosk.direction,
+      at: at.toISOString(),
+      clockSynced: synced,
+      ...(synced ? {} : { boot: bootStamp() }),
+      document,
+      ...outcome,
+      versions: {
+        software: SOFTWARE_VERSION,
+        rules: this.requirePolicy().rules.version,
+        cache: this.cache.version(),
+      },
+    };
+  }
+
+  /** Durable before anything else happens: the journal row, then the news. */
+  private record(checkin: CheckinMessage): void {
+    const seq = this.journal.append(checkin);
+    this.bus.emit('checkin.recorded', { id: checkin.id, seq });
   }
 
   private requireKey(): Buffer {

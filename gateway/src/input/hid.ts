@@ -1,5 +1,6 @@
 import type { EventBus } from '../bus.js';
 import type { Logger } from '../log.js';
+import { Backoff } from './backoff.js';
 import { HID_POS_USAGE_PAGE, HidPosAssembler } from './hid-pos.js';
 import { KeyboardWedgeDecoder } from './keyboard-wedge.js';
 import type { ScannerInput, ScannerSettings } from './serial.js';
@@ -75,9 +76,8 @@ export function pickHidDevice(s: ScannerSettings, devices: HidDeviceInfo[]): Hid
  */
 export class HidScanner implements ScannerInput {
   private device: HidDeviceLike | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  private attempt = 0;
   private stopped = true;
+  private readonly backoff: Backoff;
 
   constructor(
     private readonly settings: ScannerSettings,
@@ -85,7 +85,9 @@ export class HidScanner implements ScannerInput {
     private readonly bus: EventBus,
     private readonly log: Logger,
     private readonly backend: HidBackend = nodeHidBackend,
-  ) {}
+  ) {
+    this.backoff = new Backoff(settings.reconnectMinMs, settings.reconnectMaxMs);
+  }
 
   start(): void {
     this.stopped = false;
@@ -126,7 +128,7 @@ export class HidScanner implements ScannerInput {
   /** Wires a device: reports → codes → lines. */
   private attach(device: HidDeviceLike, path: string): void {
     this.device = device;
-    this.attempt = 0;
+    this.backoff.reset();
     const feed = makeReportFeed(this.settings, this.onLine);
     device.on('data', (report) => feed(report));
     device.on('error', (err) => {
@@ -147,22 +149,15 @@ export class HidScanner implements ScannerInput {
   }
 
   private scheduleReconnect(): void {
-    if (this.stopped || this.retry) return;
-    const delay = Math.min(
-      this.settings.reconnectMinMs * 2 ** Math.min(this.attempt, 16),
-      this.settings.reconnectMaxMs,
-    );
-    this.attempt++;
-    this.retry = setTimeout(() => {
-      this.retry = undefined;
+    if (this.stopped) return;
+    this.backoff.schedule(() => {
       if (!this.stopped) void this.connect();
-    }, delay);
+    });
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.retry) clearTimeout(this.retry);
-    this.retry = undefined;
+    this.backoff.cancel();
     const device = this.device;
     this.device = undefined;
     device?.close();

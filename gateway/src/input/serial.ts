@@ -5,6 +5,7 @@ import { SerialPort } from 'serialport';
 import type { EventBus } from '../bus.js';
 import type { Logger } from '../log.js';
 import type { Settings } from '../settings/schema.js';
+import { Backoff } from './backoff.js';
 import { Gm65Error, parseGm65Reply } from './gm65.js';
 
 export type ScannerSettings = Settings['scanner'];
@@ -53,9 +54,8 @@ export async function resolveSerialPath(
  */
 export class SerialScanner implements ScannerInput {
   private port: SerialPort | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  private attempt = 0;
   private stopped = true;
+  private readonly backoff: Backoff;
   private lastProblem = '';
   private watchdog: NodeJS.Timeout | undefined;
   private pending: Array<{ resolve: (data: Buffer) => void; reject: (err: Error) => void }> = [];
@@ -67,7 +67,9 @@ export class SerialScanner implements ScannerInput {
     private readonly bus: EventBus,
     private readonly log: Logger,
     private readonly deps: SerialDeps = realDeps,
-  ) {}
+  ) {
+    this.backoff = new Backoff(settings.reconnectMinMs, settings.reconnectMaxMs);
+  }
 
   get connected(): boolean {
     return this.port?.isOpen === true;
@@ -127,7 +129,7 @@ export class SerialScanner implements ScannerInput {
         port.close();
         return;
       }
-      this.attempt = 0;
+      this.backoff.reset();
       this.lastProblem = '';
       this.port = port;
       // serialport's poller can miss the hang-up when bytes arrive just before an unplug (seen here
@@ -152,16 +154,10 @@ export class SerialScanner implements ScannerInput {
   }
 
   private scheduleReconnect(): void {
-    if (this.stopped || this.retry) return;
-    const delay = Math.min(
-      this.settings.reconnectMinMs * 2 ** Math.min(this.attempt, 16),
-      this.settings.reconnectMaxMs,
-    );
-    this.attempt++;
-    this.retry = setTimeout(() => {
-      this.retry = undefined;
+    if (this.stopped) return;
+    this.backoff.schedule(() => {
       if (!this.stopped) void this.connect();
-    }, delay);
+    });
   }
 
   /**
@@ -221,8 +217,7 @@ export class SerialScanner implements ScannerInput {
     this.stopped = true;
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = undefined;
-    if (this.retry) clearTimeout(this.retry);
-    this.retry = undefined;
+    this.backoff.cancel();
     const port = this.port;
     this.port = undefined;
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));

@@ -1,4 +1,4 @@
-import type { Facts } from '@qrkiosk/protocol';
+import { type Facts, NO_FACTS } from '@qrkiosk/protocol';
 import type { DccReport } from '../decode/index.js';
 
 /** SNOMED CT "not detected": the only negative test result in the DCC value set. */
@@ -22,19 +22,7 @@ const instant = (v: unknown): string | null => {
 export function factsFromDcc(report: DccReport, today: string): Facts | null {
   const e = report.entry;
   if (!e || !report.type) return null;
-  const base: Facts = {
-    dosesReceived: null,
-    primarySeriesComplete: null,
-    firstDoseDate: null,
-    lastDoseDate: null,
-    recoveredDate: null,
-    negativeTestAt: null,
-    negativeTestType: null,
-    caseStatus: 'none',
-    caseUntil: null,
-    source: 'dcc',
-    updatedOn: today,
-  };
+  const base: Facts = { ...NO_FACTS, source: 'dcc', updatedOn: today };
   if (report.type === 'vaccination') {
     const dn = typeof e.dn === 'number' ? e.dn : null;
     const sd = typeof e.sd === 'number' ? e.sd : null;
