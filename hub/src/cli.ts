@@ -1,33 +1,190 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { formatVnDateTime, hashIdentity, type IdType, vnDay } from '@qrkiosk/protocol';
 import { Hub } from './hub.js';
+import { HubStore } from './store.js';
 
-const { values } = parseArgs({
-  options: {
-    mqtt: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_URL ?? 'mqtt://127.0.0.1:1883' },
-    'data-dir': { type: 'string', default: process.env.QRKIOSK_HUB_DATA_DIR ?? '/var/lib/qrkiosk-hub' },
-    host: { type: 'string', default: '127.0.0.1' },
-    port: { type: 'string', default: process.env.QRKIOSK_HUB_PORT ?? '8090' },
-    'mqtt-v4': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
-if (values.help) {
-  process.stdout.write(
-    'qrkiosk-hub [--mqtt URL] [--data-dir DIR] [--host H] [--port N] [--mqtt-v4]\n' +
-      '  Nhận check-in từ các kiosk qua MQTT và hiển thị trực tiếp / ingest check-ins and show them live.\n',
+/**
+ * qrkiosk-hub [run]   the hub: MQTT ingest + live page
+ * qrkiosk-hub trace   contact tracing for one person (audited)
+ * qrkiosk-hub report  the daily report for one day (CSV or text)
+ * qrkiosk-hub purge   apply the retention now
+ */
+const [first, ...rest] = process.argv.slice(2);
+const command = first && !first.startsWith('-') ? first : 'run';
+const args = command === first ? rest : process.argv.slice(2);
+const dataDirDefault = process.env.QRKIOSK_HUB_DATA_DIR ?? '/var/lib/qrkiosk-hub';
+const out = (s: string) => process.stdout.write(`${s}\n`);
+
+function usage(code: number): never {
+  out(
+    [
+      'qrkiosk-hub [run] [--mqtt URL] [--data-dir DIR] [--host H] [--port N] [--mqtt-v4] [--share GROUP] [--retention-days N]',
+      'qrkiosk-hub trace --key-file FILE --type cccd|cmnd|passport|qid|bhyt|bhxh|phone --id NUMBER [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--window MIN] [--csv]',
+      'qrkiosk-hub report [--day YYYY-MM-DD] [--csv]',
+      'qrkiosk-hub purge [--retention-days N]',
+      '  Trung tâm: nhận check-in, báo cáo ngày, truy vết / hub: ingest, daily report, contact tracing.',
+    ].join('\n'),
   );
-  process.exit(0);
+  process.exit(code);
 }
-const hub = new Hub({
-  mqtt: { url: values.mqtt, protocolVersion: values['mqtt-v4'] ? 4 : 5 },
-  dataDir: values['data-dir'],
-  http: { host: values.host, port: Number(values.port) },
-});
-await hub.start();
-const stop = async () => {
-  await hub.stop();
-  process.exit(0);
-};
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
+
+const csvCell = (v: unknown) => `"${String(v ?? '').replace(/"/g, '""')}"`;
+
+async function main(): Promise<number> {
+  if (command === 'run') {
+    const { values } = parseArgs({
+      args,
+      options: {
+        mqtt: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_URL ?? 'mqtt://127.0.0.1:1883' },
+        'data-dir': { type: 'string', default: dataDirDefault },
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: process.env.QRKIOSK_HUB_PORT ?? '8090' },
+        'mqtt-v4': { type: 'boolean', default: false },
+        share: { type: 'string' },
+        'retention-days': { type: 'string', default: '21' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (values.help) usage(0);
+    const hub = new Hub({
+      mqtt: {
+        url: values.mqtt,
+        protocolVersion: values['mqtt-v4'] ? 4 : 5,
+        ...(values.share ? { shareGroup: values.share } : {}),
+      },
+      dataDir: values['data-dir'],
+      http: { host: values.host, port: Number(values.port) },
+      retentionDays: Number(values['retention-days']),
+    });
+    await hub.start();
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await hub.stop();
+    return 0;
+  }
+  const { values } = parseArgs({
+    args,
+    options: {
+      'data-dir': { type: 'string', default: dataDirDefault },
+      'key-file': { type: 'string' },
+      type: { type: 'string', default: 'cccd' },
+      id: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      window: { type: 'string', default: '30' },
+      day: { type: 'string' },
+      csv: { type: 'boolean', default: false },
+      'retention-days': { type: 'string', default: '21' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) usage(0);
+  const store = new HubStore(join(values['data-dir'], 'hub.db'));
+  const actor = `${userInfo().username}@cli`;
+  try {
+    if (command === 'trace') {
+      if (!values['key-file'] || !values.id) usage(2);
+      const text = readFileSync(values['key-file'], 'utf8').trim();
+      const key = /^[0-9a-fA-F]{64,}$/.test(text)
+        ? Buffer.from(text, 'hex')
+        : readFileSync(values['key-file']);
+      const type = values.type as IdType;
+      const id = values.id.replace(/\s+/g, '').toUpperCase();
+      const from = new Date(`${values.from ?? vnDay(new Date(Date.now() - 14 * 86_400_000))}T00:00:00+07:00`);
+      const to = new Date(Date.parse(`${values.to ?? vnDay(new Date())}T00:00:00+07:00`) + 86_400_000);
+      const window = Number(values.window);
+      if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || !(window > 0)) usage(2);
+      const visits = store.trace(hashIdentity(key, type, id).toString('hex'), from, to, window);
+      // Every tracing query is audited; the number itself is not written, only its last 4 digits.
+      store.audit(actor, 'trace', {
+        type,
+        id: `…${id.slice(-4)}`,
+        from: from.toISOString(),
+        to: to.toISOString(),
+        window,
+        visits: visits.length,
+      });
+      if (values.csv) {
+        out(
+          [
+            'visit_time',
+            'site',
+            'kiosk',
+            'co_visitor_time',
+            'co_visitor_name',
+            'co_visitor_number',
+            'co_visitor_kind',
+          ].join(','),
+        );
+        for (const v of visits)
+          for (const c of v.coVisitors.length ? v.coVisitors : [null])
+            out(
+              [
+                formatVnDateTime(new Date(v.visit.at)),
+                v.visit.site,
+                v.visit.kiosk,
+                c ? formatVnDateTime(new Date(c.at)) : '',
+                c?.document.nameMasked,
+                c?.document.numberMasked,
+                c?.document.kind,
+              ]
+                .map(csvCell)
+                .join(','),
+            );
+      } else {
+        out(
+          `Số lần đến / visits: ${visits.length}; người tiếp xúc / co-visitors: ${visits.reduce((n, v) => n + v.coVisitors.length, 0)} (±${window} phút/min)`,
+        );
+        for (const v of visits) {
+          out(
+            `${formatVnDateTime(new Date(v.visit.at))}  ${v.visit.site}/${v.visit.kiosk}  (${v.coVisitors.length})`,
+          );
+          for (const c of v.coVisitors)
+            out(
+              `    ${formatVnDateTime(new Date(c.at))}  ${c.document.nameMasked}  ${c.document.numberMasked}`,
+            );
+        }
+      }
+      return 0;
+    }
+    if (command === 'report') {
+      const day = values.day ?? vnDay(new Date(Date.now() - 86_400_000));
+      const report = store.dailyReport(day);
+      store.audit(actor, 'report', { day });
+      if (values.csv) {
+        out('site,kiosks,scans,allowed,refused,review');
+        for (const s of report.sites)
+          out([s.site, s.kiosks, s.scans, s.allowed, s.refused, s.review].map(csvCell).join(','));
+      } else {
+        out(`Báo cáo ngày / report for ${day.split('-').reverse().join('/')}`);
+        for (const s of report.sites)
+          out(
+            `  ${s.site.padEnd(12)} kiosk ${s.kiosks}  lượt quét/scans ${s.scans}  vào ${s.allowed}  từ chối ${s.refused}  kiểm tra ${s.review}`,
+          );
+        out(`Địa điểm KHÔNG quét / sites with NO scans: ${report.sitesWithoutScans.join(', ') || '—'}`);
+        out(
+          `Kiosk mới / new kiosks: ${report.newKiosks.map((k) => `${k.site}/${k.kiosk}`).join(', ') || '—'}`,
+        );
+      }
+      return 0;
+    }
+    if (command === 'purge') {
+      const days = Number(values['retention-days']);
+      const removed = store.purge(new Date(Date.now() - days * 86_400_000));
+      store.audit(actor, 'purge', { days, removed });
+      out(`Đã xóa / removed ${removed} check-ins older than ${days} days`);
+      return 0;
+    }
+    usage(2);
+  } finally {
+    store.close();
+  }
+}
+
+process.exitCode = await main();

@@ -9,6 +9,8 @@ export interface HubOptions {
   mqtt: IngestOptions;
   dataDir: string;
   http: { host: string; port: number };
+  /** Check-ins older than this are purged daily (default 21 days); the audit log is kept. */
+  retentionDays?: number;
   log?: Logger;
 }
 
@@ -17,6 +19,7 @@ export class Hub {
   store: HubStore | undefined;
   ingest: HubIngest | undefined;
   private server: FastifyInstance | undefined;
+  private retentionTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: HubOptions) {
@@ -31,12 +34,21 @@ export class Hub {
     this.ingest = ingest;
     await ingest.start();
     this.server = await createServer(store, ingest);
+    const purge = () => {
+      const days = this.options.retentionDays ?? 21;
+      const removed = store.purge(new Date(Date.now() - days * 86_400_000));
+      if (removed > 0) store.audit('hub', 'purge', { days, removed });
+    };
+    purge();
+    this.retentionTimer = setInterval(purge, 86_400_000);
+    this.retentionTimer.unref();
     const address = await this.server.listen(this.options.http);
     this.log.info({ address }, 'hub page ready');
     return address;
   }
 
   async stop(): Promise<void> {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
     await this.server?.close();
     await this.ingest?.stop();
     this.store?.close();

@@ -5,6 +5,8 @@ import {
   type KioskState,
   parseCheckin,
   parseKioskTopic,
+  type TelemetryMessage,
+  validateTelemetry,
 } from '@qrkiosk/protocol';
 import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
@@ -22,6 +24,7 @@ export interface IngestOptions {
 export interface IngestEvents {
   checkin: [CheckinMessage];
   kiosk: [{ site: string; kiosk: string; state: KioskState; lastSeen: string }];
+  telemetry: [TelemetryMessage];
 }
 
 /**
@@ -76,6 +79,27 @@ export class HubIngest extends EventEmitter<IngestEvents> {
       }
       this.store.setKioskState(where.site, where.kiosk, state, now);
       this.emit('kiosk', { ...where, state, lastSeen: now.toISOString() });
+      return;
+    }
+    if (where.channel === 'telemetry') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(payload.toString('utf8'));
+      } catch {
+        parsed = undefined;
+      }
+      const t = validateTelemetry(parsed);
+      if (!t.ok || t.value.site !== where.site || t.value.kiosk !== where.kiosk) {
+        this.store.deadLetter(
+          topic,
+          t.ok ? 'site/kiosk in payload differ from topic' : t.errors.join('; '),
+          payload,
+          now,
+        );
+        return;
+      }
+      this.store.setKioskTelemetry(t.value, now);
+      this.emit('telemetry', t.value);
       return;
     }
     if (where.channel !== 'checkin') return;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import websocket from '@fastify/websocket';
-import type { CheckinMessage } from '@qrkiosk/protocol';
+import type { CheckinMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import { vnDay } from '@qrkiosk/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { HubIngest } from './ingest.js';
@@ -17,7 +17,8 @@ export type LiveMessage =
       today: Array<{ site: string; n: number }>;
     }
   | { type: 'checkin'; checkin: CheckinMessage }
-  | { type: 'kiosk'; site: string; kiosk: string; state: string; lastSeen: string };
+  | { type: 'kiosk'; site: string; kiosk: string; state: string; lastSeen: string }
+  | { type: 'telemetry'; telemetry: TelemetryMessage };
 
 /** Start of today in Vietnam (UTC+7), for "today" counts. */
 function startOfVnDay(now: Date): Date {
@@ -48,11 +49,14 @@ export async function createServer(store: HubStore, ingest: HubIngest): Promise<
       const onCheckin = (checkin: CheckinMessage) => send({ type: 'checkin', checkin });
       const onKiosk = (k: { site: string; kiosk: string; state: string; lastSeen: string }) =>
         send({ type: 'kiosk', ...k });
+      const onTelemetry = (telemetry: TelemetryMessage) => send({ type: 'telemetry', telemetry });
       ingest.on('checkin', onCheckin);
       ingest.on('kiosk', onKiosk);
+      ingest.on('telemetry', onTelemetry);
       socket.on('close', () => {
         ingest.off('checkin', onCheckin);
         ingest.off('kiosk', onKiosk);
+        ingest.off('telemetry', onTelemetry);
       });
     });
   });

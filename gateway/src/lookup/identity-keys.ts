@@ -1,22 +1,12 @@
-import { createHmac } from 'node:crypto';
+import { HASH_BYTES, hashIdentity, type IdType } from '@qrkiosk/protocol';
 import type { DecodeResult } from '../decode/index.js';
 
-/**
- * `uvci` names a vaccine passport's certificate (DCCs carry no identity-document number); `phone` keys
- * a visitor checked in by hand at reception.
- */
-export type IdType = 'cccd' | 'cmnd' | 'passport' | 'qid' | 'bhyt' | 'bhxh' | 'uvci' | 'phone';
+export { HASH_BYTES, hashIdentity, type IdType };
 
 export interface IdentityKey {
   type: IdType;
   /** HMAC-SHA-256(deploymentKey, "type:value"), first 16 bytes. */
   hash: Buffer;
-}
-
-export const HASH_BYTES = 16;
-
-export function hashIdentity(key: Buffer, type: IdType, value: string): Buffer {
-  return createHmac('sha256', key).update(`${type}:${value}`).digest().subarray(0, HASH_BYTES);
 }
 
 function documentType(number: string): IdType {
