@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CHECKIN_SCHEMA_ID,
@@ -20,13 +20,16 @@ import {
   decideUndecoded,
   type Policy,
   policyFor,
+  RulesError,
   RulesSource,
+  verifyRules,
 } from './decide/index.js';
 import { type DecodeResult, decodePayload, TrustError, TrustStore } from './decode/index.js';
 import { toFrame } from './frame/index.js';
 import { createScannerInput, type ScannerInput } from './input/index.js';
 import { createLogger, type Logger } from './log.js';
 import {
+  applyCacheUpdate,
   type Facts,
   FactsCache,
   factsFromDcc,
@@ -143,6 +146,7 @@ export class Controller {
         log: this.log,
         telemetry: () => this.telemetry(),
         commands: this.commandHooks(),
+        onUpdate: (kind, payload) => void this.onUpdate(kind, payload),
       });
       this.uplink.start();
     }
@@ -169,6 +173,59 @@ export class Controller {
   private scannerConnected = false;
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
+
+  private updating: Promise<unknown> = Promise.resolve();
+
+  /**
+   * A signed update from the hub. Cache updates are applied in a worker thread, one at a time;
+   * rules are verified in memory before they replace the rules file. Anything unsigned, altered,
+   * stale or out of order is refused and logged with the reason; what is in force stays.
+   */
+  async onUpdate(kind: string, payload: Buffer): Promise<void> {
+    const { settings, secrets } = this.loaded;
+    if (kind === 'cache') {
+      this.updating = this.updating.then(async () => {
+        const result = await applyCacheUpdate(
+          settings.data.dir,
+          payload,
+          secrets.hubKeys,
+          secrets.hubKeys.pems(),
+        );
+        if (result.ok)
+          this.log.info(
+            { kind: result.header.kind, version: result.header.seq, records: result.header.records },
+            'cache update applied',
+          );
+        else if (result.code === 'stale')
+          this.log.debug({ reason: result.message }, 'cache update already applied');
+        else this.log.error({ code: result.code, reason: result.message }, 'cache update refused');
+      });
+      await this.updating;
+      return;
+    }
+    if (kind === 'rules') {
+      try {
+        const envelope = JSON.parse(payload.toString('utf8')) as { rules?: unknown; signature?: unknown };
+        if (typeof envelope.rules !== 'string')
+          throw new RulesError('rules update: "rules" must be the file text');
+        const bytes = Buffer.from(envelope.rules, 'utf8');
+        const rules = verifyRules(bytes, envelope.signature, secrets.hubKeys, 'rules update');
+        const file = settings.rules.file ?? join(settings.data.dir, 'rules.json');
+        // Verified first, then written (signature first, file last, each by rename): a refused or
+        // half-written update never replaces the rules on disk.
+        writeFileSync(`${file}.sig.tmp`, JSON.stringify(envelope.signature));
+        writeFileSync(`${file}.tmp`, bytes);
+        renameSync(`${file}.sig.tmp`, `${file}.sig`);
+        renameSync(`${file}.tmp`, file);
+        this.rulesSource?.reload();
+        this.log.info({ version: rules.version }, 'rules update installed');
+      } catch (err) {
+        this.log.error({ reason: (err as Error).message }, 'rules update refused');
+      }
+      return;
+    }
+    this.log.warn({ kind }, 'unknown update kind ignored');
+  }
 
   /** What the hub may ask over MQTT (uplink/commands.ts). Runtime changes are not written to kiosk.yaml. */
   private commandHooks(): CommandHooks {

@@ -49,4 +49,9 @@ export class KeyRing {
   get size(): number {
     return this.keys.size;
   }
+
+  /** The public keys as PEM (to hand to a worker thread). */
+  pems(): string[] {
+    return [...this.keys.values()].map((k) => k.export({ type: 'spki', format: 'pem' }).toString());
+  }
 }

@@ -10,6 +10,8 @@ export interface KioskTopics {
   requests: string;
   /** `…/response/<command>`: the kiosk answers, echoing the transaction id. */
   response: (command: string) => string;
+  /** `…/updates/<kind>`: signed updates for this kiosk only. */
+  updates: string;
 }
 
 export function kioskTopics(site: string, kiosk: string): KioskTopics {
@@ -21,8 +23,13 @@ export function kioskTopics(site: string, kiosk: string): KioskTopics {
     request: (command) => `${base}/request/${command}`,
     requests: `${base}/request/+`,
     response: (command) => `${base}/response/${command}`,
+    updates: `${base}/updates/+`,
   };
 }
+
+/** Signed updates for every kiosk (retained): `cache` (QRKC1 snapshot or delta), `rules`. */
+export const FLEET_UPDATES = `${TOPIC_ROOT}/fleet/+`;
+export const fleetTopic = (kind: 'cache' | 'rules') => `${TOPIC_ROOT}/fleet/${kind}`;
 
 /** Subscription filters for the hub (all sites, all kiosks). */
 export const HUB_FILTERS = {

@@ -14,6 +14,7 @@ export {
   RulesError,
   type RulesSignature,
   signRules,
+  verifyRules,
 } from './rules.js';
 export { RulesSource } from './rules-source.js';
 

@@ -85,6 +85,28 @@ export function signRules(fileBytes: Buffer, privateKey: KeyObject, keyId: strin
   return { keyId, signature: signBytes(privateKey, Buffer.concat([CONTEXT, fileBytes])).toString('base64') };
 }
 
+/** Verifies and parses a rules file held in memory (rules arriving over MQTT, before they are written). */
+export function verifyRules(bytes: Buffer, sig: unknown, keys: KeyRing, source: string): RuleSet {
+  const s = (sig ?? {}) as Partial<RulesSignature>;
+  const key = typeof s.keyId === 'string' ? keys.get(s.keyId) : undefined;
+  if (!key)
+    throw new RulesError(`${source}: signed by key ${String(s.keyId)}, which this kiosk does not trust`);
+  if (
+    typeof s.signature !== 'string' ||
+    !verifyBytes(key, Buffer.concat([CONTEXT, bytes]), Buffer.from(s.signature, 'base64'))
+  )
+    throw new RulesError(
+      `${source}: the signature does not match — the file was altered or not signed by the hub`,
+    );
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new RulesError(`${source}: not JSON`);
+  }
+  return parseRuleSet(parsed, source);
+}
+
 /** Reads `<file>` and `<file>.sig`, verifies, parses. Throws RulesError saying why a file is refused. */
 export function loadSignedRules(file: string, keys: KeyRing): RuleSet {
   let bytes: Buffer;
@@ -99,21 +121,5 @@ export function loadSignedRules(file: string, keys: KeyRing): RuleSet {
   } catch {
     throw new RulesError(`${file}: no readable signature ${file}.sig — unsigned rules are refused`);
   }
-  const key = typeof sig.keyId === 'string' ? keys.get(sig.keyId) : undefined;
-  if (!key)
-    throw new RulesError(`${file}: signed by key ${String(sig.keyId)}, which this kiosk does not trust`);
-  if (
-    typeof sig.signature !== 'string' ||
-    !verifyBytes(key, Buffer.concat([CONTEXT, bytes]), Buffer.from(sig.signature, 'base64'))
-  )
-    throw new RulesError(
-      `${file}: the signature does not match — the file was altered or not signed by the hub`,
-    );
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw new RulesError(`${file}: not JSON`);
-  }
-  return parseRuleSet(parsed, file);
+  return verifyRules(bytes, sig, keys, file);
 }

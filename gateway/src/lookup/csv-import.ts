@@ -1,112 +1,22 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { encodeFacts, type Facts, FactsError } from '@qrkiosk/protocol';
+import {
+  encodeFacts,
+  FactsCsvError,
+  FactsError,
+  type ImportReport,
+  parseFactsCsvHeader,
+  parseFactsCsvRow,
+} from '@qrkiosk/protocol';
 import type Database from 'better-sqlite3';
-import { hashIdentity, type IdType } from './identity-keys.js';
+import { hashIdentity } from './identity-keys.js';
+
+export { CSV_COLUMNS, type ImportProblem, type ImportReport } from '@qrkiosk/protocol';
 
 /**
  * `qrkiosk cache import FILE.csv`: the technician's (and the benchmark's) unsigned way to load facts.
- * One identity key per row; a person with several documents has several rows. A bad row is
- * reported with its line number and skipped; the rest imports.
- */
-export const CSV_COLUMNS = [
-  'id_type',
-  'id',
-  'doses_received',
-  'primary_series_complete',
-  'first_dose_date',
-  'last_dose_date',
-  'recovered_date',
-  'negative_test_at',
-  'negative_test_type',
-  'case_status',
-  'case_until',
-] as const;
-
-const ID_PATTERNS: Record<Exclude<IdType, 'uvci' | 'phone'>, RegExp> = {
-  cccd: /^\d{12}$/,
-  cmnd: /^(\d{9}|\d{12})$/,
-  passport: /^[A-Z0-9]{6,12}$/,
-  qid: /^\d{6,32}$/,
-  bhyt: /^[A-Z]{2}\d{13}$/,
-  bhxh: /^\d{10}$/,
-};
-
-export interface ImportProblem {
-  line: number;
-  message: string;
-}
-
-export interface ImportReport {
-  imported: number;
-  skipped: number;
-  /** The first problems (at most 1000 kept; `skipped` counts them all). */
-  problems: ImportProblem[];
-}
-
-class RowError extends Error {}
-
-/** One CSV field: surrounding spaces and an optional pair of double quotes removed. */
-const unquote = (v: string) => {
-  const t = v.trim();
-  return t.length >= 2 && t.startsWith('"') && t.endsWith('"')
-    ? t.slice(1, -1).replace(/""/g, '"').trim()
-    : t;
-};
-
-function parseRow(
-  cells: string[],
-  at: Record<string, number>,
-  today: string,
-): { type: IdType; id: string; facts: Facts } {
-  const get = (name: (typeof CSV_COLUMNS)[number]) => unquote(cells[at[name] ?? -1] ?? '');
-  const type = get('id_type').toLowerCase() as Exclude<IdType, 'uvci' | 'phone'>;
-  if (!(type in ID_PATTERNS))
-    throw new RowError(`id_type "${get('id_type')}" is not one of ${Object.keys(ID_PATTERNS).join(', ')}`);
-  const id = get('id').toUpperCase().replace(/\s+/g, '');
-  if (!ID_PATTERNS[type].test(id)) throw new RowError(`id is not a valid ${type} number`);
-  const doses = get('doses_received');
-  if (doses !== '' && !/^\d{1,3}$/.test(doses))
-    throw new RowError(`doses_received "${doses}" is not a number`);
-  const primary = get('primary_series_complete');
-  if (primary !== '' && primary !== '0' && primary !== '1')
-    throw new RowError(`primary_series_complete must be 0 or 1`);
-  const testAt = get('negative_test_at');
-  if (testAt !== '' && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([zZ]|[+-]\d{2}:\d{2})$/.test(testAt))
-    throw new RowError(
-      `negative_test_at "${testAt}" must be ISO-8601 with an offset, e.g. 2021-10-30T08:00:00+07:00`,
-    );
-  const testType = get('negative_test_type').toLowerCase();
-  if (testType !== '' && testType !== 'pcr' && testType !== 'rat')
-    throw new RowError(`negative_test_type must be pcr or rat`);
-  const caseStatus = (get('case_status').toLowerCase() || 'none') as Facts['caseStatus'];
-  if (!['none', 'f0', 'f1'].includes(caseStatus)) throw new RowError(`case_status must be none, f0 or f1`);
-  const date = (name: 'first_dose_date' | 'last_dose_date' | 'recovered_date' | 'case_until') => {
-    const v = get(name);
-    if (v === '') return null;
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new RowError(`${name} "${v}" must be YYYY-MM-DD`);
-    return v;
-  };
-  return {
-    type,
-    id,
-    facts: {
-      dosesReceived: doses === '' ? null : Number(doses),
-      primarySeriesComplete: primary === '' ? null : primary === '1',
-      firstDoseDate: date('first_dose_date'),
-      lastDoseDate: date('last_dose_date'),
-      recoveredDate: date('recovered_date'),
-      negativeTestAt: testAt === '' ? null : new Date(testAt).toISOString(),
-      negativeTestType: testType === '' ? null : (testType as 'pcr' | 'rat'),
-      caseStatus,
-      caseUntil: date('case_until'),
-      source: 'import',
-      updatedOn: today,
-    },
-  };
-}
-
-/**
+ * A bad row is reported with its line number and skipped; the rest imports.
+ *
  * Streams the CSV into the cache's `facts` table in transactions of `batch` rows. Rows are written
  * as they come; a problem in one row never stops the import.
  */
@@ -145,21 +55,19 @@ export async function importCsv(
     if (line.trim() === '') continue;
     const cells = line.split(',');
     if (!at) {
-      const names = cells.map((c) => unquote(c).toLowerCase());
-      const missing = CSV_COLUMNS.filter((c) => !names.includes(c));
-      if (missing.length > 0)
-        throw new Error(
-          `line 1: the header row lacks ${missing.join(', ')} (columns: ${CSV_COLUMNS.join(',')})`,
-        );
-      at = Object.fromEntries(names.map((n, i) => [n, i]));
+      try {
+        at = parseFactsCsvHeader(cells);
+      } catch (err) {
+        throw new Error(`line 1: ${(err as Error).message}`);
+      }
       continue;
     }
     try {
-      const row = parseRow(cells, at, options.today);
+      const row = parseFactsCsvRow(cells, at, options.today);
       pending.push([hashIdentity(hashKey, row.type, row.id), encodeFacts(row.facts)]);
       report.imported++;
     } catch (err) {
-      if (err instanceof RowError || err instanceof FactsError) problem(lineNo, err.message);
+      if (err instanceof FactsCsvError || err instanceof FactsError) problem(lineNo, err.message);
       else throw err;
     }
     if (pending.length >= batchSize) {

@@ -1,3 +1,4 @@
+export { type ApplyResult, applyCacheUpdate } from './apply-update.js';
 export { type CacheStatus, FactsCache, type RefusalCode, UpdateRefused } from './cache.js';
 export { CSV_COLUMNS, type ImportProblem, type ImportReport, importCsv } from './csv-import.js';
 export { factsFromDcc } from './dcc-facts.js';

@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { CHECKIN_SCHEMA_ID, kioskTopics, type TelemetryMessage } from '@qrkiosk/protocol';
+import {
+  CHECKIN_SCHEMA_ID,
+  FLEET_UPDATES,
+  fleetTopic,
+  kioskTopics,
+  type TelemetryMessage,
+} from '@qrkiosk/protocol';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { EventBus } from '../bus.js';
 import type { Clock } from '../clock.js';
@@ -20,6 +26,8 @@ export interface UplinkOptions {
   telemetry?: () => TelemetryMessage;
   /** Answers the hub's requests; without hooks the kiosk does not subscribe to requests. */
   commands?: CommandHooks;
+  /** Signed updates from the hub (`fleet/<kind>` and `<site>/<kiosk>/updates/<kind>`). */
+  onUpdate?: (kind: string, payload: Buffer) => void;
 }
 
 const BATCH = 200;
@@ -81,6 +89,7 @@ export class MqttUplink {
       this.o.bus.emit('uplink.status', { connected: true });
       client.publish(this.topics.state, 'online', { qos: 1, retain: true });
       if (this.o.commands) client.subscribe(this.topics.requests, { qos: 1 });
+      if (this.o.onUpdate) client.subscribe([FLEET_UPDATES, this.topics.updates], { qos: 1 });
       // Start again from the oldest undelivered row: anything in flight before the drop is re-read.
       this.inFlight.clear();
       this.lastQueuedSeq = 0;
@@ -98,6 +107,19 @@ export class MqttUplink {
       this.o.bus.emit('uplink.status', { connected: false, error: err.message });
     });
     this.unsubscribe = this.o.bus.on('checkin.recorded', () => this.drain());
+    const onUpdate = this.o.onUpdate;
+    if (onUpdate) {
+      const fleet = fleetTopic('cache').slice(0, -'cache'.length);
+      const own = this.topics.updates.slice(0, -1);
+      client.on('message', (topic, payload) => {
+        const kind = topic.startsWith(fleet)
+          ? topic.slice(fleet.length)
+          : topic.startsWith(own)
+            ? topic.slice(own.length)
+            : null;
+        if (kind !== null && payload.length > 0) onUpdate(kind, payload);
+      });
+    }
     const hooks = this.o.commands;
     if (hooks) {
       const prefix = this.topics.request('');
