@@ -13,6 +13,7 @@ import {
   snapshotFromCsv,
 } from './publish.js';
 import { HubStore } from './store.js';
+import type { Role } from './users.js';
 
 /**
  * qrkiosk-hub [run]   the hub: MQTT ingest + live page
@@ -33,6 +34,7 @@ function usage(code: number): never {
       'qrkiosk-hub trace --key-file FILE --type cccd|cmnd|passport|qid|bhyt|bhxh|phone --id NUMBER [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--window MIN] [--csv]',
       'qrkiosk-hub report [--day YYYY-MM-DD] [--csv]',
       'qrkiosk-hub purge [--retention-days N]',
+      'qrkiosk-hub user add --phone 09… --role admin|officer|site-owner|tracer [--sites s-001,s-002|*] --password-file F',
       'qrkiosk-hub keygen --out DIR                     (Ed25519 signing key for fleet updates; keep it off the repository)',
       'qrkiosk-hub publish-cache --csv FILE --key-file IDKEY --signing-key KEY [--seq N] [--mqtt URL --username U --password-file F]',
       'qrkiosk-hub publish-rules --rules FILE --signing-key KEY [--mqtt URL --username U --password-file F]',
@@ -56,11 +58,14 @@ async function main(): Promise<number> {
         'mqtt-v4': { type: 'boolean', default: false },
         share: { type: 'string' },
         'retention-days': { type: 'string', default: '21' },
+        'key-file': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
     if (values.help) usage(0);
+    const hashKey = values['key-file'] ? readKey(values['key-file']) : undefined;
     const hub = new Hub({
+      ...(hashKey ? { hashKey } : {}),
       mqtt: {
         url: values.mqtt,
         protocolVersion: values['mqtt-v4'] ? 4 : 5,
@@ -194,6 +199,49 @@ async function main(): Promise<number> {
       return 0;
     }
     usage(2);
+  } finally {
+    store.close();
+  }
+}
+
+/** The deployment key file: 64+ hex characters, or raw bytes. */
+function readKey(file: string): Buffer {
+  const text = readFileSync(file, 'utf8').trim();
+  return /^[0-9a-fA-F]{64,}$/.test(text) ? Buffer.from(text, 'hex') : readFileSync(file);
+}
+
+async function userCommand(argv: string[]): Promise<number> {
+  const [action, ...rest2] = argv;
+  const { values } = parseArgs({
+    args: rest2,
+    options: {
+      'data-dir': { type: 'string', default: dataDirDefault },
+      phone: { type: 'string' },
+      role: { type: 'string' },
+      sites: { type: 'string', default: '*' },
+      'password-file': { type: 'string' },
+    },
+  });
+  if (action !== 'add' || !values.phone || !values.role || !values['password-file']) usage(2);
+  const store = new HubStore(join(values['data-dir'], 'hub.db'));
+  try {
+    const password = readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '');
+    const user = await store.users.add(
+      values.phone,
+      password,
+      values.role as Role,
+      values.sites.split(',').map((x) => x.trim()),
+    );
+    store.audit(`${userInfo().username}@cli`, 'user-add', {
+      phone: user.phone,
+      role: user.role,
+      sites: user.sites,
+    });
+    out(`Đã tạo / saved user ${user.phone} (${user.role}; sites ${user.sites.join(',')})`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 2;
   } finally {
     store.close();
   }

@@ -11,6 +11,8 @@ export interface HubOptions {
   http: { host: string; port: number };
   /** Check-ins older than this are purged daily (default 21 days); the audit log is kept. */
   retentionDays?: number;
+  /** The deployment key for identity hashes (tracing by number). */
+  hashKey?: Buffer;
   log?: Logger;
 }
 
@@ -33,7 +35,11 @@ export class Hub {
     const ingest = new HubIngest(this.options.mqtt, store, this.log);
     this.ingest = ingest;
     await ingest.start();
-    this.server = await createServer(store, ingest);
+    this.server = await createServer(
+      store,
+      ingest,
+      this.options.hashKey ? { hashKey: this.options.hashKey } : {},
+    );
     const purge = () => {
       const days = this.options.retentionDays ?? 21;
       const removed = store.purge(new Date(Date.now() - days * 86_400_000));

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CheckinMessage, KioskState, TelemetryMessage } from '@qrkiosk/protocol';
 import Database from 'better-sqlite3';
+import { Users } from './users.js';
 
 export interface TraceVisit {
   visit: CheckinMessage;
@@ -54,6 +55,7 @@ function migrate(db: Database.Database): void {
 
 export class HubStore {
   private readonly db: Database.Database;
+  readonly users: Users;
   private readonly s;
 
   constructor(file: string) {
@@ -89,6 +91,7 @@ export class HubStore {
     `);
     migrate(db);
     this.db = db;
+    this.users = new Users(db);
     this.s = {
       insert: db.prepare<[string, string, string, string, string, string, string]>(
         'INSERT OR IGNORE INTO checkins (id, site, kiosk, at, id_hash, message, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)',

@@ -30,6 +30,7 @@ describe('hub ingest from a real Mosquitto', () => {
   let hub: Hub;
   let address: string;
   let kiosk: MqttClient;
+  let cookie = '';
   beforeAll(async () => {
     broker = await startMosquitto();
     hub = new Hub({
@@ -39,6 +40,13 @@ describe('hub ingest from a real Mosquitto', () => {
       log: (await import('pino')).pino({ level: 'silent' }),
     });
     address = await hub.start();
+    await hub.store!.users.add('0911111111', 'officer-password', 'officer', ['*']);
+    const login = await fetch(`${address}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ phone: '0911111111', password: 'officer-password' }),
+    });
+    cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     kiosk = await connectAsync(broker.url, { protocolVersion: 5 });
   });
   afterAll(async () => {
@@ -49,7 +57,7 @@ describe('hub ingest from a real Mosquitto', () => {
 
   it('stores a check-in once however often it is delivered, and pushes it to the live page once', async () => {
     const live: LiveMessage[] = [];
-    const ws = new WebSocket(`${address.replace('http', 'ws')}/live`);
+    const ws = new WebSocket(`${address.replace('http', 'ws')}/live`, { headers: { cookie } });
     ws.on('message', (d) => live.push(JSON.parse(d.toString()) as LiveMessage));
     await waitFor(() => live.find((m) => m.type === 'snapshot'), 5000, 'snapshot');
 
@@ -68,7 +76,8 @@ describe('hub ingest from a real Mosquitto', () => {
       '01J00000000000000000000A02',
       '01J00000000000000000000A01',
     ]);
-    const res = await fetch(`${address}/api/checkins?limit=1`);
+    expect((await fetch(`${address}/api/checkins?limit=1`)).status).toBe(401);
+    const res = await fetch(`${address}/api/checkins?limit=1`, { headers: { cookie } });
     expect(((await res.json()) as CheckinMessage[]).map((m) => m.id)).toEqual(['01J00000000000000000000A02']);
   });
 

@@ -4,7 +4,8 @@
  * virtual serial scanner (real pty) → gateway → embedded MQTT broker → hub live page.
  * Scans the sample people, then lets you paste codes. Ctrl-C (or end of input) stops everything.
  */
-import { rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Controller, hashIdentity, SimGpio, settingsFromText } from '@qrkiosk/gateway';
@@ -33,12 +34,17 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const dir = makeTempDir('demo-');
+// One deployment key for kiosk and hub, so the hub can trace by number (see docs/security-privacy.md).
+const hashKey = randomBytes(32);
+writeFileSync(`${dir}/identity.key`, hashKey.toString('hex'), { mode: 0o600 });
+const DEMO_USER = { phone: '0900000000', password: 'qrkiosk-demo' };
 const broker = await startEmbeddedBroker(Number(values['mqtt-port']));
 const log = pino({ level: 'warn' }, pretty({ colorize: true, destination: 2 }));
 const hub = new Hub({
   mqtt: { url: `mqtt://127.0.0.1:${broker.port}`, protocolVersion: 4 },
   dataDir: `${dir}/hub`,
   http: { host: '127.0.0.1', port: Number(values['hub-port']) },
+  hashKey,
   log,
 });
 const scanner = new VirtualSerialScanner({ terminator: 'CR' });
@@ -63,6 +69,7 @@ process.once('SIGTERM', () => void shutdown(0));
 
 try {
   hubAddress = await hub.start();
+  await hub.store?.users.add(DEMO_USER.phone, DEMO_USER.password, 'admin', ['*']);
   await scanner.plugIn();
   const loaded = settingsFromText(
     [
@@ -74,6 +81,7 @@ try {
       'rules: { level: 2, duplicateWindowSeconds: 10 }',
       `ui: { port: ${await pickPort(Number(values['kiosk-port']))}, host: 127.0.0.1 }`,
       'log: { level: warn }',
+      `privacy: { hashKeyFile: "${dir}/identity.key" }`,
     ].join('\n'),
     'demo kiosk.yaml',
   );

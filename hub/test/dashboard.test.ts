@@ -1,0 +1,173 @@
+/**
+ * The hub's page in real Chromium (Playwright): login (a wrong password refused), a check-in
+ * published by a kiosk over a real Mosquitto appears live, a tracing query returns the co-visitors,
+ * the daily report lists a site without scans; sessions, CSRF and roles enforced on the API.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHECKIN_SCHEMA_ID, type CheckinMessage, hashIdentity, kioskTopics, vnDay } from '@qrkiosk/protocol';
+import {
+  CHROMIUM_ARGS,
+  makeTempDir,
+  REPO_ROOT,
+  type RunningMosquitto,
+  requireChromium,
+  startMosquitto,
+} from '@qrkiosk/testkit';
+import { connectAsync, type MqttClient } from 'mqtt';
+import pino from 'pino';
+import { type Browser, chromium } from 'playwright-core';
+import { ulid } from 'ulid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Hub } from '../src/index.js';
+
+const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
+const key = randomBytes(32);
+const F0 = '079090001234';
+
+describe('hub dashboard in Chromium', () => {
+  let broker: RunningMosquitto;
+  let hub: Hub;
+  let address: string;
+  let kiosk: MqttClient;
+  let browser: Browser;
+  const checkin = (who: string, at: Date, site = 's-001'): CheckinMessage => ({
+    schema: CHECKIN_SCHEMA_ID,
+    id: ulid(at.getTime()),
+    kiosk: 'k-001',
+    site,
+    direction: 'in',
+    at: at.toISOString(),
+    clockSynced: true,
+    document: {
+      kind: 'cccd',
+      numberMasked: `********${who.slice(-4)}`,
+      nameMasked: `NGƯỜI ${who.slice(-4)}`,
+      idHash: hashIdentity(key, 'cccd', who).toString('hex'),
+    },
+    verdict: 'ALLOW',
+    colour: 'green',
+    reason: 'admitted-green',
+    versions: { software: '0.1.0', rules: 'builtin', cache: 1 },
+  });
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    broker = await startMosquitto();
+    hub = new Hub({
+      mqtt: { url: broker.url, protocolVersion: 5 },
+      dataDir: makeTempDir('hub-ui-'),
+      http: { host: '127.0.0.1', port: 0 },
+      hashKey: key,
+      log: pino({ level: 'silent' }),
+    });
+    address = await hub.start();
+    await hub.store!.users.add('0900000001', 'admin-password', 'admin', ['*']);
+    await hub.store!.users.add('0900000002', 'owner-password', 'site-owner', ['s-002']);
+    hub.store!.setKioskState('s-003', 'k-003', 'online', new Date());
+    kiosk = await connectAsync(broker.url, { protocolVersion: 5 });
+    browser = await chromium.launch({ executablePath: requireChromium(), args: CHROMIUM_ARGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await kiosk?.endAsync();
+    await hub?.stop();
+    await broker?.stop();
+  });
+
+  it('logs in, shows a scan live, traces co-visitors and reports sites without scans', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('console', (m) => process.env.QRKIOSK_DEBUG && console.log('page:', m.text()));
+    page.on('pageerror', (e) => process.env.QRKIOSK_DEBUG && console.log('pageerror:', e.message));
+    await page.goto(address);
+    await page.waitForSelector('#login:not([hidden])');
+    await page.fill('#phone', '0900000001');
+    await page.fill('#password', 'wrong-password');
+    await page.click('#loginForm button');
+    await page.waitForFunction(
+      () => document.getElementById('loginError')?.textContent === 'Sai số điện thoại hoặc mật khẩu',
+    );
+    await page.fill('#password', 'admin-password');
+    await page.click('#loginForm button');
+    await page.waitForSelector('#app:not([hidden])');
+    await page.waitForFunction(() => document.getElementById('conn')?.textContent === '● Đang nhận dữ liệu');
+
+    const now = Date.now();
+    await kiosk.publishAsync(
+      kioskTopics('s-001', 'k-001').checkin,
+      JSON.stringify(checkin(F0, new Date(now - 5 * 60_000))),
+      { qos: 1 },
+    );
+    await kiosk.publishAsync(
+      kioskTopics('s-001', 'k-001').checkin,
+      JSON.stringify(checkin('001088000001', new Date(now - 60_000))),
+      { qos: 1 },
+    );
+    await page.waitForFunction(
+      () => document.querySelectorAll('#checkins tbody tr').length === 2,
+      undefined,
+      { timeout: 5000 },
+    );
+    expect(await page.textContent('#checkins tbody tr:first-child')).toContain('********0001');
+
+    await page.fill('#traceId', F0);
+    await page.click('#traceForm button');
+    await page.waitForSelector('#traceResult li.visit');
+    expect(await page.textContent('#traceResult li.visit')).toContain('s-001/k-001: 1');
+    expect(await page.textContent('#traceResult li.covisitor')).toContain('********0001');
+
+    await page.fill('#reportDay', vnDay(new Date()));
+    await page.click('#reportRun');
+    await page.waitForFunction(() => document.getElementById('noScans')?.textContent?.includes('s-003'));
+    await page.screenshot({ path: join(ARTIFACTS, 'hub-dashboard.png'), fullPage: true });
+    const audit = hub.store!.auditLog().map((a) => a.action);
+    expect(audit).toEqual(expect.arrayContaining(['login-failed', 'login', 'trace', 'report']));
+    expect(JSON.stringify(hub.store!.auditLog())).not.toContain(F0);
+    await page.close();
+  });
+
+  it('enforces sessions, CSRF and roles on the API', async () => {
+    const login = async (phone: string, password: string) => {
+      const r = await fetch(`${address}/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ phone, password }),
+      });
+      return {
+        cookie: (r.headers.get('set-cookie') ?? '').split(';')[0] ?? '',
+        body: (await r.json()) as { csrf: string },
+      };
+    };
+    const owner = await login('0900000002', 'owner-password');
+    const trace = (cookie: string, csrf?: string) =>
+      fetch(`${address}/api/trace`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie, ...(csrf ? { 'x-csrf-token': csrf } : {}) },
+        body: JSON.stringify({ type: 'cccd', id: F0, from: '2021-01-01', to: vnDay(new Date()) }),
+      });
+    expect((await trace('')).status).toBe(401);
+    expect((await trace(owner.cookie, owner.body.csrf)).status).toBe(403); // a site owner may not trace
+    const admin = await login('0900000001', 'admin-password');
+    expect((await trace(admin.cookie)).status).toBe(403); // no CSRF token
+    expect((await trace(admin.cookie, admin.body.csrf)).status).toBe(200);
+    // A site owner sees only their sites.
+    const visible = (await (
+      await fetch(`${address}/api/checkins`, { headers: { cookie: owner.cookie } })
+    ).json()) as CheckinMessage[];
+    expect(visible.every((c) => c.site === 's-002')).toBe(true);
+    // Logins are rate-limited per address.
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++)
+      statuses.push(
+        (
+          await fetch(`${address}/api/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ phone: '0900000009', password: 'x' }),
+          })
+        ).status,
+      );
+    expect(statuses).toContain(429);
+  });
+});
