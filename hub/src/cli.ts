@@ -85,6 +85,7 @@ async function main(): Promise<number> {
   }
   if (command === 'keygen' || command === 'publish-cache' || command === 'publish-rules')
     return publishCommand(command, args);
+  if (command === 'user') return userCommand(args);
   const { values } = parseArgs({
     args,
     options: {
