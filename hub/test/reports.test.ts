@@ -144,3 +144,42 @@ describe('daily report', () => {
     store.close();
   });
 });
+
+describe('qrkiosk-hub user add', () => {
+  it('creates a user whose password logs in, and refuses a short password', async () => {
+    const dir = makeTempDir('hub-user-');
+    writeFileSync(join(dir, 'pw'), 'long-enough-password\n');
+    writeFileSync(join(dir, 'short'), 'short\n');
+    const add = (file: string) =>
+      spawnSync(
+        process.execPath,
+        [
+          join(REPO_ROOT, 'hub/dist/cli.js'),
+          'user',
+          'add',
+          '--data-dir',
+          dir,
+          '--phone',
+          '+84 912 345 678',
+          '--role',
+          'tracer',
+          '--password-file',
+          join(dir, file),
+        ],
+        {
+          encoding: 'utf8',
+        },
+      );
+    expect(add('short').status).toBe(2);
+    const ok = add('pw');
+    expect(ok.status).toBe(0);
+    const store = new HubStore(join(dir, 'hub.db'));
+    expect((await store.users.login('0912345678', 'long-enough-password'))?.user).toEqual({
+      phone: '0912345678',
+      role: 'tracer',
+      sites: ['*'],
+    });
+    expect(await store.users.login('0912345678', 'wrong')).toBeNull();
+    store.close();
+  });
+});
