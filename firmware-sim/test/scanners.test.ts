@@ -134,6 +134,15 @@ describe('serial scanner on a real pty', () => {
     expect(states.filter((s) => s).length).toBeGreaterThanOrEqual(101);
   }, 120_000);
 
+  it('drops endless input with no terminator and still reads the next code', async () => {
+    const { device, lines } = await serialRig('CR');
+    await device.write(Buffer.alloc(40 * 1024, 0x41));
+    await device.write(Buffer.from('still garbage\r'));
+    await device.scan(CCCD);
+    await waitFor(() => lines[0], 5000, 'code after the flood');
+    expect(lines).toEqual([CCCD]);
+  });
+
   it('loses a half-frame cut by an unplug, but not the next code', async () => {
     const { device, input, lines } = await serialRig('CR');
     await device.write(Buffer.from(CCCD.slice(0, 40), 'utf8'));

@@ -1,12 +1,14 @@
-import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CHECKIN_SCHEMA_ID,
   type CheckinMessage,
   maskName,
   maskNumber,
+  peekUpdateHeader,
   TELEMETRY_SCHEMA_ID,
   type TelemetryMessage,
+  validateCheckin,
   vnDay,
 } from '@qrkiosk/protocol';
 import { monotonicFactory } from 'ulid';
@@ -127,7 +129,7 @@ export class Controller {
     // for what the wiring must do when the process is killed outright.
     process.on('exit', this.outputsOff);
     let scannerWasConnected = false;
-    this.bus.on('scanner.status', (s) => {
+    this.offScannerStatus = this.bus.on('scanner.status', (s) => {
       if (scannerWasConnected && !s.connected) this.signaller.play('SCANNER_LOST');
       scannerWasConnected = s.connected;
       this.scannerConnected = s.connected;
@@ -146,7 +148,10 @@ export class Controller {
         log: this.log,
         telemetry: () => this.telemetry(),
         commands: this.commandHooks(),
-        onUpdate: (kind, payload) => void this.onUpdate(kind, payload),
+        onUpdate: (kind, payload) =>
+          void this.onUpdate(kind, payload).catch((err: Error) =>
+            this.log.error({ kind, err: err.message }, 'update failed'),
+          ),
       });
       this.uplink.start();
     }
@@ -171,10 +176,39 @@ export class Controller {
   }
 
   private scannerConnected = false;
+  private offScannerStatus: (() => void) | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
 
-  private updating: Promise<unknown> = Promise.resolve();
+  private nextUpdate: Buffer | undefined;
+  private applying = false;
+
+  private async applyPendingUpdates(): Promise<void> {
+    const { settings, secrets } = this.loaded;
+    this.applying = true;
+    try {
+      while (this.nextUpdate) {
+        const update = this.nextUpdate;
+        this.nextUpdate = undefined;
+        const result = await applyCacheUpdate(
+          settings.data.dir,
+          update,
+          secrets.hubKeys,
+          secrets.hubKeys.pems(),
+        ).catch((err: Error) => ({ ok: false as const, code: 'error', message: err.message }));
+        if (result.ok)
+          this.log.info(
+            { kind: result.header.kind, version: result.header.seq, records: result.header.records },
+            'cache update applied',
+          );
+        else if (result.code === 'stale')
+          this.log.debug({ reason: result.message }, 'cache update already applied');
+        else this.log.error({ code: result.code, reason: result.message }, 'cache update refused');
+      }
+    } finally {
+      this.applying = false;
+    }
+  }
 
   /**
    * A signed update from the hub. Cache updates are applied in a worker thread, one at a time;
@@ -184,23 +218,17 @@ export class Controller {
   async onUpdate(kind: string, payload: Buffer): Promise<void> {
     const { settings, secrets } = this.loaded;
     if (kind === 'cache') {
-      this.updating = this.updating.then(async () => {
-        const result = await applyCacheUpdate(
-          settings.data.dir,
-          payload,
-          secrets.hubKeys,
-          secrets.hubKeys.pems(),
-        );
-        if (result.ok)
-          this.log.info(
-            { kind: result.header.kind, version: result.header.seq, records: result.header.records },
-            'cache update applied',
-          );
-        else if (result.code === 'stale')
-          this.log.debug({ reason: result.message }, 'cache update already applied');
-        else this.log.error({ code: result.code, reason: result.message }, 'cache update refused');
-      });
-      await this.updating;
+      // A retained snapshot comes back on every reconnect: look at its header first and skip what
+      // is already applied; keep only the newest pending update, never a pile of copies.
+      const header = peekUpdateHeader(payload);
+      const version = this.cache.version();
+      if (!header) this.log.error({ reason: 'not a qrkiosk cache update' }, 'cache update refused');
+      else if (header.kind === 'snapshot' ? header.seq <= version : header.baseSeq !== version)
+        this.log.debug({ seq: header.seq, version }, 'cache update not for this version; skipped');
+      else {
+        this.nextUpdate = payload;
+        if (!this.applying) await this.applyPendingUpdates();
+      }
       return;
     }
     if (kind === 'rules') {
@@ -211,12 +239,14 @@ export class Controller {
         const bytes = Buffer.from(envelope.rules, 'utf8');
         const rules = verifyRules(bytes, envelope.signature, secrets.hubKeys, 'rules update');
         const file = settings.rules.file ?? join(settings.data.dir, 'rules.json');
-        // Verified first, then written (signature first, file last, each by rename): a refused or
-        // half-written update never replaces the rules on disk.
-        writeFileSync(`${file}.sig.tmp`, JSON.stringify(envelope.signature));
-        writeFileSync(`${file}.tmp`, bytes);
-        renameSync(`${file}.sig.tmp`, `${file}.sig`);
+        // Verified first, then written as one signed envelope by a single rename: a refused or
+        // half-written update never replaces the rules on disk. A detached .sig would now be stale.
+        writeFileSync(
+          `${file}.tmp`,
+          JSON.stringify({ rules: envelope.rules, signature: envelope.signature }),
+        );
         renameSync(`${file}.tmp`, file);
+        rmSync(`${file}.sig`, { force: true });
         this.rulesSource?.reload();
         this.log.info({ version: rules.version }, 'rules update installed');
       } catch (err) {
@@ -259,8 +289,9 @@ export class Controller {
         this.log.warn({ key, value }, 'setting changed by the hub (until restart)');
       },
       selftest: () => {
-        this.signaller.play('SELFTEST');
-        return { driver: this.gpio.name };
+        // Lights and buzzer only: a remote request must never open the door.
+        this.signaller.play('SELFTEST_LIGHTS');
+        return { driver: this.gpio.name, relay: 'not tested remotely' };
       },
       resync: () => ({ pending: this.uplink?.resync() ?? this.journal.pendingCount() }),
       purge: () => {
@@ -436,7 +467,7 @@ export class Controller {
       at,
       {
         kind: decoded.kind,
-        numberMasked: identity.masked ? identity.documentNumber : maskNumber(identity.documentNumber),
+        numberMasked: maskNumber(identity.documentNumber),
         nameMasked: maskName(identity.name),
         idHash,
       },
@@ -457,13 +488,21 @@ export class Controller {
     const digits = phone.replace(/[\s.-]/g, '').replace(/^\+84/, '0');
     if (!/^0\d{9,10}$/.test(digits))
       throw new ManualEntryError({ vi: 'Số điện thoại không hợp lệ', en: 'Invalid phone number' });
+    const at = this.clock.now();
+    const idHash = hashIdentity(this.requireKey(), 'phone', digits).toString('hex');
+    const window = this.loaded.settings.rules.duplicateWindowSeconds;
+    if (window > 0 && this.journal.lastSince(idHash, new Date(at.getTime() - window * 1000).toISOString()))
+      throw new ManualEntryError({
+        vi: 'Khách này vừa được check-in',
+        en: 'This visitor was just checked in',
+      });
     const checkin = this.newCheckin(
-      this.clock.now(),
+      at,
       {
         kind: 'manual',
         numberMasked: maskNumber(digits),
         nameMasked: maskName(cleanName),
-        idHash: hashIdentity(this.requireKey(), 'phone', digits).toString('hex'),
+        idHash,
       },
       { verdict: 'ALLOW', colour: null, reason: 'manual-entry' },
     );
@@ -500,10 +539,22 @@ export class Controller {
     };
   }
 
-  /** Durable before anything else happens: the journal row, then the news. */
+  /**
+   * Durable before anything else happens: the journal row, then the news. A check-in the hub's
+   * schema would refuse is not journaled (it would be dropped there after the kiosk counted it
+   * delivered): the caller treats that as a failed record. The news cannot undo a committed row,
+   * so a failing listener is logged, never reported as a failed record.
+   */
   private record(checkin: CheckinMessage): void {
+    const valid = validateCheckin(checkin);
+    if (!valid.ok)
+      throw new Error(`check-in does not match the protocol schema: ${valid.errors.slice(0, 3).join('; ')}`);
     const seq = this.journal.append(checkin);
-    this.bus.emit('checkin.recorded', { id: checkin.id, seq });
+    try {
+      this.bus.emit('checkin.recorded', { id: checkin.id, seq });
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, checkin: checkin.id }, 'after recording a check-in');
+    }
   }
 
   private requireKey(): Buffer {
@@ -519,6 +570,7 @@ export class Controller {
   async stop(): Promise<void> {
     await this.input?.stop();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.offScannerStatus?.();
     this.rulesSource?.stop();
     this.signaller.cancel();
     await this.uplink?.stop();

@@ -57,6 +57,7 @@ async function main(): Promise<number> {
         port: { type: 'string', default: process.env.QRKIOSK_HUB_PORT ?? '8090' },
         'mqtt-v4': { type: 'boolean', default: false },
         share: { type: 'string' },
+        'client-id': { type: 'string' },
         'retention-days': { type: 'string', default: '21' },
         'key-file': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -68,6 +69,7 @@ async function main(): Promise<number> {
       ...(hashKey ? { hashKey } : {}),
       mqtt: {
         url: values.mqtt,
+        ...(values['client-id'] ? { clientId: values['client-id'] } : {}),
         protocolVersion: values['mqtt-v4'] ? 4 : 5,
         ...(values.share ? { shareGroup: values.share } : {}),
       },

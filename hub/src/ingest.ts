@@ -19,6 +19,8 @@ export interface IngestOptions {
   protocolVersion: 4 | 5;
   /** Subscribe through `$share/<group>/…` so several hub processes split the load (MQTT 5 brokers). */
   shareGroup?: string;
+  /** Stable MQTT client id (default `qrkiosk-hub`); each hub process needs its own. */
+  clientId?: string;
 }
 
 export interface IngestEvents {
@@ -44,21 +46,43 @@ export class HubIngest extends EventEmitter<IngestEvents> {
 
   async start(): Promise<void> {
     const o = this.options;
+    // A fixed client id and a persistent session: while the hub is down (restart, upgrade) the
+    // broker queues check-ins for it. With a random id and a clean session they would be lost —
+    // the kiosks already hold PUBACKs for them. Several hub processes need one id each.
     const client = connect(o.url, {
       protocolVersion: o.protocolVersion,
-      clientId: `qrkiosk-hub-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+      clientId: o.clientId ?? 'qrkiosk-hub',
+      clean: false,
+      ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 30 * 86_400 } } : {}),
       reconnectPeriod: 2000,
       ...(o.username ? { username: o.username } : {}),
       ...(o.password !== undefined ? { password: o.password } : {}),
     });
     this.client = client;
-    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    // Store first, acknowledge after: mqtt.js sends the PUBACK only when this callback runs, so a
+    // message the hub failed to store (disk full, database busy) is redelivered, not lost.
+    client.handleMessage = (packet, callback) => {
+      try {
+        if (packet.cmd === 'publish') this.onMessage(packet.topic, Buffer.from(packet.payload as Buffer));
+        callback();
+      } catch (err) {
+        this.log.error(
+          { err: (err as Error).message, topic: packet.cmd === 'publish' ? packet.topic : undefined },
+          'could not store a message; not acknowledged',
+        );
+        callback(err as Error);
+      }
+    };
     client.on('error', (err) => this.log.error({ err: err.message }, 'hub MQTT error'));
     const share = (filter: string) => (o.shareGroup ? `$share/${o.shareGroup}/${filter}` : filter);
     client.on('connect', () => {
-      // States are retained and not split: every hub process tracks the whole fleet.
+      // States and telemetry are not split: every hub process tracks the whole fleet.
       client.subscribe(
-        { [share(HUB_FILTERS.checkin)]: { qos: 1 }, [HUB_FILTERS.state]: { qos: 1 } },
+        {
+          [share(HUB_FILTERS.checkin)]: { qos: 1 },
+          [HUB_FILTERS.state]: { qos: 1 },
+          [HUB_FILTERS.telemetry]: { qos: 0 },
+        },
         (err) => {
           if (err) this.log.error({ err: err.message }, 'hub could not subscribe');
         },

@@ -91,6 +91,22 @@ export class UpdateError extends Error {
   }
 }
 
+/** The header alone, unverified (to skip what is already applied before verifying a large file); null if malformed. */
+export function peekUpdateHeader(file: Buffer): UpdateHeader | null {
+  if (file.length < UPDATE_MAGIC.length + 4 || !file.subarray(0, UPDATE_MAGIC.length).equals(UPDATE_MAGIC))
+    return null;
+  const length = file.readUInt32LE(UPDATE_MAGIC.length);
+  if (length > 4096 || UPDATE_MAGIC.length + 4 + length > file.length) return null;
+  try {
+    const h = JSON.parse(
+      file.subarray(UPDATE_MAGIC.length + 4, UPDATE_MAGIC.length + 4 + length).toString('utf8'),
+    ) as UpdateHeader;
+    return (h.kind === 'snapshot' || h.kind === 'delta') && Number.isSafeInteger(h.seq) ? h : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Parses and verifies an update held in memory. Throws UpdateError saying why it is refused. */
 export function openUpdate(file: Buffer, keys: KeyRing): { header: UpdateHeader; records: Buffer } {
   if (file.length < UPDATE_MAGIC.length + 4 || !file.subarray(0, UPDATE_MAGIC.length).equals(UPDATE_MAGIC))

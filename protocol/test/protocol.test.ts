@@ -52,6 +52,14 @@ describe('masking', () => {
     expect(maskNumber('079090001234')).toBe('********1234');
     expect(maskNumber('123')).toBe('***');
   });
+  it('re-masks "pre-masked" numbers and bounds long ones', () => {
+    expect(maskNumber('*79090001234')).toBe('********1234');
+    expect(maskNumber('******001234')).toBe('********1234');
+    expect(maskNumber(`URN:UVCI:01:VN:${'X'.repeat(60)}#Q`)).toBe(`${'*'.repeat(16)}XX#Q`);
+  });
+  it('bounds a masked name', () => {
+    expect([...maskName('Nguyễn '.repeat(100))].length).toBeLessThanOrEqual(120);
+  });
   it('keeps the family name and initials', () => {
     expect(maskName('Nguyễn Văn An')).toBe('NGUYỄN V** A*');
     expect(maskName('  trần   thị bích ngọc ')).toBe('TRẦN T** B*** N***');

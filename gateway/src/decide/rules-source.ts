@@ -12,6 +12,7 @@ export class RulesSource {
   private current: RuleSet = builtinRules();
   private origin = 'built-in';
   private watching = false;
+  private fingerprint = '';
 
   constructor(
     private readonly file: string,
@@ -40,7 +41,10 @@ export class RulesSource {
     if (!existsSync(this.file)) return false;
     try {
       const rules = loadSignedRules(this.file, this.keys);
-      if (rules.version !== this.current.version || this.origin !== this.file) {
+      // Compare content, not the version string: a re-signed file with the same version still changes the rules.
+      const fingerprint = JSON.stringify(rules);
+      if (fingerprint !== this.fingerprint || this.origin !== this.file) {
+        this.fingerprint = fingerprint;
         this.current = rules;
         this.origin = this.file;
         this.log.info({ version: rules.version, file: this.file }, 'rules loaded');

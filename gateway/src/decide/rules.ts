@@ -107,6 +107,21 @@ export function verifyRules(bytes: Buffer, sig: unknown, keys: KeyRing, source: 
   return parseRuleSet(parsed, source);
 }
 
+function parseEnvelope(bytes: Buffer): { rules: string; signature: unknown } | null {
+  try {
+    const v = JSON.parse(bytes.toString('utf8')) as {
+      rules?: unknown;
+      signature?: unknown;
+      schema?: unknown;
+    };
+    return typeof v.rules === 'string' && v.signature !== undefined && v.schema === undefined
+      ? { rules: v.rules, signature: v.signature }
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Reads `<file>` and `<file>.sig`, verifies, parses. Throws RulesError saying why a file is refused. */
 export function loadSignedRules(file: string, keys: KeyRing): RuleSet {
   let bytes: Buffer;
@@ -116,6 +131,10 @@ export function loadSignedRules(file: string, keys: KeyRing): RuleSet {
   } catch (err) {
     throw new RulesError(`${file}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
   }
+  // A signed envelope {"rules": "<text>", "signature": {…}} in one file (as rules arrive over MQTT) …
+  const envelope = parseEnvelope(bytes);
+  if (envelope) return verifyRules(Buffer.from(envelope.rules, 'utf8'), envelope.signature, keys, file);
+  // … or the rules file with a detached <file>.sig beside it (as a technician copies them).
   try {
     sig = JSON.parse(readFileSync(`${file}.sig`, 'utf8')) as RulesSignature;
   } catch {

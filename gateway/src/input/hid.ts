@@ -130,7 +130,13 @@ export class HidScanner implements ScannerInput {
     this.device = device;
     this.backoff.reset();
     const feed = makeReportFeed(this.settings, this.onLine);
-    device.on('data', (report) => feed(report));
+    device.on('data', (report) => {
+      try {
+        feed(report);
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, 'scan failed');
+      }
+    });
     device.on('error', (err) => {
       if (this.device !== device) return;
       this.device = undefined;
@@ -160,7 +166,8 @@ export class HidScanner implements ScannerInput {
     this.backoff.cancel();
     const device = this.device;
     this.device = undefined;
-    device?.close();
+    // node-hid's HIDAsync.close() returns a promise; a device already gone rejects it.
+    await Promise.resolve(device?.close()).catch(() => undefined);
   }
 }
 

@@ -25,6 +25,8 @@ const KEYPAD_DIGITS: Record<number, string> = {
   98: '0',
 };
 const CP1252 = new TextDecoder('windows-1252');
+/** Longest line kept (the decoder refuses anything over 8192 characters anyway). */
+const MAX_LINE = 8193;
 
 export class KeyboardWedgeDecoder {
   private previous = new Set<number>();
@@ -58,7 +60,7 @@ export class KeyboardWedgeDecoder {
         continue;
       }
       if (altHeld && KEYPAD_DIGITS[usage] !== undefined) {
-        this.altDigits = (this.altDigits ?? '') + KEYPAD_DIGITS[usage];
+        if ((this.altDigits ?? '').length < 7) this.altDigits = (this.altDigits ?? '') + KEYPAD_DIGITS[usage];
         continue;
       }
       const entry = LAYOUTS[this.layout][usage];
@@ -71,7 +73,8 @@ export class KeyboardWedgeDecoder {
   }
 
   private emit(ch: string): void {
-    if (!ch) return;
+    // Bounded: a wedge that never sends Enter must not grow the line without end.
+    if (!ch || this.text.length > MAX_LINE) return;
     if (ch.startsWith(DEAD)) {
       this.dead = ch.slice(1);
       return;

@@ -18,6 +18,8 @@ export interface ScannerInput {
 
 const DELIMITERS = { CR: '\r', LF: '\n', CRLF: '\r\n' } as const;
 const DEFAULT_PATH = '/dev/ttyACM0';
+/** Longest input accepted between two terminators (the decoder refuses anything over 8192 characters anyway). */
+const MAX_LINE_BYTES = 16 * 1024;
 
 export interface SerialDeps {
   list: () => Promise<Array<{ path: string; vendorId?: string; productId?: string; serialNumber?: string }>>;
@@ -95,17 +97,49 @@ export class SerialScanner implements ScannerInput {
     }
     const { baudRate, dataBits, parity, stopBits } = this.settings;
     const port = new SerialPort({ path, baudRate, dataBits, parity, stopBits, autoOpen: false });
-    const parser =
-      this.settings.terminator === 'none'
-        ? new InterByteTimeoutParser({ interval: this.settings.interByteTimeoutMs, maxBufferSize: 16384 })
-        : new ReadlineParser({ delimiter: DELIMITERS[this.settings.terminator], encoding: 'utf8' });
-    parser.on('data', (data: string | Buffer) =>
-      this.onLine(typeof data === 'string' ? data : data.toString('utf8')),
-    );
-    // Bytes go to the line parser unless a GM65 command is waiting for its reply.
+    const makeParser = () => {
+      const p =
+        this.settings.terminator === 'none'
+          ? new InterByteTimeoutParser({
+              interval: this.settings.interByteTimeoutMs,
+              maxBufferSize: MAX_LINE_BYTES,
+            })
+          : new ReadlineParser({ delimiter: DELIMITERS[this.settings.terminator], encoding: 'utf8' });
+      p.on('data', (data: string | Buffer) =>
+        this.deliver(typeof data === 'string' ? data : data.toString('utf8')),
+      );
+      return p;
+    };
+    let parser = makeParser();
+    // Bytes go to the line parser unless a GM65 command is waiting for its reply. A scanner whose
+    // terminator never comes (set to TAB, or sending garbage) must not grow the parser's buffer
+    // without end: past MAX_LINE_BYTES without a delimiter, the input so far is dropped.
+    let sinceDelimiter = 0;
+    let discarding = false;
+    const delimiterByte = this.settings.terminator === 'LF' ? 0x0a : 0x0d;
     port.on('data', (chunk: Buffer) => {
-      const rest = this.takeReplies(chunk);
-      if (rest.length > 0) parser.write(rest);
+      let rest = this.takeReplies(chunk);
+      if (rest.length === 0) return;
+      if (discarding) {
+        // Drop everything up to and including the next terminator, then read normally again.
+        const end = rest.indexOf(delimiterByte);
+        if (end < 0) return;
+        discarding = false;
+        rest = rest.subarray(end + 1);
+        sinceDelimiter = 0;
+      }
+      const last = rest.lastIndexOf(delimiterByte);
+      sinceDelimiter = last >= 0 ? rest.length - last - 1 : sinceDelimiter + rest.length;
+      if (this.settings.terminator !== 'none' && sinceDelimiter > MAX_LINE_BYTES) {
+        this.log.warn(
+          { path },
+          'no terminator from the scanner for 16 KB; input dropped up to the next one (check scanner.terminator)',
+        );
+        parser = makeParser();
+        discarding = true;
+        return;
+      }
+      parser.write(rest);
     });
     port.on('close', (err?: { disconnected?: boolean }) => {
       this.port = undefined;
@@ -144,6 +178,15 @@ export class SerialScanner implements ScannerInput {
       this.log.info({ path, baudRate }, 'scanner connected');
       this.bus.emit('scanner.status', { connected: true, path });
     });
+  }
+
+  /** Hands a line to the pipeline; nothing the pipeline throws may escape into serialport's stream. */
+  private deliver(line: string): void {
+    try {
+      this.onLine(line);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'scan failed');
+    }
   }
 
   /** Logs a problem once per kind (not on every retry) and tells the screens and telemetry. */

@@ -85,7 +85,7 @@ export class ScreensServer {
           reason: { code: o.decision.reason.code, ...o.decision.reason.text },
           kind: o.decoded.kind,
           nameMasked: id ? maskName(id.name) : null,
-          numberMasked: id ? (id.masked ? id.documentNumber : maskNumber(id.documentNumber)) : null,
+          numberMasked: id ? maskNumber(id.documentNumber) : null,
           repeat: o.decision.repeat,
         });
         if (o.checkin) this.broadcast({ type: 'checkin', checkin: o.checkin });

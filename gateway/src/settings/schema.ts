@@ -240,7 +240,7 @@ export const UiSection = Type.Object(
       viDescription: 'cổng TCP của màn hình kiosk (/ và /reception); 0 để tắt',
     }),
     host: Type.String({
-      default: '0.0.0.0',
+      default: '127.0.0.1',
       description:
         'address the screens listen on: 127.0.0.1 for the kiosk display only, 0.0.0.0 for a reception PC too',
       viDescription: 'địa chỉ lắng nghe: 127.0.0.1 chỉ cho màn hình kiosk, 0.0.0.0 để máy lễ tân cùng xem',

@@ -7,7 +7,14 @@ import type { Line } from './driver.js';
  */
 export type Pattern = Partial<Record<Line, Array<[number, number]>>>;
 
-export type PatternName = 'ALLOW' | 'REFUSE' | 'REVIEW' | 'ALREADY' | 'SCANNER_LOST' | 'SELFTEST';
+export type PatternName =
+  | 'ALLOW'
+  | 'REFUSE'
+  | 'REVIEW'
+  | 'ALREADY'
+  | 'SCANNER_LOST'
+  | 'SELFTEST'
+  | 'SELFTEST_LIGHTS';
 
 export const PATTERNS: Record<PatternName, Pattern> = {
   ALLOW: { green: [[0, 1500]], buzzer: [[0, 120]], relay: [[0, 1000]] },
@@ -54,6 +61,13 @@ export const PATTERNS: Record<PatternName, Pattern> = {
     amber: [[2000, 3000]],
     buzzer: [[3000, 3200]],
     relay: [[3500, 4500]],
+  },
+  /** The hub's remote selftest: lights and buzzer, never the door. */
+  SELFTEST_LIGHTS: {
+    green: [[0, 1000]],
+    red: [[1000, 2000]],
+    amber: [[2000, 3000]],
+    buzzer: [[3000, 3200]],
   },
 };
 

@@ -52,6 +52,7 @@ export class MqttUplink {
   private unsubscribe: (() => void) | undefined;
   private telemetryTimer: NodeJS.Timeout | undefined;
   private acked: string[] = [];
+  private retryTimer: NodeJS.Timeout | undefined;
   private ackFlush: NodeJS.Timeout | undefined;
   private readonly topics;
 
@@ -61,6 +62,13 @@ export class MqttUplink {
 
   start(): void {
     const { mqtt, kiosk } = this.o;
+    // The shipped ACL grants a kiosk the topics of the user it logs in as (%u): another name means
+    // every publish is refused (MQTT 5) or silently dropped (MQTT 3.1.1).
+    if (mqtt.username && mqtt.username !== kiosk.id)
+      this.o.log.warn(
+        { username: mqtt.username, kiosk: kiosk.id },
+        'mqtt.username differs from kiosk.id; the shipped ACL expects them equal',
+      );
     const options: IClientOptions = {
       clientId: `qrkiosk-${kiosk.site}-${kiosk.id}`,
       protocolVersion: mqtt.protocolVersion,
@@ -90,8 +98,9 @@ export class MqttUplink {
       client.publish(this.topics.state, 'online', { qos: 1, retain: true });
       if (this.o.commands) client.subscribe(this.topics.requests, { qos: 1 });
       if (this.o.onUpdate) client.subscribe([FLEET_UPDATES, this.topics.updates], { qos: 1 });
-      // Start again from the oldest undelivered row: anything in flight before the drop is re-read.
-      this.inFlight.clear();
+      // Read the journal again from the oldest undelivered row. Rows still in flight stay in flight:
+      // mqtt.js replays them itself after a reconnect (their callbacks still fire), so publishing them
+      // again here would only send duplicates.
       this.lastQueuedSeq = 0;
       this.drain();
     });
@@ -157,7 +166,15 @@ export class MqttUplink {
     const ids = this.acked;
     if (ids.length === 0) return;
     this.acked = [];
-    this.o.journal.markDeliveredMany(ids, this.o.clock.now());
+    try {
+      this.o.journal.markDeliveredMany(ids, this.o.clock.now());
+    } catch (err) {
+      // A full or failing disk: keep the ids and try again; at worst they are sent again, same ids.
+      this.o.log.error({ err: (err as Error).message, count: ids.length }, 'cannot mark check-ins delivered');
+      this.acked = ids.concat(this.acked);
+      this.ackFlush ??= setTimeout(() => this.flushAcks(), 5000);
+      return;
+    }
     for (const id of ids) this.o.bus.emit('checkin.delivered', { id });
   }
 
@@ -194,8 +211,13 @@ export class MqttUplink {
             // Refill the window when half of it has been acknowledged.
             if (this.inFlight.size === MAX_IN_FLIGHT / 2) setImmediate(() => this.drain());
             if (err) {
-              // Left undelivered in the journal: the next connect re-reads it.
+              // Left undelivered in the journal: read it again from here, after a pause.
               this.o.log.warn({ id: row.id, err: err.message }, 'check-in not acknowledged; will retry');
+              this.lastQueuedSeq = Math.min(this.lastQueuedSeq, row.seq - 1);
+              this.retryTimer ??= setTimeout(() => {
+                this.retryTimer = undefined;
+                this.drain();
+              }, 5000);
               return;
             }
             this.acknowledged(row.id);
@@ -226,15 +248,24 @@ export class MqttUplink {
     this.unsubscribe?.();
     this.flushAcks();
     if (this.telemetryTimer) clearInterval(this.telemetryTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     const client = this.client;
     if (!client) return;
     this.client = undefined;
     if (client.connected) {
-      await new Promise<void>((resolve) =>
-        client.publish(this.topics.state, 'offline', { qos: 1, retain: true }, () => resolve()),
-      );
+      // Say goodbye, but never wait long for an unresponsive broker: systemd would kill us mid-stop.
+      await Promise.race([
+        new Promise<void>((resolve) =>
+          client.publish(this.topics.state, 'offline', { qos: 1, retain: true }, () => resolve()),
+        ),
+        new Promise<void>((resolve) => setTimeout(resolve, 2000).unref()),
+      ]);
     }
-    await client.endAsync();
+    await Promise.race([
+      client.endAsync(),
+      new Promise<void>((resolve) => setTimeout(resolve, 2000).unref()),
+    ]);
+    if (!client.disconnected) await client.endAsync(true).catch(() => undefined);
     this.flushAcks();
   }
 }
