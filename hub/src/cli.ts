@@ -30,7 +30,7 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 function usage(code: number): never {
   out(
     [
-      'qrkiosk-hub [run] [--mqtt URL] [--data-dir DIR] [--host H] [--port N] [--mqtt-v4] [--share GROUP] [--retention-days N]',
+      'qrkiosk-hub [run] [--mqtt URL] [--data-dir DIR] [--host H] [--port N] [--mqtt-v4] [--share GROUP --client-id ID] [--retention-days N] [--report-at HH:MM] [--key-file F]',
       'qrkiosk-hub trace --key-file FILE --type cccd|cmnd|passport|qid|bhyt|bhxh|phone --id NUMBER [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--window MIN] [--csv]',
       'qrkiosk-hub report [--day YYYY-MM-DD] [--csv]',
       'qrkiosk-hub purge [--retention-days N]',
@@ -60,10 +60,12 @@ async function main(): Promise<number> {
         'client-id': { type: 'string' },
         'retention-days': { type: 'string', default: '21' },
         'key-file': { type: 'string' },
+        'report-at': { type: 'string', default: '06:00' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
     if (values.help) usage(0);
+    if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(values['report-at'])) usage(2);
     const hashKey = values['key-file'] ? readKey(values['key-file']) : undefined;
     const hub = new Hub({
       ...(hashKey ? { hashKey } : {}),
@@ -76,6 +78,7 @@ async function main(): Promise<number> {
       dataDir: values['data-dir'],
       http: { host: values.host, port: Number(values.port) },
       retentionDays: Number(values['retention-days']),
+      reportAt: values['report-at'],
     });
     await hub.start();
     await new Promise<void>((resolve) => {

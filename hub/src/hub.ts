@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { vnDay } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { HubIngest, type IngestOptions } from './ingest.js';
@@ -11,6 +12,8 @@ export interface HubOptions {
   http: { host: string; port: number };
   /** Check-ins older than this are purged daily (default 21 days); the audit log is kept. */
   retentionDays?: number;
+  /** When the daily report is generated and stored, Vietnam time (default 06:00). */
+  reportAt?: string;
   /** The deployment key for identity hashes (tracing by number). */
   hashKey?: Buffer;
   log?: Logger;
@@ -22,6 +25,7 @@ export class Hub {
   ingest: HubIngest | undefined;
   private server: FastifyInstance | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
+  private reportTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: HubOptions) {
@@ -48,13 +52,40 @@ export class Hub {
     purge();
     this.retentionTimer = setInterval(purge, 86_400_000);
     this.retentionTimer.unref();
+    this.scheduleReport(store);
     const address = await this.server.listen(this.options.http);
     this.log.info({ address }, 'hub page ready');
     return address;
   }
 
+  /**
+   * The provinces' 06:00 report: every day at `reportAt` Vietnam time the hub stores yesterday's
+   * report (sites, scans, sites with NO scans, new kiosks); officers read it on the page or as CSV.
+   */
+  private scheduleReport(store: HubStore): void {
+    const [hh, mm] = (this.options.reportAt ?? '06:00').split(':').map(Number) as [number, number];
+    const next = () => {
+      const now = Date.now();
+      const today = vnDay(new Date(now));
+      let at = Date.parse(`${today}T${String(hh).padStart(2, '0')}:${String(mm).padStart(2, '0')}:00+07:00`);
+      if (at <= now) at += 86_400_000;
+      return at - now;
+    };
+    const run = () => {
+      const yesterday = vnDay(new Date(Date.now() - 86_400_000));
+      store.saveReport(yesterday);
+      store.audit('hub', 'report-scheduled', { day: yesterday });
+      this.log.info({ day: yesterday }, 'daily report stored');
+      this.reportTimer = setTimeout(run, next());
+      this.reportTimer.unref();
+    };
+    this.reportTimer = setTimeout(run, next());
+    this.reportTimer.unref();
+  }
+
   async stop(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    if (this.reportTimer) clearTimeout(this.reportTimer);
     await this.server?.close();
     await this.ingest?.stop();
     this.store?.close();

@@ -127,6 +127,14 @@ export async function createServer(
     const limit = Math.min(Math.max(Number((req.query as { limit?: string }).limit) || 100, 1), 1000);
     return scoped(s, store.recent(limit));
   });
+  app.get('/api/hourly', (req, reply) => {
+    const s = guard(req, reply);
+    if (!s) return;
+    const hours = Array.from({ length: 24 }, () => 0);
+    for (const r of scoped(s, store.hourly(startOfVnDay(new Date()))))
+      hours[r.hour] = (hours[r.hour] ?? 0) + r.n;
+    return { hours };
+  });
   app.get('/api/kiosks', (req, reply) => {
     const s = guard(req, reply);
     return s ? scoped(s, store.kiosks()) : undefined;
@@ -136,7 +144,8 @@ export async function createServer(
     if (!s) return;
     const q = req.query as { day?: string; format?: string };
     const day = q.day && /^\d{4}-\d{2}-\d{2}$/.test(q.day) ? q.day : vnDay(new Date(Date.now() - 86_400_000));
-    const report = store.dailyReport(day);
+    // A stored report (made at 06:00) is what was sent to the province; otherwise compute it now.
+    const report = store.savedReport(day)?.report ?? store.dailyReport(day);
     const visible = {
       ...report,
       sites: scoped(s, report.sites),

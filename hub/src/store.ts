@@ -81,6 +81,7 @@ export class HubStore {
         first_seen TEXT, telemetry TEXT,
         PRIMARY KEY (site, kiosk)
       ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS reports (day TEXT PRIMARY KEY, generated_at TEXT NOT NULL, report TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS audit (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL
       );
@@ -140,6 +141,16 @@ export class HubStore {
 
   countsSince(since: Date): Array<{ site: string; n: number }> {
     return this.s.countSince.all(since.toISOString());
+  }
+
+  /** Check-ins per Vietnam-local hour since `since` (for the dashboard's chart). */
+  hourly(since: Date): Array<{ site: string; hour: number; n: number }> {
+    return this.db
+      .prepare<[string], { site: string; hour: string; n: number }>(
+        "SELECT site, strftime('%H', at, '+7 hours') AS hour, count(*) AS n FROM checkins WHERE at >= ? GROUP BY site, hour",
+      )
+      .all(since.toISOString())
+      .map((r) => ({ site: r.site, hour: Number(r.hour), n: r.n }));
   }
 
   checkinCount(): number {
@@ -219,6 +230,24 @@ export class HubStore {
         )
         .all(from, to),
     };
+  }
+
+  /** Stores (or replaces) the report of a day; returns it. */
+  saveReport(day: string, at = new Date()): DailyReport {
+    const report = this.dailyReport(day);
+    this.db
+      .prepare(
+        'INSERT INTO reports (day, generated_at, report) VALUES (?, ?, ?) ON CONFLICT(day) DO UPDATE SET generated_at = excluded.generated_at, report = excluded.report',
+      )
+      .run(day, at.toISOString(), JSON.stringify(report));
+    return report;
+  }
+
+  savedReport(day: string): { generatedAt: string; report: DailyReport } | null {
+    const row = this.db
+      .prepare('SELECT generated_at AS generatedAt, report FROM reports WHERE day = ?')
+      .get(day) as { generatedAt: string; report: string } | undefined;
+    return row ? { generatedAt: row.generatedAt, report: JSON.parse(row.report) as DailyReport } : null;
   }
 
   /** Retention: check-ins older than `days` go; the audit log stays. Returns how many were removed. */

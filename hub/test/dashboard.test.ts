@@ -111,6 +111,13 @@ describe('hub dashboard in Chromium', () => {
     );
     expect(await page.textContent('#checkins tbody tr:first-child')).toContain('********0001');
 
+    // The hourly chart counts today's scans (Vietnam hours).
+    const hourly = (await page.evaluate(() => fetch('/api/hourly').then((r) => r.json()))) as {
+      hours: number[];
+    };
+    const today = vnDay(new Date());
+    const expected = [now - 5 * 60_000, now - 60_000].filter((t) => vnDay(new Date(t)) === today).length;
+    expect(hourly.hours.reduce((a, b) => a + b, 0)).toBe(expected);
     await page.fill('#traceId', F0);
     await page.click('#traceForm button');
     await page.waitForSelector('#traceResult li.visit');

@@ -183,3 +183,15 @@ describe('qrkiosk-hub user add', () => {
     store.close();
   });
 });
+
+describe('stored daily reports', () => {
+  it('keeps the report as generated, even after later check-ins for that day', () => {
+    const { store } = seeded();
+    store.saveReport('2021-10-30', new Date('2021-10-30T23:00:00Z'));
+    store.addCheckin(checkin('s-003', 'k-003', '2021-10-30T10:00:00.000Z', '001088000009'), new Date());
+    expect(store.savedReport('2021-10-30')?.report.sitesWithoutScans).toEqual(['s-003']);
+    expect(store.dailyReport('2021-10-30').sitesWithoutScans).toEqual([]);
+    expect(store.savedReport('2021-10-29')).toBeNull();
+    store.close();
+  });
+});
