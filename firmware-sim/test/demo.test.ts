@@ -38,6 +38,10 @@ describe('npm start demo', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect(code, `${stdout}\n${stderr}`).toBe(0);
     expect(stdout).toMatch(/Hub page \(open in a browser\): http:\/\/127\.0\.0\.1:\d+/);
+    expect(stdout).toMatch(/log in: 0900000000 \/ qrkiosk-demo/);
+    expect(stdout).toMatch(
+      /Kiosk screen: http:\/\/127\.0\.0\.1:\d+\/ {3}Reception: http:\/\/127\.0\.0\.1:\d+\/reception/,
+    );
     // Five samples decode to a person and are journaled; the place's QR is not a check-in.
     expect(stdout.match(/✓ hub acknowledged/g)).toHaveLength(5);
     expect(stdout).toContain('ALLOW  green');

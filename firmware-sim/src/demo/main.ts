@@ -139,6 +139,18 @@ out(
 );
 out(
   L(
+    `    đăng nhập: ${DEMO_USER.phone} / ${DEMO_USER.password}`,
+    `    log in: ${DEMO_USER.phone} / ${DEMO_USER.password}`,
+  ),
+);
+out(
+  L(
+    `  Màn hình kiosk: ${kiosk.screensAddress}/   Lễ tân: ${kiosk.screensAddress}/reception`,
+    `  Kiosk screen: ${kiosk.screensAddress}/   Reception: ${kiosk.screensAddress}/reception`,
+  ),
+);
+out(
+  L(
     `  Broker MQTT nhúng: mqtt://127.0.0.1:${broker.port}`,
     `  Embedded MQTT broker: mqtt://127.0.0.1:${broker.port}`,
   ),
