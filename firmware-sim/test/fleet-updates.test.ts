@@ -31,6 +31,18 @@ describe('hub → kiosk signed updates over MQTT', () => {
     expect(spawnSync(process.execPath, [HUB_CLI, 'keygen', '--out', join(dir, 'keys')]).status).toBe(0);
     expect(spawnSync(process.execPath, [HUB_CLI, 'keygen', '--out', join(dir, 'forger')]).status).toBe(0);
     const csv = join(dir, 'facts.csv');
+    const publishCache = (signer: 'keys' | 'forger', seq: number) =>
+      hub([
+        'publish-cache',
+        '--csv',
+        csv,
+        '--key-file',
+        hashKey,
+        '--signing-key',
+        join(dir, signer, 'hub-signing.key'),
+        '--seq',
+        String(seq),
+      ]);
     writeFileSync(
       csv,
       [
@@ -78,19 +90,7 @@ describe('hub → kiosk signed updates over MQTT', () => {
     try {
       await waitFor(() => (logs.includes('uplink connected') ? true : undefined), 10_000, 'kiosk online');
       // A snapshot signed by a key the kiosk does not trust: refused, nothing changes.
-      expect(
-        hub([
-          'publish-cache',
-          '--csv',
-          csv,
-          '--key-file',
-          hashKey,
-          '--signing-key',
-          join(dir, 'forger/hub-signing.key'),
-          '--seq',
-          '5',
-        ]).status,
-      ).toBe(0);
+      expect(publishCache('forger', 5).status).toBe(0);
       await waitFor(
         () => (logs.includes('cache update refused') ? true : undefined),
         10_000,
@@ -99,19 +99,7 @@ describe('hub → kiosk signed updates over MQTT', () => {
       expect(logs).toMatch(/"code":"unknown-key"/);
       expect(status()).toMatchObject({ version: 0, identities: 0 });
       // The hub's real snapshot: applied (in the worker), scans see it.
-      expect(
-        hub([
-          'publish-cache',
-          '--csv',
-          csv,
-          '--key-file',
-          hashKey,
-          '--signing-key',
-          join(dir, 'keys/hub-signing.key'),
-          '--seq',
-          '7',
-        ]).status,
-      ).toBe(0);
+      expect(publishCache('keys', 7).status).toBe(0);
       await waitFor(() => (status().version === 7 ? true : undefined), 10_000, 'snapshot 7 applied');
       expect(status().identities).toBe(2);
       await scanner.scan(GREEN);
