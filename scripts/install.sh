@@ -12,8 +12,9 @@ want_test=0
 # socat: virtual scanners on real ptys (demo, tests). libusb/udev: HID scanners.
 # build-essential/python3: native addons build from source when no prebuilt binary fits.
 packages=(socat libusb-1.0-0 udev build-essential python3 ca-certificates)
-# Tests: a real Mosquitto broker and Debian's Chromium (Playwright drives it; it never downloads a browser).
-((want_test)) && packages+=(mosquitto chromium fonts-noto-core openssl)
+# Tests: a real Mosquitto broker, a PostgreSQL server (the tests start their own, as the postgres user
+# when run as root) and Debian's Chromium (Playwright drives it; it never downloads a browser).
+((want_test)) && packages+=(mosquitto postgresql chromium fonts-noto-core openssl)
 
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatVnDateTime, hashIdentity, type IdType, vnDay } from '@qrkiosk/protocol';
 import { Hub } from './hub.js';
@@ -12,6 +11,8 @@ import {
   signedRulesEnvelope,
   snapshotFromCsv,
 } from './publish.js';
+import { reportCsv } from './report-view.js';
+import { parseSitesCsv } from './sites-csv.js';
 import { HubStore } from './store.js';
 import type { Role } from './users.js';
 
@@ -25,15 +26,19 @@ const [first, ...rest] = process.argv.slice(2);
 const command = first && !first.startsWith('-') ? first : 'run';
 const args = command === first ? rest : process.argv.slice(2);
 const dataDirDefault = process.env.QRKIOSK_HUB_DATA_DIR ?? '/var/lib/qrkiosk-hub';
+/** A postgres:// URL selects PostgreSQL; empty means SQLite in the data directory. */
+const databaseDefault = process.env.QRKIOSK_HUB_DATABASE ?? '';
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
 function usage(code: number): never {
   out(
     [
-      'qrkiosk-hub [run] [--mqtt URL] [--data-dir DIR] [--host H] [--port N] [--mqtt-v4] [--share GROUP --client-id ID] [--retention-days N] [--report-at HH:MM] [--key-file F]',
+      'qrkiosk-hub [run] [--mqtt URL] [--data-dir DIR] [--database postgres://…] [--host H] [--port N] [--mqtt-v4] [--share GROUP|none] [--lanes N] [--client-id ID] [--retention-days N] [--report-at HH:MM] [--key-file F]',
       'qrkiosk-hub trace --key-file FILE --type cccd|cmnd|passport|qid|bhyt|bhxh|phone --id NUMBER [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--window MIN] [--csv]',
       'qrkiosk-hub report [--day YYYY-MM-DD] [--csv]',
       'qrkiosk-hub purge [--retention-days N]',
+      'qrkiosk-hub site import --csv FILE               (site,name,district,ward: register sites and their ward/district)',
+      '  every command takes --data-dir DIR or --database URL (env QRKIOSK_HUB_DATABASE)',
       'qrkiosk-hub user add --phone 09… --role admin|officer|site-owner|tracer [--sites s-001,s-002|*] --password-file F',
       'qrkiosk-hub keygen --out DIR                     (Ed25519 signing key for fleet updates; keep it off the repository)',
       'qrkiosk-hub publish-cache --csv FILE --key-file IDKEY --signing-key KEY [--seq N] [--mqtt URL --username U --password-file F]',
@@ -56,7 +61,10 @@ async function main(): Promise<number> {
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string', default: process.env.QRKIOSK_HUB_PORT ?? '8090' },
         'mqtt-v4': { type: 'boolean', default: false },
-        share: { type: 'string' },
+        database: { type: 'string', default: databaseDefault },
+        // A shared subscription by default, so a second hub process can join without a change here.
+        share: { type: 'string', default: 'hub' },
+        lanes: { type: 'string', default: '4' },
         'client-id': { type: 'string' },
         'retention-days': { type: 'string', default: '21' },
         'key-file': { type: 'string' },
@@ -66,6 +74,9 @@ async function main(): Promise<number> {
     });
     if (values.help) usage(0);
     if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(values['report-at'])) usage(2);
+    const share = values.share === 'none' ? undefined : values.share;
+    const lanes = share ? Number(values.lanes) : 1;
+    if (!Number.isInteger(lanes) || lanes < 1 || lanes > 64) usage(2);
     const hashKey = values['key-file'] ? readKey(values['key-file']) : undefined;
     const hub = new Hub({
       ...(hashKey ? { hashKey } : {}),
@@ -73,9 +84,11 @@ async function main(): Promise<number> {
         url: values.mqtt,
         ...(values['client-id'] ? { clientId: values['client-id'] } : {}),
         protocolVersion: values['mqtt-v4'] ? 4 : 5,
-        ...(values.share ? { shareGroup: values.share } : {}),
+        ...(share ? { shareGroup: share } : {}),
+        lanes,
       },
       dataDir: values['data-dir'],
+      ...(values.database ? { database: values.database } : {}),
       http: { host: values.host, port: Number(values.port) },
       retentionDays: Number(values['retention-days']),
       reportAt: values['report-at'],
@@ -91,10 +104,12 @@ async function main(): Promise<number> {
   if (command === 'keygen' || command === 'publish-cache' || command === 'publish-rules')
     return publishCommand(command, args);
   if (command === 'user') return userCommand(args);
+  if (command === 'site') return siteCommand(args);
   const { values } = parseArgs({
     args,
     options: {
       'data-dir': { type: 'string', default: dataDirDefault },
+      database: { type: 'string', default: databaseDefault },
       'key-file': { type: 'string' },
       type: { type: 'string', default: 'cccd' },
       id: { type: 'string' },
@@ -108,7 +123,7 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) usage(0);
-  const store = new HubStore(join(values['data-dir'], 'hub.db'));
+  const store = await HubStore.open(values.database || undefined, values['data-dir']);
   const actor = `${userInfo().username}@cli`;
   try {
     if (command === 'trace') {
@@ -123,9 +138,9 @@ async function main(): Promise<number> {
       const to = new Date(Date.parse(`${values.to ?? vnDay(new Date())}T00:00:00+07:00`) + 86_400_000);
       const window = Number(values.window);
       if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || !(window > 0)) usage(2);
-      const visits = store.trace(hashIdentity(key, type, id).toString('hex'), from, to, window);
+      const visits = await store.trace(hashIdentity(key, type, id).toString('hex'), from, to, window);
       // Every tracing query is audited; the number itself is not written, only its last 4 digits.
-      store.audit(actor, 'trace', {
+      await store.audit(actor, 'trace', {
         type,
         id: `…${id.slice(-4)}`,
         from: from.toISOString(),
@@ -178,13 +193,10 @@ async function main(): Promise<number> {
     }
     if (command === 'report') {
       const day = values.day ?? vnDay(new Date(Date.now() - 86_400_000));
-      const report = store.dailyReport(day);
-      store.audit(actor, 'report', { day });
-      if (values.csv) {
-        out('site,kiosks,scans,allowed,refused,review');
-        for (const s of report.sites)
-          out([s.site, s.kiosks, s.scans, s.allowed, s.refused, s.review].map(csvCell).join(','));
-      } else {
+      const report = await store.dailyReport(day);
+      await store.audit(actor, 'report', { day });
+      if (values.csv) process.stdout.write(reportCsv(report));
+      else {
         out(`Báo cáo ngày / report for ${day.split('-').reverse().join('/')}`);
         for (const s of report.sites)
           out(
@@ -199,14 +211,14 @@ async function main(): Promise<number> {
     }
     if (command === 'purge') {
       const days = Number(values['retention-days']);
-      const removed = store.purge(new Date(Date.now() - days * 86_400_000));
-      store.audit(actor, 'purge', { days, removed });
+      const removed = await store.purge(new Date(Date.now() - days * 86_400_000));
+      await store.audit(actor, 'purge', { days, removed });
       out(`Đã xóa / removed ${removed} check-ins older than ${days} days`);
       return 0;
     }
     usage(2);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -222,6 +234,7 @@ async function userCommand(argv: string[]): Promise<number> {
     args: rest2,
     options: {
       'data-dir': { type: 'string', default: dataDirDefault },
+      database: { type: 'string', default: databaseDefault },
       phone: { type: 'string' },
       role: { type: 'string' },
       sites: { type: 'string', default: '*' },
@@ -229,7 +242,7 @@ async function userCommand(argv: string[]): Promise<number> {
     },
   });
   if (action !== 'add' || !values.phone || !values.role || !values['password-file']) usage(2);
-  const store = new HubStore(join(values['data-dir'], 'hub.db'));
+  const store = await HubStore.open(values.database || undefined, values['data-dir']);
   try {
     const password = readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '');
     const user = await store.users.add(
@@ -238,7 +251,7 @@ async function userCommand(argv: string[]): Promise<number> {
       values.role as Role,
       values.sites.split(',').map((x) => x.trim()),
     );
-    store.audit(`${userInfo().username}@cli`, 'user-add', {
+    await store.audit(`${userInfo().username}@cli`, 'user-add', {
       phone: user.phone,
       role: user.role,
       sites: user.sites,
@@ -249,7 +262,36 @@ async function userCommand(argv: string[]): Promise<number> {
     process.stderr.write(`${(err as Error).message}\n`);
     return 2;
   } finally {
-    store.close();
+    await store.close();
+  }
+}
+
+/** `site import --csv FILE`: the site register (site,name,district,ward), header line required. */
+async function siteCommand(argv: string[]): Promise<number> {
+  const [action, ...rest2] = argv;
+  const { values } = parseArgs({
+    args: rest2,
+    options: {
+      'data-dir': { type: 'string', default: dataDirDefault },
+      database: { type: 'string', default: databaseDefault },
+      csv: { type: 'string' },
+    },
+  });
+  if (action !== 'import' || !values.csv) usage(2);
+  const parsed = parseSitesCsv(readFileSync(values.csv, 'utf8'));
+  for (const p of parsed.problems) process.stderr.write(`${values.csv}:${p.line}: ${p.message}\n`);
+  if (parsed.problems.length > 0) {
+    process.stderr.write('Không nhập gì / nothing imported: fix the lines above\n');
+    return 2;
+  }
+  const store = await HubStore.open(values.database || undefined, values['data-dir']);
+  try {
+    await store.registerSites(parsed.sites);
+    await store.audit(`${userInfo().username}@cli`, 'sites-register', { count: parsed.sites.length });
+    out(`Đã đăng ký / registered ${parsed.sites.length} sites`);
+    return 0;
+  } finally {
+    await store.close();
   }
 }
 

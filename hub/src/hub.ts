@@ -1,14 +1,16 @@
-import { join } from 'node:path';
 import { vnDay } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { HubIngest, type IngestOptions } from './ingest.js';
 import { createServer } from './server.js';
+import { describeDatabase } from './storage/index.js';
 import { HubStore } from './store.js';
 
 export interface HubOptions {
   mqtt: IngestOptions;
   dataDir: string;
+  /** A postgres:// URL for PostgreSQL; otherwise an SQLite file (default `<dataDir>/hub.db`). */
+  database?: string;
   http: { host: string; port: number };
   /** Check-ins older than this are purged daily (default 21 days); the audit log is kept. */
   retentionDays?: number;
@@ -16,6 +18,8 @@ export interface HubOptions {
   reportAt?: string;
   /** The deployment key for identity hashes (tracing by number). */
   hashKey?: Buffer;
+  /** Login attempts allowed per address per minute (default 5). */
+  loginsPerMinute?: number;
   log?: Logger;
 }
 
@@ -34,27 +38,33 @@ export class Hub {
 
   /** Starts and returns the page's address. */
   async start(): Promise<string> {
-    const store = new HubStore(join(this.options.dataDir, 'hub.db'));
+    const store = await HubStore.open(this.options.database, this.options.dataDir);
     this.store = store;
     const ingest = new HubIngest(this.options.mqtt, store, this.log);
     this.ingest = ingest;
     await ingest.start();
-    this.server = await createServer(
-      store,
-      ingest,
-      this.options.hashKey ? { hashKey: this.options.hashKey } : {},
-    );
-    const purge = () => {
+    this.server = await createServer(store, ingest, {
+      ...(this.options.hashKey ? { hashKey: this.options.hashKey } : {}),
+      ...(this.options.loginsPerMinute ? { loginsPerMinute: this.options.loginsPerMinute } : {}),
+    });
+    const purge = async () => {
       const days = this.options.retentionDays ?? 21;
-      const removed = store.purge(new Date(Date.now() - days * 86_400_000));
-      if (removed > 0) store.audit('hub', 'purge', { days, removed });
+      const removed = await store.purge(new Date(Date.now() - days * 86_400_000));
+      if (removed > 0) await store.audit('hub', 'purge', { days, removed });
     };
-    purge();
-    this.retentionTimer = setInterval(purge, 86_400_000);
+    await purge();
+    this.retentionTimer = setInterval(
+      () =>
+        void purge().catch((err: Error) => this.log.error({ err: err.message }, 'retention purge failed')),
+      86_400_000,
+    );
     this.retentionTimer.unref();
     this.scheduleReport(store);
     const address = await this.server.listen(this.options.http);
-    this.log.info({ address }, 'hub page ready');
+    this.log.info(
+      { address, database: describeDatabase(this.options.database, this.options.dataDir) },
+      'hub page ready',
+    );
     return address;
   }
 
@@ -71,15 +81,19 @@ export class Hub {
       if (at <= now) at += 86_400_000;
       return at - now;
     };
-    const run = () => {
+    const run = async () => {
       const yesterday = vnDay(new Date(Date.now() - 86_400_000));
-      store.saveReport(yesterday);
-      store.audit('hub', 'report-scheduled', { day: yesterday });
-      this.log.info({ day: yesterday }, 'daily report stored');
-      this.reportTimer = setTimeout(run, next());
+      try {
+        await store.saveReport(yesterday);
+        await store.audit('hub', 'report-scheduled', { day: yesterday });
+        this.log.info({ day: yesterday }, 'daily report stored');
+      } catch (err) {
+        this.log.error({ err: (err as Error).message, day: yesterday }, 'daily report failed');
+      }
+      this.reportTimer = setTimeout(() => void run(), next());
       this.reportTimer.unref();
     };
-    this.reportTimer = setTimeout(run, next());
+    this.reportTimer = setTimeout(() => void run(), next());
     this.reportTimer.unref();
   }
 
@@ -88,6 +102,6 @@ export class Hub {
     if (this.reportTimer) clearTimeout(this.reportTimer);
     await this.server?.close();
     await this.ingest?.stop();
-    this.store?.close();
+    await this.store?.close();
   }
 }

@@ -1,6 +1,10 @@
+export { CheckinWriter } from './checkin-writer.js';
 export { Hub, type HubOptions } from './hub.js';
 export { HubIngest, type IngestOptions } from './ingest.js';
 export * from './publish.js';
+export { areasOf, reportCsv, reportPage, scopeReport } from './report-view.js';
 export { createServer, type LiveMessage } from './server.js';
-export { HubStore, type KioskRow } from './store.js';
+export { parseSitesCsv } from './sites-csv.js';
+export * from './storage/index.js';
+export { type DailyReport, HubStore, type ReportArea, type ReportSite, type TraceVisit } from './store.js';
 export * from './users.js';

@@ -10,6 +10,7 @@ import {
 } from '@qrkiosk/protocol';
 import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { CheckinWriter } from './checkin-writer.js';
 import type { HubStore } from './store.js';
 
 export interface IngestOptions {
@@ -17,10 +18,20 @@ export interface IngestOptions {
   username?: string;
   password?: string;
   protocolVersion: 4 | 5;
-  /** Subscribe through `$share/<group>/…` so several hub processes split the load (MQTT 5 brokers). */
+  /**
+   * Subscribe to check-ins through `$share/<group>/…`: hub processes (and lanes) of one group split
+   * the load, each message goes to one of them. Needs a broker with shared subscriptions
+   * (Mosquitto ≥ 1.6, EMQX); without a group every connection receives everything.
+   */
   shareGroup?: string;
   /** Stable MQTT client id (default `qrkiosk-hub`); each hub process needs its own. */
   clientId?: string;
+  /**
+   * MQTT connections this process ingests check-ins on (default 1). mqtt.js hands one message at a
+   * time per connection to the hub and sends its PUBACK after it is stored; several lanes let
+   * messages be stored together (CheckinWriter). More than one needs `shareGroup`.
+   */
+  lanes?: number;
 }
 
 export interface IngestEvents {
@@ -34,7 +45,8 @@ export interface IngestEvents {
  * schema; invalid ones go to the dead-letter table with the reason; duplicates are dropped.
  */
 export class HubIngest extends EventEmitter<IngestEvents> {
-  private client: MqttClient | undefined;
+  private clients: MqttClient[] = [];
+  private readonly writer: CheckinWriter;
 
   constructor(
     private readonly options: IngestOptions,
@@ -42,66 +54,79 @@ export class HubIngest extends EventEmitter<IngestEvents> {
     private readonly log: Logger,
   ) {
     super();
+    this.writer = new CheckinWriter(store);
   }
 
   async start(): Promise<void> {
+    const o = this.options;
+    const lanes = Math.max(1, Math.floor(o.lanes ?? 1));
+    if (lanes > 1 && !o.shareGroup)
+      throw new Error('several ingest lanes need a shared subscription group (--share)');
+    const base = o.clientId ?? 'qrkiosk-hub';
+    this.clients = Array.from({ length: lanes }, (_, lane) =>
+      this.connectLane(lane === 0 ? base : `${base}-${lane}`, lane === 0),
+    );
+    await Promise.all(
+      this.clients.map((c) => new Promise<void>((resolve) => c.once('connect', () => resolve()))),
+    );
+  }
+
+  private connectLane(clientId: string, fleet: boolean): MqttClient {
     const o = this.options;
     // A fixed client id and a persistent session: while the hub is down (restart, upgrade) the
     // broker queues check-ins for it. With a random id and a clean session they would be lost —
     // the kiosks already hold PUBACKs for them. Several hub processes need one id each.
     const client = connect(o.url, {
       protocolVersion: o.protocolVersion,
-      clientId: o.clientId ?? 'qrkiosk-hub',
+      clientId,
       clean: false,
       ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 30 * 86_400 } } : {}),
       reconnectPeriod: 2000,
       ...(o.username ? { username: o.username } : {}),
       ...(o.password !== undefined ? { password: o.password } : {}),
     });
-    this.client = client;
     // Store first, acknowledge after: mqtt.js sends the PUBACK only when this callback runs, so a
-    // message the hub failed to store (disk full, database busy) is redelivered, not lost.
+    // message the hub failed to store (disk full, database down) is redelivered, not lost.
     client.handleMessage = (packet, callback) => {
-      try {
-        if (packet.cmd === 'publish') this.onMessage(packet.topic, Buffer.from(packet.payload as Buffer));
-        callback();
-      } catch (err) {
-        this.log.error(
-          { err: (err as Error).message, topic: packet.cmd === 'publish' ? packet.topic : undefined },
-          'could not store a message; not acknowledged',
-        );
-        callback(err as Error);
-      }
-    };
-    client.on('error', (err) => this.log.error({ err: err.message }, 'hub MQTT error'));
-    const share = (filter: string) => (o.shareGroup ? `$share/${o.shareGroup}/${filter}` : filter);
-    client.on('connect', () => {
-      // States and telemetry are not split: every hub process tracks the whole fleet.
-      client.subscribe(
-        {
-          [share(HUB_FILTERS.checkin)]: { qos: 1 },
-          [HUB_FILTERS.state]: { qos: 1 },
-          [HUB_FILTERS.telemetry]: { qos: 0 },
-        },
-        (err) => {
-          if (err) this.log.error({ err: err.message }, 'hub could not subscribe');
+      if (packet.cmd !== 'publish') return callback();
+      this.onMessage(packet.topic, Buffer.from(packet.payload as Buffer)).then(
+        () => callback(),
+        (err: Error) => {
+          this.log.error(
+            { err: err.message, topic: packet.topic },
+            'could not store a message; not acknowledged',
+          );
+          callback(err);
         },
       );
+    };
+    client.on('error', (err) => this.log.error({ err: err.message, clientId }, 'hub MQTT error'));
+    const share = (filter: string) => (o.shareGroup ? `$share/${o.shareGroup}/${filter}` : filter);
+    client.on('connect', () => {
+      // States and telemetry are not split: one lane of every hub process tracks the whole fleet.
+      const filters: Record<string, { qos: 0 | 1 }> = { [share(HUB_FILTERS.checkin)]: { qos: 1 } };
+      if (fleet) {
+        filters[HUB_FILTERS.state] = { qos: 1 };
+        filters[HUB_FILTERS.telemetry] = { qos: 0 };
+      }
+      client.subscribe(filters, (err) => {
+        if (err) this.log.error({ err: err.message, clientId }, 'hub could not subscribe');
+      });
     });
-    await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+    return client;
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
+  private async onMessage(topic: string, payload: Buffer): Promise<void> {
     const now = new Date();
     const where = parseKioskTopic(topic);
     if (!where) return;
     if (where.channel === 'state') {
       const state = payload.toString('utf8');
       if (state !== 'online' && state !== 'offline') {
-        this.store.deadLetter(topic, `state must be online or offline`, payload, now);
+        await this.store.deadLetter(topic, `state must be online or offline`, payload, now);
         return;
       }
-      this.store.setKioskState(where.site, where.kiosk, state, now);
+      await this.store.setKioskState(where.site, where.kiosk, state, now);
       this.emit('kiosk', { ...where, state, lastSeen: now.toISOString() });
       return;
     }
@@ -114,7 +139,7 @@ export class HubIngest extends EventEmitter<IngestEvents> {
       }
       const t = validateTelemetry(parsed);
       if (!t.ok || t.value.site !== where.site || t.value.kiosk !== where.kiosk) {
-        this.store.deadLetter(
+        await this.store.deadLetter(
           topic,
           t.ok ? 'site/kiosk in payload differ from topic' : t.errors.join('; '),
           payload,
@@ -122,28 +147,34 @@ export class HubIngest extends EventEmitter<IngestEvents> {
         );
         return;
       }
-      this.store.setKioskTelemetry(t.value, now);
+      await this.store.setKioskTelemetry(t.value, now);
       this.emit('telemetry', t.value);
       return;
     }
     if (where.channel !== 'checkin') return;
     const parsed = parseCheckin(payload);
     if (!parsed.ok) {
-      this.store.deadLetter(topic, parsed.errors.join('; '), payload, now);
+      await this.store.deadLetter(topic, parsed.errors.join('; '), payload, now);
       this.log.warn({ topic, errors: parsed.errors.slice(0, 3) }, 'invalid check-in kept as dead letter');
       return;
     }
     const checkin = parsed.value;
     // A kiosk may only speak for itself: the topic and the payload must agree.
     if (checkin.site !== where.site || checkin.kiosk !== where.kiosk) {
-      this.store.deadLetter(topic, 'site/kiosk in payload differ from topic', payload, now);
+      await this.store.deadLetter(topic, 'site/kiosk in payload differ from topic', payload, now);
       return;
     }
-    if (this.store.addCheckin(checkin, now)) this.emit('checkin', checkin);
+    if (!(await this.writer.add(checkin, now))) return;
+    // Stored: a failing listener (a live page that went away) must not turn into a missing PUBACK.
+    try {
+      this.emit('checkin', checkin);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'a live listener failed');
+    }
   }
 
   async stop(): Promise<void> {
-    await this.client?.endAsync();
-    this.client = undefined;
+    await Promise.all(this.clients.map((c) => c.endAsync()));
+    this.clients = [];
   }
 }

@@ -6,7 +6,8 @@ import type { CheckinMessage, IdType, TelemetryMessage } from '@qrkiosk/protocol
 import { formatVnDateTime, hashIdentity, vnDay } from '@qrkiosk/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { HubIngest } from './ingest.js';
-import type { HubStore } from './store.js';
+import { reportCsv, reportPage, scopeReport } from './report-view.js';
+import type { HubStore, KioskRow, SiteInfo } from './store.js';
 import { canSee, type Role, type Session } from './users.js';
 
 const PAGE = new URL('../public/index.html', import.meta.url);
@@ -17,7 +18,7 @@ export type LiveMessage =
   | {
       type: 'snapshot';
       checkins: CheckinMessage[];
-      kiosks: ReturnType<HubStore['kiosks']>;
+      kiosks: KioskRow[];
       today: Array<{ site: string; n: number }>;
     }
   | { type: 'checkin'; checkin: CheckinMessage }
@@ -32,35 +33,39 @@ function startOfVnDay(now: Date): Date {
 export interface ServerOptions {
   /** The deployment key, to hash an identity number for tracing (no key: tracing is off). */
   hashKey?: Buffer;
+  /** Login attempts allowed per address per minute (default 5). */
+  loginsPerMinute?: number;
 }
 
 const ID_TYPES: IdType[] = ['cccd', 'cmnd', 'passport', 'qid', 'bhyt', 'bhxh', 'phone'];
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const CODE = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
- * The hub's pages and API: one HTML file (nothing to build), JSON endpoints and a WebSocket.
- * Everything but the page and the login needs a session (HttpOnly, SameSite=Strict cookie);
- * every state-changing request needs the session's CSRF token in `x-csrf-token`; logins are
- * rate-limited per address; tracing and reports are written to the audit log.
+ * The hub's pages and API: one HTML file (nothing to build), a printable report page, JSON
+ * endpoints and a WebSocket. Everything but the page and the login needs a session (HttpOnly,
+ * SameSite=Strict cookie); every state-changing request needs the session's CSRF token in
+ * `x-csrf-token`; logins are rate-limited per address; tracing and reports go to the audit log.
  */
 export async function createServer(
   store: HubStore,
   ingest: HubIngest,
   options: ServerOptions = {},
 ): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024, trustProxy: false });
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, trustProxy: false });
   const page = readFileSync(PAGE, 'utf8');
   await app.register(cookie);
   await app.register(rateLimit, { global: false });
   await app.register(websocket);
 
-  const session = (req: FastifyRequest): Session | null => store.users.session(req.cookies[COOKIE]);
-  const guard = (
+  const session = (req: FastifyRequest): Promise<Session | null> => store.users.session(req.cookies[COOKIE]);
+  const guard = async (
     req: FastifyRequest,
     reply: FastifyReply,
     roles?: Role[],
     mutating = false,
-  ): Session | null => {
-    const s = session(req);
+  ): Promise<Session | null> => {
+    const s = await session(req);
     if (!s) {
       void reply.code(401).send({ error: 'login required' });
       return null;
@@ -75,8 +80,22 @@ export async function createServer(
     }
     return s;
   };
-  const scoped = <T extends { site: string }>(s: Session, rows: T[]) =>
-    rows.filter((r) => canSee(s.user, r.site));
+  const scoped = async <T extends { site: string }>(s: Session, rows: T[]) => {
+    const dir = await store.siteDirectory();
+    return rows.filter((r) => canSee(s.user, r.site, dir));
+  };
+  /** The day asked for, or yesterday (Vietnam time): the day a 06:00 report is about. */
+  const dayOf = (q: { day?: string }) =>
+    q.day && DAY.test(q.day) ? q.day : vnDay(new Date(Date.now() - 86_400_000));
+  /** The stored report (made at 06:00, what was sent to the province) or one computed now. */
+  const reportFor = async (s: Session, day: string, area: string | undefined, dir: Map<string, SiteInfo>) => {
+    const saved = await store.savedReport(day);
+    const report = saved?.report ?? (await store.dailyReport(day));
+    return {
+      generatedAt: saved?.generatedAt ?? null,
+      report: scopeReport(report, (site) => canSee(s.user, site, dir), area),
+    };
+  };
 
   app.get('/', (_req, reply) =>
     reply
@@ -89,17 +108,17 @@ export async function createServer(
   );
   app.post(
     '/api/login',
-    { config: { rateLimit: { max: 5, timeWindow: '1 minute' } } },
+    { config: { rateLimit: { max: options.loginsPerMinute ?? 5, timeWindow: '1 minute' } } },
     async (req, reply) => {
       const body = (req.body ?? {}) as { phone?: unknown; password?: unknown };
       if (typeof body.phone !== 'string' || typeof body.password !== 'string' || body.password.length > 200)
         return reply.code(400).send({ error: 'phone and password required' });
       const s = await store.users.login(body.phone, body.password);
       if (!s) {
-        store.audit(`${body.phone.slice(0, 20)}`, 'login-failed', { ip: req.ip });
+        await store.audit(`${body.phone.slice(0, 20)}`, 'login-failed', { ip: req.ip });
         return reply.code(401).send({ error: 'wrong phone or password' });
       }
-      store.audit(s.user.phone, 'login', { ip: req.ip });
+      await store.audit(s.user.phone, 'login', { ip: req.ip });
       void reply.setCookie(COOKIE, s.id, {
         httpOnly: true,
         sameSite: 'strict',
@@ -110,59 +129,101 @@ export async function createServer(
       return { user: s.user, csrf: s.csrf };
     },
   );
-  app.get('/api/me', (req, reply) => {
-    const s = guard(req, reply);
+  app.get('/api/me', async (req, reply) => {
+    const s = await guard(req, reply);
     return s ? { user: s.user, csrf: s.csrf } : undefined;
   });
-  app.post('/api/logout', (req, reply) => {
-    const s = guard(req, reply, undefined, true);
+  app.post('/api/logout', async (req, reply) => {
+    const s = await guard(req, reply, undefined, true);
     if (!s) return;
-    store.users.logout(s.id);
+    await store.users.logout(s.id);
     void reply.clearCookie(COOKIE, { path: '/' });
     return { ok: true };
   });
-  app.get('/api/checkins', (req, reply) => {
-    const s = guard(req, reply);
+  app.get('/api/checkins', async (req, reply) => {
+    const s = await guard(req, reply);
     if (!s) return;
     const limit = Math.min(Math.max(Number((req.query as { limit?: string }).limit) || 100, 1), 1000);
-    return scoped(s, store.recent(limit));
+    return scoped(s, await store.recent(limit));
   });
-  app.get('/api/hourly', (req, reply) => {
-    const s = guard(req, reply);
+  app.get('/api/hourly', async (req, reply) => {
+    const s = await guard(req, reply);
     if (!s) return;
     const hours = Array.from({ length: 24 }, () => 0);
-    for (const r of scoped(s, store.hourly(startOfVnDay(new Date()))))
+    for (const r of await scoped(s, await store.hourly(startOfVnDay(new Date()))))
       hours[r.hour] = (hours[r.hour] ?? 0) + r.n;
     return { hours };
   });
-  app.get('/api/kiosks', (req, reply) => {
-    const s = guard(req, reply);
-    return s ? scoped(s, store.kiosks()) : undefined;
+  app.get('/api/kiosks', async (req, reply) => {
+    const s = await guard(req, reply);
+    return s ? scoped(s, await store.kiosks()) : undefined;
   });
-  app.get('/api/report', (req, reply) => {
-    const s = guard(req, reply, ['officer', 'site-owner']);
+  app.get('/api/sites', async (req, reply) => {
+    const s = await guard(req, reply);
+    return s ? scoped(s, [...(await store.siteDirectory()).values()]) : undefined;
+  });
+  app.post('/api/sites', async (req, reply) => {
+    const s = await guard(req, reply, ['admin'], true);
     if (!s) return;
-    const q = req.query as { day?: string; format?: string };
-    const day = q.day && /^\d{4}-\d{2}-\d{2}$/.test(q.day) ? q.day : vnDay(new Date(Date.now() - 86_400_000));
-    // A stored report (made at 06:00) is what was sent to the province; otherwise compute it now.
-    const report = store.savedReport(day)?.report ?? store.dailyReport(day);
-    const visible = {
-      ...report,
-      sites: scoped(s, report.sites),
-      sitesWithoutScans: report.sitesWithoutScans.filter((x) => canSee(s.user, x)),
-    };
-    store.audit(s.user.phone, 'report', { day, format: q.format ?? 'json' });
-    if (q.format !== 'csv') return visible;
-    const rows = visible.sites.map((r) =>
-      [r.site, r.kiosks, r.scans, r.allowed, r.refused, r.review].join(','),
-    );
+    const body = req.body as unknown;
+    const list = Array.isArray(body) ? body : [body];
+    const sites: SiteInfo[] = [];
+    for (const [i, x] of list.entries()) {
+      const v = (x ?? {}) as Record<string, unknown>;
+      const ok =
+        typeof v.site === 'string' &&
+        CODE.test(v.site) &&
+        typeof v.name === 'string' &&
+        v.name.length <= 200 &&
+        typeof v.district === 'string' &&
+        CODE.test(v.district) &&
+        typeof v.ward === 'string' &&
+        CODE.test(v.ward);
+      if (!ok)
+        return reply.code(400).send({
+          error: `site ${i + 1}: site, name, district and ward required (codes: letters, digits, - and _)`,
+        });
+      sites.push({
+        site: v.site as string,
+        name: v.name as string,
+        district: v.district as string,
+        ward: v.ward as string,
+      });
+    }
+    await store.registerSites(sites);
+    await store.audit(s.user.phone, 'sites-register', { sites: sites.map((x) => x.site) });
+    return { registered: sites.length };
+  });
+  app.get('/api/report', async (req, reply) => {
+    const s = await guard(req, reply, ['officer', 'site-owner']);
+    if (!s) return;
+    const q = req.query as { day?: string; format?: string; area?: string };
+    const day = dayOf(q);
+    const dir = await store.siteDirectory();
+    const { report, generatedAt } = await reportFor(s, day, q.area, dir);
+    await store.audit(s.user.phone, 'report', { day, format: q.format ?? 'json', area: q.area ?? null });
+    if (q.format !== 'csv') return { ...report, generatedAt };
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="qrkiosk-report-${day}.csv"`)
-      .send(`\uFEFFsite,kiosks,scans,allowed,refused,review\n${rows.join('\n')}\n`);
+      .send(reportCsv(report));
   });
-  app.post('/api/trace', (req, reply) => {
-    const s = guard(req, reply, ['tracer'], true);
+  // The printable report: a plain page, Vietnamese with English in small type, made for paper.
+  app.get('/report', async (req, reply) => {
+    const s = await guard(req, reply, ['officer', 'site-owner']);
+    if (!s) return;
+    const q = req.query as { day?: string; area?: string };
+    const day = dayOf(q);
+    const dir = await store.siteDirectory();
+    const { report, generatedAt } = await reportFor(s, day, q.area, dir);
+    await store.audit(s.user.phone, 'report', { day, format: 'print', area: q.area ?? null });
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+      .send(reportPage(report, generatedAt, dir));
+  });
+  app.post('/api/trace', async (req, reply) => {
+    const s = await guard(req, reply, ['tracer'], true);
     if (!s) return;
     if (!options.hashKey)
       return reply.code(503).send({ error: 'tracing needs the deployment key (--key-file)' });
@@ -175,21 +236,22 @@ export async function createServer(
     };
     const type = ID_TYPES.find((t) => t === b.type);
     const id = typeof b.id === 'string' ? b.id.replace(/\s+/g, '').toUpperCase() : '';
-    const day = (v: unknown) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : null);
+    const day = (v: unknown) => (typeof v === 'string' && DAY.test(v) ? v : null);
     const from = day(b.from);
     const to = day(b.to);
     const window = typeof b.window === 'number' && b.window > 0 && b.window <= 720 ? b.window : 30;
     if (!type || !/^[0-9A-Z]{6,20}$/.test(id) || !from || !to)
       return reply.code(400).send({ error: 'type, id, from, to (YYYY-MM-DD) required' });
-    const visits = store
-      .trace(
+    const directory = await store.siteDirectory();
+    const visits = (
+      await store.trace(
         hashIdentity(options.hashKey, type, id).toString('hex'),
         new Date(`${from}T00:00:00+07:00`),
         new Date(Date.parse(`${to}T00:00:00+07:00`) + 86_400_000),
         window,
       )
-      .filter((v) => canSee(s.user, v.visit.site));
-    store.audit(s.user.phone, 'trace', {
+    ).filter((v) => canSee(s.user, v.visit.site, directory));
+    await store.audit(s.user.phone, 'trace', {
       type,
       id: `…${id.slice(-4)}`,
       from,
@@ -211,28 +273,25 @@ export async function createServer(
       })),
     };
   });
-  app.get('/healthz', () => ({ ok: true, checkins: store.checkinCount() }));
+  app.get('/healthz', async () => ({ ok: true, checkins: await store.checkinCount() }));
   app.register(async (scope) => {
-    scope.get('/live', { websocket: true }, (socket, req) => {
-      const s = session(req);
-      if (!s) {
-        socket.close(4401, 'login required');
-        return;
-      }
-      const send = (m: LiveMessage) => socket.send(JSON.stringify(m));
-      const today = store.countsSince(startOfVnDay(new Date())).filter((r) => canSee(s.user, r.site));
-      send({
-        type: 'snapshot',
-        checkins: scoped(s, store.recent(100)),
-        kiosks: scoped(s, store.kiosks()),
-        today,
-      });
+    scope.get('/live', { websocket: true }, async (socket, req) => {
+      // Listen first: a check-in that arrives while the snapshot is being read is still sent.
+      const queued: LiveMessage[] = [];
+      let ready = false;
+      let user: Session['user'] | undefined;
+      let directory = new Map<string, SiteInfo>();
+      const send = (m: LiveMessage) => {
+        if (!ready) queued.push(m);
+        else if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
+      };
+      const visible = (site: string) => user !== undefined && canSee(user, site, directory);
       const onCheckin = (checkin: CheckinMessage) =>
-        canSee(s.user, checkin.site) && send({ type: 'checkin', checkin });
+        visible(checkin.site) && send({ type: 'checkin', checkin });
       const onKiosk = (k: { site: string; kiosk: string; state: string; lastSeen: string }) =>
-        canSee(s.user, k.site) && send({ type: 'kiosk', ...k });
+        visible(k.site) && send({ type: 'kiosk', ...k });
       const onTelemetry = (telemetry: TelemetryMessage) =>
-        canSee(s.user, telemetry.site) && send({ type: 'telemetry', telemetry });
+        visible(telemetry.site) && send({ type: 'telemetry', telemetry });
       ingest.on('checkin', onCheckin);
       ingest.on('kiosk', onKiosk);
       ingest.on('telemetry', onTelemetry);
@@ -241,6 +300,29 @@ export async function createServer(
         ingest.off('kiosk', onKiosk);
         ingest.off('telemetry', onTelemetry);
       });
+      const s = await session(req);
+      if (!s) {
+        socket.close(4401, 'login required');
+        return;
+      }
+      user = s.user;
+      directory = await store.siteDirectory();
+      const [recent, kiosks, today] = await Promise.all([
+        store.recent(100),
+        store.kiosks(),
+        store.countsSince(startOfVnDay(new Date())),
+      ]);
+      const snapshot: LiveMessage = {
+        type: 'snapshot',
+        checkins: recent.filter((c) => visible(c.site)),
+        kiosks: kiosks.filter((k) => visible(k.site)),
+        today: today.filter((r) => visible(r.site)),
+      };
+      const seen = new Set(snapshot.checkins.map((c) => c.id));
+      ready = true;
+      send(snapshot);
+      for (const m of queued) if (m.type !== 'checkin' || !seen.has(m.checkin.id)) send(m);
+      queued.length = 0;
     });
   });
   return app;

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { CHECKIN_SCHEMA_ID, type CheckinMessage, hashIdentity, kioskTopics, vnDay } from '@qrkiosk/protocol';
 import {
   CHROMIUM_ARGS,
-  makeTempDir,
   REPO_ROOT,
   type RunningMosquitto,
   requireChromium,
@@ -21,12 +20,13 @@ import { type Browser, chromium } from 'playwright-core';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hub } from '../src/index.js';
+import { ENGINES, newDatabase } from './engines.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const key = randomBytes(32);
 const F0 = '079090001234';
 
-describe('hub dashboard in Chromium', () => {
+describe.each(ENGINES)('hub dashboard in Chromium on %s', (engine) => {
   let broker: RunningMosquitto;
   let hub: Hub;
   let address: string;
@@ -55,17 +55,24 @@ describe('hub dashboard in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     broker = await startMosquitto();
+    const { database, dataDir } = await newDatabase(engine);
     hub = new Hub({
-      mqtt: { url: broker.url, protocolVersion: 5 },
-      dataDir: makeTempDir('hub-ui-'),
+      mqtt: {
+        url: broker.url,
+        protocolVersion: 5,
+        ...(engine === 'postgres' ? { shareGroup: 'hub', lanes: 2 } : {}),
+      },
+      database,
+      dataDir,
       http: { host: '127.0.0.1', port: 0 },
       hashKey: key,
+      loginsPerMinute: 8,
       log: pino({ level: 'silent' }),
     });
     address = await hub.start();
     await hub.store!.users.add('0900000001', 'admin-password', 'admin', ['*']);
     await hub.store!.users.add('0900000002', 'owner-password', 'site-owner', ['s-002']);
-    hub.store!.setKioskState('s-003', 'k-003', 'online', new Date());
+    await hub.store!.setKioskState('s-003', 'k-003', 'online', new Date());
     kiosk = await connectAsync(broker.url, { protocolVersion: 5 });
     browser = await chromium.launch({ executablePath: requireChromium(), args: CHROMIUM_ARGS });
   });
@@ -127,25 +134,69 @@ describe('hub dashboard in Chromium', () => {
     await page.fill('#reportDay', vnDay(new Date()));
     await page.click('#reportRun');
     await page.waitForFunction(() => document.getElementById('noScans')?.textContent?.includes('s-003'));
-    await page.screenshot({ path: join(ARTIFACTS, 'hub-dashboard.png'), fullPage: true });
-    const audit = hub.store!.auditLog().map((a) => a.action);
+    await page.screenshot({ path: join(ARTIFACTS, `hub-dashboard-${engine}.png`), fullPage: true });
+    // The printable report opens from the dashboard with the same session.
+    const [print] = await Promise.all([page.context().waitForEvent('page'), page.click('#reportPrint')]);
+    await print.waitForLoadState();
+    expect(await print.title()).toContain('Báo cáo check-in ngày');
+    expect(await print.textContent('#no-scans')).toContain('s-003');
+    expect(Number(await print.textContent('#total'))).toBe(expected);
+    await print.screenshot({ path: join(ARTIFACTS, `hub-report-print-${engine}.png`), fullPage: true });
+    await print.close();
+    const audit = (await hub.store!.auditLog()).map((a) => a.action);
     expect(audit).toEqual(expect.arrayContaining(['login-failed', 'login', 'trace', 'report']));
-    expect(JSON.stringify(hub.store!.auditLog())).not.toContain(F0);
+    expect(JSON.stringify(await hub.store!.auditLog())).not.toContain(F0);
     await page.close();
   });
 
-  it('enforces sessions, CSRF and roles on the API', async () => {
-    const login = async (phone: string, password: string) => {
-      const r = await fetch(`${address}/api/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ phone, password }),
-      });
-      return {
-        cookie: (r.headers.get('set-cookie') ?? '').split(';')[0] ?? '',
-        body: (await r.json()) as { csrf: string },
-      };
+  const login = async (phone: string, password: string) => {
+    const r = await fetch(`${address}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ phone, password }),
+    });
+    return {
+      cookie: (r.headers.get('set-cookie') ?? '').split(';')[0] ?? '',
+      body: (await r.json()) as { csrf: string },
     };
+  };
+
+  it('an area officer sees only the sites of their district once the sites are registered', async () => {
+    const admin = await login('0900000001', 'admin-password');
+    const register = (csrf?: string) =>
+      fetch(`${address}/api/sites`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          cookie: admin.cookie,
+          ...(csrf ? { 'x-csrf-token': csrf } : {}),
+        },
+        body: JSON.stringify([
+          { site: 's-001', name: 'Chợ Bến Thành', district: '760', ward: '26743' },
+          { site: 's-003', name: 'Siêu thị', district: '770', ward: '27139' },
+        ]),
+      });
+    expect((await register()).status).toBe(403);
+    expect((await register(admin.body.csrf)).status).toBe(200);
+    await hub.store!.users.add('0900000003', 'officer-password', 'officer', ['district:770']);
+    const officer = await login('0900000003', 'officer-password');
+    const get = async (path: string) =>
+      (await fetch(`${address}${path}`, { headers: { cookie: officer.cookie } })).json() as Promise<unknown>;
+    expect((await get('/api/kiosks')) as Array<{ site: string }>).toEqual([
+      expect.objectContaining({ site: 's-003' }),
+    ]);
+    expect(await get('/api/checkins')).toEqual([]);
+    const report = (await get(`/api/report?day=${vnDay(new Date())}`)) as {
+      sites: Array<{ site: string }>;
+      areas: Array<{ district: string; sitesWithoutScans: string[] }>;
+    };
+    expect(report.sites.map((x) => x.site)).toEqual(['s-003']);
+    expect(report.areas).toEqual([
+      expect.objectContaining({ district: '770', sitesWithoutScans: ['s-003'] }),
+    ]);
+  });
+
+  it('enforces sessions, CSRF and roles on the API', async () => {
     const owner = await login('0900000002', 'owner-password');
     const trace = (cookie: string, csrf?: string) =>
       fetch(`${address}/api/trace`, {
@@ -165,7 +216,7 @@ describe('hub dashboard in Chromium', () => {
     expect(visible.every((c) => c.site === 's-002')).toBe(true);
     // Logins are rate-limited per address.
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++)
+    for (let i = 0; i < 9; i++)
       statuses.push(
         (
           await fetch(`${address}/api/login`, {

@@ -6,7 +6,8 @@ import { CHECKIN_SCHEMA_ID, type CheckinMessage, hashIdentity } from '@qrkiosk/p
 import { makeTempDir, REPO_ROOT } from '@qrkiosk/testkit';
 import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
-import { HubStore } from '../src/index.js';
+import { HubStore, reportCsv, reportPage, scopeReport } from '../src/index.js';
+import { ENGINES, type Engine, newDatabase, openStore } from './engines.js';
 
 const key = randomBytes(32);
 const person = (n: string) => hashIdentity(key, 'cccd', n).toString('hex');
@@ -36,73 +37,193 @@ const checkin = (
   versions: { software: '0.1.0', rules: 'builtin', cache: 1 },
 });
 
-function seeded() {
-  const dir = makeTempDir('hub-report-');
-  const store = new HubStore(join(dir, 'hub.db'));
+const F0 = '079090001234';
+
+async function seeded(engine: Engine) {
+  const opened = await openStore(engine);
+  const { store } = opened;
   const now = new Date('2021-10-30T05:00:00Z');
   for (const k of [
     ['s-001', 'k-001'],
     ['s-002', 'k-002'],
     ['s-003', 'k-003'],
   ] as const)
-    store.setKioskState(k[0], k[1], 'online', now);
-  const F0 = '079090001234';
+    await store.setKioskState(k[0], k[1], 'online', now);
   // The F0 visits s-001 at 09:00 and s-002 at 15:00 (Vietnam time, 30/10/2021).
-  store.addCheckin(checkin('s-001', 'k-001', '2021-10-30T02:00:00.000Z', F0), now);
-  store.addCheckin(checkin('s-002', 'k-002', '2021-10-30T08:00:00.000Z', F0), now);
-  store.addCheckin(checkin('s-001', 'k-001', '2021-10-30T02:20:00.000Z', '001088000001'), now); // +20 min: contact
-  store.addCheckin(checkin('s-001', 'k-001', '2021-10-30T01:25:00.000Z', '001088000002', 'REFUSE'), now); // −35 min: not
-  store.addCheckin(checkin('s-002', 'k-002', '2021-10-30T07:45:00.000Z', '001088000003'), now); // −15 min: contact
-  store.addCheckin(checkin('s-002', 'k-002', '2021-10-30T08:10:00.000Z', '001088000004'), now); // +10 min at another site's time: contact
-  store.addCheckin(checkin('s-001', 'k-001', '2021-10-31T02:00:00.000Z', '001088000005'), now); // next day
-  return { dir, store, F0 };
+  await store.addCheckins(
+    [
+      checkin('s-001', 'k-001', '2021-10-30T02:00:00.000Z', F0),
+      checkin('s-002', 'k-002', '2021-10-30T08:00:00.000Z', F0),
+      checkin('s-001', 'k-001', '2021-10-30T02:20:00.000Z', '001088000001'), // +20 min: contact
+      checkin('s-001', 'k-001', '2021-10-30T01:25:00.000Z', '001088000002', 'REFUSE'), // −35 min: not
+      checkin('s-002', 'k-002', '2021-10-30T07:45:00.000Z', '001088000003'), // −15 min: contact
+      checkin('s-002', 'k-002', '2021-10-30T08:10:00.000Z', '001088000004'), // +10 min: contact
+      checkin('s-001', 'k-001', '2021-10-31T02:00:00.000Z', '001088000005'), // next day
+    ].map((c) => ({ checkin: c, receivedAt: now })),
+  );
+  return opened;
 }
 
-describe('contact tracing', () => {
-  it('finds the places visited and the people there within ±N minutes', () => {
-    const { store, F0 } = seeded();
-    const visits = store.trace(
-      person(F0),
-      new Date('2021-10-29T17:00:00Z'),
-      new Date('2021-10-30T17:00:00Z'),
-      30,
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [join(REPO_ROOT, 'hub/dist/cli.js'), ...args], { encoding: 'utf8' });
+
+describe.each(ENGINES)('hub storage on %s', (engine) => {
+  it('stores a check-in once: a repeated id in the same or a later batch is a duplicate', async () => {
+    const { store } = await openStore(engine);
+    const a = checkin('s-001', 'k-001', '2021-10-30T02:00:00.000Z', F0);
+    const b = checkin('s-001', 'k-001', '2021-10-30T02:00:01.000Z', F0);
+    const now = new Date();
+    expect(await store.addCheckins([a, a, b].map((c) => ({ checkin: c, receivedAt: now })))).toEqual(
+      new Set([a.id, b.id]),
     );
+    expect(await store.addCheckin(a, now)).toBe(false);
+    expect(await store.checkinCount()).toBe(2);
+    expect((await store.recent(1))[0]).toEqual(b);
+    await store.close();
+  });
+
+  it('contact tracing finds the places visited and the people there within ±N minutes', async () => {
+    const { store } = await seeded(engine);
+    const day = [new Date('2021-10-29T17:00:00Z'), new Date('2021-10-30T17:00:00Z')] as const;
+    const visits = await store.trace(person(F0), ...day, 30);
     expect(visits.map((v) => v.visit.site)).toEqual(['s-001', 's-002']);
     expect(visits[0]?.coVisitors.map((c) => c.document.numberMasked)).toEqual(['********0001']);
     expect(visits[1]?.coVisitors.map((c) => c.document.numberMasked)).toEqual([
       '********0003',
       '********0004',
     ]);
-    expect(
-      store.trace(person(F0), new Date('2021-10-29T17:00:00Z'), new Date('2021-10-30T17:00:00Z'), 40)[0]
-        ?.coVisitors,
-    ).toHaveLength(2);
-    store.close();
+    expect((await store.trace(person(F0), ...day, 40))[0]?.coVisitors).toHaveLength(2);
+    await store.close();
   });
 
-  it('the CLI hashes the number with the deployment key, prints CSV and audits the query without the number', () => {
-    const { dir, store, F0 } = seeded();
-    store.close();
-    writeFileSync(join(dir, 'identity.key'), key.toString('hex'));
-    const r = spawnSync(
-      process.execPath,
-      [
-        join(REPO_ROOT, 'hub/dist/cli.js'),
-        'trace',
-        '--data-dir',
-        dir,
-        '--key-file',
-        join(dir, 'identity.key'),
-        '--id',
-        F0,
-        '--from',
-        '2021-10-30',
-        '--to',
-        '2021-10-30',
-        '--csv',
-      ],
-      { encoding: 'utf8' },
+  it('the daily report counts a Vietnam-local day per site and area and lists sites with no scans', async () => {
+    const { store } = await seeded(engine);
+    await store.registerSites([
+      { site: 's-001', name: 'Chợ Bến Thành', district: '760', ward: '26743' },
+      { site: 's-002', name: 'Bệnh viện Q1', district: '760', ward: '26740' },
+      { site: 's-003', name: 'Siêu thị Q3', district: '770', ward: '27139' },
+      { site: 's-004', name: 'Trường học', district: '770', ward: '27139' },
+    ]);
+    const report = await store.dailyReport('2021-10-30');
+    expect(report.sites.find((s) => s.site === 's-001')).toMatchObject({
+      name: 'Chợ Bến Thành',
+      scans: 3,
+      allowed: 2,
+      refused: 1,
+      kiosks: 1,
+    });
+    expect(report.sites.find((s) => s.site === 's-002')).toMatchObject({ scans: 3 });
+    // s-004 is registered but has no kiosk yet: it still belongs on the follow-up list.
+    expect(report.sitesWithoutScans).toEqual(['s-003', 's-004']);
+    expect(report.areas).toEqual([
+      {
+        district: '760',
+        ward: '26740',
+        sitesRegistered: 1,
+        sitesWithScans: 1,
+        scans: 3,
+        sitesWithoutScans: [],
+        newKiosks: 1,
+      },
+      {
+        district: '760',
+        ward: '26743',
+        sitesRegistered: 1,
+        sitesWithScans: 1,
+        scans: 3,
+        sitesWithoutScans: [],
+        newKiosks: 1,
+      },
+      {
+        district: '770',
+        ward: '27139',
+        sitesRegistered: 2,
+        sitesWithScans: 0,
+        scans: 0,
+        sitesWithoutScans: ['s-003', 's-004'],
+        newKiosks: 1,
+      },
+    ]);
+    expect((await store.dailyReport('2021-10-31')).sitesWithoutScans).toEqual(['s-002', 's-003', 's-004']);
+    // The three kiosks were first seen on 30/10 (12:00 Vietnam time), one per area.
+    expect((await store.dailyReport('2021-10-30')).newKiosks).toHaveLength(3);
+    expect((await store.dailyReport('2021-10-29')).newKiosks).toHaveLength(0);
+    await store.close();
+  });
+
+  it('a stored report stays as generated, even after later check-ins for that day', async () => {
+    const { store } = await seeded(engine);
+    await store.saveReport('2021-10-30', new Date('2021-10-30T23:00:00Z'));
+    await store.addCheckin(checkin('s-003', 'k-003', '2021-10-30T10:00:00.000Z', '001088000009'), new Date());
+    const saved = await store.savedReport('2021-10-30');
+    expect(saved?.report.sitesWithoutScans).toEqual(['s-003']);
+    expect(saved?.generatedAt).toBe('2021-10-30T23:00:00.000Z');
+    expect((await store.dailyReport('2021-10-30')).sitesWithoutScans).toEqual([]);
+    expect(await store.savedReport('2021-10-29')).toBeNull();
+    await store.close();
+  });
+
+  it('retention removes old check-ins and keeps the audit log', async () => {
+    const { store } = await seeded(engine);
+    await store.audit('test', 'trace', { id: '…1234' });
+    expect(await store.purge(new Date('2021-10-30T12:00:00Z'))).toBe(6);
+    expect(await store.checkinCount()).toBe(1);
+    expect(await store.auditLog()).toHaveLength(1);
+    await store.close();
+  });
+
+  it('counts per Vietnam-local hour, keeps dead letters and fleet telemetry', async () => {
+    const { store } = await seeded(engine);
+    const hours = await store.hourly(new Date('2021-10-29T17:00:00Z'));
+    // 02:00Z = 09 h, 01:25Z = 08 h, 08:00Z = 15 h in Vietnam.
+    expect(hours.filter((h) => h.site === 's-001').sort((a, b) => a.hour - b.hour)).toEqual([
+      { site: 's-001', hour: 8, n: 1 },
+      { site: 's-001', hour: 9, n: 3 },
+    ]);
+    await store.deadLetter('qrkiosk/v1/x/y/checkin', 'bad', Buffer.from([0xff, 0]), new Date());
+    expect(await store.deadLetterCount()).toBe(1);
+    await store.setKioskState('s-001', 'k-001', 'offline', new Date('2021-10-31T00:00:00Z'));
+    expect((await store.kiosks()).find((k) => k.kiosk === 'k-001')).toMatchObject({
+      state: 'offline',
+      lastSeen: '2021-10-31T00:00:00.000Z',
+    });
+    await store.close();
+  });
+
+  it('logins, sessions and scopes by ward and district', async () => {
+    const { store } = await openStore(engine);
+    await expect(
+      store.users.add('0912345678', 'long-enough-password', 'officer', ['quận 1']),
+    ).rejects.toThrow(/scope/);
+    await store.users.add('0912345678', 'long-enough-password', 'officer', ['district:760']);
+    expect(await store.users.login('0912345678', 'wrong-password')).toBeNull();
+    const s = await store.users.login('+84 912 345 678', 'long-enough-password');
+    expect(s?.user).toEqual({ phone: '0912345678', role: 'officer', sites: ['district:760'] });
+    expect((await store.users.session(s?.id))?.csrf).toBe(s?.csrf);
+    await store.users.logout(s?.id ?? '');
+    expect(await store.users.session(s?.id)).toBeNull();
+    await store.close();
+  });
+
+  it('the CLI traces by number with the deployment key, prints CSV and audits without the number', async () => {
+    const { store, database, dataDir } = await seeded(engine);
+    await store.close();
+    writeFileSync(join(dataDir, 'identity.key'), key.toString('hex'));
+    const r = cli(
+      'trace',
+      '--database',
+      database,
+      '--key-file',
+      join(dataDir, 'identity.key'),
+      '--id',
+      F0,
+      '--from',
+      '2021-10-30',
+      '--to',
+      '2021-10-30',
+      '--csv',
     );
+    expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toBe(
@@ -110,38 +231,112 @@ describe('contact tracing', () => {
     );
     expect(lines).toHaveLength(4);
     expect(lines[1]).toContain('"30/10/2021 09:00:00","s-001","k-001","30/10/2021 09:20:00"');
-    const reopened = new HubStore(join(dir, 'hub.db'));
-    const [entry] = reopened.auditLog();
+    const reopened = await HubStore.open(database, dataDir);
+    const [entry] = await reopened.auditLog();
     expect(entry?.action).toBe('trace');
     expect(entry?.detail).toContain('…1234');
     expect(entry?.detail).not.toContain(F0);
-    reopened.close();
+    await reopened.close();
+  });
+
+  it('the CLI imports the site register and refuses a file with a bad line, importing nothing', async () => {
+    const { database, dataDir } = await newDatabase(engine);
+    const good = join(dataDir, 'sites.csv');
+    writeFileSync(
+      good,
+      '\uFEFFsite,name,district,ward\ns-001,"Chợ Bến Thành, cổng A",760,26743\ns-002,Bệnh viện,760,26740\n',
+    );
+    const bad = join(dataDir, 'bad.csv');
+    writeFileSync(bad, 'site,name,district,ward\ns-009,X,760,26743\ns 010,Y,760,\n');
+    const refused = cli('site', 'import', '--database', database, '--csv', bad);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('bad.csv:3: site, ward');
+    expect(cli('site', 'import', '--database', database, '--csv', good).status).toBe(0);
+    const store = await HubStore.open(database, dataDir);
+    expect([...(await store.siteDirectory()).values()]).toEqual([
+      { site: 's-001', name: 'Chợ Bến Thành, cổng A', district: '760', ward: '26743' },
+      { site: 's-002', name: 'Bệnh viện', district: '760', ward: '26740' },
+    ]);
+    await store.close();
   });
 });
 
-describe('daily report', () => {
-  it('counts scans per site for a Vietnam-local day and lists the sites with no scans', () => {
-    const { store } = seeded();
-    const report = store.dailyReport('2021-10-30');
-    expect(report.sites.find((s) => s.site === 's-001')).toMatchObject({
-      scans: 3,
-      allowed: 2,
-      refused: 1,
-      kiosks: 1,
-    });
-    expect(report.sites.find((s) => s.site === 's-002')).toMatchObject({ scans: 3 });
-    expect(report.sitesWithoutScans).toEqual(['s-003']);
-    expect(store.dailyReport('2021-10-31').sitesWithoutScans).toEqual(['s-002', 's-003']);
-    store.close();
+describe('report views', () => {
+  it('scope keeps only what a user sees, per area; CSV neutralises formulas; the page escapes names', async () => {
+    const { store } = await seeded('sqlite');
+    await store.registerSites([
+      { site: 's-001', name: '=HYPERLINK("x")', district: '760', ward: '26743' },
+      { site: 's-002', name: '<script>alert(1)</script>', district: '760', ward: '26740' },
+      { site: 's-003', name: 'Siêu thị', district: '770', ward: '27139' },
+    ]);
+    const report = await store.dailyReport('2021-10-30');
+    const ward = scopeReport(report, () => true, 'ward:27139');
+    expect(ward.sites.map((s) => s.site)).toEqual(['s-003']);
+    expect(ward.areas).toHaveLength(1);
+    const district = scopeReport(report, (s) => s !== 's-002', 'district:760');
+    expect(district.sites.map((s) => s.site)).toEqual(['s-001']);
+    const csv = reportCsv(report);
+    expect(csv.split('\n')[0]).toBe('\uFEFFdistrict,ward,site,name,kiosks,scans,allowed,refused,review');
+    expect(csv).toContain(`760,26743,s-001,"'=HYPERLINK(""x"")",1,3,2,1,0`);
+    const page = reportPage(report, '2021-10-30T23:00:00.000Z', await store.siteDirectory());
+    expect(page).not.toContain('<script>');
+    expect(page).toContain('&lt;script&gt;');
+    expect(page).toContain('Báo cáo check-in ngày 30/10/2021');
+    expect(page).toContain('31/10/2021 06:00');
+    await store.close();
+  });
+});
+
+describe('migrations', () => {
+  it('brings a version-2 SQLite file forward: verdicts backfilled, sites table added, data kept', async () => {
+    const { database, dataDir } = await newDatabase('sqlite');
+    const Database = (await import('better-sqlite3')).default;
+    const db = new Database(database);
+    // The schema as the hub of the previous release left it (user_version 2).
+    db.exec(`
+      CREATE TABLE checkins (id TEXT PRIMARY KEY, site TEXT NOT NULL, kiosk TEXT NOT NULL, at TEXT NOT NULL,
+        id_hash TEXT NOT NULL, message TEXT NOT NULL, received_at TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE kiosks (site TEXT NOT NULL, kiosk TEXT NOT NULL, state TEXT NOT NULL, last_seen TEXT NOT NULL,
+        first_seen TEXT, telemetry TEXT, PRIMARY KEY (site, kiosk)) WITHOUT ROWID;
+      CREATE TABLE reports (day TEXT PRIMARY KEY, generated_at TEXT NOT NULL, report TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
+      CREATE TABLE dead_letters (seq INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, reason TEXT NOT NULL, payload BLOB NOT NULL, received_at TEXT NOT NULL);
+      CREATE TABLE users (phone TEXT PRIMARY KEY, password TEXT NOT NULL, role TEXT NOT NULL, sites TEXT NOT NULL, created_at TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE sessions (id TEXT PRIMARY KEY, phone TEXT NOT NULL, csrf TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+      PRAGMA user_version = 2;
+    `);
+    const c = checkin('s-001', 'k-001', '2021-10-30T02:00:00.000Z', F0, 'REFUSE');
+    db.prepare('INSERT INTO checkins VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      c.id,
+      c.site,
+      c.kiosk,
+      c.at,
+      c.document.idHash,
+      JSON.stringify(c),
+      c.at,
+    );
+    db.close();
+    const store = await HubStore.open(database, dataDir);
+    expect((await store.dailyReport('2021-10-30')).sites[0]).toMatchObject({ scans: 1, refused: 1 });
+    await store.registerSites([{ site: 's-001', name: 'A', district: '1', ward: '2' }]);
+    await store.close();
+    const check = new Database(database);
+    expect(check.pragma('user_version', { simple: true })).toBe(3);
+    check.close();
   });
 
-  it('retention removes old check-ins and keeps the audit log', () => {
-    const { store } = seeded();
-    store.audit('test', 'trace', { id: '…1234' });
-    expect(store.purge(new Date('2021-10-30T12:00:00Z'))).toBe(6);
-    expect(store.checkinCount()).toBe(1);
-    expect(store.auditLog()).toHaveLength(1);
-    store.close();
+  it('several hub processes opening one new PostgreSQL database at once migrate it once', async () => {
+    const { database, dataDir } = await newDatabase('postgres');
+    const stores = await Promise.all([1, 2, 3].map(() => HubStore.open(database, dataDir)));
+    await stores[0]?.addCheckin(checkin('s-001', 'k-001', '2021-10-30T02:00:00.000Z', F0), new Date());
+    expect(await stores[2]?.checkinCount()).toBe(1);
+    await Promise.all(stores.map((s) => s.close()));
+    const pg = (await import('pg')).default;
+    const client = new pg.Client({ connectionString: database });
+    await client.connect();
+    const { rows } = await client.query('SELECT version FROM schema_version');
+    expect(rows).toEqual([{ version: 3 }]);
+    await client.end();
   });
 });
 
@@ -151,47 +346,27 @@ describe('qrkiosk-hub user add', () => {
     writeFileSync(join(dir, 'pw'), 'long-enough-password\n');
     writeFileSync(join(dir, 'short'), 'short\n');
     const add = (file: string) =>
-      spawnSync(
-        process.execPath,
-        [
-          join(REPO_ROOT, 'hub/dist/cli.js'),
-          'user',
-          'add',
-          '--data-dir',
-          dir,
-          '--phone',
-          '+84 912 345 678',
-          '--role',
-          'tracer',
-          '--password-file',
-          join(dir, file),
-        ],
-        {
-          encoding: 'utf8',
-        },
+      cli(
+        'user',
+        'add',
+        '--data-dir',
+        dir,
+        '--phone',
+        '+84 912 345 678',
+        '--role',
+        'tracer',
+        '--password-file',
+        join(dir, file),
       );
     expect(add('short').status).toBe(2);
-    const ok = add('pw');
-    expect(ok.status).toBe(0);
-    const store = new HubStore(join(dir, 'hub.db'));
+    expect(add('pw').status).toBe(0);
+    const store = await HubStore.open(undefined, dir);
     expect((await store.users.login('0912345678', 'long-enough-password'))?.user).toEqual({
       phone: '0912345678',
       role: 'tracer',
       sites: ['*'],
     });
     expect(await store.users.login('0912345678', 'wrong')).toBeNull();
-    store.close();
-  });
-});
-
-describe('stored daily reports', () => {
-  it('keeps the report as generated, even after later check-ins for that day', () => {
-    const { store } = seeded();
-    store.saveReport('2021-10-30', new Date('2021-10-30T23:00:00Z'));
-    store.addCheckin(checkin('s-003', 'k-003', '2021-10-30T10:00:00.000Z', '001088000009'), new Date());
-    expect(store.savedReport('2021-10-30')?.report.sitesWithoutScans).toEqual(['s-003']);
-    expect(store.dailyReport('2021-10-30').sitesWithoutScans).toEqual([]);
-    expect(store.savedReport('2021-10-29')).toBeNull();
-    store.close();
+    await store.close();
   });
 });

@@ -1,5 +1,6 @@
 export * from './browser.js';
 export * from './mosquitto.js';
 export * from './net.js';
+export * from './postgres.js';
 export * from './shared.js';
 export * from './tmp.js';

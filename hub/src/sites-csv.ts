@@ -1,0 +1,50 @@
+import { parse } from 'csv-parse/sync';
+import type { SiteInfo } from './storage/index.js';
+
+const CODE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The site register as a CSV file: `site,name,district,ward` (header line required, any column
+ * order, UTF-8 with or without BOM). District and ward are the province's administrative codes.
+ * Every bad line is reported with its number; the caller imports nothing unless all lines are good.
+ */
+export function parseSitesCsv(text: string): {
+  sites: SiteInfo[];
+  problems: Array<{ line: number; message: string }>;
+} {
+  const problems: Array<{ line: number; message: string }> = [];
+  let records: string[][];
+  try {
+    records = parse(text, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true });
+  } catch (err) {
+    return { sites: [], problems: [{ line: 0, message: `not a CSV file: ${(err as Error).message}` }] };
+  }
+  const [header, ...rows] = records;
+  const at = Object.fromEntries((header ?? []).map((h, i) => [h.toLowerCase(), i]));
+  const missing = ['site', 'name', 'district', 'ward'].filter((c) => at[c] === undefined);
+  if (missing.length > 0)
+    return {
+      sites: [],
+      problems: [
+        { line: 1, message: `thiếu cột / missing columns: ${missing.join(', ')} (site,name,district,ward)` },
+      ],
+    };
+  const sites: SiteInfo[] = [];
+  const seen = new Set<string>();
+  rows.forEach((r, i) => {
+    const line = i + 2;
+    const get = (c: string) => r[at[c] as number] ?? '';
+    const site = { site: get('site'), name: get('name'), district: get('district'), ward: get('ward') };
+    const bad = (['site', 'district', 'ward'] as const).filter((k) => !CODE.test(site[k]));
+    if (bad.length > 0)
+      problems.push({ line, message: `${bad.join(', ')}: letters, digits, - and _ only (1–64)` });
+    else if (site.name === '' || site.name.length > 200)
+      problems.push({ line, message: 'name: 1–200 characters' });
+    else if (seen.has(site.site)) problems.push({ line, message: `site ${site.site} appears twice` });
+    else {
+      seen.add(site.site);
+      sites.push(site);
+    }
+  });
+  return { sites, problems };
+}

@@ -1,0 +1,119 @@
+/**
+ * Schema steps, numbered, for both engines. A database records the last step it ran (SQLite:
+ * PRAGMA user_version; PostgreSQL: the schema_version table) and runs the newer ones at start-up.
+ * Steps are append-only: never edit a released step, add one.
+ *
+ * SQLite steps 1–2 are written to be idempotent (CREATE … IF NOT EXISTS, columns added only when
+ * missing) because hub.db files from before this list existed are at user_version 0–2 with tables
+ * of differing shapes. PostgreSQL support starts with this list, so its steps are plain DDL.
+ */
+export interface Migration {
+  version: number;
+  what: string;
+  /** SQL, or a function for steps that must look at the file first. */
+  sqlite: string | ((db: SqliteLike) => void);
+  postgres: string;
+}
+
+/** The part of better-sqlite3 the steps use (kept narrow so this file has no driver import). */
+export interface SqliteLike {
+  exec(sql: string): unknown;
+  prepare(sql: string): { all(...params: unknown[]): unknown[] };
+}
+
+const columnsOf = (db: SqliteLike, table: string) =>
+  (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name);
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    what: 'check-ins, kiosks, reports, dead letters, users and sessions',
+    sqlite: `
+      CREATE TABLE IF NOT EXISTS checkins (
+        id TEXT PRIMARY KEY, site TEXT NOT NULL, kiosk TEXT NOT NULL, at TEXT NOT NULL,
+        id_hash TEXT NOT NULL, message TEXT NOT NULL, received_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS checkins_by_time ON checkins (at);
+      CREATE INDEX IF NOT EXISTS checkins_by_person ON checkins (id_hash, at);
+      CREATE TABLE IF NOT EXISTS kiosks (
+        site TEXT NOT NULL, kiosk TEXT NOT NULL, state TEXT NOT NULL, last_seen TEXT NOT NULL,
+        PRIMARY KEY (site, kiosk)
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS reports (day TEXT PRIMARY KEY, generated_at TEXT NOT NULL, report TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS dead_letters (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, reason TEXT NOT NULL,
+        payload BLOB NOT NULL, received_at TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS users (phone TEXT PRIMARY KEY, password TEXT NOT NULL, role TEXT NOT NULL, sites TEXT NOT NULL, created_at TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, phone TEXT NOT NULL, csrf TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+    `,
+    postgres: `
+      CREATE TABLE checkins (
+        id text PRIMARY KEY, site text NOT NULL, kiosk text NOT NULL, at timestamptz NOT NULL,
+        id_hash text NOT NULL, message text NOT NULL, received_at timestamptz NOT NULL
+      );
+      CREATE INDEX checkins_by_time ON checkins (at);
+      CREATE INDEX checkins_by_person ON checkins (id_hash, at);
+      CREATE TABLE kiosks (
+        site text NOT NULL, kiosk text NOT NULL, state text NOT NULL, last_seen timestamptz NOT NULL,
+        PRIMARY KEY (site, kiosk)
+      );
+      CREATE TABLE reports (day text PRIMARY KEY, generated_at timestamptz NOT NULL, report text NOT NULL);
+      CREATE TABLE dead_letters (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, topic text NOT NULL, reason text NOT NULL,
+        payload bytea NOT NULL, received_at timestamptz NOT NULL
+      );
+      CREATE TABLE users (phone text PRIMARY KEY, password text NOT NULL, role text NOT NULL, sites text NOT NULL, created_at timestamptz NOT NULL);
+      CREATE TABLE sessions (id text PRIMARY KEY, phone text NOT NULL REFERENCES users (phone) ON DELETE CASCADE, csrf text NOT NULL, expires_at bigint NOT NULL);
+    `,
+  },
+  {
+    version: 2,
+    what: 'fleet health (first seen, telemetry), audit log, co-visitor index',
+    sqlite: (db) => {
+      const kiosks = columnsOf(db, 'kiosks');
+      if (!kiosks.includes('first_seen')) db.exec('ALTER TABLE kiosks ADD COLUMN first_seen TEXT');
+      if (!kiosks.includes('telemetry')) db.exec('ALTER TABLE kiosks ADD COLUMN telemetry TEXT');
+      db.exec(`
+        CREATE INDEX IF NOT EXISTS checkins_by_site_time ON checkins (site, at);
+        CREATE TABLE IF NOT EXISTS audit (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL
+        );
+      `);
+    },
+    postgres: `
+      ALTER TABLE kiosks ADD COLUMN first_seen timestamptz, ADD COLUMN telemetry text;
+      -- Co-visitors: everyone at a site within a time window.
+      CREATE INDEX checkins_by_site_time ON checkins (site, at);
+      CREATE TABLE audit (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamptz NOT NULL, actor text NOT NULL,
+        action text NOT NULL, detail text NOT NULL
+      );
+    `,
+  },
+  {
+    version: 3,
+    what: 'verdict as a column (reports without parsing JSON), registered sites with their ward and district',
+    sqlite: (db) => {
+      if (!columnsOf(db, 'checkins').includes('verdict')) {
+        db.exec("ALTER TABLE checkins ADD COLUMN verdict TEXT NOT NULL DEFAULT ''");
+        db.exec("UPDATE checkins SET verdict = coalesce(json_extract(message, '$.verdict'), '')");
+      }
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS sites (
+          site TEXT PRIMARY KEY, name TEXT NOT NULL, district TEXT NOT NULL, ward TEXT NOT NULL,
+          registered_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+      `);
+    },
+    postgres: `
+      ALTER TABLE checkins ADD COLUMN verdict text NOT NULL DEFAULT '';
+      CREATE TABLE sites (
+        site text PRIMARY KEY, name text NOT NULL, district text NOT NULL, ward text NOT NULL,
+        registered_at timestamptz NOT NULL
+      );
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

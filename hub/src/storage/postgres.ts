@@ -1,0 +1,318 @@
+import type { CheckinMessage, KioskState, TelemetryMessage } from '@qrkiosk/protocol';
+import pg from 'pg';
+import { MIGRATIONS } from './migrations.js';
+import type {
+  AuditRow,
+  HubRepository,
+  KioskRow,
+  SessionRow,
+  SiteCounts,
+  SiteInfo,
+  UserRow,
+} from './repository.js';
+
+const TIMESTAMPTZ = 1184;
+const INT8 = 20;
+
+/**
+ * Results as the repository promises them: timestamps as ISO-8601 UTC strings (the session runs
+ * in UTC), counts as numbers. Set per pool, not globally, so other pg users are not affected.
+ */
+const types = {
+  getTypeParser: ((oid: number, format?: string) => {
+    if (oid === TIMESTAMPTZ)
+      return (v: string) => new Date(v.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')).toISOString();
+    if (oid === INT8) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as 'text');
+  }) as typeof pg.types.getTypeParser,
+};
+
+const parseMessages = (rows: Array<{ message: string }>) =>
+  rows.map((r) => JSON.parse(r.message) as CheckinMessage);
+
+/** A constant for pg_advisory_xact_lock: hub processes starting together migrate one at a time. */
+const MIGRATION_LOCK = 0x71726b31;
+
+/**
+ * PostgreSQL, for provinces that outgrow one machine: several hub processes share one database
+ * (and split MQTT ingest through a shared subscription). Same queries as SQLite in meaning; batch
+ * inserts go through unnest() as one statement.
+ */
+export class PostgresRepository implements HubRepository {
+  readonly engine = 'postgres';
+
+  private constructor(private readonly pool: pg.Pool) {}
+
+  /** Connects, migrates, and returns the repository. `url`: postgres://user:pass@host:port/db */
+  static async open(url: string, options: { poolSize?: number } = {}): Promise<PostgresRepository> {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 8,
+      types,
+      options: '-c TimeZone=UTC',
+      application_name: 'qrkiosk-hub',
+    });
+    // An idle connection dropped by the server (restart, failover) must not crash the hub.
+    pool.on('error', () => undefined);
+    try {
+      await migratePostgres(pool);
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+    return new PostgresRepository(pool);
+  }
+
+  private async rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.pool.query(sql, params)).rows as T[];
+  }
+
+  async addCheckins(
+    batch: ReadonlyArray<{ checkin: CheckinMessage; receivedAt: Date }>,
+  ): Promise<Set<string>> {
+    if (batch.length === 0) return new Set();
+    const col = <T>(f: (x: { checkin: CheckinMessage; receivedAt: Date }) => T) => batch.map(f);
+    const inserted = await this.rows<{ id: string }>(
+      `INSERT INTO checkins (id, site, kiosk, at, id_hash, verdict, message, received_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [
+        col((x) => x.checkin.id),
+        col((x) => x.checkin.site),
+        col((x) => x.checkin.kiosk),
+        col((x) => x.checkin.at),
+        col((x) => x.checkin.document.idHash),
+        col((x) => x.checkin.verdict),
+        col((x) => JSON.stringify(x.checkin)),
+        col((x) => x.receivedAt.toISOString()),
+      ],
+    );
+    return new Set(inserted.map((r) => r.id));
+  }
+
+  async recent(limit: number) {
+    return parseMessages(
+      await this.rows('SELECT message FROM checkins ORDER BY at DESC, id DESC LIMIT $1', [limit]),
+    );
+  }
+
+  async countsSince(since: Date) {
+    return this.rows<{ site: string; n: number }>(
+      'SELECT site, count(*) AS n FROM checkins WHERE at >= $1 GROUP BY site ORDER BY site',
+      [since],
+    );
+  }
+
+  async hourly(since: Date) {
+    return this.rows<{ site: string; hour: number; n: number }>(
+      `SELECT site, extract(hour FROM (at AT TIME ZONE 'UTC') + interval '7 hours')::int AS hour, count(*) AS n
+         FROM checkins WHERE at >= $1 GROUP BY 1, 2`,
+      [since],
+    );
+  }
+
+  async checkinCount() {
+    return (await this.rows<{ n: number }>('SELECT count(*) AS n FROM checkins'))[0]?.n ?? 0;
+  }
+
+  async visits(idHash: string, from: Date, to: Date) {
+    return parseMessages(
+      await this.rows(
+        'SELECT message FROM checkins WHERE id_hash = $1 AND at >= $2 AND at < $3 ORDER BY at',
+        [idHash, from, to],
+      ),
+    );
+  }
+
+  async around(site: string, from: Date, to: Date, exceptIdHash: string) {
+    return parseMessages(
+      await this.rows(
+        'SELECT message FROM checkins WHERE site = $1 AND at >= $2 AND at <= $3 AND id_hash <> $4 ORDER BY at',
+        [site, from, to, exceptIdHash],
+      ),
+    );
+  }
+
+  async verdictCounts(from: Date, to: Date) {
+    return this.rows<SiteCounts>(
+      `SELECT site, count(*) AS scans, count(*) FILTER (WHERE verdict = 'ALLOW') AS allowed,
+              count(*) FILTER (WHERE verdict = 'REFUSE') AS refused,
+              count(*) FILTER (WHERE verdict = 'REVIEW') AS review
+         FROM checkins WHERE at >= $1 AND at < $2 GROUP BY site ORDER BY site`,
+      [from, to],
+    );
+  }
+
+  async purge(olderThan: Date) {
+    return (await this.pool.query('DELETE FROM checkins WHERE at < $1', [olderThan])).rowCount ?? 0;
+  }
+
+  async setKioskState(site: string, kiosk: string, state: KioskState, at: Date) {
+    await this.pool.query(
+      `INSERT INTO kiosks (site, kiosk, state, last_seen, first_seen) VALUES ($1, $2, $3, $4, $4)
+       ON CONFLICT (site, kiosk) DO UPDATE SET state = excluded.state, last_seen = excluded.last_seen`,
+      [site, kiosk, state, at],
+    );
+  }
+
+  async setKioskTelemetry(t: TelemetryMessage, at: Date) {
+    await this.pool.query(
+      `INSERT INTO kiosks (site, kiosk, state, last_seen, first_seen, telemetry) VALUES ($1, $2, 'online', $3, $3, $4)
+       ON CONFLICT (site, kiosk) DO UPDATE SET last_seen = excluded.last_seen, telemetry = excluded.telemetry`,
+      [t.site, t.kiosk, at, JSON.stringify(t)],
+    );
+  }
+
+  async kiosks() {
+    return this.rows<KioskRow>(
+      'SELECT site, kiosk, state, last_seen AS "lastSeen", telemetry FROM kiosks ORDER BY site, kiosk',
+    );
+  }
+
+  async newKiosks(from: Date, to: Date) {
+    return this.rows<{ site: string; kiosk: string }>(
+      'SELECT site, kiosk FROM kiosks WHERE first_seen >= $1 AND first_seen < $2 ORDER BY site, kiosk',
+      [from, to],
+    );
+  }
+
+  async upsertSites(sites: ReadonlyArray<SiteInfo>, at: Date) {
+    if (sites.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO sites (site, name, district, ward, registered_at)
+       SELECT s, n, d, w, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS x (s, n, d, w)
+       ON CONFLICT (site) DO UPDATE SET name = excluded.name, district = excluded.district, ward = excluded.ward`,
+      [
+        sites.map((s) => s.site),
+        sites.map((s) => s.name),
+        sites.map((s) => s.district),
+        sites.map((s) => s.ward),
+        at,
+      ],
+    );
+  }
+
+  async sites() {
+    return this.rows<SiteInfo>('SELECT site, name, district, ward FROM sites ORDER BY site');
+  }
+
+  async saveReport(day: string, report: string, at: Date) {
+    await this.pool.query(
+      `INSERT INTO reports (day, generated_at, report) VALUES ($1, $2, $3)
+       ON CONFLICT (day) DO UPDATE SET generated_at = excluded.generated_at, report = excluded.report`,
+      [day, at, report],
+    );
+  }
+
+  async savedReport(day: string) {
+    const [row] = await this.rows<{ generatedAt: string; report: string }>(
+      'SELECT generated_at AS "generatedAt", report FROM reports WHERE day = $1',
+      [day],
+    );
+    return row ?? null;
+  }
+
+  async audit(actor: string, action: string, detail: Record<string, unknown>, at: Date) {
+    await this.pool.query('INSERT INTO audit (at, actor, action, detail) VALUES ($1, $2, $3, $4)', [
+      at,
+      actor,
+      action,
+      JSON.stringify(detail),
+    ]);
+  }
+
+  async auditLog(limit: number) {
+    return this.rows<AuditRow>('SELECT at, actor, action, detail FROM audit ORDER BY seq DESC LIMIT $1', [
+      limit,
+    ]);
+  }
+
+  async deadLetter(topic: string, reason: string, payload: Buffer, at: Date) {
+    await this.pool.query(
+      'INSERT INTO dead_letters (topic, reason, payload, received_at) VALUES ($1, $2, $3, $4)',
+      [topic, reason.slice(0, 1000), payload.subarray(0, 65536), at],
+    );
+  }
+
+  async deadLetterCount() {
+    return (await this.rows<{ n: number }>('SELECT count(*) AS n FROM dead_letters'))[0]?.n ?? 0;
+  }
+
+  async upsertUser(u: UserRow) {
+    await this.pool.query(
+      `INSERT INTO users (phone, password, role, sites, created_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (phone) DO UPDATE SET password = excluded.password, role = excluded.role, sites = excluded.sites`,
+      [u.phone, u.password, u.role, u.sites, u.createdAt],
+    );
+  }
+
+  async user(phone: string) {
+    const [row] = await this.rows<UserRow>(
+      'SELECT phone, password, role, sites, created_at AS "createdAt" FROM users WHERE phone = $1',
+      [phone],
+    );
+    return row ?? null;
+  }
+
+  async addSession(s: SessionRow, now: Date) {
+    await this.pool.query(
+      `WITH expired AS (DELETE FROM sessions WHERE expires_at < $5)
+       INSERT INTO sessions (id, phone, csrf, expires_at) VALUES ($1, $2, $3, $4)`,
+      [s.id, s.phone, s.csrf, s.expiresAt, now.getTime()],
+    );
+  }
+
+  async session(id: string) {
+    const [row] = await this.rows<SessionRow & UserRow & { createdAt: string }>(
+      `SELECT s.id, s.csrf, s.expires_at AS "expiresAt", u.phone, u.password, u.role, u.sites, u.created_at AS "createdAt"
+         FROM sessions s JOIN users u ON u.phone = s.phone WHERE s.id = $1`,
+      [id],
+    );
+    if (!row) return null;
+    return {
+      id: row.id,
+      phone: row.phone,
+      csrf: row.csrf,
+      expiresAt: row.expiresAt,
+      user: {
+        phone: row.phone,
+        password: row.password,
+        role: row.role,
+        sites: row.sites,
+        createdAt: row.createdAt,
+      },
+    };
+  }
+
+  async deleteSession(id: string) {
+    await this.pool.query('DELETE FROM sessions WHERE id = $1', [id]);
+  }
+
+  async close() {
+    await this.pool.end();
+  }
+}
+
+/** Runs the steps newer than schema_version, all in one transaction under an advisory lock. */
+async function migratePostgres(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query('CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)');
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_version');
+    const current = rows[0]?.version ?? 0;
+    if (rows.length === 0) await client.query('INSERT INTO schema_version (version) VALUES (0)');
+    for (const step of MIGRATIONS) {
+      if (step.version <= current) continue;
+      await client.query(step.postgres);
+      await client.query('UPDATE schema_version SET version = $1', [step.version]);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

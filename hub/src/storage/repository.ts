@@ -1,0 +1,105 @@
+import type { CheckinMessage, KioskState, TelemetryMessage } from '@qrkiosk/protocol';
+
+/**
+ * The hub's storage, as the rest of the hub sees it: small queries, no SQL outside this folder.
+ * Two engines implement it — embedded SQLite (default) and PostgreSQL (several hub processes,
+ * bigger provinces) — and everything above (ingest, reports, tracing, users, pages) is one code
+ * path over this interface. All methods are async because PostgreSQL is.
+ *
+ * Times go in as Date and come out as ISO-8601 UTC strings. Check-in ids are primary keys: a repeat
+ * delivery (QoS 1, a kiosk replaying its outbox, two hub processes) is recognised and dropped here.
+ */
+export interface HubRepository {
+  readonly engine: 'sqlite' | 'postgres';
+
+  /** Stores check-ins in one transaction; returns the ids that were new (duplicates are left out). */
+  addCheckins(batch: ReadonlyArray<{ checkin: CheckinMessage; receivedAt: Date }>): Promise<Set<string>>;
+  recent(limit: number): Promise<CheckinMessage[]>;
+  countsSince(since: Date): Promise<Array<{ site: string; n: number }>>;
+  /** Check-ins per Vietnam-local hour (0–23) per site since `since`. */
+  hourly(since: Date): Promise<Array<{ site: string; hour: number; n: number }>>;
+  checkinCount(): Promise<number>;
+  /** A person's check-ins (by identity hash) in [from, to), oldest first. */
+  visits(idHash: string, from: Date, to: Date): Promise<CheckinMessage[]>;
+  /** Everyone else at `site` in [from, to] (inclusive: ±N minutes around a visit). */
+  around(site: string, from: Date, to: Date, exceptIdHash: string): Promise<CheckinMessage[]>;
+  /** Check-ins and verdicts per site in [from, to). */
+  verdictCounts(from: Date, to: Date): Promise<SiteCounts[]>;
+  /** Retention: removes check-ins older than `olderThan`; returns how many. */
+  purge(olderThan: Date): Promise<number>;
+
+  setKioskState(site: string, kiosk: string, state: KioskState, at: Date): Promise<void>;
+  setKioskTelemetry(t: TelemetryMessage, at: Date): Promise<void>;
+  kiosks(): Promise<KioskRow[]>;
+  /** Kiosks first seen in [from, to). */
+  newKiosks(from: Date, to: Date): Promise<Array<{ site: string; kiosk: string }>>;
+
+  /** Registered sites (name, ward, district); adding an existing id updates it. */
+  upsertSites(sites: ReadonlyArray<SiteInfo>, at: Date): Promise<void>;
+  sites(): Promise<SiteInfo[]>;
+
+  saveReport(day: string, report: string, at: Date): Promise<void>;
+  savedReport(day: string): Promise<{ generatedAt: string; report: string } | null>;
+
+  audit(actor: string, action: string, detail: Record<string, unknown>, at: Date): Promise<void>;
+  auditLog(limit: number): Promise<AuditRow[]>;
+  deadLetter(topic: string, reason: string, payload: Buffer, at: Date): Promise<void>;
+  deadLetterCount(): Promise<number>;
+
+  upsertUser(u: UserRow): Promise<void>;
+  user(phone: string): Promise<UserRow | null>;
+  addSession(s: SessionRow, now: Date): Promise<void>;
+  session(id: string): Promise<(SessionRow & { user: UserRow }) | null>;
+  deleteSession(id: string): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+export interface SiteCounts {
+  site: string;
+  scans: number;
+  allowed: number;
+  refused: number;
+  review: number;
+}
+
+export interface SiteInfo {
+  site: string;
+  name: string;
+  /** Administrative codes (or names) as the province uses them: quận/huyện and phường/xã. */
+  district: string;
+  ward: string;
+}
+
+export interface KioskRow {
+  site: string;
+  kiosk: string;
+  state: KioskState;
+  lastSeen: string;
+  /** The last telemetry message, JSON (null until the kiosk sent one). */
+  telemetry: string | null;
+}
+
+export interface AuditRow {
+  at: string;
+  actor: string;
+  action: string;
+  detail: string;
+}
+
+export interface UserRow {
+  phone: string;
+  /** argon2id hash. */
+  password: string;
+  role: string;
+  /** JSON array of scope entries. */
+  sites: string;
+  createdAt: string;
+}
+
+export interface SessionRow {
+  id: string;
+  phone: string;
+  csrf: string;
+  expiresAt: number;
+}

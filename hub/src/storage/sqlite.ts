@@ -1,0 +1,257 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { CheckinMessage, KioskState, TelemetryMessage } from '@qrkiosk/protocol';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+import type {
+  AuditRow,
+  HubRepository,
+  KioskRow,
+  SessionRow,
+  SiteCounts,
+  SiteInfo,
+  UserRow,
+} from './repository.js';
+
+const iso = (d: Date) => d.toISOString();
+const parseMessages = (rows: Array<{ message: string }>) =>
+  rows.map((r) => JSON.parse(r.message) as CheckinMessage);
+
+/**
+ * Embedded SQLite (WAL). Times are stored as ISO-8601 UTC strings, which sort and compare as text.
+ * better-sqlite3 is synchronous; the async methods only adapt it to the repository's shape.
+ */
+export class SqliteRepository implements HubRepository {
+  readonly engine = 'sqlite';
+  private readonly db: Database.Database;
+  private readonly s;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    // Several hub processes or a CLI command may open the file at once: wait rather than fail.
+    db.pragma('busy_timeout = 5000');
+    migrateSqlite(db);
+    this.db = db;
+    this.s = {
+      insert: db.prepare<[string, string, string, string, string, string, string, string]>(
+        'INSERT OR IGNORE INTO checkins (id, site, kiosk, at, id_hash, verdict, message, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      recent: db.prepare<[number], { message: string }>(
+        'SELECT message FROM checkins ORDER BY at DESC, id DESC LIMIT ?',
+      ),
+      countSince: db.prepare<[string], { site: string; n: number }>(
+        'SELECT site, count(*) AS n FROM checkins WHERE at >= ? GROUP BY site ORDER BY site',
+      ),
+      hourly: db.prepare<[string], { site: string; hour: string; n: number }>(
+        "SELECT site, strftime('%H', at, '+7 hours') AS hour, count(*) AS n FROM checkins WHERE at >= ? GROUP BY site, hour",
+      ),
+      visits: db.prepare<[string, string, string], { message: string }>(
+        'SELECT message FROM checkins WHERE id_hash = ? AND at >= ? AND at < ? ORDER BY at',
+      ),
+      around: db.prepare<[string, string, string, string], { message: string }>(
+        'SELECT message FROM checkins WHERE site = ? AND at >= ? AND at <= ? AND id_hash <> ? ORDER BY at',
+      ),
+      verdicts: db.prepare<[string, string], SiteCounts>(
+        `SELECT site, count(*) AS scans, sum(verdict = 'ALLOW') AS allowed,
+                sum(verdict = 'REFUSE') AS refused, sum(verdict = 'REVIEW') AS review
+           FROM checkins WHERE at >= ? AND at < ? GROUP BY site ORDER BY site`,
+      ),
+      kiosk: db.prepare<[string, string, string, string, string]>(
+        'INSERT INTO kiosks (site, kiosk, state, last_seen, first_seen) VALUES (?, ?, ?, ?, ?) ON CONFLICT (site, kiosk) DO UPDATE SET state = excluded.state, last_seen = excluded.last_seen',
+      ),
+      telemetry: db.prepare<[string, string, string, string, string]>(
+        "INSERT INTO kiosks (site, kiosk, state, last_seen, first_seen, telemetry) VALUES (?, ?, 'online', ?, ?, ?) ON CONFLICT (site, kiosk) DO UPDATE SET last_seen = excluded.last_seen, telemetry = excluded.telemetry",
+      ),
+      kiosks: db.prepare<[], KioskRow>(
+        'SELECT site, kiosk, state, last_seen AS lastSeen, telemetry FROM kiosks ORDER BY site, kiosk',
+      ),
+      newKiosks: db.prepare<[string, string], { site: string; kiosk: string }>(
+        'SELECT site, kiosk FROM kiosks WHERE first_seen >= ? AND first_seen < ? ORDER BY site, kiosk',
+      ),
+      site: db.prepare<[string, string, string, string, string]>(
+        'INSERT INTO sites (site, name, district, ward, registered_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (site) DO UPDATE SET name = excluded.name, district = excluded.district, ward = excluded.ward',
+      ),
+      sites: db.prepare<[], SiteInfo>('SELECT site, name, district, ward FROM sites ORDER BY site'),
+      dead: db.prepare<[string, string, Buffer, string]>(
+        'INSERT INTO dead_letters (topic, reason, payload, received_at) VALUES (?, ?, ?, ?)',
+      ),
+      deadCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM dead_letters'),
+      count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM checkins'),
+      audit: db.prepare<[string, string, string, string]>(
+        'INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)',
+      ),
+      auditLog: db.prepare<[number], AuditRow>(
+        'SELECT at, actor, action, detail FROM audit ORDER BY seq DESC LIMIT ?',
+      ),
+      user: db.prepare<[string], UserRow>(
+        'SELECT phone, password, role, sites, created_at AS createdAt FROM users WHERE phone = ?',
+      ),
+      upsertUser: db.prepare<[string, string, string, string, string]>(
+        'INSERT INTO users (phone, password, role, sites, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (phone) DO UPDATE SET password = excluded.password, role = excluded.role, sites = excluded.sites',
+      ),
+      session: db.prepare<[string], SessionRow>(
+        'SELECT id, phone, csrf, expires_at AS expiresAt FROM sessions WHERE id = ?',
+      ),
+    };
+  }
+
+  async addCheckins(
+    batch: ReadonlyArray<{ checkin: CheckinMessage; receivedAt: Date }>,
+  ): Promise<Set<string>> {
+    const fresh = new Set<string>();
+    // One transaction (one fsync) for the whole batch: this is what makes ingest fast.
+    this.db.transaction(() => {
+      for (const { checkin: c, receivedAt } of batch) {
+        const stored = this.s.insert.run(
+          c.id,
+          c.site,
+          c.kiosk,
+          iso(new Date(c.at)),
+          c.document.idHash,
+          c.verdict,
+          JSON.stringify(c),
+          iso(receivedAt),
+        );
+        if (stored.changes === 1) fresh.add(c.id);
+      }
+    })();
+    return fresh;
+  }
+
+  async recent(limit: number) {
+    return parseMessages(this.s.recent.all(limit));
+  }
+
+  async countsSince(since: Date) {
+    return this.s.countSince.all(iso(since));
+  }
+
+  async hourly(since: Date) {
+    return this.s.hourly.all(iso(since)).map((r) => ({ site: r.site, hour: Number(r.hour), n: r.n }));
+  }
+
+  async checkinCount() {
+    return this.s.count.get()?.n ?? 0;
+  }
+
+  async visits(idHash: string, from: Date, to: Date) {
+    return parseMessages(this.s.visits.all(idHash, iso(from), iso(to)));
+  }
+
+  async around(site: string, from: Date, to: Date, exceptIdHash: string) {
+    return parseMessages(this.s.around.all(site, iso(from), iso(to), exceptIdHash));
+  }
+
+  async verdictCounts(from: Date, to: Date) {
+    return this.s.verdicts.all(iso(from), iso(to));
+  }
+
+  async purge(olderThan: Date) {
+    return this.db.prepare('DELETE FROM checkins WHERE at < ?').run(iso(olderThan)).changes;
+  }
+
+  async setKioskState(site: string, kiosk: string, state: KioskState, at: Date) {
+    this.s.kiosk.run(site, kiosk, state, iso(at), iso(at));
+  }
+
+  async setKioskTelemetry(t: TelemetryMessage, at: Date) {
+    this.s.telemetry.run(t.site, t.kiosk, iso(at), iso(at), JSON.stringify(t));
+  }
+
+  async kiosks() {
+    return this.s.kiosks.all();
+  }
+
+  async newKiosks(from: Date, to: Date) {
+    return this.s.newKiosks.all(iso(from), iso(to));
+  }
+
+  async upsertSites(sites: ReadonlyArray<SiteInfo>, at: Date) {
+    this.db.transaction(() => {
+      for (const s of sites) this.s.site.run(s.site, s.name, s.district, s.ward, iso(at));
+    })();
+  }
+
+  async sites() {
+    return this.s.sites.all();
+  }
+
+  async saveReport(day: string, report: string, at: Date) {
+    this.db
+      .prepare(
+        'INSERT INTO reports (day, generated_at, report) VALUES (?, ?, ?) ON CONFLICT (day) DO UPDATE SET generated_at = excluded.generated_at, report = excluded.report',
+      )
+      .run(day, iso(at), report);
+  }
+
+  async savedReport(day: string) {
+    const row = this.db
+      .prepare<[string], { generatedAt: string; report: string }>(
+        'SELECT generated_at AS generatedAt, report FROM reports WHERE day = ?',
+      )
+      .get(day);
+    return row ?? null;
+  }
+
+  async audit(actor: string, action: string, detail: Record<string, unknown>, at: Date) {
+    this.s.audit.run(iso(at), actor, action, JSON.stringify(detail));
+  }
+
+  async auditLog(limit: number) {
+    return this.s.auditLog.all(limit);
+  }
+
+  async deadLetter(topic: string, reason: string, payload: Buffer, at: Date) {
+    this.s.dead.run(topic, reason.slice(0, 1000), payload.subarray(0, 65536), iso(at));
+  }
+
+  async deadLetterCount() {
+    return this.s.deadCount.get()?.n ?? 0;
+  }
+
+  async upsertUser(u: UserRow) {
+    this.s.upsertUser.run(u.phone, u.password, u.role, u.sites, u.createdAt);
+  }
+
+  async user(phone: string) {
+    return this.s.user.get(phone) ?? null;
+  }
+
+  async addSession(s: SessionRow, now: Date) {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM sessions WHERE expires_at < ?').run(now.getTime());
+      this.db
+        .prepare('INSERT INTO sessions (id, phone, csrf, expires_at) VALUES (?, ?, ?, ?)')
+        .run(s.id, s.phone, s.csrf, s.expiresAt);
+    })();
+  }
+
+  async session(id: string) {
+    const s = this.s.session.get(id);
+    const user = s && this.s.user.get(s.phone);
+    return s && user ? { ...s, user } : null;
+  }
+
+  async deleteSession(id: string) {
+    this.db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
+  }
+
+  async close() {
+    this.db.close();
+  }
+}
+
+/** Runs the steps newer than the file's user_version, each in its own transaction. */
+function migrateSqlite(db: Database.Database): void {
+  const current = Number(db.pragma('user_version', { simple: true }));
+  for (const step of MIGRATIONS) {
+    if (step.version <= current) continue;
+    db.transaction(() => {
+      if (typeof step.sqlite === 'string') db.exec(step.sqlite);
+      else step.sqlite(db);
+      db.pragma(`user_version = ${step.version}`);
+    })();
+  }
+}
