@@ -7,6 +7,12 @@ export {
 } from './dcc-issuer.js';
 export { Gm65Emulator } from './gm65-emulator.js';
 export { FakeHidDevice, hidPosStream, keyboardWedgeReports, type TimedReport } from './hid-streams.js';
+export {
+  type FleetLoadOptions,
+  type FleetLoadResult,
+  publishFleetLoad,
+  syntheticCheckin,
+} from './load-generator.js';
 export { PtyPair } from './pty-pair.js';
 export { SAMPLE_PEOPLE, type SamplePerson } from './samples.js';
 export { type Terminator, VirtualSerialScanner, type VirtualSerialScannerOptions } from './serial-scanner.js';
