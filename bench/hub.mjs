@@ -1,29 +1,160 @@
-// Hub benchmark (issue 8, SQLite): ingest rate from Mosquitto with N simulated kiosks publishing at
-// once (zero loss, zero duplicates, counted in the database), and contact-tracing latency on a hub
-// database of 10M check-ins. Run: npm run bench -- hub
-// QRKIOSK_BENCH_HUB_MESSAGES (default 100,000), QRKIOSK_BENCH_HUB_KIOSKS (20), QRKIOSK_BENCH_TRACE_ROWS (10,000,000).
+// Hub benchmark (issue 8). Run: npm run bench -- hub
+//
+// 1. Ingest. Simulated kiosks (firmware-sim's fleet load generator, one MQTT connection each, QoS 1)
+//    publish through a real Mosquitto to `qrkiosk-hub run` processes; counted in the database: zero
+//    loss and zero duplicates means exactly the published ids are stored. Two measures per scenario:
+//    - live: the hubs run while the kiosks publish (the kiosks' CPU shares the machine);
+//    - backlog: the check-ins are queued in the broker while the hubs are down, then the hubs start
+//      and drain them (only the hubs and the broker work: the hub's own capacity).
+//    Scenarios: SQLite, one hub, one MQTT connection (the hub before lanes); SQLite and PostgreSQL
+//    with lanes; two hub processes on PostgreSQL. PostgreSQL runs durable (fsync on).
+// 2. Tracing latency on a hub database of 10M check-ins (SQLite; PostgreSQL with
+//    QRKIOSK_BENCH_TRACE_ENGINES=sqlite,postgres).
+//
+// QRKIOSK_BENCH_HUB_MESSAGES (default 100,000), QRKIOSK_BENCH_HUB_KIOSKS (20),
+// QRKIOSK_BENCH_HUB_SCENARIOS (all: sqlite-1x1,sqlite-1x32,pg-1x32,pg-2x32), QRKIOSK_BENCH_TRACE_ROWS (10,000,000).
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { connectAsync } from 'mqtt';
-import pino from 'pino';
-import { ulid } from 'ulid';
-import { Hub, HubStore } from '../hub/dist/index.js';
-import { CHECKIN_SCHEMA_ID, hashIdentity, kioskTopics } from '../protocol/dist/index.js';
-import { startMosquitto } from '../testkit/dist/index.js';
+import pg from 'pg';
+import { publishFleetLoad } from '../firmware-sim/dist/index.js';
+import { HubStore } from '../hub/dist/index.js';
+import { CHECKIN_SCHEMA_ID, hashIdentity } from '../protocol/dist/index.js';
+import { REPO_ROOT, startMosquitto, startPostgres } from '../testkit/dist/index.js';
 
 const MESSAGES = Number(process.env.QRKIOSK_BENCH_HUB_MESSAGES ?? 100_000);
 const KIOSKS = Number(process.env.QRKIOSK_BENCH_HUB_KIOSKS ?? 20);
+const SCENARIOS = (process.env.QRKIOSK_BENCH_HUB_SCENARIOS ?? 'sqlite-1x1,sqlite-1x32,pg-1x32,pg-2x32').split(
+  ',',
+);
 const ROWS = Number(process.env.QRKIOSK_BENCH_TRACE_ROWS ?? 10_000_000);
+const TRACE_ENGINES = (process.env.QRKIOSK_BENCH_TRACE_ENGINES ?? 'sqlite').split(',');
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const dir = mkdtempSync(join(tmpdir(), 'qrkiosk-bench-hub-'));
 const key = randomBytes(32);
-const checkin = (site, kiosk, at, idHash) => ({
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A `qrkiosk-hub run` process; resolves once its page is up. */
+function startHub({ name, brokerUrl, database, lanes }) {
+  return new Promise((resolve, reject) => {
+    const args = [join(REPO_ROOT, 'hub/dist/cli.js'), 'run', '--mqtt', brokerUrl, '--database', database];
+    args.push('--data-dir', join(dir, `data-${name}`), '--port', '0', '--client-id', `bench-${name}`);
+    args.push(...(lanes > 1 ? ['--share', 'hub', '--lanes', String(lanes)] : ['--share', 'none']));
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    const onData = (d) => {
+      out += d.toString();
+      if (out.includes('hub page ready')) {
+        child.stdout.off('data', onData);
+        child.stdout.resume();
+        resolve(child);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`hub ${name} exited ${code}: ${out}`)));
+  });
+}
+const stopHub = (child) =>
+  new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+  });
+
+/** Counts stored check-ins (and checks they are exactly the published ids) in either engine. */
+async function counter(engine, database) {
+  if (engine === 'sqlite') {
+    const db = new Database(database, { readonly: true, fileMustExist: true });
+    const n = db.prepare('SELECT count(*) AS n FROM checkins');
+    return {
+      count: async () => n.get().n,
+      ids: async () => db.prepare('SELECT id FROM checkins ORDER BY id').pluck().all(),
+      close: async () => db.close(),
+    };
+  }
+  const client = new pg.Client({ connectionString: database });
+  await client.connect();
+  return {
+    count: async () => Number((await client.query('SELECT count(*) AS n FROM checkins')).rows[0].n),
+    ids: async () => (await client.query('SELECT id FROM checkins ORDER BY id')).rows.map((r) => r.id),
+    close: () => client.end(),
+  };
+}
+
+async function waitStored(c, total, t0) {
+  for (;;) {
+    const n = await c.count();
+    if (n >= total || performance.now() - t0 > 600_000) return n;
+    await sleep(50);
+  }
+}
+
+async function ingestScenario(name) {
+  const [, engine, hubs, lanes] = /^(sqlite|pg)-(\d+)x(\d+)$/.exec(name) ?? [];
+  if (!engine) throw new Error(`unknown scenario ${name}`);
+  const results = {};
+  for (const mode of ['live', 'backlog']) {
+    const broker = await startMosquitto({
+      extraConfig: ['max_queued_messages 0', 'max_inflight_messages 0', 'max_queued_bytes 0'],
+    });
+    const postgres = engine === 'pg' ? await startPostgres({ durable: true }) : undefined;
+    const database = postgres
+      ? postgres.createDatabase(`bench_${mode}`)
+      : join(dir, `${name}-${mode}`, 'hub.db');
+    const start = () =>
+      Promise.all(
+        Array.from({ length: Number(hubs) }, (_, i) =>
+          startHub({ name: `${name}-${mode}-${i}`, brokerUrl: broker.url, database, lanes: Number(lanes) }),
+        ),
+      );
+    let procs = await start();
+    const per = Math.ceil(MESSAGES / KIOSKS);
+    const c = await counter(engine === 'pg' ? 'postgres' : 'sqlite', database);
+    let t0;
+    let published;
+    if (mode === 'backlog') {
+      // Sessions and subscriptions exist (persistent); queue everything while the hubs are down.
+      await Promise.all(procs.map(stopHub));
+      published = await publishFleetLoad({ url: broker.url, kiosks: KIOSKS, perKiosk: per });
+      t0 = performance.now();
+      procs = await start();
+    } else {
+      t0 = performance.now();
+      published = await publishFleetLoad({ url: broker.url, kiosks: KIOSKS, perKiosk: per });
+    }
+    const stored = await waitStored(c, published.ids.length, t0);
+    const seconds = (performance.now() - t0) / 1000;
+    const ids = await c.ids();
+    const expected = [...published.ids].sort();
+    const exact = ids.length === expected.length && ids.every((id, i) => id === expected[i]);
+    results[mode] = { rate: Math.round(stored / seconds), seconds, stored, exact };
+    console.log(
+      `ingest ${name} ${mode}: ${published.ids.length} check-ins from ${KIOSKS} kiosks, ${hubs} hub process(es) × ${lanes} lane(s), ${engine === 'pg' ? 'PostgreSQL' : 'SQLite'}: ${seconds.toFixed(1)} s = ${results[mode].rate}/s; stored ${stored}, ${exact ? 'exactly the published ids (0 lost, 0 duplicates)' : 'MISMATCH'}`,
+    );
+    await c.close();
+    await Promise.all(procs.map(stopHub));
+    await broker.stop();
+    await postgres?.stop();
+  }
+  return results;
+}
+
+const ingest = {};
+for (const s of SCENARIOS) ingest[s] = await ingestScenario(s);
+if (ingest['pg-1x32'] && ingest['pg-2x32'])
+  for (const mode of ['live', 'backlog'])
+    console.log(
+      `two hub processes vs one on PostgreSQL (${mode}): ${(ingest['pg-2x32'][mode].rate / ingest['pg-1x32'][mode].rate).toFixed(2)}×`,
+    );
+
+// 2. Tracing on ROWS check-ins: 2,000 sites, 1M people, 21 days; random people traced over 14 days.
+const checkin = (site, at, idHash) => ({
   schema: CHECKIN_SCHEMA_ID,
-  id: ulid(at),
-  kiosk,
+  id: '@ID',
+  kiosk: 'k-1',
   site,
   direction: 'in',
   at: new Date(at).toISOString(),
@@ -34,103 +165,82 @@ const checkin = (site, kiosk, at, idHash) => ({
   reason: 'admitted-green',
   versions: { software: '0.1.0', rules: 'builtin', cache: 1 },
 });
-
-// 1. Ingest: K kiosks publish M/K check-ins each, concurrently, QoS 1; the hub stores and dedupes.
-{
-  const broker = await startMosquitto({ extraConfig: ['max_queued_messages 0', 'max_inflight_messages 0'] });
-  const hub = new Hub({
-    mqtt: { url: broker.url, protocolVersion: 5 },
-    dataDir: join(dir, 'ingest'),
-    http: { host: '127.0.0.1', port: 0 },
-    log: pino({ level: 'silent' }),
-  });
-  await hub.start();
-  const per = Math.ceil(MESSAGES / KIOSKS);
-  const clients = await Promise.all(
-    Array.from({ length: KIOSKS }, () => connectAsync(broker.url, { protocolVersion: 5 })),
-  );
-  const t0 = performance.now();
-  await Promise.all(
-    clients.map(async (c, k) => {
-      const topic = kioskTopics(`s-${k}`, `k-${k}`).checkin;
-      const now = Date.now();
-      for (let i = 0; i < per; i += 500) {
-        const batch = [];
-        for (let j = i; j < Math.min(i + 500, per); j++)
-          batch.push(
-            c.publishAsync(
-              topic,
-              JSON.stringify(checkin(`s-${k}`, `k-${k}`, now + j, randomBytes(16).toString('hex'))),
-              { qos: 1 },
-            ),
-          );
-        await Promise.all(batch);
-      }
-    }),
-  );
-  const total = per * KIOSKS;
-  while (hub.store.checkinCount() < total && performance.now() - t0 < 300_000)
-    await new Promise((r) => setTimeout(r, 20));
-  const s = (performance.now() - t0) / 1000;
-  console.log(
-    `ingest: ${total} check-ins from ${KIOSKS} kiosks in ${s.toFixed(1)} s = ${Math.round(total / s)}/s; stored ${hub.store.checkinCount()}, dead letters ${hub.store.deadLetterCount()}`,
-  );
-  await Promise.all(clients.map((c) => c.endAsync()));
-  await hub.stop();
-  await broker.stop();
+const hashes = Array.from({ length: 1000 }, (_, i) =>
+  hashIdentity(key, 'cccd', String(i).padStart(12, '0')).toString('hex'),
+);
+const start = Date.parse('2021-10-01T00:00:00Z');
+const template = JSON.stringify(checkin('@SITE', start, '@HASH')).replace(/"at":"[^"]+"/, '"at":"@AT"');
+/** Row i of the synthetic province: who, where, when (deterministic). */
+function row(i) {
+  const person = (i * 7919) % 1_000_000;
+  const idHash = person < 1000 ? hashes[person] : `${person.toString(16).padStart(32, '0')}`;
+  const site = `s-${(i * 31) % 2000}`;
+  const iso = new Date(start + Math.floor((i / ROWS) * 21 * 86_400_000)).toISOString();
+  // ULID-shaped ids from the row number (a ULID per row costs more than the insert).
+  const id = `01F${[...i.toString(32).padStart(23, '0')].map((c) => CROCKFORD[Number.parseInt(c, 32)]).join('')}`;
+  const message = template
+    .replace('@ID', id)
+    .replace('@SITE', site)
+    .replace('@AT', iso)
+    .replace('@HASH', idHash);
+  return { id, site, iso, idHash, message };
 }
 
-// 2. Tracing on ROWS check-ins: 2,000 sites, 1M people, 21 days; random people traced over 14 days.
-{
-  const file = join(dir, 'trace', 'hub.db');
-  const store = new HubStore(file);
-  store.close();
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  const insert = db.prepare(
-    'INSERT INTO checkins (id, site, kiosk, at, id_hash, message, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  );
-  const start = Date.parse('2021-10-01T00:00:00Z');
-  const people = 1_000_000;
-  const hashes = Array.from({ length: 1000 }, (_, i) =>
-    hashIdentity(key, 'cccd', String(i).padStart(12, '0')).toString('hex'),
-  );
-  const template = JSON.stringify(checkin('@SITE', 'k-1', start, '@HASH'))
-    .replace(/"id":"[^"]+"/, '"id":"@ID"')
-    .replace(/"at":"[^"]+"/, '"at":"@AT"');
+for (const engine of TRACE_ENGINES) {
+  const postgres = engine === 'postgres' ? await startPostgres({ durable: true }) : undefined;
+  const database = postgres ? postgres.createDatabase('trace') : join(dir, 'trace', 'hub.db');
+  await (await HubStore.open(database, dir)).close(); // creates the schema
   const t0 = performance.now();
-  const batch = 200_000;
-  for (let b = 0; b < ROWS; b += batch) {
-    db.transaction(() => {
-      for (let i = b; i < Math.min(b + batch, ROWS); i++) {
-        const person = (i * 7919) % people;
-        const idHash = person < 1000 ? hashes[person] : `${person.toString(16).padStart(32, '0')}`;
-        const site = `s-${(i * 31) % 2000}`;
-        const at = start + Math.floor((i / ROWS) * 21 * 86_400_000);
-        // ULID-shaped ids from the row number (a ULID per row costs more than the insert).
-        const id = `01F${[...i.toString(32).padStart(23, '0')].map((c) => CROCKFORD[Number.parseInt(c, 32)]).join('')}`;
-        const iso = new Date(at).toISOString();
-        const m = template
-          .replace('@ID', id)
-          .replace('@SITE', site)
-          .replace('@AT', iso)
-          .replace('@HASH', idHash);
-        insert.run(id, site, 'k-1', iso, idHash, m, iso);
-      }
-    })();
+  const batch = engine === 'postgres' ? 20_000 : 200_000;
+  if (engine === 'sqlite') {
+    const db = new Database(database);
+    db.pragma('journal_mode = WAL');
+    const insert = db.prepare(
+      "INSERT INTO checkins (id, site, kiosk, at, id_hash, verdict, message, received_at) VALUES (?, ?, 'k-1', ?, ?, 'ALLOW', ?, ?)",
+    );
+    for (let b = 0; b < ROWS; b += batch)
+      db.transaction(() => {
+        for (let i = b; i < Math.min(b + batch, ROWS); i++) {
+          const r = row(i);
+          insert.run(r.id, r.site, r.iso, r.idHash, r.message, r.iso);
+        }
+      })();
+    db.close();
+  } else {
+    const client = new pg.Client({ connectionString: database });
+    await client.connect();
+    for (let b = 0; b < ROWS; b += batch) {
+      const rows = Array.from({ length: Math.min(batch, ROWS - b) }, (_, j) => row(b + j));
+      await client.query(
+        `INSERT INTO checkins (id, site, kiosk, at, id_hash, verdict, message, received_at)
+         SELECT id, site, 'k-1', at, h, 'ALLOW', m, at FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[]) AS x (id, site, at, h, m)`,
+        [
+          rows.map((r) => r.id),
+          rows.map((r) => r.site),
+          rows.map((r) => r.iso),
+          rows.map((r) => r.idHash),
+          rows.map((r) => r.message),
+        ],
+      );
+    }
+    await client.query('ANALYZE checkins');
+    await client.end();
   }
-  db.close();
   console.log(
-    `trace database: ${ROWS} check-ins written in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+    `trace database (${engine}): ${ROWS} check-ins written in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
   );
-  const hub = new HubStore(file);
+  const store = await HubStore.open(database, dir);
   const times = [];
   let visits = 0;
   let coVisitors = 0;
   for (let q = 0; q < 200; q++) {
-    const h = hashes[q % 1000];
     const t = process.hrtime.bigint();
-    const r = hub.trace(h, new Date('2021-10-05T00:00:00Z'), new Date('2021-10-19T00:00:00Z'), 30);
+    const r = await store.trace(
+      hashes[q % 1000],
+      new Date('2021-10-05T00:00:00Z'),
+      new Date('2021-10-19T00:00:00Z'),
+      30,
+    );
     times.push(Number(process.hrtime.bigint() - t) / 1e6);
     visits += r.length;
     coVisitors += r.reduce((n, v) => n + v.coVisitors.length, 0);
@@ -138,9 +248,10 @@ const checkin = (site, kiosk, at, idHash) => ({
   times.sort((a, b) => a - b);
   const p = (x) => times[Math.floor(x * (times.length - 1))].toFixed(1);
   console.log(
-    `tracing (14 days, ±30 min) on ${ROWS} check-ins: p50 ${p(0.5)} ms, p99 ${p(0.99)} ms, max ${p(1)} ms; ${(visits / 200).toFixed(1)} visits and ${(coVisitors / 200).toFixed(0)} co-visitors per query`,
+    `tracing (${engine}, 14 days, ±30 min) on ${ROWS} check-ins: p50 ${p(0.5)} ms, p99 ${p(0.99)} ms, max ${p(1)} ms; ${(visits / 200).toFixed(1)} visits and ${(coVisitors / 200).toFixed(0)} co-visitors per query`,
   );
-  hub.close();
+  await store.close();
+  await postgres?.stop();
 }
 console.log(`machine: ${cpus()[0]?.model}, ${cpus().length} cores, node ${process.version}`);
 rmSync(dir, { recursive: true, force: true });

@@ -17,10 +17,16 @@ interface Pending {
  */
 export class CheckinWriter {
   private pending: Pending[] = [];
-  private writing = false;
+  private writers = 0;
+  private scheduled = false;
 
+  /**
+   * @param concurrency transactions in flight at once: 1 for SQLite (one writer, synchronous);
+   *   more for PostgreSQL, whose commits on several connections share one WAL flush.
+   */
   constructor(
     private readonly store: HubStore,
+    private readonly concurrency = 1,
     private readonly maxBatch = 1000,
   ) {}
 
@@ -28,15 +34,20 @@ export class CheckinWriter {
   add(checkin: CheckinMessage, receivedAt: Date): Promise<boolean> {
     return new Promise((done, fail) => {
       this.pending.push({ checkin, receivedAt, done, fail });
-      if (!this.writing) {
-        this.writing = true;
+      if (!this.scheduled && this.writers < this.concurrency) {
+        this.scheduled = true;
         // Let the other lanes' messages of this turn of the event loop join the batch.
-        setImmediate(() => void this.drain());
+        setImmediate(() => {
+          this.scheduled = false;
+          void this.drain();
+        });
       }
     });
   }
 
   private async drain(): Promise<void> {
+    if (this.writers >= this.concurrency) return;
+    this.writers++;
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, this.maxBatch);
       try {
@@ -47,6 +58,6 @@ export class CheckinWriter {
         for (const p of batch) p.fail(err as Error);
       }
     }
-    this.writing = false;
+    this.writers--;
   }
 }

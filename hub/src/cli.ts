@@ -64,7 +64,8 @@ async function main(): Promise<number> {
         database: { type: 'string', default: databaseDefault },
         // A shared subscription by default, so a second hub process can join without a change here.
         share: { type: 'string', default: 'hub' },
-        lanes: { type: 'string', default: '4' },
+        // 32 connections: measured best on 2 cores (docs/benchmarks.md); more lanes, bigger batches.
+        lanes: { type: 'string', default: '32' },
         'client-id': { type: 'string' },
         'retention-days': { type: 'string', default: '21' },
         'key-file': { type: 'string' },

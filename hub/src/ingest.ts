@@ -54,7 +54,9 @@ export class HubIngest extends EventEmitter<IngestEvents> {
     private readonly log: Logger,
   ) {
     super();
-    this.writer = new CheckinWriter(store);
+    // PostgreSQL: several transactions in flight on the pool (their commits share WAL flushes).
+    // SQLite has one writer: one transaction at a time, the next batch gathers meanwhile.
+    this.writer = new CheckinWriter(store, store.repo.engine === 'postgres' ? 4 : 1);
   }
 
   async start(): Promise<void> {
