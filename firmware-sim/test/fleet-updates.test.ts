@@ -42,6 +42,8 @@ describe('hub → kiosk signed updates over MQTT', () => {
         join(dir, signer, 'hub-signing.key'),
         '--seq',
         String(seq),
+        '--state-dir',
+        join(dir, signer, 'state'),
       ]);
     writeFileSync(
       csv,
