@@ -45,12 +45,15 @@ export function installTrustList(dataDir: string, payload: Buffer, keys: KeyRing
     (der) =>
       `-----BEGIN CERTIFICATE-----\n${(der.toString('base64').match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`,
   );
+  // Certificates first: TrustStore tells PEM from DER by the file's first bytes. The notes after them
+  // are outside every BEGIN/END block, so PEM readers ignore them.
   const text = [
+    ...pem,
     '# qrkiosk: DCC signer certificates from the hub, replaced whole by the next signed list. Do not edit.',
     `# version: ${list.version}`,
     `# created: ${list.createdAt}`,
     `# signed-by: ${keyId}`,
-    ...pem,
+    '',
   ].join('\n');
   const dir = dccTrustDir(dataDir);
   mkdirSync(dir, { recursive: true });
