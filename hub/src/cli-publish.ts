@@ -96,10 +96,14 @@ export async function publishCommand(cmd: string, argv: string[]): Promise<numbe
 
   if (cmd === 'publish-rules') {
     if (!values.rules) return usage();
-    await publishFleet(login, [
-      { kind: 'rules', payload: signedRulesEnvelope(readFileSync(values.rules, 'utf8'), signing) },
-    ]);
-    out(`Đã gửi quy tắc / rules published (${values.rules})`);
+    const envelope = signedRulesEnvelope(readFileSync(values.rules, 'utf8'), signing);
+    if (values.out) writeFileAtomic(values.out, [Buffer.from(envelope, 'utf8')]);
+    if (publish) await publishFleet(login, [{ kind: 'rules', payload: envelope }]);
+    out(
+      publish
+        ? `Đã gửi quy tắc / rules published (${values.rules})`
+        : `Đã ghi quy tắc có chữ ký / signed rules written to ${values.out}`,
+    );
     return 0;
   }
 
@@ -149,6 +153,9 @@ export async function publishCommand(cmd: string, argv: string[]): Promise<numbe
     if (err instanceof FleetStateError) return fail('Không đọc được trạng thái', err.message);
     throw err;
   }
+  const seqArg = values.seq === undefined ? undefined : Number(values.seq);
+  if (seqArg !== undefined && !(Number.isSafeInteger(seqArg) && seqArg >= 1))
+    return fail(`--seq phải là số nguyên ≥ 1`, `--seq must be an integer ≥ 1 (got ${values.seq})`);
   let publication: Awaited<ReturnType<typeof prepareCachePublication>>;
   try {
     publication = await prepareCachePublication({
@@ -157,7 +164,7 @@ export async function publishCommand(cmd: string, argv: string[]): Promise<numbe
       signing,
       previous,
       snapshotOnly: values.snapshot,
-      ...(values.seq ? { seq: Number(values.seq) } : {}),
+      ...(seqArg !== undefined ? { seq: seqArg } : {}),
     });
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
