@@ -8,12 +8,14 @@ import {
   peekUpdateHeader,
   TELEMETRY_SCHEMA_ID,
   type TelemetryMessage,
+  TrustListError,
   validateCheckin,
   vnDay,
 } from '@qrkiosk/protocol';
 import { monotonicFactory } from 'ulid';
 import { EventBus, type ScanOutcome } from './bus.js';
 import { bootStamp, type Clock, systemClock } from './clock.js';
+import { installTrustList } from './dcc-trust.js';
 import {
   type Decision,
   decide,
@@ -180,16 +182,39 @@ export class Controller {
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
 
-  private nextUpdate: Buffer | undefined;
+  /** Cache updates waiting for the one being applied: the newest snapshot and the newest delta. */
+  private pending: { snapshot?: Buffer; delta?: Buffer } = {};
   private applying = false;
 
+  /**
+   * Applies pending cache updates one at a time, in the worker. A delta that continues our version is
+   * taken first (cheap); otherwise a newer snapshot (the catch-up path of a kiosk that missed a delta);
+   * then look again, since a delta may continue the snapshot just applied. What fits neither is dropped.
+   */
   private async applyPendingUpdates(): Promise<void> {
     const { settings, secrets } = this.loaded;
     this.applying = true;
     try {
-      while (this.nextUpdate) {
-        const update = this.nextUpdate;
-        this.nextUpdate = undefined;
+      for (;;) {
+        const version = this.cache.version();
+        const delta = this.pending.delta ? peekUpdateHeader(this.pending.delta) : null;
+        const snapshot = this.pending.snapshot ? peekUpdateHeader(this.pending.snapshot) : null;
+        let update: Buffer | undefined;
+        if (delta && delta.baseSeq === version && delta.seq > version) {
+          update = this.pending.delta;
+          this.pending.delta = undefined;
+        } else if (snapshot && snapshot.seq > version) {
+          update = this.pending.snapshot;
+          this.pending.snapshot = undefined;
+        }
+        if (!update) {
+          if (delta && delta.seq > version)
+            this.log.warn(
+              { version, baseSeq: delta.baseSeq, seq: delta.seq },
+              'cache delta skipped: it is not based on our version (a delta was missed); catching up needs the snapshot (fleet/cache or "qrkiosk cache apply")',
+            );
+          break;
+        }
         const result = await applyCacheUpdate(
           settings.data.dir,
           update,
@@ -206,28 +231,57 @@ export class Controller {
         else this.log.error({ code: result.code, reason: result.message }, 'cache update refused');
       }
     } finally {
+      this.pending = {};
       this.applying = false;
     }
   }
 
   /**
-   * A signed update from the hub. Cache updates are applied in a worker thread, one at a time;
-   * rules are verified in memory before they replace the rules file. Anything unsigned, altered,
-   * stale or out of order is refused and logged with the reason; what is in force stays.
+   * A signed update from the hub. Cache updates (`cache`: the snapshot, `cache-delta`: the latest delta)
+   * are applied in a worker thread, one at a time; rules and DCC trust lists are verified in memory
+   * before they replace what is on disk. Anything unsigned, altered, stale or out of order is refused
+   * and logged with the reason; what is in force stays.
    */
   async onUpdate(kind: string, payload: Buffer): Promise<void> {
     const { settings, secrets } = this.loaded;
-    if (kind === 'cache') {
-      // A retained snapshot comes back on every reconnect: look at its header first and skip what
-      // is already applied; keep only the newest pending update, never a pile of copies.
+    if (kind === 'cache' || kind === 'cache-delta') {
+      // Retained updates come back on every reconnect: look at the header first and skip what is
+      // already applied; keep only the newest pending update of each kind, never a pile of copies.
       const header = peekUpdateHeader(payload);
       const version = this.cache.version();
       if (!header) this.log.error({ reason: 'not a qrkiosk cache update' }, 'cache update refused');
-      else if (header.kind === 'snapshot' ? header.seq <= version : header.baseSeq !== version)
-        this.log.debug({ seq: header.seq, version }, 'cache update not for this version; skipped');
+      else if (header.seq <= version)
+        this.log.debug({ seq: header.seq, version }, 'cache update already applied; skipped');
       else {
-        this.nextUpdate = payload;
+        const slot = header.kind === 'snapshot' ? 'snapshot' : 'delta';
+        const waiting = this.pending[slot] ? peekUpdateHeader(this.pending[slot]) : null;
+        if (!waiting || waiting.seq <= header.seq) this.pending[slot] = payload;
         if (!this.applying) await this.applyPendingUpdates();
+      }
+      return;
+    }
+    if (kind === 'trust') {
+      try {
+        const result = installTrustList(settings.data.dir, payload, secrets.hubKeys);
+        if (!result.installed) {
+          this.log.debug({ version: result.version }, 'DCC trust list already installed');
+          return;
+        }
+        // Reloaded whole (hub list, technician files, dcc.trustFiles): the next scan uses the new store.
+        this.trust = this.loadDccTrust();
+        this.log.info(
+          { version: result.version, certificates: result.certificates, signer: result.keyId },
+          'DCC trust list installed',
+        );
+      } catch (err) {
+        this.log.error(
+          {
+            code: err instanceof TrustListError ? err.code : 'error',
+            reason: (err as Error).message,
+            signers: this.trust.size,
+          },
+          'DCC trust list refused; the signers in force stay',
+        );
       }
       return;
     }

@@ -7,6 +7,7 @@ import {
   encodeFacts,
   type Facts,
   KeyRing,
+  keyId,
   NO_FACTS,
   OP_DELETE,
   OP_PUT,
@@ -16,6 +17,7 @@ import { makeTempDir } from '@qrkiosk/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FactsCache, hashIdentity, UpdateRefused } from '../src/lookup/index.js';
+import { loadSettings } from '../src/settings/index.js';
 
 const hub = generateKeyPairSync('ed25519');
 const ring = new KeyRing();
@@ -165,6 +167,47 @@ describe('signed cache updates', () => {
     expect(refusal(() => cache.applyUpdate(delta(4, 5, []), ring))).toBe('out-of-order');
     expect(refusal(() => cache.applyUpdate(delta(5, 6, []), ring))).toBe('accepted');
     expect(cache.version()).toBe(6);
+    cache.close();
+  });
+  it('during a key rotation accepts updates signed by either key in updates.publicKeyFiles, and refuses a key not listed', () => {
+    // The kiosk's ring as settings build it: the old hub key and the new one, side by side.
+    const dir = makeTempDir('rotation-');
+    const next = generateKeyPairSync('ed25519');
+    const pem = (k: typeof hub) => k.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    writeFileSync(join(dir, 'hub-old.pub'), pem(hub));
+    writeFileSync(join(dir, 'hub-new.pub'), pem(next));
+    writeFileSync(
+      join(dir, 'kiosk.yaml'),
+      [
+        'kiosk: { id: k-001, site: s-001 }',
+        `data: { dir: "${join(dir, 'data')}" }`,
+        `updates: { publicKeyFiles: ["${join(dir, 'hub-old.pub')}", "${join(dir, 'hub-new.pub')}"] }`,
+      ].join('\n'),
+    );
+    const keys = loadSettings(join(dir, 'kiosk.yaml'), {}).secrets.hubKeys;
+    expect(keys.size).toBe(2);
+    const cache = openCache();
+    const a = key('cccd', '079090001234');
+    expect(refusal(() => cache.applyUpdate(snapshot(1, [put(a, green)], hub), keys))).toBe('accepted');
+    expect(refusal(() => cache.applyUpdate(snapshot(2, [], next), keys))).toBe('accepted');
+    expect(cache.status()).toMatchObject({ version: 2, identities: 0, signer: keyId(next.publicKey) });
+    // A third key, not on the ring: refused, and the cache stays as the second key left it.
+    expect(refusal(() => cache.applyUpdate(snapshot(3, [put(a, green)], stranger), keys))).toBe(
+      'unknown-key',
+    );
+    expect(cache.status()).toMatchObject({ version: 2, identities: 0 });
+    // Once the old key is removed from the kiosk, what it signs is refused too.
+    writeFileSync(
+      join(dir, 'kiosk.yaml'),
+      [
+        'kiosk: { id: k-001, site: s-001 }',
+        `data: { dir: "${join(dir, 'data')}" }`,
+        `updates: { publicKeyFiles: ["${join(dir, 'hub-new.pub')}"] }`,
+      ].join('\n'),
+    );
+    const retired = loadSettings(join(dir, 'kiosk.yaml'), {}).secrets.hubKeys;
+    expect(refusal(() => cache.applyUpdate(snapshot(4, [], hub), retired))).toBe('unknown-key');
+    expect(refusal(() => cache.applyUpdate(snapshot(4, [], next), retired))).toBe('accepted');
     cache.close();
   });
   it('is atomic: an update that fails half-way leaves the previous version intact', () => {

@@ -3,14 +3,8 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { formatVnDateTime, hashIdentity, type IdType, vnDay } from '@qrkiosk/protocol';
+import { PUBLISH_COMMANDS, PUBLISH_USAGE, publishCommand } from './cli-publish.js';
 import { Hub } from './hub.js';
-import {
-  generateSigningKey,
-  publishRetained,
-  readSigningKey,
-  signedRulesEnvelope,
-  snapshotFromCsv,
-} from './publish.js';
 import { reportCsv } from './report-view.js';
 import { parseSitesCsv } from './sites-csv.js';
 import { HubStore } from './store.js';
@@ -40,9 +34,7 @@ function usage(code: number): never {
       'qrkiosk-hub site import --csv FILE               (site,name,district,ward: register sites and their ward/district)',
       '  every command takes --data-dir DIR or --database URL (env QRKIOSK_HUB_DATABASE)',
       'qrkiosk-hub user add --phone 09… --role admin|officer|site-owner|tracer [--sites s-001,s-002|*] --password-file F',
-      'qrkiosk-hub keygen --out DIR                     (Ed25519 signing key for fleet updates; keep it off the repository)',
-      'qrkiosk-hub publish-cache --csv FILE --key-file IDKEY --signing-key KEY [--seq N] [--mqtt URL --username U --password-file F]',
-      'qrkiosk-hub publish-rules --rules FILE --signing-key KEY [--mqtt URL --username U --password-file F]',
+      ...PUBLISH_USAGE,
       '  Trung tâm: nhận check-in, báo cáo ngày, truy vết / hub: ingest, daily report, contact tracing.',
     ].join('\n'),
   );
@@ -102,8 +94,7 @@ async function main(): Promise<number> {
     await hub.stop();
     return 0;
   }
-  if (command === 'keygen' || command === 'publish-cache' || command === 'publish-rules')
-    return publishCommand(command, args);
+  if ((PUBLISH_COMMANDS as readonly string[]).includes(command)) return publishCommand(command, args);
   if (command === 'user') return userCommand(args);
   if (command === 'site') return siteCommand(args);
   const { values } = parseArgs({
@@ -294,60 +285,6 @@ async function siteCommand(argv: string[]): Promise<number> {
   } finally {
     await store.close();
   }
-}
-
-async function publishCommand(cmd: string, argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      out: { type: 'string' },
-      csv: { type: 'string' },
-      rules: { type: 'string' },
-      'key-file': { type: 'string' },
-      'signing-key': { type: 'string' },
-      seq: { type: 'string' },
-      mqtt: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_URL ?? 'mqtt://127.0.0.1:1883' },
-      username: { type: 'string' },
-      'password-file': { type: 'string' },
-    },
-  });
-  if (cmd === 'keygen') {
-    if (!values.out) usage(2);
-    const k = generateSigningKey(values.out);
-    out(
-      `Khóa ký / signing key: ${k.privateFile} (chmod 600, keep it secret)\nKhóa công khai cho kiosk / public key for kiosks (updates.publicKeyFiles): ${k.publicFile}\nkey id ${k.keyId}`,
-    );
-    return 0;
-  }
-  if (!values['signing-key']) usage(2);
-  const signing = readSigningKey(values['signing-key']);
-  const login = {
-    url: values.mqtt,
-    ...(values.username ? { username: values.username } : {}),
-    ...(values['password-file']
-      ? { password: readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '') }
-      : {}),
-  };
-  if (cmd === 'publish-rules') {
-    if (!values.rules) usage(2);
-    await publishRetained(login, 'rules', signedRulesEnvelope(readFileSync(values.rules, 'utf8'), signing));
-    out(`Đã gửi quy tắc / rules published (${values.rules})`);
-    return 0;
-  }
-  if (!values.csv || !values['key-file']) usage(2);
-  const text = readFileSync(values['key-file'], 'utf8').trim();
-  const hashKey = /^[0-9a-fA-F]{64,}$/.test(text)
-    ? Buffer.from(text, 'hex')
-    : readFileSync(values['key-file']);
-  // Sequence numbers only grow: by default, seconds since the epoch.
-  const seq = values.seq ? Number(values.seq) : Math.floor(Date.now() / 1000);
-  const { update, records, problems } = await snapshotFromCsv(values.csv, hashKey, seq, signing);
-  for (const p of problems) process.stderr.write(`${values.csv}:${p.line}: ${p.message}\n`);
-  await publishRetained(login, 'cache', update);
-  out(
-    `Đã gửi bản đầy đủ / snapshot ${seq} published: ${records} identities, ${(update.length / 1e6).toFixed(1)} MB, ${problems.length} bad rows skipped`,
-  );
-  return problems.length > 0 ? 1 : 0;
 }
 
 process.exitCode = await main();

@@ -1,4 +1,5 @@
 export { CheckinWriter } from './checkin-writer.js';
+export * from './fleet-state.js';
 export { Hub, type HubOptions } from './hub.js';
 export { HubIngest, type IngestOptions } from './ingest.js';
 export * from './publish.js';

@@ -1,37 +1,49 @@
-import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { createReadStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createPublicKey, generateKeyPairSync, type KeyObject, X509Certificate } from 'node:crypto';
+import { createReadStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
+  certificateDer,
   encodeFacts,
+  FACTS_BYTES,
   FactsCsvError,
   FactsError,
+  type FleetKind,
   fleetTopic,
   hashIdentity,
+  KEY_BYTES,
   keyId,
   loadPrivateKey,
+  OP_DELETE,
   OP_PUT,
   parseFactsCsvHeader,
   parseFactsCsvRow,
   RECORD_BYTES,
   sealUpdate,
   signBytes,
+  TrustListError,
   vnDay,
 } from '@qrkiosk/protocol';
 import { connectAsync } from 'mqtt';
+import type { FleetCacheState } from './fleet-state.js';
 
 /**
  * The hub's side of the fleet updates: turn vaccination/test/recovery data (the facts CSV) into a
- * signed snapshot, sign rules files, and publish both retained on `qrkiosk/v1/fleet/<kind>`. The
- * signing key lives in a file outside the repository (`keygen`); kiosks trust its public half.
+ * signed snapshot and a signed delta from what was published last, sign rules files and DCC trust
+ * lists, and publish them retained on `qrkiosk/v1/fleet/<kind>` (docs/protocol.md). The signing key
+ * lives in a file outside the repository (`keygen`); kiosks trust its public half.
  */
 export function generateSigningKey(dir: string): { privateFile: string; publicFile: string; keyId: string } {
   mkdirSync(dir, { recursive: true });
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const privateFile = join(dir, 'hub-signing.key');
   const publicFile = join(dir, 'hub-signing.pub');
-  writeFileSync(privateFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  writeFileSync(publicFile, publicKey.export({ type: 'spki', format: 'pem' }));
+  // Never overwrite: during a rotation the old key must survive until every kiosk trusts the new one.
+  writeFileSync(privateFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+    mode: 0o600,
+    flag: 'wx',
+  });
+  writeFileSync(publicFile, publicKey.export({ type: 'spki', format: 'pem' }), { flag: 'wx' });
   return { privateFile, publicFile, keyId: keyId(publicKey) };
 }
 
@@ -40,13 +52,17 @@ export function readSigningKey(file: string): { privateKey: KeyObject; publicKey
   return { privateKey, publicKey: createPublicKey(privateKey) };
 }
 
-/** A signed snapshot from a facts CSV: keyed hashes computed here, records sorted by key. */
-export async function snapshotFromCsv(
+/** One fleet cache entry as the hub keeps it: 16-byte keyed hash ‖ 16-byte facts. */
+export const ENTRY_BYTES = KEY_BYTES + FACTS_BYTES;
+
+/**
+ * The facts CSV as the fleet will see it: keyed hashes computed here, one entry per identity (a later
+ * row for the same key wins), sorted by key, laid out back to back (ENTRY_BYTES each).
+ */
+export async function entriesFromCsv(
   csv: string,
   hashKey: Buffer,
-  seq: number,
-  signing: { privateKey: KeyObject; publicKey: KeyObject },
-): Promise<{ update: Buffer; records: number; problems: Array<{ line: number; message: string }> }> {
+): Promise<{ entries: Buffer; count: number; problems: Array<{ line: number; message: string }> }> {
   const records: Array<{ key: Buffer; facts: Buffer }> = [];
   const problems: Array<{ line: number; message: string }> = [];
   const today = vnDay(new Date());
@@ -76,24 +92,157 @@ export async function snapshotFromCsv(
       else throw err;
     }
   }
-  // Key order lets kiosks build their table by appending; a later row for the same key wins.
+  // Key order lets kiosks build their table by appending, and lets the hub diff two sets in one pass.
   const byKey = new Map<string, { key: Buffer; facts: Buffer }>();
   for (const r of records) byKey.set(r.key.toString('hex'), r);
   const sorted = [...byKey.values()].sort((a, b) => Buffer.compare(a.key, b.key));
-  const body = Buffer.alloc(sorted.length * RECORD_BYTES);
+  const entries = Buffer.alloc(sorted.length * ENTRY_BYTES);
   sorted.forEach((r, i) => {
-    const o = i * RECORD_BYTES;
-    body[o] = OP_PUT;
-    r.key.copy(body, o + 1);
-    r.facts.copy(body, o + 17);
+    r.key.copy(entries, i * ENTRY_BYTES);
+    r.facts.copy(entries, i * ENTRY_BYTES + KEY_BYTES);
   });
+  return { entries, count: sorted.length, problems };
+}
+
+/** QRKC1 records putting every entry (a snapshot's body). */
+export function snapshotRecords(entries: Buffer): Buffer {
+  const n = entries.length / ENTRY_BYTES;
+  const body = Buffer.alloc(n * RECORD_BYTES);
+  for (let i = 0; i < n; i++) {
+    body[i * RECORD_BYTES] = OP_PUT;
+    entries.copy(body, i * RECORD_BYTES + 1, i * ENTRY_BYTES, (i + 1) * ENTRY_BYTES);
+  }
+  return body;
+}
+
+/**
+ * QRKC1 records turning `previous` into `next` (both sorted entry sets): a put for every new or changed
+ * identity, a delete for every one that is gone, in key order. One merge pass, no map.
+ */
+export function diffEntries(
+  previous: Buffer,
+  next: Buffer,
+): { records: Buffer; puts: number; deletes: number } {
+  const out: Buffer[] = [];
+  let puts = 0;
+  let deletes = 0;
+  const record = (op: number, entry: Buffer) => {
+    const r = Buffer.alloc(RECORD_BYTES);
+    r[0] = op;
+    // A delete carries the key only; its facts bytes are zero.
+    entry.copy(r, 1, 0, op === OP_PUT ? ENTRY_BYTES : KEY_BYTES);
+    out.push(r);
+  };
+  let i = 0;
+  let j = 0;
+  while (i < previous.length || j < next.length) {
+    const a = i < previous.length ? previous.subarray(i, i + ENTRY_BYTES) : undefined;
+    const b = j < next.length ? next.subarray(j, j + ENTRY_BYTES) : undefined;
+    const order = !a ? 1 : !b ? -1 : Buffer.compare(a.subarray(0, KEY_BYTES), b.subarray(0, KEY_BYTES));
+    if (order < 0 && a) {
+      record(OP_DELETE, a);
+      deletes++;
+      i += ENTRY_BYTES;
+    } else if (order > 0 && b) {
+      record(OP_PUT, b);
+      puts++;
+      j += ENTRY_BYTES;
+    } else if (a && b) {
+      if (!a.equals(b)) {
+        record(OP_PUT, b);
+        puts++;
+      }
+      i += ENTRY_BYTES;
+      j += ENTRY_BYTES;
+    }
+  }
+  return { records: Buffer.concat(out), puts, deletes };
+}
+
+/** A signed snapshot from a facts CSV: keyed hashes computed here, records sorted by key. */
+export async function snapshotFromCsv(
+  csv: string,
+  hashKey: Buffer,
+  seq: number,
+  signing: { privateKey: KeyObject; publicKey: KeyObject },
+): Promise<{ update: Buffer; records: number; problems: Array<{ line: number; message: string }> }> {
+  const { entries, count, problems } = await entriesFromCsv(csv, hashKey);
   const update = sealUpdate(
     { kind: 'snapshot', seq, createdAt: new Date().toISOString() },
-    body,
+    snapshotRecords(entries),
     signing.privateKey,
     signing.publicKey,
   );
-  return { update, records: sorted.length, problems };
+  return { update, records: count, problems };
+}
+
+export interface CachePublication {
+  seq: number;
+  /** The full signed snapshot of `seq`: retained on `fleet/cache`, and what `--out` writes. */
+  snapshot: Buffer;
+  /** The signed delta previous → seq, unless this is the first publication or a snapshot was asked for. */
+  delta?: { update: Buffer; baseSeq: number; puts: number; deletes: number };
+  identities: number;
+  problems: Array<{ line: number; message: string }>;
+  /** What to remember once the publication went out (writeFleetState). */
+  state: FleetCacheState;
+}
+
+/**
+ * Everything one `publish-cache` run sends: the new snapshot always (a kiosk that missed a delta falls
+ * back on it) and, when the hub remembers what it published last, the delta from there.
+ * `seq` defaults to seconds since the epoch, and is always above the previous one.
+ */
+export async function prepareCachePublication(options: {
+  csv: string;
+  hashKey: Buffer;
+  signing: { privateKey: KeyObject; publicKey: KeyObject };
+  previous: FleetCacheState | null;
+  seq?: number;
+  snapshotOnly?: boolean;
+  now?: Date;
+}): Promise<CachePublication> {
+  const { previous, signing } = options;
+  const now = options.now ?? new Date();
+  let seq = options.seq ?? Math.floor(now.getTime() / 1000);
+  if (previous && seq <= previous.seq) {
+    if (options.seq !== undefined)
+      throw new Error(
+        `--seq ${seq} không lớn hơn phiên bản đã gửi ${previous.seq} / is not above the published version ${previous.seq}`,
+      );
+    // Two runs within a second, or a clock set back: still strictly increasing.
+    seq = previous.seq + 1;
+  }
+  const { entries, count, problems } = await entriesFromCsv(options.csv, options.hashKey);
+  const createdAt = now.toISOString();
+  const snapshot = sealUpdate(
+    { kind: 'snapshot', seq, createdAt },
+    snapshotRecords(entries),
+    signing.privateKey,
+    signing.publicKey,
+  );
+  const publication: CachePublication = {
+    seq,
+    snapshot,
+    identities: count,
+    problems,
+    state: { seq, createdAt, entries },
+  };
+  if (previous && !options.snapshotOnly) {
+    const { records, puts, deletes } = diffEntries(previous.entries, entries);
+    publication.delta = {
+      update: sealUpdate(
+        { kind: 'delta', seq, baseSeq: previous.seq, createdAt },
+        records,
+        signing.privateKey,
+        signing.publicKey,
+      ),
+      baseSeq: previous.seq,
+      puts,
+      deletes,
+    };
+  }
+  return publication;
 }
 
 /** The envelope kiosks accept on `fleet/rules`: the file's text and its detached signature. */
@@ -117,20 +266,71 @@ export interface BrokerLogin {
   password?: string;
 }
 
-/** Publishes retained at QoS 1, so a kiosk that connects later gets the latest update. */
-export async function publishRetained(
-  login: BrokerLogin,
-  kind: 'cache' | 'rules',
-  payload: Buffer | string,
-): Promise<void> {
+export interface FleetMessage {
+  kind: FleetKind;
+  payload: Buffer | string;
+}
+
+/**
+ * Publishes retained at QoS 1, in the order given, over one connection, so a kiosk that connects later
+ * gets the latest of each kind. An empty payload clears what the broker retains on that topic.
+ */
+export async function publishFleet(login: BrokerLogin, messages: readonly FleetMessage[]): Promise<void> {
   const client = await connectAsync(login.url, {
     protocolVersion: 5,
     ...(login.username ? { username: login.username } : {}),
     ...(login.password !== undefined ? { password: login.password } : {}),
   });
   try {
-    await client.publishAsync(fleetTopic(kind), payload, { qos: 1, retain: true });
+    for (const m of messages)
+      await client.publishAsync(fleetTopic(m.kind), m.payload, { qos: 1, retain: true });
   } finally {
     await client.endAsync();
   }
+}
+
+export const publishRetained = (login: BrokerLogin, kind: FleetKind, payload: Buffer | string) =>
+  publishFleet(login, [{ kind, payload }]);
+
+/** The largest payload an MQTT message can carry (the Remaining Length limit, less room for topic and properties). */
+export const MQTT_MAX_PAYLOAD = 268_435_455 - 1024;
+
+/**
+ * DCC signer certificates from files: PEM (one or many blocks per file) or DER. Every certificate is
+ * parsed here, so the hub refuses to sign a list a kiosk would refuse. Duplicates are kept once.
+ */
+export function certificatesFromFiles(
+  files: readonly string[],
+): Array<{ der: Buffer; source: string; subject: string; validTo: string }> {
+  const found = new Map<string, { der: Buffer; source: string; subject: string; validTo: string }>();
+  for (const file of files) {
+    const bytes = readFileSync(file);
+    const text = bytes.subarray(0, 64).toString('latin1').includes('-----BEGIN')
+      ? bytes.toString('utf8')
+      : null;
+    const blocks = text
+      ? [...text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].map((m) => m[0])
+      : [bytes];
+    if (blocks.length === 0) throw new TrustListError('certificate', `${file}: no certificate found`);
+    blocks.forEach((block, i) => {
+      const source = blocks.length > 1 ? `${file}#${i + 1}` : file;
+      const der = certificateDer(block, source);
+      const x = new X509Certificate(der);
+      found.set(der.toString('base64'), {
+        der,
+        source,
+        subject: x.subject.replace(/\n/g, ', '),
+        validTo: x.validTo,
+      });
+    });
+  }
+  return [...found.values()];
+}
+
+/** The certificate files in a folder (.pem, .crt, .cer, .der), sorted by name. */
+export function certificateFilesIn(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => /\.(pem|crt|cer|der)$/i.test(f))
+    .sort()
+    .map((f) => join(dir, f));
 }

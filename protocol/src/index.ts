@@ -8,6 +8,7 @@ export * from './schemas.js';
 export * from './signing.js';
 export * from './telemetry.js';
 export * from './topics.js';
+export * from './trust-list.js';
 export * from './validate.js';
 export * from './vn-time.js';
 export * from './vocabulary.js';

@@ -27,9 +27,23 @@ export function kioskTopics(site: string, kiosk: string): KioskTopics {
   };
 }
 
-/** Signed updates for every kiosk (retained): `cache` (QRKC1 snapshot or delta), `rules`. */
+/**
+ * Signed updates for every kiosk, all retained (docs/protocol.md, "Fleet updates"):
+ * `cache` the current full QRKC1 snapshot, `cache-delta` the latest QRKC1 delta (previous → current),
+ * `rules` the signed rules file, `trust` the signed list of DCC signer certificates.
+ */
+export const FLEET_KINDS = ['cache', 'cache-delta', 'rules', 'trust'] as const;
+export type FleetKind = (typeof FLEET_KINDS)[number];
 export const FLEET_UPDATES = `${TOPIC_ROOT}/fleet/+`;
-export const fleetTopic = (kind: 'cache' | 'rules') => `${TOPIC_ROOT}/fleet/${kind}`;
+export const fleetTopic = (kind: FleetKind) => `${TOPIC_ROOT}/fleet/${kind}`;
+
+/** The kind of a `qrkiosk/v1/fleet/<kind>` topic; null for other topics and kinds this version does not know. */
+export function parseFleetTopic(topic: string): FleetKind | null {
+  const prefix = `${TOPIC_ROOT}/fleet/`;
+  if (!topic.startsWith(prefix)) return null;
+  const kind = topic.slice(prefix.length);
+  return (FLEET_KINDS as readonly string[]).includes(kind) ? (kind as FleetKind) : null;
+}
 
 /** Subscription filters for the hub (all sites, all kiosks). */
 export const HUB_FILTERS = {

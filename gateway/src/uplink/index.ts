@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import {
   CHECKIN_SCHEMA_ID,
   FLEET_UPDATES,
-  fleetTopic,
   kioskTopics,
+  parseFleetTopic,
   type TelemetryMessage,
 } from '@qrkiosk/protocol';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
@@ -118,14 +118,19 @@ export class MqttUplink {
     this.unsubscribe = this.o.bus.on('checkin.recorded', () => this.drain());
     const onUpdate = this.o.onUpdate;
     if (onUpdate) {
-      const fleet = fleetTopic('cache').slice(0, -'cache'.length);
+      const fleet = FLEET_UPDATES.slice(0, -1);
       const own = this.topics.updates.slice(0, -1);
       client.on('message', (topic, payload) => {
-        const kind = topic.startsWith(fleet)
-          ? topic.slice(fleet.length)
-          : topic.startsWith(own)
-            ? topic.slice(own.length)
-            : null;
+        // Known fleet kinds by name (protocol's parseFleetTopic); any other kind is still handed on, so
+        // the controller logs that this version ignores it instead of it vanishing unseen.
+        const kind =
+          parseFleetTopic(topic) ??
+          (topic.startsWith(fleet)
+            ? topic.slice(fleet.length)
+            : topic.startsWith(own)
+              ? topic.slice(own.length)
+              : null);
+        // An empty retained payload is the hub clearing a topic, not an update.
         if (kind !== null && payload.length > 0) onUpdate(kind, payload);
       });
     }

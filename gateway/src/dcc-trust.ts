@@ -1,0 +1,71 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { type KeyRing, openTrustList, TrustListError } from '@qrkiosk/protocol';
+
+/**
+ * The DCC trust list the hub signs (`fleet/trust`), installed on the kiosk as one PEM bundle in
+ * `<data.dir>/dcc-trust/`, the folder the controller already reads signer certificates from. One file,
+ * replaced by a single rename, so a scan sees the old list or the new one, never half; files a
+ * technician put in the folder (or dcc.trustFiles) are left alone.
+ */
+export const HUB_TRUST_FILE = 'hub-trust-list.pem';
+const VERSION_LINE = /^# version: (\d+)$/m;
+
+export const dccTrustDir = (dataDir: string) => join(dataDir, 'dcc-trust');
+
+/** Version of the installed hub list; 0 when none is installed. */
+export function installedTrustVersion(dataDir: string): number {
+  try {
+    const m = VERSION_LINE.exec(readFileSync(join(dccTrustDir(dataDir), HUB_TRUST_FILE), 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export type TrustInstall =
+  | { installed: true; version: number; certificates: number; keyId: string }
+  | { installed: false; version: number };
+
+/**
+ * Verifies a signed trust list (hub key, signature, every certificate parses) and writes it.
+ * Returns `installed: false` for the list already in force (a retained message seen again after a
+ * reconnect). Throws TrustListError for anything refused, `stale` for an older list; nothing is written then.
+ */
+export function installTrustList(dataDir: string, payload: Buffer, keys: KeyRing): TrustInstall {
+  const { list, certificates, keyId } = openTrustList(payload, keys);
+  const current = installedTrustVersion(dataDir);
+  if (list.version === current) return { installed: false, version: current };
+  if (list.version < current)
+    throw new TrustListError(
+      'stale',
+      `list version ${list.version} is older than the installed version ${current}`,
+    );
+  const pem = certificates.map(
+    (der) =>
+      `-----BEGIN CERTIFICATE-----\n${(der.toString('base64').match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`,
+  );
+  // Certificates first: TrustStore tells PEM from DER by the file's first bytes. The notes after them
+  // are outside every BEGIN/END block, so PEM readers ignore them.
+  const text = [
+    ...pem,
+    '# qrkiosk: DCC signer certificates from the hub, replaced whole by the next signed list. Do not edit.',
+    `# version: ${list.version}`,
+    `# created: ${list.createdAt}`,
+    `# signed-by: ${keyId}`,
+    '',
+  ].join('\n');
+  const dir = dccTrustDir(dataDir);
+  mkdirSync(dir, { recursive: true });
+  // The temporary name does not end in .pem, so a reload in between never reads it.
+  const tmp = join(dir, `.${HUB_TRUST_FILE}.tmp`);
+  const fd = openSync(tmp, 'w', 0o644);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, join(dir, HUB_TRUST_FILE));
+  return { installed: true, version: list.version, certificates: certificates.length, keyId };
+}

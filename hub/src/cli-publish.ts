@@ -1,0 +1,209 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { signTrustList, TrustListError } from '@qrkiosk/protocol';
+import { FleetStateError, readFleetState, writeFileAtomic, writeFleetState } from './fleet-state.js';
+import {
+  type BrokerLogin,
+  certificateFilesIn,
+  certificatesFromFiles,
+  type FleetMessage,
+  generateSigningKey,
+  MQTT_MAX_PAYLOAD,
+  prepareCachePublication,
+  publishFleet,
+  readSigningKey,
+  signedRulesEnvelope,
+} from './publish.js';
+
+/**
+ * The fleet-update commands of `qrkiosk-hub` (kept apart from cli.ts): keygen, publish-cache,
+ * publish-rules, publish-trust. Output for the operator: Vietnamese first, then English.
+ */
+export const PUBLISH_COMMANDS = ['keygen', 'publish-cache', 'publish-rules', 'publish-trust'] as const;
+
+export const PUBLISH_USAGE = [
+  'qrkiosk-hub keygen --out DIR                     (Ed25519 signing key for fleet updates; keep it off the repository)',
+  'qrkiosk-hub publish-cache --csv FILE --key-file IDKEY --signing-key KEY [--state-dir DIR] [--seq N] [--snapshot] [--out FILE] [--no-publish] [--mqtt-max-bytes N] [MQTT]',
+  'qrkiosk-hub publish-rules --rules FILE --signing-key KEY [MQTT]',
+  'qrkiosk-hub publish-trust (--dir DIR | --file F [--file F…]) --signing-key KEY [--version N] [--out FILE] [--no-publish] [MQTT]',
+  '  MQTT = [--mqtt URL --username U --password-file F]; --state-dir defaults to <--data-dir>/fleet',
+];
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
+const fail = (vi: string, en: string): number => {
+  process.stderr.write(`${vi} / ${en}\n`);
+  return 2;
+};
+const usage = (): number => {
+  process.stderr.write(`${PUBLISH_USAGE.join('\n')}\n`);
+  return 2;
+};
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+export async function publishCommand(cmd: string, argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      out: { type: 'string' },
+      csv: { type: 'string' },
+      rules: { type: 'string' },
+      dir: { type: 'string' },
+      file: { type: 'string', multiple: true },
+      'key-file': { type: 'string' },
+      'signing-key': { type: 'string' },
+      seq: { type: 'string' },
+      version: { type: 'string' },
+      snapshot: { type: 'boolean', default: false },
+      'no-publish': { type: 'boolean', default: false },
+      'state-dir': { type: 'string' },
+      'data-dir': { type: 'string', default: process.env.QRKIOSK_HUB_DATA_DIR ?? '/var/lib/qrkiosk-hub' },
+      'mqtt-max-bytes': { type: 'string', default: String(MQTT_MAX_PAYLOAD) },
+      mqtt: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_URL ?? 'mqtt://127.0.0.1:1883' },
+      username: { type: 'string' },
+      'password-file': { type: 'string' },
+    },
+  });
+  if (cmd === 'keygen') {
+    if (!values.out) return usage();
+    try {
+      const k = generateSigningKey(values.out);
+      out(
+        `Khóa ký / signing key: ${k.privateFile} (chmod 600, keep it secret)\nKhóa công khai cho kiosk / public key for kiosks (updates.publicKeyFiles): ${k.publicFile}\nkey id ${k.keyId}`,
+      );
+      return 0;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+        return fail(
+          `Thư mục ${values.out} đã có khóa ký; không ghi đè (khi đổi khóa, tạo khóa mới ở thư mục khác)`,
+          `${values.out} already holds a signing key; not overwritten (to rotate, make the new key in another folder)`,
+        );
+      throw err;
+    }
+  }
+  if (!values['signing-key']) return usage();
+  const signing = readSigningKey(values['signing-key']);
+  const login: BrokerLogin = {
+    url: values.mqtt,
+    ...(values.username ? { username: values.username } : {}),
+    ...(values['password-file']
+      ? { password: readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '') }
+      : {}),
+  };
+  const publish = !values['no-publish'];
+  if (!publish && !values.out)
+    return fail('--no-publish cần --out FILE', '--no-publish needs --out FILE (otherwise nothing is done)');
+
+  if (cmd === 'publish-rules') {
+    if (!values.rules) return usage();
+    const envelope = signedRulesEnvelope(readFileSync(values.rules, 'utf8'), signing);
+    if (values.out) writeFileAtomic(values.out, [Buffer.from(envelope, 'utf8')]);
+    if (publish) await publishFleet(login, [{ kind: 'rules', payload: envelope }]);
+    out(
+      publish
+        ? `Đã gửi quy tắc / rules published (${values.rules})`
+        : `Đã ghi quy tắc có chữ ký / signed rules written to ${values.out}`,
+    );
+    return 0;
+  }
+
+  if (cmd === 'publish-trust') {
+    const files = [...(values.dir ? certificateFilesIn(values.dir) : []), ...(values.file ?? [])];
+    if (files.length === 0) return usage();
+    const version = values.version ? Number(values.version) : Math.floor(Date.now() / 1000);
+    let envelope: string;
+    let certificates: ReturnType<typeof certificatesFromFiles>;
+    try {
+      certificates = certificatesFromFiles(files);
+      envelope = signTrustList(
+        certificates.map((c) => c.der),
+        version,
+        signing,
+      );
+    } catch (err) {
+      if (err instanceof TrustListError)
+        return fail('Không ký danh sách tin cậy DCC', `DCC trust list not signed: ${err.message}`);
+      throw err;
+    }
+    const now = Date.now();
+    for (const c of certificates) {
+      const expired = Date.parse(c.validTo) < now;
+      out(
+        `  ${c.subject}  (${c.source}) hết hạn / expires ${c.validTo}${expired ? '  ⚠ ĐÃ HẾT HẠN / EXPIRED' : ''}`,
+      );
+    }
+    if (values.out) writeFileAtomic(values.out, [Buffer.from(envelope, 'utf8')]);
+    if (publish) await publishFleet(login, [{ kind: 'trust', payload: envelope }]);
+    out(
+      `${publish ? 'Đã gửi' : 'Đã ghi'} danh sách tin cậy DCC phiên bản ${version}: ${certificates.length} chứng thư / DCC trust list ${version} ${publish ? 'published' : `written to ${values.out}`}: ${certificates.length} certificates`,
+    );
+    return 0;
+  }
+
+  if (cmd !== 'publish-cache' || !values.csv || !values['key-file']) return usage();
+  const text = readFileSync(values['key-file'], 'utf8').trim();
+  const hashKey = /^[0-9a-fA-F]{64,}$/.test(text)
+    ? Buffer.from(text, 'hex')
+    : readFileSync(values['key-file']);
+  const stateDir = values['state-dir'] ?? join(values['data-dir'], 'fleet');
+  let previous: ReturnType<typeof readFleetState>;
+  try {
+    previous = readFleetState(stateDir);
+  } catch (err) {
+    if (err instanceof FleetStateError) return fail('Không đọc được trạng thái', err.message);
+    throw err;
+  }
+  const seqArg = values.seq === undefined ? undefined : Number(values.seq);
+  if (seqArg !== undefined && !(Number.isSafeInteger(seqArg) && seqArg >= 1))
+    return fail(`--seq phải là số nguyên ≥ 1`, `--seq must be an integer ≥ 1 (got ${values.seq})`);
+  let publication: Awaited<ReturnType<typeof prepareCachePublication>>;
+  try {
+    publication = await prepareCachePublication({
+      csv: values.csv,
+      hashKey,
+      signing,
+      previous,
+      snapshotOnly: values.snapshot,
+      ...(seqArg !== undefined ? { seq: seqArg } : {}),
+    });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 2;
+  }
+  const { seq, snapshot, delta, problems } = publication;
+  for (const p of problems) process.stderr.write(`${values.csv}:${p.line}: ${p.message}\n`);
+  // A snapshot above the MQTT limit (or the broker's message_size_limit) cannot go over the air:
+  // then it must go out as a file, and only the delta is published.
+  const snapshotFits = snapshot.length <= Number(values['mqtt-max-bytes']);
+  if (publish && !snapshotFits && !values.out)
+    return fail(
+      `Bản đầy đủ ${mb(snapshot.length)} quá lớn để gửi qua MQTT: dùng --out FILE và cài bằng "qrkiosk cache apply FILE"`,
+      `snapshot of ${mb(snapshot.length)} is too big for MQTT: use --out FILE and install it with "qrkiosk cache apply FILE"`,
+    );
+  if (values.out) writeFileAtomic(values.out, [snapshot]);
+  if (publish) {
+    const messages: FleetMessage[] = [];
+    // The delta first: a kiosk that is current applies it and then skips the snapshot by its header.
+    // Without a delta, clear the retained one, so no delta of an older lineage lingers beside the snapshot.
+    messages.push({ kind: 'cache-delta', payload: delta ? delta.update : Buffer.alloc(0) });
+    if (snapshotFits) messages.push({ kind: 'cache', payload: snapshot });
+    await publishFleet(login, messages);
+  }
+  // Remembered only once sent: if this run dies before here, the next delta starts from the previous
+  // state, and kiosks that did get this one fall back on the snapshot.
+  writeFleetState(stateDir, publication.state);
+  const sent = publish ? 'Đã gửi' : 'Đã ghi';
+  const sentEn = publish ? 'published' : 'written';
+  if (delta)
+    out(
+      `${sent} bản thay đổi ${delta.baseSeq}→${seq}: ${delta.puts} người thêm/đổi, ${delta.deletes} người bỏ / delta ${delta.baseSeq}→${seq} ${sentEn}: ${delta.puts} added or changed, ${delta.deletes} removed (${mb(delta.update.length)})`,
+    );
+  if (publish && !snapshotFits)
+    out(
+      `Bản đầy đủ ${seq} KHÔNG gửi qua MQTT (${mb(snapshot.length)}); kiosk bị lỡ cần "qrkiosk cache apply ${values.out}" / snapshot ${seq} NOT published over MQTT (${mb(snapshot.length)}); a kiosk that fell behind needs "qrkiosk cache apply ${values.out}"`,
+    );
+  out(
+    `${publish && snapshotFits ? 'Đã gửi' : 'Đã tạo'} bản đầy đủ ${seq}: ${publication.identities} người, ${problems.length} dòng lỗi bỏ qua / snapshot ${seq} ${publish && snapshotFits ? 'published' : 'made'}: ${publication.identities} identities, ${mb(snapshot.length)}, ${problems.length} bad rows skipped${values.out ? ` → ${values.out}` : ''}`,
+  );
+  return problems.length > 0 ? 1 : 0;
+}
