@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { formatVnDateTime, hashIdentity, type IdType, vnDay } from '@qrkiosk/protocol';
 import { PUBLISH_COMMANDS, PUBLISH_USAGE, publishCommand } from './cli-publish.js';
 import { Hub } from './hub.js';
-import { reportCsv } from './report-view.js';
+import { reportCsv, traceCsv } from './report-view.js';
 import { parseSitesCsv } from './sites-csv.js';
 import { HubStore } from './store.js';
 import type { Role } from './users.js';
@@ -40,8 +40,6 @@ function usage(code: number): never {
   );
   process.exit(code);
 }
-
-const csvCell = (v: unknown) => `"${String(v ?? '').replace(/"/g, '""')}"`;
 
 async function main(): Promise<number> {
   if (command === 'run') {
@@ -140,34 +138,8 @@ async function main(): Promise<number> {
         window,
         visits: visits.length,
       });
-      if (values.csv) {
-        out(
-          [
-            'visit_time',
-            'site',
-            'kiosk',
-            'co_visitor_time',
-            'co_visitor_name',
-            'co_visitor_number',
-            'co_visitor_kind',
-          ].join(','),
-        );
-        for (const v of visits)
-          for (const c of v.coVisitors.length ? v.coVisitors : [null])
-            out(
-              [
-                formatVnDateTime(new Date(v.visit.at)),
-                v.visit.site,
-                v.visit.kiosk,
-                c ? formatVnDateTime(new Date(c.at)) : '',
-                c?.document.nameMasked,
-                c?.document.numberMasked,
-                c?.document.kind,
-              ]
-                .map(csvCell)
-                .join(','),
-            );
-      } else {
+      if (values.csv) process.stdout.write(traceCsv(visits));
+      else {
         out(
           `Số lần đến / visits: ${visits.length}; người tiếp xúc / co-visitors: ${visits.reduce((n, v) => n + v.coVisitors.length, 0)} (±${window} phút/min)`,
         );

@@ -1,6 +1,6 @@
 import { formatVnDateTime } from '@qrkiosk/protocol';
 import type { SiteInfo } from './storage/index.js';
-import type { DailyReport, ReportArea, ReportSite } from './store.js';
+import type { DailyReport, ReportArea, ReportSite, TraceVisit } from './store.js';
 
 /** Per ward (within its district): the numbers a province asks for, from the per-site rows. */
 export function areasOf(
@@ -149,4 +149,33 @@ ${siteRows}
 <p>${report.newKiosks.map((k) => `${esc(k.site)}/${esc(k.kiosk)}`).join(', ') || 'Không có / none'}</p>
 </body></html>
 `;
+}
+
+/** A tracing result as CSV: one line per co-visitor (a visit without any gets one line of its own). */
+export function traceCsv(visits: ReadonlyArray<TraceVisit>): string {
+  const header = [
+    'visit_time',
+    'site',
+    'kiosk',
+    'co_visitor_time',
+    'co_visitor_name',
+    'co_visitor_number',
+    'co_visitor_kind',
+  ];
+  const lines = visits.flatMap((v) =>
+    (v.coVisitors.length ? v.coVisitors : [null]).map((c) =>
+      [
+        formatVnDateTime(new Date(v.visit.at)),
+        v.visit.site,
+        v.visit.kiosk,
+        c ? formatVnDateTime(new Date(c.at)) : '',
+        c?.document.nameMasked ?? '',
+        c?.document.numberMasked ?? '',
+        c?.document.kind ?? '',
+      ]
+        .map(csvCell)
+        .join(','),
+    ),
+  );
+  return `\uFEFF${header.join(',')}\n${lines.join('\n')}\n`;
 }

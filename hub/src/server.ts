@@ -6,7 +6,7 @@ import type { CheckinMessage, IdType, TelemetryMessage } from '@qrkiosk/protocol
 import { formatVnDateTime, hashIdentity, vnDay } from '@qrkiosk/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { HubIngest } from './ingest.js';
-import { reportCsv, reportPage, scopeReport } from './report-view.js';
+import { reportCsv, reportPage, scopeReport, traceCsv } from './report-view.js';
 import type { HubStore, KioskRow, SiteInfo } from './store.js';
 import { canSee, type Role, type Session } from './users.js';
 
@@ -233,6 +233,7 @@ export async function createServer(
       from?: unknown;
       to?: unknown;
       window?: unknown;
+      format?: unknown;
     };
     const type = ID_TYPES.find((t) => t === b.type);
     const id = typeof b.id === 'string' ? b.id.replace(/\s+/g, '').toUpperCase() : '';
@@ -251,7 +252,8 @@ export async function createServer(
         window,
       )
     ).filter((v) => canSee(s.user, v.visit.site, directory));
-    await store.audit(s.user.phone, 'trace', {
+    const csv = b.format === 'csv';
+    await store.audit(s.user.phone, csv ? 'trace-export' : 'trace', {
       type,
       id: `…${id.slice(-4)}`,
       from,
@@ -259,7 +261,13 @@ export async function createServer(
       window,
       visits: visits.length,
     });
+    if (csv)
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="qrkiosk-trace-${from}-${to}.csv"`)
+        .send(traceCsv(visits));
     return {
+      coVisitors: visits.reduce((n, v) => n + v.coVisitors.length, 0),
       visits: visits.map((v) => ({
         at: formatVnDateTime(new Date(v.visit.at)),
         site: v.visit.site,
@@ -312,11 +320,18 @@ export async function createServer(
         store.kiosks(),
         store.countsSince(startOfVnDay(new Date())),
       ]);
+      // Every known site (registered or with a kiosk) is listed, those without a scan today at 0:
+      // the page shows them as today's follow-up list.
+      const counts = new Map(today.map((r) => [r.site, r.n]));
+      const known = new Set([...directory.keys(), ...kiosks.map((k) => k.site), ...counts.keys()]);
       const snapshot: LiveMessage = {
         type: 'snapshot',
         checkins: recent.filter((c) => visible(c.site)),
         kiosks: kiosks.filter((k) => visible(k.site)),
-        today: today.filter((r) => visible(r.site)),
+        today: [...known]
+          .filter(visible)
+          .sort()
+          .map((site) => ({ site, n: counts.get(site) ?? 0 })),
       };
       const seen = new Set(snapshot.checkins.map((c) => c.id));
       ready = true;

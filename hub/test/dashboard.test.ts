@@ -4,7 +4,7 @@
  * the daily report lists a site without scans; sessions, CSRF and roles enforced on the API.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKIN_SCHEMA_ID, type CheckinMessage, hashIdentity, kioskTopics, vnDay } from '@qrkiosk/protocol';
 import {
@@ -130,6 +130,14 @@ describe.each(ENGINES)('hub dashboard in Chromium on %s', (engine) => {
     await page.waitForSelector('#traceResult li.visit');
     expect(await page.textContent('#traceResult li.visit')).toContain('s-001/k-001: 1');
     expect(await page.textContent('#traceResult li.covisitor')).toContain('********0001');
+    expect(await page.textContent('#traceSummary')).toContain('1 / 1');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#traceCsv')]);
+    const csv = readFileSync((await download.path()) ?? '', 'utf8');
+    expect(csv.split('\n')[1]).toContain(',s-001,k-001,');
+    expect(csv).not.toContain(F0);
+    // s-003 has a kiosk but no scan today: it heads today's list, in red.
+    expect(await page.textContent('#today tr.zero')).toContain('s-003');
+    expect(await page.textContent('#idleToday')).toBe('Chưa quét hôm nay: 1');
 
     await page.fill('#reportDay', vnDay(new Date()));
     await page.click('#reportRun');
@@ -144,7 +152,9 @@ describe.each(ENGINES)('hub dashboard in Chromium on %s', (engine) => {
     await print.screenshot({ path: join(ARTIFACTS, `hub-report-print-${engine}.png`), fullPage: true });
     await print.close();
     const audit = (await hub.store!.auditLog()).map((a) => a.action);
-    expect(audit).toEqual(expect.arrayContaining(['login-failed', 'login', 'trace', 'report']));
+    expect(audit).toEqual(
+      expect.arrayContaining(['login-failed', 'login', 'trace', 'trace-export', 'report']),
+    );
     expect(JSON.stringify(await hub.store!.auditLog())).not.toContain(F0);
     await page.close();
   });
