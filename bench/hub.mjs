@@ -1,5 +1,6 @@
 // Hub benchmark (issue 8). Run: npm run bench -- hub
 //
+// 0. Storage alone, batch sizes 1–1,000, both engines (what a transaction per batch buys).
 // 1. Ingest. Simulated kiosks (firmware-sim's fleet load generator, one MQTT connection each, QoS 1)
 //    publish through a real Mosquitto to `qrkiosk-hub run` processes; counted in the database: zero
 //    loss and zero duplicates means exactly the published ids are stored. Two measures per scenario:
@@ -15,7 +16,7 @@
 // QRKIOSK_BENCH_HUB_SCENARIOS (all: sqlite-1x1,sqlite-1x32,pg-1x32,pg-2x32), QRKIOSK_BENCH_TRACE_ROWS (10,000,000).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -36,6 +37,29 @@ const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const dir = mkdtempSync(join(tmpdir(), 'qrkiosk-bench-hub-'));
 const key = randomBytes(32);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** CPU seconds of a process and its descendants, live and reaped (Linux /proc; USER_HZ = 100). */
+function cpuTree(root) {
+  const stat = (pid) => {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return f.slice(f.lastIndexOf(')') + 2).split(' ');
+    } catch {
+      return null;
+    }
+  };
+  const parent = new Map();
+  for (const d of readdirSync('/proc')) if (/^\d+$/.test(d)) parent.set(Number(d), Number(stat(d)?.[1]));
+  let sum = 0;
+  const stack = [root];
+  while (stack.length) {
+    const pid = stack.pop();
+    const f = stat(pid);
+    if (f) sum += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+    for (const [child, pp] of parent) if (pp === pid) stack.push(child);
+  }
+  return sum;
+}
 
 /** A `qrkiosk-hub run` process; resolves once its page is up. */
 function startHub({ name, brokerUrl, database, lanes }) {
@@ -112,6 +136,13 @@ async function ingestScenario(name) {
       );
     let procs = await start();
     const per = Math.ceil(MESSAGES / KIOSKS);
+    const cpu = () => ({
+      hub: procs.reduce((n, p) => n + cpuTree(p.pid), 0),
+      broker: cpuTree(broker.pid),
+      db: postgres ? cpuTree(postgres.pid) : 0,
+      load: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+    });
+    let cpu0;
     const c = await counter(engine === 'pg' ? 'postgres' : 'sqlite', database);
     let t0;
     let published;
@@ -120,19 +151,33 @@ async function ingestScenario(name) {
       await Promise.all(procs.map(stopHub));
       published = await publishFleetLoad({ url: broker.url, kiosks: KIOSKS, perKiosk: per });
       t0 = performance.now();
+      cpu0 = { ...cpu(), hub: 0 };
       procs = await start();
     } else {
       t0 = performance.now();
+      cpu0 = cpu();
       published = await publishFleetLoad({ url: broker.url, kiosks: KIOSKS, perKiosk: per });
     }
     const stored = await waitStored(c, published.ids.length, t0);
     const seconds = (performance.now() - t0) / 1000;
+    const cpu1 = cpu();
+    const us = (k) => Math.round(((cpu1[k] - cpu0[k]) / stored) * 1e6);
+    const perCheckin = {
+      hub: us('hub'),
+      broker: us('broker'),
+      db: us('db'),
+      load: mode === 'live' ? us('load') : 0,
+    };
+    const totalUs = perCheckin.hub + perCheckin.broker + perCheckin.db + perCheckin.load;
     const ids = await c.ids();
     const expected = [...published.ids].sort();
     const exact = ids.length === expected.length && ids.every((id, i) => id === expected[i]);
-    results[mode] = { rate: Math.round(stored / seconds), seconds, stored, exact };
+    results[mode] = { rate: Math.round(stored / seconds), seconds, stored, exact, perCheckin };
     console.log(
       `ingest ${name} ${mode}: ${published.ids.length} check-ins from ${KIOSKS} kiosks, ${hubs} hub process(es) × ${lanes} lane(s), ${engine === 'pg' ? 'PostgreSQL' : 'SQLite'}: ${seconds.toFixed(1)} s = ${results[mode].rate}/s; stored ${stored}, ${exact ? 'exactly the published ids (0 lost, 0 duplicates)' : 'MISMATCH'}`,
+    );
+    console.log(
+      `  CPU per check-in: hub ${perCheckin.hub} µs, broker ${perCheckin.broker} µs${postgres ? `, PostgreSQL ${perCheckin.db} µs` : ''}${mode === 'live' ? `, load generator ${perCheckin.load} µs` : ''}; total ${totalUs} µs → at most ${Math.round((cpus().length * 1e6) / totalUs)}/s on ${cpus().length} cores`,
     );
     await c.close();
     await Promise.all(procs.map(stopHub));
@@ -140,6 +185,38 @@ async function ingestScenario(name) {
     await postgres?.stop();
   }
   return results;
+}
+
+// 0. Storage alone: check-ins written through the repository in batches of 1, 8, 32 and 1,000
+//    (one transaction each), wall rate and the hub process's CPU per check-in. This is what lanes buy.
+{
+  const { SqliteRepository, PostgresRepository } = await import('../hub/dist/index.js');
+  const { syntheticCheckin } = await import('../firmware-sim/dist/index.js');
+  const { monotonicFactory } = await import('ulid');
+  const ulid = monotonicFactory();
+  const postgres = await startPostgres({ durable: true });
+  for (const engine of ['sqlite', 'postgres']) {
+    for (const batch of [1, 8, 32, 1000]) {
+      const repo =
+        engine === 'sqlite'
+          ? new SqliteRepository(join(dir, `storage-${batch}`, 'hub.db'))
+          : await PostgresRepository.open(postgres.createDatabase(`storage_${batch}`));
+      const rows = Array.from({ length: 50_000 }, () => ({
+        checkin: syntheticCheckin(ulid(), 's-1', 'k-1', new Date()),
+        receivedAt: new Date(),
+      }));
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      for (let i = 0; i < rows.length; i += batch) await repo.addCheckins(rows.slice(i, i + batch));
+      const seconds = (performance.now() - t0) / 1000;
+      const c = process.cpuUsage(c0);
+      console.log(
+        `storage ${engine}, batches of ${batch}: ${Math.round(rows.length / seconds)} check-ins/s; hub CPU ${((c.user + c.system) / rows.length).toFixed(1)} µs per check-in`,
+      );
+      await repo.close();
+    }
+  }
+  await postgres.stop();
 }
 
 const ingest = {};

@@ -6,10 +6,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
+import { Hub } from '@qrkiosk/hub';
 import { type CheckinMessage, kioskTopics, validateTelemetry } from '@qrkiosk/protocol';
 import { makeTempDir, REPO_ROOT, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { connectAsync, type MqttClient } from 'mqtt';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualSerialScanner } from '../src/index.js';
 
@@ -190,6 +192,35 @@ describe('uplink over TLS', () => {
 });
 
 describe('uplink with per-kiosk credentials and the ACL', () => {
+  it('the hub, logged in as hub, ingests through the shared subscription that the ACL allows', async () => {
+    const broker = await secureBroker();
+    cleanups.push(() => broker.stop());
+    const hub = new Hub({
+      mqtt: {
+        url: broker.url,
+        username: 'hub',
+        password: PASSWORDS.hub,
+        protocolVersion: 5,
+        shareGroup: 'hub',
+        lanes: 3,
+      },
+      dataDir: makeTempDir('hub-acl-'),
+      http: { host: '127.0.0.1', port: 0 },
+      log: pino({ level: 'silent' }),
+    });
+    await hub.start();
+    cleanups.push(() => hub.stop());
+    const k = kiosk(broker.url, 'k-001', PASSWORDS['k-001']);
+    await k.start();
+    for (let i = 0; i < 6; i++) k.scan(cccd(20 + i));
+    await waitFor(
+      async () => ((await hub.store?.checkinCount()) === 6 ? true : undefined),
+      10_000,
+      'six stored',
+    );
+    expect(await hub.store?.deadLetterCount()).toBe(0);
+  });
+
   it('a kiosk cannot publish on another kiosk’s topics nor read any other kiosk’s check-ins', async () => {
     const broker = await secureBroker();
     cleanups.push(() => broker.stop());

@@ -15,6 +15,8 @@ export interface MosquittoOptions {
 
 export interface RunningMosquitto {
   port: number;
+  /** The server's process id (benchmarks read its CPU time). */
+  pid: number;
   url: string;
   dir: string;
   /** Stops the broker (SIGTERM, then SIGKILL after 3 s). Safe to call twice. */
@@ -72,6 +74,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Ru
   }
   return {
     port,
+    pid: child.pid ?? 0,
     dir,
     url: `mqtt://127.0.0.1:${port}`,
     log: () => output,

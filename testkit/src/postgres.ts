@@ -16,6 +16,8 @@ export interface PostgresOptions {
 
 export interface RunningPostgres {
   port: number;
+  /** The server's process id (benchmarks read its CPU time). */
+  pid: number;
   /** `postgres://qrkiosk@127.0.0.1:<port>/postgres` (trust authentication on loopback). */
   url: string;
   dir: string;
@@ -100,6 +102,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
   const url = (db: string) => `postgres://qrkiosk@127.0.0.1:${port}/${db}`;
   return {
     port,
+    pid: child.pid ?? 0,
     dir,
     url: url('postgres'),
     log: () => output,
