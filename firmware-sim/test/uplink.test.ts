@@ -6,12 +6,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
-import { Hub } from '@qrkiosk/hub';
 import { type CheckinMessage, kioskTopics, validateTelemetry } from '@qrkiosk/protocol';
 import { makeTempDir, REPO_ROOT, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { connectAsync, type MqttClient } from 'mqtt';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualSerialScanner } from '../src/index.js';
 
@@ -192,33 +190,48 @@ describe('uplink over TLS', () => {
 });
 
 describe('uplink with per-kiosk credentials and the ACL', () => {
-  it('the hub, logged in as hub, ingests through the shared subscription that the ACL allows', async () => {
+  it('qrkiosk-hub run, logged in as hub, ingests through the shared subscription the ACL allows', async () => {
     const broker = await secureBroker();
     cleanups.push(() => broker.stop());
-    const hub = new Hub({
-      mqtt: {
-        url: broker.url,
-        username: 'hub',
-        password: PASSWORDS.hub,
-        protocolVersion: 5,
-        shareGroup: 'hub',
-        lanes: 3,
-      },
-      dataDir: makeTempDir('hub-acl-'),
-      http: { host: '127.0.0.1', port: 0 },
-      log: pino({ level: 'silent' }),
+    const dataDir = makeTempDir('hub-acl-');
+    writeFileSync(join(dataDir, 'mqtt.pass'), `${PASSWORDS.hub}\n`);
+    const args = [
+      'run',
+      '--mqtt',
+      broker.url,
+      '--username',
+      'hub',
+      '--password-file',
+      join(dataDir, 'mqtt.pass'),
+    ];
+    const hub = spawn(
+      process.execPath,
+      [join(REPO_ROOT, 'hub/dist/cli.js'), ...args, '--data-dir', dataDir, '--port', '0', '--lanes', '3'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    cleanups.push(async () => {
+      hub.kill('SIGTERM');
     });
-    await hub.start();
-    cleanups.push(() => hub.stop());
+    let output = '';
+    hub.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    hub.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    await waitFor(
+      () => (output.includes('hub page ready') ? true : undefined),
+      10_000,
+      `hub ready: ${output}`,
+    );
     const k = kiosk(broker.url, 'k-001', PASSWORDS['k-001']);
     await k.start();
     for (let i = 0; i < 6; i++) k.scan(cccd(20 + i));
-    await waitFor(
-      async () => ((await hub.store?.checkinCount()) === 6 ? true : undefined),
-      10_000,
-      'six stored',
-    );
-    expect(await hub.store?.deadLetterCount()).toBe(0);
+    const db = new Database(join(dataDir, 'hub.db'), { readonly: true });
+    cleanups.push(async () => db.close());
+    const count = () => (db.prepare('SELECT count(*) AS n FROM checkins').get() as { n: number }).n;
+    await waitFor(() => (count() === 6 ? true : undefined), 10_000, 'six stored');
+    expect(output).not.toMatch(/not authori[sz]ed|could not subscribe/i);
   });
 
   it('a kiosk cannot publish on another kiosk’s topics nor read any other kiosk’s check-ins', async () => {

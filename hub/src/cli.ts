@@ -27,7 +27,7 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 function usage(code: number): never {
   out(
     [
-      'qrkiosk-hub [run] [--mqtt URL] [--data-dir DIR] [--database postgres://…] [--host H] [--port N] [--mqtt-v4] [--share GROUP|none] [--lanes N] [--client-id ID] [--retention-days N] [--report-at HH:MM] [--key-file F]',
+      'qrkiosk-hub [run] [--mqtt URL] [--data-dir DIR] [--database postgres://…] [--host H] [--port N] [--mqtt-v4] [--username hub --password-file F] [--share GROUP|none] [--lanes N] [--client-id ID] [--retention-days N] [--report-at HH:MM] [--key-file F]',
       'qrkiosk-hub trace --key-file FILE --type cccd|cmnd|passport|qid|bhyt|bhxh|phone --id NUMBER [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--window MIN] [--csv]',
       'qrkiosk-hub report [--day YYYY-MM-DD] [--csv]',
       'qrkiosk-hub purge [--retention-days N]',
@@ -51,6 +51,9 @@ async function main(): Promise<number> {
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string', default: process.env.QRKIOSK_HUB_PORT ?? '8090' },
         'mqtt-v4': { type: 'boolean', default: false },
+        // The broker login (hardware/mosquitto: user `hub`); the password from a file, never argv.
+        username: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_USERNAME ?? '' },
+        'password-file': { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_PASSWORD_FILE ?? '' },
         database: { type: 'string', default: databaseDefault },
         // A shared subscription by default, so a second hub process can join without a change here.
         share: { type: 'string', default: 'hub' },
@@ -73,6 +76,10 @@ async function main(): Promise<number> {
       ...(hashKey ? { hashKey } : {}),
       mqtt: {
         url: values.mqtt,
+        ...(values.username ? { username: values.username } : {}),
+        ...(values['password-file']
+          ? { password: readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '') }
+          : {}),
         ...(values['client-id'] ? { clientId: values['client-id'] } : {}),
         protocolVersion: values['mqtt-v4'] ? 4 : 5,
         ...(share ? { shareGroup: share } : {}),

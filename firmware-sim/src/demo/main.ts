@@ -70,6 +70,13 @@ process.once('SIGTERM', () => void shutdown(0));
 try {
   hubAddress = await hub.start();
   await hub.store?.users.add(DEMO_USER.phone, DEMO_USER.password, 'admin', ['*']);
+  // Three registered sites in two wards of Quận 1 (HCMC): the kiosk's own, and two without a kiosk,
+  // so the report and the live page have a follow-up list from the start.
+  await hub.store?.registerSites([
+    { site: 's-001', name: 'Chợ Bến Thành (cổng chính)', district: '760', ward: '26743' },
+    { site: 's-002', name: 'Bệnh viện Quận 1', district: '760', ward: '26740' },
+    { site: 's-003', name: 'Trường THCS Văn Lang', district: '760', ward: '26740' },
+  ]);
   await scanner.plugIn();
   const loaded = settingsFromText(
     [
