@@ -1,0 +1,94 @@
+/**
+ * The issue's "done when", on real parts: a CCCD scanned on a real pty goes through the gateway, a
+ * real Mosquitto and the hub (shared subscription, lanes) to the hub's page in real Chromium, masked.
+ * How long that takes is measured by `npm run bench -- dashboard` (docs/benchmarks.md), not here.
+ */
+import { Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
+import { Hub } from '@qrkiosk/hub';
+import {
+  CHROMIUM_ARGS,
+  makeTempDir,
+  type RunningMosquitto,
+  requireChromium,
+  startMosquitto,
+} from '@qrkiosk/testkit';
+import pino from 'pino';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VirtualSerialScanner } from '../src/index.js';
+
+const CCCD = '079090001234|272345678|Nguyễn Văn An|15081990|Nam|123 Lê Lợi, Phường Bến Nghé, Quận 1|20042021';
+
+describe('scan → gateway → Mosquitto → hub page', () => {
+  let broker: RunningMosquitto;
+  let hub: Hub;
+  let address: string;
+  let scanner: VirtualSerialScanner;
+  let controller: Controller;
+  let browser: Browser;
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    hub = new Hub({
+      mqtt: { url: broker.url, protocolVersion: 5, shareGroup: 'hub', lanes: 4 },
+      dataDir: makeTempDir('hub-e2e-'),
+      http: { host: '127.0.0.1', port: 0 },
+      log: pino({ level: 'silent' }),
+    });
+    address = await hub.start();
+    await hub.store?.users.add('0900000001', 'admin-password', 'admin', ['*']);
+    scanner = new VirtualSerialScanner({ terminator: 'CR' });
+    await scanner.plugIn();
+    const loaded = settingsFromText(
+      [
+        'kiosk: { id: k-001, site: s-001, direction: in }',
+        `scanner: { type: serial, path: "${scanner.path}", baudRate: 9600, terminator: CR }`,
+        'gpio: { driver: sim }',
+        'ui: { port: 0 }',
+        `mqtt: { url: "${broker.url}" }`,
+        `data: { dir: "${makeTempDir('kiosk-e2e-')}" }`,
+        'log: { level: silent }',
+      ].join('\n'),
+      'e2e kiosk.yaml',
+      {},
+    );
+    controller = new Controller(loaded, { gpio: new SimGpio() });
+    const connected = new Promise<void>((resolve) =>
+      controller.bus.on('scanner.status', (s) => {
+        if (s.connected) resolve();
+      }),
+    );
+    await controller.start();
+    await connected;
+    browser = await chromium.launch({ executablePath: requireChromium(), args: CHROMIUM_ARGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await controller?.stop();
+    await scanner?.unplug();
+    await hub?.stop();
+    await broker?.stop();
+  });
+
+  it('shows the scan on the logged-in dashboard, masked, and in the kiosk list', async () => {
+    const page = await browser.newPage();
+    await page.goto(address);
+    await page.fill('#phone', '0900000001');
+    await page.fill('#password', 'admin-password');
+    await page.click('#loginForm button');
+    await page.waitForFunction(() => document.getElementById('conn')?.textContent === '● Đang nhận dữ liệu');
+    await scanner.scan(CCCD);
+    await page.waitForSelector('#checkins tbody tr', { timeout: 10_000 });
+    const row = (await page.textContent('#checkins tbody tr')) ?? '';
+    expect(row).toContain('s-001');
+    expect(row).toContain('********1234');
+    // No facts are cached for this person: the kiosk's verdict for an unknown person, shown as a badge.
+    expect(await page.textContent('#checkins tbody tr .badge')).toMatch(/^(Cho vào|Từ chối|Kiểm tra)$/);
+    const text = (await page.textContent('body')) ?? '';
+    expect(text).not.toContain('079090001234');
+    expect(text).not.toContain('Nguyễn Văn An');
+    await page.waitForFunction(() =>
+      document.querySelector('#kiosks tbody')?.textContent?.includes('s-001/k-001'),
+    );
+    await page.close();
+  });
+});
