@@ -174,7 +174,7 @@ async function ingestScenario(name) {
     const exact = ids.length === expected.length && ids.every((id, i) => id === expected[i]);
     results[mode] = { rate: Math.round(stored / seconds), seconds, stored, exact, perCheckin };
     console.log(
-      `ingest ${name} ${mode}: ${published.ids.length} check-ins from ${KIOSKS} kiosks, ${hubs} hub process(es) × ${lanes} lane(s), ${engine === 'pg' ? 'PostgreSQL' : 'SQLite'}: ${seconds.toFixed(1)} s = ${results[mode].rate}/s; stored ${stored}, ${exact ? 'exactly the published ids (0 lost, 0 duplicates)' : 'MISMATCH'}`,
+      `ingest ${name} ${mode}: ${published.ids.length} check-ins from ${KIOSKS} kiosks, ${hubs} hub process(es) × ${lanes} lane(s), ${engine === 'pg' ? 'PostgreSQL' : 'SQLite'}: ${seconds.toFixed(1)} s = ${results[mode].rate}/s; stored ${stored}, ${exact ? 'exactly the published ids (0 lost)' : 'MISMATCH'}`,
     );
     console.log(
       `  CPU per check-in: hub ${perCheckin.hub} µs, broker ${perCheckin.broker} µs${postgres ? `, PostgreSQL ${perCheckin.db} µs` : ''}${mode === 'live' ? `, load generator ${perCheckin.load} µs` : ''}; total ${totalUs} µs → at most ${Math.round((cpus().length * 1e6) / totalUs)}/s on ${cpus().length} cores`,

@@ -81,7 +81,8 @@ describe('two hub processes on PostgreSQL', () => {
     const load = publishFleetLoad({ url: broker.url, kiosks: 8, perKiosk: 400, duplicates: 0.05 });
     // Kill hub b once some check-ins are in: what the broker had handed to it but not had
     // acknowledged is redelivered to its session; what is queued for it waits for it.
-    await waitFor(async () => ((await count()) > 300 ? true : undefined), 20_000, 'first check-ins stored');
+    // Killed at the first stored check-in: b's share of what follows is still to come.
+    await waitFor(async () => ((await count()) > 0 ? true : undefined), 20_000, 'first check-ins stored');
     hubs.get('b')?.kill('SIGKILL');
     const published = await load;
     expect(published.sent).toBeGreaterThan(3200);

@@ -3,8 +3,10 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { formatVnDateTime, hashIdentity, type IdType, vnDay } from '@qrkiosk/protocol';
+import { pino } from 'pino';
 import { PUBLISH_COMMANDS, PUBLISH_USAGE, publishCommand } from './cli-publish.js';
 import { Hub } from './hub.js';
+import { HubIngest } from './ingest.js';
 import { reportCsv, traceCsv } from './report-view.js';
 import { parseSitesCsv } from './sites-csv.js';
 import { HubStore } from './store.js';
@@ -27,10 +29,11 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 function usage(code: number): never {
   out(
     [
-      'qrkiosk-hub [run] [--mqtt URL] [--data-dir DIR] [--database postgres://…] [--host H] [--port N] [--mqtt-v4] [--username hub --password-file F] [--share GROUP|none] [--lanes N] [--client-id ID] [--retention-days N] [--report-at HH:MM] [--key-file F]',
+      'qrkiosk-hub [run] [--mqtt URL] [--data-dir DIR] [--database postgres://…] [--host H] [--port N] [--mqtt-v4] [--username hub --password-file F] [--share GROUP|none] [--lanes N] [--client-id ID] [--retention-days N] [--report-at HH:MM] [--key-file F] [--trust-proxy 127.0.0.1]',
       'qrkiosk-hub trace --key-file FILE --type cccd|cmnd|passport|qid|bhyt|bhxh|phone --id NUMBER [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--window MIN] [--csv]',
       'qrkiosk-hub report [--day YYYY-MM-DD] [--csv]',
       'qrkiosk-hub purge [--retention-days N]',
+      'qrkiosk-hub retire --client-id ID [--mqtt URL --username U --password-file F]   (a hub process taken out of service: store what its sessions hold, end them)',
       'qrkiosk-hub site import --csv FILE               (site,name,district,ward: register sites and their ward/district)',
       '  every command takes --data-dir DIR or --database URL (env QRKIOSK_HUB_DATABASE)',
       'qrkiosk-hub user add --phone 09… --role admin|officer|site-owner|tracer [--sites s-001,s-002|*] --password-file F',
@@ -63,6 +66,7 @@ async function main(): Promise<number> {
         'retention-days': { type: 'string', default: '21' },
         'key-file': { type: 'string' },
         'report-at': { type: 'string', default: '06:00' },
+        'trust-proxy': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -90,6 +94,7 @@ async function main(): Promise<number> {
       http: { host: values.host, port: Number(values.port) },
       retentionDays: Number(values['retention-days']),
       reportAt: values['report-at'],
+      ...(values['trust-proxy'] ? { trustProxy: values['trust-proxy'] } : {}),
     });
     await hub.start();
     await new Promise<void>((resolve) => {
@@ -102,6 +107,7 @@ async function main(): Promise<number> {
   if ((PUBLISH_COMMANDS as readonly string[]).includes(command)) return publishCommand(command, args);
   if (command === 'user') return userCommand(args);
   if (command === 'site') return siteCommand(args);
+  if (command === 'retire') return retireCommand(args);
   const { values } = parseArgs({
     args,
     options: {
@@ -232,6 +238,52 @@ async function userCommand(argv: string[]): Promise<number> {
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     return 2;
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * `retire --client-id ID`: a hub process taken out of service leaves persistent sessions (one per
+ * lane) that the broker keeps sending a share of the check-ins to. This stores what they hold and
+ * ends them. Run it once the process is stopped for good, with the same broker and database.
+ */
+async function retireCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'data-dir': { type: 'string', default: dataDirDefault },
+      database: { type: 'string', default: databaseDefault },
+      mqtt: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_URL ?? 'mqtt://127.0.0.1:1883' },
+      'mqtt-v4': { type: 'boolean', default: false },
+      username: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_USERNAME ?? '' },
+      'password-file': { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_PASSWORD_FILE ?? '' },
+      share: { type: 'string', default: 'hub' },
+      'client-id': { type: 'string' },
+    },
+  });
+  if (!values['client-id']) usage(2);
+  const store = await HubStore.open(values.database || undefined, values['data-dir']);
+  const ingest = new HubIngest(
+    {
+      url: values.mqtt,
+      protocolVersion: values['mqtt-v4'] ? 4 : 5,
+      ...(values.share !== 'none' ? { shareGroup: values.share } : {}),
+      ...(values.username ? { username: values.username } : {}),
+      ...(values['password-file']
+        ? { password: readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '') }
+        : {}),
+    },
+    store,
+    pino({ level: 'warn' }),
+  );
+  try {
+    const r = await ingest.retire(values['client-id'], 0);
+    await store.audit(`${userInfo().username}@cli`, 'retire', { clientId: values['client-id'], ...r });
+    out(
+      `Đã đóng / closed ${r.sessions} sessions of ${values['client-id']}; ${r.drained} check-ins stored from them`,
+    );
+    return 0;
   } finally {
     await store.close();
   }

@@ -20,6 +20,10 @@ export interface HubOptions {
   hashKey?: Buffer;
   /** Login attempts allowed per address per minute (default 5). */
   loginsPerMinute?: number;
+  /** How often an open live page's session is checked again (default one minute). */
+  liveSessionCheckMs?: number;
+  /** The TLS reverse proxy's address(es) (fastify trustProxy); none by default. */
+  trustProxy?: string;
   log?: Logger;
 }
 
@@ -46,6 +50,8 @@ export class Hub {
     this.server = await createServer(store, ingest, {
       ...(this.options.hashKey ? { hashKey: this.options.hashKey } : {}),
       ...(this.options.loginsPerMinute ? { loginsPerMinute: this.options.loginsPerMinute } : {}),
+      ...(this.options.liveSessionCheckMs ? { liveSessionCheckMs: this.options.liveSessionCheckMs } : {}),
+      ...(this.options.trustProxy ? { trustProxy: this.options.trustProxy } : {}),
     });
     const purge = async () => {
       const days = this.options.retentionDays ?? 21;

@@ -8,10 +8,21 @@ import {
   type TelemetryMessage,
   validateTelemetry,
 } from '@qrkiosk/protocol';
-import { connect, type MqttClient } from 'mqtt';
+import { connect, connectAsync, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { CheckinWriter } from './checkin-writer.js';
 import type { HubStore } from './store.js';
+
+/** Lane ids a hub process may use: `<id>`, `<id>-1` … `<id>-63` (the CLI caps --lanes at 64). */
+export const MAX_LANES = 64;
+/** How long a retired lane waits for its queued messages to stop coming before it leaves. */
+const QUIET_MS = 1000;
+/** Attempts before a message that fails while the database otherwise works is dead-lettered. */
+const MAX_ATTEMPTS = 5;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The client id of lane n: `<base>` for lane 0, `<base>-<n>` after. */
+export const laneId = (base: string, lane: number) => (lane === 0 ? base : `${base}-${lane}`);
 
 export interface IngestOptions {
   url: string;
@@ -32,6 +43,8 @@ export interface IngestOptions {
    * messages be stored together (CheckinWriter). More than one needs `shareGroup`.
    */
   lanes?: number;
+  /** First wait before storing a message again after a failure (doubles up to 30 s; default 500 ms). */
+  retryBaseMs?: number;
 }
 
 export interface IngestEvents {
@@ -46,6 +59,7 @@ export interface IngestEvents {
  */
 export class HubIngest extends EventEmitter<IngestEvents> {
   private clients: MqttClient[] = [];
+  private stopped = false;
   private readonly writer: CheckinWriter;
 
   constructor(
@@ -65,15 +79,109 @@ export class HubIngest extends EventEmitter<IngestEvents> {
     if (lanes > 1 && !o.shareGroup)
       throw new Error('several ingest lanes need a shared subscription group (--share)');
     const base = o.clientId ?? 'qrkiosk-hub';
-    this.clients = Array.from({ length: lanes }, (_, lane) =>
-      this.connectLane(lane === 0 ? base : `${base}-${lane}`, lane === 0),
+    const lanesUp = Array.from({ length: lanes }, (_, lane) =>
+      this.connectLane(laneId(base, lane), lane === 0),
     );
-    await Promise.all(
-      this.clients.map((c) => new Promise<void>((resolve) => c.once('connect', () => resolve()))),
-    );
+    this.clients = lanesUp.map((l) => l.client);
+    // Ready means subscribed (SUBACK), not just connected: a check-in published right after start()
+    // must find this hub's subscriptions in place.
+    await Promise.all(lanesUp.map((l) => l.subscribed));
+    // Lanes of an earlier run with more lanes keep persistent sessions that the broker still sends
+    // a share of the check-ins to. Drain and close them, or those check-ins would wait for ever.
+    const retired = await this.retire(base, lanes);
+    if (retired.sessions > 0) this.log.warn(retired, 'lanes no longer used were drained and closed');
   }
 
-  private connectLane(clientId: string, fleet: boolean): MqttClient {
+  /**
+   * Drains and closes the sessions of lanes `<base>-<from>` … up to MAX_LANES: each is resumed,
+   * its queued check-ins are stored (and acknowledged) like any other, its subscription removed, and
+   * the session ended. Also for a hub process taken out of service (`qrkiosk-hub retire`, from 0).
+   */
+  async retire(base: string, from: number): Promise<{ sessions: number; drained: number }> {
+    const ids = Array.from({ length: MAX_LANES - from }, (_, i) => laneId(base, from + i));
+    const results = await Promise.all(ids.map((id) => this.retireLane(id)));
+    return {
+      sessions: results.filter((n) => n !== null).length,
+      drained: results.reduce<number>((sum, n) => sum + (n ?? 0), 0),
+    };
+  }
+
+  /** Number of messages drained, or null when the broker had no session for this id. */
+  private async retireLane(clientId: string): Promise<number | null> {
+    const o = this.options;
+    const v5 = o.protocolVersion === 5;
+    const client = connect(o.url, {
+      protocolVersion: o.protocolVersion,
+      clientId,
+      clean: false,
+      ...(v5 ? { properties: { sessionExpiryInterval: 30 * 86_400 } } : {}),
+      reconnectPeriod: 0,
+      ...(o.username ? { username: o.username } : {}),
+      ...(o.password !== undefined ? { password: o.password } : {}),
+    });
+    let drained = 0;
+    let storing = 0;
+    let last = Date.now();
+    client.handleMessage = (packet, callback) => {
+      if (packet.cmd !== 'publish') return callback();
+      last = Date.now();
+      drained++;
+      storing++;
+      void this.storeWithRetry(packet.topic, Buffer.from(packet.payload as Buffer), (err) => {
+        storing--;
+        last = Date.now();
+        callback(err);
+      });
+    };
+    client.on('error', (err) =>
+      this.log.error({ err: err.message, clientId }, 'retiring a lane: MQTT error'),
+    );
+    const present = await new Promise<boolean>((resolve, reject) => {
+      client.once('connect', (connack) => resolve(connack.sessionPresent));
+      client.once('error', reject);
+    });
+    if (present) {
+      // Unsubscribe at once, so the broker routes nothing new here (under load the lane would never
+      // fall quiet otherwise); what it had queued for this session still comes (Mosquitto delivers a
+      // session's queue after an unsubscribe — checked with 2.0). Leave once it has been quiet a while.
+      last = Date.now();
+      await client.unsubscribeAsync([
+        HUB_FILTERS.checkin,
+        `$share/${o.shareGroup ?? 'hub'}/${HUB_FILTERS.checkin}`,
+        HUB_FILTERS.state,
+        HUB_FILTERS.telemetry,
+      ]);
+      // A message still being stored (database down) keeps the session: ending it now would drop
+      // that message with it.
+      while (storing > 0 || Date.now() - last < QUIET_MS) {
+        if (this.stopped) {
+          await client.endAsync(); // the session stays, with what it still holds
+          return drained;
+        }
+        await sleep(100);
+      }
+    }
+    // MQTT 5: the session ends with this connection. MQTT 3.1.1: a clean connection removes it.
+    await client.endAsync(false, v5 ? { properties: { sessionExpiryInterval: 0 } } : {});
+    if (!v5) {
+      const cleaner = await connectAsync(o.url, {
+        protocolVersion: 4,
+        clientId,
+        clean: true,
+        reconnectPeriod: 0,
+        ...(o.username ? { username: o.username } : {}),
+        ...(o.password !== undefined ? { password: o.password } : {}),
+      });
+      await cleaner.endAsync();
+    }
+    return present ? drained : null;
+  }
+
+  private connectLane(clientId: string, fleet: boolean): { client: MqttClient; subscribed: Promise<void> } {
+    let markSubscribed: () => void = () => undefined;
+    const subscribed = new Promise<void>((resolve) => {
+      markSubscribed = resolve;
+    });
     const o = this.options;
     // A fixed client id and a persistent session: while the hub is down (restart, upgrade) the
     // broker queues check-ins for it. With a random id and a clean session they would be lost —
@@ -87,20 +195,10 @@ export class HubIngest extends EventEmitter<IngestEvents> {
       ...(o.username ? { username: o.username } : {}),
       ...(o.password !== undefined ? { password: o.password } : {}),
     });
-    // Store first, acknowledge after: mqtt.js sends the PUBACK only when this callback runs, so a
-    // message the hub failed to store (disk full, database down) is redelivered, not lost.
+    // Store first, acknowledge after: mqtt.js sends the PUBACK only when this callback runs.
     client.handleMessage = (packet, callback) => {
       if (packet.cmd !== 'publish') return callback();
-      this.onMessage(packet.topic, Buffer.from(packet.payload as Buffer)).then(
-        () => callback(),
-        (err: Error) => {
-          this.log.error(
-            { err: err.message, topic: packet.topic },
-            'could not store a message; not acknowledged',
-          );
-          callback(err);
-        },
-      );
+      void this.storeWithRetry(packet.topic, Buffer.from(packet.payload as Buffer), callback);
     };
     client.on('error', (err) => this.log.error({ err: err.message, clientId }, 'hub MQTT error'));
     const share = (filter: string) => (o.shareGroup ? `$share/${o.shareGroup}/${filter}` : filter);
@@ -111,11 +209,65 @@ export class HubIngest extends EventEmitter<IngestEvents> {
         filters[HUB_FILTERS.state] = { qos: 1 };
         filters[HUB_FILTERS.telemetry] = { qos: 0 };
       }
-      client.subscribe(filters, (err) => {
-        if (err) this.log.error({ err: err.message, clientId }, 'hub could not subscribe');
+      client.subscribe(filters, (err, granted) => {
+        const refused = (granted ?? []).filter((g) => g.qos > 2).map((g) => g.topic);
+        if (err || refused.length > 0)
+          this.log.error({ err: err?.message, refused, clientId }, 'hub could not subscribe');
+        else markSubscribed();
       });
+      // A session kept from a run with the other mode (shared ↔ plain) still holds that
+      // subscription: every check-in would then come twice, once per filter. Drop it.
+      client.unsubscribe(
+        o.shareGroup ? HUB_FILTERS.checkin : `$share/hub/${HUB_FILTERS.checkin}`,
+        (err?: Error) => {
+          if (err) this.log.warn({ err: err.message, clientId }, 'hub could not unsubscribe an old filter');
+        },
+      );
     });
-    return client;
+    return { client, subscribed };
+  }
+
+  /**
+   * Stores a message, retrying until it is stored, then acknowledges it. A broker resends an
+   * unacknowledged message only after a reconnect, so giving up (calling back with an error) would
+   * leave it missing until the hub restarts — and enough of them fill the broker's in-flight window
+   * and stall the lane. Retrying holds this lane back (backpressure) while the database is down.
+   * A message that keeps failing while other writes succeed is not an outage but a row the database
+   * refuses: after MAX_ATTEMPTS it goes to the dead letters with the reason, so one bad message
+   * cannot block a lane for ever. On stop, nothing is acknowledged: the broker keeps the message.
+   */
+  private async storeWithRetry(
+    topic: string,
+    payload: Buffer,
+    callback: (err?: Error) => void,
+  ): Promise<void> {
+    const firstFailure = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.onMessage(topic, payload);
+        callback();
+        return;
+      } catch (err) {
+        const message = (err as Error).message;
+        const databaseWorks = this.writer.lastSuccess > firstFailure;
+        if (attempt >= MAX_ATTEMPTS && databaseWorks) {
+          try {
+            await this.store.deadLetter(topic, `could not be stored: ${message}`, payload, new Date());
+            this.log.error({ topic, err: message }, 'message refused by the database; kept as a dead letter');
+            callback();
+            return;
+          } catch {
+            // The dead-letter insert failed too: keep retrying.
+          }
+        }
+        this.log.error(
+          { err: message, topic, attempt },
+          'could not store a message; not acknowledged, retrying',
+        );
+        await sleep(Math.min(30_000, (this.options.retryBaseMs ?? 500) * 2 ** Math.min(attempt - 1, 6)));
+        if (this.stopped) return;
+      }
+    }
   }
 
   private async onMessage(topic: string, payload: Buffer): Promise<void> {
@@ -166,6 +318,15 @@ export class HubIngest extends EventEmitter<IngestEvents> {
       await this.store.deadLetter(topic, 'site/kiosk in payload differ from topic', payload, now);
       return;
     }
+    // The schema's date-time admits times no database stores alike (a leap second, year 0): the
+    // time must be a real instant between years 1 and 9999. A kiosk whose clock was never set sends
+    // 1970 or so — that is kept (clockSynced tells the reader).
+    const at = Date.parse(checkin.at);
+    const year = new Date(at).getUTCFullYear();
+    if (!Number.isFinite(at) || year < 1 || year > 9999) {
+      await this.store.deadLetter(topic, `at: ${checkin.at} is not a storable time`, payload, now);
+      return;
+    }
     if (!(await this.writer.add(checkin, now))) return;
     // Stored: a failing listener (a live page that went away) must not turn into a missing PUBACK.
     try {
@@ -176,6 +337,7 @@ export class HubIngest extends EventEmitter<IngestEvents> {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await Promise.all(this.clients.map((c) => c.endAsync()));
     this.clients = [];
   }

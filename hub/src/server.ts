@@ -35,11 +35,17 @@ export interface ServerOptions {
   hashKey?: Buffer;
   /** Login attempts allowed per address per minute (default 5). */
   loginsPerMinute?: number;
+  /** How often an open live page's session is checked again (default one minute). */
+  liveSessionCheckMs?: number;
+  /** Behind a TLS reverse proxy: its address(es), so client addresses and https are taken from it. */
+  trustProxy?: string;
 }
 
 const ID_TYPES: IdType[] = ['cccd', 'cmnd', 'passport', 'qid', 'bhyt', 'bhxh', 'phone'];
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const CODE = /^[A-Za-z0-9_-]{1,64}$/;
+/** How often an open live page's session is checked again. */
+const LIVE_SESSION_CHECK_MS = 60_000;
 
 /**
  * The hub's pages and API: one HTML file (nothing to build), a printable report page, JSON
@@ -52,7 +58,9 @@ export async function createServer(
   ingest: HubIngest,
   options: ServerOptions = {},
 ): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, trustProxy: false });
+  // Behind a reverse proxy the client's address (rate limit, audit) and https (Secure cookie) come
+  // from X-Forwarded-* — trusted only from the proxy's own address.
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, trustProxy: options.trustProxy ?? false });
   const page = readFileSync(PAGE, 'utf8');
   await app.register(cookie);
   await app.register(rateLimit, { global: false });
@@ -284,26 +292,49 @@ export async function createServer(
   app.get('/healthz', async () => ({ ok: true, checkins: await store.checkinCount() }));
   app.register(async (scope) => {
     scope.get('/live', { websocket: true }, async (socket, req) => {
-      // Listen first: a check-in that arrives while the snapshot is being read is still sent.
+      // Listen first and queue everything until the session and snapshot are read: a check-in that
+      // arrives meanwhile is filtered and sent after the snapshot, not lost.
       const queued: LiveMessage[] = [];
-      let ready = false;
       let user: Session['user'] | undefined;
       let directory = new Map<string, SiteInfo>();
-      const send = (m: LiveMessage) => {
-        if (!ready) queued.push(m);
-        else if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
-      };
+      const siteOf = (m: LiveMessage) =>
+        m.type === 'checkin'
+          ? m.checkin.site
+          : m.type === 'kiosk'
+            ? m.site
+            : m.type === 'telemetry'
+              ? m.telemetry.site
+              : '';
       const visible = (site: string) => user !== undefined && canSee(user, site, directory);
-      const onCheckin = (checkin: CheckinMessage) =>
-        visible(checkin.site) && send({ type: 'checkin', checkin });
+      const write = (m: LiveMessage) => {
+        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
+      };
+      const send = (m: LiveMessage) => {
+        if (!user) queued.push(m);
+        else if (visible(siteOf(m))) write(m);
+      };
+      const onCheckin = (checkin: CheckinMessage) => send({ type: 'checkin', checkin });
       const onKiosk = (k: { site: string; kiosk: string; state: string; lastSeen: string }) =>
-        visible(k.site) && send({ type: 'kiosk', ...k });
-      const onTelemetry = (telemetry: TelemetryMessage) =>
-        visible(telemetry.site) && send({ type: 'telemetry', telemetry });
+        send({ type: 'kiosk', ...k });
+      const onTelemetry = (telemetry: TelemetryMessage) => send({ type: 'telemetry', telemetry });
       ingest.on('checkin', onCheckin);
       ingest.on('kiosk', onKiosk);
       ingest.on('telemetry', onTelemetry);
+      // The session is checked again every minute: a logout, an expiry or a narrowed scope (user add)
+      // reaches an open page too.
+      const sessionId = req.cookies[COOKIE];
+      const recheck = setInterval(() => {
+        void (async () => {
+          const s = await store.users.session(sessionId);
+          if (!s) socket.close(4401, 'session ended');
+          else {
+            user = s.user;
+            directory = await store.siteDirectory();
+          }
+        })().catch(() => socket.close(1011, 'session check failed'));
+      }, options.liveSessionCheckMs ?? LIVE_SESSION_CHECK_MS);
       socket.on('close', () => {
+        clearInterval(recheck);
         ingest.off('checkin', onCheckin);
         ingest.off('kiosk', onKiosk);
         ingest.off('telemetry', onTelemetry);
@@ -313,31 +344,32 @@ export async function createServer(
         socket.close(4401, 'login required');
         return;
       }
-      user = s.user;
+      const snapshotUser = s.user;
       directory = await store.siteDirectory();
       const [recent, kiosks, today] = await Promise.all([
         store.recent(100),
         store.kiosks(),
         store.countsSince(startOfVnDay(new Date())),
       ]);
+      const inScope = (site: string) => canSee(snapshotUser, site, directory);
       // Every known site (registered or with a kiosk) is listed, those without a scan today at 0:
       // the page shows them as today's follow-up list.
       const counts = new Map(today.map((r) => [r.site, r.n]));
       const known = new Set([...directory.keys(), ...kiosks.map((k) => k.site), ...counts.keys()]);
       const snapshot: LiveMessage = {
         type: 'snapshot',
-        checkins: recent.filter((c) => visible(c.site)),
-        kiosks: kiosks.filter((k) => visible(k.site)),
+        checkins: recent.filter((c) => inScope(c.site)),
+        kiosks: kiosks.filter((k) => inScope(k.site)),
         today: [...known]
-          .filter(visible)
+          .filter(inScope)
           .sort()
           .map((site) => ({ site, n: counts.get(site) ?? 0 })),
       };
       const seen = new Set(snapshot.checkins.map((c) => c.id));
-      ready = true;
-      send(snapshot);
-      for (const m of queued) if (m.type !== 'checkin' || !seen.has(m.checkin.id)) send(m);
-      queued.length = 0;
+      user = snapshotUser;
+      write(snapshot);
+      for (const m of queued.splice(0))
+        if (visible(siteOf(m)) && (m.type !== 'checkin' || !seen.has(m.checkin.id))) write(m);
     });
   });
   return app;

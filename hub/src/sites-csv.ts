@@ -13,13 +13,22 @@ export function parseSitesCsv(text: string): {
   problems: Array<{ line: number; message: string }>;
 } {
   const problems: Array<{ line: number; message: string }> = [];
-  let records: string[][];
+  let records: Array<{ record: string[]; info: { lines: number } }>;
   try {
-    records = parse(text, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true });
+    // info.lines: the line a record ends on, so blank lines and multi-line quoted names are counted.
+    // csv-parse's types do not follow `info: true` into the result's shape.
+    records = parse(text, {
+      bom: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      trim: true,
+      info: true,
+    }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
   } catch (err) {
     return { sites: [], problems: [{ line: 0, message: `not a CSV file: ${(err as Error).message}` }] };
   }
-  const [header, ...rows] = records;
+  const header = records[0]?.record;
+  const rows = records.slice(1);
   const at = Object.fromEntries((header ?? []).map((h, i) => [h.toLowerCase(), i]));
   const missing = ['site', 'name', 'district', 'ward'].filter((c) => at[c] === undefined);
   if (missing.length > 0)
@@ -31,8 +40,8 @@ export function parseSitesCsv(text: string): {
     };
   const sites: SiteInfo[] = [];
   const seen = new Set<string>();
-  rows.forEach((r, i) => {
-    const line = i + 2;
+  for (const { record: r, info } of rows) {
+    const line = info.lines;
     const get = (c: string) => r[at[c] as number] ?? '';
     const site = { site: get('site'), name: get('name'), district: get('district'), ward: get('ward') };
     const bad = (['site', 'district', 'ward'] as const).filter((k) => !CODE.test(site[k]));
@@ -45,6 +54,6 @@ export function parseSitesCsv(text: string): {
       seen.add(site.site);
       sites.push(site);
     }
-  });
+  }
   return { sites, problems };
 }

@@ -6,7 +6,7 @@ import { CHECKIN_SCHEMA_ID, type CheckinMessage, hashIdentity } from '@qrkiosk/p
 import { makeTempDir, REPO_ROOT } from '@qrkiosk/testkit';
 import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
-import { HubStore, reportCsv, reportPage, scopeReport } from '../src/index.js';
+import { HubStore, parseSitesCsv, reportCsv, reportPage, scopeReport } from '../src/index.js';
 import { ENGINES, type Engine, newDatabase, openStore } from './engines.js';
 
 const key = randomBytes(32);
@@ -263,6 +263,14 @@ describe.each(ENGINES)('hub storage on %s', (engine) => {
   });
 });
 
+describe('site register CSV', () => {
+  it('reports the real line of a bad row after blank lines and a quoted name over two lines', () => {
+    const r = parseSitesCsv('site,name,district,ward\n\ns-001,"Chợ\nBến Thành",760,26743\ns 002,X,760,1\n');
+    expect(r.sites.map((x) => x.site)).toEqual(['s-001']);
+    expect(r.problems).toEqual([{ line: 5, message: expect.stringContaining('site') }]);
+  });
+});
+
 describe('report views', () => {
   it('scope keeps only what a user sees, per area; CSV neutralises formulas; the page escapes names', async () => {
     const { store } = await seeded('sqlite');
@@ -325,6 +333,28 @@ describe('migrations', () => {
     const check = new Database(database);
     expect(check.pragma('user_version', { simple: true })).toBe(3);
     check.close();
+  });
+
+  it('an early version-2 SQLite file without reports, users and sessions tables is completed', async () => {
+    const { database, dataDir } = await newDatabase('sqlite');
+    const Database = (await import('better-sqlite3')).default;
+    const db = new Database(database);
+    // An early hub marked its file 2 before it had a reports table or users.
+    db.exec(`
+      CREATE TABLE checkins (id TEXT PRIMARY KEY, site TEXT NOT NULL, kiosk TEXT NOT NULL, at TEXT NOT NULL,
+        id_hash TEXT NOT NULL, message TEXT NOT NULL, received_at TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE kiosks (site TEXT NOT NULL, kiosk TEXT NOT NULL, state TEXT NOT NULL, last_seen TEXT NOT NULL,
+        PRIMARY KEY (site, kiosk)) WITHOUT ROWID;
+      CREATE TABLE dead_letters (seq INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, reason TEXT NOT NULL, payload BLOB NOT NULL, received_at TEXT NOT NULL);
+      PRAGMA user_version = 2;
+    `);
+    db.close();
+    const store = await HubStore.open(database, dataDir);
+    await store.saveReport('2021-10-30');
+    expect((await store.savedReport('2021-10-30'))?.report.day).toBe('2021-10-30');
+    await store.users.add('0912345678', 'long-enough-password', 'admin', ['*']);
+    expect(await store.users.login('0912345678', 'long-enough-password')).not.toBeNull();
+    await store.close();
   });
 
   it('several hub processes opening one new PostgreSQL database at once migrate it once', async () => {

@@ -5,7 +5,7 @@
  *
  * SQLite steps 1–2 are written to be idempotent (CREATE … IF NOT EXISTS, columns added only when
  * missing) because hub.db files from before this list existed are at user_version 0–2 with tables
- * of differing shapes. PostgreSQL support starts with this list, so its steps are plain DDL.
+ * of differing shapes; such files run them again (sqlite.ts). PostgreSQL support starts with this list, so its steps are plain DDL.
  */
 export interface Migration {
   version: number;

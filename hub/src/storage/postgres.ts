@@ -49,7 +49,13 @@ export class PostgresRepository implements HubRepository {
       connectionString: url,
       max: options.poolSize ?? 8,
       types,
-      options: '-c TimeZone=UTC',
+      // The type parser above reads ISO output in UTC whatever the server's defaults are.
+      options: '-c TimeZone=UTC -c DateStyle=ISO',
+      // A half-open connection (failover, NAT timeout) must fail, not hang ingest for ever: the
+      // ingest retries a failed store.
+      keepAlive: true,
+      connectionTimeoutMillis: 10_000,
+      query_timeout: 60_000,
       application_name: 'qrkiosk-hub',
     });
     // An idle connection dropped by the server (restart, failover) must not crash the hub.
@@ -80,7 +86,8 @@ export class PostgresRepository implements HubRepository {
         col((x) => x.checkin.id),
         col((x) => x.checkin.site),
         col((x) => x.checkin.kiosk),
-        col((x) => x.checkin.at),
+        // Normalised to milliseconds, as SQLite stores it: both engines compare the same instants.
+        col((x) => new Date(x.checkin.at).toISOString()),
         col((x) => x.checkin.document.idHash),
         col((x) => x.checkin.verdict),
         col((x) => JSON.stringify(x.checkin)),

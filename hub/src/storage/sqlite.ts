@@ -245,7 +245,10 @@ export class SqliteRepository implements HubRepository {
 
 /** Runs the steps newer than the file's user_version, each in its own transaction. */
 function migrateSqlite(db: Database.Database): void {
-  const current = Number(db.pragma('user_version', { simple: true }));
+  const version = Number(db.pragma('user_version', { simple: true }));
+  // Hubs before the numbered steps marked files 1 or 2 with differing sets of tables (an early one
+  // had no reports table, another no users): steps 1–2 are idempotent, so run them again for those.
+  const current = version <= 2 ? 0 : version;
   for (const step of MIGRATIONS) {
     if (step.version <= current) continue;
     db.transaction(() => {
