@@ -118,6 +118,10 @@ describe.each(ENGINES)('hub dashboard in Chromium on %s', (engine) => {
     );
     expect(await page.textContent('#checkins tbody tr:first-child')).toContain('********0001');
 
+    // The chart counts the live check-ins of today (Vietnam hours) without a reload.
+    const bars = await page.$$eval('#chart div', (els) =>
+      els.reduce((n, el) => n + Number((el as HTMLElement).dataset.n), 0),
+    );
     // The hourly chart counts today's scans (Vietnam hours).
     const hourly = (await page.evaluate(() => fetch('/api/hourly').then((r) => r.json()))) as {
       hours: number[];
@@ -125,12 +129,13 @@ describe.each(ENGINES)('hub dashboard in Chromium on %s', (engine) => {
     const today = vnDay(new Date());
     const expected = [now - 5 * 60_000, now - 60_000].filter((t) => vnDay(new Date(t)) === today).length;
     expect(hourly.hours.reduce((a, b) => a + b, 0)).toBe(expected);
+    expect(bars).toBe(expected);
     await page.fill('#traceId', F0);
     await page.click('#traceForm button');
     await page.waitForSelector('#traceResult li.visit');
     expect(await page.textContent('#traceResult li.visit')).toContain('s-001/k-001: 1');
     expect(await page.textContent('#traceResult li.covisitor')).toContain('********0001');
-    expect(await page.textContent('#traceSummary')).toContain('1 / 1');
+    expect(await page.textContent('#traceSummary')).toContain('Nơi đã đến: 1 · Người tiếp xúc: 1');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#traceCsv')]);
     const csv = readFileSync((await download.path()) ?? '', 'utf8');
     expect(csv.split('\n')[1]).toContain(',s-001,k-001,');
