@@ -96,7 +96,14 @@ async function main(): Promise<number> {
       reportAt: values['report-at'],
       ...(values['trust-proxy'] ? { trustProxy: values['trust-proxy'] } : {}),
     });
-    await hub.start();
+    try {
+      await hub.start();
+    } catch (err) {
+      process.stderr.write(
+        `Không khởi động được trung tâm / the hub could not start: ${(err as Error).message}\n`,
+      );
+      return 1;
+    }
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

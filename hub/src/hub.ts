@@ -42,6 +42,16 @@ export class Hub {
 
   /** Starts and returns the page's address. */
   async start(): Promise<string> {
+    try {
+      return await this.startParts();
+    } catch (err) {
+      // Half started (the database open, lanes connected): close what is open, then report.
+      await this.stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async startParts(): Promise<string> {
     const store = await HubStore.open(this.options.database, this.options.dataDir);
     this.store = store;
     const ingest = new HubIngest(this.options.mqtt, store, this.log);

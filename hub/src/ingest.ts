@@ -179,8 +179,10 @@ export class HubIngest extends EventEmitter<IngestEvents> {
 
   private connectLane(clientId: string, fleet: boolean): { client: MqttClient; subscribed: Promise<void> } {
     let markSubscribed: () => void = () => undefined;
-    const subscribed = new Promise<void>((resolve) => {
+    let refuse: (err: Error) => void = () => undefined;
+    const subscribed = new Promise<void>((resolve, reject) => {
       markSubscribed = resolve;
+      refuse = reject;
     });
     const o = this.options;
     // A fixed client id and a persistent session: while the hub is down (restart, upgrade) the
@@ -211,9 +213,15 @@ export class HubIngest extends EventEmitter<IngestEvents> {
       }
       client.subscribe(filters, (err, granted) => {
         const refused = (granted ?? []).filter((g) => g.qos > 2).map((g) => g.topic);
-        if (err || refused.length > 0)
+        if (err || refused.length > 0) {
           this.log.error({ err: err?.message, refused, clientId }, 'hub could not subscribe');
-        else markSubscribed();
+          // At start this is a configuration error (the broker's ACL, the login): say so and stop.
+          refuse(
+            new Error(
+              `the broker refused the hub's subscription (${err?.message ?? refused.join(', ')}): check the hub's MQTT login and the broker's ACL`,
+            ),
+          );
+        } else markSubscribed();
       });
       // A session kept from a run with the other mode (shared ↔ plain) still holds that
       // subscription: every check-in would then come twice, once per filter. Drop it.

@@ -372,6 +372,23 @@ describe('migrations', () => {
   });
 });
 
+describe('qrkiosk-hub run', () => {
+  it('stops with a clear error, in Vietnamese and English, when its database cannot be reached', () => {
+    const r = cli(
+      'run',
+      '--database',
+      'postgres://qrkiosk@127.0.0.1:1/hub',
+      '--data-dir',
+      makeTempDir('hub-'),
+      '--port',
+      '0',
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('Không khởi động được trung tâm / the hub could not start: ');
+    expect(r.stderr).toContain('ECONNREFUSED');
+  });
+});
+
 describe('qrkiosk-hub user add', () => {
   it('creates a user whose password logs in, and refuses a short password', async () => {
     const dir = makeTempDir('hub-user-');
