@@ -193,8 +193,18 @@ export class HubStore {
     const row = await this.repo.savedReport(day);
     if (!row) return null;
     const report = JSON.parse(row.report) as DailyReport;
-    // Reports stored before areas existed have none: one unnamed area of everything.
-    return { generatedAt: row.generatedAt, report: { ...report, areas: report.areas ?? [] } };
+    // Reports stored before areas existed have no site names, wards or districts: their sites read
+    // as not registered, and their areas are worked out from that.
+    const sites = report.sites.map((x) => ({
+      ...x,
+      name: x.name ?? '',
+      district: x.district ?? '',
+      ward: x.ward ?? '',
+    }));
+    return {
+      generatedAt: row.generatedAt,
+      report: { ...report, sites, areas: report.areas ?? areasOf(sites, report.newKiosks) },
+    };
   }
 
   close(): Promise<void> {

@@ -325,9 +325,31 @@ describe('migrations', () => {
       JSON.stringify(c),
       c.at,
     );
+    // A report stored by that release: no names, wards, districts or areas.
+    db.prepare('INSERT INTO reports VALUES (?, ?, ?)').run(
+      '2021-10-29',
+      '2021-10-29T23:00:00.000Z',
+      JSON.stringify({
+        day: '2021-10-29',
+        sites: [{ site: 's-001', kiosks: 1, scans: 0, allowed: 0, refused: 0, review: 0 }],
+        sitesWithoutScans: ['s-001'],
+        newKiosks: [],
+      }),
+    );
     db.close();
     const store = await HubStore.open(database, dataDir);
     expect((await store.dailyReport('2021-10-30')).sites[0]).toMatchObject({ scans: 1, refused: 1 });
+    expect((await store.savedReport('2021-10-29'))?.report.areas).toEqual([
+      {
+        district: '',
+        ward: '',
+        sitesRegistered: 0,
+        sitesWithScans: 0,
+        scans: 0,
+        sitesWithoutScans: ['s-001'],
+        newKiosks: 0,
+      },
+    ]);
     await store.registerSites([{ site: 's-001', name: 'A', district: '1', ward: '2' }]);
     await store.close();
     const check = new Database(database);
