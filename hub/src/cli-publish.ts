@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { signTrustList, TrustListError } from '@qrkiosk/protocol';
+import { brokerLogin, readKeyFile } from './cli-files.js';
 import { FleetStateError, readFleetState, writeFileAtomic, writeFleetState } from './fleet-state.js';
 import {
   type BrokerLogin,
@@ -83,13 +84,7 @@ export async function publishCommand(cmd: string, argv: string[]): Promise<numbe
   }
   if (!values['signing-key']) return usage();
   const signing = readSigningKey(values['signing-key']);
-  const login: BrokerLogin = {
-    url: values.mqtt,
-    ...(values.username ? { username: values.username } : {}),
-    ...(values['password-file']
-      ? { password: readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '') }
-      : {}),
-  };
+  const login: BrokerLogin = brokerLogin(values);
   const publish = !values['no-publish'];
   if (!publish && !values.out)
     return fail('--no-publish cần --out FILE', '--no-publish needs --out FILE (otherwise nothing is done)');
@@ -141,10 +136,7 @@ export async function publishCommand(cmd: string, argv: string[]): Promise<numbe
   }
 
   if (cmd !== 'publish-cache' || !values.csv || !values['key-file']) return usage();
-  const text = readFileSync(values['key-file'], 'utf8').trim();
-  const hashKey = /^[0-9a-fA-F]{64,}$/.test(text)
-    ? Buffer.from(text, 'hex')
-    : readFileSync(values['key-file']);
+  const hashKey = readKeyFile(values['key-file']);
   const stateDir = values['state-dir'] ?? join(values['data-dir'], 'fleet');
   let previous: ReturnType<typeof readFleetState>;
   try {

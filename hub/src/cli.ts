@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { formatVnDateTime, hashIdentity, type IdType, vnDay } from '@qrkiosk/protocol';
 import { pino } from 'pino';
+import { brokerLogin, readKeyFile, readPasswordFile } from './cli-files.js';
 import { PUBLISH_COMMANDS, PUBLISH_USAGE, publishCommand } from './cli-publish.js';
 import { Hub } from './hub.js';
 import { HubIngest } from './ingest.js';
@@ -75,15 +76,11 @@ async function main(): Promise<number> {
     const share = values.share === 'none' ? undefined : values.share;
     const lanes = share ? Number(values.lanes) : 1;
     if (!Number.isInteger(lanes) || lanes < 1 || lanes > 64) usage(2);
-    const hashKey = values['key-file'] ? readKey(values['key-file']) : undefined;
+    const hashKey = values['key-file'] ? readKeyFile(values['key-file']) : undefined;
     const hub = new Hub({
       ...(hashKey ? { hashKey } : {}),
       mqtt: {
-        url: values.mqtt,
-        ...(values.username ? { username: values.username } : {}),
-        ...(values['password-file']
-          ? { password: readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '') }
-          : {}),
+        ...brokerLogin(values),
         ...(values['client-id'] ? { clientId: values['client-id'] } : {}),
         protocolVersion: values['mqtt-v4'] ? 4 : 5,
         ...(share ? { shareGroup: share } : {}),
@@ -138,10 +135,7 @@ async function main(): Promise<number> {
   try {
     if (command === 'trace') {
       if (!values['key-file'] || !values.id) usage(2);
-      const text = readFileSync(values['key-file'], 'utf8').trim();
-      const key = /^[0-9a-fA-F]{64,}$/.test(text)
-        ? Buffer.from(text, 'hex')
-        : readFileSync(values['key-file']);
+      const key = readKeyFile(values['key-file']);
       const type = values.type as IdType;
       const id = values.id.replace(/\s+/g, '').toUpperCase();
       const from = new Date(`${values.from ?? vnDay(new Date(Date.now() - 14 * 86_400_000))}T00:00:00+07:00`);
@@ -206,12 +200,6 @@ async function main(): Promise<number> {
   }
 }
 
-/** The deployment key file: 64+ hex characters, or raw bytes. */
-function readKey(file: string): Buffer {
-  const text = readFileSync(file, 'utf8').trim();
-  return /^[0-9a-fA-F]{64,}$/.test(text) ? Buffer.from(text, 'hex') : readFileSync(file);
-}
-
 async function userCommand(argv: string[]): Promise<number> {
   const [action, ...rest2] = argv;
   const { values } = parseArgs({
@@ -228,7 +216,7 @@ async function userCommand(argv: string[]): Promise<number> {
   if (action !== 'add' || !values.phone || !values.role || !values['password-file']) usage(2);
   const store = await HubStore.open(values.database || undefined, values['data-dir']);
   try {
-    const password = readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '');
+    const password = readPasswordFile(values['password-file']);
     const user = await store.users.add(
       values.phone,
       password,
@@ -273,13 +261,9 @@ async function retireCommand(argv: string[]): Promise<number> {
   const store = await HubStore.open(values.database || undefined, values['data-dir']);
   const ingest = new HubIngest(
     {
-      url: values.mqtt,
+      ...brokerLogin(values),
       protocolVersion: values['mqtt-v4'] ? 4 : 5,
       ...(values.share !== 'none' ? { shareGroup: values.share } : {}),
-      ...(values.username ? { username: values.username } : {}),
-      ...(values['password-file']
-        ? { password: readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '') }
-        : {}),
     },
     store,
     pino({ level: 'warn' }),

@@ -21,6 +21,7 @@ import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hub } from '../src/index.js';
 import { ENGINES, newDatabase } from './engines.js';
+import { logIn } from './session.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const key = randomBytes(32);
@@ -164,17 +165,7 @@ describe.each(ENGINES)('hub dashboard in Chromium on %s', (engine) => {
     await page.close();
   });
 
-  const login = async (phone: string, password: string) => {
-    const r = await fetch(`${address}/api/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ phone, password }),
-    });
-    return {
-      cookie: (r.headers.get('set-cookie') ?? '').split(';')[0] ?? '',
-      body: (await r.json()) as { csrf: string },
-    };
-  };
+  const login = (phone: string, password: string) => logIn(address, phone, password);
 
   it('an area officer sees only the sites of their district once the sites are registered', async () => {
     const admin = await login('0900000001', 'admin-password');
@@ -192,7 +183,7 @@ describe.each(ENGINES)('hub dashboard in Chromium on %s', (engine) => {
         ]),
       });
     expect((await register()).status).toBe(403);
-    expect((await register(admin.body.csrf)).status).toBe(200);
+    expect((await register(admin.csrf)).status).toBe(200);
     await hub.store!.users.add('0900000003', 'officer-password', 'officer', ['district:770']);
     const officer = await login('0900000003', 'officer-password');
     const get = async (path: string) =>
@@ -220,10 +211,10 @@ describe.each(ENGINES)('hub dashboard in Chromium on %s', (engine) => {
         body: JSON.stringify({ type: 'cccd', id: F0, from: '2021-01-01', to: vnDay(new Date()) }),
       });
     expect((await trace('')).status).toBe(401);
-    expect((await trace(owner.cookie, owner.body.csrf)).status).toBe(403); // a site owner may not trace
+    expect((await trace(owner.cookie, owner.csrf)).status).toBe(403); // a site owner may not trace
     const admin = await login('0900000001', 'admin-password');
     expect((await trace(admin.cookie)).status).toBe(403); // no CSRF token
-    expect((await trace(admin.cookie, admin.body.csrf)).status).toBe(200);
+    expect((await trace(admin.cookie, admin.csrf)).status).toBe(200);
     // A site owner sees only their sites.
     const visible = (await (
       await fetch(`${address}/api/checkins`, { headers: { cookie: owner.cookie } })

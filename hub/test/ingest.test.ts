@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Hub, type LiveMessage } from '../src/index.js';
 import { ENGINES, newDatabase } from './engines.js';
+import { logIn } from './session.js';
 
 const checkin = (id: string, site = 's-001', kiosk = 'k-001'): CheckinMessage => ({
   schema: CHECKIN_SCHEMA_ID,
@@ -49,12 +50,7 @@ describe.each(ENGINES)('hub ingest from a real Mosquitto into %s', (engine) => {
     });
     address = await hub.start();
     await hub.store!.users.add('0911111111', 'officer-password', 'officer', ['*']);
-    const login = await fetch(`${address}/api/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ phone: '0911111111', password: 'officer-password' }),
-    });
-    cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    cookie = (await logIn(address, '0911111111', 'officer-password')).cookie;
     kiosk = await connectAsync(broker.url, { protocolVersion: 5 });
   });
   afterAll(async () => {

@@ -6,13 +6,14 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CHECKIN_SCHEMA_ID, type CheckinMessage, kioskTopics } from '@qrkiosk/protocol';
-import { makeTempDir, REPO_ROOT, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
+import { REPO_ROOT, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
 import { connectAsync, type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Hub, type HubOptions } from '../src/index.js';
 import { ENGINES, newDatabase } from './engines.js';
+import { logIn } from './session.js';
 
 const checkin = (n: number, at = new Date().toISOString()): CheckinMessage => ({
   schema: CHECKIN_SCHEMA_ID,
@@ -201,19 +202,11 @@ describe('lanes and sessions', () => {
 
   it('a live page is closed once its session ends (logout)', async () => {
     const b = await broker();
-    const hub = await running({
-      ...hubOptions(b.url, await newDatabase('sqlite')),
-      liveSessionCheckMs: 100,
-    });
+    const hub = new Hub({ ...hubOptions(b.url, await newDatabase('sqlite')), liveSessionCheckMs: 100 });
+    const address = await hub.start();
+    cleanups.push(() => hub.stop());
     await hub.store?.users.add('0911111111', 'officer-password', 'officer', ['*']);
-    const address = `http://127.0.0.1:${(hub as unknown as { server: { server: { address(): { port: number } } } }).server.server.address().port}`;
-    const login = await fetch(`${address}/api/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ phone: '0911111111', password: 'officer-password' }),
-    });
-    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-    const { csrf } = (await login.json()) as { csrf: string };
+    const { cookie, csrf } = await logIn(address, '0911111111', 'officer-password');
     const ws = new WebSocket(`${address.replace('http', 'ws')}/live`, { headers: { cookie } });
     const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
     await new Promise((resolve) => ws.once('message', resolve));
