@@ -19,8 +19,6 @@ export class CheckinWriter {
   private pending: Pending[] = [];
   private writers = 0;
   private scheduled = false;
-  /** When a transaction last committed (ms): tells a refused row from a database that is down. */
-  lastSuccess = 0;
 
   /**
    * @param concurrency transactions in flight at once: 1 for SQLite (one writer, synchronous);
@@ -50,7 +48,6 @@ export class CheckinWriter {
   private async one(p: Pending): Promise<void> {
     try {
       const fresh = await this.store.addCheckins([p]);
-      this.lastSuccess = Date.now();
       p.done(fresh.has(p.checkin.id));
     } catch (err) {
       p.fail(err as Error);
@@ -64,7 +61,6 @@ export class CheckinWriter {
       const batch = this.pending.splice(0, this.maxBatch);
       try {
         const fresh = await this.store.addCheckins(batch);
-        this.lastSuccess = Date.now();
         // The same id twice in one batch (two lanes got a redelivery): only the first is new.
         for (const p of batch) p.done(fresh.delete(p.checkin.id));
       } catch (err) {

@@ -17,7 +17,7 @@ import type { HubStore } from './store.js';
 export const MAX_LANES = 64;
 /** How long a retired lane waits for its queued messages to stop coming before it leaves. */
 const QUIET_MS = 1000;
-/** Attempts before a message that fails while the database otherwise works is dead-lettered. */
+/** Attempts before a message that keeps failing is offered to the dead letters. */
 const MAX_ATTEMPTS = 5;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -240,16 +240,16 @@ export class HubIngest extends EventEmitter<IngestEvents> {
    * unacknowledged message only after a reconnect, so giving up (calling back with an error) would
    * leave it missing until the hub restarts — and enough of them fill the broker's in-flight window
    * and stall the lane. Retrying holds this lane back (backpressure) while the database is down.
-   * A message that keeps failing while other writes succeed is not an outage but a row the database
-   * refuses: after MAX_ATTEMPTS it goes to the dead letters with the reason, so one bad message
-   * cannot block a lane for ever. On stop, nothing is acknowledged: the broker keeps the message.
+   * After MAX_ATTEMPTS the message is offered to the dead letters with the reason: if the database
+   * takes that write, it works and refuses this one message, which then no longer blocks the lane
+   * (its payload is kept there); if not, the database is down and retrying goes on. On stop,
+   * nothing is acknowledged: the broker keeps the message.
    */
   private async storeWithRetry(
     topic: string,
     payload: Buffer,
     callback: (err?: Error) => void,
   ): Promise<void> {
-    const firstFailure = Date.now();
     for (let attempt = 1; ; attempt++) {
       try {
         await this.onMessage(topic, payload);
@@ -257,15 +257,14 @@ export class HubIngest extends EventEmitter<IngestEvents> {
         return;
       } catch (err) {
         const message = (err as Error).message;
-        const databaseWorks = this.writer.lastSuccess > firstFailure;
-        if (attempt >= MAX_ATTEMPTS && databaseWorks) {
+        if (attempt >= MAX_ATTEMPTS) {
           try {
             await this.store.deadLetter(topic, `could not be stored: ${message}`, payload, new Date());
             this.log.error({ topic, err: message }, 'message refused by the database; kept as a dead letter');
             callback();
             return;
           } catch {
-            // The dead-letter insert failed too: keep retrying.
+            // The dead-letter write failed too: the database is down; keep retrying.
           }
         }
         this.log.error(
@@ -324,15 +323,6 @@ export class HubIngest extends EventEmitter<IngestEvents> {
     // A kiosk may only speak for itself: the topic and the payload must agree.
     if (checkin.site !== where.site || checkin.kiosk !== where.kiosk) {
       await this.store.deadLetter(topic, 'site/kiosk in payload differ from topic', payload, now);
-      return;
-    }
-    // The schema's date-time admits times no database stores alike (a leap second, year 0): the
-    // time must be a real instant between years 1 and 9999. A kiosk whose clock was never set sends
-    // 1970 or so — that is kept (clockSynced tells the reader).
-    const at = Date.parse(checkin.at);
-    const year = new Date(at).getUTCFullYear();
-    if (!Number.isFinite(at) || year < 1 || year > 9999) {
-      await this.store.deadLetter(topic, `at: ${checkin.at} is not a storable time`, payload, now);
       return;
     }
     if (!(await this.writer.add(checkin, now))) return;

@@ -22,7 +22,22 @@ export function validatorFor<S extends TSchema>(schema: S): (value: unknown) => 
     check(value) ? { ok: true, value: value as Static<S> } : { ok: false, errors: describe(check.errors) };
 }
 
-export const validateCheckin = validatorFor(CheckinMessage);
+const checkinShape = validatorFor(CheckinMessage);
+
+/**
+ * A check-in: the schema, and an `at` that is a real instant between years 1 and 9999 — JSON
+ * Schema's date-time admits times (a leap second, year 0) that no database stores alike. A kiosk
+ * whose clock was never set sends 1970 or so: that is valid (clockSynced says so).
+ */
+export function validateCheckin(value: unknown): Validation<CheckinMessage> {
+  const shape = checkinShape(value);
+  if (!shape.ok) return shape;
+  const at = Date.parse(shape.value.at);
+  const year = new Date(at).getUTCFullYear();
+  if (!Number.isFinite(at) || year < 1 || year > 9999)
+    return { ok: false, errors: [`/at ${shape.value.at} is not a storable instant`] };
+  return shape;
+}
 export const validateTelemetry = validatorFor(TelemetryMessage);
 
 /** Parses an MQTT payload (bytes) as a check-in; every failure is a reason string, never an exception. */

@@ -87,6 +87,15 @@ describe('check-in schema', () => {
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.errors.join(' ')).toContain('/verdict');
   });
+  it('rejects times no database stores alike, keeps an unset kiosk clock', () => {
+    const leap = validateCheckin({ ...validCheckin(), at: '2021-12-31T23:59:60Z' });
+    expect(leap.ok).toBe(false);
+    if (!leap.ok) expect(leap.errors).toEqual(['/at 2021-12-31T23:59:60Z is not a storable instant']);
+    expect(validateCheckin({ ...validCheckin(), at: '0000-01-01T00:00:00Z' }).ok).toBe(false);
+    expect(validateCheckin({ ...validCheckin(), at: '1970-01-01T00:00:05Z', clockSynced: false }).ok).toBe(
+      true,
+    );
+  });
   it('turns non-JSON bytes into a reason, not an exception', () => {
     const r = parseCheckin(Buffer.from([0xff, 0x00, 0x7b]));
     expect(r.ok).toBe(false);
