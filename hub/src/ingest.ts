@@ -194,6 +194,12 @@ export class HubIngest extends EventEmitter<IngestEvents> {
       clean: false,
       ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 30 * 86_400 } } : {}),
       reconnectPeriod: 2000,
+      // The hub subscribes itself on every connect (below). mqtt.js's own resubscribe skips a
+      // session the broker says it kept, and its subscribe() skips filters it already sent once — but
+      // Mosquitto 2.0 restores a persistent session WITHOUT its shared subscriptions after a restart
+      // (seen here: sessionPresent true, nothing delivered). The hub then went deaf after every broker
+      // restart while kiosks kept getting PUBACKs (bench/faults-network.mjs: 381 of 446 lost).
+      resubscribe: false,
       ...(o.username ? { username: o.username } : {}),
       ...(o.password !== undefined ? { password: o.password } : {}),
     });

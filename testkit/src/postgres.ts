@@ -17,7 +17,7 @@ export interface PostgresOptions {
 export interface RunningPostgres {
   port: number;
   /** The server's process id (benchmarks read its CPU time). */
-  pid: number;
+  readonly pid: number;
   /** `postgres://qrkiosk@127.0.0.1:<port>/postgres` (trust authentication on loopback). */
   url: string;
   dir: string;
@@ -25,6 +25,8 @@ export interface RunningPostgres {
   createDatabase(name: string): string;
   /** Stops the server (fast shutdown, then SIGKILL after 5 s). Safe to call twice. */
   stop(): Promise<void>;
+  /** Starts it again after stop(), same data and port ("the database was down for a while"). */
+  start(): Promise<void>;
   log(): string;
 }
 
@@ -81,28 +83,33 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
   };
   const args = ['-D', data, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
   let output = '';
-  const child: ChildProcess = spawn(join(bin, 'postgres'), args, {
-    ...asServer,
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    await waitForPort(port, 15_000);
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw new Error(`postgres did not start on port ${port}: ${(err as Error).message}\n${output}`);
-  }
+  let child: ChildProcess;
+  let exited: Promise<void>;
+  const spawnServer = async () => {
+    child = spawn(join(bin, 'postgres'), args, { ...asServer, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    const current = child;
+    exited = new Promise<void>((resolve) => current.once('exit', () => resolve()));
+    try {
+      await waitForPort(port, 15_000);
+    } catch (err) {
+      current.kill('SIGKILL');
+      throw new Error(`postgres did not start on port ${port}: ${(err as Error).message}\n${output}`);
+    }
+  };
+  const running = () => child.exitCode === null && child.signalCode === null;
+  await spawnServer();
   const url = (db: string) => `postgres://qrkiosk@127.0.0.1:${port}/${db}`;
   return {
     port,
-    pid: child.pid ?? 0,
+    get pid() {
+      return child.pid ?? 0;
+    },
     dir,
     url: url('postgres'),
     log: () => output,
@@ -114,12 +121,16 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
       return url(name);
     },
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (!running()) return;
       // SIGINT = fast shutdown: open connections are closed, the server exits cleanly.
       child.kill('SIGINT');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);
+    },
+    async start() {
+      if (running()) return;
+      await spawnServer();
     },
   };
 }
