@@ -62,7 +62,8 @@ function startProcess(name, args, ready) {
     child.stderr.on('data', onData);
     child.once('exit', (code, signal) => {
       children.delete(child);
-      if (ready) reject(new Error(`${name} exited (${code ?? signal}) before it was ready:\n${out.slice(-3000)}`));
+      if (ready)
+        reject(new Error(`${name} exited (${code ?? signal}) before it was ready:\n${out.slice(-3000)}`));
     });
     child.output = () => out;
   });
@@ -181,7 +182,9 @@ async function main() {
     }
     if (KINDS.has('hub') && step % 7 === 3) {
       hub.kill('SIGKILL');
-      await new Promise((r) => (hub.exitCode !== null || hub.signalCode !== null ? r() : hub.once('exit', r)));
+      await new Promise((r) =>
+        hub.exitCode !== null || hub.signalCode !== null ? r() : hub.once('exit', r),
+      );
       await sleep(1000);
       hub = await startProcess('hub', hubArgs, 'hub page ready');
       counts.hubKills++;
@@ -213,7 +216,8 @@ async function main() {
   const client = new pg.Client({ connectionString: database });
   await client.connect();
   cleanups.push(() => client.end());
-  const storedCount = async () => Number((await client.query('SELECT count(*) AS n FROM checkins')).rows[0].n);
+  const storedCount = async () =>
+    Number((await client.query('SELECT count(*) AS n FROM checkins')).rows[0].n);
   const expected = journaledIds().length;
   await waitFor(
     async () => (undelivered() === 0 && (await storedCount()) >= expected ? true : undefined),
@@ -237,7 +241,14 @@ async function main() {
   const growth = (pick) => {
     const a = pick(warm);
     const b = pick(last);
-    return a && b ? { rssStartMiB: +(a.rss / 2 ** 20).toFixed(1), rssEndMiB: +(b.rss / 2 ** 20).toFixed(1), fdsStart: a.fds, fdsEnd: b.fds } : null;
+    return a && b
+      ? {
+          rssStartMiB: +(a.rss / 2 ** 20).toFixed(1),
+          rssEndMiB: +(b.rss / 2 ** 20).toFixed(1),
+          fdsStart: a.fds,
+          fdsEnd: b.fds,
+        }
+      : null;
   };
   const result = {
     seconds: SECONDS,

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { connectAsync } from 'mqtt';
 import { ulid } from 'ulid';
+import { receiptCheckins } from '../firmware-sim/dist/index.js';
 import { Controller, Journal, SimGpio, settingsFromText } from '../gateway/dist/index.js';
 import { CHECKIN_SCHEMA_ID } from '../protocol/dist/index.js';
 import { startMosquitto } from '../testkit/dist/index.js';
@@ -94,6 +95,8 @@ sub.on('message', (_t, p) => {
   seen.add(JSON.parse(p.toString()).id);
 });
 await sub.subscribeAsync('qrkiosk/v1/+/+/checkin', { qos: 1 });
+// The subscriber stands in for the hub: a check-in is delivered once the hub's receipt names it.
+receiptCheckins(sub);
 const loaded = settingsFromText(
   `kiosk: { id: k-001, site: s-001 }\nmqtt: { url: "${broker.url}" }\ndata: { dir: "${dataDir}" }\nui: { port: 0 }\nlog: { level: silent }\n`,
   'bench',

@@ -14,6 +14,7 @@ export {
   syntheticCheckin,
 } from './load-generator.js';
 export { PtyPair } from './pty-pair.js';
+export { receiptCheckins } from './receipts.js';
 export { SAMPLE_PEOPLE, type SamplePerson } from './samples.js';
 export { type Terminator, VirtualSerialScanner, type VirtualSerialScannerOptions } from './serial-scanner.js';
 export { renderTimelineEntry } from './timeline.js';

@@ -12,7 +12,7 @@ import { makeTempDir, type RunningMosquitto, startMosquitto, waitFor } from '@qr
 import Database from 'better-sqlite3';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { VirtualSerialScanner } from '../src/index.js';
+import { receiptCheckins, VirtualSerialScanner } from '../src/index.js';
 
 const CCCD = '079090001234|272345678|Nguyễn Văn An|15081990|Nam|123 Lê Lợi, Phường Bến Nghé, Quận 1|20042021';
 const topics = kioskTopics('s-001', 'k-001');
@@ -61,6 +61,8 @@ async function rig(): Promise<Rig> {
     received.push(JSON.parse(payload.toString()) as CheckinMessage),
   );
   await subscriber.subscribeAsync(topics.checkin, { qos: 1 });
+  // The subscriber stands in for the hub: the kiosk counts a check-in delivered on the hub's receipt.
+  receiptCheckins(subscriber);
   const connected = new Promise<void>((resolve) =>
     controller.bus.on('scanner.status', (s) => {
       if (s.connected) resolve();

@@ -343,7 +343,8 @@ describe('cache deltas and DCC trust lists over MQTT', () => {
       await offline.close();
       await broker.stop();
     }
-  });
+    // Two daemons and a dozen CLI runs: ~14 s on an idle 2-core machine, 26–34 s when it is busy.
+  }, 90_000);
 
   it('installs a signed DCC trust list without restart; refuses forged, tampered, unsigned, stale and bad-certificate lists and keeps the signers in force', async () => {
     const broker = await startMosquitto();

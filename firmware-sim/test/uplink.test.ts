@@ -11,7 +11,7 @@ import { makeTempDir, REPO_ROOT, type RunningMosquitto, startMosquitto, waitFor 
 import Database from 'better-sqlite3';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { VirtualSerialScanner } from '../src/index.js';
+import { receiptCheckins, VirtualSerialScanner } from '../src/index.js';
 
 const PASSWORDS = { hub: 'hub-secret', 'k-001': 'pass-001', 'k-002': 'pass-002' } as const;
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -295,6 +295,7 @@ describe('uplink with per-kiosk credentials and the ACL', () => {
       if (topic.endsWith('/telemetry')) telemetry.push(JSON.parse(payload.toString()));
     });
     await hub.subscribeAsync(['qrkiosk/v1/+/+/checkin', 'qrkiosk/v1/+/+/telemetry'], { qos: 1 });
+    receiptCheckins(hub);
     await waitFor(() => (k.journal.pendingCount() === 0 ? true : undefined), 20_000, 'outbox drained');
     await waitFor(() => (got.length >= 200 ? true : undefined), 5000, '200 received');
     expect(got.map((c) => c.document.numberMasked)).toEqual(
@@ -396,17 +397,28 @@ describe('uplink with per-kiosk credentials and the ACL', () => {
         `mqtt: { url: "${broker.url}", username: k-001, passwordFile: "${secret}" }`,
         `data: { dir: "${join(dir, 'data')}" }`,
         'rules: { duplicateWindowSeconds: 0 }',
-        'log: { level: warn }',
+        'log: { level: info }',
       ].join('\n'),
     );
-    const start = () =>
-      spawn(process.execPath, [join(REPO_ROOT, 'gateway/dist/cli/main.js'), 'run', '-c', config], {
-        stdio: 'ignore',
+    let scannerOpen = false;
+    const start = () => {
+      const child = spawn(
+        process.execPath,
+        [join(REPO_ROOT, 'gateway/dist/cli/main.js'), 'run', '-c', config],
+        {
+          stdio: ['ignore', 'pipe', 'ignore'],
+        },
+      );
+      // Scans written before the daemon has the pty open are not read: wait for it (a fixed pause
+      // was flaky on a loaded 2-core machine).
+      child.stdout?.on('data', (d: Buffer) => {
+        if (d.toString().includes('scanner connected')) scannerOpen = true;
       });
+      return child;
+    };
     let daemon = start();
     cleanups.push(async () => daemon.kill('SIGKILL'));
-    await waitFor(() => (got.length === 0 && daemon.pid ? true : undefined), 1000, 'spawned');
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitFor(() => (scannerOpen ? true : undefined), 20_000, 'the daemon reading the scanner');
     for (let i = 0; i < 150; i++) await scanner.scan(cccd(i));
     // Kill it while check-ins are still flowing.
     await waitFor(() => (got.length > 0 ? true : undefined), 10_000, 'publishing started');

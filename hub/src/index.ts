@@ -3,6 +3,7 @@ export * from './fleet-state.js';
 export { Hub, type HubOptions } from './hub.js';
 export { HubIngest, type IngestOptions } from './ingest.js';
 export * from './publish.js';
+export { ReceiptSender } from './receipts.js';
 export { areasOf, reportCsv, reportPage, scopeReport } from './report-view.js';
 export { createServer, type LiveMessage } from './server.js';
 export { parseSitesCsv } from './sites-csv.js';

@@ -11,6 +11,7 @@ import {
 import { connect, connectAsync, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { CheckinWriter } from './checkin-writer.js';
+import { ReceiptSender } from './receipts.js';
 import type { HubStore } from './store.js';
 
 /** Lane ids a hub process may use: `<id>`, `<id>-1` … `<id>-63` (the CLI caps --lanes at 64). */
@@ -61,6 +62,11 @@ export class HubIngest extends EventEmitter<IngestEvents> {
   private clients: MqttClient[] = [];
   private stopped = false;
   private readonly writer: CheckinWriter;
+  /** Receipts go out on whichever lane is connected; a kiosk resends what is never receipted. */
+  private readonly receipts = new ReceiptSender((topic, payload) => {
+    const client = this.clients.find((c) => c.connected) ?? this.clients[0];
+    client?.publish(topic, payload, { qos: 1 });
+  });
 
   constructor(
     private readonly options: IngestOptions,
@@ -331,7 +337,10 @@ export class HubIngest extends EventEmitter<IngestEvents> {
       await this.store.deadLetter(topic, 'site/kiosk in payload differ from topic', payload, now);
       return;
     }
-    if (!(await this.writer.add(checkin, now))) return;
+    const fresh = await this.writer.add(checkin, now);
+    // Stored now or before: either way the hub has it, and the kiosk may stop sending it.
+    this.receipts.add(where.site, where.kiosk, checkin.id);
+    if (!fresh) return;
     // Stored: a failing listener (a live page that went away) must not turn into a missing PUBACK.
     try {
       this.emit('checkin', checkin);

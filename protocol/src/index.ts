@@ -4,6 +4,7 @@ export * from './facts.js';
 export * from './facts-csv.js';
 export * from './identity-hash.js';
 export * from './mask.js';
+export * from './receipt.js';
 export * from './schemas.js';
 export * from './signing.js';
 export * from './telemetry.js';

@@ -12,6 +12,8 @@ export interface KioskTopics {
   response: (command: string) => string;
   /** `…/updates/<kind>`: signed updates for this kiosk only. */
   updates: string;
+  /** `…/receipt`: the hub confirms check-ins it has stored (protocol/src/receipt.ts). */
+  receipt: string;
 }
 
 export function kioskTopics(site: string, kiosk: string): KioskTopics {
@@ -24,6 +26,7 @@ export function kioskTopics(site: string, kiosk: string): KioskTopics {
     requests: `${base}/request/+`,
     response: (command) => `${base}/response/${command}`,
     updates: `${base}/updates/+`,
+    receipt: `${base}/receipt`,
   };
 }
 

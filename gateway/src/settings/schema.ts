@@ -195,6 +195,15 @@ export const MqttSection = Type.Object(
       description:
         'MQTT 5 message expiry for check-ins held by a broker (default 21 days, the retention of check-ins)',
     }),
+    receiptTimeoutSeconds: Type.Integer({
+      minimum: 1,
+      maximum: 3600,
+      default: 30,
+      description:
+        'a check-in the broker took but the hub has not receipted after this long is sent again (same id; doubles while the hub is silent, up to 15 min)',
+      viDescription:
+        'check-in đã tới broker nhưng trung tâm chưa xác nhận sau chừng này giây thì gửi lại (cùng mã; tăng gấp đôi khi trung tâm im lặng, tối đa 15 phút)',
+    }),
     protocolVersion: Type.Union([Type.Literal(4), Type.Literal(5)], {
       default: 5,
       description: '5 (MQTT 5) or 4 (MQTT 3.1.1, for brokers without MQTT 5)',

@@ -4,6 +4,7 @@ import {
   FLEET_UPDATES,
   kioskTopics,
   parseFleetTopic,
+  parseReceipt,
   type TelemetryMessage,
 } from '@qrkiosk/protocol';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
@@ -32,21 +33,33 @@ export interface UplinkOptions {
 
 const BATCH = 200;
 /**
- * At most this many check-ins wait for their PUBACK at once. MQTT packet ids are 16-bit: with tens of
+ * At most this many check-ins wait for their PUBACK or the hub's receipt at once. MQTT packet ids are 16-bit: with tens of
  * thousands in flight mqtt.js runs out of ids and stalls (measured here: a 100k drain crawled at
  * 333 msg/s). A bounded window also bounds memory.
  */
 const MAX_IN_FLIGHT = 1000;
+/**
+ * A check-in the broker acknowledged but the hub has not receipted after mqtt.receiptTimeoutSeconds
+ * is sent again (same id: the hub stores it once). The wait doubles while no receipt comes at all (a
+ * hub down for hours must not be flooded with copies), up to this, and is reset by any receipt.
+ */
+const RECEIPT_TIMEOUT_MAX_MS = 15 * 60_000;
 
 /**
  * Uplink stage: drains the journal (the outbox) to MQTT at QoS 1, in journal order, and marks a
- * row delivered only when the broker's PUBACK arrives. Nothing is queued in memory beyond what is
- * in flight: after a restart or reconnect the journal is read again, and a repeat carries the
+ * row delivered only when the hub's receipt names it (protocol/src/receipt.ts) — a broker's PUBACK
+ * is not enough: a broker restart can lose what it acknowledged. Nothing is queued in memory beyond
+ * what is in flight: after a restart or reconnect the journal is read again, and a repeat carries the
  * same check-in id, which the hub deduplicates.
  */
 export class MqttUplink {
   private client: MqttClient | undefined;
+  /** Published, waiting for the broker's PUBACK. */
   private readonly inFlight = new Set<string>();
+  /** Acknowledged by the broker, waiting for the hub's receipt: id → when (monotonic ms). */
+  private readonly awaiting = new Map<string, number>();
+  private receiptTimeoutMs: number;
+  private receiptTimer: NodeJS.Timeout | undefined;
   private lastQueuedSeq = 0;
   private draining = false;
   private unsubscribe: (() => void) | undefined;
@@ -58,6 +71,7 @@ export class MqttUplink {
 
   constructor(private readonly o: UplinkOptions) {
     this.topics = kioskTopics(o.kiosk.site, o.kiosk.id);
+    this.receiptTimeoutMs = o.mqtt.receiptTimeoutSeconds * 1000;
   }
 
   start(): void {
@@ -98,9 +112,13 @@ export class MqttUplink {
       client.publish(this.topics.state, 'online', { qos: 1, retain: true });
       if (this.o.commands) client.subscribe(this.topics.requests, { qos: 1 });
       if (this.o.onUpdate) client.subscribe([FLEET_UPDATES, this.topics.updates], { qos: 1 });
+      client.subscribe(this.topics.receipt, { qos: 1 });
       // Read the journal again from the oldest undelivered row. Rows still in flight stay in flight:
       // mqtt.js replays them itself after a reconnect (their callbacks still fire), so publishing them
-      // again here would only send duplicates.
+      // again here would only send duplicates. Rows the broker took but the hub never receipted are
+      // sent again: the broker may have restarted and lost them (our session is clean, so a receipt
+      // sent while we were away is lost too; the hub receipts the copy).
+      this.awaiting.clear();
       this.lastQueuedSeq = 0;
       this.drain();
     });
@@ -116,6 +134,14 @@ export class MqttUplink {
       this.o.bus.emit('uplink.status', { connected: false, error: err.message });
     });
     this.unsubscribe = this.o.bus.on('checkin.recorded', () => this.drain());
+    client.on('message', (topic, payload) => {
+      if (topic === this.topics.receipt) this.receipted(payload);
+    });
+    this.receiptTimer = setInterval(
+      () => this.resendUnreceipted(),
+      Math.min(5000, this.o.mqtt.receiptTimeoutSeconds * 500),
+    );
+    this.receiptTimer.unref();
     const onUpdate = this.o.onUpdate;
     if (onUpdate) {
       const fleet = FLEET_UPDATES.slice(0, -1);
@@ -157,7 +183,7 @@ export class MqttUplink {
   }
 
   /**
-   * PUBACKs are written to the journal in batches (every 20 ms): one transaction, one fsync, instead
+   * Receipts are written to the journal in batches (every 20 ms): one transaction, one fsync, instead
    * of one per check-in. A crash before the flush only means those rows are sent again, same ids.
    */
   private acknowledged(id: string): void {
@@ -183,8 +209,38 @@ export class MqttUplink {
     for (const id of ids) this.o.bus.emit('checkin.delivered', { id });
   }
 
+  /** The hub's receipt: these check-ins are in its database; mark them delivered, send more. */
+  private receipted(payload: Buffer): void {
+    const ids = parseReceipt(payload);
+    if (!ids) {
+      this.o.log.warn({ bytes: payload.length }, 'receipt from the hub ignored: not a receipt');
+      return;
+    }
+    for (const id of ids) {
+      this.awaiting.delete(id);
+      this.acknowledged(id);
+    }
+    this.receiptTimeoutMs = this.o.mqtt.receiptTimeoutSeconds * 1000;
+    this.drain();
+  }
+
+  /** Sends again what the broker took long ago but the hub never receipted (mqtt.receiptTimeoutSeconds). */
+  private resendUnreceipted(): void {
+    const oldest = this.awaiting.values().next();
+    if (oldest.done || performance.now() - oldest.value < this.receiptTimeoutMs) return;
+    this.o.log.warn(
+      { count: this.awaiting.size, afterSeconds: Math.round(this.receiptTimeoutMs / 1000) },
+      'no receipt from the hub; sending those check-ins again',
+    );
+    this.receiptTimeoutMs = Math.min(RECEIPT_TIMEOUT_MAX_MS, this.receiptTimeoutMs * 2);
+    this.awaiting.clear();
+    this.lastQueuedSeq = 0;
+    this.drain();
+  }
+
   /** The hub asked to resend: read the journal again from the oldest undelivered row. */
   resync(): number {
+    this.awaiting.clear();
     this.lastQueuedSeq = 0;
     this.drain();
     return this.o.journal.pendingCount();
@@ -201,20 +257,19 @@ export class MqttUplink {
     if (!client?.connected || this.draining) return;
     this.draining = true;
     try {
-      while (this.inFlight.size < MAX_IN_FLIGHT) {
+      // The window counts what waits for the broker and what waits for the hub's receipt.
+      while (this.inFlight.size + this.awaiting.size < MAX_IN_FLIGHT) {
         const rows = this.o.journal.undelivered(
           this.lastQueuedSeq,
-          Math.min(BATCH, MAX_IN_FLIGHT - this.inFlight.size),
+          Math.min(BATCH, MAX_IN_FLIGHT - this.inFlight.size - this.awaiting.size),
         );
         if (rows.length === 0) break;
         for (const row of rows) {
           this.lastQueuedSeq = row.seq;
-          if (this.inFlight.has(row.id)) continue;
+          if (this.inFlight.has(row.id) || this.awaiting.has(row.id)) continue;
           this.inFlight.add(row.id);
           client.publish(this.topics.checkin, row.message, this.publishOptions(), (err) => {
             this.inFlight.delete(row.id);
-            // Refill the window when half of it has been acknowledged.
-            if (this.inFlight.size === MAX_IN_FLIGHT / 2) setImmediate(() => this.drain());
             if (err) {
               // Left undelivered in the journal: read it again from here, after a pause.
               this.o.log.warn({ id: row.id, err: err.message }, 'check-in not acknowledged; will retry');
@@ -225,7 +280,8 @@ export class MqttUplink {
               }, 5000);
               return;
             }
-            this.acknowledged(row.id);
+            // The broker has it; delivered only once the hub's receipt says so (receipted()).
+            this.awaiting.set(row.id, performance.now());
           });
         }
       }
@@ -254,6 +310,7 @@ export class MqttUplink {
     this.flushAcks();
     if (this.telemetryTimer) clearInterval(this.telemetryTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.receiptTimer) clearInterval(this.receiptTimer);
     const client = this.client;
     if (!client) return;
     this.client = undefined;
