@@ -37,7 +37,9 @@ function usage(code: number): never {
       'qrkiosk-hub retire --client-id ID [--mqtt URL --username U --password-file F]   (a hub process taken out of service: store what its sessions hold, end them)',
       'qrkiosk-hub site import --csv FILE               (site,name,district,ward: register sites and their ward/district)',
       '  every command takes --data-dir DIR or --database URL (env QRKIOSK_HUB_DATABASE)',
-      'qrkiosk-hub user add --phone 09… --role admin|officer|site-owner|tracer [--sites s-001,s-002|*] --password-file F',
+      'qrkiosk-hub user add --phone 09… --role admin|officer|site-owner|tracer (--sites s-001,district:760,ward:26734 | --all-sites) --password-file F',
+      'qrkiosk-hub user disable|enable|remove --phone 09…   (sessions end at once; audited)',
+      'qrkiosk-hub user list [--json]',
       ...PUBLISH_USAGE,
       '  Trung tâm: nhận check-in, báo cáo ngày, truy vết / hub: ingest, daily report, contact tracing.',
     ].join('\n'),
@@ -200,6 +202,11 @@ async function main(): Promise<number> {
   }
 }
 
+/**
+ * `user add|disable|enable|remove|list`. Every change ends the user's sessions (in the store) and is
+ * audited. `add` needs a scope: `--sites …`, or `--all-sites` said out loud — a forgotten `--sites`
+ * used to mean every site, and an unquoted `*` is expanded by the shell.
+ */
 async function userCommand(argv: string[]): Promise<number> {
   const [action, ...rest2] = argv;
   const { values } = parseArgs({
@@ -209,26 +216,66 @@ async function userCommand(argv: string[]): Promise<number> {
       database: { type: 'string', default: databaseDefault },
       phone: { type: 'string' },
       role: { type: 'string' },
-      sites: { type: 'string', default: '*' },
+      sites: { type: 'string' },
+      'all-sites': { type: 'boolean', default: false },
       'password-file': { type: 'string' },
+      json: { type: 'boolean', default: false },
     },
   });
-  if (action !== 'add' || !values.phone || !values.role || !values['password-file']) usage(2);
+  const fail = (vi: string, en: string) => {
+    process.stderr.write(`${vi} / ${en}\n`);
+    return 2;
+  };
+  if (!['add', 'disable', 'enable', 'remove', 'list'].includes(action ?? '')) usage(2);
+  if (action !== 'list' && !values.phone) usage(2);
+  let scope: string[] = [];
+  if (action === 'add') {
+    if (!values.role || !values['password-file']) usage(2);
+    const sites = (values.sites ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+    if (values['all-sites'] && sites.length > 0)
+      return fail('Chọn --sites hoặc --all-sites, không cả hai', 'give --sites or --all-sites, not both');
+    if (sites.includes('*')) return fail('Dùng --all-sites thay cho "*"', 'use --all-sites instead of "*"');
+    if (!values['all-sites'] && sites.length === 0)
+      return fail(
+        'Cần phạm vi: --sites s-001,district:760,ward:26734 hoặc --all-sites (mọi địa điểm)',
+        'a scope is required: --sites s-001,district:760,ward:26734 or --all-sites (every site)',
+      );
+    scope = values['all-sites'] ? ['*'] : sites;
+  }
   const store = await HubStore.open(values.database || undefined, values['data-dir']);
+  const actor = `${userInfo().username}@cli`;
+  const phone = values.phone ?? '';
   try {
-    const password = readPasswordFile(values['password-file']);
-    const user = await store.users.add(
-      values.phone,
-      password,
-      values.role as Role,
-      values.sites.split(',').map((x) => x.trim()),
-    );
-    await store.audit(`${userInfo().username}@cli`, 'user-add', {
-      phone: user.phone,
-      role: user.role,
-      sites: user.sites,
-    });
-    out(`Đã tạo / saved user ${user.phone} (${user.role}; sites ${user.sites.join(',')})`);
+    if (action === 'list') {
+      const users = await store.users.list();
+      if (values.json) out(JSON.stringify(users));
+      else
+        for (const u of users)
+          out(
+            `${u.phone}  ${u.role.padEnd(10)} ${u.sites.join(',')}${u.disabled ? '  (đã khóa / disabled)' : ''}`,
+          );
+      return 0;
+    }
+    if (action === 'add') {
+      const password = readPasswordFile(values['password-file'] ?? '');
+      const user = await store.users.add(phone, password, values.role as Role, scope, actor);
+      out(
+        `Đã lưu / saved user ${user.phone} (${user.role}; sites ${user.sites.join(',')}); các phiên cũ đã đóng / old sessions ended`,
+      );
+      return 0;
+    }
+    const done =
+      action === 'remove'
+        ? await store.users.remove(phone, actor)
+        : await store.users.setDisabled(phone, action === 'disable', actor);
+    if (!done) return fail(`Không có tài khoản ${phone}`, `no user ${phone}`);
+    const verb = { disable: 'Đã khóa / disabled', enable: 'Đã mở lại / enabled', remove: 'Đã xóa / removed' }[
+      action as 'disable' | 'enable' | 'remove'
+    ];
+    out(`${verb} ${phone}; các phiên đã đóng / sessions ended`);
     return 0;
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
