@@ -104,6 +104,16 @@ export class HubStore {
   purge(olderThan: Date) {
     return this.repo.purge(olderThan);
   }
+  /** Retention for dead letters: the same period as check-ins. Returns how many were removed. */
+  purgeDeadLetters(olderThan: Date) {
+    return this.repo.purgeDeadLetters(olderThan);
+  }
+  deadLetters(options: { id?: number; limit?: number } = {}) {
+    return this.repo.deadLetters(options);
+  }
+  deleteDeadLetter(id: number) {
+    return this.repo.deleteDeadLetter(id);
+  }
   audit(actor: string, action: string, detail: Record<string, unknown>, at = new Date()) {
     return this.repo.audit(actor, action, detail, at);
   }

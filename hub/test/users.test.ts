@@ -26,7 +26,10 @@ describe.each(ENGINES)('user management on %s', (engine) => {
     const changes: Array<[string, () => Promise<unknown>]> = [
       [
         'password',
-        () => store.users.add(PHONE, (password = 'another-long-password'), 'officer', ['district:760']),
+        () => {
+          password = 'another-long-password';
+          return store.users.add(PHONE, password, 'officer', ['district:760']);
+        },
       ],
       ['role', () => store.users.add(PHONE, password, 'tracer', ['district:760'])],
       ['scope', () => store.users.add(PHONE, password, 'tracer', ['ward:26734'])],
