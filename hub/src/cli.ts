@@ -2,16 +2,24 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { formatVnDateTime, hashIdentity, type IdType, vnDay } from '@qrkiosk/protocol';
+import {
+  badDayMessage,
+  formatVnDateTime,
+  hashIdentity,
+  type IdType,
+  parseDay,
+  vnDay,
+} from '@qrkiosk/protocol';
 import { pino } from 'pino';
-import { brokerLogin, readKeyFile, readPasswordFile } from './cli-files.js';
+import { DEAD_LETTERS_USAGE, deadLettersCommand } from './cli-dead-letters.js';
+import { brokerLogin, readKeyFile } from './cli-files.js';
 import { PUBLISH_COMMANDS, PUBLISH_USAGE, publishCommand } from './cli-publish.js';
+import { userCommand } from './cli-users.js';
 import { Hub } from './hub.js';
 import { HubIngest } from './ingest.js';
 import { reportCsv, traceCsv } from './report-view.js';
 import { parseSitesCsv } from './sites-csv.js';
 import { HubStore } from './store.js';
-import type { Role } from './users.js';
 
 /**
  * qrkiosk-hub [run]   the hub: MQTT ingest + live page
@@ -40,6 +48,7 @@ function usage(code: number): never {
       'qrkiosk-hub user add --phone 09… --role admin|officer|site-owner|tracer (--sites s-001,district:760,ward:26734 | --all-sites) --password-file F',
       'qrkiosk-hub user disable|enable|remove --phone 09…   (sessions end at once; audited)',
       'qrkiosk-hub user list [--json]',
+      ...DEAD_LETTERS_USAGE,
       ...PUBLISH_USAGE,
       '  Trung tâm: nhận check-in, báo cáo ngày, truy vết / hub: ingest, daily report, contact tracing.',
     ].join('\n'),
@@ -111,9 +120,11 @@ async function main(): Promise<number> {
     return 0;
   }
   if ((PUBLISH_COMMANDS as readonly string[]).includes(command)) return publishCommand(command, args);
-  if (command === 'user') return userCommand(args);
+  if (command === 'user') return userCommand(args, { dataDir: dataDirDefault, database: databaseDefault });
   if (command === 'site') return siteCommand(args);
   if (command === 'retire') return retireCommand(args);
+  if (command === 'dead-letters')
+    return deadLettersCommand(args, { dataDir: dataDirDefault, database: databaseDefault });
   const { values } = parseArgs({
     args,
     options: {
@@ -132,6 +143,15 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) usage(0);
+  // Every day given is a real calendar day (2021-02-30 is refused, not rolled into March).
+  for (const what of ['day', 'from', 'to'] as const) {
+    const value = values[what];
+    if (value !== undefined && !parseDay(value)) {
+      const m = badDayMessage(`--${what}`, value);
+      process.stderr.write(`${m.vi} / ${m.en}\n`);
+      return 2;
+    }
+  }
   const store = await HubStore.open(values.database || undefined, values['data-dir']);
   const actor = `${userInfo().username}@cli`;
   try {
@@ -191,95 +211,14 @@ async function main(): Promise<number> {
     }
     if (command === 'purge') {
       const days = Number(values['retention-days']);
-      const removed = await store.purge(new Date(Date.now() - days * 86_400_000));
-      await store.audit(actor, 'purge', { days, removed });
-      out(`Đã xóa / removed ${removed} check-ins older than ${days} days`);
+      const before = new Date(Date.now() - days * 86_400_000);
+      const removed = await store.purge(before);
+      const deadLetters = await store.purgeDeadLetters(before);
+      await store.audit(actor, 'purge', { days, removed, deadLetters });
+      out(`Đã xóa / removed ${removed} check-ins and ${deadLetters} dead letters older than ${days} days`);
       return 0;
     }
     usage(2);
-  } finally {
-    await store.close();
-  }
-}
-
-/**
- * `user add|disable|enable|remove|list`. Every change ends the user's sessions (in the store) and is
- * audited. `add` needs a scope: `--sites …`, or `--all-sites` said out loud — a forgotten `--sites`
- * used to mean every site, and an unquoted `*` is expanded by the shell.
- */
-async function userCommand(argv: string[]): Promise<number> {
-  const [action, ...rest2] = argv;
-  const { values } = parseArgs({
-    args: rest2,
-    options: {
-      'data-dir': { type: 'string', default: dataDirDefault },
-      database: { type: 'string', default: databaseDefault },
-      phone: { type: 'string' },
-      role: { type: 'string' },
-      sites: { type: 'string' },
-      'all-sites': { type: 'boolean', default: false },
-      'password-file': { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
-  const fail = (vi: string, en: string) => {
-    process.stderr.write(`${vi} / ${en}\n`);
-    return 2;
-  };
-  if (!['add', 'disable', 'enable', 'remove', 'list'].includes(action ?? '')) usage(2);
-  if (action !== 'list' && !values.phone) usage(2);
-  let scope: string[] = [];
-  if (action === 'add') {
-    if (!values.role || !values['password-file']) usage(2);
-    const sites = (values.sites ?? '')
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean);
-    if (values['all-sites'] && sites.length > 0)
-      return fail('Chọn --sites hoặc --all-sites, không cả hai', 'give --sites or --all-sites, not both');
-    if (sites.includes('*')) return fail('Dùng --all-sites thay cho "*"', 'use --all-sites instead of "*"');
-    if (!values['all-sites'] && sites.length === 0)
-      return fail(
-        'Cần phạm vi: --sites s-001,district:760,ward:26734 hoặc --all-sites (mọi địa điểm)',
-        'a scope is required: --sites s-001,district:760,ward:26734 or --all-sites (every site)',
-      );
-    scope = values['all-sites'] ? ['*'] : sites;
-  }
-  const store = await HubStore.open(values.database || undefined, values['data-dir']);
-  const actor = `${userInfo().username}@cli`;
-  const phone = values.phone ?? '';
-  try {
-    if (action === 'list') {
-      const users = await store.users.list();
-      if (values.json) out(JSON.stringify(users));
-      else
-        for (const u of users)
-          out(
-            `${u.phone}  ${u.role.padEnd(10)} ${u.sites.join(',')}${u.disabled ? '  (đã khóa / disabled)' : ''}`,
-          );
-      return 0;
-    }
-    if (action === 'add') {
-      const password = readPasswordFile(values['password-file'] ?? '');
-      const user = await store.users.add(phone, password, values.role as Role, scope, actor);
-      out(
-        `Đã lưu / saved user ${user.phone} (${user.role}; sites ${user.sites.join(',')}); các phiên cũ đã đóng / old sessions ended`,
-      );
-      return 0;
-    }
-    const done =
-      action === 'remove'
-        ? await store.users.remove(phone, actor)
-        : await store.users.setDisabled(phone, action === 'disable', actor);
-    if (!done) return fail(`Không có tài khoản ${phone}`, `no user ${phone}`);
-    const verb = { disable: 'Đã khóa / disabled', enable: 'Đã mở lại / enabled', remove: 'Đã xóa / removed' }[
-      action as 'disable' | 'enable' | 'remove'
-    ];
-    out(`${verb} ${phone}; các phiên đã đóng / sessions ended`);
-    return 0;
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    return 2;
   } finally {
     await store.close();
   }
