@@ -110,7 +110,7 @@ export class Hub {
         await store.audit('hub', 'report-scheduled', { day: yesterday });
         this.log.info({ day: yesterday }, 'daily report stored');
       } catch (err) {
-        this.log.error({ err: (err as Error).message, day: yesterday }, 'daily report failed');
+        this.log.error({ err, day: yesterday }, 'daily report failed');
       }
       this.reportTimer = setTimeout(() => void run(), next());
       this.reportTimer.unref();

@@ -79,6 +79,8 @@ export class Users {
       sites: JSON.stringify(sites),
       createdAt: new Date().toISOString(),
     });
+    // A new password ends a back-off too: the officer locked out by guessers can log in again.
+    await this.repo.clearLoginFailures(p);
     await this.repo.audit(
       actor,
       r.existed ? 'user-change' : 'user-add',
@@ -93,6 +95,8 @@ export class Users {
     const p = normalisePhone(phone);
     const r = p ? await this.repo.setUserDisabled(p, disabled) : null;
     if (!r || !p) return false;
+    // Enabling also ends a login back-off (`user enable` is how an admin lets a locked-out user in).
+    if (!disabled) await this.repo.clearLoginFailures(p);
     await this.repo.audit(actor, disabled ? 'user-disable' : 'user-enable', { phone: p, ...r }, new Date());
     return true;
   }

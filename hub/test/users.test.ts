@@ -92,6 +92,9 @@ describe.each(ENGINES)('user management on %s', (engine) => {
     for (let i = 0; i < FREE_LOGIN_FAILURES; i++)
       expect((await store.users.attempt(PHONE, 'wrong-password', t2)).ok).toBe(false);
     expect(await store.users.attempt(PHONE, PW, t2)).toMatchObject({ reason: 'locked' });
+    // An admin lets a locked-out user in again with `user enable` (or a new password).
+    expect(await store.users.setDisabled(PHONE, false)).toBe(true);
+    expect((await store.users.attempt(PHONE, PW, t2)).ok).toBe(true);
     // An unknown phone waits alike (the answer does not tell who has an account).
     for (let i = 0; i < FREE_LOGIN_FAILURES; i++) await store.users.attempt('0987654321', 'x', t0);
     expect(await store.users.attempt('0987654321', 'x', t0)).toMatchObject({ reason: 'locked' });

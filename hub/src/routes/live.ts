@@ -48,6 +48,8 @@ export function liveRoute(
   options: LiveOptions,
 ): void {
   const limit = options.liveBufferBytes ?? LIVE_BUFFER_BYTES;
+  // Each open page listens on the ingest (three listeners): dozens of pages are normal, not a leak.
+  ingest.setMaxListeners(0);
   app.register(async (scope) => {
     scope.get('/live', { websocket: true, config: { access: { who: 'public' } } }, async (socket, req) => {
       // Public at the HTTP level: the session is checked here, after the upgrade, so the page gets
