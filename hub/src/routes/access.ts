@@ -99,7 +99,7 @@ export function installAccess(app: FastifyInstance, store: HubStore, log: (err: 
     const status = error.statusCode ?? 500;
     const text = (error as { text?: Text }).text;
     if (text) return fail(reply, status, text.vi, text.en);
-    if (status < 500) return fail(reply, status, error.message, error.message);
+    if (status < 500) return fail(reply, status, `Yêu cầu không hợp lệ (${error.message})`, error.message);
     log(error);
     return fail(reply, 500, 'Lỗi máy chủ', 'Server error');
   });
