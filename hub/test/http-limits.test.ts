@@ -122,6 +122,16 @@ describe('days, areas and parameters', () => {
     ])
       expect((await get(path)).status, path).toBe(400);
     expect((await trace({ window: 10_000 })).status).toBe(400);
+    const post = (body: string) =>
+      fetch(`${hub.address}/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+    const huge = await post(JSON.stringify({ phone: PHONE, password: 'x'.repeat(100_000) }));
+    expect(huge.status).toBe(413);
+    expect(((await huge.json()) as { error: { vi: string } }).error.vi).toContain('Yêu cầu không hợp lệ');
+    expect((await post(JSON.stringify({ phone: PHONE, password: 'x', admin: true }))).status).toBe(400);
     expect((await trace({ extra: 'x'.repeat(500) })).status).toBe(400);
     const audit = JSON.stringify(await hub.store.auditLog(1000));
     expect(audit).not.toContain('xxxxxxxxxx');
