@@ -138,18 +138,14 @@ export class Users {
       await argon2.verify(DUMMY_HASH, password).catch(() => false);
       return { ok: false, reason: 'wrong' };
     }
-    const before = await this.repo.loginFailures(p, now);
-    const waitUntil = before.lastAt + lockMs(before.failures);
-    if (before.failures >= FREE_LOGIN_FAILURES && waitUntil > now.getTime())
-      return { ok: false, reason: 'locked', retryAfterMs: waitUntil - now.getTime() };
+    const ticket = await this.repo.takeLoginAttempt(p, now, lockMs);
+    if (!ticket.allowed) return { ok: false, reason: 'locked', retryAfterMs: ticket.retryAfterMs };
     const row = await this.repo.user(p);
     // Verify against a dummy hash for unknown users too, so timing does not tell who has an account.
     const ok = await argon2.verify(row?.password ?? DUMMY_HASH, password).catch(() => false);
-    if (!row || !ok || row.disabled) {
-      await this.repo.addLoginFailure(p, now);
-      return { ok: false, reason: 'wrong' };
-    }
-    if (before.failures > 0) await this.repo.clearLoginFailures(p);
+    // The attempt was counted as a failure when taken; only a success undoes that.
+    if (!row || !ok || row.disabled) return { ok: false, reason: 'wrong' };
+    await this.repo.clearLoginFailures(p);
     const session: Session = {
       id: randomBytes(32).toString('hex'),
       user: { phone: row.phone, role: row.role as Role, sites: JSON.parse(row.sites) as string[] },

@@ -65,6 +65,16 @@ describe.each(ENGINES)('login limits on %s', (engine) => {
     const audit = (await hub.store.auditLog(20)).map((a) => a.action);
     expect(audit).toContain('login-locked');
   });
+
+  it('a burst of 30 parallel guesses on one account from 30 addresses gets at most 5 passwords checked', async () => {
+    await hub.store.users.add('0900000003', PASSWORD, 'officer', ['s-001']);
+    const burst = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => login(`192.0.2.${i + 1}`, '0900000003')),
+    );
+    const statuses = burst.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(25);
+  });
 });
 
 describe('days, areas and parameters', () => {

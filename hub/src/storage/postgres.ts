@@ -330,25 +330,29 @@ export class PostgresRepository implements HubRepository {
     });
   }
 
-  async loginFailures(account: string, now: Date) {
-    const [row] = await this.rows<{ failures: number; lastAt: number }>(
-      'SELECT failures, last_at AS "lastAt" FROM login_failures WHERE account = $1 AND last_at >= $2',
-      [account, now.getTime() - LOGIN_FAILURE_MEMORY_MS],
-    );
-    return row ?? { failures: 0, lastAt: 0 };
-  }
-
-  async addLoginFailure(account: string, now: Date) {
-    // One statement: two hub processes counting at once both count.
-    const [row] = await this.rows<{ failures: number }>(
-      `INSERT INTO login_failures (account, failures, last_at) VALUES ($1, 1, $2)
-       ON CONFLICT (account) DO UPDATE SET
-         failures = CASE WHEN login_failures.last_at < $3 THEN 1 ELSE login_failures.failures + 1 END,
-         last_at = excluded.last_at
-       RETURNING failures`,
-      [account, now.getTime(), now.getTime() - LOGIN_FAILURE_MEMORY_MS],
-    );
-    return row?.failures ?? 1;
+  async takeLoginAttempt(account: string, now: Date, lockMs: (failures: number) => number) {
+    const t = now.getTime();
+    return this.transaction(async (client) => {
+      // The row exists, then is locked: parallel attempts (any hub process) take their turn here.
+      await client.query(
+        'INSERT INTO login_failures (account, failures, last_at) VALUES ($1, 0, 0) ON CONFLICT (account) DO NOTHING',
+        [account],
+      );
+      const { rows } = await client.query<{ failures: number; lastAt: string }>(
+        'SELECT failures, last_at AS "lastAt" FROM login_failures WHERE account = $1 FOR UPDATE',
+        [account],
+      );
+      const lastAt = Number(rows[0]?.lastAt ?? 0);
+      const failures = lastAt >= t - LOGIN_FAILURE_MEMORY_MS ? (rows[0]?.failures ?? 0) : 0;
+      const until = lastAt + lockMs(failures);
+      if (failures > 0 && until > t) return { allowed: false as const, retryAfterMs: until - t };
+      await client.query('UPDATE login_failures SET failures = $2, last_at = $3 WHERE account = $1', [
+        account,
+        failures + 1,
+        t,
+      ]);
+      return { allowed: true as const };
+    });
   }
 
   async clearLoginFailures(account: string) {

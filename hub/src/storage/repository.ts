@@ -68,10 +68,18 @@ export interface HubRepository {
   session(id: string): Promise<(SessionRow & { user: UserRow }) | null>;
   deleteSession(id: string): Promise<void>;
 
-  /** Failed logins of one account since its last success (forgotten a day after the last one). */
-  loginFailures(account: string, now: Date): Promise<{ failures: number; lastAt: number }>;
-  /** Counts one more failed login; returns the new count. */
-  addLoginFailure(account: string, now: Date): Promise<number>;
+  /**
+   * Takes one login attempt for an account, atomically (one transaction, the row locked): refused
+   * while `lockMs(failures)` since the last attempt has not passed, otherwise counted as a failure
+   * up front — a success clears it after. Counting first is what bounds a burst of parallel guesses:
+   * checking first and counting after let every request of a burst read the same count.
+   * Counts are forgotten LOGIN_FAILURE_MEMORY_MS after the last attempt.
+   */
+  takeLoginAttempt(
+    account: string,
+    now: Date,
+    lockMs: (failures: number) => number,
+  ): Promise<{ allowed: true } | { allowed: false; retryAfterMs: number }>;
   clearLoginFailures(account: string): Promise<void>;
 
   close(): Promise<void>;

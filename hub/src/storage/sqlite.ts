@@ -100,18 +100,11 @@ export class SqliteRepository implements HubRepository {
       loginFailures: db.prepare<[string], { failures: number; lastAt: number }>(
         'SELECT failures, last_at AS lastAt FROM login_failures WHERE account = ?',
       ),
-      addLoginFailure: db.prepare<
-        [{ account: string; now: number; forgotten: number }],
-        { failures: number }
-      >(
-        `INSERT INTO login_failures (account, failures, last_at) VALUES (@account, 1, @now)
-         ON CONFLICT (account) DO UPDATE SET
-           failures = CASE WHEN login_failures.last_at < @forgotten THEN 1 ELSE login_failures.failures + 1 END,
-           last_at = @now
-         RETURNING failures`,
-      ),
       session: db.prepare<[string], SessionRow>(
         'SELECT id, phone, csrf, expires_at AS expiresAt FROM sessions WHERE id = ?',
+      ),
+      setLoginFailures: db.prepare<[string, number, number]>(
+        'INSERT INTO login_failures (account, failures, last_at) VALUES (?, ?, ?) ON CONFLICT (account) DO UPDATE SET failures = excluded.failures, last_at = excluded.last_at',
       ),
     };
   }
@@ -289,16 +282,19 @@ export class SqliteRepository implements HubRepository {
     })();
   }
 
-  async loginFailures(account: string, now: Date) {
-    const row = this.s.loginFailures.get(account);
-    return row && row.lastAt >= now.getTime() - LOGIN_FAILURE_MEMORY_MS ? row : { failures: 0, lastAt: 0 };
-  }
-
-  async addLoginFailure(account: string, now: Date) {
+  async takeLoginAttempt(account: string, now: Date, lockMs: (failures: number) => number) {
     const t = now.getTime();
-    return (
-      this.s.addLoginFailure.get({ account, now: t, forgotten: t - LOGIN_FAILURE_MEMORY_MS })?.failures ?? 1
-    );
+    // IMMEDIATE: the write lock is taken before the read, so hub processes sharing the file count in turn.
+    return this.db
+      .transaction(() => {
+        const row = this.s.loginFailures.get(account);
+        const failures = row && row.lastAt >= t - LOGIN_FAILURE_MEMORY_MS ? row.failures : 0;
+        const until = (row?.lastAt ?? 0) + lockMs(failures);
+        if (failures > 0 && until > t) return { allowed: false as const, retryAfterMs: until - t };
+        this.s.setLoginFailures.run(account, failures + 1, t);
+        return { allowed: true as const };
+      })
+      .immediate();
   }
 
   async clearLoginFailures(account: string) {
