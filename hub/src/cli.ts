@@ -214,6 +214,7 @@ async function main(): Promise<number> {
       const before = new Date(Date.now() - days * 86_400_000);
       const removed = await store.purge(before);
       const deadLetters = await store.purgeDeadLetters(before);
+      await store.forgetLoginFailures();
       await store.audit(actor, 'purge', { days, removed, deadLetters });
       out(`Đã xóa / removed ${removed} check-ins and ${deadLetters} dead letters older than ${days} days`);
       return 0;

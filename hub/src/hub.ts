@@ -73,6 +73,7 @@ export class Hub {
       const removed = await store.purge(before);
       // Dead letters hold the same personal data as check-ins (masked, hashed): same retention.
       const deadLetters = await store.purgeDeadLetters(before);
+      await store.forgetLoginFailures();
       if (removed > 0 || deadLetters > 0) await store.audit('hub', 'purge', { days, removed, deadLetters });
     };
     await purge();

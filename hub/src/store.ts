@@ -7,6 +7,7 @@ import {
   type SiteCounts,
   type SiteInfo,
 } from './storage/index.js';
+import { LOGIN_FAILURE_MEMORY_MS } from './storage/repository.js';
 import { Users } from './users.js';
 
 export type { KioskRow, SiteInfo } from './storage/index.js';
@@ -107,6 +108,10 @@ export class HubStore {
   /** Retention for dead letters: the same period as check-ins. Returns how many were removed. */
   purgeDeadLetters(olderThan: Date) {
     return this.repo.purgeDeadLetters(olderThan);
+  }
+  /** Failed-login counts of accounts nobody tried for a day (any well-formed phone gets a row). */
+  forgetLoginFailures(now = new Date()) {
+    return this.repo.forgetLoginFailures(new Date(now.getTime() - LOGIN_FAILURE_MEMORY_MS));
   }
   deadLetters(options: { id?: number; limit?: number } = {}) {
     return this.repo.deadLetters(options);

@@ -98,6 +98,9 @@ describe.each(ENGINES)('user management on %s', (engine) => {
     // An unknown phone waits alike (the answer does not tell who has an account).
     for (let i = 0; i < FREE_LOGIN_FAILURES; i++) await store.users.attempt('0987654321', 'x', t0);
     expect(await store.users.attempt('0987654321', 'x', t0)).toMatchObject({ reason: 'locked' });
+    // Counts are dropped a day after their last attempt (the daily purge): the table stays small.
+    expect(await store.forgetLoginFailures(new Date(t2.getTime() + 2 * 86_400_000))).toBe(1);
+    expect(await store.users.attempt('0987654321', 'x', t0)).toEqual({ ok: false, reason: 'wrong' });
     await store.close();
   });
 });

@@ -355,6 +355,13 @@ export class PostgresRepository implements HubRepository {
     });
   }
 
+  async forgetLoginFailures(before: Date) {
+    return (
+      (await this.pool.query('DELETE FROM login_failures WHERE last_at < $1', [before.getTime()])).rowCount ??
+      0
+    );
+  }
+
   async clearLoginFailures(account: string) {
     await this.pool.query('DELETE FROM login_failures WHERE account = $1', [account]);
   }

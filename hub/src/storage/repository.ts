@@ -81,6 +81,8 @@ export interface HubRepository {
     lockMs: (failures: number) => number,
   ): Promise<{ allowed: true } | { allowed: false; retryAfterMs: number }>;
   clearLoginFailures(account: string): Promise<void>;
+  /** Drops counts whose last attempt is older than `before` (they are forgotten anyway). */
+  forgetLoginFailures(before: Date): Promise<number>;
 
   close(): Promise<void>;
 }

@@ -297,6 +297,10 @@ export class SqliteRepository implements HubRepository {
       .immediate();
   }
 
+  async forgetLoginFailures(before: Date) {
+    return this.db.prepare('DELETE FROM login_failures WHERE last_at < ?').run(before.getTime()).changes;
+  }
+
   async clearLoginFailures(account: string) {
     this.db.prepare('DELETE FROM login_failures WHERE account = ?').run(account);
   }
