@@ -50,7 +50,7 @@ export class ScreensServer {
    * Starts listening; returns the address. `receptionPin`: asked once of every other machine
    * (ui.receptionPinFile); without it, a host other than loopback is open to the whole network.
    */
-  async start(port: number, host = '0.0.0.0', options: { receptionPin?: string } = {}): Promise<string> {
+  async start(port: number, host = '127.0.0.1', options: { receptionPin?: string } = {}): Promise<string> {
     const app = Fastify({ logger: false, bodyLimit: 4096 });
     await app.register(websocket);
     const guard = new ScreensGuard(options.receptionPin);
