@@ -64,7 +64,7 @@ export class ScreensServer {
     const receptionPage = page('reception.html').replace('__QRKIOSK_TOKEN__', guard.token);
     // Every request from another machine needs the PIN (when one is set), pages included.
     app.addHook('onRequest', async (req, reply) => {
-      if (req.url !== '/api/pin' && !guard.admitted(req, reply)) return reply;
+      if (req.routeOptions.url !== '/api/pin' && !guard.admitted(req, reply)) return reply;
     });
     app.get('/', (_req, reply) => reply.type('text/html; charset=utf-8').send(verdictPage));
     app.get('/reception', (_req, reply) =>
