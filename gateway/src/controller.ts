@@ -159,7 +159,10 @@ export class Controller {
     }
     if (!this.options.withoutScreens && settings.ui.port > 0) {
       this.screens = new ScreensServer(this, this.log);
-      this.screensAddress = await this.screens.start(settings.ui.port, settings.ui.host);
+      const pin = this.loaded.secrets.receptionPin;
+      this.screensAddress = await this.screens.start(settings.ui.port, settings.ui.host, {
+        ...(pin !== undefined ? { receptionPin: pin } : {}),
+      });
       this.log.info({ address: this.screensAddress }, 'screens ready: / (verdict), /reception');
     }
     if (!this.options.withoutScanner) {

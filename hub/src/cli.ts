@@ -2,16 +2,24 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { formatVnDateTime, hashIdentity, type IdType, vnDay } from '@qrkiosk/protocol';
+import {
+  badDayMessage,
+  formatVnDateTime,
+  hashIdentity,
+  type IdType,
+  parseDay,
+  vnDay,
+} from '@qrkiosk/protocol';
 import { pino } from 'pino';
-import { brokerLogin, readKeyFile, readPasswordFile } from './cli-files.js';
+import { DEAD_LETTERS_USAGE, deadLettersCommand } from './cli-dead-letters.js';
+import { brokerLogin, readKeyFile } from './cli-files.js';
 import { PUBLISH_COMMANDS, PUBLISH_USAGE, publishCommand } from './cli-publish.js';
+import { userCommand } from './cli-users.js';
 import { Hub } from './hub.js';
 import { HubIngest } from './ingest.js';
 import { reportCsv, traceCsv } from './report-view.js';
 import { parseSitesCsv } from './sites-csv.js';
 import { HubStore } from './store.js';
-import type { Role } from './users.js';
 
 /**
  * qrkiosk-hub [run]   the hub: MQTT ingest + live page
@@ -37,7 +45,10 @@ function usage(code: number): never {
       'qrkiosk-hub retire --client-id ID [--mqtt URL --username U --password-file F]   (a hub process taken out of service: store what its sessions hold, end them)',
       'qrkiosk-hub site import --csv FILE               (site,name,district,ward: register sites and their ward/district)',
       '  every command takes --data-dir DIR or --database URL (env QRKIOSK_HUB_DATABASE)',
-      'qrkiosk-hub user add --phone 09… --role admin|officer|site-owner|tracer [--sites s-001,s-002|*] --password-file F',
+      'qrkiosk-hub user add --phone 09… --role admin|officer|site-owner|tracer (--sites s-001,district:760,ward:26734 | --all-sites) --password-file F',
+      'qrkiosk-hub user disable|enable|remove --phone 09…   (sessions end at once; audited)',
+      'qrkiosk-hub user list [--json]',
+      ...DEAD_LETTERS_USAGE,
       ...PUBLISH_USAGE,
       '  Trung tâm: nhận check-in, báo cáo ngày, truy vết / hub: ingest, daily report, contact tracing.',
     ].join('\n'),
@@ -109,9 +120,11 @@ async function main(): Promise<number> {
     return 0;
   }
   if ((PUBLISH_COMMANDS as readonly string[]).includes(command)) return publishCommand(command, args);
-  if (command === 'user') return userCommand(args);
+  if (command === 'user') return userCommand(args, { dataDir: dataDirDefault, database: databaseDefault });
   if (command === 'site') return siteCommand(args);
   if (command === 'retire') return retireCommand(args);
+  if (command === 'dead-letters')
+    return deadLettersCommand(args, { dataDir: dataDirDefault, database: databaseDefault });
   const { values } = parseArgs({
     args,
     options: {
@@ -130,6 +143,15 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) usage(0);
+  // Every day given is a real calendar day (2021-02-30 is refused, not rolled into March).
+  for (const what of ['day', 'from', 'to'] as const) {
+    const value = values[what];
+    if (value !== undefined && !parseDay(value)) {
+      const m = badDayMessage(`--${what}`, value);
+      process.stderr.write(`${m.vi} / ${m.en}\n`);
+      return 2;
+    }
+  }
   const store = await HubStore.open(values.database || undefined, values['data-dir']);
   const actor = `${userInfo().username}@cli`;
   try {
@@ -189,50 +211,15 @@ async function main(): Promise<number> {
     }
     if (command === 'purge') {
       const days = Number(values['retention-days']);
-      const removed = await store.purge(new Date(Date.now() - days * 86_400_000));
-      await store.audit(actor, 'purge', { days, removed });
-      out(`Đã xóa / removed ${removed} check-ins older than ${days} days`);
+      const before = new Date(Date.now() - days * 86_400_000);
+      const removed = await store.purge(before);
+      const deadLetters = await store.purgeDeadLetters(before);
+      await store.forgetLoginFailures();
+      await store.audit(actor, 'purge', { days, removed, deadLetters });
+      out(`Đã xóa / removed ${removed} check-ins and ${deadLetters} dead letters older than ${days} days`);
       return 0;
     }
     usage(2);
-  } finally {
-    await store.close();
-  }
-}
-
-async function userCommand(argv: string[]): Promise<number> {
-  const [action, ...rest2] = argv;
-  const { values } = parseArgs({
-    args: rest2,
-    options: {
-      'data-dir': { type: 'string', default: dataDirDefault },
-      database: { type: 'string', default: databaseDefault },
-      phone: { type: 'string' },
-      role: { type: 'string' },
-      sites: { type: 'string', default: '*' },
-      'password-file': { type: 'string' },
-    },
-  });
-  if (action !== 'add' || !values.phone || !values.role || !values['password-file']) usage(2);
-  const store = await HubStore.open(values.database || undefined, values['data-dir']);
-  try {
-    const password = readPasswordFile(values['password-file']);
-    const user = await store.users.add(
-      values.phone,
-      password,
-      values.role as Role,
-      values.sites.split(',').map((x) => x.trim()),
-    );
-    await store.audit(`${userInfo().username}@cli`, 'user-add', {
-      phone: user.phone,
-      role: user.role,
-      sites: user.sites,
-    });
-    out(`Đã tạo / saved user ${user.phone} (${user.role}; sites ${user.sites.join(',')})`);
-    return 0;
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    return 2;
   } finally {
     await store.close();
   }

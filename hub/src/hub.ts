@@ -18,8 +18,10 @@ export interface HubOptions {
   reportAt?: string;
   /** The deployment key for identity hashes (tracing by number). */
   hashKey?: Buffer;
-  /** Login attempts allowed per address per minute (default 5). */
+  /** Login attempts allowed per address (IPv6: per /64) per minute (default 5). */
   loginsPerMinute?: number;
+  /** Bytes a live page may leave unread before it is closed (default 1 MiB). */
+  liveBufferBytes?: number;
   /** How often an open live page's session is checked again (default one minute). */
   liveSessionCheckMs?: number;
   /** The TLS reverse proxy's address(es) (fastify trustProxy); none by default. */
@@ -61,17 +63,22 @@ export class Hub {
       ...(this.options.hashKey ? { hashKey: this.options.hashKey } : {}),
       ...(this.options.loginsPerMinute ? { loginsPerMinute: this.options.loginsPerMinute } : {}),
       ...(this.options.liveSessionCheckMs ? { liveSessionCheckMs: this.options.liveSessionCheckMs } : {}),
+      ...(this.options.liveBufferBytes ? { liveBufferBytes: this.options.liveBufferBytes } : {}),
       ...(this.options.trustProxy ? { trustProxy: this.options.trustProxy } : {}),
+      onError: (err) => this.log.error({ err }, 'hub page request failed'),
     });
     const purge = async () => {
       const days = this.options.retentionDays ?? 21;
-      const removed = await store.purge(new Date(Date.now() - days * 86_400_000));
-      if (removed > 0) await store.audit('hub', 'purge', { days, removed });
+      const before = new Date(Date.now() - days * 86_400_000);
+      const removed = await store.purge(before);
+      // Dead letters hold the same personal data as check-ins (masked, hashed): same retention.
+      const deadLetters = await store.purgeDeadLetters(before);
+      await store.forgetLoginFailures();
+      if (removed > 0 || deadLetters > 0) await store.audit('hub', 'purge', { days, removed, deadLetters });
     };
     await purge();
     this.retentionTimer = setInterval(
-      () =>
-        void purge().catch((err: Error) => this.log.error({ err: err.message }, 'retention purge failed')),
+      () => void purge().catch((err: unknown) => this.log.error({ err }, 'retention purge failed')),
       86_400_000,
     );
     this.retentionTimer.unref();
@@ -104,7 +111,7 @@ export class Hub {
         await store.audit('hub', 'report-scheduled', { day: yesterday });
         this.log.info({ day: yesterday }, 'daily report stored');
       } catch (err) {
-        this.log.error({ err: (err as Error).message, day: yesterday }, 'daily report failed');
+        this.log.error({ err, day: yesterday }, 'daily report failed');
       }
       this.reportTimer = setTimeout(() => void run(), next());
       this.reportTimer.unref();

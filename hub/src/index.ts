@@ -5,7 +5,7 @@ export { HubIngest, type IngestOptions } from './ingest.js';
 export * from './publish.js';
 export { ReceiptSender } from './receipts.js';
 export { areasOf, reportCsv, reportPage, scopeReport } from './report-view.js';
-export { createServer, type LiveMessage } from './server.js';
+export { createServer, type LiveMessage, type ServerOptions } from './server.js';
 export { parseSitesCsv } from './sites-csv.js';
 export * from './storage/index.js';
 export { type DailyReport, HubStore, type ReportArea, type ReportSite, type TraceVisit } from './store.js';

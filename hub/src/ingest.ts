@@ -289,14 +289,36 @@ export class HubIngest extends EventEmitter<IngestEvents> {
     }
   }
 
-  private async onMessage(topic: string, payload: Buffer): Promise<void> {
+  /**
+   * Runs a kept dead letter through the path of a live message (`qrkiosk-hub dead-letters replay`):
+   * the same validation, the same store, the same live push. Stored (or already there): ok. Refused
+   * again: the reason, and nothing new is written — the caller keeps the dead letter it has.
+   */
+  async replay(topic: string, payload: Buffer): Promise<{ ok: true } | { ok: false; reason: string }> {
+    let refused: string | undefined;
+    await this.onMessage(topic, payload, async (reason) => {
+      refused = reason;
+    });
+    return refused === undefined ? { ok: true } : { ok: false, reason: refused };
+  }
+
+  /** `dead`: where a refused message goes (the dead letters; a replay only notes the reason). */
+  private async onMessage(
+    topic: string,
+    payload: Buffer,
+    dead?: (reason: string) => Promise<void>,
+  ): Promise<void> {
     const now = new Date();
+    const deadLetter = dead ?? ((reason: string) => this.store.deadLetter(topic, reason, payload, now));
     const where = parseKioskTopic(topic);
-    if (!where) return;
+    if (!where) {
+      if (dead) await dead('not a kiosk topic');
+      return;
+    }
     if (where.channel === 'state') {
       const state = payload.toString('utf8');
       if (state !== 'online' && state !== 'offline') {
-        await this.store.deadLetter(topic, `state must be online or offline`, payload, now);
+        await deadLetter('state must be online or offline');
         return;
       }
       await this.store.setKioskState(where.site, where.kiosk, state, now);
@@ -312,29 +334,27 @@ export class HubIngest extends EventEmitter<IngestEvents> {
       }
       const t = validateTelemetry(parsed);
       if (!t.ok || t.value.site !== where.site || t.value.kiosk !== where.kiosk) {
-        await this.store.deadLetter(
-          topic,
-          t.ok ? 'site/kiosk in payload differ from topic' : t.errors.join('; '),
-          payload,
-          now,
-        );
+        await deadLetter(t.ok ? 'site/kiosk in payload differ from topic' : t.errors.join('; '));
         return;
       }
       await this.store.setKioskTelemetry(t.value, now);
       this.emit('telemetry', t.value);
       return;
     }
-    if (where.channel !== 'checkin') return;
+    if (where.channel !== 'checkin') {
+      if (dead) await dead(`not a channel the hub ingests (${where.channel})`);
+      return;
+    }
     const parsed = parseCheckin(payload);
     if (!parsed.ok) {
-      await this.store.deadLetter(topic, parsed.errors.join('; '), payload, now);
+      await deadLetter(parsed.errors.join('; '));
       this.log.warn({ topic, errors: parsed.errors.slice(0, 3) }, 'invalid check-in kept as dead letter');
       return;
     }
     const checkin = parsed.value;
     // A kiosk may only speak for itself: the topic and the payload must agree.
     if (checkin.site !== where.site || checkin.kiosk !== where.kiosk) {
-      await this.store.deadLetter(topic, 'site/kiosk in payload differ from topic', payload, now);
+      await deadLetter('site/kiosk in payload differ from topic');
       return;
     }
     const fresh = await this.writer.add(checkin, now);

@@ -7,6 +7,7 @@ import {
   type SiteCounts,
   type SiteInfo,
 } from './storage/index.js';
+import { LOGIN_FAILURE_MEMORY_MS } from './storage/repository.js';
 import { Users } from './users.js';
 
 export type { KioskRow, SiteInfo } from './storage/index.js';
@@ -103,6 +104,20 @@ export class HubStore {
   /** Retention: check-ins older than the date go; the audit log stays. Returns how many were removed. */
   purge(olderThan: Date) {
     return this.repo.purge(olderThan);
+  }
+  /** Retention for dead letters: the same period as check-ins. Returns how many were removed. */
+  purgeDeadLetters(olderThan: Date) {
+    return this.repo.purgeDeadLetters(olderThan);
+  }
+  /** Failed-login counts of accounts nobody tried for a day (any well-formed phone gets a row). */
+  forgetLoginFailures(now = new Date()) {
+    return this.repo.forgetLoginFailures(new Date(now.getTime() - LOGIN_FAILURE_MEMORY_MS));
+  }
+  deadLetters(options: { id?: number; limit?: number } = {}) {
+    return this.repo.deadLetters(options);
+  }
+  deleteDeadLetter(id: number) {
+    return this.repo.deleteDeadLetter(id);
   }
   audit(actor: string, action: string, detail: Record<string, unknown>, at = new Date()) {
     return this.repo.audit(actor, action, detail, at);

@@ -28,6 +28,24 @@ export interface Session {
 }
 
 const SESSION_MS = 8 * 3600_000;
+/** Wrong passwords an account may have before logins to it wait (its own back-off, any address). */
+export const FREE_LOGIN_FAILURES = 5;
+/** The first wait after FREE_LOGIN_FAILURES, doubled at each further failure, up to the cap. */
+const LOCK_BASE_MS = 30_000;
+const LOCK_MAX_MS = 15 * 60_000;
+
+/** How long logins to an account with `failures` failed attempts wait after the last one. */
+export function lockMs(failures: number): number {
+  return failures < FREE_LOGIN_FAILURES
+    ? 0
+    : Math.min(LOCK_MAX_MS, LOCK_BASE_MS * 2 ** (failures - FREE_LOGIN_FAILURES));
+}
+
+export type LoginResult =
+  | { ok: true; session: Session }
+  | { ok: false; reason: 'wrong' }
+  /** Too many wrong passwords for this account: wait, whatever the password. */
+  | { ok: false; reason: 'locked'; retryAfterMs: number };
 const SCOPE = /^(\*|[A-Za-z0-9_-]{1,64}|(district|ward):[A-Za-z0-9_-]{1,64})$/;
 
 export const normalisePhone = (phone: string): string | null => {
@@ -38,43 +56,107 @@ export const normalisePhone = (phone: string): string | null => {
 export class Users {
   constructor(private readonly repo: HubRepository) {}
 
-  async add(phone: string, password: string, role: Role, sites: string[]): Promise<User> {
+  /**
+   * Adds a user, or changes one (password, role, scope): the repository ends the user's sessions in
+   * the same transaction, so an old password or a wider scope stops working at once. Audited.
+   */
+  async add(phone: string, password: string, role: Role, sites: string[], actor = 'hub'): Promise<User> {
     const p = normalisePhone(phone);
-    if (!p) throw new Error('not a Vietnamese phone number');
-    if (password.length < 10) throw new Error('the password needs at least 10 characters');
-    if (!ROLES.includes(role)) throw new Error(`role must be one of ${ROLES.join(', ')}`);
+    if (!p) throw new Error('Không phải số điện thoại Việt Nam / not a Vietnamese phone number');
+    if (password.length < 10)
+      throw new Error('Mật khẩu cần ít nhất 10 ký tự / the password needs at least 10 characters');
+    if (!ROLES.includes(role)) throw new Error(`Vai trò phải là / role must be one of ${ROLES.join(', ')}`);
     const bad = sites.find((s) => !SCOPE.test(s));
     if (bad !== undefined || sites.length === 0)
-      throw new Error(`scope "${bad ?? ''}": use *, a site id, district:<code> or ward:<code>`);
+      throw new Error(
+        `Phạm vi / scope "${bad ?? ''}": dùng / use *, a site id, district:<code> or ward:<code>`,
+      );
     const hash = await argon2.hash(password, { type: argon2.argon2id });
-    await this.repo.upsertUser({
+    const r = await this.repo.upsertUser({
       phone: p,
       password: hash,
       role,
       sites: JSON.stringify(sites),
       createdAt: new Date().toISOString(),
     });
+    // A new password ends a back-off too: the officer locked out by guessers can log in again.
+    await this.repo.clearLoginFailures(p);
+    await this.repo.audit(
+      actor,
+      r.existed ? 'user-change' : 'user-add',
+      { phone: p, role, sites, sessionsEnded: r.sessionsEnded },
+      new Date(),
+    );
     return { phone: p, role, sites };
+  }
+
+  /** Disables (or enables again) a user; their sessions end. False when there is no such user. */
+  async setDisabled(phone: string, disabled: boolean, actor = 'hub'): Promise<boolean> {
+    const p = normalisePhone(phone);
+    const r = p ? await this.repo.setUserDisabled(p, disabled) : null;
+    if (!r || !p) return false;
+    // Enabling also ends a login back-off (`user enable` is how an admin lets a locked-out user in).
+    if (!disabled) await this.repo.clearLoginFailures(p);
+    await this.repo.audit(actor, disabled ? 'user-disable' : 'user-enable', { phone: p, ...r }, new Date());
+    return true;
+  }
+
+  /** Removes a user and their sessions. False when there is no such user. */
+  async remove(phone: string, actor = 'hub'): Promise<boolean> {
+    const p = normalisePhone(phone);
+    const r = p ? await this.repo.deleteUser(p) : null;
+    if (!r || !p) return false;
+    await this.repo.audit(actor, 'user-remove', { phone: p, ...r }, new Date());
+    return true;
+  }
+
+  /** Every user, without password hashes. */
+  async list(): Promise<Array<User & { disabled: boolean }>> {
+    return (await this.repo.users()).map((u) => ({
+      phone: u.phone,
+      role: u.role as Role,
+      sites: JSON.parse(u.sites) as string[],
+      disabled: u.disabled,
+    }));
   }
 
   /** A new session for a correct phone and password; null otherwise (same answer for an unknown phone). */
   async login(phone: string, password: string): Promise<Session | null> {
+    const r = await this.attempt(phone, password);
+    return r.ok ? r.session : null;
+  }
+
+  /**
+   * A login attempt with the account's back-off: after FREE_LOGIN_FAILURES wrong passwords the
+   * account waits (30 s, doubling, at most 15 min) before a password is checked again, from any
+   * address — the per-address limit alone let 4 addresses try 20 passwords a minute on one phone.
+   * Unknown phones count and wait alike, so the answer does not tell who has an account.
+   */
+  async attempt(phone: string, password: string, now = new Date()): Promise<LoginResult> {
     const p = normalisePhone(phone);
-    const row = p ? await this.repo.user(p) : null;
+    if (!p) {
+      await argon2.verify(DUMMY_HASH, password).catch(() => false);
+      return { ok: false, reason: 'wrong' };
+    }
+    const ticket = await this.repo.takeLoginAttempt(p, now, lockMs);
+    if (!ticket.allowed) return { ok: false, reason: 'locked', retryAfterMs: ticket.retryAfterMs };
+    const row = await this.repo.user(p);
     // Verify against a dummy hash for unknown users too, so timing does not tell who has an account.
     const ok = await argon2.verify(row?.password ?? DUMMY_HASH, password).catch(() => false);
-    if (!row || !ok) return null;
+    // The attempt was counted as a failure when taken; only a success undoes that.
+    if (!row || !ok || row.disabled) return { ok: false, reason: 'wrong' };
+    await this.repo.clearLoginFailures(p);
     const session: Session = {
       id: randomBytes(32).toString('hex'),
       user: { phone: row.phone, role: row.role as Role, sites: JSON.parse(row.sites) as string[] },
       csrf: randomBytes(24).toString('hex'),
-      expiresAt: Date.now() + SESSION_MS,
+      expiresAt: now.getTime() + SESSION_MS,
     };
     await this.repo.addSession(
       { id: session.id, phone: row.phone, csrf: session.csrf, expiresAt: session.expiresAt },
-      new Date(),
+      now,
     );
-    return session;
+    return { ok: true, session };
   }
 
   async session(id: string | undefined): Promise<Session | null> {

@@ -6,7 +6,7 @@ import { CHECKIN_SCHEMA_ID, type CheckinMessage, hashIdentity } from '@qrkiosk/p
 import { makeTempDir, REPO_ROOT } from '@qrkiosk/testkit';
 import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
-import { HubStore, parseSitesCsv, reportCsv, reportPage, scopeReport } from '../src/index.js';
+import { HubStore, parseSitesCsv, reportCsv, reportPage, SCHEMA_VERSION, scopeReport } from '../src/index.js';
 import { ENGINES, type Engine, newDatabase, openStore } from './engines.js';
 
 const key = randomBytes(32);
@@ -353,7 +353,7 @@ describe('migrations', () => {
     await store.registerSites([{ site: 's-001', name: 'A', district: '1', ward: '2' }]);
     await store.close();
     const check = new Database(database);
-    expect(check.pragma('user_version', { simple: true })).toBe(3);
+    expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     check.close();
   });
 
@@ -389,7 +389,7 @@ describe('migrations', () => {
     const client = new pg.Client({ connectionString: database });
     await client.connect();
     const { rows } = await client.query('SELECT version FROM schema_version');
-    expect(rows).toEqual([{ version: 3 }]);
+    expect(rows).toEqual([{ version: SCHEMA_VERSION }]);
     await client.end();
   });
 });
@@ -426,6 +426,7 @@ describe('qrkiosk-hub user add', () => {
         '+84 912 345 678',
         '--role',
         'tracer',
+        '--all-sites',
         '--password-file',
         join(dir, file),
       );

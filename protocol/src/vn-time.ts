@@ -24,3 +24,24 @@ export function vnDay(at: Date): string {
   const d = shifted(at);
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
 }
+
+/**
+ * A calendar day as `YYYY-MM-DD`, checked strictly: the shape, and that it names a real day
+ * (`2021-02-30` and `2021-13-45` are refused — `Date` would roll the first into March and make the
+ * second an invalid date that throws later). The one validator for every route and command that
+ * takes a day. Returns the day, or null.
+ */
+export function parseDay(text: unknown): string | null {
+  if (typeof text !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(text)) return null;
+  const d = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text ? text : null;
+}
+
+/** The bilingual refusal for a day that `parseDay` refused (`what`: the parameter's name). */
+export function badDayMessage(what: string, value: unknown): { vi: string; en: string } {
+  const shown = String(value).slice(0, 40);
+  return {
+    vi: `${what}: "${shown}" không phải là ngày hợp lệ (YYYY-MM-DD, ví dụ 2021-10-30)`,
+    en: `${what}: "${shown}" is not a real day (YYYY-MM-DD, e.g. 2021-10-30)`,
+  };
+}

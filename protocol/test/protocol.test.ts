@@ -7,6 +7,7 @@ import {
   maskName,
   maskNumber,
   parseCheckin,
+  parseDay,
   parseKioskTopic,
   validateCheckin,
   vnDay,
@@ -72,6 +73,25 @@ describe('Vietnam time', () => {
     expect(formatVnDate(at)).toBe('01/01/2022');
     expect(formatVnDateTime(at)).toBe('01/01/2022 01:30:00');
     expect(vnDay(at)).toBe('2022-01-01');
+  });
+
+  it('accepts only real days: impossible months and days, other shapes and non-strings are refused', () => {
+    expect(parseDay('2021-10-30')).toBe('2021-10-30');
+    expect(parseDay('2024-02-29')).toBe('2024-02-29');
+    for (const bad of [
+      '2021-13-45',
+      '2021-02-30',
+      '2023-02-29',
+      '2021-04-31',
+      '2021-00-10',
+      '21-10-30',
+      '2021-10-30T00:00',
+      ' 2021-10-30',
+      '',
+      20211030,
+      null,
+    ])
+      expect(parseDay(bad), String(bad)).toBeNull();
   });
 });
 

@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import websocket from '@fastify/websocket';
-import { type CheckinMessage, maskName, maskNumber, vnDay } from '@qrkiosk/protocol';
+import { maskName, maskNumber, vnDay } from '@qrkiosk/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Controller } from '../controller.js';
 import type { Text } from '../i18n.js';
 import type { Logger } from '../log.js';
 import { ManualEntryError } from '../manual-entry.js';
+import { type ScreenCheckin, ScreensGuard, screenCheckin } from './guard.js';
+
+export { MANUAL_PER_MINUTE, type ScreenCheckin } from './guard.js';
 
 const PUBLIC = new URL('../../public/', import.meta.url);
 const page = (name: string) => readFileSync(new URL(name, PUBLIC), 'utf8');
@@ -25,7 +28,7 @@ export type ScreenMessage =
       repeat: boolean;
     }
   | { type: 'status'; online: boolean; scanner: boolean }
-  | { type: 'checkin'; checkin: CheckinMessage };
+  | { type: 'checkin'; checkin: ScreenCheckin };
 
 /**
  * The kiosk's own screens, served by the gateway (`ui.port`): `/` the verdict screen for an HDMI or
@@ -43,30 +46,56 @@ export class ScreensServer {
     private readonly log: Logger,
   ) {}
 
-  /** Starts listening; returns the address. */
-  async start(port: number, host = '0.0.0.0'): Promise<string> {
+  /**
+   * Starts listening; returns the address. `receptionPin`: asked once of every other machine
+   * (ui.receptionPinFile); without it, a host other than loopback is open to the whole network.
+   */
+  async start(port: number, host = '127.0.0.1', options: { receptionPin?: string } = {}): Promise<string> {
     const app = Fastify({ logger: false, bodyLimit: 4096 });
     await app.register(websocket);
+    const guard = new ScreensGuard(options.receptionPin);
+    if (!guard.pinRequired && !/^(127\.|::1$|localhost$)/.test(host))
+      this.log.warn(
+        { host },
+        'screens listen beyond this machine without ui.receptionPinFile: anyone on the network can read today’s list and add check-ins',
+      );
     const verdictPage = page('verdict.html');
-    const receptionPage = page('reception.html');
+    // The anti-forgery token goes into the page itself: only a page from this origin can read it.
+    const receptionPage = page('reception.html').replace('__QRKIOSK_TOKEN__', guard.token);
+    // Every request from another machine needs the PIN (when one is set), pages included.
+    app.addHook('onRequest', async (req, reply) => {
+      if (req.routeOptions.url !== '/api/pin' && !guard.admitted(req, reply)) return reply;
+    });
     app.get('/', (_req, reply) => reply.type('text/html; charset=utf-8').send(verdictPage));
-    app.get('/reception', (_req, reply) => reply.type('text/html; charset=utf-8').send(receptionPage));
+    app.get('/reception', (_req, reply) =>
+      reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(receptionPage),
+    );
+    app.post('/api/pin', (req, reply) => guard.login(req, reply));
     app.get('/api/today', () => this.today());
     app.post('/api/manual', async (req, reply) => {
+      if (!guard.manualAllowed(req, reply)) return reply;
       const body = (req.body ?? {}) as { name?: unknown; phone?: unknown };
       if (typeof body.name !== 'string' || typeof body.phone !== 'string')
         return reply
           .code(400)
           .send({ error: { vi: 'Cần họ tên và số điện thoại', en: 'Name and phone are required' } });
       try {
-        return { checkin: this.controller.manualCheckin(body.name, body.phone) };
+        return { checkin: screenCheckin(this.controller.manualCheckin(body.name, body.phone)) };
       } catch (err) {
         if (err instanceof ManualEntryError) return reply.code(400).send({ error: err.text });
-        this.log.error({ err: (err as Error).message }, 'manual check-in failed');
+        this.log.error({ err }, 'manual check-in failed');
         return reply.code(500).send({ error: { vi: 'Lỗi lưu check-in', en: 'Could not save the check-in' } });
       }
     });
     app.register(async (scope) => {
+      // A page of another origin must not read the scans: a browser always sends Origin on a
+      // WebSocket, and a different one is refused before the upgrade.
+      scope.addHook('preValidation', async (req, reply) => {
+        if (req.headers.origin !== undefined && !guard.sameOrigin(req))
+          return reply
+            .code(403)
+            .send({ error: { vi: 'Trang khác nguồn gốc', en: 'Cross-origin page refused' } });
+      });
       scope.get('/live', { websocket: true }, (socket) => {
         this.sockets.add(socket);
         socket.send(JSON.stringify({ type: 'status', ...this.status } satisfies ScreenMessage));
@@ -88,9 +117,11 @@ export class ScreensServer {
           numberMasked: id ? maskNumber(id.documentNumber) : null,
           repeat: o.decision.repeat,
         });
-        if (o.checkin) this.broadcast({ type: 'checkin', checkin: o.checkin });
+        if (o.checkin) this.broadcast({ type: 'checkin', checkin: screenCheckin(o.checkin) });
       }),
-      bus.on('checkin.manual', (checkin) => this.broadcast({ type: 'checkin', checkin })),
+      bus.on('checkin.manual', (checkin) =>
+        this.broadcast({ type: 'checkin', checkin: screenCheckin(checkin) }),
+      ),
       bus.on('uplink.status', (s) => this.setStatus({ online: s.connected })),
       bus.on('scanner.status', (s) => this.setStatus({ scanner: s.connected })),
     );
@@ -100,7 +131,7 @@ export class ScreensServer {
 
   private today() {
     const since = new Date(`${vnDay(new Date())}T00:00:00+07:00`).toISOString();
-    const checkins = this.controller.journal.since(since);
+    const checkins = this.controller.journal.since(since).map(screenCheckin);
     const inCount = checkins.filter((c) => c.direction === 'in').length;
     const outCount = checkins.length - inCount;
     return {

@@ -32,7 +32,7 @@ export class SettingsError extends Error {
 /** Settings plus the secrets read from the files they name. Secrets never go back into logs. */
 export interface LoadedSettings {
   settings: Settings;
-  secrets: { mqttPassword?: string; hashKey?: Buffer; hubKeys: KeyRing };
+  secrets: { mqttPassword?: string; hashKey?: Buffer; hubKeys: KeyRing; receptionPin?: string };
   file: string;
 }
 
@@ -192,6 +192,23 @@ function readSecrets(
     const bytes = read('mqtt.passwordFile', settings.mqtt.passwordFile);
     // Editors add a final newline; a password never ends in one.
     if (bytes) secrets.mqttPassword = bytes.toString('utf8').replace(/\r?\n$/, '');
+  }
+  if (settings.ui.receptionPinFile) {
+    const pin = read('ui.receptionPinFile', settings.ui.receptionPinFile)
+      ?.toString('utf8')
+      .replace(/\r?\n$/, '');
+    if (pin !== undefined && pin.length < 6)
+      problems.push({
+        path: 'ui.receptionPinFile',
+        source: sourceOf('ui.receptionPinFile'),
+        value: settings.ui.receptionPinFile,
+        problem: {
+          vi: `mã PIN quá ngắn (${pin.length} ký tự)`,
+          en: `PIN too short (${pin.length} characters)`,
+        },
+        fix: { vi: 'ghi mã PIN từ 6 ký tự vào tệp', en: 'write a PIN of 6 or more characters in the file' },
+      });
+    else if (pin !== undefined) secrets.receptionPin = pin;
   }
   if (settings.privacy.hashKeyFile) {
     const bytes = read('privacy.hashKeyFile', settings.privacy.hashKeyFile);

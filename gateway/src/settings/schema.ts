@@ -251,9 +251,18 @@ export const UiSection = Type.Object(
     host: Type.String({
       default: '127.0.0.1',
       description:
-        'address the screens listen on: 127.0.0.1 for the kiosk display only, 0.0.0.0 for a reception PC too',
-      viDescription: 'địa chỉ lắng nghe: 127.0.0.1 chỉ cho màn hình kiosk, 0.0.0.0 để máy lễ tân cùng xem',
+        'address the screens listen on: 127.0.0.1 for the kiosk display only; 0.0.0.0 for a reception PC too, only with ui.receptionPinFile',
+      viDescription:
+        'địa chỉ lắng nghe: 127.0.0.1 chỉ cho màn hình kiosk; 0.0.0.0 để máy lễ tân cùng xem, chỉ khi có ui.receptionPinFile',
     }),
+    receptionPinFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'file holding the reception PIN (6+ characters): asked once of every other machine opening the screens',
+        viDescription: 'tệp chứa mã PIN lễ tân (từ 6 ký tự): máy khác mở màn hình phải nhập một lần',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -114,6 +114,28 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    what: 'users can be disabled; failed logins per account (back-off shared by hub processes); dead letters by age',
+    sqlite: (db) => {
+      if (!columnsOf(db, 'users').includes('disabled'))
+        db.exec('ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0');
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS login_failures (
+          account TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS sessions_by_phone ON sessions (phone);
+        CREATE INDEX IF NOT EXISTS dead_letters_by_time ON dead_letters (received_at);
+      `);
+    },
+    postgres: `
+      ALTER TABLE users ADD COLUMN disabled boolean NOT NULL DEFAULT false;
+      -- In the database, not in memory: several hub processes behind one address share the count.
+      CREATE TABLE login_failures (account text PRIMARY KEY, failures integer NOT NULL, last_at bigint NOT NULL);
+      CREATE INDEX sessions_by_phone ON sessions (phone);
+      CREATE INDEX dead_letters_by_time ON dead_letters (received_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -27,6 +27,8 @@ export interface HubRepository {
   verdictCounts(from: Date, to: Date): Promise<SiteCounts[]>;
   /** Retention: removes check-ins older than `olderThan`; returns how many. */
   purge(olderThan: Date): Promise<number>;
+  /** Retention of dead letters (the same period as check-ins: their payloads hold the same data). */
+  purgeDeadLetters(olderThan: Date): Promise<number>;
 
   setKioskState(site: string, kiosk: string, state: KioskState, at: Date): Promise<void>;
   setKioskTelemetry(t: TelemetryMessage, at: Date): Promise<void>;
@@ -45,12 +47,42 @@ export interface HubRepository {
   auditLog(limit: number): Promise<AuditRow[]>;
   deadLetter(topic: string, reason: string, payload: Buffer, at: Date): Promise<void>;
   deadLetterCount(): Promise<number>;
+  /** Dead letters, oldest first (`id`: just that one). */
+  deadLetters(options: { id?: number; limit?: number }): Promise<DeadLetterRow[]>;
+  deleteDeadLetter(id: number): Promise<void>;
 
-  upsertUser(u: UserRow): Promise<void>;
+  /**
+   * Adds a user or changes one (password, role, scope). A change ends every session of that user,
+   * in the same transaction: what was allowed under the old password or scope stops at once.
+   * Returns whether the user existed and how many sessions were ended.
+   */
+  upsertUser(u: Omit<UserRow, 'disabled'>): Promise<{ existed: boolean; sessionsEnded: number }>;
   user(phone: string): Promise<UserRow | null>;
+  users(): Promise<UserRow[]>;
+  /** Disables or enables a user, ending their sessions; null when there is no such user. */
+  setUserDisabled(phone: string, disabled: boolean): Promise<{ sessionsEnded: number } | null>;
+  /** Removes a user and their sessions; null when there is no such user. */
+  deleteUser(phone: string): Promise<{ sessionsEnded: number } | null>;
   addSession(s: SessionRow, now: Date): Promise<void>;
+  /** A session of an enabled user (a disabled user's sessions are gone, and never read back). */
   session(id: string): Promise<(SessionRow & { user: UserRow }) | null>;
   deleteSession(id: string): Promise<void>;
+
+  /**
+   * Takes one login attempt for an account, atomically (one transaction, the row locked): refused
+   * while `lockMs(failures)` since the last attempt has not passed, otherwise counted as a failure
+   * up front — a success clears it after. Counting first is what bounds a burst of parallel guesses:
+   * checking first and counting after let every request of a burst read the same count.
+   * Counts are forgotten LOGIN_FAILURE_MEMORY_MS after the last attempt.
+   */
+  takeLoginAttempt(
+    account: string,
+    now: Date,
+    lockMs: (failures: number) => number,
+  ): Promise<{ allowed: true } | { allowed: false; retryAfterMs: number }>;
+  clearLoginFailures(account: string): Promise<void>;
+  /** Drops counts whose last attempt is older than `before` (they are forgotten anyway). */
+  forgetLoginFailures(before: Date): Promise<number>;
 
   close(): Promise<void>;
 }
@@ -95,7 +127,20 @@ export interface UserRow {
   /** JSON array of scope entries. */
   sites: string;
   createdAt: string;
+  /** A disabled user cannot log in and has no sessions. */
+  disabled: boolean;
 }
+
+export interface DeadLetterRow {
+  id: number;
+  topic: string;
+  reason: string;
+  payload: Buffer;
+  receivedAt: string;
+}
+
+/** Failed-login counts older than this are forgotten (a back-off, not a permanent lock). */
+export const LOGIN_FAILURE_MEMORY_MS = 86_400_000;
 
 export interface SessionRow {
   id: string;

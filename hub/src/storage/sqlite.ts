@@ -3,14 +3,16 @@ import { dirname } from 'node:path';
 import type { CheckinMessage, KioskState, TelemetryMessage } from '@qrkiosk/protocol';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
-import type {
-  AuditRow,
-  HubRepository,
-  KioskRow,
-  SessionRow,
-  SiteCounts,
-  SiteInfo,
-  UserRow,
+import {
+  type AuditRow,
+  type DeadLetterRow,
+  type HubRepository,
+  type KioskRow,
+  LOGIN_FAILURE_MEMORY_MS,
+  type SessionRow,
+  type SiteCounts,
+  type SiteInfo,
+  type UserRow,
 } from './repository.js';
 
 const iso = (d: Date) => d.toISOString();
@@ -85,14 +87,24 @@ export class SqliteRepository implements HubRepository {
       auditLog: db.prepare<[number], AuditRow>(
         'SELECT at, actor, action, detail FROM audit ORDER BY seq DESC LIMIT ?',
       ),
-      user: db.prepare<[string], UserRow>(
-        'SELECT phone, password, role, sites, created_at AS createdAt FROM users WHERE phone = ?',
+      user: db.prepare<[string], Omit<UserRow, 'disabled'> & { disabled: number }>(
+        'SELECT phone, password, role, sites, created_at AS createdAt, disabled FROM users WHERE phone = ?',
+      ),
+      users: db.prepare<[], Omit<UserRow, 'disabled'> & { disabled: number }>(
+        'SELECT phone, password, role, sites, created_at AS createdAt, disabled FROM users ORDER BY phone',
       ),
       upsertUser: db.prepare<[string, string, string, string, string]>(
         'INSERT INTO users (phone, password, role, sites, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (phone) DO UPDATE SET password = excluded.password, role = excluded.role, sites = excluded.sites',
       ),
+      endSessions: db.prepare<[string]>('DELETE FROM sessions WHERE phone = ?'),
+      loginFailures: db.prepare<[string], { failures: number; lastAt: number }>(
+        'SELECT failures, last_at AS lastAt FROM login_failures WHERE account = ?',
+      ),
       session: db.prepare<[string], SessionRow>(
         'SELECT id, phone, csrf, expires_at AS expiresAt FROM sessions WHERE id = ?',
+      ),
+      setLoginFailures: db.prepare<[string, number, number]>(
+        'INSERT INTO login_failures (account, failures, last_at) VALUES (?, ?, ?) ON CONFLICT (account) DO UPDATE SET failures = excluded.failures, last_at = excluded.last_at',
       ),
     };
   }
@@ -211,12 +223,86 @@ export class SqliteRepository implements HubRepository {
     return this.s.deadCount.get()?.n ?? 0;
   }
 
-  async upsertUser(u: UserRow) {
-    this.s.upsertUser.run(u.phone, u.password, u.role, u.sites, u.createdAt);
+  async deadLetters(options: { id?: number; limit?: number }) {
+    const rows =
+      options.id !== undefined
+        ? this.db
+            .prepare<[number], DeadLetterRow>(
+              'SELECT seq AS id, topic, reason, payload, received_at AS receivedAt FROM dead_letters WHERE seq = ?',
+            )
+            .all(options.id)
+        : this.db
+            .prepare<[number], DeadLetterRow>(
+              'SELECT seq AS id, topic, reason, payload, received_at AS receivedAt FROM dead_letters ORDER BY seq LIMIT ?',
+            )
+            .all(options.limit ?? 1000);
+    return rows;
+  }
+
+  async deleteDeadLetter(id: number) {
+    this.db.prepare('DELETE FROM dead_letters WHERE seq = ?').run(id);
+  }
+
+  async purgeDeadLetters(olderThan: Date) {
+    return this.db.prepare('DELETE FROM dead_letters WHERE received_at < ?').run(iso(olderThan)).changes;
+  }
+
+  async upsertUser(u: Omit<UserRow, 'disabled'>) {
+    return this.db.transaction(() => {
+      const existed = this.s.user.get(u.phone) !== undefined;
+      this.s.upsertUser.run(u.phone, u.password, u.role, u.sites, u.createdAt);
+      return { existed, sessionsEnded: this.s.endSessions.run(u.phone).changes };
+    })();
   }
 
   async user(phone: string) {
-    return this.s.user.get(phone) ?? null;
+    const row = this.s.user.get(phone);
+    return row ? { ...row, disabled: row.disabled !== 0 } : null;
+  }
+
+  async users() {
+    return this.s.users.all().map((row) => ({ ...row, disabled: row.disabled !== 0 }));
+  }
+
+  async setUserDisabled(phone: string, disabled: boolean) {
+    return this.db.transaction(() => {
+      const changed = this.db
+        .prepare('UPDATE users SET disabled = ? WHERE phone = ?')
+        .run(disabled ? 1 : 0, phone).changes;
+      return changed === 0 ? null : { sessionsEnded: this.s.endSessions.run(phone).changes };
+    })();
+  }
+
+  async deleteUser(phone: string) {
+    return this.db.transaction(() => {
+      // SQLite's sessions table has no foreign key (files from before the numbered steps): by hand.
+      const sessionsEnded = this.s.endSessions.run(phone).changes;
+      const removed = this.db.prepare('DELETE FROM users WHERE phone = ?').run(phone).changes;
+      return removed === 0 ? null : { sessionsEnded };
+    })();
+  }
+
+  async takeLoginAttempt(account: string, now: Date, lockMs: (failures: number) => number) {
+    const t = now.getTime();
+    // IMMEDIATE: the write lock is taken before the read, so hub processes sharing the file count in turn.
+    return this.db
+      .transaction(() => {
+        const row = this.s.loginFailures.get(account);
+        const failures = row && row.lastAt >= t - LOGIN_FAILURE_MEMORY_MS ? row.failures : 0;
+        const until = (row?.lastAt ?? 0) + lockMs(failures);
+        if (failures > 0 && until > t) return { allowed: false as const, retryAfterMs: until - t };
+        this.s.setLoginFailures.run(account, failures + 1, t);
+        return { allowed: true as const };
+      })
+      .immediate();
+  }
+
+  async forgetLoginFailures(before: Date) {
+    return this.db.prepare('DELETE FROM login_failures WHERE last_at < ?').run(before.getTime()).changes;
+  }
+
+  async clearLoginFailures(account: string) {
+    this.db.prepare('DELETE FROM login_failures WHERE account = ?').run(account);
   }
 
   async addSession(s: SessionRow, now: Date) {
@@ -230,8 +316,8 @@ export class SqliteRepository implements HubRepository {
 
   async session(id: string) {
     const s = this.s.session.get(id);
-    const user = s && this.s.user.get(s.phone);
-    return s && user ? { ...s, user } : null;
+    const user = s && (await this.user(s.phone));
+    return s && user && !user.disabled ? { ...s, user } : null;
   }
 
   async deleteSession(id: string) {

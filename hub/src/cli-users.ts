@@ -1,0 +1,100 @@
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { readPasswordFile } from './cli-files.js';
+import { HubStore } from './store.js';
+import type { Role } from './users.js';
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
+
+/**
+ * `user add|disable|enable|remove|list`. Every change ends the user's sessions (in the store) and is
+ * audited. `add` needs a scope: `--sites …`, or `--all-sites` said out loud — a forgotten `--sites`
+ * used to mean every site, and an unquoted `*` is expanded by the shell.
+ */
+export async function userCommand(
+  argv: string[],
+  defaults: { dataDir: string; database: string },
+): Promise<number> {
+  const [action, ...rest2] = argv;
+  const { values } = parseArgs({
+    args: rest2,
+    options: {
+      'data-dir': { type: 'string', default: defaults.dataDir },
+      database: { type: 'string', default: defaults.database },
+      phone: { type: 'string' },
+      role: { type: 'string' },
+      sites: { type: 'string' },
+      'all-sites': { type: 'boolean', default: false },
+      'password-file': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const fail = (vi: string, en: string) => {
+    process.stderr.write(`${vi} / ${en}\n`);
+    return 2;
+  };
+  if (
+    !['add', 'disable', 'enable', 'remove', 'list'].includes(action ?? '') ||
+    (action !== 'list' && !values.phone)
+  )
+    return fail('Cách dùng: xem qrkiosk-hub --help', 'usage: see qrkiosk-hub --help');
+  let scope: string[] = [];
+  if (action === 'add') {
+    if (!values.role || !values['password-file'])
+      return fail(
+        'user add cần --phone, --role và --password-file',
+        'user add needs --phone, --role and --password-file',
+      );
+    const sites = (values.sites ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+    if (values['all-sites'] && sites.length > 0)
+      return fail('Chọn --sites hoặc --all-sites, không cả hai', 'give --sites or --all-sites, not both');
+    if (sites.includes('*')) return fail('Dùng --all-sites thay cho "*"', 'use --all-sites instead of "*"');
+    if (!values['all-sites'] && sites.length === 0)
+      return fail(
+        'Cần phạm vi: --sites s-001,district:760,ward:26734 hoặc --all-sites (mọi địa điểm)',
+        'a scope is required: --sites s-001,district:760,ward:26734 or --all-sites (every site)',
+      );
+    scope = values['all-sites'] ? ['*'] : sites;
+  }
+  const store = await HubStore.open(values.database || undefined, values['data-dir']);
+  const actor = `${userInfo().username}@cli`;
+  const phone = values.phone ?? '';
+  try {
+    if (action === 'list') {
+      const users = await store.users.list();
+      if (values.json) out(JSON.stringify(users));
+      else
+        for (const u of users)
+          out(
+            `${u.phone}  ${u.role.padEnd(10)} ${u.sites.join(',')}${u.disabled ? '  (đã khóa / disabled)' : ''}`,
+          );
+      return 0;
+    }
+    if (action === 'add') {
+      const password = readPasswordFile(values['password-file'] ?? '');
+      const user = await store.users.add(phone, password, values.role as Role, scope, actor);
+      out(
+        `Đã lưu / saved user ${user.phone} (${user.role}; sites ${user.sites.join(',')}); các phiên cũ đã đóng / old sessions ended`,
+      );
+      return 0;
+    }
+    const done =
+      action === 'remove'
+        ? await store.users.remove(phone, actor)
+        : await store.users.setDisabled(phone, action === 'disable', actor);
+    if (!done) return fail(`Không có tài khoản ${phone}`, `no user ${phone}`);
+    const verb = { disable: 'Đã khóa / disabled', enable: 'Đã mở lại / enabled', remove: 'Đã xóa / removed' }[
+      action as 'disable' | 'enable' | 'remove'
+    ];
+    out(`${verb} ${phone}; các phiên đã đóng / sessions ended`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 2;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,201 @@
+import {
+  badDayMessage,
+  formatVnDateTime,
+  hashIdentity,
+  type IdType,
+  parseDay,
+  vnDay,
+} from '@qrkiosk/protocol';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { reportCsv, reportPage, scopeReport, traceCsv } from '../report-view.js';
+import type { HubStore, SiteInfo } from '../store.js';
+import { canSee, type Session, type User } from '../users.js';
+import { fail } from './access.js';
+
+const ID_TYPES: IdType[] = ['cccd', 'cmnd', 'passport', 'qid', 'bhyt', 'bhxh', 'phone'];
+/** The shape of a day before the strict check (a real calendar day) in the handler. */
+const DAY_FIELD = { type: 'string', maxLength: 10 } as const;
+/** An area is `district:<code>` or `ward:<code>`: bounded, because it reaches the audit log. */
+const AREA_FIELD = {
+  type: 'string',
+  maxLength: 70,
+  pattern: '^(district|ward):[A-Za-z0-9_-]{1,64}$',
+} as const;
+
+/** Whether a user may ask for an area: their scope names it, or covers a registered site in it. */
+export function canSeeArea(user: User, area: string, directory: ReadonlyMap<string, SiteInfo>): boolean {
+  if (user.sites.includes('*') || user.sites.includes(area)) return true;
+  const [kind, code] = area.split(':');
+  for (const s of directory.values())
+    if (
+      ((kind === 'district' && s.district === code) || (kind === 'ward' && s.ward === code)) &&
+      canSee(user, s.site, directory)
+    )
+      return true;
+  return false;
+}
+
+/** Reports (JSON, CSV, printable page) and contact tracing; every call audited. */
+export function reportRoutes(app: FastifyInstance, store: HubStore, options: { hashKey?: Buffer }): void {
+  /** The day asked for (refused with 400 when not a real day), or yesterday: a 06:00 report's day. */
+  const dayOf = (reply: FastifyReply, day: string | undefined): string | null => {
+    if (day === undefined) return vnDay(new Date(Date.now() - 86_400_000));
+    const ok = parseDay(day);
+    if (!ok) {
+      const m = badDayMessage('day', day);
+      void fail(reply, 400, m.vi, m.en);
+    }
+    return ok;
+  };
+  /** The stored report (made at 06:00, what was sent to the province) or one computed now; scoped. */
+  const reportFor = async (s: Session, day: string, area: string | undefined, dir: Map<string, SiteInfo>) => {
+    const saved = await store.savedReport(day);
+    const report = saved?.report ?? (await store.dailyReport(day));
+    return {
+      generatedAt: saved?.generatedAt ?? null,
+      report: scopeReport(report, (site) => canSee(s.user, site, dir), area),
+    };
+  };
+  const reportQuery = (formats: boolean) => ({
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      day: DAY_FIELD,
+      area: AREA_FIELD,
+      ...(formats ? { format: { enum: ['json', 'csv'] } } : {}),
+    },
+  });
+  /** The report route's common part: day, area in scope, audit. Null when a reply was sent. */
+  const prepare = async (
+    s: Session,
+    reply: FastifyReply,
+    q: { day?: string; area?: string },
+    format: string,
+  ) => {
+    const day = dayOf(reply, q.day);
+    if (!day) return null;
+    const dir = await store.siteDirectory();
+    if (q.area && !canSeeArea(s.user, q.area, dir)) {
+      void fail(reply, 403, 'Địa bàn này ngoài phạm vi của bạn', 'This area is outside your scope');
+      return null;
+    }
+    const { report, generatedAt } = await reportFor(s, day, q.area, dir);
+    await store.audit(s.user.phone, 'report', { day, format, area: q.area ?? null });
+    return { day, dir, report, generatedAt };
+  };
+  const reporters = { config: { access: { who: ['officer', 'site-owner'] as Session['user']['role'][] } } };
+
+  app.get('/api/report', { ...reporters, schema: { querystring: reportQuery(true) } }, async (req, reply) => {
+    const q = req.query as { day?: string; format?: string; area?: string };
+    const r = await prepare(req.hubSession as Session, reply, q, q.format ?? 'json');
+    if (!r) return reply;
+    if (q.format !== 'csv') return { ...r.report, generatedAt: r.generatedAt };
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="qrkiosk-report-${r.day}.csv"`)
+      .send(reportCsv(r.report));
+  });
+  // The printable report: a plain page, Vietnamese with English in small type, made for paper.
+  app.get('/report', { ...reporters, schema: { querystring: reportQuery(false) } }, async (req, reply) => {
+    const r = await prepare(
+      req.hubSession as Session,
+      reply,
+      req.query as { day?: string; area?: string },
+      'print',
+    );
+    if (!r) return reply;
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+      .send(reportPage(r.report, r.generatedAt, r.dir));
+  });
+
+  app.post(
+    '/api/trace',
+    {
+      config: { access: { who: ['tracer'], csrf: true } },
+      schema: {
+        body: {
+          type: 'object',
+          required: ['type', 'id', 'from', 'to'],
+          additionalProperties: false,
+          properties: {
+            type: { enum: ID_TYPES },
+            id: { type: 'string', maxLength: 40 },
+            from: DAY_FIELD,
+            to: DAY_FIELD,
+            window: { type: 'number', exclusiveMinimum: 0, maximum: 720 },
+            format: { enum: ['json', 'csv'] },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const s = req.hubSession as Session;
+      if (!options.hashKey)
+        return fail(
+          reply,
+          503,
+          'Truy vết cần khóa triển khai (--key-file)',
+          'Tracing needs the deployment key (--key-file)',
+        );
+      const b = req.body as {
+        type: IdType;
+        id: string;
+        from: string;
+        to: string;
+        window?: number;
+        format?: string;
+      };
+      const id = b.id.replace(/\s+/g, '').toUpperCase();
+      if (!/^[0-9A-Z]{6,20}$/.test(id))
+        return fail(reply, 400, 'Số giấy tờ: 6–20 chữ số hoặc chữ cái', 'id: 6–20 digits or letters');
+      for (const [what, value] of [
+        ['from', b.from],
+        ['to', b.to],
+      ] as const)
+        if (!parseDay(value)) {
+          const m = badDayMessage(what, value);
+          return fail(reply, 400, m.vi, m.en);
+        }
+      const window = b.window ?? 30;
+      const directory = await store.siteDirectory();
+      const visits = (
+        await store.trace(
+          hashIdentity(options.hashKey, b.type, id).toString('hex'),
+          new Date(`${b.from}T00:00:00+07:00`),
+          new Date(Date.parse(`${b.to}T00:00:00+07:00`) + 86_400_000),
+          window,
+        )
+      ).filter((v) => canSee(s.user, v.visit.site, directory));
+      const csv = b.format === 'csv';
+      await store.audit(s.user.phone, csv ? 'trace-export' : 'trace', {
+        type: b.type,
+        id: `…${id.slice(-4)}`,
+        from: b.from,
+        to: b.to,
+        window,
+        visits: visits.length,
+      });
+      if (csv)
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="qrkiosk-trace-${b.from}-${b.to}.csv"`)
+          .send(traceCsv(visits));
+      return {
+        coVisitors: visits.reduce((n, v) => n + v.coVisitors.length, 0),
+        visits: visits.map((v) => ({
+          at: formatVnDateTime(new Date(v.visit.at)),
+          site: v.visit.site,
+          kiosk: v.visit.kiosk,
+          coVisitors: v.coVisitors.map((c) => ({
+            at: formatVnDateTime(new Date(c.at)),
+            name: c.document.nameMasked,
+            number: c.document.numberMasked,
+            kind: c.document.kind,
+          })),
+        })),
+      };
+    },
+  );
+}

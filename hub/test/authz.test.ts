@@ -1,0 +1,161 @@
+/**
+ * The authorisation matrix (issue #12): every route the hub registers × no session and each role ×
+ * a resource in and out of the caller's scope → the expected status. The routes are read from
+ * Fastify itself, so a route added without a line in this table fails here.
+ */
+import { vnDay } from '@qrkiosk/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { Role as HubRole } from '../src/index.js';
+import { ENGINES } from './engines.js';
+import { httpHub, registeredRoutes } from './http-server.js';
+import { logIn } from './session.js';
+
+type Caller = 'anonymous' | HubRole;
+const CALLERS: Caller[] = ['anonymous', 'admin', 'officer', 'site-owner', 'tracer'];
+const USERS: Record<HubRole, { phone: string; sites: string[] }> = {
+  admin: { phone: '0900000001', sites: ['*'] },
+  officer: { phone: '0900000002', sites: ['district:760'] },
+  'site-owner': { phone: '0900000003', sites: ['s-002'] },
+  tracer: { phone: '0900000004', sites: ['*'] },
+};
+const PASSWORD = 'matrix-password';
+const TODAY = vnDay(new Date());
+
+interface Entry {
+  /** public: anyone; session: any role; else those roles (and admin). */
+  who: 'public' | 'session' | HubRole[];
+  csrf?: boolean;
+  /** A query or body for the request; `area` chooses in or out of the caller's scope. */
+  request?: (area: string | undefined) => { query?: string; body?: unknown };
+  /** The route takes an area: out of the caller's scope is 403. */
+  scoped?: boolean;
+  /** Each call ends the session (logout): a fresh one per call. */
+  endsSession?: boolean;
+  websocket?: boolean;
+}
+
+/** The table. A route missing here fails the first test. */
+const ROUTES: Record<string, Entry> = {
+  'GET /': { who: 'public' },
+  'GET /healthz': { who: 'public' },
+  'POST /api/login': {
+    who: 'public',
+    request: () => ({ body: { phone: USERS.admin.phone, password: PASSWORD } }),
+  },
+  'GET /api/me': { who: 'session' },
+  'POST /api/logout': { who: 'session', csrf: true, endsSession: true, request: () => ({ body: {} }) },
+  'GET /api/checkins': { who: 'session' },
+  'GET /api/hourly': { who: 'session' },
+  'GET /api/kiosks': { who: 'session' },
+  'GET /api/sites': { who: 'session' },
+  'POST /api/sites': {
+    who: ['admin'],
+    csrf: true,
+    request: () => ({ body: [{ site: 's-009', name: 'Mới', district: '760', ward: '26743' }] }),
+  },
+  'GET /api/report': {
+    who: ['officer', 'site-owner'],
+    scoped: true,
+    request: (area) => ({ query: `day=${TODAY}${area ? `&area=${area}` : ''}` }),
+  },
+  'GET /report': {
+    who: ['officer', 'site-owner'],
+    scoped: true,
+    request: (area) => ({ query: `day=${TODAY}${area ? `&area=${area}` : ''}` }),
+  },
+  'POST /api/trace': {
+    who: ['tracer'],
+    csrf: true,
+    request: () => ({ body: { type: 'cccd', id: '079090001234', from: TODAY, to: TODAY } }),
+  },
+  'GET /live': { who: 'session', websocket: true },
+};
+/** An area in and one out of each caller's scope (s-001 is in district 760, s-002 in 770). */
+const AREAS: Record<HubRole, { in: string; out?: string }> = {
+  admin: { in: 'district:770' },
+  officer: { in: 'district:760', out: 'district:770' },
+  'site-owner': { in: 'ward:27139', out: 'district:760' },
+  tracer: { in: 'district:760' },
+};
+
+const allowed = (e: Entry, caller: Caller) =>
+  e.who === 'public' ||
+  (caller !== 'anonymous' && (e.who === 'session' || caller === 'admin' || e.who.includes(caller)));
+
+describe.each(ENGINES)('authorisation matrix on %s', (engine) => {
+  let hub: Awaited<ReturnType<typeof httpHub>>;
+  const sessions = new Map<HubRole, { cookie: string; csrf: string }>();
+  beforeAll(async () => {
+    hub = await httpHub(engine, { loginsPerMinute: 1000 });
+    await hub.store.registerSites([
+      { site: 's-001', name: 'Chợ', district: '760', ward: '26743' },
+      { site: 's-002', name: 'Siêu thị', district: '770', ward: '27139' },
+    ]);
+    for (const [role, u] of Object.entries(USERS) as Array<[HubRole, (typeof USERS)[HubRole]]>) {
+      await hub.store.users.add(u.phone, PASSWORD, role, u.sites);
+      sessions.set(role, await logIn(hub.address, u.phone, PASSWORD));
+    }
+  });
+  afterAll(async () => hub?.stop());
+
+  it('every registered route has a line in the table, and every line a route', () => {
+    expect(registeredRoutes(hub.app)).toEqual(Object.keys(ROUTES).sort());
+  });
+
+  const call = async (key: string, caller: Caller, options: { csrf: boolean; area?: string }) => {
+    const e = ROUTES[key] as Entry;
+    const [method, path] = key.split(' ') as [string, string];
+    let s = caller === 'anonymous' ? undefined : sessions.get(caller);
+    if (s && e.endsSession) s = await logIn(hub.address, USERS[caller as HubRole].phone, PASSWORD);
+    const r = e.request?.(options.area) ?? {};
+    if (e.websocket) return liveStatus(path, s?.cookie);
+    const res = await fetch(`${hub.address}${path}${r.query ? `?${r.query}` : ''}`, {
+      method,
+      headers: {
+        ...(s ? { cookie: s.cookie } : {}),
+        ...(s && options.csrf ? { 'x-csrf-token': s.csrf } : {}),
+        ...(r.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(r.body !== undefined ? { body: JSON.stringify(r.body) } : {}),
+    });
+    return res.status;
+  };
+  /** A WebSocket's answer as a status: 200 for a snapshot, 401 for a close with 4401. */
+  const liveStatus = (path: string, cookie: string | undefined) =>
+    new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${hub.address.replace('http', 'ws')}${path}`, {
+        headers: cookie ? { cookie } : {},
+      });
+      ws.once('message', (data) => {
+        ws.close();
+        resolve((JSON.parse(String(data)) as { type: string }).type === 'snapshot' ? 200 : 0);
+      });
+      ws.once('close', (code) => resolve(code === 4401 ? 401 : code));
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    });
+
+  it.each(Object.keys(ROUTES))(
+    '%s: 401 without a session, 403 out of role, scope or without CSRF, 200 in',
+    async (key) => {
+      const e = ROUTES[key] as Entry;
+      const got: Record<string, number> = {};
+      const want: Record<string, number> = {};
+      for (const caller of CALLERS) {
+        const area = caller === 'anonymous' ? undefined : AREAS[caller];
+        const expected = !allowed(e, caller) ? (caller === 'anonymous' ? 401 : 403) : 200;
+        want[caller] = expected;
+        got[caller] = await call(key, caller, { csrf: true, area: e.scoped ? area?.in : undefined });
+        if (e.csrf && expected === 200) {
+          want[`${caller} without CSRF`] = 403;
+          got[`${caller} without CSRF`] = await call(key, caller, { csrf: false });
+        }
+        if (e.scoped && expected === 200 && area?.out) {
+          want[`${caller} out of scope`] = 403;
+          got[`${caller} out of scope`] = await call(key, caller, { csrf: true, area: area.out });
+        }
+      }
+      expect(got).toEqual(want);
+    },
+  );
+});
