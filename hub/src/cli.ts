@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { formatVnDateTime, hashIdentity, type IdType, vnDay } from '@qrkiosk/protocol';
 import { pino } from 'pino';
 import { brokerLogin, readKeyFile, readPasswordFile } from './cli-files.js';
+import { KIOSK_USAGE, kioskCommand, requestCommand } from './cli-kiosk.js';
 import { PUBLISH_COMMANDS, PUBLISH_USAGE, publishCommand } from './cli-publish.js';
 import { Hub } from './hub.js';
 import { HubIngest } from './ingest.js';
@@ -30,7 +31,7 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 function usage(code: number): never {
   out(
     [
-      'qrkiosk-hub [run] [--mqtt URL] [--data-dir DIR] [--database postgres://…] [--host H] [--port N] [--mqtt-v4] [--username hub --password-file F] [--share GROUP|none] [--lanes N] [--client-id ID] [--retention-days N] [--report-at HH:MM] [--key-file F] [--trust-proxy 127.0.0.1]',
+      'qrkiosk-hub [run] [--mqtt URL] [--data-dir DIR] [--database postgres://…] [--host H] [--port N] [--mqtt-v4] [--username hub --password-file F] [--share GROUP|none] [--lanes N] [--client-id ID] [--retention-days N] [--report-at HH:MM] [--key-file F] [--trust-proxy 127.0.0.1] [--strict-kiosks]',
       'qrkiosk-hub trace --key-file FILE --type cccd|cmnd|passport|qid|bhyt|bhxh|phone --id NUMBER [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--window MIN] [--csv]',
       'qrkiosk-hub report [--day YYYY-MM-DD] [--csv]',
       'qrkiosk-hub purge [--retention-days N]',
@@ -38,6 +39,7 @@ function usage(code: number): never {
       'qrkiosk-hub site import --csv FILE               (site,name,district,ward: register sites and their ward/district)',
       '  every command takes --data-dir DIR or --database URL (env QRKIOSK_HUB_DATABASE)',
       'qrkiosk-hub user add --phone 09… --role admin|officer|site-owner|tracer [--sites s-001,s-002|*] --password-file F',
+      ...KIOSK_USAGE,
       ...PUBLISH_USAGE,
       '  Trung tâm: nhận check-in, báo cáo ngày, truy vết / hub: ingest, daily report, contact tracing.',
     ].join('\n'),
@@ -68,6 +70,8 @@ async function main(): Promise<number> {
         'key-file': { type: 'string' },
         'report-at': { type: 'string', default: '06:00' },
         'trust-proxy': { type: 'string' },
+        // Refuse kiosks missing from the register instead of binding them on first use.
+        'strict-kiosks': { type: 'boolean', default: process.env.QRKIOSK_HUB_STRICT_KIOSKS === '1' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -85,6 +89,7 @@ async function main(): Promise<number> {
         protocolVersion: values['mqtt-v4'] ? 4 : 5,
         ...(share ? { shareGroup: share } : {}),
         lanes,
+        strictKiosks: values['strict-kiosks'],
       },
       dataDir: values['data-dir'],
       ...(values.database ? { database: values.database } : {}),
@@ -111,6 +116,8 @@ async function main(): Promise<number> {
   if ((PUBLISH_COMMANDS as readonly string[]).includes(command)) return publishCommand(command, args);
   if (command === 'user') return userCommand(args);
   if (command === 'site') return siteCommand(args);
+  if (command === 'kiosk') return kioskCommand(args);
+  if (command === 'request') return requestCommand(args);
   if (command === 'retire') return retireCommand(args);
   const { values } = parseArgs({
     args,

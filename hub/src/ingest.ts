@@ -1,16 +1,19 @@
 import { EventEmitter } from 'node:events';
 import {
   type CheckinMessage,
+  DEAD_LETTER_PREFIX_BYTES,
   HUB_FILTERS,
   type KioskState,
+  MAX_KIOSK_MESSAGE_BYTES,
   parseCheckin,
   parseKioskTopic,
+  parseTelemetry,
   type TelemetryMessage,
-  validateTelemetry,
 } from '@qrkiosk/protocol';
 import { connect, connectAsync, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { CheckinWriter } from './checkin-writer.js';
+import { KioskRegistry } from './kiosk-registry.js';
 import type { HubStore } from './store.js';
 
 /** Lane ids a hub process may use: `<id>`, `<id>-1` … `<id>-63` (the CLI caps --lanes at 64). */
@@ -45,6 +48,11 @@ export interface IngestOptions {
   lanes?: number;
   /** First wait before storing a message again after a failure (doubles up to 30 s; default 500 ms). */
   retryBaseMs?: number;
+  /**
+   * Refuse messages from kiosks not in the register (`qrkiosk-hub kiosk register`) instead of
+   * binding an unknown kiosk to the first site it reports (default false: trust on first use).
+   */
+  strictKiosks?: boolean;
 }
 
 export interface IngestEvents {
@@ -61,6 +69,7 @@ export class HubIngest extends EventEmitter<IngestEvents> {
   private clients: MqttClient[] = [];
   private stopped = false;
   private readonly writer: CheckinWriter;
+  private readonly registry: KioskRegistry;
 
   constructor(
     private readonly options: IngestOptions,
@@ -71,6 +80,7 @@ export class HubIngest extends EventEmitter<IngestEvents> {
     // PostgreSQL: several transactions in flight on the pool (their commits share WAL flushes).
     // SQLite has one writer: one transaction at a time, the next batch gathers meanwhile.
     this.writer = new CheckinWriter(store, store.repo.engine === 'postgres' ? 4 : 1);
+    this.registry = new KioskRegistry(store, log, options.strictKiosks ?? false);
   }
 
   async start(): Promise<void> {
@@ -277,60 +287,72 @@ export class HubIngest extends EventEmitter<IngestEvents> {
     }
   }
 
+  /** Keeps a refused message with its reason; of an oversize one only a prefix (its size is in the reason). */
+  private async refuse(topic: string, reason: string, payload: Buffer, at: Date): Promise<void> {
+    const big = payload.length > MAX_KIOSK_MESSAGE_BYTES;
+    await this.store.deadLetter(
+      topic.slice(0, 300),
+      reason,
+      big ? payload.subarray(0, DEAD_LETTER_PREFIX_BYTES) : payload,
+      at,
+    );
+    this.log.warn(
+      { topic: topic.slice(0, 300), reason, bytes: payload.length },
+      'message refused; kept as dead letter',
+    );
+  }
+
+  /**
+   * One message from a kiosk. Cheap checks first, so hostile input costs little: the topic's ids,
+   * the size (before any parsing), then the payload's schema, then the kiosk's site binding.
+   */
   private async onMessage(topic: string, payload: Buffer): Promise<void> {
     const now = new Date();
     const where = parseKioskTopic(topic);
-    if (!where) return;
+    if (!where.ok) return this.refuse(topic, where.reason, payload, now);
+    if (payload.length > MAX_KIOSK_MESSAGE_BYTES)
+      return this.refuse(
+        topic,
+        `payload of ${payload.length} bytes is over the limit of ${MAX_KIOSK_MESSAGE_BYTES}`,
+        payload,
+        now,
+      );
     if (where.channel === 'state') {
       const state = payload.toString('utf8');
-      if (state !== 'online' && state !== 'offline') {
-        await this.store.deadLetter(topic, `state must be online or offline`, payload, now);
-        return;
-      }
+      if (state !== 'online' && state !== 'offline')
+        return this.refuse(topic, 'state must be online or offline', payload, now);
+      const bound = await this.registry.check(where.site, where.kiosk, now);
+      if (!bound.ok) return this.refuse(topic, bound.reason, payload, now);
       await this.store.setKioskState(where.site, where.kiosk, state, now);
-      this.emit('kiosk', { ...where, state, lastSeen: now.toISOString() });
+      this.emit('kiosk', { site: where.site, kiosk: where.kiosk, state, lastSeen: now.toISOString() });
       return;
     }
     if (where.channel === 'telemetry') {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(payload.toString('utf8'));
-      } catch {
-        parsed = undefined;
-      }
-      const t = validateTelemetry(parsed);
-      if (!t.ok || t.value.site !== where.site || t.value.kiosk !== where.kiosk) {
-        await this.store.deadLetter(
-          topic,
-          t.ok ? 'site/kiosk in payload differ from topic' : t.errors.join('; '),
-          payload,
-          now,
-        );
-        return;
-      }
+      const t = parseTelemetry(payload);
+      if (!t.ok) return this.refuse(topic, t.errors.join('; '), payload, now);
+      if (t.value.site !== where.site || t.value.kiosk !== where.kiosk)
+        return this.refuse(topic, 'site/kiosk in payload differ from topic', payload, now);
+      const bound = await this.registry.check(where.site, where.kiosk, now);
+      if (!bound.ok) return this.refuse(topic, bound.reason, payload, now);
       await this.store.setKioskTelemetry(t.value, now);
       this.emit('telemetry', t.value);
       return;
     }
-    if (where.channel !== 'checkin') return;
     const parsed = parseCheckin(payload);
-    if (!parsed.ok) {
-      await this.store.deadLetter(topic, parsed.errors.join('; '), payload, now);
-      this.log.warn({ topic, errors: parsed.errors.slice(0, 3) }, 'invalid check-in kept as dead letter');
-      return;
-    }
+    if (!parsed.ok) return this.refuse(topic, parsed.errors.join('; '), payload, now);
     const checkin = parsed.value;
-    // A kiosk may only speak for itself: the topic and the payload must agree.
-    if (checkin.site !== where.site || checkin.kiosk !== where.kiosk) {
-      await this.store.deadLetter(topic, 'site/kiosk in payload differ from topic', payload, now);
-      return;
-    }
+    // A kiosk may only speak for itself: the topic and the payload must agree …
+    if (checkin.site !== where.site || checkin.kiosk !== where.kiosk)
+      return this.refuse(topic, 'site/kiosk in payload differ from topic', payload, now);
+    // … and only for the site it is bound to.
+    const bound = await this.registry.check(where.site, where.kiosk, now);
+    if (!bound.ok) return this.refuse(topic, bound.reason, payload, now);
     if (!(await this.writer.add(checkin, now))) return;
     // Stored: a failing listener (a live page that went away) must not turn into a missing PUBACK.
     try {
       this.emit('checkin', checkin);
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'a live listener failed');
+      this.log.warn({ err }, 'a live listener failed');
     }
   }
 

@@ -3,6 +3,7 @@ import { createReadStream, mkdirSync, readdirSync, readFileSync, writeFileSync }
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
+  BROKER_MAX_PACKET_BYTES,
   certificateDer,
   encodeFacts,
   FACTS_BYTES,
@@ -292,8 +293,11 @@ export async function publishFleet(login: BrokerLogin, messages: readonly FleetM
 export const publishRetained = (login: BrokerLogin, kind: FleetKind, payload: Buffer | string) =>
   publishFleet(login, [{ kind, payload }]);
 
-/** The largest payload an MQTT message can carry (the Remaining Length limit, less room for topic and properties). */
-export const MQTT_MAX_PAYLOAD = 268_435_455 - 1024;
+/**
+ * The largest fleet update published over MQTT: the broker's max_packet_size (16 MiB, shipped in
+ * hardware/mosquitto/mosquitto.conf) less 1 KiB for the topic and properties. Bigger goes as a file.
+ */
+export const MQTT_MAX_PAYLOAD = BROKER_MAX_PACKET_BYTES - 1024;
 
 /**
  * DCC signer certificates from files: PEM (one or many blocks per file) or DER. Every certificate is
