@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import {
   CHECKIN_SCHEMA_ID,
   FLEET_UPDATES,
+  KeyRing,
   kioskTopics,
   parseFleetTopic,
   type TelemetryMessage,
@@ -13,6 +14,7 @@ import type { Logger } from '../log.js';
 import type { Journal } from '../record/index.js';
 import type { Settings } from '../settings/schema.js';
 import { type CommandHooks, handleCommand } from './commands.js';
+import { RequestGate } from './requests.js';
 
 export interface UplinkOptions {
   mqtt: Settings['mqtt'];
@@ -26,6 +28,8 @@ export interface UplinkOptions {
   telemetry?: () => TelemetryMessage;
   /** Answers the hub's requests; without hooks the kiosk does not subscribe to requests. */
   commands?: CommandHooks;
+  /** The hub keys requests must be signed with (updates.publicKeyFiles); none: every request is refused. */
+  hubKeys?: KeyRing;
   /** Signed updates from the hub (`fleet/<kind>` and `<site>/<kiosk>/updates/<kind>`). */
   onUpdate?: (kind: string, payload: Buffer) => void;
 }
@@ -137,10 +141,27 @@ export class MqttUplink {
     const hooks = this.o.commands;
     if (hooks) {
       const prefix = this.topics.request('');
-      client.on('message', (topic, payload) => {
+      const gate = new RequestGate(
+        { site: kiosk.site, kiosk: kiosk.id },
+        this.o.hubKeys ?? new KeyRing(),
+        this.o.clock,
+      );
+      client.on('message', (topic, payload, packet) => {
         if (!topic.startsWith(prefix)) return;
         const command = topic.slice(prefix.length);
-        const response = handleCommand(command, payload, hooks);
+        // mqtt.js sets packet.retain on a message the broker kept and sends on subscribe.
+        const opened = gate.check(command, payload, packet.retain);
+        if (!opened.ok) {
+          this.o.log.warn(
+            { command: command.slice(0, 40), tid: opened.tid, reason: opened.reason },
+            'hub request refused',
+          );
+          // A retained one is not answered: it would be answered again on every reconnect.
+          if (packet.retain) return;
+        }
+        const response = opened.ok
+          ? handleCommand(opened.request, hooks)
+          : { tid: opened.tid, ok: false, error: opened.reason };
         this.o.log.info({ command, tid: response.tid, ok: response.ok }, 'hub request');
         client.publish(
           this.topics.response(command.replace(/[+#/]/g, '_').slice(0, 40)),
