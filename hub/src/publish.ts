@@ -18,6 +18,7 @@ import {
   OP_DELETE,
   OP_PUT,
   parseFactsCsvHeader,
+  parseFactsCsvIdentity,
   parseFactsCsvRow,
   RECORD_BYTES,
   sealUpdate,
@@ -63,9 +64,19 @@ export const ENTRY_BYTES = KEY_BYTES + FACTS_BYTES;
 export async function entriesFromCsv(
   csv: string,
   hashKey: Buffer,
-): Promise<{ entries: Buffer; count: number; problems: Array<{ line: number; message: string }> }> {
+): Promise<{
+  entries: Buffer;
+  count: number;
+  problems: Array<{ line: number; message: string }>;
+  /** Keyed hashes (hex) of the people on bad rows, where the row's id could still be read. */
+  badKeys: Set<string>;
+  /** Bad rows whose person cannot even be told (id_type or id unreadable). */
+  unidentified: number;
+}> {
   const records: Array<{ key: Buffer; facts: Buffer }> = [];
   const problems: Array<{ line: number; message: string }> = [];
+  const badKeys = new Set<string>();
+  let unidentified = 0;
   const today = vnDay(new Date());
   let at: Record<string, number> | undefined;
   let line = 0;
@@ -88,9 +99,14 @@ export async function entriesFromCsv(
         facts: encodeFacts({ ...row.facts, source: 'hub' }),
       });
     } catch (err) {
-      if (err instanceof FactsCsvError || err instanceof FactsError)
-        problems.push({ line, message: err.message });
-      else throw err;
+      if (!(err instanceof FactsCsvError || err instanceof FactsError)) throw err;
+      problems.push({ line, message: err.message });
+      try {
+        const who = parseFactsCsvIdentity(cells, at);
+        badKeys.add(hashIdentity(hashKey, who.type, who.id).toString('hex'));
+      } catch {
+        unidentified++;
+      }
     }
   }
   // Key order lets kiosks build their table by appending, and lets the hub diff two sets in one pass.
@@ -102,7 +118,39 @@ export async function entriesFromCsv(
     r.key.copy(entries, i * ENTRY_BYTES);
     r.facts.copy(entries, i * ENTRY_BYTES + KEY_BYTES);
   });
-  return { entries, count: sorted.length, problems };
+  return { entries, count: sorted.length, problems, badKeys, unidentified };
+}
+
+/**
+ * `next` plus the entries of `previous` that `keep` names and `next` lacks, in key order: the people
+ * on bad rows keep what the kiosks had, instead of becoming deletions (an Excel `TRUE` once made an
+ * F0 person "unknown" on every kiosk).
+ */
+export function carryOver(previous: Buffer, next: Buffer, keep: (keyHex: string) => boolean): Buffer {
+  const out: Buffer[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < previous.length || j < next.length) {
+    const a = i < previous.length ? previous.subarray(i, i + ENTRY_BYTES) : undefined;
+    const b = j < next.length ? next.subarray(j, j + ENTRY_BYTES) : undefined;
+    const order = !a ? 1 : !b ? -1 : Buffer.compare(a.subarray(0, KEY_BYTES), b.subarray(0, KEY_BYTES));
+    if (order < 0 && a) {
+      if (keep(a.subarray(0, KEY_BYTES).toString('hex'))) out.push(a);
+      i += ENTRY_BYTES;
+    } else if (b) {
+      out.push(b);
+      j += ENTRY_BYTES;
+      if (order === 0) i += ENTRY_BYTES;
+    }
+  }
+  return Buffer.concat(out);
+}
+
+/** publish-cache refuses a CSV with bad rows unless told (--allow-bad-rows); nothing is written or sent. */
+export class BadRowsError extends Error {
+  constructor(readonly problems: Array<{ line: number; message: string }>) {
+    super(`${problems.length} bad rows`);
+  }
 }
 
 /** QRKC1 records putting every entry (a snapshot's body). */
@@ -185,6 +233,8 @@ export interface CachePublication {
   delta?: { update: Buffer; baseSeq: number; puts: number; deletes: number };
   identities: number;
   problems: Array<{ line: number; message: string }>;
+  /** Entries kept from the previous publication for people on bad rows (--allow-bad-rows). */
+  carried: number;
   /** What to remember once the publication went out (writeFleetState). */
   state: FleetCacheState;
 }
@@ -201,6 +251,8 @@ export async function prepareCachePublication(options: {
   previous: FleetCacheState | null;
   seq?: number;
   snapshotOnly?: boolean;
+  /** Publish despite bad rows; their people keep their previous entries (never deleted). */
+  allowBadRows?: boolean;
   now?: Date;
 }): Promise<CachePublication> {
   const { previous, signing } = options;
@@ -214,7 +266,16 @@ export async function prepareCachePublication(options: {
     // Two runs within a second, or a clock set back: still strictly increasing.
     seq = previous.seq + 1;
   }
-  const { entries, count, problems } = await entriesFromCsv(options.csv, options.hashKey);
+  const read = await entriesFromCsv(options.csv, options.hashKey);
+  const { problems, badKeys, unidentified } = read;
+  if (problems.length > 0 && !options.allowBadRows) throw new BadRowsError(problems);
+  // A bad row whose person cannot be told could be anyone the previous set held: then nobody is
+  // deleted this time (deletions wait for a clean file).
+  const entries =
+    previous && problems.length > 0
+      ? carryOver(previous.entries, read.entries, (key) => unidentified > 0 || badKeys.has(key))
+      : read.entries;
+  const count = entries.length / ENTRY_BYTES;
   const createdAt = now.toISOString();
   const snapshot = sealUpdate(
     { kind: 'snapshot', seq, createdAt },
@@ -227,6 +288,7 @@ export async function prepareCachePublication(options: {
     snapshot,
     identities: count,
     problems,
+    carried: count - read.count,
     state: { seq, createdAt, entries },
   };
   if (previous && !options.snapshotOnly) {
