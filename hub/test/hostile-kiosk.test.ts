@@ -4,11 +4,13 @@
  * oversize and many-property payloads, topic levels that are not ids. Each is refused — by the
  * broker where it can, by the hub otherwise — and valid check-ins behind them are stored.
  */
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKIN_SCHEMA_ID, type CheckinMessage, kioskTopics } from '@qrkiosk/protocol';
 import {
   makeTempDir,
+  REPO_ROOT,
   type RunningMosquitto,
   startMosquitto,
   waitFor,
@@ -238,5 +240,42 @@ describe('the hub with --strict-kiosks', () => {
     await r.hub.store!.repo.registerKiosk({ kiosk: 'k-077', site: 's-001', how: 'registered' }, new Date());
     await k.publishAsync(t.checkin, JSON.stringify(checkin('s-001', 'k-077')), { qos: 1 });
     await waitFor(() => (stored(r).length === 1 ? true : undefined), 5000, 'registered kiosk stored');
+  });
+});
+
+describe('qrkiosk-hub kiosk register / kiosk acl', () => {
+  it('writes the ACL from the register; a broker running it binds each kiosk login to its site', async () => {
+    const dir = makeTempDir('kiosk-cli-');
+    const cli = (args: string[]) =>
+      spawnSync(process.execPath, [join(REPO_ROOT, 'hub/dist/cli.js'), 'kiosk', ...args, '--data-dir', dir], {
+        encoding: 'utf8',
+      });
+    expect(cli(['register', '--kiosk', 'k-001', '--site', 's-001']).status).toBe(0);
+    const bad = cli(['register', '--kiosk', 'k-002', '--site', 's-001/#']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^Cần --kiosk và --site.* \/ --kiosk and --site are needed/);
+    const acl = join(dir, 'qrkiosk.acl');
+    const made = cli(['acl', '--out', acl]);
+    expect(made.status).toBe(0);
+    expect(made.stdout).toMatch(/ACL for 1 kiosks/);
+    expect(readFileSync(acl, 'utf8')).toContain('user k-001\ntopic write qrkiosk/v1/s-001/k-001/checkin\n');
+    const broker = await startMosquitto({
+      anonymous: false,
+      extraConfig: [`password_file ${writePasswordFile(join(dir, 'passwd'), LOGINS)}`, `acl_file ${acl}`],
+    });
+    try {
+      const k = await connectAsync(broker.url, {
+        username: 'k-001',
+        password: LOGINS['k-001'],
+        protocolVersion: 5,
+      });
+      await k.publishAsync(kioskTopics('s-001', 'k-001').state, 'online', { qos: 1 });
+      await expect(k.publishAsync(kioskTopics('s-002', 'k-001').state, 'online', { qos: 1 })).rejects.toThrow(
+        /not authori[sz]ed|135/i,
+      );
+      await k.endAsync();
+    } finally {
+      await broker.stop();
+    }
   });
 });

@@ -14,21 +14,28 @@ interface Floor {
 
 const fingerprint = (rules: RuleSet) => createHash('sha256').update(JSON.stringify(rules)).digest('hex');
 
+/**
+ * The newest of: the floor file, and the rules file installed now. Both, because a crash between
+ * writing the rules and the floor leaves the floor one version behind the rules in force.
+ */
 function readFloor(dataDir: string, rulesFile: string, keys: KeyRing): Floor | null {
+  let floor: Floor | null = null;
   try {
     const f = JSON.parse(readFileSync(join(dataDir, RULES_FLOOR_FILE), 'utf8')) as Partial<Floor>;
     if (typeof f.version === 'string' && typeof f.sha256 === 'string')
-      return { version: f.version, sha256: f.sha256 };
+      floor = { version: f.version, sha256: f.sha256 };
   } catch {
     // no floor yet: the rules installed before this file existed set it
   }
-  if (!existsSync(rulesFile)) return null;
+  if (!existsSync(rulesFile)) return floor;
   try {
     const rules = loadSignedRules(rulesFile, keys);
-    return { version: rules.version, sha256: fingerprint(rules) };
+    if (!floor || compareRulesVersions(rules.version, floor.version) > 0)
+      return { version: rules.version, sha256: fingerprint(rules) };
   } catch {
-    return null;
+    // an unreadable or unsigned rules file sets no floor
   }
+  return floor;
 }
 
 export type RulesUpdateResult = { installed: true; rules: RuleSet } | { installed: false; version: string };
