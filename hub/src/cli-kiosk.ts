@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isId } from '@qrkiosk/protocol';
 import { brokerLogin } from './cli-files.js';
+import { applyDynsec } from './dynsec.js';
 import { writeFileAtomic } from './fleet-state.js';
 import { aclFile } from './kiosk-registry.js';
 import { readSigningKey } from './publish.js';
@@ -15,6 +16,7 @@ import { HubStore } from './store.js';
 export const KIOSK_USAGE = [
   'qrkiosk-hub kiosk register --kiosk K --site S   (a kiosk speaks for this site only)',
   'qrkiosk-hub kiosk acl --out FILE                (the Mosquitto ACL from the register; then reload mosquitto)',
+  'qrkiosk-hub kiosk dynsec --username ADMIN --password-file F [--mqtt URL] [--hub-user hub]   (the register as dynamic-security roles, live)',
   'qrkiosk-hub request --site S --kiosk K --signing-key KEY (--get | --set KEY=VALUE | --command selftest|resync|purge) [MQTT]',
 ];
 
@@ -30,12 +32,22 @@ const common = {
   kiosk: { type: 'string' },
   site: { type: 'string' },
   out: { type: 'string' },
+  mqtt: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_URL ?? 'mqtt://127.0.0.1:1883' },
+  username: { type: 'string' },
+  'password-file': { type: 'string' },
+  'hub-user': { type: 'string' },
 } as const;
 
 export async function kioskCommand(argv: string[]): Promise<number> {
   const [action, ...rest] = argv;
   const { values } = parseArgs({ args: rest, options: common });
-  if (action !== 'register' && action !== 'acl') return fail('Lệnh không đúng', KIOSK_USAGE.join('\n'));
+  if (action !== 'register' && action !== 'acl' && action !== 'dynsec')
+    return fail('Lệnh không đúng', KIOSK_USAGE.join('\n'));
+  if (action === 'dynsec' && !(values.username && values['password-file']))
+    return fail(
+      'Cần --username và --password-file của tài khoản quản trị broker (dynamic security)',
+      'needs --username and --password-file of the broker admin (dynamic security)',
+    );
   if (action === 'register' && !(isId(values.kiosk) && isId(values.site)))
     return fail(
       'Cần --kiosk và --site: chữ thường không dấu, số, - và _ (ví dụ k-001, s-001)',
@@ -54,6 +66,16 @@ export async function kioskCommand(argv: string[]): Promise<number> {
       return 0;
     }
     const bindings = await store.repo.kioskBindings();
+    if (action === 'dynsec') {
+      const r = await applyDynsec(brokerLogin(values), bindings, {
+        ...(values['hub-user'] ? { hubUser: values['hub-user'] } : {}),
+      });
+      for (const e of r.errors) process.stderr.write(`${e}\n`);
+      out(
+        `Đã áp dụng vai trò cho ${r.applied} tài khoản, ${r.errors.length} lỗi; đặt mật khẩu kiosk mới bằng "mosquitto_ctrl dynsec setClientPassword K" / roles applied for ${r.applied} logins, ${r.errors.length} errors; set a new kiosk's password with "mosquitto_ctrl dynsec setClientPassword K"`,
+      );
+      return r.errors.length > 0 ? 1 : 0;
+    }
     writeFileAtomic(values.out as string, [Buffer.from(aclFile(bindings), 'utf8')]);
     const firstUse = bindings.filter((b) => b.how === 'first-use').length;
     out(

@@ -1,4 +1,5 @@
 export { CheckinWriter } from './checkin-writer.js';
+export { applyDynsec, DYNSEC_TOPIC, type DynsecCommand, kioskRole, kioskRoleCommands } from './dynsec.js';
 export * from './fleet-state.js';
 export { Hub, type HubOptions } from './hub.js';
 export { HubIngest, type IngestOptions } from './ingest.js';
