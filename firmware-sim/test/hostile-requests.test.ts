@@ -34,13 +34,17 @@ interface Kiosk {
   dataDir: string;
 }
 
-async function startKiosk(url: string, dataDir = makeTempDir('hostile-kiosk-')): Promise<Kiosk> {
+async function startKiosk(
+  url: string,
+  dataDir = makeTempDir('hostile-kiosk-'),
+  site = 's-001',
+): Promise<Kiosk> {
   const dir = makeTempDir('secret-');
   writeFileSync(join(dir, 'mqtt.pass'), `${PASSWORDS['k-001']}\n`);
   writeFileSync(join(dir, 'hub.pub'), signing.publicKey.export({ type: 'spki', format: 'pem' }));
   const loaded = settingsFromText(
     [
-      'kiosk: { id: k-001, site: s-001 }',
+      `kiosk: { id: k-001, site: ${site} }`,
       'gpio: { driver: sim }',
       'ui: { port: 0 }',
       `mqtt: { url: "${url}", username: k-001, passwordFile: "${join(dir, 'mqtt.pass')}" }`,
@@ -175,6 +179,22 @@ describe('hub requests', () => {
     // Once stricter, not back: REVIEW is looser than REFUSE now in force.
     expect(await set('rules.unknownPerson', 'REVIEW')).toMatchObject({ ok: false });
     expect(k.controller.scan(unknownPerson(4))?.decision.verdict).toBe('REFUSE');
+  });
+});
+
+describe('a kiosk configured for another site than its registration', () => {
+  it('keeps its check-ins in the journal and says why when the broker refuses them', async () => {
+    const broker = await secureBroker();
+    cleanups.push(() => broker.stop());
+    const k = await startKiosk(broker.url, makeTempDir('moved-'), 's-009');
+    k.controller.scan(unknownPerson(7));
+    await waitFor(
+      () => (k.logs.some((l) => l.includes('the broker refused our check-ins')) ? true : undefined),
+      5000,
+      'refusal explained',
+    );
+    // MQTT 5: the PUBACK says "not authorised", so the row is not marked delivered (never lost).
+    expect(k.controller.journal.pendingCount()).toBe(1);
   });
 });
 

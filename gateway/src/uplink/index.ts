@@ -59,6 +59,8 @@ export class MqttUplink {
   private retryTimer: NodeJS.Timeout | undefined;
   private ackFlush: NodeJS.Timeout | undefined;
   private readonly topics;
+  /** The ACL refusal has been logged since the last connect. */
+  private refusalTold = false;
 
   constructor(private readonly o: UplinkOptions) {
     this.topics = kioskTopics(o.kiosk.site, o.kiosk.id);
@@ -99,6 +101,7 @@ export class MqttUplink {
     client.on('connect', () => {
       this.o.log.info({ url: redactUrl(mqtt.url) }, 'uplink connected');
       this.o.bus.emit('uplink.status', { connected: true });
+      this.refusalTold = false;
       client.publish(this.topics.state, 'online', { qos: 1, retain: true });
       if (this.o.commands) client.subscribe(this.topics.requests, { qos: 1 });
       if (this.o.onUpdate) client.subscribe([FLEET_UPDATES, this.topics.updates], { qos: 1 });
@@ -239,6 +242,15 @@ export class MqttUplink {
             if (err) {
               // Left undelivered in the journal: read it again from here, after a pause.
               this.o.log.warn({ id: row.id, err: err.message }, 'check-in not acknowledged; will retry');
+              // MQTT 5 tells us the ACL refused it (reason 135): the broker binds each kiosk login to
+              // the site the hub registered it at. Say so once per connection, with the fix.
+              if (/not authori[sz]ed/i.test(err.message) && !this.refusalTold) {
+                this.refusalTold = true;
+                this.o.log.error(
+                  { err, site: this.o.kiosk.site, kiosk: this.o.kiosk.id },
+                  'the broker refused our check-ins: is this kiosk registered at this site on the hub ("qrkiosk-hub kiosk register") and the broker ACL regenerated? They stay in the journal',
+                );
+              }
               this.lastQueuedSeq = Math.min(this.lastQueuedSeq, row.seq - 1);
               this.retryTimer ??= setTimeout(() => {
                 this.retryTimer = undefined;
