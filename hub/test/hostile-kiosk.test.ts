@@ -7,7 +7,12 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHECKIN_SCHEMA_ID, type CheckinMessage, kioskTopics } from '@qrkiosk/protocol';
+import {
+  BROKER_MAX_PACKET_BYTES,
+  CHECKIN_SCHEMA_ID,
+  type CheckinMessage,
+  kioskTopics,
+} from '@qrkiosk/protocol';
 import {
   makeTempDir,
   REPO_ROOT,
@@ -66,7 +71,11 @@ async function start(secure: boolean, strictKiosks = false): Promise<Running> {
         { kiosk: 'k-002', site: 's-002', how: 'registered' },
       ]),
     );
-    extra.push(`password_file ${writePasswordFile(join(dir, 'passwd'), LOGINS)}`, `acl_file ${acl}`);
+    // The packet limit exactly as shipped.
+    const shipped = readFileSync(join(REPO_ROOT, 'hardware/mosquitto/mosquitto.conf'), 'utf8');
+    const limit = shipped.split('\n').find((l) => l.startsWith('max_packet_size '));
+    if (!limit) throw new Error('hardware/mosquitto/mosquitto.conf sets no max_packet_size');
+    extra.push(`password_file ${writePasswordFile(join(dir, 'passwd'), LOGINS)}`, `acl_file ${acl}`, limit);
   }
   const broker = await startMosquitto({ anonymous: !secure, extraConfig: extra });
   const hub = new Hub({
@@ -166,6 +175,39 @@ describe('kiosk logins on the generated ACL', () => {
     }
     expect(dead[5]?.reason).toMatch(/must NOT have additional properties|must have required property/);
     expect(dead[5]?.reason.split(';')).toHaveLength(1);
+  });
+});
+
+describe('the broker packet limit as shipped', () => {
+  let r: Running;
+  beforeAll(async () => {
+    r = await start(true);
+  });
+  afterAll(() => stop(r));
+
+  it('is the one protocol names; a bigger packet disconnects its sender and reaches nobody', async () => {
+    const shipped = readFileSync(join(REPO_ROOT, 'hardware/mosquitto/mosquitto.conf'), 'utf8');
+    expect(shipped).toMatch(new RegExp(`^max_packet_size ${BROKER_MAX_PACKET_BYTES}$`, 'm'));
+    const before = { stored: stored(r).length, dead: deadLetters(r).length };
+    // MQTT 3.1.1: the client is not told the limit, so it sends; the broker drops it and the connection.
+    const k = await connectAsync(r.broker.url, {
+      username: 'k-002',
+      password: LOGINS['k-002'],
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    const closed = new Promise<void>((resolve) => k.once('close', () => resolve()));
+    k.publish(kioskTopics('s-002', 'k-002').checkin, Buffer.alloc(BROKER_MAX_PACKET_BYTES + 1, 0x20), {
+      qos: 1,
+    });
+    await closed;
+    await k.endAsync(true);
+    const again = await login(r, 'k-002');
+    const valid = checkin('s-002', 'k-002');
+    await again.publishAsync(kioskTopics('s-002', 'k-002').checkin, JSON.stringify(valid), { qos: 1 });
+    await waitFor(() => (stored(r).some((c) => c.id === valid.id) ? true : undefined), 5000, 'valid stored');
+    expect(stored(r).length).toBe(before.stored + 1);
+    expect(deadLetters(r).length).toBe(before.dead);
   });
 });
 
