@@ -186,6 +186,12 @@ export async function publishCommand(cmd: string, argv: string[]): Promise<numbe
       `Bản đầy đủ ${mb(snapshot.length)} quá lớn để gửi qua MQTT: dùng --out FILE và cài bằng "qrkiosk cache apply FILE"`,
       `snapshot of ${mb(snapshot.length)} is too big for MQTT: use --out FILE and install it with "qrkiosk cache apply FILE"`,
     );
+  // A delta above the broker's packet limit would get the publisher disconnected half way.
+  if (publish && delta && delta.update.length > Number(values['mqtt-max-bytes']))
+    return fail(
+      `Bản thay đổi ${mb(delta.update.length)} quá lớn để gửi qua MQTT: dùng --snapshot --out FILE --no-publish và cài bằng "qrkiosk cache apply FILE"`,
+      `delta of ${mb(delta.update.length)} is too big for MQTT: use --snapshot --out FILE --no-publish and install it with "qrkiosk cache apply FILE"`,
+    );
   if (values.out) writeFileAtomic(values.out, [snapshot]);
   if (publish) {
     const messages: FleetMessage[] = [];

@@ -14,8 +14,11 @@ export type BindingCheck = { ok: true } | { ok: false; reason: string };
  * A kiosk nobody registered is bound to the first site it reports (trust on first use), with a
  * warning, unless the hub runs with `strict`: then an unregistered kiosk is refused.
  */
+/** How long a process trusts its copy of a binding (the CLI, or another hub process, may move a kiosk). */
+const BINDING_TTL_MS = 30_000;
+
 export class KioskRegistry {
-  private readonly cache = new Map<string, string>();
+  private readonly cache = new Map<string, { site: string; until: number }>();
 
   constructor(
     private readonly store: HubStore,
@@ -24,8 +27,9 @@ export class KioskRegistry {
   ) {}
 
   async check(site: string, kiosk: string, at: Date): Promise<BindingCheck> {
-    if (this.cache.get(kiosk) === site) return { ok: true };
-    // Not cached, or cached elsewhere: read the register again (the CLI may have moved the kiosk).
+    const cached = this.cache.get(kiosk);
+    if (cached && cached.site === site && cached.until > Date.now()) return { ok: true };
+    // Not cached, stale, or cached elsewhere: read the register again (the CLI may have moved the kiosk).
     let binding = await this.store.repo.kioskBinding(kiosk);
     if (!binding) {
       if (this.strict)
@@ -37,7 +41,7 @@ export class KioskRegistry {
           'unregistered kiosk bound to the first site it reported; register it with "qrkiosk-hub kiosk register"',
         );
     }
-    this.cache.set(kiosk, binding.site);
+    this.cache.set(kiosk, { site: binding.site, until: Date.now() + BINDING_TTL_MS });
     return binding.site === site
       ? { ok: true }
       : { ok: false, reason: `kiosk ${kiosk} is bound to site ${binding.site}, not ${site}` };

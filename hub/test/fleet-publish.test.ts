@@ -22,7 +22,15 @@ import { makeTempDir, REPO_ROOT, type RunningMosquitto, startMosquitto, waitFor 
 import fc from 'fast-check';
 import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diffEntries, ENTRY_BYTES, FleetStateError, readFleetState, writeFleetState } from '../src/index.js';
+import {
+  diffEntries,
+  ENTRY_BYTES,
+  FleetStateError,
+  prepareCachePublication,
+  readFleetState,
+  readSigningKey,
+  writeFleetState,
+} from '../src/index.js';
 
 const HUB_CLI = join(REPO_ROOT, 'hub/dist/cli.js');
 
@@ -187,13 +195,24 @@ describe('qrkiosk-hub publish-cache and publish-trust through Mosquitto', () => 
 
   it('writes a snapshot too big for MQTT to --out and publishes only the delta; without --out it refuses', async () => {
     const rows = [row('001185012345', 2), row('036200000002', 2)];
-    const refused = publishCache(rows, ['--seq', '130', '--mqtt-max-bytes', '100']);
+    // A limit just below this snapshot: the delta (one record instead of two) still fits under it.
+    writeFileSync(csv, [header, ...rows].join('\n'));
+    const planned = await prepareCachePublication({
+      csv,
+      hashKey: Buffer.from(readFileSync(hashKey, 'utf8').trim(), 'hex'),
+      signing: readSigningKey(join(dir, 'keys/hub-signing.key')),
+      previous: readFleetState(join(dir, 'state')),
+      seq: 130,
+    });
+    const limit = String(planned.snapshot.length - 1);
+    expect(planned.delta?.update.length).toBeLessThanOrEqual(planned.snapshot.length - 1);
+    const refused = publishCache(rows, ['--seq', '130', '--mqtt-max-bytes', limit]);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/too big for MQTT: use --out FILE/);
     expect(readFleetState(join(dir, 'state'))?.seq).toBe(120);
 
     const file = join(dir, 'snapshot-130.qrkc');
-    const big = publishCache(rows, ['--seq', '130', '--mqtt-max-bytes', '100', '--out', file]);
+    const big = publishCache(rows, ['--seq', '130', '--mqtt-max-bytes', limit, '--out', file]);
     expect(big.status).toBe(0);
     expect(big.stdout).toMatch(/delta 120→130 published: 1 added or changed, 0 removed/);
     expect(big.stdout).toMatch(/snapshot 130 NOT published over MQTT/);
@@ -212,6 +231,15 @@ describe('qrkiosk-hub publish-cache and publish-trust through Mosquitto', () => 
     expect(quiet.status).toBe(0);
     expect(openUpdate(readFileSync(offline), ring).header.seq).toBe(140);
     expect(openUpdate(await retained('cache-delta'), ring).header.seq).toBe(130);
+    expect(readFleetState(join(dir, 'state'))?.seq).toBe(140);
+
+    // A delta over the limit is not published either (the broker would cut the publisher off).
+    const tooBig = publishCache(
+      [row('036200000003', 2)],
+      ['--seq', '145', '--mqtt-max-bytes', '100', '--out', file],
+    );
+    expect(tooBig.status).toBe(2);
+    expect(tooBig.stderr).toMatch(/delta of .* is too big for MQTT/);
     expect(readFleetState(join(dir, 'state'))?.seq).toBe(140);
   });
 
