@@ -27,7 +27,10 @@ import {
   vnDay,
 } from '@qrkiosk/protocol';
 import { connectAsync } from 'mqtt';
+import { BadRowsError, carryOver } from './bad-rows.js';
 import type { FleetCacheState } from './fleet-state.js';
+
+export { BadRowsError, carryOver } from './bad-rows.js';
 
 /**
  * The hub's side of the fleet updates: turn vaccination/test/recovery data (the facts CSV) into a
@@ -119,38 +122,6 @@ export async function entriesFromCsv(
     r.facts.copy(entries, i * ENTRY_BYTES + KEY_BYTES);
   });
   return { entries, count: sorted.length, problems, badKeys, unidentified };
-}
-
-/**
- * `next` plus the entries of `previous` that `keep` names and `next` lacks, in key order: the people
- * on bad rows keep what the kiosks had, instead of becoming deletions (an Excel `TRUE` once made an
- * F0 person "unknown" on every kiosk).
- */
-export function carryOver(previous: Buffer, next: Buffer, keep: (keyHex: string) => boolean): Buffer {
-  const out: Buffer[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < previous.length || j < next.length) {
-    const a = i < previous.length ? previous.subarray(i, i + ENTRY_BYTES) : undefined;
-    const b = j < next.length ? next.subarray(j, j + ENTRY_BYTES) : undefined;
-    const order = !a ? 1 : !b ? -1 : Buffer.compare(a.subarray(0, KEY_BYTES), b.subarray(0, KEY_BYTES));
-    if (order < 0 && a) {
-      if (keep(a.subarray(0, KEY_BYTES).toString('hex'))) out.push(a);
-      i += ENTRY_BYTES;
-    } else if (b) {
-      out.push(b);
-      j += ENTRY_BYTES;
-      if (order === 0) i += ENTRY_BYTES;
-    }
-  }
-  return Buffer.concat(out);
-}
-
-/** publish-cache refuses a CSV with bad rows unless told (--allow-bad-rows); nothing is written or sent. */
-export class BadRowsError extends Error {
-  constructor(readonly problems: Array<{ line: number; message: string }>) {
-    super(`${problems.length} bad rows`);
-  }
 }
 
 /** QRKC1 records putting every entry (a snapshot's body). */
