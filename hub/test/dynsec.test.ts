@@ -4,7 +4,7 @@
  * takes the old site away without a broker reload.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKIN_SCHEMA_ID, kioskTopics } from '@qrkiosk/protocol';
 import { makeTempDir, REPO_ROOT, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
@@ -13,7 +13,11 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyDynsec, DYNSEC_TOPIC, Hub } from '../src/index.js';
 
-const PLUGIN = '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';
+// Debian's mosquitto package ships the plugin under the architecture's library folder (amd64, arm64 Pi).
+const PLUGIN =
+  readdirSync('/usr/lib')
+    .map((d) => join('/usr/lib', d, 'mosquitto_dynamic_security.so'))
+    .find((f) => existsSync(f)) ?? '/usr/lib/mosquitto_dynamic_security.so';
 const ADMIN = { username: 'admin', password: 'admin-secret' };
 
 describe('kiosk roles in the dynamic-security plugin', () => {
