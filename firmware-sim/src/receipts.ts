@@ -12,7 +12,7 @@ export function receiptCheckins(client: MqttClient): void {
   const receipts = new ReceiptSender((topic, payload) => client.publish(topic, payload, { qos: 1 }));
   client.on('message', (topic, payload) => {
     const where = parseKioskTopic(topic);
-    if (where?.channel !== 'checkin') return;
+    if (!where.ok || where.channel !== 'checkin') return;
     let id: unknown;
     try {
       id = (JSON.parse(payload.toString('utf8')) as { id?: unknown }).id;

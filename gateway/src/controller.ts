@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CHECKIN_SCHEMA_ID,
@@ -22,11 +22,10 @@ import {
   decideRecordFailed,
   decideRepeat,
   decideUndecoded,
+  installRulesUpdate,
   type Policy,
   policyFor,
-  RulesError,
   RulesSource,
-  verifyRules,
 } from './decide/index.js';
 import { type DecodeResult, decodePayload, TrustError, TrustStore } from './decode/index.js';
 import { toFrame } from './frame/index.js';
@@ -49,6 +48,7 @@ import type { LoadedSettings } from './settings/index.js';
 import { createGpioDriver, type GpioDriver, LINES, patternsWith, Signaller } from './signal/index.js';
 import type { CommandHooks } from './uplink/commands.js';
 import { MqttUplink } from './uplink/index.js';
+import { applyTightening, type Tightening, tighten } from './uplink/requests.js';
 import { SOFTWARE_VERSION } from './version.js';
 
 export interface ControllerOptions {
@@ -82,6 +82,8 @@ export class Controller {
   private hashKey: Buffer | undefined;
   private rulesSource: RulesSource | undefined;
   private policy: Policy | undefined;
+  /** What signed hub requests tightened, until restart (uplink/requests.ts): never looser than the rules. */
+  private tightening: Tightening = {};
   private trust = new TrustStore();
   private input: ScannerInput | undefined;
   private uplink: MqttUplink | undefined;
@@ -150,6 +152,7 @@ export class Controller {
         log: this.log,
         telemetry: () => this.telemetry(),
         commands: this.commandHooks(),
+        hubKeys: secrets.hubKeys,
         onUpdate: (kind, payload) =>
           void this.onUpdate(kind, payload).catch((err: Error) =>
             this.log.error({ kind, err: err.message }, 'update failed'),
@@ -290,24 +293,18 @@ export class Controller {
     }
     if (kind === 'rules') {
       try {
-        const envelope = JSON.parse(payload.toString('utf8')) as { rules?: unknown; signature?: unknown };
-        if (typeof envelope.rules !== 'string')
-          throw new RulesError('rules update: "rules" must be the file text');
-        const bytes = Buffer.from(envelope.rules, 'utf8');
-        const rules = verifyRules(bytes, envelope.signature, secrets.hubKeys, 'rules update');
-        const file = settings.rules.file ?? join(settings.data.dir, 'rules.json');
-        // Verified first, then written as one signed envelope by a single rename: a refused or
-        // half-written update never replaces the rules on disk. A detached .sig would now be stale.
-        writeFileSync(
-          `${file}.tmp`,
-          JSON.stringify({ rules: envelope.rules, signature: envelope.signature }),
-        );
-        renameSync(`${file}.tmp`, file);
-        rmSync(`${file}.sig`, { force: true });
+        const result = installRulesUpdate(payload, secrets.hubKeys, {
+          rulesFile: settings.rules.file ?? join(settings.data.dir, 'rules.json'),
+          dataDir: settings.data.dir,
+        });
+        if (!result.installed) {
+          this.log.debug({ version: result.version }, 'rules update already installed');
+          return;
+        }
         this.rulesSource?.reload();
-        this.log.info({ version: rules.version }, 'rules update installed');
+        this.log.info({ version: result.rules.version }, 'rules update installed');
       } catch (err) {
-        this.log.error({ reason: (err as Error).message }, 'rules update refused');
+        this.log.error({ err, reason: (err as Error).message }, 'rules update refused');
       }
       return;
     }
@@ -318,30 +315,20 @@ export class Controller {
   private commandHooks(): CommandHooks {
     const { settings } = this.loaded;
     return {
-      configGet: () => ({
-        kiosk: settings.kiosk,
-        scanner: settings.scanner,
-        gpio: settings.gpio,
-        rules: settings.rules,
-        software: SOFTWARE_VERSION,
-      }),
+      configGet: () => {
+        const policy = this.requirePolicy();
+        return {
+          kiosk: settings.kiosk,
+          scanner: settings.scanner,
+          gpio: settings.gpio,
+          rules: settings.rules,
+          inForce: { rules: policy.rules.version, level: policy.level, unknownPerson: policy.unknownPerson },
+          software: SOFTWARE_VERSION,
+        };
+      },
       configSet: (key, value) => {
-        if (
-          key === 'rules.level' &&
-          Number.isInteger(value) &&
-          (value as number) >= 1 &&
-          (value as number) <= 4
-        )
-          settings.rules.level = value as number;
-        else if (
-          key === 'rules.unknownPerson' &&
-          (value === 'ALLOW' || value === 'REFUSE' || value === 'REVIEW')
-        )
-          settings.rules.unknownPerson = value;
-        else
-          throw new Error(
-            `config set: only rules.level (1–4) and rules.unknownPerson (ALLOW|REFUSE|REVIEW) can be changed remotely`,
-          );
+        // Checked against the policy in force (signed rules and kiosk.yaml): only ever stricter.
+        this.tightening = tighten(this.requirePolicy(), this.tightening, key, value);
         this.updatePolicy();
         this.log.warn({ key, value }, 'setting changed by the hub (until restart)');
       },
@@ -415,7 +402,14 @@ export class Controller {
 
   private updatePolicy(): void {
     const { kiosk, rules } = this.loaded.settings;
-    if (this.rulesSource) this.policy = policyFor(this.rulesSource.rules, kiosk.site, rules);
+    if (!this.rulesSource) return;
+    const base = policyFor(this.rulesSource.rules, kiosk.site, rules);
+    // A level raised by a hub request changes the admission list too: recompute at that level.
+    const raised = this.tightening.level !== undefined && this.tightening.level > base.level;
+    this.policy = applyTightening(
+      raised ? policyFor(this.rulesSource.rules, kiosk.site, rules, this.tightening.level) : base,
+      this.tightening,
+    );
   }
 
   /** DSC certificates from dcc.trustFiles and <data.dir>/dcc-trust/. A bad file is logged and skipped. */

@@ -5,6 +5,7 @@ import { signTrustList, TrustListError } from '@qrkiosk/protocol';
 import { brokerLogin, readKeyFile } from './cli-files.js';
 import { FleetStateError, readFleetState, writeFileAtomic, writeFleetState } from './fleet-state.js';
 import {
+  BadRowsError,
   type BrokerLogin,
   certificateFilesIn,
   certificatesFromFiles,
@@ -25,7 +26,7 @@ export const PUBLISH_COMMANDS = ['keygen', 'publish-cache', 'publish-rules', 'pu
 
 export const PUBLISH_USAGE = [
   'qrkiosk-hub keygen --out DIR                     (Ed25519 signing key for fleet updates; keep it off the repository)',
-  'qrkiosk-hub publish-cache --csv FILE --key-file IDKEY --signing-key KEY [--state-dir DIR] [--seq N] [--snapshot] [--out FILE] [--no-publish] [--mqtt-max-bytes N] [MQTT]',
+  'qrkiosk-hub publish-cache --csv FILE --key-file IDKEY --signing-key KEY [--state-dir DIR] [--seq N] [--snapshot] [--out FILE] [--no-publish] [--mqtt-max-bytes N] [--allow-bad-rows] [MQTT]',
   'qrkiosk-hub publish-rules --rules FILE --signing-key KEY [MQTT]',
   'qrkiosk-hub publish-trust (--dir DIR | --file F [--file F…]) --signing-key KEY [--version N] [--out FILE] [--no-publish] [MQTT]',
   '  MQTT = [--mqtt URL --username U --password-file F]; --state-dir defaults to <--data-dir>/fleet',
@@ -56,6 +57,7 @@ export async function publishCommand(cmd: string, argv: string[]): Promise<numbe
       seq: { type: 'string' },
       version: { type: 'string' },
       snapshot: { type: 'boolean', default: false },
+      'allow-bad-rows': { type: 'boolean', default: false },
       'no-publish': { type: 'boolean', default: false },
       'state-dir': { type: 'string' },
       'data-dir': { type: 'string', default: process.env.QRKIOSK_HUB_DATA_DIR ?? '/var/lib/qrkiosk-hub' },
@@ -156,14 +158,26 @@ export async function publishCommand(cmd: string, argv: string[]): Promise<numbe
       signing,
       previous,
       snapshotOnly: values.snapshot,
+      allowBadRows: values['allow-bad-rows'],
       ...(seqArg !== undefined ? { seq: seqArg } : {}),
     });
   } catch (err) {
+    if (err instanceof BadRowsError) {
+      for (const p of err.problems) process.stderr.write(`${values.csv}:${p.line}: ${p.message}\n`);
+      return fail(
+        `${err.problems.length} dòng lỗi: KHÔNG ghi, KHÔNG gửi gì. Sửa các dòng trên (hoặc --allow-bad-rows: người ở dòng lỗi giữ dữ liệu cũ)`,
+        `${err.problems.length} bad rows: nothing written or published. Fix the lines above (or --allow-bad-rows: people on bad rows keep their previous facts)`,
+      );
+    }
     process.stderr.write(`${(err as Error).message}\n`);
     return 2;
   }
   const { seq, snapshot, delta, problems } = publication;
   for (const p of problems) process.stderr.write(`${values.csv}:${p.line}: ${p.message}\n`);
+  if (publication.carried > 0)
+    out(
+      `Giữ dữ liệu cũ cho ${publication.carried} người ở dòng lỗi / kept the previous facts of ${publication.carried} people on bad rows`,
+    );
   // A snapshot above the MQTT limit (or the broker's message_size_limit) cannot go over the air:
   // then it must go out as a file, and only the delta is published.
   const snapshotFits = snapshot.length <= Number(values['mqtt-max-bytes']);
@@ -171,6 +185,12 @@ export async function publishCommand(cmd: string, argv: string[]): Promise<numbe
     return fail(
       `Bản đầy đủ ${mb(snapshot.length)} quá lớn để gửi qua MQTT: dùng --out FILE và cài bằng "qrkiosk cache apply FILE"`,
       `snapshot of ${mb(snapshot.length)} is too big for MQTT: use --out FILE and install it with "qrkiosk cache apply FILE"`,
+    );
+  // A delta above the broker's packet limit would get the publisher disconnected half way.
+  if (publish && delta && delta.update.length > Number(values['mqtt-max-bytes']))
+    return fail(
+      `Bản thay đổi ${mb(delta.update.length)} quá lớn để gửi qua MQTT: dùng --snapshot --out FILE --no-publish và cài bằng "qrkiosk cache apply FILE"`,
+      `delta of ${mb(delta.update.length)} is too big for MQTT: use --snapshot --out FILE --no-publish and install it with "qrkiosk cache apply FILE"`,
     );
   if (values.out) writeFileAtomic(values.out, [snapshot]);
   if (publish) {
@@ -195,7 +215,7 @@ export async function publishCommand(cmd: string, argv: string[]): Promise<numbe
       `Bản đầy đủ ${seq} KHÔNG gửi qua MQTT (${mb(snapshot.length)}); kiosk bị lỡ cần "qrkiosk cache apply ${values.out}" / snapshot ${seq} NOT published over MQTT (${mb(snapshot.length)}); a kiosk that fell behind needs "qrkiosk cache apply ${values.out}"`,
     );
   out(
-    `${publish && snapshotFits ? 'Đã gửi' : 'Đã tạo'} bản đầy đủ ${seq}: ${publication.identities} người, ${problems.length} dòng lỗi bỏ qua / snapshot ${seq} ${publish && snapshotFits ? 'published' : 'made'}: ${publication.identities} identities, ${mb(snapshot.length)}, ${problems.length} bad rows skipped${values.out ? ` → ${values.out}` : ''}`,
+    `${publish && snapshotFits ? 'Đã gửi' : 'Đã tạo'} bản đầy đủ ${seq}: ${publication.identities} người, ${problems.length} dòng lỗi (giữ dữ liệu cũ) / snapshot ${seq} ${publish && snapshotFits ? 'published' : 'made'}: ${publication.identities} identities, ${mb(snapshot.length)}, ${problems.length} bad rows (previous facts kept)${values.out ? ` → ${values.out}` : ''}`,
   );
   return problems.length > 0 ? 1 : 0;
 }

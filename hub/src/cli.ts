@@ -12,7 +12,8 @@ import {
 } from '@qrkiosk/protocol';
 import { pino } from 'pino';
 import { DEAD_LETTERS_USAGE, deadLettersCommand } from './cli-dead-letters.js';
-import { brokerLogin, readKeyFile } from './cli-files.js';
+import { brokerLogin, readKeyFile, readPasswordFile } from './cli-files.js';
+import { KIOSK_USAGE, kioskCommand, requestCommand } from './cli-kiosk.js';
 import { PUBLISH_COMMANDS, PUBLISH_USAGE, publishCommand } from './cli-publish.js';
 import { userCommand } from './cli-users.js';
 import { Hub } from './hub.js';
@@ -38,7 +39,7 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 function usage(code: number): never {
   out(
     [
-      'qrkiosk-hub [run] [--mqtt URL] [--data-dir DIR] [--database postgres://…] [--host H] [--port N] [--mqtt-v4] [--username hub --password-file F] [--share GROUP|none] [--lanes N] [--client-id ID] [--retention-days N] [--report-at HH:MM] [--key-file F] [--trust-proxy 127.0.0.1]',
+      'qrkiosk-hub [run] [--mqtt URL] [--data-dir DIR] [--database postgres://…] [--host H] [--port N] [--mqtt-v4] [--username hub --password-file F] [--share GROUP|none] [--lanes N] [--client-id ID] [--retention-days N] [--report-at HH:MM] [--key-file F] [--trust-proxy 127.0.0.1] [--strict-kiosks]',
       'qrkiosk-hub trace --key-file FILE --type cccd|cmnd|passport|qid|bhyt|bhxh|phone --id NUMBER [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--window MIN] [--csv]',
       'qrkiosk-hub report [--day YYYY-MM-DD] [--csv]',
       'qrkiosk-hub purge [--retention-days N]',
@@ -49,6 +50,7 @@ function usage(code: number): never {
       'qrkiosk-hub user disable|enable|remove --phone 09…   (sessions end at once; audited)',
       'qrkiosk-hub user list [--json]',
       ...DEAD_LETTERS_USAGE,
+      ...KIOSK_USAGE,
       ...PUBLISH_USAGE,
       '  Trung tâm: nhận check-in, báo cáo ngày, truy vết / hub: ingest, daily report, contact tracing.',
     ].join('\n'),
@@ -79,6 +81,8 @@ async function main(): Promise<number> {
         'key-file': { type: 'string' },
         'report-at': { type: 'string', default: '06:00' },
         'trust-proxy': { type: 'string' },
+        // Refuse kiosks missing from the register instead of binding them on first use.
+        'strict-kiosks': { type: 'boolean', default: process.env.QRKIOSK_HUB_STRICT_KIOSKS === '1' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -96,6 +100,7 @@ async function main(): Promise<number> {
         protocolVersion: values['mqtt-v4'] ? 4 : 5,
         ...(share ? { shareGroup: share } : {}),
         lanes,
+        strictKiosks: values['strict-kiosks'],
       },
       dataDir: values['data-dir'],
       ...(values.database ? { database: values.database } : {}),
@@ -122,6 +127,8 @@ async function main(): Promise<number> {
   if ((PUBLISH_COMMANDS as readonly string[]).includes(command)) return publishCommand(command, args);
   if (command === 'user') return userCommand(args, { dataDir: dataDirDefault, database: databaseDefault });
   if (command === 'site') return siteCommand(args);
+  if (command === 'kiosk') return kioskCommand(args);
+  if (command === 'request') return requestCommand(args);
   if (command === 'retire') return retireCommand(args);
   if (command === 'dead-letters')
     return deadLettersCommand(args, { dataDir: dataDirDefault, database: databaseDefault });

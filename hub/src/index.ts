@@ -1,10 +1,13 @@
 export { CheckinWriter } from './checkin-writer.js';
+export { applyDynsec, DYNSEC_TOPIC, type DynsecCommand, kioskRole, kioskRoleCommands } from './dynsec.js';
 export * from './fleet-state.js';
 export { Hub, type HubOptions } from './hub.js';
 export { HubIngest, type IngestOptions } from './ingest.js';
+export { aclFile, type BindingCheck, KioskRegistry } from './kiosk-registry.js';
 export * from './publish.js';
 export { ReceiptSender } from './receipts.js';
 export { areasOf, reportCsv, reportPage, scopeReport } from './report-view.js';
+export { type KioskResponse, sendRequest } from './requests.js';
 export { createServer, type LiveMessage, type ServerOptions } from './server.js';
 export { parseSitesCsv } from './sites-csv.js';
 export * from './storage/index.js';

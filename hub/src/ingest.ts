@@ -1,16 +1,19 @@
 import { EventEmitter } from 'node:events';
 import {
   type CheckinMessage,
+  DEAD_LETTER_PREFIX_BYTES,
   HUB_FILTERS,
   type KioskState,
+  MAX_KIOSK_MESSAGE_BYTES,
   parseCheckin,
   parseKioskTopic,
+  parseTelemetry,
   type TelemetryMessage,
-  validateTelemetry,
 } from '@qrkiosk/protocol';
 import { connect, connectAsync, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { CheckinWriter } from './checkin-writer.js';
+import { KioskRegistry } from './kiosk-registry.js';
 import { ReceiptSender } from './receipts.js';
 import type { HubStore } from './store.js';
 
@@ -46,6 +49,11 @@ export interface IngestOptions {
   lanes?: number;
   /** First wait before storing a message again after a failure (doubles up to 30 s; default 500 ms). */
   retryBaseMs?: number;
+  /**
+   * Refuse messages from kiosks not in the register (`qrkiosk-hub kiosk register`) instead of
+   * binding an unknown kiosk to the first site it reports (default false: trust on first use).
+   */
+  strictKiosks?: boolean;
 }
 
 export interface IngestEvents {
@@ -62,6 +70,7 @@ export class HubIngest extends EventEmitter<IngestEvents> {
   private clients: MqttClient[] = [];
   private stopped = false;
   private readonly writer: CheckinWriter;
+  private readonly registry: KioskRegistry;
   /** Receipts go out on whichever lane is connected; a kiosk resends what is never receipted. */
   private readonly receipts = new ReceiptSender((topic, payload) => {
     const client = this.clients.find((c) => c.connected) ?? this.clients[0];
@@ -77,6 +86,7 @@ export class HubIngest extends EventEmitter<IngestEvents> {
     // PostgreSQL: several transactions in flight on the pool (their commits share WAL flushes).
     // SQLite has one writer: one transaction at a time, the next batch gathers meanwhile.
     this.writer = new CheckinWriter(store, store.repo.engine === 'postgres' ? 4 : 1);
+    this.registry = new KioskRegistry(store, log, options.strictKiosks ?? false);
   }
 
   async start(): Promise<void> {
@@ -289,6 +299,21 @@ export class HubIngest extends EventEmitter<IngestEvents> {
     }
   }
 
+  /** Keeps a refused message with its reason; of an oversize one only a prefix (its size is in the reason). */
+  private async refuse(topic: string, reason: string, payload: Buffer, at: Date): Promise<void> {
+    const big = payload.length > MAX_KIOSK_MESSAGE_BYTES;
+    await this.store.deadLetter(
+      topic.slice(0, 300),
+      reason,
+      big ? payload.subarray(0, DEAD_LETTER_PREFIX_BYTES) : payload,
+      at,
+    );
+    this.log.warn(
+      { topic: topic.slice(0, 300), reason, bytes: payload.length },
+      'message refused; kept as dead letter',
+    );
+  }
+
   /**
    * Runs a kept dead letter through the path of a live message (`qrkiosk-hub dead-letters replay`):
    * the same validation, the same store, the same live push. Stored (or already there): ok. Refused
@@ -302,61 +327,51 @@ export class HubIngest extends EventEmitter<IngestEvents> {
     return refused === undefined ? { ok: true } : { ok: false, reason: refused };
   }
 
-  /** `dead`: where a refused message goes (the dead letters; a replay only notes the reason). */
+  /**
+   * One message from a kiosk. Cheap checks first, so hostile input costs little: the topic's ids,
+   * the size (before any parsing), then the payload's schema, then the kiosk's site binding.
+   * `dead`: where a refused message goes (the dead letters; a replay only notes the reason).
+   */
   private async onMessage(
     topic: string,
     payload: Buffer,
     dead?: (reason: string) => Promise<void>,
   ): Promise<void> {
     const now = new Date();
-    const deadLetter = dead ?? ((reason: string) => this.store.deadLetter(topic, reason, payload, now));
+    const refuse = (reason: string) => (dead ? dead(reason) : this.refuse(topic, reason, payload, now));
     const where = parseKioskTopic(topic);
-    if (!where) {
-      if (dead) await dead('not a kiosk topic');
-      return;
-    }
+    if (!where.ok) return refuse(where.reason);
+    if (payload.length > MAX_KIOSK_MESSAGE_BYTES)
+      return refuse(`payload of ${payload.length} bytes is over the limit of ${MAX_KIOSK_MESSAGE_BYTES}`);
     if (where.channel === 'state') {
       const state = payload.toString('utf8');
-      if (state !== 'online' && state !== 'offline') {
-        await deadLetter('state must be online or offline');
-        return;
-      }
+      if (state !== 'online' && state !== 'offline') return refuse('state must be online or offline');
+      const bound = await this.registry.check(where.site, where.kiosk, now);
+      if (!bound.ok) return refuse(bound.reason);
       await this.store.setKioskState(where.site, where.kiosk, state, now);
-      this.emit('kiosk', { ...where, state, lastSeen: now.toISOString() });
+      this.emit('kiosk', { site: where.site, kiosk: where.kiosk, state, lastSeen: now.toISOString() });
       return;
     }
     if (where.channel === 'telemetry') {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(payload.toString('utf8'));
-      } catch {
-        parsed = undefined;
-      }
-      const t = validateTelemetry(parsed);
-      if (!t.ok || t.value.site !== where.site || t.value.kiosk !== where.kiosk) {
-        await deadLetter(t.ok ? 'site/kiosk in payload differ from topic' : t.errors.join('; '));
-        return;
-      }
+      const t = parseTelemetry(payload);
+      if (!t.ok) return refuse(t.errors.join('; '));
+      if (t.value.site !== where.site || t.value.kiosk !== where.kiosk)
+        return refuse('site/kiosk in payload differ from topic');
+      const bound = await this.registry.check(where.site, where.kiosk, now);
+      if (!bound.ok) return refuse(bound.reason);
       await this.store.setKioskTelemetry(t.value, now);
       this.emit('telemetry', t.value);
       return;
     }
-    if (where.channel !== 'checkin') {
-      if (dead) await dead(`not a channel the hub ingests (${where.channel})`);
-      return;
-    }
     const parsed = parseCheckin(payload);
-    if (!parsed.ok) {
-      await deadLetter(parsed.errors.join('; '));
-      this.log.warn({ topic, errors: parsed.errors.slice(0, 3) }, 'invalid check-in kept as dead letter');
-      return;
-    }
+    if (!parsed.ok) return refuse(parsed.errors.join('; '));
     const checkin = parsed.value;
-    // A kiosk may only speak for itself: the topic and the payload must agree.
-    if (checkin.site !== where.site || checkin.kiosk !== where.kiosk) {
-      await deadLetter('site/kiosk in payload differ from topic');
-      return;
-    }
+    // A kiosk may only speak for itself: the topic and the payload must agree …
+    if (checkin.site !== where.site || checkin.kiosk !== where.kiosk)
+      return refuse('site/kiosk in payload differ from topic');
+    // … and only for the site it is bound to.
+    const bound = await this.registry.check(where.site, where.kiosk, now);
+    if (!bound.ok) return refuse(bound.reason);
     const fresh = await this.writer.add(checkin, now);
     // Stored now or before: either way the hub has it, and the kiosk may stop sending it.
     this.receipts.add(where.site, where.kiosk, checkin.id);
@@ -365,7 +380,7 @@ export class HubIngest extends EventEmitter<IngestEvents> {
     try {
       this.emit('checkin', checkin);
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'a live listener failed');
+      this.log.warn({ err }, 'a live listener failed');
     }
   }
 

@@ -3,6 +3,7 @@ import { createReadStream, mkdirSync, readdirSync, readFileSync, writeFileSync }
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
+  BROKER_MAX_PACKET_BYTES,
   certificateDer,
   encodeFacts,
   FACTS_BYTES,
@@ -17,6 +18,7 @@ import {
   OP_DELETE,
   OP_PUT,
   parseFactsCsvHeader,
+  parseFactsCsvIdentity,
   parseFactsCsvRow,
   RECORD_BYTES,
   sealUpdate,
@@ -25,7 +27,10 @@ import {
   vnDay,
 } from '@qrkiosk/protocol';
 import { connectAsync } from 'mqtt';
+import { BadRowsError, carryOver } from './bad-rows.js';
 import type { FleetCacheState } from './fleet-state.js';
+
+export { BadRowsError, carryOver } from './bad-rows.js';
 
 /**
  * The hub's side of the fleet updates: turn vaccination/test/recovery data (the facts CSV) into a
@@ -62,9 +67,19 @@ export const ENTRY_BYTES = KEY_BYTES + FACTS_BYTES;
 export async function entriesFromCsv(
   csv: string,
   hashKey: Buffer,
-): Promise<{ entries: Buffer; count: number; problems: Array<{ line: number; message: string }> }> {
+): Promise<{
+  entries: Buffer;
+  count: number;
+  problems: Array<{ line: number; message: string }>;
+  /** Keyed hashes (hex) of the people on bad rows, where the row's id could still be read. */
+  badKeys: Set<string>;
+  /** Bad rows whose person cannot even be told (id_type or id unreadable). */
+  unidentified: number;
+}> {
   const records: Array<{ key: Buffer; facts: Buffer }> = [];
   const problems: Array<{ line: number; message: string }> = [];
+  const badKeys = new Set<string>();
+  let unidentified = 0;
   const today = vnDay(new Date());
   let at: Record<string, number> | undefined;
   let line = 0;
@@ -87,9 +102,14 @@ export async function entriesFromCsv(
         facts: encodeFacts({ ...row.facts, source: 'hub' }),
       });
     } catch (err) {
-      if (err instanceof FactsCsvError || err instanceof FactsError)
-        problems.push({ line, message: err.message });
-      else throw err;
+      if (!(err instanceof FactsCsvError || err instanceof FactsError)) throw err;
+      problems.push({ line, message: err.message });
+      try {
+        const who = parseFactsCsvIdentity(cells, at);
+        badKeys.add(hashIdentity(hashKey, who.type, who.id).toString('hex'));
+      } catch {
+        unidentified++;
+      }
     }
   }
   // Key order lets kiosks build their table by appending, and lets the hub diff two sets in one pass.
@@ -101,7 +121,7 @@ export async function entriesFromCsv(
     r.key.copy(entries, i * ENTRY_BYTES);
     r.facts.copy(entries, i * ENTRY_BYTES + KEY_BYTES);
   });
-  return { entries, count: sorted.length, problems };
+  return { entries, count: sorted.length, problems, badKeys, unidentified };
 }
 
 /** QRKC1 records putting every entry (a snapshot's body). */
@@ -184,6 +204,8 @@ export interface CachePublication {
   delta?: { update: Buffer; baseSeq: number; puts: number; deletes: number };
   identities: number;
   problems: Array<{ line: number; message: string }>;
+  /** Entries kept from the previous publication for people on bad rows (--allow-bad-rows). */
+  carried: number;
   /** What to remember once the publication went out (writeFleetState). */
   state: FleetCacheState;
 }
@@ -200,6 +222,8 @@ export async function prepareCachePublication(options: {
   previous: FleetCacheState | null;
   seq?: number;
   snapshotOnly?: boolean;
+  /** Publish despite bad rows; their people keep their previous entries (never deleted). */
+  allowBadRows?: boolean;
   now?: Date;
 }): Promise<CachePublication> {
   const { previous, signing } = options;
@@ -213,7 +237,16 @@ export async function prepareCachePublication(options: {
     // Two runs within a second, or a clock set back: still strictly increasing.
     seq = previous.seq + 1;
   }
-  const { entries, count, problems } = await entriesFromCsv(options.csv, options.hashKey);
+  const read = await entriesFromCsv(options.csv, options.hashKey);
+  const { problems, badKeys, unidentified } = read;
+  if (problems.length > 0 && !options.allowBadRows) throw new BadRowsError(problems);
+  // A bad row whose person cannot be told could be anyone the previous set held: then nobody is
+  // deleted this time (deletions wait for a clean file).
+  const entries =
+    previous && problems.length > 0
+      ? carryOver(previous.entries, read.entries, (key) => unidentified > 0 || badKeys.has(key))
+      : read.entries;
+  const count = entries.length / ENTRY_BYTES;
   const createdAt = now.toISOString();
   const snapshot = sealUpdate(
     { kind: 'snapshot', seq, createdAt },
@@ -226,6 +259,7 @@ export async function prepareCachePublication(options: {
     snapshot,
     identities: count,
     problems,
+    carried: count - read.count,
     state: { seq, createdAt, entries },
   };
   if (previous && !options.snapshotOnly) {
@@ -292,8 +326,11 @@ export async function publishFleet(login: BrokerLogin, messages: readonly FleetM
 export const publishRetained = (login: BrokerLogin, kind: FleetKind, payload: Buffer | string) =>
   publishFleet(login, [{ kind, payload }]);
 
-/** The largest payload an MQTT message can carry (the Remaining Length limit, less room for topic and properties). */
-export const MQTT_MAX_PAYLOAD = 268_435_455 - 1024;
+/**
+ * The largest fleet update published over MQTT: the broker's max_packet_size (16 MiB, shipped in
+ * hardware/mosquitto/mosquitto.conf) less 1 KiB for the topic and properties. Bigger goes as a file.
+ */
+export const MQTT_MAX_PAYLOAD = BROKER_MAX_PACKET_BYTES - 1024;
 
 /**
  * DCC signer certificates from files: PEM (one or many blocks per file) or DER. Every certificate is

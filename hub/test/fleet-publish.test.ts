@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDccSigner } from '@qrkiosk/firmware-sim';
 import {
@@ -22,7 +22,15 @@ import { makeTempDir, REPO_ROOT, type RunningMosquitto, startMosquitto, waitFor 
 import fc from 'fast-check';
 import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diffEntries, ENTRY_BYTES, FleetStateError, readFleetState, writeFleetState } from '../src/index.js';
+import {
+  diffEntries,
+  ENTRY_BYTES,
+  FleetStateError,
+  prepareCachePublication,
+  readFleetState,
+  readSigningKey,
+  writeFleetState,
+} from '../src/index.js';
 
 const HUB_CLI = join(REPO_ROOT, 'hub/dist/cli.js');
 
@@ -187,13 +195,24 @@ describe('qrkiosk-hub publish-cache and publish-trust through Mosquitto', () => 
 
   it('writes a snapshot too big for MQTT to --out and publishes only the delta; without --out it refuses', async () => {
     const rows = [row('001185012345', 2), row('036200000002', 2)];
-    const refused = publishCache(rows, ['--seq', '130', '--mqtt-max-bytes', '100']);
+    // A limit just below this snapshot: the delta (one record instead of two) still fits under it.
+    writeFileSync(csv, [header, ...rows].join('\n'));
+    const planned = await prepareCachePublication({
+      csv,
+      hashKey: Buffer.from(readFileSync(hashKey, 'utf8').trim(), 'hex'),
+      signing: readSigningKey(join(dir, 'keys/hub-signing.key')),
+      previous: readFleetState(join(dir, 'state')),
+      seq: 130,
+    });
+    const limit = String(planned.snapshot.length - 1);
+    expect(planned.delta?.update.length).toBeLessThanOrEqual(planned.snapshot.length - 1);
+    const refused = publishCache(rows, ['--seq', '130', '--mqtt-max-bytes', limit]);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/too big for MQTT: use --out FILE/);
     expect(readFleetState(join(dir, 'state'))?.seq).toBe(120);
 
     const file = join(dir, 'snapshot-130.qrkc');
-    const big = publishCache(rows, ['--seq', '130', '--mqtt-max-bytes', '100', '--out', file]);
+    const big = publishCache(rows, ['--seq', '130', '--mqtt-max-bytes', limit, '--out', file]);
     expect(big.status).toBe(0);
     expect(big.stdout).toMatch(/delta 120→130 published: 1 added or changed, 0 removed/);
     expect(big.stdout).toMatch(/snapshot 130 NOT published over MQTT/);
@@ -213,6 +232,65 @@ describe('qrkiosk-hub publish-cache and publish-trust through Mosquitto', () => 
     expect(openUpdate(readFileSync(offline), ring).header.seq).toBe(140);
     expect(openUpdate(await retained('cache-delta'), ring).header.seq).toBe(130);
     expect(readFleetState(join(dir, 'state'))?.seq).toBe(140);
+
+    // A delta over the limit is not published either (the broker would cut the publisher off).
+    const tooBig = publishCache(
+      [row('036200000003', 2)],
+      ['--seq', '145', '--mqtt-max-bytes', '100', '--out', file],
+    );
+    expect(tooBig.status).toBe(2);
+    expect(tooBig.stderr).toMatch(/delta of .* is too big for MQTT/);
+    expect(readFleetState(join(dir, 'state'))?.seq).toBe(140);
+  });
+
+  it('a CSV with bad rows writes and publishes nothing; --allow-bad-rows never turns a bad row into a deletion', async () => {
+    const state = join(dir, 'state');
+    const f0 = (id: string, primary = '1') =>
+      `cccd,${id},2,${primary},2021-07-01,2021-08-01,,,,f0,2099-01-01`;
+    expect(
+      publishCache([row('001185012345', 2), f0('036200000002'), row('079090009999', 2)], ['--seq', '150'])
+        .status,
+    ).toBe(0);
+    const published = readFleetState(state);
+    // An Excel export wrote TRUE for the F0 person's primary_series_complete.
+    const excel = f0('036200000002', 'TRUE');
+    const file = join(dir, 'bad-160.qrkc');
+    const refused = publishCache(
+      [row('001185012345', 2), excel, row('079090009999', 2)],
+      ['--seq', '160', '--out', file],
+    );
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/facts\.csv:3: primary_series_complete must be 0 or 1/);
+    expect(refused.stderr).toMatch(/nothing written or published/);
+    expect(existsSync(file)).toBe(false);
+    expect(readFleetState(state)?.seq).toBe(150);
+    expect(openUpdate(await retained('cache'), ring).header.seq).toBe(150);
+
+    // Allowed: the F0 person keeps exactly the entry kiosks hold; only the person really gone is removed.
+    const allowed = publishCache([excel, row('079090009999', 2)], ['--seq', '160', '--allow-bad-rows']);
+    expect(allowed.status).toBe(1);
+    expect(allowed.stdout).toMatch(/delta 150→160 published: 0 added or changed, 1 removed/);
+    expect(allowed.stdout).toMatch(/kept the previous facts of 1 people on bad rows/);
+    const entriesOf = (entries: Buffer) =>
+      Array.from({ length: entries.length / ENTRY_BYTES }, (_, i) =>
+        entries.subarray(i * ENTRY_BYTES, (i + 1) * ENTRY_BYTES).toString('hex'),
+      );
+    const after = readFleetState(state);
+    expect(after?.seq).toBe(160);
+    expect(entriesOf(after?.entries ?? Buffer.alloc(0))).toHaveLength(2);
+    expect(entriesOf(published?.entries ?? Buffer.alloc(0))).toEqual(
+      expect.arrayContaining(entriesOf(after?.entries ?? Buffer.alloc(0))),
+    );
+    expect(openUpdate(await retained('cache'), ring).header).toMatchObject({ seq: 160, records: 2 });
+
+    // A bad row whose person cannot be told could be anyone: then nobody is deleted this time.
+    const unreadable = publishCache(
+      [excel, 'cccd,NOT-A-NUMBER,2,1,,,,,,none,'],
+      ['--seq', '170', '--allow-bad-rows'],
+    );
+    expect(unreadable.status).toBe(1);
+    expect(unreadable.stdout).toMatch(/delta 160→170 published: 0 added or changed, 0 removed/);
+    expect(readFleetState(state)?.entries.length).toBe(2 * ENTRY_BYTES);
   });
 
   it('publish-trust signs a list a kiosk can open, and refuses a file that is not a certificate', async () => {

@@ -50,11 +50,14 @@ export const unquote = (v: string) => {
     : t;
 };
 
-export function parseFactsCsvRow(
+/**
+ * Who a row is about (its id_type and id), even when the rest of the row is bad: the hub keeps that
+ * person's published facts rather than turning a bad row into a deletion. Throws FactsCsvError.
+ */
+export function parseFactsCsvIdentity(
   cells: string[],
   at: Record<string, number>,
-  today: string,
-): { type: IdType; id: string; facts: Facts } {
+): { type: IdType; id: string } {
   const get = (name: (typeof CSV_COLUMNS)[number]) => unquote(cells[at[name] ?? -1] ?? '');
   const type = get('id_type').toLowerCase() as Exclude<IdType, 'uvci' | 'phone'>;
   if (!(type in ID_PATTERNS))
@@ -63,6 +66,16 @@ export function parseFactsCsvRow(
     );
   const id = get('id').toUpperCase().replace(/\s+/g, '');
   if (!ID_PATTERNS[type].test(id)) throw new FactsCsvError(`id is not a valid ${type} number`);
+  return { type, id };
+}
+
+export function parseFactsCsvRow(
+  cells: string[],
+  at: Record<string, number>,
+  today: string,
+): { type: IdType; id: string; facts: Facts } {
+  const get = (name: (typeof CSV_COLUMNS)[number]) => unquote(cells[at[name] ?? -1] ?? '');
+  const { type, id } = parseFactsCsvIdentity(cells, at);
   const doses = get('doses_received');
   if (doses !== '' && !/^\d{1,3}$/.test(doses))
     throw new FactsCsvError(`doses_received "${doses}" is not a number`);

@@ -1,3 +1,5 @@
+import { isId } from './vocabulary.js';
+
 /** Every MQTT topic qrkiosk uses is built here, so gateway, simulator and hub cannot drift apart. */
 export const TOPIC_ROOT = 'qrkiosk/v1';
 
@@ -57,13 +59,27 @@ export const HUB_FILTERS = {
 
 export type KioskChannel = keyof KioskTopics;
 
-/** Splits `qrkiosk/v1/<site>/<kiosk>/<channel>`; null for anything else. */
-export function parseKioskTopic(
-  topic: string,
-): { site: string; kiosk: string; channel: KioskChannel } | null {
+export type UpstreamChannel = 'checkin' | 'state' | 'telemetry';
+
+/** What `parseKioskTopic` made of a topic: the parts, or why it is not a kiosk topic the hub takes. */
+export type KioskTopic =
+  | { ok: true; site: string; kiosk: string; channel: UpstreamChannel }
+  | { ok: false; reason: string };
+
+/**
+ * Splits `qrkiosk/v1/<site>/<kiosk>/<channel>` for the channels kiosks publish on. The site and
+ * kiosk levels must have the id shape (ID_PATTERN): a level like `<img …>` or `district:760` would
+ * otherwise reach reports and scopes as a site name.
+ */
+export function parseKioskTopic(topic: string): KioskTopic {
   const parts = topic.split('/');
-  if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT) return null;
+  if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT)
+    return { ok: false, reason: 'not a qrkiosk/v1/<site>/<kiosk>/<channel> topic' };
   const [, , site, kiosk, channel] = parts as [string, string, string, string, string];
-  if (channel !== 'checkin' && channel !== 'state' && channel !== 'telemetry') return null;
-  return { site, kiosk, channel };
+  if (channel !== 'checkin' && channel !== 'state' && channel !== 'telemetry')
+    return { ok: false, reason: `unknown channel "${channel.slice(0, 40)}"` };
+  const shown = (level: string) => level.slice(0, 80);
+  if (!isId(site)) return { ok: false, reason: `site "${shown(site)}" is not a valid id` };
+  if (!isId(kiosk)) return { ok: false, reason: `kiosk "${shown(kiosk)}" is not a valid id` };
+  return { ok: true, site, kiosk, channel };
 }

@@ -2,12 +2,15 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { CheckinMessage } from './checkin.js';
+import { MAX_KIOSK_MESSAGE_BYTES } from './limits.js';
 import { TelemetryMessage } from './telemetry.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
-const ajv = addFormats(new Ajv({ allErrors: true, strict: true }));
+// Not allErrors: a hostile payload with 100,000 wrong properties would otherwise cost one error
+// object each (the hub stalled on such payloads); the first error is reason enough to refuse.
+const ajv = addFormats(new Ajv({ allErrors: false, strict: true }));
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
@@ -40,13 +43,31 @@ export function validateCheckin(value: unknown): Validation<CheckinMessage> {
 }
 export const validateTelemetry = validatorFor(TelemetryMessage);
 
-/** Parses an MQTT payload (bytes) as a check-in; every failure is a reason string, never an exception. */
-export function parseCheckin(payload: Uint8Array): Validation<CheckinMessage> {
-  let parsed: unknown;
+/**
+ * Parses a kiosk's MQTT payload as JSON, refusing it by size first (MAX_KIOSK_MESSAGE_BYTES) so a
+ * hostile megabyte payload costs nothing to refuse. Every failure is a reason string, never an exception.
+ */
+export function parseKioskJson(payload: Uint8Array): Validation<unknown> {
+  if (payload.length > MAX_KIOSK_MESSAGE_BYTES)
+    return {
+      ok: false,
+      errors: [`payload of ${payload.length} bytes is over the limit of ${MAX_KIOSK_MESSAGE_BYTES}`],
+    };
   try {
-    parsed = JSON.parse(Buffer.from(payload).toString('utf8'));
+    return { ok: true, value: JSON.parse(Buffer.from(payload).toString('utf8')) as unknown };
   } catch (err) {
     return { ok: false, errors: [`not JSON: ${(err as Error).message}`] };
   }
-  return validateCheckin(parsed);
+}
+
+/** Parses an MQTT payload (bytes) as a check-in; every failure is a reason string, never an exception. */
+export function parseCheckin(payload: Uint8Array): Validation<CheckinMessage> {
+  const parsed = parseKioskJson(payload);
+  return parsed.ok ? validateCheckin(parsed.value) : parsed;
+}
+
+/** Parses an MQTT payload (bytes) as telemetry, like parseCheckin. */
+export function parseTelemetry(payload: Uint8Array): Validation<TelemetryMessage> {
+  const parsed = parseKioskJson(payload);
+  return parsed.ok ? validateTelemetry(parsed.value) : parsed;
 }

@@ -38,3 +38,6 @@ export type KioskState = Static<typeof KioskState>;
  * Lower-case letters, digits, `-` and `_` keep them readable in ACL files and shell commands too.
  */
 export const ID_PATTERN = '^[a-z0-9][a-z0-9_-]{0,63}$';
+const ID_RE = new RegExp(ID_PATTERN);
+/** A kiosk or site id of the one shape above (settings, payloads, topic levels, the hub's registry). */
+export const isId = (value: unknown): value is string => typeof value === 'string' && ID_RE.test(value);

@@ -39,12 +39,26 @@ describe('topics', () => {
     const t = kioskTopics('s-001', 'k-001');
     expect(t.checkin).toBe('qrkiosk/v1/s-001/k-001/checkin');
     expect(t.state).toBe('qrkiosk/v1/s-001/k-001/state');
-    expect(parseKioskTopic(t.checkin)).toEqual({ site: 's-001', kiosk: 'k-001', channel: 'checkin' });
+    expect(parseKioskTopic(t.checkin)).toEqual({
+      ok: true,
+      site: 's-001',
+      kiosk: 'k-001',
+      channel: 'checkin',
+    });
   });
-  it('rejects foreign and malformed topics', () => {
-    expect(parseKioskTopic('qrkiosk/v2/s/k/checkin')).toBeNull();
-    expect(parseKioskTopic('qrkiosk/v1/s/k/checkin/extra')).toBeNull();
-    expect(parseKioskTopic('qrkiosk/v1/s/k/secrets')).toBeNull();
+  it('rejects foreign and malformed topics, and site or kiosk levels that are not ids', () => {
+    expect(parseKioskTopic('qrkiosk/v2/s/k/checkin')).toMatchObject({ ok: false });
+    expect(parseKioskTopic('qrkiosk/v1/s/k/checkin/extra')).toMatchObject({ ok: false });
+    expect(parseKioskTopic('qrkiosk/v1/s/k/secrets')).toMatchObject({ ok: false });
+    for (const site of ['<img src=x onerror=alert(1)>', 'district:760', 'S-001', '-s', 'x'.repeat(65)])
+      expect(parseKioskTopic(`qrkiosk/v1/${site}/k-001/state`)).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/^site .* is not a valid id$/),
+      });
+    expect(parseKioskTopic('qrkiosk/v1/s-001/k 1/telemetry')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^kiosk /),
+    });
   });
 });
 

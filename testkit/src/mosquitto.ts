@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, waitForPort } from './net.js';
@@ -91,4 +91,14 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Ru
 function mosquittoBinary(): string {
   // Debian installs the broker in /usr/sbin, which is not on every user's PATH.
   return process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
+}
+
+/** A Mosquitto password file for these logins (mosquitto_passwd -b), as hardware/mosquitto/ sets up. */
+export function writePasswordFile(file: string, logins: Readonly<Record<string, string>>): string {
+  writeFileSync(file, '');
+  for (const [user, pass] of Object.entries(logins)) {
+    const r = spawnSync('mosquitto_passwd', ['-b', file, user, pass], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`mosquitto_passwd failed: ${r.stderr}`);
+  }
+  return file;
 }

@@ -17,6 +17,7 @@ export {
   verifyRules,
 } from './rules.js';
 export { RulesSource } from './rules-source.js';
+export { installRulesUpdate, RULES_FLOOR_FILE, type RulesUpdateResult } from './rules-update.js';
 
 export type CardColour = 'green' | 'yellow' | 'red';
 

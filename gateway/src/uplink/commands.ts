@@ -1,13 +1,16 @@
+import type { RequestBody } from '@qrkiosk/protocol';
+
 /**
  * Requests from the hub on `…/request/<command>`, answered on `…/response/<command>` with the
- * request's transaction id. Payloads are hostile until checked: JSON, `tid` a short string, only the
- * commands and settings listed here. Nothing here can change a secret or a file.
+ * request's transaction id. They reach here only signed, fresh and for this kiosk (requests.ts);
+ * only the commands and settings listed here exist. Nothing here can change a secret or a file, and
+ * no request can loosen the signed rules.
  */
 export type CommandName = 'config' | 'selftest' | 'resync' | 'purge';
 
 export interface CommandHooks {
   configGet(): unknown;
-  /** Runtime-only changes (not written to kiosk.yaml): `rules.level`, `rules.unknownPerson`. */
+  /** Runtime-only tightening (not written to kiosk.yaml): raise `rules.level`, stricter `rules.unknownPerson`. */
   configSet(key: string, value: unknown): void;
   selftest(): unknown;
   resync(): unknown;
@@ -21,16 +24,8 @@ export interface CommandResponse {
   error?: string;
 }
 
-export function handleCommand(command: string, payload: Buffer, hooks: CommandHooks): CommandResponse {
-  let request: { tid?: unknown; action?: unknown; key?: unknown; value?: unknown };
-  try {
-    request = JSON.parse(payload.toString('utf8')) as typeof request;
-  } catch {
-    return { tid: null, ok: false, error: 'request is not JSON' };
-  }
-  const tid = typeof request?.tid === 'string' && request.tid.length <= 64 ? request.tid : null;
-  if (tid === null)
-    return { tid: null, ok: false, error: 'request needs "tid" (string, at most 64 characters)' };
+export function handleCommand(request: RequestBody, hooks: CommandHooks): CommandResponse {
+  const { tid, command } = request;
   try {
     switch (command) {
       case 'config':

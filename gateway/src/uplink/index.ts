@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import {
   CHECKIN_SCHEMA_ID,
   FLEET_UPDATES,
+  KeyRing,
   kioskTopics,
   parseFleetTopic,
   parseReceipt,
@@ -14,6 +15,7 @@ import type { Logger } from '../log.js';
 import type { Journal } from '../record/index.js';
 import type { Settings } from '../settings/schema.js';
 import { type CommandHooks, handleCommand } from './commands.js';
+import { RequestGate } from './requests.js';
 
 export interface UplinkOptions {
   mqtt: Settings['mqtt'];
@@ -27,6 +29,8 @@ export interface UplinkOptions {
   telemetry?: () => TelemetryMessage;
   /** Answers the hub's requests; without hooks the kiosk does not subscribe to requests. */
   commands?: CommandHooks;
+  /** The hub keys requests must be signed with (updates.publicKeyFiles); none: every request is refused. */
+  hubKeys?: KeyRing;
   /** Signed updates from the hub (`fleet/<kind>` and `<site>/<kiosk>/updates/<kind>`). */
   onUpdate?: (kind: string, payload: Buffer) => void;
 }
@@ -68,6 +72,8 @@ export class MqttUplink {
   private retryTimer: NodeJS.Timeout | undefined;
   private ackFlush: NodeJS.Timeout | undefined;
   private readonly topics;
+  /** The ACL refusal has been logged since the last connect. */
+  private refusalTold = false;
 
   constructor(private readonly o: UplinkOptions) {
     this.topics = kioskTopics(o.kiosk.site, o.kiosk.id);
@@ -109,6 +115,7 @@ export class MqttUplink {
     client.on('connect', () => {
       this.o.log.info({ url: redactUrl(mqtt.url) }, 'uplink connected');
       this.o.bus.emit('uplink.status', { connected: true });
+      this.refusalTold = false;
       client.publish(this.topics.state, 'online', { qos: 1, retain: true });
       if (this.o.commands) client.subscribe(this.topics.requests, { qos: 1 });
       if (this.o.onUpdate) client.subscribe([FLEET_UPDATES, this.topics.updates], { qos: 1 });
@@ -163,10 +170,27 @@ export class MqttUplink {
     const hooks = this.o.commands;
     if (hooks) {
       const prefix = this.topics.request('');
-      client.on('message', (topic, payload) => {
+      const gate = new RequestGate(
+        { site: kiosk.site, kiosk: kiosk.id },
+        this.o.hubKeys ?? new KeyRing(),
+        this.o.clock,
+      );
+      client.on('message', (topic, payload, packet) => {
         if (!topic.startsWith(prefix)) return;
         const command = topic.slice(prefix.length);
-        const response = handleCommand(command, payload, hooks);
+        // mqtt.js sets packet.retain on a message the broker kept and sends on subscribe.
+        const opened = gate.check(command, payload, packet.retain);
+        if (!opened.ok) {
+          this.o.log.warn(
+            { command: command.slice(0, 40), tid: opened.tid, reason: opened.reason },
+            'hub request refused',
+          );
+          // A retained one is not answered: it would be answered again on every reconnect.
+          if (packet.retain) return;
+        }
+        const response = opened.ok
+          ? handleCommand(opened.request, hooks)
+          : { tid: opened.tid, ok: false, error: opened.reason };
         this.o.log.info({ command, tid: response.tid, ok: response.ok }, 'hub request');
         client.publish(
           this.topics.response(command.replace(/[+#/]/g, '_').slice(0, 40)),
@@ -273,6 +297,15 @@ export class MqttUplink {
             if (err) {
               // Left undelivered in the journal: read it again from here, after a pause.
               this.o.log.warn({ id: row.id, err: err.message }, 'check-in not acknowledged; will retry');
+              // MQTT 5 tells us the ACL refused it (reason 135): the broker binds each kiosk login to
+              // the site the hub registered it at. Say so once per connection, with the fix.
+              if (/not authori[sz]ed/i.test(err.message) && !this.refusalTold) {
+                this.refusalTold = true;
+                this.o.log.error(
+                  { err, site: this.o.kiosk.site, kiosk: this.o.kiosk.id },
+                  'the broker refused our check-ins: is this kiosk registered at this site on the hub ("qrkiosk-hub kiosk register") and the broker ACL regenerated? They stay in the journal',
+                );
+              }
               this.lastQueuedSeq = Math.min(this.lastQueuedSeq, row.seq - 1);
               this.retryTimer ??= setTimeout(() => {
                 this.retryTimer = undefined;

@@ -136,6 +136,20 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX dead_letters_by_time ON dead_letters (received_at);
     `,
   },
+  {
+    version: 5,
+    what: 'kiosk → site register (a kiosk speaks for one site only)',
+    sqlite: `
+      CREATE TABLE IF NOT EXISTS kiosk_sites (
+        kiosk TEXT PRIMARY KEY, site TEXT NOT NULL, how TEXT NOT NULL, bound_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+    postgres: `
+      CREATE TABLE kiosk_sites (
+        kiosk text PRIMARY KEY, site text NOT NULL, how text NOT NULL, bound_at timestamptz NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -5,6 +5,7 @@ import {
   type AuditRow,
   type DeadLetterRow,
   type HubRepository,
+  type KioskBinding,
   type KioskRow,
   LOGIN_FAILURE_MEMORY_MS,
   type SessionRow,
@@ -245,6 +246,33 @@ export class PostgresRepository implements HubRepository {
 
   async deadLetterCount() {
     return (await this.rows<{ n: number }>('SELECT count(*) AS n FROM dead_letters'))[0]?.n ?? 0;
+  }
+
+  async kioskBinding(kiosk: string) {
+    const [row] = await this.rows<KioskBinding>('SELECT kiosk, site, how FROM kiosk_sites WHERE kiosk = $1', [
+      kiosk,
+    ]);
+    return row ?? null;
+  }
+
+  async bindKiosk(b: KioskBinding, at: Date) {
+    await this.pool.query(
+      'INSERT INTO kiosk_sites (kiosk, site, how, bound_at) VALUES ($1, $2, $3, $4) ON CONFLICT (kiosk) DO NOTHING',
+      [b.kiosk, b.site, b.how, at],
+    );
+    return (await this.kioskBinding(b.kiosk)) ?? b;
+  }
+
+  async registerKiosk(b: KioskBinding, at: Date) {
+    await this.pool.query(
+      `INSERT INTO kiosk_sites (kiosk, site, how, bound_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (kiosk) DO UPDATE SET site = excluded.site, how = excluded.how, bound_at = excluded.bound_at`,
+      [b.kiosk, b.site, b.how, at],
+    );
+  }
+
+  async kioskBindings() {
+    return this.rows<KioskBinding>('SELECT kiosk, site, how FROM kiosk_sites ORDER BY site, kiosk');
   }
 
   async deadLetters(options: { id?: number; limit?: number }) {

@@ -40,6 +40,14 @@ export interface HubRepository {
   upsertSites(sites: ReadonlyArray<SiteInfo>, at: Date): Promise<void>;
   sites(): Promise<SiteInfo[]>;
 
+  /** The site a kiosk is bound to (kiosk-registry.ts), or null. */
+  kioskBinding(kiosk: string): Promise<KioskBinding | null>;
+  /** Binds a kiosk unless it is bound already; returns the binding in force either way. */
+  bindKiosk(b: KioskBinding, at: Date): Promise<KioskBinding>;
+  /** Binds a kiosk to a site, replacing any binding (the operator's register). */
+  registerKiosk(b: KioskBinding, at: Date): Promise<void>;
+  kioskBindings(): Promise<KioskBinding[]>;
+
   saveReport(day: string, report: string, at: Date): Promise<void>;
   savedReport(day: string): Promise<{ generatedAt: string; report: string } | null>;
 
@@ -101,6 +109,13 @@ export interface SiteInfo {
   /** Administrative codes (or names) as the province uses them: quận/huyện and phường/xã. */
   district: string;
   ward: string;
+}
+
+export interface KioskBinding {
+  kiosk: string;
+  site: string;
+  /** `registered` by the operator (CLI), or `first-use`: taken from the kiosk's first message. */
+  how: 'registered' | 'first-use';
 }
 
 export interface KioskRow {

@@ -7,6 +7,7 @@ import {
   type AuditRow,
   type DeadLetterRow,
   type HubRepository,
+  type KioskBinding,
   type KioskRow,
   LOGIN_FAILURE_MEMORY_MS,
   type SessionRow,
@@ -221,6 +222,37 @@ export class SqliteRepository implements HubRepository {
 
   async deadLetterCount() {
     return this.s.deadCount.get()?.n ?? 0;
+  }
+
+  async kioskBinding(kiosk: string) {
+    return (
+      (this.db.prepare('SELECT kiosk, site, how FROM kiosk_sites WHERE kiosk = ?').get(kiosk) as
+        | KioskBinding
+        | undefined) ?? null
+    );
+  }
+
+  async bindKiosk(b: KioskBinding, at: Date) {
+    this.db
+      .prepare(
+        'INSERT INTO kiosk_sites (kiosk, site, how, bound_at) VALUES (?, ?, ?, ?) ON CONFLICT (kiosk) DO NOTHING',
+      )
+      .run(b.kiosk, b.site, b.how, iso(at));
+    return (await this.kioskBinding(b.kiosk)) ?? b;
+  }
+
+  async registerKiosk(b: KioskBinding, at: Date) {
+    this.db
+      .prepare(
+        'INSERT INTO kiosk_sites (kiosk, site, how, bound_at) VALUES (?, ?, ?, ?) ON CONFLICT (kiosk) DO UPDATE SET site = excluded.site, how = excluded.how, bound_at = excluded.bound_at',
+      )
+      .run(b.kiosk, b.site, b.how, iso(at));
+  }
+
+  async kioskBindings() {
+    return this.db
+      .prepare('SELECT kiosk, site, how FROM kiosk_sites ORDER BY site, kiosk')
+      .all() as KioskBinding[];
   }
 
   async deadLetters(options: { id?: number; limit?: number }) {

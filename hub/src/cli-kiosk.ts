@@ -1,0 +1,129 @@
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { isId } from '@qrkiosk/protocol';
+import { brokerLogin } from './cli-files.js';
+import { applyDynsec } from './dynsec.js';
+import { writeFileAtomic } from './fleet-state.js';
+import { aclFile } from './kiosk-registry.js';
+import { readSigningKey } from './publish.js';
+import { sendRequest } from './requests.js';
+import { HubStore } from './store.js';
+
+/**
+ * `qrkiosk-hub kiosk register|acl` — the kiosk → site register and the broker ACL made from it —
+ * and `qrkiosk-hub request`, a signed request to one kiosk. Output: Vietnamese first, then English.
+ */
+export const KIOSK_USAGE = [
+  'qrkiosk-hub kiosk register --kiosk K --site S   (a kiosk speaks for this site only)',
+  'qrkiosk-hub kiosk acl --out FILE                (the Mosquitto ACL from the register; then reload mosquitto)',
+  'qrkiosk-hub kiosk dynsec --username ADMIN --password-file F [--mqtt URL] [--hub-user hub]   (the register as dynamic-security roles, live)',
+  'qrkiosk-hub request --site S --kiosk K --signing-key KEY (--get | --set KEY=VALUE | --command selftest|resync|purge) [MQTT]',
+];
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
+const fail = (vi: string, en: string): number => {
+  process.stderr.write(`${vi} / ${en}\n`);
+  return 2;
+};
+
+const common = {
+  'data-dir': { type: 'string', default: process.env.QRKIOSK_HUB_DATA_DIR ?? '/var/lib/qrkiosk-hub' },
+  database: { type: 'string', default: process.env.QRKIOSK_HUB_DATABASE ?? '' },
+  kiosk: { type: 'string' },
+  site: { type: 'string' },
+  out: { type: 'string' },
+  mqtt: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_URL ?? 'mqtt://127.0.0.1:1883' },
+  username: { type: 'string' },
+  'password-file': { type: 'string' },
+  'hub-user': { type: 'string' },
+} as const;
+
+export async function kioskCommand(argv: string[]): Promise<number> {
+  const [action, ...rest] = argv;
+  const { values } = parseArgs({ args: rest, options: common });
+  if (action !== 'register' && action !== 'acl' && action !== 'dynsec')
+    return fail('Lệnh không đúng', KIOSK_USAGE.join('\n'));
+  if (action === 'dynsec' && !(values.username && values['password-file']))
+    return fail(
+      'Cần --username và --password-file của tài khoản quản trị broker (dynamic security)',
+      'needs --username and --password-file of the broker admin (dynamic security)',
+    );
+  if (action === 'register' && !(isId(values.kiosk) && isId(values.site)))
+    return fail(
+      'Cần --kiosk và --site: chữ thường không dấu, số, - và _ (ví dụ k-001, s-001)',
+      '--kiosk and --site are needed: lower-case letters, digits, - and _ (e.g. k-001, s-001)',
+    );
+  if (action === 'acl' && !values.out) return fail('Cần --out FILE', '--out FILE is needed');
+  const store = await HubStore.open(values.database || undefined, values['data-dir']);
+  try {
+    if (action === 'register') {
+      const b = { kiosk: values.kiosk as string, site: values.site as string, how: 'registered' as const };
+      await store.repo.registerKiosk(b, new Date());
+      await store.audit(`${userInfo().username}@cli`, 'kiosk-register', { kiosk: b.kiosk, site: b.site });
+      out(
+        `Đã đăng ký kiosk ${b.kiosk} tại ${b.site}; chạy lại "qrkiosk-hub kiosk acl" / kiosk ${b.kiosk} registered at ${b.site}; run "qrkiosk-hub kiosk acl" again`,
+      );
+      return 0;
+    }
+    const bindings = await store.repo.kioskBindings();
+    if (action === 'dynsec') {
+      const r = await applyDynsec(brokerLogin(values), bindings, {
+        ...(values['hub-user'] ? { hubUser: values['hub-user'] } : {}),
+      });
+      for (const e of r.errors) process.stderr.write(`${e}\n`);
+      out(
+        `Đã áp dụng vai trò cho ${r.applied} tài khoản, ${r.errors.length} lỗi; đặt mật khẩu kiosk mới bằng "mosquitto_ctrl dynsec setClientPassword K" / roles applied for ${r.applied} logins, ${r.errors.length} errors; set a new kiosk's password with "mosquitto_ctrl dynsec setClientPassword K"`,
+      );
+      return r.errors.length > 0 ? 1 : 0;
+    }
+    writeFileAtomic(values.out as string, [Buffer.from(aclFile(bindings), 'utf8')]);
+    const firstUse = bindings.filter((b) => b.how === 'first-use').length;
+    out(
+      `Đã ghi ACL cho ${bindings.length} kiosk (${firstUse} tự gắn lần đầu — kiểm tra) → ${values.out}; rồi "systemctl reload mosquitto" / ACL for ${bindings.length} kiosks (${firstUse} bound on first use — check them) written to ${values.out}; then "systemctl reload mosquitto"`,
+    );
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+export async function requestCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      site: { type: 'string' },
+      kiosk: { type: 'string' },
+      'signing-key': { type: 'string' },
+      get: { type: 'boolean', default: false },
+      set: { type: 'string' },
+      command: { type: 'string' },
+      mqtt: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_URL ?? 'mqtt://127.0.0.1:1883' },
+      username: { type: 'string' },
+      'password-file': { type: 'string' },
+    },
+  });
+  if (!isId(values.site) || !isId(values.kiosk) || !values['signing-key'])
+    return fail('Cần --site, --kiosk và --signing-key', KIOSK_USAGE[2] ?? '');
+  let command = values.command ?? 'config';
+  let fields: { action?: string; key?: string; value?: unknown } = { action: 'get' };
+  if (values.set) {
+    const [key, raw] = values.set.split('=', 2) as [string, string | undefined];
+    if (raw === undefined) return fail('--set cần KEY=VALUE', '--set needs KEY=VALUE');
+    command = 'config';
+    fields = { action: 'set', key, value: /^\d+$/.test(raw) ? Number(raw) : raw };
+  } else if (values.command) fields = {};
+  const response = await sendRequest(
+    brokerLogin(values),
+    readSigningKey(values['signing-key']),
+    { site: values.site, kiosk: values.kiosk },
+    command,
+    fields,
+  );
+  if (!response)
+    return fail(
+      `Kiosk ${values.kiosk} không trả lời trong 10 giây`,
+      `kiosk ${values.kiosk} did not answer within 10 s`,
+    );
+  out(JSON.stringify(response, null, 2));
+  return response.ok ? 0 : 1;
+}
