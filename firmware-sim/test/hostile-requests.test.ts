@@ -13,6 +13,7 @@ import { kioskTopics, requestBody, signRequest } from '@qrkiosk/protocol';
 import { makeTempDir, REPO_ROOT, waitFor } from '@qrkiosk/testkit';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { receiptCheckins } from '../src/index.js';
 import { PASSWORDS, secureBroker } from './secure-broker.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -153,7 +154,9 @@ describe('hub requests', () => {
     ]);
     expect(responses.map((r) => r.tid)).not.toContain('retained-1');
     expect(k.logs.join('')).toContain('retained request ignored');
-    // The service is undisturbed: a scan is journaled and delivered.
+    // The service is undisturbed: a scan is journaled and delivered (receipted by the hub's client).
+    await hub.subscribeAsync(t.checkin, { qos: 1 });
+    receiptCheckins(hub);
     const outcome = k.controller.scan(unknownPerson(1));
     expect(outcome?.decision.verdict).toBe('REFUSE'); // the one valid request made it stricter
     await waitFor(() => (k.controller.journal.pendingCount() === 0 ? true : undefined), 5000, 'delivered');
