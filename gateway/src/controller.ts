@@ -43,7 +43,7 @@ import {
   identityKeys,
   loadOrCreateHashKey,
 } from './lookup/index.js';
-import { cacheUpdated, openCacheGuarded } from './lookup/open-guarded.js';
+import { cacheUpdated, openCacheGuarded, reopenCache } from './lookup/open-guarded.js';
 import { ManualEntryError } from './manual-entry.js';
 import { Journal, type MonoStamp } from './record/index.js';
 import { RecordKeeper } from './record/keeper.js';
@@ -478,6 +478,7 @@ export class Controller {
 
   /** Without a cache we can trust every person looks unknown: REVIEW, whatever `unknownPerson` says. */
   private scanPolicy(): Policy {
+    reopenCache(this.cache, this.faults, this.clock);
     const policy = this.requirePolicy();
     const cacheSound = this.cache.isOpen && !this.faults.has('cache-corrupt');
     return cacheSound ? policy : { ...policy, unknownPerson: 'REVIEW' };
@@ -532,7 +533,8 @@ export class Controller {
     const idHash = primary.hash.toString('hex');
     const window = settings.rules.duplicateWindowSeconds;
     const stamp = this.stamp();
-    const decision = decide(this.factsFor(decoded, keys, at), this.scanPolicy(), at);
+    const policy = this.scanPolicy(); // first: it reopens a cache that was unavailable
+    const decision = decide(this.factsFor(decoded, keys, at), policy, at);
     const previous = window > 0 ? this.journal.lastRecent(idHash, at, window * 1000, stamp) : undefined;
     // The earlier verdict is shown only when it is still today's: a person refused since (an F0 in
     // between) gets the new decision, journaled, never the earlier green.

@@ -43,3 +43,14 @@ export function cacheUpdated(cache: FactsCache, faults: Faults): void {
   faults.clear('cache-unavailable');
   faults.clear('cache-corrupt');
 }
+
+/** Each scan while the cache is closed tries it again (space may be back); cheap when it fails. */
+export function reopenCache(cache: FactsCache, faults: Faults, clock: Clock): void {
+  if (cache.isOpen || !faults.has('cache-unavailable')) return;
+  try {
+    cache.open(clock.now());
+    faults.clear('cache-unavailable');
+  } catch {
+    // still unavailable: the fault stands, already logged once
+  }
+}

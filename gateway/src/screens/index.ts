@@ -4,6 +4,7 @@ import { type CheckinMessage, maskName, maskNumber, vnDay } from '@qrkiosk/proto
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Controller } from '../controller.js';
+import { type FaultCode, RECORD_BLOCKING } from '../faults.js';
 import type { Text } from '../i18n.js';
 import type { Logger } from '../log.js';
 import { ManualEntryError } from '../manual-entry.js';
@@ -25,6 +26,8 @@ export type ScreenMessage =
       repeat: boolean;
     }
   | { type: 'status'; online: boolean; scanner: boolean }
+  /** Storage faults in force; `recording: false` puts the verdict screen in its full-screen fault state. */
+  | { type: 'fault'; faults: FaultCode[]; recording: boolean }
   | { type: 'checkin'; checkin: CheckinMessage };
 
 /**
@@ -70,6 +73,7 @@ export class ScreensServer {
       scope.get('/live', { websocket: true }, (socket) => {
         this.sockets.add(socket);
         socket.send(JSON.stringify({ type: 'status', ...this.status } satisfies ScreenMessage));
+        socket.send(JSON.stringify(faultMessage(this.controller.faults.list())));
         socket.on('close', () => this.sockets.delete(socket));
       });
     });
@@ -93,6 +97,7 @@ export class ScreensServer {
       bus.on('checkin.manual', (checkin) => this.broadcast({ type: 'checkin', checkin })),
       bus.on('uplink.status', (s) => this.setStatus({ online: s.connected })),
       bus.on('scanner.status', (s) => this.setStatus({ scanner: s.connected })),
+      bus.on('fault', (e) => this.broadcast(faultMessage(e.faults))),
     );
     this.app = app;
     return app.listen({ port, host });
@@ -126,4 +131,8 @@ export class ScreensServer {
     for (const u of this.unsubscribe.splice(0)) u();
     await this.app?.close();
   }
+}
+
+function faultMessage(faults: FaultCode[]): ScreenMessage {
+  return { type: 'fault', faults, recording: !faults.some((f) => RECORD_BLOCKING.includes(f)) };
 }
