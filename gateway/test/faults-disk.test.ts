@@ -144,8 +144,12 @@ describe('disk full (real tmpfs) — never green without a row', () => {
     fs.fill();
     await k.controller.onUpdate('cache', snapshot);
     expect(k.controller.cache.version()).toBe(0);
-    const outcome = k.controller.scan(person(100).payload);
-    expect(outcome?.decision.colour).not.toBe('green');
+    // Someone the cache already knew green, and someone only the refused update knew.
+    for (const n of [1, 100]) {
+      k.clock.pass(1000);
+      expect(k.controller.scan(person(n).payload)?.decision.colour).not.toBe('green');
+    }
+    expect(pulses(k.gpio, 'green')).toBe(0);
     expect(pulses(k.gpio, 'relay')).toBe(0);
 
     fs.free();
