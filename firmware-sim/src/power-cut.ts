@@ -136,7 +136,7 @@ function startDaemon(cli: string, config: string, shown: Set<string>) {
   let resolveReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve, reject) => {
     resolveReady = resolve;
-    setTimeout(() => reject(new Error('no "scanner connected" within 15 s')), 15_000).unref();
+    setTimeout(() => reject(new Error('no "scanner connected" within 30 s')), 30_000).unref();
     child.once('exit', (code) => reject(new Error(`exited ${code} before "scanner connected"`)));
   });
   child.stdout?.on('data', (d: Buffer) => {

@@ -165,7 +165,9 @@ describe('journal files that go bad or away', () => {
     for (let i = 0; i < 3; i++) keeper.append(checkin(), STAMP);
     journal.markDelivered(journal.undelivered(0, 1)[0]!.id, new Date());
     rmSync(journal.file);
-    keeper.append(checkin(), STAMP);
+    // Numbering goes on where it was: the uplink reads the outbox onwards from the last seq it sent.
+    expect(keeper.append(checkin(), STAMP)).toBe(4);
+    expect(journal.undelivered(0, 10).map((r) => r.seq)).toEqual([2, 3, 4]);
     expect(faults.list()).toEqual(['journal-deleted']);
     expect(existsSync(journal.file)).toBe(true);
     journal.close();

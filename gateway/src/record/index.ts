@@ -18,6 +18,7 @@ export interface MonoStamp {
 
 /** Columns of a row as stored, for copying rows into a fresh journal. */
 interface StoredRow {
+  seq: number;
   id: string;
   at: string;
   id_hash: string;
@@ -252,29 +253,52 @@ export class Journal {
    * Undelivered rows as stored, oldest first, read through the open handle — which still reaches a
    * file deleted under us. Best effort: a corrupt file yields what can be read.
    */
-  readUndelivered(): StoredRow[] {
+  readUndelivered(): { rows: StoredRow[]; lastSeq: number } {
+    const db = this.db;
+    let rows: StoredRow[] = [];
+    let lastSeq = 0;
     try {
-      return (this.db
+      rows = (db
         ?.prepare(
-          'SELECT id, at, id_hash, verdict, colour, message, boot, mono_ms FROM checkins WHERE delivered_at IS NULL ORDER BY seq',
+          'SELECT seq, id, at, id_hash, verdict, colour, message, boot, mono_ms FROM checkins WHERE delivered_at IS NULL ORDER BY seq',
         )
         .all() ?? []) as StoredRow[];
     } catch {
-      return [];
+      // unreadable: nothing to carry over
     }
+    try {
+      lastSeq =
+        (
+          db?.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'checkins'").get() as
+            | { seq: number }
+            | undefined
+        )?.seq ?? 0;
+    } catch {
+      lastSeq = rows.at(-1)?.seq ?? 0;
+    }
+    return { rows, lastSeq };
   }
 
-  /** Copies rows read from another journal file in (the same id twice is kept once). */
-  adopt(rows: readonly StoredRow[]): number {
+  /**
+   * Copies rows read from another journal file in, with their sequence numbers, and continues the
+   * numbering after `lastSeq`: the uplink reads the outbox by seq from where it got to, so numbers
+   * starting again at 1 would leave new check-ins unsent until its next reconnect.
+   */
+  adopt(carried: { rows: readonly StoredRow[]; lastSeq: number }): number {
     const db = this.db;
-    if (!db || rows.length === 0) return 0;
+    if (!db) return 0;
     const put = db.prepare(
-      `INSERT OR IGNORE INTO checkins (id, at, id_hash, verdict, colour, message, boot, mono_ms)
-       VALUES (@id, @at, @id_hash, @verdict, @colour, @message, @boot, @mono_ms)`,
+      `INSERT OR IGNORE INTO checkins (seq, id, at, id_hash, verdict, colour, message, boot, mono_ms)
+       VALUES (@seq, @id, @at, @id_hash, @verdict, @colour, @message, @boot, @mono_ms)`,
     );
     let n = 0;
     db.transaction(() => {
-      for (const row of rows) n += put.run(row).changes;
+      for (const row of carried.rows) n += put.run(row).changes;
+      // AUTOINCREMENT keeps its high-water mark here; raise it, never lower it.
+      db.prepare("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'checkins'").run(carried.lastSeq);
+      db.prepare(
+        "INSERT INTO sqlite_sequence (name, seq) SELECT 'checkins', ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'checkins')",
+      ).run(carried.lastSeq);
     })();
     return n;
   }

@@ -96,7 +96,7 @@ export class RecordKeeper {
    * a corrupt file is renamed aside (never deleted: a technician may recover more from it).
    */
   private replace(code: 'journal-corrupt' | 'journal-deleted', err?: unknown): boolean {
-    const rows = this.journal.readUndelivered();
+    const carried = this.journal.readUndelivered();
     let aside: string | undefined;
     try {
       // Renamed before the close: closing deletes the -wal found under the old name.
@@ -111,11 +111,11 @@ export class RecordKeeper {
     }
     try {
       this.journal.open(this.clock.now());
-      const rescued = this.journal.adopt(rows);
+      const rescued = this.journal.adopt(carried);
       this.faults.raise(code, err, { aside, rescued });
       return true;
     } catch (openErr) {
-      this.faults.raise(code, err, { aside, lost: rows.length });
+      this.faults.raise(code, err, { aside, lost: carried.rows.length });
       this.unwritable(openErr);
       return false;
     }
