@@ -84,9 +84,11 @@ export async function powerCutRun(options: PowerCutOptions): Promise<PowerCutRes
   while (killPoints.size < Math.min(options.kills, options.scans - 1))
     killPoints.add(1 + Math.floor(rng() * (options.scans - 1)));
   let person = options.firstPerson ?? 0;
+  let running: ReturnType<typeof startDaemon> | undefined;
   try {
     while (result.sent < options.scans || result.starts === 0) {
       const daemon = startDaemon(options.cli, config, shown);
+      running = daemon;
       await daemon.ready.catch((err: Error) => {
         daemon.child.kill('SIGKILL');
         throw new Error(
@@ -120,6 +122,11 @@ export async function powerCutRun(options: PowerCutOptions): Promise<PowerCutRes
       }
     }
   } finally {
+    // A failed run never leaves a daemon behind.
+    if (running && running.child.exitCode === null && running.child.signalCode === null) {
+      running.child.kill('SIGKILL');
+      await running.exited;
+    }
     await scanner.unplug();
   }
   result.shown = [...shown];

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildUpdate, encodeFacts, OP_PUT } from '@qrkiosk/protocol';
+import { buildUpdate, encodeFacts, OP_PUT, type UpdateRecord } from '@qrkiosk/protocol';
 import { makeTempDir, mountTmpfs, type Tmpfs } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -130,7 +130,7 @@ describe('disk full (real tmpfs) — never green without a row', () => {
     const fs = disk();
     const k = await kiosk(fs.dir);
     know(k, [[1, GREEN]]);
-    const records = Array.from({ length: 2000 }, (_, i) => ({
+    const records: UpdateRecord[] = Array.from({ length: 2000 }, (_, i) => ({
       op: OP_PUT,
       key: hashIdentity(k.controller.identityHashKey(), 'cccd', person(100 + i).number),
       facts: encodeFacts(GREEN),
