@@ -119,7 +119,8 @@ export class Controller {
 
   async start(): Promise<void> {
     const { settings, secrets } = this.loaded;
-    const { key, generated } = loadOrCreateHashKey(settings.data.dir, secrets.hashKey);
+    const { key, generated, unsaved } = loadOrCreateHashKey(settings.data.dir, secrets.hashKey);
+    if (unsaved) this.faults.raise('disk-full', unsaved, { file: 'identity.key' });
     if (generated)
       this.log.warn(
         { dir: settings.data.dir },

@@ -98,6 +98,20 @@ describe('disk full (real tmpfs) — never green without a row', () => {
     expect(k.controller.faults.list()).not.toContain('journal-unwritable');
   });
 
+  it('the very first start on a full disk: runs on a key kept in memory, leaves no short key file', async () => {
+    const fs = disk();
+    fs.fill();
+    const k = await kiosk(fs.dir);
+    expect(k.controller.faults.list()).toEqual(expect.arrayContaining(['journal-unwritable', 'disk-full']));
+    expect(k.controller.scan(person(1).payload)?.decision.reason.code).toBe('record-failed');
+    expect(existsSync(join(fs.dir, 'identity.key'))).toBe(false);
+    expect(pulses(k.gpio, 'relay')).toBe(0);
+    fs.free();
+    k.clock.pass(1000);
+    expect(k.controller.scan(person(1).payload)?.checkin).toBeDefined();
+    expect(journalRows(fs.dir)).toHaveLength(1);
+  });
+
   it('during the prune at start: caught and reported, the kiosk runs on', async () => {
     const fs = disk();
     const first = await kiosk(fs.dir);
