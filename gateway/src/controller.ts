@@ -369,13 +369,14 @@ export class Controller {
     this.keeper.prune(this.pruneOptions());
   }
 
-  /** Delivered rows age only by a synced clock (an unsynced one may say 1970 or 2099). */
+  /** See Journal.prune: how far an unsynced clock (1970, 2099) is trusted with age. */
   private pruneOptions() {
     const { data } = this.loaded.settings;
     return {
       maxUndelivered: data.maxUndelivered,
       keepDeliveredMs: data.keepDeliveredDays * 86_400_000,
-      ...(this.clock.synced() ? { now: this.clock.now() } : {}),
+      now: this.clock.now(),
+      clockSynced: this.clock.synced(),
     };
   }
 

@@ -111,12 +111,11 @@ describe('journal on a full disk (real tmpfs)', () => {
       new Date('2021-01-01T00:00:00Z'),
     );
     disk.fill();
-    expect(() =>
-      keeper.prune({ maxUndelivered: 10, keepDeliveredMs: 86_400_000, now: new Date() }),
-    ).not.toThrow();
+    const options = { maxUndelivered: 10, keepDeliveredMs: 86_400_000, now: new Date(), clockSynced: true };
+    expect(() => keeper.prune(options)).not.toThrow();
     expect(faults.list()).toContain('prune-failed');
     disk.free();
-    keeper.prune({ maxUndelivered: 10, keepDeliveredMs: 86_400_000, now: new Date() });
+    keeper.prune(options);
     expect(faults.list()).not.toContain('prune-failed');
     expect(rows(journal.file)).toBe(0);
     journal.close();
@@ -187,11 +186,29 @@ describe('prune by delivery, not by the check-in time an unsynced clock wrote', 
     const today = new Date('2026-03-01T00:00:00Z');
     j.markDeliveredMany([old.id, future.id], today);
     const week = 7 * 86_400_000;
-    expect(j.prune({ maxUndelivered: 100, keepDeliveredMs: week, now: today }).delivered).toBe(0);
-    // An unsynced clock judges no age at all.
-    expect(j.prune({ maxUndelivered: 100, keepDeliveredMs: week }).delivered).toBe(0);
-    const later = new Date(today.getTime() + week + 1000);
-    expect(j.prune({ maxUndelivered: 100, keepDeliveredMs: week, now: later }).delivered).toBe(2);
+    const prune = (now: Date, clockSynced: boolean) =>
+      j.prune({ maxUndelivered: 100, keepDeliveredMs: week, now, clockSynced }).delivered;
+    expect(prune(today, true)).toBe(0);
+    // An unsynced clock jumped to 2099 does not empty the journal; one stuck in 1970 deletes nothing.
+    expect(prune(new Date('2099-06-01T00:00:00Z'), false)).toBe(0);
+    expect(prune(new Date('1970-01-01T00:00:00Z'), false)).toBe(0);
+    expect(prune(new Date(today.getTime() + week + 1000), true)).toBe(2);
+    j.close();
+  });
+
+  it('a delivery stamped by a clock since corrected (2099) goes once the clock is synced again', () => {
+    const j = new Journal(makeTempDir('journal-prune-'));
+    j.open();
+    const row = checkin('2026-03-01T00:00:00.000Z');
+    j.append(row, STAMP);
+    j.markDelivered(row.id, new Date('2099-01-01T00:00:00Z'));
+    const now = new Date('2026-03-02T00:00:00Z');
+    expect(
+      j.prune({ maxUndelivered: 100, keepDeliveredMs: 86_400_000, now, clockSynced: false }).delivered,
+    ).toBe(0);
+    expect(
+      j.prune({ maxUndelivered: 100, keepDeliveredMs: 86_400_000, now, clockSynced: true }).delivered,
+    ).toBe(1);
     j.close();
   });
 });

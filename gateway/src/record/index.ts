@@ -180,26 +180,38 @@ export class Journal {
   /**
    * The outbox policy: delivered rows go by the time they were delivered (written at the broker's
    * acknowledgement), never by the check-in's own `at`, which an unsynced clock can make 1970 or
-   * 2099. Age is judged only by a synced clock (`now` given); then a delivery dated after now + 1
-   * day was written by a clock since corrected, and goes too (the hub has it). Undelivered rows are
-   * never dropped for age, only past `maxUndelivered`, oldest first (insertion order) — a kiosk cut
-   * off for months keeps its most recent million check-ins. Returns what was removed.
+   * 2099. With a synced clock, rows delivered more than `keepDeliveredMs` ago go, and so does a
+   * delivery dated after now + 1 day (written by a clock since corrected; the hub has it). With an
+   * unsynced clock (no NTP yet, or a Pi without an RTC) age is measured from the latest delivery
+   * when `now` is past it — a clock jumped to 2099 does not empty the journal, one stuck in 1970
+   * deletes nothing — and future dates are left alone. Undelivered rows are never dropped for age,
+   * only past `maxUndelivered`, oldest first (insertion order) — a kiosk cut off for months keeps
+   * its most recent million check-ins. Returns what was removed.
    */
-  prune(options: { maxUndelivered: number; keepDeliveredMs: number; now?: Date }): {
+  prune(options: { maxUndelivered: number; keepDeliveredMs: number; now: Date; clockSynced: boolean }): {
     delivered: number;
     undeliveredDropped: number;
   } {
     const db = this.db;
     if (!db) throw new Error('Journal used before open()');
-    let delivered = 0;
-    if (options.now) {
-      const before = new Date(options.now.getTime() - options.keepDeliveredMs).toISOString();
-      const future = new Date(options.now.getTime() + 86_400_000).toISOString();
+    const now = options.now.getTime();
+    let delivered: number;
+    if (options.clockSynced) {
+      const before = new Date(now - options.keepDeliveredMs).toISOString();
+      const future = new Date(now + 86_400_000).toISOString();
       delivered = db
         .prepare(
           'DELETE FROM checkins WHERE delivered_at IS NOT NULL AND (delivered_at < ? OR delivered_at > ?)',
         )
         .run(before, future).changes;
+    } else {
+      const latest = db
+        .prepare<[], { at: string | null }>('SELECT max(delivered_at) AS at FROM checkins')
+        .get()?.at;
+      const reference = Math.min(now, latest ? Date.parse(latest) : now);
+      delivered = db
+        .prepare('DELETE FROM checkins WHERE delivered_at IS NOT NULL AND delivered_at < ?')
+        .run(new Date(reference - options.keepDeliveredMs).toISOString()).changes;
     }
     const pending = this.pendingCount();
     let undeliveredDropped = 0;

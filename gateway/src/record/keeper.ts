@@ -52,7 +52,7 @@ export class RecordKeeper {
   }
 
   /** The hourly outbox policy (Journal.prune); a failure is logged and tried again next time. */
-  prune(options: { maxUndelivered: number; keepDeliveredMs: number; now?: Date }): void {
+  prune(options: Parameters<Journal['prune']>[0]): void {
     if (!this.journal.isOpen) return;
     try {
       const removed = this.journal.prune(options);
