@@ -13,6 +13,7 @@ export {
   publishFleetLoad,
   syntheticCheckin,
 } from './load-generator.js';
+export { cccdFor, type PowerCutOptions, type PowerCutResult, powerCutRun } from './power-cut.js';
 export { PtyPair } from './pty-pair.js';
 export { receiptCheckins } from './receipts.js';
 export { SAMPLE_PEOPLE, type SamplePerson } from './samples.js';

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { CheckinMessage } from '@qrkiosk/protocol';
 import type { Decision } from './decide/index.js';
 import type { DecodeResult } from './decode/index.js';
+import type { FaultEvent } from './faults.js';
 
 /** What a scan came to: the decode, the decision, and the check-in when one was recorded. */
 export interface ScanOutcome {
@@ -21,6 +22,8 @@ export interface BusEvents {
   /** A check-in entered by hand at reception (no scan behind it). */
   'checkin.manual': CheckinMessage;
   'uplink.status': { connected: boolean; error?: string };
+  /** A storage fault raised or cleared (gateway/src/faults.ts); screens and telemetry follow it. */
+  fault: FaultEvent;
 }
 
 /**

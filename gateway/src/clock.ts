@@ -6,6 +6,11 @@ export interface Clock {
   now(): Date;
   /** True once the system clock has been synchronised (NTP); a Pi without RTC boots with a wrong clock. */
   synced(): boolean;
+  /**
+   * The machine's monotonic time (boot id, ms since boot), which a wall-clock jump does not move.
+   * Optional: clocks without it use the kernel's (monotonicNow); tests inject one to jump the wall.
+   */
+  monotonic?(): { boot: string; ms: number };
 }
 
 /** systemd-timesyncd creates this file once it has synchronised the clock. */
@@ -37,4 +42,9 @@ export function bootStamp(): { id: string; uptimeMs: number } {
     }
   }
   return { id: bootId, uptimeMs: Math.round(uptime() * 1000) };
+}
+
+/** The kernel's boot id and CLOCK_MONOTONIC in ms (process.hrtime: the same clock across processes of one boot). */
+export function monotonicNow(): { boot: string; ms: number } {
+  return { boot: bootStamp().id, ms: Number(process.hrtime.bigint() / 1_000_000n) };
 }

@@ -14,7 +14,7 @@ import {
 } from '@qrkiosk/protocol';
 import { monotonicFactory } from 'ulid';
 import { EventBus, type ScanOutcome } from './bus.js';
-import { bootStamp, type Clock, systemClock } from './clock.js';
+import { bootStamp, type Clock, monotonicNow, systemClock } from './clock.js';
 import { installTrustList } from './dcc-trust.js';
 import {
   type Decision,
@@ -28,6 +28,7 @@ import {
   RulesSource,
 } from './decide/index.js';
 import { type DecodeResult, decodePayload, TrustError, TrustStore } from './decode/index.js';
+import { Faults } from './faults.js';
 import { toFrame } from './frame/index.js';
 import { createScannerInput, type ScannerInput } from './input/index.js';
 import { createLogger, type Logger } from './log.js';
@@ -41,8 +42,10 @@ import {
   identityKeys,
   loadOrCreateHashKey,
 } from './lookup/index.js';
+import { cacheUpdated, openCacheGuarded, reopenCache } from './lookup/open-guarded.js';
 import { ManualEntryError } from './manual-entry.js';
-import { Journal } from './record/index.js';
+import { Journal, type MonoStamp } from './record/index.js';
+import { RecordKeeper } from './record/keeper.js';
 import { ScreensServer } from './screens/index.js';
 import type { LoadedSettings } from './settings/index.js';
 import { createGpioDriver, type GpioDriver, LINES, patternsWith, Signaller } from './signal/index.js';
@@ -76,6 +79,9 @@ export class Controller {
   readonly journal: Journal;
   readonly cache: FactsCache;
   readonly gpio: GpioDriver;
+  /** Storage faults in force (journal, cache, disk): screens and telemetry follow them. */
+  readonly faults: Faults;
+  private readonly keeper: RecordKeeper;
   private readonly clock: Clock;
   private readonly signaller: Signaller;
   private readonly nextId = monotonicFactory();
@@ -100,6 +106,8 @@ export class Controller {
     this.clock = options.clock ?? systemClock;
     this.journal = new Journal(settings.data.dir);
     this.cache = new FactsCache(settings.data.dir);
+    this.faults = new Faults(this.bus, this.log);
+    this.keeper = new RecordKeeper(this.journal, this.faults, this.log, this.clock, settings.data.dir);
     this.gpio = options.gpio ?? createGpioDriver(settings.gpio, this.log);
     this.signaller = new Signaller(
       this.gpio,
@@ -113,15 +121,18 @@ export class Controller {
 
   async start(): Promise<void> {
     const { settings, secrets } = this.loaded;
-    const { key, generated } = loadOrCreateHashKey(settings.data.dir, secrets.hashKey);
+    const { key, generated, unsaved } = loadOrCreateHashKey(settings.data.dir, secrets.hashKey);
+    if (unsaved) this.faults.raise('disk-full', unsaved, { file: 'identity.key' });
     if (generated)
       this.log.warn(
         { dir: settings.data.dir },
         'made a local identity hash key; set privacy.hashKeyFile to the deployment key so the hub can trace',
       );
     this.hashKey = key;
-    this.journal.open();
-    this.cache.open();
+    // Neither a full disk nor a corrupt file stops the kiosk: it starts, shows the fault and
+    // records nothing it cannot (every scan then gets the 'record failed' verdict, never green).
+    this.keeper.open();
+    openCacheGuarded(this.cache, this.faults, this.clock);
     this.trust = this.loadDccTrust();
     const rulesFile = settings.rules.file ?? join(settings.data.dir, 'rules.json');
     this.rulesSource = new RulesSource(rulesFile, secrets.hubKeys, this.log, () => this.updatePolicy());
@@ -227,6 +238,7 @@ export class Controller {
           secrets.hubKeys,
           secrets.hubKeys.pems(),
         ).catch((err: Error) => ({ ok: false as const, code: 'error', message: err.message }));
+        if (result.ok) cacheUpdated(this.cache, this.faults);
         if (result.ok)
           this.log.info(
             { kind: result.header.kind, version: result.header.seq, records: result.header.records },
@@ -338,25 +350,24 @@ export class Controller {
         return { driver: this.gpio.name, relay: 'not tested remotely' };
       },
       resync: () => ({ pending: this.uplink?.resync() ?? this.journal.pendingCount() }),
-      purge: () => {
-        const before = new Date(
-          this.clock.now().getTime() - settings.data.keepDeliveredDays * 86_400_000,
-        ).toISOString();
-        return this.journal.prune(before, settings.data.maxUndelivered);
-      },
+      purge: () => this.journal.prune(this.pruneOptions()),
     };
   }
 
   /** The outbox policy (see Journal.prune): run at start and hourly. */
   private prune(): void {
+    this.keeper.prune(this.pruneOptions());
+  }
+
+  /** See Journal.prune: how far an unsynced clock (1970, 2099) is trusted with age. */
+  private pruneOptions() {
     const { data } = this.loaded.settings;
-    const before = new Date(this.clock.now().getTime() - data.keepDeliveredDays * 86_400_000).toISOString();
-    const removed = this.journal.prune(before, data.maxUndelivered);
-    if (removed.undeliveredDropped > 0)
-      this.log.error(
-        { dropped: removed.undeliveredDropped, limit: data.maxUndelivered },
-        'outbox full: oldest undelivered check-ins dropped',
-      );
+    return {
+      maxUndelivered: data.maxUndelivered,
+      keepDeliveredMs: data.keepDeliveredDays * 86_400_000,
+      now: this.clock.now(),
+      clockSynced: this.clock.synced(),
+    };
   }
 
   /** What the kiosk reports on its telemetry topic. */
@@ -364,6 +375,7 @@ export class Controller {
     const { kiosk } = this.loaded.settings;
     const now = this.clock.now();
     const status = this.cache.versionInfo();
+    const faults = this.faults.list();
     return {
       schema: TELEMETRY_SCHEMA_ID,
       kiosk: kiosk.id,
@@ -382,6 +394,8 @@ export class Controller {
           : null,
       },
       rules: { version: this.requirePolicy().rules.version, source: this.rulesSource?.source ?? 'built-in' },
+      // Only when there are some: a hub that predates the field keeps accepting healthy kiosks.
+      ...(faults.length > 0 ? { faults } : {}),
     };
   }
 
@@ -458,7 +472,19 @@ export class Controller {
   private factsFor(decoded: DecodeResult, keys: IdentityKey[], at: Date): Facts | null {
     // A verified vaccine passport carries its own facts; every other code is looked up.
     if (decoded.kind === 'dcc' && decoded.dcc) return factsFromDcc(decoded.dcc, vnDay(at));
-    return this.cache.lookup(keys);
+    return this.cache.isOpen ? this.cache.lookup(keys) : null;
+  }
+
+  /** Without a cache we can trust every person looks unknown: REVIEW, whatever `unknownPerson` says. */
+  private scanPolicy(): Policy {
+    reopenCache(this.cache, this.faults, this.clock);
+    const policy = this.requirePolicy();
+    const cacheSound = this.cache.isOpen && !this.faults.has('cache-corrupt');
+    return cacheSound ? policy : { ...policy, unknownPerson: 'REVIEW' };
+  }
+
+  private stamp(): MonoStamp {
+    return this.clock.monotonic?.() ?? monotonicNow();
   }
 
   private requirePolicy(): Policy {
@@ -477,7 +503,7 @@ export class Controller {
       outcome = decoded.ok ? this.admit(decoded, at) : { at, decoded, decision: decideUndecoded(decoded) };
     } catch (err) {
       // No journal row, no green light: the guard is told to check by hand.
-      this.log.error({ err: (err as Error).message, kind: decoded.kind }, 'could not record the check-in');
+      this.log.error({ err, kind: decoded.kind }, 'could not record the check-in');
       outcome = { at, decoded, decision: decideRecordFailed() };
     }
     this.signaller.play(this.signaller.patternFor(outcome.decision.verdict, outcome.decision.repeat));
@@ -505,14 +531,14 @@ export class Controller {
     if (!primary) return { at, decoded, decision: decideUndecoded(decoded) };
     const idHash = primary.hash.toString('hex');
     const window = settings.rules.duplicateWindowSeconds;
-    const previous =
-      window > 0
-        ? this.journal.lastSince(idHash, new Date(at.getTime() - window * 1000).toISOString())
-        : undefined;
-    if (previous) return { at, decoded, decision: decideRepeat(previous) };
-
-    const policy = this.requirePolicy();
+    const stamp = this.stamp();
+    const policy = this.scanPolicy(); // first: it reopens a cache that was unavailable
     const decision = decide(this.factsFor(decoded, keys, at), policy, at);
+    const previous = window > 0 ? this.journal.lastRecent(idHash, at, window * 1000, stamp) : undefined;
+    // The earlier verdict is shown only when it is still today's: a person refused since (an F0 in
+    // between) gets the new decision, journaled, never the earlier green.
+    if (previous && previous.verdict === decision.verdict && previous.colour === decision.colour)
+      return { at, decoded, decision: decideRepeat(previous) };
     const identity = decoded.identity!;
     const checkin = this.newCheckin(
       at,
@@ -524,7 +550,7 @@ export class Controller {
       },
       { verdict: decision.verdict, colour: decision.colour, reason: decision.reason.code },
     );
-    this.record(checkin);
+    this.record(checkin, stamp);
     return { at, decoded, decision, checkin };
   }
 
@@ -542,7 +568,8 @@ export class Controller {
     const at = this.clock.now();
     const idHash = hashIdentity(this.requireKey(), 'phone', digits).toString('hex');
     const window = this.loaded.settings.rules.duplicateWindowSeconds;
-    if (window > 0 && this.journal.lastSince(idHash, new Date(at.getTime() - window * 1000).toISOString()))
+    const stamp = this.stamp();
+    if (window > 0 && this.journal.lastRecent(idHash, at, window * 1000, stamp))
       throw new ManualEntryError({
         vi: 'Khách này vừa được check-in',
         en: 'This visitor was just checked in',
@@ -557,7 +584,7 @@ export class Controller {
       },
       { verdict: 'ALLOW', colour: null, reason: 'manual-entry' },
     );
-    this.record(checkin);
+    this.record(checkin, stamp);
     this.bus.emit('checkin.manual', checkin);
     this.log.info({ checkin: checkin.id, who: checkin.document.numberMasked }, 'manual check-in');
     return checkin;
@@ -596,15 +623,15 @@ export class Controller {
    * delivered): the caller treats that as a failed record. The news cannot undo a committed row,
    * so a failing listener is logged, never reported as a failed record.
    */
-  private record(checkin: CheckinMessage): void {
+  private record(checkin: CheckinMessage, stamp: MonoStamp): void {
     const valid = validateCheckin(checkin);
     if (!valid.ok)
       throw new Error(`check-in does not match the protocol schema: ${valid.errors.slice(0, 3).join('; ')}`);
-    const seq = this.journal.append(checkin);
+    const seq = this.keeper.append(checkin, stamp);
     try {
       this.bus.emit('checkin.recorded', { id: checkin.id, seq });
     } catch (err) {
-      this.log.error({ err: (err as Error).message, checkin: checkin.id }, 'after recording a check-in');
+      this.log.error({ err, checkin: checkin.id }, 'after recording a check-in');
     }
   }
 

@@ -1,5 +1,5 @@
 export { type BusEvents, EventBus, type ScanOutcome } from './bus.js';
-export { type Clock, fixedClock, systemClock } from './clock.js';
+export { type Clock, fixedClock, monotonicNow, systemClock } from './clock.js';
 export { Controller, type ControllerOptions } from './controller.js';
 export { type Decision, decide } from './decide/index.js';
 export {
@@ -11,6 +11,7 @@ export {
   kidOf,
   TrustStore,
 } from './decode/index.js';
+export { FAULT_CODES, type FaultCode, type FaultEvent, Faults, RECORD_BLOCKING } from './faults.js';
 export { pickLang, type Text } from './i18n.js';
 export {
   createScannerInput,

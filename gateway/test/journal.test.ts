@@ -57,13 +57,18 @@ describe('journal (record stage and outbox)', () => {
   it('finds the last check-in of a person inside the duplicate window only', () => {
     const j = new Journal(makeTempDir('journal-'));
     j.open();
+    // A row from another boot (or before stamps existed) is judged by the wall clock.
     j.append(checkin('01J00000000000000000000001', '2021-10-01T00:00:00.000Z', 'c'.repeat(32)));
-    expect(j.lastSince('c'.repeat(32), '2021-09-30T23:59:30.000Z')).toEqual({
+    const stamp = { boot: 'this-boot', ms: 1_000_000 };
+    const at = (iso: string) => new Date(iso);
+    expect(j.lastRecent('c'.repeat(32), at('2021-10-01T00:00:30.000Z'), 60_000, stamp)).toEqual({
       verdict: 'ALLOW',
       colour: 'green',
     });
-    expect(j.lastSince('c'.repeat(32), '2021-10-01T00:00:01.000Z')).toBeUndefined();
-    expect(j.lastSince('d'.repeat(32), '2021-09-30T00:00:00.000Z')).toBeUndefined();
+    expect(j.lastRecent('c'.repeat(32), at('2021-10-01T00:01:01.000Z'), 60_000, stamp)).toBeUndefined();
+    expect(j.lastRecent('d'.repeat(32), at('2021-10-01T00:00:30.000Z'), 60_000, stamp)).toBeUndefined();
+    // Dated in the future (the clock has since gone back): never "already checked in".
+    expect(j.lastRecent('c'.repeat(32), at('2021-09-30T00:00:30.000Z'), 60_000, stamp)).toBeUndefined();
     j.close();
   });
 });

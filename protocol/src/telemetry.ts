@@ -30,6 +30,13 @@ export const TelemetryMessage = Type.Object(
       { version: Type.String({ maxLength: 64 }), source: Type.String({ maxLength: 300 }) },
       { additionalProperties: false },
     ),
+    faults: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z][a-z0-9-]{0,39}$' }), {
+        maxItems: 16,
+        description:
+          'storage faults in force on the kiosk (journal-unwritable, disk-full, journal-corrupt, journal-deleted, cache-corrupt, cache-unavailable, prune-failed); absent when there are none',
+      }),
+    ),
   },
   { $id: TELEMETRY_SCHEMA_ID, additionalProperties: false },
 );

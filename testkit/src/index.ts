@@ -4,3 +4,4 @@ export * from './net.js';
 export * from './postgres.js';
 export * from './shared.js';
 export * from './tmp.js';
+export * from './tmpfs.js';

@@ -15,6 +15,7 @@ import {
   vnDay,
 } from '@qrkiosk/protocol';
 import Database from 'better-sqlite3';
+import { closeFailedOpen } from '../db-files.js';
 import { type ImportReport, importCsv } from './csv-import.js';
 import type { IdentityKey } from './identity-keys.js';
 
@@ -56,9 +57,25 @@ export class FactsCache {
     return join(this.dataDir, 'cache.db');
   }
 
-  open(): void {
+  get isOpen(): boolean {
+    return this.db !== undefined;
+  }
+
+  /** Opens or creates `cache.db`. A corrupt file is renamed aside (record's closeFailedOpen) and thrown. */
+  open(now = new Date()): void {
     mkdirSync(this.dataDir, { recursive: true });
     const db = new Database(this.file);
+    try {
+      this.create(db);
+    } catch (err) {
+      closeFailedOpen(db, this.file, err, now);
+      throw err;
+    }
+    this.db = db;
+    this.prepare();
+  }
+
+  private create(db: Database.Database): void {
     // Set before the first table exists: lets a snapshot swap give the old table's pages back.
     db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
@@ -66,8 +83,8 @@ export class FactsCache {
       CREATE TABLE IF NOT EXISTS facts (key BLOB PRIMARY KEY, facts BLOB NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
     `);
-    this.db = db;
-    this.prepare();
+    // A header can be sound while the pages are not: read them once so corruption shows at open.
+    db.prepare('SELECT count(*) FROM meta').get();
   }
 
   private prepare(): void {
@@ -192,10 +209,13 @@ export class FactsCache {
 
   /** Version and last update without counting rows (cheap: telemetry calls it every minute). */
   versionInfo(): { version: number; updatedAt: string | null; signer: string | null } {
+    if (!this.db) return { version: 0, updatedAt: null, signer: null };
     return { version: this.version(), updatedAt: this.meta('updatedAt'), signer: this.meta('signer') };
   }
 
+  /** 0 when no hub update was applied, or while the cache is not open (a fault: see Controller). */
   version(): number {
+    if (!this.db) return 0;
     return Number(this.meta('version') ?? 0);
   }
 

@@ -4,6 +4,7 @@ import { maskName, maskNumber, vnDay } from '@qrkiosk/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Controller } from '../controller.js';
+import { type FaultCode, RECORD_BLOCKING } from '../faults.js';
 import type { Text } from '../i18n.js';
 import type { Logger } from '../log.js';
 import { ManualEntryError } from '../manual-entry.js';
@@ -28,6 +29,8 @@ export type ScreenMessage =
       repeat: boolean;
     }
   | { type: 'status'; online: boolean; scanner: boolean }
+  /** Storage faults in force; `recording: false` puts the verdict screen in its full-screen fault state. */
+  | { type: 'fault'; faults: FaultCode[]; recording: boolean }
   | { type: 'checkin'; checkin: ScreenCheckin };
 
 /**
@@ -99,6 +102,7 @@ export class ScreensServer {
       scope.get('/live', { websocket: true }, (socket) => {
         this.sockets.add(socket);
         socket.send(JSON.stringify({ type: 'status', ...this.status } satisfies ScreenMessage));
+        socket.send(JSON.stringify(faultMessage(this.controller.faults.list())));
         socket.on('close', () => this.sockets.delete(socket));
       });
     });
@@ -124,6 +128,7 @@ export class ScreensServer {
       ),
       bus.on('uplink.status', (s) => this.setStatus({ online: s.connected })),
       bus.on('scanner.status', (s) => this.setStatus({ scanner: s.connected })),
+      bus.on('fault', (e) => this.broadcast(faultMessage(e.faults))),
     );
     this.app = app;
     return app.listen({ port, host });
@@ -157,4 +162,8 @@ export class ScreensServer {
     for (const u of this.unsubscribe.splice(0)) u();
     await this.app?.close();
   }
+}
+
+function faultMessage(faults: FaultCode[]): ScreenMessage {
+  return { type: 'fault', faults, recording: !faults.some((f) => RECORD_BLOCKING.includes(f)) };
 }

@@ -1,0 +1,71 @@
+import type { EventBus } from './bus.js';
+import type { Logger } from './log.js';
+
+/**
+ * What can go wrong with the kiosk's own storage, as stable codes the screens, telemetry and the
+ * hub share. `journal-unwritable` and `disk-full` mean check-ins cannot be recorded right now (the
+ * guard checks by hand); the others are alarms about something that happened and was worked around.
+ */
+export const FAULT_CODES = [
+  'journal-unwritable',
+  'disk-full',
+  'journal-corrupt',
+  'journal-deleted',
+  'cache-corrupt',
+  'cache-unavailable',
+  'prune-failed',
+] as const;
+export type FaultCode = (typeof FAULT_CODES)[number];
+
+/** Faults under which no check-in can be recorded: the verdict screen shows the fault state. */
+export const RECORD_BLOCKING: readonly FaultCode[] = ['journal-unwritable', 'disk-full'];
+
+export interface FaultEvent {
+  code: FaultCode;
+  active: boolean;
+  /** Every fault active after this change. */
+  faults: FaultCode[];
+}
+
+/**
+ * The set of active faults. Raising one already active or clearing one not active does nothing
+ * (a full disk fails every scan: one log line and one event, not one per scan).
+ */
+export class Faults {
+  private readonly active = new Set<FaultCode>();
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly log: Logger,
+  ) {}
+
+  raise(code: FaultCode, err?: unknown, detail: Record<string, unknown> = {}): void {
+    if (this.active.has(code)) return;
+    this.active.add(code);
+    this.log.error({ fault: code, ...detail, ...(err ? { err } : {}) }, `fault raised: ${code}`);
+    this.emit(code, true);
+  }
+
+  clear(code: FaultCode): void {
+    if (!this.active.delete(code)) return;
+    this.log.warn({ fault: code }, `fault cleared: ${code}`);
+    this.emit(code, false);
+  }
+
+  has(code: FaultCode): boolean {
+    return this.active.has(code);
+  }
+
+  list(): FaultCode[] {
+    return FAULT_CODES.filter((c) => this.active.has(c));
+  }
+
+  private emit(code: FaultCode, active: boolean): void {
+    try {
+      this.bus.emit('fault', { code, active, faults: this.list() });
+    } catch (err) {
+      // A listener's failure must not turn into a failed scan: the fault itself is already logged.
+      this.log.error({ err, fault: code }, 'fault listener failed');
+    }
+  }
+}

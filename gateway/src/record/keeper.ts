@@ -1,0 +1,140 @@
+import { statfsSync } from 'node:fs';
+import type { CheckinMessage } from '@qrkiosk/protocol';
+import type { Clock } from '../clock.js';
+import { asideOf, isCorruption, moveAside } from '../db-files.js';
+import type { Faults } from '../faults.js';
+import type { Logger } from '../log.js';
+import type { Journal, MonoStamp } from './index.js';
+
+/**
+ * Below this much free space an I/O error on the journal is taken for a full disk. SQLite reports a
+ * full disk as SQLITE_FULL on writes but as SQLITE_IOERR_SHMSIZE when it cannot size the -shm file
+ * on open (seen on a filled tmpfs). One check-in's commit adds ~22 KiB to the WAL (measured over 100
+ * appends: 5 pages — the row, three indexes, sqlite_sequence); under 256 KiB a kiosk is ~11 scans from full.
+ */
+const LOW_SPACE_BYTES = 256 * 1024;
+
+/**
+ * The journal's guarded write path. It never lets the kiosk go down for a storage fault: a journal
+ * that cannot be opened or written raises a fault and the scan gets the 'record failed' verdict;
+ * the next scan tries again, so the kiosk recovers by itself when space returns. A corrupt journal
+ * is moved aside and a fresh one made; a journal deleted under us is replaced, with its undelivered
+ * rows copied over from the handle that still reaches it.
+ */
+export class RecordKeeper {
+  constructor(
+    private readonly journal: Journal,
+    private readonly faults: Faults,
+    private readonly log: Logger,
+    private readonly clock: Clock,
+    private readonly dataDir: string,
+  ) {}
+
+  /** At start: opens the journal, or raises the fault and leaves it closed (never throws). */
+  open(): void {
+    this.tryOpen();
+  }
+
+  /** Appends durably or throws; on success the recording faults clear (space came back). */
+  append(checkin: CheckinMessage, stamp: MonoStamp): number {
+    if (this.journal.isOpen && !this.journal.stillOnDisk()) this.replace('journal-deleted');
+    if (!this.journal.isOpen && !this.tryOpen()) throw new Error('journal is not open');
+    let seq: number;
+    try {
+      seq = this.journal.append(checkin, stamp);
+    } catch (err) {
+      if (isCorruption(err)) this.replace('journal-corrupt', err);
+      else this.unwritable(err);
+      throw err;
+    }
+    this.faults.clear('journal-unwritable');
+    this.faults.clear('disk-full');
+    return seq;
+  }
+
+  /** The hourly outbox policy (Journal.prune); a failure is logged and tried again next time. */
+  prune(options: Parameters<Journal['prune']>[0]): void {
+    if (!this.journal.isOpen) return;
+    try {
+      const removed = this.journal.prune(options);
+      this.faults.clear('prune-failed');
+      if (removed.undeliveredDropped > 0)
+        this.log.error(
+          { dropped: removed.undeliveredDropped, limit: options.maxUndelivered },
+          'outbox full: oldest undelivered check-ins dropped',
+        );
+    } catch (err) {
+      this.faults.raise('prune-failed', err);
+      if (this.diskFull(err)) this.faults.raise('disk-full', err);
+    }
+  }
+
+  private tryOpen(): boolean {
+    try {
+      this.journal.open(this.clock.now());
+      return true;
+    } catch (err) {
+      const aside = asideOf(err);
+      if (!aside) {
+        this.unwritable(err);
+        return false;
+      }
+      // Renamed aside by Journal.open: the folder now takes a fresh journal.
+      try {
+        this.journal.open(this.clock.now());
+        this.faults.raise('journal-corrupt', err, { aside });
+        return true;
+      } catch (again) {
+        this.faults.raise('journal-corrupt', err, { aside });
+        this.unwritable(again);
+        return false;
+      }
+    }
+  }
+
+  /**
+   * Swaps the journal for a fresh file: undelivered rows readable through the old handle are kept,
+   * a corrupt file is renamed aside (never deleted: a technician may recover more from it).
+   */
+  private replace(code: 'journal-corrupt' | 'journal-deleted', err?: unknown): boolean {
+    const carried = this.journal.readUndelivered();
+    let aside: string | undefined;
+    try {
+      // Renamed before the close: closing deletes the -wal found under the old name.
+      if (code === 'journal-corrupt') aside = moveAside(this.journal.file, this.clock.now());
+    } catch (renameErr) {
+      this.log.error({ err: renameErr }, 'could not move the corrupt journal aside');
+    }
+    try {
+      this.journal.close();
+    } catch (closeErr) {
+      this.log.warn({ err: closeErr }, 'closing the old journal failed');
+    }
+    try {
+      this.journal.open(this.clock.now());
+      const rescued = this.journal.adopt(carried);
+      this.faults.raise(code, err, { aside, rescued });
+      return true;
+    } catch (openErr) {
+      this.faults.raise(code, err, { aside, lost: carried.rows.length });
+      this.unwritable(openErr);
+      return false;
+    }
+  }
+
+  private unwritable(err: unknown): void {
+    this.faults.raise('journal-unwritable', err);
+    if (this.diskFull(err)) this.faults.raise('disk-full', err);
+  }
+
+  private diskFull(err: unknown): boolean {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'SQLITE_FULL' || code === 'ENOSPC') return true;
+    try {
+      const fs = statfsSync(this.dataDir);
+      return fs.bavail * fs.bsize < LOW_SPACE_BYTES;
+    } catch {
+      return false;
+    }
+  }
+}

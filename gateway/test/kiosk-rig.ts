@@ -1,0 +1,116 @@
+/** A real Controller on a given data folder, with simulated lights and a clock the test moves. */
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Facts, NO_FACTS } from '@qrkiosk/protocol';
+import { makeTempDir } from '@qrkiosk/testkit';
+import Database from 'better-sqlite3';
+import { type Clock, Controller, hashIdentity, SimGpio, settingsFromText } from '../src/index.js';
+
+/** Wall clock and monotonic clock apart, so a test can jump one and not the other. */
+export class TestClock implements Clock {
+  wall: number;
+  mono = 5_000_000;
+  boot = 'boot-1';
+  isSynced = true;
+  constructor(at: string) {
+    this.wall = Date.parse(at);
+  }
+  now(): Date {
+    return new Date(this.wall);
+  }
+  synced(): boolean {
+    return this.isSynced;
+  }
+  monotonic(): { boot: string; ms: number } {
+    return { boot: this.boot, ms: this.mono };
+  }
+  /** Real time passes: both clocks move. */
+  pass(ms: number): void {
+    this.wall += ms;
+    this.mono += ms;
+  }
+}
+
+export const hub = generateKeyPairSync('ed25519');
+
+export const GREEN: Facts = {
+  ...NO_FACTS,
+  dosesReceived: 2,
+  primarySeriesComplete: true,
+  lastDoseDate: '2021-09-01',
+};
+export const F0: Facts = { ...GREEN, caseStatus: 'f0' };
+
+/** A CCCD payload for person n (12-digit number, Vietnamese name). */
+export const person = (n: number) => {
+  const number = `0790900${String(n).padStart(5, '0')}`;
+  return { number, payload: `${number}|272345678|Nguyễn Văn An|15081990|Nam|Quận 1|20042021` };
+};
+
+export interface Kiosk {
+  controller: Controller;
+  gpio: SimGpio;
+  clock: TestClock;
+  dir: string;
+}
+
+export async function startKiosk(
+  dir: string,
+  options: { clock?: TestClock; extra?: string[]; screensPort?: number } = {},
+): Promise<Kiosk> {
+  const keyFile = join(makeTempDir('hubkey-'), 'hub.pub.pem');
+  writeFileSync(keyFile, hub.publicKey.export({ type: 'spki', format: 'pem' }));
+  const loaded = settingsFromText(
+    [
+      'kiosk: { id: k-001, site: s-001, direction: in }',
+      'gpio: { driver: sim }',
+      `ui: { port: ${options.screensPort ?? 0}, host: 127.0.0.1 }`,
+      `data: { dir: "${dir}" }`,
+      `updates: { publicKeyFiles: ["${keyFile}"] }`,
+      'log: { level: silent }',
+      ...(options.extra ?? []),
+    ].join('\n'),
+    'fault test kiosk.yaml',
+    {},
+  );
+  const gpio = new SimGpio();
+  const clock = options.clock ?? new TestClock('2021-10-15T03:00:00Z');
+  const controller = new Controller(loaded, {
+    gpio,
+    clock,
+    withoutScanner: true,
+    withoutUplink: true,
+    withoutScreens: options.screensPort === undefined,
+  });
+  await controller.start();
+  return { controller, gpio, clock, dir };
+}
+
+/** Puts facts for people in the cache (hashed with the kiosk's own key). */
+export function know(k: Kiosk, people: Array<[number, Facts]>): void {
+  k.controller.cache.upsert(
+    people.map(([n, facts]) => ({
+      key: hashIdentity(k.controller.identityHashKey(), 'cccd', person(n).number),
+      facts,
+    })),
+  );
+}
+
+/** Rows in journal.db as a second process sees them. */
+export function journalRows(dir: string): Array<{ id: string; verdict: string; colour: string | null }> {
+  const db = new Database(join(dir, 'journal.db'), { readonly: true });
+  try {
+    return db.prepare('SELECT id, verdict, colour FROM checkins ORDER BY seq').all() as Array<{
+      id: string;
+      verdict: string;
+      colour: string | null;
+    }>;
+  } finally {
+    db.close();
+  }
+}
+
+/** How many times a line went on since `from` (an index into the timeline). */
+export const pulses = (gpio: SimGpio, line: string, from = 0) =>
+  gpio.timeline.slice(from).filter((e) => e.line === line && e.value === 1).length;
