@@ -12,7 +12,7 @@ import {
 } from '@qrkiosk/protocol';
 import { pino } from 'pino';
 import { DEAD_LETTERS_USAGE, deadLettersCommand } from './cli-dead-letters.js';
-import { brokerLogin, readKeyFile, readPasswordFile } from './cli-files.js';
+import { brokerLogin, readKeyFile } from './cli-files.js';
 import { KIOSK_USAGE, kioskCommand, requestCommand } from './cli-kiosk.js';
 import { PUBLISH_COMMANDS, PUBLISH_USAGE, publishCommand } from './cli-publish.js';
 import { userCommand } from './cli-users.js';
