@@ -115,5 +115,19 @@ describe('delivery confirmed by the hub', () => {
       'receipt for the copy',
     );
     expect(await hub.store!.checkinCount()).toBe(5);
+
+    // A valid check-in the hub refuses (it names another site than its topic) is kept whole as a dead
+    // letter and receipted, so the kiosk does not send it again for ever.
+    const stray = { ...copy, id: '01JZZZZZZZZZZZZZZZZZZZZZZZ', site: 's-002' };
+    await watcher.publishAsync(kioskTopics('s-001', 'k-001').checkin, JSON.stringify(stray), { qos: 1 });
+    await waitFor(
+      () => (receipts.flat().includes(stray.id) ? true : undefined),
+      5000,
+      'receipt for the stray',
+    );
+    expect(await hub.store!.checkinCount()).toBe(5);
+    expect((await hub.store!.repo.deadLetters({})).map((d) => d.reason)).toEqual([
+      'site/kiosk in payload differ from topic',
+    ]);
   });
 });

@@ -366,12 +366,19 @@ export class HubIngest extends EventEmitter<IngestEvents> {
     const parsed = parseCheckin(payload);
     if (!parsed.ok) return refuse(parsed.errors.join('; '));
     const checkin = parsed.value;
+    // A refused check-in is kept whole as a dead letter (replayable once the cause is fixed), so the
+    // hub has it: receipt it too, or the kiosk would send it again every few minutes for ever and each
+    // copy would become one more dead letter.
+    const keep = async (reason: string) => {
+      await refuse(reason);
+      if (!dead) this.receipts.add(where.site, where.kiosk, checkin.id);
+    };
     // A kiosk may only speak for itself: the topic and the payload must agree …
     if (checkin.site !== where.site || checkin.kiosk !== where.kiosk)
-      return refuse('site/kiosk in payload differ from topic');
+      return keep('site/kiosk in payload differ from topic');
     // … and only for the site it is bound to.
     const bound = await this.registry.check(where.site, where.kiosk, now);
-    if (!bound.ok) return refuse(bound.reason);
+    if (!bound.ok) return keep(bound.reason);
     const fresh = await this.writer.add(checkin, now);
     // Stored now or before: either way the hub has it, and the kiosk may stop sending it.
     this.receipts.add(where.site, where.kiosk, checkin.id);
