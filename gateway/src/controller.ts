@@ -121,8 +121,9 @@ export class Controller {
 
   async start(): Promise<void> {
     const { settings, secrets } = this.loaded;
-    const { key, generated, unsaved } = loadOrCreateHashKey(settings.data.dir, secrets.hashKey);
+    const { key, generated, unsaved, aside } = loadOrCreateHashKey(settings.data.dir, secrets.hashKey);
     if (unsaved) this.faults.raise('disk-full', unsaved, { file: 'identity.key' });
+    if (aside) this.log.error({ aside }, 'identity.key was not a 32-byte key; moved aside, a new one made');
     if (generated)
       this.log.warn(
         { dir: settings.data.dir },
@@ -157,7 +158,7 @@ export class Controller {
         mqtt: settings.mqtt,
         kiosk: settings.kiosk,
         ...(secrets.mqttPassword !== undefined ? { password: secrets.mqttPassword } : {}),
-        journal: this.journal,
+        journal: this.keeper.outbox(),
         bus: this.bus,
         clock: this.clock,
         log: this.log,
@@ -349,7 +350,9 @@ export class Controller {
         this.signaller.play('SELFTEST_LIGHTS');
         return { driver: this.gpio.name, relay: 'not tested remotely' };
       },
-      resync: () => ({ pending: this.uplink?.resync() ?? this.journal.pendingCount() }),
+      resync: () => ({
+        pending: this.uplink?.resync() ?? this.keeper.read(() => this.journal.pendingCount(), 0),
+      }),
       purge: () => this.journal.prune(this.pruneOptions()),
     };
   }
@@ -385,7 +388,7 @@ export class Controller {
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       clockSynced: this.clock.synced(),
       scannerConnected: this.scannerConnected,
-      outboxDepth: this.journal.pendingCount(),
+      outboxDepth: this.keeper.read(() => this.journal.pendingCount(), 0),
       cache: {
         version: status.version,
         updatedAt: status.updatedAt,
@@ -475,12 +478,16 @@ export class Controller {
     return this.cache.isOpen ? this.cache.lookup(keys) : null;
   }
 
-  /** Without a cache we can trust every person looks unknown: REVIEW, whatever `unknownPerson` says. */
+  /**
+   * Without a cache we can trust every person looks unknown: at most REVIEW for them — never ALLOW,
+   * and a site (or a hub request) that refuses unknown people keeps refusing them.
+   */
   private scanPolicy(): Policy {
     reopenCache(this.cache, this.faults, this.clock);
     const policy = this.requirePolicy();
     const cacheSound = this.cache.isOpen && !this.faults.has('cache-corrupt');
-    return cacheSound ? policy : { ...policy, unknownPerson: 'REVIEW' };
+    if (cacheSound || policy.unknownPerson === 'REFUSE') return policy;
+    return { ...policy, unknownPerson: 'REVIEW' };
   }
 
   private stamp(): MonoStamp {
@@ -534,7 +541,10 @@ export class Controller {
     const stamp = this.stamp();
     const policy = this.scanPolicy(); // first: it reopens a cache that was unavailable
     const decision = decide(this.factsFor(decoded, keys, at), policy, at);
-    const previous = window > 0 ? this.journal.lastRecent(idHash, at, window * 1000, stamp) : undefined;
+    const previous =
+      window > 0
+        ? this.keeper.read(() => this.journal.lastRecent(idHash, at, window * 1000, stamp), undefined)
+        : undefined;
     // The earlier verdict is shown only when it is still today's: a person refused since (an F0 in
     // between) gets the new decision, journaled, never the earlier green.
     if (previous && previous.verdict === decision.verdict && previous.colour === decision.colour)
@@ -550,7 +560,13 @@ export class Controller {
       },
       { verdict: decision.verdict, colour: decision.colour, reason: decision.reason.code },
     );
-    this.record(checkin, stamp);
+    try {
+      this.record(checkin, stamp);
+    } catch (err) {
+      // No journal row, no green light and no relay; a refusal stays a refusal.
+      this.log.error({ err, kind: decoded.kind }, 'could not record the check-in');
+      return { at, decoded, decision: decideRecordFailed(decision) };
+    }
     return { at, decoded, decision, checkin };
   }
 
@@ -569,7 +585,10 @@ export class Controller {
     const idHash = hashIdentity(this.requireKey(), 'phone', digits).toString('hex');
     const window = this.loaded.settings.rules.duplicateWindowSeconds;
     const stamp = this.stamp();
-    if (window > 0 && this.journal.lastRecent(idHash, at, window * 1000, stamp))
+    if (
+      window > 0 &&
+      this.keeper.read(() => this.journal.lastRecent(idHash, at, window * 1000, stamp), undefined)
+    )
       throw new ManualEntryError({
         vi: 'Khách này vừa được check-in',
         en: 'This visitor was just checked in',
@@ -655,7 +674,7 @@ export class Controller {
     await this.screens?.stop();
     await this.gpio.close();
     process.off('exit', this.outputsOff);
-    this.journal.close();
+    this.keeper.close();
     this.cache.close();
     this.log.info('kiosk stopped');
   }

@@ -103,7 +103,7 @@ export async function requestCommand(argv: string[]): Promise<number> {
     },
   });
   if (!isId(values.site) || !isId(values.kiosk) || !values['signing-key'])
-    return fail('Cần --site, --kiosk và --signing-key', KIOSK_USAGE[2] ?? '');
+    return fail('Cần --site, --kiosk và --signing-key', KIOSK_USAGE[3] ?? '');
   let command = values.command ?? 'config';
   let fields: { action?: string; key?: string; value?: unknown } = { action: 'get' };
   if (values.set) {

@@ -3,6 +3,7 @@ import {
   type CheckinMessage,
   DEAD_LETTER_PREFIX_BYTES,
   HUB_FILTERS,
+  isCheckinId,
   type KioskState,
   MAX_KIOSK_MESSAGE_BYTES,
   parseCheckin,
@@ -283,6 +284,7 @@ export class HubIngest extends EventEmitter<IngestEvents> {
           try {
             await this.store.deadLetter(topic, `could not be stored: ${message}`, payload, new Date());
             this.log.error({ topic, err: message }, 'message refused by the database; kept as a dead letter');
+            this.receiptKept(topic, payload);
             callback();
             return;
           } catch {
@@ -312,6 +314,25 @@ export class HubIngest extends EventEmitter<IngestEvents> {
       { topic: topic.slice(0, 300), reason, bytes: payload.length },
       'message refused; kept as dead letter',
     );
+    if (!big) this.receiptKept(topic, payload);
+  }
+
+  /**
+   * A check-in kept whole as a dead letter is in the hub's custody (replayable once its cause is
+   * fixed: a hub upgraded to a newer schema, a kiosk registered at its site): receipt it, or its
+   * kiosk would send it again every few minutes for ever, each copy one more dead letter, and a
+   * thousand of them would fill the kiosk's window. Only a payload that names a check-in id.
+   */
+  private receiptKept(topic: string, payload: Buffer): void {
+    const where = parseKioskTopic(topic);
+    if (!where.ok || where.channel !== 'checkin') return;
+    let id: unknown;
+    try {
+      id = (JSON.parse(payload.toString('utf8')) as { id?: unknown } | null)?.id;
+    } catch {
+      return;
+    }
+    if (isCheckinId(id)) this.receipts.add(where.site, where.kiosk, id);
   }
 
   /**
@@ -366,19 +387,12 @@ export class HubIngest extends EventEmitter<IngestEvents> {
     const parsed = parseCheckin(payload);
     if (!parsed.ok) return refuse(parsed.errors.join('; '));
     const checkin = parsed.value;
-    // A refused check-in is kept whole as a dead letter (replayable once the cause is fixed), so the
-    // hub has it: receipt it too, or the kiosk would send it again every few minutes for ever and each
-    // copy would become one more dead letter.
-    const keep = async (reason: string) => {
-      await refuse(reason);
-      if (!dead) this.receipts.add(where.site, where.kiosk, checkin.id);
-    };
     // A kiosk may only speak for itself: the topic and the payload must agree …
     if (checkin.site !== where.site || checkin.kiosk !== where.kiosk)
-      return keep('site/kiosk in payload differ from topic');
+      return refuse('site/kiosk in payload differ from topic');
     // … and only for the site it is bound to.
     const bound = await this.registry.check(where.site, where.kiosk, now);
-    if (!bound.ok) return keep(bound.reason);
+    if (!bound.ok) return refuse(bound.reason);
     const fresh = await this.writer.add(checkin, now);
     // Stored now or before: either way the hub has it, and the kiosk may stop sending it.
     this.receipts.add(where.site, where.kiosk, checkin.id);

@@ -172,6 +172,21 @@ describe.each(ENGINES)('hub storage on %s', (engine) => {
     await store.close();
   });
 
+  it('retention counts from arrival too: a check-in from a kiosk clock at 2000 is kept, one at 2099 goes', async () => {
+    const { store } = await openStore(engine);
+    const arrived = new Date('2021-10-30T05:00:00Z');
+    await store.addCheckins([
+      // An unsynced kiosk clock in the past: purged by its own time, it would vanish at once.
+      { checkin: checkin('s-001', 'k-001', '2000-01-01T00:00:00.000Z', '001088000011'), receivedAt: arrived },
+      // …and one in the future: by its own time alone, it would never go.
+      { checkin: checkin('s-001', 'k-001', '2099-01-01T00:00:00.000Z', '001088000012'), receivedAt: arrived },
+    ]);
+    expect(await store.purge(new Date('2021-10-20T00:00:00Z'))).toBe(0); // arrived after the cut-off
+    expect(await store.checkinCount()).toBe(2);
+    expect(await store.purge(new Date('2021-11-20T00:00:00Z'))).toBe(2); // both past retention after arrival
+    await store.close();
+  });
+
   it('counts per Vietnam-local hour, keeps dead letters and fleet telemetry', async () => {
     const { store } = await seeded(engine);
     const hours = await store.hourly(new Date('2021-10-29T17:00:00Z'));

@@ -3,6 +3,12 @@ import { Colour, Direction, DocumentKind, ID_PATTERN, Verdict } from './vocabula
 
 export const CHECKIN_SCHEMA_ID = 'qrkiosk.checkin/1';
 
+/** A check-in id: a ULID (Crockford base32, 26 characters). */
+export const CHECKIN_ID_PATTERN = '^[0-9A-HJKMNP-TV-Z]{26}$';
+const CHECKIN_ID = new RegExp(CHECKIN_ID_PATTERN);
+export const isCheckinId = (value: unknown): value is string =>
+  typeof value === 'string' && CHECKIN_ID.test(value);
+
 /**
  * One check-in, as the kiosk journals it and publishes it on `qrkiosk/v1/<site>/<kiosk>/checkin`.
  * The `id` is a ULID minted on the kiosk: it is the idempotency key all the way to the hub.
@@ -12,7 +18,7 @@ export const CHECKIN_SCHEMA_ID = 'qrkiosk.checkin/1';
 export const CheckinMessage = Type.Object(
   {
     schema: Type.Literal(CHECKIN_SCHEMA_ID),
-    id: Type.String({ pattern: '^[0-9A-HJKMNP-TV-Z]{26}$', description: 'ULID, unique per check-in' }),
+    id: Type.String({ pattern: CHECKIN_ID_PATTERN, description: 'ULID, unique per check-in' }),
     kiosk: Type.String({ pattern: ID_PATTERN }),
     site: Type.String({ pattern: ID_PATTERN }),
     direction: Direction,

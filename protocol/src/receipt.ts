@@ -1,3 +1,5 @@
+import { isCheckinId } from './checkin.js';
+
 /**
  * Receipts: the hub's word that check-ins are in its database (or kept there as dead letters).
  *
@@ -13,7 +15,6 @@
 
 /** At most this many ids in one receipt (the kiosk keeps at most 1,000 check-ins unconfirmed). */
 export const RECEIPT_MAX_IDS = 1000;
-const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 /** 1,000 ids of 29 bytes each ("…",) and the wrapper: anything larger is not a receipt. */
 const MAX_BYTES = RECEIPT_MAX_IDS * 29 + 32;
 
@@ -33,5 +34,5 @@ export function parseReceipt(payload: Uint8Array): string[] | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const ids = (value as { ids?: unknown }).ids;
   if (!Array.isArray(ids) || ids.length === 0 || ids.length > RECEIPT_MAX_IDS) return null;
-  return ids.every((id) => typeof id === 'string' && ULID.test(id)) ? (ids as string[]) : null;
+  return ids.every(isCheckinId) ? (ids as string[]) : null;
 }

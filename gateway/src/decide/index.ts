@@ -168,7 +168,14 @@ export function decideRepeat(previous: { verdict: Verdict; colour: Colour }): De
 }
 
 /** The journal could not take the row: never green without a record. */
-export function decideRecordFailed(): Decision {
+/**
+ * The verdict when the check-in could not be journaled: never greener than the decision it replaces.
+ * No row means no ALLOW (and so no relay): the guard checks by hand (REVIEW). A REFUSE stays a
+ * REFUSE — a full disk must not turn an F0's red into amber — with the journal named among the causes.
+ */
+export function decideRecordFailed(decided?: Decision): Decision {
+  if (decided?.verdict === 'REFUSE')
+    return { ...decided, decidedBy: [...decided.decidedBy, 'journal'], repeat: false };
   return {
     verdict: 'REVIEW',
     colour: null,

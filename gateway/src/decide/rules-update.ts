@@ -1,6 +1,15 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { compareRulesVersions, type KeyRing } from '@qrkiosk/protocol';
 import { loadSignedRules, type RuleSet, RulesError, verifyRules } from './rules.js';
 
@@ -65,23 +74,51 @@ export function installRulesUpdate(
   const sha256 = fingerprint(rules);
   if (floor) {
     const order = compareRulesVersions(rules.version, floor.version);
-    if (order === 0 && sha256 === floor.sha256) return { installed: false, version: rules.version };
+    // The retained copy of what is installed: nothing to do — unless the rules file is gone or torn
+    // (a power cut, a technician), when the kiosk would run on its built-in rules while the floor
+    // refused the very update that restores them. Same version, same content: no rollback.
+    if (order === 0 && sha256 === floor.sha256 && installedIs(files.rulesFile, keys, sha256))
+      return { installed: false, version: rules.version };
     if (order < 0)
       throw new RulesError(
         `rules update: version ${rules.version} is older than the installed ${floor.version} (a rollback is refused)`,
       );
-    if (order === 0)
+    if (order === 0 && sha256 !== floor.sha256)
       throw new RulesError(
         `rules update: version ${rules.version} is installed with other content; a change needs a new version`,
       );
   }
   const file = files.rulesFile;
-  writeFileSync(`${file}.tmp`, JSON.stringify({ rules: envelope.rules, signature: envelope.signature }));
-  renameSync(`${file}.tmp`, file);
+  writeDurably(file, JSON.stringify({ rules: envelope.rules, signature: envelope.signature }));
   // A detached .sig would now be stale.
   rmSync(`${file}.sig`, { force: true });
-  const floorFile = join(files.dataDir, RULES_FLOOR_FILE);
-  writeFileSync(`${floorFile}.tmp`, JSON.stringify({ version: rules.version, sha256 }));
-  renameSync(`${floorFile}.tmp`, floorFile);
+  writeDurably(join(files.dataDir, RULES_FLOOR_FILE), JSON.stringify({ version: rules.version, sha256 }));
   return { installed: true, rules };
+}
+
+/** Whether the rules file on disk verifies and holds exactly these rules. */
+function installedIs(rulesFile: string, keys: KeyRing, sha256: string): boolean {
+  try {
+    return fingerprint(loadSignedRules(rulesFile, keys)) === sha256;
+  } catch {
+    return false;
+  }
+}
+
+/** Written aside, synced, renamed, and the folder synced: a power cut leaves the old file or the new. */
+function writeDurably(file: string, text: string): void {
+  const fd = openSync(`${file}.tmp`, 'w');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(`${file}.tmp`, file);
+  const dir = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
 }

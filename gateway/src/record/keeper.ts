@@ -6,6 +6,12 @@ import type { Faults } from '../faults.js';
 import type { Logger } from '../log.js';
 import type { Journal, MonoStamp } from './index.js';
 
+/** What the uplink needs of the journal (its outbox), through the keeper's guard. */
+export type Outbox = Pick<Journal, 'undelivered' | 'markDeliveredMany' | 'pendingCount'>;
+
+/** How often a journal deleted under the running daemon is looked for when no scan comes (one stat). */
+const DELETED_CHECK_MS = 30_000;
+
 /**
  * Below this much free space an I/O error on the journal is taken for a full disk. SQLite reports a
  * full disk as SQLITE_FULL on writes but as SQLITE_IOERR_SHMSIZE when it cannot size the -shm file
@@ -30,14 +36,70 @@ export class RecordKeeper {
     private readonly dataDir: string,
   ) {}
 
+  private checkTimer: NodeJS.Timeout | undefined;
+
   /** At start: opens the journal, or raises the fault and leaves it closed (never throws). */
   open(): void {
     this.tryOpen();
+    // A journal deleted while no one scans would lose its undelivered rows at the next stop: look.
+    this.checkTimer = setInterval(() => this.check(), DELETED_CHECK_MS);
+    this.checkTimer.unref();
+  }
+
+  /**
+   * Looks for a journal deleted under us (and rescues its undelivered rows into a new file). Run
+   * before each append, every 30 s, and before the journal is closed at stop.
+   */
+  check(): void {
+    if (this.journal.isOpen && !this.journal.stillOnDisk()) this.replace('journal-deleted');
+  }
+
+  /** At stop: a last look for a deleted journal, then close. */
+  close(): void {
+    if (this.checkTimer) clearInterval(this.checkTimer);
+    this.check();
+    this.journal.close();
+  }
+
+  /**
+   * A read of the journal that never takes the kiosk down: a corrupt file is moved aside and
+   * replaced (fault raised), any other failure raises `journal-unwritable`; the caller gets `fallback`.
+   */
+  read<T>(what: () => T, fallback: T): T {
+    if (!this.journal.isOpen) return fallback;
+    try {
+      return what();
+    } catch (err) {
+      this.failed(err);
+      return fallback;
+    }
+  }
+
+  /** The journal as the uplink's outbox: reads fall back, a failed mark is handled and rethrown. */
+  outbox(): Outbox {
+    return {
+      undelivered: (afterSeq, limit) => this.read(() => this.journal.undelivered(afterSeq, limit), []),
+      pendingCount: () => this.read(() => this.journal.pendingCount(), 0),
+      markDeliveredMany: (ids, at) => {
+        if (!this.journal.isOpen) throw new Error('journal is not open');
+        try {
+          this.journal.markDeliveredMany(ids, at);
+        } catch (err) {
+          this.failed(err);
+          throw err;
+        }
+      },
+    };
+  }
+
+  private failed(err: unknown): void {
+    if (isCorruption(err)) this.replace('journal-corrupt', err);
+    else this.unwritable(err);
   }
 
   /** Appends durably or throws; on success the recording faults clear (space came back). */
   append(checkin: CheckinMessage, stamp: MonoStamp): number {
-    if (this.journal.isOpen && !this.journal.stillOnDisk()) this.replace('journal-deleted');
+    this.check();
     if (!this.journal.isOpen && !this.tryOpen()) throw new Error('journal is not open');
     let seq: number;
     try {
@@ -65,7 +127,8 @@ export class RecordKeeper {
         );
     } catch (err) {
       this.faults.raise('prune-failed', err);
-      if (this.diskFull(err)) this.faults.raise('disk-full', err);
+      if (isCorruption(err)) this.replace('journal-corrupt', err);
+      else if (this.diskFull(err)) this.faults.raise('disk-full', err);
     }
   }
 

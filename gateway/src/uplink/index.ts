@@ -12,7 +12,7 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { EventBus } from '../bus.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import type { Journal } from '../record/index.js';
+import type { Outbox } from '../record/keeper.js';
 import type { Settings } from '../settings/schema.js';
 import { type CommandHooks, handleCommand } from './commands.js';
 import { RequestGate } from './requests.js';
@@ -21,7 +21,8 @@ export interface UplinkOptions {
   mqtt: Settings['mqtt'];
   kiosk: Settings['kiosk'];
   password?: string;
-  journal: Journal;
+  /** The journal as an outbox (RecordKeeper.outbox(): a corrupt or failing journal never throws here). */
+  journal: Outbox;
   bus: EventBus;
   clock: Clock;
   log: Logger;
@@ -119,7 +120,15 @@ export class MqttUplink {
       client.publish(this.topics.state, 'online', { qos: 1, retain: true });
       if (this.o.commands) client.subscribe(this.topics.requests, { qos: 1 });
       if (this.o.onUpdate) client.subscribe([FLEET_UPDATES, this.topics.updates], { qos: 1 });
-      client.subscribe(this.topics.receipt, { qos: 1 });
+      client.subscribe(this.topics.receipt, { qos: 1 }, (err, granted) => {
+        // Mosquitto 2.0 grants a SUBSCRIBE its ACL refuses (and then delivers nothing); MQTT 5 brokers
+        // may say so (reason code ≥ 0x80). Without receipts nothing is ever marked delivered.
+        if (err || (granted ?? []).some((g) => g.qos > 2))
+          this.o.log.error(
+            { err, topic: this.topics.receipt },
+            'cannot subscribe to the hub’s receipts: check-ins will be sent again and again; check the broker ACL',
+          );
+      });
       // Read the journal again from the oldest undelivered row. Rows still in flight stay in flight:
       // mqtt.js replays them itself after a reconnect (their callbacks still fire), so publishing them
       // again here would only send duplicates. Rows the broker took but the hub never receipted are
@@ -248,16 +257,24 @@ export class MqttUplink {
     this.drain();
   }
 
-  /** Sends again what the broker took long ago but the hub never receipted (mqtt.receiptTimeoutSeconds). */
+  /**
+   * Sends again what the broker took long ago but the hub never receipted (mqtt.receiptTimeoutSeconds):
+   * only those rows, not the whole window — a slow hub must not get every kiosk's window again.
+   */
   private resendUnreceipted(): void {
-    const oldest = this.awaiting.values().next();
-    if (oldest.done || performance.now() - oldest.value < this.receiptTimeoutMs) return;
+    const now = performance.now();
+    const late: string[] = [];
+    for (const [id, sentAt] of this.awaiting) {
+      if (now - sentAt < this.receiptTimeoutMs) break; // in send order: the rest are younger
+      late.push(id);
+    }
+    if (late.length === 0) return;
     this.o.log.warn(
-      { count: this.awaiting.size, afterSeconds: Math.round(this.receiptTimeoutMs / 1000) },
+      { count: late.length, afterSeconds: Math.round(this.receiptTimeoutMs / 1000) },
       'no receipt from the hub; sending those check-ins again',
     );
     this.receiptTimeoutMs = Math.min(RECEIPT_TIMEOUT_MAX_MS, this.receiptTimeoutMs * 2);
-    this.awaiting.clear();
+    for (const id of late) this.awaiting.delete(id);
     this.lastQueuedSeq = 0;
     this.drain();
   }

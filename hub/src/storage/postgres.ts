@@ -154,7 +154,15 @@ export class PostgresRepository implements HubRepository {
   }
 
   async purge(olderThan: Date) {
-    return (await this.pool.query('DELETE FROM checkins WHERE at < $1', [olderThan])).rowCount ?? 0;
+    // By arrival as well as by the kiosk's time (see HubRepository.purge).
+    return (
+      (
+        await this.pool.query(
+          `DELETE FROM checkins WHERE received_at < $1 AND (at < $1 OR at > received_at + interval '1 day')`,
+          [olderThan],
+        )
+      ).rowCount ?? 0
+    );
   }
 
   async setKioskState(site: string, kiosk: string, state: KioskState, at: Date) {

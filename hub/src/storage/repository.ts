@@ -26,6 +26,12 @@ export interface HubRepository {
   /** Check-ins and verdicts per site in [from, to). */
   verdictCounts(from: Date, to: Date): Promise<SiteCounts[]>;
   /** Retention: removes check-ins older than `olderThan`; returns how many. */
+  /**
+   * Deletes check-ins past retention: those that arrived before `olderThan` and whose own time is
+   * before it too — or is more than a day after their arrival (a kiosk clock far in the future would
+   * otherwise keep them for ever). A check-in stamped by an unsynced clock in the past (1970, 2000) is
+   * kept for the retention after it arrived, not deleted at the first purge.
+   */
   purge(olderThan: Date): Promise<number>;
   /** Retention of dead letters (the same period as check-ins: their payloads hold the same data). */
   purgeDeadLetters(olderThan: Date): Promise<number>;

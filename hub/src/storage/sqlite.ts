@@ -162,7 +162,13 @@ export class SqliteRepository implements HubRepository {
   }
 
   async purge(olderThan: Date) {
-    return this.db.prepare('DELETE FROM checkins WHERE at < ?').run(iso(olderThan)).changes;
+    // By arrival as well as by the kiosk's time (see HubRepository.purge).
+    return this.db
+      .prepare(
+        `DELETE FROM checkins WHERE received_at < @cutoff
+           AND (at < @cutoff OR julianday(at) > julianday(received_at) + 1)`,
+      )
+      .run({ cutoff: iso(olderThan) }).changes;
   }
 
   async setKioskState(site: string, kiosk: string, state: KioskState, at: Date) {
