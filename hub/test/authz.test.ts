@@ -127,11 +127,14 @@ describe.each(ENGINES)('authorisation matrix on %s', (engine) => {
       const ws = new WebSocket(`${hub.address.replace('http', 'ws')}${path}`, {
         headers: cookie ? { cookie } : {},
       });
+      // Resolved once the socket is closed, never left open: a live socket still closing when the
+      // suite ends kept the hub's close waiting past the hook timeout on a loaded machine.
+      let answer = 0;
       ws.once('message', (data) => {
+        answer = (JSON.parse(String(data)) as { type: string }).type === 'snapshot' ? 200 : -1;
         ws.close();
-        resolve((JSON.parse(String(data)) as { type: string }).type === 'snapshot' ? 200 : 0);
       });
-      ws.once('close', (code) => resolve(code === 4401 ? 401 : code));
+      ws.once('close', (code) => resolve(answer > 0 ? answer : code === 4401 ? 401 : answer || code));
       ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
     });
 
