@@ -14,7 +14,7 @@ import {
 } from '@qrkiosk/protocol';
 import { monotonicFactory } from 'ulid';
 import { EventBus, type ScanOutcome } from './bus.js';
-import { bootStamp, type Clock, monotonicNow, systemClock } from './clock.js';
+import { type Clock, monotonicNow, systemClock } from './clock.js';
 import { installTrustList } from './dcc-trust.js';
 import {
   type Decision,
@@ -22,6 +22,7 @@ import {
   decideRecordFailed,
   decideRepeat,
   decideUndecoded,
+  guardUnsyncedClock,
   installRulesUpdate,
   type Policy,
   policyFor,
@@ -49,6 +50,7 @@ import { RecordKeeper } from './record/keeper.js';
 import { ScreensServer } from './screens/index.js';
 import type { LoadedSettings } from './settings/index.js';
 import { createGpioDriver, type GpioDriver, LINES, patternsWith, Signaller } from './signal/index.js';
+import { ClockWatch } from './time/clock-watch.js';
 import type { CommandHooks } from './uplink/commands.js';
 import { MqttUplink } from './uplink/index.js';
 import { applyTightening, type Tightening, tighten } from './uplink/requests.js';
@@ -83,6 +85,8 @@ export class Controller {
   readonly faults: Faults;
   private readonly keeper: RecordKeeper;
   private readonly clock: Clock;
+  /** Whether the wall clock is trusted (NTP, last good time): decisions, check-ins, telemetry, prune. */
+  readonly clockWatch: ClockWatch;
   private readonly signaller: Signaller;
   private readonly nextId = monotonicFactory();
   private hashKey: Buffer | undefined;
@@ -108,6 +112,9 @@ export class Controller {
     this.cache = new FactsCache(settings.data.dir);
     this.faults = new Faults(this.bus, this.log);
     this.keeper = new RecordKeeper(this.journal, this.faults, this.log, this.clock, settings.data.dir);
+    this.clockWatch = new ClockWatch(this.clock, this.faults, this.log, settings.data.dir, {
+      assumeSynced: settings.clock.assumeSynced,
+    });
     this.gpio = options.gpio ?? createGpioDriver(settings.gpio, this.log);
     this.signaller = new Signaller(
       this.gpio,
@@ -129,6 +136,7 @@ export class Controller {
         'made a local identity hash key; set privacy.hashKeyFile to the deployment key so the hub can trace',
       );
     this.hashKey = key;
+    this.clockWatch.start();
     // Neither a full disk nor a corrupt file stops the kiosk: it starts, shows the fault and
     // records nothing it cannot (every scan then gets the 'record failed' verdict, never green).
     this.keeper.open();
@@ -170,6 +178,10 @@ export class Controller {
           ),
       });
       this.uplink.start();
+      // The hub re-times this boot's unsynced check-ins from a synced telemetry: send one at once.
+      this.offClockSynced = this.bus.on('fault', (f) => {
+        if (f.code === 'clock-unsynced' && !f.active) this.uplink?.sendTelemetry();
+      });
     }
     if (!this.options.withoutScreens && settings.ui.port > 0) {
       this.screens = new ScreensServer(this, this.log);
@@ -196,6 +208,7 @@ export class Controller {
 
   private scannerConnected = false;
   private offScannerStatus: (() => void) | undefined;
+  private offClockSynced: (() => void) | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
 
@@ -366,7 +379,7 @@ export class Controller {
       maxUndelivered: data.maxUndelivered,
       keepDeliveredMs: data.keepDeliveredDays * 86_400_000,
       now: this.clock.now(),
-      clockSynced: this.clock.synced(),
+      clockSynced: this.clockWatch.synced(),
     };
   }
 
@@ -375,7 +388,9 @@ export class Controller {
     const { kiosk } = this.loaded.settings;
     const now = this.clock.now();
     const status = this.cache.versionInfo();
+    const synced = this.clockWatch.synced();
     const faults = this.faults.list();
+    const stamp = this.stamp();
     return {
       schema: TELEMETRY_SCHEMA_ID,
       kiosk: kiosk.id,
@@ -383,7 +398,9 @@ export class Controller {
       at: now.toISOString(),
       software: SOFTWARE_VERSION,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
-      clockSynced: this.clock.synced(),
+      clockSynced: synced,
+      // Wall time and monotonic time read together: from a synced one the hub learns when this boot began.
+      boot: { id: stamp.boot, uptimeMs: Math.max(0, Math.round(stamp.ms)) },
       scannerConnected: this.scannerConnected,
       outboxDepth: this.journal.pendingCount(),
       cache: {
@@ -533,7 +550,8 @@ export class Controller {
     const window = settings.rules.duplicateWindowSeconds;
     const stamp = this.stamp();
     const policy = this.scanPolicy(); // first: it reopens a cache that was unavailable
-    const decision = decide(this.factsFor(decoded, keys, at), policy, at);
+    const facts = this.factsFor(decoded, keys, at);
+    const decision = guardUnsyncedClock(decide(facts, policy, at), facts, this.clockWatch.synced());
     const previous = window > 0 ? this.journal.lastRecent(idHash, at, window * 1000, stamp) : undefined;
     // The earlier verdict is shown only when it is still today's: a person refused since (an F0 in
     // between) gets the new decision, journaled, never the earlier green.
@@ -542,6 +560,7 @@ export class Controller {
     const identity = decoded.identity!;
     const checkin = this.newCheckin(
       at,
+      stamp,
       {
         kind: decoded.kind,
         numberMasked: maskNumber(identity.documentNumber),
@@ -576,6 +595,7 @@ export class Controller {
       });
     const checkin = this.newCheckin(
       at,
+      stamp,
       {
         kind: 'manual',
         numberMasked: maskNumber(digits),
@@ -593,11 +613,12 @@ export class Controller {
   /** A check-in as it is journaled and published; masked identity only. */
   private newCheckin(
     at: Date,
+    stamp: MonoStamp,
     document: CheckinMessage['document'],
     outcome: Pick<CheckinMessage, 'verdict' | 'colour' | 'reason'>,
   ): CheckinMessage {
     const { kiosk } = this.loaded.settings;
-    const synced = this.clock.synced();
+    const synced = this.clockWatch.synced();
     return {
       schema: CHECKIN_SCHEMA_ID,
       id: this.nextId(at.getTime()),
@@ -606,7 +627,8 @@ export class Controller {
       direction: kiosk.direction,
       at: at.toISOString(),
       clockSynced: synced,
-      ...(synced ? {} : { boot: bootStamp() }),
+      // The monotonic time of this scan, so the hub can re-time it once this boot's clock is known.
+      ...(synced ? {} : { boot: { id: stamp.boot, uptimeMs: Math.max(0, Math.round(stamp.ms)) } }),
       document,
       ...outcome,
       versions: {
@@ -649,6 +671,8 @@ export class Controller {
     await this.input?.stop();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.offScannerStatus?.();
+    this.offClockSynced?.();
+    this.clockWatch.stop();
     this.rulesSource?.stop();
     this.signaller.cancel();
     await this.uplink?.stop();
