@@ -136,7 +136,6 @@ export class Controller {
         'made a local identity hash key; set privacy.hashKeyFile to the deployment key so the hub can trace',
       );
     this.hashKey = key;
-    this.clockWatch.start();
     // Neither a full disk nor a corrupt file stops the kiosk: it starts, shows the fault and
     // records nothing it cannot (every scan then gets the 'record failed' verdict, never green).
     this.keeper.open();
@@ -158,6 +157,9 @@ export class Controller {
       this.scannerConnected = s.connected;
     });
     this.prune();
+    // After the journal, cache and prune: on a nearly full disk the last-good file must not take the
+    // page those need (it is 25 bytes, but a page on tmpfs/ext4); no scan is decided before start() ends.
+    this.clockWatch.start();
     this.pruneTimer = setInterval(() => this.prune(), 3600_000);
     this.pruneTimer.unref();
     if (!this.options.withoutUplink) {

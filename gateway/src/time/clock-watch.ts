@@ -21,6 +21,9 @@ export interface ClockWatchOptions {
  */
 export class ClockWatch {
   private lastGood: Date | null = null;
+  private loaded = false;
+  /** Saving starts with start(): the controller starts the watch after the journal and cache took their space. */
+  private started = false;
   /**
    * The wall clock was found behind the last good time. Stays until the wall clock passes it, or until
    * the clock's own flag is seen turning from not synced to synced while we run (NTP answered: a saved
@@ -41,6 +44,19 @@ export class ClockWatch {
   ) {}
 
   start(): void {
+    this.started = true;
+    this.check();
+    this.timer = setInterval(() => this.check(), this.options.pollMs ?? 10_000);
+    this.timer.unref();
+  }
+
+  /**
+   * Reads the last good time once, before the first answer — whoever asks first (the prune at start
+   * asks before start()): answering "synced" without it would save a wrong clock over the good time.
+   */
+  private load(): void {
+    if (this.loaded) return;
+    this.loaded = true;
     this.lastGood = readLastGood(this.dataDir);
     const now = this.clock.now();
     if (this.lastGood && now < this.lastGood) {
@@ -50,9 +66,6 @@ export class ClockWatch {
         'the wall clock is earlier than the last good time: treated as not synced until it passes it',
       );
     }
-    this.check();
-    this.timer = setInterval(() => this.check(), this.options.pollMs ?? 10_000);
-    this.timer.unref();
   }
 
   /** True when the wall clock can be trusted now. Cheap (one stat): called on every scan. */
@@ -62,6 +75,7 @@ export class ClockWatch {
 
   /** Looks at the clock, raises or clears the fault on a change, saves the good time while synced. */
   check(): boolean {
+    this.load();
     const now = this.clock.now();
     const source = this.clock.synced();
     if (this.behind && this.lastGood && now >= this.lastGood) this.behind = false;
@@ -74,14 +88,16 @@ export class ClockWatch {
       else this.faults.raise('clock-unsynced', undefined, { now: now.toISOString() });
     }
     const every = this.options.saveEveryMs ?? 15 * 60_000;
-    if (trusted && (this.lastSave === 0 || Math.abs(now.getTime() - this.lastSave) >= every)) this.save(now);
+    if (this.started && trusted && (this.lastSave === 0 || Math.abs(now.getTime() - this.lastSave) >= every))
+      this.save(now);
     return trusted;
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    if (this.check()) this.save(this.clock.now());
+    if (this.started && this.check()) this.save(this.clock.now());
+    this.started = false;
   }
 
   private save(now: Date): void {

@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -21,6 +21,12 @@ export function readLastGood(dataDir: string): Date | null {
 /** Writes the time by temp file + rename, so a power cut leaves the old time or the new, never half. */
 export function writeLastGood(dataDir: string, at: Date): void {
   const file = join(dataDir, LAST_GOOD_FILE);
-  writeFileSync(`${file}.tmp`, `${at.toISOString()}\n`);
-  renameSync(`${file}.tmp`, file);
+  try {
+    writeFileSync(`${file}.tmp`, `${at.toISOString()}\n`);
+    renameSync(`${file}.tmp`, file);
+  } catch (err) {
+    // A full disk leaves an empty temp file behind: remove it, keep the old time.
+    rmSync(`${file}.tmp`, { force: true });
+    throw err;
+  }
 }
