@@ -513,13 +513,18 @@ export class Controller {
 
   /** The scan path. Synchronous from frame to light: nothing else runs between commit and signal. */
   scan(raw: string): ScanOutcome | null {
+    // Trust first, then the time: NTP steps the clock before it says so, so a scan read as synced has a
+    // right `at`, and one read as unsynced carries its boot stamp (re-timed to the same value if need be).
+    const synced = this.clockWatch.synced();
     const at = this.clock.now();
     const frame = toFrame(raw, at);
     if (!frame) return null;
     const decoded = decodePayload(frame.text, { at, trust: this.trust });
     let outcome: ScanOutcome;
     try {
-      outcome = decoded.ok ? this.admit(decoded, at) : { at, decoded, decision: decideUndecoded(decoded) };
+      outcome = decoded.ok
+        ? this.admit(decoded, at, synced)
+        : { at, decoded, decision: decideUndecoded(decoded) };
     } catch (err) {
       // No journal row, no green light: the guard is told to check by hand.
       this.log.error({ err, kind: decoded.kind }, 'could not record the check-in');
@@ -543,7 +548,7 @@ export class Controller {
   }
 
   /** lookup → decide → record, for a code that decoded to a person. */
-  private admit(decoded: DecodeResult, at: Date): ScanOutcome {
+  private admit(decoded: DecodeResult, at: Date, synced: boolean): ScanOutcome {
     const { settings } = this.loaded;
     const keys = identityKeys(decoded, this.requireKey());
     const primary = keys[0];
@@ -553,7 +558,7 @@ export class Controller {
     const stamp = this.stamp();
     const policy = this.scanPolicy(); // first: it reopens a cache that was unavailable
     const facts = this.factsFor(decoded, keys, at);
-    const decision = guardUnsyncedClock(decide(facts, policy, at), facts, this.clockWatch.synced());
+    const decision = guardUnsyncedClock(decide(facts, policy, at), facts, synced);
     const previous = window > 0 ? this.journal.lastRecent(idHash, at, window * 1000, stamp) : undefined;
     // The earlier verdict is shown only when it is still today's: a person refused since (an F0 in
     // between) gets the new decision, journaled, never the earlier green.
@@ -562,6 +567,7 @@ export class Controller {
     const identity = decoded.identity!;
     const checkin = this.newCheckin(
       at,
+      synced,
       stamp,
       {
         kind: decoded.kind,
@@ -586,6 +592,7 @@ export class Controller {
     const digits = phone.replace(/[\s.-]/g, '').replace(/^\+84/, '0');
     if (!/^0\d{9,10}$/.test(digits))
       throw new ManualEntryError({ vi: 'Số điện thoại không hợp lệ', en: 'Invalid phone number' });
+    const synced = this.clockWatch.synced();
     const at = this.clock.now();
     const idHash = hashIdentity(this.requireKey(), 'phone', digits).toString('hex');
     const window = this.loaded.settings.rules.duplicateWindowSeconds;
@@ -597,6 +604,7 @@ export class Controller {
       });
     const checkin = this.newCheckin(
       at,
+      synced,
       stamp,
       {
         kind: 'manual',
@@ -615,12 +623,12 @@ export class Controller {
   /** A check-in as it is journaled and published; masked identity only. */
   private newCheckin(
     at: Date,
+    synced: boolean,
     stamp: MonoStamp,
     document: CheckinMessage['document'],
     outcome: Pick<CheckinMessage, 'verdict' | 'colour' | 'reason'>,
   ): CheckinMessage {
     const { kiosk } = this.loaded.settings;
-    const synced = this.clockWatch.synced();
     return {
       schema: CHECKIN_SCHEMA_ID,
       id: this.nextId(at.getTime()),
