@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { uptime } from 'node:os';
 
 /** Injected everywhere time matters, so tests can set the scan time exactly. */
 export interface Clock {
@@ -29,11 +28,10 @@ export function fixedClock(at: Date | string, synced = true): Clock {
 let bootId: string | undefined;
 
 /**
- * Where this scan sits in the machine's own time: the kernel's boot id and the monotonic time since
- * boot. A Pi without a real-time clock boots with a wrong wall clock; until NTP syncs, these let the
- * hub place the check-in once it learns when that boot began.
+ * The kernel's boot id: which run of the machine a monotonic time belongs to. Check-ins made with an
+ * unsynced clock and every telemetry carry it, so the hub can re-time them (docs/protocol.md).
  */
-export function bootStamp(): { id: string; uptimeMs: number } {
+function kernelBootId(): string {
   if (bootId === undefined) {
     try {
       bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
@@ -41,10 +39,13 @@ export function bootStamp(): { id: string; uptimeMs: number } {
       bootId = 'unknown';
     }
   }
-  return { id: bootId, uptimeMs: Math.round(uptime() * 1000) };
+  return bootId;
 }
 
-/** The kernel's boot id and CLOCK_MONOTONIC in ms (process.hrtime: the same clock across processes of one boot). */
+/**
+ * The kernel's boot id and CLOCK_MONOTONIC in ms (process.hrtime: the same clock across processes of
+ * one boot, so a restarted daemon's stamps match the ones it journaled before).
+ */
 export function monotonicNow(): { boot: string; ms: number } {
-  return { boot: bootStamp().id, ms: Number(process.hrtime.bigint() / 1_000_000n) };
+  return { boot: kernelBootId(), ms: Number(process.hrtime.bigint() / 1_000_000n) };
 }

@@ -14,7 +14,7 @@ import {
 } from '@qrkiosk/protocol';
 import { monotonicFactory } from 'ulid';
 import { EventBus, type ScanOutcome } from './bus.js';
-import { bootStamp, type Clock, monotonicNow, systemClock } from './clock.js';
+import { type Clock, monotonicNow, systemClock } from './clock.js';
 import { installTrustList } from './dcc-trust.js';
 import {
   type Decision,
@@ -22,6 +22,7 @@ import {
   decideRecordFailed,
   decideRepeat,
   decideUndecoded,
+  guardUnsyncedClock,
   installRulesUpdate,
   type Policy,
   policyFor,
@@ -49,6 +50,7 @@ import { RecordKeeper } from './record/keeper.js';
 import { ScreensServer } from './screens/index.js';
 import type { LoadedSettings } from './settings/index.js';
 import { createGpioDriver, type GpioDriver, LINES, patternsWith, Signaller } from './signal/index.js';
+import { ClockWatch } from './time/clock-watch.js';
 import type { CommandHooks } from './uplink/commands.js';
 import { MqttUplink } from './uplink/index.js';
 import { applyTightening, type Tightening, tighten } from './uplink/requests.js';
@@ -83,6 +85,8 @@ export class Controller {
   readonly faults: Faults;
   private readonly keeper: RecordKeeper;
   private readonly clock: Clock;
+  /** Whether the wall clock is trusted (NTP, last good time): decisions, check-ins, telemetry, prune. */
+  readonly clockWatch: ClockWatch;
   private readonly signaller: Signaller;
   private readonly nextId = monotonicFactory();
   private hashKey: Buffer | undefined;
@@ -108,6 +112,9 @@ export class Controller {
     this.cache = new FactsCache(settings.data.dir);
     this.faults = new Faults(this.bus, this.log);
     this.keeper = new RecordKeeper(this.journal, this.faults, this.log, this.clock, settings.data.dir);
+    this.clockWatch = new ClockWatch(this.clock, this.faults, this.log, settings.data.dir, {
+      assumeSynced: settings.clock.assumeSynced,
+    });
     this.gpio = options.gpio ?? createGpioDriver(settings.gpio, this.log);
     this.signaller = new Signaller(
       this.gpio,
@@ -151,6 +158,9 @@ export class Controller {
       this.scannerConnected = s.connected;
     });
     this.prune();
+    // After the journal, cache and prune: on a nearly full disk the last-good file must not take the
+    // page those need (it is 25 bytes, but a page on tmpfs/ext4); no scan is decided before start() ends.
+    this.clockWatch.start();
     this.pruneTimer = setInterval(() => this.prune(), 3600_000);
     this.pruneTimer.unref();
     if (!this.options.withoutUplink) {
@@ -171,6 +181,10 @@ export class Controller {
           ),
       });
       this.uplink.start();
+      // The hub re-times this boot's unsynced check-ins from a synced telemetry: send one at once.
+      this.offClockSynced = this.bus.on('fault', (f) => {
+        if (f.code === 'clock-unsynced' && !f.active) this.uplink?.sendTelemetry();
+      });
     }
     if (!this.options.withoutScreens && settings.ui.port > 0) {
       this.screens = new ScreensServer(this, this.log);
@@ -197,6 +211,7 @@ export class Controller {
 
   private scannerConnected = false;
   private offScannerStatus: (() => void) | undefined;
+  private offClockSynced: (() => void) | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
 
@@ -369,7 +384,7 @@ export class Controller {
       maxUndelivered: data.maxUndelivered,
       keepDeliveredMs: data.keepDeliveredDays * 86_400_000,
       now: this.clock.now(),
-      clockSynced: this.clock.synced(),
+      clockSynced: this.clockWatch.synced(),
     };
   }
 
@@ -378,7 +393,9 @@ export class Controller {
     const { kiosk } = this.loaded.settings;
     const now = this.clock.now();
     const status = this.cache.versionInfo();
+    const synced = this.clockWatch.synced();
     const faults = this.faults.list();
+    const stamp = this.stamp();
     return {
       schema: TELEMETRY_SCHEMA_ID,
       kiosk: kiosk.id,
@@ -386,7 +403,9 @@ export class Controller {
       at: now.toISOString(),
       software: SOFTWARE_VERSION,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
-      clockSynced: this.clock.synced(),
+      clockSynced: synced,
+      // Wall time and monotonic time read together: from a synced one the hub learns when this boot began.
+      boot: { id: stamp.boot, uptimeMs: Math.max(0, Math.round(stamp.ms)) },
       scannerConnected: this.scannerConnected,
       outboxDepth: this.keeper.read(() => this.journal.pendingCount(), 0),
       cache: {
@@ -501,13 +520,18 @@ export class Controller {
 
   /** The scan path. Synchronous from frame to light: nothing else runs between commit and signal. */
   scan(raw: string): ScanOutcome | null {
+    // Trust first, then the time: NTP steps the clock before it says so, so a scan read as synced has a
+    // right `at`, and one read as unsynced carries its boot stamp (re-timed to the same value if need be).
+    const synced = this.clockWatch.synced();
     const at = this.clock.now();
     const frame = toFrame(raw, at);
     if (!frame) return null;
     const decoded = decodePayload(frame.text, { at, trust: this.trust });
     let outcome: ScanOutcome;
     try {
-      outcome = decoded.ok ? this.admit(decoded, at) : { at, decoded, decision: decideUndecoded(decoded) };
+      outcome = decoded.ok
+        ? this.admit(decoded, at, synced)
+        : { at, decoded, decision: decideUndecoded(decoded) };
     } catch (err) {
       // No journal row, no green light: the guard is told to check by hand.
       this.log.error({ err, kind: decoded.kind }, 'could not record the check-in');
@@ -531,7 +555,7 @@ export class Controller {
   }
 
   /** lookup → decide → record, for a code that decoded to a person. */
-  private admit(decoded: DecodeResult, at: Date): ScanOutcome {
+  private admit(decoded: DecodeResult, at: Date, synced: boolean): ScanOutcome {
     const { settings } = this.loaded;
     const keys = identityKeys(decoded, this.requireKey());
     const primary = keys[0];
@@ -540,7 +564,8 @@ export class Controller {
     const window = settings.rules.duplicateWindowSeconds;
     const stamp = this.stamp();
     const policy = this.scanPolicy(); // first: it reopens a cache that was unavailable
-    const decision = decide(this.factsFor(decoded, keys, at), policy, at);
+    const facts = this.factsFor(decoded, keys, at);
+    const decision = guardUnsyncedClock(decide(facts, policy, at), facts, synced);
     const previous =
       window > 0
         ? this.keeper.read(() => this.journal.lastRecent(idHash, at, window * 1000, stamp), undefined)
@@ -552,6 +577,8 @@ export class Controller {
     const identity = decoded.identity!;
     const checkin = this.newCheckin(
       at,
+      synced,
+      stamp,
       {
         kind: decoded.kind,
         numberMasked: maskNumber(identity.documentNumber),
@@ -581,6 +608,7 @@ export class Controller {
     const digits = phone.replace(/[\s.-]/g, '').replace(/^\+84/, '0');
     if (!/^0\d{9,10}$/.test(digits))
       throw new ManualEntryError({ vi: 'Số điện thoại không hợp lệ', en: 'Invalid phone number' });
+    const synced = this.clockWatch.synced();
     const at = this.clock.now();
     const idHash = hashIdentity(this.requireKey(), 'phone', digits).toString('hex');
     const window = this.loaded.settings.rules.duplicateWindowSeconds;
@@ -595,6 +623,8 @@ export class Controller {
       });
     const checkin = this.newCheckin(
       at,
+      synced,
+      stamp,
       {
         kind: 'manual',
         numberMasked: maskNumber(digits),
@@ -612,11 +642,12 @@ export class Controller {
   /** A check-in as it is journaled and published; masked identity only. */
   private newCheckin(
     at: Date,
+    synced: boolean,
+    stamp: MonoStamp,
     document: CheckinMessage['document'],
     outcome: Pick<CheckinMessage, 'verdict' | 'colour' | 'reason'>,
   ): CheckinMessage {
     const { kiosk } = this.loaded.settings;
-    const synced = this.clock.synced();
     return {
       schema: CHECKIN_SCHEMA_ID,
       id: this.nextId(at.getTime()),
@@ -625,7 +656,8 @@ export class Controller {
       direction: kiosk.direction,
       at: at.toISOString(),
       clockSynced: synced,
-      ...(synced ? {} : { boot: bootStamp() }),
+      // The monotonic time of this scan, so the hub can re-time it once this boot's clock is known.
+      ...(synced ? {} : { boot: { id: stamp.boot, uptimeMs: Math.max(0, Math.round(stamp.ms)) } }),
       document,
       ...outcome,
       versions: {
@@ -668,6 +700,8 @@ export class Controller {
     await this.input?.stop();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.offScannerStatus?.();
+    this.offClockSynced?.();
+    this.clockWatch.stop();
     this.rulesSource?.stop();
     this.signaller.cancel();
     await this.uplink?.stop();

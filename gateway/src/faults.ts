@@ -2,9 +2,11 @@ import type { EventBus } from './bus.js';
 import type { Logger } from './log.js';
 
 /**
- * What can go wrong with the kiosk's own storage, as stable codes the screens, telemetry and the
- * hub share. `journal-unwritable` and `disk-full` mean check-ins cannot be recorded right now (the
- * guard checks by hand); the others are alarms about something that happened and was worked around.
+ * What can go wrong with the kiosk's own storage and clock, as stable codes the screens, telemetry
+ * and the hub share. `journal-unwritable` and `disk-full` mean check-ins cannot be recorded right now
+ * (the guard checks by hand); `clock-unsynced` means date-dependent admissions are REVIEW until NTP
+ * syncs (gateway/src/time/clock-watch.ts); the others are alarms about something that happened and
+ * was worked around.
  */
 export const FAULT_CODES = [
   'journal-unwritable',
@@ -14,6 +16,7 @@ export const FAULT_CODES = [
   'cache-corrupt',
   'cache-unavailable',
   'prune-failed',
+  'clock-unsynced',
 ] as const;
 export type FaultCode = (typeof FAULT_CODES)[number];
 

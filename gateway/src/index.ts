@@ -1,7 +1,7 @@
 export { type BusEvents, EventBus, type ScanOutcome } from './bus.js';
 export { type Clock, fixedClock, monotonicNow, systemClock } from './clock.js';
 export { Controller, type ControllerOptions } from './controller.js';
-export { type Decision, decide } from './decide/index.js';
+export { CLOCK_UNSYNCED_REASON, type Decision, decide, guardUnsyncedClock } from './decide/index.js';
 export {
   base45Encode,
   type DccType,
@@ -43,4 +43,6 @@ export {
   settingsFromText,
 } from './settings/index.js';
 export { type GpioDriver, type Line, PATTERNS, SimGpio, type TimelineEntry } from './signal/index.js';
+export { ClockWatch } from './time/clock-watch.js';
+export { LAST_GOOD_FILE, readLastGood, writeLastGood } from './time/last-good.js';
 export { SOFTWARE_VERSION } from './version.js';

@@ -1,5 +1,6 @@
 import type { CheckinMessage, KioskState, TelemetryMessage } from '@qrkiosk/protocol';
 import { areasOf } from './report-view.js';
+import { retimeFromTelemetry, retimeOnIngest } from './retime.js';
 import {
   type HubRepository,
   type KioskRow,
@@ -7,7 +8,7 @@ import {
   type SiteCounts,
   type SiteInfo,
 } from './storage/index.js';
-import { LOGIN_FAILURE_MEMORY_MS } from './storage/repository.js';
+import { type CheckinRow, LOGIN_FAILURE_MEMORY_MS } from './storage/repository.js';
 import { Users } from './users.js';
 
 export type { KioskRow, SiteInfo } from './storage/index.js';
@@ -64,14 +65,17 @@ export class HubStore {
     return new HubStore(await openRepository(database, dataDir));
   }
 
-  /** Stores check-ins in one transaction; returns the ids that were new. */
-  addCheckins(batch: ReadonlyArray<{ checkin: CheckinMessage; receivedAt: Date }>): Promise<Set<string>> {
-    return this.repo.addCheckins(batch);
+  /**
+   * Stores check-ins in one transaction; returns the ids that were new. One made with an unsynced
+   * clock, of a boot whose start is known, is stored at its corrected time (retime.ts).
+   */
+  async addCheckins(batch: ReadonlyArray<CheckinRow>): Promise<Set<string>> {
+    return this.repo.addCheckins(await retimeOnIngest(this.repo, batch));
   }
 
   /** Stores one check-in; false when its id was already there (a duplicate delivery). */
   async addCheckin(checkin: CheckinMessage, receivedAt: Date): Promise<boolean> {
-    return (await this.repo.addCheckins([{ checkin, receivedAt }])).has(checkin.id);
+    return (await this.addCheckins([{ checkin, receivedAt }])).has(checkin.id);
   }
 
   recent(limit: number) {
@@ -89,8 +93,10 @@ export class HubStore {
   setKioskState(site: string, kiosk: string, state: KioskState, at: Date) {
     return this.repo.setKioskState(site, kiosk, state, at);
   }
-  setKioskTelemetry(t: TelemetryMessage, at: Date) {
-    return this.repo.setKioskTelemetry(t, at);
+  /** Keeps a kiosk's telemetry; a synced one re-times its boot's check-ins made unsynced (retime.ts). */
+  async setKioskTelemetry(t: TelemetryMessage, at: Date) {
+    await this.repo.setKioskTelemetry(t, at);
+    return retimeFromTelemetry(this, t, at);
   }
   kiosks(): Promise<KioskRow[]> {
     return this.repo.kiosks();

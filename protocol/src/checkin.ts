@@ -28,12 +28,15 @@ export const CheckinMessage = Type.Object(
       Type.Object(
         {
           id: Type.String({ maxLength: 64, description: 'kernel boot id (/proc/sys/kernel/random/boot_id)' }),
-          uptimeMs: Type.Integer({ minimum: 0, description: 'monotonic time since boot at the scan' }),
+          uptimeMs: Type.Integer({
+            minimum: 0,
+            description: 'monotonic time (CLOCK_MONOTONIC, ms) at the scan, the same clock telemetry reports',
+          }),
         },
         {
           additionalProperties: false,
           description:
-            'present while the clock is not synced: the hub can re-time the check-in once it knows when that boot began',
+            'present while the clock is not synced: the hub re-times the check-in once a synced telemetry of the same boot tells it when that boot began',
         },
       ),
     ),

@@ -12,7 +12,23 @@ export const TelemetryMessage = Type.Object(
     at: Type.String({ format: 'date-time' }),
     software: Type.String({ maxLength: 32 }),
     uptimeSeconds: Type.Integer({ minimum: 0 }),
-    clockSynced: Type.Boolean(),
+    clockSynced: Type.Boolean({ description: 'whether the kiosk trusts its wall clock (NTP synced)' }),
+    boot: Type.Optional(
+      Type.Object(
+        {
+          id: Type.String({ maxLength: 64, description: 'kernel boot id (/proc/sys/kernel/random/boot_id)' }),
+          uptimeMs: Type.Integer({
+            minimum: 0,
+            description: 'monotonic time (CLOCK_MONOTONIC, ms) read together with `at`',
+          }),
+        },
+        {
+          additionalProperties: false,
+          description:
+            "with clockSynced, tells the hub when this boot began (at − uptimeMs): it re-times the boot's unsynced check-ins",
+        },
+      ),
+    ),
     scannerConnected: Type.Boolean(),
     outboxDepth: Type.Integer({
       minimum: 0,
@@ -34,7 +50,7 @@ export const TelemetryMessage = Type.Object(
       Type.Array(Type.String({ pattern: '^[a-z][a-z0-9-]{0,39}$' }), {
         maxItems: 16,
         description:
-          'storage faults in force on the kiosk (journal-unwritable, disk-full, journal-corrupt, journal-deleted, cache-corrupt, cache-unavailable, prune-failed); absent when there are none',
+          'storage and clock faults in force on the kiosk (journal-unwritable, disk-full, journal-corrupt, journal-deleted, cache-corrupt, cache-unavailable, prune-failed, clock-unsynced); absent when there are none',
       }),
     ),
   },

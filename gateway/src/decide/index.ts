@@ -5,6 +5,7 @@ import type { Text } from '../i18n.js';
 import { ruleInput } from './derive.js';
 import type { RuleSet } from './rules.js';
 
+export { CLOCK_UNSYNCED_REASON, guardUnsyncedClock } from './clock-gate.js';
 export { daysBetween, ruleInput } from './derive.js';
 export {
   builtinRules,

@@ -379,6 +379,19 @@ export const PrivacySection = Type.Object(
   { additionalProperties: false },
 );
 
+export const ClockSection = Type.Object(
+  {
+    assumeSynced: Type.Boolean({
+      default: false,
+      description:
+        'true only for demos and test rigs with no NTP: date rules then trust the wall clock unchecked (never at a real door)',
+      viDescription:
+        'true chỉ cho demo và máy thử không có NTP: quy tắc ngày tin đồng hồ mà không kiểm tra (không bao giờ dùng ở cửa thật)',
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const LogSection = Type.Object(
   {
     level: Type.Union(
@@ -417,6 +430,7 @@ export const Settings = Type.Object(
     dcc: DccSection,
     signal: SignalSection,
     privacy: PrivacySection,
+    clock: ClockSection,
     log: LogSection,
   },
   { additionalProperties: false },
@@ -432,5 +446,6 @@ export const OPTIONAL_SECTIONS = [
   'ui',
   'rules',
   'privacy',
+  'clock',
   'log',
 ] as const;

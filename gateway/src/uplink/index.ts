@@ -287,6 +287,11 @@ export class MqttUplink {
     return this.o.journal.pendingCount();
   }
 
+  /** Sends telemetry now, not at the next tick (the clock just synced: the hub can re-time at once). */
+  sendTelemetry(): void {
+    if (this.o.telemetry) this.publishTelemetry(this.o.telemetry());
+  }
+
   private publishTelemetry(message: TelemetryMessage): void {
     if (this.client?.connected)
       this.client.publish(this.topics.telemetry, JSON.stringify(message), { qos: 0 });

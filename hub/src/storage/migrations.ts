@@ -150,6 +150,33 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    what: 'check-ins re-timed from a kiosk boot (hub/src/retime.ts): the kiosk time kept, boots with a known start',
+    // at_reported: the kiosk's own time once `at` was corrected (NULL: `at` is as reported).
+    // boot_id/uptime_ms: only for check-ins made with an unsynced clock. The index holds only the
+    // check-ins still waiting to be re-timed, so it stays small.
+    sqlite: `
+      ALTER TABLE checkins ADD COLUMN at_reported TEXT;
+      ALTER TABLE checkins ADD COLUMN boot_id TEXT;
+      ALTER TABLE checkins ADD COLUMN uptime_ms INTEGER;
+      CREATE INDEX IF NOT EXISTS checkins_to_retime ON checkins (kiosk, boot_id)
+        WHERE boot_id IS NOT NULL AND at_reported IS NULL;
+      CREATE TABLE IF NOT EXISTS boot_clocks (
+        kiosk TEXT NOT NULL, boot_id TEXT NOT NULL, began_ms INTEGER NOT NULL, learned_at TEXT NOT NULL,
+        PRIMARY KEY (kiosk, boot_id)
+      ) WITHOUT ROWID;
+    `,
+    postgres: `
+      ALTER TABLE checkins ADD COLUMN at_reported timestamptz, ADD COLUMN boot_id text, ADD COLUMN uptime_ms bigint;
+      CREATE INDEX checkins_to_retime ON checkins (kiosk, boot_id)
+        WHERE boot_id IS NOT NULL AND at_reported IS NULL;
+      CREATE TABLE boot_clocks (
+        kiosk text NOT NULL, boot_id text NOT NULL, began_ms bigint NOT NULL, learned_at timestamptz NOT NULL,
+        PRIMARY KEY (kiosk, boot_id)
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

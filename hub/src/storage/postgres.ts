@@ -1,8 +1,10 @@
 import type { CheckinMessage, KioskState, TelemetryMessage } from '@qrkiosk/protocol';
 import pg from 'pg';
+import { postgresBootsBegan, postgresRetimeBoot, unsyncedBoot } from './boots.js';
 import { MIGRATIONS } from './migrations.js';
 import {
   type AuditRow,
+  type CheckinRow,
   type DeadLetterRow,
   type HubRepository,
   type KioskBinding,
@@ -76,14 +78,13 @@ export class PostgresRepository implements HubRepository {
     return (await this.pool.query(sql, params)).rows as T[];
   }
 
-  async addCheckins(
-    batch: ReadonlyArray<{ checkin: CheckinMessage; receivedAt: Date }>,
-  ): Promise<Set<string>> {
+  async addCheckins(batch: ReadonlyArray<CheckinRow>): Promise<Set<string>> {
     if (batch.length === 0) return new Set();
-    const col = <T>(f: (x: { checkin: CheckinMessage; receivedAt: Date }) => T) => batch.map(f);
+    const col = <T>(f: (x: CheckinRow) => T) => batch.map(f);
     const inserted = await this.rows<{ id: string }>(
-      `INSERT INTO checkins (id, site, kiosk, at, id_hash, verdict, message, received_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+      `INSERT INTO checkins (id, site, kiosk, at, id_hash, verdict, message, received_at, at_reported, boot_id, uptime_ms)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::timestamptz[],
+                            $9::timestamptz[], $10::text[], $11::bigint[])
        ON CONFLICT (id) DO NOTHING RETURNING id`,
       [
         col((x) => x.checkin.id),
@@ -95,9 +96,20 @@ export class PostgresRepository implements HubRepository {
         col((x) => x.checkin.verdict),
         col((x) => JSON.stringify(x.checkin)),
         col((x) => x.receivedAt.toISOString()),
+        col((x) => (x.atReported ? new Date(x.atReported).toISOString() : null)),
+        col((x) => unsyncedBoot(x.checkin)?.id ?? null),
+        col((x) => unsyncedBoot(x.checkin)?.uptimeMs ?? null),
       ],
     );
     return new Set(inserted.map((r) => r.id));
+  }
+
+  async bootsBegan(kiosk: string, bootIds: string[]) {
+    return postgresBootsBegan(this.pool, kiosk, bootIds);
+  }
+
+  async retimeBoot(kiosk: string, bootId: string, beganMs: number, at: Date) {
+    return this.transaction((client) => postgresRetimeBoot(client, kiosk, bootId, beganMs, at));
   }
 
   async recent(limit: number) {
@@ -154,6 +166,7 @@ export class PostgresRepository implements HubRepository {
   }
 
   async purge(olderThan: Date) {
+    await this.pool.query('DELETE FROM boot_clocks WHERE learned_at < $1', [olderThan]);
     // By arrival as well as by the kiosk's time (see HubRepository.purge).
     return (
       (

@@ -1,4 +1,12 @@
 import type { CheckinMessage, KioskState, TelemetryMessage } from '@qrkiosk/protocol';
+import type { RetimeResult } from './boots.js';
+
+/** A check-in to store. `atReported`: the kiosk's own time, when `checkin.at` was re-timed on ingest. */
+export interface CheckinRow {
+  checkin: CheckinMessage;
+  receivedAt: Date;
+  atReported?: string;
+}
 
 /**
  * The hub's storage, as the rest of the hub sees it: small queries, no SQL outside this folder.
@@ -12,8 +20,19 @@ import type { CheckinMessage, KioskState, TelemetryMessage } from '@qrkiosk/prot
 export interface HubRepository {
   readonly engine: 'sqlite' | 'postgres';
 
-  /** Stores check-ins in one transaction; returns the ids that were new (duplicates are left out). */
-  addCheckins(batch: ReadonlyArray<{ checkin: CheckinMessage; receivedAt: Date }>): Promise<Set<string>>;
+  /**
+   * Stores check-ins in one transaction; returns the ids that were new (duplicates are left out: a
+   * stored row, re-timed or not, is never replaced by a copy). A check-in made with an unsynced clock
+   * keeps its boot id and uptime for re-timing.
+   */
+  addCheckins(batch: ReadonlyArray<CheckinRow>): Promise<Set<string>>;
+  /** When each of these boots of a kiosk began (ms since the epoch), for the boots already learned. */
+  bootsBegan(kiosk: string, bootIds: string[]): Promise<Map<string, number>>;
+  /**
+   * Learns when a kiosk's boot began (the first value learned stays) and re-times that boot's
+   * check-ins not re-timed yet, in one transaction; returns the start in force and what moved.
+   */
+  retimeBoot(kiosk: string, bootId: string, beganMs: number, at: Date): Promise<RetimeResult>;
   recent(limit: number): Promise<CheckinMessage[]>;
   countsSince(since: Date): Promise<Array<{ site: string; n: number }>>;
   /** Check-ins per Vietnam-local hour (0–23) per site since `since`. */
@@ -25,12 +44,12 @@ export interface HubRepository {
   around(site: string, from: Date, to: Date, exceptIdHash: string): Promise<CheckinMessage[]>;
   /** Check-ins and verdicts per site in [from, to). */
   verdictCounts(from: Date, to: Date): Promise<SiteCounts[]>;
-  /** Retention: removes check-ins older than `olderThan`; returns how many. */
   /**
-   * Deletes check-ins past retention: those that arrived before `olderThan` and whose own time is
-   * before it too — or is more than a day after their arrival (a kiosk clock far in the future would
-   * otherwise keep them for ever). A check-in stamped by an unsynced clock in the past (1970, 2000) is
-   * kept for the retention after it arrived, not deleted at the first purge.
+   * Retention: deletes check-ins past it — those that arrived before `olderThan` and whose own time
+   * is before it too, or more than a day after their arrival (a kiosk clock far in the future would
+   * otherwise keep them for ever; one in the past, 1970 or 2000, is kept for the retention after it
+   * arrived, not deleted at the first purge) — and boot starts learned before it. Returns how many
+   * check-ins.
    */
   purge(olderThan: Date): Promise<number>;
   /** Retention of dead letters (the same period as check-ins: their payloads hold the same data). */

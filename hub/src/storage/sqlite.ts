@@ -2,9 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CheckinMessage, KioskState, TelemetryMessage } from '@qrkiosk/protocol';
 import Database from 'better-sqlite3';
+import { sqliteBootsBegan, sqliteRetimeBoot, unsyncedBoot } from './boots.js';
 import { MIGRATIONS } from './migrations.js';
 import {
   type AuditRow,
+  type CheckinRow,
   type DeadLetterRow,
   type HubRepository,
   type KioskBinding,
@@ -38,8 +40,22 @@ export class SqliteRepository implements HubRepository {
     migrateSqlite(db);
     this.db = db;
     this.s = {
-      insert: db.prepare<[string, string, string, string, string, string, string, string]>(
-        'INSERT OR IGNORE INTO checkins (id, site, kiosk, at, id_hash, verdict, message, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      insert: db.prepare<
+        [
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string | null,
+          string | null,
+          number | null,
+        ]
+      >(
+        'INSERT OR IGNORE INTO checkins (id, site, kiosk, at, id_hash, verdict, message, received_at, at_reported, boot_id, uptime_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       recent: db.prepare<[number], { message: string }>(
         'SELECT message FROM checkins ORDER BY at DESC, id DESC LIMIT ?',
@@ -110,13 +126,12 @@ export class SqliteRepository implements HubRepository {
     };
   }
 
-  async addCheckins(
-    batch: ReadonlyArray<{ checkin: CheckinMessage; receivedAt: Date }>,
-  ): Promise<Set<string>> {
+  async addCheckins(batch: ReadonlyArray<CheckinRow>): Promise<Set<string>> {
     const fresh = new Set<string>();
     // One transaction (one fsync) for the whole batch: this is what makes ingest fast.
     this.db.transaction(() => {
-      for (const { checkin: c, receivedAt } of batch) {
+      for (const { checkin: c, receivedAt, atReported } of batch) {
+        const boot = unsyncedBoot(c);
         const stored = this.s.insert.run(
           c.id,
           c.site,
@@ -126,11 +141,22 @@ export class SqliteRepository implements HubRepository {
           c.verdict,
           JSON.stringify(c),
           iso(receivedAt),
+          atReported ? iso(new Date(atReported)) : null,
+          boot?.id ?? null,
+          boot?.uptimeMs ?? null,
         );
         if (stored.changes === 1) fresh.add(c.id);
       }
     })();
     return fresh;
+  }
+
+  async bootsBegan(kiosk: string, bootIds: string[]) {
+    return sqliteBootsBegan(this.db, kiosk, bootIds);
+  }
+
+  async retimeBoot(kiosk: string, bootId: string, beganMs: number, at: Date) {
+    return sqliteRetimeBoot(this.db, kiosk, bootId, beganMs, at);
   }
 
   async recent(limit: number) {
@@ -162,6 +188,7 @@ export class SqliteRepository implements HubRepository {
   }
 
   async purge(olderThan: Date) {
+    this.db.prepare('DELETE FROM boot_clocks WHERE learned_at < ?').run(iso(olderThan));
     // By arrival as well as by the kiosk's time (see HubRepository.purge).
     return this.db
       .prepare(
