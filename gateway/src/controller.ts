@@ -28,6 +28,7 @@ import {
   RulesSource,
 } from './decide/index.js';
 import { type DecodeResult, decodePayload, TrustError, TrustStore } from './decode/index.js';
+import { Door } from './door/index.js';
 import { Faults } from './faults.js';
 import { toFrame } from './frame/index.js';
 import { createScannerInput, type ScannerInput } from './input/index.js';
@@ -84,6 +85,8 @@ export class Controller {
   private readonly keeper: RecordKeeper;
   private readonly clock: Clock;
   private readonly signaller: Signaller;
+  /** Lights, sound and relay in an order a guard can trust (repeats, refusal hold): door/index.ts. */
+  private readonly door: Door;
   private readonly nextId = monotonicFactory();
   private hashKey: Buffer | undefined;
   private rulesSource: RulesSource | undefined;
@@ -112,6 +115,12 @@ export class Controller {
     this.signaller = new Signaller(
       this.gpio,
       patternsWith(settings.signal.patterns ?? {}, settings.gpio.relayPulseMs),
+    );
+    this.door = new Door(
+      this.signaller,
+      settings.signal.refuseHoldMs,
+      (shown) => this.bus.emit('scan.shown', shown),
+      this.log,
     );
   }
 
@@ -145,7 +154,7 @@ export class Controller {
     process.on('exit', this.outputsOff);
     let scannerWasConnected = false;
     this.offScannerStatus = this.bus.on('scanner.status', (s) => {
-      if (scannerWasConnected && !s.connected) this.signaller.play('SCANNER_LOST');
+      if (scannerWasConnected && !s.connected) this.door.play('SCANNER_LOST');
       scannerWasConnected = s.connected;
       this.scannerConnected = s.connected;
     });
@@ -346,7 +355,7 @@ export class Controller {
       },
       selftest: () => {
         // Lights and buzzer only: a remote request must never open the door.
-        this.signaller.play('SELFTEST_LIGHTS');
+        this.door.play('SELFTEST_LIGHTS');
         return { driver: this.gpio.name, relay: 'not tested remotely' };
       },
       resync: () => ({ pending: this.uplink?.resync() ?? this.journal.pendingCount() }),
@@ -411,7 +420,7 @@ export class Controller {
 
   /** Plays a pattern now (selftest, demos). */
   playPattern(name: Parameters<Signaller['play']>[0]): void {
-    this.signaller.play(name);
+    this.door.play(name);
   }
 
   private updatePolicy(): void {
@@ -506,7 +515,8 @@ export class Controller {
       this.log.error({ err, kind: decoded.kind }, 'could not record the check-in');
       outcome = { at, decoded, decision: decideRecordFailed() };
     }
-    this.signaller.play(this.signaller.patternFor(outcome.decision.verdict, outcome.decision.repeat));
+    // After the commit: a scan held behind a refusal gets its light later, never before its row.
+    this.door.scan(outcome);
     this.log.info(
       {
         kind: decoded.kind,
@@ -538,7 +548,12 @@ export class Controller {
     // The earlier verdict is shown only when it is still today's: a person refused since (an F0 in
     // between) gets the new decision, journaled, never the earlier green.
     if (previous && previous.verdict === decision.verdict && previous.colour === decision.colour)
-      return { at, decoded, decision: decideRepeat(previous) };
+      return {
+        at,
+        decoded,
+        decision: decideRepeat({ verdict: previous.verdict, colour: previous.colour }),
+        previous: { at: previous.at, reason: previous.reason },
+      };
     const identity = decoded.identity!;
     const checkin = this.newCheckin(
       at,
@@ -650,7 +665,7 @@ export class Controller {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.offScannerStatus?.();
     this.rulesSource?.stop();
-    this.signaller.cancel();
+    this.door.stop();
     await this.uplink?.stop();
     await this.screens?.stop();
     await this.gpio.close();
