@@ -7,7 +7,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeTempDir, waitFor } from '@qrkiosk/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DoorShown, ScanOutcome } from '../src/index.js';
+import { reason } from '../src/decide/index.js';
+import { type DoorShown, type ScanOutcome, settingsFromText } from '../src/index.js';
+import { publicLine } from '../src/screens/public-line.js';
 import { eventsOf, PATTERNS, type PatternName } from '../src/signal/index.js';
 import { F0, GREEN, journalRows, type Kiosk, know, person, startKiosk } from './kiosk-rig.js';
 
@@ -145,5 +147,57 @@ describe('a refusal cannot be erased by the next scan', () => {
     await playedOut(k, 0, played('REFUSE').length + played('REVIEW').length + played('ALLOW').length);
     expect(switches(k)).toEqual([...played('REFUSE'), ...played('REVIEW'), ...played('ALLOW')]);
     expect(journalRows(k.dir).map((r) => r.verdict)).toEqual(['REFUSE', 'REVIEW', 'ALLOW']);
+  });
+});
+
+describe('the public screen names no health reason (ui.publicReason)', () => {
+  const refusal = (code: string) => ({
+    verdict: 'REFUSE' as const,
+    reason: reason(code),
+    decidedBy: [code],
+    repeat: false,
+  });
+
+  it('neutral by default: F0, F1 and a card colour become "Mời đến bàn kiểm tra y tế" / "Mời vào"', () => {
+    const { settings } = settingsFromText('kiosk: { id: k-001, site: s-001 }', 't', {});
+    expect(settings.ui.publicReason).toBe('neutral');
+    expect(settings.signal.refuseHoldMs).toBe(3000);
+    for (const code of ['case-f0', 'case-f1', 'colour-not-admitted', 'rule-positive-test'])
+      expect(publicLine(refusal(code), 'neutral'), code).toEqual({
+        line: { vi: 'Mời đến bàn kiểm tra y tế', en: 'Please go to the health check desk' },
+        showName: true,
+      });
+    const admittedRed = {
+      verdict: 'ALLOW' as const,
+      reason: reason('admitted-red'),
+      decidedBy: [],
+      repeat: false,
+    };
+    expect(publicLine(admittedRed, 'neutral').line).toEqual({ vi: 'Mời vào', en: 'Please go in' });
+  });
+
+  it('specific: the reason, but never beside the masked name', () => {
+    expect(publicLine(refusal('case-f0'), 'specific')).toEqual({
+      line: reason('case-f0').text,
+      showName: false,
+    });
+  });
+
+  it('reasons about the code, not the person, stay as they are, with the name', () => {
+    const unknown = {
+      verdict: 'REVIEW' as const,
+      reason: reason('unknown-person'),
+      decidedBy: [],
+      repeat: false,
+    };
+    expect(publicLine(unknown, 'neutral')).toEqual({ line: reason('unknown-person').text, showName: true });
+  });
+
+  it('a repeat says when, in Vietnam time, and that the verdict stands', () => {
+    const repeat = { ...refusal('already-checked-in'), repeat: true };
+    expect(publicLine(repeat, 'neutral', '2021-10-15T02:41:00.000Z').line).toEqual({
+      vi: 'đã quét lúc 09:41 — vẫn KHÔNG ĐƯỢC VÀO',
+      en: 'scanned at 09:41 — still NOT ADMITTED',
+    });
   });
 });
