@@ -16,6 +16,7 @@ export {
   PI_GPIO_LABELS,
   SysfsGpioDriver,
 } from './drivers/sysfs.js';
+export { guardGuideTable, withGuardGuideTables } from './guide.js';
 export {
   describePattern,
   eventsOf,
