@@ -21,10 +21,11 @@ afterEach(async () => {
 async function kiosk(): Promise<Kiosk> {
   const k = await startKiosk(makeTempDir('door-'));
   kiosks.push(k);
-  // 1 F0, 2 green, 3 unknown to the cache (REVIEW by default).
+  // 1 and 4 F0, 2 green, 3 unknown to the cache (REVIEW by default).
   know(k, [
     [1, F0],
     [2, GREEN],
+    [4, F0],
   ]);
   return k;
 }
@@ -148,6 +149,26 @@ describe('a refusal cannot be erased by the next scan', () => {
     expect(switches(k)).toEqual([...played('REFUSE'), ...played('REVIEW'), ...played('ALLOW')]);
     expect(journalRows(k.dir).map((r) => r.verdict)).toEqual(['REFUSE', 'REVIEW', 'ALLOW']);
   });
+});
+
+it('a refusal decided while queued scans drain cuts the green at once; what waits still plays', async () => {
+  const k = await kiosk();
+  k.controller.scan(person(1).payload); // REFUSE: holds
+  k.controller.scan(person(2).payload); // ALLOW: waits
+  k.controller.scan(person(3).payload); // REVIEW: waits behind it
+  await waitFor(() => (k.gpio.read('green') === 1 ? true : undefined), 15_000, 'the queued green');
+  k.controller.scan(person(4).payload); // another F0, while that green drains
+  expect(k.gpio.read('green')).toBe(0);
+  expect(k.gpio.read('relay')).toBe(0);
+  expect(k.gpio.read('red')).toBe(1);
+  await playedOut(k, 0, 0);
+  const all = switches(k);
+  // The second refusal plays whole, and the REVIEW still comes after it.
+  expect(all.slice(-played('REFUSE').length - played('REVIEW').length)).toEqual([
+    ...played('REFUSE'),
+    ...played('REVIEW'),
+  ]);
+  expect(journalRows(k.dir).map((r) => r.verdict)).toEqual(['REFUSE', 'ALLOW', 'REVIEW', 'REFUSE']);
 });
 
 describe('the public screen names no health reason (ui.publicReason)', () => {

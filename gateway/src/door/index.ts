@@ -23,12 +23,15 @@ type Waiting = { outcome: ScanOutcome } | { pattern: PatternName };
  *   whatever comes meanwhile — a second code 300 ms later, the scanner unplugged — waits in order and
  *   plays when the hold ends, so a refused visitor cannot cut their own refusal short, and no later
  *   green starts while the red is on; nothing waiting is dropped;
- * - while several wait, each plays its whole pattern before the next (no green pre-empted unseen).
+ * - while several wait, each plays its whole pattern before the next (no green pre-empted unseen),
+ *   except that a new refusal cuts the pattern being drained and goes first (no green stays lit
+ *   once the newest decision is red); what still waits plays after it;
  * Outside a hold a new scan pre-empts the pattern playing, as before: a refusal shows at once.
  * The light for a queued scan comes later than its journal commit, never earlier.
  */
 export class Door {
-  private held = false;
+  /** What holds the door: a refusal (nothing cuts it), or a queue being drained (a refusal may). */
+  private held: 'refusal' | 'drain' | false = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly waiting: Waiting[] = [];
   /** The refusal whose hold is on, for the marker on the outcome shown after it. */
@@ -43,6 +46,13 @@ export class Door {
 
   /** A decided (and, where it should be, journaled) scan. */
   scan(outcome: ScanOutcome): void {
+    // A refusal decided while queued scans drain goes first: a waiting green must not light while
+    // the newest decision is red. What waits still plays after it, in order.
+    if (this.held === 'drain' && outcome.decision.verdict === 'REFUSE') {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.held = false;
+    }
     if (this.held) {
       this.waiting.push({ outcome });
       this.show({ outcome, queued: true });
@@ -59,7 +69,7 @@ export class Door {
 
   /** True while a refusal (or a queue being drained) holds the door. */
   get holding(): boolean {
-    return this.held;
+    return this.held !== false;
   }
 
   /** Stops everything: pending timer, waiting outcomes, every line off. */
@@ -74,12 +84,14 @@ export class Door {
   private start(next: Waiting, afterRefusal?: Date): void {
     let pattern: PatternName;
     let holdMs = 0;
+    let kind: 'refusal' | 'drain' = 'drain';
     if ('outcome' in next) {
       const { verdict, repeat } = next.outcome.decision;
       pattern = this.signaller.patternFor(verdict, repeat);
       this.signaller.play(pattern, { withoutRelay: repeat });
       if (verdict === 'REFUSE') {
         holdMs = Math.max(this.refuseHoldMs, this.signaller.durationOf(pattern));
+        kind = 'refusal';
         this.refusedAt = next.outcome.at;
       }
       this.show({ outcome: next.outcome, queued: false, ...(afterRefusal ? { afterRefusal } : {}) });
@@ -89,11 +101,11 @@ export class Door {
     }
     // Draining a queue: let this pattern finish before the next one starts.
     if (holdMs === 0 && this.waiting.length > 0) holdMs = this.signaller.durationOf(pattern);
-    if (holdMs > 0) this.hold(holdMs);
+    if (holdMs > 0) this.hold(kind, holdMs);
   }
 
-  private hold(ms: number): void {
-    this.held = true;
+  private hold(kind: 'refusal' | 'drain', ms: number): void {
+    this.held = kind;
     this.timer = setTimeout(() => this.release(), ms);
   }
 
