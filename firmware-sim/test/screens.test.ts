@@ -101,6 +101,7 @@ describe('kiosk screens in Chromium', () => {
     expect(await first.locator('td').nth(1).textContent()).toBe('HOÀNG T** M**');
     expect(await first.locator('td').nth(2).textContent()).toBe('******5678');
     expect(await first.locator('td').nth(3).textContent()).toBe('Nhập tay');
+    expect(await first.locator('td').nth(5).textContent()).toBe('Nhập tay tại lễ tân');
     expect(await page.textContent('#inCount')).toBe(String(before + 1));
     // A bad phone number is refused with a reason, in Vietnamese.
     await page.fill('#name', 'Lê Văn B');

@@ -27,12 +27,14 @@ export interface ScreenCheckin {
   repeatOf?: string;
   document: { kind: string; nameMasked: string | null; numberMasked: string | null };
 }
+/** A manual entry's reason is not a rule's (decide's fallback would read "refused by rule manual-entry"). */
+const MANUAL: Text = { vi: 'Nhập tay tại lễ tân', en: 'Entered by hand at reception' };
 export const screenCheckin = (c: CheckinMessage): ScreenCheckin => ({
   id: c.id,
   at: c.at,
   direction: c.direction,
   verdict: c.verdict,
-  reason: { code: c.reason, ...reason(c.reason).text },
+  reason: { code: c.reason, ...(c.reason === 'manual-entry' ? MANUAL : reason(c.reason).text) },
   document: {
     kind: c.document.kind,
     nameMasked: c.document.nameMasked,
