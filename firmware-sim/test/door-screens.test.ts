@@ -94,6 +94,9 @@ describe('the door tells the truth on the screens', () => {
   });
 
   it('the same refused person scanning again stays red: "đã quét lúc HH:mm — vẫn KHÔNG ĐƯỢC VÀO"', async () => {
+    const reception = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await reception.goto(`${base}/reception`);
+    await reception.waitForLoadState('networkidle');
     await sleep(3500); // let the first refusal's hold end, so this repeat is not queued behind it
     controller.scan(cccd(1));
     // Whatever the page does with the repeat (the old page turned green "ĐÃ CHECK-IN"), wait for it.
@@ -113,6 +116,17 @@ describe('the door tells the truth on the screens', () => {
     expect(await verdict.textContent('#reason')).toMatch(/^scanned at \d\d:\d\d — still NOT ADMITTED$/);
     await verdict.click('#lang');
     await verdict.screenshot({ path: join(ARTIFACTS, 'verdict-repeat-refuse.png') });
+    // Reception lists the repeat in the refusal's colour, with the earlier reason, and does not count it.
+    const row = reception.locator('#list tbody tr[data-repeat="true"]').first();
+    await row.waitFor({ timeout: 5000 });
+    expect(await row.locator('.v').getAttribute('class')).toBe('v REFUSE');
+    expect(await row.locator('td').nth(4).textContent()).toMatch(
+      /^Từ chối↺ quét lại — lần trước lúc \d\d:\d\d:\d\d$/,
+    );
+    expect(await row.locator('td').nth(5).textContent()).toBe('Đang là F0 — không được vào');
+    expect(await reception.textContent('#inCount')).toBe('1');
+    await reception.screenshot({ path: join(ARTIFACTS, 'reception-repeat.png'), fullPage: true });
+    await reception.close();
   });
 
   it('a green scan 300 ms after a refusal waits beside it, then shows with "vừa từ chối"', async () => {
