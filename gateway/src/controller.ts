@@ -526,6 +526,8 @@ export class Controller {
         ...(outcome.checkin
           ? { checkin: outcome.checkin.id, who: outcome.checkin.document.numberMasked }
           : {}),
+        // A repeat: the earlier check-in's time and its specific reason (the public screen has neither).
+        ...(outcome.previous ? { repeatOf: outcome.previous.at, firstReason: outcome.previous.reason } : {}),
       },
       'scan',
     );
