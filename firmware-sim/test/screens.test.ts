@@ -72,7 +72,8 @@ describe('kiosk screens in Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'verdict-allow.png') });
     await page.click('#lang');
     expect(await page.textContent('#headline')).toBe('ADMITTED');
-    expect(await page.textContent('#reason')).toBe('Green card — admitted');
+    // The card colour is a health fact: the public line is neutral (ui.publicReason), reception has it.
+    expect(await page.textContent('#reason')).toBe('Please go in');
     await page.click('#lang');
 
     await scanner.scan('001185012345||Trần Thị Bích Ngọc|02031985|Nữ|Hà Nội|10072021');
@@ -102,6 +103,7 @@ describe('kiosk screens in Chromium', () => {
     expect(await first.locator('td').nth(1).textContent()).toBe('HOÀNG T** M**');
     expect(await first.locator('td').nth(2).textContent()).toBe('******5678');
     expect(await first.locator('td').nth(3).textContent()).toBe('Nhập tay');
+    expect(await first.locator('td').nth(5).textContent()).toBe('Nhập tay tại lễ tân');
     expect(await page.textContent('#inCount')).toBe(String(before + 1));
     // A bad phone number is refused with a reason, in Vietnamese.
     await page.fill('#name', 'Lê Văn B');

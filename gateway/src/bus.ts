@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { CheckinMessage } from '@qrkiosk/protocol';
 import type { Decision } from './decide/index.js';
 import type { DecodeResult } from './decode/index.js';
+import type { DoorShown } from './door/index.js';
 import type { FaultEvent } from './faults.js';
 
 /** What a scan came to: the decode, the decision, and the check-in when one was recorded. */
@@ -11,12 +12,16 @@ export interface ScanOutcome {
   decision: Decision;
   /** Present when the scan was journaled (not for undecodable codes or repeats). */
   checkin?: CheckinMessage;
+  /** A repeat: the earlier check-in it repeats (its time, shown as "đã quét lúc HH:mm", and its reason code). */
+  previous?: { at: string; reason: string };
 }
 
 /** Every event crossing stage boundaries, with its payload type. Add new ones here only. */
 export interface BusEvents {
   'scanner.status': { connected: boolean; path: string; error?: string };
   'scan.decided': ScanOutcome;
+  /** The door played a scan's pattern, or queued it behind a refusal's hold (door/index.ts). */
+  'scan.shown': DoorShown;
   'checkin.recorded': { id: string; seq: number };
   'checkin.delivered': { id: string };
   /** A check-in entered by hand at reception (no scan behind it). */

@@ -29,6 +29,7 @@ import {
   RulesSource,
 } from './decide/index.js';
 import { type DecodeResult, decodePayload, TrustError, TrustStore } from './decode/index.js';
+import { Door } from './door/index.js';
 import { Faults } from './faults.js';
 import { toFrame } from './frame/index.js';
 import { createScannerInput, type ScannerInput } from './input/index.js';
@@ -88,6 +89,8 @@ export class Controller {
   /** Whether the wall clock is trusted (NTP, last good time): decisions, check-ins, telemetry, prune. */
   readonly clockWatch: ClockWatch;
   private readonly signaller: Signaller;
+  /** Lights, sound and relay in an order a guard can trust (repeats, refusal hold): door/index.ts. */
+  private readonly door: Door;
   private readonly nextId = monotonicFactory();
   private hashKey: Buffer | undefined;
   private rulesSource: RulesSource | undefined;
@@ -119,6 +122,12 @@ export class Controller {
     this.signaller = new Signaller(
       this.gpio,
       patternsWith(settings.signal.patterns ?? {}, settings.gpio.relayPulseMs),
+    );
+    this.door = new Door(
+      this.signaller,
+      settings.signal.refuseHoldMs,
+      (shown) => this.bus.emit('scan.shown', shown),
+      this.log,
     );
   }
 
@@ -153,7 +162,7 @@ export class Controller {
     process.on('exit', this.outputsOff);
     let scannerWasConnected = false;
     this.offScannerStatus = this.bus.on('scanner.status', (s) => {
-      if (scannerWasConnected && !s.connected) this.signaller.play('SCANNER_LOST');
+      if (scannerWasConnected && !s.connected) this.door.play('SCANNER_LOST');
       scannerWasConnected = s.connected;
       this.scannerConnected = s.connected;
     });
@@ -362,7 +371,7 @@ export class Controller {
       },
       selftest: () => {
         // Lights and buzzer only: a remote request must never open the door.
-        this.signaller.play('SELFTEST_LIGHTS');
+        this.door.play('SELFTEST_LIGHTS');
         return { driver: this.gpio.name, relay: 'not tested remotely' };
       },
       resync: () => ({
@@ -433,7 +442,7 @@ export class Controller {
 
   /** Plays a pattern now (selftest, demos). */
   playPattern(name: Parameters<Signaller['play']>[0]): void {
-    this.signaller.play(name);
+    this.door.play(name);
   }
 
   private updatePolicy(): void {
@@ -537,7 +546,8 @@ export class Controller {
       this.log.error({ err, kind: decoded.kind }, 'could not record the check-in');
       outcome = { at, decoded, decision: decideRecordFailed() };
     }
-    this.signaller.play(this.signaller.patternFor(outcome.decision.verdict, outcome.decision.repeat));
+    // After the commit: a scan held behind a refusal gets its light later, never before its row.
+    this.door.scan(outcome);
     this.log.info(
       {
         kind: decoded.kind,
@@ -547,6 +557,8 @@ export class Controller {
         ...(outcome.checkin
           ? { checkin: outcome.checkin.id, who: outcome.checkin.document.numberMasked }
           : {}),
+        // A repeat: the earlier check-in's time and its specific reason (the public screen has neither).
+        ...(outcome.previous ? { repeatOf: outcome.previous.at, firstReason: outcome.previous.reason } : {}),
       },
       'scan',
     );
@@ -573,7 +585,12 @@ export class Controller {
     // The earlier verdict is shown only when it is still today's: a person refused since (an F0 in
     // between) gets the new decision, journaled, never the earlier green.
     if (previous && previous.verdict === decision.verdict && previous.colour === decision.colour)
-      return { at, decoded, decision: decideRepeat(previous) };
+      return {
+        at,
+        decoded,
+        decision: decideRepeat({ verdict: previous.verdict, colour: previous.colour }),
+        previous: { at: previous.at, reason: previous.reason },
+      };
     const identity = decoded.identity!;
     const checkin = this.newCheckin(
       at,
@@ -703,7 +720,7 @@ export class Controller {
     this.offClockSynced?.();
     this.clockWatch.stop();
     this.rulesSource?.stop();
-    this.signaller.cancel();
+    this.door.stop();
     await this.uplink?.stop();
     await this.screens?.stop();
     await this.gpio.close();

@@ -120,15 +120,19 @@ describe('kiosk screens without a PIN', () => {
     expect(today).not.toContain('idHash');
   });
 
-  it('the live socket refuses another origin and sends no hash', async () => {
-    const url = `ws://127.0.0.1:${k.port}/live`;
-    const refused = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(url, { headers: { origin: 'http://evil.example' } });
-      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-      ws.on('open', () => resolve(101));
-    });
-    expect(refused).toBe(403);
-    const ws = new WebSocket(url, { headers: { origin: k.origin } });
+  it('the live sockets refuse another origin and send no hash', async () => {
+    // `/live` is the public verdict screen's; `/live/reception` (check-ins, specific reasons) is staff's.
+    for (const path of ['/live', '/live/reception']) {
+      const refused = await new Promise<number>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${k.port}${path}`, {
+          headers: { origin: 'http://evil.example' },
+        });
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('open', () => resolve(101));
+      });
+      expect(refused, path).toBe(403);
+    }
+    const ws = new WebSocket(`ws://127.0.0.1:${k.port}/live/reception`, { headers: { origin: k.origin } });
     const messages: string[] = [];
     ws.on('message', (m) => messages.push(String(m)));
     await new Promise((resolve) => ws.once('message', resolve));

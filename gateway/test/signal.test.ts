@@ -45,7 +45,17 @@ describe('signal patterns on the simulated GPIO', () => {
     expect(new Set(lights).size).toBe(lights.length);
   });
 
-  it('a new scan pre-empts the running pattern', () => {
+  it("a repeat keeps its verdict's pattern; only a repeated ALLOW is the green double blink", () => {
+    expect(signaller.patternFor('REFUSE', true)).toBe('REFUSE');
+    expect(signaller.patternFor('REVIEW', true)).toBe('REVIEW');
+    expect(signaller.patternFor('ALLOW', true)).toBe('ALREADY');
+    signaller.play('ALLOW', { withoutRelay: true });
+    vi.advanceTimersByTime(5000);
+    expect(lit()).not.toContain('relay+');
+  });
+
+  // The Signaller itself pre-empts; it is the Door (door/index.ts, door.test.ts) that holds a refusal.
+  it('a new pattern pre-empts the running one', () => {
     signaller.play('REFUSE');
     vi.advanceTimersByTime(100);
     signaller.play('ALLOW');
@@ -59,18 +69,24 @@ describe('signal patterns on the simulated GPIO', () => {
 });
 
 describe('the guard guide', () => {
-  it('lists exactly the lights and sounds the code plays, in both languages', async () => {
+  it('holds exactly the tables generated from the patterns, in both languages (npm run guard-guide)', async () => {
     const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { REPO_ROOT } = await import('@qrkiosk/testkit');
-    const { describePattern, patternsWith } = await import('../src/signal/index.js');
+    const { guardGuideTable, patternsWith, withGuardGuideTables } = await import('../src/signal/index.js');
     const guide = readFileSync(join(REPO_ROOT, 'docs/guard-guide.md'), 'utf8');
     const played = patternsWith({}, 1000);
-    for (const lang of ['vi', 'en'] as const) {
-      for (const name of ['ALLOW', 'REFUSE', 'REVIEW', 'ALREADY', 'SCANNER_LOST'] as const) {
-        expect(guide, `${lang} ${name}`).toContain(`| ${describePattern(played[name], lang)} |`);
-      }
-    }
+    for (const lang of ['vi', 'en'] as const) expect(guide, lang).toContain(guardGuideTable(played, lang));
+    expect(withGuardGuideTables(guide, played)).toBe(guide);
+  });
+
+  it('says a repeated refusal is red with three beeps, and only a repeated admission is green', async () => {
+    const { guardGuideTable, patternsWith } = await import('../src/signal/index.js');
+    const table = guardGuideTable(patternsWith({}, 1000), 'en');
+    const repeatRefusal = table.split('\n').find((l) => l.includes('still NOT ADMITTED'));
+    expect(repeatRefusal).toContain('red light 3 s; beep ×3 (0.15 s)');
+    expect(repeatRefusal).not.toContain('green');
+    expect(table.split('\n').find((l) => l.includes('ALREADY CHECKED IN'))).not.toContain('door opens');
   });
 });
 

@@ -89,7 +89,8 @@ const REASONS: Record<string, Text> = {
   },
 };
 
-function reason(code: string): Decision['reason'] {
+/** A reason code's bilingual text (the reception page shows journaled check-ins' reasons). */
+export function reason(code: string): Decision['reason'] {
   return {
     code,
     text: REASONS[code] ?? { vi: `Từ chối theo quy tắc ${code}`, en: `Refused by rule ${code}` },

@@ -117,9 +117,9 @@ export class Journal {
       // row dated in the future (a clock since corrected) never counts.
       recent: db.prepare<
         { hash: string; boot: string; monoFrom: number; monoTo: number; from: string; to: string },
-        { verdict: Verdict; colour: Colour }
+        { verdict: Verdict; colour: Colour; at: string; reason: string }
       >(
-        `SELECT verdict, colour FROM checkins WHERE id_hash = @hash AND at <= @to AND (
+        `SELECT verdict, colour, at, json_extract(message, '$.reason') AS reason FROM checkins WHERE id_hash = @hash AND at <= @to AND (
            (boot = @boot AND mono_ms BETWEEN @monoFrom AND @monoTo)
            OR ((boot IS NULL OR boot <> @boot OR mono_ms IS NULL) AND at >= @from)
          ) ORDER BY seq DESC LIMIT 1`,
@@ -161,7 +161,7 @@ export class Journal {
     now: Date,
     windowMs: number,
     stamp: MonoStamp,
-  ): { verdict: Verdict; colour: Colour } | undefined {
+  ): { verdict: Verdict; colour: Colour; at: string; reason: string } | undefined {
     return this.statements?.recent.get({
       hash: idHash,
       boot: stamp.boot,

@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { CheckinMessage } from '@qrkiosk/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { reason } from '../decide/index.js';
 import type { Text } from '../i18n.js';
 
 /**
@@ -12,19 +13,28 @@ export const MANUAL_PER_MINUTE = 20;
 const PIN_TRIES_PER_MINUTE = 5;
 export const PIN_COOKIE = 'qrk_reception';
 
-/** What a screen shows of a check-in: masked name and number, never the identity hash. */
+/**
+ * What the reception page (staff only) shows of a check-in: masked name and number and the specific
+ * reason (F0, F1, card colour), never the identity hash. The public verdict screen never gets these.
+ */
 export interface ScreenCheckin {
   id: string;
   at: string;
   direction: CheckinMessage['direction'];
   verdict: CheckinMessage['verdict'];
+  reason: Text & { code: string };
+  /** A repeat inside the duplicate window: the earlier check-in's time (nothing new was journaled). */
+  repeatOf?: string;
   document: { kind: string; nameMasked: string | null; numberMasked: string | null };
 }
+/** A manual entry's reason is not a rule's (decide's fallback would read "refused by rule manual-entry"). */
+const MANUAL: Text = { vi: 'Nhập tay tại lễ tân', en: 'Entered by hand at reception' };
 export const screenCheckin = (c: CheckinMessage): ScreenCheckin => ({
   id: c.id,
   at: c.at,
   direction: c.direction,
   verdict: c.verdict,
+  reason: { code: c.reason, ...(c.reason === 'manual-entry' ? MANUAL : reason(c.reason).text) },
   document: {
     kind: c.document.kind,
     nameMasked: c.document.nameMasked,

@@ -4,29 +4,39 @@ import { maskName, maskNumber, vnDay } from '@qrkiosk/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Controller } from '../controller.js';
+import { reason } from '../decide/index.js';
 import { type FaultCode, RECORD_BLOCKING } from '../faults.js';
 import type { Text } from '../i18n.js';
 import type { Logger } from '../log.js';
 import { ManualEntryError } from '../manual-entry.js';
 import { type ScreenCheckin, ScreensGuard, screenCheckin } from './guard.js';
+import { publicLine } from './public-line.js';
 
 export { MANUAL_PER_MINUTE, type ScreenCheckin } from './guard.js';
 
 const PUBLIC = new URL('../../public/', import.meta.url);
 const page = (name: string) => readFileSync(new URL(name, PUBLIC), 'utf8');
 
-/** What the screens receive over `/live`. Masked only: screens face the public. */
+/**
+ * What the screens receive: `/live` (the public verdict screen) gets `scan`, `status` and `fault` —
+ * masked, and no health reason or card colour (public-line.ts); `/live/reception` (staff) gets
+ * `status` and `checkin`, with the specific reason. A `scan` arrives when the door shows it.
+ */
 export type ScreenMessage =
   | {
       type: 'scan';
       at: string;
       verdict: 'ALLOW' | 'REFUSE' | 'REVIEW';
-      colour: 'green' | 'yellow' | 'red' | null;
-      reason: Text & { code: string };
+      /** The line under the verdict: neutral for a health reason unless ui.publicReason is `specific`. */
+      line: Text;
       kind: string;
+      /** Null when a health reason is shown (never the name beside "F0"). */
       nameMasked: string | null;
-      numberMasked: string | null;
       repeat: boolean;
+      /** Decided and journaled while a refusal holds the door: shown beside it, played after it. */
+      queued: boolean;
+      /** Played right after a refusal's hold: that refusal's time ("vừa từ chối" marker). */
+      afterRefusal?: string;
     }
   | { type: 'status'; online: boolean; scanner: boolean }
   /** Storage faults in force; `recording: false` puts the verdict screen in its full-screen fault state. */
@@ -40,7 +50,8 @@ export type ScreenMessage =
  */
 export class ScreensServer {
   private app: FastifyInstance | undefined;
-  private readonly sockets = new Set<WebSocket>();
+  /** The public verdict screen's sockets, and reception's (staff: specific reasons). */
+  private readonly sockets = { public: new Set<WebSocket>(), reception: new Set<WebSocket>() };
   private status = { online: false, scanner: false };
   private readonly unsubscribe: Array<() => void> = [];
 
@@ -99,36 +110,65 @@ export class ScreensServer {
             .code(403)
             .send({ error: { vi: 'Trang khác nguồn gốc', en: 'Cross-origin page refused' } });
       });
-      scope.get('/live', { websocket: true }, (socket) => {
-        this.sockets.add(socket);
-        socket.send(JSON.stringify({ type: 'status', ...this.status } satisfies ScreenMessage));
-        socket.send(JSON.stringify(faultMessage(this.controller.faults.list())));
-        socket.on('close', () => this.sockets.delete(socket));
-      });
+      for (const [path, audience] of [
+        ['/live', 'public'],
+        ['/live/reception', 'reception'],
+      ] as const)
+        scope.get(path, { websocket: true }, (socket) => {
+          this.sockets[audience].add(socket);
+          socket.send(JSON.stringify({ type: 'status', ...this.status } satisfies ScreenMessage));
+          socket.send(JSON.stringify(faultMessage(this.controller.faults.list())));
+          socket.on('close', () => this.sockets[audience].delete(socket));
+        });
     });
     const bus = this.controller.bus;
+    const mode = this.controller.settings.ui.publicReason;
     this.unsubscribe.push(
-      bus.on('scan.decided', (o) => {
+      // The public screen follows the door (door/index.ts), not the decision: a scan held behind a
+      // refusal is shown beside it, then in full when its lights play.
+      bus.on('scan.shown', ({ outcome: o, queued, afterRefusal }) => {
         const id = o.decoded.identity;
-        this.broadcast({
+        const { line, showName } = publicLine(o.decision, mode, o.previous?.at);
+        this.broadcast('public', {
           type: 'scan',
           at: o.at.toISOString(),
           verdict: o.decision.verdict,
-          colour: o.decision.colour,
-          reason: { code: o.decision.reason.code, ...o.decision.reason.text },
+          line,
           kind: o.decoded.kind,
-          nameMasked: id ? maskName(id.name) : null,
-          numberMasked: id ? maskNumber(id.documentNumber) : null,
+          nameMasked: id && showName ? maskName(id.name) : null,
           repeat: o.decision.repeat,
+          queued,
+          ...(afterRefusal ? { afterRefusal: afterRefusal.toISOString() } : {}),
         });
-        if (o.checkin) this.broadcast({ type: 'checkin', checkin: screenCheckin(o.checkin) });
+      }),
+      // Reception sees every decision at once, repeats included, with the specific reason.
+      bus.on('scan.decided', (o) => {
+        const id = o.decoded.identity;
+        if (o.checkin) this.broadcast('reception', { type: 'checkin', checkin: screenCheckin(o.checkin) });
+        else if (o.decision.repeat && o.previous && id)
+          this.broadcast('reception', {
+            type: 'checkin',
+            checkin: {
+              id: `repeat-${o.at.getTime()}`,
+              at: o.at.toISOString(),
+              direction: this.controller.settings.kiosk.direction,
+              verdict: o.decision.verdict,
+              reason: { code: o.previous.reason, ...reason(o.previous.reason).text },
+              repeatOf: o.previous.at,
+              document: {
+                kind: o.decoded.kind,
+                nameMasked: maskName(id.name),
+                numberMasked: maskNumber(id.documentNumber),
+              },
+            },
+          });
       }),
       bus.on('checkin.manual', (checkin) =>
-        this.broadcast({ type: 'checkin', checkin: screenCheckin(checkin) }),
+        this.broadcast('reception', { type: 'checkin', checkin: screenCheckin(checkin) }),
       ),
       bus.on('uplink.status', (s) => this.setStatus({ online: s.connected })),
       bus.on('scanner.status', (s) => this.setStatus({ scanner: s.connected })),
-      bus.on('fault', (e) => this.broadcast(faultMessage(e.faults))),
+      bus.on('fault', (e) => this.broadcastAll(faultMessage(e.faults))),
     );
     this.app = app;
     return app.listen({ port, host });
@@ -150,12 +190,17 @@ export class ScreensServer {
 
   private setStatus(change: Partial<typeof this.status>): void {
     this.status = { ...this.status, ...change };
-    this.broadcast({ type: 'status', ...this.status });
+    this.broadcastAll({ type: 'status', ...this.status });
   }
 
-  private broadcast(message: ScreenMessage): void {
+  private broadcast(audience: keyof typeof this.sockets, message: ScreenMessage): void {
     const text = JSON.stringify(message);
-    for (const s of this.sockets) s.send(text);
+    for (const s of this.sockets[audience]) s.send(text);
+  }
+
+  private broadcastAll(message: ScreenMessage): void {
+    this.broadcast('public', message);
+    this.broadcast('reception', message);
   }
 
   async stop(): Promise<void> {

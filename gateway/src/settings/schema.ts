@@ -1,5 +1,8 @@
 import { ID_PATTERN } from '@qrkiosk/protocol';
 import { type Static, Type } from '@sinclair/typebox';
+import { SignalSection } from './signal-schema.js';
+
+export { SignalSection } from './signal-schema.js';
 
 /**
  * kiosk.yaml, defined once. Defaults, env overrides (QRKIOSK_<SECTION>_<KEY>) and the error
@@ -255,6 +258,13 @@ export const UiSection = Type.Object(
       viDescription:
         'địa chỉ lắng nghe: 127.0.0.1 chỉ cho màn hình kiosk; 0.0.0.0 để máy lễ tân cùng xem, chỉ khi có ui.receptionPinFile',
     }),
+    publicReason: Type.Union([Type.Literal('neutral'), Type.Literal('specific')], {
+      default: 'neutral',
+      description:
+        'what the public verdict screen says of a health reason (F0, F1, card colour): neutral ("please go to the health check desk"; the reason is on /reception and in the log) or specific (the reason, without the name)',
+      viDescription:
+        'màn hình công cộng nói gì về lý do sức khỏe (F0, F1, màu thẻ): neutral ("Mời đến bàn kiểm tra y tế"; lý do ở trang /reception và trong log) hoặc specific (nêu lý do, không kèm tên)',
+    }),
     receptionPinFile: Type.Optional(
       Type.String({
         minLength: 1,
@@ -326,42 +336,6 @@ export const DccSection = Type.Object(
       viDescription:
         'chứng thư ký hộ chiếu vắc-xin (tệp PEM hoặc DER); thư mục <data.dir>/dcc-trust/ cũng được đọc',
     }),
-  },
-  { additionalProperties: false },
-);
-
-const Intervals = Type.Array(
-  Type.Tuple([Type.Integer({ minimum: 0, maximum: 60000 }), Type.Integer({ minimum: 0, maximum: 60000 })]),
-  {
-    maxItems: 50,
-  },
-);
-const PatternT = Type.Partial(
-  Type.Object(
-    { green: Intervals, red: Intervals, amber: Intervals, buzzer: Intervals, relay: Intervals },
-    { additionalProperties: false },
-  ),
-);
-
-export const SignalSection = Type.Object(
-  {
-    patterns: Type.Optional(
-      Type.Object(
-        {
-          ALLOW: Type.Optional(PatternT),
-          REFUSE: Type.Optional(PatternT),
-          REVIEW: Type.Optional(PatternT),
-          ALREADY: Type.Optional(PatternT),
-          SCANNER_LOST: Type.Optional(PatternT),
-        },
-        {
-          additionalProperties: false,
-          description:
-            'override light/sound patterns: per verdict, per line, a list of [on ms, off ms] intervals',
-          viDescription: 'thay mẫu đèn/còi: theo kết quả, theo đường ra, danh sách khoảng [bật ms, tắt ms]',
-        },
-      ),
-    ),
   },
   { additionalProperties: false },
 );
@@ -445,6 +419,7 @@ export const OPTIONAL_SECTIONS = [
   'data',
   'ui',
   'rules',
+  'signal',
   'privacy',
   'clock',
   'log',

@@ -16,6 +16,7 @@ export {
   PI_GPIO_LABELS,
   SysfsGpioDriver,
 } from './drivers/sysfs.js';
+export { guardGuideTable, withGuardGuideTables } from './guide.js';
 export {
   describePattern,
   eventsOf,
@@ -37,16 +38,34 @@ export class Signaller {
     private readonly patterns: Record<PatternName, Pattern> = PATTERNS,
   ) {}
 
-  play(name: PatternName): void {
+  /**
+   * `withoutRelay`: a repeat never opens the door, whatever a configured pattern says (the schema lets
+   * a site put relay intervals on any pattern).
+   */
+  play(name: PatternName, options: { withoutRelay?: boolean } = {}): void {
     this.cancel();
     for (const event of eventsOf(this.patterns[name])) {
+      if (options.withoutRelay && event.line === 'relay') continue;
       if (event.at === 0) this.gpio.write(event.line, event.value);
       else this.timers.push(setTimeout(() => this.gpio.write(event.line, event.value), event.at));
     }
   }
 
+  /**
+   * A repeat keeps the earlier verdict's pattern: a refused person scanning again is red with three
+   * beeps, a REVIEW amber. Only a repeated ALLOW gets the green double blink (and never the relay:
+   * the caller plays it `withoutRelay`).
+   */
   patternFor(verdict: Verdict, repeat: boolean): PatternName {
-    return repeat ? 'ALREADY' : verdict;
+    return repeat && verdict === 'ALLOW' ? 'ALREADY' : verdict;
+  }
+
+  /** How long a pattern plays (ms): the end of its last interval. */
+  durationOf(name: PatternName): number {
+    let end = 0;
+    for (const intervals of Object.values(this.patterns[name]))
+      for (const [, b] of intervals ?? []) end = Math.max(end, b);
+    return end;
   }
 
   /** Stops the running pattern and turns every line off (the relay's safe state is off). */

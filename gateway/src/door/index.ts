@@ -1,0 +1,129 @@
+import type { ScanOutcome } from '../bus.js';
+import type { Logger } from '../log.js';
+import type { PatternName, Signaller } from '../signal/index.js';
+
+/** What the door shows, as it shows it: screens follow this, so they never run ahead of the lights. */
+export interface DoorShown {
+  outcome: ScanOutcome;
+  /**
+   * true: decided and journaled while a refusal holds the door; its lights come when the hold ends.
+   * The screen puts it beside the refusal, it does not replace it.
+   */
+  queued: boolean;
+  /** Set on the outcome played right after a refusal's hold: when that refusal was (screens mark it). */
+  afterRefusal?: Date;
+}
+
+type Waiting = { outcome: ScanOutcome } | { pattern: PatternName };
+
+/**
+ * The door's lights, sound and relay, played in an order a guard can trust:
+ * - a repeat keeps the earlier verdict's pattern (Signaller.patternFor) and never pulses the relay;
+ * - a refusal holds the door for at least `refuseHoldMs` and at least its whole pattern (three beeps):
+ *   whatever comes meanwhile — a second code 300 ms later, the scanner unplugged — waits in order and
+ *   plays when the hold ends, so a refused visitor cannot cut their own refusal short, and no later
+ *   green starts while the red is on; nothing waiting is dropped;
+ * - while several wait, each plays its whole pattern before the next (no green pre-empted unseen),
+ *   except that a new refusal cuts the pattern being drained and goes first (no green stays lit
+ *   once the newest decision is red); what still waits plays after it;
+ * Outside a hold a new scan pre-empts the pattern playing, as before: a refusal shows at once.
+ * The light for a queued scan comes later than its journal commit, never earlier.
+ */
+export class Door {
+  /** What holds the door: a refusal (nothing cuts it), or a queue being drained (a refusal may). */
+  private held: 'refusal' | 'drain' | false = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly waiting: Waiting[] = [];
+  /** The refusal whose hold is on, for the marker on the outcome shown after it. */
+  private refusedAt: Date | undefined;
+
+  constructor(
+    private readonly signaller: Signaller,
+    private readonly refuseHoldMs: number,
+    private readonly onShow: (shown: DoorShown) => void,
+    private readonly log: Logger,
+  ) {}
+
+  /** A decided (and, where it should be, journaled) scan. */
+  scan(outcome: ScanOutcome): void {
+    // A refusal decided while queued scans drain goes first: a waiting green must not light while
+    // the newest decision is red. What waits still plays after it, in order.
+    if (this.held === 'drain' && outcome.decision.verdict === 'REFUSE') {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.held = false;
+    }
+    if (this.held) {
+      this.waiting.push({ outcome });
+      this.show({ outcome, queued: true });
+      return;
+    }
+    this.start({ outcome });
+  }
+
+  /** A pattern that is not a verdict (scanner lost, remote selftest): it waits for a hold too. */
+  play(pattern: PatternName): void {
+    if (this.held) this.waiting.push({ pattern });
+    else this.start({ pattern });
+  }
+
+  /** True while a refusal (or a queue being drained) holds the door. */
+  get holding(): boolean {
+    return this.held !== false;
+  }
+
+  /** Stops everything: pending timer, waiting outcomes, every line off. */
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.held = false;
+    this.waiting.length = 0;
+    this.signaller.cancel();
+  }
+
+  private start(next: Waiting, afterRefusal?: Date): void {
+    let pattern: PatternName;
+    let holdMs = 0;
+    let kind: 'refusal' | 'drain' = 'drain';
+    if ('outcome' in next) {
+      const { verdict, repeat } = next.outcome.decision;
+      pattern = this.signaller.patternFor(verdict, repeat);
+      this.signaller.play(pattern, { withoutRelay: repeat });
+      if (verdict === 'REFUSE') {
+        holdMs = Math.max(this.refuseHoldMs, this.signaller.durationOf(pattern));
+        kind = 'refusal';
+        this.refusedAt = next.outcome.at;
+      }
+      this.show({ outcome: next.outcome, queued: false, ...(afterRefusal ? { afterRefusal } : {}) });
+    } else {
+      pattern = next.pattern;
+      this.signaller.play(pattern);
+    }
+    // Draining a queue: let this pattern finish before the next one starts.
+    if (holdMs === 0 && this.waiting.length > 0) holdMs = this.signaller.durationOf(pattern);
+    if (holdMs > 0) this.hold(kind, holdMs);
+  }
+
+  private hold(kind: 'refusal' | 'drain', ms: number): void {
+    this.held = kind;
+    this.timer = setTimeout(() => this.release(), ms);
+  }
+
+  private release(): void {
+    this.timer = undefined;
+    this.held = false;
+    const refusedAt = this.refusedAt;
+    this.refusedAt = undefined;
+    const next = this.waiting.shift();
+    if (next) this.start(next, refusedAt);
+  }
+
+  /** Screens are news: a failing listener is logged, it never stops the lights (this runs in timers). */
+  private show(shown: DoorShown): void {
+    try {
+      this.onShow(shown);
+    } catch (err) {
+      this.log.error({ err }, 'showing a scan on the screens failed');
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import { Type } from '@sinclair/typebox';
+
+/** kiosk.yaml's `signal` section (split from schema.ts to keep it short): patterns and the refusal hold. */
+const Intervals = Type.Array(
+  Type.Tuple([Type.Integer({ minimum: 0, maximum: 60000 }), Type.Integer({ minimum: 0, maximum: 60000 })]),
+  {
+    maxItems: 50,
+  },
+);
+const PatternT = Type.Partial(
+  Type.Object(
+    { green: Intervals, red: Intervals, amber: Intervals, buzzer: Intervals, relay: Intervals },
+    { additionalProperties: false },
+  ),
+);
+
+export const SignalSection = Type.Object(
+  {
+    refuseHoldMs: Type.Integer({
+      minimum: 0,
+      maximum: 30000,
+      default: 3000,
+      description:
+        'a refusal stays on the lights and screen at least this long (ms, and at least its whole pattern); a scan meanwhile is decided and recorded, and shown after it',
+      viDescription:
+        'kết quả từ chối được giữ trên đèn và màn hình ít nhất chừng này (ms, và ít nhất trọn mẫu đèn/còi); lần quét trong lúc đó vẫn được xử lý, ghi lại và hiện sau',
+    }),
+    patterns: Type.Optional(
+      Type.Object(
+        {
+          ALLOW: Type.Optional(PatternT),
+          REFUSE: Type.Optional(PatternT),
+          REVIEW: Type.Optional(PatternT),
+          ALREADY: Type.Optional(PatternT),
+          SCANNER_LOST: Type.Optional(PatternT),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'override light/sound patterns: per verdict, per line, a list of [on ms, off ms] intervals',
+          viDescription: 'thay mẫu đèn/còi: theo kết quả, theo đường ra, danh sách khoảng [bật ms, tắt ms]',
+        },
+      ),
+    ),
+  },
+  { default: {}, additionalProperties: false },
+);

@@ -1,0 +1,106 @@
+import type { Text } from '../i18n.js';
+import { describePattern, type Pattern, type PatternName } from './patterns.js';
+
+/**
+ * The guard guide's lights-and-sounds table (docs/guard-guide.md), generated from the patterns so the
+ * guide cannot promise a guard what the kiosk does not play. `npm run guard-guide` rewrites it between
+ * its markers; gateway/test/signal.test.ts fails when the file and this disagree.
+ */
+interface Row {
+  verdict: Text;
+  pattern: PatternName;
+  /** A repeat plays its verdict's pattern without the relay (door/index.ts). */
+  repeat?: boolean;
+  action: Text;
+}
+
+const ROWS: Row[] = [
+  {
+    verdict: { vi: '**ĐƯỢC VÀO**', en: '**ADMITTED**' },
+    pattern: 'ALLOW',
+    action: { vi: 'mời vào', en: 'let them in' },
+  },
+  {
+    verdict: { vi: '**KHÔNG ĐƯỢC VÀO**', en: '**NOT ADMITTED**' },
+    pattern: 'REFUSE',
+    action: {
+      vi: 'không cho vào, mời khách đến bàn kiểm tra y tế; lý do cụ thể chỉ có trên trang lễ tân',
+      en: 'do not let them in; send them to the health check desk; the specific reason is on the reception page only',
+    },
+  },
+  {
+    verdict: { vi: '**KIỂM TRA GIẤY TỜ**', en: '**CHECK DOCUMENTS**' },
+    pattern: 'REVIEW',
+    action: {
+      vi: 'xem màn hình để biết lý do (chưa có dữ liệu, mã địa điểm, mã hỏng…) và kiểm tra giấy tờ',
+      en: 'read the reason on the screen (no data, a place’s code, a damaged code…) and check documents',
+    },
+  },
+  {
+    verdict: { vi: '**ĐÃ CHECK-IN** (lần trước được vào)', en: '**ALREADY CHECKED IN** (admitted before)' },
+    pattern: 'ALREADY',
+    repeat: true,
+    action: {
+      vi: 'khách vừa quét và đã được vào; không ghi thêm lần nữa, cửa không mở lại',
+      en: 'they just scanned and were admitted; nothing new is recorded, the door does not open again',
+    },
+  },
+  {
+    verdict: {
+      vi: '**KHÔNG ĐƯỢC VÀO** — "đã quét lúc HH:mm — vẫn KHÔNG ĐƯỢC VÀO"',
+      en: '**NOT ADMITTED** — "scanned at HH:mm — still NOT ADMITTED"',
+    },
+    pattern: 'REFUSE',
+    repeat: true,
+    action: {
+      vi: 'người vừa bị từ chối quét lại: vẫn không cho vào',
+      en: 'someone just refused scanned again: still do not let them in',
+    },
+  },
+  {
+    verdict: {
+      vi: '**KIỂM TRA GIẤY TỜ** — "đã quét lúc HH:mm — vẫn KIỂM TRA GIẤY TỜ"',
+      en: '**CHECK DOCUMENTS** — "scanned at HH:mm — still CHECK DOCUMENTS"',
+    },
+    pattern: 'REVIEW',
+    repeat: true,
+    action: { vi: 'vẫn kiểm tra giấy tờ', en: 'still check documents' },
+  },
+  {
+    verdict: { vi: 'Mất máy quét', en: 'Scanner lost' },
+    pattern: 'SCANNER_LOST',
+    action: {
+      vi: 'kiểm tra dây cắm máy quét; kiosk tự kết nối lại khi cắm lại',
+      en: 'check the scanner’s cable; the kiosk reconnects by itself when it is back',
+    },
+  },
+];
+
+const HEADERS: Record<'vi' | 'en', string> = {
+  vi: '| Kết quả | Đèn và còi | Bảo vệ làm gì |',
+  en: '| Verdict | Lights and sound | What the guard does |',
+};
+
+/** The table in one language, as it stands in docs/guard-guide.md. */
+export function guardGuideTable(patterns: Record<PatternName, Pattern>, lang: 'vi' | 'en'): string {
+  const lines = [HEADERS[lang], '| --- | --- | --- |'];
+  for (const row of ROWS) {
+    const { relay: _relay, ...withoutRelay } = patterns[row.pattern];
+    const played = row.repeat ? withoutRelay : patterns[row.pattern];
+    lines.push(`| ${row.verdict[lang]} | ${describePattern(played, lang)} | ${row.action[lang]} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Replaces the text between `<!-- table:LANG -->` and `<!-- /table -->` with the generated table. */
+export function withGuardGuideTables(guide: string, patterns: Record<PatternName, Pattern>): string {
+  let out = guide;
+  for (const lang of ['vi', 'en'] as const) {
+    const open = `<!-- table:${lang} -->`;
+    const start = out.indexOf(open);
+    const end = out.indexOf('<!-- /table -->', start);
+    if (start < 0 || end < 0) throw new Error(`docs/guard-guide.md has no ${open} … <!-- /table --> markers`);
+    out = `${out.slice(0, start + open.length)}\n${guardGuideTable(patterns, lang)}\n${out.slice(end)}`;
+  }
+  return out;
+}
