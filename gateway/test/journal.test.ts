@@ -64,6 +64,8 @@ describe('journal (record stage and outbox)', () => {
     expect(j.lastRecent('c'.repeat(32), at('2021-10-01T00:00:30.000Z'), 60_000, stamp)).toEqual({
       verdict: 'ALLOW',
       colour: 'green',
+      at: '2021-10-01T00:00:00.000Z',
+      reason: 'admitted-green',
     });
     expect(j.lastRecent('c'.repeat(32), at('2021-10-01T00:01:01.000Z'), 60_000, stamp)).toBeUndefined();
     expect(j.lastRecent('d'.repeat(32), at('2021-10-01T00:00:30.000Z'), 60_000, stamp)).toBeUndefined();
