@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { CheckinMessage } from '@qrkiosk/protocol';
+import type { CheckinMessage, OutcomeMessage } from '@qrkiosk/protocol';
 import type { Decision } from './decide/index.js';
 import type { DecodeResult } from './decode/index.js';
 import type { DoorShown } from './door/index.js';
@@ -26,6 +26,8 @@ export interface BusEvents {
   'checkin.delivered': { id: string };
   /** A check-in entered by hand at reception (no scan behind it). */
   'checkin.manual': CheckinMessage;
+  /** The guard's admit/deny after a REVIEW, journaled (outcomes/index.ts). */
+  'outcome.recorded': OutcomeMessage;
   'uplink.status': { connected: boolean; error?: string };
   /** A storage fault raised or cleared (gateway/src/faults.ts); screens and telemetry follow it. */
   fault: FaultEvent;

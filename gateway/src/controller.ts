@@ -46,6 +46,7 @@ import {
 } from './lookup/index.js';
 import { cacheUpdated, openCacheGuarded, reopenCache } from './lookup/open-guarded.js';
 import { ManualEntryError } from './manual-entry.js';
+import { Outcomes } from './outcomes/index.js';
 import { Journal, type MonoStamp } from './record/index.js';
 import { RecordKeeper } from './record/keeper.js';
 import { ScreensServer } from './screens/index.js';
@@ -91,6 +92,8 @@ export class Controller {
   private readonly signaller: Signaller;
   /** Lights, sound and relay in an order a guard can trust (repeats, refusal hold): door/index.ts. */
   private readonly door: Door;
+  /** The guard's admit/deny after a REVIEW (button or reception): outcomes/index.ts. */
+  readonly outcomes: Outcomes;
   private readonly nextId = monotonicFactory();
   private hashKey: Buffer | undefined;
   private rulesSource: RulesSource | undefined;
@@ -129,6 +132,20 @@ export class Controller {
       (shown) => this.bus.emit('scan.shown', shown),
       this.log,
     );
+    this.outcomes = new Outcomes({
+      kiosk: settings.kiosk,
+      reviewButtonSeconds: settings.signal.reviewButtonSeconds,
+      buttonDebounceMs: settings.signal.buttonDebounceMs,
+      journal: this.journal,
+      keeper: this.keeper,
+      bus: this.bus,
+      clock: this.clock,
+      log: this.log,
+      synced: () => this.clockWatch.synced(),
+      stamp: () => this.stamp(),
+      nextId: (ms) => this.nextId(ms),
+      play: (pattern) => this.door.play(pattern),
+    });
   }
 
   get settings() {
@@ -156,6 +173,7 @@ export class Controller {
     this.rulesSource.start();
     this.updatePolicy();
     await this.gpio.open();
+    this.outcomes.start(this.gpio);
     // If the process dies, leave every output off (relay released) on the way out. 'exit' handlers
     // run synchronously: the sysfs and LED-class drivers write synchronously; see hardware/README.md
     // for what the wiring must do when the process is killed outright.
@@ -720,6 +738,7 @@ export class Controller {
     this.offClockSynced?.();
     this.clockWatch.stop();
     this.rulesSource?.stop();
+    this.outcomes.stop();
     this.door.stop();
     await this.uplink?.stop();
     await this.screens?.stop();

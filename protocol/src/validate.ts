@@ -3,6 +3,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { CheckinMessage } from './checkin.js';
 import { MAX_KIOSK_MESSAGE_BYTES } from './limits.js';
+import { OutcomeMessage } from './outcome.js';
 import { TelemetryMessage } from './telemetry.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
@@ -70,4 +71,22 @@ export function parseCheckin(payload: Uint8Array): Validation<CheckinMessage> {
 export function parseTelemetry(payload: Uint8Array): Validation<TelemetryMessage> {
   const parsed = parseKioskJson(payload);
   return parsed.ok ? validateTelemetry(parsed.value) : parsed;
+}
+
+const outcomeShape = validatorFor(OutcomeMessage);
+
+/** An outcome: the schema and, like a check-in, an `at` every database stores alike. */
+export function validateOutcome(value: unknown): Validation<OutcomeMessage> {
+  const shape = outcomeShape(value);
+  if (!shape.ok) return shape;
+  const year = new Date(Date.parse(shape.value.at)).getUTCFullYear();
+  if (!Number.isFinite(year) || year < 1 || year > 9999)
+    return { ok: false, errors: [`/at ${shape.value.at} is not a storable instant`] };
+  return shape;
+}
+
+/** What a payload on a kiosk's `…/checkin` topic says it is (its `schema`), before validating it. */
+export function schemaOf(value: unknown): string | undefined {
+  const schema = (value as { schema?: unknown } | null)?.schema;
+  return typeof value === 'object' && typeof schema === 'string' ? schema : undefined;
 }

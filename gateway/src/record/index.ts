@@ -1,6 +1,6 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CheckinMessage, Colour, Verdict } from '@qrkiosk/protocol';
+import type { CheckinMessage, Colour, OutcomeMessage, Verdict } from '@qrkiosk/protocol';
 import Database from 'better-sqlite3';
 import { closeFailedOpen } from '../db-files.js';
 
@@ -27,6 +27,7 @@ interface StoredRow {
   message: string;
   boot: string | null;
   mono_ms: number | null;
+  checkin: string | null;
 }
 
 /**
@@ -84,6 +85,10 @@ export class Journal {
       );
       if (!columns.has('boot')) db.exec('ALTER TABLE checkins ADD COLUMN boot TEXT');
       if (!columns.has('mono_ms')) db.exec('ALTER TABLE checkins ADD COLUMN mono_ms INTEGER');
+      // A guard's outcome (qrkiosk.outcome/1) rides the same outbox: `checkin` names the REVIEW it
+      // resolves (NULL on check-ins). Same table, same seq: the uplink sends both in journal order.
+      if (!columns.has('checkin')) db.exec('ALTER TABLE checkins ADD COLUMN checkin TEXT');
+      db.exec('CREATE INDEX IF NOT EXISTS checkins_outcome_of ON checkins (checkin) WHERE checkin IS NOT NULL');
       this.statements = this.prepare(db);
     } catch (err) {
       closeFailedOpen(db, this.file, err, now);
@@ -101,9 +106,9 @@ export class Journal {
       // which better-sqlite3 does not report. Measured on a full 1 MB tmpfs: .get() returned a seq
       // 200 times out of 200 with 0 rows stored; .run() threw SQLITE_FULL 200 times.
       insert: db.prepare<
-        [string, string, string, string, string | null, string, string | null, number | null]
+        [string, string, string, string, string | null, string, string | null, number | null, string | null]
       >(
-        'INSERT INTO checkins (id, at, id_hash, verdict, colour, message, boot, mono_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO checkins (id, at, id_hash, verdict, colour, message, boot, mono_ms, checkin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       stored: db.prepare<[string], { seq: number }>('SELECT seq FROM checkins WHERE id = ?'),
       undelivered: db.prepare<[number, number], JournalRow>(
@@ -126,7 +131,19 @@ export class Journal {
       ),
       pending: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM checkins WHERE delivered_at IS NULL'),
       since: db.prepare<[string, number], { message: string }>(
-        'SELECT message FROM checkins WHERE at >= ? ORDER BY at DESC LIMIT ?',
+        'SELECT message FROM checkins WHERE at >= ? AND checkin IS NULL ORDER BY at DESC LIMIT ?',
+      ),
+      outcomesSince: db.prepare<[string], { message: string }>(
+        'SELECT message FROM checkins WHERE checkin IS NOT NULL AND at >= ? ORDER BY seq',
+      ),
+      // The newest REVIEW check-in, and whether an outcome already resolves it.
+      lastReview: db.prepare<[], { message: string; resolved: number }>(
+        `SELECT message, EXISTS (SELECT 1 FROM checkins o WHERE o.checkin = c.id) AS resolved
+         FROM checkins c WHERE c.verdict = 'REVIEW' AND c.checkin IS NULL ORDER BY c.seq DESC LIMIT 1`,
+      ),
+      review: db.prepare<[string], { message: string; resolved: number }>(
+        `SELECT message, EXISTS (SELECT 1 FROM checkins o WHERE o.checkin = c.id) AS resolved
+         FROM checkins c WHERE c.id = ? AND c.verdict = 'REVIEW' AND c.checkin IS NULL`,
       ),
     };
   }
@@ -135,17 +152,21 @@ export class Journal {
    * Durably appends a check-in; returns its sequence number. Throws unless the row is committed:
    * the commit's own error is reported (.run()), and the row is read back before we say so.
    */
-  append(message: CheckinMessage, stamp?: MonoStamp): number {
+  append(message: CheckinMessage | OutcomeMessage, stamp?: MonoStamp): number {
     const s = this.require();
+    // An outcome has no person of its own ('' never matches a hash: lastRecent ignores it); its
+    // verdict column holds `admitted`/`denied`, which no REVIEW query takes for a check-in.
+    const outcome = 'checkin' in message;
     const result = s.insert.run(
       message.id,
       message.at,
-      message.document.idHash,
-      message.verdict,
-      message.colour,
+      outcome ? '' : message.document.idHash,
+      outcome ? message.outcome : message.verdict,
+      outcome ? null : message.colour,
       JSON.stringify(message),
       stamp?.boot ?? null,
       stamp?.ms ?? null,
+      outcome ? message.checkin : null,
     );
     const row = s.stored.get(message.id);
     if (result.changes !== 1 || !row) throw new Error('journal insert did not store the row');
@@ -232,6 +253,20 @@ export class Journal {
     );
   }
 
+  /** Outcomes journaled since `sinceIso`, oldest first (reception's counts). */
+  outcomesSince(sinceIso: string): OutcomeMessage[] {
+    return (this.statements?.outcomesSince.all(sinceIso) ?? []).map(
+      (r) => JSON.parse(r.message) as OutcomeMessage,
+    );
+  }
+
+  /** A REVIEW check-in (the newest one without `id`) and whether an outcome resolves it already. */
+  review(id?: string): { checkin: CheckinMessage; resolved: boolean } | undefined {
+    const s = this.require();
+    const row = id === undefined ? s.lastReview.get() : s.review.get(id);
+    return row && { checkin: JSON.parse(row.message) as CheckinMessage, resolved: row.resolved === 1 };
+  }
+
   markDelivered(id: string, at: Date): void {
     this.markDeliveredMany([id], at);
   }
@@ -276,7 +311,7 @@ export class Journal {
     try {
       rows = (db
         ?.prepare(
-          'SELECT seq, id, at, id_hash, verdict, colour, message, boot, mono_ms FROM checkins WHERE delivered_at IS NULL ORDER BY seq',
+          'SELECT seq, id, at, id_hash, verdict, colour, message, boot, mono_ms, checkin FROM checkins WHERE delivered_at IS NULL ORDER BY seq',
         )
         .all() ?? []) as StoredRow[];
     } catch {
@@ -304,8 +339,8 @@ export class Journal {
     const db = this.db;
     if (!db) return 0;
     const put = db.prepare(
-      `INSERT OR IGNORE INTO checkins (seq, id, at, id_hash, verdict, colour, message, boot, mono_ms)
-       VALUES (@seq, @id, @at, @id_hash, @verdict, @colour, @message, @boot, @mono_ms)`,
+      `INSERT OR IGNORE INTO checkins (seq, id, at, id_hash, verdict, colour, message, boot, mono_ms, checkin)
+       VALUES (@seq, @id, @at, @id_hash, @verdict, @colour, @message, @boot, @mono_ms, @checkin)`,
     );
     let n = 0;
     db.transaction(() => {

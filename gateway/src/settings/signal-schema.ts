@@ -25,6 +25,22 @@ export const SignalSection = Type.Object(
       viDescription:
         'kết quả từ chối được giữ trên đèn và màn hình ít nhất chừng này (ms, và ít nhất trọn mẫu đèn/còi); lần quét trong lúc đó vẫn được xử lý, ghi lại và hiện sau',
     }),
+    reviewButtonSeconds: Type.Integer({
+      minimum: 10,
+      maximum: 3600,
+      default: 120,
+      description:
+        'the guard’s admit/deny button resolves the newest REVIEW check-in only if it is at most this old (s); reception resolves any of today’s',
+      viDescription:
+        'nút cho vào/không cho vào của bảo vệ chỉ xử lý lượt CẦN KIỂM TRA mới nhất nếu chưa quá chừng này (giây); lễ tân xử lý được mọi lượt trong ngày',
+    }),
+    buttonDebounceMs: Type.Integer({
+      minimum: 0,
+      maximum: 2000,
+      default: 50,
+      description: 'presses of a guard button closer together than this (ms) count once (contact bounce)',
+      viDescription: 'các lần bấm nút của bảo vệ cách nhau dưới chừng này (ms) tính là một (chống dội tiếp điểm)',
+    }),
     patterns: Type.Optional(
       Type.Object(
         {

@@ -6,10 +6,15 @@ export type Line = (typeof LINES)[number];
  * A GPIO driver drives logical lines. Implementations: simulated (records a timeline), none;
  * onoff (sysfs), Linux LED class and libgpiod come with the lights issue.
  */
+/** The guard's two inputs after a REVIEW: "cho vào" (admit) and "không cho vào" (deny). */
+export type GuardButton = 'admit' | 'deny';
+
 export interface GpioDriver {
   readonly name: string;
   open(): Promise<void>;
   write(line: Line, value: 0 | 1): void;
+  /** Guard button presses, where the driver reads inputs (SimGpio: press()); returns the unsubscribe. */
+  onButton?(listener: (button: GuardButton) => void): () => void;
   /** Leaves every line off (relay released) and frees the hardware. */
   close(): Promise<void>;
 }
@@ -48,6 +53,18 @@ export class SimGpio implements GpioDriver {
   onChange(listener: (entry: TimelineEntry) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  private readonly buttonListeners = new Set<(button: GuardButton) => void>();
+
+  onButton(listener: (button: GuardButton) => void): () => void {
+    this.buttonListeners.add(listener);
+    return () => this.buttonListeners.delete(listener);
+  }
+
+  /** A guard button pressed (each call is one edge: a bouncing contact is several calls). */
+  press(button: GuardButton): void {
+    for (const listener of this.buttonListeners) listener(button);
   }
 
   async close(): Promise<void> {

@@ -14,7 +14,9 @@ export type PatternName =
   | 'ALREADY'
   | 'SCANNER_LOST'
   | 'SELFTEST'
-  | 'SELFTEST_LIGHTS';
+  | 'SELFTEST_LIGHTS'
+  | 'ADMIT'
+  | 'DENY';
 
 export const PATTERNS: Record<PatternName, Pattern> = {
   ALLOW: { green: [[0, 1500]], buzzer: [[0, 120]], relay: [[0, 1000]] },
@@ -62,6 +64,10 @@ export const PATTERNS: Record<PatternName, Pattern> = {
     buzzer: [[3000, 3200]],
     relay: [[3500, 4500]],
   },
+  /** The guard admitted a REVIEW (button or reception): green and the door, like an ALLOW. */
+  ADMIT: { green: [[0, 1500]], buzzer: [[0, 120]], relay: [[0, 1000]] },
+  /** The guard refused a REVIEW: red, one long beep, never the relay. */
+  DENY: { red: [[0, 1500]], buzzer: [[0, 400]] },
   /** The hub's remote selftest: lights and buzzer, never the door. */
   SELFTEST_LIGHTS: {
     green: [[0, 1000]],
@@ -71,7 +77,7 @@ export const PATTERNS: Record<PatternName, Pattern> = {
   },
 };
 
-/** Patterns with the settings applied: overrides by name, and the relay held `relayPulseMs` on ALLOW. */
+/** Patterns with the settings applied: overrides by name, the relay held `relayPulseMs` on ALLOW and ADMIT. */
 export function patternsWith(
   overrides: Partial<Record<PatternName, Pattern>>,
   relayPulseMs: number,
@@ -80,7 +86,13 @@ export function patternsWith(
   for (const [name, pattern] of Object.entries(overrides) as Array<[PatternName, Pattern | undefined]>) {
     if (pattern && Object.keys(pattern).length > 0) merged[name] = pattern;
   }
-  return { ...merged, ALLOW: { ...merged.ALLOW, relay: [[0, relayPulseMs]] } };
+  return {
+    ...merged,
+    ALLOW: { ...merged.ALLOW, relay: [[0, relayPulseMs]] },
+    ADMIT: { ...merged.ADMIT, relay: [[0, relayPulseMs]] },
+    // Whatever an override says, a refusal by the guard never opens the door.
+    DENY: { ...merged.DENY, relay: [] },
+  };
 }
 
 const LINE_NAMES: Record<Line, { vi: string; en: string }> = {

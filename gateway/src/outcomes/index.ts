@@ -1,0 +1,140 @@
+import {
+  OUTCOME_SCHEMA_ID,
+  type OutcomeBy,
+  type OutcomeKind,
+  type OutcomeMessage,
+  validateOutcome,
+  vnDay,
+} from '@qrkiosk/protocol';
+import type { EventBus } from '../bus.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { Journal, MonoStamp } from '../record/index.js';
+import type { RecordKeeper } from '../record/keeper.js';
+import type { GpioDriver, GuardButton } from '../signal/index.js';
+
+/** Why an outcome was not recorded, in both languages (reception shows it; the button only logs it). */
+export class OutcomeError extends Error {
+  constructor(
+    readonly code: 'no-pending-review' | 'already-resolved' | 'too-old' | 'not-today',
+    readonly reason: { vi: string; en: string },
+  ) {
+    super(reason.en);
+  }
+}
+
+export interface OutcomeDeps {
+  kiosk: { id: string; site: string };
+  /** signal.reviewButtonSeconds and signal.buttonDebounceMs. */
+  reviewButtonSeconds: number;
+  buttonDebounceMs: number;
+  journal: Journal;
+  keeper: RecordKeeper;
+  bus: EventBus;
+  clock: Clock;
+  log: Logger;
+  synced: () => boolean;
+  stamp: () => MonoStamp;
+  nextId: (ms: number) => string;
+  /** Lights and relay through the door (door/index.ts): ADMIT pulses the relay, DENY never does. */
+  play: (pattern: 'ADMIT' | 'DENY') => void;
+}
+
+/**
+ * The guard closes the loop after a REVIEW (issue #13): admitted or denied, by the button at the
+ * door or on the reception page. The outcome is its own journal row (the outbox: the uplink sends
+ * it and marks it delivered on the hub's receipt, like a check-in) linked to the REVIEW check-in,
+ * which is never rewritten. Journal first, then the door: a relay pulse always has a row behind it.
+ */
+export class Outcomes {
+  private offButton: (() => void) | undefined;
+  /** The last edge taken (monotonic ms): edges closer than the debounce are one press. */
+  private lastPress = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly d: OutcomeDeps) {}
+
+  start(gpio: GpioDriver): void {
+    this.offButton = gpio.onButton?.((button) => this.pressed(button));
+  }
+
+  stop(): void {
+    this.offButton?.();
+  }
+
+  /**
+   * A button edge. Only the newest REVIEW, not yet resolved and at most reviewButtonSeconds old, is
+   * resolved: a guard pressing long after must not admit whoever was checked minutes ago. Without
+   * one the press does nothing (no light, no relay, no row), and the log says why.
+   */
+  pressed(button: GuardButton): OutcomeMessage | undefined {
+    const now = performance.now();
+    if (now - this.lastPress < this.d.buttonDebounceMs) return undefined;
+    this.lastPress = now;
+    try {
+      return this.resolve({ outcome: button === 'admit' ? 'admitted' : 'denied', by: 'button' });
+    } catch (err) {
+      if (err instanceof OutcomeError) this.d.log.info({ button, code: err.code }, 'guard button ignored');
+      else this.d.log.error({ err, button }, 'could not record the guard’s outcome');
+      return undefined;
+    }
+  }
+
+  /**
+   * Records an outcome and plays it. `checkin`: the REVIEW to resolve (reception: any of today's
+   * pending ones); without it, the newest REVIEW within reviewButtonSeconds (the button).
+   * Throws OutcomeError when there is nothing to resolve, or the journal's error: no row, no light.
+   */
+  resolve(request: { outcome: OutcomeKind; by: OutcomeBy; checkin?: string }): OutcomeMessage {
+    const at = this.d.clock.now();
+    const found = this.d.keeper.read(() => this.d.journal.review(request.checkin), undefined);
+    if (!found)
+      throw new OutcomeError('no-pending-review', {
+        vi: 'Không có lượt cần kiểm tra nào đang chờ',
+        en: 'No check-in is waiting for review',
+      });
+    if (found.resolved)
+      throw new OutcomeError('already-resolved', {
+        vi: 'Lượt này đã được xử lý',
+        en: 'This check-in was already resolved',
+      });
+    const age = at.getTime() - Date.parse(found.checkin.at);
+    if (request.checkin === undefined && (age > this.d.reviewButtonSeconds * 1000 || age < -5000))
+      throw new OutcomeError('too-old', {
+        vi: 'Lượt cần kiểm tra gần nhất đã quá lâu; hãy dùng màn hình lễ tân',
+        en: 'The latest review is too old; use the reception page',
+      });
+    if (request.checkin !== undefined && vnDay(new Date(found.checkin.at)) !== vnDay(at))
+      throw new OutcomeError('not-today', {
+        vi: 'Chỉ xử lý được lượt của hôm nay',
+        en: 'Only today’s check-ins can be resolved',
+      });
+    const message: OutcomeMessage = {
+      schema: OUTCOME_SCHEMA_ID,
+      id: this.d.nextId(at.getTime()),
+      checkin: found.checkin.id,
+      outcome: request.outcome,
+      by: request.by,
+      at: at.toISOString(),
+      clockSynced: this.d.synced(),
+      kiosk: this.d.kiosk.id,
+      site: this.d.kiosk.site,
+    };
+    const valid = validateOutcome(message);
+    if (!valid.ok) throw new Error(`outcome does not match the protocol schema: ${valid.errors.join('; ')}`);
+    const seq = this.d.keeper.append(message, this.d.stamp());
+    // Committed: now the door. A denial plays DENY, which has no relay interval at all.
+    this.d.play(request.outcome === 'admitted' ? 'ADMIT' : 'DENY');
+    this.d.log.info(
+      { outcome: message.id, checkin: message.checkin, result: message.outcome, by: message.by },
+      'guard outcome',
+    );
+    try {
+      // The uplink drains on this (the row is in the outbox); screens refresh their counts.
+      this.d.bus.emit('checkin.recorded', { id: message.id, seq });
+      this.d.bus.emit('outcome.recorded', message);
+    } catch (err) {
+      this.d.log.error({ err, outcome: message.id }, 'after recording an outcome');
+    }
+    return message;
+  }
+}
