@@ -6,15 +6,19 @@ import {
   isCheckinId,
   type KioskState,
   MAX_KIOSK_MESSAGE_BYTES,
-  parseCheckin,
+  OUTCOME_SCHEMA_ID,
+  parseKioskJson,
   parseKioskTopic,
   parseTelemetry,
+  schemaOf,
   type TelemetryMessage,
+  validateCheckin,
 } from '@qrkiosk/protocol';
 import { connect, connectAsync, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { CheckinWriter } from './checkin-writer.js';
 import { KioskRegistry } from './kiosk-registry.js';
+import { ingestOutcome } from './outcomes.js';
 import { ReceiptSender } from './receipts.js';
 import type { HubStore } from './store.js';
 
@@ -384,7 +388,21 @@ export class HubIngest extends EventEmitter<IngestEvents> {
       this.emit('telemetry', t.value);
       return;
     }
-    const parsed = parseCheckin(payload);
+    const json = parseKioskJson(payload);
+    if (!json.ok) return refuse(json.errors.join('; '));
+    // A guard's outcome shares the kiosk's outbox and this topic; stored apart, receipted alike.
+    if (schemaOf(json.value) === OUTCOME_SCHEMA_ID) {
+      const taken = await ingestOutcome(
+        { store: this.store, registry: this.registry },
+        where,
+        json.value,
+        now,
+      );
+      if (!taken.ok) return refuse(taken.reason);
+      this.receipts.add(where.site, where.kiosk, taken.outcome.id);
+      return;
+    }
+    const parsed = validateCheckin(json.value);
     if (!parsed.ok) return refuse(parsed.errors.join('; '));
     const checkin = parsed.value;
     // A kiosk may only speak for itself: the topic and the payload must agree …

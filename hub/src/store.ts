@@ -1,4 +1,4 @@
-import type { CheckinMessage, KioskState, TelemetryMessage } from '@qrkiosk/protocol';
+import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import { areasOf } from './report-view.js';
 import { retimeFromTelemetry, retimeOnIngest } from './retime.js';
 import {
@@ -78,6 +78,13 @@ export class HubStore {
     return (await this.addCheckins([{ checkin, receivedAt }])).has(checkin.id);
   }
 
+  /** A guard's outcome after a REVIEW; false when its id was already there (a repeat delivery). */
+  addOutcome(outcome: OutcomeMessage, receivedAt: Date) {
+    return this.repo.addOutcome(outcome, receivedAt);
+  }
+  outcomesOf(checkin: string) {
+    return this.repo.outcomesOf(checkin);
+  }
   recent(limit: number) {
     return this.repo.recent(limit);
   }

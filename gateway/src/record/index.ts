@@ -88,7 +88,9 @@ export class Journal {
       // A guard's outcome (qrkiosk.outcome/1) rides the same outbox: `checkin` names the REVIEW it
       // resolves (NULL on check-ins). Same table, same seq: the uplink sends both in journal order.
       if (!columns.has('checkin')) db.exec('ALTER TABLE checkins ADD COLUMN checkin TEXT');
-      db.exec('CREATE INDEX IF NOT EXISTS checkins_outcome_of ON checkins (checkin) WHERE checkin IS NOT NULL');
+      db.exec(
+        'CREATE INDEX IF NOT EXISTS checkins_outcome_of ON checkins (checkin) WHERE checkin IS NOT NULL',
+      );
       this.statements = this.prepare(db);
     } catch (err) {
       closeFailedOpen(db, this.file, err, now);

@@ -39,7 +39,8 @@ export const SignalSection = Type.Object(
       maximum: 2000,
       default: 50,
       description: 'presses of a guard button closer together than this (ms) count once (contact bounce)',
-      viDescription: 'các lần bấm nút của bảo vệ cách nhau dưới chừng này (ms) tính là một (chống dội tiếp điểm)',
+      viDescription:
+        'các lần bấm nút của bảo vệ cách nhau dưới chừng này (ms) tính là một (chống dội tiếp điểm)',
     }),
     patterns: Type.Optional(
       Type.Object(

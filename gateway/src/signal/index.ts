@@ -2,7 +2,15 @@ import type { Verdict } from '@qrkiosk/protocol';
 import { type GpioDriver, LINES } from './driver.js';
 import { eventsOf, PATTERNS, type Pattern, type PatternName } from './patterns.js';
 
-export { type GpioDriver, type GuardButton, LINES, type Line, NoGpio, SimGpio, type TimelineEntry } from './driver.js';
+export {
+  type GpioDriver,
+  type GuardButton,
+  LINES,
+  type Line,
+  NoGpio,
+  SimGpio,
+  type TimelineEntry,
+} from './driver.js';
 export { chooseGpioDriver, createGpioDriver, type DriverChoice } from './drivers/auto.js';
 export { GpiodDriver, gpiosetVersion } from './drivers/gpiod.js';
 export { LedClassDriver } from './drivers/leds.js';

@@ -177,6 +177,25 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    what: 'the guard’s outcome after a REVIEW (qrkiosk.outcome/1), linked to its check-in (storage/outcomes.ts)',
+    sqlite: `
+      CREATE TABLE IF NOT EXISTS outcomes (
+        id TEXT PRIMARY KEY, checkin TEXT NOT NULL, site TEXT NOT NULL, kiosk TEXT NOT NULL,
+        outcome TEXT NOT NULL, by_ TEXT NOT NULL, at TEXT NOT NULL, message TEXT NOT NULL, received_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS outcomes_by_checkin ON outcomes (checkin);
+    `,
+    postgres: `
+      CREATE TABLE outcomes (
+        id text PRIMARY KEY, checkin text NOT NULL, site text NOT NULL, kiosk text NOT NULL,
+        outcome text NOT NULL, by_ text NOT NULL, at timestamptz NOT NULL, message text NOT NULL,
+        received_at timestamptz NOT NULL
+      );
+      CREATE INDEX outcomes_by_checkin ON outcomes (checkin);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -1,7 +1,8 @@
-import type { CheckinMessage, KioskState, TelemetryMessage } from '@qrkiosk/protocol';
+import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import pg from 'pg';
 import { postgresBootsBegan, postgresRetimeBoot, unsyncedBoot } from './boots.js';
 import { MIGRATIONS } from './migrations.js';
+import { postgresAddOutcome, postgresOutcomesOf } from './outcomes.js';
 import {
   type AuditRow,
   type CheckinRow,
@@ -110,6 +111,14 @@ export class PostgresRepository implements HubRepository {
 
   async retimeBoot(kiosk: string, bootId: string, beganMs: number, at: Date) {
     return this.transaction((client) => postgresRetimeBoot(client, kiosk, bootId, beganMs, at));
+  }
+
+  async addOutcome(outcome: OutcomeMessage, receivedAt: Date) {
+    return postgresAddOutcome(this.pool, outcome, receivedAt);
+  }
+
+  async outcomesOf(checkin: string) {
+    return postgresOutcomesOf(this.pool, checkin);
   }
 
   async recent(limit: number) {

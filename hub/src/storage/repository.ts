@@ -1,4 +1,4 @@
-import type { CheckinMessage, KioskState, TelemetryMessage } from '@qrkiosk/protocol';
+import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import type { RetimeResult } from './boots.js';
 
 /** A check-in to store. `atReported`: the kiosk's own time, when `checkin.at` was re-timed on ingest. */
@@ -34,6 +34,10 @@ export interface HubRepository {
    */
   retimeBoot(kiosk: string, bootId: string, beganMs: number, at: Date): Promise<RetimeResult>;
   recent(limit: number): Promise<CheckinMessage[]>;
+  /** Stores a guard's outcome (storage/outcomes.ts); false when its id was already there. */
+  addOutcome(outcome: OutcomeMessage, receivedAt: Date): Promise<boolean>;
+  /** The outcomes that resolve a check-in, oldest first. */
+  outcomesOf(checkin: string): Promise<OutcomeMessage[]>;
   countsSince(since: Date): Promise<Array<{ site: string; n: number }>>;
   /** Check-ins per Vietnam-local hour (0–23) per site since `since`. */
   hourly(since: Date): Promise<Array<{ site: string; hour: number; n: number }>>;

@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { CheckinMessage, KioskState, TelemetryMessage } from '@qrkiosk/protocol';
+import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import Database from 'better-sqlite3';
 import { sqliteBootsBegan, sqliteRetimeBoot, unsyncedBoot } from './boots.js';
 import { MIGRATIONS } from './migrations.js';
+import { sqliteAddOutcome, sqliteOutcomesOf } from './outcomes.js';
 import {
   type AuditRow,
   type CheckinRow,
@@ -157,6 +158,14 @@ export class SqliteRepository implements HubRepository {
 
   async retimeBoot(kiosk: string, bootId: string, beganMs: number, at: Date) {
     return sqliteRetimeBoot(this.db, kiosk, bootId, beganMs, at);
+  }
+
+  async addOutcome(outcome: OutcomeMessage, receivedAt: Date) {
+    return sqliteAddOutcome(this.db, outcome, receivedAt);
+  }
+
+  async outcomesOf(checkin: string) {
+    return sqliteOutcomesOf(this.db, checkin);
   }
 
   async recent(limit: number) {

@@ -1,0 +1,24 @@
+import { type OutcomeMessage, validateOutcome } from '@qrkiosk/protocol';
+import type { KioskRegistry } from './kiosk-registry.js';
+import type { HubStore } from './store.js';
+
+/**
+ * A guard's outcome (qrkiosk.outcome/1) taken off a kiosk's `…/checkin` topic: the same checks as a
+ * check-in (schema, topic and payload agree, the kiosk's site binding), then stored once by id.
+ * Returns the outcome when the hub has it (new or not: the caller receipts it), or the refusal.
+ */
+export async function ingestOutcome(
+  deps: { store: HubStore; registry: KioskRegistry },
+  where: { site: string; kiosk: string },
+  value: unknown,
+  now: Date,
+): Promise<{ ok: true; outcome: OutcomeMessage; fresh: boolean } | { ok: false; reason: string }> {
+  const valid = validateOutcome(value);
+  if (!valid.ok) return { ok: false, reason: valid.errors.join('; ') };
+  const outcome = valid.value;
+  if (outcome.site !== where.site || outcome.kiosk !== where.kiosk)
+    return { ok: false, reason: 'site/kiosk in payload differ from topic' };
+  const bound = await deps.registry.check(where.site, where.kiosk, now);
+  if (!bound.ok) return { ok: false, reason: bound.reason };
+  return { ok: true, outcome, fresh: await deps.store.addOutcome(outcome, now) };
+}

@@ -1,0 +1,55 @@
+import type { OutcomeMessage } from '@qrkiosk/protocol';
+import type Database from 'better-sqlite3';
+import type pg from 'pg';
+
+/**
+ * The guard's outcomes after a REVIEW (qrkiosk.outcome/1, migration 7), in SQL for both engines.
+ * An outcome is its own row linked to the check-in by `checkin`; the check-in is never rewritten.
+ * No foreign key: an outcome may arrive before its check-in (a resend after a lost receipt), or the
+ * check-in may be a dead letter; the link is resolved when read. The id is the key: a repeat
+ * delivery is stored once.
+ */
+
+const INSERT = `INSERT INTO outcomes (id, checkin, site, kiosk, outcome, by_, at, message, received_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`;
+
+const params = (o: OutcomeMessage, receivedAt: Date) => [
+  o.id,
+  o.checkin,
+  o.site,
+  o.kiosk,
+  o.outcome,
+  o.by,
+  new Date(o.at).toISOString(),
+  JSON.stringify(o),
+  receivedAt.toISOString(),
+];
+
+/** Stores an outcome; false when its id was already there. */
+export function sqliteAddOutcome(db: Database.Database, o: OutcomeMessage, receivedAt: Date): boolean {
+  return db.prepare(INSERT.replace(/\$\d+/g, '?')).run(...params(o, receivedAt)).changes === 1;
+}
+
+export function sqliteOutcomesOf(db: Database.Database, checkin: string): OutcomeMessage[] {
+  return (
+    db.prepare('SELECT message FROM outcomes WHERE checkin = ? ORDER BY at, id').all(checkin) as Array<{
+      message: string;
+    }>
+  ).map((r) => JSON.parse(r.message) as OutcomeMessage);
+}
+
+export async function postgresAddOutcome(
+  pool: pg.Pool,
+  o: OutcomeMessage,
+  receivedAt: Date,
+): Promise<boolean> {
+  return ((await pool.query(INSERT, params(o, receivedAt))).rowCount ?? 0) === 1;
+}
+
+export async function postgresOutcomesOf(pool: pg.Pool, checkin: string): Promise<OutcomeMessage[]> {
+  const { rows } = await pool.query<{ message: string }>(
+    'SELECT message FROM outcomes WHERE checkin = $1 ORDER BY at, id',
+    [checkin],
+  );
+  return rows.map((r) => JSON.parse(r.message) as OutcomeMessage);
+}
