@@ -130,6 +130,20 @@ export class ScreensGuard {
 
   /** Origin, token and rate checks of a manual entry; sends the refusal and returns false. */
   manualAllowed(req: FastifyRequest, reply: FastifyReply): boolean {
+    if (!this.staffAllowed(req, reply)) return false;
+    const wait = this.manual.take(Date.now());
+    if (wait > 0) {
+      void refuse(reply.header('retry-after', String(wait)), 429, {
+        vi: `Quá nhiều lượt nhập tay trong một phút; thử lại sau ${wait} giây`,
+        en: `Too many manual entries in a minute; try again in ${wait} s`,
+      });
+      return false;
+    }
+    return true;
+  }
+
+  /** Origin and token checks of a reception action (manual entry, outcome); sends the 403 and returns false. */
+  staffAllowed(req: FastifyRequest, reply: FastifyReply): boolean {
     const token = req.headers['x-qrkiosk-token'];
     if (
       !this.sameOrigin(req) ||
@@ -140,14 +154,6 @@ export class ScreensGuard {
       void refuse(reply, 403, {
         vi: 'Yêu cầu không đến từ trang lễ tân; tải lại trang',
         en: 'The request did not come from the reception page; reload it',
-      });
-      return false;
-    }
-    const wait = this.manual.take(Date.now());
-    if (wait > 0) {
-      void refuse(reply.header('retry-after', String(wait)), 429, {
-        vi: `Quá nhiều lượt nhập tay trong một phút; thử lại sau ${wait} giây`,
-        en: `Too many manual entries in a minute; try again in ${wait} s`,
       });
       return false;
     }

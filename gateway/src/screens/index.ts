@@ -9,8 +9,10 @@ import { type FaultCode, RECORD_BLOCKING } from '../faults.js';
 import type { Text } from '../i18n.js';
 import type { Logger } from '../log.js';
 import { ManualEntryError } from '../manual-entry.js';
+import { OutcomeError } from '../outcomes/index.js';
 import { type ScreenCheckin, ScreensGuard, screenCheckin } from './guard.js';
 import { publicLine } from './public-line.js';
+import { receptionToday } from './today.js';
 
 export { MANUAL_PER_MINUTE, type ScreenCheckin } from './guard.js';
 
@@ -41,7 +43,9 @@ export type ScreenMessage =
   | { type: 'status'; online: boolean; scanner: boolean }
   /** Storage faults in force; `recording: false` puts the verdict screen in its full-screen fault state. */
   | { type: 'fault'; faults: FaultCode[]; recording: boolean }
-  | { type: 'checkin'; checkin: ScreenCheckin };
+  | { type: 'checkin'; checkin: ScreenCheckin }
+  /** The guard resolved a REVIEW (button or reception): reception reloads its counts. */
+  | { type: 'outcome'; checkin: string; outcome: 'admitted' | 'denied' };
 
 /**
  * The kiosk's own screens, served by the gateway (`ui.port`): `/` the verdict screen for an HDMI or
@@ -99,6 +103,32 @@ export class ScreensServer {
         if (err instanceof ManualEntryError) return reply.code(400).send({ error: err.text });
         this.log.error({ err }, 'manual check-in failed');
         return reply.code(500).send({ error: { vi: 'Lỗi lưu check-in', en: 'Could not save the check-in' } });
+      }
+    });
+    // Reception resolves any of today's pending REVIEWs; the same token and Origin checks as a manual
+    // entry, so another site open in the reception PC's browser cannot open the door.
+    app.post('/api/outcome', async (req, reply) => {
+      if (!guard.staffAllowed(req, reply)) return reply;
+      const body = (req.body ?? {}) as { checkin?: unknown; outcome?: unknown };
+      if (typeof body.checkin !== 'string' || (body.outcome !== 'admitted' && body.outcome !== 'denied'))
+        return reply.code(400).send({
+          error: {
+            vi: 'Cần lượt check-in và kết quả (cho vào / không cho vào)',
+            en: 'A check-in and an outcome (admitted / denied) are required',
+          },
+        });
+      try {
+        return {
+          outcome: this.controller.outcomes.resolve({
+            checkin: body.checkin,
+            outcome: body.outcome,
+            by: 'reception',
+          }),
+        };
+      } catch (err) {
+        if (err instanceof OutcomeError) return reply.code(409).send({ error: err.reason, code: err.code });
+        this.log.error({ err }, 'recording an outcome failed');
+        return reply.code(500).send({ error: { vi: 'Lỗi lưu kết quả', en: 'Could not save the outcome' } });
       }
     });
     app.register(async (scope) => {
@@ -166,6 +196,9 @@ export class ScreensServer {
       bus.on('checkin.manual', (checkin) =>
         this.broadcast('reception', { type: 'checkin', checkin: screenCheckin(checkin) }),
       ),
+      bus.on('outcome.recorded', (o) =>
+        this.broadcast('reception', { type: 'outcome', checkin: o.checkin, outcome: o.outcome }),
+      ),
       bus.on('uplink.status', (s) => this.setStatus({ online: s.connected })),
       bus.on('scanner.status', (s) => this.setStatus({ scanner: s.connected })),
       bus.on('fault', (e) => this.broadcastAll(faultMessage(e.faults))),
@@ -176,14 +209,9 @@ export class ScreensServer {
 
   private today() {
     const since = new Date(`${vnDay(new Date())}T00:00:00+07:00`).toISOString();
-    const checkins = this.controller.journal.since(since).map(screenCheckin);
-    const inCount = checkins.filter((c) => c.direction === 'in').length;
-    const outCount = checkins.length - inCount;
+    const { journal } = this.controller;
     return {
-      checkins,
-      in: inCount,
-      out: outCount,
-      occupancy: Math.max(0, inCount - outCount),
+      ...receptionToday(journal.since(since), journal.outcomesSince(since)),
       direction: this.controller.settings.kiosk.direction,
     };
   }
