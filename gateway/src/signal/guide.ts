@@ -67,6 +67,22 @@ const ROWS: Row[] = [
     action: { vi: 'vẫn kiểm tra giấy tờ', en: 'still check documents' },
   },
   {
+    verdict: { vi: 'Bảo vệ bấm nút **CHO VÀO** sau KIỂM TRA', en: 'Guard presses **LET IN** after CHECK DOCUMENTS' },
+    pattern: 'ADMIT',
+    action: {
+      vi: 'đã kiểm tra giấy tờ: cửa mở một lần; được ghi lại và gửi về trung tâm',
+      en: 'papers checked: the door opens once; recorded and sent to the health office',
+    },
+  },
+  {
+    verdict: { vi: 'Bảo vệ bấm nút **KHÔNG CHO VÀO**', en: 'Guard presses **REFUSE**' },
+    pattern: 'DENY',
+    action: {
+      vi: 'cửa không mở; được ghi lại và gửi về trung tâm',
+      en: 'the door stays shut; recorded and sent to the health office',
+    },
+  },
+  {
     verdict: { vi: 'Mất máy quét', en: 'Scanner lost' },
     pattern: 'SCANNER_LOST',
     action: {
