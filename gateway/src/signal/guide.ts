@@ -67,7 +67,10 @@ const ROWS: Row[] = [
     action: { vi: 'vẫn kiểm tra giấy tờ', en: 'still check documents' },
   },
   {
-    verdict: { vi: 'Bảo vệ bấm nút **CHO VÀO** sau KIỂM TRA', en: 'Guard presses **LET IN** after CHECK DOCUMENTS' },
+    verdict: {
+      vi: 'Bảo vệ bấm nút **CHO VÀO** sau KIỂM TRA',
+      en: 'Guard presses **LET IN** after CHECK DOCUMENTS',
+    },
     pattern: 'ADMIT',
     action: {
       vi: 'đã kiểm tra giấy tờ: cửa mở một lần; được ghi lại và gửi về trung tâm',
