@@ -4,6 +4,7 @@ import {
   FLEET_UPDATES,
   KeyRing,
   kioskTopics,
+  OUTCOME_SCHEMA_ID,
   parseFleetTopic,
   parseReceipt,
   type TelemetryMessage,
@@ -314,7 +315,7 @@ export class MqttUplink {
           this.lastQueuedSeq = row.seq;
           if (this.inFlight.has(row.id) || this.awaiting.has(row.id)) continue;
           this.inFlight.add(row.id);
-          client.publish(this.topics.checkin, row.message, this.publishOptions(), (err) => {
+          client.publish(this.topics.checkin, row.message, this.publishOptions(row.message), (err) => {
             this.inFlight.delete(row.id);
             if (err) {
               // Left undelivered in the journal: read it again from here, after a pause.
@@ -345,13 +346,17 @@ export class MqttUplink {
     }
   }
 
-  private publishOptions() {
+  private publishOptions(message: string) {
+    // A guard's outcome shares the outbox and the topic (protocol/src/outcome.ts): say which it is.
+    const schema = message.startsWith(`{"schema":"${OUTCOME_SCHEMA_ID}"`)
+      ? OUTCOME_SCHEMA_ID
+      : CHECKIN_SCHEMA_ID;
     return {
       qos: 1 as const,
       ...(this.o.mqtt.protocolVersion === 5
         ? {
             properties: {
-              userProperties: { schema: CHECKIN_SCHEMA_ID, kiosk: this.o.kiosk.id },
+              userProperties: { schema, kiosk: this.o.kiosk.id },
               messageExpiryInterval: this.o.mqtt.messageExpiryHours * 3600,
               contentType: 'application/json',
             },

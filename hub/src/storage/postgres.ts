@@ -176,6 +176,11 @@ export class PostgresRepository implements HubRepository {
 
   async purge(olderThan: Date) {
     await this.pool.query('DELETE FROM boot_clocks WHERE learned_at < $1', [olderThan]);
+    // Outcomes are kept as long as the check-ins they resolve: the same rule.
+    await this.pool.query(
+      `DELETE FROM outcomes WHERE received_at < $1 AND (at < $1 OR at > received_at + interval '1 day')`,
+      [olderThan],
+    );
     // By arrival as well as by the kiosk's time (see HubRepository.purge).
     return (
       (

@@ -198,6 +198,13 @@ export class SqliteRepository implements HubRepository {
 
   async purge(olderThan: Date) {
     this.db.prepare('DELETE FROM boot_clocks WHERE learned_at < ?').run(iso(olderThan));
+    // Outcomes are kept as long as the check-ins they resolve: the same rule.
+    this.db
+      .prepare(
+        `DELETE FROM outcomes WHERE received_at < @cutoff
+           AND (at < @cutoff OR julianday(at) > julianday(received_at) + 1)`,
+      )
+      .run({ cutoff: iso(olderThan) });
     // By arrival as well as by the kiosk's time (see HubRepository.purge).
     return this.db
       .prepare(
