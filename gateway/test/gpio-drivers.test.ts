@@ -12,6 +12,8 @@ import { settingsFromText } from '../src/settings/index.js';
 import {
   chooseGpioDriver,
   GpiodDriver,
+  type GuardButton,
+  type InputFactory,
   LedClassDriver,
   type LineFactory,
   SysfsGpioDriver,
@@ -91,6 +93,39 @@ describe('sysfs (onoff) driver on Pi 3/4/5 layouts', () => {
     await expect(
       new SysfsGpioDriver({ ...PINS, relay: 'GPIO60' }, root, fixtureLines(root)).open(),
     ).rejects.toThrow(/beyond pinctrl-rp1/);
+  });
+
+  it('reads the guard’s buttons on their configured lines (gpio.buttons), numbered like the outputs', async () => {
+    const root = sysfsTree(LAYOUTS['Pi 4, kernel 6.6+']);
+    // The kernel's side of an input, on the temp tree: export, direction in, falling edge; a press
+    // is the edge the kernel would report through epoll (onoff's watch).
+    const edges = new Map<number, () => void>();
+    const inputs: InputFactory = async (n, onPress) => {
+      const gpio = join(root, 'class', 'gpio');
+      writeFileSync(join(gpio, 'export'), String(n));
+      mkdirSync(join(gpio, `gpio${n}`), { recursive: true });
+      writeFileSync(join(gpio, `gpio${n}`, 'direction'), 'in');
+      writeFileSync(join(gpio, `gpio${n}`, 'edge'), 'falling');
+      edges.set(n, onPress);
+      return { release: () => writeFileSync(join(gpio, 'unexport'), String(n)) };
+    };
+    const driver = new SysfsGpioDriver(
+      PINS,
+      root,
+      fixtureLines(root),
+      { admit: 'GPIO5', deny: 'GPIO6' },
+      inputs,
+    );
+    const pressed: GuardButton[] = [];
+    driver.onButton((b) => pressed.push(b));
+    await driver.open();
+    expect(driver.numbers.get('button-admit')).toBe(517);
+    expect(readFileSync(join(root, 'class/gpio/gpio518/edge'), 'utf8')).toBe('falling');
+    edges.get(517)?.();
+    edges.get(518)?.();
+    expect(pressed).toEqual(['admit', 'deny']);
+    await driver.close();
+    expect(readFileSync(join(root, 'class/gpio/unexport'), 'utf8')).toBe('518');
   });
 });
 

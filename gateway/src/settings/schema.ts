@@ -136,6 +136,20 @@ export const GpioSection = Type.Object(
       { default: {}, additionalProperties: false },
     ),
     leds: LedLabels,
+    buttons: Type.Object(
+      {
+        admit: Type.Optional(Type.String({ minLength: 1 })),
+        deny: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      {
+        default: {},
+        additionalProperties: false,
+        description:
+          'the guard’s "let in" / "refuse" buttons after a REVIEW, e.g. { admit: GPIO5, deny: GPIO6 } (a button to ground; GPIO0–8 are pulled up at boot); read by the onoff driver; none: reception only',
+        viDescription:
+          'nút "cho vào" / "không cho vào" của bảo vệ sau lượt KIỂM TRA, ví dụ { admit: GPIO5, deny: GPIO6 } (nút nối xuống đất; GPIO0–8 có điện trở kéo lên khi khởi động); driver onoff đọc; không khai báo: chỉ xử lý ở lễ tân',
+      },
+    ),
     chip: Type.String({
       default: 'gpiochip0',
       minLength: 1,

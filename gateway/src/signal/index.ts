@@ -18,6 +18,8 @@ export { pinOffset } from './drivers/lines.js';
 export {
   findPiChip,
   type GpioChip,
+  type InputFactory,
+  type InputLine,
   type LineFactory,
   listSysfsChips,
   type OutputLine,

@@ -5,7 +5,7 @@ import type { Settings } from '../../settings/schema.js';
 import { type GpioDriver, NoGpio, SimGpio } from '../driver.js';
 import { GpiodDriver, gpiosetVersion } from './gpiod.js';
 import { LedClassDriver } from './leds.js';
-import { findPiChip, type LineFactory, SysfsGpioDriver } from './sysfs.js';
+import { findPiChip, type InputFactory, type LineFactory, SysfsGpioDriver } from './sysfs.js';
 
 export interface DriverChoice {
   driver: GpioDriver;
@@ -21,12 +21,12 @@ export interface DriverChoice {
  */
 export function chooseGpioDriver(
   gpio: Settings['gpio'],
-  options: { lines?: LineFactory; gpiosetBin?: string } = {},
+  options: { lines?: LineFactory; inputs?: InputFactory; gpiosetBin?: string } = {},
 ): DriverChoice {
   const root = gpio.sysfsRoot;
   const leds = () => new LedClassDriver(gpio.leds, root);
   const gpiod = () => new GpiodDriver(gpio.pins, gpio.chip, options.gpiosetBin);
-  const sysfs = () => new SysfsGpioDriver(gpio.pins, root, options.lines);
+  const sysfs = () => new SysfsGpioDriver(gpio.pins, root, options.lines, gpio.buttons, options.inputs);
   switch (gpio.driver) {
     case 'sim':
       return { driver: new SimGpio(), why: 'gpio.driver: sim' };

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GpioDriver, Line } from '../driver.js';
+import type { GpioDriver, GuardButton, Line } from '../driver.js';
 import { type PinMap, pinOffset } from './lines.js';
 
 /** Labels of the Raspberry Pi SoC GPIO controllers: Pi 0–3, Pi 4, Pi 5 (RP1). */
@@ -63,18 +63,45 @@ export const onoffLines: LineFactory = async (n) => {
   return { write: (v) => gpio.writeSync(v), release: () => gpio.unexport() };
 };
 
+/** One input line watched for presses (a falling edge: a button to ground on a pulled-up pin). */
+export interface InputLine {
+  release(): void;
+}
+export type InputFactory = (sysfsNumber: number, onPress: () => void) => Promise<InputLine>;
+
+/** onoff's interrupt-driven input (epoll on the value file: no polling); bounces are Outcomes' to fold. */
+export const onoffInputs: InputFactory = async (n, onPress) => {
+  const { Gpio } = await import('onoff');
+  const gpio = new Gpio(n, 'in', 'falling');
+  gpio.watch((err) => {
+    if (!err) onPress();
+  });
+  return { release: () => gpio.unexport() };
+};
+
 /** sysfs GPIO through onoff, with numbers computed from the chip's label and base. */
 export class SysfsGpioDriver implements GpioDriver {
   readonly name = 'onoff';
   private readonly lines = new Map<Line, OutputLine>();
   /** Line → sysfs number, after open(). */
-  readonly numbers = new Map<Line, number>();
+  readonly numbers = new Map<Line | `button-${GuardButton}`, number>();
+
+  private readonly inputs: InputLine[] = [];
+  private readonly buttonListeners = new Set<(button: GuardButton) => void>();
 
   constructor(
     private readonly pins: PinMap,
     private readonly sysRoot = '/sys',
     private readonly factory: LineFactory = onoffLines,
+    /** gpio.buttons: the guard's inputs, none by default. */
+    private readonly buttons: Partial<Record<GuardButton, string>> = {},
+    private readonly inputFactory: InputFactory = onoffInputs,
   ) {}
+
+  onButton(listener: (button: GuardButton) => void): () => void {
+    this.buttonListeners.add(listener);
+    return () => this.buttonListeners.delete(listener);
+  }
 
   async open(): Promise<void> {
     const chip = findPiChip(this.sysRoot);
@@ -92,6 +119,18 @@ export class SysfsGpioDriver implements GpioDriver {
       out.write(0);
       this.lines.set(line, out);
     }
+    for (const [button, pin] of Object.entries(this.buttons) as Array<[GuardButton, string | undefined]>) {
+      if (!pin) continue;
+      const offset = pinOffset(pin);
+      if (offset >= chip.ngpio)
+        throw new Error(`button ${button}: ${pin} is beyond ${chip.label}'s ${chip.ngpio} lines`);
+      this.numbers.set(`button-${button}`, chip.base + offset);
+      this.inputs.push(
+        await this.inputFactory(chip.base + offset, () => {
+          for (const listener of this.buttonListeners) listener(button);
+        }),
+      );
+    }
   }
 
   write(line: Line, value: 0 | 1): void {
@@ -104,5 +143,6 @@ export class SysfsGpioDriver implements GpioDriver {
       out.release();
     }
     this.lines.clear();
+    for (const input of this.inputs.splice(0)) input.release();
   }
 }
