@@ -173,7 +173,7 @@ export class Controller {
     this.rulesSource.start();
     this.updatePolicy();
     await this.gpio.open();
-    this.outcomes.start(this.gpio);
+    this.outcomes.start(this.gpio, Object.values(settings.gpio.buttons).some(Boolean));
     // If the process dies, leave every output off (relay released) on the way out. 'exit' handlers
     // run synchronously: the sysfs and LED-class drivers write synchronously; see hardware/README.md
     // for what the wiring must do when the process is killed outright.

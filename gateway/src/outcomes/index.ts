@@ -53,7 +53,13 @@ export class Outcomes {
 
   constructor(private readonly d: OutcomeDeps) {}
 
-  start(gpio: GpioDriver): void {
+  /** `buttonsWired`: gpio.buttons names a line; a driver that cannot read it is said so, once. */
+  start(gpio: GpioDriver, buttonsWired = false): void {
+    if (buttonsWired && !gpio.onButton)
+      this.d.log.warn(
+        { driver: gpio.name },
+        'gpio.buttons is set but this GPIO driver does not read inputs (use gpio.driver: onoff); outcomes only at reception',
+      );
     this.offButton = gpio.onButton?.((button) => this.pressed(button));
   }
 
