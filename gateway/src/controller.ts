@@ -30,7 +30,7 @@ import {
 } from './decide/index.js';
 import { type DecodeResult, decodePayload, TrustError, TrustStore } from './decode/index.js';
 import { Door } from './door/index.js';
-import { Faults } from './faults.js';
+import { Faults, GUARD_FAULTS } from './faults.js';
 import { toFrame } from './frame/index.js';
 import { createScannerInput, type ScannerInput } from './input/index.js';
 import { createLogger, type Logger } from './log.js';
@@ -166,6 +166,10 @@ export class Controller {
       scannerWasConnected = s.connected;
       this.scannerConnected = s.connected;
     });
+    // Audible as well as on screen (issue #13): a guard facing the queue hears that something needs them.
+    this.offFaultSound = this.bus.on('fault', (f) => {
+      if (f.active && GUARD_FAULTS.includes(f.code)) this.door.play('FAULT');
+    });
     this.prune();
     // After the journal, cache and prune: on a nearly full disk the last-good file must not take the
     // page those need (it is 25 bytes, but a page on tmpfs/ext4); no scan is decided before start() ends.
@@ -200,6 +204,7 @@ export class Controller {
       const pin = this.loaded.secrets.receptionPin;
       this.screensAddress = await this.screens.start(settings.ui.port, settings.ui.host, {
         ...(pin !== undefined ? { receptionPin: pin } : {}),
+        scannerExpected: !this.options.withoutScanner,
       });
       this.log.info({ address: this.screensAddress }, 'screens ready: / (verdict), /reception');
     }
@@ -221,6 +226,7 @@ export class Controller {
   private scannerConnected = false;
   private offScannerStatus: (() => void) | undefined;
   private offClockSynced: (() => void) | undefined;
+  private offFaultSound: (() => void) | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
 
@@ -718,6 +724,7 @@ export class Controller {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.offScannerStatus?.();
     this.offClockSynced?.();
+    this.offFaultSound?.();
     this.clockWatch.stop();
     this.rulesSource?.stop();
     this.door.stop();
