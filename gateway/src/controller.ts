@@ -168,7 +168,9 @@ export class Controller {
     });
     // Audible as well as on screen (issue #13): a guard facing the queue hears that something needs them.
     this.offFaultSound = this.bus.on('fault', (f) => {
-      if (f.active && GUARD_FAULTS.includes(f.code)) this.door.play('FAULT');
+      // A fault is raised inside a scan's record step, before that scan's pattern starts: wait for the
+      // scan path to finish, then the door plays it after that pattern (Door.alarm).
+      if (f.active && GUARD_FAULTS.includes(f.code)) queueMicrotask(() => this.door.alarm('FAULT'));
     });
     this.prune();
     // After the journal, cache and prune: on a nearly full disk the last-good file must not take the
