@@ -45,6 +45,7 @@ describe('the verdict screen is readable at 3 m and colour-blind safe', () => {
   /** Every state at every size, as measured, keyed "<name>-<w>x<h>". */
   const measured = new Map<string, PageMeasure>();
   const shots = new Map<string, Buffer>();
+  let heartbeats = 0;
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -79,6 +80,11 @@ describe('the verdict screen is readable at 3 m and colour-blind safe', () => {
     );
     browser = await chromium.launch({ executablePath: requireChromium(), args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: SIZES[0] });
+    page.on('websocket', (ws) =>
+      ws.on('framereceived', (f) => {
+        if (String(f.payload).includes('"heartbeat"')) heartbeats++;
+      }),
+    );
     await page.goto(`http://127.0.0.1:${port}/`);
   });
   let stopped = false;
@@ -107,6 +113,11 @@ describe('the verdict screen is readable at 3 m and colour-blind safe', () => {
 
   it('renders every state at 800×480 and 1920×1080', async () => {
     await capture('idle', 'idle', /Mời quét mã QR/);
+    // A quiet kiosk is not a dead one: past the page's watchdog (3 heartbeats' worth of silence
+    // without them) it still says "please scan".
+    const seen = heartbeats;
+    await expect.poll(() => heartbeats, { timeout: 20_000 }).toBeGreaterThanOrEqual(seen + 4);
+    expect(await page.getAttribute('body', 'data-state')).toBe('idle');
     controller.scan(cccd(2));
     await capture('allow', 'ALLOW');
     controller.scan(cccd(2));
