@@ -75,7 +75,7 @@ const ROWS: Row[] = [
       en: 'check the scanner’s cable; the kiosk reconnects by itself; if not, call a technician and check documents by hand',
     },
   },
-  // Fault screens (faults.ts GUARD_FAULTS): the instruction is the screen's own line, word for word.
+  // Fault screens (faults.ts GUARD_FAULTS): the same instruction as the screen's line (verdict.html), with why.
   {
     verdict: { vi: 'Màn hình "Không ghi được nhật ký"', en: 'Screen "Cannot record check-ins"' },
     pattern: 'FAULT',
