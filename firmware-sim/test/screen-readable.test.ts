@@ -171,7 +171,7 @@ describe('the verdict screen is readable at 3 m and colour-blind safe', () => {
       );
       expect(m.mainOverflow, `${key} content below the fold`).toBeLessThanOrEqual(0);
     }
-    writeFileSync(join(SHOTS, 'layout.json'), `${JSON.stringify(layout, null, 1)}\n`);
+    writeFileSync(join(SHOTS, 'layout.json'), `${JSON.stringify(layout, null, 2)}\n`);
   });
 
   it('every text element is ≥ 4.5:1 against the colour behind it', () => {
@@ -185,7 +185,7 @@ describe('the verdict screen is readable at 3 m and colour-blind safe', () => {
         report[k] = Math.min(report[k] ?? 21, Math.round(ratio * 100) / 100);
       }
     }
-    writeFileSync(join(SHOTS, 'contrast.json'), `${JSON.stringify(report, null, 1)}\n`);
+    writeFileSync(join(SHOTS, 'contrast.json'), `${JSON.stringify(report, null, 2)}\n`);
   });
 
   it('under deuteranopia and protanopia ALLOW and REFUSE still differ by colour and by shape', async () => {
@@ -221,7 +221,7 @@ describe('the verdict screen is readable at 3 m and colour-blind safe', () => {
       expect(deltaE(allow.mark, refuse.mark), `${kind} mark ΔE`).toBeGreaterThan(20);
       writeFileSync(
         join(SHOTS, `cvd-${kind}.json`),
-        `${JSON.stringify({ screenDeltaE: deltaE(allow.screen, refuse.screen), markDeltaE: deltaE(allow.mark, refuse.mark), colours }, null, 1)}\n`,
+        `${JSON.stringify({ screenDeltaE: deltaE(allow.screen, refuse.screen), markDeltaE: deltaE(allow.mark, refuse.mark), colours }, null, 2)}\n`,
       );
     }
     await reader.close();
