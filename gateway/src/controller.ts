@@ -30,7 +30,7 @@ import {
 } from './decide/index.js';
 import { type DecodeResult, decodePayload, TrustError, TrustStore } from './decode/index.js';
 import { Door } from './door/index.js';
-import { Faults } from './faults.js';
+import { Faults, GUARD_FAULTS } from './faults.js';
 import { toFrame } from './frame/index.js';
 import { createScannerInput, type ScannerInput } from './input/index.js';
 import { createLogger, type Logger } from './log.js';
@@ -184,6 +184,12 @@ export class Controller {
       scannerWasConnected = s.connected;
       this.scannerConnected = s.connected;
     });
+    // Audible as well as on screen (issue #13): a guard facing the queue hears that something needs them.
+    this.offFaultSound = this.bus.on('fault', (f) => {
+      // A fault is raised inside a scan's record step, before that scan's pattern starts: wait for the
+      // scan path to finish, then the door plays it after that pattern (Door.alarm).
+      if (f.active && GUARD_FAULTS.includes(f.code)) queueMicrotask(() => this.door.alarm('FAULT'));
+    });
     this.prune();
     // After the journal, cache and prune: on a nearly full disk the last-good file must not take the
     // page those need (it is 25 bytes, but a page on tmpfs/ext4); no scan is decided before start() ends.
@@ -218,6 +224,7 @@ export class Controller {
       const pin = this.loaded.secrets.receptionPin;
       this.screensAddress = await this.screens.start(settings.ui.port, settings.ui.host, {
         ...(pin !== undefined ? { receptionPin: pin } : {}),
+        scannerExpected: !this.options.withoutScanner,
       });
       this.log.info({ address: this.screensAddress }, 'screens ready: / (verdict), /reception');
     }
@@ -239,6 +246,7 @@ export class Controller {
   private scannerConnected = false;
   private offScannerStatus: (() => void) | undefined;
   private offClockSynced: (() => void) | undefined;
+  private offFaultSound: (() => void) | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
 
@@ -736,6 +744,7 @@ export class Controller {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.offScannerStatus?.();
     this.offClockSynced?.();
+    this.offFaultSound?.();
     this.clockWatch.stop();
     this.rulesSource?.stop();
     this.outcomes.stop();

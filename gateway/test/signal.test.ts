@@ -90,6 +90,28 @@ describe('the guard guide', () => {
   });
 });
 
+describe('fault sounds in the guard guide (issue #13)', () => {
+  it('lists every fault screen with what to do, and the FAULT sound is unlike any verdict', async () => {
+    const { describePattern, guardGuideTable, patternsWith } = await import('../src/signal/index.js');
+    const played = patternsWith({}, 1000);
+    const fault = describePattern(played.FAULT, 'en');
+    for (const name of ['ALLOW', 'REFUSE', 'REVIEW', 'ALREADY', 'SCANNER_LOST'] as const)
+      expect(describePattern(played[name], 'en'), name).not.toBe(fault);
+    const table = guardGuideTable(played, 'en').split('\n');
+    for (const screen of ['Cannot record check-ins', 'Clock not synchronised', 'Disk almost full'])
+      expect(table.find((l) => l.includes(screen))).toContain(fault);
+    expect(table.find((l) => l.includes('Kiosk software not answering'))).toContain('silent');
+    const vi = guardGuideTable(played, 'vi');
+    for (const screen of [
+      'Không ghi được nhật ký',
+      'Đồng hồ chưa đồng bộ',
+      'Sắp đầy bộ nhớ',
+      'Phần mềm kiosk không phản hồi',
+    ])
+      expect(vi).toContain(screen);
+  });
+});
+
 describe('configured patterns', () => {
   it('holds the relay for gpio.relayPulseMs on ALLOW, and takes overrides by name', async () => {
     const { patternsWith } = await import('../src/signal/index.js');

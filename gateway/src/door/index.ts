@@ -36,6 +36,9 @@ export class Door {
   private readonly waiting: Waiting[] = [];
   /** The refusal whose hold is on, for the marker on the outcome shown after it. */
   private refusedAt: Date | undefined;
+  /** When the pattern last started ends (ms since epoch): an alarm waits for it. */
+  private playingUntil = 0;
+  private alarmTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly signaller: Signaller,
@@ -67,6 +70,19 @@ export class Door {
     else this.start({ pattern });
   }
 
+  /**
+   * A fault's sound (FAULT): played after the pattern now playing ends, and behind a hold, so it never
+   * cuts a verdict's lights short or the relay an admitted person is walking through. A scan that
+   * starts meanwhile pushes it back again.
+   */
+  alarm(pattern: PatternName): void {
+    if (this.alarmTimer) clearTimeout(this.alarmTimer);
+    this.alarmTimer = undefined;
+    const rest = this.playingUntil - Date.now();
+    if (!this.held && rest > 0) this.alarmTimer = setTimeout(() => this.alarm(pattern), rest);
+    else this.play(pattern);
+  }
+
   /** True while a refusal (or a queue being drained) holds the door. */
   get holding(): boolean {
     return this.held !== false;
@@ -75,6 +91,8 @@ export class Door {
   /** Stops everything: pending timer, waiting outcomes, every line off. */
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.alarmTimer) clearTimeout(this.alarmTimer);
+    this.alarmTimer = undefined;
     this.timer = undefined;
     this.held = false;
     this.waiting.length = 0;
@@ -99,6 +117,7 @@ export class Door {
       pattern = next.pattern;
       this.signaller.play(pattern);
     }
+    this.playingUntil = Date.now() + this.signaller.durationOf(pattern);
     // Draining a queue: let this pattern finish before the next one starts.
     if (holdMs === 0 && this.waiting.length > 0) holdMs = this.signaller.durationOf(pattern);
     if (holdMs > 0) this.hold(kind, holdMs);

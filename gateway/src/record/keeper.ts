@@ -19,6 +19,13 @@ const DELETED_CHECK_MS = 30_000;
  * appends: 5 pages — the row, three indexes, sqlite_sequence); under 256 KiB a kiosk is ~11 scans from full.
  */
 const LOW_SPACE_BYTES = 256 * 1024;
+/**
+ * "Disk almost full": under 10 % of the file system and under 200 MiB free. A check-in row is well
+ * under 1 KiB, so 200 MiB is weeks of a busy entrance: time for a technician. Relative too, so a
+ * small data partition (or a test's 4 MiB tmpfs) is not low while nearly empty.
+ */
+const DISK_LOW_BYTES = 200 * 1024 * 1024;
+const DISK_LOW_SHARE = 0.1;
 
 /**
  * The journal's guarded write path. It never lets the kiosk go down for a storage fault: a journal
@@ -111,11 +118,29 @@ export class RecordKeeper {
     }
     this.faults.clear('journal-unwritable');
     this.faults.clear('disk-full');
+    this.checkSpace();
     return seq;
+  }
+
+  /**
+   * `disk-low` while little is free (DISK_LOW_BYTES): the guard calls a technician before the journal
+   * stops (disk-full). One statfs per check-in and per prune; a failed statfs changes nothing.
+   */
+  checkSpace(): void {
+    try {
+      const fs = statfsSync(this.dataDir);
+      const free = fs.bavail * fs.bsize;
+      if (free < DISK_LOW_BYTES && free < fs.blocks * fs.bsize * DISK_LOW_SHARE)
+        this.faults.raise('disk-low', undefined, { free });
+      else this.faults.clear('disk-low');
+    } catch {
+      // No answer about space is not news about space.
+    }
   }
 
   /** The hourly outbox policy (Journal.prune); a failure is logged and tried again next time. */
   prune(options: Parameters<Journal['prune']>[0]): void {
+    this.checkSpace();
     if (!this.journal.isOpen) return;
     try {
       const removed = this.journal.prune(options);

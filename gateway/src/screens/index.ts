@@ -16,6 +16,9 @@ import { receptionToday } from './today.js';
 
 export { MANUAL_PER_MINUTE, type ScreenCheckin } from './guard.js';
 
+/** The public socket's heartbeat; verdict.html's watchdog trips after 3 missed (WATCHDOG_MS = 6 s). */
+export const HEARTBEAT_MS = 2000;
+
 const PUBLIC = new URL('../../public/', import.meta.url);
 const page = (name: string) => readFileSync(new URL(name, PUBLIC), 'utf8');
 
@@ -40,8 +43,11 @@ export type ScreenMessage =
       /** Played right after a refusal's hold: that refusal's time ("vừa từ chối" marker). */
       afterRefusal?: string;
     }
-  | { type: 'status'; online: boolean; scanner: boolean }
-  /** Storage faults in force; `recording: false` puts the verdict screen in its full-screen fault state. */
+  /** `scannerExpected: false` (no scanner configured, e.g. a reception-only demo): no "scanner lost" screen. */
+  | { type: 'status'; online: boolean; scanner: boolean; scannerExpected: boolean }
+  /** Sent every HEARTBEAT_MS: a quiet kiosk is alive; the page's watchdog trips only on silence. */
+  | { type: 'heartbeat' }
+  /** Faults in force (the page shows GUARD_FAULTS full-screen); `recording: false` puts the verdict screen in its full-screen fault state. */
   | { type: 'fault'; faults: FaultCode[]; recording: boolean }
   | { type: 'checkin'; checkin: ScreenCheckin }
   /** The guard resolved a REVIEW (button or reception): reception reloads its counts. */
@@ -56,7 +62,8 @@ export class ScreensServer {
   private app: FastifyInstance | undefined;
   /** The public verdict screen's sockets, and reception's (staff: specific reasons). */
   private readonly sockets = { public: new Set<WebSocket>(), reception: new Set<WebSocket>() };
-  private status = { online: false, scanner: false };
+  private status = { online: false, scanner: false, scannerExpected: true };
+  private heartbeat: NodeJS.Timeout | undefined;
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(
@@ -68,7 +75,12 @@ export class ScreensServer {
    * Starts listening; returns the address. `receptionPin`: asked once of every other machine
    * (ui.receptionPinFile); without it, a host other than loopback is open to the whole network.
    */
-  async start(port: number, host = '127.0.0.1', options: { receptionPin?: string } = {}): Promise<string> {
+  async start(
+    port: number,
+    host = '127.0.0.1',
+    options: { receptionPin?: string; scannerExpected?: boolean } = {},
+  ): Promise<string> {
+    this.status.scannerExpected = options.scannerExpected ?? true;
     const app = Fastify({ logger: false, bodyLimit: 4096 });
     await app.register(websocket);
     const guard = new ScreensGuard(options.receptionPin);
@@ -203,6 +215,10 @@ export class ScreensServer {
       bus.on('scanner.status', (s) => this.setStatus({ scanner: s.connected })),
       bus.on('fault', (e) => this.broadcastAll(faultMessage(e.faults))),
     );
+    // The page's watchdog (verdict.html) shows "kiosk software not answering" after WATCHDOG_MS of
+    // silence; a heartbeat well inside it keeps an idle entrance from looking dead.
+    this.heartbeat = setInterval(() => this.broadcast('public', { type: 'heartbeat' }), HEARTBEAT_MS);
+    this.heartbeat.unref();
     this.app = app;
     return app.listen({ port, host });
   }
@@ -232,6 +248,7 @@ export class ScreensServer {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.heartbeat);
     for (const u of this.unsubscribe.splice(0)) u();
     await this.app?.close();
   }

@@ -50,6 +50,7 @@ export const SignalSection = Type.Object(
           REVIEW: Type.Optional(PatternT),
           ALREADY: Type.Optional(PatternT),
           SCANNER_LOST: Type.Optional(PatternT),
+          FAULT: Type.Optional(PatternT),
         },
         {
           additionalProperties: false,

@@ -8,7 +8,8 @@ import { describePattern, type Pattern, type PatternName } from './patterns.js';
  */
 interface Row {
   verdict: Text;
-  pattern: PatternName;
+  /** NONE: the screen's own watchdog; a daemon that does not answer plays nothing. */
+  pattern: PatternName | 'NONE';
   /** A repeat plays its verdict's pattern without the relay (door/index.ts). */
   repeat?: boolean;
   action: Text;
@@ -86,14 +87,50 @@ const ROWS: Row[] = [
     },
   },
   {
-    verdict: { vi: 'Mất máy quét', en: 'Scanner lost' },
+    verdict: { vi: 'Màn hình "Mất máy quét"', en: 'Screen "Scanner lost"' },
     pattern: 'SCANNER_LOST',
     action: {
-      vi: 'kiểm tra dây cắm máy quét; kiosk tự kết nối lại khi cắm lại',
-      en: 'check the scanner’s cable; the kiosk reconnects by itself when it is back',
+      vi: 'kiểm tra dây cắm máy quét; kiosk tự kết nối lại khi cắm lại; không được thì báo kỹ thuật và kiểm tra giấy tờ bằng tay',
+      en: 'check the scanner’s cable; the kiosk reconnects by itself; if not, call a technician and check documents by hand',
+    },
+  },
+  // Fault screens (faults.ts GUARD_FAULTS): the same instruction as the screen's line (verdict.html), with why.
+  {
+    verdict: { vi: 'Màn hình "Không ghi được nhật ký"', en: 'Screen "Cannot record check-ins"' },
+    pattern: 'FAULT',
+    action: {
+      vi: 'kiosk không mở cửa cho ai: kiểm tra giấy tờ bằng tay, báo kỹ thuật',
+      en: 'the kiosk opens the door for no one: check documents by hand, call a technician',
+    },
+  },
+  {
+    verdict: { vi: 'Màn hình "Đồng hồ chưa đồng bộ"', en: 'Screen "Clock not synchronised"' },
+    pattern: 'FAULT',
+    action: {
+      vi: 'kiosk không tự cho vào theo ngày tiêm/xét nghiệm: kiểm tra giấy tờ; quá 10 phút thì báo kỹ thuật',
+      en: 'the kiosk admits no one by dates: check documents; over 10 minutes, call a technician',
+    },
+  },
+  {
+    verdict: { vi: 'Màn hình "Sắp đầy bộ nhớ"', en: 'Screen "Disk almost full"' },
+    pattern: 'FAULT',
+    action: {
+      vi: 'vẫn quét bình thường; báo kỹ thuật hôm nay, trước khi kiosk ngừng ghi',
+      en: 'keep scanning; call a technician today, before the kiosk stops recording',
+    },
+  },
+  {
+    verdict: { vi: 'Màn hình "Phần mềm kiosk không phản hồi"', en: 'Screen "Kiosk software not answering"' },
+    pattern: 'NONE',
+    action: {
+      vi: 'kiosk không quyết định được gì: kiểm tra giấy tờ bằng tay, báo kỹ thuật',
+      en: 'the kiosk decides nothing: check documents by hand, call a technician',
     },
   },
 ];
+
+/** What a dead daemon plays: nothing, so the table says so rather than leave the cell empty. */
+const SILENT: Text = { vi: 'đèn, còi im lặng', en: 'lights and buzzer silent' };
 
 const HEADERS: Record<'vi' | 'en', string> = {
   vi: '| Kết quả | Đèn và còi | Bảo vệ làm gì |',
@@ -104,6 +141,10 @@ const HEADERS: Record<'vi' | 'en', string> = {
 export function guardGuideTable(patterns: Record<PatternName, Pattern>, lang: 'vi' | 'en'): string {
   const lines = [HEADERS[lang], '| --- | --- | --- |'];
   for (const row of ROWS) {
+    if (row.pattern === 'NONE') {
+      lines.push(`| ${row.verdict[lang]} | ${SILENT[lang]} | ${row.action[lang]} |`);
+      continue;
+    }
     const { relay: _relay, ...withoutRelay } = patterns[row.pattern];
     const played = row.repeat ? withoutRelay : patterns[row.pattern];
     lines.push(`| ${row.verdict[lang]} | ${describePattern(played, lang)} | ${row.action[lang]} |`);

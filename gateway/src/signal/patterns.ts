@@ -13,6 +13,7 @@ export type PatternName =
   | 'REVIEW'
   | 'ALREADY'
   | 'SCANNER_LOST'
+  | 'FAULT'
   | 'SELFTEST'
   | 'SELFTEST_LIGHTS'
   | 'ADMIT'
@@ -55,6 +56,20 @@ export const PATTERNS: Record<PatternName, Pattern> = {
       [1200, 1800],
     ],
     buzzer: [[0, 800]],
+  },
+  /**
+   * A fault the guard must act on was raised (faults.ts GUARD_FAULTS: cannot record, disk almost full,
+   * clock not synced): steady amber and four long beeps, once — unlike any verdict (1, 3, 2 short beeps)
+   * and unlike the scanner's single long one, so the guard looks at the screen for the instruction.
+   */
+  FAULT: {
+    amber: [[0, 2200]],
+    buzzer: [
+      [0, 400],
+      [600, 1000],
+      [1200, 1600],
+      [1800, 2200],
+    ],
   },
   /** `qrkiosk selftest`: each output in turn, one second each. */
   SELFTEST: {
