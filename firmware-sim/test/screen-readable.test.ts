@@ -27,7 +27,14 @@ import {
   simulatePng,
 } from './screen-measure.js';
 
-const SHOTS = join(REPO_ROOT, 'docs', 'screenshots');
+/**
+ * Where the screenshots and measurements go: docs/screenshots/ when refreshing the committed set
+ * (QRKIOSK_UPDATE_SCREENSHOTS=1 npx vitest run firmware-sim/test/screen-readable.test.ts), otherwise
+ * test-artifacts/ — a plain test run must not rewrite tracked files (the live clock is in every shot).
+ */
+const SHOTS = process.env.QRKIOSK_UPDATE_SCREENSHOTS
+  ? join(REPO_ROOT, 'docs', 'screenshots')
+  : join(REPO_ROOT, 'test-artifacts', 'screenshots');
 const SIZES = [
   { width: 800, height: 480 },
   { width: 1920, height: 1080 },
