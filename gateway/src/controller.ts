@@ -15,6 +15,7 @@ import {
 import { monotonicFactory } from 'ulid';
 import { EventBus, type ScanOutcome } from './bus.js';
 import { type Clock, monotonicNow, systemClock } from './clock.js';
+import { isCorruption } from './db-files.js';
 import { installTrustList } from './dcc-trust.js';
 import {
   type Decision,
@@ -129,7 +130,10 @@ export class Controller {
     this.door = new Door(
       this.signaller,
       settings.signal.refuseHoldMs,
-      (shown) => this.bus.emit('scan.shown', shown),
+      (shown) => {
+        this.outcomes.noteShown(shown);
+        this.bus.emit('scan.shown', shown);
+      },
       this.log,
     );
     this.outcomes = new Outcomes({
@@ -145,6 +149,7 @@ export class Controller {
       stamp: () => this.stamp(),
       nextId: (ms) => this.nextId(ms),
       play: (pattern) => this.door.play(pattern),
+      holding: () => this.door.holding,
     });
   }
 
@@ -526,6 +531,16 @@ export class Controller {
     return { decoded, decision: decide(this.factsFor(decoded, keys, at), policy, at) };
   }
 
+  /** The cache version a check-in names; a cache that cannot be read says 0 rather than lose the row. */
+  private cacheVersion(): number {
+    try {
+      return this.cache.isOpen ? this.cache.version() : 0;
+    } catch (err) {
+      this.log.error({ err }, 'facts cache version unreadable');
+      return 0;
+    }
+  }
+
   private factsFor(decoded: DecodeResult, keys: IdentityKey[], at: Date): Facts | null {
     // A verified vaccine passport carries its own facts; every other code is looked up.
     if (decoded.kind === 'dcc' && decoded.dcc) return factsFromDcc(decoded.dcc, vnDay(at));
@@ -601,8 +616,18 @@ export class Controller {
     const idHash = primary.hash.toString('hex');
     const window = settings.rules.duplicateWindowSeconds;
     const stamp = this.stamp();
-    const policy = this.scanPolicy(); // first: it reopens a cache that was unavailable
-    const facts = this.factsFor(decoded, keys, at);
+    let policy = this.scanPolicy(); // first: it reopens a cache that was unavailable
+    let facts: Facts | null;
+    try {
+      facts = this.factsFor(decoded, keys, at);
+    } catch (err) {
+      // A cache that fails to read: the person counts as unknown, and unknown is at most REVIEW here
+      // (a site that refuses unknown people keeps refusing) — never the site's ALLOW, never a green.
+      if (isCorruption(err)) this.faults.raise('cache-corrupt', err);
+      else this.log.error({ err }, 'facts cache lookup failed; deciding as for an unknown person');
+      facts = null;
+      if (policy.unknownPerson !== 'REFUSE') policy = { ...policy, unknownPerson: 'REVIEW' };
+    }
     const decision = guardUnsyncedClock(decide(facts, policy, at), facts, synced);
     const previous =
       window > 0
@@ -706,7 +731,7 @@ export class Controller {
       versions: {
         software: SOFTWARE_VERSION,
         rules: this.requirePolicy().rules.version,
-        cache: this.cache.version(),
+        cache: this.cacheVersion(),
       },
     };
   }

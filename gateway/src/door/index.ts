@@ -14,7 +14,8 @@ export interface DoorShown {
   afterRefusal?: Date;
 }
 
-type Waiting = { outcome: ScanOutcome } | { pattern: PatternName };
+/** `refusals`: how many refusal holds this scan has waited behind (see start()). */
+type Waiting = { outcome: ScanOutcome; refusals?: number } | { pattern: PatternName };
 
 /**
  * The door's lights, sound and relay, played in an order a guard can trust:
@@ -57,7 +58,7 @@ export class Door {
       this.held = false;
     }
     if (this.held) {
-      this.waiting.push({ outcome });
+      this.waiting.push({ outcome, refusals: this.held === 'refusal' ? 1 : 0 });
       this.show({ outcome, queued: true });
       return;
     }
@@ -106,8 +107,13 @@ export class Door {
     if ('outcome' in next) {
       const { verdict, repeat } = next.outcome.decision;
       pattern = this.signaller.patternFor(verdict, repeat);
-      this.signaller.play(pattern, { withoutRelay: repeat });
+      // A scan kept waiting behind a second refusal (a refused person scanning again and again) plays
+      // without the relay: the admitted visitor may be gone by then and the refused one at the door.
+      // The guard lets them in by hand. Behind one refusal (≤ its hold) the door opens as decided.
+      const stale = ('refusals' in next ? (next.refusals ?? 0) : 0) >= 2;
+      this.signaller.play(pattern, { withoutRelay: repeat || stale });
       if (verdict === 'REFUSE') {
+        for (const w of this.waiting) if ('outcome' in w) w.refusals = (w.refusals ?? 0) + 1;
         holdMs = Math.max(this.refuseHoldMs, this.signaller.durationOf(pattern));
         kind = 'refusal';
         this.refusedAt = next.outcome.at;

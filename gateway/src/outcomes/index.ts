@@ -38,6 +38,16 @@ export interface OutcomeDeps {
   nextId: (ms: number) => string;
   /** Lights and relay through the door (door/index.ts): ADMIT pulses the relay, DENY never does. */
   play: (pattern: 'ADMIT' | 'DENY') => void;
+  /** Whether a refusal (or a queue behind one) holds the door now. */
+  holding: () => boolean;
+}
+
+/** The scan the door shows now, as far as an outcome is concerned. */
+interface AtTheDoor {
+  checkin: string | undefined;
+  verdict: string;
+  /** performance.now() when it was shown: a wall clock that steps after NTP must not matter. */
+  shownAt: number;
 }
 
 /**
@@ -50,6 +60,7 @@ export class Outcomes {
   private offButton: (() => void) | undefined;
   /** The last edge taken (monotonic ms): edges closer than the debounce are one press. */
   private lastPress = Number.NEGATIVE_INFINITY;
+  private atTheDoor: AtTheDoor | undefined;
 
   constructor(private readonly d: OutcomeDeps) {}
 
@@ -68,6 +79,32 @@ export class Outcomes {
   }
 
   /**
+   * What the door shows (its onShow). Only the REVIEW on show now can be admitted at the door: the
+   * button must never open the door for an earlier REVIEW while someone refused — or the same person,
+   * refused since — stands there. A scan queued behind a refusal means the door is busy: nothing.
+   */
+  noteShown(shown: {
+    outcome: { decision: { verdict: string }; checkin?: { id: string } };
+    queued: boolean;
+  }): void {
+    this.atTheDoor = shown.queued
+      ? undefined
+      : {
+          checkin: shown.outcome.checkin?.id,
+          verdict: shown.outcome.decision.verdict,
+          shownAt: performance.now(),
+        };
+  }
+
+  /** The REVIEW the door shows now, if an outcome may play at the door for it. */
+  private reviewAtTheDoor(): AtTheDoor | undefined {
+    const d = this.atTheDoor;
+    if (d?.verdict !== 'REVIEW' || !d.checkin || this.d.holding()) return undefined;
+    if (performance.now() - d.shownAt > this.d.reviewButtonSeconds * 1000) return undefined;
+    return d;
+  }
+
+  /**
    * A button edge. Only the newest REVIEW, not yet resolved and at most reviewButtonSeconds old, is
    * resolved: a guard pressing long after must not admit whoever was checked minutes ago. Without
    * one the press does nothing (no light, no relay, no row), and the log says why.
@@ -77,7 +114,17 @@ export class Outcomes {
     if (now - this.lastPress < this.d.buttonDebounceMs) return undefined;
     this.lastPress = now;
     try {
-      return this.resolve({ outcome: button === 'admit' ? 'admitted' : 'denied', by: 'button' });
+      const current = this.reviewAtTheDoor();
+      if (!current)
+        throw new OutcomeError('no-pending-review', {
+          vi: 'Cửa không đang hiện lượt cần kiểm tra nào',
+          en: 'The door is not showing a check-in waiting for review',
+        });
+      return this.resolve({
+        outcome: button === 'admit' ? 'admitted' : 'denied',
+        by: 'button',
+        checkin: current.checkin,
+      });
     } catch (err) {
       if (err instanceof OutcomeError) this.d.log.info({ button, code: err.code }, 'guard button ignored');
       else this.d.log.error({ err, button }, 'could not record the guard’s outcome');
@@ -86,8 +133,9 @@ export class Outcomes {
   }
 
   /**
-   * Records an outcome and plays it. `checkin`: the REVIEW to resolve (reception: any of today's
-   * pending ones); without it, the newest REVIEW within reviewButtonSeconds (the button).
+   * Records an outcome, and plays it at the door when it is for the REVIEW the door shows now.
+   * `checkin`: the REVIEW to resolve (reception: any of today's pending ones; the button: the one at
+   * the door).
    * Throws OutcomeError when there is nothing to resolve, or the journal's error: no row, no light.
    */
   resolve(request: { outcome: OutcomeKind; by: OutcomeBy; checkin?: string }): OutcomeMessage {
@@ -103,13 +151,7 @@ export class Outcomes {
         vi: 'Lượt này đã được xử lý',
         en: 'This check-in was already resolved',
       });
-    const age = at.getTime() - Date.parse(found.checkin.at);
-    if (request.checkin === undefined && (age > this.d.reviewButtonSeconds * 1000 || age < -5000))
-      throw new OutcomeError('too-old', {
-        vi: 'Lượt cần kiểm tra gần nhất đã quá lâu; hãy dùng màn hình lễ tân',
-        en: 'The latest review is too old; use the reception page',
-      });
-    if (request.checkin !== undefined && vnDay(new Date(found.checkin.at)) !== vnDay(at))
+    if (request.by === 'reception' && vnDay(new Date(found.checkin.at)) !== vnDay(at))
       throw new OutcomeError('not-today', {
         vi: 'Chỉ xử lý được lượt của hôm nay',
         en: 'Only today’s check-ins can be resolved',
@@ -127,11 +169,17 @@ export class Outcomes {
     };
     const valid = validateOutcome(message);
     if (!valid.ok) throw new Error(`outcome does not match the protocol schema: ${valid.errors.join('; ')}`);
+    // The door plays it only for the REVIEW it shows now (the button's always is; reception's may be
+    // hours old, with someone else — refused, perhaps — at the door): otherwise it is recorded only.
+    const atTheDoor = this.reviewAtTheDoor()?.checkin === found.checkin.id;
     const seq = this.d.keeper.append(message, this.d.stamp());
     // Committed: now the door. A denial plays DENY, which has no relay interval at all.
-    this.d.play(request.outcome === 'admitted' ? 'ADMIT' : 'DENY');
+    if (atTheDoor) {
+      this.d.play(request.outcome === 'admitted' ? 'ADMIT' : 'DENY');
+      this.atTheDoor = undefined; // resolved: a second press does nothing
+    }
     this.d.log.info(
-      { outcome: message.id, checkin: message.checkin, result: message.outcome, by: message.by },
+      { outcome: message.id, checkin: message.checkin, result: message.outcome, by: message.by, atTheDoor },
       'guard outcome',
     );
     try {
