@@ -401,7 +401,9 @@ export class Controller {
         this.log.warn({ key, value }, 'setting changed by the hub (until restart)');
       },
       selftest: () => {
-        // Lights and buzzer only: a remote request must never open the door.
+        // Lights and buzzer only: a remote request must never open the door — nor show green to
+        // someone just refused (it would queue behind the hold and light right after it).
+        if (this.door.holding) throw new Error('the door is holding a refusal; try again in a few seconds');
         this.door.play('SELFTEST_LIGHTS');
         return { driver: this.gpio.name, relay: 'not tested remotely' };
       },
