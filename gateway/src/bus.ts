@@ -4,6 +4,7 @@ import type { Decision } from './decide/index.js';
 import type { DecodeResult } from './decode/index.js';
 import type { DoorShown } from './door/index.js';
 import type { FaultEvent } from './faults.js';
+import type { OccupancyState } from './occupancy/index.js';
 
 /** What a scan came to: the decode, the decision, and the check-in when one was recorded. */
 export interface ScanOutcome {
@@ -28,6 +29,8 @@ export interface BusEvents {
   'checkin.manual': CheckinMessage;
   /** The guard's admit/deny after a REVIEW, journaled (outcomes/index.ts). */
   'outcome.recorded': OutcomeMessage;
+  /** The people inside and the cap, when either changes; undefined when no cap is in force (occupancy/). */
+  'occupancy.changed': OccupancyState | undefined;
   'uplink.status': { connected: boolean; error?: string };
   /** A storage fault raised or cleared (gateway/src/faults.ts); screens and telemetry follow it. */
   fault: FaultEvent;

@@ -23,6 +23,7 @@ import {
   decideRecordFailed,
   decideRepeat,
   decideUndecoded,
+  guardOccupancy,
   guardUnsyncedClock,
   installRulesUpdate,
   type Policy,
@@ -47,6 +48,7 @@ import {
 } from './lookup/index.js';
 import { cacheUpdated, openCacheGuarded, reopenCache } from './lookup/open-guarded.js';
 import { ManualEntryError } from './manual-entry.js';
+import { Occupancy } from './occupancy/index.js';
 import { Outcomes } from './outcomes/index.js';
 import { Journal, type MonoStamp } from './record/index.js';
 import { RecordKeeper } from './record/keeper.js';
@@ -95,6 +97,8 @@ export class Controller {
   private readonly door: Door;
   /** The guard's admit/deny after a REVIEW (button or reception): outcomes/index.ts. */
   readonly outcomes: Outcomes;
+  /** People inside the site against its cap (the hub's count, or this kiosk's offline): occupancy/index.ts. */
+  readonly occupancy: Occupancy;
   private readonly nextId = monotonicFactory();
   private hashKey: Buffer | undefined;
   private rulesSource: RulesSource | undefined;
@@ -151,10 +155,24 @@ export class Controller {
       play: (pattern) => this.door.play(pattern),
       holding: () => this.door.holding,
     });
+    this.occupancy = new Occupancy({
+      kiosk: settings.kiosk,
+      journal: this.journal,
+      keeper: this.keeper,
+      bus: this.bus,
+      clock: this.clock,
+      log: this.log,
+      cap: () => this.policy?.maxInside,
+    });
   }
 
   get settings() {
     return this.loaded.settings;
+  }
+
+  /** The kiosk's clock (screens date "today" by it, as the scan path does). */
+  now(): Date {
+    return this.clock.now();
   }
 
   async start(): Promise<void> {
@@ -199,6 +217,7 @@ export class Controller {
     // After the journal, cache and prune: on a nearly full disk the last-good file must not take the
     // page those need (it is 25 bytes, but a page on tmpfs/ext4); no scan is decided before start() ends.
     this.clockWatch.start();
+    this.occupancy.start();
     this.pruneTimer = setInterval(() => this.prune(), 3600_000);
     this.pruneTimer.unref();
     if (!this.options.withoutUplink) {
@@ -213,6 +232,7 @@ export class Controller {
         telemetry: () => this.telemetry(),
         commands: this.commandHooks(),
         hubKeys: secrets.hubKeys,
+        onOccupancy: (payload) => this.occupancy.hubMessage(payload),
         onUpdate: (kind, payload) =>
           void this.onUpdate(kind, payload).catch((err: Error) =>
             this.log.error({ kind, err: err.message }, 'update failed'),
@@ -630,7 +650,12 @@ export class Controller {
       facts = null;
       if (policy.unknownPerson !== 'REFUSE') policy = { ...policy, unknownPerson: 'REVIEW' };
     }
-    const decision = guardUnsyncedClock(decide(facts, policy, at), facts, synced);
+    const decision = guardOccupancy(
+      guardUnsyncedClock(decide(facts, policy, at), facts, synced),
+      policy,
+      { direction: settings.kiosk.direction, alreadyInside: () => this.occupancy.isInside(idHash) },
+      () => this.occupancy.now(),
+    );
     const previous =
       window > 0
         ? this.keeper.read(() => this.journal.lastRecent(idHash, at, window * 1000, stamp), undefined)
@@ -691,6 +716,21 @@ export class Controller {
         vi: 'Khách này vừa được check-in',
         en: 'This visitor was just checked in',
       });
+    // A manual entry is an entry: under the occupancy cap it waits like a scan would (the guard can
+    // still let a scanned person in after review; a form has nobody at the door to review).
+    const max = this.requirePolicy().maxInside;
+    if (
+      max !== undefined &&
+      this.loaded.settings.kiosk.direction === 'in' &&
+      !this.occupancy.isInside(idHash)
+    ) {
+      const { inside } = this.occupancy.now();
+      if (inside >= max)
+        throw new ManualEntryError({
+          vi: `Đã đủ số người (${inside}/${max}) — chờ người ra`,
+          en: `The site is full (${inside}/${max}) — wait for someone to leave`,
+        });
+    }
     const checkin = this.newCheckin(
       at,
       synced,
@@ -775,6 +815,7 @@ export class Controller {
     this.clockWatch.stop();
     this.rulesSource?.stop();
     this.outcomes.stop();
+    this.occupancy.stop();
     this.door.stop();
     await this.uplink?.stop();
     await this.screens?.stop();

@@ -1,4 +1,4 @@
-import { isId, TOPIC_ROOT } from '@qrkiosk/protocol';
+import { isId, siteOccupancyTopic, TOPIC_ROOT } from '@qrkiosk/protocol';
 import { connectAsync } from 'mqtt';
 import type { BrokerLogin } from './publish.js';
 import type { KioskBinding } from './storage/index.js';
@@ -22,9 +22,13 @@ export function kioskRoleCommands(b: KioskBinding): DynsecCommand[] {
   const allow = (acltype: string, topic: string): Acl => ({ acltype, topic, allow: true, priority: 0 });
   const acls = [
     ...['checkin', 'state', 'telemetry', 'response/#'].map((t) => allow('publishClientSend', `${base}/${t}`)),
-    ...[`${base}/request/#`, `${base}/updates/#`, `${base}/receipt`, `${TOPIC_ROOT}/fleet/#`].map((t) =>
-      allow('subscribePattern', t),
-    ),
+    ...[
+      `${base}/request/#`,
+      `${base}/updates/#`,
+      `${base}/receipt`,
+      siteOccupancyTopic(b.site),
+      `${TOPIC_ROOT}/fleet/#`,
+    ].map((t) => allow('subscribePattern', t)),
   ];
   const rolename = kioskRole(b.kiosk);
   return [
@@ -55,6 +59,7 @@ export function hubRoleCommands(username: string): DynsecCommand[] {
         acl('publishClientSend', `${TOPIC_ROOT}/+/+/request/#`),
         acl('publishClientSend', `${TOPIC_ROOT}/+/+/updates/#`),
         acl('publishClientSend', `${TOPIC_ROOT}/+/+/receipt`),
+        acl('publishClientSend', `${TOPIC_ROOT}/+/occupancy`),
         acl('publishClientSend', `${TOPIC_ROOT}/fleet/#`),
       ],
     },

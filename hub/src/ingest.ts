@@ -18,6 +18,7 @@ import { connect, connectAsync, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { CheckinWriter } from './checkin-writer.js';
 import { KioskRegistry } from './kiosk-registry.js';
+import { OccupancyPublisher } from './occupancy.js';
 import { ingestOutcome } from './outcomes.js';
 import { ReceiptSender } from './receipts.js';
 import type { HubStore } from './store.js';
@@ -52,6 +53,11 @@ export interface IngestOptions {
    * messages be stored together (CheckinWriter). More than one needs `shareGroup`.
    */
   lanes?: number;
+  /**
+   * Ms after a stored row before the site's occupancy is counted and published (hub/src/occupancy.ts;
+   * default 1000; 0: never — a hub whose sites set no cap).
+   */
+  occupancyDelayMs?: number;
   /** First wait before storing a message again after a failure (doubles up to 30 s; default 500 ms). */
   retryBaseMs?: number;
   /**
@@ -82,12 +88,28 @@ export class HubIngest extends EventEmitter<IngestEvents> {
     client?.publish(topic, payload, { qos: 1 });
   });
 
+  /** The count of people inside each site, retained for its kiosks (undefined: turned off). */
+  private readonly occupancy: OccupancyPublisher | undefined;
+
   constructor(
     private readonly options: IngestOptions,
     private readonly store: HubStore,
     private readonly log: Logger,
   ) {
     super();
+    const delay = options.occupancyDelayMs ?? 1000;
+    this.occupancy =
+      delay > 0
+        ? new OccupancyPublisher(
+            store,
+            (topic, payload) => {
+              const client = this.clients.find((c) => c.connected) ?? this.clients[0];
+              client?.publish(topic, payload, { qos: 1, retain: true });
+            },
+            log,
+            delay,
+          )
+        : undefined;
     // PostgreSQL: several transactions in flight on the pool (their commits share WAL flushes).
     // SQLite has one writer: one transaction at a time, the next batch gathers meanwhile.
     this.writer = new CheckinWriter(store, store.repo.engine === 'postgres' ? 4 : 1);
@@ -400,6 +422,7 @@ export class HubIngest extends EventEmitter<IngestEvents> {
       );
       if (!taken.ok) return refuse(taken.reason);
       this.receipts.add(where.site, where.kiosk, taken.outcome.id);
+      if (taken.fresh && taken.outcome.outcome !== 'denied') this.occupancy?.touch(where.site);
       return;
     }
     const parsed = validateCheckin(json.value);
@@ -415,6 +438,8 @@ export class HubIngest extends EventEmitter<IngestEvents> {
     // Stored now or before: either way the hub has it, and the kiosk may stop sending it.
     this.receipts.add(where.site, where.kiosk, checkin.id);
     if (!fresh) return;
+    // REVIEW too: its `admitted` outcome may have come first (a resend), and counts only now.
+    if (checkin.verdict !== 'REFUSE') this.occupancy?.touch(checkin.site);
     // Stored: a failing listener (a live page that went away) must not turn into a missing PUBACK.
     try {
       this.emit('checkin', checkin);
@@ -425,6 +450,7 @@ export class HubIngest extends EventEmitter<IngestEvents> {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.occupancy?.stop();
     await Promise.all(this.clients.map((c) => c.endAsync()));
     this.clients = [];
   }

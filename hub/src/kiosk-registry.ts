@@ -1,4 +1,4 @@
-import { isId, TOPIC_ROOT } from '@qrkiosk/protocol';
+import { isId, siteOccupancyTopic, TOPIC_ROOT } from '@qrkiosk/protocol';
 import type { Logger } from 'pino';
 import type { KioskBinding } from './storage/index.js';
 import type { HubStore } from './store.js';
@@ -62,12 +62,13 @@ export function aclFile(bindings: readonly KioskBinding[]): string {
     '# Fleet-wide downstream channels (signed: cache deltas, rules, DCC trust lists).',
     `pattern read ${TOPIC_ROOT}/fleet/#`,
     '',
-    '# The hub reads everything and writes requests, receipts and updates.',
+    "# The hub reads everything and writes requests, receipts, updates and each site's occupancy.",
     'user hub',
     `topic read ${TOPIC_ROOT}/#`,
     `topic write ${TOPIC_ROOT}/+/+/request/#`,
     `topic write ${TOPIC_ROOT}/+/+/updates/#`,
     `topic write ${TOPIC_ROOT}/+/+/receipt`,
+    `topic write ${TOPIC_ROOT}/+/occupancy`,
     `topic write ${TOPIC_ROOT}/fleet/#`,
   ];
   for (const b of bindings) {
@@ -84,6 +85,7 @@ export function aclFile(bindings: readonly KioskBinding[]): string {
       `topic read ${base}/request/#`,
       `topic read ${base}/updates/#`,
       `topic read ${base}/receipt`,
+      `topic read ${siteOccupancyTopic(b.site)}`,
     );
   }
   return `${lines.join('\n')}\n`;

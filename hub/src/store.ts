@@ -1,4 +1,10 @@
-import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
+import {
+  type CheckinMessage,
+  type KioskState,
+  type OutcomeMessage,
+  peopleInside,
+  type TelemetryMessage,
+} from '@qrkiosk/protocol';
 import { areasOf } from './report-view.js';
 import { retimeFromTelemetry, retimeOnIngest } from './retime.js';
 import {
@@ -84,6 +90,14 @@ export class HubStore {
   }
   outcomesOf(checkin: string) {
     return this.repo.outcomesOf(checkin);
+  }
+
+  /** People inside `site` on a Vietnam day (protocol's peopleInside over the site's movements). */
+  async occupancy(site: string, day: string): Promise<number> {
+    const from = new Date(`${day}T00:00:00+07:00`);
+    const to = new Date(from.getTime() + 86_400_000);
+    const { movements, outcomes } = await this.repo.siteMovements(site, from, to);
+    return peopleInside(movements, outcomes).size;
   }
   recent(limit: number) {
     return this.repo.recent(limit);

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHECKIN_SCHEMA_ID, kioskTopics } from '@qrkiosk/protocol';
+import { CHECKIN_SCHEMA_ID, kioskTopics, siteOccupancyTopic } from '@qrkiosk/protocol';
 import { makeTempDir, REPO_ROOT, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
@@ -108,8 +108,20 @@ describe('kiosk roles in the dynamic-security plugin', () => {
         reason: 'admitted-green',
         versions: { software: '0.1.0', rules: 'b', cache: 1 },
       };
+      // The site's occupancy: the hub's role publishes it, the kiosk's role reads it (retained).
+      const counts: string[] = [];
+      k.on('message', (topic, payload) => {
+        if (topic === siteOccupancyTopic('s-003')) counts.push(payload.toString());
+      });
+      await k.subscribeAsync(siteOccupancyTopic('s-003'), { qos: 1 });
       await k.publishAsync(kioskTopics('s-003', 'k-003').checkin, JSON.stringify(checkin), { qos: 1 });
       await waitFor(async () => ((await hub.store!.checkinCount()) === 1 ? true : undefined), 5000, 'stored');
+      const count = await waitFor(() => counts[0], 5000, 'the occupancy count');
+      expect(JSON.parse(count)).toMatchObject({ schema: 'qrkiosk.occupancy/1', site: 's-003', inside: 1 });
+      // A kiosk cannot forge its site's count (it would open the door past the cap for everyone).
+      await expect(
+        k.publishAsync(siteOccupancyTopic('s-003'), count.replace('"inside":1', '"inside":0'), { qos: 1 }),
+      ).rejects.toThrow(/not authori[sz]ed|135/i);
     } finally {
       await hub.stop();
     }

@@ -6,10 +6,16 @@ export const OUTCOME_SCHEMA_ID = 'qrkiosk.outcome/1';
 
 /**
  * What the guard decided after a REVIEW: `admitted` ("đã kiểm tra giấy tờ, cho vào") or `denied`
- * ("không cho vào"). Its own message, linked by `checkin`: the REVIEW check-in is never rewritten,
- * so the hub keeps both what the kiosk decided and what the guard did.
+ * ("không cho vào"); or, for a person let in, `left` ("đã ra": reception's exit button, which frees a
+ * place under an occupancy limit and tells tracing when they went out). Its own message, linked by
+ * `checkin`: the check-in is never rewritten, so the hub keeps both what the kiosk decided and what
+ * the guard did.
  */
-export const OutcomeKind = Type.Union([Type.Literal('admitted'), Type.Literal('denied')]);
+export const OutcomeKind = Type.Union([
+  Type.Literal('admitted'),
+  Type.Literal('denied'),
+  Type.Literal('left'),
+]);
 export type OutcomeKind = Static<typeof OutcomeKind>;
 
 /** Where the guard gave it: the button at the door, or the reception page. */
@@ -25,7 +31,10 @@ export const OutcomeMessage = Type.Object(
   {
     schema: Type.Literal(OUTCOME_SCHEMA_ID),
     id: Type.String({ pattern: CHECKIN_ID_PATTERN, description: 'ULID, unique per outcome' }),
-    checkin: Type.String({ pattern: CHECKIN_ID_PATTERN, description: 'the REVIEW check-in it resolves' }),
+    checkin: Type.String({
+      pattern: CHECKIN_ID_PATTERN,
+      description: 'the check-in it resolves (a REVIEW), or whose person left (`left`)',
+    }),
     outcome: OutcomeKind,
     by: OutcomeBy,
     at: Type.String({ format: 'date-time', description: 'when the guard resolved it, ISO-8601 UTC' }),

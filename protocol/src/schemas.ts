@@ -1,10 +1,12 @@
 import { CheckinMessage } from './checkin.js';
+import { OccupancyMessage } from './occupancy.js';
 import { OutcomeMessage } from './outcome.js';
 import { TelemetryMessage } from './telemetry.js';
 
 /** Every payload schema, by file name under protocol/schemas/ (kept in sync by a test). */
 export const PAYLOAD_SCHEMAS = {
   'checkin.v1.schema.json': CheckinMessage,
+  'occupancy.v1.schema.json': OccupancyMessage,
   'outcome.v1.schema.json': OutcomeMessage,
   'telemetry.v1.schema.json': TelemetryMessage,
 } as const;

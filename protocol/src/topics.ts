@@ -50,6 +50,12 @@ export function parseFleetTopic(topic: string): FleetKind | null {
   return (FLEET_KINDS as readonly string[]).includes(kind) ? (kind as FleetKind) : null;
 }
 
+/**
+ * `qrkiosk/v1/<site>/occupancy`: the hub's retained count of people inside the site today
+ * (protocol/src/occupancy.ts). One level shorter than a kiosk topic, so no kiosk id can collide with it.
+ */
+export const siteOccupancyTopic = (site: string) => `${TOPIC_ROOT}/${site}/occupancy`;
+
 /** Subscription filters for the hub (all sites, all kiosks). */
 export const HUB_FILTERS = {
   checkin: `${TOPIC_ROOT}/+/+/checkin`,

@@ -3,6 +3,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { CheckinMessage } from './checkin.js';
 import { MAX_KIOSK_MESSAGE_BYTES } from './limits.js';
+import { OccupancyMessage } from './occupancy.js';
 import { OutcomeMessage } from './outcome.js';
 import { TelemetryMessage } from './telemetry.js';
 
@@ -89,4 +90,12 @@ export function validateOutcome(value: unknown): Validation<OutcomeMessage> {
 export function schemaOf(value: unknown): string | undefined {
   const schema = (value as { schema?: unknown } | null)?.schema;
   return typeof value === 'object' && typeof schema === 'string' ? schema : undefined;
+}
+
+const occupancyShape = validatorFor(OccupancyMessage);
+
+/** The hub's count of people inside a site (protocol/src/occupancy.ts), from MQTT bytes. */
+export function parseOccupancy(payload: Uint8Array): Validation<OccupancyMessage> {
+  const parsed = parseKioskJson(payload);
+  return parsed.ok ? occupancyShape(parsed.value) : parsed;
 }

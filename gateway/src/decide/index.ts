@@ -7,6 +7,7 @@ import type { RuleSet } from './rules.js';
 
 export { CLOCK_UNSYNCED_REASON, guardUnsyncedClock } from './clock-gate.js';
 export { daysBetween, ruleInput } from './derive.js';
+export { guardOccupancy, type OccupancyNow } from './occupancy-gate.js';
 export {
   builtinRules,
   loadSignedRules,
@@ -39,6 +40,8 @@ export interface Policy {
   level: 1 | 2 | 3 | 4;
   admit: CardColour[];
   unknownPerson: Verdict;
+  /** Most people inside the site at this level (an occupancy cap); undefined: no cap. */
+  maxInside?: number | undefined;
 }
 
 /**
@@ -48,7 +51,11 @@ export interface Policy {
 export function policyFor(
   rules: RuleSet,
   site: string,
-  local: { level?: number | undefined; unknownPerson?: Verdict | undefined },
+  local: {
+    level?: number | undefined;
+    unknownPerson?: Verdict | undefined;
+    maxInside?: Partial<Record<string, number>> | undefined;
+  },
   levelOverride?: number,
 ): Policy {
   const level = (levelOverride ??
@@ -56,11 +63,16 @@ export function policyFor(
     local.level ??
     rules.level.default) as Policy['level'];
   const siteRules = rules.sites?.[site];
+  const key = String(level) as '1' | '2' | '3' | '4';
+  // The signed file's caps for this site replace the kiosk's own whole (not level by level): a hub
+  // that lifts a cap at one level must not find the kiosk.yaml's cap still in force there.
+  const caps = siteRules?.maxInside ?? local.maxInside;
   return {
     rules,
     level,
-    admit: (siteRules?.admit ?? rules.admit)[String(level) as '1' | '2' | '3' | '4'],
+    admit: (siteRules?.admit ?? rules.admit)[key],
     unknownPerson: siteRules?.unknownPerson ?? local.unknownPerson ?? rules.unknownPerson,
+    maxInside: caps?.[key],
   };
 }
 
@@ -79,6 +91,10 @@ const REASONS: Record<string, Text> = {
     en: 'No vaccination/test data — check documents',
   },
   'already-checked-in': { vi: 'Đã check-in rồi', en: 'Already checked in' },
+  'occupancy-full': {
+    vi: 'Đã đủ số người trong địa điểm — chờ người ra',
+    en: 'The site is full — wait for someone to leave',
+  },
   'record-failed': {
     vi: 'Lỗi lưu check-in — kiểm tra giấy tờ và ghi tay',
     en: 'Could not save the check-in — check documents and note it by hand',

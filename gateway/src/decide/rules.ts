@@ -22,6 +22,17 @@ const Admit = Type.Object({
   '4': Type.Array(Colour),
 });
 
+/** Most people inside a site at once, per level (Resolution 128's caps); a level left out has none. */
+const MaxInside = Type.Partial(
+  Type.Object({
+    '1': Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+    '2': Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+    '3': Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+    '4': Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+  }),
+  { additionalProperties: false },
+);
+
 export const RuleSetSchema = Type.Object({
   schema: Type.Literal('qrkiosk.rules/1'),
   version: Type.String({ minLength: 1, maxLength: 64 }),
@@ -37,7 +48,11 @@ export const RuleSetSchema = Type.Object({
   sites: Type.Optional(
     Type.Record(
       Type.String(),
-      Type.Object({ admit: Type.Optional(Admit), unknownPerson: Type.Optional(VerdictT) }),
+      Type.Object({
+        admit: Type.Optional(Admit),
+        unknownPerson: Type.Optional(VerdictT),
+        maxInside: Type.Optional(MaxInside),
+      }),
     ),
   ),
 });

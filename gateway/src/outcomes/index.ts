@@ -16,7 +16,13 @@ import type { GpioDriver, GuardButton } from '../signal/index.js';
 /** Why an outcome was not recorded, in both languages (reception shows it; the button only logs it). */
 export class OutcomeError extends Error {
   constructor(
-    readonly code: 'no-pending-review' | 'already-resolved' | 'too-old' | 'not-today',
+    readonly code:
+      | 'no-pending-review'
+      | 'already-resolved'
+      | 'too-old'
+      | 'not-today'
+      | 'not-inside'
+      | 'already-left',
     readonly reason: { vi: string; en: string },
   ) {
     super(reason.en);
@@ -133,12 +139,44 @@ export class Outcomes {
   }
 
   /**
+   * Reception's exit button (issue #13, item 8): the person of an admitted entry today has left. It
+   * frees a place under the occupancy cap and tells tracing when they went out. Recorded like an
+   * outcome (journal, outbox, receipt), linked to the entry; no light, no relay — nobody is at the
+   * door for it. Throws OutcomeError when the check-in is not an admitted entry of today, or was
+   * marked already.
+   */
+  left(checkinId: string): OutcomeMessage {
+    const at = this.d.clock.now();
+    const found = this.d.keeper.read(() => this.d.journal.checkinWithOutcomes(checkinId), undefined);
+    const admitted =
+      found &&
+      found.checkin.direction === 'in' &&
+      (found.checkin.verdict === 'ALLOW' || found.outcomes.some((o) => o.outcome === 'admitted'));
+    if (!found || !admitted)
+      throw new OutcomeError('not-inside', {
+        vi: 'Lượt này không phải một lượt vào đã được cho vào',
+        en: 'This check-in is not an admitted entry',
+      });
+    if (found.outcomes.some((o) => o.outcome === 'left'))
+      throw new OutcomeError('already-left', {
+        vi: 'Người này đã được ghi là đã ra',
+        en: 'Already marked as left',
+      });
+    if (vnDay(new Date(found.checkin.at)) !== vnDay(at))
+      throw new OutcomeError('not-today', {
+        vi: 'Chỉ ghi được lượt ra của hôm nay',
+        en: 'Only today’s entries can be marked as left',
+      });
+    return this.record(found.checkin.id, 'left', 'reception', at, false);
+  }
+
+  /**
    * Records an outcome, and plays it at the door when it is for the REVIEW the door shows now.
    * `checkin`: the REVIEW to resolve (reception: any of today's pending ones; the button: the one at
    * the door).
    * Throws OutcomeError when there is nothing to resolve, or the journal's error: no row, no light.
    */
-  resolve(request: { outcome: OutcomeKind; by: OutcomeBy; checkin?: string }): OutcomeMessage {
+  resolve(request: { outcome: 'admitted' | 'denied'; by: OutcomeBy; checkin?: string }): OutcomeMessage {
     const at = this.d.clock.now();
     const found = this.d.keeper.read(() => this.d.journal.review(request.checkin), undefined);
     if (!found)
@@ -156,12 +194,26 @@ export class Outcomes {
         vi: 'Chỉ xử lý được lượt của hôm nay',
         en: 'Only today’s check-ins can be resolved',
       });
+    // The door plays it only for the REVIEW it shows now (the button's always is; reception's may be
+    // hours old, with someone else — refused, perhaps — at the door): otherwise it is recorded only.
+    const atTheDoor = this.reviewAtTheDoor()?.checkin === found.checkin.id;
+    return this.record(found.checkin.id, request.outcome, request.by, at, atTheDoor);
+  }
+
+  /** Journal first, then the door (when `atTheDoor`), then the news. */
+  private record(
+    checkin: string,
+    outcome: OutcomeKind,
+    by: OutcomeBy,
+    at: Date,
+    atTheDoor: boolean,
+  ): OutcomeMessage {
     const message: OutcomeMessage = {
       schema: OUTCOME_SCHEMA_ID,
       id: this.d.nextId(at.getTime()),
-      checkin: found.checkin.id,
-      outcome: request.outcome,
-      by: request.by,
+      checkin,
+      outcome,
+      by,
       at: at.toISOString(),
       clockSynced: this.d.synced(),
       kiosk: this.d.kiosk.id,
@@ -169,19 +221,13 @@ export class Outcomes {
     };
     const valid = validateOutcome(message);
     if (!valid.ok) throw new Error(`outcome does not match the protocol schema: ${valid.errors.join('; ')}`);
-    // The door plays it only for the REVIEW it shows now (the button's always is; reception's may be
-    // hours old, with someone else — refused, perhaps — at the door): otherwise it is recorded only.
-    const atTheDoor = this.reviewAtTheDoor()?.checkin === found.checkin.id;
     const seq = this.d.keeper.append(message, this.d.stamp());
     // Committed: now the door. A denial plays DENY, which has no relay interval at all.
     if (atTheDoor) {
-      this.d.play(request.outcome === 'admitted' ? 'ADMIT' : 'DENY');
+      this.d.play(outcome === 'admitted' ? 'ADMIT' : 'DENY');
       this.atTheDoor = undefined; // resolved: a second press does nothing
     }
-    this.d.log.info(
-      { outcome: message.id, checkin: message.checkin, result: message.outcome, by: message.by, atTheDoor },
-      'guard outcome',
-    );
+    this.d.log.info({ outcome: message.id, checkin, result: outcome, by, atTheDoor }, 'guard outcome');
     try {
       // The uplink drains on this (the row is in the outbox); screens refresh their counts.
       this.d.bus.emit('checkin.recorded', { id: message.id, seq });

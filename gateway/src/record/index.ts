@@ -138,6 +138,17 @@ export class Journal {
       outcomesSince: db.prepare<[string], { message: string }>(
         'SELECT message FROM checkins WHERE checkin IS NOT NULL AND at >= ? ORDER BY seq',
       ),
+      // Rows the hub may not have counted yet (occupancy/index.ts): not receipted, or receipted lately.
+      unsettled: db.prepare<[string, string], { message: string; delivered: number }>(
+        `SELECT message, delivered_at IS NOT NULL AS delivered FROM checkins
+         WHERE at >= ? AND (delivered_at IS NULL OR delivered_at >= ?) ORDER BY seq`,
+      ),
+      byId: db.prepare<[string], { message: string }>(
+        'SELECT message FROM checkins WHERE id = ? AND checkin IS NULL',
+      ),
+      outcomesOf: db.prepare<[string], { message: string }>(
+        'SELECT message FROM checkins WHERE checkin = ? ORDER BY seq',
+      ),
       // The newest REVIEW check-in, and whether an outcome already resolves it.
       lastReview: db.prepare<[], { message: string; resolved: number }>(
         `SELECT message, EXISTS (SELECT 1 FROM checkins o WHERE o.checkin = c.id) AS resolved
@@ -260,6 +271,31 @@ export class Journal {
     return (this.statements?.outcomesSince.all(sinceIso) ?? []).map(
       (r) => JSON.parse(r.message) as OutcomeMessage,
     );
+  }
+
+  /** A check-in by id with the outcomes journaled for it (reception's exit button). */
+  checkinWithOutcomes(id: string): { checkin: CheckinMessage; outcomes: OutcomeMessage[] } | undefined {
+    const s = this.require();
+    const row = s.byId.get(id);
+    if (!row) return undefined;
+    return {
+      checkin: JSON.parse(row.message) as CheckinMessage,
+      outcomes: s.outcomesOf.all(id).map((r) => JSON.parse(r.message) as OutcomeMessage),
+    };
+  }
+
+  /**
+   * Check-ins and outcomes since `sinceIso` that the hub may not have counted yet: not receipted, or
+   * receipted at or after `deliveredSinceIso` (occupancy/index.ts adds them to the hub's count).
+   */
+  unsettled(
+    sinceIso: string,
+    deliveredSinceIso: string,
+  ): Array<{ message: CheckinMessage | OutcomeMessage; delivered: boolean }> {
+    return (this.statements?.unsettled.all(sinceIso, deliveredSinceIso) ?? []).map((r) => ({
+      message: JSON.parse(r.message) as CheckinMessage | OutcomeMessage,
+      delivered: r.delivered === 1,
+    }));
   }
 
   /** A REVIEW check-in (the newest one without `id`) and whether an outcome resolves it already. */

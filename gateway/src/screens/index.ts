@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import websocket from '@fastify/websocket';
-import { maskName, maskNumber, vnDay } from '@qrkiosk/protocol';
+import { maskName, maskNumber, type OutcomeKind, vnDay } from '@qrkiosk/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Controller } from '../controller.js';
@@ -9,6 +9,7 @@ import { type FaultCode, RECORD_BLOCKING } from '../faults.js';
 import type { Text } from '../i18n.js';
 import type { Logger } from '../log.js';
 import { ManualEntryError } from '../manual-entry.js';
+import type { OccupancyState } from '../occupancy/index.js';
 import { OutcomeError } from '../outcomes/index.js';
 import { type ScreenCheckin, ScreensGuard, screenCheckin } from './guard.js';
 import { publicLine } from './public-line.js';
@@ -51,7 +52,9 @@ export type ScreenMessage =
   | { type: 'fault'; faults: FaultCode[]; recording: boolean }
   | { type: 'checkin'; checkin: ScreenCheckin }
   /** The guard resolved a REVIEW (button or reception): reception reloads its counts. */
-  | { type: 'outcome'; checkin: string; outcome: 'admitted' | 'denied' };
+  | { type: 'outcome'; checkin: string; outcome: OutcomeKind }
+  /** People inside against the site's cap, and whose count it is (omitted fields: no cap in force). */
+  | { type: 'occupancy'; occupancy: OccupancyState | null };
 
 /**
  * The kiosk's own screens, served by the gateway (`ui.port`): `/` the verdict screen for an HDMI or
@@ -122,20 +125,22 @@ export class ScreensServer {
     app.post('/api/outcome', async (req, reply) => {
       if (!guard.staffAllowed(req, reply)) return reply;
       const body = (req.body ?? {}) as { checkin?: unknown; outcome?: unknown };
-      if (typeof body.checkin !== 'string' || (body.outcome !== 'admitted' && body.outcome !== 'denied'))
+      const kind = body.outcome;
+      if (typeof body.checkin !== 'string' || (kind !== 'admitted' && kind !== 'denied' && kind !== 'left'))
         return reply.code(400).send({
           error: {
-            vi: 'Cần lượt check-in và kết quả (cho vào / không cho vào)',
-            en: 'A check-in and an outcome (admitted / denied) are required',
+            vi: 'Cần lượt check-in và kết quả (cho vào / không cho vào / đã ra)',
+            en: 'A check-in and an outcome (admitted / denied / left) are required',
           },
         });
       try {
+        const { outcomes } = this.controller;
         return {
-          outcome: this.controller.outcomes.resolve({
-            checkin: body.checkin,
-            outcome: body.outcome,
-            by: 'reception',
-          }),
+          // `left`: reception's exit button for a person let in (frees a place under the cap).
+          outcome:
+            kind === 'left'
+              ? outcomes.left(body.checkin)
+              : outcomes.resolve({ checkin: body.checkin, outcome: kind, by: 'reception' }),
         };
       } catch (err) {
         if (err instanceof OutcomeError) return reply.code(409).send({ error: err.reason, code: err.code });
@@ -160,6 +165,12 @@ export class ScreensServer {
           this.sockets[audience].add(socket);
           socket.send(JSON.stringify({ type: 'status', ...this.status } satisfies ScreenMessage));
           socket.send(JSON.stringify(faultMessage(this.controller.faults.list())));
+          socket.send(
+            JSON.stringify({
+              type: 'occupancy',
+              occupancy: this.controller.occupancy.state() ?? null,
+            } satisfies ScreenMessage),
+          );
           socket.on('close', () => this.sockets[audience].delete(socket));
         });
     });
@@ -211,6 +222,7 @@ export class ScreensServer {
       bus.on('outcome.recorded', (o) =>
         this.broadcast('reception', { type: 'outcome', checkin: o.checkin, outcome: o.outcome }),
       ),
+      bus.on('occupancy.changed', (o) => this.broadcastAll({ type: 'occupancy', occupancy: o ?? null })),
       bus.on('uplink.status', (s) => this.setStatus({ online: s.connected })),
       bus.on('scanner.status', (s) => this.setStatus({ scanner: s.connected })),
       bus.on('fault', (e) => this.broadcastAll(faultMessage(e.faults))),
@@ -224,7 +236,8 @@ export class ScreensServer {
   }
 
   private today() {
-    const since = new Date(`${vnDay(new Date())}T00:00:00+07:00`).toISOString();
+    // The kiosk's clock, not the machine's: tests and a kiosk whose clock is being corrected agree.
+    const since = new Date(`${vnDay(this.controller.now())}T00:00:00+07:00`).toISOString();
     const { journal } = this.controller;
     return {
       ...receptionToday(journal.since(since), journal.outcomesSince(since)),

@@ -9,7 +9,13 @@ const NEUTRAL_REFUSE: Text = { vi: 'Mời đến bàn kiểm tra y tế', en: 'P
 const NEUTRAL_ALLOW: Text = { vi: 'Mời vào', en: 'Please go in' };
 
 /** Reasons that are not about the person's health: a code, the kiosk or the rules engine. */
-const NOT_HEALTH = new Set(['record-failed', 'rules-error', 'unknown-person', 'already-checked-in']);
+const NOT_HEALTH = new Set([
+  'record-failed',
+  'rules-error',
+  'unknown-person',
+  'already-checked-in',
+  'occupancy-full',
+]);
 
 /**
  * Whether a reason tells the queue something about the person's health: F0, F1, the card colour

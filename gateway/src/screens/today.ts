@@ -1,8 +1,8 @@
-import type { CheckinMessage, OutcomeKind, OutcomeMessage } from '@qrkiosk/protocol';
+import { type CheckinMessage, type OutcomeKind, type OutcomeMessage, peopleInside } from '@qrkiosk/protocol';
 import { type ScreenCheckin, screenCheckin } from './guard.js';
 
 /** A reception row: the check-in as decided, and the guard's outcome when a REVIEW has one. */
-export type ReceptionRow = ScreenCheckin & { outcome?: OutcomeKind };
+export type ReceptionRow = ScreenCheckin & { outcome?: OutcomeKind; left?: true };
 
 export interface ReceptionToday {
   checkins: ReceptionRow[];
@@ -10,7 +10,7 @@ export interface ReceptionToday {
   in: number;
   /** People who went out through an `out` kiosk, each person once. */
   out: number;
-  /** People whose last admitted movement today was in. */
+  /** People whose last admitted movement today was in (protocol's peopleInside, as the door counts). */
   occupancy: number;
   /** People refused (REFUSE, or a REVIEW the guard denied), each once; never counted as in. */
   refused: number;
@@ -26,29 +26,46 @@ export interface ReceptionToday {
  */
 export function receptionToday(checkins: CheckinMessage[], outcomes: OutcomeMessage[]): ReceptionToday {
   const outcomeOf = new Map<string, OutcomeKind>();
-  for (const o of outcomes) if (!outcomeOf.has(o.checkin)) outcomeOf.set(o.checkin, o.outcome);
-  const inside = new Map<string, 'in' | 'out'>();
+  const left = new Set<string>();
+  for (const o of outcomes) {
+    if (o.outcome === 'left') left.add(o.checkin);
+    else if (!outcomeOf.has(o.checkin)) outcomeOf.set(o.checkin, o.outcome);
+  }
   const wentIn = new Set<string>();
   const wentOut = new Set<string>();
   const refused = new Set<string>();
   let pending = 0;
-  for (const c of [...checkins].reverse()) {
+  for (const c of checkins) {
     const outcome = outcomeOf.get(c.id);
     const admitted = c.verdict === 'ALLOW' || outcome === 'admitted';
     if (c.verdict === 'REVIEW' && outcome === undefined) pending++;
     if (c.verdict === 'REFUSE' || outcome === 'denied') refused.add(c.document.idHash);
     if (!admitted) continue;
     (c.direction === 'in' ? wentIn : wentOut).add(c.document.idHash);
-    inside.set(c.document.idHash, c.direction);
+    if (left.has(c.id)) wentOut.add(c.document.idHash);
   }
+  const inside = peopleInside(
+    checkins.map((c) => ({
+      id: c.id,
+      at: c.at,
+      direction: c.direction,
+      verdict: c.verdict,
+      idHash: c.document.idHash,
+    })),
+    outcomes,
+  );
   return {
     checkins: checkins.map((c) => {
       const outcome = outcomeOf.get(c.id);
-      return outcome ? { ...screenCheckin(c), outcome } : screenCheckin(c);
+      return {
+        ...screenCheckin(c),
+        ...(outcome ? { outcome } : {}),
+        ...(left.has(c.id) ? { left: true as const } : {}),
+      };
     }),
     in: wentIn.size,
     out: wentOut.size,
-    occupancy: [...inside.values()].filter((d) => d === 'in').length,
+    occupancy: inside.size,
     refused: refused.size,
     pending,
   };

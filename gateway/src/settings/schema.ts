@@ -309,6 +309,23 @@ export const RulesSection = Type.Object(
         viDescription: 'kết quả cho người chưa có dữ liệu: ALLOW, REFUSE hoặc REVIEW',
       }),
     ),
+    maxInside: Type.Optional(
+      Type.Object(
+        Object.fromEntries(
+          ['1', '2', '3', '4'].map((l) => [
+            l,
+            Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+          ]),
+        ),
+        {
+          additionalProperties: false,
+          description:
+            'most people inside the site at once, per epidemic level ("1": 500, "3": 50); at the limit the next entry is REVIEW; unless the signed rules file sets it',
+          viDescription:
+            'số người tối đa trong địa điểm cùng lúc theo cấp độ dịch ("1": 500, "3": 50); đủ số thì lượt vào tiếp theo là REVIEW; nếu tệp quy tắc có chữ ký không quy định',
+        },
+      ),
+    ),
     duplicateWindowSeconds: Type.Integer({
       minimum: 0,
       maximum: 86400,

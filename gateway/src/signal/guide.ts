@@ -69,6 +69,17 @@ const ROWS: Row[] = [
   },
   {
     verdict: {
+      vi: '**KIỂM TRA GIẤY TỜ** — "Đã đủ số người (50/50) — chờ người ra"',
+      en: '**CHECK DOCUMENTS** — "The site is full (50/50) — wait for someone to leave"',
+    },
+    pattern: 'REVIEW',
+    action: {
+      vi: 'địa điểm đã đủ số người theo cấp độ dịch: mời khách chờ đến khi có người ra (lễ tân bấm **Đã ra**, hoặc qua cửa ra); chỉ bấm CHO VÀO khi được phép vượt giới hạn (người đó được tính vào)',
+      en: 'the site holds as many people as its level allows: ask them to wait until someone leaves (reception presses **Left**, or the exit kiosk); press LET IN only when allowed past the limit (they are counted in)',
+    },
+  },
+  {
+    verdict: {
       vi: 'Bảo vệ bấm nút **CHO VÀO** sau KIỂM TRA',
       en: 'Guard presses **LET IN** after CHECK DOCUMENTS',
     },

@@ -7,6 +7,7 @@ import {
   OUTCOME_SCHEMA_ID,
   parseFleetTopic,
   parseReceipt,
+  siteOccupancyTopic,
   type TelemetryMessage,
 } from '@qrkiosk/protocol';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
@@ -35,6 +36,8 @@ export interface UplinkOptions {
   hubKeys?: KeyRing;
   /** Signed updates from the hub (`fleet/<kind>` and `<site>/<kiosk>/updates/<kind>`). */
   onUpdate?: (kind: string, payload: Buffer) => void;
+  /** The hub's retained count of people inside this kiosk's site (`qrkiosk/v1/<site>/occupancy`). */
+  onOccupancy?: (payload: Buffer) => void;
 }
 
 const BATCH = 200;
@@ -121,6 +124,7 @@ export class MqttUplink {
       client.publish(this.topics.state, 'online', { qos: 1, retain: true });
       if (this.o.commands) client.subscribe(this.topics.requests, { qos: 1 });
       if (this.o.onUpdate) client.subscribe([FLEET_UPDATES, this.topics.updates], { qos: 1 });
+      if (this.o.onOccupancy) client.subscribe(siteOccupancyTopic(kiosk.site), { qos: 1 });
       client.subscribe(this.topics.receipt, { qos: 1 }, (err, granted) => {
         // Mosquitto 2.0 grants a SUBSCRIBE its ACL refuses (and then delivers nothing); MQTT 5 brokers
         // may say so (reason code ≥ 0x80). Without receipts nothing is ever marked delivered.
@@ -151,8 +155,11 @@ export class MqttUplink {
       this.o.bus.emit('uplink.status', { connected: false, error: err.message });
     });
     this.unsubscribe = this.o.bus.on('checkin.recorded', () => this.drain());
+    const occupancyTopic = siteOccupancyTopic(kiosk.site);
     client.on('message', (topic, payload) => {
       if (topic === this.topics.receipt) this.receipted(payload);
+      // An empty retained payload is the hub clearing the topic: nothing to count.
+      else if (topic === occupancyTopic && payload.length > 0) this.o.onOccupancy?.(payload);
     });
     this.receiptTimer = setInterval(
       () => this.resendUnreceipted(),

@@ -2,6 +2,7 @@ import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } fro
 import pg from 'pg';
 import { postgresBootsBegan, postgresRetimeBoot, unsyncedBoot } from './boots.js';
 import { MIGRATIONS } from './migrations.js';
+import { postgresSiteMovements } from './occupancy.js';
 import { postgresAddOutcome, postgresOutcomesOf } from './outcomes.js';
 import {
   type AuditRow,
@@ -119,6 +120,10 @@ export class PostgresRepository implements HubRepository {
 
   async outcomesOf(checkin: string) {
     return postgresOutcomesOf(this.pool, checkin);
+  }
+
+  async siteMovements(site: string, from: Date, to: Date) {
+    return postgresSiteMovements(this.pool, site, from, to);
   }
 
   async recent(limit: number) {

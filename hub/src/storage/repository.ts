@@ -1,5 +1,6 @@
 import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import type { RetimeResult } from './boots.js';
+import type { SiteMovements } from './occupancy.js';
 
 /** A check-in to store. `atReported`: the kiosk's own time, when `checkin.at` was re-timed on ingest. */
 export interface CheckinRow {
@@ -38,6 +39,8 @@ export interface HubRepository {
   addOutcome(outcome: OutcomeMessage, receivedAt: Date): Promise<boolean>;
   /** The outcomes that resolve a check-in, oldest first. */
   outcomesOf(checkin: string): Promise<OutcomeMessage[]>;
+  /** A site's check-ins and admit/left outcomes in [from, to), for its occupancy (storage/occupancy.ts). */
+  siteMovements(site: string, from: Date, to: Date): Promise<SiteMovements>;
   countsSince(since: Date): Promise<Array<{ site: string; n: number }>>;
   /** Check-ins per Vietnam-local hour (0–23) per site since `since`. */
   hourly(since: Date): Promise<Array<{ site: string; hour: number; n: number }>>;

@@ -4,6 +4,7 @@ import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } fro
 import Database from 'better-sqlite3';
 import { sqliteBootsBegan, sqliteRetimeBoot, unsyncedBoot } from './boots.js';
 import { MIGRATIONS } from './migrations.js';
+import { sqliteSiteMovements } from './occupancy.js';
 import { sqliteAddOutcome, sqliteOutcomesOf } from './outcomes.js';
 import {
   type AuditRow,
@@ -166,6 +167,10 @@ export class SqliteRepository implements HubRepository {
 
   async outcomesOf(checkin: string) {
     return sqliteOutcomesOf(this.db, checkin);
+  }
+
+  async siteMovements(site: string, from: Date, to: Date) {
+    return sqliteSiteMovements(this.db, site, from, to);
   }
 
   async recent(limit: number) {

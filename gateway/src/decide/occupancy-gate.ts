@@ -1,0 +1,41 @@
+import type { Decision, Policy } from './index.js';
+
+/** How full the site is as the kiosk knows it (gateway/src/occupancy/): the count and whose it is. */
+export interface OccupancyNow {
+  inside: number;
+  /** `site`: the hub's count over all the site's kiosks; `kiosk`: this kiosk's own, while the hub is out of reach. */
+  scope: 'site' | 'kiosk';
+}
+
+/**
+ * The occupancy cap (issue #13, item 8): an entry that would be admitted is held for review once the
+ * site has `policy.maxInside` people inside — the guard decides (an admit counts them in). Nothing
+ * else changes: refusals and reviews stay as they are, an exit kiosk is never held (leaving frees a
+ * place), and a person already inside is not counted twice, so their scan is not held either. The
+ * colour stays: it is the person's, not the site's.
+ */
+export function guardOccupancy(
+  decision: Decision,
+  policy: Pick<Policy, 'maxInside'>,
+  entry: { direction: 'in' | 'out'; alreadyInside: () => boolean },
+  now: () => OccupancyNow,
+): Decision {
+  const max = policy.maxInside;
+  if (max === undefined || decision.verdict !== 'ALLOW' || entry.direction !== 'in') return decision;
+  if (entry.alreadyInside()) return decision;
+  const occupancy = now();
+  if (occupancy.inside < max) return decision;
+  return {
+    verdict: 'REVIEW',
+    colour: decision.colour,
+    reason: {
+      code: 'occupancy-full',
+      text: {
+        vi: `Đã đủ số người (${occupancy.inside}/${max}) — chờ người ra`,
+        en: `The site is full (${occupancy.inside}/${max}) — wait for someone to leave`,
+      },
+    },
+    decidedBy: [`occupancy-${occupancy.scope}`, ...decision.decidedBy],
+    repeat: decision.repeat,
+  };
+}

@@ -1,0 +1,56 @@
+import type { Movement, MovementOutcome } from '@qrkiosk/protocol';
+import type Database from 'better-sqlite3';
+import type pg from 'pg';
+
+/**
+ * A site's movements in [from, to) for its occupancy count (hub/src/occupancy.ts): check-ins with
+ * what decides whether they moved a person (verdict, direction), and the outcomes that let a REVIEW
+ * in or mark a person as gone. Only the parts protocol's peopleInside reads, never the identity
+ * beyond its hash. Uses the (site, at) index both engines have.
+ */
+export interface SiteMovements {
+  movements: Movement[];
+  outcomes: MovementOutcome[];
+}
+
+const CHECKINS_SQLITE = `SELECT id, at, id_hash AS idHash, verdict, json_extract(message, '$.direction') AS direction
+  FROM checkins WHERE site = ? AND at >= ? AND at < ?`;
+const OUTCOMES_SQLITE = `SELECT checkin, outcome, at FROM outcomes
+  WHERE site = ? AND at >= ? AND at < ? AND outcome IN ('admitted', 'left')`;
+
+export function sqliteSiteMovements(
+  db: Database.Database,
+  site: string,
+  from: Date,
+  to: Date,
+): SiteMovements {
+  const range: [string, string, string] = [site, from.toISOString(), to.toISOString()];
+  return {
+    movements: db.prepare<[string, string, string], Movement>(CHECKINS_SQLITE).all(...range),
+    outcomes: db.prepare<[string, string, string], MovementOutcome>(OUTCOMES_SQLITE).all(...range),
+  };
+}
+
+const CHECKINS_PG = `SELECT id, at, id_hash AS "idHash", verdict, message::json->>'direction' AS direction
+  FROM checkins WHERE site = $1 AND at >= $2 AND at < $3`;
+const OUTCOMES_PG = `SELECT checkin, outcome, at FROM outcomes
+  WHERE site = $1 AND at >= $2 AND at < $3 AND outcome IN ('admitted', 'left')`;
+
+export async function postgresSiteMovements(
+  pool: pg.Pool,
+  site: string,
+  from: Date,
+  to: Date,
+): Promise<SiteMovements> {
+  const range = [site, from, to];
+  const [c, o] = await Promise.all([
+    pool.query<Omit<Movement, 'at'> & { at: Date | string }>(CHECKINS_PG, range),
+    pool.query<Omit<MovementOutcome, 'at'> & { at: Date | string }>(OUTCOMES_PG, range),
+  ]);
+  // timestamptz comes back as the pool's type parser makes it (a Date, or text): one ISO form.
+  const iso = (at: Date | string) => new Date(at).toISOString();
+  return {
+    movements: c.rows.map((r) => ({ ...r, at: iso(r.at) })),
+    outcomes: o.rows.map((r) => ({ ...r, at: iso(r.at) })),
+  };
+}
