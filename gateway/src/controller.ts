@@ -651,7 +651,7 @@ export class Controller {
       if (policy.unknownPerson !== 'REFUSE') policy = { ...policy, unknownPerson: 'REVIEW' };
     }
     const decision = guardOccupancy(
-      guardUnsyncedClock(decide(facts, policy, at), facts, synced),
+      guardUnsyncedClock(decide(facts, policy, at), facts, synced, policy.rules),
       policy,
       { direction: settings.kiosk.direction, alreadyInside: () => this.occupancy.isInside(idHash) },
       () => this.occupancy.now(),
@@ -666,7 +666,7 @@ export class Controller {
       return {
         at,
         decoded,
-        decision: decideRepeat({ verdict: previous.verdict, colour: previous.colour }),
+        decision: decideRepeat(previous),
         previous: { at: previous.at, reason: previous.reason },
       };
     const identity = decoded.identity!;

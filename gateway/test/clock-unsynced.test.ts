@@ -6,8 +6,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NO_FACTS } from '@qrkiosk/protocol';
 import { makeTempDir } from '@qrkiosk/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { rulesReadTheDate } from '../src/decide/clock-gate.js';
+import { builtinRules, decide, guardUnsyncedClock, parseRuleSet, policyFor } from '../src/decide/index.js';
 import { type FaultEvent, LAST_GOOD_FILE } from '../src/index.js';
 import { F0, GREEN, journalRows, type Kiosk, know, person, startKiosk, TestClock } from './kiosk-rig.js';
 
@@ -135,5 +138,47 @@ describe('the last good time (fake-hwclock)', () => {
     writeFileSync(join(dir, LAST_GOOD_FILE), 'not a time\n');
     const k = await kiosk(dir, { clock: new TestClock('2021-10-30T03:00:00Z') });
     expect(k.controller.faults.has('clock-unsynced')).toBe(false);
+  });
+});
+
+describe('rules that read the scan date themselves', () => {
+  // A site rule admitting by the calendar alone (here: green until a date), not by any fact's date.
+  const byDate = parseRuleSet(
+    {
+      ...builtinRules(),
+      version: 'by-date-1',
+      colour: {
+        rules: [
+          {
+            id: 'green-until-december',
+            colour: 'green',
+            reason: 'event-window',
+            logic: {
+              before: [
+                { plusTime: [{ var: 'scan.localDate' }, 0, 'day'] },
+                { plusTime: ['2021-12-01', 0, 'day'] },
+              ],
+            },
+          },
+        ],
+        otherwise: { colour: 'red', reason: 'outside-window' },
+      },
+    },
+    'by-date rules',
+  );
+  const policy = policyFor(byDate, 's-001', { level: 2 });
+  const at = new Date('2021-10-30T03:00:00Z');
+
+  it('an admission by such a rule is REVIEW on an unsynced clock, though the facts hold no date', () => {
+    const facts = { ...NO_FACTS };
+    expect(decide(facts, policy, at)).toMatchObject({ verdict: 'ALLOW', colour: 'green' });
+    expect(guardUnsyncedClock(decide(facts, policy, at), facts, false, byDate)).toMatchObject({
+      verdict: 'REVIEW',
+      reason: { code: 'clock-unsynced' },
+    });
+    expect(guardUnsyncedClock(decide(facts, policy, at), facts, true, byDate).verdict).toBe('ALLOW');
+    expect(rulesReadTheDate(byDate)).toBe(true);
+    // The built-in rules read only facts' dates (and the gate checks those): no blanket hold.
+    expect(rulesReadTheDate(builtinRules())).toBe(false);
   });
 });

@@ -57,6 +57,37 @@ describe('the ADMIT button is for the REVIEW at the door, nothing else', () => {
   });
 });
 
+describe('a repeat after the guard resolved a REVIEW stands as the guard left it', () => {
+  it('denied, scanned again: red with the refusal’s pattern, never amber, never the relay; admitted: already checked in', async () => {
+    const k = await kiosk(makeTempDir('door-outcomes-'));
+    const denied = k.controller.scan(person(4).payload)!; // unknown → REVIEW
+    k.controller.outcomes.resolve({ outcome: 'denied', by: 'reception', checkin: denied.checkin!.id });
+    await sleep(3500); // the DENY pattern has played out
+    const redBefore = pulses(k.gpio, 'red');
+    k.clock.pass(5000);
+    const again = k.controller.scan(person(4).payload)!;
+    expect(again.decision).toMatchObject({
+      verdict: 'REFUSE',
+      repeat: true,
+      decidedBy: ['duplicate-window', 'guard-denied'],
+    });
+    expect(again.checkin).toBeUndefined(); // a repeat records nothing
+    await sleep(3500);
+    expect(pulses(k.gpio, 'red')).toBeGreaterThan(redBefore);
+    expect(pulses(k.gpio, 'relay')).toBe(0);
+
+    const admitted = k.controller.scan(person(5).payload)!;
+    expect(k.controller.outcomes.pressed('admit')?.outcome).toBe('admitted');
+    expect(pulses(k.gpio, 'relay')).toBe(1);
+    k.clock.pass(5000);
+    await sleep(100);
+    expect(k.controller.scan(person(5).payload)!.decision).toMatchObject({ verdict: 'ALLOW', repeat: true });
+    expect(admitted.checkin?.verdict).toBe('REVIEW');
+    await sleep(1500);
+    expect(pulses(k.gpio, 'relay')).toBe(1); // the repeat never opens the door again
+  });
+});
+
 describe('a facts cache that fails to read under the running kiosk', () => {
   /** Python's sqlite3 rewrites the facts table's schema record (a real SQLITE_CORRUPT on the next read). */
   const corruptCache = (file: string) =>

@@ -179,10 +179,30 @@ export function decideUndecoded(decoded: DecodeResult): Decision {
   };
 }
 
-/** The same person within the duplicate window: shown as already checked in, nothing recorded. */
-export function decideRepeat(previous: { verdict: Verdict; colour: Colour }): Decision {
-  // The earlier verdict stands: a refused person scanning again is still refused.
-  return { ...previous, reason: reason('already-checked-in'), decidedBy: ['duplicate-window'], repeat: true };
+/**
+ * The same person within the duplicate window: the earlier verdict stands, nothing recorded. A REVIEW
+ * the guard resolved stands as the guard left it: denied is a refusal (red, "vẫn KHÔNG ĐƯỢC VÀO"),
+ * admitted is an admission (the "already checked in" pattern, never the relay again); unresolved, it
+ * is still a REVIEW.
+ */
+export function decideRepeat(previous: {
+  verdict: Verdict;
+  colour: Colour;
+  outcome?: 'admitted' | 'denied' | null;
+}): Decision {
+  const verdict =
+    previous.verdict !== 'REVIEW' || !previous.outcome
+      ? previous.verdict
+      : previous.outcome === 'denied'
+        ? 'REFUSE'
+        : 'ALLOW';
+  return {
+    verdict,
+    colour: previous.colour,
+    reason: reason('already-checked-in'),
+    decidedBy: previous.outcome ? ['duplicate-window', `guard-${previous.outcome}`] : ['duplicate-window'],
+    repeat: true,
+  };
 }
 
 /** The journal could not take the row: never green without a record. */

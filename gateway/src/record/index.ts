@@ -124,9 +124,18 @@ export class Journal {
       // row dated in the future (a clock since corrected) never counts.
       recent: db.prepare<
         { hash: string; boot: string; monoFrom: number; monoTo: number; from: string; to: string },
-        { verdict: Verdict; colour: Colour; at: string; reason: string }
+        {
+          verdict: Verdict;
+          colour: Colour;
+          at: string;
+          reason: string;
+          outcome: 'admitted' | 'denied' | null;
+        }
       >(
-        `SELECT verdict, colour, at, json_extract(message, '$.reason') AS reason FROM checkins WHERE id_hash = @hash AND at <= @to AND (
+        `SELECT verdict, colour, at, json_extract(message, '$.reason') AS reason,
+           (SELECT o.verdict FROM checkins o WHERE o.checkin = checkins.id AND o.verdict IN ('admitted', 'denied')
+             ORDER BY o.seq DESC LIMIT 1) AS outcome
+         FROM checkins WHERE id_hash = @hash AND at <= @to AND (
            (boot = @boot AND mono_ms BETWEEN @monoFrom AND @monoTo)
            OR ((boot IS NULL OR boot <> @boot OR mono_ms IS NULL) AND at >= @from)
          ) ORDER BY seq DESC LIMIT 1`,
@@ -187,15 +196,18 @@ export class Journal {
   }
 
   /**
-   * The last check-in of this person inside the duplicate window ending at `now`, or undefined.
-   * See the `recent` statement for how a jumping wall clock is kept out of it.
+   * The last check-in of this person inside the duplicate window ending at `now`, or undefined, with
+   * the guard's outcome when it was a REVIEW the guard resolved. See the `recent` statement for how a
+   * jumping wall clock is kept out of it.
    */
   lastRecent(
     idHash: string,
     now: Date,
     windowMs: number,
     stamp: MonoStamp,
-  ): { verdict: Verdict; colour: Colour; at: string; reason: string } | undefined {
+  ):
+    | { verdict: Verdict; colour: Colour; at: string; reason: string; outcome: 'admitted' | 'denied' | null }
+    | undefined {
     return this.statements?.recent.get({
       hash: idHash,
       boot: stamp.boot,
