@@ -20,5 +20,13 @@ export async function ingestOutcome(
     return { ok: false, reason: 'site/kiosk in payload differ from topic' };
   const bound = await deps.registry.check(where.site, where.kiosk, now);
   if (!bound.ok) return { ok: false, reason: bound.reason };
+  // A kiosk resolves only its own check-ins: another kiosk's REVIEW (or an entry at another site) is
+  // not its to admit or mark as left. A check-in not here yet (a resend still on its way) is taken.
+  const owner = await deps.store.checkinOwner(outcome.checkin);
+  if (owner && (owner.site !== where.site || owner.kiosk !== where.kiosk))
+    return {
+      ok: false,
+      reason: `check-in ${outcome.checkin} was made by kiosk ${owner.kiosk} at ${owner.site}, not by this kiosk`,
+    };
   return { ok: true, outcome, fresh: await deps.store.addOutcome(outcome, now) };
 }

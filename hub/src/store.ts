@@ -92,6 +92,10 @@ export class HubStore {
     return this.repo.outcomesOf(checkin);
   }
 
+  checkinOwner(id: string) {
+    return this.repo.checkinOwner(id);
+  }
+
   /** People inside `site` on a Vietnam day (protocol's peopleInside over the site's movements). */
   async occupancy(site: string, day: string): Promise<number> {
     const from = new Date(`${day}T00:00:00+07:00`);

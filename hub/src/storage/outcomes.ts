@@ -53,3 +53,24 @@ export async function postgresOutcomesOf(pool: pg.Pool, checkin: string): Promis
   );
   return rows.map((r) => JSON.parse(r.message) as OutcomeMessage);
 }
+
+/** Where a stored check-in was made (its site and kiosk); undefined when the hub does not have it. */
+export function sqliteCheckinOwner(
+  db: Database.Database,
+  id: string,
+): { site: string; kiosk: string } | undefined {
+  return db
+    .prepare<[string], { site: string; kiosk: string }>('SELECT site, kiosk FROM checkins WHERE id = ?')
+    .get(id);
+}
+
+export async function postgresCheckinOwner(
+  pool: pg.Pool,
+  id: string,
+): Promise<{ site: string; kiosk: string } | undefined> {
+  const { rows } = await pool.query<{ site: string; kiosk: string }>(
+    'SELECT site, kiosk FROM checkins WHERE id = $1',
+    [id],
+  );
+  return rows[0];
+}

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { postgresBootsBegan, postgresRetimeBoot, unsyncedBoot } from './boots.js';
 import { MIGRATIONS } from './migrations.js';
 import { postgresSiteMovements } from './occupancy.js';
-import { postgresAddOutcome, postgresOutcomesOf } from './outcomes.js';
+import { postgresAddOutcome, postgresCheckinOwner, postgresOutcomesOf } from './outcomes.js';
 import {
   type AuditRow,
   type CheckinRow,
@@ -120,6 +120,10 @@ export class PostgresRepository implements HubRepository {
 
   async outcomesOf(checkin: string) {
     return postgresOutcomesOf(this.pool, checkin);
+  }
+
+  async checkinOwner(id: string) {
+    return postgresCheckinOwner(this.pool, id);
   }
 
   async siteMovements(site: string, from: Date, to: Date) {

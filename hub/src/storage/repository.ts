@@ -37,6 +37,8 @@ export interface HubRepository {
   recent(limit: number): Promise<CheckinMessage[]>;
   /** Stores a guard's outcome (storage/outcomes.ts); false when its id was already there. */
   addOutcome(outcome: OutcomeMessage, receivedAt: Date): Promise<boolean>;
+  /** The site and kiosk of a stored check-in (an outcome must come from the kiosk that made it). */
+  checkinOwner(id: string): Promise<{ site: string; kiosk: string } | undefined>;
   /** The outcomes that resolve a check-in, oldest first. */
   outcomesOf(checkin: string): Promise<OutcomeMessage[]>;
   /** A site's check-ins and admit/left outcomes in [from, to), for its occupancy (storage/occupancy.ts). */

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { sqliteBootsBegan, sqliteRetimeBoot, unsyncedBoot } from './boots.js';
 import { MIGRATIONS } from './migrations.js';
 import { sqliteSiteMovements } from './occupancy.js';
-import { sqliteAddOutcome, sqliteOutcomesOf } from './outcomes.js';
+import { sqliteAddOutcome, sqliteCheckinOwner, sqliteOutcomesOf } from './outcomes.js';
 import {
   type AuditRow,
   type CheckinRow,
@@ -167,6 +167,10 @@ export class SqliteRepository implements HubRepository {
 
   async outcomesOf(checkin: string) {
     return sqliteOutcomesOf(this.db, checkin);
+  }
+
+  async checkinOwner(id: string) {
+    return sqliteCheckinOwner(this.db, id);
   }
 
   async siteMovements(site: string, from: Date, to: Date) {
