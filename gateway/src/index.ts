@@ -26,6 +26,8 @@ export {
   HidScanner,
   hidPosReports,
   type LayoutName,
+  loadedHidBinding,
+  nodeHidBackend,
   parseGm65Command,
   type ScannerInput,
   SerialScanner,

@@ -11,12 +11,18 @@ export {
   type HidDeviceLike,
   HidScanner,
   makeReportFeed,
-  nodeHidBackend,
   pickHidDevice,
 } from './hid.js';
 export { HID_POS_USAGE_PAGE, HidPosAssembler, type HidPosCode, hidPosReports } from './hid-pos.js';
 export { KeyboardWedgeDecoder } from './keyboard-wedge.js';
 export { type KeyStroke, LAYOUTS, type LayoutName, strokesFor } from './layouts.js';
+export {
+  type HidDriver,
+  HidDriverError,
+  hidDriverFor,
+  loadedHidBinding,
+  nodeHidBackend,
+} from './node-hid-backend.js';
 export {
   resolveSerialPath,
   type ScannerInput,
