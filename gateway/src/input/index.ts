@@ -1,10 +1,13 @@
 import type { EventBus } from '../bus.js';
 import type { Logger } from '../log.js';
+import { Gm65Scanner } from './gm65-scanner.js';
 import { type HidBackend, HidScanner } from './hid.js';
 import { type ScannerInput, type ScannerSettings, SerialScanner } from './serial.js';
 
 export { type DeviceGuess, listScannerCandidates, type ScannerCandidate } from './devices.js';
 export * from './gm65.js';
+export { Gm65Demux } from './gm65-demux.js';
+export { Gm65Scanner } from './gm65-scanner.js';
 export {
   type HidBackend,
   type HidDeviceInfo,
@@ -41,5 +44,6 @@ export function createScannerInput(
 ): ScannerInput {
   if (settings.type === 'hid-pos' || settings.type === 'keyboard-wedge')
     return new HidScanner(settings, onLine, bus, log, hid);
+  if (settings.type === 'gm65') return new Gm65Scanner(settings, onLine, bus, log);
   return new SerialScanner(settings, onLine, bus, log);
 }
