@@ -15,6 +15,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@qrkiosk/testkit';
 import { describe, expect, it } from 'vitest';
+import { pickHidDevice } from '../src/input/index.js';
+import { settingsFromText } from '../src/settings/index.js';
 
 const GATEWAY = join(REPO_ROOT, 'gateway');
 const DIST = join(GATEWAY, 'dist/index.js');
@@ -115,5 +117,23 @@ describe('node-hid binding actually loaded by the HID input', () => {
     const shared = JSON.parse(r.stdout) as string[];
     expect(shared.some((f) => HIDRAW_BINDING.test(f))).toBe(true);
     expect(shared.some((f) => LIBUSB_BINDING.test(f))).toBe(false);
+  });
+});
+
+describe('picking the keyboard interface from what libusb lists', () => {
+  it('no usage pages through libusb (hidapi INVASIVE_GET_USAGE off): the lowest interface is the keyboard', () => {
+    const hidapi = readFileSync(join(REPO_ROOT, 'node_modules/node-hid/hidapi/libusb/hid.c'), 'utf8');
+    expect(hidapi).toMatch(/^\/\*#define INVASIVE_GET_USAGE\*\/$/m);
+    const s = settingsFromText(
+      'kiosk: { id: k-1, site: s-1 }\nscanner: { type: keyboard-wedge, vendorId: "0c2e" }\n',
+      'test',
+      {},
+    ).settings.scanner;
+    // libusb paths are bus:address:interface; usagePage/usage come back 0.
+    const listed = [
+      { path: '0001:0004:01', vendorId: 0x0c2e, productId: 0x0b61, usagePage: 0, usage: 0, interface: 1 },
+      { path: '0001:0004:00', vendorId: 0x0c2e, productId: 0x0b61, usagePage: 0, usage: 0, interface: 0 },
+    ];
+    expect(pickHidDevice(s, listed)?.path).toBe('0001:0004:00');
   });
 });

@@ -24,7 +24,11 @@ export function pickHidDevice(s: ScannerSettings, devices: HidDeviceInfo[]): Hid
     s.type === 'hid-pos'
       ? (d: HidDeviceInfo) => d.usagePage === HID_POS_USAGE_PAGE
       : (d: HidDeviceInfo) => d.usagePage === 1 && d.usage === 6;
-  return candidates.find(wanted) ?? candidates[0];
+  // Through libusb, node-hid reports no usage page (hidapi leaves INVASIVE_GET_USAGE off: reading the
+  // report descriptor would mean detaching the kernel driver during enumeration). A scanner's
+  // keyboard is then told apart by interface number: boot keyboards come first (interface 0).
+  const byInterface = [...candidates].sort((a, b) => (a.interface ?? 0) - (b.interface ?? 0));
+  return candidates.find(wanted) ?? byInterface[0];
 }
 
 /**
@@ -57,7 +61,7 @@ export class HidScanner implements ScannerInput {
     try {
       info = pickHidDevice(this.settings, await this.backend.devices());
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'cannot list HID devices');
+      this.log.warn({ err }, 'cannot list HID devices');
     }
     if (this.stopped) return;
     if (!info?.path) {
@@ -79,7 +83,7 @@ export class HidScanner implements ScannerInput {
       this.attach(device, path);
       this.checkExclusive(path);
     } catch (err) {
-      this.log.warn({ path, err: (err as Error).message }, 'cannot open HID scanner; retrying');
+      this.log.warn({ path, err }, 'cannot open HID scanner; retrying');
       this.scheduleReconnect();
     }
   }
@@ -93,7 +97,7 @@ export class HidScanner implements ScannerInput {
       try {
         feed(report);
       } catch (err) {
-        this.log.error({ err: (err as Error).message }, 'scan failed');
+        this.log.error({ err }, 'scan failed');
       }
     });
     device.on('error', (err) => {
@@ -105,7 +109,7 @@ export class HidScanner implements ScannerInput {
         // already gone
       }
       if (this.stopped) return;
-      this.log.warn({ path, err: err.message }, 'scanner disconnected');
+      this.log.warn({ path, err }, 'scanner disconnected');
       this.bus.emit('scanner.status', { connected: false, path });
       this.scheduleReconnect();
     });

@@ -198,7 +198,7 @@ export class SerialScanner implements ScannerInput {
     try {
       this.onLine(line);
     } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'scan failed');
+      this.log.error({ err }, 'scan failed');
     }
   }
 
