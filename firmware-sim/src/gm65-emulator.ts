@@ -2,7 +2,6 @@ import { GM65_OK, GM65_ZONE, gm65Reply, parseGm65Command } from '@qrkiosk/gatewa
 import { SerialPort } from 'serialport';
 import { PtyPair } from './pty-pair.js';
 
-/** What the module's camera sees: a code held in front of it until it has been read once. */
 type ReadMode = 'manual' | 'command' | 'continuous' | 'induction';
 const MODE_OF: ReadMode[] = ['manual', 'command', 'continuous', 'induction'];
 
@@ -14,7 +13,9 @@ const MODE_OF: ReadMode[] = ['manual', 'command', 'continuous', 'induction'];
  *    400 ms after its `7E 00` answered with NOTHING;
  *  - the read mode in zone 0x0000 bits 1–0 decides when a code held in front of it is read:
  *    manual — only when its own trigger button is pressed (`pressButton`); command — only when the
- *    host writes zone 0x0002 bit 0 (which clears itself); continuous and induction — at once.
+ *    host writes zone 0x0002 bit 0 (which clears itself); continuous and induction — at once (once
+ *    per presented code here; the real module reads it again after its same-code delay, which the
+ *    kiosk's duplicate window absorbs).
  *    In manual or command mode, a code nobody triggers is never sent: the bug of issue #14.
  *  - the terminator follows zone 0x0060 (bit 7 on, bits 6–5 CR/CRLF/TAB/none).
  * Factory zone 0x0000 here is 0xD4 (LED on, sound on, aimer and light standard, manual mode): the
