@@ -14,8 +14,12 @@ export {
 export { FAULT_CODES, type FaultCode, type FaultEvent, Faults, RECORD_BLOCKING } from './faults.js';
 export { pickLang, type Text } from './i18n.js';
 export {
+  crcCcitt,
   createScannerInput,
+  GM65_OK,
   GM65_ZONE,
+  Gm65Demux,
+  Gm65Scanner,
   gm65Read,
   gm65Reply,
   gm65Save,
@@ -26,6 +30,8 @@ export {
   HidScanner,
   hidPosReports,
   type LayoutName,
+  loadedHidBinding,
+  nodeHidBackend,
   parseGm65Command,
   type ScannerInput,
   SerialScanner,

@@ -1,8 +1,9 @@
 import { readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
-import { type HidBackend, type HidDeviceInfo, nodeHidBackend } from './hid.js';
 import { HID_POS_USAGE_PAGE } from './hid-pos.js';
+import type { HidBackend, HidDeviceInfo } from './hid-types.js';
+import { nodeHidBackend } from './node-hid-backend.js';
 
 /** USB vendors of barcode scanners and of the USB-UART bridges scanner modules sit behind. */
 const SCANNER_VENDORS: Record<string, string> = {
@@ -56,8 +57,14 @@ function byIdLinks(dir = '/dev/serial/by-id'): Map<string, string> {
   return links;
 }
 
-/** `qrkiosk devices`: serial ports and HID interfaces that look like scanners, with a guess. */
-export async function listScannerCandidates(hid: HidBackend = nodeHidBackend): Promise<ScannerCandidate[]> {
+/**
+ * `qrkiosk devices`: serial ports and HID interfaces that look like scanners, with a guess. Listed
+ * through hidraw, the only binding that reports usage pages; the daemon opens keyboard wedges with
+ * libusb in its own process (pinned by VID/PID, since libusb paths differ from /dev/hidrawN).
+ */
+export async function listScannerCandidates(
+  hid: HidBackend = nodeHidBackend('hidraw'),
+): Promise<ScannerCandidate[]> {
   const out: ScannerCandidate[] = [];
   const links = byIdLinks();
   for (const p of await SerialPort.list().catch(() => [])) {

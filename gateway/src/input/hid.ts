@@ -2,54 +2,12 @@ import type { EventBus } from '../bus.js';
 import type { Logger } from '../log.js';
 import { Backoff } from './backoff.js';
 import { HID_POS_USAGE_PAGE, HidPosAssembler } from './hid-pos.js';
+import type { HidBackend, HidDeviceInfo, HidDeviceLike } from './hid-types.js';
 import { KeyboardWedgeDecoder } from './keyboard-wedge.js';
+import { hidDriverFor, loadedHidBinding, nodeHidBackend } from './node-hid-backend.js';
 import type { ScannerInput, ScannerSettings } from './serial.js';
 
-/**
- * The part of node-hid's HIDAsync device the kiosk uses. The seam is this thin on purpose: tests
- * (this machine has no uhid/uinput/USB in its kernel) feed recorded report streams through a
- * stand-in with the same three members.
- */
-export interface HidDeviceLike {
-  on(event: 'data', listener: (report: Buffer) => void): unknown;
-  on(event: 'error', listener: (err: Error) => void): unknown;
-  close(): unknown;
-}
-
-export interface HidDeviceInfo {
-  path?: string;
-  vendorId: number;
-  productId: number;
-  serialNumber?: string;
-  usagePage?: number;
-  usage?: number;
-  interface?: number;
-  product?: string;
-  manufacturer?: string;
-}
-
-export interface HidBackend {
-  devices(): Promise<HidDeviceInfo[]>;
-  open(path: string, exclusive: boolean): Promise<HidDeviceLike>;
-}
-
-/**
- * node-hid, loaded on first use (it is an optional dependency: a kiosk with a serial scanner never
- * loads libusb). Exclusive access for keyboard wedges uses the libusb backend, which detaches the
- * kernel's usbhid driver from the interface, so keystrokes stop reaching the console; it needs the
- * udev rule in hardware/99-qrkiosk-scanner.rules (access to /dev/bus/usb).
- */
-export const nodeHidBackend: HidBackend = {
-  async devices() {
-    const hid = await import('node-hid');
-    return (await hid.devicesAsync()) as HidDeviceInfo[];
-  },
-  async open(path, exclusive) {
-    const hid = await import('node-hid');
-    if (exclusive) hid.setDriverType('libusb');
-    return (await hid.HIDAsync.open(path)) as unknown as HidDeviceLike;
-  },
-};
+export type { HidBackend, HidDeviceInfo, HidDeviceLike } from './hid-types.js';
 
 /** Which HID device a setting means: by path, else by VID/PID (HID-POS interface preferred). */
 export function pickHidDevice(s: ScannerSettings, devices: HidDeviceInfo[]): HidDeviceInfo | undefined {
@@ -66,7 +24,11 @@ export function pickHidDevice(s: ScannerSettings, devices: HidDeviceInfo[]): Hid
     s.type === 'hid-pos'
       ? (d: HidDeviceInfo) => d.usagePage === HID_POS_USAGE_PAGE
       : (d: HidDeviceInfo) => d.usagePage === 1 && d.usage === 6;
-  return candidates.find(wanted) ?? candidates[0];
+  // Through libusb, node-hid reports no usage page (hidapi leaves INVASIVE_GET_USAGE off: reading the
+  // report descriptor would mean detaching the kernel driver during enumeration). A scanner's
+  // keyboard is then told apart by interface number: boot keyboards come first (interface 0).
+  const byInterface = [...candidates].sort((a, b) => (a.interface ?? 0) - (b.interface ?? 0));
+  return candidates.find(wanted) ?? byInterface[0];
 }
 
 /**
@@ -84,7 +46,7 @@ export class HidScanner implements ScannerInput {
     private readonly onLine: (raw: string) => void,
     private readonly bus: EventBus,
     private readonly log: Logger,
-    private readonly backend: HidBackend = nodeHidBackend,
+    private readonly backend: HidBackend = nodeHidBackend(hidDriverFor(settings.type)),
   ) {
     this.backoff = new Backoff(settings.reconnectMinMs, settings.reconnectMaxMs);
   }
@@ -99,7 +61,7 @@ export class HidScanner implements ScannerInput {
     try {
       info = pickHidDevice(this.settings, await this.backend.devices());
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'cannot list HID devices');
+      this.log.warn({ err }, 'cannot list HID devices');
     }
     if (this.stopped) return;
     if (!info?.path) {
@@ -113,14 +75,15 @@ export class HidScanner implements ScannerInput {
     }
     const path = info.path;
     try {
-      const device = await this.backend.open(path, this.settings.type === 'keyboard-wedge');
+      const device = await this.backend.open(path);
       if (this.stopped) {
         device.close();
         return;
       }
       this.attach(device, path);
+      this.checkExclusive(path);
     } catch (err) {
-      this.log.warn({ path, err: (err as Error).message }, 'cannot open HID scanner; retrying');
+      this.log.warn({ path, err }, 'cannot open HID scanner; retrying');
       this.scheduleReconnect();
     }
   }
@@ -134,7 +97,7 @@ export class HidScanner implements ScannerInput {
       try {
         feed(report);
       } catch (err) {
-        this.log.error({ err: (err as Error).message }, 'scan failed');
+        this.log.error({ err }, 'scan failed');
       }
     });
     device.on('error', (err) => {
@@ -146,12 +109,27 @@ export class HidScanner implements ScannerInput {
         // already gone
       }
       if (this.stopped) return;
-      this.log.warn({ path, err: err.message }, 'scanner disconnected');
+      this.log.warn({ path, err }, 'scanner disconnected');
       this.bus.emit('scanner.status', { connected: false, path });
       this.scheduleReconnect();
     });
     this.log.info({ path, type: this.settings.type }, 'scanner connected');
     this.bus.emit('scanner.status', { connected: true, path });
+  }
+
+  /**
+   * A keyboard wedge read through hidraw still types into the console and the browser: say so loudly
+   * (the binding actually loaded is what counts, not what was asked for).
+   */
+  private checkExclusive(path: string): void {
+    if (this.settings.type !== 'keyboard-wedge' || this.backend.driver === undefined) return;
+    const binding = loadedHidBinding();
+    if (binding === 'libusb') {
+      this.log.info({ path, binding }, 'keyboard wedge opened exclusively (kernel driver detached)');
+      return;
+    }
+    const err = new Error(`keyboard wedge opened through node-hid's ${binding ?? 'unknown'} binding`);
+    this.log.error({ err, path }, 'keyboard wedge is NOT exclusive: its keystrokes also reach the console');
   }
 
   private scheduleReconnect(): void {

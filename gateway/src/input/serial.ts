@@ -6,7 +6,8 @@ import type { EventBus } from '../bus.js';
 import type { Logger } from '../log.js';
 import type { Settings } from '../settings/schema.js';
 import { Backoff } from './backoff.js';
-import { Gm65Error, parseGm65Reply } from './gm65.js';
+import { Gm65Error } from './gm65.js';
+import { Gm65Demux } from './gm65-demux.js';
 
 export type ScannerSettings = Settings['scanner'];
 
@@ -56,18 +57,19 @@ export async function resolveSerialPath(
  */
 export class SerialScanner implements ScannerInput {
   private port: SerialPort | undefined;
-  private stopped = true;
+  protected stopped = true;
   private readonly backoff: Backoff;
   private lastProblem = '';
   private watchdog: NodeJS.Timeout | undefined;
   private pending: Array<{ resolve: (data: Buffer) => void; reject: (err: Error) => void }> = [];
-  private replyBuffer = Buffer.alloc(0);
+  private demux = new Gm65Demux();
+  private heldTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly settings: ScannerSettings,
+    protected readonly settings: ScannerSettings,
     private readonly onLine: (raw: string) => void,
-    private readonly bus: EventBus,
-    private readonly log: Logger,
+    protected readonly bus: EventBus,
+    protected readonly log: Logger,
     private readonly deps: SerialDeps = realDeps,
   ) {
     this.backoff = new Backoff(settings.reconnectMinMs, settings.reconnectMaxMs);
@@ -117,8 +119,8 @@ export class SerialScanner implements ScannerInput {
     let sinceDelimiter = 0;
     let discarding = false;
     const delimiterByte = this.settings.terminator === 'LF' ? 0x0a : 0x0d;
-    port.on('data', (chunk: Buffer) => {
-      let rest = this.takeReplies(chunk);
+    const feed = (chunk: Buffer) => {
+      let rest = chunk;
       if (rest.length === 0) return;
       if (discarding) {
         // Drop everything up to and including the next terminator, then read normally again.
@@ -140,18 +142,21 @@ export class SerialScanner implements ScannerInput {
         return;
       }
       parser.write(rest);
-    });
+    };
+    this.demux = new Gm65Demux();
+    port.on('data', (chunk: Buffer) => feed(this.takeReplies(chunk, feed)));
     port.on('close', (err?: { disconnected?: boolean }) => {
       this.port = undefined;
       if (this.watchdog) clearInterval(this.watchdog);
       this.watchdog = undefined;
-      this.failPending(new Gm65Error('port closed'));
+      this.failPending(new Gm65Error('gm65-port-closed', 'port closed'));
+      this.lost();
       if (this.stopped) return;
       this.bus.emit('scanner.status', { connected: false, path });
       this.log.warn({ path, disconnected: err?.disconnected === true }, 'scanner disconnected');
       this.scheduleReconnect();
     });
-    port.on('error', (err) => this.log.error({ path, err: err.message }, 'scanner error'));
+    port.on('error', (err) => this.log.error({ path, err }, 'scanner error'));
     port.open((err) => {
       if (err) {
         // "Cannot lock port": another process (ModemManager, a second daemon) holds it; try again.
@@ -175,9 +180,17 @@ export class SerialScanner implements ScannerInput {
         },
         Math.max(this.settings.reconnectMinMs, 200),
       );
-      this.log.info({ path, baudRate }, 'scanner connected');
-      this.bus.emit('scanner.status', { connected: true, path });
+      this.ready(path);
     });
+  }
+
+  /** The port closed (unplugged, or stop()): a subclass stops what it runs on the port. */
+  protected lost(): void {}
+
+  /** The port is open and read: a plain serial scanner is ready at once (a GM65 is set up first). */
+  protected ready(path: string): void {
+    this.log.info({ path, baudRate: this.settings.baudRate }, 'scanner connected');
+    this.bus.emit('scanner.status', { connected: true, path });
   }
 
   /** Hands a line to the pipeline; nothing the pipeline throws may escape into serialport's stream. */
@@ -185,7 +198,7 @@ export class SerialScanner implements ScannerInput {
     try {
       this.onLine(line);
     } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'scan failed');
+      this.log.error({ err }, 'scan failed');
     }
   }
 
@@ -204,60 +217,69 @@ export class SerialScanner implements ScannerInput {
   }
 
   /**
-   * Sends a GM65 command and resolves with the reply's data. While a command is outstanding, the
-   * bytes that arrive are the module's reply, not a code, and never reach the line parser.
+   * Sends a GM65 command and resolves with the reply's data. The module answers nothing to a
+   * command it refuses (bad CRC, bad format): a failure is the timeout. Replies are taken out of
+   * the byte stream wherever they fall and never reach the line parser.
    */
   command(frame: Buffer, timeoutMs = 1000): Promise<Buffer> {
     const port = this.port;
-    if (!port) return Promise.reject(new Gm65Error('scanner not connected'));
+    if (!port) return Promise.reject(new Gm65Error('gm65-not-connected', 'scanner not connected'));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.shift();
-        reject(new Gm65Error('no reply from the scanner module'));
-      }, timeoutMs);
-      this.pending.push({
-        resolve: (d) => {
+      const waiter = {
+        resolve: (d: Buffer) => {
           clearTimeout(timer);
           resolve(d);
         },
-        reject: (e) => {
+        reject: (e: Error) => {
           clearTimeout(timer);
           reject(e);
         },
-      });
+      };
+      const timer = setTimeout(() => {
+        const at = this.pending.indexOf(waiter);
+        if (at >= 0) this.pending.splice(at, 1);
+        reject(new Gm65Error('gm65-no-reply', `no reply from the scanner module in ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.push(waiter);
       port.write(frame);
     });
   }
 
-  /** Consumes GM65 replies for outstanding commands; returns the bytes that belong to codes. */
-  private takeReplies(chunk: Buffer): Buffer {
-    if (this.pending.length === 0) return chunk;
-    this.replyBuffer = Buffer.concat([this.replyBuffer, chunk]);
-    try {
-      const parsed = parseGm65Reply(this.replyBuffer);
-      if (!parsed) return Buffer.alloc(0);
-      const rest = this.replyBuffer.subarray(parsed.used);
-      this.replyBuffer = Buffer.alloc(0);
+  /**
+   * Takes GM65 replies out of a chunk (type gm65, or while a command waits) and hands them to the
+   * waiting commands in order; returns the code bytes. Bytes that may begin a reply are held back
+   * until they complete one or 400 ms pass (the module's own limit for a command), then they are code.
+   */
+  private takeReplies(chunk: Buffer, feed: (code: Buffer) => void): Buffer {
+    if (this.settings.type !== 'gm65' && this.pending.length === 0 && this.demux.holding === 0) return chunk;
+    const { code, replies } = this.demux.push(chunk);
+    for (const data of replies) {
       const waiter = this.pending.shift();
-      if (parsed.reply.ok) waiter?.resolve(parsed.reply.data);
-      else waiter?.reject(new Gm65Error('the scanner module refused the command'));
-      return rest;
-    } catch (err) {
-      // Not a reply: a code arrived first. Give the bytes to the parser and keep waiting.
-      const bytes = this.replyBuffer;
-      this.replyBuffer = Buffer.alloc(0);
-      if (err instanceof Gm65Error) return bytes;
-      throw err;
+      if (waiter) waiter.resolve(data);
+      else
+        this.log.debug({ reply: data.toString('hex') }, 'GM65 reply with no command waiting (late): dropped');
     }
+    if (this.heldTimer) clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
+    if (this.demux.holding > 0)
+      this.heldTimer = setTimeout(() => {
+        this.heldTimer = undefined;
+        feed(this.demux.flush());
+      }, 400);
+    return code;
   }
 
   private failPending(err: Error): void {
     for (const p of this.pending.splice(0)) p.reject(err);
-    this.replyBuffer = Buffer.alloc(0);
+    if (this.heldTimer) clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
+    this.demux = new Gm65Demux();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.heldTimer) clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = undefined;
     this.backoff.cancel();

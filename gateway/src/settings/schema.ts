@@ -93,6 +93,25 @@ export const ScannerSection = Type.Object(
     }),
     reconnectMinMs: Type.Integer({ minimum: 10, maximum: 60000, default: 250 }),
     reconnectMaxMs: Type.Integer({ minimum: 10, maximum: 300000, default: 5000 }),
+    gm65: Type.Object(
+      {
+        mode: Type.Union([Type.Literal('induction'), Type.Literal('continuous'), Type.Literal('command')], {
+          default: 'induction',
+          description:
+            'type gm65: the read mode the kiosk sets at start — induction (the module reads when something is held in front of it; "sensor mode" in the manual), continuous, or command (the kiosk triggers every triggerIntervalMs)',
+          viDescription:
+            'loại gm65: chế độ đọc kiosk đặt khi khởi động — induction (mô-đun tự đọc khi có vật đưa vào trước; "sensor mode" trong sổ tay), continuous (đọc liên tục) hoặc command (kiosk kích hoạt mỗi triggerIntervalMs)',
+        }),
+        triggerIntervalMs: Type.Integer({
+          minimum: 50,
+          maximum: 60000,
+          default: 1000,
+          description: 'type gm65, mode command: how often the kiosk triggers a read (ms)',
+          viDescription: 'loại gm65, chế độ command: bao lâu kiosk kích hoạt đọc một lần (ms)',
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
