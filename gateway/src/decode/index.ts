@@ -22,7 +22,7 @@ export {
   type DecodeResult,
   type Identity,
 } from './result.js';
-export { cleanPayload, repairMojibake, trimLineEnds } from './text.js';
+export { cleanPayload, repairMojibake, trimLineEnds, WINDOWS_1252 } from './text.js';
 
 /** What decoding may depend on besides the payload: the clock (DCC validity) and the DSC trust store. */
 export type DecodeContext = Partial<DccContext>;
