@@ -16,6 +16,7 @@ export {
   TrustStore,
 } from './dcc/index.js';
 export {
+  type BirthParts,
   DECODE_ERRORS,
   type DecodedKind,
   type DecodeErrorCode,
