@@ -26,6 +26,8 @@ describe('personal QR (QĐ 1405) with a starred birth date', () => {
     ['**/08/1990', '1990-08', { year: 1990, month: 8, day: null }],
     ['1*/0*/19**', null, { year: null, month: null, day: null }],
     ['29/02/****', null, { year: null, month: 2, day: 29 }],
+    ['12-**-****', null, { year: null, month: null, day: 12 }],
+    ['12.08.1990', '1990-08-12', { year: 1990, month: 8, day: 12 }],
   ])('%s → dateOfBirth %j', (birth, dob, parts) => {
     const r = decodePayload(personal(birth));
     expect(r.error).toBeUndefined();
@@ -46,6 +48,10 @@ describe('personal QR (QĐ 1405) with a starred birth date', () => {
       });
     },
   );
+  it('does not claim a birth field with mixed separators or the wrong part lengths', () => {
+    for (const birth of ['12/08-1990', '1990/08/12', '123/08/1990', '1990-8-12'])
+      expect(decodePayload(personal(birth)).kind, birth).toBe('unknown');
+  });
   it('does not claim dd/MM/yyyy lines that are BHYT cards or app-rendered CCCDs', () => {
     // BHYT 2021 template: a 10-digit BHXH number, hex name, dd/MM/yyyy birth, sex 1/2, then digits.
     const bhyt =

@@ -4,16 +4,17 @@ import { type BirthParts, type DecodeResult, failure } from './result.js';
 
 /**
  * QĐ 1405: SoGiayTo|HoTen|NgaySinh|LoaiDinhDanh|QID|EXT. NgaySinh is YYYY-MM-DD; apps also print
- * dd/MM/yyyy. Any part may be starred out, wholly or partly (`****-**-12`, `19**`; or only the day shown).
+ * dd/MM/yyyy (or dd-MM-yyyy, dd.MM.yyyy). Any part may be starred out, wholly or partly (`****-**-12`, `19**`; or only the day shown).
  */
 const ISO_BIRTH = /^([\d*]{4})-([\d*]{2})-([\d*]{2})$/;
-const SLASH_BIRTH = /^([\d*]{1,2})\/([\d*]{1,2})\/([\d*]{2,4})$/;
+/** Day first, as apps print it: dd/MM/yyyy, also with `-` or `.` between the parts. */
+const DMY_BIRTH = /^([\d*]{1,2})([/.-])([\d*]{1,2})\2([\d*]{2,4})$/;
 
 function birthShape(field: string): { year: string; month: string; day: string } | null {
   const iso = ISO_BIRTH.exec(field);
   if (iso) return { year: iso[1] as string, month: iso[2] as string, day: iso[3] as string };
-  const slash = SLASH_BIRTH.exec(field);
-  if (slash) return { year: slash[3] as string, month: slash[2] as string, day: slash[1] as string };
+  const dmy = DMY_BIRTH.exec(field);
+  if (dmy) return { year: dmy[4] as string, month: dmy[3] as string, day: dmy[1] as string };
   return null;
 }
 
@@ -39,7 +40,7 @@ export function looksLikePersonalQr(text: string): boolean {
   if (ISO_BIRTH.test(birth)) return true;
   // dd/MM/yyyy is also how BHYT cards and the app-rendered CCCD write a birth date: claim it only with
   // a QĐ 1405 LoaiDinhDanh (0 or 1) and nothing that reads as a BHYT card.
-  return SLASH_BIRTH.test(birth) && /^[01]$/.test(fields[3]?.trim() ?? '') && !looksLikeBhyt(text);
+  return DMY_BIRTH.test(birth) && /^[01]$/.test(fields[3]?.trim() ?? '') && !looksLikeBhyt(text);
 }
 
 /** Keeps what is known: year and month → `YYYY-MM`; a hidden year → null (the rest stays in `birth`). */
