@@ -10,7 +10,8 @@ want_test=0
 [[ "${1:-}" == "--test" ]] && want_test=1
 
 # socat: virtual scanners on real ptys (demo, tests). libusb/udev: HID scanners.
-# build-essential/python3: native addons build from source when no prebuilt binary fits.
+# build-essential/python3: native addons build from source when no prebuilt binary fits. python3 (its cp1252
+# codec) and glibc's iconv are also the tests' independent Windows-1252 encoders (gateway/test/cp1252-oracle.ts).
 packages=(socat libusb-1.0-0 udev build-essential python3 ca-certificates)
 # Tests: a real Mosquitto broker, a PostgreSQL server (the tests start their own, as the postgres user
 # when run as root) and Debian's Chromium (Playwright drives it; it never downloads a browser).

@@ -30,6 +30,31 @@ describe('qrkiosk decode (the contract other tools depend on)', () => {
     });
   });
 
+  it('prints a hidden birth year as starred and a short CCCD number as an invalid CCCD', () => {
+    const starred = run([
+      'decode',
+      '--lang',
+      'en',
+      '******001234|NGUYEN VAN AN|12/**/****|0|162979388586171100|1',
+    ]);
+    expect(starred.status).toBe(0);
+    expect(starred.stdout).toContain('Date of birth: 12/**/****');
+    const json = run(['decode', '--json', '******001234|NGUYEN VAN AN|****-**-**|0|162979388586171100']);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      kind: 'personal-qr',
+      ok: true,
+      identity: { dateOfBirth: null },
+      personal: { birth: { year: null, month: null, day: null } },
+    });
+    const short = run(['decode', '--json', '07909000123|272345678|Nguyễn Văn An|15081990|Nam|Huế|20042021']);
+    expect(short.status).toBe(1);
+    expect(JSON.parse(short.stdout)).toMatchObject({
+      kind: 'cccd',
+      ok: false,
+      error: { code: 'cccd-number' },
+    });
+  });
+
   it('verifies a DCC against --trust files at --at', async () => {
     const signer = await createDccSigner({ alg: 'PS256' });
     const dir = makeTempDir('cli-');

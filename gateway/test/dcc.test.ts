@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { createDccSigner, type DccSigner, sampleVaccination } from '@qrkiosk/firmware-sim';
-import { sharedDir } from '@qrkiosk/testkit';
+import { makeTempDir, sharedDir } from '@qrkiosk/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runConformance } from '../src/conformance/index.js';
 import { KNOWN_DEVIATIONS } from '../src/conformance/known-deviations.js';
@@ -33,6 +33,42 @@ describe('dgc-testdata conformance (../shared/testdata/dcc)', () => {
       'utf8',
     );
     expect(readFileSync(DCC_SCHEMA_FILE, 'utf8')).toBe(reference);
+  });
+});
+
+describe('conformance on any dgc-testdata folder', () => {
+  it('matches known deviations when run on one country (BG) or deeper', () => {
+    for (const sub of ['testdata/dcc/BG', 'testdata/dcc/BG/2DCode']) {
+      const r = runConformance(join(sharedDir(), sub));
+      expect(r).toMatchObject({ passed: 3, failed: 0, knownDeviations: 2, skipped: 0 });
+    }
+  });
+  it('runs a country that is not in shared/ (a case written here in dgc-testdata layout, dt a date-time)', async () => {
+    const signer = await createDccSigner({ alg: 'ES256', country: 'XX' });
+    const hcert = sampleVaccination();
+    const v = { ...(hcert.v as Array<Record<string, unknown>>)[0], dt: '2021-03-18T22:54:00+02:00' };
+    const dir = makeTempDir('conformance-');
+    mkdirSync(join(dir, 'XX/2DCode/raw'), { recursive: true });
+    const testCase = {
+      JSON: { ...hcert, v: [v] },
+      PREFIX: signer.issue({
+        hcert: { ...hcert, v: [v] },
+        issuedAt: new Date('2021-10-01'),
+        expiresAt: new Date('2022-10-01'),
+      }),
+      TESTCTX: {
+        CERTIFICATE: signer.certificateDer.toString('base64'),
+        VALIDATIONCLOCK: '2021-11-01T00:00:00',
+      },
+      EXPECTEDRESULTS: {
+        EXPECTEDVERIFY: true,
+        EXPECTEDSCHEMAVALIDATION: true,
+        EXPECTEDVALIDJSON: true,
+        EXPECTEDEXPIRATIONCHECK: true,
+      },
+    };
+    writeFileSync(join(dir, 'XX/2DCode/raw/1.json'), JSON.stringify(testCase));
+    expect(runConformance(dir)).toMatchObject({ passed: 1, failed: 0, knownDeviations: 0, skipped: 0 });
   });
 });
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { sharedDir } from '@qrkiosk/testkit';
 import { describe, expect, it } from 'vitest';
 import { decodePayload, repairMojibake } from '../src/decode/index.js';
+import { mojibakeByPython } from './cp1252-oracle.js';
 
 interface VnCase {
   id: string;
@@ -52,7 +53,8 @@ describe('CCCD', () => {
     expect(r).toMatchObject({ ok: true, identity: { formerNumber: null, dateOfBirth: '1990-08-15' } });
   });
   it('repairs UTF-8 read as Windows-1252', () => {
-    const garbled = new TextDecoder('windows-1252').decode(Buffer.from(CCCD, 'utf8'));
+    // Made by Python's cp1252 codec, not by the runtime's TextDecoder (C1 controls on Node 20).
+    const [garbled = ''] = mojibakeByPython([CCCD]);
     expect(garbled).toContain('Nguyá»');
     expect(decodePayload(garbled).identity?.name).toBe('Nguyễn Văn An');
   });

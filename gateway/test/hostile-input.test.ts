@@ -6,8 +6,15 @@
 import { createDccSigner, sampleVaccination } from '@qrkiosk/firmware-sim';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DECODE_ERRORS, type DecodeResult, decodePayload, TrustStore } from '../src/decode/index.js';
+import {
+  DECODE_ERRORS,
+  type DecodeResult,
+  decodePayload,
+  TrustStore,
+  WINDOWS_1252,
+} from '../src/decode/index.js';
 import { toFrame } from '../src/frame/index.js';
+import { factsFromDcc } from '../src/lookup/index.js';
 
 const KINDS = new Set(['cccd', 'bhyt', 'personal-qr', 'dcc', 'location', 'unknown']);
 
@@ -25,7 +32,8 @@ function assertWellFormed(r: DecodeResult): void {
   }
   if (r.identity) {
     expect(typeof r.identity.name).toBe('string');
-    expect(r.identity.dateOfBirth).toMatch(/^(\d{4}(-\d{2}(-\d{2})?)?)?$/);
+    if (r.identity.dateOfBirth !== null)
+      expect(r.identity.dateOfBirth).toMatch(/^(\d{4}(-\d{2}(-\d{2})?)?)?$/);
     expect([null, 'M', 'F']).toContain(r.identity.sex);
   }
   // Results go to JSON (CLI, MQTT): they must serialise.
@@ -115,6 +123,123 @@ describe('decoder under hostile input', () => {
     ] as const) {
       fc.assert(fc.property(mutated(seed), check), { numRuns: runs, seed: 4205 });
     }
+  });
+  it('the tolerant paths: starred birth dates never fail a personal QR', () => {
+    const starred = (n: number) =>
+      fc.stringMatching(new RegExp(`^[0-9*]{${n}}$`)).filter((s) => s.includes('*'));
+    const month = fc.oneof(
+      fc.constant('**'),
+      fc.integer({ min: 1, max: 12 }).map((m) => String(m).padStart(2, '0')),
+    );
+    const day = fc.oneof(
+      fc.constant('**'),
+      fc.integer({ min: 1, max: 28 }).map((d) => String(d).padStart(2, '0')),
+    );
+    const birth = fc.oneof(
+      fc.tuple(starred(4), month, day).map(([y, m, d]) => `${y}-${m}-${d}`),
+      fc.tuple(day, month, starred(4)).map(([d, m, y]) => `${d}/${m}/${y}`),
+    );
+    fc.assert(
+      fc.property(birth, fc.constantFrom('0', '1'), (b, type) => {
+        const r = decodePayload(`******001234|NGUYEN VAN AN|${b}|${type}|162979388586171100|1<0912******`);
+        assertWellFormed(r);
+        expect(r).toMatchObject({ kind: 'personal-qr', ok: true, identity: { dateOfBirth: null } });
+      }),
+      { numRuns: 1500, seed: 4207 },
+    );
+    // Anything in the birth field: a well-formed result, and a personal QR only fails on its date.
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9*]{0,5}[-/][0-9*]{0,3}[-/][0-9*]{0,5}$/), (b) => {
+        const r = decodePayload(`******001234|NGUYEN VAN AN|${b}|0|162979388586171100`);
+        assertWellFormed(r);
+        if (r.kind === 'personal-qr' && !r.ok) expect(r.error?.code).toBe('personal-date');
+      }),
+      { numRuns: 1500, seed: 4208 },
+    );
+  });
+  it('the tolerant paths: CCCD-shaped lines with numbers of 9 to 14 digits', () => {
+    const field = fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom('', 'Nam', 'Nữ', '15081990', '15/08/1990'),
+    );
+    // Half the lines in the card's own layout (so the 11/13-digit path is reached), half anything.
+    const card = fc
+      .tuple(
+        fc.constantFrom('', '272345678'),
+        field,
+        fc.constantFrom('15081990', '31021990'),
+        fc.constantFrom('Nam', 'Nữ', 'X'),
+        field,
+      )
+      .map(([former, name, dob, sex, address]) => [former, name, dob, sex, address, '20042021']);
+    const line = fc.tuple(
+      fc.stringMatching(/^\d{9,14}$/),
+      fc.oneof(card, fc.array(field, { minLength: 4, maxLength: 12 })),
+    );
+    const seen = { cccd: 0, other: 0 };
+    fc.assert(
+      fc.property(line, ([number, rest]) => {
+        const r = decodePayload([number, ...rest].join('|'));
+        assertWellFormed(r);
+        if (r.kind === 'cccd' && number.length !== 12) {
+          expect(r.error?.code).toBe('cccd-number');
+          seen.cccd++;
+        } else if (number.length !== 12) seen.other++;
+      }),
+      { numRuns: 2000, seed: 4209 },
+    );
+    expect(seen.cccd).toBeGreaterThan(50);
+    expect(seen.other).toBeGreaterThan(50);
+  });
+  it('the tolerant paths: signed DCCs with any date or date-time in dt', async () => {
+    const signer = await createDccSigner({ alg: 'ES256' });
+    const store = new TrustStore();
+    store.add(signer.certificateDer, 'signer');
+    const seen = { ok: 0, refused: 0 };
+    const dt = fc.oneof(
+      fc
+        .tuple(
+          fc.date({ min: new Date('2020-01-01'), max: new Date('2022-12-31'), noInvalidDate: true }),
+          fc.constantFrom('', 'Z', '+02:00', '-05:30', '.5+07:00'),
+        )
+        .map(([d, zone]) =>
+          zone === '' && d.getUTCSeconds() % 2
+            ? d.toISOString().slice(0, 10)
+            : d.toISOString().slice(0, 19) + zone,
+        ),
+      fc.stringMatching(/^\d{4}-\d{2}-\d{2}[T ]?[0-9:+\-.Z]{0,16}$/),
+      fc.string({ maxLength: 30 }),
+    );
+    fc.assert(
+      fc.property(dt, (value) => {
+        const hcert = sampleVaccination();
+        const v = { ...(hcert.v as Array<Record<string, unknown>>)[0], dt: value };
+        const code = signer.issue({
+          hcert: { ...hcert, v: [v] },
+          issuedAt: new Date('2021-10-01'),
+          expiresAt: new Date('2022-10-01'),
+        });
+        const r = decodePayload(code, { at, trust: store });
+        assertWellFormed(r);
+        expect(r.kind).toBe('dcc');
+        seen[r.ok ? 'ok' : 'refused']++;
+        if (r.ok) {
+          expect(value).toMatch(/^\d{4}-\d{2}-\d{2}/);
+          expect(factsFromDcc(r.dcc!, '2021-11-01')?.lastDoseDate).toBe(value.slice(0, 10));
+        } else expect(r.error?.code).toBe('dcc-schema');
+      }),
+      { numRuns: 300, seed: 4210 },
+    );
+    expect(seen.ok).toBeGreaterThan(30);
+    expect(seen.refused).toBeGreaterThan(30);
+  });
+  it('the mojibake path: any run of Windows-1252 characters', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...WINDOWS_1252), { maxLength: 400 }), (chars) =>
+        check(chars.join('')),
+      ),
+      { numRuns: 1500, seed: 4211 },
+    );
   });
   it('the largest inputs: 64 KB of one character, of separators, and a 64 KB DCC-looking string', () => {
     for (const payload of [

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { type DecodeResult, decodePayload, TrustStore } from '../decode/index.js';
+import { type BirthParts, type DecodeResult, decodePayload, TrustStore } from '../decode/index.js';
 import type { Lang } from '../i18n.js';
 
 export interface DecodeOptions {
@@ -64,6 +64,16 @@ export function decodeCommand(payload: string, lang: Lang, options: DecodeOption
   return result.ok ? 0 : 1;
 }
 
+/** dd/MM/yyyy; a personal QR's starred parts stay starred (`12/**` + `/****`). */
+function birthText(dob: string | null, parts: BirthParts | undefined): string | null {
+  if (parts) {
+    const show = (v: number | null, width: number) =>
+      v === null ? '*'.repeat(width) : String(v).padStart(width, '0');
+    return `${show(parts.day, 2)}/${show(parts.month, 2)}/${show(parts.year, 4)}`;
+  }
+  return dob === null ? null : dob.split('-').reverse().join('/');
+}
+
 function humanReadable(result: DecodeResult, lang: Lang): string {
   const l = (vi: string, en: string) => (lang === 'vi' ? vi : en);
   const lines = [
@@ -75,7 +85,7 @@ function humanReadable(result: DecodeResult, lang: Lang): string {
       `  ${l('Số giấy tờ', 'Document no.')}: ${id.documentNumber}`,
       ...(id.formerNumber ? [`  ${l('Số CMND cũ', 'Former ID')}: ${id.formerNumber}`] : []),
       `  ${l('Họ tên', 'Name')}: ${id.name}`,
-      `  ${l('Ngày sinh', 'Date of birth')}: ${id.dateOfBirth.split('-').reverse().join('/')}`,
+      `  ${l('Ngày sinh', 'Date of birth')}: ${birthText(id.dateOfBirth, result.personal?.birth) ?? l('không rõ (năm bị che)', 'unknown (year hidden)')}`,
       `  ${l('Giới tính', 'Sex')}: ${id.sex ?? '?'}`,
     );
   }

@@ -80,6 +80,18 @@ function findCases(dir: string): string[] {
   return out;
 }
 
+/**
+ * Country and case name of a file: dgc-testdata lays cases out as `<country>/2DCode/raw/<n>.json`, so
+ * the country is the folder above `2DCode` wherever the run starts (the whole tree, or one country's
+ * folder); outside that layout, the first folder under the run's root.
+ */
+function caseId(path: string, file: string): { country: string; caseName: string } {
+  const parts = path.split(/[\\/]/);
+  const at = parts.findIndex((p) => p.toLowerCase() === '2dcode');
+  const country = at > 0 ? (parts[at - 1] as string) : (file.split(/[\\/]/)[0] ?? '');
+  return { country, caseName: (parts.pop() ?? '').replace(/\.json$/, '') };
+}
+
 /** A clock with no zone is UTC (the vectors agree on this). */
 function parseClock(text: string): Date {
   const withZone = /([zZ]|[+-]\d{2}:?\d{2})$/.test(text) ? text : `${text}Z`;
@@ -141,12 +153,7 @@ export function runConformance(dir: string): ConformanceReport {
           `${rawFlag} expected ${want}, got ${got}${result.error ? ` (${result.error.code})` : ''}`,
         );
     }
-    const country = file.split(/[\\/]/)[0] ?? '';
-    const caseName =
-      file
-        .split(/[\\/]/)
-        .pop()
-        ?.replace(/\.json$/, '') ?? '';
+    const { country, caseName } = caseId(path, file);
     const known = KNOWN_DEVIATIONS.find((k) => k.country === country && k.case === caseName);
     const status = mismatches.length === 0 ? 'passed' : known ? 'known-deviation' : 'failed';
     cases.push({

@@ -1,8 +1,30 @@
 import { parseDdmmyyyy, parseSlashDate } from './dates.js';
 import { type DecodeResult, failure } from './result.js';
 
-/** A CCCD payload starts with the 12-digit number and a `|`. */
-export const looksLikeCccd = (text: string): boolean => /^\d{12}\|/.test(text);
+/**
+ * A CCCD payload starts with the 12-digit number and a `|`. A number one digit short or long (11 or 13:
+ * a mistyped or re-typed card, a scanner that dropped a digit) still makes a CCCD — an invalid one, so
+ * the screen says "invalid CCCD number", not "unknown code" — but only when the rest of the line has
+ * the CCCD's date and sex fields where the card puts them.
+ */
+export function looksLikeCccd(text: string): boolean {
+  if (/^\d{12}\|/.test(text)) return true;
+  return /^(\d{11}|\d{13})\|/.test(text) && hasCccdShape(text.split('|'));
+}
+
+function hasCccdShape(f: string[]): boolean {
+  const at = (i: number) => (f[i] ?? '').trim();
+  if (f.length >= 7)
+    return (
+      /^(\d{9}|\d{12})?$/.test(at(1)) &&
+      parseDdmmyyyy(at(3)) !== null &&
+      parseSex(at(4)) !== null &&
+      parseDdmmyyyy(at(6)) !== null
+    );
+  if (f.length === 6)
+    return parseSlashDate(at(2)) !== null && parseSex(at(3)) !== null && parseSlashDate(at(5)) !== null;
+  return false;
+}
 
 function parseSex(field: string): 'M' | 'F' | null {
   const v = field.trim().normalize('NFC').toLocaleLowerCase('vi');

@@ -16,13 +16,14 @@ export {
   TrustStore,
 } from './dcc/index.js';
 export {
+  type BirthParts,
   DECODE_ERRORS,
   type DecodedKind,
   type DecodeErrorCode,
   type DecodeResult,
   type Identity,
 } from './result.js';
-export { cleanPayload, repairMojibake, trimLineEnds } from './text.js';
+export { cleanPayload, repairMojibake, trimLineEnds, WINDOWS_1252 } from './text.js';
 
 /** What decoding may depend on besides the payload: the clock (DCC validity) and the DSC trust store. */
 export type DecodeContext = Partial<DccContext>;

@@ -4,14 +4,24 @@ import type { DccReport } from './dcc/index.js';
 /** The kinds `qrkiosk decode` reports (the manual-entry kind of the protocol never comes from a scan). */
 export type DecodedKind = 'cccd' | 'bhyt' | 'personal-qr' | 'dcc' | 'location' | 'unknown';
 
+/** What a birth-date field shows: null for a part that is starred out. */
+export interface BirthParts {
+  year: number | null;
+  month: number | null;
+  day: number | null;
+}
+
 export interface Identity {
   documentNumber: string;
   formerNumber: string | null;
   masked: boolean;
   /** NFC, never truncated. */
   name: string;
-  /** `YYYY-MM-DD`, or `YYYY` / `YYYY-MM` when only that much is known. */
-  dateOfBirth: string;
+  /**
+   * `YYYY-MM-DD`, or `YYYY` / `YYYY-MM` when only that much is known; null when the year is hidden
+   * (a personal QR may star it out; what it shows is in `personal.birth`).
+   */
+  dateOfBirth: string | null;
   sex: 'M' | 'F' | null;
 }
 
@@ -29,7 +39,7 @@ export interface DecodeResult {
   identity?: Identity;
   cccd?: { issueDate: string; address: string };
   bhyt?: { validFrom: string; validTo: string | null; clinic: string };
-  personal?: { qid: string };
+  personal?: { qid: string; birth: BirthParts };
   dcc?: DccReport;
 }
 
@@ -52,7 +62,10 @@ export const DECODE_ERRORS = {
     en: 'This is a web link, not a personal code',
   },
   'cccd-fields': { vi: 'Mã CCCD thiếu trường thông tin', en: 'CCCD code has missing fields' },
-  'cccd-number': { vi: 'Số CCCD không hợp lệ', en: 'Invalid CCCD number' },
+  'cccd-number': {
+    vi: 'Số CCCD không hợp lệ — phải có đúng 12 chữ số',
+    en: 'Invalid CCCD number — it must have exactly 12 digits',
+  },
   'cccd-former-number': { vi: 'Số CMND cũ không hợp lệ', en: 'Invalid former ID (CMND) number' },
   'cccd-name': { vi: 'Thiếu họ tên trên mã CCCD', en: 'CCCD code has no name' },
   'cccd-date': { vi: 'Ngày trên mã CCCD không hợp lệ', en: 'Invalid date in CCCD code' },

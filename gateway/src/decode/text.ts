@@ -3,15 +3,33 @@
  * Windows-1252 code page delivered byte-by-byte as Latin characters ("Nguyá»…n" for "Nguyễn").
  */
 
-// Byte → character of Windows-1252 as WHATWG decodes it (undefined bytes map to C1 controls),
-// and the reverse, so a mis-decoded string can be turned back into its original bytes.
-const CP1252_DECODE = new TextDecoder('windows-1252').decode(Uint8Array.from({ length: 256 }, (_, i) => i));
-const CP1252_ENCODE = new Map<string, number>([...CP1252_DECODE].map((ch, byte) => [ch, byte]));
+/**
+ * Windows-1252 bytes 0x80–0x9F as WHATWG's index-windows-1252 maps them; every other byte is the
+ * code point of the same number. Written out, not taken from `new TextDecoder('windows-1252')`: on
+ * Node 20 builds that decoder gives the Latin-1 C1 controls for 0x80–0x9F, so "ễ" (E1 BB 85) never
+ * came back from "á»…". The five bytes Windows-1252 leaves undefined (0x81 0x8D 0x8F 0x90 0x9D) map
+ * to U+0081 … U+009D, as in WHATWG and Windows: they matter, "Đ" is C4 90 and "ờ" E1 BB 9D.
+ * gateway/test/mojibake.test.ts proves the table against Python's cp1252 codec.
+ */
+const HIGH_C1 = [
+  0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152,
+  0x008d, 0x017d, 0x008f, 0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122,
+  0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178,
+];
+
+/** Byte → character (256 entries). */
+export const WINDOWS_1252: readonly string[] = Array.from({ length: 256 }, (_, byte) =>
+  String.fromCharCode(byte >= 0x80 && byte < 0xa0 ? (HIGH_C1[byte - 0x80] as number) : byte),
+);
+const CP1252_ENCODE = new Map<string, number>(WINDOWS_1252.map((ch, byte) => [ch, byte]));
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Lead bytes of 2–4 byte UTF-8 sequences read as Windows-1252: Ã Ä Å Æ Ç … and â (0xE2) … */
-const MOJIBAKE_HINT =
-  /[\u00c2-\u00ef][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]/;
+const hex4 = (ch: string) => `\\u${(ch.codePointAt(0) as number).toString(16).padStart(4, '0')}`;
+/**
+ * A lead byte of a 2–4 byte UTF-8 sequence (0xC2–0xF4, read as Ã Ä … ô) followed by a continuation byte
+ * (0x80–0xBF) as the table reads it. Built from the table so the two cannot disagree.
+ */
+const MOJIBAKE_HINT = new RegExp(`[\\u00c2-\\u00f4][${WINDOWS_1252.slice(0x80, 0xc0).map(hex4).join('')}]`);
 
 /**
  * Repairs only when unambiguous: every character maps back to a byte, the bytes are valid UTF-8,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -11,11 +12,27 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
  */
 export const DCC_SCHEMA_FILE = new URL('../../../assets/dcc/DCC.combined-schema.json', import.meta.url);
 
+const isFullDate = fullFormats.date as { validate: (s: string) => boolean };
+const isIsoDateTime = fullFormats['iso-date-time'] as { validate: (s: string) => boolean };
+
+/**
+ * The schema's `format: date`, as the EU reference verifiers apply it: an RFC 3339 full-date, or one
+ * followed by a valid time (offset optional). Early issuers (dgc-testdata BG 1–2; a PL sample cited in -android#31) wrote a
+ * vaccination `dt` of `2021-03-18T22:54:00+02:00` or `2021-03-09T00:00:00`; dgca-app-core-android
+ * validated with a draft-04 validator that never checks `date`, and its maintainers confirmed such
+ * codes verify (eu-digital-green-certificates/dgca-app-core-android#31, -ios#58). In schema 1.3.x
+ * `format: date` is used by exactly v[].dt, r[].fr, r[].df and r[].du (gateway/test/dcc-dates.test.ts
+ * checks that), so this changes nothing else: dob keeps its own pattern, t[].sc stays `date-time`.
+ * The day is the prefix as written, offset ignored (lookup/dcc-facts.ts reads it so).
+ */
+export const dccDate = (s: string): boolean => isFullDate.validate(s) || isIsoDateTime.validate(s);
+
 let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
   if (!compiled) {
     const ajv = addFormats(new Ajv2020({ allErrors: false, strict: false, validateFormats: true }));
+    ajv.addFormat('date', { type: 'string', validate: dccDate });
     compiled = ajv.compile(JSON.parse(readFileSync(DCC_SCHEMA_FILE, 'utf8')) as object);
   }
   return compiled;

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// Runs the decoding tests that need no native module on Node 22 and 24 as well as the Node running npm
+// (20 on the kiosk image). Why: the runtime's own Windows-1252 decoder differs between Node builds (Node
+// 20 reads 0x80–0x9F as C1 controls, 22 and 24 as WHATWG), and the kiosk must not depend on it.
+// The binaries are the npm registry's node-linux-<arch> packages, fetched with `npm pack` once and kept
+// under the OS temp directory. Usage: node scripts/test-node-versions.mjs [major…]   (default: 22 24)
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const TESTS = [
+  'gateway/test/mojibake.test.ts',
+  'gateway/test/decode.test.ts',
+  'gateway/test/decode-tolerance.test.ts',
+  'gateway/test/dcc-dates.test.ts',
+  'gateway/test/dcc.test.ts',
+  'gateway/test/hostile-input.test.ts',
+];
+const majors = process.argv.slice(2).length ? process.argv.slice(2) : ['22', '24'];
+const cache = join(tmpdir(), 'qrkiosk-node-versions');
+mkdirSync(cache, { recursive: true });
+
+function run(cmd, args, options = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', ...options });
+  if (r.status !== 0) {
+    console.error(`${cmd} ${args.join(' ')}: exit ${r.status ?? r.signal}`);
+    process.exit(1);
+  }
+}
+
+function nodeBinary(major) {
+  const pkg = `node-linux-${process.arch}`;
+  const dir = join(cache, `${pkg}-${major}`);
+  const bin = join(dir, 'package', 'bin', 'node');
+  if (existsSync(bin)) return bin;
+  mkdirSync(dir, { recursive: true });
+  run('npm', ['pack', `${pkg}@${major}`, '--silent', '--pack-destination', dir]);
+  const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'));
+  if (!tgz) throw new Error(`npm pack ${pkg}@${major} left no tarball in ${dir}`);
+  run('tar', ['xzf', join(dir, tgz), '-C', dir]);
+  return bin;
+}
+
+for (const major of majors) {
+  const bin = nodeBinary(major);
+  const version = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  console.log(`\n== ${version}: ${TESTS.length} test files`);
+  run(bin, ['node_modules/vitest/vitest.mjs', 'run', ...TESTS]);
+}
