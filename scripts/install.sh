@@ -49,3 +49,5 @@ if ! node_ok; then
 fi
 
 npm ci --no-fund --no-audit
+# The decoding tests also run on Node 22 and 24 (scripts/test-node-versions.mjs): fetch them now, not mid-test.
+if ((want_test)); then node scripts/test-node-versions.mjs --fetch-only; fi

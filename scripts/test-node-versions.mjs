@@ -3,7 +3,9 @@
 // (20 on the kiosk image). Why: the runtime's own Windows-1252 decoder differs between Node builds (Node
 // 20 reads 0x80–0x9F as C1 controls, 22 and 24 as WHATWG), and the kiosk must not depend on it.
 // The binaries are the npm registry's node-linux-<arch> packages, fetched with `npm pack` once and kept
-// under the OS temp directory. Usage: node scripts/test-node-versions.mjs [major…]   (default: 22 24)
+// under the OS temp directory. `scripts/install.sh --test` fetches them (`--fetch-only`), so the network is
+// needed when installing, not while the tests run.
+// Usage: node scripts/test-node-versions.mjs [--fetch-only] [major…]   (default: 22 24)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +19,10 @@ const TESTS = [
   'gateway/test/dcc.test.ts',
   'gateway/test/hostile-input.test.ts',
 ];
-const majors = process.argv.slice(2).length ? process.argv.slice(2) : ['22', '24'];
+const args = process.argv.slice(2);
+const fetchOnly = args.includes('--fetch-only');
+const wanted = args.filter((a) => a !== '--fetch-only');
+const majors = wanted.length ? wanted : ['22', '24'];
 const cache = join(tmpdir(), 'qrkiosk-node-versions');
 mkdirSync(cache, { recursive: true });
 
@@ -35,7 +40,14 @@ function nodeBinary(major) {
   const bin = join(dir, 'package', 'bin', 'node');
   if (existsSync(bin)) return bin;
   mkdirSync(dir, { recursive: true });
-  run('npm', ['pack', `${pkg}@${major}`, '--silent', '--pack-destination', dir]);
+  // A registry hiccup must not fail an install: three tries.
+  for (let attempt = 1; ; attempt++) {
+    const r = spawnSync('npm', ['pack', `${pkg}@${major}`, '--silent', '--pack-destination', dir], {
+      stdio: 'inherit',
+    });
+    if (r.status === 0) break;
+    if (attempt === 3) run('npm', ['pack', `${pkg}@${major}`, '--silent', '--pack-destination', dir]);
+  }
   const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'));
   if (!tgz) throw new Error(`npm pack ${pkg}@${major} left no tarball in ${dir}`);
   run('tar', ['xzf', join(dir, tgz), '-C', dir]);
@@ -44,6 +56,10 @@ function nodeBinary(major) {
 
 for (const major of majors) {
   const bin = nodeBinary(major);
+  if (fetchOnly) {
+    console.log(`node ${major}: ${bin}`);
+    continue;
+  }
   const version = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
   console.log(`\n== ${version}: ${TESTS.length} test files`);
   run(bin, ['node_modules/vitest/vitest.mjs', 'run', ...TESTS]);
