@@ -109,6 +109,28 @@ describe('hub requests', () => {
     expect(k.controller.telemetry().rules.version).toMatch(/^builtin-/);
   });
 
+  it('a remote selftest is refused while a refusal holds the door (it would light green right after it)', async () => {
+    const broker = await secureBroker();
+    cleanups.push(() => broker.stop());
+    const k = await startKiosk(broker.url);
+    const tighten = await sendRequest(login(broker.url), signing, where, 'config', {
+      action: 'set',
+      key: 'rules.unknownPerson',
+      value: 'REFUSE',
+    });
+    expect(tighten).toMatchObject({ ok: true });
+    expect(k.controller.scan(unknownPerson(7))?.decision.verdict).toBe('REFUSE');
+    expect(await sendRequest(login(broker.url), signing, where, 'selftest')).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/holding a refusal/),
+    });
+    await new Promise((r) => setTimeout(r, 3500)); // signal.refuseHoldMs (3 s) is over
+    expect(await sendRequest(login(broker.url), signing, where, 'selftest')).toMatchObject({
+      ok: true,
+      result: { relay: 'not tested remotely' },
+    });
+  });
+
   it('refuses unsigned, forged, expired, replayed, misdirected and retained requests; scanning goes on', async () => {
     const broker = await secureBroker();
     cleanups.push(() => broker.stop());

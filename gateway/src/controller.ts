@@ -650,19 +650,27 @@ export class Controller {
       facts = null;
       if (policy.unknownPerson !== 'REFUSE') policy = { ...policy, unknownPerson: 'REVIEW' };
     }
-    const decision = guardOccupancy(
-      guardUnsyncedClock(decide(facts, policy, at), facts, synced, policy.rules),
-      policy,
-      { direction: settings.kiosk.direction, alreadyInside: () => this.occupancy.isInside(idHash) },
-      () => this.occupancy.now(),
-    );
     const previous =
       window > 0
         ? this.keeper.read(() => this.journal.lastRecent(idHash, at, window * 1000, stamp), undefined)
         : undefined;
+    // Let in within the window (ALLOW, or a REVIEW the guard admitted): scanning again at the door is
+    // not a second entry, so the occupancy cap does not hold it.
+    const letIn = previous !== undefined && (previous.verdict === 'ALLOW' || previous.outcome === 'admitted');
+    const decision = guardOccupancy(
+      guardUnsyncedClock(decide(facts, policy, at), facts, synced, policy.rules),
+      policy,
+      { direction: settings.kiosk.direction, alreadyInside: letIn },
+      () => this.occupancy.now(),
+    );
     // The earlier verdict is shown only when it is still today's: a person refused since (an F0 in
-    // between) gets the new decision, journaled, never the earlier green.
-    if (previous && previous.verdict === decision.verdict && previous.colour === decision.colour)
+    // between) gets the new decision, journaled, never the earlier green. A REVIEW the guard admitted
+    // is a repeat of an admission for a scan that is ALLOW now: no second row, no second relay.
+    if (
+      previous &&
+      ((previous.verdict === decision.verdict && previous.colour === decision.colour) ||
+        (previous.outcome === 'admitted' && decision.verdict === 'ALLOW'))
+    )
       return {
         at,
         decoded,
@@ -719,16 +727,16 @@ export class Controller {
     // A manual entry is an entry: under the occupancy cap it waits like a scan would (the guard can
     // still let a scanned person in after review; a form has nobody at the door to review).
     const max = this.requirePolicy().maxInside;
-    if (
-      max !== undefined &&
-      this.loaded.settings.kiosk.direction === 'in' &&
-      !this.occupancy.isInside(idHash)
-    ) {
-      const { inside } = this.occupancy.now();
-      if (inside >= max)
+    if (max !== undefined && this.loaded.settings.kiosk.direction === 'in') {
+      const { inside, unknown } = this.occupancy.now();
+      if (unknown || inside >= max)
         throw new ManualEntryError({
-          vi: `Đã đủ số người (${inside}/${max}) — chờ người ra`,
-          en: `The site is full (${inside}/${max}) — wait for someone to leave`,
+          vi: unknown
+            ? 'Không đếm được số người — báo kỹ thuật'
+            : `Đã đủ số người (${inside}/${max}) — chờ người ra`,
+          en: unknown
+            ? 'Cannot count the people inside — call a technician'
+            : `The site is full (${inside}/${max}) — wait for someone to leave`,
         });
     }
     const checkin = this.newCheckin(

@@ -66,6 +66,7 @@ describe('journal (record stage and outbox)', () => {
       colour: 'green',
       at: '2021-10-01T00:00:00.000Z',
       reason: 'admitted-green',
+      outcome: null, // no guard's outcome: it was no REVIEW
     });
     expect(j.lastRecent('c'.repeat(32), at('2021-10-01T00:01:01.000Z'), 60_000, stamp)).toBeUndefined();
     expect(j.lastRecent('d'.repeat(32), at('2021-10-01T00:00:30.000Z'), 60_000, stamp)).toBeUndefined();

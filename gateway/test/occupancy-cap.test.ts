@@ -68,7 +68,7 @@ const allow: Decision = {
 };
 
 describe('guardOccupancy: at the cap, an entry that would be admitted is held for review', () => {
-  const entry = { direction: 'in' as const, alreadyInside: () => false };
+  const entry = { direction: 'in' as const, alreadyInside: false };
   it('holds at the cap, with the count and whose it is; the colour stays the person’s', () => {
     const held = guardOccupancy(allow, { maxInside: 2 }, entry, () => ({ inside: 2, scope: 'site' }));
     expect(held).toMatchObject({
@@ -85,10 +85,12 @@ describe('guardOccupancy: at the cap, an entry that would be admitted is held fo
     const refuse: Decision = { ...allow, verdict: 'REFUSE', colour: 'red', reason: reason('case-f0') };
     expect(guardOccupancy(refuse, { maxInside: 2 }, entry, full)).toBe(refuse);
     expect(guardOccupancy(allow, { maxInside: 2 }, { ...entry, direction: 'out' }, full)).toBe(allow);
-    expect(guardOccupancy(allow, { maxInside: 2 }, { ...entry, alreadyInside: () => true }, full)).toBe(
-      allow,
-    );
+    expect(guardOccupancy(allow, { maxInside: 2 }, { ...entry, alreadyInside: true }, full)).toBe(allow);
     expect(guardOccupancy(allow, {}, entry, full)).toBe(allow);
+    // A count that could not be read holds every entry: never "nobody inside".
+    expect(
+      guardOccupancy(allow, { maxInside: 2 }, entry, () => ({ inside: 0, scope: 'kiosk', unknown: true })),
+    ).toMatchObject({ verdict: 'REVIEW', reason: { code: 'occupancy-unknown' } });
     // A cap of 0 (closed at this level): nobody is admitted without the guard.
     expect(guardOccupancy(allow, { maxInside: 0 }, entry, () => ({ inside: 0, scope: 'site' })).verdict).toBe(
       'REVIEW',

@@ -104,7 +104,12 @@ export class HubIngest extends EventEmitter<IngestEvents> {
             store,
             (topic, payload) => {
               const client = this.clients.find((c) => c.connected) ?? this.clients[0];
-              client?.publish(topic, payload, { qos: 1, retain: true });
+              // A broker ACL without the occupancy topic refuses it (MQTT 5): say so, kiosks then
+              // count alone. The next heartbeat publishes again.
+              client?.publish(topic, payload, { qos: 1, retain: true }, (err) => {
+                if (err)
+                  this.log.error({ err, topic }, 'the broker refused the occupancy count; check the hub ACL');
+              });
             },
             log,
             delay,
@@ -118,6 +123,7 @@ export class HubIngest extends EventEmitter<IngestEvents> {
 
   async start(): Promise<void> {
     const o = this.options;
+    this.occupancy?.start();
     const lanes = Math.max(1, Math.floor(o.lanes ?? 1));
     if (lanes > 1 && !o.shareGroup)
       throw new Error('several ingest lanes need a shared subscription group (--share)');

@@ -96,12 +96,18 @@ export class HubStore {
     return this.repo.checkinOwner(id);
   }
 
-  /** People inside `site` on a Vietnam day (protocol's peopleInside over the site's movements). */
-  async occupancy(site: string, day: string): Promise<number> {
+  /**
+   * People inside `site` on a Vietnam day (protocol's peopleInside over the site's movements), and per
+   * kiosk the newest of its rows the count includes (ULIDs of one kiosk grow with time), so a kiosk
+   * knows which of its own rows to add.
+   */
+  async occupancy(site: string, day: string): Promise<{ inside: number; through: Record<string, string> }> {
     const from = new Date(`${day}T00:00:00+07:00`);
     const to = new Date(from.getTime() + 86_400_000);
     const { movements, outcomes } = await this.repo.siteMovements(site, from, to);
-    return peopleInside(movements, outcomes).size;
+    const through: Record<string, string> = {};
+    for (const r of [...movements, ...outcomes]) if ((through[r.kiosk] ?? '') < r.id) through[r.kiosk] = r.id;
+    return { inside: peopleInside(movements, outcomes).size, through };
   }
   recent(limit: number) {
     return this.repo.recent(limit);

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { CheckinMessage } from './checkin.js';
+import { CHECKIN_ID_PATTERN } from './checkin.js';
 import type { OutcomeMessage } from './outcome.js';
 import { ID_PATTERN } from './vocabulary.js';
 
@@ -17,6 +18,11 @@ export const OccupancyMessage = Type.Object(
     site: Type.String({ pattern: ID_PATTERN }),
     day: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'the Vietnam day counted' }),
     inside: Type.Integer({ minimum: 0, maximum: 10_000_000 }),
+    through: Type.Record(Type.String({ pattern: ID_PATTERN }), Type.String({ pattern: CHECKIN_ID_PATTERN }), {
+      maxProperties: 10_000,
+      description:
+        'per kiosk, the newest of its rows (check-in or outcome id) this count includes: a kiosk adds its later rows itself',
+    }),
     at: Type.String({ format: 'date-time', description: 'when the hub counted, ISO-8601 UTC' }),
   },
   { $id: OCCUPANCY_SCHEMA_ID, additionalProperties: false },

@@ -14,16 +14,14 @@ import type { Logger } from '../log.js';
 import type { Journal } from '../record/index.js';
 import type { RecordKeeper } from '../record/keeper.js';
 
-/**
- * Rows the hub receipted this recently may not be in the count it publishes next: it stores, sends
- * the receipt at once, and counts a moment later (throttled, hub/src/occupancy.ts). They are added to
- * the hub's count meanwhile — counted twice for a few seconds at worst, which holds an entry for
- * review too early, never lets one in too many.
- */
-const SETTLE_MS = 5_000;
-
 /** A row the hub has not receipted after this long: the hub is not counting, so its number is stale. */
 const HUB_SILENT_MS = 60_000;
+
+/**
+ * The hub publishes every site's count at least every 30 s (OccupancyPublisher's heartbeat): a count
+ * older than this on the kiosk means the hub is gone, even if this kiosk has sent nothing lately.
+ */
+const HUB_STALE_MS = 90_000;
 
 /** The state a screen shows beside the count (the cap comes from the policy in force). */
 export interface OccupancyState extends OccupancyNow {
@@ -31,7 +29,7 @@ export interface OccupancyState extends OccupancyNow {
 }
 
 export interface OccupancyDeps {
-  kiosk: { site: string; direction: 'in' | 'out' };
+  kiosk: { id: string; site: string; direction: 'in' | 'out' };
   journal: Journal;
   keeper: RecordKeeper;
   bus: EventBus;
@@ -56,15 +54,19 @@ const isOutcome = (m: CheckinMessage | OutcomeMessage): m is OutcomeMessage =>
 
 /**
  * How many people are inside the site (issue #13, item 8), for the occupancy cap: the hub's count over
- * every kiosk of the site while it is in reach — plus this kiosk's rows it has not counted yet — and
+ * every kiosk of the site while it is in reach — plus this kiosk's rows after the newest it counted
+ * (`through`: the hub receipts a row before it counts it) — and
  * this kiosk's own count from today's journal while it is not (offline, or the hub silent). The scope
  * goes with the number, so the screen can say which one the door is using.
  */
 export class Occupancy {
-  private hub: { day: string; inside: number } | undefined;
+  private hub: { day: string; inside: number; through: string; at: number; receivedAt: number } | undefined;
   private connected = false;
   private offs: Array<() => void> = [];
   private lastShown = '';
+  private changePending = false;
+  /** This kiosk's own count of today, kept until the journal takes a new row (or the day changes). */
+  private localCache: { day: string; inside: Set<string> } | undefined;
 
   constructor(private readonly d: OccupancyDeps) {}
 
@@ -77,7 +79,10 @@ export class Occupancy {
         if (!s.connected) this.hub = undefined;
         this.changed();
       }),
-      bus.on('checkin.recorded', () => this.changed()),
+      bus.on('checkin.recorded', () => {
+        this.localCache = undefined;
+        this.changed();
+      }),
       bus.on('checkin.delivered', () => this.changed()),
     );
   }
@@ -86,8 +91,17 @@ export class Occupancy {
     for (const off of this.offs.splice(0)) off();
   }
 
-  /** The hub's retained count on `qrkiosk/v1/<site>/occupancy`; anything else is ignored, with a log line. */
+  /**
+   * The hub's retained count on `qrkiosk/v1/<site>/occupancy`; anything else is ignored, with a log
+   * line. Only a count at least as new as the one held replaces it (hub processes may publish out of
+   * order); an empty payload is the hub clearing the topic.
+   */
   hubMessage(payload: Buffer): void {
+    if (payload.length === 0) {
+      this.hub = undefined;
+      this.changed();
+      return;
+    }
     const parsed = parseOccupancy(payload);
     if (!parsed.ok || parsed.value.site !== this.d.kiosk.site) {
       this.d.log.warn(
@@ -96,7 +110,10 @@ export class Occupancy {
       );
       return;
     }
-    this.hub = { day: parsed.value.day, inside: parsed.value.inside };
+    const at = Date.parse(parsed.value.at);
+    if (this.hub && at < this.hub.at) return;
+    const { day, inside, through } = parsed.value;
+    this.hub = { day, inside, through: through[this.d.kiosk.id] ?? '', at, receivedAt: performance.now() };
     this.changed();
   }
 
@@ -105,45 +122,56 @@ export class Occupancy {
     return new Date(`${vnDay(now)}T00:00:00+07:00`).toISOString();
   }
 
-  /** People inside by this kiosk's own journal today (id hashes). */
-  private local(now: Date): Set<string> {
+  /** People inside by this kiosk's own journal today (id hashes); undefined when it cannot be read. */
+  private local(now: Date): Set<string> | undefined {
+    const day = vnDay(now);
+    if (this.localCache?.day === day) return this.localCache.inside;
     const since = this.todayStart(now);
-    return this.d.keeper.read(
+    const inside = this.d.keeper.read(
       () =>
         peopleInside(
           this.d.journal.since(since, 1_000_000).map(asMovement),
           this.d.journal.outcomesSince(since) as MovementOutcome[],
         ),
-      new Set<string>(),
+      undefined,
     );
+    if (inside) this.localCache = { day, inside };
+    return inside;
   }
 
-  /** Whether this person is inside by this kiosk's record today: their entry is not counted twice. */
-  isInside(idHash: string): boolean {
-    return this.local(this.d.clock.now()).has(idHash);
-  }
-
-  /** The count the door goes by now, and whose it is. */
+  /**
+   * The count the door goes by now, and whose it is. A journal that cannot be read gives no count
+   * (`unknown`): the gate then holds every entry for review rather than count nobody.
+   */
   now(): OccupancyNow {
     const now = this.d.clock.now();
     const hub = this.hub;
-    if (this.connected && hub && hub.day === vnDay(now)) {
+    if (
+      this.connected &&
+      hub &&
+      hub.day === vnDay(now) &&
+      performance.now() - hub.receivedAt <= HUB_STALE_MS
+    ) {
       const unsettled = this.d.keeper.read(
-        () =>
-          this.d.journal.unsettled(this.todayStart(now), new Date(now.getTime() - SETTLE_MS).toISOString()),
+        () => this.d.journal.unsettled(this.todayStart(now), hub.through),
         undefined,
       );
       if (unsettled && !this.hubSilent(unsettled, now))
-        return { inside: Math.max(0, hub.inside + this.delta(unsettled)), scope: 'site' };
+        return { inside: Math.max(0, hub.inside + this.delta(unsettled, hub.through)), scope: 'site' };
     }
-    return { inside: this.local(now).size, scope: 'kiosk' };
+    const local = this.local(now);
+    return local ? { inside: local.size, scope: 'kiosk' } : { inside: 0, scope: 'kiosk', unknown: true };
   }
 
-  /** What the rows the hub has not counted yet add to its count (each admitted entry +1, each exit −1). */
-  private delta(rows: Unsettled): number {
+  /**
+   * What this kiosk's rows after the hub's `through` add to its count (each admitted entry +1, each
+   * exit −1). Rows up to `through` are in the hub's count already, receipted or not.
+   */
+  private delta(rows: Unsettled, through: string): number {
     const entering = this.d.kiosk.direction === 'in' ? 1 : -1;
     let delta = 0;
     for (const { message: r } of rows) {
+      if (r.id <= through) continue;
       if (isOutcome(r)) {
         if (r.outcome === 'admitted') delta += entering;
         else if (r.outcome === 'left') delta -= 1;
@@ -166,12 +194,20 @@ export class Occupancy {
     return max === undefined ? undefined : { ...this.now(), max };
   }
 
-  /** Tells the screens when the count or its scope changes (only while a cap is in force). */
+  /**
+   * Tells the screens when the count or its scope changes (only while a cap is in force), once per
+   * turn of the event loop: a batch of receipts is one recount, not one per row, and never inside a scan.
+   */
   private changed(): void {
-    const state = this.state();
-    const key = JSON.stringify(state ?? null);
-    if (key === this.lastShown) return;
-    this.lastShown = key;
-    this.d.bus.emit('occupancy.changed', state);
+    if (this.changePending) return;
+    this.changePending = true;
+    setImmediate(() => {
+      this.changePending = false;
+      const state = this.state();
+      const key = JSON.stringify(state ?? null);
+      if (key === this.lastShown) return;
+      this.lastShown = key;
+      this.d.bus.emit('occupancy.changed', state);
+    });
   }
 }

@@ -147,10 +147,11 @@ export class Journal {
       outcomesSince: db.prepare<[string], { message: string }>(
         'SELECT message FROM checkins WHERE checkin IS NOT NULL AND at >= ? ORDER BY seq',
       ),
-      // Rows the hub may not have counted yet (occupancy/index.ts): not receipted, or receipted lately.
+      // Rows the hub has not counted (occupancy/index.ts): after the newest it counted (ULIDs grow in
+      // journal order), and every row not receipted (a silent hub shows there).
       unsettled: db.prepare<[string, string], { message: string; delivered: number }>(
         `SELECT message, delivered_at IS NOT NULL AS delivered FROM checkins
-         WHERE at >= ? AND (delivered_at IS NULL OR delivered_at >= ?) ORDER BY seq`,
+         WHERE at >= ? AND (id > ? OR delivered_at IS NULL) ORDER BY seq`,
       ),
       byId: db.prepare<[string], { message: string }>(
         'SELECT message FROM checkins WHERE id = ? AND checkin IS NULL',
@@ -297,14 +298,14 @@ export class Journal {
   }
 
   /**
-   * Check-ins and outcomes since `sinceIso` that the hub may not have counted yet: not receipted, or
-   * receipted at or after `deliveredSinceIso` (occupancy/index.ts adds them to the hub's count).
+   * Check-ins and outcomes since `sinceIso` after `afterId` (the newest the hub counted; '' for none),
+   * and any not receipted, with whether each was receipted.
    */
   unsettled(
     sinceIso: string,
-    deliveredSinceIso: string,
+    afterId: string,
   ): Array<{ message: CheckinMessage | OutcomeMessage; delivered: boolean }> {
-    return (this.statements?.unsettled.all(sinceIso, deliveredSinceIso) ?? []).map((r) => ({
+    return (this.statements?.unsettled.all(sinceIso, afterId) ?? []).map((r) => ({
       message: JSON.parse(r.message) as CheckinMessage | OutcomeMessage,
       delivered: r.delivered === 1,
     }));

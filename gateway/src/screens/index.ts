@@ -239,8 +239,11 @@ export class ScreensServer {
     // The kiosk's clock, not the machine's: tests and a kiosk whose clock is being corrected agree.
     const since = new Date(`${vnDay(this.controller.now())}T00:00:00+07:00`).toISOString();
     const { journal } = this.controller;
+    // Counted over the whole day (a busy site passes 2,000 check-ins); the list shows the newest 2,000.
+    const today = receptionToday(journal.since(since, 1_000_000), journal.outcomesSince(since));
     return {
-      ...receptionToday(journal.since(since), journal.outcomesSince(since)),
+      ...today,
+      checkins: today.checkins.slice(0, 2000),
       direction: this.controller.settings.kiosk.direction,
     };
   }

@@ -9,13 +9,13 @@ import type pg from 'pg';
  * beyond its hash. Uses the (site, at) index both engines have.
  */
 export interface SiteMovements {
-  movements: Movement[];
-  outcomes: MovementOutcome[];
+  movements: Array<Movement & { kiosk: string }>;
+  outcomes: Array<MovementOutcome & { id: string; kiosk: string }>;
 }
 
-const CHECKINS_SQLITE = `SELECT id, at, id_hash AS idHash, verdict, json_extract(message, '$.direction') AS direction
+const CHECKINS_SQLITE = `SELECT id, kiosk, at, id_hash AS idHash, verdict, json_extract(message, '$.direction') AS direction
   FROM checkins WHERE site = ? AND at >= ? AND at < ?`;
-const OUTCOMES_SQLITE = `SELECT checkin, outcome, at FROM outcomes
+const OUTCOMES_SQLITE = `SELECT id, kiosk, checkin, outcome, at FROM outcomes
   WHERE site = ? AND at >= ? AND at < ? AND outcome IN ('admitted', 'left')`;
 
 export function sqliteSiteMovements(
@@ -26,14 +26,18 @@ export function sqliteSiteMovements(
 ): SiteMovements {
   const range: [string, string, string] = [site, from.toISOString(), to.toISOString()];
   return {
-    movements: db.prepare<[string, string, string], Movement>(CHECKINS_SQLITE).all(...range),
-    outcomes: db.prepare<[string, string, string], MovementOutcome>(OUTCOMES_SQLITE).all(...range),
+    movements: db
+      .prepare<[string, string, string], SiteMovements['movements'][number]>(CHECKINS_SQLITE)
+      .all(...range),
+    outcomes: db
+      .prepare<[string, string, string], SiteMovements['outcomes'][number]>(OUTCOMES_SQLITE)
+      .all(...range),
   };
 }
 
-const CHECKINS_PG = `SELECT id, at, id_hash AS "idHash", verdict, message::json->>'direction' AS direction
+const CHECKINS_PG = `SELECT id, kiosk, at, id_hash AS "idHash", verdict, message::json->>'direction' AS direction
   FROM checkins WHERE site = $1 AND at >= $2 AND at < $3`;
-const OUTCOMES_PG = `SELECT checkin, outcome, at FROM outcomes
+const OUTCOMES_PG = `SELECT id, kiosk, checkin, outcome, at FROM outcomes
   WHERE site = $1 AND at >= $2 AND at < $3 AND outcome IN ('admitted', 'left')`;
 
 export async function postgresSiteMovements(
@@ -44,8 +48,8 @@ export async function postgresSiteMovements(
 ): Promise<SiteMovements> {
   const range = [site, from, to];
   const [c, o] = await Promise.all([
-    pool.query<Omit<Movement, 'at'> & { at: Date | string }>(CHECKINS_PG, range),
-    pool.query<Omit<MovementOutcome, 'at'> & { at: Date | string }>(OUTCOMES_PG, range),
+    pool.query<Omit<SiteMovements['movements'][number], 'at'> & { at: Date | string }>(CHECKINS_PG, range),
+    pool.query<Omit<SiteMovements['outcomes'][number], 'at'> & { at: Date | string }>(OUTCOMES_PG, range),
   ]);
   // timestamptz comes back as the pool's type parser makes it (a Date, or text): one ISO form.
   const iso = (at: Date | string) => new Date(at).toISOString();
