@@ -50,6 +50,7 @@ import { ManualEntryError } from './manual-entry.js';
 import { Outcomes } from './outcomes/index.js';
 import { Journal, type MonoStamp } from './record/index.js';
 import { RecordKeeper } from './record/keeper.js';
+import { RevocationSource } from './revocation/index.js';
 import { ScreensServer } from './screens/index.js';
 import type { LoadedSettings } from './settings/index.js';
 import { createGpioDriver, type GpioDriver, LINES, patternsWith, Signaller } from './signal/index.js';
@@ -102,6 +103,8 @@ export class Controller {
   /** What signed hub requests tightened, until restart (uplink/requests.ts): never looser than the rules. */
   private tightening: Tightening = {};
   private trust = new TrustStore();
+  /** The hub's DCC revocation list in force (revocation/), if one is installed. */
+  private readonly revocation: RevocationSource;
   private input: ScannerInput | undefined;
   private uplink: MqttUplink | undefined;
   private screens: ScreensServer | undefined;
@@ -117,6 +120,7 @@ export class Controller {
     this.clock = options.clock ?? systemClock;
     this.journal = new Journal(settings.data.dir);
     this.cache = new FactsCache(settings.data.dir);
+    this.revocation = new RevocationSource(settings.data.dir, loaded.secrets.hubKeys, this.log);
     this.faults = new Faults(this.bus, this.log);
     this.keeper = new RecordKeeper(this.journal, this.faults, this.log, this.clock, settings.data.dir);
     this.clockWatch = new ClockWatch(this.clock, this.faults, this.log, settings.data.dir, {
@@ -173,6 +177,7 @@ export class Controller {
     this.keeper.open();
     openCacheGuarded(this.cache, this.faults, this.clock);
     this.trust = this.loadDccTrust();
+    this.revocation.load();
     const rulesFile = settings.rules.file ?? join(settings.data.dir, 'rules.json');
     this.rulesSource = new RulesSource(rulesFile, secrets.hubKeys, this.log, () => this.updatePolicy());
     this.rulesSource.start();
@@ -332,6 +337,10 @@ export class Controller {
         if (!waiting || waiting.seq <= header.seq) this.pending[slot] = payload;
         if (!this.applying) await this.applyPendingUpdates();
       }
+      return;
+    }
+    if (kind === 'revocation') {
+      this.revocation.receive(payload);
       return;
     }
     if (kind === 'trust') {
@@ -522,7 +531,7 @@ export class Controller {
    * `levelOverride` replaces the site's epidemic level.
    */
   evaluate(raw: string, at: Date, levelOverride?: number): { decoded: DecodeResult; decision: Decision } {
-    const decoded = decodePayload(raw, { at, trust: this.trust });
+    const decoded = decodePayload(raw, this.decodeContext(at));
     if (!decoded.ok) return { decoded, decision: decideUndecoded(decoded) };
     const { settings } = this.loaded;
     const policy =
@@ -578,12 +587,14 @@ export class Controller {
     const at = this.clock.now();
     const frame = toFrame(raw, at);
     if (!frame) return null;
-    const decoded = decodePayload(frame.text, { at, trust: this.trust });
+    const decoded = decodePayload(frame.text, this.decodeContext(at));
     let outcome: ScanOutcome;
     try {
-      outcome = decoded.ok
-        ? this.admit(decoded, at, synced)
-        : { at, decoded, decision: decideUndecoded(decoded) };
+      // A revoked DCC names a person too: its refusal is journaled and sent like any other.
+      outcome =
+        decoded.ok || decoded.error?.code === 'dcc-revoked'
+          ? this.admit(decoded, at, synced)
+          : { at, decoded, decision: decideUndecoded(decoded) };
     } catch (err) {
       // No journal row, no green light: the guard is told to check by hand.
       this.log.error({ err, kind: decoded.kind }, 'could not record the check-in');
@@ -609,19 +620,26 @@ export class Controller {
     return outcome;
   }
 
-  /** lookup → decide → record, for a code that decoded to a person. */
+  /** The clock, the DSC trust store and the revocation list in force, for the decode stage. */
+  private decodeContext(at: Date) {
+    const revocation = this.revocation.current;
+    return { at, trust: this.trust, ...(revocation ? { revocation } : {}) };
+  }
+
+  /** lookup → decide → record, for a code that decoded to a person (or a revoked DCC, refused). */
   private admit(decoded: DecodeResult, at: Date, synced: boolean): ScanOutcome {
     const { settings } = this.loaded;
-    const keys = identityKeys(decoded, this.requireKey());
+    const revoked = !decoded.ok;
+    const keys = identityKeys(revoked ? { ...decoded, ok: true } : decoded, this.requireKey());
     const primary = keys[0];
     if (!primary) return { at, decoded, decision: decideUndecoded(decoded) };
     const idHash = primary.hash.toString('hex');
     const window = settings.rules.duplicateWindowSeconds;
     const stamp = this.stamp();
     let policy = this.scanPolicy(); // first: it reopens a cache that was unavailable
-    let facts: Facts | null;
+    let facts: Facts | null = null;
     try {
-      facts = this.factsFor(decoded, keys, at);
+      if (!revoked) facts = this.factsFor(decoded, keys, at);
     } catch (err) {
       // A cache that fails to read: the person counts as unknown, and unknown is at most REVIEW here
       // (a site that refuses unknown people keeps refusing) — never the site's ALLOW, never a green.
@@ -630,7 +648,9 @@ export class Controller {
       facts = null;
       if (policy.unknownPerson !== 'REFUSE') policy = { ...policy, unknownPerson: 'REVIEW' };
     }
-    const decision = guardUnsyncedClock(decide(facts, policy, at), facts, synced);
+    const decision = revoked
+      ? decideUndecoded(decoded)
+      : guardUnsyncedClock(decide(facts, policy, at), facts, synced);
     const previous =
       window > 0
         ? this.keeper.read(() => this.journal.lastRecent(idHash, at, window * 1000, stamp), undefined)

@@ -8,6 +8,7 @@ export * from './mask.js';
 export * from './outcome.js';
 export * from './receipt.js';
 export * from './requests.js';
+export * from './revocation.js';
 export * from './rules-version.js';
 export * from './schemas.js';
 export * from './signing.js';

@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+import { ALG_ES256, type Sign1 } from './cose.js';
+
+/**
+ * The three EU DCC revocation hashes of one certificate: the first 128 bits (16 bytes) of SHA-256 over
+ *   UCI             the UTF-8 bytes of the certificate identifier `ci`;
+ *   COUNTRYCODEUCI  the UTF-8 bytes of the entry's country `co`, upper-cased, followed by `ci`
+ *                   (as the EU reference verifier, dgca-verifier-app-android, builds it);
+ *   SIGNATURE       the COSE signature: for ECDSA (ES256) its first half, the r value; for RSA (PS256)
+ *                   the whole signature.
+ * Computed only when a revocation list is in force, and only for a verified certificate.
+ */
+export interface DccRevocationHashes {
+  uci: Buffer | null;
+  countrycodeuci: Buffer | null;
+  signature: Buffer;
+}
+
+/** What the decoder asks: is any of this certificate's hashes revoked for its signer's KID? */
+export interface RevocationCheck {
+  revoked(kid: Uint8Array, hashes: DccRevocationHashes): boolean;
+}
+
+const sha128 = (data: Uint8Array) => createHash('sha256').update(data).digest().subarray(0, 16);
+
+export function dccRevocationHashes(
+  sign1: Sign1,
+  entry: Record<string, unknown> | null,
+): DccRevocationHashes {
+  const ci = entry && typeof entry.ci === 'string' ? entry.ci : null;
+  const co = entry && typeof entry.co === 'string' ? entry.co : null;
+  const sig = sign1.signature;
+  return {
+    uci: ci ? sha128(Buffer.from(ci, 'utf8')) : null,
+    countrycodeuci: ci && co ? sha128(Buffer.from(co.toUpperCase() + ci, 'utf8')) : null,
+    signature: sha128(sign1.alg === ALG_ES256 ? sig.subarray(0, sig.length >> 1) : sig),
+  };
+}
