@@ -55,29 +55,55 @@ export class RevocationListError extends Error {
 
 const signedMessage = (header: Buffer, digest: Buffer) => Buffer.concat([CONTEXT, header, digest]);
 
-/** Sorts and deduplicates 16-byte hashes given back to back (or as a list). */
+/**
+ * Sorts and deduplicates 16-byte hashes given back to back (or as a list). Tens of millions must sort
+ * on the hub without a Buffer object each: each entry becomes one 64-bit word (its first 4 bytes
+ * above its index) sorted natively, and the few runs that share a 4-byte prefix are ordered by full
+ * comparison afterwards.
+ */
 export function sortedHashes(hashes: Buffer | readonly Buffer[]): Buffer {
-  const list: Buffer[] = [];
-  if (Buffer.isBuffer(hashes)) {
-    if (hashes.length % REVOCATION_HASH_BYTES !== 0)
-      throw new RevocationListError('format', 'hashes are not a whole number of 16-byte entries');
-    for (let o = 0; o < hashes.length; o += REVOCATION_HASH_BYTES)
-      list.push(hashes.subarray(o, o + REVOCATION_HASH_BYTES));
-  } else
-    for (const h of hashes) {
+  if (!Buffer.isBuffer(hashes)) {
+    for (const h of hashes)
       if (h.length !== REVOCATION_HASH_BYTES)
         throw new RevocationListError('format', `a hash has ${h.length} bytes, not 16`);
-      list.push(h);
-    }
-  list.sort(Buffer.compare);
-  const out = Buffer.allocUnsafe(list.length * REVOCATION_HASH_BYTES);
-  let n = 0;
-  for (const h of list) {
-    if (n > 0 && h.equals(out.subarray((n - 1) * 16, n * 16))) continue;
-    h.copy(out, n * REVOCATION_HASH_BYTES);
-    n++;
+    return sortedHashes(Buffer.concat([...hashes]));
   }
-  return out.subarray(0, n * REVOCATION_HASH_BYTES);
+  if (hashes.length % REVOCATION_HASH_BYTES !== 0)
+    throw new RevocationListError('format', 'hashes are not a whole number of 16-byte entries');
+  const n = hashes.length / REVOCATION_HASH_BYTES;
+  if (n > 0xffffffff) throw new RevocationListError('format', 'too many hashes in one section');
+  const words = new BigUint64Array(n);
+  const view = new DataView(words.buffer);
+  for (let i = 0; i < n; i++) {
+    // Little-endian word: index in the low half, the hash's first 4 bytes (big-endian) in the high half.
+    view.setUint32(i * 8, i, true);
+    view.setUint32(i * 8 + 4, hashes.readUInt32BE(i * REVOCATION_HASH_BYTES), true);
+  }
+  words.sort();
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = view.getUint32(i * 8, true);
+  const entry = (i: number) => hashes.subarray(order[i]! * 16, order[i]! * 16 + 16);
+  for (let i = 0; i < n; ) {
+    let j = i + 1;
+    const prefix = view.getUint32(i * 8 + 4, true);
+    while (j < n && view.getUint32(j * 8 + 4, true) === prefix) j++;
+    if (j - i > 1) {
+      const run = Array.from(order.subarray(i, j)).sort((a, b) =>
+        hashes.compare(hashes, b * 16, b * 16 + 16, a * 16, a * 16 + 16),
+      );
+      order.set(run, i);
+    }
+    i = j;
+  }
+  const out = Buffer.allocUnsafe(hashes.length);
+  let kept = 0;
+  for (let i = 0; i < n; i++) {
+    const h = entry(i);
+    if (kept > 0 && h.equals(out.subarray((kept - 1) * 16, kept * 16))) continue;
+    h.copy(out, kept * REVOCATION_HASH_BYTES);
+    kept++;
+  }
+  return out.subarray(0, kept * REVOCATION_HASH_BYTES);
 }
 
 /** Hub side: signs sections (hashes sorted and deduplicated here; sections of one KID and type merged). */
