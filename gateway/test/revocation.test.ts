@@ -4,16 +4,18 @@
  * not from our decoder. Revoking a vector by each hash type refuses it, and only it.
  */
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDccSigner, sampleVaccination } from '@qrkiosk/firmware-sim';
 import {
   KeyRing,
+  keyId,
   openRevocationList,
   REVOCATION_HASH_BYTES,
   type RevocationHashType,
   RevocationListError,
+  signBytes,
   signRevocationList,
 } from '@qrkiosk/protocol';
 import { makeTempDir, sharedDir } from '@qrkiosk/testkit';
@@ -200,6 +202,33 @@ describe('signed revocation list files', () => {
     const other = generateKeyPairSync('ed25519');
     const foreign = signRevocationList([{ kid, type: 'UCI', hashes: [randomBytes(16)] }], 2, other);
     expect(code(() => openRevocationList(foreign, keys))).toBe('unknown-key');
+  });
+
+  it('refuses a properly signed list whose section is out of order or has a duplicate (binary search would miss)', () => {
+    const hashSorted = (body: Buffer) => {
+      const header = Buffer.from(
+        JSON.stringify({
+          version: 3,
+          createdAt: new Date().toISOString(),
+          keyId: keyId(publicKey),
+          sections: [{ kid: kid.toString('base64'), type: 'UCI', count: body.length / 16 }],
+        }),
+      );
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(header.length);
+      const digest = createHash('sha256').update(body).digest();
+      const signature = signBytes(
+        privateKey,
+        Buffer.concat([Buffer.from('qrkiosk-revocation/1'), header, digest]),
+      );
+      return Buffer.concat([Buffer.from('QRKR1\n'), length, header, body, signature]);
+    };
+    const low = Buffer.alloc(16, 0x11);
+    const high = Buffer.alloc(16, 0x11);
+    high[15] = 0x12;
+    expect(code(() => openRevocationList(hashSorted(Buffer.concat([low, high])), keys))).toBe('accepted');
+    expect(code(() => openRevocationList(hashSorted(Buffer.concat([high, low])), keys))).toBe('format');
+    expect(code(() => openRevocationList(hashSorted(Buffer.concat([low, low])), keys))).toBe('format');
   });
 
   it('installs newer lists only, keeps the file, and verifies it again at load', () => {

@@ -231,12 +231,17 @@ export function openRevocationList(
   for (const [i, s] of header.sections.entries()) {
     const hashes = body.subarray(o, o + s.count * REVOCATION_HASH_BYTES);
     o += hashes.length;
-    for (let p = REVOCATION_HASH_BYTES; p < hashes.length; p += REVOCATION_HASH_BYTES)
-      if (Buffer.compare(hashes.subarray(p - 16, p), hashes.subarray(p, p + 16)) >= 0)
+    // Read as integers first, no view per entry: a subarray per step made loading take 4 s at 10 million.
+    for (let p = REVOCATION_HASH_BYTES; p < hashes.length; p += REVOCATION_HASH_BYTES) {
+      const a = hashes.readUInt32BE(p - 16);
+      const b = hashes.readUInt32BE(p);
+      if (a < b) continue;
+      if (a > b || hashes.compare(hashes, p + 4, p + 16, p - 12, p) >= 0)
         throw new RevocationListError(
           'format',
           `section ${i + 1} is not sorted ascending without duplicates`,
         );
+    }
     sections.push({ kid: Buffer.from(s.kid, 'base64'), type: s.type, hashes });
   }
   return { header, sections };

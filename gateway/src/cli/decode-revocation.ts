@@ -99,6 +99,7 @@ export function anyOf(checks: ReadonlyArray<RevocationCheck | undefined>): Revoc
   const present = checks.filter((c): c is RevocationCheck => !!c);
   if (present.length <= 1) return present[0];
   return {
+    covers: (kid: Uint8Array) => present.some((c) => c.covers?.(kid) !== false),
     revoked: (kid: Uint8Array, hashes: DccRevocationHashes) => present.some((c) => c.revoked(kid, hashes)),
   };
 }

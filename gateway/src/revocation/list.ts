@@ -39,6 +39,7 @@ export function containsHash(sorted: Buffer, hash: Uint8Array): boolean {
 export class RevocationList implements RevocationCheck {
   private readonly sections = new Map<string, Buffer[]>();
   private entryCount = 0;
+  private readonly kids = new Set<string>();
 
   constructor(
     sections: ReadonlyArray<Pick<RevocationSection, 'type' | 'hashes'> & { kid: Buffer | null }>,
@@ -46,7 +47,9 @@ export class RevocationList implements RevocationCheck {
     readonly version = 0,
   ) {
     for (const s of sections) {
-      const key = `${s.kid ? s.kid.toString('base64') : ANY_KID} ${s.type}`;
+      const kid = s.kid ? s.kid.toString('base64') : ANY_KID;
+      this.kids.add(kid);
+      const key = `${kid} ${s.type}`;
       this.sections.set(key, [...(this.sections.get(key) ?? []), s.hashes]);
       this.entryCount += s.hashes.length / REVOCATION_HASH_BYTES;
     }
@@ -54,6 +57,10 @@ export class RevocationList implements RevocationCheck {
 
   get size(): number {
     return this.entryCount;
+  }
+
+  covers(kid: Uint8Array): boolean {
+    return this.kids.has(Buffer.from(kid).toString('base64')) || this.kids.has(ANY_KID);
   }
 
   revoked(kid: Uint8Array, hashes: DccRevocationHashes): boolean {

@@ -131,8 +131,11 @@ export function decodeDcc(text: string, ctx: DccContext): DecodeResult {
   const signerValid =
     !!signer && signedAt >= signer.notBefore.getTime() && signedAt <= signer.notAfter.getTime();
   // Only a certificate we verified can be revoked: hashing a forgery's fields would prove nothing.
+  const list = signer ? ctx.revocation : undefined;
   const revoked =
-    !!signer && !!ctx.revocation && ctx.revocation.revoked(sign1.kid!, dccRevocationHashes(sign1, entry));
+    !!list &&
+    list.covers?.(sign1.kid!) !== false &&
+    list.revoked(sign1.kid!, dccRevocationHashes(sign1, entry));
   // A certificate with no expiry claim is treated as expired: the specification requires one.
   const expired = expiresAt === null || now > (exp as number) * 1000;
   const notYetValid = issuedAt !== null && now < (iat as number) * 1000;

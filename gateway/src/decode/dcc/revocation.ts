@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { ALG_ES256, type Sign1 } from './cose.js';
 
 /**
@@ -18,10 +18,19 @@ export interface DccRevocationHashes {
 
 /** What the decoder asks: is any of this certificate's hashes revoked for its signer's KID? */
 export interface RevocationCheck {
+  /** Whether any list could name this KID; false lets the decoder skip hashing (most signers have none). */
+  covers?(kid: Uint8Array): boolean;
   revoked(kid: Uint8Array, hashes: DccRevocationHashes): boolean;
 }
 
-const sha128 = (data: Uint8Array) => createHash('sha256').update(data).digest().subarray(0, 16);
+// One-shot crypto.hash (Node ≥ 20.12): createHash().update().digest() cost ~9 µs a hash on the benchmark
+// machine, three times less this way. Looked up, not imported by name, so Node 20.0–20.11 still load.
+const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, out: 'buffer') => Buffer }).hash;
+const sha128 = (data: Uint8Array): Buffer =>
+  (oneShot ? oneShot('sha256', data, 'buffer') : crypto.createHash('sha256').update(data).digest()).subarray(
+    0,
+    16,
+  );
 
 export function dccRevocationHashes(
   sign1: Sign1,
