@@ -317,7 +317,7 @@ export class Controller {
 
   /**
    * A signed update from the hub. Cache updates (`cache`: the snapshot, `cache-delta`: the latest delta)
-   * are applied in a worker thread, one at a time; rules and DCC trust lists are verified in memory
+   * are applied in a worker thread, one at a time; rules, DCC trust lists and revocation lists are verified in memory
    * before they replace what is on disk. Anything unsigned, altered, stale or out of order is refused
    * and logged with the reason; what is in force stays.
    */

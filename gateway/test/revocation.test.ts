@@ -21,6 +21,7 @@ import {
 import { makeTempDir, sharedDir } from '@qrkiosk/testkit';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { decideUndecoded } from '../src/decide/index.js';
 import { type DecodeResult, decodePayload, TrustStore } from '../src/decode/index.js';
 import {
   containsHash,
@@ -134,6 +135,21 @@ describe('revocation of real dgc-testdata certificates (hashes from Python hashl
       }
     },
   );
+
+  it('the kiosk refuses a revoked certificate; other decode failures stay REVIEW', () => {
+    const target = vectors[3]!;
+    const list = new RevocationList([
+      { kid: target.kid, type: 'UCI', hashes: Buffer.from(target.oracle.uci, 'base64') },
+    ]);
+    expect(decideUndecoded(decode(target, list))).toMatchObject({
+      verdict: 'REFUSE',
+      reason: {
+        code: 'dcc-revoked',
+        text: { vi: expect.stringMatching(/thu hồi/), en: expect.stringMatching(/revoked/) },
+      },
+    });
+    expect(decideUndecoded(decodePayload(target.payload, { at: target.at })).verdict).toBe('REVIEW');
+  });
 
   it('a hash listed under another KID does not revoke (lists are grouped by KID)', () => {
     const target = vectors[0]!;
