@@ -254,6 +254,8 @@ describe('signed revocation list files', () => {
     expect(first).toMatchObject({ installed: true, entries: 50 });
     expect(installRevocationList(dir, make(10), keys, 10)).toEqual({ installed: false, version: 10 });
     expect(code(() => installRevocationList(dir, make(9), keys, 10))).toBe('stale');
+    // A daemon still holding an older list (or none) must not replace a newer one applied from a file.
+    expect(code(() => installRevocationList(dir, make(9), keys, 0))).toBe('stale');
     expect(loadRevocationList(dir, keys)?.version).toBe(10);
     const onDisk = readFileSync(revocationFile(dir));
     onDisk[onDisk.length - 70]! ^= 1;

@@ -1,4 +1,13 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import {
   type KeyRing,
@@ -33,6 +42,29 @@ export function loadRevocationList(dataDir: string, keys: KeyRing): RevocationLi
   return listFromFile(file, keys);
 }
 
+/**
+ * The version written on disk (its header only, unverified), 0 when none: `qrkiosk revocation apply` may have
+ * installed a newer list than the running daemon holds, and an older one from MQTT must not replace it.
+ */
+export function installedRevocationVersion(dataDir: string): number {
+  let fd: number;
+  try {
+    fd = openSync(revocationFile(dataDir), 'r');
+  } catch {
+    return 0;
+  }
+  try {
+    const head = Buffer.alloc(10);
+    if (readSync(fd, head, 0, 10, 0) < 10) return 0;
+    const length = Math.min(head.readUInt32LE(6), 4 * 1024 * 1024);
+    const file = Buffer.alloc(10 + length);
+    readSync(fd, file, 0, file.length, 0);
+    return peekRevocationHeader(file)?.version ?? 0;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** A signed list file, verified (hub key, signature, sorted sections). Throws RevocationListError. */
 export function listFromFile(file: Buffer, keys: KeyRing): RevocationList {
   const { header, sections } = openRevocationList(file, keys);
@@ -53,10 +85,11 @@ export function installRevocationList(
   const peek = peekRevocationHeader(payload);
   if (peek && peek.version === current) return { installed: false, version: current };
   const list = listFromFile(payload, keys);
-  if (list.version < current)
+  const onDisk = installedRevocationVersion(dataDir);
+  if (list.version < Math.max(current, onDisk))
     throw new RevocationListError(
       'stale',
-      `list version ${list.version} is older than the installed version ${current}`,
+      `list version ${list.version} is older than the installed version ${Math.max(current, onDisk)}`,
     );
   mkdirSync(dataDir, { recursive: true });
   const tmp = `${revocationFile(dataDir)}.tmp`;
