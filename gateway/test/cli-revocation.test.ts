@@ -150,4 +150,36 @@ describe('qrkiosk decode with revocation', () => {
     expect(junk.status).toBe(2);
     expect(junk.stderr).toMatch(/format/);
   });
+
+  it('qrkiosk revocation apply: installs a signed file with the kiosk config keys; refuses a tampered or older one', () => {
+    const dir = makeTempDir('cli-revocation-apply-');
+    const hub = generateKeyPairSync('ed25519');
+    writeFileSync(join(dir, 'hub.pub'), hub.publicKey.export({ type: 'spki', format: 'pem' }));
+    writeFileSync(
+      join(dir, 'kiosk.yaml'),
+      `kiosk: { id: k-1, site: s-1 }\ndata: { dir: "${join(dir, 'data')}" }\nupdates: { publicKeyFiles: ["${join(dir, 'hub.pub')}"] }\n`,
+    );
+    const list = (version: number) =>
+      signRevocationList(
+        [{ kid: signer.kid, type: 'UCI', hashes: [Buffer.from(h16(CI), 'base64')] }],
+        version,
+        hub,
+      );
+    writeFileSync(join(dir, 'v9.qrkr'), list(9));
+    writeFileSync(join(dir, 'v4.qrkr'), list(4));
+    const tampered = list(12);
+    tampered[tampered.length - 70]! ^= 1;
+    writeFileSync(join(dir, 'bad.qrkr'), tampered);
+    const apply = (f: string) => run(['revocation', 'apply', join(dir, f), '-c', join(dir, 'kiosk.yaml')]);
+    const ok = apply('v9.qrkr');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/Installed revocation list 9 \(1 hashes\)/);
+    expect(apply('v9.qrkr').stdout).toMatch(/already installed/);
+    const old = apply('v4.qrkr');
+    expect(old.status).toBe(2);
+    expect(old.stderr).toMatch(/\(stale\)/);
+    const bad = apply('bad.qrkr');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/\(bad-signature\)/);
+  });
 });
