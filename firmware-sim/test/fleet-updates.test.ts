@@ -3,9 +3,9 @@
  * and a rules file and publishes them retained through a real Mosquitto; the kiosk daemon (compiled,
  * so the snapshot is applied in its worker thread) verifies and applies them, and scans use them.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type CheckinMessage,
@@ -16,10 +16,11 @@ import {
   loadPublicKey,
   signBytes,
 } from '@qrkiosk/protocol';
-import { makeTempDir, REPO_ROOT, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
+import { makeTempDir, REPO_ROOT, startMosquitto, waitFor } from '@qrkiosk/testkit';
 import { connectAsync } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { createDccSigner, sampleVaccination, VirtualSerialScanner } from '../src/index.js';
+import { startKiosk } from './kiosk-daemon.js';
 
 const HUB_CLI = join(REPO_ROOT, 'hub/dist/cli.js');
 const KIOSK_CLI = join(REPO_ROOT, 'gateway/dist/cli/main.js');
@@ -162,97 +163,6 @@ const CSV_HEADER =
 const GREEN_ROW = 'cccd,079090001234,2,1,2021-07-01,2021-08-01,,,,none,';
 const YELLOW_ROW = 'cccd,001185012345,1,0,2021-08-01,2021-08-01,,,,none,';
 const YELLOW_NOW_COMPLETE = 'cccd,001185012345,2,1,2021-08-01,2021-09-01,,,,none,';
-
-interface LogLine {
-  msg: string;
-  [field: string]: unknown;
-}
-
-/** The compiled kiosk daemon on a virtual scanner, with its JSON log lines at hand. */
-async function startKiosk(
-  dir: string,
-  broker: RunningMosquitto,
-  id: string,
-  hashKey: string,
-  publicKeyFiles: string[],
-) {
-  const scanner = new VirtualSerialScanner();
-  await scanner.plugIn();
-  const config = join(dir, `${id}.yaml`);
-  writeFileSync(
-    config,
-    [
-      `kiosk: { id: ${id}, site: s-001 }`,
-      `scanner: { path: "${scanner.path}" }`,
-      'gpio: { driver: sim }',
-      // This machine may have no NTP: the green people here must not wait for a clock (issue #13).
-      'clock: { assumeSynced: true }',
-      'ui: { port: 0 }',
-      `mqtt: { url: "${broker.url}" }`,
-      `data: { dir: "${join(dir, `${id}-data`)}" }`,
-      'rules: { duplicateWindowSeconds: 0, level: 2 }',
-      `updates: { publicKeyFiles: [${publicKeyFiles.map((f) => `"${f}"`).join(', ')}] }`,
-      `privacy: { hashKeyFile: "${hashKey}" }`,
-      'log: { level: debug }',
-    ].join('\n'),
-  );
-  let daemon: ChildProcess | undefined;
-  // The daemon logs straight into a file: nothing depends on this process reading a pipe in time.
-  const logFile = join(dir, `${id}.log`);
-  writeFileSync(logFile, '');
-  const text = () => readFileSync(logFile, 'utf8');
-  const run = async () => {
-    const before = text().length;
-    const fd = openSync(logFile, 'a');
-    const child = spawn(process.execPath, [KIOSK_CLI, 'run', '-c', config], { stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    daemon = child;
-    await waitFor(
-      () => (text().slice(before).includes('uplink connected') ? true : undefined),
-      10_000,
-      `${id} online`,
-    );
-  };
-  const lines = (): LogLine[] =>
-    text()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as LogLine);
-  const stop = async () => {
-    const child = daemon;
-    daemon = undefined;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  };
-  const status = () =>
-    JSON.parse(
-      spawnSync(process.execPath, [KIOSK_CLI, 'cache', 'status', '--json', '-c', config], {
-        encoding: 'utf8',
-      }).stdout,
-    ) as { version: number; identities: number };
-  /** Scans a code and returns the daemon's log line for that scan. */
-  const scan = async (code: string): Promise<LogLine> => {
-    const seen = lines().filter((l) => l.msg === 'scan').length;
-    await scanner.scan(code);
-    return waitFor(() => lines().filter((l) => l.msg === 'scan')[seen], 10_000, `${id} scan`);
-  };
-  await run();
-  return {
-    run,
-    stop,
-    status,
-    scan,
-    lines,
-    logs: text,
-    count: (msg: string) => lines().filter((l) => l.msg === msg).length,
-    async close() {
-      await stop();
-      await scanner.unplug();
-    },
-  };
-}
 
 describe('cache deltas and DCC trust lists over MQTT', () => {
   it('applies deltas (a changed person changes colour, a removed one is unknown); a kiosk that missed two deltas catches up from the snapshot', async () => {

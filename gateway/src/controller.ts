@@ -52,6 +52,7 @@ import { Occupancy } from './occupancy/index.js';
 import { Outcomes } from './outcomes/index.js';
 import { Journal, type MonoStamp } from './record/index.js';
 import { RecordKeeper } from './record/keeper.js';
+import { RevocationSource } from './revocation/index.js';
 import { ScreensServer } from './screens/index.js';
 import type { LoadedSettings } from './settings/index.js';
 import { createGpioDriver, type GpioDriver, LINES, patternsWith, Signaller } from './signal/index.js';
@@ -106,6 +107,8 @@ export class Controller {
   /** What signed hub requests tightened, until restart (uplink/requests.ts): never looser than the rules. */
   private tightening: Tightening = {};
   private trust = new TrustStore();
+  /** The hub's DCC revocation list in force (revocation/), if one is installed. */
+  private readonly revocation: RevocationSource;
   private input: ScannerInput | undefined;
   private uplink: MqttUplink | undefined;
   private screens: ScreensServer | undefined;
@@ -121,6 +124,7 @@ export class Controller {
     this.clock = options.clock ?? systemClock;
     this.journal = new Journal(settings.data.dir);
     this.cache = new FactsCache(settings.data.dir);
+    this.revocation = new RevocationSource(settings.data.dir, loaded.secrets.hubKeys, this.log);
     this.faults = new Faults(this.bus, this.log);
     this.keeper = new RecordKeeper(this.journal, this.faults, this.log, this.clock, settings.data.dir);
     this.clockWatch = new ClockWatch(this.clock, this.faults, this.log, settings.data.dir, {
@@ -191,6 +195,7 @@ export class Controller {
     this.keeper.open();
     openCacheGuarded(this.cache, this.faults, this.clock);
     this.trust = this.loadDccTrust();
+    this.revocation.load();
     const rulesFile = settings.rules.file ?? join(settings.data.dir, 'rules.json');
     this.rulesSource = new RulesSource(rulesFile, secrets.hubKeys, this.log, () => this.updatePolicy());
     this.rulesSource.start();
@@ -332,7 +337,7 @@ export class Controller {
 
   /**
    * A signed update from the hub. Cache updates (`cache`: the snapshot, `cache-delta`: the latest delta)
-   * are applied in a worker thread, one at a time; rules and DCC trust lists are verified in memory
+   * are applied in a worker thread, one at a time; rules, DCC trust lists and revocation lists are verified in memory
    * before they replace what is on disk. Anything unsigned, altered, stale or out of order is refused
    * and logged with the reason; what is in force stays.
    */
@@ -352,6 +357,10 @@ export class Controller {
         if (!waiting || waiting.seq <= header.seq) this.pending[slot] = payload;
         if (!this.applying) await this.applyPendingUpdates();
       }
+      return;
+    }
+    if (kind === 'revocation') {
+      this.revocation.receive(payload);
       return;
     }
     if (kind === 'trust') {
@@ -542,7 +551,7 @@ export class Controller {
    * `levelOverride` replaces the site's epidemic level.
    */
   evaluate(raw: string, at: Date, levelOverride?: number): { decoded: DecodeResult; decision: Decision } {
-    const decoded = decodePayload(raw, { at, trust: this.trust });
+    const decoded = decodePayload(raw, this.decodeContext(at));
     if (!decoded.ok) return { decoded, decision: decideUndecoded(decoded) };
     const { settings } = this.loaded;
     const policy =
@@ -598,12 +607,14 @@ export class Controller {
     const at = this.clock.now();
     const frame = toFrame(raw, at);
     if (!frame) return null;
-    const decoded = decodePayload(frame.text, { at, trust: this.trust });
+    const decoded = decodePayload(frame.text, this.decodeContext(at));
     let outcome: ScanOutcome;
     try {
-      outcome = decoded.ok
-        ? this.admit(decoded, at, synced)
-        : { at, decoded, decision: decideUndecoded(decoded) };
+      // A revoked DCC names a person too: its refusal is journaled and sent like any other.
+      outcome =
+        decoded.ok || decoded.error?.code === 'dcc-revoked'
+          ? this.admit(decoded, at, synced)
+          : { at, decoded, decision: decideUndecoded(decoded) };
     } catch (err) {
       // No journal row, no green light: the guard is told to check by hand.
       this.log.error({ err, kind: decoded.kind }, 'could not record the check-in');
@@ -629,19 +640,26 @@ export class Controller {
     return outcome;
   }
 
-  /** lookup → decide → record, for a code that decoded to a person. */
+  /** The clock, the DSC trust store and the revocation list in force, for the decode stage. */
+  private decodeContext(at: Date) {
+    const revocation = this.revocation.current;
+    return { at, trust: this.trust, ...(revocation ? { revocation } : {}) };
+  }
+
+  /** lookup → decide → record, for a code that decoded to a person (or a revoked DCC, refused). */
   private admit(decoded: DecodeResult, at: Date, synced: boolean): ScanOutcome {
     const { settings } = this.loaded;
-    const keys = identityKeys(decoded, this.requireKey());
+    const revoked = !decoded.ok;
+    const keys = identityKeys(revoked ? { ...decoded, ok: true } : decoded, this.requireKey());
     const primary = keys[0];
     if (!primary) return { at, decoded, decision: decideUndecoded(decoded) };
     const idHash = primary.hash.toString('hex');
     const window = settings.rules.duplicateWindowSeconds;
     const stamp = this.stamp();
     let policy = this.scanPolicy(); // first: it reopens a cache that was unavailable
-    let facts: Facts | null;
+    let facts: Facts | null = null;
     try {
-      facts = this.factsFor(decoded, keys, at);
+      if (!revoked) facts = this.factsFor(decoded, keys, at);
     } catch (err) {
       // A cache that fails to read: the person counts as unknown, and unknown is at most REVIEW here
       // (a site that refuses unknown people keeps refusing) — never the site's ALLOW, never a green.
@@ -657,12 +675,15 @@ export class Controller {
     // Let in within the window (ALLOW, or a REVIEW the guard admitted): scanning again at the door is
     // not a second entry, so the occupancy cap does not hold it.
     const letIn = previous !== undefined && (previous.verdict === 'ALLOW' || previous.outcome === 'admitted');
-    const decision = guardOccupancy(
-      guardUnsyncedClock(decide(facts, policy, at), facts, synced, policy.rules),
-      policy,
-      { direction: settings.kiosk.direction, alreadyInside: letIn },
-      () => this.occupancy.now(),
-    );
+    // A revoked DCC is refused outright (decideUndecoded): no gate can make it greener.
+    const decision = revoked
+      ? decideUndecoded(decoded)
+      : guardOccupancy(
+          guardUnsyncedClock(decide(facts, policy, at), facts, synced, policy.rules),
+          policy,
+          { direction: settings.kiosk.direction, alreadyInside: letIn },
+          () => this.occupancy.now(),
+        );
     // The earlier verdict is shown only when it is still today's: a person refused since (an F0 in
     // between) gets the new decision, journaled, never the earlier green. A REVIEW the guard admitted
     // is a repeat of an admission for a scan that is ALLOW now: no second row, no second relay.

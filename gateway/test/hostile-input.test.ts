@@ -3,9 +3,14 @@
  * mutations of real codes, up to 64 KB — the decoder returns a well-formed result and never throws.
  * Bounded runs (seeded) so CI time stays fixed; a hang would trip the test timeout.
  */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createDccSigner, sampleVaccination } from '@qrkiosk/firmware-sim';
+import { KeyRing, RevocationListError, signRevocationList } from '@qrkiosk/protocol';
+import { makeTempDir } from '@qrkiosk/testkit';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { RevocationInputError, requestRevocation } from '../src/cli/decode-revocation.js';
 import {
   DECODE_ERRORS,
   type DecodeResult,
@@ -15,6 +20,7 @@ import {
 } from '../src/decode/index.js';
 import { toFrame } from '../src/frame/index.js';
 import { factsFromDcc } from '../src/lookup/index.js';
+import { installRevocationList, RevocationList, revocationFile } from '../src/revocation/index.js';
 
 const KINDS = new Set(['cccd', 'bhyt', 'personal-qr', 'dcc', 'location', 'unknown']);
 
@@ -263,6 +269,97 @@ describe('decoder under hostile input', () => {
         }
       }),
       { numRuns: 1000, seed: 4206 },
+    );
+  });
+});
+
+describe('revocation lists and requests under hostile input', () => {
+  const hub = generateKeyPairSync('ed25519');
+  const keys = new KeyRing();
+  keys.add(hub.publicKey);
+  const kid = randomBytes(8);
+  const good = signRevocationList(
+    [
+      { kid, type: 'UCI', hashes: Array.from({ length: 40 }, () => randomBytes(16)) },
+      { kid, type: 'SIGNATURE', hashes: Array.from({ length: 10 }, () => randomBytes(16)) },
+    ],
+    5,
+    hub,
+  );
+  /** Refused with a RevocationListError (a code, a message) and nothing written — never another throw. */
+  const refusedOrInstalled = (file: Buffer) => {
+    const dir = makeTempDir('hostile-revocation-');
+    try {
+      const r = installRevocationList(dir, file, keys, 0);
+      // Only the signed bytes themselves can get through.
+      expect(r.installed && file.equals(good)).toBe(true);
+    } catch (err) {
+      expect(err).toBeInstanceOf(RevocationListError);
+      expect((err as RevocationListError).message.length).toBeGreaterThan(0);
+      expect(existsSync(revocationFile(dir))).toBe(false);
+    }
+  };
+
+  it('random bytes and mutations of a signed list file are refused with a reason, never installed', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 4096 }), (b) => refusedOrInstalled(Buffer.from(b))),
+      {
+        numRuns: 300,
+        seed: 4301,
+      },
+    );
+    const mutations = fc
+      .tuple(fc.nat({ max: good.length - 1 }), fc.integer({ min: 1, max: 255 }), fc.nat({ max: good.length }))
+      .map(([i, x, cut]) => {
+        const m = Buffer.from(good);
+        m[i] = m[i]! ^ x;
+        return x % 3 === 0 ? m.subarray(0, cut) : m;
+      });
+    fc.assert(fc.property(mutations, refusedOrInstalled), { numRuns: 300, seed: 4302 });
+    // A header that claims more entries than the file holds, or a huge header length.
+    const huge = Buffer.from(good);
+    huge.writeUInt32LE(0xffffffff, 6);
+    refusedOrInstalled(huge);
+  });
+
+  it('any JSON as a --jsonl "revocation" member is taken or refused with a RevocationInputError', () => {
+    const b64 = fc.uint8Array({ minLength: 0, maxLength: 24 }).map((b) => Buffer.from(b).toString('base64'));
+    const member = fc.oneof(
+      fc.jsonValue(),
+      fc.dictionary(
+        fc.constantFrom('uci', 'countrycodeuci', 'signature', 'UCI', '__proto__', ''),
+        fc.oneof(fc.array(fc.oneof(b64, fc.jsonValue()), { maxLength: 5 }), fc.jsonValue()),
+      ),
+    );
+    fc.assert(
+      fc.property(member, (value) => {
+        try {
+          expect(requestRevocation(value)).toBeInstanceOf(RevocationList);
+        } catch (err) {
+          expect(err).toBeInstanceOf(RevocationInputError);
+        }
+      }),
+      { numRuns: 1500, seed: 4303 },
+    );
+  });
+
+  it('mutated DCCs decoded with a revocation list in force stay well-formed', async () => {
+    const signer = await createDccSigner({ alg: 'PS256' });
+    const trust = new TrustStore();
+    trust.add(signer.certificateDer, 'signer');
+    const code = signer.issue({
+      hcert: sampleVaccination(),
+      issuedAt: new Date('2021-10-01'),
+      expiresAt: new Date('2022-10-01'),
+    });
+    const revocation = new RevocationList([
+      { kid: signer.kid, type: 'UCI', hashes: randomBytes(16 * 30) },
+      { kid: null, type: 'SIGNATURE', hashes: randomBytes(16 * 30) },
+    ]);
+    const at = new Date('2021-11-01T00:00:00Z');
+    fc.assert(
+      fc.property(mutated(code), (p) => assertWellFormed(decodePayload(p, { at, trust, revocation }))),
+      { numRuns: 600, seed: 4304 },
     );
   });
 });

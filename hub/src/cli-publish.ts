@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { signTrustList, TrustListError } from '@qrkiosk/protocol';
+import { RevocationListError, signRevocationList, signTrustList, TrustListError } from '@qrkiosk/protocol';
 import { brokerLogin, readKeyFile } from './cli-files.js';
 import { FleetStateError, readFleetState, writeFileAtomic, writeFleetState } from './fleet-state.js';
 import {
@@ -17,18 +17,26 @@ import {
   readSigningKey,
   signedRulesEnvelope,
 } from './publish.js';
+import { batchesFromFiles, batchFilesIn } from './revocation-batches.js';
 
 /**
  * The fleet-update commands of `qrkiosk-hub` (kept apart from cli.ts): keygen, publish-cache,
- * publish-rules, publish-trust. Output for the operator: Vietnamese first, then English.
+ * publish-rules, publish-trust, publish-revocation. Output for the operator: Vietnamese first, then English.
  */
-export const PUBLISH_COMMANDS = ['keygen', 'publish-cache', 'publish-rules', 'publish-trust'] as const;
+export const PUBLISH_COMMANDS = [
+  'keygen',
+  'publish-cache',
+  'publish-rules',
+  'publish-trust',
+  'publish-revocation',
+] as const;
 
 export const PUBLISH_USAGE = [
   'qrkiosk-hub keygen --out DIR                     (Ed25519 signing key for fleet updates; keep it off the repository)',
   'qrkiosk-hub publish-cache --csv FILE --key-file IDKEY --signing-key KEY [--state-dir DIR] [--seq N] [--snapshot] [--out FILE] [--no-publish] [--mqtt-max-bytes N] [--allow-bad-rows] [MQTT]',
   'qrkiosk-hub publish-rules --rules FILE --signing-key KEY [MQTT]',
   'qrkiosk-hub publish-trust (--dir DIR | --file F [--file F…]) --signing-key KEY [--version N] [--out FILE] [--no-publish] [MQTT]',
+  'qrkiosk-hub publish-revocation (--dir DIR | --file F [--file F…]) --signing-key KEY [--version N] [--out FILE] [--no-publish] [--mqtt-max-bytes N] [MQTT]   (EU DCC revocation batches, JSON)',
   '  MQTT = [--mqtt URL --username U --password-file F]; --state-dir defaults to <--data-dir>/fleet',
 ];
 
@@ -137,6 +145,8 @@ export async function publishCommand(cmd: string, argv: string[]): Promise<numbe
     return 0;
   }
 
+  if (cmd === 'publish-revocation') return publishRevocation(values, signing, login, publish);
+
   if (cmd !== 'publish-cache' || !values.csv || !values['key-file']) return usage();
   const hashKey = readKeyFile(values['key-file']);
   const stateDir = values['state-dir'] ?? join(values['data-dir'], 'fleet');
@@ -218,4 +228,48 @@ export async function publishCommand(cmd: string, argv: string[]): Promise<numbe
     `${publish && snapshotFits ? 'Đã gửi' : 'Đã tạo'} bản đầy đủ ${seq}: ${publication.identities} người, ${problems.length} dòng lỗi (giữ dữ liệu cũ) / snapshot ${seq} ${publish && snapshotFits ? 'published' : 'made'}: ${publication.identities} identities, ${mb(snapshot.length)}, ${problems.length} bad rows (previous facts kept)${values.out ? ` → ${values.out}` : ''}`,
   );
   return problems.length > 0 ? 1 : 0;
+}
+
+/**
+ * `publish-revocation`: EU DCC revocation batches (revocation-batches.ts) → one signed QRKR1 list,
+ * retained on `fleet/revocation`. A list above the MQTT limit goes as a file (`qrkiosk revocation
+ * apply FILE` on the kiosk).
+ */
+async function publishRevocation(
+  values: { dir?: string; file?: string[]; version?: string; out?: string; 'mqtt-max-bytes': string },
+  signing: ReturnType<typeof readSigningKey>,
+  login: BrokerLogin,
+  publish: boolean,
+): Promise<number> {
+  const files = [...(values.dir ? batchFilesIn(values.dir) : []), ...(values.file ?? [])];
+  if (files.length === 0) return usage();
+  const version = values.version ? Number(values.version) : Math.floor(Date.now() / 1000);
+  let list: Buffer;
+  let batches: ReturnType<typeof batchesFromFiles>;
+  try {
+    batches = batchesFromFiles(files);
+    list = signRevocationList(batches.sections, version, signing);
+  } catch (err) {
+    if (err instanceof RevocationListError)
+      return fail('Không ký danh sách thu hồi DCC', `DCC revocation list not signed: ${err.message}`);
+    throw err;
+  }
+  const entries = batches.sections.reduce((n, s) => n + s.hashes.length, 0);
+  const fits = list.length <= Number(values['mqtt-max-bytes']);
+  if (publish && !fits && !values.out)
+    return fail(
+      `Danh sách thu hồi ${mb(list.length)} quá lớn để gửi qua MQTT: dùng --out FILE --no-publish và cài bằng "qrkiosk revocation apply FILE"`,
+      `revocation list of ${mb(list.length)} is too big for MQTT: use --out FILE --no-publish and install it with "qrkiosk revocation apply FILE"`,
+    );
+  if (values.out) writeFileAtomic(values.out, [list]);
+  if (publish && fits) await publishFleet(login, [{ kind: 'revocation', payload: list }]);
+  if (publish && !fits)
+    out(
+      `Danh sách ${mb(list.length)} KHÔNG gửi qua MQTT; cài trên kiosk bằng "qrkiosk revocation apply ${values.out}" / NOT published over MQTT (${mb(list.length)}); install it with "qrkiosk revocation apply ${values.out}"`,
+    );
+  const sent = publish && fits;
+  out(
+    `${sent ? 'Đã gửi' : 'Đã ghi'} danh sách thu hồi DCC phiên bản ${version}: ${entries} mã băm, ${batches.sections.length} lô, bỏ ${batches.expired} lô hết hạn / DCC revocation list ${version} ${sent ? 'published' : `written to ${values.out}`}: ${entries} hashes, ${batches.sections.length} batches, ${batches.expired} expired batches left out (${mb(list.length)})`,
+  );
+  return 0;
 }

@@ -9,6 +9,7 @@ export * from './occupancy.js';
 export * from './outcome.js';
 export * from './receipt.js';
 export * from './requests.js';
+export * from './revocation.js';
 export * from './rules-version.js';
 export * from './schemas.js';
 export * from './signing.js';

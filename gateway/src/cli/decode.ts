@@ -1,12 +1,49 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { type BirthParts, type DecodeResult, decodePayload, TrustStore } from '../decode/index.js';
+import {
+  type BirthParts,
+  type DecodeResult,
+  decodePayload,
+  type RevocationCheck,
+  TrustStore,
+} from '../decode/index.js';
 import type { Lang } from '../i18n.js';
+import {
+  anyOf,
+  hubKeysFromFiles,
+  RevocationInputError,
+  requestRevocation,
+  revocationFromFile,
+} from './decode-revocation.js';
+import { toolSettings } from './tool-settings.js';
 
 export interface DecodeOptions {
   json: boolean;
   at?: string;
   trust: string[];
+  /** A signed revocation list file (QRKR1) and the hub keys to check it with. */
+  revocation?: RevocationFileOptions;
+}
+
+export interface RevocationFileOptions {
+  file?: string;
+  /** Hub public keys (PEM); none: the kiosk settings' updates.publicKeyFiles. */
+  hubKeys: string[];
+}
+
+/** The `--revocation FILE` list, verified; throws UsageError saying why it is refused. */
+function loadRevocation(options: RevocationFileOptions | undefined, lang: Lang): RevocationCheck | undefined {
+  if (!options?.file) return undefined;
+  try {
+    const keys =
+      options.hubKeys.length > 0
+        ? hubKeysFromFiles(options.hubKeys)
+        : (toolSettings({}, lang)?.secrets.hubKeys ?? hubKeysFromFiles([]));
+    return revocationFromFile(options.file, keys);
+  } catch (err) {
+    if (err instanceof RevocationInputError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 /** The `qrkiosk decode` result contract: the decode result without internal fields. */
@@ -49,15 +86,21 @@ function loadTrust(files: string[]): TrustStore {
 export function decodeCommand(payload: string, lang: Lang, options: DecodeOptions): number {
   let at: Date | undefined;
   let trust: TrustStore;
+  let revocation: RevocationCheck | undefined;
   try {
     at = parseAt(options.at);
     trust = loadTrust(options.trust);
+    revocation = loadRevocation(options.revocation, lang);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`${err.message}\n`);
     return 2;
   }
-  const result = decodePayload(payload, { ...(at ? { at } : {}), trust });
+  const result = decodePayload(payload, {
+    ...(at ? { at } : {}),
+    trust,
+    ...(revocation ? { revocation } : {}),
+  });
   process.stdout.write(
     options.json ? `${JSON.stringify(toContract(result))}\n` : humanReadable(result, lang),
   );
@@ -94,6 +137,7 @@ function humanReadable(result: DecodeResult, lang: Lang): string {
     lines.push(
       `  ${l('Loại', 'Type')}: ${d.type ?? '?'}, ${l('chữ ký', 'signature')}: ${d.signature}, kid ${d.kid ?? '-'}`,
       `  ${l('Cấp', 'Issued')}: ${d.issuedAt ?? '?'}  ${l('Hết hạn', 'Expires')}: ${d.expiresAt ?? '?'}`,
+      `  ${l('Chứng thư ký còn hiệu lực khi cấp', 'Signer valid at issue')}: ${d.signerValid ? l('có', 'yes') : l('không', 'no')}  ${l('Bị thu hồi', 'Revoked')}: ${d.revoked ? l('CÓ', 'YES') : l('không', 'no')}`,
     );
   }
   return `${lines.join('\n')}\n`;
@@ -103,16 +147,24 @@ interface JsonlRequest {
   payload: string;
   at?: string;
   trust?: string[];
+  /** 16-byte hashes (base64) by type, for any KID: decode-revocation.ts. */
+  revocation?: unknown;
 }
 
 /**
  * `qrkiosk decode --jsonl`: one request per stdin line, one result per stdout line, same order.
  * A malformed request gets an error result in its place; the stream never stops early.
  */
-export async function decodeJsonl(baseTrustFiles: string[]): Promise<number> {
+export async function decodeJsonl(
+  baseTrustFiles: string[],
+  revocationFile?: RevocationFileOptions,
+  lang: Lang = 'vi',
+): Promise<number> {
   let base: TrustStore;
+  let fileRevocation: RevocationCheck | undefined;
   try {
     base = loadTrust(baseTrustFiles);
+    fileRevocation = loadRevocation(revocationFile, lang);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     return 2;
@@ -134,7 +186,7 @@ export async function decodeJsonl(baseTrustFiles: string[]): Promise<number> {
   const input = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
   for await (const line of input) {
     if (line.trim() === '') continue;
-    process.stdout.write(`${JSON.stringify(answer(line, storeFor))}\n`);
+    process.stdout.write(`${JSON.stringify(answer(line, storeFor, fileRevocation))}\n`);
   }
   return 0;
 }
@@ -143,7 +195,11 @@ function badRequest(message: string) {
   return { kind: 'unknown', ok: false, error: { code: 'bad-request', message } };
 }
 
-function answer(line: string, storeFor: (trust: string[]) => TrustStore): Record<string, unknown> {
+function answer(
+  line: string,
+  storeFor: (trust: string[]) => TrustStore,
+  fileRevocation: RevocationCheck | undefined,
+): Record<string, unknown> {
   let request: JsonlRequest;
   try {
     request = JSON.parse(line) as JsonlRequest;
@@ -159,11 +215,18 @@ function answer(line: string, storeFor: (trust: string[]) => TrustStore): Record
     return badRequest('"trust" must be an array of base64 DER or PEM strings');
   let at: Date | undefined;
   let trust: TrustStore;
+  let revocation: RevocationCheck | undefined;
   try {
     at = parseAt(request.at);
     trust = storeFor(request.trust ?? []);
+    revocation = anyOf([
+      fileRevocation,
+      request.revocation === undefined ? undefined : requestRevocation(request.revocation),
+    ]);
   } catch (err) {
     return badRequest((err as Error).message);
   }
-  return toContract(decodePayload(request.payload, { ...(at ? { at } : {}), trust }));
+  return toContract(
+    decodePayload(request.payload, { ...(at ? { at } : {}), trust, ...(revocation ? { revocation } : {}) }),
+  );
 }

@@ -8,6 +8,7 @@ import { configCheck } from './config-check.js';
 import { conformanceCommand } from './conformance.js';
 import { decodeCommand, decodeJsonl } from './decode.js';
 import { devicesCommand } from './devices.js';
+import { revocationApply } from './revocation.js';
 import { runCommand } from './run.js';
 import { scannerConfigure } from './scanner-configure.js';
 import { selftestCommand } from './selftest.js';
@@ -54,13 +55,32 @@ program
     (file: string, all: string[]) => [...all, file],
     [] as string[],
   )
+  .option(
+    '--revocation <file>',
+    'danh sách thu hồi DCC có chữ ký của trung tâm (QRKR1) / signed DCC revocation list from the hub',
+  )
+  .option(
+    '--hub-key <file>',
+    'khóa công khai của trung tâm để kiểm tra --revocation, lặp lại được (mặc định: updates.publicKeyFiles của kiosk) / hub public key to check --revocation, repeatable (default: the kiosk settings)',
+    (file: string, all: string[]) => [...all, file],
+    [] as string[],
+  )
   .action(
     async (
       payload: string | undefined,
-      opts: { json?: boolean; jsonl?: boolean; at?: string; trust: string[] },
+      opts: {
+        json?: boolean;
+        jsonl?: boolean;
+        at?: string;
+        trust: string[];
+        revocation?: string;
+        hubKey: string[];
+      },
     ) => {
+      const lang = pickLang(program.opts().lang);
+      const revocation = { ...(opts.revocation ? { file: opts.revocation } : {}), hubKeys: opts.hubKey };
       if (opts.jsonl) {
-        process.exitCode = await decodeJsonl(opts.trust);
+        process.exitCode = await decodeJsonl(opts.trust, revocation, lang);
         return;
       }
       if (payload === undefined) {
@@ -68,9 +88,10 @@ program
         process.exitCode = 2;
         return;
       }
-      process.exitCode = decodeCommand(payload, pickLang(program.opts().lang), {
+      process.exitCode = decodeCommand(payload, lang, {
         json: opts.json === true,
         trust: opts.trust,
+        revocation,
         ...(opts.at ? { at: opts.at } : {}),
       });
     },
@@ -118,6 +139,20 @@ dataOptions(
   cache.command('status').description('Phiên bản, số định danh, dung lượng / version, identities, size'),
 ).action((opts: { config?: string; dataDir?: string; json?: boolean }) => {
   process.exitCode = cacheStatus(opts, pickLang(program.opts().lang));
+});
+
+const revocation = program
+  .command('revocation')
+  .description('Danh sách thu hồi hộ chiếu vắc-xin EU DCC / the EU DCC revocation list');
+dataOptions(
+  revocation
+    .command('apply')
+    .argument('<file>', 'danh sách thu hồi có chữ ký (QRKR1) / signed revocation list file')
+    .description(
+      'Cài danh sách thu hồi có chữ ký của trung tâm (khi quá lớn để gửi qua MQTT) / install a signed revocation list from the hub (when too big for MQTT)',
+    ),
+).action((file: string, opts: { config?: string; dataDir?: string }) => {
+  process.exitCode = revocationApply(file, opts, pickLang(program.opts().lang));
 });
 
 dataOptions(

@@ -167,9 +167,20 @@ export function decide(facts: Facts | null, policy: Policy, at: Date): Decision 
   }
 }
 
-/** A code that did not decode to a person: the guard looks (REVIEW) and is told why. */
+/**
+ * A code that did not decode to a person: the guard looks (REVIEW) and is told why — except a verified
+ * vaccine passport its issuer revoked (`dcc-revoked`), which is refused: a revoked certificate never admits.
+ */
 export function decideUndecoded(decoded: DecodeResult): Decision {
   const error = decoded.error;
+  if (error?.code === 'dcc-revoked')
+    return {
+      verdict: 'REFUSE',
+      colour: null,
+      reason: { code: error.code, text: error.text },
+      decidedBy: ['revocation'],
+      repeat: false,
+    };
   return {
     verdict: 'REVIEW',
     colour: null,

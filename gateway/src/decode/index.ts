@@ -9,9 +9,12 @@ import { cleanPayload } from './text.js';
 export {
   base45Encode,
   type DccReport,
+  type DccRevocationHashes,
   type DccType,
+  dccRevocationHashes,
   decodeDcc,
   kidOf,
+  type RevocationCheck,
   TrustError,
   TrustStore,
 } from './dcc/index.js';

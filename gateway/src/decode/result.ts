@@ -121,6 +121,14 @@ export const DECODE_ERRORS = {
     vi: 'Hộ chiếu vắc-xin: cơ quan ký không được phép ký loại chứng nhận này',
     en: 'Vaccine passport: signer not allowed to sign this type',
   },
+  'dcc-revoked': {
+    vi: 'Hộ chiếu vắc-xin đã bị thu hồi — không được vào',
+    en: 'Vaccine passport has been revoked — refused',
+  },
+  'dcc-signer-validity': {
+    vi: 'Hộ chiếu vắc-xin: chứng thư của cơ quan ký không còn hiệu lực khi cấp',
+    en: "Vaccine passport: the signer's certificate was not valid when it was issued",
+  },
   'dcc-expired': { vi: 'Hộ chiếu vắc-xin đã hết hạn', en: 'Vaccine passport has expired' },
   'dcc-not-yet-valid': { vi: 'Hộ chiếu vắc-xin chưa có hiệu lực', en: 'Vaccine passport is not yet valid' },
   'dcc-schema': {

@@ -3,10 +3,12 @@ import { type DecodeErrorCode, type DecodeResult, failure } from '../result.js';
 import { Base45Error, base45Decode } from './base45.js';
 import { CborError, decodeCbor, toPlain } from './cbor.js';
 import { CoseError, parseSign1, verifySign1 } from './cose.js';
+import { dccRevocationHashes, type RevocationCheck } from './revocation.js';
 import { validateHcert } from './schema.js';
 import type { DccType, TrustStore } from './trust.js';
 
 export { base45Decode, base45Encode } from './base45.js';
+export { type DccRevocationHashes, dccRevocationHashes, type RevocationCheck } from './revocation.js';
 export { type DccType, kidOf, type Signer, TrustError, TrustStore } from './trust.js';
 
 /** What a DCC decode reports besides identity (the `dcc` field of the decode result). */
@@ -25,6 +27,14 @@ export interface DccReport {
   schemaErrors: string[];
   /** The signer's extended key usage allows this certificate type. */
   keyUsageOk: boolean;
+  /**
+   * The signer certificate (DSC) was valid when the DCC was issued: notBefore ≤ iat ≤ notAfter. A DCC
+   * without `iat` (the specification requires one) is held to the validation clock instead: the only
+   * time we know. False when no trusted signer verified it.
+   */
+  signerValid: boolean;
+  /** A revocation list in force lists one of its hashes for its KID (checked for verified DCCs only). */
+  revoked: boolean;
   type: DccType | null;
   version: string | null;
   /** The vaccination, test or recovery entry, for the rules (no name, no birth date). */
@@ -34,6 +44,8 @@ export interface DccReport {
 export interface DccContext {
   at: Date;
   trust?: TrustStore;
+  /** Revocation lists in force (EU DCC revocation: UCI, COUNTRYCODEUCI, SIGNATURE hashes by KID). */
+  revocation?: RevocationCheck;
   /** Also return the decoded HCERT as `hcert` (conformance runs; the kiosk never needs the full content). */
   keepHcert?: boolean;
 }
@@ -115,6 +127,15 @@ export function decodeDcc(text: string, ctx: DccContext): DecodeResult {
   const now = ctx.at.getTime();
   const expiresAt = iso(exp);
   const issuedAt = iso(iat);
+  const signedAt = issuedAt !== null ? (iat as number) * 1000 : now;
+  const signerValid =
+    !!signer && signedAt >= signer.notBefore.getTime() && signedAt <= signer.notAfter.getTime();
+  // Only a certificate we verified can be revoked: hashing a forgery's fields would prove nothing.
+  const list = signer ? ctx.revocation : undefined;
+  const revoked =
+    !!list &&
+    list.covers?.(sign1.kid!) !== false &&
+    list.revoked(sign1.kid!, dccRevocationHashes(sign1, entry));
   // A certificate with no expiry claim is treated as expired: the specification requires one.
   const expired = expiresAt === null || now > (exp as number) * 1000;
   const notYetValid = issuedAt !== null && now < (iat as number) * 1000;
@@ -136,6 +157,8 @@ export function decodeDcc(text: string, ctx: DccContext): DecodeResult {
     schemaValid,
     schemaErrors,
     keyUsageOk,
+    signerValid,
+    revoked,
     type,
     version: typeof hcert.ver === 'string' ? hcert.ver : null,
     entry,
@@ -164,15 +187,19 @@ export function decodeDcc(text: string, ctx: DccContext): DecodeResult {
       ? 'dcc-unknown-signer'
       : signature === 'invalid'
         ? 'dcc-signature'
-        : !keyUsageOk
-          ? 'dcc-key-usage'
-          : notYetValid
-            ? 'dcc-not-yet-valid'
-            : expired
-              ? 'dcc-expired'
-              : !schemaValid
-                ? 'dcc-schema'
-                : null;
+        : revoked
+          ? 'dcc-revoked'
+          : !keyUsageOk
+            ? 'dcc-key-usage'
+            : !signerValid
+              ? 'dcc-signer-validity'
+              : notYetValid
+                ? 'dcc-not-yet-valid'
+                : expired
+                  ? 'dcc-expired'
+                  : !schemaValid
+                    ? 'dcc-schema'
+                    : null;
   const extra = ctx.keepHcert ? { hcert } : {};
   if (firstProblem)
     return { ...failure('dcc', firstProblem), identity: result.identity, dcc: report, ...extra };

@@ -1,0 +1,10 @@
+export {
+  installRevocationList,
+  listFromFile,
+  loadRevocationList,
+  REVOCATION_FILE,
+  type RevocationInstall,
+  revocationFile,
+} from './install.js';
+export { containsHash, RevocationList } from './list.js';
+export { RevocationSource } from './source.js';
