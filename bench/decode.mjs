@@ -10,7 +10,8 @@
  *
  * Imports the BUILT code (run `npm run build` first). Reads test data from ../shared beside the repo.
  * Environment: BENCH_RUNS (timed runs per row, default 5), BENCH_RUN_MS (length of one run, default 400),
- * BENCH_WARMUP_MS (default 300), BENCH_JSON=path (also write the results as JSON).
+ * BENCH_WARMUP_MS (default 300), BENCH_JSON=path (also write the results as JSON), BENCH_PARTS
+ * (comma-separated subset of formats,dcc,stages; default all).
  */
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
@@ -28,6 +29,7 @@ import { decodeCbor, toPlain } from '../gateway/dist/decode/dcc/cbor.js';
 import { parseSign1, verifySign1 } from '../gateway/dist/decode/dcc/cose.js';
 import { validateHcert } from '../gateway/dist/decode/dcc/schema.js';
 import { cleanPayload, decodePayload, TrustStore } from '../gateway/dist/decode/index.js';
+import { plainKeys, plainVerify } from './lib/plain-dcc.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..');
@@ -37,6 +39,8 @@ const PEERS_PKG = join(HERE, 'peers', 'package.json');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 400);
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 300);
+/** Which parts to run (comma-separated: formats, dcc, stages); all by default. The machine is shared. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'formats,dcc,stages').split(','));
 
 // ───────────────────────────── harness ─────────────────────────────
 
@@ -263,6 +267,24 @@ function ours() {
   };
 }
 
+/**
+ * The floor: plain node:crypto decode + verify (bench/lib/plain-dcc.mjs), no library of ours or a peer's
+ * besides cbor-x. Not a peer: it shows what qrkiosk's checks and result cost on top of the unavoidable work.
+ */
+function baseline() {
+  let keys = new Map();
+  return {
+    name: 'plain node:crypto (base45 → inflate → cbor-x → crypto.verify, claims decoded)',
+    short: 'plain-node',
+    baseline: true,
+    prepare(cases) {
+      keys = plainKeys(cases.map((c) => c.certB64));
+    },
+    verify: (c) => plainVerify(c.code, keys),
+    valid: (r) => r instanceof Map && r.get(-260) instanceof Map && r.get(-260).get(1) instanceof Map,
+  };
+}
+
 function loadPeers() {
   const peers = [];
   const problems = [];
@@ -298,6 +320,45 @@ function loadPeers() {
     });
   } catch (err) {
     problems.push(`@pathcheck/dcc-sdk: ${err.message}`);
+  }
+
+  // @auth0/cose with npm base45 and node:zlib: the fastest published pipeline we know of. Sign1.verify
+  // checks the key against the algorithm (ES256 wants P-256) and calls Node's crypto.verify through its
+  // callback form (the libuv pool), awaited one at a time. The signer's KeyObject is parsed once, and the
+  // claims are decoded with cbor-x (@auth0/cose's own CBOR library), as any DCC reader must.
+  try {
+    const { Sign1 } = req('@auth0/cose');
+    const b45 = req('base45');
+    const reqCose = createRequire(req.resolve('@auth0/cose'));
+    const { Decoder } = reqCose('cbor-x');
+    const claimsDecoder = new Decoder({ mapsAsObjects: false, useRecords: false });
+    const version = JSON.parse(readFileSync(req.resolve('@auth0/cose/package.json'), 'utf8')).version;
+    const keys = new Map();
+    peers.push({
+      name: `@auth0/cose ${version} Sign1.decode+verify, base45 ${JSON.parse(readFileSync(req.resolve('base45/package.json'), 'utf8')).version}, node:zlib`,
+      short: 'auth0-cose',
+      prepare(cases) {
+        for (const c of cases)
+          if (c.kid && !keys.has(c.kid))
+            keys.set(c.kid, new X509Certificate(Buffer.from(c.certB64, 'base64')).publicKey);
+      },
+      canVerify: (c) => !!c.kid && keys.has(c.kid),
+      verify: async (c) => {
+        try {
+          const sign1 = Sign1.decode(inflateSync(b45.decode(c.code.slice(4))));
+          const key = keys.get(Buffer.from(sign1.kid ?? []).toString('base64'));
+          if (!key) return 'unknown-signer';
+          await sign1.verify(key);
+          const claims = claimsDecoder.decode(sign1.payload);
+          return claims instanceof Map && claims.get(-260) instanceof Map ? 'valid' : 'no-hcert';
+        } catch (err) {
+          return `error: ${err.message}`;
+        }
+      },
+      valid: (r) => r === 'valid',
+    });
+  } catch (err) {
+    problems.push(`@auth0/cose: ${err.message}`);
   }
 
   // dcc-utils (Italian Ministry of Health): DCC.fromRaw + checkSignature (cose-js: elliptic / node-rsa).
@@ -394,7 +455,7 @@ const dgcAll = loadDgcCases();
 const ps = await ownIssuerCases('PS256', 8);
 const es = await ownIssuerCases('ES256', 8);
 
-const verifiers = [ours()];
+const verifiers = [ours(), baseline()];
 const { peers, problems } = loadPeers();
 verifiers.push(...peers);
 for (const p of problems) console.log(`! peer unavailable: ${p}`);
@@ -451,14 +512,16 @@ console.log(
     ]),
   ),
 );
-const refusedByPeers = ourDgcValid.filter((c) => peers.some((p) => !verdicts.get(p.short).get(c.id)));
+// Everyone timed beside qrkiosk: the published peers and the plain floor.
+const others = verifiers.filter((v) => v.short !== 'qrkiosk');
+const refusedByPeers = ourDgcValid.filter((c) => others.some((p) => !verdicts.get(p.short).get(c.id)));
 if (refusedByPeers.length) {
   console.log(
     '\ndgc cases qrkiosk verifies and some peer does not (left out of the sets those peers are timed on):',
   );
   for (const c of refusedByPeers)
     console.log(
-      `  ${c.id} (${c.alg}): not valid for ${peers
+      `  ${c.id} (${c.alg}): not valid for ${others
         .filter((p) => !verdicts.get(p.short).get(c.id))
         .map((p) => p.short)
         .join(', ')}`,
@@ -475,11 +538,11 @@ results.verification = {
     es256: validCount(v, es.cases),
   })),
   notVerifiedByPeers: ourDgcValid
-    .filter((c) => peers.some((p) => !verdicts.get(p.short).get(c.id)))
+    .filter((c) => others.some((p) => !verdicts.get(p.short).get(c.id)))
     .map((c) => ({
       id: c.id,
       alg: c.alg,
-      refusedBy: peers.filter((p) => !verdicts.get(p.short).get(c.id)).map((p) => p.short),
+      refusedBy: others.filter((p) => !verdicts.get(p.short).get(c.id)).map((p) => p.short),
     })),
   tampered: tamperRows,
 };
@@ -497,7 +560,7 @@ const formatRows = [
   ['location URL', [vnCase('location-tokhaiyte')], (r) => r.kind === 'location'],
   ['unknown text', [vnCase('unknown-text')], (r) => r.kind === 'unknown'],
 ];
-for (const [label, payloads, check] of formatRows) {
+for (const [label, payloads, check] of PARTS.has('formats') ? formatRows : []) {
   const inputs = payloads.map((p) => ({ code: p }));
   results.formats.push({
     format: label,
@@ -509,7 +572,7 @@ const dccFormat = [
   [`EU DCC, qrkiosk PS256 (${ps.cases.length})`, ps.cases],
   [`EU DCC, qrkiosk ES256 (${es.cases.length})`, es.cases],
 ];
-for (const [label, cases] of dccFormat) {
+for (const [label, cases] of PARTS.has('formats') ? dccFormat : []) {
   results.formats.push({
     format: label,
     ...(await measure(
@@ -552,7 +615,7 @@ const sets = [
   ['qrkiosk issuer ES256', es.cases],
 ];
 const dccRows = [];
-for (const [label, cases] of sets) {
+for (const [label, cases] of PARTS.has('dcc') ? sets : []) {
   const { timed, common } = setsFor(cases);
   if (common.length === 0) continue;
   const algs = {};
@@ -571,11 +634,13 @@ for (const [label, cases] of sets) {
   for (const [i, v] of timed.entries())
     setInfo.rows.push({ verifier: v.name, short: v.short, ...measured[i] });
   const oursRow = setInfo.rows.find((r) => r.short === 'qrkiosk');
-  const peerRows = setInfo.rows.filter((r) => r.short !== 'qrkiosk');
+  const baseRow = setInfo.rows.find((r) => r.short === 'plain-node');
+  const peerRows = setInfo.rows.filter((r) => r.short !== 'qrkiosk' && r.short !== 'plain-node');
   const fastest = peerRows.reduce((a, b) => (!a || b.opsPerSec > a.opsPerSec ? b : a), null);
   for (const r of setInfo.rows) r.ratioOursOverThis = oursRow.opsPerSec / r.opsPerSec;
   setInfo.ratioVsFastestPeer = fastest ? oursRow.opsPerSec / fastest.opsPerSec : null;
   setInfo.fastestPeer = fastest?.short ?? null;
+  setInfo.ratioVsBaseline = baseRow ? oursRow.opsPerSec / baseRow.opsPerSec : null;
   results.dcc.push(setInfo);
   const algText = Object.entries(algs)
     .map(([a, n]) => `${n} ${a}`)
@@ -602,6 +667,11 @@ for (const s of results.dcc)
       ? `${s.set}: qrkiosk / fastest peer (${s.fastestPeer}) = ${s.ratioVsFastestPeer.toFixed(2)}× ${s.ratioVsFastestPeer >= 2 ? '(goal ≥2× met)' : '(goal ≥2× NOT met)'}`
       : `${s.set}: no peer timed`,
   );
+for (const s of results.dcc)
+  if (s.ratioVsBaseline !== null)
+    console.log(
+      `${s.set}: qrkiosk / plain node:crypto floor = ${s.ratioVsBaseline.toFixed(2)}× ${s.ratioVsBaseline >= 0.9 ? '(goal ≥0.9× met)' : '(goal ≥0.9× NOT met)'}`,
+    );
 
 // 3. Stages of our DCC decode ────────────────────────────────────────
 console.log('\n## Where qrkiosk spends a DCC decode (stages timed in isolation)\n');
@@ -624,11 +694,13 @@ function stageInputs(cases) {
     return { c, b45, compressed, cose, sign1, rawHcert, hcert };
   });
 }
-for (const [label, cases] of [
-  [`dgc-testdata mix (${ourDgcValid.length})`, ourDgcValid],
-  [`qrkiosk PS256 (${ps.cases.length})`, ps.cases],
-  [`qrkiosk ES256 (${es.cases.length})`, es.cases],
-]) {
+for (const [label, cases] of PARTS.has('stages')
+  ? [
+      [`dgc-testdata mix (${ourDgcValid.length})`, ourDgcValid],
+      [`qrkiosk PS256 (${ps.cases.length})`, ps.cases],
+      [`qrkiosk ES256 (${es.cases.length})`, es.cases],
+    ]
+  : []) {
   const inputs = stageInputs(cases);
   const stages = [
     ['cleanPayload + classify (regexes)', (x) => classify(x.c.code), (r) => r === true],
