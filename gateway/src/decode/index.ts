@@ -43,14 +43,23 @@ export function decodePayload(raw: string, ctx: DecodeContext = {}): DecodeResul
   }
 }
 
+/**
+ * A health certificate that is printable ASCII throughout (every well-scanned DCC: base45 is printable
+ * ASCII) is already clean — no BOM, line ends, NUL, control characters, mojibake or non-NFC text can be
+ * in it — so it skips the clean-up's passes over its ~600 characters. Anything else takes the full path.
+ */
+const CLEAN_HEALTH_CERT = /^HC\d:[\x20-\x7e]*$/;
+
 function classifyAndDecode(raw: string, ctx: DecodeContext): DecodeResult {
   if (raw.length > MAX_PAYLOAD_CHARS) return failure('unknown', 'too-long');
+  if (CLEAN_HEALTH_CERT.test(raw))
+    return decodeDcc(raw, ctx.at ? (ctx as DccContext) : { ...ctx, at: new Date() });
   const text = cleanPayload(raw);
   if (text.trim() === '') return failure('unknown', 'empty');
   // Control characters other than tab mean a scanner misconfiguration or binary garbage.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(text)) return failure('unknown', 'not-text');
-  if (/^HC\d:/.test(text)) return decodeDcc(text, { ...ctx, at: ctx.at ?? new Date() });
+  if (/^HC\d:/.test(text)) return decodeDcc(text, ctx.at ? (ctx as DccContext) : { ...ctx, at: new Date() });
   // The personal QR first: unmasked, it starts with 12 digits and `|` like a CCCD.
   if (looksLikePersonalQr(text)) return decodePersonalQr(text);
   if (looksLikeCccd(text)) return decodeCccd(text);
