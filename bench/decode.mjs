@@ -87,11 +87,18 @@ async function subject(name, fn, inputs, check) {
 
 /**
  * Times subjects side by side: each warms up for WARMUP_MS, then RUNS rounds in which every subject runs
- * RUN_MS in turn, so a load spike on the (shared) machine hits all of them alike. Result: median ops/s.
+ * RUN_MS in turn, so a load spike on the (shared) machine hits all of them alike. Result: median ops/s
+ * and the runs themselves (rates[r] is round r), for paired ratios.
  */
 async function measureGroup(subjects) {
   for (const s of subjects) await s.timed(WARMUP_MS);
-  for (let r = 0; r < RUNS; r++) for (const s of subjects) s.rates.push(await s.timed(RUN_MS));
+  // Each round starts one subject later (A B C, B C A, C A B, …): no subject always runs right after a
+  // peer that leaves a lot of garbage for the next one's collector to pay for.
+  for (let r = 0; r < RUNS; r++)
+    for (let k = 0; k < subjects.length; k++) {
+      const s = subjects[(r + k) % subjects.length];
+      s.rates.push(await s.timed(RUN_MS));
+    }
   return subjects.map((s) => {
     if (s.failures > 0) throw new Error(`${s.name}: ${s.failures} calls failed their check during timing`);
     const med = median(s.rates);
@@ -101,6 +108,7 @@ async function measureGroup(subjects) {
       usPerOp: 1e6 / med,
       spreadPct: ((Math.max(...s.rates) - Math.min(...s.rates)) / med) * 100,
       runs: s.rates.length,
+      rates: s.rates,
       vectors: s.inputs.length,
     };
   });
@@ -638,10 +646,13 @@ for (const [label, cases] of PARTS.has('dcc') ? sets : []) {
   const baseRow = setInfo.rows.find((r) => r.short === 'plain-node');
   const peerRows = setInfo.rows.filter((r) => r.short !== 'qrkiosk' && r.short !== 'plain-node');
   const fastest = peerRows.reduce((a, b) => (!a || b.opsPerSec > a.opsPerSec ? b : a), null);
-  for (const r of setInfo.rows) r.ratioOursOverThis = oursRow.opsPerSec / r.opsPerSec;
-  setInfo.ratioVsFastestPeer = fastest ? oursRow.opsPerSec / fastest.opsPerSec : null;
+  // Ratios are paired: run r of qrkiosk against run r of the other (adjacent in time, so under the same
+  // load), then the median over the runs. Steadier on a shared machine than a ratio of two medians.
+  const paired = (row) => median(oursRow.rates.map((x, i) => x / row.rates[i]));
+  for (const r of setInfo.rows) r.ratioOursOverThis = paired(r);
+  setInfo.ratioVsFastestPeer = fastest ? paired(fastest) : null;
   setInfo.fastestPeer = fastest?.short ?? null;
-  setInfo.ratioVsBaseline = baseRow ? oursRow.opsPerSec / baseRow.opsPerSec : null;
+  setInfo.ratioVsBaseline = baseRow ? paired(baseRow) : null;
   results.dcc.push(setInfo);
   const algText = Object.entries(algs)
     .map(([a, n]) => `${n} ${a}`)
@@ -657,6 +668,7 @@ for (const [label, cases] of PARTS.has('dcc') ? sets : []) {
     ]);
 }
 console.log(table(['set [vectors]', 'verifier', 'ops/s', 'µs/op', 'spread', 'ours/this'], dccRows, 2));
+console.log('(ops/s: median of the runs; ours/this: median of the per-run ratios, run r against run r)');
 for (const s of results.dcc)
   if (s.notTimed.length)
     console.log(`(${s.set}: ${s.notTimed.join(', ')} not timed, lacks an algorithm of this set)`);
