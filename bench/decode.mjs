@@ -11,7 +11,7 @@
  * Imports the BUILT code (run `npm run build` first). Reads test data from ../shared beside the repo.
  * Environment: BENCH_RUNS (timed runs per row, default 5), BENCH_RUN_MS (length of one run, default 400),
  * BENCH_WARMUP_MS (default 300), BENCH_JSON=path (also write the results as JSON), BENCH_PARTS
- * (comma-separated subset of formats,dcc,stages; default all).
+ * (comma-separated subset of formats,dcc,stages; default all), BENCH_BEFORE (see `before`).
  */
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
@@ -262,17 +262,28 @@ async function ownIssuerCases(alg, n) {
  * Each verifier: { name, prepare(cases) once (trust store / key registry), verify(case) → 'valid' | other }.
  * `verify` is what gets timed: the HC1 string in, a verdict out, keys already loaded.
  */
-function ours() {
-  const trust = new TrustStore();
+function ours(lib = { decodePayload, TrustStore }, name = 'qrkiosk decodePayload', short = 'qrkiosk') {
+  const trust = new lib.TrustStore();
   return {
-    name: 'qrkiosk decodePayload',
-    short: 'qrkiosk',
+    name,
+    short,
     prepare(cases) {
       for (const c of cases) trust.add(c.certB64, c.id);
     },
-    verify: (c) => decodePayload(c.code, { at: c.at, trust }),
+    verify: (c) => lib.decodePayload(c.code, { at: c.at, trust }),
     valid: (r) => r.dcc?.signature === 'valid',
   };
+}
+
+/**
+ * BENCH_BEFORE=dir: also time another build of the decoder (dir = a gateway/dist of an earlier commit,
+ * e.g. from `git worktree add`), interleaved like everything else, to measure a change. Not a peer.
+ */
+async function before() {
+  const dir = process.env.BENCH_BEFORE;
+  if (!dir) return [];
+  const lib = await import(join(dir, 'decode/index.js'));
+  return [{ ...ours(lib, `qrkiosk decodePayload from ${dir}`, 'qrkiosk-before'), baseline: true }];
 }
 
 /**
@@ -463,7 +474,7 @@ const dgcAll = loadDgcCases();
 const ps = await ownIssuerCases('PS256', 8);
 const es = await ownIssuerCases('ES256', 8);
 
-const verifiers = [ours(), baseline()];
+const verifiers = [ours(), baseline(), ...(await before())];
 const { peers, problems } = loadPeers();
 verifiers.push(...peers);
 for (const p of problems) console.log(`! peer unavailable: ${p}`);
@@ -644,7 +655,8 @@ for (const [label, cases] of PARTS.has('dcc') ? sets : []) {
     setInfo.rows.push({ verifier: v.name, short: v.short, ...measured[i] });
   const oursRow = setInfo.rows.find((r) => r.short === 'qrkiosk');
   const baseRow = setInfo.rows.find((r) => r.short === 'plain-node');
-  const peerRows = setInfo.rows.filter((r) => r.short !== 'qrkiosk' && r.short !== 'plain-node');
+  const notPeers = new Set(verifiers.filter((v) => v.short === 'qrkiosk' || v.baseline).map((v) => v.short));
+  const peerRows = setInfo.rows.filter((r) => !notPeers.has(r.short));
   const fastest = peerRows.reduce((a, b) => (!a || b.opsPerSec > a.opsPerSec ? b : a), null);
   // Ratios are paired: run r of qrkiosk against run r of the other (adjacent in time, so under the same
   // load), then the median over the runs. Steadier on a shared machine than a ratio of two medians.
