@@ -10,7 +10,8 @@
  *
  * Imports the BUILT code (run `npm run build` first). Reads test data from ../shared beside the repo.
  * Environment: BENCH_RUNS (timed runs per row, default 5), BENCH_RUN_MS (length of one run, default 400),
- * BENCH_WARMUP_MS (default 300), BENCH_JSON=path (also write the results as JSON).
+ * BENCH_WARMUP_MS (default 300), BENCH_JSON=path (also write the results as JSON), BENCH_PARTS
+ * (comma-separated subset of formats,dcc,stages; default all), BENCH_BEFORE (see `before`).
  */
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
@@ -27,7 +28,8 @@ import { base45Decode } from '../gateway/dist/decode/dcc/base45.js';
 import { decodeCbor, toPlain } from '../gateway/dist/decode/dcc/cbor.js';
 import { parseSign1, verifySign1 } from '../gateway/dist/decode/dcc/cose.js';
 import { validateHcert } from '../gateway/dist/decode/dcc/schema.js';
-import { cleanPayload, decodePayload, TrustStore } from '../gateway/dist/decode/index.js';
+import { decodePayload, TrustStore } from '../gateway/dist/decode/index.js';
+import { plainKeys, plainVerify } from './lib/plain-dcc.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..');
@@ -37,6 +39,8 @@ const PEERS_PKG = join(HERE, 'peers', 'package.json');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 400);
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 300);
+/** Which parts to run (comma-separated: formats, dcc, stages); all by default. The machine is shared. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'formats,dcc,stages').split(','));
 
 // ───────────────────────────── harness ─────────────────────────────
 
@@ -83,11 +87,18 @@ async function subject(name, fn, inputs, check) {
 
 /**
  * Times subjects side by side: each warms up for WARMUP_MS, then RUNS rounds in which every subject runs
- * RUN_MS in turn, so a load spike on the (shared) machine hits all of them alike. Result: median ops/s.
+ * RUN_MS in turn, so a load spike on the (shared) machine hits all of them alike. Result: median ops/s
+ * and the runs themselves (rates[r] is round r), for paired ratios.
  */
 async function measureGroup(subjects) {
   for (const s of subjects) await s.timed(WARMUP_MS);
-  for (let r = 0; r < RUNS; r++) for (const s of subjects) s.rates.push(await s.timed(RUN_MS));
+  // Each round starts one subject later (A B C, B C A, C A B, …): no subject always runs right after a
+  // peer that leaves a lot of garbage for the next one's collector to pay for.
+  for (let r = 0; r < RUNS; r++)
+    for (let k = 0; k < subjects.length; k++) {
+      const s = subjects[(r + k) % subjects.length];
+      s.rates.push(await s.timed(RUN_MS));
+    }
   return subjects.map((s) => {
     if (s.failures > 0) throw new Error(`${s.name}: ${s.failures} calls failed their check during timing`);
     const med = median(s.rates);
@@ -97,6 +108,7 @@ async function measureGroup(subjects) {
       usPerOp: 1e6 / med,
       spreadPct: ((Math.max(...s.rates) - Math.min(...s.rates)) / med) * 100,
       runs: s.rates.length,
+      rates: s.rates,
       vectors: s.inputs.length,
     };
   });
@@ -250,16 +262,45 @@ async function ownIssuerCases(alg, n) {
  * Each verifier: { name, prepare(cases) once (trust store / key registry), verify(case) → 'valid' | other }.
  * `verify` is what gets timed: the HC1 string in, a verdict out, keys already loaded.
  */
-function ours() {
-  const trust = new TrustStore();
+function ours(lib = { decodePayload, TrustStore }, name = 'qrkiosk decodePayload', short = 'qrkiosk') {
+  const trust = new lib.TrustStore();
   return {
-    name: 'qrkiosk decodePayload',
-    short: 'qrkiosk',
+    name,
+    short,
     prepare(cases) {
       for (const c of cases) trust.add(c.certB64, c.id);
     },
-    verify: (c) => decodePayload(c.code, { at: c.at, trust }),
+    verify: (c) => lib.decodePayload(c.code, { at: c.at, trust }),
     valid: (r) => r.dcc?.signature === 'valid',
+  };
+}
+
+/**
+ * BENCH_BEFORE=dir: also time another build of the decoder (dir = a gateway/dist of an earlier commit,
+ * e.g. from `git worktree add`), interleaved like everything else, to measure a change. Not a peer.
+ */
+async function before() {
+  const dir = process.env.BENCH_BEFORE;
+  if (!dir) return [];
+  const lib = await import(join(dir, 'decode/index.js'));
+  return [{ ...ours(lib, `qrkiosk decodePayload from ${dir}`, 'qrkiosk-before'), baseline: true }];
+}
+
+/**
+ * The floor: plain node:crypto decode + verify (bench/lib/plain-dcc.mjs), no library of ours or a peer's
+ * besides cbor-x. Not a peer: it shows what qrkiosk's checks and result cost on top of the unavoidable work.
+ */
+function baseline() {
+  let keys = new Map();
+  return {
+    name: 'plain node:crypto (base45 → inflate → cbor-x → crypto.verify, claims decoded)',
+    short: 'plain-node',
+    baseline: true,
+    prepare(cases) {
+      keys = plainKeys(cases.map((c) => c.certB64));
+    },
+    verify: (c) => plainVerify(c.code, keys),
+    valid: (r) => r instanceof Map && r.get(-260) instanceof Map && r.get(-260).get(1) instanceof Map,
   };
 }
 
@@ -298,6 +339,45 @@ function loadPeers() {
     });
   } catch (err) {
     problems.push(`@pathcheck/dcc-sdk: ${err.message}`);
+  }
+
+  // @auth0/cose with npm base45 and node:zlib: the fastest published pipeline we know of. Sign1.verify
+  // checks the key against the algorithm (ES256 wants P-256) and calls Node's crypto.verify through its
+  // callback form (the libuv pool), awaited one at a time. The signer's KeyObject is parsed once, and the
+  // claims are decoded with cbor-x (@auth0/cose's own CBOR library), as any DCC reader must.
+  try {
+    const { Sign1 } = req('@auth0/cose');
+    const b45 = req('base45');
+    const reqCose = createRequire(req.resolve('@auth0/cose'));
+    const { Decoder } = reqCose('cbor-x');
+    const claimsDecoder = new Decoder({ mapsAsObjects: false, useRecords: false });
+    const version = JSON.parse(readFileSync(req.resolve('@auth0/cose/package.json'), 'utf8')).version;
+    const keys = new Map();
+    peers.push({
+      name: `@auth0/cose ${version} Sign1.decode+verify, base45 ${JSON.parse(readFileSync(req.resolve('base45/package.json'), 'utf8')).version}, node:zlib`,
+      short: 'auth0-cose',
+      prepare(cases) {
+        for (const c of cases)
+          if (c.kid && !keys.has(c.kid))
+            keys.set(c.kid, new X509Certificate(Buffer.from(c.certB64, 'base64')).publicKey);
+      },
+      canVerify: (c) => !!c.kid && keys.has(c.kid),
+      verify: async (c) => {
+        try {
+          const sign1 = Sign1.decode(inflateSync(b45.decode(c.code.slice(4))));
+          const key = keys.get(Buffer.from(sign1.kid ?? []).toString('base64'));
+          if (!key) return 'unknown-signer';
+          await sign1.verify(key);
+          const claims = claimsDecoder.decode(sign1.payload);
+          return claims instanceof Map && claims.get(-260) instanceof Map ? 'valid' : 'no-hcert';
+        } catch (err) {
+          return `error: ${err.message}`;
+        }
+      },
+      valid: (r) => r === 'valid',
+    });
+  } catch (err) {
+    problems.push(`@auth0/cose: ${err.message}`);
   }
 
   // dcc-utils (Italian Ministry of Health): DCC.fromRaw + checkSignature (cose-js: elliptic / node-rsa).
@@ -394,7 +474,7 @@ const dgcAll = loadDgcCases();
 const ps = await ownIssuerCases('PS256', 8);
 const es = await ownIssuerCases('ES256', 8);
 
-const verifiers = [ours()];
+const verifiers = [ours(), baseline(), ...(await before())];
 const { peers, problems } = loadPeers();
 verifiers.push(...peers);
 for (const p of problems) console.log(`! peer unavailable: ${p}`);
@@ -451,14 +531,16 @@ console.log(
     ]),
   ),
 );
-const refusedByPeers = ourDgcValid.filter((c) => peers.some((p) => !verdicts.get(p.short).get(c.id)));
+// Everyone timed beside qrkiosk: the published peers and the plain floor.
+const others = verifiers.filter((v) => v.short !== 'qrkiosk');
+const refusedByPeers = ourDgcValid.filter((c) => others.some((p) => !verdicts.get(p.short).get(c.id)));
 if (refusedByPeers.length) {
   console.log(
     '\ndgc cases qrkiosk verifies and some peer does not (left out of the sets those peers are timed on):',
   );
   for (const c of refusedByPeers)
     console.log(
-      `  ${c.id} (${c.alg}): not valid for ${peers
+      `  ${c.id} (${c.alg}): not valid for ${others
         .filter((p) => !verdicts.get(p.short).get(c.id))
         .map((p) => p.short)
         .join(', ')}`,
@@ -475,11 +557,11 @@ results.verification = {
     es256: validCount(v, es.cases),
   })),
   notVerifiedByPeers: ourDgcValid
-    .filter((c) => peers.some((p) => !verdicts.get(p.short).get(c.id)))
+    .filter((c) => others.some((p) => !verdicts.get(p.short).get(c.id)))
     .map((c) => ({
       id: c.id,
       alg: c.alg,
-      refusedBy: peers.filter((p) => !verdicts.get(p.short).get(c.id)).map((p) => p.short),
+      refusedBy: others.filter((p) => !verdicts.get(p.short).get(c.id)).map((p) => p.short),
     })),
   tampered: tamperRows,
 };
@@ -490,6 +572,7 @@ const CCCD = '079090001234|272345678|Nguyễn Văn An|15081990|Nam|123 Lê Lợi
 const dgcForFormats = ourDgcValid;
 const oursTrust = new TrustStore();
 for (const c of allCases) oursTrust.add(c.certB64, c.id);
+const floorKeys = plainKeys(allCases.map((c) => c.certB64));
 const formatRows = [
   ['CCCD (chip ID card)', [CCCD], (r) => r.kind === 'cccd' && r.ok],
   ['BHYT 15-field', [vnCase('bhyt-15field')], (r) => r.kind === 'bhyt' && r.ok],
@@ -497,7 +580,7 @@ const formatRows = [
   ['location URL', [vnCase('location-tokhaiyte')], (r) => r.kind === 'location'],
   ['unknown text', [vnCase('unknown-text')], (r) => r.kind === 'unknown'],
 ];
-for (const [label, payloads, check] of formatRows) {
+for (const [label, payloads, check] of PARTS.has('formats') ? formatRows : []) {
   const inputs = payloads.map((p) => ({ code: p }));
   results.formats.push({
     format: label,
@@ -509,7 +592,7 @@ const dccFormat = [
   [`EU DCC, qrkiosk PS256 (${ps.cases.length})`, ps.cases],
   [`EU DCC, qrkiosk ES256 (${es.cases.length})`, es.cases],
 ];
-for (const [label, cases] of dccFormat) {
+for (const [label, cases] of PARTS.has('formats') ? dccFormat : []) {
   results.formats.push({
     format: label,
     ...(await measure(
@@ -552,7 +635,7 @@ const sets = [
   ['qrkiosk issuer ES256', es.cases],
 ];
 const dccRows = [];
-for (const [label, cases] of sets) {
+for (const [label, cases] of PARTS.has('dcc') ? sets : []) {
   const { timed, common } = setsFor(cases);
   if (common.length === 0) continue;
   const algs = {};
@@ -571,11 +654,17 @@ for (const [label, cases] of sets) {
   for (const [i, v] of timed.entries())
     setInfo.rows.push({ verifier: v.name, short: v.short, ...measured[i] });
   const oursRow = setInfo.rows.find((r) => r.short === 'qrkiosk');
-  const peerRows = setInfo.rows.filter((r) => r.short !== 'qrkiosk');
+  const baseRow = setInfo.rows.find((r) => r.short === 'plain-node');
+  const notPeers = new Set(verifiers.filter((v) => v.short === 'qrkiosk' || v.baseline).map((v) => v.short));
+  const peerRows = setInfo.rows.filter((r) => !notPeers.has(r.short));
   const fastest = peerRows.reduce((a, b) => (!a || b.opsPerSec > a.opsPerSec ? b : a), null);
-  for (const r of setInfo.rows) r.ratioOursOverThis = oursRow.opsPerSec / r.opsPerSec;
-  setInfo.ratioVsFastestPeer = fastest ? oursRow.opsPerSec / fastest.opsPerSec : null;
+  // Ratios are paired: run r of qrkiosk against run r of the other (adjacent in time, so under the same
+  // load), then the median over the runs. Steadier on a shared machine than a ratio of two medians.
+  const paired = (row) => median(oursRow.rates.map((x, i) => x / row.rates[i]));
+  for (const r of setInfo.rows) r.ratioOursOverThis = paired(r);
+  setInfo.ratioVsFastestPeer = fastest ? paired(fastest) : null;
   setInfo.fastestPeer = fastest?.short ?? null;
+  setInfo.ratioVsBaseline = baseRow ? paired(baseRow) : null;
   results.dcc.push(setInfo);
   const algText = Object.entries(algs)
     .map(([a, n]) => `${n} ${a}`)
@@ -591,6 +680,7 @@ for (const [label, cases] of sets) {
     ]);
 }
 console.log(table(['set [vectors]', 'verifier', 'ops/s', 'µs/op', 'spread', 'ours/this'], dccRows, 2));
+console.log('(ops/s: median of the runs; ours/this: median of the per-run ratios, run r against run r)');
 for (const s of results.dcc)
   if (s.notTimed.length)
     console.log(`(${s.set}: ${s.notTimed.join(', ')} not timed, lacks an algorithm of this set)`);
@@ -602,16 +692,14 @@ for (const s of results.dcc)
       ? `${s.set}: qrkiosk / fastest peer (${s.fastestPeer}) = ${s.ratioVsFastestPeer.toFixed(2)}× ${s.ratioVsFastestPeer >= 2 ? '(goal ≥2× met)' : '(goal ≥2× NOT met)'}`
       : `${s.set}: no peer timed`,
   );
+for (const s of results.dcc)
+  if (s.ratioVsBaseline !== null)
+    console.log(
+      `${s.set}: qrkiosk / plain node:crypto floor = ${s.ratioVsBaseline.toFixed(2)}× ${s.ratioVsBaseline >= 0.9 ? '(goal ≥0.9× met)' : '(goal ≥0.9× NOT met)'}`,
+    );
 
 // 3. Stages of our DCC decode ────────────────────────────────────────
 console.log('\n## Where qrkiosk spends a DCC decode (stages timed in isolation)\n');
-// The steps decodePayload takes before it reaches decodeDcc (gateway/src/decode/index.ts).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the same control-character test as decodePayload
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
-function classify(raw) {
-  const text = cleanPayload(raw);
-  return text.trim() !== '' && !CONTROL.test(text) && /^HC\d:/.test(text);
-}
 function stageInputs(cases) {
   return cases.map((c) => {
     const b45 = c.code.slice(4);
@@ -624,16 +712,23 @@ function stageInputs(cases) {
     return { c, b45, compressed, cose, sign1, rawHcert, hcert };
   });
 }
-for (const [label, cases] of [
-  [`dgc-testdata mix (${ourDgcValid.length})`, ourDgcValid],
-  [`qrkiosk PS256 (${ps.cases.length})`, ps.cases],
-  [`qrkiosk ES256 (${es.cases.length})`, es.cases],
-]) {
+for (const [label, cases] of PARTS.has('stages')
+  ? [
+      [`dgc-testdata mix (${ourDgcValid.length})`, ourDgcValid],
+      [`qrkiosk PS256 (${ps.cases.length})`, ps.cases],
+      [`qrkiosk ES256 (${es.cases.length})`, es.cases],
+    ]
+  : []) {
   const inputs = stageInputs(cases);
   const stages = [
-    ['cleanPayload + classify (regexes)', (x) => classify(x.c.code), (r) => r === true],
-    ['base45 decode', (x) => base45Decode(x.b45), (r) => r.length > 0],
-    ['zlib inflate', (x) => inflateSync(x.compressed, { maxOutputLength: 64 * 1024 }), (r) => r.length > 0],
+    // An HC1 code goes straight to decodeDcc (gateway/src/decode/index.ts): no clean-up stage.
+    ['base45 decode', (x) => base45Decode(x.c.code, 4), (r) => r.length > 0],
+    // With decodeDcc's options (1 KB output chunks).
+    [
+      'zlib inflate',
+      (x) => inflateSync(x.compressed, { maxOutputLength: 64 * 1024, chunkSize: 1024 }),
+      (r) => r.length > 0,
+    ],
     ['COSE parse + claims CBOR', (x) => decodeCbor(parseSign1(x.cose).payload), (r) => r instanceof Map],
     ['toPlain (Map → object)', (x) => toPlain(x.rawHcert), (r) => typeof r === 'object'],
     [
@@ -647,17 +742,25 @@ for (const [label, cases] of [
       (x) => decodePayload(x.c.code, { at: x.c.at, trust: oursTrust }),
       (r) => r.dcc?.signature === 'valid',
     ],
+    ['plain node:crypto floor (whole)', (x) => plainVerify(x.c.code, floorKeys), (r) => r instanceof Map],
   ];
   const subjects = [];
   for (const [stage, fn, check] of stages)
     subjects.push(await subject(`${label} / ${stage}`, fn, inputs, check));
   const measured = await measureGroup(subjects);
   const rows = stages.map(([stage], i) => ({ stage, ...measured[i] }));
-  const total = rows.at(-1).usPerOp;
-  const sum = rows.slice(0, -1).reduce((a, r) => a + r.usPerOp, 0);
-  rows.splice(rows.length - 1, 0, {
+  const total = rows.at(-2).usPerOp;
+  const sum = rows.slice(0, -2).reduce((a, r) => a + r.usPerOp, 0);
+  rows.splice(rows.length - 2, 0, {
     stage: 'rest (glue, result object, NFC, dates)',
     usPerOp: Math.max(0, total - sum),
+    derived: true,
+  });
+  // Paired, run r against run r: the difference of two medians would mostly be load noise.
+  const [wholeRates, floorRates] = [measured.at(-2).rates, measured.at(-1).rates];
+  rows.push({
+    stage: 'whole decodePayload − floor (paired)',
+    usPerOp: median(wholeRates.map((w, i) => 1e6 / w - 1e6 / floorRates[i])),
     derived: true,
   });
   results.stages.push({ set: label, rows });

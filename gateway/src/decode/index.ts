@@ -47,14 +47,27 @@ export function decodePayload(raw: string, ctx: DecodeContext = {}): DecodeResul
   }
 }
 
+/** The one way into the DCC decoder (both paths below): a step after DCC decoding belongs here. */
+function decodeHealthCert(text: string, ctx: DecodeContext): DecodeResult {
+  return decodeDcc(text, ctx.at ? (ctx as DccContext) : { ...ctx, at: new Date() });
+}
+
 function classifyAndDecode(raw: string, ctx: DecodeContext): DecodeResult {
   if (raw.length > MAX_PAYLOAD_CHARS) return failure('unknown', 'too-long');
+  // `HC1:` text goes straight to the DCC decoder, skipping the clean-up's passes over its ~600
+  // characters. Base45 accepts only its 45 characters, all printable ASCII, so a code that gets past it
+  // was already clean (no BOM, line ends, NUL, control characters, mojibake, non-NFC text): the result is
+  // what the full path gives. A code refused at base45 is cleaned up and decoded again below.
+  if (raw.startsWith('HC1:')) {
+    const direct = decodeHealthCert(raw, ctx);
+    if (direct.error?.code !== 'dcc-base45') return direct;
+  }
   const text = cleanPayload(raw);
   if (text.trim() === '') return failure('unknown', 'empty');
   // Control characters other than tab mean a scanner misconfiguration or binary garbage.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(text)) return failure('unknown', 'not-text');
-  if (/^HC\d:/.test(text)) return decodeDcc(text, { ...ctx, at: ctx.at ?? new Date() });
+  if (/^HC\d:/.test(text)) return decodeHealthCert(text, ctx);
   // The personal QR first: unmasked, it starts with 12 digits and `|` like a CCCD.
   if (looksLikePersonalQr(text)) return decodePersonalQr(text);
   if (looksLikeCccd(text)) return decodeCccd(text);

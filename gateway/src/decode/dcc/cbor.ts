@@ -29,24 +29,36 @@ export function untag(value: unknown): [number[], unknown] {
   return [tags, v];
 }
 
-/** JSON-shaped copy: Map → object (own properties, string keys), Date → ISO string, tags dropped. */
+/**
+ * JSON-shaped copy: Map → object (own properties, string keys), Date → ISO string, tags dropped.
+ * Keys are assigned plainly (fast) except `__proto__`, the one key whose assignment would set the
+ * prototype instead of creating a property; it is defined as an own property like any other.
+ */
 export function toPlain(value: unknown, depth = 0): unknown {
   if (depth > 32) throw new CborError('CBOR nested too deeply');
-  if (value instanceof Tag) return toPlain(value.value, depth + 1);
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (typeof value !== 'object' || value === null) return typeof value === 'bigint' ? Number(value) : value;
   if (value instanceof Map) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of value) {
-      Object.defineProperty(out, String(k), {
-        value: toPlain(v, depth + 1),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      const key = String(k);
+      const plain = toPlain(v, depth + 1);
+      if (key === '__proto__')
+        Object.defineProperty(out, key, {
+          value: plain,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      else out[key] = plain;
     }
     return out;
   }
-  if (Array.isArray(value)) return value.map((v) => toPlain(v, depth + 1));
-  if (typeof value === 'bigint') return Number(value);
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (let i = 0; i < value.length; i++) out.push(toPlain(value[i], depth + 1));
+    return out;
+  }
+  if (value instanceof Tag) return toPlain(value.value, depth + 1);
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
   return value;
 }

@@ -49,30 +49,47 @@ export function parseSign1(bytes: Uint8Array): Sign1 {
   };
 }
 
-function bstrHeader(length: number): Buffer {
-  if (length < 24) return Buffer.from([0x40 | length]);
-  if (length < 0x100) return Buffer.from([0x58, length]);
-  if (length < 0x10000) return Buffer.from([0x59, length >> 8, length & 0xff]);
-  const b = Buffer.alloc(5);
-  b[0] = 0x5a;
-  b.writeUInt32BE(length, 1);
-  return b;
+/** Writes a CBOR byte-string head for `length` at `at`; returns the position after it. */
+function writeBstrHead(out: Buffer, at: number, length: number): number {
+  if (length < 24) {
+    out[at] = 0x40 | length;
+    return at + 1;
+  }
+  if (length < 0x100) {
+    out[at] = 0x58;
+    out[at + 1] = length;
+    return at + 2;
+  }
+  if (length < 0x10000) {
+    out[at] = 0x59;
+    out.writeUInt16BE(length, at + 1);
+    return at + 3;
+  }
+  out[at] = 0x5a;
+  out.writeUInt32BE(length, at + 1);
+  return at + 5;
 }
 
 const EC_SIGNATURE_BYTES: Record<string, number> = { prime256v1: 64, secp384r1: 96, secp521r1: 132 };
 
 const SIG1_PREFIX = Buffer.from([0x84, 0x6a, ...Buffer.from('Signature1', 'ascii')]);
 
-/** Sig_structure = ["Signature1", protected, external_aad = h'', payload], CBOR-encoded by hand (exact bytes). */
+/**
+ * Sig_structure = ["Signature1", protected, external_aad = h'', payload], CBOR-encoded by hand (exact bytes),
+ * into one buffer sized up front: it is built for every scan, so no intermediate buffers.
+ */
 export function sigStructure(sign1: Sign1): Buffer {
-  return Buffer.concat([
-    SIG1_PREFIX,
-    bstrHeader(sign1.protectedBytes.length),
-    sign1.protectedBytes,
-    Buffer.from([0x40]),
-    bstrHeader(sign1.payload.length),
-    sign1.payload,
-  ]);
+  const p = sign1.protectedBytes;
+  const m = sign1.payload;
+  const out = Buffer.allocUnsafe(SIG1_PREFIX.length + 5 + p.length + 1 + 5 + m.length);
+  let at = SIG1_PREFIX.copy(out, 0);
+  at = writeBstrHead(out, at, p.length);
+  out.set(p, at);
+  at += p.length;
+  out[at++] = 0x40;
+  at = writeBstrHead(out, at, m.length);
+  out.set(m, at);
+  return out.subarray(0, at + m.length);
 }
 
 /**

@@ -95,9 +95,15 @@ export class TrustStore {
     this.byKid.set(key, list);
   }
 
-  lookup(kid: Uint8Array): readonly Signer[] {
-    return this.byKid.get(Buffer.from(kid).toString('base64')) ?? [];
+  /** By KID bytes, or by the KID already in base64 (as `kidBase64` gives it). */
+  lookup(kid: Uint8Array | string): readonly Signer[] {
+    return this.byKid.get(typeof kid === 'string' ? kid : kidBase64(kid)) ?? [];
   }
+}
+
+/** A KID in base64, as the store keys it and trust lists print it (no copy of the bytes). */
+export function kidBase64(kid: Uint8Array): string {
+  return Buffer.from(kid.buffer, kid.byteOffset, kid.byteLength).toString('base64');
 }
 
 function looksLikePem(bytes: Uint8Array): boolean {
