@@ -15,7 +15,8 @@ want_test=0
 packages=(socat libusb-1.0-0 udev build-essential python3 ca-certificates)
 # Tests: a real Mosquitto broker, a PostgreSQL server (the tests start their own, as the postgres user
 # when run as root) and Debian's Chromium (Playwright drives it; it never downloads a browser).
-((want_test)) && packages+=(mosquitto postgresql chromium fonts-noto-core openssl)
+# python3-cbor2: the DCC revocation oracle reads `iss` with a CBOR decoder that is not ours.
+((want_test)) && packages+=(mosquitto postgresql chromium fonts-noto-core openssl python3-cbor2)
 
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then

@@ -8,7 +8,7 @@
 // Usage: node scripts/test-node-versions.mjs [--fetch-only] [major…]   (default: 22 24)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 const TESTS = [
@@ -22,8 +22,10 @@ const TESTS = [
 const args = process.argv.slice(2);
 const fetchOnly = args.includes('--fetch-only');
 const wanted = args.filter((a) => a !== '--fetch-only');
-const majors = wanted.length ? wanted : ['22', '24'];
-const cache = join(tmpdir(), 'qrkiosk-node-versions');
+// Exact builds, so every machine tests the same Node (npm pack checks the registry's integrity hash).
+const PINNED = { 22: '22.23.3', 24: '24.21.0' };
+const majors = wanted.length ? wanted : Object.keys(PINNED);
+const cache = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'qrkiosk', 'node-versions');
 mkdirSync(cache, { recursive: true });
 
 function run(cmd, args, options = {}) {
@@ -35,18 +37,30 @@ function run(cmd, args, options = {}) {
 }
 
 function nodeBinary(major) {
+  const version = PINNED[major];
+  if (!version) {
+    console.error(`no pinned Node ${major} (pinned: ${Object.keys(PINNED).join(', ')})`);
+    process.exit(2);
+  }
   const pkg = `node-linux-${process.arch}`;
-  const dir = join(cache, `${pkg}-${major}`);
+  const dir = join(cache, `${pkg}-${version}`);
   const bin = join(dir, 'package', 'bin', 'node');
   if (existsSync(bin)) return bin;
+  // The test run never reaches for the network: install.sh --test fetches them once.
+  if (!fetchOnly) {
+    console.error(
+      `Node ${version} is not fetched (${bin}). Run: bash scripts/install.sh --test (or node scripts/test-node-versions.mjs --fetch-only)`,
+    );
+    process.exit(2);
+  }
   mkdirSync(dir, { recursive: true });
   // A registry hiccup must not fail an install: three tries.
   for (let attempt = 1; ; attempt++) {
-    const r = spawnSync('npm', ['pack', `${pkg}@${major}`, '--silent', '--pack-destination', dir], {
+    const r = spawnSync('npm', ['pack', `${pkg}@${version}`, '--silent', '--pack-destination', dir], {
       stdio: 'inherit',
     });
     if (r.status === 0) break;
-    if (attempt === 3) run('npm', ['pack', `${pkg}@${major}`, '--silent', '--pack-destination', dir]);
+    if (attempt === 3) run('npm', ['pack', `${pkg}@${version}`, '--silent', '--pack-destination', dir]);
   }
   const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'));
   if (!tgz) throw new Error(`npm pack ${pkg}@${major} left no tarball in ${dir}`);

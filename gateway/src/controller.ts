@@ -124,8 +124,8 @@ export class Controller {
     this.clock = options.clock ?? systemClock;
     this.journal = new Journal(settings.data.dir);
     this.cache = new FactsCache(settings.data.dir);
-    this.revocation = new RevocationSource(settings.data.dir, loaded.secrets.hubKeys, this.log);
     this.faults = new Faults(this.bus, this.log);
+    this.revocation = new RevocationSource(settings.data.dir, loaded.secrets.hubKeys, this.log, this.faults);
     this.keeper = new RecordKeeper(this.journal, this.faults, this.log, this.clock, settings.data.dir);
     this.clockWatch = new ClockWatch(this.clock, this.faults, this.log, settings.data.dir, {
       assumeSynced: settings.clock.assumeSynced,

@@ -5,8 +5,11 @@ import type { Logger } from './log.js';
  * What can go wrong with the kiosk's own storage and clock, as stable codes the screens, telemetry
  * and the hub share. `journal-unwritable` and `disk-full` mean check-ins cannot be recorded right now
  * (the guard checks by hand); `clock-unsynced` means date-dependent admissions are REVIEW until NTP
- * syncs (gateway/src/time/clock-watch.ts); `disk-low` warns before the disk is full (record/keeper.ts); the others are alarms about something that happened and
- * was worked around.
+ * syncs (gateway/src/time/clock-watch.ts); `disk-low` warns before the disk is full (record/keeper.ts);
+ * `revocation-missing`: the installed DCC revocation list was refused at start (altered, or signed by a
+ * key no longer trusted), so no certificate is checked against it until the hub sends one (telemetry and
+ * the technician see it; the guard's screen does not change). The others are alarms about something that
+ * happened and was worked around.
  */
 export const FAULT_CODES = [
   'journal-unwritable',
@@ -18,6 +21,7 @@ export const FAULT_CODES = [
   'prune-failed',
   'clock-unsynced',
   'disk-low',
+  'revocation-missing',
 ] as const;
 export type FaultCode = (typeof FAULT_CODES)[number];
 

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RevocationListError, signRevocationList, signTrustList, TrustListError } from '@qrkiosk/protocol';
 import { brokerLogin, readKeyFile } from './cli-files.js';
@@ -145,7 +145,14 @@ export async function publishCommand(cmd: string, argv: string[]): Promise<numbe
     return 0;
   }
 
-  if (cmd === 'publish-revocation') return publishRevocation(values, signing, login, publish);
+  if (cmd === 'publish-revocation')
+    return publishRevocation(
+      values,
+      signing,
+      login,
+      publish,
+      join(values['state-dir'] ?? join(values['data-dir'], 'fleet'), 'revocation.version'),
+    );
 
   if (cmd !== 'publish-cache' || !values.csv || !values['key-file']) return usage();
   const hashKey = readKeyFile(values['key-file']);
@@ -240,10 +247,25 @@ async function publishRevocation(
   signing: ReturnType<typeof readSigningKey>,
   login: BrokerLogin,
   publish: boolean,
+  versionFile: string,
 ): Promise<number> {
   const files = [...(values.dir ? batchFilesIn(values.dir) : []), ...(values.file ?? [])];
   if (files.length === 0) return usage();
-  const version = values.version ? Number(values.version) : Math.floor(Date.now() / 1000);
+  // Versions only go up: kiosks install a list only when its version is newer, and refuse one with the
+  // installed version but other content. The last version is kept beside the cache state, so two lists
+  // made in one second (the default is Unix seconds) still differ.
+  let last = 0;
+  try {
+    last = Number(readFileSync(versionFile, 'utf8').trim()) || 0;
+  } catch {
+    // first list from this hub
+  }
+  const version = values.version ? Number(values.version) : Math.max(Math.floor(Date.now() / 1000), last + 1);
+  if (values.version && version <= last)
+    return fail(
+      `--version ${version} không lớn hơn phiên bản đã phát hành ${last}`,
+      `--version ${version} is not above the last version published, ${last}`,
+    );
   let list: Buffer;
   let batches: ReturnType<typeof batchesFromFiles>;
   try {
@@ -268,6 +290,14 @@ async function publishRevocation(
       `Danh sách ${mb(list.length)} KHÔNG gửi qua MQTT; cài trên kiosk bằng "qrkiosk revocation apply ${values.out}" / NOT published over MQTT (${mb(list.length)}); install it with "qrkiosk revocation apply ${values.out}"`,
     );
   const sent = publish && fits;
+  try {
+    mkdirSync(dirname(versionFile), { recursive: true });
+    writeFileAtomic(versionFile, [Buffer.from(`${version}\n`)]);
+  } catch (err) {
+    process.stderr.write(
+      `Không lưu được phiên bản vào ${versionFile} / could not keep the version in ${versionFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (use --data-dir or --state-dir)\n`,
+    );
+  }
   out(
     `${sent ? 'Đã gửi' : 'Đã ghi'} danh sách thu hồi DCC phiên bản ${version}: ${entries} mã băm, ${batches.sections.length} lô, bỏ ${batches.expired} lô hết hạn / DCC revocation list ${version} ${sent ? 'published' : `written to ${values.out}`}: ${entries} hashes, ${batches.sections.length} batches, ${batches.expired} expired batches left out (${mb(list.length)})`,
   );

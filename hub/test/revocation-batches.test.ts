@@ -76,6 +76,8 @@ describe('qrkiosk-hub publish-revocation', () => {
       file([b, b]),
       '--signing-key',
       join(dir, 'keys/hub-signing.key'),
+      '--data-dir',
+      join(dir, 'hub-data'),
     ];
     const written = hub([...args, '--version', '5', '--out', join(dir, 'list.qrkr'), '--no-publish']);
     expect(written.status).toBe(0);
@@ -101,5 +103,33 @@ describe('qrkiosk-hub publish-revocation', () => {
     ]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/DCC revocation list not signed: .*hashType/);
+  });
+
+  it('each list gets a higher version than the last, even two in one second; a lower --version is refused', () => {
+    expect(hub(['keygen', '--out', join(dir, 'keys2')]).status).toBe(0);
+    const keys = new KeyRing();
+    keys.add(loadPublicKey(readFileSync(join(dir, 'keys2/hub-signing.pub'))));
+    const state = join(dir, 'state');
+    const make = (out: string, extra: string[] = []) =>
+      hub([
+        'publish-revocation',
+        '--file',
+        file(batch()),
+        '--signing-key',
+        join(dir, 'keys2/hub-signing.key'),
+        '--state-dir',
+        state,
+        '--no-publish',
+        '--out',
+        join(dir, out),
+        ...extra,
+      ]);
+    expect(make('a.qrkr').status).toBe(0);
+    expect(make('b.qrkr').status).toBe(0);
+    const version = (f: string) => openRevocationList(readFileSync(join(dir, f)), keys).header.version;
+    expect(version('b.qrkr')).toBeGreaterThan(version('a.qrkr'));
+    const lower = make('c.qrkr', ['--version', String(version('b.qrkr'))]);
+    expect(lower.status).toBe(2);
+    expect(lower.stderr).toMatch(/is not above the last version published/);
   });
 });

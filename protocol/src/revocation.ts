@@ -46,7 +46,7 @@ export interface RevocationSection {
 
 export class RevocationListError extends Error {
   constructor(
-    readonly code: 'format' | 'unsigned' | 'unknown-key' | 'bad-signature' | 'stale',
+    readonly code: 'format' | 'unsigned' | 'unknown-key' | 'bad-signature' | 'stale' | 'same-version',
     message: string,
   ) {
     super(message);

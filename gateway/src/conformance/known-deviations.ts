@@ -10,20 +10,6 @@ export interface KnownDeviation {
 
 export const KNOWN_DEVIATIONS: KnownDeviation[] = [
   {
-    country: 'BG',
-    case: '1',
-    reason:
-      "old-format HCERT: dob written as a date-time (1978-01-26T00:00:00), which the schema's dob pattern forbids, and null t/r groups; " +
-      'its date-times in dt/fr/df/du are accepted (gateway/test/dcc-dates.test.ts). The file expects schema validation to pass',
-  },
-  {
-    country: 'BG',
-    case: '2',
-    reason:
-      "old-format HCERT: dob written as a date-time (1978-01-26T00:00:00), which the schema's dob pattern forbids, and null t/r groups; " +
-      'its date-times in dt/fr/df/du are accepted (gateway/test/dcc-dates.test.ts). The file expects schema validation to pass',
-  },
-  {
     country: 'FR',
     case: 'test_pcr_ok',
     reason:

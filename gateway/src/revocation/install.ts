@@ -83,7 +83,21 @@ export function installRevocationList(
   current: number,
 ): RevocationInstall {
   const peek = peekRevocationHeader(payload);
-  if (peek && peek.version === current) return { installed: false, version: current };
+  if (peek && peek.version === current) {
+    // The retained list seen again after a reconnect: the same bytes. Other bytes under the same
+    // version would never take effect: say so, loudly, rather than "already installed".
+    let same = false;
+    try {
+      same = readFileSync(revocationFile(dataDir)).equals(payload);
+    } catch {
+      same = false;
+    }
+    if (same) return { installed: false, version: current };
+    throw new RevocationListError(
+      'same-version',
+      `list version ${current} differs from the installed list of the same version; the hub must publish a higher version`,
+    );
+  }
   const list = listFromFile(payload, keys);
   const onDisk = installedRevocationVersion(dataDir);
   if (list.version < Math.max(current, onDisk))

@@ -66,11 +66,12 @@ export class RevocationList implements RevocationCheck {
   revoked(kid: Uint8Array, hashes: DccRevocationHashes): boolean {
     const kid64 = Buffer.from(kid).toString('base64');
     for (const type of Object.keys(FIELD) as RevocationHashType[]) {
-      const hash = hashes[FIELD[type]];
-      if (!hash) continue;
-      for (const k of [kid64, ANY_KID])
-        for (const sorted of this.sections.get(`${k} ${type}`) ?? [])
-          if (containsHash(sorted, hash)) return true;
+      const field = hashes[FIELD[type]];
+      // COUNTRYCODEUCI may have two candidates (iss, co): either one listed revokes.
+      for (const hash of Array.isArray(field) ? field : field ? [field] : [])
+        for (const k of [kid64, ANY_KID])
+          for (const sorted of this.sections.get(`${k} ${type}`) ?? [])
+            if (containsHash(sorted, hash)) return true;
     }
     return false;
   }

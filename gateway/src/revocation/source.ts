@@ -1,4 +1,5 @@
 import { type KeyRing, RevocationListError } from '@qrkiosk/protocol';
+import type { Faults } from '../faults.js';
 import type { Logger } from '../log.js';
 import { installRevocationList, loadRevocationList } from './install.js';
 import type { RevocationList } from './list.js';
@@ -15,6 +16,7 @@ export class RevocationSource {
     private readonly dataDir: string,
     private readonly keys: KeyRing,
     private readonly log: Logger,
+    private readonly faults?: Faults,
   ) {}
 
   get current(): RevocationList | undefined {
@@ -29,6 +31,8 @@ export class RevocationSource {
     } catch (err) {
       // Altered on the card, or signed by a key no longer trusted: none until the hub's retained list
       // arrives again on connect (the uplink subscribes to fleet/+).
+      // Raised, not only logged: telemetry carries it to the hub's fleet page until a list is in force.
+      this.faults?.raise('revocation-missing', err);
       this.log.error({ err }, 'installed DCC revocation list refused; none in force until the hub sends one');
       this.list = undefined;
     }
@@ -42,6 +46,7 @@ export class RevocationSource {
         return;
       }
       this.list = result.list;
+      this.faults?.clear('revocation-missing');
       this.log.info(
         { version: result.list.version, entries: result.entries },
         'DCC revocation list installed',

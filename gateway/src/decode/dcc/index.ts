@@ -142,7 +142,10 @@ export function decodeDcc(text: string, ctx: DccContext): DecodeResult {
   const revoked =
     !!list &&
     list.covers?.(sign1.kid!) !== false &&
-    list.revoked(sign1.kid!, dccRevocationHashes(sign1, entry));
+    list.revoked(
+      sign1.kid!,
+      dccRevocationHashes(sign1, entry, typeof claims.get(1) === 'string' ? (claims.get(1) as string) : null),
+    );
   // A certificate with no expiry claim is treated as expired: the specification requires one.
   const expired = expiresAt === null || now > (exp as number) * 1000;
   const notYetValid = issuedAt !== null && now < (iat as number) * 1000;

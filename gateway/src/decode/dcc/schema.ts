@@ -38,9 +38,29 @@ function validator(): ValidateFunction {
   return compiled;
 }
 
+/**
+ * The two other marks of the earliest (pre-1.0) HCERTs, both in dgc-testdata BG 1–2 whose files expect
+ * schema validation to pass: `dob` written as a date-time (`1978-01-26T00:00:00`) and the unused groups
+ * written as `null` (`"t": null`). Validated as what they mean — the date part, an absent group — and
+ * nothing else is relaxed: a dob that is not a date-time keeps the schema's pattern, and a group that
+ * is present must still be a valid array. The identity's birth date is the date part (dcc/index.ts).
+ */
+function asMeant(hcert: unknown): unknown {
+  if (typeof hcert !== 'object' || hcert === null || Array.isArray(hcert)) return hcert;
+  const h = hcert as Record<string, unknown>;
+  const legacyDob =
+    typeof h.dob === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(h.dob) && isIsoDateTime.validate(h.dob);
+  const nullGroups = (['v', 't', 'r'] as const).filter((k) => k in h && h[k] === null);
+  if (!legacyDob && nullGroups.length === 0) return hcert;
+  const copy: Record<string, unknown> = { ...h };
+  if (legacyDob) copy.dob = (h.dob as string).slice(0, 10);
+  for (const k of nullGroups) delete copy[k];
+  return copy;
+}
+
 /** Validates an HCERT payload; returns the errors, empty when valid. Compiled once, on first use. */
 export function validateHcert(hcert: unknown): string[] {
   const validate = validator();
-  if (validate(hcert)) return [];
+  if (validate(asMeant(hcert))) return [];
   return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword}`);
 }
