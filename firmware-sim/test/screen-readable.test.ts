@@ -163,7 +163,9 @@ describe('the verdict screen is readable at 3 m and colour-blind safe', () => {
     stopped = true;
     await capture('fault-not-answering', 'DEAD', /Phần mềm kiosk không phản hồi/);
     expect(await page.textContent('#reason')).toBe('Báo kỹ thuật, kiểm tra giấy tờ bằng tay');
-  });
+    // Twenty-odd screenshots at two sizes plus the page watchdog's 6 s: 27 s on an idle 2-core machine,
+    // over 30 s on a loaded one. Nothing here is timed; the limit only catches a hang.
+  }, 120_000);
 
   it('the mark fills ≥ 40 % of the height, the headline fits, nothing is cut off', () => {
     expect(measured.size).toBe(48);
