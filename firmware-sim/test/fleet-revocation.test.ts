@@ -63,6 +63,9 @@ describe('hub → kiosk DCC revocation list over MQTT', () => {
           join(dir, 'batch.json'),
           '--signing-key',
           join(dir, key, 'hub-signing.key'),
+          // Each signer its own hub state (its last version), never the machine's /var/lib.
+          '--state-dir',
+          join(dir, key, 'state'),
           '--version',
           String(version),
           '--mqtt',
@@ -135,7 +138,12 @@ describe('hub → kiosk DCC revocation list over MQTT', () => {
       );
       await sub.publishAsync(fleetTopic('revocation'), unsigned, { qos: 1, retain: true });
       await expectRefused('unsigned');
-      expect(publish('keys', 50).status).toBe(0);
+      // The hub itself will not go back to version 50 …
+      const back = publish('keys', 50);
+      expect(back.status).toBe(2);
+      expect(back.stderr).toMatch(/not above the last version published, 100/);
+      // … but a hub restored from an old backup would: the kiosk refuses the older list.
+      expect(publish('keys', 50, ['--state-dir', join(dir, 'old-backup')]).status).toBe(0);
       await expectRefused('stale');
       expect(await kiosk.scan(dcc(revokedCi))).toMatchObject({ verdict: 'REFUSE', reason: 'dcc-revoked' });
 
