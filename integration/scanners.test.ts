@@ -8,7 +8,15 @@
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createDccSigner, sampleVaccination } from '@qrkiosk/firmware-sim';
+import {
+  createDccSigner,
+  FakeHidDevice,
+  Gm65Emulator,
+  hidPosStream,
+  keyboardWedgeReports,
+  sampleVaccination,
+  VirtualSerialScanner,
+} from '@qrkiosk/firmware-sim';
 import {
   EventBus,
   GM65_ZONE,
@@ -20,13 +28,6 @@ import {
 import { REPO_ROOT, waitFor } from '@qrkiosk/testkit';
 import pino from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FakeHidDevice,
-  Gm65Emulator,
-  hidPosStream,
-  keyboardWedgeReports,
-  VirtualSerialScanner,
-} from '../src/index.js';
 
 const CCCD =
   '079090001234|272345678|Nguyễn Văn An|15081990|Nam|123 Lê Lợi, Phường Bến Nghé, Quận 1, TP. Hồ Chí Minh|20042021';

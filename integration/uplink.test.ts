@@ -6,13 +6,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { receiptCheckins, VirtualSerialScanner } from '@qrkiosk/firmware-sim';
 import { Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { type CheckinMessage, kioskTopics, validateTelemetry } from '@qrkiosk/protocol';
 import { makeTempDir, REPO_ROOT, startMosquitto, waitFor } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { receiptCheckins, VirtualSerialScanner } from '../src/index.js';
 import { PASSWORDS, secureBroker } from './secure-broker.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];

@@ -6,13 +6,12 @@
  * itself. The old daemon (type gm65 read as plain serial) reads nothing from a module in command
  * mode; the second test shows that emulator behaviour.
  */
-import { createDccSigner, sampleVaccination } from '@qrkiosk/firmware-sim';
+import { createDccSigner, Gm65Emulator, sampleVaccination } from '@qrkiosk/firmware-sim';
 import { createScannerInput, EventBus, GM65_ZONE, SerialScanner, settingsFromText } from '@qrkiosk/gateway';
 import { waitFor } from '@qrkiosk/testkit';
 import pino from 'pino';
 import { SerialPort } from 'serialport';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Gm65Emulator } from '../src/index.js';
 
 const CCCD = '079090001234|272345678|Nguyễn Văn An|15081990|Nam|123 Lê Lợi, Quận 1|20042021';
 let HC1 = '';

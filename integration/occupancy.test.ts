@@ -13,7 +13,7 @@ import { Hub } from '@qrkiosk/hub';
 import { makeTempDir, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, newDatabase } from '../../hub/test/engines.js';
+import { ENGINES, newDatabase } from '../hub/test/engines.js';
 
 const cccd = (n: number) =>
   `001088${String(n).padStart(6, '0')}||Người Thử ${n}|01011988|Nam|Hà Nội|01012021`;

@@ -10,11 +10,11 @@
  */
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { VirtualSerialScanner } from '@qrkiosk/firmware-sim';
 import { Controller, hashIdentity, NO_FACTS, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { CHROMIUM_ARGS, freePort, makeTempDir, REPO_ROOT, requireChromium } from '@qrkiosk/testkit';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VirtualSerialScanner } from '../src/index.js';
 import {
   contrast,
   type Deficiency,
@@ -29,7 +29,7 @@ import {
 
 /**
  * Where the screenshots and measurements go: docs/screenshots/ when refreshing the committed set
- * (QRKIOSK_UPDATE_SCREENSHOTS=1 npx vitest run firmware-sim/test/screen-readable.test.ts), otherwise
+ * (QRKIOSK_UPDATE_SCREENSHOTS=1 npx vitest run integration/screen-readable.test.ts), otherwise
  * test-artifacts/ — a plain test run must not rewrite tracked files (the live clock is in every shot).
  */
 const SHOTS = process.env.QRKIOSK_UPDATE_SCREENSHOTS

@@ -10,7 +10,7 @@ import { OUTCOME_SCHEMA_ID } from '@qrkiosk/protocol';
 import { makeTempDir, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, newDatabase } from '../../hub/test/engines.js';
+import { ENGINES, newDatabase } from '../hub/test/engines.js';
 
 const cccd = (n: number) =>
   `001088${String(n).padStart(6, '0')}||Người Thử ${n}|01011988|Nam|Hà Nội|01012021`;

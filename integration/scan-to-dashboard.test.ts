@@ -3,6 +3,8 @@
  * real Mosquitto and the hub (shared subscription, lanes) to the hub's page in real Chromium, masked.
  * How long that takes is measured by `npm run bench -- dashboard` (docs/benchmarks.md), not here.
  */
+
+import { VirtualSerialScanner } from '@qrkiosk/firmware-sim';
 import { Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { Hub } from '@qrkiosk/hub';
 import {
@@ -15,7 +17,6 @@ import {
 import pino from 'pino';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VirtualSerialScanner } from '../src/index.js';
 
 const CCCD = '079090001234|272345678|Nguyễn Văn An|15081990|Nam|123 Lê Lợi, Phường Bến Nghé, Quận 1|20042021';
 

@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { cccdFor } from '@qrkiosk/firmware-sim';
 import { Controller, hashIdentity, NO_FACTS, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import {
   CHROMIUM_ARGS,
@@ -16,7 +17,6 @@ import {
 } from '@qrkiosk/testkit';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cccdFor } from '../src/index.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 

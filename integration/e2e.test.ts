@@ -6,13 +6,13 @@
  * connection must already see the row.
  */
 import { join } from 'node:path';
+import { receiptCheckins, VirtualSerialScanner } from '@qrkiosk/firmware-sim';
 import { Controller, hashIdentity, NO_FACTS, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { type CheckinMessage, kioskTopics, validateCheckin } from '@qrkiosk/protocol';
 import { makeTempDir, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { receiptCheckins, VirtualSerialScanner } from '../src/index.js';
 
 const CCCD = '079090001234|272345678|Nguyễn Văn An|15081990|Nam|123 Lê Lợi, Phường Bến Nghé, Quận 1|20042021';
 const topics = kioskTopics('s-001', 'k-001');

@@ -11,7 +11,7 @@ import { vnDay } from '@qrkiosk/protocol';
 import { makeTempDir, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, newDatabase } from '../../hub/test/engines.js';
+import { ENGINES, newDatabase } from '../hub/test/engines.js';
 
 /** A Pi after a power cut: the wall clock a day behind and not synced; the monotonic clock true. */
 class PiClock implements Clock {
