@@ -8,7 +8,7 @@
 import { type Clock, Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { Hub } from '@qrkiosk/hub';
 import { vnDay } from '@qrkiosk/protocol';
-import { makeTempDir, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
+import { makeTempDir, type RunningMosquitto, startMosquitto, testerCccd, waitFor } from '@qrkiosk/testkit';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, newDatabase } from '../hub/test/engines.js';
@@ -23,9 +23,6 @@ class PiClock implements Clock {
   monotonic = () => ({ boot: 'boot-e2e', ms: this.mono });
 }
 const TRULY = Date.parse('2021-10-30T03:00:00Z');
-
-const cccd = (n: number) =>
-  `001088${String(n).padStart(6, '0')}||Người Thử ${n}|01011988|Nam|Hà Nội|01012021`;
 
 let broker: RunningMosquitto;
 beforeAll(async () => {
@@ -75,10 +72,10 @@ describe.each(ENGINES)('a kiosk a day off, re-timed by the hub (%s)', (engine) =
       await connected;
       expect(kiosk.faults.has('clock-unsynced')).toBe(true);
 
-      const first = kiosk.scan(cccd(1))!.checkin!;
+      const first = kiosk.scan(testerCccd(1))!.checkin!;
       clock.wall += 120_000;
       clock.mono += 120_000;
-      const second = kiosk.scan(cccd(2))!.checkin!;
+      const second = kiosk.scan(testerCccd(2))!.checkin!;
       expect(first).toMatchObject({ clockSynced: false, boot: { id: 'boot-e2e', uptimeMs: 5_000_000 } });
       // Receipted: the hub has both, at the kiosk's (wrong) time.
       await waitFor(() => (kiosk.journal.pendingCount() === 0 ? true : undefined), 15_000, 'both receipted');

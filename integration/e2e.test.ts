@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { receiptCheckins, VirtualSerialScanner } from '@qrkiosk/firmware-sim';
 import { Controller, hashIdentity, NO_FACTS, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { type CheckinMessage, kioskTopics, validateCheckin } from '@qrkiosk/protocol';
-import { makeTempDir, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
+import { Cleanups, makeTempDir, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -27,10 +27,8 @@ interface Rig {
   dataDir: string;
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
 
 async function rig(): Promise<Rig> {
   const broker = await startMosquitto();

@@ -5,12 +5,9 @@
  * "Đã ra" button frees a place, and the next person is let in.
  */
 import { Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
-import { CHROMIUM_ARGS, freePort, makeTempDir, requireChromium } from '@qrkiosk/testkit';
+import { CHROMIUM_ARGS, freePort, makeTempDir, requireChromium, testerCccd } from '@qrkiosk/testkit';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const cccd = (n: number) =>
-  `001088${String(n).padStart(6, '0')}||Người Thử ${n}|01011988|Nam|Hà Nội|01012021`;
 
 describe('the occupancy cap on the verdict screen and at reception, in Chromium at 800×480', () => {
   let browser: Browser;
@@ -52,9 +49,9 @@ describe('the occupancy cap on the verdict screen and at reception, in Chromium 
       'Trong địa điểm: 0/2 (chỉ kiosk này — mất kết nối trung tâm)',
     );
 
-    const first = controller.scan(cccd(1))!.checkin!;
-    expect(controller.scan(cccd(2))!.decision.verdict).toBe('ALLOW');
-    const held = controller.scan(cccd(3))!;
+    const first = controller.scan(testerCccd(1))!.checkin!;
+    expect(controller.scan(testerCccd(2))!.decision.verdict).toBe('ALLOW');
+    const held = controller.scan(testerCccd(3))!;
     expect(held.decision.reason.code).toBe('occupancy-full');
     await verdict.waitForFunction(() => document.body.dataset.state === 'REVIEW');
     expect(await verdict.textContent('#reason')).toBe('Đã đủ số người (2/2) — chờ người ra');
@@ -78,7 +75,7 @@ describe('the occupancy cap on the verdict screen and at reception, in Chromium 
     await verdict.waitForFunction(() =>
       document.getElementById('occupancy')!.textContent!.includes(': 1/2 '),
     );
-    expect(controller.scan(cccd(4))!.decision.verdict).toBe('ALLOW');
+    expect(controller.scan(testerCccd(4))!.decision.verdict).toBe('ALLOW');
 
     // English toggle: the scope is said in English too.
     await verdict.click('#lang');

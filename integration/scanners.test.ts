@@ -25,7 +25,7 @@ import {
   SerialScanner,
   settingsFromText,
 } from '@qrkiosk/gateway';
-import { REPO_ROOT, waitFor } from '@qrkiosk/testkit';
+import { Cleanups, REPO_ROOT, waitFor } from '@qrkiosk/testkit';
 import pino from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
@@ -62,10 +62,8 @@ function runCli(
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
 
 function scannerSettings(yaml: string) {
   return settingsFromText(`kiosk: { id: k-1, site: s-1 }\nscanner: ${yaml}\n`, 'test', {}).settings.scanner;

@@ -12,7 +12,7 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VirtualSerialScanner } from '@qrkiosk/firmware-sim';
 import { Controller, hashIdentity, NO_FACTS, SimGpio, settingsFromText } from '@qrkiosk/gateway';
-import { CHROMIUM_ARGS, freePort, makeTempDir, REPO_ROOT, requireChromium } from '@qrkiosk/testkit';
+import { CHROMIUM_ARGS, freePort, makeTempDir, person, REPO_ROOT, requireChromium } from '@qrkiosk/testkit';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -40,8 +40,6 @@ const SIZES = [
   { width: 1920, height: 1080 },
 ] as const;
 const GREEN = { ...NO_FACTS, primarySeriesComplete: true, dosesReceived: 2, lastDoseDate: '2021-09-01' };
-const number = (n: number) => `0790900${String(n).padStart(5, '0')}`;
-const cccd = (n: number) => `${number(n)}|272345678|Nguyễn Văn An|15081990|Nam|Quận 1|20042021`;
 
 describe('the verdict screen is readable at 3 m and colour-blind safe', () => {
   let browser: Browser;
@@ -81,7 +79,7 @@ describe('the verdict screen is readable at 3 m and colour-blind safe', () => {
         { n: 1, facts: { ...GREEN, caseStatus: 'f0' as const } },
         { n: 2, facts: GREEN },
       ].map(({ n, facts }) => ({
-        key: hashIdentity(controller.identityHashKey(), 'cccd', number(n)),
+        key: hashIdentity(controller.identityHashKey(), 'cccd', person(n).number),
         facts,
       })),
     );
@@ -129,18 +127,18 @@ describe('the verdict screen is readable at 3 m and colour-blind safe', () => {
     const seen = heartbeats;
     await expect.poll(() => heartbeats, { timeout: 20_000 }).toBeGreaterThanOrEqual(seen + 4);
     expect(await page.getAttribute('body', 'data-state')).toBe('idle');
-    controller.scan(cccd(2));
+    controller.scan(person(2).payload);
     await capture('allow', 'ALLOW');
-    controller.scan(cccd(2));
+    controller.scan(person(2).payload);
     await capture('already', 'ALREADY', /đã quét lúc/);
-    controller.scan(cccd(4));
+    controller.scan(person(4).payload);
     await capture('review', 'REVIEW');
-    controller.scan(cccd(4));
+    controller.scan(person(4).payload);
     await capture('review-repeat', 'REVIEW', /vẫn KIỂM TRA GIẤY TỜ/);
-    controller.scan(cccd(1));
+    controller.scan(person(1).payload);
     await capture('refuse', 'REFUSE', /Mời đến bàn kiểm tra y tế/);
     // Scanned again during the refusal's hold: it waits, then shows "vẫn KHÔNG ĐƯỢC VÀO".
-    controller.scan(cccd(1));
+    controller.scan(person(1).payload);
     await capture('refuse-repeat', 'REFUSE', /vẫn KHÔNG ĐƯỢC VÀO/);
     // Faults, each more urgent than the one before, so each shows in turn once the verdict is gone.
     const buzzes = () => gpio.timeline.filter((e) => e.line === 'buzzer' && e.value === 1).length;
