@@ -8,7 +8,14 @@
 import { type Clock, Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { Hub } from '@qrkiosk/hub';
 import { vnDay } from '@qrkiosk/protocol';
-import { makeTempDir, type RunningMosquitto, startMosquitto, testerCccd, waitFor } from '@qrkiosk/testkit';
+import {
+  kioskYaml,
+  makeTempDir,
+  type RunningMosquitto,
+  startMosquitto,
+  testerCccd,
+  waitFor,
+} from '@qrkiosk/testkit';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, newDatabase } from '../hub/test/engines.js';
@@ -45,16 +52,16 @@ describe.each(ENGINES)('a kiosk a day off, re-timed by the hub (%s)', (engine) =
     await hub.start();
     const clock = new PiClock();
     const loaded = settingsFromText(
-      [
-        'kiosk: { id: k-001, site: s-001 }',
-        'gpio: { driver: sim }',
-        'ui: { port: 0 }',
-        // Telemetry only on connect and on sync: nothing periodic interferes.
-        `mqtt: { url: "${broker.url}", telemetrySeconds: 3600 }`,
-        `data: { dir: "${makeTempDir('retime-kiosk-')}" }`,
-        'rules: { duplicateWindowSeconds: 0 }',
-        'log: { level: silent }',
-      ].join('\n'),
+      kioskYaml({
+        dataDir: makeTempDir('retime-kiosk-'),
+        assumeSynced: false,
+        lines: [
+          'ui: { port: 0 }',
+          // Telemetry only on connect and on sync: nothing periodic interferes.
+          `mqtt: { url: "${broker.url}", telemetrySeconds: 3600 }`,
+          'rules: { duplicateWindowSeconds: 0 }',
+        ],
+      }),
       'retime e2e kiosk.yaml',
       {},
     );

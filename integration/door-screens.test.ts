@@ -8,7 +8,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Controller, hashIdentity, NO_FACTS, SimGpio, settingsFromText } from '@qrkiosk/gateway';
-import { CHROMIUM_ARGS, freePort, makeTempDir, person, REPO_ROOT, requireChromium } from '@qrkiosk/testkit';
+import {
+  CHROMIUM_ARGS,
+  freePort,
+  kioskYaml,
+  makeTempDir,
+  person,
+  REPO_ROOT,
+  requireChromium,
+} from '@qrkiosk/testkit';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -28,15 +36,14 @@ describe('the door tells the truth on the screens', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const port = await freePort();
     const loaded = settingsFromText(
-      [
-        'kiosk: { id: k-001, site: s-001, direction: in }',
-        'gpio: { driver: sim }',
-        `ui: { port: ${port}, host: 127.0.0.1 }`,
-        `data: { dir: "${makeTempDir('door-screens-')}" }`,
-        // This machine's clock reports unsynced; green cards would be REVIEW (clock-unsynced) otherwise.
-        'clock: { assumeSynced: true }',
-        'log: { level: silent }',
-      ].join('\n'),
+      kioskYaml({
+        direction: 'in',
+        dataDir: makeTempDir('door-screens-'),
+        lines: [
+          `ui: { port: ${port}, host: 127.0.0.1 }`,
+          // This machine's clock reports unsynced; green cards would be REVIEW (clock-unsynced) otherwise.
+        ],
+      }),
       'door screens test',
       {},
     );

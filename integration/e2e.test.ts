@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { receiptCheckins, VirtualSerialScanner } from '@qrkiosk/firmware-sim';
 import { Controller, hashIdentity, NO_FACTS, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { type CheckinMessage, kioskTopics, validateCheckin } from '@qrkiosk/protocol';
-import { Cleanups, makeTempDir, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
+import {
+  Cleanups,
+  kioskYaml,
+  makeTempDir,
+  type RunningMosquitto,
+  startMosquitto,
+  waitFor,
+} from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -38,17 +45,15 @@ async function rig(): Promise<Rig> {
   cleanups.push(() => scanner.unplug());
   const dataDir = makeTempDir('e2e-');
   const loaded = settingsFromText(
-    [
-      'kiosk: { id: k-001, site: s-001, direction: in }',
-      `scanner: { type: serial, path: "${scanner.path}", baudRate: 9600, terminator: CR }`,
-      'gpio: { driver: sim }',
-      // This machine may have no NTP: the green people here must not wait for a clock (issue #13).
-      'clock: { assumeSynced: true }',
-      'ui: { port: 0 }',
-      `mqtt: { url: "${broker.url}" }`,
-      `data: { dir: "${dataDir}" }`,
-      'log: { level: silent }',
-    ].join('\n'),
+    kioskYaml({
+      direction: 'in',
+      dataDir,
+      lines: [
+        `scanner: { type: serial, path: "${scanner.path}", baudRate: 9600, terminator: CR }`,
+        'ui: { port: 0 }',
+        `mqtt: { url: "${broker.url}" }`,
+      ],
+    }),
     'e2e kiosk.yaml',
     {},
   );

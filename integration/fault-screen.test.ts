@@ -10,6 +10,7 @@ import { Controller, hashIdentity, NO_FACTS, SimGpio, settingsFromText } from '@
 import {
   CHROMIUM_ARGS,
   freePort,
+  kioskYaml,
   mountTmpfs,
   REPO_ROOT,
   requireChromium,
@@ -35,15 +36,7 @@ describe('verdict screen while nothing can be recorded', () => {
     disk = mountTmpfs('4m', 'fault-screen-');
     const port = await freePort();
     const loaded = settingsFromText(
-      [
-        'kiosk: { id: k-001, site: s-001, direction: in }',
-        'gpio: { driver: sim }',
-        // This machine may have no NTP: the green people here must not wait for a clock (issue #13).
-        'clock: { assumeSynced: true }',
-        `ui: { port: ${port}, host: 127.0.0.1 }`,
-        `data: { dir: "${disk.dir}" }`,
-        'log: { level: silent }',
-      ].join('\n'),
+      kioskYaml({ direction: 'in', dataDir: disk.dir, lines: [`ui: { port: ${port}, host: 127.0.0.1 }`] }),
       'fault screen test',
       {},
     );

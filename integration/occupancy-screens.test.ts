@@ -5,7 +5,14 @@
  * "Đã ra" button frees a place, and the next person is let in.
  */
 import { Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
-import { CHROMIUM_ARGS, freePort, makeTempDir, requireChromium, testerCccd } from '@qrkiosk/testkit';
+import {
+  CHROMIUM_ARGS,
+  freePort,
+  kioskYaml,
+  makeTempDir,
+  requireChromium,
+  testerCccd,
+} from '@qrkiosk/testkit';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -17,15 +24,14 @@ describe('the occupancy cap on the verdict screen and at reception, in Chromium 
   beforeAll(async () => {
     const port = await freePort();
     const loaded = settingsFromText(
-      [
-        'kiosk: { id: k-001, site: s-001, direction: in }',
-        'gpio: { driver: sim }',
-        'clock: { assumeSynced: true }',
-        `ui: { port: ${port}, host: 127.0.0.1 }`,
-        `data: { dir: "${makeTempDir('occupancy-screens-')}" }`,
-        'rules: { duplicateWindowSeconds: 0, unknownPerson: ALLOW, level: 3, maxInside: { "3": 2 } }',
-        'log: { level: silent }',
-      ].join('\n'),
+      kioskYaml({
+        direction: 'in',
+        dataDir: makeTempDir('occupancy-screens-'),
+        lines: [
+          `ui: { port: ${port}, host: 127.0.0.1 }`,
+          'rules: { duplicateWindowSeconds: 0, unknownPerson: ALLOW, level: 3, maxInside: { "3": 2 } }',
+        ],
+      }),
       'occupancy screens test',
       {},
     );

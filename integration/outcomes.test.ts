@@ -9,6 +9,7 @@ import { Hub } from '@qrkiosk/hub';
 import { OUTCOME_SCHEMA_ID } from '@qrkiosk/protocol';
 import {
   Cleanups,
+  kioskYaml,
   makeTempDir,
   type RunningMosquitto,
   relayPulses,
@@ -34,17 +35,15 @@ afterEach(() => cleanups.run());
 async function kiosk(uplink: boolean): Promise<{ k: Controller; gpio: SimGpio }> {
   const gpio = new SimGpio();
   const loaded = settingsFromText(
-    [
-      'kiosk: { id: k-001, site: s-001 }',
-      'gpio: { driver: sim }',
-      `mqtt: { url: "${broker.url}", telemetrySeconds: 3600 }`,
-      `data: { dir: "${makeTempDir('outcome-kiosk-')}" }`,
-      'rules: { duplicateWindowSeconds: 0, unknownPerson: REVIEW }',
-      // Two presses in one test step are one press (contact bounce), however slow the machine.
-      'signal: { buttonDebounceMs: 2000 }',
-      'clock: { assumeSynced: true }',
-      'log: { level: silent }',
-    ].join('\n'),
+    kioskYaml({
+      dataDir: makeTempDir('outcome-kiosk-'),
+      lines: [
+        `mqtt: { url: "${broker.url}", telemetrySeconds: 3600 }`,
+        'rules: { duplicateWindowSeconds: 0, unknownPerson: REVIEW }',
+        // Two presses in one test step are one press (contact bounce), however slow the machine.
+        'signal: { buttonDebounceMs: 2000 }',
+      ],
+    }),
     'outcome test kiosk.yaml',
     {},
   );

@@ -8,6 +8,7 @@ import { Hub } from '@qrkiosk/hub';
 import { type CheckinMessage, encodeReceipt, kioskTopics } from '@qrkiosk/protocol';
 import {
   Cleanups,
+  kioskYaml,
   makeTempDir,
   type RunningMosquitto,
   startMosquitto,
@@ -23,15 +24,15 @@ afterEach(() => cleanups.run());
 
 async function kiosk(broker: RunningMosquitto, receiptTimeoutSeconds = 30): Promise<Controller> {
   const loaded = settingsFromText(
-    [
-      'kiosk: { id: k-001, site: s-001 }',
-      'gpio: { driver: sim }',
-      'ui: { port: 0 }',
-      `mqtt: { url: "${broker.url}", receiptTimeoutSeconds: ${receiptTimeoutSeconds} }`,
-      `data: { dir: "${makeTempDir('receipts-')}" }`,
-      'rules: { duplicateWindowSeconds: 0 }',
-      'log: { level: silent }',
-    ].join('\n'),
+    kioskYaml({
+      dataDir: makeTempDir('receipts-'),
+      assumeSynced: false,
+      lines: [
+        'ui: { port: 0 }',
+        `mqtt: { url: "${broker.url}", receiptTimeoutSeconds: ${receiptTimeoutSeconds} }`,
+        'rules: { duplicateWindowSeconds: 0 }',
+      ],
+    }),
     'receipts test',
     {},
   );

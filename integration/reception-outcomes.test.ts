@@ -10,6 +10,7 @@ import { Controller, hashIdentity, NO_FACTS, SimGpio, settingsFromText } from '@
 import {
   CHROMIUM_ARGS,
   freePort,
+  kioskYaml,
   makeTempDir,
   REPO_ROOT,
   relayPulses,
@@ -32,15 +33,14 @@ describe('reception counts after the guard’s outcomes, in Chromium at 800×480
     mkdirSync(ARTIFACTS, { recursive: true });
     const port = await freePort();
     const loaded = settingsFromText(
-      [
-        'kiosk: { id: k-001, site: s-001, direction: in }',
-        'gpio: { driver: sim }',
-        'clock: { assumeSynced: true }',
-        `ui: { port: ${port}, host: 127.0.0.1 }`,
-        `data: { dir: "${makeTempDir('reception-outcomes-')}" }`,
-        'rules: { duplicateWindowSeconds: 0, unknownPerson: REVIEW }',
-        'log: { level: silent }',
-      ].join('\n'),
+      kioskYaml({
+        direction: 'in',
+        dataDir: makeTempDir('reception-outcomes-'),
+        lines: [
+          `ui: { port: ${port}, host: 127.0.0.1 }`,
+          'rules: { duplicateWindowSeconds: 0, unknownPerson: REVIEW }',
+        ],
+      }),
       'reception outcomes test',
       {},
     );

@@ -9,6 +9,7 @@ import { Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { Hub } from '@qrkiosk/hub';
 import {
   CHROMIUM_ARGS,
+  kioskYaml,
   makeTempDir,
   type RunningMosquitto,
   requireChromium,
@@ -40,15 +41,16 @@ describe('scan → gateway → Mosquitto → hub page', () => {
     scanner = new VirtualSerialScanner({ terminator: 'CR' });
     await scanner.plugIn();
     const loaded = settingsFromText(
-      [
-        'kiosk: { id: k-001, site: s-001, direction: in }',
-        `scanner: { type: serial, path: "${scanner.path}", baudRate: 9600, terminator: CR }`,
-        'gpio: { driver: sim }',
-        'ui: { port: 0 }',
-        `mqtt: { url: "${broker.url}" }`,
-        `data: { dir: "${makeTempDir('kiosk-e2e-')}" }`,
-        'log: { level: silent }',
-      ].join('\n'),
+      kioskYaml({
+        direction: 'in',
+        dataDir: makeTempDir('kiosk-e2e-'),
+        assumeSynced: false,
+        lines: [
+          `scanner: { type: serial, path: "${scanner.path}", baudRate: 9600, terminator: CR }`,
+          'ui: { port: 0 }',
+          `mqtt: { url: "${broker.url}" }`,
+        ],
+      }),
       'e2e kiosk.yaml',
       {},
     );

@@ -12,7 +12,15 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VirtualSerialScanner } from '@qrkiosk/firmware-sim';
 import { Controller, hashIdentity, NO_FACTS, SimGpio, settingsFromText } from '@qrkiosk/gateway';
-import { CHROMIUM_ARGS, freePort, makeTempDir, person, REPO_ROOT, requireChromium } from '@qrkiosk/testkit';
+import {
+  CHROMIUM_ARGS,
+  freePort,
+  kioskYaml,
+  makeTempDir,
+  person,
+  REPO_ROOT,
+  requireChromium,
+} from '@qrkiosk/testkit';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -58,16 +66,15 @@ describe('the verdict screen is readable at 3 m and colour-blind safe', () => {
     await scanner.plugIn();
     const port = await freePort();
     const loaded = settingsFromText(
-      [
-        'kiosk: { id: k-001, site: s-001, direction: in }',
-        `scanner: { type: serial, path: "${scanner.path}" }`,
-        'gpio: { driver: sim }',
-        // The clock fault is raised below, on purpose; until then green must be green.
-        'clock: { assumeSynced: true }',
-        `ui: { port: ${port}, host: 127.0.0.1 }`,
-        `data: { dir: "${makeTempDir('screen-readable-')}" }`,
-        'log: { level: silent }',
-      ].join('\n'),
+      kioskYaml({
+        direction: 'in',
+        dataDir: makeTempDir('screen-readable-'),
+        lines: [
+          `scanner: { type: serial, path: "${scanner.path}" }`,
+          // The clock fault is raised below, on purpose; until then green must be green.
+          `ui: { port: ${port}, host: 127.0.0.1 }`,
+        ],
+      }),
       'screen readable test',
       {},
     );

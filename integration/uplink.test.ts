@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { receiptCheckins, VirtualSerialScanner } from '@qrkiosk/firmware-sim';
 import { Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { type CheckinMessage, kioskTopics, validateTelemetry } from '@qrkiosk/protocol';
-import { Cleanups, makeTempDir, REPO_ROOT, startMosquitto, testerCccd, waitFor } from '@qrkiosk/testkit';
+import {
+  Cleanups,
+  kioskYaml,
+  makeTempDir,
+  REPO_ROOT,
+  startMosquitto,
+  testerCccd,
+  waitFor,
+} from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -34,15 +42,16 @@ function kiosk(url: string, id: string, password: string, dataDir = makeTempDir(
   const dir = makeTempDir('secret-');
   writeFileSync(join(dir, 'mqtt.pass'), `${password}\n`);
   const loaded = settingsFromText(
-    [
-      `kiosk: { id: ${id}, site: s-001 }`,
-      'gpio: { driver: sim }',
-      'ui: { port: 0 }',
-      `mqtt: { url: "${url}", username: ${id}, passwordFile: "${join(dir, 'mqtt.pass')}", telemetrySeconds: 5 }`,
-      `data: { dir: "${dataDir}" }`,
-      'rules: { duplicateWindowSeconds: 0 }',
-      'log: { level: silent }',
-    ].join('\n'),
+    kioskYaml({
+      kiosk: id,
+      dataDir,
+      assumeSynced: false,
+      lines: [
+        'ui: { port: 0 }',
+        `mqtt: { url: "${url}", username: ${id}, passwordFile: "${join(dir, 'mqtt.pass')}", telemetrySeconds: 5 }`,
+        'rules: { duplicateWindowSeconds: 0 }',
+      ],
+    }),
     'uplink test',
     {},
   );

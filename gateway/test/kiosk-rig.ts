@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Facts, NO_FACTS } from '@qrkiosk/protocol';
-import { makeTempDir, person } from '@qrkiosk/testkit';
+import { kioskYaml, makeTempDir, person } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { type Clock, Controller, hashIdentity, SimGpio, settingsFromText } from '../src/index.js';
 
@@ -59,15 +59,16 @@ export async function startKiosk(
   const keyFile = join(makeTempDir('hubkey-'), 'hub.pub.pem');
   writeFileSync(keyFile, hub.publicKey.export({ type: 'spki', format: 'pem' }));
   const loaded = settingsFromText(
-    [
-      'kiosk: { id: k-001, site: s-001, direction: in }',
-      'gpio: { driver: sim }',
-      `ui: { port: ${options.screensPort ?? 0}, host: 127.0.0.1 }`,
-      `data: { dir: "${dir}" }`,
-      `updates: { publicKeyFiles: ["${keyFile}"] }`,
-      'log: { level: silent }',
-      ...(options.extra ?? []),
-    ].join('\n'),
+    kioskYaml({
+      direction: 'in',
+      dataDir: dir,
+      assumeSynced: false,
+      lines: [
+        `ui: { port: ${options.screensPort ?? 0}, host: 127.0.0.1 }`,
+        `updates: { publicKeyFiles: ["${keyFile}"] }`,
+        ...(options.extra ?? []),
+      ],
+    }),
     'fault test kiosk.yaml',
     {},
   );
