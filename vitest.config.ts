@@ -15,7 +15,8 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['*/test/**/*.test.ts'],
+    // Unit tests beside each package; integration/ holds the suites that cross packages on real parts.
+    include: ['*/test/**/*.test.ts', 'integration/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -5,7 +5,7 @@
 // process are sampled to show growth.
 //
 //   npm run bench -- faults-network                     # the soak: one hour (QRKIOSK_FAULT_SECONDS)
-//   QRKIOSK_FAULT_SECONDS=60 node bench/faults-network.mjs   # what CI runs (firmware-sim/test/faults-network.test.ts)
+//   QRKIOSK_FAULT_SECONDS=60 node bench/faults-network.mjs   # what CI runs (integration/faults-network.test.ts)
 //
 // Prints progress lines and, last, `RESULT {json}`. Exit 0 when nothing was lost or duplicated.
 // Everything runs on loopback: a broker and a database of its own on free ports, temp folders.

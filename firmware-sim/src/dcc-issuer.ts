@@ -6,7 +6,8 @@ import * as x509 from '@peculiar/x509';
 import { base45Encode, type DccType, kidOf } from '@qrkiosk/gateway';
 import { Encoder, Tag } from 'cbor-x';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+// The type of get() is x509's Crypto under any lib (the DOM one or none); set()'s overloads are not.
+x509.cryptoProvider.set(webcrypto as unknown as ReturnType<typeof x509.cryptoProvider.get>);
 
 /**
  * An EU-DCC issuer in software: makes a document signer (DSC) certificate and signs HCERTs the way a

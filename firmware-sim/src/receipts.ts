@@ -6,7 +6,7 @@ import type { MqttClient } from 'mqtt';
  * A STAND-IN for the hub's ingest, for tests and benchmarks that watch check-ins with a bare MQTT
  * subscriber instead of running the hub: every check-in this client receives is receipted at once
  * (with the hub's own ReceiptSender) without being stored. The real path — a hub that stores, then
- * receipts — is proved by bench/faults-network.mjs (firmware-sim/test/faults-network.test.ts).
+ * receipts — is proved by bench/faults-network.mjs (integration/faults-network.test.ts).
  */
 export function receiptCheckins(client: MqttClient): void {
   const receipts = new ReceiptSender((topic, payload) => client.publish(topic, payload, { qos: 1 }));

@@ -156,7 +156,8 @@ describe('signed cache updates', () => {
     const good = snapshot(5, [put(key('cccd', '079090001234'), green)]);
     expect(refusal(() => cache.applyUpdate(good.subarray(0, good.length - 64), ring))).toBe('unsigned');
     const tampered = Buffer.from(good);
-    tampered[tampered.length - 70] ^= 0xff;
+    // readUInt8 throws past the end, so the flip cannot silently land nowhere.
+    tampered.writeUInt8(tampered.readUInt8(tampered.length - 70) ^ 0xff, tampered.length - 70);
     expect(refusal(() => cache.applyUpdate(tampered, ring))).toBe('bad-signature');
     expect(refusal(() => cache.applyUpdate(snapshot(5, [], stranger), ring))).toBe('unknown-key');
     expect(refusal(() => cache.applyUpdate(Buffer.from('hello'), ring))).toBe('format');

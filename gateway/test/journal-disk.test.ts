@@ -4,8 +4,8 @@
  */
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHECKIN_SCHEMA_ID, type CheckinMessage } from '@qrkiosk/protocol';
-import { makeTempDir, mountTmpfs, type Tmpfs } from '@qrkiosk/testkit';
+import type { CheckinMessage } from '@qrkiosk/protocol';
+import { makeTempDir, mountTmpfs, sampleCheckin, type Tmpfs } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,20 +17,13 @@ import { RecordKeeper } from '../src/record/keeper.js';
 
 const STAMP = { boot: 'test-boot', ms: 1 };
 let n = 0;
-const checkin = (at = '2021-10-01T00:00:00.000Z'): CheckinMessage => ({
-  schema: CHECKIN_SCHEMA_ID,
-  id: `01J0000000000000000000${String(++n).padStart(4, '0')}`,
-  kiosk: 'k-001',
-  site: 's-001',
-  direction: 'in',
-  at,
-  clockSynced: true,
-  document: { kind: 'cccd', numberMasked: '********1234', nameMasked: 'A B*', idHash: 'b'.repeat(32) },
-  verdict: 'ALLOW',
-  colour: 'green',
-  reason: 'admitted-green',
-  versions: { software: '0.1.0', rules: 'builtin-1', cache: 0 },
-});
+const checkin = (at = '2021-10-01T00:00:00.000Z'): CheckinMessage =>
+  sampleCheckin({
+    id: `01J0000000000000000000${String(++n).padStart(4, '0')}`,
+    at,
+    document: { nameMasked: 'A B*', idHash: 'b'.repeat(32) },
+    versions: { software: '0.1.0', rules: 'builtin-1', cache: 0 },
+  });
 
 const rows = (file: string): number => {
   const db = new Database(file, { readonly: true });

@@ -1,22 +1,15 @@
-import { CHECKIN_SCHEMA_ID, type CheckinMessage } from '@qrkiosk/protocol';
-import { makeTempDir } from '@qrkiosk/testkit';
+import type { CheckinMessage } from '@qrkiosk/protocol';
+import { makeTempDir, sampleCheckin } from '@qrkiosk/testkit';
 import { describe, expect, it } from 'vitest';
 import { Journal } from '../src/record/index.js';
 
-const checkin = (id: string, at: string, idHash = 'b'.repeat(32)): CheckinMessage => ({
-  schema: CHECKIN_SCHEMA_ID,
-  id,
-  kiosk: 'k-001',
-  site: 's-001',
-  direction: 'in',
-  at,
-  clockSynced: true,
-  document: { kind: 'cccd', numberMasked: '********1234', nameMasked: 'A B*', idHash },
-  verdict: 'ALLOW',
-  colour: 'green',
-  reason: 'admitted-green',
-  versions: { software: '0.1.0', rules: 'builtin-1', cache: 0 },
-});
+const checkin = (id: string, at: string, idHash = 'b'.repeat(32)): CheckinMessage =>
+  sampleCheckin({
+    id,
+    at,
+    document: { nameMasked: 'A B*', idHash },
+    versions: { software: '0.1.0', rules: 'builtin-1', cache: 0 },
+  });
 
 describe('journal (record stage and outbox)', () => {
   it('keeps undelivered rows in order across a reopen, and forgets them once delivered', () => {

@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Facts, NO_FACTS } from '@qrkiosk/protocol';
-import { makeTempDir } from '@qrkiosk/testkit';
+import { kioskYaml, makeTempDir, person } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { type Clock, Controller, hashIdentity, SimGpio, settingsFromText } from '../src/index.js';
 
@@ -32,6 +32,9 @@ export class TestClock implements Clock {
   }
 }
 
+// person and pulses moved to testkit; re-exported so the kiosk tests keep one import.
+export { person, pulses } from '@qrkiosk/testkit';
+
 export const hub = generateKeyPairSync('ed25519');
 
 export const GREEN: Facts = {
@@ -41,12 +44,6 @@ export const GREEN: Facts = {
   lastDoseDate: '2021-09-01',
 };
 export const F0: Facts = { ...GREEN, caseStatus: 'f0' };
-
-/** A CCCD payload for person n (12-digit number, Vietnamese name). */
-export const person = (n: number) => {
-  const number = `0790900${String(n).padStart(5, '0')}`;
-  return { number, payload: `${number}|272345678|Nguyễn Văn An|15081990|Nam|Quận 1|20042021` };
-};
 
 export interface Kiosk {
   controller: Controller;
@@ -62,15 +59,16 @@ export async function startKiosk(
   const keyFile = join(makeTempDir('hubkey-'), 'hub.pub.pem');
   writeFileSync(keyFile, hub.publicKey.export({ type: 'spki', format: 'pem' }));
   const loaded = settingsFromText(
-    [
-      'kiosk: { id: k-001, site: s-001, direction: in }',
-      'gpio: { driver: sim }',
-      `ui: { port: ${options.screensPort ?? 0}, host: 127.0.0.1 }`,
-      `data: { dir: "${dir}" }`,
-      `updates: { publicKeyFiles: ["${keyFile}"] }`,
-      'log: { level: silent }',
-      ...(options.extra ?? []),
-    ].join('\n'),
+    kioskYaml({
+      direction: 'in',
+      dataDir: dir,
+      assumeSynced: false,
+      lines: [
+        `ui: { port: ${options.screensPort ?? 0}, host: 127.0.0.1 }`,
+        `updates: { publicKeyFiles: ["${keyFile}"] }`,
+        ...(options.extra ?? []),
+      ],
+    }),
     'fault test kiosk.yaml',
     {},
   );
@@ -110,7 +108,3 @@ export function journalRows(dir: string): Array<{ id: string; verdict: string; c
     db.close();
   }
 }
-
-/** How many times a line went on since `from` (an index into the timeline). */
-export const pulses = (gpio: SimGpio, line: string, from = 0) =>
-  gpio.timeline.slice(from).filter((e) => e.line === line && e.value === 1).length;

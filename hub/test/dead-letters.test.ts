@@ -5,8 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { CHECKIN_SCHEMA_ID, type CheckinMessage, kioskTopics } from '@qrkiosk/protocol';
-import { REPO_ROOT } from '@qrkiosk/testkit';
+import { type CheckinMessage, kioskTopics } from '@qrkiosk/protocol';
+import { REPO_ROOT, sampleCheckin } from '@qrkiosk/testkit';
 import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { HubStore } from '../src/index.js';
@@ -14,25 +14,14 @@ import { ENGINES, newDatabase } from './engines.js';
 
 const cli = (...args: string[]) =>
   spawnSync(process.execPath, [join(REPO_ROOT, 'hub/dist/cli.js'), ...args], { encoding: 'utf8' });
-const checkin = (site: string): CheckinMessage => ({
-  schema: CHECKIN_SCHEMA_ID,
-  id: ulid(),
-  kiosk: 'k-001',
-  site,
-  direction: 'in',
-  at: '2021-10-30T02:00:00.000Z',
-  clockSynced: true,
-  document: {
-    kind: 'cccd',
-    numberMasked: '********1234',
-    nameMasked: 'NGUYỄN V** A*',
-    idHash: randomBytes(16).toString('hex'),
-  },
-  verdict: 'ALLOW',
-  colour: 'green',
-  reason: 'admitted-green',
-  versions: { software: '0.1.0', rules: 'builtin', cache: 1 },
-});
+const checkin = (site: string): CheckinMessage =>
+  sampleCheckin({
+    id: ulid(),
+    site,
+    at: '2021-10-30T02:00:00.000Z',
+    document: { idHash: randomBytes(16).toString('hex') },
+    versions: { software: '0.1.0', rules: 'builtin', cache: 1 },
+  });
 
 describe.each(ENGINES)('dead letters on %s', (engine) => {
   it('are listed without their payload, replayed through the live checks, and the stored ones leave the list', async () => {

@@ -7,16 +7,12 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  BROKER_MAX_PACKET_BYTES,
-  CHECKIN_SCHEMA_ID,
-  type CheckinMessage,
-  kioskTopics,
-} from '@qrkiosk/protocol';
+import { BROKER_MAX_PACKET_BYTES, type CheckinMessage, kioskTopics } from '@qrkiosk/protocol';
 import {
   makeTempDir,
   REPO_ROOT,
   type RunningMosquitto,
+  sampleCheckin,
   startMosquitto,
   waitFor,
   writePasswordFile,
@@ -31,25 +27,8 @@ const LOGINS = { hub: 'hub-secret', 'k-001': 'pass-001', 'k-002': 'pass-002' } a
 
 let serial = 0;
 const nextId = () => `01J2${String(++serial).padStart(22, '0')}`;
-const checkin = (site: string, kiosk: string, id = nextId()): CheckinMessage => ({
-  schema: CHECKIN_SCHEMA_ID,
-  id,
-  kiosk,
-  site,
-  direction: 'in',
-  at: new Date().toISOString(),
-  clockSynced: true,
-  document: {
-    kind: 'cccd',
-    numberMasked: '********1234',
-    nameMasked: 'NGUYỄN V** A*',
-    idHash: 'e'.repeat(32),
-  },
-  verdict: 'ALLOW',
-  colour: 'green',
-  reason: 'admitted-green',
-  versions: { software: '0.1.0', rules: 'builtin-1', cache: 1 },
-});
+const checkin = (site: string, kiosk: string, id = nextId()): CheckinMessage =>
+  sampleCheckin({ id, kiosk, site });
 
 interface Running {
   broker: RunningMosquitto;

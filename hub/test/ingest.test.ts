@@ -1,5 +1,5 @@
-import { CHECKIN_SCHEMA_ID, type CheckinMessage, kioskTopics } from '@qrkiosk/protocol';
-import { type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
+import { type CheckinMessage, kioskTopics } from '@qrkiosk/protocol';
+import { type RunningMosquitto, sampleCheckin, startMosquitto, waitFor } from '@qrkiosk/testkit';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -7,25 +7,8 @@ import { Hub, type LiveMessage } from '../src/index.js';
 import { ENGINES, newDatabase } from './engines.js';
 import { logIn } from './session.js';
 
-const checkin = (id: string, site = 's-001', kiosk = 'k-001'): CheckinMessage => ({
-  schema: CHECKIN_SCHEMA_ID,
-  id,
-  kiosk,
-  site,
-  direction: 'in',
-  at: new Date().toISOString(),
-  clockSynced: true,
-  document: {
-    kind: 'cccd',
-    numberMasked: '********1234',
-    nameMasked: 'NGUYỄN V** A*',
-    idHash: 'e'.repeat(32),
-  },
-  verdict: 'ALLOW',
-  colour: 'green',
-  reason: 'admitted-green',
-  versions: { software: '0.1.0', rules: 'builtin-1', cache: 1 },
-});
+const checkin = (id: string, site = 's-001', kiosk = 'k-001'): CheckinMessage =>
+  sampleCheckin({ id, site, kiosk });
 
 // SQLite with one MQTT connection; PostgreSQL with four lanes on a shared subscription.
 describe.each(ENGINES)('hub ingest from a real Mosquitto into %s', (engine) => {

@@ -5,8 +5,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { CHECKIN_SCHEMA_ID, type CheckinMessage, kioskTopics } from '@qrkiosk/protocol';
-import { REPO_ROOT, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
+import { type CheckinMessage, kioskTopics } from '@qrkiosk/protocol';
+import {
+  Cleanups,
+  REPO_ROOT,
+  type RunningMosquitto,
+  sampleCheckin,
+  startMosquitto,
+  waitFor,
+} from '@qrkiosk/testkit';
 import { connectAsync, type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,26 +22,17 @@ import { Hub, type HubOptions } from '../src/index.js';
 import { ENGINES, newDatabase } from './engines.js';
 import { logIn } from './session.js';
 
-const checkin = (n: number, at = new Date().toISOString()): CheckinMessage => ({
-  schema: CHECKIN_SCHEMA_ID,
-  id: `01J2${String(n).padStart(22, '0')}`,
-  kiosk: 'k-001',
-  site: 's-001',
-  direction: 'in',
-  at,
-  clockSynced: true,
-  document: { kind: 'cccd', numberMasked: '********1234', nameMasked: 'A B*', idHash: 'c'.repeat(32) },
-  verdict: 'ALLOW',
-  colour: 'green',
-  reason: 'admitted-green',
-  versions: { software: '0.1.0', rules: 'x', cache: 0 },
-});
+const checkin = (n: number, at = new Date().toISOString()): CheckinMessage =>
+  sampleCheckin({
+    id: `01J2${String(n).padStart(22, '0')}`,
+    at,
+    document: { nameMasked: 'A B*', idHash: 'c'.repeat(32) },
+    versions: { software: '0.1.0', rules: 'x', cache: 0 },
+  });
 const topic = kioskTopics('s-001', 'k-001').checkin;
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
 
 async function broker(): Promise<RunningMosquitto> {
   const b = await startMosquitto({ extraConfig: ['max_queued_messages 0'] });

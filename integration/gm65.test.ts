@@ -6,13 +6,12 @@
  * itself. The old daemon (type gm65 read as plain serial) reads nothing from a module in command
  * mode; the second test shows that emulator behaviour.
  */
-import { createDccSigner, sampleVaccination } from '@qrkiosk/firmware-sim';
+import { createDccSigner, Gm65Emulator, sampleVaccination } from '@qrkiosk/firmware-sim';
 import { createScannerInput, EventBus, GM65_ZONE, SerialScanner, settingsFromText } from '@qrkiosk/gateway';
-import { waitFor } from '@qrkiosk/testkit';
+import { Cleanups, waitFor } from '@qrkiosk/testkit';
 import pino from 'pino';
 import { SerialPort } from 'serialport';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Gm65Emulator } from '../src/index.js';
 
 const CCCD = '079090001234|272345678|Nguyễn Văn An|15081990|Nam|123 Lê Lợi, Quận 1|20042021';
 let HC1 = '';
@@ -27,10 +26,8 @@ beforeAll(async () => {
 
 const silent = pino({ level: 'silent' });
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
 
 async function plugModule(): Promise<Gm65Emulator> {
   const module = new Gm65Emulator();

@@ -6,19 +6,25 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { receiptCheckins, VirtualSerialScanner } from '@qrkiosk/firmware-sim';
 import { Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { type CheckinMessage, kioskTopics, validateTelemetry } from '@qrkiosk/protocol';
-import { makeTempDir, REPO_ROOT, startMosquitto, waitFor } from '@qrkiosk/testkit';
+import {
+  Cleanups,
+  kioskYaml,
+  makeTempDir,
+  REPO_ROOT,
+  startMosquitto,
+  testerCccd,
+  waitFor,
+} from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { receiptCheckins, VirtualSerialScanner } from '../src/index.js';
 import { PASSWORDS, secureBroker } from './secure-broker.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
 
 async function client(url: string, user: keyof typeof PASSWORDS, clientId?: string): Promise<MqttClient> {
   const c = await connectAsync(url, {
@@ -36,15 +42,16 @@ function kiosk(url: string, id: string, password: string, dataDir = makeTempDir(
   const dir = makeTempDir('secret-');
   writeFileSync(join(dir, 'mqtt.pass'), `${password}\n`);
   const loaded = settingsFromText(
-    [
-      `kiosk: { id: ${id}, site: s-001 }`,
-      'gpio: { driver: sim }',
-      'ui: { port: 0 }',
-      `mqtt: { url: "${url}", username: ${id}, passwordFile: "${join(dir, 'mqtt.pass')}", telemetrySeconds: 5 }`,
-      `data: { dir: "${dataDir}" }`,
-      'rules: { duplicateWindowSeconds: 0 }',
-      'log: { level: silent }',
-    ].join('\n'),
+    kioskYaml({
+      kiosk: id,
+      dataDir,
+      assumeSynced: false,
+      lines: [
+        'ui: { port: 0 }',
+        `mqtt: { url: "${url}", username: ${id}, passwordFile: "${join(dir, 'mqtt.pass')}", telemetrySeconds: 5 }`,
+        'rules: { duplicateWindowSeconds: 0 }',
+      ],
+    }),
     'uplink test',
     {},
   );
@@ -54,8 +61,6 @@ function kiosk(url: string, id: string, password: string, dataDir = makeTempDir(
 }
 
 /** A valid CCCD for person n (1988-born men, distinct serials). */
-const cccd = (n: number) =>
-  `001088${String(n).padStart(6, '0')}||Người Thử ${n}|01011988|Nam|Hà Nội|01012021`;
 
 /** A CA and a broker certificate for 127.0.0.1, made with openssl. */
 function tlsFiles(): { dir: string; ca: string; cert: string; key: string } {
@@ -150,7 +155,7 @@ describe('uplink over TLS', () => {
     };
     const trusting = make(tls.ca);
     await trusting.start();
-    const outcome = trusting.scan(cccd(7));
+    const outcome = trusting.scan(testerCccd(7));
     await waitFor(
       () => (got.includes(outcome?.checkin?.id ?? '') ? true : undefined),
       10_000,
@@ -160,7 +165,7 @@ describe('uplink over TLS', () => {
     const errors: string[] = [];
     blind.bus.on('uplink.status', (s) => s.error && errors.push(s.error));
     await blind.start();
-    blind.scan(cccd(8));
+    blind.scan(testerCccd(8));
     await waitFor(() => errors[0], 10_000, 'TLS refusal');
     expect(errors[0]).toMatch(/self[- ]signed|unable to verify|certificate/i);
     expect(blind.journal.pendingCount()).toBe(1);
@@ -204,7 +209,7 @@ describe('uplink with per-kiosk credentials and the ACL', () => {
     );
     const k = kiosk(broker.url, 'k-001', PASSWORDS['k-001']);
     await k.start();
-    for (let i = 0; i < 6; i++) k.scan(cccd(20 + i));
+    for (let i = 0; i < 6; i++) k.scan(testerCccd(20 + i));
     const db = new Database(join(dataDir, 'hub.db'), { readonly: true });
     cleanups.push(async () => db.close());
     const count = () => (db.prepare('SELECT count(*) AS n FROM checkins').get() as { n: number }).n;
@@ -254,7 +259,7 @@ describe('uplink with per-kiosk credentials and the ACL', () => {
     await k.start();
     await waitFor(() => errors[0], 5000, 'refusal');
     expect(errors[0]).toMatch(/not authori[sz]ed|bad user name or password/i);
-    for (let i = 0; i < 5; i++) k.scan(cccd(i));
+    for (let i = 0; i < 5; i++) k.scan(testerCccd(i));
     expect(k.journal.pendingCount()).toBe(5);
   });
 
@@ -265,7 +270,7 @@ describe('uplink with per-kiosk credentials and the ACL', () => {
     await k.start();
     await waitFor(() => (k.telemetry().outboxDepth === 0 ? true : undefined), 1000, 'started');
     await broker.stop();
-    for (let i = 0; i < 200; i++) k.scan(cccd(i));
+    for (let i = 0; i < 200; i++) k.scan(testerCccd(i));
     expect(k.journal.pendingCount()).toBe(200);
     broker = await secureBroker(port);
     cleanups.push(() => broker.stop());
@@ -357,7 +362,7 @@ describe('uplink with per-kiosk credentials and the ACL', () => {
     let daemon = start();
     cleanups.push(async () => daemon.kill('SIGKILL'));
     await waitFor(() => (scannerOpen ? true : undefined), 20_000, 'the daemon reading the scanner');
-    for (let i = 0; i < 150; i++) await scanner.scan(cccd(i));
+    for (let i = 0; i < 150; i++) await scanner.scan(testerCccd(i));
     // Kill it while check-ins are still flowing.
     await waitFor(() => (got.length > 0 ? true : undefined), 10_000, 'publishing started');
     daemon.kill('SIGKILL');

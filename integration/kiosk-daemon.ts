@@ -2,8 +2,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { VirtualSerialScanner } from '@qrkiosk/firmware-sim';
 import { REPO_ROOT, type RunningMosquitto, waitFor } from '@qrkiosk/testkit';
-import { VirtualSerialScanner } from '../src/index.js';
 
 const KIOSK_CLI = join(REPO_ROOT, 'gateway/dist/cli/main.js');
 

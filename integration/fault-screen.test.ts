@@ -5,10 +5,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { cccdFor } from '@qrkiosk/firmware-sim';
 import { Controller, hashIdentity, NO_FACTS, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import {
   CHROMIUM_ARGS,
   freePort,
+  kioskYaml,
   mountTmpfs,
   REPO_ROOT,
   requireChromium,
@@ -16,7 +18,6 @@ import {
 } from '@qrkiosk/testkit';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cccdFor } from '../src/index.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 
@@ -35,15 +36,7 @@ describe('verdict screen while nothing can be recorded', () => {
     disk = mountTmpfs('4m', 'fault-screen-');
     const port = await freePort();
     const loaded = settingsFromText(
-      [
-        'kiosk: { id: k-001, site: s-001, direction: in }',
-        'gpio: { driver: sim }',
-        // This machine may have no NTP: the green people here must not wait for a clock (issue #13).
-        'clock: { assumeSynced: true }',
-        `ui: { port: ${port}, host: 127.0.0.1 }`,
-        `data: { dir: "${disk.dir}" }`,
-        'log: { level: silent }',
-      ].join('\n'),
+      kioskYaml({ direction: 'in', dataDir: disk.dir, lines: [`ui: { port: ${port}, host: 127.0.0.1 }`] }),
       'fault screen test',
       {},
     );

@@ -5,12 +5,16 @@
  * "Đã ra" button frees a place, and the next person is let in.
  */
 import { Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
-import { CHROMIUM_ARGS, freePort, makeTempDir, requireChromium } from '@qrkiosk/testkit';
+import {
+  CHROMIUM_ARGS,
+  freePort,
+  kioskYaml,
+  makeTempDir,
+  requireChromium,
+  testerCccd,
+} from '@qrkiosk/testkit';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const cccd = (n: number) =>
-  `001088${String(n).padStart(6, '0')}||Người Thử ${n}|01011988|Nam|Hà Nội|01012021`;
 
 describe('the occupancy cap on the verdict screen and at reception, in Chromium at 800×480', () => {
   let browser: Browser;
@@ -20,15 +24,14 @@ describe('the occupancy cap on the verdict screen and at reception, in Chromium 
   beforeAll(async () => {
     const port = await freePort();
     const loaded = settingsFromText(
-      [
-        'kiosk: { id: k-001, site: s-001, direction: in }',
-        'gpio: { driver: sim }',
-        'clock: { assumeSynced: true }',
-        `ui: { port: ${port}, host: 127.0.0.1 }`,
-        `data: { dir: "${makeTempDir('occupancy-screens-')}" }`,
-        'rules: { duplicateWindowSeconds: 0, unknownPerson: ALLOW, level: 3, maxInside: { "3": 2 } }',
-        'log: { level: silent }',
-      ].join('\n'),
+      kioskYaml({
+        direction: 'in',
+        dataDir: makeTempDir('occupancy-screens-'),
+        lines: [
+          `ui: { port: ${port}, host: 127.0.0.1 }`,
+          'rules: { duplicateWindowSeconds: 0, unknownPerson: ALLOW, level: 3, maxInside: { "3": 2 } }',
+        ],
+      }),
       'occupancy screens test',
       {},
     );
@@ -52,9 +55,9 @@ describe('the occupancy cap on the verdict screen and at reception, in Chromium 
       'Trong địa điểm: 0/2 (chỉ kiosk này — mất kết nối trung tâm)',
     );
 
-    const first = controller.scan(cccd(1))!.checkin!;
-    expect(controller.scan(cccd(2))!.decision.verdict).toBe('ALLOW');
-    const held = controller.scan(cccd(3))!;
+    const first = controller.scan(testerCccd(1))!.checkin!;
+    expect(controller.scan(testerCccd(2))!.decision.verdict).toBe('ALLOW');
+    const held = controller.scan(testerCccd(3))!;
     expect(held.decision.reason.code).toBe('occupancy-full');
     await verdict.waitForFunction(() => document.body.dataset.state === 'REVIEW');
     expect(await verdict.textContent('#reason')).toBe('Đã đủ số người (2/2) — chờ người ra');
@@ -78,7 +81,7 @@ describe('the occupancy cap on the verdict screen and at reception, in Chromium 
     await verdict.waitForFunction(() =>
       document.getElementById('occupancy')!.textContent!.includes(': 1/2 '),
     );
-    expect(controller.scan(cccd(4))!.decision.verdict).toBe('ALLOW');
+    expect(controller.scan(testerCccd(4))!.decision.verdict).toBe('ALLOW');
 
     // English toggle: the scope is said in English too.
     await verdict.click('#lang');

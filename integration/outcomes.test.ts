@@ -7,13 +7,19 @@
 import { Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { Hub } from '@qrkiosk/hub';
 import { OUTCOME_SCHEMA_ID } from '@qrkiosk/protocol';
-import { makeTempDir, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
+import {
+  Cleanups,
+  kioskYaml,
+  makeTempDir,
+  type RunningMosquitto,
+  relayPulses,
+  startMosquitto,
+  testerCccd,
+  waitFor,
+} from '@qrkiosk/testkit';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, newDatabase } from '../../hub/test/engines.js';
-
-const cccd = (n: number) =>
-  `001088${String(n).padStart(6, '0')}||Người Thử ${n}|01011988|Nam|Hà Nội|01012021`;
+import { ENGINES, newDatabase } from '../hub/test/engines.js';
 
 let broker: RunningMosquitto;
 beforeAll(async () => {
@@ -22,26 +28,22 @@ beforeAll(async () => {
 afterAll(async () => {
   await broker.stop();
 });
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
 
 /** A kiosk where every unknown person is a REVIEW; `uplink`: connected to the test broker. */
 async function kiosk(uplink: boolean): Promise<{ k: Controller; gpio: SimGpio }> {
   const gpio = new SimGpio();
   const loaded = settingsFromText(
-    [
-      'kiosk: { id: k-001, site: s-001 }',
-      'gpio: { driver: sim }',
-      `mqtt: { url: "${broker.url}", telemetrySeconds: 3600 }`,
-      `data: { dir: "${makeTempDir('outcome-kiosk-')}" }`,
-      'rules: { duplicateWindowSeconds: 0, unknownPerson: REVIEW }',
-      // Two presses in one test step are one press (contact bounce), however slow the machine.
-      'signal: { buttonDebounceMs: 2000 }',
-      'clock: { assumeSynced: true }',
-      'log: { level: silent }',
-    ].join('\n'),
+    kioskYaml({
+      dataDir: makeTempDir('outcome-kiosk-'),
+      lines: [
+        `mqtt: { url: "${broker.url}", telemetrySeconds: 3600 }`,
+        'rules: { duplicateWindowSeconds: 0, unknownPerson: REVIEW }',
+        // Two presses in one test step are one press (contact bounce), however slow the machine.
+        'signal: { buttonDebounceMs: 2000 }',
+      ],
+    }),
     'outcome test kiosk.yaml',
     {},
   );
@@ -60,8 +62,6 @@ async function kiosk(uplink: boolean): Promise<{ k: Controller; gpio: SimGpio }>
   return { k, gpio };
 }
 
-const relayPulses = (gpio: SimGpio) =>
-  gpio.timeline.filter((e) => e.line === 'relay' && e.value === 1).length;
 const today = () => new Date(Date.now() - 86_400_000).toISOString();
 
 describe.each(ENGINES)('the guard admits after a REVIEW (%s)', (engine) => {
@@ -78,7 +78,7 @@ describe.each(ENGINES)('the guard admits after a REVIEW (%s)', (engine) => {
     cleanups.push(() => hub.stop());
     const { k, gpio } = await kiosk(true);
 
-    const review = k.scan(cccd(1))!.checkin!;
+    const review = k.scan(testerCccd(1))!.checkin!;
     expect(review.verdict).toBe('REVIEW');
     expect(relayPulses(gpio)).toBe(0);
     gpio.press('admit');
@@ -115,7 +115,7 @@ describe('the button does nothing it should not', () => {
     expect(k.journal.outcomesSince(today())).toEqual([]);
     expect(k.journal.pendingCount()).toBe(0);
 
-    const review = k.scan(cccd(2))!.checkin!;
+    const review = k.scan(testerCccd(2))!.checkin!;
     expect(k.outcomes.resolve({ outcome: 'admitted', by: 'reception', checkin: review.id }).checkin).toBe(
       review.id,
     );
@@ -128,7 +128,7 @@ describe('the button does nothing it should not', () => {
 
   it('a deny pulses nothing: red, no relay, a denied outcome journaled', async () => {
     const { k, gpio } = await kiosk(false);
-    const review = k.scan(cccd(3))!.checkin!;
+    const review = k.scan(testerCccd(3))!.checkin!;
     gpio.press('deny');
     await waitFor(
       () => (gpio.timeline.some((e) => e.line === 'red') ? true : undefined),

@@ -8,10 +8,17 @@
 import { type Clock, Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { Hub } from '@qrkiosk/hub';
 import { vnDay } from '@qrkiosk/protocol';
-import { makeTempDir, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
+import {
+  kioskYaml,
+  makeTempDir,
+  type RunningMosquitto,
+  startMosquitto,
+  testerCccd,
+  waitFor,
+} from '@qrkiosk/testkit';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, newDatabase } from '../../hub/test/engines.js';
+import { ENGINES, newDatabase } from '../hub/test/engines.js';
 
 /** A Pi after a power cut: the wall clock a day behind and not synced; the monotonic clock true. */
 class PiClock implements Clock {
@@ -23,9 +30,6 @@ class PiClock implements Clock {
   monotonic = () => ({ boot: 'boot-e2e', ms: this.mono });
 }
 const TRULY = Date.parse('2021-10-30T03:00:00Z');
-
-const cccd = (n: number) =>
-  `001088${String(n).padStart(6, '0')}||Người Thử ${n}|01011988|Nam|Hà Nội|01012021`;
 
 let broker: RunningMosquitto;
 beforeAll(async () => {
@@ -48,16 +52,16 @@ describe.each(ENGINES)('a kiosk a day off, re-timed by the hub (%s)', (engine) =
     await hub.start();
     const clock = new PiClock();
     const loaded = settingsFromText(
-      [
-        'kiosk: { id: k-001, site: s-001 }',
-        'gpio: { driver: sim }',
-        'ui: { port: 0 }',
-        // Telemetry only on connect and on sync: nothing periodic interferes.
-        `mqtt: { url: "${broker.url}", telemetrySeconds: 3600 }`,
-        `data: { dir: "${makeTempDir('retime-kiosk-')}" }`,
-        'rules: { duplicateWindowSeconds: 0 }',
-        'log: { level: silent }',
-      ].join('\n'),
+      kioskYaml({
+        dataDir: makeTempDir('retime-kiosk-'),
+        assumeSynced: false,
+        lines: [
+          'ui: { port: 0 }',
+          // Telemetry only on connect and on sync: nothing periodic interferes.
+          `mqtt: { url: "${broker.url}", telemetrySeconds: 3600 }`,
+          'rules: { duplicateWindowSeconds: 0 }',
+        ],
+      }),
       'retime e2e kiosk.yaml',
       {},
     );
@@ -75,10 +79,10 @@ describe.each(ENGINES)('a kiosk a day off, re-timed by the hub (%s)', (engine) =
       await connected;
       expect(kiosk.faults.has('clock-unsynced')).toBe(true);
 
-      const first = kiosk.scan(cccd(1))!.checkin!;
+      const first = kiosk.scan(testerCccd(1))!.checkin!;
       clock.wall += 120_000;
       clock.mono += 120_000;
-      const second = kiosk.scan(cccd(2))!.checkin!;
+      const second = kiosk.scan(testerCccd(2))!.checkin!;
       expect(first).toMatchObject({ clockSynced: false, boot: { id: 'boot-e2e', uptimeMs: 5_000_000 } });
       // Receipted: the hub has both, at the kiosk's (wrong) time.
       await waitFor(() => (kiosk.journal.pendingCount() === 0 ? true : undefined), 15_000, 'both receipted');

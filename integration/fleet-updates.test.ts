@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createDccSigner, sampleVaccination, VirtualSerialScanner } from '@qrkiosk/firmware-sim';
 import {
   type CheckinMessage,
   fleetTopic,
@@ -19,7 +20,6 @@ import {
 import { makeTempDir, REPO_ROOT, startMosquitto, waitFor } from '@qrkiosk/testkit';
 import { connectAsync } from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { createDccSigner, sampleVaccination, VirtualSerialScanner } from '../src/index.js';
 import { startKiosk } from './kiosk-daemon.js';
 
 const HUB_CLI = join(REPO_ROOT, 'hub/dist/cli.js');

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cccdFor, receiptCheckins, VirtualSerialScanner } from '@qrkiosk/firmware-sim';
 import {
   type CheckinMessage,
   kioskTopics,
@@ -23,7 +24,6 @@ import {
 } from '@qrkiosk/testkit';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cccdFor, receiptCheckins, VirtualSerialScanner } from '../src/index.js';
 
 const topics = kioskTopics('s-001', 'k-001');
 let broker: RunningMosquitto;

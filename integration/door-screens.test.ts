@@ -8,14 +8,20 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Controller, hashIdentity, NO_FACTS, SimGpio, settingsFromText } from '@qrkiosk/gateway';
-import { CHROMIUM_ARGS, freePort, makeTempDir, REPO_ROOT, requireChromium } from '@qrkiosk/testkit';
+import {
+  CHROMIUM_ARGS,
+  freePort,
+  kioskYaml,
+  makeTempDir,
+  person,
+  REPO_ROOT,
+  requireChromium,
+} from '@qrkiosk/testkit';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const GREEN = { ...NO_FACTS, primarySeriesComplete: true, dosesReceived: 2, lastDoseDate: '2021-09-01' };
-const number = (n: number) => `0790900${String(n).padStart(5, '0')}`;
-const cccd = (n: number) => `${number(n)}|272345678|Nguyễn Văn An|15081990|Nam|Quận 1|20042021`;
 const RED = 'rgb(179, 18, 27)';
 
 describe('the door tells the truth on the screens', () => {
@@ -29,16 +35,13 @@ describe('the door tells the truth on the screens', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const port = await freePort();
+    // kioskYaml assumes a synced clock: this machine's reports unsynced, and green cards would be REVIEW.
     const loaded = settingsFromText(
-      [
-        'kiosk: { id: k-001, site: s-001, direction: in }',
-        'gpio: { driver: sim }',
-        `ui: { port: ${port}, host: 127.0.0.1 }`,
-        `data: { dir: "${makeTempDir('door-screens-')}" }`,
-        // This machine's clock reports unsynced; green cards would be REVIEW (clock-unsynced) otherwise.
-        'clock: { assumeSynced: true }',
-        'log: { level: silent }',
-      ].join('\n'),
+      kioskYaml({
+        direction: 'in',
+        dataDir: makeTempDir('door-screens-'),
+        lines: [`ui: { port: ${port}, host: 127.0.0.1 }`],
+      }),
       'door screens test',
       {},
     );
@@ -51,7 +54,7 @@ describe('the door tells the truth on the screens', () => {
         [2, GREEN],
         [3, { ...GREEN, caseStatus: 'f0' as const }],
       ].map(([n, facts]) => ({
-        key: hashIdentity(controller.identityHashKey(), 'cccd', number(n as number)),
+        key: hashIdentity(controller.identityHashKey(), 'cccd', person(n as number).number),
         facts: facts as typeof GREEN,
       })),
     );
@@ -71,7 +74,7 @@ describe('the door tells the truth on the screens', () => {
   const background = () => verdict.evaluate(() => getComputedStyle(document.body).backgroundColor);
 
   it('an F0 refusal shows a neutral line on the public screen; the reason is at reception only', async () => {
-    controller.scan(cccd(1));
+    controller.scan(person(1).payload);
     await verdict.waitForSelector('body[data-state="REFUSE"]', { timeout: 5000 });
     expect(await verdict.textContent('#headline')).toBe('KHÔNG ĐƯỢC VÀO');
     expect(await verdict.textContent('#reason')).toBe('Mời đến bàn kiểm tra y tế');
@@ -100,7 +103,7 @@ describe('the door tells the truth on the screens', () => {
     await reception.goto(`${base}/reception`);
     await reception.waitForLoadState('networkidle');
     await sleep(3500); // let the first refusal's hold end, so this repeat is not queued behind it
-    controller.scan(cccd(1));
+    controller.scan(person(1).payload);
     // Whatever the page does with the repeat (the old page turned green "ĐÃ CHECK-IN"), wait for it.
     await verdict.waitForFunction(
       () =>
@@ -143,9 +146,9 @@ describe('the door tells the truth on the screens', () => {
     await sleep(3500);
     // 300 ms after the refusal is decided, not after the page shows it: a loaded machine can take
     // longer than the 3 s hold to draw the page.
-    controller.scan(cccd(3));
+    controller.scan(person(3).payload);
     await sleep(300);
-    controller.scan(cccd(2));
+    controller.scan(person(2).payload);
     // While the refusal holds: still red, the admission listed beside it in the neutral strip (the
     // old page turned green at once: wait for either).
     const held = await verdict.waitForFunction(

@@ -6,11 +6,11 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { VirtualSerialScanner } from '@qrkiosk/firmware-sim';
 import { kioskTopics, validateCheckin } from '@qrkiosk/protocol';
 import { makeTempDir, REPO_ROOT, startMosquitto, waitFor } from '@qrkiosk/testkit';
 import { connectAsync } from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { VirtualSerialScanner } from '../src/index.js';
 
 describe('qrkiosk run (the daemon process)', () => {
   it('checks in a scan, then stops on SIGTERM and announces itself offline', async () => {

@@ -10,13 +10,18 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { Hub } from '@qrkiosk/hub';
-import { makeTempDir, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
+import {
+  Cleanups,
+  makeTempDir,
+  type RunningMosquitto,
+  relayPulses,
+  startMosquitto,
+  testerCccd,
+  waitFor,
+} from '@qrkiosk/testkit';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, newDatabase } from '../../hub/test/engines.js';
-
-const cccd = (n: number) =>
-  `001088${String(n).padStart(6, '0')}||Người Thử ${n}|01011988|Nam|Hà Nội|01012021`;
+import { ENGINES, newDatabase } from '../hub/test/engines.js';
 
 // One deployment key for every kiosk (privacy.hashKeyFile), as in the field: a person is the same
 // hash at the entrance and at the exit, so the hub can tell who is still inside.
@@ -30,10 +35,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await broker.stop();
 });
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
 
 /**
  * A kiosk of site `site` where everyone unknown is admitted (the cap is what is tested), with a cap
@@ -74,9 +77,6 @@ async function kiosk(
   return { k, gpio };
 }
 
-const relayPulses = (gpio: SimGpio, from = 0) =>
-  gpio.timeline.slice(from).filter((e) => e.line === 'relay' && e.value === 1).length;
-
 /** Waits until the kiosk goes by the hub's count and it is `inside`. */
 const hubSays = (k: Controller, inside: number) =>
   waitFor(
@@ -108,15 +108,15 @@ describe.each(ENGINES)('the site cap counted by the hub over all kiosks (%s)', (
     const b = await kiosk(`k-b-${engine}`, site, { uplink: true });
     const exit = await kiosk(`k-out-${engine}`, site, { uplink: true, direction: 'out' });
 
-    const first = a.k.scan(cccd(1))!;
+    const first = a.k.scan(testerCccd(1))!;
     expect(first.decision.verdict).toBe('ALLOW');
     await hubSays(b.k, 1);
-    expect(b.k.scan(cccd(2))!.decision.verdict).toBe('ALLOW');
+    expect(b.k.scan(testerCccd(2))!.decision.verdict).toBe('ALLOW');
     await hubSays(a.k, 2);
 
     // Full: kiosk a never saw person 2, yet holds person 3 — the hub counted b's entry.
     const pulsesBefore = relayPulses(a.gpio);
-    const held = a.k.scan(cccd(3))!;
+    const held = a.k.scan(testerCccd(3))!;
     expect(held.decision).toMatchObject({
       verdict: 'REVIEW',
       reason: { code: 'occupancy-full', text: { vi: 'Đã đủ số người (2/2) — chờ người ra' } },
@@ -128,20 +128,20 @@ describe.each(ENGINES)('the site cap counted by the hub over all kiosks (%s)', (
     expect(relayPulses(a.gpio, 0) - pulsesBefore).toBe(0); // no door for a held entry
     // Person 2 again at b, outside any duplicate window: b cannot know whether they left by another
     // door, so they are counted like anyone else — held (the hub review of issue #13 found the hole).
-    expect(b.k.scan(cccd(2))!.decision.reason.code).toBe('occupancy-full');
+    expect(b.k.scan(testerCccd(2))!.decision.reason.code).toBe('occupancy-full');
 
     // A kiosk that joins learns the count from the hub's retained message, and holds person 4.
     await hubSays(b.k, 2);
     const c = await kiosk(`k-c-${engine}`, site, { uplink: true });
     await hubSays(c.k, 2);
-    expect(c.k.scan(cccd(4))!.decision.reason.code).toBe('occupancy-full');
+    expect(c.k.scan(testerCccd(4))!.decision.reason.code).toBe('occupancy-full');
     // The exit button takes only an admitted entry this kiosk journaled.
     expect(() => b.k.outcomes.left(first.checkin!.id)).toThrow(/not an admitted entry/);
 
     // Person 2 goes out through the exit kiosk: one place frees, b lets person 3 in.
-    expect(exit.k.scan(cccd(2))!.decision.verdict).toBe('ALLOW');
+    expect(exit.k.scan(testerCccd(2))!.decision.verdict).toBe('ALLOW');
     await hubSays(b.k, 1);
-    const third = b.k.scan(cccd(3))!;
+    const third = b.k.scan(testerCccd(3))!;
     expect(third.decision.verdict).toBe('ALLOW');
     await hubSays(c.k, 2);
 
@@ -153,7 +153,7 @@ describe.each(ENGINES)('the site cap counted by the hub over all kiosks (%s)', (
     });
     expect(() => b.k.outcomes.left(third.checkin!.id)).toThrow(/Already marked/);
     await hubSays(c.k, 1);
-    expect(c.k.scan(cccd(5))!.decision.verdict).toBe('ALLOW');
+    expect(c.k.scan(testerCccd(5))!.decision.verdict).toBe('ALLOW');
     await hubSays(c.k, 2);
     const today = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
     expect((await hub.store!.occupancy(site, today)).inside).toBe(2); // persons 1 and 5
@@ -165,9 +165,9 @@ describe('offline, a kiosk counts its own entries and says so', () => {
     const { k, gpio } = await kiosk('k-alone', 's-alone', { uplink: false });
     const states: unknown[] = [];
     k.bus.on('occupancy.changed', (s) => states.push(s));
-    expect(k.scan(cccd(11))!.decision.verdict).toBe('ALLOW');
-    expect(k.scan(cccd(12))!.decision.verdict).toBe('ALLOW');
-    const held = k.scan(cccd(13))!;
+    expect(k.scan(testerCccd(11))!.decision.verdict).toBe('ALLOW');
+    expect(k.scan(testerCccd(12))!.decision.verdict).toBe('ALLOW');
+    const held = k.scan(testerCccd(13))!;
     expect(held.decision.reason.code).toBe('occupancy-full');
     expect(held.decision.decidedBy[0]).toBe('occupancy-kiosk');
     expect(k.occupancy.state()).toEqual({ inside: 2, max: 2, scope: 'kiosk' });
@@ -188,15 +188,15 @@ describe('offline, a kiosk counts its own entries and says so', () => {
 describe('scanning again at the door within the duplicate window', () => {
   it('a person let in is a repeat, not a second entry; a held person the guard admitted too: no second relay', async () => {
     const { k, gpio } = await kiosk('k-window', 's-window', { uplink: false, windowSeconds: 60 });
-    expect(k.scan(cccd(21))!.decision.verdict).toBe('ALLOW');
-    expect(k.scan(cccd(22))!.decision.verdict).toBe('ALLOW');
+    expect(k.scan(testerCccd(21))!.decision.verdict).toBe('ALLOW');
+    expect(k.scan(testerCccd(22))!.decision.verdict).toBe('ALLOW');
     // Full now; person 21 scanning again is the same entry, shown as already checked in.
-    expect(k.scan(cccd(21))!.decision).toMatchObject({ verdict: 'ALLOW', repeat: true });
-    const held = k.scan(cccd(23))!;
+    expect(k.scan(testerCccd(21))!.decision).toMatchObject({ verdict: 'ALLOW', repeat: true });
+    const held = k.scan(testerCccd(23))!;
     expect(held.decision.reason.code).toBe('occupancy-full');
     k.outcomes.resolve({ outcome: 'admitted', by: 'reception', checkin: held.checkin!.id });
     const pulses = relayPulses(gpio);
-    const again = k.scan(cccd(23))!;
+    const again = k.scan(testerCccd(23))!;
     expect(again.decision).toMatchObject({ verdict: 'ALLOW', repeat: true });
     expect(again.checkin).toBeUndefined();
     expect(k.occupancy.now()).toEqual({ inside: 3, scope: 'kiosk' });

@@ -5,11 +5,18 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { VirtualSerialScanner } from '@qrkiosk/firmware-sim';
 import { Controller, hashIdentity, NO_FACTS, SimGpio, settingsFromText } from '@qrkiosk/gateway';
-import { CHROMIUM_ARGS, freePort, makeTempDir, REPO_ROOT, requireChromium } from '@qrkiosk/testkit';
+import {
+  CHROMIUM_ARGS,
+  freePort,
+  kioskYaml,
+  makeTempDir,
+  REPO_ROOT,
+  requireChromium,
+} from '@qrkiosk/testkit';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VirtualSerialScanner } from '../src/index.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const CCCD = '079090001234|272345678|Nguyễn Văn An|15081990|Nam|123 Lê Lợi, Quận 1|20042021';
@@ -26,17 +33,15 @@ describe('kiosk screens in Chromium', () => {
     await scanner.plugIn();
     const port = await freePort();
     const loaded = settingsFromText(
-      [
-        'kiosk: { id: k-001, site: s-001, direction: in }',
-        `scanner: { type: serial, path: "${scanner.path}" }`,
-        'gpio: { driver: sim }',
-        // This machine may have no NTP: the green people here must not wait for a clock (issue #13).
-        'clock: { assumeSynced: true }',
-        `ui: { port: ${port}, host: 127.0.0.1 }`,
-        `data: { dir: "${makeTempDir('screens-')}" }`,
-        'rules: { duplicateWindowSeconds: 0 }',
-        'log: { level: silent }',
-      ].join('\n'),
+      kioskYaml({
+        direction: 'in',
+        dataDir: makeTempDir('screens-'),
+        lines: [
+          `scanner: { type: serial, path: "${scanner.path}" }`,
+          `ui: { port: ${port}, host: 127.0.0.1 }`,
+          'rules: { duplicateWindowSeconds: 0 }',
+        ],
+      }),
       'screens test',
       {},
     );

@@ -6,30 +6,33 @@
 import { Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { Hub } from '@qrkiosk/hub';
 import { type CheckinMessage, encodeReceipt, kioskTopics } from '@qrkiosk/protocol';
-import { makeTempDir, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
+import {
+  Cleanups,
+  kioskYaml,
+  makeTempDir,
+  type RunningMosquitto,
+  startMosquitto,
+  testerCccd,
+  waitFor,
+} from '@qrkiosk/testkit';
 import { connectAsync } from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-
-const cccd = (n: number) =>
-  `001088${String(n).padStart(6, '0')}||Người Thử ${n}|01011988|Nam|Hà Nội|01012021`;
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
 
 async function kiosk(broker: RunningMosquitto, receiptTimeoutSeconds = 30): Promise<Controller> {
   const loaded = settingsFromText(
-    [
-      'kiosk: { id: k-001, site: s-001 }',
-      'gpio: { driver: sim }',
-      'ui: { port: 0 }',
-      `mqtt: { url: "${broker.url}", receiptTimeoutSeconds: ${receiptTimeoutSeconds} }`,
-      `data: { dir: "${makeTempDir('receipts-')}" }`,
-      'rules: { duplicateWindowSeconds: 0 }',
-      'log: { level: silent }',
-    ].join('\n'),
+    kioskYaml({
+      dataDir: makeTempDir('receipts-'),
+      assumeSynced: false,
+      lines: [
+        'ui: { port: 0 }',
+        `mqtt: { url: "${broker.url}", receiptTimeoutSeconds: ${receiptTimeoutSeconds} }`,
+        'rules: { duplicateWindowSeconds: 0 }',
+      ],
+    }),
     'receipts test',
     {},
   );
@@ -53,7 +56,7 @@ describe('delivery confirmed by the hub', () => {
     watcher.on('message', (_t, p) => seen.push(JSON.parse(p.toString()) as CheckinMessage));
     await watcher.subscribeAsync(kioskTopics('s-001', 'k-001').checkin, { qos: 1 });
     const k = await kiosk(broker, 2);
-    for (let i = 0; i < 3; i++) k.scan(cccd(i));
+    for (let i = 0; i < 3; i++) k.scan(testerCccd(i));
     await waitFor(() => (seen.length >= 3 ? true : undefined), 10_000, 'three check-ins at the broker');
     // Give the PUBACKs time to come back (well inside the 2 s receipt wait): no emptier outbox.
     await new Promise((r) => setTimeout(r, 500));
@@ -100,7 +103,7 @@ describe('delivery confirmed by the hub', () => {
     await watcher.subscribeAsync(kioskTopics('s-001', 'k-001').receipt, { qos: 1 });
 
     const k = await kiosk(broker);
-    for (let i = 0; i < 5; i++) k.scan(cccd(i));
+    for (let i = 0; i < 5; i++) k.scan(testerCccd(i));
     await waitFor(() => (k.journal.pendingCount() === 0 ? true : undefined), 10_000, 'all receipted');
     const ids = receipts.flat();
     expect(new Set(ids).size).toBe(5);

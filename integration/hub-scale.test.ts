@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { publishFleetLoad } from '@qrkiosk/firmware-sim';
 import {
   makeTempDir,
   REPO_ROOT,
@@ -16,7 +17,6 @@ import {
 } from '@qrkiosk/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishFleetLoad } from '../src/index.js';
 
 describe('two hub processes on PostgreSQL', () => {
   let broker: RunningMosquitto;

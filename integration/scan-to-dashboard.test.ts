@@ -3,10 +3,13 @@
  * real Mosquitto and the hub (shared subscription, lanes) to the hub's page in real Chromium, masked.
  * How long that takes is measured by `npm run bench -- dashboard` (docs/benchmarks.md), not here.
  */
+
+import { VirtualSerialScanner } from '@qrkiosk/firmware-sim';
 import { Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { Hub } from '@qrkiosk/hub';
 import {
   CHROMIUM_ARGS,
+  kioskYaml,
   makeTempDir,
   type RunningMosquitto,
   requireChromium,
@@ -15,7 +18,6 @@ import {
 import pino from 'pino';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VirtualSerialScanner } from '../src/index.js';
 
 const CCCD = '079090001234|272345678|Nguyễn Văn An|15081990|Nam|123 Lê Lợi, Phường Bến Nghé, Quận 1|20042021';
 
@@ -39,15 +41,16 @@ describe('scan → gateway → Mosquitto → hub page', () => {
     scanner = new VirtualSerialScanner({ terminator: 'CR' });
     await scanner.plugIn();
     const loaded = settingsFromText(
-      [
-        'kiosk: { id: k-001, site: s-001, direction: in }',
-        `scanner: { type: serial, path: "${scanner.path}", baudRate: 9600, terminator: CR }`,
-        'gpio: { driver: sim }',
-        'ui: { port: 0 }',
-        `mqtt: { url: "${broker.url}" }`,
-        `data: { dir: "${makeTempDir('kiosk-e2e-')}" }`,
-        'log: { level: silent }',
-      ].join('\n'),
+      kioskYaml({
+        direction: 'in',
+        dataDir: makeTempDir('kiosk-e2e-'),
+        assumeSynced: false,
+        lines: [
+          `scanner: { type: serial, path: "${scanner.path}", baudRate: 9600, terminator: CR }`,
+          'ui: { port: 0 }',
+          `mqtt: { url: "${broker.url}" }`,
+        ],
+      }),
       'e2e kiosk.yaml',
       {},
     );

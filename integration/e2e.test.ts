@@ -6,13 +6,20 @@
  * connection must already see the row.
  */
 import { join } from 'node:path';
+import { receiptCheckins, VirtualSerialScanner } from '@qrkiosk/firmware-sim';
 import { Controller, hashIdentity, NO_FACTS, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { type CheckinMessage, kioskTopics, validateCheckin } from '@qrkiosk/protocol';
-import { makeTempDir, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
+import {
+  Cleanups,
+  kioskYaml,
+  makeTempDir,
+  type RunningMosquitto,
+  startMosquitto,
+  waitFor,
+} from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { receiptCheckins, VirtualSerialScanner } from '../src/index.js';
 
 const CCCD = '079090001234|272345678|Nguyễn Văn An|15081990|Nam|123 Lê Lợi, Phường Bến Nghé, Quận 1|20042021';
 const topics = kioskTopics('s-001', 'k-001');
@@ -27,10 +34,8 @@ interface Rig {
   dataDir: string;
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
 
 async function rig(): Promise<Rig> {
   const broker = await startMosquitto();
@@ -40,17 +45,15 @@ async function rig(): Promise<Rig> {
   cleanups.push(() => scanner.unplug());
   const dataDir = makeTempDir('e2e-');
   const loaded = settingsFromText(
-    [
-      'kiosk: { id: k-001, site: s-001, direction: in }',
-      `scanner: { type: serial, path: "${scanner.path}", baudRate: 9600, terminator: CR }`,
-      'gpio: { driver: sim }',
-      // This machine may have no NTP: the green people here must not wait for a clock (issue #13).
-      'clock: { assumeSynced: true }',
-      'ui: { port: 0 }',
-      `mqtt: { url: "${broker.url}" }`,
-      `data: { dir: "${dataDir}" }`,
-      'log: { level: silent }',
-    ].join('\n'),
+    kioskYaml({
+      direction: 'in',
+      dataDir,
+      lines: [
+        `scanner: { type: serial, path: "${scanner.path}", baudRate: 9600, terminator: CR }`,
+        'ui: { port: 0 }',
+        `mqtt: { url: "${broker.url}" }`,
+      ],
+    }),
     'e2e kiosk.yaml',
     {},
   );

@@ -6,10 +6,10 @@
  */
 import { copyFileSync, mkdirSync, readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
+import { powerCutRun } from '@qrkiosk/firmware-sim';
 import { makeTempDir, REPO_ROOT } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { powerCutRun } from '../src/index.js';
 
 const CLI = join(REPO_ROOT, 'gateway/dist/cli/main.js');
 

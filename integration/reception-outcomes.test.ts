@@ -7,14 +7,21 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Controller, hashIdentity, NO_FACTS, SimGpio, settingsFromText } from '@qrkiosk/gateway';
-import { CHROMIUM_ARGS, freePort, makeTempDir, REPO_ROOT, requireChromium } from '@qrkiosk/testkit';
+import {
+  CHROMIUM_ARGS,
+  freePort,
+  kioskYaml,
+  makeTempDir,
+  REPO_ROOT,
+  relayPulses,
+  requireChromium,
+  testerCccd,
+} from '@qrkiosk/testkit';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const ALLOWED = '079090001234|272345678|Nguyễn Văn An|15081990|Nam|123 Lê Lợi, Quận 1|20042021';
-const cccd = (n: number) =>
-  `001088${String(n).padStart(6, '0')}||Người Thử ${n}|01011988|Nam|Hà Nội|01012021`;
 
 describe('reception counts after the guard’s outcomes, in Chromium at 800×480', () => {
   let browser: Browser;
@@ -26,15 +33,14 @@ describe('reception counts after the guard’s outcomes, in Chromium at 800×480
     mkdirSync(ARTIFACTS, { recursive: true });
     const port = await freePort();
     const loaded = settingsFromText(
-      [
-        'kiosk: { id: k-001, site: s-001, direction: in }',
-        'gpio: { driver: sim }',
-        'clock: { assumeSynced: true }',
-        `ui: { port: ${port}, host: 127.0.0.1 }`,
-        `data: { dir: "${makeTempDir('reception-outcomes-')}" }`,
-        'rules: { duplicateWindowSeconds: 0, unknownPerson: REVIEW }',
-        'log: { level: silent }',
-      ].join('\n'),
+      kioskYaml({
+        direction: 'in',
+        dataDir: makeTempDir('reception-outcomes-'),
+        lines: [
+          `ui: { port: ${port}, host: 127.0.0.1 }`,
+          'rules: { duplicateWindowSeconds: 0, unknownPerson: REVIEW }',
+        ],
+      }),
       'reception outcomes test',
       {},
     );
@@ -59,12 +65,12 @@ describe('reception counts after the guard’s outcomes, in Chromium at 800×480
     // The same admitted person twice (outside any duplicate window here), three people for review.
     expect(controller.scan(ALLOWED)?.decision.verdict).toBe('ALLOW');
     expect(controller.scan(ALLOWED)?.decision.verdict).toBe('ALLOW');
-    const letIn = controller.scan(cccd(1))!.checkin!;
-    const waiting = controller.scan(cccd(2))!.checkin!;
-    const refused = controller.scan(cccd(3))!.checkin!;
+    const letIn = controller.scan(testerCccd(1))!.checkin!;
+    const waiting = controller.scan(testerCccd(2))!.checkin!;
+    const refused = controller.scan(testerCccd(3))!.checkin!;
     expect([letIn.verdict, waiting.verdict, refused.verdict]).toEqual(['REVIEW', 'REVIEW', 'REVIEW']);
     gpio.press('deny'); // the button: the newest REVIEW only
-    const pulsesBefore = gpio.timeline.filter((e) => e.line === 'relay' && e.value === 1).length;
+    const pulsesBefore = relayPulses(gpio);
 
     const page = await browser.newPage({ viewport: { width: 800, height: 480 } });
     await page.goto(`${base}/reception`);
@@ -101,7 +107,7 @@ describe('reception counts after the guard’s outcomes, in Chromium at 800×480
     expect(await page.locator(`tr[data-id="${waiting.id}"] button.admit`).count()).toBe(1);
     // Let in from the page for an earlier check — not the one the door shows now (that was denied at
     // the button): recorded only; the door does not open for whoever stands there now.
-    expect(gpio.timeline.filter((e) => e.line === 'relay' && e.value === 1).length).toBe(pulsesBefore);
+    expect(relayPulses(gpio)).toBe(pulsesBefore);
 
     // The manual-entry form is on screen at 800×480, its button included.
     for (const selector of ['#name', '#phone', '#manual button']) {
@@ -117,7 +123,7 @@ describe('reception counts after the guard’s outcomes, in Chromium at 800×480
   });
 
   it('a forged outcome POST is refused with a reason: no token, another Origin', async () => {
-    const review = controller.scan(cccd(9))!.checkin!;
+    const review = controller.scan(testerCccd(9))!.checkin!;
     const body = JSON.stringify({ checkin: review.id, outcome: 'admitted' });
     const noToken = await fetch(`${base}/api/outcome`, {
       method: 'POST',

@@ -8,11 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createDccSigner, sampleVaccination } from '@qrkiosk/firmware-sim';
 import { fleetTopic } from '@qrkiosk/protocol';
 import { makeTempDir, REPO_ROOT, startMosquitto, waitFor } from '@qrkiosk/testkit';
 import { connectAsync } from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { createDccSigner, sampleVaccination } from '../src/index.js';
 import { startKiosk } from './kiosk-daemon.js';
 
 const HUB_CLI = join(REPO_ROOT, 'hub/dist/cli.js');

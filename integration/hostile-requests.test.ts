@@ -7,19 +7,17 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { receiptCheckins } from '@qrkiosk/firmware-sim';
 import { Controller, createLogger, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { publishFleet, sendRequest, signedRulesEnvelope } from '@qrkiosk/hub';
 import { kioskTopics, requestBody, signRequest } from '@qrkiosk/protocol';
-import { makeTempDir, REPO_ROOT, waitFor } from '@qrkiosk/testkit';
+import { Cleanups, makeTempDir, REPO_ROOT, waitFor } from '@qrkiosk/testkit';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { receiptCheckins } from '../src/index.js';
 import { PASSWORDS, secureBroker } from './secure-broker.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
 
 const signing = generateKeyPairSync('ed25519');
 const forger = generateKeyPairSync('ed25519');

@@ -8,7 +8,15 @@
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createDccSigner, sampleVaccination } from '@qrkiosk/firmware-sim';
+import {
+  createDccSigner,
+  FakeHidDevice,
+  Gm65Emulator,
+  hidPosStream,
+  keyboardWedgeReports,
+  sampleVaccination,
+  VirtualSerialScanner,
+} from '@qrkiosk/firmware-sim';
 import {
   EventBus,
   GM65_ZONE,
@@ -17,16 +25,9 @@ import {
   SerialScanner,
   settingsFromText,
 } from '@qrkiosk/gateway';
-import { REPO_ROOT, waitFor } from '@qrkiosk/testkit';
+import { Cleanups, REPO_ROOT, waitFor } from '@qrkiosk/testkit';
 import pino from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FakeHidDevice,
-  Gm65Emulator,
-  hidPosStream,
-  keyboardWedgeReports,
-  VirtualSerialScanner,
-} from '../src/index.js';
 
 const CCCD =
   '079090001234|272345678|Nguyễn Văn An|15081990|Nam|123 Lê Lợi, Phường Bến Nghé, Quận 1, TP. Hồ Chí Minh|20042021';
@@ -61,10 +62,8 @@ function runCli(
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
 
 function scannerSettings(yaml: string) {
   return settingsFromText(`kiosk: { id: k-1, site: s-1 }\nscanner: ${yaml}\n`, 'test', {}).settings.scanner;
