@@ -2,14 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import {
-  badDayMessage,
-  formatVnDateTime,
-  hashIdentity,
-  type IdType,
-  parseDay,
-  vnDay,
-} from '@qrkiosk/protocol';
+import { badDayMessage, formatVnDateTime, parseDay, vnDay } from '@qrkiosk/protocol';
 import { pino } from 'pino';
 import { DEAD_LETTERS_USAGE, deadLettersCommand } from './cli-dead-letters.js';
 import { brokerLogin, readKeyFile } from './cli-files.js';
@@ -21,6 +14,8 @@ import { HubIngest } from './ingest.js';
 import { reportCsv, traceCsv } from './report-view.js';
 import { parseSitesCsv } from './sites-csv.js';
 import { HubStore } from './store.js';
+import { applyRetention } from './use-cases/retention.js';
+import { checkTrace, traceContacts } from './use-cases/trace.js';
 
 /**
  * qrkiosk-hub [run]   the hub: MQTT ingest + live page
@@ -151,35 +146,30 @@ async function main(): Promise<number> {
   });
   if (values.help) usage(0);
   // Every day given is a real calendar day (2021-02-30 is refused, not rolled into March).
-  for (const what of ['day', 'from', 'to'] as const) {
-    const value = values[what];
-    if (value !== undefined && !parseDay(value)) {
-      const m = badDayMessage(`--${what}`, value);
-      process.stderr.write(`${m.vi} / ${m.en}\n`);
-      return 2;
-    }
-  }
+  if (values.day !== undefined && !parseDay(values.day)) return refuse(badDayMessage('--day', values.day));
+  // A trace is checked whole (days, type, number, window) before the store or the key is opened.
+  const traced =
+    command === 'trace'
+      ? checkTrace({
+          type: values.type,
+          id: values.id ?? '',
+          from: values.from,
+          to: values.to,
+          window: Number(values.window),
+        })
+      : undefined;
+  if (traced && !traced.ok) return refuse(traced.problem);
+  const days = Number(values['retention-days']);
+  if (command === 'purge' && !(Number.isFinite(days) && days >= 0)) usage(2);
   const store = await HubStore.open(values.database || undefined, values['data-dir']);
   const actor = `${userInfo().username}@cli`;
   try {
-    if (command === 'trace') {
-      if (!values['key-file'] || !values.id) usage(2);
-      const key = readKeyFile(values['key-file']);
-      const type = values.type as IdType;
-      const id = values.id.replace(/\s+/g, '').toUpperCase();
-      const from = new Date(`${values.from ?? vnDay(new Date(Date.now() - 14 * 86_400_000))}T00:00:00+07:00`);
-      const to = new Date(Date.parse(`${values.to ?? vnDay(new Date())}T00:00:00+07:00`) + 86_400_000);
-      const window = Number(values.window);
-      if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || !(window > 0)) usage(2);
-      const visits = await store.trace(hashIdentity(key, type, id).toString('hex'), from, to, window);
-      // Every tracing query is audited; the number itself is not written, only its last 4 digits.
-      await store.audit(actor, 'trace', {
-        type,
-        id: `…${id.slice(-4)}`,
-        from: from.toISOString(),
-        to: to.toISOString(),
-        window,
-        visits: visits.length,
+    if (traced?.ok) {
+      if (!values['key-file']) usage(2);
+      const window = traced.query.window;
+      const visits = await traceContacts(store, readKeyFile(values['key-file']), traced.query, {
+        actor,
+        action: 'trace',
       });
       if (values.csv) process.stdout.write(traceCsv(visits));
       else {
@@ -217,19 +207,22 @@ async function main(): Promise<number> {
       return 0;
     }
     if (command === 'purge') {
-      const days = Number(values['retention-days']);
-      const before = new Date(Date.now() - days * 86_400_000);
-      const removed = await store.purge(before);
-      const deadLetters = await store.purgeDeadLetters(before);
-      await store.forgetLoginFailures();
-      await store.audit(actor, 'purge', { days, removed, deadLetters });
-      out(`Đã xóa / removed ${removed} check-ins and ${deadLetters} dead letters older than ${days} days`);
+      const r = await applyRetention(store, days, { actor, always: true });
+      out(
+        `Đã xóa / removed ${r.removed} check-ins and ${r.deadLetters} dead letters older than ${days} days`,
+      );
       return 0;
     }
     usage(2);
   } finally {
     await store.close();
   }
+}
+
+/** A refused argument, in Vietnamese and English, exit code 2. */
+function refuse(m: { vi: string; en: string }): number {
+  process.stderr.write(`${m.vi} / ${m.en}\n`);
+  return 2;
 }
 
 /**
