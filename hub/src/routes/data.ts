@@ -1,13 +1,12 @@
-import { vnDay } from '@qrkiosk/protocol';
+import { vnDayStartOf } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { HubStore, SiteInfo } from '../store.js';
-import { vnDayStart } from '../use-cases/days.js';
 import { canSee, type Session } from '../users.js';
 import { CheckinsQuery, NoQuery, SitesBody } from './schemas.js';
 
 /** Start of today in Vietnam (UTC+7), for "today" counts. */
 export function startOfVnDay(now: Date): Date {
-  return vnDayStart(vnDay(now));
+  return vnDayStartOf(now);
 }
 
 /** Rows of the sites a session's scope covers. */

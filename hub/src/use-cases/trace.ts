@@ -1,6 +1,5 @@
-import { badDayMessage, hashIdentity, type IdType, parseDay, vnDay } from '@qrkiosk/protocol';
+import { badDayMessage, hashIdentity, type IdType, parseDay, vnDay, vnDayStart } from '@qrkiosk/protocol';
 import type { HubStore, TraceVisit } from '../store.js';
-import { vnDayEnd, vnDayStart } from './days.js';
 
 /** A message for a person: Vietnamese first, its English twin beside it. */
 export interface Text {
@@ -102,7 +101,7 @@ export async function traceContacts(
   const all = await store.trace(
     hashIdentity(hashKey, q.type, q.id).toString('hex'),
     vnDayStart(q.from),
-    vnDayEnd(q.to),
+    new Date(vnDayStart(q.to).getTime() + 86_400_000),
     q.window,
   );
   const visits = by.visible ? all.filter((v) => by.visible?.(v.visit.site)) : all;
