@@ -49,13 +49,15 @@ export class Hub {
       return await this.startParts();
     } catch (err) {
       // Half started (the database open, lanes connected): close what is open, then report.
-      await this.stop().catch(() => undefined);
+      await this.stop().catch((stopErr: unknown) =>
+        this.log.error({ err: stopErr }, 'closing a half-started hub failed'),
+      );
       throw err;
     }
   }
 
   private async startParts(): Promise<string> {
-    const store = await HubStore.open(this.options.database, this.options.dataDir);
+    const store = await HubStore.open(this.options.database, this.options.dataDir, this.log);
     this.store = store;
     const ingest = new HubIngest(this.options.mqtt, store, this.log);
     this.ingest = ingest;

@@ -15,6 +15,7 @@ import {
   KEY_BYTES,
   keyId,
   loadPrivateKey,
+  mqttOptions,
   OP_DELETE,
   OP_PUT,
   parseFactsCsvHeader,
@@ -310,11 +311,7 @@ export interface FleetMessage {
  * gets the latest of each kind. An empty payload clears what the broker retains on that topic.
  */
 export async function publishFleet(login: BrokerLogin, messages: readonly FleetMessage[]): Promise<void> {
-  const client = await connectAsync(login.url, {
-    protocolVersion: 5,
-    ...(login.username ? { username: login.username } : {}),
-    ...(login.password !== undefined ? { password: login.password } : {}),
-  });
+  const client = await connectAsync(login.url, mqttOptions({ ...login, protocolVersion: 5 }));
   try {
     for (const m of messages)
       await client.publishAsync(fleetTopic(m.kind), m.payload, { qos: 1, retain: true });

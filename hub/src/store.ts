@@ -6,7 +6,8 @@ import {
   type TelemetryMessage,
   vnDayStart,
 } from '@qrkiosk/protocol';
-import { areasOf } from './report-view.js';
+import type { Logger } from 'pino';
+import { areasOf, type DailyReport, type ReportSite, type TraceVisit } from './report-model.js';
 import { retimeFromTelemetry, retimeOnIngest } from './retime.js';
 import {
   type HubRepository,
@@ -18,39 +19,8 @@ import {
 import { type CheckinRow, LOGIN_FAILURE_MEMORY_MS } from './storage/repository.js';
 import { Users } from './users.js';
 
+export type { DailyReport, ReportArea, ReportSite, TraceVisit } from './report-model.js';
 export type { KioskRow, SiteInfo } from './storage/index.js';
-
-export interface TraceVisit {
-  visit: CheckinMessage;
-  coVisitors: CheckinMessage[];
-}
-
-export interface ReportSite extends SiteCounts {
-  name: string;
-  district: string;
-  ward: string;
-  kiosks: number;
-}
-
-export interface ReportArea {
-  district: string;
-  ward: string;
-  sitesRegistered: number;
-  sitesWithScans: number;
-  scans: number;
-  /** The follow-up list: sites of this area that scanned nothing that day. */
-  sitesWithoutScans: string[];
-  newKiosks: number;
-}
-
-export interface DailyReport {
-  day: string;
-  sites: ReportSite[];
-  /** Per ward (within its district); sites nobody registered are under district "" / ward "". */
-  areas: ReportArea[];
-  sitesWithoutScans: string[];
-  newKiosks: Array<{ site: string; kiosk: string }>;
-}
 
 /** How long a process trusts its copy of the site register (other hub processes may change it). */
 const DIRECTORY_TTL_MS = 30_000;
@@ -67,9 +37,26 @@ export class HubStore {
     this.users = new Users(repo);
   }
 
-  /** `database`: a postgres:// URL, an SQLite file, or nothing for `<dataDir>/hub.db`. */
-  static async open(database: string | undefined, dataDir: string): Promise<HubStore> {
-    return new HubStore(await openRepository(database, dataDir));
+  /**
+   * `database`: a postgres:// URL, an SQLite file, or nothing for `<dataDir>/hub.db`. `log`: where a
+   * failing idle PostgreSQL connection is logged (default: standard error).
+   */
+  static async open(database: string | undefined, dataDir: string, log?: Logger): Promise<HubStore> {
+    return new HubStore(
+      await openRepository(
+        database,
+        dataDir,
+        log ? { onPoolError: (err) => log.error({ err }, 'PostgreSQL idle connection failed') } : {},
+      ),
+    );
+  }
+
+  /**
+   * How many check-in transactions may be in flight at once: PostgreSQL several (their commits share
+   * WAL flushes), SQLite one (a single writer; the next batch gathers meanwhile).
+   */
+  get writeConcurrency(): number {
+    return this.repo.engine === 'postgres' ? 4 : 1;
   }
 
   /**

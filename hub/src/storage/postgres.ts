@@ -51,7 +51,10 @@ export class PostgresRepository implements HubRepository {
   private constructor(private readonly pool: pg.Pool) {}
 
   /** Connects, migrates, and returns the repository. `url`: postgres://user:pass@host:port/db */
-  static async open(url: string, options: { poolSize?: number } = {}): Promise<PostgresRepository> {
+  static async open(
+    url: string,
+    options: { poolSize?: number; onPoolError?: (err: Error) => void } = {},
+  ): Promise<PostgresRepository> {
     const pool = new pg.Pool({
       connectionString: url,
       max: options.poolSize ?? 8,
@@ -65,8 +68,14 @@ export class PostgresRepository implements HubRepository {
       query_timeout: 60_000,
       application_name: 'qrkiosk-hub',
     });
-    // An idle connection dropped by the server (restart, failover) must not crash the hub.
-    pool.on('error', () => undefined);
+    // An idle connection dropped by the server (restart, failover) must not crash the hub (pg emits
+    // 'error' on the pool, fatal without a listener), but it is said: the next query reconnects.
+    pool.on(
+      'error',
+      options.onPoolError ??
+        ((err) =>
+          process.stderr.write(`qrkiosk-hub: PostgreSQL idle connection failed: ${err.stack ?? err}\n`)),
+    );
     try {
       await migratePostgres(pool);
     } catch (err) {
