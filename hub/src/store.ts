@@ -13,7 +13,6 @@ import {
   type HubRepository,
   type KioskRow,
   openRepository,
-  type SiteCounts,
   type SiteInfo,
 } from './storage/index.js';
 import { type CheckinRow, LOGIN_FAILURE_MEMORY_MS } from './storage/repository.js';
