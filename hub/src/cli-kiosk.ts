@@ -2,11 +2,13 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isId } from '@qrkiosk/protocol';
 import { brokerLogin } from './cli-files.js';
+import { storeFlags } from './cli-settings.js';
 import { applyDynsec } from './dynsec.js';
 import { writeFileAtomic } from './fleet-state.js';
 import { aclFile } from './kiosk-registry.js';
 import { readSigningKey } from './publish.js';
 import { sendRequest } from './requests.js';
+import type { HubSettings } from './settings/index.js';
 import { HubStore } from './store.js';
 
 /**
@@ -26,21 +28,21 @@ const fail = (vi: string, en: string): number => {
   return 2;
 };
 
-const common = {
-  'data-dir': { type: 'string', default: process.env.QRKIOSK_HUB_DATA_DIR ?? '/var/lib/qrkiosk-hub' },
-  database: { type: 'string', default: process.env.QRKIOSK_HUB_DATABASE ?? '' },
-  kiosk: { type: 'string' },
-  site: { type: 'string' },
-  out: { type: 'string' },
-  mqtt: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_URL ?? 'mqtt://127.0.0.1:1883' },
-  username: { type: 'string' },
-  'password-file': { type: 'string' },
-  'hub-user': { type: 'string' },
-} as const;
+const common = (s: HubSettings) =>
+  ({
+    ...storeFlags(s),
+    kiosk: { type: 'string' },
+    site: { type: 'string' },
+    out: { type: 'string' },
+    mqtt: { type: 'string', default: s.mqtt.url },
+    username: { type: 'string' },
+    'password-file': { type: 'string' },
+    'hub-user': { type: 'string' },
+  }) as const;
 
-export async function kioskCommand(argv: string[]): Promise<number> {
+export async function kioskCommand(argv: string[], settings: HubSettings): Promise<number> {
   const [action, ...rest] = argv;
-  const { values } = parseArgs({ args: rest, options: common });
+  const { values } = parseArgs({ args: rest, options: common(settings) });
   if (action !== 'register' && action !== 'acl' && action !== 'dynsec')
     return fail('Lệnh không đúng', KIOSK_USAGE.join('\n'));
   if (action === 'dynsec' && !(values.username && values['password-file']))
@@ -87,7 +89,7 @@ export async function kioskCommand(argv: string[]): Promise<number> {
   }
 }
 
-export async function requestCommand(argv: string[]): Promise<number> {
+export async function requestCommand(argv: string[], settings: HubSettings): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -97,7 +99,7 @@ export async function requestCommand(argv: string[]): Promise<number> {
       get: { type: 'boolean', default: false },
       set: { type: 'string' },
       command: { type: 'string' },
-      mqtt: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_URL ?? 'mqtt://127.0.0.1:1883' },
+      mqtt: { type: 'string', default: settings.mqtt.url },
       username: { type: 'string' },
       'password-file': { type: 'string' },
     },

@@ -18,6 +18,7 @@ import {
   signedRulesEnvelope,
 } from './publish.js';
 import { batchesFromFiles, batchFilesIn } from './revocation-batches.js';
+import type { HubSettings } from './settings/index.js';
 
 /**
  * The fleet-update commands of `qrkiosk-hub` (kept apart from cli.ts): keygen, publish-cache,
@@ -51,7 +52,7 @@ const usage = (): number => {
 };
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
-export async function publishCommand(cmd: string, argv: string[]): Promise<number> {
+export async function publishCommand(cmd: string, argv: string[], settings: HubSettings): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -68,9 +69,9 @@ export async function publishCommand(cmd: string, argv: string[]): Promise<numbe
       'allow-bad-rows': { type: 'boolean', default: false },
       'no-publish': { type: 'boolean', default: false },
       'state-dir': { type: 'string' },
-      'data-dir': { type: 'string', default: process.env.QRKIOSK_HUB_DATA_DIR ?? '/var/lib/qrkiosk-hub' },
+      'data-dir': { type: 'string', default: settings.dataDir },
       'mqtt-max-bytes': { type: 'string', default: String(MQTT_MAX_PAYLOAD) },
-      mqtt: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_URL ?? 'mqtt://127.0.0.1:1883' },
+      mqtt: { type: 'string', default: settings.mqtt.url },
       username: { type: 'string' },
       'password-file': { type: 'string' },
     },

@@ -9,12 +9,7 @@ import {
 import type { Logger } from 'pino';
 import { areasOf, type DailyReport, type ReportSite, type TraceVisit } from './report-model.js';
 import { retimeFromTelemetry, retimeOnIngest } from './retime.js';
-import {
-  type HubRepository,
-  type KioskRow,
-  openRepository,
-  type SiteInfo,
-} from './storage/index.js';
+import { type HubRepository, type KioskRow, openRepository, type SiteInfo } from './storage/index.js';
 import { type CheckinRow, LOGIN_FAILURE_MEMORY_MS } from './storage/repository.js';
 import { Users } from './users.js';
 
