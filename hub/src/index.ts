@@ -3,6 +3,7 @@ export { applyDynsec, DYNSEC_TOPIC, type DynsecCommand, kioskRole, kioskRoleComm
 export * from './fleet-state.js';
 export { Hub, type HubOptions } from './hub.js';
 export { HubIngest, type IngestOptions } from './ingest.js';
+export { laneId, MAX_LANES } from './ingest-retire.js';
 export { aclFile, type BindingCheck, KioskRegistry } from './kiosk-registry.js';
 export * from './publish.js';
 export { ReceiptSender } from './receipts.js';

@@ -15,27 +15,19 @@ import {
   type TelemetryMessage,
   validateCheckin,
 } from '@qrkiosk/protocol';
-import { connect, connectAsync, type MqttClient } from 'mqtt';
+import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { CheckinWriter } from './checkin-writer.js';
+import { laneId, retireLanes, SESSION_EXPIRY_S } from './ingest-retire.js';
 import { KioskRegistry } from './kiosk-registry.js';
 import { OccupancyPublisher } from './occupancy.js';
 import { ingestOutcome } from './outcomes.js';
 import { ReceiptSender } from './receipts.js';
 import type { HubStore } from './store.js';
 
-/** Lane ids a hub process may use: `<id>`, `<id>-1` … `<id>-63` (the CLI caps --lanes at 64). */
-export const MAX_LANES = 64;
-/** How long a retired lane waits for its queued messages to stop coming before it leaves. */
-const QUIET_MS = 1000;
 /** Attempts before a message that keeps failing is offered to the dead letters. */
 const MAX_ATTEMPTS = 5;
-/** How long the broker keeps a lane's session (and queues for it) while the hub is away: 30 days. */
-const SESSION_EXPIRY_S = 30 * 86_400;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** The client id of lane n: `<base>` for lane 0, `<base>-<n>` after. */
-export const laneId = (base: string, lane: number) => (lane === 0 ? base : `${base}-${lane}`);
 
 export interface IngestOptions {
   url: string;
@@ -143,80 +135,20 @@ export class HubIngest extends EventEmitter<IngestEvents> {
   }
 
   /**
-   * Drains and closes the sessions of lanes `<base>-<from>` … up to MAX_LANES: each is resumed,
-   * its queued check-ins are stored (and acknowledged) like any other, its subscription removed, and
-   * the session ended. Also for a hub process taken out of service (`qrkiosk-hub retire`, from 0).
+   * Drains and closes the sessions of lanes `<base>-<from>` … up to MAX_LANES (ingest-retire.ts).
+   * Also for a hub process taken out of service (`qrkiosk-hub retire`, from 0).
    */
-  async retire(base: string, from: number): Promise<{ sessions: number; drained: number }> {
-    const ids = Array.from({ length: MAX_LANES - from }, (_, i) => laneId(base, from + i));
-    const results = await Promise.all(ids.map((id) => this.retireLane(id)));
-    return {
-      sessions: results.filter((n) => n !== null).length,
-      drained: results.reduce<number>((sum, n) => sum + (n ?? 0), 0),
-    };
-  }
-
-  /** Number of messages drained, or null when the broker had no session for this id. */
-  private async retireLane(clientId: string): Promise<number | null> {
-    const o = this.options;
-    const v5 = o.protocolVersion === 5;
-    const client = connect(
-      o.url,
-      mqttOptions(
-        { ...o, clientId },
-        { clean: false, sessionExpirySeconds: SESSION_EXPIRY_S, reconnectPeriod: 0 },
-      ),
+  retire(base: string, from: number): Promise<{ sessions: number; drained: number }> {
+    return retireLanes(
+      {
+        options: this.options,
+        store: (topic, payload, callback) => void this.storeWithRetry(topic, payload, callback),
+        log: this.log,
+        stopped: () => this.stopped,
+      },
+      base,
+      from,
     );
-    let drained = 0;
-    let storing = 0;
-    let last = Date.now();
-    client.handleMessage = (packet, callback) => {
-      if (packet.cmd !== 'publish') return callback();
-      last = Date.now();
-      drained++;
-      storing++;
-      void this.storeWithRetry(packet.topic, Buffer.from(packet.payload as Buffer), (err) => {
-        storing--;
-        last = Date.now();
-        callback(err);
-      });
-    };
-    client.on('error', (err) => this.log.error({ err, clientId }, 'retiring a lane: MQTT error'));
-    const present = await new Promise<boolean>((resolve, reject) => {
-      client.once('connect', (connack) => resolve(connack.sessionPresent));
-      client.once('error', reject);
-    });
-    if (present) {
-      // Unsubscribe at once, so the broker routes nothing new here (under load the lane would never
-      // fall quiet otherwise); what it had queued for this session still comes (Mosquitto delivers a
-      // session's queue after an unsubscribe — checked with 2.0). Leave once it has been quiet a while.
-      last = Date.now();
-      await client.unsubscribeAsync([
-        HUB_FILTERS.checkin,
-        `$share/${o.shareGroup ?? 'hub'}/${HUB_FILTERS.checkin}`,
-        HUB_FILTERS.state,
-        HUB_FILTERS.telemetry,
-      ]);
-      // A message still being stored (database down) keeps the session: ending it now would drop
-      // that message with it.
-      while (storing > 0 || Date.now() - last < QUIET_MS) {
-        if (this.stopped) {
-          await client.endAsync(); // the session stays, with what it still holds
-          return drained;
-        }
-        await sleep(100);
-      }
-    }
-    // MQTT 5: the session ends with this connection. MQTT 3.1.1: a clean connection removes it.
-    await client.endAsync(false, v5 ? { properties: { sessionExpiryInterval: 0 } } : {});
-    if (!v5) {
-      const cleaner = await connectAsync(
-        o.url,
-        mqttOptions({ ...o, clientId, protocolVersion: 4 }, { clean: true, reconnectPeriod: 0 }),
-      );
-      await cleaner.endAsync();
-    }
-    return present ? drained : null;
   }
 
   private connectLane(clientId: string, fleet: boolean): { client: MqttClient; subscribed: Promise<void> } {
