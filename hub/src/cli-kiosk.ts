@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isId } from '@qrkiosk/protocol';
-import { brokerLogin } from './cli-files.js';
+import { brokerLogin, fail, out } from './cli-files.js';
 import { storeFlags } from './cli-settings.js';
 import { applyDynsec } from './dynsec.js';
 import { writeFileAtomic } from './fleet-state.js';
@@ -21,12 +21,6 @@ export const KIOSK_USAGE = [
   'qrkiosk-hub kiosk dynsec --username ADMIN --password-file F [--mqtt URL] [--hub-user hub]   (the register as dynamic-security roles, live)',
   'qrkiosk-hub request --site S --kiosk K --signing-key KEY (--get | --set KEY=VALUE | --command selftest|resync|purge) [MQTT]',
 ];
-
-const out = (s: string) => process.stdout.write(`${s}\n`);
-const fail = (vi: string, en: string): number => {
-  process.stderr.write(`${vi} / ${en}\n`);
-  return 2;
-};
 
 const common = (s: HubSettings) =>
   ({

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RevocationListError, signRevocationList, signTrustList, TrustListError } from '@qrkiosk/protocol';
-import { brokerLogin, readKeyFile } from './cli-files.js';
+import { brokerLogin, fail, out, readKeyFile } from './cli-files.js';
 import { FleetStateError, readFleetState, writeFileAtomic, writeFleetState } from './fleet-state.js';
 import {
   BadRowsError,
@@ -41,11 +41,6 @@ export const PUBLISH_USAGE = [
   '  MQTT = [--mqtt URL --username U --password-file F]; --state-dir defaults to <--data-dir>/fleet',
 ];
 
-const out = (s: string) => process.stdout.write(`${s}\n`);
-const fail = (vi: string, en: string): number => {
-  process.stderr.write(`${vi} / ${en}\n`);
-  return 2;
-};
 const usage = (): number => {
   process.stderr.write(`${PUBLISH_USAGE.join('\n')}\n`);
   return 2;
@@ -114,9 +109,8 @@ export async function publishCommand(cmd: string, argv: string[], settings: HubS
   }
 
   if (cmd === 'publish-trust') {
-    const files = [...(values.dir ? certificateFilesIn(values.dir) : []), ...(values.file ?? [])];
+    const { files, version } = listInput(values, certificateFilesIn);
     if (files.length === 0) return usage();
-    const version = values.version ? Number(values.version) : Math.floor(Date.now() / 1000);
     let envelope: string;
     let certificates: ReturnType<typeof certificatesFromFiles>;
     try {
@@ -232,6 +226,20 @@ export async function publishCommand(cmd: string, argv: string[], settings: HubS
 }
 
 /**
+ * The files of a signed list (trust or revocation): those of `--dir` (found by `inDir`) and every
+ * `--file`; its version from `--version`, or the current Unix time (newer lists, higher versions).
+ */
+function listInput(
+  values: { dir?: string | undefined; file?: string[] | undefined; version?: string | undefined },
+  inDir: (dir: string) => string[],
+): { files: string[]; version: number } {
+  return {
+    files: [...(values.dir ? inDir(values.dir) : []), ...(values.file ?? [])],
+    version: values.version ? Number(values.version) : Math.floor(Date.now() / 1000),
+  };
+}
+
+/**
  * `publish-revocation`: EU DCC revocation batches (revocation-batches.ts) → one signed QRKR1 list,
  * retained on `fleet/revocation`. A list above the MQTT limit goes as a file (`qrkiosk revocation
  * apply FILE` on the kiosk).
@@ -242,9 +250,8 @@ async function publishRevocation(
   login: BrokerLogin,
   publish: boolean,
 ): Promise<number> {
-  const files = [...(values.dir ? batchFilesIn(values.dir) : []), ...(values.file ?? [])];
+  const { files, version } = listInput(values, batchFilesIn);
   if (files.length === 0) return usage();
-  const version = values.version ? Number(values.version) : Math.floor(Date.now() / 1000);
   let list: Buffer;
   let batches: ReturnType<typeof batchesFromFiles>;
   try {

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { badDayMessage, formatVnDateTime, parseDay, vnDay } from '@qrkiosk/protocol';
 import { pino } from 'pino';
 import { DEAD_LETTERS_USAGE, deadLettersCommand } from './cli-dead-letters.js';
-import { brokerLogin, readKeyFile } from './cli-files.js';
+import { brokerLogin, fail, out, readKeyFile } from './cli-files.js';
 import { KIOSK_USAGE, kioskCommand, requestCommand } from './cli-kiosk.js';
 import { PUBLISH_COMMANDS, PUBLISH_USAGE, publishCommand } from './cli-publish.js';
 import { runCommand } from './cli-run.js';
@@ -31,10 +31,6 @@ const command = first && !first.startsWith('-') ? first : 'run';
 const args = command === first ? rest : config.args;
 /** hub.yaml (if any) and env: the defaults every command's flags override. */
 const defaults = command === 'run' ? undefined : settingsOrExit(config.file);
-const dataDirDefault = defaults?.dataDir ?? '';
-/** A postgres:// URL selects PostgreSQL; empty means SQLite in the data directory. */
-const databaseDefault = defaults?.database ?? '';
-const out = (s: string) => process.stdout.write(`${s}\n`);
 
 function usage(code: number): never {
   out(
@@ -73,13 +69,12 @@ async function main(): Promise<number> {
   }
   if ((PUBLISH_COMMANDS as readonly string[]).includes(command))
     return publishCommand(command, args, settings());
-  if (command === 'user') return userCommand(args, { dataDir: dataDirDefault, database: databaseDefault });
+  if (command === 'user') return userCommand(args, settings());
   if (command === 'site') return siteCommand(args);
   if (command === 'kiosk') return kioskCommand(args, settings());
   if (command === 'request') return requestCommand(args, settings());
   if (command === 'retire') return retireCommand(args);
-  if (command === 'dead-letters')
-    return deadLettersCommand(args, { dataDir: dataDirDefault, database: databaseDefault });
+  if (command === 'dead-letters') return deadLettersCommand(args, settings());
   const { values } = parseArgs({
     args,
     options: {
@@ -172,10 +167,7 @@ async function main(): Promise<number> {
 }
 
 /** A refused argument, in Vietnamese and English, exit code 2. */
-function refuse(m: { vi: string; en: string }): number {
-  process.stderr.write(`${m.vi} / ${m.en}\n`);
-  return 2;
-}
+const refuse = (m: { vi: string; en: string }): number => fail(m.vi, m.en);
 
 /**
  * `retire --client-id ID`: a hub process taken out of service leaves persistent sessions (one per
