@@ -23,6 +23,8 @@ export interface LiveOptions {
   liveSessionCheckMs?: number;
   /** Bytes a page may leave unread before it is closed (default LIVE_BUFFER_BYTES). */
   liveBufferBytes?: number;
+  /** Where a failed session check is logged (with its stack). */
+  onError?: (err: unknown) => void;
 }
 
 /** How often an open live page's session is checked again. */
@@ -100,7 +102,10 @@ export function liveRoute(
             user = s.user;
             directory = await store.siteDirectory();
           }
-        })().catch(() => socket.close(1011, 'session check failed'));
+        })().catch((err: unknown) => {
+          options.onError?.(err);
+          socket.close(1011, 'session check failed');
+        });
       }, options.liveSessionCheckMs ?? LIVE_SESSION_CHECK_MS);
       socket.on('close', () => {
         clearInterval(recheck);

@@ -1,11 +1,6 @@
 import { badDayMessage, hashIdentity, type IdType, parseDay, vnDay, vnDayStart } from '@qrkiosk/protocol';
 import type { HubStore, TraceVisit } from '../store.js';
-
-/** A message for a person: Vietnamese first, its English twin beside it. */
-export interface Text {
-  vi: string;
-  en: string;
-}
+import type { Text } from '../text.js';
 
 /** The identity types a tracer may ask for (those a kiosk hashes). */
 export const TRACE_ID_TYPES = ['cccd', 'cmnd', 'passport', 'qid', 'bhyt', 'bhxh', 'phone'] as const;
