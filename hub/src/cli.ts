@@ -17,7 +17,7 @@ import { NO_FILE } from './settings/index.js';
 import { parseSitesCsv } from './sites-csv.js';
 import { HubStore } from './store.js';
 import { applyRetention } from './use-cases/retention.js';
-import { checkTrace, traceContacts } from './use-cases/trace.js';
+import { checkTrace, TRACE_DEFAULT_WINDOW_MIN, traceContacts } from './use-cases/trace.js';
 
 /**
  * qrkiosk-hub [run]   the hub: MQTT ingest + live page
@@ -84,7 +84,7 @@ async function main(): Promise<number> {
       id: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
-      window: { type: 'string', default: '30' },
+      window: { type: 'string', default: String(TRACE_DEFAULT_WINDOW_MIN) },
       day: { type: 'string' },
       csv: { type: 'boolean', default: false },
       'retention-days': { type: 'string', default: String(settings().retention.days) },
