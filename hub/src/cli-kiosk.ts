@@ -54,14 +54,14 @@ export async function kioskCommand(argv: string[], settings: HubSettings): Promi
   try {
     if (action === 'register') {
       const b = { kiosk: values.kiosk as string, site: values.site as string, how: 'registered' as const };
-      await store.repo.registerKiosk(b, new Date());
+      await store.registerKiosk(b, new Date());
       await store.audit(`${userInfo().username}@cli`, 'kiosk-register', { kiosk: b.kiosk, site: b.site });
       out(
         `Đã đăng ký kiosk ${b.kiosk} tại ${b.site}; chạy lại "qrkiosk-hub kiosk acl" / kiosk ${b.kiosk} registered at ${b.site}; run "qrkiosk-hub kiosk acl" again`,
       );
       return 0;
     }
-    const bindings = await store.repo.kioskBindings();
+    const bindings = await store.kioskBindings();
     if (action === 'dynsec') {
       const r = await applyDynsec(brokerLogin(values), bindings, {
         ...(values['hub-user'] ? { hubUser: values['hub-user'] } : {}),

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { areasOf, type DailyReport, type ReportSite, type TraceVisit } from './report-model.js';
 import { retimeFromTelemetry, retimeOnIngest } from './retime.js';
 import { type HubRepository, type KioskRow, openRepository, type SiteInfo } from './storage/index.js';
-import { type CheckinRow, LOGIN_FAILURE_MEMORY_MS } from './storage/repository.js';
+import { type CheckinRow, type KioskBinding, LOGIN_FAILURE_MEMORY_MS } from './storage/repository.js';
 import { Users } from './users.js';
 
 export type { DailyReport, ReportArea, ReportSite, TraceVisit } from './report-model.js';
@@ -76,6 +76,22 @@ export class HubStore {
 
   checkinOwner(id: string) {
     return this.repo.checkinOwner(id);
+  }
+
+  /** The site a kiosk is bound to (kiosk-registry.ts), or null. */
+  kioskBinding(kiosk: string) {
+    return this.repo.kioskBinding(kiosk);
+  }
+  /** Binds a kiosk on first use unless it already is; returns the binding that holds. */
+  bindKiosk(b: KioskBinding, at: Date) {
+    return this.repo.bindKiosk(b, at);
+  }
+  /** Registers (or moves) a kiosk to a site, as `qrkiosk-hub kiosk register` does. */
+  registerKiosk(b: KioskBinding, at: Date) {
+    return this.repo.registerKiosk(b, at);
+  }
+  kioskBindings() {
+    return this.repo.kioskBindings();
   }
 
   /**
