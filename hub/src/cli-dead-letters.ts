@@ -1,7 +1,10 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { out } from './cli-files.js';
+import { storeFlags } from './cli-settings.js';
 import { HubIngest } from './ingest.js';
+import type { HubSettings } from './settings/index.js';
 import { HubStore } from './store.js';
 
 export const DEAD_LETTERS_USAGE = [
@@ -9,22 +12,16 @@ export const DEAD_LETTERS_USAGE = [
   'qrkiosk-hub dead-letters replay [--id N]               (through the same checks as a live message; stored ones leave the list)',
 ];
 
-const out = (s: string) => process.stdout.write(`${s}\n`);
-
 /**
  * `dead-letters list|replay`. Replay hands each payload to HubIngest.replay — the live message path
  * itself, not a copy of it — and removes the dead letters it stored (or found already stored).
  */
-export async function deadLettersCommand(
-  argv: string[],
-  defaults: { dataDir: string; database: string },
-): Promise<number> {
+export async function deadLettersCommand(argv: string[], settings: HubSettings): Promise<number> {
   const [action, ...rest] = argv;
   const { values } = parseArgs({
     args: rest,
     options: {
-      'data-dir': { type: 'string', default: defaults.dataDir },
-      database: { type: 'string', default: defaults.database },
+      ...storeFlags(settings),
       json: { type: 'boolean', default: false },
       id: { type: 'string' },
       limit: { type: 'string', default: '1000' },

@@ -23,3 +23,12 @@ export function brokerLogin(values: {
     ...(values['password-file'] ? { password: readPasswordFile(values['password-file']) } : {}),
   };
 }
+
+/** A line on standard output. */
+export const out = (s: string) => process.stdout.write(`${s}\n`);
+
+/** A refusal on standard error, Vietnamese then English; exit code 2. */
+export const fail = (vi: string, en: string): number => {
+  process.stderr.write(`${vi} / ${en}\n`);
+  return 2;
+};

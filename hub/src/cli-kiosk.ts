@@ -1,12 +1,14 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isId } from '@qrkiosk/protocol';
-import { brokerLogin } from './cli-files.js';
+import { brokerLogin, fail, out } from './cli-files.js';
+import { storeFlags } from './cli-settings.js';
 import { applyDynsec } from './dynsec.js';
 import { writeFileAtomic } from './fleet-state.js';
 import { aclFile } from './kiosk-registry.js';
 import { readSigningKey } from './publish.js';
 import { sendRequest } from './requests.js';
+import type { HubSettings } from './settings/index.js';
 import { HubStore } from './store.js';
 
 /**
@@ -20,27 +22,21 @@ export const KIOSK_USAGE = [
   'qrkiosk-hub request --site S --kiosk K --signing-key KEY (--get | --set KEY=VALUE | --command selftest|resync|purge) [MQTT]',
 ];
 
-const out = (s: string) => process.stdout.write(`${s}\n`);
-const fail = (vi: string, en: string): number => {
-  process.stderr.write(`${vi} / ${en}\n`);
-  return 2;
-};
+const common = (s: HubSettings) =>
+  ({
+    ...storeFlags(s),
+    kiosk: { type: 'string' },
+    site: { type: 'string' },
+    out: { type: 'string' },
+    mqtt: { type: 'string', default: s.mqtt.url },
+    username: { type: 'string' },
+    'password-file': { type: 'string' },
+    'hub-user': { type: 'string' },
+  }) as const;
 
-const common = {
-  'data-dir': { type: 'string', default: process.env.QRKIOSK_HUB_DATA_DIR ?? '/var/lib/qrkiosk-hub' },
-  database: { type: 'string', default: process.env.QRKIOSK_HUB_DATABASE ?? '' },
-  kiosk: { type: 'string' },
-  site: { type: 'string' },
-  out: { type: 'string' },
-  mqtt: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_URL ?? 'mqtt://127.0.0.1:1883' },
-  username: { type: 'string' },
-  'password-file': { type: 'string' },
-  'hub-user': { type: 'string' },
-} as const;
-
-export async function kioskCommand(argv: string[]): Promise<number> {
+export async function kioskCommand(argv: string[], settings: HubSettings): Promise<number> {
   const [action, ...rest] = argv;
-  const { values } = parseArgs({ args: rest, options: common });
+  const { values } = parseArgs({ args: rest, options: common(settings) });
   if (action !== 'register' && action !== 'acl' && action !== 'dynsec')
     return fail('Lệnh không đúng', KIOSK_USAGE.join('\n'));
   if (action === 'dynsec' && !(values.username && values['password-file']))
@@ -58,14 +54,14 @@ export async function kioskCommand(argv: string[]): Promise<number> {
   try {
     if (action === 'register') {
       const b = { kiosk: values.kiosk as string, site: values.site as string, how: 'registered' as const };
-      await store.repo.registerKiosk(b, new Date());
+      await store.registerKiosk(b, new Date());
       await store.audit(`${userInfo().username}@cli`, 'kiosk-register', { kiosk: b.kiosk, site: b.site });
       out(
         `Đã đăng ký kiosk ${b.kiosk} tại ${b.site}; chạy lại "qrkiosk-hub kiosk acl" / kiosk ${b.kiosk} registered at ${b.site}; run "qrkiosk-hub kiosk acl" again`,
       );
       return 0;
     }
-    const bindings = await store.repo.kioskBindings();
+    const bindings = await store.kioskBindings();
     if (action === 'dynsec') {
       const r = await applyDynsec(brokerLogin(values), bindings, {
         ...(values['hub-user'] ? { hubUser: values['hub-user'] } : {}),
@@ -87,7 +83,7 @@ export async function kioskCommand(argv: string[]): Promise<number> {
   }
 }
 
-export async function requestCommand(argv: string[]): Promise<number> {
+export async function requestCommand(argv: string[], settings: HubSettings): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -97,7 +93,7 @@ export async function requestCommand(argv: string[]): Promise<number> {
       get: { type: 'boolean', default: false },
       set: { type: 'string' },
       command: { type: 'string' },
-      mqtt: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_URL ?? 'mqtt://127.0.0.1:1883' },
+      mqtt: { type: 'string', default: settings.mqtt.url },
       username: { type: 'string' },
       'password-file': { type: 'string' },
     },

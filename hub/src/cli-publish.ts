@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RevocationListError, signRevocationList, signTrustList, TrustListError } from '@qrkiosk/protocol';
-import { brokerLogin, readKeyFile } from './cli-files.js';
+import { brokerLogin, fail, out, readKeyFile } from './cli-files.js';
 import { FleetStateError, readFleetState, writeFileAtomic, writeFleetState } from './fleet-state.js';
 import {
   BadRowsError,
@@ -18,6 +18,7 @@ import {
   signedRulesEnvelope,
 } from './publish.js';
 import { batchesFromFiles, batchFilesIn } from './revocation-batches.js';
+import type { HubSettings } from './settings/index.js';
 
 /**
  * The fleet-update commands of `qrkiosk-hub` (kept apart from cli.ts): keygen, publish-cache,
@@ -40,18 +41,13 @@ export const PUBLISH_USAGE = [
   '  MQTT = [--mqtt URL --username U --password-file F]; --state-dir defaults to <--data-dir>/fleet',
 ];
 
-const out = (s: string) => process.stdout.write(`${s}\n`);
-const fail = (vi: string, en: string): number => {
-  process.stderr.write(`${vi} / ${en}\n`);
-  return 2;
-};
 const usage = (): number => {
   process.stderr.write(`${PUBLISH_USAGE.join('\n')}\n`);
   return 2;
 };
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
-export async function publishCommand(cmd: string, argv: string[]): Promise<number> {
+export async function publishCommand(cmd: string, argv: string[], settings: HubSettings): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -68,9 +64,9 @@ export async function publishCommand(cmd: string, argv: string[]): Promise<numbe
       'allow-bad-rows': { type: 'boolean', default: false },
       'no-publish': { type: 'boolean', default: false },
       'state-dir': { type: 'string' },
-      'data-dir': { type: 'string', default: process.env.QRKIOSK_HUB_DATA_DIR ?? '/var/lib/qrkiosk-hub' },
+      'data-dir': { type: 'string', default: settings.dataDir },
       'mqtt-max-bytes': { type: 'string', default: String(MQTT_MAX_PAYLOAD) },
-      mqtt: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_URL ?? 'mqtt://127.0.0.1:1883' },
+      mqtt: { type: 'string', default: settings.mqtt.url },
       username: { type: 'string' },
       'password-file': { type: 'string' },
     },
@@ -113,9 +109,8 @@ export async function publishCommand(cmd: string, argv: string[]): Promise<numbe
   }
 
   if (cmd === 'publish-trust') {
-    const files = [...(values.dir ? certificateFilesIn(values.dir) : []), ...(values.file ?? [])];
+    const { files, version } = listInput(values, certificateFilesIn);
     if (files.length === 0) return usage();
-    const version = values.version ? Number(values.version) : Math.floor(Date.now() / 1000);
     let envelope: string;
     let certificates: ReturnType<typeof certificatesFromFiles>;
     try {
@@ -238,6 +233,20 @@ export async function publishCommand(cmd: string, argv: string[]): Promise<numbe
 }
 
 /**
+ * The files of a signed list (trust or revocation): those of `--dir` (found by `inDir`) and every
+ * `--file`; its version from `--version`, or the current Unix time (newer lists, higher versions).
+ */
+function listInput(
+  values: { dir?: string | undefined; file?: string[] | undefined; version?: string | undefined },
+  inDir: (dir: string) => string[],
+): { files: string[]; version: number } {
+  return {
+    files: [...(values.dir ? inDir(values.dir) : []), ...(values.file ?? [])],
+    version: values.version ? Number(values.version) : Math.floor(Date.now() / 1000),
+  };
+}
+
+/**
  * `publish-revocation`: EU DCC revocation batches (revocation-batches.ts) → one signed QRKR1 list,
  * retained on `fleet/revocation`. A list above the MQTT limit goes as a file (`qrkiosk revocation
  * apply FILE` on the kiosk).
@@ -249,7 +258,7 @@ async function publishRevocation(
   publish: boolean,
   versionFile: string,
 ): Promise<number> {
-  const files = [...(values.dir ? batchFilesIn(values.dir) : []), ...(values.file ?? [])];
+  const { files, version: asked } = listInput(values, batchFilesIn);
   if (files.length === 0) return usage();
   // Versions only go up: kiosks install a list only when its version is newer, and refuse one with the
   // installed version but other content. The last version is kept beside the cache state, so two lists
@@ -260,7 +269,7 @@ async function publishRevocation(
   } catch {
     // first list from this hub
   }
-  const version = values.version ? Number(values.version) : Math.max(Math.floor(Date.now() / 1000), last + 1);
+  const version = values.version ? asked : Math.max(asked, last + 1);
   if (values.version && version <= last)
     return fail(
       `--version ${version} không lớn hơn phiên bản đã phát hành ${last}`,

@@ -1,26 +1,22 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { readPasswordFile } from './cli-files.js';
+import { out, readPasswordFile } from './cli-files.js';
+import { storeFlags } from './cli-settings.js';
+import type { HubSettings } from './settings/index.js';
 import { HubStore } from './store.js';
 import type { Role } from './users.js';
-
-const out = (s: string) => process.stdout.write(`${s}\n`);
 
 /**
  * `user add|disable|enable|remove|list`. Every change ends the user's sessions (in the store) and is
  * audited. `add` needs a scope: `--sites …`, or `--all-sites` said out loud — a forgotten `--sites`
  * used to mean every site, and an unquoted `*` is expanded by the shell.
  */
-export async function userCommand(
-  argv: string[],
-  defaults: { dataDir: string; database: string },
-): Promise<number> {
+export async function userCommand(argv: string[], settings: HubSettings): Promise<number> {
   const [action, ...rest2] = argv;
   const { values } = parseArgs({
     args: rest2,
     options: {
-      'data-dir': { type: 'string', default: defaults.dataDir },
-      database: { type: 'string', default: defaults.database },
+      ...storeFlags(settings),
       phone: { type: 'string' },
       role: { type: 'string' },
       sites: { type: 'string' },

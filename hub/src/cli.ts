@@ -2,25 +2,22 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import {
-  badDayMessage,
-  formatVnDateTime,
-  hashIdentity,
-  type IdType,
-  parseDay,
-  vnDay,
-} from '@qrkiosk/protocol';
+import { badDayMessage, formatVnDateTime, parseDay, vnDay } from '@qrkiosk/protocol';
 import { pino } from 'pino';
 import { DEAD_LETTERS_USAGE, deadLettersCommand } from './cli-dead-letters.js';
-import { brokerLogin, readKeyFile } from './cli-files.js';
+import { brokerLogin, fail, out, readKeyFile } from './cli-files.js';
 import { KIOSK_USAGE, kioskCommand, requestCommand } from './cli-kiosk.js';
 import { PUBLISH_COMMANDS, PUBLISH_USAGE, publishCommand } from './cli-publish.js';
+import { runCommand } from './cli-run.js';
+import { brokerFlags, settingsOrExit, storeFlags, takeConfigFlag } from './cli-settings.js';
 import { userCommand } from './cli-users.js';
-import { Hub } from './hub.js';
 import { HubIngest } from './ingest.js';
 import { reportCsv, traceCsv } from './report-view.js';
+import { NO_FILE } from './settings/index.js';
 import { parseSitesCsv } from './sites-csv.js';
 import { HubStore } from './store.js';
+import { applyRetention } from './use-cases/retention.js';
+import { checkTrace, TRACE_DEFAULT_WINDOW_MIN, traceContacts } from './use-cases/trace.js';
 
 /**
  * qrkiosk-hub [run]   the hub: MQTT ingest + live page
@@ -28,24 +25,24 @@ import { HubStore } from './store.js';
  * qrkiosk-hub report  the daily report for one day (CSV or text)
  * qrkiosk-hub purge   apply the retention now
  */
-const [first, ...rest] = process.argv.slice(2);
+const config = takeConfigFlag(process.argv.slice(2));
+const [first, ...rest] = config.args;
 const command = first && !first.startsWith('-') ? first : 'run';
-const args = command === first ? rest : process.argv.slice(2);
-const dataDirDefault = process.env.QRKIOSK_HUB_DATA_DIR ?? '/var/lib/qrkiosk-hub';
-/** A postgres:// URL selects PostgreSQL; empty means SQLite in the data directory. */
-const databaseDefault = process.env.QRKIOSK_HUB_DATABASE ?? '';
-const out = (s: string) => process.stdout.write(`${s}\n`);
+const args = command === first ? rest : config.args;
+/** hub.yaml (if any) and env: the defaults every command's flags override. */
+const defaults = command === 'run' ? undefined : settingsOrExit(config.file);
 
 function usage(code: number): never {
   out(
     [
-      'qrkiosk-hub [run] [--mqtt URL] [--data-dir DIR] [--database postgres://…] [--host H] [--port N] [--mqtt-v4] [--username hub --password-file F] [--share GROUP|none] [--lanes N] [--client-id ID] [--retention-days N] [--report-at HH:MM] [--key-file F] [--trust-proxy 127.0.0.1] [--strict-kiosks]',
+      'qrkiosk-hub [run] [--config hub.yaml] [--mqtt URL] [--data-dir DIR] [--database postgres://…] [--host H] [--port N] [--mqtt-v4] [--username hub --password-file F] [--share GROUP|none] [--lanes N] [--client-id ID] [--retention-days N] [--report-at HH:MM] [--key-file F] [--trust-proxy 127.0.0.1] [--strict-kiosks]',
       'qrkiosk-hub trace --key-file FILE --type cccd|cmnd|passport|qid|bhyt|bhxh|phone --id NUMBER [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--window MIN] [--csv]',
       'qrkiosk-hub report [--day YYYY-MM-DD] [--csv]',
       'qrkiosk-hub purge [--retention-days N]',
       'qrkiosk-hub retire --client-id ID [--mqtt URL --username U --password-file F]   (a hub process taken out of service: store what its sessions hold, end them)',
       'qrkiosk-hub site import --csv FILE               (site,name,district,ward: register sites and their ward/district)',
-      '  every command takes --data-dir DIR or --database URL (env QRKIOSK_HUB_DATABASE)',
+      'qrkiosk-hub config check [--config hub.yaml]      (every problem of hub.yaml, env and flags, with its line)',
+      '  every command takes --config hub.yaml (env QRKIOSK_HUB_CONFIG), and --data-dir DIR or --database URL (env QRKIOSK_HUB_DATABASE); flags override hub.yaml, which overrides defaults',
       'qrkiosk-hub user add --phone 09… --role admin|officer|site-owner|tracer (--sites s-001,district:760,ward:26734 | --all-sites) --password-file F',
       'qrkiosk-hub user disable|enable|remove --phone 09…   (sessions end at once; audited)',
       'qrkiosk-hub user list [--json]',
@@ -58,128 +55,68 @@ function usage(code: number): never {
   process.exit(code);
 }
 
+/** The defaults of every command but `run` (which loads them with its own flags). */
+const settings = () => defaults ?? settingsOrExit(config.file);
+/** A parseArgs default only when there is one. */
+const optional = (value: string | undefined) => (value === undefined ? {} : { default: value });
+
 async function main(): Promise<number> {
-  if (command === 'run') {
-    const { values } = parseArgs({
-      args,
-      options: {
-        mqtt: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_URL ?? 'mqtt://127.0.0.1:1883' },
-        'data-dir': { type: 'string', default: dataDirDefault },
-        host: { type: 'string', default: '127.0.0.1' },
-        port: { type: 'string', default: process.env.QRKIOSK_HUB_PORT ?? '8090' },
-        'mqtt-v4': { type: 'boolean', default: false },
-        // The broker login (hardware/mosquitto: user `hub`); the password from a file, never argv.
-        username: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_USERNAME ?? '' },
-        'password-file': { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_PASSWORD_FILE ?? '' },
-        database: { type: 'string', default: databaseDefault },
-        // A shared subscription by default, so a second hub process can join without a change here.
-        share: { type: 'string', default: 'hub' },
-        // 32 connections: measured best on 2 cores (docs/benchmarks.md); more lanes, bigger batches.
-        lanes: { type: 'string', default: '32' },
-        'client-id': { type: 'string' },
-        'retention-days': { type: 'string', default: '21' },
-        'key-file': { type: 'string' },
-        'report-at': { type: 'string', default: '06:00' },
-        'trust-proxy': { type: 'string' },
-        // Refuse kiosks missing from the register instead of binding them on first use.
-        'strict-kiosks': { type: 'boolean', default: process.env.QRKIOSK_HUB_STRICT_KIOSKS === '1' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-    if (values.help) usage(0);
-    if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(values['report-at'])) usage(2);
-    const share = values.share === 'none' ? undefined : values.share;
-    const lanes = share ? Number(values.lanes) : 1;
-    if (!Number.isInteger(lanes) || lanes < 1 || lanes > 64) usage(2);
-    const hashKey = values['key-file'] ? readKeyFile(values['key-file']) : undefined;
-    const hub = new Hub({
-      ...(hashKey ? { hashKey } : {}),
-      mqtt: {
-        ...brokerLogin(values),
-        ...(values['client-id'] ? { clientId: values['client-id'] } : {}),
-        protocolVersion: values['mqtt-v4'] ? 4 : 5,
-        ...(share ? { shareGroup: share } : {}),
-        lanes,
-        strictKiosks: values['strict-kiosks'],
-      },
-      dataDir: values['data-dir'],
-      ...(values.database ? { database: values.database } : {}),
-      http: { host: values.host, port: Number(values.port) },
-      retentionDays: Number(values['retention-days']),
-      reportAt: values['report-at'],
-      ...(values['trust-proxy'] ? { trustProxy: values['trust-proxy'] } : {}),
-    });
-    try {
-      await hub.start();
-    } catch (err) {
-      process.stderr.write(
-        `Không khởi động được trung tâm / the hub could not start: ${(err as Error).message}\n`,
-      );
-      return 1;
-    }
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    await hub.stop();
+  if (command === 'run') return runCommand(args, usage);
+  if (command === 'config') {
+    if (args[0] !== 'check') usage(2);
+    out(`${config.file ?? NO_FILE}: OK`);
     return 0;
   }
-  if ((PUBLISH_COMMANDS as readonly string[]).includes(command)) return publishCommand(command, args);
-  if (command === 'user') return userCommand(args, { dataDir: dataDirDefault, database: databaseDefault });
+  if ((PUBLISH_COMMANDS as readonly string[]).includes(command))
+    return publishCommand(command, args, settings());
+  if (command === 'user') return userCommand(args, settings());
   if (command === 'site') return siteCommand(args);
-  if (command === 'kiosk') return kioskCommand(args);
-  if (command === 'request') return requestCommand(args);
+  if (command === 'kiosk') return kioskCommand(args, settings());
+  if (command === 'request') return requestCommand(args, settings());
   if (command === 'retire') return retireCommand(args);
-  if (command === 'dead-letters')
-    return deadLettersCommand(args, { dataDir: dataDirDefault, database: databaseDefault });
+  if (command === 'dead-letters') return deadLettersCommand(args, settings());
   const { values } = parseArgs({
     args,
     options: {
-      'data-dir': { type: 'string', default: dataDirDefault },
-      database: { type: 'string', default: databaseDefault },
-      'key-file': { type: 'string' },
+      ...storeFlags(settings()),
+      'key-file': { type: 'string', ...optional(settings().privacy.hashKeyFile) },
       type: { type: 'string', default: 'cccd' },
       id: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
-      window: { type: 'string', default: '30' },
+      window: { type: 'string', default: String(TRACE_DEFAULT_WINDOW_MIN) },
       day: { type: 'string' },
       csv: { type: 'boolean', default: false },
-      'retention-days': { type: 'string', default: '21' },
+      'retention-days': { type: 'string', default: String(settings().retention.days) },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) usage(0);
   // Every day given is a real calendar day (2021-02-30 is refused, not rolled into March).
-  for (const what of ['day', 'from', 'to'] as const) {
-    const value = values[what];
-    if (value !== undefined && !parseDay(value)) {
-      const m = badDayMessage(`--${what}`, value);
-      process.stderr.write(`${m.vi} / ${m.en}\n`);
-      return 2;
-    }
-  }
+  if (values.day !== undefined && !parseDay(values.day)) return refuse(badDayMessage('--day', values.day));
+  // A trace is checked whole (days, type, number, window) before the store or the key is opened.
+  const traced =
+    command === 'trace'
+      ? checkTrace({
+          type: values.type,
+          id: values.id ?? '',
+          from: values.from,
+          to: values.to,
+          window: Number(values.window),
+        })
+      : undefined;
+  if (traced && !traced.ok) return refuse(traced.problem);
+  const days = Number(values['retention-days']);
+  if (command === 'purge' && !(Number.isFinite(days) && days >= 0)) usage(2);
   const store = await HubStore.open(values.database || undefined, values['data-dir']);
   const actor = `${userInfo().username}@cli`;
   try {
-    if (command === 'trace') {
-      if (!values['key-file'] || !values.id) usage(2);
-      const key = readKeyFile(values['key-file']);
-      const type = values.type as IdType;
-      const id = values.id.replace(/\s+/g, '').toUpperCase();
-      const from = new Date(`${values.from ?? vnDay(new Date(Date.now() - 14 * 86_400_000))}T00:00:00+07:00`);
-      const to = new Date(Date.parse(`${values.to ?? vnDay(new Date())}T00:00:00+07:00`) + 86_400_000);
-      const window = Number(values.window);
-      if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || !(window > 0)) usage(2);
-      const visits = await store.trace(hashIdentity(key, type, id).toString('hex'), from, to, window);
-      // Every tracing query is audited; the number itself is not written, only its last 4 digits.
-      await store.audit(actor, 'trace', {
-        type,
-        id: `…${id.slice(-4)}`,
-        from: from.toISOString(),
-        to: to.toISOString(),
-        window,
-        visits: visits.length,
+    if (traced?.ok) {
+      if (!values['key-file']) usage(2);
+      const window = traced.query.window;
+      const visits = await traceContacts(store, readKeyFile(values['key-file']), traced.query, {
+        actor,
+        action: 'trace',
       });
       if (values.csv) process.stdout.write(traceCsv(visits));
       else {
@@ -217,13 +154,10 @@ async function main(): Promise<number> {
       return 0;
     }
     if (command === 'purge') {
-      const days = Number(values['retention-days']);
-      const before = new Date(Date.now() - days * 86_400_000);
-      const removed = await store.purge(before);
-      const deadLetters = await store.purgeDeadLetters(before);
-      await store.forgetLoginFailures();
-      await store.audit(actor, 'purge', { days, removed, deadLetters });
-      out(`Đã xóa / removed ${removed} check-ins and ${deadLetters} dead letters older than ${days} days`);
+      const r = await applyRetention(store, days, { actor, always: true });
+      out(
+        `Đã xóa / removed ${r.removed} check-ins and ${r.deadLetters} dead letters older than ${days} days`,
+      );
       return 0;
     }
     usage(2);
@@ -231,6 +165,9 @@ async function main(): Promise<number> {
     await store.close();
   }
 }
+
+/** A refused argument, in Vietnamese and English, exit code 2. */
+const refuse = (m: { vi: string; en: string }): number => fail(m.vi, m.en);
 
 /**
  * `retire --client-id ID`: a hub process taken out of service leaves persistent sessions (one per
@@ -241,14 +178,9 @@ async function retireCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      'data-dir': { type: 'string', default: dataDirDefault },
-      database: { type: 'string', default: databaseDefault },
-      mqtt: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_URL ?? 'mqtt://127.0.0.1:1883' },
-      'mqtt-v4': { type: 'boolean', default: false },
-      username: { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_USERNAME ?? '' },
-      'password-file': { type: 'string', default: process.env.QRKIOSK_HUB_MQTT_PASSWORD_FILE ?? '' },
-      share: { type: 'string', default: 'hub' },
-      'client-id': { type: 'string' },
+      ...storeFlags(settings()),
+      ...brokerFlags(settings()),
+      'client-id': { type: 'string', ...optional(settings().mqtt.clientId) },
     },
   });
   if (!values['client-id']) usage(2);
@@ -280,8 +212,7 @@ async function siteCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: rest2,
     options: {
-      'data-dir': { type: 'string', default: dataDirDefault },
-      database: { type: 'string', default: databaseDefault },
+      ...storeFlags(settings()),
       csv: { type: 'string' },
     },
   });

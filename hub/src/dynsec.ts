@@ -1,4 +1,4 @@
-import { isId, siteOccupancyTopic, TOPIC_ROOT } from '@qrkiosk/protocol';
+import { isId, mqttOptions, siteOccupancyTopic, TOPIC_ROOT } from '@qrkiosk/protocol';
 import { connectAsync } from 'mqtt';
 import type { BrokerLogin } from './publish.js';
 import type { KioskBinding } from './storage/index.js';
@@ -81,12 +81,10 @@ export async function applyDynsec(
   options: { hubUser?: string; timeoutMs?: number } = {},
 ): Promise<{ applied: number; errors: string[] }> {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const client = await connectAsync(login.url, {
-    protocolVersion: 5,
-    reconnectPeriod: 0,
-    ...(login.username ? { username: login.username } : {}),
-    ...(login.password !== undefined ? { password: login.password } : {}),
-  });
+  const client = await connectAsync(
+    login.url,
+    mqttOptions({ ...login, protocolVersion: 5 }, { reconnectPeriod: 0 }),
+  );
   const errors: string[] = [];
   let applied = 0;
   try {

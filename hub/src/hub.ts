@@ -5,6 +5,7 @@ import { HubIngest, type IngestOptions } from './ingest.js';
 import { createServer } from './server.js';
 import { describeDatabase } from './storage/index.js';
 import { HubStore } from './store.js';
+import { applyRetention, DEFAULT_RETENTION_DAYS } from './use-cases/retention.js';
 
 export interface HubOptions {
   mqtt: IngestOptions;
@@ -48,13 +49,15 @@ export class Hub {
       return await this.startParts();
     } catch (err) {
       // Half started (the database open, lanes connected): close what is open, then report.
-      await this.stop().catch(() => undefined);
+      await this.stop().catch((stopErr: unknown) =>
+        this.log.error({ err: stopErr }, 'closing a half-started hub failed'),
+      );
       throw err;
     }
   }
 
   private async startParts(): Promise<string> {
-    const store = await HubStore.open(this.options.database, this.options.dataDir);
+    const store = await HubStore.open(this.options.database, this.options.dataDir, this.log);
     this.store = store;
     const ingest = new HubIngest(this.options.mqtt, store, this.log);
     this.ingest = ingest;
@@ -67,15 +70,8 @@ export class Hub {
       ...(this.options.trustProxy ? { trustProxy: this.options.trustProxy } : {}),
       onError: (err) => this.log.error({ err }, 'hub page request failed'),
     });
-    const purge = async () => {
-      const days = this.options.retentionDays ?? 21;
-      const before = new Date(Date.now() - days * 86_400_000);
-      const removed = await store.purge(before);
-      // Dead letters hold the same personal data as check-ins (masked, hashed): same retention.
-      const deadLetters = await store.purgeDeadLetters(before);
-      await store.forgetLoginFailures();
-      if (removed > 0 || deadLetters > 0) await store.audit('hub', 'purge', { days, removed, deadLetters });
-    };
+    const purge = () =>
+      applyRetention(store, this.options.retentionDays ?? DEFAULT_RETENTION_DAYS, { actor: 'hub' });
     await purge();
     this.retentionTimer = setInterval(
       () => void purge().catch((err: unknown) => this.log.error({ err }, 'retention purge failed')),

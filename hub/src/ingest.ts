@@ -6,6 +6,7 @@ import {
   isCheckinId,
   type KioskState,
   MAX_KIOSK_MESSAGE_BYTES,
+  mqttOptions,
   OUTCOME_SCHEMA_ID,
   parseKioskJson,
   parseKioskTopic,
@@ -14,25 +15,19 @@ import {
   type TelemetryMessage,
   validateCheckin,
 } from '@qrkiosk/protocol';
-import { connect, connectAsync, type MqttClient } from 'mqtt';
+import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { CheckinWriter } from './checkin-writer.js';
+import { laneId, retireLanes, SESSION_EXPIRY_S } from './ingest-retire.js';
 import { KioskRegistry } from './kiosk-registry.js';
 import { OccupancyPublisher } from './occupancy.js';
 import { ingestOutcome } from './outcomes.js';
 import { ReceiptSender } from './receipts.js';
 import type { HubStore } from './store.js';
 
-/** Lane ids a hub process may use: `<id>`, `<id>-1` … `<id>-63` (the CLI caps --lanes at 64). */
-export const MAX_LANES = 64;
-/** How long a retired lane waits for its queued messages to stop coming before it leaves. */
-const QUIET_MS = 1000;
 /** Attempts before a message that keeps failing is offered to the dead letters. */
 const MAX_ATTEMPTS = 5;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** The client id of lane n: `<base>` for lane 0, `<base>-<n>` after. */
-export const laneId = (base: string, lane: number) => (lane === 0 ? base : `${base}-${lane}`);
 
 export interface IngestOptions {
   url: string;
@@ -115,9 +110,7 @@ export class HubIngest extends EventEmitter<IngestEvents> {
             delay,
           )
         : undefined;
-    // PostgreSQL: several transactions in flight on the pool (their commits share WAL flushes).
-    // SQLite has one writer: one transaction at a time, the next batch gathers meanwhile.
-    this.writer = new CheckinWriter(store, store.repo.engine === 'postgres' ? 4 : 1);
+    this.writer = new CheckinWriter(store, store.writeConcurrency);
     this.registry = new KioskRegistry(store, log, options.strictKiosks ?? false);
   }
 
@@ -142,88 +135,20 @@ export class HubIngest extends EventEmitter<IngestEvents> {
   }
 
   /**
-   * Drains and closes the sessions of lanes `<base>-<from>` … up to MAX_LANES: each is resumed,
-   * its queued check-ins are stored (and acknowledged) like any other, its subscription removed, and
-   * the session ended. Also for a hub process taken out of service (`qrkiosk-hub retire`, from 0).
+   * Drains and closes the sessions of lanes `<base>-<from>` … up to MAX_LANES (ingest-retire.ts).
+   * Also for a hub process taken out of service (`qrkiosk-hub retire`, from 0).
    */
-  async retire(base: string, from: number): Promise<{ sessions: number; drained: number }> {
-    const ids = Array.from({ length: MAX_LANES - from }, (_, i) => laneId(base, from + i));
-    const results = await Promise.all(ids.map((id) => this.retireLane(id)));
-    return {
-      sessions: results.filter((n) => n !== null).length,
-      drained: results.reduce<number>((sum, n) => sum + (n ?? 0), 0),
-    };
-  }
-
-  /** Number of messages drained, or null when the broker had no session for this id. */
-  private async retireLane(clientId: string): Promise<number | null> {
-    const o = this.options;
-    const v5 = o.protocolVersion === 5;
-    const client = connect(o.url, {
-      protocolVersion: o.protocolVersion,
-      clientId,
-      clean: false,
-      ...(v5 ? { properties: { sessionExpiryInterval: 30 * 86_400 } } : {}),
-      reconnectPeriod: 0,
-      ...(o.username ? { username: o.username } : {}),
-      ...(o.password !== undefined ? { password: o.password } : {}),
-    });
-    let drained = 0;
-    let storing = 0;
-    let last = Date.now();
-    client.handleMessage = (packet, callback) => {
-      if (packet.cmd !== 'publish') return callback();
-      last = Date.now();
-      drained++;
-      storing++;
-      void this.storeWithRetry(packet.topic, Buffer.from(packet.payload as Buffer), (err) => {
-        storing--;
-        last = Date.now();
-        callback(err);
-      });
-    };
-    client.on('error', (err) =>
-      this.log.error({ err: err.message, clientId }, 'retiring a lane: MQTT error'),
+  retire(base: string, from: number): Promise<{ sessions: number; drained: number }> {
+    return retireLanes(
+      {
+        options: this.options,
+        store: (topic, payload, callback) => void this.storeWithRetry(topic, payload, callback),
+        log: this.log,
+        stopped: () => this.stopped,
+      },
+      base,
+      from,
     );
-    const present = await new Promise<boolean>((resolve, reject) => {
-      client.once('connect', (connack) => resolve(connack.sessionPresent));
-      client.once('error', reject);
-    });
-    if (present) {
-      // Unsubscribe at once, so the broker routes nothing new here (under load the lane would never
-      // fall quiet otherwise); what it had queued for this session still comes (Mosquitto delivers a
-      // session's queue after an unsubscribe — checked with 2.0). Leave once it has been quiet a while.
-      last = Date.now();
-      await client.unsubscribeAsync([
-        HUB_FILTERS.checkin,
-        `$share/${o.shareGroup ?? 'hub'}/${HUB_FILTERS.checkin}`,
-        HUB_FILTERS.state,
-        HUB_FILTERS.telemetry,
-      ]);
-      // A message still being stored (database down) keeps the session: ending it now would drop
-      // that message with it.
-      while (storing > 0 || Date.now() - last < QUIET_MS) {
-        if (this.stopped) {
-          await client.endAsync(); // the session stays, with what it still holds
-          return drained;
-        }
-        await sleep(100);
-      }
-    }
-    // MQTT 5: the session ends with this connection. MQTT 3.1.1: a clean connection removes it.
-    await client.endAsync(false, v5 ? { properties: { sessionExpiryInterval: 0 } } : {});
-    if (!v5) {
-      const cleaner = await connectAsync(o.url, {
-        protocolVersion: 4,
-        clientId,
-        clean: true,
-        reconnectPeriod: 0,
-        ...(o.username ? { username: o.username } : {}),
-        ...(o.password !== undefined ? { password: o.password } : {}),
-      });
-      await cleaner.endAsync();
-    }
-    return present ? drained : null;
   }
 
   private connectLane(clientId: string, fleet: boolean): { client: MqttClient; subscribed: Promise<void> } {
@@ -237,27 +162,29 @@ export class HubIngest extends EventEmitter<IngestEvents> {
     // A fixed client id and a persistent session: while the hub is down (restart, upgrade) the
     // broker queues check-ins for it. With a random id and a clean session they would be lost —
     // the kiosks already hold PUBACKs for them. Several hub processes need one id each.
-    const client = connect(o.url, {
-      protocolVersion: o.protocolVersion,
-      clientId,
-      clean: false,
-      ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 30 * 86_400 } } : {}),
-      reconnectPeriod: 2000,
-      // The hub subscribes itself on every connect (below). mqtt.js's own resubscribe skips a
-      // session the broker says it kept, and its subscribe() skips filters it already sent once — but
-      // Mosquitto 2.0 restores a persistent session WITHOUT its shared subscriptions after a restart
-      // (seen here: sessionPresent true, nothing delivered). The hub then went deaf after every broker
-      // restart while kiosks kept getting PUBACKs (bench/faults-network.mjs: 381 of 446 lost).
-      resubscribe: false,
-      ...(o.username ? { username: o.username } : {}),
-      ...(o.password !== undefined ? { password: o.password } : {}),
-    });
+    const client = connect(
+      o.url,
+      mqttOptions(
+        { ...o, clientId },
+        {
+          clean: false,
+          sessionExpirySeconds: SESSION_EXPIRY_S,
+          reconnectPeriod: 2000,
+          // The hub subscribes itself on every connect (below). mqtt.js's own resubscribe skips a
+          // session the broker says it kept, and its subscribe() skips filters it already sent once — but
+          // Mosquitto 2.0 restores a persistent session WITHOUT its shared subscriptions after a restart
+          // (seen here: sessionPresent true, nothing delivered). The hub then went deaf after every broker
+          // restart while kiosks kept getting PUBACKs (bench/faults-network.mjs: 381 of 446 lost).
+          resubscribe: false,
+        },
+      ),
+    );
     // Store first, acknowledge after: mqtt.js sends the PUBACK only when this callback runs.
     client.handleMessage = (packet, callback) => {
       if (packet.cmd !== 'publish') return callback();
       void this.storeWithRetry(packet.topic, Buffer.from(packet.payload as Buffer), callback);
     };
-    client.on('error', (err) => this.log.error({ err: err.message, clientId }, 'hub MQTT error'));
+    client.on('error', (err) => this.log.error({ err, clientId }, 'hub MQTT error'));
     const share = (filter: string) => (o.shareGroup ? `$share/${o.shareGroup}/${filter}` : filter);
     client.on('connect', () => {
       // States and telemetry are not split: one lane of every hub process tracks the whole fleet.
@@ -269,7 +196,7 @@ export class HubIngest extends EventEmitter<IngestEvents> {
       client.subscribe(filters, (err, granted) => {
         const refused = (granted ?? []).filter((g) => g.qos > 2).map((g) => g.topic);
         if (err || refused.length > 0) {
-          this.log.error({ err: err?.message, refused, clientId }, 'hub could not subscribe');
+          this.log.error({ err, refused, clientId }, 'hub could not subscribe');
           // At start this is a configuration error (the broker's ACL, the login): say so and stop.
           refuse(
             new Error(
@@ -283,7 +210,7 @@ export class HubIngest extends EventEmitter<IngestEvents> {
       client.unsubscribe(
         o.shareGroup ? HUB_FILTERS.checkin : `$share/hub/${HUB_FILTERS.checkin}`,
         (err?: Error) => {
-          if (err) this.log.warn({ err: err.message, clientId }, 'hub could not unsubscribe an old filter');
+          if (err) this.log.warn({ err, clientId }, 'hub could not unsubscribe an old filter');
         },
       );
     });
@@ -311,11 +238,15 @@ export class HubIngest extends EventEmitter<IngestEvents> {
         callback();
         return;
       } catch (err) {
-        const message = (err as Error).message;
         if (attempt >= MAX_ATTEMPTS) {
           try {
-            await this.store.deadLetter(topic, `could not be stored: ${message}`, payload, new Date());
-            this.log.error({ topic, err: message }, 'message refused by the database; kept as a dead letter');
+            await this.store.deadLetter(
+              topic,
+              `could not be stored: ${(err as Error).message}`,
+              payload,
+              new Date(),
+            );
+            this.log.error({ topic, err }, 'message refused by the database; kept as a dead letter');
             this.receiptKept(topic, payload);
             callback();
             return;
@@ -323,10 +254,7 @@ export class HubIngest extends EventEmitter<IngestEvents> {
             // The dead-letter write failed too: the database is down; keep retrying.
           }
         }
-        this.log.error(
-          { err: message, topic, attempt },
-          'could not store a message; not acknowledged, retrying',
-        );
+        this.log.error({ err, topic, attempt }, 'could not store a message; not acknowledged, retrying');
         await sleep(Math.min(30_000, (this.options.retryBaseMs ?? 500) * 2 ** Math.min(attempt - 1, 6)));
         if (this.stopped) return;
       }

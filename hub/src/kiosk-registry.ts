@@ -30,11 +30,11 @@ export class KioskRegistry {
     const cached = this.cache.get(kiosk);
     if (cached && cached.site === site && cached.until > Date.now()) return { ok: true };
     // Not cached, stale, or cached elsewhere: read the register again (the CLI may have moved the kiosk).
-    let binding = await this.store.repo.kioskBinding(kiosk);
+    let binding = await this.store.kioskBinding(kiosk);
     if (!binding) {
       if (this.strict)
         return { ok: false, reason: `kiosk ${kiosk} is not registered (hub runs --strict-kiosks)` };
-      binding = await this.store.repo.bindKiosk({ kiosk, site, how: 'first-use' }, at);
+      binding = await this.store.bindKiosk({ kiosk, site, how: 'first-use' }, at);
       if (binding.site === site && binding.how === 'first-use')
         this.log.warn(
           { kiosk, site },

@@ -6,7 +6,6 @@ import {
   BROKER_MAX_PACKET_BYTES,
   certificateDer,
   encodeFacts,
-  FACTS_BYTES,
   FactsCsvError,
   FactsError,
   type FleetKind,
@@ -15,6 +14,7 @@ import {
   KEY_BYTES,
   keyId,
   loadPrivateKey,
+  mqttOptions,
   OP_DELETE,
   OP_PUT,
   parseFactsCsvHeader,
@@ -28,6 +28,7 @@ import {
 } from '@qrkiosk/protocol';
 import { connectAsync } from 'mqtt';
 import { BadRowsError, carryOver } from './bad-rows.js';
+import { byKey, ENTRY_BYTES } from './cache-entries.js';
 import type { FleetCacheState } from './fleet-state.js';
 
 export { BadRowsError, carryOver } from './bad-rows.js';
@@ -57,8 +58,7 @@ export function readSigningKey(file: string): { privateKey: KeyObject; publicKey
   return { privateKey, publicKey: createPublicKey(privateKey) };
 }
 
-/** One fleet cache entry as the hub keeps it: 16-byte keyed hash ‖ 16-byte facts. */
-export const ENTRY_BYTES = KEY_BYTES + FACTS_BYTES;
+export { ENTRY_BYTES } from './cache-entries.js';
 
 /**
  * The facts CSV as the fleet will see it: keyed hashes computed here, one entry per identity (a later
@@ -153,27 +153,13 @@ export function diffEntries(
     entry.copy(r, 1, 0, op === OP_PUT ? ENTRY_BYTES : KEY_BYTES);
     out.push(r);
   };
-  let i = 0;
-  let j = 0;
-  while (i < previous.length || j < next.length) {
-    const a = i < previous.length ? previous.subarray(i, i + ENTRY_BYTES) : undefined;
-    const b = j < next.length ? next.subarray(j, j + ENTRY_BYTES) : undefined;
-    const order = !a ? 1 : !b ? -1 : Buffer.compare(a.subarray(0, KEY_BYTES), b.subarray(0, KEY_BYTES));
-    if (order < 0 && a) {
-      record(OP_DELETE, a);
+  for (const e of byKey(previous, next)) {
+    if (!e.new) {
+      record(OP_DELETE, e.old);
       deletes++;
-      i += ENTRY_BYTES;
-    } else if (order > 0 && b) {
-      record(OP_PUT, b);
+    } else if (!e.old?.equals(e.new)) {
+      record(OP_PUT, e.new);
       puts++;
-      j += ENTRY_BYTES;
-    } else if (a && b) {
-      if (!a.equals(b)) {
-        record(OP_PUT, b);
-        puts++;
-      }
-      i += ENTRY_BYTES;
-      j += ENTRY_BYTES;
     }
   }
   return { records: Buffer.concat(out), puts, deletes };
@@ -310,11 +296,7 @@ export interface FleetMessage {
  * gets the latest of each kind. An empty payload clears what the broker retains on that topic.
  */
 export async function publishFleet(login: BrokerLogin, messages: readonly FleetMessage[]): Promise<void> {
-  const client = await connectAsync(login.url, {
-    protocolVersion: 5,
-    ...(login.username ? { username: login.username } : {}),
-    ...(login.password !== undefined ? { password: login.password } : {}),
-  });
+  const client = await connectAsync(login.url, mqttOptions({ ...login, protocolVersion: 5 }));
   try {
     for (const m of messages)
       await client.publishAsync(fleetTopic(m.kind), m.payload, { qos: 1, retain: true });

@@ -1,36 +1,6 @@
 import { formatVnDateTime } from '@qrkiosk/protocol';
+import { areasOf, type DailyReport, type ReportSite, type TraceVisit } from './report-model.js';
 import type { SiteInfo } from './storage/index.js';
-import type { DailyReport, ReportArea, ReportSite, TraceVisit } from './store.js';
-
-/** Per ward (within its district): the numbers a province asks for, from the per-site rows. */
-export function areasOf(
-  sites: ReadonlyArray<ReportSite>,
-  newKiosks: ReadonlyArray<{ site: string }>,
-): ReportArea[] {
-  const areas = new Map<string, ReportArea>();
-  for (const s of sites) {
-    const key = `${s.district}\u0000${s.ward}`;
-    const a = areas.get(key) ?? {
-      district: s.district,
-      ward: s.ward,
-      sitesRegistered: 0,
-      sitesWithScans: 0,
-      scans: 0,
-      sitesWithoutScans: [],
-      newKiosks: 0,
-    };
-    // Sites seen on MQTT but never registered have no area: they are counted, not "registered".
-    if (s.district !== '') a.sitesRegistered++;
-    if (s.scans > 0) a.sitesWithScans++;
-    else a.sitesWithoutScans.push(s.site);
-    a.scans += s.scans;
-    a.newKiosks += newKiosks.filter((k) => k.site === s.site).length;
-    areas.set(key, a);
-  }
-  return [...areas.values()].sort((a, b) =>
-    a.district === b.district ? a.ward.localeCompare(b.ward) : a.district.localeCompare(b.district),
-  );
-}
 
 /**
  * The part of a report a user may see (their sites, wards, districts), optionally narrowed to one

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
-import { kioskTopics, requestBody, signRequest } from '@qrkiosk/protocol';
+import { kioskTopics, mqttOptions, requestBody, signRequest } from '@qrkiosk/protocol';
 import { connectAsync } from 'mqtt';
 import type { BrokerLogin } from './publish.js';
 
@@ -27,11 +27,7 @@ export async function sendRequest(
   const tid = randomBytes(12).toString('base64url');
   const topics = kioskTopics(where.site, where.kiosk);
   const payload = signRequest(requestBody(where, command, { tid, ...fields }, new Date()), signing);
-  const client = await connectAsync(login.url, {
-    protocolVersion: 5,
-    ...(login.username ? { username: login.username } : {}),
-    ...(login.password !== undefined ? { password: login.password } : {}),
-  });
+  const client = await connectAsync(login.url, mqttOptions({ ...login, protocolVersion: 5 }));
   try {
     const answer = new Promise<KioskResponse | null>((resolve) => {
       const timer = setTimeout(() => resolve(null), timeoutMs);

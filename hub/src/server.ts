@@ -9,6 +9,7 @@ import { dataRoutes } from './routes/data.js';
 import { liveRoute } from './routes/live.js';
 import { loginRoutes } from './routes/login.js';
 import { reportRoutes } from './routes/reports.js';
+import { NoQuery } from './routes/schemas.js';
 import type { HubStore } from './store.js';
 
 export type { LiveMessage } from './routes/live.js';
@@ -59,6 +60,7 @@ export async function createServer(
   await app.register(rateLimit, { global: false });
   await app.register(websocket);
 
+  // The page is a static file: it reads no query, so one added by a link (a tracker's ?utm=) is ignored.
   app.get('/', { config: { access: { who: 'public' } } }, (_req, reply) =>
     reply
       .type('text/html; charset=utf-8')
@@ -68,10 +70,14 @@ export async function createServer(
       )
       .send(page),
   );
-  app.get('/healthz', { config: { access: { who: 'public' } } }, async () => ({
-    ok: true,
-    checkins: await store.checkinCount(),
-  }));
+  app.get(
+    '/healthz',
+    { config: { access: { who: 'public' } }, schema: { querystring: NoQuery } },
+    async () => ({
+      ok: true,
+      checkins: await store.checkinCount(),
+    }),
+  );
   loginRoutes(app, store, options);
   dataRoutes(app, store);
   reportRoutes(app, store, options);

@@ -4,52 +4,17 @@ import {
   type OutcomeMessage,
   peopleInside,
   type TelemetryMessage,
+  vnDayStart,
 } from '@qrkiosk/protocol';
-import { areasOf } from './report-view.js';
+import type { Logger } from 'pino';
+import { areasOf, type DailyReport, type ReportSite, type TraceVisit } from './report-model.js';
 import { retimeFromTelemetry, retimeOnIngest } from './retime.js';
-import {
-  type HubRepository,
-  type KioskRow,
-  openRepository,
-  type SiteCounts,
-  type SiteInfo,
-} from './storage/index.js';
-import { type CheckinRow, LOGIN_FAILURE_MEMORY_MS } from './storage/repository.js';
+import { type HubRepository, type KioskRow, openRepository, type SiteInfo } from './storage/index.js';
+import { type CheckinRow, type KioskBinding, LOGIN_FAILURE_MEMORY_MS } from './storage/repository.js';
 import { Users } from './users.js';
 
+export type { DailyReport, ReportArea, ReportSite, TraceVisit } from './report-model.js';
 export type { KioskRow, SiteInfo } from './storage/index.js';
-
-export interface TraceVisit {
-  visit: CheckinMessage;
-  coVisitors: CheckinMessage[];
-}
-
-export interface ReportSite extends SiteCounts {
-  name: string;
-  district: string;
-  ward: string;
-  kiosks: number;
-}
-
-export interface ReportArea {
-  district: string;
-  ward: string;
-  sitesRegistered: number;
-  sitesWithScans: number;
-  scans: number;
-  /** The follow-up list: sites of this area that scanned nothing that day. */
-  sitesWithoutScans: string[];
-  newKiosks: number;
-}
-
-export interface DailyReport {
-  day: string;
-  sites: ReportSite[];
-  /** Per ward (within its district); sites nobody registered are under district "" / ward "". */
-  areas: ReportArea[];
-  sitesWithoutScans: string[];
-  newKiosks: Array<{ site: string; kiosk: string }>;
-}
 
 /** How long a process trusts its copy of the site register (other hub processes may change it). */
 const DIRECTORY_TTL_MS = 30_000;
@@ -66,9 +31,26 @@ export class HubStore {
     this.users = new Users(repo);
   }
 
-  /** `database`: a postgres:// URL, an SQLite file, or nothing for `<dataDir>/hub.db`. */
-  static async open(database: string | undefined, dataDir: string): Promise<HubStore> {
-    return new HubStore(await openRepository(database, dataDir));
+  /**
+   * `database`: a postgres:// URL, an SQLite file, or nothing for `<dataDir>/hub.db`. `log`: where a
+   * failing idle PostgreSQL connection is logged (default: standard error).
+   */
+  static async open(database: string | undefined, dataDir: string, log?: Logger): Promise<HubStore> {
+    return new HubStore(
+      await openRepository(
+        database,
+        dataDir,
+        log ? { onPoolError: (err) => log.error({ err }, 'PostgreSQL idle connection failed') } : {},
+      ),
+    );
+  }
+
+  /**
+   * How many check-in transactions may be in flight at once: PostgreSQL several (their commits share
+   * WAL flushes), SQLite one (a single writer; the next batch gathers meanwhile).
+   */
+  get writeConcurrency(): number {
+    return this.repo.engine === 'postgres' ? 4 : 1;
   }
 
   /**
@@ -96,13 +78,29 @@ export class HubStore {
     return this.repo.checkinOwner(id);
   }
 
+  /** The site a kiosk is bound to (kiosk-registry.ts), or null. */
+  kioskBinding(kiosk: string) {
+    return this.repo.kioskBinding(kiosk);
+  }
+  /** Binds a kiosk on first use unless it already is; returns the binding that holds. */
+  bindKiosk(b: KioskBinding, at: Date) {
+    return this.repo.bindKiosk(b, at);
+  }
+  /** Registers (or moves) a kiosk to a site, as `qrkiosk-hub kiosk register` does. */
+  registerKiosk(b: KioskBinding, at: Date) {
+    return this.repo.registerKiosk(b, at);
+  }
+  kioskBindings() {
+    return this.repo.kioskBindings();
+  }
+
   /**
    * People inside `site` on a Vietnam day (protocol's peopleInside over the site's movements), and per
    * kiosk the newest of its rows the count includes (ULIDs of one kiosk grow with time), so a kiosk
    * knows which of its own rows to add.
    */
   async occupancy(site: string, day: string): Promise<{ inside: number; through: Record<string, string> }> {
-    const from = new Date(`${day}T00:00:00+07:00`);
+    const from = vnDayStart(day);
     const to = new Date(from.getTime() + 86_400_000);
     const { movements, outcomes } = await this.repo.siteMovements(site, from, to);
     const through: Record<string, string> = {};
@@ -201,7 +199,7 @@ export class HubStore {
    * (the follow-up list); kiosks seen for the first time that day.
    */
   async dailyReport(day: string): Promise<DailyReport> {
-    const from = new Date(`${day}T00:00:00+07:00`);
+    const from = vnDayStart(day);
     const to = new Date(from.getTime() + 86_400_000);
     const [counts, kiosks, registered, newKiosks] = await Promise.all([
       this.repo.verdictCounts(from, to),

@@ -102,14 +102,22 @@ describe.each(ENGINES)('hub dashboard in Chromium on %s', (engine) => {
     await page.waitForFunction(() => document.getElementById('conn')?.textContent === '● Đang nhận dữ liệu');
 
     const now = Date.now();
-    await kiosk.publishAsync(
-      kioskTopics('s-001', 'k-001').checkin,
-      JSON.stringify(checkin(F0, new Date(now - 5 * 60_000))),
-      { qos: 1 },
-    );
+    // The newer check-in is sent first and the older one is waited for before the list is read: by
+    // arrival the older one would head the list every run; by check-in time the newer one does. (Sent
+    // the other way round, the order on the page depended on which of 32 ingest lanes was faster.)
     await kiosk.publishAsync(
       kioskTopics('s-001', 'k-001').checkin,
       JSON.stringify(checkin('001088000001', new Date(now - 60_000))),
+      { qos: 1 },
+    );
+    await page.waitForFunction(
+      () => document.querySelectorAll('#checkins tbody tr').length === 1,
+      undefined,
+      { timeout: 5000 },
+    );
+    await kiosk.publishAsync(
+      kioskTopics('s-001', 'k-001').checkin,
+      JSON.stringify(checkin(F0, new Date(now - 5 * 60_000))),
       { qos: 1 },
     );
     await page.waitForFunction(
@@ -118,6 +126,11 @@ describe.each(ENGINES)('hub dashboard in Chromium on %s', (engine) => {
       { timeout: 5000 },
     );
     expect(await page.textContent('#checkins tbody tr:first-child')).toContain('********0001');
+    // The API's recent list is in the same order (check-in time, then id), whatever the arrival.
+    const recent = (await page.evaluate(() =>
+      fetch('/api/checkins').then((r) => r.json()),
+    )) as CheckinMessage[];
+    expect(recent.map((c) => c.document.numberMasked)).toEqual(['********0001', '********1234']);
 
     // The chart counts the live check-ins of today (Vietnam hours) without a reload.
     const bars = await page.$$eval('#chart div', (els) =>

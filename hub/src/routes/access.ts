@@ -1,6 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HubStore } from '../store.js';
+import type { Text } from '../text.js';
 import type { Role, Session } from '../users.js';
 
 export const COOKIE = 'qrk_session';
@@ -29,11 +30,7 @@ declare module 'fastify' {
   }
 }
 
-/** A user-visible message: Vietnamese first, its English twin beside it (the page picks one). */
-export interface Text {
-  vi: string;
-  en: string;
-}
+export type { Text } from '../text.js';
 export const fail = (reply: FastifyReply, status: number, vi: string, en: string) =>
   reply.code(status).send({ error: { vi, en } satisfies Text });
 

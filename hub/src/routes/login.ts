@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { HubStore } from '../store.js';
 import { normalisePhone } from '../users.js';
 import { addressBucket, COOKIE, fail, textError } from './access.js';
+import { LoginBody, NoBody, NoQuery } from './schemas.js';
 
 export interface LoginOptions {
   /** Login attempts allowed per address (IPv6: per /64) per minute (default 5). */
@@ -14,7 +15,7 @@ export interface LoginOptions {
  * addresses gets round and which every hub process sharing the database sees.
  */
 export function loginRoutes(app: FastifyInstance, store: HubStore, options: LoginOptions): void {
-  app.post(
+  app.post<{ Body: LoginBody }>(
     '/api/login',
     {
       config: {
@@ -31,20 +32,10 @@ export function loginRoutes(app: FastifyInstance, store: HubStore, options: Logi
             ),
         },
       },
-      schema: {
-        body: {
-          type: 'object',
-          required: ['phone', 'password'],
-          additionalProperties: false,
-          properties: {
-            phone: { type: 'string', maxLength: 40 },
-            password: { type: 'string', maxLength: 200 },
-          },
-        },
-      },
+      schema: { body: LoginBody },
     },
     async (req, reply) => {
-      const body = req.body as { phone: string; password: string };
+      const body = req.body;
       // What reaches the audit log is a normalised phone number or a fixed word, never free text.
       const account = normalisePhone(body.phone) ?? 'not-a-phone';
       const r = await store.users.attempt(body.phone, body.password);
@@ -75,13 +66,21 @@ export function loginRoutes(app: FastifyInstance, store: HubStore, options: Logi
       return { user: s.user, csrf: s.csrf };
     },
   );
-  app.get('/api/me', { config: { access: { who: 'session' } } }, async (req) => {
-    const s = req.hubSession;
-    return s ? { user: s.user, csrf: s.csrf } : undefined;
-  });
-  app.post('/api/logout', { config: { access: { who: 'session', csrf: true } } }, async (req, reply) => {
-    if (req.hubSession) await store.users.logout(req.hubSession.id);
-    void reply.clearCookie(COOKIE, { path: '/' });
-    return { ok: true };
-  });
+  app.get(
+    '/api/me',
+    { config: { access: { who: 'session' } }, schema: { querystring: NoQuery } },
+    async (req) => {
+      const s = req.hubSession;
+      return s ? { user: s.user, csrf: s.csrf } : undefined;
+    },
+  );
+  app.post(
+    '/api/logout',
+    { config: { access: { who: 'session', csrf: true } }, schema: { querystring: NoQuery, body: NoBody } },
+    async (req, reply) => {
+      if (req.hubSession) await store.users.logout(req.hubSession.id);
+      void reply.clearCookie(COOKIE, { path: '/' });
+      return { ok: true };
+    },
+  );
 }

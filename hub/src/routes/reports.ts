@@ -1,26 +1,11 @@
-import {
-  badDayMessage,
-  formatVnDateTime,
-  hashIdentity,
-  type IdType,
-  parseDay,
-  vnDay,
-} from '@qrkiosk/protocol';
+import { badDayMessage, formatVnDateTime, parseDay, vnDay } from '@qrkiosk/protocol';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { reportCsv, reportPage, scopeReport, traceCsv } from '../report-view.js';
 import type { HubStore, SiteInfo } from '../store.js';
+import { checkTrace, traceContacts } from '../use-cases/trace.js';
 import { canSee, type Session, type User } from '../users.js';
 import { fail } from './access.js';
-
-const ID_TYPES: IdType[] = ['cccd', 'cmnd', 'passport', 'qid', 'bhyt', 'bhxh', 'phone'];
-/** The shape of a day before the strict check (a real calendar day) in the handler. */
-const DAY_FIELD = { type: 'string', maxLength: 10 } as const;
-/** An area is `district:<code>` or `ward:<code>`: bounded, because it reaches the audit log. */
-const AREA_FIELD = {
-  type: 'string',
-  maxLength: 70,
-  pattern: '^(district|ward):[A-Za-z0-9_-]{1,64}$',
-} as const;
+import { PrintQuery, ReportQuery, TraceBody } from './schemas.js';
 
 /** Whether a user may ask for an area: their scope names it, or covers a registered site in it. */
 export function canSeeArea(user: User, area: string, directory: ReadonlyMap<string, SiteInfo>): boolean {
@@ -56,15 +41,6 @@ export function reportRoutes(app: FastifyInstance, store: HubStore, options: { h
       report: scopeReport(report, (site) => canSee(s.user, site, dir), area),
     };
   };
-  const reportQuery = (formats: boolean) => ({
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      day: DAY_FIELD,
-      area: AREA_FIELD,
-      ...(formats ? { format: { enum: ['json', 'csv'] } } : {}),
-    },
-  });
   /** The report route's common part: day, area in scope, audit. Null when a reply was sent. */
   const prepare = async (
     s: Session,
@@ -85,51 +61,37 @@ export function reportRoutes(app: FastifyInstance, store: HubStore, options: { h
   };
   const reporters = { config: { access: { who: ['officer', 'site-owner'] as Session['user']['role'][] } } };
 
-  app.get('/api/report', { ...reporters, schema: { querystring: reportQuery(true) } }, async (req, reply) => {
-    const q = req.query as { day?: string; format?: string; area?: string };
-    const r = await prepare(req.hubSession as Session, reply, q, q.format ?? 'json');
-    if (!r) return reply;
-    if (q.format !== 'csv') return { ...r.report, generatedAt: r.generatedAt };
-    return reply
-      .type('text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="qrkiosk-report-${r.day}.csv"`)
-      .send(reportCsv(r.report));
-  });
-  // The printable report: a plain page, Vietnamese with English in small type, made for paper.
-  app.get('/report', { ...reporters, schema: { querystring: reportQuery(false) } }, async (req, reply) => {
-    const r = await prepare(
-      req.hubSession as Session,
-      reply,
-      req.query as { day?: string; area?: string },
-      'print',
-    );
-    if (!r) return reply;
-    return reply
-      .type('text/html; charset=utf-8')
-      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
-      .send(reportPage(r.report, r.generatedAt, r.dir));
-  });
-
-  app.post(
-    '/api/trace',
-    {
-      config: { access: { who: ['tracer'], csrf: true } },
-      schema: {
-        body: {
-          type: 'object',
-          required: ['type', 'id', 'from', 'to'],
-          additionalProperties: false,
-          properties: {
-            type: { enum: ID_TYPES },
-            id: { type: 'string', maxLength: 40 },
-            from: DAY_FIELD,
-            to: DAY_FIELD,
-            window: { type: 'number', exclusiveMinimum: 0, maximum: 720 },
-            format: { enum: ['json', 'csv'] },
-          },
-        },
-      },
+  app.get<{ Querystring: ReportQuery }>(
+    '/api/report',
+    { ...reporters, schema: { querystring: ReportQuery } },
+    async (req, reply) => {
+      const q = req.query;
+      const r = await prepare(req.hubSession as Session, reply, q, q.format ?? 'json');
+      if (!r) return reply;
+      if (q.format !== 'csv') return { ...r.report, generatedAt: r.generatedAt };
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="qrkiosk-report-${r.day}.csv"`)
+        .send(reportCsv(r.report));
     },
+  );
+  // The printable report: a plain page, Vietnamese with English in small type, made for paper.
+  app.get<{ Querystring: PrintQuery }>(
+    '/report',
+    { ...reporters, schema: { querystring: PrintQuery } },
+    async (req, reply) => {
+      const r = await prepare(req.hubSession as Session, reply, req.query, 'print');
+      if (!r) return reply;
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+        .send(reportPage(r.report, r.generatedAt, r.dir));
+    },
+  );
+
+  app.post<{ Body: TraceBody }>(
+    '/api/trace',
+    { config: { access: { who: ['tracer'], csrf: true } }, schema: { body: TraceBody } },
     async (req, reply) => {
       const s = req.hubSession as Session;
       if (!options.hashKey)
@@ -139,43 +101,15 @@ export function reportRoutes(app: FastifyInstance, store: HubStore, options: { h
           'Truy vết cần khóa triển khai (--key-file)',
           'Tracing needs the deployment key (--key-file)',
         );
-      const b = req.body as {
-        type: IdType;
-        id: string;
-        from: string;
-        to: string;
-        window?: number;
-        format?: string;
-      };
-      const id = b.id.replace(/\s+/g, '').toUpperCase();
-      if (!/^[0-9A-Z]{6,20}$/.test(id))
-        return fail(reply, 400, 'Số giấy tờ: 6–20 chữ số hoặc chữ cái', 'id: 6–20 digits or letters');
-      for (const [what, value] of [
-        ['from', b.from],
-        ['to', b.to],
-      ] as const)
-        if (!parseDay(value)) {
-          const m = badDayMessage(what, value);
-          return fail(reply, 400, m.vi, m.en);
-        }
-      const window = b.window ?? 30;
+      const b = req.body;
+      const checked = checkTrace(b);
+      if (!checked.ok) return fail(reply, 400, checked.problem.vi, checked.problem.en);
       const directory = await store.siteDirectory();
-      const visits = (
-        await store.trace(
-          hashIdentity(options.hashKey, b.type, id).toString('hex'),
-          new Date(`${b.from}T00:00:00+07:00`),
-          new Date(Date.parse(`${b.to}T00:00:00+07:00`) + 86_400_000),
-          window,
-        )
-      ).filter((v) => canSee(s.user, v.visit.site, directory));
       const csv = b.format === 'csv';
-      await store.audit(s.user.phone, csv ? 'trace-export' : 'trace', {
-        type: b.type,
-        id: `…${id.slice(-4)}`,
-        from: b.from,
-        to: b.to,
-        window,
-        visits: visits.length,
+      const visits = await traceContacts(store, options.hashKey, checked.query, {
+        actor: s.user.phone,
+        action: csv ? 'trace-export' : 'trace',
+        visible: (site) => canSee(s.user, site, directory),
       });
       if (csv)
         return reply

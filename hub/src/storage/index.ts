@@ -10,10 +10,15 @@ export { SqliteRepository } from './sqlite.js';
 
 /**
  * Opens the hub's storage. `database`: a `postgres://…` (or `postgresql://…`) URL for PostgreSQL;
- * otherwise SQLite — a file path, or nothing for `<dataDir>/hub.db`.
+ * otherwise SQLite — a file path, or nothing for `<dataDir>/hub.db`. `onPoolError`: where an error
+ * of an idle PostgreSQL connection is reported (default: standard error).
  */
-export async function openRepository(database: string | undefined, dataDir: string): Promise<HubRepository> {
-  if (database && /^postgres(ql)?:\/\//.test(database)) return PostgresRepository.open(database);
+export async function openRepository(
+  database: string | undefined,
+  dataDir: string,
+  options: { onPoolError?: (err: Error) => void } = {},
+): Promise<HubRepository> {
+  if (database && /^postgres(ql)?:\/\//.test(database)) return PostgresRepository.open(database, options);
   return new SqliteRepository(database || join(dataDir, 'hub.db'));
 }
 

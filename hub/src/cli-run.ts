@@ -1,0 +1,93 @@
+import { parseArgs } from 'node:util';
+import { readKeyFile, readPasswordFile } from './cli-files.js';
+import { settingsOrExit, takeConfigFlag } from './cli-settings.js';
+import { Hub } from './hub.js';
+import type { HubSettings } from './settings/index.js';
+
+/**
+ * `qrkiosk-hub [run]`: the hub process. Its settings are hub.yaml (`--config`), then env, then these
+ * flags — each flag is the override of one hub.yaml key (FLAGS), so all three are checked together
+ * and a bad value is reported with where it came from.
+ */
+const FLAGS = {
+  mqtt: 'mqtt.url',
+  'data-dir': 'dataDir',
+  database: 'database',
+  host: 'http.host',
+  port: 'http.port',
+  username: 'mqtt.username',
+  'password-file': 'mqtt.passwordFile',
+  share: 'mqtt.share',
+  lanes: 'mqtt.lanes',
+  'client-id': 'mqtt.clientId',
+  'retention-days': 'retention.days',
+  'key-file': 'privacy.hashKeyFile',
+  'report-at': 'report.at',
+  'trust-proxy': 'http.trustProxy',
+} as const;
+
+export async function runCommand(argv: string[], usage: (code: number) => never): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...(Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' }])) as Record<
+        keyof typeof FLAGS,
+        { type: 'string' }
+      >),
+      'mqtt-v4': { type: 'boolean', default: false },
+      // Refuse kiosks missing from the register instead of binding them on first use.
+      'strict-kiosks': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) usage(0);
+  const flags = new Map<string, { value: unknown; source: string }>();
+  for (const [flag, path] of Object.entries(FLAGS)) {
+    const value = values[flag as keyof typeof FLAGS];
+    if (value !== undefined) flags.set(path, { value, source: `--${flag}` });
+  }
+  if (values['mqtt-v4']) flags.set('mqtt.protocolVersion', { value: 4, source: '--mqtt-v4' });
+  if (values['strict-kiosks']) flags.set('mqtt.strictKiosks', { value: true, source: '--strict-kiosks' });
+  const s = settingsOrExit(takeConfigFlag(process.argv.slice(2)).file, flags);
+  const hub = new Hub(hubOptions(s));
+  try {
+    await hub.start();
+  } catch (err) {
+    process.stderr.write(
+      `Không khởi động được trung tâm / the hub could not start: ${(err as Error).message}\n`,
+    );
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await hub.stop();
+  return 0;
+}
+
+/** The hub's options from its settings; the secrets (password, deployment key) read from their files. */
+export function hubOptions(s: HubSettings): ConstructorParameters<typeof Hub>[0] {
+  const m = s.mqtt;
+  const share = m.share === 'none' ? undefined : m.share;
+  const hashKey = s.privacy.hashKeyFile ? readKeyFile(s.privacy.hashKeyFile) : undefined;
+  return {
+    ...(hashKey ? { hashKey } : {}),
+    mqtt: {
+      url: m.url,
+      ...(m.username ? { username: m.username } : {}),
+      ...(m.passwordFile ? { password: readPasswordFile(m.passwordFile) } : {}),
+      ...(m.clientId ? { clientId: m.clientId } : {}),
+      protocolVersion: m.protocolVersion,
+      ...(share ? { shareGroup: share } : {}),
+      lanes: m.lanes,
+      strictKiosks: m.strictKiosks,
+    },
+    dataDir: s.dataDir,
+    ...(s.database ? { database: s.database } : {}),
+    http: { host: s.http.host, port: s.http.port },
+    retentionDays: s.retention.days,
+    reportAt: s.report.at,
+    ...(s.http.trustProxy ? { trustProxy: s.http.trustProxy } : {}),
+  };
+}

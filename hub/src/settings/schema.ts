@@ -1,0 +1,148 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+/**
+ * hub.yaml, defined once. Defaults, env overrides (QRKIOSK_HUB_<SECTION>_<KEY>) and the problems
+ * `qrkiosk-hub config check` explains all come from this schema; `description` is the fix shown
+ * when a value is wrong. Command-line flags override the file and env (cli.ts, settings/load.ts).
+ */
+export const HttpSection = Type.Object(
+  {
+    host: Type.String({
+      minLength: 1,
+      default: '127.0.0.1',
+      description: 'address the page listens on; 127.0.0.1 behind a TLS reverse proxy on the same machine',
+      viDescription: 'địa chỉ trang web lắng nghe; 127.0.0.1 khi có proxy TLS trên cùng máy',
+    }),
+    port: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      default: 8090,
+      description: 'TCP port of the page, 0–65535 (0: any free port)',
+      viDescription: 'cổng TCP của trang, 0–65535 (0: cổng trống bất kỳ)',
+    }),
+    trustProxy: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "the TLS reverse proxy's address(es), e.g. 127.0.0.1: client addresses and https come from it",
+        viDescription: 'địa chỉ proxy TLS, ví dụ 127.0.0.1: địa chỉ người dùng và https lấy từ proxy',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const MqttSection = Type.Object(
+  {
+    url: Type.String({
+      pattern: '^(mqtts?|wss?)://',
+      default: 'mqtt://127.0.0.1:1883',
+      description: 'broker URL: mqtt://, mqtts://, ws:// or wss://',
+      viDescription: 'địa chỉ broker: mqtt://, mqtts://, ws:// hoặc wss://',
+    }),
+    protocolVersion: Type.Union([Type.Literal(4), Type.Literal(5)], {
+      default: 5,
+      description: '5 (MQTT 5), or 4 (MQTT 3.1.1) for an old broker',
+      viDescription: '5 (MQTT 5), hoặc 4 (MQTT 3.1.1) cho broker cũ',
+    }),
+    username: Type.String({
+      default: '',
+      description: 'broker login (hardware/mosquitto: user hub); empty: none',
+      viDescription: 'tên đăng nhập broker (hardware/mosquitto: người dùng hub); để trống: không có',
+    }),
+    passwordFile: Type.String({
+      default: '',
+      description: 'file holding the broker password (chmod 600), never the password itself',
+      viDescription: 'tệp chứa mật khẩu broker (chmod 600), không ghi mật khẩu ở đây',
+    }),
+    share: Type.String({
+      pattern: '^[A-Za-z0-9_-]{1,64}$',
+      default: 'hub',
+      description:
+        'shared-subscription group, so hub processes split the check-ins; none: every connection gets everything (one lane)',
+      viDescription:
+        'nhóm đăng ký chia sẻ để các tiến trình trung tâm chia nhau check-in; none: mỗi kết nối nhận tất cả (một làn)',
+    }),
+    // 32 connections: measured best on 2 cores (docs/benchmarks.md); more lanes, bigger batches.
+    lanes: Type.Integer({
+      minimum: 1,
+      maximum: 64,
+      default: 32,
+      description: 'MQTT connections check-ins are taken on, 1–64 (needs a share group when more than 1)',
+      viDescription: 'số kết nối MQTT nhận check-in, 1–64 (cần nhóm chia sẻ khi nhiều hơn 1)',
+    }),
+    clientId: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9_-]{1,60}$',
+        description: 'stable MQTT client id of this hub process (default qrkiosk-hub); one per process',
+        viDescription:
+          'mã client MQTT cố định của tiến trình này (mặc định qrkiosk-hub); mỗi tiến trình một mã',
+      }),
+    ),
+    strictKiosks: Type.Boolean({
+      default: false,
+      description: 'true: refuse kiosks missing from the register instead of binding them on first use',
+      viDescription: 'true: từ chối kiosk chưa đăng ký thay vì gắn kiosk vào địa điểm đầu tiên nó báo',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const HubSettings = Type.Object(
+  {
+    dataDir: Type.String({
+      minLength: 1,
+      default: '/var/lib/qrkiosk-hub',
+      description: 'directory of the SQLite database (hub.db) when no database URL is given',
+      viDescription: 'thư mục chứa cơ sở dữ liệu SQLite (hub.db) khi không có địa chỉ database',
+    }),
+    database: Type.String({
+      default: '',
+      description: 'postgres://user@host/db for PostgreSQL; an SQLite file; empty: <dataDir>/hub.db',
+      viDescription: 'postgres://user@host/db cho PostgreSQL; một tệp SQLite; để trống: <dataDir>/hub.db',
+    }),
+    http: HttpSection,
+    mqtt: MqttSection,
+    retention: Type.Object(
+      {
+        days: Type.Number({
+          minimum: 0,
+          default: 21,
+          description: 'days check-ins and dead letters are kept (the audit log is kept)',
+          viDescription: 'số ngày giữ check-in và thư lỗi (nhật ký kiểm tra được giữ lại)',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    report: Type.Object(
+      {
+        at: Type.String({
+          pattern: '^([01]\\d|2[0-3]):[0-5]\\d$',
+          default: '06:00',
+          description: "when yesterday's report is stored, HH:MM Vietnam time, e.g. 06:00",
+          viDescription: 'giờ lưu báo cáo ngày hôm trước, HH:MM giờ Việt Nam, ví dụ 06:00',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    privacy: Type.Object(
+      {
+        hashKeyFile: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description:
+              'the deployment key file (as on the kiosks), for tracing by number; none: tracing off',
+            viDescription:
+              'tệp khóa triển khai (như trên kiosk), để truy vết theo số giấy tờ; không có: tắt truy vết',
+          }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type HubSettings = Static<typeof HubSettings>;
+
+/** Sections that may be left out of hub.yaml (their defaults apply): all of them. */
+export const HUB_SECTIONS = ['http', 'mqtt', 'retention', 'report', 'privacy'] as const;

@@ -1,0 +1,34 @@
+import type { HubStore } from '../store.js';
+
+/** How long check-ins and dead letters are kept when nothing else is said (days). */
+export const DEFAULT_RETENTION_DAYS = 21;
+
+export interface RetentionResult {
+  days: number;
+  /** Check-ins removed. */
+  removed: number;
+  /** Dead letters removed. */
+  deadLetters: number;
+}
+
+/**
+ * The retention, applied by the hub every day and by `qrkiosk-hub purge`: check-ins older than
+ * `days` go, and so do dead letters (they hold the same personal data, masked and hashed) and the
+ * failed-login counts nobody has touched for a day; the audit log stays. Audited when anything went
+ * (`always`: even when nothing did, as a command run by a person is).
+ */
+export async function applyRetention(
+  store: HubStore,
+  days: number,
+  by: { actor: string; always?: boolean },
+  now = new Date(),
+): Promise<RetentionResult> {
+  if (!(Number.isFinite(days) && days >= 0)) throw new RangeError(`retention days must be ≥ 0, not ${days}`);
+  const before = new Date(now.getTime() - days * 86_400_000);
+  const removed = await store.purge(before);
+  const deadLetters = await store.purgeDeadLetters(before);
+  await store.forgetLoginFailures(now);
+  if (by.always || removed > 0 || deadLetters > 0)
+    await store.audit(by.actor, 'purge', { days, removed, deadLetters });
+  return { days, removed, deadLetters };
+}
