@@ -9,6 +9,7 @@ import {
   type IdType,
   parseDay,
   vnDay,
+  vnDayStart,
 } from '@qrkiosk/protocol';
 import { pino } from 'pino';
 import { DEAD_LETTERS_USAGE, deadLettersCommand } from './cli-dead-letters.js';
@@ -167,8 +168,8 @@ async function main(): Promise<number> {
       const key = readKeyFile(values['key-file']);
       const type = values.type as IdType;
       const id = values.id.replace(/\s+/g, '').toUpperCase();
-      const from = new Date(`${values.from ?? vnDay(new Date(Date.now() - 14 * 86_400_000))}T00:00:00+07:00`);
-      const to = new Date(Date.parse(`${values.to ?? vnDay(new Date())}T00:00:00+07:00`) + 86_400_000);
+      const from = vnDayStart(values.from ?? vnDay(new Date(Date.now() - 14 * 86_400_000)));
+      const to = new Date(vnDayStart(values.to ?? vnDay(new Date())).getTime() + 86_400_000);
       const window = Number(values.window);
       if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || !(window > 0)) usage(2);
       const visits = await store.trace(hashIdentity(key, type, id).toString('hex'), from, to, window);

@@ -4,6 +4,7 @@ import {
   type OutcomeMessage,
   peopleInside,
   type TelemetryMessage,
+  vnDayStart,
 } from '@qrkiosk/protocol';
 import { areasOf } from './report-view.js';
 import { retimeFromTelemetry, retimeOnIngest } from './retime.js';
@@ -102,7 +103,7 @@ export class HubStore {
    * knows which of its own rows to add.
    */
   async occupancy(site: string, day: string): Promise<{ inside: number; through: Record<string, string> }> {
-    const from = new Date(`${day}T00:00:00+07:00`);
+    const from = vnDayStart(day);
     const to = new Date(from.getTime() + 86_400_000);
     const { movements, outcomes } = await this.repo.siteMovements(site, from, to);
     const through: Record<string, string> = {};
@@ -201,7 +202,7 @@ export class HubStore {
    * (the follow-up list); kiosks seen for the first time that day.
    */
   async dailyReport(day: string): Promise<DailyReport> {
-    const from = new Date(`${day}T00:00:00+07:00`);
+    const from = vnDayStart(day);
     const to = new Date(from.getTime() + 86_400_000);
     const [counts, kiosks, registered, newKiosks] = await Promise.all([
       this.repo.verdictCounts(from, to),

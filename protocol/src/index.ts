@@ -5,6 +5,7 @@ export * from './facts-csv.js';
 export * from './identity-hash.js';
 export * from './limits.js';
 export * from './mask.js';
+export * from './mqtt-options.js';
 export * from './occupancy.js';
 export * from './outcome.js';
 export * from './receipt.js';

@@ -26,6 +26,19 @@ export function vnDay(at: Date): string {
 }
 
 /**
+ * The instant a Vietnam calendar day (`YYYY-MM-DD`) begins: 00:00 at UTC+7, i.e. 17:00 UTC the day
+ * before. The one place that spells the offset for day boundaries (counts, reports, retention).
+ */
+export function vnDayStart(day: string): Date {
+  return new Date(`${day}T00:00:00+07:00`);
+}
+
+/** The instant the Vietnam calendar day containing `at` began. */
+export function vnDayStartOf(at: Date): Date {
+  return vnDayStart(vnDay(at));
+}
+
+/**
  * A calendar day as `YYYY-MM-DD`, checked strictly: the shape, and that it names a real day
  * (`2021-02-30` and `2021-13-45` are refused — `Date` would roll the first into March and make the
  * second an invalid date that throws later). The one validator for every route and command that

@@ -6,6 +6,7 @@ import {
   parseOccupancy,
   peopleInside,
   vnDay,
+  vnDayStartOf,
 } from '@qrkiosk/protocol';
 import type { EventBus } from '../bus.js';
 import type { Clock } from '../clock.js';
@@ -119,7 +120,7 @@ export class Occupancy {
 
   /** The start of today (Vietnam time) on the kiosk's clock, as the journal stores times. */
   private todayStart(now: Date): string {
-    return new Date(`${vnDay(now)}T00:00:00+07:00`).toISOString();
+    return vnDayStartOf(now).toISOString();
   }
 
   /** People inside by this kiosk's own journal today (id hashes); undefined when it cannot be read. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import websocket from '@fastify/websocket';
-import { maskName, maskNumber, type OutcomeKind, vnDay } from '@qrkiosk/protocol';
+import { maskName, maskNumber, type OutcomeKind, vnDay, vnDayStartOf } from '@qrkiosk/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Controller } from '../controller.js';
@@ -237,7 +237,7 @@ export class ScreensServer {
 
   private today() {
     // The kiosk's clock, not the machine's: tests and a kiosk whose clock is being corrected agree.
-    const since = new Date(`${vnDay(this.controller.now())}T00:00:00+07:00`).toISOString();
+    const since = vnDayStartOf(this.controller.now()).toISOString();
     const { journal } = this.controller;
     // Counted over the whole day (a busy site passes 2,000 check-ins); the list shows the newest 2,000.
     const today = receptionToday(journal.since(since, 1_000_000), journal.outcomesSince(since));

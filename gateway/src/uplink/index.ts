@@ -4,13 +4,14 @@ import {
   FLEET_UPDATES,
   KeyRing,
   kioskTopics,
+  mqttOptions,
   OUTCOME_SCHEMA_ID,
   parseFleetTopic,
   parseReceipt,
   siteOccupancyTopic,
   type TelemetryMessage,
 } from '@qrkiosk/protocol';
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { connect, type MqttClient } from 'mqtt';
 import type { EventBus } from '../bus.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
@@ -94,27 +95,32 @@ export class MqttUplink {
         { username: mqtt.username, kiosk: kiosk.id },
         'mqtt.username differs from kiosk.id; the shipped ACL expects them equal',
       );
-    const options: IClientOptions = {
-      clientId: `qrkiosk-${kiosk.site}-${kiosk.id}`,
-      protocolVersion: mqtt.protocolVersion,
-      clean: true,
-      reconnectPeriod: 2000,
-      connectTimeout: 10_000,
-      // The broker announces us offline if we vanish; the will delay (MQTT 5) rides out short reconnects.
-      will: {
-        topic: this.topics.state,
-        payload: Buffer.from('offline'),
-        qos: 1,
-        retain: true,
-        ...(mqtt.protocolVersion === 5 ? { properties: { willDelayInterval: 30 } } : {}),
+    // TLS: the broker's CA, and a client certificate where the broker authenticates kiosks by it.
+    const options = mqttOptions(
+      {
+        url: mqtt.url,
+        protocolVersion: mqtt.protocolVersion,
+        clientId: `qrkiosk-${kiosk.site}-${kiosk.id}`,
+        ...(mqtt.username ? { username: mqtt.username } : {}),
+        ...(this.o.password !== undefined ? { password: this.o.password } : {}),
+        ...(mqtt.caFile ? { ca: readFileSync(mqtt.caFile) } : {}),
+        ...(mqtt.certFile ? { cert: readFileSync(mqtt.certFile) } : {}),
+        ...(mqtt.keyFile ? { key: readFileSync(mqtt.keyFile) } : {}),
       },
-      ...(mqtt.username ? { username: mqtt.username } : {}),
-      ...(this.o.password !== undefined ? { password: this.o.password } : {}),
-      // TLS: the broker's CA, and a client certificate where the broker authenticates kiosks by it.
-      ...(mqtt.caFile ? { ca: readFileSync(mqtt.caFile) } : {}),
-      ...(mqtt.certFile ? { cert: readFileSync(mqtt.certFile) } : {}),
-      ...(mqtt.keyFile ? { key: readFileSync(mqtt.keyFile) } : {}),
-    };
+      {
+        clean: true,
+        reconnectPeriod: 2000,
+        connectTimeout: 10_000,
+        // The broker announces us offline if we vanish; the will delay (MQTT 5) rides out short reconnects.
+        will: {
+          topic: this.topics.state,
+          payload: Buffer.from('offline'),
+          qos: 1,
+          retain: true,
+          delaySeconds: 30,
+        },
+      },
+    );
     const client = connect(mqtt.url, options);
     this.client = client;
     client.on('connect', () => {

@@ -1,4 +1,4 @@
-import { vnDay } from '@qrkiosk/protocol';
+import { vnDay, vnDayStartOf } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { HubStore, SiteInfo } from '../store.js';
 import { canSee, type Session } from '../users.js';
@@ -10,7 +10,7 @@ const CODE = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Start of today in Vietnam (UTC+7), for "today" counts. */
 export function startOfVnDay(now: Date): Date {
-  return new Date(`${vnDay(now)}T00:00:00+07:00`);
+  return vnDayStartOf(now);
 }
 
 /** Rows of the sites a session's scope covers. */

@@ -5,6 +5,7 @@ import {
   type IdType,
   parseDay,
   vnDay,
+  vnDayStart,
 } from '@qrkiosk/protocol';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { reportCsv, reportPage, scopeReport, traceCsv } from '../report-view.js';
@@ -163,8 +164,8 @@ export function reportRoutes(app: FastifyInstance, store: HubStore, options: { h
       const visits = (
         await store.trace(
           hashIdentity(options.hashKey, b.type, id).toString('hex'),
-          new Date(`${b.from}T00:00:00+07:00`),
-          new Date(Date.parse(`${b.to}T00:00:00+07:00`) + 86_400_000),
+          vnDayStart(b.from),
+          new Date(vnDayStart(b.to).getTime() + 86_400_000),
           window,
         )
       ).filter((v) => canSee(s.user, v.visit.site, directory));
