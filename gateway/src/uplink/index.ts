@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import {
   CHECKIN_SCHEMA_ID,
+  FLEET_KINDS,
   FLEET_UPDATES,
+  type FleetKind,
   KeyRing,
   kioskTopics,
   mqttOptions,
@@ -14,11 +16,11 @@ import {
 import { connect, type MqttClient } from 'mqtt';
 import type { EventBus } from '../bus.js';
 import type { Clock } from '../clock.js';
+import { type CommandHooks, handleCommand } from '../commands/answer.js';
+import { RequestGate } from '../commands/gate.js';
 import type { Logger } from '../log.js';
 import type { Outbox } from '../record/keeper.js';
 import type { Settings } from '../settings/schema.js';
-import { type CommandHooks, handleCommand } from './commands.js';
-import { RequestGate } from './requests.js';
 
 export interface UplinkOptions {
   mqtt: Settings['mqtt'];
@@ -36,10 +38,12 @@ export interface UplinkOptions {
   /** The hub keys requests must be signed with (updates.publicKeyFiles); none: every request is refused. */
   hubKeys?: KeyRing;
   /** Signed updates from the hub (`fleet/<kind>` and `<site>/<kiosk>/updates/<kind>`). */
-  onUpdate?: (kind: string, payload: Buffer) => void;
+  onUpdate?: (kind: FleetKind, payload: Buffer) => void;
   /** The hub's retained count of people inside this kiosk's site (`qrkiosk/v1/<site>/occupancy`). */
   onOccupancy?: (payload: Buffer) => void;
 }
+
+const isFleetKind = (kind: string): kind is FleetKind => (FLEET_KINDS as readonly string[]).includes(kind);
 
 const BATCH = 200;
 /**
@@ -72,6 +76,7 @@ export class MqttUplink {
   private receiptTimer: NodeJS.Timeout | undefined;
   private lastQueuedSeq = 0;
   private draining = false;
+  private drainTick: NodeJS.Immediate | undefined;
   private unsubscribe: (() => void) | undefined;
   private telemetryTimer: NodeJS.Timeout | undefined;
   private acked: string[] = [];
@@ -160,7 +165,9 @@ export class MqttUplink {
       );
       this.o.bus.emit('uplink.status', { connected: false, error: err.message });
     });
-    this.unsubscribe = this.o.bus.on('checkin.recorded', () => this.drain());
+    // Not in line: 'checkin.recorded' is emitted inside scan(), between the commit and the light. The
+    // drain (a journal query, up to MAX_IN_FLIGHT publishes) runs on the next tick, once per batch.
+    this.unsubscribe = this.o.bus.on('checkin.recorded', () => this.drainSoon());
     const occupancyTopic = siteOccupancyTopic(kiosk.site);
     client.on('message', (topic, payload) => {
       if (topic === this.topics.receipt) this.receipted(payload);
@@ -177,17 +184,18 @@ export class MqttUplink {
       const fleet = FLEET_UPDATES.slice(0, -1);
       const own = this.topics.updates.slice(0, -1);
       client.on('message', (topic, payload) => {
-        // Known fleet kinds by name (protocol's parseFleetTopic); any other kind is still handed on, so
-        // the controller logs that this version ignores it instead of it vanishing unseen.
-        const kind =
-          parseFleetTopic(topic) ??
-          (topic.startsWith(fleet)
-            ? topic.slice(fleet.length)
-            : topic.startsWith(own)
-              ? topic.slice(own.length)
-              : null);
+        // Known fleet kinds by name (protocol's parseFleetTopic); any other kind is logged here, so an
+        // update this version does not know is seen, not silently dropped.
+        const named = topic.startsWith(fleet)
+          ? topic.slice(fleet.length)
+          : topic.startsWith(own)
+            ? topic.slice(own.length)
+            : null;
         // An empty retained payload is the hub clearing a topic, not an update.
-        if (kind !== null && payload.length > 0) onUpdate(kind, payload);
+        if (named === null || payload.length === 0) return;
+        const kind = parseFleetTopic(topic) ?? (isFleetKind(named) ? named : null);
+        if (kind) onUpdate(kind, payload);
+        else this.o.log.warn({ kind: named.slice(0, 40) }, 'unknown update kind ignored');
       });
     }
     const hooks = this.o.commands;
@@ -311,6 +319,15 @@ export class MqttUplink {
       this.client.publish(this.topics.telemetry, JSON.stringify(message), { qos: 0 });
   }
 
+  /** Drains on the next turn of the event loop; calls before then collapse into one. */
+  private drainSoon(): void {
+    if (this.drainTick) return;
+    this.drainTick = setImmediate(() => {
+      this.drainTick = undefined;
+      this.drain();
+    });
+  }
+
   /** Publishes undelivered rows not yet in flight. Re-entrant calls collapse into one. */
   drain(): void {
     const client = this.client;
@@ -384,6 +401,8 @@ export class MqttUplink {
     if (this.telemetryTimer) clearInterval(this.telemetryTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.receiptTimer) clearInterval(this.receiptTimer);
+    if (this.drainTick) clearImmediate(this.drainTick);
+    this.drainTick = undefined;
     const client = this.client;
     if (!client) return;
     this.client = undefined;
