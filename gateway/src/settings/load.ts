@@ -4,6 +4,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Text } from '../i18n.js';
+import { dropRetired, type SettingsWarning } from './retired.js';
 import { OPTIONAL_SECTIONS, Settings } from './schema.js';
 
 export interface SettingsProblem {
@@ -34,6 +35,8 @@ export interface LoadedSettings {
   settings: Settings;
   secrets: { mqttPassword?: string; hashKey?: Buffer; hubKeys: KeyRing; receptionPin?: string };
   file: string;
+  /** Retired keys the file still has (settings/retired.ts): ignored, to be removed. */
+  warnings?: SettingsWarning[];
 }
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: true, verbose: true });
@@ -117,11 +120,18 @@ export function settingsFromText(
     return '1';
   };
 
+  // Before validation: a retired key would fail the strict schema. Its line is read from the document.
+  const warnings = dropRetired(raw, sourceOf);
   if (!validateSettings(raw)) {
     throw new SettingsError(file, explain(validateSettings.errors ?? [], raw, sourceOf));
   }
   const settings = raw as unknown as Settings;
-  return { settings, secrets: readSecrets(settings, file, sourceOf), file };
+  return {
+    settings,
+    secrets: readSecrets(settings, file, sourceOf),
+    file,
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
 }
 
 /**
