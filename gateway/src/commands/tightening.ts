@@ -1,4 +1,4 @@
-import type { Verdict } from '@qrkiosk/protocol';
+import { isVerdict, type Verdict } from '@qrkiosk/protocol';
 
 /** Strictness of a verdict for an unknown person: a request may only move it right. */
 const STRICTNESS: Record<Verdict, number> = { ALLOW: 0, REVIEW: 1, REFUSE: 2 };
@@ -25,7 +25,7 @@ export function tighten(
       throw new Error(`rules.level can only be raised remotely (in force: ${current.level})`);
     return { ...held, level: value as 1 | 2 | 3 | 4 };
   }
-  if (key === 'rules.unknownPerson' && (value === 'ALLOW' || value === 'REVIEW' || value === 'REFUSE')) {
+  if (key === 'rules.unknownPerson' && isVerdict(value)) {
     if (STRICTNESS[value] < STRICTNESS[current.unknownPerson])
       throw new Error(
         `rules.unknownPerson can only be made stricter remotely (ALLOW → REVIEW → REFUSE; in force: ${current.unknownPerson})`,

@@ -1,8 +1,8 @@
-import type { Colour, Verdict } from '@qrkiosk/protocol';
+import type { CardColour, Colour, Verdict } from '@qrkiosk/protocol';
 import type { Text } from '../i18n.js';
 import type { RuleSet } from './rules.js';
 
-export type CardColour = 'green' | 'yellow' | 'red';
+export type { CardColour } from '@qrkiosk/protocol';
 
 /** A decision carries no personal data: a verdict, a colour, a reason and what decided it. */
 export interface Decision {

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import websocket from '@fastify/websocket';
-import { type CheckinMessage, maskName, maskNumber, type OutcomeKind, vnDayStartOf } from '@qrkiosk/protocol';
+import {
+  type CheckinMessage,
+  maskName,
+  maskNumber,
+  type OutcomeKind,
+  type Verdict,
+  vnDayStartOf,
+} from '@qrkiosk/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { EventBus } from '../bus.js';
@@ -50,7 +57,7 @@ export type ScreenMessage =
   | {
       type: 'scan';
       at: string;
-      verdict: 'ALLOW' | 'REFUSE' | 'REVIEW';
+      verdict: Verdict;
       /** The line under the verdict: neutral for a health reason unless ui.publicReason is `specific`. */
       line: Text;
       kind: string;

@@ -1,4 +1,4 @@
-import { ID_PATTERN } from '@qrkiosk/protocol';
+import { ID_PATTERN, VERDICTS } from '@qrkiosk/protocol';
 import { type Static, Type } from '@sinclair/typebox';
 import { GpioSection, ScannerSection } from './hardware-schema.js';
 import { SignalSection } from './signal-schema.js';
@@ -164,10 +164,13 @@ export const RulesSection = Type.Object(
       }),
     ),
     unknownPerson: Type.Optional(
-      Type.Union([Type.Literal('ALLOW'), Type.Literal('REFUSE'), Type.Literal('REVIEW')], {
-        description: 'verdict for a person the cache knows nothing about: ALLOW, REFUSE or REVIEW',
-        viDescription: 'kết quả cho người chưa có dữ liệu: ALLOW, REFUSE hoặc REVIEW',
-      }),
+      Type.Union(
+        VERDICTS.map((v) => Type.Literal(v)),
+        {
+          description: 'verdict for a person the cache knows nothing about: ALLOW, REFUSE or REVIEW',
+          viDescription: 'kết quả cho người chưa có dữ liệu: ALLOW, REFUSE hoặc REVIEW',
+        },
+      ),
     ),
     maxInside: Type.Optional(
       Type.Object(
