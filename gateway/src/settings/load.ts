@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { KeyRing, loadPublicKey } from '@qrkiosk/protocol';
+import {
+  KeyRing,
+  loadPublicKey,
+  MIN_DEPLOYMENT_KEY_BYTES,
+  parseDeploymentKey,
+  secretText,
+} from '@qrkiosk/protocol';
 import type { TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
@@ -200,13 +206,11 @@ function readSecrets(
   };
   if (settings.mqtt.passwordFile) {
     const bytes = read('mqtt.passwordFile', settings.mqtt.passwordFile);
-    // Editors add a final newline; a password never ends in one.
-    if (bytes) secrets.mqttPassword = bytes.toString('utf8').replace(/\r?\n$/, '');
+    if (bytes) secrets.mqttPassword = secretText(bytes);
   }
   if (settings.ui.receptionPinFile) {
-    const pin = read('ui.receptionPinFile', settings.ui.receptionPinFile)
-      ?.toString('utf8')
-      .replace(/\r?\n$/, '');
+    const bytes = read('ui.receptionPinFile', settings.ui.receptionPinFile);
+    const pin = bytes && secretText(bytes);
     if (pin !== undefined && pin.length < 6)
       problems.push({
         path: 'ui.receptionPinFile',
@@ -223,9 +227,8 @@ function readSecrets(
   if (settings.privacy.hashKeyFile) {
     const bytes = read('privacy.hashKeyFile', settings.privacy.hashKeyFile);
     if (bytes) {
-      const text = bytes.toString('utf8').trim();
-      const key = /^[0-9a-fA-F]{64,}$/.test(text) ? Buffer.from(text, 'hex') : bytes;
-      if (key.length < 32) {
+      const key = parseDeploymentKey(bytes);
+      if (key.length < MIN_DEPLOYMENT_KEY_BYTES) {
         problems.push({
           path: 'privacy.hashKeyFile',
           source: sourceOf('privacy.hashKeyFile'),
