@@ -286,11 +286,6 @@ export class Controller {
     });
   }
 
-  /** Plays a pattern now (selftest, demos). */
-  playPattern(name: Parameters<Signaller['play']>[0]): void {
-    this.door.play(name);
-  }
-
   /** The deployment hash key in use (the demo seeds the cache with it). */
   identityHashKey(): Buffer {
     return this.requireKey();

@@ -1,4 +1,5 @@
-import { MAX_PAYLOAD_CHARS, trimLineEnds } from '../decode/index.js';
+// The text helpers only, not the decode stage: a frame is cut before any decoder runs.
+import { MAX_PAYLOAD_CHARS, trimLineEnds } from '../decode/text.js';
 
 /** One code as the scanner delivered it, cleaned of line-end noise. */
 export interface Frame {
