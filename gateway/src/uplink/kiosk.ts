@@ -50,9 +50,10 @@ export function startKioskUplink(p: KioskUplinkParts): { uplink: MqttUplink; off
         .catch((err: unknown) => p.log.error({ kind, err }, 'update failed')),
   });
   uplink.start();
-  // The hub re-times this boot's unsynced check-ins from a synced telemetry: send one at once.
+  // The hub re-times this boot's unsynced check-ins from a synced telemetry: send one at once — on the
+  // next tick, since the fault can clear inside scan() (ClockWatch.synced), before that scan's light.
   const off = p.bus.on('fault', (f) => {
-    if (f.code === 'clock-unsynced' && !f.active) uplink.sendTelemetry();
+    if (f.code === 'clock-unsynced' && !f.active) setImmediate(() => uplink.sendTelemetry());
   });
   return { uplink, off };
 }
