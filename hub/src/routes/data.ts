@@ -1,4 +1,4 @@
-import { vnDay, vnDayStartOf } from '@qrkiosk/protocol';
+import { vnDayStartOf } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { HubStore, SiteInfo } from '../store.js';
 import { canSee, type Session } from '../users.js';
