@@ -1,21 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { CheckinMessage, OutcomeMessage } from '@qrkiosk/protocol';
-import type { Decision } from './decide/index.js';
-import type { DecodeResult } from './decode/index.js';
+import type { OccupancyState } from './decide/occupancy-gate.js';
 import type { DoorShown } from './door/index.js';
-import type { FaultEvent } from './faults.js';
-import type { OccupancyState } from './occupancy/index.js';
+import type { FaultEvent } from './fault-codes.js';
+import { createLogger, type Logger } from './log.js';
+import type { ScanOutcome } from './scan-outcome.js';
 
-/** What a scan came to: the decode, the decision, and the check-in when one was recorded. */
-export interface ScanOutcome {
-  at: Date;
-  decoded: DecodeResult;
-  decision: Decision;
-  /** Present when the scan was journaled (not for undecodable codes or repeats). */
-  checkin?: CheckinMessage;
-  /** A repeat: the earlier check-in it repeats (its time, shown as "đã quét lúc HH:mm", and its reason code). */
-  previous?: { at: string; reason: string };
-}
+export type { ScanOutcome } from './scan-outcome.js';
 
 /** Every event crossing stage boundaries, with its payload type. Add new ones here only. */
 export interface BusEvents {
@@ -39,14 +30,32 @@ export interface BusEvents {
 /**
  * A typed event bus. Stages never call each other through it on the scan path (that path is an
  * explicit, ordered pipeline in the controller); the bus carries news outward: to the uplink,
- * the screens, telemetry and tests.
+ * the screens, telemetry and tests. Listeners must be quick and must not do I/O in line: work that
+ * can wait (the uplink's drain) is scheduled for the next tick by the listener itself.
+ *
+ * The bus protects itself (as zigbee2mqtt's eventBus does): a listener that throws is logged with
+ * its stack and the event name, and the other listeners still run. The news cannot undo what
+ * caused it (a committed journal row, a raised fault), so callers never guard an emit.
  */
 export class EventBus {
   private readonly emitter = new EventEmitter();
+  private readonly log: Logger;
+
+  /** `log`: where a failing listener is reported (default: errors only, to stdout). */
+  constructor(log?: Logger) {
+    this.log = log ?? createLogger('error');
+  }
 
   on<K extends keyof BusEvents>(event: K, listener: (payload: BusEvents[K]) => void): () => void {
-    this.emitter.on(event, listener);
-    return () => this.emitter.off(event, listener);
+    const guarded = (payload: BusEvents[K]) => {
+      try {
+        listener(payload);
+      } catch (err) {
+        this.log.error({ err, event }, 'bus listener failed');
+      }
+    };
+    this.emitter.on(event, guarded);
+    return () => this.emitter.off(event, guarded);
   }
 
   emit<K extends keyof BusEvents>(event: K, payload: BusEvents[K]): void {

@@ -1,6 +1,17 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { type KeyRing, openTrustList, TrustListError } from '@qrkiosk/protocol';
+import { TrustStore } from './decode/index.js';
+import type { Logger } from './log.js';
 
 /**
  * The DCC trust list the hub signs (`fleet/trust`), installed on the kiosk as one PEM bundle in
@@ -68,4 +79,33 @@ export function installTrustList(dataDir: string, payload: Buffer, keys: KeyRing
   }
   renameSync(tmp, join(dir, HUB_TRUST_FILE));
   return { installed: true, version: list.version, certificates: certificates.length, keyId };
+}
+
+/**
+ * DSC certificates from dcc.trustFiles and `<data.dir>/dcc-trust/` (the hub's list and a technician's
+ * files), as one store. A bad file is logged with its error and skipped; the others still load.
+ */
+export function loadTrustStore(
+  settings: { dcc: { trustFiles: string[] }; data: { dir: string } },
+  log: Logger,
+): TrustStore {
+  const store = new TrustStore();
+  const dir = dccTrustDir(settings.data.dir);
+  let inDir: string[] = [];
+  try {
+    inDir = readdirSync(dir)
+      .filter((f) => /\.(pem|crt|cer|der)$/i.test(f))
+      .map((f) => join(dir, f));
+  } catch {
+    // no folder: no certificates from there
+  }
+  for (const file of [...settings.dcc.trustFiles, ...inDir]) {
+    try {
+      store.add(readFileSync(file), file);
+    } catch (err) {
+      log.error({ file, err }, 'DCC signer certificate skipped');
+    }
+  }
+  if (store.size > 0) log.info({ signers: store.size }, 'DCC signer certificates loaded');
+  return store;
 }

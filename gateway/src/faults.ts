@@ -1,45 +1,14 @@
 import type { EventBus } from './bus.js';
+import { FAULT_CODES, type FaultCode } from './fault-codes.js';
 import type { Logger } from './log.js';
 
-/**
- * What can go wrong with the kiosk's own storage and clock, as stable codes the screens, telemetry
- * and the hub share. `journal-unwritable` and `disk-full` mean check-ins cannot be recorded right now
- * (the guard checks by hand); `clock-unsynced` means date-dependent admissions are REVIEW until NTP
- * syncs (gateway/src/time/clock-watch.ts); `disk-low` warns before the disk is full (record/keeper.ts);
- * `revocation-missing`: the installed DCC revocation list was refused at start (altered, or signed by a
- * key no longer trusted), so no certificate is checked against it until the hub sends one (telemetry and
- * the technician see it; the guard's screen does not change). The others are alarms about something that
- * happened and was worked around.
- */
-export const FAULT_CODES = [
-  'journal-unwritable',
-  'disk-full',
-  'journal-corrupt',
-  'journal-deleted',
-  'cache-corrupt',
-  'cache-unavailable',
-  'prune-failed',
-  'clock-unsynced',
-  'disk-low',
-  'revocation-missing',
-] as const;
-export type FaultCode = (typeof FAULT_CODES)[number];
-
-/** Faults under which no check-in can be recorded: the verdict screen shows the fault state. */
-export const RECORD_BLOCKING: readonly FaultCode[] = ['journal-unwritable', 'disk-full'];
-
-/**
- * Faults the guard must act on: the verdict screen shows each full-screen while no verdict is up, and
- * raising one plays the FAULT pattern (issue #13). The others were worked around and only alarm the hub.
- */
-export const GUARD_FAULTS: readonly FaultCode[] = [...RECORD_BLOCKING, 'clock-unsynced', 'disk-low'];
-
-export interface FaultEvent {
-  code: FaultCode;
-  active: boolean;
-  /** Every fault active after this change. */
-  faults: FaultCode[];
-}
+export {
+  FAULT_CODES,
+  type FaultCode,
+  type FaultEvent,
+  GUARD_FAULTS,
+  RECORD_BLOCKING,
+} from './fault-codes.js';
 
 /**
  * The set of active faults. Raising one already active or clearing one not active does nothing
@@ -75,11 +44,7 @@ export class Faults {
   }
 
   private emit(code: FaultCode, active: boolean): void {
-    try {
-      this.bus.emit('fault', { code, active, faults: this.list() });
-    } catch (err) {
-      // A listener's failure must not turn into a failed scan: the fault itself is already logged.
-      this.log.error({ err, fault: code }, 'fault listener failed');
-    }
+    // A listener's failure never turns into a failed scan: the bus logs it (bus.ts).
+    this.bus.emit('fault', { code, active, faults: this.list() });
   }
 }

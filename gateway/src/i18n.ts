@@ -10,5 +10,3 @@ export function pickLang(flag?: string): Lang {
   const wanted = (flag ?? process.env.QRKIOSK_LANG ?? 'vi').toLowerCase();
   return wanted.startsWith('en') ? 'en' : 'vi';
 }
-
-export const say = (text: Text, lang: Lang): string => text[lang];

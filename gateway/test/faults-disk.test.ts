@@ -158,7 +158,7 @@ describe('disk full (real tmpfs) — never green without a row', () => {
       hub.publicKey,
     );
     fs.fill();
-    await k.controller.onUpdate('cache', snapshot);
+    await k.controller.updates.receive('cache', snapshot);
     expect(k.controller.cache.version()).toBe(0);
     // Someone the cache already knew green, and someone only the refused update knew.
     for (const n of [1, 100]) {
@@ -169,7 +169,7 @@ describe('disk full (real tmpfs) — never green without a row', () => {
     expect(pulses(k.gpio, 'relay')).toBe(0);
 
     fs.free();
-    await k.controller.onUpdate('cache', snapshot);
+    await k.controller.updates.receive('cache', snapshot);
     expect(k.controller.cache.version()).toBe(7);
     k.clock.pass(1000);
     expect(k.controller.scan(person(101).payload)?.decision.colour).toBe('green');

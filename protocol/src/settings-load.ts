@@ -49,6 +49,18 @@ export interface SettingsFormat<T extends TSchema> {
   optionalSections?: readonly string[];
   /** The example file a person is pointed at (`kiosk.example.yaml`). */
   example: string;
+  /**
+   * Runs on the parsed file before validation: may remove keys that are retired (a strict schema would
+   * refuse them) and returns a warning for each, which the caller shows.
+   */
+  beforeValidate?: (raw: Record<string, unknown>, sourceOf: (path: string) => string) => SettingsWarning[];
+}
+
+/** A key the loader accepted but wants gone (retired): where it is, and why. */
+export interface SettingsWarning {
+  path: string;
+  source: string;
+  problem: { vi: string; en: string };
 }
 
 /** Validated settings, and where each value came from (for problems found later, e.g. secrets). */
@@ -56,6 +68,8 @@ export interface ParsedSettings<T extends TSchema> {
   value: Static<T>;
   /** `file:line` or `env NAME` of a dotted path. */
   sourceOf: (path: string) => string;
+  /** From `beforeValidate`: keys accepted but to be removed. */
+  warnings: SettingsWarning[];
 }
 
 type Json = Record<string, unknown>;
@@ -152,9 +166,10 @@ export function settingsFormat<T extends TSchema>(format: SettingsFormat<T>) {
       return '1';
     };
     const sourceOf = (path: string): string => sources.get(path) ?? `${file}:${lineOf(path)}`;
+    const warnings = format.beforeValidate?.(raw, sourceOf) ?? [];
     if (!validate(raw))
       throw new SettingsError(file, explain(validate.errors ?? [], raw, format.schema, sourceOf));
-    return { value: raw as Static<T>, sourceOf };
+    return { value: raw as Static<T>, sourceOf, warnings };
   }
 
   return { fromFile, fromText };

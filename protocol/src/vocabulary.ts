@@ -1,36 +1,47 @@
 import { type Static, Type } from '@sinclair/typebox';
 
+/**
+ * The words kiosk, hub and screens share, each once: a const array (for code that lists or checks them)
+ * and the TypeBox schema built from it (for payloads), so the two cannot drift apart.
+ */
+const literals = <T extends string>(words: readonly T[]) => words.map((w) => Type.Literal(w));
+
+/** What a scanned payload turned out to be (manual = entered by hand at reception). */
+export const DOCUMENT_KINDS = [
+  'cccd',
+  'bhyt',
+  'personal-qr',
+  'dcc',
+  'location',
+  'unknown',
+  'manual',
+] as const;
 /** What a scanned payload turned out to be. Shared by decoder, journal, uplink and hub. */
-export const DocumentKind = Type.Union(
-  [
-    Type.Literal('cccd'),
-    Type.Literal('bhyt'),
-    Type.Literal('personal-qr'),
-    Type.Literal('dcc'),
-    Type.Literal('location'),
-    Type.Literal('unknown'),
-    Type.Literal('manual'),
-  ],
-  { description: 'Kind of code scanned (manual = entered by hand at reception)' },
-);
+export const DocumentKind = Type.Union(literals(DOCUMENT_KINDS), {
+  description: 'Kind of code scanned (manual = entered by hand at reception)',
+});
 export type DocumentKind = Static<typeof DocumentKind>;
 
-export const Verdict = Type.Union([Type.Literal('ALLOW'), Type.Literal('REFUSE'), Type.Literal('REVIEW')]);
+/** Admission verdicts, from most to least admitting. */
+export const VERDICTS = ['ALLOW', 'REFUSE', 'REVIEW'] as const;
+export const Verdict = Type.Union(literals(VERDICTS));
 export type Verdict = Static<typeof Verdict>;
+export const isVerdict = (value: unknown): value is Verdict =>
+  (VERDICTS as readonly unknown[]).includes(value);
 
+/** Thẻ Covid card colours. */
+export const COLOURS = ['green', 'yellow', 'red'] as const;
+export type CardColour = (typeof COLOURS)[number];
 /** Thẻ Covid colour; null when the kiosk knows no facts about the person. */
-export const Colour = Type.Union([
-  Type.Literal('green'),
-  Type.Literal('yellow'),
-  Type.Literal('red'),
-  Type.Null(),
-]);
+export const Colour = Type.Union([...literals(COLOURS), Type.Null()]);
 export type Colour = Static<typeof Colour>;
 
-export const Direction = Type.Union([Type.Literal('in'), Type.Literal('out')]);
+export const DIRECTIONS = ['in', 'out'] as const;
+export const Direction = Type.Union(literals(DIRECTIONS));
 export type Direction = Static<typeof Direction>;
 
-export const KioskState = Type.Union([Type.Literal('online'), Type.Literal('offline')]);
+export const KIOSK_STATES = ['online', 'offline'] as const;
+export const KioskState = Type.Union(literals(KIOSK_STATES));
 export type KioskState = Static<typeof KioskState>;
 
 /**

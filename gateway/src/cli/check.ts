@@ -1,6 +1,13 @@
-import { Controller } from '../controller.js';
+import { randomBytes } from 'node:crypto';
+import { type AdmissionContext, admit } from '../admission/index.js';
+import { loadTrustStore } from '../dcc-trust.js';
+import { policyFor, RulesSource } from '../decide/index.js';
 import type { Lang } from '../i18n.js';
 import { createLogger } from '../log.js';
+import { FactsCache, readHashKey } from '../lookup/index.js';
+import { rulesFileOf } from '../policy.js';
+import { RevocationSource } from '../revocation/index.js';
+import type { LoadedSettings } from '../settings/index.js';
 import { toolSettings } from './tool-settings.js';
 
 export interface CheckOptions {
@@ -9,6 +16,35 @@ export interface CheckOptions {
   at?: string;
   level?: string;
   json?: boolean;
+}
+
+/**
+ * What `check` decides with: the kiosk's rules, trust store, revocation list and cache, read from its
+ * data folder — no journal, no hardware, no key made. No duplicate window and no occupancy count (a
+ * kiosk's, not a payload's); the clock is the given time, so trusted.
+ */
+function offlineContext(
+  loaded: LoadedSettings,
+  at: Date,
+  level: number | undefined,
+  cache: FactsCache,
+): AdmissionContext {
+  const { settings, secrets } = loaded;
+  const log = createLogger('silent');
+  const rules = new RulesSource(rulesFileOf(settings), secrets.hubKeys, log);
+  rules.reload();
+  const revocation = new RevocationSource(settings.data.dir, secrets.hubKeys, log);
+  revocation.load();
+  const list = revocation.current;
+  const policy = policyFor(rules.rules, settings.kiosk.site, settings.rules, level);
+  return {
+    at,
+    synced: true,
+    decode: { at, trust: loadTrustStore(settings, log), ...(list ? { revocation: list } : {}) },
+    hashKey: readHashKey(settings.data.dir, secrets.hashKey) ?? randomBytes(32),
+    policy: () => policy,
+    lookup: (keys) => (cache.isOpen ? cache.lookup(keys) : null),
+  };
 }
 
 /** `qrkiosk check PAYLOAD`: decode + lookup + decide, no hardware, nothing recorded. Exit 0 ALLOW, 1 otherwise, 2 usage. */
@@ -25,16 +61,14 @@ export async function checkCommand(payload: string, options: CheckOptions, lang:
   }
   const loaded = toolSettings(options, lang);
   if (!loaded) return 2;
-  const controller = new Controller(loaded, {
-    log: createLogger('silent'),
-    withoutScanner: true,
-    withoutUplink: true,
-    withoutScreens: true,
-    gpio: { name: 'none', open: async () => undefined, write: () => undefined, close: async () => undefined },
-  });
-  await controller.start();
+  const cache = new FactsCache(loaded.settings.data.dir);
   try {
-    const { decoded, decision } = controller.evaluate(payload, at, level);
+    cache.open();
+  } catch {
+    // No readable cache: every person is unknown, as on a kiosk whose cache is unavailable.
+  }
+  try {
+    const { decoded, decision } = admit(payload, offlineContext(loaded, at, level, cache));
     if (options.json) {
       process.stdout.write(
         `${JSON.stringify({
@@ -51,6 +85,6 @@ export async function checkCommand(payload: string, options: CheckOptions, lang:
     }
     return decision.verdict === 'ALLOW' ? 0 : 1;
   } finally {
-    await controller.stop();
+    cache.close();
   }
 }

@@ -4,8 +4,12 @@ import { formatProblems, loadSettings, SettingsError } from '../settings/index.j
 /** `qrkiosk config check FILE`: 0 when valid, 2 with every problem listed when not. */
 export function configCheck(file: string, lang: Lang, json: boolean): number {
   try {
-    const { settings } = loadSettings(file);
-    if (json) process.stdout.write(`${JSON.stringify({ ok: true, settings })}\n`);
+    const { settings, warnings = [] } = loadSettings(file);
+    for (const w of json ? [] : warnings) process.stderr.write(`${w.source}: ${w.problem[lang]}\n`);
+    if (json)
+      process.stdout.write(
+        `${JSON.stringify({ ok: true, settings, ...(warnings.length > 0 ? { warnings } : {}) })}\n`,
+      );
     else
       process.stdout.write(
         lang === 'vi'

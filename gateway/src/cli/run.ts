@@ -14,11 +14,12 @@ export async function runCommand(file: string, lang: Lang): Promise<number> {
     return 2;
   }
   const log = createLogger(loaded.settings.log.level);
+  for (const w of loaded.warnings ?? []) log.warn({ setting: w.path, source: w.source }, w.problem.en);
   const controller = new Controller(loaded, { log });
   try {
     await controller.start();
   } catch (err) {
-    log.fatal({ err: (err as Error).message }, 'kiosk could not start');
+    log.fatal({ err }, 'kiosk could not start');
     await controller.stop().catch(() => undefined);
     return 1;
   }

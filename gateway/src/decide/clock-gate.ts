@@ -1,6 +1,6 @@
 import type { Facts } from '@qrkiosk/protocol';
-import type { Decision } from './index.js';
 import type { RuleSet } from './rules.js';
+import type { Decision } from './types.js';
 
 /** The reason shown and journaled when a date-dependent admission is held back by an unsynced clock. */
 export const CLOCK_UNSYNCED_REASON: Decision['reason'] = {

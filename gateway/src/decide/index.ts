@@ -4,6 +4,7 @@ import type { DecodeResult } from '../decode/index.js';
 import type { Text } from '../i18n.js';
 import { ruleInput } from './derive.js';
 import type { RuleSet } from './rules.js';
+import type { CardColour, Decision, Policy } from './types.js';
 
 export { CLOCK_UNSYNCED_REASON, guardUnsyncedClock } from './clock-gate.js';
 export { daysBetween, ruleInput } from './derive.js';
@@ -21,28 +22,7 @@ export {
 export { RulesSource } from './rules-source.js';
 export { installRulesUpdate, RULES_FLOOR_FILE, type RulesUpdateResult } from './rules-update.js';
 
-export type CardColour = 'green' | 'yellow' | 'red';
-
-/** A decision carries no personal data: a verdict, a colour, a reason and what decided it. */
-export interface Decision {
-  verdict: Verdict;
-  colour: Colour;
-  reason: { code: string; text: Text };
-  /** Ids of the rules and facts that decided it (e.g. `green-primary-series`, `level-2`), never values. */
-  decidedBy: string[];
-  /** Same person again within the duplicate window: signal "already", record nothing. */
-  repeat: boolean;
-}
-
-/** The rules in force at one site: the rule set, the site's level, its admission list and unknown-person verdict. */
-export interface Policy {
-  rules: RuleSet;
-  level: 1 | 2 | 3 | 4;
-  admit: CardColour[];
-  unknownPerson: Verdict;
-  /** Most people inside the site at this level (an occupancy cap); undefined: no cap. */
-  maxInside?: number | undefined;
-}
+export type { CardColour, Decision, Policy } from './types.js';
 
 /**
  * Site rules: the signed rules file's entry for this site wins, then the kiosk's own setting,

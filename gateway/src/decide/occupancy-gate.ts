@@ -1,4 +1,4 @@
-import type { Decision, Policy } from './index.js';
+import type { Decision, Policy } from './types.js';
 
 /** How full the site is as the kiosk knows it (gateway/src/occupancy/): the count and whose it is. */
 export interface OccupancyNow {
@@ -7,6 +7,11 @@ export interface OccupancyNow {
   scope: 'site' | 'kiosk';
   /** The count could not be read (the journal failed): every entry is held for review. */
   unknown?: true;
+}
+
+/** The count and the cap in force, as the screens show it. */
+export interface OccupancyState extends OccupancyNow {
+  max: number;
 }
 
 /**

@@ -53,7 +53,7 @@ export class RulesSource {
       return true;
     } catch (err) {
       if (!(err instanceof RulesError)) throw err;
-      this.log.error({ err: err.message, keeping: this.current.version }, 'rules file refused');
+      this.log.error({ err, keeping: this.current.version }, 'rules file refused');
       return false;
     }
   }

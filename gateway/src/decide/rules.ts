@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type KeyRing, signBytes, verifyBytes } from '@qrkiosk/protocol';
+import { COLOURS, type KeyRing, signBytes, VERDICTS, verifyBytes } from '@qrkiosk/protocol';
 import { type Static, Type } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import { validate as validateCertLogic } from 'certlogic-js/dist/validation/index.js';
@@ -10,8 +10,8 @@ import { validate as validateCertLogic } from 'certlogic-js/dist/validation/inde
  * language, evaluated by certlogic-js); admission is a table of colours per epidemic level. The
  * hub signs a rules file; without one the kiosk uses the built-in rules shipped in assets/.
  */
-const Colour = Type.Union([Type.Literal('green'), Type.Literal('yellow'), Type.Literal('red')]);
-const VerdictT = Type.Union([Type.Literal('ALLOW'), Type.Literal('REFUSE'), Type.Literal('REVIEW')]);
+const Colour = Type.Union(COLOURS.map((c) => Type.Literal(c)));
+const VerdictT = Type.Union(VERDICTS.map((v) => Type.Literal(v)));
 const Level = Type.Integer({ minimum: 1, maximum: 4 });
 const Logic = Type.Unknown();
 const Code = Type.String({ pattern: '^[a-z0-9-]{1,64}$' });

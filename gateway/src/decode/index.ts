@@ -4,7 +4,7 @@ import { type DccContext, decodeDcc } from './dcc/index.js';
 import { isLocationHost, urlHost } from './location.js';
 import { decodePersonalQr, looksLikePersonalQr } from './personal.js';
 import { type DecodeResult, failure } from './result.js';
-import { cleanPayload } from './text.js';
+import { cleanPayload, MAX_PAYLOAD_CHARS } from './text.js';
 
 export {
   base45Encode,
@@ -26,13 +26,10 @@ export {
   type DecodeResult,
   type Identity,
 } from './result.js';
-export { cleanPayload, repairMojibake, trimLineEnds, WINDOWS_1252 } from './text.js';
+export { cleanPayload, MAX_PAYLOAD_CHARS, repairMojibake, trimLineEnds, WINDOWS_1252 } from './text.js';
 
 /** What decoding may depend on besides the payload: the clock (DCC validity) and the DSC trust store. */
 export type DecodeContext = Partial<DccContext>;
-
-/** Longest payload considered (a DCC is ~600 characters; the largest QR holds ~7,000). */
-export const MAX_PAYLOAD_CHARS = 8192;
 
 /**
  * Decode stage: classify first, then decode with the one matching decoder. Pure: no I/O (the clock and the

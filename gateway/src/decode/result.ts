@@ -1,5 +1,5 @@
 import type { Text } from '../i18n.js';
-import type { DccReport } from './dcc/index.js';
+import type { DccReport } from './dcc/report.js';
 
 /** The kinds `qrkiosk decode` reports (the manual-entry kind of the protocol never comes from a scan). */
 export type DecodedKind = 'cccd' | 'bhyt' | 'personal-qr' | 'dcc' | 'location' | 'unknown';

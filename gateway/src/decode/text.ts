@@ -1,3 +1,5 @@
+/** Longest payload considered (a DCC is ~600 characters; the largest QR holds ~7,000). */
+export const MAX_PAYLOAD_CHARS = 8192;
 /**
  * Text clean-up shared by every decoder: BOM, line endings, and UTF-8 that a scanner set to a
  * Windows-1252 code page delivered byte-by-byte as Latin characters ("Nguyá»…n" for "Nguyễn").

@@ -1,5 +1,5 @@
-import type { ScanOutcome } from '../bus.js';
 import type { Logger } from '../log.js';
+import type { ScanOutcome } from '../scan-outcome.js';
 import type { PatternName, Signaller } from '../signal/index.js';
 
 /** What the door shows, as it shows it: screens follow this, so they never run ahead of the lights. */

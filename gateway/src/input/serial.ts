@@ -89,7 +89,7 @@ export class SerialScanner implements ScannerInput {
     try {
       path = await resolveSerialPath(this.settings, this.deps);
     } catch (err) {
-      this.problem(`cannot list serial ports: ${(err as Error).message}`);
+      this.problem(`cannot list serial ports: ${(err as Error).message}`, err);
     }
     if (this.stopped) return;
     if (!path) {
@@ -160,7 +160,7 @@ export class SerialScanner implements ScannerInput {
     port.open((err) => {
       if (err) {
         // "Cannot lock port": another process (ModemManager, a second daemon) holds it; try again.
-        this.problem(`cannot open ${path}: ${err.message}`);
+        this.problem(`cannot open ${path}: ${err.message}`, err);
         this.scheduleReconnect();
         return;
       }
@@ -203,8 +203,9 @@ export class SerialScanner implements ScannerInput {
   }
 
   /** Logs a problem once per kind (not on every retry) and tells the screens and telemetry. */
-  private problem(message: string): void {
-    if (message !== this.lastProblem) this.log.warn({ err: message }, 'scanner unavailable; retrying');
+  private problem(message: string, err?: unknown): void {
+    if (message !== this.lastProblem)
+      this.log.warn({ problem: message, ...(err ? { err } : {}) }, 'scanner unavailable; retrying');
     this.lastProblem = message;
     this.bus.emit('scanner.status', { connected: false, path: this.settings.path ?? '', error: message });
   }

@@ -4,7 +4,10 @@ import { Worker } from 'node:worker_threads';
 import type { KeyRing, UpdateHeader } from '@qrkiosk/protocol';
 import { FactsCache, UpdateRefused } from './cache.js';
 
-export type ApplyResult = { ok: true; header: UpdateHeader } | { ok: false; code: string; message: string };
+/** A refusal keeps its cause (the error, with its stack) where it was raised in this thread. */
+export type ApplyResult =
+  | { ok: true; header: UpdateHeader }
+  | { ok: false; code: string; message: string; cause?: Error };
 
 const WORKER = new URL('./update-worker.js', import.meta.url);
 
@@ -28,6 +31,7 @@ export async function applyCacheUpdate(
         ok: false,
         code: err instanceof UpdateRefused ? err.code : 'error',
         message: (err as Error).message,
+        cause: err as Error,
       };
     } finally {
       cache.close();
@@ -36,6 +40,6 @@ export async function applyCacheUpdate(
   return new Promise((resolve) => {
     const worker = new Worker(WORKER, { workerData: { dataDir, update, publicKeys: publicKeyPems } });
     worker.once('message', (m: ApplyResult) => resolve(m));
-    worker.once('error', (err) => resolve({ ok: false, code: 'error', message: err.message }));
+    worker.once('error', (err) => resolve({ ok: false, code: 'error', message: err.message, cause: err }));
   });
 }

@@ -56,3 +56,38 @@ export function loadOrCreateHashKey(
   chmodSync(file, 0o600);
   return { key, generated: true, ...(aside ? { aside } : {}) };
 }
+
+/**
+ * The deployment key for a tool that must not write (`qrkiosk check`): the configured one, else this
+ * data folder's identity.key when it is a valid key. Undefined when there is none: the caller uses a
+ * throwaway key, under which no cached person matches — as a key made now would.
+ */
+export function readHashKey(dataDir: string, configured?: Buffer): Buffer | undefined {
+  if (configured) return configured;
+  const file = join(dataDir, 'identity.key');
+  if (!existsSync(file)) return undefined;
+  const text = readFileSync(file, 'utf8').trim();
+  return /^[0-9a-f]{64}$/i.test(text) ? Buffer.from(text, 'hex') : undefined;
+}
+
+/**
+ * The kiosk's key at start: the configured one, else this folder's, else a new one saved there. A
+ * full disk does not stop the kiosk (the key is used unsaved, `disk-full` raised); a bad file is
+ * moved aside for the technician; a made key is a warning — the hub cannot trace with it.
+ */
+export function startHashKey(
+  dataDir: string,
+  configured: Buffer | undefined,
+  faults: { raise(code: 'disk-full', err: unknown, detail: Record<string, unknown>): void },
+  log: { error(obj: object, msg: string): void; warn(obj: object, msg: string): void },
+): Buffer {
+  const { key, generated, unsaved, aside } = loadOrCreateHashKey(dataDir, configured);
+  if (unsaved) faults.raise('disk-full', unsaved, { file: 'identity.key' });
+  if (aside) log.error({ aside }, 'identity.key was not a 32-byte key; moved aside, a new one made');
+  if (generated)
+    log.warn(
+      { dir: dataDir },
+      'made a local identity hash key; set privacy.hashKeyFile to the deployment key so the hub can trace',
+    );
+  return key;
+}

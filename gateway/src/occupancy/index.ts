@@ -10,7 +10,7 @@ import {
 } from '@qrkiosk/protocol';
 import type { EventBus } from '../bus.js';
 import type { Clock } from '../clock.js';
-import type { OccupancyNow } from '../decide/index.js';
+import type { OccupancyNow, OccupancyState } from '../decide/occupancy-gate.js';
 import type { Logger } from '../log.js';
 import type { Journal } from '../record/index.js';
 import type { RecordKeeper } from '../record/keeper.js';
@@ -25,9 +25,7 @@ const HUB_SILENT_MS = 60_000;
 const HUB_STALE_MS = 90_000;
 
 /** The state a screen shows beside the count (the cap comes from the policy in force). */
-export interface OccupancyState extends OccupancyNow {
-  max: number;
-}
+export type { OccupancyState } from '../decide/occupancy-gate.js';
 
 export interface OccupancyDeps {
   kiosk: { id: string; site: string; direction: 'in' | 'out' };

@@ -1,21 +1,46 @@
 import { readFileSync } from 'node:fs';
 import websocket from '@fastify/websocket';
-import { maskName, maskNumber, type OutcomeKind, vnDayStartOf } from '@qrkiosk/protocol';
+import {
+  type CheckinMessage,
+  maskName,
+  maskNumber,
+  type OutcomeKind,
+  type Verdict,
+  vnDayStartOf,
+} from '@qrkiosk/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { Controller } from '../controller.js';
+import type { EventBus } from '../bus.js';
 import { reason } from '../decide/index.js';
+import type { OccupancyState } from '../decide/occupancy-gate.js';
 import { type FaultCode, RECORD_BLOCKING } from '../faults.js';
 import type { Text } from '../i18n.js';
 import type { Logger } from '../log.js';
 import { ManualEntryError } from '../manual-entry.js';
-import type { OccupancyState } from '../occupancy/index.js';
-import { OutcomeError } from '../outcomes/index.js';
+import { OutcomeError, type Outcomes } from '../outcomes/index.js';
+import type { Journal } from '../record/index.js';
 import { type ScreenCheckin, ScreensGuard, screenCheckin } from './guard.js';
-import { publicLine } from './public-line.js';
+import { type PublicReasonMode, publicLine } from './public-line.js';
 import { receptionToday } from './today.js';
 
 export { MANUAL_PER_MINUTE, type ScreenCheckin } from './guard.js';
+
+/**
+ * What the screens read and do, and nothing more: the Controller passes itself, tests may pass less.
+ * The screens see the bus, the journal (today's list), the guard's outcomes and manual entry — never
+ * the scan path.
+ */
+export interface ScreensSource {
+  bus: EventBus;
+  journal: Pick<Journal, 'since' | 'outcomesSince'>;
+  outcomes: Pick<Outcomes, 'left' | 'resolve'>;
+  faults: { list(): FaultCode[] };
+  occupancy: { state(): OccupancyState | undefined };
+  settings: { ui: { publicReason: PublicReasonMode }; kiosk: { direction: 'in' | 'out' } };
+  /** The kiosk's clock (today is dated by it, as the scan path does). */
+  now(): Date;
+  manualCheckin(name: string, phone: string): CheckinMessage;
+}
 
 /** The public socket's heartbeat; verdict.html's watchdog trips after 3 missed (WATCHDOG_MS = 6 s). */
 export const HEARTBEAT_MS = 2000;
@@ -32,7 +57,7 @@ export type ScreenMessage =
   | {
       type: 'scan';
       at: string;
-      verdict: 'ALLOW' | 'REFUSE' | 'REVIEW';
+      verdict: Verdict;
       /** The line under the verdict: neutral for a health reason unless ui.publicReason is `specific`. */
       line: Text;
       kind: string;
@@ -70,7 +95,7 @@ export class ScreensServer {
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(
-    private readonly controller: Controller,
+    private readonly controller: ScreensSource,
     private readonly log: Logger,
   ) {}
 

@@ -6,4 +6,5 @@ export {
   type SettingsProblem,
   settingsFromText,
 } from './load.js';
+export { RETIRED_SETTINGS, type SettingsWarning } from './retired.js';
 export { Settings } from './schema.js';

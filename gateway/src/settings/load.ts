@@ -2,10 +2,14 @@ import { readFileSync } from 'node:fs';
 import {
   KeyRing,
   loadPublicKey,
+  MIN_DEPLOYMENT_KEY_BYTES,
+  parseDeploymentKey,
   SettingsError,
   type SettingsProblem,
+  secretText,
   settingsFormat,
 } from '@qrkiosk/protocol';
+import { dropRetired, type SettingsWarning } from './retired.js';
 import { OPTIONAL_SECTIONS, Settings } from './schema.js';
 
 // The generic machinery (YAML with line numbers, env overrides, bilingual problems, "did you mean")
@@ -17,6 +21,8 @@ export interface LoadedSettings {
   settings: Settings;
   secrets: { mqttPassword?: string; hashKey?: Buffer; hubKeys: KeyRing; receptionPin?: string };
   file: string;
+  /** Retired keys the file still has (settings/retired.ts): ignored, to be removed. */
+  warnings?: SettingsWarning[];
 }
 
 const kioskYaml = settingsFormat({
@@ -24,12 +30,19 @@ const kioskYaml = settingsFormat({
   envPrefix: 'QRKIOSK',
   optionalSections: OPTIONAL_SECTIONS,
   example: 'kiosk.example.yaml',
+  // Before validation: a retired key would fail the strict schema (settings/retired.ts).
+  beforeValidate: dropRetired,
 });
 
 /** Reads, overrides from env, validates and resolves secrets. Throws SettingsError listing every problem. */
 export function loadSettings(file: string, env: NodeJS.ProcessEnv = process.env): LoadedSettings {
-  const { value, sourceOf } = kioskYaml.fromFile(file, env);
-  return { settings: value, secrets: readSecrets(value, file, sourceOf), file };
+  const { value, sourceOf, warnings } = kioskYaml.fromFile(file, env);
+  return {
+    settings: value,
+    secrets: readSecrets(value, file, sourceOf),
+    file,
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
 }
 
 export function settingsFromText(
@@ -37,8 +50,13 @@ export function settingsFromText(
   file: string,
   env: NodeJS.ProcessEnv = process.env,
 ): LoadedSettings {
-  const { value, sourceOf } = kioskYaml.fromText(text, file, env);
-  return { settings: value, secrets: readSecrets(value, file, sourceOf), file };
+  const { value, sourceOf, warnings } = kioskYaml.fromText(text, file, env);
+  return {
+    settings: value,
+    secrets: readSecrets(value, file, sourceOf),
+    file,
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
 }
 
 function readSecrets(
@@ -70,13 +88,11 @@ function readSecrets(
   };
   if (settings.mqtt.passwordFile) {
     const bytes = read('mqtt.passwordFile', settings.mqtt.passwordFile);
-    // Editors add a final newline; a password never ends in one.
-    if (bytes) secrets.mqttPassword = bytes.toString('utf8').replace(/\r?\n$/, '');
+    if (bytes) secrets.mqttPassword = secretText(bytes);
   }
   if (settings.ui.receptionPinFile) {
-    const pin = read('ui.receptionPinFile', settings.ui.receptionPinFile)
-      ?.toString('utf8')
-      .replace(/\r?\n$/, '');
+    const bytes = read('ui.receptionPinFile', settings.ui.receptionPinFile);
+    const pin = bytes && secretText(bytes);
     if (pin !== undefined && pin.length < 6)
       problems.push({
         path: 'ui.receptionPinFile',
@@ -93,9 +109,8 @@ function readSecrets(
   if (settings.privacy.hashKeyFile) {
     const bytes = read('privacy.hashKeyFile', settings.privacy.hashKeyFile);
     if (bytes) {
-      const text = bytes.toString('utf8').trim();
-      const key = /^[0-9a-fA-F]{64,}$/.test(text) ? Buffer.from(text, 'hex') : bytes;
-      if (key.length < 32) {
+      const key = parseDeploymentKey(bytes);
+      if (key.length < MIN_DEPLOYMENT_KEY_BYTES) {
         problems.push({
           path: 'privacy.hashKeyFile',
           source: sourceOf('privacy.hashKeyFile'),

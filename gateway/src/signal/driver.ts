@@ -2,13 +2,14 @@
 export const LINES = ['green', 'red', 'amber', 'buzzer', 'relay'] as const;
 export type Line = (typeof LINES)[number];
 
-/**
- * A GPIO driver drives logical lines. Implementations: simulated (records a timeline), none;
- * onoff (sysfs), Linux LED class and libgpiod come with the lights issue.
- */
 /** The guard's two inputs after a REVIEW: "cho vào" (admit) and "không cho vào" (deny). */
 export type GuardButton = 'admit' | 'deny';
 
+/**
+ * A GPIO driver drives logical lines. Implementations: SimGpio (records a timeline) and NoGpio here;
+ * Linux LED class (drivers/leds.ts), libgpiod's gpioset (drivers/gpiod.ts) and sysfs through onoff
+ * (drivers/sysfs.ts), chosen by gpio.driver or `auto` (drivers/auto.ts).
+ */
 export interface GpioDriver {
   readonly name: string;
   open(): Promise<void>;
@@ -69,6 +70,20 @@ export class SimGpio implements GpioDriver {
 
   async close(): Promise<void> {
     for (const line of this.state.keys()) this.write(line, 0);
+  }
+}
+
+/**
+ * Every output off (relay released), for a process on its way out: 'exit' handlers run synchronously,
+ * and the sysfs and LED-class drivers write synchronously. Best effort: a line that fails is skipped.
+ */
+export function allOutputsOff(gpio: GpioDriver): void {
+  for (const line of LINES) {
+    try {
+      gpio.write(line, 0);
+    } catch {
+      // best effort on the way out
+    }
   }
 }
 

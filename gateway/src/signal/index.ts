@@ -3,6 +3,7 @@ import { type GpioDriver, LINES } from './driver.js';
 import { eventsOf, PATTERNS, type Pattern, type PatternName } from './patterns.js';
 
 export {
+  allOutputsOff,
   type GpioDriver,
   type GuardButton,
   LINES,

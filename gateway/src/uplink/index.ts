@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import {
   CHECKIN_SCHEMA_ID,
   FLEET_UPDATES,
+  type FleetKind,
   KeyRing,
   kioskTopics,
   mqttOptions,
   OUTCOME_SCHEMA_ID,
-  parseFleetTopic,
   parseReceipt,
   siteOccupancyTopic,
   type TelemetryMessage,
@@ -14,11 +14,12 @@ import {
 import { connect, type MqttClient } from 'mqtt';
 import type { EventBus } from '../bus.js';
 import type { Clock } from '../clock.js';
+import type { CommandHooks } from '../commands/answer.js';
+import { RequestGate } from '../commands/gate.js';
 import type { Logger } from '../log.js';
 import type { Outbox } from '../record/keeper.js';
 import type { Settings } from '../settings/schema.js';
-import { type CommandHooks, handleCommand } from './commands.js';
-import { RequestGate } from './requests.js';
+import { answerRequests, listenForUpdates } from './listeners.js';
 
 export interface UplinkOptions {
   mqtt: Settings['mqtt'];
@@ -36,7 +37,7 @@ export interface UplinkOptions {
   /** The hub keys requests must be signed with (updates.publicKeyFiles); none: every request is refused. */
   hubKeys?: KeyRing;
   /** Signed updates from the hub (`fleet/<kind>` and `<site>/<kiosk>/updates/<kind>`). */
-  onUpdate?: (kind: string, payload: Buffer) => void;
+  onUpdate?: (kind: FleetKind, payload: Buffer) => void;
   /** The hub's retained count of people inside this kiosk's site (`qrkiosk/v1/<site>/occupancy`). */
   onOccupancy?: (payload: Buffer) => void;
 }
@@ -72,6 +73,7 @@ export class MqttUplink {
   private receiptTimer: NodeJS.Timeout | undefined;
   private lastQueuedSeq = 0;
   private draining = false;
+  private drainTick: NodeJS.Immediate | undefined;
   private unsubscribe: (() => void) | undefined;
   private telemetryTimer: NodeJS.Timeout | undefined;
   private acked: string[] = [];
@@ -153,14 +155,16 @@ export class MqttUplink {
     client.on('error', (err) => {
       const refused = /not authori[sz]ed|bad user name or password/i.test(err.message);
       this.o.log.error(
-        { err: err.message },
+        { err },
         refused
           ? 'uplink: the broker refused our login — check mqtt.username / mqtt.passwordFile'
           : 'uplink error',
       );
       this.o.bus.emit('uplink.status', { connected: false, error: err.message });
     });
-    this.unsubscribe = this.o.bus.on('checkin.recorded', () => this.drain());
+    // Not in line: 'checkin.recorded' is emitted inside scan(), between the commit and the light. The
+    // drain (a journal query, up to MAX_IN_FLIGHT publishes) runs on the next tick, once per batch.
+    this.unsubscribe = this.o.bus.on('checkin.recorded', () => this.drainSoon());
     const occupancyTopic = siteOccupancyTopic(kiosk.site);
     client.on('message', (topic, payload) => {
       if (topic === this.topics.receipt) this.receipted(payload);
@@ -172,55 +176,11 @@ export class MqttUplink {
       Math.min(5000, this.o.mqtt.receiptTimeoutSeconds * 500),
     );
     this.receiptTimer.unref();
-    const onUpdate = this.o.onUpdate;
-    if (onUpdate) {
-      const fleet = FLEET_UPDATES.slice(0, -1);
-      const own = this.topics.updates.slice(0, -1);
-      client.on('message', (topic, payload) => {
-        // Known fleet kinds by name (protocol's parseFleetTopic); any other kind is still handed on, so
-        // the controller logs that this version ignores it instead of it vanishing unseen.
-        const kind =
-          parseFleetTopic(topic) ??
-          (topic.startsWith(fleet)
-            ? topic.slice(fleet.length)
-            : topic.startsWith(own)
-              ? topic.slice(own.length)
-              : null);
-        // An empty retained payload is the hub clearing a topic, not an update.
-        if (kind !== null && payload.length > 0) onUpdate(kind, payload);
-      });
-    }
-    const hooks = this.o.commands;
-    if (hooks) {
-      const prefix = this.topics.request('');
-      const gate = new RequestGate(
-        { site: kiosk.site, kiosk: kiosk.id },
-        this.o.hubKeys ?? new KeyRing(),
-        this.o.clock,
-      );
-      client.on('message', (topic, payload, packet) => {
-        if (!topic.startsWith(prefix)) return;
-        const command = topic.slice(prefix.length);
-        // mqtt.js sets packet.retain on a message the broker kept and sends on subscribe.
-        const opened = gate.check(command, payload, packet.retain);
-        if (!opened.ok) {
-          this.o.log.warn(
-            { command: command.slice(0, 40), tid: opened.tid, reason: opened.reason },
-            'hub request refused',
-          );
-          // A retained one is not answered: it would be answered again on every reconnect.
-          if (packet.retain) return;
-        }
-        const response = opened.ok
-          ? handleCommand(opened.request, hooks)
-          : { tid: opened.tid, ok: false, error: opened.reason };
-        this.o.log.info({ command, tid: response.tid, ok: response.ok }, 'hub request');
-        client.publish(
-          this.topics.response(command.replace(/[+#/]/g, '_').slice(0, 40)),
-          JSON.stringify(response),
-          { qos: 1 },
-        );
-      });
+    if (this.o.onUpdate) listenForUpdates(client, this.topics.updates, this.o.onUpdate, this.o.log);
+    if (this.o.commands) {
+      const where = { site: kiosk.site, kiosk: kiosk.id };
+      const gate = new RequestGate(where, this.o.hubKeys ?? new KeyRing(), this.o.clock);
+      answerRequests(client, this.topics, gate, this.o.commands, this.o.log);
     }
     if (this.o.telemetry) {
       const build = this.o.telemetry;
@@ -248,7 +208,7 @@ export class MqttUplink {
       this.o.journal.markDeliveredMany(ids, this.o.clock.now());
     } catch (err) {
       // A full or failing disk: keep the ids and try again; at worst they are sent again, same ids.
-      this.o.log.error({ err: (err as Error).message, count: ids.length }, 'cannot mark check-ins delivered');
+      this.o.log.error({ err, count: ids.length }, 'cannot mark check-ins delivered');
       this.acked = ids.concat(this.acked);
       this.ackFlush ??= setTimeout(() => this.flushAcks(), 5000);
       return;
@@ -311,6 +271,15 @@ export class MqttUplink {
       this.client.publish(this.topics.telemetry, JSON.stringify(message), { qos: 0 });
   }
 
+  /** Drains on the next turn of the event loop; calls before then collapse into one. */
+  private drainSoon(): void {
+    if (this.drainTick) return;
+    this.drainTick = setImmediate(() => {
+      this.drainTick = undefined;
+      this.drain();
+    });
+  }
+
   /** Publishes undelivered rows not yet in flight. Re-entrant calls collapse into one. */
   drain(): void {
     const client = this.client;
@@ -332,7 +301,7 @@ export class MqttUplink {
             this.inFlight.delete(row.id);
             if (err) {
               // Left undelivered in the journal: read it again from here, after a pause.
-              this.o.log.warn({ id: row.id, err: err.message }, 'check-in not acknowledged; will retry');
+              this.o.log.warn({ id: row.id, err }, 'check-in not acknowledged; will retry');
               // MQTT 5 tells us the ACL refused it (reason 135): the broker binds each kiosk login to
               // the site the hub registered it at. Say so once per connection, with the fix.
               if (/not authori[sz]ed/i.test(err.message) && !this.refusalTold) {
@@ -384,6 +353,8 @@ export class MqttUplink {
     if (this.telemetryTimer) clearInterval(this.telemetryTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.receiptTimer) clearInterval(this.receiptTimer);
+    if (this.drainTick) clearImmediate(this.drainTick);
+    this.drainTick = undefined;
     const client = this.client;
     if (!client) return;
     this.client = undefined;

@@ -1,0 +1,52 @@
+import type { Policy } from '../decide/index.js';
+import type { PatternName } from '../signal/index.js';
+import { SOFTWARE_VERSION } from '../version.js';
+import type { CommandHooks } from './answer.js';
+
+export interface KioskCommandDeps {
+  /** The settings a hub may read (never secrets). */
+  settings: { kiosk: unknown; scanner: unknown; gpio: unknown; rules: unknown };
+  policy: () => Policy;
+  /** A checked `config set` (PolicyInForce.tighten): throws saying why a loosening is refused. */
+  tighten: (key: string, value: unknown) => void;
+  /** The door is holding a refusal (door/index.ts). */
+  holding: () => boolean;
+  play: (pattern: PatternName) => void;
+  gpioName: string;
+  /** Drain the outbox again; the number of rows still undelivered. */
+  resync: () => number;
+  /** Run the outbox policy now (Journal.prune's result). */
+  purge: () => unknown;
+  log: { warn: (obj: object, msg: string) => void };
+}
+
+/** What the hub may ask over MQTT (commands/answer.ts). Runtime changes are not written to kiosk.yaml. */
+export function kioskCommandHooks(d: KioskCommandDeps): CommandHooks {
+  return {
+    configGet: () => {
+      const policy = d.policy();
+      return {
+        kiosk: d.settings.kiosk,
+        scanner: d.settings.scanner,
+        gpio: d.settings.gpio,
+        rules: d.settings.rules,
+        inForce: { rules: policy.rules.version, level: policy.level, unknownPerson: policy.unknownPerson },
+        software: SOFTWARE_VERSION,
+      };
+    },
+    configSet: (key, value) => {
+      // Checked against the policy in force (signed rules and kiosk.yaml): only ever stricter.
+      d.tighten(key, value);
+      d.log.warn({ key, value }, 'setting changed by the hub (until restart)');
+    },
+    selftest: () => {
+      // Lights and buzzer only: a remote request must never open the door — nor show green to
+      // someone just refused (it would queue behind the hold and light right after it).
+      if (d.holding()) throw new Error('the door is holding a refusal; try again in a few seconds');
+      d.play('SELFTEST_LIGHTS');
+      return { driver: d.gpioName, relay: 'not tested remotely' };
+    },
+    resync: () => ({ pending: d.resync() }),
+    purge: () => d.purge(),
+  };
+}

@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import type { KeyRing } from '@qrkiosk/protocol';
+import { applyTightening, type Tightening, tighten } from './commands/tightening.js';
+import { type Policy, policyFor, RulesSource } from './decide/index.js';
+import type { Logger } from './log.js';
+import type { Settings } from './settings/index.js';
+
+/** The rules file in force: rules.file, else `<data.dir>/rules.json` (the hub's signed rules land there). */
+export const rulesFileOf = (settings: Pick<Settings, 'rules' | 'data'>) =>
+  settings.rules.file ?? join(settings.data.dir, 'rules.json');
+
+/**
+ * The site policy in force on a kiosk: the signed rules (RulesSource, watched), this kiosk's own
+ * settings, and what signed hub requests tightened until restart — never looser than the rules.
+ * start() loads and watches the rules file; before it, `current` throws.
+ */
+export class PolicyInForce {
+  private source: RulesSource | undefined;
+  private policy: Policy | undefined;
+  private tightening: Tightening = {};
+
+  constructor(
+    private readonly settings: Pick<Settings, 'kiosk' | 'rules' | 'data'>,
+    private readonly keys: KeyRing,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.source = new RulesSource(rulesFileOf(this.settings), this.keys, this.log, () => this.update());
+    this.source.start();
+    this.update();
+  }
+
+  stop(): void {
+    this.source?.stop();
+  }
+
+  get current(): Policy {
+    if (!this.policy) throw new Error('Controller used before start()');
+    return this.policy;
+  }
+
+  /** Where the rules in force come from (a file, or `built-in`). */
+  get origin(): string {
+    return this.source?.source ?? 'built-in';
+  }
+
+  /** Reads the rules file again now (a hub rules update was just installed). */
+  reload(): void {
+    this.source?.reload();
+  }
+
+  /** A hub `config set`, checked against the policy in force: only ever stricter (commands/tightening.ts). */
+  tighten(key: string, value: unknown): void {
+    this.tightening = tighten(this.current, this.tightening, key, value);
+    this.update();
+  }
+
+  private update(): void {
+    const { kiosk, rules } = this.settings;
+    if (!this.source) return;
+    const base = policyFor(this.source.rules, kiosk.site, rules);
+    // A level raised by a hub request changes the admission list too: recompute at that level.
+    const raised = this.tightening.level !== undefined && this.tightening.level > base.level;
+    this.policy = applyTightening(
+      raised ? policyFor(this.source.rules, kiosk.site, rules, this.tightening.level) : base,
+      this.tightening,
+    );
+  }
+}

@@ -1,0 +1,138 @@
+import {
+  CHECKIN_SCHEMA_ID,
+  type CheckinMessage,
+  maskName,
+  maskNumber,
+  validateCheckin,
+} from '@qrkiosk/protocol';
+import type { EventBus } from '../bus.js';
+import { type Decision, decideRecordFailed } from '../decide/index.js';
+import type { DecodeResult } from '../decode/index.js';
+import type { Logger } from '../log.js';
+import type { FactsCache } from '../lookup/index.js';
+import type { ScanOutcome } from '../scan-outcome.js';
+import { SOFTWARE_VERSION } from '../version.js';
+import type { MonoStamp } from './index.js';
+import type { RecordKeeper } from './keeper.js';
+
+export interface CheckinRecorderDeps {
+  kiosk: { id: string; site: string; direction: 'in' | 'out' };
+  keeper: RecordKeeper;
+  bus: EventBus;
+  log: Logger;
+  /** A monotonic ULID for a time in ms (ids sort in journal order within a millisecond). */
+  nextId: (ms: number) => string;
+  rulesVersion: () => string;
+  cache: FactsCache;
+}
+
+/** The record step: a check-in as it is journaled and published (masked identity only), and its commit. */
+export class CheckinRecorder {
+  constructor(private readonly d: CheckinRecorderDeps) {}
+
+  /** A check-in as it is journaled and published; masked identity only. */
+  build(
+    at: Date,
+    synced: boolean,
+    stamp: MonoStamp,
+    document: CheckinMessage['document'],
+    outcome: Pick<CheckinMessage, 'verdict' | 'colour' | 'reason'>,
+  ): CheckinMessage {
+    const { kiosk } = this.d;
+    return {
+      schema: CHECKIN_SCHEMA_ID,
+      id: this.d.nextId(at.getTime()),
+      kiosk: kiosk.id,
+      site: kiosk.site,
+      direction: kiosk.direction,
+      at: at.toISOString(),
+      clockSynced: synced,
+      // The monotonic time of this scan, so the hub can re-time it once this boot's clock is known.
+      ...(synced ? {} : { boot: { id: stamp.boot, uptimeMs: Math.max(0, Math.round(stamp.ms)) } }),
+      document,
+      ...outcome,
+      versions: { software: SOFTWARE_VERSION, rules: this.d.rulesVersion(), cache: this.cacheVersion() },
+    };
+  }
+
+  /** The record step of a scan: journaled, or the record-failed verdict (never green, no relay). */
+  recordScan(
+    decoded: DecodeResult,
+    decision: Decision,
+    idHash: string,
+    at: Date,
+    synced: boolean,
+    stamp: MonoStamp,
+  ): ScanOutcome {
+    const identity = decoded.identity!;
+    const checkin = this.build(
+      at,
+      synced,
+      stamp,
+      {
+        kind: decoded.kind,
+        numberMasked: maskNumber(identity.documentNumber),
+        nameMasked: maskName(identity.name),
+        idHash,
+      },
+      { verdict: decision.verdict, colour: decision.colour, reason: decision.reason.code },
+    );
+    try {
+      this.commit(checkin, stamp);
+    } catch (err) {
+      // No journal row, no green light and no relay; a refusal stays a refusal.
+      this.d.log.error({ err, kind: decoded.kind }, 'could not record the check-in');
+      return { at, decoded, decision: decideRecordFailed(decision) };
+    }
+    return { at, decoded, decision, checkin };
+  }
+
+  /** Reception's manual entry, checked (manual-entry.ts): journaled and sent like a scan. Throws if not recorded. */
+  recordManual(
+    entry: { name: string; digits: string; idHash: string },
+    at: Date,
+    synced: boolean,
+    stamp: MonoStamp,
+  ) {
+    const checkin = this.build(
+      at,
+      synced,
+      stamp,
+      {
+        kind: 'manual',
+        numberMasked: maskNumber(entry.digits),
+        nameMasked: maskName(entry.name),
+        idHash: entry.idHash,
+      },
+      { verdict: 'ALLOW', colour: null, reason: 'manual-entry' },
+    );
+    this.commit(checkin, stamp);
+    this.d.bus.emit('checkin.manual', checkin);
+    this.d.log.info({ checkin: checkin.id, who: checkin.document.numberMasked }, 'manual check-in');
+    return checkin;
+  }
+
+  /**
+   * Durable before anything else happens: the journal row, then the news. A check-in the hub's
+   * schema would refuse is not journaled (it would be dropped there after the kiosk counted it
+   * delivered): the caller treats that as a failed record. The news cannot undo a committed row: a
+   * failing listener is the bus's to log (bus.ts), never reported as a failed record.
+   */
+  commit(checkin: CheckinMessage, stamp: MonoStamp): void {
+    const valid = validateCheckin(checkin);
+    if (!valid.ok)
+      throw new Error(`check-in does not match the protocol schema: ${valid.errors.slice(0, 3).join('; ')}`);
+    const seq = this.d.keeper.append(checkin, stamp);
+    this.d.bus.emit('checkin.recorded', { id: checkin.id, seq });
+  }
+
+  /** The cache version a check-in names; a cache that cannot be read says 0 rather than lose the row. */
+  private cacheVersion(): number {
+    try {
+      return this.d.cache.isOpen ? this.d.cache.version() : 0;
+    } catch (err) {
+      this.d.log.error({ err }, 'facts cache version unreadable');
+      return 0;
+    }
+  }
+}

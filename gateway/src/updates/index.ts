@@ -1,0 +1,96 @@
+import { type FleetKind, type KeyRing, TrustListError } from '@qrkiosk/protocol';
+import { installTrustList } from '../dcc-trust.js';
+import { installRulesUpdate } from '../decide/index.js';
+import type { Faults } from '../faults.js';
+import type { Logger } from '../log.js';
+import type { FactsCache } from '../lookup/index.js';
+import type { RevocationSource } from '../revocation/index.js';
+import { CacheUpdateQueue } from './cache-queue.js';
+
+export interface FleetUpdatesDeps {
+  dataDir: string;
+  /** Where signed rules are installed (policy.ts rulesFileOf). */
+  rulesFile: string;
+  /** The hub keys every update must be signed with (updates.publicKeyFiles). */
+  keys: KeyRing;
+  cache: FactsCache;
+  faults: Faults;
+  revocation: RevocationSource;
+  log: Logger;
+  /** A new DCC trust list is on disk: load the signers again. Returns how many are in force. */
+  trustInstalled: () => number;
+  /** How many DCC signers are in force now (said when a list is refused). */
+  signers: () => number;
+  /** A new signed rules file is on disk: read it now. */
+  rulesInstalled: () => void;
+}
+
+/**
+ * Signed updates from the hub, one entry point per kind (`fleet/<kind>` and the kiosk's own
+ * `updates/<kind>`). Cache updates (`cache`: the snapshot, `cache-delta`: the latest delta) are
+ * applied in a worker thread, one at a time; rules, DCC trust lists and revocation lists are verified
+ * in memory before they replace what is on disk. Anything unsigned, altered, stale or out of order is
+ * refused and logged with the reason; what is in force stays.
+ */
+export class FleetUpdates {
+  private readonly cacheQueue: CacheUpdateQueue;
+
+  constructor(private readonly d: FleetUpdatesDeps) {
+    this.cacheQueue = new CacheUpdateQueue(d);
+  }
+
+  async receive(kind: FleetKind, payload: Buffer): Promise<void> {
+    switch (kind) {
+      case 'cache':
+      case 'cache-delta':
+        return this.cacheQueue.receive(payload);
+      case 'revocation':
+        return this.d.revocation.receive(payload);
+      case 'trust':
+        return this.trust(payload);
+      case 'rules':
+        return this.rules(payload);
+      default:
+        this.d.log.warn({ kind }, 'unknown update kind ignored');
+    }
+  }
+
+  private trust(payload: Buffer): void {
+    const { log } = this.d;
+    try {
+      const result = installTrustList(this.d.dataDir, payload, this.d.keys);
+      if (!result.installed) {
+        log.debug({ version: result.version }, 'DCC trust list already installed');
+        return;
+      }
+      // Reloaded whole (hub list, technician files, dcc.trustFiles): the next scan uses the new store.
+      this.d.trustInstalled();
+      log.info(
+        { version: result.version, certificates: result.certificates, signer: result.keyId },
+        'DCC trust list installed',
+      );
+    } catch (err) {
+      log.error(
+        { err, code: err instanceof TrustListError ? err.code : 'error', signers: this.d.signers() },
+        'DCC trust list refused; the signers in force stay',
+      );
+    }
+  }
+
+  private rules(payload: Buffer): void {
+    try {
+      const result = installRulesUpdate(payload, this.d.keys, {
+        rulesFile: this.d.rulesFile,
+        dataDir: this.d.dataDir,
+      });
+      if (!result.installed) {
+        this.d.log.debug({ version: result.version }, 'rules update already installed');
+        return;
+      }
+      this.d.rulesInstalled();
+      this.d.log.info({ version: result.rules.version }, 'rules update installed');
+    } catch (err) {
+      this.d.log.error({ err }, 'rules update refused');
+    }
+  }
+}

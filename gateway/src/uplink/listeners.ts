@@ -1,0 +1,69 @@
+import { FLEET_KINDS, FLEET_UPDATES, type FleetKind, parseFleetTopic } from '@qrkiosk/protocol';
+import type { MqttClient } from 'mqtt';
+import { type CommandHooks, handleCommand } from '../commands/answer.js';
+import type { RequestGate } from '../commands/gate.js';
+import type { Logger } from '../log.js';
+
+const isFleetKind = (kind: string): kind is FleetKind => (FLEET_KINDS as readonly string[]).includes(kind);
+
+/**
+ * Signed updates from the hub, on `fleet/<kind>` and on the kiosk's own `updates/<kind>`, handed to
+ * `onUpdate` by kind (verified there: updates/). Known fleet kinds by name (protocol's parseFleetTopic);
+ * any other kind is logged here, so an update this version does not know is seen, not silently dropped.
+ */
+export function listenForUpdates(
+  client: MqttClient,
+  ownUpdates: string,
+  onUpdate: (kind: FleetKind, payload: Buffer) => void,
+  log: Logger,
+): void {
+  const fleet = FLEET_UPDATES.slice(0, -1);
+  const own = ownUpdates.slice(0, -1);
+  client.on('message', (topic, payload) => {
+    const named = topic.startsWith(fleet)
+      ? topic.slice(fleet.length)
+      : topic.startsWith(own)
+        ? topic.slice(own.length)
+        : null;
+    // An empty retained payload is the hub clearing a topic, not an update.
+    if (named === null || payload.length === 0) return;
+    const kind = parseFleetTopic(topic) ?? (isFleetKind(named) ? named : null);
+    if (kind) onUpdate(kind, payload);
+    else log.warn({ kind: named.slice(0, 40) }, 'unknown update kind ignored');
+  });
+}
+
+/**
+ * The hub's requests on `…/request/<command>`: through the gate (signed, fresh, for this kiosk, not
+ * retained, not replayed: commands/gate.ts), answered on `…/response/<command>` (commands/answer.ts).
+ */
+export function answerRequests(
+  client: MqttClient,
+  topics: { request(command: string): string; response(command: string): string },
+  gate: RequestGate,
+  hooks: CommandHooks,
+  log: Logger,
+): void {
+  const prefix = topics.request('');
+  client.on('message', (topic, payload, packet) => {
+    if (!topic.startsWith(prefix)) return;
+    const command = topic.slice(prefix.length);
+    // mqtt.js sets packet.retain on a message the broker kept and sends on subscribe.
+    const opened = gate.check(command, payload, packet.retain);
+    if (!opened.ok) {
+      log.warn(
+        { command: command.slice(0, 40), tid: opened.tid, reason: opened.reason },
+        'hub request refused',
+      );
+      // A retained one is not answered: it would be answered again on every reconnect.
+      if (packet.retain) return;
+    }
+    const response = opened.ok
+      ? handleCommand(opened.request, hooks)
+      : { tid: opened.tid, ok: false, error: opened.reason };
+    log.info({ command, tid: response.tid, ok: response.ok }, 'hub request');
+    client.publish(topics.response(command.replace(/[+#/]/g, '_').slice(0, 40)), JSON.stringify(response), {
+      qos: 1,
+    });
+  });
+}
