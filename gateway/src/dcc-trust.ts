@@ -1,16 +1,8 @@
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type KeyRing, openTrustList, TrustListError } from '@qrkiosk/protocol';
 import { TrustStore } from './decode/index.js';
+import { writeDurably } from './durable-file.js';
 import type { Logger } from './log.js';
 
 /**
@@ -69,15 +61,7 @@ export function installTrustList(dataDir: string, payload: Buffer, keys: KeyRing
   const dir = dccTrustDir(dataDir);
   mkdirSync(dir, { recursive: true });
   // The temporary name does not end in .pem, so a reload in between never reads it.
-  const tmp = join(dir, `.${HUB_TRUST_FILE}.tmp`);
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, join(dir, HUB_TRUST_FILE));
+  writeDurably(join(dir, HUB_TRUST_FILE), text, { tmp: join(dir, `.${HUB_TRUST_FILE}.tmp`) });
   return { installed: true, version: list.version, certificates: certificates.length, keyId };
 }
 

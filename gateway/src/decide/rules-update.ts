@@ -1,16 +1,8 @@
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { compareRulesVersions, type KeyRing } from '@qrkiosk/protocol';
+import { writeDurably } from '../durable-file.js';
 import { loadSignedRules, type RuleSet, RulesError, verifyRules } from './rules.js';
 
 /** Where the kiosk remembers the newest rules it installed from the hub: version and content hash. */
@@ -102,23 +94,5 @@ function installedIs(rulesFile: string, keys: KeyRing, sha256: string): boolean 
     return fingerprint(loadSignedRules(rulesFile, keys)) === sha256;
   } catch {
     return false;
-  }
-}
-
-/** Written aside, synced, renamed, and the folder synced: a power cut leaves the old file or the new. */
-function writeDurably(file: string, text: string): void {
-  const fd = openSync(`${file}.tmp`, 'w');
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(`${file}.tmp`, file);
-  const dir = openSync(dirname(file), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
   }
 }

@@ -1,13 +1,4 @@
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type KeyRing,
@@ -15,6 +6,7 @@ import {
   peekRevocationHeader,
   RevocationListError,
 } from '@qrkiosk/protocol';
+import { writeDurably } from '../durable-file.js';
 import { RevocationList } from './list.js';
 
 /**
@@ -106,14 +98,6 @@ export function installRevocationList(
       `list version ${list.version} is older than the installed version ${Math.max(current, onDisk)}`,
     );
   mkdirSync(dataDir, { recursive: true });
-  const tmp = `${revocationFile(dataDir)}.tmp`;
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    writeSync(fd, payload);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, revocationFile(dataDir));
+  writeDurably(revocationFile(dataDir), payload);
   return { installed: true, list, entries: list.size };
 }
