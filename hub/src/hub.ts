@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { HubIngest, type IngestOptions } from './ingest.js';
 import { createServer } from './server.js';
-import { describeDatabase } from './storage/index.js';
+import { describeDatabase, type HubRepository } from './storage/index.js';
 import { HubStore } from './store.js';
 import { applyRetention, DEFAULT_RETENTION_DAYS } from './use-cases/retention.js';
 
@@ -28,6 +28,11 @@ export interface HubOptions {
   /** The TLS reverse proxy's address(es) (fastify trustProxy); none by default. */
   trustProxy?: string;
   log?: Logger;
+  /**
+   * Wraps the storage the hub opens (default: none). The seam for fault injection — a test passes a
+   * repository that fails for a while — instead of reassigning methods on a live object.
+   */
+  wrapRepository?: (repo: HubRepository) => HubRepository;
 }
 
 /** The hub process: storage, MQTT ingest and the live page. start()/stop(); the constructor does nothing. */
@@ -57,7 +62,9 @@ export class Hub {
   }
 
   private async startParts(): Promise<string> {
-    const store = await HubStore.open(this.options.database, this.options.dataDir, this.log);
+    const opened = await HubStore.open(this.options.database, this.options.dataDir, this.log);
+    const wrap = this.options.wrapRepository;
+    const store = wrap ? new HubStore(wrap(opened.repo)) : opened;
     this.store = store;
     const ingest = new HubIngest(this.options.mqtt, store, this.log);
     this.ingest = ingest;

@@ -19,6 +19,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Hub, type HubOptions } from '../src/index.js';
+import type { HubRepository } from '../src/storage/index.js';
 import { ENGINES, newDatabase } from './engines.js';
 import { logIn } from './session.js';
 
@@ -52,13 +53,43 @@ function hubOptions(
   url: string,
   where: { database: string; dataDir: string },
   mqtt: Partial<HubOptions['mqtt']> = {},
-) {
+  wrapRepository?: HubOptions['wrapRepository'],
+): HubOptions {
   return {
     mqtt: { url, protocolVersion: 5 as const, retryBaseMs: 20, ...mqtt },
     ...where,
     http: { host: '127.0.0.1', port: 0 },
     log: pino({ level: 'silent' }),
+    ...(wrapRepository ? { wrapRepository } : {}),
   };
+}
+
+/**
+ * Fault injection through the hub's storage seam (HubOptions.wrapRepository): the real repository,
+ * with the named methods replaced by `faults` (each gets the real method to call through).
+ */
+function withFaults(faults: {
+  addCheckins?: (
+    real: HubRepository['addCheckins'],
+    ...a: Parameters<HubRepository['addCheckins']>
+  ) => ReturnType<HubRepository['addCheckins']>;
+  deadLetter?: (
+    real: HubRepository['deadLetter'],
+    ...a: Parameters<HubRepository['deadLetter']>
+  ) => ReturnType<HubRepository['deadLetter']>;
+}): NonNullable<HubOptions['wrapRepository']> {
+  return (repo) =>
+    new Proxy(repo, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target);
+        const fault = faults[key as keyof typeof faults];
+        if (typeof value !== 'function') return value;
+        const real = value.bind(target);
+        return fault
+          ? (...args: unknown[]) => (fault as (r: unknown, ...a: unknown[]) => unknown)(real, ...args)
+          : real;
+      },
+    });
 }
 async function running(options: HubOptions): Promise<Hub> {
   const hub = new Hub(options);
@@ -72,21 +103,25 @@ const stored = (hub: Hub, n: number) =>
 describe.each(ENGINES)('nothing lost (%s)', (engine) => {
   it('a store that fails for a while is retried on the open connection until it succeeds', async () => {
     const b = await broker();
-    const hub = await running(hubOptions(b.url, await newDatabase(engine), { shareGroup: 'hub', lanes: 2 }));
-    const repo = hub.store?.repo;
-    if (!repo) throw new Error('no store');
-    const real = repo.addCheckins.bind(repo);
-    const realDead = repo.deadLetter.bind(repo);
     let failing = true;
     // A full disk refuses every write, the dead letters' too.
-    repo.addCheckins = async (batch) => {
-      if (failing) throw new Error('SQLITE_FULL: database or disk is full');
-      return real(batch);
-    };
-    repo.deadLetter = async (...args) => {
-      if (failing) throw new Error('SQLITE_FULL: database or disk is full');
-      return realDead(...args);
-    };
+    const hub = await running(
+      hubOptions(
+        b.url,
+        await newDatabase(engine),
+        { shareGroup: 'hub', lanes: 2 },
+        withFaults({
+          addCheckins: async (real, batch) => {
+            if (failing) throw new Error('SQLITE_FULL: database or disk is full');
+            return real(batch);
+          },
+          deadLetter: async (real, ...args) => {
+            if (failing) throw new Error('SQLITE_FULL: database or disk is full');
+            return real(...args);
+          },
+        }),
+      ),
+    );
     const kiosk = await publisher(b.url);
     // More than Mosquitto's default in-flight window (20) while failing: the lanes must not stall.
     const sending = publish(kiosk, 1, 30);
@@ -117,17 +152,20 @@ describe.each(ENGINES)('nothing lost (%s)', (engine) => {
 describe('lanes and sessions', () => {
   it('a row the database keeps refusing while it takes other writes becomes a dead letter, payload kept', async () => {
     const b = await broker();
-    const hub = await running(
-      hubOptions(b.url, await newDatabase('sqlite'), { shareGroup: 'hub', lanes: 2 }),
-    );
-    const repo = hub.store?.repo;
-    if (!repo) throw new Error('no store');
-    const real = repo.addCheckins.bind(repo);
     const poison = checkin(2).id;
-    repo.addCheckins = async (batch) => {
-      if (batch.some((x) => x.checkin.id === poison)) throw new Error('value too long');
-      return real(batch);
-    };
+    const hub = await running(
+      hubOptions(
+        b.url,
+        await newDatabase('sqlite'),
+        { shareGroup: 'hub', lanes: 2 },
+        withFaults({
+          addCheckins: async (real, batch) => {
+            if (batch.some((x) => x.checkin.id === poison)) throw new Error('value too long');
+            return real(batch);
+          },
+        }),
+      ),
+    );
     const kiosk = await publisher(b.url);
     await publish(kiosk, 1, 10);
     await stored(hub, 9);
@@ -158,15 +196,20 @@ describe('lanes and sessions', () => {
     const plain = new Hub(hubOptions(b.url, where));
     await plain.start();
     await plain.stop();
-    const hub = await running(hubOptions(b.url, where, { shareGroup: 'hub', lanes: 2 }));
-    const repo = hub.store?.repo;
-    if (!repo) throw new Error('no store');
-    const real = repo.addCheckins.bind(repo);
     let rows = 0;
-    repo.addCheckins = async (batch) => {
-      rows += batch.length;
-      return real(batch);
-    };
+    const hub = await running(
+      hubOptions(
+        b.url,
+        where,
+        { shareGroup: 'hub', lanes: 2 },
+        withFaults({
+          addCheckins: async (real, batch) => {
+            rows += batch.length;
+            return real(batch);
+          },
+        }),
+      ),
+    );
     const kiosk = await publisher(b.url);
     await publish(kiosk, 1, 40);
     await stored(hub, 40);
