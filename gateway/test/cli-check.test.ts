@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, REPO_ROOT } from '@qrkiosk/testkit';
 import { describe, expect, it } from 'vitest';
@@ -75,6 +75,20 @@ describe('qrkiosk cache import / status / check (offline, no hardware)', () => {
       kind: 'location',
       reason: { code: 'location-code' },
     });
+  });
+
+  it('reads the cache only: no folder or file made, a corrupt cache left where it is (the daemon decides)', () => {
+    const empty = join(dir, 'not-there');
+    const unknown = run(['check', '--data-dir', empty, '--json', CCCD]);
+    expect(JSON.parse(unknown.stdout)).toMatchObject({ verdict: 'REVIEW' });
+    expect(existsSync(empty)).toBe(false);
+    const broken = join(dir, 'broken');
+    mkdirSync(broken);
+    writeFileSync(join(broken, 'cache.db'), 'not a database at all, just bytes');
+    expect(JSON.parse(run(['check', '--data-dir', broken, '--json', CCCD]).stdout)).toMatchObject({
+      verdict: 'REVIEW',
+    });
+    expect(readdirSync(broken)).toEqual(['cache.db']);
   });
 
   it('refuses bad --level and --at with exit 2', () => {

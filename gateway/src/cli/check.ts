@@ -63,7 +63,8 @@ export async function checkCommand(payload: string, options: CheckOptions, lang:
   if (!loaded) return 2;
   const cache = new FactsCache(loaded.settings.data.dir);
   try {
-    cache.open();
+    // Read only: `check` runs beside a live kiosk and must not create, change or move its cache.
+    cache.openReadOnly();
   } catch {
     // No readable cache: every person is unknown, as on a kiosk whose cache is unavailable.
   }

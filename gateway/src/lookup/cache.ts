@@ -75,6 +75,22 @@ export class FactsCache {
     this.prepare();
   }
 
+  /**
+   * Opens an existing `cache.db` to read only (`qrkiosk check` on a kiosk, maybe while it runs): never
+   * creates the folder or the file, never renames a corrupt file aside — that is the daemon's call.
+   */
+  openReadOnly(): void {
+    const db = new Database(this.file, { readonly: true, fileMustExist: true });
+    try {
+      db.prepare('SELECT count(*) FROM meta').get();
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.db = db;
+    this.prepare();
+  }
+
   private create(db: Database.Database): void {
     // Set before the first table exists: lets a snapshot swap give the old table's pages back.
     db.pragma('auto_vacuum = INCREMENTAL');

@@ -278,9 +278,15 @@ export class ScreensServer {
     this.broadcastAll({ type: 'status', ...this.status });
   }
 
+  /**
+   * Sent on the next tick, in order: these listeners hear of a scan inside scan(), where nothing but
+   * the commit and the light may run (a page must never delay a light).
+   */
   private broadcast(audience: keyof typeof this.sockets, message: ScreenMessage): void {
-    const text = JSON.stringify(message);
-    for (const s of this.sockets[audience]) s.send(text);
+    setImmediate(() => {
+      const text = JSON.stringify(message);
+      for (const s of this.sockets[audience]) s.send(text);
+    });
   }
 
   private broadcastAll(message: ScreenMessage): void {

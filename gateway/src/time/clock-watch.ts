@@ -45,7 +45,8 @@ export class ClockWatch {
 
   start(): void {
     this.started = true;
-    this.check();
+    // At start no scan is running: the first good time is written now, not a tick later.
+    if (this.check()) this.save(this.clock.now());
     this.timer = setInterval(() => this.check(), this.options.pollMs ?? 10_000);
     this.timer.unref();
   }
@@ -88,8 +89,16 @@ export class ClockWatch {
       else this.faults.raise('clock-unsynced', undefined, { now: now.toISOString() });
     }
     const every = this.options.saveEveryMs ?? 15 * 60_000;
-    if (this.started && trusted && (this.lastSave === 0 || Math.abs(now.getTime() - this.lastSave) >= every))
-      this.save(now);
+    if (
+      this.started &&
+      trusted &&
+      (this.lastSave === 0 || Math.abs(now.getTime() - this.lastSave) >= every)
+    ) {
+      // Marked now, written on the next tick: scan() asks this first, and nothing but the commit and
+      // the light may run inside a scan.
+      this.lastSave = now.getTime();
+      setImmediate(() => this.save(now));
+    }
     return trusted;
   }
 
