@@ -20,11 +20,6 @@ export const systemClock: Clock = {
   synced: () => existsSync(TIMESYNC_FLAG),
 };
 
-export function fixedClock(at: Date | string, synced = true): Clock {
-  const time = new Date(at);
-  return { now: () => new Date(time), synced: () => synced };
-}
-
 let bootId: string | undefined;
 
 /**

@@ -1,5 +1,5 @@
 export { type BusEvents, EventBus, type ScanOutcome } from './bus.js';
-export { type Clock, fixedClock, monotonicNow, systemClock } from './clock.js';
+export { type Clock, monotonicNow, systemClock } from './clock.js';
 export { Controller, type ControllerOptions } from './controller.js';
 export { CLOCK_UNSYNCED_REASON, type Decision, decide, guardUnsyncedClock } from './decide/index.js';
 export {

@@ -10,10 +10,13 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EventBus } from '../src/bus.js';
-import { fixedClock } from '../src/clock.js';
+import type { Clock } from '../src/clock.js';
 import { type FaultEvent, Faults } from '../src/faults.js';
 import { Journal } from '../src/record/index.js';
 import { RecordKeeper } from '../src/record/keeper.js';
+
+/** A clock standing at one instant, synced (these tests are about the disk, not time). */
+const stillClock: Clock = { now: () => new Date('2026-01-01'), synced: () => true };
 
 const STAMP = { boot: 'test-boot', ms: 1 };
 let n = 0;
@@ -40,7 +43,7 @@ function keeperFor(dir: string) {
   bus.on('fault', (e) => events.push(e));
   const faults = new Faults(bus, pino({ level: 'silent' }));
   const journal = new Journal(dir);
-  const keeper = new RecordKeeper(journal, faults, pino({ level: 'silent' }), fixedClock('2026-01-01'), dir);
+  const keeper = new RecordKeeper(journal, faults, pino({ level: 'silent' }), stillClock, dir);
   return { journal, faults, keeper, events };
 }
 

@@ -165,23 +165,6 @@ export function diffEntries(
   return { records: Buffer.concat(out), puts, deletes };
 }
 
-/** A signed snapshot from a facts CSV: keyed hashes computed here, records sorted by key. */
-export async function snapshotFromCsv(
-  csv: string,
-  hashKey: Buffer,
-  seq: number,
-  signing: { privateKey: KeyObject; publicKey: KeyObject },
-): Promise<{ update: Buffer; records: number; problems: Array<{ line: number; message: string }> }> {
-  const { entries, count, problems } = await entriesFromCsv(csv, hashKey);
-  const update = sealUpdate(
-    { kind: 'snapshot', seq, createdAt: new Date().toISOString() },
-    snapshotRecords(entries),
-    signing.privateKey,
-    signing.publicKey,
-  );
-  return { update, records: count, problems };
-}
-
 export interface CachePublication {
   seq: number;
   /** The full signed snapshot of `seq`: retained on `fleet/cache`, and what `--out` writes. */
@@ -304,9 +287,6 @@ export async function publishFleet(login: BrokerLogin, messages: readonly FleetM
     await client.endAsync();
   }
 }
-
-export const publishRetained = (login: BrokerLogin, kind: FleetKind, payload: Buffer | string) =>
-  publishFleet(login, [{ kind, payload }]);
 
 /**
  * The largest fleet update published over MQTT: the broker's max_packet_size (16 MiB, shipped in
