@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { badDayMessage, formatVnDateTime, parseDay, vnDay } from '@qrkiosk/protocol';
+import { badDayMessage, formatVnDateTime, parseDay, vnYesterday } from '@qrkiosk/protocol';
 import { pino } from 'pino';
 import { DEAD_LETTERS_USAGE, deadLettersCommand } from './cli-dead-letters.js';
 import { brokerLogin, fail, out, readKeyFile } from './cli-files.js';
@@ -136,7 +136,7 @@ async function main(): Promise<number> {
       return 0;
     }
     if (command === 'report') {
-      const day = values.day ?? vnDay(new Date(Date.now() - 86_400_000));
+      const day = values.day ?? vnYesterday(new Date());
       const report = await store.dailyReport(day);
       await store.audit(actor, 'report', { day });
       if (values.csv) process.stdout.write(reportCsv(report));

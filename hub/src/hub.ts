@@ -1,4 +1,4 @@
-import { vnDay } from '@qrkiosk/protocol';
+import { vnDay, vnTimeOn, vnYesterday } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { HubIngest, type IngestOptions } from './ingest.js';
@@ -103,12 +103,12 @@ export class Hub {
     const next = () => {
       const now = Date.now();
       const today = vnDay(new Date(now));
-      let at = Date.parse(`${today}T${String(hh).padStart(2, '0')}:${String(mm).padStart(2, '0')}:00+07:00`);
+      let at = vnTimeOn(today, hh, mm).getTime();
       if (at <= now) at += 86_400_000;
       return at - now;
     };
     const run = async () => {
-      const yesterday = vnDay(new Date(Date.now() - 86_400_000));
+      const yesterday = vnYesterday(new Date());
       try {
         await store.saveReport(yesterday);
         await store.audit('hub', 'report-scheduled', { day: yesterday });

@@ -4,6 +4,7 @@ import {
   type OutcomeMessage,
   peopleInside,
   type TelemetryMessage,
+  vnDayEnd,
   vnDayStart,
 } from '@qrkiosk/protocol';
 import type { Logger } from 'pino';
@@ -101,7 +102,7 @@ export class HubStore {
    */
   async occupancy(site: string, day: string): Promise<{ inside: number; through: Record<string, string> }> {
     const from = vnDayStart(day);
-    const to = new Date(from.getTime() + 86_400_000);
+    const to = vnDayEnd(day);
     const { movements, outcomes } = await this.repo.siteMovements(site, from, to);
     const through: Record<string, string> = {};
     for (const r of [...movements, ...outcomes]) if ((through[r.kiosk] ?? '') < r.id) through[r.kiosk] = r.id;
@@ -200,7 +201,7 @@ export class HubStore {
    */
   async dailyReport(day: string): Promise<DailyReport> {
     const from = vnDayStart(day);
-    const to = new Date(from.getTime() + 86_400_000);
+    const to = vnDayEnd(day);
     const [counts, kiosks, registered, newKiosks] = await Promise.all([
       this.repo.verdictCounts(from, to),
       this.repo.kiosks(),

@@ -38,6 +38,21 @@ export function vnDayStartOf(at: Date): Date {
   return vnDayStart(vnDay(at));
 }
 
+/** The instant the Vietnam calendar day `YYYY-MM-DD` ends (the next day's start; Vietnam has no DST). */
+export function vnDayEnd(day: string): Date {
+  return new Date(vnDayStart(day).getTime() + 86_400_000);
+}
+
+/** The Vietnam calendar day before the one containing `at` (`YYYY-MM-DD`): a morning report's day. */
+export function vnYesterday(at: Date): string {
+  return vnDay(new Date(vnDayStartOf(at).getTime() - 1));
+}
+
+/** The instant it is `hh:mm` Vietnam time on the day `YYYY-MM-DD`. */
+export function vnTimeOn(day: string, hh: number, mm: number): Date {
+  return new Date(vnDayStart(day).getTime() + (hh * 60 + mm) * 60_000);
+}
+
 /**
  * A calendar day as `YYYY-MM-DD`, checked strictly: the shape, and that it names a real day
  * (`2021-02-30` and `2021-13-45` are refused — `Date` would roll the first into March and make the

@@ -11,6 +11,9 @@ import {
   parseKioskTopic,
   validateCheckin,
   vnDay,
+  vnDayEnd,
+  vnTimeOn,
+  vnYesterday,
 } from '@qrkiosk/protocol';
 import { describe, expect, it } from 'vitest';
 
@@ -146,5 +149,15 @@ describe('published JSON Schemas', () => {
     for (const [file, schema] of Object.entries(PAYLOAD_SCHEMAS)) {
       expect(readFileSync(join(REPO_ROOT, 'protocol/schemas', file), 'utf8'), file).toBe(schemaJson(schema));
     }
+  });
+});
+
+describe('Vietnam-day helpers (UTC+7, no DST)', () => {
+  it('day end, yesterday and a time on a day', () => {
+    expect(vnDayEnd('2021-11-01').toISOString()).toBe('2021-11-01T17:00:00.000Z');
+    // 00:30 in Vietnam on 1 November is 17:30 UTC on 31 October: yesterday is 31 October.
+    expect(vnYesterday(new Date('2021-10-31T17:30:00Z'))).toBe('2021-10-31');
+    expect(vnYesterday(new Date('2021-10-31T16:59:59Z'))).toBe('2021-10-30');
+    expect(vnTimeOn('2021-11-01', 6, 0).toISOString()).toBe('2021-10-31T23:00:00.000Z');
   });
 });

@@ -4,11 +4,6 @@ import type { HubStore, SiteInfo } from '../store.js';
 import { canSee, type Session } from '../users.js';
 import { CheckinsQuery, NoQuery, SitesBody } from './schemas.js';
 
-/** Start of today in Vietnam (UTC+7), for "today" counts. */
-export function startOfVnDay(now: Date): Date {
-  return vnDayStartOf(now);
-}
-
 /** Rows of the sites a session's scope covers. */
 export async function scoped<T extends { site: string }>(store: HubStore, s: Session, rows: T[]) {
   const dir = await store.siteDirectory();
@@ -25,7 +20,7 @@ export function dataRoutes(app: FastifyInstance, store: HubStore): void {
   );
   app.get('/api/hourly', { ...session, schema: { querystring: NoQuery } }, async (req) => {
     const hours = Array.from({ length: 24 }, () => 0);
-    const rows = await store.hourly(startOfVnDay(new Date()));
+    const rows = await store.hourly(vnDayStartOf(new Date()));
     for (const r of await scoped(store, req.hubSession as Session, rows))
       hours[r.hour] = (hours[r.hour] ?? 0) + r.n;
     return { hours };

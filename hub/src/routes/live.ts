@@ -1,10 +1,9 @@
-import type { CheckinMessage, TelemetryMessage } from '@qrkiosk/protocol';
+import { type CheckinMessage, type TelemetryMessage, vnDayStartOf } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { HubIngest } from '../ingest.js';
 import type { HubStore, KioskRow, SiteInfo } from '../store.js';
 import { canSee, type Session } from '../users.js';
 import { COOKIE, sessionOf } from './access.js';
-import { startOfVnDay } from './data.js';
 import { NoQuery } from './schemas.js';
 
 /** A message on the live WebSocket (only what the user's scope covers). */
@@ -127,7 +126,7 @@ export function liveRoute(
         const [recent, kiosks, today] = await Promise.all([
           store.recent(100),
           store.kiosks(),
-          store.countsSince(startOfVnDay(new Date())),
+          store.countsSince(vnDayStartOf(new Date())),
         ]);
         const inScope = (site: string) => canSee(snapshotUser, site, directory);
         // Every known site (registered or with a kiosk) is listed, those without a scan today at 0:

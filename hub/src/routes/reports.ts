@@ -1,4 +1,4 @@
-import { badDayMessage, formatVnDateTime, parseDay, vnDay } from '@qrkiosk/protocol';
+import { badDayMessage, formatVnDateTime, parseDay, vnYesterday } from '@qrkiosk/protocol';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { reportCsv, reportPage, scopeReport, traceCsv } from '../report-view.js';
 import type { HubStore, SiteInfo } from '../store.js';
@@ -24,7 +24,7 @@ export function canSeeArea(user: User, area: string, directory: ReadonlyMap<stri
 export function reportRoutes(app: FastifyInstance, store: HubStore, options: { hashKey?: Buffer }): void {
   /** The day asked for (refused with 400 when not a real day), or yesterday: a 06:00 report's day. */
   const dayOf = (reply: FastifyReply, day: string | undefined): string | null => {
-    if (day === undefined) return vnDay(new Date(Date.now() - 86_400_000));
+    if (day === undefined) return vnYesterday(new Date());
     const ok = parseDay(day);
     if (!ok) {
       const m = badDayMessage('day', day);

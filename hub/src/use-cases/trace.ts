@@ -1,4 +1,12 @@
-import { badDayMessage, hashIdentity, type IdType, parseDay, vnDay, vnDayStart } from '@qrkiosk/protocol';
+import {
+  badDayMessage,
+  hashIdentity,
+  type IdType,
+  parseDay,
+  vnDay,
+  vnDayEnd,
+  vnDayStart,
+} from '@qrkiosk/protocol';
 import type { HubStore, TraceVisit } from '../store.js';
 import type { Text } from '../text.js';
 
@@ -96,7 +104,7 @@ export async function traceContacts(
   const all = await store.trace(
     hashIdentity(hashKey, q.type, q.id).toString('hex'),
     vnDayStart(q.from),
-    new Date(vnDayStart(q.to).getTime() + 86_400_000),
+    vnDayEnd(q.to),
     q.window,
   );
   const visits = by.visible ? all.filter((v) => by.visible?.(v.visit.site)) : all;
