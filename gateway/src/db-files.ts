@@ -1,5 +1,6 @@
-import { existsSync, renameSync } from 'node:fs';
-import type Database from 'better-sqlite3';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
 
 /**
  * Renames a database file and its -wal/-shm aside as `<file>.corrupt-<stamp>` (+ `-wal`, `-shm`,
@@ -39,4 +40,25 @@ export function closeFailedOpen(db: Database.Database, file: string, err: unknow
 export function asideOf(err: unknown): string | undefined {
   const aside = (err as { aside?: unknown }).aside;
   return typeof aside === 'string' ? aside : undefined;
+}
+
+/**
+ * Opens (or creates) a kiosk database file and runs `setup` on it (pragmas, tables, a first read).
+ * When either fails the connection is closed through closeFailedOpen — a corrupt file renamed aside
+ * with its -wal/-shm — and the error thrown. The one open path of `journal.db` and `cache.db`.
+ */
+export function openDatabaseFile(
+  file: string,
+  now: Date,
+  setup: (db: Database.Database) => void,
+): Database.Database {
+  mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  try {
+    setup(db);
+  } catch (err) {
+    closeFailedOpen(db, file, err, now);
+    throw err;
+  }
+  return db;
 }

@@ -44,14 +44,7 @@ export interface MqttSession {
 }
 
 /** What `mqttOptions` returns: the subset of mqtt.js `IClientOptions` that qrkiosk sets. */
-export interface MqttConnectOptions {
-  protocolVersion: 4 | 5;
-  clientId?: string;
-  username?: string;
-  password?: string;
-  ca?: Buffer;
-  cert?: Buffer;
-  key?: Buffer;
+export interface MqttConnectOptions extends Omit<MqttLogin, 'url'> {
   clean?: boolean;
   reconnectPeriod?: number;
   connectTimeout?: number;

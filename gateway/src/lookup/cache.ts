@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   decodeFacts,
@@ -15,7 +15,7 @@ import {
   vnDay,
 } from '@qrkiosk/protocol';
 import Database from 'better-sqlite3';
-import { closeFailedOpen } from '../db-files.js';
+import { openDatabaseFile } from '../db-files.js';
 import { type ImportReport, importCsv } from './csv-import.js';
 import type { IdentityKey } from './identity-keys.js';
 
@@ -63,15 +63,7 @@ export class FactsCache {
 
   /** Opens or creates `cache.db`. A corrupt file is renamed aside (record's closeFailedOpen) and thrown. */
   open(now = new Date()): void {
-    mkdirSync(this.dataDir, { recursive: true });
-    const db = new Database(this.file);
-    try {
-      this.create(db);
-    } catch (err) {
-      closeFailedOpen(db, this.file, err, now);
-      throw err;
-    }
-    this.db = db;
+    this.db = openDatabaseFile(this.file, now, (db) => this.create(db));
     this.prepare();
   }
 

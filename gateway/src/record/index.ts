@@ -1,8 +1,8 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckinMessage, Colour, OutcomeMessage, Verdict } from '@qrkiosk/protocol';
-import Database from 'better-sqlite3';
-import { closeFailedOpen } from '../db-files.js';
+import type Database from 'better-sqlite3';
+import { openDatabaseFile } from '../db-files.js';
 import { type JournalRow, prepareStatements, type Statements } from './statements.js';
 
 export type { JournalRow } from './statements.js';
@@ -57,25 +57,23 @@ export class Journal {
 
   /** Opens or creates `journal.db`. A corrupt file is renamed aside (see closeFailedOpen) and thrown. */
   open(now = new Date()): void {
-    mkdirSync(this.dataDir, { recursive: true });
-    const db = new Database(this.file);
-    try {
+    const db = openDatabaseFile(this.file, now, (db) => {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.exec(`
-        CREATE TABLE IF NOT EXISTS checkins (
-          seq INTEGER PRIMARY KEY AUTOINCREMENT,
-          id TEXT NOT NULL UNIQUE,
-          at TEXT NOT NULL,
-          id_hash TEXT NOT NULL,
-          verdict TEXT NOT NULL,
-          colour TEXT,
-          message TEXT NOT NULL,
-          delivered_at TEXT
-        );
-        CREATE INDEX IF NOT EXISTS checkins_undelivered ON checkins (seq) WHERE delivered_at IS NULL;
-        CREATE INDEX IF NOT EXISTS checkins_by_person ON checkins (id_hash, at);
-      `);
+      CREATE TABLE IF NOT EXISTS checkins (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        at TEXT NOT NULL,
+        id_hash TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        colour TEXT,
+        message TEXT NOT NULL,
+        delivered_at TEXT
+      );
+      CREATE INDEX IF NOT EXISTS checkins_undelivered ON checkins (seq) WHERE delivered_at IS NULL;
+      CREATE INDEX IF NOT EXISTS checkins_by_person ON checkins (id_hash, at);
+    `);
       // Journals made before the clock fix lack the monotonic stamp: add it (NULL for old rows).
       const columns = new Set(
         (db.pragma('table_info(checkins)') as Array<{ name: string }>).map((c) => c.name),
@@ -89,10 +87,7 @@ export class Journal {
         'CREATE INDEX IF NOT EXISTS checkins_outcome_of ON checkins (checkin) WHERE checkin IS NOT NULL',
       );
       this.statements = prepareStatements(db);
-    } catch (err) {
-      closeFailedOpen(db, this.file, err, now);
-      throw err;
-    }
+    });
     const st = statSync(this.file);
     this.identity = { dev: st.dev, ino: st.ino };
     this.db = db;
