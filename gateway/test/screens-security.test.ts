@@ -120,6 +120,35 @@ describe('kiosk screens without a PIN', () => {
     expect(today).not.toContain('idHash');
   });
 
+  it('a body its route schema refuses gets the page’s bilingual 400, after the origin and token checks', async () => {
+    const other = await kiosk('host: 127.0.0.1');
+    try {
+      const token = tokenOf((await call(other.port, 'GET', '/reception')).text);
+      const post = (
+        path: string,
+        body: unknown,
+        headers = { origin: other.origin, 'x-qrkiosk-token': token },
+      ) => call(other.port, 'POST', path, { headers, body });
+      // A forged request is refused for what it is, whatever its body.
+      expect(
+        (await post('/api/manual', { name: 5 }, { origin: 'http://evil.example', 'x-qrkiosk-token': token }))
+          .status,
+      ).toBe(403);
+      const manual = await post('/api/manual', { name: 'Hoàng Thị Mai' }); // no phone
+      expect(manual.status).toBe(400);
+      expect(JSON.parse(manual.text).error).toEqual({
+        vi: 'Cần họ tên và số điện thoại',
+        en: 'Name and phone are required',
+      });
+      const outcome = await post('/api/outcome', { checkin: '01KAPW0X0C2B7Q2K7N3T9V1F4E', outcome: 'maybe' });
+      expect(outcome.status).toBe(400);
+      expect(JSON.parse(outcome.text).error.en).toMatch(/admitted \/ denied \/ left/);
+      expect(other.c.journal.pendingCount()).toBe(0);
+    } finally {
+      await other.c.stop();
+    }
+  });
+
   it('the live sockets refuse another origin and send no hash', async () => {
     // `/live` is the public verdict screen's; `/live/reception` (check-ins, specific reasons) is staff's.
     for (const path of ['/live', '/live/reception']) {

@@ -1,9 +1,13 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { CheckinMessage } from '@qrkiosk/protocol';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { reason } from '../decide/index.js';
 import type { Text } from '../i18n.js';
 
+/** `POST /api/pin`'s body. */
+export const PinBody = Type.Object({ pin: Type.String({ maxLength: 200 }) });
+export type PinBody = Static<typeof PinBody>;
 /**
  * Manual entries accepted per minute. A receptionist types one in 15 s or more; a forging script
  * put 300 in 0.49 s. Twenty a minute leaves a desk room and an attacker nothing worth the noise.
@@ -111,7 +115,7 @@ export class ScreensGuard {
     return false;
   }
 
-  /** `POST /api/pin {pin}`: a correct PIN sets the reception cookie. */
+  /** `POST /api/pin {pin}` (body schema PinBody): a correct PIN sets the reception cookie. */
   async login(req: FastifyRequest, reply: FastifyReply) {
     const wait = this.pins.take(Date.now());
     if (wait > 0)
@@ -119,7 +123,10 @@ export class ScreensGuard {
         vi: `Nhập sai quá nhiều lần; thử lại sau ${wait} giây`,
         en: `Too many tries; try again in ${wait} s`,
       });
-    const given = Buffer.from(String((req.body as { pin?: unknown } | null)?.pin ?? ''));
+    // The route's schema (screens/index.ts) leaves a body that is not {pin: string} as a validation
+    // error: counted as a wrong PIN, like any other.
+    const pin = req.validationError ? '' : (req.body as PinBody).pin;
+    const given = Buffer.from(pin);
     const want = Buffer.from(this.pin ?? '');
     if (!this.pin || given.length !== want.length || !timingSafeEqual(given, want))
       return refuse(reply, 401, { vi: 'Sai mã PIN', en: 'Wrong PIN' }, { pin: true });

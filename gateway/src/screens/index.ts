@@ -8,6 +8,7 @@ import {
   type Verdict,
   vnDayStartOf,
 } from '@qrkiosk/protocol';
+import { type Static, Type } from '@sinclair/typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { EventBus } from '../bus.js';
@@ -19,7 +20,7 @@ import type { Logger } from '../log.js';
 import { ManualEntryError } from '../manual-entry.js';
 import { OutcomeError, type Outcomes } from '../outcomes/index.js';
 import type { Journal } from '../record/index.js';
-import { type ScreenCheckin, ScreensGuard, screenCheckin } from './guard.js';
+import { PinBody, type ScreenCheckin, ScreensGuard, screenCheckin } from './guard.js';
 import { type PublicReasonMode, publicLine } from './public-line.js';
 import { receptionToday } from './today.js';
 
@@ -81,6 +82,17 @@ export type ScreenMessage =
   /** People inside against the site's cap, and whose count it is (omitted fields: no cap in force). */
   | { type: 'occupancy'; occupancy: OccupancyState | null };
 
+/** `POST /api/manual`: a visitor without a code (the values are checked by manualCheckin). */
+const ManualBody = Type.Object({ name: Type.String(), phone: Type.String() });
+type ManualBody = Static<typeof ManualBody>;
+
+/** `POST /api/outcome`: the guard's decision on a REVIEW, or that an admitted person left. */
+const OutcomeBody = Type.Object({
+  checkin: Type.String(),
+  outcome: Type.Union([Type.Literal('admitted'), Type.Literal('denied'), Type.Literal('left')]),
+});
+type OutcomeBody = Static<typeof OutcomeBody>;
+
 /**
  * The kiosk's own screens, served by the gateway (`ui.port`): `/` the verdict screen for an HDMI or
  * touch display in Chromium kiosk mode, `/reception` today's check-ins and manual entry. Plain HTML
@@ -128,51 +140,65 @@ export class ScreensServer {
     app.get('/reception', (_req, reply) =>
       reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(receptionPage),
     );
-    app.post('/api/pin', (req, reply) => guard.login(req, reply));
+    app.post('/api/pin', { schema: { body: PinBody }, attachValidation: true }, (req, reply) =>
+      guard.login(req, reply),
+    );
     app.get('/api/today', () => this.today());
-    app.post('/api/manual', async (req, reply) => {
-      if (!guard.manualAllowed(req, reply)) return reply;
-      const body = (req.body ?? {}) as { name?: unknown; phone?: unknown };
-      if (typeof body.name !== 'string' || typeof body.phone !== 'string')
-        return reply
-          .code(400)
-          .send({ error: { vi: 'Cần họ tên và số điện thoại', en: 'Name and phone are required' } });
-      try {
-        return { checkin: screenCheckin(this.controller.manualCheckin(body.name, body.phone)) };
-      } catch (err) {
-        if (err instanceof ManualEntryError) return reply.code(400).send({ error: err.text });
-        this.log.error({ err }, 'manual check-in failed');
-        return reply.code(500).send({ error: { vi: 'Lỗi lưu check-in', en: 'Could not save the check-in' } });
-      }
-    });
+    // Route schemas check the bodies; `attachValidation` leaves the answer to the handler, so the guard's
+    // 403 comes first and a bad body gets this page's bilingual error, not Fastify's English one.
+    app.post<{ Body: ManualBody }>(
+      '/api/manual',
+      { schema: { body: ManualBody }, attachValidation: true },
+      async (req, reply) => {
+        if (!guard.manualAllowed(req, reply)) return reply;
+        if (req.validationError)
+          return reply
+            .code(400)
+            .send({ error: { vi: 'Cần họ tên và số điện thoại', en: 'Name and phone are required' } });
+        const body = req.body;
+        try {
+          return { checkin: screenCheckin(this.controller.manualCheckin(body.name, body.phone)) };
+        } catch (err) {
+          if (err instanceof ManualEntryError) return reply.code(400).send({ error: err.text });
+          this.log.error({ err }, 'manual check-in failed');
+          return reply
+            .code(500)
+            .send({ error: { vi: 'Lỗi lưu check-in', en: 'Could not save the check-in' } });
+        }
+      },
+    );
     // Reception resolves any of today's pending REVIEWs; the same token and Origin checks as a manual
     // entry, so another site open in the reception PC's browser cannot open the door.
-    app.post('/api/outcome', async (req, reply) => {
-      if (!guard.staffAllowed(req, reply)) return reply;
-      const body = (req.body ?? {}) as { checkin?: unknown; outcome?: unknown };
-      const kind = body.outcome;
-      if (typeof body.checkin !== 'string' || (kind !== 'admitted' && kind !== 'denied' && kind !== 'left'))
-        return reply.code(400).send({
-          error: {
-            vi: 'Cần lượt check-in và kết quả (cho vào / không cho vào / đã ra)',
-            en: 'A check-in and an outcome (admitted / denied / left) are required',
-          },
-        });
-      try {
-        const { outcomes } = this.controller;
-        return {
-          // `left`: reception's exit button for a person let in (frees a place under the cap).
-          outcome:
-            kind === 'left'
-              ? outcomes.left(body.checkin)
-              : outcomes.resolve({ checkin: body.checkin, outcome: kind, by: 'reception' }),
-        };
-      } catch (err) {
-        if (err instanceof OutcomeError) return reply.code(409).send({ error: err.reason, code: err.code });
-        this.log.error({ err }, 'recording an outcome failed');
-        return reply.code(500).send({ error: { vi: 'Lỗi lưu kết quả', en: 'Could not save the outcome' } });
-      }
-    });
+    app.post<{ Body: OutcomeBody }>(
+      '/api/outcome',
+      { schema: { body: OutcomeBody }, attachValidation: true },
+      async (req, reply) => {
+        if (!guard.staffAllowed(req, reply)) return reply;
+        if (req.validationError)
+          return reply.code(400).send({
+            error: {
+              vi: 'Cần lượt check-in và kết quả (cho vào / không cho vào / đã ra)',
+              en: 'A check-in and an outcome (admitted / denied / left) are required',
+            },
+          });
+        const body = req.body;
+        const kind = body.outcome;
+        try {
+          const { outcomes } = this.controller;
+          return {
+            // `left`: reception's exit button for a person let in (frees a place under the cap).
+            outcome:
+              kind === 'left'
+                ? outcomes.left(body.checkin)
+                : outcomes.resolve({ checkin: body.checkin, outcome: kind, by: 'reception' }),
+          };
+        } catch (err) {
+          if (err instanceof OutcomeError) return reply.code(409).send({ error: err.reason, code: err.code });
+          this.log.error({ err }, 'recording an outcome failed');
+          return reply.code(500).send({ error: { vi: 'Lỗi lưu kết quả', en: 'Could not save the outcome' } });
+        }
+      },
+    );
     app.register(async (scope) => {
       // A page of another origin must not read the scans: a browser always sends Origin on a
       // WebSocket, and a different one is refused before the upgrade.
