@@ -1,3 +1,4 @@
+import type { Direction } from '@qrkiosk/protocol';
 import type { OccupancyNow } from './decide/occupancy-gate.js';
 import type { Text } from './i18n.js';
 import { hashIdentity } from './lookup/index.js';
@@ -16,7 +17,7 @@ export interface ManualEntryContext {
   recent: (idHash: string) => boolean;
   /** The occupancy cap in force, if any. */
   maxInside: number | undefined;
-  direction: 'in' | 'out';
+  direction: Direction;
   occupancy: () => OccupancyNow;
 }
 

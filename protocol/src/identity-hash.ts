@@ -1,10 +1,8 @@
 import { createHmac } from 'node:crypto';
 
-/**
- * Identity key types. `uvci` names a vaccine passport's certificate (DCCs carry no identity-document
- * number); `phone` keys a visitor checked in by hand at reception.
- */
-export type IdType = 'cccd' | 'cmnd' | 'passport' | 'qid' | 'bhyt' | 'bhxh' | 'uvci' | 'phone';
+import type { IdType } from './vocabulary.js';
+
+export type { IdType } from './vocabulary.js';
 
 export const HASH_BYTES = 16;
 

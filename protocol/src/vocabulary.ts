@@ -40,6 +40,23 @@ export const DIRECTIONS = ['in', 'out'] as const;
 export const Direction = Type.Union(literals(DIRECTIONS));
 export type Direction = Static<typeof Direction>;
 
+/**
+ * Identity key types. `uvci` names a vaccine passport's certificate (DCCs carry no identity-document
+ * number); `phone` keys a visitor checked in by hand at reception. TRACEABLE_ID_TYPES: what an officer
+ * may trace by (a UVCI is not a person's number).
+ */
+export const ID_TYPES = ['cccd', 'cmnd', 'passport', 'qid', 'bhyt', 'bhxh', 'uvci', 'phone'] as const;
+export type IdType = (typeof ID_TYPES)[number];
+export const TRACEABLE_ID_TYPES = [
+  'cccd',
+  'cmnd',
+  'passport',
+  'qid',
+  'bhyt',
+  'bhxh',
+  'phone',
+] as const satisfies readonly IdType[];
+
 export const KIOSK_STATES = ['online', 'offline'] as const;
 export const KioskState = Type.Union(literals(KIOSK_STATES));
 export type KioskState = Static<typeof KioskState>;

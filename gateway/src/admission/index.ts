@@ -1,3 +1,4 @@
+import type { Direction } from '@qrkiosk/protocol';
 import { type Colour, type Facts, type Verdict, vnDay } from '@qrkiosk/protocol';
 import {
   type Decision,
@@ -43,7 +44,7 @@ export interface AdmissionContext {
   /** The duplicate window: the person's last check-in within it. Left out: no window (`check`). */
   previous?: (idHash: string) => RecentCheckin | undefined;
   /** The occupancy gate (this kiosk's direction and the count). Left out: no gate (`check`). */
-  occupancy?: { direction: 'in' | 'out'; now: () => OccupancyNow };
+  occupancy?: { direction: Direction; now: () => OccupancyNow };
 }
 
 /** What admission came to. `record`: a new check-in to journal (the caller commits it, then signals). */

@@ -1,3 +1,4 @@
+import type { Direction } from '@qrkiosk/protocol';
 import type { Decision, Policy } from './types.js';
 
 /** How full the site is as the kiosk knows it (gateway/src/occupancy/): the count and whose it is. */
@@ -26,7 +27,7 @@ export interface OccupancyState extends OccupancyNow {
 export function guardOccupancy(
   decision: Decision,
   policy: Pick<Policy, 'maxInside'>,
-  entry: { direction: 'in' | 'out'; alreadyInside: boolean },
+  entry: { direction: Direction; alreadyInside: boolean },
   now: () => OccupancyNow,
 ): Decision {
   const max = policy.maxInside;

@@ -1,8 +1,9 @@
+import type { DocumentKind } from '@qrkiosk/protocol';
 import type { Text } from '../i18n.js';
 import type { DccReport } from './dcc/report.js';
 
-/** The kinds `qrkiosk decode` reports (the manual-entry kind of the protocol never comes from a scan). */
-export type DecodedKind = 'cccd' | 'bhyt' | 'personal-qr' | 'dcc' | 'location' | 'unknown';
+/** The kinds `qrkiosk decode` reports: protocol's DocumentKind but `manual`, which never comes from a scan. */
+export type DecodedKind = Exclude<DocumentKind, 'manual'>;
 
 /** What a birth-date field shows: null for a part that is starred out. */
 export interface BirthParts {

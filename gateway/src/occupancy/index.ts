@@ -1,3 +1,4 @@
+import type { Direction } from '@qrkiosk/protocol';
 import {
   type CheckinMessage,
   type Movement,
@@ -28,7 +29,7 @@ const HUB_STALE_MS = 90_000;
 export type { OccupancyState } from '../decide/occupancy-gate.js';
 
 export interface OccupancyDeps {
-  kiosk: { id: string; site: string; direction: 'in' | 'out' };
+  kiosk: { id: string; site: string; direction: Direction };
   journal: Journal;
   keeper: RecordKeeper;
   bus: EventBus;

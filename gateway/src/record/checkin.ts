@@ -1,3 +1,4 @@
+import type { Direction } from '@qrkiosk/protocol';
 import {
   CHECKIN_SCHEMA_ID,
   type CheckinMessage,
@@ -16,7 +17,7 @@ import type { MonoStamp } from './index.js';
 import type { RecordKeeper } from './keeper.js';
 
 export interface CheckinRecorderDeps {
-  kiosk: { id: string; site: string; direction: 'in' | 'out' };
+  kiosk: { id: string; site: string; direction: Direction };
   keeper: RecordKeeper;
   bus: EventBus;
   log: Logger;

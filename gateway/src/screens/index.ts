@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import websocket from '@fastify/websocket';
+import type { Direction } from '@qrkiosk/protocol';
 import {
   type CheckinMessage,
   maskName,
@@ -37,7 +38,7 @@ export interface ScreensSource {
   outcomes: Pick<Outcomes, 'left' | 'resolve'>;
   faults: { list(): FaultCode[] };
   occupancy: { state(): OccupancyState | undefined };
-  settings: { ui: { publicReason: PublicReasonMode }; kiosk: { direction: 'in' | 'out' } };
+  settings: { ui: { publicReason: PublicReasonMode }; kiosk: { direction: Direction } };
   /** The kiosk's clock (today is dated by it, as the scan path does). */
   now(): Date;
   manualCheckin(name: string, phone: string): CheckinMessage;

@@ -3,6 +3,7 @@ import {
   hashIdentity,
   type IdType,
   parseDay,
+  TRACEABLE_ID_TYPES,
   vnDay,
   vnDayEnd,
   vnDayStart,
@@ -10,8 +11,8 @@ import {
 import type { HubStore, TraceVisit } from '../store.js';
 import type { Text } from '../text.js';
 
-/** The identity types a tracer may ask for (those a kiosk hashes). */
-export const TRACE_ID_TYPES = ['cccd', 'cmnd', 'passport', 'qid', 'bhyt', 'bhxh', 'phone'] as const;
+/** What an officer may trace by: protocol's vocabulary (every identity type but a DCC's UVCI). */
+export const TRACE_ID_TYPES = TRACEABLE_ID_TYPES;
 /** The widest co-visitor window, minutes either side (12 hours). */
 export const TRACE_MAX_WINDOW_MIN = 720;
 /** The window when none is given, minutes either side. */
