@@ -1,8 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type KeyRing, openTrustList, TrustListError } from '@qrkiosk/protocol';
+import { type KeyRing, openTrustList, TrustListError, writeDurably } from '@qrkiosk/protocol';
 import { TrustStore } from './decode/index.js';
-import { writeDurably } from './durable-file.js';
 import type { Logger } from './log.js';
 
 /**

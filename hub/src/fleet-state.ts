@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { FACTS_BYTES, KEY_BYTES } from '@qrkiosk/protocol';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FACTS_BYTES, KEY_BYTES, writeDurably } from '@qrkiosk/protocol';
 
 /**
  * What the fleet was last sent: the sorted entries of the current snapshot and its sequence number.
@@ -72,24 +72,7 @@ export function writeFleetState(dir: string, state: FleetCacheState): void {
   writeFileAtomic(join(dir, FLEET_STATE_FILE), [MAGIC, Buffer.from(`${header}\n`, 'utf8'), state.entries]);
 }
 
-/** Temp file, fsync, rename, fsync the folder: the file is either the old or the new one after a crash. */
+/** Temp file, fsync, rename, fsync the folder (protocol's writeDurably): the old file or the new after a crash. */
 export function writeFileAtomic(file: string, parts: readonly Buffer[], mode = 0o644): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    for (const p of parts) {
-      let o = 0;
-      while (o < p.length) o += writeSync(fd, p, o, p.length - o);
-    }
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  const dirFd = openSync(dirname(file), 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
+  writeDurably(file, parts, { tmp: `${file}.tmp-${process.pid}`, mode });
 }

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareRulesVersions, type KeyRing } from '@qrkiosk/protocol';
-import { writeDurably } from '../durable-file.js';
+import { compareRulesVersions, type KeyRing, writeDurably } from '@qrkiosk/protocol';
 import { loadSignedRules, type RuleSet, RulesError, verifyRules } from './rules.js';
 
 /** Where the kiosk remembers the newest rules it installed from the hub: version and content hash. */

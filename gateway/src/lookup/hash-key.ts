@@ -1,17 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeDurably } from '@qrkiosk/protocol';
 
 /**
  * The deployment key for identity hashes. Configured (privacy.hashKeyFile) in a real deployment so
@@ -37,17 +27,10 @@ export function loadOrCreateHashKey(
   mkdirSync(dataDir, { recursive: true });
   const key = randomBytes(32);
   try {
-    // Written aside, synced and renamed: a full disk or a power cut must not leave a short key file.
-    const fd = openSync(`${file}.tmp`, 'w', 0o600);
-    try {
-      writeSync(fd, `${key.toString('hex')}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(`${file}.tmp`, file);
+    // Written aside, synced and renamed, folder synced: a full disk or a power cut must not leave a
+    // short key file, nor lose a new key the kiosk has hashed with.
+    writeDurably(file, `${key.toString('hex')}\n`, { mode: 0o600 });
   } catch (err) {
-    rmSync(`${file}.tmp`, { force: true });
     // A first start on a full disk: the key cannot be saved. The kiosk runs on this one for now
     // (nothing can be journaled anyway until space returns) rather than not at all; `unsaved` says so.
     if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;

@@ -5,8 +5,8 @@ import {
   openRevocationList,
   peekRevocationHeader,
   RevocationListError,
+  writeDurably,
 } from '@qrkiosk/protocol';
-import { writeDurably } from '../durable-file.js';
 import { RevocationList } from './list.js';
 
 /**

@@ -1,5 +1,6 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeDurably } from '@qrkiosk/protocol';
 
 /**
  * The last wall-clock time the kiosk knew to be right, kept on disk as Debian's fake-hwclock does.
@@ -18,15 +19,7 @@ export function readLastGood(dataDir: string): Date | null {
   }
 }
 
-/** Writes the time by temp file + rename, so a power cut leaves the old time or the new, never half. */
+/** Writes the time durably (protocol's writeDurably): a power cut leaves the old time or the new, never half. */
 export function writeLastGood(dataDir: string, at: Date): void {
-  const file = join(dataDir, LAST_GOOD_FILE);
-  try {
-    writeFileSync(`${file}.tmp`, `${at.toISOString()}\n`);
-    renameSync(`${file}.tmp`, file);
-  } catch (err) {
-    // A full disk leaves an empty temp file behind: remove it, keep the old time.
-    rmSync(`${file}.tmp`, { force: true });
-    throw err;
-  }
+  writeDurably(join(dataDir, LAST_GOOD_FILE), `${at.toISOString()}\n`);
 }
