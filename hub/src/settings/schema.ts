@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { DEFAULT_RETENTION_DAYS } from '../use-cases/retention.js';
 
 /**
  * hub.yaml, defined once. Defaults, env overrides (QRKIOSK_HUB_<SECTION>_<KEY>) and the problems
@@ -107,7 +108,7 @@ export const HubSettings = Type.Object(
       {
         days: Type.Number({
           minimum: 0,
-          default: 21,
+          default: DEFAULT_RETENTION_DAYS,
           description: 'days check-ins and dead letters are kept (the audit log is kept)',
           viDescription: 'số ngày giữ check-in và thư lỗi (nhật ký kiểm tra được giữ lại)',
         }),
