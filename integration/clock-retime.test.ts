@@ -9,6 +9,8 @@ import { type Clock, Controller, SimGpio, settingsFromText } from '@qrkiosk/gate
 import { Hub } from '@qrkiosk/hub';
 import { vnDay } from '@qrkiosk/protocol';
 import {
+  ENGINES,
+  HubDatabases,
   kioskYaml,
   makeTempDir,
   type RunningMosquitto,
@@ -18,7 +20,6 @@ import {
 } from '@qrkiosk/testkit';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, newDatabase } from '../hub/test/engines.js';
 
 /** A Pi after a power cut: the wall clock a day behind and not synced; the monotonic clock true. */
 class PiClock implements Clock {
@@ -35,6 +36,9 @@ let broker: RunningMosquitto;
 beforeAll(async () => {
   broker = await startMosquitto();
 });
+const databases = new HubDatabases();
+const newDatabase = databases.create.bind(databases);
+afterAll(() => databases.stop());
 afterAll(async () => {
   await broker.stop();
 });

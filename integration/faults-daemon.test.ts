@@ -14,12 +14,12 @@ import {
   validateTelemetry,
 } from '@qrkiosk/protocol';
 import {
+  Cleanups,
   makeTempDir,
   mountTmpfs,
   REPO_ROOT,
   type RunningMosquitto,
   startMosquitto,
-  type Tmpfs,
   waitFor,
 } from '@qrkiosk/testkit';
 import { connectAsync, type MqttClient } from 'mqtt';
@@ -30,8 +30,8 @@ let broker: RunningMosquitto;
 let sub: MqttClient;
 const checkins: CheckinMessage[] = [];
 const telemetry: TelemetryMessage[] = [];
-const mounts: Tmpfs[] = [];
-const cleanups: Array<() => Promise<void>> = [];
+const unmounts = new Cleanups();
+const cleanups = new Cleanups();
 
 beforeAll(async () => {
   broker = await startMosquitto();
@@ -46,14 +46,14 @@ beforeAll(async () => {
   receiptCheckins(sub);
 });
 afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+  await cleanups.run();
   checkins.length = 0;
   telemetry.length = 0;
 });
 afterAll(async () => {
   await sub?.endAsync();
   await broker?.stop();
-  for (const m of mounts) m.unmount();
+  await unmounts.run();
 });
 
 interface Daemon {
@@ -148,7 +148,7 @@ describe('disk faults on the real daemon', () => {
 
   it('a full data folder at start: the daemon starts, every scan is "record failed", and it recovers when space returns', async () => {
     const fs = mountTmpfs('4m', 'faults-daemon-');
-    mounts.push(fs);
+    unmounts.push(() => fs.unmount());
     const first = await daemon(fs.dir);
     await first.scanner.scan(cccdFor(1));
     await waitFor(() => checkins[0], 10_000, 'first check-in');

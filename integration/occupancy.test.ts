@@ -12,6 +12,8 @@ import { Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { Hub } from '@qrkiosk/hub';
 import {
   Cleanups,
+  ENGINES,
+  HubDatabases,
   makeTempDir,
   type RunningMosquitto,
   relayPulses,
@@ -21,7 +23,6 @@ import {
 } from '@qrkiosk/testkit';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, newDatabase } from '../hub/test/engines.js';
 
 // One deployment key for every kiosk (privacy.hashKeyFile), as in the field: a person is the same
 // hash at the entrance and at the exit, so the hub can tell who is still inside.
@@ -32,6 +33,9 @@ let broker: RunningMosquitto;
 beforeAll(async () => {
   broker = await startMosquitto();
 });
+const databases = new HubDatabases();
+const newDatabase = databases.create.bind(databases);
+afterAll(() => databases.stop());
 afterAll(async () => {
   await broker.stop();
 });

@@ -9,6 +9,8 @@ import { Hub } from '@qrkiosk/hub';
 import { OUTCOME_SCHEMA_ID } from '@qrkiosk/protocol';
 import {
   Cleanups,
+  ENGINES,
+  HubDatabases,
   kioskYaml,
   makeTempDir,
   type RunningMosquitto,
@@ -19,12 +21,14 @@ import {
 } from '@qrkiosk/testkit';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, newDatabase } from '../hub/test/engines.js';
 
 let broker: RunningMosquitto;
 beforeAll(async () => {
   broker = await startMosquitto();
 });
+const databases = new HubDatabases();
+const newDatabase = databases.create.bind(databases);
+afterAll(() => databases.stop());
 afterAll(async () => {
   await broker.stop();
 });

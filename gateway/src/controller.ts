@@ -364,9 +364,7 @@ export class Controller {
     );
   }
 
-  private stamp(): MonoStamp {
-    return this.clock.monotonic?.() ?? monotonicNow();
-  }
+  private readonly stamp = (): MonoStamp => this.clock.monotonic?.() ?? monotonicNow();
 
   private requireKey(): Buffer {
     if (!this.hashKey) throw new Error('Controller.scan before start()');
@@ -375,7 +373,13 @@ export class Controller {
 
   private readonly outputsOff = () => allOutputsOff(this.gpio);
 
-  async stop(): Promise<void> {
+  private stopping: Promise<void> | undefined;
+  /** Idempotent: a second SIGTERM, or a test's cleanup after the test stopped the kiosk itself, waits for the first. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+  private async stopOnce(): Promise<void> {
     await this.input?.stop();
     this.pruner.stop();
     for (const off of this.offs.splice(0)) off();

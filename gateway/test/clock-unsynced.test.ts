@@ -7,22 +7,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NO_FACTS } from '@qrkiosk/protocol';
-import { makeTempDir } from '@qrkiosk/testkit';
+import { Cleanups, makeTempDir } from '@qrkiosk/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rulesReadTheDate } from '../src/decide/clock-gate.js';
 import { builtinRules, decide, guardUnsyncedClock, parseRuleSet, policyFor } from '../src/decide/index.js';
 import { type FaultEvent, LAST_GOOD_FILE } from '../src/index.js';
-import { F0, GREEN, journalRows, type Kiosk, know, person, startKiosk, TestClock } from './kiosk-rig.js';
+import { F0, GREEN, journalRows, kioskStarter, know, person, TestClock } from './kiosk-rig.js';
 
-const kiosks: Kiosk[] = [];
-afterEach(async () => {
-  for (const k of kiosks.splice(0)) await k.controller.stop().catch(() => undefined);
-});
-const kiosk = async (...args: Parameters<typeof startKiosk>) => {
-  const k = await startKiosk(...args);
-  kiosks.push(k);
-  return k;
-};
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
+const kiosk = kioskStarter(cleanups);
 
 /** Second dose on 2021-10-16: 14 Vietnam days before 2021-10-30 (green), 13 before 2021-10-29 (red at level 2). */
 const DOSED = { ...GREEN, lastDoseDate: '2021-10-16' };
@@ -110,7 +104,6 @@ describe('the last good time (fake-hwclock)', () => {
     expect(readFileSync(join(dir, LAST_GOOD_FILE), 'utf8').trim()).toBe('2021-10-30T03:00:00.000Z');
     first.clock.pass(3_600_000);
     await first.controller.stop();
-    kiosks.splice(0);
     expect(readFileSync(join(dir, LAST_GOOD_FILE), 'utf8').trim()).toBe('2021-10-30T04:00:00.000Z');
 
     // Power cut, reboot without network: the wall clock is back at an older time, and a flag that

@@ -5,19 +5,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { makeTempDir } from '@qrkiosk/testkit';
+import { Cleanups, makeTempDir } from '@qrkiosk/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { F0, GREEN, type Kiosk, know, person, pulses, startKiosk } from './kiosk-rig.js';
+import { F0, GREEN, kioskStarter, know, person, pulses } from './kiosk-rig.js';
 
-const kiosks: Kiosk[] = [];
-afterEach(async () => {
-  for (const k of kiosks.splice(0)) await k.controller.stop().catch(() => undefined);
-});
-const kiosk = async (...args: Parameters<typeof startKiosk>) => {
-  const k = await startKiosk(...args);
-  kiosks.push(k);
-  return k;
-};
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
+const kiosk = kioskStarter(cleanups);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('the ADMIT button is for the REVIEW at the door, nothing else', () => {

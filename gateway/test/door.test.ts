@@ -5,7 +5,7 @@
  * generous and nothing here asserts a duration: only what lit, in which order.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { makeTempDir, waitFor } from '@qrkiosk/testkit';
+import { Cleanups, makeTempDir, waitFor } from '@qrkiosk/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { reason } from '../src/decide/index.js';
 import type { DoorShown } from '../src/door/index.js';
@@ -14,14 +14,12 @@ import { publicLine } from '../src/screens/public-line.js';
 import { eventsOf, PATTERNS, type PatternName } from '../src/signal/index.js';
 import { F0, GREEN, journalRows, type Kiosk, know, person, startKiosk } from './kiosk-rig.js';
 
-const kiosks: Kiosk[] = [];
-afterEach(async () => {
-  for (const k of kiosks.splice(0)) await k.controller.stop();
-});
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
 
 async function kiosk(): Promise<Kiosk> {
   const k = await startKiosk(makeTempDir('door-'));
-  kiosks.push(k);
+  cleanups.push(() => k.controller.stop());
   // 1 and 4 F0, 2 green, 3 unknown to the cache (REVIEW by default).
   know(k, [
     [1, F0],
@@ -94,7 +92,7 @@ it('a repeat never pulses the relay, even when a site put the relay on a pattern
   const k = await startKiosk(makeTempDir('door-'), {
     extra: ['signal: { patterns: { ALREADY: { green: [[0, 150]], relay: [[0, 500]] } } }'],
   });
-  kiosks.push(k);
+  cleanups.push(() => k.controller.stop());
   know(k, [[2, GREEN]]);
   k.controller.scan(person(2).payload);
   await playedOut(k, 0, played('ALLOW').length);

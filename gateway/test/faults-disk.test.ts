@@ -6,30 +6,22 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildUpdate, encodeFacts, OP_PUT, type UpdateRecord } from '@qrkiosk/protocol';
-import { makeTempDir, mountTmpfs, type Tmpfs } from '@qrkiosk/testkit';
+import { Cleanups, makeTempDir, mountTmpfs } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { hashIdentity } from '../src/index.js';
-import { F0, GREEN, hub, journalRows, type Kiosk, know, person, pulses, startKiosk } from './kiosk-rig.js';
+import { F0, GREEN, hub, journalRows, kioskStarter, know, person, pulses } from './kiosk-rig.js';
 
-const mounts: Tmpfs[] = [];
-const kiosks: Kiosk[] = [];
-afterEach(async () => {
-  for (const k of kiosks.splice(0)) await k.controller.stop().catch(() => undefined);
-});
-afterAll(() => {
-  for (const m of mounts) m.unmount();
-});
+const unmounts = new Cleanups();
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
+afterAll(() => unmounts.run());
 const disk = (size = '4m') => {
   const m = mountTmpfs(size, 'faults-');
-  mounts.push(m);
+  unmounts.push(() => m.unmount());
   return m;
 };
-const kiosk = async (...args: Parameters<typeof startKiosk>) => {
-  const k = await startKiosk(...args);
-  kiosks.push(k);
-  return k;
-};
+const kiosk = kioskStarter(cleanups);
 
 describe('disk full (real tmpfs) — never green without a row', () => {
   it('mid-scan: admitted people get "record failed", no light, no relay; a fault is shown; recovery when space returns', async () => {
@@ -79,7 +71,6 @@ describe('disk full (real tmpfs) — never green without a row', () => {
     );
     expect(first.controller.scan(person(1).payload)?.decision.colour).toBe('green');
     await first.controller.stop();
-    kiosks.splice(0);
 
     fs.fill();
     const k = await kiosk(fs.dir);
@@ -129,7 +120,6 @@ describe('disk full (real tmpfs) — never green without a row', () => {
     const reader = new Database(join(fs.dir, 'journal.db'));
     reader.prepare('SELECT count(*) FROM checkins').get();
     await first.controller.stop();
-    kiosks.splice(0);
     fs.fill();
     try {
       // The restart goes on from the first run's clock: a wall clock earlier than the time saved at
@@ -183,7 +173,6 @@ describe('corrupt or deleted files — moved aside, the kiosk keeps scanning', (
     const first = await kiosk(dir);
     know(first, [[1, GREEN]]);
     await first.controller.stop();
-    kiosks.splice(0);
     writeFileSync(join(dir, 'cache.db'), Buffer.alloc(4096, 0x42));
 
     const k = await kiosk(dir, { extra: ['rules: { unknownPerson: ALLOW }'] });
@@ -200,7 +189,6 @@ describe('corrupt or deleted files — moved aside, the kiosk keeps scanning', (
     const dir = makeTempDir('faults-journal-');
     const first = await kiosk(dir);
     await first.controller.stop();
-    kiosks.splice(0);
     writeFileSync(join(dir, 'journal.db'), Buffer.alloc(8192, 0x42));
 
     const k = await kiosk(dir);
@@ -280,7 +268,6 @@ describe('the duplicate window and a jumping wall clock (injected clock)', () =>
     first.controller.scan(person(1).payload);
     const wall = first.clock.wall;
     await first.controller.stop();
-    kiosks.splice(0);
     const k = await kiosk(dir);
     k.clock.boot = 'boot-2';
     k.clock.mono = 1000;

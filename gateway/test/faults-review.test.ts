@@ -6,24 +6,16 @@ import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir, mountTmpfs, type Tmpfs } from '@qrkiosk/testkit';
+import { Cleanups, makeTempDir, mountTmpfs } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { F0, GREEN, journalRows, type Kiosk, know, person, pulses, startKiosk } from './kiosk-rig.js';
+import { F0, GREEN, journalRows, kioskStarter, know, person, pulses } from './kiosk-rig.js';
 
-const mounts: Tmpfs[] = [];
-const kiosks: Kiosk[] = [];
-afterEach(async () => {
-  for (const k of kiosks.splice(0)) await k.controller.stop().catch(() => undefined);
-});
-afterAll(() => {
-  for (const m of mounts) m.unmount();
-});
-const kiosk = async (...args: Parameters<typeof startKiosk>) => {
-  const k = await startKiosk(...args);
-  kiosks.push(k);
-  return k;
-};
+const unmounts = new Cleanups();
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
+afterAll(() => unmounts.run());
+const kiosk = kioskStarter(cleanups);
 
 /**
  * Corrupts the journal under the running kiosk the way SQLite itself notices at once: another
@@ -49,7 +41,7 @@ function corruptSchema(file: string): void {
 describe('never greener than the decision when recording fails', () => {
   it('a full disk keeps an F0 refusal red (REFUSE, no relay), not amber', async () => {
     const fs = mountTmpfs('4m', 'review-full-');
-    mounts.push(fs);
+    unmounts.push(() => fs.unmount());
     const k = await kiosk(fs.dir);
     know(k, [[1, F0]]);
     fs.fill();
@@ -65,7 +57,6 @@ describe('never greener than the decision when recording fails', () => {
     const dir = makeTempDir('review-cache-');
     const first = await kiosk(dir);
     await first.controller.stop();
-    kiosks.splice(0);
     writeFileSync(join(dir, 'cache.db'), Buffer.alloc(4096, 0x42));
     const k = await kiosk(dir, { extra: ['rules: { unknownPerson: REFUSE }'] });
     expect(k.controller.faults.list()).toEqual(['cache-corrupt']);
@@ -118,7 +109,6 @@ describe('a journal that goes bad under the running kiosk', () => {
       if (existsSync(f)) rmSync(f);
     }
     await k.controller.stop();
-    kiosks.splice(0);
     expect(journalRows(dir)).toHaveLength(3);
   });
 });

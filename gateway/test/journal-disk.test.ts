@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckinMessage } from '@qrkiosk/protocol';
-import { makeTempDir, mountTmpfs, sampleCheckin, type Tmpfs } from '@qrkiosk/testkit';
+import { Cleanups, makeTempDir, mountTmpfs, sampleCheckin } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -47,15 +47,13 @@ function keeperFor(dir: string) {
   return { journal, faults, keeper, events };
 }
 
-const mounts: Tmpfs[] = [];
-afterAll(() => {
-  for (const m of mounts) m.unmount();
-});
+const unmounts = new Cleanups();
+afterAll(() => unmounts.run());
 
 describe('journal on a full disk (real tmpfs)', () => {
   it('refuses every append while the disk is full — nothing claimed that is not stored — and recovers', () => {
     const disk = mountTmpfs('1m', 'journal-full-');
-    mounts.push(disk);
+    unmounts.push(() => disk.unmount());
     const journal = new Journal(disk.dir);
     journal.open();
     journal.append(checkin(), STAMP);
@@ -80,7 +78,7 @@ describe('journal on a full disk (real tmpfs)', () => {
 
   it('raises disk-full with the write fault, clears both on the first write after space returns', () => {
     const disk = mountTmpfs('1m', 'journal-keeper-');
-    mounts.push(disk);
+    unmounts.push(() => disk.unmount());
     const { journal, keeper, faults, events } = keeperFor(disk.dir);
     keeper.open();
     keeper.append(checkin(), STAMP);
@@ -98,7 +96,7 @@ describe('journal on a full disk (real tmpfs)', () => {
 
   it('a prune on a full disk is caught and reported, not thrown (it runs inside setInterval)', () => {
     const disk = mountTmpfs('1m', 'journal-prune-');
-    mounts.push(disk);
+    unmounts.push(() => disk.unmount());
     const { journal, keeper, faults } = keeperFor(disk.dir);
     keeper.open();
     for (let i = 0; i < 20; i++) keeper.append(checkin(), STAMP);
@@ -119,7 +117,7 @@ describe('journal on a full disk (real tmpfs)', () => {
 
   it('starts on a full disk without throwing, and opens the journal on the first scan after space returns', () => {
     const disk = mountTmpfs('1m', 'journal-start-');
-    mounts.push(disk);
+    unmounts.push(() => disk.unmount());
     const first = new Journal(disk.dir);
     first.open();
     first.append(checkin(), STAMP);

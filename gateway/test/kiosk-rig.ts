@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Facts, NO_FACTS } from '@qrkiosk/protocol';
-import { kioskYaml, makeTempDir, person } from '@qrkiosk/testkit';
+import { type Cleanups, kioskYaml, makeTempDir, person } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { type Clock, Controller, hashIdentity, SimGpio, settingsFromText } from '../src/index.js';
 
@@ -108,3 +108,12 @@ export function journalRows(dir: string): Array<{ id: string; verdict: string; c
     db.close();
   }
 }
+
+/** startKiosk with the kiosk's stop registered in `cleanups` (stop is idempotent, so a test may stop it first). */
+export const kioskStarter =
+  (cleanups: Cleanups) =>
+  async (...args: Parameters<typeof startKiosk>): Promise<Kiosk> => {
+    const k = await startKiosk(...args);
+    cleanups.push(() => k.controller.stop());
+    return k;
+  };

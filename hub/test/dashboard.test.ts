@@ -6,12 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHECKIN_SCHEMA_ID, type CheckinMessage, hashIdentity, kioskTopics, vnDay } from '@qrkiosk/protocol';
+import { type CheckinMessage, hashIdentity, kioskTopics, vnDay } from '@qrkiosk/protocol';
 import {
   CHROMIUM_ARGS,
   REPO_ROOT,
   type RunningMosquitto,
   requireChromium,
+  sampleCheckin,
   startMosquitto,
 } from '@qrkiosk/testkit';
 import { connectAsync, type MqttClient } from 'mqtt';
@@ -33,25 +34,17 @@ describe.each(ENGINES)('hub dashboard in Chromium on %s', (engine) => {
   let address: string;
   let kiosk: MqttClient;
   let browser: Browser;
-  const checkin = (who: string, at: Date, site = 's-001'): CheckinMessage => ({
-    schema: CHECKIN_SCHEMA_ID,
-    id: ulid(at.getTime()),
-    kiosk: 'k-001',
-    site,
-    direction: 'in',
-    at: at.toISOString(),
-    clockSynced: true,
-    document: {
-      kind: 'cccd',
-      numberMasked: `********${who.slice(-4)}`,
-      nameMasked: `NGƯỜI ${who.slice(-4)}`,
-      idHash: hashIdentity(key, 'cccd', who).toString('hex'),
-    },
-    verdict: 'ALLOW',
-    colour: 'green',
-    reason: 'admitted-green',
-    versions: { software: '0.1.0', rules: 'builtin', cache: 1 },
-  });
+  const checkin = (who: string, at: Date, site = 's-001'): CheckinMessage =>
+    sampleCheckin({
+      id: ulid(at.getTime()),
+      site,
+      at: at.toISOString(),
+      document: {
+        numberMasked: `********${who.slice(-4)}`,
+        nameMasked: `NGƯỜI ${who.slice(-4)}`,
+        idHash: hashIdentity(key, 'cccd', who).toString('hex'),
+      },
+    });
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });

@@ -6,8 +6,15 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHECKIN_SCHEMA_ID, kioskTopics, siteOccupancyTopic } from '@qrkiosk/protocol';
-import { makeTempDir, REPO_ROOT, type RunningMosquitto, startMosquitto, waitFor } from '@qrkiosk/testkit';
+import { kioskTopics, siteOccupancyTopic } from '@qrkiosk/protocol';
+import {
+  makeTempDir,
+  REPO_ROOT,
+  type RunningMosquitto,
+  sampleCheckin,
+  startMosquitto,
+  waitFor,
+} from '@qrkiosk/testkit';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,20 +101,7 @@ describe('kiosk roles in the dynamic-security plugin', () => {
         protocolVersion: 5,
       });
       clients.push(k);
-      const checkin = {
-        schema: CHECKIN_SCHEMA_ID,
-        id: '01J40000000000000000000001',
-        kiosk: 'k-003',
-        site: 's-003',
-        direction: 'in',
-        at: new Date().toISOString(),
-        clockSynced: true,
-        document: { kind: 'cccd', numberMasked: '********1234', nameMasked: 'N', idHash: 'e'.repeat(32) },
-        verdict: 'ALLOW',
-        colour: 'green',
-        reason: 'admitted-green',
-        versions: { software: '0.1.0', rules: 'b', cache: 1 },
-      };
+      const checkin = sampleCheckin({ id: '01J40000000000000000000001', kiosk: 'k-003', site: 's-003' });
       // The site's occupancy: the hub's role publishes it, the kiosk's role reads it (retained).
       const counts: string[] = [];
       k.on('message', (topic, payload) => {

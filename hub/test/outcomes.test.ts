@@ -2,12 +2,8 @@
  * The hub's store of guard outcomes (migration 7) on both engines: linked to the check-in, stored
  * once by id, kept as long as check-ins (retention).
  */
-import {
-  CHECKIN_SCHEMA_ID,
-  type CheckinMessage,
-  OUTCOME_SCHEMA_ID,
-  type OutcomeMessage,
-} from '@qrkiosk/protocol';
+import { type CheckinMessage, OUTCOME_SCHEMA_ID, type OutcomeMessage } from '@qrkiosk/protocol';
+import { sampleCheckin } from '@qrkiosk/testkit';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { KioskRegistry } from '../src/kiosk-registry.js';
@@ -54,20 +50,17 @@ const checkin = (
     verdict?: 'ALLOW' | 'REVIEW' | 'REFUSE';
     direction?: 'in' | 'out';
   },
-): CheckinMessage => ({
-  schema: CHECKIN_SCHEMA_ID,
-  id,
-  kiosk: o.kiosk ?? 'k-001',
-  site: 's-001',
-  direction: o.direction ?? 'in',
-  at: o.at,
-  clockSynced: true,
-  document: { kind: 'cccd', numberMasked: '********1234', nameMasked: 'N', idHash: o.who.repeat(32) },
-  verdict: o.verdict ?? 'ALLOW',
-  colour: null,
-  reason: 'x',
-  versions: { software: '0.1.0', rules: 'b', cache: 1 },
-});
+): CheckinMessage =>
+  sampleCheckin({
+    id,
+    kiosk: o.kiosk ?? 'k-001',
+    direction: o.direction ?? 'in',
+    at: o.at,
+    document: { idHash: o.who.repeat(32) },
+    verdict: o.verdict ?? 'ALLOW',
+    colour: null,
+    reason: 'x',
+  });
 
 describe.each(ENGINES)('outcomes and occupancy at the hub (%s)', (engine) => {
   it('an outcome from another kiosk than the check-in’s is refused; one for a check-in not here yet is taken', async () => {

@@ -1,5 +1,5 @@
-import { CHECKIN_SCHEMA_ID, kioskTopics } from '@qrkiosk/protocol';
-import { startMosquitto } from '@qrkiosk/testkit';
+import { kioskTopics } from '@qrkiosk/protocol';
+import { sampleCheckin, startMosquitto } from '@qrkiosk/testkit';
 import { connectAsync } from 'mqtt';
 import pino from 'pino';
 import { ulid } from 'ulid';
@@ -32,25 +32,7 @@ describe.each(ENGINES)('hub restarts (%s)', (engine) => {
     for (const id of ids)
       await kiosk.publishAsync(
         kioskTopics('s-001', 'k-001').checkin,
-        JSON.stringify({
-          schema: CHECKIN_SCHEMA_ID,
-          id,
-          kiosk: 'k-001',
-          site: 's-001',
-          direction: 'in',
-          at: new Date().toISOString(),
-          clockSynced: true,
-          document: {
-            kind: 'cccd',
-            numberMasked: '********1234',
-            nameMasked: 'A B*',
-            idHash: 'c'.repeat(32),
-          },
-          verdict: 'ALLOW',
-          colour: 'green',
-          reason: 'admitted-green',
-          versions: { software: '0.1.0', rules: 'x', cache: 0 },
-        }),
+        JSON.stringify(sampleCheckin({ id, document: { idHash: 'c'.repeat(32) } })),
         { qos: 1 },
       );
     hub = new Hub(options);

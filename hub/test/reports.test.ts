@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHECKIN_SCHEMA_ID, type CheckinMessage, hashIdentity } from '@qrkiosk/protocol';
-import { makeTempDir, REPO_ROOT } from '@qrkiosk/testkit';
+import { type CheckinMessage, hashIdentity } from '@qrkiosk/protocol';
+import { makeTempDir, REPO_ROOT, sampleCheckin } from '@qrkiosk/testkit';
 import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { HubStore, parseSitesCsv, reportCsv, reportPage, SCHEMA_VERSION, scopeReport } from '../src/index.js';
@@ -17,25 +17,20 @@ const checkin = (
   at: string,
   who: string,
   verdict: CheckinMessage['verdict'] = 'ALLOW',
-): CheckinMessage => ({
-  schema: CHECKIN_SCHEMA_ID,
-  id: ulid(Date.parse(at)),
-  kiosk,
-  site,
-  direction: 'in',
-  at,
-  clockSynced: true,
-  document: {
-    kind: 'cccd',
-    numberMasked: `********${who.slice(-4)}`,
-    nameMasked: `NGƯỜI ${who.slice(-2)}`,
-    idHash: person(who),
-  },
-  verdict,
-  colour: verdict === 'ALLOW' ? 'green' : 'red',
-  reason: 'admitted-green',
-  versions: { software: '0.1.0', rules: 'builtin', cache: 1 },
-});
+): CheckinMessage =>
+  sampleCheckin({
+    id: ulid(Date.parse(at)),
+    kiosk,
+    site,
+    at,
+    document: {
+      numberMasked: `********${who.slice(-4)}`,
+      nameMasked: `NGƯỜI ${who.slice(-2)}`,
+      idHash: person(who),
+    },
+    verdict,
+    colour: verdict === 'ALLOW' ? 'green' : 'red',
+  });
 
 const F0 = '079090001234';
 

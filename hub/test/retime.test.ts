@@ -2,12 +2,8 @@
  * Re-timing (issue #13): check-ins a kiosk made with a wrong clock are placed by their boot's monotonic
  * time once a synced telemetry of the same boot tells the hub when that boot began. Both engines.
  */
-import {
-  CHECKIN_SCHEMA_ID,
-  type CheckinMessage,
-  TELEMETRY_SCHEMA_ID,
-  type TelemetryMessage,
-} from '@qrkiosk/protocol';
+import { type CheckinMessage, TELEMETRY_SCHEMA_ID, type TelemetryMessage } from '@qrkiosk/protocol';
+import { sampleCheckin } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,21 +15,17 @@ const PERSON = 'a'.repeat(32);
 const OTHER = 'b'.repeat(32);
 
 /** A check-in made with the kiosk clock one day behind: truly 2021-10-30 10:00 Vietnam time (03:00Z). */
-const unsynced = (n: number, at: string, uptimeMs: number, idHash = PERSON): CheckinMessage => ({
-  schema: CHECKIN_SCHEMA_ID,
-  id: ID(n),
-  kiosk: 'k-001',
-  site: 's-001',
-  direction: 'in',
-  at,
-  clockSynced: false,
-  boot: { id: 'boot-a', uptimeMs },
-  document: { kind: 'cccd', numberMasked: '********1234', nameMasked: 'NGUYỄN V** A*', idHash },
-  verdict: 'REVIEW',
-  colour: null,
-  reason: 'clock-unsynced',
-  versions: { software: '0.1.0', rules: 'builtin-1', cache: 1 },
-});
+const unsynced = (n: number, at: string, uptimeMs: number, idHash = PERSON): CheckinMessage =>
+  sampleCheckin({
+    id: ID(n),
+    at,
+    clockSynced: false,
+    boot: { id: 'boot-a', uptimeMs },
+    document: { idHash },
+    verdict: 'REVIEW',
+    colour: null,
+    reason: 'clock-unsynced',
+  });
 
 const telemetry = (
   at: string,

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { BootStamp } from './boot-stamp.js';
 import { Colour, Direction, DocumentKind, ID_PATTERN, Verdict } from './vocabulary.js';
 
 export const CHECKIN_SCHEMA_ID = 'qrkiosk.checkin/1';
@@ -24,21 +25,9 @@ export const CheckinMessage = Type.Object(
     direction: Direction,
     at: Type.String({ format: 'date-time', description: 'Scan time, ISO-8601 UTC' }),
     clockSynced: Type.Boolean({ description: 'false while the kiosk clock has not been synchronised' }),
-    boot: Type.Optional(
-      Type.Object(
-        {
-          id: Type.String({ maxLength: 64, description: 'kernel boot id (/proc/sys/kernel/random/boot_id)' }),
-          uptimeMs: Type.Integer({
-            minimum: 0,
-            description: 'monotonic time (CLOCK_MONOTONIC, ms) at the scan, the same clock telemetry reports',
-          }),
-        },
-        {
-          additionalProperties: false,
-          description:
-            'present while the clock is not synced: the hub re-times the check-in once a synced telemetry of the same boot tells it when that boot began',
-        },
-      ),
+    boot: BootStamp(
+      'at the scan, the same clock telemetry reports',
+      'present while the clock is not synced: the hub re-times the check-in once a synced telemetry of the same boot tells it when that boot began',
     ),
     document: Type.Object(
       {

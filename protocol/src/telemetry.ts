@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { BootStamp } from './boot-stamp.js';
 import { ID_PATTERN } from './vocabulary.js';
 
 export const TELEMETRY_SCHEMA_ID = 'qrkiosk.telemetry/1';
@@ -13,21 +14,9 @@ export const TelemetryMessage = Type.Object(
     software: Type.String({ maxLength: 32 }),
     uptimeSeconds: Type.Integer({ minimum: 0 }),
     clockSynced: Type.Boolean({ description: 'whether the kiosk trusts its wall clock (NTP synced)' }),
-    boot: Type.Optional(
-      Type.Object(
-        {
-          id: Type.String({ maxLength: 64, description: 'kernel boot id (/proc/sys/kernel/random/boot_id)' }),
-          uptimeMs: Type.Integer({
-            minimum: 0,
-            description: 'monotonic time (CLOCK_MONOTONIC, ms) read together with `at`',
-          }),
-        },
-        {
-          additionalProperties: false,
-          description:
-            "with clockSynced, tells the hub when this boot began (at − uptimeMs): it re-times the boot's unsynced check-ins",
-        },
-      ),
+    boot: BootStamp(
+      'read together with `at`',
+      "with clockSynced, tells the hub when this boot began (at − uptimeMs): it re-times the boot's unsynced check-ins",
     ),
     scannerConnected: Type.Boolean(),
     outboxDepth: Type.Integer({

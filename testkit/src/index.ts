@@ -1,4 +1,5 @@
 export * from './browser.js';
+export * from './engines.js';
 export * from './fixtures.js';
 export * from './mosquitto.js';
 export * from './net.js';
