@@ -16,7 +16,8 @@ packages=(socat libusb-1.0-0 udev build-essential python3 ca-certificates)
 # Tests: a real Mosquitto broker, a PostgreSQL server (the tests start their own, as the postgres user
 # when run as root) and Debian's Chromium (Playwright drives it; it never downloads a browser).
 # python3-cbor2: the DCC revocation oracle reads `iss` with a CBOR decoder that is not ours.
-((want_test)) && packages+=(mosquitto postgresql chromium fonts-noto-core openssl python3-cbor2)
+# python3-cryptography: the enrolment seal (X25519, HKDF, AES-GCM) is checked against an implementation not ours.
+((want_test)) && packages+=(mosquitto postgresql chromium fonts-noto-core openssl python3-cbor2 python3-cryptography)
 
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then

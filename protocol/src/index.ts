@@ -1,6 +1,7 @@
 export * from './cache-update.js';
 export * from './checkin.js';
 export * from './durable-file.js';
+export * from './enrolment.js';
 export * from './facts.js';
 export * from './facts-csv.js';
 export * from './identity-hash.js';
