@@ -573,6 +573,7 @@ const dgcForFormats = ourDgcValid;
 const oursTrust = new TrustStore();
 for (const c of allCases) oursTrust.add(c.certB64, c.id);
 const floorKeys = plainKeys(allCases.map((c) => c.certB64));
+/** @type {Array<[string, string[], (r: any) => boolean]>} */
 const formatRows = [
   ['CCCD (chip ID card)', [CCCD], (r) => r.kind === 'cccd' && r.ok],
   ['BHYT 15-field', [vnCase('bhyt-15field')], (r) => r.kind === 'bhyt' && r.ok],
@@ -706,7 +707,7 @@ function stageInputs(cases) {
     const compressed = base45Decode(b45);
     const cose = inflateSync(compressed, { maxOutputLength: 64 * 1024 });
     const sign1 = parseSign1(cose);
-    const claims = decodeCbor(sign1.payload);
+    const claims = /** @type {Map<number, any>} */ (decodeCbor(sign1.payload));
     const rawHcert = claims.get(-260).get(1);
     const hcert = toPlain(rawHcert);
     return { c, b45, compressed, cose, sign1, rawHcert, hcert };

@@ -65,7 +65,7 @@ function startProcess(name, args, ready) {
       if (ready)
         reject(new Error(`${name} exited (${code ?? signal}) before it was ready:\n${out.slice(-3000)}`));
     });
-    child.output = () => out;
+    /** @type {any} */ (child).output = () => out;
   });
 }
 

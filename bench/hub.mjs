@@ -94,7 +94,7 @@ async function counter(engine, database) {
     const db = new Database(database, { readonly: true, fileMustExist: true });
     const n = db.prepare('SELECT count(*) AS n FROM checkins');
     return {
-      count: async () => n.get().n,
+      count: async () => /** @type {{ n: number }} */ (n.get()).n,
       ids: async () => db.prepare('SELECT id FROM checkins ORDER BY id').pluck().all(),
       close: async () => db.close(),
     };

@@ -38,6 +38,7 @@ function median(fn, runs = 2000) {
   return t[Math.floor(t.length / 2)];
 }
 
+/** @type {Array<[string, string, number, number]>} */
 const rows = [];
 for (const [name, code] of Object.entries(codes)) {
   const bytes = Buffer.from(`${code}\r`, 'utf8');

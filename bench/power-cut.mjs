@@ -25,7 +25,7 @@ function readIds(dataDir) {
     return db
       .prepare('SELECT id FROM checkins ORDER BY seq')
       .all()
-      .map((r) => r.id);
+      .map((r) => /** @type {{ id: string }} */ (r).id);
   } finally {
     db.close();
   }

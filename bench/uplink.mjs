@@ -15,6 +15,7 @@ import { startMosquitto } from '../testkit/dist/index.js';
 
 const N = Number(process.env.QRKIOSK_BENCH_CHECKINS ?? 100_000);
 const dir = mkdtempSync(join(tmpdir(), 'qrkiosk-bench-uplink-'));
+/** @returns {import('../protocol/dist/index.js').CheckinMessage} */
 const message = (i) => ({
   schema: CHECKIN_SCHEMA_ID,
   id: ulid(),
