@@ -16,7 +16,8 @@ packages=(socat libusb-1.0-0 udev build-essential python3 ca-certificates)
 # Tests: a real Mosquitto broker, a PostgreSQL server (the tests start their own, as the postgres user
 # when run as root) and Debian's Chromium (Playwright drives it; it never downloads a browser).
 # python3-cbor2: the DCC revocation oracle reads `iss` with a CBOR decoder that is not ours.
-((want_test)) && packages+=(mosquitto postgresql chromium fonts-noto-core openssl python3-cbor2)
+# systemd: its `systemd-analyze verify` checks the unit files in hardware/ (gateway/test/systemd-units.test.ts).
+((want_test)) && packages+=(mosquitto postgresql chromium fonts-noto-core openssl python3-cbor2 systemd)
 
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then
