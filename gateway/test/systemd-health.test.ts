@@ -12,7 +12,7 @@ import { SerialScanner } from '../src/input/index.js';
 import { InputLife } from '../src/input/life.js';
 import { createLogger } from '../src/log.js';
 import { settingsFromText } from '../src/settings/index.js';
-import { ScanPathHealth, statusLine, watchdogTimeoutMs } from '../src/systemd/index.js';
+import { ScanPathHealth, StatusReporter, statusLine, watchdogTimeoutMs } from '../src/systemd/index.js';
 
 const log = createLogger('silent');
 const HUNG_MS = 30_000;
@@ -122,5 +122,43 @@ describe('the status line', () => {
       'Đầu đọc: mất kết nối (gm65-trigger-failed); máy chủ: ngoại tuyến; chờ gửi: 12; lỗi: disk-low | ' +
         'Scanner: lost (gm65-trigger-failed); hub: offline; outbox: 12; faults: disk-low',
     );
+  });
+});
+
+describe('STATUS= updates', () => {
+  it('are sent when the scanner, hub or faults change, at once, and not per scan', () => {
+    const bus = new EventBus(log);
+    const sent: string[] = [];
+    const readings = { outboxDepth: 0, faults: [] as string[] };
+    const reporter = new StatusReporter(
+      { enabled: true, send: (m) => sent.push(m), close: () => undefined },
+      { bus, readings: () => readings, dead: () => undefined },
+      60_000,
+    );
+    stops.push(() => reporter.stop());
+    reporter.watch();
+    // Before READY: news is followed, nothing is sent.
+    bus.emit('uplink.status', { connected: true });
+    expect(sent).toEqual([]);
+    reporter.start();
+    expect(sent).toEqual([
+      'STATUS=Đầu đọc: mất kết nối; máy chủ: trực tuyến; chờ gửi: 0 | Scanner: lost; hub: online; outbox: 0',
+    ]);
+    bus.emit('scanner.status', { connected: true, path: '/dev/ttyACM0' });
+    expect(sent.at(-1)).toMatch(/Scanner: ready/);
+    bus.emit('scanner.status', { connected: true, path: '/dev/ttyACM0' });
+    readings.outboxDepth = 5;
+    for (let seq = 1; seq <= 5; seq++) bus.emit('checkin.recorded', { id: `c${seq}`, seq });
+    expect(sent).toHaveLength(2);
+    // The outbox depth is read when the line is refreshed (every refreshMs, or with other news).
+    reporter.refresh();
+    expect(sent.at(-1)).toMatch(/outbox: 5$/);
+    bus.emit('scanner.status', {
+      connected: false,
+      path: '',
+      error: 'cannot open /dev/ttyACM0: Error: EACCES',
+    });
+    expect(sent.at(-1)).toMatch(/Scanner: lost; hub/);
+    expect(sent).toHaveLength(4);
   });
 });

@@ -41,8 +41,8 @@ const CODE = /^[a-z0-9][a-z0-9-]{0,40}$/;
 
 export interface StatusSource {
   bus: EventBus;
-  /** The kiosk's readings (Controller.telemetry()): outbox depth, faults, scanner connected. */
-  readings: () => { scannerConnected: boolean; outboxDepth: number; faults?: readonly string[] };
+  /** The kiosk's readings (Controller.telemetry()): outbox depth and faults. */
+  readings: () => { outboxDepth: number; faults?: readonly string[] };
   /** Why the input is dead, if it is (ScanPathHealth.dead). */
   dead: () => string | undefined;
 }
@@ -55,6 +55,8 @@ export interface StatusSource {
 export class StatusReporter {
   private last = '';
   private hubOnline = false;
+  // From the event itself, not the readings: this listener may run before the controller's own.
+  private scannerConnected = false;
   private scannerError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly offs: Array<() => void> = [];
@@ -71,6 +73,7 @@ export class StatusReporter {
     const { bus } = this.source;
     this.offs.push(
       bus.on('scanner.status', (s) => {
+        this.scannerConnected = s.connected;
         this.scannerError = s.connected ? undefined : s.error && CODE.test(s.error) ? s.error : undefined;
         this.refresh();
       }),
@@ -101,7 +104,7 @@ export class StatusReporter {
     if (!this.timer) return;
     const r = this.source.readings();
     const line = statusLine({
-      scanner: this.source.dead() ? 'dead' : r.scannerConnected ? 'ready' : 'lost',
+      scanner: this.source.dead() ? 'dead' : this.scannerConnected ? 'ready' : 'lost',
       ...(this.scannerError ? { scannerError: this.scannerError } : {}),
       hubOnline: this.hubOnline,
       outbox: r.outboxDepth,
