@@ -114,7 +114,15 @@ describe('qrkiosk run under systemd (Type=notify, watchdog)', () => {
     // An unplug is the input's normal life (it retries): STATUS changes once, the pings go on.
     const statusesBefore = sd.status().length;
     await scanner.unplug();
-    await waitFor(() => sd.status().find((s) => s.includes('Scanner: lost')), 10_000, 'STATUS scanner lost');
+    await waitFor(
+      () =>
+        sd
+          .status()
+          .slice(statusesBefore)
+          .find((s) => s.includes('Scanner: lost')),
+      10_000,
+      'STATUS scanner lost',
+    );
     const afterUnplug = sd.count('WATCHDOG=1');
     await waitFor(
       () => (sd.count('WATCHDOG=1') >= afterUnplug + 3 ? true : undefined),
