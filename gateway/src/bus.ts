@@ -11,6 +11,8 @@ export type { ScanOutcome } from './scan-outcome.js';
 /** Every event crossing stage boundaries, with its payload type. Add new ones here only. */
 export interface BusEvents {
   'scanner.status': { connected: boolean; path: string; error?: string };
+  /** The input's reconnect loop: trying, open, waiting to retry, dead for good, stopped (input/life.ts). */
+  'scanner.life': { state: 'trying' | 'open' | 'waiting' | 'dead' | 'stopped'; error?: string };
   'scan.decided': ScanOutcome;
   /** The door played a scan's pattern, or queued it behind a refusal's hold (door/index.ts). */
   'scan.shown': DoorShown;

@@ -4,6 +4,7 @@ import { Backoff } from './backoff.js';
 import { HID_POS_USAGE_PAGE, HidPosAssembler } from './hid-pos.js';
 import type { HidBackend, HidDeviceInfo, HidDeviceLike } from './hid-types.js';
 import { KeyboardWedgeDecoder } from './keyboard-wedge.js';
+import { InputLife } from './life.js';
 import { hidDriverFor, loadedHidBinding, nodeHidBackend } from './node-hid-backend.js';
 import type { ScannerInput, ScannerSettings } from './serial.js';
 
@@ -40,6 +41,8 @@ export class HidScanner implements ScannerInput {
   private device: HidDeviceLike | undefined;
   private stopped = true;
   private readonly backoff: Backoff;
+  /** trying / open / waiting / dead, for the systemd watchdog (input/life.ts). */
+  private readonly life: InputLife;
 
   constructor(
     private readonly settings: ScannerSettings,
@@ -49,11 +52,12 @@ export class HidScanner implements ScannerInput {
     private readonly backend: HidBackend = nodeHidBackend(hidDriverFor(settings.type)),
   ) {
     this.backoff = new Backoff(settings.reconnectMinMs, settings.reconnectMaxMs);
+    this.life = new InputLife(bus, log);
   }
 
   start(): void {
     this.stopped = false;
-    void this.connect();
+    this.life.attempt(() => this.connect());
   }
 
   private async connect(): Promise<void> {
@@ -92,6 +96,7 @@ export class HidScanner implements ScannerInput {
   private attach(device: HidDeviceLike, path: string): void {
     this.device = device;
     this.backoff.reset();
+    this.life.set('open');
     const feed = makeReportFeed(this.settings, this.onLine);
     device.on('data', (report) => {
       try {
@@ -134,13 +139,15 @@ export class HidScanner implements ScannerInput {
 
   private scheduleReconnect(): void {
     if (this.stopped) return;
+    this.life.set('waiting');
     this.backoff.schedule(() => {
-      if (!this.stopped) void this.connect();
+      if (!this.stopped) this.life.attempt(() => this.connect());
     });
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.life.set('stopped');
     this.backoff.cancel();
     const device = this.device;
     this.device = undefined;

@@ -8,6 +8,7 @@ import type { Settings } from '../settings/schema.js';
 import { Backoff } from './backoff.js';
 import { Gm65Error } from './gm65.js';
 import { Gm65Demux } from './gm65-demux.js';
+import { InputLife } from './life.js';
 
 export type ScannerSettings = Settings['scanner'];
 
@@ -59,6 +60,8 @@ export class SerialScanner implements ScannerInput {
   private port: SerialPort | undefined;
   protected stopped = true;
   private readonly backoff: Backoff;
+  /** trying / open / waiting / dead, for the systemd watchdog (input/life.ts). */
+  private readonly life: InputLife;
   private lastProblem = '';
   private watchdog: NodeJS.Timeout | undefined;
   private pending: Array<{ resolve: (data: Buffer) => void; reject: (err: Error) => void }> = [];
@@ -73,6 +76,7 @@ export class SerialScanner implements ScannerInput {
     private readonly deps: SerialDeps = realDeps,
   ) {
     this.backoff = new Backoff(settings.reconnectMinMs, settings.reconnectMaxMs);
+    this.life = new InputLife(bus, log);
   }
 
   get connected(): boolean {
@@ -81,7 +85,7 @@ export class SerialScanner implements ScannerInput {
 
   start(): void {
     this.stopped = false;
-    void this.connect();
+    this.life.attempt(() => this.connect());
   }
 
   private async connect(): Promise<void> {
@@ -171,6 +175,7 @@ export class SerialScanner implements ScannerInput {
       this.backoff.reset();
       this.lastProblem = '';
       this.port = port;
+      this.life.set('open');
       // serialport's poller can miss the hang-up when bytes arrive just before an unplug (seen here
       // on ptys: a half-frame, then the device gone, and no 'close' ever). The device node vanishes
       // on unplug, so check for it and close the port ourselves.
@@ -212,8 +217,9 @@ export class SerialScanner implements ScannerInput {
 
   private scheduleReconnect(): void {
     if (this.stopped) return;
+    this.life.set('waiting');
     this.backoff.schedule(() => {
-      if (!this.stopped) void this.connect();
+      if (!this.stopped) this.life.attempt(() => this.connect());
     });
   }
 
@@ -279,6 +285,7 @@ export class SerialScanner implements ScannerInput {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.life.set('stopped');
     if (this.heldTimer) clearTimeout(this.heldTimer);
     this.heldTimer = undefined;
     if (this.watchdog) clearInterval(this.watchdog);
