@@ -164,5 +164,7 @@ describe('qrkiosk doctor (the CLI, a pty scanner, a real broker)', () => {
     expect(run.stdout).toContain('[FAIL] config');
     expect(run.stdout).toContain(`${file}:2`);
     expect(run.stdout).toMatch(/\[SKIP\] broker +the config did not load/);
+    // A wrong option is a bad invocation, not a failed check.
+    expect((await doctor(['--scan-timeout', 'soon'])).code).toBe(2);
   });
 });

@@ -258,6 +258,8 @@ program
     '--blink',
     'nháy từng đèn, còi, rơ-le (cửa mở) / blink each light, the buzzer, the relay (the door opens)',
   )
+  // A wrong option is a bad invocation, not a failed check: 2, as a bad config (1 means "a check failed").
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
   .action(
     async (opts: { config: string; json?: boolean; scanTimeout: number; scan: boolean; blink?: boolean }) => {
       process.exitCode = await doctorCommand(
