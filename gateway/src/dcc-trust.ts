@@ -15,13 +15,21 @@ const VERSION_LINE = /^# version: (\d+)$/m;
 
 export const dccTrustDir = (dataDir: string) => join(dataDir, 'dcc-trust');
 
+const CREATED_LINE = /^# created: (\S+)$/m;
+
 /** Version of the installed hub list; 0 when none is installed. */
 export function installedTrustVersion(dataDir: string): number {
+  return installedTrustList(dataDir).version;
+}
+
+/** Version and creation time (as the hub signed them) of the installed hub list; version 0 when none. */
+export function installedTrustList(dataDir: string): { version: number; createdAt: string | null } {
   try {
-    const m = VERSION_LINE.exec(readFileSync(join(dccTrustDir(dataDir), HUB_TRUST_FILE), 'utf8'));
-    return m ? Number(m[1]) : 0;
+    const text = readFileSync(join(dccTrustDir(dataDir), HUB_TRUST_FILE), 'utf8');
+    const m = VERSION_LINE.exec(text);
+    return { version: m ? Number(m[1]) : 0, createdAt: CREATED_LINE.exec(text)?.[1] ?? null };
   } catch {
-    return 0;
+    return { version: 0, createdAt: null };
   }
 }
 

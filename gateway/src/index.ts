@@ -11,6 +11,7 @@ export {
   kidOf,
   TrustStore,
 } from './decode/index.js';
+export { type DoctorDeps, type DoctorOptions, doctorExitCode, runDoctor } from './doctor/index.js';
 export { FAULT_CODES, type FaultCode, type FaultEvent, Faults, RECORD_BLOCKING } from './faults.js';
 export { pickLang, type Text } from './i18n.js';
 export {

@@ -1,5 +1,6 @@
 export * from './cache-update.js';
 export * from './checkin.js';
+export * from './doctor.js';
 export * from './durable-file.js';
 export * from './enrolment.js';
 export * from './facts.js';

@@ -1,4 +1,5 @@
 import { CheckinMessage } from './checkin.js';
+import { DoctorReport } from './doctor.js';
 import { OccupancyMessage } from './occupancy.js';
 import { OutcomeMessage } from './outcome.js';
 import { TelemetryMessage } from './telemetry.js';
@@ -6,6 +7,7 @@ import { TelemetryMessage } from './telemetry.js';
 /** Every payload schema, by file name under protocol/schemas/ (kept in sync by a test). */
 export const PAYLOAD_SCHEMAS = {
   'checkin.v1.schema.json': CheckinMessage,
+  'doctor.v1.schema.json': DoctorReport,
   'occupancy.v1.schema.json': OccupancyMessage,
   'outcome.v1.schema.json': OutcomeMessage,
   'telemetry.v1.schema.json': TelemetryMessage,

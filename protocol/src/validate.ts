@@ -2,6 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { CheckinMessage } from './checkin.js';
+import { DoctorReport } from './doctor.js';
 import { MAX_KIOSK_MESSAGE_BYTES } from './limits.js';
 import { OccupancyMessage } from './occupancy.js';
 import { OutcomeMessage } from './outcome.js';
@@ -44,6 +45,8 @@ export function validateCheckin(value: unknown): Validation<CheckinMessage> {
   return shape;
 }
 export const validateTelemetry = validatorFor(TelemetryMessage);
+/** A `qrkiosk doctor --json` report (protocol/src/doctor.ts). */
+export const validateDoctorReport = validatorFor(DoctorReport);
 
 /**
  * Parses a kiosk's MQTT payload as JSON, refusing it by size first (MAX_KIOSK_MESSAGE_BYTES) so a

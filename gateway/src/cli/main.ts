@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { pickLang } from '../i18n.js';
 import { SOFTWARE_VERSION } from '../version.js';
 import { cacheApply, cacheImport, cacheStatus } from './cache.js';
@@ -8,10 +8,12 @@ import { configCheck } from './config-check.js';
 import { conformanceCommand } from './conformance.js';
 import { decodeCommand, decodeJsonl } from './decode.js';
 import { devicesCommand } from './devices.js';
+import { doctorCommand } from './doctor.js';
 import { revocationApply } from './revocation.js';
 import { runCommand } from './run.js';
 import { scannerConfigure } from './scanner-configure.js';
 import { selftestCommand } from './selftest.js';
+import { DEFAULT_CONFIG } from './tool-settings.js';
 
 const program = new Command();
 program
@@ -233,5 +235,44 @@ program
   .action(async (opts: { config?: string }) => {
     process.exitCode = await selftestCommand(opts, pickLang(program.opts().lang));
   });
+
+program
+  .command('doctor')
+  .description(
+    'Kiểm tra toàn bộ kiosk, mỗi dòng một mục và cách sửa; mã thoát 0 tốt, 1 có lỗi, 2 cấu hình hỏng / check the whole kiosk, one line per item with its fix; exit 0 fine, 1 a check failed, 2 bad config',
+  )
+  .option('-c, --config <file>', 'tệp cấu hình / config file', DEFAULT_CONFIG)
+  .option('--json', 'kết quả JSON (qrkiosk.doctor/1) / JSON output (qrkiosk.doctor/1)')
+  .option(
+    '--scan-timeout <seconds>',
+    'chờ quét thử bao lâu / how long to wait for a test scan',
+    (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 600) throw new InvalidArgumentError('1–600 giây / seconds');
+      return n;
+    },
+    20,
+  )
+  .option('--no-scan', 'không yêu cầu quét thử / do not ask for a test scan')
+  .option(
+    '--blink',
+    'nháy từng đèn, còi, rơ-le (cửa mở) / blink each light, the buzzer, the relay (the door opens)',
+  )
+  // A wrong option is a bad invocation, not a failed check: 2, as a bad config (1 means "a check failed").
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+  .action(
+    async (opts: { config: string; json?: boolean; scanTimeout: number; scan: boolean; blink?: boolean }) => {
+      process.exitCode = await doctorCommand(
+        {
+          config: opts.config,
+          json: opts.json === true,
+          scan: opts.scan,
+          scanTimeout: opts.scanTimeout,
+          blink: opts.blink === true,
+        },
+        pickLang(program.opts().lang),
+      );
+    },
+  );
 
 await program.parseAsync();

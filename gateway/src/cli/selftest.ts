@@ -1,14 +1,6 @@
 import type { Lang } from '../i18n.js';
-import { chooseGpioDriver, eventsOf, LINES, PATTERNS, SimGpio } from '../signal/index.js';
+import { chooseGpioDriver, LINE_NAMES, LINES, PATTERNS, playOnce, SimGpio } from '../signal/index.js';
 import { toolSettings } from './tool-settings.js';
-
-const NAMES = {
-  green: { vi: 'Đèn xanh', en: 'Green light' },
-  red: { vi: 'Đèn đỏ', en: 'Red light' },
-  amber: { vi: 'Đèn vàng', en: 'Amber light' },
-  buzzer: { vi: 'Còi', en: 'Buzzer' },
-  relay: { vi: 'Rơ-le cửa', en: 'Door relay' },
-} as const;
 
 /** `qrkiosk selftest`: each light, the buzzer and the relay in turn; says which driver and pins. */
 export async function selftestCommand(options: { config?: string }, lang: Lang): Promise<number> {
@@ -22,7 +14,7 @@ export async function selftestCommand(options: { config?: string }, lang: Lang):
   );
   for (const line of LINES) {
     const where = driver.name === 'leds' ? `/sys/class/leds/${gpio.leds[line]}` : gpio.pins[line];
-    say(`  ${NAMES[line][lang].padEnd(12)} ${where}`);
+    say(`  ${LINE_NAMES[line][lang].padEnd(12)} ${where}`);
   }
   if (driver instanceof SimGpio)
     say(lang === 'vi' ? '  (không có phần cứng GPIO: chạy mô phỏng)' : '  (no GPIO hardware: simulated)');
@@ -34,12 +26,9 @@ export async function selftestCommand(options: { config?: string }, lang: Lang):
     );
     return 1;
   }
-  const start = Date.now();
-  for (const e of eventsOf(PATTERNS.SELFTEST)) {
-    await new Promise((r) => setTimeout(r, Math.max(0, start + e.at - Date.now())));
-    driver.write(e.line, e.value);
-    if (e.value) say(`  → ${NAMES[e.line][lang]} ${lang === 'vi' ? 'BẬT' : 'ON'}`);
-  }
+  await playOnce(driver, PATTERNS.SELFTEST, (line) =>
+    say(`  → ${LINE_NAMES[line][lang]} ${lang === 'vi' ? 'BẬT' : 'ON'}`),
+  );
   await driver.close();
   say(
     lang === 'vi'

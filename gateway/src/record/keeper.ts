@@ -27,6 +27,12 @@ const LOW_SPACE_BYTES = 256 * 1024;
 const DISK_LOW_BYTES = 200 * 1024 * 1024;
 const DISK_LOW_SHARE = 0.1;
 
+/** The `disk-low` rule, for the keeper and `qrkiosk doctor` alike. */
+export function isDiskLow(fs: { bavail: number; bsize: number; blocks: number }): boolean {
+  const free = fs.bavail * fs.bsize;
+  return free < DISK_LOW_BYTES && free < fs.blocks * fs.bsize * DISK_LOW_SHARE;
+}
+
 /**
  * The journal's guarded write path. It never lets the kiosk go down for a storage fault: a journal
  * that cannot be opened or written raises a fault and the scan gets the 'record failed' verdict;
@@ -129,9 +135,7 @@ export class RecordKeeper {
   checkSpace(): void {
     try {
       const fs = statfsSync(this.dataDir);
-      const free = fs.bavail * fs.bsize;
-      if (free < DISK_LOW_BYTES && free < fs.blocks * fs.bsize * DISK_LOW_SHARE)
-        this.faults.raise('disk-low', undefined, { free });
+      if (isDiskLow(fs)) this.faults.raise('disk-low', undefined, { free: fs.bavail * fs.bsize });
       else this.faults.clear('disk-low');
     } catch {
       // No answer about space is not news about space.

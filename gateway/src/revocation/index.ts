@@ -1,4 +1,5 @@
 export {
+  installedRevocationHeader,
   installRevocationList,
   listFromFile,
   loadRevocationList,

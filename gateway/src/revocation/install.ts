@@ -4,6 +4,7 @@ import {
   type KeyRing,
   openRevocationList,
   peekRevocationHeader,
+  type RevocationHeader,
   RevocationListError,
   writeDurably,
 } from '@qrkiosk/protocol';
@@ -39,19 +40,24 @@ export function loadRevocationList(dataDir: string, keys: KeyRing): RevocationLi
  * installed a newer list than the running daemon holds, and an older one from MQTT must not replace it.
  */
 export function installedRevocationVersion(dataDir: string): number {
+  return installedRevocationHeader(dataDir)?.version ?? 0;
+}
+
+/** The installed list's header (unverified), null when none or unreadable; `qrkiosk doctor` shows its age. */
+export function installedRevocationHeader(dataDir: string): RevocationHeader | null {
   let fd: number;
   try {
     fd = openSync(revocationFile(dataDir), 'r');
   } catch {
-    return 0;
+    return null;
   }
   try {
     const head = Buffer.alloc(10);
-    if (readSync(fd, head, 0, 10, 0) < 10) return 0;
+    if (readSync(fd, head, 0, 10, 0) < 10) return null;
     const length = Math.min(head.readUInt32LE(6), 4 * 1024 * 1024);
     const file = Buffer.alloc(10 + length);
     readSync(fd, file, 0, file.length, 0);
-    return peekRevocationHeader(file)?.version ?? 0;
+    return peekRevocationHeader(file);
   } finally {
     closeSync(fd);
   }

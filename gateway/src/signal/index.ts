@@ -36,6 +36,7 @@ export {
   type PatternName,
   patternsWith,
 } from './patterns.js';
+export { LINE_NAMES, playOnce } from './play-once.js';
 
 /**
  * Signal stage: plays a verdict's pattern without blocking the scan path. A new scan pre-empts

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import {
   CHECKIN_SCHEMA_ID,
   FLEET_UPDATES,
@@ -20,6 +19,7 @@ import type { Logger } from '../log.js';
 import type { Outbox } from '../record/keeper.js';
 import type { Settings } from '../settings/schema.js';
 import { answerRequests, listenForUpdates } from './listeners.js';
+import { kioskClientId, kioskLogin } from './login.js';
 
 export interface UplinkOptions {
   mqtt: Settings['mqtt'];
@@ -98,31 +98,19 @@ export class MqttUplink {
         'mqtt.username differs from kiosk.id; the shipped ACL expects them equal',
       );
     // TLS: the broker's CA, and a client certificate where the broker authenticates kiosks by it.
-    const options = mqttOptions(
-      {
-        url: mqtt.url,
-        protocolVersion: mqtt.protocolVersion,
-        clientId: `qrkiosk-${kiosk.site}-${kiosk.id}`,
-        ...(mqtt.username ? { username: mqtt.username } : {}),
-        ...(this.o.password !== undefined ? { password: this.o.password } : {}),
-        ...(mqtt.caFile ? { ca: readFileSync(mqtt.caFile) } : {}),
-        ...(mqtt.certFile ? { cert: readFileSync(mqtt.certFile) } : {}),
-        ...(mqtt.keyFile ? { key: readFileSync(mqtt.keyFile) } : {}),
+    const options = mqttOptions(kioskLogin(mqtt, kioskClientId(kiosk), this.o.password), {
+      clean: true,
+      reconnectPeriod: 2000,
+      connectTimeout: 10_000,
+      // The broker announces us offline if we vanish; the will delay (MQTT 5) rides out short reconnects.
+      will: {
+        topic: this.topics.state,
+        payload: Buffer.from('offline'),
+        qos: 1,
+        retain: true,
+        delaySeconds: 30,
       },
-      {
-        clean: true,
-        reconnectPeriod: 2000,
-        connectTimeout: 10_000,
-        // The broker announces us offline if we vanish; the will delay (MQTT 5) rides out short reconnects.
-        will: {
-          topic: this.topics.state,
-          payload: Buffer.from('offline'),
-          qos: 1,
-          retain: true,
-          delaySeconds: 30,
-        },
-      },
-    );
+    });
     const client = connect(mqtt.url, options);
     this.client = client;
     client.on('connect', () => {

@@ -1,0 +1,96 @@
+import { DOCTOR_CHECK_IDS, DOCTOR_SCHEMA_ID, type DoctorCheck, type DoctorReport } from '@qrkiosk/protocol';
+import { type Clock, systemClock } from '../clock.js';
+import { SOFTWARE_VERSION } from '../version.js';
+import { brokerCheck } from './broker.js';
+import { type Exec, type Said, skipped, systemExec } from './check.js';
+import { clockCheck } from './clock.js';
+import { configCheck } from './config.js';
+import { diskCheck, type SdWriteRoots, sdWritesCheck } from './disk.js';
+import { enrolmentCheck } from './enrolment.js';
+import { gpioCheck } from './gpio.js';
+import { outboxCheck } from './outbox.js';
+import { scannerCheck, screensAnswer } from './scanner.js';
+import { serviceCheck } from './service.js';
+import { cacheCheck, revocationListCheck, rulesCheck, trustListCheck } from './updates.js';
+
+export { type Exec, type ExecResult, type Said, systemExec } from './check.js';
+
+export interface DoctorOptions {
+  config: string;
+  /** 0 = do not ask for a test scan (`--no-scan`). */
+  scanTimeoutMs: number;
+  blink: boolean;
+  brokerTimeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface DoctorDeps {
+  clock?: Clock;
+  exec?: Exec;
+  /** Lines for the technician while checks run (a scan to make, a light to watch). */
+  say?: (said: Said) => void;
+  roots?: SdWriteRoots;
+}
+
+/**
+ * Every check, in DOCTOR_CHECK_IDS order. The config comes first: when it does not load, every
+ * other check that needs it is skipped with that reason. The service's state decides how the
+ * scanner and GPIO are tested (the daemon holds them while it runs).
+ */
+export async function runDoctor(o: DoctorOptions, deps: DoctorDeps = {}): Promise<DoctorReport> {
+  const clock = deps.clock ?? systemClock;
+  const exec = deps.exec ?? systemExec;
+  const say = deps.say ?? (() => undefined);
+  const checks: DoctorCheck[] = [];
+  const { loaded, check } = configCheck(o.config, o.env);
+  checks.push(check);
+  const { state, check: service } = await serviceCheck(exec);
+  checks.push(service);
+  if (!loaded) {
+    const why = {
+      vi: 'cấu hình không đọc được (xem dòng config)',
+      en: 'the config did not load (see the config line)',
+    };
+    for (const id of DOCTOR_CHECK_IDS)
+      if (id !== 'config' && id !== 'service')
+        checks.push(id === 'sd-writes' ? sdWritesCheck(state.mainPid, deps.roots) : skipped(id, why));
+  } else {
+    const { settings } = loaded;
+    const daemonRunning = state.running || (await screensAnswer(settings.ui));
+    checks.push(await scannerCheck(settings, { daemonRunning, timeoutMs: o.scanTimeoutMs, prompt: say }));
+    checks.push(await gpioCheck(settings.gpio, { daemonRunning, blink: o.blink, say }));
+    checks.push(await brokerCheck(loaded, o.brokerTimeoutMs));
+    checks.push(enrolmentCheck(loaded));
+    const now = clock.now();
+    checks.push(cacheCheck(settings, now));
+    checks.push(rulesCheck(loaded));
+    checks.push(trustListCheck(settings, now));
+    checks.push(revocationListCheck(loaded, now));
+    checks.push(await clockCheck(settings, clock, exec));
+    checks.push(diskCheck(settings.data.dir));
+    checks.push(sdWritesCheck(state.mainPid, deps.roots));
+    checks.push(outboxCheck(settings, now));
+  }
+  checks.sort((a, b) => DOCTOR_CHECK_IDS.indexOf(a.id) - DOCTOR_CHECK_IDS.indexOf(b.id));
+  const worst = checks.some((c) => c.status === 'fail')
+    ? 'fail'
+    : checks.some((c) => c.status === 'warn')
+      ? 'warn'
+      : 'ok';
+  return {
+    schema: DOCTOR_SCHEMA_ID,
+    kiosk: loaded?.settings.kiosk.id ?? null,
+    site: loaded?.settings.kiosk.site ?? null,
+    at: clock.now().toISOString(),
+    software: SOFTWARE_VERSION,
+    config: o.config,
+    status: worst,
+    checks,
+  };
+}
+
+/** 0 when nothing fails, 1 when a check fails, 2 when the config is unreadable or invalid (as `config check`). */
+export function doctorExitCode(report: DoctorReport): number {
+  if (report.checks.find((c) => c.id === 'config')?.status === 'fail') return 2;
+  return report.status === 'fail' ? 1 : 0;
+}

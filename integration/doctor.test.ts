@@ -1,0 +1,170 @@
+/**
+ * `qrkiosk doctor` as a technician runs it: the compiled CLI as a process, a real pty serial scanner
+ * (firmware-sim) that scans when asked — or does not — and the kiosk's broker up, then down. Program
+ * option `--lang en` is given after the command, as a technician types it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { VirtualSerialScanner } from '@qrkiosk/firmware-sim';
+import { type DoctorReport, validateDoctorReport } from '@qrkiosk/protocol';
+import { Cleanups, kioskYaml, makeTempDir, REPO_ROOT } from '@qrkiosk/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { secureBroker } from './secure-broker.js';
+
+const CLI = join(REPO_ROOT, 'gateway/dist/cli/main.js');
+const CCCD = '079090001234|272345678|Nguyễn Văn An|15081990|Nam|123 Lê Lợi, Phường Bến Nghé|20042021';
+
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
+
+/** Runs the CLI; `onPrompt` hears its stderr (where it asks for the scan) while it runs. */
+function doctor(
+  args: string[],
+  onPrompt: (text: string) => void = () => undefined,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child: ChildProcess = spawn(process.execPath, [CLI, 'doctor', ...args]);
+    cleanups.push(() => child.kill());
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      onPrompt(stderr);
+    });
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function config(lines: string[]): string {
+  const file = join(makeTempDir('doctor-cli-'), 'kiosk.yaml');
+  writeFileSync(file, kioskYaml({ lines: ['ui: { port: 0 }', ...lines] }));
+  return file;
+}
+
+async function plugScanner(): Promise<VirtualSerialScanner> {
+  const device = new VirtualSerialScanner();
+  await device.plugIn();
+  cleanups.push(() => device.unplug());
+  return device;
+}
+
+const parse = (stdout: string): DoctorReport => {
+  const report = JSON.parse(stdout) as unknown;
+  const v = validateDoctorReport(report);
+  if (!v.ok) throw new Error(v.errors.join('; '));
+  return v.value;
+};
+const byId = (r: DoctorReport, id: string) => r.checks.find((c) => c.id === id);
+
+describe('qrkiosk doctor (the CLI, a pty scanner, a real broker)', () => {
+  it('a scanner that scans when asked passes; the broker up passes; --json is a valid qrkiosk.doctor/1', async () => {
+    const broker = await secureBroker();
+    cleanups.push(() => broker.stop());
+    const device = await plugScanner();
+    const pass = join(makeTempDir('doctor-pass-'), 'mqtt.pass');
+    writeFileSync(pass, 'pass-001', { mode: 0o600 });
+    let scanned = false;
+    const run = await doctor(
+      [
+        '--config',
+        config([
+          `scanner: { type: serial, path: "${device.path}" }`,
+          `mqtt: { url: "${broker.url}", username: k-001, passwordFile: "${pass}" }`,
+        ]),
+        '--json',
+        '--scan-timeout',
+        '10',
+        '--lang',
+        'en',
+      ],
+      (stderr) => {
+        if (!scanned && stderr.includes('Scan any code')) {
+          scanned = true;
+          void device.scan(CCCD);
+        }
+      },
+    );
+    const report = parse(run.stdout);
+    expect(report.checks.map((c) => c.id)).toEqual([
+      'config',
+      'service',
+      'scanner',
+      'gpio',
+      'broker',
+      'enrolment',
+      'cache',
+      'rules',
+      'trust-list',
+      'revocation-list',
+      'clock',
+      'disk',
+      'sd-writes',
+      'outbox',
+    ]);
+    expect(byId(report, 'scanner')).toMatchObject({
+      status: 'ok',
+      values: { via: 'input', connected: true, codeLength: CCCD.length },
+    });
+    // The code is a person's document: its length is reported, never its text.
+    expect(run.stdout).not.toContain('Nguyễn');
+    expect(byId(report, 'broker')?.status).toBe('ok');
+    expect(report.kiosk).toBe('k-001');
+    // Nothing here fails (no systemd: the service skips; simulated lights only warn; assumeSynced warns).
+    expect(report.status).toBe('warn');
+    expect(run.code).toBe(0);
+  });
+
+  it('a scanner that does not scan, and a broker that is down, fail clearly: exit 1', async () => {
+    const broker = await secureBroker();
+    await broker.stop();
+    const device = await plugScanner();
+    const run = await doctor([
+      '--config',
+      config([`scanner: { type: serial, path: "${device.path}" }`, `mqtt: { url: "${broker.url}" }`]),
+      '--scan-timeout',
+      '2',
+      '--lang',
+      'en',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/\[FAIL\] scanner +Scanner open, but no code read within 2 s/);
+    expect(run.stdout).toMatch(
+      new RegExp(`\\[FAIL\\] broker +Broker ${broker.url} unreachable \\(ECONNREFUSED\\)`),
+    );
+    expect(run.stdout).toContain('Fix: check the network (ping the broker host), that the broker runs');
+    expect(run.stderr).toContain(`Scan any code into ${device.path} (waiting 2 s)`);
+  });
+
+  it('a scanner path with nothing plugged in fails as "cannot open"; Vietnamese by default', async () => {
+    const device = await plugScanner();
+    const path = device.path;
+    await device.unplug();
+    const run = await doctor([
+      '--config',
+      config([`scanner: { type: serial, path: "${path}" }`]),
+      '--scan-timeout',
+      '2',
+      '--json',
+    ]);
+    const s = byId(parse(run.stdout), 'scanner');
+    expect(s).toMatchObject({ status: 'fail', values: { connected: false } });
+    expect(s?.message.vi).toContain('Không mở được máy quét');
+    expect(run.stderr).toContain('Hãy quét một mã bất kỳ');
+  });
+
+  it('a broken kiosk.yaml: exit 2 as `config check`, the loader lines on the config line', async () => {
+    const file = join(makeTempDir('doctor-bad-'), 'kiosk.yaml');
+    writeFileSync(file, 'kiosk: { id: k-001, site: s-001 }\nmqtt: { url: "http://nope" }\n');
+    const run = await doctor(['--config', file, '--no-scan', '--lang', 'en']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain('[FAIL] config');
+    expect(run.stdout).toContain(`${file}:2`);
+    expect(run.stdout).toMatch(/\[SKIP\] broker +the config did not load/);
+    // A wrong option is a bad invocation, not a failed check.
+    expect((await doctor(['--scan-timeout', 'soon'])).code).toBe(2);
+  });
+});
