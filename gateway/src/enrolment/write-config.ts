@@ -1,4 +1,5 @@
 import {
+  chownSync,
   closeSync,
   existsSync,
   fsyncSync,
@@ -7,6 +8,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { keyId, loadPublicKey, writeDurably } from '@qrkiosk/protocol';
@@ -64,9 +66,13 @@ export function writeEnrolledConfig(
   mkdirSync(dir, { recursive: true, mode: 0o750 });
   mkdirSync(dirname(resolve(file)), { recursive: true });
   const { grant } = r;
+  // `sudo qrkiosk enrol …` writes as root, but the daemon runs as the data folder's owner (qrkiosk):
+  // a root-owned 600 file would be unreadable to it, so the secrets go to that owner.
+  const owner = process.getuid?.() === 0 ? statSync(dir) : undefined;
   const secret = (name: string, data: string) => {
     const path = join(dir, name);
     writeDurably(path, data, { mode: 0o600 });
+    if (owner) chownSync(path, owner.uid, owner.gid);
     return path;
   };
   const password = secret(ENROLMENT_FILES.password, r.password);
