@@ -8,7 +8,14 @@ import { spawn } from 'node:child_process';
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ENROL_EXIT, enrolKiosk, loadSettings } from '@qrkiosk/gateway';
+import {
+  ENROL_EXIT,
+  enrolKiosk,
+  isUnenrolled,
+  loadPendingSettings,
+  loadSettings,
+  type SettingsError,
+} from '@qrkiosk/gateway';
 import { ENROLMENT_REFUSALS } from '@qrkiosk/protocol';
 import {
   freePort,
@@ -238,5 +245,29 @@ describe('qrkiosk enrol (the compiled CLI)', () => {
     expect(r.status).toBe(5);
     expect(r.stderr).toMatch(/broker-login-refused/);
     expect(r.stderr).toMatch(/được giữ lại/);
+  });
+});
+
+describe('the unenrolled rule (enrolment/pending.ts)', () => {
+  it('no kiosk: section is unenrolled; its other settings still go through the loader, errors at their line', () => {
+    const dir = makeTempDir('pending-');
+    const file = join(dir, 'kiosk.yaml');
+    writeFileSync(file, '# comments only\n');
+    expect(isUnenrolled(file)).toBe(true);
+    writeFileSync(file, 'kiosk: { id: k-001, site: s-001 }\n');
+    expect(isUnenrolled(file)).toBe(false);
+    expect(isUnenrolled(join(dir, 'missing.yaml'))).toBe(false);
+    writeFileSync(file, 'gpio: { driver: sim }\nui:\n  prot: 8080\n');
+    expect(isUnenrolled(file)).toBe(true);
+    let problems: SettingsError['problems'] = [];
+    try {
+      loadPendingSettings(file, env);
+    } catch (err) {
+      problems = (err as SettingsError).problems;
+    }
+    // The misspelt key is found where it is (line 3), with "did you mean", as for any kiosk.yaml.
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.source).toBe(`${file}:3`);
+    expect(JSON.stringify(problems[0])).toMatch(/port/);
   });
 });
