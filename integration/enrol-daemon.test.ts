@@ -4,13 +4,15 @@
  * takes only password logins, and a THIN STAND-IN for the hub's /api/enrol (testkit StandInEnrolHub:
  * protocol's real signGrant/sealTo; the real hub is exercised by the lead after merge). A person's code
  * is a fault, never green; a refused enrolment code shows the hub's sentence and the kiosk keeps waiting;
- * a good one enrols it, the daemon exits 0 (systemd restarts it) and starts in normal mode.
+ * a good one enrols it, the daemon exits 0 (systemd restarts it) and starts in normal mode, where it
+ * installs the hub's retained signed rules with the key the grant gave it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cccdFor, VirtualSerialScanner } from '@qrkiosk/firmware-sim';
-import { ENROLMENT_REFUSALS } from '@qrkiosk/protocol';
+import { signedRulesEnvelope } from '@qrkiosk/hub';
+import { ENROLMENT_REFUSALS, fleetTopic } from '@qrkiosk/protocol';
 import {
   CHROMIUM_ARGS,
   Cleanups,
@@ -24,10 +26,12 @@ import {
   waitFor,
   writePasswordFile,
 } from '@qrkiosk/testkit';
+import { connectAsync } from 'mqtt';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const PASSWORD = 'k-001-daemon-secret';
+const HUB_PASSWORD = 'hub-secret';
 const CLI = join(REPO_ROOT, 'gateway/dist/cli/main.js');
 let broker: RunningMosquitto;
 let hub: StandInEnrolHub;
@@ -38,7 +42,9 @@ beforeAll(async () => {
   const dir = makeTempDir('enrol-daemon-broker-');
   broker = await startMosquitto({
     anonymous: false,
-    extraConfig: [`password_file ${writePasswordFile(join(dir, 'passwd'), { 'k-001': PASSWORD })}`],
+    extraConfig: [
+      `password_file ${writePasswordFile(join(dir, 'passwd'), { 'k-001': PASSWORD, hub: HUB_PASSWORD })}`,
+    ],
   });
   hub = new StandInEnrolHub();
   await hub.start();
@@ -184,9 +190,24 @@ describe('an unenrolled kiosk daemon', () => {
       expect.arrayContaining(['waiting', 'not-enrolled', 'working', 'refused', 'enrolled']),
     );
 
+    // The hub's current rules, retained on the broker and signed with the update key the grant named:
+    // the enrolled kiosk installs them on its first start (the daemon's own FleetUpdates, not enrolment).
+    const rules = JSON.parse(
+      readFileSync(join(REPO_ROOT, 'gateway/assets/rules/default-rules.json'), 'utf8'),
+    );
+    rules.version = 'enrolment-test-rules';
+    const publisher = await connectAsync(broker.url, { username: 'hub', password: HUB_PASSWORD });
+    await publisher.publishAsync(
+      fleetTopic('rules'),
+      signedRulesEnvelope(JSON.stringify(rules), hub.updateKey),
+      { qos: 1, retain: true },
+    );
+    await publisher.endAsync();
+
     // systemd's restart: the same command, now the enrolled kiosk, logged in with the new password.
     const after = runDaemon(config);
     await seen(after, 'uplink connected');
+    expect(await seen(after, 'rules update installed')).toMatchObject({ version: 'enrolment-test-rules' });
     const started = await seen(after, 'kiosk started');
     expect(started).toMatchObject({ kiosk: 'k-001', site: 's-001' });
     await waitFor(() => (after.out().includes('scanner connected') ? true : undefined), 15_000, 'scanner');

@@ -1,4 +1,4 @@
-import { isUnenrolled, loadPendingSettings } from '../enrolment/index.js';
+import { isUnenrolled, loadPendingSettings } from '../enrolment/pending.js';
 import type { Lang } from '../i18n.js';
 import { formatProblems, loadSettings, SettingsError } from '../settings/index.js';
 
