@@ -86,15 +86,16 @@ export class EnrolmentMode {
   /** One scanned line: an enrolment code is redeemed; anything else is a person this kiosk cannot check. */
   async scan(raw: string): Promise<void> {
     const frame = toFrame(raw);
-    if (!frame || this.enrolled) return;
+    if (!frame) return;
     if (!isEnrolmentCode(frame.text)) {
+      // Until the daemon has restarted in normal mode nobody is checked, "enrolled" on screen or not.
       this.signaller.play('FAULT');
       this.o.log.warn({ reason: 'kiosk-not-enrolled', pattern: 'FAULT' }, 'scan refused: kiosk not enrolled');
-      if (!this.busy) this.showFor('not-enrolled');
+      if (!this.busy && !this.enrolled) this.showFor('not-enrolled');
       return;
     }
     // One enrolment at a time: a code scanned twice in a row (scanners repeat) is not redeemed twice.
-    if (this.busy) return;
+    if (this.busy || this.enrolled) return;
     this.busy = true;
     clearTimeout(this.backTimer);
     this.screen.show('working');
