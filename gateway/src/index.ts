@@ -12,6 +12,14 @@ export {
   TrustStore,
 } from './decode/index.js';
 export { type DoctorDeps, type DoctorOptions, doctorExitCode, runDoctor } from './doctor/index.js';
+export {
+  ENROL_EXIT,
+  EnrolmentMode,
+  type EnrolResult,
+  enrolKiosk,
+  isUnenrolled,
+  loadPendingSettings,
+} from './enrolment/index.js';
 export { FAULT_CODES, type FaultCode, type FaultEvent, Faults, RECORD_BLOCKING } from './faults.js';
 export { pickLang, type Text } from './i18n.js';
 export {

@@ -1,5 +1,6 @@
 export * from './browser.js';
 export * from './engines.js';
+export * from './enrol-hub-standin.js';
 export * from './fixtures.js';
 export * from './mosquitto.js';
 export * from './net.js';

@@ -9,6 +9,7 @@ import { conformanceCommand } from './conformance.js';
 import { decodeCommand, decodeJsonl } from './decode.js';
 import { devicesCommand } from './devices.js';
 import { doctorCommand } from './doctor.js';
+import { enrolCommand } from './enrol.js';
 import { revocationApply } from './revocation.js';
 import { runCommand } from './run.js';
 import { scannerConfigure } from './scanner-configure.js';
@@ -33,6 +34,36 @@ program
   .action(async (opts: { config: string }) => {
     process.exitCode = await runCommand(opts.config, pickLang(program.opts().lang));
   });
+
+program
+  .command('enrol')
+  .argument('<code>', 'mã đăng ký QRKE1/… từ trung tâm / the QRKE1/… enrolment code from the hub')
+  .description(
+    'Đăng ký kiosk với trung tâm bằng một mã / enrol this kiosk with one code: gets its id, broker login and keys, ' +
+      'writes kiosk.yaml and its secrets, logs in to the broker',
+  )
+  .option('-c, --config <file>', 'tệp cấu hình sẽ ghi / config file to write', '/etc/qrkiosk/kiosk.yaml')
+  .option(
+    '--data-dir <dir>',
+    'thư mục dữ liệu và khóa / data and key folder (default: data.dir of the file, else /var/lib/qrkiosk)',
+  )
+  .option('--timeout <seconds>', 'chờ trung tâm tối đa / wait for the hub at most', '15')
+  .option('--json', 'kết quả JSON / JSON output')
+  .addHelpText(
+    'after',
+    '\nMã thoát / exit codes:\n' +
+      '  0  đã đăng ký và đăng nhập broker / enrolled and logged in to the broker\n' +
+      '  2  mã sai dạng, hoặc kiosk.yaml không đọc/ghi được / malformed code, or kiosk.yaml unreadable/unwritable\n' +
+      '  3  trung tâm từ chối (mã lạ, đã dùng, hết hạn, thu hồi…) / refused by the hub (unknown, used, expired, withdrawn…)\n' +
+      '  4  không kết nối được trung tâm / hub unreachable\n' +
+      '  5  đã ghi cấu hình nhưng không đăng nhập được broker (tệp được giữ) / config written but the broker login failed (files kept)\n' +
+      '  6  trả lời không có chữ ký đúng của trung tâm (không ghi gì) / answer not signed by the hub’s key (nothing written)\n',
+  )
+  .action(
+    async (code: string, opts: { config: string; dataDir?: string; json?: boolean; timeout?: string }) => {
+      process.exitCode = await enrolCommand(code, opts, pickLang(program.opts().lang));
+    },
+  );
 
 const config = program.command('config').description('Cấu hình / configuration');
 config

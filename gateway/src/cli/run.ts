@@ -1,26 +1,41 @@
 import { Controller } from '../controller.js';
+import { EnrolmentMode, isUnenrolled, loadPendingSettings } from '../enrolment/index.js';
 import type { Lang } from '../i18n.js';
-import { createLogger } from '../log.js';
-import { formatProblems, loadSettings, SettingsError } from '../settings/index.js';
+import { createLogger, type Logger } from '../log.js';
+import { formatProblems, type LoadedSettings, loadSettings, SettingsError } from '../settings/index.js';
 import { SystemdLink } from '../systemd/index.js';
+
+function load(file: string, lang: Lang, pending: boolean): LoadedSettings | undefined {
+  try {
+    return pending ? loadPendingSettings(file) : loadSettings(file);
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    process.stderr.write(`${formatProblems(err, lang)}\n`);
+    return undefined;
+  }
+}
+
+const stopSignal = () =>
+  new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
 
 /**
  * `qrkiosk run --config FILE`: runs until SIGINT/SIGTERM, then stops every stage in order. Under systemd
  * (Type=notify) it says READY once the kiosk can scan, keeps STATUS current, pings the watchdog while the
  * scan path lives and says STOPPING on the way out (gateway/src/systemd/; nothing without NOTIFY_SOCKET).
+ * A kiosk.yaml without `kiosk:` is an unenrolled kiosk (enrolment/pending.ts): it waits for an enrolment
+ * code, and once enrolled exits 0 so that systemd (Restart=always) starts it again in normal mode.
  */
 export async function runCommand(file: string, lang: Lang): Promise<number> {
-  let loaded: ReturnType<typeof loadSettings>;
-  try {
-    loaded = loadSettings(file);
-  } catch (err) {
-    if (!(err instanceof SettingsError)) throw err;
-    process.stderr.write(`${formatProblems(err, lang)}\n`);
-    return 2;
-  }
+  const pending = isUnenrolled(file);
+  const loaded = load(file, lang, pending);
+  if (!loaded) return 2;
   const log = createLogger(loaded.settings.log.level);
   for (const w of loaded.warnings ?? []) log.warn({ setting: w.path, source: w.source }, w.problem.en);
   const systemd = new SystemdLink(process.env, log);
+  if (pending) return runUnenrolled(loaded, log, systemd);
   const controller = new Controller(loaded, { log });
   // Before start(): the input's first attempt to find the scanner is already watched.
   systemd.watch({ bus: controller.bus, readings: () => controller.telemetry() });
@@ -34,12 +49,34 @@ export async function runCommand(file: string, lang: Lang): Promise<number> {
     return 1;
   }
   systemd.ready();
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopSignal();
   systemd.stopping();
   await controller.stop();
   systemd.close();
+  return 0;
+}
+
+/**
+ * The unenrolled kiosk under systemd too: READY once its scanner waits for a code (else Type=notify would
+ * time the start out), watchdog pings while its input lives, and `not-enrolled` on the status line.
+ */
+async function runUnenrolled(loaded: LoadedSettings, log: Logger, systemd: SystemdLink): Promise<number> {
+  const mode = new EnrolmentMode(loaded, { log });
+  systemd.watch({ bus: mode.bus, readings: () => ({ outboxDepth: 0, faults: ['not-enrolled'] }) });
+  try {
+    await mode.start();
+  } catch (err) {
+    log.fatal({ err }, 'kiosk could not start');
+    systemd.failed();
+    await mode.stop().catch(() => undefined);
+    systemd.close();
+    return 1;
+  }
+  systemd.ready();
+  const enrolled = await Promise.race([mode.done.then(() => true), stopSignal().then(() => false)]);
+  systemd.stopping();
+  await mode.stop();
+  systemd.close();
+  if (enrolled) log.info('enrolled: exiting to restart in normal mode');
   return 0;
 }
