@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DIRECTIONS, type Direction, isId } from '@qrkiosk/protocol';
 import { pino } from 'pino';
+import QRCode from 'qrcode';
 import { brokerLogin, fail, out } from './cli-files.js';
 import { storeFlags } from './cli-settings.js';
 import { KioskLogins } from './dynsec-accounts.js';
@@ -92,6 +93,9 @@ export async function enrolCommand(action: string, argv: string[], settings: Hub
       `Mã đăng ký kiosk ${values.kiosk} tại ${values.site} (${values.direction}), hết hạn ${issued.expiresAt}, dùng một lần / enrolment code for kiosk ${values.kiosk} at ${values.site}, expires ${issued.expiresAt}, works once:`,
     );
     out(issued.code);
+    // On a terminal, the code as a QR too: the technician scans it off the screen with the kiosk.
+    if (process.stdout.isTTY)
+      process.stdout.write(await QRCode.toString(issued.code, { type: 'terminal', small: true }));
     if (issued.withdrawn > 0)
       out(`(${issued.withdrawn} mã cũ chưa dùng đã bị hủy / older unused codes withdrawn)`);
     return 0;

@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { HubIngest } from './ingest.js';
 import { installAccess } from './routes/access.js';
 import { dataRoutes } from './routes/data.js';
-import { enrolRoute } from './routes/enrol.js';
+import { enrolmentCodeRoute, enrolRoute } from './routes/enrol.js';
 import { liveRoute } from './routes/live.js';
 import { loginRoutes } from './routes/login.js';
 import { reportRoutes } from './routes/reports.js';
@@ -89,5 +89,6 @@ export async function createServer(
   reportRoutes(app, store, options);
   liveRoute(app, store, ingest, options);
   enrolRoute(app, options.enrolment, options);
+  enrolmentCodeRoute(app, options.enrolment, options.onError ?? (() => undefined));
   return app;
 }

@@ -72,6 +72,13 @@ const ROUTES: Record<string, Entry> = {
     request: () => ({ body: { type: 'cccd', id: '079090001234', from: TODAY, to: TODAY } }),
   },
   'GET /live': { who: 'session', websocket: true },
+  // Admins make codes on the page; this hub runs without enrolment, so an allowed call gets 503.
+  'POST /api/kiosk-codes': {
+    who: ['admin'],
+    csrf: true,
+    answers: 503,
+    request: () => ({ body: { site: 's-001', kiosk: 'k-009' } }),
+  },
   // The one-time token is the credential (routes/enrol.ts; its own tests: enrolment.test.ts).
   'POST /api/enrol': {
     who: 'public',

@@ -1,7 +1,10 @@
 import { ENROL_PATH, EnrolRequest } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
+import QRCode from 'qrcode';
 import { type Enrolment, refused } from '../use-cases/enrolment.js';
-import { addressBucket } from './access.js';
+import type { Session } from '../users.js';
+import { addressBucket, fail } from './access.js';
+import { EnrolmentCodeBody, NoQuery } from './schemas.js';
 
 export interface EnrolRouteOptions {
   /** Redemptions allowed per address (IPv6: per /64) per minute (default 10). */
@@ -46,6 +49,56 @@ export function enrolRoute(
       if (req.validationError) return reply.code(400).send(refused('bad-request').body);
       const r = await enrolment.redeem(req.body, req.ip);
       return reply.code(r.status).send(r.body);
+    },
+  );
+}
+
+/**
+ * POST /api/kiosk-codes — an admin makes a code on the page, through the same use case as
+ * `qrkiosk-hub kiosk add`; the answer carries the code, its expiry and the code as an SVG QR (made
+ * here with `qrcode`, so the page loads no script) for the technician to scan with the kiosk.
+ */
+export function enrolmentCodeRoute(
+  app: FastifyInstance,
+  enrolment: Enrolment | undefined,
+  onError: (err: unknown) => void,
+): void {
+  app.post<{ Body: EnrolmentCodeBody }>(
+    '/api/kiosk-codes',
+    {
+      config: { access: { who: ['admin'], csrf: true } },
+      schema: { querystring: NoQuery, body: EnrolmentCodeBody },
+    },
+    async (req, reply) => {
+      if (!enrolment)
+        return fail(
+          reply,
+          503,
+          'Trung tâm chưa bật đăng ký kiosk (hub.yaml: enrolment)',
+          'Kiosk enrolment is off on this hub (hub.yaml: enrolment)',
+        );
+      const s = req.hubSession as Session;
+      const b = req.body;
+      let issued: Awaited<ReturnType<Enrolment['issue']>>;
+      try {
+        issued = await enrolment.issue({
+          kiosk: b.kiosk,
+          site: b.site,
+          direction: b.direction ?? 'in',
+          ...(b.hours !== undefined ? { hours: b.hours } : {}),
+          by: s.user.phone,
+        });
+      } catch (err) {
+        onError(err);
+        return fail(
+          reply,
+          502,
+          'Broker không tạo được tài khoản cho kiosk — xem nhật ký trung tâm',
+          'The broker did not make the kiosk’s login — see the hub’s log',
+        );
+      }
+      const svg = await QRCode.toString(issued.code, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+      return { code: issued.code, expiresAt: issued.expiresAt, svg };
     },
   );
 }
