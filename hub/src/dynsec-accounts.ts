@@ -34,9 +34,11 @@ export class KioskLogins {
   }
 
   /**
-   * Sets a new password and enables the client. Disabling first ends any connection of the old
-   * password (Mosquitto kicks a disabled client's connections; a new password alone would not), so a
-   * replaced kiosk stops at once. The role is made again from the code's site on the way.
+   * Sets a new password and enables the client; the connections of the old password end at once
+   * (Mosquitto 2.0.11 kicks a client's connections on setClientPassword and on disableClient — both
+   * seen on a live broker; the re-enrolment test waits for the old unit's connection to close). The
+   * disable comes first so the kick never depends on the password change alone. The role is made
+   * again from the code's site on the way.
    */
   async activate(b: KioskBinding, password: string): Promise<void> {
     await this.session(async (send) => {

@@ -23,8 +23,10 @@ import { ENGINES, freePort, makeTempDir } from '@qrkiosk/testkit';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KioskLogins } from '../src/dynsec-accounts.js';
 import { enrolmentKeys } from '../src/enrolment-setup.js';
 import { generateSigningKey, Hub, HubStore, loadHubSettings } from '../src/index.js';
+import { Enrolment } from '../src/use-cases/enrolment.js';
 import { newDatabase } from './engines.js';
 import { httpHub } from './http-server.js';
 import { hubCli, type InitBroker, initAndStartBroker } from './init-broker.js';
@@ -207,6 +209,31 @@ describe.each(ENGINES)('enrolment (%s)', (engine) => {
     }
   });
 
+  it('a broker that refuses the hub leaves the code unspent (502 broker-failed), to be tried again', async () => {
+    const keys = enrolmentKeys(loadHubSettings(config, {}));
+    const store = hub.store as HubStore;
+    const log = pino({ level: 'silent' });
+    const good = new Enrolment(store, new KioskLogins({ url: broker.url, ...broker.hub }), keys, log);
+    const locked = new Enrolment(
+      store,
+      new KioskLogins({ url: broker.url, username: 'hub', password: 'not-the-password' }),
+      keys,
+      log,
+    );
+    const { code } = await good.issue({ kiosk, site, direction: 'in', by: 'test' });
+    const parsed = parseEnrolmentCode(code);
+    if (!parsed.ok) throw new Error('not a code');
+    const request = {
+      schema: ENROL_REQUEST_SCHEMA_ID,
+      token: parsed.code.token,
+      publicKey: newKioskKeyPair().publicKey,
+      software: 'test/1',
+    } as const;
+    const failed = await locked.redeem(request, '192.0.2.7');
+    expect([failed.status, failed.body]).toMatchObject([502, { error: 'broker-failed' }]);
+    expect((await good.redeem(request, '192.0.2.7')).status).toBe(200);
+  });
+
   it('an admin makes a code on the page: the same code, with its QR as SVG', async () => {
     await hub.store?.users.add('0900000009', 'page-admin-password', 'admin', ['*']);
     const s = await logIn(address, '0900000009', 'page-admin-password');
@@ -270,7 +297,9 @@ describe.each(ENGINES)('enrolment (%s)', (engine) => {
     expect(codes.filter((c) => c.redeemedKey).length).toBeGreaterThanOrEqual(4);
     expect(codes.filter((c) => c.createdBy.endsWith('@cli')).length).toBeGreaterThanOrEqual(4);
     const reasons = attempts.filter((a) => a.action === 'enrol-refused').map((a) => a.detail.reason);
-    expect(new Set(reasons)).toEqual(new Set(['code-used', 'code-revoked', 'code-expired', 'code-unknown']));
+    expect(new Set(reasons)).toEqual(
+      new Set(['code-used', 'code-revoked', 'code-expired', 'code-unknown', 'broker-failed']),
+    );
     expect(attempts.find((a) => a.action === 'enrol-redeemed')?.detail).toMatchObject({
       key: expect.stringMatching(/^[0-9a-f]{16}$/),
       ip: '127.0.0.1',
