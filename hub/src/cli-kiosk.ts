@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isId } from '@qrkiosk/protocol';
+import { ENROL_USAGE, enrolCommand } from './cli-enrol.js';
 import { brokerLogin, fail, out } from './cli-files.js';
 import { storeFlags } from './cli-settings.js';
 import { applyDynsec } from './dynsec.js';
@@ -12,13 +13,15 @@ import type { HubSettings } from './settings/index.js';
 import { HubStore } from './store.js';
 
 /**
- * `qrkiosk-hub kiosk register|acl` — the kiosk → site register and the broker ACL made from it —
+ * `qrkiosk-hub kiosk register|acl|dynsec` — the kiosk → site register and the broker ACL made from it
+ * (`kiosk add|revoke|enrolments`: cli-enrol.ts) —
  * and `qrkiosk-hub request`, a signed request to one kiosk. Output: Vietnamese first, then English.
  */
 export const KIOSK_USAGE = [
   'qrkiosk-hub kiosk register --kiosk K --site S   (a kiosk speaks for this site only)',
   'qrkiosk-hub kiosk acl --out FILE                (the Mosquitto ACL from the register; then reload mosquitto)',
   'qrkiosk-hub kiosk dynsec --username ADMIN --password-file F [--mqtt URL] [--hub-user hub]   (the register as dynamic-security roles, live)',
+  ...ENROL_USAGE,
   'qrkiosk-hub request --site S --kiosk K --signing-key KEY (--get | --set KEY=VALUE | --command selftest|resync|purge) [MQTT]',
 ];
 
@@ -36,6 +39,12 @@ const common = (s: HubSettings) =>
 
 export async function kioskCommand(argv: string[], settings: HubSettings): Promise<number> {
   const [action, ...rest] = argv;
+  if (action === undefined || argv.includes('--help') || argv.includes('-h')) {
+    out(KIOSK_USAGE.join('\n'));
+    return action === undefined ? 2 : 0;
+  }
+  if (action === 'add' || action === 'revoke' || action === 'enrolments')
+    return enrolCommand(action, rest, settings);
   const { values } = parseArgs({ args: rest, options: common(settings) });
   if (action !== 'register' && action !== 'acl' && action !== 'dynsec')
     return fail('Lệnh không đúng', KIOSK_USAGE.join('\n'));
@@ -99,7 +108,7 @@ export async function requestCommand(argv: string[], settings: HubSettings): Pro
     },
   });
   if (!isId(values.site) || !isId(values.kiosk) || !values['signing-key'])
-    return fail('Cần --site, --kiosk và --signing-key', KIOSK_USAGE[3] ?? '');
+    return fail('Cần --site, --kiosk và --signing-key', KIOSK_USAGE.at(-1) ?? '');
   let command = values.command ?? 'config';
   let fields: { action?: string; key?: string; value?: unknown } = { action: 'get' };
   if (values.set) {

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { readKeyFile, readPasswordFile } from './cli-files.js';
 import { settingsOrExit, takeConfigFlag } from './cli-settings.js';
+import { EnrolmentSetupError, enrolmentKeys, enrolmentWanted } from './enrolment-setup.js';
 import { Hub } from './hub.js';
 import type { HubSettings } from './settings/index.js';
 
@@ -49,7 +50,15 @@ export async function runCommand(argv: string[], usage: (code: number) => never)
   if (values['mqtt-v4']) flags.set('mqtt.protocolVersion', { value: 4, source: '--mqtt-v4' });
   if (values['strict-kiosks']) flags.set('mqtt.strictKiosks', { value: true, source: '--strict-kiosks' });
   const s = settingsOrExit(takeConfigFlag(process.argv.slice(2)).file, flags);
-  const hub = new Hub(hubOptions(s));
+  let options: ConstructorParameters<typeof Hub>[0];
+  try {
+    options = hubOptions(s);
+  } catch (err) {
+    if (!(err instanceof EnrolmentSetupError)) throw err;
+    process.stderr.write(`${err.text.vi} / ${err.text.en}\n`);
+    return 2;
+  }
+  const hub = new Hub(options);
   try {
     await hub.start();
   } catch (err) {
@@ -66,7 +75,11 @@ export async function runCommand(argv: string[], usage: (code: number) => never)
   return 0;
 }
 
-/** The hub's options from its settings; the secrets (password, deployment key) read from their files. */
+/**
+ * The hub's options from its settings; the secrets (password, deployment key) read from their files.
+ * Enrolment is on when hub.yaml's `enrolment:` section is filled in; half filled in, it throws
+ * EnrolmentSetupError naming what is missing (the hub does not start half able to enrol).
+ */
 export function hubOptions(s: HubSettings): ConstructorParameters<typeof Hub>[0] {
   const m = s.mqtt;
   const share = m.share === 'none' ? undefined : m.share;
@@ -89,5 +102,6 @@ export function hubOptions(s: HubSettings): ConstructorParameters<typeof Hub>[0]
     retentionDays: s.retention.days,
     reportAt: s.report.at,
     ...(s.http.trustProxy ? { trustProxy: s.http.trustProxy } : {}),
+    ...(enrolmentWanted(s) ? { enrolment: enrolmentKeys(s) } : {}),
   };
 }

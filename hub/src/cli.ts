@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { badDayMessage, formatVnDateTime, parseDay, vnYesterday } from '@qrkiosk/protocol';
 import { pino } from 'pino';
+import { BROKER_USAGE, brokerCommand } from './cli-broker.js';
 import { DEAD_LETTERS_USAGE, deadLettersCommand } from './cli-dead-letters.js';
 import { brokerLogin, fail, out, readKeyFile } from './cli-files.js';
 import { KIOSK_USAGE, kioskCommand, requestCommand } from './cli-kiosk.js';
@@ -47,6 +48,7 @@ function usage(code: number): never {
       'qrkiosk-hub user disable|enable|remove --phone 09…   (sessions end at once; audited)',
       'qrkiosk-hub user list [--json]',
       ...DEAD_LETTERS_USAGE,
+      ...BROKER_USAGE,
       ...KIOSK_USAGE,
       ...PUBLISH_USAGE,
       '  Trung tâm: nhận check-in, báo cáo ngày, truy vết / hub: ingest, daily report, contact tracing.',
@@ -71,6 +73,7 @@ async function main(): Promise<number> {
     return publishCommand(command, args, settings());
   if (command === 'user') return userCommand(args, settings());
   if (command === 'site') return siteCommand(args);
+  if (command === 'broker') return brokerCommand(args);
   if (command === 'kiosk') return kioskCommand(args, settings());
   if (command === 'request') return requestCommand(args, settings());
   if (command === 'retire') return retireCommand(args);

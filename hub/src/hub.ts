@@ -1,10 +1,12 @@
 import { vnDay, vnTimeOn, vnYesterday } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
+import { KioskLogins } from './dynsec-accounts.js';
 import { HubIngest, type IngestOptions } from './ingest.js';
 import { createServer } from './server.js';
 import { describeDatabase, type HubRepository } from './storage/index.js';
 import { HubStore } from './store.js';
+import { Enrolment, type EnrolmentKeys } from './use-cases/enrolment.js';
 import { applyRetention, DEFAULT_RETENTION_DAYS } from './use-cases/retention.js';
 
 export interface HubOptions {
@@ -27,6 +29,14 @@ export interface HubOptions {
   liveSessionCheckMs?: number;
   /** The TLS reverse proxy's address(es) (fastify trustProxy); none by default. */
   trustProxy?: string;
+  /**
+   * Kiosk enrolment (POST /api/enrol): codes, keys and addresses (enrolment-setup.ts). The kiosks'
+   * broker logins are set with the hub's own broker login (`mqtt`), which must administer the broker's
+   * dynamic-security plugin (`qrkiosk-hub broker init` makes it so). None: enrolment is off.
+   */
+  enrolment?: EnrolmentKeys;
+  /** Enrolment attempts allowed per address (IPv6: per /64) per minute (default 10). */
+  enrolsPerMinute?: number;
   log?: Logger;
   /**
    * Wraps the storage the hub opens (default: none). The seam for fault injection — a test passes a
@@ -75,6 +85,8 @@ export class Hub {
       ...(this.options.liveSessionCheckMs ? { liveSessionCheckMs: this.options.liveSessionCheckMs } : {}),
       ...(this.options.liveBufferBytes ? { liveBufferBytes: this.options.liveBufferBytes } : {}),
       ...(this.options.trustProxy ? { trustProxy: this.options.trustProxy } : {}),
+      ...(this.options.enrolment ? { enrolment: this.enrolmentOf(store, this.options.enrolment) } : {}),
+      ...(this.options.enrolsPerMinute ? { enrolsPerMinute: this.options.enrolsPerMinute } : {}),
       onError: (err) => this.log.error({ err }, 'hub page request failed'),
     });
     const purge = () =>
@@ -92,6 +104,17 @@ export class Hub {
       'hub page ready',
     );
     return address;
+  }
+
+  /** Enrolment over the hub's own broker login (the ingest's URL, username and password). */
+  private enrolmentOf(store: HubStore, keys: EnrolmentKeys): Enrolment {
+    const m = this.options.mqtt;
+    const admin = {
+      url: m.url,
+      ...(m.username ? { username: m.username } : {}),
+      ...(m.password !== undefined ? { password: m.password } : {}),
+    };
+    return new Enrolment(store, new KioskLogins(admin), keys, this.log);
   }
 
   /**

@@ -6,11 +6,13 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { HubIngest } from './ingest.js';
 import { installAccess } from './routes/access.js';
 import { dataRoutes } from './routes/data.js';
+import { enrolmentCodeRoute, enrolRoute } from './routes/enrol.js';
 import { liveRoute } from './routes/live.js';
 import { loginRoutes } from './routes/login.js';
 import { reportRoutes } from './routes/reports.js';
 import { NoQuery } from './routes/schemas.js';
 import type { HubStore } from './store.js';
+import type { Enrolment } from './use-cases/enrolment.js';
 
 export type { LiveMessage } from './routes/live.js';
 
@@ -27,6 +29,10 @@ export interface ServerOptions {
   liveBufferBytes?: number;
   /** Behind a TLS reverse proxy: its address(es), so client addresses and https are taken from it. */
   trustProxy?: string;
+  /** Kiosk enrolment (POST /api/enrol); none: the route answers enrolment-off. */
+  enrolment?: Enrolment;
+  /** Enrolment attempts allowed per address (IPv6: per /64) per minute (default 10). */
+  enrolsPerMinute?: number;
   /** Where server errors are logged (with their stack). */
   onError?: (err: unknown) => void;
 }
@@ -82,5 +88,7 @@ export async function createServer(
   dataRoutes(app, store);
   reportRoutes(app, store, options);
   liveRoute(app, store, ingest, options);
+  enrolRoute(app, options.enrolment, options);
+  enrolmentCodeRoute(app, options.enrolment, options.onError ?? (() => undefined));
   return app;
 }

@@ -74,6 +74,14 @@ export const ENROLMENT_REFUSALS = {
     vi: 'Trung tâm không tạo được tài khoản broker cho kiosk — thử lại sau, báo trung tâm',
     en: 'The hub could not create the kiosk’s broker login — try again later, tell the hub',
   },
+  'too-many-attempts': {
+    vi: 'Quá nhiều lần thử đăng ký từ địa chỉ này — chờ một phút rồi thử lại',
+    en: 'Too many enrolment attempts from this address — wait a minute and try again',
+  },
+  'enrolment-off': {
+    vi: 'Trung tâm chưa bật đăng ký kiosk (hub.yaml: enrolment) — báo trung tâm',
+    en: 'The hub has kiosk enrolment switched off (hub.yaml: enrolment) — tell the hub',
+  },
   'hub-unreachable': {
     vi: 'Không kết nối được trung tâm theo địa chỉ trong mã — kiểm tra mạng',
     en: 'Cannot reach the hub at the address in the code — check the network',

@@ -94,6 +94,9 @@ export function installAccess(app: FastifyInstance, store: HubStore, log: (err: 
         `Invalid request: ${error.message}`.slice(0, 300),
       );
     const status = error.statusCode ?? 500;
+    // Enrolment answers in its own contract's shape (protocol's EnrolmentRefused), limits included.
+    const refusal = (error as { refusal?: unknown }).refusal;
+    if (refusal) return reply.code(status).send(refusal);
     const text = (error as { text?: Text }).text;
     if (text) return fail(reply, status, text.vi, text.en);
     if (status < 500) return fail(reply, status, `Yêu cầu không hợp lệ (${error.message})`, error.message);

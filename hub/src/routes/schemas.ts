@@ -1,3 +1,4 @@
+import { Direction, ID_PATTERN } from '@qrkiosk/protocol';
 import { type Static, Type } from '@sinclair/typebox';
 import { TRACE_ID_TYPES, TRACE_MAX_WINDOW_MIN } from '../use-cases/trace.js';
 
@@ -69,3 +70,15 @@ export const TraceBody = Type.Object(
   { additionalProperties: false },
 );
 export type TraceBody = Static<typeof TraceBody>;
+
+/** A new enrolment code from the page (admin): the same fields as `qrkiosk-hub kiosk add`. */
+export const EnrolmentCodeBody = Type.Object(
+  {
+    site: Type.String({ pattern: ID_PATTERN }),
+    kiosk: Type.String({ pattern: ID_PATTERN }),
+    direction: Type.Optional(Direction),
+    hours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 720 })),
+  },
+  { additionalProperties: false },
+);
+export type EnrolmentCodeBody = Static<typeof EnrolmentCodeBody>;

@@ -89,6 +89,58 @@ export const MqttSection = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Enrolment (`qrkiosk-hub kiosk add`, POST /api/enrol): what goes into codes and grants. Off until
+ * publicUrl and signingKeyFile are set; the deployment key comes from privacy.hashKeyFile.
+ */
+export const EnrolmentSection = Type.Object(
+  {
+    publicUrl: Type.Optional(
+      Type.String({
+        pattern: '^https?://[^/?#@\\s]+(/[^?#@\\s]*)?$',
+        description:
+          'the hub address kiosks reach, put in every code, e.g. https://hub.example.vn (no ?, # or @)',
+        viDescription:
+          'địa chỉ trung tâm mà kiosk truy cập được, ghi vào mỗi mã, ví dụ https://hub.example.vn (không có ?, # hay @)',
+      }),
+    ),
+    brokerUrl: Type.Optional(
+      Type.String({
+        pattern: '^(mqtts?|wss?)://',
+        description:
+          "the broker URL kiosks dial (may differ from the hub's own mqtt.url), e.g. mqtts://hub.example.vn:8883",
+        viDescription:
+          'địa chỉ broker kiosk kết nối (có thể khác mqtt.url của trung tâm), ví dụ mqtts://hub.example.vn:8883',
+      }),
+    ),
+    brokerCaFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "PEM of the CA the broker's TLS certificate chains to, given to kiosks; none: no CA in the grant",
+        viDescription: 'tệp PEM của CA cấp chứng chỉ TLS cho broker, gửi cho kiosk; không có: không gửi CA',
+      }),
+    ),
+    signingKeyFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "the hub's update signing key (qrkiosk-hub keygen: hub-signing.key); grants are signed with it",
+        viDescription:
+          'khóa ký cập nhật của trung tâm (qrkiosk-hub keygen: hub-signing.key); dùng để ký giấy đăng ký',
+      }),
+    ),
+    codeHours: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 720,
+      default: 72,
+      description: 'hours an enrolment code stays valid, up to 720 (30 days)',
+      viDescription: 'số giờ một mã đăng ký còn hiệu lực, tối đa 720 (30 ngày)',
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const HubSettings = Type.Object(
   {
     dataDir: Type.String({
@@ -140,10 +192,11 @@ export const HubSettings = Type.Object(
       },
       { additionalProperties: false },
     ),
+    enrolment: EnrolmentSection,
   },
   { additionalProperties: false },
 );
 export type HubSettings = Static<typeof HubSettings>;
 
 /** Sections that may be left out of hub.yaml (their defaults apply): all of them. */
-export const HUB_SECTIONS = ['http', 'mqtt', 'retention', 'report', 'privacy'] as const;
+export const HUB_SECTIONS = ['http', 'mqtt', 'retention', 'report', 'privacy', 'enrolment'] as const;

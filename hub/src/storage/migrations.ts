@@ -196,6 +196,28 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX outcomes_by_checkin ON outcomes (checkin);
     `,
   },
+  {
+    version: 8,
+    what: 'kiosk enrolment codes (storage/enrolments.ts): only the token hash, who made it, when it was used and by which key',
+    sqlite: `
+      CREATE TABLE IF NOT EXISTS enrolments (
+        token_hash TEXT PRIMARY KEY, kiosk TEXT NOT NULL, site TEXT NOT NULL, direction TEXT NOT NULL,
+        created_at TEXT NOT NULL, expires_at TEXT NOT NULL, created_by TEXT NOT NULL,
+        withdrawn_at TEXT, withdrawn_why TEXT,
+        redeemed_at TEXT, redeemed_key TEXT, redeemed_from TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS enrolments_by_kiosk ON enrolments (kiosk);
+    `,
+    postgres: `
+      CREATE TABLE enrolments (
+        token_hash text PRIMARY KEY, kiosk text NOT NULL, site text NOT NULL, direction text NOT NULL,
+        created_at timestamptz NOT NULL, expires_at timestamptz NOT NULL, created_by text NOT NULL,
+        withdrawn_at timestamptz, withdrawn_why text,
+        redeemed_at timestamptz, redeemed_key text, redeemed_from text
+      );
+      CREATE INDEX enrolments_by_kiosk ON enrolments (kiosk);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

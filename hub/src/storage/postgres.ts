@@ -1,6 +1,14 @@
 import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import pg from 'pg';
 import { postgresBootsBegan, postgresRetimeBoot, unsyncedBoot } from './boots.js';
+import {
+  postgresAddEnrolment,
+  postgresClaimEnrolment,
+  postgresEnrolmentAudit,
+  postgresEnrolments,
+  postgresReleaseEnrolment,
+  postgresWithdrawEnrolments,
+} from './enrolments.js';
 import { MIGRATIONS } from './migrations.js';
 import { postgresSiteMovements } from './occupancy.js';
 import { postgresAddOutcome, postgresCheckinOwner, postgresOutcomesOf } from './outcomes.js';
@@ -12,6 +20,7 @@ import type {
   HubRepository,
   KioskBinding,
   KioskRow,
+  NewEnrolment,
   SiteCounts,
   SiteInfo,
 } from './repository.js';
@@ -311,6 +320,25 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
       [b.kiosk, b.site, b.how, at],
     );
     return (await this.kioskBinding(b.kiosk)) ?? b;
+  }
+
+  async addEnrolment(e: NewEnrolment) {
+    return this.transaction((client) => postgresAddEnrolment(client, e));
+  }
+  async claimEnrolment(tokenHash: string, at: Date, keyFingerprint: string, from: string) {
+    return postgresClaimEnrolment(this.pool, tokenHash, at.toISOString(), keyFingerprint, from);
+  }
+  async releaseEnrolment(tokenHash: string) {
+    await postgresReleaseEnrolment(this.pool, tokenHash);
+  }
+  async withdrawEnrolments(kiosk: string, at: Date, why: string) {
+    return postgresWithdrawEnrolments(this.pool, kiosk, at.toISOString(), why);
+  }
+  async enrolments(limit: number) {
+    return postgresEnrolments(this.pool, limit);
+  }
+  async enrolmentAudit(limit: number) {
+    return postgresEnrolmentAudit(this.pool, limit);
   }
 
   async registerKiosk(b: KioskBinding, at: Date) {

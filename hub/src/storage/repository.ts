@@ -1,6 +1,9 @@
 import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import type { RetimeResult } from './boots.js';
+import type { Claim, EnrolmentRow, NewEnrolment } from './enrolments.js';
 import type { SiteMovements } from './occupancy.js';
+
+export type { Claim, ClaimRefusal, EnrolmentRow, NewEnrolment } from './enrolments.js';
 
 /** A check-in to store. `atReported`: the kiosk's own time, when `checkin.at` was re-timed on ingest. */
 export interface CheckinRow {
@@ -81,6 +84,22 @@ export interface HubRepository {
   /** Binds a kiosk to a site, replacing any binding (the operator's register). */
   registerKiosk(b: KioskBinding, at: Date): Promise<void>;
   kioskBindings(): Promise<KioskBinding[]>;
+
+  /** Adds an enrolment code, withdrawing the kiosk's older unredeemed ones (one transaction); returns how many. */
+  addEnrolment(e: NewEnrolment): Promise<number>;
+  /**
+   * Redeems a code at most once (storage/enrolments.ts): of concurrent claims exactly one gets the
+   * row; the others learn why not (used, withdrawn, expired, unknown).
+   */
+  claimEnrolment(tokenHash: string, at: Date, keyFingerprint: string, from: string): Promise<Claim>;
+  /** Gives a claimed code back (the broker could not be set up: the technician may try again). */
+  releaseEnrolment(tokenHash: string): Promise<void>;
+  /** Withdraws a kiosk's unredeemed codes; returns how many. */
+  withdrawEnrolments(kiosk: string, at: Date, why: string): Promise<number>;
+  /** Codes, newest first. */
+  enrolments(limit: number): Promise<EnrolmentRow[]>;
+  /** Enrolment's audit rows (made, redeemed, refused, revoked), newest first. */
+  enrolmentAudit(limit: number): Promise<AuditRow[]>;
 
   saveReport(day: string, report: string, at: Date): Promise<void>;
   savedReport(day: string): Promise<{ generatedAt: string; report: string } | null>;

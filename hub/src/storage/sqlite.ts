@@ -3,6 +3,14 @@ import { dirname } from 'node:path';
 import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import Database from 'better-sqlite3';
 import { sqliteBootsBegan, sqliteRetimeBoot, unsyncedBoot } from './boots.js';
+import {
+  sqliteAddEnrolment,
+  sqliteClaimEnrolment,
+  sqliteEnrolmentAudit,
+  sqliteEnrolments,
+  sqliteReleaseEnrolment,
+  sqliteWithdrawEnrolments,
+} from './enrolments.js';
 import { MIGRATIONS } from './migrations.js';
 import { sqliteSiteMovements } from './occupancy.js';
 import { sqliteAddOutcome, sqliteCheckinOwner, sqliteOutcomesOf } from './outcomes.js';
@@ -13,6 +21,7 @@ import type {
   HubRepository,
   KioskBinding,
   KioskRow,
+  NewEnrolment,
   SiteCounts,
   SiteInfo,
 } from './repository.js';
@@ -275,6 +284,25 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
       )
       .run(b.kiosk, b.site, b.how, iso(at));
     return (await this.kioskBinding(b.kiosk)) ?? b;
+  }
+
+  async addEnrolment(e: NewEnrolment) {
+    return sqliteAddEnrolment(this.db, e);
+  }
+  async claimEnrolment(tokenHash: string, at: Date, keyFingerprint: string, from: string) {
+    return sqliteClaimEnrolment(this.db, tokenHash, iso(at), keyFingerprint, from);
+  }
+  async releaseEnrolment(tokenHash: string) {
+    sqliteReleaseEnrolment(this.db, tokenHash);
+  }
+  async withdrawEnrolments(kiosk: string, at: Date, why: string) {
+    return sqliteWithdrawEnrolments(this.db, kiosk, iso(at), why);
+  }
+  async enrolments(limit: number) {
+    return sqliteEnrolments(this.db, limit);
+  }
+  async enrolmentAudit(limit: number) {
+    return sqliteEnrolmentAudit(this.db, limit);
   }
 
   async registerKiosk(b: KioskBinding, at: Date) {

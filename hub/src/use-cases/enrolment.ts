@@ -1,0 +1,216 @@
+import { createHash, createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
+import {
+  type Direction,
+  ENROLMENT_REFUSALS,
+  ENROLMENT_SCHEMA_ID,
+  type EnrolmentGrant,
+  type EnrolmentRefusal,
+  type EnrolmentRefused,
+  type EnrolRequest,
+  enrolmentTokenHash,
+  formatEnrolmentCode,
+  isId,
+  keyId,
+  newEnrolmentToken,
+  type SignedGrant,
+  sealTo,
+  signGrant,
+} from '@qrkiosk/protocol';
+import type { Logger } from 'pino';
+import type { KioskLogins } from '../dynsec-accounts.js';
+import type { HubStore } from '../store.js';
+
+/**
+ * Enrolment, one home for the CLI (`kiosk add|revoke`), the page and POST /api/enrol: a code for one
+ * kiosk (only its token's hash kept), and its redemption — the code checked and spent at most once,
+ * the kiosk's broker login given a fresh password and enabled, and a grant signed with the hub's update
+ * key whose secrets are sealed to the kiosk's key. Every attempt is audited, every refusal with why.
+ */
+export interface EnrolmentKeys {
+  /** The hub's address put in codes (what the kiosk POSTs to). */
+  publicUrl: string;
+  /** The broker URL kiosks dial, and the CA of its TLS certificate (PEM), given in the grant. */
+  brokerUrl: string;
+  brokerCa?: string;
+  /** The hub's update signing key (Ed25519): grants are signed with it, its id is in every code. */
+  signing: { privateKey: KeyObject; publicKey: KeyObject };
+  /** The deployment's identity hash key (privacy.hashKeyFile), sealed into every grant. */
+  hashKey: Buffer;
+  /** Hours a code stays valid unless the caller says otherwise. */
+  codeHours: number;
+}
+
+/** HTTP status of each refusal: a code the hub never made is 404, a spent one 410 (gone for good). */
+export const REFUSAL_STATUS: Record<EnrolmentRefusal, number> = {
+  'code-malformed': 400,
+  'bad-request': 400,
+  'code-unknown': 404,
+  'code-used': 410,
+  'code-expired': 410,
+  'code-revoked': 410,
+  'too-many-attempts': 429,
+  'broker-failed': 502,
+  'enrolment-off': 503,
+  'hub-unreachable': 502,
+  'grant-invalid': 502,
+};
+
+export type Redemption =
+  | { ok: true; status: 200; body: SignedGrant; kiosk: string }
+  | { ok: false; status: number; body: EnrolmentRefused };
+
+export const refused = (error: EnrolmentRefusal): Redemption => ({
+  ok: false,
+  status: REFUSAL_STATUS[error],
+  body: { error, message: ENROLMENT_REFUSALS[error] },
+});
+
+/** A short, stable name of a kiosk key for the audit: the first 16 hex of SHA-256 over its SPKI DER. */
+export const keyFingerprint = (publicKey: string): string =>
+  createHash('sha256').update(Buffer.from(publicKey, 'base64')).digest('hex').slice(0, 16);
+
+/** An address as logs show it: the host part dropped (IPv4 last byte, IPv6 past /48). The audit keeps it whole. */
+export const maskAddress = (ip: string): string =>
+  ip.includes(':') ? `${ip.split(':').slice(0, 3).join(':')}::/48` : ip.replace(/\.\d+$/, '.x');
+
+const isX25519 = (b64: string): boolean => {
+  try {
+    return (
+      createPublicKey({ key: Buffer.from(b64, 'base64'), format: 'der', type: 'spki' }).asymmetricKeyType ===
+      'x25519'
+    );
+  } catch {
+    return false;
+  }
+};
+
+export interface IssuedCode {
+  code: string;
+  expiresAt: string;
+  /** Older unredeemed codes of this kiosk that this one withdrew. */
+  withdrawn: number;
+}
+
+export class Enrolment {
+  constructor(
+    private readonly store: HubStore,
+    private readonly logins: KioskLogins,
+    private readonly keys: EnrolmentKeys,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * A new code for `kiosk` at `site`: registers the binding, makes the kiosk's broker role and (new)
+   * disabled client, stores the token's hash and withdraws the kiosk's older unredeemed codes.
+   * Throws when the broker refuses (nothing is stored then).
+   */
+  async issue(
+    request: { kiosk: string; site: string; direction: Direction; hours?: number; by: string },
+    now = new Date(),
+  ): Promise<IssuedCode> {
+    const { kiosk, site, direction } = request;
+    if (!isId(kiosk) || !isId(site) || kiosk === 'hub')
+      throw new Error(`not a kiosk or site id: ${kiosk} ${site}`);
+    const hours = request.hours ?? this.keys.codeHours;
+    const binding = { kiosk, site, how: 'registered' as const };
+    await this.store.registerKiosk(binding, now);
+    await this.logins.prepare(binding);
+    const token = newEnrolmentToken();
+    const tokenHash = enrolmentTokenHash(token);
+    const expiresAt = new Date(now.getTime() + hours * 3_600_000).toISOString();
+    const withdrawn = await this.store.repo.addEnrolment({
+      tokenHash,
+      kiosk,
+      site,
+      direction,
+      createdAt: now.toISOString(),
+      expiresAt,
+      createdBy: request.by,
+    });
+    await this.store.audit(request.by, 'enrol-code', {
+      kiosk,
+      site,
+      direction,
+      expiresAt,
+      token: tokenHash.slice(0, 12),
+      withdrawn,
+    });
+    const code = formatEnrolmentCode({
+      token,
+      keyId: keyId(this.keys.signing.publicKey),
+      hubUrl: this.keys.publicUrl,
+    });
+    return { code, expiresAt, withdrawn };
+  }
+
+  /** Redeems a request from address `from`. Never throws for a caller's mistake: a refusal says why. */
+  async redeem(request: EnrolRequest, from: string, now = new Date()): Promise<Redemption> {
+    const key = isX25519(request.publicKey) ? keyFingerprint(request.publicKey) : 'not-x25519';
+    const tokenHash = enrolmentTokenHash(request.token);
+    const refuse = async (reason: EnrolmentRefusal, kiosk?: string): Promise<Redemption> => {
+      await this.store.audit('enrolment', 'enrol-refused', {
+        reason,
+        ...(kiosk ? { kiosk } : {}),
+        ip: from,
+        key,
+        token: tokenHash.slice(0, 12),
+      });
+      this.log.warn({ reason, kiosk, from: maskAddress(from), key }, 'kiosk enrolment refused');
+      return refused(reason);
+    };
+    // Checked before the code is spent: a kiosk with a broken key can try again with the same code.
+    if (key === 'not-x25519') return refuse('bad-request');
+    const claim = await this.store.repo.claimEnrolment(tokenHash, now, key, from);
+    if (!claim.ok) return refuse(claim.reason, claim.row?.kiosk);
+    const { kiosk, site } = claim.row;
+    const direction = claim.row.direction as Direction;
+    const password = randomBytes(24).toString('base64url');
+    try {
+      await this.store.registerKiosk({ kiosk, site, how: 'registered' }, now);
+      await this.logins.activate({ kiosk, site, how: 'registered' }, password);
+    } catch (err) {
+      this.log.error({ err, kiosk }, 'enrolment: the kiosk’s broker login could not be set');
+      // Given back: nothing was handed out, the technician may scan the same code again.
+      await this.store.repo.releaseEnrolment(tokenHash);
+      return refuse('broker-failed', kiosk);
+    }
+    const secrets = { password, hashKey: this.keys.hashKey.toString('base64') };
+    const grant: EnrolmentGrant = {
+      schema: ENROLMENT_SCHEMA_ID,
+      kiosk,
+      site,
+      direction,
+      issuedAt: now.toISOString(),
+      kioskKey: request.publicKey,
+      broker: { url: this.keys.brokerUrl, ...(this.keys.brokerCa ? { ca: this.keys.brokerCa } : {}) },
+      username: kiosk,
+      hubPublicKeys: [this.keys.signing.publicKey.export({ type: 'spki', format: 'pem' }).toString()],
+      sealed: sealTo(request.publicKey, Buffer.from(JSON.stringify(secrets), 'utf8')),
+    };
+    await this.store.audit(`kiosk:${kiosk}`, 'enrol-redeemed', {
+      kiosk,
+      site,
+      direction,
+      ip: from,
+      key,
+      software: request.software,
+      token: tokenHash.slice(0, 12),
+    });
+    this.log.info({ kiosk, site, from: maskAddress(from), key }, 'kiosk enrolled');
+    return { ok: true, status: 200, body: signGrant(grant, this.keys.signing), kiosk };
+  }
+}
+
+/** Withdraws the kiosk's codes and deletes its broker client (its login stops at once). */
+export async function revokeKiosk(
+  store: HubStore,
+  logins: KioskLogins,
+  kiosk: string,
+  by: string,
+  now = new Date(),
+): Promise<{ withdrawn: number }> {
+  const withdrawn = await store.repo.withdrawEnrolments(kiosk, now, 'revoked');
+  await logins.remove(kiosk);
+  await store.audit(by, 'kiosk-revoke', { kiosk, withdrawn });
+  return { withdrawn };
+}
