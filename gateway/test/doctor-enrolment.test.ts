@@ -8,14 +8,15 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type EnrolmentGrant, keyId, validateDoctorReport } from '@qrkiosk/protocol';
-import { makeTempDir } from '@qrkiosk/testkit';
+import { freePort, makeTempDir } from '@qrkiosk/testkit';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { builtinRules, signRules } from '../src/decide/index.js';
 import { enrolmentCheck } from '../src/doctor/enrolment.js';
 import { inspectFile } from '../src/doctor/enrolment-files.js';
 import { doctorExitCode, runDoctor } from '../src/doctor/index.js';
-import { ENROLMENT_FILES, writeEnrolledConfig } from '../src/enrolment/index.js';
+import { ENROLMENT_FILES, EnrolmentScreen, writeEnrolledConfig } from '../src/enrolment/index.js';
+import { createLogger } from '../src/log.js';
 import { loadSettings } from '../src/settings/index.js';
 
 const quick = { scanTimeoutMs: 0, blink: false, brokerTimeoutMs: 1000, env: {} };
@@ -123,6 +124,35 @@ describe('doctor on an unenrolled kiosk (no kiosk: section)', () => {
     expect(byId(after, 'enrolment').status).toBe('ok');
     expect(byId(after, 'broker').status).toBe('fail'); // broker.invalid: asked, not skipped
     expect(after.kiosk).toBe('k-001');
+  });
+  it('while the unenrolled service holds the scanner (its screen answers), the scan is not asked for: skip with why', async () => {
+    const { file, dataDir } = unenrolled();
+    const port = await freePort();
+    writeFileSync(
+      file,
+      `${readFileSync(file, 'utf8')}ui: { port: ${port}, host: 127.0.0.1 }\n`.replace(
+        'ui: { port: 0 }\n',
+        '',
+      ),
+    );
+    // The unenrolled daemon's own screen server (enrolment/screen.ts), as `run` starts it.
+    const screen = new EnrolmentScreen(createLogger('silent'));
+    await screen.start(port, '127.0.0.1');
+    try {
+      const prompts: string[] = [];
+      const report = await runDoctor(
+        { config: file, ...quick, scanTimeoutMs: 5000 },
+        { say: (s) => prompts.push(s.en) },
+      );
+      expect(byId(report, 'scanner')).toMatchObject({ status: 'skip', values: { via: null } });
+      expect(byId(report, 'scanner').message.en).toContain(
+        'the screen saying "kiosk not enrolled" means the scanner reads',
+      );
+      expect(prompts).toEqual([]);
+      expect(byId(report, 'disk').values.dir).toBe(dataDir);
+    } finally {
+      await screen.stop();
+    }
   });
 });
 
