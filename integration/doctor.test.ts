@@ -4,7 +4,7 @@
  * option `--lang en` is given after the command, as a technician types it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VirtualSerialScanner } from '@qrkiosk/firmware-sim';
 import { type DoctorReport, validateDoctorReport } from '@qrkiosk/protocol';
@@ -154,6 +154,39 @@ describe('qrkiosk doctor (the CLI, a pty scanner, a real broker)', () => {
     expect(s).toMatchObject({ status: 'fail', values: { connected: false } });
     expect(s?.message.vi).toContain('Không mở được máy quét');
     expect(run.stderr).toContain('Hãy quét một mã bất kỳ');
+  });
+
+  it('an unenrolled kiosk.yaml (no kiosk: section): config OK, enrolment FAIL with the way to enrol, exit 1', async () => {
+    const dir = makeTempDir('doctor-unenrolled-');
+    mkdirSync(join(dir, 'data'));
+    const file = join(dir, 'kiosk.yaml');
+    writeFileSync(file, `data: { dir: "${join(dir, 'data')}" }\ngpio: { driver: sim }\nui: { port: 0 }\n`);
+    const vi = await doctor(['--config', file, '--no-scan']);
+    expect(vi.code).toBe(1);
+    expect(vi.stdout).toMatch(/\[OK {2}\] config +Cấu hình hợp lệ, kiosk chưa đăng ký/);
+    expect(vi.stdout).toMatch(/\[FAIL\] enrolment +Kiosk chưa đăng ký/);
+    expect(vi.stdout).toContain(
+      'Cách sửa: quét mã đăng ký từ trung tâm y tế bằng máy quét của kiosk này, hoặc chạy: qrkiosk enrol MÃ',
+    );
+    expect(vi.stdout).not.toContain('kiosk.id');
+
+    const en = await doctor(['--config', file, '--no-scan', '--json', '--lang', 'en']);
+    expect(en.code).toBe(1);
+    const report = parse(en.stdout);
+    expect(report.kiosk).toBeNull();
+    expect(report.status).toBe('fail');
+    expect(byId(report, 'config')).toMatchObject({ status: 'ok', values: { enrolled: false } });
+    expect(byId(report, 'enrolment')).toMatchObject({
+      status: 'fail',
+      fix: {
+        en: "scan the enrolment code from the health office on this kiosk's scanner, or run: qrkiosk enrol CODE",
+      },
+    });
+    expect(byId(report, 'broker')).toMatchObject({
+      status: 'skip',
+      message: { en: expect.stringContaining('not enrolled') },
+    });
+    for (const id of ['gpio', 'clock', 'disk']) expect(byId(report, id)?.status, id).not.toBe('skip');
   });
 
   it('a broken kiosk.yaml: exit 2 as `config check`, the loader lines on the config line', async () => {

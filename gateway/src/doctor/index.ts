@@ -6,9 +6,10 @@ import { type Exec, type Said, skipped, systemExec } from './check.js';
 import { clockCheck } from './clock.js';
 import { configCheck } from './config.js';
 import { diskCheck, type SdWriteRoots, sdWritesCheck } from './disk.js';
-import { enrolmentCheck } from './enrolment.js';
+import { enrolmentCheck, unenrolledCheck } from './enrolment.js';
 import { gpioCheck } from './gpio.js';
 import { outboxCheck } from './outbox.js';
+import { beforeEnrolment, brokerBeforeEnrolment, scannerHeldBeforeEnrolment } from './pending.js';
 import { scannerCheck, screensAnswer } from './scanner.js';
 import { serviceCheck } from './service.js';
 import { cacheCheck, revocationListCheck, rulesCheck, trustListCheck } from './updates.js';
@@ -35,14 +36,17 @@ export interface DoctorDeps {
 /**
  * Every check, in DOCTOR_CHECK_IDS order. The config comes first: when it does not load, every
  * other check that needs it is skipped with that reason. The service's state decides how the
- * scanner and GPIO are tested (the daemon holds them while it runs).
+ * scanner and GPIO are tested (the daemon holds them while it runs). An unenrolled kiosk (no
+ * `kiosk:` section) is loaded as `run` loads it: `enrolment` fails with the way to enrol, the broker
+ * is skipped (no login yet), the hardware and data-folder checks run as always, and what only the hub
+ * sends is read by pending.ts (absent is expected, not a failure).
  */
 export async function runDoctor(o: DoctorOptions, deps: DoctorDeps = {}): Promise<DoctorReport> {
   const clock = deps.clock ?? systemClock;
   const exec = deps.exec ?? systemExec;
   const say = deps.say ?? (() => undefined);
   const checks: DoctorCheck[] = [];
-  const { loaded, check } = configCheck(o.config, o.env);
+  const { loaded, pending, check } = configCheck(o.config, o.env);
   checks.push(check);
   const { state, check: service } = await serviceCheck(exec);
   checks.push(service);
@@ -57,19 +61,24 @@ export async function runDoctor(o: DoctorOptions, deps: DoctorDeps = {}): Promis
   } else {
     const { settings } = loaded;
     const daemonRunning = state.running || (await screensAnswer(settings.ui));
-    checks.push(await scannerCheck(settings, { daemonRunning, timeoutMs: o.scanTimeoutMs, prompt: say }));
+    checks.push(
+      pending && daemonRunning && o.scanTimeoutMs > 0
+        ? scannerHeldBeforeEnrolment(loaded)
+        : await scannerCheck(settings, { daemonRunning, timeoutMs: o.scanTimeoutMs, prompt: say }),
+    );
     checks.push(await gpioCheck(settings.gpio, { daemonRunning, blink: o.blink, say }));
-    checks.push(await brokerCheck(loaded, o.brokerTimeoutMs));
-    checks.push(enrolmentCheck(loaded));
+    checks.push(pending ? brokerBeforeEnrolment(loaded) : await brokerCheck(loaded, o.brokerTimeoutMs));
+    checks.push(pending ? unenrolledCheck(loaded) : enrolmentCheck(loaded));
     const now = clock.now();
-    checks.push(cacheCheck(settings, now));
-    checks.push(rulesCheck(loaded));
-    checks.push(trustListCheck(settings, now));
-    checks.push(revocationListCheck(loaded, now));
+    const fromHub = (c: DoctorCheck) => (pending ? beforeEnrolment(c, loaded) : c);
+    checks.push(fromHub(cacheCheck(settings, now)));
+    checks.push(fromHub(rulesCheck(loaded)));
+    checks.push(fromHub(trustListCheck(settings, now)));
+    checks.push(fromHub(revocationListCheck(loaded, now)));
     checks.push(await clockCheck(settings, clock, exec));
     checks.push(diskCheck(settings.data.dir));
     checks.push(sdWritesCheck(state.mainPid, deps.roots));
-    checks.push(outboxCheck(settings, now));
+    checks.push(fromHub(outboxCheck(settings, now)));
   }
   checks.sort((a, b) => DOCTOR_CHECK_IDS.indexOf(a.id) - DOCTOR_CHECK_IDS.indexOf(b.id));
   const worst = checks.some((c) => c.status === 'fail')
@@ -79,8 +88,9 @@ export async function runDoctor(o: DoctorOptions, deps: DoctorDeps = {}): Promis
       : 'ok';
   return {
     schema: DOCTOR_SCHEMA_ID,
-    kiosk: loaded?.settings.kiosk.id ?? null,
-    site: loaded?.settings.kiosk.site ?? null,
+    // An unenrolled kiosk has no id yet (its placeholder is never sent anywhere).
+    kiosk: pending ? null : (loaded?.settings.kiosk.id ?? null),
+    site: pending ? null : (loaded?.settings.kiosk.site ?? null),
     at: clock.now().toISOString(),
     software: SOFTWARE_VERSION,
     config: o.config,
@@ -89,7 +99,10 @@ export async function runDoctor(o: DoctorOptions, deps: DoctorDeps = {}): Promis
   };
 }
 
-/** 0 when nothing fails, 1 when a check fails, 2 when the config is unreadable or invalid (as `config check`). */
+/**
+ * 0 when nothing fails, 1 when a check fails (an unenrolled kiosk: `enrolment`), 2 when the config is
+ * unreadable or invalid (as `config check`).
+ */
 export function doctorExitCode(report: DoctorReport): number {
   if (report.checks.find((c) => c.id === 'config')?.status === 'fail') return 2;
   return report.status === 'fail' ? 1 : 0;

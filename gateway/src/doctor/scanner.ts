@@ -35,6 +35,9 @@ export function screensAnswer(ui: Settings['ui'], timeoutMs = 1000): Promise<boo
 
 const where = (s: Settings['scanner']) => s.path ?? s.type;
 
+/** How long the test scan waits for the scanner to open before asking anyway. */
+const OPEN_WAIT_MS = 2000;
+
 const NOT_READ: Said = {
   vi: 'kiểm tra cáp và nguồn máy quét, lau kính, thử mã khác; chạy: qrkiosk devices',
   en: 'check the scanner cable and power, clean its window, try another code; run: qrkiosk devices',
@@ -122,8 +125,13 @@ async function viaInput(
   const values = { ...base, via: 'input' };
   const bus = new EventBus();
   let connected = false;
+  let opened: () => void = () => undefined;
+  const open = new Promise<void>((r) => {
+    opened = r;
+  });
   bus.on('scanner.status', (st) => {
     connected = connected || st.connected;
+    if (st.connected) opened();
   });
   let resolveLine: (length: number) => void = () => undefined;
   const line = new Promise<number>((r) => {
@@ -135,16 +143,22 @@ async function viaInput(
     bus,
     createLogger('silent'),
   );
-  o.prompt({
-    vi: `Hãy quét một mã bất kỳ vào ${where(settings.scanner)} (chờ ${base.timeoutSeconds} giây)…`,
-    en: `Scan any code into ${where(settings.scanner)} (waiting ${base.timeoutSeconds} s)…`,
-  });
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<null>((r) => {
-    timer = setTimeout(() => r(null), o.timeoutMs);
-  });
+  let opening: NodeJS.Timeout | undefined;
   try {
     input.start();
+    // Asked only once the port is open: a code scanned into a pty nobody holds yet is lost (seen here,
+    // a scan made the instant the prompt appeared was never read). A scanner that does not open within
+    // OPEN_WAIT_MS is still asked for, so that "cannot open" is reported after the full wait as before.
+    await Promise.race([open, new Promise((r) => (opening = setTimeout(r, OPEN_WAIT_MS)))]);
+    clearTimeout(opening);
+    o.prompt({
+      vi: `Hãy quét một mã bất kỳ vào ${where(settings.scanner)} (chờ ${base.timeoutSeconds} giây)…`,
+      en: `Scan any code into ${where(settings.scanner)} (waiting ${base.timeoutSeconds} s)…`,
+    });
+    const timeout = new Promise<null>((r) => {
+      timer = setTimeout(() => r(null), o.timeoutMs);
+    });
     const length = await Promise.race([line, timeout]);
     if (length !== null)
       return checked(
@@ -186,6 +200,7 @@ async function viaInput(
     );
   } finally {
     clearTimeout(timer);
+    clearTimeout(opening);
     await input.stop();
   }
 }
