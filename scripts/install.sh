@@ -17,8 +17,9 @@ packages=(socat libusb-1.0-0 udev build-essential python3 ca-certificates)
 # when run as root) and Debian's Chromium (Playwright drives it; it never downloads a browser).
 # python3-cbor2: the DCC revocation oracle reads `iss` with a CBOR decoder that is not ours.
 # python3-cryptography: the enrolment seal (X25519, HKDF, AES-GCM) is checked against an implementation not ours.
+# poppler-utils: pdfinfo counts the pages Chromium prints of the technician's one-page checklist.
 # systemd: its `systemd-analyze verify` checks the unit files in hardware/ (gateway/test/systemd-units.test.ts).
-((want_test)) && packages+=(mosquitto postgresql chromium fonts-noto-core openssl python3-cbor2 python3-cryptography systemd)
+((want_test)) && packages+=(mosquitto postgresql chromium fonts-noto-core openssl python3-cbor2 python3-cryptography systemd poppler-utils)
 
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then
