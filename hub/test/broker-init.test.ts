@@ -5,10 +5,10 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { hubCli, type InitBroker, initAndStartBroker } from '@qrkiosk/testkit';
 import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DYNSEC_TOPIC } from '../src/index.js';
-import { hubCli, type InitBroker, initAndStartBroker } from './init-broker.js';
 
 describe('broker init', () => {
   let broker: InitBroker;

@@ -19,7 +19,14 @@ import {
   parseEnrolmentCode,
   validatorFor,
 } from '@qrkiosk/protocol';
-import { ENGINES, freePort, makeTempDir } from '@qrkiosk/testkit';
+import {
+  ENGINES,
+  freePort,
+  hubCli,
+  type InitBroker,
+  initAndStartBroker,
+  makeTempDir,
+} from '@qrkiosk/testkit';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +36,6 @@ import { generateSigningKey, Hub, HubStore, loadHubSettings } from '../src/index
 import { Enrolment } from '../src/use-cases/enrolment.js';
 import { newDatabase } from './engines.js';
 import { httpHub } from './http-server.js';
-import { hubCli, type InitBroker, initAndStartBroker } from './init-broker.js';
 import { logIn } from './session.js';
 
 const validGrant = validatorFor(EnrolmentGrant);

@@ -1,3 +1,4 @@
+export * from './broker-init.js';
 export * from './browser.js';
 export * from './engines.js';
 export * from './enrol-hub-standin.js';

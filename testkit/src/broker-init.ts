@@ -1,9 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, makeTempDir, REPO_ROOT, waitForPort } from '@qrkiosk/testkit';
+import { freePort, waitForPort } from './net.js';
+import { REPO_ROOT } from './shared.js';
+import { makeTempDir } from './tmp.js';
 
-/** `qrkiosk-hub …` as an operator runs it: the built CLI in a child process. */
+/** `qrkiosk-hub …` as an operator runs it: the built CLI (hub/dist, so `npm run build` first) in a child process. */
 export const hubCli = (...args: string[]) =>
   spawnSync(process.execPath, [join(REPO_ROOT, 'hub/dist/cli.js'), ...args], { encoding: 'utf8' });
 
