@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
+import type { Claim, ClaimRefusal, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
 import type { AuditRow } from './repository.js';
 
 /**
@@ -12,32 +13,6 @@ import type { AuditRow } from './repository.js';
  * two redemptions at once exactly one gets the row back. Times go in as ISO-8601 UTC text, which
  * SQLite compares as text and PostgreSQL reads as timestamptz.
  */
-
-export interface EnrolmentRow {
-  tokenHash: string;
-  kiosk: string;
-  site: string;
-  direction: string;
-  createdAt: string;
-  expiresAt: string;
-  createdBy: string;
-  withdrawnAt: string | null;
-  withdrawnWhy: string | null;
-  redeemedAt: string | null;
-  /** The fingerprint of the kiosk key that redeemed it. */
-  redeemedKey: string | null;
-  /** The address it was redeemed from. */
-  redeemedFrom: string | null;
-}
-
-export type NewEnrolment = Pick<
-  EnrolmentRow,
-  'tokenHash' | 'kiosk' | 'site' | 'direction' | 'createdAt' | 'expiresAt' | 'createdBy'
->;
-
-/** Why a token did not redeem. */
-export type ClaimRefusal = 'code-unknown' | 'code-used' | 'code-revoked' | 'code-expired';
-export type Claim = { ok: true; row: EnrolmentRow } | { ok: false; reason: ClaimRefusal; row?: EnrolmentRow };
 
 const COLUMNS = `token_hash AS "tokenHash", kiosk, site, direction, created_at AS "createdAt",
   expires_at AS "expiresAt", created_by AS "createdBy", withdrawn_at AS "withdrawnAt",

@@ -1,14 +1,7 @@
 import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import pg from 'pg';
 import { postgresBootsBegan, postgresRetimeBoot, unsyncedBoot } from './boots.js';
-import {
-  postgresAddEnrolment,
-  postgresClaimEnrolment,
-  postgresEnrolmentAudit,
-  postgresEnrolments,
-  postgresReleaseEnrolment,
-  postgresWithdrawEnrolments,
-} from './enrolments.js';
+import * as enrolments from './enrolments.js';
 import { MIGRATIONS } from './migrations.js';
 import { postgresSiteMovements } from './occupancy.js';
 import { postgresAddOutcome, postgresCheckinOwner, postgresOutcomesOf } from './outcomes.js';
@@ -323,22 +316,22 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
   }
 
   async addEnrolment(e: NewEnrolment) {
-    return this.transaction((client) => postgresAddEnrolment(client, e));
+    return this.transaction((client) => enrolments.postgresAddEnrolment(client, e));
   }
   async claimEnrolment(tokenHash: string, at: Date, keyFingerprint: string, from: string) {
-    return postgresClaimEnrolment(this.pool, tokenHash, at.toISOString(), keyFingerprint, from);
+    return enrolments.postgresClaimEnrolment(this.pool, tokenHash, at.toISOString(), keyFingerprint, from);
   }
   async releaseEnrolment(tokenHash: string) {
-    await postgresReleaseEnrolment(this.pool, tokenHash);
+    await enrolments.postgresReleaseEnrolment(this.pool, tokenHash);
   }
   async withdrawEnrolments(kiosk: string, at: Date, why: string) {
-    return postgresWithdrawEnrolments(this.pool, kiosk, at.toISOString(), why);
+    return enrolments.postgresWithdrawEnrolments(this.pool, kiosk, at.toISOString(), why);
   }
   async enrolments(limit: number) {
-    return postgresEnrolments(this.pool, limit);
+    return enrolments.postgresEnrolments(this.pool, limit);
   }
   async enrolmentAudit(limit: number) {
-    return postgresEnrolmentAudit(this.pool, limit);
+    return enrolments.postgresEnrolmentAudit(this.pool, limit);
   }
 
   async registerKiosk(b: KioskBinding, at: Date) {

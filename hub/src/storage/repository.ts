@@ -1,9 +1,9 @@
 import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import type { RetimeResult } from './boots.js';
-import type { Claim, EnrolmentRow, NewEnrolment } from './enrolments.js';
+import type { Claim, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
 import type { SiteMovements } from './occupancy.js';
 
-export type { Claim, ClaimRefusal, EnrolmentRow, NewEnrolment } from './enrolments.js';
+export type { Claim, ClaimRefusal, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
 
 /** A check-in to store. `atReported`: the kiosk's own time, when `checkin.at` was re-timed on ingest. */
 export interface CheckinRow {
