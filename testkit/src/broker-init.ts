@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stopChild } from './child.js';
 import { freePort, waitForPort } from './net.js';
 import { REPO_ROOT } from './shared.js';
 import { makeTempDir } from './tmp.js';
@@ -54,12 +55,6 @@ export async function initAndStartBroker(): Promise<InitBroker> {
     url: `mqtt://127.0.0.1:${port}`,
     hub: { username: 'hub', password: readFileSync(join(dir, 'hub.password'), 'utf8').trim() },
     log: () => output,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, exited),
   };
 }

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stopChild } from './child.js';
 import { freePort, waitForPort } from './net.js';
 import { makeTempDir } from './tmp.js';
 
@@ -78,13 +79,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Ru
     dir,
     url: `mqtt://127.0.0.1:${port}`,
     log: () => output,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, exited),
   };
 }
 
