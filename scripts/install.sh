@@ -16,7 +16,10 @@ packages=(socat libusb-1.0-0 udev build-essential python3 ca-certificates)
 # Tests: a real Mosquitto broker, a PostgreSQL server (the tests start their own, as the postgres user
 # when run as root) and Debian's Chromium (Playwright drives it; it never downloads a browser).
 # python3-cbor2: the DCC revocation oracle reads `iss` with a CBOR decoder that is not ours.
-((want_test)) && packages+=(mosquitto postgresql chromium fonts-noto-core openssl python3-cbor2)
+# qemu-user + the arm64 cross toolchain and runtime: the release proof (scripts/release-proof.mjs) compiles the
+# arm64 bundle's native addons and runs its CLI under emulation (qemu-aarch64 -L /usr/aarch64-linux-gnu).
+((want_test)) && packages+=(mosquitto postgresql chromium fonts-noto-core openssl python3-cbor2
+  qemu-user g++-aarch64-linux-gnu libc6-arm64-cross libstdc++6-arm64-cross)
 
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then
@@ -51,4 +54,8 @@ fi
 
 npm ci --no-fund --no-audit
 # The decoding tests also run on Node 22 and 24 (scripts/test-node-versions.mjs): fetch them now, not mid-test.
-if ((want_test)); then node scripts/test-node-versions.mjs --fetch-only; fi
+# The release proof builds for, and runs, the pinned Node 20 for x64 and arm64 (scripts/release/node-dist.mjs).
+if ((want_test)); then
+  node scripts/test-node-versions.mjs --fetch-only
+  node scripts/release.mjs --fetch-only
+fi
