@@ -36,7 +36,9 @@ function check(name, fn) {
   try {
     const note = fn();
     passed++;
-    console.log(`PASS  ${name}${note ? ` — ${note}` : ''} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+    // Checks of commands run beforehand, all at once, take no time here: their times are on the timings line.
+    const s = (Date.now() - t) / 1000;
+    console.log(`PASS  ${name}${note ? ` — ${note}` : ''}${s >= 0.05 ? ` (${s.toFixed(1)} s)` : ''}`);
   } catch (err) {
     failed++;
     console.log(`FAIL  ${name}: ${err.message}`);
@@ -92,12 +94,17 @@ ok('openssl', ['pkey', '-in', join(work, 'key.pem'), '-pubout', '-out', join(wor
 
 let built = false;
 check('release builds both bundles (scripts/release.mjs --offline)', () => {
-  const r = sh(
-    process.execPath,
-    [join(root, 'scripts/release.mjs'), '--offline', '--signing-key', join(work, 'key.pem'), '--out', out],
-    { stdio: ['ignore', 'inherit', 'pipe'] },
-  );
-  assert(r.status === 0, `exit ${r.status ?? r.signal}\n${r.stderr}`);
+  const r = sh(process.execPath, [
+    join(root, 'scripts/release.mjs'),
+    '--offline',
+    '--signing-key',
+    join(work, 'key.pem'),
+    '--out',
+    out,
+  ]);
+  // The compiler's output only when it failed; the release's own lines (what was compiled, how long) always.
+  assert(r.status === 0, `exit ${r.status ?? r.signal}\n${r.stdout}${r.stderr}`);
+  for (const line of r.stderr.split('\n')) if (line.startsWith('release: ')) console.log(`      ${line}`);
   built = true;
 });
 if (!built) finish();
