@@ -54,8 +54,9 @@ fi
 
 npm ci --no-fund --no-audit
 # The decoding tests also run on Node 22 and 24 (scripts/test-node-versions.mjs): fetch them now, not mid-test.
-# The release proof builds for, and runs, the pinned Node 20 for x64 and arm64 (scripts/release/node-dist.mjs).
+# The release proof builds for, and runs, the pinned Node 20 for x64 and arm64, and Debian's arm64 libusb/libudev
+# for node-hid under qemu (scripts/release-proof.mjs).
 if ((want_test)); then
   node scripts/test-node-versions.mjs --fetch-only
-  node scripts/release.mjs --fetch-only
+  node scripts/release-proof.mjs --fetch-only
 fi

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Proves the release bundles without a Pi: builds both (cached addons, a key made by openssl), checks each
 // tarball's signature with openssl, unpacks it, checks its manifest and binaries, then runs the kiosk CLI of the
-// x64 bundle natively and of the arm64 bundle under qemu-user (Debian's qemu-aarch64 with the arm64 glibc and
-// libstdc++ of the cross packages as sysroot) and requires the same JSON from both: --version, a DCC decode
+// x64 bundle natively and of the arm64 bundle under qemu-user (Debian's qemu-aarch64; the arm64 glibc and
+// libstdc++ of the cross packages as sysroot, Debian's arm64 libusb and libudev for node-hid, as on a Pi) and
+// requires the same JSON from both: --version, a DCC decode
 // (dgc-testdata AT/1, its own signer certificate), a cache import/status and a check of the imported person.
 // Prints one PASS/FAIL line per check; exits 1 when any fails. Needs `bash scripts/install.sh --test` (the
 // Node builds, qemu-user, the cross toolchain); never reaches for the network.
@@ -21,6 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { ELF_MACHINE, elfMachine } from './release/addons.mjs';
+import { arm64Libs } from './release/arm64-libs.mjs';
 import { nodeCache, nodeDist, TARGET_NODE } from './release/node-dist.mjs';
 import { listFiles } from './release/stage.mjs';
 
@@ -67,15 +69,23 @@ if (!existsSync(join(root, 'gateway/dist/cli/main.js'))) {
   console.log('FAIL  gateway not built: run npm run build');
   process.exit(1);
 }
+// `--fetch-only` (scripts/install.sh --test): fetch what the proof runs with, then stop.
+const fetchOnly = process.argv.includes('--fetch-only');
 let nodes;
+let guestLibs;
 try {
   nodes = {
-    x64: nodeDist('x64', TARGET_NODE, { offline: true }),
-    arm64: nodeDist('arm64', TARGET_NODE, { offline: true }),
+    x64: nodeDist('x64', TARGET_NODE, { offline: !fetchOnly }),
+    arm64: nodeDist('arm64', TARGET_NODE, { offline: !fetchOnly }),
   };
+  guestLibs = arm64Libs({ offline: !fetchOnly });
 } catch (err) {
   console.log(`FAIL  ${err.message}`);
   process.exit(1);
+}
+if (fetchOnly) {
+  console.log(`release proof: node ${TARGET_NODE} x64 and arm64, arm64 libusb/libudev in ${guestLibs}`);
+  process.exit(0);
 }
 
 const work = ok('mktemp', ['-d', '-t', 'qrkiosk-release-proof-XXXXXX']).trim();
@@ -118,7 +128,11 @@ const shims = {};
 for (const arch of ['x64', 'arm64']) {
   const dir = join(work, `path-${arch}`);
   mkdirSync(dir);
-  const exec = arch === 'arm64' ? `qemu-aarch64 -L ${SYSROOT} ${nodes.arm64.bin}` : nodes.x64.bin;
+  // -E sets the guest's environment only: the Pi OS libraries node-hid links, for the arm64 loader.
+  const exec =
+    arch === 'arm64'
+      ? `qemu-aarch64 -L ${SYSROOT} -E LD_LIBRARY_PATH=${guestLibs} ${nodes.arm64.bin}`
+      : nodes.x64.bin;
   writeFileSync(join(dir, 'node'), `#!/bin/sh\nexec ${exec} "$@"\n`);
   chmodSync(join(dir, 'node'), 0o755);
   shims[arch] = dir;
@@ -205,20 +219,9 @@ for (const arch of ['x64', 'arm64']) {
     // process.dlopen runs each addon's init, as require would.
     const script = `const r={};for(const f of ${JSON.stringify(addons)}){try{process.dlopen({exports:{}},${JSON.stringify(b)}+'/'+f);r[f]='ok'}catch(e){r[f]=e.message}}console.log(JSON.stringify(r))`;
     const results = JSON.parse(ok(join(shims[arch], 'node'), ['-e', script]));
-    const notes = [];
-    for (const [f, result] of Object.entries(results)) {
-      if (result === 'ok') continue;
-      // node-hid links the Pi OS's libusb-1.0-0 and libudev1 (scripts/install.sh installs both there); the
-      // qemu sysroot has glibc and libstdc++ only, so under qemu that load can only show which library it wants.
-      const systemLib = /^(libusb-1\.0\.so\.0|libudev\.so\.1): cannot open shared object file/.exec(
-        result.split(`${f}: `).pop() ?? '',
-      );
-      assert(arch === 'arm64' && systemLib, `${f}: ${result}`);
-      notes.push(
-        `${f.split('/').slice(1, 2)} wants ${systemLib[1]} (a Pi OS package, not in the qemu sysroot)`,
-      );
-    }
-    return `${addons.length - notes.length}/${addons.length} loaded${notes.length ? `; ${notes.join('; ')}` : ''}`;
+    const failedLoads = Object.entries(results).filter(([, result]) => result !== 'ok');
+    assert(failedLoads.length === 0, failedLoads.map(([f, result]) => `${f}: ${result}`).join('; '));
+    return `${addons.length}/${addons.length} loaded`;
   });
 }
 
