@@ -40,6 +40,8 @@ for (const arch of archs) {
   }
 }
 const log = (line) => console.error(`release: ${line}`);
+// Paths as the user typed them would read: relative under the working folder, absolute elsewhere.
+const shown = (path) => (path.startsWith(`${process.cwd()}/`) ? relative(process.cwd(), path) : path);
 
 if (values['fetch-only']) {
   for (const arch of archs) console.log(`node-linux-${arch}@${TARGET_NODE}: ${nodeDist(arch).bin}`);
@@ -60,7 +62,13 @@ const epoch = Number(git('log', '-1', '--format=%ct')) || Math.floor(Date.now() 
 const out = resolve(values.out ?? join(root, 'release'));
 mkdirSync(out, { recursive: true });
 
-const signer = signingKey(values['signing-key'], out);
+let signer;
+try {
+  signer = signingKey(values['signing-key'], out);
+} catch (err) {
+  console.error(`--signing-key: ${err.code === 'ENOENT' ? `no such file ${err.path}` : err.message}`);
+  process.exit(2);
+}
 writeFileSync(join(out, 'release-public.pem'), signer.publicPem);
 const packages = productionPackages(root);
 
@@ -114,20 +122,20 @@ for (const arch of archs) {
   const digest = signFile(file, signer.key);
   rmSync(stage, { recursive: true, force: true });
   log(
-    `${relative(process.cwd(), file)}  ${Object.keys(manifest.files).length} files, node ABI ${modules}, sha256 ${digest} (${Math.round((Date.now() - started) / 1000)} s)`,
+    `${shown(file)}  ${Object.keys(manifest.files).length} files, node ABI ${modules}, sha256 ${digest} (${Math.round((Date.now() - started) / 1000)} s)`,
   );
 }
 
 if (signer.dev) {
   log(
-    `CẢNH BÁO: ký bằng khóa thử nghiệm ${relative(process.cwd(), signer.path)} — không dùng để triển khai; hãy dùng --signing-key.`,
+    `CẢNH BÁO: ký bằng khóa thử nghiệm ${shown(signer.path)} — không dùng để triển khai; hãy dùng --signing-key.`,
   );
   log(
-    `WARNING: signed with a local development key ${relative(process.cwd(), signer.path)} — not for deployment; pass --signing-key.`,
+    `WARNING: signed with a local development key ${shown(signer.path)} — not for deployment; pass --signing-key.`,
   );
 }
 log(
-  `verify: openssl dgst -sha256 -verify ${relative(process.cwd(), join(out, 'release-public.pem'))} -signature FILE.sig FILE`,
+  `verify: openssl dgst -sha256 -verify ${shown(join(out, 'release-public.pem'))} -signature FILE.sig FILE`,
 );
 
 /** NODE_MODULE_VERSION from a Node's include/node/node_version.h (what process.versions.modules reports). */
