@@ -19,7 +19,10 @@ packages=(socat libusb-1.0-0 udev build-essential python3 ca-certificates)
 # python3-cryptography: the enrolment seal (X25519, HKDF, AES-GCM) is checked against an implementation not ours.
 # poppler-utils: pdfinfo counts the pages Chromium prints of the technician's one-page checklist.
 # systemd: its `systemd-analyze verify` checks the unit files in hardware/ (gateway/test/systemd-units.test.ts).
-((want_test)) && packages+=(mosquitto postgresql chromium fonts-noto-core openssl python3-cbor2 python3-cryptography systemd poppler-utils)
+# qemu-user + the arm64 cross toolchain and runtime: the release proof (scripts/release-proof.mjs) compiles the
+# arm64 bundle's native addons and runs its CLI under emulation (qemu-aarch64 -L /usr/aarch64-linux-gnu).
+((want_test)) && packages+=(mosquitto postgresql chromium fonts-noto-core openssl python3-cbor2 python3-cryptography
+  systemd poppler-utils qemu-user g++-aarch64-linux-gnu libc6-arm64-cross libstdc++6-arm64-cross)
 
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then
@@ -54,4 +57,9 @@ fi
 
 npm ci --no-fund --no-audit
 # The decoding tests also run on Node 22 and 24 (scripts/test-node-versions.mjs): fetch them now, not mid-test.
-if ((want_test)); then node scripts/test-node-versions.mjs --fetch-only; fi
+# The release proof builds for, and runs, the pinned Node 20 for x64 and arm64, and Debian's arm64 libusb/libudev
+# for node-hid under qemu (scripts/release-proof.mjs).
+if ((want_test)); then
+  node scripts/test-node-versions.mjs --fetch-only
+  node scripts/release-proof.mjs --fetch-only
+fi

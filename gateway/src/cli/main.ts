@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: in a release bundle, refuse a Node whose ABI the native addons were not built for.
+import './release-guard.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pickLang } from '../i18n.js';
 import { SOFTWARE_VERSION } from '../version.js';
