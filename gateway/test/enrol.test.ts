@@ -27,8 +27,10 @@ import {
   type RunningMosquitto,
   StandInEnrolHub,
   startMosquitto,
+  waitFor,
   writePasswordFile,
 } from '@qrkiosk/testkit';
+import { connectAsync } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -234,6 +236,32 @@ describe('enrolKiosk against a stand-in hub and a real broker', () => {
       exitCode: ENROL_EXIT.hubUnreachable,
     });
     expect(result.ok === false && result.detail).toBe('ECONNREFUSED');
+    // A timeout may come after the hub spent the code: the sentence must not promise it is still good.
+    expect(result.ok === false && result.message.en).toContain('the code may have been used');
+    expect(result.ok === false && result.message.vi).toContain('mã có thể đã được dùng');
+  });
+
+  it('the login check uses the daemon’s client id (the hub pins it), seen by the broker taking a holder over', async () => {
+    const { file, dataDir } = technicianConfig();
+    // A client already holding qrkiosk-<site>-<kiosk>: Mosquitto drops it when another connects with that id.
+    const holder = await connectAsync(broker.url, {
+      clientId: 'qrkiosk-s-001-k-001',
+      username: 'k-001',
+      password: PASSWORD,
+      reconnectPeriod: 0,
+    });
+    let dropped = false;
+    holder.on('close', () => {
+      dropped = true;
+    });
+    try {
+      hub.answer = { kind: 'grant', password: PASSWORD, brokerUrl: broker.url };
+      const result = await enrolKiosk({ code: hub.code(), configFile: file, dataDir, env });
+      expect(result.ok).toBe(true);
+      await waitFor(() => (dropped ? true : undefined), 5000, 'the holder taken over');
+    } finally {
+      await holder.endAsync(true);
+    }
   });
 
   it('a hub that never answers: hub-unreachable after the timeout', async () => {
