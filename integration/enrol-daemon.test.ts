@@ -170,7 +170,7 @@ describe('an unenrolled kiosk daemon', () => {
     expect(await page.textContent('#headline')).toBe('Kiosk chưa đăng ký');
 
     // A code the hub refuses: its sentence on the screen, and the kiosk waits for another.
-    hub.answer = { kind: 'refuse', error: 'code-used', status: 409 };
+    hub.answer = { kind: 'refuse', error: 'code-used' };
     await scanner.scan(hub.code());
     await page.waitForSelector('body[data-state="ENROL_REFUSED"].fault', { timeout: 15_000 });
     expect(await page.textContent('#reason')).toBe(ENROLMENT_REFUSALS['code-used'].vi);
@@ -179,8 +179,16 @@ describe('an unenrolled kiosk daemon', () => {
     // A good code: enrolled, shown, and the daemon exits 0 for systemd to start it in normal mode.
     hub.answer = { kind: 'grant', password: PASSWORD, brokerUrl: broker.url };
     await scanner.scan(hub.code());
-    await page.waitForSelector('body[data-state="ENROL_DONE"]', { timeout: 15_000 });
+    // Not ALLOW's shape: the fault frame, and no ✓ (the door rule: only an admission shows a tick).
+    await page.waitForSelector('body[data-state="ENROL_DONE"].fault', { timeout: 15_000 });
     expect(await page.textContent('#headline')).toBe('Đã đăng ký');
+    expect(await page.textContent('#mark')).not.toContain('✓');
+    expect(await page.innerText('main')).not.toContain('✓');
+    // A person scanning before the restart: FAULT lights and "kiosk not enrolled" on screen, not "enrolled".
+    await scanner.scan(cccdFor(3));
+    await page.waitForSelector('body[data-state="ENROL_NOT"].fault', { timeout: 5000 });
+    expect(await page.textContent('#headline')).toBe('Kiosk chưa đăng ký');
+    expect(d.logs().filter((l) => l.msg === 'scan refused: kiosk not enrolled')).toHaveLength(2);
     expect(await d.exited).toBe(0);
     expect(d.logs().some((l) => l.msg === 'enrolled')).toBe(true);
 

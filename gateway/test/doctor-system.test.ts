@@ -12,6 +12,7 @@ import { type Exec, systemExec } from '../src/doctor/check.js';
 import { clockCheck } from '../src/doctor/clock.js';
 import { serviceCheck } from '../src/doctor/service.js';
 import { settingsFromText } from '../src/index.js';
+import { statusLine } from '../src/systemd/status.js';
 import { writeLastGood } from '../src/time/last-good.js';
 import { TestClock } from './kiosk-rig.js';
 
@@ -44,7 +45,10 @@ describe('doctor: service (systemctl show)', () => {
     };
     const ok = await serviceCheck(show(base));
     expect(ok.check).toMatchObject({ status: 'ok', values: { mainPid: 812 } });
-    expect(ok.state).toEqual({ running: true, mainPid: 812 });
+    expect(ok.state).toEqual({ running: true, mainPid: 812, statusText: null });
+    // The daemon's STATUS= line (the broker check reads its link from it), '=' and Vietnamese kept.
+    const line = statusLine({ scanner: 'ready', hubOnline: true, outbox: 0, faults: [] });
+    expect((await serviceCheck(show({ ...base, StatusText: line }))).state.statusText).toBe(line);
     expect((await serviceCheck(show({ ...base, NRestarts: 3 }))).check.status).toBe('warn');
     const loop = await serviceCheck(
       show({ ...base, ActiveState: 'activating', SubState: 'auto-restart', NRestarts: 14, MainPID: 0 }),

@@ -13,13 +13,19 @@ import {
   kioskYaml,
   makeTempDir,
   startMosquitto,
+  waitFor,
   writePasswordFile,
 } from '@qrkiosk/testkit';
+import { connectAsync } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { brokerCheck } from '../src/doctor/broker.js';
 import { diskCheck, sdWritesCheck } from '../src/doctor/disk.js';
 import { gpioCheck } from '../src/doctor/gpio.js';
 import { runDoctor } from '../src/doctor/index.js';
 import { settingsFromText } from '../src/index.js';
+import { loadSettings } from '../src/settings/index.js';
+import { statusLine } from '../src/systemd/status.js';
+import { kioskClientId } from '../src/uplink/login.js';
 import { GREEN, kioskStarter, know, person } from './kiosk-rig.js';
 
 const cleanups = new Cleanups();
@@ -79,6 +85,69 @@ describe('doctor: broker', () => {
     expect(b.values.code).toBe('ECONNREFUSED');
     expect(b.fix.en).toContain('that the broker runs');
     expect(down.status).toBe('fail');
+  });
+
+  it('logs in with the daemon’s own client id when it is stopped; reads its STATUS, never logs in, when it runs', async () => {
+    const dir = makeTempDir('doctor-broker-id-');
+    const broker = await startMosquitto({
+      anonymous: false,
+      extraConfig: [`password_file ${writePasswordFile(join(dir, 'passwd'), { 'k-001': 'pass-001' })}`],
+    });
+    cleanups.push(() => broker.stop());
+    const pass = join(dir, 'mqtt.pass');
+    writeFileSync(pass, 'pass-001');
+    chmodSync(pass, 0o600);
+    const loaded = loadSettings(
+      configFile([`mqtt: { url: "${broker.url}", username: k-001, passwordFile: "${pass}" }`]),
+      {},
+    );
+    // The daemon's session, held under the id the hub pins (uplink/login.ts): Mosquitto hands a
+    // client id to its newest connection and drops the older one (MQTT 5 reason 0x8E, session taken over).
+    const id = kioskClientId(loaded.settings.kiosk);
+    expect(id).toBe('qrkiosk-s-001-k-001');
+    const holdSession = async () => {
+      const daemon = await connectAsync(broker.url, {
+        clientId: id,
+        username: 'k-001',
+        password: 'pass-001',
+        protocolVersion: 5,
+        reconnectPeriod: 0,
+      });
+      cleanups.push(() => daemon.endAsync(true));
+      let dropped = false;
+      daemon.on('close', () => {
+        dropped = true;
+      });
+      return { dropped: () => dropped, daemon };
+    };
+
+    // The service runs: its STATUS line (the daemon's own statusLine) is the answer; no login is made.
+    const running = await holdSession();
+    const online = await brokerCheck(loaded, 3000, {
+      running: true,
+      statusText: statusLine({ scanner: 'ready', hubOnline: true, outbox: 0, faults: [] }),
+    });
+    expect(online).toMatchObject({ status: 'ok', values: { source: 'systemd-status' } });
+    expect(online.message.en).toContain('its systemd STATUS');
+    const offline = await brokerCheck(loaded, 3000, {
+      running: true,
+      statusText: statusLine({ scanner: 'ready', hubOnline: false, outbox: 4, faults: [] }),
+    });
+    expect(offline.status).toBe('fail');
+    expect(offline.fix.en).toContain('journalctl -u qrkiosk');
+    const noStatus = await brokerCheck(loaded, 3000, { running: true, statusText: null });
+    expect(noStatus.status).toBe('skip');
+    expect(noStatus.message.en).toContain('does not log in beside it');
+    // What the broker says: the daemon's connection was never taken over.
+    await new Promise<void>((resolve) => running.daemon.publish('t/ping', 'x', { qos: 1 }, () => resolve()));
+    expect(running.dropped()).toBe(false);
+    await running.daemon.endAsync(true);
+
+    // The service is stopped: doctor logs in under that same id (any other is refused by the hub).
+    const stale = await holdSession();
+    const stopped = await brokerCheck(loaded, 3000, { running: false, statusText: null });
+    expect(stopped.status).toBe('ok');
+    await waitFor(() => (stale.dropped() ? true : undefined), 5000, 'the older session taken over');
   });
 });
 

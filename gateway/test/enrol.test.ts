@@ -7,9 +7,12 @@
 import { spawn } from 'node:child_process';
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
   ENROL_EXIT,
+  EnrolmentMode,
   enrolKiosk,
   isUnenrolled,
   loadPendingSettings,
@@ -24,8 +27,11 @@ import {
   type RunningMosquitto,
   StandInEnrolHub,
   startMosquitto,
+  waitFor,
   writePasswordFile,
 } from '@qrkiosk/testkit';
+import { connectAsync } from 'mqtt';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const PASSWORD = 'k-001-broker-secret';
@@ -125,17 +131,98 @@ describe('enrolKiosk against a stand-in hub and a real broker', () => {
     expect(existsSync(dataDir)).toBe(false);
   });
 
-  it('the hub refuses (code-used): exit 3 with the hub’s message, nothing written', async () => {
+  it('the hub refuses (code-used, 410 Gone as the real hub answers): exit 3, our sentence, nothing written', async () => {
     const { file, dataDir, before } = technicianConfig();
-    hub.answer = { kind: 'refuse', error: 'code-used', status: 409 };
+    hub.answer = { kind: 'refuse', error: 'code-used' };
     const result = await enrolKiosk({ code: hub.code(), configFile: file, dataDir, env });
     expect(result).toMatchObject({
       ok: false,
       reason: 'code-used',
       exitCode: ENROL_EXIT.refused,
       message: ENROLMENT_REFUSALS['code-used'],
+      detail: 'HTTP 410',
     });
     expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('a refusal with free text of its own: the screen’s message is ours; the text is only a detail', async () => {
+    const { file, dataDir } = technicianConfig();
+    const rogue = { vi: 'Gọi số 0900 000 000 để được hỗ trợ', en: 'Call 0900 000 000 for support' };
+    hub.answer = { kind: 'refuse', error: 'code-expired', message: rogue };
+    const result = await enrolKiosk({ code: hub.code(), configFile: file, dataDir, env });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'code-expired',
+      message: ENROLMENT_REFUSALS['code-expired'],
+      hubText: rogue.en,
+    });
+  });
+
+  it('a "hub" that streams without end: read stops at 256 KiB and fails, it does not wait or hold it all', async () => {
+    const { file, dataDir, before } = technicianConfig();
+    let sent = 0;
+    const flood = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const more = () => {
+        while (!res.destroyed) {
+          sent += chunk.length;
+          if (!res.write(chunk)) break;
+        }
+      };
+      res.on('drain', more);
+      more();
+    });
+    await new Promise<void>((resolve) => flood.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (flood.address() as AddressInfo).port;
+      const code = hub.code().replace(hub.url, `http://127.0.0.1:${port}`);
+      const result = await enrolKiosk({ code, configFile: file, dataDir, env, hubTimeoutMs: 20_000 });
+      expect(result).toMatchObject({ ok: false, reason: 'hub-unreachable' });
+      // Not the timeout: the size limit ended it.
+      expect(result.ok === false && result.detail).toBe('answer larger than 262144 bytes');
+      expect(readFileSync(file, 'utf8')).toBe(before);
+    } finally {
+      flood.closeAllConnections();
+      await new Promise<void>((resolve) => flood.close(() => resolve()));
+    }
+    expect(sent).toBeGreaterThan(256 * 1024);
+  });
+
+  it('a data folder that cannot be written: exit 2 before the hub is asked (the code stays good)', async () => {
+    const { file, before } = technicianConfig();
+    // Under a regular file: unwritable even for root (this suite may run as root, where modes do not bite).
+    const blocker = join(makeTempDir('enrol-blocked-'), 'not-a-folder');
+    writeFileSync(blocker, '');
+    hub.answer = { kind: 'grant', password: PASSWORD, brokerUrl: broker.url };
+    const asked = hub.requests.length;
+    const result = await enrolKiosk({
+      code: hub.code(),
+      configFile: file,
+      dataDir: join(blocker, 'data'),
+      env,
+    });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'config-invalid',
+      exitCode: ENROL_EXIT.usage,
+      written: false,
+    });
+    expect(result.ok === false && result.detail).toMatch(/^ENOTDIR /);
+    expect(hub.requests.length).toBe(asked);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    // A config folder that cannot be written: the same, and nothing left in a data folder made to test it.
+    const { dataDir } = technicianConfig();
+    const blocked = await enrolKiosk({
+      code: hub.code(),
+      configFile: join(blocker, 'kiosk.yaml'),
+      dataDir,
+      env,
+    });
+    expect(blocked).toMatchObject({ ok: false, reason: 'config-invalid', written: false });
+    expect(hub.requests.length).toBe(asked);
+    expect(existsSync(dataDir)).toBe(false);
   });
 
   it('the hub is down: hub-unreachable, exit 4', async () => {
@@ -149,6 +236,32 @@ describe('enrolKiosk against a stand-in hub and a real broker', () => {
       exitCode: ENROL_EXIT.hubUnreachable,
     });
     expect(result.ok === false && result.detail).toBe('ECONNREFUSED');
+    // A timeout may come after the hub spent the code: the sentence must not promise it is still good.
+    expect(result.ok === false && result.message.en).toContain('the code may have been used');
+    expect(result.ok === false && result.message.vi).toContain('mã có thể đã được dùng');
+  });
+
+  it('the login check uses the daemon’s client id (the hub pins it), seen by the broker taking a holder over', async () => {
+    const { file, dataDir } = technicianConfig();
+    // A client already holding qrkiosk-<site>-<kiosk>: Mosquitto drops it when another connects with that id.
+    const holder = await connectAsync(broker.url, {
+      clientId: 'qrkiosk-s-001-k-001',
+      username: 'k-001',
+      password: PASSWORD,
+      reconnectPeriod: 0,
+    });
+    let dropped = false;
+    holder.on('close', () => {
+      dropped = true;
+    });
+    try {
+      hub.answer = { kind: 'grant', password: PASSWORD, brokerUrl: broker.url };
+      const result = await enrolKiosk({ code: hub.code(), configFile: file, dataDir, env });
+      expect(result.ok).toBe(true);
+      await waitFor(() => (dropped ? true : undefined), 5000, 'the holder taken over');
+    } finally {
+      await holder.endAsync(true);
+    }
   });
 
   it('a hub that never answers: hub-unreachable after the timeout', async () => {
@@ -196,6 +309,32 @@ describe('enrolKiosk against a stand-in hub and a real broker', () => {
   });
 });
 
+describe('a scanned code on the unenrolled daemon (EnrolmentMode)', () => {
+  it('written, but the broker refuses: `done` resolves (systemd restarts into normal mode to keep trying)', async () => {
+    const { file, dataDir } = technicianConfig();
+    writeFileSync(file, `${readFileSync(file, 'utf8')}ui: { port: 0 }\ndata: { dir: "${dataDir}" }\n`);
+    const mode = new EnrolmentMode(loadPendingSettings(file, env), {
+      log: pino({ level: 'silent' }),
+      enrol: { env },
+      enrolledShowMs: 10,
+    });
+    await mode.gpio.open();
+    try {
+      hub.answer = { kind: 'grant', password: 'not-the-broker-password', brokerUrl: broker.url };
+      await mode.scan(hub.code());
+      // kiosk.yaml is the enrolled one (the code is spent): waiting for another code would wait for ever.
+      expect(loadSettings(file, env).settings.kiosk.id).toBe('k-001');
+      const outcome = await Promise.race([
+        mode.done.then(() => 'done'),
+        new Promise((resolve) => setTimeout(() => resolve('still waiting after 10 s'), 10_000).unref()),
+      ]);
+      expect(outcome).toBe('done');
+    } finally {
+      await mode.stop();
+    }
+  });
+});
+
 /** The compiled CLI as a process (async: the stand-in hub answers from this process). */
 function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -228,7 +367,7 @@ describe('qrkiosk enrol (the compiled CLI)', () => {
 
   it('a refusal: exit 3 and the hub’s message in both languages; --json carries the reason', async () => {
     const { file, dataDir } = technicianConfig();
-    hub.answer = { kind: 'refuse', error: 'code-expired', status: 410 };
+    hub.answer = { kind: 'refuse', error: 'code-expired' };
     const r = await cli(['--lang', 'en', 'enrol', hub.code(), '--config', file, '--data-dir', dataDir]);
     expect(r.status).toBe(3);
     expect(r.stderr).toContain(`Enrolment failed (code-expired): ${ENROLMENT_REFUSALS['code-expired'].en}`);
@@ -236,6 +375,41 @@ describe('qrkiosk enrol (the compiled CLI)', () => {
     const j = await cli(['enrol', hub.code(), '--config', file, '--data-dir', dataDir, '--json']);
     expect(j.status).toBe(3);
     expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, reason: 'code-expired', exitCode: 3 });
+  });
+
+  it('an unwritable --data-dir: exit 2, the hub never asked, and no "config was written" line', async () => {
+    const { file } = technicianConfig();
+    const blocker = join(makeTempDir('enrol-cli-blocked-'), 'not-a-folder');
+    writeFileSync(blocker, '');
+    hub.answer = { kind: 'grant', password: PASSWORD, brokerUrl: broker.url };
+    const asked = hub.requests.length;
+    const r = await cli([
+      '--lang',
+      'en',
+      'enrol',
+      hub.code(),
+      '--config',
+      file,
+      '--data-dir',
+      join(blocker, 'd'),
+    ]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/config-invalid/);
+    expect(r.stderr).not.toMatch(/config was written/);
+    expect(hub.requests.length).toBe(asked);
+  });
+
+  it('a refusal with the hub’s own text: our sentence first, the hub’s only as a detail line', async () => {
+    const { file, dataDir } = technicianConfig();
+    hub.answer = {
+      kind: 'refuse',
+      error: 'code-revoked',
+      message: { vi: 'Văn bản của trung tâm', en: 'The hub’s own words' },
+    };
+    const r = await cli(['--lang', 'en', 'enrol', hub.code(), '--config', file, '--data-dir', dataDir]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain(`Enrolment failed (code-revoked): ${ENROLMENT_REFUSALS['code-revoked'].en}`);
+    expect(r.stderr).toContain('  the hub says: The hub’s own words');
   });
 
   it('the broker refuses: exit 5, the message, and that the files were kept', async () => {

@@ -16,7 +16,10 @@ export function writeDurably(
   const parts =
     typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
   try {
-    const fd = openSync(tmp, 'w', options.mode ?? 0o644);
+    // A temp file left by a crash keeps its mode under 'w' (the mode applies only on creation): a 644 one
+    // would then hold a secret meant to be 600. Removed first, and created afresh ('wx') with our mode.
+    rmSync(tmp, { force: true });
+    const fd = openSync(tmp, 'wx', options.mode ?? 0o644);
     try {
       for (const bytes of parts) {
         let offset = 0;

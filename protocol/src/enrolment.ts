@@ -83,8 +83,8 @@ export const ENROLMENT_REFUSALS = {
     en: 'The hub has kiosk enrolment switched off (hub.yaml: enrolment) — tell the hub',
   },
   'hub-unreachable': {
-    vi: 'Không kết nối được trung tâm theo địa chỉ trong mã — kiểm tra mạng',
-    en: 'Cannot reach the hub at the address in the code — check the network',
+    vi: 'Không kết nối được trung tâm theo địa chỉ trong mã — kiểm tra mạng; mã có thể đã được dùng: nếu quét lại cùng mã mà bị báo "đã dùng", xin mã mới',
+    en: 'Cannot reach the hub at the address in the code — check the network; the code may have been used: if the same code is then refused as used, ask for a new one',
   },
   'grant-invalid': {
     vi: 'Trả lời của trung tâm không có chữ ký đúng của khóa trong mã — không dùng',
@@ -333,7 +333,10 @@ export function openSealed(privateKey: KeyObject, sealed: Sealed): Buffer {
   const kpk = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
   const epk = Buffer.from(sealed.epk, 'base64');
   const key = sealKey(diffieHellman({ privateKey, publicKey: x25519Public(sealed.epk) }), epk, kpk);
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.iv, 'base64'));
+  // The tag length pinned: without it Node accepts a truncated tag (4–15 bytes), an easier forgery.
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.iv, 'base64'), {
+    authTagLength: 16,
+  });
   decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
   return Buffer.concat([decipher.update(Buffer.from(sealed.ct, 'base64')), decipher.final()]);
 }

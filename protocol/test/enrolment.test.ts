@@ -101,6 +101,17 @@ describe('sealed secrets (against Python cryptography)', () => {
     ct[0] = (ct[0] ?? 0) ^ 1;
     expect(() => openSealed(kiosk.privateKey, { ...sealed, ct: ct.toString('base64') })).toThrow();
   });
+
+  it('a tag cut short (its first 4 or 12 bytes, each a valid prefix) does not open: the length is pinned', () => {
+    const kiosk = newKioskKeyPair();
+    const sealed = sealTo(kiosk.publicKey, Buffer.from('secret'));
+    const tag = Buffer.from(sealed.tag, 'base64');
+    expect(tag.length).toBe(16);
+    for (const n of [4, 12])
+      expect(() =>
+        openSealed(kiosk.privateKey, { ...sealed, tag: tag.subarray(0, n).toString('base64') }),
+      ).toThrow();
+  });
 });
 
 describe('signed grants', () => {

@@ -22,9 +22,26 @@ export type StandInAnswer =
   | { kind: 'grant-signed-by-other-key'; password: string; brokerUrl: string }
   /** A grant sealed to a key the kiosk never sent (a replayed grant). */
   | { kind: 'grant-for-other-kiosk'; password: string; brokerUrl: string }
-  | { kind: 'refuse'; error: EnrolmentRefusal; status: number }
+  /** A refusal; status defaults to the real hub's (REFUSAL_STATUS); message to protocol's sentence. */
+  | { kind: 'refuse'; error: EnrolmentRefusal; status?: number; message?: { vi: string; en: string } }
   /** Never answers: the kiosk's timeout must fire. */
   | { kind: 'silent' };
+
+/**
+ * The HTTP status the real hub answers each refusal with (hub/src/use-cases/enrolment.ts REFUSAL_STATUS,
+ * copied: testkit does not import the hub): a spent, expired or withdrawn code is 410 Gone.
+ */
+const HUB_STATUS: Partial<Record<EnrolmentRefusal, number>> = {
+  'code-malformed': 400,
+  'bad-request': 400,
+  'code-unknown': 404,
+  'code-used': 410,
+  'code-expired': 410,
+  'code-revoked': 410,
+  'too-many-attempts': 429,
+  'broker-failed': 502,
+  'enrolment-off': 503,
+};
 
 /**
  * A THIN STAND-IN for the hub's `POST /api/enrol` — NOT the hub (hub/ builds the real endpoint, and the
@@ -35,7 +52,7 @@ export type StandInAnswer =
 export class StandInEnrolHub {
   readonly updateKey: { privateKey: KeyObject; publicKey: KeyObject };
   readonly requests: Array<Record<string, unknown>> = [];
-  answer: StandInAnswer = { kind: 'refuse', error: 'code-unknown', status: 404 };
+  answer: StandInAnswer = { kind: 'refuse', error: 'code-unknown' };
   kiosk = { id: 'k-001', site: 's-001', direction: 'in' as Direction };
   private server: Server | undefined;
   url = '';
@@ -69,8 +86,8 @@ export class StandInEnrolHub {
         const a = this.answer;
         if (a.kind === 'silent') return;
         if (a.kind === 'refuse') {
-          res.writeHead(a.status, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ error: a.error, message: ENROLMENT_REFUSALS[a.error] }));
+          res.writeHead(a.status ?? HUB_STATUS[a.error] ?? 400, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: a.error, message: a.message ?? ENROLMENT_REFUSALS[a.error] }));
           return;
         }
         const kioskKey =

@@ -45,15 +45,17 @@ export async function enrolCommand(code: string, o: EnrolCliOptions, lang: Lang)
   const other: Lang = lang === 'vi' ? 'en' : 'vi';
   process.stderr.write(
     `${lang === 'vi' ? 'Đăng ký không thành công' : 'Enrolment failed'} (${result.reason}): ${result.message[lang]}\n` +
-      `  ${result.message[other]}\n  (${result.detail})\n`,
+      `  ${result.message[other]}\n  (${result.detail})\n` +
+      // The hub's own words, as a detail: what it says is not ours to vouch for.
+      (result.hubText ? `  ${lang === 'vi' ? 'trung tâm nói' : 'the hub says'}: ${result.hubText}\n` : ''),
   );
   if (result.problems)
     process.stderr.write(`${formatProblems(new SettingsError(o.config, result.problems), lang)}\n`);
   if (result.written)
     process.stderr.write(
       lang === 'vi'
-        ? `Cấu hình đã ghi vào ${o.config} và được giữ lại (mã đã dùng): kiosk sẽ tự thử đăng nhập lại khi chạy; kiểm tra bằng qrkiosk config check.\n`
-        : `The config was written to ${o.config} and is kept (the code is spent): the kiosk retries the login when it runs; check it with qrkiosk config check.\n`,
+        ? `Cấu hình đã ghi vào ${o.config} và được giữ lại (mã đã dùng): khởi động lại dịch vụ (sudo systemctl restart qrkiosk), kiosk sẽ tiếp tục thử đăng nhập broker; kiểm tra bằng qrkiosk doctor.\n`
+        : `The config was written to ${o.config} and is kept (the code is spent): restart the service (sudo systemctl restart qrkiosk) and the kiosk keeps trying the broker login; check it with qrkiosk doctor.\n`,
     );
   return result.exitCode;
 }

@@ -1,8 +1,8 @@
 import { mqttOptions } from '@qrkiosk/protocol';
 import { connect } from 'mqtt';
 import type { LoadedSettings } from '../settings/index.js';
-import { kioskLogin } from '../uplink/login.js';
-import { checked, NO_FIX } from './check.js';
+import { kioskClientId, kioskLogin } from '../uplink/login.js';
+import { checked, NO_FIX, skipped } from './check.js';
 
 /** CONNACK codes that mean "this login is refused": 3.1.1 (4, 5) and MQTT 5 (134, 135). */
 const LOGIN_REFUSED = new Set([4, 5, 134, 135]);
@@ -16,17 +16,37 @@ type Outcome =
   | { kind: 'unreachable'; code: string }
   | { kind: 'tls'; code: string; message: string };
 
+/** The daemon as the doctor found it: running (systemd or its screens answer) and its `STATUS=` line. */
+export interface DaemonView {
+  running: boolean;
+  statusText: string | null;
+}
+
+/** The English half of the daemon's STATUS line (systemd/status.ts statusLine) names its broker link. */
+const LINK = /\| .*\bhub: (online|offline)\b/;
+
 /**
- * Logs in as the kiosk does (uplink/login.ts: its user, password file, TLS files), once, without
- * reconnecting, under a client id of its own: the daemon's id would take its session over.
+ * The broker line. The hub pins each kiosk's login to one client id (kioskClientId) and refuses any
+ * other at CONNACK, and a second client with that id takes the first one's connection over. So:
+ * - the daemon runs: no login (it would kick the daemon off); the daemon's own word on its link is
+ *   reported instead — its systemd STATUS line, which follows the uplink's connect/close as they happen
+ *   (the freshest and most direct source; the journal's last delivery would also need the hub's receipt);
+ * - it does not: log in once as the daemon does (uplink/login.ts: its user, password file, TLS files,
+ *   its client id), without reconnecting. Clean start, as the uplink connects: the daemon keeps no
+ *   broker session (its outbox is the journal), so nothing it needs is wiped.
  */
-export async function brokerCheck(loaded: LoadedSettings, timeoutMs = 5000) {
+export async function brokerCheck(
+  loaded: LoadedSettings,
+  timeoutMs = 5000,
+  daemon: DaemonView = { running: false, statusText: null },
+) {
   const { mqtt, kiosk } = loaded.settings;
   const url = mqtt.url.replace(/\/\/[^@/]*@/, '//');
   const values = { url, username: mqtt.username ?? null, protocolVersion: mqtt.protocolVersion };
+  if (daemon.running) return daemonLink(url, daemon.statusText, values);
   let login: ReturnType<typeof kioskLogin>;
   try {
-    login = kioskLogin(mqtt, `qrkiosk-doctor-${kiosk.site}-${kiosk.id}`, loaded.secrets.mqttPassword);
+    login = kioskLogin(mqtt, kioskClientId(kiosk), loaded.secrets.mqttPassword);
   } catch (err) {
     return checked(
       'broker',
@@ -118,6 +138,45 @@ export async function brokerCheck(loaded: LoadedSettings, timeoutMs = 5000) {
         { ...measured, code: outcome.code },
       );
   }
+}
+
+/** What the running daemon says of its broker link; the doctor does not log in beside it. */
+function daemonLink(url: string, statusText: string | null, values: Record<string, string | number | null>) {
+  const link = statusText ? LINK.exec(statusText)?.[1] : undefined;
+  const v = { ...values, source: 'systemd-status', statusText };
+  if (link === 'online')
+    return checked(
+      'broker',
+      'ok',
+      {
+        vi: `Dịch vụ đang chạy và báo đã kết nối broker ${url} (theo STATUS của dịch vụ; doctor không đăng nhập thay)`,
+        en: `The service runs and reports its broker link ${url} online (its systemd STATUS; doctor does not log in beside it)`,
+      },
+      NO_FIX,
+      v,
+    );
+  if (link === 'offline')
+    return checked(
+      'broker',
+      'fail',
+      {
+        vi: `Dịch vụ đang chạy nhưng báo mất kết nối broker ${url} (theo STATUS của dịch vụ)`,
+        en: `The service runs but reports its broker link ${url} offline (its systemd STATUS)`,
+      },
+      {
+        vi: 'xem lý do (từ chối đăng nhập hay không tới được): journalctl -u qrkiosk -n 50 | grep uplink; để doctor tự đăng nhập thử: systemctl stop qrkiosk, chạy lại doctor, rồi systemctl start qrkiosk',
+        en: 'see why (login refused or unreachable): journalctl -u qrkiosk -n 50 | grep uplink; for doctor to try the login itself: systemctl stop qrkiosk, run doctor again, then systemctl start qrkiosk',
+      },
+      v,
+    );
+  return skipped(
+    'broker',
+    {
+      vi: 'Kiosk đang chạy và giữ phiên broker (mỗi kiosk một phiên): doctor không đăng nhập thay, và không có STATUS của systemd để đọc — xem dòng outbox, hoặc dừng dịch vụ rồi chạy lại doctor',
+      en: 'The kiosk runs and holds the broker session (one per kiosk): doctor does not log in beside it, and there is no systemd STATUS to read — see the outbox line, or stop the service and run doctor again',
+    },
+    { ...values, source: null, statusText },
+  );
 }
 
 function tryLogin(url: string, options: ReturnType<typeof mqttOptions>, timeoutMs: number): Promise<Outcome> {

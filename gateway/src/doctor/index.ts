@@ -67,7 +67,14 @@ export async function runDoctor(o: DoctorOptions, deps: DoctorDeps = {}): Promis
         : await scannerCheck(settings, { daemonRunning, timeoutMs: o.scanTimeoutMs, prompt: say }),
     );
     checks.push(await gpioCheck(settings.gpio, { daemonRunning, blink: o.blink, say }));
-    checks.push(pending ? brokerBeforeEnrolment(loaded) : await brokerCheck(loaded, o.brokerTimeoutMs));
+    checks.push(
+      pending
+        ? brokerBeforeEnrolment(loaded)
+        : await brokerCheck(loaded, o.brokerTimeoutMs, {
+            running: daemonRunning,
+            statusText: state.running ? state.statusText : null,
+          }),
+    );
     checks.push(pending ? unenrolledCheck(loaded) : enrolmentCheck(loaded));
     const now = clock.now();
     const fromHub = (c: DoctorCheck) => (pending ? beforeEnrolment(c, loaded) : c);

@@ -6,6 +6,8 @@ export const SERVICE = 'qrkiosk';
 export interface ServiceState {
   running: boolean;
   mainPid: number | null;
+  /** The daemon's own `STATUS=` line (systemd/status.ts), null when it sent none. */
+  statusText: string | null;
 }
 
 const LOGS = {
@@ -18,11 +20,11 @@ export async function serviceCheck(exec: Exec) {
   const r = await exec('systemctl', [
     'show',
     '-p',
-    'LoadState,ActiveState,SubState,NRestarts,MainPID',
+    'LoadState,ActiveState,SubState,NRestarts,MainPID,StatusText',
     SERVICE,
   ]);
   const none = (why: string) => ({
-    state: { running: false, mainPid: null } as ServiceState,
+    state: { running: false, mainPid: null, statusText: null } as ServiceState,
     check: skipped('service', { vi: `Không có systemd: ${why}`, en: `No systemd: ${why}` }),
   });
   if (r.missing) return none('systemctl not found');
@@ -44,7 +46,11 @@ export async function serviceCheck(exec: Exec) {
     restarts,
     mainPid: pid > 0 ? pid : null,
   };
-  const state: ServiceState = { running: active === 'active' && pid > 0, mainPid: pid > 0 ? pid : null };
+  const state: ServiceState = {
+    running: active === 'active' && pid > 0,
+    mainPid: pid > 0 ? pid : null,
+    statusText: p.StatusText ? p.StatusText : null,
+  };
   if (p.LoadState === 'not-found')
     return {
       state,

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { mqttOptions } from '@qrkiosk/protocol';
 import { connect } from 'mqtt';
 import type { LoadedSettings } from '../settings/index.js';
+import { kioskClientId, kioskLogin } from '../uplink/login.js';
 
 export type BrokerLogin =
   | { ok: true }
@@ -11,23 +11,22 @@ export type BrokerLogin =
  * Logs in to the broker once with the kiosk's settings, through protocol's mqttOptions as the uplink does
  * (same client id, login, CA, certificate, MQTT version), and says whether a CONNACK accepted it. No
  * retries: the technician is standing there; the daemon retries for ever on its own.
+ *
+ * The client id is the daemon's own (kioskClientId): the hub pins each kiosk's login to it and refuses
+ * any other at CONNACK. Clean start, as the uplink itself connects (uplink/index.ts, clean: true): the
+ * daemon keeps no broker session to lose — its outbox is the journal, resent from there on every connect
+ * — so a clean start here wipes nothing it needs. (Were the uplink ever to keep a session, this must
+ * connect with clean: false and the same session expiry.) If the daemon is online, this login takes its
+ * connection over for a moment; it reconnects by itself.
  */
 export function tryBrokerLogin(loaded: LoadedSettings, timeoutMs = 10_000): Promise<BrokerLogin> {
   const { mqtt, kiosk } = loaded.settings;
   const password = loaded.secrets.mqttPassword;
-  const options = mqttOptions(
-    {
-      url: mqtt.url,
-      protocolVersion: mqtt.protocolVersion,
-      clientId: `qrkiosk-${kiosk.site}-${kiosk.id}`,
-      ...(mqtt.username ? { username: mqtt.username } : {}),
-      ...(password !== undefined ? { password } : {}),
-      ...(mqtt.caFile ? { ca: readFileSync(mqtt.caFile) } : {}),
-      ...(mqtt.certFile ? { cert: readFileSync(mqtt.certFile) } : {}),
-      ...(mqtt.keyFile ? { key: readFileSync(mqtt.keyFile) } : {}),
-    },
-    { clean: true, reconnectPeriod: 0, connectTimeout: timeoutMs },
-  );
+  const options = mqttOptions(kioskLogin(mqtt, kioskClientId(kiosk), password), {
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: timeoutMs,
+  });
   return new Promise((resolve) => {
     const client = connect(mqtt.url, options);
     let settled = false;

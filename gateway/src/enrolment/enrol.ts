@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { type Bilingual, parseEnrolmentCode } from '@qrkiosk/protocol';
 import type { Logger } from '../log.js';
 import type { SettingsProblem } from '../settings/index.js';
@@ -5,6 +6,7 @@ import { SOFTWARE_VERSION } from '../version.js';
 import { tryBrokerLogin } from './broker-login.js';
 import { type EnrolFailure, enrolMessage, exitCodeOf } from './outcome.js';
 import { redeemCode } from './redeem.js';
+import { probeWritable } from './writable.js';
 import { readExistingConfig, writeEnrolledConfig } from './write-config.js';
 
 /** The data folder when neither --data-dir nor the existing kiosk.yaml names one (the schema's default). */
@@ -45,12 +47,14 @@ export type EnrolResult =
   | {
       ok: false;
       reason: EnrolFailure;
-      /** What the technician reads: the hub's own sentence for a refusal, ours otherwise. */
+      /** What the technician reads: always our sentence for the reason (never text from the network). */
       message: Bilingual;
+      /** The hub's own sentence for a refusal, if it sent one: for the log and the CLI's detail line. */
+      hubText?: string;
       /** For the log and --json: the HTTP status, socket error, broker answer. */
       detail: string;
       exitCode: number;
-      /** Whether kiosk.yaml and the secrets were written (only broker failures leave them, on purpose). */
+      /** Whether the enrolled kiosk.yaml was put in place (only broker failures leave it, on purpose). */
       written: boolean;
       problems?: SettingsProblem[];
     };
@@ -58,11 +62,12 @@ export type EnrolResult =
 const failure = (
   reason: EnrolFailure,
   detail: string,
-  extra: { written?: boolean; message?: Bilingual; problems?: SettingsProblem[] } = {},
+  extra: { written?: boolean; hubText?: string; problems?: SettingsProblem[] } = {},
 ): EnrolResult => ({
   ok: false,
   reason,
-  message: extra.message ?? enrolMessage(reason),
+  message: enrolMessage(reason),
+  ...(extra.hubText ? { hubText: extra.hubText } : {}),
   detail,
   exitCode: exitCodeOf(reason),
   written: extra.written ?? false,
@@ -85,6 +90,15 @@ export async function enrolKiosk(o: EnrolOptions): Promise<EnrolResult> {
   if (!existing.ok) return failure('config-invalid', existing.detail);
   const fileDataDir = existing.doc.getIn(['data', 'dir']);
   const dataDir = o.dataDir ?? (typeof fileDataDir === 'string' ? fileDataDir : DEFAULT_DATA_DIR);
+  // Before the hub is asked: it spends the code when it answers, so what cannot be written must be
+  // found now, while the code is still good (no sudo, a read-only /etc, an unwritable --data-dir).
+  for (const dir of [dataDir, dirname(o.configFile)]) {
+    const probe = probeWritable(dir);
+    if (!probe.ok) {
+      o.log?.error({ detail: probe.detail }, 'enrolment: cannot write there; the hub was not asked');
+      return failure('config-invalid', probe.detail);
+    }
+  }
 
   o.onStep?.('contacting-hub');
   const redeemed = await redeemCode(parsed.code, {
@@ -94,14 +108,15 @@ export async function enrolKiosk(o: EnrolOptions): Promise<EnrolResult> {
   });
   if (!redeemed.ok) {
     o.log?.warn(
-      { reason: redeemed.reason, detail: redeemed.detail, hub: parsed.code.hubUrl },
+      {
+        reason: redeemed.reason,
+        detail: redeemed.detail,
+        hubText: redeemed.hubText,
+        hub: parsed.code.hubUrl,
+      },
       'enrolment refused',
     );
-    return failure(
-      redeemed.reason,
-      redeemed.detail,
-      redeemed.hubMessage ? { message: redeemed.hubMessage } : {},
-    );
+    return failure(redeemed.reason, redeemed.detail, redeemed.hubText ? { hubText: redeemed.hubText } : {});
   }
 
   o.onStep?.('writing-config');
@@ -111,8 +126,9 @@ export async function enrolKiosk(o: EnrolOptions): Promise<EnrolResult> {
   } catch (err) {
     // A read-only /etc, a data folder the service user cannot write: said, not thrown.
     o.log?.error({ err }, 'enrolment: cannot write the config or secrets');
+    // kiosk.yaml is renamed into place last: a throw means it was not, whatever secrets went before.
     const e = err as NodeJS.ErrnoException;
-    return failure('config-invalid', `${e.code ?? 'error'} ${e.path ?? ''}`.trim(), { written: true });
+    return failure('config-invalid', `${e.code ?? 'error'} ${e.path ?? ''}`.trim());
   }
   if (!written.ok) {
     o.log?.error({ detail: written.detail, problems: written.problems }, 'enrolled config does not load');

@@ -1,4 +1,4 @@
-import { isEnrolmentCode } from '@qrkiosk/protocol';
+import { type Bilingual, isEnrolmentCode } from '@qrkiosk/protocol';
 import { EventBus } from '../bus.js';
 import { toFrame } from '../frame/index.js';
 import { createScannerInput, type ScannerInput } from '../input/index.js';
@@ -12,7 +12,7 @@ import {
   Signaller,
 } from '../signal/index.js';
 import { type EnrolOptions, enrolKiosk } from './enrol.js';
-import { EnrolmentScreen } from './screen.js';
+import { EnrolmentScreen, type EnrolScreenState } from './screen.js';
 
 /** How long "kiosk not enrolled" stays up after a person's scan, before "scan the enrolment code" again. */
 const NOT_ENROLLED_MS = 5000;
@@ -33,7 +33,8 @@ export interface EnrolmentModeOptions {
  * and nothing that decides about people — no cache, no journal, no broker. A scanned QRKE1 code runs the
  * same use case as `qrkiosk enrol` (enrol.ts); anything else is a person, and gets the FAULT lights and
  * "kiosk not enrolled", never green. `done` resolves once enrolled: the daemon then exits 0 and systemd
- * (Restart=always) starts it again, now with the kiosk.yaml enrolment wrote.
+ * (Restart=always) starts it again, now with the kiosk.yaml enrolment wrote. So it does when that file was
+ * written but the broker login failed: normal mode retries the login; waiting here would wait for ever.
  */
 export class EnrolmentMode {
   readonly bus: EventBus;
@@ -47,6 +48,11 @@ export class EnrolmentMode {
   private input: ScannerInput | undefined;
   private busy = false;
   private enrolled = false;
+  /** What the screen goes back to after "not enrolled" once enrolment wrote kiosk.yaml. */
+  private afterEnrolled: { state: EnrolScreenState; extra: { kiosk?: string; message?: Bilingual } } = {
+    state: 'waiting',
+    extra: {},
+  };
   private backTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -91,7 +97,8 @@ export class EnrolmentMode {
       // Until the daemon has restarted in normal mode nobody is checked, "enrolled" on screen or not.
       this.signaller.play('FAULT');
       this.o.log.warn({ reason: 'kiosk-not-enrolled', pattern: 'FAULT' }, 'scan refused: kiosk not enrolled');
-      if (!this.busy && !this.enrolled) this.showFor('not-enrolled');
+      // Also after "enrolled": until the restart this kiosk checks nobody, and the screen must say so.
+      if (!this.busy) this.showFor('not-enrolled');
       return;
     }
     // One enrolment at a time: a code scanned twice in a row (scanners repeat) is not redeemed twice.
@@ -109,15 +116,29 @@ export class EnrolmentMode {
       });
       if (result.ok) {
         this.enrolled = true;
+        this.afterEnrolled = { state: 'enrolled', extra: { kiosk: result.kiosk } };
         // No green: a person at the door must never read this as "admitted"; the screen says it.
         this.signaller.cancel();
         this.screen.show('enrolled', { kiosk: result.kiosk });
         setTimeout(() => this.resolveDone(), this.o.enrolledShowMs ?? ENROLLED_SHOW_MS);
         return;
       }
-      // Refused (or the broker failed): the hub's sentence, amber, and back to waiting for a code.
+      // Refused: our sentence for the reason, amber, and back to waiting for a code.
       this.signaller.play('FAULT');
       this.screen.show('refused', { message: result.message });
+      if (result.written) {
+        // The broker failed after kiosk.yaml was put in place: the code is spent and this mode would wait
+        // for ever. Exit like a success: systemd restarts into normal mode, whose uplink keeps retrying
+        // the login (the screen says so: the reason's sentence).
+        this.enrolled = true;
+        this.afterEnrolled = { state: 'refused', extra: { message: result.message } };
+        this.o.log.warn(
+          { reason: result.reason, detail: result.detail },
+          'enrolment written but the broker login failed; restarting to keep trying in normal mode',
+        );
+        setTimeout(() => this.resolveDone(), this.o.enrolledShowMs ?? ENROLLED_SHOW_MS);
+        return;
+      }
       this.o.log.warn(
         { reason: result.reason, detail: result.detail },
         'enrolment failed; waiting for another code',
@@ -136,7 +157,8 @@ export class EnrolmentMode {
   private showFor(state: 'not-enrolled'): void {
     this.screen.show(state);
     clearTimeout(this.backTimer);
-    this.backTimer = setTimeout(() => this.screen.show('waiting'), NOT_ENROLLED_MS);
+    const back = this.afterEnrolled;
+    this.backTimer = setTimeout(() => this.screen.show(back.state, back.extra), NOT_ENROLLED_MS);
     this.backTimer.unref();
   }
 

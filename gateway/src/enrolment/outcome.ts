@@ -6,16 +6,16 @@ import { type Bilingual, ENROLMENT_REFUSALS, type EnrolmentRefusal } from '@qrki
  */
 export const KIOSK_ENROL_FAILURES = {
   'config-invalid': {
-    vi: 'Không ghi được kiosk.yaml mới (tệp cũ không đọc được hoặc cấu hình mới không hợp lệ) — chạy qrkiosk config check',
-    en: 'Could not write the new kiosk.yaml (the old file is unreadable or the new one is invalid) — run qrkiosk config check',
+    vi: 'Không ghi được kiosk.yaml hoặc thư mục dữ liệu (chạy bằng sudo? tệp cũ không đọc được? cấu hình mới không hợp lệ?) — chạy qrkiosk config check',
+    en: 'Cannot write kiosk.yaml or the data folder (run with sudo? old file unreadable? new config invalid?) — run qrkiosk config check',
   },
   'broker-login-refused': {
-    vi: 'Đã nhận cấu hình nhưng broker từ chối đăng nhập — báo trung tâm (tài khoản broker của kiosk)',
-    en: 'Configuration received, but the broker refused the login — tell the hub (the kiosk’s broker account)',
+    vi: 'Đã nhận cấu hình nhưng broker từ chối đăng nhập — báo trung tâm (tài khoản broker của kiosk); kiosk khởi động lại và tiếp tục thử kết nối broker',
+    en: 'Configuration received, but the broker refused the login — tell the hub (the kiosk’s broker account); the kiosk restarts and keeps trying to reach the broker',
   },
   'broker-unreachable': {
-    vi: 'Đã nhận cấu hình nhưng không kết nối được broker — kiểm tra mạng; kiosk sẽ tự thử lại khi chạy',
-    en: 'Configuration received, but the broker cannot be reached — check the network; the kiosk retries when it runs',
+    vi: 'Đã nhận cấu hình nhưng không kết nối được broker — kiểm tra mạng; kiosk khởi động lại và tiếp tục thử kết nối broker',
+    en: 'Configuration received, but the broker cannot be reached — check the network; the kiosk restarts and keeps trying to reach the broker',
   },
 } as const satisfies Record<string, Bilingual>;
 

@@ -35,7 +35,33 @@ export interface Redeemed {
 
 export type Redemption =
   | { ok: true; value: Redeemed }
-  | { ok: false; reason: EnrolmentRefusal; detail: string; hubMessage?: { vi: string; en: string } };
+  /** hubText: the hub's own sentence for a refusal, for the log and the CLI's detail line only. */
+  | { ok: false; reason: EnrolmentRefusal; detail: string; hubText?: string };
+
+/** The answer was larger than MAX_ANSWER_BYTES: reading stopped there. */
+class TooLarge extends Error {}
+
+/**
+ * Reads a body up to `max` bytes and stops there (the stream cancelled): `res.text()` would first hold
+ * whatever a rogue "hub" sends, and a Pi has little memory.
+ */
+async function readBounded(res: Response, max: number): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw new TooLarge(`answer larger than ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 const refused = (reason: EnrolmentRefusal, detail: string): Redemption => ({ ok: false, reason, detail });
 
@@ -64,13 +90,13 @@ export async function redeemCode(code: EnrolmentCode, o: RedeemOptions): Promise
       redirect: 'error',
     });
     status = res.status;
-    text = await res.text();
+    text = await readBounded(res, MAX_ANSWER_BYTES);
   } catch (err) {
+    if (err instanceof TooLarge) return refused('hub-unreachable', err.message);
     // Refused connection, DNS, TLS, timeout, a redirect: the code's address did not answer as a hub.
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     return refused('hub-unreachable', cause?.code ?? cause?.message ?? (err as Error).message);
   }
-  if (text.length > MAX_ANSWER_BYTES) return refused('hub-unreachable', `answer of ${text.length} bytes`);
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -81,17 +107,17 @@ export async function redeemCode(code: EnrolmentCode, o: RedeemOptions): Promise
   if (status !== 200) {
     const error = (body as { error?: unknown })?.error;
     if (typeof error === 'string' && error in ENROLMENT_REFUSALS) {
-      const message = (body as { message?: { vi?: unknown; en?: unknown } }).message;
-      // The hub's own sentence when it sent one (it may say more, e.g. which code); ours otherwise.
-      const hubMessage =
-        typeof message?.vi === 'string' && typeof message.en === 'string'
-          ? { vi: message.vi.slice(0, 500), en: message.en.slice(0, 500) }
-          : undefined;
+      const message = (body as { message?: { en?: unknown } }).message;
+      // Only the code is believed: the screen shows OUR sentence for it (ENROLMENT_REFUSALS), never text
+      // from whoever answered at the code's address. The hub's own words go to the log and the CLI's
+      // detail line, cut short and on one line.
+      const hubText =
+        typeof message?.en === 'string' ? message.en.replace(/[\p{Cc}]+/gu, ' ').slice(0, 300) : undefined;
       return {
         ok: false,
         reason: error as EnrolmentRefusal,
         detail: `HTTP ${status}`,
-        ...(hubMessage ? { hubMessage } : {}),
+        ...(hubText ? { hubText } : {}),
       };
     }
     return refused('hub-unreachable', `HTTP ${status} without a known refusal`);
