@@ -184,11 +184,8 @@ describe('an unenrolled kiosk daemon', () => {
     expect(await page.textContent('#headline')).toBe('Đã đăng ký');
     expect(await page.textContent('#mark')).not.toContain('✓');
     expect(await page.innerText('main')).not.toContain('✓');
-    // A person scanning before the restart: FAULT lights and "kiosk not enrolled" on screen, not "enrolled".
-    await scanner.scan(cccdFor(3));
-    await page.waitForSelector('body[data-state="ENROL_NOT"].fault', { timeout: 5000 });
-    expect(await page.textContent('#headline')).toBe('Kiosk chưa đăng ký');
-    expect(d.logs().filter((l) => l.msg === 'scan refused: kiosk not enrolled')).toHaveLength(2);
+    // A person scanning in the 3 s before the restart: gateway/test/enrol.test.ts (in process, a long window;
+    // here the scan would race the daemon's exit on a slow machine).
     expect(await d.exited).toBe(0);
     expect(d.logs().some((l) => l.msg === 'enrolled')).toBe(true);
 

@@ -18,6 +18,7 @@ import {
   loadPendingSettings,
   loadSettings,
   type SettingsError,
+  SimGpio,
 } from '@qrkiosk/gateway';
 import { ENROLMENT_REFUSALS } from '@qrkiosk/protocol';
 import {
@@ -27,6 +28,7 @@ import {
   type RunningMosquitto,
   StandInEnrolHub,
   startMosquitto,
+  testerCccd,
   waitFor,
   writePasswordFile,
 } from '@qrkiosk/testkit';
@@ -310,6 +312,37 @@ describe('enrolKiosk against a stand-in hub and a real broker', () => {
 });
 
 describe('a scanned code on the unenrolled daemon (EnrolmentMode)', () => {
+  it('after "enrolled" and until the restart, a person still gets FAULT and "kiosk not enrolled", never the tick', async () => {
+    const { file, dataDir } = technicianConfig();
+    writeFileSync(file, `${readFileSync(file, 'utf8')}ui: { port: 0 }\ndata: { dir: "${dataDir}" }\n`);
+    // A long "enrolled" screen: the person's scan lands inside it however slow this machine is.
+    const mode = new EnrolmentMode(loadPendingSettings(file, env), {
+      log: pino({ level: 'silent' }),
+      enrol: { env },
+      enrolledShowMs: 60_000,
+    });
+    await mode.gpio.open();
+    try {
+      hub.answer = { kind: 'grant', password: PASSWORD, brokerUrl: broker.url };
+      await mode.scan(hub.code());
+      expect(mode.shown).toMatchObject({ state: 'enrolled', kiosk: 'k-001' });
+      const gpio = mode.gpio;
+      if (!(gpio instanceof SimGpio))
+        throw new Error(`the test kiosk drives ${gpio.name}, not the simulator`);
+      const from = gpio.timeline.length;
+      await mode.scan(testerCccd(3));
+      expect(mode.shown).toMatchObject({ state: 'not-enrolled' });
+      const lit = gpio.timeline
+        .slice(from)
+        .filter((e) => e.value)
+        .map((e) => e.line);
+      expect(lit).toContain('amber');
+      expect(lit).not.toContain('green');
+    } finally {
+      await mode.stop();
+    }
+  });
+
   it('written, but the broker refuses: `done` resolves (systemd restarts into normal mode to keep trying)', async () => {
     const { file, dataDir } = technicianConfig();
     writeFileSync(file, `${readFileSync(file, 'utf8')}ui: { port: 0 }\ndata: { dir: "${dataDir}" }\n`);

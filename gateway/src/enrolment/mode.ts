@@ -89,6 +89,11 @@ export class EnrolmentMode {
     );
   }
 
+  /** What the screen shows now. */
+  get shown() {
+    return this.screen.shown;
+  }
+
   /** One scanned line: an enrolment code is redeemed; anything else is a person this kiosk cannot check. */
   async scan(raw: string): Promise<void> {
     const frame = toFrame(raw);

@@ -56,6 +56,11 @@ export class EnrolmentScreen {
     return address;
   }
 
+  /** What the page shows now (tests read it without a browser). */
+  get shown(): EnrolScreenMessage {
+    return this.last;
+  }
+
   show(state: EnrolScreenState, extra: { message?: Bilingual; kiosk?: string } = {}): void {
     this.last = { type: 'enrolment', state, ...extra };
     this.send(this.last);
