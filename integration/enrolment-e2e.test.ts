@@ -111,6 +111,8 @@ let scanner: VirtualSerialScanner;
 let dir: string;
 let kioskYaml: string;
 let code: string;
+/** The enrolled daemon, once started: stopped before the test logs in with its client id itself. */
+let daemonStop: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   broker = await initAndStartBroker();
@@ -214,6 +216,12 @@ describe('enrolment end to end: broker init → hub → kiosk add → qrkiosk en
     'the enrolled daemon delivers a scanned person to the hub once, as s-001/k-001',
     async () => {
       const daemon = startLogged(KIOSK_CLI, ['run', '--config', kioskYaml], join(dir, 'daemon.log'));
+      daemonStop = async () => {
+        if (daemon.child.exitCode !== null || daemon.child.signalCode !== null) return;
+        const exited = new Promise<void>((resolve) => daemon.child.once('exit', () => resolve()));
+        daemon.child.kill('SIGTERM');
+        await exited;
+      };
       const logged = (text: string) =>
         waitFor(
           () => {
@@ -301,14 +309,22 @@ describe('enrolment end to end: broker init → hub → kiosk add → qrkiosk en
       hubSide.on('message', (topic) => seen.push(topic));
       await hubSide.subscribeAsync('qrkiosk/v1/+/+/checkin', { qos: 1 });
 
-      const kiosk = await connectAsync(broker.url, { ...login, clientId: 'e2e-k-001-other-site' });
+      // The login connects only with the daemon's client id (pinned by the hub in dynamic security):
+      // not as the hub's ingest lane, whose session holds the queued check-ins.
+      await expect(connectAsync(broker.url, { ...login, clientId: 'qrkiosk-hub' })).rejects.toThrow(
+        /not authori[sz]ed|135/i,
+      );
+      // The daemon's id is the test's now: the daemon stops first, or the two would take it from each other.
+      await daemonStop?.();
+      const clientId = 'qrkiosk-s-001-k-001';
+      const kiosk = await connectAsync(broker.url, { ...login, clientId });
       cleanups.push(() => kiosk.endAsync(true));
       await expect(
         kiosk.publishAsync(kioskTopics('s-002', 'k-001').checkin, '{}', { qos: 1 }),
       ).rejects.toMatchObject({ code: 135 });
       // A barrier: the refused publish was answered before this one was sent, so had the broker routed
       // it, the subscriber would have it before this one.
-      const again = await connectAsync(broker.url, { ...login, clientId: 'e2e-k-001-own-site' });
+      const again = await connectAsync(broker.url, { ...login, clientId });
       cleanups.push(() => again.endAsync(true));
       await again.publishAsync(kioskTopics('s-001', 'k-001').checkin, '{}', { qos: 1 });
       await waitFor(() => (seen.length > 0 ? true : undefined), 10_000, 'the barrier message');

@@ -15,7 +15,7 @@ import { hubRoleCommands } from './dynsec.js';
 /**
  * `qrkiosk-hub broker init`: a Mosquitto 2.x configuration for the fleet in one folder — the listener,
  * no anonymous logins, the dynamic-security plugin (kiosk logins made and removed live by enrolment),
- * persistence, and queue limits that never drop a QoS 1 check-in — and the hub's own login, `hub`,
+ * persistence, and queue limits that keep QoS 1 check-ins (no count limit, up to 1 GiB per client) — and the hub's own login, `hub`,
  * which administers the plugin and has the hub's topics. `mosquitto -c DIR/mosquitto.conf` is then
  * the fleet's broker.
  */
@@ -67,7 +67,7 @@ export function mosquittoConf(dir: string, port: number, plugin: string, user?: 
     `persistence_location ${dir}/`,
     'autosave_interval 60',
     '',
-    '# Never drop QoS 1. mosquitto.conf(5): messages above max_queued_messages (default 1000) or',
+    '# Keep QoS 1 (up to 1 GiB per client). mosquitto.conf(5): messages above max_queued_messages (default 1000) or',
     '# max_queued_bytes "will be silently dropped". The hub may be slow or away for minutes while kiosks',
     '# keep sending (hardware/mosquitto/mosquitto.conf: ~4% of 100k lost at the defaults), so no count limit...',
     'max_queued_messages 0',
@@ -95,18 +95,22 @@ export function mosquittoConf(dir: string, port: number, plugin: string, user?: 
   ].join('\n');
 }
 
-/** The user Debian's package runs Mosquitto as, when this process is root and it exists. */
-function mosquittoUser(): { name: string; uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
+/** A user of /etc/passwd by name. */
+function systemUser(name: string): { name: string; uid: number; gid: number } | undefined {
   try {
     const line = readFileSync('/etc/passwd', 'utf8')
       .split('\n')
-      .find((l) => l.startsWith('mosquitto:'));
+      .find((l) => l.startsWith(`${name}:`));
     const [, , uid, gid] = line?.split(':') ?? [];
-    return line ? { name: 'mosquitto', uid: Number(uid), gid: Number(gid) } : undefined;
+    return line ? { name, uid: Number(uid), gid: Number(gid) } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The user Debian's package runs Mosquitto as, when this process is root and it exists. */
+function mosquittoUser(): { name: string; uid: number; gid: number } | undefined {
+  return process.getuid?.() === 0 ? systemUser('mosquitto') : undefined;
 }
 
 /**
@@ -116,10 +120,12 @@ function mosquittoUser(): { name: string; uid: number; gid: number } | undefined
  * plugin's admin role, written into the file before the broker first reads it. Refuses an existing
  * hub.password: a second run would lock the running hub out.
  */
-export function initBroker(options: { dir: string; port: number; plugin?: string }): {
+export function initBroker(options: { dir: string; port: number; plugin?: string; hubUser?: string }): {
   conf: string;
   passwordFile: string;
   dynsecFile: string;
+  /** Run as root without hubUser: hub.password is root's, the line that gives it to the hub's user. */
+  chownHint?: string;
 } {
   const dir = resolve(options.dir);
   const passwordFile = join(dir, 'hub.password');
@@ -132,6 +138,12 @@ export function initBroker(options: { dir: string; port: number; plugin?: string
       `${passwordFile} đã có — không ghi đè (trung tâm đang dùng mật khẩu này)`,
       `${passwordFile} exists — not overwritten (the hub logs in with it)`,
     );
+  const hubUser = options.hubUser === undefined ? undefined : systemUser(options.hubUser);
+  if (options.hubUser !== undefined && !hubUser)
+    throw new BrokerInitError(
+      `--hub-user ${options.hubUser}: không có người dùng này trên máy`,
+      `--hub-user ${options.hubUser}: no such user on this machine`,
+    );
   const plugin = options.plugin ?? dynsecPlugin();
   if (!plugin)
     throw new BrokerInitError(
@@ -142,10 +154,13 @@ export function initBroker(options: { dir: string; port: number; plugin?: string
   if (existsSync(dynsecFile))
     throw new BrokerInitError(`${dynsecFile} đã có — không ghi đè`, `${dynsecFile} exists — not overwritten`);
   const password = randomBytes(24).toString('base64url');
-  const made = spawnSync('mosquitto_ctrl', ['dynsec', 'init', dynsecFile, HUB_USER], {
-    input: `${password}\n${password}\n`,
-    encoding: 'utf8',
-  });
+  // umask 077 for mosquitto_ctrl: it creates the file 644 otherwise, and the hashes in it must never
+  // be readable by others, not even until the chmod below.
+  const made = spawnSync(
+    '/bin/sh',
+    ['-c', 'umask 077 && exec mosquitto_ctrl "$@"', 'sh', 'dynsec', 'init', dynsecFile, HUB_USER],
+    { input: `${password}\n${password}\n`, encoding: 'utf8' },
+  );
   if (made.status !== 0 || !existsSync(dynsecFile))
     throw new BrokerInitError(
       `mosquitto_ctrl dynsec init không chạy được: ${made.error?.message ?? made.stderr}`,
@@ -153,11 +168,14 @@ export function initBroker(options: { dir: string; port: number; plugin?: string
     );
   addHubRole(dynsecFile);
   writeFileSync(passwordFile, `${password}\n`, { mode: 0o600, flag: 'wx' });
+  // The hub's service runs as its own user (hardware/qrkiosk-hub.service: User=qrkiosk-hub) and must read it.
+  if (hubUser && process.getuid?.() === 0) chownSync(passwordFile, hubUser.uid, hubUser.gid);
   const user = mosquittoUser();
   writeFileSync(conf, mosquittoConf(dir, options.port, plugin, user?.name), { mode: 0o644 });
   // The broker writes its logins and its persistence here: the folder and the plugin's file are its own.
   if (user) for (const f of [dir, dynsecFile, conf]) chownSync(f, user.uid, user.gid);
-  return { conf, passwordFile, dynsecFile };
+  const chownHint = process.getuid?.() === 0 && !hubUser ? `chown qrkiosk-hub: ${passwordFile}` : undefined;
+  return { conf, passwordFile, dynsecFile, ...(chownHint ? { chownHint } : {}) };
 }
 
 type DynsecJson = {

@@ -5,8 +5,8 @@ import { pino } from 'pino';
 import QRCode from 'qrcode';
 import { brokerLogin, fail, out } from './cli-files.js';
 import { storeFlags } from './cli-settings.js';
-import { KioskLogins } from './dynsec-accounts.js';
-import { EnrolmentSetupError, enrolmentKeys } from './enrolment-setup.js';
+import { KioskAccountConflict, KioskLogins } from './dynsec-accounts.js';
+import { EnrolmentSetupError, enrolmentKeys, plainHttpWarning } from './enrolment-setup.js';
 import type { HubSettings } from './settings/index.js';
 import { HubStore } from './store.js';
 import { Enrolment, revokeKiosk } from './use-cases/enrolment.js';
@@ -45,7 +45,13 @@ export async function enrolCommand(action: string, argv: string[], settings: Hub
   if (action === 'revoke') {
     const store = await HubStore.open(values.database || undefined, values['data-dir']);
     try {
-      const r = await revokeKiosk(store, logins, values.kiosk, by);
+      let r: Awaited<ReturnType<typeof revokeKiosk>>;
+      try {
+        r = await revokeKiosk(store, logins, values.kiosk, by);
+      } catch (err) {
+        if (err instanceof KioskAccountConflict) return fail(err.text.vi, err.text.en);
+        throw err;
+      }
       out(
         `Đã thu hồi kiosk ${values.kiosk}: ${r.withdrawn} mã bị hủy, tài khoản broker đã xóa / kiosk ${values.kiosk} revoked: ${r.withdrawn} codes withdrawn, broker login deleted`,
       );
@@ -80,11 +86,15 @@ export async function enrolCommand(action: string, argv: string[], settings: Hub
         by,
       });
     } catch (err) {
+      if (err instanceof KioskAccountConflict) return fail(err.text.vi, err.text.en);
       return fail(
         `Không tạo được tài khoản broker cho kiosk (${(err as Error).message}); kiểm tra --mqtt/--username/--password-file`,
         `could not make the kiosk's broker login (${(err as Error).message}); check --mqtt/--username/--password-file`,
       );
     }
+    // On stderr: --json keeps stdout exactly the code and its expiry.
+    const plain = plainHttpWarning(keys.publicUrl);
+    if (plain) process.stderr.write(`${plain.vi}\n${plain.en}\n`);
     if (values.json) {
       out(JSON.stringify({ code: issued.code, expiresAt: issued.expiresAt }));
       return 0;

@@ -11,12 +11,18 @@ import type { KioskBinding } from './storage/index.js';
  */
 export const DYNSEC_TOPIC = '$CONTROL/dynamic-security/v1';
 export const kioskRole = (kiosk: string) => `qrkiosk-kiosk-${kiosk}`;
+/**
+ * The one MQTT client id a kiosk's login may connect with: the daemon's own (gateway/src/uplink/login.ts
+ * kioskClientId). Pinned in the plugin, so a kiosk's password cannot connect as the hub (`qrkiosk-hub`,
+ * ingest lane 0) or as another kiosk with clean start — which would end that session and its queue.
+ */
+export const kioskClientId = (site: string, kiosk: string) => `qrkiosk-${site}-${kiosk}`;
 
 type Acl = { acltype: string; topic: string; allow: boolean; priority: number };
 export type DynsecCommand = Record<string, unknown> & { command: string };
 
-/** The commands that (re)make one kiosk's role and give it to the kiosk's client. */
-export function kioskRoleCommands(b: KioskBinding): DynsecCommand[] {
+/** The commands that (re)make one kiosk's role (its site's topics only), without touching its client. */
+export function kioskRoleOnly(b: KioskBinding): DynsecCommand[] {
   if (!isId(b.kiosk) || !isId(b.site) || b.kiosk === 'hub') throw new Error(`not a kiosk id: ${b.kiosk}`);
   const base = `${TOPIC_ROOT}/${b.site}/${b.kiosk}`;
   const allow = (acltype: string, topic: string): Acl => ({ acltype, topic, allow: true, priority: 0 });
@@ -35,9 +41,19 @@ export function kioskRoleCommands(b: KioskBinding): DynsecCommand[] {
     // Re-made whole, so a kiosk moved to another site keeps no topic of the old one.
     { command: 'deleteRole', rolename },
     { command: 'createRole', rolename, textname: `qrkiosk kiosk ${b.kiosk} at ${b.site}`, acls },
+  ];
+}
+
+/** The commands that (re)make one kiosk's role and give it to the kiosk's client, its client id pinned. */
+export function kioskRoleCommands(b: KioskBinding): DynsecCommand[] {
+  const clientid = kioskClientId(b.site, b.kiosk);
+  return [
+    ...kioskRoleOnly(b),
     // The client may exist (its password set by the operator); created without a password otherwise.
-    { command: 'createClient', username: b.kiosk },
-    { command: 'addClientRole', username: b.kiosk, rolename, priority: 0 },
+    { command: 'createClient', username: b.kiosk, clientid },
+    // An existing client (or one moved to another site) gets the daemon's id of the binding's site.
+    { command: 'setClientId', username: b.kiosk, clientid },
+    { command: 'addClientRole', username: b.kiosk, rolename: kioskRole(b.kiosk), priority: 0 },
   ];
 }
 

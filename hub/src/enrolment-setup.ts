@@ -70,3 +70,25 @@ export function enrolmentKeys(s: HubSettings): EnrolmentKeys {
     codeHours: e.codeHours,
   };
 }
+
+/**
+ * A warning when codes send kiosks to the hub over plain http to a host that is not this machine: an
+ * active man in the middle on that path can put its own key in the kiosk's request and so receive the
+ * deployment's hash key and the kiosk's broker password. Not refused — LAN hubs often have no
+ * certificate, and a kiosk cannot check a private CA — but said at start and on every `kiosk add`.
+ */
+export function plainHttpWarning(publicUrl: string): Text | undefined {
+  let url: URL;
+  try {
+    url = new URL(publicUrl);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:') return undefined;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (host === 'localhost' || host === '::1' || /^127\./.test(host)) return undefined;
+  return {
+    vi: `Cảnh báo: enrolment.publicUrl (${publicUrl}) dùng http không mã hóa — ai chen được vào đường mạng lúc kiosk đăng ký có thể thay khóa của kiosk và lấy khóa băm định danh cùng mật khẩu broker của kiosk. Dùng https, hoặc chỉ đăng ký kiosk trên mạng LAN tin cậy.`,
+    en: `Warning: enrolment.publicUrl (${publicUrl}) is plain http — someone able to intercept and alter the traffic while a kiosk enrols can swap the kiosk's key and receive the identity hash key and the kiosk's broker password. Use https, or enrol kiosks only on a trusted LAN segment.`,
+  };
+}

@@ -2,6 +2,7 @@ import { vnDay, vnTimeOn, vnYesterday } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { KioskLogins } from './dynsec-accounts.js';
+import { plainHttpWarning } from './enrolment-setup.js';
 import { HubIngest, type IngestOptions } from './ingest.js';
 import { createServer } from './server.js';
 import { describeDatabase, type HubRepository } from './storage/index.js';
@@ -103,6 +104,8 @@ export class Hub {
       { address, database: describeDatabase(this.options.database, this.options.dataDir) },
       'hub page ready',
     );
+    const plain = this.options.enrolment && plainHttpWarning(this.options.enrolment.publicUrl);
+    if (plain) this.log.warn({ publicUrl: this.options.enrolment?.publicUrl, text: plain }, plain.en);
     return address;
   }
 

@@ -3,9 +3,17 @@
  * Mosquitto 2.0 with Debian's dynamic-security plugin, started on it untouched — and the hub's own
  * login from DIR/hub.password both has the hub's topics and administers the plugin.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hubCli, type InitBroker, initAndStartBroker } from '@qrkiosk/testkit';
+import {
+  freePort,
+  hubCli,
+  type InitBroker,
+  initAndStartBroker,
+  makeTempDir,
+  REPO_ROOT,
+} from '@qrkiosk/testkit';
 import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DYNSEC_TOPIC } from '../src/index.js';
@@ -67,5 +75,78 @@ describe('broker init', () => {
     const again = hubCli('broker', 'init', '--dir', broker.dir, '--port', '1883');
     expect(again.status).toBe(2);
     expect(again.stderr).toContain('hub.password exists — not overwritten');
+  });
+
+  it('the plugin file is 600 from the moment mosquitto_ctrl writes it: the hashes are never world-readable', async () => {
+    // The real mosquitto_ctrl, seen through a wrapper first on PATH that records the file's mode the
+    // instant it exits — before broker init's own chmod could hide a world-readable window.
+    const bin = makeTempDir('ctrl-wrap-');
+    const record = join(bin, 'mode');
+    const real = spawnSync('/bin/sh', ['-c', 'command -v mosquitto_ctrl'], {
+      encoding: 'utf8',
+    }).stdout.trim();
+    writeFileSync(
+      join(bin, 'mosquitto_ctrl'),
+      `#!/bin/sh\n${real} "$@"; rc=$?\nstat -c %a "$3" > ${record}\nexit $rc\n`,
+    );
+    chmodSync(join(bin, 'mosquitto_ctrl'), 0o755);
+    const dir = join(makeTempDir('broker-mode-'), 'broker');
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(REPO_ROOT, 'hub/dist/cli.js'),
+        'broker',
+        'init',
+        '--dir',
+        dir,
+        '--port',
+        String(await freePort()),
+      ],
+      { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(record, 'utf8').trim()).toBe('600');
+    expect(statSync(join(dir, 'dynamic-security.json')).mode & 0o777).toBe(0o600);
+  });
+
+  it('--hub-user gives hub.password to the hub service’s user; run as root without it, the chown line is printed', async () => {
+    const root = process.getuid?.() === 0;
+    const nobody = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('nobody:'))
+      ?.split(':');
+    const dir = join(makeTempDir('broker-user-'), 'broker');
+    const r = hubCli(
+      'broker',
+      'init',
+      '--dir',
+      dir,
+      '--port',
+      String(await freePort()),
+      '--hub-user',
+      'nobody',
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const st = statSync(join(dir, 'hub.password'));
+    expect(st.mode & 0o777).toBe(0o600);
+    expect(st.uid).toBe(root ? Number(nobody?.[2]) : process.getuid?.());
+    expect(r.stdout).not.toContain('chown');
+    const plain = join(makeTempDir('broker-user-'), 'broker');
+    const p = hubCli('broker', 'init', '--dir', plain, '--port', String(await freePort()));
+    expect(p.status, p.stderr).toBe(0);
+    if (root) expect(p.stdout).toContain(`chown qrkiosk-hub: ${join(plain, 'hub.password')}`);
+    else expect(p.stdout).not.toContain('chown');
+    const unknown = hubCli(
+      'broker',
+      'init',
+      '--dir',
+      join(plain, 'x'),
+      '--port',
+      '1883',
+      '--hub-user',
+      'no-such-user-x',
+    );
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('--hub-user no-such-user-x: no such user on this machine');
   });
 });

@@ -62,10 +62,12 @@ describe('kiosk roles in the dynamic-security plugin', () => {
     );
     await c.endAsync();
   }
-  async function kiosk(): Promise<MqttClient> {
+  /** k-001 as its daemon logs in at `site`: the client id qrkiosk-<site>-<kiosk> is the only one it may use. */
+  async function kiosk(site: string): Promise<MqttClient> {
     const c = await connectAsync(broker.url, {
       username: 'k-001',
       password: 'pass-001',
+      clientId: `qrkiosk-${site}-k-001`,
       protocolVersion: 5,
       reconnectPeriod: 0,
     });
@@ -98,6 +100,7 @@ describe('kiosk roles in the dynamic-security plugin', () => {
       const k = await connectAsync(broker.url, {
         username: 'k-003',
         password: 'pass-003',
+        clientId: 'qrkiosk-s-003-k-003',
         protocolVersion: 5,
       });
       clients.push(k);
@@ -128,7 +131,18 @@ describe('kiosk roles in the dynamic-security plugin', () => {
       errors: [],
     });
     await setPassword('k-001', 'pass-001');
-    let k = await kiosk();
+    // Any other client id is refused at CONNACK: the login cannot take the hub's or another kiosk's session.
+    for (const clientId of ['qrkiosk-hub', 'qrkiosk-s-003-k-003'])
+      await expect(
+        connectAsync(broker.url, {
+          username: 'k-001',
+          password: 'pass-001',
+          clientId,
+          protocolVersion: 5,
+          reconnectPeriod: 0,
+        }),
+      ).rejects.toThrow(/not authori[sz]ed|135/i);
+    let k = await kiosk('s-001');
     await k.publishAsync(kioskTopics('s-001', 'k-001').checkin, '{}', { qos: 1 });
     await expect(k.publishAsync(kioskTopics('s-002', 'k-001').checkin, '{}', { qos: 1 })).rejects.toThrow(
       /not authori[sz]ed|135/i,
@@ -155,7 +169,9 @@ describe('kiosk roles in the dynamic-security plugin', () => {
     ]);
     expect(applied.stdout).toMatch(/roles applied for 1 logins, 0 errors/);
     expect(applied.status).toBe(0);
-    k = await kiosk();
+    // Moved, the login's client id is the daemon's at the new site, and only that.
+    await expect(kiosk('s-001')).rejects.toThrow(/not authori[sz]ed|135/i);
+    k = await kiosk('s-002');
     await k.publishAsync(kioskTopics('s-002', 'k-001').checkin, '{}', { qos: 1 });
     await expect(k.publishAsync(kioskTopics('s-001', 'k-001').checkin, '{}', { qos: 1 })).rejects.toThrow(
       /not authori[sz]ed|135/i,

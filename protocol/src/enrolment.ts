@@ -26,8 +26,10 @@ import { Direction, ID_PATTERN } from './vocabulary.js';
  * Characters a keyboard-wedge scanner types the same on every layout it supports (no '#', '@', '&', '?'),
  * and short enough for a small QR. The kiosk makes an X25519 key pair, POSTs {token, public key} to
  * `<hub URL>/api/enrol`, and gets a grant signed with the hub's update key whose secrets (broker password,
- * deployment hash key) are sealed to that public key: someone who reads the code or the traffic later
- * learns nothing, and the hub keeps only the token's hash.
+ * deployment hash key) are sealed to that public key: someone who only reads the code or the traffic
+ * (passively, then or later) learns nothing, and the hub keeps only the token's hash. Over plain http an
+ * active man in the middle is another matter: it can put its own public key in the request and open the
+ * secrets — https, or enrolling on a trusted network, is what stops that (docs/operator-guide.md).
  */
 export const ENROLMENT_CODE_PREFIX = 'QRKE1/';
 export const ENROL_REQUEST_SCHEMA_ID = 'qrkiosk.enrol-request/1';

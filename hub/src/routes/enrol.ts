@@ -1,6 +1,7 @@
 import { ENROL_PATH, EnrolRequest } from '@qrkiosk/protocol';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import QRCode from 'qrcode';
+import { KioskAccountConflict } from '../dynsec-accounts.js';
 import { type Enrolment, refused } from '../use-cases/enrolment.js';
 import type { Session } from '../users.js';
 import { addressBucket, fail } from './access.js';
@@ -43,6 +44,15 @@ export function enrolRoute(
         },
       },
       schema: { body: EnrolRequest },
+      // Bodies refused before the handler (not JSON, over 4 KiB, another media type) and the rate limit
+      // answer in the contract's shape too, so the kiosk shows the sentence that fits; a server fault
+      // goes on to the hub's handler (logged, generic 500).
+      errorHandler: (error: FastifyError & { refusal?: unknown }, _req, reply) => {
+        const status = error.statusCode ?? 500;
+        if (error.refusal) return reply.code(status).send(error.refusal);
+        if (status >= 400 && status < 500) return reply.code(status).send(refused('bad-request').body);
+        throw error;
+      },
     },
     async (req, reply) => {
       if (!enrolment) return reply.code(503).send(refused('enrolment-off').body);
@@ -89,6 +99,7 @@ export function enrolmentCodeRoute(
           by: s.user.phone,
         });
       } catch (err) {
+        if (err instanceof KioskAccountConflict) return fail(reply, 409, err.text.vi, err.text.en);
         onError(err);
         return fail(
           reply,

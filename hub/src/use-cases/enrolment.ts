@@ -84,6 +84,16 @@ const isX25519 = (b64: string): boolean => {
   }
 };
 
+/** Whether a shared secret can be made with the key (X25519 refuses low-order points: all-zero output). */
+const canSealTo = (b64: string): boolean => {
+  try {
+    sealTo(b64, Buffer.alloc(1));
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 export interface IssuedCode {
   code: string;
   expiresAt: string;
@@ -100,9 +110,11 @@ export class Enrolment {
   ) {}
 
   /**
-   * A new code for `kiosk` at `site`: registers the binding, makes the kiosk's broker role and (new)
-   * disabled client, stores the token's hash and withdraws the kiosk's older unredeemed codes.
-   * Throws when the broker refuses (nothing is stored then).
+   * A new code for `kiosk` at `site`: makes the kiosk's broker role and disabled client when it has
+   * none (a working kiosk's login, binding and role are left as they are until the code is redeemed —
+   * a code never redeemed changes nothing), stores the token's hash and withdraws the kiosk's older
+   * unredeemed codes. Throws when the broker refuses — KioskAccountConflict when the id is a login that
+   * is not a kiosk's — and no code is stored then.
    */
   async issue(
     request: { kiosk: string; site: string; direction: Direction; hours?: number; by: string },
@@ -112,9 +124,7 @@ export class Enrolment {
     if (!isId(kiosk) || !isId(site) || kiosk === 'hub')
       throw new Error(`not a kiosk or site id: ${kiosk} ${site}`);
     const hours = request.hours ?? this.keys.codeHours;
-    const binding = { kiosk, site, how: 'registered' as const };
-    await this.store.registerKiosk(binding, now);
-    await this.logins.prepare(binding);
+    await this.logins.prepare({ kiosk, site, how: 'registered' });
     const token = newEnrolmentToken();
     const tokenHash = enrolmentTokenHash(token);
     const expiresAt = new Date(now.getTime() + hours * 3_600_000).toISOString();
@@ -159,45 +169,49 @@ export class Enrolment {
       return refused(reason);
     };
     // Checked before the code is spent: a kiosk with a broken key can try again with the same code.
-    if (key === 'not-x25519') return refuse('bad-request');
+    // A low-order X25519 key parses but has no shared secret: the trial seal finds it here, not later.
+    if (key === 'not-x25519' || !canSealTo(request.publicKey)) return refuse('bad-request');
     const claim = await this.store.repo.claimEnrolment(tokenHash, now, key, from);
     if (!claim.ok) return refuse(claim.reason, claim.row?.kiosk);
     const { kiosk, site } = claim.row;
     const direction = claim.row.direction as Direction;
-    const password = randomBytes(24).toString('base64url');
+    // From the claim on, any failure gives the code back and is audited: nothing was handed out, the
+    // technician may scan the same code again (a password set on the broker is replaced next time).
     try {
-      await this.store.registerKiosk({ kiosk, site, how: 'registered' }, now);
+      const password = randomBytes(24).toString('base64url');
+      // The broker first: the hub's binding moves to the code's site only once the login goes there too.
       await this.logins.activate({ kiosk, site, how: 'registered' }, password);
+      await this.store.registerKiosk({ kiosk, site, how: 'registered' }, now);
+      const secrets = { password, hashKey: this.keys.hashKey.toString('base64') };
+      const grant: EnrolmentGrant = {
+        schema: ENROLMENT_SCHEMA_ID,
+        kiosk,
+        site,
+        direction,
+        issuedAt: now.toISOString(),
+        kioskKey: request.publicKey,
+        broker: { url: this.keys.brokerUrl, ...(this.keys.brokerCa ? { ca: this.keys.brokerCa } : {}) },
+        username: kiosk,
+        hubPublicKeys: [this.keys.signing.publicKey.export({ type: 'spki', format: 'pem' }).toString()],
+        sealed: sealTo(request.publicKey, Buffer.from(JSON.stringify(secrets), 'utf8')),
+      };
+      const signed = signGrant(grant, this.keys.signing);
+      await this.store.audit(`kiosk:${kiosk}`, 'enrol-redeemed', {
+        kiosk,
+        site,
+        direction,
+        ip: from,
+        key,
+        software: request.software,
+        token: tokenHash.slice(0, 12),
+      });
+      this.log.info({ kiosk, site, from: maskAddress(from), key }, 'kiosk enrolled');
+      return { ok: true, status: 200, body: signed, kiosk };
     } catch (err) {
       this.log.error({ err, kiosk }, 'enrolment: the kiosk’s broker login could not be set');
-      // Given back: nothing was handed out, the technician may scan the same code again.
       await this.store.repo.releaseEnrolment(tokenHash);
       return refuse('broker-failed', kiosk);
     }
-    const secrets = { password, hashKey: this.keys.hashKey.toString('base64') };
-    const grant: EnrolmentGrant = {
-      schema: ENROLMENT_SCHEMA_ID,
-      kiosk,
-      site,
-      direction,
-      issuedAt: now.toISOString(),
-      kioskKey: request.publicKey,
-      broker: { url: this.keys.brokerUrl, ...(this.keys.brokerCa ? { ca: this.keys.brokerCa } : {}) },
-      username: kiosk,
-      hubPublicKeys: [this.keys.signing.publicKey.export({ type: 'spki', format: 'pem' }).toString()],
-      sealed: sealTo(request.publicKey, Buffer.from(JSON.stringify(secrets), 'utf8')),
-    };
-    await this.store.audit(`kiosk:${kiosk}`, 'enrol-redeemed', {
-      kiosk,
-      site,
-      direction,
-      ip: from,
-      key,
-      software: request.software,
-      token: tokenHash.slice(0, 12),
-    });
-    this.log.info({ kiosk, site, from: maskAddress(from), key }, 'kiosk enrolled');
-    return { ok: true, status: 200, body: signGrant(grant, this.keys.signing), kiosk };
   }
 }
 
