@@ -182,6 +182,7 @@ for (const arch of ['x64', 'arm64']) {
       'hardware/qrkiosk.service',
       'hardware/99-qrkiosk-scanner.rules',
       'VERSION',
+      'node-abi.json',
       'manifest.json',
     ]) {
       assert(existsSync(join(b, p)), `missing ${p}`);
@@ -209,6 +210,12 @@ for (const arch of ['x64', 'arm64']) {
     assert(
       manifest.node.modules === abi,
       `manifest ABI ${manifest.node.modules}, node ${TARGET_NODE} says ${abi}`,
+    );
+    // What the CLI's release guard reads on every start must say what the manifest says.
+    const small = JSON.parse(readFileSync(join(b, 'node-abi.json'), 'utf8'));
+    assert(
+      isDeepStrictEqual(small, { modules: manifest.node.modules, node: manifest.node.version }),
+      `node-abi.json ${JSON.stringify(small)} ≠ manifest node ${JSON.stringify(manifest.node)}`,
     );
     return `${files.length} files, ABI ${abi}`;
   });

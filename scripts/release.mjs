@@ -2,7 +2,7 @@
 // Builds the kiosk's release bundles: release/qrkiosk-<version>-linux-<arch>.tar.gz and .tar.gz.sig, for
 // linux-arm64 (Raspberry Pi 3/4/5/Zero 2 W on a 64-bit OS) and linux-x64. Each holds one folder, what goes to
 // /opt/qrkiosk: bin/qrkiosk, gateway/, protocol/, node_modules/ (production only, native addons for that CPU and
-// Node ABI), hardware/, VERSION and manifest.json. How to verify: hardware/README.md.
+// Node ABI), hardware/, VERSION, node-abi.json and manifest.json. How to verify: hardware/README.md.
 // Usage: node scripts/release.mjs [--arch arm64|x64]… [--signing-key KEY.pem] [--out DIR] [--offline] [--fetch-only]
 //   --offline     fail rather than fetch a Node build from the npm registry (the tests run offline)
 //   --fetch-only  fetch the Node builds and stop (scripts/install.sh --test)
@@ -106,6 +106,9 @@ for (const arch of archs) {
   writeFileSync(join(bundle, 'VERSION'), `${version}\n`);
   // The ABI of the Node the addons were compiled against, read from its headers (the arm64 node cannot run here).
   const modules = nodeModuleVersion(node.dir);
+  // The CLI's release guard checks the running Node against this on every start: a few bytes, where the
+  // manifest (sha256 of every file) is ~750 KB of JSON. Written before the manifest, so the manifest covers it.
+  writeFileSync(join(bundle, 'node-abi.json'), `${JSON.stringify({ modules, node: TARGET_NODE })}\n`);
   const manifest = writeManifest(bundle, {
     name: 'qrkiosk',
     version,

@@ -10,7 +10,7 @@ const notShipped = (path) => /\.(d\.ts|d\.ts\.map|js\.map|tsbuildinfo)$/.test(pa
 const LAUNCHER = `#!/bin/sh
 # qrkiosk — launcher of a release bundle (/opt/qrkiosk/bin/qrkiosk; a symlink to it works too).
 # Runs the kiosk CLI with the Node on PATH. The CLI refuses, with exit 2, a Node whose ABI is not the
-# one the bundle's native addons were built for (manifest.json, node.modules).
+# one the bundle's native addons were built for (node-abi.json, modules).
 here=$(dirname -- "$(readlink -f -- "$0")")
 exec node "$here/../gateway/dist/cli/main.js" "$@"
 `;

@@ -4,19 +4,12 @@ import './release-guard.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pickLang } from '../i18n.js';
 import { SOFTWARE_VERSION } from '../version.js';
-import { cacheApply, cacheImport, cacheStatus } from './cache.js';
-import { checkCommand } from './check.js';
-import { configCheck } from './config-check.js';
-import { conformanceCommand } from './conformance.js';
-import { decodeCommand, decodeJsonl } from './decode.js';
-import { devicesCommand } from './devices.js';
-import { doctorCommand } from './doctor.js';
-import { enrolCommand } from './enrol.js';
-import { revocationApply } from './revocation.js';
-import { runCommand } from './run.js';
-import { scannerConfigure } from './scanner-configure.js';
-import { selftestCommand } from './selftest.js';
-import { DEFAULT_CONFIG } from './tool-settings.js';
+import { DEFAULT_CONFIG } from './default-config.js';
+
+// Commands and options are declared here, statically, so `--help` and `--version` need nothing else; each action
+// imports its command's module when it runs. Importing them all up front (fastify, mqtt, serialport, the DCC
+// schema…) cost about a second of CPU on every call, --version included — on a Pi, on every technician command,
+// on the unit's ExecStartPre and on the daemon's start.
 
 const program = new Command();
 program
@@ -34,6 +27,7 @@ program
   .description('Chạy kiosk (máy quét → quyết định → đèn → nhật ký → MQTT) / run the kiosk daemon')
   .option('-c, --config <file>', 'tệp cấu hình / config file', '/etc/qrkiosk/kiosk.yaml')
   .action(async (opts: { config: string }) => {
+    const { runCommand } = await import('./run.js');
     process.exitCode = await runCommand(opts.config, pickLang(program.opts().lang));
   });
 
@@ -63,6 +57,7 @@ program
   )
   .action(
     async (code: string, opts: { config: string; dataDir?: string; json?: boolean; timeout?: string }) => {
+      const { enrolCommand } = await import('./enrol.js');
       process.exitCode = await enrolCommand(code, opts, pickLang(program.opts().lang));
     },
   );
@@ -73,7 +68,8 @@ config
   .argument('<file>', 'tệp kiosk.yaml / the kiosk.yaml file')
   .description('Kiểm tra tệp cấu hình; mã thoát 2 nếu có lỗi / validate a config file; exit 2 on error')
   .option('--json', 'kết quả JSON / JSON output')
-  .action((file: string, opts: { json?: boolean }) => {
+  .action(async (file: string, opts: { json?: boolean }) => {
+    const { configCheck } = await import('./config-check.js');
     process.exitCode = configCheck(file, pickLang(program.opts().lang), opts.json === true);
   });
 
@@ -114,6 +110,7 @@ program
     ) => {
       const lang = pickLang(program.opts().lang);
       const revocation = { ...(opts.revocation ? { file: opts.revocation } : {}), hubKeys: opts.hubKey };
+      const { decodeCommand, decodeJsonl } = await import('./decode.js');
       if (opts.jsonl) {
         process.exitCode = await decodeJsonl(opts.trust, revocation, lang);
         return;
@@ -140,7 +137,8 @@ program
   )
   .option('--json', 'kết quả JSON / JSON output')
   .option('-v, --verbose', 'liệt kê cả ca đạt / list passing cases too')
-  .action((dir: string, opts: { json?: boolean; verbose?: boolean }) => {
+  .action(async (dir: string, opts: { json?: boolean; verbose?: boolean }) => {
+    const { conformanceCommand } = await import('./conformance.js');
     process.exitCode = conformanceCommand(dir, opts.json === true, opts.verbose === true);
   });
 
@@ -160,6 +158,7 @@ dataOptions(
       `Nhập CSV (không ký) / import a CSV (unsigned). Cột / columns: ${'id_type,id,doses_received,primary_series_complete,first_dose_date,last_dose_date,recovered_date,negative_test_at,negative_test_type,case_status,case_until'}`,
     ),
 ).action(async (file: string, opts: { config?: string; dataDir?: string; json?: boolean }) => {
+  const { cacheImport } = await import('./cache.js');
   process.exitCode = await cacheImport(file, opts, pickLang(program.opts().lang));
 });
 dataOptions(
@@ -167,12 +166,14 @@ dataOptions(
     .command('apply')
     .argument('<file>', 'bản cập nhật có chữ ký / signed update file')
     .description('Áp dụng bản cập nhật có chữ ký của trung tâm / apply a signed update from the hub'),
-).action((file: string, opts: { config?: string; dataDir?: string }) => {
+).action(async (file: string, opts: { config?: string; dataDir?: string }) => {
+  const { cacheApply } = await import('./cache.js');
   process.exitCode = cacheApply(file, opts, pickLang(program.opts().lang));
 });
 dataOptions(
   cache.command('status').description('Phiên bản, số định danh, dung lượng / version, identities, size'),
-).action((opts: { config?: string; dataDir?: string; json?: boolean }) => {
+).action(async (opts: { config?: string; dataDir?: string; json?: boolean }) => {
+  const { cacheStatus } = await import('./cache.js');
   process.exitCode = cacheStatus(opts, pickLang(program.opts().lang));
 });
 
@@ -186,7 +187,8 @@ dataOptions(
     .description(
       'Cài danh sách thu hồi có chữ ký của trung tâm (khi quá lớn để gửi qua MQTT) / install a signed revocation list from the hub (when too big for MQTT)',
     ),
-).action((file: string, opts: { config?: string; dataDir?: string }) => {
+).action(async (file: string, opts: { config?: string; dataDir?: string }) => {
+  const { revocationApply } = await import('./revocation.js');
   process.exitCode = revocationApply(file, opts, pickLang(program.opts().lang));
 });
 
@@ -204,6 +206,7 @@ dataOptions(
     payload: string,
     opts: { config?: string; dataDir?: string; json?: boolean; at?: string; level?: string },
   ) => {
+    const { checkCommand } = await import('./check.js');
     process.exitCode = await checkCommand(payload, opts, pickLang(program.opts().lang));
   },
 );
@@ -213,6 +216,7 @@ program
   .description('Liệt kê máy quét đang cắm / list attached scanners (serial and HID) with a guess of the type')
   .option('--json', 'kết quả JSON / JSON output')
   .action(async (opts: { json?: boolean }) => {
+    const { devicesCommand } = await import('./devices.js');
     process.exitCode = await devicesCommand(pickLang(program.opts().lang), opts.json === true);
   });
 
@@ -246,6 +250,7 @@ scannerCmd
       beep?: 'on' | 'off';
       save: boolean;
     }) => {
+      const { scannerConfigure } = await import('./scanner-configure.js');
       process.exitCode = await scannerConfigure(
         {
           ...(opts.config ? { config: opts.config } : {}),
@@ -266,6 +271,7 @@ program
   .description('Thử từng đèn, còi và rơ-le / each light, the buzzer and the relay in turn')
   .option('-c, --config <file>', 'tệp cấu hình / config file (default /etc/qrkiosk/kiosk.yaml if present)')
   .action(async (opts: { config?: string }) => {
+    const { selftestCommand } = await import('./selftest.js');
     process.exitCode = await selftestCommand(opts, pickLang(program.opts().lang));
   });
 
@@ -295,6 +301,7 @@ program
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
   .action(
     async (opts: { config: string; json?: boolean; scanTimeout: number; scan: boolean; blink?: boolean }) => {
+      const { doctorCommand } = await import('./doctor.js');
       process.exitCode = await doctorCommand(
         {
           config: opts.config,

@@ -1,32 +1,37 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * A release bundle (scripts/release.mjs) carries native addons compiled for one Node ABI, written in its
- * manifest.json at the bundle's root. Under another Node (nodejs upgraded to 22 by the OS) the first native
- * `require` would die deep in the daemon's start with a NODE_MODULE_VERSION stack; say what is wrong first,
- * and exit 2, the code systemd's unit does not restart on. A source checkout has no manifest: nothing to check.
- * Imported first by main.ts, so it runs before any module that loads an addon.
+ * A release bundle (scripts/release.mjs) carries native addons compiled for one Node ABI, written in node-abi.json
+ * at the bundle's root. Under another Node (nodejs upgraded to 22 by the OS) the first native `require` would die
+ * deep in the daemon's start with a NODE_MODULE_VERSION stack; say what is wrong first, and exit 2, the code
+ * systemd's unit does not restart on. A source checkout has no node-abi.json: nothing to check.
+ * Imported first by main.ts, so it runs before any module that loads an addon. It reads the few bytes of
+ * node-abi.json, not manifest.json (the sha256 of every file, ~750 KB), since it runs on every start.
  */
-const MANIFEST = new URL('../../../manifest.json', import.meta.url);
+const ABI_FILE = new URL('../../../node-abi.json', import.meta.url);
+
+function damaged(why: string): never {
+  process.stderr.write(
+    `qrkiosk: ${ABI_FILE.pathname} hỏng (${why}) — hãy cài lại bản phát hành / is damaged (${why}): reinstall the release\n`,
+  );
+  process.exit(2);
+}
 
 function bundleAbi(): { modules: string; version: string } | null {
   let text: string;
   try {
-    text = readFileSync(MANIFEST, 'utf8');
+    text = readFileSync(ABI_FILE, 'utf8');
   } catch {
     return null;
   }
-  let manifest: { format?: string; node?: { modules?: string; version?: string } };
+  let abi: { modules?: unknown; node?: unknown };
   try {
-    manifest = JSON.parse(text);
+    abi = JSON.parse(text);
   } catch {
-    process.stderr.write(
-      `qrkiosk: ${MANIFEST.pathname} hỏng (không phải JSON) — hãy cài lại bản phát hành / is damaged (not JSON): reinstall the release\n`,
-    );
-    process.exit(2);
+    damaged('không phải JSON / not JSON');
   }
-  if (manifest.format !== 'qrkiosk-release/1' || !manifest.node?.modules) return null;
-  return { modules: manifest.node.modules, version: manifest.node.version ?? '?' };
+  if (typeof abi?.modules !== 'string' || abi.modules === '') damaged('thiếu "modules" / no "modules"');
+  return { modules: abi.modules, version: typeof abi.node === 'string' ? abi.node : '?' };
 }
 
 const wanted = bundleAbi();

@@ -7,8 +7,7 @@ import {
   SettingsError,
   settingsFromText,
 } from '../settings/index.js';
-
-export const DEFAULT_CONFIG = '/etc/qrkiosk/kiosk.yaml';
+import { DEFAULT_CONFIG } from './default-config.js';
 
 /**
  * Settings for offline tools (`cache`, `check`): the given config file, else /etc/qrkiosk/kiosk.yaml
