@@ -16,7 +16,8 @@ packages=(socat libusb-1.0-0 udev build-essential python3 ca-certificates)
 # Tests: a real Mosquitto broker, a PostgreSQL server (the tests start their own, as the postgres user
 # when run as root) and Debian's Chromium (Playwright drives it; it never downloads a browser).
 # python3-cbor2: the DCC revocation oracle reads `iss` with a CBOR decoder that is not ours.
-((want_test)) && packages+=(mosquitto postgresql chromium fonts-noto-core openssl python3-cbor2)
+# cloud-init: its `cloud-init schema` validates the appliance recipe (hardware/cloud-init/user-data).
+((want_test)) && packages+=(mosquitto postgresql chromium fonts-noto-core openssl python3-cbor2 cloud-init)
 
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then
@@ -35,6 +36,14 @@ if command -v apt-get >/dev/null; then
   if ((${#missing[@]})); then
     echo "Cài gói / installing: ${missing[*]}"
     "${sudo_cmd[@]}" apt-get update -qq
+    # cloud-init only acts at boot, but on a machine that has none yet it must never act at all: on a
+    # cloud VM it would find the provider's data at the next boot and reconfigure users, SSH keys and
+    # network. cloud-init.disabled stops it before it starts (its systemd generator reads the file);
+    # `cloud-init schema` still works. A machine that already runs cloud-init is left as it is.
+    if [[ " ${missing[*]} " == *" cloud-init "* ]]; then
+      "${sudo_cmd[@]}" mkdir -p /etc/cloud
+      "${sudo_cmd[@]}" touch /etc/cloud/cloud-init.disabled
+    fi
     # The Debian mosquitto package starts a broker on 1883 where systemd runs; the demo and the
     # tests do not need it (they start their own on free ports) but leave it as the admin set it.
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
