@@ -10,7 +10,8 @@
 // dirtied for the block device (counted when dirtied, written back later by the kernel), rchar/wchar
 // every byte through read/write calls (pipes and sockets too). fsync/fdatasync calls are counted with
 // strace (seccomp filter: only those calls stop the daemon). The daemon logs to stdout, not journald:
-// its log bytes are counted separately (what journald would receive).
+// its log bytes are counted separately (what journald would receive; what journald then writes for them:
+// bench/journald-writes/run.sh).
 // As root, the data folder is a fresh ext4 file system of its own on a loop device, mounted noatime as
 // Raspberry Pi OS mounts its root: the device's sectors-written counter (after syncfs) then adds what the
 // process counters miss — ext4's journal (jbd2) commits, inode updates, SQLite's checkpoints written back.
