@@ -86,7 +86,8 @@ export function verifyUnits(files: Record<string, string>, units: string[]): str
     ['verify', `--root=${root}`, ...units.map((u) => `/etc/systemd/system/${u}`)],
     { encoding: 'utf8' },
   );
-  if (r.error) throw r.error;
+  if (r.error)
+    throw new Error(`systemd-analyze is not installed (bash scripts/install.sh --test): ${r.error.message}`);
   return `${r.status === 0 ? '' : `exit ${r.status}\n`}${r.stdout}${r.stderr}`.trim();
 }
 

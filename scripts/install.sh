@@ -16,8 +16,9 @@ packages=(socat libusb-1.0-0 udev build-essential python3 ca-certificates)
 # Tests: a real Mosquitto broker, a PostgreSQL server (the tests start their own, as the postgres user
 # when run as root) and Debian's Chromium (Playwright drives it; it never downloads a browser).
 # python3-cbor2: the DCC revocation oracle reads `iss` with a CBOR decoder that is not ours.
-# cloud-init: its `cloud-init schema` validates the appliance recipe (hardware/cloud-init/user-data).
-((want_test)) && packages+=(mosquitto postgresql chromium fonts-noto-core openssl python3-cbor2 cloud-init)
+# cloud-init and systemd: `cloud-init schema` and `systemd-analyze verify` check the appliance recipe
+# (hardware/cloud-init/user-data, the units); a container without systemd as init only gets its tools.
+((want_test)) && packages+=(mosquitto postgresql chromium fonts-noto-core openssl python3-cbor2 cloud-init systemd)
 
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then
