@@ -18,11 +18,13 @@ packages=(socat libusb-1.0-0 udev build-essential python3 ca-certificates)
 # python3-cbor2: the DCC revocation oracle reads `iss` with a CBOR decoder that is not ours.
 # python3-cryptography: the enrolment seal (X25519, HKDF, AES-GCM) is checked against an implementation not ours.
 # poppler-utils: pdfinfo counts the pages Chromium prints of the technician's one-page checklist.
-# systemd: its `systemd-analyze verify` checks the unit files in hardware/ (gateway/test/systemd-units.test.ts).
+# cloud-init and systemd: `cloud-init schema` and `systemd-analyze verify` check the appliance recipe
+# (hardware/cloud-init/user-data) and the unit files in hardware/; a container without systemd as init only
+# gets their tools.
 # qemu-user + the arm64 cross toolchain and runtime: the release proof (scripts/release-proof.mjs) compiles the
 # arm64 bundle's native addons and runs its CLI under emulation (qemu-aarch64 -L /usr/aarch64-linux-gnu).
 ((want_test)) && packages+=(mosquitto postgresql chromium fonts-noto-core openssl python3-cbor2 python3-cryptography
-  systemd poppler-utils qemu-user g++-aarch64-linux-gnu libc6-arm64-cross libstdc++6-arm64-cross)
+  cloud-init systemd poppler-utils qemu-user g++-aarch64-linux-gnu libc6-arm64-cross libstdc++6-arm64-cross)
 
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then
@@ -41,6 +43,14 @@ if command -v apt-get >/dev/null; then
   if ((${#missing[@]})); then
     echo "Cài gói / installing: ${missing[*]}"
     "${sudo_cmd[@]}" apt-get update -qq
+    # cloud-init only acts at boot, but on a machine that has none yet it must never act at all: on a
+    # cloud VM it would find the provider's data at the next boot and reconfigure users, SSH keys and
+    # network. cloud-init.disabled stops it before it starts (its systemd generator reads the file);
+    # `cloud-init schema` still works. A machine that already runs cloud-init is left as it is.
+    if [[ " ${missing[*]} " == *" cloud-init "* ]]; then
+      "${sudo_cmd[@]}" mkdir -p /etc/cloud
+      "${sudo_cmd[@]}" touch /etc/cloud/cloud-init.disabled
+    fi
     # The Debian mosquitto package starts a broker on 1883 where systemd runs; the demo and the
     # tests do not need it (they start their own on free ports) but leave it as the admin set it.
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
