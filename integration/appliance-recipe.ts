@@ -20,7 +20,7 @@ export interface WrittenFile {
 }
 
 export interface CloudConfig {
-  users: Array<{ name: string; system?: boolean; groups?: string[] }>;
+  users: Array<{ name: string; system?: boolean; groups?: string[]; lock_passwd?: boolean }>;
   packages: string[];
   write_files: WrittenFile[];
   runcmd: unknown[];

@@ -2,12 +2,15 @@
  * The appliance recipe (issue #16): hardware/cloud-init/user-data checked by Debian's own tools, not by
  * ours — `cloud-init schema` (cloud-init's JSON schema of every module) and `systemd-analyze verify` for
  * every unit it installs or changes — and each file it takes from the release bundle's hardware/ folder
- * exists in this repository's hardware/, which is what the bundle ships.
+ * exists in this repository's hardware/, which is what the bundle ships. The card holds nothing per kiosk:
+ * its kiosk.yaml is an unenrolled one (no `kiosk:` section) that the gateway's own CLI accepts, and that the
+ * gateway's own enrolment completes in place.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '@qrkiosk/testkit';
+import { enrolKiosk, isUnenrolled, loadSettings } from '@qrkiosk/gateway';
+import { makeTempDir, REPO_ROOT, StandInEnrolHub, startMosquitto, writePasswordFile } from '@qrkiosk/testkit';
 import { describe, expect, it } from 'vitest';
 import {
   type CloudConfig,
@@ -95,22 +98,108 @@ describe('what the recipe sets up', () => {
     for (const file of taken) expect(existsSync(join(HARDWARE, file)), file).toBe(true);
   });
 
-  it('the kiosk.yaml it writes passes `qrkiosk config check` once the placeholders are filled', () => {
-    // The same check the first boot runs; the password file moved to where this test can write it.
-    const password = textFile('secret-from-the-hub\n', 'mqtt.pass');
-    const yaml = writtenFile(config, '/etc/qrkiosk/kiosk.yaml')
-      .content.replaceAll('THAY-DOI', 'x1')
-      .replace('/etc/qrkiosk/mqtt.pass', password);
-    const r = spawnSync(process.execPath, [CLI, 'config', 'check', textFile(yaml, 'kiosk.yaml')], {
-      encoding: 'utf8',
-    });
-    expect(`${r.stdout}${r.stderr}`).not.toMatch(/error|lỗi/i);
-    expect(r.status).toBe(0);
+  it('the kiosk.yaml it writes passes `qrkiosk config check` as an unenrolled kiosk (the check the first boot runs)', () => {
+    const file = textFile(writtenFile(config, '/etc/qrkiosk/kiosk.yaml').content, 'kiosk.yaml');
+    const check = (...args: string[]) =>
+      spawnSync(process.execPath, [CLI, 'config', 'check', file, ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, QRKIOSK_LANG: 'en' },
+      });
+    // The gateway's own rule (isUnenrolled: no `kiosk:` section) as the CLI reports it.
+    const text = check();
+    expect(text.stderr).toBe('');
+    expect(text.stdout).toContain('not enrolled yet');
+    expect(text.status).toBe(0);
+    const json = check('--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, enrolled: false });
+    expect(json.status).toBe(0);
+    // The same file with a section the schema refuses fails the same check (the check can fail).
+    const broken = textFile(`${readFileSync(file, 'utf8')}gpio2: {}\nscanner2: 1\n`, 'kiosk.yaml');
+    const bad = spawnSync(process.execPath, [CLI, 'config', 'check', broken], { encoding: 'utf8' });
+    expect(bad.stderr).toContain('gpio2');
+    expect(bad.status).toBe(2);
     // The screen unit opens the port and page the daemon serves (ui.port, `/`).
-    expect(yaml).toMatch(/^ {2}port: 8080$/m);
+    expect(readFileSync(file, 'utf8')).toMatch(/^ {2}port: 8080$/m);
     expect(readFileSync(join(HARDWARE, 'qrkiosk-screen.service'), 'utf8')).toMatch(
       /^Environment=QRKIOSK_UI_PORT=8080$[\s\S]*http:\/\/127\.0\.0\.1:\$\{QRKIOSK_UI_PORT\}\/$/m,
     );
+  });
+
+  it('the card holds nothing per kiosk: no `kiosk:` section, no broker login, no password', () => {
+    const yaml = writtenFile(config, '/etc/qrkiosk/kiosk.yaml').content;
+    expect(yaml).not.toMatch(/^\s*kiosk:/m);
+    expect(yaml).not.toMatch(/^\s*mqtt:/m);
+    expect(config.write_files.map((f) => f.path)).not.toContain('/etc/qrkiosk/mqtt.pass');
+    const text = userDataText();
+    expect(text).not.toMatch(/^\s*kiosk:/m);
+    expect(text).not.toMatch(
+      /passwordFile|mqtt\.pass|username:|chpasswd|plain_text_passwd|hashed_passwd|^\s*passwd:/m,
+    );
+    // The only placeholders left: the release key (required) and the SSH key (optional, removed if left).
+    const placeholders = config.write_files.filter((f) => f.content.includes('THAY-DOI')).map((f) => f.path);
+    expect(placeholders).toEqual(expect.arrayContaining(['/etc/qrkiosk/release-public.pem']));
+    expect(placeholders.filter((p) => !p.startsWith('/usr/local/sbin/'))).toEqual([
+      '/etc/qrkiosk/release-public.pem',
+    ]);
+    for (const u of config.users) expect(u.lock_passwd ?? true, u.name).toBe(true);
+  });
+
+  it('the enrolment writer can replace kiosk.yaml: /etc/qrkiosk is the qrkiosk group’s, setgid, group-writable', () => {
+    const entry = writtenFile(config, '/etc/qrkiosk/kiosk.yaml');
+    expect(entry).toMatchObject({ owner: 'root:qrkiosk', permissions: '0664', defer: true });
+    const firstboot = writtenFile(config, SCRIPTS[0] as string).content;
+    expect(firstboot).toMatch(/^ *chown root:qrkiosk \/etc\/qrkiosk /m);
+    expect(firstboot).toMatch(/^ *chmod 2770 \/etc\/qrkiosk$/m);
+    // Only the release key stops the first boot; the SSH placeholder is removed, not fatal.
+    expect(firstboot).toMatch(/grep -l 'THAY-DOI' \/etc\/qrkiosk\/release-public\.pem/);
+    expect(firstboot).not.toMatch(/kiosk\.yaml \/etc\/qrkiosk\/mqtt\.pass/);
+    expect(firstboot).toMatch(/sed -i '\/THAY-DOI\/d' "\$home\/\.ssh\/authorized_keys"/);
+    // hardware/qrkiosk.service lets the daemon write there.
+    expect(readFileSync(join(HARDWARE, 'qrkiosk.service'), 'utf8')).toMatch(
+      /^ReadWritePaths=.*\/etc\/qrkiosk\b/m,
+    );
+  });
+});
+
+describe('enrolling the kiosk the recipe set up', () => {
+  // The enrolment use case itself (gateway's enrolKiosk, as the scanned code runs it) against a THIN STAND-IN
+  // for the hub's /api/enrol (testkit StandInEnrolHub: real HTTP, protocol's signGrant) and a real Mosquitto
+  // that takes only password logins: the recipe's file is one the real writer completes.
+  it('the recipe’s kiosk.yaml is enrolled in place: identity and broker added, the hardware sections kept', async () => {
+    const dir = makeTempDir('appliance-enrol-');
+    const password = 'k-001-broker-secret';
+    const broker = await startMosquitto({
+      anonymous: false,
+      extraConfig: [`password_file ${writePasswordFile(join(dir, 'passwd'), { 'k-001': password })}`],
+    });
+    const hub = new StandInEnrolHub();
+    await hub.start();
+    try {
+      const file = join(dir, 'kiosk.yaml');
+      writeFileSync(file, writtenFile(cloudConfig(), '/etc/qrkiosk/kiosk.yaml').content);
+      expect(isUnenrolled(file)).toBe(true);
+      hub.answer = { kind: 'grant', password, brokerUrl: broker.url };
+      // The data folder moved to where this test can write it (on the kiosk: /var/lib/qrkiosk).
+      const dataDir = join(dir, 'data');
+      const result = await enrolKiosk({ code: hub.code(), configFile: file, dataDir, env: {} });
+      expect(result).toMatchObject({ ok: true, kiosk: 'k-001' });
+      expect(isUnenrolled(file)).toBe(false);
+      const { settings, secrets } = loadSettings(file, {});
+      expect(settings.kiosk.id).toBe('k-001');
+      expect(secrets.mqttPassword).toBe(password);
+      expect(settings.scanner).toMatchObject({ type: 'serial', path: '/dev/qrkiosk-scanner' });
+      expect(settings.ui.port).toBe(8080);
+      expect(settings.mqtt.passwordFile?.startsWith(dataDir)).toBe(true);
+      const r = spawnSync(process.execPath, [CLI, 'config', 'check', file], {
+        encoding: 'utf8',
+        env: { ...process.env, QRKIOSK_LANG: 'en' },
+      });
+      expect(r.stdout).toContain('Config OK: kiosk k-001');
+      expect(r.status).toBe(0);
+    } finally {
+      await hub.stop();
+      await broker.stop();
+    }
   });
 });
 
