@@ -12,10 +12,11 @@ import {
 } from '@qrkiosk/protocol';
 import { connect, type MqttClient } from 'mqtt';
 import type { EventBus } from '../bus.js';
-import type { Clock } from '../clock.js';
+import { type Clock, monotonicNow } from '../clock.js';
 import type { CommandHooks } from '../commands/answer.js';
 import { RequestGate } from '../commands/gate.js';
 import type { Logger } from '../log.js';
+import { OutageLog } from '../log-throttle.js';
 import type { Outbox } from '../record/keeper.js';
 import type { Settings } from '../settings/schema.js';
 import { answerRequests, listenForUpdates } from './listeners.js';
@@ -82,10 +83,14 @@ export class MqttUplink {
   private readonly topics;
   /** The ACL refusal has been logged since the last connect. */
   private refusalTold = false;
+  /** Connection errors: the first in full, repeats summarised (a retry every 2 s must not fill the card). */
+  private readonly outage: OutageLog;
 
   constructor(private readonly o: UplinkOptions) {
     this.topics = kioskTopics(o.kiosk.site, o.kiosk.id);
     this.receiptTimeoutMs = o.mqtt.receiptTimeoutSeconds * 1000;
+    const monotonic = o.clock.monotonic?.bind(o.clock) ?? monotonicNow;
+    this.outage = new OutageLog({ log: o.log, name: 'uplink', now: () => monotonic().ms });
   }
 
   start(): void {
@@ -114,7 +119,7 @@ export class MqttUplink {
     const client = connect(mqtt.url, options);
     this.client = client;
     client.on('connect', () => {
-      this.o.log.info({ url: redactUrl(mqtt.url) }, 'uplink connected');
+      this.outage.recovered({ url: redactUrl(mqtt.url) });
       this.o.bus.emit('uplink.status', { connected: true });
       this.refusalTold = false;
       client.publish(this.topics.state, 'online', { qos: 1, retain: true });
@@ -139,14 +144,20 @@ export class MqttUplink {
       this.lastQueuedSeq = 0;
       this.drain();
     });
-    client.on('close', () => this.o.bus.emit('uplink.status', { connected: false }));
+    client.on('close', () => {
+      this.outage.lost();
+      this.o.bus.emit('uplink.status', { connected: false });
+    });
     client.on('error', (err) => {
       const refused = /not authori[sz]ed|bad user name or password/i.test(err.message);
-      this.o.log.error(
-        { err },
+      this.outage.failure(
+        err,
         refused
-          ? 'uplink: the broker refused our login — check mqtt.username / mqtt.passwordFile'
-          : 'uplink error',
+          ? {
+              level: 'error',
+              msg: 'uplink: the broker refused our login — check mqtt.username / mqtt.passwordFile',
+            }
+          : { level: 'warn', msg: 'uplink error' },
       );
       this.o.bus.emit('uplink.status', { connected: false, error: err.message });
     });
