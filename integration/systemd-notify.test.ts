@@ -2,9 +2,10 @@
  * `qrkiosk run` as systemd runs it with Type=notify and WatchdogSec=: the listener is Python's own AF_UNIX
  * datagram socket (not our code), bound where NOTIFY_SOCKET points, printing each datagram as a JSON string
  * on a line — what systemd's notify socket receives. WATCHDOG_USEC is 1 s, so pings come every 0.5 s.
- * No assertion on rates: only "arrives within a timeout", and "no new ping while stopped or dead".
+ * No assertion on rates: only "arrives within a timeout", and "no new ping while stopped or dead", counted
+ * behind a marker datagram (barrier) so a listener that lags on a busy machine cannot make or hide a ping.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VirtualSerialScanner } from '@qrkiosk/firmware-sim';
@@ -44,9 +45,25 @@ async function notifyListener(dir: string) {
       .slice(1)
       .filter((l) => l.startsWith('"'))
       .map((l) => JSON.parse(l) as string);
+  let barriers = 0;
   return {
     path,
     messages,
+    /**
+     * Sends a marker into the socket from another process (Python again) and waits until the listener has
+     * printed it: one socket's datagrams are received in the order they arrived, so everything the daemon
+     * had sent before is counted by then — no guessing how long the listener may lag on a busy machine.
+     */
+    async barrier(): Promise<void> {
+      const mark = `BARRIER-${++barriers}`;
+      execFileSync(PYTHON, [
+        '-c',
+        'import socket, sys\ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\ns.sendto(sys.argv[2].encode(), sys.argv[1])',
+        path,
+        mark,
+      ]);
+      await waitFor(() => (messages().includes(mark) ? true : undefined), 10_000, mark);
+    },
     count: (m: string) => messages().filter((x) => x === m).length,
     status: () => messages().filter((m) => m.startsWith('STATUS=')),
   };
@@ -100,9 +117,10 @@ describe('qrkiosk run under systemd (Type=notify, watchdog)', () => {
     // A stopped process is a blocked event loop: no timer runs, so no ping. Let a datagram sent just before
     // the stop land first, then count over several timeouts.
     daemon.kill('SIGSTOP');
-    await sleep(WATCHDOG_MS);
+    await sd.barrier();
     const whileStopped = sd.count('WATCHDOG=1');
     await sleep(4 * WATCHDOG_MS);
+    await sd.barrier();
     expect(sd.count('WATCHDOG=1')).toBe(whileStopped);
     daemon.kill('SIGCONT');
     await waitFor(
@@ -134,6 +152,7 @@ describe('qrkiosk run under systemd (Type=notify, watchdog)', () => {
 
     daemon.kill('SIGTERM');
     expect(await exited).toBe(0);
+    await sd.barrier();
     expect(sd.messages()).toContain('STOPPING=1');
     expect(sd.messages().indexOf('STOPPING=1')).toBeGreaterThan(sd.messages().lastIndexOf('WATCHDOG=1'));
     expect(sd.count('WATCHDOG=trigger')).toBe(0);
@@ -191,11 +210,14 @@ describe('qrkiosk run under systemd (Type=notify, watchdog)', () => {
       'STATUS input dead',
     );
     expect(dead).toMatch(/^STATUS=Đầu đọc: hỏng, chờ khởi động lại;/);
-    expect(sd.count('WATCHDOG=trigger')).toBe(1);
-    await sleep(WATCHDOG_MS);
+    // The status line goes out the moment the input dies; the trigger at the pinger's next tick (half the
+    // timeout later): wait for it, then it must have come exactly once and no ping after it.
+    await waitFor(() => (sd.count('WATCHDOG=trigger') >= 1 ? true : undefined), 10_000, 'WATCHDOG=trigger');
     const afterDead = sd.count('WATCHDOG=1');
     await sleep(4 * WATCHDOG_MS);
+    await sd.barrier();
     expect(sd.count('WATCHDOG=1')).toBe(afterDead);
+    expect(sd.count('WATCHDOG=trigger')).toBe(1);
     expect(alive(daemon)).toBe(true);
     expect(sd.count('STOPPING=1')).toBe(0);
     const log = readFileSync(join(dir, 'daemon.log'), 'utf8');
@@ -218,9 +240,11 @@ describe('qrkiosk run under systemd (Type=notify, watchdog)', () => {
     await waitFor(() => (sd.count('READY=1') === 1 ? true : undefined), 15_000, 'READY=1');
     await waitFor(() => sd.status().find((s) => s.includes('Scanner: lost')), 10_000, 'STATUS scanner lost');
     await sleep(4 * WATCHDOG_MS);
+    await sd.barrier();
     expect(sd.count('WATCHDOG=1')).toBe(0);
     daemon.kill('SIGTERM');
     expect(await exited).toBe(0);
+    await sd.barrier();
     expect(sd.messages()).toContain('STOPPING=1');
   }, 60_000);
 });
