@@ -95,6 +95,24 @@ export const ENROLMENT_REFUSALS = {
 } as const satisfies Record<string, Bilingual>;
 export type EnrolmentRefusal = keyof typeof ENROLMENT_REFUSALS;
 
+/**
+ * The HTTP status the hub answers each refusal with (part of the contract: the kiosk reads the body's word,
+ * tools and proxies the status). A code the hub never made is 404, a spent one 410 (gone for good).
+ */
+export const ENROLMENT_REFUSAL_STATUS: Record<EnrolmentRefusal, number> = {
+  'code-malformed': 400,
+  'bad-request': 400,
+  'code-unknown': 404,
+  'code-used': 410,
+  'code-expired': 410,
+  'code-revoked': 410,
+  'too-many-attempts': 429,
+  'broker-failed': 502,
+  'enrolment-off': 503,
+  'hub-unreachable': 502,
+  'grant-invalid': 502,
+};
+
 /** 20 random bytes in RFC 4648 base32 (no padding): 160 bits, 32 characters. */
 export function newEnrolmentToken(): string {
   const bytes = randomBytes(20);

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import {
   type Direction,
   ENROL_PATH,
+  ENROLMENT_REFUSAL_STATUS,
   ENROLMENT_REFUSALS,
   ENROLMENT_SCHEMA_ID,
   type EnrolmentGrant,
@@ -27,21 +28,8 @@ export type StandInAnswer =
   /** Never answers: the kiosk's timeout must fire. */
   | { kind: 'silent' };
 
-/**
- * The HTTP status the real hub answers each refusal with (hub/src/use-cases/enrolment.ts REFUSAL_STATUS,
- * copied: testkit does not import the hub): a spent, expired or withdrawn code is 410 Gone.
- */
-const HUB_STATUS: Partial<Record<EnrolmentRefusal, number>> = {
-  'code-malformed': 400,
-  'bad-request': 400,
-  'code-unknown': 404,
-  'code-used': 410,
-  'code-expired': 410,
-  'code-revoked': 410,
-  'too-many-attempts': 429,
-  'broker-failed': 502,
-  'enrolment-off': 503,
-};
+/** The HTTP status the real hub answers each refusal with: protocol's contract, as the hub uses it. */
+const HUB_STATUS: Partial<Record<EnrolmentRefusal, number>> = ENROLMENT_REFUSAL_STATUS;
 
 /**
  * A THIN STAND-IN for the hub's `POST /api/enrol` — NOT the hub (hub/ builds the real endpoint, and the

@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
 import {
   type Direction,
+  ENROLMENT_REFUSAL_STATUS,
   ENROLMENT_REFUSALS,
   ENROLMENT_SCHEMA_ID,
   type EnrolmentGrant,
@@ -40,20 +41,8 @@ export interface EnrolmentKeys {
   codeHours: number;
 }
 
-/** HTTP status of each refusal: a code the hub never made is 404, a spent one 410 (gone for good). */
-export const REFUSAL_STATUS: Record<EnrolmentRefusal, number> = {
-  'code-malformed': 400,
-  'bad-request': 400,
-  'code-unknown': 404,
-  'code-used': 410,
-  'code-expired': 410,
-  'code-revoked': 410,
-  'too-many-attempts': 429,
-  'broker-failed': 502,
-  'enrolment-off': 503,
-  'hub-unreachable': 502,
-  'grant-invalid': 502,
-};
+/** HTTP status of each refusal: protocol's contract. */
+export const REFUSAL_STATUS = ENROLMENT_REFUSAL_STATUS;
 
 export type Redemption =
   | { ok: true; status: 200; body: SignedGrant; kiosk: string }
