@@ -23,8 +23,11 @@ packages=(socat libusb-1.0-0 udev build-essential python3 ca-certificates)
 # gets their tools.
 # qemu-user + the arm64 cross toolchain and runtime: the release proof (scripts/release-proof.mjs) compiles the
 # arm64 bundle's native addons and runs its CLI under emulation (qemu-aarch64 -L /usr/aarch64-linux-gnu).
+# python3-aiosmtpd: the alert and report e-mails are received by a real SMTP server (not nodemailer's kin).
+# prometheus: for promtool only (`promtool check metrics` judges both /metrics endpoints).
 ((want_test)) && packages+=(mosquitto postgresql chromium fonts-noto-core openssl python3-cbor2 python3-cryptography
-  cloud-init systemd poppler-utils qemu-user g++-aarch64-linux-gnu libc6-arm64-cross libstdc++6-arm64-cross)
+  cloud-init systemd poppler-utils qemu-user g++-aarch64-linux-gnu libc6-arm64-cross libstdc++6-arm64-cross
+  python3-aiosmtpd prometheus)
 
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then
