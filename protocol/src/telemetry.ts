@@ -32,8 +32,52 @@ export const TelemetryMessage = Type.Object(
       { additionalProperties: false },
     ),
     rules: Type.Object(
-      { version: Type.String({ maxLength: 64 }), source: Type.String({ maxLength: 300 }) },
+      {
+        version: Type.String({ maxLength: 64 }),
+        source: Type.String({ maxLength: 300 }),
+        ageSeconds: Type.Optional(
+          Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+            description: 'seconds since the rules in force were signed (null: embedded defaults)',
+          }),
+        ),
+      },
       { additionalProperties: false },
+    ),
+    // Optional: kiosks before issue #17 do not send them, and the hub shows "—" rather than refusing them.
+    trust: Type.Optional(
+      Type.Object(
+        {
+          ageSeconds: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+            description: 'seconds since the DCC trust list was last installed (null: none)',
+          }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    outboxOldestAt: Type.Optional(
+      Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+        description: 'when the oldest row not yet acknowledged by the broker was journaled (null: none)',
+      }),
+    ),
+    disk: Type.Optional(
+      Type.Object(
+        {
+          usedPercent: Type.Number({ minimum: 0, maximum: 100 }),
+          freeBytes: Type.Integer({ minimum: 0 }),
+        },
+        { additionalProperties: false, description: "the data folder's file system" },
+      ),
+    ),
+    update: Type.Optional(
+      Type.Object(
+        {
+          state: Type.String({ maxLength: 40, description: 'software update state (issue #17 rollouts)' }),
+          version: Type.Optional(Type.String({ maxLength: 32 })),
+          previous: Type.Optional(Type.String({ maxLength: 32 })),
+          detail: Type.Optional(Type.String({ maxLength: 300 })),
+        },
+        { additionalProperties: false },
+      ),
     ),
     faults: Type.Optional(
       Type.Array(Type.String({ pattern: '^[a-z][a-z0-9-]{0,39}$' }), {
