@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './log.js';
 import { FactsCache, startHashKey } from './lookup/index.js';
 import { openCacheGuarded } from './lookup/open-guarded.js';
 import { checkManualEntry } from './manual-entry.js';
+import { KioskMetrics } from './metrics/index.js';
 import { Occupancy } from './occupancy/index.js';
 import { Outcomes } from './outcomes/index.js';
 import { PolicyInForce, rulesFileOf } from './policy.js';
@@ -69,6 +70,7 @@ export class Controller {
   readonly occupancy: Occupancy;
   /** Signed updates from the hub: cache, rules, DCC trust and revocation lists (updates/index.ts). */
   readonly updates: FleetUpdates;
+  readonly metrics = new KioskMetrics(this);
   /** Where the screens listen, once started (`http://…`). */
   screensAddress: string | undefined;
   private readonly keeper: RecordKeeper;
@@ -196,9 +198,7 @@ export class Controller {
   }
 
   /** The kiosk's clock (screens date "today" by it, as the scan path does). */
-  now(): Date {
-    return this.clock.now();
-  }
+  readonly now = (): Date => this.clock.now();
 
   /** The scan path. Synchronous from frame to light: nothing but commit and signal runs in between. */
   scan(raw: string): ScanOutcome | null {
@@ -308,6 +308,7 @@ export class Controller {
     // for what the wiring must do when the process is killed outright.
     process.on('exit', this.outputsOff);
     this.offs.push(
+      this.metrics.start(),
       doorSounds(this.bus, this.door),
       this.bus.on('scanner.status', (s) => {
         this.scannerConnected = s.connected;
@@ -342,15 +343,14 @@ export class Controller {
     }
     if (!this.options.withoutScreens && settings.ui.port > 0) {
       this.screens = new ScreensServer(this, this.log);
-      const pin = secrets.receptionPin;
       this.screensAddress = await this.screens.start(settings.ui.port, settings.ui.host, {
-        ...(pin !== undefined ? { receptionPin: pin } : {}),
+        receptionPin: secrets.receptionPin,
+        metricsToken: secrets.metricsToken,
         scannerExpected: !this.options.withoutScanner,
       });
-      this.log.info({ address: this.screensAddress }, 'screens ready: / (verdict), /reception');
     }
     if (!this.options.withoutScanner) {
-      this.input = createScannerInput(settings.scanner, (raw) => this.scan(raw), this.bus, this.log);
+      this.input = createScannerInput(settings.scanner, this.metrics.frames(this), this.bus, this.log);
       this.input.start();
     }
     this.log.info(

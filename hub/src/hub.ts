@@ -4,6 +4,7 @@ import { type Logger, pino } from 'pino';
 import { KioskLogins } from './dynsec-accounts.js';
 import { plainHttpWarning } from './enrolment-setup.js';
 import { HubIngest, type IngestOptions } from './ingest.js';
+import { HubMetrics, type MetricsAccess } from './metrics/index.js';
 import { createServer } from './server.js';
 import { describeDatabase, type HubRepository } from './storage/index.js';
 import { HubStore } from './store.js';
@@ -39,6 +40,8 @@ export interface HubOptions {
   /** Enrolment attempts allowed per address (IPv6: per /64) per minute (default 10). */
   enrolsPerMinute?: number;
   log?: Logger;
+  /** Who may scrape GET /metrics besides an admin's session: a bearer token, listed addresses. */
+  metrics?: MetricsAccess;
   /**
    * Wraps the storage the hub opens (default: none). The seam for fault injection — a test passes a
    * repository that fails for a while — instead of reassigning methods on a live object.
@@ -50,6 +53,9 @@ export interface HubOptions {
 export class Hub {
   store: HubStore | undefined;
   ingest: HubIngest | undefined;
+  /** Prometheus metrics (metrics/): the alerts engine reports its counts with setAlertStates. */
+  readonly metrics = new HubMetrics();
+  private unwatch: (() => void) | undefined;
   private server: FastifyInstance | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
   private reportTimer: NodeJS.Timeout | undefined;
@@ -75,10 +81,12 @@ export class Hub {
   private async startParts(): Promise<string> {
     const opened = await HubStore.open(this.options.database, this.options.dataDir, this.log);
     const wrap = this.options.wrapRepository;
-    const store = wrap ? new HubStore(wrap(opened.repo)) : opened;
+    // Timed outside the fault seam: a failure a test injects is counted as a real one would be.
+    const store = new HubStore(this.metrics.timed(wrap ? wrap(opened.repo) : opened.repo));
     this.store = store;
     const ingest = new HubIngest(this.options.mqtt, store, this.log);
     this.ingest = ingest;
+    this.unwatch = this.metrics.watch(store, ingest);
     await ingest.start();
     this.server = await createServer(store, ingest, {
       ...(this.options.hashKey ? { hashKey: this.options.hashKey } : {}),
@@ -88,6 +96,8 @@ export class Hub {
       ...(this.options.trustProxy ? { trustProxy: this.options.trustProxy } : {}),
       ...(this.options.enrolment ? { enrolment: this.enrolmentOf(store, this.options.enrolment) } : {}),
       ...(this.options.enrolsPerMinute ? { enrolsPerMinute: this.options.enrolsPerMinute } : {}),
+      metrics: this.metrics,
+      ...(this.options.metrics ? { metricsAccess: this.options.metrics } : {}),
       onError: (err) => this.log.error({ err }, 'hub page request failed'),
     });
     const purge = () =>
@@ -154,6 +164,7 @@ export class Hub {
     if (this.reportTimer) clearTimeout(this.reportTimer);
     await this.server?.close();
     await this.ingest?.stop();
+    this.unwatch?.();
     await this.store?.close();
   }
 }

@@ -5,6 +5,7 @@ export { Hub, type HubOptions } from './hub.js';
 export { HubIngest, type IngestOptions } from './ingest.js';
 export { laneId, MAX_LANES } from './ingest-retire.js';
 export { aclFile, type BindingCheck, KioskRegistry } from './kiosk-registry.js';
+export { type AlertCounts, HubMetrics, type MetricsAccess } from './metrics/index.js';
 export * from './publish.js';
 export { ReceiptSender } from './receipts.js';
 export { areasOf } from './report-model.js';

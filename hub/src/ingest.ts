@@ -382,6 +382,11 @@ export class HubIngest extends EventEmitter<IngestEvents> {
     }
   }
 
+  /** Lanes connected to the broker now, of all lanes (health check, metrics). */
+  get lanes(): { connected: number; total: number } {
+    return { connected: this.clients.filter((c) => c.connected).length, total: this.clients.length };
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     await this.occupancy?.stop();

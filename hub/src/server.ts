@@ -4,13 +4,14 @@ import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { HubIngest } from './ingest.js';
+import { type HubMetrics, type MetricsAccess, metricsRoute } from './metrics/index.js';
 import { installAccess } from './routes/access.js';
 import { dataRoutes } from './routes/data.js';
 import { enrolmentCodeRoute, enrolRoute } from './routes/enrol.js';
+import { healthRoute } from './routes/health.js';
 import { liveRoute } from './routes/live.js';
 import { loginRoutes } from './routes/login.js';
 import { reportRoutes } from './routes/reports.js';
-import { NoQuery } from './routes/schemas.js';
 import type { HubStore } from './store.js';
 import type { Enrolment } from './use-cases/enrolment.js';
 
@@ -33,6 +34,10 @@ export interface ServerOptions {
   enrolment?: Enrolment;
   /** Enrolment attempts allowed per address (IPv6: per /64) per minute (default 10). */
   enrolsPerMinute?: number;
+  /** GET /metrics (metrics/route.ts) and who may read it; none: no such route. */
+  metrics?: HubMetrics;
+  /** Who may read GET /metrics besides an admin's session (hub.yaml `metrics:`). */
+  metricsAccess?: MetricsAccess;
   /** Where server errors are logged (with their stack). */
   onError?: (err: unknown) => void;
 }
@@ -76,14 +81,8 @@ export async function createServer(
       )
       .send(page),
   );
-  app.get(
-    '/healthz',
-    { config: { access: { who: 'public' } }, schema: { querystring: NoQuery } },
-    async () => ({
-      ok: true,
-      checkins: await store.checkinCount(),
-    }),
-  );
+  healthRoute(app, store, ingest, options.onError ?? (() => undefined));
+  if (options.metrics) metricsRoute(app, store, options.metrics, options.metricsAccess ?? {});
   loginRoutes(app, store, options);
   dataRoutes(app, store);
   reportRoutes(app, store, options);

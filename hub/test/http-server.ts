@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { createServer, HubIngest, type HubStore, type ServerOptions } from '../src/index.js';
+import { createServer, HubIngest, HubMetrics, type HubStore, type ServerOptions } from '../src/index.js';
 import { type Engine, openStore } from './engines.js';
 
 /**
@@ -24,7 +24,11 @@ export async function httpHub(
     store,
     pino({ level: 'silent' }),
   );
-  const app = await createServer(store, ingest, { hashKey: randomBytes(32), ...options });
+  const app = await createServer(store, ingest, {
+    hashKey: randomBytes(32),
+    metrics: new HubMetrics(),
+    ...options,
+  });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     app,

@@ -6,6 +6,7 @@ export * from './fixtures.js';
 export * from './mosquitto.js';
 export * from './net.js';
 export * from './postgres.js';
+export * from './promtool.js';
 export * from './shared.js';
 export * from './tmp.js';
 export * from './tmpfs.js';

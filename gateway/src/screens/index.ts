@@ -19,6 +19,7 @@ import { type FaultCode, RECORD_BLOCKING } from '../faults.js';
 import type { Text } from '../i18n.js';
 import type { Logger } from '../log.js';
 import { ManualEntryError } from '../manual-entry.js';
+import { type KioskMetrics, metricsAllowed } from '../metrics/index.js';
 import { OutcomeError, type Outcomes } from '../outcomes/index.js';
 import type { Journal } from '../record/index.js';
 import { PinBody, type ScreenCheckin, ScreensGuard, screenCheckin } from './guard.js';
@@ -42,6 +43,8 @@ export interface ScreensSource {
   /** The kiosk's clock (today is dated by it, as the scan path does). */
   now(): Date;
   manualCheckin(name: string, phone: string): CheckinMessage;
+  /** Served at GET /metrics (metrics/); absent: no such route. */
+  metrics?: Pick<KioskMetrics, 'exposition'>;
 }
 
 /** The public socket's heartbeat; verdict.html's watchdog trips after 3 missed (WATCHDOG_MS = 6 s). */
@@ -119,7 +122,7 @@ export class ScreensServer {
   async start(
     port: number,
     host = '127.0.0.1',
-    options: { receptionPin?: string; scannerExpected?: boolean } = {},
+    options: { receptionPin?: string; scannerExpected?: boolean; metricsToken?: string } = {},
   ): Promise<string> {
     this.status.scannerExpected = options.scannerExpected ?? true;
     const app = Fastify({ logger: false, bodyLimit: 4096 });
@@ -133,10 +136,25 @@ export class ScreensServer {
     const verdictPage = page('verdict.html');
     // The anti-forgery token goes into the page itself: only a page from this origin can read it.
     const receptionPage = page('reception.html').replace('__QRKIOSK_TOKEN__', guard.token);
-    // Every request from another machine needs the PIN (when one is set), pages included.
+    // Every request from another machine needs the PIN (when one is set), pages included; the metrics
+    // have their own check (a Prometheus server has no PIN cookie, and the PIN does not open them).
     app.addHook('onRequest', async (req, reply) => {
-      if (req.routeOptions.url !== '/api/pin' && !guard.admitted(req, reply)) return reply;
+      const url = req.routeOptions.url;
+      if (url !== '/api/pin' && url !== '/metrics' && !guard.admitted(req, reply)) return reply;
     });
+    const metrics = this.controller.metrics;
+    if (metrics)
+      app.get('/metrics', async (req, reply) => {
+        const token = options.metricsToken;
+        const refused = metricsAllowed(
+          token ? { token } : {},
+          req.socket.remoteAddress,
+          req.headers.authorization,
+        );
+        if (refused) return reply.code(refused.status).send({ error: refused.error });
+        const { contentType, body } = await metrics.exposition();
+        return reply.type(contentType).header('cache-control', 'no-store').send(body);
+      });
     app.get('/', (_req, reply) => reply.type('text/html; charset=utf-8').send(verdictPage));
     app.get('/reception', (_req, reply) =>
       reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(receptionPage),
@@ -284,7 +302,9 @@ export class ScreensServer {
     this.heartbeat = setInterval(() => this.broadcast('public', { type: 'heartbeat' }), HEARTBEAT_MS);
     this.heartbeat.unref();
     this.app = app;
-    return app.listen({ port, host });
+    const address = await app.listen({ port, host });
+    this.log.info({ address }, 'screens ready: / (verdict), /reception, /metrics');
+    return address;
   }
 
   private today() {

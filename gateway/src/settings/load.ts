@@ -19,7 +19,14 @@ export { formatProblems, SettingsError, type SettingsProblem } from '@qrkiosk/pr
 /** Settings plus the secrets read from the files they name. Secrets never go back into logs. */
 export interface LoadedSettings {
   settings: Settings;
-  secrets: { mqttPassword?: string; hashKey?: Buffer; hubKeys: KeyRing; receptionPin?: string };
+  secrets: {
+    mqttPassword?: string;
+    hashKey?: Buffer;
+    hubKeys: KeyRing;
+    receptionPin?: string;
+    /** ui.metricsTokenFile's token (metrics/access.ts). */
+    metricsToken?: string;
+  };
   file: string;
   /** Retired keys the file still has (settings/retired.ts): ignored, to be removed. */
   warnings?: SettingsWarning[];
@@ -105,6 +112,23 @@ function readSecrets(
         fix: { vi: 'ghi mã PIN từ 6 ký tự vào tệp', en: 'write a PIN of 6 or more characters in the file' },
       });
     else if (pin !== undefined) secrets.receptionPin = pin;
+  }
+  if (settings.ui.metricsTokenFile) {
+    const bytes = read('ui.metricsTokenFile', settings.ui.metricsTokenFile);
+    const token = bytes && secretText(bytes);
+    // A bearer token is one header word: a short or spaced one would be guessed or never match.
+    if (token !== undefined && !/^\S{16,}$/.test(token))
+      problems.push({
+        path: 'ui.metricsTokenFile',
+        source: sourceOf('ui.metricsTokenFile'),
+        value: settings.ui.metricsTokenFile,
+        problem: {
+          vi: 'mã phải từ 16 ký tự, không có khoảng trắng',
+          en: 'the token needs 16+ characters, no spaces',
+        },
+        fix: { vi: 'openssl rand -hex 24 > TỆP', en: 'openssl rand -hex 24 > FILE' },
+      });
+    else if (token !== undefined) secrets.metricsToken = token;
   }
   if (settings.privacy.hashKeyFile) {
     const bytes = read('privacy.hashKeyFile', settings.privacy.hashKeyFile);

@@ -147,6 +147,15 @@ export const UiSection = Type.Object(
         viDescription: 'tệp chứa mã PIN lễ tân (từ 6 ký tự): máy khác mở màn hình phải nhập một lần',
       }),
     ),
+    metricsTokenFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'file holding the token another machine (Prometheus) sends as "Authorization: Bearer" to read /metrics; none: only this machine reads them',
+        viDescription:
+          'tệp chứa mã mà máy khác (Prometheus) gửi trong "Authorization: Bearer" để đọc /metrics; không có: chỉ chính máy kiosk đọc được',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -141,6 +141,32 @@ export const EnrolmentSection = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Who may scrape GET /metrics (hub/src/metrics/route.ts) besides an admin's session on the page:
+ * a Prometheus server with the bearer token, or an address listed here.
+ */
+export const MetricsSection = Type.Object(
+  {
+    tokenFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'file holding the token Prometheus sends as "Authorization: Bearer" (its authorization.credentials_file); chmod 600',
+        viDescription:
+          'tệp chứa mã Prometheus gửi trong "Authorization: Bearer" (authorization.credentials_file của Prometheus); chmod 600',
+      }),
+    ),
+    allow: Type.Array(Type.String({ pattern: '^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$' }), {
+      default: [],
+      description:
+        'addresses or CIDR ranges that may scrape without a token, e.g. 10.0.5.7 or 10.0.5.0/24; behind a proxy on this machine only with http.trustProxy',
+      viDescription:
+        'địa chỉ hoặc dải CIDR được đọc số liệu không cần mã, ví dụ 10.0.5.7 hoặc 10.0.5.0/24; sau proxy trên cùng máy chỉ khi có http.trustProxy',
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const HubSettings = Type.Object(
   {
     dataDir: Type.String({
@@ -193,10 +219,19 @@ export const HubSettings = Type.Object(
       { additionalProperties: false },
     ),
     enrolment: EnrolmentSection,
+    metrics: MetricsSection,
   },
   { additionalProperties: false },
 );
 export type HubSettings = Static<typeof HubSettings>;
 
 /** Sections that may be left out of hub.yaml (their defaults apply): all of them. */
-export const HUB_SECTIONS = ['http', 'mqtt', 'retention', 'report', 'privacy', 'enrolment'] as const;
+export const HUB_SECTIONS = [
+  'http',
+  'mqtt',
+  'retention',
+  'report',
+  'privacy',
+  'enrolment',
+  'metrics',
+] as const;

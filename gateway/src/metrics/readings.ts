@@ -1,0 +1,94 @@
+import type { TelemetryMessage } from '@qrkiosk/protocol';
+import { Gauge, type Registry } from 'prom-client';
+import { FAULT_CODES } from '../fault-codes.js';
+
+/**
+ * How long one reading of the telemetry serves scrapes. It counts the outbox in journal.db
+ * (`count(*)` over undelivered rows, synchronous): with a million rows waiting that blocks the event
+ * loop, and so the scan path, for a while. Scrapes come every 15–60 s; several at once (two
+ * Prometheus servers, a technician's curl) share one count.
+ */
+export const READINGS_TTL_MS = 5000;
+
+/**
+ * Gauges read when scraped, from the kiosk's telemetry message (the same numbers the hub sees).
+ * A value the kiosk does not know (no cache update yet, rules built in, a field this version does
+ * not fill) has no sample rather than a made-up 0.
+ */
+export function readingsGauges(registry: Registry, telemetry: () => TelemetryMessage): void {
+  let last: { at: number; t: TelemetryMessage } | undefined;
+  const read = (): TelemetryMessage => {
+    const now = Date.now();
+    if (!last || now - last.at >= READINGS_TTL_MS) last = { at: now, t: telemetry() };
+    return last.t;
+  };
+  const gauge = (name: string, help: string, value: (t: TelemetryMessage) => number | null | undefined) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const v = value(read());
+        if (v === null || v === undefined || !Number.isFinite(v)) this.remove();
+        else this.set(v);
+      },
+    });
+  const ageOf = (t: TelemetryMessage, iso: string | null | undefined) =>
+    iso ? Math.max(0, (Date.parse(t.at) - Date.parse(iso)) / 1000) : null;
+
+  gauge(
+    'qrkiosk_kiosk_outbox_depth',
+    'Check-ins in the journal not yet receipted by the hub',
+    (t) => t.outboxDepth,
+  );
+  gauge('qrkiosk_kiosk_outbox_oldest_age_seconds', 'Age of the oldest check-in not yet receipted', (t) =>
+    ageOf(t, t.outboxOldestAt),
+  );
+  gauge(
+    'qrkiosk_kiosk_cache_age_seconds',
+    'Seconds since the facts cache was last updated by the hub',
+    (t) => t.cache.ageSeconds,
+  );
+  gauge(
+    'qrkiosk_kiosk_cache_version',
+    'Version of the facts cache in use (0: none applied)',
+    (t) => t.cache.version,
+  );
+  gauge(
+    'qrkiosk_kiosk_rules_age_seconds',
+    'Seconds since the rules in force were signed',
+    (t) => t.rules.ageSeconds,
+  );
+  gauge(
+    'qrkiosk_kiosk_trust_age_seconds',
+    'Seconds since the DCC trust list was last installed',
+    (t) => t.trust?.ageSeconds,
+  );
+  gauge('qrkiosk_kiosk_disk_used_ratio', 'Share of the data disk in use, 0–1', (t) =>
+    t.disk ? t.disk.usedPercent / 100 : null,
+  );
+  gauge('qrkiosk_kiosk_clock_synced', '1 while the wall clock is trusted (NTP or last good time)', (t) =>
+    t.clockSynced ? 1 : 0,
+  );
+  new Gauge({
+    name: 'qrkiosk_kiosk_fault',
+    help: '1 while a fault is in force, by code (every code listed)',
+    labelNames: ['code'],
+    registers: [registry],
+    collect() {
+      const active = new Set(read().faults ?? []);
+      for (const code of FAULT_CODES) this.set({ code }, active.has(code) ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'qrkiosk_kiosk_info',
+    help: 'Always 1: which kiosk, at which site, runs which software',
+    labelNames: ['kiosk', 'site', 'version'],
+    registers: [registry],
+    collect() {
+      const t = read();
+      this.reset();
+      this.set({ kiosk: t.kiosk, site: t.site, version: t.software }, 1);
+    },
+  });
+}
