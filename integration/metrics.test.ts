@@ -81,6 +81,8 @@ describe('kiosk /metrics after real scans', () => {
     cleanups.push(() => scanner.unplug());
     const tokenFile = join(makeTempDir('metrics-token-'), 'metrics.token');
     writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+    const pinFile = join(makeTempDir('metrics-pin-'), 'reception.pin');
+    writeFileSync(pinFile, '246810\n', { mode: 0o600 });
     port = await freePort();
     const loaded = settingsFromText(
       kioskYaml({
@@ -88,7 +90,7 @@ describe('kiosk /metrics after real scans', () => {
         dataDir: makeTempDir('metrics-kiosk-'),
         lines: [
           `scanner: { type: serial, path: "${scanner.path}", baudRate: 9600, terminator: CR }`,
-          `ui: { port: ${port}, host: 127.0.0.1, metricsTokenFile: "${tokenFile}" }`,
+          `ui: { port: ${port}, host: 127.0.0.1, metricsTokenFile: "${tokenFile}", receptionPinFile: "${pinFile}" }`,
           `mqtt: { url: "${broker.url}" }`,
         ],
       }),
@@ -150,7 +152,14 @@ describe('kiosk /metrics after real scans', () => {
   });
 
   it('serves this machine; another one only with the bearer token, never with the reception PIN', async () => {
-    expect((await get(port, '/metrics', {}, '127.0.0.2')).status).toBe(401);
+    const refused = await get(port, '/metrics', {}, '127.0.0.2');
+    expect(refused.status).toBe(401);
+    // The metrics' own refusal, not the reception PIN form's (`pin: true`): a PIN cookie opens nothing here.
+    expect(JSON.parse(refused.text)).toEqual({
+      error: { vi: 'Cần mã đọc số liệu (Bearer)', en: 'Metrics token required (Bearer)' },
+    });
+    // The pages still ask another machine for the PIN.
+    expect((await get(port, '/reception', {}, '127.0.0.2')).status).toBe(401);
     expect(
       (await get(port, '/metrics', { authorization: 'Bearer wrong-wrong-wrong-wrong' }, '127.0.0.2')).status,
     ).toBe(401);
