@@ -72,7 +72,7 @@ describe('kiosk /metrics after real scans', () => {
       dataDir: makeTempDir('metrics-hub-'),
       http: { host: '127.0.0.1', port: 0 },
       log: pino({ level: 'silent' }),
-      metrics: { token: HUB_TOKEN },
+      metricsAccess: { token: HUB_TOKEN },
     });
     hubPort = Number(new URL(await hub.start()).port);
     cleanups.push(() => hub.stop());

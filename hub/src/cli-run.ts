@@ -103,7 +103,7 @@ export function hubOptions(s: HubSettings): ConstructorParameters<typeof Hub>[0]
     reportAt: s.report.at,
     ...(s.http.trustProxy ? { trustProxy: s.http.trustProxy } : {}),
     ...(enrolmentWanted(s) ? { enrolment: enrolmentKeys(s) } : {}),
-    metrics: {
+    metricsAccess: {
       allow: s.metrics.allow,
       ...(s.metrics.tokenFile ? { token: readPasswordFile(s.metrics.tokenFile) } : {}),
     },

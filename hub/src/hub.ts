@@ -41,7 +41,7 @@ export interface HubOptions {
   enrolsPerMinute?: number;
   log?: Logger;
   /** Who may scrape GET /metrics besides an admin's session: a bearer token, listed addresses. */
-  metrics?: MetricsAccess;
+  metricsAccess?: MetricsAccess;
   /**
    * Wraps the storage the hub opens (default: none). The seam for fault injection — a test passes a
    * repository that fails for a while — instead of reassigning methods on a live object.
@@ -97,7 +97,7 @@ export class Hub {
       ...(this.options.enrolment ? { enrolment: this.enrolmentOf(store, this.options.enrolment) } : {}),
       ...(this.options.enrolsPerMinute ? { enrolsPerMinute: this.options.enrolsPerMinute } : {}),
       metrics: this.metrics,
-      ...(this.options.metrics ? { metricsAccess: this.options.metrics } : {}),
+      ...(this.options.metricsAccess ? { metricsAccess: this.options.metricsAccess } : {}),
       onError: (err) => this.log.error({ err }, 'hub page request failed'),
     });
     const purge = () =>

@@ -74,7 +74,7 @@ describe('hub metrics and health', () => {
       ...(await newDatabase('sqlite')),
       http: { host: '127.0.0.1', port: 0 },
       log: pino({ level: 'silent' }),
-      metrics: { token: TOKEN, allow: ['127.0.0.2'] },
+      metricsAccess: { token: TOKEN, allow: ['127.0.0.2'] },
       wrapRepository: (repo) =>
         new Proxy(repo, {
           get(target, key) {

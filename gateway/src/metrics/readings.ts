@@ -16,10 +16,20 @@ export const READINGS_TTL_MS = 5000;
  * not fill) has no sample rather than a made-up 0.
  */
 export function readingsGauges(registry: Registry, telemetry: () => TelemetryMessage): void {
-  let last: { at: number; t: TelemetryMessage } | undefined;
-  const read = (): TelemetryMessage => {
+  let last: { at: number; t: TelemetryMessage | undefined } | undefined;
+  // A reading that fails (the journal closing under a scrape during stop) leaves the gauges without
+  // samples; the counters still answer.
+  const read = (): TelemetryMessage | undefined => {
     const now = Date.now();
-    if (!last || now - last.at >= READINGS_TTL_MS) last = { at: now, t: telemetry() };
+    if (!last || now - last.at >= READINGS_TTL_MS) {
+      let t: TelemetryMessage | undefined;
+      try {
+        t = telemetry();
+      } catch {
+        t = undefined;
+      }
+      last = { at: now, t };
+    }
     return last.t;
   };
   const gauge = (name: string, help: string, value: (t: TelemetryMessage) => number | null | undefined) =>
@@ -28,7 +38,8 @@ export function readingsGauges(registry: Registry, telemetry: () => TelemetryMes
       help,
       registers: [registry],
       collect() {
-        const v = value(read());
+        const t = read();
+        const v = t && value(t);
         if (v === null || v === undefined || !Number.isFinite(v)) this.remove();
         else this.set(v);
       },
@@ -76,7 +87,9 @@ export function readingsGauges(registry: Registry, telemetry: () => TelemetryMes
     labelNames: ['code'],
     registers: [registry],
     collect() {
-      const active = new Set(read().faults ?? []);
+      const t = read();
+      if (!t) return this.reset();
+      const active = new Set(t.faults ?? []);
       for (const code of FAULT_CODES) this.set({ code }, active.has(code) ? 1 : 0);
     },
   });
@@ -88,7 +101,7 @@ export function readingsGauges(registry: Registry, telemetry: () => TelemetryMes
     collect() {
       const t = read();
       this.reset();
-      this.set({ kiosk: t.kiosk, site: t.site, version: t.software }, 1);
+      if (t) this.set({ kiosk: t.kiosk, site: t.site, version: t.software }, 1);
     },
   });
 }
