@@ -50,7 +50,8 @@ await controller.stop();
 // The metrics' work alone: a target that only emits what scan() emits, with the outcome it decided.
 const shown = { outcome, queued: false };
 const emitter = (bus) => ({
-  scan() {
+  /** @param {string} _raw */
+  scan(_raw) {
     bus.emit('scan.shown', shown);
     bus.emit('scan.decided', outcome);
   },
