@@ -46,8 +46,7 @@ export interface ServerOptions {
  * The hub's pages and API: one HTML file (nothing to build), a printable report page, JSON
  * endpoints and a WebSocket. Each route declares who may call it (routes/access.ts); everything but
  * the page, the login and the health check needs a session (HttpOnly, SameSite=Strict cookie), every
- * state-changing request the session's CSRF token in `x-csrf-token`; GET /metrics also takes a
- * scraper's token or a listed address (metrics/route.ts). Queries and bodies are checked
+ * state-changing request the session's CSRF token in `x-csrf-token`. Queries and bodies are checked
  * by route schemas (unknown parameters refused); logins are limited per address and per account;
  * tracing and reports go to the audit log.
  */
@@ -83,6 +82,7 @@ export async function createServer(
       .send(page),
   );
   healthRoute(app, store, ingest, options.onError ?? (() => undefined));
+  // A session (admins) or, for a scraper without one, a token or a listed address: metrics/route.ts.
   if (options.metrics) metricsRoute(app, store, options.metrics, options.metricsAccess ?? {});
   loginRoutes(app, store, options);
   dataRoutes(app, store);
