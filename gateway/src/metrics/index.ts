@@ -2,8 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { TelemetryMessage } from '@qrkiosk/protocol';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventBus } from '../bus.js';
-import type { FaultCode } from '../fault-codes.js';
-import { FAULT_CODES } from '../fault-codes.js';
+import { FAULT_CODES, type FaultCode } from '../fault-codes.js';
 import { readingsGauges } from './readings.js';
 
 export { type MetricsAccess, metricsAllowed } from './access.js';
@@ -35,8 +34,8 @@ export interface KioskMetricsSource {
  * in one test process must not count into each other). Counters follow the bus — they hear a scan
  * inside scan(), so each listener does one counter increment and nothing else; gauges are read from
  * the telemetry message when scraped. No personal data: kinds, verdicts and counts only.
- * start() subscribes (before the controller starts anything, so no early fault is missed); its
- * return value unsubscribes.
+ * start() subscribes and returns the unsubscribe; faults raised before it (opening the journal at
+ * start) are counted from the faults in force.
  */
 export class KioskMetrics {
   readonly registry = new Registry();
