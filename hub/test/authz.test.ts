@@ -35,6 +35,8 @@ interface Entry {
   websocket?: boolean;
   /** The status when allowed, when not 200 (enrolment is off in this hub: 503 enrolment-off). */
   answers?: number;
+  /** The path called, for a route with parameters (`/api/users/:phone`). */
+  path?: string;
 }
 
 /** The table. A route missing here fails the first test. */
@@ -78,6 +80,39 @@ const ROUTES: Record<string, Entry> = {
     csrf: true,
     answers: 503,
     request: () => ({ body: { site: 's-001', kiosk: 'k-009' } }),
+  },
+  // Users on the page (routes/users.ts; their own tests: users-web.test.ts).
+  'GET /api/users': { who: ['admin'] },
+  'POST /api/users': {
+    who: ['admin'],
+    csrf: true,
+    answers: 201,
+    request: () => ({ body: { phone: '0900000099', role: 'officer', sites: ['s-001'], password: PASSWORD } }),
+  },
+  // An e-mail alone ends no session: the officer's session of this table stays open.
+  'PATCH /api/users/:phone': {
+    who: ['admin'],
+    csrf: true,
+    path: `/api/users/${USERS.officer.phone}`,
+    request: () => ({ body: { email: 'officer@example.vn' } }),
+  },
+  'POST /api/users/:phone/reset': {
+    who: ['admin'],
+    csrf: true,
+    path: `/api/users/${USERS.tracer.phone}/reset`,
+    request: () => ({ body: {} }),
+  },
+  // Everyone changes their own password (here to the same one: the table's sessions stay valid).
+  'POST /api/me/password': {
+    who: 'session',
+    csrf: true,
+    request: () => ({ body: { oldPassword: PASSWORD, newPassword: PASSWORD } }),
+  },
+  // The code is the credential: a wrong one is refused (400) to anyone, in both languages.
+  'POST /api/password-reset': {
+    who: 'public',
+    answers: 400,
+    request: () => ({ body: { phone: '0900000005', code: 'AAAA-BBBB-CCCC', password: PASSWORD } }),
   },
   // The one-time token is the credential (routes/enrol.ts; its own tests: enrolment.test.ts).
   'POST /api/enrol': {
@@ -127,7 +162,8 @@ describe.each(ENGINES)('authorisation matrix on %s', (engine) => {
 
   const call = async (key: string, caller: Caller, options: { csrf: boolean; area?: string }) => {
     const e = ROUTES[key] as Entry;
-    const [method, path] = key.split(' ') as [string, string];
+    const [method, routePath] = key.split(' ') as [string, string];
+    const path = e.path ?? routePath;
     let s = caller === 'anonymous' ? undefined : sessions.get(caller);
     if (s && e.endsSession) s = await logIn(hub.address, USERS[caller as HubRole].phone, PASSWORD);
     const r = e.request?.(options.area) ?? {};

@@ -47,7 +47,10 @@ export function registeredRoutes(app: FastifyInstance): string[] {
     if (!m) continue;
     const depth = (m[1] ?? '').length / 4;
     const parent = parents[depth - 1] ?? '';
-    const path = depth === 0 ? (m[2] ?? '') : `${parent.endsWith('/') ? parent : `${parent}/`}${m[2]}`;
+    // A child is printed with its leading slash or without it (`/:phone` under `/api/users`, `login`
+    // under `/api/`): joined with exactly one.
+    const child = m[2] ?? '';
+    const path = depth === 0 ? child : `${parent.replace(/\/$/, '')}/${child.replace(/^\//, '')}`;
     parents[depth] = path;
     for (const method of (m[3] ?? '').split(', ')) if (method !== 'HEAD') routes.push(`${method} ${path}`);
   }
