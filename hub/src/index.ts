@@ -18,4 +18,6 @@ export * from './storage/index.js';
 export { type DailyReport, HubStore, type ReportArea, type ReportSite, type TraceVisit } from './store.js';
 export { applyRetention, DEFAULT_RETENTION_DAYS, type RetentionResult } from './use-cases/retention.js';
 export { checkTrace, type TraceAsk, type TraceQuery, traceContacts } from './use-cases/trace.js';
+export * from './use-cases/users.js';
+export { UserError, type UserErrorCode } from './user-error.js';
 export * from './users.js';

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '@qrkiosk/testkit';
 import { describe, expect, it } from 'vitest';
 import { FREE_LOGIN_FAILURES, HubStore, lockMs } from '../src/index.js';
+import { redeemResetCode } from '../src/use-cases/users.js';
 import { ENGINES, newDatabase, openStore } from './engines.js';
 
 const cli = (...args: string[]) =>
@@ -65,6 +66,24 @@ describe.each(ENGINES)('user management on %s', (engine) => {
       'user-remove',
     ]);
     expect((await store.auditLog())[0]?.detail).toContain('"sessionsEnded":1');
+    await store.close();
+  });
+
+  it('an e-mail address is optional, validated, kept when a change does not name it, cleared by null', async () => {
+    const { store } = await openStore(engine);
+    const added = await store.users.add(PHONE, PW, 'officer', ['s-001'], 'hub', ' officer@so-yte.vn ');
+    expect(added.email).toBe('officer@so-yte.vn');
+    // A change without an address keeps the one stored (the CLI's `user add` without --email).
+    expect((await store.users.add(PHONE, PW, 'officer', ['s-002'])).email).toBe('officer@so-yte.vn');
+    const listed = await store.users.list();
+    expect(listed).toEqual([
+      { phone: PHONE, role: 'officer', sites: ['s-002'], email: 'officer@so-yte.vn', disabled: false },
+    ]);
+    expect((await store.users.login(PHONE, PW))?.user.email).toBe('officer@so-yte.vn');
+    for (const bad of ['no-at-sign', 'a@b c', 'a@b\r\nBcc: x@y', 'a@-b', `${'x'.repeat(250)}@b.vn`])
+      await expect(store.users.add(PHONE, PW, 'officer', ['s-002'], 'hub', bad)).rejects.toThrow(/e-mail/);
+    expect((await store.users.add(PHONE, PW, 'officer', ['s-002'], 'hub', null)).email).toBeNull();
+    expect((await store.users.list())[0]?.email).toBeNull();
     await store.close();
   });
 
@@ -149,6 +168,42 @@ describe('qrkiosk-hub user', () => {
       'user-remove',
     ]);
     expect(audit.every((a) => a.actor.endsWith('@cli'))).toBe(true);
+    await store.close();
+  });
+
+  it('add takes --email (validated); reset prints a one-time code that sets a new password', async () => {
+    const { database, dataDir } = await newDatabase('sqlite');
+    writeFileSync(join(dataDir, 'pw'), `${PW}\n`);
+    const add = (...extra: string[]) =>
+      cli(
+        'user',
+        'add',
+        '--database',
+        database,
+        '--phone',
+        PHONE,
+        '--role',
+        'officer',
+        '--password-file',
+        join(dataDir, 'pw'),
+        '--sites',
+        's-001',
+        ...extra,
+      );
+    const bad = add('--email', 'not-an-address');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('Địa chỉ e-mail không hợp lệ');
+    expect(add('--email', 'a@b').status).toBe(0);
+    expect(JSON.parse(cli('user', 'list', '--database', database, '--json').stdout)).toEqual([
+      { phone: PHONE, role: 'officer', sites: ['s-001'], disabled: false, email: 'a@b' },
+    ]);
+    const reset = cli('user', 'reset', '--database', database, '--phone', PHONE);
+    expect(reset.status).toBe(0);
+    const code = /: ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})\n/.exec(reset.stdout)?.[1] ?? '';
+    const store = await HubStore.open(database, dataDir);
+    await redeemResetCode(store, { phone: PHONE, code, password: 'chosen-by-officer' }, '192.0.2.9');
+    expect(await store.users.login(PHONE, 'chosen-by-officer')).not.toBeNull();
+    expect((await store.auditLog()).map((a) => a.action)).toContain('password-reset-code');
     await store.close();
   });
 });

@@ -218,6 +218,47 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX enrolments_by_kiosk ON enrolments (kiosk);
     `,
   },
+  {
+    version: 10,
+    what: 'users: an optional e-mail (alerts, reports); one-time password-reset codes (storage/password-resets.ts), only their hash',
+    // A reset code, like an enrolment code, is stored as its hash and spent by one UPDATE (single use);
+    // a newer code for the same phone withdraws the older ones.
+    sqlite: (db) => {
+      if (!columnsOf(db, 'users').includes('email')) db.exec('ALTER TABLE users ADD COLUMN email TEXT');
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS password_resets (
+          code_hash TEXT PRIMARY KEY, phone TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL,
+          created_by TEXT NOT NULL, used_at TEXT, withdrawn_at TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS password_resets_by_phone ON password_resets (phone);
+      `);
+    },
+    postgres: `
+      ALTER TABLE users ADD COLUMN email text;
+      CREATE TABLE password_resets (
+        code_hash text PRIMARY KEY, phone text NOT NULL REFERENCES users (phone) ON DELETE CASCADE,
+        created_at timestamptz NOT NULL, expires_at timestamptz NOT NULL, created_by text NOT NULL,
+        used_at timestamptz, withdrawn_at timestamptz
+      );
+      CREATE INDEX password_resets_by_phone ON password_resets (phone);
+    `,
+  },
+  {
+    version: 13,
+    what: 'kiosk telemetry snapshots for the kiosk page (storage/telemetry-history.ts): the newest few per kiosk',
+    sqlite: `
+      CREATE TABLE IF NOT EXISTS kiosk_telemetry (
+        site TEXT NOT NULL, kiosk TEXT NOT NULL, at TEXT NOT NULL, telemetry TEXT NOT NULL,
+        PRIMARY KEY (site, kiosk, at)
+      ) WITHOUT ROWID;
+    `,
+    postgres: `
+      CREATE TABLE kiosk_telemetry (
+        site text NOT NULL, kiosk text NOT NULL, at timestamptz NOT NULL, telemetry text NOT NULL,
+        PRIMARY KEY (site, kiosk, at)
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -2,8 +2,11 @@ import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } fro
 import type { RetimeResult } from './boots.js';
 import type { Claim, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
 import type { SiteMovements } from './occupancy.js';
+import type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
+import type { TelemetrySnapshot } from './telemetry-history.js';
 
 export type { Claim, ClaimRefusal, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
+export type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
 
 /** A check-in to store. `atReported`: the kiosk's own time, when `checkin.at` was re-timed on ingest. */
 export interface CheckinRow {
@@ -70,6 +73,16 @@ export interface HubRepository {
   setKioskState(site: string, kiosk: string, state: KioskState, at: Date): Promise<void>;
   setKioskTelemetry(t: TelemetryMessage, at: Date): Promise<void>;
   kiosks(): Promise<KioskRow[]>;
+  /** Keeps a telemetry snapshot of a kiosk (ISO time, JSON), dropping all but its newest `keep`. */
+  addTelemetrySnapshot(
+    site: string,
+    kiosk: string,
+    at: string,
+    telemetry: string,
+    keep: number,
+  ): Promise<void>;
+  /** A kiosk's newest telemetry snapshots, newest first. */
+  telemetrySnapshots(site: string, kiosk: string, limit: number): Promise<TelemetrySnapshot[]>;
   /** Kiosks first seen in [from, to). */
   newKiosks(from: Date, to: Date): Promise<Array<{ site: string; kiosk: string }>>;
 
@@ -117,13 +130,29 @@ export interface HubRepository {
    * in the same transaction: what was allowed under the old password or scope stops at once.
    * Returns whether the user existed and how many sessions were ended.
    */
-  upsertUser(u: Omit<UserRow, 'disabled'>): Promise<{ existed: boolean; sessionsEnded: number }>;
+  upsertUser(u: NewUserRow): Promise<{ existed: boolean; sessionsEnded: number }>;
   user(phone: string): Promise<UserRow | null>;
   users(): Promise<UserRow[]>;
   /** Disables or enables a user, ending their sessions; null when there is no such user. */
   setUserDisabled(phone: string, disabled: boolean): Promise<{ sessionsEnded: number } | null>;
   /** Removes a user and their sessions; null when there is no such user. */
   deleteUser(phone: string): Promise<{ sessionsEnded: number } | null>;
+  /**
+   * Changes a user's role, scope, e-mail, disabled flag or password (absent fields kept) in one
+   * transaction, ending their sessions — all but `keepSession` — when anything but the e-mail
+   * changed; null when there is no such user. This, upsertUser, setUserDisabled and deleteUser
+   * throw LastAdminError (storage/user-changes.ts) rather than leave no enabled admin.
+   */
+  updateUser(phone: string, change: UserChange, keepSession?: string): Promise<UpdateResult>;
+  /** Adds a one-time reset code (its hash), withdrawing the phone's older unused ones; returns how many. */
+  addPasswordReset(r: NewPasswordReset): Promise<number>;
+  /** Why a reset code would be refused at `at`, or null (read only: the claim still decides). */
+  peekPasswordReset(codeHash: string, phone: string, at: Date): Promise<ResetRefusal | null>;
+  /**
+   * Spends a reset code at most once and, in the same transaction, sets the new password hash and
+   * ends the user's sessions; of concurrent redemptions exactly one succeeds.
+   */
+  redeemPasswordReset(codeHash: string, phone: string, at: Date, passwordHash: string): Promise<ResetClaim>;
   addSession(s: SessionRow, now: Date): Promise<void>;
   /** A session of an enabled user (a disabled user's sessions are gone, and never read back). */
   session(id: string): Promise<(SessionRow & { user: UserRow }) | null>;
@@ -197,7 +226,24 @@ export interface UserRow {
   createdAt: string;
   /** A disabled user cannot log in and has no sessions. */
   disabled: boolean;
+  /** Where alerts and daily reports reach the user (migration 10); null: none given. */
+  email: string | null;
 }
+
+/** What a change sets; an absent field is kept. `sites`: the JSON array; `password`: the argon2id hash. */
+export interface UserChange {
+  role?: string;
+  sites?: string;
+  email?: string | null;
+  disabled?: boolean;
+  password?: string;
+}
+
+/** The user as it was before a change, and how many of their sessions the change ended; null: no such user. */
+export type UpdateResult = { before: UserRow; sessionsEnded: number } | null;
+
+/** A user to add or change: `email` undefined keeps the stored one (null clears it). */
+export type NewUserRow = Omit<UserRow, 'disabled' | 'email'> & { email?: string | null };
 
 export interface DeadLetterRow {
   id: number;
