@@ -5,6 +5,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { HubIngest } from './ingest.js';
 import { installAccess } from './routes/access.js';
+import { commandRoutes } from './routes/commands.js';
 import { dataRoutes } from './routes/data.js';
 import { enrolmentCodeRoute, enrolRoute } from './routes/enrol.js';
 import { liveRoute } from './routes/live.js';
@@ -13,6 +14,7 @@ import { reportRoutes } from './routes/reports.js';
 import { NoQuery } from './routes/schemas.js';
 import type { HubStore } from './store.js';
 import type { Enrolment } from './use-cases/enrolment.js';
+import type { KioskCommands } from './use-cases/kiosk-commands.js';
 
 export type { LiveMessage } from './routes/live.js';
 
@@ -33,6 +35,8 @@ export interface ServerOptions {
   enrolment?: Enrolment;
   /** Enrolment attempts allowed per address (IPv6: per /64) per minute (default 10). */
   enrolsPerMinute?: number;
+  /** Commands to kiosks (POST /api/kiosks/:kiosk/commands); none: those routes answer 503. */
+  commands?: KioskCommands;
   /** Where server errors are logged (with their stack). */
   onError?: (err: unknown) => void;
 }
@@ -88,6 +92,7 @@ export async function createServer(
   dataRoutes(app, store);
   reportRoutes(app, store, options);
   liveRoute(app, store, ingest, options);
+  commandRoutes(app, store, options.commands);
   enrolRoute(app, options.enrolment, options);
   enrolmentCodeRoute(app, options.enrolment, options.onError ?? (() => undefined));
   return app;

@@ -35,6 +35,8 @@ interface Entry {
   websocket?: boolean;
   /** The status when allowed, when not 200 (enrolment is off in this hub: 503 enrolment-off). */
   answers?: number;
+  /** The path to call, when the route has parameters. */
+  path?: string;
 }
 
 /** The table. A route missing here fails the first test. */
@@ -78,6 +80,24 @@ const ROUTES: Record<string, Entry> = {
     csrf: true,
     answers: 503,
     request: () => ({ body: { site: 's-001', kiosk: 'k-009' } }),
+  },
+  // Kiosk commands need the hub's signing key (enrolment); this hub has none, so an allowed call gets 503.
+  'POST /api/kiosks/:kiosk/commands': {
+    who: ['officer'],
+    csrf: true,
+    answers: 503,
+    path: '/api/kiosks/k-001/commands',
+    request: () => ({ body: { command: 'selftest' } }),
+  },
+  'GET /api/kiosks/:kiosk/commands': {
+    who: ['officer', 'site-owner'],
+    answers: 503,
+    path: '/api/kiosks/k-001/commands',
+  },
+  'GET /api/kiosks/:kiosk/doctor': {
+    who: ['officer', 'site-owner'],
+    answers: 503,
+    path: '/api/kiosks/k-001/doctor',
   },
   // The one-time token is the credential (routes/enrol.ts; its own tests: enrolment.test.ts).
   'POST /api/enrol': {
@@ -127,7 +147,8 @@ describe.each(ENGINES)('authorisation matrix on %s', (engine) => {
 
   const call = async (key: string, caller: Caller, options: { csrf: boolean; area?: string }) => {
     const e = ROUTES[key] as Entry;
-    const [method, path] = key.split(' ') as [string, string];
+    const [method, route] = key.split(' ') as [string, string];
+    const path = e.path ?? route;
     let s = caller === 'anonymous' ? undefined : sessions.get(caller);
     if (s && e.endsSession) s = await logIn(hub.address, USERS[caller as HubRole].phone, PASSWORD);
     const r = e.request?.(options.area) ?? {};

@@ -49,7 +49,10 @@ export async function runCommand(file: string, lang: Lang): Promise<number> {
     return 1;
   }
   systemd.ready();
-  await stopSignal();
+  // The hub revoked the enrolment (kiosk.yaml rewritten unenrolled): exit 0, and systemd (Restart=always)
+  // starts the kiosk again as an unenrolled one, waiting for an enrolment code.
+  const unenrolled = new Promise<void>((resolve) => controller.bus.on('kiosk.unenrolled', () => resolve()));
+  await Promise.race([stopSignal(), unenrolled]);
   systemd.stopping();
   await controller.stop();
   systemd.close();
