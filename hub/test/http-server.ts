@@ -47,7 +47,14 @@ export function registeredRoutes(app: FastifyInstance): string[] {
     if (!m) continue;
     const depth = (m[1] ?? '').length / 4;
     const parent = parents[depth - 1] ?? '';
-    const path = depth === 0 ? (m[2] ?? '') : `${parent.endsWith('/') ? parent : `${parent}/`}${m[2]}`;
+    const own = m[2] ?? '';
+    // A parametric child is printed with its leading slash (`/:kiosk/commands` under `/api/kiosks`).
+    const path =
+      depth === 0
+        ? own
+        : parent.endsWith('/') || own.startsWith('/')
+          ? `${parent}${own}`
+          : `${parent}/${own}`;
     parents[depth] = path;
     for (const method of (m[3] ?? '').split(', ')) if (method !== 'HEAD') routes.push(`${method} ${path}`);
   }

@@ -45,6 +45,7 @@ export function answerRequests(
   log: Logger,
 ): void {
   const prefix = topics.request('');
+  let answered: Promise<void> = Promise.resolve();
   client.on('message', (topic, payload, packet) => {
     if (!topic.startsWith(prefix)) return;
     const command = topic.slice(prefix.length);
@@ -64,10 +65,13 @@ export function answerRequests(
       // `after` only once the broker has the answer: a revocation ends the login that sends it.
       client.publish(responseTopic, JSON.stringify(response), { qos: 1 }, () => after?.());
     };
-    if (!opened.ok) return publish({ response: { tid: opened.tid, ok: false, error: opened.reason } });
-    // Some commands wait (the doctor's checks, writing a staged password): answered when done.
-    void handleCommand(opened.request, hooks).then(publish, (err: unknown) =>
-      log.error({ err, command }, 'hub request failed'),
-    );
+    const handled: Promise<HandledCommand> = opened.ok
+      ? handleCommand(opened.request, hooks)
+      : Promise.resolve({ response: { tid: opened.tid, ok: false, error: opened.reason } });
+    // Answered in the order asked, though some commands wait (the doctor's checks): a refusal never
+    // overtakes the answer to an earlier request.
+    answered = answered
+      .then(() => handled)
+      .then(publish, (err: unknown) => log.error({ err, command }, 'hub request failed'));
   });
 }
