@@ -9,8 +9,9 @@
  * The steps share one kiosk, in order (selftest → doctor → alert level → restart → rotate → revoke): a
  * revocation ends the kiosk, so it comes last.
  */
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Controller, createLogger, isUnenrolled, loadSettings, SimGpio } from '@qrkiosk/gateway';
 import {
@@ -23,7 +24,14 @@ import {
   sendRequest,
 } from '@qrkiosk/hub';
 import { DoctorReport, TelemetryMessage, validatorFor } from '@qrkiosk/protocol';
-import { Cleanups, type InitBroker, initAndStartBroker, makeTempDir, waitFor } from '@qrkiosk/testkit';
+import {
+  Cleanups,
+  type InitBroker,
+  initAndStartBroker,
+  makeTempDir,
+  REPO_ROOT,
+  waitFor,
+} from '@qrkiosk/testkit';
 import type { FastifyInstance } from 'fastify';
 import { connectAsync } from 'mqtt';
 import { pino } from 'pino';
@@ -46,6 +54,26 @@ let config: string;
 let passwordFile: string;
 let dataDir: string;
 let kiosk: Controller;
+let hubDir: string;
+
+/** `qrkiosk-hub …` as an operator runs it (the built CLI), without blocking this process's kiosk. */
+function hubCliAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'hub/dist/cli.js'), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 
 /** The kiosk as its daemon runs it: settings read from kiosk.yaml on disk, uplink connected. */
 async function startKiosk(): Promise<Controller> {
@@ -84,7 +112,7 @@ async function tryLogin(password: string): Promise<'accepted' | string> {
 beforeAll(async () => {
   broker = await initAndStartBroker();
   cleanups.push(() => broker.stop());
-  const hubDir = makeTempDir('fleet-hub-');
+  hubDir = makeTempDir('fleet-hub-');
   store = await HubStore.open(join(hubDir, 'hub.db'), hubDir);
   cleanups.push(() => store.close());
   const admin = { url: broker.url, ...broker.hub };
@@ -147,6 +175,25 @@ describe('hub → kiosk commands', () => {
     });
   });
 
+  it('`qrkiosk-hub request` with its old flags goes through the same use case', async () => {
+    const keyFile = join(hubDir, 'hub-signing.key');
+    writeFileSync(keyFile, signing.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    const flags = [
+      ...['--site', SITE, '--kiosk', KIOSK, '--signing-key', keyFile, '--mqtt', broker.url],
+      ...['--username', 'hub', '--password-file', join(broker.dir, 'hub.password')],
+      ...['--database', join(hubDir, 'hub.db'), '--data-dir', hubDir],
+    ];
+    // An old flag (--set) as operators have used it: the kiosk raises its level, the history says who.
+    const set = await hubCliAsync(['request', ...flags, '--set', 'rules.level=3']);
+    expect(set.status).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({
+      ok: true,
+      result: { kiosk: { id: KIOSK }, inForce: { level: 3 } },
+    });
+    const [last] = await commands.history(KIOSK);
+    expect(last).toMatchObject({ command: 'config-set', ok: true, actor: expect.stringMatching(/@cli$/) });
+  });
+
   it('doctor: the daemon runs its checks; a valid qrkiosk.doctor/1 report is stored and served', async () => {
     const outcome = await ask('doctor');
     expect(outcome.ok).toBe(true);
@@ -198,8 +245,8 @@ describe('hub → kiosk commands', () => {
     const after = readFileSync(passwordFile, 'utf8').trim();
     expect(after).not.toBe(before);
     expect(existsSync(`${passwordFile}.next`)).toBe(false);
-    // Still 600: a secret.
-    expect(readFileSync(passwordFile).length).toBeGreaterThan(16);
+    // A secret: mode 600, like the one enrolment wrote.
+    expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
     expect(await tryLogin(before)).toMatch(REFUSED);
     // The new password is never in the history or the audit.
     expect(JSON.stringify(await commands.history(KIOSK))).not.toContain(after);
