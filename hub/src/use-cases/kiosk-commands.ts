@@ -111,11 +111,15 @@ export class KioskCommands {
     try {
       outcome = await this.dispatch(where, ask);
     } catch (err) {
-      outcome = failed(
-        502,
-        `Lỗi khi gửi lệnh: ${(err as Error).message}`,
-        `Command failed: ${(err as Error).message}`,
-      );
+      // The broker's dynamic security refused or timed out; a login that is not a kiosk's says so itself.
+      const text = (err as { text?: Text }).text;
+      outcome = text
+        ? { ok: false, status: 409, error: text }
+        : failed(
+            502,
+            `Lỗi khi gửi lệnh: ${(err as Error).message}`,
+            `Command failed: ${(err as Error).message}`,
+          );
     }
     const at = now().toISOString();
     if (outcome.ok && ask.command === 'doctor')
