@@ -236,6 +236,14 @@ describe('hub → kiosk commands', () => {
     expect(t.trust).toEqual({ ageSeconds: null });
     expect(t.outboxOldestAt).toBeNull();
     expect(t.disk?.freeBytes).toBeGreaterThan(0);
+    // No hub ingest here: no receipt comes, so a check-in stays the oldest undelivered row.
+    const first = kiosk.scan('001088000007||Người Lạ 7|01011988|Nam|Hà Nội|01012021');
+    kiosk.scan('001088000008||Người Lạ 8|01011988|Nam|Hà Nội|01012021');
+    expect(first?.checkin?.at).toBeDefined();
+    const later = kiosk.telemetry();
+    expect(later.outboxOldestAt).toBe(first?.checkin?.at);
+    expect(later.outboxDepth).toBe(2);
+    expect(validTelemetry(later).ok).toBe(true);
   });
 
   it('rotate credentials: the broker refuses the old password and takes the new one the kiosk now holds', async () => {
