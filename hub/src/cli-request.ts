@@ -63,7 +63,16 @@ export async function requestCommand(argv: string[], settings: HubSettings): Pro
     };
   }
   const login = brokerLogin(values);
-  const signing = readSigningKey(values['signing-key']);
+  let signing: ReturnType<typeof readSigningKey>;
+  try {
+    signing = readSigningKey(values['signing-key']);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    return fail(
+      `Không đọc được khóa ký ${values['signing-key']} (${why})`,
+      `cannot read the signing key ${values['signing-key']} (${why})`,
+    );
+  }
   const store = await HubStore.open(values.database || undefined, values['data-dir']);
   try {
     const commands = new KioskCommands(
