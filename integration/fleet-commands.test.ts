@@ -364,4 +364,18 @@ describe('POST /api/kiosks/:kiosk/commands from hostile or mistaken hands', () =
     const doctor = await fetch(`${address}/api/kiosks/k-ghost/doctor`, { headers: { cookie: s.cookie } });
     expect(doctor.status).toBe(404);
   });
+
+  it('serves a kiosk’s last doctor report and its history to an officer in scope', async () => {
+    const s = sessions.get('0911000002') as { cookie: string };
+    const doctor = await fetch(`${address}/api/kiosks/${KIOSK}/doctor`, { headers: { cookie: s.cookie } });
+    expect(doctor.status).toBe(200);
+    const body = (await doctor.json()) as { at: string; report: unknown };
+    expect(validReport(body.report).ok).toBe(true);
+    const history = (await (
+      await fetch(`${address}/api/kiosks/${KIOSK}/commands`, { headers: { cookie: s.cookie } })
+    ).json()) as Array<{ command: string }>;
+    // Newest first: the revocation ended this kiosk's story.
+    expect(history[0]?.command).toBe('revoke-enrolment');
+    expect(history.map((h) => h.command)).toContain('doctor');
+  });
 });
