@@ -7,11 +7,11 @@
  * judge of the rotation: the old password is refused at CONNACK, the new one accepted.
  *
  * The steps share one kiosk, in order (selftest → doctor → alert level → restart → rotate → revoke): a
- * revocation ends the kiosk, so it comes last.
+ * revocation ends the kiosk, so it comes last, on the compiled daemon (`qrkiosk run`) as systemd runs it.
  */
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Controller, createLogger, isUnenrolled, loadSettings, SimGpio } from '@qrkiosk/gateway';
 import {
@@ -268,16 +268,38 @@ describe('hub → kiosk commands', () => {
     );
   });
 
-  it('revoke enrolment: the kiosk forgets its login and restarts unenrolled; the broker deletes it', async () => {
+  it('revoke enrolment: the daemon forgets its login and exits for systemd to start it unenrolled; the broker deletes it', async () => {
     const password = readFileSync(passwordFile, 'utf8').trim();
-    const unenrolled = new Promise<void>((resolve) => kiosk.bus.on('kiosk.unenrolled', () => resolve()));
+    // The real daemon (`qrkiosk run`, as systemd runs it) on the same kiosk.yaml and data folder.
+    await kiosk.stop();
+    const logFile = join(dataDir, 'daemon.log');
+    writeFileSync(logFile, '');
+    const fd = openSync(logFile, 'a');
+    const daemon = spawn(
+      process.execPath,
+      [join(REPO_ROOT, 'gateway/dist/cli/main.js'), 'run', '-c', config],
+      {
+        stdio: ['ignore', fd, fd],
+      },
+    );
+    closeSync(fd);
+    const exited = new Promise<number | null>((resolve) => daemon.once('exit', (code) => resolve(code)));
+    cleanups.push(() => (daemon.exitCode === null ? daemon.kill('SIGKILL') : undefined));
+    // Online and subscribed: 'uplink connected' is logged before the broker has the daemon's SUBSCRIBE, so a
+    // request sent at once could be lost; an answered one says the daemon listens.
+    await waitFor(
+      async () => ((await ask('config-get')).ok ? true : undefined),
+      20_000,
+      'the daemon answers',
+    );
     const outcome = await ask('revoke-enrolment');
     expect(outcome).toMatchObject({ ok: true, result: { kioskTold: true, loginDeleted: true } });
-    await unenrolled;
+    expect(await exited).toBe(0);
     expect(isUnenrolled(config)).toBe(true);
     expect(readFileSync(config, 'utf8')).toContain('# the technician’s comment stays');
     expect(existsSync(passwordFile)).toBe(false);
     expect(existsSync(join(dataDir, 'remote-config.json'))).toBe(false);
+    expect(readFileSync(logFile, 'utf8')).toContain('enrolment revoked by the hub: restarting unenrolled');
     expect(await tryLogin(password)).toMatch(REFUSED);
     expect((await store.repo.auditLog(10)).map((a) => a.action)).toContain('kiosk-revoke');
   });

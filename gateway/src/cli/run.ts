@@ -54,7 +54,12 @@ export async function runCommand(file: string, lang: Lang): Promise<number> {
   const unenrolled = new Promise<void>((resolve) => controller.bus.on('kiosk.unenrolled', () => resolve()));
   await Promise.race([stopSignal(), unenrolled]);
   systemd.stopping();
+  // Held open while stopping: the uplink's goodbye waits on timers that do not hold the process (unref),
+  // and a broker that has just dropped us (a revoked login) never answers it — without a hold the event
+  // loop empties mid-stop and Node exits 13 (unsettled top-level await), seen here once in five revocations.
+  const hold = setInterval(() => undefined, 1000);
   await controller.stop();
+  clearInterval(hold);
   systemd.close();
   return 0;
 }
