@@ -25,6 +25,8 @@ export interface BusEvents {
   /** The people inside and the cap, when either changes; undefined when no cap is in force (occupancy/). */
   'occupancy.changed': OccupancyState | undefined;
   'uplink.status': { connected: boolean; error?: string };
+  /** The hub revoked this kiosk's enrolment and kiosk.yaml was rewritten unenrolled: the daemon exits to restart. */
+  'kiosk.unenrolled': { file: string };
   /** A storage fault raised or cleared (gateway/src/faults.ts); screens and telemetry follow it. */
   fault: FaultEvent;
 }

@@ -4,6 +4,7 @@ import { admitDecoded, decodeText } from './admission/index.js';
 import { KioskAdmission } from './admission/kiosk.js';
 import { EventBus, type ScanOutcome } from './bus.js';
 import { type Clock, monotonicNow, systemClock } from './clock.js';
+import { RemoteConfigFile } from './commands/remote-config.js';
 import { decideRecordFailed } from './decide/index.js';
 import { Door } from './door/index.js';
 import { doorSounds } from './door/sounds.js';
@@ -23,10 +24,11 @@ import { Journal, type MonoStamp } from './record/index.js';
 import { RecordKeeper } from './record/keeper.js';
 import { OutboxPruner } from './record/pruner.js';
 import { RevocationSource } from './revocation/index.js';
+import { logScan } from './scan-outcome.js';
 import { ScreensServer } from './screens/index.js';
 import type { LoadedSettings } from './settings/index.js';
 import { allOutputsOff, createGpioDriver, type GpioDriver, patternsWith, Signaller } from './signal/index.js';
-import { telemetryMessage } from './telemetry.js';
+import { storageReadings, telemetryMessage } from './telemetry.js';
 import { ClockWatch } from './time/clock-watch.js';
 import { FleetUpdates } from './updates/index.js';
 import type { MqttUplink } from './uplink/index.js';
@@ -81,6 +83,8 @@ export class Controller {
   /** Lights, sound and relay in an order a guard can trust (repeats, refusal hold): door/index.ts. */
   private readonly door: Door;
   private readonly policy: PolicyInForce;
+  /** The hub's `config set`s, kept in the data folder (commands/remote-config.ts). */
+  private readonly remote: RemoteConfigFile;
   /** What admission reads here: duplicate window, cache, count, trust (admission/kiosk.ts). */
   private readonly admission: KioskAdmission;
   /** The hub's DCC revocation list in force (revocation/), if one is installed. */
@@ -111,7 +115,8 @@ export class Controller {
     this.clockWatch = new ClockWatch(this.clock, this.faults, this.log, settings.data.dir, {
       assumeSynced: settings.clock.assumeSynced,
     });
-    this.policy = new PolicyInForce(settings, secrets.hubKeys, this.log);
+    this.remote = new RemoteConfigFile(settings.data.dir);
+    this.policy = new PolicyInForce(settings, secrets.hubKeys, this.log, this.remote);
     this.pruner = new OutboxPruner({
       data: settings.data,
       journal: this.journal,
@@ -226,26 +231,10 @@ export class Controller {
     }
     // After the commit: a scan held behind a refusal gets its light later, never before its row.
     this.door.scan(outcome);
-    this.logScan(outcome);
+    logScan(this.log, outcome);
     // News only (uplink, screens): listeners schedule their work for the next tick (bus.ts).
     this.bus.emit('scan.decided', outcome);
     return outcome;
-  }
-
-  private logScan(outcome: ScanOutcome): void {
-    const { decoded, decision, checkin, previous } = outcome;
-    this.log.info(
-      {
-        kind: decoded.kind,
-        verdict: decision.verdict,
-        colour: decision.colour,
-        reason: decision.reason.code,
-        ...(checkin ? { checkin: checkin.id, who: checkin.document.numberMasked } : {}),
-        // A repeat: the earlier check-in's time and its specific reason (the public screen has neither).
-        ...(previous ? { repeatOf: previous.at, firstReason: previous.reason } : {}),
-      },
-      'scan',
-    );
   }
 
   /**
@@ -283,6 +272,11 @@ export class Controller {
       cache: this.cache.versionInfo(),
       rules: { version: policy.rules.version, source: this.policy.origin },
       faults: this.faults.list(),
+      storage: storageReadings({
+        dataDir: this.loaded.settings.data.dir,
+        rulesOrigin: this.policy.origin,
+        oldestPending: () => this.keeper.read(() => this.journal.oldestPendingAt(), null),
+      }),
     });
   }
 
@@ -335,6 +329,7 @@ export class Controller {
           gpioName: this.gpio.name,
           purge: () => this.pruner.purge(),
         },
+        remote: this.remote,
         occupancy: (payload) => this.occupancy.hubMessage(payload),
         updates: this.updates,
       });

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { KeyRing } from '@qrkiosk/protocol';
+import type { RemoteConfigFile } from './commands/remote-config.js';
 import { applyTightening, type Tightening, tighten } from './commands/tightening.js';
 import { type Policy, policyFor, RulesSource } from './decide/index.js';
 import type { Logger } from './log.js';
@@ -11,7 +12,8 @@ export const rulesFileOf = (settings: Pick<Settings, 'rules' | 'data'>) =>
 
 /**
  * The site policy in force on a kiosk: the signed rules (RulesSource, watched), this kiosk's own
- * settings, and what signed hub requests tightened until restart — never looser than the rules.
+ * settings, and what signed hub requests tightened — kept in the data folder when `remote` is given
+ * (commands/remote-config.ts) and re-applied at start — never looser than the rules.
  * start() loads and watches the rules file; before it, `current` throws.
  */
 export class PolicyInForce {
@@ -23,9 +25,23 @@ export class PolicyInForce {
     private readonly settings: Pick<Settings, 'kiosk' | 'rules' | 'data'>,
     private readonly keys: KeyRing,
     private readonly log: Logger,
+    private readonly remote?: RemoteConfigFile,
   ) {}
 
   start(): void {
+    const kept = this.remote?.load();
+    if (kept?.ok) {
+      this.tightening = kept.held;
+      if (Object.keys(kept.held).length > 0)
+        this.log.warn(
+          { ...kept.held, file: this.remote?.file },
+          'settings tightened by the hub, kept from before',
+        );
+    } else if (kept)
+      this.log.error(
+        { file: this.remote?.file, problem: kept.problem },
+        'remote config ignored: it does not match the schema',
+      );
     this.source = new RulesSource(rulesFileOf(this.settings), this.keys, this.log, () => this.update());
     this.source.start();
     this.update();
@@ -45,6 +61,11 @@ export class PolicyInForce {
     return this.source?.source ?? 'built-in';
   }
 
+  /** What hub requests have tightened (kept in the remote config file). */
+  get held(): Tightening {
+    return this.tightening;
+  }
+
   /** Reads the rules file again now (a hub rules update was just installed). */
   reload(): void {
     this.source?.reload();
@@ -52,7 +73,10 @@ export class PolicyInForce {
 
   /** A hub `config set`, checked against the policy in force: only ever stricter (commands/tightening.ts). */
   tighten(key: string, value: unknown): void {
-    this.tightening = tighten(this.current, this.tightening, key, value);
+    const next = tighten(this.current, this.tightening, key, value);
+    // Written first: a change that could not be kept (full disk) is refused, not half applied.
+    this.remote?.save(next);
+    this.tightening = next;
     this.update();
   }
 

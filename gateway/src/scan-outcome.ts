@@ -12,3 +12,20 @@ export interface ScanOutcome {
   /** A repeat: the earlier check-in it repeats (its time, shown as "đã quét lúc HH:mm", and its reason code). */
   previous?: { at: string; reason: string };
 }
+
+/** The scan's log line: never the identity itself, only the masked number of a check-in. */
+export function logScan(log: { info: (obj: object, msg: string) => void }, outcome: ScanOutcome): void {
+  const { decoded, decision, checkin, previous } = outcome;
+  log.info(
+    {
+      kind: decoded.kind,
+      verdict: decision.verdict,
+      colour: decision.colour,
+      reason: decision.reason.code,
+      ...(checkin ? { checkin: checkin.id, who: checkin.document.numberMasked } : {}),
+      // A repeat: the earlier check-in's time and its specific reason (the public screen has neither).
+      ...(previous ? { repeatOf: previous.at, firstReason: previous.reason } : {}),
+    },
+    'scan',
+  );
+}

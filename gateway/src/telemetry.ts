@@ -1,4 +1,6 @@
+import { existsSync, statfsSync, statSync } from 'node:fs';
 import { TELEMETRY_SCHEMA_ID, type TelemetryMessage } from '@qrkiosk/protocol';
+import { installedTrustList } from './dcc-trust.js';
 import type { FaultCode } from './faults.js';
 import type { MonoStamp } from './record/index.js';
 import { SOFTWARE_VERSION } from './version.js';
@@ -17,11 +19,68 @@ export interface TelemetryReadings {
   cache: { version: number; updatedAt: string | null };
   rules: { version: string; source: string };
   faults: FaultCode[];
+  /** storageReadings(): the fleet page's ages, the outbox's oldest row and the data folder's disk. */
+  storage?: StorageReadings;
+}
+
+export interface StorageReadings {
+  /** When the rules in force were installed (the signed file's mtime); null for the built-in rules. */
+  rulesInstalledAt: string | null;
+  /** When the hub's DCC trust list in force was made; null when none is installed. */
+  trustCreatedAt: string | null;
+  outboxOldestAt: string | null;
+  disk: { usedPercent: number; freeBytes: number } | null;
+}
+
+const ageOf = (iso: string | null, now: Date): number | null => {
+  const t = iso === null ? Number.NaN : Date.parse(iso);
+  return Number.isFinite(t) ? Math.max(0, Math.round((now.getTime() - t) / 1000)) : null;
+};
+
+/**
+ * Reads what telemetry says about storage. Each part on its own: a failing stat leaves that field null
+ * (the hub shows "—"), never the whole message unsent. Costs two stats, one statfs and one indexed
+ * row per message (every mqtt.telemetrySeconds), nothing on the scan path.
+ */
+export function storageReadings(d: {
+  dataDir: string;
+  /** The rules' origin (PolicyInForce.origin): a file, or `built-in`. */
+  rulesOrigin: string;
+  oldestPending: () => string | null;
+}): StorageReadings {
+  const safe = <T>(read: () => T, otherwise: T): T => {
+    try {
+      return read();
+    } catch {
+      return otherwise;
+    }
+  };
+  return {
+    rulesInstalledAt: safe(
+      () =>
+        d.rulesOrigin !== 'built-in' && existsSync(d.rulesOrigin)
+          ? statSync(d.rulesOrigin).mtime.toISOString()
+          : null,
+      null,
+    ),
+    trustCreatedAt: safe(() => installedTrustList(d.dataDir).createdAt, null),
+    outboxOldestAt: safe(d.oldestPending, null),
+    disk: safe(() => {
+      // As df counts: used of what the file system has, free as an unprivileged writer (bavail) sees it.
+      const fs = statfsSync(d.dataDir);
+      const used = fs.blocks - fs.bfree;
+      const usable = used + fs.bavail;
+      return {
+        usedPercent: usable > 0 ? Math.round((used / usable) * 1000) / 10 : 0,
+        freeBytes: fs.bavail * fs.bsize,
+      };
+    }, null),
+  };
 }
 
 /** The kiosk's telemetry message (protocol/src/telemetry.ts), from readings taken by the controller. */
 export function telemetryMessage(r: TelemetryReadings): TelemetryMessage {
-  const { cache } = r;
+  const { cache, storage } = r;
   return {
     schema: TELEMETRY_SCHEMA_ID,
     kiosk: r.kiosk.id,
@@ -37,11 +96,16 @@ export function telemetryMessage(r: TelemetryReadings): TelemetryMessage {
     cache: {
       version: cache.version,
       updatedAt: cache.updatedAt,
-      ageSeconds: cache.updatedAt
-        ? Math.max(0, Math.round((r.now.getTime() - Date.parse(cache.updatedAt)) / 1000))
-        : null,
+      ageSeconds: ageOf(cache.updatedAt, r.now),
     },
-    rules: r.rules,
+    rules: storage ? { ...r.rules, ageSeconds: ageOf(storage.rulesInstalledAt, r.now) } : r.rules,
+    ...(storage
+      ? {
+          trust: { ageSeconds: ageOf(storage.trustCreatedAt, r.now) },
+          outboxOldestAt: storage.outboxOldestAt,
+          ...(storage.disk ? { disk: storage.disk } : {}),
+        }
+      : {}),
     // Only when there are some: a hub that predates the field keeps accepting healthy kiosks.
     ...(r.faults.length > 0 ? { faults: r.faults } : {}),
   };

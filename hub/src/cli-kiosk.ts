@@ -3,26 +3,25 @@ import { parseArgs } from 'node:util';
 import { isId } from '@qrkiosk/protocol';
 import { ENROL_USAGE, enrolCommand } from './cli-enrol.js';
 import { brokerLogin, fail, out } from './cli-files.js';
+import { REQUEST_USAGE } from './cli-request.js';
 import { storeFlags } from './cli-settings.js';
 import { applyDynsec } from './dynsec.js';
 import { writeFileAtomic } from './fleet-state.js';
 import { aclFile } from './kiosk-registry.js';
-import { readSigningKey } from './publish.js';
-import { sendRequest } from './requests.js';
 import type { HubSettings } from './settings/index.js';
 import { HubStore } from './store.js';
 
 /**
  * `qrkiosk-hub kiosk register|acl|dynsec` — the kiosk → site register and the broker ACL made from it
  * (`kiosk add|revoke|enrolments`: cli-enrol.ts) —
- * and `qrkiosk-hub request`, a signed request to one kiosk. Output: Vietnamese first, then English.
+ * and `qrkiosk-hub request` (cli-request.ts). Output: Vietnamese first, then English.
  */
 export const KIOSK_USAGE = [
   'qrkiosk-hub kiosk register --kiosk K --site S   (a kiosk speaks for this site only)',
   'qrkiosk-hub kiosk acl --out FILE                (the Mosquitto ACL from the register; then reload mosquitto)',
   'qrkiosk-hub kiosk dynsec --username ADMIN --password-file F [--mqtt URL] [--hub-user hub]   (the register as dynamic-security roles, live)',
   ...ENROL_USAGE,
-  'qrkiosk-hub request --site S --kiosk K --signing-key KEY (--get | --set KEY=VALUE | --command selftest|resync|purge) [MQTT]',
+  REQUEST_USAGE,
 ];
 
 const common = (s: HubSettings) =>
@@ -92,43 +91,4 @@ export async function kioskCommand(argv: string[], settings: HubSettings): Promi
   }
 }
 
-export async function requestCommand(argv: string[], settings: HubSettings): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      site: { type: 'string' },
-      kiosk: { type: 'string' },
-      'signing-key': { type: 'string' },
-      get: { type: 'boolean', default: false },
-      set: { type: 'string' },
-      command: { type: 'string' },
-      mqtt: { type: 'string', default: settings.mqtt.url },
-      username: { type: 'string' },
-      'password-file': { type: 'string' },
-    },
-  });
-  if (!isId(values.site) || !isId(values.kiosk) || !values['signing-key'])
-    return fail('Cần --site, --kiosk và --signing-key', KIOSK_USAGE.at(-1) ?? '');
-  let command = values.command ?? 'config';
-  let fields: { action?: string; key?: string; value?: unknown } = { action: 'get' };
-  if (values.set) {
-    const [key, raw] = values.set.split('=', 2) as [string, string | undefined];
-    if (raw === undefined) return fail('--set cần KEY=VALUE', '--set needs KEY=VALUE');
-    command = 'config';
-    fields = { action: 'set', key, value: /^\d+$/.test(raw) ? Number(raw) : raw };
-  } else if (values.command) fields = {};
-  const response = await sendRequest(
-    brokerLogin(values),
-    readSigningKey(values['signing-key']),
-    { site: values.site, kiosk: values.kiosk },
-    command,
-    fields,
-  );
-  if (!response)
-    return fail(
-      `Kiosk ${values.kiosk} không trả lời trong 10 giây`,
-      `kiosk ${values.kiosk} did not answer within 10 s`,
-    );
-  out(JSON.stringify(response, null, 2));
-  return response.ok ? 0 : 1;
-}
+export { requestCommand } from './cli-request.js';

@@ -77,6 +77,19 @@ export class KioskLogins {
     });
   }
 
+  /**
+   * A rotation's new password (use-cases/kiosk-commands.ts), set only after the kiosk staged it: the old
+   * password is refused from here on, and the connection made with it is ended (Mosquitto kicks a
+   * client's connections on setClientPassword), so the kiosk logs in again with the new one.
+   */
+  async setPassword(kiosk: string, password: string): Promise<void> {
+    await this.session(async (send) => {
+      if (!(await this.existing(send, kiosk)))
+        throw new Error(`the broker has no login for kiosk ${kiosk} (enrol it first)`);
+      await send([{ command: 'setClientPassword', username: kiosk, password }]);
+    });
+  }
+
   /** Deletes the kiosk's client: its connections are ended and its login refused from now on. */
   async remove(kiosk: string): Promise<void> {
     await this.session(async (send) => {

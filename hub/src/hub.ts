@@ -5,10 +5,12 @@ import { KioskLogins } from './dynsec-accounts.js';
 import { plainHttpWarning } from './enrolment-setup.js';
 import { HubIngest, type IngestOptions } from './ingest.js';
 import { HubMetrics, type MetricsAccess } from './metrics/index.js';
+import { sendRequest } from './requests.js';
 import { createServer } from './server.js';
 import { describeDatabase, type HubRepository } from './storage/index.js';
 import { HubStore } from './store.js';
 import { Enrolment, type EnrolmentKeys } from './use-cases/enrolment.js';
+import { KioskCommands } from './use-cases/kiosk-commands.js';
 import { applyRetention, DEFAULT_RETENTION_DAYS } from './use-cases/retention.js';
 
 export interface HubOptions {
@@ -95,6 +97,7 @@ export class Hub {
       ...(this.options.liveBufferBytes ? { liveBufferBytes: this.options.liveBufferBytes } : {}),
       ...(this.options.trustProxy ? { trustProxy: this.options.trustProxy } : {}),
       ...(this.options.enrolment ? { enrolment: this.enrolmentOf(store, this.options.enrolment) } : {}),
+      ...(this.options.enrolment ? { commands: this.commandsOf(store, this.options.enrolment) } : {}),
       ...(this.options.enrolsPerMinute ? { enrolsPerMinute: this.options.enrolsPerMinute } : {}),
       metrics: this.metrics,
       ...(this.options.metricsAccess ? { metricsAccess: this.options.metricsAccess } : {}),
@@ -119,15 +122,34 @@ export class Hub {
     return address;
   }
 
-  /** Enrolment over the hub's own broker login (the ingest's URL, username and password). */
-  private enrolmentOf(store: HubStore, keys: EnrolmentKeys): Enrolment {
+  /** The hub's own broker login (the ingest's URL, username and password): enrolment and commands use it. */
+  private adminLogin() {
     const m = this.options.mqtt;
-    const admin = {
+    return {
       url: m.url,
       ...(m.username ? { username: m.username } : {}),
       ...(m.password !== undefined ? { password: m.password } : {}),
     };
-    return new Enrolment(store, new KioskLogins(admin), keys, this.log);
+  }
+
+  private enrolmentOf(store: HubStore, keys: EnrolmentKeys): Enrolment {
+    return new Enrolment(store, new KioskLogins(this.adminLogin()), keys, this.log);
+  }
+
+  /**
+   * Commands to kiosks, signed with the key the kiosks were given at enrolment (grant.hubPublicKeys).
+   * Each command on a connection of its own (requests.ts), not on the ingest's lanes: commands are rare
+   * (a person pressing a button), the lanes are shared subscriptions that are retired and replaced
+   * (ingest-retire.ts), and a kiosk slow to answer then holds only its own connection.
+   */
+  private commandsOf(store: HubStore, keys: EnrolmentKeys): KioskCommands {
+    const login = this.adminLogin();
+    return new KioskCommands(
+      store,
+      (where, command, fields, timeoutMs) =>
+        sendRequest(login, keys.signing, where, command, fields, timeoutMs),
+      { logins: new KioskLogins(login) },
+    );
   }
 
   /**

@@ -1,5 +1,6 @@
 export { CheckinWriter } from './checkin-writer.js';
 export { applyDynsec, DYNSEC_TOPIC, type DynsecCommand, kioskRole, kioskRoleCommands } from './dynsec.js';
+export { KioskAccountConflict, KioskLogins } from './dynsec-accounts.js';
 export * from './fleet-state.js';
 export { Hub, type HubOptions } from './hub.js';
 export { HubIngest, type IngestOptions } from './ingest.js';
@@ -16,6 +17,13 @@ export { formatProblems, HubSettings, loadHubSettings } from './settings/index.j
 export { parseSitesCsv } from './sites-csv.js';
 export * from './storage/index.js';
 export { type DailyReport, HubStore, type ReportArea, type ReportSite, type TraceVisit } from './store.js';
+export {
+  type CommandAsk,
+  type CommandOutcome,
+  KIOSK_COMMANDS,
+  type KioskCommand,
+  KioskCommands,
+} from './use-cases/kiosk-commands.js';
 export { applyRetention, DEFAULT_RETENTION_DAYS, type RetentionResult } from './use-cases/retention.js';
 export { checkTrace, type TraceAsk, type TraceQuery, traceContacts } from './use-cases/trace.js';
 export * from './use-cases/users.js';

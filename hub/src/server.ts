@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { HubIngest } from './ingest.js';
 import { type HubMetrics, type MetricsAccess, metricsRoute } from './metrics/index.js';
 import { installAccess } from './routes/access.js';
+import { commandRoutes } from './routes/commands.js';
 import { dataRoutes } from './routes/data.js';
 import { enrolmentCodeRoute, enrolRoute } from './routes/enrol.js';
 import { type FleetOptions, fleetRoutes } from './routes/fleet.js';
@@ -16,6 +17,7 @@ import { reportRoutes } from './routes/reports.js';
 import { userRoutes } from './routes/users.js';
 import type { HubStore } from './store.js';
 import type { Enrolment } from './use-cases/enrolment.js';
+import type { KioskCommands } from './use-cases/kiosk-commands.js';
 
 export type { LiveMessage } from './routes/live.js';
 
@@ -40,6 +42,8 @@ export interface ServerOptions extends FleetOptions {
   metrics?: HubMetrics;
   /** Who may read GET /metrics besides an admin's session (hub.yaml `metrics:`). */
   metricsAccess?: MetricsAccess;
+  /** Commands to kiosks (POST /api/kiosks/:kiosk/commands); none: those routes answer 503. */
+  commands?: KioskCommands;
   /** Where server errors are logged (with their stack). */
   onError?: (err: unknown) => void;
 }
@@ -82,6 +86,7 @@ export async function createServer(
   fleetRoutes(app, store, options);
   reportRoutes(app, store, options);
   liveRoute(app, store, ingest, options);
+  commandRoutes(app, store, options.commands);
   enrolRoute(app, options.enrolment, options);
   enrolmentCodeRoute(app, options.enrolment, options.onError ?? (() => undefined));
   return app;

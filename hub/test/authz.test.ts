@@ -127,6 +127,23 @@ const ROUTES: Record<string, Entry> = {
     answers: 400,
     request: () => ({ body: { phone: '0900000005', code: 'AAAA-BBBB-CCCC', password: PASSWORD } }),
   },
+  // Kiosk commands need the hub's signing key (enrolment); this hub has none, so an allowed call gets 503.
+  'POST /api/kiosks/:kiosk/commands': {
+    who: ['officer'],
+    csrf: true,
+    answers: 503,
+    request: () => ({ path: '/api/kiosks/k-001/commands', body: { command: 'selftest' } }),
+  },
+  'GET /api/kiosks/:kiosk/commands': {
+    who: ['officer', 'site-owner'],
+    answers: 503,
+    request: () => ({ path: '/api/kiosks/k-001/commands' }),
+  },
+  'GET /api/kiosks/:kiosk/doctor': {
+    who: ['officer', 'site-owner'],
+    answers: 503,
+    request: () => ({ path: '/api/kiosks/k-001/doctor' }),
+  },
   // The one-time token is the credential (routes/enrol.ts; its own tests: enrolment.test.ts).
   'POST /api/enrol': {
     who: 'public',

@@ -54,7 +54,15 @@ export function registeredRoutes(app: FastifyInstance): string[] {
     const m = /^([\s│]*)[└├]── (\S*)(?: \(([^)]+)\))?$/.exec(line);
     if (!m) continue;
     const depth = (m[1] ?? '').length / 4;
-    const path = `${depth === 0 ? '' : (parents[depth - 1] ?? '')}${m[2]}`;
+    const parent = parents[depth - 1] ?? '';
+    const own = m[2] ?? '';
+    // A parametric child is printed with its leading slash (`/:kiosk/commands` under `/api/kiosks`).
+    const path =
+      depth === 0
+        ? own
+        : parent.endsWith('/') || own.startsWith('/')
+          ? `${parent}${own}`
+          : `${parent}/${own}`;
     parents[depth] = path;
     for (const method of (m[3] ?? '').split(', '))
       if (method && method !== 'HEAD') routes.push(`${method} ${path}`);

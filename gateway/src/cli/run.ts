@@ -49,9 +49,17 @@ export async function runCommand(file: string, lang: Lang): Promise<number> {
     return 1;
   }
   systemd.ready();
-  await stopSignal();
+  // The hub revoked the enrolment (kiosk.yaml rewritten unenrolled): exit 0, and systemd (Restart=always)
+  // starts the kiosk again as an unenrolled one, waiting for an enrolment code.
+  const unenrolled = new Promise<void>((resolve) => controller.bus.on('kiosk.unenrolled', () => resolve()));
+  await Promise.race([stopSignal(), unenrolled]);
   systemd.stopping();
+  // Held open while stopping: the uplink's goodbye waits on timers that do not hold the process (unref),
+  // and a broker that has just dropped us (a revoked login) never answers it — without a hold the event
+  // loop empties mid-stop and Node exits 13 (unsettled top-level await), seen here once in five revocations.
+  const hold = setInterval(() => undefined, 1000);
   await controller.stop();
+  clearInterval(hold);
   systemd.close();
   return 0;
 }

@@ -17,10 +17,19 @@ export interface KioskCommandDeps {
   resync: () => number;
   /** Run the outbox policy now (Journal.prune's result). */
   purge: () => unknown;
+  /** The doctor's checks, run by the daemon itself (a qrkiosk.doctor/1 report). */
+  doctor: () => Promise<unknown>;
+  /** `rotate-credentials` (rotation.ts). */
+  rotate: (action: string | undefined, value: unknown) => unknown;
+  /** Forget the enrolment (enrolment/unenrol.ts); run once the answer is out. */
+  unenrol: () => void;
   log: { warn: (obj: object, msg: string) => void };
 }
 
-/** What the hub may ask over MQTT (commands/answer.ts). Runtime changes are not written to kiosk.yaml. */
+/**
+ * What the hub may ask over MQTT (commands/answer.ts). A `config set` is kept in the data folder
+ * (remote-config.ts), never written to kiosk.yaml.
+ */
 export function kioskCommandHooks(d: KioskCommandDeps): CommandHooks {
   return {
     configGet: () => {
@@ -37,7 +46,7 @@ export function kioskCommandHooks(d: KioskCommandDeps): CommandHooks {
     configSet: (key, value) => {
       // Checked against the policy in force (signed rules and kiosk.yaml): only ever stricter.
       d.tighten(key, value);
-      d.log.warn({ key, value }, 'setting changed by the hub (until restart)');
+      d.log.warn({ key, value }, 'setting tightened by the hub (kept in the data folder)');
     },
     selftest: () => {
       // Lights and buzzer only: a remote request must never open the door — nor show green to
@@ -48,5 +57,8 @@ export function kioskCommandHooks(d: KioskCommandDeps): CommandHooks {
     },
     resync: () => ({ pending: d.resync() }),
     purge: () => d.purge(),
+    doctor: () => d.doctor(),
+    rotateCredentials: (action, value) => d.rotate(action, value),
+    revokeEnrolment: () => ({ result: { unenrolled: true }, after: d.unenrol }),
   };
 }

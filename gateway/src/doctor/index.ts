@@ -23,6 +23,11 @@ export interface DoctorOptions {
   blink: boolean;
   brokerTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Run by the daemon itself (the hub's `doctor` request): it holds the scanner, GPIO and broker login,
+   * so they are reported as a running daemon's are, and its link is the one the request came over.
+   */
+  fromDaemon?: { statusText: string };
 }
 
 export interface DoctorDeps {
@@ -60,7 +65,7 @@ export async function runDoctor(o: DoctorOptions, deps: DoctorDeps = {}): Promis
         checks.push(id === 'sd-writes' ? sdWritesCheck(state.mainPid, deps.roots) : skipped(id, why));
   } else {
     const { settings } = loaded;
-    const daemonRunning = state.running || (await screensAnswer(settings.ui));
+    const daemonRunning = o.fromDaemon !== undefined || state.running || (await screensAnswer(settings.ui));
     checks.push(
       pending && daemonRunning && o.scanTimeoutMs > 0
         ? scannerHeldBeforeEnrolment(loaded)
@@ -72,7 +77,7 @@ export async function runDoctor(o: DoctorOptions, deps: DoctorDeps = {}): Promis
         ? brokerBeforeEnrolment(loaded)
         : await brokerCheck(loaded, o.brokerTimeoutMs, {
             running: daemonRunning,
-            statusText: state.running ? state.statusText : null,
+            statusText: o.fromDaemon?.statusText ?? (state.running ? state.statusText : null),
           }),
     );
     checks.push(pending ? unenrolledCheck(loaded) : enrolmentCheck(loaded));

@@ -258,6 +258,11 @@ export class Journal {
     return this.statements?.pending.get()?.n ?? 0;
   }
 
+  /** When the oldest undelivered row was journaled (its `at`), or null when there is none. */
+  oldestPendingAt(): string | null {
+    return this.statements?.oldestPending.get()?.at ?? null;
+  }
+
   /**
    * False when the file we write to is no longer `journal.db` (deleted or replaced under us). One
    * stat (1.4 µs measured) against an fsync'd commit of ~318 µs (docs/benchmarks.md): checked on

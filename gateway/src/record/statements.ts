@@ -23,6 +23,7 @@ export interface Statements {
     { verdict: Verdict; colour: Colour; at: string; reason: string; outcome: 'admitted' | 'denied' | null }
   >;
   pending: S<[], { n: number }>;
+  oldestPending: S<[], { at: string }>;
   since: S<[string, number], Message>;
   outcomesSince: S<[string], Message>;
   unsettled: S<[string, string], { message: string; delivered: number }>;
@@ -73,6 +74,10 @@ export function prepareStatements(db: Database.Database): Statements {
        ) ORDER BY seq DESC LIMIT 1`,
     ),
     pending: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM checkins WHERE delivered_at IS NULL'),
+    // Journal order (seq), not `at`: a boot's unsynced stamps can be older than they look.
+    oldestPending: db.prepare<[], { at: string }>(
+      'SELECT at FROM checkins WHERE delivered_at IS NULL ORDER BY seq LIMIT 1',
+    ),
     since: db.prepare<[string, number], { message: string }>(
       'SELECT message FROM checkins WHERE at >= ? AND checkin IS NULL ORDER BY at DESC LIMIT ?',
     ),

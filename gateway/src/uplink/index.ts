@@ -21,11 +21,14 @@ import type { Outbox } from '../record/keeper.js';
 import type { Settings } from '../settings/schema.js';
 import { answerRequests, listenForUpdates } from './listeners.js';
 import { kioskClientId, kioskLogin } from './login.js';
+import type { BrokerPassword } from './password.js';
 
 export interface UplinkOptions {
   mqtt: Settings['mqtt'];
   kiosk: Settings['kiosk'];
   password?: string;
+  /** The password and a staged rotation (password.ts); when given, it is used instead of `password`. */
+  passwords?: BrokerPassword;
   /** The journal as an outbox (RecordKeeper.outbox(): a corrupt or failing journal never throws here). */
   journal: Outbox;
   bus: EventBus;
@@ -103,7 +106,8 @@ export class MqttUplink {
         'mqtt.username differs from kiosk.id; the shipped ACL expects them equal',
       );
     // TLS: the broker's CA, and a client certificate where the broker authenticates kiosks by it.
-    const options = mqttOptions(kioskLogin(mqtt, kioskClientId(kiosk), this.o.password), {
+    const password = this.o.passwords ? this.o.passwords.next : this.o.password;
+    const options = mqttOptions(kioskLogin(mqtt, kioskClientId(kiosk), password), {
       clean: true,
       reconnectPeriod: 2000,
       connectTimeout: 10_000,
@@ -119,6 +123,12 @@ export class MqttUplink {
     const client = connect(mqtt.url, options);
     this.client = client;
     client.on('connect', () => {
+      try {
+        this.o.passwords?.connected();
+      } catch (err) {
+        // The new password works but could not be renamed into place: it stays staged, tried again next time.
+        this.o.log.error({ err }, 'cannot keep the rotated broker password');
+      }
       this.outage.recovered({ url: redactUrl(mqtt.url) });
       this.o.bus.emit('uplink.status', { connected: true });
       this.refusalTold = false;
@@ -150,6 +160,8 @@ export class MqttUplink {
     });
     client.on('error', (err) => {
       const refused = /not authori[sz]ed|bad user name or password/i.test(err.message);
+      // A rotation is staged: the broker may take the other password (password.ts).
+      if (refused && this.o.passwords?.refused()) this.loginChanged();
       this.outage.failure(
         err,
         refused
@@ -250,6 +262,11 @@ export class MqttUplink {
     for (const id of late) this.awaiting.delete(id);
     this.lastQueuedSeq = 0;
     this.drain();
+  }
+
+  /** The password to log in with changed (a rotation staged one): used from the next connect on. */
+  loginChanged(): void {
+    if (this.client && this.o.passwords) this.client.options.password = this.o.passwords.next;
   }
 
   /** The hub asked to resend: read the journal again from the oldest undelivered row. */

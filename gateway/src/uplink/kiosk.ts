@@ -2,11 +2,16 @@ import type { TelemetryMessage } from '@qrkiosk/protocol';
 import type { EventBus } from '../bus.js';
 import type { Clock } from '../clock.js';
 import { type KioskCommandDeps, kioskCommandHooks } from '../commands/hooks.js';
+import type { RemoteConfigFile } from '../commands/remote-config.js';
+import { CredentialRotation } from '../commands/rotation.js';
+import { runDoctor } from '../doctor/index.js';
+import { unenrolConfig } from '../enrolment/unenrol.js';
 import type { Logger } from '../log.js';
 import type { Outbox } from '../record/keeper.js';
 import type { LoadedSettings } from '../settings/index.js';
 import type { FleetUpdates } from '../updates/index.js';
 import { MqttUplink } from './index.js';
+import { BrokerPassword } from './password.js';
 
 export interface KioskUplinkParts {
   loaded: LoadedSettings;
@@ -15,8 +20,10 @@ export interface KioskUplinkParts {
   clock: Clock;
   log: Logger;
   telemetry: () => TelemetryMessage;
-  /** What the hub's commands act on (commands/hooks.ts); `resync` is the uplink's own. */
-  commands: Omit<KioskCommandDeps, 'resync' | 'settings' | 'log'>;
+  /** What the hub's commands act on (commands/hooks.ts); the rest is wired here. */
+  commands: Omit<KioskCommandDeps, 'resync' | 'settings' | 'log' | 'doctor' | 'rotate' | 'unenrol'>;
+  /** The hub's `config set`s kept in the data folder: removed when the enrolment is revoked. */
+  remote: RemoteConfigFile;
   occupancy: (payload: Buffer) => void;
   updates: FleetUpdates;
 }
@@ -27,10 +34,17 @@ export interface KioskUplinkParts {
  */
 export function startKioskUplink(p: KioskUplinkParts): { uplink: MqttUplink; off: () => void } {
   const { settings, secrets } = p.loaded;
+  const passwords = new BrokerPassword(settings.mqtt.passwordFile, secrets.mqttPassword, p.log);
+  const rotation = new CredentialRotation(
+    passwords,
+    () => p.clock.now().getTime(),
+    () => uplink.loginChanged(),
+  );
+  let doctor: Promise<unknown> | undefined;
   const uplink: MqttUplink = new MqttUplink({
     mqtt: settings.mqtt,
     kiosk: settings.kiosk,
-    ...(secrets.mqttPassword !== undefined ? { password: secrets.mqttPassword } : {}),
+    passwords,
     journal: p.outbox,
     bus: p.bus,
     clock: p.clock,
@@ -40,6 +54,35 @@ export function startKioskUplink(p: KioskUplinkParts): { uplink: MqttUplink; off
       ...p.commands,
       settings,
       resync: (): number => uplink.resync(),
+      // One run at a time: a second request while the checks run gets the same report.
+      doctor: () => {
+        doctor ??= runDoctor(
+          {
+            config: p.loaded.file,
+            scanTimeoutMs: 0,
+            blink: false,
+            fromDaemon: { statusText: '| hub: online' },
+          },
+          { clock: p.clock },
+        ).finally(() => {
+          doctor = undefined;
+        });
+        return doctor;
+      },
+      rotate: (action, value) => rotation.handle(action, value),
+      unenrol: () => {
+        try {
+          unenrolConfig(p.loaded.file, settings.mqtt.passwordFile);
+          p.remote.remove();
+          p.log.warn({ config: p.loaded.file }, 'enrolment revoked by the hub: restarting unenrolled');
+          p.bus.emit('kiosk.unenrolled', { file: p.loaded.file });
+        } catch (err) {
+          p.log.error(
+            { err, config: p.loaded.file },
+            'enrolment revoked by the hub, but kiosk.yaml could not be rewritten',
+          );
+        }
+      },
       log: p.log,
     }),
     hubKeys: secrets.hubKeys,

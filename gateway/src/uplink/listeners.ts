@@ -1,6 +1,6 @@
 import { FLEET_KINDS, FLEET_UPDATES, type FleetKind, parseFleetTopic } from '@qrkiosk/protocol';
 import type { MqttClient } from 'mqtt';
-import { type CommandHooks, handleCommand } from '../commands/answer.js';
+import { type CommandHooks, type HandledCommand, handleCommand } from '../commands/answer.js';
 import type { RequestGate } from '../commands/gate.js';
 import type { Logger } from '../log.js';
 
@@ -45,6 +45,7 @@ export function answerRequests(
   log: Logger,
 ): void {
   const prefix = topics.request('');
+  let answered: Promise<void> = Promise.resolve();
   client.on('message', (topic, payload, packet) => {
     if (!topic.startsWith(prefix)) return;
     const command = topic.slice(prefix.length);
@@ -58,12 +59,19 @@ export function answerRequests(
       // A retained one is not answered: it would be answered again on every reconnect.
       if (packet.retain) return;
     }
-    const response = opened.ok
+    const responseTopic = topics.response(command.replace(/[+#/]/g, '_').slice(0, 40));
+    const publish = ({ response, after }: HandledCommand) => {
+      log.info({ command, tid: response.tid, ok: response.ok }, 'hub request');
+      // `after` only once the broker has the answer: a revocation ends the login that sends it.
+      client.publish(responseTopic, JSON.stringify(response), { qos: 1 }, () => after?.());
+    };
+    const handled: Promise<HandledCommand> = opened.ok
       ? handleCommand(opened.request, hooks)
-      : { tid: opened.tid, ok: false, error: opened.reason };
-    log.info({ command, tid: response.tid, ok: response.ok }, 'hub request');
-    client.publish(topics.response(command.replace(/[+#/]/g, '_').slice(0, 40)), JSON.stringify(response), {
-      qos: 1,
-    });
+      : Promise.resolve({ response: { tid: opened.tid, ok: false, error: opened.reason } });
+    // Answered in the order asked, though some commands wait (the doctor's checks): a refusal never
+    // overtakes the answer to an earlier request.
+    answered = answered
+      .then(() => handled)
+      .then(publish, (err: unknown) => log.error({ err, command }, 'hub request failed'));
   });
 }

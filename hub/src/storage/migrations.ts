@@ -244,6 +244,30 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
+    version: 12,
+    what: 'commands sent to kiosks and the last doctor report of each (storage/fleet.ts)',
+    sqlite: `
+      CREATE TABLE IF NOT EXISTS kiosk_commands (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, kiosk TEXT NOT NULL, site TEXT NOT NULL, at TEXT NOT NULL,
+        actor TEXT NOT NULL, command TEXT NOT NULL, ok INTEGER NOT NULL, result TEXT, error TEXT
+      );
+      CREATE INDEX IF NOT EXISTS kiosk_commands_by_kiosk ON kiosk_commands (kiosk, seq);
+      CREATE TABLE IF NOT EXISTS doctor_reports (
+        kiosk TEXT PRIMARY KEY, site TEXT NOT NULL, at TEXT NOT NULL, report TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+    postgres: `
+      CREATE TABLE kiosk_commands (
+        seq bigserial PRIMARY KEY, kiosk text NOT NULL, site text NOT NULL, at timestamptz NOT NULL,
+        actor text NOT NULL, command text NOT NULL, ok boolean NOT NULL, result text, error text
+      );
+      CREATE INDEX kiosk_commands_by_kiosk ON kiosk_commands (kiosk, seq);
+      CREATE TABLE doctor_reports (
+        kiosk text PRIMARY KEY, site text NOT NULL, at timestamptz NOT NULL, report text NOT NULL
+      );
+    `,
+  },
+  {
     version: 13,
     what: 'kiosk telemetry snapshots for the kiosk page (storage/telemetry-history.ts): the newest few per kiosk',
     sqlite: `

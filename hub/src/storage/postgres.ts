@@ -2,6 +2,7 @@ import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } fro
 import pg from 'pg';
 import { postgresBootsBegan, postgresRetimeBoot, unsyncedBoot } from './boots.js';
 import * as enrolments from './enrolments.js';
+import { postgresFleet } from './fleet.js';
 import { MIGRATIONS } from './migrations.js';
 import { postgresSiteMovements } from './occupancy.js';
 import { postgresAddOutcome, postgresCheckinOwner, postgresOutcomesOf } from './outcomes.js';
@@ -322,6 +323,10 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
       [b.kiosk, b.site, b.how, at],
     );
     return (await this.kioskBinding(b.kiosk)) ?? b;
+  }
+
+  get fleet() {
+    return postgresFleet(this.pool);
   }
 
   async addEnrolment(e: NewEnrolment) {

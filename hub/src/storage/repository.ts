@@ -1,11 +1,13 @@
 import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import type { RetimeResult } from './boots.js';
 import type { Claim, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
+import type { FleetRecords } from './fleet.js';
 import type { SiteMovements } from './occupancy.js';
 import type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
 import type { TelemetrySnapshot } from './telemetry-history.js';
 
 export type { Claim, ClaimRefusal, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
+export type { FleetRecords, KioskCommandRow, NewKioskCommand } from './fleet.js';
 export type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
 
 /** A check-in to store. `atReported`: the kiosk's own time, when `checkin.at` was re-timed on ingest. */
@@ -113,6 +115,9 @@ export interface HubRepository {
   enrolments(limit: number): Promise<EnrolmentRow[]>;
   /** Enrolment's audit rows (made, redeemed, refused, revoked), newest first. */
   enrolmentAudit(limit: number): Promise<AuditRow[]>;
+
+  /** Commands sent to kiosks and their last doctor reports (storage/fleet.ts, migration 12). */
+  readonly fleet: FleetRecords;
 
   saveReport(day: string, report: string, at: Date): Promise<void>;
   savedReport(day: string): Promise<{ generatedAt: string; report: string } | null>;

@@ -11,6 +11,7 @@ import {
   sqliteReleaseEnrolment,
   sqliteWithdrawEnrolments,
 } from './enrolments.js';
+import { sqliteFleet } from './fleet.js';
 import { MIGRATIONS } from './migrations.js';
 import { sqliteSiteMovements } from './occupancy.js';
 import { sqliteAddOutcome, sqliteCheckinOwner, sqliteOutcomesOf } from './outcomes.js';
@@ -293,6 +294,10 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
       )
       .run(b.kiosk, b.site, b.how, iso(at));
     return (await this.kioskBinding(b.kiosk)) ?? b;
+  }
+
+  get fleet() {
+    return sqliteFleet(this.db);
   }
 
   async addEnrolment(e: NewEnrolment) {
