@@ -1,10 +1,13 @@
 import { vnDay, vnTimeOn, vnYesterday } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
+import { type AlertParts, alertParts } from './alerts/setup.js';
 import { KioskLogins } from './dynsec-accounts.js';
 import { plainHttpWarning } from './enrolment-setup.js';
 import { HubIngest, type IngestOptions } from './ingest.js';
+import type { RecipientSource } from './notify/recipients.js';
 import { createServer } from './server.js';
+import type { AlertsSettings, NotifySettings } from './settings/alerts-schema.js';
 import { describeDatabase, type HubRepository } from './storage/index.js';
 import { HubStore } from './store.js';
 import { Enrolment, type EnrolmentKeys } from './use-cases/enrolment.js';
@@ -38,6 +41,11 @@ export interface HubOptions {
   enrolment?: EnrolmentKeys;
   /** Enrolment attempts allowed per address (IPv6: per /64) per minute (default 10). */
   enrolsPerMinute?: number;
+  /**
+   * Alert rules (hub.yaml `alerts:`) and where alerts and the daily report go (`notify:`). Both
+   * given: alerts run every `alerts.everySeconds` and the report is delivered after it is stored.
+   */
+  alerts?: { rules: AlertsSettings; notify: NotifySettings; recipients?: RecipientSource };
   log?: Logger;
   /**
    * Wraps the storage the hub opens (default: none). The seam for fault injection — a test passes a
@@ -53,6 +61,9 @@ export class Hub {
   private server: FastifyInstance | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
   private reportTimer: NodeJS.Timeout | undefined;
+  private alertTimer: NodeJS.Timeout | undefined;
+  /** The alert engine (hub.yaml alerts/notify), when configured. */
+  alerts: AlertParts | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: HubOptions) {
@@ -98,6 +109,7 @@ export class Hub {
       86_400_000,
     );
     this.retentionTimer.unref();
+    this.startAlerts(store);
     this.scheduleReport(store);
     const address = await this.server.listen(this.options.http);
     this.log.info(
@@ -136,9 +148,14 @@ export class Hub {
     const run = async () => {
       const yesterday = vnYesterday(new Date());
       try {
-        await store.saveReport(yesterday);
+        const report = await store.saveReport(yesterday);
         await store.audit('hub', 'report-scheduled', { day: yesterday });
         this.log.info({ day: yesterday }, 'daily report stored');
+        // Every hub process queues it; each destination's notice is keyed by the day: sent once.
+        const queued = await this.alerts?.engine.queueReport(report);
+        if (queued !== undefined)
+          this.log.info({ day: yesterday, queued }, 'daily report queued for delivery');
+        void this.alertTick();
       } catch (err) {
         this.log.error({ err, day: yesterday }, 'daily report failed');
       }
@@ -149,7 +166,35 @@ export class Hub {
     this.reportTimer.unref();
   }
 
+  /** Alerts every `everySeconds` (30 s by default); one tick at a time in this process. */
+  private startAlerts(store: HubStore): void {
+    const a = this.options.alerts;
+    if (!a) return;
+    this.alerts = alertParts(store, a.rules, a.notify, this.log, a.recipients);
+    this.alertTimer = setInterval(() => void this.alertTick(), this.alerts.everyMs);
+    this.alertTimer.unref();
+  }
+
+  private ticking: Promise<void> | undefined;
+
+  /** One alert tick unless one is running (a slow SMTP server must not pile ticks up). */
+  alertTick(): Promise<void> {
+    const engine = this.alerts?.engine;
+    if (!engine) return Promise.resolve();
+    this.ticking ??= engine
+      .tick()
+      .then(() => undefined)
+      .catch((err: unknown) => this.log.error({ err }, 'alert tick failed'))
+      .finally(() => {
+        this.ticking = undefined;
+      });
+    return this.ticking;
+  }
+
   async stop(): Promise<void> {
+    if (this.alertTimer) clearInterval(this.alertTimer);
+    await this.ticking;
+    this.alerts?.close();
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.reportTimer) clearTimeout(this.reportTimer);
     await this.server?.close();

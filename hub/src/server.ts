@@ -5,6 +5,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { HubIngest } from './ingest.js';
 import { installAccess } from './routes/access.js';
+import { alertRoutes } from './routes/alerts.js';
 import { dataRoutes } from './routes/data.js';
 import { enrolmentCodeRoute, enrolRoute } from './routes/enrol.js';
 import { liveRoute } from './routes/live.js';
@@ -86,6 +87,7 @@ export async function createServer(
   );
   loginRoutes(app, store, options);
   dataRoutes(app, store);
+  alertRoutes(app, store);
   reportRoutes(app, store, options);
   liveRoute(app, store, ingest, options);
   enrolRoute(app, options.enrolment, options);

@@ -9,3 +9,4 @@ export * from './postgres.js';
 export * from './shared.js';
 export * from './tmp.js';
 export * from './tmpfs.js';
+export * from './smtp.js';

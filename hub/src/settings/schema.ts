@@ -1,5 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { DEFAULT_RETENTION_DAYS } from '../use-cases/retention.js';
+import { AlertsSection, NotifySection } from './alerts-schema.js';
+
+export { AlertsSection, NotifySection } from './alerts-schema.js';
 
 /**
  * hub.yaml, defined once. Defaults, env overrides (QRKIOSK_HUB_<SECTION>_<KEY>) and the problems
@@ -193,10 +196,21 @@ export const HubSettings = Type.Object(
       { additionalProperties: false },
     ),
     enrolment: EnrolmentSection,
+    alerts: AlertsSection,
+    notify: NotifySection,
   },
   { additionalProperties: false },
 );
 export type HubSettings = Static<typeof HubSettings>;
 
 /** Sections that may be left out of hub.yaml (their defaults apply): all of them. */
-export const HUB_SECTIONS = ['http', 'mqtt', 'retention', 'report', 'privacy', 'enrolment'] as const;
+export const HUB_SECTIONS = [
+  'http',
+  'mqtt',
+  'retention',
+  'report',
+  'privacy',
+  'enrolment',
+  'alerts',
+  'notify',
+] as const;

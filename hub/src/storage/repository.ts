@@ -1,8 +1,10 @@
 import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
+import type { AlertStorage } from './alert-rows.js';
 import type { RetimeResult } from './boots.js';
 import type { Claim, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
 import type { SiteMovements } from './occupancy.js';
 
+export type { AlertRow, AlertStorage, NewAlert, NewNotice, NoticeRow } from './alert-rows.js';
 export type { Claim, ClaimRefusal, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
 
 /** A check-in to store. `atReported`: the kiosk's own time, when `checkin.at` was re-timed on ingest. */
@@ -23,6 +25,8 @@ export interface CheckinRow {
  */
 export interface HubRepository {
   readonly engine: 'sqlite' | 'postgres';
+  /** Alerts, their history and notices (storage/alerts.ts, migration 9). */
+  readonly alerts: AlertStorage;
 
   /**
    * Stores check-ins in one transaction; returns the ids that were new (duplicates are left out: a
