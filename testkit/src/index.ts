@@ -7,6 +7,6 @@ export * from './mosquitto.js';
 export * from './net.js';
 export * from './postgres.js';
 export * from './shared.js';
+export * from './smtp.js';
 export * from './tmp.js';
 export * from './tmpfs.js';
-export * from './smtp.js';
