@@ -60,7 +60,7 @@ export interface ReceivedMail {
   to: string;
   subject: string;
   date: string;
-  /** The text/plain body, decoded. */
+  /** The text/plain body, decoded, with SMTP's CRLF line ends read as \n. */
   text: string;
   attachments: Array<{ filename: string | null; contentType: string; content: string }>;
   /** The message as received, for a failing test. */
@@ -112,10 +112,14 @@ export async function startSmtp(): Promise<RunningSmtp> {
       readdirSync(dir)
         .filter((f) => f.endsWith('.json'))
         .sort()
-        .map((f) => ({
-          ...(JSON.parse(readFileSync(join(dir, f), 'utf8')) as Omit<ReceivedMail, 'raw'>),
-          raw: readFileSync(join(dir, f.replace(/\.json$/, '.eml')), 'utf8'),
-        })),
+        .map((f) => {
+          const m = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Omit<ReceivedMail, 'raw'>;
+          return {
+            ...m,
+            text: m.text.replace(/\r\n/g, '\n'),
+            raw: readFileSync(join(dir, f.replace(/\.json$/, '.eml')), 'utf8'),
+          };
+        }),
     stop: () => stopChild(child, exited),
     log: () => output,
   };
