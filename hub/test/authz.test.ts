@@ -51,6 +51,7 @@ const ROUTES: Record<string, Entry> = {
   'GET /api/hourly': { who: 'session' },
   'GET /api/kiosks': { who: 'session' },
   'GET /api/sites': { who: 'session' },
+  'GET /api/alerts': { who: 'session' },
   'POST /api/sites': {
     who: ['admin'],
     csrf: true,
