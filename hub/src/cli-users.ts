@@ -22,6 +22,7 @@ export async function userCommand(argv: string[], settings: HubSettings): Promis
       sites: { type: 'string' },
       'all-sites': { type: 'boolean', default: false },
       'password-file': { type: 'string' },
+      email: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -61,17 +62,18 @@ export async function userCommand(argv: string[], settings: HubSettings): Promis
   try {
     if (action === 'list') {
       const users = await store.users.list();
-      if (values.json) out(JSON.stringify(users));
+      // An address is shown only when there is one: the output for users without stays as it was.
+      if (values.json) out(JSON.stringify(users.map(({ email, ...u }) => (email ? { ...u, email } : u))));
       else
         for (const u of users)
           out(
-            `${u.phone}  ${u.role.padEnd(10)} ${u.sites.join(',')}${u.disabled ? '  (đã khóa / disabled)' : ''}`,
+            `${u.phone}  ${u.role.padEnd(10)} ${u.sites.join(',')}${u.disabled ? '  (đã khóa / disabled)' : ''}${u.email ? `  <${u.email}>` : ''}`,
           );
       return 0;
     }
     if (action === 'add') {
       const password = readPasswordFile(values['password-file'] ?? '');
-      const user = await store.users.add(phone, password, values.role as Role, scope, actor);
+      const user = await store.users.add(phone, password, values.role as Role, scope, actor, values.email);
       out(
         `Đã lưu / saved user ${user.phone} (${user.role}; sites ${user.sites.join(',')}); các phiên cũ đã đóng / old sessions ended`,
       );

@@ -44,7 +44,7 @@ function usage(code: number): never {
       'qrkiosk-hub site import --csv FILE               (site,name,district,ward: register sites and their ward/district)',
       'qrkiosk-hub config check [--config hub.yaml]      (every problem of hub.yaml, env and flags, with its line)',
       '  every command takes --config hub.yaml (env QRKIOSK_HUB_CONFIG), and --data-dir DIR or --database URL (env QRKIOSK_HUB_DATABASE); flags override hub.yaml, which overrides defaults',
-      'qrkiosk-hub user add --phone 09… --role admin|officer|site-owner|tracer (--sites s-001,district:760,ward:26734 | --all-sites) --password-file F',
+      'qrkiosk-hub user add --phone 09… --role admin|officer|site-owner|tracer (--sites s-001,district:760,ward:26734 | --all-sites) --password-file F [--email a@b]',
       'qrkiosk-hub user disable|enable|remove --phone 09…   (sessions end at once; audited)',
       'qrkiosk-hub user list [--json]',
       ...DEAD_LETTERS_USAGE,

@@ -18,6 +18,8 @@ export interface User {
   role: Role;
   /** Scope entries, see above. */
   sites: string[];
+  /** Where alerts and daily reports reach them; null: none given. */
+  email: string | null;
 }
 
 export interface Session {
@@ -48,6 +50,20 @@ export type LoginResult =
   | { ok: false; reason: 'locked'; retryAfterMs: number };
 const SCOPE = /^(\*|[A-Za-z0-9_-]{1,64}|(district|ward):[A-Za-z0-9_-]{1,64})$/;
 
+/**
+ * An e-mail address as HTML defines a "valid e-mail address" (WHATWG HTML §4.10.5.1.5, the rule a
+ * browser's `<input type=email>` applies), so the page and the hub accept the same addresses; no
+ * spaces or line breaks, hence no header injection. 254: the longest address SMTP carries (RFC 5321).
+ */
+const EMAIL =
+  /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+
+/** The address trimmed, or null when it is not a valid one. */
+export const normaliseEmail = (email: string): string | null => {
+  const e = email.trim();
+  return e.length <= 254 && EMAIL.test(e) ? e : null;
+};
+
 export const normalisePhone = (phone: string): string | null => {
   const digits = phone.replace(/[\s.-]/g, '').replace(/^\+84/, '0');
   return /^0\d{9,10}$/.test(digits) ? digits : null;
@@ -60,9 +76,19 @@ export class Users {
    * Adds a user, or changes one (password, role, scope): the repository ends the user's sessions in
    * the same transaction, so an old password or a wider scope stops working at once. Audited.
    */
-  async add(phone: string, password: string, role: Role, sites: string[], actor = 'hub'): Promise<User> {
+  async add(
+    phone: string,
+    password: string,
+    role: Role,
+    sites: string[],
+    actor = 'hub',
+    /** undefined: a changed user keeps their address; null or '': none. */
+    email?: string | null,
+  ): Promise<User> {
     const p = normalisePhone(phone);
     if (!p) throw new Error('Không phải số điện thoại Việt Nam / not a Vietnamese phone number');
+    const mail = email ? normaliseEmail(email) : email === undefined ? undefined : null;
+    if (email && !mail) throw new Error(`Địa chỉ e-mail không hợp lệ / not a valid e-mail address: ${email}`);
     if (password.length < 10)
       throw new Error('Mật khẩu cần ít nhất 10 ký tự / the password needs at least 10 characters');
     if (!ROLES.includes(role)) throw new Error(`Vai trò phải là / role must be one of ${ROLES.join(', ')}`);
@@ -78,16 +104,23 @@ export class Users {
       role,
       sites: JSON.stringify(sites),
       createdAt: new Date().toISOString(),
+      email: mail,
     });
     // A new password ends a back-off too: the officer locked out by guessers can log in again.
     await this.repo.clearLoginFailures(p);
     await this.repo.audit(
       actor,
       r.existed ? 'user-change' : 'user-add',
-      { phone: p, role, sites, sessionsEnded: r.sessionsEnded },
+      {
+        phone: p,
+        role,
+        sites,
+        ...(mail !== undefined ? { email: mail } : {}),
+        sessionsEnded: r.sessionsEnded,
+      },
       new Date(),
     );
-    return { phone: p, role, sites };
+    return { phone: p, role, sites, email: mail ?? (await this.repo.user(p))?.email ?? null };
   }
 
   /** Disables (or enables again) a user; their sessions end. False when there is no such user. */
@@ -116,6 +149,7 @@ export class Users {
       phone: u.phone,
       role: u.role as Role,
       sites: JSON.parse(u.sites) as string[],
+      email: u.email ?? null,
       disabled: u.disabled,
     }));
   }
@@ -148,7 +182,12 @@ export class Users {
     await this.repo.clearLoginFailures(p);
     const session: Session = {
       id: randomBytes(32).toString('hex'),
-      user: { phone: row.phone, role: row.role as Role, sites: JSON.parse(row.sites) as string[] },
+      user: {
+        phone: row.phone,
+        role: row.role as Role,
+        sites: JSON.parse(row.sites) as string[],
+        email: row.email ?? null,
+      },
       csrf: randomBytes(24).toString('hex'),
       expiresAt: now.getTime() + SESSION_MS,
     };
@@ -171,6 +210,7 @@ export class Users {
         phone: row.user.phone,
         role: row.user.role as Role,
         sites: JSON.parse(row.user.sites) as string[],
+        email: row.user.email ?? null,
       },
     };
   }

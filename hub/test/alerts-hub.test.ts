@@ -19,7 +19,7 @@ afterEach(() => cleanups.run());
 const PASSWORD = 'mật-khẩu-đủ-dài';
 
 describe('alerts in a running hub', () => {
-  it('a silent kiosk: the officer of its district gets one e-mail; /api/alerts shows it in scope only, active and in history', async () => {
+  it('a silent kiosk: the officer of its district (their users.email) gets one e-mail, a disabled one none; /api/alerts shows it in scope only, active and in history', async () => {
     const [broker, smtp] = await Promise.all([startMosquitto(), startSmtp()]);
     cleanups.push(() => broker.stop());
     cleanups.push(() => smtp.stop());
@@ -34,8 +34,7 @@ describe('alerts in a running hub', () => {
 notify:
   smtp: { host: 127.0.0.1, port: ${smtp.port}, from: hub@qrkiosk.test }
   recipients:
-    - { email: can-bo-760@qrkiosk.test, role: officer, sites: ['district:760'] }
-    - { email: can-bo-770@qrkiosk.test, role: officer, sites: ['district:770'] }
+    - { email: hop-thu-770@qrkiosk.test, role: officer, sites: ['district:770'] }
 `,
     );
     const s = loadHubSettings(file, {});
@@ -46,8 +45,32 @@ notify:
       { site: 's-002', name: 'Siêu thị', district: '770', ward: '27139' },
     ]);
     await seed.setKioskState('s-001', 'k-001', 'online', new Date(Date.now() - 60_000));
-    await seed.users.add('0901000001', PASSWORD, 'officer', ['district:760']);
-    await seed.users.add('0901000002', PASSWORD, 'officer', ['district:770']);
+    // Officers with their own address (users.email) and, for 770, a shared inbox from hub.yaml.
+    await seed.users.add(
+      '0901000001',
+      PASSWORD,
+      'officer',
+      ['district:760'],
+      'hub',
+      'can-bo-760@qrkiosk.test',
+    );
+    await seed.users.add(
+      '0901000002',
+      PASSWORD,
+      'officer',
+      ['district:770'],
+      'hub',
+      'can-bo-770@qrkiosk.test',
+    );
+    await seed.users.add(
+      '0901000003',
+      PASSWORD,
+      'officer',
+      ['district:760'],
+      'hub',
+      'nghi-viec@qrkiosk.test',
+    );
+    await seed.users.setDisabled('0901000003', true);
     await seed.close();
 
     const hub = new Hub({

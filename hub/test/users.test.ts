@@ -68,6 +68,24 @@ describe.each(ENGINES)('user management on %s', (engine) => {
     await store.close();
   });
 
+  it('an e-mail address is optional, validated, kept when a change does not name it, cleared by null', async () => {
+    const { store } = await openStore(engine);
+    const added = await store.users.add(PHONE, PW, 'officer', ['s-001'], 'hub', ' officer@so-yte.vn ');
+    expect(added.email).toBe('officer@so-yte.vn');
+    // A change without an address keeps the one stored (the CLI's `user add` without --email).
+    expect((await store.users.add(PHONE, PW, 'officer', ['s-002'])).email).toBe('officer@so-yte.vn');
+    const listed = await store.users.list();
+    expect(listed).toEqual([
+      { phone: PHONE, role: 'officer', sites: ['s-002'], email: 'officer@so-yte.vn', disabled: false },
+    ]);
+    expect((await store.users.login(PHONE, PW))?.user.email).toBe('officer@so-yte.vn');
+    for (const bad of ['no-at-sign', 'a@b c', 'a@b\r\nBcc: x@y', 'a@-b', `${'x'.repeat(250)}@b.vn`])
+      await expect(store.users.add(PHONE, PW, 'officer', ['s-002'], 'hub', bad)).rejects.toThrow(/e-mail/);
+    expect((await store.users.add(PHONE, PW, 'officer', ['s-002'], 'hub', null)).email).toBeNull();
+    expect((await store.users.list())[0]?.email).toBeNull();
+    await store.close();
+  });
+
   it('an account waits after 5 wrong passwords, whatever the password and address; success resets', async () => {
     const { store } = await openStore(engine);
     await store.users.add(PHONE, PW, 'officer', ['s-001']);
@@ -134,6 +152,12 @@ describe('qrkiosk-hub user', () => {
     expect(JSON.parse(listed.stdout)).toEqual([
       { phone: PHONE, role: 'officer', sites: ['district:760'], disabled: true },
     ]);
+    expect(add('--sites', 'district:760', '--email', 'not-an-address').status).toBe(2);
+    expect(add('--sites', 'district:760', '--email', 'a@b').status).toBe(0);
+    expect(JSON.parse(cli('user', 'list', '--database', database, '--json').stdout)).toEqual([
+      { phone: PHONE, role: 'officer', sites: ['district:760'], disabled: true, email: 'a@b' },
+    ]);
+    expect(cli('user', 'list', '--database', database).stdout).toContain('<a@b>');
     expect(cli('user', 'enable', ...base).status).toBe(0);
     expect(cli('user', 'remove', ...base).status).toBe(0);
     const again = cli('user', 'remove', ...base);
@@ -145,6 +169,7 @@ describe('qrkiosk-hub user', () => {
       'user-add',
       'user-change',
       'user-disable',
+      'user-change',
       'user-enable',
       'user-remove',
     ]);

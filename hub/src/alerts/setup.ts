@@ -1,7 +1,12 @@
 import type { Logger } from 'pino';
 import { Dispatcher } from '../notify/dispatch.js';
 import { Mailer } from '../notify/mail.js';
-import { ListedRecipients, type RecipientSource } from '../notify/recipients.js';
+import {
+  AllRecipients,
+  ListedRecipients,
+  type RecipientSource,
+  UserRecipients,
+} from '../notify/recipients.js';
 import { Webhooks } from '../notify/webhook.js';
 import type { AlertsSettings, NotifySettings } from '../settings/alerts-schema.js';
 import type { HubStore } from '../store.js';
@@ -15,15 +20,18 @@ export interface AlertParts {
 }
 
 /**
- * The alert engine from hub.yaml's `alerts:` and `notify:`. `recipients` defaults to the listed
- * mailboxes (notify.recipients); the hub passes users' addresses too once users have one.
+ * The alert engine from hub.yaml's `alerts:` and `notify:`. `recipients` defaults to the hub's
+ * users who have an e-mail, then the listed mailboxes (notify.recipients).
  */
 export function alertParts(
   store: HubStore,
   alerts: AlertsSettings,
   notify: NotifySettings,
   log: Logger,
-  recipients: RecipientSource = new ListedRecipients(notify.recipients),
+  recipients: RecipientSource = new AllRecipients([
+    new UserRecipients(store.users),
+    new ListedRecipients(notify.recipients),
+  ]),
 ): AlertParts {
   const mail = notify.smtp.host ? new Mailer(notify.smtp) : undefined;
   const webhooks = new Webhooks(notify.webhooks, notify.webhookTimeoutSeconds * 1000);

@@ -1,10 +1,10 @@
 import type { SiteInfo } from '../storage/index.js';
-import { canSee, type Role } from '../users.js';
+import { canSee, type Role, type Users } from '../users.js';
 
 /**
  * Who receives e-mail: anyone with an address, a role and a scope (site ids, `district:`, `ward:`,
- * `*` — as users have). Today they come from hub.yaml `notify.recipients`; users' own addresses
- * (users.email, migration 10) join through another RecipientSource when that lands.
+ * `*` — as users have): the hub's users who gave an address (users.email, migration 10) and the
+ * extra mailboxes of hub.yaml `notify.recipients` (a shared inbox).
  */
 export interface Recipient {
   email: string;
@@ -21,6 +21,19 @@ export class ListedRecipients implements RecipientSource {
   constructor(private readonly list: ReadonlyArray<Recipient>) {}
   async recipients(): Promise<Recipient[]> {
     return [...this.list];
+  }
+}
+
+/**
+ * The hub's users with an e-mail, read at each use: a user added, disabled or re-scoped on the page
+ * is mailed accordingly from the next alert on.
+ */
+export class UserRecipients implements RecipientSource {
+  constructor(private readonly users: Pick<Users, 'list'>) {}
+  async recipients(): Promise<Recipient[]> {
+    return (await this.users.list())
+      .filter((u) => !u.disabled && u.email)
+      .map((u) => ({ email: u.email as string, role: u.role, sites: u.sites }));
   }
 }
 
@@ -52,7 +65,7 @@ export function covers(
   site: string,
   directory: ReadonlyMap<string, SiteInfo>,
 ): boolean {
-  return canSee({ phone: '', role: 'officer', sites: [...scope] }, site, directory);
+  return canSee({ phone: '', role: 'officer', sites: [...scope], email: null }, site, directory);
 }
 
 /** The recipients of one alert: subscribed by role, with the alert's site in scope. */

@@ -255,6 +255,31 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX notices_due ON notices (due_at) WHERE sent_at IS NULL AND failed_at IS NULL;
     `,
   },
+  {
+    version: 10,
+    what: 'users: an optional e-mail (alerts, reports); one-time password-reset codes (storage/password-resets.ts), only their hash',
+    // A reset code, like an enrolment code, is stored as its hash and spent by one UPDATE (single use);
+    // a newer code for the same phone withdraws the older ones.
+    sqlite: (db) => {
+      if (!columnsOf(db, 'users').includes('email')) db.exec('ALTER TABLE users ADD COLUMN email TEXT');
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS password_resets (
+          code_hash TEXT PRIMARY KEY, phone TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL,
+          created_by TEXT NOT NULL, used_at TEXT, withdrawn_at TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS password_resets_by_phone ON password_resets (phone);
+      `);
+    },
+    postgres: `
+      ALTER TABLE users ADD COLUMN email text;
+      CREATE TABLE password_resets (
+        code_hash text PRIMARY KEY, phone text NOT NULL REFERENCES users (phone) ON DELETE CASCADE,
+        created_at timestamptz NOT NULL, expires_at timestamptz NOT NULL, created_by text NOT NULL,
+        used_at timestamptz, withdrawn_at timestamptz
+      );
+      CREATE INDEX password_resets_by_phone ON password_resets (phone);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

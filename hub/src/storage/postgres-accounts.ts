@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { LOGIN_FAILURE_MEMORY_MS, type SessionRow, type UserRow } from './repository.js';
+import { LOGIN_FAILURE_MEMORY_MS, type NewUserRow, type SessionRow, type UserRow } from './repository.js';
 
 /**
  * The PostgreSQL side of the hub's accounts: users, sessions and failed-login counts (users.ts
@@ -28,7 +28,7 @@ export class PostgresAccounts {
     }
   }
 
-  async upsertUser(u: Omit<UserRow, 'disabled'>) {
+  async upsertUser(u: NewUserRow) {
     return this.transaction(async (client) => {
       // xmax = 0 on a freshly inserted row, not on one the conflict updated.
       const { rows } = await client.query<{ inserted: boolean }>(
@@ -37,6 +37,8 @@ export class PostgresAccounts {
          RETURNING (xmax = 0) AS inserted`,
         [u.phone, u.password, u.role, u.sites, u.createdAt],
       );
+      if (u.email !== undefined)
+        await client.query('UPDATE users SET email = $2 WHERE phone = $1', [u.phone, u.email]);
       const ended = await client.query('DELETE FROM sessions WHERE phone = $1', [u.phone]);
       return { existed: rows[0]?.inserted === false, sessionsEnded: ended.rowCount ?? 0 };
     });
@@ -44,7 +46,7 @@ export class PostgresAccounts {
 
   async user(phone: string) {
     const [row] = await this.rows<UserRow>(
-      'SELECT phone, password, role, sites, created_at AS "createdAt", disabled FROM users WHERE phone = $1',
+      'SELECT phone, password, role, sites, created_at AS "createdAt", disabled, email FROM users WHERE phone = $1',
       [phone],
     );
     return row ?? null;
@@ -52,7 +54,7 @@ export class PostgresAccounts {
 
   async users() {
     return this.rows<UserRow>(
-      'SELECT phone, password, role, sites, created_at AS "createdAt", disabled FROM users ORDER BY phone',
+      'SELECT phone, password, role, sites, created_at AS "createdAt", disabled, email FROM users ORDER BY phone',
     );
   }
 
@@ -122,7 +124,7 @@ export class PostgresAccounts {
 
   async session(id: string) {
     const [row] = await this.rows<SessionRow & UserRow & { createdAt: string }>(
-      `SELECT s.id, s.csrf, s.expires_at AS "expiresAt", u.phone, u.password, u.role, u.sites, u.created_at AS "createdAt"
+      `SELECT s.id, s.csrf, s.expires_at AS "expiresAt", u.phone, u.password, u.role, u.sites, u.created_at AS "createdAt", u.email
          FROM sessions s JOIN users u ON u.phone = s.phone WHERE s.id = $1 AND NOT u.disabled`,
       [id],
     );
@@ -139,6 +141,7 @@ export class PostgresAccounts {
         sites: row.sites,
         createdAt: row.createdAt,
         disabled: false,
+        email: row.email,
       },
     };
   }

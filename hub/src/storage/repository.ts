@@ -121,7 +121,7 @@ export interface HubRepository {
    * in the same transaction: what was allowed under the old password or scope stops at once.
    * Returns whether the user existed and how many sessions were ended.
    */
-  upsertUser(u: Omit<UserRow, 'disabled'>): Promise<{ existed: boolean; sessionsEnded: number }>;
+  upsertUser(u: NewUserRow): Promise<{ existed: boolean; sessionsEnded: number }>;
   user(phone: string): Promise<UserRow | null>;
   users(): Promise<UserRow[]>;
   /** Disables or enables a user, ending their sessions; null when there is no such user. */
@@ -201,7 +201,12 @@ export interface UserRow {
   createdAt: string;
   /** A disabled user cannot log in and has no sessions. */
   disabled: boolean;
+  /** Where alerts and daily reports reach the user (migration 10); null: none given. */
+  email: string | null;
 }
+
+/** A user to add or change: `email` undefined keeps the stored one (null clears it). */
+export type NewUserRow = Omit<UserRow, 'disabled' | 'email'> & { email?: string | null };
 
 export interface DeadLetterRow {
   id: number;

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { LOGIN_FAILURE_MEMORY_MS, type SessionRow, type UserRow } from './repository.js';
+import { LOGIN_FAILURE_MEMORY_MS, type NewUserRow, type SessionRow, type UserRow } from './repository.js';
 
 /**
  * The SQLite side of the hub's accounts: users, sessions and failed-login counts (users.ts decides,
@@ -12,14 +12,15 @@ export class SqliteAccounts {
   constructor(protected readonly db: Database.Database) {
     this.a = {
       user: db.prepare<[string], Omit<UserRow, 'disabled'> & { disabled: number }>(
-        'SELECT phone, password, role, sites, created_at AS createdAt, disabled FROM users WHERE phone = ?',
+        'SELECT phone, password, role, sites, created_at AS createdAt, disabled, email FROM users WHERE phone = ?',
       ),
       users: db.prepare<[], Omit<UserRow, 'disabled'> & { disabled: number }>(
-        'SELECT phone, password, role, sites, created_at AS createdAt, disabled FROM users ORDER BY phone',
+        'SELECT phone, password, role, sites, created_at AS createdAt, disabled, email FROM users ORDER BY phone',
       ),
       upsertUser: db.prepare<[string, string, string, string, string]>(
         'INSERT INTO users (phone, password, role, sites, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (phone) DO UPDATE SET password = excluded.password, role = excluded.role, sites = excluded.sites',
       ),
+      setEmail: db.prepare<[string | null, string]>('UPDATE users SET email = ? WHERE phone = ?'),
       endSessions: db.prepare<[string]>('DELETE FROM sessions WHERE phone = ?'),
       loginFailures: db.prepare<[string], { failures: number; lastAt: number }>(
         'SELECT failures, last_at AS lastAt FROM login_failures WHERE account = ?',
@@ -33,10 +34,11 @@ export class SqliteAccounts {
     };
   }
 
-  async upsertUser(u: Omit<UserRow, 'disabled'>) {
+  async upsertUser(u: NewUserRow) {
     return this.db.transaction(() => {
       const existed = this.a.user.get(u.phone) !== undefined;
       this.a.upsertUser.run(u.phone, u.password, u.role, u.sites, u.createdAt);
+      if (u.email !== undefined) this.a.setEmail.run(u.email, u.phone);
       return { existed, sessionsEnded: this.a.endSessions.run(u.phone).changes };
     })();
   }
@@ -63,6 +65,7 @@ export class SqliteAccounts {
     return this.db.transaction(() => {
       // SQLite's sessions table has no foreign key (files from before the numbered steps): by hand.
       const sessionsEnded = this.a.endSessions.run(phone).changes;
+      this.db.prepare('DELETE FROM password_resets WHERE phone = ?').run(phone);
       const removed = this.db.prepare('DELETE FROM users WHERE phone = ?').run(phone).changes;
       return removed === 0 ? null : { sessionsEnded };
     })();
