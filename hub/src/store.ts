@@ -12,6 +12,7 @@ import { areasOf, type DailyReport, type ReportSite, type TraceVisit } from './r
 import { retimeFromTelemetry, retimeOnIngest } from './retime.js';
 import { type HubRepository, type KioskRow, openRepository, type SiteInfo } from './storage/index.js';
 import { type CheckinRow, type KioskBinding, LOGIN_FAILURE_MEMORY_MS } from './storage/repository.js';
+import { TelemetryHistory } from './telemetry-history.js';
 import { Users } from './users.js';
 
 export type { DailyReport, ReportArea, ReportSite, TraceVisit } from './report-model.js';
@@ -26,10 +27,13 @@ const DIRECTORY_TTL_MS = 30_000;
  */
 export class HubStore {
   readonly users: Users;
+  /** Snapshots of each kiosk's telemetry, for its page. */
+  readonly telemetryLog: TelemetryHistory;
   private directory: { at: number; map: Map<string, SiteInfo> } | undefined;
 
   constructor(readonly repo: HubRepository) {
     this.users = new Users(repo);
+    this.telemetryLog = new TelemetryHistory(repo);
   }
 
   /**
@@ -126,10 +130,15 @@ export class HubStore {
   /** Keeps a kiosk's telemetry; a synced one re-times its boot's check-ins made unsynced (retime.ts). */
   async setKioskTelemetry(t: TelemetryMessage, at: Date) {
     await this.repo.setKioskTelemetry(t, at);
+    await this.telemetryLog.record(t, at);
     return retimeFromTelemetry(this, t, at);
   }
   kiosks(): Promise<KioskRow[]> {
     return this.repo.kiosks();
+  }
+  /** A kiosk's telemetry snapshots, newest first (TelemetryHistory). */
+  telemetryHistory(site: string, kiosk: string) {
+    return this.telemetryLog.list(site, kiosk);
   }
   deadLetter(topic: string, reason: string, payload: Buffer, at: Date) {
     return this.repo.deadLetter(topic, reason, payload, at);
