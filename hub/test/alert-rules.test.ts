@@ -11,11 +11,13 @@ import {
   evaluate,
   isWorkingDay,
   type KioskRow,
+  loadHubSettings,
   releaseTime,
   type SiteInfo,
   type Thresholds,
   wants,
 } from '../src/index.js';
+import { SettingsError } from '../src/settings/index.js';
 
 // The defaults as hub.yaml gives them (the schema's own defaults, not a copy).
 const { everySeconds: _every, ...DEFAULTS } = Value.Default(AlertsSection, {}) as ReturnType<
@@ -183,5 +185,37 @@ describe('quiet hours (Vietnam time) and subscriptions', () => {
     expect(covers(['ward:26800'], 's-1', DIR)).toBe(false);
     expect(covers(['s-2'], 's-2', DIR)).toBe(true);
     expect(covers(['*'], 's-unknown', DIR)).toBe(true);
+  });
+});
+
+describe('hub.yaml alerts: and notify:', () => {
+  it('defaults, env overrides, and a wrong value refused with the fix', () => {
+    const s = loadHubSettings(undefined, {
+      QRKIOSK_HUB_ALERTS_SILENT_MINUTES: '5',
+      QRKIOSK_HUB_NOTIFY_SMTP_HOST: 'mail.example.vn',
+      QRKIOSK_HUB_NOTIFY_SUBSCRIPTIONS_OFFICER: 'silent,report',
+    });
+    expect(s.alerts).toMatchObject({ everySeconds: 30, silentMinutes: 5, noScansBy: '10:00', holidays: [] });
+    expect(s.notify.smtp).toMatchObject({ host: 'mail.example.vn', port: 587, secure: false });
+    expect(s.notify.subscriptions).toEqual({
+      admin: ['*'],
+      officer: ['silent', 'report'],
+      'site-owner': ['silent', 'scanner', 'no-scans'],
+      tracer: [],
+    });
+    expect(s.notify.quietHours).toEqual({ from: '', to: '' });
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadHubSettings(undefined, env);
+      } catch (err) {
+        if (err instanceof SettingsError) return err.problems;
+      }
+      return [];
+    };
+    const [late] = problems({ QRKIOSK_HUB_ALERTS_NO_SCANS_BY: '25:00' });
+    expect(late).toMatchObject({ path: 'alerts.noScansBy', source: 'env QRKIOSK_HUB_ALERTS_NO_SCANS_BY' });
+    expect(late?.fix?.vi).toContain('giờ Việt Nam');
+    const [typo] = problems({ QRKIOSK_HUB_NOTIFY_SUBSCRIPTIONS_ADMIN: 'silnet' });
+    expect(typo?.path).toMatch(/^notify\.subscriptions\.admin/);
   });
 });
