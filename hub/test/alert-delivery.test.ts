@@ -32,6 +32,8 @@ interface Hook {
   received: Array<{ headers: Record<string, string | string[] | undefined>; body: string }>;
   /** Answers 500 to this many requests first. */
   failFirst: number;
+  /** Never answers (a bridge that hangs). */
+  hang?: boolean;
 }
 
 async function hookServer(failFirst = 0): Promise<Hook> {
@@ -44,6 +46,7 @@ async function hookServer(failFirst = 0): Promise<Hook> {
     });
     req.on('end', () => {
       hook.received.push({ headers: req.headers, body });
+      if (hook.hang) return;
       res.statusCode = hook.failFirst-- > 0 ? 500 : 204;
       res.end();
     });
@@ -51,7 +54,10 @@ async function hookServer(failFirst = 0): Promise<Hook> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const a = server.address();
   hook.url = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/hook`;
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  cleanups.push(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
   return hook;
 }
 
@@ -321,5 +327,28 @@ describe('quiet hours, retries, the daily report (sqlite)', () => {
       scans: 0,
       sitesWithoutScans: ['s-2'],
     });
+  });
+
+  it('a bridge that does not answer is given up on after webhookTimeoutSeconds and retried; an unreadable key file stops the start', async () => {
+    const [hook760, hook761] = [await hookServer(), await hookServer()];
+    hook760.hang = true;
+    const keyFile = join(makeTempDir('hook-key-'), 'key');
+    writeFileSync(keyFile, 'k');
+    const s = settings(yaml({ hook760: hook760.url, hook761: hook761.url, secretFile: keyFile }));
+    s.notify.webhookTimeoutSeconds = 0.3;
+    const { store, tick } = await twoHubs('sqlite', s);
+    await store.setKioskState('s-1', 'k-1', 'online', T0);
+    await tick(at(11));
+    const n = (await store.repo.alerts.notices(20)).find((x) => x.target === hook760.url);
+    expect(n).toMatchObject({ attempts: 1, sentAt: null, failedAt: null });
+    expect(n?.lastError).toMatch(/^webhook http:\/\/127\.0\.0\.1:\d+\/hook: .*(timeout|aborted)/i);
+    expect(Date.parse(n?.dueAt ?? '')).toBe(at(11).getTime() + 30_000);
+
+    const missing = settings(
+      yaml({ hook760: hook760.url, hook761: hook761.url, secretFile: '/nonexistent/key' }),
+    );
+    expect(() => alertParts(store, missing.alerts, missing.notify, log)).toThrow(
+      'Không đọc được tệp khóa webhook /nonexistent/key (ENOENT): tạo tệp, chmod 600 / cannot read the webhook key file /nonexistent/key (ENOENT): create it, chmod 600',
+    );
   });
 });

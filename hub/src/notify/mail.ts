@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readSecretFile } from '@qrkiosk/protocol';
 import nodemailer from 'nodemailer';
 import type { MailMessage } from './messages.js';
+import { secretOf } from './secret-file.js';
 
 export interface SmtpSettings {
   host: string;
@@ -19,7 +20,9 @@ export class Mailer {
   private readonly transport;
 
   constructor(private readonly smtp: SmtpSettings) {
-    const pass = smtp.passwordFile ? readFileSync(smtp.passwordFile, 'utf8').trim() : undefined;
+    const pass = smtp.passwordFile
+      ? secretOf(smtp.passwordFile, { vi: 'tệp mật khẩu SMTP', en: 'SMTP password file' }, readSecretFile)
+      : undefined;
     this.transport = nodemailer.createTransport({
       host: smtp.host,
       port: smtp.port,

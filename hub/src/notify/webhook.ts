@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readSecretFile } from '@qrkiosk/protocol';
+import { secretOf } from './secret-file.js';
 
 export const SIGNATURE_HEADER = 'x-qrkiosk-signature';
 
@@ -31,7 +32,13 @@ export class Webhooks {
     private readonly timeoutMs: number,
   ) {
     for (const h of hooks)
-      if (h.secretFile) this.keys.set(h.url, Buffer.from(readFileSync(h.secretFile, 'utf8').trim()));
+      if (h.secretFile)
+        this.keys.set(
+          h.url,
+          Buffer.from(
+            secretOf(h.secretFile, { vi: 'tệp khóa webhook', en: 'webhook key file' }, readSecretFile),
+          ),
+        );
   }
 
   async send(url: string, body: string): Promise<void> {
