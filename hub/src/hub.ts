@@ -110,7 +110,7 @@ export class Hub {
     );
     this.retentionTimer.unref();
     this.startAlerts(store);
-    this.scheduleReport(store);
+    this.scheduleReport();
     const address = await this.server.listen(this.options.http);
     this.log.info(
       { address, database: describeDatabase(this.options.database, this.options.dataDir) },
@@ -134,9 +134,10 @@ export class Hub {
 
   /**
    * The provinces' 06:00 report: every day at `reportAt` Vietnam time the hub stores yesterday's
-   * report (sites, scans, sites with NO scans, new kiosks); officers read it on the page or as CSV.
+   * report (sites, scans, sites with NO scans, new kiosks) and delivers it (dailyReport); officers
+   * also read it on the page or as CSV.
    */
-  private scheduleReport(store: HubStore): void {
+  private scheduleReport(): void {
     const [hh, mm] = (this.options.reportAt ?? '06:00').split(':').map(Number) as [number, number];
     const next = () => {
       const now = Date.now();
@@ -146,24 +147,32 @@ export class Hub {
       return at - now;
     };
     const run = async () => {
-      const yesterday = vnYesterday(new Date());
-      try {
-        const report = await store.saveReport(yesterday);
-        await store.audit('hub', 'report-scheduled', { day: yesterday });
-        this.log.info({ day: yesterday }, 'daily report stored');
-        // Every hub process queues it; each destination's notice is keyed by the day: sent once.
-        const queued = await this.alerts?.engine.queueReport(report);
-        if (queued !== undefined)
-          this.log.info({ day: yesterday, queued }, 'daily report queued for delivery');
-        void this.alertTick();
-      } catch (err) {
-        this.log.error({ err, day: yesterday }, 'daily report failed');
-      }
+      await this.dailyReport(vnYesterday(new Date()));
       this.reportTimer = setTimeout(() => void run(), next());
       this.reportTimer.unref();
     };
     this.reportTimer = setTimeout(() => void run(), next());
     this.reportTimer.unref();
+  }
+
+  /**
+   * What the report timer does for a day: store its report, then queue it for every area's officers
+   * and webhooks and send. Every hub process does it; each destination's notice is keyed by the day,
+   * so each is sent once. Failures are logged (the timer goes on).
+   */
+  async dailyReport(day: string): Promise<void> {
+    const store = this.store;
+    if (!store) return;
+    try {
+      const report = await store.saveReport(day);
+      await store.audit('hub', 'report-scheduled', { day });
+      this.log.info({ day }, 'daily report stored');
+      const queued = await this.alerts?.engine.queueReport(report);
+      if (queued !== undefined) this.log.info({ day, queued }, 'daily report queued for delivery');
+      await this.alertTick();
+    } catch (err) {
+      this.log.error({ err, day }, 'daily report failed');
+    }
   }
 
   /** Alerts every `everySeconds` (30 s by default); one tick at a time in this process. */

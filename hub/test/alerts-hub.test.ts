@@ -19,7 +19,7 @@ afterEach(() => cleanups.run());
 const PASSWORD = 'mật-khẩu-đủ-dài';
 
 describe('alerts in a running hub', () => {
-  it('a silent kiosk: the officer of its district (their users.email) gets one e-mail, a disabled one none; /api/alerts shows it in scope only, active and in history', async () => {
+  it('a silent kiosk: the officer of its district (their users.email) gets one e-mail, a disabled one none; /api/alerts shows it in scope only, active and in history; the daily report reaches each district’s officers once', async () => {
     const [broker, smtp] = await Promise.all([startMosquitto(), startSmtp()]);
     cleanups.push(() => broker.stop());
     cleanups.push(() => smtp.stop());
@@ -128,6 +128,19 @@ notify:
     const history = (await get('0901000001', '?state=all')).body as Array<{ clearedAt: string | null }>;
     expect(history).toHaveLength(1);
     expect(history[0]?.clearedAt).toEqual(expect.any(String));
+    // The report timer's work for a day, run twice (as two processes would): one report per officer.
+    await hub.dailyReport('2026-11-25');
+    await hub.dailyReport('2026-11-25');
+    const reports = smtp.messages().filter((m) => m.subject === '[qrkiosk] Báo cáo check-in ngày 25/11/2026');
+    expect(reports.map((m) => m.rcptTos.join()).sort()).toEqual([
+      'can-bo-760@qrkiosk.test',
+      'can-bo-770@qrkiosk.test',
+      'hop-thu-770@qrkiosk.test',
+    ]);
+    const csv760 =
+      reports.find((m) => m.rcptTos[0] === 'can-bo-760@qrkiosk.test')?.attachments[0]?.content ?? '';
+    expect(csv760).toContain('s-001,Chợ Bến Thành');
+    expect(csv760).not.toContain('s-002');
     // A bad query is refused with a message in both languages, not a 500.
     const bad = await get('0901000001', '?state=some');
     expect(bad.status).toBe(400);
