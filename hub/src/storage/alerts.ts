@@ -26,12 +26,14 @@ const ANNOUNCED_CLEAR = 'UPDATE alerts SET clear_queued_at = $1 WHERE id = $2';
 const QUEUE = `INSERT INTO notices (key, channel, target, payload, created_at, due_at)
   VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`;
 const DUE = `sent_at IS NULL AND failed_at IS NULL AND due_at <= $2 AND (lease_until IS NULL OR lease_until <= $3)`;
-// PostgreSQL: SKIP LOCKED so two processes taking at once get different rows, and the outer WHERE
-// repeats the conditions (re-checked on the row's newest version) so a row leased meanwhile is not
-// taken twice. SQLite runs one writer at a time.
-const TAKE_PG = `UPDATE notices SET lease_until = $1, attempts = attempts + 1
-  WHERE id IN (SELECT id FROM notices WHERE ${DUE} ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
-  AND ${DUE} RETURNING ${N}`;
+// PostgreSQL: the due rows are picked and locked once, in a CTE (`FOR UPDATE SKIP LOCKED`: another
+// process taking at once skips them; the lock re-checks the WHERE on a row changed meanwhile), then
+// leased. Not `WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`: the planner may run that
+// subquery again per row, and a process was seen taking 20 rows with LIMIT 15 (alert-store.test.ts).
+// SQLite runs one writer at a time.
+const TAKE_PG = `WITH picked AS (SELECT id AS pid FROM notices WHERE ${DUE} ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
+  UPDATE notices SET lease_until = $1, attempts = attempts + 1 FROM picked WHERE id = picked.pid
+  RETURNING ${N}`;
 const TAKE_SQLITE = `UPDATE notices SET lease_until = $1, attempts = attempts + 1
   WHERE id IN (SELECT id FROM notices WHERE ${DUE} ORDER BY id LIMIT $4) RETURNING ${N}`;
 const SENT = 'UPDATE notices SET sent_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2';
