@@ -21,6 +21,7 @@ const TEXT = {
   },
   noHub: { vi: 'Không kết nối được tới hub; hãy thử lại.', en: 'Cannot reach the hub; try again.' },
   loggedOut: { vi: 'Bạn đã đăng xuất.', en: 'You have logged out.' },
+  loginRequired: { vi: 'Hãy đăng nhập để mở trang này.', en: 'Log in to open this page.' },
   connecting: { vi: 'Đang kết nối…', en: 'Connecting…' },
   connected: { vi: '● Đang nhận dữ liệu', en: '● Receiving' },
   disconnected: { vi: '● Mất kết nối, đang thử lại…', en: '● Disconnected, retrying…' },
@@ -65,7 +66,8 @@ const allowed = (v) => ctx.can(v.roles);
 function shellText() {
   document.documentElement.lang = ctx.lang;
   document.title = ctx.t(TEXT.title);
-  for (const id of ['title', 'logout', 'loginTitle', 'loginButton']) $(id).textContent = ctx.t(TEXT[id]);
+  for (const id of ['logout', 'loginTitle', 'loginButton']) $(id).textContent = ctx.t(TEXT[id]);
+  $('title').title = ctx.t(TEXT.title);
   $('phoneLabel').textContent = ctx.t(TEXT.phone);
   $('passwordLabel').textContent = ctx.t(TEXT.password);
   $('lang').textContent = ctx.t(TEXT.other);
@@ -199,6 +201,8 @@ $('loginForm').addEventListener('submit', async (e) => {
   const data = await r.json().catch(() => null);
   if (r.ok) {
     $('password').value = '';
+    // A link that sent here to log in (/?login=required#/reports/…) has done its job.
+    if (location.search) history.replaceState(null, '', `/${location.hash}`);
     await start(data);
     return;
   }
@@ -225,6 +229,8 @@ $('lang').addEventListener('click', () => {
 window.addEventListener('hashchange', () => route());
 
 shellText();
+// The printable report sends a browser without a session here with ?login=required (routes/page-error.ts).
+const sentToLogin = new URLSearchParams(location.search).get('login') === 'required';
 fetch('/api/me')
-  .then(async (r) => (r.ok ? start(await r.json()) : showLogin()))
+  .then(async (r) => (r.ok ? start(await r.json()) : showLogin(sentToLogin ? TEXT.loginRequired : null)))
   .catch(() => showLogin(TEXT.noHub));

@@ -53,6 +53,6 @@ export async function postgresAddSnapshot(
 }
 
 export async function postgresSnapshots(pool: pg.Pool, site: string, kiosk: string, limit: number) {
-  const r = await pool.query<{ at: Date; telemetry: string }>(LIST, [site, kiosk, limit]);
-  return r.rows.map((x) => ({ at: x.at.toISOString(), telemetry: x.telemetry }));
+  const r = await pool.query<{ at: Date | string; telemetry: string }>(LIST, [site, kiosk, limit]);
+  return r.rows.map((x) => ({ at: new Date(x.at).toISOString(), telemetry: x.telemetry }));
 }
