@@ -4,11 +4,13 @@ import { out, readPasswordFile } from './cli-files.js';
 import { storeFlags } from './cli-settings.js';
 import type { HubSettings } from './settings/index.js';
 import { HubStore } from './store.js';
-import type { Role } from './users.js';
+import { addUser, changeUser, issueResetCode, listUsers, removeUser } from './use-cases/users.js';
+import { UserError } from './user-error.js';
 
 /**
- * `user add|disable|enable|remove|list`. Every change ends the user's sessions (in the store) and is
- * audited. `add` needs a scope: `--sites …`, or `--all-sites` said out loud — a forgotten `--sites`
+ * `user add|disable|enable|remove|list|reset`, through the same use cases as the page
+ * (use-cases/users.ts). Every change ends the user's sessions (in the store) and is audited; `reset`
+ * prints a one-time code with which the user sets a new password on the login page. `add` needs a scope: `--sites …`, or `--all-sites` said out loud — a forgotten `--sites`
  * used to mean every site, and an unquoted `*` is expanded by the shell.
  */
 export async function userCommand(argv: string[], settings: HubSettings): Promise<number> {
@@ -31,7 +33,7 @@ export async function userCommand(argv: string[], settings: HubSettings): Promis
     return 2;
   };
   if (
-    !['add', 'disable', 'enable', 'remove', 'list'].includes(action ?? '') ||
+    !['add', 'disable', 'enable', 'remove', 'list', 'reset'].includes(action ?? '') ||
     (action !== 'list' && !values.phone)
   )
     return fail('Cách dùng: xem qrkiosk-hub --help', 'usage: see qrkiosk-hub --help');
@@ -61,7 +63,7 @@ export async function userCommand(argv: string[], settings: HubSettings): Promis
   const phone = values.phone ?? '';
   try {
     if (action === 'list') {
-      const users = await store.users.list();
+      const users = await listUsers(store);
       // An address is shown only when there is one: the output for users without stays as it was.
       if (values.json) out(JSON.stringify(users.map(({ email, ...u }) => (email ? { ...u, email } : u))));
       else
@@ -73,17 +75,34 @@ export async function userCommand(argv: string[], settings: HubSettings): Promis
     }
     if (action === 'add') {
       const password = readPasswordFile(values['password-file'] ?? '');
-      const user = await store.users.add(phone, password, values.role as Role, scope, actor, values.email);
+      const { user } = await addUser(
+        store,
+        actor,
+        { phone, password, role: values.role ?? '', sites: scope, email: values.email },
+        { replace: true },
+      );
       out(
         `Đã lưu / saved user ${user.phone} (${user.role}; sites ${user.sites.join(',')}); các phiên cũ đã đóng / old sessions ended`,
       );
       return 0;
     }
-    const done =
-      action === 'remove'
-        ? await store.users.remove(phone, actor)
-        : await store.users.setDisabled(phone, action === 'disable', actor);
-    if (!done) return fail(`Không có tài khoản ${phone}`, `no user ${phone}`);
+    if (action === 'reset') {
+      const issued = await issueResetCode(store, actor, phone);
+      out(
+        `Mã đặt lại mật khẩu / password reset code for ${issued.phone}: ${issued.code}\n` +
+          `Dùng một lần, hết hạn / single use, expires ${issued.expiresAt}; chỉ hiện lần này / shown only now`,
+      );
+      return 0;
+    }
+    try {
+      if (action === 'remove') await removeUser(store, actor, phone);
+      else await changeUser(store, actor, phone, { disabled: action === 'disable' });
+    } catch (err) {
+      // As before the use cases: an unknown or malformed phone is "no user".
+      if (err instanceof UserError && (err.code === 'no-user' || err.code === 'bad-phone'))
+        return fail(`Không có tài khoản ${phone}`, `no user ${phone}`);
+      throw err;
+    }
     const verb = { disable: 'Đã khóa / disabled', enable: 'Đã mở lại / enabled', remove: 'Đã xóa / removed' }[
       action as 'disable' | 'enable' | 'remove'
     ];

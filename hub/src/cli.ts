@@ -47,6 +47,7 @@ function usage(code: number): never {
       'qrkiosk-hub user add --phone 09… --role admin|officer|site-owner|tracer (--sites s-001,district:760,ward:26734 | --all-sites) --password-file F [--email a@b]',
       'qrkiosk-hub user disable|enable|remove --phone 09…   (sessions end at once; audited)',
       'qrkiosk-hub user list [--json]',
+      'qrkiosk-hub user reset --phone 09…                 (prints a one-time code, 24 h, for a new password on the login page)',
       ...DEAD_LETTERS_USAGE,
       ...BROKER_USAGE,
       ...KIOSK_USAGE,

@@ -13,6 +13,7 @@ import { loginRoutes } from './routes/login.js';
 import { pageRoutes } from './routes/page.js';
 import { reportRoutes } from './routes/reports.js';
 import { NoQuery } from './routes/schemas.js';
+import { userRoutes } from './routes/users.js';
 import type { HubStore } from './store.js';
 import type { Enrolment } from './use-cases/enrolment.js';
 
@@ -23,6 +24,8 @@ export interface ServerOptions extends FleetOptions {
   hashKey?: Buffer;
   /** Login attempts allowed per address (IPv6: per /64) per minute (default 5). */
   loginsPerMinute?: number;
+  /** Password resets with a code allowed per address per minute (default: as logins). */
+  resetsPerMinute?: number;
   /** How often an open live page's session is checked again (default one minute). */
   liveSessionCheckMs?: number;
   /** Bytes a live page may leave unread before it is closed (default 1 MiB). */
@@ -75,6 +78,7 @@ export async function createServer(
     }),
   );
   loginRoutes(app, store, options);
+  userRoutes(app, store, options);
   dataRoutes(app, store);
   alertRoutes(app, store);
   // The fleet table counts each kiosk's alerts in force (storage/alerts.ts) unless told otherwise.

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
-import type { HubRepository, SiteInfo } from './storage/index.js';
+import { type HubRepository, LastAdminError, type SiteInfo } from './storage/index.js';
+import { UserError } from './user-error.js';
 
 /**
  * Hub users: officers log in with their phone number and a password (argon2id). A role decides what
@@ -69,12 +70,84 @@ export const normalisePhone = (phone: string): string | null => {
   return /^0\d{9,10}$/.test(digits) ? digits : null;
 };
 
+/** The checks every way in (CLI, page) applies; each throws a UserError naming what is wrong. */
+export function checkPhone(phone: string): string {
+  const p = normalisePhone(phone);
+  if (!p) throw new UserError('bad-phone');
+  return p;
+}
+
+export const MIN_PASSWORD = 10;
+export function checkPassword(password: string): string {
+  if (password.length < MIN_PASSWORD)
+    throw new UserError('bad-password', {
+      vi: `Mật khẩu cần ít nhất ${MIN_PASSWORD} ký tự`,
+      en: `the password needs at least ${MIN_PASSWORD} characters`,
+    });
+  return password;
+}
+
+export function checkRole(role: string): Role {
+  if (!ROLES.includes(role as Role))
+    throw new UserError(
+      'bad-role',
+      { vi: `Vai trò phải là ${ROLES.join(', ')}`, en: `role must be one of ${ROLES.join(', ')}` },
+      `Vai trò phải là / role must be one of ${ROLES.join(', ')}`,
+    );
+  return role as Role;
+}
+
+export function checkScope(sites: string[]): string[] {
+  const bad = sites.find((s) => !SCOPE.test(s));
+  if (bad !== undefined || sites.length === 0)
+    throw new UserError(
+      'bad-scope',
+      {
+        vi: `Phạm vi "${bad ?? ''}": dùng *, mã địa điểm, district:<mã> hoặc ward:<mã>`,
+        en: `scope "${bad ?? ''}": use *, a site id, district:<code> or ward:<code>`,
+      },
+      `Phạm vi / scope "${bad ?? ''}": dùng / use *, a site id, district:<code> or ward:<code>`,
+    );
+  return sites;
+}
+
+/** undefined stays undefined (keep the stored address); null or '' is none. */
+export function checkEmail(email: string | null | undefined): string | null | undefined {
+  if (email === undefined) return undefined;
+  if (email === null || email.trim() === '') return null;
+  const e = normaliseEmail(email);
+  if (!e)
+    throw new UserError('bad-email', {
+      vi: `Địa chỉ e-mail không hợp lệ: ${email.slice(0, 100)}`,
+      en: `not a valid e-mail address: ${email.slice(0, 100)}`,
+    });
+  return e;
+}
+
+export const hashPassword = (password: string): Promise<string> =>
+  argon2.hash(password, { type: argon2.argon2id });
+
+/** Whether `password` matches `hash`; a malformed hash is a mismatch, not a crash. */
+export const verifyPassword = (hash: string, password: string): Promise<boolean> =>
+  argon2.verify(hash, password).catch(() => false);
+
+/** Runs a storage change, turning its refusal to leave no admin into the user-facing error. */
+export async function keepingAnAdmin<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof LastAdminError) throw new UserError('last-admin');
+    throw err;
+  }
+}
+
 export class Users {
   constructor(private readonly repo: HubRepository) {}
 
   /**
-   * Adds a user, or changes one (password, role, scope): the repository ends the user's sessions in
-   * the same transaction, so an old password or a wider scope stops working at once. Audited.
+   * Adds a user, or changes one (password, role, scope, e-mail): the repository ends the user's
+   * sessions in the same transaction, so an old password or a wider scope stops working at once.
+   * Refuses to demote the last enabled admin. Audited.
    */
   async add(
     phone: string,
@@ -85,27 +158,22 @@ export class Users {
     /** undefined: a changed user keeps their address; null or '': none. */
     email?: string | null,
   ): Promise<User> {
-    const p = normalisePhone(phone);
-    if (!p) throw new Error('Không phải số điện thoại Việt Nam / not a Vietnamese phone number');
-    const mail = email ? normaliseEmail(email) : email === undefined ? undefined : null;
-    if (email && !mail) throw new Error(`Địa chỉ e-mail không hợp lệ / not a valid e-mail address: ${email}`);
-    if (password.length < 10)
-      throw new Error('Mật khẩu cần ít nhất 10 ký tự / the password needs at least 10 characters');
-    if (!ROLES.includes(role)) throw new Error(`Vai trò phải là / role must be one of ${ROLES.join(', ')}`);
-    const bad = sites.find((s) => !SCOPE.test(s));
-    if (bad !== undefined || sites.length === 0)
-      throw new Error(
-        `Phạm vi / scope "${bad ?? ''}": dùng / use *, a site id, district:<code> or ward:<code>`,
-      );
-    const hash = await argon2.hash(password, { type: argon2.argon2id });
-    const r = await this.repo.upsertUser({
-      phone: p,
-      password: hash,
-      role,
-      sites: JSON.stringify(sites),
-      createdAt: new Date().toISOString(),
-      email: mail,
-    });
+    const p = checkPhone(phone);
+    const mail = checkEmail(email);
+    checkPassword(password);
+    checkRole(role);
+    checkScope(sites);
+    const hash = await hashPassword(password);
+    const r = await keepingAnAdmin(() =>
+      this.repo.upsertUser({
+        phone: p,
+        password: hash,
+        role,
+        sites: JSON.stringify(sites),
+        createdAt: new Date().toISOString(),
+        email: mail,
+      }),
+    );
     // A new password ends a back-off too: the officer locked out by guessers can log in again.
     await this.repo.clearLoginFailures(p);
     await this.repo.audit(
@@ -126,7 +194,7 @@ export class Users {
   /** Disables (or enables again) a user; their sessions end. False when there is no such user. */
   async setDisabled(phone: string, disabled: boolean, actor = 'hub'): Promise<boolean> {
     const p = normalisePhone(phone);
-    const r = p ? await this.repo.setUserDisabled(p, disabled) : null;
+    const r = p ? await keepingAnAdmin(() => this.repo.setUserDisabled(p, disabled)) : null;
     if (!r || !p) return false;
     // Enabling also ends a login back-off (`user enable` is how an admin lets a locked-out user in).
     if (!disabled) await this.repo.clearLoginFailures(p);
@@ -137,7 +205,7 @@ export class Users {
   /** Removes a user and their sessions. False when there is no such user. */
   async remove(phone: string, actor = 'hub'): Promise<boolean> {
     const p = normalisePhone(phone);
-    const r = p ? await this.repo.deleteUser(p) : null;
+    const r = p ? await keepingAnAdmin(() => this.repo.deleteUser(p)) : null;
     if (!r || !p) return false;
     await this.repo.audit(actor, 'user-remove', { phone: p, ...r }, new Date());
     return true;
@@ -176,7 +244,7 @@ export class Users {
     if (!ticket.allowed) return { ok: false, reason: 'locked', retryAfterMs: ticket.retryAfterMs };
     const row = await this.repo.user(p);
     // Verify against a dummy hash for unknown users too, so timing does not tell who has an account.
-    const ok = await argon2.verify(row?.password ?? DUMMY_HASH, password).catch(() => false);
+    const ok = await verifyPassword(row?.password ?? DUMMY_HASH, password);
     // The attempt was counted as a failure when taken; only a success undoes that.
     if (!row || !ok || row.disabled) return { ok: false, reason: 'wrong' };
     await this.repo.clearLoginFailures(p);

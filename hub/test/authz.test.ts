@@ -94,6 +94,37 @@ const ROUTES: Record<string, Entry> = {
     answers: 503,
     request: () => ({ body: { site: 's-001', kiosk: 'k-009' } }),
   },
+  // Users on the page (routes/users.ts; their own tests: users-web.test.ts).
+  'GET /api/users': { who: ['admin'] },
+  'POST /api/users': {
+    who: ['admin'],
+    csrf: true,
+    answers: 201,
+    request: () => ({ body: { phone: '0900000099', role: 'officer', sites: ['s-001'], password: PASSWORD } }),
+  },
+  // An e-mail alone ends no session: the officer's session of this table stays open.
+  'PATCH /api/users/:phone': {
+    who: ['admin'],
+    csrf: true,
+    request: () => ({ path: `/api/users/${USERS.officer.phone}`, body: { email: 'officer@example.vn' } }),
+  },
+  'POST /api/users/:phone/reset': {
+    who: ['admin'],
+    csrf: true,
+    request: () => ({ path: `/api/users/${USERS.tracer.phone}/reset`, body: {} }),
+  },
+  // Everyone changes their own password (here to the same one: the table's sessions stay valid).
+  'POST /api/me/password': {
+    who: 'session',
+    csrf: true,
+    request: () => ({ body: { oldPassword: PASSWORD, newPassword: PASSWORD } }),
+  },
+  // The code is the credential: a wrong one is refused (400) to anyone, in both languages.
+  'POST /api/password-reset': {
+    who: 'public',
+    answers: 400,
+    request: () => ({ body: { phone: '0900000005', code: 'AAAA-BBBB-CCCC', password: PASSWORD } }),
+  },
   // The one-time token is the credential (routes/enrol.ts; its own tests: enrolment.test.ts).
   'POST /api/enrol': {
     who: 'public',

@@ -208,7 +208,7 @@ describe.each(ENGINES)('hub storage on %s', (engine) => {
     await store.users.add('0912345678', 'long-enough-password', 'officer', ['district:760']);
     expect(await store.users.login('0912345678', 'wrong-password')).toBeNull();
     const s = await store.users.login('+84 912 345 678', 'long-enough-password');
-    expect(s?.user).toEqual({ phone: '0912345678', role: 'officer', sites: ['district:760'] });
+    expect(s?.user).toEqual({ phone: '0912345678', role: 'officer', sites: ['district:760'], email: null });
     expect((await store.users.session(s?.id))?.csrf).toBe(s?.csrf);
     await store.users.logout(s?.id ?? '');
     expect(await store.users.session(s?.id)).toBeNull();
@@ -447,6 +447,7 @@ describe('qrkiosk-hub user add', () => {
       phone: '0912345678',
       role: 'tracer',
       sites: ['*'],
+      email: null,
     });
     expect(await store.users.login('0912345678', 'wrong')).toBeNull();
     await store.close();

@@ -3,6 +3,7 @@
 // function that is called when the view is left (to stop listening or polling).
 import { createCtx } from './ctx.js';
 import { createFeed } from './live-feed.js';
+import { mountPasswordReset } from './password-reset.js';
 import { ROUTES, VIEWS } from './views/index.js';
 
 const TEXT = {
@@ -229,6 +230,8 @@ $('lang').addEventListener('click', () => {
 window.addEventListener('hashchange', () => route());
 
 shellText();
+// "Have a password reset code?" under the login form (its own module, i17-users).
+mountPasswordReset($('login'), ctx);
 // The printable report sends a browser without a session here with ?login=required (routes/page-error.ts).
 const sentToLogin = new URLSearchParams(location.search).get('login') === 'required';
 fetch('/api/me')

@@ -7,6 +7,7 @@ export { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 export { PostgresRepository } from './postgres.js';
 export type * from './repository.js';
 export { SqliteRepository } from './sqlite.js';
+export { LastAdminError } from './user-changes.js';
 
 /**
  * Opens the hub's storage. `database`: a `postgres://…` (or `postgresql://…`) URL for PostgreSQL;

@@ -1,5 +1,18 @@
 import type pg from 'pg';
-import { LOGIN_FAILURE_MEMORY_MS, type NewUserRow, type SessionRow, type UserRow } from './repository.js';
+import {
+  type NewPasswordReset,
+  postgresAddPasswordReset,
+  postgresPeekPasswordReset,
+  postgresRedeemPasswordReset,
+} from './password-resets.js';
+import {
+  LOGIN_FAILURE_MEMORY_MS,
+  type NewUserRow,
+  type SessionRow,
+  type UserChange,
+  type UserRow,
+} from './repository.js';
+import { postgresKeepingAnAdmin, postgresUpdateUser } from './user-changes.js';
 
 /**
  * The PostgreSQL side of the hub's accounts: users, sessions and failed-login counts (users.ts
@@ -29,19 +42,39 @@ export class PostgresAccounts {
   }
 
   async upsertUser(u: NewUserRow) {
-    return this.transaction(async (client) => {
-      // xmax = 0 on a freshly inserted row, not on one the conflict updated.
-      const { rows } = await client.query<{ inserted: boolean }>(
-        `INSERT INTO users (phone, password, role, sites, created_at) VALUES ($1, $2, $3, $4, $5)
+    return this.transaction((client) =>
+      postgresKeepingAnAdmin(client, async () => {
+        // xmax = 0 on a freshly inserted row, not on one the conflict updated.
+        const { rows } = await client.query<{ inserted: boolean }>(
+          `INSERT INTO users (phone, password, role, sites, created_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (phone) DO UPDATE SET password = excluded.password, role = excluded.role, sites = excluded.sites
          RETURNING (xmax = 0) AS inserted`,
-        [u.phone, u.password, u.role, u.sites, u.createdAt],
-      );
-      if (u.email !== undefined)
-        await client.query('UPDATE users SET email = $2 WHERE phone = $1', [u.phone, u.email]);
-      const ended = await client.query('DELETE FROM sessions WHERE phone = $1', [u.phone]);
-      return { existed: rows[0]?.inserted === false, sessionsEnded: ended.rowCount ?? 0 };
-    });
+          [u.phone, u.password, u.role, u.sites, u.createdAt],
+        );
+        if (u.email !== undefined)
+          await client.query('UPDATE users SET email = $2 WHERE phone = $1', [u.phone, u.email]);
+        const ended = await client.query('DELETE FROM sessions WHERE phone = $1', [u.phone]);
+        return { existed: rows[0]?.inserted === false, sessionsEnded: ended.rowCount ?? 0 };
+      }),
+    );
+  }
+
+  async updateUser(phone: string, change: UserChange, keepSession = '') {
+    return this.transaction((client) => postgresUpdateUser(client, phone, change, keepSession));
+  }
+
+  async addPasswordReset(r: NewPasswordReset) {
+    return this.transaction((client) => postgresAddPasswordReset(client, r));
+  }
+
+  async peekPasswordReset(codeHash: string, phone: string, at: Date) {
+    return postgresPeekPasswordReset(this.pool, codeHash, phone, at.toISOString());
+  }
+
+  async redeemPasswordReset(codeHash: string, phone: string, at: Date, passwordHash: string) {
+    return this.transaction((client) =>
+      postgresRedeemPasswordReset(client, codeHash, phone, at.toISOString(), passwordHash),
+    );
   }
 
   async user(phone: string) {
@@ -59,23 +92,27 @@ export class PostgresAccounts {
   }
 
   async setUserDisabled(phone: string, disabled: boolean) {
-    return this.transaction(async (client) => {
-      const changed = await client.query('UPDATE users SET disabled = $2 WHERE phone = $1', [
-        phone,
-        disabled,
-      ]);
-      if (changed.rowCount === 0) return null;
-      const ended = await client.query('DELETE FROM sessions WHERE phone = $1', [phone]);
-      return { sessionsEnded: ended.rowCount ?? 0 };
-    });
+    return this.transaction((client) =>
+      postgresKeepingAnAdmin(client, async () => {
+        const changed = await client.query('UPDATE users SET disabled = $2 WHERE phone = $1', [
+          phone,
+          disabled,
+        ]);
+        if (changed.rowCount === 0) return null;
+        const ended = await client.query('DELETE FROM sessions WHERE phone = $1', [phone]);
+        return { sessionsEnded: ended.rowCount ?? 0 };
+      }),
+    );
   }
 
   async deleteUser(phone: string) {
-    return this.transaction(async (client) => {
-      const ended = await client.query('DELETE FROM sessions WHERE phone = $1', [phone]);
-      const removed = await client.query('DELETE FROM users WHERE phone = $1', [phone]);
-      return removed.rowCount === 0 ? null : { sessionsEnded: ended.rowCount ?? 0 };
-    });
+    return this.transaction((client) =>
+      postgresKeepingAnAdmin(client, async () => {
+        const ended = await client.query('DELETE FROM sessions WHERE phone = $1', [phone]);
+        const removed = await client.query('DELETE FROM users WHERE phone = $1', [phone]);
+        return removed.rowCount === 0 ? null : { sessionsEnded: ended.rowCount ?? 0 };
+      }),
+    );
   }
 
   async takeLoginAttempt(account: string, now: Date, lockMs: (failures: number) => number) {

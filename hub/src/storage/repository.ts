@@ -3,10 +3,12 @@ import type { AlertStorage } from './alert-rows.js';
 import type { RetimeResult } from './boots.js';
 import type { Claim, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
 import type { SiteMovements } from './occupancy.js';
+import type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
 import type { TelemetrySnapshot } from './telemetry-history.js';
 
 export type { AlertRow, AlertStorage, NewAlert, NewNotice, NoticeRow } from './alert-rows.js';
 export type { Claim, ClaimRefusal, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
+export type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
 
 /** A check-in to store. `atReported`: the kiosk's own time, when `checkin.at` was re-timed on ingest. */
 export interface CheckinRow {
@@ -139,6 +141,22 @@ export interface HubRepository {
   setUserDisabled(phone: string, disabled: boolean): Promise<{ sessionsEnded: number } | null>;
   /** Removes a user and their sessions; null when there is no such user. */
   deleteUser(phone: string): Promise<{ sessionsEnded: number } | null>;
+  /**
+   * Changes a user's role, scope, e-mail, disabled flag or password (absent fields kept) in one
+   * transaction, ending their sessions — all but `keepSession` — when anything but the e-mail
+   * changed; null when there is no such user. This, upsertUser, setUserDisabled and deleteUser
+   * throw LastAdminError (storage/user-changes.ts) rather than leave no enabled admin.
+   */
+  updateUser(phone: string, change: UserChange, keepSession?: string): Promise<UpdateResult>;
+  /** Adds a one-time reset code (its hash), withdrawing the phone's older unused ones; returns how many. */
+  addPasswordReset(r: NewPasswordReset): Promise<number>;
+  /** Why a reset code would be refused at `at`, or null (read only: the claim still decides). */
+  peekPasswordReset(codeHash: string, phone: string, at: Date): Promise<ResetRefusal | null>;
+  /**
+   * Spends a reset code at most once and, in the same transaction, sets the new password hash and
+   * ends the user's sessions; of concurrent redemptions exactly one succeeds.
+   */
+  redeemPasswordReset(codeHash: string, phone: string, at: Date, passwordHash: string): Promise<ResetClaim>;
   addSession(s: SessionRow, now: Date): Promise<void>;
   /** A session of an enabled user (a disabled user's sessions are gone, and never read back). */
   session(id: string): Promise<(SessionRow & { user: UserRow }) | null>;
@@ -215,6 +233,18 @@ export interface UserRow {
   /** Where alerts and daily reports reach the user (migration 10); null: none given. */
   email: string | null;
 }
+
+/** What a change sets; an absent field is kept. `sites`: the JSON array; `password`: the argon2id hash. */
+export interface UserChange {
+  role?: string;
+  sites?: string;
+  email?: string | null;
+  disabled?: boolean;
+  password?: string;
+}
+
+/** The user as it was before a change, and how many of their sessions the change ended; null: no such user. */
+export type UpdateResult = { before: UserRow; sessionsEnded: number } | null;
 
 /** A user to add or change: `email` undefined keeps the stored one (null clears it). */
 export type NewUserRow = Omit<UserRow, 'disabled' | 'email'> & { email?: string | null };

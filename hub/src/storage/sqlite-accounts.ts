@@ -1,5 +1,18 @@
 import type Database from 'better-sqlite3';
-import { LOGIN_FAILURE_MEMORY_MS, type NewUserRow, type SessionRow, type UserRow } from './repository.js';
+import {
+  type NewPasswordReset,
+  sqliteAddPasswordReset,
+  sqlitePeekPasswordReset,
+  sqliteRedeemPasswordReset,
+} from './password-resets.js';
+import {
+  LOGIN_FAILURE_MEMORY_MS,
+  type NewUserRow,
+  type SessionRow,
+  type UserChange,
+  type UserRow,
+} from './repository.js';
+import { sqliteKeepingAnAdmin, sqliteUpdateUser } from './user-changes.js';
 
 /**
  * The SQLite side of the hub's accounts: users, sessions and failed-login counts (users.ts decides,
@@ -35,12 +48,32 @@ export class SqliteAccounts {
   }
 
   async upsertUser(u: NewUserRow) {
-    return this.db.transaction(() => {
-      const existed = this.a.user.get(u.phone) !== undefined;
-      this.a.upsertUser.run(u.phone, u.password, u.role, u.sites, u.createdAt);
-      if (u.email !== undefined) this.a.setEmail.run(u.email, u.phone);
-      return { existed, sessionsEnded: this.a.endSessions.run(u.phone).changes };
-    })();
+    return this.db
+      .transaction(() =>
+        sqliteKeepingAnAdmin(this.db, () => {
+          const existed = this.a.user.get(u.phone) !== undefined;
+          this.a.upsertUser.run(u.phone, u.password, u.role, u.sites, u.createdAt);
+          if (u.email !== undefined) this.a.setEmail.run(u.email, u.phone);
+          return { existed, sessionsEnded: this.a.endSessions.run(u.phone).changes };
+        }),
+      )
+      .immediate();
+  }
+
+  async updateUser(phone: string, change: UserChange, keepSession = '') {
+    return sqliteUpdateUser(this.db, phone, change, keepSession);
+  }
+
+  async addPasswordReset(r: NewPasswordReset) {
+    return sqliteAddPasswordReset(this.db, r);
+  }
+
+  async peekPasswordReset(codeHash: string, phone: string, at: Date) {
+    return sqlitePeekPasswordReset(this.db, codeHash, phone, at.toISOString());
+  }
+
+  async redeemPasswordReset(codeHash: string, phone: string, at: Date, passwordHash: string) {
+    return sqliteRedeemPasswordReset(this.db, codeHash, phone, at.toISOString(), passwordHash);
   }
 
   async user(phone: string) {
@@ -53,22 +86,30 @@ export class SqliteAccounts {
   }
 
   async setUserDisabled(phone: string, disabled: boolean) {
-    return this.db.transaction(() => {
-      const changed = this.db
-        .prepare('UPDATE users SET disabled = ? WHERE phone = ?')
-        .run(disabled ? 1 : 0, phone).changes;
-      return changed === 0 ? null : { sessionsEnded: this.a.endSessions.run(phone).changes };
-    })();
+    return this.db
+      .transaction(() =>
+        sqliteKeepingAnAdmin(this.db, () => {
+          const changed = this.db
+            .prepare('UPDATE users SET disabled = ? WHERE phone = ?')
+            .run(disabled ? 1 : 0, phone).changes;
+          return changed === 0 ? null : { sessionsEnded: this.a.endSessions.run(phone).changes };
+        }),
+      )
+      .immediate();
   }
 
   async deleteUser(phone: string) {
-    return this.db.transaction(() => {
-      // SQLite's sessions table has no foreign key (files from before the numbered steps): by hand.
-      const sessionsEnded = this.a.endSessions.run(phone).changes;
-      this.db.prepare('DELETE FROM password_resets WHERE phone = ?').run(phone);
-      const removed = this.db.prepare('DELETE FROM users WHERE phone = ?').run(phone).changes;
-      return removed === 0 ? null : { sessionsEnded };
-    })();
+    return this.db
+      .transaction(() =>
+        sqliteKeepingAnAdmin(this.db, () => {
+          // SQLite's sessions table has no foreign key (files from before the numbered steps): by hand.
+          const sessionsEnded = this.a.endSessions.run(phone).changes;
+          this.db.prepare('DELETE FROM password_resets WHERE phone = ?').run(phone);
+          const removed = this.db.prepare('DELETE FROM users WHERE phone = ?').run(phone).changes;
+          return removed === 0 ? null : { sessionsEnded };
+        }),
+      )
+      .immediate();
   }
 
   async takeLoginAttempt(account: string, now: Date, lockMs: (failures: number) => number) {
