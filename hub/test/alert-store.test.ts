@@ -114,5 +114,10 @@ describe.each(ENGINES)('alert store (%s)', (engine) => {
       lastError: 'HTTP 500',
     });
     expect(rows.find((n) => n.id === one?.id)?.sentAt).toBe('2026-11-26T02:00:00.000Z');
+    // Retention: only what was sent or given up goes; what still waits stays.
+    expect(await b.purgeNotices(new Date('2026-11-26T02:00:01Z'))).toBe(2);
+    const left = (await a.notices(100)).map((n) => n.id);
+    expect(left).toHaveLength(19);
+    expect(left).toContain(two?.id);
   });
 });

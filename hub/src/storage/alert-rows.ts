@@ -76,4 +76,6 @@ export interface AlertStorage {
   /** A failed try: retried at `retryAt`, or given up (null). */
   failed(id: number, at: Date, error: string, retryAt: Date | null): Promise<void>;
   notices(limit: number): Promise<NoticeRow[]>;
+  /** Retention: notices sent or given up that were queued before `before` (they hold addresses and reports). */
+  purgeNotices(before: Date): Promise<number>;
 }

@@ -40,6 +40,7 @@ const SENT = 'UPDATE notices SET sent_at = $1, lease_until = NULL, last_error = 
 const RETRY = 'UPDATE notices SET due_at = $1, lease_until = NULL, last_error = $2 WHERE id = $3';
 const GIVE_UP = 'UPDATE notices SET failed_at = $1, lease_until = NULL, last_error = $2 WHERE id = $3';
 const NOTICES = `SELECT ${N} FROM notices ORDER BY id DESC LIMIT $1`;
+const PURGE = 'DELETE FROM notices WHERE created_at < $1 AND (sent_at IS NOT NULL OR failed_at IS NOT NULL)';
 
 /** The parameters are always used once each, in order: `$n` becomes SQLite's `?`. */
 const q = (sql: string) => sql.replace(/\$\d+/g, '?');
@@ -94,6 +95,9 @@ export class SqliteAlerts implements AlertStorage {
   async notices(limit: number) {
     return this.db.prepare(q(NOTICES)).all(limit) as NoticeRow[];
   }
+  async purgeNotices(before: Date) {
+    return this.db.prepare(q(PURGE)).run(iso(before)).changes;
+  }
 }
 
 export class PostgresAlerts implements AlertStorage {
@@ -136,5 +140,8 @@ export class PostgresAlerts implements AlertStorage {
   }
   async notices(limit: number) {
     return this.rows<NoticeRow>(NOTICES, [limit]);
+  }
+  async purgeNotices(before: Date) {
+    return (await this.pool.query(PURGE, [iso(before)])).rowCount ?? 0;
   }
 }
