@@ -79,6 +79,20 @@ describe('alert rules', () => {
     expect(rules([kiosk({ lastSeen: ago(11 * 60_000) })], NOW, { ...T, silentMinutes: 0 })).toEqual([]);
   });
 
+  it('silent sooner when the connection is known to have ended (state offline for offlineMinutes)', () => {
+    const gone = kiosk({ state: 'offline', lastSeen: ago(31_000) });
+    const [c] = run([gone]);
+    expect(c).toMatchObject({ key: 'silent:s-1:k-1', rule: 'silent', severity: 'critical' });
+    expect(c?.detail).toEqual({
+      vi: 'Kiosk k-1 mất kết nối 31 giây (lần cuối 26/11/2026 08:59)',
+      en: 'Kiosk k-1 offline for 31 s (last seen 26/11/2026 08:59)',
+    });
+    // A blip shorter than offlineMinutes, the same silence while online, or the rule off: nothing.
+    expect(run([kiosk({ state: 'offline', lastSeen: ago(20_000) })])).toEqual([]);
+    expect(run([kiosk({ lastSeen: ago(31_000) })])).toEqual([]);
+    expect(run([gone], NOW, { ...T, offlineMinutes: 0 })).toEqual([]);
+  });
+
   it('scanner lost, clock unsynced: only when the kiosk says so', () => {
     expect(rules([kiosk({ telemetry: telemetry({ scannerConnected: false, clockSynced: false }) })])).toEqual(
       ['scanner', 'clock'],
@@ -195,7 +209,13 @@ describe('hub.yaml alerts: and notify:', () => {
       QRKIOSK_HUB_NOTIFY_SMTP_HOST: 'mail.example.vn',
       QRKIOSK_HUB_NOTIFY_SUBSCRIPTIONS_OFFICER: 'silent,report',
     });
-    expect(s.alerts).toMatchObject({ everySeconds: 30, silentMinutes: 5, noScansBy: '10:00', holidays: [] });
+    expect(s.alerts).toMatchObject({
+      everySeconds: 30,
+      silentMinutes: 5,
+      offlineMinutes: 0.5,
+      noScansBy: '10:00',
+      holidays: [],
+    });
     expect(s.notify.smtp).toMatchObject({ host: 'mail.example.vn', port: 587, secure: false });
     expect(s.notify.subscriptions).toEqual({
       admin: ['*'],

@@ -1,13 +1,16 @@
 /**
- * The officer's promise from issue #17, on real parts: a hub process (real Mosquitto, real store)
- * with alerts on notices a kiosk gone silent on its own timer and an e-mail reaches the area's
- * officer through a real SMTP server (aiosmtpd); GET /api/alerts shows it to that officer's scope
- * only. Thresholds are shrunk (silent after 3 s, checked every second); nothing asserts a duration.
+ * The officer's promise from issue #17, on real parts: a kiosk's connection ends (its state goes
+ * offline over a real Mosquitto, as the broker publishes a kiosk's will), the hub process notices on
+ * its own timer and an e-mail reaches the area's officer through a real SMTP server (aiosmtpd);
+ * GET /api/alerts shows it to that officer's scope only. Thresholds are shrunk (offline for 3 s,
+ * checked every second); nothing asserts a duration.
  */
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { kioskTopics } from '@qrkiosk/protocol';
 import { Cleanups, makeTempDir, startMosquitto, startSmtp, waitFor } from '@qrkiosk/testkit';
+import { connectAsync } from 'mqtt';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Hub, HubStore, loadHubSettings } from '../src/index.js';
@@ -19,7 +22,7 @@ afterEach(() => cleanups.run());
 const PASSWORD = 'mật-khẩu-đủ-dài';
 
 describe('alerts in a running hub', () => {
-  it('a silent kiosk: the officer of its district (their users.email) gets one e-mail, a disabled one none; /api/alerts shows it in scope only, active and in history; the daily report reaches each district’s officers once', async () => {
+  it('a kiosk’s connection ends: the officer of its district (their users.email) gets one e-mail, a disabled one none; /api/alerts shows it in scope only, active and in history; the daily report reaches each district’s officers once', async () => {
     const [broker, smtp] = await Promise.all([startMosquitto(), startSmtp()]);
     cleanups.push(() => broker.stop());
     cleanups.push(() => smtp.stop());
@@ -29,7 +32,7 @@ describe('alerts in a running hub', () => {
       file,
       `alerts:
   everySeconds: 1
-  silentMinutes: 0.05
+  offlineMinutes: 0.05
   noScansBy: ''
 notify:
   smtp: { host: 127.0.0.1, port: ${smtp.port}, from: hub@qrkiosk.test }
@@ -38,13 +41,12 @@ notify:
 `,
     );
     const s = loadHubSettings(file, {});
-    // The register and a kiosk last heard from a minute ago, as a previous run of the hub left them.
+    // The register and the users, as an admin left them.
     const seed = await HubStore.open(where.database, where.dataDir);
     await seed.registerSites([
       { site: 's-001', name: 'Chợ Bến Thành', district: '760', ward: '26743' },
       { site: 's-002', name: 'Siêu thị', district: '770', ward: '27139' },
     ]);
-    await seed.setKioskState('s-001', 'k-001', 'online', new Date(Date.now() - 60_000));
     // Officers with their own address (users.email) and, for 770, a shared inbox from hub.yaml.
     await seed.users.add(
       '0901000001',
@@ -82,6 +84,17 @@ notify:
     });
     const address = await hub.start();
     cleanups.push(() => hub.stop());
+    // The kiosk says it is online, then its connection ends: the broker publishes its will, "offline".
+    const kiosk = await connectAsync(broker.url, { protocolVersion: 5, clientId: 'k-001' });
+    cleanups.push(() => kiosk.endAsync());
+    const state = kioskTopics('s-001', 'k-001').state;
+    await kiosk.publishAsync(state, 'online', { qos: 1, retain: true });
+    await waitFor(
+      async () => ((await hub.store?.kiosks())?.length ? true : undefined),
+      10_000,
+      'the kiosk online',
+    );
+    await kiosk.publishAsync(state, 'offline', { qos: 1, retain: true });
 
     const mail = await waitFor(
       () => (smtp.messages().length > 0 ? smtp.messages() : undefined),
@@ -90,7 +103,7 @@ notify:
     );
     expect(mail[0]?.rcptTos).toEqual(['can-bo-760@qrkiosk.test']);
     expect(mail[0]?.subject).toMatch(
-      /^\[qrkiosk\] CẢNH BÁO: Kiosk k-001 im lặng \d+ phút \(lần cuối \d\d\/\d\d\/\d{4} \d\d:\d\d\)$/,
+      /^\[qrkiosk\] CẢNH BÁO: Kiosk k-001 mất kết nối \d+ giây \(lần cuối \d\d\/\d\d\/\d{4} \d\d:\d\d\)$/,
     );
     // A few more ticks: still that one message.
     await hub.alertTick();
@@ -115,15 +128,19 @@ notify:
         raisedAt: expect.any(String),
         clearedAt: null,
         detail: {
-          vi: expect.stringMatching(/^Kiosk k-001 im lặng/),
-          en: expect.stringMatching(/^Kiosk k-001 silent/),
+          vi: expect.stringMatching(/^Kiosk k-001 mất kết nối/),
+          en: expect.stringMatching(/^Kiosk k-001 offline for/),
         },
       },
     ]);
     expect((await get('0901000002', '?state=all')).body).toEqual([]);
-    // The kiosk is heard from: cleared on the next tick, kept in the history.
-    await hub.store?.setKioskState('s-001', 'k-001', 'online', new Date());
-    await hub.alertTick();
+    // The kiosk is back: cleared on a following tick, kept in the history.
+    await kiosk.publishAsync(state, 'online', { qos: 1, retain: true });
+    await waitFor(
+      async () => ((await hub.store?.repo.alerts.list(true, 10))?.length === 0 ? true : undefined),
+      10_000,
+      'the alert cleared',
+    );
     expect((await get('0901000001', '')).body).toEqual([]);
     const history = (await get('0901000001', '?state=all')).body as Array<{ clearedAt: string | null }>;
     expect(history).toHaveLength(1);

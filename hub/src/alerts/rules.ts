@@ -86,6 +86,15 @@ function parse(json: string | null): Telemetry | null {
 
 const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const hours = (seconds: number) => Math.floor(seconds / 3600);
+/** Under two minutes in seconds ("45 giây"), then in whole minutes ("11 phút"). */
+function duration(ms: number): Text {
+  if (ms < 120_000) {
+    const s = Math.floor(ms / 1000);
+    return { vi: `${s} giây`, en: `${s} s` };
+  }
+  const m = Math.floor(ms / 60_000);
+  return { vi: `${m} phút`, en: `${m} min` };
+}
 const when = (iso: string) => formatVnDateTime(new Date(iso)).slice(0, 16);
 
 /** Whether `day` (YYYY-MM-DD, Vietnam) is a working day: Monday–Friday and not a listed holiday. */
@@ -101,13 +110,28 @@ export function evaluate(fleet: FleetSnapshot, now: Date, t: Thresholds): Condit
     out.push({ key: `${rule}:${site}:${kiosk ?? ''}`, rule, site, kiosk, severity: SEVERITY[rule], detail });
 
   for (const k of fleet.kiosks) {
+    // Silent: nothing heard for silentMinutes — or, sooner, the kiosk's connection is known to have
+    // ended (its offline state: a goodbye, or the broker's will after a dropped connection) for
+    // offlineMinutes. The second is what lets an officer hear within a minute; the first catches a
+    // kiosk whose connection hangs without the broker noticing.
     const silentMs = now.getTime() - Date.parse(k.lastSeen);
-    if (t.silentMinutes > 0 && silentMs > t.silentMinutes * 60_000) {
-      const mins = Math.floor(silentMs / 60_000);
-      add('silent', k.site, k.kiosk, {
-        vi: `Kiosk ${k.kiosk} im lặng ${mins} phút (lần cuối ${when(k.lastSeen)})`,
-        en: `Kiosk ${k.kiosk} silent for ${mins} min (last seen ${when(k.lastSeen)})`,
-      });
+    const offline = k.state === 'offline' && t.offlineMinutes > 0 && silentMs > t.offlineMinutes * 60_000;
+    if (offline || (t.silentMinutes > 0 && silentMs > t.silentMinutes * 60_000)) {
+      const d = duration(silentMs);
+      add(
+        'silent',
+        k.site,
+        k.kiosk,
+        offline
+          ? {
+              vi: `Kiosk ${k.kiosk} mất kết nối ${d.vi} (lần cuối ${when(k.lastSeen)})`,
+              en: `Kiosk ${k.kiosk} offline for ${d.en} (last seen ${when(k.lastSeen)})`,
+            }
+          : {
+              vi: `Kiosk ${k.kiosk} im lặng ${d.vi} (lần cuối ${when(k.lastSeen)})`,
+              en: `Kiosk ${k.kiosk} silent for ${d.en} (last seen ${when(k.lastSeen)})`,
+            },
+      );
     }
     const tel = parse(k.telemetry);
     if (!tel) continue;

@@ -26,6 +26,12 @@ export const AlertsSection = Type.Object(
       'a kiosk heard from longer ago than this is silent (0: off)',
       'kiosk im lặng quá số phút này thì cảnh báo (0: tắt)',
     ),
+    offlineMinutes: count(
+      0.5,
+      10_080,
+      'a kiosk whose connection ended (state offline: its goodbye, or the broker dropping it) this long ago is silent too, minutes (0: only silentMinutes)',
+      'kiosk đã mất kết nối (trạng thái offline) quá số phút này cũng là im lặng (0: chỉ dùng silentMinutes)',
+    ),
     scannerLost: Type.Boolean({
       default: true,
       description: 'alert when a kiosk reports its scanner disconnected',
