@@ -40,6 +40,10 @@ export class AlertEngine {
 
   private async evaluate(now: Date): Promise<{ raised: number; cleared: number }> {
     const alerts = this.store.repo.alerts;
+    // The alerts in force are read before the fleet, never after: with several processes, a fleet
+    // read older than the alerts could re-raise what another process just cleared on newer data.
+    // The other way round is harmless: a clear or raise already done elsewhere matches no row.
+    const active = await alerts.list(true, 100_000);
     const [kiosks, directory, counts] = await Promise.all([
       this.store.kiosks(),
       this.store.siteDirectory(),
@@ -49,7 +53,6 @@ export class AlertEngine {
     const holding = new Map<string, Condition>(
       evaluate({ kiosks, directory, scansToday }, now, this.thresholds as Thresholds).map((c) => [c.key, c]),
     );
-    const active = await alerts.list(true, 100_000);
     let raised = 0;
     let cleared = 0;
     for (const a of active)
