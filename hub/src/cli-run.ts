@@ -101,6 +101,7 @@ export function hubOptions(s: HubSettings): ConstructorParameters<typeof Hub>[0]
     http: { host: s.http.host, port: s.http.port },
     retentionDays: s.retention.days,
     reportAt: s.report.at,
+    alerts: { rules: s.alerts, notify: s.notify },
     ...(s.http.trustProxy ? { trustProxy: s.http.trustProxy } : {}),
     ...(enrolmentWanted(s) ? { enrolment: enrolmentKeys(s) } : {}),
     metricsAccess: {

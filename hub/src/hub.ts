@@ -1,12 +1,16 @@
 import { vnDay, vnTimeOn, vnYesterday } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
+import { RULES } from './alerts/rules.js';
+import { type AlertParts, alertParts } from './alerts/setup.js';
 import { KioskLogins } from './dynsec-accounts.js';
 import { plainHttpWarning } from './enrolment-setup.js';
 import { HubIngest, type IngestOptions } from './ingest.js';
 import { HubMetrics, type MetricsAccess } from './metrics/index.js';
+import type { RecipientSource } from './notify/recipients.js';
 import { sendRequest } from './requests.js';
 import { createServer } from './server.js';
+import type { AlertsSettings, NotifySettings } from './settings/alerts-schema.js';
 import { describeDatabase, type HubRepository } from './storage/index.js';
 import { HubStore } from './store.js';
 import { Enrolment, type EnrolmentKeys } from './use-cases/enrolment.js';
@@ -41,6 +45,11 @@ export interface HubOptions {
   enrolment?: EnrolmentKeys;
   /** Enrolment attempts allowed per address (IPv6: per /64) per minute (default 10). */
   enrolsPerMinute?: number;
+  /**
+   * Alert rules (hub.yaml `alerts:`) and where alerts and the daily report go (`notify:`). Both
+   * given: alerts run every `alerts.everySeconds` and the report is delivered after it is stored.
+   */
+  alerts?: { rules: AlertsSettings; notify: NotifySettings; recipients?: RecipientSource };
   log?: Logger;
   /** Who may scrape GET /metrics besides an admin's session: a bearer token, listed addresses. */
   metricsAccess?: MetricsAccess;
@@ -61,6 +70,9 @@ export class Hub {
   private server: FastifyInstance | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
   private reportTimer: NodeJS.Timeout | undefined;
+  private alertTimer: NodeJS.Timeout | undefined;
+  /** The alert engine (hub.yaml alerts/notify), when configured. */
+  alerts: AlertParts | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: HubOptions) {
@@ -111,7 +123,8 @@ export class Hub {
       86_400_000,
     );
     this.retentionTimer.unref();
-    this.scheduleReport(store);
+    this.startAlerts(store);
+    this.scheduleReport();
     const address = await this.server.listen(this.options.http);
     this.log.info(
       { address, database: describeDatabase(this.options.database, this.options.dataDir) },
@@ -154,9 +167,10 @@ export class Hub {
 
   /**
    * The provinces' 06:00 report: every day at `reportAt` Vietnam time the hub stores yesterday's
-   * report (sites, scans, sites with NO scans, new kiosks); officers read it on the page or as CSV.
+   * report (sites, scans, sites with NO scans, new kiosks) and delivers it (dailyReport); officers
+   * also read it on the page or as CSV.
    */
-  private scheduleReport(store: HubStore): void {
+  private scheduleReport(): void {
     const [hh, mm] = (this.options.reportAt ?? '06:00').split(':').map(Number) as [number, number];
     const next = () => {
       const now = Date.now();
@@ -166,14 +180,7 @@ export class Hub {
       return at - now;
     };
     const run = async () => {
-      const yesterday = vnYesterday(new Date());
-      try {
-        await store.saveReport(yesterday);
-        await store.audit('hub', 'report-scheduled', { day: yesterday });
-        this.log.info({ day: yesterday }, 'daily report stored');
-      } catch (err) {
-        this.log.error({ err, day: yesterday }, 'daily report failed');
-      }
+      await this.dailyReport(vnYesterday(new Date()));
       this.reportTimer = setTimeout(() => void run(), next());
       this.reportTimer.unref();
     };
@@ -181,7 +188,67 @@ export class Hub {
     this.reportTimer.unref();
   }
 
+  /**
+   * What the report timer does for a day: store its report, then queue it for every area's officers
+   * and webhooks and send. Every hub process does it; each destination's notice is keyed by the day,
+   * so each is sent once. Failures are logged (the timer goes on).
+   */
+  async dailyReport(day: string): Promise<void> {
+    const store = this.store;
+    if (!store) return;
+    try {
+      const report = await store.saveReport(day);
+      await store.audit('hub', 'report-scheduled', { day });
+      this.log.info({ day }, 'daily report stored');
+      const queued = await this.alerts?.engine.queueReport(report);
+      if (queued !== undefined) this.log.info({ day, queued }, 'daily report queued for delivery');
+      await this.alertTick();
+    } catch (err) {
+      this.log.error({ err, day }, 'daily report failed');
+    }
+  }
+
+  /** Alerts every `everySeconds` (30 s by default); one tick at a time in this process. */
+  private startAlerts(store: HubStore): void {
+    const a = this.options.alerts;
+    if (!a) return;
+    this.alerts = alertParts(store, a.rules, a.notify, this.log, a.recipients);
+    this.alertTimer = setInterval(() => void this.alertTick(), this.alerts.everyMs);
+    this.alertTimer.unref();
+  }
+
+  private ticking: Promise<void> | undefined;
+
+  /**
+   * The alerts in force by rule, for GET /metrics: read back from the store after each tick (another
+   * hub process may have raised or cleared them). Every rule is set, at 0 too, so its series stays.
+   */
+  private async countAlerts(): Promise<void> {
+    const store = this.store;
+    if (!store) return;
+    const counts: Record<string, number> = Object.fromEntries(RULES.map((r) => [r, 0]));
+    for (const a of await store.repo.alerts.list(true, 100_000)) counts[a.rule] = (counts[a.rule] ?? 0) + 1;
+    this.metrics.setAlertStates(counts);
+  }
+
+  /** One alert tick unless one is running (a slow SMTP server must not pile ticks up). */
+  alertTick(): Promise<void> {
+    const engine = this.alerts?.engine;
+    if (!engine) return Promise.resolve();
+    this.ticking ??= engine
+      .tick()
+      .then(() => this.countAlerts())
+      .catch((err: unknown) => this.log.error({ err }, 'alert tick failed'))
+      .finally(() => {
+        this.ticking = undefined;
+      });
+    return this.ticking;
+  }
+
   async stop(): Promise<void> {
+    if (this.alertTimer) clearInterval(this.alertTimer);
+    await this.ticking;
+    this.alerts?.close();
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.reportTimer) clearTimeout(this.reportTimer);
     await this.server?.close();

@@ -1,3 +1,4 @@
+export * from './alerts/index.js';
 export { CheckinWriter } from './checkin-writer.js';
 export { applyDynsec, DYNSEC_TOPIC, type DynsecCommand, kioskRole, kioskRoleCommands } from './dynsec.js';
 export { KioskAccountConflict, KioskLogins } from './dynsec-accounts.js';
@@ -7,12 +8,19 @@ export { HubIngest, type IngestOptions } from './ingest.js';
 export { laneId, MAX_LANES } from './ingest-retire.js';
 export { aclFile, type BindingCheck, KioskRegistry } from './kiosk-registry.js';
 export { type AlertCounts, HubMetrics, type MetricsAccess } from './metrics/index.js';
+export * from './notify/index.js';
 export * from './publish.js';
 export { ReceiptSender } from './receipts.js';
 export { areasOf } from './report-model.js';
 export { reportCsv, reportPage, scopeReport } from './report-view.js';
 export { type KioskResponse, sendRequest } from './requests.js';
 export { createServer, type LiveMessage, type ServerOptions } from './server.js';
+export {
+  AlertsSection,
+  type AlertsSettings,
+  NotifySection,
+  type NotifySettings,
+} from './settings/alerts-schema.js';
 export { formatProblems, HubSettings, loadHubSettings } from './settings/index.js';
 export { parseSitesCsv } from './sites-csv.js';
 export * from './storage/index.js';

@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { HubIngest } from './ingest.js';
 import { type HubMetrics, type MetricsAccess, metricsRoute } from './metrics/index.js';
 import { installAccess } from './routes/access.js';
+import { alertRoutes } from './routes/alerts.js';
 import { commandRoutes } from './routes/commands.js';
 import { dataRoutes } from './routes/data.js';
 import { enrolmentCodeRoute, enrolRoute } from './routes/enrol.js';
@@ -83,7 +84,11 @@ export async function createServer(
   loginRoutes(app, store, options);
   userRoutes(app, store, options);
   dataRoutes(app, store);
-  fleetRoutes(app, store, options);
+  alertRoutes(app, store);
+  // The fleet table counts each kiosk's alerts in force (storage/alerts.ts) unless told otherwise.
+  fleetRoutes(app, store, {
+    activeAlerts: options.activeAlerts ?? (() => store.repo.alerts.list(true, 100_000)),
+  });
   reportRoutes(app, store, options);
   liveRoute(app, store, ingest, options);
   commandRoutes(app, store, options.commands);

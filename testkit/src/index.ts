@@ -8,5 +8,6 @@ export * from './net.js';
 export * from './postgres.js';
 export * from './promtool.js';
 export * from './shared.js';
+export * from './smtp.js';
 export * from './tmp.js';
 export * from './tmpfs.js';

@@ -1,10 +1,10 @@
 import { h } from './dom.js';
 
-/** A "nice" top for the y axis: 1, 2 or 5 × a power of ten, at least max (and at least 4). */
+/** A round top for the y axis, at least max (and 4), whose half is whole too: 4, 6, 8, 10, 20, 40… */
 export function niceTop(max) {
   const m = Math.max(4, max);
   const p = 10 ** Math.floor(Math.log10(m));
-  return [1, 2, 5, 10].map((f) => f * p).find((v) => v >= m);
+  return [1, 2, 4, 6, 8, 10].map((f) => f * p).find((v) => v >= m);
 }
 
 /**

@@ -1,5 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { DEFAULT_RETENTION_DAYS } from '../use-cases/retention.js';
+import { AlertsSection, NotifySection } from './alerts-schema.js';
+
+export { AlertsSection, NotifySection } from './alerts-schema.js';
 
 /**
  * hub.yaml, defined once. Defaults, env overrides (QRKIOSK_HUB_<SECTION>_<KEY>) and the problems
@@ -220,6 +223,8 @@ export const HubSettings = Type.Object(
     ),
     enrolment: EnrolmentSection,
     metrics: MetricsSection,
+    alerts: AlertsSection,
+    notify: NotifySection,
   },
   { additionalProperties: false },
 );
@@ -234,4 +239,6 @@ export const HUB_SECTIONS = [
   'privacy',
   'enrolment',
   'metrics',
+  'alerts',
+  'notify',
 ] as const;

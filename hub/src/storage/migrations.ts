@@ -219,6 +219,43 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
+    version: 9,
+    what: 'alerts raised and cleared, with their history, and the notices (e-mail, webhook) they cause (storage/alerts.ts)',
+    // The partial unique index is the rule "one alert in force per key": of two hub processes raising
+    // the same condition at once, one INSERT gets the row and the other does nothing.
+    sqlite: `
+      CREATE TABLE IF NOT EXISTS alerts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, rule TEXT NOT NULL, site TEXT NOT NULL,
+        kiosk TEXT, severity TEXT NOT NULL, detail TEXT NOT NULL, raised_at TEXT NOT NULL, cleared_at TEXT,
+        raise_queued_at TEXT, clear_queued_at TEXT
+      );
+      CREATE UNIQUE INDEX IF NOT EXISTS alerts_in_force ON alerts (key) WHERE cleared_at IS NULL;
+      CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts (raised_at);
+      CREATE TABLE IF NOT EXISTS notices (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, channel TEXT NOT NULL,
+        target TEXT NOT NULL, payload TEXT NOT NULL, created_at TEXT NOT NULL, due_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0, lease_until TEXT, sent_at TEXT, failed_at TEXT, last_error TEXT
+      );
+      CREATE INDEX IF NOT EXISTS notices_due ON notices (due_at) WHERE sent_at IS NULL AND failed_at IS NULL;
+    `,
+    postgres: `
+      CREATE TABLE alerts (
+        id serial PRIMARY KEY, key text NOT NULL, rule text NOT NULL, site text NOT NULL, kiosk text,
+        severity text NOT NULL, detail text NOT NULL, raised_at timestamptz NOT NULL, cleared_at timestamptz,
+        raise_queued_at timestamptz, clear_queued_at timestamptz
+      );
+      CREATE UNIQUE INDEX alerts_in_force ON alerts (key) WHERE cleared_at IS NULL;
+      CREATE INDEX alerts_by_time ON alerts (raised_at);
+      CREATE TABLE notices (
+        id serial PRIMARY KEY, key text NOT NULL UNIQUE, channel text NOT NULL, target text NOT NULL,
+        payload text NOT NULL, created_at timestamptz NOT NULL, due_at timestamptz NOT NULL,
+        attempts integer NOT NULL DEFAULT 0, lease_until timestamptz, sent_at timestamptz,
+        failed_at timestamptz, last_error text
+      );
+      CREATE INDEX notices_due ON notices (due_at) WHERE sent_at IS NULL AND failed_at IS NULL;
+    `,
+  },
+  {
     version: 10,
     what: 'users: an optional e-mail (alerts, reports); one-time password-reset codes (storage/password-resets.ts), only their hash',
     // A reset code, like an enrolment code, is stored as its hash and spent by one UPDATE (single use);

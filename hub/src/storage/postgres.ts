@@ -1,5 +1,6 @@
 import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import pg from 'pg';
+import { PostgresAlerts } from './alerts.js';
 import { postgresBootsBegan, postgresRetimeBoot, unsyncedBoot } from './boots.js';
 import * as enrolments from './enrolments.js';
 import { postgresFleet } from './fleet.js';
@@ -49,10 +50,12 @@ const MIGRATION_LOCK = 0x71726b31;
  */
 export class PostgresRepository extends PostgresAccounts implements HubRepository {
   readonly engine = 'postgres';
+  readonly alerts: PostgresAlerts;
 
   /** Only through open(): the database is migrated first. */
   private constructor(pool: pg.Pool) {
     super(pool);
+    this.alerts = new PostgresAlerts(pool);
   }
 
   /** Connects, migrates, and returns the repository. `url`: postgres://user:pass@host:port/db */

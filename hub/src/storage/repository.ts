@@ -1,4 +1,5 @@
 import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
+import type { AlertStorage } from './alert-rows.js';
 import type { RetimeResult } from './boots.js';
 import type { Claim, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
 import type { FleetRecords } from './fleet.js';
@@ -6,6 +7,7 @@ import type { SiteMovements } from './occupancy.js';
 import type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
 import type { TelemetrySnapshot } from './telemetry-history.js';
 
+export type { AlertRow, AlertStorage, NewAlert, NewNotice, NoticeRow } from './alert-rows.js';
 export type { Claim, ClaimRefusal, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
 export type { FleetRecords, KioskCommandRow, NewKioskCommand } from './fleet.js';
 export type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
@@ -28,6 +30,8 @@ export interface CheckinRow {
  */
 export interface HubRepository {
   readonly engine: 'sqlite' | 'postgres';
+  /** Alerts, their history and notices (storage/alerts.ts, migration 9). */
+  readonly alerts: AlertStorage;
 
   /**
    * Stores check-ins in one transaction; returns the ids that were new (duplicates are left out: a

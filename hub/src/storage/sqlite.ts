@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import Database from 'better-sqlite3';
+import { SqliteAlerts } from './alerts.js';
 import { sqliteBootsBegan, sqliteRetimeBoot, unsyncedBoot } from './boots.js';
 import {
   sqliteAddEnrolment,
@@ -39,6 +40,7 @@ const parseMessages = (rows: Array<{ message: string }>) =>
  */
 export class SqliteRepository extends SqliteAccounts implements HubRepository {
   readonly engine = 'sqlite';
+  readonly alerts: SqliteAlerts;
   private readonly s;
 
   constructor(file: string) {
@@ -49,6 +51,7 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
     db.pragma('busy_timeout = 5000');
     migrateSqlite(db);
     super(db);
+    this.alerts = new SqliteAlerts(db);
     this.s = {
       insert: db.prepare<
         [

@@ -9,12 +9,15 @@ export interface RetentionResult {
   removed: number;
   /** Dead letters removed. */
   deadLetters: number;
+  /** Alert and report notices removed (sent or given up); absent when none. */
+  notices?: number;
 }
 
 /**
  * The retention, applied by the hub every day and by `qrkiosk-hub purge`: check-ins older than
  * `days` go, and so do dead letters (they hold the same personal data, masked and hashed) and the
- * failed-login counts nobody has touched for a day; the audit log stays. Audited when anything went
+ * failed-login counts nobody has touched for a day, and the notices already sent or given up (they
+ * hold e-mail addresses and reports); the audit log and the alert history stay. Audited when anything went
  * (`always`: even when nothing did, as a command run by a person is).
  */
 export async function applyRetention(
@@ -28,7 +31,9 @@ export async function applyRetention(
   const removed = await store.purge(before);
   const deadLetters = await store.purgeDeadLetters(before);
   await store.forgetLoginFailures(now);
-  if (by.always || removed > 0 || deadLetters > 0)
-    await store.audit(by.actor, 'purge', { days, removed, deadLetters });
-  return { days, removed, deadLetters };
+  const notices = await store.repo.alerts.purgeNotices(before);
+  const more = notices > 0 ? { notices } : {};
+  if (by.always || removed > 0 || deadLetters > 0 || notices > 0)
+    await store.audit(by.actor, 'purge', { days, removed, deadLetters, ...more });
+  return { days, removed, deadLetters, ...more };
 }
