@@ -25,6 +25,7 @@ import { RevocationSource } from './revocation/index.js';
 import { ScreensServer } from './screens/index.js';
 import type { LoadedSettings } from './settings/index.js';
 import { allOutputsOff, createGpioDriver, type GpioDriver, patternsWith, Signaller } from './signal/index.js';
+import { softwareFleet, updateTelemetry } from './software/daemon.js';
 import { telemetryMessage } from './telemetry.js';
 import { ClockWatch } from './time/clock-watch.js';
 import { FleetUpdates } from './updates/index.js';
@@ -150,6 +151,7 @@ export class Controller {
       trustInstalled: () => this.admission.loadTrust(),
       signers: () => this.admission.signers,
       rulesInstalled: () => this.policy.reload(),
+      software: softwareFleet(settings, secrets.hubKeys, this.log),
     });
     this.gpio = options.gpio ?? createGpioDriver(settings.gpio, this.log);
     this.signaller = new Signaller(
@@ -283,6 +285,7 @@ export class Controller {
       cache: this.cache.versionInfo(),
       rules: { version: policy.rules.version, source: this.policy.origin },
       faults: this.faults.list(),
+      update: updateTelemetry(this.loaded.settings.software.root),
     });
   }
 

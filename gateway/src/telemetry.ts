@@ -17,6 +17,8 @@ export interface TelemetryReadings {
   cache: { version: number; updatedAt: string | null };
   rules: { version: string; source: string };
   faults: FaultCode[];
+  /** The software installer's last state (gateway/src/software/state.ts), when it ever ran. */
+  update?: { state: string; version?: string; previous?: string; detail?: string };
 }
 
 /** The kiosk's telemetry message (protocol/src/telemetry.ts), from readings taken by the controller. */
@@ -44,5 +46,6 @@ export function telemetryMessage(r: TelemetryReadings): TelemetryMessage {
     rules: r.rules,
     // Only when there are some: a hub that predates the field keeps accepting healthy kiosks.
     ...(r.faults.length > 0 ? { faults: r.faults } : {}),
+    ...(r.update ? { update: r.update } : {}),
   };
 }

@@ -1,0 +1,46 @@
+import type { KeyObject } from 'node:crypto';
+import type { KeyRing } from '@qrkiosk/protocol';
+import type { Logger } from '../log.js';
+import type { Settings } from '../settings/index.js';
+import { loadReleaseKeys } from './bundle.js';
+import { SoftwareFleet } from './fleet.js';
+import { readUpdateState } from './state.js';
+
+/**
+ * The daemon's software-update receiver from kiosk.yaml: off (undefined) until `software.releaseKeyFiles` names a
+ * key — a kiosk that trusts no release key installs nothing, whatever the hub announces. A key file that cannot be
+ * read is logged and leaves updates off; the kiosk itself keeps scanning.
+ */
+export function softwareFleet(settings: Settings, hubKeys: KeyRing, log: Logger): SoftwareFleet | undefined {
+  const s = settings.software;
+  if (s.releaseKeyFiles.length === 0 || !settings.kiosk) return undefined;
+  let releaseKeys: KeyObject[];
+  try {
+    releaseKeys = loadReleaseKeys(s.releaseKeyFiles);
+  } catch (err) {
+    log.error({ err }, 'software.releaseKeyFiles unreadable: software updates off');
+    return undefined;
+  }
+  return new SoftwareFleet({
+    kiosk: settings.kiosk,
+    dataDir: settings.data.dir,
+    hubKeys,
+    releaseKeys,
+    applyCommand: s.applyCommand,
+    log,
+  });
+}
+
+/** Telemetry's `update` field: the installer's last state (update-state.json), if it ever ran. */
+export function updateTelemetry(
+  root: string,
+): { state: string; version?: string; previous?: string; detail?: string } | undefined {
+  const s = readUpdateState(root);
+  if (!s) return undefined;
+  return {
+    state: s.state,
+    ...(s.version ? { version: s.version.slice(0, 32) } : {}),
+    ...(s.previous ? { previous: s.previous.slice(0, 32) } : {}),
+    ...(s.detail ? { detail: s.detail.slice(0, 300) } : {}),
+  };
+}
