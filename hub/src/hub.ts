@@ -1,12 +1,16 @@
+import type { KeyObject } from 'node:crypto';
 import { vnDay, vnTimeOn, vnYesterday } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { KioskLogins } from './dynsec-accounts.js';
 import { plainHttpWarning } from './enrolment-setup.js';
 import { HubIngest, type IngestOptions } from './ingest.js';
+import { publishFleet } from './publish.js';
 import { createServer } from './server.js';
 import { describeDatabase, type HubRepository } from './storage/index.js';
 import { HubStore } from './store.js';
+import { releasesDir } from './updates/releases.js';
+import { RolloutEngine, Rollouts } from './updates/rollouts.js';
 import { Enrolment, type EnrolmentKeys } from './use-cases/enrolment.js';
 import { applyRetention, DEFAULT_RETENTION_DAYS } from './use-cases/retention.js';
 
@@ -38,6 +42,11 @@ export interface HubOptions {
   enrolment?: EnrolmentKeys;
   /** Enrolment attempts allowed per address (IPv6: per /64) per minute (default 10). */
   enrolsPerMinute?: number;
+  /**
+   * Software rollouts (hub/src/updates/): signed with the hub's key, announced with bundle URLs under `baseUrl`,
+   * moved on every `tickMs`. None: rollouts can be started (CLI, page) but do not move in this process.
+   */
+  rollouts?: { signing: { privateKey: KeyObject; publicKey: KeyObject }; baseUrl: string; tickMs: number };
   log?: Logger;
   /**
    * Wraps the storage the hub opens (default: none). The seam for fault injection — a test passes a
@@ -53,6 +62,7 @@ export class Hub {
   private server: FastifyInstance | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
   private reportTimer: NodeJS.Timeout | undefined;
+  private rolloutTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: HubOptions) {
@@ -88,8 +98,10 @@ export class Hub {
       ...(this.options.trustProxy ? { trustProxy: this.options.trustProxy } : {}),
       ...(this.options.enrolment ? { enrolment: this.enrolmentOf(store, this.options.enrolment) } : {}),
       ...(this.options.enrolsPerMinute ? { enrolsPerMinute: this.options.enrolsPerMinute } : {}),
+      releasesDir: releasesDir(this.options.dataDir),
       onError: (err) => this.log.error({ err }, 'hub page request failed'),
     });
+    this.startRollouts(store);
     const purge = () =>
       applyRetention(store, this.options.retentionDays ?? DEFAULT_RETENTION_DAYS, { actor: 'hub' });
     await purge();
@@ -107,6 +119,32 @@ export class Hub {
     const plain = this.options.enrolment && plainHttpWarning(this.options.enrolment.publicUrl);
     if (plain) this.log.warn({ publicUrl: this.options.enrolment?.publicUrl, text: plain }, plain.en);
     return address;
+  }
+
+  /** The rollout engine on a timer, publishing fleet/software over the hub's own broker login. */
+  private startRollouts(store: HubStore): void {
+    const r = this.options.rollouts;
+    if (!r) return;
+    const m = this.options.mqtt;
+    const login = {
+      url: m.url,
+      ...(m.username ? { username: m.username } : {}),
+      ...(m.password !== undefined ? { password: m.password } : {}),
+    };
+    const engine = new RolloutEngine(store, new Rollouts(store), {
+      publish: (payload) => publishFleet(login, [{ kind: 'software', payload }]),
+      signing: r.signing,
+      baseUrl: r.baseUrl,
+      onError: (err) => this.log.error({ err }, 'rollout step failed; tried again at the next tick'),
+      onChange: (row, what) =>
+        this.log.info({ rollout: row.id, version: row.version, state: row.state, what }, 'rollout'),
+    });
+    const tick = () => {
+      void engine.tick().finally(() => {
+        if (this.rolloutTimer) this.rolloutTimer = setTimeout(tick, r.tickMs).unref();
+      });
+    };
+    this.rolloutTimer = setTimeout(tick, r.tickMs).unref();
   }
 
   /** Enrolment over the hub's own broker login (the ingest's URL, username and password). */
@@ -152,6 +190,9 @@ export class Hub {
   async stop(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.reportTimer) clearTimeout(this.reportTimer);
+    const rollout = this.rolloutTimer;
+    this.rolloutTimer = undefined;
+    if (rollout) clearTimeout(rollout);
     await this.server?.close();
     await this.ingest?.stop();
     await this.store?.close();

@@ -11,6 +11,7 @@ import { liveRoute } from './routes/live.js';
 import { loginRoutes } from './routes/login.js';
 import { reportRoutes } from './routes/reports.js';
 import { NoQuery } from './routes/schemas.js';
+import { updateRoutes } from './routes/updates.js';
 import type { HubStore } from './store.js';
 import type { Enrolment } from './use-cases/enrolment.js';
 
@@ -33,6 +34,8 @@ export interface ServerOptions {
   enrolment?: Enrolment;
   /** Enrolment attempts allowed per address (IPv6: per /64) per minute (default 10). */
   enrolsPerMinute?: number;
+  /** Where release bundles are kept (<dataDir>/releases); GET /releases/<file> serves the recorded ones. */
+  releasesDir?: string;
   /** Where server errors are logged (with their stack). */
   onError?: (err: unknown) => void;
 }
@@ -87,6 +90,7 @@ export async function createServer(
   loginRoutes(app, store, options);
   dataRoutes(app, store);
   reportRoutes(app, store, options);
+  updateRoutes(app, store, options.releasesDir);
   liveRoute(app, store, ingest, options);
   enrolRoute(app, options.enrolment, options);
   enrolmentCodeRoute(app, options.enrolment, options.onError ?? (() => undefined));

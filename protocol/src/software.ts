@@ -11,9 +11,11 @@ import { type KeyRing, keyId, signBytes, verifyBytes } from './signing.js';
 export interface SoftwareAnnouncement {
   rollout: string;
   version: string;
-  /** Absolute URL of the bundle (the hub's GET /releases/<file>); the signature is at url + '.sig'. */
-  url: string;
-  sha256: string;
+  /**
+   * The bundle per CPU (`x64`, `arm64`): absolute URL (the hub's GET /releases/<file>; its signature at url +
+   * '.sig') and sha256. A kiosk whose CPU has none is left out of this release.
+   */
+  bundles: Record<string, { url: string; sha256: string }>;
   /** Who installs: every kiosk, or these kiosk ids and sites (districts are expanded to sites by the hub). */
   targets: { all: boolean; kiosks: string[]; sites: string[] };
   createdAt: string;
@@ -67,10 +69,12 @@ export function verifySoftwareAnnouncement(payload: Buffer | string, keys: KeyRi
   if (
     typeof a?.rollout !== 'string' ||
     typeof a.version !== 'string' ||
-    typeof a.url !== 'string' ||
-    !/^https?:\/\//.test(a.url) ||
-    typeof a.sha256 !== 'string' ||
-    !/^[0-9a-f]{64}$/.test(a.sha256) ||
+    typeof a.bundles !== 'object' ||
+    a.bundles === null ||
+    !Object.values(a.bundles).every(
+      (b) =>
+        typeof b?.url === 'string' && /^https?:\/\//.test(b.url) && /^[0-9a-f]{64}$/.test(String(b.sha256)),
+    ) ||
     typeof t?.all !== 'boolean' ||
     !strings(t.kiosks) ||
     !strings(t.sites)

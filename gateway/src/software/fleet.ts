@@ -59,14 +59,19 @@ export class SoftwareFleet {
     }
     if (!softwareTargets(a, this.d.kiosk)) return;
     if (a.version === SOFTWARE_VERSION) return;
-    if (this.alreadyRequested(a.sha256)) {
+    const bundle = a.bundles[process.arch];
+    if (!bundle) {
+      log.warn({ version: a.version, arch: process.arch }, 'software release has no bundle for this CPU');
+      return;
+    }
+    if (this.alreadyRequested(bundle.sha256)) {
       log.debug({ version: a.version }, 'software update already requested');
       return;
     }
     if (this.busy) return;
     this.busy = true;
     try {
-      await this.fetchAndRequest(a);
+      await this.fetchAndRequest(a, bundle);
     } catch (err) {
       log.error(
         { err, code: err instanceof SoftwareError ? err.code : 'error', version: a.version },
@@ -88,16 +93,16 @@ export class SoftwareFleet {
     }
   }
 
-  private async fetchAndRequest(a: SoftwareAnnouncement): Promise<void> {
+  private async fetchAndRequest(a: SoftwareAnnouncement, b: { url: string; sha256: string }): Promise<void> {
     const { log } = this.d;
     const dir = spoolDir(this.d.dataDir);
     mkdirSync(dir, { recursive: true });
     const timeout = this.d.downloadTimeoutMs ?? 120_000;
     const [bytes, signature] = await Promise.all([
-      download(a.url, timeout),
-      download(`${a.url}.sig`, timeout),
+      download(b.url, timeout),
+      download(`${b.url}.sig`, timeout),
     ]);
-    verifyBundle(bytes, signature, this.d.releaseKeys, a.sha256);
+    verifyBundle(bytes, signature, this.d.releaseKeys, b.sha256);
     const bundle = join(dir, 'bundle.tar.gz');
     const sig = join(dir, 'bundle.tar.gz.sig');
     writeFileSync(bundle, bytes);
@@ -105,14 +110,14 @@ export class SoftwareFleet {
     const request: ApplyRequest = {
       rollout: a.rollout,
       version: a.version,
-      sha256: a.sha256,
+      sha256: b.sha256,
       bundle,
       signature: sig,
     };
     writeFileSync(`${requestFile(this.d.dataDir)}.tmp`, `${JSON.stringify(request)}\n`);
     renameSync(`${requestFile(this.d.dataDir)}.tmp`, requestFile(this.d.dataDir));
     log.info(
-      { version: a.version, rollout: a.rollout, sha256: a.sha256 },
+      { version: a.version, rollout: a.rollout, sha256: b.sha256 },
       'software update downloaded and verified',
     );
     const [cmd, ...args] = this.d.applyCommand;

@@ -2,8 +2,10 @@ import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } fro
 import type { RetimeResult } from './boots.js';
 import type { Claim, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
 import type { SiteMovements } from './occupancy.js';
+import type { ReleaseRow, RolloutChange, RolloutRow } from './releases.js';
 
 export type { Claim, ClaimRefusal, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
+export type { ReleaseRow, RolloutChange, RolloutRow } from './releases.js';
 
 /** A check-in to store. `atReported`: the kiosk's own time, when `checkin.at` was re-timed on ingest. */
 export interface CheckinRow {
@@ -144,6 +146,14 @@ export interface HubRepository {
   clearLoginFailures(account: string): Promise<void>;
   /** Drops counts whose last attempt is older than `before` (they are forgotten anyway). */
   forgetLoginFailures(before: Date): Promise<number>;
+
+  /** A verified release bundle (hub/src/updates/releases.ts); false when that file was already added. */
+  addRelease(r: ReleaseRow): Promise<boolean>;
+  releases(): Promise<ReleaseRow[]>;
+  addRollout(r: RolloutRow): Promise<void>;
+  rollouts(): Promise<RolloutRow[]>;
+  /** Changes a rollout if its revision is still `revision` (compare-and-set); false when someone changed it. */
+  changeRollout(id: string, revision: number, c: RolloutChange): Promise<boolean>;
 
   close(): Promise<void>;
 }
