@@ -20,7 +20,15 @@ export const ARCH = process.arch === 'arm64' ? 'arm64' : 'x64';
 export function opensslKey(dir: string, name = 'release'): { key: string; pub: string } {
   const key = join(dir, `${name}-key.pem`);
   const pub = join(dir, `${name}-public.pem`);
-  execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
+  execFileSync('openssl', [
+    'genpkey',
+    '-algorithm',
+    'EC',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-out',
+    key,
+  ]);
   execFileSync('openssl', ['pkey', '-in', key, '-pubout', '-out', pub]);
   return { key, pub };
 }
@@ -51,7 +59,10 @@ export function buildBundle(o: {
     stageApp(REPO_ROOT, dir);
     // The version the daemon reports (gateway/src/version.ts reads gateway/package.json).
     const pkg = JSON.parse(readFileSync(join(dir, 'gateway/package.json'), 'utf8'));
-    writeFileSync(join(dir, 'gateway/package.json'), `${JSON.stringify({ ...pkg, version: o.version }, null, 2)}\n`);
+    writeFileSync(
+      join(dir, 'gateway/package.json'),
+      `${JSON.stringify({ ...pkg, version: o.version }, null, 2)}\n`,
+    );
   }
   writeFileSync(join(dir, 'VERSION'), `${o.version}\n`);
   writeManifest(dir, { name: 'qrkiosk', version: o.version, platform: 'linux', arch: o.arch ?? ARCH });

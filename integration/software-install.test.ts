@@ -72,7 +72,12 @@ describe('qrkiosk update apply', () => {
     const first = apply(root, bundle('1.0.0'), '--check', 'test -e "$QRKIOSK_ROOT/current/app.txt"');
     expect(first.status, first.stderr).toBe(0);
     expect(first.state).toMatchObject({ state: 'healthy', version: '1.0.0' });
-    const second = apply(root, bundle('1.1.0'), '--check', 'grep -q "app 1.1.0" "$QRKIOSK_ROOT/current/app.txt"');
+    const second = apply(
+      root,
+      bundle('1.1.0'),
+      '--check',
+      'grep -q "app 1.1.0" "$QRKIOSK_ROOT/current/app.txt"',
+    );
     expect(second.status, second.stderr).toBe(0);
     expect(second.state).toMatchObject({ state: 'healthy', version: '1.1.0', previous: '1.0.0' });
     // A relative symlink, replaced by rename: never absent, valid wherever the root is mounted.
@@ -83,7 +88,10 @@ describe('qrkiosk update apply', () => {
     const status = spawnSync(process.execPath, [KIOSK_CLI, 'update', 'status', '--root', root, '--json'], {
       encoding: 'utf8',
     });
-    expect(JSON.parse(status.stdout)).toMatchObject({ current: '1.1.0', last: { state: 'healthy', version: '1.1.0' } });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      current: '1.1.0',
+      last: { state: 'healthy', version: '1.1.0' },
+    });
   });
 
   it('switches back and restarts the previous version when the new one does not start, or fails a check', () => {

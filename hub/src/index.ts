@@ -15,6 +15,7 @@ export { formatProblems, HubSettings, loadHubSettings } from './settings/index.j
 export { parseSitesCsv } from './sites-csv.js';
 export * from './storage/index.js';
 export { type DailyReport, HubStore, type ReportArea, type ReportSite, type TraceVisit } from './store.js';
+export { RolloutEngine, Rollouts } from './updates/rollouts.js';
 export { applyRetention, DEFAULT_RETENTION_DAYS, type RetentionResult } from './use-cases/retention.js';
 export { checkTrace, type TraceAsk, type TraceQuery, traceContacts } from './use-cases/trace.js';
 export * from './users.js';
