@@ -45,6 +45,8 @@ export function buildBundle(o: {
   version: string;
   key: string;
   fill?: (dir: string) => void;
+  /** Runs on the staged kiosk build, before the manifest: a broken release is still a signed one. */
+  patch?: (dir: string) => void;
   /** Runs after the manifest is written: a bundle changed after its manifest was made. */
   tamper?: (dir: string) => void;
   arch?: string;
@@ -64,6 +66,7 @@ export function buildBundle(o: {
       `${JSON.stringify({ ...pkg, version: o.version }, null, 2)}\n`,
     );
   }
+  o.patch?.(dir);
   writeFileSync(join(dir, 'VERSION'), `${o.version}\n`);
   writeManifest(dir, { name: 'qrkiosk', version: o.version, platform: 'linux', arch: o.arch ?? ARCH });
   o.tamper?.(dir);

@@ -8,7 +8,7 @@
  * installs it, gets no READY, switches back to 9.1.0 by itself and reports the roll-back → the rollout halts and
  * k-002 never downloads it.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -50,17 +50,13 @@ describe('software rollout: hub → canary → next stage, and a bad version rol
       out: bundles,
       version: '9.2.0',
       key: release.key,
-      fill: (d) => {
-        // The real kiosk build, patched to die on `run` before it can say READY (a broken release).
-        const { stageApp } = releaseStage;
-        stageApp(REPO_ROOT, d);
+      // The real kiosk build, patched to die on `run` before it can say READY (a broken release).
+      patch: (d) => {
         const main = join(d, 'gateway/dist/cli/main.js');
         writeFileSync(
           main,
           `if (process.argv[2] === 'run') { console.error('9.2.0: broken build'); process.exit(1); }\n${readFileSync(main, 'utf8')}`,
         );
-        const pkg = JSON.parse(readFileSync(join(d, 'gateway/package.json'), 'utf8'));
-        writeFileSync(join(d, 'gateway/package.json'), JSON.stringify({ ...pkg, version: '9.2.0' }));
       },
     });
 
@@ -132,7 +128,8 @@ describe('software rollout: hub → canary → next stage, and a bad version rol
           ].join('\n'),
         );
         cleanups.push(() => stopDaemon(root));
-        const first = spawnSync(
+        // Both kiosks at once (async: the hub in this process keeps taking their telemetry meanwhile).
+        const first = await run(
           process.execPath,
           [
             join(REPO_ROOT, 'gateway/dist/cli/main.js'),
@@ -146,7 +143,7 @@ describe('software rollout: hub → canary → next stage, and a bad version rol
             v0.sig,
             '--json',
           ],
-          { encoding: 'utf8', env },
+          env,
         );
         expect(first.status, `${first.stdout}${first.stderr}`).toBe(0);
         return { id, root, config };
@@ -280,11 +277,20 @@ describe('software rollout: hub → canary → next stage, and a bad version rol
   }, 180_000);
 });
 
-// biome-ignore lint/suspicious/noExplicitAny: a plain .mjs module
-const releaseStage: { stageApp: (root: string, dest: string) => void } = (await import(
-  // @ts-expect-error: plain .mjs build script, no type declarations
-  '../scripts/release/stage.mjs'
-)) as any;
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(cmd, args, { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 
 function stopDaemon(root: string): void {
   try {

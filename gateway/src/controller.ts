@@ -25,7 +25,7 @@ import { RevocationSource } from './revocation/index.js';
 import { ScreensServer } from './screens/index.js';
 import type { LoadedSettings } from './settings/index.js';
 import { allOutputsOff, createGpioDriver, type GpioDriver, patternsWith, Signaller } from './signal/index.js';
-import { softwareFleet, updateTelemetry } from './software/daemon.js';
+import { softwareFleet, updateTelemetry, watchUpdateState } from './software/daemon.js';
 import { telemetryMessage } from './telemetry.js';
 import { ClockWatch } from './time/clock-watch.js';
 import { FleetUpdates } from './updates/index.js';
@@ -342,6 +342,7 @@ export class Controller {
       });
       this.uplink = uplink;
       this.offs.push(off);
+      this.offs.push(watchUpdateState(settings.software.root, () => uplink.sendTelemetry()));
     }
     if (!this.options.withoutScreens && settings.ui.port > 0) {
       this.screens = new ScreensServer(this, this.log);

@@ -1,10 +1,11 @@
 import type { KeyObject } from 'node:crypto';
+import { unwatchFile, watchFile } from 'node:fs';
 import type { KeyRing } from '@qrkiosk/protocol';
 import type { Logger } from '../log.js';
 import type { Settings } from '../settings/index.js';
 import { loadReleaseKeys } from './bundle.js';
 import { SoftwareFleet } from './fleet.js';
-import { readUpdateState } from './state.js';
+import { readUpdateState, stateFile } from './state.js';
 
 /**
  * The daemon's software-update receiver from kiosk.yaml: off (undefined) until `software.releaseKeyFiles` names a
@@ -43,4 +44,18 @@ export function updateTelemetry(
     ...(s.previous ? { previous: s.previous.slice(0, 32) } : {}),
     ...(s.detail ? { detail: s.detail.slice(0, 300) } : {}),
   };
+}
+
+/**
+ * Calls `changed` when the installer writes a new state, so telemetry tells the hub at once instead of at the next
+ * tick (a rollout's next stage waits on it). Polled once a second (fs.watchFile: one stat, works whether or not the
+ * file exists yet, and survives the installer replacing it by rename). Returns the stop function.
+ */
+export function watchUpdateState(root: string, changed: () => void): () => void {
+  const file = stateFile(root);
+  const listener = (now: { mtimeMs: number }, before: { mtimeMs: number }) => {
+    if (now.mtimeMs !== before.mtimeMs && now.mtimeMs !== 0) changed();
+  };
+  watchFile(file, { interval: 1000, persistent: false }, listener);
+  return () => unwatchFile(file, listener);
 }
