@@ -3,7 +3,7 @@
  * pack.mjs: the launcher, the manifest, the reproducible tarball) and signed by openssl — a signer we did not
  * write, with a key openssl made, so the installer's verification meets an outside implementation.
  * Not the full bundle (no node_modules, no native addons: those take minutes; npm run test:release proves them):
- * the test puts a node_modules link above the versions folder, where Node's resolution finds it.
+ * the test puts a node_modules link beside the qrkiosk-<version> folders, where Node's resolution finds it.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

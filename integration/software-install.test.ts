@@ -1,6 +1,6 @@
 /**
  * `qrkiosk update apply` (the compiled CLI) on small signed bundles in a temp root: side-by-side install, the
- * atomic `current` switch, roll-back when the restart or a check fails, refusal of what is not signed by the
+ * atomic switch of the `qrkiosk` link, roll-back when the restart or a check fails, refusal of what is not signed by the
  * trusted release key or not what its manifest says. The restart and check commands are injected shell commands
  * (production: `systemctl restart qrkiosk`, `qrkiosk doctor`); here the "service" starts when the version's
  * folder holds no START-FAILS marker. Signatures are openssl's (integration/release-bundles.ts).
@@ -15,7 +15,7 @@ import { buildBundle, opensslKey } from './release-bundles.js';
 const KIOSK_CLI = join(REPO_ROOT, 'gateway/dist/cli/main.js');
 // Logs every restart with the version `current` points at, and fails when that version is marked bad.
 const RESTART =
-  'v=$(cat "$QRKIOSK_ROOT/current/VERSION"); echo "$v" >> "$QRKIOSK_ROOT/restarts"; test ! -e "$QRKIOSK_ROOT/current/START-FAILS"';
+  'v=$(cat "$QRKIOSK_ROOT/qrkiosk/VERSION"); echo "$v" >> "$QRKIOSK_ROOT/restarts"; test ! -e "$QRKIOSK_ROOT/qrkiosk/START-FAILS"';
 
 let dir: string;
 let trusted: { key: string; pub: string };
@@ -56,7 +56,7 @@ function apply(root: string, b: { tarball: string; sig: string }, ...more: strin
   );
   return { status: r.status, state: r.stdout ? JSON.parse(r.stdout) : null, stderr: r.stderr };
 }
-const current = (root: string) => readlinkSync(join(root, 'current'));
+const current = (root: string) => readlinkSync(join(root, 'qrkiosk'));
 const restarts = (root: string) =>
   existsSync(join(root, 'restarts')) ? readFileSync(join(root, 'restarts'), 'utf8').trim().split('\n') : [];
 
@@ -69,21 +69,21 @@ beforeAll(() => {
 describe('qrkiosk update apply', () => {
   it('installs side by side, switches current, and keeps a version that starts and passes its checks', () => {
     const root = makeTempDir('sw-root-');
-    const first = apply(root, bundle('1.0.0'), '--check', 'test -e "$QRKIOSK_ROOT/current/app.txt"');
+    const first = apply(root, bundle('1.0.0'), '--check', 'test -e "$QRKIOSK_ROOT/qrkiosk/app.txt"');
     expect(first.status, first.stderr).toBe(0);
     expect(first.state).toMatchObject({ state: 'healthy', version: '1.0.0' });
     const second = apply(
       root,
       bundle('1.1.0'),
       '--check',
-      'grep -q "app 1.1.0" "$QRKIOSK_ROOT/current/app.txt"',
+      'grep -q "app 1.1.0" "$QRKIOSK_ROOT/qrkiosk/app.txt"',
     );
     expect(second.status, second.stderr).toBe(0);
     expect(second.state).toMatchObject({ state: 'healthy', version: '1.1.0', previous: '1.0.0' });
-    // A relative symlink, replaced by rename: never absent, valid wherever the root is mounted.
-    expect(lstatSync(join(root, 'current')).isSymbolicLink()).toBe(true);
-    expect(current(root)).toBe('versions/1.1.0');
-    expect(readFileSync(join(root, 'versions/1.0.0/app.txt'), 'utf8')).toBe('app 1.0.0\n');
+    // The layout the first boot makes (hardware/cloud-init): <root>/qrkiosk → <root>/qrkiosk-<version>, replaced by rename.
+    expect(lstatSync(join(root, 'qrkiosk')).isSymbolicLink()).toBe(true);
+    expect(current(root)).toBe(join(root, 'qrkiosk-1.1.0'));
+    expect(readFileSync(join(root, 'qrkiosk-1.0.0/app.txt'), 'utf8')).toBe('app 1.0.0\n');
     expect(restarts(root)).toEqual(['1.0.0', '1.1.0']);
     const status = spawnSync(process.execPath, [KIOSK_CLI, 'update', 'status', '--root', root, '--json'], {
       encoding: 'utf8',
@@ -101,14 +101,14 @@ describe('qrkiosk update apply', () => {
     expect(bad.status).toBe(1);
     expect(bad.state).toMatchObject({ state: 'rolled-back', version: '2.0.1', previous: '2.0.0' });
     expect(bad.state.detail).toMatch(/^restart: exit 1/);
-    expect(current(root)).toBe('versions/2.0.0');
+    expect(current(root)).toBe(join(root, 'qrkiosk-2.0.0'));
     expect(restarts(root)).toEqual(['2.0.0', '2.0.1', '2.0.0']);
 
     const failsCheck = apply(root, bundle('2.0.2'), '--check', 'echo "doctor: scanner missing"; exit 1');
     expect(failsCheck.status).toBe(1);
     expect(failsCheck.state).toMatchObject({ state: 'rolled-back', version: '2.0.2', previous: '2.0.0' });
     expect(failsCheck.state.detail).toContain('doctor: scanner missing');
-    expect(current(root)).toBe('versions/2.0.0');
+    expect(current(root)).toBe(join(root, 'qrkiosk-2.0.0'));
   });
 
   it('refuses, changing nothing, a bundle signed by another key, changed after its manifest, or not the announced sha256', () => {
@@ -130,8 +130,8 @@ describe('qrkiosk update apply', () => {
     expect(wrongSha.status).toBe(3);
     expect(wrongSha.state.detail).toMatch(/^sha256:/);
 
-    expect(current(root)).toBe('versions/3.0.0');
-    for (const v of ['3.0.1', '3.0.2', '3.0.3']) expect(existsSync(join(root, 'versions', v))).toBe(false);
+    expect(current(root)).toBe(join(root, 'qrkiosk-3.0.0'));
+    for (const v of ['3.0.1', '3.0.2', '3.0.3']) expect(existsSync(join(root, `qrkiosk-${v}`))).toBe(false);
     expect(restarts(root)).toEqual(['3.0.0']);
   });
 });

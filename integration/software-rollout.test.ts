@@ -34,6 +34,10 @@ interface Telemetry {
 describe('software rollout: hub → canary → next stage, and a bad version rolled back by the kiosk itself', () => {
   it('installs a good version stage by stage and halts on a version that fails its health check', async () => {
     const dir = makeTempDir('sw-rollout-');
+    // Where the time goes (printed, never asserted: the machine is shared).
+    const t0 = Date.now();
+    const marks: string[] = [];
+    const mark = (what: string) => marks.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     // node for the bundles' launcher (bin/qrkiosk runs `node` from PATH, as on a kiosk).
     const env = {
       ...process.env,
@@ -95,13 +99,13 @@ describe('software rollout: hub → canary → next stage, and a bad version rol
       ].map(async ({ id, site }) => {
         const root = join(dir, id);
         mkdirSync(root);
-        // Node finds the dependencies above versions/ (a full bundle carries its own node_modules).
+        // Node finds the dependencies beside the qrkiosk-<v>/ folders (a full bundle carries its own node_modules).
         symlinkSync(join(REPO_ROOT, 'node_modules'), join(root, 'node_modules'));
         const scanner = new VirtualSerialScanner();
         await scanner.plugIn();
         cleanups.push(() => scanner.unplug());
         const config = join(root, 'kiosk.yaml');
-        const cli = join(root, 'current/bin/qrkiosk');
+        const cli = join(root, 'qrkiosk/bin/qrkiosk');
         writeFileSync(
           config,
           [
@@ -121,8 +125,8 @@ describe('software rollout: hub → canary → next stage, and a bad version rol
             // The new code answers as the new version, and a scan goes through its decision path on this kiosk's
             // data (a person it has no data for: REVIEW, never an error).
             '  checkCommands:',
-            `    - '"$QRKIOSK_ROOT/current/bin/qrkiosk" --version | grep -qx "$QRKIOSK_VERSION"'`,
-            `    - '"$QRKIOSK_ROOT/current/bin/qrkiosk" check -c "$QRKIOSK_CONFIG" --json "079090001234|272345678|Nguyễn Văn An|15081990|Nam|Huế|20042021" | grep -q "\\"verdict\\":\\"REVIEW\\""'`,
+            `    - '"$QRKIOSK_BIN" --version | grep -qx "$QRKIOSK_VERSION"'`,
+            `    - '"$QRKIOSK_BIN" check -c "$QRKIOSK_CONFIG" --json "079090001234|272345678|Nguyễn Văn An|15081990|Nam|Huế|20042021" | grep -q "\\"verdict\\":\\"REVIEW\\""'`,
             '  readySeconds: 20',
             `  applyCommand: ["${cli}", "update", "apply", "-c", "${config}"]`,
           ].join('\n'),
@@ -153,6 +157,7 @@ describe('software rollout: hub → canary → next stage, and a bad version rol
       const row = (await store.kiosks()).find((k) => k.kiosk === id);
       return row?.telemetry ? (JSON.parse(row.telemetry) as Telemetry) : {};
     };
+    mark('bundles built, both kiosks installed');
     for (const k of kiosks)
       await waitFor(
         async () => ((await telemetry(k.id)).software === '9.0.0' ? true : undefined),
@@ -185,12 +190,14 @@ describe('software rollout: hub → canary → next stage, and a bad version rol
     );
     expect(started.status, started.stderr).toBe(0);
     const goodId = (JSON.parse(started.stdout) as RolloutRow).id;
+    mark('9.1.0 rollout started');
     const rollout = async (id: string) => (await store.repo.rollouts()).find((r) => r.id === id);
     await waitFor(
       async () => ((await telemetry('k-001')).update?.state === 'healthy' ? true : undefined),
       45_000,
       'k-001 healthy on 9.1.0',
     );
+    mark('canary healthy');
     // While the canary was being checked, k-002 was not a target.
     expect((await telemetry('k-002')).software).toBe('9.0.0');
     await waitFor(
@@ -198,12 +205,13 @@ describe('software rollout: hub → canary → next stage, and a bad version rol
       45_000,
       'rollout 9.1.0 done',
     );
+    mark('9.1.0 rollout done');
     for (const k of kiosks) {
       expect(await telemetry(k.id)).toMatchObject({
         software: '9.1.0',
         update: { state: 'healthy', version: '9.1.0', previous: '9.0.0' },
       });
-      expect(readlinkSync(join(k.root, 'current'))).toBe('versions/9.1.0');
+      expect(readlinkSync(join(k.root, 'qrkiosk'))).toBe(join(k.root, 'qrkiosk-9.1.0'));
     }
 
     // The bad version, started over HTTP by an admin (csrf, audited).
@@ -239,6 +247,8 @@ describe('software rollout: hub → canary → next stage, and a bad version rol
       60_000,
       'rollout 9.2.0 halted',
     );
+    mark('9.2.0 rolled back, rollout halted');
+    process.stderr.write(`software rollout e2e: ${marks.join('; ')}\n`);
     const k1 = await telemetry('k-001');
     // Rolled back by the kiosk itself: the daemon running again is 9.1.0, and it says why.
     expect(k1).toMatchObject({
@@ -246,7 +256,9 @@ describe('software rollout: hub → canary → next stage, and a bad version rol
       update: { state: 'rolled-back', version: '9.2.0', previous: '9.1.0' },
     });
     expect(k1.update?.detail).toContain('exited with code 1 before READY');
-    expect(readlinkSync(join(kiosks[0]?.root ?? '', 'current'))).toBe('versions/9.1.0');
+    expect(readlinkSync(join(kiosks[0]?.root ?? '', 'qrkiosk'))).toBe(
+      join(kiosks[0]?.root ?? '', 'qrkiosk-9.1.0'),
+    );
     const views = (await (await api('/api/rollouts')).json()) as Array<{
       id: string;
       state: string;
@@ -269,7 +281,7 @@ describe('software rollout: hub → canary → next stage, and a bad version rol
       readFileSync(join(kiosks[1]?.root ?? '', 'data/software/request.json'), 'utf8'),
     );
     expect(k2request.version).toBe('9.1.0');
-    expect(existsSync(join(kiosks[1]?.root ?? '', 'versions/9.2.0'))).toBe(false);
+    expect(existsSync(join(kiosks[1]?.root ?? '', 'qrkiosk-9.2.0'))).toBe(false);
     const audit = (await store.repo.auditLog(50)).map((a) => a.action);
     expect(audit).toEqual(
       expect.arrayContaining(['release-add', 'rollout-start', 'rollout-done', 'rollout-halt']),

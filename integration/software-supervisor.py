@@ -3,7 +3,7 @@
 
 usage: software-supervisor.py ROOT CONFIG SECONDS
 Stops the daemon it started last (ROOT/daemon.pid), binds a notify socket (AF_UNIX datagram, as systemd's),
-starts ROOT/current/bin/qrkiosk run -c CONFIG in its own session with NOTIFY_SOCKET, and exits as systemctl does:
+starts ROOT/qrkiosk/bin/qrkiosk run -c CONFIG in its own session with NOTIFY_SOCKET, and exits as systemctl does:
 0 once READY=1 arrives, 1 if the daemon exits first or stays silent for SECONDS (then it is killed).
 The daemon outlives this process, as a service outlives systemctl.
 """
@@ -46,7 +46,7 @@ sock.bind(path)
 sock.settimeout(0.2)
 log = open(os.path.join(root, "daemon.log"), "ab")
 child = subprocess.Popen(
-    [os.path.join(root, "current", "bin", "qrkiosk"), "run", "-c", config],
+    [os.path.join(root, "qrkiosk", "bin", "qrkiosk"), "run", "-c", config],
     env={**os.environ, "NOTIFY_SOCKET": path},
     stdout=log,
     stderr=log,

@@ -223,16 +223,16 @@ export const UpdatesSection = Type.Object(
 
 /**
  * Software updates of the kiosk itself (issue #17): signed release bundles from the hub, installed side by side
- * under `root` (versions/<v>/, `current` symlink) by `qrkiosk update apply`, a process apart from the daemon
+ * under `root` (/opt/qrkiosk-<v>/, /opt/qrkiosk → the running one) by `qrkiosk update apply`, a process apart from the daemon
  * (hardware/qrkiosk-update.service), which restarts the service, checks it and switches back when it is not healthy.
  */
 export const SoftwareSection = Type.Object(
   {
     root: Type.String({
       minLength: 1,
-      default: '/opt/qrkiosk',
-      description: 'where versions/<v>/ and the current symlink live',
-      viDescription: 'thư mục chứa versions/<v>/ và liên kết current',
+      default: '/opt',
+      description: 'the folder holding qrkiosk-<version>/ folders and the qrkiosk link to the running one',
+      viDescription: 'thư mục chứa các thư mục qrkiosk-<phiên bản>/ và liên kết qrkiosk tới bản đang chạy',
     }),
     releaseKeyFiles: Type.Array(Type.String({ minLength: 1 }), {
       default: [],
@@ -250,11 +250,11 @@ export const SoftwareSection = Type.Object(
         'khởi động lại dịch vụ; thoát 0 chỉ khi dịch vụ đã báo READY (systemctl làm vậy với Type=notify)',
     }),
     checkCommands: Type.Array(Type.String({ minLength: 1 }), {
-      default: ['"$QRKIOSK_ROOT/current/bin/qrkiosk" doctor --no-scan -c "$QRKIOSK_CONFIG"'],
+      default: ['"$QRKIOSK_BIN" doctor --no-scan -c "$QRKIOSK_CONFIG"'],
       description:
-        'shell commands that must all exit 0 after READY for a new version to be kept ($QRKIOSK_ROOT, $QRKIOSK_CONFIG, $QRKIOSK_VERSION set)',
+        'shell commands that must all exit 0 after READY for a new version to be kept ($QRKIOSK_BIN, $QRKIOSK_CONFIG, $QRKIOSK_VERSION, $QRKIOSK_ROOT set)',
       viDescription:
-        'các lệnh shell phải thoát 0 sau READY thì phiên bản mới mới được giữ ($QRKIOSK_ROOT, $QRKIOSK_CONFIG, $QRKIOSK_VERSION)',
+        'các lệnh shell phải thoát 0 sau READY thì phiên bản mới mới được giữ ($QRKIOSK_BIN, $QRKIOSK_CONFIG, $QRKIOSK_VERSION, $QRKIOSK_ROOT)',
     }),
     readySeconds: Type.Integer({
       minimum: 5,

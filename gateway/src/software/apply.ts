@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unpackBundle, verifyBundle } from './bundle.js';
 import { SoftwareError } from './errors.js';
-import { currentVersion, switchCurrent, versionsDir } from './layout.js';
+import { currentBin, currentVersion, switchCurrent } from './layout.js';
 import { type UpdateState, writeUpdateState } from './state.js';
 
 export interface ApplyOptions {
@@ -35,7 +35,7 @@ export interface ApplyOptions {
  */
 export function applyBundle(o: ApplyOptions): UpdateState {
   const say = o.say ?? (() => undefined);
-  mkdirSync(versionsDir(o.root), { recursive: true });
+  mkdirSync(o.root, { recursive: true });
   const unlock = lock(o.root);
   try {
     const previous = currentVersion(o.root);
@@ -49,13 +49,13 @@ export function applyBundle(o: ApplyOptions): UpdateState {
         current: previous,
         ...(o.arch ? { arch: o.arch } : {}),
       }));
-      say(`unpacked into versions/${version}`);
+      say(`unpacked into qrkiosk-${version}`);
     } catch (err) {
       return writeUpdateState(o.root, { state: 'refused', ...base, detail: detailOf(err) });
     }
     writeUpdateState(o.root, { state: 'checking', version, ...base });
     switchCurrent(o.root, version);
-    say(`current → versions/${version}; restarting`);
+    say(`qrkiosk → qrkiosk-${version}; restarting`);
     const problem = restartAndCheck(o, version);
     if (!problem) {
       say(`${version} healthy`);
@@ -99,6 +99,7 @@ function run(command: string, o: ApplyOptions, version: string): string | null {
     env: {
       ...process.env,
       QRKIOSK_ROOT: o.root,
+      QRKIOSK_BIN: currentBin(o.root),
       QRKIOSK_VERSION: version,
       ...(o.config ? { QRKIOSK_CONFIG: o.config } : {}),
     },
@@ -118,7 +119,7 @@ const detailOf = (err: unknown) =>
 
 /** One installer at a time: a lock file holding the pid; one left by a dead installer is taken over. */
 function lock(root: string): () => void {
-  const file = join(root, '.update.lock');
+  const file = join(root, '.qrkiosk-update.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(file, String(process.pid), { flag: 'wx' });

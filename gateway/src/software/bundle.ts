@@ -3,7 +3,7 @@ import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SoftwareError } from './errors.js';
-import { VERSION_PATTERN, versionDir, versionsDir } from './layout.js';
+import { VERSION_PATTERN, versionDir } from './layout.js';
 
 /** What scripts/release/pack.mjs writes at the bundle root (MANIFEST_FORMAT there). */
 const MANIFEST_FORMAT = 'qrkiosk-release/1';
@@ -67,18 +67,18 @@ function filesIn(dir: string, prefix = ''): string[] {
 }
 
 /**
- * Unpacks a verified bundle into `<root>/versions/<version>/` and checks it against its manifest: the version and
+ * Unpacks a verified bundle into `<root>/qrkiosk-<version>/` and checks it against its manifest: the version and
  * CPU it says, exactly the files it lists, each with its sha256 — a bundle cut short by a full disk or changed
  * after signing is refused before anything runs from it. Unpacked under a temporary name first and renamed, so
- * versions/<v> is whole or absent. Returns the version. A version already installed is replaced, except the one
- * running (`current`).
+ * qrkiosk-<v> is whole or absent. Returns the version. A version already installed is replaced, except the one
+ * running (`<root>/qrkiosk`).
  */
 export function unpackBundle(
   root: string,
   tarball: string,
   options: { current: string | null; arch?: string },
 ): { version: string; dir: string } {
-  const incoming = mkdtempSync(join(versionsDir(root), '.incoming-'));
+  const incoming = mkdtempSync(join(root, '.qrkiosk-incoming-'));
   try {
     const tar = spawnSync('tar', ['-xzf', tarball, '-C', incoming, '--no-same-owner'], { encoding: 'utf8' });
     if (tar.status !== 0) throw new SoftwareError('bundle', `tar: exit ${tar.status}: ${tar.stderr.trim()}`);

@@ -3,40 +3,44 @@ import { basename, join } from 'node:path';
 import { SoftwareError } from './errors.js';
 
 /**
- * The side-by-side layout (as Mender/RAUC keep two slots, here one folder per version):
- *   <root>/versions/<version>/   one unpacked release bundle each
- *   <root>/current → versions/<version>   what the unit runs (ExecStart=/opt/qrkiosk/current/…)
- * A version folder name is the bundle's VERSION, checked against this pattern before it names a path.
+ * The side-by-side layout, the one the first boot already makes (hardware/cloud-init/user-data, hardware/README.md):
+ *   <root>/qrkiosk-<version>/   one unpacked release bundle each (root: /opt)
+ *   <root>/qrkiosk → <root>/qrkiosk-<version>   what the unit runs (ExecStart=/usr/bin/node /opt/qrkiosk/…)
+ * Like RAUC's or Mender's two slots, but one folder per version: the previous one stays until the next install.
+ * A version names a path only after matching this pattern.
  */
 export const VERSION_PATTERN = /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/;
 
-export const versionsDir = (root: string) => join(root, 'versions');
-export const versionDir = (root: string, version: string) => join(versionsDir(root), version);
-export const currentLink = (root: string) => join(root, 'current');
+export const versionDir = (root: string, version: string) => join(root, `qrkiosk-${version}`);
+export const currentLink = (root: string) => join(root, 'qrkiosk');
+/** The running version's launcher, through the link: what the checks run ($QRKIOSK_BIN). */
+export const currentBin = (root: string) => join(currentLink(root), 'bin', 'qrkiosk');
 
-/** The version `current` points at, or null (a fresh kiosk, or one laid out before versions existed). */
+/** The version `<root>/qrkiosk` points at, or null (nothing installed, or a plain folder from before). */
 export function currentVersion(root: string): string | null {
   try {
-    const target = readlinkSync(currentLink(root));
-    return basename(target);
+    const name = basename(readlinkSync(currentLink(root)));
+    return name.startsWith('qrkiosk-') ? name.slice('qrkiosk-'.length) : null;
   } catch {
     return null;
   }
 }
 
 /**
- * Points `current` at versions/<version> atomically: a new symlink under a temporary name, renamed over the old
- * one. rename(2) replaces the link in one step, so at every instant `current` is the old or the new version —
- * never missing (what `ln -sfn` does in two steps: unlink, then symlink).
+ * Points `<root>/qrkiosk` at qrkiosk-<version> atomically: a new symlink under a temporary name, renamed over the
+ * old one (what the first boot does with `ln -sfn … && mv -T`). rename(2) replaces the link in one step, so at
+ * every instant it is the old or the new version — never missing, as with `ln -sfn` alone (unlink, then symlink).
  */
 export function switchCurrent(root: string, version: string): void {
   if (!VERSION_PATTERN.test(version)) throw new SoftwareError('version', `bad version name ${version}`);
-  if (!existsSync(join(versionDir(root, version), 'VERSION')))
-    throw new SoftwareError('layout', `${versionDir(root, version)} is not an installed version`);
-  const tmp = join(root, `.current-${process.pid}`);
+  const target = versionDir(root, version);
+  if (!existsSync(join(target, 'VERSION')))
+    throw new SoftwareError('layout', `${target} is not an installed version`);
+  if (existsSync(currentLink(root)) && currentVersion(root) === null)
+    throw new SoftwareError('layout', `${currentLink(root)} is a folder, not a link: move it away first`);
+  const tmp = join(root, `.qrkiosk-link-${process.pid}`);
   rmSync(tmp, { force: true });
-  // Relative: the tree stays valid when mounted or copied elsewhere (and in a test's temp folder).
-  symlinkSync(join('versions', version), tmp);
+  symlinkSync(target, tmp);
   renameSync(tmp, currentLink(root));
 }
 

@@ -2,7 +2,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * The installer's last word, in `<root>/update-state.json`: written by `qrkiosk update apply` (root), read by the
+ * The installer's last word, in `<root>/qrkiosk-update.json` (/opt/qrkiosk-update.json): written by `qrkiosk update apply` (root), read by the
  * daemon for its telemetry `update` field (protocol/src/telemetry.ts) — the hub's rollouts advance or halt on it.
  * States: installing → checking → healthy | rolled-back (the previous version runs again) | failed (nothing
  * could be restored: the service is down or on the new version) | refused (the bundle never got installed).
@@ -17,7 +17,7 @@ export interface UpdateState {
   at: string;
 }
 
-export const stateFile = (root: string) => join(root, 'update-state.json');
+export const stateFile = (root: string) => join(root, 'qrkiosk-update.json');
 
 export function readUpdateState(root: string): UpdateState | null {
   try {
