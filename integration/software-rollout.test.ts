@@ -193,7 +193,10 @@ describe('software rollout: hub → canary → next stage, and a bad version rol
     mark('9.1.0 rollout started');
     const rollout = async (id: string) => (await store.repo.rollouts()).find((r) => r.id === id);
     await waitFor(
-      async () => ((await telemetry('k-001')).update?.state === 'healthy' ? true : undefined),
+      async () => {
+        const u = (await telemetry('k-001')).update;
+        return u?.state === 'healthy' && u.version === '9.1.0' ? true : undefined;
+      },
       45_000,
       'k-001 healthy on 9.1.0',
     );

@@ -15,6 +15,11 @@ export interface RolloutStage {
   all: boolean;
   publishedAt: string | null;
   doneAt: string | null;
+  /**
+   * Kiosks whose failure an operator accepted by resuming a halted rollout: they stay on their previous version,
+   * no longer halt it, and no longer count towards the stage (absent in rows written before it existed).
+   */
+  accepted?: string[];
 }
 
 const ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -135,7 +140,8 @@ export function stageProgress(
   directory: ReadonlyMap<string, SiteInfo>,
 ): StageProgress {
   const byId = new Map(fleet.map((k) => [k.kiosk, k]));
-  const members = stageMembers(stage, fleet, directory);
+  const accepted = new Set(stage.accepted ?? []);
+  const members = stageMembers(stage, fleet, directory).filter((m) => !accepted.has(m));
   const healthy: string[] = [];
   const failed: StageProgress['failed'] = [];
   for (const m of members) {

@@ -101,8 +101,17 @@ export class Rollouts {
   async resume(id: string, actor: string): Promise<RolloutRow> {
     const r = await this.one(id);
     if (r.state !== 'paused' && r.state !== 'halted') throw this.notIn(r, 'paused / halted');
-    // Publish the stage in progress again: pausing cleared the announcement.
+    // Publish the stage in progress again: pausing cleared the announcement. Resuming a halted rollout accepts the
+    // failures that halted it: those kiosks stay on their previous version and no longer hold the stage back.
     const stages = JSON.parse(r.stages) as RolloutStage[];
+    const [kiosks, directory] = await Promise.all([this.store.kiosks(), this.store.siteDirectory()]);
+    const fleet = kioskUpdates(kiosks);
+    const failed = stages
+      .slice(0, r.stage + 1)
+      .flatMap((s) => stageProgress(s, r.version, r.minHealthy, fleet, directory).failed.map((f) => f.kiosk));
+    // Into every stage, later ones too: an area stage covers the canary's kiosks again.
+    if (failed.length)
+      for (const s of stages) s.accepted = [...new Set([...(s.accepted ?? []), ...failed])].sort();
     const current = stages[r.stage];
     if (current) current.publishedAt = null;
     const next = await this.set(r, { state: 'running', detail: null, stages: JSON.stringify(stages) });
@@ -236,7 +245,7 @@ export class RolloutEngine {
       }
     }
     const p = stageProgress(stage, r.version, r.minHealthy, fleet, directory);
-    if (p.healthy.length < p.need || (p.need === 0 && stage.kiosks.length > 0)) return;
+    if (p.healthy.length < p.need) return;
     stage.doneAt = new Date().toISOString();
     const last = r.stage === stages.length - 1;
     const next = await this.rollouts.set(r, {
