@@ -26,9 +26,6 @@ export interface RolloutView extends Omit<RolloutRow, 'stages' | 'revision'> {
   stages: Array<RolloutStage & { progress: StageProgress }>;
 }
 
-/** Rollouts still holding the fleet/software topic; at most one at a time (the topic is one retained message). */
-const ACTIVE = ['running', 'paused', 'halted'];
-
 /**
  * Staged software rollouts (Mender's deployments, apt's phased updates): the same use case for the CLI
  * (`qrkiosk-hub rollout …`) and HTTP (/api/rollouts). start/pause/resume only write the rollout; the engine
