@@ -67,3 +67,16 @@ export function areasOf(
     a.district === b.district ? a.ward.localeCompare(b.ward) : a.district.localeCompare(b.district),
   );
 }
+
+/**
+ * The kiosks a day's report counts: those that existed by the day's end, i.e. all of them but the
+ * ones first seen later. A past day's report no longer counts kiosks installed since (it used today's
+ * list). A kiosk from before first sightings were recorded (no first_seen) counts on every day.
+ */
+export function kiosksAsOf<K extends { site: string; kiosk: string }>(
+  kiosks: ReadonlyArray<K>,
+  firstSeenLater: ReadonlyArray<{ site: string; kiosk: string }>,
+): K[] {
+  const later = new Set(firstSeenLater.map((k) => `${k.site}/${k.kiosk}`));
+  return kiosks.filter((k) => !later.has(`${k.site}/${k.kiosk}`));
+}

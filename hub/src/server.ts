@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
@@ -7,8 +6,10 @@ import type { HubIngest } from './ingest.js';
 import { installAccess } from './routes/access.js';
 import { dataRoutes } from './routes/data.js';
 import { enrolmentCodeRoute, enrolRoute } from './routes/enrol.js';
+import { type FleetOptions, fleetRoutes } from './routes/fleet.js';
 import { liveRoute } from './routes/live.js';
 import { loginRoutes } from './routes/login.js';
+import { pageRoutes } from './routes/page.js';
 import { reportRoutes } from './routes/reports.js';
 import { NoQuery } from './routes/schemas.js';
 import { updateRoutes } from './routes/updates.js';
@@ -17,9 +18,7 @@ import type { Enrolment } from './use-cases/enrolment.js';
 
 export type { LiveMessage } from './routes/live.js';
 
-const PAGE = new URL('../public/index.html', import.meta.url);
-
-export interface ServerOptions {
+export interface ServerOptions extends FleetOptions {
   /** The deployment key, to hash an identity number for tracing (no key: tracing is off). */
   hashKey?: Buffer;
   /** Login attempts allowed per address (IPv6: per /64) per minute (default 5). */
@@ -41,8 +40,8 @@ export interface ServerOptions {
 }
 
 /**
- * The hub's pages and API: one HTML file (nothing to build), a printable report page, JSON
- * endpoints and a WebSocket. Each route declares who may call it (routes/access.ts); everything but
+ * The hub's pages and API: one HTML file and its ES modules (nothing to build, routes/page.ts), a
+ * printable report page, JSON endpoints and a WebSocket. Each route declares who may call it (routes/access.ts); everything but
  * the page, the login and the health check needs a session (HttpOnly, SameSite=Strict cookie), every
  * state-changing request the session's CSRF token in `x-csrf-token`. Queries and bodies are checked
  * by route schemas (unknown parameters refused); logins are limited per address and per account;
@@ -62,23 +61,13 @@ export async function createServer(
     // Refuse what a schema does not list instead of silently dropping it (Fastify's default).
     ajv: { customOptions: { removeAdditional: false } },
   });
-  const page = readFileSync(PAGE, 'utf8');
   // Cookies are parsed in an onRequest hook: registered first, it runs before the access hook.
   await app.register(cookie);
   installAccess(app, store, options.onError ?? (() => undefined));
   await app.register(rateLimit, { global: false });
   await app.register(websocket);
 
-  // The page is a static file: it reads no query, so one added by a link (a tracker's ?utm=) is ignored.
-  app.get('/', { config: { access: { who: 'public' } } }, (_req, reply) =>
-    reply
-      .type('text/html; charset=utf-8')
-      .header(
-        'content-security-policy',
-        "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'; connect-src 'self'",
-      )
-      .send(page),
-  );
+  pageRoutes(app);
   app.get(
     '/healthz',
     { config: { access: { who: 'public' } }, schema: { querystring: NoQuery } },
@@ -89,6 +78,7 @@ export async function createServer(
   );
   loginRoutes(app, store, options);
   dataRoutes(app, store);
+  fleetRoutes(app, store, options);
   reportRoutes(app, store, options);
   updateRoutes(app, store, options.releasesDir);
   liveRoute(app, store, ingest, options);

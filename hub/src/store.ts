@@ -8,14 +8,18 @@ import {
   vnDayStart,
 } from '@qrkiosk/protocol';
 import type { Logger } from 'pino';
-import { areasOf, type DailyReport, type ReportSite, type TraceVisit } from './report-model.js';
+import { areasOf, type DailyReport, kiosksAsOf, type ReportSite, type TraceVisit } from './report-model.js';
 import { retimeFromTelemetry, retimeOnIngest } from './retime.js';
 import { type HubRepository, type KioskRow, openRepository, type SiteInfo } from './storage/index.js';
 import { type CheckinRow, type KioskBinding, LOGIN_FAILURE_MEMORY_MS } from './storage/repository.js';
+import { TelemetryHistory } from './telemetry-history.js';
 import { Users } from './users.js';
 
 export type { DailyReport, ReportArea, ReportSite, TraceVisit } from './report-model.js';
 export type { KioskRow, SiteInfo } from './storage/index.js';
+
+/** Later than any kiosk's first sighting; year 9999, which both engines store and compare as a time. */
+const END_OF_TIME = new Date('9999-12-31T23:59:59Z');
 
 /** How long a process trusts its copy of the site register (other hub processes may change it). */
 const DIRECTORY_TTL_MS = 30_000;
@@ -26,10 +30,13 @@ const DIRECTORY_TTL_MS = 30_000;
  */
 export class HubStore {
   readonly users: Users;
+  /** Snapshots of each kiosk's telemetry, for its page. */
+  readonly telemetryLog: TelemetryHistory;
   private directory: { at: number; map: Map<string, SiteInfo> } | undefined;
 
   constructor(readonly repo: HubRepository) {
     this.users = new Users(repo);
+    this.telemetryLog = new TelemetryHistory(repo);
   }
 
   /**
@@ -126,10 +133,15 @@ export class HubStore {
   /** Keeps a kiosk's telemetry; a synced one re-times its boot's check-ins made unsynced (retime.ts). */
   async setKioskTelemetry(t: TelemetryMessage, at: Date) {
     await this.repo.setKioskTelemetry(t, at);
+    await this.telemetryLog.record(t, at);
     return retimeFromTelemetry(this, t, at);
   }
   kiosks(): Promise<KioskRow[]> {
     return this.repo.kiosks();
+  }
+  /** A kiosk's telemetry snapshots, newest first (TelemetryHistory). */
+  telemetryHistory(site: string, kiosk: string) {
+    return this.telemetryLog.list(site, kiosk);
   }
   deadLetter(topic: string, reason: string, payload: Buffer, at: Date) {
     return this.repo.deadLetter(topic, reason, payload, at);
@@ -202,12 +214,14 @@ export class HubStore {
   async dailyReport(day: string): Promise<DailyReport> {
     const from = vnDayStart(day);
     const to = vnDayEnd(day);
-    const [counts, kiosks, registered, newKiosks] = await Promise.all([
+    const [counts, allKiosks, registered, newKiosks, laterKiosks] = await Promise.all([
       this.repo.verdictCounts(from, to),
       this.repo.kiosks(),
       this.repo.sites(),
       this.repo.newKiosks(from, to),
+      this.repo.newKiosks(to, END_OF_TIME),
     ]);
+    const kiosks = kiosksAsOf(allKiosks, laterKiosks);
     const info = new Map(registered.map((s) => [s.site, s]));
     const ids = [
       ...new Set([...info.keys(), ...kiosks.map((k) => k.site), ...counts.map((r) => r.site)]),

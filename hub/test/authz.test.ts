@@ -27,7 +27,7 @@ interface Entry {
   who: 'public' | 'session' | HubRole[];
   csrf?: boolean;
   /** A query or body for the request; `area` chooses in or out of the caller's scope. */
-  request?: (area: string | undefined) => { query?: string; body?: unknown };
+  request?: (area: string | undefined) => { query?: string; body?: unknown; path?: string };
   /** The route takes an area: out of the caller's scope is 403. */
   scoped?: boolean;
   /** Each call ends the session (logout): a fresh one per call. */
@@ -35,11 +35,17 @@ interface Entry {
   websocket?: boolean;
   /** The status when allowed, when not 200 (enrolment is off in this hub: 503 enrolment-off). */
   answers?: number;
+  /** The status when allowed, for some callers (a resource out of their scope). */
+  answersFor?: Partial<Record<Caller, number>>;
+  /** A page opened in a browser: without a session it redirects to the login form (303), not 401. */
+  page?: boolean;
 }
 
 /** The table. A route missing here fails the first test. */
 const ROUTES: Record<string, Entry> = {
   'GET /': { who: 'public' },
+  // The page's modules and style sheet (routes/page.ts): public like the page itself.
+  'GET /app/*': { who: 'public', request: () => ({ path: '/app/app.js' }) },
   'GET /healthz': { who: 'public' },
   'POST /api/login': {
     who: 'public',
@@ -51,6 +57,13 @@ const ROUTES: Record<string, Entry> = {
   'GET /api/hourly': { who: 'session' },
   'GET /api/kiosks': { who: 'session' },
   'GET /api/sites': { who: 'session' },
+  'GET /api/fleet': { who: 'session' },
+  // k-001 is at s-001: outside the site owner's scope, it answers 404 like an unknown kiosk.
+  'GET /api/kiosks/:kiosk': {
+    who: 'session',
+    request: () => ({ path: '/api/kiosks/k-001' }),
+    answersFor: { 'site-owner': 404 },
+  },
   'POST /api/sites': {
     who: ['admin'],
     csrf: true,
@@ -63,6 +76,7 @@ const ROUTES: Record<string, Entry> = {
   },
   'GET /report': {
     who: ['officer', 'site-owner'],
+    page: true,
     scoped: true,
     request: (area) => ({ query: `day=${TODAY}${area ? `&area=${area}` : ''}` }),
   },
@@ -114,6 +128,7 @@ describe.each(ENGINES)('authorisation matrix on %s', (engine) => {
       { site: 's-001', name: 'Chợ', district: '760', ward: '26743' },
       { site: 's-002', name: 'Siêu thị', district: '770', ward: '27139' },
     ]);
+    await hub.store.setKioskState('s-001', 'k-001', 'online', new Date());
     for (const [role, u] of Object.entries(USERS) as Array<[HubRole, (typeof USERS)[HubRole]]>) {
       await hub.store.users.add(u.phone, PASSWORD, role, u.sites);
       sessions.set(role, await logIn(hub.address, u.phone, PASSWORD));
@@ -127,10 +142,11 @@ describe.each(ENGINES)('authorisation matrix on %s', (engine) => {
 
   const call = async (key: string, caller: Caller, options: { csrf: boolean; area?: string }) => {
     const e = ROUTES[key] as Entry;
-    const [method, path] = key.split(' ') as [string, string];
+    const [method, route] = key.split(' ') as [string, string];
     let s = caller === 'anonymous' ? undefined : sessions.get(caller);
     if (s && e.endsSession) s = await logIn(hub.address, USERS[caller as HubRole].phone, PASSWORD);
     const r = e.request?.(options.area) ?? {};
+    const path = r.path ?? route;
     if (e.websocket) return liveStatus(path, s?.cookie);
     const res = await fetch(`${hub.address}${path}${r.query ? `?${r.query}` : ''}`, {
       method,
@@ -140,6 +156,7 @@ describe.each(ENGINES)('authorisation matrix on %s', (engine) => {
         ...(r.body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
       ...(r.body !== undefined ? { body: JSON.stringify(r.body) } : {}),
+      redirect: 'manual',
     });
     return res.status;
   };
@@ -168,7 +185,8 @@ describe.each(ENGINES)('authorisation matrix on %s', (engine) => {
       const want: Record<string, number> = {};
       for (const caller of CALLERS) {
         const area = caller === 'anonymous' ? undefined : AREAS[caller];
-        const expected = !allowed(e, caller) ? (caller === 'anonymous' ? 401 : 403) : (e.answers ?? 200);
+        const refused = caller === 'anonymous' ? (e.page ? 303 : 401) : 403;
+        const expected = !allowed(e, caller) ? refused : (e.answersFor?.[caller] ?? e.answers ?? 200);
         want[caller] = expected;
         got[caller] = await call(key, caller, { csrf: true, area: e.scoped ? area?.in : undefined });
         if (e.csrf && expected === 200) {

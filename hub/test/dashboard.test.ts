@@ -137,10 +137,11 @@ describe.each(ENGINES)('hub dashboard in Chromium on %s', (engine) => {
     const expected = [now - 5 * 60_000, now - 60_000].filter((t) => vnDay(new Date(t)) === today).length;
     expect(hourly.hours.reduce((a, b) => a + b, 0)).toBe(expected);
     expect(bars).toBe(expected);
+    await page.click('#tabs a[data-view="tracing"]');
     await page.fill('#traceId', F0);
     await page.click('#traceForm button');
     await page.waitForSelector('#traceResult li.visit');
-    expect(await page.textContent('#traceResult li.visit')).toContain('s-001/k-001: 1');
+    expect(await page.textContent('#traceResult li.visit')).toContain('s-001/k-001): 1');
     expect(await page.textContent('#traceResult li.covisitor')).toContain('********0001');
     expect(await page.textContent('#traceSummary')).toContain('Nơi đã đến: 1 · Người tiếp xúc: 1');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#traceCsv')]);
@@ -148,10 +149,13 @@ describe.each(ENGINES)('hub dashboard in Chromium on %s', (engine) => {
     expect(csv.split('\n')[1]).toContain(',s-001,k-001,');
     expect(csv).not.toContain(F0);
     // s-003 has a kiosk but no scan today: it heads today's list, in red.
+    await page.click('#tabs a[data-view="live"]');
     expect(await page.textContent('#today tr.zero')).toContain('s-003');
     expect(await page.textContent('#idleToday')).toBe('Chưa quét hôm nay: 1');
 
-    await page.fill('#reportDay', vnDay(new Date()));
+    await page.click('#tabs a[data-view="reports"]');
+    // The day is typed as Vietnam writes it (dd/MM/yyyy), whatever the browser's locale.
+    await page.fill('#reportDay', vnDay(new Date()).split('-').reverse().join('/'));
     await page.click('#reportRun');
     await page.waitForFunction(() => document.getElementById('noScans')?.textContent?.includes('s-003'));
     await page.screenshot({ path: join(ARTIFACTS, `hub-dashboard-${engine}.png`), fullPage: true });

@@ -108,7 +108,11 @@ describe('days, areas and parameters', () => {
       for (const path of ['/api/report', '/report']) {
         const r = await get(`${path}?day=${day}`);
         expect(r.status, `${path} ${day}`).toBe(400);
-        const error = (JSON.parse(r.text) as { error: { vi: string; en: string } }).error;
+        // The API answers JSON; the printable report, opened in a browser, a page with both texts.
+        const error =
+          path === '/report'
+            ? { vi: r.text, en: r.text }
+            : (JSON.parse(r.text) as { error: { vi: string; en: string } }).error;
         expect(error.vi).toMatch(/ngày|Yêu cầu không hợp lệ/);
         expect(error.en).toMatch(/day|Invalid request/);
       }

@@ -38,18 +38,22 @@ export async function httpHub(
   };
 }
 
-/** Every METHOD + path Fastify registered, read from its own route tree (`printRoutes`). */
+/**
+ * Every METHOD + path Fastify registered, read from its own route tree (`printRoutes`). The tree is
+ * printed with its common prefixes (each node's label is the next piece of the path, as is): printed
+ * without them, find-my-way shows `/app/*` as a bare `*` under `/`.
+ */
 export function registeredRoutes(app: FastifyInstance): string[] {
   const routes: string[] = [];
   const parents: string[] = [];
-  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const m = /^([\s│]*)[└├]── (\S*) \(([^)]+)\)$/.exec(line);
+  for (const line of app.printRoutes({ commonPrefix: true }).split('\n')) {
+    const m = /^([\s│]*)[└├]── (\S*)(?: \(([^)]+)\))?$/.exec(line);
     if (!m) continue;
     const depth = (m[1] ?? '').length / 4;
-    const parent = parents[depth - 1] ?? '';
-    const path = depth === 0 ? (m[2] ?? '') : `${parent.endsWith('/') ? parent : `${parent}/`}${m[2]}`;
+    const path = `${depth === 0 ? '' : (parents[depth - 1] ?? '')}${m[2]}`;
     parents[depth] = path;
-    for (const method of (m[3] ?? '').split(', ')) if (method !== 'HEAD') routes.push(`${method} ${path}`);
+    for (const method of (m[3] ?? '').split(', '))
+      if (method && method !== 'HEAD') routes.push(`${method} ${path}`);
   }
   return routes.sort();
 }

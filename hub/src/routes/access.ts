@@ -3,6 +3,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { HubStore } from '../store.js';
 import type { Text } from '../text.js';
 import type { Role, Session } from '../users.js';
+import { pageRefusal } from './page-error.js';
+import { validationText } from './validation-text.js';
 
 export const COOKIE = 'qrk_session';
 
@@ -18,6 +20,8 @@ export const COOKIE = 'qrk_session';
 export interface Access {
   who: 'public' | 'session' | Role[];
   csrf?: boolean;
+  /** A page opened in the browser: refusals are HTML pages, no session a redirect to the login form. */
+  page?: boolean;
 }
 
 declare module 'fastify' {
@@ -32,7 +36,9 @@ declare module 'fastify' {
 
 export type { Text } from '../text.js';
 export const fail = (reply: FastifyReply, status: number, vi: string, en: string) =>
-  reply.code(status).send({ error: { vi, en } satisfies Text });
+  reply.request.routeOptions.config.access?.page
+    ? pageRefusal(reply.request, reply, status, { vi, en })
+    : reply.code(status).send({ error: { vi, en } satisfies Text });
 
 /** An error that carries its user-visible message in both languages (thrown, e.g. by a rate limit). */
 export function textError(status: number, vi: string, en: string): Error {
@@ -86,13 +92,10 @@ export function installAccess(app: FastifyInstance, store: HubStore, log: (err: 
     req.hubSession = s;
   });
   app.setErrorHandler((error: FastifyError, _req, reply) => {
-    if (error.validation)
-      return fail(
-        reply,
-        400,
-        `Yêu cầu không hợp lệ: ${error.message}`.slice(0, 300),
-        `Invalid request: ${error.message}`.slice(0, 300),
-      );
+    if (error.validation) {
+      const text = validationText(error.validation, error.validationContext ?? '');
+      return fail(reply, 400, text.vi, text.en);
+    }
     const status = error.statusCode ?? 500;
     // Enrolment answers in its own contract's shape (protocol's EnrolmentRefused), limits included.
     const refusal = (error as { refusal?: unknown }).refusal;

@@ -78,7 +78,7 @@ export function reportRoutes(app: FastifyInstance, store: HubStore, options: { h
   // The printable report: a plain page, Vietnamese with English in small type, made for paper.
   app.get<{ Querystring: PrintQuery }>(
     '/report',
-    { ...reporters, schema: { querystring: PrintQuery } },
+    { config: { access: { ...reporters.config.access, page: true } }, schema: { querystring: PrintQuery } },
     async (req, reply) => {
       const r = await prepare(req.hubSession as Session, reply, req.query, 'print');
       if (!r) return reply;

@@ -82,3 +82,10 @@ export const EnrolmentCodeBody = Type.Object(
   { additionalProperties: false },
 );
 export type EnrolmentCodeBody = Static<typeof EnrolmentCodeBody>;
+
+/** A kiosk named in a path (/api/kiosks/:kiosk). */
+export const KioskParams = Type.Object(
+  { kiosk: Type.String({ pattern: ID_PATTERN }) },
+  { additionalProperties: false },
+);
+export type KioskParams = Static<typeof KioskParams>;

@@ -244,6 +244,22 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 13,
+    what: 'kiosk telemetry snapshots for the kiosk page (storage/telemetry-history.ts): the newest few per kiosk',
+    sqlite: `
+      CREATE TABLE IF NOT EXISTS kiosk_telemetry (
+        site TEXT NOT NULL, kiosk TEXT NOT NULL, at TEXT NOT NULL, telemetry TEXT NOT NULL,
+        PRIMARY KEY (site, kiosk, at)
+      ) WITHOUT ROWID;
+    `,
+    postgres: `
+      CREATE TABLE kiosk_telemetry (
+        site text NOT NULL, kiosk text NOT NULL, at timestamptz NOT NULL, telemetry text NOT NULL,
+        PRIMARY KEY (site, kiosk, at)
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

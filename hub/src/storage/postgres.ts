@@ -18,6 +18,7 @@ import type {
   SiteCounts,
   SiteInfo,
 } from './repository.js';
+import { postgresAddSnapshot, postgresSnapshots } from './telemetry-history.js';
 
 const TIMESTAMPTZ = 1184;
 const INT8 = 20;
@@ -230,6 +231,14 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
     return this.rows<KioskRow>(
       'SELECT site, kiosk, state, last_seen AS "lastSeen", telemetry FROM kiosks ORDER BY site, kiosk',
     );
+  }
+
+  async addTelemetrySnapshot(site: string, kiosk: string, at: string, telemetry: string, keep: number) {
+    await postgresAddSnapshot(this.pool, site, kiosk, at, telemetry, keep);
+  }
+
+  async telemetrySnapshots(site: string, kiosk: string, limit: number) {
+    return postgresSnapshots(this.pool, site, kiosk, limit);
   }
 
   async newKiosks(from: Date, to: Date) {

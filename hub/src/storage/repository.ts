@@ -3,6 +3,7 @@ import type { RetimeResult } from './boots.js';
 import type { Claim, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
 import type { SiteMovements } from './occupancy.js';
 import type { ReleaseRow, RolloutChange, RolloutRow } from './releases.js';
+import type { TelemetrySnapshot } from './telemetry-history.js';
 
 export type { Claim, ClaimRefusal, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
 export type { ReleaseRow, RolloutChange, RolloutRow } from './releases.js';
@@ -72,6 +73,16 @@ export interface HubRepository {
   setKioskState(site: string, kiosk: string, state: KioskState, at: Date): Promise<void>;
   setKioskTelemetry(t: TelemetryMessage, at: Date): Promise<void>;
   kiosks(): Promise<KioskRow[]>;
+  /** Keeps a telemetry snapshot of a kiosk (ISO time, JSON), dropping all but its newest `keep`. */
+  addTelemetrySnapshot(
+    site: string,
+    kiosk: string,
+    at: string,
+    telemetry: string,
+    keep: number,
+  ): Promise<void>;
+  /** A kiosk's newest telemetry snapshots, newest first. */
+  telemetrySnapshots(site: string, kiosk: string, limit: number): Promise<TelemetrySnapshot[]>;
   /** Kiosks first seen in [from, to). */
   newKiosks(from: Date, to: Date): Promise<Array<{ site: string; kiosk: string }>>;
 

@@ -27,6 +27,7 @@ import type {
   SiteInfo,
 } from './repository.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
+import { sqliteAddSnapshot, sqliteSnapshots } from './telemetry-history.js';
 
 const iso = (d: Date) => d.toISOString();
 const parseMessages = (rows: Array<{ message: string }>) =>
@@ -221,6 +222,14 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
 
   async kiosks() {
     return this.s.kiosks.all();
+  }
+
+  async addTelemetrySnapshot(site: string, kiosk: string, at: string, telemetry: string, keep: number) {
+    sqliteAddSnapshot(this.db, site, kiosk, at, telemetry, keep);
+  }
+
+  async telemetrySnapshots(site: string, kiosk: string, limit: number) {
+    return sqliteSnapshots(this.db, site, kiosk, limit);
   }
 
   async newKiosks(from: Date, to: Date) {

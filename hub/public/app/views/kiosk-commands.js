@@ -1,0 +1,132 @@
+// A kiosk's command buttons and command history (the endpoints are the fleet engineer's:
+// POST/GET /api/kiosks/:kiosk/commands). Buttons show only for roles the hub allows (it checks
+// again); every refusal, timeout or missing endpoint is shown as a sentence in the UI language.
+const T = {
+  commands: { vi: 'Lệnh tới kiosk', en: 'Commands to the kiosk' },
+  selftest: { vi: 'Tự kiểm tra', en: 'Self-test' },
+  resync: { vi: 'Đồng bộ lại dữ liệu', en: 'Resync data' },
+  doctor: { vi: 'Chạy chẩn đoán', en: 'Run doctor' },
+  'alert-level': { vi: 'Đổi mức cảnh báo', en: 'Change alert level' },
+  'rotate-credentials': { vi: 'Đổi khóa đăng nhập', en: 'Rotate credentials' },
+  'revoke-enrolment': { vi: 'Thu hồi đăng ký kiosk', en: 'Revoke enrolment' },
+  level: { vi: 'Mức', en: 'Level' },
+  sending: { vi: 'Đang gửi lệnh, chờ kiosk trả lời…', en: 'Sending, waiting for the kiosk…' },
+  done: { vi: 'Kiosk đã làm xong', en: 'The kiosk did it' },
+  refused: { vi: 'Kiosk từ chối', en: 'The kiosk refused' },
+  sure: {
+    vi: 'Việc này không hoàn tác được. Tiếp tục?',
+    en: 'This cannot be undone. Go ahead?',
+  },
+  history: { vi: 'Lịch sử lệnh', en: 'Command history' },
+  noHistory: { vi: 'Chưa có lệnh nào.', en: 'No commands yet.' },
+  notYet: { vi: 'Hub này chưa hỗ trợ lệnh tới kiosk.', en: 'This hub does not support kiosk commands yet.' },
+  at: { vi: 'Lúc', en: 'At' },
+  actor: { vi: 'Người gửi', en: 'By' },
+  command: { vi: 'Lệnh', en: 'Command' },
+  result: { vi: 'Kết quả', en: 'Result' },
+  ok: { vi: 'xong', en: 'done' },
+  failed: { vi: 'lỗi', en: 'failed' },
+};
+const LEVELS = ['debug', 'info', 'warn', 'error'];
+const BUTTONS = [
+  { command: 'selftest', roles: ['admin', 'officer'] },
+  { command: 'resync', roles: ['admin', 'officer'] },
+  { command: 'doctor', roles: ['admin', 'officer'] },
+  { command: 'alert-level', roles: ['admin', 'officer'] },
+  { command: 'rotate-credentials', roles: ['admin'], confirm: true },
+  { command: 'revoke-enrolment', roles: ['admin'], confirm: true },
+];
+
+const textOf = (v) => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** The commands card; `onDone(command)` after a command the kiosk answered (to reload the doctor). */
+export function commandsCard(ctx, kiosk, onDone) {
+  const { h } = ctx;
+  const path = `/api/kiosks/${encodeURIComponent(kiosk)}/commands`;
+  const out = h('p', { id: 'commandResult', role: 'status' });
+  const level = h(
+    'select',
+    { id: 'alertLevel', 'aria-label': ctx.t(T.level) },
+    LEVELS.map((l) => h('option', { value: l }, l)),
+  );
+  const historyBox = h('div', { id: 'commandHistory' });
+  const buttons = [];
+  async function send(b) {
+    if (b.confirm && !window.confirm(`${ctx.t(T[b.command])}: ${ctx.t(T.sure)}`)) return;
+    for (const x of buttons) x.disabled = true;
+    out.className = 'muted';
+    out.textContent = ctx.t(T.sending);
+    try {
+      const body = { command: b.command, ...(b.command === 'alert-level' ? { level: level.value } : {}) };
+      const r = await ctx.api(path, { method: 'POST', body });
+      out.className = r?.ok === false ? 'error' : 'ok';
+      out.textContent =
+        r?.ok === false
+          ? `${ctx.t(T.refused)}: ${ctx.t(r.error) || textOf(r.error)}`
+          : `${ctx.t(T.done)}: ${ctx.t(T[b.command])}${r?.result ? ` — ${textOf(r.result)}` : ''}`;
+      onDone?.(b.command);
+    } catch (err) {
+      if (err.status === 401) return;
+      out.className = 'error';
+      out.textContent = err.status === 404 && !err.fromHub ? ctx.t(T.notYet) : ctx.errorText(err);
+    } finally {
+      for (const x of buttons) x.disabled = false;
+      loadHistory();
+    }
+  }
+  const row = h('div', { class: 'actions' });
+  for (const b of BUTTONS) {
+    if (!ctx.can(b.roles)) continue;
+    const button = h(
+      'button',
+      { type: 'button', dataset: { command: b.command }, onclick: () => send(b) },
+      ctx.t(T[b.command]),
+    );
+    buttons.push(button);
+    if (b.command === 'alert-level') row.append(h('span', { class: 'inline' }, level, button));
+    else row.append(button);
+  }
+  async function loadHistory() {
+    try {
+      const rows = await ctx.api(path);
+      historyBox.replaceChildren(
+        ctx.table({
+          id: 'commands',
+          empty: T.noHistory,
+          rows,
+          initialSort: { key: 'at', dir: -1 },
+          columns: [
+            { key: 'at', title: T.at, sort: (c) => Date.parse(c.at), cell: (c) => ctx.fmtDateTime(c.at) },
+            { key: 'actor', title: T.actor, cell: (c) => c.actor },
+            {
+              key: 'command',
+              title: T.command,
+              cell: (c) => (T[c.command] ? ctx.t(T[c.command]) : c.command),
+            },
+            {
+              key: 'ok',
+              title: T.result,
+              sort: (c) => c.ok,
+              cell: (c) =>
+                h(
+                  'span',
+                  { class: c.ok ? null : 'bad' },
+                  `${ctx.t(c.ok ? T.ok : T.failed)} ${c.ok ? textOf(c.result) : ctx.t(c.error) || textOf(c.error)}`,
+                ),
+            },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (err.status === 401) return;
+      historyBox.replaceChildren(
+        h('p', { class: 'empty' }, err.status === 404 && !err.fromHub ? ctx.t(T.notYet) : ctx.errorText(err)),
+      );
+    }
+  }
+  loadHistory();
+  const card = h('section', { class: 'card', id: 'commandsBox' }, h('h2', {}, ctx.t(T.commands)));
+  if (buttons.length) card.append(row, out);
+  card.append(h('h3', {}, ctx.t(T.history)), historyBox);
+  return card;
+}

@@ -1,0 +1,138 @@
+// One kiosk's page (#/kiosk/<id>): its state and health now, its telemetry history, its last
+// doctor report and the commands an officer may send it.
+import { commandsCard } from './kiosk-commands.js';
+import { fleetCells } from './kiosks.js';
+
+const T = {
+  title: { vi: 'Kiosk', en: 'Kiosk' },
+  back: { vi: '← Các kiosk', en: '← Kiosks' },
+  history: { vi: 'Lịch sử tình trạng', en: 'Health history' },
+  noHistory: { vi: 'Kiosk chưa gửi tình trạng nào.', en: 'The kiosk has not reported its health yet.' },
+  at: { vi: 'Lúc', en: 'At' },
+  uptime: { vi: 'Đã chạy', en: 'Up for' },
+  doctor: { vi: 'Báo cáo chẩn đoán (doctor)', en: 'Doctor report' },
+  noDoctor: { vi: 'Chưa có báo cáo chẩn đoán cho kiosk này.', en: 'No doctor report for this kiosk yet.' },
+  check: { vi: 'Mục', en: 'Check' },
+  status: { vi: 'Kết quả', en: 'Status' },
+  message: { vi: 'Chi tiết', en: 'Detail' },
+  fix: { vi: 'Cách xử lý', en: 'What to do' },
+  ok: { vi: 'tốt', en: 'ok' },
+  warn: { vi: 'cần xem', en: 'warning' },
+  fail: { vi: 'hỏng', en: 'failed' },
+  skip: { vi: 'bỏ qua', en: 'skipped' },
+  madeAt: { vi: 'Lập lúc', en: 'Made at' },
+  faults: { vi: 'Lỗi đang có', en: 'Faults now' },
+  none: { vi: 'không', en: 'none' },
+};
+
+export const view = {
+  id: 'kiosk',
+  title: T.title,
+  roles: 'any',
+  async render(root, ctx, kiosk) {
+    const { h } = ctx;
+    if (!kiosk) return ctx.navigate('#/kiosks');
+    const back = h('a', { href: '#/kiosks', class: 'kiosk-link' }, ctx.t(T.back));
+    let k;
+    try {
+      k = await ctx.api(`/api/kiosks/${encodeURIComponent(kiosk)}`);
+    } catch (err) {
+      if (err.status === 401) return;
+      root.append(
+        h(
+          'section',
+          { class: 'card' },
+          back,
+          h('h2', {}, kiosk),
+          h('p', { class: 'error', role: 'alert' }, ctx.errorText(err)),
+        ),
+      );
+      return;
+    }
+    const now = ctx.table({
+      id: 'kioskNow',
+      columns: fleetCells(ctx).filter((c) => c.key !== 'kiosk'),
+      rows: [k],
+    });
+    const faults = k.faults?.length ? k.faults.join(', ') : ctx.t(T.none);
+    const history = ctx.table({
+      id: 'telemetryHistory',
+      empty: T.noHistory,
+      rows: k.history ?? [],
+      initialSort: { key: 'at', dir: -1 },
+      columns: [
+        { key: 'at', title: T.at, sort: (r) => Date.parse(r.at), cell: (r) => ctx.fmtDateTime(r.at) },
+        {
+          key: 'uptime',
+          title: T.uptime,
+          class: 'num',
+          sort: (r) => r.uptimeSeconds,
+          cell: (r) => ctx.fmtDuration(r.uptimeSeconds),
+        },
+        ...fleetCells(ctx).filter((c) => !['site', 'kiosk', 'online', 'lastSeen', 'alerts'].includes(c.key)),
+      ],
+    });
+    const doctorBox = h('div', { id: 'doctor' });
+    const loadDoctor = async () => {
+      try {
+        const d = await ctx.api(`/api/kiosks/${encodeURIComponent(kiosk)}/doctor`);
+        doctorBox.replaceChildren(doctorView(ctx, d));
+      } catch (err) {
+        if (err.status === 401) return;
+        doctorBox.replaceChildren(
+          h('p', { class: 'empty' }, err.status === 404 ? ctx.t(T.noDoctor) : ctx.errorText(err)),
+        );
+      }
+    };
+    root.append(
+      h(
+        'section',
+        { class: 'card' },
+        back,
+        h('h2', { id: 'kioskTitle' }, `${k.kiosk} — ${k.siteName}`),
+        now,
+        h('p', {}, `${ctx.t(T.faults)}: ${faults}`),
+      ),
+      commandsCard(ctx, kiosk, (command) => command === 'doctor' && loadDoctor()),
+      h('section', { class: 'card' }, h('h2', {}, ctx.t(T.doctor)), doctorBox),
+      h('section', { class: 'card fill' }, h('h2', {}, ctx.t(T.history)), history),
+    );
+    await loadDoctor();
+  },
+};
+
+function doctorView(ctx, d) {
+  const { h } = ctx;
+  const r = d.report;
+  const badge = (s) =>
+    h(
+      'span',
+      { class: `badge ${s === 'ok' ? 'on' : s === 'fail' ? 'off' : 'warn'}` },
+      ctx.t(T[s] ?? { vi: s, en: s }),
+    );
+  return h(
+    'div',
+    {},
+    h(
+      'p',
+      {},
+      `${ctx.t(T.madeAt)} ${ctx.fmtDateTime(r?.at ?? d.at)} · ${r?.software ?? ''} · `,
+      badge(r?.status ?? 'skip'),
+    ),
+    ctx.table({
+      id: 'doctorChecks',
+      rows: r?.checks ?? [],
+      columns: [
+        { key: 'id', title: T.check, cell: (c) => c.id },
+        {
+          key: 'status',
+          title: T.status,
+          sort: (c) => ['fail', 'warn', 'ok', 'skip'].indexOf(c.status),
+          cell: (c) => badge(c.status),
+        },
+        { key: 'message', title: T.message, class: 'wrap', cell: (c) => ctx.t(c.message) },
+        { key: 'fix', title: T.fix, class: 'wrap', cell: (c) => ctx.t(c.fix) },
+      ],
+    }),
+  );
+}

@@ -1,0 +1,16 @@
+// Placeholder until its owner (issue #17, branch i17-updates) writes this view against ctx (../ctx.js).
+export const view = {
+  id: 'updates',
+  title: { vi: 'Cập nhật', en: 'Updates' },
+  roles: ['admin'],
+  render(root, ctx) {
+    root.append(
+      ctx.h(
+        'section',
+        { class: 'card' },
+        ctx.h('h2', {}, ctx.t(view.title)),
+        ctx.h('p', { class: 'empty' }, ctx.t({ vi: 'Đang làm — sắp có.', en: 'Coming soon.' })),
+      ),
+    );
+  },
+};
