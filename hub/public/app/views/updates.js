@@ -45,13 +45,16 @@ const T = {
   },
 };
 
+/** Badge colour per state (app.css): green moving or finished, amber waiting on someone, red stopped by a failure. */
+const STATE_CLASS = { running: 'on', done: 'on', paused: 'warn', halted: 'off', cancelled: 'warn' };
+
 export const view = {
   id: 'updates',
   title: T.title,
   roles: ['admin'],
   render(root, ctx) {
     const { h } = ctx;
-    const message = h('p', { class: 'error', role: 'alert', hidden: true });
+    const message = h('p', { class: 'error', id: 'updatesMessage', role: 'alert', hidden: true });
     const say = (text) => {
       message.textContent = text ? ctx.t(text) : '';
       message.hidden = !text;
@@ -107,7 +110,7 @@ export const view = {
           `${r.version} `,
           h(
             'span',
-            { class: `badge ${r.state === 'halted' ? 'off' : r.state === 'done' ? 'on' : ''}` },
+            { class: `badge ${STATE_CLASS[r.state] ?? 'warn'}` },
             ctx.t(T.states[r.state] ?? { vi: r.state, en: r.state }),
           ),
         ),
@@ -182,6 +185,7 @@ export const view = {
       'form',
       {
         class: 'card',
+        id: 'rolloutForm',
         onsubmit: (e) => {
           e.preventDefault();
           const canary = canaryInput.value
