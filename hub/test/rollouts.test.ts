@@ -9,7 +9,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   KeyRing,
-  type SoftwareAnnouncement,
   TELEMETRY_SCHEMA_ID,
   type TelemetryMessage,
   verifySoftwareAnnouncement,
@@ -122,7 +121,7 @@ describe.each(ENGINES)('releases and rollouts on %s', (engine) => {
       version: '1.1.0',
       targets: { all: false, kiosks: ['k-1'], sites: [] },
       bundles: { arm64: { url: 'https://hub.example.vn/releases/qrkiosk-1.1.0-linux-arm64.tar.gz' } },
-    } satisfies Partial<SoftwareAnnouncement> as object);
+    });
     // Installed but still being checked: not yet healthy, nothing moves.
     await store.setKioskTelemetry(
       telemetry('k-1', 's-1', '1.1.0', { state: 'checking', version: '1.1.0', previous: '1.0.0' }),

@@ -334,7 +334,10 @@ update
     '--request <file>',
     'yêu cầu do daemon để lại / the request the daemon left (software/request.json)',
   )
-  .option('--root <dir>', 'thư mục chứa qrkiosk-<v>/ / folder of qrkiosk-<v>/ and the qrkiosk link (default software.root, /opt)')
+  .option(
+    '--root <dir>',
+    'thư mục chứa qrkiosk-<v>/ / folder of qrkiosk-<v>/ and the qrkiosk link (default software.root, /opt)',
+  )
   .option('--release-key <pem>', 'khóa công khai phát hành / release public key (repeatable)', collect)
   .option('--restart <command>', 'lệnh khởi động lại, thoát 0 khi READY / restart command, exit 0 once READY')
   .option('--check <command>', 'lệnh kiểm tra sau READY / check command after READY (repeatable)', collect)
