@@ -85,12 +85,16 @@ describe('qrkiosk update apply', () => {
     expect(current(root)).toBe(join(root, 'qrkiosk-1.1.0'));
     expect(readFileSync(join(root, 'qrkiosk-1.0.0/app.txt'), 'utf8')).toBe('app 1.0.0\n');
     expect(restarts(root)).toEqual(['1.0.0', '1.1.0']);
+    // Two versions stay on the card: the running one and the one to roll back to.
+    expect(apply(root, bundle('1.2.0')).status).toBe(0);
+    expect(existsSync(join(root, 'qrkiosk-1.0.0'))).toBe(false);
+    expect(existsSync(join(root, 'qrkiosk-1.1.0'))).toBe(true);
     const status = spawnSync(process.execPath, [KIOSK_CLI, 'update', 'status', '--root', root, '--json'], {
       encoding: 'utf8',
     });
     expect(JSON.parse(status.stdout)).toMatchObject({
-      current: '1.1.0',
-      last: { state: 'healthy', version: '1.1.0' },
+      current: '1.2.0',
+      last: { state: 'healthy', version: '1.2.0', previous: '1.1.0' },
     });
   });
 

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unpackBundle, verifyBundle } from './bundle.js';
 import { SoftwareError } from './errors.js';
-import { currentBin, currentVersion, switchCurrent } from './layout.js';
+import { currentBin, currentVersion, pruneVersions, switchCurrent } from './layout.js';
 import { type UpdateState, writeUpdateState } from './state.js';
 
 export interface ApplyOptions {
@@ -59,6 +59,8 @@ export function applyBundle(o: ApplyOptions): UpdateState {
     const problem = restartAndCheck(o, version);
     if (!problem) {
       say(`${version} healthy`);
+      const removed = pruneVersions(o.root, previous ? [version, previous] : [version]);
+      if (removed.length) say(`removed older versions: ${removed.join(', ')}`);
       return writeUpdateState(o.root, { state: 'healthy', version, ...base });
     }
     say(`${version} not healthy (${problem}); switching back`);

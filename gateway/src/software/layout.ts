@@ -1,4 +1,13 @@
-import { existsSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { SoftwareError } from './errors.js';
 
@@ -42,6 +51,23 @@ export function switchCurrent(root: string, version: string): void {
   rmSync(tmp, { force: true });
   symlinkSync(target, tmp);
   renameSync(tmp, currentLink(root));
+}
+
+/**
+ * Removes installed versions other than `keep` (the running one and the one to roll back to): an SD card holds a
+ * few of them, not every release ever installed. Only real folders named qrkiosk-<version>; returns what went.
+ */
+export function pruneVersions(root: string, keep: readonly string[]): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(root)) {
+    const version = name.startsWith('qrkiosk-') ? name.slice('qrkiosk-'.length) : '';
+    if (!VERSION_PATTERN.test(version) || keep.includes(version)) continue;
+    const dir = join(root, name);
+    if (!lstatSync(dir).isDirectory() || !existsSync(join(dir, 'VERSION'))) continue;
+    rmSync(dir, { recursive: true, force: true });
+    removed.push(version);
+  }
+  return removed;
 }
 
 /** The VERSION file of an installed version folder. */
