@@ -26,6 +26,7 @@ import { ScreensServer } from './screens/index.js';
 import type { LoadedSettings } from './settings/index.js';
 import { allOutputsOff, createGpioDriver, type GpioDriver, patternsWith, Signaller } from './signal/index.js';
 import { softwareFleet, updateTelemetry, watchUpdateState } from './software/daemon.js';
+import type { SoftwareFleet } from './software/index.js';
 import { telemetryMessage } from './telemetry.js';
 import { ClockWatch } from './time/clock-watch.js';
 import { FleetUpdates } from './updates/index.js';
@@ -70,6 +71,8 @@ export class Controller {
   readonly occupancy: Occupancy;
   /** Signed updates from the hub: cache, rules, DCC trust and revocation lists (updates/index.ts). */
   readonly updates: FleetUpdates;
+  /** The kiosk's own software updates (fleet/software); undefined when no release key is trusted. */
+  private readonly software: SoftwareFleet | undefined;
   /** Where the screens listen, once started (`http://…`). */
   screensAddress: string | undefined;
   private readonly keeper: RecordKeeper;
@@ -140,6 +143,7 @@ export class Controller {
       rulesVersion: () => this.policy.current.rules.version,
       cache: this.cache,
     });
+    this.software = softwareFleet(settings, secrets.hubKeys, this.log);
     this.updates = new FleetUpdates({
       dataDir: settings.data.dir,
       rulesFile: rulesFileOf(settings),
@@ -151,7 +155,7 @@ export class Controller {
       trustInstalled: () => this.admission.loadTrust(),
       signers: () => this.admission.signers,
       rulesInstalled: () => this.policy.reload(),
-      software: softwareFleet(settings, secrets.hubKeys, this.log),
+      software: this.software,
     });
     this.gpio = options.gpio ?? createGpioDriver(settings.gpio, this.log);
     this.signaller = new Signaller(
@@ -285,7 +289,7 @@ export class Controller {
       cache: this.cache.versionInfo(),
       rules: { version: policy.rules.version, source: this.policy.origin },
       faults: this.faults.list(),
-      update: updateTelemetry(this.loaded.settings.software.root),
+      update: updateTelemetry(this.loaded.settings.software.root, this.software?.lastFailure()),
     });
   }
 

@@ -14,7 +14,7 @@ import {
   verifySoftwareAnnouncement,
 } from '@qrkiosk/protocol';
 import { makeTempDir } from '@qrkiosk/testkit';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundle, opensslKey } from '../../integration/release-bundles.js';
 import { generateSigningKey, type HubStore, RolloutEngine, Rollouts, readSigningKey } from '../src/index.js';
 import { UpdatesError } from '../src/updates/errors.js';
@@ -67,6 +67,7 @@ describe.each(ENGINES)('releases and rollouts on %s', (engine) => {
       { site: 's-3', name: 'Trạm 3', district: '761', ward: '2' },
     ]);
   });
+  afterAll(() => store?.close());
 
   it('takes a bundle only when the release key signed it, and records version, arch and sha256', async () => {
     const keys = readReleaseKeys([release.pub]);

@@ -39,10 +39,12 @@ export async function updateApplyCommand(o: UpdateApplyOptions, lang: Lang): Pro
   let bundle = o.bundle;
   let signature = o.sig;
   let sha256 = o.sha256;
+  let announcedVersion: string | undefined;
   if (o.request) {
     try {
       const r = JSON.parse(readFileSync(o.request, 'utf8')) as ApplyRequest;
       ({ bundle, signature, sha256 } = r);
+      announcedVersion = r.version;
     } catch (err) {
       process.stderr.write(`--request ${o.request}: ${(err as Error).message}\n`);
       return 2;
@@ -79,6 +81,7 @@ export async function updateApplyCommand(o: UpdateApplyOptions, lang: Lang): Pro
       checkCommands: o.check?.length ? o.check : s.checkCommands,
       readySeconds,
       ...(o.config ? { config: o.config } : {}),
+      ...(announcedVersion ? { announcedVersion } : {}),
       say: (line) => process.stderr.write(`qrkiosk update: ${line}\n`),
     });
     process.stdout.write(

@@ -25,6 +25,8 @@ export interface ApplyOptions {
   /** Progress lines (the CLI prints them; systemd's journal keeps them). */
   say?: (line: string) => void;
   arch?: string;
+  /** The version the hub announced (from the daemon's request): named in a refusal, so the rollout sees it. */
+  announcedVersion?: string;
 }
 
 /**
@@ -51,7 +53,8 @@ export function applyBundle(o: ApplyOptions): UpdateState {
       }));
       say(`unpacked into qrkiosk-${version}`);
     } catch (err) {
-      return writeUpdateState(o.root, { state: 'refused', ...base, detail: detailOf(err) });
+      const named = o.announcedVersion ? { version: o.announcedVersion } : {};
+      return writeUpdateState(o.root, { state: 'refused', ...named, ...base, detail: detailOf(err) });
     }
     writeUpdateState(o.root, { state: 'checking', version, ...base });
     switchCurrent(o.root, version);

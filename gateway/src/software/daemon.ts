@@ -32,11 +32,21 @@ export function softwareFleet(settings: Settings, hubKeys: KeyRing, log: Logger)
   });
 }
 
-/** Telemetry's `update` field: the installer's last state (update-state.json), if it ever ran. */
+/**
+ * Telemetry's `update` field: the installer's last state (qrkiosk-update.json), or the daemon's own failure to
+ * download or verify a release when that is newer (state `download-failed`: the installer never ran).
+ */
 export function updateTelemetry(
   root: string,
+  failure?: { version: string; detail: string; at: string } | null,
 ): { state: string; version?: string; previous?: string; detail?: string } | undefined {
   const s = readUpdateState(root);
+  if (failure && (!s || Date.parse(failure.at) > Date.parse(s.at)))
+    return {
+      state: 'download-failed',
+      version: failure.version.slice(0, 32),
+      detail: failure.detail.slice(0, 300),
+    };
   if (!s) return undefined;
   return {
     state: s.state,

@@ -45,6 +45,7 @@ export interface SoftwareFleetDeps {
  */
 export class SoftwareFleet {
   private busy = false;
+  private failure: { version: string; detail: string; at: string } | null = null;
   constructor(private readonly d: SoftwareFleetDeps) {}
 
   async receive(payload: Buffer): Promise<void> {
@@ -72,7 +73,13 @@ export class SoftwareFleet {
     this.busy = true;
     try {
       await this.fetchAndRequest(a, bundle);
+      this.failure = null;
     } catch (err) {
+      this.failure = {
+        version: a.version,
+        detail: err instanceof SoftwareError ? `${err.code}: ${err.message}` : String((err as Error).message),
+        at: new Date().toISOString(),
+      };
       log.error(
         { err, code: err instanceof SoftwareError ? err.code : 'error', version: a.version },
         'software update not downloaded',
@@ -80,6 +87,11 @@ export class SoftwareFleet {
     } finally {
       this.busy = false;
     }
+  }
+
+  /** Why the last announced release could not be downloaded or verified (telemetry), or null. */
+  lastFailure(): { version: string; detail: string; at: string } | null {
+    return this.failure;
   }
 
   /** The same bundle is asked for once: after a roll-back the hub's retained announcement must not loop. */

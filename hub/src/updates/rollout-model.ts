@@ -120,7 +120,11 @@ export type Health = 'healthy' | 'failed' | 'pending';
 export function healthOf(k: KioskUpdate | undefined, version: string): Health {
   if (!k) return 'pending';
   const u = k.update;
-  if (u?.version === version && (u.state === 'rolled-back' || u.state === 'failed')) return 'failed';
+  // refused: the kiosk's installer would not take the bundle (signature, manifest, sha256) — a bad release or a
+  // tampered copy, either way not one to push further. download-failed is not here: it may pass (the hub's
+  // address unreachable for a while); the stage waits and the kiosk page shows why.
+  if (u?.version === version && (u.state === 'rolled-back' || u.state === 'failed' || u.state === 'refused'))
+    return 'failed';
   if (k.software === version && (!u || u.version !== version || u.state === 'healthy')) return 'healthy';
   return 'pending';
 }

@@ -168,6 +168,13 @@ export class Rollouts {
   }
 }
 
+/** How a halt names what the kiosk did with the version (its update state). */
+const VERB: Record<string, string> = {
+  'rolled-back': 'rolled back',
+  failed: 'failed on',
+  refused: 'refused',
+};
+
 export interface EngineOptions {
   /** Publishes `fleet/software` retained (publish.ts publishFleet over the hub's broker login). */
   publish: (payload: string) => Promise<void>;
@@ -229,7 +236,11 @@ export class RolloutEngine {
       if (failed) {
         const next = await this.rollouts.set(r, {
           state: 'halted',
-          detail: `${failed.kiosk} rolled back ${r.version}: ${failed.detail}`.slice(0, 500),
+          detail:
+            `${failed.kiosk} ${VERB[failed.detail.split(':')[0] ?? ''] ?? 'failed on'} ${r.version}: ${failed.detail}`.slice(
+              0,
+              500,
+            ),
         });
         await this.store.audit('hub', 'rollout-halt', {
           id: r.id,
