@@ -91,7 +91,7 @@ describe('software rollout: hub → canary → next stage, and a bad version rol
 
     // Two kiosks, each with its own install root, first installed by the installer itself (no previous version).
     const hashKey = join(dir, 'identity.key');
-    writeFileSync(hashKey, randomBytes(32).toString('hex'));
+    writeFileSync(hashKey, randomBytes(32).toString('hex'), { mode: 0o600 });
     const kiosks = await Promise.all(
       [
         { id: 'k-001', site: 's-001' },
@@ -122,10 +122,12 @@ describe('software rollout: hub → canary → next stage, and a bad version rol
             `  root: "${root}"`,
             `  releaseKeyFiles: ["${release.pub}"]`,
             `  restartCommand: "python3 ${SUPERVISOR} ${root} ${config} 20"`,
-            // The new code answers as the new version, and a scan goes through its decision path on this kiosk's
-            // data (a person it has no data for: REVIEW, never an error).
+            // The new code answers as the new version; `qrkiosk doctor` as in production (no test scan asked of a
+            // person; exit 0 with warnings: no systemd, simulated GPIO); a scan goes through the new decision path on
+            // this kiosk's data (a person it has no data for: REVIEW, never an error).
             '  checkCommands:',
             `    - '"$QRKIOSK_BIN" --version | grep -qx "$QRKIOSK_VERSION"'`,
+            `    - '"$QRKIOSK_BIN" doctor --no-scan -c "$QRKIOSK_CONFIG"'`,
             `    - '"$QRKIOSK_BIN" check -c "$QRKIOSK_CONFIG" --json "079090001234|272345678|Nguyễn Văn An|15081990|Nam|Huế|20042021" | grep -q "\\"verdict\\":\\"REVIEW\\""'`,
             '  readySeconds: 20',
             `  applyCommand: ["${cli}", "update", "apply", "-c", "${config}"]`,
