@@ -347,6 +347,7 @@ export class Controller {
       this.uplink = uplink;
       this.offs.push(off);
       this.offs.push(watchUpdateState(settings.software.root, () => uplink.sendTelemetry()));
+      this.offs.push(() => this.software?.stop());
     }
     if (!this.options.withoutScreens && settings.ui.port > 0) {
       this.screens = new ScreensServer(this, this.log);

@@ -35,6 +35,11 @@ export interface SoftwareFleetDeps {
   log: Logger;
   /** Download limit, ms (default 120 s: a ~20 MB bundle over a slow kiosk link). */
   downloadTimeoutMs?: number;
+  /**
+   * After a failed download or verification, try the same announcement again this much later (default 5 min): the
+   * retained announcement comes again only on a reconnect, and the hub's address may have been down for a while.
+   */
+  retryMs?: number;
 }
 
 /**
@@ -46,10 +51,12 @@ export interface SoftwareFleetDeps {
 export class SoftwareFleet {
   private busy = false;
   private failure: { version: string; detail: string; at: string } | null = null;
+  private retry: NodeJS.Timeout | undefined;
   constructor(private readonly d: SoftwareFleetDeps) {}
 
   async receive(payload: Buffer): Promise<void> {
     const { log } = this.d;
+    clearTimeout(this.retry);
     if (payload.length === 0) return; // the hub cleared the retained announcement (a paused rollout)
     let a: SoftwareAnnouncement;
     try {
@@ -80,6 +87,9 @@ export class SoftwareFleet {
         detail: err instanceof SoftwareError ? `${err.code}: ${err.message}` : String((err as Error).message),
         at: new Date().toISOString(),
       };
+      // The same payload again later (a newer announcement cancels this in receive()).
+      this.retry = setTimeout(() => void this.receive(payload), this.d.retryMs ?? 300_000);
+      this.retry.unref();
       log.error(
         { err, code: err instanceof SoftwareError ? err.code : 'error', version: a.version },
         'software update not downloaded',
@@ -87,6 +97,10 @@ export class SoftwareFleet {
     } finally {
       this.busy = false;
     }
+  }
+
+  stop(): void {
+    clearTimeout(this.retry);
   }
 
   /** Why the last announced release could not be downloaded or verified (telemetry), or null. */
