@@ -16,6 +16,8 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -231,6 +233,52 @@ for (const arch of ['x64', 'arm64']) {
     return `${addons.length}/${addons.length} loaded`;
   });
 }
+
+// The software installer (gateway/src/software/) on the real x64 tarball: the bundle's own CLI verifies the signature
+// made with openssl's key, checks every file against the manifest, installs beside a previous version and switches
+// the link; the restart stand-in runs the installed launcher, as `systemctl restart` would start it.
+// (integration/software-*.test.ts prove roll-back and rollouts on small bundles, fast enough for the suite.)
+check('x64: qrkiosk update apply installs the signed tarball side by side and runs it', () => {
+  assert(bundles.x64, 'no x64 bundle');
+  const root = join(work, 'update-root');
+  mkdirSync(join(root, 'qrkiosk-0.0.0-previous'), { recursive: true });
+  writeFileSync(join(root, 'qrkiosk-0.0.0-previous', 'VERSION'), '0.0.0-previous\n');
+  symlinkSync(join(root, 'qrkiosk-0.0.0-previous'), join(root, 'qrkiosk'));
+  const tgz = join(out, `${names.x64}.tar.gz`);
+  const r = sh(
+    join(bundles.x64, 'bin/qrkiosk'),
+    [
+      'update',
+      'apply',
+      '--root',
+      root,
+      '--bundle',
+      tgz,
+      '--sig',
+      `${tgz}.sig`,
+      '--release-key',
+      join(work, 'public.pem'),
+      '--sha256',
+      sha256(tgz),
+      '--restart',
+      '"$QRKIOSK_BIN" --version | grep -qx "$QRKIOSK_VERSION"',
+      '--check',
+      '"$QRKIOSK_BIN" update status --root "$QRKIOSK_ROOT" --json | grep -q "$QRKIOSK_VERSION"',
+      '--ready-seconds',
+      '120',
+      '--json',
+    ],
+    { env: env('x64') },
+  );
+  assert(r.status === 0, `exit ${r.status}: ${r.stdout}${r.stderr}`);
+  const state = JSON.parse(r.stdout);
+  assert(
+    state.state === 'healthy' && state.version === version && state.previous === '0.0.0-previous',
+    `state ${r.stdout}`,
+  );
+  assert(readlinkSync(join(root, 'qrkiosk')) === join(root, `qrkiosk-${version}`), 'link not switched');
+  return `${Object.keys(JSON.parse(readFileSync(join(root, 'qrkiosk', 'manifest.json'), 'utf8')).files).length} files checked`;
+});
 
 // The same commands on both bundles; the JSON must match.
 const dccCase = JSON.parse(readFileSync(join(shared, 'testdata/dcc/AT/2DCode/raw/1.json'), 'utf8'));

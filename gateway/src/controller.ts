@@ -28,6 +28,8 @@ import { logScan } from './scan-outcome.js';
 import { ScreensServer } from './screens/index.js';
 import type { LoadedSettings } from './settings/index.js';
 import { allOutputsOff, createGpioDriver, type GpioDriver, patternsWith, Signaller } from './signal/index.js';
+import { softwareFleet, updateTelemetry, watchUpdateState } from './software/daemon.js';
+import type { SoftwareFleet } from './software/index.js';
 import { storageReadings, telemetryMessage } from './telemetry.js';
 import { ClockWatch } from './time/clock-watch.js';
 import { FleetUpdates } from './updates/index.js';
@@ -73,6 +75,8 @@ export class Controller {
   /** Signed updates from the hub: cache, rules, DCC trust and revocation lists (updates/index.ts). */
   readonly updates: FleetUpdates;
   readonly metrics = new KioskMetrics(this);
+  /** The kiosk's own software updates (fleet/software); undefined when no release key is trusted. */
+  private readonly software: SoftwareFleet | undefined;
   /** Where the screens listen, once started (`http://…`). */
   screensAddress: string | undefined;
   private readonly keeper: RecordKeeper;
@@ -146,6 +150,7 @@ export class Controller {
       rulesVersion: () => this.policy.current.rules.version,
       cache: this.cache,
     });
+    this.software = softwareFleet(settings, secrets.hubKeys, this.log);
     this.updates = new FleetUpdates({
       dataDir: settings.data.dir,
       rulesFile: rulesFileOf(settings),
@@ -157,6 +162,7 @@ export class Controller {
       trustInstalled: () => this.admission.loadTrust(),
       signers: () => this.admission.signers,
       rulesInstalled: () => this.policy.reload(),
+      software: this.software,
     });
     this.gpio = options.gpio ?? createGpioDriver(settings.gpio, this.log);
     this.signaller = new Signaller(
@@ -277,6 +283,7 @@ export class Controller {
         rulesOrigin: this.policy.origin,
         oldestPending: () => this.keeper.read(() => this.journal.oldestPendingAt(), null),
       }),
+      update: updateTelemetry(this.loaded.settings.software.root, this.software?.lastFailure()),
     });
   }
 
@@ -335,6 +342,8 @@ export class Controller {
       });
       this.uplink = uplink;
       this.offs.push(off);
+      this.offs.push(watchUpdateState(settings.software.root, () => uplink.sendTelemetry()));
+      this.offs.push(() => this.software?.stop());
     }
     if (!this.options.withoutScreens && settings.ui.port > 0) {
       this.screens = new ScreensServer(this, this.log);

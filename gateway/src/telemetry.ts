@@ -19,6 +19,8 @@ export interface TelemetryReadings {
   cache: { version: number; updatedAt: string | null };
   rules: { version: string; source: string };
   faults: FaultCode[];
+  /** The software installer's last state (gateway/src/software/state.ts), when it ever ran. */
+  update?: { state: string; version?: string; previous?: string; detail?: string };
   /** storageReadings(): the fleet page's ages, the outbox's oldest row and the data folder's disk. */
   storage?: StorageReadings;
 }
@@ -108,5 +110,6 @@ export function telemetryMessage(r: TelemetryReadings): TelemetryMessage {
       : {}),
     // Only when there are some: a hub that predates the field keeps accepting healthy kiosks.
     ...(r.faults.length > 0 ? { faults: r.faults } : {}),
+    ...(r.update ? { update: r.update } : {}),
   };
 }

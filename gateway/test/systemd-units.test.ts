@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { makeTempDir, REPO_ROOT } from '@qrkiosk/testkit';
 import { describe, expect, it } from 'vitest';
 
-const UNITS = ['qrkiosk.service', 'qrkiosk-hub.service'] as const;
+const UNITS = ['qrkiosk.service', 'qrkiosk-hub.service', 'qrkiosk-update.service'] as const;
 
 /** What `systemd-analyze verify` says about `text` installed under `name`: '' when it has nothing to say. */
 function verify(name: string, text: string): string {

@@ -3,6 +3,7 @@ import { readKeyFile, readPasswordFile } from './cli-files.js';
 import { settingsOrExit, takeConfigFlag } from './cli-settings.js';
 import { EnrolmentSetupError, enrolmentKeys, enrolmentWanted } from './enrolment-setup.js';
 import { Hub } from './hub.js';
+import { readSigningKey } from './publish.js';
 import type { HubSettings } from './settings/index.js';
 
 /**
@@ -108,5 +109,15 @@ export function hubOptions(s: HubSettings): ConstructorParameters<typeof Hub>[0]
       allow: s.metrics.allow,
       ...(s.metrics.tokenFile ? { token: readPasswordFile(s.metrics.tokenFile) } : {}),
     },
+    ...rolloutOptions(s),
   };
+}
+
+/** Rollouts run when the hub trusts a release key, can sign fleet/software and can name its address to kiosks. */
+function rolloutOptions(s: HubSettings): Pick<ConstructorParameters<typeof Hub>[0], 'rollouts'> {
+  const r = s.releases;
+  const keyFile = r.signingKeyFile ?? s.enrolment.signingKeyFile;
+  const baseUrl = r.baseUrl ?? s.enrolment.publicUrl;
+  if (r.publicKeyFiles.length === 0 || !keyFile || !baseUrl) return {};
+  return { rollouts: { signing: readSigningKey(keyFile), baseUrl, tickMs: r.tickSeconds * 1000 } };
 }

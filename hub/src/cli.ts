@@ -9,6 +9,7 @@ import { DEAD_LETTERS_USAGE, deadLettersCommand } from './cli-dead-letters.js';
 import { brokerLogin, fail, out, readKeyFile } from './cli-files.js';
 import { KIOSK_USAGE, kioskCommand, requestCommand } from './cli-kiosk.js';
 import { PUBLISH_COMMANDS, PUBLISH_USAGE, publishCommand } from './cli-publish.js';
+import { RELEASE_USAGE, releaseCommand } from './cli-releases.js';
 import { runCommand } from './cli-run.js';
 import { brokerFlags, settingsOrExit, storeFlags, takeConfigFlag } from './cli-settings.js';
 import { userCommand } from './cli-users.js';
@@ -52,6 +53,7 @@ function usage(code: number): never {
       ...BROKER_USAGE,
       ...KIOSK_USAGE,
       ...PUBLISH_USAGE,
+      ...RELEASE_USAGE,
       '  Trung tâm: nhận check-in, báo cáo ngày, truy vết / hub: ingest, daily report, contact tracing.',
     ].join('\n'),
   );
@@ -73,6 +75,7 @@ async function main(): Promise<number> {
   if ((PUBLISH_COMMANDS as readonly string[]).includes(command))
     return publishCommand(command, args, settings());
   if (command === 'user') return userCommand(args, settings());
+  if (command === 'release' || command === 'rollout') return releaseCommand(command, args, settings());
   if (command === 'site') return siteCommand(args);
   if (command === 'broker') return brokerCommand(args);
   if (command === 'kiosk') return kioskCommand(args, settings());

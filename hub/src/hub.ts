@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { vnDay, vnTimeOn, vnYesterday } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
@@ -8,11 +9,14 @@ import { plainHttpWarning } from './enrolment-setup.js';
 import { HubIngest, type IngestOptions } from './ingest.js';
 import { HubMetrics, type MetricsAccess } from './metrics/index.js';
 import type { RecipientSource } from './notify/recipients.js';
+import { publishFleet } from './publish.js';
 import { sendRequest } from './requests.js';
 import { createServer } from './server.js';
 import type { AlertsSettings, NotifySettings } from './settings/alerts-schema.js';
 import { describeDatabase, type HubRepository } from './storage/index.js';
 import { HubStore } from './store.js';
+import { releasesDir } from './updates/releases.js';
+import { RolloutEngine, Rollouts } from './updates/rollouts.js';
 import { Enrolment, type EnrolmentKeys } from './use-cases/enrolment.js';
 import { KioskCommands } from './use-cases/kiosk-commands.js';
 import { applyRetention, DEFAULT_RETENTION_DAYS } from './use-cases/retention.js';
@@ -50,6 +54,11 @@ export interface HubOptions {
    * given: alerts run every `alerts.everySeconds` and the report is delivered after it is stored.
    */
   alerts?: { rules: AlertsSettings; notify: NotifySettings; recipients?: RecipientSource };
+  /**
+   * Software rollouts (hub/src/updates/): signed with the hub's key, announced with bundle URLs under `baseUrl`,
+   * moved on every `tickMs`. None: rollouts can be started (CLI, page) but do not move in this process.
+   */
+  rollouts?: { signing: { privateKey: KeyObject; publicKey: KeyObject }; baseUrl: string; tickMs: number };
   log?: Logger;
   /** Who may scrape GET /metrics besides an admin's session: a bearer token, listed addresses. */
   metricsAccess?: MetricsAccess;
@@ -73,6 +82,7 @@ export class Hub {
   private alertTimer: NodeJS.Timeout | undefined;
   /** The alert engine (hub.yaml alerts/notify), when configured. */
   alerts: AlertParts | undefined;
+  private rolloutTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: HubOptions) {
@@ -113,8 +123,10 @@ export class Hub {
       ...(this.options.enrolsPerMinute ? { enrolsPerMinute: this.options.enrolsPerMinute } : {}),
       metrics: this.metrics,
       ...(this.options.metricsAccess ? { metricsAccess: this.options.metricsAccess } : {}),
+      releasesDir: releasesDir(this.options.dataDir),
       onError: (err) => this.log.error({ err }, 'hub page request failed'),
     });
+    this.startRollouts(store);
     const purge = () =>
       applyRetention(store, this.options.retentionDays ?? DEFAULT_RETENTION_DAYS, { actor: 'hub' });
     await purge();
@@ -133,6 +145,27 @@ export class Hub {
     const plain = this.options.enrolment && plainHttpWarning(this.options.enrolment.publicUrl);
     if (plain) this.log.warn({ publicUrl: this.options.enrolment?.publicUrl, text: plain }, plain.en);
     return address;
+  }
+
+  /** The rollout engine on a timer, publishing fleet/software over the hub's own broker login. */
+  private startRollouts(store: HubStore): void {
+    const r = this.options.rollouts;
+    if (!r) return;
+    const login = this.adminLogin();
+    const engine = new RolloutEngine(store, new Rollouts(store), {
+      publish: (payload) => publishFleet(login, [{ kind: 'software', payload }]),
+      signing: r.signing,
+      baseUrl: r.baseUrl,
+      onError: (err) => this.log.error({ err }, 'rollout step failed; tried again at the next tick'),
+      onChange: (row, what) =>
+        this.log.info({ rollout: row.id, version: row.version, state: row.state, what }, 'rollout'),
+    });
+    const tick = () => {
+      void engine.tick().finally(() => {
+        if (this.rolloutTimer) this.rolloutTimer = setTimeout(tick, r.tickMs).unref();
+      });
+    };
+    this.rolloutTimer = setTimeout(tick, r.tickMs).unref();
   }
 
   /** The hub's own broker login (the ingest's URL, username and password): enrolment and commands use it. */
@@ -251,6 +284,9 @@ export class Hub {
     this.alerts?.close();
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.reportTimer) clearTimeout(this.reportTimer);
+    const rollout = this.rolloutTimer;
+    this.rolloutTimer = undefined;
+    if (rollout) clearTimeout(rollout);
     await this.server?.close();
     await this.ingest?.stop();
     this.unwatch?.();

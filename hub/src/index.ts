@@ -25,6 +25,7 @@ export { formatProblems, HubSettings, loadHubSettings } from './settings/index.j
 export { parseSitesCsv } from './sites-csv.js';
 export * from './storage/index.js';
 export { type DailyReport, HubStore, type ReportArea, type ReportSite, type TraceVisit } from './store.js';
+export { RolloutEngine, Rollouts } from './updates/rollouts.js';
 export {
   type CommandAsk,
   type CommandOutcome,

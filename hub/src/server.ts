@@ -15,6 +15,7 @@ import { liveRoute } from './routes/live.js';
 import { loginRoutes } from './routes/login.js';
 import { pageRoutes } from './routes/page.js';
 import { reportRoutes } from './routes/reports.js';
+import { updateRoutes } from './routes/updates.js';
 import { userRoutes } from './routes/users.js';
 import type { HubStore } from './store.js';
 import type { Enrolment } from './use-cases/enrolment.js';
@@ -45,6 +46,8 @@ export interface ServerOptions extends FleetOptions {
   metricsAccess?: MetricsAccess;
   /** Commands to kiosks (POST /api/kiosks/:kiosk/commands); none: those routes answer 503. */
   commands?: KioskCommands;
+  /** Where release bundles are kept (<dataDir>/releases); GET /releases/<file> serves the recorded ones. */
+  releasesDir?: string;
   /** Where server errors are logged (with their stack). */
   onError?: (err: unknown) => void;
 }
@@ -90,6 +93,7 @@ export async function createServer(
     activeAlerts: options.activeAlerts ?? (() => store.repo.alerts.list(true, 100_000)),
   });
   reportRoutes(app, store, options);
+  updateRoutes(app, store, options.releasesDir);
   liveRoute(app, store, ingest, options);
   commandRoutes(app, store, options.commands);
   enrolRoute(app, options.enrolment, options);

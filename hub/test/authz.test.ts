@@ -145,6 +145,34 @@ const ROUTES: Record<string, Entry> = {
     answers: 503,
     request: () => ({ path: '/api/kiosks/k-001/doctor' }),
   },
+  // Software updates (routes/updates.ts; flows in rollouts.test.ts and integration/software-rollout.test.ts).
+  'GET /api/releases': { who: ['admin'] },
+  'GET /api/rollouts': { who: ['admin'] },
+  // No release was added to this hub: an allowed start is refused for that (400), after access and csrf.
+  'POST /api/rollouts': {
+    who: ['admin'],
+    csrf: true,
+    answers: 400,
+    request: () => ({ body: { version: '9.9.9', canary: ['k-001'] } }),
+  },
+  'POST /api/rollouts/:id/pause': {
+    who: ['admin'],
+    csrf: true,
+    answers: 404,
+    request: () => ({ path: '/api/rollouts/r-none/pause', body: {} }),
+  },
+  'POST /api/rollouts/:id/resume': {
+    who: ['admin'],
+    csrf: true,
+    answers: 404,
+    request: () => ({ path: '/api/rollouts/r-none/resume', body: {} }),
+  },
+  // Kiosks download without a session; only files `release add` recorded (none here: 404).
+  'GET /releases/:file': {
+    who: 'public',
+    answers: 404,
+    request: () => ({ path: '/releases/qrkiosk-9.9.9-linux-arm64.tar.gz' }),
+  },
   // The one-time token is the credential (routes/enrol.ts; its own tests: enrolment.test.ts).
   'POST /api/enrol': {
     who: 'public',

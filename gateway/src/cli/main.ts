@@ -315,4 +315,51 @@ program
     },
   );
 
+const update = program
+  .command('update')
+  .description(
+    'Cập nhật phần mềm kiosk (bản phát hành có chữ ký) / software updates (signed release bundles)',
+  );
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+update
+  .command('apply')
+  .description(
+    'Cài bản phát hành bên cạnh bản đang chạy, khởi động lại, tự kiểm tra, quay lại bản cũ nếu lỗi / install a bundle beside the running version, restart, check, roll back when unhealthy',
+  )
+  .option('-c, --config <file>', 'tệp cấu hình (mục software:) / config file (its software: section)')
+  .option('--bundle <file>', 'qrkiosk-<v>-linux-<arch>.tar.gz')
+  .option('--sig <file>', 'chữ ký của gói / the bundle signature (.tar.gz.sig)')
+  .option('--sha256 <hex>', 'sha256 mong đợi / expected sha256')
+  .option(
+    '--request <file>',
+    'yêu cầu do daemon để lại / the request the daemon left (software/request.json)',
+  )
+  .option(
+    '--root <dir>',
+    'thư mục chứa qrkiosk-<v>/ / folder of qrkiosk-<v>/ and the qrkiosk link (default software.root, /opt)',
+  )
+  .option('--release-key <pem>', 'khóa công khai phát hành / release public key (repeatable)', collect)
+  .option('--restart <command>', 'lệnh khởi động lại, thoát 0 khi READY / restart command, exit 0 once READY')
+  .option('--check <command>', 'lệnh kiểm tra sau READY / check command after READY (repeatable)', collect)
+  .option('--ready-seconds <n>', 'giới hạn thời gian / time limit per step')
+  .option('--json', 'kết quả JSON / JSON output')
+  .addHelpText(
+    'after',
+    '\nMã thoát / exit codes: 0 khỏe / healthy, 1 đã quay lại bản cũ hoặc hỏng / rolled back or failed, 2 sai lệnh / bad invocation, 3 gói bị từ chối / bundle refused\n',
+  )
+  .action(async (opts) => {
+    const { updateApplyCommand } = await import('./update.js');
+    process.exitCode = await updateApplyCommand(opts, pickLang(program.opts().lang));
+  });
+update
+  .command('status')
+  .description('Phiên bản đang chạy và lần cập nhật gần nhất / running version and the last update')
+  .option('-c, --config <file>', 'tệp cấu hình / config file')
+  .option('--root <dir>', 'thư mục cài đặt / install root')
+  .option('--json', 'kết quả JSON / JSON output')
+  .action(async (opts: { config?: string; root?: string; json?: boolean }) => {
+    const { updateStatusCommand } = await import('./update.js');
+    process.exitCode = updateStatusCommand(opts, pickLang(program.opts().lang));
+  });
+
 await program.parseAsync();

@@ -230,6 +230,59 @@ export const UpdatesSection = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Software updates of the kiosk itself (issue #17): signed release bundles from the hub, installed side by side
+ * under `root` (/opt/qrkiosk-<v>/, /opt/qrkiosk → the running one) by `qrkiosk update apply`, a process apart from the daemon
+ * (hardware/qrkiosk-update.service), which restarts the service, checks it and switches back when it is not healthy.
+ */
+export const SoftwareSection = Type.Object(
+  {
+    root: Type.String({
+      minLength: 1,
+      default: '/opt',
+      description: 'the folder holding qrkiosk-<version>/ folders and the qrkiosk link to the running one',
+      viDescription: 'thư mục chứa các thư mục qrkiosk-<phiên bản>/ và liên kết qrkiosk tới bản đang chạy',
+    }),
+    releaseKeyFiles: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        'EC P-256 public keys (PEM) release bundles are signed with (release-public.pem); none: no software updates',
+      viDescription:
+        'khóa công khai EC P-256 (PEM) ký các bản phát hành (release-public.pem); không có: không cập nhật phần mềm',
+    }),
+    restartCommand: Type.String({
+      minLength: 1,
+      default: 'systemctl restart qrkiosk',
+      description:
+        'restarts the daemon and exits 0 only once it said READY (systemctl does so for a Type=notify unit)',
+      viDescription:
+        'khởi động lại dịch vụ; thoát 0 chỉ khi dịch vụ đã báo READY (systemctl làm vậy với Type=notify)',
+    }),
+    checkCommands: Type.Array(Type.String({ minLength: 1 }), {
+      default: ['"$QRKIOSK_BIN" doctor --no-scan -c "$QRKIOSK_CONFIG"'],
+      description:
+        'shell commands that must all exit 0 after READY for a new version to be kept ($QRKIOSK_BIN, $QRKIOSK_CONFIG, $QRKIOSK_VERSION, $QRKIOSK_ROOT set)',
+      viDescription:
+        'các lệnh shell phải thoát 0 sau READY thì phiên bản mới mới được giữ ($QRKIOSK_BIN, $QRKIOSK_CONFIG, $QRKIOSK_VERSION, $QRKIOSK_ROOT)',
+    }),
+    readySeconds: Type.Integer({
+      minimum: 5,
+      maximum: 600,
+      default: 120,
+      description: 'how long the restart (up to READY) and each check may take',
+      viDescription: 'thời gian tối đa cho việc khởi động lại (đến READY) và cho mỗi lệnh kiểm tra',
+    }),
+    applyCommand: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        'argv the daemon starts, detached, once a bundle is downloaded; empty: qrkiosk-update.path starts the installer',
+      viDescription:
+        'lệnh daemon chạy (tách riêng) khi đã tải xong bản cập nhật; để trống: qrkiosk-update.path khởi chạy trình cài đặt',
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const DccSection = Type.Object(
   {
     trustFiles: Type.Array(Type.String({ minLength: 1 }), {
@@ -299,6 +352,7 @@ export const Settings = Type.Object(
     ui: UiSection,
     rules: RulesSection,
     updates: UpdatesSection,
+    software: SoftwareSection,
     dcc: DccSection,
     signal: SignalSection,
     privacy: PrivacySection,
@@ -317,6 +371,7 @@ export const OPTIONAL_SECTIONS = [
   'data',
   'ui',
   'rules',
+  'software',
   'signal',
   'privacy',
   'clock',

@@ -5,6 +5,7 @@ import type { Faults } from '../faults.js';
 import type { Logger } from '../log.js';
 import type { FactsCache } from '../lookup/index.js';
 import type { RevocationSource } from '../revocation/index.js';
+import type { SoftwareFleet } from '../software/index.js';
 import { CacheUpdateQueue } from './cache-queue.js';
 
 export interface FleetUpdatesDeps {
@@ -23,6 +24,8 @@ export interface FleetUpdatesDeps {
   signers: () => number;
   /** A new signed rules file is on disk: read it now. */
   rulesInstalled: () => void;
+  /** Software release announcements (`fleet/software`, gateway/src/software/); none: ignored. */
+  software?: SoftwareFleet;
 }
 
 /**
@@ -50,6 +53,8 @@ export class FleetUpdates {
         return this.trust(payload);
       case 'rules':
         return this.rules(payload);
+      case 'software':
+        return this.d.software?.receive(payload);
       default:
         this.d.log.warn({ kind }, 'unknown update kind ignored');
     }

@@ -170,6 +170,43 @@ export const MetricsSection = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Software releases and rollouts (issue #17, hub/src/updates/). `release add` needs publicKeyFiles; the hub runs
+ * rollouts when it can also sign (signingKeyFile, else enrolment.signingKeyFile) and name its address to kiosks
+ * (baseUrl, else enrolment.publicUrl).
+ */
+export const ReleasesSection = Type.Object(
+  {
+    publicKeyFiles: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'EC P-256 public keys (release-public.pem) a release bundle must be signed with',
+      viDescription: 'khóa công khai EC P-256 (release-public.pem) phải ký gói phát hành',
+    }),
+    baseUrl: Type.Optional(
+      Type.String({
+        pattern: '^https?://[^?#@\\s]+$',
+        description: 'the hub address kiosks download releases from (default enrolment.publicUrl)',
+        viDescription: 'địa chỉ trung tâm mà kiosk tải bản phát hành (mặc định enrolment.publicUrl)',
+      }),
+    ),
+    signingKeyFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "the hub's Ed25519 signing key for fleet/software (default enrolment.signingKeyFile)",
+        viDescription: 'khóa ký Ed25519 của trung tâm cho fleet/software (mặc định enrolment.signingKeyFile)',
+      }),
+    ),
+    tickSeconds: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 3600,
+      default: 10,
+      description: 'how often running rollouts are checked and moved on',
+      viDescription: 'chu kỳ kiểm tra và chuyển giai đoạn các đợt triển khai',
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const HubSettings = Type.Object(
   {
     dataDir: Type.String({
@@ -225,6 +262,7 @@ export const HubSettings = Type.Object(
     metrics: MetricsSection,
     alerts: AlertsSection,
     notify: NotifySection,
+    releases: ReleasesSection,
   },
   { additionalProperties: false },
 );
@@ -241,4 +279,5 @@ export const HUB_SECTIONS = [
   'metrics',
   'alerts',
   'notify',
+  'releases',
 ] as const;

@@ -281,6 +281,32 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
+    version: 11,
+    what: 'software releases and staged rollouts (storage/releases.ts, hub/src/updates/)',
+    sqlite: `
+      CREATE TABLE IF NOT EXISTS releases (
+        file TEXT PRIMARY KEY, version TEXT NOT NULL, arch TEXT NOT NULL, sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL, added_at TEXT NOT NULL, added_by TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS rollouts (
+        id TEXT PRIMARY KEY, version TEXT NOT NULL, state TEXT NOT NULL, stages TEXT NOT NULL,
+        stage INTEGER NOT NULL, min_healthy INTEGER, detail TEXT, created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL, updated_at TEXT NOT NULL, revision INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+    postgres: `
+      CREATE TABLE releases (
+        file text PRIMARY KEY, version text NOT NULL, arch text NOT NULL, sha256 text NOT NULL,
+        size bigint NOT NULL, added_at text NOT NULL, added_by text NOT NULL
+      );
+      CREATE TABLE rollouts (
+        id text PRIMARY KEY, version text NOT NULL, state text NOT NULL, stages text NOT NULL,
+        stage integer NOT NULL, min_healthy integer, detail text, created_at text NOT NULL,
+        created_by text NOT NULL, updated_at text NOT NULL, revision integer NOT NULL
+      );
+    `,
+  },
+  {
     version: 12,
     what: 'commands sent to kiosks and the last doctor report of each (storage/fleet.ts)',
     sqlite: `

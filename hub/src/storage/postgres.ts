@@ -8,6 +8,7 @@ import { MIGRATIONS } from './migrations.js';
 import { postgresSiteMovements } from './occupancy.js';
 import { postgresAddOutcome, postgresCheckinOwner, postgresOutcomesOf } from './outcomes.js';
 import { PostgresAccounts } from './postgres-accounts.js';
+import { postgresReleases, type ReleaseRow, type RolloutChange, type RolloutRow } from './releases.js';
 import type {
   AuditRow,
   CheckinRow,
@@ -380,6 +381,22 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
     return (
       (await this.pool.query('DELETE FROM dead_letters WHERE received_at < $1', [olderThan])).rowCount ?? 0
     );
+  }
+
+  async addRelease(r: ReleaseRow) {
+    return postgresReleases.add(this.pool, r);
+  }
+  async releases() {
+    return postgresReleases.list(this.pool);
+  }
+  async addRollout(r: RolloutRow) {
+    await postgresReleases.addRollout(this.pool, r);
+  }
+  async rollouts() {
+    return postgresReleases.rollouts(this.pool);
+  }
+  async changeRollout(id: string, revision: number, c: RolloutChange) {
+    return postgresReleases.change(this.pool, id, revision, c);
   }
 
   async close() {

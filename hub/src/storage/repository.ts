@@ -5,12 +5,14 @@ import type { Claim, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
 import type { FleetRecords } from './fleet.js';
 import type { SiteMovements } from './occupancy.js';
 import type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
+import type { ReleaseRow, RolloutChange, RolloutRow } from './releases.js';
 import type { TelemetrySnapshot } from './telemetry-history.js';
 
 export type { AlertRow, AlertStorage, NewAlert, NewNotice, NoticeRow } from './alert-rows.js';
 export type { Claim, ClaimRefusal, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
 export type { FleetRecords, KioskCommandRow, NewKioskCommand } from './fleet.js';
 export type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
+export type { ReleaseRow, RolloutChange, RolloutRow } from './releases.js';
 
 /** A check-in to store. `atReported`: the kiosk's own time, when `checkin.at` was re-timed on ingest. */
 export interface CheckinRow {
@@ -182,6 +184,14 @@ export interface HubRepository {
   clearLoginFailures(account: string): Promise<void>;
   /** Drops counts whose last attempt is older than `before` (they are forgotten anyway). */
   forgetLoginFailures(before: Date): Promise<number>;
+
+  /** A verified release bundle (hub/src/updates/releases.ts); false when that file was already added. */
+  addRelease(r: ReleaseRow): Promise<boolean>;
+  releases(): Promise<ReleaseRow[]>;
+  addRollout(r: RolloutRow): Promise<void>;
+  rollouts(): Promise<RolloutRow[]>;
+  /** Changes a rollout if its revision is still `revision` (compare-and-set); false when someone changed it. */
+  changeRollout(id: string, revision: number, c: RolloutChange): Promise<boolean>;
 
   close(): Promise<void>;
 }

@@ -16,6 +16,7 @@ import { sqliteFleet } from './fleet.js';
 import { MIGRATIONS } from './migrations.js';
 import { sqliteSiteMovements } from './occupancy.js';
 import { sqliteAddOutcome, sqliteCheckinOwner, sqliteOutcomesOf } from './outcomes.js';
+import { type ReleaseRow, type RolloutChange, type RolloutRow, sqliteReleases } from './releases.js';
 import type {
   AuditRow,
   CheckinRow,
@@ -358,6 +359,22 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
 
   async purgeDeadLetters(olderThan: Date) {
     return this.db.prepare('DELETE FROM dead_letters WHERE received_at < ?').run(iso(olderThan)).changes;
+  }
+
+  async addRelease(r: ReleaseRow) {
+    return sqliteReleases.add(this.db, r);
+  }
+  async releases() {
+    return sqliteReleases.list(this.db);
+  }
+  async addRollout(r: RolloutRow) {
+    await sqliteReleases.addRollout(this.db, r);
+  }
+  async rollouts() {
+    return sqliteReleases.rollouts(this.db);
+  }
+  async changeRollout(id: string, revision: number, c: RolloutChange) {
+    return sqliteReleases.change(this.db, id, revision, c);
   }
 
   async close() {

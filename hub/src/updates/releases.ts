@@ -1,0 +1,120 @@
+import { spawnSync } from 'node:child_process';
+import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { ReleaseRow } from '../storage/index.js';
+import type { HubStore } from '../store.js';
+import { type Text, UpdatesError } from './errors.js';
+
+/** scripts/release.mjs names every bundle so; the name is also what GET /releases/<file> serves. */
+export const BUNDLE_NAME = /^qrkiosk-([0-9A-Za-z][0-9A-Za-z.+_-]{0,63})-linux-(x64|arm64)\.tar\.gz$/;
+
+export const releasesDir = (dataDir: string) => join(dataDir, 'releases');
+
+/** The release public keys (EC P-256 PEM, scripts/release's release-public.pem). */
+export function readReleaseKeys(files: readonly string[]): KeyObject[] {
+  return files.map((f) => {
+    const key = createPublicKey(readFileSync(f));
+    if (key.asymmetricKeyType !== 'ec')
+      throw new UpdatesError('release-key', {
+        vi: `${f}: khóa ${key.asymmetricKeyType}; cần khóa EC P-256`,
+        en: `${f}: ${key.asymmetricKeyType} key; want EC P-256`,
+      });
+    return key;
+  });
+}
+
+/**
+ * `qrkiosk-hub release add`: takes a bundle only when its detached signature (ECDSA P-256 over SHA-256, what
+ * `openssl dgst -sha256 -verify` checks) is by a configured release key, and its manifest says the version and CPU
+ * its name says; then copies it and its .sig into `<dataDir>/releases/` (under a temporary name, renamed) and
+ * records version, arch, sha256. Kiosks check the signature again: the hub is a mirror, not the root of trust.
+ */
+export async function addRelease(
+  store: HubStore,
+  o: { bundle: string; signature?: string; keys: readonly KeyObject[]; dataDir: string; actor: string },
+): Promise<ReleaseRow> {
+  const file = basename(o.bundle);
+  const name = BUNDLE_NAME.exec(file);
+  if (!name)
+    throw new UpdatesError('bundle-name', {
+      vi: `${file}: tên không đúng dạng qrkiosk-<phiên bản>-linux-<x64|arm64>.tar.gz`,
+      en: `${file}: not named qrkiosk-<version>-linux-<x64|arm64>.tar.gz`,
+    });
+  const [, version, arch] = name as unknown as [string, string, string];
+  if (o.keys.length === 0)
+    throw new UpdatesError('release-key', {
+      vi: 'chưa cấu hình khóa phát hành (releases.publicKeyFiles)',
+      en: 'no release key configured (releases.publicKeyFiles)',
+    });
+  const sigFile = o.signature ?? `${o.bundle}.sig`;
+  const bytes = readFileSync(o.bundle);
+  const signature = readFileSync(sigFile);
+  const signed = o.keys.some((k) => {
+    try {
+      return verify('sha256', bytes, k, signature);
+    } catch {
+      return false;
+    }
+  });
+  if (!signed)
+    throw new UpdatesError('signature', {
+      vi: `${file}: chữ ký không hợp lệ với khóa phát hành đã cấu hình`,
+      en: `${file}: signature not valid for any configured release key`,
+    });
+  const manifest = manifestOf(o.bundle, file.replace(/\.tar\.gz$/, ''));
+  if (manifest.version !== version || manifest.arch !== arch)
+    throw new UpdatesError('manifest', {
+      vi: `${file}: manifest ghi ${manifest.version}/${manifest.arch}, khác tên tệp`,
+      en: `${file}: manifest says ${manifest.version}/${manifest.arch}, not what the name says`,
+    });
+  const dir = releasesDir(o.dataDir);
+  mkdirSync(dir, { recursive: true });
+  const row: ReleaseRow = {
+    file,
+    version,
+    arch,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    size: bytes.length,
+    addedAt: new Date().toISOString(),
+    addedBy: o.actor,
+  };
+  const existing = (await store.repo.releases()).find((r) => r.file === file);
+  if (existing && existing.sha256 !== row.sha256)
+    throw new UpdatesError('exists', {
+      vi: `${file} đã có với nội dung khác; một phiên bản không được thay đổi`,
+      en: `${file} already added with other bytes; a released version never changes`,
+    });
+  // The signature first: a bundle is served only when its .sig is there too.
+  place(sigFile, join(dir, `${file}.sig`));
+  place(o.bundle, join(dir, file));
+  if (!existing) await store.repo.addRelease(row);
+  await store.audit(o.actor, 'release-add', { file, version, arch, sha256: row.sha256 });
+  return existing ?? row;
+}
+
+function place(from: string, to: string): void {
+  if (existsSync(to) && readFileSync(to).equals(readFileSync(from))) return;
+  const tmp = `${to}.tmp-${process.pid}`;
+  copyFileSync(from, tmp);
+  renameSync(tmp, to);
+}
+
+/** manifest.json from inside the tarball, without unpacking the rest. */
+function manifestOf(tarball: string, top: string): { version?: string; arch?: string } {
+  const r = spawnSync('tar', ['-xzOf', tarball, `${top}/manifest.json`], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  try {
+    if (r.status !== 0) throw new Error(r.stderr);
+    return JSON.parse(r.stdout) as { version?: string; arch?: string };
+  } catch {
+    throw new UpdatesError('manifest', {
+      vi: `không đọc được ${top}/manifest.json trong gói`,
+      en: `no readable ${top}/manifest.json in the bundle`,
+    });
+  }
+}
+
+export type { Text };
