@@ -207,11 +207,21 @@ describe('hub page in Chromium', () => {
     // A stand-in for the fleet engineer's endpoint, answering in the contract's shapes
     // (/work/notes/i17-contracts.md), one answer per press.
     const answers = [
-      { status: 200, body: { ok: true, result: 'selftest passed' } },
-      { status: 200, body: { ok: false, error: { vi: 'kiosk đang bận', en: 'the kiosk is busy' } } },
+      { status: 200, body: { ok: true, result: { passed: true } } },
       {
-        status: 504,
-        body: { error: { vi: 'Kiosk không trả lời trong 10 giây', en: 'The kiosk did not answer in 10 s' } },
+        status: 200,
+        body: {
+          ok: false,
+          error: { vi: 'Kiosk từ chối: level-lower', en: 'The kiosk refused: level-lower' },
+        },
+      },
+      { status: 504, body: { error: { vi: 'kiosk không trả lời', en: 'the kiosk did not answer' } } },
+      {
+        status: 200,
+        body: {
+          ok: true,
+          result: { schema: 'qrkiosk.doctor/1', status: 'warn', at: new Date().toISOString(), checks: [] },
+        },
       },
       {
         status: 404,
@@ -229,6 +239,7 @@ describe('hub page in Chromium', () => {
       const a = answers.shift() ?? { status: 500, body: {} };
       return route.fulfill({ status: a.status, json: a.body });
     });
+    page.on('dialog', (d) => void d.accept());
     await page.goto(`${hub.address}/#/kiosk/k-0001`);
     await page.waitForSelector('#commandsBox .actions button');
     expect(
@@ -243,16 +254,19 @@ describe('hub page in Chromium', () => {
         expected,
       );
     };
-    await press('selftest', 'Kiosk đã làm xong: Tự kiểm tra — selftest passed');
-    await page.selectOption('#alertLevel', 'warn');
-    await press('alert-level', 'Kiosk từ chối: kiosk đang bận');
-    await press('resync', 'Kiosk không trả lời trong 10 giây');
-    await press('doctor', 'Hub này chưa hỗ trợ lệnh tới kiosk.');
+    await press('selftest', 'Kiosk đã làm xong: Tự kiểm tra — {"passed":true}');
+    await page.selectOption('#alertLevel', '3');
+    await press('alert-level', 'Kiosk từ chối: level-lower');
+    await press('resync', 'kiosk không trả lời');
+    await press('doctor', 'Kiosk đã làm xong: Chạy chẩn đoán — warn');
+    // A hub without the fleet's routes (Fastify's own 404, no words of the hub's): said plainly.
+    await press('rotate-credentials', 'Hub này chưa hỗ trợ lệnh tới kiosk.');
     expect(sent).toEqual([
       { command: 'selftest' },
-      { command: 'alert-level', level: 'warn' },
+      { command: 'alert-level', level: 3 },
       { command: 'resync' },
       { command: 'doctor' },
+      { command: 'rotate-credentials' },
     ]);
     await page.unroute('**/api/kiosks/*/commands');
   });
