@@ -5,7 +5,13 @@
  * width, site names instead of codes, typed dd/MM/yyyy days, the fleet table sorted and searched, a
  * kiosk's page, the hourly chart's bars under their own hour, and a session that ends → the login form.
  */
-import { vnDay, vnDayStart } from '@qrkiosk/protocol';
+import {
+  DOCTOR_SCHEMA_ID,
+  type DoctorReport,
+  validateDoctorReport,
+  vnDay,
+  vnDayStart,
+} from '@qrkiosk/protocol';
 import { CHROMIUM_ARGS, requireChromium, sampleCheckin } from '@qrkiosk/testkit';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +25,33 @@ const VN_DAY = vnDay(new Date());
 const vnDate = (day: string) => day.split('-').reverse().join('/');
 /** A Vietnam hour today that has begun (a multiple of 3, so the axis labels it). */
 const HOUR = Math.floor(((new Date().getUTCHours() + 7) % 24) / 3) * 3;
+
+/** A doctor report as `qrkiosk doctor --json` writes it (two of its checks). */
+const doctorReport = (): DoctorReport => ({
+  schema: DOCTOR_SCHEMA_ID,
+  kiosk: 'k-0001',
+  site: 's-0001',
+  at: new Date().toISOString(),
+  software: '0.2.0',
+  config: '/etc/qrkiosk/kiosk.yaml',
+  status: 'warn',
+  checks: [
+    {
+      id: 'scanner',
+      status: 'ok',
+      message: { vi: 'Máy quét đã kết nối', en: 'Scanner connected' },
+      fix: { vi: '', en: '' },
+      values: { connected: true },
+    },
+    {
+      id: 'disk',
+      status: 'warn',
+      message: { vi: 'Ổ đĩa đầy 91 %', en: 'Disk 91 % full' },
+      fix: { vi: 'Dọn nhật ký cũ', en: 'Prune old journals' },
+      values: { usedPercent: 91 },
+    },
+  ],
+});
 
 describe('hub page in Chromium', () => {
   let hub: Awaited<ReturnType<typeof httpHub>>;
@@ -194,13 +227,22 @@ describe('hub page in Chromium', () => {
     await page.fill('#app .search', '');
     await page.selectOption('#fleetFilter', 'offline');
     expect((await rows(page, 'fleet')).map((r) => r[2])).toEqual(Array(4).fill('mất kết nối'));
+    // The last doctor report comes from the fleet engineer's GET /api/kiosks/:kiosk/doctor; a stand-in
+    // answers with a report that protocol's own schema accepts.
+    const report = doctorReport();
+    expect(validateDoctorReport(report)).toMatchObject({ ok: true });
+    await page.route('**/api/kiosks/*/doctor', (route) => route.fulfill({ json: { at: report.at, report } }));
     await page.click('#fleet a.kiosk-link');
     await page.waitForSelector('#kioskTitle');
     expect(page.url()).toMatch(/#\/kiosk\/k-00\d\d$/);
     expect(await page.textContent('#kioskTitle')).toMatch(/^k-00\d\d — .+ số \d+ /);
     expect((await rows(page, 'telemetryHistory')).length).toBe(1);
-    await page.waitForSelector('#doctor p');
-    expect(await page.textContent('#doctor')).toBe('Chưa có báo cáo chẩn đoán cho kiosk này.');
+    await page.waitForSelector('#doctorChecks tbody tr');
+    expect(await rows(page, 'doctorChecks')).toEqual([
+      ['scanner', 'tốt', 'Máy quét đã kết nối', ''],
+      ['disk', 'cần xem', 'Ổ đĩa đầy 91 %', 'Dọn nhật ký cũ'],
+    ]);
+    await page.unroute('**/api/kiosks/*/doctor');
   });
 
   it('sends kiosk commands and shows every refusal as a sentence; buttons follow the role', async () => {

@@ -82,7 +82,12 @@ export const view = {
       } catch (err) {
         if (err.status === 401) return;
         doctorBox.replaceChildren(
-          h('p', { class: 'empty' }, err.status === 404 ? ctx.t(T.noDoctor) : ctx.errorText(err)),
+          // The hub's own words when it has them ("no report yet"), else ours for a bare 404.
+          h(
+            'p',
+            { class: 'empty' },
+            err.status === 404 && !err.fromHub ? ctx.t(T.noDoctor) : ctx.errorText(err),
+          ),
         );
       }
     };
