@@ -44,7 +44,7 @@ describe('the page with 500 kiosks and 2,000 sites', () => {
     await hub?.stop();
   });
 
-  it('fleet at 1366×768 and 1920×1080, in Vietnamese and English; live and one kiosk at 1366×768', async () => {
+  it('fleet at 1366×768 and 1920×1080, in Vietnamese and English; live and one kiosk at 1366×768 in Vietnamese', async () => {
     // One page and one login for every size and language: each login is an argon2 check.
     const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: 'en-US' });
     await page.goto(hub.address);
@@ -84,7 +84,8 @@ describe('the page with 500 kiosks and 2,000 sites', () => {
       expect(layout.count).toBe('500');
       expect(layout.firstSite).toMatch(/ số \d+ /);
       await page.screenshot({ path: join(SHOTS, `hub-fleet-${width}x${height}-${lang}.png`) });
-      if (width === 1366) {
+      // The live page and a kiosk's page once (Vietnamese, the laptop's size): the fleet is the subject here.
+      if (width === 1366 && lang === 'vi') {
         await page.goto(`${hub.address}/#/kiosk/k-0007`);
         await page.waitForSelector('#telemetryHistory tbody tr');
         await page.screenshot({ path: join(SHOTS, `hub-kiosk-${width}x${height}-${lang}.png`) });
