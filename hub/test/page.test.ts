@@ -102,6 +102,11 @@ describe('hub page in Chromium', () => {
     // `main {display:grid}` once overrode `hidden`: the empty dashboard showed under the form.
     expect(await page.isVisible('#app')).toBe(false);
     expect(await page.isVisible('#tabs')).toBe(false);
+    // An empty field: the browser's own message would be English here (en-US); the page says it in Vietnamese.
+    await page.click('#loginForm button');
+    expect(await page.$eval('#phone', (i) => (i as HTMLInputElement).validationMessage)).toBe(
+      'Hãy điền ô này.',
+    );
     await page.fill('#phone', ADMIN);
     await page.fill('#password', 'wrong');
     await page.click('#loginForm button');

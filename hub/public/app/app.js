@@ -3,6 +3,7 @@
 // function that is called when the view is left (to stop listening or polling).
 import { createCtx } from './ctx.js';
 import { createFeed } from './live-feed.js';
+import { installValidityMessages } from './validity.js';
 import { ROUTES, VIEWS } from './views/index.js';
 
 const TEXT = {
@@ -60,6 +61,7 @@ const feed = createFeed({
   onSessionEnd: () => showLogin(TEXT.ended),
 });
 ctx.feed = feed;
+installValidityMessages(ctx);
 
 const allowed = (v) => ctx.can(v.roles);
 
