@@ -1,7 +1,7 @@
 /**
  * The page at a province's size — 2,000 registered sites, 500 kiosks, seeded through the store as
  * ingest would — in Chromium at 1366×768 (an officer's laptop) and 1920×1080, in Vietnamese and
- * English. Screenshots go to docs/screenshots/ (committed; the README and architecture link them).
+ * English. Screenshots: see SHOTS (the committed set in docs/screenshots/ is linked from the operator guide).
  * Asserted: the fleet table is above the fold and scrolls inside its own box, the page itself never
  * scrolls sideways, and all 500 kiosks are listed with their site names.
  */
@@ -13,7 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedFleet, siteId } from './fleet-fixtures.js';
 import { httpHub } from './http-server.js';
 
-const SHOTS = join(REPO_ROOT, 'docs', 'screenshots');
+/**
+ * docs/screenshots/ when refreshing the committed set (QRKIOSK_UPDATE_SCREENSHOTS=1 npx vitest run
+ * hub/test/page-screenshots.test.ts), otherwise test-artifacts/: a plain run must not rewrite tracked
+ * files (relative times and the clock are in every shot).
+ */
+const SHOTS = process.env.QRKIOSK_UPDATE_SCREENSHOTS
+  ? join(REPO_ROOT, 'docs', 'screenshots')
+  : join(REPO_ROOT, 'test-artifacts', 'screenshots');
 const PHONE = '0900000001';
 const PASSWORD = 'screens-password';
 
@@ -44,7 +51,7 @@ describe('the page with 500 kiosks and 2,000 sites', () => {
     await hub?.stop();
   });
 
-  it('fleet at 1366×768 and 1920×1080, in Vietnamese and English; live and one kiosk at 1366×768', async () => {
+  it('fleet at 1366×768 and 1920×1080, in Vietnamese and English; live and one kiosk at 1366×768 in Vietnamese', async () => {
     // One page and one login for every size and language: each login is an argon2 check.
     const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: 'en-US' });
     await page.goto(hub.address);
@@ -84,7 +91,8 @@ describe('the page with 500 kiosks and 2,000 sites', () => {
       expect(layout.count).toBe('500');
       expect(layout.firstSite).toMatch(/ số \d+ /);
       await page.screenshot({ path: join(SHOTS, `hub-fleet-${width}x${height}-${lang}.png`) });
-      if (width === 1366) {
+      // The live page and a kiosk's page once (Vietnamese, the laptop's size): the fleet is the subject here.
+      if (width === 1366 && lang === 'vi') {
         await page.goto(`${hub.address}/#/kiosk/k-0007`);
         await page.waitForSelector('#telemetryHistory tbody tr');
         await page.screenshot({ path: join(SHOTS, `hub-kiosk-${width}x${height}-${lang}.png`) });

@@ -5,7 +5,13 @@
  * width, site names instead of codes, typed dd/MM/yyyy days, the fleet table sorted and searched, a
  * kiosk's page, the hourly chart's bars under their own hour, and a session that ends → the login form.
  */
-import { vnDay, vnDayStart } from '@qrkiosk/protocol';
+import {
+  DOCTOR_SCHEMA_ID,
+  type DoctorReport,
+  validateDoctorReport,
+  vnDay,
+  vnDayStart,
+} from '@qrkiosk/protocol';
 import { CHROMIUM_ARGS, requireChromium, sampleCheckin } from '@qrkiosk/testkit';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +25,33 @@ const VN_DAY = vnDay(new Date());
 const vnDate = (day: string) => day.split('-').reverse().join('/');
 /** A Vietnam hour today that has begun (a multiple of 3, so the axis labels it). */
 const HOUR = Math.floor(((new Date().getUTCHours() + 7) % 24) / 3) * 3;
+
+/** A doctor report as `qrkiosk doctor --json` writes it (two of its checks). */
+const doctorReport = (): DoctorReport => ({
+  schema: DOCTOR_SCHEMA_ID,
+  kiosk: 'k-0001',
+  site: 's-0001',
+  at: new Date().toISOString(),
+  software: '0.2.0',
+  config: '/etc/qrkiosk/kiosk.yaml',
+  status: 'warn',
+  checks: [
+    {
+      id: 'scanner',
+      status: 'ok',
+      message: { vi: 'Máy quét đã kết nối', en: 'Scanner connected' },
+      fix: { vi: '', en: '' },
+      values: { connected: true },
+    },
+    {
+      id: 'disk',
+      status: 'warn',
+      message: { vi: 'Ổ đĩa đầy 91 %', en: 'Disk 91 % full' },
+      fix: { vi: 'Dọn nhật ký cũ', en: 'Prune old journals' },
+      values: { usedPercent: 91 },
+    },
+  ],
+});
 
 describe('hub page in Chromium', () => {
   let hub: Awaited<ReturnType<typeof httpHub>>;
@@ -69,6 +102,11 @@ describe('hub page in Chromium', () => {
     // `main {display:grid}` once overrode `hidden`: the empty dashboard showed under the form.
     expect(await page.isVisible('#app')).toBe(false);
     expect(await page.isVisible('#tabs')).toBe(false);
+    // An empty field: the browser's own message would be English here (en-US); the page says it in Vietnamese.
+    await page.click('#loginForm button');
+    expect(await page.$eval('#phone', (i) => (i as HTMLInputElement).validationMessage)).toBe(
+      'Hãy điền ô này.',
+    );
     await page.fill('#phone', ADMIN);
     await page.fill('#password', 'wrong');
     await page.click('#loginForm button');
@@ -194,24 +232,43 @@ describe('hub page in Chromium', () => {
     await page.fill('#app .search', '');
     await page.selectOption('#fleetFilter', 'offline');
     expect((await rows(page, 'fleet')).map((r) => r[2])).toEqual(Array(4).fill('mất kết nối'));
+    // The last doctor report comes from the fleet engineer's GET /api/kiosks/:kiosk/doctor; a stand-in
+    // answers with a report that protocol's own schema accepts.
+    const report = doctorReport();
+    expect(validateDoctorReport(report)).toMatchObject({ ok: true });
+    await page.route('**/api/kiosks/*/doctor', (route) => route.fulfill({ json: { at: report.at, report } }));
     await page.click('#fleet a.kiosk-link');
     await page.waitForSelector('#kioskTitle');
     expect(page.url()).toMatch(/#\/kiosk\/k-00\d\d$/);
     expect(await page.textContent('#kioskTitle')).toMatch(/^k-00\d\d — .+ số \d+ /);
     expect((await rows(page, 'telemetryHistory')).length).toBe(1);
-    await page.waitForSelector('#doctor p');
-    expect(await page.textContent('#doctor')).toBe('Chưa có báo cáo chẩn đoán cho kiosk này.');
+    await page.waitForSelector('#doctorChecks tbody tr');
+    expect(await rows(page, 'doctorChecks')).toEqual([
+      ['scanner', 'tốt', 'Máy quét đã kết nối', ''],
+      ['disk', 'cần xem', 'Ổ đĩa đầy 91 %', 'Dọn nhật ký cũ'],
+    ]);
+    await page.unroute('**/api/kiosks/*/doctor');
   });
 
   it('sends kiosk commands and shows every refusal as a sentence; buttons follow the role', async () => {
     // A stand-in for the fleet engineer's endpoint, answering in the contract's shapes
     // (/work/notes/i17-contracts.md), one answer per press.
     const answers = [
-      { status: 200, body: { ok: true, result: 'selftest passed' } },
-      { status: 200, body: { ok: false, error: { vi: 'kiosk đang bận', en: 'the kiosk is busy' } } },
+      { status: 200, body: { ok: true, result: { passed: true } } },
       {
-        status: 504,
-        body: { error: { vi: 'Kiosk không trả lời trong 10 giây', en: 'The kiosk did not answer in 10 s' } },
+        status: 200,
+        body: {
+          ok: false,
+          error: { vi: 'Kiosk từ chối: level-lower', en: 'The kiosk refused: level-lower' },
+        },
+      },
+      { status: 504, body: { error: { vi: 'kiosk không trả lời', en: 'the kiosk did not answer' } } },
+      {
+        status: 200,
+        body: {
+          ok: true,
+          result: { schema: 'qrkiosk.doctor/1', status: 'warn', at: new Date().toISOString(), checks: [] },
+        },
       },
       {
         status: 404,
@@ -229,6 +286,7 @@ describe('hub page in Chromium', () => {
       const a = answers.shift() ?? { status: 500, body: {} };
       return route.fulfill({ status: a.status, json: a.body });
     });
+    page.on('dialog', (d) => void d.accept());
     await page.goto(`${hub.address}/#/kiosk/k-0001`);
     await page.waitForSelector('#commandsBox .actions button');
     expect(
@@ -243,16 +301,19 @@ describe('hub page in Chromium', () => {
         expected,
       );
     };
-    await press('selftest', 'Kiosk đã làm xong: Tự kiểm tra — selftest passed');
-    await page.selectOption('#alertLevel', 'warn');
-    await press('alert-level', 'Kiosk từ chối: kiosk đang bận');
-    await press('resync', 'Kiosk không trả lời trong 10 giây');
-    await press('doctor', 'Hub này chưa hỗ trợ lệnh tới kiosk.');
+    await press('selftest', 'Kiosk đã làm xong: Tự kiểm tra — {"passed":true}');
+    await page.selectOption('#alertLevel', '3');
+    await press('alert-level', 'Kiosk từ chối: level-lower');
+    await press('resync', 'kiosk không trả lời');
+    await press('doctor', 'Kiosk đã làm xong: Chạy chẩn đoán — warn');
+    // A hub without the fleet's routes (Fastify's own 404, no words of the hub's): said plainly.
+    await press('rotate-credentials', 'Hub này chưa hỗ trợ lệnh tới kiosk.');
     expect(sent).toEqual([
       { command: 'selftest' },
-      { command: 'alert-level', level: 'warn' },
+      { command: 'alert-level', level: 3 },
       { command: 'resync' },
       { command: 'doctor' },
+      { command: 'rotate-credentials' },
     ]);
     await page.unroute('**/api/kiosks/*/commands');
   });

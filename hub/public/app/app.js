@@ -4,6 +4,7 @@
 import { createCtx } from './ctx.js';
 import { createFeed } from './live-feed.js';
 import { mountPasswordReset } from './password-reset.js';
+import { installValidityMessages } from './validity.js';
 import { ROUTES, VIEWS } from './views/index.js';
 
 const TEXT = {
@@ -61,6 +62,7 @@ const feed = createFeed({
   onSessionEnd: () => showLogin(TEXT.ended),
 });
 ctx.feed = feed;
+installValidityMessages(ctx);
 
 const allowed = (v) => ctx.can(v.roles);
 

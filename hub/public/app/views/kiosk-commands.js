@@ -6,13 +6,14 @@ const T = {
   selftest: { vi: 'Tự kiểm tra', en: 'Self-test' },
   resync: { vi: 'Đồng bộ lại dữ liệu', en: 'Resync data' },
   doctor: { vi: 'Chạy chẩn đoán', en: 'Run doctor' },
-  'alert-level': { vi: 'Đổi mức cảnh báo', en: 'Change alert level' },
+  'alert-level': { vi: 'Đổi cấp độ dịch', en: 'Change alert level' },
   'rotate-credentials': { vi: 'Đổi khóa đăng nhập', en: 'Rotate credentials' },
   'revoke-enrolment': { vi: 'Thu hồi đăng ký kiosk', en: 'Revoke enrolment' },
-  level: { vi: 'Mức', en: 'Level' },
+  level: { vi: 'Cấp độ dịch', en: 'Epidemic alert level' },
   sending: { vi: 'Đang gửi lệnh, chờ kiosk trả lời…', en: 'Sending, waiting for the kiosk…' },
   done: { vi: 'Kiosk đã làm xong', en: 'The kiosk did it' },
   refused: { vi: 'Kiosk từ chối', en: 'The kiosk refused' },
+  status: { vi: 'kết quả', en: 'status' },
   sure: {
     vi: 'Việc này không hoàn tác được. Tiếp tục?',
     en: 'This cannot be undone. Go ahead?',
@@ -27,7 +28,13 @@ const T = {
   ok: { vi: 'xong', en: 'done' },
   failed: { vi: 'lỗi', en: 'failed' },
 };
-const LEVELS = ['debug', 'info', 'warn', 'error'];
+/** Vietnam's epidemic alert levels (Nghị quyết 128/NQ-CP): the kiosk's rules.level, 1–4. */
+const LEVELS = [
+  { vi: 'Cấp 1 — xanh', en: 'Level 1 — green' },
+  { vi: 'Cấp 2 — vàng', en: 'Level 2 — yellow' },
+  { vi: 'Cấp 3 — cam', en: 'Level 3 — orange' },
+  { vi: 'Cấp 4 — đỏ', en: 'Level 4 — red' },
+];
 const BUTTONS = [
   { command: 'selftest', roles: ['admin', 'officer'] },
   { command: 'resync', roles: ['admin', 'officer'] },
@@ -37,7 +44,18 @@ const BUTTONS = [
   { command: 'revoke-enrolment', roles: ['admin'], confirm: true },
 ];
 
-const textOf = (v) => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+/** The hub words a kiosk's refusal itself ({vi, en}, "Kiosk từ chối: …"); a bare one gets that prefix. */
+const refusal = (ctx, error) =>
+  error && typeof error === 'object' ? ctx.t(error) : `${ctx.t(T.refused)}: ${textOf(error) || '—'}`;
+
+/** A kiosk's result in a line: a doctor report by its status, anything else as short JSON. */
+function textOf(v) {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'object' && typeof v.status === 'string' && ('checks' in v || 'at' in v)) return v.status;
+  const json = JSON.stringify(v);
+  return json.length > 160 ? `${json.slice(0, 160)}…` : json;
+}
 
 /** The commands card; `onDone(command)` after a command the kiosk answered (to reload the doctor). */
 export function commandsCard(ctx, kiosk, onDone) {
@@ -47,7 +65,7 @@ export function commandsCard(ctx, kiosk, onDone) {
   const level = h(
     'select',
     { id: 'alertLevel', 'aria-label': ctx.t(T.level) },
-    LEVELS.map((l) => h('option', { value: l }, l)),
+    LEVELS.map((l, i) => h('option', { value: String(i + 1) }, ctx.t(l))),
   );
   const historyBox = h('div', { id: 'commandHistory' });
   const buttons = [];
@@ -57,12 +75,15 @@ export function commandsCard(ctx, kiosk, onDone) {
     out.className = 'muted';
     out.textContent = ctx.t(T.sending);
     try {
-      const body = { command: b.command, ...(b.command === 'alert-level' ? { level: level.value } : {}) };
+      const body = {
+        command: b.command,
+        ...(b.command === 'alert-level' ? { level: Number(level.value) } : {}),
+      };
       const r = await ctx.api(path, { method: 'POST', body });
       out.className = r?.ok === false ? 'error' : 'ok';
       out.textContent =
         r?.ok === false
-          ? `${ctx.t(T.refused)}: ${ctx.t(r.error) || textOf(r.error)}`
+          ? refusal(ctx, r.error)
           : `${ctx.t(T.done)}: ${ctx.t(T[b.command])}${r?.result ? ` — ${textOf(r.result)}` : ''}`;
       onDone?.(b.command);
     } catch (err) {

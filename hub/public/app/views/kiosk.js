@@ -25,6 +25,8 @@ const T = {
   none: { vi: 'không', en: 'none' },
 };
 
+const READERS = ['officer', 'site-owner'];
+
 export const view = {
   id: 'kiosk',
   title: T.title,
@@ -80,7 +82,12 @@ export const view = {
       } catch (err) {
         if (err.status === 401) return;
         doctorBox.replaceChildren(
-          h('p', { class: 'empty' }, err.status === 404 ? ctx.t(T.noDoctor) : ctx.errorText(err)),
+          // The hub's own words when it has them ("no report yet"), else ours for a bare 404.
+          h(
+            'p',
+            { class: 'empty' },
+            err.status === 404 && !err.fromHub ? ctx.t(T.noDoctor) : ctx.errorText(err),
+          ),
         );
       }
     };
@@ -93,11 +100,13 @@ export const view = {
         now,
         h('p', {}, `${ctx.t(T.faults)}: ${faults}`),
       ),
-      commandsCard(ctx, kiosk, (command) => command === 'doctor' && loadDoctor()),
-      h('section', { class: 'card' }, h('h2', {}, ctx.t(T.doctor)), doctorBox),
+      // Commands, their history and the doctor report are the fleet's (routes/commands.ts): officers'
+      // and site owners' (admins too); a tracer sees the kiosk's health only.
+      ctx.can(READERS) ? commandsCard(ctx, kiosk, (command) => command === 'doctor' && loadDoctor()) : null,
+      ctx.can(READERS) ? h('section', { class: 'card' }, h('h2', {}, ctx.t(T.doctor)), doctorBox) : null,
       h('section', { class: 'card fill' }, h('h2', {}, ctx.t(T.history)), history),
     );
-    await loadDoctor();
+    if (ctx.can(READERS)) await loadDoctor();
   },
 };
 

@@ -114,6 +114,7 @@ export const view = {
       const n = rows.filter((r) => r.n === 0).length;
       idle.textContent = n ? `${ctx.t(T.idleToday)}: ${n}` : '';
     };
+    let pending = null;
     const draw = () => {
       checkins.update(feed.state.checkins);
       drawToday();
@@ -140,13 +141,21 @@ export const view = {
         }
       }
       if (m.type === 'snapshot') loadChart();
-      if (m.type === 'checkin' || m.type === 'snapshot') draw();
+      if (m.type === 'snapshot') draw();
+      // A busy hour brings several check-ins a second; redrawing 500 check-ins and 2,000 sites for
+      // each would keep the page busy, so check-ins are drawn together at most every 300 ms.
+      else if (m.type === 'checkin' && !pending)
+        pending = setTimeout(() => {
+          pending = null;
+          draw();
+        }, 300);
     });
     await loadChart();
     const timer = setInterval(loadChart, 300_000);
     return () => {
       stop();
       clearInterval(timer);
+      clearTimeout(pending);
     };
   },
 };
