@@ -89,9 +89,10 @@ describe('scan → gateway → Mosquitto → hub page', () => {
     const text = (await page.textContent('body')) ?? '';
     expect(text).not.toContain('079090001234');
     expect(text).not.toContain('Nguyễn Văn An');
-    await page.waitForFunction(() =>
-      document.querySelector('#kiosks tbody')?.textContent?.includes('s-001/k-001'),
-    );
+    // The fleet is its own tab (#/kiosks): the kiosk that sent the scan is listed there, online.
+    await page.click('#tabs a[data-view="kiosks"]');
+    await page.waitForSelector('#fleet tbody tr[data-kiosk="k-001"]', { timeout: 10_000 });
+    expect(await page.textContent('#fleet tbody tr[data-kiosk="k-001"]')).toContain('s-001');
     await page.close();
   });
 });

@@ -54,15 +54,11 @@ export function registeredRoutes(app: FastifyInstance): string[] {
     const m = /^([\s│]*)[└├]── (\S*)(?: \(([^)]+)\))?$/.exec(line);
     if (!m) continue;
     const depth = (m[1] ?? '').length / 4;
-    const parent = parents[depth - 1] ?? '';
+    const parent = depth === 0 ? '' : (parents[depth - 1] ?? '');
     const own = m[2] ?? '';
-    // A parametric child is printed with its leading slash (`/:kiosk/commands` under `/api/kiosks`).
-    const path =
-      depth === 0
-        ? own
-        : parent.endsWith('/') || own.startsWith('/')
-          ? `${parent}${own}`
-          : `${parent}/${own}`;
+    // With commonPrefix, a child continues its parent's text (`/ap` → `i/users`); a parametric child
+    // may repeat the separator (`/api/kiosks/` → `/:kiosk/commands`), which is said once.
+    const path = parent.endsWith('/') && own.startsWith('/') ? `${parent}${own.slice(1)}` : `${parent}${own}`;
     parents[depth] = path;
     for (const method of (m[3] ?? '').split(', '))
       if (method && method !== 'HEAD') routes.push(`${method} ${path}`);

@@ -120,7 +120,10 @@ describe.each(ENGINES)('re-timing a boot’s unsynced check-ins (%s)', (engine) 
     ]);
     expect(await atReported(engine, database, ID(1))).toBe('2021-10-29T03:00:00.000Z');
     // The saved report of the day they left is generated again; the audit log says so.
-    expect((await store.savedReport('2021-10-29'))?.report.sites[0]?.scans).toBe(0);
+    // (Counted over all sites: the kiosk was first seen after 29/10/2021 here, so that day's report —
+    // kiosks as of that day — may no longer list its site at all once the scans left.)
+    const left = (await store.savedReport('2021-10-29'))?.report;
+    expect(left?.sites.reduce((n, s) => n + s.scans, 0)).toBe(0);
     expect((await store.dailyReport('2021-10-30')).sites[0]?.scans).toBe(2);
     const audit = (await store.auditLog(10)).find((a) => a.action === 'retime');
     expect(JSON.parse(audit?.detail ?? '{}')).toMatchObject({

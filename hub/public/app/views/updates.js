@@ -211,8 +211,8 @@ export const view = {
       h('button', { type: 'submit' }, ctx.t(T.go)),
     );
 
+    // The message sits inside the first card: the view's first child is a full-width section, like every view's.
     root.append(
-      message,
       h(
         'section',
         { class: 'card' },
@@ -223,6 +223,7 @@ export const view = {
           ' ',
           h('button', { type: 'button', onclick: () => void load() }, ctx.t(T.refresh)),
         ),
+        message,
         rolloutsBox,
       ),
       form,
