@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Static, TSchema } from '@sinclair/typebox';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 
 /**
@@ -77,11 +77,26 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 /** `changes`: values set on top of the file and env (command-line flags), dotted path → value. */
 export type SettingsOverrides = ReadonlyMap<string, { value: unknown; source: string }>;
 
-/** One loader per format: the schema is compiled once. */
+/**
+ * One loader per format: the schema is compiled once, when a file is first read — not when the module
+ * is imported (hub.yaml's schema takes ~0.2 s to compile; every program and test importing the hub
+ * paid for it whether or not it read a settings file).
+ */
 export function settingsFormat<T extends TSchema>(format: SettingsFormat<T>) {
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: true, verbose: true });
-  ajv.addKeyword({ keyword: 'viDescription', schemaType: 'string' });
-  const validate = ajv.compile(format.schema);
+  let compiled: ValidateFunction | undefined;
+  const validator = (): ValidateFunction => {
+    if (compiled) return compiled;
+    const ajv = new Ajv({
+      allErrors: true,
+      useDefaults: true,
+      coerceTypes: true,
+      strict: true,
+      verbose: true,
+    });
+    ajv.addKeyword({ keyword: 'viDescription', schemaType: 'string' });
+    compiled = ajv.compile(format.schema);
+    return compiled;
+  };
 
   /** Reads a file; a missing or unreadable one is a SettingsError like any other problem. */
   function fromFile(file: string, env: NodeJS.ProcessEnv = process.env, overrides?: SettingsOverrides) {
@@ -167,6 +182,7 @@ export function settingsFormat<T extends TSchema>(format: SettingsFormat<T>) {
     };
     const sourceOf = (path: string): string => sources.get(path) ?? `${file}:${lineOf(path)}`;
     const warnings = format.beforeValidate?.(raw, sourceOf) ?? [];
+    const validate = validator();
     if (!validate(raw))
       throw new SettingsError(file, explain(validate.errors ?? [], raw, format.schema, sourceOf));
     return { value: raw as Static<T>, sourceOf, warnings };

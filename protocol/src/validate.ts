@@ -23,9 +23,15 @@ function describe(errors: ErrorObject[] | null | undefined): string[] {
 
 /** Compiles a validator once; the returned function never throws on hostile input. */
 export function validatorFor<S extends TSchema>(schema: S): (value: unknown) => Validation<Static<S>> {
-  const check: ValidateFunction = ajv.compile(schema);
-  return (value) =>
-    check(value) ? { ok: true, value: value as Static<S> } : { ok: false, errors: describe(check.errors) };
+  // Compiled at the first value, not at import: every program importing protocol (each CLI start, each
+  // test file) would otherwise compile every message schema, used or not (~0.25 s).
+  let check: ValidateFunction | undefined;
+  return (value) => {
+    check ??= ajv.compile(schema);
+    return check(value)
+      ? { ok: true, value: value as Static<S> }
+      : { ok: false, errors: describe(check.errors) };
+  };
 }
 
 const checkinShape = validatorFor(CheckinMessage);
