@@ -1,5 +1,5 @@
 import type { TelemetryMessage } from '@qrkiosk/protocol';
-import type { KioskRow, SiteInfo } from './store.js';
+import type { KioskRow, SiteInfo } from './storage/index.js';
 
 /**
  * The fleet's read model for the page (GET /api/fleet, GET /api/kiosks/:kiosk): one flat row per
