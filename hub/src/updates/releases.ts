@@ -2,12 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { SOFTWARE_VERSION_PATTERN } from '@qrkiosk/protocol';
 import type { ReleaseRow } from '../storage/index.js';
 import type { HubStore } from '../store.js';
 import { type Text, UpdatesError } from './errors.js';
 
-/** scripts/release.mjs names every bundle so; the name is also what GET /releases/<file> serves. */
-export const BUNDLE_NAME = /^qrkiosk-([0-9A-Za-z][0-9A-Za-z.+_-]{0,63})-linux-(x64|arm64)\.tar\.gz$/;
+/**
+ * scripts/release.mjs names every bundle so; the name is also what GET /releases/<file> serves. The version part
+ * is protocol's SOFTWARE_VERSION_PATTERN (≤ 32 characters: what telemetry can report back, issue #17 review #11).
+ */
+export const BUNDLE_NAME = new RegExp(
+  `^qrkiosk-(${SOFTWARE_VERSION_PATTERN.source.slice(1, -1)})-linux-(x64|arm64)\\.tar\\.gz$`,
+);
 
 export const releasesDir = (dataDir: string) => join(dataDir, 'releases');
 
