@@ -49,7 +49,8 @@ export async function downloadVerified(o: {
   let size = 0;
   try {
     if (!res.body) throw new SoftwareError('download', `${o.url}: empty body`);
-    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    // Node's web ReadableStream is async-iterable (Node ≥ 18); the DOM typings in some configs do not say so.
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
       if (o.stale?.()) throw new SoftwareError('download', `${o.url}: superseded`);
       size += chunk.length;
       if (size > MAX_BUNDLE_BYTES)
