@@ -285,5 +285,8 @@ describe.each(ENGINES)('releases and rollouts on %s', (engine) => {
     await expect(
       addRelease(store, { bundle: b.tarball, keys: readReleaseKeys([release.pub]), dataDir, actor: 'test' }),
     ).rejects.toMatchObject({ code: 'bundle-name' });
+    await expect(
+      new Rollouts(store).start({ version: long, canary: ['k-1'] }, 'admin'),
+    ).rejects.toMatchObject({ code: 'version', text: { vi: expect.stringContaining('32') } });
   });
 });

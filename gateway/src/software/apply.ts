@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import type { KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { unpackBundle, verifyBundle } from './bundle.js';
+import { readOnce, unpackBundle, verifyBundle } from './bundle.js';
 import { SoftwareError } from './errors.js';
 import { currentBin, currentVersion, pruneVersions, switchCurrent } from './layout.js';
 import { type UpdateState, writeUpdateState } from './state.js';
@@ -53,8 +53,8 @@ export function applyBundle(o: ApplyOptions): UpdateState {
     try {
       writeUpdateState(o.root, { state: 'installing', ...base });
       // Read once: the bundle's path is the daemon's (writable by it); only these bytes are checked and unpacked.
-      const bytes = readFileSync(o.bundle);
-      const digest = verifyBundle(bytes, readFileSync(o.signature), o.keys, o.sha256);
+      const bytes = readOnce(o.bundle);
+      const digest = verifyBundle(bytes, readOnce(o.signature, 64 << 10), o.keys, o.sha256);
       say(`verified: signature and sha256 ${digest}`);
       ({ version } = unpackBundle(o.root, bytes, {
         current: previous,

@@ -1,6 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { compareSoftwareVersions } from '@qrkiosk/protocol';
 import { SoftwareError } from './errors.js';
@@ -11,6 +22,32 @@ const MANIFEST_FORMAT = 'qrkiosk-release/1';
 const ARCH: Record<string, string> = { x64: 'x64', arm64: 'arm64' };
 
 export const sha256Hex = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** Larger than any bundle (~20 MB today): a path pointed at /dev/zero or a huge file is refused, not read into RAM. */
+export const MAX_BUNDLE_BYTES = 512 << 20;
+
+/**
+ * A file's bytes, read once through one descriptor, at most `max` of them (SoftwareError 'bundle' beyond). The
+ * installer reads the daemon-writable bundle with this and then uses only the returned buffer.
+ */
+export function readOnce(path: string, max = MAX_BUNDLE_BYTES): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(1 << 20);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > max) throw new SoftwareError('bundle', `${path}: larger than ${max} bytes`);
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Release public keys: EC P-256 only, what scripts/release signs with and `openssl dgst -verify` checks. */
 export function loadReleaseKeys(files: readonly string[]): KeyObject[] {

@@ -1,6 +1,10 @@
 import type { KeyObject } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
-import { type SoftwareAnnouncement, signSoftwareAnnouncement } from '@qrkiosk/protocol';
+import {
+  SOFTWARE_VERSION_PATTERN,
+  type SoftwareAnnouncement,
+  signSoftwareAnnouncement,
+} from '@qrkiosk/protocol';
 import type { RolloutRow } from '../storage/index.js';
 import type { HubStore } from '../store.js';
 import { UpdatesError } from './errors.js';
@@ -35,6 +39,12 @@ export class Rollouts {
   constructor(private readonly store: HubStore) {}
 
   async start(s: StartRollout, actor: string): Promise<RolloutRow> {
+    // A release recorded before the 32-character cap could never be reported healthy (telemetry keeps 32).
+    if (!SOFTWARE_VERSION_PATTERN.test(s.version))
+      throw new UpdatesError('version', {
+        vi: `phiên bản "${s.version.slice(0, 40)}" không hợp lệ (tối đa 32 ký tự 0-9 A-Z a-z . + _ -)`,
+        en: `version "${s.version.slice(0, 40)}" not valid (at most 32 characters of 0-9 A-Z a-z . + _ -)`,
+      });
     const releases = (await this.store.repo.releases()).filter((r) => r.version === s.version);
     if (releases.length === 0)
       throw new UpdatesError('no-release', {
