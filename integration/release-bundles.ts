@@ -50,6 +50,8 @@ export function buildBundle(o: {
   /** Runs after the manifest is written: a bundle changed after its manifest was made. */
   tamper?: (dir: string) => void;
   arch?: string;
+  /** More manifest fields, as scripts/release.mjs writes them (e.g. `downgrade: true` for --downgrade). */
+  manifest?: Record<string, unknown>;
 }): { tarball: string; sig: string; name: string } {
   const name = `qrkiosk-${o.version}-linux-${o.arch ?? ARCH}`;
   const stage = join(o.out, `.stage-${o.version}`);
@@ -68,7 +70,13 @@ export function buildBundle(o: {
   }
   o.patch?.(dir);
   writeFileSync(join(dir, 'VERSION'), `${o.version}\n`);
-  writeManifest(dir, { name: 'qrkiosk', version: o.version, platform: 'linux', arch: o.arch ?? ARCH });
+  writeManifest(dir, {
+    name: 'qrkiosk',
+    version: o.version,
+    platform: 'linux',
+    arch: o.arch ?? ARCH,
+    ...o.manifest,
+  });
   o.tamper?.(dir);
   const file = join(o.out, `${name}.tar.gz`);
   tarball(dir, file, 1_700_000_000);

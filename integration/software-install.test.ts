@@ -5,7 +5,9 @@
  * (production: `systemctl restart qrkiosk`, `qrkiosk doctor`); here the "service" starts when the version's
  * folder holds no START-FAILS marker. Signatures are openssl's (integration/release-bundles.ts).
  */
-import { spawnSync } from 'node:child_process';
+
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, REPO_ROOT } from '@qrkiosk/testkit';
@@ -29,7 +31,7 @@ const bundle = (version: string, extra: Partial<Parameters<typeof buildBundle>[0
     ...extra,
   });
 
-function apply(root: string, b: { tarball: string; sig: string }, ...more: string[]) {
+function apply(root: string, b: { tarball: string; sig: string } | null, ...more: string[]) {
   const r = spawnSync(
     process.execPath,
     [
@@ -38,10 +40,7 @@ function apply(root: string, b: { tarball: string; sig: string }, ...more: strin
       'apply',
       '--root',
       root,
-      '--bundle',
-      b.tarball,
-      '--sig',
-      b.sig,
+      ...(b ? ['--bundle', b.tarball, '--sig', b.sig] : []),
       '--release-key',
       trusted.pub,
       '--restart',
@@ -56,6 +55,7 @@ function apply(root: string, b: { tarball: string; sig: string }, ...more: strin
   );
   return { status: r.status, state: r.stdout ? JSON.parse(r.stdout) : null, stderr: r.stderr };
 }
+const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const current = (root: string) => readlinkSync(join(root, 'qrkiosk'));
 const restarts = (root: string) =>
   existsSync(join(root, 'restarts')) ? readFileSync(join(root, 'restarts'), 'utf8').trim().split('\n') : [];
@@ -137,5 +137,85 @@ describe('qrkiosk update apply', () => {
     expect(current(root)).toBe(join(root, 'qrkiosk-3.0.0'));
     for (const v of ['3.0.1', '3.0.2', '3.0.3']) expect(existsSync(join(root, `qrkiosk-${v}`))).toBe(false);
     expect(restarts(root)).toEqual(['3.0.0']);
+  });
+
+  it('unpacks only the bytes it verified: a bundle path that reads differently the second time installs nothing of it', async () => {
+    const root = makeTempDir('sw-root-');
+    expect(apply(root, bundle('4.0.0')).status).toBe(0);
+    const good = bundle('4.0.1');
+    // Not signed by the trusted key: what a compromised daemon would swap in after the installer's check.
+    const evil = bundle('4.0.2', {
+      key: other.key,
+      fill: (d) => writeFileSync(join(d, 'app.txt'), 'unsigned code run as root\n'),
+    });
+    // The daemon-writable path as a FIFO: the first open reads the signed bundle, every later open the unsigned
+    // one — the file replaced between verification and unpacking, deterministically.
+    const fifo = join(makeTempDir('sw-swap-'), 'bundle.tar.gz');
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn(
+      'sh',
+      [
+        '-c',
+        'cat "$1" > "$3"; sleep 0.5; while :; do cat "$2" > "$3"; done',
+        'swap',
+        good.tarball,
+        evil.tarball,
+        fifo,
+      ],
+      { detached: true, stdio: 'ignore' },
+    );
+    try {
+      const r = apply(root, { tarball: fifo, sig: good.sig });
+      expect(r.state, r.stderr).toMatchObject({ state: 'healthy', version: '4.0.1', previous: '4.0.0' });
+    } finally {
+      process.kill(-(writer.pid as number), 'SIGKILL');
+    }
+    expect(current(root)).toBe(join(root, 'qrkiosk-4.0.1'));
+    expect(readFileSync(join(root, 'qrkiosk/app.txt'), 'utf8')).toBe('app 4.0.1\n');
+    expect(existsSync(join(root, 'qrkiosk-4.0.2'))).toBe(false);
+  });
+
+  it('refuses an older version unless the bundle is signed as a downgrade or root asks, and a bundle that is not the announced version', () => {
+    const root = makeTempDir('sw-root-');
+    expect(apply(root, bundle('5.1.0')).status).toBe(0);
+    // A validly signed older release (a replay of a known-bad version).
+    const old = apply(root, bundle('5.0.9'));
+    expect(old.status).toBe(3);
+    expect(old.state).toMatchObject({ state: 'refused', previous: '5.1.0' });
+    expect(old.state.detail).toMatch(/^downgrade: 5\.0\.9 is older than the running 5\.1\.0/);
+    expect(apply(root, bundle('5.1.0-rc.1')).state.detail).toMatch(/^downgrade:/);
+
+    // The daemon's request names 5.2.0; the (validly signed) bundle it points at is 5.3.0.
+    const b = bundle('5.3.0');
+    const request = join(makeTempDir('sw-req-'), 'request.json');
+    writeFileSync(
+      request,
+      JSON.stringify({
+        rollout: 'r-x',
+        version: '5.2.0',
+        sha256: sha256Of(b.tarball),
+        bundle: b.tarball,
+        signature: b.sig,
+      }),
+    );
+    const mismatch = apply(root, null, '--request', request);
+    expect(mismatch.status).toBe(3);
+    expect(mismatch.state).toMatchObject({ state: 'refused', version: '5.2.0', rollout: 'r-x' });
+    expect(mismatch.state.detail).toMatch(/^version: bundle is 5\.3\.0, the hub announced 5\.2\.0/);
+    expect(current(root)).toBe(join(root, 'qrkiosk-5.1.0'));
+
+    const signedDowngrade = apply(root, bundle('5.0.8', { manifest: { downgrade: true } }));
+    expect(signedDowngrade.state).toMatchObject({ state: 'healthy', version: '5.0.8', previous: '5.1.0' });
+    const byRoot = apply(root, bundle('5.0.7'), '--allow-downgrade');
+    expect(byRoot.state).toMatchObject({ state: 'healthy', version: '5.0.7', previous: '5.0.8' });
+  });
+
+  it('refuses a version name longer than 32 characters (what telemetry can report)', () => {
+    const root = makeTempDir('sw-root-');
+    const long = `6.0.0-${'a'.repeat(27)}`; // 33 characters
+    const r = apply(root, bundle(long));
+    expect(r.status).toBe(3);
+    expect(r.state.detail).toMatch(/^version: bad version/);
+    expect(existsSync(join(root, `qrkiosk-${long}`))).toBe(false);
   });
 });

@@ -30,6 +30,9 @@ const { values } = parseArgs({
     out: { type: 'string' },
     offline: { type: 'boolean' },
     'fetch-only': { type: 'boolean' },
+    // A bundle kiosks may install over a newer version (manifest `downgrade: true`, covered by the signature):
+    // without it their installer refuses anything older than what runs (replay protection).
+    downgrade: { type: 'boolean' },
   },
 });
 const archs = values.arch ?? ['arm64', 'x64'];
@@ -54,6 +57,11 @@ if (!existsSync(main)) {
   process.exit(2);
 }
 const version = JSON.parse(readFileSync(join(root, 'gateway', 'package.json'), 'utf8')).version;
+// protocol's SOFTWARE_VERSION_PATTERN: a longer name would be refused by the hub and could never report healthy.
+if (!/^[0-9A-Za-z][0-9A-Za-z.+_-]{0,31}$/.test(version)) {
+  console.error(`version ${version}: at most 32 characters of 0-9 A-Z a-z . + _ -`);
+  process.exit(2);
+}
 const git = (...args) => spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout.trim();
 const commit = git('rev-parse', 'HEAD') || null;
 const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
@@ -119,6 +127,7 @@ for (const arch of archs) {
     dirty,
     builtAt: new Date(epoch * 1000).toISOString(),
     addons,
+    ...(values.downgrade ? { downgrade: true } : {}),
   });
   const file = join(out, `${name}.tar.gz`);
   tarball(bundle, file, epoch);

@@ -202,4 +202,91 @@ describe.each(ENGINES)('releases and rollouts on %s', (engine) => {
     expect(published.at(-1)).not.toBe('');
     expect((await rollouts.one(r.id)).stage).toBe(1);
   });
+
+  it('a new rollout of a version is not halted by an old rollout’s roll-back; the last stage needs every kiosk; a kiosk without a bundle for its CPU is named', async () => {
+    const published: string[] = [];
+    const rollouts = new Rollouts(store);
+    const engine = new RolloutEngine(store, rollouts, {
+      publish: async (p) => {
+        published.push(p);
+      },
+      signing: hubKey(),
+      baseUrl: 'http://127.0.0.1:8090',
+      onError: (err) => {
+        throw err;
+      },
+    });
+    // The rollout left running by the test before gives the topic up.
+    for (const r of await store.repo.rollouts())
+      if (r.state === 'running') await rollouts.set(r, { state: 'cancelled' });
+    const old = (await store.repo.rollouts()).find((r) => r.version === '1.2.0') as { id: string };
+    await store.setKioskTelemetry(
+      telemetry('k-1', 's-1', '1.1.0', {
+        state: 'rolled-back',
+        version: '1.2.0',
+        previous: '1.1.0',
+        rollout: old.id,
+        detail: 'restart: exit 1',
+      }),
+      new Date(),
+    );
+    const r = await rollouts.start(
+      { version: '1.2.0', canary: ['k-1'], after: ['all'], minHealthy: 1 },
+      'admin',
+    );
+    await engine.tick();
+    expect((await rollouts.one(r.id)).state).toBe('running');
+    await store.setKioskTelemetry(
+      telemetry('k-1', 's-1', '1.2.0', {
+        state: 'healthy',
+        version: '1.2.0',
+        previous: '1.1.0',
+        rollout: r.id,
+      }),
+      new Date(),
+    );
+    await engine.tick(); // canary done
+    await engine.tick(); // "all" published
+    expect((await rollouts.one(r.id)).stage).toBe(1);
+    await store.setKioskTelemetry(telemetry('k-2', 's-2', '1.2.0'), new Date());
+    await engine.tick();
+    // Two of three healthy ≥ minHealthy 1, but the last stage is done only with every kiosk: still watched.
+    expect((await rollouts.one(r.id)).state).toBe('running');
+    await store.setKioskTelemetry(
+      telemetry('k-3', 's-3', '1.1.0', {
+        state: 'no-bundle',
+        version: '1.2.0',
+        rollout: r.id,
+        detail: 'no-bundle: the release has no bundle for linux-x64',
+      }),
+      new Date(),
+    );
+    await engine.tick();
+    const done = await rollouts.one(r.id);
+    expect(done.state).toBe('done');
+    expect(done.detail).toContain('k-3');
+    const [view] = (await rollouts.list()).filter((v) => v.id === r.id);
+    expect(view?.stages[1]?.progress).toMatchObject({
+      healthy: ['k-1', 'k-2'],
+      unsupported: [{ kiosk: 'k-3' }],
+      need: 2,
+    });
+  });
+
+  it('takes no release whose version is longer than 32 characters', async () => {
+    const long = `1.4.0-${'a'.repeat(27)}`;
+    const b = buildBundle({
+      out: makeTempDir('long-'),
+      version: long,
+      key: release.key,
+      fill: (d) => mkdirSync(join(d, 'bin')),
+      arch: 'arm64',
+    });
+    await expect(
+      addRelease(store, { bundle: b.tarball, keys: readReleaseKeys([release.pub]), dataDir, actor: 'test' }),
+    ).rejects.toMatchObject({ code: 'bundle-name' });
+    await expect(
+      new Rollouts(store).start({ version: long, canary: ['k-1'] }, 'admin'),
+    ).rejects.toMatchObject({ code: 'version', text: { vi: expect.stringContaining('32') } });
+  });
 });

@@ -21,6 +21,50 @@ export interface SoftwareAnnouncement {
   createdAt: string;
 }
 
+/**
+ * A release version as every part of the update path accepts it: 1–32 characters (telemetry's `software` and
+ * `update.version` are capped at 32, so a longer name could never be reported healthy), and safe as a folder name
+ * (qrkiosk-<version>). One definition for the bundle name on the hub, the announcement and the kiosk's installer.
+ */
+export const SOFTWARE_VERSION_PATTERN = /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,31}$/;
+
+/**
+ * Orders two release versions the way package.json versions order (semver: numeric dotted core, a `-pre` part
+ * sorts before the release, `+build` ignored): < 0 when `a` is older. null when either has no numeric core — such
+ * versions cannot be ordered, and the installer treats that as "not known newer".
+ */
+export function compareSoftwareVersions(a: string, b: string): number | null {
+  const parse = (v: string) => {
+    const m = /^(\d+(?:\.\d+)*)(?:-([0-9A-Za-z.-]+))?(?:\+.*)?$/.exec(v);
+    return m ? { core: (m[1] as string).split('.').map(Number), pre: m[2] ?? null } : null;
+  };
+  const x = parse(a);
+  const y = parse(b);
+  if (!x || !y) return null;
+  for (let i = 0; i < Math.max(x.core.length, y.core.length); i++) {
+    const d = (x.core[i] ?? 0) - (y.core[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  if (x.pre === y.pre) return 0;
+  if (x.pre === null) return 1;
+  if (y.pre === null) return -1;
+  const xp = x.pre.split('.');
+  const yp = y.pre.split('.');
+  for (let i = 0; i < Math.max(xp.length, yp.length); i++) {
+    const p = xp[i];
+    const q = yp[i];
+    if (p === undefined) return -1;
+    if (q === undefined) return 1;
+    if (p === q) continue;
+    const pn = /^\d+$/.test(p);
+    const qn = /^\d+$/.test(q);
+    if (pn && qn) return Number(p) - Number(q);
+    if (pn !== qn) return pn ? -1 : 1;
+    return p < q ? -1 : 1;
+  }
+  return 0;
+}
+
 const CONTEXT = Buffer.from('qrkiosk-software/1\n', 'ascii');
 
 export class SoftwareAnnouncementError extends Error {
@@ -69,6 +113,7 @@ export function verifySoftwareAnnouncement(payload: Buffer | string, keys: KeyRi
   if (
     typeof a?.rollout !== 'string' ||
     typeof a.version !== 'string' ||
+    !SOFTWARE_VERSION_PATTERN.test(a.version) ||
     typeof a.bundles !== 'object' ||
     a.bundles === null ||
     !Object.values(a.bundles).every(

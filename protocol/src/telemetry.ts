@@ -74,6 +74,9 @@ export const TelemetryMessage = Type.Object(
           state: Type.String({ maxLength: 40, description: 'software update state (issue #17 rollouts)' }),
           version: Type.Optional(Type.String({ maxLength: 32 })),
           previous: Type.Optional(Type.String({ maxLength: 32 })),
+          // The rollout the state belongs to (issue #17 review #6): a new rollout of the same version is not
+          // halted by an old rollout's roll-back.
+          rollout: Type.Optional(Type.String({ maxLength: 64 })),
           detail: Type.Optional(Type.String({ maxLength: 300 })),
         },
         { additionalProperties: false },

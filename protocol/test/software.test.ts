@@ -6,6 +6,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  compareSoftwareVersions,
   KeyRing,
   type SoftwareAnnouncement,
   SoftwareAnnouncementError,
@@ -63,5 +64,39 @@ describe('fleet/software announcements', () => {
     expect(refused(signSoftwareAnnouncement(shortSha, hub))).toBe('malformed announcement');
     expect(refused('not json')).toBe('not JSON');
     expect(refused('{"rules":"x"}')).toBe('not a signed software envelope');
+  });
+
+  it('refuses a version name longer than 32 characters (telemetry reports at most 32)', () => {
+    const long = { ...announcement, version: `0.2.0-${'a'.repeat(27)}` };
+    expect(refused(signSoftwareAnnouncement(long, hub))).toBe('malformed announcement');
+    const at32 = { ...announcement, version: `0.2.0-${'a'.repeat(26)}` };
+    expect(verifySoftwareAnnouncement(signSoftwareAnnouncement(at32, hub), ring).version).toBe(at32.version);
+  });
+});
+
+describe('compareSoftwareVersions', () => {
+  it('orders versions by the precedence examples of the Semantic Versioning 2.0.0 spec (§11)', () => {
+    // semver.org §11, verbatim: each is lower than the next.
+    const chain = [
+      ['1.0.0', '2.0.0', '2.1.0', '2.1.1'],
+      [
+        '1.0.0-alpha',
+        '1.0.0-alpha.1',
+        '1.0.0-alpha.beta',
+        '1.0.0-beta',
+        '1.0.0-beta.2',
+        '1.0.0-beta.11',
+        '1.0.0-rc.1',
+        '1.0.0',
+      ],
+    ];
+    for (const list of chain)
+      for (let i = 0; i + 1 < list.length; i++) {
+        expect(compareSoftwareVersions(list[i] as string, list[i + 1] as string), list[i]).toBeLessThan(0);
+        expect(compareSoftwareVersions(list[i + 1] as string, list[i] as string), list[i]).toBeGreaterThan(0);
+      }
+    // §10: build metadata is ignored in precedence.
+    expect(compareSoftwareVersions('1.0.0+20130313144700', '1.0.0')).toBe(0);
+    expect(compareSoftwareVersions('nightly', '1.0.0')).toBeNull();
   });
 });

@@ -342,6 +342,10 @@ update
   .option('--restart <command>', 'lệnh khởi động lại, thoát 0 khi READY / restart command, exit 0 once READY')
   .option('--check <command>', 'lệnh kiểm tra sau READY / check command after READY (repeatable)', collect)
   .option('--ready-seconds <n>', 'giới hạn thời gian / time limit per step')
+  .option(
+    '--allow-downgrade',
+    'cho phép cài bản cũ hơn bản đang chạy / allow a version older than the running one',
+  )
   .option('--json', 'kết quả JSON / JSON output')
   .addHelpText(
     'after',

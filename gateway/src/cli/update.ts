@@ -21,6 +21,7 @@ export interface UpdateApplyOptions {
   restart?: string;
   check?: string[];
   readySeconds?: string;
+  allowDowngrade?: boolean;
   json?: boolean;
 }
 
@@ -40,11 +41,13 @@ export async function updateApplyCommand(o: UpdateApplyOptions, lang: Lang): Pro
   let signature = o.sig;
   let sha256 = o.sha256;
   let announcedVersion: string | undefined;
+  let rollout: string | undefined;
   if (o.request) {
     try {
       const r = JSON.parse(readFileSync(o.request, 'utf8')) as ApplyRequest;
       ({ bundle, signature, sha256 } = r);
-      announcedVersion = r.version;
+      announcedVersion = typeof r.version === 'string' ? r.version.slice(0, 64) : undefined;
+      rollout = typeof r.rollout === 'string' ? r.rollout.slice(0, 64) : undefined;
     } catch (err) {
       process.stderr.write(`--request ${o.request}: ${(err as Error).message}\n`);
       return 2;
@@ -82,6 +85,8 @@ export async function updateApplyCommand(o: UpdateApplyOptions, lang: Lang): Pro
       readySeconds,
       ...(o.config ? { config: o.config } : {}),
       ...(announcedVersion ? { announcedVersion } : {}),
+      ...(rollout ? { rollout } : {}),
+      ...(o.allowDowngrade ? { allowDowngrade: true } : {}),
       say: (line) => process.stderr.write(`qrkiosk update: ${line}\n`),
     });
     process.stdout.write(

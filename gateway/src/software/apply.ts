@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import type { KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { unpackBundle, verifyBundle } from './bundle.js';
+import { readOnce, unpackBundle, verifyBundle } from './bundle.js';
 import { SoftwareError } from './errors.js';
 import { currentBin, currentVersion, pruneVersions, switchCurrent } from './layout.js';
 import { type UpdateState, writeUpdateState } from './state.js';
@@ -25,8 +25,15 @@ export interface ApplyOptions {
   /** Progress lines (the CLI prints them; systemd's journal keeps them). */
   say?: (line: string) => void;
   arch?: string;
-  /** The version the hub announced (from the daemon's request): named in a refusal, so the rollout sees it. */
+  /**
+   * The version the hub announced (from the daemon's request): named in a refusal, so the rollout sees it, and
+   * the bundle's manifest must say the same.
+   */
   announcedVersion?: string;
+  /** The rollout the request belongs to: written into every state, so the hub matches a result to its rollout. */
+  rollout?: string;
+  /** Root's explicit `--allow-downgrade` (never from the daemon's request). */
+  allowDowngrade?: boolean;
 }
 
 /**
@@ -41,15 +48,19 @@ export function applyBundle(o: ApplyOptions): UpdateState {
   const unlock = lock(o.root);
   try {
     const previous = currentVersion(o.root);
-    const base = previous ? { previous } : {};
+    const base = { ...(previous ? { previous } : {}), ...(o.rollout ? { rollout: o.rollout } : {}) };
     let version: string;
     try {
       writeUpdateState(o.root, { state: 'installing', ...base });
-      const digest = verifyBundle(readFileSync(o.bundle), readFileSync(o.signature), o.keys, o.sha256);
+      // Read once: the bundle's path is the daemon's (writable by it); only these bytes are checked and unpacked.
+      const bytes = readOnce(o.bundle);
+      const digest = verifyBundle(bytes, readOnce(o.signature, 64 << 10), o.keys, o.sha256);
       say(`verified: signature and sha256 ${digest}`);
-      ({ version } = unpackBundle(o.root, o.bundle, {
+      ({ version } = unpackBundle(o.root, bytes, {
         current: previous,
         ...(o.arch ? { arch: o.arch } : {}),
+        ...(o.announcedVersion ? { expectVersion: o.announcedVersion } : {}),
+        ...(o.allowDowngrade ? { allowDowngrade: true } : {}),
       }));
       say(`unpacked into qrkiosk-${version}`);
     } catch (err) {
@@ -67,19 +78,19 @@ export function applyBundle(o: ApplyOptions): UpdateState {
       return writeUpdateState(o.root, { state: 'healthy', version, ...base });
     }
     say(`${version} not healthy (${problem}); switching back`);
-    if (!previous) return writeUpdateState(o.root, { state: 'failed', version, detail: problem });
+    if (!previous) return writeUpdateState(o.root, { state: 'failed', version, ...base, detail: problem });
     switchCurrent(o.root, previous);
     const restart = run(o.restartCommand, o, previous);
     if (restart) {
       return writeUpdateState(o.root, {
         state: 'failed',
         version,
-        previous,
+        ...base,
         detail: `${problem}; restart of ${previous} also failed: ${restart}`,
       });
     }
     say(`rolled back to ${previous}`);
-    return writeUpdateState(o.root, { state: 'rolled-back', version, previous, detail: problem });
+    return writeUpdateState(o.root, { state: 'rolled-back', version, ...base, detail: problem });
   } finally {
     unlock();
   }

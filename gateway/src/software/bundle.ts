@@ -1,7 +1,19 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { compareSoftwareVersions } from '@qrkiosk/protocol';
 import { SoftwareError } from './errors.js';
 import { VERSION_PATTERN, versionDir } from './layout.js';
 
@@ -10,6 +22,32 @@ const MANIFEST_FORMAT = 'qrkiosk-release/1';
 const ARCH: Record<string, string> = { x64: 'x64', arm64: 'arm64' };
 
 export const sha256Hex = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** Larger than any bundle (~20 MB today): a path pointed at /dev/zero or a huge file is refused, not read into RAM. */
+export const MAX_BUNDLE_BYTES = 512 << 20;
+
+/**
+ * A file's bytes, read once through one descriptor, at most `max` of them (SoftwareError 'bundle' beyond). The
+ * installer reads the daemon-writable bundle with this and then uses only the returned buffer.
+ */
+export function readOnce(path: string, max = MAX_BUNDLE_BYTES): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(1 << 20);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > max) throw new SoftwareError('bundle', `${path}: larger than ${max} bytes`);
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Release public keys: EC P-256 only, what scripts/release signs with and `openssl dgst -verify` checks. */
 export function loadReleaseKeys(files: readonly string[]): KeyObject[] {
@@ -52,6 +90,8 @@ interface Manifest {
   version: string;
   arch: string;
   files: Record<string, string>;
+  /** Set by `scripts/release.mjs --downgrade`: this signed bundle may replace a newer version. */
+  downgrade?: boolean;
 }
 
 /** Every regular file under `dir` as sorted relative paths; a symlink or other special file is refused. */
@@ -67,7 +107,9 @@ function filesIn(dir: string, prefix = ''): string[] {
 }
 
 /**
- * Unpacks a verified bundle into `<root>/qrkiosk-<version>/` and checks it against its manifest: the version and
+ * Unpacks a verified bundle — its bytes, the very buffer whose signature was checked, fed to tar on stdin: the
+ * installer never opens the daemon-writable path a second time, so a file swapped after the check cannot be what
+ * gets unpacked (issue #17 review #1) — into `<root>/qrkiosk-<version>/` and checks it against its manifest: the version and
  * CPU it says, exactly the files it lists, each with its sha256 — a bundle cut short by a full disk or changed
  * after signing is refused before anything runs from it. Unpacked under a temporary name first and renamed, so
  * qrkiosk-<v> is whole or absent. Returns the version. A version already installed is replaced, except the one
@@ -75,12 +117,23 @@ function filesIn(dir: string, prefix = ''): string[] {
  */
 export function unpackBundle(
   root: string,
-  tarball: string,
-  options: { current: string | null; arch?: string },
+  bytes: Buffer,
+  options: {
+    current: string | null;
+    arch?: string;
+    /** The version the hub announced: the manifest must say the same (a signed bundle of another version is a replay). */
+    expectVersion?: string;
+    /** Root's own `qrkiosk update apply --allow-downgrade`: an older version may replace the running one. */
+    allowDowngrade?: boolean;
+  },
 ): { version: string; dir: string } {
   const incoming = mkdtempSync(join(root, '.qrkiosk-incoming-'));
   try {
-    const tar = spawnSync('tar', ['-xzf', tarball, '-C', incoming, '--no-same-owner'], { encoding: 'utf8' });
+    const tar = spawnSync('tar', ['-xzf', '-', '-C', incoming, '--no-same-owner'], {
+      input: bytes,
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    });
     if (tar.status !== 0) throw new SoftwareError('bundle', `tar: exit ${tar.status}: ${tar.stderr.trim()}`);
     const top = readdirSync(incoming);
     if (top.length !== 1 || !lstatSync(join(incoming, top[0] as string)).isDirectory())
@@ -110,8 +163,20 @@ export function unpackBundle(
     }
     if (readFileSync(join(dir, 'VERSION'), 'utf8').trim() !== version)
       throw new SoftwareError('version', 'VERSION differs from the manifest');
+    if (options.expectVersion !== undefined && version !== options.expectVersion)
+      throw new SoftwareError('version', `bundle is ${version}, the hub announced ${options.expectVersion}`);
     if (version === options.current)
       throw new SoftwareError('version', `version ${version} is the one running`);
+    // Replay protection: an old signed bundle (a known-bad version) stays valid forever, so going back needs a
+    // bundle signed as a downgrade (manifest `downgrade: true`) or root asking for it on the command line.
+    if (options.current !== null && manifest.downgrade !== true && !options.allowDowngrade) {
+      const order = compareSoftwareVersions(version, options.current);
+      if (order === null || order < 0)
+        throw new SoftwareError(
+          'downgrade',
+          `${version} is ${order === null ? 'not known newer than' : 'older than'} the running ${options.current}; a downgrade needs a bundle signed with downgrade: true`,
+        );
+    }
     const dest = versionDir(root, version);
     if (existsSync(dest)) rmSync(dest, { recursive: true, force: true });
     renameSync(dir, dest);

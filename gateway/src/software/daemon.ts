@@ -4,7 +4,7 @@ import type { KeyRing } from '@qrkiosk/protocol';
 import type { Logger } from '../log.js';
 import type { Settings } from '../settings/index.js';
 import { loadReleaseKeys } from './bundle.js';
-import { SoftwareFleet } from './fleet.js';
+import { type FleetFailure, SoftwareFleet } from './fleet.js';
 import { readUpdateState, stateFile } from './state.js';
 
 /**
@@ -34,17 +34,19 @@ export function softwareFleet(settings: Settings, hubKeys: KeyRing, log: Logger)
 
 /**
  * Telemetry's `update` field: the installer's last state (qrkiosk-update.json), or the daemon's own failure to
- * download or verify a release when that is newer (state `download-failed`: the installer never ran).
+ * download or verify a release when that is newer (state `download-failed`: the installer never ran; `no-bundle`:
+ * the release has no bundle for this CPU), each with the rollout it belongs to.
  */
 export function updateTelemetry(
   root: string,
-  failure?: { version: string; detail: string; at: string } | null,
-): { state: string; version?: string; previous?: string; detail?: string } | undefined {
+  failure?: FleetFailure | null,
+): { state: string; version?: string; previous?: string; rollout?: string; detail?: string } | undefined {
   const s = readUpdateState(root);
   if (failure && (!s || Date.parse(failure.at) > Date.parse(s.at)))
     return {
-      state: 'download-failed',
+      state: failure.state,
       version: failure.version.slice(0, 32),
+      rollout: failure.rollout.slice(0, 64),
       detail: failure.detail.slice(0, 300),
     };
   if (!s) return undefined;
@@ -52,6 +54,7 @@ export function updateTelemetry(
     state: s.state,
     ...(s.version ? { version: s.version.slice(0, 32) } : {}),
     ...(s.previous ? { previous: s.previous.slice(0, 32) } : {}),
+    ...(s.rollout ? { rollout: s.rollout.slice(0, 64) } : {}),
     ...(s.detail ? { detail: s.detail.slice(0, 300) } : {}),
   };
 }

@@ -8,6 +8,8 @@ export type SoftwareErrorCode =
   | 'bundle'
   | 'manifest'
   | 'version'
+  | 'downgrade'
+  | 'no-bundle'
   | 'layout'
   | 'download'
   | 'restart'

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { KeyObject } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type KeyRing,
@@ -10,7 +11,7 @@ import {
 } from '@qrkiosk/protocol';
 import type { Logger } from '../log.js';
 import { SOFTWARE_VERSION } from '../version.js';
-import { verifyBundle } from './bundle.js';
+import { downloadSmall, downloadVerified } from './download.js';
 import { SoftwareError } from './errors.js';
 
 /** What the daemon leaves for the installer: `<data.dir>/software/request.json` next to the two files. */
@@ -42,22 +43,58 @@ export interface SoftwareFleetDeps {
   retryMs?: number;
 }
 
+/** Why the announced release is not installing (telemetry `update`, state `download-failed` or `no-bundle`). */
+export interface FleetFailure {
+  state: 'download-failed' | 'no-bundle';
+  rollout: string;
+  version: string;
+  detail: string;
+  at: string;
+}
+
 /**
  * The daemon's half of a software update: it takes `fleet/software`, and when the announcement is the hub's, names
  * this kiosk and a version other than the running one, downloads the bundle and its signature, checks both (the
  * installer checks again: it trusts no file the daemon wrote), and leaves an apply request. It never installs:
  * installing needs root and must outlive the daemon's restart (gateway/src/software/apply.ts).
+ *
+ * Every message on the topic starts a new generation (issue #17 review #5): a download or a retry of an older one
+ * leaves no request once a newer announcement or a withdrawal (empty retained message) came, and a message that
+ * arrives while a download runs is kept — the latest one — and handled when it ends, not dropped.
  */
 export class SoftwareFleet {
   private busy = false;
-  private failure: { version: string; detail: string; at: string } | null = null;
+  private generation = 0;
+  private pending: Buffer | null = null;
+  private failure: FleetFailure | null = null;
   private retry: NodeJS.Timeout | undefined;
   constructor(private readonly d: SoftwareFleetDeps) {}
 
   async receive(payload: Buffer): Promise<void> {
-    const { log } = this.d;
+    const generation = ++this.generation;
     clearTimeout(this.retry);
-    if (payload.length === 0) return; // the hub cleared the retained announcement (a paused rollout)
+    if (this.busy) {
+      this.pending = payload;
+      return;
+    }
+    this.busy = true;
+    try {
+      await this.handle(payload, generation);
+    } finally {
+      this.busy = false;
+    }
+    const next = this.pending;
+    this.pending = null;
+    if (next) await this.receive(next);
+  }
+
+  private async handle(payload: Buffer, generation: number): Promise<void> {
+    const { log } = this.d;
+    if (payload.length === 0) {
+      // The hub cleared the retained announcement (a paused or halted rollout): nothing to retry or report.
+      this.failure = null;
+      return;
+    }
     let a: SoftwareAnnouncement;
     try {
       a = verifySoftwareAnnouncement(payload, this.d.hubKeys);
@@ -69,70 +106,94 @@ export class SoftwareFleet {
     if (a.version === SOFTWARE_VERSION) return;
     const bundle = a.bundles[process.arch];
     if (!bundle) {
+      // Said in telemetry (issue #17 review #16): the rollout shows this kiosk cannot take the release, instead of
+      // waiting for it silently.
+      this.failure = {
+        state: 'no-bundle',
+        rollout: a.rollout,
+        version: a.version,
+        detail: `no-bundle: the release has no bundle for linux-${process.arch}`,
+        at: new Date().toISOString(),
+      };
       log.warn({ version: a.version, arch: process.arch }, 'software release has no bundle for this CPU');
       return;
     }
-    if (this.alreadyRequested(bundle.sha256)) {
-      log.debug({ version: a.version }, 'software update already requested');
+    if (this.alreadyRequested(a.rollout, bundle.sha256)) {
+      log.debug({ version: a.version, rollout: a.rollout }, 'software update already requested');
       return;
     }
-    if (this.busy) return;
-    this.busy = true;
     try {
-      await this.fetchAndRequest(a, bundle);
-      this.failure = null;
+      const written = await this.fetchAndRequest(a, bundle, () => generation !== this.generation);
+      if (written) this.failure = null;
     } catch (err) {
+      if (generation !== this.generation) return; // superseded while downloading: the newer message decides
       this.failure = {
+        state: 'download-failed',
+        rollout: a.rollout,
         version: a.version,
         detail: err instanceof SoftwareError ? `${err.code}: ${err.message}` : String((err as Error).message),
         at: new Date().toISOString(),
       };
-      // The same payload again later (a newer announcement cancels this in receive()).
-      this.retry = setTimeout(() => void this.receive(payload), this.d.retryMs ?? 300_000);
+      // The same payload again later, unless anything newer (an announcement or a withdrawal) came meanwhile.
+      this.retry = setTimeout(() => {
+        if (generation === this.generation) void this.receive(payload);
+      }, this.d.retryMs ?? 300_000);
       this.retry.unref();
       log.error(
         { err, code: err instanceof SoftwareError ? err.code : 'error', version: a.version },
         'software update not downloaded',
       );
-    } finally {
-      this.busy = false;
     }
   }
 
   stop(): void {
+    this.generation++;
+    this.pending = null;
     clearTimeout(this.retry);
   }
 
-  /** Why the last announced release could not be downloaded or verified (telemetry), or null. */
-  lastFailure(): { version: string; detail: string; at: string } | null {
+  /** Why the announced release is not installing (telemetry), or null. */
+  lastFailure(): FleetFailure | null {
     return this.failure;
   }
 
-  /** The same bundle is asked for once: after a roll-back the hub's retained announcement must not loop. */
-  private alreadyRequested(sha256: string): boolean {
+  /**
+   * A bundle is asked for once per rollout: after a roll-back the hub's retained announcement must not loop, but
+   * a new rollout of the same bundle (issue #17 review #6: re-started after a fix elsewhere) is a new request.
+   */
+  private alreadyRequested(rollout: string, sha256: string): boolean {
     try {
-      return (
-        (JSON.parse(readFileSync(requestFile(this.d.dataDir), 'utf8')) as ApplyRequest).sha256 === sha256
-      );
+      const r = JSON.parse(readFileSync(requestFile(this.d.dataDir), 'utf8')) as ApplyRequest;
+      return r.sha256 === sha256 && r.rollout === rollout;
     } catch {
       return false;
     }
   }
 
-  private async fetchAndRequest(a: SoftwareAnnouncement, b: { url: string; sha256: string }): Promise<void> {
+  /** false when superseded before the request was written. */
+  private async fetchAndRequest(
+    a: SoftwareAnnouncement,
+    b: { url: string; sha256: string },
+    stale: () => boolean,
+  ): Promise<boolean> {
     const { log } = this.d;
     const dir = spoolDir(this.d.dataDir);
-    mkdirSync(dir, { recursive: true });
-    const timeout = this.d.downloadTimeoutMs ?? 120_000;
-    const [bytes, signature] = await Promise.all([
-      download(b.url, timeout),
-      download(`${b.url}.sig`, timeout),
-    ]);
-    verifyBundle(bytes, signature, this.d.releaseKeys, b.sha256);
+    await mkdir(dir, { recursive: true });
+    const timeoutMs = this.d.downloadTimeoutMs ?? 120_000;
+    const signature = await downloadSmall(`${b.url}.sig`, timeoutMs);
     const bundle = join(dir, 'bundle.tar.gz');
     const sig = join(dir, 'bundle.tar.gz.sig');
-    writeFileSync(bundle, bytes);
-    writeFileSync(sig, signature);
+    await downloadVerified({
+      url: b.url,
+      signature,
+      keys: this.d.releaseKeys,
+      sha256: b.sha256,
+      dest: bundle,
+      timeoutMs,
+      stale,
+    });
+    if (stale()) return false;
+    await writeFile(sig, signature);
     const request: ApplyRequest = {
       rollout: a.rollout,
       version: a.version,
@@ -140,14 +201,14 @@ export class SoftwareFleet {
       bundle,
       signature: sig,
     };
-    writeFileSync(`${requestFile(this.d.dataDir)}.tmp`, `${JSON.stringify(request)}\n`);
-    renameSync(`${requestFile(this.d.dataDir)}.tmp`, requestFile(this.d.dataDir));
+    await writeFile(`${requestFile(this.d.dataDir)}.tmp`, `${JSON.stringify(request)}\n`);
+    await rename(`${requestFile(this.d.dataDir)}.tmp`, requestFile(this.d.dataDir));
     log.info(
       { version: a.version, rollout: a.rollout, sha256: b.sha256 },
       'software update downloaded and verified',
     );
     const [cmd, ...args] = this.d.applyCommand;
-    if (!cmd) return;
+    if (!cmd) return true;
     // Its own session: the installer restarts this daemon and must not die with it.
     const out = openSync(join(dir, 'apply.log'), 'a');
     const child = spawn(cmd, [...args, '--request', requestFile(this.d.dataDir)], {
@@ -157,16 +218,6 @@ export class SoftwareFleet {
     closeSync(out);
     child.on('error', (err) => log.error({ err }, 'software installer did not start'));
     child.unref();
+    return true;
   }
-}
-
-async function download(url: string, timeoutMs: number): Promise<Buffer> {
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (err) {
-    throw new SoftwareError('download', `${url}: ${(err as Error).message}`);
-  }
-  if (!res.ok) throw new SoftwareError('download', `${url}: HTTP ${res.status}`);
-  return Buffer.from(await res.arrayBuffer());
 }

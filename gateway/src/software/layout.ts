@@ -9,6 +9,7 @@ import {
   symlinkSync,
 } from 'node:fs';
 import { basename, join } from 'node:path';
+import { SOFTWARE_VERSION_PATTERN } from '@qrkiosk/protocol';
 import { SoftwareError } from './errors.js';
 
 /**
@@ -18,7 +19,7 @@ import { SoftwareError } from './errors.js';
  * Like RAUC's or Mender's two slots, but one folder per version: the previous one stays until the next install.
  * A version names a path only after matching this pattern.
  */
-export const VERSION_PATTERN = /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/;
+export const VERSION_PATTERN = SOFTWARE_VERSION_PATTERN;
 
 export const versionDir = (root: string, version: string) => join(root, `qrkiosk-${version}`);
 export const currentLink = (root: string) => join(root, 'qrkiosk');

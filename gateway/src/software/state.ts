@@ -13,6 +13,8 @@ export interface UpdateState {
   state: UpdateStateName;
   version?: string;
   previous?: string;
+  /** The rollout id from the daemon's request (absent for a hand-run install). */
+  rollout?: string;
   detail?: string;
   at: string;
 }

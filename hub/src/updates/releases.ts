@@ -1,13 +1,19 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { SOFTWARE_VERSION_PATTERN } from '@qrkiosk/protocol';
 import type { ReleaseRow } from '../storage/index.js';
 import type { HubStore } from '../store.js';
 import { type Text, UpdatesError } from './errors.js';
 
-/** scripts/release.mjs names every bundle so; the name is also what GET /releases/<file> serves. */
-export const BUNDLE_NAME = /^qrkiosk-([0-9A-Za-z][0-9A-Za-z.+_-]{0,63})-linux-(x64|arm64)\.tar\.gz$/;
+/**
+ * scripts/release.mjs names every bundle so; the name is also what GET /releases/<file> serves. The version part
+ * is protocol's SOFTWARE_VERSION_PATTERN (≤ 32 characters: what telemetry can report back, issue #17 review #11).
+ */
+export const BUNDLE_NAME = new RegExp(
+  `^qrkiosk-(${SOFTWARE_VERSION_PATTERN.source.slice(1, -1)})-linux-(x64|arm64)\\.tar\\.gz$`,
+);
 
 export const releasesDir = (dataDir: string) => join(dataDir, 'releases');
 
@@ -62,7 +68,8 @@ export async function addRelease(
       vi: `${file}: chữ ký không hợp lệ với khóa phát hành đã cấu hình`,
       en: `${file}: signature not valid for any configured release key`,
     });
-  const manifest = manifestOf(o.bundle, file.replace(/\.tar\.gz$/, ''));
+  // Every later step works on these bytes, not the path again: what was verified is what gets served.
+  const manifest = manifestOf(bytes, file.replace(/\.tar\.gz$/, ''));
   if (manifest.version !== version || manifest.arch !== arch)
     throw new UpdatesError('manifest', {
       vi: `${file}: manifest ghi ${manifest.version}/${manifest.arch}, khác tên tệp`,
@@ -86,23 +93,24 @@ export async function addRelease(
       en: `${file} already added with other bytes; a released version never changes`,
     });
   // The signature first: a bundle is served only when its .sig is there too.
-  place(sigFile, join(dir, `${file}.sig`));
-  place(o.bundle, join(dir, file));
+  place(signature, join(dir, `${file}.sig`));
+  place(bytes, join(dir, file));
   if (!existing) await store.repo.addRelease(row);
   await store.audit(o.actor, 'release-add', { file, version, arch, sha256: row.sha256 });
   return existing ?? row;
 }
 
-function place(from: string, to: string): void {
-  if (existsSync(to) && readFileSync(to).equals(readFileSync(from))) return;
+function place(bytes: Buffer, to: string): void {
+  if (existsSync(to) && readFileSync(to).equals(bytes)) return;
   const tmp = `${to}.tmp-${process.pid}`;
-  copyFileSync(from, tmp);
+  writeFileSync(tmp, bytes);
   renameSync(tmp, to);
 }
 
-/** manifest.json from inside the tarball, without unpacking the rest. */
-function manifestOf(tarball: string, top: string): { version?: string; arch?: string } {
-  const r = spawnSync('tar', ['-xzOf', tarball, `${top}/manifest.json`], {
+/** manifest.json from inside the tarball (its bytes, on tar's stdin), without unpacking the rest. */
+function manifestOf(tarball: Buffer, top: string): { version?: string; arch?: string } {
+  const r = spawnSync('tar', ['-xzOf', '-', `${top}/manifest.json`], {
+    input: tarball,
     encoding: 'utf8',
     maxBuffer: 64 << 20,
   });

@@ -87,7 +87,7 @@ export interface KioskUpdate {
   kiosk: string;
   site: string;
   software: string | null;
-  update: { state: string; version?: string; previous?: string; detail?: string } | null;
+  update: { state: string; version?: string; previous?: string; rollout?: string; detail?: string } | null;
 }
 
 export function kioskUpdates(rows: readonly KioskRow[]): KioskUpdate[] {
@@ -114,18 +114,25 @@ export function stageMembers(
   return [...members].sort();
 }
 
-export type Health = 'healthy' | 'failed' | 'pending';
+export type Health = 'healthy' | 'failed' | 'pending' | 'unsupported';
 
-/** One kiosk's word on `version`: installed and checked, rolled back / failed, or not yet. */
-export function healthOf(k: KioskUpdate | undefined, version: string): Health {
+/**
+ * One kiosk's word on `version` in rollout `rollout`: installed and checked, rolled back / failed, has no bundle
+ * for its CPU, or not yet. An update state that names another rollout (issue #17 review #6: the same version
+ * rolled out again after a halt) says nothing about this one; one without a rollout id (a kiosk from before it
+ * was reported) is taken as it is.
+ */
+export function healthOf(k: KioskUpdate | undefined, version: string, rollout?: string): Health {
   if (!k) return 'pending';
   const u = k.update;
-  // refused: the kiosk's installer would not take the bundle (signature, manifest, sha256) — a bad release or a
-  // tampered copy, either way not one to push further. download-failed is not here: it may pass (the hub's
-  // address unreachable for a while); the stage waits and the kiosk page shows why.
-  if (u?.version === version && (u.state === 'rolled-back' || u.state === 'failed' || u.state === 'refused'))
-    return 'failed';
-  if (k.software === version && (!u || u.version !== version || u.state === 'healthy')) return 'healthy';
+  const ours =
+    u?.version === version && (rollout === undefined || u.rollout === undefined || u.rollout === rollout);
+  // refused: the kiosk's installer would not take the bundle (signature, manifest, sha256, downgrade) — a bad
+  // release or a tampered copy, either way not one to push further. download-failed is not here: it may pass
+  // (the hub's address unreachable for a while); the stage waits and the kiosk page shows why.
+  if (ours && (u.state === 'rolled-back' || u.state === 'failed' || u.state === 'refused')) return 'failed';
+  if (k.software === version && (!ours || u?.state === 'healthy')) return 'healthy';
+  if (ours && u.state === 'no-bundle') return 'unsupported';
   return 'pending';
 }
 
@@ -133,28 +140,39 @@ export interface StageProgress {
   members: string[];
   healthy: string[];
   failed: Array<{ kiosk: string; detail: string }>;
+  /** Members whose CPU the release has no bundle for: left out of `need`, named in the rollout's detail. */
+  unsupported: Array<{ kiosk: string; detail: string }>;
   need: number;
 }
 
+/**
+ * How far a stage is. `minHealthy` holds for every stage but the last (`last`): the last one is where the
+ * announcement stays retained for everyone, and the rollout is done — no longer watched for roll-backs — only
+ * when every member that can install reported healthy (issue #17 review #2).
+ */
 export function stageProgress(
   stage: RolloutStage,
   version: string,
   minHealthy: number | null,
   fleet: readonly KioskUpdate[],
   directory: ReadonlyMap<string, SiteInfo>,
+  o: { rollout?: string; last?: boolean } = {},
 ): StageProgress {
   const byId = new Map(fleet.map((k) => [k.kiosk, k]));
   const accepted = new Set(stage.accepted ?? []);
   const members = stageMembers(stage, fleet, directory).filter((m) => !accepted.has(m));
   const healthy: string[] = [];
   const failed: StageProgress['failed'] = [];
+  const unsupported: StageProgress['unsupported'] = [];
   for (const m of members) {
     const k = byId.get(m);
-    const h = healthOf(k, version);
+    const h = healthOf(k, version, o.rollout);
     if (h === 'healthy') healthy.push(m);
-    if (h === 'failed')
-      failed.push({ kiosk: m, detail: `${k?.update?.state}: ${k?.update?.detail ?? ''}`.trim() });
+    const detail = `${k?.update?.state}: ${k?.update?.detail ?? ''}`.trim();
+    if (h === 'failed') failed.push({ kiosk: m, detail });
+    if (h === 'unsupported') unsupported.push({ kiosk: m, detail });
   }
-  const need = Math.min(minHealthy ?? members.length, members.length);
-  return { members, healthy, failed, need };
+  const able = members.length - unsupported.length;
+  const need = o.last ? able : Math.min(minHealthy ?? able, able);
+  return { members, healthy, failed, unsupported, need };
 }

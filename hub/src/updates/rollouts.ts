@@ -1,6 +1,10 @@
 import type { KeyObject } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
-import { type SoftwareAnnouncement, signSoftwareAnnouncement } from '@qrkiosk/protocol';
+import {
+  SOFTWARE_VERSION_PATTERN,
+  type SoftwareAnnouncement,
+  signSoftwareAnnouncement,
+} from '@qrkiosk/protocol';
 import type { RolloutRow } from '../storage/index.js';
 import type { HubStore } from '../store.js';
 import { UpdatesError } from './errors.js';
@@ -35,6 +39,12 @@ export class Rollouts {
   constructor(private readonly store: HubStore) {}
 
   async start(s: StartRollout, actor: string): Promise<RolloutRow> {
+    // A release recorded before the 32-character cap could never be reported healthy (telemetry keeps 32).
+    if (!SOFTWARE_VERSION_PATTERN.test(s.version))
+      throw new UpdatesError('version', {
+        vi: `phiên bản "${s.version.slice(0, 40)}" không hợp lệ (tối đa 32 ký tự 0-9 A-Z a-z . + _ -)`,
+        en: `version "${s.version.slice(0, 40)}" not valid (at most 32 characters of 0-9 A-Z a-z . + _ -)`,
+      });
     const releases = (await this.store.repo.releases()).filter((r) => r.version === s.version);
     if (releases.length === 0)
       throw new UpdatesError('no-release', {
@@ -103,9 +113,12 @@ export class Rollouts {
     const stages = JSON.parse(r.stages) as RolloutStage[];
     const [kiosks, directory] = await Promise.all([this.store.kiosks(), this.store.siteDirectory()]);
     const fleet = kioskUpdates(kiosks);
-    const failed = stages
-      .slice(0, r.stage + 1)
-      .flatMap((s) => stageProgress(s, r.version, r.minHealthy, fleet, directory).failed.map((f) => f.kiosk));
+    const failed = stages.slice(0, r.stage + 1).flatMap((s, i) =>
+      stageProgress(s, r.version, r.minHealthy, fleet, directory, {
+        rollout: r.id,
+        last: i === stages.length - 1,
+      }).failed.map((f) => f.kiosk),
+    );
     // Into every stage, later ones too: an area stage covers the canary's kiosks again.
     if (failed.length)
       for (const s of stages) s.accepted = [...new Set([...(s.accepted ?? []), ...failed])].sort();
@@ -126,9 +139,12 @@ export class Rollouts {
     const fleet = kioskUpdates(kiosks);
     return rows.map(({ revision: _r, ...r }) => ({
       ...r,
-      stages: (JSON.parse(r.stages) as RolloutStage[]).map((s) => ({
+      stages: (JSON.parse(r.stages) as RolloutStage[]).map((s, i, all) => ({
         ...s,
-        progress: stageProgress(s, r.version, r.minHealthy, fleet, directory),
+        progress: stageProgress(s, r.version, r.minHealthy, fleet, directory, {
+          rollout: r.id,
+          last: i === all.length - 1,
+        }),
       })),
     }));
   }
@@ -229,9 +245,14 @@ export class RolloutEngine {
       r = await this.rollouts.set(r, { stages: JSON.stringify(stages) });
       this.o.onChange?.(r, `stage ${r.stage} published`);
     }
+    const progress = (s: RolloutStage, i: number) =>
+      stageProgress(s, r.version, r.minHealthy, fleet, directory, {
+        rollout: r.id,
+        last: i === stages.length - 1,
+      });
     // Any failure in any published stage halts: a bad version is stopped at the canary, not after it.
-    for (const s of stages.slice(0, r.stage + 1)) {
-      const p = stageProgress(s, r.version, r.minHealthy, fleet, directory);
+    for (const [i, s] of stages.slice(0, r.stage + 1).entries()) {
+      const p = progress(s, i);
       const failed = p.failed[0];
       if (failed) {
         const next = await this.rollouts.set(r, {
@@ -252,7 +273,19 @@ export class RolloutEngine {
         return;
       }
     }
-    const p = stageProgress(stage, r.version, r.minHealthy, fleet, directory);
+    // Kiosks whose CPU the release has no bundle for cannot take it: the stage does not wait for them, and the
+    // rollout's detail names them (issue #17 review #16) rather than leaving the page to look stalled.
+    const unsupported = stages
+      .slice(0, r.stage + 1)
+      .flatMap((s, i) => progress(s, i).unsupported.map((u) => u.kiosk));
+    const note = unsupported.length
+      ? `no bundle for their CPU / không có gói cho CPU: ${[...new Set(unsupported)].sort().join(', ')}`.slice(
+          0,
+          500,
+        )
+      : null;
+    if (note !== r.detail) r = await this.rollouts.set(r, { detail: note });
+    const p = progress(stage, r.stage);
     if (p.healthy.length < p.need) return;
     stage.doneAt = new Date().toISOString();
     const last = r.stage === stages.length - 1;
