@@ -193,7 +193,7 @@ describe('software rollout: hub → canary → next stage, and a bad version rol
     expect(started.status, started.stderr).toBe(0);
     const goodId = (JSON.parse(started.stdout) as RolloutRow).id;
     mark('9.1.0 rollout started');
-    const rollout = async (id: string) => (await store.repo.rollouts()).find((r) => r.id === id);
+    const rollout = async (id: string) => (await store.repo.releases.rollouts()).find((r) => r.id === id);
     await waitFor(
       async () => {
         const u = (await telemetry('k-001')).update;

@@ -67,7 +67,7 @@ export async function releaseCommand(
       return 0;
     }
     if (cmd === 'release') {
-      const rows = await store.repo.releases();
+      const rows = await store.repo.releases.list();
       out(
         values.json
           ? JSON.stringify(rows)

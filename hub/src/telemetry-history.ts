@@ -26,12 +26,12 @@ export class TelemetryHistory {
     const last = this.lastKept.get(key);
     if (last !== undefined && at.getTime() - last < this.everyMs) return;
     this.lastKept.set(key, at.getTime());
-    await this.repo.addTelemetrySnapshot(t.site, t.kiosk, at.toISOString(), JSON.stringify(t), this.keep);
+    await this.repo.snapshots.add(t.site, t.kiosk, at.toISOString(), JSON.stringify(t), this.keep);
   }
 
   /** Newest first: when the hub got it, uptime, and the health figures as of that message. */
   async list(site: string, kiosk: string, limit = this.keep) {
-    const rows = await this.repo.telemetrySnapshots(site, kiosk, limit);
+    const rows = await this.repo.snapshots.list(site, kiosk, limit);
     return rows.map((r) => {
       const t = parseTelemetry(r.telemetry);
       return {

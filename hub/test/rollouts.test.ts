@@ -79,7 +79,7 @@ describe.each(ENGINES)('releases and rollouts on %s', (engine) => {
     expect(row.sha256).toMatch(/^[0-9a-f]{64}$/);
     await add(bundles['1.1.0'] as { tarball: string }); // the same bytes again: no second row
     await add(bundles['1.2.0'] as { tarball: string });
-    expect((await store.repo.releases()).map((r) => r.version).sort()).toEqual(['1.1.0', '1.2.0']);
+    expect((await store.repo.releases.list()).map((r) => r.version).sort()).toEqual(['1.1.0', '1.2.0']);
   });
 
   it('publishes the canary, widens to the next stage once it is healthy, and finishes', async () => {
@@ -217,9 +217,9 @@ describe.each(ENGINES)('releases and rollouts on %s', (engine) => {
       },
     });
     // The rollout left running by the test before gives the topic up.
-    for (const r of await store.repo.rollouts())
+    for (const r of await store.repo.releases.rollouts())
       if (r.state === 'running') await rollouts.set(r, { state: 'cancelled' });
-    const old = (await store.repo.rollouts()).find((r) => r.version === '1.2.0') as { id: string };
+    const old = (await store.repo.releases.rollouts()).find((r) => r.version === '1.2.0') as { id: string };
     await store.setKioskTelemetry(
       telemetry('k-1', 's-1', '1.1.0', {
         state: 'rolled-back',

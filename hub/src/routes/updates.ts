@@ -41,7 +41,9 @@ export function updateRoutes(app: FastifyInstance, store: HubStore, releasesDir:
     throw err;
   };
 
-  app.get('/api/releases', { config: admin, schema: { querystring: NoQuery } }, () => store.repo.releases());
+  app.get('/api/releases', { config: admin, schema: { querystring: NoQuery } }, () =>
+    store.repo.releases.list(),
+  );
   app.get('/api/rollouts', { config: admin, schema: { querystring: NoQuery } }, () => rollouts.list());
   app.post<{ Body: RolloutBody }>(
     '/api/rollouts',
@@ -85,7 +87,9 @@ export function updateRoutes(app: FastifyInstance, store: HubStore, releasesDir:
       const sig = req.params.file.endsWith('.sig');
       const file = sig ? req.params.file.slice(0, -4) : req.params.file;
       const known =
-        releasesDir && BUNDLE_NAME.test(file) && (await store.repo.releases()).some((r) => r.file === file);
+        releasesDir &&
+        BUNDLE_NAME.test(file) &&
+        (await store.repo.releases.list()).some((r) => r.file === file);
       const path = known ? join(releasesDir, req.params.file) : '';
       if (!known || !existsSync(path))
         return fail(reply, 404, 'Không có bản phát hành này', 'No such release');

@@ -8,7 +8,7 @@ import { MIGRATIONS } from './migrations.js';
 import { postgresSiteMovements } from './occupancy.js';
 import { postgresAddOutcome, postgresCheckinOwner, postgresOutcomesOf } from './outcomes.js';
 import { PostgresAccounts } from './postgres-accounts.js';
-import { postgresReleases, type ReleaseRow, type RolloutChange, type RolloutRow } from './releases.js';
+import { postgresReleaseRecords, type ReleaseRecords } from './releases.js';
 import type {
   AuditRow,
   CheckinRow,
@@ -20,7 +20,7 @@ import type {
   SiteCounts,
   SiteInfo,
 } from './repository.js';
-import { postgresAddSnapshot, postgresSnapshots } from './telemetry-history.js';
+import { postgresSnapshotRecords, type SnapshotRecords } from './telemetry-history.js';
 
 const TIMESTAMPTZ = 1184;
 const INT8 = 20;
@@ -52,11 +52,15 @@ const MIGRATION_LOCK = 0x71726b31;
 export class PostgresRepository extends PostgresAccounts implements HubRepository {
   readonly engine = 'postgres';
   readonly alerts: PostgresAlerts;
+  readonly releases: ReleaseRecords;
+  readonly snapshots: SnapshotRecords;
 
   /** Only through open(): the database is migrated first. */
   private constructor(pool: pg.Pool) {
     super(pool);
     this.alerts = new PostgresAlerts(pool);
+    this.releases = postgresReleaseRecords(pool);
+    this.snapshots = postgresSnapshotRecords(pool);
   }
 
   /** Connects, migrates, and returns the repository. `url`: postgres://user:pass@host:port/db */
@@ -237,14 +241,6 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
     );
   }
 
-  async addTelemetrySnapshot(site: string, kiosk: string, at: string, telemetry: string, keep: number) {
-    await postgresAddSnapshot(this.pool, site, kiosk, at, telemetry, keep);
-  }
-
-  async telemetrySnapshots(site: string, kiosk: string, limit: number) {
-    return postgresSnapshots(this.pool, site, kiosk, limit);
-  }
-
   async newKiosks(from: Date, to: Date) {
     return this.rows<{ site: string; kiosk: string }>(
       'SELECT site, kiosk FROM kiosks WHERE first_seen >= $1 AND first_seen < $2 ORDER BY site, kiosk',
@@ -381,22 +377,6 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
     return (
       (await this.pool.query('DELETE FROM dead_letters WHERE received_at < $1', [olderThan])).rowCount ?? 0
     );
-  }
-
-  async addRelease(r: ReleaseRow) {
-    return postgresReleases.add(this.pool, r);
-  }
-  async releases() {
-    return postgresReleases.list(this.pool);
-  }
-  async addRollout(r: RolloutRow) {
-    await postgresReleases.addRollout(this.pool, r);
-  }
-  async rollouts() {
-    return postgresReleases.rollouts(this.pool);
-  }
-  async changeRollout(id: string, revision: number, c: RolloutChange) {
-    return postgresReleases.change(this.pool, id, revision, c);
   }
 
   async close() {

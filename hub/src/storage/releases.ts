@@ -72,7 +72,7 @@ const changeParams = (id: string, revision: number, c: RolloutChange) => [
   revision,
 ];
 
-export const sqliteReleases = {
+const sqliteReleases = {
   add: (db: Database.Database, r: ReleaseRow) =>
     db.prepare(q(ADD_RELEASE)).run(...releaseParams(r)).changes === 1,
   list: (db: Database.Database) => db.prepare(RELEASES).all() as ReleaseRow[],
@@ -84,7 +84,7 @@ export const sqliteReleases = {
     db.prepare(q(CHANGE)).run(...changeParams(id, revision, c)).changes === 1,
 };
 
-export const postgresReleases = {
+const postgresReleases = {
   add: async (pool: pg.Pool, r: ReleaseRow) =>
     ((await pool.query(ADD_RELEASE, releaseParams(r))).rowCount ?? 0) === 1,
   list: async (pool: pg.Pool) =>
@@ -102,3 +102,30 @@ export const postgresReleases = {
   change: async (pool: pg.Pool, id: string, revision: number, c: RolloutChange) =>
     ((await pool.query(CHANGE, changeParams(id, revision, c))).rowCount ?? 0) === 1,
 };
+
+/** Release bundles and rollouts (migration 11), as `HubRepository.releases`. */
+export interface ReleaseRecords {
+  /** A verified release bundle (hub/src/updates/releases.ts); false when that file was already added. */
+  add(r: ReleaseRow): Promise<boolean>;
+  list(): Promise<ReleaseRow[]>;
+  addRollout(r: RolloutRow): Promise<void>;
+  rollouts(): Promise<RolloutRow[]>;
+  /** Changes a rollout if its revision is still `revision` (compare-and-set); false when someone changed it. */
+  changeRollout(id: string, revision: number, c: RolloutChange): Promise<boolean>;
+}
+
+export const sqliteReleaseRecords = (db: Database.Database): ReleaseRecords => ({
+  add: async (r) => sqliteReleases.add(db, r),
+  list: async () => sqliteReleases.list(db),
+  addRollout: async (r) => sqliteReleases.addRollout(db, r),
+  rollouts: async () => sqliteReleases.rollouts(db),
+  changeRollout: async (id, revision, c) => sqliteReleases.change(db, id, revision, c),
+});
+
+export const postgresReleaseRecords = (pool: pg.Pool): ReleaseRecords => ({
+  add: (r) => postgresReleases.add(pool, r),
+  list: () => postgresReleases.list(pool),
+  addRollout: (r) => postgresReleases.addRollout(pool, r),
+  rollouts: () => postgresReleases.rollouts(pool),
+  changeRollout: (id, revision, c) => postgresReleases.change(pool, id, revision, c),
+});

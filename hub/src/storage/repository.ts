@@ -5,14 +5,15 @@ import type { Claim, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
 import type { FleetRecords } from './fleet.js';
 import type { SiteMovements } from './occupancy.js';
 import type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
-import type { ReleaseRow, RolloutChange, RolloutRow } from './releases.js';
-import type { TelemetrySnapshot } from './telemetry-history.js';
+import type { ReleaseRecords } from './releases.js';
+import type { SnapshotRecords } from './telemetry-history.js';
 
 export type { AlertRow, AlertStorage, NewAlert, NewNotice, NoticeRow } from './alert-rows.js';
 export type { Claim, ClaimRefusal, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
 export type { FleetRecords, KioskCommandRow, NewKioskCommand } from './fleet.js';
 export type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
-export type { ReleaseRow, RolloutChange, RolloutRow } from './releases.js';
+export type { ReleaseRecords, ReleaseRow, RolloutChange, RolloutRow } from './releases.js';
+export type { SnapshotRecords, TelemetrySnapshot } from './telemetry-history.js';
 
 /** A check-in to store. `atReported`: the kiosk's own time, when `checkin.at` was re-timed on ingest. */
 export interface CheckinRow {
@@ -81,16 +82,8 @@ export interface HubRepository {
   setKioskState(site: string, kiosk: string, state: KioskState, at: Date): Promise<void>;
   setKioskTelemetry(t: TelemetryMessage, at: Date): Promise<void>;
   kiosks(): Promise<KioskRow[]>;
-  /** Keeps a telemetry snapshot of a kiosk (ISO time, JSON), dropping all but its newest `keep`. */
-  addTelemetrySnapshot(
-    site: string,
-    kiosk: string,
-    at: string,
-    telemetry: string,
-    keep: number,
-  ): Promise<void>;
-  /** A kiosk's newest telemetry snapshots, newest first. */
-  telemetrySnapshots(site: string, kiosk: string, limit: number): Promise<TelemetrySnapshot[]>;
+  /** Telemetry snapshots for the kiosk page (storage/telemetry-history.ts, migration 13). */
+  readonly snapshots: SnapshotRecords;
   /** Kiosks first seen in [from, to). */
   newKiosks(from: Date, to: Date): Promise<Array<{ site: string; kiosk: string }>>;
 
@@ -185,13 +178,8 @@ export interface HubRepository {
   /** Drops counts whose last attempt is older than `before` (they are forgotten anyway). */
   forgetLoginFailures(before: Date): Promise<number>;
 
-  /** A verified release bundle (hub/src/updates/releases.ts); false when that file was already added. */
-  addRelease(r: ReleaseRow): Promise<boolean>;
-  releases(): Promise<ReleaseRow[]>;
-  addRollout(r: RolloutRow): Promise<void>;
-  rollouts(): Promise<RolloutRow[]>;
-  /** Changes a rollout if its revision is still `revision` (compare-and-set); false when someone changed it. */
-  changeRollout(id: string, revision: number, c: RolloutChange): Promise<boolean>;
+  /** Release bundles and rollouts (storage/releases.ts, migration 11). */
+  readonly releases: ReleaseRecords;
 
   close(): Promise<void>;
 }

@@ -16,7 +16,7 @@ import { sqliteFleet } from './fleet.js';
 import { MIGRATIONS } from './migrations.js';
 import { sqliteSiteMovements } from './occupancy.js';
 import { sqliteAddOutcome, sqliteCheckinOwner, sqliteOutcomesOf } from './outcomes.js';
-import { type ReleaseRow, type RolloutChange, type RolloutRow, sqliteReleases } from './releases.js';
+import { type ReleaseRecords, sqliteReleaseRecords } from './releases.js';
 import type {
   AuditRow,
   CheckinRow,
@@ -29,7 +29,7 @@ import type {
   SiteInfo,
 } from './repository.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
-import { sqliteAddSnapshot, sqliteSnapshots } from './telemetry-history.js';
+import { type SnapshotRecords, sqliteSnapshotRecords } from './telemetry-history.js';
 
 const iso = (d: Date) => d.toISOString();
 const parseMessages = (rows: Array<{ message: string }>) =>
@@ -42,6 +42,8 @@ const parseMessages = (rows: Array<{ message: string }>) =>
 export class SqliteRepository extends SqliteAccounts implements HubRepository {
   readonly engine = 'sqlite';
   readonly alerts: SqliteAlerts;
+  readonly releases: ReleaseRecords;
+  readonly snapshots: SnapshotRecords;
   private readonly s;
 
   constructor(file: string) {
@@ -53,6 +55,8 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
     migrateSqlite(db);
     super(db);
     this.alerts = new SqliteAlerts(db);
+    this.releases = sqliteReleaseRecords(db);
+    this.snapshots = sqliteSnapshotRecords(db);
     this.s = {
       insert: db.prepare<
         [
@@ -228,14 +232,6 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
     return this.s.kiosks.all();
   }
 
-  async addTelemetrySnapshot(site: string, kiosk: string, at: string, telemetry: string, keep: number) {
-    sqliteAddSnapshot(this.db, site, kiosk, at, telemetry, keep);
-  }
-
-  async telemetrySnapshots(site: string, kiosk: string, limit: number) {
-    return sqliteSnapshots(this.db, site, kiosk, limit);
-  }
-
   async newKiosks(from: Date, to: Date) {
     return this.s.newKiosks.all(iso(from), iso(to));
   }
@@ -359,22 +355,6 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
 
   async purgeDeadLetters(olderThan: Date) {
     return this.db.prepare('DELETE FROM dead_letters WHERE received_at < ?').run(iso(olderThan)).changes;
-  }
-
-  async addRelease(r: ReleaseRow) {
-    return sqliteReleases.add(this.db, r);
-  }
-  async releases() {
-    return sqliteReleases.list(this.db);
-  }
-  async addRollout(r: RolloutRow) {
-    await sqliteReleases.addRollout(this.db, r);
-  }
-  async rollouts() {
-    return sqliteReleases.rollouts(this.db);
-  }
-  async changeRollout(id: string, revision: number, c: RolloutChange) {
-    return sqliteReleases.change(this.db, id, revision, c);
   }
 
   async close() {

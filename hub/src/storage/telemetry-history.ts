@@ -22,7 +22,7 @@ const LIST = `SELECT at, telemetry FROM kiosk_telemetry WHERE site = $1 AND kios
 /** The parameters are always used once each, in order: `$n` becomes SQLite's `?`. */
 const q = (sql: string) => sql.replace(/\$\d+/g, '?');
 
-export function sqliteAddSnapshot(
+function sqliteAddSnapshot(
   db: Database.Database,
   site: string,
   kiosk: string,
@@ -36,11 +36,11 @@ export function sqliteAddSnapshot(
   })();
 }
 
-export function sqliteSnapshots(db: Database.Database, site: string, kiosk: string, limit: number) {
+function sqliteSnapshots(db: Database.Database, site: string, kiosk: string, limit: number) {
   return db.prepare(q(LIST)).all(site, kiosk, limit) as TelemetrySnapshot[];
 }
 
-export async function postgresAddSnapshot(
+async function postgresAddSnapshot(
   pool: pg.Pool,
   site: string,
   kiosk: string,
@@ -52,7 +52,25 @@ export async function postgresAddSnapshot(
   await pool.query(PRUNE, [site, kiosk, site, kiosk, keep - 1]);
 }
 
-export async function postgresSnapshots(pool: pg.Pool, site: string, kiosk: string, limit: number) {
+async function postgresSnapshots(pool: pg.Pool, site: string, kiosk: string, limit: number) {
   const r = await pool.query<{ at: Date | string; telemetry: string }>(LIST, [site, kiosk, limit]);
   return r.rows.map((x) => ({ at: new Date(x.at).toISOString(), telemetry: x.telemetry }));
 }
+
+/** Telemetry snapshots for the kiosk page (migration 13), as `HubRepository.snapshots`. */
+export interface SnapshotRecords {
+  /** Keeps a telemetry snapshot of a kiosk (ISO time, JSON), dropping all but its newest `keep`. */
+  add(site: string, kiosk: string, at: string, telemetry: string, keep: number): Promise<void>;
+  /** A kiosk's newest telemetry snapshots, newest first. */
+  list(site: string, kiosk: string, limit: number): Promise<TelemetrySnapshot[]>;
+}
+
+export const sqliteSnapshotRecords = (db: Database.Database): SnapshotRecords => ({
+  add: async (site, kiosk, at, telemetry, keep) => sqliteAddSnapshot(db, site, kiosk, at, telemetry, keep),
+  list: async (site, kiosk, limit) => sqliteSnapshots(db, site, kiosk, limit),
+});
+
+export const postgresSnapshotRecords = (pool: pg.Pool): SnapshotRecords => ({
+  add: (site, kiosk, at, telemetry, keep) => postgresAddSnapshot(pool, site, kiosk, at, telemetry, keep),
+  list: (site, kiosk, limit) => postgresSnapshots(pool, site, kiosk, limit),
+});

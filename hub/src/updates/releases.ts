@@ -86,7 +86,7 @@ export async function addRelease(
     addedAt: new Date().toISOString(),
     addedBy: o.actor,
   };
-  const existing = (await store.repo.releases()).find((r) => r.file === file);
+  const existing = (await store.repo.releases.list()).find((r) => r.file === file);
   if (existing && existing.sha256 !== row.sha256)
     throw new UpdatesError('exists', {
       vi: `${file} đã có với nội dung khác; một phiên bản không được thay đổi`,
@@ -95,7 +95,7 @@ export async function addRelease(
   // The signature first: a bundle is served only when its .sig is there too.
   place(signature, join(dir, `${file}.sig`));
   place(bytes, join(dir, file));
-  if (!existing) await store.repo.addRelease(row);
+  if (!existing) await store.repo.releases.add(row);
   await store.audit(o.actor, 'release-add', { file, version, arch, sha256: row.sha256 });
   return existing ?? row;
 }

@@ -45,7 +45,7 @@ export class Rollouts {
         vi: `phiên bản "${s.version.slice(0, 40)}" không hợp lệ (tối đa 32 ký tự 0-9 A-Z a-z . + _ -)`,
         en: `version "${s.version.slice(0, 40)}" not valid (at most 32 characters of 0-9 A-Z a-z . + _ -)`,
       });
-    const releases = (await this.store.repo.releases()).filter((r) => r.version === s.version);
+    const releases = (await this.store.repo.releases.list()).filter((r) => r.version === s.version);
     if (releases.length === 0)
       throw new UpdatesError('no-release', {
         vi: `chưa có bản phát hành ${s.version} (qrkiosk-hub release add)`,
@@ -57,7 +57,7 @@ export class Rollouts {
         en: '--min-healthy: an integer ≥ 1',
       });
     const stages = [canaryStage(s.canary), ...(s.after ?? []).map(parseStage)];
-    const active = (await this.store.repo.rollouts()).filter(
+    const active = (await this.store.repo.releases.rollouts()).filter(
       (r) => r.state === 'running' || r.state === 'paused',
     );
     if (active.length > 0)
@@ -71,7 +71,7 @@ export class Rollouts {
       );
     const now = new Date().toISOString();
     // A halted rollout gives the topic up to the new one.
-    for (const r of await this.store.repo.rollouts())
+    for (const r of await this.store.repo.releases.rollouts())
       if (r.state === 'halted')
         await this.set(r, { state: 'cancelled', detail: `${r.detail ?? ''} (superseded)` });
     const row: RolloutRow = {
@@ -87,7 +87,7 @@ export class Rollouts {
       updatedAt: now,
       revision: 0,
     };
-    await this.store.repo.addRollout(row);
+    await this.store.repo.releases.addRollout(row);
     await this.store.audit(actor, 'rollout-start', {
       id: row.id,
       version: s.version,
@@ -132,7 +132,7 @@ export class Rollouts {
   /** Every rollout, newest first, each stage with its members and who reported the version healthy. */
   async list(): Promise<RolloutView[]> {
     const [rows, kiosks, directory] = await Promise.all([
-      this.store.repo.rollouts(),
+      this.store.repo.releases.rollouts(),
       this.store.kiosks(),
       this.store.siteDirectory(),
     ]);
@@ -150,7 +150,7 @@ export class Rollouts {
   }
 
   async one(id: string): Promise<RolloutRow> {
-    const r = (await this.store.repo.rollouts()).find((x) => x.id === id);
+    const r = (await this.store.repo.releases.rollouts()).find((x) => x.id === id);
     if (!r)
       throw new UpdatesError('unknown', { vi: `không có đợt triển khai ${id}`, en: `no rollout ${id}` }, 404);
     return r;
@@ -162,7 +162,7 @@ export class Rollouts {
     change: Partial<Pick<RolloutRow, 'state' | 'stages' | 'stage' | 'detail'>>,
   ): Promise<RolloutRow> {
     const next = { ...r, ...change, updatedAt: new Date().toISOString() };
-    const ok = await this.store.repo.changeRollout(r.id, r.revision, next);
+    const ok = await this.store.repo.releases.changeRollout(r.id, r.revision, next);
     if (!ok)
       throw new UpdatesError(
         'changed',
@@ -222,7 +222,7 @@ export class RolloutEngine {
     if (this.running) return;
     this.running = true;
     try {
-      for (const r of await this.store.repo.rollouts()) {
+      for (const r of await this.store.repo.releases.rollouts()) {
         if (r.state === 'running') await this.advance(r);
         else if (r.state === 'paused' || r.state === 'halted') await this.withdraw();
       }
@@ -323,7 +323,7 @@ export class RolloutEngine {
     directory: Awaited<ReturnType<HubStore['siteDirectory']>>,
   ): Promise<string> {
     const bundles: SoftwareAnnouncement['bundles'] = {};
-    for (const rel of await this.store.repo.releases())
+    for (const rel of await this.store.repo.releases.list())
       if (rel.version === r.version)
         bundles[rel.arch] = {
           url: `${this.o.baseUrl.replace(/\/$/, '')}/releases/${rel.file}`,
