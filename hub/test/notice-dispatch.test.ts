@@ -100,6 +100,31 @@ describe.each(ENGINES)('notice dispatch (%s)', (engine) => {
   });
 });
 
+describe('a send past its limit (sqlite)', () => {
+  it('counts as failed and is not retried before its lease would have ended (it may still be going on)', async () => {
+    const hook = await heldHook(1);
+    const [store] = await twoStores('sqlite');
+    await store.repo.alerts.queue(
+      [{ key: 'test:hang', channel: 'webhook', target: hook.url, payload: '{}', dueAt: T }],
+      T,
+    );
+    // The bridge never answers and the webhook's own timeout is far off: the dispatcher's limit ends it.
+    const result = await new Dispatcher(
+      store.repo.alerts,
+      { webhooks: new Webhooks([], 60_000) },
+      5,
+      silent,
+      { sendLimitMs: 200, clock: () => 0 },
+    ).run(T);
+    expect(result).toEqual({ sent: 0, failed: 1 });
+    const [n] = await store.repo.alerts.notices(1);
+    expect(n).toMatchObject({ attempts: 1, sentAt: null, lastError: 'the send did not finish in 200 ms' });
+    // Lease = limit + 30 s, longer than the first back-off (30 s).
+    expect(Date.parse(n?.dueAt ?? '')).toBe(T.getTime() + 200 + 30_000);
+    hook.release(1);
+  });
+});
+
 describe('notice log lines', () => {
   it('name a failed notice by the mailbox’s domain and the bridge’s origin, never the address or the URL’s path', async () => {
     const [store] = await twoStores('sqlite');

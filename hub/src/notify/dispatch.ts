@@ -15,6 +15,11 @@ export const MAIL_SEND_LIMIT_MS = 90_000;
 /** A lease outlives its send by this much (the marking after it, a slow database). */
 const LEASE_MARGIN_MS = 30_000;
 
+/** A send that outlasted sendLimitMs (its own timeouts did not end it). */
+class SendLimitError extends Error {
+  override name = 'SendLimitError';
+}
+
 export interface DispatchResult {
   sent: number;
   failed: number;
@@ -78,7 +83,10 @@ export class Dispatcher {
       return true;
     } catch (err) {
       const giveUp = n.attempts >= this.attempts;
-      const retryAt = giveUp ? null : new Date(takenAt.getTime() + RETRY_BASE_MS * 2 ** (n.attempts - 1));
+      // A send cut off by the limit may still be going on: not retried before its lease would have ended.
+      const backOff = RETRY_BASE_MS * 2 ** (n.attempts - 1);
+      const wait = err instanceof SendLimitError ? Math.max(backOff, this.leaseMs) : backOff;
+      const retryAt = giveUp ? null : new Date(takenAt.getTime() + wait);
       // Masked: the key and the error name the recipient's address or the bridge's URL (its token).
       this.log.error(
         { err: maskedError(err), notice: maskTarget(n.key), attempts: n.attempts, retryAt },
@@ -99,7 +107,7 @@ export class Dispatcher {
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`the send did not finish in ${this.sendLimitMs} ms`)),
+        () => reject(new SendLimitError(`the send did not finish in ${this.sendLimitMs} ms`)),
         this.sendLimitMs,
       );
     });
