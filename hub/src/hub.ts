@@ -206,8 +206,8 @@ export class Hub {
   /**
    * The provinces' 06:00 report: every day at `reportAt` Vietnam time the hub stores yesterday's
    * report (sites, scans, sites with NO scans, new kiosks) and delivers it (dailyReport); officers
-   * also read it on the page or as CSV. At start the last report that fell due is made if it is not
-   * stored yet (the hub was down, or failed, at report time); a failed report is tried again every
+   * also read it on the page or as CSV. At start the last report that fell due is made and queued
+   * if it was not (the hub was down, or failed, at report time); a failed report is tried again every
    * REPORT_RETRY_MS until it works. Each step is safe to repeat for a day (dailyReport).
    */
   private scheduleReport(): void {
@@ -234,17 +234,9 @@ export class Hub {
     const dueToday = now.getTime() >= vnTimeOn(vnDay(now), hh, mm).getTime();
     // Before today's report time the last one due was yesterday morning's, of the day before.
     const lastDue = vnYesterday(dueToday ? now : new Date(now.getTime() - 86_400_000));
-    this.reportCatchUp = this.store
-      ?.savedReport(lastDue)
-      .then(async (saved) => {
-        if (saved) return arm(next(), () => vnYesterday(new Date()));
-        this.log.info({ day: lastDue }, 'daily report missed (hub down or failed at report time): made now');
-        await run(lastDue);
-      })
-      .catch((err: unknown) => {
-        this.log.error({ err, day: lastDue }, 'daily report catch-up failed');
-        if (!this.stopping) arm(this.options.reportRetryMs ?? REPORT_RETRY_MS, () => lastDue);
-      });
+    // Run again even when stored: a hub stopped between storing and queuing it queues it now (the
+    // stored report is reused and the notices are keyed by day, so none goes twice).
+    this.reportCatchUp = run(lastDue);
   }
 
   /** The start's catch-up of a missed daily report (scheduleReport), for stop() and tests to await. */

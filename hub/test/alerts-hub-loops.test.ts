@@ -137,6 +137,21 @@ describe.each(ENGINES)('the daily report missed (%s)', (engine) => {
   });
 });
 
+describe('the daily report stored but not sent (sqlite)', () => {
+  it('a hub stopped between storing and queuing it sends it at the next start', async () => {
+    const hook = await bridge();
+    const where = await seeded('sqlite');
+    const day = vnYesterday(new Date());
+    const before = await HubStore.open(where.database, where.dataDir);
+    await before.saveReport(day);
+    await before.close();
+    const hub = await hubOn(where, hook.url, { reportAt: '00:00' });
+    cleanups.push(() => hub.stop());
+    await hub.reportCatchUp;
+    expect(hook.bodies.filter((b) => b.event === 'daily-report').map((b) => b.day)).toEqual([day]);
+  });
+});
+
 describe('a bridge that hangs', () => {
   it('does not hold up the next check: a second kiosk gone is raised while the first notice is still being sent', async () => {
     const hook = await bridge(1);
