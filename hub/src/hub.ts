@@ -31,6 +31,8 @@ export interface HubOptions {
   retentionDays?: number;
   /** When the daily report is generated and stored, Vietnam time (default 06:00). */
   reportAt?: string;
+  /** After a failed daily report, how long until it is tried again (default REPORT_RETRY_MS). */
+  reportRetryMs?: number;
   /** The deployment key for identity hashes (tracing by number). */
   hashKey?: Buffer;
   /** Login attempts allowed per address (IPv6: per /64) per minute (default 5). */
@@ -68,6 +70,9 @@ export interface HubOptions {
    */
   wrapRepository?: (repo: HubRepository) => HubRepository;
 }
+
+/** After a daily report failed (the database down at report time), tried again this often. */
+export const REPORT_RETRY_MS = 5 * 60_000;
 
 /** The hub process: storage, MQTT ingest and the live page. start()/stop(); the constructor does nothing. */
 export class Hub {
@@ -201,7 +206,9 @@ export class Hub {
   /**
    * The provinces' 06:00 report: every day at `reportAt` Vietnam time the hub stores yesterday's
    * report (sites, scans, sites with NO scans, new kiosks) and delivers it (dailyReport); officers
-   * also read it on the page or as CSV.
+   * also read it on the page or as CSV. At start the last report that fell due is made and queued
+   * if it was not (the hub was down, or failed, at report time); a failed report is tried again every
+   * REPORT_RETRY_MS until it works. Each step is safe to repeat for a day (dailyReport).
    */
   private scheduleReport(): void {
     const [hh, mm] = (this.options.reportAt ?? '06:00').split(':').map(Number) as [number, number];
@@ -212,42 +219,97 @@ export class Hub {
       if (at <= now) at += 86_400_000;
       return at - now;
     };
-    const run = async () => {
-      await this.dailyReport(vnYesterday(new Date()));
-      this.reportTimer = setTimeout(() => void run(), next());
+    const arm = (ms: number, day: () => string) => {
+      this.reportTimer = setTimeout(() => void run(day()), ms);
       this.reportTimer.unref();
     };
-    this.reportTimer = setTimeout(() => void run(), next());
-    this.reportTimer.unref();
+    const run = async (day: string) => {
+      const ok = await this.dailyReport(day);
+      if (this.stopping) return;
+      // Failed: the same day again soon (the next 06:00 would be the next day's report).
+      if (ok) arm(next(), () => vnYesterday(new Date()));
+      else arm(this.options.reportRetryMs ?? REPORT_RETRY_MS, () => day);
+    };
+    const now = new Date();
+    const dueToday = now.getTime() >= vnTimeOn(vnDay(now), hh, mm).getTime();
+    // Before today's report time the last one due was yesterday morning's, of the day before.
+    const lastDue = vnYesterday(dueToday ? now : new Date(now.getTime() - 86_400_000));
+    // Run again even when stored: a hub stopped between storing and queuing it queues it now (the
+    // stored report is reused and the notices are keyed by day, so none goes twice).
+    this.reportCatchUp = run(lastDue);
   }
 
+  /** The start's catch-up of a missed daily report (scheduleReport), for stop() and tests to await. */
+  reportCatchUp: Promise<void> | undefined;
+  private stopping = false;
+
   /**
-   * What the report timer does for a day: store its report, then queue it for every area's officers
-   * and webhooks and send. Every hub process does it; each destination's notice is keyed by the day,
-   * so each is sent once. Failures are logged (the timer goes on).
+   * What the report timer does for a day: store its report (unless stored already), then queue it
+   * for every area's officers and webhooks and send. Every hub process does it, and it may run again
+   * for a day (catch-up, retry): the stored report is reused and each destination's notice is keyed
+   * by the day, so each is sent once. False when it failed (logged; the caller retries).
    */
-  async dailyReport(day: string): Promise<void> {
+  async dailyReport(day: string): Promise<boolean> {
     const store = this.store;
-    if (!store) return;
+    if (!store) return false;
     try {
-      const report = await store.saveReport(day);
-      await store.audit('hub', 'report-scheduled', { day });
-      this.log.info({ day }, 'daily report stored');
+      const saved = await store.savedReport(day);
+      const report = saved ? saved.report : await store.saveReport(day);
+      if (!saved) {
+        await store.audit('hub', 'report-scheduled', { day });
+        this.log.info({ day }, 'daily report stored');
+      }
       const queued = await this.alerts?.engine.queueReport(report);
       if (queued !== undefined) this.log.info({ day, queued }, 'daily report queued for delivery');
-      await this.alertTick();
+      await this.dispatchTick();
+      return true;
     } catch (err) {
       this.log.error({ err, day }, 'daily report failed');
+      return false;
     }
   }
 
-  /** Alerts every `everySeconds` (30 s by default); one tick at a time in this process. */
+  /**
+   * Alerts every `everySeconds` (30 s by default), one check at a time in this process; notices are
+   * sent on a loop of their own (dispatchTick) so a mail server or bridge that hangs holds up only
+   * the sending, never the noticing of a new alert.
+   */
   private startAlerts(store: HubStore): void {
     const a = this.options.alerts;
     if (!a) return;
     this.alerts = alertParts(store, a.rules, a.notify, this.log, a.recipients);
-    this.alertTimer = setInterval(() => void this.alertTick(), this.alerts.everyMs);
+    this.alertTimer = setInterval(() => {
+      void this.alertTick();
+      void this.dispatchTick();
+    }, this.alerts.everyMs);
     this.alertTimer.unref();
+  }
+
+  private dispatching: Promise<void> | undefined;
+  private dispatchAgain: Promise<void> | undefined;
+
+  /**
+   * Sends what is due, one run at a time in this process. Called while a run is going, it runs once
+   * more after it (notices queued meanwhile may be past that run's last look) and resolves then.
+   */
+  dispatchTick(): Promise<void> {
+    const engine = this.alerts?.engine;
+    if (!engine) return Promise.resolve();
+    if (this.dispatching) {
+      this.dispatchAgain ??= this.dispatching.then(() => {
+        this.dispatchAgain = undefined;
+        return this.dispatchTick();
+      });
+      return this.dispatchAgain;
+    }
+    this.dispatching = engine
+      .dispatch()
+      .then(() => undefined)
+      .catch((err: unknown) => this.log.error({ err }, 'notice dispatch failed'))
+      .finally(() => {
+        this.dispatching = undefined;
+      });
+    return this.dispatching;
   }
 
   private ticking: Promise<void> | undefined;
@@ -264,13 +326,19 @@ export class Hub {
     this.metrics.setAlertStates(counts);
   }
 
-  /** One alert tick unless one is running (a slow SMTP server must not pile ticks up). */
+  /**
+   * One alert check unless one is running, then the notices it queued are sent (not awaited: the
+   * sending has its own loop, dispatchTick).
+   */
   alertTick(): Promise<void> {
     const engine = this.alerts?.engine;
     if (!engine) return Promise.resolve();
     this.ticking ??= engine
-      .tick()
-      .then(() => this.countAlerts())
+      .check()
+      .then(() => {
+        void this.dispatchTick();
+        return this.countAlerts();
+      })
       .catch((err: unknown) => this.log.error({ err }, 'alert tick failed'))
       .finally(() => {
         this.ticking = undefined;
@@ -279,8 +347,12 @@ export class Hub {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.alertTimer) clearInterval(this.alertTimer);
+    await this.reportCatchUp;
     await this.ticking;
+    await this.dispatchAgain;
+    await this.dispatching;
     this.alerts?.close();
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.reportTimer) clearTimeout(this.reportTimer);

@@ -127,6 +127,10 @@ export class HubStore {
   checkinCount() {
     return this.repo.checkinCount();
   }
+  /** A database round trip that reads no table (GET /healthz): cheap whatever the tables hold. */
+  ping() {
+    return this.repo.alerts.ping();
+  }
   setKioskState(site: string, kiosk: string, state: KioskState, at: Date) {
     return this.repo.setKioskState(site, kiosk, state, at);
   }

@@ -96,8 +96,10 @@ notify:
     );
     await kiosk.publishAsync(state, 'offline', { qos: 1, retain: true });
 
+    // Alert mail only: the hub also delivers, at start, the last daily report that fell due.
+    const alertMail = () => smtp.messages().filter((m) => !m.subject.includes('Báo cáo'));
     const mail = await waitFor(
-      () => (smtp.messages().length > 0 ? smtp.messages() : undefined),
+      () => (alertMail().length > 0 ? alertMail() : undefined),
       20_000,
       'the alert e-mail',
     );
@@ -108,7 +110,8 @@ notify:
     // A few more ticks: still that one message.
     await hub.alertTick();
     await hub.alertTick();
-    expect(smtp.messages()).toHaveLength(1);
+    await hub.dispatchTick();
+    expect(alertMail()).toHaveLength(1);
 
     const get = async (phone: string, query: string) => {
       const { cookie } = await logIn(address, phone, PASSWORD);

@@ -31,11 +31,27 @@ export class AlertEngine {
     private readonly log: Logger,
   ) {}
 
+  /** check() then dispatch(): one whole step, as a test or a one-shot run wants it. */
   async tick(now = new Date()): Promise<TickResult> {
+    const checked = await this.check(now);
+    const dispatch = await this.dispatch(now);
+    return { ...checked, dispatch };
+  }
+
+  /**
+   * Evaluates the rules and queues the notices of raises and clears; sends nothing. The hub runs it
+   * on its own timer, apart from dispatch(): a bridge that hangs must not hold up noticing the
+   * next critical alert.
+   */
+  async check(now = new Date()): Promise<Omit<TickResult, 'dispatch'>> {
     const { raised, cleared } = this.thresholds ? await this.evaluate(now) : { raised: 0, cleared: 0 };
     const queued = await this.announce(now);
-    const dispatch = await this.dispatcher.run(now);
-    return { raised, cleared, queued, dispatch };
+    return { raised, cleared, queued };
+  }
+
+  /** Sends the notices due at `now`. */
+  dispatch(now = new Date()): Promise<DispatchResult> {
+    return this.dispatcher.run(now);
   }
 
   private async evaluate(now: Date): Promise<{ raised: number; cleared: number }> {

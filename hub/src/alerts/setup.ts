@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Dispatcher } from '../notify/dispatch.js';
+import { Dispatcher, MAIL_SEND_LIMIT_MS } from '../notify/dispatch.js';
 import { Mailer } from '../notify/mail.js';
 import {
   AllRecipients,
@@ -34,12 +34,14 @@ export function alertParts(
   ]),
 ): AlertParts {
   const mail = notify.smtp.host ? new Mailer(notify.smtp) : undefined;
-  const webhooks = new Webhooks(notify.webhooks, notify.webhookTimeoutSeconds * 1000);
+  const webhookMs = notify.webhookTimeoutSeconds * 1000;
+  const webhooks = new Webhooks(notify.webhooks, webhookMs);
   const dispatcher = new Dispatcher(
     store.repo.alerts,
     { ...(mail ? { mail } : {}), webhooks },
     notify.attempts,
     log,
+    { sendLimitMs: Math.max(webhookMs, MAIL_SEND_LIMIT_MS) },
   );
   const { everySeconds, ...thresholds } = alerts;
   const engine = new AlertEngine(

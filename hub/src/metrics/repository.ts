@@ -19,10 +19,18 @@ export interface RepositoryMeters {
  * and the duplicate check — whatever path brought them (live, a lane being retired, a replay).
  */
 export function timedRepository(repo: HubRepository, meters: RepositoryMeters): HubRepository {
+  return timed(repo, meters, '');
+}
+
+/** The alert store (`repo.alerts`, an object of its own) is timed too, as `alerts.<method>`. */
+function timed<T extends object>(repo: T, meters: RepositoryMeters, prefix: string): T {
   return new Proxy(repo, {
-    get(target, key) {
-      const value = Reflect.get(target, key, target);
-      if (typeof value !== 'function' || typeof key !== 'string') return value;
+    get(target, name) {
+      const value = Reflect.get(target, name, target);
+      if (prefix === '' && name === 'alerts' && value && typeof value === 'object')
+        return timed(value as object, meters, 'alerts.');
+      if (typeof value !== 'function' || typeof name !== 'string') return value;
+      const key = prefix + name;
       return (...args: unknown[]) => {
         const began = performance.now();
         const took = () => meters.duration.observe({ op: key }, (performance.now() - began) / 1000);

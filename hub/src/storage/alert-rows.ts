@@ -62,8 +62,8 @@ export interface AlertStorage {
   raise(a: NewAlert): Promise<AlertRow | null>;
   /** The cleared alert, or null when it was cleared already. */
   clear(id: number, at: Date): Promise<AlertRow | null>;
-  /** Alerts in force (`active`) or all, newest first. */
-  list(active: boolean, limit: number): Promise<AlertRow[]>;
+  /** Alerts in force (`active`) or all, newest first; of these `sites` only when given (the limit applies after). */
+  list(active: boolean, limit: number, sites?: ReadonlyArray<string>): Promise<AlertRow[]>;
   /** Raises and clears whose notices are not queued yet. */
   unannounced(limit: number): Promise<Array<AlertRow & { event: 'raise' | 'clear' }>>;
   /** Records that an alert's raise (or clear) notices are queued. */
@@ -78,4 +78,6 @@ export interface AlertStorage {
   notices(limit: number): Promise<NoticeRow[]>;
   /** Retention: notices sent or given up that were queued before `before` (they hold addresses and reports). */
   purgeNotices(before: Date): Promise<number>;
+  /** One round trip reading no table (`SELECT 1`): the health check's probe. */
+  ping(): Promise<void>;
 }

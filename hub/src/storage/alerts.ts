@@ -18,6 +18,14 @@ const RAISE = `INSERT INTO alerts (key, rule, site, kiosk, severity, detail, rai
 const CLEAR = `UPDATE alerts SET cleared_at = $1 WHERE id = $2 AND cleared_at IS NULL RETURNING ${A}`;
 const ACTIVE = `SELECT ${A} FROM alerts WHERE cleared_at IS NULL ORDER BY raised_at DESC, id DESC LIMIT $1`;
 const ALL = `SELECT ${A} FROM alerts ORDER BY raised_at DESC, id DESC LIMIT $1`;
+// A scope's alerts: filtered in SQL before the LIMIT, not after it (the newest N of the whole fleet
+// could all be another area's, and an officer then saw none of theirs). The sites go as one JSON
+// array parameter: any number of them, one statement text.
+const IN_SITES_SQLITE = 'site IN (SELECT value FROM json_each($1))';
+const IN_SITES_PG = 'site IN (SELECT jsonb_array_elements_text($1::jsonb))';
+const scoped = (inSites: string, active: boolean) =>
+  `SELECT ${A} FROM alerts WHERE ${inSites}${active ? ' AND cleared_at IS NULL' : ''}
+  ORDER BY raised_at DESC, id DESC LIMIT $2`;
 const UNANNOUNCED = `SELECT ${A}, CASE WHEN raise_queued_at IS NULL THEN 'raise' ELSE 'clear' END AS event
   FROM alerts WHERE raise_queued_at IS NULL OR (cleared_at IS NOT NULL AND clear_queued_at IS NULL)
   ORDER BY id LIMIT $1`;
@@ -40,6 +48,9 @@ const SENT = 'UPDATE notices SET sent_at = $1, lease_until = NULL, last_error = 
 const RETRY = 'UPDATE notices SET due_at = $1, lease_until = NULL, last_error = $2 WHERE id = $3';
 const GIVE_UP = 'UPDATE notices SET failed_at = $1, lease_until = NULL, last_error = $2 WHERE id = $3';
 const NOTICES = `SELECT ${N} FROM notices ORDER BY id DESC LIMIT $1`;
+// The health probe: one round trip that reads no table (routes/health.ts). Here because this is the
+// module holding both engines' handles outside sqlite.ts/postgres.ts.
+const PING = 'SELECT 1 AS ok';
 const PURGE = 'DELETE FROM notices WHERE created_at < $1 AND (sent_at IS NOT NULL OR failed_at IS NOT NULL)';
 
 /** The parameters are always used once each, in order: `$n` becomes SQLite's `?`. */
@@ -64,7 +75,11 @@ export class SqliteAlerts implements AlertStorage {
   async clear(id: number, at: Date) {
     return (this.db.prepare(q(CLEAR)).get(iso(at), id) as AlertRow | undefined) ?? null;
   }
-  async list(active: boolean, limit: number) {
+  async list(active: boolean, limit: number, sites?: ReadonlyArray<string>) {
+    if (sites)
+      return this.db
+        .prepare(q(scoped(IN_SITES_SQLITE, active)))
+        .all(JSON.stringify(sites), limit) as AlertRow[];
     return this.db.prepare(q(active ? ACTIVE : ALL)).all(limit) as AlertRow[];
   }
   async unannounced(limit: number) {
@@ -98,6 +113,9 @@ export class SqliteAlerts implements AlertStorage {
   async purgeNotices(before: Date) {
     return this.db.prepare(q(PURGE)).run(iso(before)).changes;
   }
+  async ping() {
+    this.db.prepare(PING).get();
+  }
 }
 
 export class PostgresAlerts implements AlertStorage {
@@ -112,7 +130,8 @@ export class PostgresAlerts implements AlertStorage {
   async clear(id: number, at: Date) {
     return (await this.rows<AlertRow>(CLEAR, [iso(at), id]))[0] ?? null;
   }
-  async list(active: boolean, limit: number) {
+  async list(active: boolean, limit: number, sites?: ReadonlyArray<string>) {
+    if (sites) return this.rows<AlertRow>(scoped(IN_SITES_PG, active), [JSON.stringify(sites), limit]);
     return this.rows<AlertRow>(active ? ACTIVE : ALL, [limit]);
   }
   async unannounced(limit: number) {
@@ -143,5 +162,8 @@ export class PostgresAlerts implements AlertStorage {
   }
   async purgeNotices(before: Date) {
     return (await this.pool.query(PURGE, [iso(before)])).rowCount ?? 0;
+  }
+  async ping() {
+    await this.pool.query(PING);
   }
 }
