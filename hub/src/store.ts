@@ -129,7 +129,7 @@ export class HubStore {
   }
   /** A database round trip that reads no table (GET /healthz): cheap whatever the tables hold. */
   ping() {
-    return this.repo.alerts.ping();
+    return this.repo.ping();
   }
   setKioskState(site: string, kiosk: string, state: KioskState, at: Date) {
     return this.repo.setKioskState(site, kiosk, state, at);

@@ -186,7 +186,7 @@ describe('hub metrics and health', () => {
       database: { ok: false },
     });
     // The failure is counted where it happened, and the scrape still answers.
-    expect(sampleValue(await scrape(), 'qrkiosk_hub_db_errors_total', { op: 'alerts.ping' })).toBe(1);
+    expect(sampleValue(await scrape(), 'qrkiosk_hub_db_errors_total', { op: 'ping' })).toBe(1);
     // The probe reads no table: no count of check-ins was asked for.
     expect(await count()).toBe(checkinCountsBefore);
 

@@ -22,13 +22,15 @@ export function timedRepository(repo: HubRepository, meters: RepositoryMeters): 
   return timed(repo, meters, '');
 }
 
-/** The alert store (`repo.alerts`, an object of its own) is timed too, as `alerts.<method>`. */
+/** The repository's sub-records (objects of their own: `repo.alerts`, …) are timed too, as `<group>.<method>`. */
+const GROUPS = new Set(['alerts', 'fleet', 'releases', 'snapshots']);
+
 function timed<T extends object>(repo: T, meters: RepositoryMeters, prefix: string): T {
   return new Proxy(repo, {
     get(target, name) {
       const value = Reflect.get(target, name, target);
-      if (prefix === '' && name === 'alerts' && value && typeof value === 'object')
-        return timed(value as object, meters, 'alerts.');
+      if (prefix === '' && typeof name === 'string' && GROUPS.has(name) && value && typeof value === 'object')
+        return timed(value as object, meters, `${name}.`);
       if (typeof value !== 'function' || typeof name !== 'string') return value;
       const key = prefix + name;
       return (...args: unknown[]) => {

@@ -78,6 +78,4 @@ export interface AlertStorage {
   notices(limit: number): Promise<NoticeRow[]>;
   /** Retention: notices sent or given up that were queued before `before` (they hold addresses and reports). */
   purgeNotices(before: Date): Promise<number>;
-  /** One round trip reading no table (`SELECT 1`): the health check's probe. */
-  ping(): Promise<void>;
 }

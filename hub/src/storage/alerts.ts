@@ -48,9 +48,6 @@ const SENT = 'UPDATE notices SET sent_at = $1, lease_until = NULL, last_error = 
 const RETRY = 'UPDATE notices SET due_at = $1, lease_until = NULL, last_error = $2 WHERE id = $3';
 const GIVE_UP = 'UPDATE notices SET failed_at = $1, lease_until = NULL, last_error = $2 WHERE id = $3';
 const NOTICES = `SELECT ${N} FROM notices ORDER BY id DESC LIMIT $1`;
-// The health probe: one round trip that reads no table (routes/health.ts). Here because this is the
-// module holding both engines' handles outside sqlite.ts/postgres.ts.
-const PING = 'SELECT 1 AS ok';
 const PURGE = 'DELETE FROM notices WHERE created_at < $1 AND (sent_at IS NOT NULL OR failed_at IS NOT NULL)';
 
 /** The parameters are always used once each, in order: `$n` becomes SQLite's `?`. */
@@ -113,9 +110,6 @@ export class SqliteAlerts implements AlertStorage {
   async purgeNotices(before: Date) {
     return this.db.prepare(q(PURGE)).run(iso(before)).changes;
   }
-  async ping() {
-    this.db.prepare(PING).get();
-  }
 }
 
 export class PostgresAlerts implements AlertStorage {
@@ -162,8 +156,5 @@ export class PostgresAlerts implements AlertStorage {
   }
   async purgeNotices(before: Date) {
     return (await this.pool.query(PURGE, [iso(before)])).rowCount ?? 0;
-  }
-  async ping() {
-    await this.pool.query(PING);
   }
 }

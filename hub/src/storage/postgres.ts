@@ -169,6 +169,10 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
     );
   }
 
+  async ping() {
+    await this.pool.query('SELECT 1');
+  }
+
   async checkinCount() {
     return (await this.rows<{ n: number }>('SELECT count(*) AS n FROM checkins'))[0]?.n ?? 0;
   }

@@ -181,6 +181,8 @@ export interface HubRepository {
   /** Release bundles and rollouts (storage/releases.ts, migration 11). */
   readonly releases: ReleaseRecords;
 
+  /** One round trip reading no table (`SELECT 1`): the health check's probe (routes/health.ts). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -186,6 +186,10 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
     return this.s.hourly.all(iso(since)).map((r) => ({ site: r.site, hour: Number(r.hour), n: r.n }));
   }
 
+  async ping() {
+    this.db.prepare('SELECT 1').get();
+  }
+
   async checkinCount() {
     return this.s.count.get()?.n ?? 0;
   }
