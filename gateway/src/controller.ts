@@ -222,6 +222,8 @@ export class Controller {
     const decoded = decodeText(frame.text, { decode: this.admission.decodeContext(at) });
     let outcome: ScanOutcome;
     try {
+      // Revoked by the hub: nothing is decided any more, no row, no green (review #4).
+      if (this.faults.has('enrolment-revoked')) throw new RevokedKiosk();
       const stamp = this.stamp();
       const admission = admitDecoded(decoded, this.admission.context(at, synced, stamp));
       if (admission.record) {
@@ -232,7 +234,8 @@ export class Controller {
       }
     } catch (err) {
       // No journal row, no green light: the guard is told to check by hand.
-      this.log.error({ err, kind: decoded.kind }, 'could not record the check-in');
+      if (!(err instanceof RevokedKiosk))
+        this.log.error({ err, kind: decoded.kind }, 'could not record the check-in');
       outcome = { at, decoded, decision: decideRecordFailed() };
     }
     // After the commit: a scan held behind a refusal gets its light later, never before its row.
@@ -335,7 +338,9 @@ export class Controller {
           play: (pattern) => this.door.play(pattern),
           gpioName: this.gpio.name,
           purge: () => this.pruner.purge(),
+          clearTightening: () => this.policy.clearTightening(),
         },
+        revoked: () => this.faults.raise('enrolment-revoked'),
         remote: this.remote,
         occupancy: (payload) => this.occupancy.hubMessage(payload),
         updates: this.updates,
@@ -401,3 +406,6 @@ export class Controller {
     this.log.info('kiosk stopped');
   }
 }
+
+/** A scan on a kiosk whose enrolment the hub revoked (fault `enrolment-revoked`): decided as unrecorded. */
+class RevokedKiosk extends Error {}

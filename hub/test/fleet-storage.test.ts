@@ -39,7 +39,7 @@ describe.each(ENGINES)('fleet records (%s)', (engine) => {
       ok: false,
       error: '{"vi":"Kiosk từ chối: …","en":"The kiosk refused: …"}',
     });
-    expect(await store.repo.fleet.commands('k-001', 10)).toEqual([
+    expect(await store.repo.fleet.commands('s-001', 'k-001', 10)).toEqual([
       {
         at: '2026-11-26T01:00:02.000Z',
         actor: '0900000001',
@@ -57,12 +57,12 @@ describe.each(ENGINES)('fleet records (%s)', (engine) => {
         error: null,
       },
     ]);
-    expect(await store.repo.fleet.commands('k-001', 1)).toHaveLength(1);
-    expect(await store.repo.fleet.commands('k-404', 10)).toEqual([]);
+    expect(await store.repo.fleet.commands('s-001', 'k-001', 1)).toHaveLength(1);
+    expect(await store.repo.fleet.commands('s-001', 'k-404', 10)).toEqual([]);
   });
 
   it('keeps the last doctor report of each kiosk', async () => {
-    expect(await store.repo.fleet.doctor('k-001')).toBeNull();
+    expect(await store.repo.fleet.doctor('s-001', 'k-001')).toBeNull();
     await store.repo.fleet.saveDoctor(
       'k-001',
       's-001',
@@ -70,7 +70,7 @@ describe.each(ENGINES)('fleet records (%s)', (engine) => {
       '{"status":"warn"}',
     );
     await store.repo.fleet.saveDoctor('k-001', 's-001', new Date('2026-11-26T03:00:00Z'), '{"status":"ok"}');
-    expect(await store.repo.fleet.doctor('k-001')).toEqual({
+    expect(await store.repo.fleet.doctor('s-001', 'k-001')).toEqual({
       at: '2026-11-26T03:00:00.000Z',
       report: '{"status":"ok"}',
     });

@@ -45,7 +45,7 @@ export class AlertEngine {
     // The other way round is harmless: a clear or raise already done elsewhere matches no row.
     const active = await alerts.list(true, 100_000);
     const [kiosks, directory, counts] = await Promise.all([
-      this.store.kiosks(),
+      this.store.activeKiosks(),
       this.store.siteDirectory(),
       this.store.countsSince(vnDayStartOf(now)),
     ]);
