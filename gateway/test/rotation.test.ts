@@ -147,4 +147,30 @@ describe('rotate-credentials on the kiosk', () => {
     );
     expect(() => rotation.handle('begin', R, undefined)).toThrow(/no mqtt.passwordFile/);
   });
+
+  it('one rotation at a time: another begin is refused while one is in flight, and steps are bound to their id', () => {
+    const k = setUp();
+    const { publicKey } = k.rotation.handle('begin', R, undefined) as { publicKey: string };
+    // A second hub (or a retry with a new id) while this one runs: refused, the first key still good.
+    expect(() => k.rotation.handle('begin', 'rotation-0002', undefined)).toThrow(
+      /another rotation is in flight/,
+    );
+    expect(() => k.rotation.handle('stage', 'rotation-0002', k.sealed(publicKey))).toThrow(/begin first/);
+    expect(k.rotation.handle('stage', R, k.sealed(publicKey))).toEqual({ staged: true });
+    // Staged, not yet confirmed: still in flight.
+    expect(() => k.rotation.handle('begin', 'rotation-0002', undefined)).toThrow(/in flight/);
+    expect(() => k.rotation.handle('status', 'rotation-0002', undefined)).toThrow(/in flight/);
+    k.password.connected();
+    expect(k.rotation.handle('status', R, undefined)).toEqual({ pending: false });
+    // Confirmed: the next rotation may begin.
+    expect(k.rotation.handle('begin', 'rotation-0002', undefined)).toHaveProperty('publicKey');
+  });
+
+  it('a rotation the hub abandoned blocks another begin for 5 minutes at most; no id is refused', () => {
+    const k = setUp();
+    k.rotation.handle('begin', R, undefined);
+    k.later(5 * 60_000);
+    expect(k.rotation.handle('begin', 'rotation-0002', undefined)).toHaveProperty('publicKey');
+    expect(() => k.rotation.handle('begin', undefined, undefined)).toThrow(/key must name the rotation/);
+  });
 });

@@ -75,4 +75,31 @@ describe.each(ENGINES)('fleet records (%s)', (engine) => {
       report: '{"status":"ok"}',
     });
   });
+
+  it('a kiosk lock has one holder until it is given back or its lease ends (hostile review #3)', async () => {
+    const t0 = new Date('2026-11-26T05:00:00Z');
+    const lease = new Date(t0.getTime() + 300_000);
+    const fleet = store.repo.fleet;
+    expect(await fleet.lock('k-001', 'holder-a', lease, t0)).toBe(true);
+    expect(await fleet.lock('k-001', 'holder-b', lease, t0)).toBe(false);
+    expect(await fleet.lock('k-002', 'holder-b', lease, t0)).toBe(true);
+    // Only the holder gives it back.
+    await fleet.unlock('k-001', 'holder-b');
+    expect(await fleet.lock('k-001', 'holder-b', lease, t0)).toBe(false);
+    await fleet.unlock('k-001', 'holder-a');
+    expect(await fleet.lock('k-001', 'holder-b', lease, t0)).toBe(true);
+    // A holder that died: its lease runs out and the next one takes the lock.
+    const later = new Date(lease.getTime() + 1);
+    expect(await fleet.lock('k-001', 'holder-c', new Date(later.getTime() + 300_000), later)).toBe(true);
+  });
+
+  it('retires a revoked kiosk and brings it back when it enrols again (hostile review #10)', async () => {
+    const fleet = store.repo.fleet;
+    expect(await fleet.retired()).toEqual(new Set());
+    await fleet.retire('k-001', new Date('2026-11-26T06:00:00Z'), '0900000001');
+    await fleet.retire('k-001', new Date('2026-11-26T06:00:01Z'), '0900000001');
+    expect(await fleet.retired()).toEqual(new Set(['k-001']));
+    await fleet.unretire('k-001');
+    expect(await fleet.retired()).toEqual(new Set());
+  });
 });
