@@ -9,10 +9,19 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Controller, createLogger, loadSettings, SimGpio, systemClock } from '@qrkiosk/gateway';
-import { HubStore, KioskCommands, KioskLogins, sendRequest } from '@qrkiosk/hub';
+import {
+  createServer,
+  HubIngest,
+  HubStore,
+  KioskCommands,
+  KioskLogins,
+  type Role,
+  sendRequest,
+} from '@qrkiosk/hub';
 import { KeyRing, kioskTopics } from '@qrkiosk/protocol';
 import { Cleanups, type InitBroker, initAndStartBroker, makeTempDir, waitFor } from '@qrkiosk/testkit';
 import { connectAsync } from 'mqtt';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandHooks } from '../gateway/src/commands/answer.js';
 import { RequestGate } from '../gateway/src/commands/gate.js';
@@ -232,5 +241,71 @@ describe('kiosk command fixes (hostile review of #17)', () => {
     expect(await revoke).toMatchObject({ ok: true, result: { unenrolled: true } });
     await waitFor(() => (unenrolled > 0 ? true : undefined), 3000, 'unenrolled');
     expect(unenrolled).toBe(1);
+  });
+});
+
+describe('the page’s side of the fixes (GET /api/fleet, /commands)', () => {
+  const PASSWORD = 'fixes-password';
+  let address = '';
+  const cookies = new Map<string, { cookie: string; csrf: string }>();
+  beforeAll(async () => {
+    const ingest = new HubIngest(
+      { url: 'mqtt://127.0.0.1:1', protocolVersion: 5 },
+      store,
+      pino({ level: 'silent' }),
+    );
+    const app = await createServer(store, ingest, { commands, loginsPerMinute: 1000 });
+    address = await app.listen({ host: '127.0.0.1', port: 0 });
+    cleanups.push(() => app.close());
+    const users: Array<[string, Role, string[]]> = [
+      ['0911000002', 'officer', [SITE]],
+      ['0911000004', 'site-owner', [SITE]],
+    ];
+    for (const [phone, role, sites] of users) {
+      await store.users.add(phone, PASSWORD, role, sites);
+      const r = await fetch(`${address}/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ phone, password: PASSWORD }),
+      });
+      cookies.set(phone, {
+        cookie: (r.headers.get('set-cookie') ?? '').split(';')[0] ?? '',
+        csrf: ((await r.json()) as { csrf: string }).csrf,
+      });
+    }
+  });
+  const get = async (phone: string, path: string) =>
+    (await fetch(`${address}${path}`, { headers: { cookie: cookies.get(phone)?.cookie ?? '' } })).json();
+
+  it('#13 an officer may not clear a remote tightening (403): it is an admin’s', async () => {
+    const s = cookies.get('0911000002') as { cookie: string; csrf: string };
+    const r = await fetch(`${address}/api/kiosks/k-clear/commands`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf },
+      body: JSON.stringify({ command: 'clear-tightening' }),
+    });
+    expect(r.status).toBe(403);
+  });
+
+  it('#16 a site owner reads the history with officers’ numbers masked; an officer sees them', async () => {
+    const owner = (await get('0911000004', '/api/kiosks/k-clear/commands')) as Array<{ actor: string }>;
+    expect(owner.length).toBeGreaterThan(0);
+    expect(owner.every((h) => !h.actor.includes('0900000001'))).toBe(true);
+    expect(owner[0]?.actor).toBe('******0001');
+    const officer = (await get('0911000002', '/api/kiosks/k-clear/commands')) as Array<{ actor: string }>;
+    expect(officer[0]?.actor).toBe('0900000001');
+  });
+
+  it('#10 the fleet table shows a revoked kiosk as retired, never online', async () => {
+    const fleet = (await get('0911000002', '/api/fleet')) as Array<{
+      kiosk: string;
+      state: string;
+      retired: boolean;
+    }>;
+    expect(fleet.find((k) => k.kiosk === 'k-stuck')).toMatchObject({
+      state: 'retired',
+      retired: true,
+      online: false,
+    });
   });
 });
