@@ -169,6 +169,7 @@ describe('kiosk command fixes (hostile review of #17)', () => {
     expect((await store.activeKiosks()).map((r) => r.kiosk)).toContain('k-stuck');
     // Deciding and recording (REVIEW here: a fresh kiosk's clock is not yet trusted) until revoked.
     expect(k.controller.scan(ALLOWED)?.checkin).toBeDefined();
+    const enrolled = readFileSync(k.config, 'utf8');
     // Not a YAML mapping any more: unenrolConfig refuses to rewrite it.
     writeFileSync(k.config, '- not\n- a mapping\n');
     const outcome = await ask('k-stuck', 'revoke-enrolment');
@@ -185,6 +186,19 @@ describe('kiosk command fixes (hostile review of #17)', () => {
     const after = k.controller.scan('001088000008||Người Lạ 8|01011988|Nam|Hà Nội|01012021');
     expect(after?.decision).toMatchObject({ verdict: 'REVIEW', decidedBy: ['journal'] });
     expect(after?.checkin).toBeUndefined();
+    // Restarted on the old enrolled file (as if the rewrite had failed leaving it whole): still stopped.
+    writeFileSync(k.config, enrolled);
+    const again = new Controller(loadSettings(k.config, {}), {
+      gpio: new SimGpio(),
+      withoutScanner: true,
+      withoutUplink: true,
+      log: createLogger('silent'),
+    });
+    await k.controller.stop();
+    await again.start();
+    cleanups.push(() => again.stop());
+    expect(again.faults.has('enrolment-revoked')).toBe(true);
+    expect(again.scan(ALLOWED)?.checkin).toBeUndefined();
     // #10: retired on the hub — out of the kiosks alerts and rollouts see, still listed for its history.
     expect((await store.repo.fleet.retired()).has('k-stuck')).toBe(true);
     expect((await store.activeKiosks()).map((r) => r.kiosk)).not.toContain('k-stuck');

@@ -8,6 +8,7 @@ import { RemoteConfigFile } from './commands/remote-config.js';
 import { decideRecordFailed } from './decide/index.js';
 import { Door } from './door/index.js';
 import { doorSounds } from './door/sounds.js';
+import { isMarkedRevoked } from './enrolment/unenrol.js';
 import { Faults } from './faults.js';
 import { toFrame } from './frame/index.js';
 import { createScannerInput, type ScannerInput } from './input/index.js';
@@ -297,6 +298,8 @@ export class Controller {
 
   async start(): Promise<void> {
     const { settings, secrets } = this.loaded;
+    // Revoked by the hub but kiosk.yaml could not be rewritten: still stopped after this restart.
+    if (isMarkedRevoked(settings.data.dir)) this.faults.raise('enrolment-revoked');
     this.hashKey = startHashKey(settings.data.dir, secrets.hashKey, this.faults, this.log);
     // Neither a full disk nor a corrupt file stops the kiosk: it starts, shows the fault and
     // records nothing it cannot (every scan then gets the 'record failed' verdict, never green).

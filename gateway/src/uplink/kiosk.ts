@@ -5,7 +5,7 @@ import { type KioskCommandDeps, kioskCommandHooks } from '../commands/hooks.js';
 import type { RemoteConfigFile } from '../commands/remote-config.js';
 import { CredentialRotation } from '../commands/rotation.js';
 import { runDoctor } from '../doctor/index.js';
-import { unenrolConfig } from '../enrolment/unenrol.js';
+import { markRevoked, unenrolConfig } from '../enrolment/unenrol.js';
 import type { Logger } from '../log.js';
 import type { Outbox } from '../record/keeper.js';
 import type { LoadedSettings } from '../settings/index.js';
@@ -85,6 +85,12 @@ export function startKioskUplink(p: KioskUplinkParts): { uplink: MqttUplink; off
             { err, config: p.loaded.file },
             'enrolment revoked by the hub, but kiosk.yaml could not be rewritten: deciding nothing',
           );
+          try {
+            // Stopped after a restart too, until enrolled anew (enrolment/unenrol.ts REVOKED_MARKER).
+            markRevoked(settings.data.dir, p.clock.now());
+          } catch (markErr) {
+            p.log.error({ err: markErr }, 'the revocation could not be marked in the data folder either');
+          }
           const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
           throw new Error(
             `kiosk.yaml could not be rewritten (${String(why).slice(0, 80)}); the kiosk stopped deciding`,
