@@ -174,7 +174,9 @@ describe('kiosk command fixes (hostile review of #17)', () => {
     writeFileSync(k.config, '- not\n- a mapping\n');
     const outcome = await ask('k-stuck', 'revoke-enrolment');
     expect(outcome).toMatchObject({
-      ok: true,
+      ok: false,
+      status: 200,
+      error: { en: expect.stringMatching(/could not forget its enrolment.*stopped deciding/) },
       result: {
         kioskTold: true,
         kioskUnenrolled: false,

@@ -319,19 +319,28 @@ export class KioskCommands {
       return failed(503, 'Trung tâm chưa quản lý tài khoản broker', 'The hub does not manage broker logins');
     const told = await this.send(where, 'revoke-enrolment', {}, Math.min(this.timeoutMs, 5000));
     const { withdrawn } = await revokeKiosk(this.store, logins, where.kiosk, actor);
-    // The revocation is done here whatever the kiosk said; what it said is reported as it is: a kiosk
-    // that could not forget its login says why (it then stops deciding: gateway commands/hooks.ts).
-    return {
-      ok: true,
-      result: {
-        kioskTold: told !== null,
-        kioskUnenrolled: told?.ok === true,
-        ...(told && !told.ok ? { kioskError: String(told.error ?? '').slice(0, 200) } : {}),
-        withdrawn,
-        loginDeleted: true,
-        retired: true,
-      },
+    // The revocation is done here whatever the kiosk said; what it said is reported as it is. A kiosk that
+    // answered it could not forget its login (it has stopped deciding: gateway uplink/kiosk.ts) is not a
+    // green "done" on the page: the admin is told to see to the kiosk on site.
+    const result = {
+      kioskTold: told !== null,
+      kioskUnenrolled: told?.ok === true,
+      ...(told && !told.ok ? { kioskError: String(told.error ?? '').slice(0, 200) } : {}),
+      withdrawn,
+      loginDeleted: true,
+      retired: true,
     };
+    if (told && !told.ok)
+      return {
+        ok: false,
+        status: 200,
+        error: {
+          vi: `Đã thu hồi ở trung tâm, nhưng kiosk không xóa được đăng ký (${result.kioskError}); kiosk đã ngừng quyết định — cần kỹ thuật đến xử lý`,
+          en: `Revoked at the hub, but the kiosk could not forget its enrolment (${result.kioskError}); it has stopped deciding — send a technician`,
+        },
+        result,
+      };
+    return { ok: true, result };
   }
 }
 
