@@ -165,7 +165,7 @@ describe('hub → kiosk commands', () => {
   it('selftest: answered by the kiosk, kept in its history and the audit log', async () => {
     const outcome = await ask('selftest');
     expect(outcome).toEqual({ ok: true, result: { driver: 'sim', relay: 'not tested remotely' } });
-    const [last] = await commands.history(KIOSK);
+    const [last] = await commands.history(SITE, KIOSK);
     expect(last).toMatchObject({ actor: '0900000001', command: 'selftest', ok: true });
     const audit = (await store.repo.auditLog(5)).find((a) => a.action === 'kiosk-command');
     expect(JSON.parse(String(audit?.detail))).toMatchObject({
@@ -190,20 +190,20 @@ describe('hub → kiosk commands', () => {
       ok: true,
       result: { kiosk: { id: KIOSK }, inForce: { level: 3 } },
     });
-    const [last] = await commands.history(KIOSK);
+    const [last] = await commands.history(SITE, KIOSK);
     expect(last).toMatchObject({ command: 'config-set', ok: true, actor: expect.stringMatching(/@cli$/) });
   });
 
   it('doctor: the daemon runs its checks; a valid qrkiosk.doctor/1 report is stored and served', async () => {
     const outcome = await ask('doctor');
     expect(outcome.ok).toBe(true);
-    const stored = await commands.doctor(KIOSK);
+    const stored = await commands.doctor(SITE, KIOSK);
     const valid = validReport(stored?.report);
     expect(valid.ok).toBe(true);
     expect(stored?.report).toMatchObject({ kiosk: KIOSK, site: SITE, config });
     // The broker line is the daemon's own link (it answered over it), not a second login that would kick it.
     expect(stored?.report.checks.find((c) => c.id === 'broker')).toMatchObject({ status: 'ok' });
-    expect((await commands.history(KIOSK))[0]).toMatchObject({
+    expect((await commands.history(SITE, KIOSK))[0]).toMatchObject({
       command: 'doctor',
       ok: true,
       result: { status: stored?.report.status },
@@ -257,7 +257,7 @@ describe('hub → kiosk commands', () => {
     expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
     expect(await tryLogin(before)).toMatch(REFUSED);
     // The new password is never in the history or the audit.
-    expect(JSON.stringify(await commands.history(KIOSK))).not.toContain(after);
+    expect(JSON.stringify(await commands.history(SITE, KIOSK))).not.toContain(after);
     expect(JSON.stringify(await store.repo.auditLog(50))).not.toContain(after);
     expect(await tryLogin(after)).toBe('accepted');
     // The daemon (kicked by our login with its client id) logs in again with the new password and answers.

@@ -8,6 +8,7 @@ import { RemoteConfigFile } from './commands/remote-config.js';
 import { decideRecordFailed } from './decide/index.js';
 import { Door } from './door/index.js';
 import { doorSounds } from './door/sounds.js';
+import { isMarkedRevoked } from './enrolment/unenrol.js';
 import { Faults } from './faults.js';
 import { toFrame } from './frame/index.js';
 import { createScannerInput, type ScannerInput } from './input/index.js';
@@ -222,6 +223,8 @@ export class Controller {
     const decoded = decodeText(frame.text, { decode: this.admission.decodeContext(at) });
     let outcome: ScanOutcome;
     try {
+      // Revoked by the hub: nothing is decided any more, no row, no green (review #4).
+      if (this.faults.has('enrolment-revoked')) throw new RevokedKiosk();
       const stamp = this.stamp();
       const admission = admitDecoded(decoded, this.admission.context(at, synced, stamp));
       if (admission.record) {
@@ -232,7 +235,8 @@ export class Controller {
       }
     } catch (err) {
       // No journal row, no green light: the guard is told to check by hand.
-      this.log.error({ err, kind: decoded.kind }, 'could not record the check-in');
+      if (!(err instanceof RevokedKiosk))
+        this.log.error({ err, kind: decoded.kind }, 'could not record the check-in');
       outcome = { at, decoded, decision: decideRecordFailed() };
     }
     // After the commit: a scan held behind a refusal gets its light later, never before its row.
@@ -294,6 +298,8 @@ export class Controller {
 
   async start(): Promise<void> {
     const { settings, secrets } = this.loaded;
+    // Revoked by the hub but kiosk.yaml could not be rewritten: still stopped after this restart.
+    if (isMarkedRevoked(settings.data.dir)) this.faults.raise('enrolment-revoked');
     this.hashKey = startHashKey(settings.data.dir, secrets.hashKey, this.faults, this.log);
     // Neither a full disk nor a corrupt file stops the kiosk: it starts, shows the fault and
     // records nothing it cannot (every scan then gets the 'record failed' verdict, never green).
@@ -335,7 +341,9 @@ export class Controller {
           play: (pattern) => this.door.play(pattern),
           gpioName: this.gpio.name,
           purge: () => this.pruner.purge(),
+          clearTightening: () => this.policy.clearTightening(),
         },
+        revoked: () => this.faults.raise('enrolment-revoked'),
         remote: this.remote,
         occupancy: (payload) => this.occupancy.hubMessage(payload),
         updates: this.updates,
@@ -401,3 +409,6 @@ export class Controller {
     this.log.info('kiosk stopped');
   }
 }
+
+/** A scan on a kiosk whose enrolment the hub revoked (fault `enrolment-revoked`): decided as unrecorded. */
+class RevokedKiosk extends Error {}

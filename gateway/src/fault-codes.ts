@@ -5,8 +5,10 @@
  * syncs (gateway/src/time/clock-watch.ts); `disk-low` warns before the disk is full (record/keeper.ts);
  * `revocation-missing`: the installed DCC revocation list was refused at start (altered, or signed by a
  * key no longer trusted), so no certificate is checked against it until the hub sends one (telemetry and
- * the technician see it; the guard's screen does not change). The others are alarms about something that
- * happened and was worked around.
+ * the technician see it; the guard's screen does not change). `enrolment-revoked`: the hub revoked this
+ * kiosk; it decides nothing more (no green, the guard checks by hand) until it restarts unenrolled — and
+ * for good if kiosk.yaml could not be rewritten (commands/hooks.ts). The others are alarms about
+ * something that happened and was worked around.
  */
 export const FAULT_CODES = [
   'journal-unwritable',
@@ -19,11 +21,12 @@ export const FAULT_CODES = [
   'clock-unsynced',
   'disk-low',
   'revocation-missing',
+  'enrolment-revoked',
 ] as const;
 export type FaultCode = (typeof FAULT_CODES)[number];
 
 /** Faults under which no check-in can be recorded: the verdict screen shows the fault state. */
-export const RECORD_BLOCKING: readonly FaultCode[] = ['journal-unwritable', 'disk-full'];
+export const RECORD_BLOCKING: readonly FaultCode[] = ['journal-unwritable', 'disk-full', 'enrolment-revoked'];
 
 /**
  * Faults the guard must act on: the verdict screen shows each full-screen while no verdict is up, and

@@ -80,6 +80,16 @@ export class PolicyInForce {
     this.update();
   }
 
+  /**
+   * An admin's `clear-tightening` from the hub: what hub requests raised is forgotten (the file removed
+   * first, so a restart cannot bring it back) and the policy is the signed rules and kiosk.yaml again.
+   */
+  clearTightening(): void {
+    this.remote?.remove();
+    this.tightening = {};
+    this.update();
+  }
+
   private update(): void {
     const { kiosk, rules } = this.settings;
     if (!this.source) return;

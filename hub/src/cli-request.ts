@@ -16,7 +16,7 @@ import {
 } from './use-cases/kiosk-commands.js';
 
 export const REQUEST_USAGE =
-  'qrkiosk-hub request --kiosk K [--site S] [--signing-key KEY] (--get | --set KEY=VALUE | --command selftest|resync|purge|doctor|rotate-credentials|revoke-enrolment | --command alert-level --level N) [MQTT] [--database D]';
+  'qrkiosk-hub request --kiosk K [--site S] [--signing-key KEY] (--get | --set KEY=VALUE | --command selftest|resync|purge|doctor|rotate-credentials|revoke-enrolment|clear-tightening | --command alert-level --level N) [MQTT] [--database D]';
 
 /**
  * `qrkiosk-hub request`: one command to one kiosk through the same use case as the page's buttons

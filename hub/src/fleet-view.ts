@@ -27,6 +27,8 @@ export interface FleetRow {
   faults: string[];
   /** Active alerts of this kiosk (0 when the hub has no alert engine). */
   alerts: number;
+  /** Its enrolment was revoked: kept for its history, shown as `retired`, never as online. */
+  retired: boolean;
 }
 
 /** The health figures of one telemetry message, ages brought up to `now`. */
@@ -65,15 +67,17 @@ export function fleetRow(
   directory: ReadonlyMap<string, SiteInfo>,
   alerts: ReadonlyMap<string, number>,
   now: Date,
+  retired = false,
 ): FleetRow {
   return {
     site: k.site,
     siteName: directory.get(k.site)?.name || k.site,
     kiosk: k.kiosk,
-    state: k.state,
-    online: k.state === 'online',
+    state: retired ? 'retired' : k.state,
+    online: !retired && k.state === 'online',
     lastSeen: k.lastSeen ?? null,
     ...healthOf(parseTelemetry(k.telemetry), now),
     alerts: alerts.get(alertKey(k.site, k.kiosk)) ?? 0,
+    retired,
   };
 }

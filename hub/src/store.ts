@@ -143,6 +143,11 @@ export class HubStore {
   kiosks(): Promise<KioskRow[]> {
     return this.repo.kiosks();
   }
+  /** The kiosks in service: a revoked (retired) one raises no alert and is no rollout stage member. */
+  async activeKiosks(): Promise<KioskRow[]> {
+    const [kiosks, retired] = await Promise.all([this.repo.kiosks(), this.repo.fleet.retired()]);
+    return kiosks.filter((k) => !retired.has(k.kiosk));
+  }
   /** A kiosk's telemetry snapshots, newest first (TelemetryHistory). */
   telemetryHistory(site: string, kiosk: string) {
     return this.telemetryLog.list(site, kiosk);

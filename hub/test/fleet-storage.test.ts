@@ -39,7 +39,7 @@ describe.each(ENGINES)('fleet records (%s)', (engine) => {
       ok: false,
       error: '{"vi":"Kiosk từ chối: …","en":"The kiosk refused: …"}',
     });
-    expect(await store.repo.fleet.commands('k-001', 10)).toEqual([
+    expect(await store.repo.fleet.commands('s-001', 'k-001', 10)).toEqual([
       {
         at: '2026-11-26T01:00:02.000Z',
         actor: '0900000001',
@@ -57,12 +57,12 @@ describe.each(ENGINES)('fleet records (%s)', (engine) => {
         error: null,
       },
     ]);
-    expect(await store.repo.fleet.commands('k-001', 1)).toHaveLength(1);
-    expect(await store.repo.fleet.commands('k-404', 10)).toEqual([]);
+    expect(await store.repo.fleet.commands('s-001', 'k-001', 1)).toHaveLength(1);
+    expect(await store.repo.fleet.commands('s-001', 'k-404', 10)).toEqual([]);
   });
 
   it('keeps the last doctor report of each kiosk', async () => {
-    expect(await store.repo.fleet.doctor('k-001')).toBeNull();
+    expect(await store.repo.fleet.doctor('s-001', 'k-001')).toBeNull();
     await store.repo.fleet.saveDoctor(
       'k-001',
       's-001',
@@ -70,9 +70,36 @@ describe.each(ENGINES)('fleet records (%s)', (engine) => {
       '{"status":"warn"}',
     );
     await store.repo.fleet.saveDoctor('k-001', 's-001', new Date('2026-11-26T03:00:00Z'), '{"status":"ok"}');
-    expect(await store.repo.fleet.doctor('k-001')).toEqual({
+    expect(await store.repo.fleet.doctor('s-001', 'k-001')).toEqual({
       at: '2026-11-26T03:00:00.000Z',
       report: '{"status":"ok"}',
     });
+  });
+
+  it('a kiosk lock has one holder until it is given back or its lease ends (hostile review #3)', async () => {
+    const t0 = new Date('2026-11-26T05:00:00Z');
+    const lease = new Date(t0.getTime() + 300_000);
+    const fleet = store.repo.fleet;
+    expect(await fleet.lock('k-001', 'holder-a', lease, t0)).toBe(true);
+    expect(await fleet.lock('k-001', 'holder-b', lease, t0)).toBe(false);
+    expect(await fleet.lock('k-002', 'holder-b', lease, t0)).toBe(true);
+    // Only the holder gives it back.
+    await fleet.unlock('k-001', 'holder-b');
+    expect(await fleet.lock('k-001', 'holder-b', lease, t0)).toBe(false);
+    await fleet.unlock('k-001', 'holder-a');
+    expect(await fleet.lock('k-001', 'holder-b', lease, t0)).toBe(true);
+    // A holder that died: its lease runs out and the next one takes the lock.
+    const later = new Date(lease.getTime() + 1);
+    expect(await fleet.lock('k-001', 'holder-c', new Date(later.getTime() + 300_000), later)).toBe(true);
+  });
+
+  it('retires a revoked kiosk and brings it back when it enrols again (hostile review #10)', async () => {
+    const fleet = store.repo.fleet;
+    expect(await fleet.retired()).toEqual(new Set());
+    await fleet.retire('k-001', new Date('2026-11-26T06:00:00Z'), '0900000001');
+    await fleet.retire('k-001', new Date('2026-11-26T06:00:01Z'), '0900000001');
+    expect(await fleet.retired()).toEqual(new Set(['k-001']));
+    await fleet.unretire('k-001');
+    expect(await fleet.retired()).toEqual(new Set());
   });
 });

@@ -278,6 +278,7 @@ describe('hub page in Chromium', () => {
           statusCode: 404,
         },
       },
+      { status: 200, body: { ok: true, result: { inForce: { level: 2 } } } },
     ];
     const sent: unknown[] = [];
     await page.route('**/api/kiosks/*/commands', async (route) => {
@@ -293,7 +294,15 @@ describe('hub page in Chromium', () => {
       await page.$$eval('#commandsBox .actions button', (b) =>
         b.map((x) => (x as HTMLElement).dataset.command),
       ),
-    ).toEqual(['selftest', 'resync', 'doctor', 'alert-level', 'rotate-credentials', 'revoke-enrolment']);
+    ).toEqual([
+      'selftest',
+      'resync',
+      'doctor',
+      'alert-level',
+      'rotate-credentials',
+      'revoke-enrolment',
+      'clear-tightening',
+    ]);
     const press = async (command: string, expected: string) => {
       await page.click(`#commandsBox .actions button[data-command="${command}"]`);
       await page.waitForFunction(
@@ -308,12 +317,18 @@ describe('hub page in Chromium', () => {
     await press('doctor', 'Kiosk đã làm xong: Chạy chẩn đoán — warn');
     // A hub without the fleet's routes (Fastify's own 404, no words of the hub's): said plainly.
     await press('rotate-credentials', 'Hub này chưa hỗ trợ lệnh tới kiosk.');
+    // An admin's way back from a remote tightening (hostile review #13), confirmed like the other two.
+    await press(
+      'clear-tightening',
+      'Kiosk đã làm xong: Bỏ siết chặt từ xa (về quy tắc đã ký) — {"inForce":{"level":2}}',
+    );
     expect(sent).toEqual([
       { command: 'selftest' },
       { command: 'alert-level', level: 3 },
       { command: 'resync' },
       { command: 'doctor' },
       { command: 'rotate-credentials' },
+      { command: 'clear-tightening' },
     ]);
     await page.unroute('**/api/kiosks/*/commands');
   });

@@ -22,14 +22,20 @@ export interface CommandHooks {
   configGet(): unknown;
   /** A checked tightening, kept in the data folder (remote-config.ts): `rules.level` up, `rules.unknownPerson` stricter. */
   configSet(key: string, value: unknown): void;
+  /** An admin's `clear-tightening`: forget every remote tightening, back to the signed rules and kiosk.yaml. */
+  clearTightening(): void;
   selftest(): unknown;
   resync(): unknown;
   purge(): unknown;
   /** The doctor's checks run in the daemon: a qrkiosk.doctor/1 report. */
   doctor(): Promise<unknown>;
-  /** A new broker password: `begin`, `stage` (value: sealed), `status` (rotation.ts). */
-  rotateCredentials(action: string | undefined, value: unknown): unknown;
-  /** Forgets this kiosk's enrolment once the answer is out (`after`). */
+  /** A new broker password: `begin`, `stage` (value: sealed), `status`; `key`: the rotation's id (rotation.ts). */
+  rotateCredentials(action: string | undefined, rotation: string | undefined, value: unknown): unknown;
+  /**
+   * Forgets this kiosk's enrolment now (kiosk.yaml rewritten, decisions stopped) and says so; `after`
+   * ends the daemon once the answer is out or a bounded wait passed (uplink/listeners.ts). Throws when
+   * the enrolment could not be forgotten: the kiosk then stays stopped (a fault, never green).
+   */
   revokeEnrolment(): { result: unknown; after: () => void };
 }
 
@@ -57,8 +63,16 @@ export async function handleCommand(request: RequestBody, hooks: CommandHooks): 
           hooks.configSet(request.key, request.value);
           return answer(hooks.configGet());
         }
+        if (request.action === 'clear') {
+          hooks.clearTightening();
+          return answer(hooks.configGet());
+        }
         return {
-          response: { tid, ok: false, error: 'config: action must be get, or set with key and value' },
+          response: {
+            tid,
+            ok: false,
+            error: 'config: action must be get, set with key and value, or clear',
+          },
         };
       case 'alert-level':
         // The level named by the hub's page is rules.level: the same checked path as `config set`.
@@ -73,7 +87,7 @@ export async function handleCommand(request: RequestBody, hooks: CommandHooks): 
       case 'doctor':
         return answer(await hooks.doctor());
       case 'rotate-credentials':
-        return answer(await hooks.rotateCredentials(request.action, request.value));
+        return answer(await hooks.rotateCredentials(request.action, request.key, request.value));
       case 'revoke-enrolment': {
         const { result, after } = hooks.revokeEnrolment();
         return { response: { tid, ok: true, result }, after };

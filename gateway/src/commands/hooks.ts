@@ -19,10 +19,15 @@ export interface KioskCommandDeps {
   purge: () => unknown;
   /** The doctor's checks, run by the daemon itself (a qrkiosk.doctor/1 report). */
   doctor: () => Promise<unknown>;
+  /** Forget every remote tightening (PolicyInForce.clearTightening). */
+  clearTightening: () => void;
   /** `rotate-credentials` (rotation.ts). */
-  rotate: (action: string | undefined, value: unknown) => unknown;
-  /** Forget the enrolment (enrolment/unenrol.ts); run once the answer is out. */
-  unenrol: () => void;
+  rotate: (action: string | undefined, rotation: string | undefined, value: unknown) => unknown;
+  /**
+   * Forget the enrolment now (enrolment/unenrol.ts), decisions stopped first; returns what ends the
+   * daemon, run once the answer is out. Throws when kiosk.yaml could not be rewritten.
+   */
+  unenrol: () => () => void;
   log: { warn: (obj: object, msg: string) => void };
 }
 
@@ -55,10 +60,17 @@ export function kioskCommandHooks(d: KioskCommandDeps): CommandHooks {
       d.play('SELFTEST_LIGHTS');
       return { driver: d.gpioName, relay: 'not tested remotely' };
     },
+    clearTightening: () => {
+      d.clearTightening();
+      d.log.warn(
+        {},
+        'remote tightening cleared by the hub (an admin): back to the signed rules and kiosk.yaml',
+      );
+    },
     resync: () => ({ pending: d.resync() }),
     purge: () => d.purge(),
     doctor: () => d.doctor(),
-    rotateCredentials: (action, value) => d.rotate(action, value),
-    revokeEnrolment: () => ({ result: { unenrolled: true }, after: d.unenrol }),
+    rotateCredentials: (action, rotation, value) => d.rotate(action, rotation, value),
+    revokeEnrolment: () => ({ result: { unenrolled: true }, after: d.unenrol() }),
   };
 }

@@ -23,17 +23,31 @@ export const lastSeq = (dataDir: string): number =>
   );
 
 /**
- * The outbox as the uplink sees it: rows the hub has not receipted (`delivered_at IS NULL`), and the
- * oldest of them in journal order (its `at` as the kiosk's clock wrote it).
+ * How many undelivered rows the doctor counts at most. The remote doctor runs on the daemon's loop (the
+ * scan path's loop, review #15): a count over a million-row outbox took the loop for tens of milliseconds;
+ * counted through the partial index and stopped here, it stays a few milliseconds. Past this, the
+ * depth is "at least this many" — the oldest row's age says the rest.
  */
-export function outboxState(dataDir: string): { depth: number; oldestAt: string | null } {
+export const OUTBOX_COUNT_BOUND = 100_000;
+
+/**
+ * The outbox as the uplink sees it: rows the hub has not receipted (`delivered_at IS NULL`), counted up to
+ * `bound` (`atLeast` when there are more), and the oldest of them in journal order (its `at` as the kiosk's
+ * clock wrote it).
+ */
+export function outboxState(
+  dataDir: string,
+  bound = OUTBOX_COUNT_BOUND,
+): { depth: number; atLeast: boolean; oldestAt: string | null } {
   return readJournal(dataDir, (db) => {
-    const { n } = db.prepare('SELECT count(*) AS n FROM checkins WHERE delivered_at IS NULL').get() as {
-      n: number;
-    };
+    const { n } = db
+      .prepare(
+        'SELECT count(*) AS n FROM (SELECT 1 FROM checkins WHERE delivered_at IS NULL ORDER BY seq LIMIT ?)',
+      )
+      .get(bound + 1) as { n: number };
     const oldest = db
       .prepare('SELECT at FROM checkins WHERE delivered_at IS NULL ORDER BY seq LIMIT 1')
       .get() as { at: string } | undefined;
-    return { depth: n, oldestAt: oldest?.at ?? null };
+    return { depth: Math.min(n, bound), atLeast: n > bound, oldestAt: oldest?.at ?? null };
   });
 }

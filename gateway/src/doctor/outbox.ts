@@ -46,6 +46,7 @@ export function outboxCheck(settings: Settings, now: Date) {
   const values = {
     file,
     depth: state.depth,
+    ...(state.atLeast ? { depthAtLeast: true } : {}),
     oldestAt: state.oldestAt,
     oldestAgeSeconds: age,
     maxUndelivered: settings.data.maxUndelivered,
@@ -61,9 +62,10 @@ export function outboxCheck(settings: Settings, now: Date) {
       NO_FIX,
       values,
     );
+  const depth = `${state.atLeast ? '≥ ' : ''}${state.depth}`;
   const said = {
-    vi: `${state.depth} check-in chưa được trung tâm xác nhận, cũ nhất ${state.oldestAt} (${age === null ? '?' : humanAge(age)} trước)`,
-    en: `${state.depth} check-ins not receipted by the hub, oldest ${state.oldestAt} (${age === null ? '?' : humanAge(age)} ago)`,
+    vi: `${depth} check-in chưa được trung tâm xác nhận, cũ nhất ${state.oldestAt} (${age === null ? '?' : humanAge(age)} trước)`,
+    en: `${depth} check-ins not receipted by the hub, oldest ${state.oldestAt} (${age === null ? '?' : humanAge(age)} ago)`,
   };
   const fix = {
     vi: 'xem dòng broker và service; check-in được gửi lại tự động khi kết nối lại, không cần làm gì với nhật ký',

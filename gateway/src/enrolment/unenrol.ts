@@ -1,4 +1,5 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { writeDurably } from '@qrkiosk/protocol';
 import { isMap, isScalar, parseDocument } from 'yaml';
 import { stagedPasswordFile } from '../uplink/password.js';
@@ -26,4 +27,24 @@ export function unenrolConfig(file: string, passwordFile: string | undefined): s
     removed.push(secret);
   }
   return removed;
+}
+
+/**
+ * Left in the data folder when a revocation could not rewrite kiosk.yaml: the kiosk would otherwise come
+ * back enrolled after a restart and decide again on its old login (review #4). While it is there the
+ * Controller starts with the `enrolment-revoked` fault (deciding nothing); a new enrolment removes it
+ * (write-config.ts) — that takes a new code from an admin.
+ */
+export const REVOKED_MARKER = 'enrolment-revoked.json';
+
+export function markRevoked(dataDir: string, at: Date): void {
+  writeDurably(join(dataDir, REVOKED_MARKER), `${JSON.stringify({ revokedAt: at.toISOString() })}\n`, {
+    mode: 0o640,
+  });
+}
+
+export const isMarkedRevoked = (dataDir: string): boolean => existsSync(join(dataDir, REVOKED_MARKER));
+
+export function clearRevokedMark(dataDir: string): void {
+  rmSync(join(dataDir, REVOKED_MARKER), { force: true });
 }

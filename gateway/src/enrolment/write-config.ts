@@ -15,6 +15,7 @@ import { keyId, loadPublicKey, writeDurably } from '@qrkiosk/protocol';
 import { Document, isMap, parseDocument } from 'yaml';
 import { type LoadedSettings, loadSettings, SettingsError } from '../settings/index.js';
 import type { Redeemed } from './redeem.js';
+import { clearRevokedMark } from './unenrol.js';
 
 /** Where an enrolled kiosk keeps what the grant gave it, under the data folder. */
 export const ENROLMENT_FILES = {
@@ -65,6 +66,8 @@ export function writeEnrolledConfig(
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o750 });
   mkdirSync(dirname(resolve(file)), { recursive: true });
+  // Enrolled anew (a new code from an admin): a revocation that could not rewrite the old file is over.
+  clearRevokedMark(dir);
   const { grant } = r;
   // `sudo qrkiosk enrol …` writes as root, but the daemon runs as the data folder's owner (qrkiosk):
   // a root-owned 600 file would be unreadable to it, so the secrets go to that owner.

@@ -5,7 +5,7 @@ import { type KioskCommandDeps, kioskCommandHooks } from '../commands/hooks.js';
 import type { RemoteConfigFile } from '../commands/remote-config.js';
 import { CredentialRotation } from '../commands/rotation.js';
 import { runDoctor } from '../doctor/index.js';
-import { unenrolConfig } from '../enrolment/unenrol.js';
+import { markRevoked, unenrolConfig } from '../enrolment/unenrol.js';
 import type { Logger } from '../log.js';
 import type { Outbox } from '../record/keeper.js';
 import type { LoadedSettings } from '../settings/index.js';
@@ -24,6 +24,8 @@ export interface KioskUplinkParts {
   commands: Omit<KioskCommandDeps, 'resync' | 'settings' | 'log' | 'doctor' | 'rotate' | 'unenrol'>;
   /** The hub's `config set`s kept in the data folder: removed when the enrolment is revoked. */
   remote: RemoteConfigFile;
+  /** The hub revoked this kiosk: stop deciding (fault `enrolment-revoked`, never green) — raised first. */
+  revoked: () => void;
   occupancy: (payload: Buffer) => void;
   updates: FleetUpdates;
 }
@@ -69,19 +71,33 @@ export function startKioskUplink(p: KioskUplinkParts): { uplink: MqttUplink; off
         });
         return doctor;
       },
-      rotate: (action, value) => rotation.handle(action, value),
+      rotate: (action, id, value) => rotation.handle(action, id, value),
       unenrol: () => {
+        // Stopped first: whatever happens next, this kiosk lets no one through on its own word any more.
+        p.revoked();
         try {
           unenrolConfig(p.loaded.file, settings.mqtt.passwordFile);
           p.remote.remove();
-          p.log.warn({ config: p.loaded.file }, 'enrolment revoked by the hub: restarting unenrolled');
-          p.bus.emit('kiosk.unenrolled', { file: p.loaded.file });
         } catch (err) {
+          // Still enrolled on disk: a restart would come back as this kiosk, so it stays stopped
+          // (the fault) and the hub is told why instead of "ok" (review #4 B).
           p.log.error(
             { err, config: p.loaded.file },
-            'enrolment revoked by the hub, but kiosk.yaml could not be rewritten',
+            'enrolment revoked by the hub, but kiosk.yaml could not be rewritten: deciding nothing',
+          );
+          try {
+            // Stopped after a restart too, until enrolled anew (enrolment/unenrol.ts REVOKED_MARKER).
+            markRevoked(settings.data.dir, p.clock.now());
+          } catch (markErr) {
+            p.log.error({ err: markErr }, 'the revocation could not be marked in the data folder either');
+          }
+          const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+          throw new Error(
+            `kiosk.yaml could not be rewritten (${String(why).slice(0, 80)}); the kiosk stopped deciding`,
           );
         }
+        p.log.warn({ config: p.loaded.file }, 'enrolment revoked by the hub: restarting unenrolled');
+        return () => p.bus.emit('kiosk.unenrolled', { file: p.loaded.file });
       },
       log: p.log,
     }),

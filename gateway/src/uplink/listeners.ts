@@ -33,6 +33,19 @@ export function listenForUpdates(
   });
 }
 
+/** How long one command may take before it is answered as timed out (the doctor's checks take seconds). */
+export const COMMAND_TIMEOUT_MS = 25_000;
+/**
+ * How long a revocation waits for the broker to take its answer before the daemon ends anyway: less than
+ * the hub's 5 s wait (hub use-cases/kiosk-commands.ts), after which it deletes the login regardless.
+ */
+export const AFTER_WAIT_MS = 2_000;
+
+export interface AnswerTiming {
+  commandTimeoutMs?: number;
+  afterWaitMs?: number;
+}
+
 /**
  * The hub's requests on `…/request/<command>`: through the gate (signed, fresh, for this kiosk, not
  * retained, not replayed: commands/gate.ts), answered on `…/response/<command>` (commands/answer.ts).
@@ -43,8 +56,11 @@ export function answerRequests(
   gate: RequestGate,
   hooks: CommandHooks,
   log: Logger,
+  timing: AnswerTiming = {},
 ): void {
   const prefix = topics.request('');
+  const timeoutMs = timing.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
+  const afterWaitMs = timing.afterWaitMs ?? AFTER_WAIT_MS;
   let answered: Promise<void> = Promise.resolve();
   client.on('message', (topic, payload, packet) => {
     if (!topic.startsWith(prefix)) return;
@@ -60,18 +76,50 @@ export function answerRequests(
       if (packet.retain) return;
     }
     const responseTopic = topics.response(command.replace(/[+#/]/g, '_').slice(0, 40));
+    const handled: Promise<HandledCommand> = opened.ok
+      ? bounded(handleCommand(opened.request, hooks), opened.request.tid, timeoutMs)
+      : Promise.resolve({ response: { tid: opened.tid, ok: false, error: opened.reason } });
+    // What ends the daemon after a revocation runs once the broker has the answer — or after a bounded
+    // wait from when the answer was ready, acknowledged or not: a revocation queued behind a slow command
+    // or a connection the hub's deletion cut must still end the kiosk's enrolment (review #4 A).
+    void handled.then(({ after }) => {
+      if (after) setTimeout(once(after), afterWaitMs);
+    });
     const publish = ({ response, after }: HandledCommand) => {
       log.info({ command, tid: response.tid, ok: response.ok }, 'hub request');
-      // `after` only once the broker has the answer: a revocation ends the login that sends it.
-      client.publish(responseTopic, JSON.stringify(response), { qos: 1 }, () => after?.());
+      const done = after ? once(after) : undefined;
+      client.publish(responseTopic, JSON.stringify(response), { qos: 1 }, () => done?.());
     };
-    const handled: Promise<HandledCommand> = opened.ok
-      ? handleCommand(opened.request, hooks)
-      : Promise.resolve({ response: { tid: opened.tid, ok: false, error: opened.reason } });
     // Answered in the order asked, though some commands wait (the doctor's checks): a refusal never
-    // overtakes the answer to an earlier request.
+    // overtakes the answer to an earlier request. Each is bounded (timeoutMs), so a hung one delays the
+    // answers after it by that much at most (review #15).
     answered = answered
       .then(() => handled)
       .then(publish, (err: unknown) => log.error({ err, command }, 'hub request failed'));
   });
+}
+
+/** The command's answer, or a "timed out" answer after `ms` (the command itself may still finish). */
+function bounded(work: Promise<HandledCommand>, tid: string, ms: number): Promise<HandledCommand> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<HandledCommand>((resolve) => {
+    timer = setTimeout(
+      () =>
+        resolve({
+          response: { tid, ok: false, error: `command timed out after ${Math.round(ms / 1000)} s` },
+        }),
+      ms,
+    );
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/** `fn` run at most once, however many of its triggers fire. */
+const onceRan = new WeakSet<() => void>();
+function once(fn: () => void): () => void {
+  return () => {
+    if (onceRan.has(fn)) return;
+    onceRan.add(fn);
+    fn();
+  };
 }

@@ -60,8 +60,9 @@ export class AlertEngine {
     // read older than the alerts could re-raise what another process just cleared on newer data.
     // The other way round is harmless: a clear or raise already done elsewhere matches no row.
     const active = await alerts.list(true, 100_000);
+    // In service only: a revoked (retired) kiosk's row stays for its history, silent by design.
     const [kiosks, directory, counts] = await Promise.all([
-      this.store.kiosks(),
+      this.store.activeKiosks(),
       this.store.siteDirectory(),
       this.store.countsSince(vnDayStartOf(now)),
     ]);

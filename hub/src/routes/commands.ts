@@ -17,6 +17,7 @@ const WEB_COMMANDS = [
   'revoke-enrolment',
   'config-set',
   'config-get',
+  'clear-tightening',
 ] as const satisfies readonly KioskCommand[];
 
 export const KioskParams = Type.Object(
@@ -106,8 +107,11 @@ export function commandRoutes(
     '/api/kiosks/:kiosk/commands',
     { config: { access: { who: [...readers] } }, schema: { params: KioskParams, querystring: NoQuery } },
     async (req, reply) => {
-      if (!(await reachable(req.hubSession as Session, req.params.kiosk, reply)) || !commands) return reply;
-      return commands.history(req.params.kiosk);
+      const s = req.hubSession as Session;
+      const site = await reachable(s, req.params.kiosk, reply);
+      if (!site || !commands) return reply;
+      // A site owner sees what was done to their kiosk, not the officers' phone numbers.
+      return commands.history(site, req.params.kiosk, { maskActors: s.user.role === 'site-owner' });
     },
   );
 
@@ -115,8 +119,9 @@ export function commandRoutes(
     '/api/kiosks/:kiosk/doctor',
     { config: { access: { who: [...readers] } }, schema: { params: KioskParams, querystring: NoQuery } },
     async (req, reply) => {
-      if (!(await reachable(req.hubSession as Session, req.params.kiosk, reply)) || !commands) return reply;
-      const last = await commands.doctor(req.params.kiosk);
+      const site = await reachable(req.hubSession as Session, req.params.kiosk, reply);
+      if (!site || !commands) return reply;
+      const last = await commands.doctor(site, req.params.kiosk);
       if (!last)
         return fail(
           reply,

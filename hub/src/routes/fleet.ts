@@ -25,9 +25,16 @@ export function fleetRoutes(app: FastifyInstance, store: HubStore, options: Flee
 
   app.get('/api/fleet', { ...session, schema: { querystring: NoQuery } }, async (req) => {
     const s = req.hubSession as Session;
-    const [kiosks, dir, alerts] = await Promise.all([store.kiosks(), store.siteDirectory(), alertCounts()]);
+    const [kiosks, dir, alerts, retired] = await Promise.all([
+      store.kiosks(),
+      store.siteDirectory(),
+      alertCounts(),
+      store.repo.fleet.retired(),
+    ]);
     const now = new Date();
-    return kiosks.filter((k) => canSee(s.user, k.site, dir)).map((k) => fleetRow(k, dir, alerts, now));
+    return kiosks
+      .filter((k) => canSee(s.user, k.site, dir))
+      .map((k) => fleetRow(k, dir, alerts, now, retired.has(k.kiosk)));
   });
 
   app.get<{ Params: KioskParams }>(
@@ -45,9 +52,12 @@ export function fleetRoutes(app: FastifyInstance, store: HubStore, options: Flee
           `No kiosk "${req.params.kiosk}" in your scope`,
         );
       const now = new Date();
-      const history = await store.telemetryHistory(k.site, k.kiosk);
+      const [history, retired] = await Promise.all([
+        store.telemetryHistory(k.site, k.kiosk),
+        store.repo.fleet.retired(),
+      ]);
       return {
-        ...fleetRow(k, dir, alerts, now),
+        ...fleetRow(k, dir, alerts, now, retired.has(k.kiosk)),
         telemetry: k.telemetry ? JSON.parse(k.telemetry) : null,
         history,
       };

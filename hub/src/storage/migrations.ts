@@ -346,6 +346,22 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 14,
+    what: 'per-kiosk command locks (a rotation at a time) and retired (revoked) kiosks (storage/fleet.ts)',
+    sqlite: `
+      CREATE TABLE IF NOT EXISTS kiosk_locks (
+        kiosk TEXT PRIMARY KEY, holder TEXT NOT NULL, expires TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS retired_kiosks (
+        kiosk TEXT PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+    postgres: `
+      CREATE TABLE kiosk_locks (kiosk text PRIMARY KEY, holder text NOT NULL, expires timestamptz NOT NULL);
+      CREATE TABLE retired_kiosks (kiosk text PRIMARY KEY, at timestamptz NOT NULL, actor text NOT NULL);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

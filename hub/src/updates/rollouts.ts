@@ -235,7 +235,7 @@ export class RolloutEngine {
 
   private async advance(r: RolloutRow): Promise<void> {
     const stages = JSON.parse(r.stages) as RolloutStage[];
-    const [kiosks, directory] = await Promise.all([this.store.kiosks(), this.store.siteDirectory()]);
+    const [kiosks, directory] = await Promise.all([this.store.activeKiosks(), this.store.siteDirectory()]);
     const fleet = kioskUpdates(kiosks);
     const stage = stages[r.stage];
     if (!stage) return;

@@ -171,6 +171,8 @@ export class Enrolment {
       // The broker first: the hub's binding moves to the code's site only once the login goes there too.
       await this.logins.activate({ kiosk, site, how: 'registered' }, password);
       await this.store.registerKiosk({ kiosk, site, how: 'registered' }, now);
+      // Enrolled again after a revocation: back in alerts, rollouts and the fleet's live rows.
+      await this.store.repo.fleet.unretire(kiosk);
       const secrets = { password, hashKey: this.keys.hashKey.toString('base64') };
       const grant: EnrolmentGrant = {
         schema: ENROLMENT_SCHEMA_ID,
@@ -214,6 +216,8 @@ export async function revokeKiosk(
 ): Promise<{ withdrawn: number }> {
   const withdrawn = await store.repo.withdrawEnrolments(kiosk, now, 'revoked');
   await logins.remove(kiosk);
+  // Its row stays (history, reports); retired, it stops raising "silent" and counting in rollouts.
+  await store.repo.fleet.retire(kiosk, now, by);
   await store.audit(by, 'kiosk-revoke', { kiosk, withdrawn });
   return { withdrawn };
 }

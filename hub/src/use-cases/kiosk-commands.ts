@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DoctorReport, Sealed, sealTo, validatorFor } from '@qrkiosk/protocol';
+import { DoctorReport, maskNumber, Sealed, sealTo, validatorFor } from '@qrkiosk/protocol';
 import type { KioskLogins } from '../dynsec-accounts.js';
 import type { KioskResponse } from '../requests.js';
 import type { HubStore } from '../store.js';
@@ -23,15 +23,28 @@ export const KIOSK_COMMANDS = [
   'config-set',
   'config-get',
   'purge',
+  'clear-tightening',
 ] as const;
 export type KioskCommand = (typeof KIOSK_COMMANDS)[number];
 
-/** Only an admin may change a kiosk's login or end its enrolment. */
+/**
+ * Only an admin may change a kiosk's login, end its enrolment or lower what the hub raised: a
+ * `clear-tightening` is the one command that makes a kiosk less strict (back to its signed rules and
+ * kiosk.yaml), so it is an admin's, audited like every command.
+ */
 export const ADMIN_ONLY: ReadonlySet<KioskCommand> = new Set([
   'rotate-credentials',
   'revoke-enrolment',
   'purge',
+  'clear-tightening',
 ]);
+
+/** How long a rotation holds the kiosk's lock at most: the kiosk's own key for it lives as long. */
+const ROTATION_LEASE_MS = 5 * 60_000;
+
+/** A phone number in the history, for a reader who may not see officers' numbers (site owners). */
+const PHONE = /^\+?\d{6,15}$/;
+const maskActor = (actor: string) => (PHONE.test(actor) ? maskNumber(actor) : actor);
 
 export interface CommandAsk {
   kiosk: string;
@@ -152,12 +165,16 @@ export class KioskCommands {
     return outcome;
   }
 
-  /** A kiosk's command history, newest first, results and errors parsed. */
-  async history(kiosk: string, limit = 100) {
-    const rows = await this.store.repo.fleet.commands(kiosk, limit);
+  /**
+   * A kiosk's command history at its site, newest first, results and errors parsed. `maskActors`: an
+   * officer's phone number shows its last 4 digits only (a site owner reads the history of their kiosks,
+   * not the officers' numbers).
+   */
+  async history(site: string, kiosk: string, o: { limit?: number; maskActors?: boolean } = {}) {
+    const rows = await this.store.repo.fleet.commands(site, kiosk, o.limit ?? 100);
     return rows.map((r) => ({
       at: r.at,
-      actor: r.actor,
+      actor: o.maskActors ? maskActor(r.actor) : r.actor,
       command: r.command,
       ok: r.ok,
       ...(r.result !== null ? { result: JSON.parse(r.result) as unknown } : {}),
@@ -165,9 +182,9 @@ export class KioskCommands {
     }));
   }
 
-  /** The kiosk's last doctor report, or null. */
-  async doctor(kiosk: string): Promise<{ at: string; report: DoctorReport } | null> {
-    const row = await this.store.repo.fleet.doctor(kiosk);
+  /** The kiosk's last doctor report made at this site, or null. */
+  async doctor(site: string, kiosk: string): Promise<{ at: string; report: DoctorReport } | null> {
+    const row = await this.store.repo.fleet.doctor(site, kiosk);
     return row ? { at: row.at, report: JSON.parse(row.report) as DoctorReport } : null;
   }
 
@@ -179,6 +196,8 @@ export class KioskCommands {
         return this.simple(where, ask.command, {});
       case 'config-get':
         return this.simple(where, 'config', { action: 'get' });
+      case 'clear-tightening':
+        return this.simple(where, 'config', { action: 'clear' });
       case 'config-set':
         if (typeof ask.key !== 'string' || ask.value === undefined)
           return failed(400, 'config-set cần key và value', 'config-set needs key and value');
@@ -232,7 +251,31 @@ export class KioskCommands {
     const logins = this.o.logins;
     if (!logins)
       return failed(503, 'Trung tâm chưa quản lý tài khoản broker', 'The hub does not manage broker logins');
-    const begun = await this.simple(where, 'rotate-credentials', { action: 'begin' });
+    // One rotation per kiosk across every hub process (the database row is the lock): two at once could
+    // leave the broker with one password and the kiosk with the other (hostile review #3).
+    const rotation = randomBytes(12).toString('base64url');
+    const now = new Date();
+    const fleet = this.store.repo.fleet;
+    if (!(await fleet.lock(where.kiosk, rotation, new Date(now.getTime() + ROTATION_LEASE_MS), now)))
+      return failed(
+        409,
+        'Kiosk đang được đổi mật khẩu broker (một lần đổi khác chưa xong)',
+        'The kiosk’s broker password is already being rotated (another rotation is in flight)',
+      );
+    try {
+      return await this.rotateHeld(where, logins, rotation);
+    } finally {
+      await fleet.unlock(where.kiosk, rotation);
+    }
+  }
+
+  /** The rotation under the kiosk's lock; `rotation` names it on the kiosk too (stage and status). */
+  private async rotateHeld(
+    where: { site: string; kiosk: string },
+    logins: KioskLogins,
+    rotation: string,
+  ): Promise<CommandOutcome> {
+    const begun = await this.simple(where, 'rotate-credentials', { action: 'begin', key: rotation });
     if (!begun.ok) return begun;
     const publicKey = (begun.result as { publicKey?: unknown })?.publicKey;
     if (typeof publicKey !== 'string') return failed(502, 'Kiosk không gửi khóa', 'The kiosk sent no key');
@@ -244,13 +287,17 @@ export class KioskCommands {
       return failed(502, 'Khóa của kiosk không dùng được', 'The kiosk’s key cannot be used');
     }
     if (!validSealed(sealed).ok) return failed(500, 'Lỗi niêm phong', 'Sealing failed');
-    const staged = await this.simple(where, 'rotate-credentials', { action: 'stage', value: sealed });
+    const staged = await this.simple(where, 'rotate-credentials', {
+      action: 'stage',
+      key: rotation,
+      value: sealed,
+    });
     if (!staged.ok) return staged;
     // Only now: the kiosk has the new password on disk. From here the old one is refused.
     await logins.setPassword(where.kiosk, password);
     const until = Date.now() + (this.o.rotationConfirmMs ?? 20_000);
     while (Date.now() < until) {
-      const r = await this.send(where, 'rotate-credentials', { action: 'status' }, 2000);
+      const r = await this.send(where, 'rotate-credentials', { action: 'status', key: rotation }, 2000);
       if (r?.ok && (r.result as { pending?: unknown })?.pending === false)
         return { ok: true, result: { rotated: true } };
     }
@@ -272,7 +319,28 @@ export class KioskCommands {
       return failed(503, 'Trung tâm chưa quản lý tài khoản broker', 'The hub does not manage broker logins');
     const told = await this.send(where, 'revoke-enrolment', {}, Math.min(this.timeoutMs, 5000));
     const { withdrawn } = await revokeKiosk(this.store, logins, where.kiosk, actor);
-    return { ok: true, result: { kioskTold: told?.ok === true, withdrawn, loginDeleted: true } };
+    // The revocation is done here whatever the kiosk said; what it said is reported as it is. A kiosk that
+    // answered it could not forget its login (it has stopped deciding: gateway uplink/kiosk.ts) is not a
+    // green "done" on the page: the admin is told to see to the kiosk on site.
+    const result = {
+      kioskTold: told !== null,
+      kioskUnenrolled: told?.ok === true,
+      ...(told && !told.ok ? { kioskError: String(told.error ?? '').slice(0, 200) } : {}),
+      withdrawn,
+      loginDeleted: true,
+      retired: true,
+    };
+    if (told && !told.ok)
+      return {
+        ok: false,
+        status: 200,
+        error: {
+          vi: `Đã thu hồi ở trung tâm, nhưng kiosk không xóa được đăng ký (${result.kioskError}); kiosk đã ngừng quyết định — cần kỹ thuật đến xử lý`,
+          en: `Revoked at the hub, but the kiosk could not forget its enrolment (${result.kioskError}); it has stopped deciding — send a technician`,
+        },
+        result,
+      };
+    return { ok: true, result };
   }
 }
 

@@ -9,6 +9,10 @@ const T = {
   'alert-level': { vi: 'Đổi cấp độ dịch', en: 'Change alert level' },
   'rotate-credentials': { vi: 'Đổi khóa đăng nhập', en: 'Rotate credentials' },
   'revoke-enrolment': { vi: 'Thu hồi đăng ký kiosk', en: 'Revoke enrolment' },
+  'clear-tightening': {
+    vi: 'Bỏ siết chặt từ xa (về quy tắc đã ký)',
+    en: 'Clear remote tightening (back to the signed rules)',
+  },
   level: { vi: 'Cấp độ dịch', en: 'Epidemic alert level' },
   sending: { vi: 'Đang gửi lệnh, chờ kiosk trả lời…', en: 'Sending, waiting for the kiosk…' },
   done: { vi: 'Kiosk đã làm xong', en: 'The kiosk did it' },
@@ -42,6 +46,8 @@ const BUTTONS = [
   { command: 'alert-level', roles: ['admin', 'officer'] },
   { command: 'rotate-credentials', roles: ['admin'], confirm: true },
   { command: 'revoke-enrolment', roles: ['admin'], confirm: true },
+  // The one command that makes a kiosk less strict: an admin's, confirmed, audited by the hub.
+  { command: 'clear-tightening', roles: ['admin'], confirm: true },
 ];
 
 /** The hub words a kiosk's refusal itself ({vi, en}, "Kiosk từ chối: …"); a bare one gets that prefix. */
