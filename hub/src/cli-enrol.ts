@@ -121,11 +121,11 @@ async function listEnrolments(
   const store = await HubStore.open(values.database || undefined, values['data-dir']);
   try {
     // The token's hash is not printed whole: the list is for people, the hash only for the database.
-    const codes = (await store.repo.enrolments(200)).map(({ tokenHash, ...c }) => ({
+    const codes = (await store.repo.enrolments.list(200)).map(({ tokenHash, ...c }) => ({
       token: tokenHash.slice(0, 12),
       ...c,
     }));
-    const attempts = (await store.repo.enrolmentAudit(200)).map((a) => ({
+    const attempts = (await store.repo.enrolments.audit(200)).map((a) => ({
       ...a,
       detail: JSON.parse(a.detail) as Record<string, unknown>,
     }));

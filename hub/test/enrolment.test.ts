@@ -182,9 +182,9 @@ describe.each(ENGINES)('enrolment (%s)', (engine) => {
   /** The enrolment audit rows written while `during` ran, oldest first. */
   async function auditOf(during: () => Promise<void>) {
     const store = hub.store as HubStore;
-    const before = (await store.repo.enrolmentAudit(100_000)).length;
+    const before = (await store.repo.enrolments.audit(100_000)).length;
     await during();
-    const all = await store.repo.enrolmentAudit(100_000);
+    const all = await store.repo.enrolments.audit(100_000);
     return all
       .slice(0, all.length - before)
       .reverse()
@@ -268,10 +268,10 @@ describe.each(ENGINES)('enrolment (%s)', (engine) => {
         expiresAt: new Date(Date.now() + 60_000).toISOString(),
         createdBy: 'test',
       };
-      await one.repo.addEnrolment(row);
+      await one.repo.enrolments.add(row);
       const claims = await Promise.all(
         [one, two, one, two].map((s, i) =>
-          s.repo.claimEnrolment(row.tokenHash, new Date(), `key${i}`, '127.0.0.1'),
+          s.repo.enrolments.claim(row.tokenHash, new Date(), `key${i}`, '127.0.0.1'),
         ),
       );
       expect(claims.filter((c) => c.ok)).toHaveLength(1);

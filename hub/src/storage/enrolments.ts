@@ -54,7 +54,7 @@ function refusal(row: EnrolmentRow | undefined, at: string): ClaimRefusal {
 }
 
 /** Adds a code, withdrawing the kiosk's older unredeemed ones in the same transaction; returns how many. */
-export function sqliteAddEnrolment(db: Database.Database, e: NewEnrolment): number {
+function sqliteAddEnrolment(db: Database.Database, e: NewEnrolment): number {
   return db.transaction(() => {
     const withdrawn = db.prepare(q(WITHDRAW)).run(e.createdAt, 'replaced', e.kiosk).changes;
     db.prepare(q(INSERT)).run(...insertParams(e));
@@ -62,7 +62,7 @@ export function sqliteAddEnrolment(db: Database.Database, e: NewEnrolment): numb
   })();
 }
 
-export function sqliteClaimEnrolment(
+function sqliteClaimEnrolment(
   db: Database.Database,
   tokenHash: string,
   at: string,
@@ -75,30 +75,25 @@ export function sqliteClaimEnrolment(
   return { ok: false, reason: refusal(seen, at), ...(seen ? { row: seen } : {}) };
 }
 
-export function sqliteReleaseEnrolment(db: Database.Database, tokenHash: string): void {
+function sqliteReleaseEnrolment(db: Database.Database, tokenHash: string): void {
   db.prepare(q(RELEASE)).run(tokenHash);
 }
 
-export function sqliteWithdrawEnrolments(
-  db: Database.Database,
-  kiosk: string,
-  at: string,
-  why: string,
-): number {
+function sqliteWithdrawEnrolments(db: Database.Database, kiosk: string, at: string, why: string): number {
   return db.prepare(q(WITHDRAW)).run(at, why, kiosk).changes;
 }
 
-export function sqliteEnrolments(db: Database.Database, limit: number): EnrolmentRow[] {
+function sqliteEnrolments(db: Database.Database, limit: number): EnrolmentRow[] {
   return db.prepare(q(LIST)).all(limit) as EnrolmentRow[];
 }
 
-export async function postgresAddEnrolment(client: pg.PoolClient, e: NewEnrolment): Promise<number> {
+async function postgresAddEnrolment(client: pg.PoolClient, e: NewEnrolment): Promise<number> {
   const withdrawn = (await client.query(WITHDRAW, [e.createdAt, 'replaced', e.kiosk])).rowCount ?? 0;
   await client.query(INSERT, insertParams(e));
   return withdrawn;
 }
 
-export async function postgresClaimEnrolment(
+async function postgresClaimEnrolment(
   pool: pg.Pool,
   tokenHash: string,
   at: string,
@@ -111,11 +106,11 @@ export async function postgresClaimEnrolment(
   return { ok: false, reason: refusal(seen, at), ...(seen ? { row: seen } : {}) };
 }
 
-export async function postgresReleaseEnrolment(pool: pg.Pool, tokenHash: string): Promise<void> {
+async function postgresReleaseEnrolment(pool: pg.Pool, tokenHash: string): Promise<void> {
   await pool.query(RELEASE, [tokenHash]);
 }
 
-export async function postgresWithdrawEnrolments(
+async function postgresWithdrawEnrolments(
   pool: pg.Pool,
   kiosk: string,
   at: string,
@@ -124,7 +119,7 @@ export async function postgresWithdrawEnrolments(
   return (await pool.query(WITHDRAW, [at, why, kiosk])).rowCount ?? 0;
 }
 
-export async function postgresEnrolments(pool: pg.Pool, limit: number): Promise<EnrolmentRow[]> {
+async function postgresEnrolments(pool: pg.Pool, limit: number): Promise<EnrolmentRow[]> {
   return (await pool.query<EnrolmentRow>(LIST, [limit])).rows;
 }
 
@@ -132,10 +127,51 @@ export async function postgresEnrolments(pool: pg.Pool, limit: number): Promise<
 const AUDIT = `SELECT at, actor, action, detail FROM audit
   WHERE action IN ('enrol-code', 'enrol-redeemed', 'enrol-refused', 'kiosk-revoke') ORDER BY seq DESC LIMIT $1`;
 
-export function sqliteEnrolmentAudit(db: Database.Database, limit: number): AuditRow[] {
+function sqliteEnrolmentAudit(db: Database.Database, limit: number): AuditRow[] {
   return db.prepare(q(AUDIT)).all(limit) as AuditRow[];
 }
 
-export async function postgresEnrolmentAudit(pool: pg.Pool, limit: number): Promise<AuditRow[]> {
+async function postgresEnrolmentAudit(pool: pg.Pool, limit: number): Promise<AuditRow[]> {
   return (await pool.query<AuditRow>(AUDIT, [limit])).rows;
 }
+
+/** Enrolment codes (migration 8), as `HubRepository.enrolments`. */
+export interface EnrolmentRecords {
+  /** Adds a code, withdrawing the kiosk's older unredeemed ones (one transaction); returns how many. */
+  add(e: NewEnrolment): Promise<number>;
+  /**
+   * Redeems a code at most once: of concurrent claims exactly one gets the row; the others learn why
+   * not (used, withdrawn, expired, unknown).
+   */
+  claim(tokenHash: string, at: Date, keyFingerprint: string, from: string): Promise<Claim>;
+  /** Gives a claimed code back (the broker could not be set up: the technician may try again). */
+  release(tokenHash: string): Promise<void>;
+  /** Withdraws a kiosk's unredeemed codes; returns how many. */
+  withdraw(kiosk: string, at: Date, why: string): Promise<number>;
+  /** Codes, newest first. */
+  list(limit: number): Promise<EnrolmentRow[]>;
+  /** Enrolment's audit rows (made, redeemed, refused, revoked), newest first. */
+  audit(limit: number): Promise<AuditRow[]>;
+}
+
+export const sqliteEnrolmentRecords = (db: Database.Database): EnrolmentRecords => ({
+  add: async (e) => sqliteAddEnrolment(db, e),
+  claim: async (tokenHash, at, key, from) => sqliteClaimEnrolment(db, tokenHash, at.toISOString(), key, from),
+  release: async (tokenHash) => sqliteReleaseEnrolment(db, tokenHash),
+  withdraw: async (kiosk, at, why) => sqliteWithdrawEnrolments(db, kiosk, at.toISOString(), why),
+  list: async (limit) => sqliteEnrolments(db, limit),
+  audit: async (limit) => sqliteEnrolmentAudit(db, limit),
+});
+
+/** `transaction`: the repository's own (one client, BEGIN … COMMIT, rolled back on a throw). */
+export const postgresEnrolmentRecords = (
+  pool: pg.Pool,
+  transaction: <T>(fn: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
+): EnrolmentRecords => ({
+  add: (e) => transaction((client) => postgresAddEnrolment(client, e)),
+  claim: (tokenHash, at, key, from) => postgresClaimEnrolment(pool, tokenHash, at.toISOString(), key, from),
+  release: (tokenHash) => postgresReleaseEnrolment(pool, tokenHash),
+  withdraw: (kiosk, at, why) => postgresWithdrawEnrolments(pool, kiosk, at.toISOString(), why),
+  list: (limit) => postgresEnrolments(pool, limit),
+  audit: (limit) => postgresEnrolmentAudit(pool, limit),
+});

@@ -2,7 +2,7 @@ import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } fro
 import pg from 'pg';
 import { PostgresAlerts } from './alerts.js';
 import { postgresBootsBegan, postgresRetimeBoot, unsyncedBoot } from './boots.js';
-import * as enrolments from './enrolments.js';
+import { type EnrolmentRecords, postgresEnrolmentRecords } from './enrolments.js';
 import { postgresFleet } from './fleet.js';
 import { MIGRATIONS } from './migrations.js';
 import { postgresSiteMovements } from './occupancy.js';
@@ -16,7 +16,6 @@ import type {
   HubRepository,
   KioskBinding,
   KioskRow,
-  NewEnrolment,
   SiteCounts,
   SiteInfo,
 } from './repository.js';
@@ -53,6 +52,7 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
   readonly engine = 'postgres';
   readonly alerts: PostgresAlerts;
   readonly releases: ReleaseRecords;
+  readonly enrolments: EnrolmentRecords;
   readonly snapshots: SnapshotRecords;
 
   /** Only through open(): the database is migrated first. */
@@ -60,6 +60,7 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
     super(pool);
     this.alerts = new PostgresAlerts(pool);
     this.releases = postgresReleaseRecords(pool);
+    this.enrolments = postgresEnrolmentRecords(pool, (fn) => this.transaction(fn));
     this.snapshots = postgresSnapshotRecords(pool);
   }
 
@@ -331,25 +332,6 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
 
   get fleet() {
     return postgresFleet(this.pool);
-  }
-
-  async addEnrolment(e: NewEnrolment) {
-    return this.transaction((client) => enrolments.postgresAddEnrolment(client, e));
-  }
-  async claimEnrolment(tokenHash: string, at: Date, keyFingerprint: string, from: string) {
-    return enrolments.postgresClaimEnrolment(this.pool, tokenHash, at.toISOString(), keyFingerprint, from);
-  }
-  async releaseEnrolment(tokenHash: string) {
-    await enrolments.postgresReleaseEnrolment(this.pool, tokenHash);
-  }
-  async withdrawEnrolments(kiosk: string, at: Date, why: string) {
-    return enrolments.postgresWithdrawEnrolments(this.pool, kiosk, at.toISOString(), why);
-  }
-  async enrolments(limit: number) {
-    return enrolments.postgresEnrolments(this.pool, limit);
-  }
-  async enrolmentAudit(limit: number) {
-    return enrolments.postgresEnrolmentAudit(this.pool, limit);
   }
 
   async registerKiosk(b: KioskBinding, at: Date) {

@@ -1,7 +1,7 @@
 import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import type { AlertStorage } from './alert-rows.js';
 import type { RetimeResult } from './boots.js';
-import type { Claim, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
+import type { EnrolmentRecords } from './enrolments.js';
 import type { FleetRecords } from './fleet.js';
 import type { SiteMovements } from './occupancy.js';
 import type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
@@ -10,6 +10,7 @@ import type { SnapshotRecords } from './telemetry-history.js';
 
 export type { AlertRow, AlertStorage, NewAlert, NewNotice, NoticeRow } from './alert-rows.js';
 export type { Claim, ClaimRefusal, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
+export type { EnrolmentRecords } from './enrolments.js';
 export type { FleetRecords, KioskCommandRow, NewKioskCommand } from './fleet.js';
 export type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
 export type { ReleaseRecords, ReleaseRow, RolloutChange, RolloutRow } from './releases.js';
@@ -99,21 +100,8 @@ export interface HubRepository {
   registerKiosk(b: KioskBinding, at: Date): Promise<void>;
   kioskBindings(): Promise<KioskBinding[]>;
 
-  /** Adds an enrolment code, withdrawing the kiosk's older unredeemed ones (one transaction); returns how many. */
-  addEnrolment(e: NewEnrolment): Promise<number>;
-  /**
-   * Redeems a code at most once (storage/enrolments.ts): of concurrent claims exactly one gets the
-   * row; the others learn why not (used, withdrawn, expired, unknown).
-   */
-  claimEnrolment(tokenHash: string, at: Date, keyFingerprint: string, from: string): Promise<Claim>;
-  /** Gives a claimed code back (the broker could not be set up: the technician may try again). */
-  releaseEnrolment(tokenHash: string): Promise<void>;
-  /** Withdraws a kiosk's unredeemed codes; returns how many. */
-  withdrawEnrolments(kiosk: string, at: Date, why: string): Promise<number>;
-  /** Codes, newest first. */
-  enrolments(limit: number): Promise<EnrolmentRow[]>;
-  /** Enrolment's audit rows (made, redeemed, refused, revoked), newest first. */
-  enrolmentAudit(limit: number): Promise<AuditRow[]>;
+  /** Enrolment codes (storage/enrolments.ts, migration 8): single-use redemption. */
+  readonly enrolments: EnrolmentRecords;
 
   /** Commands sent to kiosks and their last doctor reports (storage/fleet.ts, migration 12). */
   readonly fleet: FleetRecords;

@@ -4,14 +4,7 @@ import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } fro
 import Database from 'better-sqlite3';
 import { SqliteAlerts } from './alerts.js';
 import { sqliteBootsBegan, sqliteRetimeBoot, unsyncedBoot } from './boots.js';
-import {
-  sqliteAddEnrolment,
-  sqliteClaimEnrolment,
-  sqliteEnrolmentAudit,
-  sqliteEnrolments,
-  sqliteReleaseEnrolment,
-  sqliteWithdrawEnrolments,
-} from './enrolments.js';
+import { type EnrolmentRecords, sqliteEnrolmentRecords } from './enrolments.js';
 import { sqliteFleet } from './fleet.js';
 import { MIGRATIONS } from './migrations.js';
 import { sqliteSiteMovements } from './occupancy.js';
@@ -24,7 +17,6 @@ import type {
   HubRepository,
   KioskBinding,
   KioskRow,
-  NewEnrolment,
   SiteCounts,
   SiteInfo,
 } from './repository.js';
@@ -43,6 +35,7 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
   readonly engine = 'sqlite';
   readonly alerts: SqliteAlerts;
   readonly releases: ReleaseRecords;
+  readonly enrolments: EnrolmentRecords;
   readonly snapshots: SnapshotRecords;
   private readonly s;
 
@@ -56,6 +49,7 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
     super(db);
     this.alerts = new SqliteAlerts(db);
     this.releases = sqliteReleaseRecords(db);
+    this.enrolments = sqliteEnrolmentRecords(db);
     this.snapshots = sqliteSnapshotRecords(db);
     this.s = {
       insert: db.prepare<
@@ -302,25 +296,6 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
 
   get fleet() {
     return sqliteFleet(this.db);
-  }
-
-  async addEnrolment(e: NewEnrolment) {
-    return sqliteAddEnrolment(this.db, e);
-  }
-  async claimEnrolment(tokenHash: string, at: Date, keyFingerprint: string, from: string) {
-    return sqliteClaimEnrolment(this.db, tokenHash, iso(at), keyFingerprint, from);
-  }
-  async releaseEnrolment(tokenHash: string) {
-    sqliteReleaseEnrolment(this.db, tokenHash);
-  }
-  async withdrawEnrolments(kiosk: string, at: Date, why: string) {
-    return sqliteWithdrawEnrolments(this.db, kiosk, iso(at), why);
-  }
-  async enrolments(limit: number) {
-    return sqliteEnrolments(this.db, limit);
-  }
-  async enrolmentAudit(limit: number) {
-    return sqliteEnrolmentAudit(this.db, limit);
   }
 
   async registerKiosk(b: KioskBinding, at: Date) {

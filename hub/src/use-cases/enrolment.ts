@@ -117,7 +117,7 @@ export class Enrolment {
     const token = newEnrolmentToken();
     const tokenHash = enrolmentTokenHash(token);
     const expiresAt = new Date(now.getTime() + hours * 3_600_000).toISOString();
-    const withdrawn = await this.store.repo.addEnrolment({
+    const withdrawn = await this.store.repo.enrolments.add({
       tokenHash,
       kiosk,
       site,
@@ -160,7 +160,7 @@ export class Enrolment {
     // Checked before the code is spent: a kiosk with a broken key can try again with the same code.
     // A low-order X25519 key parses but has no shared secret: the trial seal finds it here, not later.
     if (key === 'not-x25519' || !canSealTo(request.publicKey)) return refuse('bad-request');
-    const claim = await this.store.repo.claimEnrolment(tokenHash, now, key, from);
+    const claim = await this.store.repo.enrolments.claim(tokenHash, now, key, from);
     if (!claim.ok) return refuse(claim.reason, claim.row?.kiosk);
     const { kiosk, site } = claim.row;
     const direction = claim.row.direction as Direction;
@@ -200,7 +200,7 @@ export class Enrolment {
       return { ok: true, status: 200, body: signed, kiosk };
     } catch (err) {
       this.log.error({ err, kiosk }, 'enrolment: the kiosk’s broker login could not be set');
-      await this.store.repo.releaseEnrolment(tokenHash);
+      await this.store.repo.enrolments.release(tokenHash);
       return refuse('broker-failed', kiosk);
     }
   }
@@ -214,7 +214,7 @@ export async function revokeKiosk(
   by: string,
   now = new Date(),
 ): Promise<{ withdrawn: number }> {
-  const withdrawn = await store.repo.withdrawEnrolments(kiosk, now, 'revoked');
+  const withdrawn = await store.repo.enrolments.withdraw(kiosk, now, 'revoked');
   await logins.remove(kiosk);
   // Its row stays (history, reports); retired, it stops raising "silent" and counting in rollouts.
   await store.repo.fleet.retire(kiosk, now, by);
