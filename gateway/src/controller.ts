@@ -10,16 +10,18 @@ import { Door } from './door/index.js';
 import { doorSounds } from './door/sounds.js';
 import { isMarkedRevoked } from './enrolment/unenrol.js';
 import { Faults } from './faults.js';
+import { FleetLink } from './fleet-link.js';
 import { toFrame } from './frame/index.js';
 import { createScannerInput, type ScannerInput } from './input/index.js';
+import { KioskTelemetry } from './kiosk-telemetry.js';
 import { createLogger, type Logger } from './log.js';
 import { FactsCache, startHashKey } from './lookup/index.js';
 import { openCacheGuarded } from './lookup/open-guarded.js';
-import { checkManualEntry } from './manual-entry.js';
+import { ManualCheckins } from './manual-checkin.js';
 import { KioskMetrics } from './metrics/index.js';
 import { Occupancy } from './occupancy/index.js';
 import { Outcomes } from './outcomes/index.js';
-import { PolicyInForce, rulesFileOf } from './policy.js';
+import { PolicyInForce } from './policy.js';
 import { CheckinRecorder } from './record/checkin.js';
 import { Journal, type MonoStamp } from './record/index.js';
 import { RecordKeeper } from './record/keeper.js';
@@ -29,13 +31,11 @@ import { logScan } from './scan-outcome.js';
 import { ScreensServer } from './screens/index.js';
 import type { LoadedSettings } from './settings/index.js';
 import { allOutputsOff, createGpioDriver, type GpioDriver, patternsWith, Signaller } from './signal/index.js';
-import { softwareFleet, updateTelemetry, watchUpdateState } from './software/daemon.js';
+import { softwareFleet } from './software/daemon.js';
 import type { SoftwareFleet } from './software/index.js';
-import { storageReadings, telemetryMessage } from './telemetry.js';
 import { ClockWatch } from './time/clock-watch.js';
-import { FleetUpdates } from './updates/index.js';
-import type { MqttUplink } from './uplink/index.js';
-import { startKioskUplink } from './uplink/kiosk.js';
+import type { FleetUpdates } from './updates/index.js';
+import { kioskUpdates } from './updates/kiosk.js';
 import { SOFTWARE_VERSION } from './version.js';
 
 export interface ControllerOptions {
@@ -55,8 +55,9 @@ export interface ControllerOptions {
  * The gateway: owns the stages, starts and stops them, and runs the scan path as one explicit,
  * ordered pipeline: input → frame → admission (decode → duplicate window → lookup → decide) →
  * record → signal → (bus, next tick) → uplink. Record comes before signal so that a light the guard
- * saw always has a journal row behind it. The jobs around it live in their own modules: fleet updates
- * (updates/), hub commands (commands/), telemetry (telemetry.ts), manual entry (manual-entry.ts).
+ * saw always has a journal row behind it. The jobs around it live in their own modules, given the parts
+ * they act on: fleet updates (updates/kiosk.ts), the hub's link, its commands and the revocation
+ * (fleet-link.ts, commands/), telemetry (kiosk-telemetry.ts), manual entry (manual-checkin.ts).
  * The constructor does nothing; start() opens files, hardware and connections.
  */
 export class Controller {
@@ -94,13 +95,16 @@ export class Controller {
   private readonly admission: KioskAdmission;
   /** The hub's DCC revocation list in force (revocation/), if one is installed. */
   private readonly revocation: RevocationSource;
+  /** The telemetry message's readings (kiosk-telemetry.ts). */
+  private readonly readings: KioskTelemetry;
+  /** Reception's manual entries (manual-checkin.ts). */
+  private readonly manual: ManualCheckins;
+  /** The hub's link: uplink, commands, revocation, software updates' news (fleet-link.ts). */
+  private readonly link: FleetLink;
   private readonly nextId = monotonicFactory();
-  private readonly startedAt = Date.now();
   private hashKey: Buffer | undefined;
   private input: ScannerInput | undefined;
-  private uplink: MqttUplink | undefined;
   private screens: ScreensServer | undefined;
-  private scannerConnected = false;
   /** Bus subscriptions made by start(), undone by stop(). */
   private readonly offs: Array<() => void> = [];
 
@@ -152,19 +156,6 @@ export class Controller {
       cache: this.cache,
     });
     this.software = softwareFleet(settings, secrets.hubKeys, this.log);
-    this.updates = new FleetUpdates({
-      dataDir: settings.data.dir,
-      rulesFile: rulesFileOf(settings),
-      keys: secrets.hubKeys,
-      cache: this.cache,
-      faults: this.faults,
-      revocation: this.revocation,
-      log: this.log,
-      trustInstalled: () => this.admission.loadTrust(),
-      signers: () => this.admission.signers,
-      rulesInstalled: () => this.policy.reload(),
-      software: this.software,
-    });
     this.gpio = options.gpio ?? createGpioDriver(settings.gpio, this.log);
     this.signaller = new Signaller(
       this.gpio,
@@ -203,6 +194,34 @@ export class Controller {
       log: this.log,
       cap: () => this.policy.current.maxInside,
     });
+    // The jobs around the scan path get the parts they act on, never `this`.
+    const parts = {
+      loaded,
+      bus: this.bus,
+      clock: this.clock,
+      log: this.log,
+      stamp: this.stamp,
+      clockWatch: this.clockWatch,
+      keeper: this.keeper,
+      journal: this.journal,
+      cache: this.cache,
+      faults: this.faults,
+      policy: this.policy,
+      revocation: this.revocation,
+      admission: this.admission,
+      software: this.software,
+      recorder: this.recorder,
+      occupancy: this.occupancy,
+      door: this.door,
+      gpio: this.gpio,
+      pruner: this.pruner,
+      remote: this.remote,
+      hashKey: () => this.requireKey(),
+    };
+    this.updates = kioskUpdates(parts);
+    this.readings = new KioskTelemetry(parts);
+    this.manual = new ManualCheckins(parts);
+    this.link = new FleetLink({ ...parts, telemetry: this.readings, updates: this.updates });
   }
 
   get settings() {
@@ -252,43 +271,12 @@ export class Controller {
    * (journaled and sent like a scan). Throws ManualEntryError with a bilingual reason on bad input.
    */
   manualCheckin(name: string, phone: string): CheckinMessage {
-    const synced = this.clockWatch.synced();
-    const at = this.clock.now();
-    const stamp = this.stamp();
-    const window = this.loaded.settings.rules.duplicateWindowSeconds * 1000;
-    const entry = checkManualEntry(name, phone, {
-      hashKey: this.requireKey(),
-      recent: (idHash) =>
-        window > 0 &&
-        this.keeper.read(() => this.journal.lastRecent(idHash, at, window, stamp), undefined) !== undefined,
-      maxInside: this.policy.current.maxInside,
-      direction: this.loaded.settings.kiosk.direction,
-      occupancy: () => this.occupancy.now(),
-    });
-    return this.recorder.recordManual(entry, at, synced, stamp);
+    return this.manual.checkin(name, phone);
   }
 
-  /** What the kiosk reports on its telemetry topic (telemetry.ts). */
+  /** What the kiosk reports on its telemetry topic (kiosk-telemetry.ts). */
   telemetry(): TelemetryMessage {
-    const policy = this.policy.current;
-    return telemetryMessage({
-      kiosk: this.loaded.settings.kiosk,
-      now: this.clock.now(),
-      stamp: this.stamp(),
-      synced: this.clockWatch.synced(),
-      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
-      scannerConnected: this.scannerConnected,
-      outboxDepth: this.keeper.read(() => this.journal.pendingCount(), 0),
-      cache: this.cache.versionInfo(),
-      rules: { version: policy.rules.version, source: this.policy.origin },
-      faults: this.faults.list(),
-      storage: storageReadings({
-        dataDir: this.loaded.settings.data.dir,
-        rulesOrigin: this.policy.origin,
-        oldestPending: () => this.keeper.read(() => this.journal.oldestPendingAt(), null),
-      }),
-      update: updateTelemetry(this.loaded.settings.software.root, this.software?.lastFailure()),
-    });
+    return this.readings.message();
   }
 
   /** The deployment hash key in use (the demo seeds the cache with it). */
@@ -314,45 +302,13 @@ export class Controller {
     // run synchronously: the sysfs and LED-class drivers write synchronously; see hardware/README.md
     // for what the wiring must do when the process is killed outright.
     process.on('exit', this.outputsOff);
-    this.offs.push(
-      this.metrics.start(),
-      doorSounds(this.bus, this.door),
-      this.bus.on('scanner.status', (s) => {
-        this.scannerConnected = s.connected;
-      }),
-    );
+    this.offs.push(this.metrics.start(), doorSounds(this.bus, this.door), this.readings.start());
     this.pruner.start();
     // After the journal, cache and prune: on a nearly full disk the last-good file must not take the
     // page those need (it is 25 bytes, but a page on tmpfs/ext4); no scan is decided before start() ends.
     this.clockWatch.start();
     this.occupancy.start();
-    if (!this.options.withoutUplink) {
-      const { uplink, off } = startKioskUplink({
-        loaded: this.loaded,
-        outbox: this.keeper.outbox(),
-        bus: this.bus,
-        clock: this.clock,
-        log: this.log,
-        telemetry: () => this.telemetry(),
-        commands: {
-          policy: () => this.policy.current,
-          tighten: (key, value) => this.policy.tighten(key, value),
-          holding: () => this.door.holding,
-          play: (pattern) => this.door.play(pattern),
-          gpioName: this.gpio.name,
-          purge: () => this.pruner.purge(),
-          clearTightening: () => this.policy.clearTightening(),
-        },
-        revoked: () => this.faults.raise('enrolment-revoked'),
-        remote: this.remote,
-        occupancy: (payload) => this.occupancy.hubMessage(payload),
-        updates: this.updates,
-      });
-      this.uplink = uplink;
-      this.offs.push(off);
-      this.offs.push(watchUpdateState(settings.software.root, () => uplink.sendTelemetry()));
-      this.offs.push(() => this.software?.stop());
-    }
+    if (!this.options.withoutUplink) this.offs.push(...this.link.start());
     if (!this.options.withoutScreens && settings.ui.port > 0) {
       this.screens = new ScreensServer(this, this.log);
       this.screensAddress = await this.screens.start(settings.ui.port, settings.ui.host, {
@@ -400,7 +356,7 @@ export class Controller {
     this.outcomes.stop();
     this.occupancy.stop();
     this.door.stop();
-    await this.uplink?.stop();
+    await this.link.stop();
     await this.screens?.stop();
     await this.gpio.close();
     process.off('exit', this.outputsOff);

@@ -1,0 +1,86 @@
+import type { EventBus } from './bus.js';
+import type { Clock } from './clock.js';
+import type { RemoteConfigFile } from './commands/remote-config.js';
+import type { Door } from './door/index.js';
+import type { Faults } from './faults.js';
+import type { KioskTelemetry } from './kiosk-telemetry.js';
+import type { Logger } from './log.js';
+import type { Occupancy } from './occupancy/index.js';
+import type { PolicyInForce } from './policy.js';
+import type { RecordKeeper } from './record/keeper.js';
+import type { OutboxPruner } from './record/pruner.js';
+import type { LoadedSettings } from './settings/index.js';
+import type { GpioDriver } from './signal/index.js';
+import { watchUpdateState } from './software/daemon.js';
+import type { SoftwareFleet } from './software/index.js';
+import type { FleetUpdates } from './updates/index.js';
+import type { MqttUplink } from './uplink/index.js';
+import { startKioskUplink } from './uplink/kiosk.js';
+
+/** The running kiosk's parts the hub's link acts on (the controller passes its parts). */
+export interface FleetLinkParts {
+  loaded: LoadedSettings;
+  keeper: RecordKeeper;
+  bus: EventBus;
+  clock: Clock;
+  log: Logger;
+  telemetry: KioskTelemetry;
+  policy: PolicyInForce;
+  door: Door;
+  gpio: GpioDriver;
+  pruner: OutboxPruner;
+  faults: Faults;
+  remote: RemoteConfigFile;
+  occupancy: Occupancy;
+  updates: FleetUpdates;
+  software: SoftwareFleet | undefined;
+}
+
+/**
+ * The kiosk's link to the hub: the uplink (uplink/kiosk.ts) with what the hub's commands act on
+ * (commands/hooks.ts), the revocation that stops deciding, and the software updates' news (a changed
+ * installer state is sent at once). The constructor does nothing; start() connects.
+ */
+export class FleetLink {
+  private uplink: MqttUplink | undefined;
+
+  constructor(private readonly p: FleetLinkParts) {}
+
+  /** Connects; returns the undo steps (news, update watch, software fleet), for stop() to run in order. */
+  start(): Array<() => void> {
+    const { p } = this;
+    const { uplink, off } = startKioskUplink({
+      loaded: p.loaded,
+      outbox: p.keeper.outbox(),
+      bus: p.bus,
+      clock: p.clock,
+      log: p.log,
+      telemetry: () => p.telemetry.message(),
+      commands: {
+        policy: () => p.policy.current,
+        tighten: (key, value) => p.policy.tighten(key, value),
+        holding: () => p.door.holding,
+        play: (pattern) => p.door.play(pattern),
+        gpioName: p.gpio.name,
+        purge: () => p.pruner.purge(),
+        clearTightening: () => p.policy.clearTightening(),
+      },
+      // Revoked by the hub: scan() decides nothing from here on (fault `enrolment-revoked`).
+      revoked: () => p.faults.raise('enrolment-revoked'),
+      remote: p.remote,
+      occupancy: (payload) => p.occupancy.hubMessage(payload),
+      updates: p.updates,
+    });
+    this.uplink = uplink;
+    return [
+      off,
+      watchUpdateState(p.loaded.settings.software.root, () => uplink.sendTelemetry()),
+      () => p.software?.stop(),
+    ];
+  }
+
+  /** Closes the connection, if start() opened one. */
+  async stop(): Promise<void> {
+    await this.uplink?.stop();
+  }
+}
