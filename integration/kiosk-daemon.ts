@@ -51,8 +51,13 @@ export async function startKiosk(
     const child = spawn(process.execPath, [KIOSK_CLI, 'run', '-c', config], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     daemon = child;
+    // Online and reading its scanner: the uplink may connect before the pty is open (a code typed
+    // before that is not read — the full suite under load showed it as a scan never answered).
     await waitFor(
-      () => (text().slice(before).includes('uplink connected') ? true : undefined),
+      () => {
+        const since = text().slice(before);
+        return since.includes('uplink connected') && since.includes('scanner connected') ? true : undefined;
+      },
       10_000,
       `${id} online`,
     );

@@ -59,6 +59,8 @@ export async function seedFleet(store: HubStore, sites: number, kiosks: number):
       clockSynced: i % 13 !== 0,
       outboxDepth: (i * 37) % 120,
       disk: { usedPercent: 10 + ((i * 17) % 90), freeBytes: 1e9 },
+      // Every 9th kiosk (still on 0.1.0) rolled back from 0.2.0 (the installer's state, telemetry `update`).
+      ...(i % 9 === 0 ? { update: { state: 'rolled-back', version: '0.2.0', previous: '0.1.0' } } : {}),
     });
     await store.setKioskTelemetry(t, new Date(t.at));
     if (i % 7 === 0) await store.setKioskState(site, kiosk, 'offline', new Date(t.at));

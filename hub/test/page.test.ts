@@ -230,6 +230,10 @@ describe('hub page in Chromium', () => {
     expect(found.length).toBe(8);
     expect(found.every((r) => r[0]?.includes('Tân Định'))).toBe(true);
     await page.fill('#app .search', '');
+    // A kiosk's update state in the page's language, with the version it tried (k-0009 rolled back).
+    expect(await page.textContent('#fleet tbody tr[data-kiosk="k-0009"] td:nth-child(5)')).toBe(
+      '0.1.0 (đã quay lại bản cũ → 0.2.0)',
+    );
     await page.selectOption('#fleetFilter', 'offline');
     expect((await rows(page, 'fleet')).map((r) => r[2])).toEqual(Array(4).fill('mất kết nối'));
     // The last doctor report comes from the fleet engineer's GET /api/kiosks/:kiosk/doctor; a stand-in

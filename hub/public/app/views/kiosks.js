@@ -65,10 +65,14 @@ export function fleetCells(ctx) {
       key: 'software',
       title: T.version,
       sort: (k) => k.software,
-      cell: (k) =>
-        [k.software ?? dash, k.update?.state && k.update.state !== 'idle' ? ` (${k.update.state})` : ''].join(
-          '',
-        ),
+      cell: (k) => {
+        // The installer's last state (gateway/src/software/state.ts), said in the page's language.
+        const state = k.update?.state;
+        const said =
+          state && state !== 'idle' ? (UPDATE_STATES[state] ? ctx.t(UPDATE_STATES[state]) : state) : '';
+        const target = k.update?.version && k.update.version !== k.software ? ` → ${k.update.version}` : '';
+        return [k.software ?? dash, said ? ` (${said}${target})` : ''].join('');
+      },
     },
     {
       key: 'cache',
@@ -136,6 +140,18 @@ export function fleetCells(ctx) {
     },
   ];
 }
+
+/** Software update states a kiosk reports (telemetry `update.state`). */
+const UPDATE_STATES = {
+  installing: { vi: 'đang cài', en: 'installing' },
+  checking: { vi: 'đang kiểm tra', en: 'checking' },
+  healthy: { vi: 'đã cập nhật', en: 'updated' },
+  'rolled-back': { vi: 'đã quay lại bản cũ', en: 'rolled back' },
+  failed: { vi: 'cập nhật lỗi', en: 'update failed' },
+  refused: { vi: 'từ chối gói cập nhật', en: 'bundle refused' },
+  'download-failed': { vi: 'tải gói lỗi', en: 'download failed' },
+  'no-bundle': { vi: 'không có gói cho CPU này', en: 'no bundle for this CPU' },
+};
 
 const FILTERS = {
   all: () => true,
