@@ -58,9 +58,11 @@ export async function startKiosk(
         const since = text().slice(before);
         return since.includes('uplink connected') && since.includes('scanner connected') ? true : undefined;
       },
-      10_000,
+      20_000,
       `${id} online`,
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; its log:\n${text().slice(-6000)}`);
+    });
   };
   const lines = (): LogLine[] =>
     text()
