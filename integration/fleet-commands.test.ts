@@ -302,6 +302,12 @@ describe('hub → kiosk commands', () => {
     expect(readFileSync(logFile, 'utf8')).toContain('enrolment revoked by the hub: restarting unenrolled');
     expect(await tryLogin(password)).toMatch(REFUSED);
     expect((await store.repo.auditLog(10)).map((a) => a.action)).toContain('kiosk-revoke');
+
+    // Revoked again with nobody to answer (the daemon is gone, as an offline kiosk would be): done at
+    // the hub, but never a green "done" — the page is told the kiosk does not know (review 2, #1).
+    const untold = await ask('revoke-enrolment');
+    expect(untold).toMatchObject({ ok: false, result: { kioskTold: false, loginDeleted: true } });
+    expect(untold.ok === false && untold.error).toMatchObject({ vi: expect.stringMatching(/không trả lời/) });
   });
 });
 

@@ -19,6 +19,7 @@ import {
   type RunningMosquitto,
   requireChromium,
   startMosquitto,
+  waitFor,
 } from '@qrkiosk/testkit';
 import pino from 'pino';
 import { type Browser, chromium } from 'playwright-core';
@@ -123,6 +124,16 @@ describe('scan → gateway → Mosquitto → hub page', () => {
       timeout: 15_000,
     });
     expect(await page.textContent('#commandResult')).toMatch(/^Kiosk đã làm xong: Tự kiểm tra/);
+    // The whole self-test played (every line it lit is off again) before the relay is judged.
+    await waitFor(
+      () => {
+        const lit = gpio.timeline.slice(before);
+        const last = new Map(lit.map((e) => [e.line, e.value]));
+        return lit.length > 0 && [...last.values()].every((v) => v === 0) ? true : undefined;
+      },
+      10_000,
+      'the self-test to finish',
+    );
     const lit = gpio.timeline.slice(before);
     expect(lit.some((e) => e.value === 1)).toBe(true);
     expect(lit.filter((e) => e.line === 'relay' && e.value === 1)).toEqual([]);

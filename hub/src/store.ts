@@ -94,9 +94,13 @@ export class HubStore {
   bindKiosk(b: KioskBinding, at: Date) {
     return this.repo.bindKiosk(b, at);
   }
-  /** Registers (or moves) a kiosk to a site, as `qrkiosk-hub kiosk register` does. */
-  registerKiosk(b: KioskBinding, at: Date) {
-    return this.repo.registerKiosk(b, at);
+  /**
+   * Registers (or moves) a kiosk to a site, as `qrkiosk-hub kiosk register` does; a kiosk registered
+   * again after a revocation is back in service (no longer retired: alerts, rollouts, the fleet table).
+   */
+  async registerKiosk(b: KioskBinding, at: Date) {
+    await this.repo.registerKiosk(b, at);
+    await this.repo.fleet.unretire(b.kiosk);
   }
   kioskBindings() {
     return this.repo.kioskBindings();

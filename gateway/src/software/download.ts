@@ -17,9 +17,23 @@ async function fetchOk(url: string, timeoutMs: number): Promise<Response> {
 }
 
 /** A small file (the detached signature) into memory. */
+/** A signature file is a few hundred bytes: anything past this is not one (and never fills the daemon's memory). */
+const SMALL_MAX_BYTES = 64 * 1024;
+
 export async function downloadSmall(url: string, timeoutMs: number): Promise<Buffer> {
   const res = await fetchOk(url, timeoutMs);
-  return Buffer.from(await res.arrayBuffer());
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const reader = res.body?.getReader();
+  for (let part = await reader?.read(); part && !part.done; part = await reader?.read()) {
+    size += part.value.length;
+    if (size > SMALL_MAX_BYTES) {
+      await reader?.cancel().catch(() => undefined);
+      throw new Error(`${url}: more than ${SMALL_MAX_BYTES} bytes, not a signature`);
+    }
+    chunks.push(Buffer.from(part.value));
+  }
+  return Buffer.concat(chunks);
 }
 
 /**

@@ -103,7 +103,11 @@ export class SoftwareFleet {
       return;
     }
     if (!softwareTargets(a, this.d.kiosk)) return;
-    if (a.version === SOFTWARE_VERSION) return;
+    // Already running it: an older failure (another rollout's) is no longer news for telemetry.
+    if (a.version === SOFTWARE_VERSION) {
+      this.failure = null;
+      return;
+    }
     const bundle = a.bundles[process.arch];
     if (!bundle) {
       // Said in telemetry (issue #17 review #16): the rollout shows this kiosk cannot take the release, instead of

@@ -111,7 +111,7 @@ export class Rollouts {
     // Publish the stage in progress again: pausing cleared the announcement. Resuming a halted rollout accepts the
     // failures that halted it: those kiosks stay on their previous version and no longer hold the stage back.
     const stages = JSON.parse(r.stages) as RolloutStage[];
-    const [kiosks, directory] = await Promise.all([this.store.kiosks(), this.store.siteDirectory()]);
+    const [kiosks, directory] = await Promise.all([this.store.activeKiosks(), this.store.siteDirectory()]);
     const fleet = kioskUpdates(kiosks);
     const failed = stages.slice(0, r.stage + 1).flatMap((s, i) =>
       stageProgress(s, r.version, r.minHealthy, fleet, directory, {
@@ -133,7 +133,7 @@ export class Rollouts {
   async list(): Promise<RolloutView[]> {
     const [rows, kiosks, directory] = await Promise.all([
       this.store.repo.releases.rollouts(),
-      this.store.kiosks(),
+      this.store.activeKiosks(),
       this.store.siteDirectory(),
     ]);
     const fleet = kioskUpdates(kiosks);

@@ -340,6 +340,18 @@ export class KioskCommands {
         },
         result,
       };
+    // Not reached (offline, or slower than the wait): its login is gone, but until it next tries the
+    // broker it keeps deciding on what it has (docs/protocol.md) — never a green "done" on the page.
+    if (!told)
+      return {
+        ok: false,
+        status: 200,
+        error: {
+          vi: 'Đã thu hồi ở trung tâm, nhưng kiosk không trả lời: kiosk chưa biết và có thể vẫn cho vào — cần kỹ thuật đến gỡ kiosk',
+          en: 'Revoked at the hub, but the kiosk did not answer: it does not know yet and may still admit people — send a technician to remove it',
+        },
+        result,
+      };
     return { ok: true, result };
   }
 }

@@ -21,6 +21,7 @@ export const T = {
   alerts: { vi: 'Cảnh báo', en: 'Alerts' },
   yes: { vi: 'trực tuyến', en: 'online' },
   no: { vi: 'mất kết nối', en: 'offline' },
+  retired: { vi: 'đã thu hồi', en: 'revoked' },
   synced: { vi: 'đúng', en: 'synced' },
   unsynced: { vi: 'chưa đồng bộ', en: 'not synced' },
   connected: { vi: 'có', en: 'connected' },
@@ -53,7 +54,11 @@ export function fleetCells(ctx) {
       key: 'online',
       title: T.online,
       sort: (k) => k.online,
-      cell: (k) => h('span', { class: `badge ${k.online ? 'on' : 'off'}` }, ctx.t(k.online ? T.yes : T.no)),
+      // A revoked kiosk (state `retired`) is neither: it is kept for its history only.
+      cell: (k) =>
+        k.retired
+          ? h('span', { class: 'badge warn' }, ctx.t(T.retired))
+          : h('span', { class: `badge ${k.online ? 'on' : 'off'}` }, ctx.t(k.online ? T.yes : T.no)),
     },
     {
       key: 'lastSeen',
@@ -156,7 +161,7 @@ const UPDATE_STATES = {
 const FILTERS = {
   all: () => true,
   online: (k) => k.online,
-  offline: (k) => !k.online,
+  offline: (k) => !k.online && !k.retired,
   alerts: (k) => k.alerts > 0,
 };
 

@@ -231,9 +231,8 @@ export const view = {
     );
     void load();
     // Rollouts move on by themselves: look again while the view is on screen.
-    const timer = setInterval(() => {
-      if (!root.isConnected) clearInterval(timer);
-      else void load();
-    }, 10_000);
+    // The shell reuses #app for every view: it calls the returned cleanup when the view is left.
+    const timer = setInterval(() => void load(), 10_000);
+    return () => clearInterval(timer);
   },
 };

@@ -102,7 +102,11 @@ function scopeField(ctx, prefix, sites = []) {
     input,
     ctx.h('label', {}, box, ` ${ctx.t(T.allSites)}`),
   );
-  return { el, read: () => (box.checked ? ['*'] : scopeOf(input.value)) };
+  // After a form reset the box is unchecked again but `disabled` (a property) is not reset with it.
+  const sync = () => {
+    input.disabled = box.checked;
+  };
+  return { el, read: () => (box.checked ? ['*'] : scopeOf(input.value)), sync };
 }
 
 /** The box that shows a code the hub just made: once, with how the user uses it. */
@@ -281,6 +285,7 @@ function addCard(ctx, { say, failed, refresh, showCode: show }) {
           if (r.code) show(r.code);
           else say(`${ctx.t(T.added)}: ${r.user.phone}`);
           form.reset();
+          scope.sync();
           await refresh();
         } catch (err) {
           failed(err);
