@@ -193,6 +193,28 @@ describe.each(ENGINES)('alert delivery (%s)', (engine) => {
     expect(clears[0]?.text).toContain('Kết thúc: 26/11/2026 09:14');
     expect(hook760.received.map((r) => JSON.parse(r.body).event)).toEqual(['alert-raised', 'alert-cleared']);
   });
+
+  it('a silent kiosk that is revoked: its alert is closed in the history, with no "cleared" notice (it was not repaired)', async () => {
+    const [hook760, hook761] = [await hookServer(), await hookServer()];
+    const keyFile = join(makeTempDir('hook-key-'), 'key');
+    writeFileSync(keyFile, 'bridge-secret\n');
+    const s = settings(yaml({ hook760: hook760.url, hook761: hook761.url, secretFile: keyFile }));
+    const { store, tick } = await twoHubs(engine, s);
+    await store.setKioskState('s-1', 'k-1', 'online', T0);
+    await tick(at(11));
+    expect(hook760.received.map((r) => JSON.parse(r.body).event)).toEqual(['alert-raised']);
+    const before = smtp.messages().length;
+    // Revoked (use-cases/enrolment.ts revokeKiosk retires it): out of service, still in the history.
+    await store.repo.fleet.retire('k-1', at(12), '0900000001');
+    await tick(at(13));
+    await tick(at(14));
+    expect((await store.repo.alerts.list(false, 10))[0]).toMatchObject({
+      key: 'silent:s-1:k-1',
+      clearedAt: at(13).toISOString(),
+    });
+    expect(mailSince(before)).toEqual([]);
+    expect(hook760.received.map((r) => JSON.parse(r.body).event)).toEqual(['alert-raised']);
+  });
 });
 
 describe('quiet hours, retries, the daily report (sqlite)', () => {

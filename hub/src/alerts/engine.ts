@@ -61,10 +61,11 @@ export class AlertEngine {
     // The other way round is harmless: a clear or raise already done elsewhere matches no row.
     const active = await alerts.list(true, 100_000);
     // In service only: a revoked (retired) kiosk's row stays for its history, silent by design.
-    const [kiosks, directory, counts] = await Promise.all([
+    const [kiosks, directory, counts, retired] = await Promise.all([
       this.store.activeKiosks(),
       this.store.siteDirectory(),
       this.store.countsSince(vnDayStartOf(now)),
+      this.store.repo.fleet.retired(),
     ]);
     const scansToday = new Map(counts.map((c) => [c.site, c.n]));
     const holding = new Map<string, Condition>(
@@ -75,7 +76,11 @@ export class AlertEngine {
     for (const a of active)
       if (!holding.has(a.key) && (await alerts.clear(a.id, now))) {
         cleared++;
-        this.log.info({ alert: a.id, key: a.key }, 'alert cleared');
+        // A revoked kiosk's alert ends because the kiosk left service, not because it was repaired:
+        // closed in the history without a "cleared" notice to the officers.
+        const revoked = a.kiosk !== null && retired.has(a.kiosk);
+        if (revoked) await alerts.announced(a.id, 'clear', now);
+        this.log.info({ alert: a.id, key: a.key, revoked }, 'alert cleared');
       }
     const inForce = new Set(active.map((a) => a.key));
     for (const c of holding.values()) {
