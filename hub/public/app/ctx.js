@@ -21,7 +21,7 @@ export class ApiError extends Error {
 const API_TIMEOUT_MS = 45_000;
 
 /** What a status without a hub message means, in both languages. */
-function statusText(status) {
+export function statusText(status) {
   if (status === 404) return { vi: 'Không tìm thấy (404)', en: 'Not found (404)' };
   if (status === 403) return { vi: 'Bạn không có quyền làm việc này', en: 'Not allowed for your role' };
   if (status === 429)

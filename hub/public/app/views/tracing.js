@@ -1,5 +1,6 @@
 // Truy vết: the places a person visited and who was there at the same time (masked), with CSV.
 // Every error (no key, bad day, too long a range) comes back from the hub in both languages.
+import { ApiError, statusText } from '../ctx.js';
 import { dayField } from '../dayfield.js';
 import { addDays, vnToday } from '../fmt.js';
 
@@ -71,9 +72,13 @@ export const view = {
           body: JSON.stringify({ ...query, format: 'csv' }),
         });
         if (!r.ok) {
-          // The JSON error (and a 401's return to the login form) as every other call shows it.
-          await ctx.api('/api/trace', { method: 'POST', body: { ...query, format: 'csv' } });
-          return;
+          // A 401 goes back to the login form as every call does (a GET that audits nothing, never the
+          // trace again: each trace is audited). Any other refusal: the hub's own words from this answer.
+          if (r.status === 401) return void (await ctx.api('/api/me'));
+          const body = await r.json().catch(() => null);
+          throw body?.error?.vi
+            ? new ApiError(r.status, body.error, true)
+            : new ApiError(r.status, statusText(r.status));
         }
         const a = h('a', {
           href: URL.createObjectURL(await r.blob()),
