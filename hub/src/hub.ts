@@ -349,6 +349,8 @@ export class Hub {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.alertTimer) clearInterval(this.alertTimer);
+    // A send in flight finishes (≤ its limit); no further notice is taken, they stay due.
+    this.alerts?.stopSending();
     await this.reportCatchUp;
     await this.ticking;
     await this.dispatchAgain;

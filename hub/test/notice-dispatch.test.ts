@@ -125,6 +125,35 @@ describe('a send past its limit (sqlite)', () => {
   });
 });
 
+describe('a hub stopping (sqlite)', () => {
+  it('takes no further notice once stopped: the send in flight finishes, the rest stay due', async () => {
+    const hook = await heldHook(1);
+    const [store] = await twoStores('sqlite');
+    await store.repo.alerts.queue(
+      [1, 2, 3].map((n) => ({
+        key: `test:stop:${n}`,
+        channel: 'webhook' as const,
+        target: hook.url,
+        payload: JSON.stringify({ n }),
+        dueAt: T,
+      })),
+      T,
+    );
+    const d = new Dispatcher(store.repo.alerts, { webhooks: new Webhooks([], 60_000) }, 5, silent, {
+      sendLimitMs: 60_000,
+      clock: () => 0,
+    });
+    const run = d.run(T);
+    await hook.received(1);
+    d.stop();
+    hook.release(1);
+    expect(await run).toEqual({ sent: 1, failed: 0 });
+    expect(hook.bodies.map((x) => JSON.parse(x).n)).toEqual([1]);
+    const unsent = (await store.repo.alerts.notices(10)).filter((n) => n.sentAt === null);
+    expect(unsent.map((n) => n.key).sort()).toEqual(['test:stop:2', 'test:stop:3']);
+  });
+});
+
 describe('notice log lines', () => {
   it('name a failed notice by the mailbox’s domain and the bridge’s origin, never the address or the URL’s path', async () => {
     const [store] = await twoStores('sqlite');

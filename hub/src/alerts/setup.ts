@@ -16,6 +16,8 @@ export interface AlertParts {
   engine: AlertEngine;
   /** Milliseconds between ticks. */
   everyMs: number;
+  /** Takes no more notices to send (the hub is stopping); the one in flight finishes. */
+  stopSending(): void;
   close(): void;
 }
 
@@ -58,5 +60,10 @@ export function alertParts(
     log,
   );
   // Alerts off still sends notices (the daily report) on the default beat.
-  return { engine, everyMs: (everySeconds || 30) * 1000, close: () => mail?.close() };
+  return {
+    engine,
+    everyMs: (everySeconds || 30) * 1000,
+    stopSending: () => dispatcher.stop(),
+    close: () => mail?.close(),
+  };
 }

@@ -57,12 +57,24 @@ export class Dispatcher {
     this.clock = options.clock ?? Date.now;
   }
 
+  private stopped = false;
+
+  /**
+   * No notice is taken after this (the hub is stopping): the one being sent finishes, the rest stay
+   * due for the next start or another hub process. Without it a stop during a mail outage waited
+   * for every due notice's send limit in turn.
+   */
+  stop(): void {
+    this.stopped = true;
+  }
+
   /** Sends what is due at `now`; the lease of each notice counts from when it is taken (`now` moved on by the time spent). */
   async run(now = new Date(this.clock())): Promise<DispatchResult> {
     const started = this.clock();
     const at = () => new Date(now.getTime() + (this.clock() - started));
     const result: DispatchResult = { sent: 0, failed: 0 };
     for (;;) {
+      if (this.stopped) return result;
       const takenAt = at();
       const [n] = await this.store.take(takenAt, this.leaseMs, 1);
       if (!n) return result;
