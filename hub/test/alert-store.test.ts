@@ -71,6 +71,24 @@ describe.each(ENGINES)('alert store (%s)', (engine) => {
     expect(await b.unannounced(10)).toEqual([]);
   });
 
+  it('a silent clear (a revoked kiosk) is closed and owes no notice in one statement: no other process sees it owed in between', async () => {
+    const [a, b] = await twoProcesses(engine);
+    const row = await a.raise(alert('2026-11-26T02:00:00Z'));
+    await a.announced(row?.id ?? 0, 'raise', new Date('2026-11-26T02:00:01Z'));
+    // Two processes at once: one clears silently, the other reads what is owed. Whatever the order,
+    // it never finds this clear owed (in two steps, clear then mark, it could).
+    const [cleared, owed] = await Promise.all([
+      a.clear(row?.id ?? 0, new Date('2026-11-26T02:05:00Z'), true),
+      b.unannounced(10),
+    ]);
+    expect(cleared).toMatchObject({ id: row?.id, clearedAt: '2026-11-26T02:05:00.000Z' });
+    expect(owed).toEqual([]);
+    expect(await b.unannounced(10)).toEqual([]);
+    // A silent clear of an alert cleared already changes nothing.
+    expect(await b.clear(row?.id ?? 0, new Date('2026-11-26T02:06:00Z'), true)).toBeNull();
+    expect((await a.list(false, 10))[0]?.clearedAt).toBe('2026-11-26T02:05:00.000Z');
+  });
+
   it('a notice queued twice is one; two takers get different notices; retried with its error, given up, or sent', async () => {
     const [a, b] = await twoProcesses(engine);
     const now = new Date('2026-11-26T02:00:00Z');

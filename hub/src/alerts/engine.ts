@@ -73,15 +73,16 @@ export class AlertEngine {
     );
     let raised = 0;
     let cleared = 0;
-    for (const a of active)
-      if (!holding.has(a.key) && (await alerts.clear(a.id, now))) {
+    for (const a of active) {
+      if (holding.has(a.key)) continue;
+      // A revoked kiosk's alert ends because the kiosk left service, not because it was repaired:
+      // closed in the history without a "cleared" notice to the officers.
+      const revoked = a.kiosk !== null && retired.has(a.kiosk);
+      if (await alerts.clear(a.id, now, revoked)) {
         cleared++;
-        // A revoked kiosk's alert ends because the kiosk left service, not because it was repaired:
-        // closed in the history without a "cleared" notice to the officers.
-        const revoked = a.kiosk !== null && retired.has(a.kiosk);
-        if (revoked) await alerts.announced(a.id, 'clear', now);
         this.log.info({ alert: a.id, key: a.key, revoked }, 'alert cleared');
       }
+    }
     const inForce = new Set(active.map((a) => a.key));
     for (const c of holding.values()) {
       if (inForce.has(c.key)) continue;

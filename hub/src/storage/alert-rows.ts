@@ -60,8 +60,11 @@ export interface NoticeRow {
 export interface AlertStorage {
   /** The new alert, or null when one with this key is in force already (another process raised it). */
   raise(a: NewAlert): Promise<AlertRow | null>;
-  /** The cleared alert, or null when it was cleared already. */
-  clear(id: number, at: Date): Promise<AlertRow | null>;
+  /**
+   * The cleared alert, or null when it was cleared already. `silent`: closed in the history with
+   * its "cleared" notices marked as done in the same statement (nobody is told).
+   */
+  clear(id: number, at: Date, silent?: boolean): Promise<AlertRow | null>;
   /** Alerts in force (`active`) or all, newest first; of these `sites` only when given (the limit applies after). */
   list(active: boolean, limit: number, sites?: ReadonlyArray<string>): Promise<AlertRow[]>;
   /** Raises and clears whose notices are not queued yet. */

@@ -16,6 +16,10 @@ const N = `id, key, channel, target, payload, created_at AS "createdAt", due_at 
 const RAISE = `INSERT INTO alerts (key, rule, site, kiosk, severity, detail, raised_at)
   VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING ${A}`;
 const CLEAR = `UPDATE alerts SET cleared_at = $1 WHERE id = $2 AND cleared_at IS NULL RETURNING ${A}`;
+// Cleared and marked announced in the same statement: in two steps, another process's announce()
+// could queue the "cleared" notice in between (seen on PostgreSQL in CI).
+const CLEAR_SILENT = `UPDATE alerts SET cleared_at = $1, clear_queued_at = $2 WHERE id = $3 AND cleared_at IS NULL
+  RETURNING ${A}`;
 const ACTIVE = `SELECT ${A} FROM alerts WHERE cleared_at IS NULL ORDER BY raised_at DESC, id DESC LIMIT $1`;
 const ALL = `SELECT ${A} FROM alerts ORDER BY raised_at DESC, id DESC LIMIT $1`;
 // A scope's alerts: filtered in SQL before the LIMIT, not after it (the newest N of the whole fleet
@@ -69,8 +73,11 @@ export class SqliteAlerts implements AlertStorage {
   async raise(a: NewAlert) {
     return (this.db.prepare(q(RAISE)).get(...raiseParams(a)) as AlertRow | undefined) ?? null;
   }
-  async clear(id: number, at: Date) {
-    return (this.db.prepare(q(CLEAR)).get(iso(at), id) as AlertRow | undefined) ?? null;
+  async clear(id: number, at: Date, silent = false) {
+    const row = silent
+      ? this.db.prepare(q(CLEAR_SILENT)).get(iso(at), iso(at), id)
+      : this.db.prepare(q(CLEAR)).get(iso(at), id);
+    return (row as AlertRow | undefined) ?? null;
   }
   async list(active: boolean, limit: number, sites?: ReadonlyArray<string>) {
     if (sites)
@@ -121,8 +128,11 @@ export class PostgresAlerts implements AlertStorage {
   async raise(a: NewAlert) {
     return (await this.rows<AlertRow>(RAISE, raiseParams(a)))[0] ?? null;
   }
-  async clear(id: number, at: Date) {
-    return (await this.rows<AlertRow>(CLEAR, [iso(at), id]))[0] ?? null;
+  async clear(id: number, at: Date, silent = false) {
+    const rows = silent
+      ? await this.rows<AlertRow>(CLEAR_SILENT, [iso(at), iso(at), id])
+      : await this.rows<AlertRow>(CLEAR, [iso(at), id]);
+    return rows[0] ?? null;
   }
   async list(active: boolean, limit: number, sites?: ReadonlyArray<string>) {
     if (sites) return this.rows<AlertRow>(scoped(IN_SITES_PG, active), [JSON.stringify(sites), limit]);
