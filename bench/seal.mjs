@@ -104,11 +104,13 @@ for (const [name, payload] of SCANNED) {
 const CCCD = cases.get('cccd-7field');
 const path = { plain: [], sealed: [] };
 for (const c of [plainKiosk, sealKiosk]) for (let i = 0; i < 50; i++) c.scan(CCCD); // warm-up
+/** @type {Array<['plain' | 'sealed', Controller]>} */
+const sides = [
+  ['plain', plainKiosk],
+  ['sealed', sealKiosk],
+];
 for (let block = 0; block < 6; block++)
-  for (const [which, c] of [
-    ['plain', plainKiosk],
-    ['sealed', sealKiosk],
-  ])
+  for (const [which, c] of sides)
     for (let i = 0; i < SCANS / 6; i++) {
       const s = performance.now();
       c.scan(CCCD);
@@ -118,6 +120,7 @@ await plainKiosk.stop();
 await sealKiosk.stop();
 
 // ── 2. CPU per seal ──
+/** @type {import('../protocol/dist/index.js').IdentityClear} */
 const clear = {
   v: 1,
   kind: 'cccd',
