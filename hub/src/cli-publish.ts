@@ -210,7 +210,10 @@ export async function publishCommand(cmd: string, argv: string[], settings: HubS
     );
   // Before anything goes out: a database that cannot be reached stops the run with nothing sent, and a
   // run again adds the same links once (they are keyed by the pair).
-  if (publication.links.length > 0) await recordImportLinks(publication.links, problems.length === 0, values);
+  // A clean file with a `person` column replaces the imported links even when it has none (every
+  // person key removed is every link removed); a file without the column leaves them as they are.
+  if (publication.links.length > 0 || (publication.personColumn && problems.length === 0))
+    await recordImportLinks(publication.links, problems.length === 0, values);
   if (values.out) writeFileAtomic(values.out, [snapshot]);
   if (publish) {
     const messages: FleetMessage[] = [];

@@ -18,6 +18,7 @@ import {
   mqttOptions,
   OP_DELETE,
   OP_PUT,
+  PERSON_COLUMN,
   parseFactsCsvHeader,
   parseFactsCsvIdentity,
   parseFactsCsvRow,
@@ -81,6 +82,8 @@ export async function entriesFromCsv(
    * links for tracing. Kiosks never see it (the published entries carry no person).
    */
   links: Array<[string, string]>;
+  /** The file has a `person` column (even with every cell empty): its links are the whole register. */
+  personColumn: boolean;
 }> {
   const records: Array<{ key: Buffer; facts: Buffer }> = [];
   const links: Array<[string, string]> = [];
@@ -127,7 +130,15 @@ export async function entriesFromCsv(
     r.key.copy(entries, i * ENTRY_BYTES);
     r.facts.copy(entries, i * ENTRY_BYTES + KEY_BYTES);
   });
-  return { entries, count: sorted.length, problems, badKeys, unidentified, links };
+  return {
+    entries,
+    count: sorted.length,
+    problems,
+    badKeys,
+    unidentified,
+    links,
+    personColumn: at?.[PERSON_COLUMN] !== undefined,
+  };
 }
 
 /** QRKC1 records putting every entry (a snapshot's body). */
@@ -183,6 +194,8 @@ export interface CachePublication {
   carried: number;
   /** Document → person links of the good rows with a `person` key (entriesFromCsv), for the hub database. */
   links: Array<[string, string]>;
+  /** The file has a `person` column: a clean one replaces the imported links, even with none. */
+  personColumn: boolean;
   /** What to remember once the publication went out (writeFleetState). */
   state: FleetCacheState;
 }
@@ -238,6 +251,7 @@ export async function prepareCachePublication(options: {
     problems,
     carried: count - read.count,
     links: read.links,
+    personColumn: read.personColumn,
     state: { seq, createdAt, entries },
   };
   if (previous && !options.snapshotOnly) {

@@ -134,6 +134,23 @@ describe.each(ENGINES)('publish-cache person links (%s)', (engine) => {
     } finally {
       await after.close();
     }
+
+    // Every person key emptied, the column kept: a clean file with no links removes every imported one
+    // (the scan link stays).
+    writeFileSync(csv, corrected.map((l, i) => (i === 0 ? l : l.replace(/HCM-\d+$/, ''))).join('\n'));
+    const fourth = publishCache(csv, args);
+    expect(fourth.status).toBe(0);
+    expect(fourth.stdout).toContain('person links: 0 rows with a person key, 0 new links, 4 removed');
+    const emptied = await HubStore.open(database, dataDir);
+    try {
+      const phone = h('phone', '0912345678');
+      expect(await emptied.personHashes(phone)).toEqual([phone, scanned]);
+      expect(await emptied.personHashes(h('bhyt', 'DN4797912345678'))).toEqual([
+        h('bhyt', 'DN4797912345678'),
+      ]);
+    } finally {
+      await emptied.close();
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * One person across documents (migration 15, storage/links.ts, person-links.ts) on both engines: links
- * stored both ways and counted once, the walk bounded at 3 hops and at its limit, people grouped by
- * their smallest hash, a scan's links written in the check-in's own transaction (a trigger the engine
+ * stored both ways and counted once, the walk bounded at 4 hops, at its limit and at MAX_DEGREE links
+ * read per hash, people grouped when at most 4 links apart (under their smallest hash), a scan's links written in the check-in's own transaction (a trigger the engine
  * runs makes the link insert fail: then the check-in is not kept either), retention, and the site
  * address kept when a register does not give it.
  */
@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubStore } from '../src/index.js';
+import { MAX_DEGREE } from '../src/storage/links.js';
 import { ENGINES, type Engine, openStore } from './engines.js';
 
 const KEY = Buffer.alloc(32, 7);
@@ -24,6 +25,7 @@ const CMND = h('cmnd', '272345678');
 const BHYT = h('bhyt', 'DN4797912345678');
 const PERSON = node(1);
 const FAR = h('phone', '0912345678');
+const BEYOND = h('qid', '998877665544');
 
 /** A check-in whose scan carried `links` (the field H1 adds to the schema; read defensively here). */
 const withLinks = (idHash: string, links: unknown, over: Partial<CheckinMessage> = {}) => {
@@ -85,29 +87,36 @@ describe.each(ENGINES)('identity links (%s)', (engine) => {
     expect(await store.repo.links.neighbours([])).toEqual([]);
   });
 
-  it('finds a person’s hashes within 3 hops, the asked one first, and no further', async () => {
-    // BHYT → person → CCCD → CMND is 3 hops; CMND → FAR would be the 4th.
+  it('finds a person’s hashes within 4 hops, the asked one first, and no further', async () => {
+    // BHYT → person → CCCD → CMND → FAR is 4 hops (scan, import, import, scan); FAR → BEYOND the 5th.
     await store.repo.links.add([[CMND, FAR]], 'scan', new Date('2026-11-20T02:00:00Z'));
+    await store.repo.links.add([[FAR, BEYOND]], 'scan', new Date('2026-11-20T02:00:00Z'));
     const found = await store.personHashes(BHYT);
     expect(found[0]).toBe(BHYT);
     expect(found[1]).toBe(PERSON);
-    expect(found.slice(2).sort()).toEqual([CCCD, CMND].sort());
-    expect(found).not.toContain(FAR);
-    expect(await store.personHashes(CMND)).toEqual(expect.arrayContaining([CMND, CCCD, FAR, PERSON, BHYT]));
+    expect(found.slice(2).sort()).toEqual([CCCD, CMND, FAR].sort());
+    expect(found).not.toContain(BEYOND);
+    expect(await store.personHashes(CMND)).toEqual(
+      expect.arrayContaining([CMND, CCCD, FAR, PERSON, BHYT, BEYOND]),
+    );
     expect(await store.personHashes(BHYT, 2)).toEqual([BHYT, PERSON]);
     const alone = 'b'.repeat(32);
     expect(await store.personHashes(alone)).toEqual([alone]);
   });
 
-  it('groups hashes by person, each under the smallest hash of its group', async () => {
+  it('groups hashes by person when at most 4 links apart, each under the smallest given hash of its group', async () => {
     const other = 'c'.repeat(32);
     const groups = await store.groupPeople([BHYT, CMND, other, CCCD]);
-    const smallest = [BHYT, PERSON, CCCD, CMND, FAR].sort()[0];
+    const smallest = [BHYT, CCCD, CMND].sort()[0];
     expect(groups.get(BHYT)).toBe(smallest);
     expect(groups.get(CMND)).toBe(smallest);
     expect(groups.get(CCCD)).toBe(smallest);
     expect(groups.get(other)).toBe(other);
     expect([...groups.keys()]).toEqual([BHYT, CMND, other, CCCD]);
+    // BHYT and BEYOND are 5 links apart: two people, though walks from both ends meet at CMND.
+    const apart = await store.groupPeople([BHYT, BEYOND]);
+    expect(apart.get(BHYT)).toBe(BHYT);
+    expect(apart.get(BEYOND)).toBe(BEYOND);
   });
 
   it('adds a scan’s links with its check-in, a redelivery too, and ignores a links field of another shape', async () => {
@@ -186,6 +195,35 @@ describe.each(ENGINES)('identity links (%s)', (engine) => {
     await store.repo.links.add([[x, z]], 'import', old);
     await store.purge(new Date('2021-01-01T00:00:00Z'));
     expect(await store.repo.links.neighbours([x])).toEqual([[x, z]]);
+  });
+
+  it('keeps a scan link while a newer check-in carries it, though the first one that made it is purged', async () => {
+    const [x, y] = [node(20), node(21)];
+    const first = withLinks(x, [y], { id: '01JAAAAAAAAAAAAAAAAAAAAAA1', at: '2026-01-01T00:00:00.000Z' });
+    const later = withLinks(x, [y], { id: '01JAAAAAAAAAAAAAAAAAAAAAA2', at: '2026-01-25T00:00:00.000Z' });
+    expect(await store.addCheckin(first, new Date('2026-01-01T00:00:00Z'))).toBe(true);
+    expect(await store.addCheckin(later, new Date('2026-01-25T00:00:00Z'))).toBe(true);
+    await store.purge(new Date('2026-01-10T00:00:00Z'));
+    expect(await store.repo.links.neighbours([x])).toEqual([[x, y]]);
+    await store.purge(new Date('2026-02-10T00:00:00Z'));
+    expect(await store.repo.links.neighbours([x])).toEqual([]);
+  });
+
+  it('reads at most MAX_DEGREE links of a hash that has thousands (a placeholder person key)', async () => {
+    const placeholder = node(9000);
+    const docs = Array.from({ length: 3000 }, (_, i) => node(10_000 + i));
+    await store.repo.links.add(
+      docs.map((d) => [d, placeholder] as const),
+      'import',
+      new Date(),
+    );
+    const edges = await store.repo.links.neighbours([placeholder, docs[0] as string]);
+    expect(edges.filter(([a]) => a === placeholder)).toHaveLength(MAX_DEGREE);
+    expect(edges.filter(([a]) => a === docs[0])).toEqual([[docs[0], placeholder]]);
+    // The smallest links first, the same every time.
+    expect(edges.filter(([a]) => a === placeholder).map(([, b]) => b)).toEqual(
+      [...docs].sort().slice(0, MAX_DEGREE),
+    );
   });
 
   it('keeps a site’s address unless the register gives one; an empty one clears it', async () => {

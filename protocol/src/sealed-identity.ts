@@ -34,6 +34,10 @@ const AAD_PREFIX = 'qrkiosk.checkin/1|';
 export const SEALED_BOX_MAX_CHARS = 1024;
 /** Raw X25519 public key, iv and tag: what a box adds to its plaintext. */
 export const SEALED_BOX_OVERHEAD = 32 + 12 + 16;
+/** The most plaintext a box of SEALED_BOX_MAX_CHARS holds (708 bytes). */
+const SEALED_PLAINTEXT_MAX = (SEALED_BOX_MAX_CHARS / 4) * 3 - SEALED_BOX_OVERHEAD;
+/** Plaintext is padded to a multiple of this (bytes). */
+const PAD = 64;
 export const TRACING_KEY_FILE = 'tracing.key';
 export const TRACING_PUB_FILE = 'tracing.pub';
 
@@ -291,9 +295,13 @@ export function sealIdentity(
   clear: IdentityClear,
   prepared?: SealPreparation,
 ): SealedIdentity {
-  const plaintext = Buffer.from(clearJson(clear), 'utf8');
-  if (Math.ceil((plaintext.length + SEALED_BOX_OVERHEAD) / 3) * 4 > SEALED_BOX_MAX_CHARS)
-    throw new RangeError(`identity too long to seal (${plaintext.length} bytes of JSON)`);
+  const json = Buffer.from(clearJson(clear), 'utf8');
+  if (json.length > SEALED_PLAINTEXT_MAX)
+    throw new RangeError(`identity too long to seal (${json.length} bytes of JSON)`);
+  // Padded with spaces (JSON allows trailing whitespace, Python's json too) to a multiple of 64 bytes:
+  // unpadded, a box's length told the name's length to within a byte, beside its masked form.
+  const plaintext = Buffer.alloc(Math.min(Math.ceil(json.length / PAD) * PAD, SEALED_PLAINTEXT_MAX), 0x20);
+  json.copy(plaintext);
   if (prepared && (spent.has(prepared) || prepared.kid !== pub.kid))
     throw new Error('a seal preparation is used once, for the key it was made for');
   const { epk, key } = prepared ?? prepareSeal(pub);

@@ -18,6 +18,7 @@ import {
   prepareSeal,
   readTracingPrivateKey,
   readTracingPublicKey,
+  SEALED_BOX_OVERHEAD,
   SealedIdentityError,
   sealIdentity,
   TracingKeyError,
@@ -177,6 +178,16 @@ describe('seal and open', () => {
     const b = sealIdentity(k.pub, ID, CCCD).box;
     expect(a).not.toBe(b);
     expect(Buffer.from(a, 'base64').subarray(0, 32)).not.toEqual(Buffer.from(b, 'base64').subarray(0, 32));
+  });
+  it('pads the plaintext to 64 bytes: names of different lengths give boxes of one length', () => {
+    const k = keyPair();
+    const named = (name: string): IdentityClear => ({ v: 1, kind: 'manual', number: '0903123456', name });
+    const lengths = ['Lê A', 'Nguyễn Thị Minh Khai', 'Tôn Nữ Thị Hoàng Anh Thư'].map(
+      (name) => Buffer.from(sealIdentity(k.pub, ID, named(name)).box, 'base64').length,
+    );
+    expect(new Set(lengths).size).toBe(1);
+    expect(((lengths[0] as number) - SEALED_BOX_OVERHEAD) % 64).toBe(0);
+    expect(openIdentity([k.priv], ID, sealIdentity(k.pub, ID, named('Lê A'))).name).toBe('Lê A');
   });
   it('picks the key by kid among rotated keys; none matching is other-key', () => {
     const old = keyPair();

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { unsyncedBoot } from './boots.js';
-import { pgLinkRows, scanLinks } from './links.js';
+import { linkTime, PG_SCAN_REFRESH, pgLinkRows, scanLinks } from './links.js';
 import type { CheckinRow } from './repository.js';
 
 /**
@@ -17,7 +17,7 @@ const INSERT = `WITH stored AS (
     ON CONFLICT (id) DO NOTHING RETURNING id),
   e AS (${pgLinkRows('$12', '$13', '$14')}),
   linked AS (INSERT INTO identity_links (a, b, source, at) SELECT a, b, 'scan', at FROM e ORDER BY a, b
-             ON CONFLICT (a, b) DO NOTHING)
+             ${PG_SCAN_REFRESH})
   SELECT id FROM stored`;
 
 export async function postgresAddCheckins(
@@ -27,7 +27,7 @@ export async function postgresAddCheckins(
   if (batch.length === 0) return new Set();
   const col = <T>(f: (x: CheckinRow) => T) => batch.map(f);
   const links = batch.flatMap((x) =>
-    scanLinks(x.checkin).map(([a, b]) => [a, b, x.receivedAt.toISOString()] as const),
+    scanLinks(x.checkin).map(([a, b]) => [a, b, linkTime(x.checkin.at, x.receivedAt)] as const),
   );
   const { rows } = await pool.query<{ id: string }>(INSERT, [
     col((x) => x.checkin.id),

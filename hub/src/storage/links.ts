@@ -14,11 +14,15 @@ export type LinkSource = 'import' | 'scan';
 
 export interface LinkStorage {
   /**
-   * Adds links (both directions; a pair already there is kept with its first source and time).
+   * Adds links (both directions; a pair already there keeps its first source; a scan link seen again
+   * takes the newer time, so retention keeps it while a check-in carries it).
    * Pairs that are not two different 32-hex hashes are left out. Returns how many pairs were new.
    */
   add(pairs: ReadonlyArray<readonly [string, string]>, source: LinkSource, at: Date): Promise<number>;
-  /** Every stored edge [a, b] whose `a` is one of `hashes`, ordered by a, then b. */
+  /**
+   * The stored edges [a, b] whose `a` is one of `hashes`, at most MAX_DEGREE per `a` (the smallest b),
+   * ordered by a, then b.
+   */
   neighbours(hashes: ReadonlyArray<string>): Promise<Array<[string, string]>>;
   /**
    * The facts import's links become exactly `pairs` (a clean file is the whole register, as it is for
@@ -56,6 +60,15 @@ export function scanLinks(c: CheckinMessage): Array<[string, string]> {
 }
 
 /**
+ * A scan link's time: the later of the check-in's time and its arrival, as retention keeps a check-in
+ * until both are past the cutoff (sqlite.ts and postgres.ts purge) — the link lives as long as it.
+ */
+export function linkTime(checkinAt: string, receivedAt: Date): string {
+  const at = Date.parse(checkinAt);
+  return new Date(Math.max(Number.isFinite(at) ? at : 0, receivedAt.getTime())).toISOString();
+}
+
+/**
  * Well-formed pairs, each once, as [smaller, larger] in sorted order: the same rows in the same order
  * for every writer, so two PostgreSQL transactions adding overlapping links take their row locks in
  * one order (no deadlock between them).
@@ -71,8 +84,24 @@ export function normalisePairs(pairs: ReadonlyArray<readonly [string, string]>):
 }
 
 const INSERT = `INSERT INTO identity_links (a, b, source, at) VALUES ($1, $2, $3, $4) ON CONFLICT (a, b) DO NOTHING`;
-const NEIGHBOURS_SQLITE = `SELECT a, b FROM identity_links WHERE a IN (SELECT value FROM json_each($1)) ORDER BY a, b`;
-const NEIGHBOURS_PG = 'SELECT a, b FROM identity_links WHERE a = ANY($1::text[]) ORDER BY a, b';
+// A scan link seen again is dated by its newest check-in: retention deletes scan links by date, and a
+// link first made a month ago must stay while a newer check-in still carries it (review #18-1).
+const TOUCH = `UPDATE identity_links SET at = $1 WHERE a = $2 AND b = $3 AND source = 'scan' AND at < $4`;
+/** PostgreSQL's ON CONFLICT arm for scan links (the check-in insert and add()): the same refresh. */
+export const PG_SCAN_REFRESH = `ON CONFLICT (a, b) DO UPDATE SET at = excluded.at
+  WHERE identity_links.source = 'scan' AND excluded.source = 'scan' AND identity_links.at < excluded.at`;
+/**
+ * Links read per hash, at most. One person has a handful of documents; a hash with thousands of links
+ * (a placeholder person key in an import, a hostile kiosk) would otherwise make every walk through it
+ * read them all, and a trace with F2 walks hundreds of times. A walk keeps at most 64 hashes anyway
+ * (person-links.ts), so 64 links per hash lose nothing it could use.
+ */
+export const MAX_DEGREE = 64;
+// Per hash, by the primary key (a, b): an index range of at most MAX_DEGREE rows each.
+const NEIGHBOURS_SQLITE = `SELECT a, b FROM identity_links WHERE a = $1 ORDER BY b LIMIT ${MAX_DEGREE}`;
+const NEIGHBOURS_PG = `SELECT l.a, l.b FROM unnest($1::text[]) AS h (a)
+  CROSS JOIN LATERAL (SELECT a, b FROM identity_links WHERE a = h.a ORDER BY b LIMIT ${MAX_DEGREE}) AS l
+  ORDER BY l.a, l.b`;
 const PURGE = `DELETE FROM identity_links WHERE source = 'scan' AND at < $1`;
 // replaceImported: every pair of the file is marked with this run's time, then the import links not
 // marked go. By equality, not "older than": a clock set back must not delete this run's own links.
@@ -96,8 +125,8 @@ const MARK_PG = `WITH e AS (${pgLinkRows('$1', '$2', '$3')})
   ON CONFLICT (a, b) DO UPDATE SET at = excluded.at WHERE identity_links.source = 'import'`;
 const ADD_PG = `WITH e AS (${pgLinkRows('$1', '$2', '$3')}),
   ins AS (INSERT INTO identity_links (a, b, source, at) SELECT a, b, $4, at FROM e ORDER BY a, b
-          ON CONFLICT (a, b) DO NOTHING RETURNING a, b)
-  SELECT count(DISTINCT least(a, b) || greatest(a, b))::int AS n FROM ins`;
+          ${PG_SCAN_REFRESH} RETURNING a, b, (xmax = 0) AS inserted)
+  SELECT count(DISTINCT least(a, b) || greatest(a, b)) FILTER (WHERE inserted)::int AS n FROM ins`;
 
 /** The parameters are always used once each, in order: `$n` becomes SQLite's `?`. */
 const q = (sql: string) => sql.replace(/\$\d+/g, '?');
@@ -113,9 +142,11 @@ const chunks = <T>(xs: ReadonlyArray<T>, n: number): T[][] =>
 
 export class SqliteLinks implements LinkStorage {
   private readonly insert: Database.Statement<[string, string, string, string]>;
+  private readonly touch: Database.Statement<[string, string, string, string]>;
 
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(q(INSERT));
+    this.touch = db.prepare(q(TOUCH));
   }
 
   /** Synchronous, so the check-in insert (sqlite.ts) adds a scan's links inside its own transaction. */
@@ -124,6 +155,10 @@ export class SqliteLinks implements LinkStorage {
     for (const [x, y] of normalisePairs(pairs)) {
       const made = this.insert.run(x, y, source, at).changes + this.insert.run(y, x, source, at).changes;
       if (made > 0) n++;
+      else if (source === 'scan') {
+        this.touch.run(at, x, y, at);
+        this.touch.run(at, y, x, at);
+      }
     }
     return n;
   }
@@ -132,8 +167,8 @@ export class SqliteLinks implements LinkStorage {
   }
   async neighbours(hashes: ReadonlyArray<string>) {
     const statement = this.db.prepare<[string], { a: string; b: string }>(q(NEIGHBOURS_SQLITE));
-    return chunks([...new Set(hashes)], CHUNK)
-      .flatMap((c) => statement.all(JSON.stringify(c)).map((r): [string, string] => [r.a, r.b]))
+    return [...new Set(hashes)]
+      .flatMap((h) => statement.all(h).map((r): [string, string] => [r.a, r.b]))
       .sort(byEdge);
   }
   async replaceImported(pairs: ReadonlyArray<readonly [string, string]>, at: Date) {

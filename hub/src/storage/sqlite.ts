@@ -6,7 +6,7 @@ import { SqliteAlerts } from './alerts.js';
 import { sqliteBootsBegan, sqliteRetimeBoot, unsyncedBoot } from './boots.js';
 import { type EnrolmentRecords, sqliteEnrolmentRecords } from './enrolments.js';
 import { sqliteFleet } from './fleet.js';
-import { SqliteLinks, scanLinks } from './links.js';
+import { linkTime, SqliteLinks, scanLinks } from './links.js';
 import { MIGRATIONS } from './migrations.js';
 import { sqliteSiteMovements } from './occupancy.js';
 import { sqliteAddOutcome, sqliteCheckinOwner, sqliteOutcomesOf } from './outcomes.js';
@@ -148,7 +148,7 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
         );
         if (stored.changes === 1) fresh.add(c.id);
         // In the same transaction, new check-in or not (postgres: storage/checkin-insert.ts).
-        this.links.addNow(scanLinks(c), 'scan', iso(receivedAt));
+        this.links.addNow(scanLinks(c), 'scan', linkTime(c.at, receivedAt));
       }
     })();
     return fresh;
