@@ -34,7 +34,11 @@ export {
   KioskCommands,
 } from './use-cases/kiosk-commands.js';
 export { applyRetention, DEFAULT_RETENTION_DAYS, type RetentionResult } from './use-cases/retention.js';
-export { checkTrace, type TraceAsk, type TraceQuery, traceContacts } from './use-cases/trace.js';
+export { traceCsv } from './tracing/csv.js';
+export { tracePrintPage } from './tracing/print.js';
+export { F2_LIMITS, TRACE_SCHEMA, type TracePerson, type TraceResult } from './tracing/result.js';
+export { RevealError, readTracingKeys } from './tracing/reveal.js';
+export { checkTrace, runTrace, type TraceAsk, type TraceBy, type TraceQuery } from './use-cases/trace.js';
 export * from './use-cases/users.js';
 export { UserError, type UserErrorCode } from './user-error.js';
 export * from './users.js';
