@@ -32,9 +32,10 @@ export function readTracingKeys(pems: ReadonlyArray<string | Buffer>): TracingPr
     } catch (err) {
       if (!(err instanceof TracingKeyError)) throw err;
       const which = pems.length > 1 ? ` #${i + 1}` : '';
+      const why = (err as { text?: Text }).text ?? { vi: err.message, en: err.message };
       throw new RevealError('bad-key', {
-        vi: `Khóa truy vết${which} không đọc được (cần tệp tracing.key do "qrkiosk-hub tracing-key init" tạo): ${err.message}`,
-        en: `Tracing key${which} unreadable (the tracing.key file "qrkiosk-hub tracing-key init" wrote is needed): ${err.message}`,
+        vi: `Khóa truy vết${which} không đọc được (cần tệp tracing.key do "qrkiosk-hub tracing-key init" tạo): ${why.vi}`,
+        en: `Tracing key${which} unreadable (the tracing.key file "qrkiosk-hub tracing-key init" wrote is needed): ${why.en}`,
       });
     }
   });

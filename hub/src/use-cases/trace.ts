@@ -172,10 +172,12 @@ export async function runTrace(
   const windowMs = q.window * 60_000;
   const own = traced.map((v) => v.visit);
   const f1Book = new PeopleBook(1);
-  const visits: TraceVisitRow[] = traced.map(({ visit, coVisitors }) => {
+  // An exit ends a stay (peopleAt reads it from `own`); it is no visit of its own.
+  const arrivals = traced.filter((v) => v.visit.direction !== 'out');
+  const visits: TraceVisitRow[] = arrivals.map(({ visit, coVisitors }) => {
     const site = siteFields(directory, visit.site);
     const others = coVisitors.filter((c) => repOf(c.document.idHash) !== f0);
-    const met = visit.direction === 'out' ? [] : peopleAt(visit, others, own, windowMs, repOf);
+    const met = peopleAt(visit, others, own, windowMs, repOf);
     for (const m of met)
       f1Book.add(m, { visit: visit.id, site: visit.site, siteName: site.siteName, siteAddress: site.siteAddress });
     return {
