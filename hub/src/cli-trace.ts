@@ -10,7 +10,7 @@ import { traceCsv } from './tracing/csv.js';
 import { tracePrintPage } from './tracing/print.js';
 import type { TraceResult } from './tracing/result.js';
 import { RevealError, readTracingKeys } from './tracing/reveal.js';
-import { checkTrace, TRACE_DEFAULT_WINDOW_MIN, TRACE_ID_TYPES, runTrace } from './use-cases/trace.js';
+import { checkTrace, runTrace, TRACE_DEFAULT_WINDOW_MIN, TRACE_ID_TYPES } from './use-cases/trace.js';
 
 export const TRACE_USAGE = [
   `qrkiosk-hub trace --key-file FILE --type ${TRACE_ID_TYPES.join('|')} --id NUMBER [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--window MIN] [--f2] [--case TEXT] [--csv | --json | --html] [--reveal --tracing-key FILE --reason TEXT]`,
@@ -37,7 +37,8 @@ function tracingKeys(files: ReadonlyArray<string>): TracingPrivateKey[] | { vi: 
   try {
     return readTracingKeys(pems);
   } catch (err) {
-    if (err instanceof RevealError) return { vi: `${files.join(', ')}: ${err.text.vi}`, en: `${files.join(', ')}: ${err.text.en}` };
+    if (err instanceof RevealError)
+      return { vi: `${files.join(', ')}: ${err.text.vi}`, en: `${files.join(', ')}: ${err.text.en}` };
     throw err;
   }
 }
@@ -51,12 +52,16 @@ function printHuman(r: TraceResult): void {
     } · ±${r.query.window} phút/min${r.limits.truncated ? ' · F2 bị giới hạn / F2 cut at its limit' : ''}`,
   );
   for (const v of r.visits)
-    out(`  ${formatVnDateTime(new Date(v.at))}  ${v.siteName || v.site} (${v.site}/${v.kiosk})  ${v.coVisitors} người/people`);
+    out(
+      `  ${formatVnDateTime(new Date(v.at))}  ${v.siteName || v.site} (${v.site}/${v.kiosk})  ${v.coVisitors} người/people`,
+    );
   for (const p of r.people) {
     const who = p.identities?.length
       ? p.identities.map((i) => `${i.name} ${i.kind} ${i.number}${i.phone ? ` ☎ ${i.phone}` : ''}`).join('; ')
       : p.documents.map((d) => `${d.nameMasked} ${d.numberMasked}`).join('; ');
-    out(`${p.ref}  ${who}  ${p.overlapMinutes} phút/min${p.unopened ? `  (${p.unopened} chưa mở / not opened)` : ''}`);
+    out(
+      `${p.ref}  ${who}  ${p.overlapMinutes} phút/min${p.unopened ? `  (${p.unopened} chưa mở / not opened)` : ''}`,
+    );
     for (const t of p.contacts)
       out(
         `    ${formatVnDateTime(new Date(t.at))}  ${t.siteName || t.site}  ${t.overlapMinutes} phút/min${t.via ? `  qua/via ${t.via}` : ''}`,
@@ -64,36 +69,46 @@ function printHuman(r: TraceResult): void {
   }
 }
 
+/** The command's flags (parseArgs throws on an unknown one or a missing value). */
+const traceFlags = (argv: string[], settings: HubSettings) =>
+  parseArgs({
+    args: argv,
+    options: {
+      ...storeFlags(settings),
+      'key-file': {
+        type: 'string',
+        ...(settings.privacy.hashKeyFile ? { default: settings.privacy.hashKeyFile } : {}),
+      },
+      type: { type: 'string', default: 'cccd' },
+      id: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      window: { type: 'string', default: String(TRACE_DEFAULT_WINDOW_MIN) },
+      f2: { type: 'boolean', default: false },
+      case: { type: 'string' },
+      csv: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      html: { type: 'boolean', default: false },
+      reveal: { type: 'boolean', default: false },
+      'tracing-key': { type: 'string', multiple: true },
+      reason: { type: 'string' },
+    },
+  }).values;
+
 /** `qrkiosk-hub trace …`: the same use case as POST /api/trace, audited as the user running it. */
 export async function traceCommand(argv: string[], settings: HubSettings): Promise<number> {
-  let values;
+  let values: ReturnType<typeof traceFlags>;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        ...storeFlags(settings),
-        'key-file': { type: 'string', ...(settings.privacy.hashKeyFile ? { default: settings.privacy.hashKeyFile } : {}) },
-        type: { type: 'string', default: 'cccd' },
-        id: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        window: { type: 'string', default: String(TRACE_DEFAULT_WINDOW_MIN) },
-        f2: { type: 'boolean', default: false },
-        case: { type: 'string' },
-        csv: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        html: { type: 'boolean', default: false },
-        reveal: { type: 'boolean', default: false },
-        'tracing-key': { type: 'string', multiple: true },
-        reason: { type: 'string' },
-      },
-    }));
+    values = traceFlags(argv, settings);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n${TRACE_USAGE.join('\n')}\n`);
     return 2;
   }
   if ([values.csv, values.json, values.html].filter(Boolean).length > 1)
-    return refuse({ vi: 'Chỉ chọn một: --csv, --json hoặc --html', en: 'choose one of --csv, --json, --html' });
+    return refuse({
+      vi: 'Chỉ chọn một: --csv, --json hoặc --html',
+      en: 'choose one of --csv, --json, --html',
+    });
   const keyFiles = values['tracing-key'] ?? [];
   if (values.reveal && (keyFiles.length === 0 || values.reason === undefined))
     return refuse({
@@ -117,7 +132,11 @@ export async function traceCommand(argv: string[], settings: HubSettings): Promi
     reveal: values.reveal ? { reason: values.reason } : undefined,
   });
   if (!checked.ok) return refuse(checked.problem);
-  if (!values['key-file']) return refuse({ vi: 'Thiếu --key-file (khóa triển khai)', en: '--key-file (the deployment key) is missing' });
+  if (!values['key-file'])
+    return refuse({
+      vi: 'Thiếu --key-file (khóa triển khai)',
+      en: '--key-file (the deployment key) is missing',
+    });
   const hashKey = readKeyFile(values['key-file']);
   const keys = values.reveal ? tracingKeys(keyFiles) : undefined;
   if (keys && !Array.isArray(keys)) return refuse(keys);

@@ -44,7 +44,21 @@ describe('qrkiosk-hub trace', () => {
   });
 
   it('--json --reveal prints the result object with each co-visitor’s number and name', () => {
-    const r = cli(...base, '--id', F0.cccd, '--json', '--case', 'Ca 17', '--reveal', '--tracing-key', keys.otherFile, '--tracing-key', keys.privateFile, '--reason', 'Ca 17 dương tính');
+    const r = cli(
+      ...base,
+      '--id',
+      F0.cccd,
+      '--json',
+      '--case',
+      'Ca 17',
+      '--reveal',
+      '--tracing-key',
+      keys.otherFile,
+      '--tracing-key',
+      keys.privateFile,
+      '--reason',
+      'Ca 17 dương tính',
+    );
     expect(r.status, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as TraceResult;
     expect(result).toMatchObject({ schema: 'qrkiosk.trace/1', case: 'Ca 17', revealed: true });
@@ -61,10 +75,27 @@ describe('qrkiosk-hub trace', () => {
   });
 
   it('refuses a reveal without key or reason, a missing or foreign key file, and a wrong key, in both languages', () => {
-    refusedCleanly(cli(...base, '--id', F0.cccd, '--reveal', '--reason', 'Ca 17 F0'), /cần --tracing-key/, /needs --tracing-key/);
-    refusedCleanly(cli(...base, '--id', F0.cccd, '--reveal', '--tracing-key', keys.privateFile), /--reason/, /needs/);
     refusedCleanly(
-      cli(...base, '--id', F0.cccd, '--reveal', '--tracing-key', join(dir, 'none.key'), '--reason', 'Ca 17 F0'),
+      cli(...base, '--id', F0.cccd, '--reveal', '--reason', 'Ca 17 F0'),
+      /cần --tracing-key/,
+      /needs --tracing-key/,
+    );
+    refusedCleanly(
+      cli(...base, '--id', F0.cccd, '--reveal', '--tracing-key', keys.privateFile),
+      /--reason/,
+      /needs/,
+    );
+    refusedCleanly(
+      cli(
+        ...base,
+        '--id',
+        F0.cccd,
+        '--reveal',
+        '--tracing-key',
+        join(dir, 'none.key'),
+        '--reason',
+        'Ca 17 F0',
+      ),
       /Không đọc được tệp khóa truy vết/,
       /ENOENT/,
     );
@@ -78,6 +109,10 @@ describe('qrkiosk-hub trace', () => {
       /Khóa truy vết không khớp/,
       /Wrong tracing key/,
     );
-    refusedCleanly(cli(...base, '--id', F0.cccd, '--reveal', '--tracing-key', keys.privateFile, '--reason', 'abc'), /Lý do/, /reason/);
+    refusedCleanly(
+      cli(...base, '--id', F0.cccd, '--reveal', '--tracing-key', keys.privateFile, '--reason', 'abc'),
+      /Lý do/,
+      /reason/,
+    );
   });
 });

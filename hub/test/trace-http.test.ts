@@ -51,7 +51,14 @@ describe('POST /api/trace', () => {
     fetch(`${hub.address}/api/trace`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', cookie: tracer.cookie, 'x-csrf-token': tracer.csrf },
-      body: JSON.stringify({ type: 'cccd', id: F0.cccd, from: '2021-10-30', to: '2021-10-30', window: 30, ...body }),
+      body: JSON.stringify({
+        type: 'cccd',
+        id: F0.cccd,
+        from: '2021-10-30',
+        to: '2021-10-30',
+        window: 30,
+        ...body,
+      }),
     });
 
   it('answers the trace object; a reveal with the key lists number and name, for this request only', async () => {

@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { checkTrace, F2_LIMITS, RevealError, runTrace, traceCsv, type TraceQuery } from '../src/index.js';
+import { checkTrace, F2_LIMITS, RevealError, runTrace, type TraceQuery, traceCsv } from '../src/index.js';
 import { ENGINES, openStore } from './engines.js';
 import { A, F0, seedTrace } from './trace-fixtures.js';
 
 const query = (over: Partial<Parameters<typeof checkTrace>[0]> = {}): TraceQuery => {
-  const c = checkTrace({ type: 'bhyt', id: F0.bhyt, from: '2021-10-30', to: '2021-10-30', window: 30, ...over });
+  const c = checkTrace({
+    type: 'bhyt',
+    id: F0.bhyt,
+    from: '2021-10-30',
+    to: '2021-10-30',
+    window: 30,
+    ...over,
+  });
   if (!c.ok) throw new Error(c.problem.en);
   return c.query;
 };
@@ -12,7 +19,9 @@ const query = (over: Partial<Parameters<typeof checkTrace>[0]> = {}): TraceQuery
 describe('checkTrace', () => {
   it('takes f2, a case label and a reveal reason of 5–500 characters, and refuses the rest in both languages', () => {
     expect(query({ f2: true, case: ' Ca 17/HCM ' })).toMatchObject({ f2: true, case: 'Ca 17/HCM' });
-    expect(query({ reveal: { reason: '  F0 xác nhận\nPCR dương tính ' } }).reason).toBe('F0 xác nhận PCR dương tính');
+    expect(query({ reveal: { reason: '  F0 xác nhận\nPCR dương tính ' } }).reason).toBe(
+      'F0 xác nhận PCR dương tính',
+    );
     for (const bad of [
       { reveal: { reason: 'abc' } },
       { reveal: {} },
@@ -96,11 +105,16 @@ describe.each(ENGINES)('the trace on %s', (engine) => {
   it('a reveal opens each co-visitor’s sealed identity with the tracing key, audited with its reason', async () => {
     const { store } = await openStore(engine);
     const { hashKey, keys } = await seedTrace(store);
-    const r = await runTrace(store, hashKey, query({ f2: true, reveal: { reason: 'Ca 17: F0 dương tính' } }), {
-      actor: '0900000004',
-      format: 'csv',
-      keys: keys.open(),
-    });
+    const r = await runTrace(
+      store,
+      hashKey,
+      query({ f2: true, reveal: { reason: 'Ca 17: F0 dương tính' } }),
+      {
+        actor: '0900000004',
+        format: 'csv',
+        keys: keys.open(),
+      },
+    );
     expect(r.revealed).toBe(true);
     const a = r.people.find((p) => p.ref === 'F1-002');
     expect(a?.identities).toEqual(
@@ -114,12 +128,19 @@ describe.each(ENGINES)('the trace on %s', (engine) => {
     expect(r.people.find((p) => p.ref === 'F1-003')).toMatchObject({ identities: [], unopened: 1 });
     const [audit] = await store.auditLog(1);
     expect(audit?.action).toBe('trace-reveal');
-    expect(JSON.parse(audit?.detail ?? '')).toMatchObject({ revealed: 5, reason: 'Ca 17: F0 dương tính', people: 5 });
+    expect(JSON.parse(audit?.detail ?? '')).toMatchObject({
+      revealed: 5,
+      reason: 'Ca 17: F0 dương tính',
+      people: 5,
+    });
     // The audit log holds no number, clear or hashed, of anyone.
-    for (const n of [F0.cccd, F0.bhyt, A.cccd, A.phone]) expect(JSON.stringify(await store.auditLog(10))).not.toContain(n);
+    for (const n of [F0.cccd, F0.bhyt, A.cccd, A.phone])
+      expect(JSON.stringify(await store.auditLog(10))).not.toContain(n);
     // CSV: one row per person-contact (A twice, G twice), BOM, revealed numbers and phone.
     const csv = traceCsv(r);
-    expect(csv.startsWith('\uFEFFcase,ref,level,via,visit,contact_time,overlap_minutes,site,site_name')).toBe(true);
+    expect(csv.startsWith('\uFEFFcase,ref,level,via,visit,contact_time,overlap_minutes,site,site_name')).toBe(
+      true,
+    );
     const rows = csv.trim().split('\n').slice(1);
     expect(rows).toHaveLength(7);
     expect(rows.filter((l) => l.includes(',F1-002,'))[1]).toContain(`${A.phone}`);
@@ -143,7 +164,9 @@ describe.each(ENGINES)('the trace on %s', (engine) => {
     expect((err as RevealError).code).toBe('wrong-key');
     expect((err as RevealError).text.vi).toMatch(/Khóa truy vết không khớp/);
     expect((await store.auditLog(100)).length).toBe(before);
-    expect(() => readTracingKeys(['-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n'])).toThrow(RevealError);
+    expect(() => readTracingKeys(['-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n'])).toThrow(
+      RevealError,
+    );
     await store.close();
   });
 
@@ -162,7 +185,9 @@ describe.each(ENGINES)('the trace on %s', (engine) => {
             id: ulid(Date.parse(at)),
             site: 's-001',
             at,
-            document: { idHash: hashIdentity(hashKey, 'cccd', `0020880${String(i).padStart(5, '0')}`).toString('hex') },
+            document: {
+              idHash: hashIdentity(hashKey, 'cccd', `0020880${String(i).padStart(5, '0')}`).toString('hex'),
+            },
           }),
           receivedAt: new Date(),
         };

@@ -1,7 +1,7 @@
 import type { CheckinMessage } from '@qrkiosk/protocol';
 import type { TraceVisit } from '../report-model.js';
-import type { HubStore } from '../store.js';
 import type { SiteInfo } from '../storage/index.js';
+import type { HubStore } from '../store.js';
 import { type Gathered, PeopleBook, peopleAt, siteFields } from './people.js';
 import { F2_LIMITS } from './result.js';
 
@@ -31,7 +31,10 @@ const byExposure = (a: Gathered, b: Gathered) => {
  * cut the list. Runs one F1 at a time: on SQLite the queries are synchronous anyway, and on
  * PostgreSQL 200 parallel traces would take every pooled connection from ingest.
  */
-export async function expandF2(store: HubStore, ask: F2Ask): Promise<{ book: PeopleBook; truncated: boolean }> {
+export async function expandF2(
+  store: HubStore,
+  ask: F2Ask,
+): Promise<{ book: PeopleBook; truncated: boolean }> {
   const book = new PeopleBook(2);
   const chosen = [...ask.f1].sort(byExposure).slice(0, F2_LIMITS.f1ForF2);
   let truncated = ask.f1.length > chosen.length;

@@ -147,7 +147,11 @@ export const personRef = (level: 1 | 2, i: number) => `F${level}-${String(i + 1)
 export function toPerson(g: Gathered, ref: string): TracePerson {
   const docs = new Map<string, TracePerson['documents'][number]>();
   for (const c of g.checkins.values()) {
-    const d = { kind: c.document.kind, numberMasked: c.document.numberMasked, nameMasked: c.document.nameMasked };
+    const d = {
+      kind: c.document.kind,
+      numberMasked: c.document.numberMasked,
+      nameMasked: c.document.nameMasked,
+    };
     docs.set(`${d.kind}\u0000${d.numberMasked}\u0000${d.nameMasked}`, d);
   }
   const contacts = [...g.contacts].sort((a, b) => a.at.localeCompare(b.at));

@@ -53,9 +53,10 @@ export function tracePrintPage(r: TraceResult, options: { office?: string } = {}
   const f2 = r.people.filter((p) => p.level === 2);
   const visitRows = r.visits
     .map(
-      (v) => `<tr><td>${at(v.at)}</td><td><b>${esc(v.siteName || v.site)}</b> <small>${esc(v.site)}</small>${
-        v.siteAddress ? `<br>${esc(v.siteAddress)}` : ''
-      }</td><td>${esc(v.ward)}</td><td class="n">${v.coVisitors}</td></tr>`,
+      (v) =>
+        `<tr><td>${at(v.at)}</td><td><b>${esc(v.siteName || v.site)}</b> <small>${esc(v.site)}</small>${
+          v.siteAddress ? `<br>${esc(v.siteAddress)}` : ''
+        }</td><td>${esc(v.ward)}</td><td class="n">${v.coVisitors}</td></tr>`,
     )
     .join('\n');
   const c = r.counts;

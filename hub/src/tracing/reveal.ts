@@ -50,7 +50,10 @@ export interface Opened {
 }
 
 /** Opens the sealed identity of each check-in of one person; the clear text goes only into the answer. */
-export function openPerson(keys: ReadonlyArray<TracingPrivateKey>, checkins: Iterable<CheckinMessage>): Opened {
+export function openPerson(
+  keys: ReadonlyArray<TracingPrivateKey>,
+  checkins: Iterable<CheckinMessage>,
+): Opened {
   const found = new Map<string, RevealedIdentity>();
   let unopened = 0;
   let otherKey = 0;
@@ -78,6 +81,6 @@ export function openPerson(keys: ReadonlyArray<TracingPrivateKey>, checkins: Ite
 /** Sealed boxes were there but none opened, all for another key: the key given is not this deployment's. */
 export const wrongKey = () =>
   new RevealError('wrong-key', {
-  vi: 'Khóa truy vết không khớp: không mở được danh tính nào (khóa của triển khai khác hoặc đã thay)',
-  en: 'Wrong tracing key: no identity could be opened (another deployment’s key, or a rotated one)',
-});
+    vi: 'Khóa truy vết không khớp: không mở được danh tính nào (khóa của triển khai khác hoặc đã thay)',
+    en: 'Wrong tracing key: no identity could be opened (another deployment’s key, or a rotated one)',
+  });

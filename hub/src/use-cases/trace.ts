@@ -1,3 +1,4 @@
+import type { TracingPrivateKey } from '@qrkiosk/protocol';
 import {
   badDayMessage,
   hashIdentity,
@@ -8,12 +9,17 @@ import {
   vnDayEnd,
   vnDayStart,
 } from '@qrkiosk/protocol';
-import type { TracingPrivateKey } from '@qrkiosk/protocol';
 import type { HubStore } from '../store.js';
 import type { Text } from '../text.js';
 import { expandF2 } from '../tracing/f2.js';
 import { type Gathered, PeopleBook, peopleAt, personRef, siteFields, toPerson } from '../tracing/people.js';
-import { F2_LIMITS, TRACE_SCHEMA, type TracePerson, type TraceResult, type TraceVisitRow } from '../tracing/result.js';
+import {
+  F2_LIMITS,
+  TRACE_SCHEMA,
+  type TracePerson,
+  type TraceResult,
+  type TraceVisitRow,
+} from '../tracing/result.js';
 import { openPerson, wrongKey } from '../tracing/reveal.js';
 
 /** What an officer may trace by: protocol's vocabulary (every identity type but a DCC's UVCI). */
@@ -61,7 +67,7 @@ export interface TraceQuery {
 }
 
 // Control characters would let a label or reason forge lines in a log or a CSV cell.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL = /\p{Cc}/u;
 
 /**
  * The one check of a tracing query, for the page (POST /api/trace) and `qrkiosk-hub trace` alike:
@@ -112,7 +118,15 @@ export function checkTrace(
         en: `case: at most ${TRACE_CASE_MAX} characters, on one line`,
       },
     };
-  const query: TraceQuery = { type: ask.type as IdType, id, from, to, window, f2: ask.f2 === true, case: caseLabel };
+  const query: TraceQuery = {
+    type: ask.type as IdType,
+    id,
+    from,
+    to,
+    window,
+    f2: ask.f2 === true,
+    case: caseLabel,
+  };
   if (ask.reveal) {
     const reason = (ask.reveal.reason ?? '').replace(/\s+/g, ' ').trim();
     const n = [...reason].length;
@@ -179,7 +193,12 @@ export async function runTrace(
     const others = coVisitors.filter((c) => repOf(c.document.idHash) !== f0);
     const met = peopleAt(visit, others, own, windowMs, repOf);
     for (const m of met)
-      f1Book.add(m, { visit: visit.id, site: visit.site, siteName: site.siteName, siteAddress: site.siteAddress });
+      f1Book.add(m, {
+        visit: visit.id,
+        site: visit.site,
+        siteName: site.siteName,
+        siteAddress: site.siteAddress,
+      });
     return {
       checkin: visit.id,
       at: visit.at,
@@ -199,7 +218,15 @@ export async function runTrace(
   if (q.f2) {
     const exclude = new Set([f0, ...f0Hashes, ...f1.map((g) => g.rep)]);
     for (const g of f1) for (const c of g.checkins.values()) exclude.add(c.document.idHash);
-    const step = await expandF2(store, { f1, refOf, exclude, to, windowMinutes: q.window, visible, directory });
+    const step = await expandF2(store, {
+      f1,
+      refOf,
+      exclude,
+      to,
+      windowMinutes: q.window,
+      visible,
+      directory,
+    });
     f2 = step.book.ordered();
     truncated = step.truncated;
     f2Checkins = step.book.checkinCount();
@@ -243,7 +270,14 @@ export async function runTrace(
     case: q.case,
     ranBy: by.actor,
     ranAt: ranAt.toISOString(),
-    query: { type: q.type, idMasked: `…${q.id.slice(-4)}`, from: q.from, to: q.to, window: q.window, f2: q.f2 },
+    query: {
+      type: q.type,
+      idMasked: `…${q.id.slice(-4)}`,
+      from: q.from,
+      to: q.to,
+      window: q.window,
+      f2: q.f2,
+    },
     revealed,
     identities: f0Hashes.length,
     visits,
