@@ -12,11 +12,8 @@ import { PUBLISH_COMMANDS, PUBLISH_USAGE, publishCommand } from './cli-publish.j
 import { RELEASE_USAGE, releaseCommand } from './cli-releases.js';
 import { runCommand } from './cli-run.js';
 import { brokerFlags, settingsOrExit, storeFlags, takeConfigFlag } from './cli-settings.js';
-<<<<<<< HEAD
 import { TRACE_USAGE, traceCommand } from './cli-trace.js';
-=======
 import { TRACING_KEY_USAGE, tracingKeyCommand } from './cli-tracing-key.js';
->>>>>>> i18-links
 import { userCommand } from './cli-users.js';
 import { HubIngest } from './ingest.js';
 import { reportCsv } from './report-view.js';
