@@ -154,6 +154,20 @@ describe('sealed identity at the kiosk', () => {
       expect(bytes.includes(Buffer.from(clear)), clear).toBe(false);
   });
 
+  it('an identity too long for a box (750 bytes of name) is recorded without one, never lost', async () => {
+    const keys = tracingPair();
+    const k = await start(makeTempDir('sealed-long-'), {
+      extra: [`privacy: { tracingPublicKeyFile: "${keys.publicFile}" }`],
+    });
+    const long = `079090001234|272345678|${'Ễ'.repeat(250)}|15081990|Nam|Quận 1|20042021`;
+    const outcome = k.controller.scan(long);
+    expect(outcome?.decision.reason.code).not.toBe('record-failed');
+    expect(outcome?.checkin?.id).toBeDefined();
+    expect(outcome?.checkin?.document.sealed).toBeUndefined();
+    expect(outcome?.checkin?.document.links).toHaveLength(1);
+    expect(k.controller.journal.pendingCount()).toBe(1);
+  });
+
   it('without a tracing key: no box, the links still go', async () => {
     const k = await start(makeTempDir('unsealed-kiosk-'));
     const cccd = k.controller.scan(payload('cccd-7field'))?.checkin;

@@ -230,6 +230,17 @@ export function generateTracingKeys(dir: string): { privateFile: string; publicF
   return { privateFile, publicFile, kid: kidOf(rawOf(publicKey)) };
 }
 
+/** A private key's raw public half, once per key: a revealed trace opens thousands of boxes with one key. */
+const publicHalves = new WeakMap<KeyObject, Buffer>();
+const recipientRaw = (key: KeyObject): Buffer => {
+  let raw = publicHalves.get(key);
+  if (!raw) {
+    raw = rawOf(createPublicKey(key));
+    publicHalves.set(key, raw);
+  }
+  return raw;
+};
+
 const aadOf = (checkinId: string): Buffer => Buffer.from(`${AAD_PREFIX}${checkinId}`, 'utf8');
 
 const boxKey = (shared: Buffer, epk: Buffer, recipient: Buffer): Buffer =>
@@ -305,7 +316,7 @@ export function openIdentity(
       key: { kty: 'OKP', crv: 'X25519', x: epk.toString('base64url') },
       format: 'jwk',
     });
-    const recipient = rawOf(createPublicKey(mine.key));
+    const recipient = recipientRaw(mine.key);
     const key = boxKey(diffieHellman({ privateKey: mine.key, publicKey: ephemeral }), epk, recipient);
     // The tag length pinned: without it Node accepts a truncated tag (4–15 bytes), an easier forgery.
     const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
