@@ -41,8 +41,9 @@ export async function expandF2(
   const windowMs = ask.windowMinutes * 60_000;
   for (const person of chosen) {
     const own = new Set<string>();
-    for (const c of person.checkins.values())
-      for (const h of await store.personHashes(c.document.idHash)) own.add(h);
+    // Each document they were seen with, walked once (two scans of one card are one walk).
+    const seen = new Set([...person.checkins.values()].map((c) => c.document.idHash));
+    for (const seenHash of seen) for (const h of await store.personHashes(seenHash)) own.add(h);
     const visits: TraceVisit[] = (
       await store.trace([...own], new Date(person.firstAt), ask.to, ask.windowMinutes)
     ).filter((v) => ask.visible(v.visit.site));
