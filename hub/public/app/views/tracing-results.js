@@ -138,14 +138,15 @@ export function resultsView(ctx, r, exports) {
     notes,
     exportError,
     warn,
-    h('div', { class: 'trace-half' }, h('h3', {}, ctx.t(T.visitsTitle)), visitsTable(ctx, r.visits)),
-    h(
-      'div',
-      { class: 'trace-half' },
-      h('h3', {}, ctx.t(T.peopleTitle)),
-      peopleTable(ctx, r.people ?? [], r.revealed),
-    ),
+    half(ctx, T.visitsTitle, visitsTable(ctx, r.visits)),
+    half(ctx, T.peopleTitle, peopleTable(ctx, r.people ?? [], r.revealed)),
   );
+}
+
+/** A table under its heading, put on the line of the table's search box (the height is short). */
+function half(ctx, title, box) {
+  box.querySelector('.table-tools').prepend(ctx.h('h3', {}, ctx.t(title)));
+  return ctx.h('div', { class: 'trace-half' }, box);
 }
 
 function visitsTable(ctx, visits) {
