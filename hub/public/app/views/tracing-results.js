@@ -7,7 +7,9 @@ export const T = {
   f1: { vi: 'F1', en: 'F1' },
   f2: { vi: 'F2', en: 'F2' },
   people: { vi: 'người', en: 'people' },
+  person: { vi: 'người', en: 'person' },
   checkins: { vi: 'lượt check-in', en: 'check-ins' },
+  checkin: { vi: 'lượt check-in', en: 'check-in' },
   revealed: { vi: 'Danh tính đã mở', en: 'Identities revealed' },
   masked: { vi: 'Danh tính ẩn (che)', en: 'Identities masked' },
   truncated: {
@@ -63,7 +65,8 @@ export function resultsView(ctx, r, exports) {
   const { h } = ctx;
   if (!r.visits?.length) return h('p', { class: 'empty', id: 'traceEmpty' }, ctx.t(T.none));
   const c = r.counts;
-  const n = (count, what) => `${count} ${ctx.t(what)}`;
+  // English says "1 person", "1 check-in"; Vietnamese has one form.
+  const n = (count, many, one) => `${count} ${ctx.t(count === 1 ? one : many)}`;
   const exportError = h('p', { class: 'error', role: 'alert', id: 'traceExportError' });
   /** Runs an export with its button disabled meanwhile; a refusal is shown under the summary. */
   const exporting = (run) => async (e) => {
@@ -86,16 +89,16 @@ export function resultsView(ctx, r, exports) {
       'span',
       {},
       `${ctx.t(T.f1)}: `,
-      h('b', {}, n(c.f1People, T.people)),
-      ` (${n(c.f1Checkins, T.checkins)})`,
+      h('b', {}, n(c.f1People, T.people, T.person)),
+      ` (${n(c.f1Checkins, T.checkins, T.checkin)})`,
     ),
     r.query?.f2
       ? h(
           'span',
           {},
           `${ctx.t(T.f2)}: `,
-          h('b', {}, n(c.f2People, T.people)),
-          ` (${n(c.f2Checkins, T.checkins)})`,
+          h('b', {}, n(c.f2People, T.people, T.person)),
+          ` (${n(c.f2Checkins, T.checkins, T.checkin)})`,
         )
       : null,
     h(
@@ -138,15 +141,15 @@ export function resultsView(ctx, r, exports) {
     notes,
     exportError,
     warn,
-    half(ctx, T.visitsTitle, visitsTable(ctx, r.visits)),
-    half(ctx, T.peopleTitle, peopleTable(ctx, r.people ?? [], r.revealed)),
+    half(ctx, T.visitsTitle, visitsTable(ctx, r.visits), 'visits'),
+    half(ctx, T.peopleTitle, peopleTable(ctx, r.people ?? [], r.revealed), 'people'),
   );
 }
 
 /** A table under its heading, put on the line of the table's search box (the height is short). */
-function half(ctx, title, box) {
+function half(ctx, title, box, name) {
   box.querySelector('.table-tools').prepend(ctx.h('h3', {}, ctx.t(title)));
-  return ctx.h('div', { class: 'trace-half' }, box);
+  return ctx.h('div', { class: `trace-half ${name}` }, box);
 }
 
 function visitsTable(ctx, visits) {
