@@ -97,8 +97,11 @@ export const view = {
     });
     // A reason is needed only with a key (the hub asks for 5–500 characters; this spares the trip).
     keyFile.addEventListener('change', () => {
-      reason.required = keyFile.files.length > 0;
-      reason.minLength = keyFile.files.length > 0 ? 5 : -1;
+      const withKey = keyFile.files.length > 0;
+      reason.required = withKey;
+      // (minLength = -1 throws: the attribute is taken away instead.)
+      if (withKey) reason.setAttribute('minlength', '5');
+      else reason.removeAttribute('minlength');
     });
     const revealBox = h(
       'details',
