@@ -28,6 +28,8 @@ interface Person {
   name: string;
   dob?: string;
   phone?: string;
+  /** false: a kiosk without the tracing key sent this check-in (nothing sealed, cannot be revealed). */
+  sealed?: boolean;
 }
 /** Who met the F0 (B, C at the first site, D at the second) and whom B met afterwards (E, an F2). */
 const OTHERS: Person[] = [
@@ -36,6 +38,14 @@ const OTHERS: Person[] = [
   { type: 'cccd', kind: 'cccd', number: '001092000333', name: 'Phạm Minh Đức', dob: '1992-11-30' },
   { type: 'cccd', kind: 'cccd', number: '079201000444', name: 'Võ Thị Lan', dob: '2001-06-21' },
 ];
+/** G met the F0 at the market through a kiosk without the tracing key: listed, never revealed. */
+export const UNSEALED: Person = {
+  type: 'cccd',
+  kind: 'cccd',
+  number: '079188000555',
+  name: 'Đỗ Văn Giang',
+  sealed: false,
+};
 const SITES = [
   {
     site: 's-0001',
@@ -66,7 +76,7 @@ export type TracingSeed = Awaited<ReturnType<typeof seedTracing>>;
  * A hub (SQLite, real port) with three sites that have addresses, a tracer, a deployment tracing key
  * pair, and check-ins as a kiosk with that key sends them: keyed hash, masked fields and the identity
  * sealed to the public key. Three days ago (Vietnam): the F0 at the market with B (+5 min) and C
- * (+12 min, a manual entry with a phone); the next day at the school with D (+20 min); that afternoon
+ * (+12 min, a manual entry with a phone) and G (+20 min, nothing sealed); the next day at the school with D (+20 min); that afternoon
  * B at the supermarket with E (+10 min): E is an F2 through B. `crowd` more people (for the
  * screenshots) come to the market and the school within the F0's stay.
  */
@@ -100,7 +110,7 @@ export async function seedTracing(crowd = 0) {
       ...(p.dob ? { dob: p.dob } : {}),
       ...(p.phone ? { phone: p.phone } : {}),
     };
-    c.document.sealed = sealIdentity(pub, c.id, clear);
+    if (p.sealed !== false) c.document.sealed = sealIdentity(pub, c.id, clear);
     await hub.store.addCheckin(c, new Date());
   };
   const f0: Person = { ...F0, kind: 'cccd' };
@@ -108,6 +118,7 @@ export async function seedTracing(crowd = 0) {
   await checkIn(f0, 's-0001', nine);
   await checkIn(b, 's-0001', nine + 5 * min);
   await checkIn(c, 's-0001', nine + 12 * min);
+  await checkIn(UNSEALED, 's-0001', nine + 20 * min);
   await checkIn(f0, 's-0002', nine + 24 * 60 * min);
   await checkIn(d, 's-0002', nine + 24 * 60 * min + 20 * min);
   await checkIn(b, 's-0003', nine + 30 * 60 * min);

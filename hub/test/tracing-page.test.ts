@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { CHROMIUM_ARGS, requireChromium } from '@qrkiosk/testkit';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { F0, seedTracing, TRACER, TRACER_PASSWORD, type TracingSeed } from './tracing-fixtures.js';
+import { F0, seedTracing, TRACER, TRACER_PASSWORD, type TracingSeed, UNSEALED } from './tracing-fixtures.js';
 
 /** Vietnam's wall clock as ICU writes it (the oracle for the page's own formatting). */
 const vnTime = (iso: string) => {
@@ -175,10 +175,10 @@ describe('the tracing page in Chromium', () => {
 
     expect(r.revealed).toBe(false);
     const c = r.counts;
-    expect(c).toMatchObject({ visits: 2, f1People: 3, f1Checkins: 3, f2People: 1 });
+    expect(c).toMatchObject({ visits: 2, f1People: 4, f1Checkins: 4, f2People: 1 });
     const summary = await page.innerText('#traceSummary');
     expect(summary).toContain('Lượt đến: 2');
-    expect(summary).toContain('F1: 3 người (3 lượt check-in)');
+    expect(summary).toContain('F1: 4 người (4 lượt check-in)');
     expect(summary).toContain(`F2: 1 người (${c.f2Checkins} lượt check-in)`);
     expect(summary).toContain('Danh tính ẩn (che)');
 
@@ -211,7 +211,7 @@ describe('the tracing page in Chromium', () => {
       'Nơi tiếp xúc',
     ]);
     const people = await rows('tracePeople');
-    expect(people.map((p) => p[0])).toEqual(['F1-001', 'F1-002', 'F1-003', 'F2-001']);
+    expect(people.map((p) => p[0])).toEqual(['F1-001', 'F1-002', 'F1-003', 'F1-004', 'F2-001']);
     for (const p of r.people) {
       const row = people.find((x) => x[0] === p.ref);
       expect(row?.[2]).toBe(String(p.contacts.length));
@@ -220,7 +220,8 @@ describe('the tracing page in Chromium', () => {
     }
     // Masked means masked: no full number of anyone is on the page.
     const text = await page.innerText('#app');
-    for (const n of [F0.number, ...seed.others.map((o) => o.number)]) expect(text).not.toContain(n);
+    for (const n of [F0.number, UNSEALED.number, ...seed.others.map((o) => o.number)])
+      expect(text).not.toContain(n);
     expect(people.find((p) => p[0] === 'F2-001')?.[5]).toMatch(/\(qua F1-00\d\)$/);
     // The tables sort and search on their own.
     await page.click('#tracePeople th[data-key="overlap"] button');
@@ -267,6 +268,10 @@ describe('the tracing page in Chromium', () => {
       expect(row?.[1]).toContain(o.number);
       if (o.phone) expect(row?.[4]).toBe(o.phone);
     }
+    // Nothing sealed (a kiosk without the key): listed masked, said to be unopened.
+    const g = r.people.find((p: { identities?: unknown[] }) => !p.identities?.length);
+    expect(people.find((p) => p[0] === g.ref)?.[1]).toBe('CCCD ********0555 (1 hộp chưa mở)');
+    expect(await page.innerText('#app')).not.toContain(UNSEALED.number);
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#traceCsv')]);
     expect(download.suggestedFilename()).toBe('qrkiosk-trace-BN-0123.csv');
@@ -287,7 +292,7 @@ describe('the tracing page in Chromium', () => {
     expect(printed).toContain('DANH SÁCH NGƯỜI TIẾP XÚC GẦN (F1)');
     // Names wrap in the print's narrow column; numbers and refs do not.
     for (const o of seed.others) expect(printed).toContain(o.number);
-    for (const ref of ['F1-001', 'F1-002', 'F1-003', 'F2-001']) expect(printed).toContain(ref);
+    for (const ref of ['F1-001', 'F1-002', 'F1-003', 'F1-004', 'F2-001']) expect(printed).toContain(ref);
     await popup.close();
   });
 
