@@ -238,6 +238,14 @@ describe('the tracing page in Chromium', () => {
   it('reveals with the key file (sent in the body, never stored), downloads the CSV, prints the F1 list on A4', async () => {
     await page.click('#traceReveal summary');
     await page.setInputFiles('#traceKey', seed.keyFile);
+    // With a key, a reason of 5 or more characters is asked for before anything is sent.
+    const reasonMessage = () =>
+      page.$eval('#traceReason', (t) => (t as HTMLTextAreaElement).validationMessage);
+    await page.click('#traceRun');
+    expect(await reasonMessage()).toBe('Hãy điền ô này.');
+    await page.fill('#traceReason', 'abc');
+    await page.click('#traceRun');
+    expect(await reasonMessage()).toBe('Hãy nhập ít nhất 5 ký tự.');
     await page.fill('#traceReason', 'Công văn 12/TTYT: liên hệ F1 của ca BN-0123');
     const sent = page.waitForRequest((q) => q.url().endsWith('/api/trace'));
     const r = await trace({ f2: true, case: 'BN-0123' });
