@@ -120,7 +120,7 @@ export const view = {
     const result = h('div', { id: 'traceResult', class: 'trace-result', role: 'status' });
     const problem = (text) => result.replaceChildren(h('p', { class: 'error', role: 'alert' }, ctx.t(text)));
 
-    /** The request body from the form; null (and a message) when the key cannot be read. */
+    /** The request body from the form; nothing (and a message shown) when the key cannot be read. */
     const ask = async () => {
       const body = {
         type: type.value,
