@@ -44,6 +44,7 @@ export const T = {
   noPeople: { vi: 'Không có ai ở cùng lúc.', en: 'Nobody was there at the same time.' },
   ranBy: { vi: 'Người tra', en: 'Run by' },
   query: { vi: 'Tra theo', en: 'Traced by' },
+  linked: { vi: 'giấy tờ liên kết', en: 'linked documents' },
 };
 const KINDS = {
   cccd: 'CCCD',
@@ -130,6 +131,8 @@ export function resultsView(ctx, r, exports) {
     'p',
     { class: 'muted', id: 'traceQuery' },
     `${ctx.t(T.query)}: ${r.query?.type?.toUpperCase() ?? ''} ${r.query?.idMasked ?? ''} · ${ctx.fmtDate(r.query?.from)} – ${ctx.fmtDate(r.query?.to)} · ± ${r.query?.window} ${ctx.t({ vi: 'phút', en: 'min' })}`,
+    // One person across documents: how many linked documents' visits were followed.
+    r.identities > 1 ? ` (${r.identities} ${ctx.t(T.linked)})` : '',
     r.case ? ` · ${ctx.t({ vi: 'Ca', en: 'Case' })} ${r.case}` : '',
     r.ranBy ? ` · ${ctx.t(T.ranBy)} ${r.ranBy} ${ctx.fmtDateTime(r.ranAt)}` : '',
   );
