@@ -44,7 +44,8 @@ export const T = {
   noPeople: { vi: 'Không có ai ở cùng lúc.', en: 'Nobody was there at the same time.' },
   ranBy: { vi: 'Người tra', en: 'Run by' },
   query: { vi: 'Tra theo', en: 'Traced by' },
-  linked: { vi: 'giấy tờ liên kết', en: 'linked documents' },
+  // The hub counts every hash its walk followed, a person node of an import included: not documents.
+  linked: { vi: 'mã liên kết đã dò', en: 'linked identifiers followed' },
 };
 const KINDS = {
   cccd: 'CCCD',
@@ -127,14 +128,20 @@ export function resultsView(ctx, r, exports) {
       ),
     ),
   );
+  const q = r.query ?? {};
   const notes = h(
     'p',
     { class: 'muted', id: 'traceQuery' },
-    `${ctx.t(T.query)}: ${r.query?.type?.toUpperCase() ?? ''} ${r.query?.idMasked ?? ''} · ${ctx.fmtDate(r.query?.from)} – ${ctx.fmtDate(r.query?.to)} · ± ${r.query?.window} ${ctx.t({ vi: 'phút', en: 'min' })}`,
-    // One person across documents: how many linked documents' visits were followed.
-    r.identities > 1 ? ` (${r.identities} ${ctx.t(T.linked)})` : '',
-    r.case ? ` · ${ctx.t({ vi: 'Ca', en: 'Case' })} ${r.case}` : '',
-    r.ranBy ? ` · ${ctx.t(T.ranBy)} ${r.ranBy} ${ctx.fmtDateTime(r.ranAt)}` : '',
+    [
+      // One person across documents: how many linked documents' visits were followed.
+      `${ctx.t(T.query)}: ${q.type?.toUpperCase() ?? ''} ${q.idMasked ?? ''}${r.identities > 1 ? ` (${r.identities} ${ctx.t(T.linked)})` : ''}`,
+      `${ctx.fmtDate(q.from)} – ${ctx.fmtDate(q.to)}`,
+      `± ${q.window} ${ctx.t({ vi: 'phút', en: 'min' })}`,
+      r.case ? `${ctx.t({ vi: 'Ca', en: 'Case' })} ${r.case}` : '',
+      r.ranBy ? `${ctx.t(T.ranBy)} ${r.ranBy} ${ctx.fmtDateTime(r.ranAt)}` : '',
+    ]
+      .filter(Boolean)
+      .join(' · '),
   );
   const warn = r.limits?.truncated ? h('p', { class: 'error', role: 'alert' }, ctx.t(T.truncated)) : null;
   return h(
