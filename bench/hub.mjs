@@ -313,7 +313,7 @@ for (const engine of TRACE_ENGINES) {
   for (let q = 0; q < 200; q++) {
     const t = process.hrtime.bigint();
     const r = await store.trace(
-      hashes[q % 1000],
+      [hashes[q % 1000]],
       new Date('2021-10-05T00:00:00Z'),
       new Date('2021-10-19T00:00:00Z'),
       30,

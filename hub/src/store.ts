@@ -8,15 +8,22 @@ import {
   vnDayStart,
 } from '@qrkiosk/protocol';
 import type { Logger } from 'pino';
+import { groupPeople, personHashes } from './person-links.js';
 import { areasOf, type DailyReport, kiosksAsOf, type ReportSite, type TraceVisit } from './report-model.js';
 import { retimeFromTelemetry, retimeOnIngest } from './retime.js';
-import { type HubRepository, type KioskRow, openRepository, type SiteInfo } from './storage/index.js';
+import {
+  type HubRepository,
+  type KioskRow,
+  openRepository,
+  type SiteInfo,
+  type SiteInput,
+} from './storage/index.js';
 import { type CheckinRow, type KioskBinding, LOGIN_FAILURE_MEMORY_MS } from './storage/repository.js';
 import { TelemetryHistory } from './telemetry-history.js';
 import { Users } from './users.js';
 
 export type { DailyReport, ReportArea, ReportSite, TraceVisit } from './report-model.js';
-export type { KioskRow, SiteInfo } from './storage/index.js';
+export type { KioskRow, SiteInfo, SiteInput } from './storage/index.js';
 
 /** Later than any kiosk's first sighting; year 9999, which both engines store and compare as a time. */
 const END_OF_TIME = new Date('9999-12-31T23:59:59Z');
@@ -162,9 +169,14 @@ export class HubStore {
   deadLetterCount() {
     return this.repo.deadLetterCount();
   }
-  /** Retention: check-ins older than the date go; the audit log stays. Returns how many were removed. */
-  purge(olderThan: Date) {
-    return this.repo.purge(olderThan);
+  /**
+   * Retention: check-ins older than the date go, and the links their scans made; the audit log and
+   * imported links stay. Returns how many check-ins were removed.
+   */
+  async purge(olderThan: Date) {
+    const n = await this.repo.purge(olderThan);
+    await this.repo.links.purge(olderThan);
+    return n;
   }
   /** Retention for dead letters: the same period as check-ins. Returns how many were removed. */
   purgeDeadLetters(olderThan: Date) {
@@ -187,8 +199,8 @@ export class HubStore {
     return this.repo.auditLog(limit);
   }
 
-  /** Registers sites (or updates their name and area). */
-  async registerSites(sites: ReadonlyArray<SiteInfo>, at = new Date()): Promise<void> {
+  /** Registers sites (or updates their name, area and, when given, address). */
+  async registerSites(sites: ReadonlyArray<SiteInput>, at = new Date()): Promise<void> {
     await this.repo.upsertSites(sites, at);
     this.directory = undefined;
   }
@@ -203,18 +215,50 @@ export class HubStore {
   }
 
   /**
-   * Contact tracing. Visits of one person (by identity hash) between `from` and `to`, and for each
-   * visit everyone else checked in at the same site within ±`windowMinutes`. Both lookups are index
-   * range scans: (id_hash, at) for the visits, (site, at) for the co-visitors.
+   * One person across documents (person-links.ts): the identity hashes linked to `idHash` within 3
+   * hops, `idHash` first, at most `limit` (person nodes included; they have no check-ins).
    */
-  async trace(idHash: string, from: Date, to: Date, windowMinutes: number): Promise<TraceVisit[]> {
-    const visits = await this.repo.visits(idHash, from, to);
+  personHashes(idHash: string, limit = 64): Promise<string[]> {
+    return personHashes(this.repo.links, idHash, limit);
+  }
+
+  /** Each given hash → the representative (smallest hash) of its linked group, as far as the walk reaches. */
+  groupPeople(idHashes: ReadonlyArray<string>): Promise<Map<string, string>> {
+    return groupPeople(this.repo.links, idHashes);
+  }
+
+  /**
+   * Contact tracing. The visits of one person — any of `idHashes`, their linked documents
+   * (personHashes) — between `from` and `to`, oldest first, and for each arrival everyone else
+   * checked in at the same site within ±`windowMinutes` (none of the person's own hashes). An exit
+   * ('out') starts no stay, so it is listed without co-visitors. Both lookups are index range scans:
+   * (id_hash, at) per hash for the visits, (site, at) for the co-visitors.
+   */
+  async trace(
+    idHashes: ReadonlyArray<string>,
+    from: Date,
+    to: Date,
+    windowMinutes: number,
+  ): Promise<TraceVisit[]> {
+    const own = new Set(idHashes);
+    const byId = new Map<string, CheckinMessage>();
+    for (const list of await Promise.all([...own].map((h) => this.repo.visits(h, from, to))))
+      for (const c of list) byId.set(c.id, c);
+    const visits = [...byId.values()].sort(
+      (a, b) => Date.parse(a.at) - Date.parse(b.at) || (a.id < b.id ? -1 : 1),
+    );
     const w = windowMinutes * 60_000;
     return Promise.all(
       visits.map(async (visit) => {
+        if (visit.direction === 'out') return { visit, coVisitors: [] };
         const t = Date.parse(visit.at);
-        const coVisitors = await this.repo.around(visit.site, new Date(t - w), new Date(t + w), idHash);
-        return { visit, coVisitors };
+        const around = await this.repo.around(
+          visit.site,
+          new Date(t - w),
+          new Date(t + w),
+          visit.document.idHash,
+        );
+        return { visit, coVisitors: around.filter((c) => !own.has(c.document.idHash)) };
       }),
     );
   }

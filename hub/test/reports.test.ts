@@ -80,14 +80,14 @@ describe.each(ENGINES)('hub storage on %s', (engine) => {
   it('contact tracing finds the places visited and the people there within ±N minutes', async () => {
     const { store } = await seeded(engine);
     const day = [new Date('2021-10-29T17:00:00Z'), new Date('2021-10-30T17:00:00Z')] as const;
-    const visits = await store.trace(person(F0), ...day, 30);
+    const visits = await store.trace([person(F0)], ...day, 30);
     expect(visits.map((v) => v.visit.site)).toEqual(['s-001', 's-002']);
     expect(visits[0]?.coVisitors.map((c) => c.document.numberMasked)).toEqual(['********0001']);
     expect(visits[1]?.coVisitors.map((c) => c.document.numberMasked)).toEqual([
       '********0003',
       '********0004',
     ]);
-    expect((await store.trace(person(F0), ...day, 40))[0]?.coVisitors).toHaveLength(2);
+    expect((await store.trace([person(F0)], ...day, 40))[0]?.coVisitors).toHaveLength(2);
     await store.close();
   });
 
@@ -239,13 +239,16 @@ describe.each(ENGINES)('hub storage on %s', (engine) => {
     expect(r.stdout.startsWith('\uFEFF')).toBe(true);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toBe(
-      'visit_time,site,kiosk,co_visitor_time,co_visitor_name,co_visitor_number,co_visitor_kind',
+      'case,ref,level,via,visit,contact_time,overlap_minutes,site,site_name,site_address,kind,number_masked,name_masked,number,name,dob,phone',
     );
+    // One row per person-contact: three people met the F0 (the one 35 minutes early did not).
     expect(lines).toHaveLength(4);
-    expect(lines[1]).toBe('30/10/2021 09:00:00,s-001,k-001,30/10/2021 09:20:00,NGƯỜI 01,********0001,cccd');
+    expect(lines[1]).toMatch(
+      /^,F1-001,1,,[0-9A-Z]{26},30\/10\/2021 09:20:00,10,s-001,,,cccd,\*{8}0001,NGƯỜI 01,,,,$/,
+    );
     const reopened = await HubStore.open(database, dataDir);
     const [entry] = await reopened.auditLog();
-    expect(entry?.action).toBe('trace');
+    expect(entry?.action).toBe('trace-export');
     expect(entry?.detail).toContain('…1234');
     expect(entry?.detail).not.toContain(F0);
     await reopened.close();
@@ -256,7 +259,8 @@ describe.each(ENGINES)('hub storage on %s', (engine) => {
     const good = join(dataDir, 'sites.csv');
     writeFileSync(
       good,
-      '\uFEFFsite,name,district,ward\ns-001,"Chợ Bến Thành, cổng A",760,26743\ns-002,Bệnh viện,760,26740\n',
+      // The address column is optional; quoted, it may hold commas.
+      '\uFEFFsite,name,district,ward,address\ns-001,"Chợ Bến Thành, cổng A",760,26743,"36 Lê Lợi, Phường Bến Thành, Quận 1"\ns-002,Bệnh viện,760,26740,\n',
     );
     const bad = join(dataDir, 'bad.csv');
     writeFileSync(bad, 'site,name,district,ward\ns-009,X,760,26743\ns 010,Y,760,\n');
@@ -266,8 +270,14 @@ describe.each(ENGINES)('hub storage on %s', (engine) => {
     expect(cli('site', 'import', '--database', database, '--csv', good).status).toBe(0);
     const store = await HubStore.open(database, dataDir);
     expect([...(await store.siteDirectory()).values()]).toEqual([
-      { site: 's-001', name: 'Chợ Bến Thành, cổng A', district: '760', ward: '26743' },
-      { site: 's-002', name: 'Bệnh viện', district: '760', ward: '26740' },
+      {
+        site: 's-001',
+        name: 'Chợ Bến Thành, cổng A',
+        district: '760',
+        ward: '26743',
+        address: '36 Lê Lợi, Phường Bến Thành, Quận 1',
+      },
+      { site: 's-002', name: 'Bệnh viện', district: '760', ward: '26740', address: '' },
     ]);
     await store.close();
   });
@@ -278,6 +288,18 @@ describe('site register CSV', () => {
     const r = parseSitesCsv('site,name,district,ward\n\ns-001,"Chợ\nBến Thành",760,26743\ns 002,X,760,1\n');
     expect(r.sites.map((x) => x.site)).toEqual(['s-001']);
     expect(r.problems).toEqual([{ line: 5, message: expect.stringContaining('site') }]);
+    // Without an address column no address is given (the stored one is kept on import).
+    expect(r.sites[0]).not.toHaveProperty('address');
+  });
+  it('takes an optional address column, quoted commas and all, and refuses one over 300 characters', () => {
+    const r = parseSitesCsv(
+      `site,name,district,ward,address\ns-001,Chợ,760,26743,"36 Lê Lợi, Phường Bến Thành"\ns-002,B,760,1,\ns-003,C,760,1,${'x'.repeat(301)}\n`,
+    );
+    expect(r.sites).toEqual([
+      { site: 's-001', name: 'Chợ', district: '760', ward: '26743', address: '36 Lê Lợi, Phường Bến Thành' },
+      { site: 's-002', name: 'B', district: '760', ward: '1', address: '' },
+    ]);
+    expect(r.problems).toEqual([{ line: 4, message: 'address: at most 300 characters' }]);
   });
 });
 

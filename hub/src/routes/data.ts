@@ -1,7 +1,8 @@
 import { vnDayStartOf } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
-import type { HubStore, SiteInfo } from '../store.js';
+import type { HubStore, SiteInput } from '../store.js';
 import { canSee, type Session } from '../users.js';
+import { forPage } from './page-checkin.js';
 import { CheckinsQuery, NoQuery, SitesBody } from './schemas.js';
 
 /** Rows of the sites a session's scope covers. */
@@ -16,7 +17,10 @@ export function dataRoutes(app: FastifyInstance, store: HubStore): void {
   app.get<{ Querystring: CheckinsQuery }>(
     '/api/checkins',
     { ...session, schema: { querystring: CheckinsQuery } },
-    async (req) => scoped(store, req.hubSession as Session, await store.recent(req.query.limit ?? 100)),
+    async (req) =>
+      (await scoped(store, req.hubSession as Session, await store.recent(req.query.limit ?? 100))).map(
+        forPage,
+      ),
   );
   app.get('/api/hourly', { ...session, schema: { querystring: NoQuery } }, async (req) => {
     const hours = Array.from({ length: 24 }, () => 0);
@@ -36,7 +40,7 @@ export function dataRoutes(app: FastifyInstance, store: HubStore): void {
     { config: { access: { who: ['admin'], csrf: true } }, schema: { body: SitesBody } },
     async (req) => {
       const s = req.hubSession as Session;
-      const sites: SiteInfo[] = Array.isArray(req.body) ? req.body : [req.body];
+      const sites: SiteInput[] = Array.isArray(req.body) ? req.body : [req.body];
       await store.registerSites(sites);
       await store.audit(s.user.phone, 'sites-register', { sites: sites.map((x) => x.site) });
       return { registered: sites.length };
