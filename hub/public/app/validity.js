@@ -8,6 +8,10 @@ const TEXT = {
   badInput: { vi: 'Hãy nhập một số.', en: 'Please type a number.' },
   stepMismatch: { vi: 'Giá trị không hợp lệ.', en: 'Not a valid value.' },
 };
+const length = (el) => ({
+  vi: `Hãy nhập ít nhất ${el.minLength} ký tự.`,
+  en: `Please type at least ${el.minLength} characters.`,
+});
 const range = (el) => ({
   vi: `Hãy nhập số từ ${el.min || '…'} đến ${el.max || '…'}.`,
   en: `Please type a number from ${el.min || '…'} to ${el.max || '…'}.`,
@@ -18,11 +22,18 @@ export function installValidityMessages(ctx) {
     'invalid',
     (e) => {
       const el = e.target;
-      if (!(el instanceof HTMLInputElement || el instanceof HTMLSelectElement)) return;
+      if (
+        !(
+          el instanceof HTMLInputElement ||
+          el instanceof HTMLSelectElement ||
+          el instanceof HTMLTextAreaElement
+        )
+      )
+        return;
       if (el.validity.customError && el.dataset.ownMessage !== '1') return;
       const v = el.validity;
       const key = Object.keys(TEXT).find((k) => v[k]);
-      const text = v.rangeUnderflow || v.rangeOverflow ? range(el) : TEXT[key];
+      const text = v.rangeUnderflow || v.rangeOverflow ? range(el) : v.tooShort ? length(el) : TEXT[key];
       if (!text) return;
       el.dataset.ownMessage = '1';
       el.setCustomValidity(ctx.t(text));
