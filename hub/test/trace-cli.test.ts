@@ -38,7 +38,7 @@ describe('qrkiosk-hub trace', () => {
   it('prints counts of people and check-ins, then people with overlap minutes and site names', () => {
     const r = cli(...base, '--type', 'bhyt', '--id', F0.bhyt, '--f2');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain('F1: 3 người / people (5 check-in) · F2: 2 người / people (2 check-in)');
+    expect(r.stdout).toContain('F1: 3 người / people (5 check-in) · F2: 1 người / people (1 check-in)');
     expect(r.stdout).toMatch(/^F1-002 .*22 phút\/min$/m);
     expect(r.stdout).toContain('Bệnh viện Quận 1');
   });

@@ -20,7 +20,8 @@ import type { HubStore } from '../src/index.js';
  * HTTP tests of the trace. The F0 scans a CCCD at s-001 and a BHYT card at s-002 (linked through a
  * person key in the facts import); A is met at both, once through a manual entry by phone linked to
  * A's CCCD; D leaves early (an 'out' check-in); E meets the F0 just before the F0 leaves, and later
- * meets G (an F2) — I, met by E before E met the F0, is no F2.
+ * meets G (an F2) — I, met by E before E met the F0, is no F2; nor is B, with D 01:45–01:55 before D
+ * met the F0 at 02:00 (an F2 search starts when the contact began, the later of the two arrivals).
  */
 export const F0 = { cccd: '079090001234', bhyt: 'DN4797912341234' };
 export const A = { cccd: '001088000001', phone: '0912345678', name: 'NGUYỄN VĂN AN', dob: '15/08/1990' };

@@ -1,4 +1,4 @@
-import type { TracingPrivateKey } from '@qrkiosk/protocol';
+import type { CheckinMessage, TracingPrivateKey } from '@qrkiosk/protocol';
 import {
   badDayMessage,
   hashIdentity,
@@ -12,7 +12,16 @@ import {
 import type { HubStore } from '../store.js';
 import type { Text } from '../text.js';
 import { expandF2 } from '../tracing/f2.js';
-import { type Gathered, PeopleBook, peopleAt, personRef, siteFields, toPerson } from '../tracing/people.js';
+import {
+  type Gathered,
+  PeopleBook,
+  peopleDuring,
+  personRef,
+  siteFields,
+  stayEnd,
+  staysOf,
+  toPerson,
+} from '../tracing/people.js';
 import {
   F2_LIMITS,
   TRACE_SCHEMA,
@@ -175,39 +184,47 @@ export async function runTrace(
   const asked = hashIdentity(hashKey, q.type, q.id).toString('hex');
   const f0Hashes = await store.personHashes(asked);
   const to = vnDayEnd(q.to);
-  const traced = (await store.trace(f0Hashes, vnDayStart(q.from), to, q.window)).filter((v) =>
-    visible(v.visit.site),
-  );
+  const windowMs = q.window * 60_000;
+  // Read a window past the last day: an exit after midnight still ends the last evening's stay.
+  // An arrival after the last day is no visit (staysOf and the rows below leave it out).
+  const traced = (
+    await store.trace(f0Hashes, vnDayStart(q.from), new Date(to.getTime() + windowMs), q.window)
+  ).filter((v) => visible(v.visit.site));
   const coHashes = new Set(traced.flatMap((v) => v.coVisitors.map((c) => c.document.idHash)));
   const reps = await store.groupPeople([asked, ...coHashes]);
   const repOf = (h: string) => reps.get(h) ?? h;
   const f0 = repOf(asked);
   const directory = await store.siteDirectory();
-  const windowMs = q.window * 60_000;
   const own = traced.map((v) => v.visit);
+  const others = (list: ReadonlyArray<CheckinMessage>) => list.filter((c) => repOf(c.document.idHash) !== f0);
   const f1Book = new PeopleBook(1);
-  // An exit ends a stay (peopleAt reads it from `own`); it is no visit of its own.
-  const arrivals = traced.filter((v) => v.visit.direction !== 'out');
-  const visits: TraceVisitRow[] = arrivals.map(({ visit, coVisitors }) => {
-    const site = siteFields(directory, visit.site);
-    const others = coVisitors.filter((c) => repOf(c.document.idHash) !== f0);
-    const met = peopleAt(visit, others, own, windowMs, repOf);
-    for (const m of met)
+  // People are met per stay (two scans of the F0 in one stay are one stay: overlap counted once).
+  for (const stay of staysOf(traced, windowMs, { last: to.getTime() })) {
+    const site = siteFields(directory, stay.visit.site);
+    for (const m of peopleDuring(stay.start, stay.end, others(stay.coVisitors), windowMs, repOf))
       f1Book.add(m, {
-        visit: visit.id,
-        site: visit.site,
+        visit: stay.visit.id,
+        site: stay.visit.site,
         siteName: site.siteName,
         siteAddress: site.siteAddress,
       });
+  }
+  // Each arrival stays a row; its count is the people there during that arrival's own stay.
+  const arrivals = traced.filter(
+    (v) => v.visit.direction !== 'out' && Date.parse(v.visit.at) <= to.getTime(),
+  );
+  const visits: TraceVisitRow[] = arrivals.map(({ visit, coVisitors }) => {
+    const start = Date.parse(visit.at);
+    const end = stayEnd(visit, windowMs, own);
     return {
       checkin: visit.id,
       at: visit.at,
       site: visit.site,
-      ...site,
+      ...siteFields(directory, visit.site),
       kiosk: visit.kiosk,
       kind: visit.document.kind,
       numberMasked: visit.document.numberMasked,
-      coVisitors: met.length,
+      coVisitors: peopleDuring(start, end, others(coVisitors), windowMs, repOf).length,
     };
   });
   const f1 = f1Book.ordered();
