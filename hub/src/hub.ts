@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { vnDay, vnTimeOn, vnYesterday } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 import { RULES } from './alerts/rules.js';
 import { type AlertParts, alertParts } from './alerts/setup.js';
 import { KioskLogins } from './dynsec-accounts.js';
@@ -83,6 +83,12 @@ export const LOG_REDACT = {
   censor: '[redacted]',
 };
 
+/** The hub's own logger (what `qrkiosk-hub run` logs through): JSON lines, LOG_REDACT censored. */
+export function hubLogger(destination?: DestinationStream): Logger {
+  const options = { base: { app: 'qrkiosk-hub' }, redact: LOG_REDACT };
+  return destination ? pino(options, destination) : pino(options);
+}
+
 /** The hub process: storage, MQTT ingest and the live page. start()/stop(); the constructor does nothing. */
 export class Hub {
   store: HubStore | undefined;
@@ -100,7 +106,7 @@ export class Hub {
   private readonly log: Logger;
 
   constructor(private readonly options: HubOptions) {
-    this.log = options.log ?? pino({ base: { app: 'qrkiosk-hub' }, redact: LOG_REDACT });
+    this.log = options.log ?? hubLogger();
   }
 
   /** Starts and returns the page's address. */

@@ -3,7 +3,7 @@ export { CheckinWriter } from './checkin-writer.js';
 export { applyDynsec, DYNSEC_TOPIC, type DynsecCommand, kioskRole, kioskRoleCommands } from './dynsec.js';
 export { KioskAccountConflict, KioskLogins } from './dynsec-accounts.js';
 export * from './fleet-state.js';
-export { Hub, type HubOptions, LOG_REDACT } from './hub.js';
+export { Hub, type HubOptions, hubLogger, LOG_REDACT } from './hub.js';
 export { HubIngest, type IngestOptions } from './ingest.js';
 export { laneId, MAX_LANES } from './ingest-retire.js';
 export { aclFile, type BindingCheck, KioskRegistry } from './kiosk-registry.js';

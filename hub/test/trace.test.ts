@@ -36,6 +36,31 @@ describe('checkTrace', () => {
   });
 });
 
+describe('checkTrace refuses', () => {
+  const base = { type: 'cccd', id: F0.cccd, from: '2021-10-30', to: '2021-10-30' };
+  const refused = (over: Record<string, unknown>) => {
+    const c = checkTrace({ ...base, ...over });
+    if (c.ok) throw new Error(`accepted ${JSON.stringify(over)}`);
+    expect(c.problem.vi).not.toBe(c.problem.en);
+    return c.problem;
+  };
+  it('a period that ends before it starts, or longer than 60 days', () => {
+    expect(refused({ from: '2021-10-31', to: '2021-10-30' }).en).toMatch(/from.*after.*to|before/i);
+    expect(refused({ from: '2021-08-01', to: '2021-10-30' }).en).toMatch(/60 days/);
+    expect(checkTrace({ ...base, from: '2021-09-01', to: '2021-10-30' }).ok).toBe(true);
+  });
+  it('bidi overrides, format and line-separator characters in a case or reason, with its own message', () => {
+    for (const over of [
+      { case: 'Ca\u202E71 aC' },
+      { case: 'Ca 17\u2028x' },
+      { case: 'Ca\u200B17' },
+      { reveal: { reason: 'F0 \u202Edương tính' } },
+      { reveal: { reason: 'F0 dương \u001b[2Jtính' } },
+    ])
+      expect(refused(over).en, JSON.stringify(over)).toMatch(/control/);
+  });
+});
+
 describe.each(ENGINES)('the trace on %s', (engine) => {
   it('follows the F0 across documents, counts people not check-ins, with overlap minutes, site names and F2', async () => {
     const { store } = await openStore(engine);
@@ -92,6 +117,7 @@ describe.each(ENGINES)('the trace on %s', (engine) => {
       to: '2021-10-30',
       window: 30,
       f2: true,
+      format: 'json',
       visits: 2,
       people: 4,
       revealed: 0,
@@ -132,6 +158,7 @@ describe.each(ENGINES)('the trace on %s', (engine) => {
       revealed: 4,
       reason: 'Ca 17: F0 dương tính',
       people: 4,
+      format: 'csv',
     });
     // The audit log holds no number, clear or hashed, of anyone.
     for (const n of [F0.cccd, F0.bhyt, A.cccd, A.phone])
@@ -150,7 +177,7 @@ describe.each(ENGINES)('the trace on %s', (engine) => {
     await store.close();
   });
 
-  it('a wrong tracing key is refused and reveals nothing; a key that is no key is refused before the trace', async () => {
+  it('a wrong tracing key is refused, reveals nothing and is audited as a refused reveal; a key that is no key is refused before the trace', async () => {
     const { store } = await openStore(engine);
     const { hashKey, keys } = await seedTrace(store);
     const { readTracingKeys } = await import('../src/index.js');
@@ -163,7 +190,15 @@ describe.each(ENGINES)('the trace on %s', (engine) => {
     expect(err).toBeInstanceOf(RevealError);
     expect((err as RevealError).code).toBe('wrong-key');
     expect((err as RevealError).text.vi).toMatch(/Khóa truy vết không khớp/);
-    expect((await store.auditLog(100)).length).toBe(before);
+    // The attempt is audited: who tried, which case, why; nothing was revealed.
+    const log = await store.auditLog(100);
+    expect(log.length).toBe(before + 1);
+    expect(log[0]).toMatchObject({ actor: 'x', action: 'trace-reveal' });
+    expect(JSON.parse(log[0]?.detail ?? '')).toMatchObject({
+      reason: 'Ca 17 F0',
+      revealed: 0,
+      result: 'wrong-key',
+    });
     expect(() => readTracingKeys(['-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n'])).toThrow(
       RevealError,
     );

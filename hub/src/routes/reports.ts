@@ -105,6 +105,14 @@ export function reportRoutes(app: FastifyInstance, store: HubStore, options: { h
           'Tracing needs the deployment key (--key-file)',
         );
       const b = req.body;
+      // An admin may look (the route lets admins through), but only a tracer opens identities.
+      if (b.reveal && s.user.role !== 'tracer')
+        return fail(
+          reply,
+          403,
+          'Chỉ người truy vết (vai trò tracer) được mở danh tính',
+          'Only a tracer (role tracer) may reveal identities',
+        );
       const checked = checkTrace(b);
       if (!checked.ok) return fail(reply, 400, checked.problem.vi, checked.problem.en);
       const format = b.format ?? 'json';

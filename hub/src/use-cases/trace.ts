@@ -75,14 +75,24 @@ export interface TraceQuery {
   reason?: string;
 }
 
-// Control characters would let a label or reason forge lines in a log or a CSV cell.
-const CONTROL = /\p{Cc}/u;
+/** The longest period a trace reads, days included (a bound on the reads one request can start). */
+export const TRACE_MAX_DAYS = 60;
+
+// Control characters would let a label or reason forge lines in a log or a CSV cell; format
+// characters (bidi overrides U+202E, zero-width spaces) would make the printed or audited text read
+// otherwise than it is; U+2028/2029 break lines in some viewers.
+const CONTROL = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
+const controlProblem = (vi: string, en: string): Text => ({
+  vi: `${vi}: không được chứa ký tự điều khiển hay ký tự định hướng (ví dụ U+202E)`,
+  en: `${en}: no control or direction-override characters (e.g. U+202E)`,
+});
 
 /**
  * The one check of a tracing query, for the page (POST /api/trace) and `qrkiosk-hub trace` alike:
  * real calendar days (2021-02-30 refused, not rolled into March), a known identity type, a number of
- * 6–20 digits or letters once spaces are dropped, a window in (0, 720] minutes, a case label of at
- * most 64 characters, and for a reveal a reason of 5–500 characters.
+ * 6–20 digits or letters once spaces are dropped, a period from ≤ to of at most 60 days, a window
+ * in (0, 720] minutes, a case label of at most 64 characters, and for a reveal a reason of 5–500
+ * characters; neither label nor reason with a control, format (bidi) or line-separator character.
  */
 export function checkTrace(
   ask: TraceAsk,
@@ -95,6 +105,23 @@ export function checkTrace(
     ['to', to],
   ] as const)
     if (!parseDay(value)) return { ok: false, problem: badDayMessage(what, value) };
+  const days = (Date.parse(to) - Date.parse(from)) / 86_400_000 + 1;
+  if (days < 1)
+    return {
+      ok: false,
+      problem: {
+        vi: `Khoảng thời gian: ngày bắt đầu (${from}) sau ngày kết thúc (${to})`,
+        en: `period: from (${from}) is after to (${to})`,
+      },
+    };
+  if (days > TRACE_MAX_DAYS)
+    return {
+      ok: false,
+      problem: {
+        vi: `Khoảng thời gian: tối đa ${TRACE_MAX_DAYS} ngày (đã chọn ${days} ngày)`,
+        en: `period: at most ${TRACE_MAX_DAYS} days (${days} asked)`,
+      },
+    };
   if (!(TRACE_ID_TYPES as readonly string[]).includes(ask.type))
     return {
       ok: false,
@@ -119,7 +146,8 @@ export function checkTrace(
       },
     };
   const caseLabel = (ask.case ?? '').trim();
-  if ([...caseLabel].length > TRACE_CASE_MAX || CONTROL.test(caseLabel))
+  if (CONTROL.test(caseLabel)) return { ok: false, problem: controlProblem('Mã ca bệnh', 'case') };
+  if ([...caseLabel].length > TRACE_CASE_MAX)
     return {
       ok: false,
       problem: {
@@ -139,7 +167,9 @@ export function checkTrace(
   if (ask.reveal) {
     const reason = (ask.reveal.reason ?? '').replace(/\s+/g, ' ').trim();
     const n = [...reason].length;
-    if (n < REVEAL_REASON.min || n > REVEAL_REASON.max || CONTROL.test(reason))
+    if (CONTROL.test(reason))
+      return { ok: false, problem: controlProblem('Lý do mở danh tính', 'reveal reason') };
+    if (n < REVEAL_REASON.min || n > REVEAL_REASON.max)
       return {
         ok: false,
         problem: {
@@ -155,7 +185,10 @@ export function checkTrace(
 export interface TraceBy {
   /** Who asks (a phone number, or `user@cli`): written to the audit log and on the result. */
   actor: string;
-  /** json: a look (audit `trace`); csv and print: an export (`trace-export`). A reveal is `trace-reveal`. */
+  /**
+   * json: a look (audit `trace`); csv and print: an export (`trace-export`). A reveal is `trace-reveal`
+   * whatever the format; the audit detail names the format either way.
+   */
   format: 'json' | 'csv' | 'print';
   /** The sites the asker may see (default: every site). */
   visible?: (site: string) => boolean;
@@ -171,7 +204,8 @@ export interface TraceBy {
  * co-visitor's sealed identity opened with the tracing keys given (never stored: it exists only in
  * the returned object). Limited to the sites the asker may see. Every run is audited — the number
  * never, only its last 4 characters; a reveal with its reason and how many identities it opened.
- * Throws RevealError (tracing/reveal.ts) when no box could be opened with the keys given.
+ * Throws RevealError (tracing/reveal.ts) when no box could be opened with the keys given (the attempt
+ * is audited: action `trace-reveal`, result `wrong-key`).
  */
 export async function runTrace(
   store: HubStore,
@@ -254,6 +288,18 @@ export async function runTrace(
     ...f2.map((g, i) => toPerson(g, personRef(2, i))),
   ];
   const revealed = q.reason !== undefined && by.keys !== undefined;
+  const detail = {
+    case: q.case,
+    type: q.type,
+    id: `…${q.id.slice(-4)}`,
+    from: q.from,
+    to: q.to,
+    window: q.window,
+    f2: q.f2,
+    format: by.format,
+    visits: visits.length,
+    people: people.length,
+  };
   let opened = 0;
   if (revealed) {
     let otherKey = 0;
@@ -265,20 +311,20 @@ export async function runTrace(
       otherKey += r.otherKey;
     });
     // Boxes sealed to another key and none opened: the officer brought the wrong file. Nothing is
-    // answered (or audited as a reveal): no identity left the boxes.
-    if (opened === 0 && otherKey > 0) throw wrongKey();
+    // answered; the attempt is audited (who, which case, why), no identity having left the boxes.
+    if (opened === 0 && otherKey > 0) {
+      await store.audit(by.actor, 'trace-reveal', {
+        ...detail,
+        revealed: 0,
+        reason: q.reason,
+        result: 'wrong-key',
+      });
+      throw wrongKey();
+    }
   }
   const action = revealed ? 'trace-reveal' : by.format === 'json' ? 'trace' : 'trace-export';
   await store.audit(by.actor, action, {
-    case: q.case,
-    type: q.type,
-    id: `…${q.id.slice(-4)}`,
-    from: q.from,
-    to: q.to,
-    window: q.window,
-    f2: q.f2,
-    visits: visits.length,
-    people: people.length,
+    ...detail,
     revealed: opened,
     ...(revealed ? { reason: q.reason } : {}),
   });
