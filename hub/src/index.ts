@@ -26,6 +26,7 @@ export { parseSitesCsv } from './sites-csv.js';
 export * from './storage/index.js';
 export { type DailyReport, HubStore, type ReportArea, type ReportSite, type TraceVisit } from './store.js';
 export { traceCsv } from './tracing/csv.js';
+export { vnDob } from './tracing/dob.js';
 export { tracePrintPage } from './tracing/print.js';
 export { F2_LIMITS, TRACE_SCHEMA, type TracePerson, type TraceResult } from './tracing/result.js';
 export { RevealError, readTracingKeys } from './tracing/reveal.js';

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { checkTrace, F2_LIMITS, RevealError, runTrace, type TraceQuery, traceCsv } from '../src/index.js';
+import {
+  checkTrace,
+  F2_LIMITS,
+  RevealError,
+  runTrace,
+  type TraceQuery,
+  traceCsv,
+  tracePrintPage,
+  vnDob,
+} from '../src/index.js';
 import { ENGINES, openStore } from './engines.js';
 import { A, F0, seedTrace } from './trace-fixtures.js';
 
@@ -33,6 +42,18 @@ describe('checkTrace', () => {
       expect(c.ok, JSON.stringify(bad)).toBe(false);
       if (!c.ok) expect(c.problem.vi).not.toBe(c.problem.en);
     }
+  });
+});
+
+describe('vnDob', () => {
+  it('writes a sealed ISO date of birth as the ward reads it, partial dates too', () => {
+    expect(['1990-08-15', '1990-08', '1990', '', 'khác'].map(vnDob)).toEqual([
+      '15/08/1990',
+      '08/1990',
+      '1990',
+      '',
+      'khác',
+    ]);
   });
 });
 
@@ -145,11 +166,16 @@ describe.each(ENGINES)('the trace on %s', (engine) => {
     const a = r.people.find((p) => p.ref === 'F1-002');
     expect(a?.identities).toEqual(
       expect.arrayContaining([
-        { kind: 'cccd', number: A.cccd, name: A.name },
+        { kind: 'cccd', number: A.cccd, name: A.name, dob: A.dob },
         { kind: 'manual', number: A.phone, name: A.name, phone: A.phone },
       ]),
     );
     expect(a?.unopened).toBe(0);
+    // The sealed date of birth is ISO; the ward's team reads it dd/MM/yyyy on paper and in the CSV.
+    const page = tracePrintPage(r);
+    expect(page).toContain('<small>NS / born</small> 15/08/1990');
+    expect(page).not.toContain('1990-08-15');
+    expect(page).toContain('3 mã liên kết <small>/ linked identifiers</small>');
     // E scanned at a kiosk without the tracing key: masked only, counted as not opened.
     expect(r.people.find((p) => p.ref === 'F1-003')).toMatchObject({ identities: [], unopened: 1 });
     const [audit] = await store.auditLog(1);
@@ -171,6 +197,11 @@ describe.each(ENGINES)('the trace on %s', (engine) => {
     const rows = csv.trim().split('\n').slice(1);
     expect(rows).toHaveLength(6);
     expect(rows.filter((l) => l.includes(',F1-002,'))[1]).toContain(`${A.phone}`);
+    // Every document of a person in the kind, number and name columns, in the same order.
+    const aRow = rows.find((l) => l.includes(',F1-002,')) ?? '';
+    expect(aRow).toMatch(/,(cccd \| manual|manual \| cccd),\*+\d{4} \| \*+\d{4},NGU\*\*\* \| NGU\*\*\*,/);
+    expect(aRow).toContain(',15/08/1990,');
+    expect(aRow).not.toContain('1990-08-15');
     const g = rows.filter((l) => l.includes(',F2-001,2,'));
     expect(g.map((l) => l.split(',')[3])).toEqual(['F1-002', 'F1-003']);
     expect(g[0]).toContain('Siêu thị Quận 3');
