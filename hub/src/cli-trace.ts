@@ -152,7 +152,8 @@ export async function traceCommand(argv: string[], settings: HubSettings): Promi
       ...(keys ? { keys } : {}),
     });
     if (values.csv) process.stdout.write(traceCsv(result));
-    else if (values.html) process.stdout.write(tracePrintPage(result));
+    else if (values.html)
+      process.stdout.write(tracePrintPage(result, { office: settings.privacy.tracingOffice }));
     else if (values.json) out(JSON.stringify(result, null, 2));
     else printHuman(result);
     return 0;

@@ -35,6 +35,8 @@ export interface HubOptions {
   reportRetryMs?: number;
   /** The deployment key for identity hashes (tracing by number). */
   hashKey?: Buffer;
+  /** The health office on the printed F1 list's letterhead (hub.yaml privacy.tracingOffice). */
+  tracingOffice?: string;
   /** Login attempts allowed per address (IPv6: per /64) per minute (default 5). */
   loginsPerMinute?: number;
   /** Bytes a live page may leave unread before it is closed (default 1 MiB). */
@@ -134,6 +136,7 @@ export class Hub {
     await ingest.start();
     this.server = await createServer(store, ingest, {
       ...(this.options.hashKey ? { hashKey: this.options.hashKey } : {}),
+      ...(this.options.tracingOffice ? { tracingOffice: this.options.tracingOffice } : {}),
       ...(this.options.loginsPerMinute ? { loginsPerMinute: this.options.loginsPerMinute } : {}),
       ...(this.options.liveSessionCheckMs ? { liveSessionCheckMs: this.options.liveSessionCheckMs } : {}),
       ...(this.options.liveBufferBytes ? { liveBufferBytes: this.options.liveBufferBytes } : {}),

@@ -3,7 +3,7 @@ import { hashIdentity, hashPersonKey, type IdType } from '@qrkiosk/protocol';
 import { sampleCheckin } from '@qrkiosk/testkit';
 import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
-import { checkTrace, type HubStore, runTrace, type TraceQuery } from '../src/index.js';
+import { checkTrace, F2_LIMITS, type HubStore, runTrace, type TraceQuery } from '../src/index.js';
 import { ENGINES, openStore } from './engines.js';
 
 /**
@@ -145,6 +145,29 @@ describe.each(ENGINES)('trace edge cases on %s', (engine) => {
     expect(r.people.map((p) => [masked(p), p.overlapMinutes, p.contacts.length])).toEqual([
       [['0041'], 30, 1],
     ]);
+    await store.close();
+  });
+
+  it('lists at most 2,000 F2 people and says the list was cut', async () => {
+    const { store } = await openStore(engine);
+    // The F0 meets P1 at s-1; P1 then spends the afternoon at s-2 with 2,001 others.
+    const scans: Scan[] = [
+      { who: F0, site: 's-1', at: '2021-10-30T02:00:00Z' },
+      { who: P1, site: 's-1', at: '2021-10-30T02:05:00Z' },
+      { who: P1, site: 's-2', at: '2021-10-30T06:00:00Z' },
+    ];
+    for (let i = 0; i < F2_LIMITS.f2People + 1; i++)
+      scans.push({
+        who: ['cccd', `0020880${String(i).padStart(5, '0')}`],
+        site: 's-2',
+        at: new Date(Date.parse('2021-10-30T06:00:00Z') + i * 1000).toISOString(),
+      });
+    await seed(store, scans);
+    const r = await runTrace(store, hashKey, ask({ f2: true, window: 60 }), { actor: 'x', format: 'json' });
+    expect(r.counts.f1People).toBe(1);
+    expect(r.counts.f2People).toBe(F2_LIMITS.f2People);
+    expect(r.limits.truncated).toBe(true);
+    expect(r.people.at(-1)?.ref).toBe('F2-2000');
     await store.close();
   });
 

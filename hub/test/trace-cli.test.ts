@@ -84,6 +84,14 @@ describe('qrkiosk-hub trace', () => {
     expect(r.stdout).toContain('mã liên kết');
   });
 
+  it('the letterhead names the health office set in hub.yaml (privacy.tracingOffice)', () => {
+    const config = join(dir, 'hub.yaml');
+    writeFileSync(config, 'privacy:\n  tracingOffice: TP. HỒ CHÍ MINH\n');
+    const r = cli('--config', config, ...base, '--id', F0.cccd, '--html');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('<p class="org">SỞ Y TẾ TP. HỒ CHÍ MINH</p>');
+  });
+
   it('an unknown flag or a flag without its value is refused in both languages, with the usage', () => {
     const r = cli(...base, '--id', F0.cccd, '--bogus');
     refusedCleanly(r, /Tùy chọn không hợp lệ/, /unknown option|bad option/i);

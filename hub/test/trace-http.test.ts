@@ -22,7 +22,7 @@ describe('POST /api/trace', () => {
   let hub: Awaited<ReturnType<typeof httpHub>>;
   let tracer: { cookie: string; csrf: string };
   beforeAll(async () => {
-    hub = await httpHub('sqlite', { hashKey });
+    hub = await httpHub('sqlite', { hashKey, tracingOffice: 'TP. HỒ CHÍ MINH' });
     await seedTrace(hub.store, keys, hashKey);
     // 70 more people with the F0 at s-001: the printed list runs over several A4 pages.
     await hub.store.addCheckins(
@@ -199,7 +199,7 @@ describe('POST /api/trace', () => {
       expect(pages).toBeGreaterThan(1);
       expect(info).toMatch(/^Page size:.*\(A4\)$/m);
       const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
-      expect(text).toContain('SỞ Y TẾ');
+      expect(text).toContain('SỞ Y TẾ TP. HỒ CHÍ MINH');
       expect(text).toContain('DANH SÁCH NGƯỜI TIẾP XÚC GẦN (F1)');
       expect(text).toContain('Ca 17/HCM');
       expect(text).toContain('30/10/2021 – 30/10/2021');
