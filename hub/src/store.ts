@@ -221,16 +221,17 @@ export class HubStore {
   }
 
   /**
-   * One person across documents (person-links.ts): the identity hashes linked to `idHash` within 3
+   * One person across documents (person-links.ts): the identity hashes linked to `idHash` within 4
    * hops, `idHash` first, at most `limit` (person nodes included; they have no check-ins).
    */
   personHashes(idHash: string, limit = 64): Promise<string[]> {
-    return personHashes(this.repo.links, idHash, limit);
+    // Tracing's link walks share the trace reads' bound (a walk holds one slot for its few hops).
+    return this.traceReads.run(() => personHashes(this.repo.links, idHash, limit));
   }
 
   /** Each given hash → the representative (smallest hash) of its linked group, as far as the walk reaches. */
   groupPeople(idHashes: ReadonlyArray<string>): Promise<Map<string, string>> {
-    return groupPeople(this.repo.links, idHashes);
+    return this.traceReads.run(() => groupPeople(this.repo.links, idHashes));
   }
 
   /**

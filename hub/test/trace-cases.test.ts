@@ -182,9 +182,15 @@ describe.each(ENGINES)('trace edge cases on %s', (engine) => {
     await seed(store, scans);
     let inFlight = 0;
     let most = 0;
-    for (const name of ['around', 'visits'] as const) {
-      const orig = store.repo[name].bind(store.repo) as (...a: unknown[]) => Promise<unknown>;
-      (store.repo as unknown as Record<string, unknown>)[name] = async (...a: unknown[]) => {
+    const spied: Array<[object, string]> = [
+      [store.repo, 'around'],
+      [store.repo, 'visits'],
+      [store.repo.links, 'neighbours'],
+    ];
+    for (const [target, name] of spied) {
+      const t = target as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      const orig = (t[name] as (...a: unknown[]) => Promise<unknown>).bind(target);
+      t[name] = async (...a: unknown[]) => {
         inFlight++;
         most = Math.max(most, inFlight);
         try {
