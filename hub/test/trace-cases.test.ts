@@ -102,6 +102,7 @@ describe.each(ENGINES)('trace edge cases on %s', (engine) => {
       { who: F0, site: 's-1', at: '2021-10-30T17:01:00Z', out: true },
       { who: Z, site: 's-1', at: '2021-10-30T17:00:30Z' },
       { who: W, site: 's-1', at: '2021-10-30T17:03:00Z' },
+      { who: F0, site: 's-3', at: '2021-10-30T17:00:00Z' }, // 00:00 31/10: the next day already
       { who: F0, site: 's-2', at: '2021-10-30T17:10:00Z' }, // 31/10: after the period
     ]);
     const r = await runTrace(store, hashKey, ask(), { actor: 'x', format: 'json' });

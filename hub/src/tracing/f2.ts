@@ -14,7 +14,7 @@ export interface F2Ask {
    * with): nobody linked to one of them is listed as F2.
    */
   exclude: ReadonlySet<string>;
-  /** The end of the period (an F1's arrival after it is no visit; their exits are read a window later). */
+  /** The end of the period, exclusive (an F1's arrival from then on is no visit; exits are read a window later). */
   to: Date;
   windowMinutes: number;
   visible: (site: string) => boolean;
@@ -72,7 +72,7 @@ export async function expandF2(
   const near = (h: string) => !excluded.has(h) && !excludedReps.has(repOf(h));
   chosen.forEach((person, i) => {
     const visits = found[i]?.visits ?? [];
-    for (const stay of staysOf(visits, windowMs, { since: person.since, last: ask.to.getTime() })) {
+    for (const stay of staysOf(visits, windowMs, { since: person.since, end: ask.to.getTime() })) {
       const others = stay.coVisitors.filter((c) => near(c.document.idHash));
       for (const m of peopleDuring(stay.start, stay.end, others, windowMs, repOf)) {
         if (!book.people.has(m.rep) && book.people.size >= F2_LIMITS.f2People) {

@@ -64,21 +64,21 @@ export interface Stay {
 }
 
 /**
- * The stays of one person from their check-ins (store.trace): arrivals at most `last` (ms; the end of
- * the period — exits and co-visitors may be read beyond it, an arrival after it is no visit), each
+ * The stays of one person from their check-ins (store.trace): arrivals before `end` (ms; the end of
+ * the period, exclusive — exits and co-visitors may be read beyond it, an arrival after it is no visit), each
  * ended by its window or the person's own exit, cut to begin no earlier than `since`, merged per
  * site where they overlap. Oldest first.
  */
 export function staysOf(
   traced: ReadonlyArray<TraceVisit>,
   windowMs: number,
-  bounds: { since?: number; last?: number } = {},
+  bounds: { since?: number; end?: number } = {},
 ): Stay[] {
   const since = bounds.since ?? Number.NEGATIVE_INFINITY;
-  const last = bounds.last ?? Number.POSITIVE_INFINITY;
+  const last = bounds.end ?? Number.POSITIVE_INFINITY;
   const own = traced.map((v) => v.visit);
   const raw = traced
-    .filter((v) => v.visit.direction !== 'out' && Date.parse(v.visit.at) <= last)
+    .filter((v) => v.visit.direction !== 'out' && Date.parse(v.visit.at) < last)
     .map((v) => ({
       visit: v.visit,
       start: Math.max(since, Date.parse(v.visit.at)),

@@ -217,6 +217,7 @@ export async function runTrace(
   const visible = by.visible ?? (() => true);
   const asked = hashIdentity(hashKey, q.type, q.id).toString('hex');
   const f0Hashes = await store.personHashes(asked);
+  /** The instant the last day ends (the next day's start, exclusive). */
   const to = vnDayEnd(q.to);
   const windowMs = q.window * 60_000;
   // Read a window past the last day: an exit after midnight still ends the last evening's stay.
@@ -233,7 +234,7 @@ export async function runTrace(
   const others = (list: ReadonlyArray<CheckinMessage>) => list.filter((c) => repOf(c.document.idHash) !== f0);
   const f1Book = new PeopleBook(1);
   // People are met per stay (two scans of the F0 in one stay are one stay: overlap counted once).
-  for (const stay of staysOf(traced, windowMs, { last: to.getTime() })) {
+  for (const stay of staysOf(traced, windowMs, { end: to.getTime() })) {
     const site = siteFields(directory, stay.visit.site);
     for (const m of peopleDuring(stay.start, stay.end, others(stay.coVisitors), windowMs, repOf))
       f1Book.add(m, {
@@ -244,9 +245,7 @@ export async function runTrace(
       });
   }
   // Each arrival stays a row; its count is the people there during that arrival's own stay.
-  const arrivals = traced.filter(
-    (v) => v.visit.direction !== 'out' && Date.parse(v.visit.at) <= to.getTime(),
-  );
+  const arrivals = traced.filter((v) => v.visit.direction !== 'out' && Date.parse(v.visit.at) < to.getTime());
   const visits: TraceVisitRow[] = arrivals.map(({ visit, coVisitors }) => {
     const start = Date.parse(visit.at);
     const end = stayEnd(visit, windowMs, own);
