@@ -87,6 +87,7 @@ export function hubOptions(s: HubSettings): ConstructorParameters<typeof Hub>[0]
   const hashKey = s.privacy.hashKeyFile ? readKeyFile(s.privacy.hashKeyFile) : undefined;
   return {
     ...(hashKey ? { hashKey } : {}),
+    ...(s.privacy.tracingOffice ? { tracingOffice: s.privacy.tracingOffice } : {}),
     mqtt: {
       url: m.url,
       ...(m.username ? { username: m.username } : {}),

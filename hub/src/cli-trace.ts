@@ -101,7 +101,10 @@ export async function traceCommand(argv: string[], settings: HubSettings): Promi
   try {
     values = traceFlags(argv, settings);
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${TRACE_USAGE.join('\n')}\n`);
+    // parseArgs speaks English only: its message (which flag) is kept, said in both languages.
+    const why = (err as Error).message;
+    refuse({ vi: `Tùy chọn không hợp lệ: ${why}`, en: `bad option: ${why}` });
+    process.stderr.write(`${TRACE_USAGE.join('\n')}\n`);
     return 2;
   }
   if ([values.csv, values.json, values.html].filter(Boolean).length > 1)
@@ -149,7 +152,8 @@ export async function traceCommand(argv: string[], settings: HubSettings): Promi
       ...(keys ? { keys } : {}),
     });
     if (values.csv) process.stdout.write(traceCsv(result));
-    else if (values.html) process.stdout.write(tracePrintPage(result));
+    else if (values.html)
+      process.stdout.write(tracePrintPage(result, { office: settings.privacy.tracingOffice }));
     else if (values.json) out(JSON.stringify(result, null, 2));
     else printHuman(result);
     return 0;

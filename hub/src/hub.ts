@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { vnDay, vnTimeOn, vnYesterday } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 import { RULES } from './alerts/rules.js';
 import { type AlertParts, alertParts } from './alerts/setup.js';
 import { KioskLogins } from './dynsec-accounts.js';
@@ -35,6 +35,8 @@ export interface HubOptions {
   reportRetryMs?: number;
   /** The deployment key for identity hashes (tracing by number). */
   hashKey?: Buffer;
+  /** The health office on the printed F1 list's letterhead (hub.yaml privacy.tracingOffice). */
+  tracingOffice?: string;
   /** Login attempts allowed per address (IPv6: per /64) per minute (default 5). */
   loginsPerMinute?: number;
   /** Bytes a live page may leave unread before it is closed (default 1 MiB). */
@@ -83,6 +85,12 @@ export const LOG_REDACT = {
   censor: '[redacted]',
 };
 
+/** The hub's own logger (what `qrkiosk-hub run` logs through): JSON lines, LOG_REDACT censored. */
+export function hubLogger(destination?: DestinationStream): Logger {
+  const options = { base: { app: 'qrkiosk-hub' }, redact: LOG_REDACT };
+  return destination ? pino(options, destination) : pino(options);
+}
+
 /** The hub process: storage, MQTT ingest and the live page. start()/stop(); the constructor does nothing. */
 export class Hub {
   store: HubStore | undefined;
@@ -100,7 +108,7 @@ export class Hub {
   private readonly log: Logger;
 
   constructor(private readonly options: HubOptions) {
-    this.log = options.log ?? pino({ base: { app: 'qrkiosk-hub' }, redact: LOG_REDACT });
+    this.log = options.log ?? hubLogger();
   }
 
   /** Starts and returns the page's address. */
@@ -128,6 +136,7 @@ export class Hub {
     await ingest.start();
     this.server = await createServer(store, ingest, {
       ...(this.options.hashKey ? { hashKey: this.options.hashKey } : {}),
+      ...(this.options.tracingOffice ? { tracingOffice: this.options.tracingOffice } : {}),
       ...(this.options.loginsPerMinute ? { loginsPerMinute: this.options.loginsPerMinute } : {}),
       ...(this.options.liveSessionCheckMs ? { liveSessionCheckMs: this.options.liveSessionCheckMs } : {}),
       ...(this.options.liveBufferBytes ? { liveBufferBytes: this.options.liveBufferBytes } : {}),

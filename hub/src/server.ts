@@ -26,6 +26,8 @@ export type { LiveMessage } from './routes/live.js';
 export interface ServerOptions extends FleetOptions {
   /** The deployment key, to hash an identity number for tracing (no key: tracing is off). */
   hashKey?: Buffer;
+  /** The health office on the printed F1 list's letterhead (hub.yaml privacy.tracingOffice). */
+  tracingOffice?: string;
   /** Login attempts allowed per address (IPv6: per /64) per minute (default 5). */
   loginsPerMinute?: number;
   /** Password resets with a code allowed per address per minute (default: as logins). */

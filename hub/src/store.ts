@@ -8,6 +8,7 @@ import {
   vnDayStart,
 } from '@qrkiosk/protocol';
 import type { Logger } from 'pino';
+import { Limiter } from './limiter.js';
 import { groupPeople, personHashes } from './person-links.js';
 import { areasOf, type DailyReport, kiosksAsOf, type ReportSite, type TraceVisit } from './report-model.js';
 import { retimeFromTelemetry, retimeOnIngest } from './retime.js';
@@ -30,6 +31,8 @@ const END_OF_TIME = new Date('9999-12-31T23:59:59Z');
 
 /** How long a process trusts its copy of the site register (other hub processes may change it). */
 const DIRECTORY_TTL_MS = 30_000;
+/** A trace's database reads in flight at once (store-wide): PostgreSQL's pool keeps the rest for ingest. */
+const TRACE_READS = 4;
 
 /**
  * What the hub does with its storage, the same for SQLite and PostgreSQL: contact tracing and the
@@ -40,6 +43,9 @@ export class HubStore {
   /** Snapshots of each kiosk's telemetry, for its page. */
   readonly telemetryLog: TelemetryHistory;
   private directory: { at: number; map: Map<string, SiteInfo> } | undefined;
+
+  /** The trace's reads in flight, store-wide: a few pooled connections, never all of them. */
+  private readonly traceReads = new Limiter(TRACE_READS);
 
   constructor(readonly repo: HubRepository) {
     this.users = new Users(repo);
@@ -215,16 +221,17 @@ export class HubStore {
   }
 
   /**
-   * One person across documents (person-links.ts): the identity hashes linked to `idHash` within 3
+   * One person across documents (person-links.ts): the identity hashes linked to `idHash` within 4
    * hops, `idHash` first, at most `limit` (person nodes included; they have no check-ins).
    */
   personHashes(idHash: string, limit = 64): Promise<string[]> {
-    return personHashes(this.repo.links, idHash, limit);
+    // Tracing's link walks share the trace reads' bound (a walk holds one slot for its few hops).
+    return this.traceReads.run(() => personHashes(this.repo.links, idHash, limit));
   }
 
   /** Each given hash → the representative (smallest hash) of its linked group, as far as the walk reaches. */
   groupPeople(idHashes: ReadonlyArray<string>): Promise<Map<string, string>> {
-    return groupPeople(this.repo.links, idHashes);
+    return this.traceReads.run(() => groupPeople(this.repo.links, idHashes));
   }
 
   /**
@@ -232,7 +239,8 @@ export class HubStore {
    * (personHashes) — between `from` and `to`, oldest first, and for each arrival everyone else
    * checked in at the same site within ±`windowMinutes` (none of the person's own hashes). An exit
    * ('out') starts no stay, so it is listed without co-visitors. Both lookups are index range scans:
-   * (id_hash, at) per hash for the visits, (site, at) for the co-visitors.
+   * (id_hash, at) per hash for the visits, (site, at) for the co-visitors. At most TRACE_READS of
+   * them run at once across every trace of this store (an F2 step runs several traces at a time).
    */
   async trace(
     idHashes: ReadonlyArray<string>,
@@ -242,7 +250,8 @@ export class HubStore {
   ): Promise<TraceVisit[]> {
     const own = new Set(idHashes);
     const byId = new Map<string, CheckinMessage>();
-    for (const list of await Promise.all([...own].map((h) => this.repo.visits(h, from, to))))
+    const read = this.traceReads;
+    for (const list of await Promise.all([...own].map((h) => read.run(() => this.repo.visits(h, from, to)))))
       for (const c of list) byId.set(c.id, c);
     const visits = [...byId.values()].sort(
       (a, b) => Date.parse(a.at) - Date.parse(b.at) || (a.id < b.id ? -1 : 1),
@@ -252,11 +261,8 @@ export class HubStore {
       visits.map(async (visit) => {
         if (visit.direction === 'out') return { visit, coVisitors: [] };
         const t = Date.parse(visit.at);
-        const around = await this.repo.around(
-          visit.site,
-          new Date(t - w),
-          new Date(t + w),
-          visit.document.idHash,
+        const around = await read.run(() =>
+          this.repo.around(visit.site, new Date(t - w), new Date(t + w), visit.document.idHash),
         );
         return { visit, coVisitors: around.filter((c) => !own.has(c.document.idHash)) };
       }),

@@ -38,7 +38,7 @@ describe('qrkiosk-hub trace', () => {
   it('prints counts of people and check-ins, then people with overlap minutes and site names', () => {
     const r = cli(...base, '--type', 'bhyt', '--id', F0.bhyt, '--f2');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain('F1: 3 người / people (5 check-in) · F2: 2 người / people (2 check-in)');
+    expect(r.stdout).toContain('F1: 3 người / people (5 check-in) · F2: 1 người / people (1 check-in)');
     expect(r.stdout).toMatch(/^F1-002 .*22 phút\/min$/m);
     expect(r.stdout).toContain('Bệnh viện Quận 1');
   });
@@ -63,15 +63,40 @@ describe('qrkiosk-hub trace', () => {
     const result = JSON.parse(r.stdout) as TraceResult;
     expect(result).toMatchObject({ schema: 'qrkiosk.trace/1', case: 'Ca 17', revealed: true });
     expect(result.people.find((p) => p.ref === 'F1-002')?.identities).toEqual(
-      expect.arrayContaining([{ kind: 'cccd', number: A.cccd, name: A.name }]),
+      expect.arrayContaining([{ kind: 'cccd', number: A.cccd, name: A.name, dob: A.dob }]),
     );
   });
 
-  it('--html prints the A4 F1 list', () => {
+  it('--html prints the A4 F1 list: case, period, who ran it, the people with their overlap minutes', () => {
     const r = cli(...base, '--id', F0.cccd, '--html', '--case', 'Ca 17');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('counter(pages)');
-    expect(r.stdout).toContain('Ca 17');
+    expect(r.stdout).toContain('<dd id="case-label">Ca 17</dd>');
+    expect(r.stdout).toContain('30/10/2021 – 30/10/2021');
+    expect(r.stdout).toMatch(/<dd id="ran">[^<]+@cli · \d\d\/\d\d\/\d{4}/);
+    const f1 = /<table id="f1">([\s\S]*?)<\/table>/.exec(r.stdout)?.[1] ?? '';
+    expect([...f1.matchAll(/<td class="ref">(F1-\d+)<\/td>/g)].map((m) => m[1])).toEqual([
+      'F1-001',
+      'F1-002',
+      'F1-003',
+    ]);
+    expect(f1).toMatch(/F1-002[\s\S]*Chợ Bến Thành[\s\S]*<td class="n">22<\/td>/);
+    expect(r.stdout).toContain('mã liên kết');
+  });
+
+  it('the letterhead names the health office set in hub.yaml (privacy.tracingOffice)', () => {
+    const config = join(dir, 'hub.yaml');
+    writeFileSync(config, 'privacy:\n  tracingOffice: TP. HỒ CHÍ MINH\n');
+    const r = cli('--config', config, ...base, '--id', F0.cccd, '--html');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('<p class="org">SỞ Y TẾ TP. HỒ CHÍ MINH</p>');
+  });
+
+  it('an unknown flag or a flag without its value is refused in both languages, with the usage', () => {
+    const r = cli(...base, '--id', F0.cccd, '--bogus');
+    refusedCleanly(r, /Tùy chọn không hợp lệ/, /unknown option|bad option/i);
+    expect(r.stderr).toContain('qrkiosk-hub trace --key-file');
+    refusedCleanly(cli(...base, '--id'), /Tùy chọn không hợp lệ/, /--id/);
   });
 
   it('refuses a reveal without key or reason, a missing or foreign key file, and a wrong key, in both languages', () => {

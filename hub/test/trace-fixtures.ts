@@ -20,10 +20,11 @@ import type { HubStore } from '../src/index.js';
  * HTTP tests of the trace. The F0 scans a CCCD at s-001 and a BHYT card at s-002 (linked through a
  * person key in the facts import); A is met at both, once through a manual entry by phone linked to
  * A's CCCD; D leaves early (an 'out' check-in); E meets the F0 just before the F0 leaves, and later
- * meets G (an F2) — I, met by E before E met the F0, is no F2.
+ * meets G (an F2) — I, met by E before E met the F0, is no F2; nor is B, with D 01:45–01:55 before D
+ * met the F0 at 02:00 (an F2 search starts when the contact began, the later of the two arrivals).
  */
 export const F0 = { cccd: '079090001234', bhyt: 'DN4797912341234' };
-export const A = { cccd: '001088000001', phone: '0912345678', name: 'NGUYỄN VĂN AN', dob: '15/08/1990' };
+export const A = { cccd: '001088000001', phone: '0912345678', name: 'NGUYỄN VĂN AN', dob: '1990-08-15' };
 
 /** Every check-in's sealed identity is opened with these; `other` is another deployment's. */
 export function tracingKeys() {
@@ -47,6 +48,8 @@ interface Scan {
   number: string;
   name: string;
   direction?: 'in' | 'out';
+  /** As the gateway seals it: ISO, YYYY-MM-DD (or YYYY-MM, YYYY when the card has no more). */
+  dob?: string;
   /** No sealed identity: a kiosk without a tracing key. */
   unsealed?: boolean;
   phone?: string;
@@ -59,6 +62,7 @@ export async function seedTrace(store: HubStore, keys = tracingKeys(), hashKey =
     const kind = s.type === 'phone' ? 'manual' : s.type === 'bhyt' ? 'bhyt' : 'cccd';
     const clear: IdentityClear = { v: 1, kind, number: s.number, name: s.name };
     if (s.phone) clear.phone = s.phone;
+    if (s.dob) clear.dob = s.dob;
     const c = sampleCheckin({
       id,
       site: s.site,
@@ -78,8 +82,8 @@ export async function seedTrace(store: HubStore, keys = tracingKeys(), hashKey =
   const scans: Scan[] = [
     // s-001, F0 09:00–09:30 (Vietnam time).
     { site: 's-001', at: '2021-10-30T02:00:00.000Z', type: 'cccd', number: F0.cccd, name: 'TRẦN THỊ BÌNH' },
-    { site: 's-001', at: '2021-10-30T02:20:00.000Z', type: 'cccd', number: A.cccd, name: A.name }, // 10 min
-    { site: 's-001', at: '2021-10-30T02:25:00.000Z', type: 'cccd', number: A.cccd, name: A.name }, // same stay
+    { site: 's-001', at: '2021-10-30T02:20:00.000Z', type: 'cccd', number: A.cccd, name: A.name, dob: A.dob }, // 10 min
+    { site: 's-001', at: '2021-10-30T02:25:00.000Z', type: 'cccd', number: A.cccd, name: A.name, dob: A.dob }, // same stay
     { site: 's-001', at: '2021-10-30T01:25:00.000Z', type: 'cccd', number: '001088000002', name: 'B' }, // −35: none
     { site: 's-001', at: '2021-10-30T01:45:00.000Z', type: 'cccd', number: '001088000004', name: 'DƯƠNG D' },
     {
@@ -122,7 +126,7 @@ export async function seedTrace(store: HubStore, keys = tracingKeys(), hashKey =
     { site: 's-003', at: '2021-10-30T06:05:00.000Z', type: 'cccd', number: '001088000009', name: 'I' },
     { site: 's-003', at: '2021-10-30T10:00:00.000Z', type: 'cccd', number: '001088000005', name: 'ĐỖ E' },
     { site: 's-003', at: '2021-10-30T10:05:00.000Z', type: 'cccd', number: '001088000007', name: 'GIANG G' },
-    { site: 's-003', at: '2021-10-30T10:10:00.000Z', type: 'cccd', number: A.cccd, name: A.name },
+    { site: 's-003', at: '2021-10-30T10:10:00.000Z', type: 'cccd', number: A.cccd, name: A.name, dob: A.dob },
   ];
   const now = new Date('2021-10-31T00:00:00Z');
   await store.addCheckins(scans.map((s) => ({ checkin: checkin(s), receivedAt: now })));

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { checkTrace, F2_LIMITS, RevealError, runTrace, type TraceQuery, traceCsv } from '../src/index.js';
+import {
+  checkTrace,
+  F2_LIMITS,
+  RevealError,
+  runTrace,
+  type TraceQuery,
+  traceCsv,
+  tracePrintPage,
+  vnDob,
+} from '../src/index.js';
 import { ENGINES, openStore } from './engines.js';
 import { A, F0, seedTrace } from './trace-fixtures.js';
 
@@ -36,6 +45,43 @@ describe('checkTrace', () => {
   });
 });
 
+describe('vnDob', () => {
+  it('writes a sealed ISO date of birth as the ward reads it, partial dates too', () => {
+    expect(['1990-08-15', '1990-08', '1990', '', 'khác'].map(vnDob)).toEqual([
+      '15/08/1990',
+      '08/1990',
+      '1990',
+      '',
+      'khác',
+    ]);
+  });
+});
+
+describe('checkTrace refuses', () => {
+  const base = { type: 'cccd', id: F0.cccd, from: '2021-10-30', to: '2021-10-30' };
+  const refused = (over: Record<string, unknown>) => {
+    const c = checkTrace({ ...base, ...over });
+    if (c.ok) throw new Error(`accepted ${JSON.stringify(over)}`);
+    expect(c.problem.vi).not.toBe(c.problem.en);
+    return c.problem;
+  };
+  it('a period that ends before it starts, or longer than 60 days', () => {
+    expect(refused({ from: '2021-10-31', to: '2021-10-30' }).en).toMatch(/from.*after.*to|before/i);
+    expect(refused({ from: '2021-08-01', to: '2021-10-30' }).en).toMatch(/60 days/);
+    expect(checkTrace({ ...base, from: '2021-09-01', to: '2021-10-30' }).ok).toBe(true);
+  });
+  it('bidi overrides, format and line-separator characters in a case or reason, with its own message', () => {
+    for (const over of [
+      { case: 'Ca\u202E71 aC' },
+      { case: 'Ca 17\u2028x' },
+      { case: 'Ca\u200B17' },
+      { reveal: { reason: 'F0 \u202Edương tính' } },
+      { reveal: { reason: 'F0 dương \u001b[2Jtính' } },
+    ])
+      expect(refused(over).en, JSON.stringify(over)).toMatch(/control/);
+  });
+});
+
 describe.each(ENGINES)('the trace on %s', (engine) => {
   it('follows the F0 across documents, counts people not check-ins, with overlap minutes, site names and F2', async () => {
     const { store } = await openStore(engine);
@@ -53,7 +99,7 @@ describe.each(ENGINES)('the trace on %s', (engine) => {
       query: { type: 'bhyt', idMasked: '…1234', from: '2021-10-30', to: '2021-10-30', window: 30, f2: true },
       revealed: false,
       identities: 3, // the BHYT card, the person key, the CCCD
-      counts: { visits: 2, f1People: 3, f1Checkins: 5, f2People: 2, f2Checkins: 2 },
+      counts: { visits: 2, f1People: 3, f1Checkins: 5, f2People: 1, f2Checkins: 1 },
       limits: { f1ForF2: 200, f2People: 2000, truncated: false },
     });
     // Traced by the BHYT card, the visit made with the CCCD is found; an exit is no visit.
@@ -67,8 +113,8 @@ describe.each(ENGINES)('the trace on %s', (engine) => {
       ['F1-001', '********0004', 1, 5],
       ['F1-002', '********0001', 3, 22],
       ['F1-003', '********0005', 1, 2],
-      ['F2-001', '********0002', 1, 10],
-      ['F2-002', '********0007', 1, 50],
+      // B was with D 01:45–01:55, before D met the F0 (02:00): no F2.
+      ['F2-001', '********0007', 1, 50],
     ]);
     expect(people['F1-002']?.documents.map((d) => d.kind).sort()).toEqual(['cccd', 'manual']);
     expect(people['F1-002']?.contacts.map((c) => [c.siteName, c.overlapMinutes])).toEqual([
@@ -77,7 +123,7 @@ describe.each(ENGINES)('the trace on %s', (engine) => {
     ]);
     expect(people['F1-002']?.contacts[0]?.visit).toBe(r.visits[0]?.checkin);
     // G met A and E at s-003 after they met the F0: one F2 reached through two F1s.
-    expect(people['F2-002']?.contacts.map((c) => [c.via, c.site, c.overlapMinutes])).toEqual([
+    expect(people['F2-001']?.contacts.map((c) => [c.via, c.site, c.overlapMinutes])).toEqual([
       ['F1-002', 's-003', 25],
       ['F1-003', 's-003', 25],
     ]);
@@ -92,8 +138,9 @@ describe.each(ENGINES)('the trace on %s', (engine) => {
       to: '2021-10-30',
       window: 30,
       f2: true,
+      format: 'json',
       visits: 2,
-      people: 5,
+      people: 4,
       revealed: 0,
     });
     // Without F2 the F1 list is the same and nothing else is looked for.
@@ -119,19 +166,25 @@ describe.each(ENGINES)('the trace on %s', (engine) => {
     const a = r.people.find((p) => p.ref === 'F1-002');
     expect(a?.identities).toEqual(
       expect.arrayContaining([
-        { kind: 'cccd', number: A.cccd, name: A.name },
+        { kind: 'cccd', number: A.cccd, name: A.name, dob: A.dob },
         { kind: 'manual', number: A.phone, name: A.name, phone: A.phone },
       ]),
     );
     expect(a?.unopened).toBe(0);
+    // The sealed date of birth is ISO; the ward's team reads it dd/MM/yyyy on paper and in the CSV.
+    const page = tracePrintPage(r);
+    expect(page).toContain('<small>NS / born</small> 15/08/1990');
+    expect(page).not.toContain('1990-08-15');
+    expect(page).toContain('3 mã liên kết <small>/ linked identifiers</small>');
     // E scanned at a kiosk without the tracing key: masked only, counted as not opened.
     expect(r.people.find((p) => p.ref === 'F1-003')).toMatchObject({ identities: [], unopened: 1 });
     const [audit] = await store.auditLog(1);
     expect(audit?.action).toBe('trace-reveal');
     expect(JSON.parse(audit?.detail ?? '')).toMatchObject({
-      revealed: 5,
+      revealed: 4,
       reason: 'Ca 17: F0 dương tính',
-      people: 5,
+      people: 4,
+      format: 'csv',
     });
     // The audit log holds no number, clear or hashed, of anyone.
     for (const n of [F0.cccd, F0.bhyt, A.cccd, A.phone])
@@ -142,15 +195,20 @@ describe.each(ENGINES)('the trace on %s', (engine) => {
       true,
     );
     const rows = csv.trim().split('\n').slice(1);
-    expect(rows).toHaveLength(7);
+    expect(rows).toHaveLength(6);
     expect(rows.filter((l) => l.includes(',F1-002,'))[1]).toContain(`${A.phone}`);
-    const g = rows.filter((l) => l.includes(',F2-002,2,'));
+    // Every document of a person in the kind, number and name columns, in the same order.
+    const aRow = rows.find((l) => l.includes(',F1-002,')) ?? '';
+    expect(aRow).toMatch(/,(cccd \| manual|manual \| cccd),\*+\d{4} \| \*+\d{4},NGU\*\*\* \| NGU\*\*\*,/);
+    expect(aRow).toContain(',15/08/1990,');
+    expect(aRow).not.toContain('1990-08-15');
+    const g = rows.filter((l) => l.includes(',F2-001,2,'));
     expect(g.map((l) => l.split(',')[3])).toEqual(['F1-002', 'F1-003']);
     expect(g[0]).toContain('Siêu thị Quận 3');
     await store.close();
   });
 
-  it('a wrong tracing key is refused and reveals nothing; a key that is no key is refused before the trace', async () => {
+  it('a wrong tracing key is refused, reveals nothing and is audited as a refused reveal; a key that is no key is refused before the trace', async () => {
     const { store } = await openStore(engine);
     const { hashKey, keys } = await seedTrace(store);
     const { readTracingKeys } = await import('../src/index.js');
@@ -163,7 +221,15 @@ describe.each(ENGINES)('the trace on %s', (engine) => {
     expect(err).toBeInstanceOf(RevealError);
     expect((err as RevealError).code).toBe('wrong-key');
     expect((err as RevealError).text.vi).toMatch(/Khóa truy vết không khớp/);
-    expect((await store.auditLog(100)).length).toBe(before);
+    // The attempt is audited: who tried, which case, why; nothing was revealed.
+    const log = await store.auditLog(100);
+    expect(log.length).toBe(before + 1);
+    expect(log[0]).toMatchObject({ actor: 'x', action: 'trace-reveal' });
+    expect(JSON.parse(log[0]?.detail ?? '')).toMatchObject({
+      reason: 'Ca 17 F0',
+      revealed: 0,
+      result: 'wrong-key',
+    });
     expect(() => readTracingKeys(['-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n'])).toThrow(
       RevealError,
     );

@@ -24,7 +24,11 @@ export function canSeeArea(user: User, area: string, directory: ReadonlyMap<stri
 }
 
 /** Reports (JSON, CSV, printable page) and contact tracing; every call audited. */
-export function reportRoutes(app: FastifyInstance, store: HubStore, options: { hashKey?: Buffer }): void {
+export function reportRoutes(
+  app: FastifyInstance,
+  store: HubStore,
+  options: { hashKey?: Buffer; tracingOffice?: string },
+): void {
   /** The day asked for (refused with 400 when not a real day), or yesterday: a 06:00 report's day. */
   const dayOf = (reply: FastifyReply, day: string | undefined): string | null => {
     if (day === undefined) return vnYesterday(new Date());
@@ -105,6 +109,14 @@ export function reportRoutes(app: FastifyInstance, store: HubStore, options: { h
           'Tracing needs the deployment key (--key-file)',
         );
       const b = req.body;
+      // An admin may look (the route lets admins through), but only a tracer opens identities.
+      if (b.reveal && s.user.role !== 'tracer')
+        return fail(
+          reply,
+          403,
+          'Chỉ người truy vết (vai trò tracer) được mở danh tính',
+          'Only a tracer (role tracer) may reveal identities',
+        );
       const checked = checkTrace(b);
       if (!checked.ok) return fail(reply, 400, checked.problem.vi, checked.problem.en);
       const format = b.format ?? 'json';
@@ -130,7 +142,7 @@ export function reportRoutes(app: FastifyInstance, store: HubStore, options: { h
           return reply
             .type('text/html; charset=utf-8')
             .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
-            .send(tracePrintPage(result));
+            .send(tracePrintPage(result, { office: options.tracingOffice }));
         return result;
       } catch (err) {
         if (err instanceof RevealError) return fail(reply, 400, err.text.vi, err.text.en);

@@ -255,6 +255,17 @@ export const HubSettings = Type.Object(
               'tệp khóa triển khai (như trên kiosk), để truy vết theo số giấy tờ; không có: tắt truy vết',
           }),
         ),
+        tracingOffice: Type.Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: 100,
+            // One line of plain text: it is printed on the letterhead of every F1 list.
+            pattern:
+              '^[^\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u2028-\\u202e\\u2066-\\u2069\\ufeff]+$',
+            description: 'the health office printed on the F1 list, after "SỞ Y TẾ" (e.g. TP. HỒ CHÍ MINH)',
+            viDescription: 'tên sở y tế in trên danh sách F1, sau "SỞ Y TẾ" (ví dụ TP. HỒ CHÍ MINH)',
+          }),
+        ),
       },
       { additionalProperties: false },
     ),

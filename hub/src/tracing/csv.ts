@@ -1,5 +1,6 @@
 import { formatVnDateTime } from '@qrkiosk/protocol';
 import { csvCell } from '../escape.js';
+import { vnDob } from './dob.js';
 import type { TraceResult } from './result.js';
 
 const HEADER = [
@@ -25,12 +26,13 @@ const HEADER = [
 /**
  * A trace as CSV for the ward's team: one row per person-contact (a person met at two visits has
  * two rows), times in Vietnam time, UTF-8 with a BOM so a spreadsheet opens Vietnamese names right.
- * The number, name, date of birth and phone columns are filled only in a revealed trace; a person
- * with several documents has them joined by " | " in one cell.
+ * The number, name, date of birth (dd/MM/yyyy) and phone columns are filled only in a revealed trace.
+ * A person with several documents has them joined by " | " in one cell: kind, number_masked and
+ * name_masked list every document in the same order.
  */
 export function traceCsv(r: TraceResult): string {
   const rows = r.people.flatMap((p) => {
-    const doc = p.documents[0];
+    const docs = (f: (d: (typeof p.documents)[number]) => string) => p.documents.map(f).join(' | ');
     const ids = p.identities ?? [];
     const joined = (f: (i: (typeof ids)[number]) => string | undefined) =>
       [...new Set(ids.map(f).filter((v) => v))].join(' | ');
@@ -46,12 +48,12 @@ export function traceCsv(r: TraceResult): string {
         c.site,
         c.siteName,
         c.siteAddress,
-        doc?.kind ?? '',
-        p.documents.map((d) => d.numberMasked).join(' | '),
-        doc?.nameMasked ?? '',
+        docs((d) => d.kind),
+        docs((d) => d.numberMasked),
+        docs((d) => d.nameMasked),
         joined((i) => i.number),
         joined((i) => i.name),
-        joined((i) => i.dob),
+        joined((i) => (i.dob ? vnDob(i.dob) : undefined)),
         joined((i) => i.phone),
       ]
         .map(csvCell)

@@ -1,4 +1,5 @@
 import type { CheckinMessage } from '@qrkiosk/protocol';
+import type { TraceVisit } from '../report-model.js';
 import type { SiteInfo } from '../storage/index.js';
 import type { TraceContact, TracePerson } from './result.js';
 
@@ -38,31 +39,84 @@ export function unionMs(intervals: ReadonlyArray<readonly [number, number]>): nu
 /** Whole minutes, rounded to the nearest (10 min 30 s → 11). */
 export const wholeMinutes = (ms: number): number => Math.max(0, Math.round(ms / MINUTE_MS));
 
-/** A person met at one visit: their check-ins whose stay touched the visit's stay, and for how long. */
+/** A person met during one stay: their check-ins whose stay touched it, and for how long. */
 export interface Met {
   rep: string;
   checkins: CheckinMessage[];
   overlapMs: number;
   /** Their first check-in of the meeting, ISO-8601. */
   at: string;
+  /** When the contact began (ms): the later of the two arrivals. An F2 search of them starts here. */
+  since: number;
 }
 
 /**
- * The people whose stays intersect the stay begun by `visit` (ended by the traced person's own exit
- * among `own`). `others`: the check-ins at the site around the visit (store.trace), the traced
- * person's own hashes already left out; `repOf` names the person each hash belongs to. Stays that
- * only touch (one ends the minute the other begins) count, with 0 minutes: the kiosk's clock is
- * the only witness, and a tracer would rather call one person too many.
+ * One stay of the traced person at a site: from an arrival (or from `since`, when a search starts
+ * there) to its end, with the check-ins around it. Arrivals at one site whose stays overlap — the
+ * same card scanned twice, two linked cards at one desk — are one stay (the union), so a person
+ * there with them is counted once, not once per scan. `visit` is the stay's first arrival.
  */
-export function peopleAt(
-  visit: CheckinMessage,
+export interface Stay {
+  visit: CheckinMessage;
+  start: number;
+  end: number;
+  coVisitors: CheckinMessage[];
+}
+
+/**
+ * The stays of one person from their check-ins (store.trace): arrivals before `end` (ms; the end of
+ * the period, exclusive — exits and co-visitors may be read beyond it, an arrival after it is no visit), each
+ * ended by its window or the person's own exit, cut to begin no earlier than `since`, merged per
+ * site where they overlap. Oldest first.
+ */
+export function staysOf(
+  traced: ReadonlyArray<TraceVisit>,
+  windowMs: number,
+  bounds: { since?: number; end?: number } = {},
+): Stay[] {
+  const since = bounds.since ?? Number.NEGATIVE_INFINITY;
+  const last = bounds.end ?? Number.POSITIVE_INFINITY;
+  const own = traced.map((v) => v.visit);
+  const raw = traced
+    .filter((v) => v.visit.direction !== 'out' && Date.parse(v.visit.at) < last)
+    .map((v) => ({
+      visit: v.visit,
+      start: Math.max(since, Date.parse(v.visit.at)),
+      end: stayEnd(v.visit, windowMs, own),
+      coVisitors: v.coVisitors,
+    }))
+    .filter((s) => s.start <= s.end)
+    .sort((a, b) => a.start - b.start || (a.visit.id < b.visit.id ? -1 : 1));
+  const open = new Map<string, Stay>();
+  const stays: Stay[] = [];
+  for (const s of raw) {
+    const cur = open.get(s.visit.site);
+    if (cur && s.start <= cur.end) {
+      cur.end = Math.max(cur.end, s.end);
+      const ids = new Set(cur.coVisitors.map((c) => c.id));
+      cur.coVisitors.push(...s.coVisitors.filter((c) => !ids.has(c.id)));
+      continue;
+    }
+    const stay = { ...s, coVisitors: [...s.coVisitors] };
+    open.set(s.visit.site, stay);
+    stays.push(stay);
+  }
+  return stays;
+}
+
+/**
+ * The people whose stays intersect [start, end] (ms). `others`: the check-ins at the site around it
+ * (store.trace), the traced person's own hashes already left out; `repOf` names the person each hash
+ * belongs to. Stays that only touch (one ends the minute the other begins) count, with 0 minutes:
+ * the kiosk's clock is the only witness, and a tracer would rather call one person too many.
+ */
+export function peopleDuring(
+  start: number,
+  end: number,
   others: ReadonlyArray<CheckinMessage>,
-  own: ReadonlyArray<CheckinMessage>,
   windowMs: number,
   repOf: (idHash: string) => string,
 ): Met[] {
-  const start = Date.parse(visit.at);
-  const end = stayEnd(visit, windowMs, own);
   const byRep = new Map<string, CheckinMessage[]>();
   for (const c of others) {
     const rep = repOf(c.document.idHash);
@@ -80,8 +134,15 @@ export function peopleAt(
       touching.push(c);
       spans.push([s, e]);
     }
-    if (touching.length === 0) continue;
-    met.push({ rep, checkins: touching, overlapMs: unionMs(spans), at: touching[0]?.at ?? visit.at });
+    const first = touching[0];
+    if (!first) continue;
+    met.push({
+      rep,
+      checkins: touching,
+      overlapMs: unionMs(spans),
+      at: first.at,
+      since: Math.min(...spans.map(([s]) => s)),
+    });
   }
   return met;
 }
@@ -103,8 +164,10 @@ export interface Gathered {
   level: 1 | 2;
   checkins: Map<string, CheckinMessage>;
   contacts: TraceContact[];
-  /** Their first contact's check-in time (ms): where an F2 search of them starts. */
+  /** Their first contact's check-in time (ms): the list's order. */
   firstAt: number;
+  /** When their first contact began (ms), the later of the two arrivals: where an F2 search of them starts. */
+  since: number;
 }
 
 /** People met over a trace's visits, one entry per person (grouped by their representative hash). */
@@ -120,10 +183,12 @@ export class PeopleBook {
       checkins: new Map<string, CheckinMessage>(),
       contacts: [],
       firstAt: Number.POSITIVE_INFINITY,
+      since: Number.POSITIVE_INFINITY,
     };
     for (const c of met.checkins) g.checkins.set(c.id, c);
     g.contacts.push({ ...contact, at: met.at, overlapMinutes: wholeMinutes(met.overlapMs) });
     g.firstAt = Math.min(g.firstAt, Date.parse(met.at));
+    g.since = Math.min(g.since, met.since);
     this.people.set(met.rep, g);
     return g;
   }

@@ -1,5 +1,6 @@
 import { formatVnDateTime } from '@qrkiosk/protocol';
 import { esc } from '../escape.js';
+import { vnDob } from './dob.js';
 import type { TracePerson, TraceResult } from './result.js';
 
 const vnDate = (day: string) => day.split('-').reverse().join('/');
@@ -14,7 +15,7 @@ function personRow(p: TracePerson, revealed: boolean): string {
     ? ids
         .map(
           (i) =>
-            `<b>${esc(i.name)}</b><br>${esc(i.kind)} ${esc(i.number)}${i.dob ? `<br><small>NS / born</small> ${esc(i.dob)}` : ''}`,
+            `<b>${esc(i.name)}</b><br>${esc(i.kind)} ${esc(i.number)}${i.dob ? `<br><small>NS / born</small> ${esc(vnDob(i.dob))}` : ''}`,
         )
         .join('<hr>')
     : p.documents.map((d) => `${esc(d.nameMasked)}<br>${esc(d.kind)} ${esc(d.numberMasked)}`).join('<hr>');
@@ -89,7 +90,7 @@ export function tracePrintPage(r: TraceResult, options: { office?: string } = {}
 <h1>DANH SÁCH NGƯỜI TIẾP XÚC GẦN (F1)<br><span class="en">Close contact list (F1)</span></h1>
 <dl id="case">
   <dt>Ca bệnh <small>/ case</small></dt><dd id="case-label">${esc(caseLabel)}</dd>
-  <dt>Người được truy vết <small>/ traced</small></dt><dd>${esc(r.query.type)} ${esc(r.query.idMasked)} · ${r.identities} giấy tờ liên kết <small>/ linked documents</small></dd>
+  <dt>Người được truy vết <small>/ traced</small></dt><dd>${esc(r.query.type)} ${esc(r.query.idMasked)} · ${r.identities} mã liên kết <small>/ linked identifiers</small></dd>
   <dt>Khoảng thời gian <small>/ period</small></dt><dd id="period">${vnDate(r.query.from)} – ${vnDate(r.query.to)} · ±${r.query.window} phút <small>/ min</small></dd>
   <dt>Người lập <small>/ run by</small></dt><dd id="ran">${esc(r.ranBy)} · ${at(r.ranAt)} <small>(giờ Việt Nam, UTC+7)</small></dd>
   <dt>Tổng <small>/ totals</small></dt><dd id="counts">${c.visits} nơi đến <small>/ visits</small> · <b>${c.f1People}</b> người F1 <small>/ F1 people</small> (${c.f1Checkins} lượt check-in)${

@@ -1,4 +1,4 @@
-import type { TracingPrivateKey } from '@qrkiosk/protocol';
+import type { CheckinMessage, TracingPrivateKey } from '@qrkiosk/protocol';
 import {
   badDayMessage,
   hashIdentity,
@@ -12,7 +12,16 @@ import {
 import type { HubStore } from '../store.js';
 import type { Text } from '../text.js';
 import { expandF2 } from '../tracing/f2.js';
-import { type Gathered, PeopleBook, peopleAt, personRef, siteFields, toPerson } from '../tracing/people.js';
+import {
+  type Gathered,
+  PeopleBook,
+  peopleDuring,
+  personRef,
+  siteFields,
+  stayEnd,
+  staysOf,
+  toPerson,
+} from '../tracing/people.js';
 import {
   F2_LIMITS,
   TRACE_SCHEMA,
@@ -66,14 +75,24 @@ export interface TraceQuery {
   reason?: string;
 }
 
-// Control characters would let a label or reason forge lines in a log or a CSV cell.
-const CONTROL = /\p{Cc}/u;
+/** The longest period a trace reads, days included (a bound on the reads one request can start). */
+export const TRACE_MAX_DAYS = 60;
+
+// Control characters would let a label or reason forge lines in a log or a CSV cell; format
+// characters (bidi overrides U+202E, zero-width spaces) would make the printed or audited text read
+// otherwise than it is; U+2028/2029 break lines in some viewers.
+const CONTROL = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
+const controlProblem = (vi: string, en: string): Text => ({
+  vi: `${vi}: không được chứa ký tự điều khiển hay ký tự định hướng (ví dụ U+202E)`,
+  en: `${en}: no control or direction-override characters (e.g. U+202E)`,
+});
 
 /**
  * The one check of a tracing query, for the page (POST /api/trace) and `qrkiosk-hub trace` alike:
  * real calendar days (2021-02-30 refused, not rolled into March), a known identity type, a number of
- * 6–20 digits or letters once spaces are dropped, a window in (0, 720] minutes, a case label of at
- * most 64 characters, and for a reveal a reason of 5–500 characters.
+ * 6–20 digits or letters once spaces are dropped, a period from ≤ to of at most 60 days, a window
+ * in (0, 720] minutes, a case label of at most 64 characters, and for a reveal a reason of 5–500
+ * characters; neither label nor reason with a control, format (bidi) or line-separator character.
  */
 export function checkTrace(
   ask: TraceAsk,
@@ -86,6 +105,23 @@ export function checkTrace(
     ['to', to],
   ] as const)
     if (!parseDay(value)) return { ok: false, problem: badDayMessage(what, value) };
+  const days = (Date.parse(to) - Date.parse(from)) / 86_400_000 + 1;
+  if (days < 1)
+    return {
+      ok: false,
+      problem: {
+        vi: `Khoảng thời gian: ngày bắt đầu (${from}) sau ngày kết thúc (${to})`,
+        en: `period: from (${from}) is after to (${to})`,
+      },
+    };
+  if (days > TRACE_MAX_DAYS)
+    return {
+      ok: false,
+      problem: {
+        vi: `Khoảng thời gian: tối đa ${TRACE_MAX_DAYS} ngày (đã chọn ${days} ngày)`,
+        en: `period: at most ${TRACE_MAX_DAYS} days (${days} asked)`,
+      },
+    };
   if (!(TRACE_ID_TYPES as readonly string[]).includes(ask.type))
     return {
       ok: false,
@@ -110,7 +146,8 @@ export function checkTrace(
       },
     };
   const caseLabel = (ask.case ?? '').trim();
-  if ([...caseLabel].length > TRACE_CASE_MAX || CONTROL.test(caseLabel))
+  if (CONTROL.test(caseLabel)) return { ok: false, problem: controlProblem('Mã ca bệnh', 'case') };
+  if ([...caseLabel].length > TRACE_CASE_MAX)
     return {
       ok: false,
       problem: {
@@ -130,7 +167,9 @@ export function checkTrace(
   if (ask.reveal) {
     const reason = (ask.reveal.reason ?? '').replace(/\s+/g, ' ').trim();
     const n = [...reason].length;
-    if (n < REVEAL_REASON.min || n > REVEAL_REASON.max || CONTROL.test(reason))
+    if (CONTROL.test(reason))
+      return { ok: false, problem: controlProblem('Lý do mở danh tính', 'reveal reason') };
+    if (n < REVEAL_REASON.min || n > REVEAL_REASON.max)
       return {
         ok: false,
         problem: {
@@ -146,7 +185,10 @@ export function checkTrace(
 export interface TraceBy {
   /** Who asks (a phone number, or `user@cli`): written to the audit log and on the result. */
   actor: string;
-  /** json: a look (audit `trace`); csv and print: an export (`trace-export`). A reveal is `trace-reveal`. */
+  /**
+   * json: a look (audit `trace`); csv and print: an export (`trace-export`). A reveal is `trace-reveal`
+   * whatever the format; the audit detail names the format either way.
+   */
   format: 'json' | 'csv' | 'print';
   /** The sites the asker may see (default: every site). */
   visible?: (site: string) => boolean;
@@ -162,7 +204,8 @@ export interface TraceBy {
  * co-visitor's sealed identity opened with the tracing keys given (never stored: it exists only in
  * the returned object). Limited to the sites the asker may see. Every run is audited — the number
  * never, only its last 4 characters; a reveal with its reason and how many identities it opened.
- * Throws RevealError (tracing/reveal.ts) when no box could be opened with the keys given.
+ * Throws RevealError (tracing/reveal.ts) when no box could be opened with the keys given (the attempt
+ * is audited: action `trace-reveal`, result `wrong-key`).
  */
 export async function runTrace(
   store: HubStore,
@@ -174,40 +217,47 @@ export async function runTrace(
   const visible = by.visible ?? (() => true);
   const asked = hashIdentity(hashKey, q.type, q.id).toString('hex');
   const f0Hashes = await store.personHashes(asked);
+  /** The instant the last day ends (the next day's start, exclusive). */
   const to = vnDayEnd(q.to);
-  const traced = (await store.trace(f0Hashes, vnDayStart(q.from), to, q.window)).filter((v) =>
-    visible(v.visit.site),
-  );
+  const windowMs = q.window * 60_000;
+  // Read a window past the last day: an exit after midnight still ends the last evening's stay.
+  // An arrival after the last day is no visit (staysOf and the rows below leave it out).
+  const traced = (
+    await store.trace(f0Hashes, vnDayStart(q.from), new Date(to.getTime() + windowMs), q.window)
+  ).filter((v) => visible(v.visit.site));
   const coHashes = new Set(traced.flatMap((v) => v.coVisitors.map((c) => c.document.idHash)));
   const reps = await store.groupPeople([asked, ...coHashes]);
   const repOf = (h: string) => reps.get(h) ?? h;
   const f0 = repOf(asked);
   const directory = await store.siteDirectory();
-  const windowMs = q.window * 60_000;
   const own = traced.map((v) => v.visit);
+  const others = (list: ReadonlyArray<CheckinMessage>) => list.filter((c) => repOf(c.document.idHash) !== f0);
   const f1Book = new PeopleBook(1);
-  // An exit ends a stay (peopleAt reads it from `own`); it is no visit of its own.
-  const arrivals = traced.filter((v) => v.visit.direction !== 'out');
-  const visits: TraceVisitRow[] = arrivals.map(({ visit, coVisitors }) => {
-    const site = siteFields(directory, visit.site);
-    const others = coVisitors.filter((c) => repOf(c.document.idHash) !== f0);
-    const met = peopleAt(visit, others, own, windowMs, repOf);
-    for (const m of met)
+  // People are met per stay (two scans of the F0 in one stay are one stay: overlap counted once).
+  for (const stay of staysOf(traced, windowMs, { end: to.getTime() })) {
+    const site = siteFields(directory, stay.visit.site);
+    for (const m of peopleDuring(stay.start, stay.end, others(stay.coVisitors), windowMs, repOf))
       f1Book.add(m, {
-        visit: visit.id,
-        site: visit.site,
+        visit: stay.visit.id,
+        site: stay.visit.site,
         siteName: site.siteName,
         siteAddress: site.siteAddress,
       });
+  }
+  // Each arrival stays a row; its count is the people there during that arrival's own stay.
+  const arrivals = traced.filter((v) => v.visit.direction !== 'out' && Date.parse(v.visit.at) < to.getTime());
+  const visits: TraceVisitRow[] = arrivals.map(({ visit, coVisitors }) => {
+    const start = Date.parse(visit.at);
+    const end = stayEnd(visit, windowMs, own);
     return {
       checkin: visit.id,
       at: visit.at,
       site: visit.site,
-      ...site,
+      ...siteFields(directory, visit.site),
       kiosk: visit.kiosk,
       kind: visit.document.kind,
       numberMasked: visit.document.numberMasked,
-      coVisitors: met.length,
+      coVisitors: peopleDuring(start, end, others(coVisitors), windowMs, repOf).length,
     };
   });
   const f1 = f1Book.ordered();
@@ -237,6 +287,18 @@ export async function runTrace(
     ...f2.map((g, i) => toPerson(g, personRef(2, i))),
   ];
   const revealed = q.reason !== undefined && by.keys !== undefined;
+  const detail = {
+    case: q.case,
+    type: q.type,
+    id: `…${q.id.slice(-4)}`,
+    from: q.from,
+    to: q.to,
+    window: q.window,
+    f2: q.f2,
+    format: by.format,
+    visits: visits.length,
+    people: people.length,
+  };
   let opened = 0;
   if (revealed) {
     let otherKey = 0;
@@ -248,20 +310,20 @@ export async function runTrace(
       otherKey += r.otherKey;
     });
     // Boxes sealed to another key and none opened: the officer brought the wrong file. Nothing is
-    // answered (or audited as a reveal): no identity left the boxes.
-    if (opened === 0 && otherKey > 0) throw wrongKey();
+    // answered; the attempt is audited (who, which case, why), no identity having left the boxes.
+    if (opened === 0 && otherKey > 0) {
+      await store.audit(by.actor, 'trace-reveal', {
+        ...detail,
+        revealed: 0,
+        reason: q.reason,
+        result: 'wrong-key',
+      });
+      throw wrongKey();
+    }
   }
   const action = revealed ? 'trace-reveal' : by.format === 'json' ? 'trace' : 'trace-export';
   await store.audit(by.actor, action, {
-    case: q.case,
-    type: q.type,
-    id: `…${q.id.slice(-4)}`,
-    from: q.from,
-    to: q.to,
-    window: q.window,
-    f2: q.f2,
-    visits: visits.length,
-    people: people.length,
+    ...detail,
     revealed: opened,
     ...(revealed ? { reason: q.reason } : {}),
   });
