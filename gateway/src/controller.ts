@@ -26,6 +26,7 @@ import { CheckinRecorder } from './record/checkin.js';
 import { Journal, type MonoStamp } from './record/index.js';
 import { RecordKeeper } from './record/keeper.js';
 import { OutboxPruner } from './record/pruner.js';
+import { identitySealer } from './record/seal.js';
 import { RevocationSource } from './revocation/index.js';
 import { logScan } from './scan-outcome.js';
 import { ScreensServer } from './screens/index.js';
@@ -154,6 +155,7 @@ export class Controller {
       nextId: (ms) => this.nextId(ms),
       rulesVersion: () => this.policy.current.rules.version,
       cache: this.cache,
+      sealer: identitySealer(secrets.tracingKey),
     });
     this.software = softwareFleet(settings, secrets.hubKeys, this.log);
     this.gpio = options.gpio ?? createGpioDriver(settings.gpio, this.log);
@@ -247,7 +249,8 @@ export class Controller {
       const stamp = this.stamp();
       const admission = admitDecoded(decoded, this.admission.context(at, synced, stamp));
       if (admission.record) {
-        outcome = this.recorder.recordScan(decoded, admission.decision, admission.idHash, at, synced, stamp);
+        const { decision, idHash, links } = admission;
+        outcome = this.recorder.recordScan(decoded, decision, idHash, at, synced, stamp, links);
       } else {
         const { decision, previous } = admission;
         outcome = { at, decoded, decision, ...(previous ? { previous } : {}) };

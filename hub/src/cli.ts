@@ -12,6 +12,7 @@ import { PUBLISH_COMMANDS, PUBLISH_USAGE, publishCommand } from './cli-publish.j
 import { RELEASE_USAGE, releaseCommand } from './cli-releases.js';
 import { runCommand } from './cli-run.js';
 import { brokerFlags, settingsOrExit, storeFlags, takeConfigFlag } from './cli-settings.js';
+import { TRACING_KEY_USAGE, tracingKeyCommand } from './cli-tracing-key.js';
 import { userCommand } from './cli-users.js';
 import { HubIngest } from './ingest.js';
 import { reportCsv, traceCsv } from './report-view.js';
@@ -54,6 +55,7 @@ function usage(code: number): never {
       ...KIOSK_USAGE,
       ...PUBLISH_USAGE,
       ...RELEASE_USAGE,
+      ...TRACING_KEY_USAGE,
       '  Trung tâm: nhận check-in, báo cáo ngày, truy vết / hub: ingest, daily report, contact tracing.',
     ].join('\n'),
   );
@@ -67,6 +69,7 @@ const optional = (value: string | undefined) => (value === undefined ? {} : { de
 
 async function main(): Promise<number> {
   if (command === 'run') return runCommand(args, usage);
+  if (command === 'tracing-key') return tracingKeyCommand(args);
   if (command === 'config') {
     if (args[0] !== 'check') usage(2);
     out(`${config.file ?? NO_FILE}: OK`);

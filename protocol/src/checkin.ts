@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { BootStamp } from './boot-stamp.js';
+import { SEALED_BOX_MAX_CHARS } from './sealed-identity.js';
 import { Colour, Direction, DocumentKind, ID_PATTERN, Verdict } from './vocabulary.js';
 
 export const CHECKIN_SCHEMA_ID = 'qrkiosk.checkin/1';
@@ -39,6 +40,35 @@ export const CheckinMessage = Type.Object(
           description:
             'HMAC-SHA-256 of the primary identity key with the deployment key, first 16 bytes, hex',
         }),
+        sealed: Type.Optional(
+          Type.Object(
+            {
+              kid: Type.String({
+                pattern: '^[0-9a-f]{16}$',
+                description: 'first 8 bytes of sha256 of the raw tracing public key, hex',
+              }),
+              box: Type.String({
+                pattern: '^[A-Za-z0-9+/]+={0,2}$',
+                maxLength: SEALED_BOX_MAX_CHARS,
+                description:
+                  'base64 of epk(32) ‖ iv(12) ‖ AES-256-GCM ciphertext ‖ tag(16) (sealed-identity.ts)',
+              }),
+            },
+            {
+              additionalProperties: false,
+              description:
+                'The full identity sealed to the deployment tracing key; absent when the kiosk has none (older kiosks too)',
+            },
+          ),
+        ),
+        links: Type.Optional(
+          Type.Array(Type.String({ pattern: '^[0-9a-f]{32}$' }), {
+            maxItems: 4,
+            uniqueItems: true,
+            description:
+              "keyed hashes of the scan's other identity keys (CMND beside a CCCD, BHXH beside a BHYT card, a personal QR's QID and number): never a number",
+          }),
+        ),
       },
       { additionalProperties: false },
     ),

@@ -29,6 +29,7 @@ export const DOCTOR_CHECK_IDS = [
   'disk',
   'sd-writes',
   'outbox',
+  'tracing',
 ] as const;
 export type DoctorCheckId = (typeof DOCTOR_CHECK_IDS)[number];
 

@@ -16,6 +16,7 @@ export * from './requests.js';
 export * from './revocation.js';
 export * from './rules-version.js';
 export * from './schemas.js';
+export * from './sealed-identity.js';
 export * from './secrets.js';
 export * from './settings-load.js';
 export * from './signing.js';

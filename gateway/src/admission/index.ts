@@ -50,7 +50,7 @@ export interface AdmissionContext {
 /** What admission came to. `record`: a new check-in to journal (the caller commits it, then signals). */
 export type Admission =
   | { record: false; decoded: DecodeResult; decision: Decision; previous?: { at: string; reason: string } }
-  | { record: true; decoded: DecodeResult; decision: Decision; idHash: string };
+  | { record: true; decoded: DecodeResult; decision: Decision; idHash: string; links: string[] };
 
 /** decode → duplicate window → lookup → decide, for one frame's text. Records nothing. */
 export function admit(text: string, ctx: AdmissionContext): Admission {
@@ -73,6 +73,9 @@ export function admitDecoded(decoded: DecodeResult, ctx: AdmissionContext): Admi
   const primary = keys[0];
   if (!primary) return { record: false, decoded, decision: decideUndecoded(decoded) };
   const idHash = primary.hash.toString('hex');
+  // The other keys' hashes travel with the check-in (document.links, at most 4): the hub links the person's
+  // documents with them. Distinct types hash apart, so they never repeat the primary.
+  const links = keys.slice(1, 5).map((k) => k.hash.toString('hex'));
   let policy = ctx.policy(); // first: the kiosk's reopens a cache that was unavailable
   let facts: Facts | null = null;
   try {
@@ -118,5 +121,5 @@ export function admitDecoded(decoded: DecodeResult, ctx: AdmissionContext): Admi
       decision: decideRepeat(previous),
       previous: { at: previous.at, reason: previous.reason },
     };
-  return { record: true, decoded, decision, idHash };
+  return { record: true, decoded, decision, idHash, links };
 }

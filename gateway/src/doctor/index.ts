@@ -12,6 +12,7 @@ import { outboxCheck } from './outbox.js';
 import { beforeEnrolment, brokerBeforeEnrolment, scannerHeldBeforeEnrolment } from './pending.js';
 import { scannerCheck, screensAnswer } from './scanner.js';
 import { serviceCheck } from './service.js';
+import { tracingCheck } from './tracing.js';
 import { cacheCheck, revocationListCheck, rulesCheck, trustListCheck } from './updates.js';
 
 export { type Exec, type ExecResult, type Said, systemExec } from './check.js';
@@ -91,6 +92,7 @@ export async function runDoctor(o: DoctorOptions, deps: DoctorDeps = {}): Promis
     checks.push(diskCheck(settings.data.dir));
     checks.push(sdWritesCheck(state.mainPid, deps.roots));
     checks.push(fromHub(outboxCheck(settings, now)));
+    checks.push(tracingCheck(loaded));
   }
   checks.sort((a, b) => DOCTOR_CHECK_IDS.indexOf(a.id) - DOCTOR_CHECK_IDS.indexOf(b.id));
   const worst = checks.some((c) => c.status === 'fail')

@@ -2,6 +2,7 @@ import type { Direction } from '@qrkiosk/protocol';
 import {
   CHECKIN_SCHEMA_ID,
   type CheckinMessage,
+  type IdentityClear,
   maskName,
   maskNumber,
   validateCheckin,
@@ -15,6 +16,7 @@ import type { ScanOutcome } from '../scan-outcome.js';
 import { SOFTWARE_VERSION } from '../version.js';
 import type { MonoStamp } from './index.js';
 import type { RecordKeeper } from './keeper.js';
+import { type IdentitySealer, manualClear, scanClear } from './seal.js';
 
 export interface CheckinRecorderDeps {
   kiosk: { id: string; site: string; direction: Direction };
@@ -25,6 +27,8 @@ export interface CheckinRecorderDeps {
   nextId: (ms: number) => string;
   rulesVersion: () => string;
   cache: FactsCache;
+  /** Seals each check-in's full identity to the tracing key; absent without privacy.tracingPublicKeyFile. */
+  sealer?: IdentitySealer | undefined;
 }
 
 /** The record step: a check-in as it is journaled and published (masked identity only), and its commit. */
@@ -56,7 +60,11 @@ export class CheckinRecorder {
     };
   }
 
-  /** The record step of a scan: journaled, or the record-failed verdict (never green, no relay). */
+  /**
+   * The record step of a scan: journaled, or the record-failed verdict (never green, no relay). `links` are
+   * the hashes of the scan's other identity keys (admission's identityKeys() but the primary): the hub links
+   * a person's documents with them.
+   */
   recordScan(
     decoded: DecodeResult,
     decision: Decision,
@@ -64,9 +72,10 @@ export class CheckinRecorder {
     at: Date,
     synced: boolean,
     stamp: MonoStamp,
+    links: readonly string[] = [],
   ): ScanOutcome {
     const identity = decoded.identity!;
-    const checkin = this.build(
+    const built = this.build(
       at,
       synced,
       stamp,
@@ -75,9 +84,11 @@ export class CheckinRecorder {
         numberMasked: maskNumber(identity.documentNumber),
         nameMasked: maskName(identity.name),
         idHash,
+        ...(links.length > 0 ? { links: [...links] } : {}),
       },
       { verdict: decision.verdict, colour: decision.colour, reason: decision.reason.code },
     );
+    const checkin = this.sealed(built, scanClear(decoded));
     try {
       this.commit(checkin, stamp);
     } catch (err) {
@@ -95,7 +106,7 @@ export class CheckinRecorder {
     synced: boolean,
     stamp: MonoStamp,
   ) {
-    const checkin = this.build(
+    const built = this.build(
       at,
       synced,
       stamp,
@@ -107,6 +118,7 @@ export class CheckinRecorder {
       },
       { verdict: 'ALLOW', colour: null, reason: 'manual-entry' },
     );
+    const checkin = this.sealed(built, manualClear(entry));
     this.commit(checkin, stamp);
     this.d.bus.emit('checkin.manual', checkin);
     this.d.log.info({ checkin: checkin.id, who: checkin.document.numberMasked }, 'manual check-in');
@@ -125,6 +137,21 @@ export class CheckinRecorder {
       throw new Error(`check-in does not match the protocol schema: ${valid.errors.slice(0, 3).join('; ')}`);
     const seq = this.d.keeper.append(checkin, stamp);
     this.d.bus.emit('checkin.recorded', { id: checkin.id, seq });
+  }
+
+  /**
+   * The check-in with its identity sealed to the tracing key (the box names the check-in's id, so it is sealed
+   * once the id is minted). A seal that fails loses the box, never the check-in: the door keeps working.
+   */
+  private sealed(checkin: CheckinMessage, clear: IdentityClear | undefined): CheckinMessage {
+    const { sealer } = this.d;
+    if (!sealer || !clear) return checkin;
+    try {
+      return { ...checkin, document: { ...checkin.document, sealed: sealer(checkin.id, clear) } };
+    } catch (err) {
+      this.d.log.error({ err, checkin: checkin.id }, 'could not seal the identity; recorded without it');
+      return checkin;
+    }
   }
 
   /** The cache version a check-in names; a cache that cannot be read says 0 rather than lose the row. */

@@ -4,10 +4,13 @@ import {
   loadPublicKey,
   MIN_DEPLOYMENT_KEY_BYTES,
   parseDeploymentKey,
+  readTracingPublicKey,
   SettingsError,
   type SettingsProblem,
   secretText,
   settingsFormat,
+  TracingKeyError,
+  type TracingPublicKey,
 } from '@qrkiosk/protocol';
 import { dropRetired, type SettingsWarning } from './retired.js';
 import { OPTIONAL_SECTIONS, Settings } from './schema.js';
@@ -26,6 +29,8 @@ export interface LoadedSettings {
     receptionPin?: string;
     /** ui.metricsTokenFile's token (metrics/access.ts). */
     metricsToken?: string;
+    /** privacy.tracingPublicKeyFile's key: each check-in's identity is sealed to it (record/seal.ts). */
+    tracingKey?: TracingPublicKey;
   };
   file: string;
   /** Retired keys the file still has (settings/retired.ts): ignored, to be removed. */
@@ -148,6 +153,17 @@ function readSecrets(
       } else secrets.hashKey = key;
     }
   }
+  if (settings.privacy.tracingPublicKeyFile) {
+    const tracing = readTracingKey(settings.privacy.tracingPublicKeyFile);
+    if ('key' in tracing) secrets.tracingKey = tracing.key;
+    else
+      problems.push({
+        path: 'privacy.tracingPublicKeyFile',
+        source: sourceOf('privacy.tracingPublicKeyFile'),
+        value: settings.privacy.tracingPublicKeyFile,
+        ...tracing,
+      });
+  }
   for (const [i, keyFile] of settings.updates.publicKeyFiles.entries()) {
     const path = `updates.publicKeyFiles.${i}`;
     const bytes = read(path, keyFile);
@@ -169,4 +185,31 @@ function readSecrets(
   }
   if (problems.length > 0) throw new SettingsError(file, problems);
   return secrets;
+}
+
+/** The tracing public key, or why not: a public file (no chmod 600 advice), but never the private half. */
+function readTracingKey(file: string): { key: TracingPublicKey } | Pick<SettingsProblem, 'problem' | 'fix'> {
+  const fix = {
+    vi: 'chép tệp tracing.pub (khóa công khai) do trung tâm tạo bằng qrkiosk-hub tracing-key init',
+    en: 'copy the tracing.pub (public key) the hub made with qrkiosk-hub tracing-key init',
+  };
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return {
+      problem: {
+        vi: `không đọc được tệp khóa truy vết ${file} (${code})`,
+        en: `cannot read the tracing key file ${file} (${code})`,
+      },
+      fix,
+    };
+  }
+  try {
+    return { key: readTracingPublicKey(bytes) };
+  } catch (err) {
+    if (!(err instanceof TracingKeyError)) throw err;
+    return { problem: { vi: `${file}: ${err.text.vi}`, en: `${file}: ${err.text.en}` }, fix };
+  }
 }

@@ -305,6 +305,15 @@ export const PrivacySection = Type.Object(
         viDescription: 'tệp khóa triển khai để băm định danh (32+ byte ngẫu nhiên, hex hoặc nhị phân)',
       }),
     ),
+    tracingPublicKeyFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "the deployment's tracing public key (tracing.pub from qrkiosk-hub tracing-key init): each check-in's full identity is sealed to it; without it, contacts of this kiosk cannot be revealed",
+        viDescription:
+          'khóa công khai truy vết của triển khai (tracing.pub do qrkiosk-hub tracing-key init tạo): danh tính đầy đủ của mỗi lượt check-in được niêm phong bằng khóa này; không có thì không mở được danh sách tiếp xúc của kiosk này',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

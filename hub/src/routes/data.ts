@@ -2,6 +2,7 @@ import { vnDayStartOf } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { HubStore, SiteInfo } from '../store.js';
 import { canSee, type Session } from '../users.js';
+import { forPage } from './page-checkin.js';
 import { CheckinsQuery, NoQuery, SitesBody } from './schemas.js';
 
 /** Rows of the sites a session's scope covers. */
@@ -16,7 +17,10 @@ export function dataRoutes(app: FastifyInstance, store: HubStore): void {
   app.get<{ Querystring: CheckinsQuery }>(
     '/api/checkins',
     { ...session, schema: { querystring: CheckinsQuery } },
-    async (req) => scoped(store, req.hubSession as Session, await store.recent(req.query.limit ?? 100)),
+    async (req) =>
+      (await scoped(store, req.hubSession as Session, await store.recent(req.query.limit ?? 100))).map(
+        forPage,
+      ),
   );
   app.get('/api/hourly', { ...session, schema: { querystring: NoQuery } }, async (req) => {
     const hours = Array.from({ length: 24 }, () => 0);

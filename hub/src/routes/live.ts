@@ -4,6 +4,7 @@ import type { HubIngest } from '../ingest.js';
 import type { HubStore, KioskRow, SiteInfo } from '../store.js';
 import { canSee, type Session } from '../users.js';
 import { COOKIE, sessionOf } from './access.js';
+import { forPage } from './page-checkin.js';
 import { NoQuery } from './schemas.js';
 
 /** A message on the live WebSocket (only what the user's scope covers). */
@@ -87,7 +88,7 @@ export function liveRoute(
             else socket.close(CLOSE_TOO_SLOW, 'too slow: reconnect for a new snapshot');
           } else if (visible(siteOf(m))) write(m);
         };
-        const onCheckin = (checkin: CheckinMessage) => send({ type: 'checkin', checkin });
+        const onCheckin = (checkin: CheckinMessage) => send({ type: 'checkin', checkin: forPage(checkin) });
         const onKiosk = (k: { site: string; kiosk: string; state: string; lastSeen: string }) =>
           send({ type: 'kiosk', ...k });
         const onTelemetry = (telemetry: TelemetryMessage) => send({ type: 'telemetry', telemetry });
@@ -135,7 +136,7 @@ export function liveRoute(
         const known = new Set([...directory.keys(), ...kiosks.map((k) => k.site), ...counts.keys()]);
         const snapshot: LiveMessage = {
           type: 'snapshot',
-          checkins: recent.filter((c) => inScope(c.site)),
+          checkins: recent.filter((c) => inScope(c.site)).map(forPage),
           kiosks: kiosks.filter((k) => inScope(k.site)),
           today: [...known]
             .filter(inScope)
