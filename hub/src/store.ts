@@ -8,15 +8,22 @@ import {
   vnDayStart,
 } from '@qrkiosk/protocol';
 import type { Logger } from 'pino';
+import { groupPeople, personHashes } from './person-links.js';
 import { areasOf, type DailyReport, kiosksAsOf, type ReportSite, type TraceVisit } from './report-model.js';
 import { retimeFromTelemetry, retimeOnIngest } from './retime.js';
-import { type HubRepository, type KioskRow, openRepository, type SiteInfo } from './storage/index.js';
+import {
+  type HubRepository,
+  type KioskRow,
+  openRepository,
+  type SiteInfo,
+  type SiteInput,
+} from './storage/index.js';
 import { type CheckinRow, type KioskBinding, LOGIN_FAILURE_MEMORY_MS } from './storage/repository.js';
 import { TelemetryHistory } from './telemetry-history.js';
 import { Users } from './users.js';
 
 export type { DailyReport, ReportArea, ReportSite, TraceVisit } from './report-model.js';
-export type { KioskRow, SiteInfo } from './storage/index.js';
+export type { KioskRow, SiteInfo, SiteInput } from './storage/index.js';
 
 /** Later than any kiosk's first sighting; year 9999, which both engines store and compare as a time. */
 const END_OF_TIME = new Date('9999-12-31T23:59:59Z');
@@ -162,9 +169,14 @@ export class HubStore {
   deadLetterCount() {
     return this.repo.deadLetterCount();
   }
-  /** Retention: check-ins older than the date go; the audit log stays. Returns how many were removed. */
-  purge(olderThan: Date) {
-    return this.repo.purge(olderThan);
+  /**
+   * Retention: check-ins older than the date go, and the links their scans made; the audit log and
+   * imported links stay. Returns how many check-ins were removed.
+   */
+  async purge(olderThan: Date) {
+    const n = await this.repo.purge(olderThan);
+    await this.repo.links.purge(olderThan);
+    return n;
   }
   /** Retention for dead letters: the same period as check-ins. Returns how many were removed. */
   purgeDeadLetters(olderThan: Date) {
@@ -187,8 +199,8 @@ export class HubStore {
     return this.repo.auditLog(limit);
   }
 
-  /** Registers sites (or updates their name and area). */
-  async registerSites(sites: ReadonlyArray<SiteInfo>, at = new Date()): Promise<void> {
+  /** Registers sites (or updates their name, area and, when given, address). */
+  async registerSites(sites: ReadonlyArray<SiteInput>, at = new Date()): Promise<void> {
     await this.repo.upsertSites(sites, at);
     this.directory = undefined;
   }
@@ -200,6 +212,19 @@ export class HubStore {
       this.directory = { at: Date.now(), map: new Map(sites.map((s) => [s.site, s])) };
     }
     return this.directory.map;
+  }
+
+  /**
+   * One person across documents (person-links.ts): the identity hashes linked to `idHash` within 3
+   * hops, `idHash` first, at most `limit` (person nodes included; they have no check-ins).
+   */
+  personHashes(idHash: string, limit = 64): Promise<string[]> {
+    return personHashes(this.repo.links, idHash, limit);
+  }
+
+  /** Each given hash → the representative (smallest hash) of its linked group, as far as the walk reaches. */
+  groupPeople(idHashes: ReadonlyArray<string>): Promise<Map<string, string>> {
+    return groupPeople(this.repo.links, idHashes);
   }
 
   /**

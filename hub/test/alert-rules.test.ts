@@ -56,8 +56,8 @@ const kiosk = (over: Partial<KioskRow> = {}): KioskRow => ({
 });
 
 const DIR = new Map<string, SiteInfo>([
-  ['s-1', { site: 's-1', name: 'Chợ Bến Thành', district: '760', ward: '26734' }],
-  ['s-2', { site: 's-2', name: 'Trường THCS', district: '761', ward: '26800' }],
+  ['s-1', { site: 's-1', name: 'Chợ Bến Thành', district: '760', ward: '26734', address: '' }],
+  ['s-2', { site: 's-2', name: 'Trường THCS', district: '761', ward: '26800', address: '' }],
 ]);
 const run = (kiosks: KioskRow[], now = NOW, t = T, scans: Array<[string, number]> = [['s-1', 5]]) =>
   evaluate({ kiosks, directory: DIR, scansToday: new Map(scans) }, now, t);

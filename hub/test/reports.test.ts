@@ -256,7 +256,8 @@ describe.each(ENGINES)('hub storage on %s', (engine) => {
     const good = join(dataDir, 'sites.csv');
     writeFileSync(
       good,
-      '\uFEFFsite,name,district,ward\ns-001,"Chợ Bến Thành, cổng A",760,26743\ns-002,Bệnh viện,760,26740\n',
+      // The address column is optional; quoted, it may hold commas.
+      '\uFEFFsite,name,district,ward,address\ns-001,"Chợ Bến Thành, cổng A",760,26743,"36 Lê Lợi, Phường Bến Thành, Quận 1"\ns-002,Bệnh viện,760,26740,\n',
     );
     const bad = join(dataDir, 'bad.csv');
     writeFileSync(bad, 'site,name,district,ward\ns-009,X,760,26743\ns 010,Y,760,\n');
@@ -266,8 +267,14 @@ describe.each(ENGINES)('hub storage on %s', (engine) => {
     expect(cli('site', 'import', '--database', database, '--csv', good).status).toBe(0);
     const store = await HubStore.open(database, dataDir);
     expect([...(await store.siteDirectory()).values()]).toEqual([
-      { site: 's-001', name: 'Chợ Bến Thành, cổng A', district: '760', ward: '26743' },
-      { site: 's-002', name: 'Bệnh viện', district: '760', ward: '26740' },
+      {
+        site: 's-001',
+        name: 'Chợ Bến Thành, cổng A',
+        district: '760',
+        ward: '26743',
+        address: '36 Lê Lợi, Phường Bến Thành, Quận 1',
+      },
+      { site: 's-002', name: 'Bệnh viện', district: '760', ward: '26740', address: '' },
     ]);
     await store.close();
   });
@@ -278,6 +285,8 @@ describe('site register CSV', () => {
     const r = parseSitesCsv('site,name,district,ward\n\ns-001,"Chợ\nBến Thành",760,26743\ns 002,X,760,1\n');
     expect(r.sites.map((x) => x.site)).toEqual(['s-001']);
     expect(r.problems).toEqual([{ line: 5, message: expect.stringContaining('site') }]);
+    // Without an address column no address is given (the stored one is kept on import).
+    expect(r.sites[0]).not.toHaveProperty('address');
   });
 });
 

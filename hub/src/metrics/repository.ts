@@ -23,7 +23,7 @@ export function timedRepository(repo: HubRepository, meters: RepositoryMeters): 
 }
 
 /** The repository's sub-records (objects of their own: `repo.alerts`, …) are timed too, as `<group>.<method>`. */
-const GROUPS = new Set(['alerts', 'enrolments', 'fleet', 'releases', 'snapshots']);
+const GROUPS = new Set(['alerts', 'enrolments', 'fleet', 'links', 'releases', 'snapshots']);
 
 function timed<T extends object>(repo: T, meters: RepositoryMeters, prefix: string): T {
   return new Proxy(repo, {

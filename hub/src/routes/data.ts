@@ -1,6 +1,6 @@
 import { vnDayStartOf } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
-import type { HubStore, SiteInfo } from '../store.js';
+import type { HubStore, SiteInput } from '../store.js';
 import { canSee, type Session } from '../users.js';
 import { forPage } from './page-checkin.js';
 import { CheckinsQuery, NoQuery, SitesBody } from './schemas.js';
@@ -40,7 +40,7 @@ export function dataRoutes(app: FastifyInstance, store: HubStore): void {
     { config: { access: { who: ['admin'], csrf: true } }, schema: { body: SitesBody } },
     async (req) => {
       const s = req.hubSession as Session;
-      const sites: SiteInfo[] = Array.isArray(req.body) ? req.body : [req.body];
+      const sites: SiteInput[] = Array.isArray(req.body) ? req.body : [req.body];
       await store.registerSites(sites);
       await store.audit(s.user.phone, 'sites-register', { sites: sites.map((x) => x.site) });
       return { registered: sites.length };

@@ -28,7 +28,14 @@ export const CheckinsQuery = Type.Object(
 export type CheckinsQuery = Static<typeof CheckinsQuery>;
 
 const Site = Type.Object(
-  { site: Code, name: Type.String({ maxLength: 200 }), district: Code, ward: Code },
+  {
+    site: Code,
+    name: Type.String({ maxLength: 200 }),
+    district: Code,
+    ward: Code,
+    /** Street address for the F1 list; absent keeps the stored one. */
+    address: Type.Optional(Type.String({ maxLength: 300 })),
+  },
   { additionalProperties: false },
 );
 /** One site or a list of them (the register, as `site import` takes it from a CSV). */

@@ -1,9 +1,11 @@
 import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import pg from 'pg';
 import { PostgresAlerts } from './alerts.js';
-import { postgresBootsBegan, postgresRetimeBoot, unsyncedBoot } from './boots.js';
+import { postgresBootsBegan, postgresRetimeBoot } from './boots.js';
+import { postgresAddCheckins } from './checkin-insert.js';
 import { type EnrolmentRecords, postgresEnrolmentRecords } from './enrolments.js';
 import { postgresFleet } from './fleet.js';
+import { PostgresLinks } from './links.js';
 import { MIGRATIONS } from './migrations.js';
 import { postgresSiteMovements } from './occupancy.js';
 import { postgresAddOutcome, postgresCheckinOwner, postgresOutcomesOf } from './outcomes.js';
@@ -18,6 +20,7 @@ import type {
   KioskRow,
   SiteCounts,
   SiteInfo,
+  SiteInput,
 } from './repository.js';
 import { postgresSnapshotRecords, type SnapshotRecords } from './telemetry-history.js';
 
@@ -51,6 +54,7 @@ const MIGRATION_LOCK = 0x71726b31;
 export class PostgresRepository extends PostgresAccounts implements HubRepository {
   readonly engine = 'postgres';
   readonly alerts: PostgresAlerts;
+  readonly links: PostgresLinks;
   readonly releases: ReleaseRecords;
   readonly enrolments: EnrolmentRecords;
   readonly snapshots: SnapshotRecords;
@@ -59,6 +63,7 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
   private constructor(pool: pg.Pool) {
     super(pool);
     this.alerts = new PostgresAlerts(pool);
+    this.links = new PostgresLinks(pool);
     this.releases = postgresReleaseRecords(pool);
     this.enrolments = postgresEnrolmentRecords(pool, (fn) => this.transaction(fn));
     this.snapshots = postgresSnapshotRecords(pool);
@@ -100,29 +105,7 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
   }
 
   async addCheckins(batch: ReadonlyArray<CheckinRow>): Promise<Set<string>> {
-    if (batch.length === 0) return new Set();
-    const col = <T>(f: (x: CheckinRow) => T) => batch.map(f);
-    const inserted = await this.rows<{ id: string }>(
-      `INSERT INTO checkins (id, site, kiosk, at, id_hash, verdict, message, received_at, at_reported, boot_id, uptime_ms)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::timestamptz[],
-                            $9::timestamptz[], $10::text[], $11::bigint[])
-       ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [
-        col((x) => x.checkin.id),
-        col((x) => x.checkin.site),
-        col((x) => x.checkin.kiosk),
-        // Normalised to milliseconds, as SQLite stores it: both engines compare the same instants.
-        col((x) => new Date(x.checkin.at).toISOString()),
-        col((x) => x.checkin.document.idHash),
-        col((x) => x.checkin.verdict),
-        col((x) => JSON.stringify(x.checkin)),
-        col((x) => x.receivedAt.toISOString()),
-        col((x) => (x.atReported ? new Date(x.atReported).toISOString() : null)),
-        col((x) => unsyncedBoot(x.checkin)?.id ?? null),
-        col((x) => unsyncedBoot(x.checkin)?.uptimeMs ?? null),
-      ],
-    );
-    return new Set(inserted.map((r) => r.id));
+    return postgresAddCheckins(this.pool, batch);
   }
 
   async bootsBegan(kiosk: string, bootIds: string[]) {
@@ -253,24 +236,35 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
     );
   }
 
-  async upsertSites(sites: ReadonlyArray<SiteInfo>, at: Date) {
-    if (sites.length === 0) return;
-    await this.pool.query(
-      `INSERT INTO sites (site, name, district, ward, registered_at)
-       SELECT s, n, d, w, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS x (s, n, d, w)
-       ON CONFLICT (site) DO UPDATE SET name = excluded.name, district = excluded.district, ward = excluded.ward`,
-      [
-        sites.map((s) => s.site),
-        sites.map((s) => s.name),
-        sites.map((s) => s.district),
-        sites.map((s) => s.ward),
-        at,
-      ],
-    );
+  async upsertSites(sites: ReadonlyArray<SiteInput>, at: Date) {
+    // An address not given (a register without the column) keeps the stored one; '' clears it.
+    const given = [
+      sites.filter((s) => s.address !== undefined),
+      sites.filter((s) => s.address === undefined),
+    ];
+    await this.transaction(async (client) => {
+      for (const [i, g] of given.entries()) {
+        if (g.length === 0) continue;
+        await client.query(
+          `INSERT INTO sites (site, name, district, ward, address, registered_at)
+           SELECT s, n, d, w, a, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x (s, n, d, w, a)
+           ON CONFLICT (site) DO UPDATE SET name = excluded.name, district = excluded.district,
+             ward = excluded.ward${i === 0 ? ', address = excluded.address' : ''}`,
+          [
+            g.map((s) => s.site),
+            g.map((s) => s.name),
+            g.map((s) => s.district),
+            g.map((s) => s.ward),
+            g.map((s) => s.address ?? ''),
+            at,
+          ],
+        );
+      }
+    });
   }
 
   async sites() {
-    return this.rows<SiteInfo>('SELECT site, name, district, ward FROM sites ORDER BY site');
+    return this.rows<SiteInfo>('SELECT site, name, district, ward, address FROM sites ORDER BY site');
   }
 
   async saveReport(day: string, report: string, at: Date) {

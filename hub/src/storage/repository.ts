@@ -3,6 +3,7 @@ import type { AlertStorage } from './alert-rows.js';
 import type { RetimeResult } from './boots.js';
 import type { EnrolmentRecords } from './enrolments.js';
 import type { FleetRecords } from './fleet.js';
+import type { LinkStorage } from './links.js';
 import type { SiteMovements } from './occupancy.js';
 import type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
 import type { ReleaseRecords } from './releases.js';
@@ -12,6 +13,7 @@ export type { AlertRow, AlertStorage, NewAlert, NewNotice, NoticeRow } from './a
 export type { Claim, ClaimRefusal, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
 export type { EnrolmentRecords } from './enrolments.js';
 export type { FleetRecords, KioskCommandRow, NewKioskCommand } from './fleet.js';
+export type { LinkSource, LinkStorage } from './links.js';
 export type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
 export type { ReleaseRecords, ReleaseRow, RolloutChange, RolloutRow } from './releases.js';
 export type { SnapshotRecords, TelemetrySnapshot } from './telemetry-history.js';
@@ -36,11 +38,14 @@ export interface HubRepository {
   readonly engine: 'sqlite' | 'postgres';
   /** Alerts, their history and notices (storage/alerts.ts, migration 9). */
   readonly alerts: AlertStorage;
+  /** Links between identity hashes, one person across documents (storage/links.ts, migration 15). */
+  readonly links: LinkStorage;
 
   /**
    * Stores check-ins in one transaction; returns the ids that were new (duplicates are left out: a
    * stored row, re-timed or not, is never replaced by a copy). A check-in made with an unsynced clock
-   * keeps its boot id and uptime for re-timing.
+   * keeps its boot id and uptime for re-timing. The links a scan carries (`document.links`) are added
+   * in the same transaction (source 'scan'), for duplicates too.
    */
   addCheckins(batch: ReadonlyArray<CheckinRow>): Promise<Set<string>>;
   /** When each of these boots of a kiosk began (ms since the epoch), for the boots already learned. */
@@ -88,8 +93,11 @@ export interface HubRepository {
   /** Kiosks first seen in [from, to). */
   newKiosks(from: Date, to: Date): Promise<Array<{ site: string; kiosk: string }>>;
 
-  /** Registered sites (name, ward, district); adding an existing id updates it. */
-  upsertSites(sites: ReadonlyArray<SiteInfo>, at: Date): Promise<void>;
+  /**
+   * Registered sites (name, ward, district, address); adding an existing id updates it. A site given
+   * without `address` keeps the stored one.
+   */
+  upsertSites(sites: ReadonlyArray<SiteInput>, at: Date): Promise<void>;
   sites(): Promise<SiteInfo[]>;
 
   /** The site a kiosk is bound to (kiosk-registry.ts), or null. */
@@ -188,7 +196,12 @@ export interface SiteInfo {
   /** Administrative codes (or names) as the province uses them: quận/huyện and phường/xã. */
   district: string;
   ward: string;
+  /** Street address for the F1 list ('' when the register gave none; migration 15). */
+  address: string;
 }
+
+/** A site to register: without `address`, a site already registered keeps its address ('' if new). */
+export type SiteInput = Omit<SiteInfo, 'address'> & { address?: string };
 
 export interface KioskBinding {
   kiosk: string;

@@ -6,6 +6,7 @@ import { SqliteAlerts } from './alerts.js';
 import { sqliteBootsBegan, sqliteRetimeBoot, unsyncedBoot } from './boots.js';
 import { type EnrolmentRecords, sqliteEnrolmentRecords } from './enrolments.js';
 import { sqliteFleet } from './fleet.js';
+import { SqliteLinks, scanLinks } from './links.js';
 import { MIGRATIONS } from './migrations.js';
 import { sqliteSiteMovements } from './occupancy.js';
 import { sqliteAddOutcome, sqliteCheckinOwner, sqliteOutcomesOf } from './outcomes.js';
@@ -19,6 +20,7 @@ import type {
   KioskRow,
   SiteCounts,
   SiteInfo,
+  SiteInput,
 } from './repository.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
 import { type SnapshotRecords, sqliteSnapshotRecords } from './telemetry-history.js';
@@ -34,6 +36,7 @@ const parseMessages = (rows: Array<{ message: string }>) =>
 export class SqliteRepository extends SqliteAccounts implements HubRepository {
   readonly engine = 'sqlite';
   readonly alerts: SqliteAlerts;
+  readonly links: SqliteLinks;
   readonly releases: ReleaseRecords;
   readonly enrolments: EnrolmentRecords;
   readonly snapshots: SnapshotRecords;
@@ -48,6 +51,7 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
     migrateSqlite(db);
     super(db);
     this.alerts = new SqliteAlerts(db);
+    this.links = new SqliteLinks(db);
     this.releases = sqliteReleaseRecords(db);
     this.enrolments = sqliteEnrolmentRecords(db);
     this.snapshots = sqliteSnapshotRecords(db);
@@ -101,10 +105,14 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
       newKiosks: db.prepare<[string, string], { site: string; kiosk: string }>(
         'SELECT site, kiosk FROM kiosks WHERE first_seen >= ? AND first_seen < ? ORDER BY site, kiosk',
       ),
-      site: db.prepare<[string, string, string, string, string]>(
-        'INSERT INTO sites (site, name, district, ward, registered_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (site) DO UPDATE SET name = excluded.name, district = excluded.district, ward = excluded.ward',
+      // Without an address (a register without the column) the stored one is kept; '' clears it.
+      site: db.prepare<[string, string, string, string, string, string]>(
+        'INSERT INTO sites (site, name, district, ward, address, registered_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (site) DO UPDATE SET name = excluded.name, district = excluded.district, ward = excluded.ward, address = excluded.address',
       ),
-      sites: db.prepare<[], SiteInfo>('SELECT site, name, district, ward FROM sites ORDER BY site'),
+      siteKeepAddress: db.prepare<[string, string, string, string, string, string]>(
+        'INSERT INTO sites (site, name, district, ward, address, registered_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (site) DO UPDATE SET name = excluded.name, district = excluded.district, ward = excluded.ward',
+      ),
+      sites: db.prepare<[], SiteInfo>('SELECT site, name, district, ward, address FROM sites ORDER BY site'),
       dead: db.prepare<[string, string, Buffer, string]>(
         'INSERT INTO dead_letters (topic, reason, payload, received_at) VALUES (?, ?, ?, ?)',
       ),
@@ -139,6 +147,8 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
           boot?.uptimeMs ?? null,
         );
         if (stored.changes === 1) fresh.add(c.id);
+        // In the same transaction, new check-in or not (postgres: storage/checkin-insert.ts).
+        this.links.addNow(scanLinks(c), 'scan', iso(receivedAt));
       }
     })();
     return fresh;
@@ -234,9 +244,17 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
     return this.s.newKiosks.all(iso(from), iso(to));
   }
 
-  async upsertSites(sites: ReadonlyArray<SiteInfo>, at: Date) {
+  async upsertSites(sites: ReadonlyArray<SiteInput>, at: Date) {
     this.db.transaction(() => {
-      for (const s of sites) this.s.site.run(s.site, s.name, s.district, s.ward, iso(at));
+      for (const s of sites)
+        (s.address === undefined ? this.s.siteKeepAddress : this.s.site).run(
+          s.site,
+          s.name,
+          s.district,
+          s.ward,
+          s.address ?? '',
+          iso(at),
+        );
     })();
   }
 

@@ -1,0 +1,148 @@
+import type { CheckinMessage } from '@qrkiosk/protocol';
+import type Database from 'better-sqlite3';
+import type pg from 'pg';
+
+/**
+ * Links between identity hashes (migration 15): "these two keys are one person". Kept as hashes only —
+ * a link never says which numbers — and in both directions, so the neighbours of a set of hashes is a
+ * range scan of the primary key. Two sources: `scan` (the other keys of one scan, CheckinMessage
+ * `document.links`: CMND beside a CCCD, BHXH beside a BHYT number, a personal QR's QID and number) and
+ * `import` (a facts CSV row's document → its `person` key node, hashPersonKey: a star, documents never
+ * linked to each other directly). The graph is walked by hub/src/person-links.ts.
+ */
+export type LinkSource = 'import' | 'scan';
+
+export interface LinkStorage {
+  /**
+   * Adds links (both directions; a pair already there is kept with its first source and time).
+   * Pairs that are not two different 32-hex hashes are left out. Returns how many pairs were new.
+   */
+  add(pairs: ReadonlyArray<readonly [string, string]>, source: LinkSource, at: Date): Promise<number>;
+  /** Every stored edge [a, b] whose `a` is one of `hashes`, ordered by a, then b. */
+  neighbours(hashes: ReadonlyArray<string>): Promise<Array<[string, string]>>;
+  /** Retention: scan links made before `before` go with the check-ins; import links stay. */
+  purge(before: Date): Promise<number>;
+}
+
+const HASH = /^[0-9a-f]{32}$/;
+/** What a check-in may carry (the protocol caps `document.links` at 4); more is not read. */
+export const MAX_SCAN_LINKS = 4;
+/** Hashes per neighbours statement: bounds one parameter's size, whatever the caller asks. */
+const CHUNK = 1000;
+
+/**
+ * The pairs a check-in's scan links: [idHash, other] for each well-formed hash in `document.links`.
+ * Read defensively: a message from a kiosk before links existed has none, and a field of another
+ * shape adds nothing rather than failing the check-in.
+ */
+export function scanLinks(c: CheckinMessage): Array<[string, string]> {
+  const links = (c.document as { links?: unknown }).links;
+  if (!Array.isArray(links)) return [];
+  const own = c.document.idHash;
+  return links
+    .filter((x): x is string => typeof x === 'string' && HASH.test(x) && x !== own)
+    .slice(0, MAX_SCAN_LINKS)
+    .map((x) => [own, x]);
+}
+
+/**
+ * Well-formed pairs, each once, as [smaller, larger] in sorted order: the same rows in the same order
+ * for every writer, so two PostgreSQL transactions adding overlapping links take their row locks in
+ * one order (no deadlock between them).
+ */
+export function normalisePairs(pairs: ReadonlyArray<readonly [string, string]>): Array<[string, string]> {
+  const seen = new Map<string, [string, string]>();
+  for (const [x, y] of pairs) {
+    if (x === y || !HASH.test(x) || !HASH.test(y)) continue;
+    const p: [string, string] = x < y ? [x, y] : [y, x];
+    seen.set(`${p[0]}${p[1]}`, p);
+  }
+  return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);
+}
+
+const INSERT = `INSERT INTO identity_links (a, b, source, at) VALUES ($1, $2, $3, $4) ON CONFLICT (a, b) DO NOTHING`;
+const NEIGHBOURS_SQLITE = `SELECT a, b FROM identity_links WHERE a IN (SELECT value FROM json_each($1)) ORDER BY a, b`;
+const NEIGHBOURS_PG = 'SELECT a, b FROM identity_links WHERE a = ANY($1::text[]) ORDER BY a, b';
+const PURGE = `DELETE FROM identity_links WHERE source = 'scan' AND at < $1`;
+
+/**
+ * PostgreSQL: the rows of pairs given as arrays ($a, $b: text[], $at: timestamptz[]), both directions,
+ * each (a, b) once, in key order. A CTE body: PostgresLinks.add uses it, and the check-in insert
+ * (storage/checkin-insert.ts) puts it in its own statement so a check-in and its links commit together.
+ */
+export const pgLinkRows = (a: string, b: string, at: string) =>
+  `SELECT DISTINCT ON (a, b) a, b, at FROM (
+     SELECT x.a, x.b, x.at FROM unnest(${a}::text[], ${b}::text[], ${at}::timestamptz[]) AS x (a, b, at)
+     UNION ALL SELECT x.b, x.a, x.at FROM unnest(${a}::text[], ${b}::text[], ${at}::timestamptz[]) AS x (a, b, at)
+   ) AS e WHERE a <> b ORDER BY a, b, at`;
+const ADD_PG = `WITH e AS (${pgLinkRows('$1', '$2', '$3')}),
+  ins AS (INSERT INTO identity_links (a, b, source, at) SELECT a, b, $4, at FROM e ORDER BY a, b
+          ON CONFLICT (a, b) DO NOTHING RETURNING a, b)
+  SELECT count(DISTINCT least(a, b) || greatest(a, b))::int AS n FROM ins`;
+
+/** The parameters are always used once each, in order: `$n` becomes SQLite's `?`. */
+const q = (sql: string) => sql.replace(/\$\d+/g, '?');
+const byEdge = (x: [string, string], y: [string, string]) =>
+  x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0;
+const chunks = <T>(xs: ReadonlyArray<T>, n: number): T[][] =>
+  Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
+
+export class SqliteLinks implements LinkStorage {
+  private readonly insert: Database.Statement<[string, string, string, string]>;
+
+  constructor(private readonly db: Database.Database) {
+    this.insert = db.prepare(q(INSERT));
+  }
+
+  /** Synchronous, so the check-in insert (sqlite.ts) adds a scan's links inside its own transaction. */
+  addNow(pairs: ReadonlyArray<readonly [string, string]>, source: LinkSource, at: string): number {
+    let n = 0;
+    for (const [x, y] of normalisePairs(pairs)) {
+      const made = this.insert.run(x, y, source, at).changes + this.insert.run(y, x, source, at).changes;
+      if (made > 0) n++;
+    }
+    return n;
+  }
+  async add(pairs: ReadonlyArray<readonly [string, string]>, source: LinkSource, at: Date) {
+    return this.db.transaction(() => this.addNow(pairs, source, at.toISOString()))();
+  }
+  async neighbours(hashes: ReadonlyArray<string>) {
+    const statement = this.db.prepare<[string], { a: string; b: string }>(q(NEIGHBOURS_SQLITE));
+    return chunks([...new Set(hashes)], CHUNK)
+      .flatMap((c) => statement.all(JSON.stringify(c)).map((r): [string, string] => [r.a, r.b]))
+      .sort(byEdge);
+  }
+  async purge(before: Date) {
+    return this.db.prepare(q(PURGE)).run(before.toISOString()).changes;
+  }
+}
+
+export class PostgresLinks implements LinkStorage {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async add(pairs: ReadonlyArray<readonly [string, string]>, source: LinkSource, at: Date) {
+    let n = 0;
+    // One statement per chunk: an import of a province is millions of pairs, one parameter each side.
+    for (const c of chunks(normalisePairs(pairs), 10_000)) {
+      const { rows } = await this.pool.query<{ n: number }>(ADD_PG, [
+        c.map((p) => p[0]),
+        c.map((p) => p[1]),
+        c.map(() => at.toISOString()),
+        source,
+      ]);
+      n += rows[0]?.n ?? 0;
+    }
+    return n;
+  }
+  async neighbours(hashes: ReadonlyArray<string>) {
+    const out: Array<[string, string]> = [];
+    for (const c of chunks([...new Set(hashes)], CHUNK)) {
+      const { rows } = await this.pool.query<{ a: string; b: string }>(NEIGHBOURS_PG, [c]);
+      for (const r of rows) out.push([r.a, r.b]);
+    }
+    return out.sort(byEdge);
+  }
+  async purge(before: Date) {
+    return (await this.pool.query(PURGE, [before.toISOString()])).rowCount ?? 0;
+  }
+}
