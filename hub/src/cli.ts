@@ -2,25 +2,25 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { badDayMessage, formatVnDateTime, parseDay, vnYesterday } from '@qrkiosk/protocol';
+import { badDayMessage, parseDay, vnYesterday } from '@qrkiosk/protocol';
 import { pino } from 'pino';
 import { BROKER_USAGE, brokerCommand } from './cli-broker.js';
 import { DEAD_LETTERS_USAGE, deadLettersCommand } from './cli-dead-letters.js';
-import { brokerLogin, fail, out, readKeyFile } from './cli-files.js';
+import { brokerLogin, fail, out } from './cli-files.js';
 import { KIOSK_USAGE, kioskCommand, requestCommand } from './cli-kiosk.js';
 import { PUBLISH_COMMANDS, PUBLISH_USAGE, publishCommand } from './cli-publish.js';
 import { RELEASE_USAGE, releaseCommand } from './cli-releases.js';
 import { runCommand } from './cli-run.js';
 import { brokerFlags, settingsOrExit, storeFlags, takeConfigFlag } from './cli-settings.js';
+import { TRACE_USAGE, traceCommand } from './cli-trace.js';
 import { TRACING_KEY_USAGE, tracingKeyCommand } from './cli-tracing-key.js';
 import { userCommand } from './cli-users.js';
 import { HubIngest } from './ingest.js';
-import { reportCsv, traceCsv } from './report-view.js';
+import { reportCsv } from './report-view.js';
 import { NO_FILE } from './settings/index.js';
 import { parseSitesCsv } from './sites-csv.js';
 import { HubStore } from './store.js';
 import { applyRetention } from './use-cases/retention.js';
-import { checkTrace, TRACE_DEFAULT_WINDOW_MIN, traceContacts } from './use-cases/trace.js';
 
 /**
  * qrkiosk-hub [run]   the hub: MQTT ingest + live page
@@ -39,7 +39,7 @@ function usage(code: number): never {
   out(
     [
       'qrkiosk-hub [run] [--config hub.yaml] [--mqtt URL] [--data-dir DIR] [--database postgres://…] [--host H] [--port N] [--mqtt-v4] [--username hub --password-file F] [--share GROUP|none] [--lanes N] [--client-id ID] [--retention-days N] [--report-at HH:MM] [--key-file F] [--trust-proxy 127.0.0.1] [--strict-kiosks]',
-      'qrkiosk-hub trace --key-file FILE --type cccd|cmnd|passport|qid|bhyt|bhxh|phone --id NUMBER [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--window MIN] [--csv]',
+      ...TRACE_USAGE,
       'qrkiosk-hub report [--day YYYY-MM-DD] [--csv]',
       'qrkiosk-hub purge [--retention-days N]',
       'qrkiosk-hub retire --client-id ID [--mqtt URL --username U --password-file F]   (a hub process taken out of service: store what its sessions hold, end them)',
@@ -85,16 +85,11 @@ async function main(): Promise<number> {
   if (command === 'request') return requestCommand(args, settings());
   if (command === 'retire') return retireCommand(args);
   if (command === 'dead-letters') return deadLettersCommand(args, settings());
+  if (command === 'trace') return traceCommand(args, settings());
   const { values } = parseArgs({
     args,
     options: {
       ...storeFlags(settings()),
-      'key-file': { type: 'string', ...optional(settings().privacy.hashKeyFile) },
-      type: { type: 'string', default: 'cccd' },
-      id: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      window: { type: 'string', default: String(TRACE_DEFAULT_WINDOW_MIN) },
       day: { type: 'string' },
       csv: { type: 'boolean', default: false },
       'retention-days': { type: 'string', default: String(settings().retention.days) },
@@ -104,47 +99,11 @@ async function main(): Promise<number> {
   if (values.help) usage(0);
   // Every day given is a real calendar day (2021-02-30 is refused, not rolled into March).
   if (values.day !== undefined && !parseDay(values.day)) return refuse(badDayMessage('--day', values.day));
-  // A trace is checked whole (days, type, number, window) before the store or the key is opened.
-  const traced =
-    command === 'trace'
-      ? checkTrace({
-          type: values.type,
-          id: values.id ?? '',
-          from: values.from,
-          to: values.to,
-          window: Number(values.window),
-        })
-      : undefined;
-  if (traced && !traced.ok) return refuse(traced.problem);
   const days = Number(values['retention-days']);
   if (command === 'purge' && !(Number.isFinite(days) && days >= 0)) usage(2);
   const store = await HubStore.open(values.database || undefined, values['data-dir']);
   const actor = `${userInfo().username}@cli`;
   try {
-    if (traced?.ok) {
-      if (!values['key-file']) usage(2);
-      const window = traced.query.window;
-      const visits = await traceContacts(store, readKeyFile(values['key-file']), traced.query, {
-        actor,
-        action: 'trace',
-      });
-      if (values.csv) process.stdout.write(traceCsv(visits));
-      else {
-        out(
-          `Số lần đến / visits: ${visits.length}; người tiếp xúc / co-visitors: ${visits.reduce((n, v) => n + v.coVisitors.length, 0)} (±${window} phút/min)`,
-        );
-        for (const v of visits) {
-          out(
-            `${formatVnDateTime(new Date(v.visit.at))}  ${v.visit.site}/${v.visit.kiosk}  (${v.coVisitors.length})`,
-          );
-          for (const c of v.coVisitors)
-            out(
-              `    ${formatVnDateTime(new Date(c.at))}  ${c.document.nameMasked}  ${c.document.numberMasked}`,
-            );
-        }
-      }
-      return 0;
-    }
     if (command === 'report') {
       const day = values.day ?? vnYesterday(new Date());
       const report = await store.dailyReport(day);

@@ -74,6 +74,15 @@ export interface HubOptions {
 /** After a daily report failed (the database down at report time), tried again this often. */
 export const REPORT_RETRY_MS = 5 * 60_000;
 
+/**
+ * Paths pino censors in anything the hub logs: a tracing key sent for a reveal (POST /api/trace
+ * `reveal.key`) must not reach a log even if a request body or an error carrying one is logged.
+ */
+export const LOG_REDACT = {
+  paths: ['reveal.key', '*.reveal.key', '*.*.reveal.key', 'body.reveal.key', 'req.body.reveal.key'],
+  censor: '[redacted]',
+};
+
 /** The hub process: storage, MQTT ingest and the live page. start()/stop(); the constructor does nothing. */
 export class Hub {
   store: HubStore | undefined;
@@ -91,7 +100,7 @@ export class Hub {
   private readonly log: Logger;
 
   constructor(private readonly options: HubOptions) {
-    this.log = options.log ?? pino({ base: { app: 'qrkiosk-hub' } });
+    this.log = options.log ?? pino({ base: { app: 'qrkiosk-hub' }, redact: LOG_REDACT });
   }
 
   /** Starts and returns the page's address. */

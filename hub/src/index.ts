@@ -3,7 +3,7 @@ export { CheckinWriter } from './checkin-writer.js';
 export { applyDynsec, DYNSEC_TOPIC, type DynsecCommand, kioskRole, kioskRoleCommands } from './dynsec.js';
 export { KioskAccountConflict, KioskLogins } from './dynsec-accounts.js';
 export * from './fleet-state.js';
-export { Hub, type HubOptions } from './hub.js';
+export { Hub, type HubOptions, LOG_REDACT } from './hub.js';
 export { HubIngest, type IngestOptions } from './ingest.js';
 export { laneId, MAX_LANES } from './ingest-retire.js';
 export { aclFile, type BindingCheck, KioskRegistry } from './kiosk-registry.js';
@@ -25,6 +25,10 @@ export { formatProblems, HubSettings, loadHubSettings } from './settings/index.j
 export { parseSitesCsv } from './sites-csv.js';
 export * from './storage/index.js';
 export { type DailyReport, HubStore, type ReportArea, type ReportSite, type TraceVisit } from './store.js';
+export { traceCsv } from './tracing/csv.js';
+export { tracePrintPage } from './tracing/print.js';
+export { F2_LIMITS, TRACE_SCHEMA, type TracePerson, type TraceResult } from './tracing/result.js';
+export { RevealError, readTracingKeys } from './tracing/reveal.js';
 export { RolloutEngine, Rollouts } from './updates/rollouts.js';
 export {
   type CommandAsk,
@@ -34,7 +38,7 @@ export {
   KioskCommands,
 } from './use-cases/kiosk-commands.js';
 export { applyRetention, DEFAULT_RETENTION_DAYS, type RetentionResult } from './use-cases/retention.js';
-export { checkTrace, type TraceAsk, type TraceQuery, traceContacts } from './use-cases/trace.js';
+export { checkTrace, runTrace, type TraceAsk, type TraceBy, type TraceQuery } from './use-cases/trace.js';
 export * from './use-cases/users.js';
 export { UserError, type UserErrorCode } from './user-error.js';
 export * from './users.js';

@@ -1,5 +1,6 @@
 import { formatVnDateTime } from '@qrkiosk/protocol';
-import { areasOf, type DailyReport, type ReportSite, type TraceVisit } from './report-model.js';
+import { csvCell, esc } from './escape.js';
+import { areasOf, type DailyReport, type ReportSite } from './report-model.js';
 import type { SiteInfo } from './storage/index.js';
 
 /**
@@ -26,13 +27,6 @@ export function scopeReport(
   };
 }
 
-const csvCell = (v: unknown) => {
-  const s = String(v ?? '');
-  // A cell starting with = + - @ would be run as a formula by a spreadsheet: quote it as text.
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-  return /[",\n\r]/.test(safe) || safe !== s ? `"${safe.replace(/"/g, '""')}"` : safe;
-};
-
 /** One row per site, Excel-friendly (UTF-8 BOM: Vietnamese names open correctly). */
 export function reportCsv(report: DailyReport): string {
   const header = ['district', 'ward', 'site', 'name', 'kiosks', 'scans', 'allowed', 'refused', 'review'];
@@ -44,11 +38,6 @@ export function reportCsv(report: DailyReport): string {
   return `\uFEFF${header.join(',')}\n${rows.join('\n')}\n`;
 }
 
-const esc = (v: unknown) =>
-  String(v ?? '').replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
 const vnDate = (day: string) => day.split('-').reverse().join('/');
 const areaName = (district: string, ward: string) =>
   district === ''
@@ -119,33 +108,4 @@ ${siteRows}
 <p>${report.newKiosks.map((k) => `${esc(k.site)}/${esc(k.kiosk)}`).join(', ') || 'Không có / none'}</p>
 </body></html>
 `;
-}
-
-/** A tracing result as CSV: one line per co-visitor (a visit without any gets one line of its own). */
-export function traceCsv(visits: ReadonlyArray<TraceVisit>): string {
-  const header = [
-    'visit_time',
-    'site',
-    'kiosk',
-    'co_visitor_time',
-    'co_visitor_name',
-    'co_visitor_number',
-    'co_visitor_kind',
-  ];
-  const lines = visits.flatMap((v) =>
-    (v.coVisitors.length ? v.coVisitors : [null]).map((c) =>
-      [
-        formatVnDateTime(new Date(v.visit.at)),
-        v.visit.site,
-        v.visit.kiosk,
-        c ? formatVnDateTime(new Date(c.at)) : '',
-        c?.document.nameMasked ?? '',
-        c?.document.numberMasked ?? '',
-        c?.document.kind ?? '',
-      ]
-        .map(csvCell)
-        .join(','),
-    ),
-  );
-  return `\uFEFF${header.join(',')}\n${lines.join('\n')}\n`;
 }

@@ -228,18 +228,37 @@ export class HubStore {
   }
 
   /**
-   * Contact tracing. Visits of one person (by identity hash) between `from` and `to`, and for each
-   * visit everyone else checked in at the same site within ±`windowMinutes`. Both lookups are index
-   * range scans: (id_hash, at) for the visits, (site, at) for the co-visitors.
+   * Contact tracing. The visits of one person — any of `idHashes`, their linked documents
+   * (personHashes) — between `from` and `to`, oldest first, and for each arrival everyone else
+   * checked in at the same site within ±`windowMinutes` (none of the person's own hashes). An exit
+   * ('out') starts no stay, so it is listed without co-visitors. Both lookups are index range scans:
+   * (id_hash, at) per hash for the visits, (site, at) for the co-visitors.
    */
-  async trace(idHash: string, from: Date, to: Date, windowMinutes: number): Promise<TraceVisit[]> {
-    const visits = await this.repo.visits(idHash, from, to);
+  async trace(
+    idHashes: ReadonlyArray<string>,
+    from: Date,
+    to: Date,
+    windowMinutes: number,
+  ): Promise<TraceVisit[]> {
+    const own = new Set(idHashes);
+    const byId = new Map<string, CheckinMessage>();
+    for (const list of await Promise.all([...own].map((h) => this.repo.visits(h, from, to))))
+      for (const c of list) byId.set(c.id, c);
+    const visits = [...byId.values()].sort(
+      (a, b) => Date.parse(a.at) - Date.parse(b.at) || (a.id < b.id ? -1 : 1),
+    );
     const w = windowMinutes * 60_000;
     return Promise.all(
       visits.map(async (visit) => {
+        if (visit.direction === 'out') return { visit, coVisitors: [] };
         const t = Date.parse(visit.at);
-        const coVisitors = await this.repo.around(visit.site, new Date(t - w), new Date(t + w), idHash);
-        return { visit, coVisitors };
+        const around = await this.repo.around(
+          visit.site,
+          new Date(t - w),
+          new Date(t + w),
+          visit.document.idHash,
+        );
+        return { visit, coVisitors: around.filter((c) => !own.has(c.document.idHash)) };
       }),
     );
   }

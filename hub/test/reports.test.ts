@@ -80,14 +80,14 @@ describe.each(ENGINES)('hub storage on %s', (engine) => {
   it('contact tracing finds the places visited and the people there within ±N minutes', async () => {
     const { store } = await seeded(engine);
     const day = [new Date('2021-10-29T17:00:00Z'), new Date('2021-10-30T17:00:00Z')] as const;
-    const visits = await store.trace(person(F0), ...day, 30);
+    const visits = await store.trace([person(F0)], ...day, 30);
     expect(visits.map((v) => v.visit.site)).toEqual(['s-001', 's-002']);
     expect(visits[0]?.coVisitors.map((c) => c.document.numberMasked)).toEqual(['********0001']);
     expect(visits[1]?.coVisitors.map((c) => c.document.numberMasked)).toEqual([
       '********0003',
       '********0004',
     ]);
-    expect((await store.trace(person(F0), ...day, 40))[0]?.coVisitors).toHaveLength(2);
+    expect((await store.trace([person(F0)], ...day, 40))[0]?.coVisitors).toHaveLength(2);
     await store.close();
   });
 

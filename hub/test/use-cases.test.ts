@@ -21,7 +21,15 @@ describe('the tracing check', () => {
   it('normalises the number and keeps real days, a known type and a bounded window', () => {
     expect(checkTrace(ask)).toEqual({
       ok: true,
-      query: { type: 'cccd', id: '079090001234', from: '2021-10-30', to: '2021-10-31', window: 30 },
+      query: {
+        type: 'cccd',
+        id: '079090001234',
+        from: '2021-10-30',
+        to: '2021-10-31',
+        window: 30,
+        f2: false,
+        case: '',
+      },
     });
     const refused = (a: Partial<typeof ask> & { window?: number }) => {
       const r = checkTrace({ ...ask, ...a });

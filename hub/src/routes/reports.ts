@@ -1,8 +1,11 @@
-import { badDayMessage, formatVnDateTime, parseDay, vnYesterday } from '@qrkiosk/protocol';
+import { badDayMessage, parseDay, vnYesterday } from '@qrkiosk/protocol';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { reportCsv, reportPage, scopeReport, traceCsv } from '../report-view.js';
+import { reportCsv, reportPage, scopeReport } from '../report-view.js';
 import type { HubStore, SiteInfo } from '../store.js';
-import { checkTrace, traceContacts } from '../use-cases/trace.js';
+import { traceCsv } from '../tracing/csv.js';
+import { tracePrintPage } from '../tracing/print.js';
+import { RevealError, readTracingKeys } from '../tracing/reveal.js';
+import { checkTrace, runTrace } from '../use-cases/trace.js';
 import { canSee, type Session, type User } from '../users.js';
 import { fail } from './access.js';
 import { PrintQuery, ReportQuery, TraceBody } from './schemas.js';
@@ -104,32 +107,35 @@ export function reportRoutes(app: FastifyInstance, store: HubStore, options: { h
       const b = req.body;
       const checked = checkTrace(b);
       if (!checked.ok) return fail(reply, 400, checked.problem.vi, checked.problem.en);
-      const directory = await store.siteDirectory();
-      const csv = b.format === 'csv';
-      const visits = await traceContacts(store, options.hashKey, checked.query, {
-        actor: s.user.phone,
-        action: csv ? 'trace-export' : 'trace',
-        visible: (site) => canSee(s.user, site, directory),
-      });
-      if (csv)
-        return reply
-          .type('text/csv; charset=utf-8')
-          .header('content-disposition', `attachment; filename="qrkiosk-trace-${b.from}-${b.to}.csv"`)
-          .send(traceCsv(visits));
-      return {
-        coVisitors: visits.reduce((n, v) => n + v.coVisitors.length, 0),
-        visits: visits.map((v) => ({
-          at: formatVnDateTime(new Date(v.visit.at)),
-          site: v.visit.site,
-          kiosk: v.visit.kiosk,
-          coVisitors: v.coVisitors.map((c) => ({
-            at: formatVnDateTime(new Date(c.at)),
-            name: c.document.nameMasked,
-            number: c.document.numberMasked,
-            kind: c.document.kind,
-          })),
-        })),
-      };
+      const format = b.format ?? 'json';
+      try {
+        // The key lives in this request's body and these locals only: not logged, stored or audited.
+        const keys = b.reveal ? readTracingKeys([b.reveal.key]) : undefined;
+        const directory = await store.siteDirectory();
+        const result = await runTrace(store, options.hashKey, checked.query, {
+          actor: s.user.phone,
+          format,
+          visible: (site) => canSee(s.user, site, directory),
+          ...(keys ? { keys } : {}),
+        });
+        // Revealed identities must not linger in a shared cache or the browser's.
+        void reply.header('cache-control', 'no-store');
+        const name = `qrkiosk-trace-${checked.query.from}-${checked.query.to}`;
+        if (format === 'csv')
+          return reply
+            .type('text/csv; charset=utf-8')
+            .header('content-disposition', `attachment; filename="${name}.csv"`)
+            .send(traceCsv(result));
+        if (format === 'print')
+          return reply
+            .type('text/html; charset=utf-8')
+            .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+            .send(tracePrintPage(result));
+        return result;
+      } catch (err) {
+        if (err instanceof RevealError) return fail(reply, 400, err.text.vi, err.text.en);
+        throw err;
+      }
     },
   );
 }

@@ -1,6 +1,6 @@
 import { Direction, ID_PATTERN } from '@qrkiosk/protocol';
 import { type Static, Type } from '@sinclair/typebox';
-import { TRACE_ID_TYPES, TRACE_MAX_WINDOW_MIN } from '../use-cases/trace.js';
+import { REVEAL_REASON, TRACE_CASE_MAX, TRACE_ID_TYPES, TRACE_MAX_WINDOW_MIN } from '../use-cases/trace.js';
 
 /**
  * The shapes of every query and body the hub's routes take, defined once with TypeBox: Fastify
@@ -72,7 +72,20 @@ export const TraceBody = Type.Object(
     from: DayField,
     to: DayField,
     window: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: TRACE_MAX_WINDOW_MIN })),
-    format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])),
+    f2: Type.Optional(Type.Boolean()),
+    case: Type.Optional(Type.String({ maxLength: TRACE_CASE_MAX })),
+    format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv'), Type.Literal('print')])),
+    // The tracing private key (PEM text, read in the browser) for this request only: used to open
+    // the co-visitors' sealed identities, then dropped — never logged, stored or audited.
+    reveal: Type.Optional(
+      Type.Object(
+        {
+          key: Type.String({ minLength: 1, maxLength: 4096 }),
+          reason: Type.String({ minLength: REVEAL_REASON.min, maxLength: REVEAL_REASON.max }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,3 +1,4 @@
+import type { TracingPrivateKey } from '@qrkiosk/protocol';
 import {
   badDayMessage,
   hashIdentity,
@@ -8,8 +9,18 @@ import {
   vnDayEnd,
   vnDayStart,
 } from '@qrkiosk/protocol';
-import type { HubStore, TraceVisit } from '../store.js';
+import type { HubStore } from '../store.js';
 import type { Text } from '../text.js';
+import { expandF2 } from '../tracing/f2.js';
+import { type Gathered, PeopleBook, peopleAt, personRef, siteFields, toPerson } from '../tracing/people.js';
+import {
+  F2_LIMITS,
+  TRACE_SCHEMA,
+  type TracePerson,
+  type TraceResult,
+  type TraceVisitRow,
+} from '../tracing/result.js';
+import { openPerson, wrongKey } from '../tracing/reveal.js';
 
 /** What an officer may trace by: protocol's vocabulary (every identity type but a DCC's UVCI). */
 export const TRACE_ID_TYPES = TRACEABLE_ID_TYPES;
@@ -20,6 +31,11 @@ export const TRACE_DEFAULT_WINDOW_MIN = 30;
 /** Days before today a trace starts when no first day is given (the CLI's default). */
 const DEFAULT_DAYS_BACK = 14;
 
+/** A case label's longest length (it reaches the audit log and the printed page). */
+export const TRACE_CASE_MAX = 64;
+/** A reveal's reason: long enough to say something, short enough for the audit log. */
+export const REVEAL_REASON = { min: 5, max: 500 } as const;
+
 /** A tracing query as the page or the command line gives it (days `YYYY-MM-DD`, Vietnam time). */
 export interface TraceAsk {
   type: string;
@@ -29,6 +45,12 @@ export interface TraceAsk {
   /** Last day, included; default today. */
   to?: string | undefined;
   window?: number | undefined;
+  /** Follow the F1 people one step further (F2). */
+  f2?: boolean | undefined;
+  /** The case this trace is for (the health office's label), ≤ 64 characters. */
+  case?: string | undefined;
+  /** A reveal of the co-visitors' identities: why (5–500 characters). The keys travel apart. */
+  reveal?: { reason?: string | undefined } | undefined;
 }
 
 /** A query that passed every check: one person's number normalised, real days, a bounded window. */
@@ -38,12 +60,20 @@ export interface TraceQuery {
   from: string;
   to: string;
   window: number;
+  f2: boolean;
+  case: string;
+  /** Present when the co-visitors' identities are to be revealed. */
+  reason?: string;
 }
+
+// Control characters would let a label or reason forge lines in a log or a CSV cell.
+const CONTROL = /\p{Cc}/u;
 
 /**
  * The one check of a tracing query, for the page (POST /api/trace) and `qrkiosk-hub trace` alike:
  * real calendar days (2021-02-30 refused, not rolled into March), a known identity type, a number of
- * 6–20 digits or letters once spaces are dropped, a window in (0, 720] minutes.
+ * 6–20 digits or letters once spaces are dropped, a window in (0, 720] minutes, a case label of at
+ * most 64 characters, and for a reveal a reason of 5–500 characters.
  */
 export function checkTrace(
   ask: TraceAsk,
@@ -79,43 +109,186 @@ export function checkTrace(
         en: `window: more than 0 and at most ${TRACE_MAX_WINDOW_MIN} minutes`,
       },
     };
-  return { ok: true, query: { type: ask.type as IdType, id, from, to, window } };
+  const caseLabel = (ask.case ?? '').trim();
+  if ([...caseLabel].length > TRACE_CASE_MAX || CONTROL.test(caseLabel))
+    return {
+      ok: false,
+      problem: {
+        vi: `Mã ca bệnh: tối đa ${TRACE_CASE_MAX} ký tự, không xuống dòng`,
+        en: `case: at most ${TRACE_CASE_MAX} characters, on one line`,
+      },
+    };
+  const query: TraceQuery = {
+    type: ask.type as IdType,
+    id,
+    from,
+    to,
+    window,
+    f2: ask.f2 === true,
+    case: caseLabel,
+  };
+  if (ask.reveal) {
+    const reason = (ask.reveal.reason ?? '').replace(/\s+/g, ' ').trim();
+    const n = [...reason].length;
+    if (n < REVEAL_REASON.min || n > REVEAL_REASON.max || CONTROL.test(reason))
+      return {
+        ok: false,
+        problem: {
+          vi: `Lý do mở danh tính: ${REVEAL_REASON.min}–${REVEAL_REASON.max} ký tự`,
+          en: `reveal reason: ${REVEAL_REASON.min}–${REVEAL_REASON.max} characters`,
+        },
+      };
+    query.reason = reason;
+  }
+  return { ok: true, query };
 }
 
 export interface TraceBy {
-  /** Who asks (a phone number, or `user@cli`): written to the audit log. */
+  /** Who asks (a phone number, or `user@cli`): written to the audit log and on the result. */
   actor: string;
-  /** The audit action: `trace`, or `trace-export` for a CSV download. */
-  action: 'trace' | 'trace-export';
+  /** json: a look (audit `trace`); csv and print: an export (`trace-export`). A reveal is `trace-reveal`. */
+  format: 'json' | 'csv' | 'print';
   /** The sites the asker may see (default: every site). */
   visible?: (site: string) => boolean;
+  /** The tracing private keys for a reveal (tracing/reveal.ts readTracingKeys); required with a reason. */
+  keys?: ReadonlyArray<TracingPrivateKey>;
+  now?: Date;
 }
 
 /**
- * Contact tracing: the visits of one person (by the keyed hash of their number) and, for each, the
- * others checked in at that site within ±window minutes; limited to what the asker may see. Every
- * query is audited — the number itself never, only its last 4 characters.
+ * Contact tracing for one case: the visits of one person — every document linked to the one asked
+ * for (HubStore.personHashes) — and the distinct people whose stays overlapped theirs (F1), with
+ * the overlap minutes per visit; optionally one step further (F2, bounded); optionally each
+ * co-visitor's sealed identity opened with the tracing keys given (never stored: it exists only in
+ * the returned object). Limited to the sites the asker may see. Every run is audited — the number
+ * never, only its last 4 characters; a reveal with its reason and how many identities it opened.
+ * Throws RevealError (tracing/reveal.ts) when no box could be opened with the keys given.
  */
-export async function traceContacts(
+export async function runTrace(
   store: HubStore,
   hashKey: Buffer,
   q: TraceQuery,
   by: TraceBy,
-): Promise<TraceVisit[]> {
-  const all = await store.trace(
-    hashIdentity(hashKey, q.type, q.id).toString('hex'),
-    vnDayStart(q.from),
-    vnDayEnd(q.to),
-    q.window,
+): Promise<TraceResult> {
+  const ranAt = by.now ?? new Date();
+  const visible = by.visible ?? (() => true);
+  const asked = hashIdentity(hashKey, q.type, q.id).toString('hex');
+  const f0Hashes = await store.personHashes(asked);
+  const to = vnDayEnd(q.to);
+  const traced = (await store.trace(f0Hashes, vnDayStart(q.from), to, q.window)).filter((v) =>
+    visible(v.visit.site),
   );
-  const visits = by.visible ? all.filter((v) => by.visible?.(v.visit.site)) : all;
-  await store.audit(by.actor, by.action, {
+  const coHashes = new Set(traced.flatMap((v) => v.coVisitors.map((c) => c.document.idHash)));
+  const reps = await store.groupPeople([asked, ...coHashes]);
+  const repOf = (h: string) => reps.get(h) ?? h;
+  const f0 = repOf(asked);
+  const directory = await store.siteDirectory();
+  const windowMs = q.window * 60_000;
+  const own = traced.map((v) => v.visit);
+  const f1Book = new PeopleBook(1);
+  // An exit ends a stay (peopleAt reads it from `own`); it is no visit of its own.
+  const arrivals = traced.filter((v) => v.visit.direction !== 'out');
+  const visits: TraceVisitRow[] = arrivals.map(({ visit, coVisitors }) => {
+    const site = siteFields(directory, visit.site);
+    const others = coVisitors.filter((c) => repOf(c.document.idHash) !== f0);
+    const met = peopleAt(visit, others, own, windowMs, repOf);
+    for (const m of met)
+      f1Book.add(m, {
+        visit: visit.id,
+        site: visit.site,
+        siteName: site.siteName,
+        siteAddress: site.siteAddress,
+      });
+    return {
+      checkin: visit.id,
+      at: visit.at,
+      site: visit.site,
+      ...site,
+      kiosk: visit.kiosk,
+      kind: visit.document.kind,
+      numberMasked: visit.document.numberMasked,
+      coVisitors: met.length,
+    };
+  });
+  const f1 = f1Book.ordered();
+  const refOf = new Map(f1.map((g, i) => [g.rep, personRef(1, i)]));
+  let f2: Gathered[] = [];
+  let truncated = false;
+  let f2Checkins = 0;
+  if (q.f2) {
+    const exclude = new Set([f0, ...f0Hashes, ...f1.map((g) => g.rep)]);
+    for (const g of f1) for (const c of g.checkins.values()) exclude.add(c.document.idHash);
+    const step = await expandF2(store, {
+      f1,
+      refOf,
+      exclude,
+      to,
+      windowMinutes: q.window,
+      visible,
+      directory,
+    });
+    f2 = step.book.ordered();
+    truncated = step.truncated;
+    f2Checkins = step.book.checkinCount();
+  }
+  const gathered = [...f1, ...f2];
+  const people: TracePerson[] = [
+    ...f1.map((g, i) => toPerson(g, personRef(1, i))),
+    ...f2.map((g, i) => toPerson(g, personRef(2, i))),
+  ];
+  const revealed = q.reason !== undefined && by.keys !== undefined;
+  let opened = 0;
+  if (revealed) {
+    let otherKey = 0;
+    people.forEach((p, i) => {
+      const r = openPerson(by.keys ?? [], gathered[i]?.checkins.values() ?? []);
+      p.identities = r.identities;
+      p.unopened = r.unopened;
+      opened += r.identities.length;
+      otherKey += r.otherKey;
+    });
+    // Boxes sealed to another key and none opened: the officer brought the wrong file. Nothing is
+    // answered (or audited as a reveal): no identity left the boxes.
+    if (opened === 0 && otherKey > 0) throw wrongKey();
+  }
+  const action = revealed ? 'trace-reveal' : by.format === 'json' ? 'trace' : 'trace-export';
+  await store.audit(by.actor, action, {
+    case: q.case,
     type: q.type,
     id: `…${q.id.slice(-4)}`,
     from: q.from,
     to: q.to,
     window: q.window,
+    f2: q.f2,
     visits: visits.length,
+    people: people.length,
+    revealed: opened,
+    ...(revealed ? { reason: q.reason } : {}),
   });
-  return visits;
+  return {
+    schema: TRACE_SCHEMA,
+    case: q.case,
+    ranBy: by.actor,
+    ranAt: ranAt.toISOString(),
+    query: {
+      type: q.type,
+      idMasked: `…${q.id.slice(-4)}`,
+      from: q.from,
+      to: q.to,
+      window: q.window,
+      f2: q.f2,
+    },
+    revealed,
+    identities: f0Hashes.length,
+    visits,
+    people,
+    counts: {
+      visits: visits.length,
+      f1People: f1.length,
+      f1Checkins: f1Book.checkinCount(),
+      f2People: f2.length,
+      f2Checkins,
+    },
+    limits: { ...F2_LIMITS, truncated },
+  };
 }
