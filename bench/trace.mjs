@@ -23,13 +23,11 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { HubStore } from '../hub/dist/index.js';
-import { traceCase } from '../hub/dist/use-cases/trace.js';
+import { checkTrace, HubStore, readTracingKeys, runTrace } from '../hub/dist/index.js';
 import {
   CHECKIN_SCHEMA_ID,
   generateTracingKeys,
   hashIdentity,
-  hashPersonKey,
   openIdentity,
   readTracingPrivateKey,
   readTracingPublicKey,
@@ -74,7 +72,8 @@ const hex = (prefix, p) => `${prefix}${p.toString(16).padStart(31, '0')}`;
 const cccdHash = (p) => (p < TRACED ? realHash('cccd', cccdOf(p)) : hex('0', p));
 const bhytHash = (p) => (p < TRACED ? realHash('bhyt', bhytOf(p)) : hex('b', p));
 const cmndHash = (p) => (p < TRACED ? realHash('cmnd', cmndOf(p)) : hex('c', p));
-const personNode = (p) => (p < TRACED ? hashPersonKey(key, `p-${p}`) : hex('e', p));
+// A person node (the import's person key, hashed): an opaque hash like any other to the trace.
+const personNode = (p) => hex('e', p);
 
 // ---- one ephemeral key per load for the bulk's boxes (see the header) ----
 const eph = generateKeyPairSync('x25519');
@@ -214,6 +213,7 @@ function* linkPairs() {
 }
 
 async function loadSqlite(database) {
+  const t0 = performance.now();
   const db = new Database(database);
   db.pragma('journal_mode = WAL');
   const insert = db.prepare(
@@ -227,6 +227,7 @@ async function loadSqlite(database) {
         insert.run(r.id, r.site, r.iso, r.idHash, r.message, r.iso);
       }
     })();
+  console.log(`  check-ins written in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   const link = db.prepare('INSERT OR IGNORE INTO identity_links (a, b, source, at) VALUES (?, ?, ?, ?)');
   const at = new Date(start).toISOString();
   db.transaction(() => {
@@ -239,6 +240,7 @@ async function loadSqlite(database) {
 }
 
 async function loadPostgres(database) {
+  const t0 = performance.now();
   const client = new pg.Client({ connectionString: database });
   await client.connect();
   const batch = 20_000;
@@ -256,6 +258,7 @@ async function loadPostgres(database) {
       ],
     );
   }
+  console.log(`  check-ins written in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   let pairs = [];
   const flush = async () => {
     await client.query(
@@ -305,7 +308,7 @@ for (const engine of ENGINES) {
     for (let q = 0; q < 200; q++) {
       const t = process.hrtime.bigint();
       const r = await store.trace(
-        cccdHash(tracedPerson(q)),
+        [cccdHash(tracedPerson(q))],
         new Date(`${FROM}T00:00:00+07:00`),
         new Date(`${TO}T23:59:59.999+07:00`),
         30,
@@ -336,20 +339,23 @@ for (const engine of ENGINES) {
     for (let q = 0; q < QUERIES; q++) {
       const p = tracedPerson(q);
       const t = process.hrtime.bigint();
-      const r = await traceCase(
-        store,
-        key,
-        /* H3's signature: to fix */ {
-          type: 'cccd',
-          id: cccdOf(p),
-          from: FROM,
-          to: TO,
-          window: 30,
-          f2: true,
-          case: `bench-${q}`,
-          ...(reveal ? { reveal: { keys: [tracingKeyPem], reason: 'bench: revealed trace with F2' } } : {}),
-        },
-      );
+      // What `qrkiosk-hub trace --f2 --json [--reveal --tracing-key F --reason R]` does, key reading included.
+      const checked = checkTrace({
+        type: 'cccd',
+        id: cccdOf(p),
+        from: FROM,
+        to: TO,
+        window: 30,
+        f2: true,
+        case: `bench-${q}`,
+        ...(reveal ? { reveal: { reason: 'bench: revealed trace with F2' } } : {}),
+      });
+      if (!checked.ok) throw new Error(checked.problem.en);
+      const r = await runTrace(store, key, checked.query, {
+        actor: 'bench@cli',
+        format: 'json',
+        ...(reveal ? { keys: readTracingKeys([tracingKeyPem]) } : {}),
+      });
       times.push(Number(process.hrtime.bigint() - t) / 1e6);
       sums.identities += r.identities;
       sums.visits += r.counts.visits;
