@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RevocationListError, signRevocationList, signTrustList, TrustListError } from '@qrkiosk/protocol';
@@ -19,6 +20,7 @@ import {
 } from './publish.js';
 import { batchesFromFiles, batchFilesIn } from './revocation-batches.js';
 import type { HubSettings } from './settings/index.js';
+import { HubStore } from './store.js';
 
 /**
  * The fleet-update commands of `qrkiosk-hub` (kept apart from cli.ts): keygen, publish-cache,
@@ -34,7 +36,8 @@ export const PUBLISH_COMMANDS = [
 
 export const PUBLISH_USAGE = [
   'qrkiosk-hub keygen --out DIR                     (Ed25519 signing key for fleet updates; keep it off the repository)',
-  'qrkiosk-hub publish-cache --csv FILE --key-file IDKEY --signing-key KEY [--state-dir DIR] [--seq N] [--snapshot] [--out FILE] [--no-publish] [--mqtt-max-bytes N] [--allow-bad-rows] [MQTT]',
+  'qrkiosk-hub publish-cache --csv FILE --key-file IDKEY --signing-key KEY [--state-dir DIR] [--seq N] [--snapshot] [--out FILE] [--no-publish] [--mqtt-max-bytes N] [--allow-bad-rows] [--database URL|FILE] [MQTT]',
+  "  (a `person` column links each person's documents for tracing, in the hub database: --database, or <--data-dir>/hub.db)",
   'qrkiosk-hub publish-rules --rules FILE --signing-key KEY [MQTT]',
   'qrkiosk-hub publish-trust (--dir DIR | --file F [--file F…]) --signing-key KEY [--version N] [--out FILE] [--no-publish] [MQTT]',
   'qrkiosk-hub publish-revocation (--dir DIR | --file F [--file F…]) --signing-key KEY [--version N] [--out FILE] [--no-publish] [--mqtt-max-bytes N] [MQTT]   (EU DCC revocation batches, JSON)',
@@ -65,6 +68,7 @@ export async function publishCommand(cmd: string, argv: string[], settings: HubS
       'no-publish': { type: 'boolean', default: false },
       'state-dir': { type: 'string' },
       'data-dir': { type: 'string', default: settings.dataDir },
+      database: { type: 'string', default: settings.database },
       'mqtt-max-bytes': { type: 'string', default: String(MQTT_MAX_PAYLOAD) },
       mqtt: { type: 'string', default: settings.mqtt.url },
       username: { type: 'string' },
@@ -204,6 +208,9 @@ export async function publishCommand(cmd: string, argv: string[], settings: HubS
       `Bản thay đổi ${mb(delta.update.length)} quá lớn để gửi qua MQTT: dùng --snapshot --out FILE --no-publish và cài bằng "qrkiosk cache apply FILE"`,
       `delta of ${mb(delta.update.length)} is too big for MQTT: use --snapshot --out FILE --no-publish and install it with "qrkiosk cache apply FILE"`,
     );
+  // Before anything goes out: a database that cannot be reached stops the run with nothing sent, and a
+  // run again adds the same links once (they are keyed by the pair).
+  if (publication.links.length > 0) await recordImportLinks(publication.links, values);
   if (values.out) writeFileAtomic(values.out, [snapshot]);
   if (publish) {
     const messages: FleetMessage[] = [];
@@ -230,6 +237,27 @@ export async function publishCommand(cmd: string, argv: string[], settings: HubS
     `${publish && snapshotFits ? 'Đã gửi' : 'Đã tạo'} bản đầy đủ ${seq}: ${publication.identities} người, ${problems.length} dòng lỗi (giữ dữ liệu cũ) / snapshot ${seq} ${publish && snapshotFits ? 'published' : 'made'}: ${publication.identities} identities, ${mb(snapshot.length)}, ${problems.length} bad rows (previous facts kept)${values.out ? ` → ${values.out}` : ''}`,
   );
   return problems.length > 0 ? 1 : 0;
+}
+
+/**
+ * The facts import's person links (document hash → person node, hashPersonKey) into the hub database,
+ * opened as the other commands open it (--database, else <--data-dir>/hub.db), and audited with their
+ * count. Only a file with a `person` column opens the database: a plain publication needs none.
+ */
+async function recordImportLinks(
+  links: ReadonlyArray<readonly [string, string]>,
+  values: { database?: string | undefined; 'data-dir': string },
+): Promise<void> {
+  const store = await HubStore.open(values.database || undefined, values['data-dir']);
+  try {
+    const added = await store.repo.links.add(links, 'import', new Date());
+    await store.audit(`${userInfo().username}@cli`, 'links-import', { rows: links.length, added });
+    out(
+      `Đã liên kết giấy tờ theo người: ${links.length} dòng có mã người, ${added} liên kết mới / person links: ${links.length} rows with a person key, ${added} new links`,
+    );
+  } finally {
+    await store.close();
+  }
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   type FleetKind,
   fleetTopic,
   hashIdentity,
+  hashPersonKey,
   KEY_BYTES,
   keyId,
   loadPrivateKey,
@@ -75,8 +76,14 @@ export async function entriesFromCsv(
   badKeys: Set<string>;
   /** Bad rows whose person cannot even be told (id_type or id unreadable). */
   unidentified: number;
+  /**
+   * [document hash, person node] for each good row with a `person` key (hashPersonKey): what the hub
+   * links for tracing. Kiosks never see it (the published entries carry no person).
+   */
+  links: Array<[string, string]>;
 }> {
   const records: Array<{ key: Buffer; facts: Buffer }> = [];
+  const links: Array<[string, string]> = [];
   const problems: Array<{ line: number; message: string }> = [];
   const badKeys = new Set<string>();
   let unidentified = 0;
@@ -97,10 +104,9 @@ export async function entriesFromCsv(
     }
     try {
       const row = parseFactsCsvRow(cells, at, today);
-      records.push({
-        key: hashIdentity(hashKey, row.type, row.id),
-        facts: encodeFacts({ ...row.facts, source: 'hub' }),
-      });
+      const key = hashIdentity(hashKey, row.type, row.id);
+      records.push({ key, facts: encodeFacts({ ...row.facts, source: 'hub' }) });
+      if (row.person !== undefined) links.push([key.toString('hex'), hashPersonKey(hashKey, row.person)]);
     } catch (err) {
       if (!(err instanceof FactsCsvError || err instanceof FactsError)) throw err;
       problems.push({ line, message: err.message });
@@ -121,7 +127,7 @@ export async function entriesFromCsv(
     r.key.copy(entries, i * ENTRY_BYTES);
     r.facts.copy(entries, i * ENTRY_BYTES + KEY_BYTES);
   });
-  return { entries, count: sorted.length, problems, badKeys, unidentified };
+  return { entries, count: sorted.length, problems, badKeys, unidentified, links };
 }
 
 /** QRKC1 records putting every entry (a snapshot's body). */
@@ -175,6 +181,8 @@ export interface CachePublication {
   problems: Array<{ line: number; message: string }>;
   /** Entries kept from the previous publication for people on bad rows (--allow-bad-rows). */
   carried: number;
+  /** Document → person links of the good rows with a `person` key (entriesFromCsv), for the hub database. */
+  links: Array<[string, string]>;
   /** What to remember once the publication went out (writeFleetState). */
   state: FleetCacheState;
 }
@@ -229,6 +237,7 @@ export async function prepareCachePublication(options: {
     identities: count,
     problems,
     carried: count - read.count,
+    links: read.links,
     state: { seq, createdAt, entries },
   };
   if (previous && !options.snapshotOnly) {

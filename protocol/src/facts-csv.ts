@@ -3,7 +3,8 @@ import type { IdType } from './identity-hash.js';
 
 /**
  * The facts CSV (`qrkiosk cache import`, `qrkiosk-hub publish-cache`): one identity key per row; a
- * person with several documents has several rows. Empty cell = unknown.
+ * person with several documents has several rows. Empty cell = unknown. An optional `person` column
+ * (PERSON_COLUMN) groups a person's rows: the hub links those documents for tracing; kiosks ignore it.
  */
 export const CSV_COLUMNS = [
   'id_type',
@@ -19,13 +20,19 @@ export const CSV_COLUMNS = [
   'case_until',
 ] as const;
 
-const ID_PATTERNS: Record<Exclude<IdType, 'uvci' | 'phone'>, RegExp> = {
+/** Optional: the health office's key for the person a row is about (1–64 of A–Z a–z 0–9 . _ -). */
+export const PERSON_COLUMN = 'person';
+const PERSON = /^[A-Za-z0-9._-]{1,64}$/;
+
+const ID_PATTERNS: Record<Exclude<IdType, 'uvci'>, RegExp> = {
   cccd: /^\d{12}$/,
   cmnd: /^(\d{9}|\d{12})$/,
   passport: /^[A-Z0-9]{6,12}$/,
   qid: /^\d{6,32}$/,
   bhyt: /^[A-Z]{2}\d{13}$/,
   bhxh: /^\d{10}$/,
+  // As reception's manual entry keys it (gateway manual-entry.ts): 0 and 9–10 digits, +84 read as 0.
+  phone: /^0\d{9,10}$/,
 };
 
 export interface ImportProblem {
@@ -59,23 +66,43 @@ export function parseFactsCsvIdentity(
   at: Record<string, number>,
 ): { type: IdType; id: string } {
   const get = (name: (typeof CSV_COLUMNS)[number]) => unquote(cells[at[name] ?? -1] ?? '');
-  const type = get('id_type').toLowerCase() as Exclude<IdType, 'uvci' | 'phone'>;
-  if (!(type in ID_PATTERNS))
+  const type = get('id_type').toLowerCase() as Exclude<IdType, 'uvci'>;
+  if (!Object.hasOwn(ID_PATTERNS, type))
     throw new FactsCsvError(
       `id_type "${get('id_type')}" is not one of ${Object.keys(ID_PATTERNS).join(', ')}`,
     );
-  const id = get('id').toUpperCase().replace(/\s+/g, '');
+  const raw = get('id').toUpperCase().replace(/\s+/g, '');
+  const id = type === 'phone' ? raw.replace(/[.-]/g, '').replace(/^\+84/, '0') : raw;
   if (!ID_PATTERNS[type].test(id)) throw new FactsCsvError(`id is not a valid ${type} number`);
   return { type, id };
 }
 
+/**
+ * The row's `person` key, when the file has that column and the cell is not empty; throws FactsCsvError
+ * on a malformed one (a typo must not silently leave a document unlinked).
+ */
+export function parseFactsCsvPerson(cells: string[], at: Record<string, number>): string | undefined {
+  if (at[PERSON_COLUMN] === undefined) return undefined;
+  const person = unquote(cells[at[PERSON_COLUMN]] ?? '');
+  if (person === '') return undefined;
+  if (!PERSON.test(person))
+    throw new FactsCsvError(`person "${person.slice(0, 80)}" must be 1–64 of A–Z a–z 0–9 . _ -`);
+  return person;
+}
+
+/**
+ * One row. `withPerson` false: the `person` column is not read at all (kiosks: a person key is the
+ * hub's business, and a malformed one must not cost a kiosk that person's facts).
+ */
 export function parseFactsCsvRow(
   cells: string[],
   at: Record<string, number>,
   today: string,
-): { type: IdType; id: string; facts: Facts } {
+  withPerson = true,
+): { type: IdType; id: string; person?: string; facts: Facts } {
   const get = (name: (typeof CSV_COLUMNS)[number]) => unquote(cells[at[name] ?? -1] ?? '');
   const { type, id } = parseFactsCsvIdentity(cells, at);
+  const person = withPerson ? parseFactsCsvPerson(cells, at) : undefined;
   const doses = get('doses_received');
   if (doses !== '' && !/^\d{1,3}$/.test(doses))
     throw new FactsCsvError(`doses_received "${doses}" is not a number`);
@@ -102,6 +129,7 @@ export function parseFactsCsvRow(
   return {
     type,
     id,
+    ...(person === undefined ? {} : { person }),
     facts: {
       dosesReceived: doses === '' ? null : Number(doses),
       primarySeriesComplete: primary === '' ? null : primary === '1',

@@ -63,7 +63,8 @@ export async function importCsv(
       continue;
     }
     try {
-      const row = parseFactsCsvRow(cells, at, options.today);
+      // The `person` column (the hub's, for tracing) is not read here.
+      const row = parseFactsCsvRow(cells, at, options.today, false);
       pending.push([hashIdentity(hashKey, row.type, row.id), encodeFacts(row.facts)]);
       report.imported++;
     } catch (err) {
