@@ -93,7 +93,7 @@ describe.each(ENGINES)('a kiosk a day off, re-timed by the hub (%s)', (engine) =
       const store = hub.store!;
       const dayOf = async (d: string) =>
         store.trace(
-          first.document.idHash,
+          [first.document.idHash],
           new Date(`${d}T00:00:00+07:00`),
           new Date(`${d}T23:59:59.999+07:00`),
           30,

@@ -239,13 +239,16 @@ describe.each(ENGINES)('hub storage on %s', (engine) => {
     expect(r.stdout.startsWith('\uFEFF')).toBe(true);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toBe(
-      'visit_time,site,kiosk,co_visitor_time,co_visitor_name,co_visitor_number,co_visitor_kind',
+      'case,ref,level,via,visit,contact_time,overlap_minutes,site,site_name,site_address,kind,number_masked,name_masked,number,name,dob,phone',
     );
+    // One row per person-contact: three people met the F0 (the one 35 minutes early did not).
     expect(lines).toHaveLength(4);
-    expect(lines[1]).toBe('30/10/2021 09:00:00,s-001,k-001,30/10/2021 09:20:00,NGƯỜI 01,********0001,cccd');
+    expect(lines[1]).toMatch(
+      /^,F1-001,1,,[0-9A-Z]{26},30\/10\/2021 09:20:00,10,s-001,,,cccd,\*{8}0001,NGƯỜI 01,,,,$/,
+    );
     const reopened = await HubStore.open(database, dataDir);
     const [entry] = await reopened.auditLog();
-    expect(entry?.action).toBe('trace');
+    expect(entry?.action).toBe('trace-export');
     expect(entry?.detail).toContain('…1234');
     expect(entry?.detail).not.toContain(F0);
     await reopened.close();

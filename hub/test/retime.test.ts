@@ -78,7 +78,7 @@ const day = (d: string) => ({
   to: new Date(`${d}T23:59:59.999+07:00`),
 });
 const visitsOn = async (store: HubStore, d: string) =>
-  (await store.trace(PERSON, day(d).from, day(d).to, 30)).map((v) => ({
+  (await store.trace([PERSON], day(d).from, day(d).to, 30)).map((v) => ({
     id: v.visit.id,
     at: v.visit.at,
     with: v.coVisitors.map((c) => c.id),
