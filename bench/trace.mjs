@@ -243,6 +243,13 @@ async function loadPostgres(database) {
   const t0 = performance.now();
   const client = new pg.Client({ connectionString: database });
   await client.connect();
+  // The secondary indexes are built once after the load, from their own definitions (the schema the
+  // hub made, unchanged): kept up row by row, random (id_hash, at) keys make the load ~1.5× longer.
+  const { rows: indexes } = await client.query(
+    `SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('checkins', 'identity_links')
+     AND indexname NOT IN (SELECT conname FROM pg_constraint)`,
+  );
+  for (const i of indexes) await client.query(`DROP INDEX ${i.indexname}`);
   const batch = 20_000;
   for (let b = 0; b < ROWS; b += batch) {
     const rows = Array.from({ length: Math.min(batch, ROWS - b) }, (_, j) => row(b + j));
@@ -273,6 +280,12 @@ async function loadPostgres(database) {
     if (pairs.length >= 20_000) await flush();
   }
   if (pairs.length) await flush();
+  const t1 = performance.now();
+  await client.query("SET maintenance_work_mem = '512MB'");
+  for (const i of indexes) await client.query(i.indexdef);
+  console.log(
+    `  ${indexes.length} secondary indexes (${indexes.map((i) => i.indexname).join(', ')}) built in ${((performance.now() - t1) / 1000).toFixed(0)} s`,
+  );
   await client.query('ANALYZE');
   await client.end();
 }
