@@ -104,6 +104,7 @@ describe('qrkiosk doctor (the CLI, a pty scanner, a real broker)', () => {
       'disk',
       'sd-writes',
       'outbox',
+      'tracing',
     ]);
     expect(byId(report, 'scanner')).toMatchObject({
       status: 'ok',

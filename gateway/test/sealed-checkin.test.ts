@@ -12,12 +12,14 @@ import {
   generateTracingKeys,
   openIdentity,
   readTracingPrivateKey,
+  readTracingPublicKey,
 } from '@qrkiosk/protocol';
 import { Cleanups, makeTempDir, sharedDir } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tracingCheck } from '../src/doctor/tracing.js';
 import { hashIdentity } from '../src/index.js';
+import { identitySealer } from '../src/record/seal.js';
 import { SettingsError, settingsFromText } from '../src/settings/index.js';
 import { kioskStarter } from './kiosk-rig.js';
 
@@ -152,6 +154,43 @@ describe('sealed identity at the kiosk', () => {
     const bytes = folderBytes(dir);
     for (const clear of ['079090001234', '272345678', 'GD4795612345678', '0912345678', '162979388586171100'])
       expect(bytes.includes(Buffer.from(clear)), clear).toBe(false);
+  });
+
+  it('the next seal is prepared after a scan, on a later turn: every box has its own ephemeral key', async () => {
+    const keys = tracingPair();
+    const turns: Array<() => void> = [];
+    const sealer = identitySealer(readTracingPublicKey(readFileSync(keys.publicFile)), (fn) =>
+      turns.push(fn),
+    );
+    if (!sealer) throw new Error('no sealer with a key');
+    const clear = { v: 1, kind: 'manual', number: '0912345678', name: 'Hoàng Thị Mai' } as const;
+    expect(turns).toHaveLength(1); // the first preparation, asked for at once
+    turns.shift()?.();
+    const epks = new Set<string>();
+    const ids = ['01J9Z8Y7X6W5V4T3S2R1Q0P9N8', '01J9Z8Y7X6W5V4T3S2R1Q0P9N9', '01J9Z8Y7X6W5V4T3S2R1Q0P9NA'];
+    for (const [i, id] of ids.entries()) {
+      const box = sealer(id, clear);
+      expect(openIdentity([keys.priv], id, box)).toEqual(clear);
+      epks.add(Buffer.from(box.box, 'base64').subarray(0, 32).toString('hex'));
+      // One preparation asked for at a time; the last scan's is left to run after the loop.
+      expect(turns).toHaveLength(1);
+      if (i === 0) turns.shift()?.();
+    }
+    expect(epks.size).toBe(3);
+  });
+
+  it('an identity too long for a box (750 bytes of name) is recorded without one, never lost', async () => {
+    const keys = tracingPair();
+    const k = await start(makeTempDir('sealed-long-'), {
+      extra: [`privacy: { tracingPublicKeyFile: "${keys.publicFile}" }`],
+    });
+    const long = `079090001234|272345678|${'Ễ'.repeat(250)}|15081990|Nam|Quận 1|20042021`;
+    const outcome = k.controller.scan(long);
+    expect(outcome?.decision.reason.code).not.toBe('record-failed');
+    expect(outcome?.checkin?.id).toBeDefined();
+    expect(outcome?.checkin?.document.sealed).toBeUndefined();
+    expect(outcome?.checkin?.document.links).toHaveLength(1);
+    expect(k.controller.journal.pendingCount()).toBe(1);
   });
 
   it('without a tracing key: no box, the links still go', async () => {

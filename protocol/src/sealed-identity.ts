@@ -230,6 +230,17 @@ export function generateTracingKeys(dir: string): { privateFile: string; publicF
   return { privateFile, publicFile, kid: kidOf(rawOf(publicKey)) };
 }
 
+/** A private key's raw public half, once per key: a revealed trace opens thousands of boxes with one key. */
+const publicHalves = new WeakMap<KeyObject, Buffer>();
+const recipientRaw = (key: KeyObject): Buffer => {
+  let raw = publicHalves.get(key);
+  if (!raw) {
+    raw = rawOf(createPublicKey(key));
+    publicHalves.set(key, raw);
+  }
+  return raw;
+};
+
 const aadOf = (checkinId: string): Buffer => Buffer.from(`${AAD_PREFIX}${checkinId}`, 'utf8');
 
 const boxKey = (shared: Buffer, epk: Buffer, recipient: Buffer): Buffer =>
@@ -247,17 +258,46 @@ const clearJson = (c: IdentityClear): string => {
 };
 
 /**
- * Seals one check-in's identity to the tracing public key. Throws a RangeError when the identity is too
- * long for the schema's box (a name of a few hundred characters; no real document holds one) — the caller
- * records the check-in without `sealed` rather than losing it.
+ * The public-key half of one seal, made ahead: a fresh ephemeral X25519 pair, the X25519 with the recipient and
+ * the HKDF — about three quarters of a seal's CPU (docs/benchmarks.md, "Sealed identity"). The kiosk makes the
+ * next one after the light, so the scan path is left with AES-GCM. Used once: sealIdentity refuses a spent one.
  */
-export function sealIdentity(pub: TracingPublicKey, checkinId: string, clear: IdentityClear): SealedIdentity {
+export interface SealPreparation {
+  readonly kid: string;
+  readonly epk: Buffer;
+  readonly key: Buffer;
+}
+const spent = new WeakSet<SealPreparation>();
+
+export function prepareSeal(pub: TracingPublicKey): SealPreparation {
+  const eph = generateKeyPairSync('x25519');
+  const epk = rawOf(eph.publicKey);
+  return {
+    kid: pub.kid,
+    epk,
+    key: boxKey(diffieHellman({ privateKey: eph.privateKey, publicKey: pub.key }), epk, pub.raw),
+  };
+}
+
+/**
+ * Seals one check-in's identity to the tracing public key, with a preparation made ahead for this key when
+ * given (else one made now). Throws a RangeError when the identity is too long for the schema's box (a name of
+ * a few hundred characters; no real document holds one) — the caller records the check-in without `sealed`
+ * rather than losing it — and an Error for a spent preparation or one made for another key.
+ */
+export function sealIdentity(
+  pub: TracingPublicKey,
+  checkinId: string,
+  clear: IdentityClear,
+  prepared?: SealPreparation,
+): SealedIdentity {
   const plaintext = Buffer.from(clearJson(clear), 'utf8');
   if (Math.ceil((plaintext.length + SEALED_BOX_OVERHEAD) / 3) * 4 > SEALED_BOX_MAX_CHARS)
     throw new RangeError(`identity too long to seal (${plaintext.length} bytes of JSON)`);
-  const eph = generateKeyPairSync('x25519');
-  const epk = rawOf(eph.publicKey);
-  const key = boxKey(diffieHellman({ privateKey: eph.privateKey, publicKey: pub.key }), epk, pub.raw);
+  if (prepared && (spent.has(prepared) || prepared.kid !== pub.kid))
+    throw new Error('a seal preparation is used once, for the key it was made for');
+  const { epk, key } = prepared ?? prepareSeal(pub);
+  if (prepared) spent.add(prepared);
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
   cipher.setAAD(aadOf(checkinId));
@@ -305,7 +345,7 @@ export function openIdentity(
       key: { kty: 'OKP', crv: 'X25519', x: epk.toString('base64url') },
       format: 'jwk',
     });
-    const recipient = rawOf(createPublicKey(mine.key));
+    const recipient = recipientRaw(mine.key);
     const key = boxKey(diffieHellman({ privateKey: mine.key, publicKey: ephemeral }), epk, recipient);
     // The tag length pinned: without it Node accepts a truncated tag (4–15 bytes), an easier forgery.
     const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });

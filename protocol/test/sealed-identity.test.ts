@@ -15,6 +15,7 @@ import {
   generateTracingKeys,
   type IdentityClear,
   openIdentity,
+  prepareSeal,
   readTracingPrivateKey,
   readTracingPublicKey,
   SealedIdentityError,
@@ -224,6 +225,17 @@ describe('seal and open', () => {
       box: string;
     };
     expect(codeOf(() => openIdentity([k.priv], ID, notJson))).toBe('damaged');
+  });
+  it('a preparation made ahead seals once, for its own key; Python opens what it sealed', () => {
+    const k = keyPair();
+    const other = keyPair();
+    const prepared = prepareSeal(k.pub);
+    const s = sealIdentity(k.pub, ID, CCCD, prepared);
+    expect(Buffer.from(s.box, 'base64').subarray(0, 32)).toEqual(prepared.epk);
+    expect(openIdentity([k.priv], ID, s)).toEqual(CCCD);
+    expect(JSON.parse(runPython(OPEN_PY, { key: k.privatePem, box: s.box, id: ID })).clear).toEqual(CCCD);
+    expect(() => sealIdentity(k.pub, OTHER_ID, CCCD, prepared)).toThrow(/used once/);
+    expect(() => sealIdentity(other.pub, ID, CCCD, prepareSeal(k.pub))).toThrow(/used once, for the key/);
   });
   it('refuses to seal an identity longer than the schema’s box', () => {
     const k = keyPair();
