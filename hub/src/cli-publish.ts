@@ -210,7 +210,7 @@ export async function publishCommand(cmd: string, argv: string[], settings: HubS
     );
   // Before anything goes out: a database that cannot be reached stops the run with nothing sent, and a
   // run again adds the same links once (they are keyed by the pair).
-  if (publication.links.length > 0) await recordImportLinks(publication.links, values);
+  if (publication.links.length > 0) await recordImportLinks(publication.links, problems.length === 0, values);
   if (values.out) writeFileAtomic(values.out, [snapshot]);
   if (publish) {
     const messages: FleetMessage[] = [];
@@ -242,18 +242,25 @@ export async function publishCommand(cmd: string, argv: string[], settings: HubS
 /**
  * The facts import's person links (document hash → person node, hashPersonKey) into the hub database,
  * opened as the other commands open it (--database, else <--data-dir>/hub.db), and audited with their
- * count. Only a file with a `person` column opens the database: a plain publication needs none.
+ * counts. A clean file is the whole register: its links replace the imported ones (a corrected person
+ * key unlinks the wrong document). A file with bad rows (--allow-bad-rows) only adds: its bad rows'
+ * people keep their links, as they keep their facts. Only a file with a `person` column opens the
+ * database: a plain publication needs none.
  */
 async function recordImportLinks(
   links: ReadonlyArray<readonly [string, string]>,
+  clean: boolean,
   values: { database?: string | undefined; 'data-dir': string },
 ): Promise<void> {
   const store = await HubStore.open(values.database || undefined, values['data-dir']);
   try {
-    const added = await store.repo.links.add(links, 'import', new Date());
-    await store.audit(`${userInfo().username}@cli`, 'links-import', { rows: links.length, added });
+    const at = new Date();
+    const { added, removed } = clean
+      ? await store.repo.links.replaceImported(links, at)
+      : { added: await store.repo.links.add(links, 'import', at), removed: 0 };
+    await store.audit(`${userInfo().username}@cli`, 'links-import', { rows: links.length, added, removed });
     out(
-      `Đã liên kết giấy tờ theo người: ${links.length} dòng có mã người, ${added} liên kết mới / person links: ${links.length} rows with a person key, ${added} new links`,
+      `Đã liên kết giấy tờ theo người: ${links.length} dòng có mã người, ${added} liên kết mới, bỏ ${removed} / person links: ${links.length} rows with a person key, ${added} new links, ${removed} removed`,
     );
   } finally {
     await store.close();

@@ -66,10 +66,10 @@ describe.each(ENGINES)('publish-cache person links (%s)', (engine) => {
     const first = publishCache(csv, args);
     expect(first.stderr).toBe('');
     expect(first.status).toBe(0);
-    expect(first.stdout).toContain('person links: 4 rows with a person key, 4 new links');
+    expect(first.stdout).toContain('person links: 4 rows with a person key, 4 new links, 0 removed');
     const again = publishCache(csv, args);
     expect(again.status).toBe(0);
-    expect(again.stdout).toContain('person links: 4 rows with a person key, 0 new links');
+    expect(again.stdout).toContain('person links: 4 rows with a person key, 0 new links, 0 removed');
 
     const store = await HubStore.open(database, dataDir);
     try {
@@ -94,11 +94,45 @@ describe.each(ENGINES)('publish-cache person links (%s)', (engine) => {
 
       const audit = (await store.auditLog(10)).filter((a) => a.action === 'links-import');
       expect(audit.map((a) => JSON.parse(a.detail))).toEqual([
-        { rows: 4, added: 0 },
-        { rows: 4, added: 4 },
+        { rows: 4, added: 0, removed: 0 },
+        { rows: 4, added: 4, removed: 0 },
       ]);
     } finally {
       await store.close();
+    }
+
+    // The phone was keyed to the wrong person: corrected in the file, it leaves HCM-000123 and joins
+    // HCM-000999. A scan link of the same document is not an import's to remove.
+    const corrected = [
+      `${HEADER},person`,
+      'cccd,079090001234,2,1,2021-07-01,2021-08-01,,,,none,,HCM-000123',
+      'bhyt,DN4797912345678,2,1,2021-07-01,2021-08-01,,,,none,,HCM-000123',
+      'phone,0912345678,,,,,,,,none,,HCM-000999',
+      'cccd,001088000001,1,0,2021-07-01,2021-07-01,,,,none,,HCM-000999',
+    ];
+    const reopened = await HubStore.open(database, dataDir);
+    const scanned = h('cccd', '001088000002');
+    await reopened.repo.links.add([[h('phone', '0912345678'), scanned]], 'scan', new Date());
+    await reopened.close();
+    writeFileSync(csv, corrected.join('\n'));
+    const third = publishCache(csv, args);
+    expect(third.status).toBe(0);
+    expect(third.stdout).toContain('person links: 4 rows with a person key, 1 new links, 1 removed');
+    const after = await HubStore.open(database, dataDir);
+    try {
+      const phone = h('phone', '0912345678');
+      expect((await after.personHashes(h('bhyt', 'DN4797912345678'))).sort()).toEqual(
+        [
+          h('bhyt', 'DN4797912345678'),
+          hashPersonKey(hashKey, 'HCM-000123'),
+          h('cccd', '079090001234'),
+        ].sort(),
+      );
+      expect((await after.personHashes(phone)).sort()).toEqual(
+        [phone, scanned, hashPersonKey(hashKey, 'HCM-000999'), h('cccd', '001088000001')].sort(),
+      );
+    } finally {
+      await after.close();
     }
   });
 });

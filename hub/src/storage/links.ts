@@ -20,6 +20,16 @@ export interface LinkStorage {
   add(pairs: ReadonlyArray<readonly [string, string]>, source: LinkSource, at: Date): Promise<number>;
   /** Every stored edge [a, b] whose `a` is one of `hashes`, ordered by a, then b. */
   neighbours(hashes: ReadonlyArray<string>): Promise<Array<[string, string]>>;
+  /**
+   * The facts import's links become exactly `pairs` (a clean file is the whole register, as it is for
+   * the kiosks' facts): pairs already there stay, new ones are added, import links not in `pairs` go —
+   * a person key corrected in the file unlinks the document it wrongly joined. Scan links are not
+   * touched. One transaction. Counts are pairs.
+   */
+  replaceImported(
+    pairs: ReadonlyArray<readonly [string, string]>,
+    at: Date,
+  ): Promise<{ added: number; removed: number }>;
   /** Retention: scan links made before `before` go with the check-ins; import links stay. */
   purge(before: Date): Promise<number>;
 }
@@ -64,6 +74,12 @@ const INSERT = `INSERT INTO identity_links (a, b, source, at) VALUES ($1, $2, $3
 const NEIGHBOURS_SQLITE = `SELECT a, b FROM identity_links WHERE a IN (SELECT value FROM json_each($1)) ORDER BY a, b`;
 const NEIGHBOURS_PG = 'SELECT a, b FROM identity_links WHERE a = ANY($1::text[]) ORDER BY a, b';
 const PURGE = `DELETE FROM identity_links WHERE source = 'scan' AND at < $1`;
+// replaceImported: every pair of the file is marked with this run's time, then the import links not
+// marked go. By equality, not "older than": a clock set back must not delete this run's own links.
+const MARK = `INSERT INTO identity_links (a, b, source, at) VALUES ($1, $2, 'import', $3)
+  ON CONFLICT (a, b) DO UPDATE SET at = excluded.at WHERE identity_links.source = 'import'`;
+const UNMARKED = `DELETE FROM identity_links WHERE source = 'import' AND at <> $1`;
+const IMPORTED = `SELECT count(*) AS n FROM identity_links WHERE source = 'import'`;
 
 /**
  * PostgreSQL: the rows of pairs given as arrays ($a, $b: text[], $at: timestamptz[]), both directions,
@@ -75,6 +91,9 @@ export const pgLinkRows = (a: string, b: string, at: string) =>
      SELECT x.a, x.b, x.at FROM unnest(${a}::text[], ${b}::text[], ${at}::timestamptz[]) AS x (a, b, at)
      UNION ALL SELECT x.b, x.a, x.at FROM unnest(${a}::text[], ${b}::text[], ${at}::timestamptz[]) AS x (a, b, at)
    ) AS e WHERE a <> b ORDER BY a, b, at`;
+const MARK_PG = `WITH e AS (${pgLinkRows('$1', '$2', '$3')})
+  INSERT INTO identity_links (a, b, source, at) SELECT a, b, 'import', at FROM e ORDER BY a, b
+  ON CONFLICT (a, b) DO UPDATE SET at = excluded.at WHERE identity_links.source = 'import'`;
 const ADD_PG = `WITH e AS (${pgLinkRows('$1', '$2', '$3')}),
   ins AS (INSERT INTO identity_links (a, b, source, at) SELECT a, b, $4, at FROM e ORDER BY a, b
           ON CONFLICT (a, b) DO NOTHING RETURNING a, b)
@@ -82,6 +101,11 @@ const ADD_PG = `WITH e AS (${pgLinkRows('$1', '$2', '$3')}),
 
 /** The parameters are always used once each, in order: `$n` becomes SQLite's `?`. */
 const q = (sql: string) => sql.replace(/\$\d+/g, '?');
+/** Rows (two per pair) before, removed and after → pairs added and removed. */
+const changes = (before: number, removed: number, after: number) => ({
+  added: (after - (before - removed)) / 2,
+  removed: removed / 2,
+});
 const byEdge = (x: [string, string], y: [string, string]) =>
   x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0;
 const chunks = <T>(xs: ReadonlyArray<T>, n: number): T[][] =>
@@ -112,6 +136,20 @@ export class SqliteLinks implements LinkStorage {
       .flatMap((c) => statement.all(JSON.stringify(c)).map((r): [string, string] => [r.a, r.b]))
       .sort(byEdge);
   }
+  async replaceImported(pairs: ReadonlyArray<readonly [string, string]>, at: Date) {
+    const t = at.toISOString();
+    const mark = this.db.prepare<[string, string, string]>(q(MARK));
+    const count = this.db.prepare<[], { n: number }>(IMPORTED);
+    return this.db.transaction(() => {
+      const before = count.get()?.n ?? 0;
+      for (const [x, y] of normalisePairs(pairs)) {
+        mark.run(x, y, t);
+        mark.run(y, x, t);
+      }
+      const removed = this.db.prepare(q(UNMARKED)).run(t).changes;
+      return changes(before, removed, count.get()?.n ?? 0);
+    })();
+  }
   async purge(before: Date) {
     return this.db.prepare(q(PURGE)).run(before.toISOString()).changes;
   }
@@ -141,6 +179,26 @@ export class PostgresLinks implements LinkStorage {
       for (const r of rows) out.push([r.a, r.b]);
     }
     return out.sort(byEdge);
+  }
+  async replaceImported(pairs: ReadonlyArray<readonly [string, string]>, at: Date) {
+    const t = at.toISOString();
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const count = async () => (await client.query<{ n: number }>(IMPORTED)).rows[0]?.n ?? 0;
+      const before = await count();
+      for (const c of chunks(normalisePairs(pairs), 10_000))
+        await client.query(MARK_PG, [c.map((p) => p[0]), c.map((p) => p[1]), c.map(() => t)]);
+      const removed = (await client.query(UNMARKED, [t])).rowCount ?? 0;
+      const result = changes(before, removed, await count());
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
   }
   async purge(before: Date) {
     return (await this.pool.query(PURGE, [before.toISOString()])).rowCount ?? 0;
