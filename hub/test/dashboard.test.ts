@@ -189,7 +189,13 @@ describe.each(ENGINES)('hub dashboard in Chromium on %s', (engine) => {
         },
         body: JSON.stringify([
           { site: 's-001', name: 'Chợ Bến Thành', district: '760', ward: '26743' },
-          { site: 's-003', name: 'Siêu thị', district: '770', ward: '27139' },
+          {
+            site: 's-003',
+            name: 'Siêu thị',
+            district: '770',
+            ward: '27139',
+            address: '12 Nguyễn Huệ, Quận 1',
+          },
         ]),
       });
     expect((await register()).status).toBe(403);
@@ -202,6 +208,9 @@ describe.each(ENGINES)('hub dashboard in Chromium on %s', (engine) => {
       expect.objectContaining({ site: 's-003' }),
     ]);
     expect(await get('/api/checkins')).toEqual([]);
+    expect(await get('/api/sites')).toEqual([
+      { site: 's-003', name: 'Siêu thị', district: '770', ward: '27139', address: '12 Nguyễn Huệ, Quận 1' },
+    ]);
     const report = (await get(`/api/report?day=${vnDay(new Date())}`)) as {
       sites: Array<{ site: string }>;
       areas: Array<{ district: string; sitesWithoutScans: string[] }>;

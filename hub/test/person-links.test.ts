@@ -161,6 +161,24 @@ describe.each(ENGINES)('identity links (%s)', (engine) => {
     expect(await store.repo.links.neighbours([other])).toEqual([[other, id]]);
   });
 
+  it('stops at its bounds when one person key joins a hundred documents (a wrong import)', async () => {
+    const hub = node(500);
+    const docs = Array.from({ length: 100 }, (_, i) => node(1000 + i));
+    expect(
+      await store.repo.links.add(
+        docs.map((d) => [d, hub] as const),
+        'import',
+        new Date(),
+      ),
+    ).toBe(100);
+    const found = await store.personHashes(docs[0] as string);
+    expect(found).toHaveLength(64);
+    expect(found.slice(0, 2)).toEqual([docs[0], hub]);
+    // Two given hashes: a budget of 128 hashes, enough to meet at the person node.
+    const groups = await store.groupPeople([docs[0] as string, docs[99] as string]);
+    expect(groups.get(docs[0] as string)).toBe(groups.get(docs[99] as string));
+  });
+
   it('purges scan links with the check-ins and keeps imported ones', async () => {
     const old = new Date('2020-01-01T00:00:00Z');
     const [x, y, z] = [node(10), node(11), node(12)];

@@ -291,6 +291,16 @@ describe('site register CSV', () => {
     // Without an address column no address is given (the stored one is kept on import).
     expect(r.sites[0]).not.toHaveProperty('address');
   });
+  it('takes an optional address column, quoted commas and all, and refuses one over 300 characters', () => {
+    const r = parseSitesCsv(
+      `site,name,district,ward,address\ns-001,Chợ,760,26743,"36 Lê Lợi, Phường Bến Thành"\ns-002,B,760,1,\ns-003,C,760,1,${'x'.repeat(301)}\n`,
+    );
+    expect(r.sites).toEqual([
+      { site: 's-001', name: 'Chợ', district: '760', ward: '26743', address: '36 Lê Lợi, Phường Bến Thành' },
+      { site: 's-002', name: 'B', district: '760', ward: '1', address: '' },
+    ]);
+    expect(r.problems).toEqual([{ line: 4, message: 'address: at most 300 characters' }]);
+  });
 });
 
 describe('report views', () => {
