@@ -162,10 +162,13 @@ const row = (i) => {
   const p = (i * 7919) % PEOPLE;
   const bhyt = hasBhyt(p) && i % 3 === 0;
   const idHash = bhyt ? bhytHash(p) : cccdHash(p);
-  // The site from a multiplicative hash of the row: a person's ten check-ins (rows 1M apart) land at
-  // different sites among different people. Issue 8's `(i * 31) % 2000` sent them to one site with the
-  // same ~8 companions every time (1M ≡ 0 mod 2000): fine for visits, a degenerate F1/F2.
-  const site = `s-${(Math.imul(i, 0x9e3779b1) >>> 0) % 2000}`;
+  // The site from a mixing hash of the row (xor-shift-multiply, not linear): a person's ten check-ins
+  // (rows 1M apart) land at different sites among different people. With a linear formula — issue 8's
+  // `(i * 31) % 2000`, or a multiplicative hash — whether rows i and i + d share a site depends on d
+  // alone, so a person met the same ~8–11 people at every visit: a degenerate F1 and F2 (seen on 10M).
+  let h = Math.imul(i ^ (i >>> 16), 0x45d9f3b);
+  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
+  const site = `s-${((h ^ (h >>> 16)) >>> 0) % 2000}`;
   const iso = new Date(start + Math.floor((i / ROWS) * 21 * 86_400_000)).toISOString();
   // ULID-shaped ids from the row number (a ULID per row costs more than the insert).
   const id = `01F${[...i.toString(32).padStart(23, '0')].map((ch) => CROCKFORD[Number.parseInt(ch, 32)]).join('')}`;
