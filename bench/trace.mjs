@@ -257,9 +257,17 @@ async function loadPostgres(database) {
   );
   for (const i of indexes) await client.query(`DROP INDEX ${i.indexname}`);
   const batch = 20_000;
+  // One batch in flight while the next is made (yielding now and then, so the socket sends meanwhile):
+  // the server's core inserts while this one seals and builds JSON.
+  let pending = Promise.resolve();
   for (let b = 0; b < ROWS; b += batch) {
-    const rows = Array.from({ length: Math.min(batch, ROWS - b) }, (_, j) => row(b + j));
-    await client.query(
+    const rows = [];
+    for (let j = 0; j < Math.min(batch, ROWS - b); j++) {
+      rows.push(row(b + j));
+      if (j % 2000 === 1999) await new Promise((r) => setImmediate(r));
+    }
+    await pending;
+    pending = client.query(
       `INSERT INTO checkins (id, site, kiosk, at, id_hash, verdict, message, received_at)
        SELECT id, site, 'k-1', at, h, 'ALLOW', m, at FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[]) AS x (id, site, at, h, m)`,
       [
@@ -271,6 +279,7 @@ async function loadPostgres(database) {
       ],
     );
   }
+  await pending;
   console.log(`  check-ins written in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   let pairs = [];
   const flush = async () => {
