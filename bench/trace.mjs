@@ -99,6 +99,7 @@ function bulkSeal(checkinId, clear) {
 
 // ---- 1. the sealed identity's cost per check-in ----
 {
+  /** @type {import('../protocol/dist/index.js').IdentityClear} */
   const clear = {
     v: 1,
     kind: 'cccd',
@@ -172,6 +173,7 @@ const row = (i) => {
   const iso = new Date(start + Math.floor((i / ROWS) * 21 * 86_400_000)).toISOString();
   // ULID-shaped ids from the row number (a ULID per row costs more than the insert).
   const id = `01F${[...i.toString(32).padStart(23, '0')].map((ch) => CROCKFORD[Number.parseInt(ch, 32)]).join('')}`;
+  /** @type {import('../protocol/dist/index.js').IdentityClear} */
   const clear = bhyt
     ? { v: 1, kind: 'bhyt', number: bhytOf(p), name: nameOf(p), dob: dobOf(p) }
     : {
@@ -259,7 +261,7 @@ async function loadPostgres(database) {
   const batch = 20_000;
   // One batch in flight while the next is made (yielding now and then, so the socket sends meanwhile):
   // the server's core inserts while this one seals and builds JSON.
-  let pending = Promise.resolve();
+  let pending = /** @type {Promise<unknown>} */ (Promise.resolve());
   for (let b = 0; b < ROWS; b += batch) {
     const rows = [];
     for (let j = 0; j < Math.min(batch, ROWS - b); j++) {
@@ -378,7 +380,7 @@ for (const engine of ENGINES) {
         case: `bench-${q}`,
         ...(reveal ? { reveal: { reason: 'bench: revealed trace with F2' } } : {}),
       });
-      if (!checked.ok) throw new Error(checked.problem.en);
+      if ('problem' in checked) throw new Error(checked.problem.en);
       const r = await runTrace(store, key, checked.query, {
         actor: 'bench@cli',
         format: 'json',
