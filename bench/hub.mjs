@@ -9,21 +9,17 @@
 //      and drain them (only the hubs and the broker work: the hub's own capacity).
 //    Scenarios: SQLite, one hub, one MQTT connection (the hub before lanes); SQLite and PostgreSQL
 //    with lanes; two hub processes on PostgreSQL. PostgreSQL runs durable (fsync on).
-// 2. Tracing latency on a hub database of 10M check-ins (SQLite; PostgreSQL with
-//    QRKIOSK_BENCH_TRACE_ENGINES=sqlite,postgres).
+// Tracing on 10M check-ins moved to bench/trace.mjs (`npm run bench -- trace`, issue 18).
 //
 // QRKIOSK_BENCH_HUB_MESSAGES (default 100,000), QRKIOSK_BENCH_HUB_KIOSKS (20),
-// QRKIOSK_BENCH_HUB_SCENARIOS (all: sqlite-1x1,sqlite-1x32,pg-1x32,pg-2x32), QRKIOSK_BENCH_TRACE_ROWS (10,000,000).
+// QRKIOSK_BENCH_HUB_SCENARIOS (all: sqlite-1x1,sqlite-1x32,pg-1x32,pg-2x32).
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { publishFleetLoad } from '../firmware-sim/dist/index.js';
-import { HubStore } from '../hub/dist/index.js';
-import { CHECKIN_SCHEMA_ID, hashIdentity } from '../protocol/dist/index.js';
 import { REPO_ROOT, startMosquitto, startPostgres } from '../testkit/dist/index.js';
 
 const MESSAGES = Number(process.env.QRKIOSK_BENCH_HUB_MESSAGES ?? 100_000);
@@ -31,11 +27,7 @@ const KIOSKS = Number(process.env.QRKIOSK_BENCH_HUB_KIOSKS ?? 20);
 const SCENARIOS = (process.env.QRKIOSK_BENCH_HUB_SCENARIOS ?? 'sqlite-1x1,sqlite-1x32,pg-1x32,pg-2x32').split(
   ',',
 );
-const ROWS = Number(process.env.QRKIOSK_BENCH_TRACE_ROWS ?? 10_000_000);
-const TRACE_ENGINES = (process.env.QRKIOSK_BENCH_TRACE_ENGINES ?? 'sqlite').split(',');
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const dir = mkdtempSync(join(tmpdir(), 'qrkiosk-bench-hub-'));
-const key = randomBytes(32);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** CPU seconds of a process and its descendants, live and reaped (Linux /proc; USER_HZ = 100). */
@@ -227,108 +219,5 @@ if (ingest['pg-1x32'] && ingest['pg-2x32'])
       `two hub processes vs one on PostgreSQL (${mode}): ${(ingest['pg-2x32'][mode].rate / ingest['pg-1x32'][mode].rate).toFixed(2)}×`,
     );
 
-// 2. Tracing on ROWS check-ins: 2,000 sites, 1M people, 21 days; random people traced over 14 days.
-const checkin = (site, at, idHash) => ({
-  schema: CHECKIN_SCHEMA_ID,
-  id: '@ID',
-  kiosk: 'k-1',
-  site,
-  direction: 'in',
-  at: new Date(at).toISOString(),
-  clockSynced: true,
-  document: { kind: 'cccd', numberMasked: '********1234', nameMasked: 'NGUYỄN V** A*', idHash },
-  verdict: 'ALLOW',
-  colour: 'green',
-  reason: 'admitted-green',
-  versions: { software: '0.1.0', rules: 'builtin', cache: 1 },
-});
-const hashes = Array.from({ length: 1000 }, (_, i) =>
-  hashIdentity(key, 'cccd', String(i).padStart(12, '0')).toString('hex'),
-);
-const start = Date.parse('2021-10-01T00:00:00Z');
-const template = JSON.stringify(checkin('@SITE', start, '@HASH')).replace(/"at":"[^"]+"/, '"at":"@AT"');
-/** Row i of the synthetic province: who, where, when (deterministic). */
-function row(i) {
-  const person = (i * 7919) % 1_000_000;
-  const idHash = person < 1000 ? hashes[person] : `${person.toString(16).padStart(32, '0')}`;
-  const site = `s-${(i * 31) % 2000}`;
-  const iso = new Date(start + Math.floor((i / ROWS) * 21 * 86_400_000)).toISOString();
-  // ULID-shaped ids from the row number (a ULID per row costs more than the insert).
-  const id = `01F${[...i.toString(32).padStart(23, '0')].map((c) => CROCKFORD[Number.parseInt(c, 32)]).join('')}`;
-  const message = template
-    .replace('@ID', id)
-    .replace('@SITE', site)
-    .replace('@AT', iso)
-    .replace('@HASH', idHash);
-  return { id, site, iso, idHash, message };
-}
-
-for (const engine of TRACE_ENGINES) {
-  const postgres = engine === 'postgres' ? await startPostgres({ durable: true }) : undefined;
-  const database = postgres ? postgres.createDatabase('trace') : join(dir, 'trace', 'hub.db');
-  await (await HubStore.open(database, dir)).close(); // creates the schema
-  const t0 = performance.now();
-  const batch = engine === 'postgres' ? 20_000 : 200_000;
-  if (engine === 'sqlite') {
-    const db = new Database(database);
-    db.pragma('journal_mode = WAL');
-    const insert = db.prepare(
-      "INSERT INTO checkins (id, site, kiosk, at, id_hash, verdict, message, received_at) VALUES (?, ?, 'k-1', ?, ?, 'ALLOW', ?, ?)",
-    );
-    for (let b = 0; b < ROWS; b += batch)
-      db.transaction(() => {
-        for (let i = b; i < Math.min(b + batch, ROWS); i++) {
-          const r = row(i);
-          insert.run(r.id, r.site, r.iso, r.idHash, r.message, r.iso);
-        }
-      })();
-    db.close();
-  } else {
-    const client = new pg.Client({ connectionString: database });
-    await client.connect();
-    for (let b = 0; b < ROWS; b += batch) {
-      const rows = Array.from({ length: Math.min(batch, ROWS - b) }, (_, j) => row(b + j));
-      await client.query(
-        `INSERT INTO checkins (id, site, kiosk, at, id_hash, verdict, message, received_at)
-         SELECT id, site, 'k-1', at, h, 'ALLOW', m, at FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[]) AS x (id, site, at, h, m)`,
-        [
-          rows.map((r) => r.id),
-          rows.map((r) => r.site),
-          rows.map((r) => r.iso),
-          rows.map((r) => r.idHash),
-          rows.map((r) => r.message),
-        ],
-      );
-    }
-    await client.query('ANALYZE checkins');
-    await client.end();
-  }
-  console.log(
-    `trace database (${engine}): ${ROWS} check-ins written in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
-  );
-  const store = await HubStore.open(database, dir);
-  const times = [];
-  let visits = 0;
-  let coVisitors = 0;
-  for (let q = 0; q < 200; q++) {
-    const t = process.hrtime.bigint();
-    const r = await store.trace(
-      [hashes[q % 1000]],
-      new Date('2021-10-05T00:00:00Z'),
-      new Date('2021-10-19T00:00:00Z'),
-      30,
-    );
-    times.push(Number(process.hrtime.bigint() - t) / 1e6);
-    visits += r.length;
-    coVisitors += r.reduce((n, v) => n + v.coVisitors.length, 0);
-  }
-  times.sort((a, b) => a - b);
-  const p = (x) => times[Math.floor(x * (times.length - 1))].toFixed(1);
-  console.log(
-    `tracing (${engine}, 14 days, ±30 min) on ${ROWS} check-ins: p50 ${p(0.5)} ms, p99 ${p(0.99)} ms, max ${p(1)} ms; ${(visits / 200).toFixed(1)} visits and ${(coVisitors / 200).toFixed(0)} co-visitors per query`,
-  );
-  await store.close();
-  await postgres?.stop();
-}
 console.log(`machine: ${cpus()[0]?.model}, ${cpus().length} cores, node ${process.version}`);
 rmSync(dir, { recursive: true, force: true });

@@ -19,6 +19,8 @@ export async function startKiosk(
   id: string,
   hashKey: string,
   publicKeyFiles: string[],
+  /** Issue #18: the deployment's tracing public key, and a known port for the reception page. */
+  options: { tracingPublicKeyFile?: string; uiPort?: number } = {},
 ) {
   const scanner = new VirtualSerialScanner();
   await scanner.plugIn();
@@ -31,12 +33,12 @@ export async function startKiosk(
       'gpio: { driver: sim }',
       // This machine may have no NTP: the green people here must not wait for a clock (issue #13).
       'clock: { assumeSynced: true }',
-      'ui: { port: 0 }',
+      `ui: { port: ${options.uiPort ?? 0} }`,
       `mqtt: { url: "${broker.url}" }`,
       `data: { dir: "${join(dir, `${id}-data`)}" }`,
       'rules: { duplicateWindowSeconds: 0, level: 2 }',
       `updates: { publicKeyFiles: [${publicKeyFiles.map((f) => `"${f}"`).join(', ')}] }`,
-      `privacy: { hashKeyFile: "${hashKey}" }`,
+      `privacy: { hashKeyFile: "${hashKey}"${options.tracingPublicKeyFile ? `, tracingPublicKeyFile: "${options.tracingPublicKeyFile}"` : ''} }`,
       'log: { level: debug }',
     ].join('\n'),
   );
