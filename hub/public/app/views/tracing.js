@@ -151,6 +151,9 @@ export const view = {
       e.preventDefault();
       if (!from.day || !to.day) return void problem(T.badDay);
       busy(true);
+      // The last answer or refusal goes at once: left up while the key file is read and the hub works, it
+      // read as this trace's answer (and a test waiting for an error took the stale one).
+      result.replaceChildren();
       try {
         const query = await ask();
         if (!query) return;
@@ -196,7 +199,8 @@ export const view = {
             caseId,
             run,
           ),
-          revealBox,
+          // Only a tracer opens identities (the hub answers an admin's reveal 403): no box to fail with.
+          ctx.user?.role === 'tracer' ? revealBox : null,
         ),
         result,
       ),
