@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
+import type { AuditRow } from './audit-row.js';
 import type { Claim, ClaimRefusal, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
-import type { AuditRow } from './repository.js';
 
 /**
  * Kiosk enrolment codes (migration 8), in SQL for both engines. The token itself is never stored,

@@ -1,5 +1,6 @@
 import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import type { AlertStorage } from './alert-rows.js';
+import type { AuditRow } from './audit-row.js';
 import type { RetimeResult } from './boots.js';
 import type { EnrolmentRecords } from './enrolments.js';
 import type { FleetRecords } from './fleet.js';
@@ -10,6 +11,7 @@ import type { ReleaseRecords } from './releases.js';
 import type { SnapshotRecords } from './telemetry-history.js';
 
 export type { AlertRow, AlertStorage, NewAlert, NewNotice, NoticeRow } from './alert-rows.js';
+export type { AuditRow } from './audit-row.js';
 export type { Claim, ClaimRefusal, EnrolmentRow, NewEnrolment } from './enrolment-rows.js';
 export type { EnrolmentRecords } from './enrolments.js';
 export type { FleetRecords, KioskCommandRow, NewKioskCommand } from './fleet.js';
@@ -217,13 +219,6 @@ export interface KioskRow {
   lastSeen: string;
   /** The last telemetry message, JSON (null until the kiosk sent one). */
   telemetry: string | null;
-}
-
-export interface AuditRow {
-  at: string;
-  actor: string;
-  action: string;
-  detail: string;
 }
 
 export interface UserRow {
