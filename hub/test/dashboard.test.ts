@@ -229,7 +229,13 @@ describe.each(ENGINES)('hub dashboard in Chromium on %s', (engine) => {
       fetch(`${address}/api/trace`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', cookie, ...(csrf ? { 'x-csrf-token': csrf } : {}) },
-        body: JSON.stringify({ type: 'cccd', id: F0, from: '2021-01-01', to: vnDay(new Date()) }),
+        // The last 14 days (a trace's period is at most 60 days).
+        body: JSON.stringify({
+          type: 'cccd',
+          id: F0,
+          from: vnDay(new Date(Date.now() - 14 * 86_400_000)),
+          to: vnDay(new Date()),
+        }),
       });
     expect((await trace('')).status).toBe(401);
     expect((await trace(owner.cookie, owner.csrf)).status).toBe(403); // a site owner may not trace
