@@ -1,6 +1,7 @@
 import type { CheckinMessage } from '@qrkiosk/protocol';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
+import { pgTransaction } from './pg-transaction.js';
 
 /**
  * Links between identity hashes (migration 15): "these two keys are one person". Kept as hashes only —
@@ -217,23 +218,14 @@ export class PostgresLinks implements LinkStorage {
   }
   async replaceImported(pairs: ReadonlyArray<readonly [string, string]>, at: Date) {
     const t = at.toISOString();
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return pgTransaction(this.pool, async (client) => {
       const count = async () => (await client.query<{ n: number }>(IMPORTED)).rows[0]?.n ?? 0;
       const before = await count();
       for (const c of chunks(normalisePairs(pairs), 10_000))
         await client.query(MARK_PG, [c.map((p) => p[0]), c.map((p) => p[1]), c.map(() => t)]);
       const removed = (await client.query(UNMARKED, [t])).rowCount ?? 0;
-      const result = changes(before, removed, await count());
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return changes(before, removed, await count());
+    });
   }
   async purge(before: Date) {
     return (await this.pool.query(PURGE, [before.toISOString()])).rowCount ?? 0;

@@ -5,6 +5,7 @@ import {
   postgresPeekPasswordReset,
   postgresRedeemPasswordReset,
 } from './password-resets.js';
+import { pgTransaction } from './pg-transaction.js';
 import {
   LOGIN_FAILURE_MEMORY_MS,
   type NewUserRow,
@@ -26,19 +27,8 @@ export class PostgresAccounts {
   }
 
   /** Runs `work` in one transaction on one connection. */
-  protected async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+  protected transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return pgTransaction(this.pool, work);
   }
 
   async upsertUser(u: NewUserRow) {
