@@ -5,6 +5,8 @@ export * from './durable-file.js';
 export * from './enrolment.js';
 export * from './facts.js';
 export * from './facts-csv.js';
+export * from './freshness.js';
+export * from './freshness-statement.js';
 export * from './identity-hash.js';
 export * from './limits.js';
 export * from './mask.js';

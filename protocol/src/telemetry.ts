@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { BootStamp } from './boot-stamp.js';
+import { FreshnessReport } from './freshness.js';
 import { ID_PATTERN } from './vocabulary.js';
 
 export const TELEMETRY_SCHEMA_ID = 'qrkiosk.telemetry/1';
@@ -82,6 +83,8 @@ export const TelemetryMessage = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    // Issue #19: kiosks before it do not send it; the hub shows "—".
+    freshness: Type.Optional(FreshnessReport),
     faults: Type.Optional(
       Type.Array(Type.String({ pattern: '^[a-z][a-z0-9-]{0,39}$' }), {
         maxItems: 16,

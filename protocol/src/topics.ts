@@ -37,9 +37,18 @@ export function kioskTopics(site: string, kiosk: string): KioskTopics {
  * `cache` the current full QRKC1 snapshot, `cache-delta` the latest QRKC1 delta (previous → current),
  * `rules` the signed rules file, `trust` the signed list of DCC signer certificates,
  * `revocation` the signed DCC revocation list (QRKR1, protocol/src/revocation.ts),
- * `software` the signed announcement of a release for a rollout stage (protocol/src/software.ts).
+ * `software` the signed announcement of a release for a rollout stage (protocol/src/software.ts),
+ * `fresh` the signed statement of what the office publishes now (protocol/src/freshness-statement.ts, issue #19).
  */
-export const FLEET_KINDS = ['cache', 'cache-delta', 'rules', 'trust', 'revocation', 'software'] as const;
+export const FLEET_KINDS = [
+  'cache',
+  'cache-delta',
+  'rules',
+  'trust',
+  'revocation',
+  'software',
+  'fresh',
+] as const;
 export type FleetKind = (typeof FLEET_KINDS)[number];
 export const FLEET_UPDATES = `${TOPIC_ROOT}/fleet/+`;
 export const fleetTopic = (kind: FleetKind) => `${TOPIC_ROOT}/fleet/${kind}`;
