@@ -12,6 +12,8 @@ import { isMarkedRevoked } from './enrolment/unenrol.js';
 import { Faults } from './faults.js';
 import { FleetLink } from './fleet-link.js';
 import { toFrame } from './frame/index.js';
+import type { DataFreshness } from './freshness/index.js';
+import { kioskFreshness } from './freshness/kiosk.js';
 import { createScannerInput, type ScannerInput } from './input/index.js';
 import { KioskTelemetry } from './kiosk-telemetry.js';
 import { createLogger, type Logger } from './log.js';
@@ -78,6 +80,8 @@ export class Controller {
   /** Signed updates from the hub: cache, rules, DCC trust and revocation lists (updates/index.ts). */
   readonly updates: FleetUpdates;
   readonly metrics = new KioskMetrics(this);
+  /** How old each kind of data is against the signed rules' limits (freshness/, issue #19). */
+  readonly freshness: DataFreshness;
   /** The kiosk's own software updates (fleet/software); undefined when no release key is trusted. */
   private readonly software: SoftwareFleet | undefined;
   /** Where the screens listen, once started (`http://…`). */
@@ -134,6 +138,8 @@ export class Controller {
       clock: this.clock,
       synced: () => this.clockWatch.synced(),
     });
+    const { clock, clockWatch, faults, log, cache, policy, revocation } = this;
+    this.freshness = kioskFreshness({ loaded, clock, clockWatch, faults, log, cache, policy, revocation });
     this.admission = new KioskAdmission({
       settings,
       cache: this.cache,
@@ -146,6 +152,7 @@ export class Controller {
       policy: () => this.policy.current,
       occupancy: () => this.occupancy.now(),
       hashKey: () => this.requireKey(),
+      stale: () => this.freshness.stale(),
     });
     this.recorder = new CheckinRecorder({
       kiosk: settings.kiosk,
@@ -218,6 +225,7 @@ export class Controller {
       gpio: this.gpio,
       pruner: this.pruner,
       remote: this.remote,
+      freshness: this.freshness,
       hashKey: () => this.requireKey(),
     };
     this.updates = kioskUpdates(parts);
@@ -310,6 +318,7 @@ export class Controller {
     // After the journal, cache and prune: on a nearly full disk the last-good file must not take the
     // page those need (it is 25 bytes, but a page on tmpfs/ext4); no scan is decided before start() ends.
     this.clockWatch.start();
+    this.offs.push(this.freshness.start()); // after the rules, cache and lists are loaded; before the uplink
     this.occupancy.start();
     if (!this.options.withoutUplink) this.offs.push(...this.link.start());
     if (!this.options.withoutScreens && settings.ui.port > 0) {

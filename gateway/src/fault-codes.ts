@@ -7,7 +7,9 @@
  * key no longer trusted), so no certificate is checked against it until the hub sends one (telemetry and
  * the technician see it; the guard's screen does not change). `enrolment-revoked`: the hub revoked this
  * kiosk; it decides nothing more (no green, the guard checks by hand) until it restarts unenrolled — and
- * for good if kiosk.yaml could not be rewritten (commands/hooks.ts). The others are alarms about
+ * for good if kiosk.yaml could not be rewritten (commands/hooks.ts). `data-stale`: some data the kiosk
+ * decides on (facts, rules, trust or revocation list) is older than the signed rules allow, so admissions
+ * resting on it are REVIEW until a fresh signed update arrives (gateway/src/freshness/). The others are alarms about
  * something that happened and was worked around.
  */
 export const FAULT_CODES = [
@@ -22,6 +24,7 @@ export const FAULT_CODES = [
   'disk-low',
   'revocation-missing',
   'enrolment-revoked',
+  'data-stale',
 ] as const;
 export type FaultCode = (typeof FAULT_CODES)[number];
 
@@ -32,7 +35,12 @@ export const RECORD_BLOCKING: readonly FaultCode[] = ['journal-unwritable', 'dis
  * Faults the guard must act on: the verdict screen shows each full-screen while no verdict is up, and
  * raising one plays the FAULT pattern (issue #13). The others were worked around and only alarm the hub.
  */
-export const GUARD_FAULTS: readonly FaultCode[] = [...RECORD_BLOCKING, 'clock-unsynced', 'disk-low'];
+export const GUARD_FAULTS: readonly FaultCode[] = [
+  ...RECORD_BLOCKING,
+  'clock-unsynced',
+  'data-stale',
+  'disk-low',
+];
 
 export interface FaultEvent {
   code: FaultCode;

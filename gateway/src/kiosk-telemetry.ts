@@ -24,6 +24,8 @@ export interface KioskTelemetryParts {
   policy: PolicyInForce;
   faults: Faults;
   software: SoftwareFleet | undefined;
+  /** Data ages (freshness/): the telemetry's `freshness` block. */
+  freshness?: { report(): TelemetryMessage['freshness'] };
 }
 
 /**
@@ -64,6 +66,7 @@ export class KioskTelemetry {
         oldestPending: () => keeper.read(() => journal.oldestPendingAt(), null),
       }),
       update: updateTelemetry(loaded.settings.software.root, this.p.software?.lastFailure()),
+      freshness: this.p.freshness?.report(),
     });
   }
 }

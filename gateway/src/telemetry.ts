@@ -23,6 +23,8 @@ export interface TelemetryReadings {
   update?: { state: string; version?: string; previous?: string; detail?: string };
   /** storageReadings(): the fleet page's ages, the outbox's oldest row and the data folder's disk. */
   storage?: StorageReadings;
+  /** Each kind's age and limit (freshness/, issue #19). */
+  freshness?: TelemetryMessage['freshness'];
 }
 
 export interface StorageReadings {
@@ -111,5 +113,6 @@ export function telemetryMessage(r: TelemetryReadings): TelemetryMessage {
     // Only when there are some: a hub that predates the field keeps accepting healthy kiosks.
     ...(r.faults.length > 0 ? { faults: r.faults } : {}),
     ...(r.update ? { update: r.update } : {}),
+    ...(r.freshness && Object.keys(r.freshness).length > 0 ? { freshness: r.freshness } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import type { Direction } from '@qrkiosk/protocol';
+import type { DataKind, Direction } from '@qrkiosk/protocol';
 import { type Colour, type Facts, type Verdict, vnDay } from '@qrkiosk/protocol';
 import {
   type Decision,
@@ -6,6 +6,7 @@ import {
   decideRepeat,
   decideUndecoded,
   guardOccupancy,
+  guardStaleData,
   guardUnsyncedClock,
   type OccupancyNow,
   type Policy,
@@ -45,6 +46,8 @@ export interface AdmissionContext {
   previous?: (idHash: string) => RecentCheckin | undefined;
   /** The occupancy gate (this kiosk's direction and the count). Left out: no gate (`check`). */
   occupancy?: { direction: Direction; now: () => OccupancyNow };
+  /** The kinds of data past their limit (freshness/): admissions resting on them are REVIEW. Left out: none. */
+  stale?: () => ReadonlySet<DataKind>;
 }
 
 /** What admission came to. `record`: a new check-in to journal (the caller commits it, then signals). */
@@ -62,7 +65,7 @@ export function decodeText(text: string, ctx: Pick<AdmissionContext, 'decode'>):
   return decodePayload(text, ctx.decode);
 }
 
-/** duplicate window → lookup → decide, with the clock gate, the occupancy gate and revoked DCCs. */
+/** duplicate window → lookup → decide, with the clock gate, the stale-data gate, the occupancy gate and revoked DCCs. */
 export function admitDecoded(decoded: DecodeResult, ctx: AdmissionContext): Admission {
   const { at } = ctx;
   // A revoked DCC names a person too: its refusal is journaled and sent like any other.
@@ -104,9 +107,12 @@ export function admitDecoded(decoded: DecodeResult, ctx: AdmissionContext): Admi
         )
       : decided;
   // A revoked DCC is refused outright (decideUndecoded): no gate can make it greener.
+  const clockGated = () => guardUnsyncedClock(decide(facts, policy, at), facts, ctx.synced, policy.rules);
+  // Decided on a verified vaccine passport's own facts (the same test as the lookup's above).
+  const dcc = decoded.kind === 'dcc' && decoded.dcc !== undefined;
   const decision = revoked
     ? decideUndecoded(decoded)
-    : gate(guardUnsyncedClock(decide(facts, policy, at), facts, ctx.synced, policy.rules));
+    : gate(ctx.stale ? guardStaleData(clockGated(), { dcc, person: true }, ctx.stale()) : clockGated());
   // The earlier verdict is shown only when it is still today's: a person refused since (an F0 in
   // between) gets the new decision, journaled, never the earlier green. A REVIEW the guard admitted
   // is a repeat of an admission for a scan that is ALLOW now: no second row, no second relay.

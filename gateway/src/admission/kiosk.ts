@@ -1,3 +1,4 @@
+import type { DataKind } from '@qrkiosk/protocol';
 import type { Clock } from '../clock.js';
 import { isCorruption } from '../db-files.js';
 import { loadTrustStore } from '../dcc-trust.js';
@@ -26,6 +27,8 @@ export interface KioskAdmissionDeps {
   policy: () => Policy;
   occupancy: () => OccupancyNow;
   hashKey: () => Buffer;
+  /** The kinds of data past their limit (DataFreshness.stale). */
+  stale?: () => ReadonlySet<DataKind>;
 }
 
 /**
@@ -75,6 +78,7 @@ export class KioskAdmission {
           }
         : {}),
       occupancy: { direction: settings.kiosk.direction, now: this.d.occupancy },
+      ...(this.d.stale ? { stale: this.d.stale } : {}),
     };
   }
 

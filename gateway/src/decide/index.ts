@@ -21,6 +21,7 @@ export {
 } from './rules.js';
 export { RulesSource } from './rules-source.js';
 export { installRulesUpdate, RULES_FLOOR_FILE, type RulesUpdateResult } from './rules-update.js';
+export { DATA_STALE_REASON, type DecidedOn, guardStaleData } from './stale-gate.js';
 
 export type { CardColour, Decision, Policy } from './types.js';
 

@@ -1,4 +1,4 @@
-import type { TelemetryMessage } from '@qrkiosk/protocol';
+import { DATA_KINDS, type TelemetryMessage } from '@qrkiosk/protocol';
 import { Gauge, type Registry } from 'prom-client';
 import { FAULT_CODES } from '../fault-codes.js';
 
@@ -93,6 +93,38 @@ export function readingsGauges(registry: Registry, telemetry: () => TelemetryMes
       for (const code of FAULT_CODES) this.set({ code }, active.has(code) ? 1 : 0);
     },
   });
+  // Issue #19: each kind's age on the monotonic clock and whether it is past the signed limit. A kind not
+  // installed (ageSeconds null) has no sample, as above.
+  const freshness = (
+    name: string,
+    help: string,
+    value: (k: { ageSeconds: number | null; stale: boolean }) => number | null,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['kind'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const f = read()?.freshness;
+        for (const kind of DATA_KINDS) {
+          const k = f?.[kind];
+          const v = k ? value(k) : null;
+          if (v !== null) this.set({ kind }, v);
+        }
+      },
+    });
+  freshness(
+    'qrkiosk_kiosk_data_age_seconds',
+    'Seconds since the kiosk last confirmed this kind of data (install or the hub statement), by kind',
+    (k) => k.ageSeconds,
+  );
+  freshness(
+    'qrkiosk_kiosk_data_stale',
+    '1 while this kind of data is older than the signed rules allow (its admissions are REVIEW), by kind',
+    (k) => (k.ageSeconds === null ? null : k.stale ? 1 : 0),
+  );
   new Gauge({
     name: 'qrkiosk_kiosk_info',
     help: 'Always 1: which kiosk, at which site, runs which software',

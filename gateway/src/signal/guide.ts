@@ -123,6 +123,14 @@ const ROWS: Row[] = [
     },
   },
   {
+    verdict: { vi: 'Màn hình "Dữ liệu quá cũ"', en: 'Screen "Data too old"' },
+    pattern: 'FAULT',
+    action: {
+      vi: 'kiosk mất liên lạc với trung tâm quá lâu, không tự cho vào: quét mã rồi kiểm tra giấy tờ; báo kỹ thuật',
+      en: 'the kiosk has been cut off from the health office too long and admits no one by itself: scan, then check documents; call a technician',
+    },
+  },
+  {
     verdict: { vi: 'Màn hình "Sắp đầy bộ nhớ"', en: 'Screen "Disk almost full"' },
     pattern: 'FAULT',
     action: {

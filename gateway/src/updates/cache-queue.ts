@@ -14,7 +14,15 @@ export class CacheUpdateQueue {
   private applying = false;
 
   constructor(
-    private readonly d: { dataDir: string; keys: KeyRing; cache: FactsCache; faults: Faults; log: Logger },
+    private readonly d: {
+      dataDir: string;
+      keys: KeyRing;
+      cache: FactsCache;
+      faults: Faults;
+      log: Logger;
+      /** An update was applied (freshness/ confirms the facts). */
+      applied?: () => void;
+    },
   ) {}
 
   /**
@@ -74,6 +82,7 @@ export class CacheUpdateQueue {
         }));
         if (result.ok) {
           cacheUpdated(cache, faults);
+          this.d.applied?.();
           log.info(
             { kind: result.header.kind, version: result.header.seq, records: result.header.records },
             'cache update applied',

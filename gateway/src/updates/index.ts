@@ -26,6 +26,11 @@ export interface FleetUpdatesDeps {
   rulesInstalled: () => void;
   /** Software release announcements (`fleet/software`, gateway/src/software/); none: ignored. */
   software?: SoftwareFleet;
+  /**
+   * Data ages (gateway/src/freshness/): told after each update of a kind it tracks (it sees for itself
+   * whether something new was installed) and given the `fleet/fresh` statements; none: ignored.
+   */
+  freshness?: { refresh(): void; statement(payload: Buffer): void };
 }
 
 /**
@@ -39,7 +44,7 @@ export class FleetUpdates {
   private readonly cacheQueue: CacheUpdateQueue;
 
   constructor(private readonly d: FleetUpdatesDeps) {
-    this.cacheQueue = new CacheUpdateQueue(d);
+    this.cacheQueue = new CacheUpdateQueue({ ...d, applied: () => d.freshness?.refresh() });
   }
 
   async receive(kind: FleetKind, payload: Buffer): Promise<void> {
@@ -48,11 +53,16 @@ export class FleetUpdates {
       case 'cache-delta':
         return this.cacheQueue.receive(payload);
       case 'revocation':
-        return this.d.revocation.receive(payload);
+        this.d.revocation.receive(payload);
+        return this.d.freshness?.refresh();
       case 'trust':
-        return this.trust(payload);
+        this.trust(payload);
+        return this.d.freshness?.refresh();
       case 'rules':
-        return this.rules(payload);
+        this.rules(payload);
+        return this.d.freshness?.refresh();
+      case 'fresh':
+        return this.d.freshness?.statement(payload);
       case 'software':
         return this.d.software?.receive(payload);
       default:

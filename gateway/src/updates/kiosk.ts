@@ -1,5 +1,6 @@
 import type { KioskAdmission } from '../admission/kiosk.js';
 import type { Faults } from '../faults.js';
+import type { DataFreshness } from '../freshness/index.js';
 import type { Logger } from '../log.js';
 import type { FactsCache } from '../lookup/index.js';
 import { type PolicyInForce, rulesFileOf } from '../policy.js';
@@ -18,6 +19,7 @@ export interface KioskUpdatesParts {
   admission: KioskAdmission;
   policy: PolicyInForce;
   software: SoftwareFleet | undefined;
+  freshness: DataFreshness;
 }
 
 /**
@@ -39,5 +41,6 @@ export function kioskUpdates(p: KioskUpdatesParts): FleetUpdates {
     signers: () => p.admission.signers,
     rulesInstalled: () => p.policy.reload(),
     software: p.software,
+    freshness: p.freshness,
   });
 }

@@ -1,0 +1,76 @@
+import { DATA_KINDS, type DataKind, DEFAULT_MAX_AGE_HOURS, type FreshnessStatement } from '@qrkiosk/protocol';
+import type { RuleSet } from '../decide/index.js';
+
+/**
+ * One kind of data as installed now: `marker` names the install (a new marker is a new confirmation),
+ * `version` is what the hub's freshness statement names. null: never installed from the office (no
+ * trust list, built-in rules, an empty cache) — such data has no age and does not go stale by this rule.
+ */
+export interface Installed {
+  marker: string;
+  version: number | string | null;
+}
+/** undefined: cannot be told right now (the cache is not open): the ledger keeps what it had. */
+export type InstalledData = Record<DataKind, Installed | null | undefined>;
+
+/** What the kiosk holds of each kind, read cheaply (a cache meta row, a file header): the 60-s tick asks. */
+export interface KioskData {
+  /** FactsCache.versionInfo(); null while the cache is not open. */
+  cache: () => { version: number; updatedAt: string | null } | null;
+  /** The rules in force and where from (PolicyInForce.origin: a file, or `built-in`). */
+  rules: () => { version: string; origin: string };
+  /** The hub's DCC trust list's version (0: none). */
+  trust: () => number;
+  /** The DCC revocation list in force's version (0 or undefined: none). */
+  revocation: () => number | undefined;
+}
+
+/**
+ * The installed data, by kind. The cache's marker joins its version and its last update time, so a
+ * technician's `qrkiosk cache import` (version 0, a new time; run in another process) counts as an
+ * install when the daemon next looks. Only a hub-signed cache version can be confirmed by a statement.
+ */
+export function installedData(d: KioskData): InstalledData {
+  const cache = d.cache();
+  const rules = d.rules();
+  const trust = d.trust();
+  const revocation = d.revocation() ?? 0;
+  return {
+    facts: !cache
+      ? undefined
+      : cache.updatedAt
+        ? { marker: `${cache.version}@${cache.updatedAt}`, version: cache.version > 0 ? cache.version : null }
+        : null,
+    rules: rules.origin === 'built-in' ? null : { marker: rules.version, version: rules.version },
+    trust: trust > 0 ? { marker: String(trust), version: trust } : null,
+    revocation: revocation > 0 ? { marker: String(revocation), version: revocation } : null,
+  };
+}
+
+/** The kinds a statement confirms: those installed at exactly the version the office publishes now. */
+export function confirmedBy(statement: FreshnessStatement, installed: InstalledData): DataKind[] {
+  const said: Record<DataKind, number | string | null> = {
+    facts: statement.cache?.version ?? null,
+    rules: statement.rules?.version ?? null,
+    trust: statement.trust?.version ?? null,
+    revocation: statement.revocation?.version ?? null,
+  };
+  return DATA_KINDS.filter((k) => {
+    const i = installed[k];
+    return i?.version !== undefined && i.version !== null && said[k] !== null && i.version === said[k];
+  });
+}
+
+/**
+ * Each kind's limit in ms from the signed rules in force (`limits.maxAgeHours`), else the default; null:
+ * no limit (the office said so with null). The rules decide, never kiosk.yaml: the office sets the limit.
+ */
+export function limitsOf(rules: RuleSet): Record<DataKind, number | null> {
+  const said = rules.limits?.maxAgeHours ?? {};
+  const out = {} as Record<DataKind, number | null>;
+  for (const k of DATA_KINDS) {
+    const hours = said[k] === undefined ? DEFAULT_MAX_AGE_HOURS[k] : said[k];
+    out[k] = hours === null ? null : hours * 3_600_000;
+  }
+  return out;
+}

@@ -1,0 +1,212 @@
+/**
+ * Issue #19 "offline, but within limits": the real Controller on real SQLite files, with rules signed by
+ * the hub's own signing path (signedRulesEnvelope) and freshness statements by protocol's signFreshness.
+ * Only time is faked (the rig's TestClock, wall and monotonic apart). A kiosk whose rules are older than
+ * the signed limit turns admissions into REVIEW (data-stale) and recovers on a fresh signed update; an
+ * unsynced wall-clock jump neither makes nor hides staleness; the age survives a restart.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { signedRulesEnvelope } from '@qrkiosk/hub';
+import { FRESHNESS_SCHEMA_ID, type FreshnessStatement, keyId, signFreshness } from '@qrkiosk/protocol';
+import { Cleanups, makeTempDir, REPO_ROOT } from '@qrkiosk/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DATA_AGE_FILE } from '../src/freshness/index.js';
+import type { FaultEvent } from '../src/index.js';
+import { F0, GREEN, hub, type Kiosk, kioskStarter, know, person, TestClock } from './kiosk-rig.js';
+
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
+const kiosk = kioskStarter(cleanups);
+
+const HOUR = 3_600_000;
+const base = JSON.parse(readFileSync(join(REPO_ROOT, 'gateway/assets/rules/default-rules.json'), 'utf8'));
+/** Signed rules as the hub publishes them, with the office's limits. */
+const rulesUpdate = (version: string, maxAgeHours: Record<string, number | null> = { rules: 24 }) =>
+  Buffer.from(signedRulesEnvelope(JSON.stringify({ ...base, version, limits: { maxAgeHours } }), hub));
+const statement = (issuedAt: Date, rules: string | null, signer = hub): Buffer => {
+  const s: FreshnessStatement = {
+    schema: FRESHNESS_SCHEMA_ID,
+    issuedAt: issuedAt.toISOString(),
+    cache: null,
+    rules: rules === null ? null : { version: rules },
+    trust: null,
+    revocation: null,
+  };
+  return signFreshness(s, signer.privateKey, keyId(signer.publicKey));
+};
+/** No duplicate window (the same person is scanned again), unknown people admitted by the site. */
+const EXTRA = ['rules: { duplicateWindowSeconds: 0, unknownPerson: ALLOW }'];
+
+async function kioskWithRules(clock: TestClock, dir = makeTempDir('fresh-')): Promise<Kiosk> {
+  const k = await kiosk(dir, { clock, extra: EXTRA });
+  await k.controller.updates.receive('rules', rulesUpdate('office-1'));
+  expect(k.controller.telemetry().rules.version).toBe('office-1');
+  return k;
+}
+
+describe('rules older than the signed limit', () => {
+  it('turn an ALLOW into REVIEW (data-stale) with the fault, and a fresh signed rules update clears both', async () => {
+    const k = await kioskWithRules(new TestClock('2021-10-15T03:00:00Z'));
+    know(k, [
+      [1, GREEN],
+      [3, F0],
+    ]);
+    k.controller.freshness.refresh(); // the tick sees the import
+    const faults: FaultEvent[] = [];
+    k.controller.bus.on('fault', (f) => faults.push(f));
+    expect(k.controller.scan(person(1).payload)?.decision).toMatchObject({
+      verdict: 'ALLOW',
+      colour: 'green',
+    });
+
+    k.clock.pass(24 * HOUR + 60_000);
+    k.controller.freshness.refresh(); // the 60-s tick
+    expect(k.controller.faults.has('data-stale')).toBe(true);
+    const stale = k.controller.scan(person(1).payload)!;
+    expect(stale.decision).toMatchObject({
+      verdict: 'REVIEW',
+      colour: null,
+      reason: {
+        code: 'data-stale',
+        text: { vi: 'Dữ liệu quá cũ — kiểm tra giấy tờ', en: 'Data too old — check documents' },
+      },
+    });
+    expect(stale.decision.decidedBy[0]).toBe('data-stale-rules');
+    expect(stale.checkin).toMatchObject({ verdict: 'REVIEW', reason: 'data-stale' });
+    // An unknown person's site ALLOW rests on the rules too; a refusal is never changed.
+    expect(k.controller.scan(person(2).payload)?.decision.reason.code).toBe('data-stale');
+    expect(k.controller.scan(person(3).payload)?.decision).toMatchObject({
+      verdict: 'REFUSE',
+      reason: { code: 'case-f0' },
+    });
+    const t = k.controller.telemetry();
+    expect(t.faults).toContain('data-stale');
+    expect(t.freshness?.rules).toEqual({ ageSeconds: 24 * 3600 + 60, maxSeconds: 24 * 3600, stale: true });
+    // The facts were imported at the same time: under their default 48 h.
+    expect(t.freshness?.facts).toMatchObject({
+      ageSeconds: 24 * 3600 + 60,
+      maxSeconds: 48 * 3600,
+      stale: false,
+    });
+    // Nothing installed: no age, never stale.
+    expect(t.freshness?.trust).toEqual({ ageSeconds: null, maxSeconds: 48 * 3600, stale: false });
+
+    await k.controller.updates.receive('rules', rulesUpdate('office-2'));
+    expect(k.controller.faults.has('data-stale')).toBe(false);
+    expect(k.controller.scan(person(1).payload)?.decision).toMatchObject({
+      verdict: 'ALLOW',
+      colour: 'green',
+    });
+    expect(faults.map((f) => [f.code, f.active])).toEqual([
+      ['data-stale', true],
+      ['data-stale', false],
+    ]);
+  });
+
+  it('the hub statement confirms the installed version; a replayed, an older or a foreign statement does not', async () => {
+    const k = await kioskWithRules(new TestClock('2021-10-15T03:00:00Z'));
+    k.clock.pass(25 * HOUR);
+    k.controller.freshness.refresh();
+    expect(k.controller.freshness.stale()).toEqual(new Set(['rules']));
+
+    // Signed by a key the kiosk does not trust: refused.
+    await k.controller.updates.receive(
+      'fresh',
+      statement(k.clock.now(), 'office-1', generateKeyPairSync('ed25519')),
+    );
+    expect(k.controller.faults.has('data-stale')).toBe(true);
+    // Names another version: the office publishes something this kiosk does not have; nothing confirmed.
+    await k.controller.updates.receive('fresh', statement(k.clock.now(), 'office-9'));
+    expect(k.controller.faults.has('data-stale')).toBe(true);
+
+    const issued = new Date(k.clock.now().getTime() + 1000);
+    const fresh = statement(issued, 'office-1');
+    await k.controller.updates.receive('fresh', fresh);
+    expect(k.controller.faults.has('data-stale')).toBe(false);
+    expect(k.controller.scan(person(2).payload)?.decision).toMatchObject({
+      verdict: 'ALLOW',
+      reason: { code: 'unknown-person' },
+    });
+
+    // A day later, the same statement again (a replay, or the retained copy on reconnect): still stale.
+    k.clock.pass(25 * HOUR);
+    await k.controller.updates.receive('fresh', fresh);
+    k.controller.freshness.refresh();
+    expect(k.controller.faults.has('data-stale')).toBe(true);
+    // Only a newer one confirms.
+    await k.controller.updates.receive('fresh', statement(k.clock.now(), 'office-1'));
+    expect(k.controller.faults.has('data-stale')).toBe(false);
+  });
+
+  it('a limit of null in the signed rules is no limit', async () => {
+    const k = await kiosk(makeTempDir('fresh-'), {
+      clock: new TestClock('2021-10-15T03:00:00Z'),
+      extra: EXTRA,
+    });
+    await k.controller.updates.receive('rules', rulesUpdate('office-1', { rules: null, facts: null }));
+    know(k, [[1, GREEN]]);
+    k.clock.pass(400 * 24 * HOUR);
+    k.controller.freshness.refresh();
+    expect(k.controller.freshness.stale().size).toBe(0);
+    expect(k.controller.telemetry().freshness?.rules).toMatchObject({ maxSeconds: null, stale: false });
+  });
+});
+
+describe('age on the monotonic clock', () => {
+  it('an unsynced wall clock jumping forward makes nothing stale; jumping back hides nothing', async () => {
+    const k = await kioskWithRules(new TestClock('2021-10-15T03:00:00Z'));
+    k.clock.isSynced = false;
+    k.clock.wall += 30 * 24 * HOUR; // the wall clock jumps a month ahead; no real time passed
+    k.controller.freshness.refresh();
+    expect(k.controller.freshness.stale().size).toBe(0);
+    expect(k.controller.telemetry().freshness?.rules?.ageSeconds).toBe(0);
+
+    k.clock.wall -= 60 * 24 * HOUR; // and back, two months
+    k.clock.pass(25 * HOUR); // while a day passes for real
+    k.controller.freshness.refresh();
+    expect(k.controller.freshness.stale()).toEqual(new Set(['rules']));
+    // An unknown person's site ALLOW reads no date (the clock gate leaves it): the stale gate holds it.
+    expect(k.controller.scan(person(2).payload)?.decision.reason.code).toBe('data-stale');
+  });
+
+  it('a new boot without NTP carries the saved age and counts on from it', async () => {
+    const dir = makeTempDir('fresh-');
+    const first = await kioskWithRules(new TestClock('2021-10-15T03:00:00Z'), dir);
+    first.clock.pass(10 * HOUR);
+    await first.controller.stop(); // saves the ledger
+    const saved = JSON.parse(readFileSync(join(dir, DATA_AGE_FILE), 'utf8'));
+    expect(saved.kinds.rules).toMatchObject({ marker: 'office-1', ageMs: 10 * HOUR, wallSynced: true });
+
+    // Rebooted 5 h later without network: a new boot id, the monotonic clock near 0, the wall clock unsynced.
+    const offline = new TestClock('2021-10-15T18:00:00Z');
+    offline.boot = 'boot-2';
+    offline.mono = 30_000;
+    offline.isSynced = false;
+    const second = await kiosk(dir, { clock: offline, extra: EXTRA });
+    expect(second.controller.telemetry().freshness?.rules?.ageSeconds).toBe(10 * 3600);
+    offline.pass(14 * HOUR + 60_000);
+    second.controller.freshness.refresh();
+    expect(second.controller.freshness.stale()).toEqual(new Set(['rules']));
+  });
+
+  it('with a synced clock the hours switched off count too', async () => {
+    const dir = makeTempDir('fresh-');
+    const first = await kioskWithRules(new TestClock('2021-10-15T03:00:00Z'), dir);
+    first.clock.pass(10 * HOUR);
+    await first.controller.stop();
+    const synced = new TestClock('2021-10-15T18:00:00Z'); // 5 h off
+    synced.boot = 'boot-2';
+    synced.mono = 30_000;
+    const second = await kiosk(dir, { clock: synced, extra: EXTRA });
+    expect(second.controller.telemetry().freshness?.rules?.ageSeconds).toBe(15 * 3600);
+    // A daemon restart within the same boot: the monotonic time it was down counts as well.
+    synced.pass(2 * HOUR);
+    await second.controller.stop();
+    synced.isSynced = false;
+    synced.pass(3 * HOUR);
+    const third = await kiosk(dir, { clock: synced, extra: EXTRA });
+    expect(third.controller.telemetry().freshness?.rules?.ageSeconds).toBe(20 * 3600);
+  });
+});
