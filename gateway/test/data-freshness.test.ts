@@ -92,6 +92,11 @@ describe('rules older than the signed limit', () => {
     });
     // Nothing installed: no age, never stale.
     expect(t.freshness?.trust).toEqual({ ageSeconds: null, maxSeconds: 48 * 3600, stale: false });
+    const metrics = await k.controller.metrics.registry.metrics();
+    expect(metrics).toContain('qrkiosk_kiosk_data_stale{kind="rules"} 1');
+    expect(metrics).toContain('qrkiosk_kiosk_data_stale{kind="facts"} 0');
+    expect(metrics).toContain(`qrkiosk_kiosk_data_age_seconds{kind="rules"} ${24 * 3600 + 60}`);
+    expect(metrics).not.toContain('qrkiosk_kiosk_data_age_seconds{kind="trust"}');
 
     await k.controller.updates.receive('rules', rulesUpdate('office-2'));
     expect(k.controller.faults.has('data-stale')).toBe(false);
