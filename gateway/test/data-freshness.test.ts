@@ -9,9 +9,16 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signedRulesEnvelope } from '@qrkiosk/hub';
-import { FRESHNESS_SCHEMA_ID, type FreshnessStatement, keyId, signFreshness } from '@qrkiosk/protocol';
+import {
+  FRESHNESS_SCHEMA_ID,
+  type FreshnessStatement,
+  KeyRing,
+  keyId,
+  signFreshness,
+} from '@qrkiosk/protocol';
 import { Cleanups, makeTempDir, REPO_ROOT } from '@qrkiosk/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freshnessCheck } from '../src/doctor/freshness.js';
 import { DATA_AGE_FILE } from '../src/freshness/index.js';
 import type { FaultEvent } from '../src/index.js';
 import { F0, GREEN, hub, type Kiosk, kioskStarter, know, person, TestClock } from './kiosk-rig.js';
@@ -97,6 +104,24 @@ describe('rules older than the signed limit', () => {
     expect(metrics).toContain('qrkiosk_kiosk_data_stale{kind="facts"} 0');
     expect(metrics).toContain(`qrkiosk_kiosk_data_age_seconds{kind="rules"} ${24 * 3600 + 60}`);
     expect(metrics).not.toContain('qrkiosk_kiosk_data_age_seconds{kind="trust"}');
+
+    // The doctor, reading the data folder from another process's view (nothing written): the same ages.
+    const hubKeys = new KeyRing();
+    hubKeys.add(hub.publicKey);
+    k.controller.freshness.stop(); // the ledger on disk as at a checkpoint
+    const doctor = freshnessCheck({ settings: k.controller.settings, secrets: { hubKeys } }, k.clock);
+    expect(doctor).toMatchObject({
+      id: 'freshness',
+      status: 'fail',
+      values: {
+        rulesAgeSeconds: 24 * 3600 + 60,
+        rulesMaxSeconds: 24 * 3600,
+        rulesStale: true,
+        factsStale: false,
+      },
+    });
+    expect(doctor.message.en).toContain('too old: rules');
+    k.controller.freshness.start();
 
     await k.controller.updates.receive('rules', rulesUpdate('office-2'));
     expect(k.controller.faults.has('data-stale')).toBe(false);

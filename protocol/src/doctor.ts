@@ -25,6 +25,8 @@ export const DOCTOR_CHECK_IDS = [
   'rules',
   'trust-list',
   'revocation-list',
+  // Issue #19: data ages against the signed limits.
+  'freshness',
   'clock',
   'disk',
   'sd-writes',

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import type { DataKind } from '@qrkiosk/protocol';
 import { type AdmissionContext, admit } from '../admission/index.js';
+import { systemClock } from '../clock.js';
 import { loadTrustStore } from '../dcc-trust.js';
 import { policyFor, RulesSource } from '../decide/index.js';
+import { readFreshness } from '../freshness/offline.js';
 import type { Lang } from '../i18n.js';
 import { createLogger } from '../log.js';
 import { FactsCache, readHashKey } from '../lookup/index.js';
@@ -28,6 +31,7 @@ function offlineContext(
   at: Date,
   level: number | undefined,
   cache: FactsCache,
+  stale: ReadonlySet<DataKind>,
 ): AdmissionContext {
   const { settings, secrets } = loaded;
   const log = createLogger('silent');
@@ -44,7 +48,21 @@ function offlineContext(
     hashKey: readHashKey(settings.data.dir, secrets.hashKey) ?? randomBytes(32),
     policy: () => policy,
     lookup: (keys) => (cache.isOpen ? cache.lookup(keys) : null),
+    stale: () => stale,
   };
+}
+
+/**
+ * The kinds of data past their limit on this kiosk now (as its daemon counts them: freshness/offline.ts),
+ * so `check` answers as the door would. Ages are as of now, also with --at (they are the kiosk's, not the
+ * payload's). Unreadable: none (check says what the data decides).
+ */
+function staleNow(loaded: LoadedSettings): ReadonlySet<DataKind> {
+  try {
+    return readFreshness(loaded, systemClock).stale;
+  } catch {
+    return new Set();
+  }
 }
 
 /** `qrkiosk check PAYLOAD`: decode + lookup + decide, no hardware, nothing recorded. Exit 0 ALLOW, 1 otherwise, 2 usage. */
@@ -69,7 +87,8 @@ export async function checkCommand(payload: string, options: CheckOptions, lang:
     // No readable cache: every person is unknown, as on a kiosk whose cache is unavailable.
   }
   try {
-    const { decoded, decision } = admit(payload, offlineContext(loaded, at, level, cache));
+    const stale = staleNow(loaded);
+    const { decoded, decision } = admit(payload, offlineContext(loaded, at, level, cache, stale));
     if (options.json) {
       process.stdout.write(
         `${JSON.stringify({
@@ -77,12 +96,17 @@ export async function checkCommand(payload: string, options: CheckOptions, lang:
           colour: decision.colour,
           reason: { code: decision.reason.code, message: decision.reason.text[lang] },
           kind: decoded.kind,
+          ...(stale.size > 0 ? { stale: [...stale] } : {}),
         })}\n`,
       );
     } else {
       process.stdout.write(
         `${decision.verdict}  ${decision.colour ?? '—'}  ${decision.reason.text[lang]} (${decision.reason.code})\n`,
       );
+      if (stale.size > 0)
+        process.stdout.write(
+          `${lang === 'vi' ? 'Dữ liệu quá cũ' : 'Data too old'}: ${[...stale].join(', ')} (qrkiosk doctor)\n`,
+        );
     }
     return decision.verdict === 'ALLOW' ? 0 : 1;
   } finally {

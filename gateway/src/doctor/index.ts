@@ -7,6 +7,7 @@ import { clockCheck } from './clock.js';
 import { configCheck } from './config.js';
 import { diskCheck, type SdWriteRoots, sdWritesCheck } from './disk.js';
 import { enrolmentCheck, unenrolledCheck } from './enrolment.js';
+import { freshnessCheck } from './freshness.js';
 import { gpioCheck } from './gpio.js';
 import { outboxCheck } from './outbox.js';
 import { beforeEnrolment, brokerBeforeEnrolment, scannerHeldBeforeEnrolment } from './pending.js';
@@ -88,6 +89,7 @@ export async function runDoctor(o: DoctorOptions, deps: DoctorDeps = {}): Promis
     checks.push(fromHub(rulesCheck(loaded)));
     checks.push(fromHub(trustListCheck(settings, now)));
     checks.push(fromHub(revocationListCheck(loaded, now)));
+    checks.push(fromHub(freshnessCheck(loaded, clock)));
     checks.push(await clockCheck(settings, clock, exec));
     checks.push(diskCheck(settings.data.dir));
     checks.push(sdWritesCheck(state.mainPid, deps.roots));

@@ -1,22 +1,15 @@
-import {
-  DATA_KINDS,
-  type DataKind,
-  FreshnessError,
-  type KeyRing,
-  type TelemetryMessage,
-  verifyFreshness,
-} from '@qrkiosk/protocol';
+import { DATA_KINDS, type DataKind, FreshnessError, type KeyRing, verifyFreshness } from '@qrkiosk/protocol';
 import { type Clock, monotonicNow } from '../clock.js';
 import type { RuleSet } from '../decide/index.js';
 import type { Faults } from '../faults.js';
 import type { Logger } from '../log.js';
-import { ageMs, type LedgerState, type MonoNow, readLedger, writeLedger } from './ledger.js';
+import { type LedgerState, type MonoNow, readLedger, writeLedger } from './ledger.js';
+import { ageReport, type FreshnessReport } from './report.js';
 import { confirmedBy, type InstalledData, limitsOf } from './sources.js';
 
 export { ageMs, DATA_AGE_FILE, readLedger } from './ledger.js';
+export { ageReport, type FreshnessReport } from './report.js';
 export { installedData, type KioskData, limitsOf } from './sources.js';
-
-export type FreshnessReport = NonNullable<TelemetryMessage['freshness']>;
 
 export interface FreshnessDeps {
   dataDir: string;
@@ -179,20 +172,7 @@ export class DataFreshness {
 
   private evaluate(installed: InstalledData, mono: MonoNow, now: Date, synced: boolean): void {
     const limits = limitsOf(this.d.rules());
-    const stale = new Set<DataKind>();
-    const report: FreshnessReport = {};
-    for (const kind of DATA_KINDS) {
-      const c = this.state.kinds[kind];
-      const limit = limits[kind];
-      const age = installed[kind] !== null && c ? ageMs(c, mono, now, synced) : null;
-      const isStale = age !== null && limit !== null && age > limit;
-      if (isStale) stale.add(kind);
-      report[kind] = {
-        ageSeconds: age === null ? null : Math.floor(age / 1000),
-        maxSeconds: limit === null ? null : Math.floor(limit / 1000),
-        stale: isStale,
-      };
-    }
+    const { report, stale } = ageReport({ state: this.state, installed, limits, mono, now, synced });
     this.last = report;
     this.staleSet = stale.size > 0 ? stale : NONE;
     if (stale.size > 0) this.d.faults.raise('data-stale', undefined, { kinds: [...stale] });

@@ -1,0 +1,43 @@
+import { DATA_KINDS, type DataKind, type TelemetryMessage } from '@qrkiosk/protocol';
+import { ageMs, type LedgerState, type MonoNow } from './ledger.js';
+import type { InstalledData } from './sources.js';
+
+export type FreshnessReport = NonNullable<TelemetryMessage['freshness']>;
+
+/** Where ages are read from and at which moment. */
+export interface AgeReading {
+  state: LedgerState;
+  installed: InstalledData;
+  /** Each kind's limit in ms, null: none (sources.ts limitsOf). */
+  limits: Record<DataKind, number | null>;
+  mono: MonoNow;
+  now: Date;
+  synced: boolean;
+}
+
+/**
+ * Each kind's age against its limit, and the kinds past it. Data not installed has no age (null) and is
+ * never stale; installed data the ledger has not confirmed under this marker yet (an install the daemon
+ * has not looked at) counts as just confirmed, as the daemon will count it.
+ */
+export function ageReport(r: AgeReading): { report: FreshnessReport; stale: Set<DataKind> } {
+  const stale = new Set<DataKind>();
+  const report: FreshnessReport = {};
+  for (const kind of DATA_KINDS) {
+    const c = r.state.kinds[kind];
+    const i = r.installed[kind];
+    const limit = r.limits[kind];
+    let age: number | null = null;
+    if (c && (i === undefined || (i !== null && c.marker === i.marker)))
+      age = ageMs(c, r.mono, r.now, r.synced);
+    else if (i) age = 0;
+    const isStale = age !== null && limit !== null && age > limit;
+    if (isStale) stale.add(kind);
+    report[kind] = {
+      ageSeconds: age === null ? null : Math.floor(age / 1000),
+      maxSeconds: limit === null ? null : Math.floor(limit / 1000),
+      stale: isStale,
+    };
+  }
+  return { report, stale };
+}
