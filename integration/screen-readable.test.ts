@@ -156,6 +156,9 @@ describe('the verdict screen is readable at 3 m and colour-blind safe', () => {
     await capture('fault-disk-low', 'DISK', /Sắp đầy bộ nhớ/);
     // Audible: the FAULT pattern's four beeps (after the refusal's hold, which nothing cuts).
     await expect.poll(buzzes, { timeout: 15_000 }).toBeGreaterThanOrEqual(before + 4);
+    // Issue #19: data past its signed limit (freshness/).
+    controller.faults.raise('data-stale');
+    await capture('fault-stale', 'STALE', /Dữ liệu quá cũ/);
     controller.faults.raise('clock-unsynced');
     await capture('fault-clock', 'CLOCK', /Đồng hồ chưa đồng bộ/);
     await scanner.unplug();
@@ -175,7 +178,7 @@ describe('the verdict screen is readable at 3 m and colour-blind safe', () => {
   }, 120_000);
 
   it('the mark fills ≥ 40 % of the height, the headline fits, nothing is cut off', () => {
-    expect(measured.size).toBe(48);
+    expect(measured.size).toBe(52);
     const layout: Record<string, string> = {};
     for (const [key, m] of measured) {
       layout[key] =
