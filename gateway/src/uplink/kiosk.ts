@@ -111,8 +111,11 @@ export function startKioskUplink(p: KioskUplinkParts): { uplink: MqttUplink; off
   uplink.start();
   // The hub re-times this boot's unsynced check-ins from a synced telemetry: send one at once — on the
   // next tick, since the fault can clear inside scan() (ClockWatch.synced), before that scan's light.
+  // Data going stale or fresh again (freshness/, issue #19): the fleet page shows it now, not a telemetry
+  // period later.
   const off = p.bus.on('fault', (f) => {
-    if (f.code === 'clock-unsynced' && !f.active) setImmediate(() => uplink.sendTelemetry());
+    if ((f.code === 'clock-unsynced' && !f.active) || f.code === 'data-stale')
+      setImmediate(() => uplink.sendTelemetry());
   });
   return { uplink, off };
 }
