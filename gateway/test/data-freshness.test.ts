@@ -10,17 +10,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signedRulesEnvelope } from '@qrkiosk/hub';
 import {
+  buildUpdate,
+  encodeFacts,
   FRESHNESS_SCHEMA_ID,
   type FreshnessStatement,
   KeyRing,
   keyId,
+  OP_PUT,
   signFreshness,
 } from '@qrkiosk/protocol';
 import { Cleanups, makeTempDir, REPO_ROOT } from '@qrkiosk/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshnessCheck } from '../src/doctor/freshness.js';
 import { DATA_AGE_FILE } from '../src/freshness/index.js';
-import type { FaultEvent } from '../src/index.js';
+import { type FaultEvent, hashIdentity } from '../src/index.js';
 import { F0, GREEN, hub, type Kiosk, kioskStarter, know, person, TestClock } from './kiosk-rig.js';
 
 const cleanups = new Cleanups();
@@ -32,11 +35,16 @@ const base = JSON.parse(readFileSync(join(REPO_ROOT, 'gateway/assets/rules/defau
 /** Signed rules as the hub publishes them, with the office's limits. */
 const rulesUpdate = (version: string, maxAgeHours: Record<string, number | null> = { rules: 24 }) =>
   Buffer.from(signedRulesEnvelope(JSON.stringify({ ...base, version, limits: { maxAgeHours } }), hub));
-const statement = (issuedAt: Date, rules: string | null, signer = hub): Buffer => {
+const statement = (
+  issuedAt: Date,
+  rules: string | null,
+  signer = hub,
+  cache: number | null = null,
+): Buffer => {
   const s: FreshnessStatement = {
     schema: FRESHNESS_SCHEMA_ID,
     issuedAt: issuedAt.toISOString(),
-    cache: null,
+    cache: cache === null ? null : { version: cache },
     rules: rules === null ? null : { version: rules },
     trust: null,
     revocation: null,
@@ -238,5 +246,63 @@ describe('age on the monotonic clock', () => {
     synced.pass(3 * HOUR);
     const third = await kiosk(dir, { clock: synced, extra: EXTRA });
     expect(third.controller.telemetry().freshness?.rules?.ageSeconds).toBe(20 * 3600);
+  });
+});
+
+describe('facts older than the limit', () => {
+  /** A hub-signed cache update (protocol's buildUpdate) holding person 1 as GREEN, keyed with the kiosk's key. */
+  const cacheUpdate = (k: Kiosk, seq: number, baseSeq?: number) =>
+    buildUpdate(
+      {
+        kind: baseSeq === undefined ? 'snapshot' : 'delta',
+        seq,
+        createdAt: k.clock.now().toISOString(),
+        ...(baseSeq === undefined ? {} : { baseSeq }),
+      },
+      [
+        {
+          op: OP_PUT,
+          key: hashIdentity(k.controller.identityHashKey(), 'cccd', person(1).number),
+          facts: encodeFacts(GREEN),
+        },
+      ],
+      hub.privateKey,
+      hub.publicKey,
+    );
+
+  it('hold the people the cache decides (unknown ones too), not the rules; a statement naming the cache version and a delta each confirm it', async () => {
+    // The built-in rules: not from the office, so they have no age and never go stale.
+    const k = await kiosk(makeTempDir('fresh-'), {
+      clock: new TestClock('2021-10-15T03:00:00Z'),
+      extra: EXTRA,
+    });
+    await k.controller.updates.receive('cache', cacheUpdate(k, 3));
+    expect(k.controller.cache.version()).toBe(3);
+    expect(k.controller.telemetry().freshness?.rules?.ageSeconds).toBeNull();
+    k.clock.pass(48 * HOUR + 60_000);
+    k.controller.freshness.refresh();
+    expect(k.controller.freshness.stale()).toEqual(new Set(['facts']));
+    expect(k.controller.scan(person(1).payload)?.decision).toMatchObject({
+      verdict: 'REVIEW',
+      decidedBy: ['data-stale-facts', 'green-primary-series', 'level-2'],
+    });
+    expect(k.controller.scan(person(2).payload)?.decision.reason.code).toBe('data-stale');
+
+    // The office still publishes version 3: the statement confirms it.
+    await k.controller.updates.receive('fresh', statement(k.clock.now(), null, hub, 3));
+    expect(k.controller.freshness.stale().size).toBe(0);
+    expect(k.controller.scan(person(1).payload)?.decision).toMatchObject({
+      verdict: 'ALLOW',
+      colour: 'green',
+    });
+
+    k.clock.pass(48 * HOUR + 60_000);
+    k.controller.freshness.refresh();
+    expect(k.controller.faults.has('data-stale')).toBe(true);
+    // A delta 3 → 4 applied: new data, confirmed.
+    await k.controller.updates.receive('cache-delta', cacheUpdate(k, 4, 3));
+    expect(k.controller.cache.version()).toBe(4);
+    expect(k.controller.faults.has('data-stale')).toBe(false);
+    expect(k.controller.telemetry().freshness?.facts).toMatchObject({ ageSeconds: 0, stale: false });
   });
 });
