@@ -1,13 +1,16 @@
 /**
  * Issue #19 "offline, but within limits": the real Controller on real SQLite files, with rules signed by
  * the hub's own signing path (signedRulesEnvelope) and freshness statements by protocol's signFreshness.
- * Only time is faked (the rig's TestClock, wall and monotonic apart). A kiosk whose rules are older than
- * the signed limit turns admissions into REVIEW (data-stale) and recovers on a fresh signed update; an
- * unsynced wall-clock jump neither makes nor hides staleness; the age survives a restart.
+ * Cache updates by protocol's buildUpdate, trust lists by signTrustList, vaccine passports by firmware-sim's
+ * DCC signer. Only time is faked (the rig's TestClock, wall and monotonic apart). A kiosk whose rules, facts
+ * or trust list are older than the signed limit turns the admissions resting on them into REVIEW
+ * (data-stale) and recovers on a fresh signed update or statement; an unsynced wall-clock jump neither makes
+ * nor hides staleness; the age survives a restart.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createDccSigner, sampleVaccination } from '@qrkiosk/firmware-sim';
 import { signedRulesEnvelope } from '@qrkiosk/hub';
 import {
   buildUpdate,
@@ -18,6 +21,7 @@ import {
   keyId,
   OP_PUT,
   signFreshness,
+  signTrustList,
 } from '@qrkiosk/protocol';
 import { Cleanups, makeTempDir, REPO_ROOT } from '@qrkiosk/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -304,5 +308,45 @@ describe('facts older than the limit', () => {
     expect(k.controller.cache.version()).toBe(4);
     expect(k.controller.faults.has('data-stale')).toBe(false);
     expect(k.controller.telemetry().freshness?.facts).toMatchObject({ ageSeconds: 0, stale: false });
+  });
+});
+
+describe('a DCC trust list older than the limit', () => {
+  it('holds vaccine-passport admissions only; the next signed list clears it', async () => {
+    const signer = await createDccSigner({ alg: 'ES256' });
+    const passport = signer.issue({
+      hcert: sampleVaccination(),
+      issuedAt: new Date('2021-10-01'),
+      expiresAt: new Date('2022-10-01'),
+    });
+    const k = await kiosk(makeTempDir('fresh-'), {
+      clock: new TestClock('2021-10-15T03:00:00Z'),
+      extra: EXTRA,
+    });
+    await k.controller.updates.receive('rules', rulesUpdate('office-1', { trust: 24, facts: 72 }));
+    const trustList = (version: number) =>
+      Buffer.from(signTrustList([signer.certificateDer], version, hub, k.clock.now()));
+    await k.controller.updates.receive('trust', trustList(1));
+    know(k, [[1, GREEN]]);
+    k.controller.freshness.refresh();
+    expect(k.controller.scan(passport)?.decision).toMatchObject({ verdict: 'ALLOW' });
+
+    k.clock.pass(25 * HOUR);
+    k.controller.freshness.refresh();
+    expect(k.controller.freshness.stale()).toEqual(new Set(['trust']));
+    expect(k.controller.scan(passport)?.decision).toMatchObject({
+      verdict: 'REVIEW',
+      reason: { code: 'data-stale' },
+    });
+    expect(k.controller.scan(passport)?.decision.decidedBy[0]).toBe('data-stale-trust');
+    // A card looked up in the (fresh) cache: not the trust list's business.
+    expect(k.controller.scan(person(1).payload)?.decision).toMatchObject({
+      verdict: 'ALLOW',
+      colour: 'green',
+    });
+
+    await k.controller.updates.receive('trust', trustList(2));
+    expect(k.controller.faults.has('data-stale')).toBe(false);
+    expect(k.controller.scan(passport)?.decision.verdict).toBe('ALLOW');
   });
 });
