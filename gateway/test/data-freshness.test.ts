@@ -7,8 +7,10 @@
  * (data-stale) and recovers on a fresh signed update or statement; an unsynced wall-clock jump neither makes
  * nor hides staleness; the age survives a restart.
  */
+
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDccSigner, sampleVaccination } from '@qrkiosk/firmware-sim';
 import { signedRulesEnvelope } from '@qrkiosk/hub';
@@ -23,7 +25,7 @@ import {
   signFreshness,
   signTrustList,
 } from '@qrkiosk/protocol';
-import { Cleanups, makeTempDir, REPO_ROOT } from '@qrkiosk/testkit';
+import { Cleanups, kioskYaml, makeTempDir, REPO_ROOT } from '@qrkiosk/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshnessCheck } from '../src/doctor/freshness.js';
 import { DATA_AGE_FILE } from '../src/freshness/index.js';
@@ -133,6 +135,24 @@ describe('rules older than the signed limit', () => {
       },
     });
     expect(doctor.message.en).toContain('too old: rules');
+    // `qrkiosk check` in its own process answers as the door does (another boot to it: the saved age carries).
+    const config = join(makeTempDir('fresh-cli-'), 'kiosk.yaml');
+    writeFileSync(join(config, '..', 'hub.pub.pem'), hub.publicKey.export({ type: 'spki', format: 'pem' }));
+    writeFileSync(
+      config,
+      kioskYaml({
+        dataDir: k.dir,
+        lines: [...EXTRA, `updates: { publicKeyFiles: ["${join(config, '..', 'hub.pub.pem')}"] }`],
+      }),
+    );
+    const cli = spawnSync(
+      process.execPath,
+      [join(REPO_ROOT, 'gateway/dist/cli/main.js'), 'check', '-c', config, '--json', person(2).payload],
+      { encoding: 'utf8' },
+    );
+    const answer = JSON.parse(cli.stdout);
+    expect(answer).toMatchObject({ verdict: 'REVIEW', reason: { code: 'data-stale' } });
+    expect(answer.stale).toContain('rules');
     k.controller.freshness.start();
 
     await k.controller.updates.receive('rules', rulesUpdate('office-2'));
