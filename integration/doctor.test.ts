@@ -100,6 +100,7 @@ describe('qrkiosk doctor (the CLI, a pty scanner, a real broker)', () => {
       'rules',
       'trust-list',
       'revocation-list',
+      'freshness',
       'clock',
       'disk',
       'sd-writes',
@@ -113,6 +114,8 @@ describe('qrkiosk doctor (the CLI, a pty scanner, a real broker)', () => {
     // The code is a person's document: its length is reported, never its text.
     expect(run.stdout).not.toContain('Nguyễn');
     expect(byId(report, 'broker')?.status).toBe('ok');
+    // Nothing from the office installed yet: no age, nothing stale.
+    expect(byId(report, 'freshness')).toMatchObject({ status: 'ok', values: { rulesAgeSeconds: null } });
     expect(report.kiosk).toBe('k-001');
     // Nothing here fails (no systemd: the service skips; simulated lights only warn; assumeSynced warns).
     expect(report.status).toBe('warn');
