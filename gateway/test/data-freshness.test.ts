@@ -183,6 +183,13 @@ describe('rules older than the signed limit', () => {
     await k.controller.updates.receive('fresh', statement(k.clock.now(), 'office-9'));
     expect(k.controller.faults.has('data-stale')).toBe(true);
 
+    // Issued a day ahead (the hub's clock wrong): refused, or it would block every right one until then.
+    await k.controller.updates.receive(
+      'fresh',
+      statement(new Date(k.clock.now().getTime() + 24 * HOUR), 'office-1'),
+    );
+    expect(k.controller.faults.has('data-stale')).toBe(true);
+
     const issued = new Date(k.clock.now().getTime() + 1000);
     const fresh = statement(issued, 'office-1');
     await k.controller.updates.receive('fresh', fresh);

@@ -34,6 +34,8 @@ export interface FreshnessTiming {
 }
 
 const NONE: ReadonlySet<DataKind> = new Set();
+/** How far ahead of the kiosk's trusted clock a statement may be issued (clocks a little apart). */
+const FUTURE_SLACK_MS = 3_600_000;
 
 /**
  * Offline, within limits (issue #19): how long ago the kiosk last confirmed each kind of data it decides
@@ -64,7 +66,14 @@ export class DataFreshness {
     );
     this.started = true;
     this.refresh();
-    const tick = setInterval(() => this.refresh(), this.timing.tickMs ?? 60_000);
+    const tick = setInterval(() => {
+      try {
+        this.refresh();
+      } catch (err) {
+        // A timer's throw would end the daemon; the stale set in force stays until the next look.
+        this.d.log.error({ err }, 'data ages could not be looked at');
+      }
+    }, this.timing.tickMs ?? 60_000);
     const checkpoint = setInterval(() => this.save(), this.timing.checkpointMs ?? 5 * 60_000);
     tick.unref();
     checkpoint.unref();
@@ -141,8 +150,18 @@ export class DataFreshness {
       );
       return;
     }
+    // Issued over an hour ahead of a trusted clock: the hub's clock is wrong. Accepted, it would make every
+    // right statement after it look old until that time came.
+    const issued = Date.parse(statement.issuedAt);
+    if (this.d.synced() && issued > this.d.clock.now().getTime() + FUTURE_SLACK_MS) {
+      log.error(
+        { issuedAt: statement.issuedAt, now: this.d.clock.now().toISOString() },
+        'freshness statement refused: issued in the future (is the hub clock right?)',
+      );
+      return;
+    }
     const last = this.state.statementAt;
-    if (last !== null && Date.parse(statement.issuedAt) <= Date.parse(last)) {
+    if (last !== null && issued <= Date.parse(last)) {
       log.debug({ issuedAt: statement.issuedAt, last }, 'freshness statement not newer; ignored');
       return;
     }
