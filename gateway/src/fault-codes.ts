@@ -7,7 +7,9 @@
  * key no longer trusted), so no certificate is checked against it until the hub sends one (telemetry and
  * the technician see it; the guard's screen does not change). `enrolment-revoked`: the hub revoked this
  * kiosk; it decides nothing more (no green, the guard checks by hand) until it restarts unenrolled — and
- * for good if kiosk.yaml could not be rewritten (commands/hooks.ts). The others are alarms about
+ * for good if kiosk.yaml could not be rewritten (commands/hooks.ts). `door-sensor`: gpio.doorSensor is
+ * set but cannot be read (door-watch/), so admitted entries count whether or not anyone went through
+ * (telemetry and the technician see it; the guard's door works as before). The others are alarms about
  * something that happened and was worked around.
  */
 export const FAULT_CODES = [
@@ -22,6 +24,7 @@ export const FAULT_CODES = [
   'disk-low',
   'revocation-missing',
   'enrolment-revoked',
+  'door-sensor',
 ] as const;
 export type FaultCode = (typeof FAULT_CODES)[number];
 

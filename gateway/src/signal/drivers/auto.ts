@@ -5,7 +5,13 @@ import type { Settings } from '../../settings/schema.js';
 import { type GpioDriver, NoGpio, SimGpio } from '../driver.js';
 import { GpiodDriver, gpiosetVersion } from './gpiod.js';
 import { LedClassDriver } from './leds.js';
-import { findPiChip, type InputFactory, type LineFactory, SysfsGpioDriver } from './sysfs.js';
+import {
+  type DoorInputFactory,
+  findPiChip,
+  type InputFactory,
+  type LineFactory,
+  SysfsGpioDriver,
+} from './sysfs.js';
 
 export interface DriverChoice {
   driver: GpioDriver;
@@ -21,12 +27,26 @@ export interface DriverChoice {
  */
 export function chooseGpioDriver(
   gpio: Settings['gpio'],
-  options: { lines?: LineFactory; inputs?: InputFactory; gpiosetBin?: string } = {},
+  options: {
+    lines?: LineFactory;
+    inputs?: InputFactory;
+    doorInputs?: DoorInputFactory;
+    gpiosetBin?: string;
+  } = {},
 ): DriverChoice {
   const root = gpio.sysfsRoot;
   const leds = () => new LedClassDriver(gpio.leds, root);
   const gpiod = () => new GpiodDriver(gpio.pins, gpio.chip, options.gpiosetBin);
-  const sysfs = () => new SysfsGpioDriver(gpio.pins, root, options.lines, gpio.buttons, options.inputs);
+  const sysfs = () =>
+    new SysfsGpioDriver(
+      gpio.pins,
+      root,
+      options.lines,
+      gpio.buttons,
+      options.inputs,
+      gpio.doorSensor,
+      options.doorInputs,
+    );
   switch (gpio.driver) {
     case 'sim':
       return { driver: new SimGpio(), why: 'gpio.driver: sim' };
