@@ -193,7 +193,7 @@ export class Controller {
     });
     this.doorWatch = new DoorWatch({
       kiosk: settings.kiosk,
-      sensorWired: settings.gpio.doorSensor !== undefined,
+      sensorWired: settings.gpio.doorSensor.pin !== undefined,
       enterSeconds: settings.signal.doorEnterSeconds,
       notEntered: (checkin) => this.outcomes.notEntered(checkin),
       faults: this.faults,

@@ -12,7 +12,7 @@ export {
   SimGpio,
   type TimelineEntry,
 } from './driver.js';
-export { chooseGpioDriver, createGpioDriver, type DriverChoice } from './drivers/auto.js';
+export { chooseGpioDriver, createGpioDriver, type DriverChoice, doorSensorPin } from './drivers/auto.js';
 export { GpiodDriver, gpiosetVersion } from './drivers/gpiod.js';
 export { LedClassDriver } from './drivers/leds.js';
 export { pinOffset } from './drivers/lines.js';

@@ -7,6 +7,7 @@ import { GpiodDriver, gpiosetVersion } from './gpiod.js';
 import { LedClassDriver } from './leds.js';
 import {
   type DoorInputFactory,
+  type DoorSensorPin,
   findPiChip,
   type InputFactory,
   type LineFactory,
@@ -44,7 +45,7 @@ export function chooseGpioDriver(
       options.lines,
       gpio.buttons,
       options.inputs,
-      gpio.doorSensor,
+      doorSensorPin(gpio),
       options.doorInputs,
     );
   switch (gpio.driver) {
@@ -74,6 +75,12 @@ export function chooseGpioDriver(
     driver: new SimGpio(),
     why: 'no GPIO hardware found (no LED class lines, no libgpiod, no Pi sysfs GPIO chip)',
   };
+}
+
+/** gpio.doorSensor when a pin is set (issue #19); undefined: no sensor wired. */
+export function doorSensorPin(gpio: Settings['gpio']): DoorSensorPin | undefined {
+  const { pin, activeLow, debounceMs } = gpio.doorSensor;
+  return pin ? { pin, activeLow, debounceMs } : undefined;
 }
 
 export function createGpioDriver(gpio: Settings['gpio'], log: Logger): GpioDriver {
