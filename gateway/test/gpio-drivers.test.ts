@@ -11,6 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { settingsFromText } from '../src/settings/index.js';
 import {
   chooseGpioDriver,
+  type DoorInputFactory,
+  doorSensorPin,
   GpiodDriver,
   type GuardButton,
   type InputFactory,
@@ -126,6 +128,80 @@ describe('sysfs (onoff) driver on Pi 3/4/5 layouts', () => {
     expect(pressed).toEqual(['admit', 'deny']);
     await driver.close();
     expect(readFileSync(join(root, 'class/gpio/unexport'), 'utf8')).toBe('518');
+  });
+
+  it('reads the door sensor (gpio.doorSensor): its line, polarity and debounce go to onoff; movements and level come back', async () => {
+    const root = sysfsTree(LAYOUTS['Pi 5']);
+    // The kernel's side, as onoff 6 drives it (node_modules/onoff/onoff.js configureGpio): export,
+    // direction in, active_low written before the edge, edge `rising` (the active edge after polarity).
+    let move: (() => void) | undefined;
+    const doorInputs: DoorInputFactory = async (n, options, onMove) => {
+      const gpio = join(root, 'class', 'gpio');
+      writeFileSync(join(gpio, 'export'), String(n));
+      mkdirSync(join(gpio, `gpio${n}`), { recursive: true });
+      writeFileSync(join(gpio, `gpio${n}`, 'direction'), 'in');
+      writeFileSync(join(gpio, `gpio${n}`, 'active_low'), options.activeLow ? '1' : '0');
+      writeFileSync(join(gpio, `gpio${n}`, 'edge'), 'rising');
+      writeFileSync(join(gpio, `gpio${n}`, 'value'), '0');
+      writeFileSync(join(gpio, `gpio${n}`, 'debounce'), String(options.debounceMs)); // the test's note only
+      move = onMove;
+      return {
+        read: () => (readFileSync(join(gpio, `gpio${n}`, 'value'), 'utf8').trim() === '1' ? 1 : 0),
+        release: () => writeFileSync(join(gpio, 'unexport'), String(n)),
+      };
+    };
+    const driver = new SysfsGpioDriver(
+      PINS,
+      root,
+      fixtureLines(root),
+      {},
+      undefined,
+      {
+        pin: 'GPIO16',
+        activeLow: true,
+        debounceMs: 80,
+      },
+      doorInputs,
+    );
+    let moves = 0;
+    driver.onDoor(() => moves++);
+    expect(() => driver.doorLevel()).toThrow(/not open/);
+    await driver.open();
+    expect(driver.numbers.get('door')).toBe(571 + 16);
+    const line = join(root, 'class/gpio/gpio587');
+    expect(readFileSync(join(line, 'active_low'), 'utf8')).toBe('1');
+    expect(readFileSync(join(line, 'edge'), 'utf8')).toBe('rising');
+    expect(readFileSync(join(line, 'debounce'), 'utf8')).toBe('80');
+    expect(driver.doorLevel()).toBe(0);
+    writeFileSync(join(line, 'value'), '1'); // the door opened: the kernel shows the active level
+    expect(driver.doorLevel()).toBe(1);
+    move?.();
+    expect(moves).toBe(1);
+    await driver.close();
+    expect(readFileSync(join(root, 'class/gpio/unexport'), 'utf8')).toBe('587');
+  });
+
+  it('no door sensor configured: no level, and a pin beyond the chip is refused', async () => {
+    const root = sysfsTree(LAYOUTS['Pi 3, kernel 6.6+']);
+    expect(new SysfsGpioDriver(PINS, root, fixtureLines(root)).doorLevel()).toBeUndefined();
+    await expect(
+      new SysfsGpioDriver(PINS, root, fixtureLines(root), {}, undefined, {
+        pin: 'GPIO60',
+        activeLow: true,
+        debounceMs: 50,
+      }).open(),
+    ).rejects.toThrow(/door sensor: GPIO60 is beyond pinctrl-bcm2835/);
+  });
+
+  it('kiosk.yaml gpio.doorSensor reaches the driver with its defaults (active low, 50 ms)', () => {
+    const gpio = settingsFromText(
+      'kiosk: { id: k-001, site: s-001 }\ngpio: { driver: onoff, doorSensor: { pin: GPIO16 } }\ndata: { dir: /tmp/x }',
+      'k',
+      {},
+    ).settings.gpio;
+    expect(doorSensorPin(gpio)).toEqual({ pin: 'GPIO16', activeLow: true, debounceMs: 50 });
+    const none = settingsFromText('kiosk: { id: k-001, site: s-001 }\ndata: { dir: /tmp/x }', 'k', {});
+    expect(doorSensorPin(none.settings.gpio)).toBeUndefined();
   });
 });
 
