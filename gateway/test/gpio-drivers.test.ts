@@ -12,15 +12,19 @@ import { settingsFromText } from '../src/settings/index.js';
 import {
   chooseGpioDriver,
   type DoorInputFactory,
+  describeDoorSensor,
   doorSensorPin,
   GpiodDriver,
   type GuardButton,
   type InputFactory,
   LedClassDriver,
   type LineFactory,
+  NoGpio,
+  readDoorSensor,
   SysfsGpioDriver,
 } from '../src/signal/index.js';
 
+const MINIMAL_YAML = 'kiosk: { id: k-001, site: s-001 }\ndata: { dir: /tmp/x }';
 const PINS = { green: 'GPIO17', red: 'GPIO27', amber: 'GPIO22', buzzer: 'GPIO23', relay: 'GPIO24' };
 
 function sysfsTree(chips: Array<{ label: string; base: number; ngpio: number }>): string {
@@ -175,10 +179,23 @@ describe('sysfs (onoff) driver on Pi 3/4/5 layouts', () => {
     expect(driver.doorLevel()).toBe(0);
     writeFileSync(join(line, 'value'), '1'); // the door opened: the kernel shows the active level
     expect(driver.doorLevel()).toBe(1);
+    // What selftest and doctor say about it (signal/door-sensor.ts).
+    const gpio = { ...settingsFromText(MINIMAL_YAML, 'k', {}).settings.gpio };
+    gpio.doorSensor = { pin: 'GPIO16', activeLow: true, debounceMs: 80 };
+    const reading = readDoorSensor(gpio, driver);
+    expect(reading).toEqual({ pin: 'GPIO16', supported: true, level: 1, error: null });
+    expect(describeDoorSensor(reading, true).en).toBe(
+      'door sensor GPIO16 (activeLow): active (door open / turnstile turning)',
+    );
+    expect(readDoorSensor(gpio, new NoGpio())).toMatchObject({ supported: false, level: null });
     move?.();
     expect(moves).toBe(1);
     await driver.close();
     expect(readFileSync(join(root, 'class/gpio/unexport'), 'utf8')).toBe('587');
+    expect(readDoorSensor(gpio, driver)).toMatchObject({
+      level: null,
+      error: 'door sensor GPIO16 is not open',
+    });
   });
 
   it('no door sensor configured: no level, and a pin beyond the chip is refused', async () => {

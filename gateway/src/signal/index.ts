@@ -2,6 +2,7 @@ import type { Verdict } from '@qrkiosk/protocol';
 import { type GpioDriver, LINES } from './driver.js';
 import { eventsOf, PATTERNS, type Pattern, type PatternName } from './patterns.js';
 
+export { type DoorSensorReading, describeDoorSensor, readDoorSensor } from './door-sensor.js';
 export {
   allOutputsOff,
   type GpioDriver,
