@@ -25,7 +25,11 @@ export interface GpioCheckOptions {
  */
 export async function gpioCheck(gpio: Settings['gpio'], o: GpioCheckOptions) {
   const { driver, why } = chooseGpioDriver(gpio);
-  const values: Record<string, string | number | boolean | null> = { driver: driver.name, why, opened: false };
+  const values: Record<string, string | number | boolean | null> = {
+    driver: driver.name,
+    why,
+    opened: false,
+  };
   for (const line of LINES)
     values[line] =
       driver.name === 'leds' ? `${gpio.sysfsRoot}/class/leds/${gpio.leds[line]}` : String(gpio.pins[line]);
