@@ -62,6 +62,21 @@ describe('an admitted entry the door sensor never saw', () => {
     expect(() => k.controller.outcomes.left(allowed.checkin!.id)).toThrow(/did not enter/);
   });
 
+  it('scanning again within the duplicate window after "did not enter" is a new entry: a new row, the door opens', async () => {
+    const k = await kiosk(makeTempDir('door-watch-'), WITH_SENSOR);
+    know(k, [[1, GREEN]]);
+    const first = k.controller.scan(person(1).payload)!;
+    await sleep(PAST_ENTER);
+    expect(outcomesOf(k.dir, first.checkin!.id)).toMatchObject([{ outcome: 'not-entered' }]);
+    k.clock.pass(5000); // well inside the duplicate window
+    const again = k.controller.scan(person(1).payload)!;
+    expect(again.decision).toMatchObject({ verdict: 'ALLOW', repeat: false });
+    expect(again.checkin?.id).not.toBe(first.checkin!.id);
+    expect(pulses(k.gpio, 'relay')).toBe(2);
+    k.gpio.doorMoved();
+    expect(k.controller.occupancy.now().inside).toBe(1);
+  });
+
   it('a movement within the time settles the entry: no outcome, the person counts', async () => {
     const k = await kiosk(makeTempDir('door-watch-'), WITH_SENSOR);
     know(k, [[1, GREEN]]);
