@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../src/bus.js';
 import { DoorWatch } from '../src/door-watch/index.js';
 import { Faults } from '../src/faults.js';
+import { receptionToday } from '../src/screens/today.js';
 import { NoGpio, SimGpio } from '../src/signal/index.js';
 import { GREEN, kioskStarter, know, person, pulses } from './kiosk-rig.js';
 
@@ -60,6 +61,17 @@ describe('an admitted entry the door sensor never saw', () => {
     expect(k.controller.doorWatch.waiting()).toEqual([]);
     // Reception cannot mark as "left" someone who never came in.
     expect(() => k.controller.outcomes.left(allowed.checkin!.id)).toThrow(/did not enter/);
+    // Reception's list labels it and counts nobody in (what /api/today serves).
+    const since = new Date(Date.parse('2021-10-14T17:00:00Z')).toISOString();
+    const today = receptionToday(
+      k.controller.journal.since(since, 100),
+      k.controller.journal.outcomesSince(since),
+    );
+    expect(today).toMatchObject({
+      in: 0,
+      occupancy: 0,
+      checkins: [{ id: allowed.checkin!.id, notEntered: true }],
+    });
   });
 
   it('scanning again within the duplicate window after "did not enter" is a new entry: a new row, the door opens', async () => {
