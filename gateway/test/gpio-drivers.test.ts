@@ -139,7 +139,8 @@ describe('sysfs (onoff) driver on Pi 3/4/5 layouts', () => {
     // The kernel's side, as onoff 6 drives it (node_modules/onoff/onoff.js configureGpio): export,
     // direction in, active_low written before the edge, edge `rising` (the active edge after polarity).
     let move: (() => void) | undefined;
-    const doorInputs: DoorInputFactory = async (n, options, onMove) => {
+    let fail: ((err: Error) => void) | undefined;
+    const doorInputs: DoorInputFactory = async (n, options, onMove, onError) => {
       const gpio = join(root, 'class', 'gpio');
       writeFileSync(join(gpio, 'export'), String(n));
       mkdirSync(join(gpio, `gpio${n}`), { recursive: true });
@@ -149,6 +150,7 @@ describe('sysfs (onoff) driver on Pi 3/4/5 layouts', () => {
       writeFileSync(join(gpio, `gpio${n}`, 'value'), '0');
       writeFileSync(join(gpio, `gpio${n}`, 'debounce'), String(options.debounceMs)); // the test's note only
       move = onMove;
+      fail = onError;
       return {
         read: () => (readFileSync(join(gpio, `gpio${n}`, 'value'), 'utf8').trim() === '1' ? 1 : 0),
         release: () => writeFileSync(join(gpio, 'unexport'), String(n)),
@@ -168,7 +170,11 @@ describe('sysfs (onoff) driver on Pi 3/4/5 layouts', () => {
       doorInputs,
     );
     let moves = 0;
-    driver.onDoor(() => moves++);
+    const errors: string[] = [];
+    driver.onDoor(
+      () => moves++,
+      (err) => errors.push(err.message),
+    );
     expect(() => driver.doorLevel()).toThrow(/not open/);
     await driver.open();
     expect(driver.numbers.get('door')).toBe(571 + 16);
@@ -189,6 +195,9 @@ describe('sysfs (onoff) driver on Pi 3/4/5 layouts', () => {
     );
     expect(readDoorSensor(gpio, new NoGpio())).toMatchObject({ supported: false, level: null });
     move?.();
+    expect(moves).toBe(1);
+    fail?.(new Error('EIO reading gpio587/value')); // onoff's watch callback with an error
+    expect(errors).toEqual(['EIO reading gpio587/value']);
     expect(moves).toBe(1);
     await driver.close();
     expect(readFileSync(join(root, 'class/gpio/unexport'), 'utf8')).toBe('587');

@@ -55,7 +55,14 @@ export class DoorWatch {
       this.d.faults.raise('door-sensor');
       return;
     }
-    this.off = gpio.onDoor(() => this.moved());
+    // A read that fails (the line went away) raises the fault; the next movement read clears it.
+    this.off = gpio.onDoor(
+      () => {
+        this.d.faults.clear('door-sensor');
+        this.moved();
+      },
+      (err) => this.d.faults.raise('door-sensor', err),
+    );
     this.active = true;
   }
 

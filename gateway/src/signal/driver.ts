@@ -18,9 +18,10 @@ export interface GpioDriver {
   onButton?(listener: (button: GuardButton) => void): () => void;
   /**
    * The door contact or turnstile sensor (gpio.doorSensor, issue #19): one call per debounced movement,
-   * where the driver reads it (SimGpio: doorMoved()); returns the unsubscribe.
+   * where the driver reads it (SimGpio: doorMoved()); `onError` hears a read that failed (the line went
+   * away). Returns the unsubscribe.
    */
-  onDoor?(listener: () => void): () => void;
+  onDoor?(listener: () => void, onError?: (err: Error) => void): () => void;
   /**
    * The sensor's level now, 1 when active (door open / turnstile turning), after its polarity; undefined
    * when no sensor is configured. Throws when the line cannot be read (doctor and selftest say so).

@@ -95,6 +95,7 @@ export type DoorInputFactory = (
   sysfsNumber: number,
   options: { activeLow: boolean; debounceMs: number },
   onMove: () => void,
+  onError: (err: Error) => void,
 ) => Promise<DoorInput>;
 
 /**
@@ -104,14 +105,15 @@ export type DoorInputFactory = (
  * once, that many ms after the last interrupt of a burst, and onoff calls back only if the line then
  * reads active: a contact that bounces and settles at rest is no movement.
  */
-export const onoffDoorInput: DoorInputFactory = async (n, options, onMove) => {
+export const onoffDoorInput: DoorInputFactory = async (n, options, onMove, onError) => {
   const { Gpio } = await import('onoff');
   const gpio = new Gpio(n, 'in', 'rising', {
     activeLow: options.activeLow,
     debounceTimeout: options.debounceMs,
   });
   gpio.watch((err) => {
-    if (!err) onMove();
+    if (err) onError(err);
+    else onMove();
   });
   return { read: () => gpio.readSync(), release: () => gpio.unexport() };
 };
@@ -124,6 +126,7 @@ export class SysfsGpioDriver implements GpioDriver {
   readonly numbers = new Map<Line | `button-${GuardButton}` | 'door', number>();
   private door: DoorInput | undefined;
   private readonly doorListeners = new Set<() => void>();
+  private readonly doorErrorListeners = new Set<(err: Error) => void>();
 
   private readonly inputs: InputLine[] = [];
   private readonly buttonListeners = new Set<(button: GuardButton) => void>();
@@ -140,9 +143,13 @@ export class SysfsGpioDriver implements GpioDriver {
     private readonly doorFactory: DoorInputFactory = onoffDoorInput,
   ) {}
 
-  onDoor(listener: () => void): () => void {
+  onDoor(listener: () => void, onError?: (err: Error) => void): () => void {
     this.doorListeners.add(listener);
-    return () => this.doorListeners.delete(listener);
+    if (onError) this.doorErrorListeners.add(onError);
+    return () => {
+      this.doorListeners.delete(listener);
+      if (onError) this.doorErrorListeners.delete(onError);
+    };
   }
 
   doorLevel(): 0 | 1 | undefined {
@@ -190,9 +197,16 @@ export class SysfsGpioDriver implements GpioDriver {
       if (offset >= chip.ngpio)
         throw new Error(`door sensor: ${pin} is beyond ${chip.label}'s ${chip.ngpio} lines`);
       this.numbers.set('door', chip.base + offset);
-      this.door = await this.doorFactory(chip.base + offset, { activeLow, debounceMs }, () => {
-        for (const listener of this.doorListeners) listener();
-      });
+      this.door = await this.doorFactory(
+        chip.base + offset,
+        { activeLow, debounceMs },
+        () => {
+          for (const listener of this.doorListeners) listener();
+        },
+        (err) => {
+          for (const listener of this.doorErrorListeners) listener(err);
+        },
+      );
     }
   }
 
