@@ -1,6 +1,7 @@
 import type { Direction, OutcomeMessage } from '@qrkiosk/protocol';
 import type { Faults } from '../faults.js';
 import type { Logger } from '../log.js';
+import { OutcomeError } from '../outcomes/index.js';
 import type { GpioDriver } from '../signal/index.js';
 
 export interface DoorWatchDeps {
@@ -107,8 +108,11 @@ export class DoorWatch {
         'the door did not move: marked as did not enter',
       );
     } catch (err) {
+      // Reception marked them as left meanwhile (or the row is gone): nothing to undo, not a failure.
+      if (err instanceof OutcomeError)
+        this.d.log.info({ checkin, code: err.code }, 'did-not-enter not recorded');
       // A journal that cannot be written: the entry stays counted (the fault screen already says why).
-      this.d.log.error({ err, checkin }, 'could not mark a check-in as did not enter');
+      else this.d.log.error({ err, checkin }, 'could not mark a check-in as did not enter');
     }
   }
 }
