@@ -117,6 +117,30 @@ describe('qrkiosk run (the daemon process)', () => {
     expect(out.match(/→ .* ON/g)).toHaveLength(5);
   });
 
+  it('selftest reports the door sensor and the movements it saw (none: check the wiring)', async () => {
+    const dir = makeTempDir('selftest-door-');
+    const config = join(dir, 'kiosk.yaml');
+    writeFileSync(
+      config,
+      'kiosk: { id: k-1, site: s-1 }\ngpio: { driver: sim, doorSensor: { pin: GPIO16 } }\nsignal: { doorEnterSeconds: 2 }\n',
+    );
+    const child = spawn(process.execPath, [
+      join(REPO_ROOT, 'gateway/dist/cli/main.js'),
+      '--lang',
+      'en',
+      'selftest',
+      '-c',
+      config,
+    ]);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+    expect(out).toContain('door sensor GPIO16 (activeLow): at rest (door shut / turnstile still)');
+    expect(out).toContain('The door sensor saw 0 movement(s) — check the wiring and activeLow');
+  });
+
   it('refuses to start on a bad config: exit 2 and the reason', async () => {
     const dir = makeTempDir('daemon-');
     const config = join(dir, 'kiosk.yaml');

@@ -5,6 +5,7 @@ export {
   type IssueOptions,
   sampleVaccination,
 } from './dcc-issuer.js';
+export { type DoorWalkerOptions, walkThroughDoor } from './door-walker.js';
 export { Gm65Emulator } from './gm65-emulator.js';
 export { FakeHidDevice, hidPosStream, keyboardWedgeReports, type TimedReport } from './hid-streams.js';
 export {

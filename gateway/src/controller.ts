@@ -8,6 +8,7 @@ import { RemoteConfigFile } from './commands/remote-config.js';
 import { decideRecordFailed } from './decide/index.js';
 import { Door } from './door/index.js';
 import { doorSounds } from './door/sounds.js';
+import { DoorWatch } from './door-watch/index.js';
 import { isMarkedRevoked } from './enrolment/unenrol.js';
 import { Faults } from './faults.js';
 import { FleetLink } from './fleet-link.js';
@@ -77,6 +78,8 @@ export class Controller {
   readonly outcomes: Outcomes;
   /** People inside the site against its cap (the hub's count, or this kiosk's offline): occupancy/index.ts. */
   readonly occupancy: Occupancy;
+  /** After an admitted entry, did the door move? (door-watch/, issue #19) */
+  readonly doorWatch: DoorWatch;
   /** Signed updates from the hub: cache, rules, DCC trust and revocation lists (updates/index.ts). */
   readonly updates: FleetUpdates;
   readonly metrics = new KioskMetrics(this);
@@ -178,6 +181,7 @@ export class Controller {
         this.bus.emit('scan.shown', shown);
       },
       this.log,
+      (checkin) => this.doorWatch.opened(checkin),
     );
     this.outcomes = new Outcomes({
       kiosk: settings.kiosk,
@@ -191,8 +195,16 @@ export class Controller {
       synced: () => this.clockWatch.synced(),
       stamp: () => this.stamp(),
       nextId: (ms) => this.nextId(ms),
-      play: (pattern) => this.door.play(pattern),
+      play: (pattern, checkin) => this.door.play(pattern, checkin),
       holding: () => this.door.holding,
+    });
+    this.doorWatch = new DoorWatch({
+      kiosk: settings.kiosk,
+      sensorWired: settings.gpio.doorSensor.pin !== undefined,
+      enterSeconds: settings.signal.doorEnterSeconds,
+      notEntered: (checkin) => this.outcomes.notEntered(checkin),
+      faults: this.faults,
+      log: this.log,
     });
     this.occupancy = new Occupancy({
       kiosk: settings.kiosk,
@@ -309,6 +321,7 @@ export class Controller {
     this.policy.start();
     await this.gpio.open();
     this.outcomes.start(this.gpio, Object.values(settings.gpio.buttons).some(Boolean));
+    this.doorWatch.start(this.gpio);
     // If the process dies, leave every output off (relay released) on the way out. 'exit' handlers
     // run synchronously: the sysfs and LED-class drivers write synchronously; see hardware/README.md
     // for what the wiring must do when the process is killed outright.
@@ -366,6 +379,7 @@ export class Controller {
     this.clockWatch.stop();
     this.policy.stop();
     this.outcomes.stop();
+    this.doorWatch.stop();
     this.occupancy.stop();
     this.door.stop();
     await this.link.stop();

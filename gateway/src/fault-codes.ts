@@ -9,7 +9,9 @@
  * kiosk; it decides nothing more (no green, the guard checks by hand) until it restarts unenrolled — and
  * for good if kiosk.yaml could not be rewritten (commands/hooks.ts). `data-stale`: some data the kiosk
  * decides on (facts, rules, trust or revocation list) is older than the signed rules allow, so admissions
- * resting on it are REVIEW until a fresh signed update arrives (gateway/src/freshness/). The others are alarms about
+ * resting on it are REVIEW until a fresh signed update arrives (gateway/src/freshness/). `door-sensor`:
+ * gpio.doorSensor is set but cannot be read (door-watch/), so admitted entries count whether or not anyone
+ * went through (telemetry and the technician see it; the guard's door works as before). The others are alarms about
  * something that happened and was worked around.
  */
 export const FAULT_CODES = [
@@ -25,6 +27,7 @@ export const FAULT_CODES = [
   'revocation-missing',
   'enrolment-revoked',
   'data-stale',
+  'door-sensor',
 ] as const;
 export type FaultCode = (typeof FAULT_CODES)[number];
 

@@ -11,14 +11,20 @@ import { describe, expect, it } from 'vitest';
 import { settingsFromText } from '../src/settings/index.js';
 import {
   chooseGpioDriver,
+  type DoorInputFactory,
+  describeDoorSensor,
+  doorSensorPin,
   GpiodDriver,
   type GuardButton,
   type InputFactory,
   LedClassDriver,
   type LineFactory,
+  NoGpio,
+  readDoorSensor,
   SysfsGpioDriver,
 } from '../src/signal/index.js';
 
+const MINIMAL_YAML = 'kiosk: { id: k-001, site: s-001 }\ndata: { dir: /tmp/x }';
 const PINS = { green: 'GPIO17', red: 'GPIO27', amber: 'GPIO22', buzzer: 'GPIO23', relay: 'GPIO24' };
 
 function sysfsTree(chips: Array<{ label: string; base: number; ngpio: number }>): string {
@@ -126,6 +132,102 @@ describe('sysfs (onoff) driver on Pi 3/4/5 layouts', () => {
     expect(pressed).toEqual(['admit', 'deny']);
     await driver.close();
     expect(readFileSync(join(root, 'class/gpio/unexport'), 'utf8')).toBe('518');
+  });
+
+  it('reads the door sensor (gpio.doorSensor): its line, polarity and debounce go to onoff; movements and level come back', async () => {
+    const root = sysfsTree(LAYOUTS['Pi 5']);
+    // The kernel's side, as onoff 6 drives it (node_modules/onoff/onoff.js configureGpio): export,
+    // direction in, active_low written before the edge, edge `rising` (the active edge after polarity).
+    let move: (() => void) | undefined;
+    let fail: ((err: Error) => void) | undefined;
+    const doorInputs: DoorInputFactory = async (n, options, onMove, onError) => {
+      const gpio = join(root, 'class', 'gpio');
+      writeFileSync(join(gpio, 'export'), String(n));
+      mkdirSync(join(gpio, `gpio${n}`), { recursive: true });
+      writeFileSync(join(gpio, `gpio${n}`, 'direction'), 'in');
+      writeFileSync(join(gpio, `gpio${n}`, 'active_low'), options.activeLow ? '1' : '0');
+      writeFileSync(join(gpio, `gpio${n}`, 'edge'), 'rising');
+      writeFileSync(join(gpio, `gpio${n}`, 'value'), '0');
+      writeFileSync(join(gpio, `gpio${n}`, 'debounce'), String(options.debounceMs)); // the test's note only
+      move = onMove;
+      fail = onError;
+      return {
+        read: () => (readFileSync(join(gpio, `gpio${n}`, 'value'), 'utf8').trim() === '1' ? 1 : 0),
+        release: () => writeFileSync(join(gpio, 'unexport'), String(n)),
+      };
+    };
+    const driver = new SysfsGpioDriver(
+      PINS,
+      root,
+      fixtureLines(root),
+      {},
+      undefined,
+      {
+        pin: 'GPIO16',
+        activeLow: true,
+        debounceMs: 80,
+      },
+      doorInputs,
+    );
+    let moves = 0;
+    const errors: string[] = [];
+    driver.onDoor(
+      () => moves++,
+      (err) => errors.push(err.message),
+    );
+    expect(() => driver.doorLevel()).toThrow(/not open/);
+    await driver.open();
+    expect(driver.numbers.get('door')).toBe(571 + 16);
+    const line = join(root, 'class/gpio/gpio587');
+    expect(readFileSync(join(line, 'active_low'), 'utf8')).toBe('1');
+    expect(readFileSync(join(line, 'edge'), 'utf8')).toBe('rising');
+    expect(readFileSync(join(line, 'debounce'), 'utf8')).toBe('80');
+    expect(driver.doorLevel()).toBe(0);
+    writeFileSync(join(line, 'value'), '1'); // the door opened: the kernel shows the active level
+    expect(driver.doorLevel()).toBe(1);
+    // What selftest and doctor say about it (signal/door-sensor.ts).
+    const gpio = { ...settingsFromText(MINIMAL_YAML, 'k', {}).settings.gpio };
+    gpio.doorSensor = { pin: 'GPIO16', activeLow: true, debounceMs: 80 };
+    const reading = readDoorSensor(gpio, driver);
+    expect(reading).toEqual({ pin: 'GPIO16', supported: true, level: 1, error: null });
+    expect(describeDoorSensor(reading, true).en).toBe(
+      'door sensor GPIO16 (activeLow): active (door open / turnstile turning)',
+    );
+    expect(readDoorSensor(gpio, new NoGpio())).toMatchObject({ supported: false, level: null });
+    move?.();
+    expect(moves).toBe(1);
+    fail?.(new Error('EIO reading gpio587/value')); // onoff's watch callback with an error
+    expect(errors).toEqual(['EIO reading gpio587/value']);
+    expect(moves).toBe(1);
+    await driver.close();
+    expect(readFileSync(join(root, 'class/gpio/unexport'), 'utf8')).toBe('587');
+    expect(readDoorSensor(gpio, driver)).toMatchObject({
+      level: null,
+      error: 'door sensor GPIO16 is not open',
+    });
+  });
+
+  it('no door sensor configured: no level, and a pin beyond the chip is refused', async () => {
+    const root = sysfsTree(LAYOUTS['Pi 3, kernel 6.6+']);
+    expect(new SysfsGpioDriver(PINS, root, fixtureLines(root)).doorLevel()).toBeUndefined();
+    await expect(
+      new SysfsGpioDriver(PINS, root, fixtureLines(root), {}, undefined, {
+        pin: 'GPIO60',
+        activeLow: true,
+        debounceMs: 50,
+      }).open(),
+    ).rejects.toThrow(/door sensor: GPIO60 is beyond pinctrl-bcm2835/);
+  });
+
+  it('kiosk.yaml gpio.doorSensor reaches the driver with its defaults (active low, 50 ms)', () => {
+    const gpio = settingsFromText(
+      'kiosk: { id: k-001, site: s-001 }\ngpio: { driver: onoff, doorSensor: { pin: GPIO16 } }\ndata: { dir: /tmp/x }',
+      'k',
+      {},
+    ).settings.gpio;
+    expect(doorSensorPin(gpio)).toEqual({ pin: 'GPIO16', activeLow: true, debounceMs: 50 });
+    const none = settingsFromText('kiosk: { id: k-001, site: s-001 }\ndata: { dir: /tmp/x }', 'k', {});
+    expect(doorSensorPin(none.settings.gpio)).toBeUndefined();
   });
 });
 

@@ -54,21 +54,29 @@ export interface Kiosk {
 
 export async function startKiosk(
   dir: string,
-  options: { clock?: TestClock; extra?: string[]; screensPort?: number } = {},
+  options: {
+    clock?: TestClock;
+    extra?: string[];
+    screensPort?: number;
+    /** Extra keys of kiosk.yaml's `gpio` section (its driver stays sim), e.g. `doorSensor: { pin: GPIO16 }`. */
+    gpio?: string;
+  } = {},
 ): Promise<Kiosk> {
   const keyFile = join(makeTempDir('hubkey-'), 'hub.pub.pem');
   writeFileSync(keyFile, hub.publicKey.export({ type: 'spki', format: 'pem' }));
+  const yaml = kioskYaml({
+    direction: 'in',
+    dataDir: dir,
+    assumeSynced: false,
+    lines: [
+      `ui: { port: ${options.screensPort ?? 0}, host: 127.0.0.1 }`,
+      `updates: { publicKeyFiles: ["${keyFile}"] }`,
+      ...(options.extra ?? []),
+    ],
+  });
+  const gpioSection = options.gpio ? `gpio: { driver: sim, ${options.gpio} }` : 'gpio: { driver: sim }';
   const loaded = settingsFromText(
-    kioskYaml({
-      direction: 'in',
-      dataDir: dir,
-      assumeSynced: false,
-      lines: [
-        `ui: { port: ${options.screensPort ?? 0}, host: 127.0.0.1 }`,
-        `updates: { publicKeyFiles: ["${keyFile}"] }`,
-        ...(options.extra ?? []),
-      ],
-    }),
+    yaml.replace('gpio: { driver: sim }', gpioSection),
     'fault test kiosk.yaml',
     {},
   );

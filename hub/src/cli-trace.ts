@@ -53,7 +53,9 @@ function printHuman(r: TraceResult): void {
   );
   for (const v of r.visits)
     out(
-      `  ${formatVnDateTime(new Date(v.at))}  ${v.siteName || v.site} (${v.site}/${v.kiosk})  ${v.coVisitors} người/people`,
+      `  ${formatVnDateTime(new Date(v.at))}  ${v.siteName || v.site} (${v.site}/${v.kiosk})  ${
+        v.notEntered ? 'không vào / did not enter' : `${v.coVisitors} người/people`
+      }`,
     );
   for (const p of r.people) {
     const who = p.identities?.length

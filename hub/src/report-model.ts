@@ -9,6 +9,8 @@ import type { SiteCounts } from './storage/index.js';
 export interface TraceVisit {
   visit: CheckinMessage;
   coVisitors: CheckinMessage[];
+  /** The door sensor saw nobody go through (issue #19): listed "không vào", no stay, no co-visitors. */
+  notEntered?: true;
 }
 
 export interface ReportSite extends SiteCounts {

@@ -257,8 +257,11 @@ export class HubStore {
       (a, b) => Date.parse(a.at) - Date.parse(b.at) || (a.id < b.id ? -1 : 1),
     );
     const w = windowMinutes * 60_000;
+    // The person's own entries the door sensor marked as not entered: listed, but no stay (issue #19).
+    const notEntered = await read.run(() => this.repo.notEntered(visits.map((v) => v.id)));
     return Promise.all(
-      visits.map(async (visit) => {
+      visits.map(async (visit): Promise<TraceVisit> => {
+        if (notEntered.has(visit.id)) return { visit, coVisitors: [], notEntered: true };
         if (visit.direction === 'out') return { visit, coVisitors: [] };
         const t = Date.parse(visit.at);
         const around = await read.run(() =>

@@ -32,7 +32,10 @@ export type OccupancyMessage = Static<typeof OccupancyMessage>;
 /** The parts of a check-in that move a person in or out. */
 export type Movement = Pick<CheckinMessage, 'id' | 'at' | 'direction' | 'verdict'> & { idHash: string };
 
-/** What an outcome does to a movement: `admitted` lets a REVIEW in, `left` takes the person out. */
+/**
+ * What an outcome does to a movement: `admitted` lets a REVIEW in, `left` takes the person out,
+ * `not-entered` undoes the entry (the door did not move after the relay opened).
+ */
 export type MovementOutcome = Pick<OutcomeMessage, 'checkin' | 'outcome' | 'at'>;
 
 /**
@@ -40,7 +43,8 @@ export type MovementOutcome = Pick<OutcomeMessage, 'checkin' | 'outcome' | 'at'>
  * reception and hub share, so the number on the door, on the reception page and at the hub cannot
  * mean different things. A check-in is admitted when ALLOW, or REVIEW with an `admitted` outcome; a
  * refusal or a pending REVIEW never counts; a person counts once however often they come in; a
- * `left` outcome is an exit at its own time. Inputs in any order.
+ * `left` outcome is an exit at its own time; a `not-entered` check-in (issue #19: the door sensor saw
+ * nobody pass) moves nobody, whatever its verdict. Inputs in any order.
  */
 export function peopleInside(
   movements: readonly Movement[],
@@ -48,12 +52,15 @@ export function peopleInside(
 ): Set<string> {
   const admitted = new Set<string>();
   const left = new Map<string, string>();
+  const notEntered = new Set<string>();
   for (const o of outcomes) {
     if (o.outcome === 'admitted') admitted.add(o.checkin);
+    else if (o.outcome === 'not-entered') notEntered.add(o.checkin);
     else if (o.outcome === 'left' && !left.has(o.checkin)) left.set(o.checkin, o.at);
   }
   const events: Array<{ at: number; idHash: string; inside: boolean }> = [];
   for (const m of movements) {
+    if (notEntered.has(m.id)) continue;
     if (m.verdict !== 'ALLOW' && !admitted.has(m.id)) continue;
     events.push({ at: Date.parse(m.at), idHash: m.idHash, inside: m.direction === 'in' });
     const out = left.get(m.id);

@@ -13,6 +13,7 @@ import { Hub } from '@qrkiosk/hub';
 import { maskName } from '@qrkiosk/protocol';
 import { pino } from 'pino';
 import pretty from 'pino-pretty';
+import { walkThroughDoor } from '../door-walker.js';
 import { SAMPLE_PEOPLE } from '../samples.js';
 import { VirtualSerialScanner } from '../serial-scanner.js';
 import { renderTimelineEntry } from '../timeline.js';
@@ -82,7 +83,10 @@ try {
     [
       'kiosk: { id: k-001, site: s-001, direction: in }',
       `scanner: { type: serial, path: ${scanner.path}, baudRate: 9600, terminator: CR }`,
-      'gpio: { driver: sim }',
+      // A simulated door contact (issue #19): the demo walks most admitted people through.
+      'gpio: { driver: sim, doorSensor: { pin: GPIO16 } }',
+      // 2 s to go through, under the demo's gap between scans: one entry waits at a time.
+      'signal: { doorEnterSeconds: 2 }',
       // The demo opens no door and may run on a machine without NTP: show the decisions, not the clock.
       'clock: { assumeSynced: true }',
       `mqtt: { url: "mqtt://127.0.0.1:${broker.port}", protocolVersion: 4 }`,
@@ -126,6 +130,26 @@ kiosk.bus.on('scan.decided', (o) => {
       L(
         `    đã ghi nhật ký ${o.checkin.id}, đang gửi MQTT…`,
         `    journaled ${o.checkin.id}, sending over MQTT…`,
+      ),
+    );
+});
+// Most people walk through the door the relay opened; every fourth turns away (marked "không vào").
+walkThroughDoor(gpio, {
+  skipEvery: 4,
+  afterMs: 1200,
+  onOpening: (walks) =>
+    out(
+      walks
+        ? L('    🚶 người này đi qua cửa', '    🚶 this person walks through the door')
+        : L('    ↩ người này không đi qua cửa', '    ↩ this person does not go through the door'),
+    ),
+});
+kiosk.bus.on('outcome.recorded', (o) => {
+  if (o.outcome === 'not-entered')
+    out(
+      L(
+        `    ⚠ cửa không chuyển động: lượt ${o.checkin} được ghi "không vào"`,
+        `    ⚠ the door did not move: ${o.checkin} marked "did not enter"`,
       ),
     );
 });

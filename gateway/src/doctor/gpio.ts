@@ -1,5 +1,14 @@
 import type { Settings } from '../settings/index.js';
-import { chooseGpioDriver, LINE_NAMES, LINES, PATTERNS, playOnce, SimGpio } from '../signal/index.js';
+import {
+  chooseGpioDriver,
+  describeDoorSensor,
+  LINE_NAMES,
+  LINES,
+  PATTERNS,
+  playOnce,
+  readDoorSensor,
+  SimGpio,
+} from '../signal/index.js';
 import { checked, NO_FIX, type Said, skipped } from './check.js';
 
 export interface GpioCheckOptions {
@@ -16,10 +25,15 @@ export interface GpioCheckOptions {
  */
 export async function gpioCheck(gpio: Settings['gpio'], o: GpioCheckOptions) {
   const { driver, why } = chooseGpioDriver(gpio);
-  const values: Record<string, string | boolean> = { driver: driver.name, why, opened: false };
+  const values: Record<string, string | number | boolean | null> = {
+    driver: driver.name,
+    why,
+    opened: false,
+  };
   for (const line of LINES)
     values[line] =
       driver.name === 'leds' ? `${gpio.sysfsRoot}/class/leds/${gpio.leds[line]}` : String(gpio.pins[line]);
+  values.doorSensor = gpio.doorSensor.pin ?? false;
   const lines = LINES.map((l) => `${l}=${values[l]}`).join(' ');
   if (driver.name === 'none')
     return skipped(
@@ -73,6 +87,10 @@ export async function gpioCheck(gpio: Settings['gpio'], o: GpioCheckOptions) {
     );
   }
   values.opened = true;
+  // The door sensor (issue #19) is read on the lines just opened: configured, readable, its level now.
+  const door = readDoorSensor(gpio, driver);
+  values.doorLevel = door.level;
+  const doorSaid = describeDoorSensor(door, gpio.doorSensor.activeLow);
   try {
     if (o.blink)
       await playOnce(driver, PATTERNS.SELFTEST, (line) =>
@@ -82,12 +100,23 @@ export async function gpioCheck(gpio: Settings['gpio'], o: GpioCheckOptions) {
     await driver.close();
   }
   values.blinked = o.blink;
+  if (door.pin && (door.error || !door.supported))
+    return checked(
+      'gpio',
+      door.error ? 'fail' : 'warn',
+      { vi: `GPIO ${driver.name} mở được; ${doorSaid.vi}`, en: `GPIO ${driver.name} opens; ${doorSaid.en}` },
+      {
+        vi: 'kiểm tra dây cảm biến và gpio.doorSensor trong kiosk.yaml (driver onoff); khi chưa sửa, lượt vào được tính dù không ai đi qua',
+        en: 'check the sensor wiring and gpio.doorSensor in kiosk.yaml (onoff driver); until fixed, entries count whether or not anyone went through',
+      },
+      values,
+    );
   return checked(
     'gpio',
     'ok',
     {
-      vi: `GPIO ${driver.name} mở được (${lines})${o.blink ? '; đã nháy từng đầu ra' : ''}`,
-      en: `GPIO ${driver.name} opens (${lines})${o.blink ? '; each output blinked' : ''}`,
+      vi: `GPIO ${driver.name} mở được (${lines})${o.blink ? '; đã nháy từng đầu ra' : ''}${door.pin ? `; ${doorSaid.vi}` : ''}`,
+      en: `GPIO ${driver.name} opens (${lines})${o.blink ? '; each output blinked' : ''}${door.pin ? `; ${doorSaid.en}` : ''}`,
     },
     o.blink
       ? {

@@ -14,8 +14,11 @@ export interface DoorShown {
   afterRefusal?: Date;
 }
 
-/** `refusals`: how many refusal holds this scan has waited behind (see start()). */
-type Waiting = { outcome: ScanOutcome; refusals?: number } | { pattern: PatternName };
+/**
+ * `refusals`: how many refusal holds this scan has waited behind (see start()). A pattern may be played
+ * for a check-in (the guard's ADMIT after a REVIEW): the door watch is told when its relay pulses.
+ */
+type Waiting = { outcome: ScanOutcome; refusals?: number } | { pattern: PatternName; checkin?: string };
 
 /**
  * The door's lights, sound and relay, played in an order a guard can trust:
@@ -46,6 +49,8 @@ export class Door {
     private readonly refuseHoldMs: number,
     private readonly onShow: (shown: DoorShown) => void,
     private readonly log: Logger,
+    /** The relay pulsed for this check-in (door-watch/: did anyone go through?). */
+    private readonly onOpen: (checkin: string) => void = () => {},
   ) {}
 
   /** A decided (and, where it should be, journaled) scan. */
@@ -66,9 +71,10 @@ export class Door {
   }
 
   /** A pattern that is not a verdict (scanner lost, remote selftest): it waits for a hold too. */
-  play(pattern: PatternName): void {
-    if (this.held) this.waiting.push({ pattern });
-    else this.start({ pattern });
+  play(pattern: PatternName, checkin?: string): void {
+    const next = checkin ? { pattern, checkin } : { pattern };
+    if (this.held) this.waiting.push(next);
+    else this.start(next);
   }
 
   /**
@@ -111,7 +117,9 @@ export class Door {
       // without the relay: the admitted visitor may be gone by then and the refused one at the door.
       // The guard lets them in by hand. Behind one refusal (≤ its hold) the door opens as decided.
       const stale = ('refusals' in next ? (next.refusals ?? 0) : 0) >= 2;
-      this.signaller.play(pattern, { withoutRelay: repeat || stale });
+      const opened = this.signaller.play(pattern, { withoutRelay: repeat || stale });
+      const checkin = next.outcome.checkin?.id;
+      if (opened && checkin) this.opened(checkin);
       if (verdict === 'REFUSE') {
         for (const w of this.waiting) if ('outcome' in w) w.refusals = (w.refusals ?? 0) + 1;
         holdMs = Math.max(this.refuseHoldMs, this.signaller.durationOf(pattern));
@@ -121,7 +129,7 @@ export class Door {
       this.show({ outcome: next.outcome, queued: false, ...(afterRefusal ? { afterRefusal } : {}) });
     } else {
       pattern = next.pattern;
-      this.signaller.play(pattern);
+      if (this.signaller.play(pattern) && next.checkin) this.opened(next.checkin);
     }
     this.playingUntil = Date.now() + this.signaller.durationOf(pattern);
     // Draining a queue: let this pattern finish before the next one starts.
@@ -141,6 +149,15 @@ export class Door {
     this.refusedAt = undefined;
     const next = this.waiting.shift();
     if (next) this.start(next, refusedAt);
+  }
+
+  /** The door watch is news too: a failure there never stops the lights. */
+  private opened(checkin: string): void {
+    try {
+      this.onOpen(checkin);
+    } catch (err) {
+      this.log.error({ err, checkin }, 'the door watch failed to note an opening');
+    }
   }
 
   /** Screens are news: a failing listener is logged, it never stops the lights (this runs in timers). */

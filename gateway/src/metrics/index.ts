@@ -78,7 +78,7 @@ export class KioskMetrics {
     });
     this.outcomes = new Counter({
       name: 'qrkiosk_kiosk_outcomes_total',
-      help: "The guard's outcomes after a REVIEW (admitted, denied) and reception's left",
+      help: "The guard's outcomes after a REVIEW (admitted, denied), reception's left and the door sensor's not-entered",
       labelNames: ['outcome'],
       registers,
     });

@@ -165,7 +165,7 @@ export class Occupancy {
 
   /**
    * What this kiosk's rows after the hub's `through` add to its count (each admitted entry +1, each
-   * exit −1). Rows up to `through` are in the hub's count already, receipted or not.
+   * exit and each entry marked `not-entered` −1). Rows up to `through` are in the hub's count already, receipted or not.
    */
   private delta(rows: Unsettled, through: string): number {
     const entering = this.d.kiosk.direction === 'in' ? 1 : -1;
@@ -174,7 +174,8 @@ export class Occupancy {
       if (r.id <= through) continue;
       if (isOutcome(r)) {
         if (r.outcome === 'admitted') delta += entering;
-        else if (r.outcome === 'left') delta -= 1;
+        // The door did not move (door-watch/): the entry it follows did not bring anyone in.
+        else if (r.outcome === 'left' || r.outcome === 'not-entered') delta -= 1;
       } else if (r.verdict === 'ALLOW') delta += r.direction === 'in' ? 1 : -1;
     }
     return delta;

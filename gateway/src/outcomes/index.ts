@@ -22,7 +22,8 @@ export class OutcomeError extends Error {
       | 'too-old'
       | 'not-today'
       | 'not-inside'
-      | 'already-left',
+      | 'already-left'
+      | 'not-entered',
     readonly reason: { vi: string; en: string },
   ) {
     super(reason.en);
@@ -42,8 +43,11 @@ export interface OutcomeDeps {
   synced: () => boolean;
   stamp: () => MonoStamp;
   nextId: (ms: number) => string;
-  /** Lights and relay through the door (door/index.ts): ADMIT pulses the relay, DENY never does. */
-  play: (pattern: 'ADMIT' | 'DENY') => void;
+  /**
+   * Lights and relay through the door (door/index.ts): ADMIT pulses the relay, DENY never does. The
+   * check-in goes with it so the door watch (door-watch/) waits for that person to walk through.
+   */
+  play: (pattern: 'ADMIT' | 'DENY', checkin: string) => void;
   /** Whether a refusal (or a queue behind one) holds the door now. */
   holding: () => boolean;
 }
@@ -157,6 +161,11 @@ export class Outcomes {
         vi: 'Lượt này không phải một lượt vào đã được cho vào',
         en: 'This check-in is not an admitted entry',
       });
+    if (found.outcomes.some((o) => o.outcome === 'not-entered'))
+      throw new OutcomeError('not-entered', {
+        vi: 'Người này đã được ghi là không vào',
+        en: 'Already marked as did not enter',
+      });
     if (found.outcomes.some((o) => o.outcome === 'left'))
       throw new OutcomeError('already-left', {
         vi: 'Người này đã được ghi là đã ra',
@@ -200,6 +209,27 @@ export class Outcomes {
     return this.record(found.checkin.id, request.outcome, request.by, at, atTheDoor);
   }
 
+  /**
+   * The door sensor saw nobody pass after the relay opened for `checkinId` (door-watch/, issue #19):
+   * "không vào", linked to the entry, which is never rewritten. No light, no relay: the person is gone.
+   * Throws OutcomeError when it is no admitted entry, or was already marked as not entered or left.
+   */
+  notEntered(checkinId: string): OutcomeMessage {
+    const at = this.d.clock.now();
+    const found = this.d.keeper.read(() => this.d.journal.checkinWithOutcomes(checkinId), undefined);
+    if (!found)
+      throw new OutcomeError('not-inside', {
+        vi: 'Không tìm thấy lượt này',
+        en: 'No such check-in',
+      });
+    if (found.outcomes.some((o) => o.outcome === 'not-entered' || o.outcome === 'left'))
+      throw new OutcomeError('already-left', {
+        vi: 'Lượt này đã được ghi là đã ra hoặc không vào',
+        en: 'Already marked as left or did not enter',
+      });
+    return this.record(found.checkin.id, 'not-entered', 'door-sensor', at, false);
+  }
+
   /** Journal first, then the door (when `atTheDoor`), then the news. */
   private record(
     checkin: string,
@@ -224,7 +254,7 @@ export class Outcomes {
     const seq = this.d.keeper.append(message, this.d.stamp());
     // Committed: now the door. A denial plays DENY, which has no relay interval at all.
     if (atTheDoor) {
-      this.d.play(outcome === 'admitted' ? 'ADMIT' : 'DENY');
+      this.d.play(outcome === 'admitted' ? 'ADMIT' : 'DENY', checkin);
       this.atTheDoor = undefined; // resolved: a second press does nothing
     }
     this.d.log.info({ outcome: message.id, checkin, result: outcome, by, atTheDoor }, 'guard outcome');

@@ -52,6 +52,8 @@ export function prepareStatements(db: Database.Database): Statements {
     delivered: db.prepare<[string, string]>(
       'UPDATE checkins SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL',
     ),
+    // A check-in the door sensor marked `not-entered` (door-watch/) is no entry: the person scanning
+    // again is decided anew (and the door opens again), not shown "already checked in" at a shut door.
     // Same boot: the monotonic clock decides (a wall-clock jump cannot fool it). Another boot, or
     // a row from before the stamp existed: the wall clock, bounded on both sides. Either way a
     // row dated in the future (a clock since corrected) never counts.
@@ -68,7 +70,9 @@ export function prepareStatements(db: Database.Database): Statements {
       `SELECT verdict, colour, at, json_extract(message, '$.reason') AS reason,
          (SELECT o.verdict FROM checkins o WHERE o.checkin = checkins.id AND o.verdict IN ('admitted', 'denied')
            ORDER BY o.seq DESC LIMIT 1) AS outcome
-       FROM checkins WHERE id_hash = @hash AND at <= @to AND (
+       FROM checkins WHERE id_hash = @hash AND at <= @to
+         AND NOT EXISTS (SELECT 1 FROM checkins n WHERE n.checkin = checkins.id AND n.verdict = 'not-entered')
+         AND (
          (boot = @boot AND mono_ms BETWEEN @monoFrom AND @monoTo)
          OR ((boot IS NULL OR boot <> @boot OR mono_ms IS NULL) AND at >= @from)
        ) ORDER BY seq DESC LIMIT 1`,

@@ -2,7 +2,7 @@ import { type CheckinMessage, type OutcomeKind, type OutcomeMessage, peopleInsid
 import { type ScreenCheckin, screenCheckin } from './guard.js';
 
 /** A reception row: the check-in as decided, and the guard's outcome when a REVIEW has one. */
-export type ReceptionRow = ScreenCheckin & { outcome?: OutcomeKind; left?: true };
+export type ReceptionRow = ScreenCheckin & { outcome?: OutcomeKind; left?: true; notEntered?: true };
 
 export interface ReceptionToday {
   checkins: ReceptionRow[];
@@ -27,8 +27,11 @@ export interface ReceptionToday {
 export function receptionToday(checkins: CheckinMessage[], outcomes: OutcomeMessage[]): ReceptionToday {
   const outcomeOf = new Map<string, OutcomeKind>();
   const left = new Set<string>();
+  // The door sensor saw nobody go through (issue #19): listed "không vào", never counted as in.
+  const notEntered = new Set<string>();
   for (const o of outcomes) {
     if (o.outcome === 'left') left.add(o.checkin);
+    else if (o.outcome === 'not-entered') notEntered.add(o.checkin);
     else if (!outcomeOf.has(o.checkin)) outcomeOf.set(o.checkin, o.outcome);
   }
   const wentIn = new Set<string>();
@@ -40,7 +43,7 @@ export function receptionToday(checkins: CheckinMessage[], outcomes: OutcomeMess
     const admitted = c.verdict === 'ALLOW' || outcome === 'admitted';
     if (c.verdict === 'REVIEW' && outcome === undefined) pending++;
     if (c.verdict === 'REFUSE' || outcome === 'denied') refused.add(c.document.idHash);
-    if (!admitted) continue;
+    if (!admitted || notEntered.has(c.id)) continue;
     (c.direction === 'in' ? wentIn : wentOut).add(c.document.idHash);
     if (left.has(c.id)) wentOut.add(c.document.idHash);
   }
@@ -61,6 +64,7 @@ export function receptionToday(checkins: CheckinMessage[], outcomes: OutcomeMess
         ...screenCheckin(c),
         ...(outcome ? { outcome } : {}),
         ...(left.has(c.id) ? { left: true as const } : {}),
+        ...(notEntered.has(c.id) ? { notEntered: true as const } : {}),
       };
     }),
     in: wentIn.size,

@@ -139,6 +139,41 @@ export const GpioSection = Type.Object(
           'nút "cho vào" / "không cho vào" của bảo vệ sau lượt KIỂM TRA, ví dụ { admit: GPIO5, deny: GPIO6 } (nút nối xuống đất; GPIO0–8 có điện trở kéo lên khi khởi động); driver onoff đọc; không khai báo: chỉ xử lý ở lễ tân',
       },
     ),
+    // An object with a default and an optional pin (like `buttons`), not an optional object: the env
+    // override pass creates every nested object (protocol/src/settings-load.ts), so an optional one
+    // would appear empty and fail. No pin: no sensor.
+    doorSensor: Type.Object(
+      {
+        pin: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description: 'e.g. GPIO16 (same syntax as gpio.buttons); none: no sensor',
+          }),
+        ),
+        activeLow: Type.Boolean({
+          default: true,
+          description:
+            'true: the sensor reports movement by pulling the line to ground (a contact to ground on a pulled-up pin)',
+          viDescription:
+            'true: cảm biến báo cửa/cổng quay chuyển động bằng cách kéo chân xuống đất (tiếp điểm nối đất, chân có điện trở kéo lên)',
+        }),
+        debounceMs: Type.Integer({
+          minimum: 0,
+          maximum: 1000,
+          default: 50,
+          description: 'edges closer together than this (ms) are one movement (contact bounce)',
+          viDescription: 'các lần đổi trạng thái cách nhau dưới chừng này (ms) tính là một (chống dội)',
+        }),
+      },
+      {
+        default: {},
+        additionalProperties: false,
+        description:
+          'optional door contact or turnstile rotation sensor (issue #19): after an admitted entry, no movement within signal.doorEnterSeconds marks it "did not enter"; read by the onoff driver',
+        viDescription:
+          'cảm biến cửa hoặc cổng quay (tùy chọn): sau một lượt được cho vào, nếu không có chuyển động trong signal.doorEnterSeconds thì lượt đó được ghi "không vào"; driver onoff đọc',
+      },
+    ),
     chip: Type.String({
       default: 'gpiochip0',
       minLength: 1,

@@ -42,6 +42,15 @@ export const SignalSection = Type.Object(
       viDescription:
         'các lần bấm nút của bảo vệ cách nhau dưới chừng này (ms) tính là một (chống dội tiếp điểm)',
     }),
+    doorEnterSeconds: Type.Integer({
+      minimum: 2,
+      maximum: 120,
+      default: 10,
+      description:
+        'with gpio.doorSensor: an admitted entry whose door or turnstile did not move within this many seconds is marked "did not enter"',
+      viDescription:
+        'khi có gpio.doorSensor: lượt được cho vào mà cửa hoặc cổng quay không chuyển động trong chừng này giây thì được ghi "không vào"',
+    }),
     patterns: Type.Optional(
       Type.Object(
         {

@@ -16,6 +16,17 @@ export interface GpioDriver {
   write(line: Line, value: 0 | 1): void;
   /** Guard button presses, where the driver reads inputs (SimGpio: press()); returns the unsubscribe. */
   onButton?(listener: (button: GuardButton) => void): () => void;
+  /**
+   * The door contact or turnstile sensor (gpio.doorSensor, issue #19): one call per debounced movement,
+   * where the driver reads it (SimGpio: doorMoved()); `onError` hears a read that failed (the line went
+   * away). Returns the unsubscribe.
+   */
+  onDoor?(listener: () => void, onError?: (err: Error) => void): () => void;
+  /**
+   * The sensor's level now, 1 when active (door open / turnstile turning), after its polarity; undefined
+   * when no sensor is configured. Throws when the line cannot be read (doctor and selftest say so).
+   */
+  doorLevel?(): 0 | 1 | undefined;
   /** Leaves every line off (relay released) and frees the hardware. */
   close(): Promise<void>;
 }
@@ -66,6 +77,23 @@ export class SimGpio implements GpioDriver {
   /** A guard button pressed (each call is one edge: a bouncing contact is several calls). */
   press(button: GuardButton): void {
     for (const listener of this.buttonListeners) listener(button);
+  }
+
+  private readonly doorListeners = new Set<() => void>();
+
+  onDoor(listener: () => void): () => void {
+    this.doorListeners.add(listener);
+    return () => this.doorListeners.delete(listener);
+  }
+
+  /** The simulated sensor at rest: a door that is shut, a turnstile that is still. */
+  doorLevel(): 0 | 1 {
+    return 0;
+  }
+
+  /** The door or turnstile moved: one debounced movement (the onoff driver debounces before this). */
+  doorMoved(): void {
+    for (const listener of this.doorListeners) listener();
   }
 
   async close(): Promise<void> {

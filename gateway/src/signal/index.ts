@@ -2,6 +2,7 @@ import type { Verdict } from '@qrkiosk/protocol';
 import { type GpioDriver, LINES } from './driver.js';
 import { eventsOf, PATTERNS, type Pattern, type PatternName } from './patterns.js';
 
+export { type DoorSensorReading, describeDoorSensor, readDoorSensor } from './door-sensor.js';
 export {
   allOutputsOff,
   type GpioDriver,
@@ -12,11 +13,14 @@ export {
   SimGpio,
   type TimelineEntry,
 } from './driver.js';
-export { chooseGpioDriver, createGpioDriver, type DriverChoice } from './drivers/auto.js';
+export { chooseGpioDriver, createGpioDriver, type DriverChoice, doorSensorPin } from './drivers/auto.js';
 export { GpiodDriver, gpiosetVersion } from './drivers/gpiod.js';
 export { LedClassDriver } from './drivers/leds.js';
 export { pinOffset } from './drivers/lines.js';
 export {
+  type DoorInput,
+  type DoorInputFactory,
+  type DoorSensorPin,
   findPiChip,
   type GpioChip,
   type InputFactory,
@@ -54,13 +58,17 @@ export class Signaller {
    * `withoutRelay`: a repeat never opens the door, whatever a configured pattern says (the schema lets
    * a site put relay intervals on any pattern).
    */
-  play(name: PatternName, options: { withoutRelay?: boolean } = {}): void {
+  play(name: PatternName, options: { withoutRelay?: boolean } = {}): boolean {
     this.cancel();
+    let opens = false;
     for (const event of eventsOf(this.patterns[name])) {
       if (options.withoutRelay && event.line === 'relay') continue;
+      if (event.line === 'relay' && event.value === 1) opens = true;
       if (event.at === 0) this.gpio.write(event.line, event.value);
       else this.timers.push(setTimeout(() => this.gpio.write(event.line, event.value), event.at));
     }
+    // Whether this play pulses the door relay: the door watch (door-watch/) waits for movement only then.
+    return opens;
   }
 
   /**

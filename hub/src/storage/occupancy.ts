@@ -5,7 +5,7 @@ import type pg from 'pg';
 /**
  * A site's movements in [from, to) for its occupancy count (hub/src/occupancy.ts): check-ins with
  * what decides whether they moved a person (verdict, direction), and the outcomes that let a REVIEW
- * in or mark a person as gone. Only the parts protocol's peopleInside reads, never the identity
+ * in, mark a person as gone, or undo an entry the door sensor saw nobody take (`not-entered`). Only the parts protocol's peopleInside reads, never the identity
  * beyond its hash. Uses the (site, at) index both engines have.
  */
 export interface SiteMovements {
@@ -16,7 +16,7 @@ export interface SiteMovements {
 const CHECKINS_SQLITE = `SELECT id, kiosk, at, id_hash AS idHash, verdict, json_extract(message, '$.direction') AS direction
   FROM checkins WHERE site = ? AND at >= ? AND at < ?`;
 const OUTCOMES_SQLITE = `SELECT id, kiosk, checkin, outcome, at FROM outcomes
-  WHERE site = ? AND at >= ? AND at < ? AND outcome IN ('admitted', 'left')`;
+  WHERE site = ? AND at >= ? AND at < ? AND outcome IN ('admitted', 'left', 'not-entered')`;
 
 export function sqliteSiteMovements(
   db: Database.Database,
@@ -38,7 +38,7 @@ export function sqliteSiteMovements(
 const CHECKINS_PG = `SELECT id, kiosk, at, id_hash AS "idHash", verdict, message::json->>'direction' AS direction
   FROM checkins WHERE site = $1 AND at >= $2 AND at < $3`;
 const OUTCOMES_PG = `SELECT id, kiosk, checkin, outcome, at FROM outcomes
-  WHERE site = $1 AND at >= $2 AND at < $3 AND outcome IN ('admitted', 'left')`;
+  WHERE site = $1 AND at >= $2 AND at < $3 AND outcome IN ('admitted', 'left', 'not-entered')`;
 
 export async function postgresSiteMovements(
   pool: pg.Pool,

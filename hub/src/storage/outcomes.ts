@@ -54,6 +54,37 @@ export async function postgresOutcomesOf(pool: pg.Pool, checkin: string): Promis
   return rows.map((r) => JSON.parse(r.message) as OutcomeMessage);
 }
 
+/**
+ * Which of `checkins` a kiosk's door sensor marked `not-entered` (issue #19): tracing lists them as "did
+ * not enter" and starts no stay from them. One query over the outcomes_by_checkin index.
+ */
+export function sqliteNotEntered(db: Database.Database, checkins: readonly string[]): Set<string> {
+  if (checkins.length === 0) return new Set();
+  const rows = db
+    .prepare<[string], { checkin: string }>(
+      `SELECT DISTINCT checkin FROM outcomes
+        WHERE outcome = 'not-entered' AND checkin IN (SELECT value FROM json_each(?))`,
+    )
+    .all(JSON.stringify(checkins));
+  return new Set(rows.map((r) => r.checkin));
+}
+
+export async function postgresNotEntered(pool: pg.Pool, checkins: readonly string[]): Promise<Set<string>> {
+  if (checkins.length === 0) return new Set();
+  const { rows } = await pool.query<{ checkin: string }>(
+    "SELECT DISTINCT checkin FROM outcomes WHERE outcome = 'not-entered' AND checkin = ANY($1::text[])",
+    [checkins],
+  );
+  return new Set(rows.map((r) => r.checkin));
+}
+
+/**
+ * SQL for `around` (tracing's co-visitors): a check-in whose door did not move brought nobody in, so it
+ * makes nobody a contact. NOT EXISTS is one probe of outcomes_by_checkin per row around a visit.
+ */
+export const NOT_ENTERED_EXCLUDED =
+  "NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.checkin = checkins.id AND o.outcome = 'not-entered')";
+
 /** Where a stored check-in was made (its site and kiosk); undefined when the hub does not have it. */
 export function sqliteCheckinOwner(
   db: Database.Database,

@@ -8,7 +8,13 @@ import { postgresFleet } from './fleet.js';
 import { PostgresLinks } from './links.js';
 import { MIGRATIONS } from './migrations.js';
 import { postgresSiteMovements } from './occupancy.js';
-import { postgresAddOutcome, postgresCheckinOwner, postgresOutcomesOf } from './outcomes.js';
+import {
+  NOT_ENTERED_EXCLUDED,
+  postgresAddOutcome,
+  postgresCheckinOwner,
+  postgresNotEntered,
+  postgresOutcomesOf,
+} from './outcomes.js';
 import { PostgresAccounts } from './postgres-accounts.js';
 import { postgresReleaseRecords, type ReleaseRecords } from './releases.js';
 import type {
@@ -124,6 +130,10 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
     return postgresOutcomesOf(this.pool, checkin);
   }
 
+  async notEntered(checkins: readonly string[]) {
+    return postgresNotEntered(this.pool, checkins);
+  }
+
   async checkinOwner(id: string) {
     return postgresCheckinOwner(this.pool, id);
   }
@@ -173,7 +183,7 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
   async around(site: string, from: Date, to: Date, exceptIdHash: string) {
     return parseMessages(
       await this.rows(
-        'SELECT message FROM checkins WHERE site = $1 AND at >= $2 AND at <= $3 AND id_hash <> $4 ORDER BY at',
+        `SELECT message FROM checkins WHERE site = $1 AND at >= $2 AND at <= $3 AND id_hash <> $4 AND ${NOT_ENTERED_EXCLUDED} ORDER BY at`,
         [site, from, to, exceptIdHash],
       ),
     );

@@ -64,6 +64,8 @@ export interface HubRepository {
   checkinOwner(id: string): Promise<{ site: string; kiosk: string } | undefined>;
   /** The outcomes that resolve a check-in, oldest first. */
   outcomesOf(checkin: string): Promise<OutcomeMessage[]>;
+  /** Which of these check-ins the door sensor marked `not-entered` (issue #19; storage/outcomes.ts). */
+  notEntered(checkins: readonly string[]): Promise<Set<string>>;
   /** A site's check-ins and admit/left outcomes in [from, to), for its occupancy (storage/occupancy.ts). */
   siteMovements(site: string, from: Date, to: Date): Promise<SiteMovements>;
   countsSince(since: Date): Promise<Array<{ site: string; n: number }>>;
@@ -72,7 +74,10 @@ export interface HubRepository {
   checkinCount(): Promise<number>;
   /** A person's check-ins (by identity hash) in [from, to), oldest first. */
   visits(idHash: string, from: Date, to: Date): Promise<CheckinMessage[]>;
-  /** Everyone else at `site` in [from, to] (inclusive: ±N minutes around a visit). */
+  /**
+   * Everyone else at `site` in [from, to] (inclusive: ±N minutes around a visit), but not a check-in
+   * marked `not-entered`: that person never came in.
+   */
   around(site: string, from: Date, to: Date, exceptIdHash: string): Promise<CheckinMessage[]>;
   /** Check-ins and verdicts per site in [from, to). */
   verdictCounts(from: Date, to: Date): Promise<SiteCounts[]>;

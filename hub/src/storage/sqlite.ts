@@ -9,7 +9,13 @@ import { sqliteFleet } from './fleet.js';
 import { linkTime, SqliteLinks, scanLinks } from './links.js';
 import { MIGRATIONS } from './migrations.js';
 import { sqliteSiteMovements } from './occupancy.js';
-import { sqliteAddOutcome, sqliteCheckinOwner, sqliteOutcomesOf } from './outcomes.js';
+import {
+  NOT_ENTERED_EXCLUDED,
+  sqliteAddOutcome,
+  sqliteCheckinOwner,
+  sqliteNotEntered,
+  sqliteOutcomesOf,
+} from './outcomes.js';
 import { type ReleaseRecords, sqliteReleaseRecords } from './releases.js';
 import type {
   AuditRow,
@@ -86,7 +92,7 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
         'SELECT message FROM checkins WHERE id_hash = ? AND at >= ? AND at < ? ORDER BY at',
       ),
       around: db.prepare<[string, string, string, string], { message: string }>(
-        'SELECT message FROM checkins WHERE site = ? AND at >= ? AND at <= ? AND id_hash <> ? ORDER BY at',
+        `SELECT message FROM checkins WHERE site = ? AND at >= ? AND at <= ? AND id_hash <> ? AND ${NOT_ENTERED_EXCLUDED} ORDER BY at`,
       ),
       verdicts: db.prepare<[string, string], SiteCounts>(
         `SELECT site, count(*) AS scans, sum(verdict = 'ALLOW') AS allowed,
@@ -168,6 +174,10 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
 
   async outcomesOf(checkin: string) {
     return sqliteOutcomesOf(this.db, checkin);
+  }
+
+  async notEntered(checkins: readonly string[]) {
+    return sqliteNotEntered(this.db, checkins);
   }
 
   async checkinOwner(id: string) {

@@ -78,7 +78,8 @@ export function staysOf(
   const last = bounds.end ?? Number.POSITIVE_INFINITY;
   const own = traced.map((v) => v.visit);
   const raw = traced
-    .filter((v) => v.visit.direction !== 'out' && Date.parse(v.visit.at) < last)
+    // A check-in the door sensor marked "did not enter" (issue #19) is no stay: nobody came in.
+    .filter((v) => v.visit.direction !== 'out' && !v.notEntered && Date.parse(v.visit.at) < last)
     .map((v) => ({
       visit: v.visit,
       start: Math.max(since, Date.parse(v.visit.at)),

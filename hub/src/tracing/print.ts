@@ -47,6 +47,9 @@ ${people.map((p) => personRow(p, revealed)).join('\n')}
  * overlap minutes, and "Trang N/M" in the page's margin boxes (CSS Paged Media: Chromium prints
  * `@page` margin boxes since version 131). Vietnamese, English in small type.
  */
+/** A check-in the door sensor marked as not entered (issue #19): listed, but no stay and no contacts. */
+const NOT_ENTERED_HTML = '<br><i class="not-entered">không vào <small>/ did not enter</small></i>';
+
 export function tracePrintPage(r: TraceResult, options: { office?: string } = {}): string {
   const office = options.office?.trim() || '…………………………';
   const caseLabel = r.case || '—';
@@ -57,7 +60,7 @@ export function tracePrintPage(r: TraceResult, options: { office?: string } = {}
       (v) =>
         `<tr><td>${at(v.at)}</td><td><b>${esc(v.siteName || v.site)}</b> <small>${esc(v.site)}</small>${
           v.siteAddress ? `<br>${esc(v.siteAddress)}` : ''
-        }</td><td>${esc(v.ward)}</td><td class="n">${v.coVisitors}</td></tr>`,
+        }${v.notEntered ? NOT_ENTERED_HTML : ''}</td><td>${esc(v.ward)}</td><td class="n">${v.coVisitors}</td></tr>`,
     )
     .join('\n');
   const c = r.counts;

@@ -27,6 +27,8 @@ export interface TraceVisitRow {
   numberMasked: string;
   /** Distinct people (not check-ins) whose stay overlapped this one. */
   coVisitors: number;
+  /** The door sensor saw nobody go through (issue #19): "không vào", no stay, 0 co-visitors. */
+  notEntered?: true;
 }
 
 /** One meeting of a co-visitor with the F0 (level 1) or with an F1 (level 2, `via`). */

@@ -246,7 +246,7 @@ export async function runTrace(
   }
   // Each arrival stays a row; its count is the people there during that arrival's own stay.
   const arrivals = traced.filter((v) => v.visit.direction !== 'out' && Date.parse(v.visit.at) < to.getTime());
-  const visits: TraceVisitRow[] = arrivals.map(({ visit, coVisitors }) => {
+  const visits: TraceVisitRow[] = arrivals.map(({ visit, coVisitors, notEntered }) => {
     const start = Date.parse(visit.at);
     const end = stayEnd(visit, windowMs, own);
     return {
@@ -257,7 +257,8 @@ export async function runTrace(
       kiosk: visit.kiosk,
       kind: visit.document.kind,
       numberMasked: visit.document.numberMasked,
-      coVisitors: peopleDuring(start, end, others(coVisitors), windowMs, repOf).length,
+      coVisitors: notEntered ? 0 : peopleDuring(start, end, others(coVisitors), windowMs, repOf).length,
+      ...(notEntered ? { notEntered } : {}),
     };
   });
   const f1 = f1Book.ordered();

@@ -5,7 +5,14 @@ import type { Settings } from '../../settings/schema.js';
 import { type GpioDriver, NoGpio, SimGpio } from '../driver.js';
 import { GpiodDriver, gpiosetVersion } from './gpiod.js';
 import { LedClassDriver } from './leds.js';
-import { findPiChip, type InputFactory, type LineFactory, SysfsGpioDriver } from './sysfs.js';
+import {
+  type DoorInputFactory,
+  type DoorSensorPin,
+  findPiChip,
+  type InputFactory,
+  type LineFactory,
+  SysfsGpioDriver,
+} from './sysfs.js';
 
 export interface DriverChoice {
   driver: GpioDriver;
@@ -21,12 +28,26 @@ export interface DriverChoice {
  */
 export function chooseGpioDriver(
   gpio: Settings['gpio'],
-  options: { lines?: LineFactory; inputs?: InputFactory; gpiosetBin?: string } = {},
+  options: {
+    lines?: LineFactory;
+    inputs?: InputFactory;
+    doorInputs?: DoorInputFactory;
+    gpiosetBin?: string;
+  } = {},
 ): DriverChoice {
   const root = gpio.sysfsRoot;
   const leds = () => new LedClassDriver(gpio.leds, root);
   const gpiod = () => new GpiodDriver(gpio.pins, gpio.chip, options.gpiosetBin);
-  const sysfs = () => new SysfsGpioDriver(gpio.pins, root, options.lines, gpio.buttons, options.inputs);
+  const sysfs = () =>
+    new SysfsGpioDriver(
+      gpio.pins,
+      root,
+      options.lines,
+      gpio.buttons,
+      options.inputs,
+      doorSensorPin(gpio),
+      options.doorInputs,
+    );
   switch (gpio.driver) {
     case 'sim':
       return { driver: new SimGpio(), why: 'gpio.driver: sim' };
@@ -54,6 +75,12 @@ export function chooseGpioDriver(
     driver: new SimGpio(),
     why: 'no GPIO hardware found (no LED class lines, no libgpiod, no Pi sysfs GPIO chip)',
   };
+}
+
+/** gpio.doorSensor when a pin is set (issue #19); undefined: no sensor wired. */
+export function doorSensorPin(gpio: Settings['gpio']): DoorSensorPin | undefined {
+  const { pin, activeLow, debounceMs } = gpio.doorSensor;
+  return pin ? { pin, activeLow, debounceMs } : undefined;
 }
 
 export function createGpioDriver(gpio: Settings['gpio'], log: Logger): GpioDriver {

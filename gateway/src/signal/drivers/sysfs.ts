@@ -79,12 +79,54 @@ export const onoffInputs: InputFactory = async (n, onPress) => {
   return { release: () => gpio.unexport() };
 };
 
+/** gpio.doorSensor as kiosk.yaml gives it (the pin, its polarity, its debounce). */
+export interface DoorSensorPin {
+  pin: string;
+  activeLow: boolean;
+  debounceMs: number;
+}
+
+/** The door sensor's line: its level (after polarity) and the hardware's release. */
+export interface DoorInput {
+  read(): 0 | 1;
+  release(): void;
+}
+export type DoorInputFactory = (
+  sysfsNumber: number,
+  options: { activeLow: boolean; debounceMs: number },
+  onMove: () => void,
+  onError: (err: Error) => void,
+) => Promise<DoorInput>;
+
+/**
+ * The door sensor through onoff 6 (read in node_modules/onoff/onoff.js): `activeLow` is written to the
+ * line's sysfs `active_low`, so the kernel inverts both the value and the interrupt edges, and edge
+ * `rising` is then "the sensor became active" whatever the wiring. `debounceTimeout` runs the handler
+ * once, that many ms after the last interrupt of a burst, and onoff calls back only if the line then
+ * reads active: a contact that bounces and settles at rest is no movement.
+ */
+export const onoffDoorInput: DoorInputFactory = async (n, options, onMove, onError) => {
+  const { Gpio } = await import('onoff');
+  const gpio = new Gpio(n, 'in', 'rising', {
+    activeLow: options.activeLow,
+    debounceTimeout: options.debounceMs,
+  });
+  gpio.watch((err) => {
+    if (err) onError(err);
+    else onMove();
+  });
+  return { read: () => gpio.readSync(), release: () => gpio.unexport() };
+};
+
 /** sysfs GPIO through onoff, with numbers computed from the chip's label and base. */
 export class SysfsGpioDriver implements GpioDriver {
   readonly name = 'onoff';
   private readonly lines = new Map<Line, OutputLine>();
   /** Line → sysfs number, after open(). */
-  readonly numbers = new Map<Line | `button-${GuardButton}`, number>();
+  readonly numbers = new Map<Line | `button-${GuardButton}` | 'door', number>();
+  private door: DoorInput | undefined;
+  private readonly doorListeners = new Set<() => void>();
+  private readonly doorErrorListeners = new Set<(err: Error) => void>();
 
   private readonly inputs: InputLine[] = [];
   private readonly buttonListeners = new Set<(button: GuardButton) => void>();
@@ -96,7 +138,25 @@ export class SysfsGpioDriver implements GpioDriver {
     /** gpio.buttons: the guard's inputs, none by default. */
     private readonly buttons: Partial<Record<GuardButton, string>> = {},
     private readonly inputFactory: InputFactory = onoffInputs,
+    /** gpio.doorSensor (issue #19), none by default. */
+    private readonly doorSensor: DoorSensorPin | undefined = undefined,
+    private readonly doorFactory: DoorInputFactory = onoffDoorInput,
   ) {}
+
+  onDoor(listener: () => void, onError?: (err: Error) => void): () => void {
+    this.doorListeners.add(listener);
+    if (onError) this.doorErrorListeners.add(onError);
+    return () => {
+      this.doorListeners.delete(listener);
+      if (onError) this.doorErrorListeners.delete(onError);
+    };
+  }
+
+  doorLevel(): 0 | 1 | undefined {
+    if (!this.doorSensor) return undefined;
+    if (!this.door) throw new Error(`door sensor ${this.doorSensor.pin} is not open`);
+    return this.door.read();
+  }
 
   onButton(listener: (button: GuardButton) => void): () => void {
     this.buttonListeners.add(listener);
@@ -131,6 +191,23 @@ export class SysfsGpioDriver implements GpioDriver {
         }),
       );
     }
+    if (this.doorSensor) {
+      const { pin, activeLow, debounceMs } = this.doorSensor;
+      const offset = pinOffset(pin);
+      if (offset >= chip.ngpio)
+        throw new Error(`door sensor: ${pin} is beyond ${chip.label}'s ${chip.ngpio} lines`);
+      this.numbers.set('door', chip.base + offset);
+      this.door = await this.doorFactory(
+        chip.base + offset,
+        { activeLow, debounceMs },
+        () => {
+          for (const listener of this.doorListeners) listener();
+        },
+        (err) => {
+          for (const listener of this.doorErrorListeners) listener(err);
+        },
+      );
+    }
   }
 
   write(line: Line, value: 0 | 1): void {
@@ -144,5 +221,7 @@ export class SysfsGpioDriver implements GpioDriver {
     }
     this.lines.clear();
     for (const input of this.inputs.splice(0)) input.release();
+    this.door?.release();
+    this.door = undefined;
   }
 }

@@ -29,6 +29,7 @@ export const T = {
   kiosk: { vi: 'Kiosk', en: 'Kiosk' },
   document: { vi: 'Giấy tờ', en: 'Document' },
   coVisitors: { vi: 'Người cùng lúc', en: 'Co-visitors' },
+  notEntered: { vi: 'không vào', en: 'did not enter' },
   ref: { vi: 'Mã', en: 'Ref' },
   level: { vi: 'Mức', en: 'Level' },
   documents: { vi: 'Giấy tờ (che)', en: 'Documents (masked)' },
@@ -191,7 +192,9 @@ function visitsTable(ctx, visits) {
         title: T.coVisitors,
         class: 'num',
         sort: (v) => v.coVisitors,
-        cell: (v) => String(v.coVisitors),
+        // The door sensor saw nobody go through (issue #19): no stay, so no co-visitors.
+        cell: (v) =>
+          v.notEntered ? h('i', { class: 'not-entered' }, ctx.t(T.notEntered)) : String(v.coVisitors),
       },
     ],
   });
