@@ -4,8 +4,10 @@
  * one says "within limits", an older kiosk without the block shows "—"; a kiosk's page lists each kind's age and
  * limit and says its data-stale fault in words; a hub that cannot sign says why kiosks will go stale.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { TELEMETRY_SCHEMA_ID, validateTelemetry } from '@qrkiosk/protocol';
-import { CHROMIUM_ARGS, requireChromium } from '@qrkiosk/testkit';
+import { CHROMIUM_ARGS, REPO_ROOT, requireChromium } from '@qrkiosk/testkit';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_KEY } from '../src/fresh-publisher.js';
@@ -15,6 +17,8 @@ import { httpHub } from './http-server.js';
 const ADMIN = '0900000001';
 const PASSWORD = 'page-password';
 const H = 3600;
+/** For a person to look at (never compared): the fleet and a stale kiosk's page. */
+const SHOTS = join(REPO_ROOT, 'test-artifacts', 'screenshots');
 
 describe('data age on the fleet page in Chromium', () => {
   let hub: Awaited<ReturnType<typeof httpHub>>;
@@ -83,10 +87,12 @@ describe('data age on the fleet page in Chromium', () => {
     await page.click('#tabs a[data-view="kiosks"]');
     await page.waitForFunction(() => document.querySelectorAll('#fleet tbody tr').length === 4);
     expect(await cell('k-stale')).toEqual({ text: 'quá cũ: quy tắc', red: true });
-    expect(await cell('k-cut')).toEqual({ text: 'quá cũ: dữ liệu tiêm chủng/xét nghiệm', red: true });
+    expect(await cell('k-cut')).toEqual({ text: 'quá cũ: dữ liệu', red: true });
     expect(await cell('k-fresh')).toEqual({ text: 'trong giới hạn', red: false });
     expect(await cell('k-old')).toEqual({ text: '—', red: false });
     expect(await page.textContent('#freshBanner')).toBe(NO_KEY.vi);
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, 'hub-fleet-data-age-vi.png') });
 
     await page.click('#fleet tbody tr[data-kiosk="k-stale"] a.kiosk-link');
     await page.waitForSelector('#kioskFreshness tbody tr');
@@ -99,9 +105,12 @@ describe('data age on the fleet page in Chromium', () => {
       ['danh sách tin cậy DCC', 'trong giới hạn'],
       ['danh sách thu hồi DCC', 'trong giới hạn'],
     ]);
+    // Whole hours, as limits are set: 50 h against 48 h, not "2 days" against "2 days".
+    expect(rows[1]?.slice(1, 3)).toEqual(['50 giờ', '48 giờ']);
     expect(rows[2]?.[1]).toBe('chưa cài');
     expect(rows[3]?.[2]).toBe('không giới hạn');
     expect(await page.textContent('#kioskFaults')).toBe('Lỗi đang có: Dữ liệu quá cũ — kiểm tra giấy tờ');
+    await page.screenshot({ path: join(SHOTS, 'hub-kiosk-data-age-vi.png'), fullPage: true });
   });
 
   it('in English', async () => {

@@ -132,6 +132,11 @@ export const view = {
 /** Issue #19: each data kind's age and limit (brought up to now by the hub), stale ones in red. */
 function freshnessTable(ctx, k) {
   const { h } = ctx;
+  // In whole hours, as the limits are set (50 h against 48 h, where "2 days" against "2 days" hides it).
+  const hours = (s) =>
+    s < 3600
+      ? ctx.fmtDuration(s)
+      : ctx.t({ vi: `${Math.floor(s / 3600)} giờ`, en: `${Math.floor(s / 3600)} h` });
   const rows = Object.keys(DATA_KINDS)
     .filter((kind) => k.freshness[kind])
     .map((kind) => ({ kind, ...k.freshness[kind] }));
@@ -144,13 +149,13 @@ function freshnessTable(ctx, k) {
         key: 'age',
         title: T.age,
         class: 'num',
-        cell: (r) => (r.ageSeconds === null ? ctx.t(T.notInstalled) : ctx.fmtDuration(r.ageSeconds)),
+        cell: (r) => (r.ageSeconds === null ? ctx.t(T.notInstalled) : hours(r.ageSeconds)),
       },
       {
         key: 'limit',
         title: T.limit,
         class: 'num',
-        cell: (r) => (r.maxSeconds === null ? ctx.t(T.noLimit) : ctx.fmtDuration(r.maxSeconds)),
+        cell: (r) => (r.maxSeconds === null ? ctx.t(T.noLimit) : hours(r.maxSeconds)),
       },
       {
         key: 'state',

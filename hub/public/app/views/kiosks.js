@@ -116,7 +116,7 @@ export function fleetCells(ctx) {
             ? h(
                 'span',
                 { class: 'bad stale' },
-                `${ctx.t(T.tooOld)}: ${k.stale.map((kind) => ctx.t(DATA_KINDS[kind] ?? { vi: kind, en: kind })).join(', ')}`,
+                `${ctx.t(T.tooOld)}: ${k.stale.map((kind) => ctx.t(SHORT_KINDS[kind] ?? { vi: kind, en: kind })).join(', ')}`,
               )
             : ctx.t(T.withinLimits),
     },
@@ -172,6 +172,14 @@ export const DATA_KINDS = {
   rules: { vi: 'quy tắc', en: 'rules' },
   trust: { vi: 'danh sách tin cậy DCC', en: 'DCC trust list' },
   revocation: { vi: 'danh sách thu hồi DCC', en: 'DCC revocation list' },
+};
+
+/** The same, short, as the table's own columns name them (the kiosk's page gives the full names). */
+const SHORT_KINDS = {
+  facts: { vi: 'dữ liệu', en: 'cache' },
+  rules: { vi: 'quy tắc', en: 'rules' },
+  trust: { vi: 'khóa tin cậy', en: 'trust' },
+  revocation: { vi: 'thu hồi', en: 'revocation' },
 };
 
 /**
