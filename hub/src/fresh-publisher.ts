@@ -58,6 +58,7 @@ export class FreshnessPublisher {
     private readonly options: FreshnessOptions,
     login: BrokerLogin,
     private readonly log: Logger,
+    private readonly metrics?: { freshnessStated(issuedAt: Date): void },
   ) {
     this.publish = options.publish ?? ((payload) => publishFleet(login, [{ kind: 'fresh', payload }]));
   }
@@ -83,6 +84,7 @@ export class FreshnessPublisher {
       .then(({ statement, problems }) => {
         this.last = { statement };
         this.failure = null;
+        this.metrics?.freshnessStated(new Date(statement.issuedAt));
         if (problems.length > 0)
           this.log.error({ problems }, 'freshness statement: some versions unreadable, stated as null');
         this.log.info({ statement }, 'freshness statement published');

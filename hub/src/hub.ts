@@ -139,7 +139,7 @@ export class Hub {
     this.unwatch = this.metrics.watch(store, ingest);
     await ingest.start();
     const fresh = this.options.freshness;
-    const freshness = fresh && new FreshnessPublisher(fresh, this.adminLogin(), this.log);
+    const freshness = fresh && new FreshnessPublisher(fresh, this.adminLogin(), this.log, this.metrics);
     this.freshness = freshness;
     this.server = await createServer(store, ingest, {
       ...(this.options.hashKey ? { hashKey: this.options.hashKey } : {}),

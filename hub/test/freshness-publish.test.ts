@@ -234,6 +234,10 @@ describe('the freshness statement on fleet/fresh', () => {
       const { status } = (await r.json()) as { status: Record<string, unknown> };
       expect(status).toMatchObject({ publishing: true, problem: null });
       expect(status.statement).toMatchObject({ rules: { version: 'province-2026-11-27' } });
+      // Prometheus: when this process last stated freshness (an operator alerts on its age).
+      const metrics = await (await fetch(`${address}/metrics`, { headers: { cookie: admin.cookie } })).text();
+      const stated = /^qrkiosk_hub_freshness_statement_timestamp_seconds (\S+)$/m.exec(metrics)?.[1];
+      expect(Number(stated)).toBeGreaterThanOrEqual(Date.parse(first.issuedAt) / 1000);
     } finally {
       await kiosk.endAsync();
       await daemon.stop();
