@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDccSigner } from '@qrkiosk/firmware-sim';
 import {
@@ -21,7 +21,9 @@ import { makeTempDir, REPO_ROOT, type RunningMosquitto, startMosquitto, waitFor 
 import { connectAsync } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Hub, readSigningKey } from '../src/index.js';
+import { FreshnessPublisher } from '../src/fresh-publisher.js';
+import { Hub, readSigningKey, writeFleetState } from '../src/index.js';
+import { readPublished, recordPublished } from '../src/published-versions.js';
 import { newDatabase } from './engines.js';
 import { logIn } from './session.js';
 
@@ -271,6 +273,67 @@ describe('the freshness statement on fleet/fresh', () => {
       expect(lines.some((l) => l.includes('freshness statement published'))).toBe(false);
     } finally {
       await daemon.stop();
+    }
+  });
+});
+
+describe('what the statement may say', () => {
+  it('reads each recorded version; a damaged file states that kind as null and says why, never a guess', () => {
+    const dir = makeTempDir('hub-published-');
+    expect(readPublished(dir)).toEqual({
+      versions: { cache: null, rules: null, trust: null, revocation: null },
+      problems: [],
+    });
+    writeFleetState(dir, { seq: 1234, createdAt: '2026-11-27T00:00:00.000Z', entries: Buffer.alloc(0) });
+    recordPublished(dir, 'rules', 'tinh-2026-11-27');
+    recordPublished(dir, 'trust', 7);
+    recordPublished(dir, 'revocation', 31);
+    expect(readPublished(dir)).toEqual({
+      versions: { cache: 1234, rules: 'tinh-2026-11-27', trust: 7, revocation: 31 },
+      problems: [],
+    });
+    writeFileSync(join(dir, 'trust.version'), 'seven\n');
+    writeFileSync(join(dir, 'fleet-cache.state'), 'not a state file');
+    const damaged = readPublished(dir);
+    expect(damaged.versions).toEqual({ cache: null, rules: 'tinh-2026-11-27', trust: null, revocation: 31 });
+    expect(damaged.problems).toEqual([
+      expect.stringMatching(/fleet-cache\.state: not a fleet cache state$/),
+      expect.stringMatching(/trust\.version: "seven" is not a version number$/),
+    ]);
+  });
+
+  it('the daemon publisher retries a statement the broker did not take, and says so meanwhile', async () => {
+    const dir = makeTempDir('hub-fresh-retry-');
+    mkdirSync(dir, { recursive: true });
+    recordPublished(dir, 'rules', 'r-1');
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const ring = new KeyRing();
+    ring.add(publicKey);
+    const taken: Buffer[] = [];
+    let refuse = true;
+    const publisher = new FreshnessPublisher(
+      {
+        stateDir: dir,
+        everyMs: 20,
+        signing: { privateKey, publicKey },
+        publish: async (payload) => {
+          if (refuse) throw new Error('connect ECONNREFUSED 127.0.0.1:1883');
+          taken.push(payload);
+        },
+      },
+      { url: 'mqtt://127.0.0.1:1' },
+      pino({ level: 'silent' }),
+    );
+    try {
+      await publisher.tick();
+      expect(publisher.status()).toMatchObject({ publishing: true, lastIssuedAt: null });
+      expect(publisher.status().problem?.en).toMatch(/ECONNREFUSED.*tried again in 1 minute/);
+      refuse = false;
+      await waitFor(() => (taken.length > 0 ? true : undefined), 5000, 'a statement taken');
+      expect(verifyFreshness(taken[0] as Buffer, ring).rules).toEqual({ version: 'r-1' });
+      await waitFor(() => (publisher.status().problem === null ? true : undefined), 5000, 'problem cleared');
+    } finally {
+      await publisher.stop();
     }
   });
 });
