@@ -4,7 +4,7 @@
  * publish-rules refuses a bad limit and signs a good one unchanged; the daemon publishes at start and again on
  * its timer; a hub without a key publishes nothing and says why on GET /api/fleet/freshness.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -244,6 +244,45 @@ describe('the freshness statement on fleet/fresh', () => {
       await kiosk.endAsync();
       await daemon.stop();
     }
+  });
+
+  it('qrkiosk-hub run states it from hub.yaml fleet:, and refuses to start on an unreadable key', async () => {
+    const before = await statement();
+    const yaml = (keyFile: string) => {
+      const file = join(dir, `hub-${randomBytes(3).toString('hex')}.yaml`);
+      writeFileSync(
+        file,
+        [
+          `dataDir: ${makeTempDir('hub-run-')}`,
+          'http: { port: 0 }',
+          `mqtt: { url: '${broker.url}', lanes: 1 }`,
+          `fleet: { freshnessMinutes: 5, signingKeyFile: ${keyFile}, stateDir: ${state} }`,
+        ].join('\n'),
+      );
+      return file;
+    };
+    const child = spawn(process.execPath, [HUB_CLI, 'run', '--config', yaml(key)], { stdio: 'ignore' });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      await waitFor(
+        async () => {
+          const now = await statement();
+          return Date.parse(now.issuedAt) > Date.parse(before.issuedAt) ? now : undefined;
+        },
+        15_000,
+        'a statement from the daemon',
+      ).then((s) => expect(s).toMatchObject({ cache: { version: 100 }, trust: { version: 7 } }));
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    const bad = spawnSync(process.execPath, [HUB_CLI, 'run', '--config', yaml(join(dir, 'missing.key'))], {
+      encoding: 'utf8',
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(
+      /Không đọc được khóa ký .*missing\.key \(ENOENT\).* \/ Cannot read the signing key/,
+    );
   });
 
   it('a hub without a signing key publishes nothing, logs why once, and the page is told', async () => {
