@@ -143,7 +143,7 @@ function signingKeyOrRefuse(file: string): ReturnType<typeof readSigningKey> {
 }
 
 /** Where the publish-* commands record what they sent (hub.yaml fleet.stateDir, else <dataDir>/fleet). */
-export const fleetStateDir = (s: HubSettings) => s.fleet.stateDir ?? join(s.dataDir, 'fleet');
+const fleetStateDir = (s: HubSettings) => s.fleet.stateDir ?? join(s.dataDir, 'fleet');
 
 /** Rollouts run when the hub trusts a release key, can sign fleet/software and can name its address to kiosks. */
 function rolloutOptions(s: HubSettings): Pick<ConstructorParameters<typeof Hub>[0], 'rollouts'> {
