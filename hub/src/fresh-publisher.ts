@@ -26,6 +26,12 @@ export const NO_KEY: Text = {
   en: 'The hub has no signing key, so it sends no freshness statement (fleet/fresh): kiosks will count their data as too old once the limits in the rules pass, and turn every ALLOW into REVIEW. Set fleet.signingKeyFile (or enrolment.signingKeyFile) in hub.yaml',
 };
 
+/** The daemon's folder holds no publication: said on the page, checked again at the next tick. */
+const nothingRecorded = (dir: string): Text => ({
+  vi: `Chưa có gì được gửi từ ${dir} (publish-* chưa chạy, hoặc fleet.stateDir sai): không gửi tuyên bố độ mới`,
+  en: `Nothing was ever published from ${dir} (publish-* not run, or fleet.stateDir wrong): no freshness statement sent`,
+});
+
 /** After a failed statement (broker down), tried again this soon rather than a whole period later. */
 export const FRESHNESS_RETRY_MS = 60_000;
 
@@ -80,8 +86,14 @@ export class FreshnessPublisher {
       stateDir: this.options.stateDir,
       signing,
       publish: this.publish,
+      skipIfEmpty: true,
     })
-      .then(({ statement, problems }) => {
+      .then((result) => {
+        if (!result) {
+          this.failure = nothingRecorded(this.options.stateDir);
+          return this.options.everyMs;
+        }
+        const { statement, problems } = result;
         this.last = { statement };
         this.failure = null;
         this.metrics?.freshnessStated(new Date(statement.issuedAt));

@@ -363,6 +363,22 @@ describe('what the statement may say', () => {
       { url: 'mqtt://127.0.0.1:1' },
       pino({ level: 'silent' }),
     );
+    // A process whose folder holds nothing (another machine, a wrong fleet.stateDir) does not replace the
+    // retained statement with one that confirms nothing.
+    const empty = new FreshnessPublisher(
+      {
+        stateDir: makeTempDir('hub-fresh-empty-'),
+        everyMs: 60_000,
+        signing: { privateKey, publicKey },
+        publish: async (p) => void taken.push(p),
+      },
+      { url: 'mqtt://127.0.0.1:1' },
+      pino({ level: 'silent' }),
+    );
+    await empty.tick();
+    await empty.stop();
+    expect(taken).toEqual([]);
+    expect(empty.status().problem?.en).toMatch(/^Nothing was ever published from .*hub-fresh-empty-/);
     try {
       await publisher.tick();
       expect(publisher.status()).toMatchObject({ publishing: true, lastIssuedAt: null });

@@ -17,13 +17,29 @@ export interface FreshnessResult {
   problems: string[];
 }
 
-export async function publishFreshness(options: {
+export interface PublishFreshnessOptions {
   stateDir: string;
   signing: { privateKey: KeyObject; publicKey: KeyObject };
   publish: (payload: Buffer) => Promise<void>;
   now?: Date;
-}): Promise<FreshnessResult> {
+  /**
+   * Publish nothing when no kind was ever recorded in `stateDir` (the daemon): a hub process whose folder is
+   * empty — another machine, a wrong `fleet.stateDir` — must not replace the retained statement with one that
+   * confirms nothing. null then.
+   */
+  skipIfEmpty?: boolean;
+}
+
+export async function publishFreshness(
+  options: PublishFreshnessOptions & { skipIfEmpty: true },
+): Promise<FreshnessResult | null>;
+export async function publishFreshness(
+  options: PublishFreshnessOptions & { skipIfEmpty?: false },
+): Promise<FreshnessResult>;
+export async function publishFreshness(options: PublishFreshnessOptions): Promise<FreshnessResult | null> {
   const { versions, problems } = readPublished(options.stateDir);
+  if (options.skipIfEmpty && Object.values(versions).every((v) => v === null) && problems.length === 0)
+    return null;
   const statement: FreshnessStatement = {
     schema: FRESHNESS_SCHEMA_ID,
     issuedAt: (options.now ?? new Date()).toISOString(),
