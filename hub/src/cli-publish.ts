@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RevocationListError, signRevocationList, signTrustList, TrustListError } from '@qrkiosk/protocol';
 import { brokerLogin, fail, out, readKeyFile } from './cli-files.js';
+import { limitsLine, publishFreshCommand, restateFreshness } from './cli-fresh.js';
 import { FleetStateError, readFleetState, writeFileAtomic, writeFleetState } from './fleet-state.js';
 import {
   BadRowsError,
@@ -18,7 +19,9 @@ import {
   readSigningKey,
   signedRulesEnvelope,
 } from './publish.js';
+import { recordPublished, versionFile } from './published-versions.js';
 import { batchesFromFiles, batchFilesIn } from './revocation-batches.js';
+import { type RulesSummary, RulesTextError, readRulesText } from './rules-text.js';
 import type { HubSettings } from './settings/index.js';
 import { HubStore } from './store.js';
 
@@ -32,6 +35,7 @@ export const PUBLISH_COMMANDS = [
   'publish-rules',
   'publish-trust',
   'publish-revocation',
+  'publish-fresh',
 ] as const;
 
 export const PUBLISH_USAGE = [
@@ -41,6 +45,7 @@ export const PUBLISH_USAGE = [
   'qrkiosk-hub publish-rules --rules FILE --signing-key KEY [MQTT]',
   'qrkiosk-hub publish-trust (--dir DIR | --file F [--file F…]) --signing-key KEY [--version N] [--out FILE] [--no-publish] [MQTT]',
   'qrkiosk-hub publish-revocation (--dir DIR | --file F [--file F…]) --signing-key KEY [--version N] [--out FILE] [--no-publish] [--mqtt-max-bytes N] [MQTT]   (EU DCC revocation batches, JSON)',
+  'qrkiosk-hub publish-fresh [--signing-key KEY] [--state-dir DIR] [MQTT]   (the signed freshness statement, fleet/fresh; the daemon publishes it hourly)',
   '  MQTT = [--mqtt URL --username U --password-file F]; --state-dir defaults to <--data-dir>/fleet',
 ];
 
@@ -92,6 +97,9 @@ export async function publishCommand(cmd: string, argv: string[], settings: HubS
       throw err;
     }
   }
+  // What publish-* record (published-versions.ts) and the freshness statement reads: hub.yaml fleet.stateDir.
+  const stateDir = values['state-dir'] ?? settings.fleet.stateDir ?? join(values['data-dir'], 'fleet');
+  if (cmd === 'publish-fresh') return publishFreshCommand(values, settings, brokerLogin(values));
   if (!values['signing-key']) return usage();
   const signing = readSigningKey(values['signing-key']);
   const login: BrokerLogin = brokerLogin(values);
@@ -101,14 +109,26 @@ export async function publishCommand(cmd: string, argv: string[], settings: HubS
 
   if (cmd === 'publish-rules') {
     if (!values.rules) return usage();
-    const envelope = signedRulesEnvelope(readFileSync(values.rules, 'utf8'), signing);
+    const text = readFileSync(values.rules, 'utf8');
+    // Signed unchanged (limits included); read first so a bad limit is refused here, not by every kiosk.
+    let summary: RulesSummary;
+    try {
+      summary = readRulesText(text, values.rules);
+    } catch (err) {
+      if (err instanceof RulesTextError) return fail('Không ký quy tắc', `rules not signed: ${err.message}`);
+      throw err;
+    }
+    const envelope = signedRulesEnvelope(text, signing);
     if (values.out) writeFileAtomic(values.out, [Buffer.from(envelope, 'utf8')]);
     if (publish) await publishFleet(login, [{ kind: 'rules', payload: envelope }]);
+    recordPublished(stateDir, 'rules', summary.version);
+    if (publish) await restateFreshness(stateDir, signing, login);
     out(
       publish
-        ? `Đã gửi quy tắc / rules published (${values.rules})`
-        : `Đã ghi quy tắc có chữ ký / signed rules written to ${values.out}`,
+        ? `Đã gửi quy tắc / rules published (${values.rules}, version ${summary.version})`
+        : `Đã ghi quy tắc có chữ ký / signed rules written to ${values.out} (version ${summary.version})`,
     );
+    out(`Giới hạn tuổi dữ liệu / data age limits: ${limitsLine(summary)}`);
     return 0;
   }
 
@@ -138,6 +158,8 @@ export async function publishCommand(cmd: string, argv: string[], settings: HubS
     }
     if (values.out) writeFileAtomic(values.out, [Buffer.from(envelope, 'utf8')]);
     if (publish) await publishFleet(login, [{ kind: 'trust', payload: envelope }]);
+    recordPublished(stateDir, 'trust', version);
+    if (publish) await restateFreshness(stateDir, signing, login);
     out(
       `${publish ? 'Đã gửi' : 'Đã ghi'} danh sách tin cậy DCC phiên bản ${version}: ${certificates.length} chứng thư / DCC trust list ${version} ${publish ? 'published' : `written to ${values.out}`}: ${certificates.length} certificates`,
     );
@@ -145,17 +167,10 @@ export async function publishCommand(cmd: string, argv: string[], settings: HubS
   }
 
   if (cmd === 'publish-revocation')
-    return publishRevocation(
-      values,
-      signing,
-      login,
-      publish,
-      join(values['state-dir'] ?? join(values['data-dir'], 'fleet'), 'revocation.version'),
-    );
+    return publishRevocation(values, signing, login, publish, versionFile(stateDir, 'revocation'));
 
   if (cmd !== 'publish-cache' || !values.csv || !values['key-file']) return usage();
   const hashKey = readKeyFile(values['key-file']);
-  const stateDir = values['state-dir'] ?? join(values['data-dir'], 'fleet');
   let previous: ReturnType<typeof readFleetState>;
   try {
     previous = readFleetState(stateDir);
@@ -226,6 +241,7 @@ export async function publishCommand(cmd: string, argv: string[], settings: HubS
   // Remembered only once sent: if this run dies before here, the next delta starts from the previous
   // state, and kiosks that did get this one fall back on the snapshot.
   writeFleetState(stateDir, publication.state);
+  if (publish) await restateFreshness(stateDir, signing, login);
   const sent = publish ? 'Đã gửi' : 'Đã ghi';
   const sentEn = publish ? 'published' : 'written';
   if (delta)
@@ -348,5 +364,6 @@ async function publishRevocation(
   out(
     `${sent ? 'Đã gửi' : 'Đã ghi'} danh sách thu hồi DCC phiên bản ${version}: ${entries} mã băm, ${batches.sections.length} lô, bỏ ${batches.expired} lô hết hạn / DCC revocation list ${version} ${sent ? 'published' : `written to ${values.out}`}: ${entries} hashes, ${batches.sections.length} batches, ${batches.expired} expired batches left out (${mb(list.length)})`,
   );
+  if (sent) await restateFreshness(dirname(versionFile), signing, login);
   return 0;
 }

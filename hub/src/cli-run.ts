@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readKeyFile, readPasswordFile } from './cli-files.js';
 import { settingsOrExit, takeConfigFlag } from './cli-settings.js';
@@ -111,8 +112,38 @@ export function hubOptions(s: HubSettings): ConstructorParameters<typeof Hub>[0]
       ...(s.metrics.tokenFile ? { token: readPasswordFile(s.metrics.tokenFile) } : {}),
     },
     ...rolloutOptions(s),
+    freshness: freshnessOptions(s),
   };
 }
+
+/**
+ * The fleet/fresh statement (issue #19): always configured, so a hub without a key says why its kiosks will go
+ * stale. The key is the one the hub signs its other fleet messages with; the state folder the publish-* default.
+ */
+function freshnessOptions(s: HubSettings): NonNullable<ConstructorParameters<typeof Hub>[0]['freshness']> {
+  const keyFile = s.fleet.signingKeyFile ?? s.releases.signingKeyFile ?? s.enrolment.signingKeyFile;
+  return {
+    stateDir: fleetStateDir(s),
+    everyMs: s.fleet.freshnessMinutes * 60_000,
+    ...(keyFile ? { signing: signingKeyOrRefuse(keyFile) } : {}),
+  };
+}
+
+/** A key file that cannot be read stops the start with a sentence (EnrolmentSetupError), not a stack trace. */
+function signingKeyOrRefuse(file: string): ReturnType<typeof readSigningKey> {
+  try {
+    return readSigningKey(file);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new EnrolmentSetupError({
+      vi: `Không đọc được khóa ký ${file} (${why}) cho fleet/fresh`,
+      en: `Cannot read the signing key ${file} (${why}) for fleet/fresh`,
+    });
+  }
+}
+
+/** Where the publish-* commands record what they sent (hub.yaml fleet.stateDir, else <dataDir>/fleet). */
+const fleetStateDir = (s: HubSettings) => s.fleet.stateDir ?? join(s.dataDir, 'fleet');
 
 /** Rollouts run when the hub trusts a release key, can sign fleet/software and can name its address to kiosks. */
 function rolloutOptions(s: HubSettings): Pick<ConstructorParameters<typeof Hub>[0], 'rollouts'> {

@@ -1,4 +1,4 @@
-import type { TelemetryMessage } from '@qrkiosk/protocol';
+import { DATA_KINDS, type DataKind, type TelemetryMessage } from '@qrkiosk/protocol';
 import type { KioskRow, SiteInfo } from './storage/index.js';
 
 /**
@@ -24,6 +24,10 @@ export interface FleetRow {
   outboxOldestAt: string | null;
   diskUsedPercent: number | null;
   update: TelemetryMessage['update'] | null;
+  /** Issue #19: each kind's age and limit as the kiosk reported them, brought up to now; null: an older kiosk. */
+  freshness: Freshness | null;
+  /** The kinds past their limit (admissions resting on them are REVIEW), in DATA_KINDS order. */
+  stale: DataKind[];
   faults: string[];
   /** Active alerts of this kiosk (0 when the hub has no alert engine). */
   alerts: number;
@@ -46,8 +50,34 @@ export function healthOf(t: TelemetryMessage | null, now: Date) {
     outboxOldestAt: t?.outboxOldestAt ?? null,
     diskUsedPercent: t?.disk?.usedPercent ?? null,
     update: t?.update ?? null,
+    ...freshnessOf(t, since),
     faults: t?.faults ?? [],
   };
+}
+
+type KindAge = { ageSeconds: number | null; maxSeconds: number | null; stale: boolean };
+export type Freshness = Partial<Record<DataKind, KindAge>>;
+
+/**
+ * The telemetry's freshness block aged by `since` seconds: a kiosk cut off keeps ageing on the page, and turns
+ * stale here when its age passes the limit it reported (it cannot say so itself while it cannot reach the hub).
+ * Stale as the kiosk reported it stays stale: only a fresh statement or update, reported by the kiosk, clears it.
+ */
+function freshnessOf(
+  t: TelemetryMessage | null,
+  since: number,
+): { freshness: Freshness | null; stale: DataKind[] } {
+  const block = t?.freshness;
+  if (!block) return { freshness: null, stale: [] };
+  const freshness: Freshness = {};
+  for (const kind of DATA_KINDS) {
+    const k = block[kind];
+    if (!k) continue;
+    const ageSeconds = k.ageSeconds === null ? null : k.ageSeconds + since;
+    const past = ageSeconds !== null && k.maxSeconds !== null && ageSeconds > k.maxSeconds;
+    freshness[kind] = { ageSeconds, maxSeconds: k.maxSeconds, stale: k.stale || past };
+  }
+  return { freshness, stale: DATA_KINDS.filter((kind) => freshness[kind]?.stale) };
 }
 
 /** A stored telemetry JSON, or null when there is none or it does not parse. */

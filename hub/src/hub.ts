@@ -6,6 +6,7 @@ import { RULES } from './alerts/rules.js';
 import { type AlertParts, alertParts } from './alerts/setup.js';
 import { KioskLogins } from './dynsec-accounts.js';
 import { plainHttpWarning } from './enrolment-setup.js';
+import { type FreshnessOptions, FreshnessPublisher } from './fresh-publisher.js';
 import { HubIngest, type IngestOptions } from './ingest.js';
 import { HubMetrics, type MetricsAccess } from './metrics/index.js';
 import type { RecipientSource } from './notify/recipients.js';
@@ -63,6 +64,8 @@ export interface HubOptions {
    * moved on every `tickMs`. None: rollouts can be started (CLI, page) but do not move in this process.
    */
   rollouts?: { signing: { privateKey: KeyObject; publicKey: KeyObject }; baseUrl: string; tickMs: number };
+  /** The signed statement on fleet/fresh (issue #19, fresh-publisher.ts). None: not published by this process. */
+  freshness?: FreshnessOptions;
   log?: Logger;
   /** Who may scrape GET /metrics besides an admin's session: a bearer token, listed addresses. */
   metricsAccess?: MetricsAccess;
@@ -105,6 +108,7 @@ export class Hub {
   /** The alert engine (hub.yaml alerts/notify), when configured. */
   alerts: AlertParts | undefined;
   private rolloutTimer: NodeJS.Timeout | undefined;
+  freshness: FreshnessPublisher | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: HubOptions) {
@@ -134,6 +138,9 @@ export class Hub {
     this.ingest = ingest;
     this.unwatch = this.metrics.watch(store, ingest);
     await ingest.start();
+    const fresh = this.options.freshness;
+    const freshness = fresh && new FreshnessPublisher(fresh, this.adminLogin(), this.log, this.metrics);
+    this.freshness = freshness;
     this.server = await createServer(store, ingest, {
       ...(this.options.hashKey ? { hashKey: this.options.hashKey } : {}),
       ...(this.options.tracingOffice ? { tracingOffice: this.options.tracingOffice } : {}),
@@ -147,9 +154,11 @@ export class Hub {
       metrics: this.metrics,
       ...(this.options.metricsAccess ? { metricsAccess: this.options.metricsAccess } : {}),
       releasesDir: releasesDir(this.options.dataDir),
+      ...(freshness ? { freshness: () => freshness.status() } : {}),
       onError: (err) => this.log.error({ err }, 'hub page request failed'),
     });
     this.startRollouts(store);
+    freshness?.start();
     const purge = () =>
       applyRetention(store, this.options.retentionDays ?? DEFAULT_RETENTION_DAYS, { actor: 'hub' });
     await purge();
@@ -379,6 +388,7 @@ export class Hub {
     const rollout = this.rolloutTimer;
     this.rolloutTimer = undefined;
     if (rollout) clearTimeout(rollout);
+    await this.freshness?.stop();
     await this.server?.close();
     await this.ingest?.stop();
     this.unwatch?.();

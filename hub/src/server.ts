@@ -93,6 +93,7 @@ export async function createServer(
   // The fleet table counts each kiosk's alerts in force (storage/alerts.ts) unless told otherwise.
   fleetRoutes(app, store, {
     activeAlerts: options.activeAlerts ?? (() => store.repo.alerts.list(true, 100_000)),
+    ...(options.freshness ? { freshness: options.freshness } : {}),
   });
   reportRoutes(app, store, options);
   updateRoutes(app, store, options.releasesDir);

@@ -125,6 +125,41 @@ describe('alert rules', () => {
     expect(rules([kiosk({ telemetry: telemetry({ outboxOldestAt: null }) })])).toEqual([]);
   });
 
+  it('data-stale (issue #19): a kind the kiosk reports stale, or whose reported age has since passed its limit', () => {
+    const fresh = { ageSeconds: 3600, maxSeconds: 48 * 3600, stale: false };
+    const block = (over: Record<string, unknown>) => ({ facts: fresh, rules: fresh, ...over });
+    expect(rules([kiosk({ telemetry: telemetry({ freshness: block({}) }) })])).toEqual([]);
+    const reported = telemetry({
+      freshness: block({ rules: { ageSeconds: 49 * 3600, maxSeconds: 48 * 3600, stale: true } }),
+      faults: ['data-stale'],
+    });
+    const [c] = run([kiosk({ telemetry: reported })]);
+    expect(c).toMatchObject({ key: 'data-stale:s-1:k-1', rule: 'data-stale', severity: 'critical' });
+    expect(c?.detail).toEqual({
+      vi: 'Kiosk k-1 có dữ liệu quá cũ (quy tắc): mọi lượt cho phép thành KIỂM TRA cho đến khi nhận được cập nhật có chữ ký',
+      en: 'Kiosk k-1 holds data too old (rules): every ALLOW is REVIEW until a signed update arrives',
+    });
+    // Reported 2 h ago at 47 h of a 48 h limit, silent since: past it now, said before the kiosk can say so.
+    const cutOff = telemetry({
+      at: ago(2 * 3600_000),
+      freshness: block({ trust: { ageSeconds: 47 * 3600, maxSeconds: 48 * 3600, stale: false } }),
+    });
+    expect(
+      run([kiosk({ telemetry: cutOff, lastSeen: ago(2 * 3600_000) })], NOW, { ...T, silentMinutes: 0 }).map(
+        (x) => x.detail.en,
+      ),
+    ).toEqual([
+      'Kiosk k-1 holds data too old (DCC trust list): every ALLOW is REVIEW until a signed update arrives',
+    ]);
+    // No limit (null) never goes stale; an older kiosk without the block raises it by its fault alone.
+    const unlimited = telemetry({
+      freshness: block({ facts: { ageSeconds: 9e6, maxSeconds: null, stale: false } }),
+    });
+    expect(rules([kiosk({ telemetry: unlimited })])).toEqual([]);
+    expect(rules([kiosk({ telemetry: telemetry({ faults: ['data-stale'] }) })])).toEqual(['data-stale']);
+    expect(rules([kiosk({ telemetry: reported })], NOW, { ...T, dataStale: false })).toEqual([]);
+  });
+
   it('disk above N percent', () => {
     const full = telemetry({ disk: { usedPercent: 93.4, freeBytes: 1000 } });
     const [c] = run([kiosk({ telemetry: full })]);

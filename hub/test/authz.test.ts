@@ -62,6 +62,7 @@ const ROUTES: Record<string, Entry> = {
   'GET /api/sites': { who: 'session' },
   'GET /api/alerts': { who: 'session' },
   'GET /api/fleet': { who: 'session' },
+  'GET /api/fleet/freshness': { who: 'session' },
   // k-001 is at s-001: outside the site owner's scope, it answers 404 like an unknown kiosk.
   'GET /api/kiosks/:kiosk': {
     who: 'session',

@@ -388,6 +388,7 @@ describe('hub page in Chromium', () => {
       'Cache',
       'Rules',
       'Trust',
+      'Data age',
       'Clock',
       'Scanner',
       'Outbox',

@@ -85,6 +85,17 @@ describe('hub.yaml', () => {
     expect(problems).toHaveLength(5);
   });
 
+  it('fleet: the freshness statement every 60 minutes by default, 5–720, said at its line in both languages', () => {
+    expect(loadHubSettings(undefined, {}).fleet).toEqual({ freshnessMinutes: 60 });
+    expect(loadHubSettings(join(REPO_ROOT, 'hub/hub.example.yaml'), {}).fleet.freshnessMinutes).toBe(60);
+    for (const minutes of [4, 721, 7.5]) {
+      const f = file(`fleet:\n  freshnessMinutes: ${minutes}\n`);
+      const [p] = problemsOf(() => loadHubSettings(f, {}));
+      expect(p).toMatchObject({ path: 'fleet.freshnessMinutes', source: `${f}:2` });
+      expect(p?.fix?.vi).toContain('tuyên bố độ mới');
+    }
+  });
+
   it('a YAML syntax error and a missing file are problems, not crashes', () => {
     expect(problemsOf(() => loadHubSettings(file('http:\n  port: [1\n'), {}))[0]?.problem.en).toMatch(
       /YAML syntax error/,

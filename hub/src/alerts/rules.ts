@@ -1,4 +1,12 @@
-import { formatVnDateTime, vnDay, vnTimeOn } from '@qrkiosk/protocol';
+import {
+  type DataKind,
+  formatVnDateTime,
+  STALE_REASON_CODE,
+  type TelemetryMessage,
+  vnDay,
+  vnTimeOn,
+} from '@qrkiosk/protocol';
+import { healthOf } from '../fleet-view.js';
 import type { AlertsSettings } from '../settings/alerts-schema.js';
 import type { KioskRow, SiteInfo } from '../storage/index.js';
 
@@ -18,6 +26,7 @@ export const RULES = [
   'outbox-age',
   'disk',
   'no-scans',
+  'data-stale',
 ] as const;
 export type RuleId = (typeof RULES)[number];
 export type Severity = 'critical' | 'warning';
@@ -30,6 +39,8 @@ export const SEVERITY: Record<RuleId, Severity> = {
   silent: 'critical',
   scanner: 'critical',
   disk: 'critical',
+  // Past a limit the door admits nobody by itself (every ALLOW is REVIEW): as bad as a lost scanner.
+  'data-stale': 'critical',
   cache: 'warning',
   rules: 'warning',
   clock: 'warning',
@@ -72,6 +83,7 @@ interface Telemetry {
   cache?: { ageSeconds?: number | null };
   rules?: { ageSeconds?: number | null };
   disk?: { usedPercent?: number };
+  faults?: string[];
 }
 
 function parse(json: string | null): Telemetry | null {
@@ -95,6 +107,13 @@ function duration(ms: number): Text {
   const m = Math.floor(ms / 60_000);
   return { vi: `${m} phút`, en: `${m} min` };
 }
+/** The data kinds as the alert says them (issue #19). */
+const KIND_TEXT: Record<DataKind, Text> = {
+  facts: { vi: 'dữ liệu tiêm chủng/xét nghiệm', en: 'facts cache' },
+  rules: { vi: 'quy tắc', en: 'rules' },
+  trust: { vi: 'danh sách tin cậy DCC', en: 'DCC trust list' },
+  revocation: { vi: 'danh sách thu hồi DCC', en: 'DCC revocation list' },
+};
 const when = (iso: string) => formatVnDateTime(new Date(iso)).slice(0, 16);
 
 /** Whether `day` (YYYY-MM-DD, Vietnam) is a working day: Monday–Friday and not a listed holiday. */
@@ -173,6 +192,16 @@ export function evaluate(fleet: FleetSnapshot, now: Date, t: Thresholds): Condit
           vi: `Check-in chưa gửi cũ nhất của kiosk ${k.kiosk} đã ${mins} phút (ngưỡng ${t.outboxMinutes} phút)`,
           en: `Kiosk ${k.kiosk}'s oldest undelivered check-in is ${mins} min old (threshold ${t.outboxMinutes} min)`,
         });
+    }
+    // Issue #19: a kind past its limit, as the kiosk reported it or as its reported age has grown since
+    // (fleet-view.ts); an older kiosk without the block raises it only by its fault.
+    const stale = healthOf(tel as TelemetryMessage, now).stale;
+    if (t.dataStale && (stale.length > 0 || tel.faults?.includes(STALE_REASON_CODE))) {
+      const which = stale.length > 0 ? stale : null;
+      add('data-stale', k.site, k.kiosk, {
+        vi: `Kiosk ${k.kiosk} có dữ liệu quá cũ${which ? ` (${which.map((x) => KIND_TEXT[x].vi).join(', ')})` : ''}: mọi lượt cho phép thành KIỂM TRA cho đến khi nhận được cập nhật có chữ ký`,
+        en: `Kiosk ${k.kiosk} holds data too old${which ? ` (${which.map((x) => KIND_TEXT[x].en).join(', ')})` : ''}: every ALLOW is REVIEW until a signed update arrives`,
+      });
     }
     const used = tel.disk?.usedPercent;
     if (t.diskPercent > 0 && num(used) && used > t.diskPercent)

@@ -44,6 +44,7 @@ export class HubMetrics {
   private readonly db: Histogram<'op'>;
   private readonly dbErrors: Counter<'op'>;
   private readonly alerts: Gauge<'rule'>;
+  private readonly freshness: Gauge;
   private parts: { store: HubStore; ingest: HubIngest } | undefined;
 
   constructor() {
@@ -95,6 +96,13 @@ export class HubMetrics {
       labelNames: ['rule'],
       registers,
     });
+    // Issue #19: when the hub last told the fleet its data is current. `time() - this` past a couple of
+    // fleet.freshnessMinutes means connected kiosks age towards their limits; no sample until the first statement.
+    this.freshness = new Gauge({
+      name: 'qrkiosk_hub_freshness_statement_timestamp_seconds',
+      help: 'Unix time of the last signed freshness statement (fleet/fresh) the broker took from this hub process',
+      registers,
+    });
     this.scrapedGauges();
     collectDefaultMetrics({ register: this.registry });
     // Gauges named like counters, which `promtool check metrics` refuses (prometheus/client_js#283,
@@ -142,6 +150,11 @@ export class HubMetrics {
   setAlertStates(counts: AlertCounts): void {
     this.alerts.reset();
     for (const [rule, n] of Object.entries(counts)) if (Number.isFinite(n)) this.alerts.set({ rule }, n);
+  }
+
+  /** A freshness statement went out (fresh-publisher.ts). */
+  freshnessStated(issuedAt: Date): void {
+    this.freshness.set(issuedAt.getTime() / 1000);
   }
 
   async exposition(): Promise<{ contentType: string; body: string }> {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { alertKey, fleetRow } from '../fleet-view.js';
+import type { FreshnessStatus } from '../fresh-publisher.js';
 import type { HubStore } from '../store.js';
 import { canSee, type Session } from '../users.js';
 import { fail } from './access.js';
@@ -8,6 +9,8 @@ import { KioskParams, NoQuery } from './schemas.js';
 export interface FleetOptions {
   /** The active alerts (site, kiosk) to count per kiosk; none: every count is 0. */
   activeAlerts?: () => Promise<ReadonlyArray<{ site: string; kiosk: string | null }>>;
+  /** The hub's own freshness statement (fresh-publisher.ts); none: this process does not publish it. */
+  freshness?: () => FreshnessStatus;
 }
 
 /**
@@ -36,6 +39,12 @@ export function fleetRoutes(app: FastifyInstance, store: HubStore, options: Flee
       .filter((k) => canSee(s.user, k.site, dir))
       .map((k) => fleetRow(k, dir, alerts, now, retired.has(k.kiosk)));
   });
+
+  // What the hub states on fleet/fresh, for the fleet page's banner (issue #19): every role may see whether
+  // kiosks are being kept fresh; the statement names versions only.
+  app.get('/api/fleet/freshness', { ...session, schema: { querystring: NoQuery } }, async () => ({
+    status: options.freshness?.() ?? null,
+  }));
 
   app.get<{ Params: KioskParams }>(
     '/api/kiosks/:kiosk',

@@ -6,7 +6,8 @@ import { type Static, Type } from '@sinclair/typebox';
  */
 const HHMM = '^([01]\\d|2[0-3]):[0-5]\\d$';
 const SCOPE = '^(\\*|[A-Za-z0-9_-]{1,64}|(district|ward):[A-Za-z0-9_-]{1,64})$';
-const RULE_OR_ALL = '^(\\*|report|silent|scanner|cache|rules|clock|outbox|outbox-age|disk|no-scans)$';
+const RULE_OR_ALL =
+  '^(\\*|report|silent|scanner|cache|rules|clock|outbox|outbox-age|disk|no-scans|data-stale)$';
 
 const count = (def: number, max: number, en: string, vi: string) =>
   Type.Number({ minimum: 0, maximum: max, default: def, description: en, viDescription: vi });
@@ -49,6 +50,13 @@ export const AlertsSection = Type.Object(
       'alert when the signed rules are older than this, hours (0: off)',
       'cảnh báo khi quy tắc đã ký cũ hơn số giờ này (0: tắt)',
     ),
+    dataStale: Type.Boolean({
+      default: true,
+      description:
+        'alert when a kiosk holds data past the age limits in the signed rules (its ALLOWs become REVIEW)',
+      viDescription:
+        'cảnh báo khi kiosk giữ dữ liệu quá giới hạn tuổi trong quy tắc đã ký (mọi lượt cho phép thành KIỂM TRA)',
+    }),
     clockUnsynced: Type.Boolean({
       default: true,
       description: 'alert when a kiosk reports its clock unsynced',

@@ -207,6 +207,44 @@ export const ReleasesSection = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Issue #19, data age at the door: the hub re-signs and publishes `fleet/fresh` (what the office publishes now)
+ * every freshnessMinutes, so a connected kiosk's unchanged data does not age; a kiosk cut off gets no statement
+ * and its data ages towards the limits in the signed rules (use-cases/freshness.ts).
+ */
+export const FleetSection = Type.Object(
+  {
+    freshnessMinutes: Type.Integer({
+      minimum: 5,
+      maximum: 720,
+      default: 60,
+      description:
+        'how often the signed freshness statement (fleet/fresh) is published, 5–720 minutes; keep it well under the shortest limit in the rules',
+      viDescription:
+        'chu kỳ gửi tuyên bố độ mới có chữ ký (fleet/fresh), 5–720 phút; nên ngắn hơn nhiều so với giới hạn ngắn nhất trong quy tắc',
+    }),
+    signingKeyFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "the hub's Ed25519 signing key for fleet/fresh (default releases.signingKeyFile, then enrolment.signingKeyFile); none: kiosks go stale",
+        viDescription:
+          'khóa ký Ed25519 cho fleet/fresh (mặc định releases.signingKeyFile, rồi enrolment.signingKeyFile); không có: dữ liệu trên kiosk sẽ bị coi là quá cũ',
+      }),
+    ),
+    stateDir: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'where the publish-* commands record what they published (their --state-dir; default <dataDir>/fleet)',
+        viDescription:
+          'nơi các lệnh publish-* ghi những gì đã gửi (--state-dir của chúng; mặc định <dataDir>/fleet)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const HubSettings = Type.Object(
   {
     dataDir: Type.String({
@@ -274,6 +312,7 @@ export const HubSettings = Type.Object(
     alerts: AlertsSection,
     notify: NotifySection,
     releases: ReleasesSection,
+    fleet: FleetSection,
   },
   { additionalProperties: false },
 );
@@ -291,4 +330,5 @@ export const HUB_SECTIONS = [
   'alerts',
   'notify',
   'releases',
+  'fleet',
 ] as const;

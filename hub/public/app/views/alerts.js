@@ -35,6 +35,7 @@ export const RULE = {
   'outbox-age': { vi: 'Check-in chờ gửi lâu', en: 'Undelivered too long' },
   disk: { vi: 'Đĩa sắp đầy', en: 'Disk nearly full' },
   'no-scans': { vi: 'Chưa có lượt quét', en: 'No scans yet' },
+  'data-stale': { vi: 'Dữ liệu quá cũ', en: 'Data too old' },
 };
 
 function columns(ctx, withCleared) {

@@ -1,7 +1,7 @@
 // One kiosk's page (#/kiosk/<id>): its state and health now, its telemetry history, its last
 // doctor report and the commands an officer may send it.
 import { commandsCard } from './kiosk-commands.js';
-import { fleetCells } from './kiosks.js';
+import { DATA_KINDS, fleetCells } from './kiosks.js';
 
 const T = {
   title: { vi: 'Kiosk', en: 'Kiosk' },
@@ -23,6 +23,20 @@ const T = {
   madeAt: { vi: 'Lập lúc', en: 'Made at' },
   faults: { vi: 'Lỗi đang có', en: 'Faults now' },
   none: { vi: 'không', en: 'none' },
+  freshness: { vi: 'Độ mới dữ liệu', en: 'Data age' },
+  kind: { vi: 'Loại dữ liệu', en: 'Data' },
+  age: { vi: 'Tuổi', en: 'Age' },
+  limit: { vi: 'Giới hạn', en: 'Limit' },
+  state: { vi: 'Trạng thái', en: 'State' },
+  noLimit: { vi: 'không giới hạn', en: 'no limit' },
+  notInstalled: { vi: 'chưa cài', en: 'not installed' },
+  stale: { vi: 'quá cũ — cho phép thành KIỂM TRA', en: 'too old — ALLOW becomes REVIEW' },
+  fresh: { vi: 'trong giới hạn', en: 'within limits' },
+};
+
+/** Faults a kiosk reports (gateway FAULT_CODES) said in words where the page knows them; others as sent. */
+const FAULTS = {
+  'data-stale': { vi: 'Dữ liệu quá cũ — kiểm tra giấy tờ', en: 'Data too old — check documents' },
 };
 
 const READERS = ['officer', 'site-owner'];
@@ -56,7 +70,9 @@ export const view = {
       columns: fleetCells(ctx).filter((c) => c.key !== 'kiosk'),
       rows: [k],
     });
-    const faults = k.faults?.length ? k.faults.join(', ') : ctx.t(T.none);
+    const faults = k.faults?.length
+      ? k.faults.map((f) => (FAULTS[f] ? ctx.t(FAULTS[f]) : f)).join(', ')
+      : ctx.t(T.none);
     const history = ctx.table({
       id: 'telemetryHistory',
       empty: T.noHistory,
@@ -98,8 +114,11 @@ export const view = {
         back,
         h('h2', { id: 'kioskTitle' }, `${k.kiosk} — ${k.siteName}`),
         now,
-        h('p', {}, `${ctx.t(T.faults)}: ${faults}`),
+        h('p', { id: 'kioskFaults' }, `${ctx.t(T.faults)}: ${faults}`),
       ),
+      k.freshness
+        ? h('section', { class: 'card' }, h('h2', {}, ctx.t(T.freshness)), freshnessTable(ctx, k))
+        : null,
       // Commands, their history and the doctor report are the fleet's (routes/commands.ts): officers'
       // and site owners' (admins too); a tracer sees the kiosk's health only.
       ctx.can(READERS) ? commandsCard(ctx, kiosk, (command) => command === 'doctor' && loadDoctor()) : null,
@@ -109,6 +128,43 @@ export const view = {
     if (ctx.can(READERS)) await loadDoctor();
   },
 };
+
+/** Issue #19: each data kind's age and limit (brought up to now by the hub), stale ones in red. */
+function freshnessTable(ctx, k) {
+  const { h } = ctx;
+  // In whole hours, as the limits are set (50 h against 48 h, where "2 days" against "2 days" hides it).
+  const hours = (s) =>
+    s < 3600
+      ? ctx.fmtDuration(s)
+      : ctx.t({ vi: `${Math.floor(s / 3600)} giờ`, en: `${Math.floor(s / 3600)} h` });
+  const rows = Object.keys(DATA_KINDS)
+    .filter((kind) => k.freshness[kind])
+    .map((kind) => ({ kind, ...k.freshness[kind] }));
+  return ctx.table({
+    id: 'kioskFreshness',
+    rows,
+    columns: [
+      { key: 'kind', title: T.kind, cell: (r) => ctx.t(DATA_KINDS[r.kind]) },
+      {
+        key: 'age',
+        title: T.age,
+        class: 'num',
+        cell: (r) => (r.ageSeconds === null ? ctx.t(T.notInstalled) : hours(r.ageSeconds)),
+      },
+      {
+        key: 'limit',
+        title: T.limit,
+        class: 'num',
+        cell: (r) => (r.maxSeconds === null ? ctx.t(T.noLimit) : hours(r.maxSeconds)),
+      },
+      {
+        key: 'state',
+        title: T.state,
+        cell: (r) => (r.stale ? h('span', { class: 'bad stale' }, ctx.t(T.stale)) : ctx.t(T.fresh)),
+      },
+    ],
+  });
+}
 
 function doctorView(ctx, d) {
   const { h } = ctx;

@@ -19,6 +19,10 @@ export const T = {
   outbox: { vi: 'Chờ gửi', en: 'Outbox' },
   disk: { vi: 'Ổ đĩa', en: 'Disk' },
   alerts: { vi: 'Cảnh báo', en: 'Alerts' },
+  fresh: { vi: 'Độ mới dữ liệu', en: 'Data age' },
+  withinLimits: { vi: 'trong giới hạn', en: 'within limits' },
+  tooOld: { vi: 'quá cũ', en: 'too old' },
+  freshSent: { vi: 'Tuyên bố độ mới gửi lúc', en: 'Freshness statement sent at' },
   yes: { vi: 'trực tuyến', en: 'online' },
   no: { vi: 'mất kết nối', en: 'offline' },
   retired: { vi: 'đã thu hồi', en: 'revoked' },
@@ -101,6 +105,22 @@ export function fleetCells(ctx) {
       cell: (k) => age(k.trustAgeSeconds),
     },
     {
+      // Issue #19: a kind past its limit makes every ALLOW there a REVIEW; named in red.
+      key: 'fresh',
+      title: T.fresh,
+      sort: (k) => (k.freshness ? (k.stale?.length ?? 0) : null),
+      cell: (k) =>
+        !k.freshness
+          ? dash
+          : k.stale?.length
+            ? h(
+                'span',
+                { class: 'bad stale' },
+                `${ctx.t(T.tooOld)}: ${k.stale.map((kind) => ctx.t(SHORT_KINDS[kind] ?? { vi: kind, en: kind })).join(', ')}`,
+              )
+            : ctx.t(T.withinLimits),
+    },
+    {
       key: 'clock',
       title: T.clock,
       sort: (k) => k.clockSynced,
@@ -144,6 +164,44 @@ export function fleetCells(ctx) {
       cell: (k) => (k.alerts ? h('span', { class: 'bad' }, String(k.alerts)) : '0'),
     },
   ];
+}
+
+/** The data kinds a kiosk's freshness block names (protocol DATA_KINDS). */
+export const DATA_KINDS = {
+  facts: { vi: 'dữ liệu tiêm chủng/xét nghiệm', en: 'facts cache' },
+  rules: { vi: 'quy tắc', en: 'rules' },
+  trust: { vi: 'danh sách tin cậy DCC', en: 'DCC trust list' },
+  revocation: { vi: 'danh sách thu hồi DCC', en: 'DCC revocation list' },
+};
+
+/** The same, short, as the table's own columns name them (the kiosk's page gives the full names). */
+const SHORT_KINDS = {
+  facts: { vi: 'dữ liệu', en: 'cache' },
+  rules: { vi: 'quy tắc', en: 'rules' },
+  trust: { vi: 'khóa tin cậy', en: 'trust' },
+  revocation: { vi: 'thu hồi', en: 'revocation' },
+};
+
+/**
+ * The hub's own side (GET /api/fleet/freshness): without a signing key, or failing, it says why kiosks will go
+ * stale; otherwise when it last told them their data is current.
+ */
+export async function freshnessBanner(ctx) {
+  const { h } = ctx;
+  let status = null;
+  try {
+    status = (await ctx.api('/api/fleet/freshness')).status;
+  } catch {
+    return null;
+  }
+  if (!status) return null;
+  if (status.problem)
+    return h('p', { class: 'error', role: 'alert', id: 'freshBanner' }, ctx.t(status.problem));
+  return h(
+    'p',
+    { class: 'muted', id: 'freshBanner' },
+    `${ctx.t(T.freshSent)} ${status.lastIssuedAt ? ctx.fmtDateTime(status.lastIssuedAt) : '—'}`,
+  );
 }
 
 /** Software update states a kiosk reports (telemetry `update.state`). */
@@ -202,7 +260,8 @@ export const view = {
     const status = h('span', { class: 'muted', id: 'fleetStatus' });
     const error = h('p', { class: 'error', role: 'alert' });
     fleet.querySelector('.table-tools')?.append(choose, status);
-    root.append(h('section', { class: 'card fill' }, h('h2', {}, ctx.t(T.heading)), error, fleet));
+    const banner = await freshnessBanner(ctx);
+    root.append(h('section', { class: 'card fill' }, h('h2', {}, ctx.t(T.heading)), banner, error, fleet));
     if (ctx.can(['admin'])) root.append(enrolCard(ctx));
 
     const load = async () => {
