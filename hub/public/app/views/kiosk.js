@@ -37,6 +37,10 @@ const T = {
 /** Faults a kiosk reports (gateway FAULT_CODES) said in words where the page knows them; others as sent. */
 const FAULTS = {
   'data-stale': { vi: 'Dữ liệu quá cũ — kiểm tra giấy tờ', en: 'Data too old — check documents' },
+  'door-sensor': {
+    vi: 'Không đọc được cảm biến cửa — mọi lượt vào đều được tính, báo kỹ thuật',
+    en: 'Door sensor unreadable — every entry counts, call a technician',
+  },
 };
 
 const READERS = ['officer', 'site-owner'];
