@@ -37,6 +37,7 @@ import type { SoftwareFleet } from './software/index.js';
 import { ClockWatch } from './time/clock-watch.js';
 import type { FleetUpdates } from './updates/index.js';
 import { kioskUpdates } from './updates/kiosk.js';
+import { VerifyOnlyRecorder } from './verify-only/index.js';
 import { SOFTWARE_VERSION } from './version.js';
 
 export interface ControllerOptions {
@@ -84,6 +85,8 @@ export class Controller {
   screensAddress: string | undefined;
   private readonly keeper: RecordKeeper;
   private readonly recorder: CheckinRecorder;
+  /** A verify-only site's record step: a tally with no identity instead of a check-in (verify-only/). */
+  private readonly tallies: VerifyOnlyRecorder;
   private readonly pruner: OutboxPruner;
   private readonly clock: Clock;
   private readonly signaller: Signaller;
@@ -146,6 +149,7 @@ export class Controller {
       policy: () => this.policy.current,
       occupancy: () => this.occupancy.now(),
       hashKey: () => this.requireKey(),
+      recentTally: (idHash, stamp) => this.tallies.previous(idHash, stamp),
     });
     this.recorder = new CheckinRecorder({
       kiosk: settings.kiosk,
@@ -156,6 +160,16 @@ export class Controller {
       rulesVersion: () => this.policy.current.rules.version,
       cache: this.cache,
       sealer: identitySealer(secrets.tracingKey),
+    });
+    this.tallies = new VerifyOnlyRecorder({
+      kiosk: settings.kiosk,
+      keeper: this.keeper,
+      journal: this.journal,
+      bus: this.bus,
+      log: this.log,
+      nextId: (ms) => this.nextId(ms),
+      versions: () => this.recorder.versions(),
+      windowMs: settings.rules.duplicateWindowSeconds * 1000,
     });
     this.software = softwareFleet(settings, secrets.hubKeys, this.log);
     this.gpio = options.gpio ?? createGpioDriver(settings.gpio, this.log);
@@ -233,6 +247,9 @@ export class Controller {
   /** The kiosk's clock (screens date "today" by it, as the scan path does). */
   readonly now = (): Date => this.clock.now();
 
+  /** A verify-only site by the signed rules in force: tallies, no register (the screens' footer says so). */
+  readonly verifyOnly = (): boolean => this.policy.current.verifyOnly;
+
   /** The scan path. Synchronous from frame to light: nothing but commit and signal runs in between. */
   scan(raw: string): ScanOutcome | null {
     // Trust first, then the time: NTP steps the clock before it says so, so a scan read as synced has a
@@ -250,7 +267,10 @@ export class Controller {
       const admission = admitDecoded(decoded, this.admission.context(at, synced, stamp));
       if (admission.record) {
         const { decision, idHash, links } = admission;
-        outcome = this.recorder.recordScan(decoded, decision, idHash, at, synced, stamp, links);
+        // A verify-only site (signed rules) journals a tally without identity instead of a check-in.
+        outcome = this.policy.current.verifyOnly
+          ? this.tallies.recordScan(decoded, decision, idHash, at, synced, stamp)
+          : this.recorder.recordScan(decoded, decision, idHash, at, synced, stamp, links);
       } else {
         const { decision, previous } = admission;
         outcome = { at, decoded, decision, ...(previous ? { previous } : {}) };

@@ -52,6 +52,7 @@ export const RuleSetSchema = Type.Object({
         admit: Type.Optional(Admit),
         unknownPerson: Type.Optional(VerdictT),
         maxInside: Type.Optional(MaxInside),
+        verifyOnly: Type.Optional(Type.Boolean()),
       }),
     ),
   ),
