@@ -3,7 +3,9 @@ import {
   type KioskState,
   type OutcomeMessage,
   peopleInside,
+  type TallyMessage,
   type TelemetryMessage,
+  tallyMovements,
   vnDayEnd,
   vnDayStart,
 } from '@qrkiosk/protocol';
@@ -95,6 +97,13 @@ export class HubStore {
     return this.repo.outcomesOf(checkin);
   }
 
+  addTally(tally: TallyMessage, receivedAt: Date) {
+    return this.repo.addTally(tally, receivedAt);
+  }
+  /** Sites that sent tallies in [from, to]: verify-only, nothing there for tracing to read. */
+  tallySites(from: Date, to: Date) {
+    return this.repo.tallySites(from, to);
+  }
   checkinOwner(id: string) {
     return this.repo.checkinOwner(id);
   }
@@ -127,10 +136,14 @@ export class HubStore {
   async occupancy(site: string, day: string): Promise<{ inside: number; through: Record<string, string> }> {
     const from = vnDayStart(day);
     const to = vnDayEnd(day);
-    const { movements, outcomes } = await this.repo.siteMovements(site, from, to);
+    const { movements, outcomes, tallies } = await this.repo.siteMovements(site, from, to);
     const through: Record<string, string> = {};
-    for (const r of [...movements, ...outcomes]) if ((through[r.kiosk] ?? '') < r.id) through[r.kiosk] = r.id;
-    return { inside: peopleInside(movements, outcomes).size, through };
+    for (const r of [...movements, ...outcomes, ...tallies])
+      if ((through[r.kiosk] ?? '') < r.id) through[r.kiosk] = r.id;
+    // A verify-only site's tallies name nobody: each admitted entry is a person of its own (tallyMovements).
+    const admitted = new Set(outcomes.filter((o) => o.outcome === 'admitted').map((o) => o.checkin));
+    const all = [...movements, ...tallyMovements(tallies, admitted)];
+    return { inside: peopleInside(all, outcomes).size, through };
   }
   recent(limit: number) {
     return this.repo.recent(limit);

@@ -1,4 +1,10 @@
-import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
+import type {
+  CheckinMessage,
+  KioskState,
+  OutcomeMessage,
+  TallyMessage,
+  TelemetryMessage,
+} from '@qrkiosk/protocol';
 import pg from 'pg';
 import { PostgresAlerts } from './alerts.js';
 import { postgresBootsBegan, postgresRetimeBoot } from './boots.js';
@@ -22,6 +28,7 @@ import type {
   SiteInfo,
   SiteInput,
 } from './repository.js';
+import { postgresAddTally, postgresPurgeTallies, postgresTallySites } from './tallies.js';
 import { postgresSnapshotRecords, type SnapshotRecords } from './telemetry-history.js';
 
 const TIMESTAMPTZ = 1184;
@@ -128,6 +135,14 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
     return postgresCheckinOwner(this.pool, id);
   }
 
+  async addTally(tally: TallyMessage, receivedAt: Date) {
+    return postgresAddTally(this.pool, tally, receivedAt);
+  }
+
+  async tallySites(from: Date, to: Date) {
+    return postgresTallySites(this.pool, from, to);
+  }
+
   async siteMovements(site: string, from: Date, to: Date) {
     return postgresSiteMovements(this.pool, site, from, to);
   }
@@ -138,9 +153,11 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
     );
   }
 
+  // Verify-only sites' tallies count as scans beside the check-ins (storage/tallies.ts).
   async countsSince(since: Date) {
     return this.rows<{ site: string; n: number }>(
-      'SELECT site, count(*) AS n FROM checkins WHERE at >= $1 GROUP BY site ORDER BY site',
+      `SELECT site, count(*) AS n FROM (SELECT site FROM checkins WHERE at >= $1
+         UNION ALL SELECT site FROM tallies WHERE at >= $1) AS scans GROUP BY site ORDER BY site`,
       [since],
     );
   }
@@ -148,7 +165,8 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
   async hourly(since: Date) {
     return this.rows<{ site: string; hour: number; n: number }>(
       `SELECT site, extract(hour FROM (at AT TIME ZONE 'UTC') + interval '7 hours')::int AS hour, count(*) AS n
-         FROM checkins WHERE at >= $1 GROUP BY 1, 2`,
+         FROM (SELECT site, at FROM checkins WHERE at >= $1
+           UNION ALL SELECT site, at FROM tallies WHERE at >= $1) AS scans GROUP BY 1, 2`,
       [since],
     );
   }
@@ -184,7 +202,9 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
       `SELECT site, count(*) AS scans, count(*) FILTER (WHERE verdict = 'ALLOW') AS allowed,
               count(*) FILTER (WHERE verdict = 'REFUSE') AS refused,
               count(*) FILTER (WHERE verdict = 'REVIEW') AS review
-         FROM checkins WHERE at >= $1 AND at < $2 GROUP BY site ORDER BY site`,
+         FROM (SELECT site, verdict FROM checkins WHERE at >= $1 AND at < $2
+           UNION ALL SELECT site, verdict FROM tallies WHERE at >= $1 AND at < $2) AS scans
+         GROUP BY site ORDER BY site`,
       [from, to],
     );
   }
@@ -196,6 +216,7 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
       `DELETE FROM outcomes WHERE received_at < $1 AND (at < $1 OR at > received_at + interval '1 day')`,
       [olderThan],
     );
+    await postgresPurgeTallies(this.pool, olderThan);
     // By arrival as well as by the kiosk's time (see HubRepository.purge).
     return (
       (

@@ -1,4 +1,10 @@
-import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
+import type {
+  CheckinMessage,
+  KioskState,
+  OutcomeMessage,
+  TallyMessage,
+  TelemetryMessage,
+} from '@qrkiosk/protocol';
 import type { AlertStorage } from './alert-rows.js';
 import type { AuditRow } from './audit-row.js';
 import type { RetimeResult } from './boots.js';
@@ -60,21 +66,25 @@ export interface HubRepository {
   recent(limit: number): Promise<CheckinMessage[]>;
   /** Stores a guard's outcome (storage/outcomes.ts); false when its id was already there. */
   addOutcome(outcome: OutcomeMessage, receivedAt: Date): Promise<boolean>;
-  /** The site and kiosk of a stored check-in (an outcome must come from the kiosk that made it). */
+  /** Stores a verify-only site's tally (storage/tallies.ts, migration 16); false when its id was already there. */
+  addTally(tally: TallyMessage, receivedAt: Date): Promise<boolean>;
+  /** Sites that sent tallies in [from, to]: verify-only, no register there for tracing to read. */
+  tallySites(from: Date, to: Date): Promise<string[]>;
+  /** The site and kiosk of a stored check-in or tally (an outcome must come from the kiosk that made it). */
   checkinOwner(id: string): Promise<{ site: string; kiosk: string } | undefined>;
   /** The outcomes that resolve a check-in, oldest first. */
   outcomesOf(checkin: string): Promise<OutcomeMessage[]>;
-  /** A site's check-ins and admit/left outcomes in [from, to), for its occupancy (storage/occupancy.ts). */
+  /** A site's check-ins, tallies and admit/left outcomes in [from, to), for its occupancy (storage/occupancy.ts). */
   siteMovements(site: string, from: Date, to: Date): Promise<SiteMovements>;
   countsSince(since: Date): Promise<Array<{ site: string; n: number }>>;
-  /** Check-ins per Vietnam-local hour (0–23) per site since `since`. */
+  /** Check-ins (and verify-only tallies) per Vietnam-local hour (0–23) per site since `since`. */
   hourly(since: Date): Promise<Array<{ site: string; hour: number; n: number }>>;
   checkinCount(): Promise<number>;
   /** A person's check-ins (by identity hash) in [from, to), oldest first. */
   visits(idHash: string, from: Date, to: Date): Promise<CheckinMessage[]>;
   /** Everyone else at `site` in [from, to] (inclusive: ±N minutes around a visit). */
   around(site: string, from: Date, to: Date, exceptIdHash: string): Promise<CheckinMessage[]>;
-  /** Check-ins and verdicts per site in [from, to). */
+  /** Check-ins (and verify-only tallies) and verdicts per site in [from, to). */
   verdictCounts(from: Date, to: Date): Promise<SiteCounts[]>;
   /**
    * Retention: deletes check-ins past it — those that arrived before `olderThan` and whose own time

@@ -1,6 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
+import type {
+  CheckinMessage,
+  KioskState,
+  OutcomeMessage,
+  TallyMessage,
+  TelemetryMessage,
+} from '@qrkiosk/protocol';
 import Database from 'better-sqlite3';
 import { SqliteAlerts } from './alerts.js';
 import { sqliteBootsBegan, sqliteRetimeBoot, unsyncedBoot } from './boots.js';
@@ -23,6 +29,7 @@ import type {
   SiteInput,
 } from './repository.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
+import { sqliteAddTally, sqlitePurgeTallies, sqliteTallySites } from './tallies.js';
 import { type SnapshotRecords, sqliteSnapshotRecords } from './telemetry-history.js';
 
 const iso = (d: Date) => d.toISOString();
@@ -76,11 +83,15 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
       recent: db.prepare<[number], { message: string }>(
         'SELECT message FROM checkins ORDER BY at DESC, id DESC LIMIT ?',
       ),
-      countSince: db.prepare<[string], { site: string; n: number }>(
-        'SELECT site, count(*) AS n FROM checkins WHERE at >= ? GROUP BY site ORDER BY site',
+      // Verify-only sites' tallies count as scans beside the check-ins (storage/tallies.ts).
+      countSince: db.prepare<{ since: string }, { site: string; n: number }>(
+        `SELECT site, count(*) AS n FROM (SELECT site FROM checkins WHERE at >= @since
+           UNION ALL SELECT site FROM tallies WHERE at >= @since) GROUP BY site ORDER BY site`,
       ),
-      hourly: db.prepare<[string], { site: string; hour: string; n: number }>(
-        "SELECT site, strftime('%H', at, '+7 hours') AS hour, count(*) AS n FROM checkins WHERE at >= ? GROUP BY site, hour",
+      hourly: db.prepare<{ since: string }, { site: string; hour: string; n: number }>(
+        `SELECT site, strftime('%H', at, '+7 hours') AS hour, count(*) AS n FROM (
+           SELECT site, at FROM checkins WHERE at >= @since UNION ALL SELECT site, at FROM tallies WHERE at >= @since
+         ) GROUP BY site, hour`,
       ),
       visits: db.prepare<[string, string, string], { message: string }>(
         'SELECT message FROM checkins WHERE id_hash = ? AND at >= ? AND at < ? ORDER BY at',
@@ -88,10 +99,12 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
       around: db.prepare<[string, string, string, string], { message: string }>(
         'SELECT message FROM checkins WHERE site = ? AND at >= ? AND at <= ? AND id_hash <> ? ORDER BY at',
       ),
-      verdicts: db.prepare<[string, string], SiteCounts>(
+      verdicts: db.prepare<{ from: string; to: string }, SiteCounts>(
         `SELECT site, count(*) AS scans, sum(verdict = 'ALLOW') AS allowed,
                 sum(verdict = 'REFUSE') AS refused, sum(verdict = 'REVIEW') AS review
-           FROM checkins WHERE at >= ? AND at < ? GROUP BY site ORDER BY site`,
+           FROM (SELECT site, verdict FROM checkins WHERE at >= @from AND at < @to
+             UNION ALL SELECT site, verdict FROM tallies WHERE at >= @from AND at < @to)
+           GROUP BY site ORDER BY site`,
       ),
       kiosk: db.prepare<[string, string, string, string, string]>(
         'INSERT INTO kiosks (site, kiosk, state, last_seen, first_seen) VALUES (?, ?, ?, ?, ?) ON CONFLICT (site, kiosk) DO UPDATE SET state = excluded.state, last_seen = excluded.last_seen',
@@ -174,6 +187,14 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
     return sqliteCheckinOwner(this.db, id);
   }
 
+  async addTally(tally: TallyMessage, receivedAt: Date) {
+    return sqliteAddTally(this.db, tally, receivedAt);
+  }
+
+  async tallySites(from: Date, to: Date) {
+    return sqliteTallySites(this.db, from, to);
+  }
+
   async siteMovements(site: string, from: Date, to: Date) {
     return sqliteSiteMovements(this.db, site, from, to);
   }
@@ -183,11 +204,13 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
   }
 
   async countsSince(since: Date) {
-    return this.s.countSince.all(iso(since));
+    return this.s.countSince.all({ since: iso(since) });
   }
 
   async hourly(since: Date) {
-    return this.s.hourly.all(iso(since)).map((r) => ({ site: r.site, hour: Number(r.hour), n: r.n }));
+    return this.s.hourly
+      .all({ since: iso(since) })
+      .map((r) => ({ site: r.site, hour: Number(r.hour), n: r.n }));
   }
 
   async ping() {
@@ -207,7 +230,7 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
   }
 
   async verdictCounts(from: Date, to: Date) {
-    return this.s.verdicts.all(iso(from), iso(to));
+    return this.s.verdicts.all({ from: iso(from), to: iso(to) });
   }
 
   async purge(olderThan: Date) {
@@ -219,6 +242,7 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
            AND (at < @cutoff OR julianday(at) > julianday(received_at) + 1)`,
       )
       .run({ cutoff: iso(olderThan) });
+    sqlitePurgeTallies(this.db, olderThan);
     // By arrival as well as by the kiosk's time (see HubRepository.purge).
     return this.db
       .prepare(

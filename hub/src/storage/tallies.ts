@@ -1,0 +1,103 @@
+import type { TallyMessage } from '@qrkiosk/protocol';
+import type Database from 'better-sqlite3';
+import type pg from 'pg';
+
+/**
+ * A verify-only site's tallies (qrkiosk.tally/1, migration 16), in SQL for both engines: time,
+ * verdict, reason, kind — no identity column, because the message has none. The id is the key: a
+ * repeat delivery is stored once. Counted with the check-ins in reports, live counts and occupancy;
+ * tracing cannot use them, and says so for the sites that sent them (use-cases/trace.ts).
+ */
+
+const INSERT = `INSERT INTO tallies (id, site, kiosk, at, direction, kind, verdict, colour, reason, message, received_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`;
+
+const params = (t: TallyMessage, receivedAt: Date) => [
+  t.id,
+  t.site,
+  t.kiosk,
+  new Date(t.at).toISOString(),
+  t.direction,
+  t.kind,
+  t.verdict,
+  t.colour,
+  t.reason,
+  JSON.stringify(t),
+  receivedAt.toISOString(),
+];
+
+/** The parts of a tally occupancy reads (protocol's tallyMovements). */
+export type TallyMovement = Pick<TallyMessage, 'id' | 'at' | 'direction' | 'verdict'> & { kiosk: string };
+
+/** Stores a tally; false when its id was already there. */
+export function sqliteAddTally(db: Database.Database, t: TallyMessage, receivedAt: Date): boolean {
+  return db.prepare(INSERT.replace(/\$\d+/g, '?')).run(...params(t, receivedAt)).changes === 1;
+}
+
+export async function postgresAddTally(pool: pg.Pool, t: TallyMessage, receivedAt: Date): Promise<boolean> {
+  return ((await pool.query(INSERT, params(t, receivedAt))).rowCount ?? 0) === 1;
+}
+
+/** Sites that sent tallies in [from, to]: verify-only there, so no register to trace in. */
+export function sqliteTallySites(db: Database.Database, from: Date, to: Date): string[] {
+  return (
+    db
+      .prepare<[string, string], { site: string }>(
+        'SELECT DISTINCT site FROM tallies WHERE at >= ? AND at <= ? ORDER BY site',
+      )
+      .all(from.toISOString(), to.toISOString()) as Array<{ site: string }>
+  ).map((r) => r.site);
+}
+
+export async function postgresTallySites(pool: pg.Pool, from: Date, to: Date): Promise<string[]> {
+  const { rows } = await pool.query<{ site: string }>(
+    'SELECT DISTINCT site FROM tallies WHERE at >= $1 AND at <= $2 ORDER BY site',
+    [from, to],
+  );
+  return rows.map((r) => r.site);
+}
+
+/** A site's tallies in [from, to) for its occupancy count (storage/occupancy.ts reads check-ins alike). */
+export function sqliteSiteTallies(
+  db: Database.Database,
+  site: string,
+  from: Date,
+  to: Date,
+): TallyMovement[] {
+  return db
+    .prepare<[string, string, string], TallyMovement>(
+      'SELECT id, kiosk, at, direction, verdict FROM tallies WHERE site = ? AND at >= ? AND at < ?',
+    )
+    .all(site, from.toISOString(), to.toISOString());
+}
+
+export async function postgresSiteTallies(
+  pool: pg.Pool,
+  site: string,
+  from: Date,
+  to: Date,
+): Promise<TallyMovement[]> {
+  const { rows } = await pool.query<Omit<TallyMovement, 'at'> & { at: Date | string }>(
+    'SELECT id, kiosk, at, direction, verdict FROM tallies WHERE site = $1 AND at >= $2 AND at < $3',
+    [site, from, to],
+  );
+  return rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
+}
+
+/** Retention: tallies go by the check-ins' rule (by arrival, and by their own time). */
+export function sqlitePurgeTallies(db: Database.Database, olderThan: Date): number {
+  return db
+    .prepare(
+      `DELETE FROM tallies WHERE received_at < @cutoff
+         AND (at < @cutoff OR julianday(at) > julianday(received_at) + 1)`,
+    )
+    .run({ cutoff: olderThan.toISOString() }).changes;
+}
+
+export async function postgresPurgeTallies(pool: pg.Pool, olderThan: Date): Promise<number> {
+  const { rowCount } = await pool.query(
+    `DELETE FROM tallies WHERE received_at < $1 AND (at < $1 OR at > received_at + interval '1 day')`,
+    [olderThan],
+  );
+  return rowCount ?? 0;
+}
