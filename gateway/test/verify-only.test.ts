@@ -12,7 +12,8 @@ import { Cleanups, makeTempDir } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { builtinRules, policyFor, signRules } from '../src/decide/index.js';
-import { hashIdentity, ManualEntryError } from '../src/index.js';
+import { hashIdentity } from '../src/index.js';
+import { ManualEntryError } from '../src/manual-entry.js';
 import { F0, GREEN, hub, kioskStarter, know, person, pulses } from './kiosk-rig.js';
 
 const cleanups = new Cleanups();
