@@ -13,20 +13,24 @@ import { Controller, hashIdentity, NO_FACTS, SimGpio, settingsFromText } from '@
 import { Hub } from '@qrkiosk/hub';
 import { TALLY_SCHEMA_ID } from '@qrkiosk/protocol';
 import {
+  CHROMIUM_ARGS,
   Cleanups,
   ENGINES,
+  freePort,
   HubDatabases,
   kioskYaml,
   makeTempDir,
   REPO_ROOT,
   type RunningMosquitto,
   relayPulses,
+  requireChromium,
   startMosquitto,
   testerCccd,
   waitFor,
 } from '@qrkiosk/testkit';
 import { connectAsync } from 'mqtt';
 import pino from 'pino';
+import { chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const HUB_CLI = join(REPO_ROOT, 'hub/dist/cli.js');
@@ -52,6 +56,20 @@ const sqliteBytes = (file: string) =>
   Buffer.concat([file, `${file}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f))).toString(
     'latin1',
   );
+
+/** The office switches site s-001 to verify-only (or back): signed rules published by the hub's own CLI. */
+function publishVerifyOnly(dir: string, on = true, version = 'verify-only-2021-11-01'): void {
+  const rules = JSON.parse(readFileSync(join(REPO_ROOT, 'gateway/assets/rules/default-rules.json'), 'utf8'));
+  rules.version = version;
+  rules.sites = { 's-001': { verifyOnly: on } };
+  const rulesFile = join(dir, 'rules.json');
+  writeFileSync(rulesFile, JSON.stringify(rules, null, 2));
+  const args = ['publish-rules', '--rules', rulesFile, '--signing-key', join(dir, 'keys/hub-signing.key')];
+  const published = spawnSync(process.execPath, [HUB_CLI, ...args, '--mqtt', broker.url], {
+    encoding: 'utf8',
+  });
+  expect(published.status, published.stderr).toBe(0);
+}
 
 describe.each(ENGINES)('a verify-only kiosk keeps no register (%s hub)', (engine) => {
   it('journal, broker traffic and hub hold no identity after a signed switch; the hub counts the tallies', async () => {
@@ -111,28 +129,7 @@ describe.each(ENGINES)('a verify-only kiosk keeps no register (%s hub)', (engine
     expect(k.scan(testerCccd(3))?.checkin?.document.idHash).toBe(hashOf(3));
 
     // The office switches the site to verify-only with signed rules, through the hub's own CLI.
-    const rules = JSON.parse(
-      readFileSync(join(REPO_ROOT, 'gateway/assets/rules/default-rules.json'), 'utf8'),
-    );
-    rules.version = 'verify-only-2021-11-01';
-    rules.sites = { 's-001': { verifyOnly: true } };
-    const rulesFile = join(dir, 'rules.json');
-    writeFileSync(rulesFile, JSON.stringify(rules, null, 2));
-    const published = spawnSync(
-      process.execPath,
-      [
-        HUB_CLI,
-        'publish-rules',
-        '--rules',
-        rulesFile,
-        '--signing-key',
-        join(dir, 'keys/hub-signing.key'),
-        '--mqtt',
-        broker.url,
-      ],
-      { encoding: 'utf8' },
-    );
-    expect(published.status, published.stderr).toBe(0);
+    publishVerifyOnly(dir);
     await waitFor(() => (k.verifyOnly() ? true : undefined), 10_000, 'verify-only rules installed');
 
     const allowed = k.scan(testerCccd(1));
@@ -179,5 +176,49 @@ describe.each(ENGINES)('a verify-only kiosk keeps no register (%s hub)', (engine
       if (JSON.parse(text).schema === TALLY_SCHEMA_ID)
         for (const f of IDENTITY_FIELDS) expect(text).not.toContain(f);
     }
+  });
+});
+
+describe('the verdict screen of a verify-only kiosk (Chromium)', () => {
+  it('its footer says no register is kept once the signed rules switch it, in both languages', async () => {
+    const dir = makeTempDir('verify-only-screen-');
+    expect(spawnSync(process.execPath, [HUB_CLI, 'keygen', '--out', join(dir, 'keys')]).status).toBe(0);
+    const port = await freePort();
+    const k = new Controller(
+      settingsFromText(
+        kioskYaml({
+          dataDir: join(dir, 'kiosk'),
+          lines: [
+            `mqtt: { url: "${broker.url}", telemetrySeconds: 3600 }`,
+            `ui: { port: ${port}, host: 127.0.0.1 }`,
+            `updates: { publicKeyFiles: ["${join(dir, 'keys/hub-signing.pub')}"] }`,
+          ],
+        }),
+        'verify-only screen kiosk.yaml',
+        {},
+      ),
+      { gpio: new SimGpio(), withoutScanner: true },
+    );
+    const connected = new Promise<void>((resolve) =>
+      k.bus.on('uplink.status', (s) => s.connected && resolve()),
+    );
+    await k.start();
+    cleanups.push(() => k.stop());
+    await connected;
+    const browser = await chromium.launch({ executablePath: requireChromium(), args: CHROMIUM_ARGS });
+    cleanups.push(() => browser.close());
+    const page = await browser.newPage({ viewport: { width: 1024, height: 600 } });
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForSelector('body[data-state="idle"]');
+    expect(await page.isHidden('#verifyOnly')).toBe(true);
+    publishVerifyOnly(dir);
+    await page.waitForSelector('#verifyOnly:not([hidden])', { timeout: 10_000 });
+    expect(await page.textContent('#verifyOnly')).toBe('Chỉ kiểm tra — không lưu danh sách');
+    await page.click('#lang');
+    expect(await page.textContent('#verifyOnly')).toBe('Verify only — no register kept');
+    // Switched back by newer signed rules: the footer goes, a register is kept again.
+    publishVerifyOnly(dir, false, 'verify-only-2021-11-02');
+    await page.waitForSelector('#verifyOnly[hidden]', { state: 'attached', timeout: 10_000 });
+    expect(k.verifyOnly()).toBe(false);
   });
 });
