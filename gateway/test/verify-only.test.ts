@@ -21,7 +21,7 @@ afterEach(() => cleanups.run());
 const kiosk = kioskStarter(cleanups);
 
 /** Signed rules (the hub's key the rig trusts) in the kiosk's data folder, as a hub update leaves them. */
-function signedRules(dir: string, sites: Record<string, { verifyOnly?: boolean }>): void {
+function signedRules(dir: string, sites: Record<string, object>): void {
   const bytes = Buffer.from(JSON.stringify({ ...builtinRules(), version: 'verify-only-1', sites }));
   writeFileSync(join(dir, 'rules.json'), bytes);
   writeFileSync(
@@ -151,5 +151,21 @@ describe('a verify-only kiosk keeps no register', () => {
     expect(outcome.checkin).toBe(tally?.id);
     // Admitted within the window: scanning again is a repeat, not a second entry.
     expect(k.controller.scan(person(3).payload)?.decision.repeat).toBe(true);
+  });
+
+  it('the kiosk’s own occupancy count includes its tallies: a cap of one holds the second person', async () => {
+    const dir = makeTempDir('verify-only-cap-');
+    const one = { '1': 1, '2': 1, '3': 1, '4': 1 };
+    signedRules(dir, { 's-001': { verifyOnly: true, maxInside: one } });
+    const k = await kiosk(dir);
+    know(k, [
+      [1, GREEN],
+      [4, GREEN],
+    ]);
+    expect(k.controller.scan(person(1).payload)?.tally?.verdict).toBe('ALLOW');
+    expect(k.controller.occupancy.now()).toMatchObject({ inside: 1, scope: 'kiosk' });
+    const held = k.controller.scan(person(4).payload);
+    expect(held?.decision).toMatchObject({ verdict: 'REVIEW', reason: { code: 'occupancy-full' } });
+    expect(held?.tally?.reason).toBe('occupancy-full');
   });
 });
