@@ -9,10 +9,12 @@ import { sampleCheckin } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { checkTrace, runTrace } from '../src/index.js';
 import { KioskRegistry } from '../src/kiosk-registry.js';
 import { ingestOutcome } from '../src/outcomes.js';
 import { ingestTally } from '../src/tallies.js';
 import { ENGINES, openStore } from './engines.js';
+import { F0, seedTrace } from './trace-fixtures.js';
 
 const tally = (id: string, o: Partial<TallyMessage> = {}): TallyMessage => ({
   schema: TALLY_SCHEMA_ID,
@@ -163,6 +165,41 @@ describe.each(ENGINES)('verify-only tallies at the hub (%s)', (engine) => {
       ).toEqual([]);
       await store.purge(new Date('2021-11-20T00:00:00Z'));
       expect(await store.countsSince(new Date('2021-10-31T17:00:00Z'))).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a trace names the verify-only sites of its period it cannot see into, only those the asker may see', async () => {
+    const { store } = await openStore(engine);
+    try {
+      const { hashKey } = await seedTrace(store);
+      const checked = checkTrace({
+        type: 'bhyt',
+        id: F0.bhyt,
+        from: '2021-10-30',
+        to: '2021-10-30',
+        window: 30,
+      });
+      if (!checked.ok) throw new Error(checked.problem.en);
+      const trace = (visible?: (site: string) => boolean) =>
+        runTrace(store, hashKey, checked.query, {
+          actor: '0900000004',
+          format: 'json',
+          now: new Date('2021-10-31T01:00:00Z'),
+          ...(visible ? { visible } : {}),
+        });
+      const before = await trace();
+      expect(before.verifyOnlySites).toBeUndefined();
+      const received = new Date('2021-10-30T05:00:00Z');
+      await store.addTally(tally(ids(40), { at: '2021-10-30T03:00:00.000Z' }), received); // s-009, that day
+      await store.addTally(tally(ids(41), { site: 's-008', at: '2021-10-30T04:00:00.000Z' }), received);
+      await store.addTally(tally(ids(42), { site: 's-007', at: '2021-11-05T04:00:00.000Z' }), received); // later
+      const after = await trace();
+      expect(after.verifyOnlySites).toEqual(['s-008', 's-009']);
+      // The trace itself is unchanged: a tally is nobody's visit.
+      expect(after.visits).toEqual(before.visits);
+      expect((await trace((site) => site !== 's-008')).verifyOnlySites).toEqual(['s-009']);
     } finally {
       await store.close();
     }
