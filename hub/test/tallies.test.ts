@@ -9,11 +9,14 @@ import { sampleCheckin } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { checkTrace, runTrace } from '../src/index.js';
 import { KioskRegistry } from '../src/kiosk-registry.js';
 import { ingestOutcome } from '../src/outcomes.js';
 import { ingestTally } from '../src/tallies.js';
 import { ENGINES, openStore } from './engines.js';
+import { httpHub } from './http-server.js';
+import { logIn } from './session.js';
 import { F0, seedTrace } from './trace-fixtures.js';
 
 const tally = (id: string, o: Partial<TallyMessage> = {}): TallyMessage => ({
@@ -202,6 +205,36 @@ describe.each(ENGINES)('verify-only tallies at the hub (%s)', (engine) => {
       expect((await trace((site) => site !== 's-008')).verifyOnlySites).toEqual(['s-009']);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('the live page and tallies', () => {
+  it('counts stored tallies in today’s snapshot and sends a new one as a count with no identity', async () => {
+    const hub = await httpHub('sqlite');
+    try {
+      await hub.store.users.add('0900000001', 'live-password', 'admin', ['*']);
+      const { cookie } = await logIn(hub.address, '0900000001', 'live-password');
+      const now = new Date();
+      await hub.store.addTally(tally(ids(60), { at: now.toISOString() }), now);
+      const ws = new WebSocket(`${hub.address.replace('http', 'ws')}/live`, { headers: { cookie } });
+      const messages: Array<Record<string, unknown>> = [];
+      ws.on('message', (data) => messages.push(JSON.parse(String(data))));
+      await new Promise((resolve) => ws.once('message', resolve));
+      expect(messages[0]).toMatchObject({ type: 'snapshot', checkins: [], today: [{ site: 's-009', n: 1 }] });
+      const live = tally(ids(61), {
+        at: now.toISOString(),
+        verdict: 'REFUSE',
+        colour: 'red',
+        reason: 'case-f0',
+      });
+      while (hub.ingest.listenerCount('tally') < 1) await new Promise((r) => setImmediate(r));
+      hub.ingest.emit('tally', live);
+      while (messages.length < 2) await new Promise((r) => setImmediate(r));
+      expect(messages[1]).toEqual({ type: 'tally', site: 's-009', at: live.at, verdict: 'REFUSE' });
+      ws.close();
+    } finally {
+      await hub.stop();
     }
   });
 });
