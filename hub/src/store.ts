@@ -98,11 +98,11 @@ export class HubStore {
   }
 
   addTally(tally: TallyMessage, receivedAt: Date) {
-    return this.repo.addTally(tally, receivedAt);
+    return this.repo.tallies.add(tally, receivedAt);
   }
   /** Sites that sent tallies in [from, to]: verify-only, nothing there for tracing to read. */
   tallySites(from: Date, to: Date) {
-    return this.repo.tallySites(from, to);
+    return this.repo.tallies.sites(from, to);
   }
   checkinOwner(id: string) {
     return this.repo.checkinOwner(id);

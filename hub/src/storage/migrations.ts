@@ -7,6 +7,8 @@
  * missing) because hub.db files from before this list existed are at user_version 0–2 with tables
  * of differing shapes; such files run them again (sqlite.ts). PostgreSQL support starts with this list, so its steps are plain DDL.
  */
+import { TALLIES_POSTGRES, TALLIES_SQLITE } from './tallies.js';
+
 export interface Migration {
   version: number;
   what: string;
@@ -389,26 +391,8 @@ export const MIGRATIONS: Migration[] = [
   {
     version: 16,
     what: 'verify-only sites’ tallies (storage/tallies.ts): counted scans with no identity',
-    // No id_hash, no name, no number: a verify-only site keeps no register (issue #19), and the
-    // table cannot hold one. (site, at) serves occupancy and tracing's "verify-only here" note.
-    sqlite: `
-      CREATE TABLE IF NOT EXISTS tallies (
-        id TEXT PRIMARY KEY, site TEXT NOT NULL, kiosk TEXT NOT NULL, at TEXT NOT NULL,
-        direction TEXT NOT NULL, kind TEXT NOT NULL, verdict TEXT NOT NULL, colour TEXT,
-        reason TEXT NOT NULL, message TEXT NOT NULL, received_at TEXT NOT NULL
-      ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS tallies_by_site ON tallies (site, at);
-      CREATE INDEX IF NOT EXISTS tallies_by_time ON tallies (at);
-    `,
-    postgres: `
-      CREATE TABLE tallies (
-        id text PRIMARY KEY, site text NOT NULL, kiosk text NOT NULL, at timestamptz NOT NULL,
-        direction text NOT NULL, kind text NOT NULL, verdict text NOT NULL, colour text,
-        reason text NOT NULL, message text NOT NULL, received_at timestamptz NOT NULL
-      );
-      CREATE INDEX tallies_by_site ON tallies (site, at);
-      CREATE INDEX tallies_by_time ON tallies (at);
-    `,
+    sqlite: TALLIES_SQLITE,
+    postgres: TALLIES_POSTGRES,
   },
 ];
 

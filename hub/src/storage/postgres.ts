@@ -1,10 +1,4 @@
-import type {
-  CheckinMessage,
-  KioskState,
-  OutcomeMessage,
-  TallyMessage,
-  TelemetryMessage,
-} from '@qrkiosk/protocol';
+import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import pg from 'pg';
 import { PostgresAlerts } from './alerts.js';
 import { postgresBootsBegan, postgresRetimeBoot } from './boots.js';
@@ -28,7 +22,7 @@ import type {
   SiteInfo,
   SiteInput,
 } from './repository.js';
-import { postgresAddTally, postgresPurgeTallies, postgresTallySites } from './tallies.js';
+import { PostgresTallies } from './tallies.js';
 import { postgresSnapshotRecords, type SnapshotRecords } from './telemetry-history.js';
 
 const TIMESTAMPTZ = 1184;
@@ -62,6 +56,7 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
   readonly engine = 'postgres';
   readonly alerts: PostgresAlerts;
   readonly links: PostgresLinks;
+  readonly tallies: PostgresTallies;
   readonly releases: ReleaseRecords;
   readonly enrolments: EnrolmentRecords;
   readonly snapshots: SnapshotRecords;
@@ -71,6 +66,7 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
     super(pool);
     this.alerts = new PostgresAlerts(pool);
     this.links = new PostgresLinks(pool);
+    this.tallies = new PostgresTallies(pool);
     this.releases = postgresReleaseRecords(pool);
     this.enrolments = postgresEnrolmentRecords(pool, (fn) => this.transaction(fn));
     this.snapshots = postgresSnapshotRecords(pool);
@@ -133,14 +129,6 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
 
   async checkinOwner(id: string) {
     return postgresCheckinOwner(this.pool, id);
-  }
-
-  async addTally(tally: TallyMessage, receivedAt: Date) {
-    return postgresAddTally(this.pool, tally, receivedAt);
-  }
-
-  async tallySites(from: Date, to: Date) {
-    return postgresTallySites(this.pool, from, to);
   }
 
   async siteMovements(site: string, from: Date, to: Date) {
@@ -216,7 +204,7 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
       `DELETE FROM outcomes WHERE received_at < $1 AND (at < $1 OR at > received_at + interval '1 day')`,
       [olderThan],
     );
-    await postgresPurgeTallies(this.pool, olderThan);
+    await this.tallies.purge(olderThan);
     // By arrival as well as by the kiosk's time (see HubRepository.purge).
     return (
       (

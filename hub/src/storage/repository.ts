@@ -1,10 +1,4 @@
-import type {
-  CheckinMessage,
-  KioskState,
-  OutcomeMessage,
-  TallyMessage,
-  TelemetryMessage,
-} from '@qrkiosk/protocol';
+import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import type { AlertStorage } from './alert-rows.js';
 import type { AuditRow } from './audit-row.js';
 import type { RetimeResult } from './boots.js';
@@ -14,6 +8,7 @@ import type { LinkStorage } from './links.js';
 import type { SiteMovements } from './occupancy.js';
 import type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
 import type { ReleaseRecords } from './releases.js';
+import type { TallyStorage } from './tallies.js';
 import type { SnapshotRecords } from './telemetry-history.js';
 
 export type { AlertRow, AlertStorage, NewAlert, NewNotice, NoticeRow } from './alert-rows.js';
@@ -48,6 +43,8 @@ export interface HubRepository {
   readonly alerts: AlertStorage;
   /** Links between identity hashes, one person across documents (storage/links.ts, migration 15). */
   readonly links: LinkStorage;
+  /** Verify-only sites' tallies: counted scans with no identity (storage/tallies.ts, migration 16). */
+  readonly tallies: TallyStorage;
 
   /**
    * Stores check-ins in one transaction; returns the ids that were new (duplicates are left out: a
@@ -66,10 +63,6 @@ export interface HubRepository {
   recent(limit: number): Promise<CheckinMessage[]>;
   /** Stores a guard's outcome (storage/outcomes.ts); false when its id was already there. */
   addOutcome(outcome: OutcomeMessage, receivedAt: Date): Promise<boolean>;
-  /** Stores a verify-only site's tally (storage/tallies.ts, migration 16); false when its id was already there. */
-  addTally(tally: TallyMessage, receivedAt: Date): Promise<boolean>;
-  /** Sites that sent tallies in [from, to]: verify-only, no register there for tracing to read. */
-  tallySites(from: Date, to: Date): Promise<string[]>;
   /** The site and kiosk of a stored check-in or tally (an outcome must come from the kiosk that made it). */
   checkinOwner(id: string): Promise<{ site: string; kiosk: string } | undefined>;
   /** The outcomes that resolve a check-in, oldest first. */

@@ -1,12 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type {
-  CheckinMessage,
-  KioskState,
-  OutcomeMessage,
-  TallyMessage,
-  TelemetryMessage,
-} from '@qrkiosk/protocol';
+import type { CheckinMessage, KioskState, OutcomeMessage, TelemetryMessage } from '@qrkiosk/protocol';
 import Database from 'better-sqlite3';
 import { SqliteAlerts } from './alerts.js';
 import { sqliteBootsBegan, sqliteRetimeBoot, unsyncedBoot } from './boots.js';
@@ -29,7 +23,7 @@ import type {
   SiteInput,
 } from './repository.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
-import { sqliteAddTally, sqlitePurgeTallies, sqliteTallySites } from './tallies.js';
+import { SqliteTallies } from './tallies.js';
 import { type SnapshotRecords, sqliteSnapshotRecords } from './telemetry-history.js';
 
 const iso = (d: Date) => d.toISOString();
@@ -44,6 +38,7 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
   readonly engine = 'sqlite';
   readonly alerts: SqliteAlerts;
   readonly links: SqliteLinks;
+  readonly tallies: SqliteTallies;
   readonly releases: ReleaseRecords;
   readonly enrolments: EnrolmentRecords;
   readonly snapshots: SnapshotRecords;
@@ -59,6 +54,7 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
     super(db);
     this.alerts = new SqliteAlerts(db);
     this.links = new SqliteLinks(db);
+    this.tallies = new SqliteTallies(db);
     this.releases = sqliteReleaseRecords(db);
     this.enrolments = sqliteEnrolmentRecords(db);
     this.snapshots = sqliteSnapshotRecords(db);
@@ -187,14 +183,6 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
     return sqliteCheckinOwner(this.db, id);
   }
 
-  async addTally(tally: TallyMessage, receivedAt: Date) {
-    return sqliteAddTally(this.db, tally, receivedAt);
-  }
-
-  async tallySites(from: Date, to: Date) {
-    return sqliteTallySites(this.db, from, to);
-  }
-
   async siteMovements(site: string, from: Date, to: Date) {
     return sqliteSiteMovements(this.db, site, from, to);
   }
@@ -242,7 +230,7 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
            AND (at < @cutoff OR julianday(at) > julianday(received_at) + 1)`,
       )
       .run({ cutoff: iso(olderThan) });
-    sqlitePurgeTallies(this.db, olderThan);
+    await this.tallies.purge(olderThan);
     // By arrival as well as by the kiosk's time (see HubRepository.purge).
     return this.db
       .prepare(

@@ -9,6 +9,30 @@ import type pg from 'pg';
  * tracing cannot use them, and says so for the sites that sent them (use-cases/trace.ts).
  */
 
+/**
+ * Migration 16's tables (storage/migrations.ts names the step). No id_hash, no name, no number: a
+ * verify-only site keeps no register (issue #19), and the table cannot hold one. (site, at) serves
+ * occupancy and tracing's "verify-only here" note; (at) the counts. A released step is never edited.
+ */
+export const TALLIES_SQLITE = `
+  CREATE TABLE IF NOT EXISTS tallies (
+    id TEXT PRIMARY KEY, site TEXT NOT NULL, kiosk TEXT NOT NULL, at TEXT NOT NULL,
+    direction TEXT NOT NULL, kind TEXT NOT NULL, verdict TEXT NOT NULL, colour TEXT,
+    reason TEXT NOT NULL, message TEXT NOT NULL, received_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS tallies_by_site ON tallies (site, at);
+  CREATE INDEX IF NOT EXISTS tallies_by_time ON tallies (at);
+`;
+export const TALLIES_POSTGRES = `
+  CREATE TABLE tallies (
+    id text PRIMARY KEY, site text NOT NULL, kiosk text NOT NULL, at timestamptz NOT NULL,
+    direction text NOT NULL, kind text NOT NULL, verdict text NOT NULL, colour text,
+    reason text NOT NULL, message text NOT NULL, received_at timestamptz NOT NULL
+  );
+  CREATE INDEX tallies_by_site ON tallies (site, at);
+  CREATE INDEX tallies_by_time ON tallies (at);
+`;
+
 const INSERT = `INSERT INTO tallies (id, site, kiosk, at, direction, kind, verdict, colour, reason, message, received_at)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`;
 
@@ -25,6 +49,42 @@ const params = (t: TallyMessage, receivedAt: Date) => [
   JSON.stringify(t),
   receivedAt.toISOString(),
 ];
+
+/** The hub's tallies as the repository exposes them (`HubRepository.tallies`), one class per engine. */
+export interface TallyStorage {
+  /** Stores a tally; false when its id was already there. */
+  add(tally: TallyMessage, receivedAt: Date): Promise<boolean>;
+  /** Sites that sent tallies in [from, to]: verify-only, no register there for tracing to read. */
+  sites(from: Date, to: Date): Promise<string[]>;
+  /** Retention: tallies go by the check-ins' rule (by arrival, and by their own time). */
+  purge(olderThan: Date): Promise<number>;
+}
+
+export class SqliteTallies implements TallyStorage {
+  constructor(private readonly db: Database.Database) {}
+  async add(tally: TallyMessage, receivedAt: Date) {
+    return sqliteAddTally(this.db, tally, receivedAt);
+  }
+  async sites(from: Date, to: Date) {
+    return sqliteTallySites(this.db, from, to);
+  }
+  async purge(olderThan: Date) {
+    return sqlitePurgeTallies(this.db, olderThan);
+  }
+}
+
+export class PostgresTallies implements TallyStorage {
+  constructor(private readonly pool: pg.Pool) {}
+  add(tally: TallyMessage, receivedAt: Date) {
+    return postgresAddTally(this.pool, tally, receivedAt);
+  }
+  sites(from: Date, to: Date) {
+    return postgresTallySites(this.pool, from, to);
+  }
+  purge(olderThan: Date) {
+    return postgresPurgeTallies(this.pool, olderThan);
+  }
+}
 
 /** The parts of a tally occupancy reads (protocol's tallyMovements). */
 export type TallyMovement = Pick<TallyMessage, 'id' | 'at' | 'direction' | 'verdict'> & { kiosk: string };
