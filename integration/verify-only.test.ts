@@ -88,8 +88,10 @@ describe.each(ENGINES)('a verify-only kiosk keeps no register (%s hub)', (engine
     expect(spawnSync(process.execPath, [HUB_CLI, 'keygen', '--out', join(dir, 'keys')]).status).toBe(0);
     const watcher = await connectAsync(broker.url, { protocolVersion: 5 });
     cleanups.push(() => watcher.endAsync());
-    const traffic: Array<{ topic: string; payload: Buffer }> = [];
-    watcher.on('message', (topic, payload) => traffic.push({ topic, payload }));
+    const traffic: Array<{ topic: string; payload: Buffer; schema?: unknown }> = [];
+    watcher.on('message', (topic, payload, packet) =>
+      traffic.push({ topic, payload, schema: packet.properties?.userProperties?.schema }),
+    );
     await watcher.subscribeAsync('#', { qos: 1 });
 
     const kioskData = join(dir, 'kiosk');
@@ -170,6 +172,8 @@ describe.each(ENGINES)('a verify-only kiosk keeps no register (%s hub)', (engine
         expect(bytes, `${where}: person ${n}'s number`).not.toContain(numberOf(n));
       }
     }
+    // The MQTT 5 user property says which message it is, as the payload does.
+    for (const m of checkinTopic) expect(m.schema).toBe(JSON.parse(m.payload.toString()).schema);
     // No tally message names an identity field (the check-in before the switch does).
     for (const m of checkinTopic) {
       const text = m.payload.toString();
