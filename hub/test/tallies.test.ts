@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { checkTrace, runTrace } from '../src/index.js';
+import { checkTrace, runTrace, tracePrintPage } from '../src/index.js';
 import { KioskRegistry } from '../src/kiosk-registry.js';
 import { ingestOutcome } from '../src/outcomes.js';
 import { ingestTally } from '../src/tallies.js';
@@ -200,6 +200,9 @@ describe.each(ENGINES)('verify-only tallies at the hub (%s)', (engine) => {
       await store.addTally(tally(ids(42), { site: 's-007', at: '2021-11-05T04:00:00.000Z' }), received); // later
       const after = await trace();
       expect(after.verifyOnlySites).toEqual(['s-008', 's-009']);
+      // The printed F1 list says so too: it must not look complete for those sites.
+      expect(tracePrintPage(after)).toContain('verify-only sites, no register</small>: s-008, s-009');
+      expect(tracePrintPage(before)).not.toContain('id="verify-only"');
       // The trace itself is unchanged: a tally is nobody's visit.
       expect(after.visits).toEqual(before.visits);
       expect((await trace((site) => site !== 's-008')).verifyOnlySites).toEqual(['s-009']);
