@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { Limiter } from './limiter.js';
 import { groupPeople, personHashes } from './person-links.js';
 import { areasOf, type DailyReport, kiosksAsOf, type ReportSite, type TraceVisit } from './report-model.js';
-import { retimeFromTelemetry, retimeOnIngest } from './retime.js';
+import { retimeFromTelemetry, retimeOnIngest, retimeTallyOnIngest } from './retime.js';
 import {
   type HubRepository,
   type KioskRow,
@@ -97,8 +97,9 @@ export class HubStore {
     return this.repo.outcomesOf(checkin);
   }
 
-  addTally(tally: TallyMessage, receivedAt: Date) {
-    return this.repo.tallies.add(tally, receivedAt);
+  /** Stores a verify-only tally; one of an unsynced boot whose start is known is placed at once (retime.ts). */
+  async addTally(tally: TallyMessage, receivedAt: Date) {
+    return this.repo.tallies.add(await retimeTallyOnIngest(this.repo, { tally, receivedAt }));
   }
   /** Sites that sent tallies in [from, to]: verify-only, nothing there for tracing to read. */
   tallySites(from: Date, to: Date) {

@@ -212,6 +212,43 @@ describe.each(ENGINES)('verify-only tallies at the hub (%s)', (engine) => {
   });
 });
 
+describe.each(ENGINES)('tallies of a kiosk without a synced clock (%s)', (engine) => {
+  it('are placed by their boot like check-ins: after the fact, and at once once the boot is known', async () => {
+    const { store } = await openStore(engine);
+    try {
+      const boot = (uptimeMs: number) => ({ id: 'boot-7', uptimeMs });
+      const early = tally(ids(70), {
+        at: '1970-01-01T00:01:00.000Z',
+        clockSynced: false,
+        boot: boot(60_000),
+      });
+      await store.addTally(early, new Date('2021-11-01T02:00:00Z'));
+      const day = new Date('2021-10-31T17:00:00Z'); // 1 November, Vietnam
+      expect(await store.countsSince(day)).toEqual([]);
+      // A synced telemetry of that boot told the hub it began at 08:00 Vietnam time.
+      const began = Date.parse('2021-11-01T01:00:00Z');
+      const result = await store.repo.retimeBoot('k-001', 'boot-7', began, new Date('2021-11-01T02:05:00Z'));
+      expect(result.moved).toEqual([
+        { id: early.id, from: expect.anything(), to: '2021-11-01T01:01:00.000Z' },
+      ]);
+      expect(await store.countsSince(day)).toEqual([{ site: 's-009', n: 1 }]);
+      // A later tally of the same boot lands on the right time as it is stored.
+      const late = tally(ids(71), {
+        at: '1970-01-01T00:30:00.000Z',
+        clockSynced: false,
+        boot: boot(1_800_000),
+      });
+      await store.addTally(late, new Date('2021-11-01T02:10:00Z'));
+      const hours = await store.hourly(day);
+      expect(hours).toEqual([{ site: 's-009', hour: 8, n: 2 }]);
+      // Moved once: a second telemetry moves nothing.
+      expect((await store.repo.retimeBoot('k-001', 'boot-7', began, new Date())).moved).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('the live page and tallies', () => {
   it('counts stored tallies in today’s snapshot and sends a new one as a count with no identity', async () => {
     const hub = await httpHub('sqlite');

@@ -1,6 +1,7 @@
 import type { TallyMessage } from '@qrkiosk/protocol';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
+import { unsyncedBoot } from './boots.js';
 
 /**
  * A verify-only site's tallies (qrkiosk.tally/1, migration 16), in SQL for both engines: time,
@@ -18,42 +19,61 @@ export const TALLIES_SQLITE = `
   CREATE TABLE IF NOT EXISTS tallies (
     id TEXT PRIMARY KEY, site TEXT NOT NULL, kiosk TEXT NOT NULL, at TEXT NOT NULL,
     direction TEXT NOT NULL, kind TEXT NOT NULL, verdict TEXT NOT NULL, colour TEXT,
-    reason TEXT NOT NULL, message TEXT NOT NULL, received_at TEXT NOT NULL
+    reason TEXT NOT NULL, message TEXT NOT NULL, received_at TEXT NOT NULL,
+    boot_id TEXT, uptime_ms INTEGER, at_reported TEXT
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS tallies_by_site ON tallies (site, at);
   CREATE INDEX IF NOT EXISTS tallies_by_time ON tallies (at);
+  CREATE INDEX IF NOT EXISTS tallies_by_boot ON tallies (kiosk, boot_id) WHERE boot_id IS NOT NULL;
 `;
 export const TALLIES_POSTGRES = `
   CREATE TABLE tallies (
     id text PRIMARY KEY, site text NOT NULL, kiosk text NOT NULL, at timestamptz NOT NULL,
     direction text NOT NULL, kind text NOT NULL, verdict text NOT NULL, colour text,
-    reason text NOT NULL, message text NOT NULL, received_at timestamptz NOT NULL
+    reason text NOT NULL, message text NOT NULL, received_at timestamptz NOT NULL,
+    boot_id text, uptime_ms bigint, at_reported timestamptz
   );
   CREATE INDEX tallies_by_site ON tallies (site, at);
   CREATE INDEX tallies_by_time ON tallies (at);
+  CREATE INDEX tallies_by_boot ON tallies (kiosk, boot_id) WHERE boot_id IS NOT NULL;
 `;
 
-const INSERT = `INSERT INTO tallies (id, site, kiosk, at, direction, kind, verdict, colour, reason, message, received_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`;
+const INSERT = `INSERT INTO tallies (id, site, kiosk, at, direction, kind, verdict, colour, reason, message, received_at,
+    boot_id, uptime_ms, at_reported)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING`;
 
-const params = (t: TallyMessage, receivedAt: Date) => [
-  t.id,
-  t.site,
-  t.kiosk,
-  new Date(t.at).toISOString(),
-  t.direction,
-  t.kind,
-  t.verdict,
-  t.colour,
-  t.reason,
-  JSON.stringify(t),
-  receivedAt.toISOString(),
-];
+/** A tally to store. `atReported`: the kiosk's own time, when `tally.at` was re-timed on ingest. */
+export interface TallyRow {
+  tally: TallyMessage;
+  receivedAt: Date;
+  atReported?: string;
+}
+
+function params({ tally: t, receivedAt, atReported }: TallyRow) {
+  // Kept while unsynced and not re-timed yet: the hub moves it once the boot's start is known (boots.ts).
+  const boot = atReported ? undefined : unsyncedBoot(t);
+  return [
+    t.id,
+    t.site,
+    t.kiosk,
+    new Date(t.at).toISOString(),
+    t.direction,
+    t.kind,
+    t.verdict,
+    t.colour,
+    t.reason,
+    JSON.stringify(t),
+    receivedAt.toISOString(),
+    boot?.id ?? null,
+    boot?.uptimeMs ?? null,
+    atReported ?? null,
+  ];
+}
 
 /** The hub's tallies as the repository exposes them (`HubRepository.tallies`), one class per engine. */
 export interface TallyStorage {
   /** Stores a tally; false when its id was already there. */
-  add(tally: TallyMessage, receivedAt: Date): Promise<boolean>;
+  add(row: TallyRow): Promise<boolean>;
   /** Sites that sent tallies in [from, to]: verify-only, no register there for tracing to read. */
   sites(from: Date, to: Date): Promise<string[]>;
   /** Retention: tallies go by the check-ins' rule (by arrival, and by their own time). */
@@ -62,8 +82,8 @@ export interface TallyStorage {
 
 export class SqliteTallies implements TallyStorage {
   constructor(private readonly db: Database.Database) {}
-  async add(tally: TallyMessage, receivedAt: Date) {
-    return sqliteAddTally(this.db, tally, receivedAt);
+  async add(row: TallyRow) {
+    return sqliteAddTally(this.db, row);
   }
   async sites(from: Date, to: Date) {
     return sqliteTallySites(this.db, from, to);
@@ -75,8 +95,8 @@ export class SqliteTallies implements TallyStorage {
 
 export class PostgresTallies implements TallyStorage {
   constructor(private readonly pool: pg.Pool) {}
-  add(tally: TallyMessage, receivedAt: Date) {
-    return postgresAddTally(this.pool, tally, receivedAt);
+  add(row: TallyRow) {
+    return postgresAddTally(this.pool, row);
   }
   sites(from: Date, to: Date) {
     return postgresTallySites(this.pool, from, to);
@@ -90,12 +110,12 @@ export class PostgresTallies implements TallyStorage {
 export type TallyMovement = Pick<TallyMessage, 'id' | 'at' | 'direction' | 'verdict'> & { kiosk: string };
 
 /** Stores a tally; false when its id was already there. */
-export function sqliteAddTally(db: Database.Database, t: TallyMessage, receivedAt: Date): boolean {
-  return db.prepare(INSERT.replace(/\$\d+/g, '?')).run(...params(t, receivedAt)).changes === 1;
+export function sqliteAddTally(db: Database.Database, row: TallyRow): boolean {
+  return db.prepare(INSERT.replace(/\$\d+/g, '?')).run(...params(row)).changes === 1;
 }
 
-export async function postgresAddTally(pool: pg.Pool, t: TallyMessage, receivedAt: Date): Promise<boolean> {
-  return ((await pool.query(INSERT, params(t, receivedAt))).rowCount ?? 0) === 1;
+export async function postgresAddTally(pool: pg.Pool, row: TallyRow): Promise<boolean> {
+  return ((await pool.query(INSERT, params(row))).rowCount ?? 0) === 1;
 }
 
 /** Sites that sent tallies in [from, to]: verify-only there, so no register to trace in. */
