@@ -14,6 +14,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { builtinRules, policyFor, signRules } from '../src/decide/index.js';
 import { hashIdentity } from '../src/index.js';
 import { ManualEntryError } from '../src/manual-entry.js';
+import { RecentTallies } from '../src/verify-only/index.js';
 import { F0, GREEN, hub, kioskStarter, know, person, pulses } from './kiosk-rig.js';
 
 const cleanups = new Cleanups();
@@ -167,5 +168,43 @@ describe('a verify-only kiosk keeps no register', () => {
     const held = k.controller.scan(person(4).payload);
     expect(held?.decision).toMatchObject({ verdict: 'REVIEW', reason: { code: 'occupancy-full' } });
     expect(held?.tally?.reason).toBe('occupancy-full');
+  });
+});
+
+describe('the verify-only duplicate window (memory only)', () => {
+  const seen = (tally: string, ms: number, boot = 'boot-1') => ({
+    tally,
+    verdict: 'ALLOW' as const,
+    colour: 'green' as const,
+    at: '2021-10-15T03:00:00.000Z',
+    reason: 'admitted-green',
+    stamp: { boot, ms },
+  });
+  const none = () => null;
+
+  it('answers within the window on the same boot only, with the guard’s outcome read by tally id', () => {
+    const recent = new RecentTallies();
+    recent.note('a'.repeat(32), seen('T1', 10_000), 60_000);
+    const at = (ms: number, boot = 'boot-1') => ({ boot, ms });
+    expect(recent.previous('a'.repeat(32), at(70_000), 60_000, none)).toMatchObject({ verdict: 'ALLOW' });
+    expect(recent.previous('a'.repeat(32), at(70_001), 60_000, none)).toBeUndefined();
+    expect(recent.previous('a'.repeat(32), at(20_000, 'boot-2'), 60_000, none)).toBeUndefined();
+    expect(recent.previous('b'.repeat(32), at(20_000), 60_000, none)).toBeUndefined();
+    const outcome = recent.previous('a'.repeat(32), at(20_000), 60_000, (id) =>
+      id === 'T1' ? 'admitted' : null,
+    );
+    expect(outcome?.outcome).toBe('admitted');
+  });
+
+  it('forgets people past the window as new ones are noted, so memory stays bounded by the window', () => {
+    const recent = new RecentTallies();
+    recent.note('a'.repeat(32), seen('T1', 0), 60_000);
+    recent.note('b'.repeat(32), seen('T2', 30_000), 60_000);
+    expect(recent.size).toBe(2);
+    recent.note('c'.repeat(32), seen('T3', 61_000), 60_000);
+    expect(recent.size).toBe(2); // a is out of the window and gone; b is still in it
+    recent.note('b'.repeat(32), seen('T4', 100_000), 60_000); // b again: moved to the newest end
+    recent.note('d'.repeat(32), seen('T5', 125_000), 60_000);
+    expect(recent.size).toBe(2); // c (61 s) is gone, b (100 s) and d stay
   });
 });
