@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyId, TALLY_SCHEMA_ID } from '@qrkiosk/protocol';
-import { Cleanups, makeTempDir } from '@qrkiosk/testkit';
+import { Cleanups, freePort, makeTempDir } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { builtinRules, policyFor, signRules } from '../src/decide/index.js';
@@ -104,6 +104,19 @@ describe('a verify-only kiosk keeps no register', () => {
     }
     for (const field of IDENTITY_FIELDS) expect(raw).not.toContain(`"${field}"`);
     expect(raw).not.toContain(Buffer.from('Nguyễn').toString('latin1'));
+  });
+
+  it('reception is told why it has no list and no manual entry', async () => {
+    const dir = makeTempDir('verify-only-reception-');
+    signedRules(dir, { 's-001': { verifyOnly: true } });
+    const k = await kiosk(dir, { screensPort: await freePort() });
+    know(k, [[1, GREEN]]);
+    k.controller.scan(person(1).payload);
+    const today = (await (await fetch(`${k.controller.screensAddress}/api/today`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(today).toMatchObject({ verifyOnly: true, checkins: [] });
   });
 
   it('a control site of the same rules keeps its register, and the same search finds it', async () => {

@@ -323,6 +323,8 @@ export class ScreensServer {
       ...today,
       checkins: today.checkins.slice(0, 2000),
       direction: this.controller.settings.kiosk.direction,
+      // A verify-only site: reception shows why there is no list and no manual entry.
+      verifyOnly: this.controller.verifyOnly(),
     };
   }
 
