@@ -6,9 +6,10 @@ import { EventBus, type ScanOutcome } from './bus.js';
 import { type Clock, monotonicNow, systemClock } from './clock.js';
 import { RemoteConfigFile } from './commands/remote-config.js';
 import { decideRecordFailed } from './decide/index.js';
-import { Door } from './door/index.js';
+import { assembleDoor } from './door/assemble.js';
+import type { Door } from './door/index.js';
 import { doorSounds } from './door/sounds.js';
-import { DoorWatch } from './door-watch/index.js';
+import type { DoorWatch } from './door-watch/index.js';
 import { isMarkedRevoked } from './enrolment/unenrol.js';
 import { Faults } from './faults.js';
 import { FleetLink } from './fleet-link.js';
@@ -23,7 +24,7 @@ import { openCacheGuarded } from './lookup/open-guarded.js';
 import { ManualCheckins } from './manual-checkin.js';
 import { KioskMetrics } from './metrics/index.js';
 import { Occupancy } from './occupancy/index.js';
-import { Outcomes } from './outcomes/index.js';
+import type { Outcomes } from './outcomes/index.js';
 import { PolicyInForce } from './policy.js';
 import { CheckinRecorder } from './record/checkin.js';
 import { Journal, type MonoStamp } from './record/index.js';
@@ -40,6 +41,7 @@ import type { SoftwareFleet } from './software/index.js';
 import { ClockWatch } from './time/clock-watch.js';
 import type { FleetUpdates } from './updates/index.js';
 import { kioskUpdates } from './updates/kiosk.js';
+import { VerifyOnlyRecorder } from './verify-only/index.js';
 import { SOFTWARE_VERSION } from './version.js';
 
 export interface ControllerOptions {
@@ -91,6 +93,8 @@ export class Controller {
   screensAddress: string | undefined;
   private readonly keeper: RecordKeeper;
   private readonly recorder: CheckinRecorder;
+  /** A verify-only site's record step: a tally with no identity instead of a check-in (verify-only/). */
+  private readonly tallies: VerifyOnlyRecorder;
   private readonly pruner: OutboxPruner;
   private readonly clock: Clock;
   private readonly signaller: Signaller;
@@ -143,19 +147,14 @@ export class Controller {
     });
     const { clock, clockWatch, faults, log, cache, policy, revocation } = this;
     this.freshness = kioskFreshness({ loaded, clock, clockWatch, faults, log, cache, policy, revocation });
+    const { journal, keeper } = this;
     this.admission = new KioskAdmission({
-      settings,
-      cache: this.cache,
-      faults: this.faults,
-      clock: this.clock,
-      log: this.log,
-      journal: this.journal,
-      keeper: this.keeper,
-      revocation: this.revocation,
+      ...{ settings, cache, faults, clock, log, journal, keeper, revocation },
       policy: () => this.policy.current,
       occupancy: () => this.occupancy.now(),
       hashKey: () => this.requireKey(),
       stale: () => this.freshness.stale(),
+      recentTally: (idHash, stamp) => this.tallies.previous(idHash, stamp),
     });
     this.recorder = new CheckinRecorder({
       kiosk: settings.kiosk,
@@ -167,45 +166,39 @@ export class Controller {
       cache: this.cache,
       sealer: identitySealer(secrets.tracingKey),
     });
+    this.tallies = new VerifyOnlyRecorder({
+      kiosk: settings.kiosk,
+      keeper: this.keeper,
+      journal: this.journal,
+      bus: this.bus,
+      log: this.log,
+      nextId: (ms) => this.nextId(ms),
+      versions: () => this.recorder.versions(),
+      windowMs: settings.rules.duplicateWindowSeconds * 1000,
+    });
     this.software = softwareFleet(settings, secrets.hubKeys, this.log);
     this.gpio = options.gpio ?? createGpioDriver(settings.gpio, this.log);
     this.signaller = new Signaller(
       this.gpio,
       patternsWith(settings.signal.patterns ?? {}, settings.gpio.relayPulseMs),
     );
-    this.door = new Door(
-      this.signaller,
-      settings.signal.refuseHoldMs,
-      (shown) => {
-        this.outcomes.noteShown(shown);
-        this.bus.emit('scan.shown', shown);
-      },
-      this.log,
-      (checkin) => this.doorWatch.opened(checkin),
-    );
-    this.outcomes = new Outcomes({
-      kiosk: settings.kiosk,
-      reviewButtonSeconds: settings.signal.reviewButtonSeconds,
-      buttonDebounceMs: settings.signal.buttonDebounceMs,
+    ({
+      door: this.door,
+      outcomes: this.outcomes,
+      doorWatch: this.doorWatch,
+    } = assembleDoor({
+      settings,
+      signaller: this.signaller,
       journal: this.journal,
       keeper: this.keeper,
       bus: this.bus,
       clock: this.clock,
+      faults: this.faults,
       log: this.log,
       synced: () => this.clockWatch.synced(),
       stamp: () => this.stamp(),
       nextId: (ms) => this.nextId(ms),
-      play: (pattern, checkin) => this.door.play(pattern, checkin),
-      holding: () => this.door.holding,
-    });
-    this.doorWatch = new DoorWatch({
-      kiosk: settings.kiosk,
-      sensorWired: settings.gpio.doorSensor.pin !== undefined,
-      enterSeconds: settings.signal.doorEnterSeconds,
-      notEntered: (checkin) => this.outcomes.notEntered(checkin),
-      faults: this.faults,
-      log: this.log,
-    });
+    }));
     this.occupancy = new Occupancy({
       kiosk: settings.kiosk,
       journal: this.journal,
@@ -253,6 +246,9 @@ export class Controller {
   /** The kiosk's clock (screens date "today" by it, as the scan path does). */
   readonly now = (): Date => this.clock.now();
 
+  /** A verify-only site by the signed rules in force: tallies, no register (the screens' footer says so). */
+  readonly verifyOnly = (): boolean => this.policy.current.verifyOnly;
+
   /** The scan path. Synchronous from frame to light: nothing but commit and signal runs in between. */
   scan(raw: string): ScanOutcome | null {
     // Trust first, then the time: NTP steps the clock before it says so, so a scan read as synced has a
@@ -270,7 +266,10 @@ export class Controller {
       const admission = admitDecoded(decoded, this.admission.context(at, synced, stamp));
       if (admission.record) {
         const { decision, idHash, links } = admission;
-        outcome = this.recorder.recordScan(decoded, decision, idHash, at, synced, stamp, links);
+        // A verify-only site (signed rules) journals a tally without identity instead of a check-in.
+        outcome = this.policy.current.verifyOnly
+          ? this.tallies.recordScan(decoded, decision, idHash, at, synced, stamp)
+          : this.recorder.recordScan(decoded, decision, idHash, at, synced, stamp, links);
       } else {
         const { decision, previous } = admission;
         outcome = { at, decoded, decision, ...(previous ? { previous } : {}) };

@@ -1,12 +1,13 @@
 import type { CheckinMessage } from '@qrkiosk/protocol';
 import type { Clock } from './clock.js';
-import { checkManualEntry } from './manual-entry.js';
+import { checkManualEntry, ManualEntryError } from './manual-entry.js';
 import type { Occupancy } from './occupancy/index.js';
 import type { PolicyInForce } from './policy.js';
 import type { CheckinRecorder } from './record/checkin.js';
 import type { Journal, MonoStamp } from './record/index.js';
 import type { RecordKeeper } from './record/keeper.js';
 import type { LoadedSettings } from './settings/index.js';
+import { verifyOnlyManualRefusal } from './verify-only/text.js';
 
 /** The running kiosk's parts a manual entry reads and records with (the controller passes its parts). */
 export interface ManualCheckinParts {
@@ -34,6 +35,8 @@ export class ManualCheckins {
   /** Throws ManualEntryError with a bilingual reason on bad input. */
   checkin(name: string, phone: string): CheckinMessage {
     const { p } = this;
+    // A name and a phone written down are a register, which a verify-only site must not keep.
+    if (p.policy.current.verifyOnly) throw new ManualEntryError(verifyOnlyManualRefusal());
     const synced = p.clockWatch.synced();
     const at = p.clock.now();
     const stamp = p.stamp();

@@ -1,4 +1,4 @@
-import type { CheckinMessage } from '@qrkiosk/protocol';
+import type { CheckinMessage, TallyMessage } from '@qrkiosk/protocol';
 import type { Decision } from './decide/index.js';
 import type { DecodeResult } from './decode/index.js';
 
@@ -9,6 +9,8 @@ export interface ScanOutcome {
   decision: Decision;
   /** Present when the scan was journaled (not for undecodable codes or repeats). */
   checkin?: CheckinMessage;
+  /** Present instead of `checkin` on a verify-only site: what was journaled, with no identity. */
+  tally?: TallyMessage;
   /** A repeat: the earlier check-in it repeats (its time, shown as "đã quét lúc HH:mm", and its reason code). */
   previous?: { at: string; reason: string };
 }
@@ -23,6 +25,7 @@ export function logScan(log: { info: (obj: object, msg: string) => void }, outco
       colour: decision.colour,
       reason: decision.reason.code,
       ...(checkin ? { checkin: checkin.id, who: checkin.document.numberMasked } : {}),
+      ...(outcome.tally ? { tally: outcome.tally.id } : {}),
       // A repeat: the earlier check-in's time and its specific reason (the public screen has neither).
       ...(previous ? { repeatOf: previous.at, firstReason: previous.reason } : {}),
     },

@@ -3,7 +3,6 @@ import {
   type CheckinMessage,
   DEAD_LETTER_PREFIX_BYTES,
   HUB_FILTERS,
-  isCheckinId,
   type KioskState,
   MAX_KIOSK_MESSAGE_BYTES,
   mqttOptions,
@@ -12,18 +11,22 @@ import {
   parseKioskTopic,
   parseTelemetry,
   schemaOf,
+  TALLY_SCHEMA_ID,
+  type TallyMessage,
   type TelemetryMessage,
   validateCheckin,
 } from '@qrkiosk/protocol';
 import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { CheckinWriter } from './checkin-writer.js';
+import { keptCheckin } from './ingest-kept.js';
 import { laneId, retireLanes, SESSION_EXPIRY_S } from './ingest-retire.js';
 import { KioskRegistry } from './kiosk-registry.js';
 import { OccupancyPublisher } from './occupancy.js';
 import { ingestOutcome } from './outcomes.js';
 import { ReceiptSender } from './receipts.js';
 import type { HubStore } from './store.js';
+import { ingestTally } from './tallies.js';
 
 /** Attempts before a message that keeps failing is offered to the dead letters. */
 const MAX_ATTEMPTS = 5;
@@ -66,6 +69,7 @@ export interface IngestEvents {
   checkin: [CheckinMessage];
   kiosk: [{ site: string; kiosk: string; state: KioskState; lastSeen: string }];
   telemetry: [TelemetryMessage];
+  tally: [TallyMessage]; // a verify-only site's tally, stored now: live counts add one
 }
 
 /**
@@ -284,15 +288,8 @@ export class HubIngest extends EventEmitter<IngestEvents> {
    * thousand of them would fill the kiosk's window. Only a payload that names a check-in id.
    */
   private receiptKept(topic: string, payload: Buffer): void {
-    const where = parseKioskTopic(topic);
-    if (!where.ok || where.channel !== 'checkin') return;
-    let id: unknown;
-    try {
-      id = (JSON.parse(payload.toString('utf8')) as { id?: unknown } | null)?.id;
-    } catch {
-      return;
-    }
-    if (isCheckinId(id)) this.receipts.add(where.site, where.kiosk, id);
+    const kept = keptCheckin(topic, payload);
+    if (kept) this.receipts.add(kept.site, kept.kiosk, kept.id);
   }
 
   /**
@@ -358,6 +355,13 @@ export class HubIngest extends EventEmitter<IngestEvents> {
       this.receipts.add(where.site, where.kiosk, taken.outcome.id);
       if (taken.fresh && taken.outcome.outcome !== 'denied') this.occupancy?.touch(where.site);
       return;
+    }
+    // A verify-only site's tally: counted, receipted alike, never a register (tallies.ts).
+    if (schemaOf(json.value) === TALLY_SCHEMA_ID) {
+      const { store, registry, receipts, occupancy } = this;
+      const emit = (t: TallyMessage) => this.emit('tally', t);
+      const taken = await ingestTally({ store, registry, receipts, occupancy, emit }, where, json.value, now);
+      return taken.ok ? undefined : refuse(taken.reason);
     }
     const parsed = validateCheckin(json.value);
     if (!parsed.ok) return refuse(parsed.errors.join('; '));

@@ -1,6 +1,7 @@
 import { type TelemetryMessage, vnDay } from '@qrkiosk/protocol';
 import { type RetimeResult, unsyncedBoot } from './storage/boots.js';
 import type { CheckinRow, HubRepository } from './storage/repository.js';
+import type { TallyRow } from './storage/tallies.js';
 
 /**
  * Re-timing check-ins made with a wrong clock (issue #13). A Pi has no real-time clock: after a power
@@ -10,7 +11,8 @@ import type { CheckinRow, HubRepository } from './storage/repository.js';
  * first telemetry of a boot that reports a synced clock the hub knows when that boot began
  * (`at − uptimeMs`), and every check-in of that boot made unsynced is placed at `began + uptimeMs`:
  * the ones already stored at once, later ones as they arrive. The kiosk's own time stays in
- * `at_reported`. docs/protocol.md, "Re-timing", describes it for kiosk and hub authors.
+ * `at_reported`. Verify-only tallies carry the same stamp and are placed alike. docs/protocol.md,
+ * "Re-timing", describes it for kiosk and hub authors.
  */
 
 /** When the boot of a synced telemetry began (ms since the epoch); null when it tells nothing. */
@@ -41,6 +43,16 @@ export async function retimeOnIngest(
     const at = new Date(began + boot.uptimeMs).toISOString();
     return { ...row, checkin: { ...row.checkin, at }, atReported: row.checkin.at };
   });
+}
+
+/** A verify-only tally (storage/tallies.ts) of a boot whose start is known already: placed right away. */
+export async function retimeTallyOnIngest(repo: HubRepository, row: TallyRow): Promise<TallyRow> {
+  const boot = unsyncedBoot(row.tally);
+  if (!boot) return row;
+  const began = (await repo.bootsBegan(row.tally.kiosk, [boot.id])).get(boot.id);
+  if (began === undefined) return row;
+  const at = new Date(began + boot.uptimeMs).toISOString();
+  return { ...row, tally: { ...row.tally, at }, atReported: row.tally.at };
 }
 
 /** What the store offers re-timing after the fact: the repository, saved reports, the audit log. */

@@ -3,7 +3,9 @@ import {
   type KioskState,
   type OutcomeMessage,
   peopleInside,
+  type TallyMessage,
   type TelemetryMessage,
+  tallyMovements,
   vnDayEnd,
   vnDayStart,
 } from '@qrkiosk/protocol';
@@ -11,7 +13,7 @@ import type { Logger } from 'pino';
 import { Limiter } from './limiter.js';
 import { groupPeople, personHashes } from './person-links.js';
 import { areasOf, type DailyReport, kiosksAsOf, type ReportSite, type TraceVisit } from './report-model.js';
-import { retimeFromTelemetry, retimeOnIngest } from './retime.js';
+import { retimeFromTelemetry, retimeOnIngest, retimeTallyOnIngest } from './retime.js';
 import {
   type HubRepository,
   type KioskRow,
@@ -95,6 +97,14 @@ export class HubStore {
     return this.repo.outcomesOf(checkin);
   }
 
+  /** Stores a verify-only tally; one of an unsynced boot whose start is known is placed at once (retime.ts). */
+  async addTally(tally: TallyMessage, receivedAt: Date) {
+    return this.repo.tallies.add(await retimeTallyOnIngest(this.repo, { tally, receivedAt }));
+  }
+  /** Sites that sent tallies in [from, to]: verify-only, nothing there for tracing to read. */
+  tallySites(from: Date, to: Date) {
+    return this.repo.tallies.sites(from, to);
+  }
   checkinOwner(id: string) {
     return this.repo.checkinOwner(id);
   }
@@ -127,10 +137,14 @@ export class HubStore {
   async occupancy(site: string, day: string): Promise<{ inside: number; through: Record<string, string> }> {
     const from = vnDayStart(day);
     const to = vnDayEnd(day);
-    const { movements, outcomes } = await this.repo.siteMovements(site, from, to);
+    const { movements, outcomes, tallies } = await this.repo.siteMovements(site, from, to);
     const through: Record<string, string> = {};
-    for (const r of [...movements, ...outcomes]) if ((through[r.kiosk] ?? '') < r.id) through[r.kiosk] = r.id;
-    return { inside: peopleInside(movements, outcomes).size, through };
+    for (const r of [...movements, ...outcomes, ...tallies])
+      if ((through[r.kiosk] ?? '') < r.id) through[r.kiosk] = r.id;
+    // A verify-only site's tallies name nobody: each admitted entry is a person of its own (tallyMovements).
+    const admitted = new Set(outcomes.filter((o) => o.outcome === 'admitted').map((o) => o.checkin));
+    const all = [...movements, ...tallyMovements(tallies, admitted)];
+    return { inside: peopleInside(all, outcomes).size, through };
   }
   recent(limit: number) {
     return this.repo.recent(limit);

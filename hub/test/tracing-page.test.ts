@@ -314,4 +314,29 @@ describe('the tracing page in Chromium', () => {
       'Không tìm thấy lượt check-in nào của giấy tờ này trong khoảng ngày đã chọn.',
     );
   });
+
+  it('names the verify-only sites of the period, where tracing is impossible (issue #19)', async () => {
+    await seed.hub.store!.addTally(
+      {
+        schema: 'qrkiosk.tally/1',
+        id: '01KAPW2B7Q3M0X5D2R8S6T4V99',
+        kiosk: 'k-099',
+        site: 's-099',
+        direction: 'in',
+        at: new Date().toISOString(),
+        clockSynced: true,
+        kind: 'cccd',
+        verdict: 'ALLOW',
+        colour: 'green',
+        reason: 'admitted-green',
+        versions: { software: '0.1.0', rules: 'r1', cache: 1 },
+      },
+      new Date(),
+    );
+    const r = await trace();
+    expect(r.verifyOnlySites).toEqual(['s-099']);
+    expect(await page.textContent('#traceVerifyOnly')).toBe(
+      'Địa điểm chỉ kiểm tra, không lưu danh sách — không thể truy vết tại đó: s-099',
+    );
+  });
 });

@@ -23,6 +23,7 @@ export * from './secrets.js';
 export * from './settings-load.js';
 export * from './signing.js';
 export * from './software.js';
+export * from './tally.js';
 export * from './telemetry.js';
 export * from './topics.js';
 export * from './trust-list.js';

@@ -2,6 +2,7 @@ import { CheckinMessage } from './checkin.js';
 import { DoctorReport } from './doctor.js';
 import { OccupancyMessage } from './occupancy.js';
 import { OutcomeMessage } from './outcome.js';
+import { TallyMessage } from './tally.js';
 import { TelemetryMessage } from './telemetry.js';
 
 /** Every payload schema, by file name under protocol/schemas/ (kept in sync by a test). */
@@ -10,6 +11,7 @@ export const PAYLOAD_SCHEMAS = {
   'doctor.v1.schema.json': DoctorReport,
   'occupancy.v1.schema.json': OccupancyMessage,
   'outcome.v1.schema.json': OutcomeMessage,
+  'tally.v1.schema.json': TallyMessage,
   'telemetry.v1.schema.json': TelemetryMessage,
 } as const;
 

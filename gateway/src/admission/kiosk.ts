@@ -13,7 +13,7 @@ import type { Journal, MonoStamp } from '../record/index.js';
 import type { RecordKeeper } from '../record/keeper.js';
 import type { RevocationSource } from '../revocation/index.js';
 import type { Settings } from '../settings/index.js';
-import type { AdmissionContext } from './index.js';
+import type { AdmissionContext, RecentCheckin } from './index.js';
 
 export interface KioskAdmissionDeps {
   settings: Pick<Settings, 'kiosk' | 'rules' | 'dcc' | 'data'>;
@@ -29,6 +29,8 @@ export interface KioskAdmissionDeps {
   hashKey: () => Buffer;
   /** The kinds of data past their limit (DataFreshness.stale). */
   stale?: () => ReadonlySet<DataKind>;
+  /** A verify-only site's duplicate window, in memory (verify-only/): the journal holds no hashes there. */
+  recentTally?: (idHash: string, stamp: MonoStamp) => RecentCheckin | undefined;
 }
 
 /**
@@ -74,7 +76,9 @@ export class KioskAdmission {
       ...(window > 0
         ? {
             previous: (idHash: string) =>
-              keeper.read(() => journal.lastRecent(idHash, at, window, stamp), undefined),
+              this.d.recentTally && this.d.policy().verifyOnly
+                ? this.d.recentTally(idHash, stamp)
+                : keeper.read(() => journal.lastRecent(idHash, at, window, stamp), undefined),
           }
         : {}),
       occupancy: { direction: settings.kiosk.direction, now: this.d.occupancy },

@@ -54,6 +54,8 @@ export function policyFor(
     admit: (siteRules?.admit ?? rules.admit)[key],
     unknownPerson: siteRules?.unknownPerson ?? local.unknownPerson ?? rules.unknownPerson,
     maxInside: caps?.[key],
+    // From the signed rules only, never kiosk.yaml: a register is kept unless the office says otherwise.
+    verifyOnly: siteRules?.verifyOnly === true,
   };
 }
 

@@ -23,4 +23,9 @@ export interface Policy {
   unknownPerson: Verdict;
   /** Most people inside the site at this level (an occupancy cap); undefined: no cap. */
   maxInside?: number | undefined;
+  /**
+   * Verify-only site (issue #19): decide, light and open as always, but keep no register — a tally
+   * without identity is journaled and sent instead of a check-in. Only the signed rules set it.
+   */
+  verifyOnly: boolean;
 }

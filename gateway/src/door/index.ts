@@ -118,7 +118,8 @@ export class Door {
       // The guard lets them in by hand. Behind one refusal (≤ its hold) the door opens as decided.
       const stale = ('refusals' in next ? (next.refusals ?? 0) : 0) >= 2;
       const opened = this.signaller.play(pattern, { withoutRelay: repeat || stale });
-      const checkin = next.outcome.checkin?.id;
+      // A verify-only site journals a tally instead: its id is what a not-entered outcome links to.
+      const checkin = next.outcome.checkin?.id ?? next.outcome.tally?.id;
       if (opened && checkin) this.opened(checkin);
       if (verdict === 'REFUSE') {
         for (const w of this.waiting) if ('outcome' in w) w.refusals = (w.refusals ?? 0) + 1;

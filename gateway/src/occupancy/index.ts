@@ -6,6 +6,8 @@ import {
   type OutcomeMessage,
   parseOccupancy,
   peopleInside,
+  type TallyMessage,
+  tallyMovements,
   vnDay,
   vnDayStartOf,
 } from '@qrkiosk/protocol';
@@ -49,7 +51,7 @@ const asMovement = (c: CheckinMessage): Movement => ({
 
 type Unsettled = ReturnType<Journal['unsettled']>;
 
-const isOutcome = (m: CheckinMessage | OutcomeMessage): m is OutcomeMessage =>
+const isOutcome = (m: CheckinMessage | OutcomeMessage | TallyMessage): m is OutcomeMessage =>
   m.schema === 'qrkiosk.outcome/1';
 
 /**
@@ -127,14 +129,18 @@ export class Occupancy {
     const day = vnDay(now);
     if (this.localCache?.day === day) return this.localCache.inside;
     const since = this.todayStart(now);
-    const inside = this.d.keeper.read(
-      () =>
-        peopleInside(
-          this.d.journal.since(since, 1_000_000).map(asMovement),
-          this.d.journal.outcomesSince(since) as MovementOutcome[],
-        ),
-      undefined,
-    );
+    const inside = this.d.keeper.read(() => {
+      const outcomes = this.d.journal.outcomesSince(since) as MovementOutcome[];
+      // A verify-only site's tallies count as people of their own (protocol's tallyMovements).
+      const admitted = new Set(outcomes.filter((o) => o.outcome === 'admitted').map((o) => o.checkin));
+      return peopleInside(
+        [
+          ...this.d.journal.since(since, 1_000_000).map(asMovement),
+          ...tallyMovements(this.d.journal.talliesSince(since), admitted),
+        ],
+        outcomes,
+      );
+    }, undefined);
     if (inside) this.localCache = { day, inside };
     return inside;
   }

@@ -94,13 +94,14 @@ export class Outcomes {
    * refused since — stands there. A scan queued behind a refusal means the door is busy: nothing.
    */
   noteShown(shown: {
-    outcome: { decision: { verdict: string }; checkin?: { id: string } };
+    outcome: { decision: { verdict: string }; checkin?: { id: string }; tally?: { id: string } };
     queued: boolean;
   }): void {
     this.atTheDoor = shown.queued
       ? undefined
       : {
-          checkin: shown.outcome.checkin?.id,
+          // A verify-only site's REVIEW is a tally: the guard resolves it by the tally's id.
+          checkin: shown.outcome.checkin?.id ?? shown.outcome.tally?.id,
           verdict: shown.outcome.decision.verdict,
           shownAt: performance.now(),
         };

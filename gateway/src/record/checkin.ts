@@ -56,7 +56,7 @@ export class CheckinRecorder {
       ...(synced ? {} : { boot: { id: stamp.boot, uptimeMs: Math.max(0, Math.round(stamp.ms)) } }),
       document,
       ...outcome,
-      versions: { software: SOFTWARE_VERSION, rules: this.d.rulesVersion(), cache: this.cacheVersion() },
+      versions: this.versions(),
     };
   }
 
@@ -152,6 +152,11 @@ export class CheckinRecorder {
       this.d.log.error({ err, checkin: checkin.id }, 'could not seal the identity; recorded without it');
       return checkin;
     }
+  }
+
+  /** What a check-in (or a verify-only tally) names as the versions it was decided with. */
+  versions(): CheckinMessage['versions'] {
+    return { software: SOFTWARE_VERSION, rules: this.d.rulesVersion(), cache: this.cacheVersion() };
   }
 
   /** The cache version a check-in names; a cache that cannot be read says 0 rather than lose the row. */

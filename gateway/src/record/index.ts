@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CheckinMessage, Colour, OutcomeMessage, Verdict } from '@qrkiosk/protocol';
+import type { CheckinMessage, Colour, OutcomeMessage, TallyMessage, Verdict } from '@qrkiosk/protocol';
 import type Database from 'better-sqlite3';
 import { openDatabaseFile } from '../db-files.js';
 import { type JournalRow, prepareStatements, type Statements } from './statements.js';
@@ -97,15 +97,17 @@ export class Journal {
    * Durably appends a check-in; returns its sequence number. Throws unless the row is committed:
    * the commit's own error is reported (.run()), and the row is read back before we say so.
    */
-  append(message: CheckinMessage | OutcomeMessage, stamp?: MonoStamp): number {
+  append(message: CheckinMessage | OutcomeMessage | TallyMessage, stamp?: MonoStamp): number {
     const s = this.require();
     // An outcome has no person of its own ('' never matches a hash: lastRecent ignores it); its
-    // verdict column holds `admitted`/`denied`, which no REVIEW query takes for a check-in.
+    // verdict column holds `admitted`/`denied`, which no REVIEW query takes for a check-in. A
+    // verify-only site's tally names nobody either: '' too, told from an outcome by `checkin` NULL.
     const outcome = 'checkin' in message;
+    const person = 'document' in message ? message.document.idHash : '';
     const result = s.insert.run(
       message.id,
       message.at,
-      outcome ? '' : message.document.idHash,
+      person,
       outcome ? message.outcome : message.verdict,
       outcome ? null : message.colour,
       JSON.stringify(message),
@@ -201,6 +203,18 @@ export class Journal {
     );
   }
 
+  /** A verify-only site's tallies since `sinceIso`, oldest first (the kiosk's own occupancy count). */
+  talliesSince(sinceIso: string): TallyMessage[] {
+    return (this.statements?.talliesSince.all(sinceIso) ?? []).map(
+      (r) => JSON.parse(r.message) as TallyMessage,
+    );
+  }
+
+  /** The guard's last admit/deny for a check-in or tally, or null (the verify-only duplicate window). */
+  outcomeOf(id: string): 'admitted' | 'denied' | null {
+    return this.statements?.outcomeOf.get(id)?.outcome ?? null;
+  }
+
   /** Outcomes journaled since `sinceIso`, oldest first (reception's counts). */
   outcomesSince(sinceIso: string): OutcomeMessage[] {
     return (this.statements?.outcomesSince.all(sinceIso) ?? []).map(
@@ -226,9 +240,9 @@ export class Journal {
   unsettled(
     sinceIso: string,
     afterId: string,
-  ): Array<{ message: CheckinMessage | OutcomeMessage; delivered: boolean }> {
+  ): Array<{ message: CheckinMessage | OutcomeMessage | TallyMessage; delivered: boolean }> {
     return (this.statements?.unsettled.all(sinceIso, afterId) ?? []).map((r) => ({
-      message: JSON.parse(r.message) as CheckinMessage | OutcomeMessage,
+      message: JSON.parse(r.message) as CheckinMessage | OutcomeMessage | TallyMessage,
       delivered: r.delivered === 1,
     }));
   }

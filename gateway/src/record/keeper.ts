@@ -1,5 +1,5 @@
 import { statfsSync } from 'node:fs';
-import type { CheckinMessage, OutcomeMessage } from '@qrkiosk/protocol';
+import type { CheckinMessage, OutcomeMessage, TallyMessage } from '@qrkiosk/protocol';
 import type { Clock } from '../clock.js';
 import { asideOf, isCorruption, moveAside } from '../db-files.js';
 import type { Faults } from '../faults.js';
@@ -111,7 +111,7 @@ export class RecordKeeper {
   }
 
   /** Appends durably or throws; on success the recording faults clear (space came back). */
-  append(checkin: CheckinMessage | OutcomeMessage, stamp: MonoStamp): number {
+  append(checkin: CheckinMessage | OutcomeMessage | TallyMessage, stamp: MonoStamp): number {
     this.check();
     if (!this.journal.isOpen && !this.tryOpen()) throw new Error('journal is not open');
     let seq: number;

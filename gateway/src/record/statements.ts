@@ -26,6 +26,8 @@ export interface Statements {
   oldestPending: S<[], { at: string }>;
   since: S<[string, number], Message>;
   outcomesSince: S<[string], Message>;
+  talliesSince: S<[string], Message>;
+  outcomeOf: S<[string], { outcome: 'admitted' | 'denied' }>;
   unsettled: S<[string, string], { message: string; delivered: number }>;
   byId: S<[string], Message>;
   outcomesOf: S<[string], Message>;
@@ -82,8 +84,16 @@ export function prepareStatements(db: Database.Database): Statements {
     oldestPending: db.prepare<[], { at: string }>(
       'SELECT at FROM checkins WHERE delivered_at IS NULL ORDER BY seq LIMIT 1',
     ),
+    // Check-ins only: an outcome has `checkin`, a verify-only tally has no person (id_hash '').
     since: db.prepare<[string, number], { message: string }>(
-      'SELECT message FROM checkins WHERE at >= ? AND checkin IS NULL ORDER BY at DESC LIMIT ?',
+      "SELECT message FROM checkins WHERE at >= ? AND checkin IS NULL AND id_hash <> '' ORDER BY at DESC LIMIT ?",
+    ),
+    talliesSince: db.prepare<[string], { message: string }>(
+      "SELECT message FROM checkins WHERE at >= ? AND checkin IS NULL AND id_hash = '' ORDER BY seq",
+    ),
+    outcomeOf: db.prepare<[string], { outcome: 'admitted' | 'denied' }>(
+      `SELECT verdict AS outcome FROM checkins WHERE checkin = ? AND verdict IN ('admitted', 'denied')
+       ORDER BY seq DESC LIMIT 1`,
     ),
     outcomesSince: db.prepare<[string], { message: string }>(
       'SELECT message FROM checkins WHERE checkin IS NOT NULL AND at >= ? ORDER BY seq',

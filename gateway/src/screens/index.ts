@@ -43,6 +43,8 @@ export interface ScreensSource {
   /** The kiosk's clock (today is dated by it, as the scan path does). */
   now(): Date;
   manualCheckin(name: string, phone: string): CheckinMessage;
+  /** The site keeps no register (signed rules' verifyOnly): shown in the footer, within a heartbeat of a change. */
+  verifyOnly(): boolean;
   /** Served at GET /metrics (metrics/); absent: no such route. */
   metrics?: Pick<KioskMetrics, 'exposition'>;
 }
@@ -77,7 +79,8 @@ export type ScreenMessage =
   /** `scannerExpected: false` (no scanner configured, e.g. a reception-only demo): no "scanner lost" screen. */
   | { type: 'status'; online: boolean; scanner: boolean; scannerExpected: boolean }
   /** Sent every HEARTBEAT_MS: a quiet kiosk is alive; the page's watchdog trips only on silence. */
-  | { type: 'heartbeat' }
+  /** `verifyOnly`: the signed rules made this a verify-only site (footer "Chỉ kiểm tra — không lưu danh sách"). */
+  | { type: 'heartbeat'; verifyOnly: boolean }
   /** Faults in force (the page shows GUARD_FAULTS full-screen); `recording: false` puts the verdict screen in its full-screen fault state. */
   | { type: 'fault'; faults: FaultCode[]; recording: boolean }
   | { type: 'checkin'; checkin: ScreenCheckin }
@@ -299,7 +302,10 @@ export class ScreensServer {
     );
     // The page's watchdog (verdict.html) shows "kiosk software not answering" after WATCHDOG_MS of
     // silence; a heartbeat well inside it keeps an idle entrance from looking dead.
-    this.heartbeat = setInterval(() => this.broadcast('public', { type: 'heartbeat' }), HEARTBEAT_MS);
+    this.heartbeat = setInterval(
+      () => this.broadcast('public', { type: 'heartbeat', verifyOnly: this.controller.verifyOnly() }),
+      HEARTBEAT_MS,
+    );
     this.heartbeat.unref();
     this.app = app;
     const address = await app.listen({ port, host });
@@ -317,6 +323,8 @@ export class ScreensServer {
       ...today,
       checkins: today.checkins.slice(0, 2000),
       direction: this.controller.settings.kiosk.direction,
+      // A verify-only site: reception shows why there is no list and no manual entry.
+      verifyOnly: this.controller.verifyOnly(),
     };
   }
 

@@ -8,6 +8,7 @@ import {
   OUTCOME_SCHEMA_ID,
   parseReceipt,
   siteOccupancyTopic,
+  TALLY_SCHEMA_ID,
   type TelemetryMessage,
 } from '@qrkiosk/protocol';
 import { connect, type MqttClient } from 'mqtt';
@@ -345,10 +346,10 @@ export class MqttUplink {
   }
 
   private publishOptions(message: string) {
-    // A guard's outcome shares the outbox and the topic (protocol/src/outcome.ts): say which it is.
-    const schema = message.startsWith(`{"schema":"${OUTCOME_SCHEMA_ID}"`)
-      ? OUTCOME_SCHEMA_ID
-      : CHECKIN_SCHEMA_ID;
+    // A guard's outcome and a verify-only tally share the outbox and the topic: say which it is.
+    const schema =
+      [OUTCOME_SCHEMA_ID, TALLY_SCHEMA_ID].find((id) => message.startsWith(`{"schema":"${id}"`)) ??
+      CHECKIN_SCHEMA_ID;
     return {
       qos: 1 as const,
       ...(this.o.mqtt.protocolVersion === 5

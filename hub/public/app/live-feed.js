@@ -33,6 +33,9 @@ export function createFeed({ onState, onSessionEnd }) {
       state.checkins.splice(i < 0 ? state.checkins.length : i, 0, c);
       state.checkins.length = Math.min(state.checkins.length, MAX_CHECKINS);
       state.today.set(c.site, (state.today.get(c.site) ?? 0) + 1);
+    } else if (m.type === 'tally') {
+      // A verify-only site's scan: counted, never listed (it names nobody).
+      state.today.set(m.site, (state.today.get(m.site) ?? 0) + 1);
     } else if (m.type === 'kiosk') {
       const k = key(m.site, m.kiosk);
       state.kiosks.set(k, { ...state.kiosks.get(k), ...m });

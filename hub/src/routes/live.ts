@@ -1,4 +1,9 @@
-import { type CheckinMessage, type TelemetryMessage, vnDayStartOf } from '@qrkiosk/protocol';
+import {
+  type CheckinMessage,
+  type TallyMessage,
+  type TelemetryMessage,
+  vnDayStartOf,
+} from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { HubIngest } from '../ingest.js';
 import type { HubStore, KioskRow, SiteInfo } from '../store.js';
@@ -17,7 +22,9 @@ export type LiveMessage =
     }
   | { type: 'checkin'; checkin: CheckinMessage }
   | { type: 'kiosk'; site: string; kiosk: string; state: string; lastSeen: string }
-  | { type: 'telemetry'; telemetry: TelemetryMessage };
+  | { type: 'telemetry'; telemetry: TelemetryMessage }
+  /** A verify-only site's scan (a tally): counted on the page, nothing to list — it names nobody. */
+  | { type: 'tally'; site: string; at: string; verdict: TallyMessage['verdict'] };
 
 export interface LiveOptions {
   /** How often an open live page's session is checked again (default one minute). */
@@ -72,7 +79,9 @@ export function liveRoute(
               ? m.site
               : m.type === 'telemetry'
                 ? m.telemetry.site
-                : '';
+                : m.type === 'tally'
+                  ? m.site
+                  : '';
         const visible = (site: string) => user !== undefined && canSee(user, site, directory);
         const write = (m: LiveMessage) => {
           if (socket.readyState !== socket.OPEN) return;
@@ -92,9 +101,12 @@ export function liveRoute(
         const onKiosk = (k: { site: string; kiosk: string; state: string; lastSeen: string }) =>
           send({ type: 'kiosk', ...k });
         const onTelemetry = (telemetry: TelemetryMessage) => send({ type: 'telemetry', telemetry });
+        const onTally = (t: TallyMessage) =>
+          send({ type: 'tally', site: t.site, at: t.at, verdict: t.verdict });
         ingest.on('checkin', onCheckin);
         ingest.on('kiosk', onKiosk);
         ingest.on('telemetry', onTelemetry);
+        ingest.on('tally', onTally);
         // The session is checked again every minute: a logout, an expiry or a changed user (which
         // ends their sessions) reaches an open page too.
         const sessionId = req.cookies[COOKIE];
@@ -116,6 +128,7 @@ export function liveRoute(
           ingest.off('checkin', onCheckin);
           ingest.off('kiosk', onKiosk);
           ingest.off('telemetry', onTelemetry);
+          ingest.off('tally', onTally);
         });
         const s = await sessionOf(store, req);
         if (!s) {

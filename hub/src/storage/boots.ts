@@ -10,8 +10,15 @@ import type pg from 'pg';
  * kiosk's own time stays in `at_reported`. A check-in is re-timed once (`at_reported IS NULL`).
  */
 
-/** The boot of a check-in made with an unsynced clock (kept for re-timing); none when it was synced. */
-export const unsyncedBoot = (c: CheckinMessage) => (c.clockSynced ? undefined : c.boot);
+/** The boot of a check-in (or tally) made with an unsynced clock (kept for re-timing); none when it was synced. */
+export const unsyncedBoot = (c: Pick<CheckinMessage, 'clockSynced' | 'boot'>) =>
+  c.clockSynced ? undefined : c.boot;
+
+/**
+ * Tables whose rows carry `boot_id`, `uptime_ms` and `at_reported`: check-ins, and verify-only
+ * tallies (migration 16), which are counted by day like check-ins and so must land on the right one.
+ */
+const RETIMED = ['checkins', 'tallies'] as const;
 
 /** A check-in moved by re-timing: its id, the kiosk's time and the corrected time (ISO, UTC). */
 export interface Moved {
@@ -74,18 +81,20 @@ export function sqliteRetimeBoot(
           .get(kiosk, bootId) as { began: number }
       ).began,
     );
-    const rows = db
-      .prepare(
-        'SELECT id, at, uptime_ms AS uptimeMs, message FROM checkins WHERE kiosk = ? AND boot_id = ? AND at_reported IS NULL',
-      )
-      .all(kiosk, bootId) as Pending[];
-    const update = db.prepare(
-      'UPDATE checkins SET at_reported = at, at = ?, message = ? WHERE id = ? AND at_reported IS NULL',
-    );
     const moved: Moved[] = [];
-    for (const row of rows) {
-      const { to, message } = corrected(row, began);
-      if (update.run(to, message, row.id).changes === 1) moved.push({ id: row.id, from: row.at, to });
+    for (const table of RETIMED) {
+      const rows = db
+        .prepare(
+          `SELECT id, at, uptime_ms AS uptimeMs, message FROM ${table} WHERE kiosk = ? AND boot_id = ? AND at_reported IS NULL`,
+        )
+        .all(kiosk, bootId) as Pending[];
+      const update = db.prepare(
+        `UPDATE ${table} SET at_reported = at, at = ?, message = ? WHERE id = ? AND at_reported IS NULL`,
+      );
+      for (const row of rows) {
+        const { to, message } = corrected(row, began);
+        if (update.run(to, message, row.id).changes === 1) moved.push({ id: row.id, from: row.at, to });
+      }
     }
     return { beganMs: began, moved };
   })();
@@ -124,19 +133,21 @@ export async function postgresRetimeBoot(
       )
     ).rows[0]?.began_ms,
   );
-  const { rows } = await client.query<Pending>(
-    `SELECT id, at, uptime_ms AS "uptimeMs", message FROM checkins
-      WHERE kiosk = $1 AND boot_id = $2 AND at_reported IS NULL FOR UPDATE`,
-    [kiosk, bootId],
-  );
   const moved: Moved[] = [];
-  for (const row of rows) {
-    const { to, message } = corrected(row, began);
-    const done = await client.query(
-      'UPDATE checkins SET at_reported = at, at = $1, message = $2 WHERE id = $3 AND at_reported IS NULL',
-      [to, message, row.id],
+  for (const table of RETIMED) {
+    const { rows } = await client.query<Pending>(
+      `SELECT id, at, uptime_ms AS "uptimeMs", message FROM ${table}
+        WHERE kiosk = $1 AND boot_id = $2 AND at_reported IS NULL FOR UPDATE`,
+      [kiosk, bootId],
     );
-    if (done.rowCount === 1) moved.push({ id: row.id, from: row.at, to });
+    for (const row of rows) {
+      const { to, message } = corrected(row, began);
+      const done = await client.query(
+        `UPDATE ${table} SET at_reported = at, at = $1, message = $2 WHERE id = $3 AND at_reported IS NULL`,
+        [to, message, row.id],
+      );
+      if (done.rowCount === 1) moved.push({ id: row.id, from: row.at, to });
+    }
   }
   return { beganMs: began, moved };
 }

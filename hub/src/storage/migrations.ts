@@ -7,6 +7,8 @@
  * missing) because hub.db files from before this list existed are at user_version 0–2 with tables
  * of differing shapes; such files run them again (sqlite.ts). PostgreSQL support starts with this list, so its steps are plain DDL.
  */
+import { TALLIES_POSTGRES, TALLIES_SQLITE } from './tallies.js';
+
 export interface Migration {
   version: number;
   what: string;
@@ -385,6 +387,12 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX identity_links_by_time ON identity_links (at) WHERE source = 'scan';
       ALTER TABLE sites ADD COLUMN address text NOT NULL DEFAULT '';
     `,
+  },
+  {
+    version: 16,
+    what: 'verify-only sites’ tallies (storage/tallies.ts): counted scans with no identity',
+    sqlite: TALLIES_SQLITE,
+    postgres: TALLIES_POSTGRES,
   },
 ];
 

@@ -1,6 +1,7 @@
 import type { Movement, MovementOutcome } from '@qrkiosk/protocol';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
+import { postgresSiteTallies, sqliteSiteTallies, type TallyMovement } from './tallies.js';
 
 /**
  * A site's movements in [from, to) for its occupancy count (hub/src/occupancy.ts): check-ins with
@@ -11,6 +12,8 @@ import type pg from 'pg';
 export interface SiteMovements {
   movements: Array<Movement & { kiosk: string }>;
   outcomes: Array<MovementOutcome & { id: string; kiosk: string }>;
+  /** A verify-only site's tallies: people without a hash (protocol's tallyMovements counts them). */
+  tallies: TallyMovement[];
 }
 
 const CHECKINS_SQLITE = `SELECT id, kiosk, at, id_hash AS idHash, verdict, json_extract(message, '$.direction') AS direction
@@ -32,6 +35,7 @@ export function sqliteSiteMovements(
     outcomes: db
       .prepare<[string, string, string], SiteMovements['outcomes'][number]>(OUTCOMES_SQLITE)
       .all(...range),
+    tallies: sqliteSiteTallies(db, site, from, to),
   };
 }
 
@@ -47,14 +51,16 @@ export async function postgresSiteMovements(
   to: Date,
 ): Promise<SiteMovements> {
   const range = [site, from, to];
-  const [c, o] = await Promise.all([
+  const [c, o, tallies] = await Promise.all([
     pool.query<Omit<SiteMovements['movements'][number], 'at'> & { at: Date | string }>(CHECKINS_PG, range),
     pool.query<Omit<SiteMovements['outcomes'][number], 'at'> & { at: Date | string }>(OUTCOMES_PG, range),
+    postgresSiteTallies(pool, site, from, to),
   ]);
   // timestamptz comes back as the pool's type parser makes it (a Date, or text): one ISO form.
   const iso = (at: Date | string) => new Date(at).toISOString();
   return {
     movements: c.rows.map((r) => ({ ...r, at: iso(r.at) })),
     outcomes: o.rows.map((r) => ({ ...r, at: iso(r.at) })),
+    tallies,
   };
 }

@@ -85,14 +85,16 @@ export async function postgresNotEntered(pool: pg.Pool, checkins: readonly strin
 export const NOT_ENTERED_EXCLUDED =
   "NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.checkin = checkins.id AND o.outcome = 'not-entered')";
 
-/** Where a stored check-in was made (its site and kiosk); undefined when the hub does not have it. */
+/** Where a stored check-in or tally was made (its site and kiosk); undefined when the hub does not have it. */
 export function sqliteCheckinOwner(
   db: Database.Database,
   id: string,
 ): { site: string; kiosk: string } | undefined {
   return db
-    .prepare<[string], { site: string; kiosk: string }>('SELECT site, kiosk FROM checkins WHERE id = ?')
-    .get(id);
+    .prepare<[string, string], { site: string; kiosk: string }>(
+      'SELECT site, kiosk FROM checkins WHERE id = ? UNION ALL SELECT site, kiosk FROM tallies WHERE id = ?',
+    )
+    .get(id, id);
 }
 
 export async function postgresCheckinOwner(
@@ -100,7 +102,7 @@ export async function postgresCheckinOwner(
   id: string,
 ): Promise<{ site: string; kiosk: string } | undefined> {
   const { rows } = await pool.query<{ site: string; kiosk: string }>(
-    'SELECT site, kiosk FROM checkins WHERE id = $1',
+    'SELECT site, kiosk FROM checkins WHERE id = $1 UNION ALL SELECT site, kiosk FROM tallies WHERE id = $1',
     [id],
   );
   return rows[0];

@@ -15,19 +15,18 @@ import {
   postgresNotEntered,
   postgresOutcomesOf,
 } from './outcomes.js';
-import { PostgresAccounts } from './postgres-accounts.js';
+import { PostgresKioskRecords } from './postgres-kiosk-records.js';
 import { postgresReleaseRecords, type ReleaseRecords } from './releases.js';
 import type {
   AuditRow,
   CheckinRow,
-  DeadLetterRow,
   HubRepository,
-  KioskBinding,
   KioskRow,
   SiteCounts,
   SiteInfo,
   SiteInput,
 } from './repository.js';
+import { PostgresTallies } from './tallies.js';
 import { postgresSnapshotRecords, type SnapshotRecords } from './telemetry-history.js';
 
 const TIMESTAMPTZ = 1184;
@@ -57,10 +56,11 @@ const MIGRATION_LOCK = 0x71726b31;
  * (and split MQTT ingest through a shared subscription). Same queries as SQLite in meaning; batch
  * inserts go through unnest() as one statement.
  */
-export class PostgresRepository extends PostgresAccounts implements HubRepository {
+export class PostgresRepository extends PostgresKioskRecords implements HubRepository {
   readonly engine = 'postgres';
   readonly alerts: PostgresAlerts;
   readonly links: PostgresLinks;
+  readonly tallies: PostgresTallies;
   readonly releases: ReleaseRecords;
   readonly enrolments: EnrolmentRecords;
   readonly snapshots: SnapshotRecords;
@@ -70,6 +70,7 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
     super(pool);
     this.alerts = new PostgresAlerts(pool);
     this.links = new PostgresLinks(pool);
+    this.tallies = new PostgresTallies(pool);
     this.releases = postgresReleaseRecords(pool);
     this.enrolments = postgresEnrolmentRecords(pool, (fn) => this.transaction(fn));
     this.snapshots = postgresSnapshotRecords(pool);
@@ -148,9 +149,11 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
     );
   }
 
+  // Verify-only sites' tallies count as scans beside the check-ins (storage/tallies.ts).
   async countsSince(since: Date) {
     return this.rows<{ site: string; n: number }>(
-      'SELECT site, count(*) AS n FROM checkins WHERE at >= $1 GROUP BY site ORDER BY site',
+      `SELECT site, count(*) AS n FROM (SELECT site FROM checkins WHERE at >= $1
+         UNION ALL SELECT site FROM tallies WHERE at >= $1) AS scans GROUP BY site ORDER BY site`,
       [since],
     );
   }
@@ -158,7 +161,8 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
   async hourly(since: Date) {
     return this.rows<{ site: string; hour: number; n: number }>(
       `SELECT site, extract(hour FROM (at AT TIME ZONE 'UTC') + interval '7 hours')::int AS hour, count(*) AS n
-         FROM checkins WHERE at >= $1 GROUP BY 1, 2`,
+         FROM (SELECT site, at FROM checkins WHERE at >= $1
+           UNION ALL SELECT site, at FROM tallies WHERE at >= $1) AS scans GROUP BY 1, 2`,
       [since],
     );
   }
@@ -194,7 +198,9 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
       `SELECT site, count(*) AS scans, count(*) FILTER (WHERE verdict = 'ALLOW') AS allowed,
               count(*) FILTER (WHERE verdict = 'REFUSE') AS refused,
               count(*) FILTER (WHERE verdict = 'REVIEW') AS review
-         FROM checkins WHERE at >= $1 AND at < $2 GROUP BY site ORDER BY site`,
+         FROM (SELECT site, verdict FROM checkins WHERE at >= $1 AND at < $2
+           UNION ALL SELECT site, verdict FROM tallies WHERE at >= $1 AND at < $2) AS scans
+         GROUP BY site ORDER BY site`,
       [from, to],
     );
   }
@@ -206,6 +212,7 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
       `DELETE FROM outcomes WHERE received_at < $1 AND (at < $1 OR at > received_at + interval '1 day')`,
       [olderThan],
     );
+    await this.tallies.purge(olderThan);
     // By arrival as well as by the kiosk's time (see HubRepository.purge).
     return (
       (
@@ -308,65 +315,8 @@ export class PostgresRepository extends PostgresAccounts implements HubRepositor
     ]);
   }
 
-  async deadLetter(topic: string, reason: string, payload: Buffer, at: Date) {
-    await this.pool.query(
-      'INSERT INTO dead_letters (topic, reason, payload, received_at) VALUES ($1, $2, $3, $4)',
-      [topic, reason.slice(0, 1000), payload.subarray(0, 65536), at],
-    );
-  }
-
-  async deadLetterCount() {
-    return (await this.rows<{ n: number }>('SELECT count(*) AS n FROM dead_letters'))[0]?.n ?? 0;
-  }
-
-  async kioskBinding(kiosk: string) {
-    const [row] = await this.rows<KioskBinding>('SELECT kiosk, site, how FROM kiosk_sites WHERE kiosk = $1', [
-      kiosk,
-    ]);
-    return row ?? null;
-  }
-
-  async bindKiosk(b: KioskBinding, at: Date) {
-    await this.pool.query(
-      'INSERT INTO kiosk_sites (kiosk, site, how, bound_at) VALUES ($1, $2, $3, $4) ON CONFLICT (kiosk) DO NOTHING',
-      [b.kiosk, b.site, b.how, at],
-    );
-    return (await this.kioskBinding(b.kiosk)) ?? b;
-  }
-
   get fleet() {
     return postgresFleet(this.pool);
-  }
-
-  async registerKiosk(b: KioskBinding, at: Date) {
-    await this.pool.query(
-      `INSERT INTO kiosk_sites (kiosk, site, how, bound_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (kiosk) DO UPDATE SET site = excluded.site, how = excluded.how, bound_at = excluded.bound_at`,
-      [b.kiosk, b.site, b.how, at],
-    );
-  }
-
-  async kioskBindings() {
-    return this.rows<KioskBinding>('SELECT kiosk, site, how FROM kiosk_sites ORDER BY site, kiosk');
-  }
-
-  async deadLetters(options: { id?: number; limit?: number }) {
-    const columns = 'seq AS id, topic, reason, payload, received_at AS "receivedAt"';
-    return options.id !== undefined
-      ? this.rows<DeadLetterRow>(`SELECT ${columns} FROM dead_letters WHERE seq = $1`, [options.id])
-      : this.rows<DeadLetterRow>(`SELECT ${columns} FROM dead_letters ORDER BY seq LIMIT $1`, [
-          options.limit ?? 1000,
-        ]);
-  }
-
-  async deleteDeadLetter(id: number) {
-    await this.pool.query('DELETE FROM dead_letters WHERE seq = $1', [id]);
-  }
-
-  async purgeDeadLetters(olderThan: Date) {
-    return (
-      (await this.pool.query('DELETE FROM dead_letters WHERE received_at < $1', [olderThan])).rowCount ?? 0
-    );
   }
 
   async close() {

@@ -8,6 +8,7 @@ import type { LinkStorage } from './links.js';
 import type { SiteMovements } from './occupancy.js';
 import type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
 import type { ReleaseRecords } from './releases.js';
+import type { TallyStorage } from './tallies.js';
 import type { SnapshotRecords } from './telemetry-history.js';
 
 export type { AlertRow, AlertStorage, NewAlert, NewNotice, NoticeRow } from './alert-rows.js';
@@ -42,6 +43,8 @@ export interface HubRepository {
   readonly alerts: AlertStorage;
   /** Links between identity hashes, one person across documents (storage/links.ts, migration 15). */
   readonly links: LinkStorage;
+  /** Verify-only sites' tallies: counted scans with no identity (storage/tallies.ts, migration 16). */
+  readonly tallies: TallyStorage;
 
   /**
    * Stores check-ins in one transaction; returns the ids that were new (duplicates are left out: a
@@ -60,16 +63,16 @@ export interface HubRepository {
   recent(limit: number): Promise<CheckinMessage[]>;
   /** Stores a guard's outcome (storage/outcomes.ts); false when its id was already there. */
   addOutcome(outcome: OutcomeMessage, receivedAt: Date): Promise<boolean>;
-  /** The site and kiosk of a stored check-in (an outcome must come from the kiosk that made it). */
+  /** The site and kiosk of a stored check-in or tally (an outcome must come from the kiosk that made it). */
   checkinOwner(id: string): Promise<{ site: string; kiosk: string } | undefined>;
   /** The outcomes that resolve a check-in, oldest first. */
   outcomesOf(checkin: string): Promise<OutcomeMessage[]>;
   /** Which of these check-ins the door sensor marked `not-entered` (issue #19; storage/outcomes.ts). */
   notEntered(checkins: readonly string[]): Promise<Set<string>>;
-  /** A site's check-ins and admit/left outcomes in [from, to), for its occupancy (storage/occupancy.ts). */
+  /** A site's check-ins, tallies and admit/left outcomes in [from, to), for its occupancy (storage/occupancy.ts). */
   siteMovements(site: string, from: Date, to: Date): Promise<SiteMovements>;
   countsSince(since: Date): Promise<Array<{ site: string; n: number }>>;
-  /** Check-ins per Vietnam-local hour (0–23) per site since `since`. */
+  /** Check-ins (and verify-only tallies) per Vietnam-local hour (0–23) per site since `since`. */
   hourly(since: Date): Promise<Array<{ site: string; hour: number; n: number }>>;
   checkinCount(): Promise<number>;
   /** A person's check-ins (by identity hash) in [from, to), oldest first. */
@@ -79,7 +82,7 @@ export interface HubRepository {
    * marked `not-entered`: that person never came in.
    */
   around(site: string, from: Date, to: Date, exceptIdHash: string): Promise<CheckinMessage[]>;
-  /** Check-ins and verdicts per site in [from, to). */
+  /** Check-ins (and verify-only tallies) and verdicts per site in [from, to). */
   verdictCounts(from: Date, to: Date): Promise<SiteCounts[]>;
   /**
    * Retention: deletes check-ins past it — those that arrived before `olderThan` and whose own time

@@ -29,6 +29,7 @@ import type {
   SiteInput,
 } from './repository.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
+import { SqliteTallies } from './tallies.js';
 import { type SnapshotRecords, sqliteSnapshotRecords } from './telemetry-history.js';
 
 const iso = (d: Date) => d.toISOString();
@@ -43,6 +44,7 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
   readonly engine = 'sqlite';
   readonly alerts: SqliteAlerts;
   readonly links: SqliteLinks;
+  readonly tallies: SqliteTallies;
   readonly releases: ReleaseRecords;
   readonly enrolments: EnrolmentRecords;
   readonly snapshots: SnapshotRecords;
@@ -58,6 +60,7 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
     super(db);
     this.alerts = new SqliteAlerts(db);
     this.links = new SqliteLinks(db);
+    this.tallies = new SqliteTallies(db);
     this.releases = sqliteReleaseRecords(db);
     this.enrolments = sqliteEnrolmentRecords(db);
     this.snapshots = sqliteSnapshotRecords(db);
@@ -82,11 +85,15 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
       recent: db.prepare<[number], { message: string }>(
         'SELECT message FROM checkins ORDER BY at DESC, id DESC LIMIT ?',
       ),
-      countSince: db.prepare<[string], { site: string; n: number }>(
-        'SELECT site, count(*) AS n FROM checkins WHERE at >= ? GROUP BY site ORDER BY site',
+      // Verify-only sites' tallies count as scans beside the check-ins (storage/tallies.ts).
+      countSince: db.prepare<{ since: string }, { site: string; n: number }>(
+        `SELECT site, count(*) AS n FROM (SELECT site FROM checkins WHERE at >= @since
+           UNION ALL SELECT site FROM tallies WHERE at >= @since) GROUP BY site ORDER BY site`,
       ),
-      hourly: db.prepare<[string], { site: string; hour: string; n: number }>(
-        "SELECT site, strftime('%H', at, '+7 hours') AS hour, count(*) AS n FROM checkins WHERE at >= ? GROUP BY site, hour",
+      hourly: db.prepare<{ since: string }, { site: string; hour: string; n: number }>(
+        `SELECT site, strftime('%H', at, '+7 hours') AS hour, count(*) AS n FROM (
+           SELECT site, at FROM checkins WHERE at >= @since UNION ALL SELECT site, at FROM tallies WHERE at >= @since
+         ) GROUP BY site, hour`,
       ),
       visits: db.prepare<[string, string, string], { message: string }>(
         'SELECT message FROM checkins WHERE id_hash = ? AND at >= ? AND at < ? ORDER BY at',
@@ -94,10 +101,12 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
       around: db.prepare<[string, string, string, string], { message: string }>(
         `SELECT message FROM checkins WHERE site = ? AND at >= ? AND at <= ? AND id_hash <> ? AND ${NOT_ENTERED_EXCLUDED} ORDER BY at`,
       ),
-      verdicts: db.prepare<[string, string], SiteCounts>(
+      verdicts: db.prepare<{ from: string; to: string }, SiteCounts>(
         `SELECT site, count(*) AS scans, sum(verdict = 'ALLOW') AS allowed,
                 sum(verdict = 'REFUSE') AS refused, sum(verdict = 'REVIEW') AS review
-           FROM checkins WHERE at >= ? AND at < ? GROUP BY site ORDER BY site`,
+           FROM (SELECT site, verdict FROM checkins WHERE at >= @from AND at < @to
+             UNION ALL SELECT site, verdict FROM tallies WHERE at >= @from AND at < @to)
+           GROUP BY site ORDER BY site`,
       ),
       kiosk: db.prepare<[string, string, string, string, string]>(
         'INSERT INTO kiosks (site, kiosk, state, last_seen, first_seen) VALUES (?, ?, ?, ?, ?) ON CONFLICT (site, kiosk) DO UPDATE SET state = excluded.state, last_seen = excluded.last_seen',
@@ -193,11 +202,13 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
   }
 
   async countsSince(since: Date) {
-    return this.s.countSince.all(iso(since));
+    return this.s.countSince.all({ since: iso(since) });
   }
 
   async hourly(since: Date) {
-    return this.s.hourly.all(iso(since)).map((r) => ({ site: r.site, hour: Number(r.hour), n: r.n }));
+    return this.s.hourly
+      .all({ since: iso(since) })
+      .map((r) => ({ site: r.site, hour: Number(r.hour), n: r.n }));
   }
 
   async ping() {
@@ -217,7 +228,7 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
   }
 
   async verdictCounts(from: Date, to: Date) {
-    return this.s.verdicts.all(iso(from), iso(to));
+    return this.s.verdicts.all({ from: iso(from), to: iso(to) });
   }
 
   async purge(olderThan: Date) {
@@ -229,6 +240,7 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
            AND (at < @cutoff OR julianday(at) > julianday(received_at) + 1)`,
       )
       .run({ cutoff: iso(olderThan) });
+    await this.tallies.purge(olderThan);
     // By arrival as well as by the kiosk's time (see HubRepository.purge).
     return this.db
       .prepare(

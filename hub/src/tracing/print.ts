@@ -98,7 +98,12 @@ export function tracePrintPage(r: TraceResult, options: { office?: string } = {}
   <dt>Người lập <small>/ run by</small></dt><dd id="ran">${esc(r.ranBy)} · ${at(r.ranAt)} <small>(giờ Việt Nam, UTC+7)</small></dd>
   <dt>Tổng <small>/ totals</small></dt><dd id="counts">${c.visits} nơi đến <small>/ visits</small> · <b>${c.f1People}</b> người F1 <small>/ F1 people</small> (${c.f1Checkins} lượt check-in)${
     r.query.f2 ? ` · <b>${c.f2People}</b> người F2 <small>/ F2 people</small> (${c.f2Checkins} lượt)` : ''
-  }${r.limits.truncated ? ' · <span class="warn">danh sách F2 bị giới hạn / F2 list cut at its limit</span>' : ''}</dd>
+  }${r.limits.truncated ? ' · <span class="warn">danh sách F2 bị giới hạn / F2 list cut at its limit</span>' : ''}</dd>${
+    // Verify-only sites keep no register (issue #19): the printed list must not look complete for them.
+    r.verifyOnlySites?.length
+      ? `\n  <dt>Không truy vết được <small>/ not traceable</small></dt><dd id="verify-only" class="warn">địa điểm chỉ kiểm tra, không lưu danh sách <small>/ verify-only sites, no register</small>: ${esc(r.verifyOnlySites.join(', '))}</dd>`
+      : ''
+  }
 </dl>
 <h2>Nơi F0 đã đến <small>/ places the F0 visited</small></h2>
 ${r.visits.length ? `<table id="visits"><thead><tr><th>Thời gian <small>/ time</small></th><th>Địa điểm <small>/ site</small></th><th>Phường/xã <small>/ ward</small></th><th>Số người <small>/ people</small></th></tr></thead><tbody>\n${visitRows}\n</tbody></table>` : '<p>Không có / none</p>'}

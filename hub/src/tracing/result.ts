@@ -81,4 +81,9 @@ export interface TraceResult {
   people: TracePerson[];
   counts: { visits: number; f1People: number; f1Checkins: number; f2People: number; f2Checkins: number };
   limits: { f1ForF2: number; f2People: number; truncated: boolean };
+  /**
+   * Sites (in the user's scope) that sent verify-only tallies in the period: they keep no register,
+   * so the case may have been there and nobody can tell (issue #19). Absent when there are none.
+   */
+  verifyOnlySites?: string[];
 }

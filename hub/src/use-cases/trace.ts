@@ -322,6 +322,8 @@ export async function runTrace(
       throw wrongKey();
     }
   }
+  // Verify-only sites in the period: no register there, so the answer says where it cannot see.
+  const blind = (await store.tallySites(vnDayStart(q.from), to)).filter(visible);
   const action = revealed ? 'trace-reveal' : by.format === 'json' ? 'trace' : 'trace-export';
   await store.audit(by.actor, action, {
     ...detail,
@@ -353,5 +355,6 @@ export async function runTrace(
       f2Checkins,
     },
     limits: { ...F2_LIMITS, truncated },
+    ...(blind.length > 0 ? { verifyOnlySites: blind } : {}),
   };
 }

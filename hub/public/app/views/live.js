@@ -140,11 +140,16 @@ export const view = {
           drawChart();
         }
       }
+      // A verify-only site's tally counts in the chart like a check-in (it is not listed).
+      if (m.type === 'tally' && vnToday(Date.parse(m.at)) === vnToday()) {
+        hours[vnHour(m.at)] += 1;
+        drawChart();
+      }
       if (m.type === 'snapshot') loadChart();
       if (m.type === 'snapshot') draw();
       // A busy hour brings several check-ins a second; redrawing 500 check-ins and 2,000 sites for
       // each would keep the page busy, so check-ins are drawn together at most every 300 ms.
-      else if (m.type === 'checkin' && !pending)
+      else if ((m.type === 'checkin' || m.type === 'tally') && !pending)
         pending = setTimeout(() => {
           pending = null;
           draw();

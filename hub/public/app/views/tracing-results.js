@@ -20,6 +20,10 @@ export const T = {
     vi: 'Không tìm thấy lượt check-in nào của giấy tờ này trong khoảng ngày đã chọn.',
     en: 'No check-ins of this document in the chosen period.',
   },
+  verifyOnly: {
+    vi: 'Địa điểm chỉ kiểm tra, không lưu danh sách — không thể truy vết tại đó:',
+    en: 'Verify-only sites keep no register — tracing is impossible there:',
+  },
   csv: { vi: 'Tải CSV', en: 'Download CSV' },
   print: { vi: 'In danh sách F1', en: 'Print F1 list' },
   visitsTitle: { vi: 'Nơi đã đến', en: 'Places visited' },
@@ -66,7 +70,16 @@ const sitesOf = (p) => [...new Set((p.contacts ?? []).map((c) => c.siteName || c
  */
 export function resultsView(ctx, r, exports) {
   const { h } = ctx;
-  if (!r.visits?.length) return h('p', { class: 'empty', id: 'traceEmpty' }, ctx.t(T.none));
+  // Sites that only counted scans in the period (issue #19): the case may have been there unseen.
+  const blind = r.verifyOnlySites?.length
+    ? h(
+        'p',
+        { class: 'error', role: 'note', id: 'traceVerifyOnly' },
+        `${ctx.t(T.verifyOnly)} ${r.verifyOnlySites.join(', ')}`,
+      )
+    : null;
+  if (!r.visits?.length)
+    return h('div', {}, h('p', { class: 'empty', id: 'traceEmpty' }, ctx.t(T.none)), blind);
   const c = r.counts;
   // English says "1 person", "1 check-in"; Vietnamese has one form.
   const n = (count, many, one) => `${count} ${ctx.t(count === 1 ? one : many)}`;
@@ -152,6 +165,7 @@ export function resultsView(ctx, r, exports) {
     notes,
     exportError,
     warn,
+    blind,
     half(ctx, T.visitsTitle, visitsTable(ctx, r.visits), 'visits'),
     half(ctx, T.peopleTitle, peopleTable(ctx, r.people ?? [], r.revealed), 'people'),
   );

@@ -1,0 +1,223 @@
+/**
+ * Verify-only sites (issue #19): the signed rules' `sites[site].verifyOnly` makes the real Controller
+ * decide, light and open as always but journal a tally with no identity. Checked by reading the
+ * journal's SQLite files byte by byte (main file and WAL, as a second process would find them) for
+ * the person's keyed hashes, number and name — and against a control site of the same rules that
+ * keeps its register, so the search is shown to find what is there.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { keyId, TALLY_SCHEMA_ID } from '@qrkiosk/protocol';
+import { Cleanups, freePort, makeTempDir } from '@qrkiosk/testkit';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { builtinRules, policyFor, signRules } from '../src/decide/index.js';
+import { hashIdentity } from '../src/index.js';
+import { ManualEntryError } from '../src/manual-entry.js';
+import { RecentTallies } from '../src/verify-only/index.js';
+import { F0, GREEN, hub, kioskStarter, know, person, pulses } from './kiosk-rig.js';
+
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
+const kiosk = kioskStarter(cleanups);
+
+/** Signed rules (the hub's key the rig trusts) in the kiosk's data folder, as a hub update leaves them. */
+function signedRules(dir: string, sites: Record<string, object>): void {
+  const bytes = Buffer.from(JSON.stringify({ ...builtinRules(), version: 'verify-only-1', sites }));
+  writeFileSync(join(dir, 'rules.json'), bytes);
+  writeFileSync(
+    join(dir, 'rules.json.sig'),
+    JSON.stringify(signRules(bytes, hub.privateKey, keyId(hub.publicKey))),
+  );
+}
+
+/** Every byte SQLite holds for the journal: a row not yet checkpointed is only in the WAL. */
+function journalBytes(dir: string): string {
+  const parts = ['journal.db', 'journal.db-wal'].map((f) => {
+    try {
+      return readFileSync(join(dir, f));
+    } catch {
+      return Buffer.alloc(0);
+    }
+  });
+  return Buffer.concat(parts).toString('latin1');
+}
+
+const IDENTITY_FIELDS = ['idHash', 'numberMasked', 'nameMasked', 'sealed', 'links'];
+
+describe('verify-only policy', () => {
+  it('comes from the signed rules for the site, and is off everywhere else', () => {
+    const rules = { ...builtinRules(), sites: { 's-001': { verifyOnly: true } } };
+    expect(policyFor(rules, 's-001', {}).verifyOnly).toBe(true);
+    expect(policyFor(rules, 's-002', {}).verifyOnly).toBe(false);
+    expect(policyFor(builtinRules(), 's-001', {}).verifyOnly).toBe(false);
+  });
+});
+
+describe('a verify-only kiosk keeps no register', () => {
+  it('decides, lights and opens as always; the journal holds tallies and no identity', async () => {
+    const dir = makeTempDir('verify-only-');
+    signedRules(dir, { 's-001': { verifyOnly: true } });
+    const k = await kiosk(dir, { extra: ['rules: { duplicateWindowSeconds: 60 }'] });
+    know(k, [
+      [1, GREEN],
+      [2, F0],
+    ]);
+    const key = k.controller.identityHashKey();
+    const allowed = k.controller.scan(person(1).payload);
+    expect(allowed?.decision.verdict).toBe('ALLOW');
+    expect(allowed?.checkin).toBeUndefined();
+    expect(allowed?.tally).toMatchObject({ schema: TALLY_SCHEMA_ID, verdict: 'ALLOW', kind: 'cccd' });
+    await vi.waitFor(() => expect(pulses(k.gpio, 'relay')).toBe(1));
+    // The duplicate window still works, from memory: no second row, no second relay.
+    const again = k.controller.scan(person(1).payload);
+    expect(again?.decision.repeat).toBe(true);
+    expect(again?.tally).toBeUndefined();
+    const refused = k.controller.scan(person(2).payload);
+    expect(refused?.decision.verdict).toBe('REFUSE');
+    expect(refused?.tally?.reason).toBe('case-f0');
+    // Reception cannot write a register either.
+    expect(() => k.controller.manualCheckin('Hoàng Thị Mai', '0912 345 678')).toThrow(ManualEntryError);
+    expect(() => k.controller.manualCheckin('Hoàng Thị Mai', '0912 345 678')).toThrow(/no register/);
+
+    const db = new Database(join(dir, 'journal.db'), { readonly: true });
+    const rows = db.prepare('SELECT id_hash, verdict, message FROM checkins ORDER BY seq').all() as Array<{
+      id_hash: string;
+      verdict: string;
+      message: string;
+    }>;
+    db.close();
+    expect(rows.map((r) => r.verdict)).toEqual(['ALLOW', 'REFUSE']);
+    for (const r of rows) {
+      expect(r.id_hash).toBe('');
+      const message = JSON.parse(r.message) as Record<string, unknown>;
+      expect(message.schema).toBe(TALLY_SCHEMA_ID);
+      for (const field of IDENTITY_FIELDS) expect(JSON.stringify(message)).not.toContain(`"${field}"`);
+    }
+    const raw = journalBytes(dir);
+    for (const n of [1, 2]) {
+      const { number } = person(n);
+      expect(raw).not.toContain(number);
+      expect(raw).not.toContain(hashIdentity(key, 'cccd', number).toString('hex'));
+      // The old ID number on the card (the links' hash) neither.
+      expect(raw).not.toContain(hashIdentity(key, 'cmnd', '272345678').toString('hex'));
+    }
+    for (const field of IDENTITY_FIELDS) expect(raw).not.toContain(`"${field}"`);
+    expect(raw).not.toContain(Buffer.from('Nguyễn').toString('latin1'));
+  });
+
+  it('reception is told why it has no list and no manual entry', async () => {
+    const dir = makeTempDir('verify-only-reception-');
+    signedRules(dir, { 's-001': { verifyOnly: true } });
+    const k = await kiosk(dir, { screensPort: await freePort() });
+    know(k, [[1, GREEN]]);
+    k.controller.scan(person(1).payload);
+    const today = (await (await fetch(`${k.controller.screensAddress}/api/today`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(today).toMatchObject({ verifyOnly: true, checkins: [] });
+  });
+
+  it('a control site of the same rules keeps its register, and the same search finds it', async () => {
+    const dir = makeTempDir('verify-only-control-');
+    signedRules(dir, { 's-999': { verifyOnly: true } });
+    const k = await kiosk(dir);
+    know(k, [[1, GREEN]]);
+    const outcome = k.controller.scan(person(1).payload);
+    expect(outcome?.checkin?.document.idHash).toBeDefined();
+    const raw = journalBytes(dir);
+    expect(raw).toContain(
+      hashIdentity(k.controller.identityHashKey(), 'cccd', person(1).number).toString('hex'),
+    );
+    expect(raw).toContain('"numberMasked"');
+    expect(raw).toContain(hashIdentity(k.controller.identityHashKey(), 'cmnd', '272345678').toString('hex'));
+  });
+
+  it('a restart forgets the duplicate window (it was never written)', async () => {
+    const dir = makeTempDir('verify-only-restart-');
+    signedRules(dir, { 's-001': { verifyOnly: true } });
+    const extra = ['rules: { duplicateWindowSeconds: 600 }'];
+    const first = await kiosk(dir, { extra });
+    know(first, [[1, GREEN]]);
+    expect(first.controller.scan(person(1).payload)?.tally?.verdict).toBe('ALLOW');
+    await first.controller.stop();
+    const second = await kiosk(dir, { extra, clock: first.clock });
+    const outcome = second.controller.scan(person(1).payload);
+    expect(outcome?.decision.repeat).toBe(false);
+    expect(outcome?.tally?.verdict).toBe('ALLOW');
+  });
+
+  it('a REVIEW tally is resolved by the guard like a check-in, and the window remembers the admission', async () => {
+    const dir = makeTempDir('verify-only-review-');
+    signedRules(dir, { 's-001': { verifyOnly: true } });
+    const k = await kiosk(dir, { extra: ['rules: { duplicateWindowSeconds: 60 }'] });
+    // Nobody in the cache: the built-in rules' unknown person is REVIEW.
+    const review = k.controller.scan(person(3).payload);
+    expect(review?.decision.verdict).toBe('REVIEW');
+    const tally = review?.tally;
+    expect(tally).toBeDefined();
+    const outcome = k.controller.outcomes.resolve({
+      outcome: 'admitted',
+      by: 'reception',
+      checkin: tally?.id,
+    });
+    expect(outcome.checkin).toBe(tally?.id);
+    // Admitted within the window: scanning again is a repeat, not a second entry.
+    expect(k.controller.scan(person(3).payload)?.decision.repeat).toBe(true);
+  });
+
+  it('the kiosk’s own occupancy count includes its tallies: a cap of one holds the second person', async () => {
+    const dir = makeTempDir('verify-only-cap-');
+    const one = { '1': 1, '2': 1, '3': 1, '4': 1 };
+    signedRules(dir, { 's-001': { verifyOnly: true, maxInside: one } });
+    const k = await kiosk(dir);
+    know(k, [
+      [1, GREEN],
+      [4, GREEN],
+    ]);
+    expect(k.controller.scan(person(1).payload)?.tally?.verdict).toBe('ALLOW');
+    expect(k.controller.occupancy.now()).toMatchObject({ inside: 1, scope: 'kiosk' });
+    const held = k.controller.scan(person(4).payload);
+    expect(held?.decision).toMatchObject({ verdict: 'REVIEW', reason: { code: 'occupancy-full' } });
+    expect(held?.tally?.reason).toBe('occupancy-full');
+  });
+});
+
+describe('the verify-only duplicate window (memory only)', () => {
+  const seen = (tally: string, ms: number, boot = 'boot-1') => ({
+    tally,
+    verdict: 'ALLOW' as const,
+    colour: 'green' as const,
+    at: '2021-10-15T03:00:00.000Z',
+    reason: 'admitted-green',
+    stamp: { boot, ms },
+  });
+  const none = () => null;
+
+  it('answers within the window on the same boot only, with the guard’s outcome read by tally id', () => {
+    const recent = new RecentTallies();
+    recent.note('a'.repeat(32), seen('T1', 10_000), 60_000);
+    const at = (ms: number, boot = 'boot-1') => ({ boot, ms });
+    expect(recent.previous('a'.repeat(32), at(70_000), 60_000, none)).toMatchObject({ verdict: 'ALLOW' });
+    expect(recent.previous('a'.repeat(32), at(70_001), 60_000, none)).toBeUndefined();
+    expect(recent.previous('a'.repeat(32), at(20_000, 'boot-2'), 60_000, none)).toBeUndefined();
+    expect(recent.previous('b'.repeat(32), at(20_000), 60_000, none)).toBeUndefined();
+    const outcome = recent.previous('a'.repeat(32), at(20_000), 60_000, (id) =>
+      id === 'T1' ? 'admitted' : null,
+    );
+    expect(outcome?.outcome).toBe('admitted');
+  });
+
+  it('forgets people past the window as new ones are noted, so memory stays bounded by the window', () => {
+    const recent = new RecentTallies();
+    recent.note('a'.repeat(32), seen('T1', 0), 60_000);
+    recent.note('b'.repeat(32), seen('T2', 30_000), 60_000);
+    expect(recent.size).toBe(2);
+    recent.note('c'.repeat(32), seen('T3', 61_000), 60_000);
+    expect(recent.size).toBe(2); // a is out of the window and gone; b is still in it
+    recent.note('b'.repeat(32), seen('T4', 100_000), 60_000); // b again: moved to the newest end
+    recent.note('d'.repeat(32), seen('T5', 125_000), 60_000);
+    expect(recent.size).toBe(2); // c (61 s) is gone, b (100 s) and d stay
+  });
+});
