@@ -4,17 +4,20 @@
  * row. Real Controller, real SQLite journal read by a second connection, the SimGpio sensor, real
  * timers (doorEnterSeconds at its minimum, 2 s).
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { keyId } from '@qrkiosk/protocol';
 import { Cleanups, makeTempDir } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../src/bus.js';
+import { builtinRules, signRules } from '../src/decide/index.js';
 import { DoorWatch } from '../src/door-watch/index.js';
 import { Faults } from '../src/faults.js';
 import { receptionToday } from '../src/screens/today.js';
 import { NoGpio, SimGpio } from '../src/signal/index.js';
-import { GREEN, kioskStarter, know, person, pulses } from './kiosk-rig.js';
+import { GREEN, hub, kioskStarter, know, person, pulses } from './kiosk-rig.js';
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
@@ -72,6 +75,31 @@ describe('an admitted entry the door sensor never saw', () => {
       occupancy: 0,
       checkins: [{ id: allowed.checkin!.id, notEntered: true }],
     });
+  });
+
+  it('on a verify-only site the tally is watched: not-entered links to the tally id and the count drops', async () => {
+    const dir = makeTempDir('door-watch-');
+    // Signed by the hub key the rig trusts, as a hub update leaves them: verify-only is the signed rules' switch.
+    const bytes = Buffer.from(
+      JSON.stringify({ ...builtinRules(), version: 'vo-door-1', sites: { 's-001': { verifyOnly: true } } }),
+    );
+    writeFileSync(join(dir, 'rules.json'), bytes);
+    writeFileSync(
+      join(dir, 'rules.json.sig'),
+      JSON.stringify(signRules(bytes, hub.privateKey, keyId(hub.publicKey))),
+    );
+    const k = await kiosk(dir, WITH_SENSOR);
+    know(k, [[1, GREEN]]);
+    const allowed = k.controller.scan(person(1).payload)!;
+    expect(allowed.checkin).toBeUndefined();
+    const tally = allowed.tally!.id;
+    expect(k.controller.doorWatch.waiting()).toEqual([tally]);
+    expect(k.controller.occupancy.now().inside).toBe(1);
+    await sleep(PAST_ENTER);
+    expect(outcomesOf(dir, tally)).toMatchObject([
+      { outcome: 'not-entered', by: 'door-sensor', checkin: tally },
+    ]);
+    expect(k.controller.occupancy.now().inside).toBe(0);
   });
 
   it('scanning again within the duplicate window after "did not enter" is a new entry: a new row, the door opens', async () => {
