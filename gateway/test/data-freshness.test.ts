@@ -377,3 +377,30 @@ describe('a DCC trust list older than the limit', () => {
     expect(k.controller.scan(passport)?.decision.verdict).toBe('ALLOW');
   });
 });
+
+describe('a technician CSV import', () => {
+  it('that imported no row confirms nothing: week-old facts stay stale (review #1)', async () => {
+    const k = await kiosk(makeTempDir('fresh-'), {
+      clock: new TestClock('2021-10-15T03:00:00Z'),
+      extra: EXTRA,
+    });
+    await k.controller.updates.receive('rules', rulesUpdate('office-1', { rules: null, facts: 24 }));
+    know(k, [[1, GREEN]]);
+    k.controller.freshness.refresh();
+    k.clock.pass(7 * 24 * HOUR);
+    k.controller.freshness.refresh();
+    expect(k.controller.freshness.stale()).toEqual(new Set(['facts']));
+    const before = k.controller.cache.versionInfo().updatedAt;
+    // One bad row only: nothing imported.
+    const csv = join(makeTempDir('fresh-csv-'), 'bad.csv');
+    const header =
+      'id_type,id,doses_received,primary_series_complete,first_dose_date,last_dose_date,recovered_date,negative_test_at,negative_test_type,case_status,case_until';
+    writeFileSync(csv, `${header}\ncccd,not-a-number,x,,,,,,,,\n`);
+    const report = await k.controller.cache.importCsv(csv, k.controller.identityHashKey(), k.clock.now());
+    expect(report.imported).toBe(0);
+    expect(k.controller.cache.versionInfo().updatedAt).toBe(before);
+    k.controller.freshness.refresh();
+    expect(k.controller.freshness.stale()).toEqual(new Set(['facts']));
+    expect(k.controller.scan(person(1).payload)?.decision.reason.code).toBe('data-stale');
+  });
+});

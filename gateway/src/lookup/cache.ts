@@ -124,7 +124,8 @@ export class FactsCache {
         put.run(e.key, encodeFacts(e.facts));
         n++;
       }
-      this.setMeta({ updatedAt: at.toISOString(), signer: 'local' });
+      // Nothing written, nothing new: the update time (the facts' age, freshness/) stays.
+      if (n > 0) this.setMeta({ updatedAt: at.toISOString(), signer: 'local' });
     })();
     return n;
   }
@@ -204,7 +205,9 @@ export class FactsCache {
   /** `qrkiosk cache import`: a technician's unsigned CSV; bad rows are reported and skipped. */
   async importCsv(file: string, hashKey: Buffer, at = new Date()): Promise<ImportReport> {
     const report = await importCsv(this.require(), file, hashKey, { today: vnDay(at) });
-    this.setMeta({ updatedAt: at.toISOString(), signer: 'local' });
+    // An import that imported nothing installed nothing: the facts are as old as they were. Moving the
+    // update time would let a file of bad rows pass for new data (freshness/ dates the facts by it).
+    if (report.imported > 0) this.setMeta({ updatedAt: at.toISOString(), signer: 'local' });
     return report;
   }
 
