@@ -60,12 +60,14 @@ export async function startKiosk(
     screensPort?: number;
     /** Extra keys of kiosk.yaml's `gpio` section (its driver stays sim), e.g. `doorSensor: { pin: GPIO16 }`. */
     gpio?: string;
+    /** The kiosk's direction (default in: an entrance). */
+    direction?: 'in' | 'out';
   } = {},
 ): Promise<Kiosk> {
   const keyFile = join(makeTempDir('hubkey-'), 'hub.pub.pem');
   writeFileSync(keyFile, hub.publicKey.export({ type: 'spki', format: 'pem' }));
   const yaml = kioskYaml({
-    direction: 'in',
+    direction: options.direction ?? 'in',
     dataDir: dir,
     assumeSynced: false,
     lines: [

@@ -13,8 +13,8 @@ const allow = decide(GREEN, policy, at);
 const refuse = decide(F0, policy, at);
 const unknown = decide(null, policy, at);
 const set = (...kinds: DataKind[]) => new Set<DataKind>(kinds);
-const CARD = { dcc: false, person: true };
-const DCC = { dcc: true, person: true };
+const CARD = { dcc: false, exit: false };
+const DCC = { dcc: true, exit: false };
 
 describe('guardStaleData', () => {
   it('the decisions it starts from', () => {
@@ -47,12 +47,13 @@ describe('guardStaleData', () => {
     expect(guardStaleData(allow, CARD, set('trust', 'revocation'))).toBe(allow);
   });
 
-  it('never changes a refusal, a REVIEW, or a code that names nobody; nothing stale changes nothing', () => {
+  it('never changes a refusal, a REVIEW, or an exit; nothing stale changes nothing', () => {
     const all = set('facts', 'rules', 'trust', 'revocation');
     expect(guardStaleData(refuse, CARD, all)).toBe(refuse);
     const review = guardStaleData(allow, CARD, set('rules'));
     expect(guardStaleData(review, CARD, all)).toBe(review);
-    expect(guardStaleData(allow, { dcc: false, person: false }, all)).toBe(allow);
+    expect(guardStaleData(allow, { dcc: false, exit: true }, all)).toBe(allow);
+    expect(guardStaleData(allow, { dcc: true, exit: true }, all)).toBe(allow);
     expect(guardStaleData(allow, CARD, set())).toBe(allow);
   });
 });

@@ -112,7 +112,11 @@ export function admitDecoded(decoded: DecodeResult, ctx: AdmissionContext): Admi
   const dcc = decoded.kind === 'dcc' && decoded.dcc !== undefined;
   const decision = revoked
     ? decideUndecoded(decoded)
-    : gate(ctx.stale ? guardStaleData(clockGated(), { dcc, person: true }, ctx.stale()) : clockGated());
+    : gate(
+        ctx.stale
+          ? guardStaleData(clockGated(), { dcc, exit: occupancy?.direction === 'out' }, ctx.stale())
+          : clockGated(),
+      );
   // The earlier verdict is shown only when it is still today's: a person refused since (an F0 in
   // between) gets the new decision, journaled, never the earlier green. A REVIEW the guard admitted
   // is a repeat of an admission for a scan that is ALLOW now: no second row, no second relay.

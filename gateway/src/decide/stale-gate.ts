@@ -7,12 +7,16 @@ export const DATA_STALE_REASON: Decision['reason'] = {
   text: { vi: 'Dữ liệu quá cũ — kiểm tra giấy tờ', en: 'Data too old — check documents' },
 };
 
-/** What a decision rested on: a verified vaccine passport (its own facts), and a person at all. */
+/** What a decision rested on, and which way the person goes. */
 export interface DecidedOn {
-  /** Decided on a verified DCC: its signature (trust list) and its revocation status count. */
+  /** Decided on a verified DCC: its signature (trust list) and its revocation status count; else the cache. */
   dcc: boolean;
-  /** The code names a person, so the rules decided; not a DCC: the facts came from the cache. */
-  person: boolean;
+  /**
+   * An exit kiosk (direction out): never held. Letting someone out rests on nothing the office sends, and an
+   * exit held for review is not counted: occupancy would grow and the cap hold the entrances (as the
+   * occupancy gate exempts exits).
+   */
+  exit: boolean;
 }
 
 /**
@@ -20,11 +24,11 @@ export interface DecidedOn {
  * changes, to REVIEW without colour (the colour was computed on the same data) and the guard checks the
  * papers: stale rules hold every admission of a person; stale facts every person looked up in the cache,
  * an unknown one admitted by the site's verdict too (the cache may simply not know them yet); a stale
- * trust or revocation list every admission on a vaccine passport. A refusal or a REVIEW never changes:
+ * trust or revocation list every admission on a vaccine passport. A refusal, a REVIEW or an exit never changes:
  * old data may be wrong, and a refusal made on it is never turned greener.
  */
 export function guardStaleData(decision: Decision, on: DecidedOn, stale: ReadonlySet<DataKind>): Decision {
-  if (decision.verdict !== 'ALLOW' || stale.size === 0 || !on.person) return decision;
+  if (decision.verdict !== 'ALLOW' || stale.size === 0 || on.exit) return decision;
   const held: DataKind[] = [];
   if (stale.has('rules')) held.push('rules');
   if (!on.dcc && stale.has('facts')) held.push('facts');
