@@ -41,6 +41,28 @@ function outcomesOf(dir: string, checkin: string): Array<{ outcome: string; by: 
   }
 }
 
+describe('a pattern that opens the relay without admitting', () => {
+  it('a REVIEW whose pattern pulses the relay is not watched; the guard admitting it is (review #5)', async () => {
+    const k = await kiosk(makeTempDir('door-watch-'), {
+      gpio: WITH_SENSOR.gpio,
+      extra: [
+        'signal: { doorEnterSeconds: 2, patterns: { REVIEW: { amber: [[0, 1500]], relay: [[0, 500]] } } }',
+        'rules: { unknownPerson: REVIEW }',
+      ],
+    });
+    const review = k.controller.scan(person(7).payload)!;
+    expect(review.decision.verdict).toBe('REVIEW');
+    expect(pulses(k.gpio, 'relay')).toBe(1);
+    // Not admitted: no entry to mark not-entered.
+    expect(k.controller.doorWatch.waiting()).toEqual([]);
+    await sleep(PAST_ENTER);
+    expect(outcomesOf(k.dir, review.checkin!.id)).toEqual([]);
+    // The guard admits it (ADMIT opens the door): now it is an entry, and it is watched.
+    k.controller.outcomes.resolve({ outcome: 'admitted', by: 'button', checkin: review.checkin!.id });
+    expect(k.controller.doorWatch.waiting()).toEqual([review.checkin!.id]);
+  });
+});
+
 describe('an admitted entry the door sensor never saw', () => {
   it('is marked not-entered by the door sensor, linked to it, and leaves the count', async () => {
     const k = await kiosk(makeTempDir('door-watch-'), WITH_SENSOR);

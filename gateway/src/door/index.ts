@@ -120,7 +120,9 @@ export class Door {
       const opened = this.signaller.play(pattern, { withoutRelay: repeat || stale });
       // A verify-only site journals a tally instead: its id is what a not-entered outcome links to.
       const checkin = next.outcome.checkin?.id ?? next.outcome.tally?.id;
-      if (opened && checkin) this.opened(checkin);
+      // Only an ALLOW is an entry to watch: a site whose REVIEW pattern also pulses the relay (an override)
+      // has admitted nobody yet, and marking it not-entered would subtract an entry never counted.
+      if (opened && checkin && verdict === 'ALLOW') this.opened(checkin);
       if (verdict === 'REFUSE') {
         for (const w of this.waiting) if ('outcome' in w) w.refusals = (w.refusals ?? 0) + 1;
         holdMs = Math.max(this.refuseHoldMs, this.signaller.durationOf(pattern));
@@ -130,7 +132,8 @@ export class Door {
       this.show({ outcome: next.outcome, queued: false, ...(afterRefusal ? { afterRefusal } : {}) });
     } else {
       pattern = next.pattern;
-      if (this.signaller.play(pattern) && next.checkin) this.opened(next.checkin);
+      // The guard's ADMIT is the one other entry; a DENY or anything else opening the relay is none.
+      if (this.signaller.play(pattern) && next.checkin && pattern === 'ADMIT') this.opened(next.checkin);
     }
     this.playingUntil = Date.now() + this.signaller.durationOf(pattern);
     // Draining a queue: let this pattern finish before the next one starts.
