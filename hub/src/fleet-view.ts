@@ -4,7 +4,7 @@ import type { KioskRow, SiteInfo } from './storage/index.js';
 /**
  * The fleet's read model for the page (GET /api/fleet, GET /api/kiosks/:kiosk): one flat row per
  * kiosk from its state row and last telemetry, with the site's registered name. Ages are brought up
- * to now (the age the kiosk reported plus the time since it reported): an offline kiosk's cache keeps
+ * to now (the age the kiosk reported plus the time since the hub last heard it): an offline kiosk's cache keeps
  * getting older on the page instead of freezing at its last message.
  */
 export interface FleetRow {
@@ -35,9 +35,17 @@ export interface FleetRow {
   retired: boolean;
 }
 
-/** The health figures of one telemetry message, ages brought up to `now`. */
-export function healthOf(t: TelemetryMessage | null, now: Date) {
-  const since = t ? Math.max(0, Math.round((now.getTime() - Date.parse(t.at)) / 1000)) : 0;
+/**
+ * The health figures of one telemetry message, ages brought up to `now`. `receivedAt`: when the hub last
+ * heard the kiosk (KioskRow.lastSeen, the hub's own clock). The time since is counted from it, never from
+ * the telemetry's `at` (the kiosk's wall clock): a kiosk whose clock runs hours behind would look hours
+ * older than it is, and a fresh kiosk would be called stale (a critical alert). lastSeen also moves on the
+ * kiosk's status messages, so the age may lag by up to one telemetry interval; the kiosk's own report
+ * (its `stale`) still says stale as soon as it is. Without `receivedAt` (the history: `now` is `at`) `at`.
+ */
+export function healthOf(t: TelemetryMessage | null, now: Date, receivedAt?: string | null) {
+  const from = receivedAt ? Date.parse(receivedAt) : t ? Date.parse(t.at) : Number.NaN;
+  const since = t && Number.isFinite(from) ? Math.max(0, Math.round((now.getTime() - from) / 1000)) : 0;
   const aged = (s: number | null | undefined) => (s === null || s === undefined ? null : s + since);
   return {
     software: t?.software ?? null,
@@ -106,7 +114,7 @@ export function fleetRow(
     state: retired ? 'retired' : k.state,
     online: !retired && k.state === 'online',
     lastSeen: k.lastSeen ?? null,
-    ...healthOf(parseTelemetry(k.telemetry), now),
+    ...healthOf(parseTelemetry(k.telemetry), now, k.lastSeen),
     alerts: alerts.get(alertKey(k.site, k.kiosk)) ?? 0,
     retired,
   };

@@ -160,6 +160,23 @@ describe('alert rules', () => {
     expect(rules([kiosk({ telemetry: reported })], NOW, { ...T, dataStale: false })).toEqual([]);
   });
 
+  it('data-stale ages a report from when the hub received it, not from the kiosk clock (review #2)', () => {
+    // A kiosk whose wall clock runs 3 h behind reports 47 h of 48 h, received just now: not stale.
+    const behind = telemetry({
+      at: ago(3 * 3600_000),
+      freshness: { rules: { ageSeconds: 47 * 3600, maxSeconds: 48 * 3600, stale: false } },
+    });
+    expect(rules([kiosk({ telemetry: behind, lastSeen: ago(0) })])).toEqual([]);
+    // Received 2 h ago and silent since: past its limit now, whatever its clock said.
+    const silent = telemetry({
+      at: ago(0),
+      freshness: { rules: { ageSeconds: 47 * 3600, maxSeconds: 48 * 3600, stale: false } },
+    });
+    expect(
+      rules([kiosk({ telemetry: silent, lastSeen: ago(2 * 3600_000) })], NOW, { ...T, silentMinutes: 0 }),
+    ).toEqual(['data-stale']);
+  });
+
   it('disk above N percent', () => {
     const full = telemetry({ disk: { usedPercent: 93.4, freeBytes: 1000 } });
     const [c] = run([kiosk({ telemetry: full })]);

@@ -193,9 +193,9 @@ export function evaluate(fleet: FleetSnapshot, now: Date, t: Thresholds): Condit
           en: `Kiosk ${k.kiosk}'s oldest undelivered check-in is ${mins} min old (threshold ${t.outboxMinutes} min)`,
         });
     }
-    // Issue #19: a kind past its limit, as the kiosk reported it or as its reported age has grown since
-    // (fleet-view.ts); an older kiosk without the block raises it only by its fault.
-    const stale = healthOf(tel as TelemetryMessage, now).stale;
+    // Issue #19: a kind past its limit, as the kiosk reported it or as its reported age has grown since the
+    // hub received it (fleet-view.ts); an older kiosk without the block raises it only by its fault.
+    const stale = healthOf(tel as TelemetryMessage, now, k.lastSeen).stale;
     if (t.dataStale && (stale.length > 0 || tel.faults?.includes(STALE_REASON_CODE))) {
       const which = stale.length > 0 ? stale : null;
       add('data-stale', k.site, k.kiosk, {
