@@ -10,7 +10,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDccSigner, sampleVaccination } from '@qrkiosk/firmware-sim';
 import { signedRulesEnvelope } from '@qrkiosk/hub';
@@ -420,5 +420,109 @@ describe('an exit kiosk', () => {
     expect(k.controller.freshness.stale()).toEqual(new Set(['rules', 'facts']));
     expect(k.controller.faults.has('data-stale')).toBe(true);
     expect(k.controller.scan(person(1).payload)?.decision).toMatchObject({ verdict: 'ALLOW' });
+  });
+});
+
+describe('the ledger fails closed (review #4)', () => {
+  it('lost or damaged: installed data is of unknown age, so stale, until the hub statement confirms it', async () => {
+    const dir = makeTempDir('fresh-');
+    const first = await kioskWithRules(new TestClock('2021-10-15T03:00:00Z'), dir);
+    await first.controller.stop();
+    writeFileSync(join(dir, DATA_AGE_FILE), '{"schema": "qrkiosk.data-age/1", "savedAt": ');
+    const clock = new TestClock('2021-10-15T04:00:00Z');
+    const k = await kiosk(dir, { clock, extra: EXTRA });
+    expect(k.controller.freshness.stale()).toEqual(new Set(['rules']));
+    expect(k.controller.telemetry().freshness?.rules).toEqual({
+      ageSeconds: null,
+      maxSeconds: 24 * 3600,
+      stale: true,
+    });
+    expect(k.controller.scan(person(2).payload)?.decision.reason.code).toBe('data-stale');
+    await k.controller.updates.receive('fresh', statement(clock.now(), 'office-1'));
+    expect(k.controller.freshness.stale().size).toBe(0);
+  });
+
+  it('an upgrade from before the ledger (no file) starts stale', async () => {
+    const dir = makeTempDir('fresh-');
+    const first = await kioskWithRules(new TestClock('2021-10-15T03:00:00Z'), dir);
+    await first.controller.stop();
+    rmSync(join(dir, DATA_AGE_FILE));
+    const k = await kiosk(dir, { clock: new TestClock('2021-10-15T04:00:00Z'), extra: EXTRA });
+    expect(k.controller.freshness.stale()).toEqual(new Set(['rules']));
+  });
+
+  it('rules put back by hand (the file watcher) are not fresh; a version that comes back keeps its age', async () => {
+    const dir = makeTempDir('fresh-');
+    const k = await kioskWithRules(new TestClock('2021-10-15T03:00:00Z'), dir);
+    const rulesFile = join(dir, 'rules.json');
+    const office1 = readFileSync(rulesFile);
+    k.clock.pass(20 * HOUR);
+    await k.controller.updates.receive('rules', rulesUpdate('office-2'));
+    const office2 = readFileSync(rulesFile);
+    k.clock.pass(HOUR);
+    // A technician copies the older signed rules back: signed, but never confirmed under that version.
+    writeFileSync(rulesFile, office1);
+    k.controller.policy.reload();
+    expect(k.controller.telemetry().rules.version).toBe('office-1');
+    k.controller.freshness.refresh();
+    expect(k.controller.freshness.stale()).toEqual(new Set(['rules']));
+    // office-2 put back: not confirmed again on sight, its age carries on from its install.
+    writeFileSync(rulesFile, office2);
+    k.controller.policy.reload();
+    k.controller.freshness.refresh();
+    expect(k.controller.telemetry().freshness?.rules?.ageSeconds).toBe(3600);
+  });
+});
+
+describe('statements and an untrusted clock', () => {
+  it('a statement dated ahead, accepted while unsynced, does not block the right ones once synced (review #3)', async () => {
+    const k = await kioskWithRules(new TestClock('2021-10-15T03:00:00Z'));
+    k.clock.isSynced = false;
+    // The hub's clock a week ahead; ours cannot tell: accepted for what it confirms.
+    await k.controller.updates.receive(
+      'fresh',
+      statement(new Date(k.clock.now().getTime() + 7 * 24 * HOUR), 'office-1'),
+    );
+    k.clock.pass(25 * HOUR);
+    k.clock.isSynced = true;
+    k.controller.freshness.refresh();
+    expect(k.controller.freshness.stale()).toEqual(new Set(['rules']));
+    // The hub's clock set right: its next statement is accepted, not refused as older than the bad one.
+    await k.controller.updates.receive('fresh', statement(k.clock.now(), 'office-1'));
+    expect(k.controller.freshness.stale().size).toBe(0);
+  });
+
+  it('a replay floor in the future (a ledger from an older version) is dropped once the clock is trusted (review #3)', async () => {
+    const dir = makeTempDir('fresh-');
+    const first = await kioskWithRules(new TestClock('2021-10-15T03:00:00Z'), dir);
+    await first.controller.stop();
+    const file = join(dir, DATA_AGE_FILE);
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...saved, statementAt: '2021-10-22T03:00:00.000Z' }));
+    const clock = new TestClock('2021-10-16T04:00:00Z');
+    const k = await kiosk(dir, { clock, extra: EXTRA });
+    expect(k.controller.freshness.stale()).toEqual(new Set(['rules']));
+    await k.controller.updates.receive('fresh', statement(clock.now(), 'office-1'));
+    expect(k.controller.freshness.stale().size).toBe(0);
+  });
+
+  it('a statement that waited while the clock was unsynced counts from its issuedAt once synced (review #9)', async () => {
+    const k = await kioskWithRules(new TestClock('2021-10-15T03:00:00Z'));
+    k.clock.pass(20 * HOUR);
+    k.clock.isSynced = false;
+    // Issued 10 h ago by the hub, delivered now.
+    await k.controller.updates.receive(
+      'fresh',
+      statement(new Date(k.clock.now().getTime() - 10 * HOUR), 'office-1'),
+    );
+    expect(k.controller.freshness.stale().size).toBe(0);
+    k.clock.pass(15 * HOUR);
+    k.controller.freshness.refresh();
+    expect(k.controller.freshness.stale().size).toBe(0); // 15 h on the monotonic clock
+    k.clock.isSynced = true;
+    k.controller.freshness.refresh();
+    // 25 h since the hub issued it: past the 24 h limit.
+    expect(k.controller.freshness.stale()).toEqual(new Set(['rules']));
+    expect(k.controller.telemetry().freshness?.rules?.ageSeconds).toBe(25 * 3600);
   });
 });

@@ -1,9 +1,9 @@
-import { DATA_KINDS, type DataKind, FreshnessError, type KeyRing, verifyFreshness } from '@qrkiosk/protocol';
+import { type DataKind, FreshnessError, type KeyRing, verifyFreshness } from '@qrkiosk/protocol';
 import { type Clock, monotonicNow } from '../clock.js';
 import type { RuleSet } from '../decide/index.js';
 import type { Faults } from '../faults.js';
 import type { Logger } from '../log.js';
-import { type LedgerState, type MonoNow, readLedger, writeLedger } from './ledger.js';
+import { ageMs, type LedgerState, type MonoNow, readLedger, writeLedger } from './ledger.js';
 import { ageReport, type FreshnessReport } from './report.js';
 import { confirmedBy, type InstalledData, limitsOf } from './sources.js';
 
@@ -40,9 +40,12 @@ const FUTURE_SLACK_MS = 3_600_000;
 /**
  * Offline, within limits (issue #19): how long ago the kiosk last confirmed each kind of data it decides
  * on — the facts cache, the signed rules, the DCC trust list and revocation list — against the limit the
- * signed rules set. A kind is confirmed when an update of it is installed, and when the hub's signed
- * fleet/fresh statement says the installed version is still what the office publishes. Past the limit the
- * kind is stale: admission turns the ALLOWs that rest on it into REVIEW (decide/stale-gate.ts) and the
+ * signed rules set. Confirmations come only from the paths that install signed data — confirm(kind),
+ * called by FleetUpdates after an install and by the cache update worker —, from a technician's CSV import
+ * that imported a row (seen in the cache, facts only), and from the hub's verified fleet/fresh statement
+ * naming the installed version. Never from noticing that something changed: a rules file put back by hand
+ * or a ledger lost is data of unknown age, so stale (report.ts) until the next confirmation. Past the limit
+ * the kind is stale: admission turns the ALLOWs that rest on it into REVIEW (decide/stale-gate.ts) and the
  * `data-stale` fault is raised; the next confirmation clears it. Ages live in `<data.dir>/data-age.json`
  * (ledger.ts). The stale set is worked out on the tick and on each confirmation, never inside a scan: the
  * fault and the verdicts agree, and the scan path reads one set.
@@ -53,6 +56,13 @@ export class DataFreshness {
   private last: FreshnessReport = {};
   private timers: NodeJS.Timeout[] = [];
   private started = false;
+  /** The facts marker as last seen: a local import after it (another process) is confirmed once. */
+  private seenFacts: string | null | undefined;
+  /**
+   * The newest statement accepted while the clock was not trusted: it refuses replays in this boot, but
+   * becomes the persisted floor only once a trusted clock shows it is not in the future (floor()).
+   */
+  private unchecked: string | null = null;
 
   constructor(
     private readonly d: FreshnessDeps,
@@ -62,9 +72,13 @@ export class DataFreshness {
   /** Reads the ledger, looks at what is installed, starts the tick; returns the stop (saves the ledger). */
   start(): () => void {
     this.state = readLedger(this.d.dataDir, this.mono(), (err) =>
-      this.d.log.warn({ err }, 'data age ledger unreadable; every installed kind counts as confirmed now'),
+      this.d.log.warn(
+        { err },
+        'data age ledger unreadable; installed data is of unknown age (stale) until confirmed again',
+      ),
     );
     this.started = true;
+    this.seenFacts = this.installed()?.facts?.marker;
     this.refresh();
     const tick = setInterval(() => {
       try {
@@ -98,9 +112,26 @@ export class DataFreshness {
   }
 
   /**
-   * Looks again: an install not seen before (a marker changed, also one made by another process such as
-   * `qrkiosk cache import`) is confirmed now; data no longer installed is forgotten; the ages are compared
-   * with the limits and the fault follows. Called by the tick and after every update the hub sends.
+   * A signed install of `kind` succeeded (FleetUpdates, the cache update worker): what is installed now is
+   * what the office sent, as of now.
+   */
+  confirm(kind: DataKind): void {
+    if (!this.started) return;
+    const installed = this.installed();
+    const marker = installed?.[kind]?.marker;
+    if (!installed || !marker) return;
+    const mono = this.mono();
+    const now = this.d.clock.now();
+    const synced = this.d.synced();
+    this.state.kinds[kind] = this.confirmation(marker, now, synced, mono);
+    if (kind === 'facts') this.seenFacts = marker;
+    this.save();
+    this.evaluate(installed, mono, now, synced);
+  }
+
+  /**
+   * Looks again: ages against limits, the fault follows; a technician's CSV import seen in the cache is
+   * confirmed; a replay floor a trusted clock shows to be in the future is dropped. Called by the tick.
    */
   refresh(): void {
     if (!this.started) return;
@@ -109,24 +140,54 @@ export class DataFreshness {
     const synced = this.d.synced();
     const installed = this.installed();
     if (!installed) return;
-    if (this.sync(installed, mono, now, synced)) this.save();
+    const changed = this.localImport(installed, mono, now, synced);
+    if (this.floor(now, synced) || changed) this.save();
     this.evaluate(installed, mono, now, synced);
   }
 
-  /** Confirms installs not seen before and forgets what is no longer installed; whether anything changed. */
-  private sync(installed: InstalledData, mono: MonoNow, now: Date, synced: boolean): boolean {
+  /**
+   * `qrkiosk cache import` runs in another process and cannot call confirm(): the cache's own record of a
+   * local write (its update time, written only when a row was imported: lookup/cache.ts) is confirmed when
+   * first seen, if it is later than the facts' last confirmation (a cache file copied back is not).
+   */
+  private localImport(installed: InstalledData, mono: MonoNow, now: Date, synced: boolean): boolean {
+    const facts = installed.facts;
+    if (facts === undefined) return false;
+    const seen = this.seenFacts;
+    this.seenFacts = facts?.marker ?? null;
+    if (!facts?.localAt || facts.marker === seen) return false;
+    const c = this.state.kinds.facts;
+    if (c && !(Date.parse(facts.localAt) > Date.parse(c.wallAt))) return false;
+    this.state.kinds.facts = this.confirmation(facts.marker, now, synced, mono);
+    this.d.log.info({ at: facts.localAt }, 'local facts import confirmed');
+    return true;
+  }
+
+  /**
+   * The replay floor (the newest statement accepted) as far as a trusted clock can vouch for it: one more
+   * than FUTURE_SLACK_MS ahead of a trusted clock is dropped (a hub clock that was wrong, accepted while
+   * ours was not trusted, would refuse every right statement until that time); one accepted while not
+   * trusted becomes the floor once it is checked. Whether the floor changed.
+   */
+  private floor(now: Date, synced: boolean): boolean {
+    if (!synced) return false;
+    const limit = now.getTime() + FUTURE_SLACK_MS;
     let changed = false;
-    for (const kind of DATA_KINDS) {
-      const i = installed[kind];
-      const c = this.state.kinds[kind];
-      if (i === undefined) continue;
-      if (i === null) {
-        if (c) delete this.state.kinds[kind];
-        changed ||= c !== undefined;
-      } else if (c?.marker !== i.marker) {
-        // First sight counts as now, also after an upgrade to this version: the upgrade came over the same
-        // link as the hub's statement, which confirms (or not) within the hour.
-        this.state.kinds[kind] = this.confirmation(i.marker, now, synced, mono);
+    const floor = this.state.statementAt;
+    if (floor !== null && Date.parse(floor) > limit) {
+      this.d.log.error(
+        { statementAt: floor, now: now.toISOString() },
+        'freshness statement floor in the future dropped',
+      );
+      this.state.statementAt = null;
+      changed = true;
+    }
+    const pending = this.unchecked;
+    this.unchecked = null;
+    if (pending !== null && Date.parse(pending) <= limit) {
+      const f = this.state.statementAt;
+      if (f === null || Date.parse(pending) > Date.parse(f)) {
+        this.state.statementAt = pending;
         changed = true;
       }
     }
@@ -136,7 +197,8 @@ export class DataFreshness {
   /**
    * A `fleet/fresh` statement: verified with the hub keys, accepted only when issued strictly after the
    * last one accepted (a replayed or older one confirms nothing); the kinds installed at the versions it
-   * names are confirmed as of its issuedAt.
+   * names are confirmed as of its issuedAt — the hub's time, so once our clock is trusted the age is at
+   * least now − issuedAt however long it waited — unless the ledger already holds a younger confirmation.
    */
   statement(payload: Buffer): void {
     const { log } = this.d;
@@ -150,36 +212,40 @@ export class DataFreshness {
       );
       return;
     }
-    // Issued over an hour ahead of a trusted clock: the hub's clock is wrong. Accepted, it would make every
-    // right statement after it look old until that time came.
-    const issued = Date.parse(statement.issuedAt);
-    if (this.d.synced() && issued > this.d.clock.now().getTime() + FUTURE_SLACK_MS) {
-      log.error(
-        { issuedAt: statement.issuedAt, now: this.d.clock.now().toISOString() },
-        'freshness statement refused: issued in the future (is the hub clock right?)',
-      );
-      return;
-    }
-    const last = this.state.statementAt;
-    if (last !== null && issued <= Date.parse(last)) {
-      log.debug({ issuedAt: statement.issuedAt, last }, 'freshness statement not newer; ignored');
-      return;
-    }
     if (!this.started) return;
     const mono = this.mono();
     const now = this.d.clock.now();
     const synced = this.d.synced();
+    this.floor(now, synced);
+    // Issued over an hour ahead of a trusted clock: the hub's clock is wrong. Accepted, it would make every
+    // right statement after it look old until that time came.
+    const issued = Date.parse(statement.issuedAt);
+    if (synced && issued > now.getTime() + FUTURE_SLACK_MS) {
+      log.error(
+        { issuedAt: statement.issuedAt, now: now.toISOString() },
+        'freshness statement refused: issued in the future (is the hub clock right?)',
+      );
+      return;
+    }
+    const newest = [this.state.statementAt, this.unchecked].filter((x): x is string => x !== null);
+    if (newest.some((x) => issued <= Date.parse(x))) {
+      log.debug({ issuedAt: statement.issuedAt, last: newest }, 'freshness statement not newer; ignored');
+      return;
+    }
     const installed = this.installed();
     if (!installed) return;
-    this.sync(installed, mono, now, synced);
     const kinds = confirmedBy(statement, installed);
+    const fresh = synced ? Math.max(0, now.getTime() - issued) : 0;
     for (const kind of kinds) {
       const marker = installed[kind]?.marker;
-      // Its own issue time: a statement that waited on the broker is as old as it is (when the clock is trusted).
-      if (marker)
-        this.state.kinds[kind] = this.confirmation(marker, new Date(statement.issuedAt), synced, mono);
+      const c = this.state.kinds[kind];
+      if (!marker || (c?.marker === marker && ageMs(c, mono, now, synced) <= fresh)) continue;
+      // wallSynced: issuedAt is the hub's clock, not ours; it counts as soon as ours is trusted too.
+      this.state.kinds[kind] = { ...this.confirmation(marker, new Date(issued), true, mono) };
     }
-    this.state.statementAt = statement.issuedAt;
+    // Only a trusted clock can say the statement is not from the future: until then it only refuses replays.
+    if (synced) this.state.statementAt = statement.issuedAt;
+    else this.unchecked = statement.issuedAt;
     this.save();
     this.evaluate(installed, mono, now, synced);
     log.info({ issuedAt: statement.issuedAt, confirmed: kinds }, 'freshness statement accepted');

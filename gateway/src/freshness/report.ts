@@ -17,8 +17,10 @@ export interface AgeReading {
 
 /**
  * Each kind's age against its limit, and the kinds past it. Data not installed has no age (null) and is
- * never stale; installed data the ledger has not confirmed under this marker yet (an install the daemon
- * has not looked at) counts as just confirmed, as the daemon will count it.
+ * never stale. Installed data the ledger holds no confirmation of under this marker (the ledger lost or
+ * damaged, an upgrade from before it, a file put back by hand) has an unknown age: it counts as stale
+ * (ageSeconds null, stale true) until the next confirmation — it fails closed, never open. An online kiosk
+ * gets the hub's retained statement at connect.
  */
 export function ageReport(r: AgeReading): { report: FreshnessReport; stale: Set<DataKind> } {
   const stale = new Set<DataKind>();
@@ -28,10 +30,11 @@ export function ageReport(r: AgeReading): { report: FreshnessReport; stale: Set<
     const i = r.installed[kind];
     const limit = r.limits[kind];
     let age: number | null = null;
+    let unknown = false;
     if (c && (i === undefined || (i !== null && c.marker === i.marker)))
       age = ageMs(c, r.mono, r.now, r.synced);
-    else if (i) age = 0;
-    const isStale = age !== null && limit !== null && age > limit;
+    else if (i) unknown = true;
+    const isStale = limit !== null && (unknown || (age !== null && age > limit));
     if (isStale) stale.add(kind);
     report[kind] = {
       ageSeconds: age === null ? null : Math.floor(age / 1000),

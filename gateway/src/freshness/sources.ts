@@ -9,6 +9,12 @@ import type { RuleSet } from '../decide/index.js';
 export interface Installed {
   marker: string;
   version: number | string | null;
+  /**
+   * Facts only: the cache's last write was a technician's local import (`qrkiosk cache import`, which
+   * writes the update time only when it imported a row), at this time. Run in another process, it cannot
+   * tell the daemon; the daemon confirms it when it sees it (index.ts), never a hub version it did not apply.
+   */
+  localAt?: string;
 }
 /** undefined: cannot be told right now (the cache is not open): the ledger keeps what it had. */
 export type InstalledData = Record<DataKind, Installed | null | undefined>;
@@ -16,7 +22,7 @@ export type InstalledData = Record<DataKind, Installed | null | undefined>;
 /** What the kiosk holds of each kind, read cheaply (a cache meta row, a file header): the 60-s tick asks. */
 export interface KioskData {
   /** FactsCache.versionInfo(); null while the cache is not open. */
-  cache: () => { version: number; updatedAt: string | null } | null;
+  cache: () => { version: number; updatedAt: string | null; signer?: string | null } | null;
   /** The rules in force and where from (PolicyInForce.origin: a file, or `built-in`). */
   rules: () => { version: string; origin: string };
   /** The hub's DCC trust list's version (0: none). */
@@ -26,9 +32,9 @@ export interface KioskData {
 }
 
 /**
- * The installed data, by kind. The cache's marker joins its version and its last update time, so a
- * technician's `qrkiosk cache import` (version 0, a new time; run in another process) counts as an
- * install when the daemon next looks. Only a hub-signed cache version can be confirmed by a statement.
+ * The installed data, by kind. The cache's marker joins its version and its last update time, so data
+ * changed under the ledger's feet (a file copied back) no longer matches what was confirmed: its age is
+ * unknown, so stale (report.ts). Only a hub-signed cache version can be confirmed by a statement.
  */
 export function installedData(d: KioskData): InstalledData {
   const cache = d.cache();
@@ -39,7 +45,11 @@ export function installedData(d: KioskData): InstalledData {
     facts: !cache
       ? undefined
       : cache.updatedAt
-        ? { marker: `${cache.version}@${cache.updatedAt}`, version: cache.version > 0 ? cache.version : null }
+        ? {
+            marker: `${cache.version}@${cache.updatedAt}`,
+            version: cache.version > 0 ? cache.version : null,
+            ...(cache.signer === 'local' ? { localAt: cache.updatedAt } : {}),
+          }
         : null,
     rules: rules.origin === 'built-in' ? null : { marker: rules.version, version: rules.version },
     trust: trust > 0 ? { marker: String(trust), version: trust } : null,

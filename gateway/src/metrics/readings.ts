@@ -94,7 +94,7 @@ export function readingsGauges(registry: Registry, telemetry: () => TelemetryMes
     },
   });
   // Issue #19: each kind's age on the monotonic clock and whether it is past the signed limit. A kind not
-  // installed (ageSeconds null) has no sample, as above.
+  // installed (ageSeconds null, never stale) has no sample, as above; one of unknown age (null, stale) is stale.
   const freshness = (
     name: string,
     help: string,
@@ -123,7 +123,7 @@ export function readingsGauges(registry: Registry, telemetry: () => TelemetryMes
   freshness(
     'qrkiosk_kiosk_data_stale',
     '1 while this kind of data is older than the signed rules allow (its admissions are REVIEW), by kind',
-    (k) => (k.ageSeconds === null ? null : k.stale ? 1 : 0),
+    (k) => (k.stale ? 1 : k.ageSeconds === null ? null : 0),
   );
   new Gauge({
     name: 'qrkiosk_kiosk_info',

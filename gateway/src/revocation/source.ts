@@ -38,12 +38,13 @@ export class RevocationSource {
     }
   }
 
-  receive(payload: Buffer): void {
+  /** Whether a new list was installed (freshness/ confirms only that). */
+  receive(payload: Buffer): boolean {
     try {
       const result = installRevocationList(this.dataDir, payload, this.keys, this.list?.version ?? 0);
       if (!result.installed) {
         this.log.debug({ version: result.version }, 'DCC revocation list already installed');
-        return;
+        return false;
       }
       this.list = result.list;
       this.faults?.clear('revocation-missing');
@@ -51,9 +52,11 @@ export class RevocationSource {
         { version: result.list.version, entries: result.entries },
         'DCC revocation list installed',
       );
+      return true;
     } catch (err) {
       if (!(err instanceof RevocationListError)) throw err;
       this.log.error({ err, code: err.code }, 'DCC revocation list refused; the list in force stays');
+      return false;
     }
   }
 }

@@ -1,4 +1,4 @@
-import { type FleetKind, type KeyRing, TrustListError } from '@qrkiosk/protocol';
+import { type DataKind, type FleetKind, type KeyRing, TrustListError } from '@qrkiosk/protocol';
 import { installTrustList } from '../dcc-trust.js';
 import { installRulesUpdate } from '../decide/index.js';
 import type { Faults } from '../faults.js';
@@ -27,10 +27,11 @@ export interface FleetUpdatesDeps {
   /** Software release announcements (`fleet/software`, gateway/src/software/); none: ignored. */
   software?: SoftwareFleet;
   /**
-   * Data ages (gateway/src/freshness/): told after each update of a kind it tracks (it sees for itself
-   * whether something new was installed) and given the `fleet/fresh` statements; none: ignored.
+   * Data ages (gateway/src/freshness/): told after each successful install of a kind it tracks (the only
+   * confirmations besides the statements: a refused or repeated update confirms nothing) and given the
+   * `fleet/fresh` statements; none: ignored.
    */
-  freshness?: { refresh(): void; statement(payload: Buffer): void };
+  freshness?: { confirm(kind: DataKind): void; statement(payload: Buffer): void };
 }
 
 /**
@@ -44,7 +45,7 @@ export class FleetUpdates {
   private readonly cacheQueue: CacheUpdateQueue;
 
   constructor(private readonly d: FleetUpdatesDeps) {
-    this.cacheQueue = new CacheUpdateQueue({ ...d, applied: () => d.freshness?.refresh() });
+    this.cacheQueue = new CacheUpdateQueue({ ...d, applied: () => d.freshness?.confirm('facts') });
   }
 
   async receive(kind: FleetKind, payload: Buffer): Promise<void> {
@@ -53,14 +54,14 @@ export class FleetUpdates {
       case 'cache-delta':
         return this.cacheQueue.receive(payload);
       case 'revocation':
-        this.d.revocation.receive(payload);
-        return this.d.freshness?.refresh();
+        if (this.d.revocation.receive(payload)) this.d.freshness?.confirm('revocation');
+        return;
       case 'trust':
-        this.trust(payload);
-        return this.d.freshness?.refresh();
+        if (this.trust(payload)) this.d.freshness?.confirm('trust');
+        return;
       case 'rules':
-        this.rules(payload);
-        return this.d.freshness?.refresh();
+        if (this.rules(payload)) this.d.freshness?.confirm('rules');
+        return;
       case 'fresh':
         return this.d.freshness?.statement(payload);
       case 'software':
@@ -70,13 +71,14 @@ export class FleetUpdates {
     }
   }
 
-  private trust(payload: Buffer): void {
+  /** Whether a new list was installed. */
+  private trust(payload: Buffer): boolean {
     const { log } = this.d;
     try {
       const result = installTrustList(this.d.dataDir, payload, this.d.keys);
       if (!result.installed) {
         log.debug({ version: result.version }, 'DCC trust list already installed');
-        return;
+        return false;
       }
       // Reloaded whole (hub list, technician files, dcc.trustFiles): the next scan uses the new store.
       this.d.trustInstalled();
@@ -84,15 +86,18 @@ export class FleetUpdates {
         { version: result.version, certificates: result.certificates, signer: result.keyId },
         'DCC trust list installed',
       );
+      return true;
     } catch (err) {
       log.error(
         { err, code: err instanceof TrustListError ? err.code : 'error', signers: this.d.signers() },
         'DCC trust list refused; the signers in force stay',
       );
+      return false;
     }
   }
 
-  private rules(payload: Buffer): void {
+  /** Whether new rules were installed. */
+  private rules(payload: Buffer): boolean {
     try {
       const result = installRulesUpdate(payload, this.d.keys, {
         rulesFile: this.d.rulesFile,
@@ -100,12 +105,14 @@ export class FleetUpdates {
       });
       if (!result.installed) {
         this.d.log.debug({ version: result.version }, 'rules update already installed');
-        return;
+        return false;
       }
       this.d.rulesInstalled();
       this.d.log.info({ version: result.rules.version }, 'rules update installed');
+      return true;
     } catch (err) {
       this.d.log.error({ err }, 'rules update refused');
+      return false;
     }
   }
 }
