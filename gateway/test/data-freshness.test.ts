@@ -526,3 +526,27 @@ describe('statements and an untrusted clock', () => {
     expect(k.controller.telemetry().freshness?.rules?.ageSeconds).toBe(25 * 3600);
   });
 });
+
+describe('doctor and check judge the clock as the daemon does (review #11)', () => {
+  it('clock.assumeSynced: the hours switched off count in doctor as at the door', async () => {
+    const dir = makeTempDir('fresh-');
+    const first = await kiosk(dir, {
+      clock: new TestClock('2021-10-15T03:00:00Z'),
+      extra: EXTRA,
+      assumeSynced: true,
+    });
+    await first.controller.updates.receive('rules', rulesUpdate('office-1'));
+    await first.controller.stop();
+    // 30 h off; the clock's own flag says unsynced, but the site trusts it (clock.assumeSynced).
+    const clock = new TestClock('2021-10-16T09:00:00Z');
+    clock.boot = 'boot-2';
+    clock.mono = 30_000;
+    clock.isSynced = false;
+    const k = await kiosk(dir, { clock, extra: EXTRA, assumeSynced: true });
+    expect(k.controller.freshness.stale()).toEqual(new Set(['rules']));
+    const hubKeys = new KeyRing();
+    hubKeys.add(hub.publicKey);
+    const doctor = freshnessCheck({ settings: k.controller.settings, secrets: { hubKeys } }, clock);
+    expect(doctor).toMatchObject({ status: 'fail', values: { rulesStale: true } });
+  });
+});

@@ -62,6 +62,8 @@ export async function startKiosk(
     gpio?: string;
     /** The kiosk's direction (default in: an entrance). */
     direction?: 'in' | 'out';
+    /** `clock.assumeSynced` (default false: the TestClock's flag decides). */
+    assumeSynced?: boolean;
   } = {},
 ): Promise<Kiosk> {
   const keyFile = join(makeTempDir('hubkey-'), 'hub.pub.pem');
@@ -69,7 +71,7 @@ export async function startKiosk(
   const yaml = kioskYaml({
     direction: options.direction ?? 'in',
     dataDir: dir,
-    assumeSynced: false,
+    assumeSynced: options.assumeSynced ?? false,
     lines: [
       `ui: { port: ${options.screensPort ?? 0}, host: 127.0.0.1 }`,
       `updates: { publicKeyFiles: ["${keyFile}"] }`,

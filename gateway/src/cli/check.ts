@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { DataKind } from '@qrkiosk/protocol';
+import { DATA_KINDS, type DataKind } from '@qrkiosk/protocol';
 import { type AdmissionContext, admit } from '../admission/index.js';
 import { systemClock } from '../clock.js';
 import { loadTrustStore } from '../dcc-trust.js';
@@ -55,13 +55,14 @@ function offlineContext(
 /**
  * The kinds of data past their limit on this kiosk now (as its daemon counts them: freshness/offline.ts),
  * so `check` answers as the door would. Ages are as of now, also with --at (they are the kiosk's, not the
- * payload's). Unreadable: none (check says what the data decides).
+ * payload's). Unreadable: every kind, as the daemon fails closed (an age it cannot read is no age at all).
  */
 function staleNow(loaded: LoadedSettings): ReadonlySet<DataKind> {
   try {
     return readFreshness(loaded, systemClock).stale;
-  } catch {
-    return new Set();
+  } catch (err) {
+    process.stderr.write(`data ages unreadable, counted as stale: ${(err as Error).message}\n`);
+    return new Set(DATA_KINDS);
   }
 }
 

@@ -20,9 +20,10 @@ export function freshnessCheck(loaded: Parameters<typeof readFreshness>[0], cloc
     read = readFreshness(loaded, clock);
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    // Fails, as the daemon fails closed: an age that cannot be read is no proof the data is fresh.
     return checked(
       'freshness',
-      'warn',
+      'fail',
       { vi: `Không đọc được tuổi dữ liệu (${why})`, en: `Cannot read the data ages (${why})` },
       { vi: 'xem nhật ký dịch vụ: journalctl -u qrkiosk', en: 'see the service log: journalctl -u qrkiosk' },
     );

@@ -8,6 +8,7 @@ import { FactsCache } from '../lookup/index.js';
 import { rulesFileOf } from '../policy.js';
 import { installedRevocationHeader } from '../revocation/index.js';
 import type { LoadedSettings } from '../settings/index.js';
+import { clockTrusted } from '../time/clock-watch.js';
 import { DATA_AGE_FILE, readLedger } from './ledger.js';
 import { ageReport, type FreshnessReport } from './report.js';
 import { installedData, limitsOf } from './sources.js';
@@ -15,7 +16,8 @@ import { installedData, limitsOf } from './sources.js';
 /**
  * The data ages as the running daemon counts them, read from the data folder by another process (`doctor`,
  * `qrkiosk check`) without writing anything: the ledger, the rules' limits, what is installed. The
- * monotonic clock is the machine's (same boot: the same clock as the daemon's).
+ * monotonic clock is the machine's (same boot: the same clock as the daemon's); whether the wall clock is
+ * trusted is judged as the daemon's ClockWatch judges it (clockTrusted).
  */
 export function readFreshness(
   loaded: { settings: LoadedSettings['settings']; secrets: Pick<LoadedSettings['secrets'], 'hubKeys'> },
@@ -50,7 +52,7 @@ export function readFreshness(
     limits: limitsOf(rules.rules),
     mono,
     now: clock.now(),
-    synced: clock.synced(),
+    synced: clockTrusted(clock, dir, settings.clock.assumeSynced),
   });
   return { report, stale, file: join(dir, DATA_AGE_FILE) };
 }

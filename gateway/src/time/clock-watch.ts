@@ -120,3 +120,17 @@ export class ClockWatch {
     }
   }
 }
+
+/**
+ * ClockWatch's answer for another process (`doctor`, `qrkiosk check`) reading the daemon's data folder:
+ * `clock.assumeSynced`, else the clock's own flag and a wall clock not earlier than the last good time
+ * saved. Asking `clock.synced()` alone would count ages the daemon does not (assumeSynced) and the reverse.
+ * One rule it cannot see: the daemon also trusts a clock behind the last good time once it saw the flag
+ * turn synced while it ran (state in its memory); this answers "not trusted" then, the safer side.
+ */
+export function clockTrusted(clock: Clock, dataDir: string, assumeSynced: boolean | undefined): boolean {
+  if (assumeSynced === true) return true;
+  if (!clock.synced()) return false;
+  const lastGood = readLastGood(dataDir);
+  return !(lastGood && clock.now() < lastGood);
+}
