@@ -4,15 +4,16 @@
  * path is exercised up to onoff itself: chip discovery and numbering are real, the line writes go
  * through a stand-in that performs the sysfs protocol (export, direction, value) on the temp tree.
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '@qrkiosk/testkit';
 import { describe, expect, it } from 'vitest';
 import { settingsFromText } from '../src/settings/index.js';
 import {
   chooseGpioDriver,
-  type DoorInputFactory,
+  DoorEdges,
   describeDoorSensor,
+  doorInputWith,
   doorSensorPin,
   GpiodDriver,
   type GuardButton,
@@ -20,6 +21,7 @@ import {
   LedClassDriver,
   type LineFactory,
   NoGpio,
+  type OnoffGpioClass,
   readDoorSensor,
   SysfsGpioDriver,
 } from '../src/signal/index.js';
@@ -56,6 +58,56 @@ const fixtureLines =
       release: () => writeFileSync(join(gpio, 'unexport'), String(n)),
     };
   };
+
+/**
+ * A STAND-IN for onoff 6's Gpio class (this machine has no GPIO interrupts), written here: its constructor
+ * does what onoff's does to the sysfs tree (export, active_low, direction, edge: node_modules/onoff/onoff.js
+ * exportGpio/configureGpio) on the fixture, readSync reads the value file, and interrupt() is onoff's
+ * pollerEventHandler line for line: `const value = gpio.readSync()`, then the listeners if the edge is enabled.
+ */
+interface StandInOnoffGpio {
+  options: { activeLow: boolean };
+  interrupt(err?: Error): void;
+}
+function standInOnoff(gpio: string, opened: StandInOnoffGpio[]): OnoffGpioClass {
+  return class {
+    private readonly listeners: Array<(err: Error | null | undefined, value: 0 | 1) => void> = [];
+    private readonly path: string;
+    private readonly rising: boolean;
+    private readonly falling: boolean;
+    constructor(
+      private readonly n: number,
+      direction: 'in',
+      edge: 'both' | 'rising' | 'falling',
+      readonly options: { activeLow: boolean },
+    ) {
+      writeFileSync(join(gpio, 'export'), String(n));
+      this.path = join(gpio, `gpio${n}`);
+      mkdirSync(this.path, { recursive: true });
+      writeFileSync(join(this.path, 'active_low'), options.activeLow ? '1' : '0');
+      writeFileSync(join(this.path, 'direction'), direction);
+      writeFileSync(join(this.path, 'edge'), edge);
+      if (!existsSync(join(this.path, 'value'))) writeFileSync(join(this.path, 'value'), '0');
+      this.rising = edge !== 'falling';
+      this.falling = edge !== 'rising';
+      opened.push(this);
+    }
+    readSync(): 0 | 1 {
+      return readFileSync(join(this.path, 'value'), 'utf8').trim() === '1' ? 1 : 0;
+    }
+    watch(callback: (err: Error | null | undefined, value: 0 | 1) => void): void {
+      this.listeners.push(callback);
+    }
+    unexport(): void {
+      writeFileSync(join(gpio, 'unexport'), String(this.n));
+    }
+    interrupt(err?: Error): void {
+      const value = this.readSync();
+      if ((value === 0 && this.falling) || (value === 1 && this.rising))
+        for (const cb of this.listeners.slice(0)) cb(err, value);
+    }
+  };
+}
 
 const LAYOUTS = {
   'Pi 3, kernel < 6.6': [{ label: 'pinctrl-bcm2835', base: 0, ngpio: 54 }],
@@ -134,40 +186,19 @@ describe('sysfs (onoff) driver on Pi 3/4/5 layouts', () => {
     expect(readFileSync(join(root, 'class/gpio/unexport'), 'utf8')).toBe('518');
   });
 
-  it('reads the door sensor (gpio.doorSensor): its line, polarity and debounce go to onoff; movements and level come back', async () => {
+  it('reads the door sensor (gpio.doorSensor) through the real door input code, onoff replaced by a stand-in', async () => {
     const root = sysfsTree(LAYOUTS['Pi 5']);
-    // The kernel's side, as onoff 6 drives it (node_modules/onoff/onoff.js configureGpio): export,
-    // direction in, active_low written before the edge, edge `rising` (the active edge after polarity).
-    let move: (() => void) | undefined;
-    let fail: ((err: Error) => void) | undefined;
-    const doorInputs: DoorInputFactory = async (n, options, onMove, onError) => {
-      const gpio = join(root, 'class', 'gpio');
-      writeFileSync(join(gpio, 'export'), String(n));
-      mkdirSync(join(gpio, `gpio${n}`), { recursive: true });
-      writeFileSync(join(gpio, `gpio${n}`, 'direction'), 'in');
-      writeFileSync(join(gpio, `gpio${n}`, 'active_low'), options.activeLow ? '1' : '0');
-      writeFileSync(join(gpio, `gpio${n}`, 'edge'), 'rising');
-      writeFileSync(join(gpio, `gpio${n}`, 'value'), '0');
-      writeFileSync(join(gpio, `gpio${n}`, 'debounce'), String(options.debounceMs)); // the test's note only
-      move = onMove;
-      fail = onError;
-      return {
-        read: () => (readFileSync(join(gpio, `gpio${n}`, 'value'), 'utf8').trim() === '1' ? 1 : 0),
-        release: () => writeFileSync(join(gpio, 'unexport'), String(n)),
-      };
-    };
+    const gpio = join(root, 'class', 'gpio');
+    const opened: StandInOnoffGpio[] = [];
+    let now = 0;
     const driver = new SysfsGpioDriver(
       PINS,
       root,
       fixtureLines(root),
       {},
       undefined,
-      {
-        pin: 'GPIO16',
-        activeLow: true,
-        debounceMs: 80,
-      },
-      doorInputs,
+      { pin: 'GPIO16', activeLow: true, debounceMs: 80 },
+      doorInputWith(standInOnoff(gpio, opened), () => now),
     );
     let moves = 0;
     const errors: string[] = [];
@@ -178,33 +209,70 @@ describe('sysfs (onoff) driver on Pi 3/4/5 layouts', () => {
     expect(() => driver.doorLevel()).toThrow(/not open/);
     await driver.open();
     expect(driver.numbers.get('door')).toBe(571 + 16);
-    const line = join(root, 'class/gpio/gpio587');
+    const line = join(gpio, 'gpio587');
+    // Polarity goes to the kernel; both edges; no onoff debounce (it lost pulses shorter than it).
     expect(readFileSync(join(line, 'active_low'), 'utf8')).toBe('1');
-    expect(readFileSync(join(line, 'edge'), 'utf8')).toBe('rising');
-    expect(readFileSync(join(line, 'debounce'), 'utf8')).toBe('80');
+    expect(readFileSync(join(line, 'edge'), 'utf8')).toBe('both');
+    expect(opened[0]?.options).toEqual({ activeLow: true });
     expect(driver.doorLevel()).toBe(0);
-    writeFileSync(join(line, 'value'), '1'); // the door opened: the kernel shows the active level
+    const sensor = opened[0]!;
+    const at = (ms: number, value: 0 | 1) => {
+      now = ms;
+      writeFileSync(join(line, 'value'), String(value));
+      sensor.interrupt();
+    };
+    at(1000, 1); // the door opens
+    expect(moves).toBe(1);
     expect(driver.doorLevel()).toBe(1);
     // What selftest and doctor say about it (signal/door-sensor.ts).
-    const gpio = { ...settingsFromText(MINIMAL_YAML, 'k', {}).settings.gpio };
-    gpio.doorSensor = { pin: 'GPIO16', activeLow: true, debounceMs: 80 };
-    const reading = readDoorSensor(gpio, driver);
+    const settings = { ...settingsFromText(MINIMAL_YAML, 'k', {}).settings.gpio };
+    settings.doorSensor = { pin: 'GPIO16', activeLow: true, debounceMs: 80 };
+    const reading = readDoorSensor(settings, driver);
     expect(reading).toEqual({ pin: 'GPIO16', supported: true, level: 1, error: null });
     expect(describeDoorSensor(reading, true).en).toBe(
       'door sensor GPIO16 (activeLow): active (door open / turnstile turning)',
     );
-    expect(readDoorSensor(gpio, new NoGpio())).toMatchObject({ supported: false, level: null });
-    move?.();
+    expect(readDoorSensor(settings, new NoGpio())).toMatchObject({ supported: false, level: null });
+    at(1010, 0); // bounce
+    at(1020, 1);
     expect(moves).toBe(1);
-    fail?.(new Error('EIO reading gpio587/value')); // onoff's watch callback with an error
-    expect(errors).toEqual(['EIO reading gpio587/value']);
+    at(4000, 0); // the door shuts: the same passage, not a second one
     expect(moves).toBe(1);
+    // A turnstile pulse of 5 ms, over before the read (shorter than debounceMs): still a movement, once.
+    writeFileSync(join(line, 'value'), '1');
+    at(6000, 0);
+    at(6005, 0);
+    expect(moves).toBe(2);
+    // The value file unreadable inside onoff's epoll callback: the error, no movement, no throw.
+    rmSync(join(line, 'value'));
+    now = 9000;
+    expect(() => sensor.interrupt()).not.toThrow();
+    expect(errors).toEqual([expect.stringMatching(/ENOENT/)]);
+    expect(moves).toBe(2);
+    writeFileSync(join(line, 'value'), '0');
+    sensor.interrupt(new Error('epoll failed')); // onoff passes epoll's own error to the callback
+    expect(errors.at(-1)).toBe('epoll failed');
     await driver.close();
-    expect(readFileSync(join(root, 'class/gpio/unexport'), 'utf8')).toBe('587');
-    expect(readDoorSensor(gpio, driver)).toMatchObject({
+    expect(readFileSync(join(gpio, 'unexport'), 'utf8')).toBe('587');
+    expect(readDoorSensor(settings, driver)).toMatchObject({
       level: null,
       error: 'door sensor GPIO16 is not open',
     });
+  });
+
+  it('DoorEdges: bounce, short pulses and the door closing (review #6)', () => {
+    const e = new DoorEdges(50, 0);
+    expect(e.edge(1, 0)).toBe(true); // opens
+    expect(e.edge(0, 10)).toBe(false); // bounce
+    expect(e.edge(1, 20)).toBe(false); // bounce
+    expect(e.edge(0, 3000)).toBe(false); // closes: same passage
+    expect(e.edge(0, 5000)).toBe(true); // a pulse over before the read
+    expect(e.edge(0, 5002)).toBe(false); // its second edge
+    expect(e.edge(1, 5100)).toBe(true);
+    // A sensor active at start (door propped open): closing is no movement, opening again is.
+    const open = new DoorEdges(50, 1);
+    expect(open.edge(0, 0)).toBe(false);
+    expect(open.edge(1, 100)).toBe(true);
   });
 
   it('no door sensor configured: no level, and a pin beyond the chip is refused', async () => {

@@ -14,6 +14,7 @@ export {
   type TimelineEntry,
 } from './driver.js';
 export { chooseGpioDriver, createGpioDriver, type DriverChoice, doorSensorPin } from './drivers/auto.js';
+export { DoorEdges } from './drivers/door-edges.js';
 export { GpiodDriver, gpiosetVersion } from './drivers/gpiod.js';
 export { LedClassDriver } from './drivers/leds.js';
 export { pinOffset } from './drivers/lines.js';
@@ -21,12 +22,15 @@ export {
   type DoorInput,
   type DoorInputFactory,
   type DoorSensorPin,
+  doorInputWith,
   findPiChip,
   type GpioChip,
   type InputFactory,
   type InputLine,
   type LineFactory,
   listSysfsChips,
+  type OnoffGpioClass,
+  type OnoffLikeGpio,
   type OutputLine,
   PI_GPIO_LABELS,
   SysfsGpioDriver,

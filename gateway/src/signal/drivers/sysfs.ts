@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GpioDriver, GuardButton, Line } from '../driver.js';
+import { DoorEdges } from './door-edges.js';
 import { type PinMap, pinOffset } from './lines.js';
 
 /** Labels of the Raspberry Pi SoC GPIO controllers: Pi 0–3, Pi 4, Pi 5 (RP1). */
@@ -98,24 +99,58 @@ export type DoorInputFactory = (
   onError: (err: Error) => void,
 ) => Promise<DoorInput>;
 
+/** What the door input needs of onoff's Gpio class (node_modules/onoff/onoff.d.ts). */
+export interface OnoffLikeGpio {
+  readSync(): 0 | 1;
+  watch(callback: (err: Error | null | undefined, value: 0 | 1) => void): void;
+  unexport(): void;
+}
+export type OnoffGpioClass = new (
+  gpio: number,
+  direction: 'in',
+  edge: 'both',
+  options: { activeLow: boolean },
+) => OnoffLikeGpio;
+
 /**
- * The door sensor through onoff 6 (read in node_modules/onoff/onoff.js): `activeLow` is written to the
- * line's sysfs `active_low`, so the kernel inverts both the value and the interrupt edges, and edge
- * `rising` is then "the sensor became active" whatever the wiring. `debounceTimeout` runs the handler
- * once, that many ms after the last interrupt of a burst, and onoff calls back only if the line then
- * reads active: a contact that bounces and settles at rest is no movement.
+ * The door sensor through onoff 6 (read in node_modules/onoff/onoff.js), given its Gpio class: `activeLow`
+ * is written to the line's sysfs `active_low`, so the kernel inverts the value and 1 is "active" whatever
+ * the wiring. Both edges, no `debounceTimeout`: which interrupts are movements is DoorEdges' (door-edges.ts).
+ * onoff reads the value inside its epoll callback (pollerEventHandler: `gpio.readSync()`), where a throw
+ * (EIO: the line went away) is uncaught and ends the daemon. That read is this instance's readSync: it is
+ * wrapped so an error goes to `onError` (the door-sensor fault) and returns a value onoff hands to no
+ * listener (neither 0 nor 1).
  */
-export const onoffDoorInput: DoorInputFactory = async (n, options, onMove, onError) => {
+export const doorInputWith =
+  (Gpio: OnoffGpioClass, nowMs: () => number = () => performance.now()): DoorInputFactory =>
+  async (n, options, onMove, onError) => {
+    const gpio = new Gpio(n, 'in', 'both', { activeLow: options.activeLow });
+    const read = gpio.readSync.bind(gpio);
+    gpio.readSync = () => {
+      try {
+        return read();
+      } catch (err) {
+        onError(err as Error);
+        return -1 as unknown as 0 | 1;
+      }
+    };
+    const edges = new DoorEdges(options.debounceMs, read());
+    gpio.watch((err, value) => {
+      try {
+        if (err) onError(err);
+        else if (edges.edge(value, nowMs())) onMove();
+      } catch (e) {
+        // A listener's throw here is in onoff's epoll callback: uncaught, it would end the daemon.
+        onError(e as Error);
+      }
+    });
+    return { read, release: () => gpio.unexport() };
+  };
+
+/** The door sensor on the real onoff module. */
+export const onoffDoorInput: DoorInputFactory = async (...args) => {
   const { Gpio } = await import('onoff');
-  const gpio = new Gpio(n, 'in', 'rising', {
-    activeLow: options.activeLow,
-    debounceTimeout: options.debounceMs,
-  });
-  gpio.watch((err) => {
-    if (err) onError(err);
-    else onMove();
-  });
-  return { read: () => gpio.readSync(), release: () => gpio.unexport() };
+  return doorInputWith(Gpio as unknown as OnoffGpioClass)(...args);
 };
 
 /** sysfs GPIO through onoff, with numbers computed from the chip's label and base. */
