@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { makeTempDir } from '@qrkiosk/testkit';
 import { describe, expect, it } from 'vitest';
 import { settingsFromText } from '../src/settings/index.js';
+import { GpioSection } from '../src/settings/schema.js';
 import {
   chooseGpioDriver,
   DoorEdges,
@@ -375,5 +376,15 @@ describe('gpio.driver: auto', () => {
     const choice = chooseGpioDriver(gpio(makeTempDir('empty-')));
     expect(choice.driver.name).toBe('sim');
     expect(choice.why).toMatch(/no GPIO hardware/);
+  });
+});
+
+describe('gpio.doorSensor settings text (review #13)', () => {
+  it('every field says what it is in Vietnamese too', () => {
+    const fields = GpioSection.properties.doorSensor.properties as Record<string, Record<string, unknown>>;
+    for (const [name, field] of Object.entries(fields)) {
+      const schema = (field.anyOf as Array<Record<string, unknown>> | undefined)?.[0] ?? field;
+      expect({ name, vi: typeof schema.viDescription }).toEqual({ name, vi: 'string' });
+    }
   });
 });
