@@ -7,11 +7,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KeyRing } from '@qrkiosk/protocol';
+import { KeyRing, LimitsSchema } from '@qrkiosk/protocol';
 import { REPO_ROOT } from '@qrkiosk/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseRuleSet, verifyRules } from '../gateway/src/decide/rules.js';
+import { parseRuleSet, RuleSetSchema, verifyRules } from '../gateway/src/decide/rules.js';
 import { signedRulesEnvelope } from '../hub/src/publish.js';
 import { RulesTextError, readRulesText } from '../hub/src/rules-text.js';
 
@@ -38,6 +38,11 @@ const kioskAccepts = (text: string) => {
 };
 
 describe('rules limits: the hub signs what a kiosk accepts', () => {
+  it("the kiosk's rules schema holds protocol's LimitsSchema, not a copy of its own (review #13)", () => {
+    expect(LimitsSchema?.properties.maxAgeHours).toBeDefined();
+    expect(RuleSetSchema.properties.limits).toMatchObject({ ...LimitsSchema });
+  });
+
   it('agrees with the kiosk parser on any limits', () => {
     const hours = fc.oneof(
       fc.integer({ min: -2, max: 9000 }),

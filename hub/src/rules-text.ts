@@ -1,10 +1,18 @@
-import { DATA_KINDS, type DataKind, DEFAULT_MAX_AGE_HOURS, MAX_AGE_HOURS_CEILING } from '@qrkiosk/protocol';
+import {
+  DATA_KINDS,
+  type DataKind,
+  type Limits,
+  LimitsSchema,
+  MAX_AGE_HOURS_CEILING,
+  maxAgeHoursOf,
+} from '@qrkiosk/protocol';
+import { Value, ValueErrorType } from '@sinclair/typebox/value';
 
 /**
  * What the hub reads of a rules file before signing it: its `version` (recorded for the freshness statement,
  * published-versions.ts) and its `limits.maxAgeHours` (issue #19), checked as the kiosk's RuleSetSchema checks
- * them (gateway/src/decide/rules.ts), so the office learns of a bad limit here and not from a fleet that
- * refuses the whole file. The rest of the file is the kiosk's to check (CertLogic and all); the hub signs the
+ * them — protocol's LimitsSchema and maxAgeHoursOf, the kiosk's own vocabulary (gateway/src/decide/rules.ts) —,
+ * so the office learns of a bad limit here and not from a fleet that refuses the whole file. The rest of the file is the kiosk's to check (CertLogic and all); the hub signs the
  * text unchanged, `limits` included.
  */
 export class RulesTextError extends Error {}
@@ -32,26 +40,20 @@ export function readRulesText(text: string, source: string): RulesSummary {
 }
 
 function limitsOf(limits: unknown, source: string): Record<DataKind, number | null> {
-  const out: Record<DataKind, number | null> = { ...DEFAULT_MAX_AGE_HOURS };
-  if (limits === undefined) return out;
-  const fail = (what: string) => new RulesTextError(`${source}: limits${what}`);
-  if (typeof limits !== 'object' || limits === null || Array.isArray(limits))
-    throw fail(' must be an object');
-  for (const k of Object.keys(limits))
-    if (k !== 'maxAgeHours') throw fail(`: unknown field "${k}" (only maxAgeHours)`);
-  const max = (limits as { maxAgeHours?: unknown }).maxAgeHours;
-  if (max === undefined) return out;
-  if (typeof max !== 'object' || max === null || Array.isArray(max))
-    throw fail('.maxAgeHours must be an object');
-  for (const [kind, hours] of Object.entries(max)) {
-    if (!(DATA_KINDS as readonly string[]).includes(kind))
-      throw fail(`.maxAgeHours: unknown kind "${kind}" (${DATA_KINDS.join(', ')})`);
-    if (
-      hours !== null &&
-      !(typeof hours === 'number' && Number.isInteger(hours) && hours >= 1 && hours <= MAX_AGE_HOURS_CEILING)
-    )
-      throw fail(`.maxAgeHours.${kind} must be whole hours 1–${MAX_AGE_HOURS_CEILING}, or null (no limit)`);
-    out[kind as DataKind] = hours as number | null;
-  }
-  return out;
+  if (limits === undefined) return maxAgeHoursOf(undefined);
+  // The verdict is the shared schema's; only the wording (for the office, naming the field) is the hub's.
+  const first = Value.Errors(LimitsSchema, limits).First();
+  if (first) throw new RulesTextError(`${source}: limits${wording(first.path, first.type)}`);
+  return maxAgeHoursOf(limits as Limits);
+}
+
+function wording(path: string, type: ValueErrorType): string {
+  const [top, kind] = path.split('/').slice(1);
+  if (type === ValueErrorType.ObjectAdditionalProperties)
+    return kind === undefined
+      ? `: unknown field "${top}" (only maxAgeHours)`
+      : `.maxAgeHours: unknown kind "${kind}" (${DATA_KINDS.join(', ')})`;
+  if (kind !== undefined)
+    return `.maxAgeHours.${kind} must be whole hours 1–${MAX_AGE_HOURS_CEILING}, or null (no limit)`;
+  return `${top ? `.${top}` : ''} must be an object`;
 }

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 
 /**
  * Offline, within limits (issue #19): how old each kind of data a kiosk decides on may grow before its
@@ -24,6 +24,40 @@ export const DEFAULT_MAX_AGE_HOURS: Readonly<Record<DataKind, number>> = {
 /** Most hours a limit may say: a year (a longer one is no limit; `null` says that plainly). */
 export const MAX_AGE_HOURS_CEILING = 8760;
 
+const MaxAgeHours = Type.Union([Type.Integer({ minimum: 1, maximum: MAX_AGE_HOURS_CEILING }), Type.Null()]);
+
+/**
+ * The signed rules' `limits` (top level, optional): how many hours each kind may age on a kiosk before the
+ * admissions resting on it become REVIEW; null: the office sets no limit for that kind. One schema for the
+ * kiosk (gateway/src/decide/rules.ts RuleSetSchema) and the hub that signs the file (hub/src/rules-text.ts),
+ * so they cannot drift apart.
+ */
+export const LimitsSchema = Type.Object(
+  {
+    maxAgeHours: Type.Optional(
+      Type.Object(
+        {
+          facts: Type.Optional(MaxAgeHours),
+          rules: Type.Optional(MaxAgeHours),
+          trust: Type.Optional(MaxAgeHours),
+          revocation: Type.Optional(MaxAgeHours),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Limits = Static<typeof LimitsSchema>;
+
+/** Each kind's limit in hours as a kiosk applies it: the rules' own, else the default; null: no limit. */
+export function maxAgeHoursOf(limits: Limits | undefined): Record<DataKind, number | null> {
+  const said = limits?.maxAgeHours ?? {};
+  const out = { ...DEFAULT_MAX_AGE_HOURS } as Record<DataKind, number | null>;
+  for (const k of DATA_KINDS) if (said[k] !== undefined) out[k] = said[k] ?? null;
+  return out;
+}
+
 /** The reason code of a decision held back by stale data (the journal, the hub's reports, the screens). */
 export const STALE_REASON_CODE = 'data-stale';
 
@@ -31,7 +65,7 @@ const KindAge = Type.Object(
   {
     ageSeconds: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
       description:
-        'seconds since the kiosk last confirmed this data (install or signed statement); null: none installed',
+        'seconds since the kiosk last confirmed this data (install or signed statement); null: none installed (not stale), or installed of unknown age (stale)',
     }),
     maxSeconds: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
       description: 'the limit in force (from the signed rules, else the default); null: no limit',

@@ -102,3 +102,17 @@ print(json.loads(env["statement"])["cache"]["version"])`;
     expect(validateTelemetry({ ...base, freshness: { weather: fresh.facts } }).ok).toBe(false);
   });
 });
+
+describe('the limits vocabulary, one place for kiosk and hub (review #13)', () => {
+  it('LimitsSchema and maxAgeHoursOf: the defaults fill what the office left out; null is no limit', async () => {
+    const { LimitsSchema, maxAgeHoursOf, DEFAULT_MAX_AGE_HOURS } = await import('../src/index.js');
+    expect(LimitsSchema.type).toBe('object');
+    expect(maxAgeHoursOf(undefined)).toEqual(DEFAULT_MAX_AGE_HOURS);
+    expect(maxAgeHoursOf({ maxAgeHours: { facts: 24, trust: null } })).toEqual({
+      facts: 24,
+      rules: 48,
+      trust: null,
+      revocation: 48,
+    });
+  });
+});

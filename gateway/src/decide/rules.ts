@@ -1,13 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import {
-  COLOURS,
-  type KeyRing,
-  MAX_AGE_HOURS_CEILING,
-  signBytes,
-  VERDICTS,
-  verifyBytes,
-} from '@qrkiosk/protocol';
+import { COLOURS, type KeyRing, LimitsSchema, signBytes, VERDICTS, verifyBytes } from '@qrkiosk/protocol';
 import { type Static, Type } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import { validate as validateCertLogic } from 'certlogic-js/dist/validation/index.js';
@@ -40,28 +33,6 @@ const MaxInside = Type.Partial(
   { additionalProperties: false },
 );
 
-/**
- * Issue #19: how many hours each kind of data may age on a kiosk before admissions resting on it become REVIEW
- * (protocol/src/freshness.ts has the defaults); null: the office sets no limit for that kind.
- */
-const MaxAgeHours = Type.Union([Type.Integer({ minimum: 1, maximum: MAX_AGE_HOURS_CEILING }), Type.Null()]);
-const Limits = Type.Object(
-  {
-    maxAgeHours: Type.Optional(
-      Type.Object(
-        {
-          facts: Type.Optional(MaxAgeHours),
-          rules: Type.Optional(MaxAgeHours),
-          trust: Type.Optional(MaxAgeHours),
-          revocation: Type.Optional(MaxAgeHours),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-  },
-  { additionalProperties: false },
-);
-
 export const RuleSetSchema = Type.Object({
   schema: Type.Literal('qrkiosk.rules/1'),
   version: Type.String({ minLength: 1, maxLength: 64 }),
@@ -74,7 +45,8 @@ export const RuleSetSchema = Type.Object({
   admit: Admit,
   unknownPerson: VerdictT,
   level: Type.Object({ default: Level, sites: Type.Optional(Type.Record(Type.String(), Level)) }),
-  limits: Type.Optional(Limits),
+  // Issue #19: per kind, the hours data may age before its admissions become REVIEW (protocol's schema).
+  limits: Type.Optional(LimitsSchema),
   sites: Type.Optional(
     Type.Record(
       Type.String(),

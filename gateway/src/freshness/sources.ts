@@ -1,4 +1,4 @@
-import { DATA_KINDS, type DataKind, DEFAULT_MAX_AGE_HOURS, type FreshnessStatement } from '@qrkiosk/protocol';
+import { DATA_KINDS, type DataKind, type FreshnessStatement, maxAgeHoursOf } from '@qrkiosk/protocol';
 import type { RuleSet } from '../decide/index.js';
 
 /**
@@ -76,11 +76,8 @@ export function confirmedBy(statement: FreshnessStatement, installed: InstalledD
  * no limit (the office said so with null). The rules decide, never kiosk.yaml: the office sets the limit.
  */
 export function limitsOf(rules: RuleSet): Record<DataKind, number | null> {
-  const said = rules.limits?.maxAgeHours ?? {};
+  const hours = maxAgeHoursOf(rules.limits);
   const out = {} as Record<DataKind, number | null>;
-  for (const k of DATA_KINDS) {
-    const hours = said[k] === undefined ? DEFAULT_MAX_AGE_HOURS[k] : said[k];
-    out[k] = hours === null ? null : hours * 3_600_000;
-  }
+  for (const k of DATA_KINDS) out[k] = hours[k] === null ? null : hours[k] * 3_600_000;
   return out;
 }
