@@ -30,6 +30,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { freshnessCheck } from '../src/doctor/freshness.js';
 import { DATA_AGE_FILE } from '../src/freshness/index.js';
 import { type FaultEvent, hashIdentity } from '../src/index.js';
+import { FactsCache } from '../src/lookup/index.js';
 import { F0, GREEN, hub, type Kiosk, kioskStarter, know, person, TestClock } from './kiosk-rig.js';
 
 const cleanups = new Cleanups();
@@ -548,5 +549,30 @@ describe('doctor and check judge the clock as the daemon does (review #11)', () 
     hubKeys.add(hub.publicKey);
     const doctor = freshnessCheck({ settings: k.controller.settings, secrets: { hubKeys } }, clock);
     expect(doctor).toMatchObject({ status: 'fail', values: { rulesStale: true } });
+  });
+});
+
+describe('a CSV import made while the daemon was stopped (review #1, #4)', () => {
+  it('is confirmed at the next start when newer than the last confirmation; not with the ledger lost', async () => {
+    const dir = makeTempDir('fresh-');
+    const clock = new TestClock('2021-10-15T03:00:00Z');
+    const first = await kiosk(dir, { clock, extra: EXTRA });
+    await first.controller.updates.receive('rules', rulesUpdate('office-1', { rules: null, facts: 24 }));
+    know(first, [[1, GREEN]]);
+    first.controller.freshness.refresh();
+    clock.pass(30 * HOUR);
+    const key = first.controller.identityHashKey();
+    await first.controller.stop();
+    // The technician's import while the daemon is stopped: another writer of the same cache file.
+    const cache = new FactsCache(dir);
+    cache.open();
+    cache.upsert([{ key: hashIdentity(key, 'cccd', person(2).number), facts: GREEN }], clock.now());
+    cache.close();
+    const second = await kiosk(dir, { clock, extra: EXTRA });
+    expect(second.controller.freshness.stale().size).toBe(0);
+    await second.controller.stop();
+    rmSync(join(dir, DATA_AGE_FILE));
+    const third = await kiosk(dir, { clock, extra: EXTRA });
+    expect(third.controller.freshness.stale()).toEqual(new Set(['facts']));
   });
 });

@@ -78,7 +78,9 @@ export class DataFreshness {
       ),
     );
     this.started = true;
-    this.seenFacts = this.installed()?.facts?.marker;
+    // From the ledger's last confirmation, so an import made while the daemon was stopped is seen; without one
+    // (ledger lost) from what is there now: that data's age is unknown, an import then is no proof of it.
+    this.seenFacts = this.state.kinds.facts?.marker ?? this.installed()?.facts?.marker;
     this.refresh();
     const tick = setInterval(() => {
       try {
