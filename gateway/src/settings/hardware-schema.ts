@@ -148,8 +148,7 @@ export const GpioSection = Type.Object(
           Type.String({
             minLength: 1,
             description: 'e.g. GPIO16 (same syntax as gpio.buttons); none: no sensor',
-            viDescription:
-              'ví dụ GPIO16 (cùng cách viết như gpio.buttons); bỏ trống: không có cảm biến cửa',
+            viDescription: 'ví dụ GPIO16 (cùng cách viết như gpio.buttons); bỏ trống: không có cảm biến cửa',
           }),
         ),
         activeLow: Type.Boolean({
