@@ -457,19 +457,22 @@ describe('the ledger fails closed (review #4)', () => {
     const k = await kioskWithRules(new TestClock('2021-10-15T03:00:00Z'), dir);
     const rulesFile = join(dir, 'rules.json');
     const office1 = readFileSync(rulesFile);
+    // What the rules file watcher (watchFile, every 5 s) does on a change, called at once.
+    const watcherSeesChange = () =>
+      (k.controller as unknown as { policy: { reload(): void } }).policy.reload();
     k.clock.pass(20 * HOUR);
     await k.controller.updates.receive('rules', rulesUpdate('office-2'));
     const office2 = readFileSync(rulesFile);
     k.clock.pass(HOUR);
     // A technician copies the older signed rules back: signed, but never confirmed under that version.
     writeFileSync(rulesFile, office1);
-    k.controller.policy.reload();
+    watcherSeesChange();
     expect(k.controller.telemetry().rules.version).toBe('office-1');
     k.controller.freshness.refresh();
     expect(k.controller.freshness.stale()).toEqual(new Set(['rules']));
     // office-2 put back: not confirmed again on sight, its age carries on from its install.
     writeFileSync(rulesFile, office2);
-    k.controller.policy.reload();
+    watcherSeesChange();
     k.controller.freshness.refresh();
     expect(k.controller.telemetry().freshness?.rules?.ageSeconds).toBe(3600);
   });
