@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { formatVnDateTime } from '@qrkiosk/protocol';
+import { systemClock } from '../clock.js';
+import { recordLocalImport } from '../freshness/local-import.js';
 import type { Lang } from '../i18n.js';
 import { FactsCache, loadOrCreateHashKey, UpdateRefused } from '../lookup/index.js';
 import { toolSettings } from './tool-settings.js';
@@ -26,6 +28,14 @@ export async function cacheImport(file: string, options: CacheToolOptions, lang:
   try {
     const { key } = loadOrCreateHashKey(loaded.settings.data.dir, loaded.secrets.hashKey);
     const report = await cache.importCsv(file, key);
+    // Imported something: the facts are confirmed as of now (issue #19's data age); nothing: nothing changes.
+    if (report.imported > 0)
+      recordLocalImport(
+        loaded.settings.data.dir,
+        cache.versionInfo(),
+        systemClock,
+        loaded.settings.clock.assumeSynced,
+      );
     if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else {
       for (const p of report.problems) process.stderr.write(`${file}:${p.line}: ${p.message}\n`);
