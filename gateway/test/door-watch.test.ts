@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { keyId } from '@qrkiosk/protocol';
+import { FRESHNESS_SCHEMA_ID, type FreshnessStatement, keyId, signFreshness } from '@qrkiosk/protocol';
 import { Cleanups, makeTempDir } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import pino from 'pino';
@@ -111,7 +111,22 @@ describe('an admitted entry the door sensor never saw', () => {
       JSON.stringify(signRules(bytes, hub.privateKey, keyId(hub.publicKey))),
     );
     const k = await kiosk(dir, WITH_SENSOR);
+    // Rules placed by hand have no confirmed age (stale: every ALLOW would be REVIEW, issue #19): the hub's
+    // signed statement naming their version confirms them, as it would at connect.
+    const statement: FreshnessStatement = {
+      schema: FRESHNESS_SCHEMA_ID,
+      issuedAt: k.clock.now().toISOString(),
+      cache: null,
+      rules: { version: 'vo-door-1' },
+      trust: null,
+      revocation: null,
+    };
+    await k.controller.updates.receive(
+      'fresh',
+      signFreshness(statement, hub.privateKey, keyId(hub.publicKey)),
+    );
     know(k, [[1, GREEN]]);
+    k.controller.freshness.refresh(); // the tick sees the local write
     const allowed = k.controller.scan(person(1).payload)!;
     expect(allowed.checkin).toBeUndefined();
     const tally = allowed.tally!.id;
