@@ -2,7 +2,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Facts, NO_FACTS } from '@qrkiosk/protocol';
+import { type Facts, FRESHNESS_SCHEMA_ID, keyId, NO_FACTS, signFreshness } from '@qrkiosk/protocol';
 import { type Cleanups, kioskYaml, makeTempDir, person } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { type Clock, Controller, hashIdentity, SimGpio, settingsFromText } from '../src/index.js';
@@ -105,6 +105,26 @@ export function know(k: Kiosk, people: Array<[number, Facts]>): void {
       facts,
     })),
   );
+  // The 60-s tick, at once: it confirms the local write's data age (freshness/, issue #19).
+  k.controller.freshness.refresh();
+}
+
+/**
+ * The hub's signed freshness statement naming these rules as current, as the kiosk gets it at connect:
+ * signed rules placed in the data folder by hand have no confirmed age (issue #19 fails closed), so a test
+ * that provisions them so confirms them. Then the tick, so a local write (know()) is confirmed too.
+ */
+export async function hubConfirmsRules(k: Kiosk, rules: string): Promise<void> {
+  const statement = {
+    schema: FRESHNESS_SCHEMA_ID,
+    issuedAt: k.clock.now().toISOString(),
+    cache: null,
+    rules: { version: rules },
+    trust: null,
+    revocation: null,
+  } as const;
+  await k.controller.updates.receive('fresh', signFreshness(statement, hub.privateKey, keyId(hub.publicKey)));
+  k.controller.freshness.refresh();
 }
 
 /** Rows in journal.db as a second process sees them. */

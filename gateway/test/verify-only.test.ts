@@ -15,7 +15,7 @@ import { builtinRules, policyFor, signRules } from '../src/decide/index.js';
 import { hashIdentity } from '../src/index.js';
 import { ManualEntryError } from '../src/manual-entry.js';
 import { RecentTallies } from '../src/verify-only/index.js';
-import { F0, GREEN, hub, kioskStarter, know, person, pulses } from './kiosk-rig.js';
+import { F0, GREEN, hub, hubConfirmsRules, kioskStarter, know, person, pulses } from './kiosk-rig.js';
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
@@ -59,6 +59,7 @@ describe('a verify-only kiosk keeps no register', () => {
     const dir = makeTempDir('verify-only-');
     signedRules(dir, { 's-001': { verifyOnly: true } });
     const k = await kiosk(dir, { extra: ['rules: { duplicateWindowSeconds: 60 }'] });
+    await hubConfirmsRules(k, 'verify-only-1');
     know(k, [
       [1, GREEN],
       [2, F0],
@@ -110,6 +111,7 @@ describe('a verify-only kiosk keeps no register', () => {
     const dir = makeTempDir('verify-only-reception-');
     signedRules(dir, { 's-001': { verifyOnly: true } });
     const k = await kiosk(dir, { screensPort: await freePort() });
+    await hubConfirmsRules(k, 'verify-only-1');
     know(k, [[1, GREEN]]);
     k.controller.scan(person(1).payload);
     const today = (await (await fetch(`${k.controller.screensAddress}/api/today`)).json()) as Record<
@@ -123,6 +125,7 @@ describe('a verify-only kiosk keeps no register', () => {
     const dir = makeTempDir('verify-only-control-');
     signedRules(dir, { 's-999': { verifyOnly: true } });
     const k = await kiosk(dir);
+    await hubConfirmsRules(k, 'verify-only-1');
     know(k, [[1, GREEN]]);
     const outcome = k.controller.scan(person(1).payload);
     expect(outcome?.checkin?.document.idHash).toBeDefined();
@@ -139,6 +142,7 @@ describe('a verify-only kiosk keeps no register', () => {
     signedRules(dir, { 's-001': { verifyOnly: true } });
     const extra = ['rules: { duplicateWindowSeconds: 600 }'];
     const first = await kiosk(dir, { extra });
+    await hubConfirmsRules(first, 'verify-only-1');
     know(first, [[1, GREEN]]);
     expect(first.controller.scan(person(1).payload)?.tally?.verdict).toBe('ALLOW');
     await first.controller.stop();
@@ -152,6 +156,7 @@ describe('a verify-only kiosk keeps no register', () => {
     const dir = makeTempDir('verify-only-review-');
     signedRules(dir, { 's-001': { verifyOnly: true } });
     const k = await kiosk(dir, { extra: ['rules: { duplicateWindowSeconds: 60 }'] });
+    await hubConfirmsRules(k, 'verify-only-1');
     // Nobody in the cache: the built-in rules' unknown person is REVIEW.
     const review = k.controller.scan(person(3).payload);
     expect(review?.decision.verdict).toBe('REVIEW');
@@ -172,6 +177,7 @@ describe('a verify-only kiosk keeps no register', () => {
     const one = { '1': 1, '2': 1, '3': 1, '4': 1 };
     signedRules(dir, { 's-001': { verifyOnly: true, maxInside: one } });
     const k = await kiosk(dir);
+    await hubConfirmsRules(k, 'verify-only-1');
     know(k, [
       [1, GREEN],
       [4, GREEN],
