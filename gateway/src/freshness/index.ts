@@ -127,6 +127,8 @@ export class DataFreshness {
     const synced = this.d.synced();
     this.state.kinds[kind] = this.confirmation(marker, now, synced, mono);
     if (kind === 'facts') this.seenFacts = marker;
+    // A local import since the last look is confirmed before the ages are judged (else it reads as unknown).
+    this.localImport(installed, mono, now, synced);
     this.save();
     this.evaluate(installed, mono, now, synced);
   }
@@ -248,6 +250,7 @@ export class DataFreshness {
     // Only a trusted clock can say the statement is not from the future: until then it only refuses replays.
     if (synced) this.state.statementAt = statement.issuedAt;
     else this.unchecked = statement.issuedAt;
+    this.localImport(installed, mono, now, synced);
     this.save();
     this.evaluate(installed, mono, now, synced);
     log.info({ issuedAt: statement.issuedAt, confirmed: kinds }, 'freshness statement accepted');
