@@ -249,6 +249,43 @@ describe.each(ENGINES)('tallies of a kiosk without a synced clock (%s)', (engine
   });
 });
 
+describe.each(ENGINES)('tallies the door sensor marked, at the hub (%s)', (engine) => {
+  it('an entry that did not go in takes no exit: not entered, entry, exit leaves nobody inside', async () => {
+    const { store } = await openStore(engine);
+    try {
+      const now = new Date('2021-11-01T02:10:00Z');
+      await store.addTally(tally(ids(81), { at: '2021-11-01T02:00:00.000Z' }), now);
+      await store.addTally(tally(ids(82), { at: '2021-11-01T02:01:00.000Z' }), now);
+      await store.addTally(tally(ids(83), { at: '2021-11-01T02:02:00.000Z', direction: 'out' }), now);
+      const outcome = (id: string, checkin: string, outcome: 'not-entered' | 'left', at: string) =>
+        store.addOutcome(
+          {
+            schema: OUTCOME_SCHEMA_ID,
+            id,
+            checkin,
+            outcome,
+            by: outcome === 'left' ? 'reception' : 'door-sensor',
+            at,
+            clockSynced: true,
+            kiosk: 'k-001',
+            site: 's-009',
+          },
+          now,
+        );
+      await outcome(ids(84), ids(81), 'not-entered', '2021-11-01T02:00:12.000Z');
+      expect((await store.occupancy('s-009', '2021-11-01')).inside).toBe(0);
+      // Reception's "Đã ra" before an exit tally: that entry is out and the exit takes the next one.
+      await store.addTally(tally(ids(85), { at: '2021-11-01T02:03:00.000Z' }), now);
+      await store.addTally(tally(ids(86), { at: '2021-11-01T02:04:00.000Z' }), now);
+      await outcome(ids(87), ids(85), 'left', '2021-11-01T02:05:00.000Z');
+      await store.addTally(tally(ids(88), { at: '2021-11-01T02:06:00.000Z', direction: 'out' }), now);
+      expect((await store.occupancy('s-009', '2021-11-01')).inside).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('the live page and tallies', () => {
   it('counts stored tallies in today’s snapshot and sends a new one as a count with no identity', async () => {
     const hub = await httpHub('sqlite');
