@@ -4,7 +4,7 @@
  * the hourly chart, the daily report and occupancy; purged like check-ins; and named by tracing as
  * the sites it cannot see into. The table has no column a person could be found by.
  */
-import { OUTCOME_SCHEMA_ID, TALLY_SCHEMA_ID, type TallyMessage } from '@qrkiosk/protocol';
+import { OUTCOME_SCHEMA_ID, TALLY_SCHEMA_ID, type TallyMessage, validateTally } from '@qrkiosk/protocol';
 import { sampleCheckin } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import pino from 'pino';
@@ -280,6 +280,36 @@ describe.each(ENGINES)('tallies the door sensor marked, at the hub (%s)', (engin
       await outcome(ids(87), ids(85), 'left', '2021-11-01T02:05:00.000Z');
       await store.addTally(tally(ids(88), { at: '2021-11-01T02:06:00.000Z', direction: 'out' }), now);
       expect((await store.occupancy('s-009', '2021-11-01')).inside).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe.each(ENGINES)('a hostile uptime in a boot stamp (%s)', (engine) => {
+  it('is refused by the schema, and one stored before the bound leaves the rest of its boot re-timed', async () => {
+    const huge = tally(ids(91), {
+      at: '1970-01-01T00:01:00.000Z',
+      clockSynced: false,
+      boot: { id: 'boot-9', uptimeMs: 9e15 },
+    });
+    expect(validateTally(huge)).toMatchObject({ ok: false });
+    const { store } = await openStore(engine);
+    try {
+      const good = tally(ids(90), {
+        at: '1970-01-01T00:01:00.000Z',
+        clockSynced: false,
+        boot: { id: 'boot-9', uptimeMs: 60_000 },
+      });
+      await store.addTally(good, new Date('2021-11-01T02:00:00Z'));
+      // What an older hub stored: the store itself does not validate (ingest does).
+      await store.addTally(huge, new Date('2021-11-01T02:00:00Z'));
+      const began = Date.parse('2021-11-01T01:00:00Z');
+      const result = await store.repo.retimeBoot('k-001', 'boot-9', began, new Date('2021-11-01T02:05:00Z'));
+      expect(result.moved).toEqual([
+        { id: good.id, from: expect.anything(), to: '2021-11-01T01:01:00.000Z' },
+      ]);
+      expect(await store.countsSince(new Date('2021-10-31T17:00:00Z'))).toEqual([{ site: 's-009', n: 1 }]);
     } finally {
       await store.close();
     }

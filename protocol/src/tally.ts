@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { BootStamp } from './boot-stamp.js';
 import { CHECKIN_ID_PATTERN } from './checkin.js';
+import { unstorableAt } from './instant.js';
 import type { Movement, MovementOutcome } from './occupancy.js';
 import { type Validation, validatorFor } from './validate.js';
 import { Colour, Direction, DocumentKind, ID_PATTERN, Verdict } from './vocabulary.js';
@@ -53,10 +54,8 @@ const tallyShape = validatorFor(TallyMessage);
 export function validateTally(value: unknown): Validation<TallyMessage> {
   const shape = tallyShape(value);
   if (!shape.ok) return shape;
-  const year = new Date(Date.parse(shape.value.at)).getUTCFullYear();
-  if (!Number.isFinite(year) || year < 1 || year > 9999)
-    return { ok: false, errors: [`/at ${shape.value.at} is not a storable instant`] };
-  return shape;
+  const bad = unstorableAt(shape.value.at);
+  return bad ? { ok: false, errors: [bad] } : shape;
 }
 
 /** Prefix of the stand-in person a tally counts as (peopleInside keys people by it); never a hash. */
