@@ -167,6 +167,28 @@ describe('a verify-only kiosk keeps no register', () => {
     expect(k.controller.scan(person(3).payload)?.decision.repeat).toBe(true);
   });
 
+  it('a tally the door sensor marked not-entered is no entry: scanning again opens the door again', async () => {
+    const dir = makeTempDir('verify-only-door-');
+    signedRules(dir, { 's-001': { verifyOnly: true } });
+    const k = await kiosk(dir, {
+      gpio: 'doorSensor: { pin: GPIO16 }',
+      extra: ['signal: { doorEnterSeconds: 2 }', 'rules: { duplicateWindowSeconds: 600 }'],
+    });
+    know(k, [[1, GREEN]]);
+    const first = k.controller.scan(person(1).payload);
+    expect(first?.tally?.verdict).toBe('ALLOW');
+    await vi.waitFor(() => expect(pulses(k.gpio, 'relay')).toBe(1));
+    // Nobody passed: past doorEnterSeconds the door watch journals not-entered for the tally.
+    expect(k.controller.occupancy.now().inside).toBe(1);
+    await vi.waitFor(() => expect(k.controller.occupancy.now().inside).toBe(0), { timeout: 5000 });
+    const again = k.controller.scan(person(1).payload);
+    expect(again?.decision.repeat).toBe(false);
+    expect(again?.tally?.verdict).toBe('ALLOW');
+    await vi.waitFor(() => expect(pulses(k.gpio, 'relay')).toBe(2));
+    k.gpio.doorMoved();
+    expect(k.controller.occupancy.now().inside).toBe(1);
+  });
+
   it('the kiosk’s own occupancy count includes its tallies: a cap of one holds the second person', async () => {
     const dir = makeTempDir('verify-only-cap-');
     const one = { '1': 1, '2': 1, '3': 1, '4': 1 };
@@ -207,6 +229,14 @@ describe('the verify-only duplicate window (memory only)', () => {
       id === 'T1' ? 'admitted' : null,
     );
     expect(outcome?.outcome).toBe('admitted');
+  });
+
+  it('forgets a tally the door sensor marked not-entered, even one the guard admitted', () => {
+    const recent = new RecentTallies();
+    recent.note('a'.repeat(32), seen('T1', 10_000), 60_000);
+    expect(
+      recent.previous('a'.repeat(32), { boot: 'boot-1', ms: 20_000 }, 60_000, () => 'not-entered'),
+    ).toBeUndefined();
   });
 
   it('forgets people past the window as new ones are noted, so memory stays bounded by the window', () => {
