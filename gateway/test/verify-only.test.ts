@@ -7,10 +7,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { keyId, TALLY_SCHEMA_ID } from '@qrkiosk/protocol';
+import { keyId, maskName, maskNumber, TALLY_SCHEMA_ID } from '@qrkiosk/protocol';
 import { Cleanups, freePort, makeTempDir } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
 import { builtinRules, policyFor, signRules } from '../src/decide/index.js';
 import { hashIdentity } from '../src/index.js';
 import { ManualEntryError } from '../src/manual-entry.js';
@@ -106,17 +107,90 @@ describe('a verify-only kiosk keeps no register', () => {
     expect(raw).not.toContain(Buffer.from('Nguyễn').toString('latin1'));
   });
 
-  it('reception is told why it has no list and no manual entry', async () => {
+  it('reception lists tallies without identity, counts them, and resolves or marks them like check-ins', async () => {
     const dir = makeTempDir('verify-only-reception-');
     signedRules(dir, { 's-001': { verifyOnly: true } });
     const k = await kiosk(dir, { screensPort: await freePort() });
     know(k, [[1, GREEN]]);
-    k.controller.scan(person(1).payload);
-    const today = (await (await fetch(`${k.controller.screensAddress}/api/today`)).json()) as Record<
-      string,
-      unknown
-    >;
-    expect(today).toMatchObject({ verifyOnly: true, checkins: [] });
+    const allowed = k.controller.scan(person(1).payload);
+    const review = k.controller.scan(person(3).payload); // nobody in the cache: REVIEW
+    expect(review?.decision.verdict).toBe('REVIEW');
+    const today = async () =>
+      (await (await fetch(`${k.controller.screensAddress}/api/today`)).json()) as {
+        verifyOnly: boolean;
+        checkins: Array<Record<string, unknown> & { id: string; document: Record<string, unknown> }>;
+        in: number;
+        occupancy: number;
+        pending: number;
+      };
+    const first = await today();
+    expect(first).toMatchObject({ verifyOnly: true, in: 1, occupancy: 1, pending: 1 });
+    expect(first.checkins.map((c) => [c.id, c.verdict])).toEqual([
+      [review?.tally?.id, 'REVIEW'],
+      [allowed?.tally?.id, 'ALLOW'],
+    ]);
+    for (const c of first.checkins)
+      expect(c.document).toEqual({ kind: 'cccd', nameMasked: null, numberMasked: null });
+    // Reception admits the REVIEW by its tally id, then marks the first entry as gone ("Đã ra").
+    const post = (body: object) =>
+      fetch(`${k.controller.screensAddress}/api/outcome`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-qrkiosk-token': receptionToken,
+          origin: k.controller.screensAddress ?? '',
+        },
+        body: JSON.stringify(body),
+      });
+    const html = await (await fetch(`${k.controller.screensAddress}/reception`)).text();
+    const receptionToken = /name="qrkiosk-token" content="([^"]+)"/.exec(html)?.[1] ?? '';
+    expect((await post({ checkin: review?.tally?.id, outcome: 'admitted' })).status).toBe(200);
+    expect((await post({ checkin: allowed?.tally?.id, outcome: 'left' })).status).toBe(200);
+    const after = await today();
+    expect(after).toMatchObject({ in: 2, occupancy: 1, pending: 0 });
+    expect(after.checkins.find((c) => c.id === allowed?.tally?.id)).toMatchObject({ left: true });
+  });
+
+  it('no screen message names the person: reception and public sockets, new scans and repeats', async () => {
+    const messages = async (sites: Record<string, object>) => {
+      const dir = makeTempDir('verify-only-screens-');
+      signedRules(dir, sites);
+      const k = await kiosk(dir, {
+        screensPort: await freePort(),
+        extra: ['rules: { duplicateWindowSeconds: 600 }'],
+      });
+      know(k, [[1, GREEN]]);
+      const seen: string[] = [];
+      const origin = k.controller.screensAddress ?? '';
+      const sockets = ['/live', '/live/reception'].map(
+        (path) => new WebSocket(`${origin.replace('http', 'ws')}${path}`, { headers: { origin } }),
+      );
+      await Promise.all(
+        sockets.map((ws) => {
+          ws.on('message', (m) => seen.push(String(m)));
+          return new Promise((resolve) => ws.once('message', resolve));
+        }),
+      );
+      k.controller.scan(person(1).payload); // ALLOW
+      k.controller.scan(person(1).payload); // a repeat: no row, shown from the decoded QR
+      k.controller.scan(person(3).payload); // REVIEW
+      await vi.waitFor(() =>
+        expect(seen.filter((m) => m.includes('"type":"checkin"')).length).toBeGreaterThanOrEqual(3),
+      );
+      await vi.waitFor(() => expect(seen.filter((m) => m.includes('"type":"scan"')).length).toBe(3));
+      for (const ws of sockets) ws.close();
+      return seen.join('\n');
+    };
+    const identity = [1, 3].flatMap((n) => [maskNumber(person(n).number), person(n).number]);
+    const name = maskName('Nguyễn Văn An');
+    // The control site: the same search finds the masked name and number (so it can fail).
+    const control = await messages({ 's-999': { verifyOnly: true } });
+    expect(control).toContain(name);
+    for (const s of identity.filter((_, i) => i % 2 === 0)) expect(control).toContain(s);
+    const verifyOnly = await messages({ 's-001': { verifyOnly: true } });
+    for (const s of [name, ...identity]) expect(verifyOnly).not.toContain(s);
+    for (const field of ['idHash', 'sealed', 'links']) expect(verifyOnly).not.toContain(`"${field}"`);
+    expect(verifyOnly).not.toMatch(/"(nameMasked|numberMasked)":"/);
   });
 
   it('a control site of the same rules keeps its register, and the same search finds it', async () => {
