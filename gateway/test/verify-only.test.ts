@@ -208,6 +208,39 @@ describe('a verify-only kiosk keeps no register', () => {
     expect(raw).toContain(hashIdentity(k.controller.identityHashKey(), 'cmnd', '272345678').toString('hex'));
   });
 
+  it('fails to privacy: signed rules that can no longer be loaded do not bring the register back', async () => {
+    const dir = makeTempDir('verify-only-latch-');
+    signedRules(dir, { 's-001': { verifyOnly: true } });
+    const first = await kiosk(dir);
+    know(first, [[1, GREEN]]);
+    expect(first.controller.scan(person(1).payload)?.tally).toBeDefined();
+    await first.controller.stop();
+    // The signature is damaged (or the key rotated): the file is refused, the built-in rules are in force.
+    const sig = JSON.parse(readFileSync(join(dir, 'rules.json.sig'), 'utf8')) as { signature: string };
+    writeFileSync(
+      join(dir, 'rules.json.sig'),
+      JSON.stringify({ ...sig, signature: `${sig.signature.slice(0, -4)}AAAA` }),
+    );
+    const damaged = await kiosk(dir, { clock: first.clock });
+    know(damaged, [[1, GREEN]]);
+    expect(damaged.controller.verifyOnly()).toBe(true);
+    const scanned = damaged.controller.scan(person(1).payload);
+    expect(scanned?.checkin).toBeUndefined();
+    expect(scanned?.tally?.verdict).toBe('ALLOW');
+    expect(journalBytes(dir)).not.toContain('"numberMasked"');
+    expect(() => damaged.controller.manualCheckin('Hoàng Thị Mai', '0912 345 678')).toThrow(ManualEntryError);
+    await damaged.controller.stop();
+    // Valid signed rules that no longer say verify-only clear it; then a damaged file keeps a register again.
+    signedRules(dir, {});
+    const cleared = await kiosk(dir, { clock: first.clock });
+    expect(cleared.controller.verifyOnly()).toBe(false);
+    await cleared.controller.stop();
+    writeFileSync(join(dir, 'rules.json.sig'), '{}');
+    const plain = await kiosk(dir, { clock: first.clock });
+    know(plain, [[1, GREEN]]);
+    expect(plain.controller.scan(person(1).payload)?.checkin).toBeDefined();
+  });
+
   it('a restart forgets the duplicate window (it was never written)', async () => {
     const dir = makeTempDir('verify-only-restart-');
     signedRules(dir, { 's-001': { verifyOnly: true } });
