@@ -14,6 +14,7 @@ import { checkTrace, runTrace, tracePrintPage } from '../src/index.js';
 import { KioskRegistry } from '../src/kiosk-registry.js';
 import { ingestOutcome } from '../src/outcomes.js';
 import { ingestTally } from '../src/tallies.js';
+import { traceCsv } from '../src/tracing/csv.js';
 import { ENGINES, openStore } from './engines.js';
 import { httpHub } from './http-server.js';
 import { logIn } from './session.js';
@@ -198,10 +199,29 @@ describe.each(ENGINES)('verify-only tallies at the hub (%s)', (engine) => {
       await store.addTally(tally(ids(40), { at: '2021-10-30T03:00:00.000Z' }), received); // s-009, that day
       await store.addTally(tally(ids(41), { site: 's-008', at: '2021-10-30T04:00:00.000Z' }), received);
       await store.addTally(tally(ids(42), { site: 's-007', at: '2021-11-05T04:00:00.000Z' }), received); // later
+      await store.registerSites([
+        { site: 's-009', name: 'Sân vận động Thống Nhất', district: '760', ward: '26743' },
+      ]);
       const after = await trace();
       expect(after.verifyOnlySites).toEqual(['s-008', 's-009']);
-      // The printed F1 list says so too: it must not look complete for those sites.
-      expect(tracePrintPage(after)).toContain('verify-only sites, no register</small>: s-008, s-009');
+      // The printed F1 list says so too, by name where the directory has one: it must not look complete.
+      expect(tracePrintPage(after)).toContain(
+        'verify-only sites, no register</small>: s-008, Sân vận động Thống Nhất (s-009)',
+      );
+      // So does the CSV, passed on without the page: a row per site, after the people.
+      const csv = traceCsv(after).split('\n');
+      for (const [site, name] of [
+        ['s-008', ''],
+        ['s-009', 'Sân vận động Thống Nhất'],
+      ])
+        expect(csv).toContainEqual(
+          expect.stringMatching(
+            new RegExp(
+              `^"Địa điểm chỉ kiểm tra, không lưu danh sách — không thể truy vết tại đó: / Verify-only sites keep no register — tracing is impossible there:",{7}${site},${name},`,
+            ),
+          ),
+        );
+      expect(traceCsv(before)).not.toContain('Verify-only');
       expect(tracePrintPage(before)).not.toContain('id="verify-only"');
       // The trace itself is unchanged: a tally is nobody's visit.
       expect(after.visits).toEqual(before.visits);
