@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Controller, hashIdentity, NO_FACTS, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { Hub } from '@qrkiosk/hub';
-import { TALLY_SCHEMA_ID } from '@qrkiosk/protocol';
+import { maskName, maskNumber, TALLY_SCHEMA_ID } from '@qrkiosk/protocol';
 import {
   CHROMIUM_ARGS,
   Cleanups,
@@ -29,9 +29,11 @@ import {
   waitFor,
 } from '@qrkiosk/testkit';
 import { connectAsync } from 'mqtt';
+import pg from 'pg';
 import pino from 'pino';
 import { chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 
 const HUB_CLI = join(REPO_ROOT, 'hub/dist/cli.js');
 
@@ -50,6 +52,27 @@ afterEach(() => cleanups.run());
 /** testerCccd(n)'s number (testkit): 001088 and n on six digits. */
 const numberOf = (n: number) => `001088${String(n).padStart(6, '0')}`;
 const IDENTITY_FIELDS = ['"idHash"', '"numberMasked"', '"nameMasked"', '"sealed"', '"links"'];
+/** testerCccd(n)'s masked number and name as a check-in carries them, in the latin1 the searches read. */
+const maskedOf = (n: number) =>
+  [maskNumber(numberOf(n)), maskName(`Người Thử ${n}`)].map((v) => Buffer.from(v).toString('latin1'));
+
+/** Every row of every table of the hub's PostgreSQL database, as text (what an identity would be found in). */
+async function postgresText(database: string): Promise<string> {
+  const db = new pg.Client({ connectionString: database });
+  await db.connect();
+  try {
+    const { rows: tables } = await db.query<{ name: string }>(
+      "SELECT quote_ident(table_name) AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+    );
+    const parts: string[] = [];
+    for (const t of tables)
+      for (const r of (await db.query<{ row: string }>(`SELECT t::text AS row FROM ${t.name} t`)).rows)
+        parts.push(r.row);
+    return Buffer.from(parts.join('\n')).toString('latin1');
+  } finally {
+    await db.end();
+  }
+}
 
 /** Every byte of the files SQLite keeps for a database (a row not checkpointed is only in the WAL). */
 const sqliteBytes = (file: string) =>
@@ -96,6 +119,7 @@ describe.each(ENGINES)('a verify-only kiosk keeps no register (%s hub)', (engine
 
     const kioskData = join(dir, 'kiosk');
     const gpio = new SimGpio();
+    const uiPort = await freePort();
     const k = new Controller(
       settingsFromText(
         kioskYaml({
@@ -104,13 +128,14 @@ describe.each(ENGINES)('a verify-only kiosk keeps no register (%s hub)', (engine
           lines: [
             `mqtt: { url: "${broker.url}", telemetrySeconds: 3600 }`,
             'rules: { duplicateWindowSeconds: 60, unknownPerson: REVIEW }',
+            `ui: { port: ${uiPort}, host: 127.0.0.1 }`,
             `updates: { publicKeyFiles: ["${join(dir, 'keys/hub-signing.pub')}"] }`,
           ],
         }),
         'verify-only kiosk.yaml',
         {},
       ),
-      { gpio, withoutScanner: true, withoutScreens: true },
+      { gpio, withoutScanner: true },
     );
     const connected = new Promise<void>((resolve) =>
       k.bus.on('uplink.status', (s) => s.connected && resolve()),
@@ -118,6 +143,13 @@ describe.each(ENGINES)('a verify-only kiosk keeps no register (%s hub)', (engine
     await k.start();
     cleanups.push(() => k.stop());
     await connected;
+    // Reception's socket: everything the staff page is sent, searched like the broker's bytes.
+    const origin = `http://127.0.0.1:${uiPort}`;
+    const reception: string[] = [];
+    const ws = new WebSocket(`ws://127.0.0.1:${uiPort}/live/reception`, { headers: { origin } });
+    cleanups.push(() => ws.close());
+    ws.on('message', (m) => reception.push(Buffer.from(String(m)).toString('latin1')));
+    await new Promise((resolve) => ws.once('message', resolve));
     const key = k.identityHashKey();
     const hashOf = (n: number) => hashIdentity(key, 'cccd', numberOf(n)).toString('hex');
     k.cache.upsert(
@@ -163,15 +195,26 @@ describe.each(ENGINES)('a verify-only kiosk keeps no register (%s hub)', (engine
     const places: Array<[string, string]> = [
       ['broker', onBroker],
       ['journal', journal],
+      ['hub', engine === 'sqlite' ? sqliteBytes(database) : await postgresText(database)],
     ];
-    if (engine === 'sqlite') places.push(['hub', sqliteBytes(database)]);
     for (const [where, bytes] of places) {
       expect(bytes, `${where}: the control is found`).toContain(hashOf(3));
+      for (const masked of maskedOf(3)) expect(bytes, `${where}: the control's ${masked}`).toContain(masked);
       for (const n of [1, 2]) {
         expect(bytes, `${where}: person ${n}'s hash`).not.toContain(hashOf(n));
         expect(bytes, `${where}: person ${n}'s number`).not.toContain(numberOf(n));
+        for (const masked of maskedOf(n))
+          expect(bytes, `${where}: person ${n}'s ${masked}`).not.toContain(masked);
       }
     }
+    // Reception was told of every scan (the control's check-in, the tallies, the repeat): names only for the control.
+    const told = reception.join('\n');
+    for (const masked of maskedOf(3)) expect(told, 'reception: the control').toContain(masked);
+    for (const n of [1, 2])
+      for (const masked of maskedOf(n))
+        expect(told, `reception: person ${n}'s ${masked}`).not.toContain(masked);
+    expect(told).toContain(allowed?.tally?.id);
+    expect(told).toContain('repeat-');
     // The MQTT 5 user property says which message it is, as the payload does.
     for (const m of checkinTopic) expect(m.schema).toBe(JSON.parse(m.payload.toString()).schema);
     // No tally message names an identity field (the check-in before the switch does).

@@ -5,6 +5,7 @@ import { applyTightening, type Tightening, tighten } from './commands/tightening
 import { type Policy, policyFor, RulesSource } from './decide/index.js';
 import type { Logger } from './log.js';
 import type { Settings } from './settings/index.js';
+import { VerifyOnlyLatch } from './verify-only/latch.js';
 
 /** The rules file in force: rules.file, else `<data.dir>/rules.json` (the hub's signed rules land there). */
 export const rulesFileOf = (settings: Pick<Settings, 'rules' | 'data'>) =>
@@ -20,6 +21,7 @@ export class PolicyInForce {
   private source: RulesSource | undefined;
   private policy: Policy | undefined;
   private tightening: Tightening = {};
+  private latch: VerifyOnlyLatch | undefined;
 
   constructor(
     private readonly settings: Pick<Settings, 'kiosk' | 'rules' | 'data'>,
@@ -42,6 +44,7 @@ export class PolicyInForce {
         { file: this.remote?.file, problem: kept.problem },
         'remote config ignored: it does not match the schema',
       );
+    this.latch = new VerifyOnlyLatch(this.settings.data.dir, this.log);
     this.source = new RulesSource(rulesFileOf(this.settings), this.keys, this.log, () => this.update());
     this.source.start();
     this.update();
@@ -96,9 +99,15 @@ export class PolicyInForce {
     const base = policyFor(this.source.rules, kiosk.site, rules);
     // A level raised by a hub request changes the admission list too: recompute at that level.
     const raised = this.tightening.level !== undefined && this.tightening.level > base.level;
-    this.policy = applyTightening(
+    const policy = applyTightening(
       raised ? policyFor(this.source.rules, kiosk.site, rules, this.tightening.level) : base,
       this.tightening,
     );
+    // Verify-only fails to privacy: built-in rules (no valid signed file) keep what signed rules said.
+    const signed = this.source.source !== 'built-in';
+    const verifyOnly =
+      this.latch?.apply(kiosk.site, this.source.rules.version, signed, policy.verifyOnly) ??
+      policy.verifyOnly;
+    this.policy = { ...policy, verifyOnly };
   }
 }

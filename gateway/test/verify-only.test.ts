@@ -7,10 +7,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { keyId, TALLY_SCHEMA_ID } from '@qrkiosk/protocol';
+import { keyId, maskName, maskNumber, TALLY_SCHEMA_ID } from '@qrkiosk/protocol';
 import { Cleanups, freePort, makeTempDir } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
 import { builtinRules, policyFor, signRules } from '../src/decide/index.js';
 import { hashIdentity } from '../src/index.js';
 import { ManualEntryError } from '../src/manual-entry.js';
@@ -44,6 +45,13 @@ function journalBytes(dir: string): string {
 }
 
 const IDENTITY_FIELDS = ['idHash', 'numberMasked', 'nameMasked', 'sealed', 'links'];
+
+/** The masked number and name a check-in of person n journals, as the journal's bytes hold them (latin1 of UTF-8). */
+function maskedIdentity(...people: number[]): string[] {
+  return (people.length ? people : [1, 2]).flatMap((n) =>
+    [maskNumber(person(n).number), maskName('Nguyễn Văn An')].map((v) => Buffer.from(v).toString('latin1')),
+  );
+}
 
 describe('verify-only policy', () => {
   it('comes from the signed rules for the site, and is off everywhere else', () => {
@@ -104,21 +112,95 @@ describe('a verify-only kiosk keeps no register', () => {
       expect(raw).not.toContain(hashIdentity(key, 'cmnd', '272345678').toString('hex'));
     }
     for (const field of IDENTITY_FIELDS) expect(raw).not.toContain(`"${field}"`);
-    expect(raw).not.toContain(Buffer.from('Nguyễn').toString('latin1'));
+    // The journal would hold the masked forms (never the raw name): search those, as the control site does.
+    for (const masked of maskedIdentity()) expect(raw).not.toContain(masked);
   });
 
-  it('reception is told why it has no list and no manual entry', async () => {
+  it('reception lists tallies without identity, counts them, and resolves or marks them like check-ins', async () => {
     const dir = makeTempDir('verify-only-reception-');
     signedRules(dir, { 's-001': { verifyOnly: true } });
     const k = await kiosk(dir, { screensPort: await freePort() });
     await hubConfirmsRules(k, 'verify-only-1');
     know(k, [[1, GREEN]]);
-    k.controller.scan(person(1).payload);
-    const today = (await (await fetch(`${k.controller.screensAddress}/api/today`)).json()) as Record<
-      string,
-      unknown
-    >;
-    expect(today).toMatchObject({ verifyOnly: true, checkins: [] });
+    const allowed = k.controller.scan(person(1).payload);
+    const review = k.controller.scan(person(3).payload); // nobody in the cache: REVIEW
+    expect(review?.decision.verdict).toBe('REVIEW');
+    const today = async () =>
+      (await (await fetch(`${k.controller.screensAddress}/api/today`)).json()) as {
+        verifyOnly: boolean;
+        checkins: Array<Record<string, unknown> & { id: string; document: Record<string, unknown> }>;
+        in: number;
+        occupancy: number;
+        pending: number;
+      };
+    const first = await today();
+    expect(first).toMatchObject({ verifyOnly: true, in: 1, occupancy: 1, pending: 1 });
+    expect(first.checkins.map((c) => [c.id, c.verdict])).toEqual([
+      [review?.tally?.id, 'REVIEW'],
+      [allowed?.tally?.id, 'ALLOW'],
+    ]);
+    for (const c of first.checkins)
+      expect(c.document).toEqual({ kind: 'cccd', nameMasked: null, numberMasked: null });
+    // Reception admits the REVIEW by its tally id, then marks the first entry as gone ("Đã ra").
+    const post = (body: object) =>
+      fetch(`${k.controller.screensAddress}/api/outcome`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-qrkiosk-token': receptionToken,
+          origin: k.controller.screensAddress ?? '',
+        },
+        body: JSON.stringify(body),
+      });
+    const html = await (await fetch(`${k.controller.screensAddress}/reception`)).text();
+    const receptionToken = /name="qrkiosk-token" content="([^"]+)"/.exec(html)?.[1] ?? '';
+    expect((await post({ checkin: review?.tally?.id, outcome: 'admitted' })).status).toBe(200);
+    expect((await post({ checkin: allowed?.tally?.id, outcome: 'left' })).status).toBe(200);
+    const after = await today();
+    expect(after).toMatchObject({ in: 2, occupancy: 1, pending: 0 });
+    expect(after.checkins.find((c) => c.id === allowed?.tally?.id)).toMatchObject({ left: true });
+  });
+
+  it('no screen message names the person: reception and public sockets, new scans and repeats', async () => {
+    const messages = async (sites: Record<string, object>) => {
+      const dir = makeTempDir('verify-only-screens-');
+      signedRules(dir, sites);
+      const k = await kiosk(dir, {
+        screensPort: await freePort(),
+        extra: ['rules: { duplicateWindowSeconds: 600 }'],
+      });
+      know(k, [[1, GREEN]]);
+      const seen: string[] = [];
+      const origin = k.controller.screensAddress ?? '';
+      const sockets = ['/live', '/live/reception'].map(
+        (path) => new WebSocket(`${origin.replace('http', 'ws')}${path}`, { headers: { origin } }),
+      );
+      await Promise.all(
+        sockets.map((ws) => {
+          ws.on('message', (m) => seen.push(String(m)));
+          return new Promise((resolve) => ws.once('message', resolve));
+        }),
+      );
+      k.controller.scan(person(1).payload); // ALLOW
+      k.controller.scan(person(1).payload); // a repeat: no row, shown from the decoded QR
+      k.controller.scan(person(3).payload); // REVIEW
+      await vi.waitFor(() =>
+        expect(seen.filter((m) => m.includes('"type":"checkin"')).length).toBeGreaterThanOrEqual(3),
+      );
+      await vi.waitFor(() => expect(seen.filter((m) => m.includes('"type":"scan"')).length).toBe(3));
+      for (const ws of sockets) ws.close();
+      return seen.join('\n');
+    };
+    const identity = [1, 3].flatMap((n) => [maskNumber(person(n).number), person(n).number]);
+    const name = maskName('Nguyễn Văn An');
+    // The control site: the same search finds the masked name and number (so it can fail).
+    const control = await messages({ 's-999': { verifyOnly: true } });
+    expect(control).toContain(name);
+    for (const s of identity.filter((_, i) => i % 2 === 0)) expect(control).toContain(s);
+    const verifyOnly = await messages({ 's-001': { verifyOnly: true } });
+    for (const s of [name, ...identity]) expect(verifyOnly).not.toContain(s);
+    for (const field of ['idHash', 'sealed', 'links']) expect(verifyOnly).not.toContain(`"${field}"`);
+    expect(verifyOnly).not.toMatch(/"(nameMasked|numberMasked)":"/);
   });
 
   it('a control site of the same rules keeps its register, and the same search finds it', async () => {
@@ -134,7 +216,44 @@ describe('a verify-only kiosk keeps no register', () => {
       hashIdentity(k.controller.identityHashKey(), 'cccd', person(1).number).toString('hex'),
     );
     expect(raw).toContain('"numberMasked"');
+    // The search the verify-only test makes finds the masked name and number here.
+    const [number, name] = maskedIdentity(1);
+    expect(raw).toContain(number);
+    expect(raw).toContain(name);
     expect(raw).toContain(hashIdentity(k.controller.identityHashKey(), 'cmnd', '272345678').toString('hex'));
+  });
+
+  it('fails to privacy: signed rules that can no longer be loaded do not bring the register back', async () => {
+    const dir = makeTempDir('verify-only-latch-');
+    signedRules(dir, { 's-001': { verifyOnly: true } });
+    const first = await kiosk(dir);
+    know(first, [[1, GREEN]]);
+    expect(first.controller.scan(person(1).payload)?.tally).toBeDefined();
+    await first.controller.stop();
+    // The signature is damaged (or the key rotated): the file is refused, the built-in rules are in force.
+    const sig = JSON.parse(readFileSync(join(dir, 'rules.json.sig'), 'utf8')) as { signature: string };
+    writeFileSync(
+      join(dir, 'rules.json.sig'),
+      JSON.stringify({ ...sig, signature: `${sig.signature.slice(0, -4)}AAAA` }),
+    );
+    const damaged = await kiosk(dir, { clock: first.clock });
+    know(damaged, [[1, GREEN]]);
+    expect(damaged.controller.verifyOnly()).toBe(true);
+    const scanned = damaged.controller.scan(person(1).payload);
+    expect(scanned?.checkin).toBeUndefined();
+    expect(scanned?.tally?.verdict).toBe('ALLOW');
+    expect(journalBytes(dir)).not.toContain('"numberMasked"');
+    expect(() => damaged.controller.manualCheckin('Hoàng Thị Mai', '0912 345 678')).toThrow(ManualEntryError);
+    await damaged.controller.stop();
+    // Valid signed rules that no longer say verify-only clear it; then a damaged file keeps a register again.
+    signedRules(dir, {});
+    const cleared = await kiosk(dir, { clock: first.clock });
+    expect(cleared.controller.verifyOnly()).toBe(false);
+    await cleared.controller.stop();
+    writeFileSync(join(dir, 'rules.json.sig'), '{}');
+    const plain = await kiosk(dir, { clock: first.clock });
+    know(plain, [[1, GREEN]]);
+    expect(plain.controller.scan(person(1).payload)?.checkin).toBeDefined();
   });
 
   it('a restart forgets the duplicate window (it was never written)', async () => {
@@ -170,6 +289,28 @@ describe('a verify-only kiosk keeps no register', () => {
     expect(outcome.checkin).toBe(tally?.id);
     // Admitted within the window: scanning again is a repeat, not a second entry.
     expect(k.controller.scan(person(3).payload)?.decision.repeat).toBe(true);
+  });
+
+  it('a tally the door sensor marked not-entered is no entry: scanning again opens the door again', async () => {
+    const dir = makeTempDir('verify-only-door-');
+    signedRules(dir, { 's-001': { verifyOnly: true } });
+    const k = await kiosk(dir, {
+      gpio: 'doorSensor: { pin: GPIO16 }',
+      extra: ['signal: { doorEnterSeconds: 2 }', 'rules: { duplicateWindowSeconds: 600 }'],
+    });
+    know(k, [[1, GREEN]]);
+    const first = k.controller.scan(person(1).payload);
+    expect(first?.tally?.verdict).toBe('ALLOW');
+    await vi.waitFor(() => expect(pulses(k.gpio, 'relay')).toBe(1));
+    // Nobody passed: past doorEnterSeconds the door watch journals not-entered for the tally.
+    expect(k.controller.occupancy.now().inside).toBe(1);
+    await vi.waitFor(() => expect(k.controller.occupancy.now().inside).toBe(0), { timeout: 5000 });
+    const again = k.controller.scan(person(1).payload);
+    expect(again?.decision.repeat).toBe(false);
+    expect(again?.tally?.verdict).toBe('ALLOW');
+    await vi.waitFor(() => expect(pulses(k.gpio, 'relay')).toBe(2));
+    k.gpio.doorMoved();
+    expect(k.controller.occupancy.now().inside).toBe(1);
   });
 
   it('the kiosk’s own occupancy count includes its tallies: a cap of one holds the second person', async () => {
@@ -213,6 +354,14 @@ describe('the verify-only duplicate window (memory only)', () => {
       id === 'T1' ? 'admitted' : null,
     );
     expect(outcome?.outcome).toBe('admitted');
+  });
+
+  it('forgets a tally the door sensor marked not-entered, even one the guard admitted', () => {
+    const recent = new RecentTallies();
+    recent.note('a'.repeat(32), seen('T1', 10_000), 60_000);
+    expect(
+      recent.previous('a'.repeat(32), { boot: 'boot-1', ms: 20_000 }, 60_000, () => 'not-entered'),
+    ).toBeUndefined();
   });
 
   it('forgets people past the window as new ones are noted, so memory stays bounded by the window', () => {

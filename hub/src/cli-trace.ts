@@ -8,7 +8,7 @@ import type { HubSettings } from './settings/index.js';
 import { HubStore } from './store.js';
 import { traceCsv } from './tracing/csv.js';
 import { tracePrintPage } from './tracing/print.js';
-import type { TraceResult } from './tracing/result.js';
+import { type TraceResult, VERIFY_ONLY_NOTE, verifyOnlyLabels } from './tracing/result.js';
 import { RevealError, readTracingKeys } from './tracing/reveal.js';
 import { checkTrace, runTrace, TRACE_DEFAULT_WINDOW_MIN, TRACE_ID_TYPES } from './use-cases/trace.js';
 
@@ -46,6 +46,9 @@ function tracingKeys(files: ReadonlyArray<string>): TracingPrivateKey[] | { vi: 
 /** The human answer: counts of people and check-ins, then each person with overlap minutes and site names. */
 function printHuman(r: TraceResult): void {
   const c = r.counts;
+  // Said first: the answer below cannot include who was at these sites (issue #19).
+  if (r.verifyOnlySites?.length)
+    out(`${VERIFY_ONLY_NOTE.vi} / ${VERIFY_ONLY_NOTE.en} ${verifyOnlyLabels(r).join(', ')}`);
   out(
     `Nơi đã đến / visits: ${c.visits} · F1: ${c.f1People} người / people (${c.f1Checkins} check-in)${
       r.query.f2 ? ` · F2: ${c.f2People} người / people (${c.f2Checkins} check-in)` : ''

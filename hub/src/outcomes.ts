@@ -1,4 +1,5 @@
 import { type OutcomeMessage, validateOutcome } from '@qrkiosk/protocol';
+import { fromTopicKiosk } from './kiosk-origin.js';
 import type { KioskRegistry } from './kiosk-registry.js';
 import type { HubStore } from './store.js';
 
@@ -16,10 +17,8 @@ export async function ingestOutcome(
   const valid = validateOutcome(value);
   if (!valid.ok) return { ok: false, reason: valid.errors.join('; ') };
   const outcome = valid.value;
-  if (outcome.site !== where.site || outcome.kiosk !== where.kiosk)
-    return { ok: false, reason: 'site/kiosk in payload differ from topic' };
-  const bound = await deps.registry.check(where.site, where.kiosk, now);
-  if (!bound.ok) return { ok: false, reason: bound.reason };
+  const origin = await fromTopicKiosk(deps.registry, where, outcome, now);
+  if (!origin.ok) return origin;
   // A kiosk resolves only its own check-ins: another kiosk's REVIEW (or an entry at another site) is
   // not its to admit or mark as left. A check-in not here yet (a resend still on its way) is taken.
   const owner = await deps.store.checkinOwner(outcome.checkin);

@@ -1,4 +1,4 @@
-import { type TelemetryMessage, vnDay } from '@qrkiosk/protocol';
+import { bootInstant, type TelemetryMessage, vnDay } from '@qrkiosk/protocol';
 import { type RetimeResult, unsyncedBoot } from './storage/boots.js';
 import type { CheckinRow, HubRepository } from './storage/repository.js';
 import type { TallyRow } from './storage/tallies.js';
@@ -40,7 +40,8 @@ export async function retimeOnIngest(
     const boot = unsyncedBoot(row.checkin);
     const began = boot ? known.get(row.checkin.kiosk)?.get(boot.id) : undefined;
     if (!boot || began === undefined) return row;
-    const at = new Date(began + boot.uptimeMs).toISOString();
+    const at = bootInstant(began, boot.uptimeMs);
+    if (at === undefined) return row;
     return { ...row, checkin: { ...row.checkin, at }, atReported: row.checkin.at };
   });
 }
@@ -51,7 +52,8 @@ export async function retimeTallyOnIngest(repo: HubRepository, row: TallyRow): P
   if (!boot) return row;
   const began = (await repo.bootsBegan(row.tally.kiosk, [boot.id])).get(boot.id);
   if (began === undefined) return row;
-  const at = new Date(began + boot.uptimeMs).toISOString();
+  const at = bootInstant(began, boot.uptimeMs);
+  if (at === undefined) return row;
   return { ...row, tally: { ...row.tally, at }, atReported: row.tally.at };
 }
 

@@ -142,8 +142,7 @@ export class HubStore {
     for (const r of [...movements, ...outcomes, ...tallies])
       if ((through[r.kiosk] ?? '') < r.id) through[r.kiosk] = r.id;
     // A verify-only site's tallies name nobody: each admitted entry is a person of its own (tallyMovements).
-    const admitted = new Set(outcomes.filter((o) => o.outcome === 'admitted').map((o) => o.checkin));
-    const all = [...movements, ...tallyMovements(tallies, admitted)];
+    const all = [...movements, ...tallyMovements(tallies, outcomes)];
     return { inside: peopleInside(all, outcomes).size, through };
   }
   recent(limit: number) {

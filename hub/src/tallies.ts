@@ -1,4 +1,5 @@
 import { type TallyMessage, validateTally } from '@qrkiosk/protocol';
+import { fromTopicKiosk } from './kiosk-origin.js';
 import type { KioskRegistry } from './kiosk-registry.js';
 import type { HubStore } from './store.js';
 
@@ -26,10 +27,8 @@ export async function ingestTally(
   const valid = validateTally(value);
   if (!valid.ok) return { ok: false, reason: valid.errors.join('; ') };
   const tally = valid.value;
-  if (tally.site !== where.site || tally.kiosk !== where.kiosk)
-    return { ok: false, reason: 'site/kiosk in payload differ from topic' };
-  const bound = await d.registry.check(where.site, where.kiosk, now);
-  if (!bound.ok) return { ok: false, reason: bound.reason };
+  const origin = await fromTopicKiosk(d.registry, where, tally, now);
+  if (!origin.ok) return origin;
   const fresh = await d.store.addTally(tally, now);
   // Stored now or before: either way the hub has it, and the kiosk may stop sending it.
   d.receipts.add(where.site, where.kiosk, tally.id);

@@ -5,7 +5,7 @@
  * database fails (the wrapRepository seam) and when Mosquitto is stopped.
  */
 import { request } from 'node:http';
-import { kioskTopics } from '@qrkiosk/protocol';
+import { kioskTopics, TALLY_SCHEMA_ID } from '@qrkiosk/protocol';
 import {
   Cleanups,
   promtoolCheck,
@@ -105,6 +105,22 @@ describe('hub metrics and health', () => {
     const allow = [sampleCheckin(), sampleCheckin()];
     for (const c of [...allow, refuse, allow[0]])
       await kiosk.publishAsync(topics.checkin, JSON.stringify(c), { qos: 1 });
+    // A verify-only site's tally, sent twice (a resend): counted once, apart from the check-ins.
+    const tally = {
+      schema: TALLY_SCHEMA_ID,
+      id: '01KAPW2B7Q3M0X5D2R8S6T4V77',
+      kiosk: 'k-001',
+      site: 's-001',
+      direction: 'in',
+      at: new Date().toISOString(),
+      clockSynced: true,
+      kind: 'cccd',
+      verdict: 'ALLOW',
+      colour: 'green',
+      reason: 'admitted-green',
+      versions: { software: '0.1.0', rules: 'r1', cache: 1 },
+    };
+    for (let i = 0; i < 2; i++) await kiosk.publishAsync(topics.checkin, JSON.stringify(tally), { qos: 1 });
     await kiosk.publishAsync(topics.checkin, '{"not":"a check-in"}', { qos: 1 });
     await kiosk.publishAsync(topics.state, 'online', { qos: 1, retain: true });
     await waitFor(
@@ -125,6 +141,8 @@ describe('hub metrics and health', () => {
     expect(sampleValue(body, 'qrkiosk_hub_checkins_stored_total', { verdict: 'ALLOW' })).toBe(2);
     expect(sampleValue(body, 'qrkiosk_hub_checkins_stored_total', { verdict: 'REFUSE' })).toBe(1);
     expect(sampleValue(body, 'qrkiosk_hub_checkins_stored_total', { verdict: 'REVIEW' })).toBe(0);
+    expect(sampleValue(body, 'qrkiosk_hub_tallies_stored_total', { verdict: 'ALLOW' })).toBe(1);
+    expect(sampleValue(body, 'qrkiosk_hub_tallies_stored_total', { verdict: 'REVIEW' })).toBe(0);
     // The resend can reach the writer while the first copy is in flight on another lane, or after.
     expect(sampleValue(body, 'qrkiosk_hub_checkin_duplicates_total')).toBe(1);
     expect(sampleValue(body, 'qrkiosk_hub_dead_letters_total')).toBe(1);

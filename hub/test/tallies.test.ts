@@ -4,7 +4,7 @@
  * the hourly chart, the daily report and occupancy; purged like check-ins; and named by tracing as
  * the sites it cannot see into. The table has no column a person could be found by.
  */
-import { OUTCOME_SCHEMA_ID, TALLY_SCHEMA_ID, type TallyMessage } from '@qrkiosk/protocol';
+import { OUTCOME_SCHEMA_ID, TALLY_SCHEMA_ID, type TallyMessage, validateTally } from '@qrkiosk/protocol';
 import { sampleCheckin } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import pino from 'pino';
@@ -14,6 +14,7 @@ import { checkTrace, runTrace, tracePrintPage } from '../src/index.js';
 import { KioskRegistry } from '../src/kiosk-registry.js';
 import { ingestOutcome } from '../src/outcomes.js';
 import { ingestTally } from '../src/tallies.js';
+import { traceCsv } from '../src/tracing/csv.js';
 import { ENGINES, openStore } from './engines.js';
 import { httpHub } from './http-server.js';
 import { logIn } from './session.js';
@@ -198,10 +199,29 @@ describe.each(ENGINES)('verify-only tallies at the hub (%s)', (engine) => {
       await store.addTally(tally(ids(40), { at: '2021-10-30T03:00:00.000Z' }), received); // s-009, that day
       await store.addTally(tally(ids(41), { site: 's-008', at: '2021-10-30T04:00:00.000Z' }), received);
       await store.addTally(tally(ids(42), { site: 's-007', at: '2021-11-05T04:00:00.000Z' }), received); // later
+      await store.registerSites([
+        { site: 's-009', name: 'Sân vận động Thống Nhất', district: '760', ward: '26743' },
+      ]);
       const after = await trace();
       expect(after.verifyOnlySites).toEqual(['s-008', 's-009']);
-      // The printed F1 list says so too: it must not look complete for those sites.
-      expect(tracePrintPage(after)).toContain('verify-only sites, no register</small>: s-008, s-009');
+      // The printed F1 list says so too, by name where the directory has one: it must not look complete.
+      expect(tracePrintPage(after)).toContain(
+        'verify-only sites, no register</small>: s-008, Sân vận động Thống Nhất (s-009)',
+      );
+      // So does the CSV, passed on without the page: a row per site, after the people.
+      const csv = traceCsv(after).split('\n');
+      for (const [site, name] of [
+        ['s-008', ''],
+        ['s-009', 'Sân vận động Thống Nhất'],
+      ])
+        expect(csv).toContainEqual(
+          expect.stringMatching(
+            new RegExp(
+              `^"Địa điểm chỉ kiểm tra, không lưu danh sách — không thể truy vết tại đó: / Verify-only sites keep no register — tracing is impossible there:",{7}${site},${name},`,
+            ),
+          ),
+        );
+      expect(traceCsv(before)).not.toContain('Verify-only');
       expect(tracePrintPage(before)).not.toContain('id="verify-only"');
       // The trace itself is unchanged: a tally is nobody's visit.
       expect(after.visits).toEqual(before.visits);
@@ -243,6 +263,73 @@ describe.each(ENGINES)('tallies of a kiosk without a synced clock (%s)', (engine
       expect(hours).toEqual([{ site: 's-009', hour: 8, n: 2 }]);
       // Moved once: a second telemetry moves nothing.
       expect((await store.repo.retimeBoot('k-001', 'boot-7', began, new Date())).moved).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe.each(ENGINES)('tallies the door sensor marked, at the hub (%s)', (engine) => {
+  it('an entry that did not go in takes no exit: not entered, entry, exit leaves nobody inside', async () => {
+    const { store } = await openStore(engine);
+    try {
+      const now = new Date('2021-11-01T02:10:00Z');
+      await store.addTally(tally(ids(81), { at: '2021-11-01T02:00:00.000Z' }), now);
+      await store.addTally(tally(ids(82), { at: '2021-11-01T02:01:00.000Z' }), now);
+      await store.addTally(tally(ids(83), { at: '2021-11-01T02:02:00.000Z', direction: 'out' }), now);
+      const outcome = (id: string, checkin: string, outcome: 'not-entered' | 'left', at: string) =>
+        store.addOutcome(
+          {
+            schema: OUTCOME_SCHEMA_ID,
+            id,
+            checkin,
+            outcome,
+            by: outcome === 'left' ? 'reception' : 'door-sensor',
+            at,
+            clockSynced: true,
+            kiosk: 'k-001',
+            site: 's-009',
+          },
+          now,
+        );
+      await outcome(ids(84), ids(81), 'not-entered', '2021-11-01T02:00:12.000Z');
+      expect((await store.occupancy('s-009', '2021-11-01')).inside).toBe(0);
+      // Reception's "Đã ra" before an exit tally: that entry is out and the exit takes the next one.
+      await store.addTally(tally(ids(85), { at: '2021-11-01T02:03:00.000Z' }), now);
+      await store.addTally(tally(ids(86), { at: '2021-11-01T02:04:00.000Z' }), now);
+      await outcome(ids(87), ids(85), 'left', '2021-11-01T02:05:00.000Z');
+      await store.addTally(tally(ids(88), { at: '2021-11-01T02:06:00.000Z', direction: 'out' }), now);
+      expect((await store.occupancy('s-009', '2021-11-01')).inside).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe.each(ENGINES)('a hostile uptime in a boot stamp (%s)', (engine) => {
+  it('is refused by the schema, and one stored before the bound leaves the rest of its boot re-timed', async () => {
+    const huge = tally(ids(91), {
+      at: '1970-01-01T00:01:00.000Z',
+      clockSynced: false,
+      boot: { id: 'boot-9', uptimeMs: 9e15 },
+    });
+    expect(validateTally(huge)).toMatchObject({ ok: false });
+    const { store } = await openStore(engine);
+    try {
+      const good = tally(ids(90), {
+        at: '1970-01-01T00:01:00.000Z',
+        clockSynced: false,
+        boot: { id: 'boot-9', uptimeMs: 60_000 },
+      });
+      await store.addTally(good, new Date('2021-11-01T02:00:00Z'));
+      // What an older hub stored: the store itself does not validate (ingest does).
+      await store.addTally(huge, new Date('2021-11-01T02:00:00Z'));
+      const began = Date.parse('2021-11-01T01:00:00Z');
+      const result = await store.repo.retimeBoot('k-001', 'boot-9', began, new Date('2021-11-01T02:05:00Z'));
+      expect(result.moved).toEqual([
+        { id: good.id, from: expect.anything(), to: '2021-11-01T01:01:00.000Z' },
+      ]);
+      expect(await store.countsSince(new Date('2021-10-31T17:00:00Z'))).toEqual([{ site: 's-009', n: 1 }]);
     } finally {
       await store.close();
     }

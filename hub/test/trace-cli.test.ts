@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TALLY_SCHEMA_ID } from '@qrkiosk/protocol';
 import { makeTempDir, REPO_ROOT } from '@qrkiosk/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TraceResult } from '../src/index.js';
@@ -41,6 +42,38 @@ describe('qrkiosk-hub trace', () => {
     expect(r.stdout).toContain('F1: 3 người / people (5 check-in) · F2: 1 người / people (1 check-in)');
     expect(r.stdout).toMatch(/^F1-002 .*22 phút\/min$/m);
     expect(r.stdout).toContain('Bệnh viện Quận 1');
+  });
+
+  it('says first that tracing is impossible at the period’s verify-only sites, by name (vi/en)', async () => {
+    const { store, database } = await openStore('sqlite');
+    await seedTrace(store, keys, hashKey);
+    await store.addTally(
+      {
+        schema: TALLY_SCHEMA_ID,
+        id: '01KAPW2B7Q3M0X5D2R8S6T4V99',
+        kiosk: 'k-003',
+        site: 's-003',
+        direction: 'in',
+        at: '2021-10-30T04:00:00.000Z',
+        clockSynced: true,
+        kind: 'cccd',
+        verdict: 'ALLOW',
+        colour: 'green',
+        reason: 'admitted-green',
+        versions: { software: '0.1.0', rules: 'r1', cache: 1 },
+      },
+      new Date('2021-10-30T05:00:00Z'),
+    );
+    await store.close();
+    const args = ['--database', database, ...base.slice(2), '--type', 'bhyt', '--id', F0.bhyt];
+    const r = cli(...args);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe(
+      'Địa điểm chỉ kiểm tra, không lưu danh sách — không thể truy vết tại đó: / Verify-only sites keep no register — tracing is impossible there: Siêu thị Quận 3 (s-003)',
+    );
+    const csv = cli(...args, '--csv');
+    expect(csv.status, csv.stderr).toBe(0);
+    expect(csv.stdout).toContain('tracing is impossible there:",,,,,,,s-003,Siêu thị Quận 3,');
   });
 
   it('--json --reveal prints the result object with each co-visitor’s number and name', () => {

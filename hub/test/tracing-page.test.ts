@@ -333,10 +333,13 @@ describe('the tracing page in Chromium', () => {
       },
       new Date(),
     );
+    await seed.hub.store!.registerSites([
+      { site: 's-099', name: 'Nhà thi đấu Phú Thọ', district: '760', ward: '26743' },
+    ]);
     const r = await trace();
     expect(r.verifyOnlySites).toEqual(['s-099']);
     expect(await page.textContent('#traceVerifyOnly')).toBe(
-      'Địa điểm chỉ kiểm tra, không lưu danh sách — không thể truy vết tại đó: s-099',
+      'Địa điểm chỉ kiểm tra, không lưu danh sách — không thể truy vết tại đó: Nhà thi đấu Phú Thọ (s-099)',
     );
   });
 });

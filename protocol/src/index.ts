@@ -8,6 +8,7 @@ export * from './facts-csv.js';
 export * from './freshness.js';
 export * from './freshness-statement.js';
 export * from './identity-hash.js';
+export * from './instant.js';
 export * from './limits.js';
 export * from './mask.js';
 export * from './mqtt-options.js';

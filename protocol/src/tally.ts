@@ -1,7 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { BootStamp } from './boot-stamp.js';
 import { CHECKIN_ID_PATTERN } from './checkin.js';
-import type { Movement } from './occupancy.js';
+import { unstorableAt } from './instant.js';
+import type { Movement, MovementOutcome } from './occupancy.js';
 import { type Validation, validatorFor } from './validate.js';
 import { Colour, Direction, DocumentKind, ID_PATTERN, Verdict } from './vocabulary.js';
 
@@ -53,10 +54,8 @@ const tallyShape = validatorFor(TallyMessage);
 export function validateTally(value: unknown): Validation<TallyMessage> {
   const shape = tallyShape(value);
   if (!shape.ok) return shape;
-  const year = new Date(Date.parse(shape.value.at)).getUTCFullYear();
-  if (!Number.isFinite(year) || year < 1 || year > 9999)
-    return { ok: false, errors: [`/at ${shape.value.at} is not a storable instant`] };
-  return shape;
+  const bad = unstorableAt(shape.value.at);
+  return bad ? { ok: false, errors: [bad] } : shape;
 }
 
 /** Prefix of the stand-in person a tally counts as (peopleInside keys people by it); never a hash. */
@@ -66,12 +65,23 @@ export const TALLY_PERSON_PREFIX = 'tally:';
  * Tallies as movements for peopleInside. A tally names nobody, so an exit cannot be matched to its
  * person: each admitted entry counts as a person of its own, and each admitted exit takes out the
  * earliest entry still inside (first in, first out). The count — what occupancy needs — is the same
- * whichever person left. `admitted`: tally ids a guard admitted after a REVIEW (outcomes).
+ * whichever person left. `outcomes`: the guard's `admitted` lets a REVIEW tally in; an entry the door
+ * sensor marked `not-entered` never went in, and one marked `left` went out at that time — neither may
+ * then take a later exit, or that exit would leave a person who really is inside counted (issue #19
+ * review: entry A not entered, entry C, exit B must leave nobody inside).
  */
 export function tallyMovements(
   tallies: ReadonlyArray<Pick<TallyMessage, 'id' | 'at' | 'direction' | 'verdict'>>,
-  admitted: ReadonlySet<string> = new Set(),
+  outcomes: readonly MovementOutcome[] = [],
 ): Movement[] {
+  const admitted = new Set<string>();
+  const notEntered = new Set<string>();
+  const left = new Map<string, number>();
+  for (const o of outcomes) {
+    if (o.outcome === 'admitted') admitted.add(o.checkin);
+    else if (o.outcome === 'not-entered') notEntered.add(o.checkin);
+    else if (o.outcome === 'left' && !left.has(o.checkin)) left.set(o.checkin, Date.parse(o.at));
+  }
   const sorted = [...tallies].sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || (a.id < b.id ? -1 : 1));
   const inside: string[] = [];
   const out: Movement[] = [];
@@ -80,12 +90,16 @@ export function tallyMovements(
     if (t.verdict !== 'ALLOW' && !admitted.has(t.id)) continue;
     const moved = { id: t.id, at: t.at, direction: t.direction, verdict: 'ALLOW' as const };
     if (t.direction === 'in') {
-      const idHash = `${TALLY_PERSON_PREFIX}${t.id}`;
-      inside.push(idHash);
-      out.push({ ...moved, idHash });
+      if (notEntered.has(t.id)) continue;
+      inside.push(t.id);
+      out.push({ ...moved, idHash: `${TALLY_PERSON_PREFIX}${t.id}` });
     } else {
-      const idHash = inside.shift();
-      if (idHash !== undefined) out.push({ ...moved, idHash });
+      const at = Date.parse(t.at);
+      // Entries already marked left by this exit's time are out: they take no exit of their own.
+      const i = inside.findIndex((id) => !((left.get(id) ?? Number.POSITIVE_INFINITY) <= at));
+      if (i < 0) continue;
+      const [id] = inside.splice(i, 1);
+      out.push({ ...moved, idHash: `${TALLY_PERSON_PREFIX}${id}` });
     }
   }
   return out;

@@ -3,6 +3,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { CheckinMessage } from './checkin.js';
 import { DoctorReport } from './doctor.js';
+import { unstorableAt } from './instant.js';
 import { MAX_KIOSK_MESSAGE_BYTES } from './limits.js';
 import { OccupancyMessage } from './occupancy.js';
 import { OutcomeMessage } from './outcome.js';
@@ -44,11 +45,8 @@ const checkinShape = validatorFor(CheckinMessage);
 export function validateCheckin(value: unknown): Validation<CheckinMessage> {
   const shape = checkinShape(value);
   if (!shape.ok) return shape;
-  const at = Date.parse(shape.value.at);
-  const year = new Date(at).getUTCFullYear();
-  if (!Number.isFinite(at) || year < 1 || year > 9999)
-    return { ok: false, errors: [`/at ${shape.value.at} is not a storable instant`] };
-  return shape;
+  const bad = unstorableAt(shape.value.at);
+  return bad ? { ok: false, errors: [bad] } : shape;
 }
 export const validateTelemetry = validatorFor(TelemetryMessage);
 /** A `qrkiosk doctor --json` report (protocol/src/doctor.ts). */
@@ -89,10 +87,8 @@ const outcomeShape = validatorFor(OutcomeMessage);
 export function validateOutcome(value: unknown): Validation<OutcomeMessage> {
   const shape = outcomeShape(value);
   if (!shape.ok) return shape;
-  const year = new Date(Date.parse(shape.value.at)).getUTCFullYear();
-  if (!Number.isFinite(year) || year < 1 || year > 9999)
-    return { ok: false, errors: [`/at ${shape.value.at} is not a storable instant`] };
-  return shape;
+  const bad = unstorableAt(shape.value.at);
+  return bad ? { ok: false, errors: [bad] } : shape;
 }
 
 /** What a payload on a kiosk's `…/checkin` topic says it is (its `schema`), before validating it. */

@@ -132,11 +132,10 @@ export class Occupancy {
     const inside = this.d.keeper.read(() => {
       const outcomes = this.d.journal.outcomesSince(since) as MovementOutcome[];
       // A verify-only site's tallies count as people of their own (protocol's tallyMovements).
-      const admitted = new Set(outcomes.filter((o) => o.outcome === 'admitted').map((o) => o.checkin));
       return peopleInside(
         [
           ...this.d.journal.since(since, 1_000_000).map(asMovement),
-          ...tallyMovements(this.d.journal.talliesSince(since), admitted),
+          ...tallyMovements(this.d.journal.talliesSince(since), outcomes),
         ],
         outcomes,
       );

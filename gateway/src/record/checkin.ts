@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import type { FactsCache } from '../lookup/index.js';
 import type { ScanOutcome } from '../scan-outcome.js';
 import { SOFTWARE_VERSION } from '../version.js';
+import { commitRow } from './commit.js';
 import type { MonoStamp } from './index.js';
 import type { RecordKeeper } from './keeper.js';
 import { type IdentitySealer, manualClear, scanClear } from './seal.js';
@@ -125,18 +126,9 @@ export class CheckinRecorder {
     return checkin;
   }
 
-  /**
-   * Durable before anything else happens: the journal row, then the news. A check-in the hub's
-   * schema would refuse is not journaled (it would be dropped there after the kiosk counted it
-   * delivered): the caller treats that as a failed record. The news cannot undo a committed row: a
-   * failing listener is the bus's to log (bus.ts), never reported as a failed record.
-   */
+  /** The journal row, then the news (commit.ts: the same step a verify-only tally takes). */
   commit(checkin: CheckinMessage, stamp: MonoStamp): void {
-    const valid = validateCheckin(checkin);
-    if (!valid.ok)
-      throw new Error(`check-in does not match the protocol schema: ${valid.errors.slice(0, 3).join('; ')}`);
-    const seq = this.d.keeper.append(checkin, stamp);
-    this.d.bus.emit('checkin.recorded', { id: checkin.id, seq });
+    commitRow(this.d, checkin, validateCheckin, 'check-in', stamp);
   }
 
   /**

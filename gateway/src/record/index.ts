@@ -210,8 +210,11 @@ export class Journal {
     );
   }
 
-  /** The guard's last admit/deny for a check-in or tally, or null (the verify-only duplicate window). */
-  outcomeOf(id: string): 'admitted' | 'denied' | null {
+  /**
+   * The guard's last admit/deny for a check-in or tally, `not-entered` when the door sensor marked it
+   * (whatever the guard said), or null (the verify-only duplicate window).
+   */
+  outcomeOf(id: string): 'admitted' | 'denied' | 'not-entered' | null {
     return this.statements?.outcomeOf.get(id)?.outcome ?? null;
   }
 

@@ -27,7 +27,7 @@ export interface Statements {
   since: S<[string, number], Message>;
   outcomesSince: S<[string], Message>;
   talliesSince: S<[string], Message>;
-  outcomeOf: S<[string], { outcome: 'admitted' | 'denied' }>;
+  outcomeOf: S<[string], { outcome: 'admitted' | 'denied' | 'not-entered' }>;
   unsettled: S<[string, string], { message: string; delivered: number }>;
   byId: S<[string], Message>;
   outcomesOf: S<[string], Message>;
@@ -91,9 +91,11 @@ export function prepareStatements(db: Database.Database): Statements {
     talliesSince: db.prepare<[string], { message: string }>(
       "SELECT message FROM checkins WHERE at >= ? AND checkin IS NULL AND id_hash = '' ORDER BY seq",
     ),
-    outcomeOf: db.prepare<[string], { outcome: 'admitted' | 'denied' }>(
-      `SELECT verdict AS outcome FROM checkins WHERE checkin = ? AND verdict IN ('admitted', 'denied')
-       ORDER BY seq DESC LIMIT 1`,
+    // `not-entered` first whatever came before it (a guard's admit, then a door that did not move):
+    // like `recent` above, a person who did not go in is decided anew on their next scan.
+    outcomeOf: db.prepare<[string], { outcome: 'admitted' | 'denied' | 'not-entered' }>(
+      `SELECT verdict AS outcome FROM checkins WHERE checkin = ? AND verdict IN ('admitted', 'denied', 'not-entered')
+       ORDER BY verdict = 'not-entered' DESC, seq DESC LIMIT 1`,
     ),
     outcomesSince: db.prepare<[string], { message: string }>(
       'SELECT message FROM checkins WHERE checkin IS NOT NULL AND at >= ? ORDER BY seq',

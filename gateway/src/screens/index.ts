@@ -24,7 +24,7 @@ import { OutcomeError, type Outcomes } from '../outcomes/index.js';
 import type { Journal } from '../record/index.js';
 import { PinBody, type ScreenCheckin, ScreensGuard, screenCheckin } from './guard.js';
 import { type PublicReasonMode, publicLine } from './public-line.js';
-import { receptionToday } from './today.js';
+import { receptionToday, screenTally } from './today.js';
 
 export { MANUAL_PER_MINUTE, type ScreenCheckin } from './guard.js';
 
@@ -35,7 +35,7 @@ export { MANUAL_PER_MINUTE, type ScreenCheckin } from './guard.js';
  */
 export interface ScreensSource {
   bus: EventBus;
-  journal: Pick<Journal, 'since' | 'outcomesSince'>;
+  journal: Pick<Journal, 'since' | 'outcomesSince' | 'talliesSince'>;
   outcomes: Pick<Outcomes, 'left' | 'resolve'>;
   faults: { list(): FaultCode[] };
   occupancy: { state(): OccupancyState | undefined };
@@ -253,7 +253,8 @@ export class ScreensServer {
       // The public screen follows the door (door/index.ts), not the decision: a scan held behind a
       // refusal is shown beside it, then in full when its lights play.
       bus.on('scan.shown', ({ outcome: o, queued, afterRefusal }) => {
-        const id = o.decoded.identity;
+        // A verify-only site shows no identity on any screen, masked or not (issue #19).
+        const id = this.controller.verifyOnly() ? undefined : o.decoded.identity;
         const { line, showName } = publicLine(o.decision, mode, o.previous?.at);
         this.broadcast('public', {
           type: 'scan',
@@ -269,8 +270,10 @@ export class ScreensServer {
       }),
       // Reception sees every decision at once, repeats included, with the specific reason.
       bus.on('scan.decided', (o) => {
+        const verifyOnly = this.controller.verifyOnly();
         const id = o.decoded.identity;
         if (o.checkin) this.broadcast('reception', { type: 'checkin', checkin: screenCheckin(o.checkin) });
+        else if (o.tally) this.broadcast('reception', { type: 'checkin', checkin: screenTally(o.tally) });
         else if (o.decision.repeat && o.previous && id)
           this.broadcast('reception', {
             type: 'checkin',
@@ -281,10 +284,11 @@ export class ScreensServer {
               verdict: o.decision.verdict,
               reason: { code: o.previous.reason, ...reason(o.previous.reason).text },
               repeatOf: o.previous.at,
+              // Verify-only: kind, verdict, reason, time — nothing the QR said about the person.
               document: {
                 kind: o.decoded.kind,
-                nameMasked: maskName(id.name),
-                numberMasked: maskNumber(id.documentNumber),
+                nameMasked: verifyOnly ? null : maskName(id.name),
+                numberMasked: verifyOnly ? null : maskNumber(id.documentNumber),
               },
             },
           });
@@ -318,7 +322,11 @@ export class ScreensServer {
     const since = vnDayStartOf(this.controller.now()).toISOString();
     const { journal } = this.controller;
     // Counted over the whole day (a busy site passes 2,000 check-ins); the list shows the newest 2,000.
-    const today = receptionToday(journal.since(since, 1_000_000), journal.outcomesSince(since));
+    const today = receptionToday(
+      journal.since(since, 1_000_000),
+      journal.outcomesSince(since),
+      journal.talliesSince(since),
+    );
     return {
       ...today,
       checkins: today.checkins.slice(0, 2000),

@@ -5,6 +5,7 @@ import type { EventBus } from '../bus.js';
 import { type Decision, decideRecordFailed } from '../decide/index.js';
 import type { DecodeResult } from '../decode/index.js';
 import type { Logger } from '../log.js';
+import { commitRow } from '../record/commit.js';
 import type { Journal, MonoStamp } from '../record/index.js';
 import type { RecordKeeper } from '../record/keeper.js';
 import type { ScanOutcome } from '../scan-outcome.js';
@@ -72,11 +73,7 @@ export class VerifyOnlyRecorder {
       versions: this.d.versions(),
     };
     try {
-      const valid = validateTally(tally);
-      if (!valid.ok)
-        throw new Error(`tally does not match the protocol schema: ${valid.errors.slice(0, 3).join('; ')}`);
-      const seq = this.d.keeper.append(tally, stamp);
-      this.d.bus.emit('checkin.recorded', { id: tally.id, seq });
+      commitRow(this.d, tally, validateTally, 'tally', stamp);
     } catch (err) {
       this.d.log.error({ err, kind: decoded.kind }, 'could not record the tally');
       return { at, decoded, decision: decideRecordFailed(decision) };

@@ -38,16 +38,20 @@ export class RecentTallies {
   /**
    * The person's last tally within the window ending at `stamp`, with the guard's outcome when it
    * was a REVIEW the guard resolved (`outcomeOf` reads the journal by the tally's id: no identity there).
+   * A tally the door sensor marked `not-entered` is no entry: the person is decided anew and the door
+   * opens again, as the journal's `recent` does for a check-in (record/statements.ts).
    */
   previous(
     idHash: string,
     stamp: MonoStamp,
     windowMs: number,
-    outcomeOf: (tallyId: string) => 'admitted' | 'denied' | null,
+    outcomeOf: (tallyId: string) => 'admitted' | 'denied' | 'not-entered' | null,
   ): RecentCheckin | undefined {
     const s = this.seen.get(idHash);
     if (!s || !within(s.stamp, stamp, windowMs)) return undefined;
-    return { verdict: s.verdict, colour: s.colour, at: s.at, reason: s.reason, outcome: outcomeOf(s.tally) };
+    const outcome = outcomeOf(s.tally);
+    if (outcome === 'not-entered') return undefined;
+    return { verdict: s.verdict, colour: s.colour, at: s.at, reason: s.reason, outcome };
   }
 
   get size(): number {

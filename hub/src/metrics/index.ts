@@ -1,3 +1,4 @@
+import type { TallyMessage } from '@qrkiosk/protocol';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { HubIngest } from '../ingest.js';
 import type { HubRepository } from '../storage/repository.js';
@@ -38,6 +39,7 @@ export class HubMetrics {
   readonly registry = new Registry();
   private readonly stored: Counter<'verdict'>;
   private readonly duplicates: Counter;
+  private readonly tallies: Counter<'verdict'>;
   private readonly lag: Histogram;
   private readonly deadLetters: Counter;
   private readonly telemetry: Counter;
@@ -56,6 +58,14 @@ export class HubMetrics {
       registers,
     });
     for (const verdict of ['ALLOW', 'REFUSE', 'REVIEW']) this.stored.inc({ verdict }, 0);
+    // Verify-only sites' tallies (issue #19): stored scans too, but no person — kept apart from check-ins.
+    this.tallies = new Counter({
+      name: 'qrkiosk_hub_tallies_stored_total',
+      help: 'Verify-only tallies the database stored (new ones, not duplicates), by verdict',
+      labelNames: ['verdict'],
+      registers,
+    });
+    for (const verdict of ['ALLOW', 'REFUSE', 'REVIEW']) this.tallies.inc({ verdict }, 0);
     this.duplicates = new Counter({
       name: 'qrkiosk_hub_checkin_duplicates_total',
       help: 'Check-ins received again that the database already had (a resend: receipted, not stored)',
@@ -139,9 +149,13 @@ export class HubMetrics {
   watch(store: HubStore, ingest: HubIngest): () => void {
     this.parts = { store, ingest };
     const onTelemetry = () => this.telemetry.inc();
+    // Emitted once per tally stored (ingestTally emits only a fresh one).
+    const onTally = (t: TallyMessage) => this.tallies.inc({ verdict: t.verdict });
     ingest.on('telemetry', onTelemetry);
+    ingest.on('tally', onTally);
     return () => {
       ingest.off('telemetry', onTelemetry);
+      ingest.off('tally', onTally);
       this.parts = undefined;
     };
   }

@@ -1,4 +1,4 @@
-import type { CheckinMessage } from '@qrkiosk/protocol';
+import { bootInstant, type CheckinMessage } from '@qrkiosk/protocol';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 
@@ -40,9 +40,14 @@ interface Pending {
   message: string;
 }
 
-/** The corrected row: the new `at` and the message with it (the stored message is what tracing shows). */
-function corrected(row: Pending, beganMs: number): { to: string; message: string } {
-  const to = new Date(beganMs + Number(row.uptimeMs)).toISOString();
+/**
+ * The corrected row: the new `at` and the message with it (the stored message is what tracing shows).
+ * Undefined when the boot's start plus the row's uptime is no storable date (a row stored before the
+ * schema bounded uptime, or a hostile kiosk): that row stays as reported, the rest of the boot moves.
+ */
+function corrected(row: Pending, beganMs: number): { to: string; message: string } | undefined {
+  const to = bootInstant(beganMs, Number(row.uptimeMs));
+  if (to === undefined) return undefined;
   const message = JSON.parse(row.message) as Record<string, unknown>;
   return { to, message: JSON.stringify({ ...message, at: to }) };
 }
@@ -92,8 +97,10 @@ export function sqliteRetimeBoot(
         `UPDATE ${table} SET at_reported = at, at = ?, message = ? WHERE id = ? AND at_reported IS NULL`,
       );
       for (const row of rows) {
-        const { to, message } = corrected(row, began);
-        if (update.run(to, message, row.id).changes === 1) moved.push({ id: row.id, from: row.at, to });
+        const fixed = corrected(row, began);
+        if (!fixed) continue;
+        if (update.run(fixed.to, fixed.message, row.id).changes === 1)
+          moved.push({ id: row.id, from: row.at, to: fixed.to });
       }
     }
     return { beganMs: began, moved };
@@ -141,12 +148,13 @@ export async function postgresRetimeBoot(
       [kiosk, bootId],
     );
     for (const row of rows) {
-      const { to, message } = corrected(row, began);
+      const fixed = corrected(row, began);
+      if (!fixed) continue;
       const done = await client.query(
         `UPDATE ${table} SET at_reported = at, at = $1, message = $2 WHERE id = $3 AND at_reported IS NULL`,
-        [to, message, row.id],
+        [fixed.to, fixed.message, row.id],
       );
-      if (done.rowCount === 1) moved.push({ id: row.id, from: row.at, to });
+      if (done.rowCount === 1) moved.push({ id: row.id, from: row.at, to: fixed.to });
     }
   }
   return { beganMs: began, moved };

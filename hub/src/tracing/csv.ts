@@ -1,7 +1,7 @@
 import { formatVnDateTime } from '@qrkiosk/protocol';
 import { csvCell } from '../escape.js';
 import { vnDob } from './dob.js';
-import type { TraceResult } from './result.js';
+import { type TraceResult, VERIFY_ONLY_NOTE } from './result.js';
 
 const HEADER = [
   'case',
@@ -28,7 +28,9 @@ const HEADER = [
  * two rows), times in Vietnam time, UTF-8 with a BOM so a spreadsheet opens Vietnamese names right.
  * The number, name, date of birth (dd/MM/yyyy) and phone columns are filled only in a revealed trace.
  * A person with several documents has them joined by " | " in one cell: kind, number_masked and
- * name_masked list every document in the same order.
+ * name_masked list every document in the same order. A period with verify-only sites ends with a
+ * row saying tracing is impossible there (vi/en, in the `case` and `site`/`site_name` columns): a
+ * spreadsheet passed on without the page must not read as "nobody else was there".
  */
 export function traceCsv(r: TraceResult): string {
   const rows = r.people.flatMap((p) => {
@@ -60,5 +62,15 @@ export function traceCsv(r: TraceResult): string {
         .join(','),
     );
   });
-  return `\uFEFF${HEADER.join(',')}\n${rows.map((l) => `${l}\n`).join('')}`;
+  const blind = (r.verifyOnlySites ?? []).map((site) =>
+    [
+      `${VERIFY_ONLY_NOTE.vi} / ${VERIFY_ONLY_NOTE.en}`,
+      ...HEADER.slice(1).map((h) =>
+        h === 'site' ? site : h === 'site_name' ? (r.verifyOnlySiteNames?.[site] ?? '') : '',
+      ),
+    ]
+      .map(csvCell)
+      .join(','),
+  );
+  return `\uFEFF${HEADER.join(',')}\n${[...rows, ...blind].map((l) => `${l}\n`).join('')}`;
 }

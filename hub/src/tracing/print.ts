@@ -1,7 +1,7 @@
 import { formatVnDateTime } from '@qrkiosk/protocol';
 import { esc } from '../escape.js';
 import { vnDob } from './dob.js';
-import type { TracePerson, TraceResult } from './result.js';
+import { type TracePerson, type TraceResult, verifyOnlyLabels } from './result.js';
 
 const vnDate = (day: string) => day.split('-').reverse().join('/');
 /** A CSS string's content: the case label reaches a `content:` rule, so it cannot close the string or the style. */
@@ -101,7 +101,7 @@ export function tracePrintPage(r: TraceResult, options: { office?: string } = {}
   }${r.limits.truncated ? ' · <span class="warn">danh sách F2 bị giới hạn / F2 list cut at its limit</span>' : ''}</dd>${
     // Verify-only sites keep no register (issue #19): the printed list must not look complete for them.
     r.verifyOnlySites?.length
-      ? `\n  <dt>Không truy vết được <small>/ not traceable</small></dt><dd id="verify-only" class="warn">địa điểm chỉ kiểm tra, không lưu danh sách <small>/ verify-only sites, no register</small>: ${esc(r.verifyOnlySites.join(', '))}</dd>`
+      ? `\n  <dt>Không truy vết được <small>/ not traceable</small></dt><dd id="verify-only" class="warn">địa điểm chỉ kiểm tra, không lưu danh sách <small>/ verify-only sites, no register</small>: ${esc(verifyOnlyLabels(r).join(', '))}</dd>`
       : ''
   }
 </dl>

@@ -86,4 +86,19 @@ export interface TraceResult {
    * so the case may have been there and nobody can tell (issue #19). Absent when there are none.
    */
   verifyOnlySites?: string[];
+  /** Their names from the site directory ('' for a site the directory does not know), by site id. */
+  verifyOnlySiteNames?: Record<string, string>;
 }
+
+/** The verify-only sites as people read them: "Name (s-009)", or the id alone when it has no name. */
+export const verifyOnlyLabels = (r: Pick<TraceResult, 'verifyOnlySites' | 'verifyOnlySiteNames'>): string[] =>
+  (r.verifyOnlySites ?? []).map((s) => {
+    const name = r.verifyOnlySiteNames?.[s];
+    return name ? `${name} (${s})` : s;
+  });
+
+/** What the CLI and the CSV say when a period has verify-only sites (the page and the print say the same). */
+export const VERIFY_ONLY_NOTE = {
+  vi: 'Địa điểm chỉ kiểm tra, không lưu danh sách — không thể truy vết tại đó:',
+  en: 'Verify-only sites keep no register — tracing is impossible there:',
+};

@@ -355,6 +355,11 @@ export async function runTrace(
       f2Checkins,
     },
     limits: { ...F2_LIMITS, truncated },
-    ...(blind.length > 0 ? { verifyOnlySites: blind } : {}),
+    ...(blind.length > 0
+      ? {
+          verifyOnlySites: blind,
+          verifyOnlySiteNames: Object.fromEntries(blind.map((s) => [s, siteFields(directory, s).siteName])),
+        }
+      : {}),
   };
 }

@@ -75,7 +75,7 @@ export function resultsView(ctx, r, exports) {
     ? h(
         'p',
         { class: 'error', role: 'note', id: 'traceVerifyOnly' },
-        `${ctx.t(T.verifyOnly)} ${r.verifyOnlySites.join(', ')}`,
+        `${ctx.t(T.verifyOnly)} ${r.verifyOnlySites.map((s) => (r.verifyOnlySiteNames?.[s] ? `${r.verifyOnlySiteNames[s]} (${s})` : s)).join(', ')}`,
       )
     : null;
   if (!r.visits?.length)
