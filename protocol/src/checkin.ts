@@ -12,6 +12,24 @@ export const isCheckinId = (value: unknown): value is string =>
   typeof value === 'string' && CHECKIN_ID.test(value);
 
 /**
+ * What the kiosk decided and on which versions: the same fields on a check-in and on a verify-only site's tally
+ * (tally.ts), defined once so the two messages cannot drift apart.
+ */
+export const DECISION_FIELDS = {
+  verdict: Verdict,
+  colour: Colour,
+  reason: Type.String({ pattern: '^[a-z0-9-]{1,64}$' }),
+  versions: Type.Object(
+    {
+      software: Type.String({ maxLength: 32 }),
+      rules: Type.String({ maxLength: 64 }),
+      cache: Type.Integer({ minimum: 0 }),
+    },
+    { additionalProperties: false },
+  ),
+};
+
+/**
  * One check-in, as the kiosk journals it and publishes it on `qrkiosk/v1/<site>/<kiosk>/checkin`.
  * The `id` is a ULID minted on the kiosk: it is the idempotency key all the way to the hub.
  * Identity travels masked plus a keyed hash; the hash lets the hub trace contacts without
@@ -72,17 +90,7 @@ export const CheckinMessage = Type.Object(
       },
       { additionalProperties: false },
     ),
-    verdict: Verdict,
-    colour: Colour,
-    reason: Type.String({ pattern: '^[a-z0-9-]{1,64}$' }),
-    versions: Type.Object(
-      {
-        software: Type.String({ maxLength: 32 }),
-        rules: Type.String({ maxLength: 64 }),
-        cache: Type.Integer({ minimum: 0 }),
-      },
-      { additionalProperties: false },
-    ),
+    ...DECISION_FIELDS,
   },
   { $id: CHECKIN_SCHEMA_ID, additionalProperties: false },
 );

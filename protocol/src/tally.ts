@@ -1,10 +1,10 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { BootStamp } from './boot-stamp.js';
-import { CHECKIN_ID_PATTERN } from './checkin.js';
+import { CHECKIN_ID_PATTERN, DECISION_FIELDS } from './checkin.js';
 import { unstorableAt } from './instant.js';
 import type { Movement, MovementOutcome } from './occupancy.js';
 import { type Validation, validatorFor } from './validate.js';
-import { Colour, Direction, DocumentKind, ID_PATTERN, Verdict } from './vocabulary.js';
+import { Direction, DocumentKind, ID_PATTERN } from './vocabulary.js';
 
 export const TALLY_SCHEMA_ID = 'qrkiosk.tally/1';
 
@@ -32,17 +32,7 @@ export const TallyMessage = Type.Object(
       'present while the clock is not synced, as on a check-in',
     ),
     kind: DocumentKind,
-    verdict: Verdict,
-    colour: Colour,
-    reason: Type.String({ pattern: '^[a-z0-9-]{1,64}$' }),
-    versions: Type.Object(
-      {
-        software: Type.String({ maxLength: 32 }),
-        rules: Type.String({ maxLength: 64 }),
-        cache: Type.Integer({ minimum: 0 }),
-      },
-      { additionalProperties: false },
-    ),
+    ...DECISION_FIELDS,
   },
   { $id: TALLY_SCHEMA_ID, additionalProperties: false },
 );
