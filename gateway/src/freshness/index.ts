@@ -9,7 +9,7 @@ import { confirmedBy, type InstalledData, limitsOf } from './sources.js';
 
 export { ageMs, DATA_AGE_FILE, readLedger } from './ledger.js';
 export { ageReport, type FreshnessReport } from './report.js';
-export { installedData, type KioskData, limitsOf } from './sources.js';
+export { factsInstalled, installedData, type KioskData, limitsOf } from './sources.js';
 
 export interface FreshnessDeps {
   dataDir: string;
