@@ -27,7 +27,7 @@ class TestClock implements Clock {
 }
 
 describe('an upgrade from before the freshness statement', () => {
-  it("the hub names the rules and trust list its broker retains; a kiosk without data-age.json recovers", async () => {
+  it('the hub names the rules and trust list its broker retains; a kiosk without data-age.json recovers', async () => {
     const broker = await startMosquitto();
     const dir = makeTempDir('fresh-upgrade-');
     const hub = (args: string[]) => {
@@ -39,7 +39,9 @@ describe('an upgrade from before the freshness statement', () => {
     const key = join(dir, 'keys/hub-signing.key');
     // What the old hub published: rules and a trust list, retained; its folder recorded only the revocation list.
     const elsewhere = join(dir, 'published-by-the-old-hub');
-    const rules = JSON.parse(readFileSync(join(REPO_ROOT, 'gateway/assets/rules/default-rules.json'), 'utf8'));
+    const rules = JSON.parse(
+      readFileSync(join(REPO_ROOT, 'gateway/assets/rules/default-rules.json'), 'utf8'),
+    );
     const rulesFile = join(dir, 'rules.json');
     writeFileSync(rulesFile, JSON.stringify({ ...rules, version: 'office-before-19' }));
     hub(['publish-rules', '--rules', rulesFile, '--signing-key', key, '--state-dir', elsewhere]);

@@ -555,7 +555,7 @@ describe('doctor and check judge the clock as the daemon does (review #11)', () 
   });
 });
 
-describe('review 3: the replay floor and a local import on the kiosk\'s own clock', () => {
+describe("review 3: the replay floor and a local import on the kiosk's own clock", () => {
   it('a kiosk whose clock never syncs still refuses an older statement after a reboot (#8)', async () => {
     const dir = makeTempDir('fresh-');
     const clock = new TestClock('2021-10-15T03:00:00Z');
@@ -581,7 +581,10 @@ describe('review 3: the replay floor and a local import on the kiosk\'s own cloc
   });
 
   it('a local import just after a statement from a hub whose clock runs ahead is confirmed (#7)', async () => {
-    const k = await kiosk(makeTempDir('fresh-'), { clock: new TestClock('2021-10-15T03:00:00Z'), extra: EXTRA });
+    const k = await kiosk(makeTempDir('fresh-'), {
+      clock: new TestClock('2021-10-15T03:00:00Z'),
+      extra: EXTRA,
+    });
     await k.controller.updates.receive('rules', rulesUpdate('office-1', { rules: null, facts: 24 }));
     const snapshot = buildUpdate(
       { kind: 'snapshot', seq: 3, createdAt: k.clock.now().toISOString() },

@@ -254,7 +254,9 @@ describe('DoorWatch on its own', () => {
       enterSeconds: 2,
       notEntered: (checkin) => {
         marked.push(checkin);
-        return { id: `outcome-${checkin}` } as ReturnType<ConstructorParameters<typeof DoorWatch>[0]['notEntered']>;
+        return { id: `outcome-${checkin}` } as ReturnType<
+          ConstructorParameters<typeof DoorWatch>[0]['notEntered']
+        >;
       },
       faults: new Faults(new EventBus(log), log),
       log,

@@ -104,7 +104,10 @@ export class FreshnessPublisher {
         }
         const { statement, problems, recovered } = result;
         if (recovered.length > 0)
-          this.log.warn({ recovered, stateDir: this.options.stateDir }, 'versions never recorded here read back from the broker');
+          this.log.warn(
+            { recovered, stateDir: this.options.stateDir },
+            'versions never recorded here read back from the broker',
+          );
         this.last = { statement };
         this.failure = null;
         this.metrics?.freshnessStated(new Date(statement.issuedAt));

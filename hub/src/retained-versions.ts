@@ -49,7 +49,10 @@ export function retainedVersion(kind: ListKind, payload: Buffer): string | numbe
     if (typeof inner !== 'string') return null;
     const version = (JSON.parse(inner) as { version?: unknown }).version;
     if (kind === 'rules')
-      return typeof version === 'string' && version.length >= 1 && version.length <= 64 && !version.includes('\n')
+      return typeof version === 'string' &&
+        version.length >= 1 &&
+        version.length <= 64 &&
+        !version.includes('\n')
         ? version
         : null;
     return Number.isSafeInteger(version) && (version as number) >= 1 ? (version as number) : null;

@@ -238,11 +238,16 @@ describe('the freshness statement on fleet/fresh', () => {
     ]);
     expect(trust.status, trust.stderr).toBe(0);
     // Both files were written; neither went out, so neither is what kiosks hold.
-    expect(JSON.parse(readFileSync(join(dir, 'rules-signed.json'), 'utf8')).rules).toMatch(/province-2026-11-28/);
+    expect(JSON.parse(readFileSync(join(dir, 'rules-signed.json'), 'utf8')).rules).toMatch(
+      /province-2026-11-28/,
+    );
     expect(readPublished(state).versions).toMatchObject({ rules: 'province-2026-11-27', trust: 7 });
     const fresh = hub(['publish-fresh', '--signing-key', key, '--state-dir', state]);
     expect(fresh.status, fresh.stderr).toBe(0);
-    expect(await statement()).toMatchObject({ rules: { version: 'province-2026-11-27' }, trust: { version: 7 } });
+    expect(await statement()).toMatchObject({
+      rules: { version: 'province-2026-11-27' },
+      trust: { version: 7 },
+    });
   });
 
   it('the daemon states it at start and again on its timer; GET /api/fleet/freshness shows what it stated', async () => {

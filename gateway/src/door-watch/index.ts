@@ -103,7 +103,10 @@ export class DoorWatch {
     if (move === 'opening') this.armedAtOpening = this.armedCount;
     else if (first && first.armed <= this.armedAtOpening) {
       // Armed before the opening that was counted (for someone else): the same passage closing.
-      this.d.log.debug({ checkin: first.checkin }, 'door closed: not counted for an entry armed before it opened');
+      this.d.log.debug(
+        { checkin: first.checkin },
+        'door closed: not counted for an entry armed before it opened',
+      );
       return;
     }
     if (!first) {

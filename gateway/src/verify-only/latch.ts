@@ -42,7 +42,8 @@ export class VerifyOnlyLatch {
     this.set = existsSync(this.file);
     if (this.set) {
       const latched = this.read();
-      if (latched !== 'unreadable' && typeof latched?.rulesVersion === 'string') this.version = latched.rulesVersion;
+      if (latched !== 'unreadable' && typeof latched?.rulesVersion === 'string')
+        this.version = latched.rulesVersion;
     }
   }
 
@@ -82,8 +83,7 @@ export class VerifyOnlyLatch {
   }
 
   private remember(latched: Latched): void {
-    const newer =
-      this.version === null || compareRulesVersions(latched.rulesVersion, this.version) > 0;
+    const newer = this.version === null || compareRulesVersions(latched.rulesVersion, this.version) > 0;
     if (this.set && !newer) return;
     // In memory first: a write that fails (full disk) still keeps this process from keeping a register.
     this.set = true;

@@ -50,7 +50,9 @@ export async function publishFreshness(
 ): Promise<FreshnessResult>;
 export async function publishFreshness(options: PublishFreshnessOptions): Promise<FreshnessResult | null> {
   const { versions, problems } = readPublished(options.stateDir);
-  const recovered = options.retained ? await readBack(options.stateDir, options.retained, versions, problems) : [];
+  const recovered = options.retained
+    ? await readBack(options.stateDir, options.retained, versions, problems)
+    : [];
   if (options.skipIfEmpty && Object.values(versions).every((v) => v === null) && problems.length === 0)
     return null;
   const statement: FreshnessStatement = {
@@ -97,7 +99,9 @@ async function readBack(
       recordPublished(stateDir, kind, version);
     } catch (err) {
       // Stated anyway (it is what the broker holds); read back again next time.
-      problems.push(`${versionFile(stateDir, kind)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      problems.push(
+        `${versionFile(stateDir, kind)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
   }
   return recovered;
