@@ -321,6 +321,8 @@ describe('a verify-only kiosk keeps no register', () => {
       gpio: 'doorSensor: { pin: GPIO16 }',
       extra: ['signal: { doorEnterSeconds: 2 }', 'rules: { duplicateWindowSeconds: 600 }'],
     });
+    // Rules placed by hand have no confirmed age (issue #19 fails closed): the hub's statement confirms them.
+    await hubConfirmsRules(k, 'verify-only-1');
     know(k, [[1, GREEN]]);
     const first = k.controller.scan(person(1).payload);
     expect(first?.tally?.verdict).toBe('ALLOW');
