@@ -555,6 +555,71 @@ describe('doctor and check judge the clock as the daemon does (review #11)', () 
   });
 });
 
+describe("review 3: the replay floor and a local import on the kiosk's own clock", () => {
+  it('a kiosk whose clock never syncs still refuses an older statement after a reboot (#8)', async () => {
+    const dir = makeTempDir('fresh-');
+    const clock = new TestClock('2021-10-15T03:00:00Z');
+    const first = await kioskWithRules(clock, dir);
+    clock.isSynced = false;
+    const newer = new Date(clock.now().getTime() + 30 * 60_000);
+    const older = new Date(clock.now().getTime() + 10 * 60_000);
+    await first.controller.updates.receive('fresh', statement(newer, 'office-1'));
+    await first.controller.stop();
+    // A reboot without NTP: a new monotonic clock, the saved age carried.
+    clock.boot = 'boot-2';
+    clock.mono = 1_000;
+    const k = await kiosk(dir, { clock, extra: EXTRA });
+    clock.pass(25 * HOUR);
+    k.controller.freshness.refresh();
+    expect(k.controller.freshness.stale()).toEqual(new Set(['rules']));
+    // The older statement, replayed by someone who can write fleet/fresh: it confirms nothing.
+    await k.controller.updates.receive('fresh', statement(older, 'office-1'));
+    expect(k.controller.freshness.stale()).toEqual(new Set(['rules']));
+    // A newer one does.
+    await k.controller.updates.receive('fresh', statement(clock.now(), 'office-1'));
+    expect(k.controller.freshness.stale().size).toBe(0);
+  });
+
+  it('a local import just after a statement from a hub whose clock runs ahead is confirmed (#7)', async () => {
+    const k = await kiosk(makeTempDir('fresh-'), {
+      clock: new TestClock('2021-10-15T03:00:00Z'),
+      extra: EXTRA,
+    });
+    await k.controller.updates.receive('rules', rulesUpdate('office-1', { rules: null, facts: 24 }));
+    const snapshot = buildUpdate(
+      { kind: 'snapshot', seq: 3, createdAt: k.clock.now().toISOString() },
+      [
+        {
+          op: OP_PUT,
+          key: hashIdentity(k.controller.identityHashKey(), 'cccd', person(1).number),
+          facts: encodeFacts(GREEN),
+        },
+      ],
+      hub.privateKey,
+      hub.publicKey,
+    );
+    await k.controller.updates.receive('cache', snapshot);
+    k.clock.pass(30 * HOUR);
+    k.controller.freshness.refresh();
+    expect(k.controller.freshness.stale()).toEqual(new Set(['facts']));
+    // The hub's clock is 50 min ahead of ours (within the hour allowed): its statement confirms version 3.
+    await k.controller.updates.receive(
+      'fresh',
+      statement(new Date(k.clock.now().getTime() + 50 * 60_000), null, hub, 3),
+    );
+    expect(k.controller.freshness.stale().size).toBe(0);
+    // A minute later a technician imports a row: by our clock it is after the statement arrived.
+    k.clock.pass(60_000);
+    k.controller.cache.upsert(
+      [{ key: hashIdentity(k.controller.identityHashKey(), 'cccd', person(2).number), facts: GREEN }],
+      k.clock.now(),
+    );
+    k.controller.freshness.refresh();
+    expect(k.controller.freshness.stale().size).toBe(0);
+    expect(k.controller.telemetry().freshness?.facts).toMatchObject({ ageSeconds: 0, stale: false });
+  });
+});
+
 describe('a CSV import made while the daemon was stopped (review #1, #4)', () => {
   it('is confirmed at the next start when newer than the last confirmation; not with the ledger lost', async () => {
     const dir = makeTempDir('fresh-');

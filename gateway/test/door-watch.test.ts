@@ -10,7 +10,7 @@ import { FRESHNESS_SCHEMA_ID, type FreshnessStatement, keyId, signFreshness } fr
 import { Cleanups, makeTempDir } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventBus } from '../src/bus.js';
 import { builtinRules, signRules } from '../src/decide/index.js';
 import { DoorWatch } from '../src/door-watch/index.js';
@@ -241,6 +241,67 @@ describe('DoorWatch on its own', () => {
     expect(faults.list()).toEqual(['door-sensor']);
     watch.opened('01J00000000000000000000000');
     expect(watch.waiting()).toEqual([]);
+  });
+
+  /** A watch on the SimGpio sensor, on fake timers; which check-ins it marked not-entered. */
+  const watched = () => {
+    vi.useFakeTimers();
+    const gpio = new SimGpio();
+    const marked: string[] = [];
+    const watch = new DoorWatch({
+      kiosk: { direction: 'in' },
+      sensorWired: true,
+      enterSeconds: 2,
+      notEntered: (checkin) => {
+        marked.push(checkin);
+        return { id: `outcome-${checkin}` } as ReturnType<
+          ConstructorParameters<typeof DoorWatch>[0]['notEntered']
+        >;
+      },
+      faults: new Faults(new EventBus(log), log),
+      log,
+    });
+    watch.start(gpio);
+    return { gpio, watch, marked };
+  };
+
+  it('two armed before one opening: the opening is the first, its closing is not the second (review 3 #4)', () => {
+    try {
+      const { gpio, watch, marked } = watched();
+      watch.opened('A');
+      watch.opened('B');
+      gpio.doorMoved();
+      gpio.doorClosed();
+      expect(watch.waiting()).toEqual(['B']);
+      vi.advanceTimersByTime(2000);
+      expect(marked).toEqual(['B']);
+      watch.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('armed while the door stands open: its closing settles them (review 3 #4)', () => {
+    try {
+      const { gpio, watch, marked } = watched();
+      watch.opened('A');
+      gpio.doorMoved(); // A opens the door
+      watch.opened('B'); // B scans while it is still open, walks through
+      gpio.doorClosed();
+      expect(watch.waiting()).toEqual([]);
+      // The next closing with nobody armed since the last opening settles nothing.
+      watch.opened('C');
+      gpio.doorMoved();
+      watch.opened('D');
+      watch.opened('E');
+      gpio.doorClosed();
+      expect(watch.waiting()).toEqual(['E']);
+      vi.advanceTimersByTime(2000);
+      expect(marked).toEqual(['E']);
+      watch.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('an exit kiosk is not watched, and raises no fault', () => {

@@ -202,9 +202,10 @@ describe('sysfs (onoff) driver on Pi 3/4/5 layouts', () => {
       doorInputWith(standInOnoff(gpio, opened), () => now),
     );
     let moves = 0;
+    let closings = 0;
     const errors: string[] = [];
     driver.onDoor(
-      () => moves++,
+      (move) => (move === 'opening' ? moves++ : closings++),
       (err) => errors.push(err.message),
     );
     expect(() => driver.doorLevel()).toThrow(/not open/);
@@ -237,8 +238,9 @@ describe('sysfs (onoff) driver on Pi 3/4/5 layouts', () => {
     at(1010, 0); // bounce
     at(1020, 1);
     expect(moves).toBe(1);
-    at(4000, 0); // the door shuts: the same passage, not a second one
+    at(4000, 0); // the door shuts: the same passage, not a second one — told apart as a closing
     expect(moves).toBe(1);
+    expect(closings).toBe(1);
     // A turnstile pulse of 5 ms, over before the read (shorter than debounceMs): still a movement, once.
     writeFileSync(join(line, 'value'), '1');
     at(6000, 0);
@@ -261,19 +263,19 @@ describe('sysfs (onoff) driver on Pi 3/4/5 layouts', () => {
     });
   });
 
-  it('DoorEdges: bounce, short pulses and the door closing (review #6)', () => {
+  it('DoorEdges: bounce, short pulses and the door closing (review #6, review 3 #4)', () => {
     const e = new DoorEdges(50, 0);
-    expect(e.edge(1, 0)).toBe(true); // opens
-    expect(e.edge(0, 10)).toBe(false); // bounce
-    expect(e.edge(1, 20)).toBe(false); // bounce
-    expect(e.edge(0, 3000)).toBe(false); // closes: same passage
-    expect(e.edge(0, 5000)).toBe(true); // a pulse over before the read
-    expect(e.edge(0, 5002)).toBe(false); // its second edge
-    expect(e.edge(1, 5100)).toBe(true);
-    // A sensor active at start (door propped open): closing is no movement, opening again is.
+    expect(e.edge(1, 0)).toBe('opening');
+    expect(e.edge(0, 10)).toBeNull(); // bounce
+    expect(e.edge(1, 20)).toBeNull(); // bounce
+    expect(e.edge(0, 3000)).toBe('closing'); // the same passage, told apart for door-watch
+    expect(e.edge(0, 5000)).toBe('opening'); // a pulse over before the read: a whole passage
+    expect(e.edge(0, 5002)).toBeNull(); // its second edge
+    expect(e.edge(1, 5100)).toBe('opening');
+    // A sensor active at start (door propped open): its closing is a closing, opening again an opening.
     const open = new DoorEdges(50, 1);
-    expect(open.edge(0, 0)).toBe(false);
-    expect(open.edge(1, 100)).toBe(true);
+    expect(open.edge(0, 0)).toBe('closing');
+    expect(open.edge(1, 100)).toBe('opening');
   });
 
   it('no door sensor configured: no level, and a pin beyond the chip is refused', async () => {

@@ -5,17 +5,19 @@
  * the person's keyed hashes, number and name — and against a control site of the same rules that
  * keeps its register, so the search is shown to find what is there.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyId, maskName, maskNumber, TALLY_SCHEMA_ID } from '@qrkiosk/protocol';
 import { Cleanups, freePort, makeTempDir } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
+import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { builtinRules, policyFor, signRules } from '../src/decide/index.js';
 import { hashIdentity } from '../src/index.js';
 import { ManualEntryError } from '../src/manual-entry.js';
 import { RecentTallies } from '../src/verify-only/index.js';
+import { VERIFY_ONLY_LATCH_FILE, VerifyOnlyLatch } from '../src/verify-only/latch.js';
 import { F0, GREEN, hub, hubConfirmsRules, kioskStarter, know, person, pulses } from './kiosk-rig.js';
 
 const cleanups = new Cleanups();
@@ -23,8 +25,8 @@ afterEach(() => cleanups.run());
 const kiosk = kioskStarter(cleanups);
 
 /** Signed rules (the hub's key the rig trusts) in the kiosk's data folder, as a hub update leaves them. */
-function signedRules(dir: string, sites: Record<string, object>): void {
-  const bytes = Buffer.from(JSON.stringify({ ...builtinRules(), version: 'verify-only-1', sites }));
+function signedRules(dir: string, sites: Record<string, object>, version = 'verify-only-1'): void {
+  const bytes = Buffer.from(JSON.stringify({ ...builtinRules(), version, sites }));
   writeFileSync(join(dir, 'rules.json'), bytes);
   writeFileSync(
     join(dir, 'rules.json.sig'),
@@ -245,8 +247,8 @@ describe('a verify-only kiosk keeps no register', () => {
     expect(journalBytes(dir)).not.toContain('"numberMasked"');
     expect(() => damaged.controller.manualCheckin('Hoàng Thị Mai', '0912 345 678')).toThrow(ManualEntryError);
     await damaged.controller.stop();
-    // Valid signed rules that no longer say verify-only clear it; then a damaged file keeps a register again.
-    signedRules(dir, {});
+    // Newer valid signed rules that no longer say verify-only clear it; then a damaged file keeps a register again.
+    signedRules(dir, {}, 'verify-only-2');
     const cleared = await kiosk(dir, { clock: first.clock });
     expect(cleared.controller.verifyOnly()).toBe(false);
     await cleared.controller.stop();
@@ -254,6 +256,27 @@ describe('a verify-only kiosk keeps no register', () => {
     const plain = await kiosk(dir, { clock: first.clock });
     know(plain, [[1, GREEN]]);
     expect(plain.controller.scan(person(1).payload)?.checkin).toBeDefined();
+  });
+
+  it('only newer signed rules clear it: not an older file put back, not a kiosk.site change (review 3 #5)', () => {
+    const dir = makeTempDir('verify-only-latch-unit-');
+    const log = pino({ level: 'silent' });
+    const latch = new VerifyOnlyLatch(dir, log);
+    expect(latch.apply('s-001', 'office-2026-11-20', true, true)).toBe(true);
+    // A technician sets kiosk.site to s-002: the same signed rules do not make s-002 verify-only.
+    const restarted = new VerifyOnlyLatch(dir, log);
+    expect(restarted.apply('s-002', 'office-2026-11-20', true, false)).toBe(true);
+    // An older signed rules file copied back by hand, saying nothing of verify-only.
+    expect(restarted.apply('s-001', 'office-2026-11-01', true, false)).toBe(true);
+    expect(existsSync(join(dir, VERIFY_ONLY_LATCH_FILE))).toBe(true);
+    // Newer rules that keep it move the latch up: the version between no longer clears it.
+    expect(restarted.apply('s-001', 'office-2026-11-25', true, true)).toBe(true);
+    expect(new VerifyOnlyLatch(dir, log).apply('s-001', 'office-2026-11-22', true, false)).toBe(true);
+    // Newer signed rules that say otherwise for the site in force: a signed change, the register is back.
+    const later = new VerifyOnlyLatch(dir, log);
+    expect(later.apply('s-002', 'office-2026-11-26', true, false)).toBe(false);
+    expect(existsSync(join(dir, VERIFY_ONLY_LATCH_FILE))).toBe(false);
+    expect(new VerifyOnlyLatch(dir, log).apply('s-002', 'office-2026-11-26', false, false)).toBe(false);
   });
 
   it('a restart forgets the duplicate window (it was never written)', async () => {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { DATA_KINDS, type DataKind } from '@qrkiosk/protocol';
 import { fail, out } from './cli-files.js';
 import { type BrokerLogin, publishFleet, readSigningKey } from './publish.js';
+import { brokerRetained } from './retained-versions.js';
 import type { RulesSummary } from './rules-text.js';
 import type { HubSettings } from './settings/index.js';
 import { publishFreshness } from './use-cases/freshness.js';
@@ -36,12 +37,17 @@ export async function publishFreshCommand(
     );
   }
   const stateDir = values['state-dir'] ?? settings.fleet.stateDir ?? join(values['data-dir'], 'fleet');
-  const { statement, problems } = await publishFreshness({
+  const { statement, problems, recovered } = await publishFreshness({
     stateDir,
     signing,
     publish: (payload) => publishFleet(login, [{ kind: 'fresh', payload }]),
+    retained: brokerRetained(login),
   });
   for (const p of problems) process.stderr.write(`${p}\n`);
+  if (recovered.length > 0)
+    out(
+      `Đọc lại phiên bản từ broker (chưa từng ghi ở ${stateDir}) / versions read back from the broker (never recorded in ${stateDir}): ${recovered.join(', ')}`,
+    );
   const said = (v: { version: number | string } | null) => (v === null ? '—' : String(v.version));
   out(
     `Đã gửi tuyên bố độ mới / freshness statement published (${statement.issuedAt}): cache ${said(statement.cache)}, rules ${said(statement.rules)}, trust ${said(statement.trust)}, revocation ${said(statement.revocation)}`,
@@ -71,6 +77,7 @@ export async function restateFreshness(
     stateDir,
     signing,
     publish: (payload) => publishFleet(login, [{ kind: 'fresh', payload }]),
+    retained: brokerRetained(login),
   });
   out(`Đã gửi lại tuyên bố độ mới / freshness statement restated (${statement.issuedAt})`);
 }

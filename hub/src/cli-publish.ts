@@ -120,9 +120,13 @@ export async function publishCommand(cmd: string, argv: string[], settings: HubS
     }
     const envelope = signedRulesEnvelope(text, signing);
     if (values.out) writeFileAtomic(values.out, [Buffer.from(envelope, 'utf8')]);
-    if (publish) await publishFleet(login, [{ kind: 'rules', payload: envelope }]);
-    recordPublished(stateDir, 'rules', summary.version);
-    if (publish) await restateFreshness(stateDir, signing, login);
+    // Recorded only once it went out: the statement names what kiosks can hold. A file written with
+    // --no-publish is not on the broker; recorded, the statement would name it while kiosks keep the last.
+    if (publish) {
+      await publishFleet(login, [{ kind: 'rules', payload: envelope }]);
+      recordPublished(stateDir, 'rules', summary.version);
+      await restateFreshness(stateDir, signing, login);
+    }
     out(
       publish
         ? `Đã gửi quy tắc / rules published (${values.rules}, version ${summary.version})`
@@ -157,9 +161,12 @@ export async function publishCommand(cmd: string, argv: string[], settings: HubS
       );
     }
     if (values.out) writeFileAtomic(values.out, [Buffer.from(envelope, 'utf8')]);
-    if (publish) await publishFleet(login, [{ kind: 'trust', payload: envelope }]);
-    recordPublished(stateDir, 'trust', version);
-    if (publish) await restateFreshness(stateDir, signing, login);
+    // As for rules: recorded only once it went out (never for --no-publish).
+    if (publish) {
+      await publishFleet(login, [{ kind: 'trust', payload: envelope }]);
+      recordPublished(stateDir, 'trust', version);
+      await restateFreshness(stateDir, signing, login);
+    }
     out(
       `${publish ? 'Đã gửi' : 'Đã ghi'} danh sách tin cậy DCC phiên bản ${version}: ${certificates.length} chứng thư / DCC trust list ${version} ${publish ? 'published' : `written to ${values.out}`}: ${certificates.length} certificates`,
     );

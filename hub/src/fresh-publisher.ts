@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { FreshnessStatement } from '@qrkiosk/protocol';
 import type { Logger } from 'pino';
 import { type BrokerLogin, publishFleet } from './publish.js';
+import { brokerRetained, type RetainedReader } from './retained-versions.js';
 import { publishFreshness } from './use-cases/freshness.js';
 
 export interface Text {
@@ -44,6 +45,11 @@ export interface FreshnessOptions {
   signing?: { privateKey: KeyObject; publicKey: KeyObject } | undefined;
   /** Where the statement goes; default: retained on fleet/fresh over the hub's broker login. */
   publish?: (payload: Buffer) => Promise<void>;
+  /**
+   * Where a list never recorded in stateDir is read back from (an upgrade from before issue #19); default: the
+   * hub's broker, unless `publish` is replaced (then none unless given).
+   */
+  retained?: RetainedReader;
 }
 
 /**
@@ -59,6 +65,7 @@ export class FreshnessPublisher {
   private failure: Text | null = null;
 
   private readonly publish: (payload: Buffer) => Promise<void>;
+  private readonly retained: RetainedReader | undefined;
 
   constructor(
     private readonly options: FreshnessOptions,
@@ -67,6 +74,7 @@ export class FreshnessPublisher {
     private readonly metrics?: { freshnessStated(issuedAt: Date): void },
   ) {
     this.publish = options.publish ?? ((payload) => publishFleet(login, [{ kind: 'fresh', payload }]));
+    this.retained = options.retained ?? (options.publish ? undefined : brokerRetained(login));
   }
 
   start(): void {
@@ -87,13 +95,19 @@ export class FreshnessPublisher {
       signing,
       publish: this.publish,
       skipIfEmpty: true,
+      ...(this.retained ? { retained: this.retained } : {}),
     })
       .then((result) => {
         if (!result) {
           this.failure = nothingRecorded(this.options.stateDir);
           return this.options.everyMs;
         }
-        const { statement, problems } = result;
+        const { statement, problems, recovered } = result;
+        if (recovered.length > 0)
+          this.log.warn(
+            { recovered, stateDir: this.options.stateDir },
+            'versions never recorded here read back from the broker',
+          );
         this.last = { statement };
         this.failure = null;
         this.metrics?.freshnessStated(new Date(statement.issuedAt));

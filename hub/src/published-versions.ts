@@ -26,7 +26,7 @@ export type ListKind = 'rules' | 'trust' | 'revocation';
 
 export const versionFile = (stateDir: string, kind: ListKind) => join(stateDir, `${kind}.version`);
 
-/** Records a list's version once it went out (or was written for `apply`). */
+/** Records a list's version once it went out on the broker (never for a --no-publish file). */
 export function recordPublished(stateDir: string, kind: ListKind, version: string | number): void {
   mkdirSync(stateDir, { recursive: true });
   writeFileAtomic(versionFile(stateDir, kind), [Buffer.from(`${version}\n`, 'utf8')]);

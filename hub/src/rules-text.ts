@@ -12,8 +12,8 @@ import { Value, ValueErrorType } from '@sinclair/typebox/value';
  * What the hub reads of a rules file before signing it: its `version` (recorded for the freshness statement,
  * published-versions.ts) and its `limits.maxAgeHours` (issue #19), checked as the kiosk's RuleSetSchema checks
  * them — protocol's LimitsSchema and maxAgeHoursOf, the kiosk's own vocabulary (gateway/src/decide/rules.ts) —,
- * so the office learns of a bad limit here and not from a fleet that refuses the whole file. The rest of the file is the kiosk's to check (CertLogic and all); the hub signs the
- * text unchanged, `limits` included.
+ * so the office learns of a bad limit here and not from a fleet that refuses the whole file. The rest of the
+ * file is the kiosk's to check (CertLogic and all); the hub signs the text unchanged, `limits` included.
  */
 export class RulesTextError extends Error {}
 

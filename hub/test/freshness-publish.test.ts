@@ -205,6 +205,51 @@ describe('the freshness statement on fleet/fresh', () => {
     });
   });
 
+  it('--no-publish --out records nothing: the statement keeps naming what the broker holds (review 3 #2)', async () => {
+    const rules = hub([
+      'publish-rules',
+      '--rules',
+      rulesWith('province-2026-11-28', {}),
+      '--signing-key',
+      key,
+      '--state-dir',
+      state,
+      '--no-publish',
+      '--out',
+      join(dir, 'rules-signed.json'),
+    ]);
+    expect(rules.status, rules.stderr).toBe(0);
+    const signer = await createDccSigner({ alg: 'ES256' });
+    const pem = join(dir, 'dsc-no-publish.pem');
+    writeFileSync(pem, signer.certificatePem);
+    const trust = hub([
+      'publish-trust',
+      '--file',
+      pem,
+      '--version',
+      '8',
+      '--signing-key',
+      key,
+      '--state-dir',
+      state,
+      '--no-publish',
+      '--out',
+      join(dir, 'trust-signed.json'),
+    ]);
+    expect(trust.status, trust.stderr).toBe(0);
+    // Both files were written; neither went out, so neither is what kiosks hold.
+    expect(JSON.parse(readFileSync(join(dir, 'rules-signed.json'), 'utf8')).rules).toMatch(
+      /province-2026-11-28/,
+    );
+    expect(readPublished(state).versions).toMatchObject({ rules: 'province-2026-11-27', trust: 7 });
+    const fresh = hub(['publish-fresh', '--signing-key', key, '--state-dir', state]);
+    expect(fresh.status, fresh.stderr).toBe(0);
+    expect(await statement()).toMatchObject({
+      rules: { version: 'province-2026-11-27' },
+      trust: { version: 7 },
+    });
+  });
+
   it('the daemon states it at start and again on its timer; GET /api/fleet/freshness shows what it stated', async () => {
     const { database, dataDir } = await newDatabase('sqlite');
     const daemon = new Hub({

@@ -47,7 +47,9 @@ export async function selftestCommand(options: { config?: string }, lang: Lang):
   const watching = door.pin !== null && door.supported && !door.error;
   let moves = 0;
   let moved: () => void = () => undefined;
-  const off = driver.onDoor?.(() => {
+  const off = driver.onDoor?.((move) => {
+    // The door shutting again is the same passage as its opening.
+    if (move === 'closing') return;
     moves++;
     moved();
   });

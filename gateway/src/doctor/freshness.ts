@@ -64,8 +64,8 @@ export function freshnessCheck(loaded: Parameters<typeof readFreshness>[0], cloc
       en: `${said.en} — too old: ${kinds.map((k) => NAMES[k].en).join(', ')}; admissions are REVIEW`,
     },
     {
-      vi: 'kiểm tra dòng broker (kiosk có nhận được từ trung tâm không); trên trung tâm: qrkiosk-hub publish fresh, hoặc gửi lại bản cập nhật',
-      en: 'check the broker line (does the kiosk hear the hub?); on the hub: qrkiosk-hub publish fresh, or publish the update again',
+      vi: 'kiểm tra dòng broker (kiosk có nhận được từ trung tâm không); trên trung tâm: qrkiosk-hub publish-fresh, hoặc gửi lại bản cập nhật',
+      en: 'check the broker line (does the kiosk hear the hub?); on the hub: qrkiosk-hub publish-fresh, or publish the update again',
     },
     values,
   );

@@ -2,7 +2,7 @@ import type { Direction, OutcomeMessage } from '@qrkiosk/protocol';
 import type { Faults } from '../faults.js';
 import type { Logger } from '../log.js';
 import { OutcomeError } from '../outcomes/index.js';
-import type { GpioDriver } from '../signal/index.js';
+import type { DoorMove, GpioDriver } from '../signal/index.js';
 
 export interface DoorWatchDeps {
   kiosk: { direction: Direction };
@@ -19,6 +19,8 @@ export interface DoorWatchDeps {
 interface Pending {
   checkin: string;
   timer: NodeJS.Timeout;
+  /** Its place among the entries armed (1, 2, …): whether it was armed after the last opening. */
+  armed: number;
 }
 
 /**
@@ -26,9 +28,12 @@ interface Pending {
  * the turnstile did not turn.) Each time the relay pulses for an entry (Door's onOpen: an ALLOW, or a
  * REVIEW the guard admitted at the door), the entry waits `enterSeconds` for one debounced movement of
  * the door contact or turnstile sensor; without one it is marked `not-entered` by its own outcome row,
- * linked to it (the check-in is never rewritten). One movement settles the oldest entry waiting: people
+ * linked to it (the check-in is never rewritten). An opening settles the oldest entry waiting: people
  * go through in the order the door opened for them. A door contact counts openings, not people: two
- * people through one opening leave the second marked "did not enter" — a turnstile counts each.
+ * people armed before one opening leave the second marked "did not enter" — a turnstile counts each.
+ * A closing settles the oldest entry only if it was armed after the last opening (review 3 #4): the door
+ * was already open when the relay pulsed for them (the previous person held it), so the only edge they
+ * make is its closing. Never an entry armed before that opening: one person through one opening is never two.
  *
  * Timers run on the monotonic clock (setTimeout), so a wall clock step never settles or expires one.
  * Entries still waiting when the kiosk stops are left as they are: not knowing is never "did not enter".
@@ -38,6 +43,9 @@ export class DoorWatch {
   private readonly pending: Pending[] = [];
   private off: (() => void) | undefined;
   private active = false;
+  /** Entries armed so far, and how many had been armed at the last opening. */
+  private armedCount = 0;
+  private armedAtOpening = 0;
 
   constructor(private readonly d: DoorWatchDeps) {}
 
@@ -58,9 +66,9 @@ export class DoorWatch {
     }
     // A read that fails (the line went away) raises the fault; the next movement read clears it.
     this.off = gpio.onDoor(
-      () => {
+      (move) => {
         this.d.faults.clear('door-sensor');
-        this.moved();
+        this.moved(move);
       },
       (err) => this.d.faults.raise('door-sensor', err),
     );
@@ -78,7 +86,7 @@ export class DoorWatch {
   opened(checkin: string): void {
     if (!this.active || this.pending.some((p) => p.checkin === checkin)) return;
     const timer = setTimeout(() => this.expire(checkin), this.d.enterSeconds * 1000);
-    this.pending.push({ checkin, timer });
+    this.pending.push({ checkin, timer, armed: ++this.armedCount });
   }
 
   /** Entries waiting for the door to move (the oldest first). */
@@ -86,15 +94,28 @@ export class DoorWatch {
     return this.pending.map((p) => p.checkin);
   }
 
-  /** One debounced movement: the oldest entry waiting went through. With none waiting it is someone leaving, or the guard. */
-  private moved(): void {
-    const first = this.pending.shift();
-    if (!first) {
-      this.d.log.debug('door moved with no entry waiting');
+  /**
+   * One debounced opening: the oldest entry waiting went through (none waiting: someone leaving, or the
+   * guard). A closing: the oldest went through only if it was armed while the door stood open.
+   */
+  private moved(move: DoorMove): void {
+    const first = this.pending[0];
+    if (move === 'opening') this.armedAtOpening = this.armedCount;
+    else if (first && first.armed <= this.armedAtOpening) {
+      // Armed before the opening that was counted (for someone else): the same passage closing.
+      this.d.log.debug(
+        { checkin: first.checkin },
+        'door closed: not counted for an entry armed before it opened',
+      );
       return;
     }
+    if (!first) {
+      this.d.log.debug({ move }, 'door moved with no entry waiting');
+      return;
+    }
+    this.pending.shift();
     clearTimeout(first.timer);
-    this.d.log.debug({ checkin: first.checkin }, 'door moved: entered');
+    this.d.log.debug({ checkin: first.checkin, move }, 'door moved: entered');
   }
 
   private expire(checkin: string): void {

@@ -3,13 +3,13 @@ import { type Clock, monotonicNow } from '../clock.js';
 import type { RuleSet } from '../decide/index.js';
 import type { Faults } from '../faults.js';
 import type { Logger } from '../log.js';
-import { ageMs, type LedgerState, type MonoNow, readLedger, writeLedger } from './ledger.js';
+import { ageMs, type LedgerState, type MonoNow, monoAgeMs, readLedger, writeLedger } from './ledger.js';
 import { ageReport, type FreshnessReport } from './report.js';
 import { confirmedBy, type InstalledData, limitsOf } from './sources.js';
 
 export { ageMs, DATA_AGE_FILE, readLedger } from './ledger.js';
 export { ageReport, type FreshnessReport } from './report.js';
-export { installedData, type KioskData, limitsOf } from './sources.js';
+export { factsInstalled, installedData, type KioskData, limitsOf } from './sources.js';
 
 export interface FreshnessDeps {
   dataDir: string;
@@ -58,11 +58,6 @@ export class DataFreshness {
   private started = false;
   /** The facts marker as last seen: a local import after it (another process) is confirmed once. */
   private seenFacts: string | null | undefined;
-  /**
-   * The newest statement accepted while the clock was not trusted: it refuses replays in this boot, but
-   * becomes the persisted floor only once a trusted clock shows it is not in the future (floor()).
-   */
-  private unchecked: string | null = null;
 
   constructor(
     private readonly d: FreshnessDeps,
@@ -152,7 +147,10 @@ export class DataFreshness {
   /**
    * `qrkiosk cache import` runs in another process and cannot call confirm(): the cache's own record of a
    * local write (its update time, written only when a row was imported: lookup/cache.ts) is confirmed when
-   * first seen, if it is later than the facts' last confirmation (a cache file copied back is not).
+   * first seen, if it is later than the facts' last confirmation (a cache file copied back is not). "Later" on
+   * the kiosk's own clock (review 3 #7): the import's time is the kiosk's wall clock, and the confirmation's
+   * arrival is read back from its monotonic age (now − age), never the statement's issuedAt — the hub's clock,
+   * which may run ahead of ours and would make an import just after it look older than it.
    */
   private localImport(installed: InstalledData, mono: MonoNow, now: Date, synced: boolean): boolean {
     const facts = installed.facts;
@@ -161,41 +159,30 @@ export class DataFreshness {
     this.seenFacts = facts?.marker ?? null;
     if (!facts?.localAt || facts.marker === seen) return false;
     const c = this.state.kinds.facts;
-    if (c && !(Date.parse(facts.localAt) > Date.parse(c.wallAt))) return false;
+    if (c && !(Date.parse(facts.localAt) > now.getTime() - monoAgeMs(c, mono))) return false;
     this.state.kinds.facts = this.confirmation(facts.marker, now, synced, mono);
     this.d.log.info({ at: facts.localAt }, 'local facts import confirmed');
     return true;
   }
 
   /**
-   * The replay floor (the newest statement accepted) as far as a trusted clock can vouch for it: one more
-   * than FUTURE_SLACK_MS ahead of a trusted clock is dropped (a hub clock that was wrong, accepted while
-   * ours was not trusted, would refuse every right statement until that time); one accepted while not
-   * trusted becomes the floor once it is checked. Whether the floor changed.
+   * The replay floor (the newest statement accepted, persisted whether or not the clock was trusted, so a
+   * kiosk whose clock never syncs still refuses an older statement after a reboot: review 3 #8) as far as a
+   * trusted clock can vouch for it: one more than FUTURE_SLACK_MS ahead of a trusted clock is dropped (a hub
+   * clock that was wrong, accepted while ours was not trusted, would refuse every right statement until that
+   * time). Until the clock is trusted such a floor holds; that kiosk shows clock-unsynced meanwhile.
+   * Whether the floor changed.
    */
   private floor(now: Date, synced: boolean): boolean {
     if (!synced) return false;
-    const limit = now.getTime() + FUTURE_SLACK_MS;
-    let changed = false;
     const floor = this.state.statementAt;
-    if (floor !== null && Date.parse(floor) > limit) {
-      this.d.log.error(
-        { statementAt: floor, now: now.toISOString() },
-        'freshness statement floor in the future dropped',
-      );
-      this.state.statementAt = null;
-      changed = true;
-    }
-    const pending = this.unchecked;
-    this.unchecked = null;
-    if (pending !== null && Date.parse(pending) <= limit) {
-      const f = this.state.statementAt;
-      if (f === null || Date.parse(pending) > Date.parse(f)) {
-        this.state.statementAt = pending;
-        changed = true;
-      }
-    }
-    return changed;
+    if (floor === null || Date.parse(floor) <= now.getTime() + FUTURE_SLACK_MS) return false;
+    this.d.log.error(
+      { statementAt: floor, now: now.toISOString() },
+      'freshness statement floor in the future dropped',
+    );
+    this.state.statementAt = null;
+    return true;
   }
 
   /**
@@ -231,8 +218,8 @@ export class DataFreshness {
       );
       return;
     }
-    const newest = [this.state.statementAt, this.unchecked].filter((x): x is string => x !== null);
-    if (newest.some((x) => issued <= Date.parse(x))) {
+    const newest = this.state.statementAt;
+    if (newest !== null && issued <= Date.parse(newest)) {
       log.debug({ issuedAt: statement.issuedAt, last: newest }, 'freshness statement not newer; ignored');
       return;
     }
@@ -247,9 +234,9 @@ export class DataFreshness {
       // wallSynced: issuedAt is the hub's clock, not ours; it counts as soon as ours is trusted too.
       this.state.kinds[kind] = { ...this.confirmation(marker, new Date(issued), true, mono) };
     }
-    // Only a trusted clock can say the statement is not from the future: until then it only refuses replays.
-    if (synced) this.state.statementAt = statement.issuedAt;
-    else this.unchecked = statement.issuedAt;
+    // Kept even with an untrusted clock: it refuses replays across reboots; a trusted clock later drops it if
+    // it turns out to be in the future (floor()).
+    this.state.statementAt = statement.issuedAt;
     this.localImport(installed, mono, now, synced);
     this.save();
     this.evaluate(installed, mono, now, synced);

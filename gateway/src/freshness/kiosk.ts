@@ -1,5 +1,4 @@
 import type { Clock } from '../clock.js';
-import { installedTrustList } from '../dcc-trust.js';
 import type { Faults } from '../faults.js';
 import type { Logger } from '../log.js';
 import type { FactsCache } from '../lookup/index.js';
@@ -37,10 +36,9 @@ export function kioskFreshness(p: KioskFreshnessParts): DataFreshness {
     keys: secrets.hubKeys,
     rules: () => p.policy.current.rules,
     installed: () =>
-      installedData({
+      installedData(settings.data.dir, {
         cache: () => (p.cache.isOpen ? p.cache.versionInfo() : null),
         rules: () => ({ version: p.policy.current.rules.version, origin: p.policy.origin }),
-        trust: () => installedTrustList(settings.data.dir).version,
         revocation: () => p.revocation.current?.version,
       }),
   });

@@ -39,10 +39,15 @@ export interface LedgerState {
  * `clock-unsynced` fault and holds date-dependent admissions anyway (decide/clock-gate.ts).
  */
 export function ageMs(c: Confirmation, mono: MonoNow, wall: Date, synced: boolean): number {
-  const monoAge = c.baseMs + (mono.boot === c.ref.boot ? Math.max(0, mono.ms - c.ref.ms) : 0);
+  const monoAge = monoAgeMs(c, mono);
   if (!(synced && c.wallSynced)) return monoAge;
   const wallAge = wall.getTime() - Date.parse(c.wallAt);
   return Number.isFinite(wallAge) ? Math.max(monoAge, wallAge) : monoAge;
+}
+
+/** How old a confirmation is on the monotonic clock alone (the age carried from earlier boots included). */
+export function monoAgeMs(c: Confirmation, mono: MonoNow): number {
+  return c.baseMs + (mono.boot === c.ref.boot ? Math.max(0, mono.ms - c.ref.ms) : 0);
 }
 
 interface SavedKind {

@@ -1,7 +1,7 @@
 import { type Clock, monotonicNow } from '../clock.js';
 import { clockTrusted } from '../time/clock-watch.js';
 import { readLedger, writeLedger } from './ledger.js';
-import { installedData } from './sources.js';
+import { factsInstalled } from './sources.js';
 
 /**
  * `qrkiosk cache import` imported at least one row: it confirms the facts now, in the data-age ledger
@@ -15,12 +15,7 @@ export function recordLocalImport(
   clock: Clock,
   assumeSynced: boolean | undefined,
 ): void {
-  const facts = installedData({
-    cache: () => cache,
-    rules: () => ({ version: '', origin: 'built-in' }),
-    trust: () => 0,
-    revocation: () => 0,
-  }).facts;
+  const facts = factsInstalled(cache);
   if (!facts?.localAt) return;
   const mono = clock.monotonic?.() ?? monotonicNow();
   const wall = clock.now();

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { DataKind } from '@qrkiosk/protocol';
 import { type Clock, monotonicNow } from '../clock.js';
-import { installedTrustList } from '../dcc-trust.js';
 import { RulesSource } from '../decide/index.js';
 import { createLogger } from '../log.js';
 import { FactsCache } from '../lookup/index.js';
@@ -39,10 +38,9 @@ export function readFreshness(
   } finally {
     cache.close();
   }
-  const installed = installedData({
+  const installed = installedData(dir, {
     cache: () => cacheInfo,
     rules: () => ({ version: rules.rules.version, origin: rules.source }),
-    trust: () => installedTrustList(dir).version,
     revocation: () => installedRevocationHeader(dir)?.version,
   });
   const state = readLedger(dir, mono);

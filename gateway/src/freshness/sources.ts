@@ -1,4 +1,5 @@
 import { DATA_KINDS, type DataKind, type FreshnessStatement, maxAgeHoursOf } from '@qrkiosk/protocol';
+import { installedTrustList } from '../dcc-trust.js';
 import type { RuleSet } from '../decide/index.js';
 
 /**
@@ -19,38 +20,49 @@ export interface Installed {
 /** undefined: cannot be told right now (the cache is not open): the ledger keeps what it had. */
 export type InstalledData = Record<DataKind, Installed | null | undefined>;
 
-/** What the kiosk holds of each kind, read cheaply (a cache meta row, a file header): the 60-s tick asks. */
+/** FactsCache.versionInfo(). */
+export interface CacheInfo {
+  version: number;
+  updatedAt: string | null;
+  signer?: string | null;
+}
+
+/**
+ * What the kiosk holds of each kind, read cheaply (a cache meta row, a file header): the 60-s tick asks. The
+ * hub's DCC trust list is read from the data folder (installedTrustList) by installedData itself.
+ */
 export interface KioskData {
   /** FactsCache.versionInfo(); null while the cache is not open. */
-  cache: () => { version: number; updatedAt: string | null; signer?: string | null } | null;
+  cache: () => CacheInfo | null;
   /** The rules in force and where from (PolicyInForce.origin: a file, or `built-in`). */
   rules: () => { version: string; origin: string };
-  /** The hub's DCC trust list's version (0: none). */
-  trust: () => number;
   /** The DCC revocation list in force's version (0 or undefined: none). */
   revocation: () => number | undefined;
 }
 
 /**
- * The installed data, by kind. The cache's marker joins its version and its last update time, so data
- * changed under the ledger's feet (a file copied back) no longer matches what was confirmed: its age is
- * unknown, so stale (report.ts). Only a hub-signed cache version can be confirmed by a statement.
+ * The facts cache as installed: the one place its marker is made. The marker joins its version and its last
+ * update time, so data changed under the ledger's feet (a file copied back) no longer matches what was
+ * confirmed: its age is unknown, so stale (report.ts). Only a hub-signed cache version can be confirmed by a
+ * statement. undefined: the cache is not open (null info).
  */
-export function installedData(d: KioskData): InstalledData {
-  const cache = d.cache();
+export function factsInstalled(cache: CacheInfo | null): Installed | null | undefined {
+  if (!cache) return undefined;
+  if (!cache.updatedAt) return null;
+  return {
+    marker: `${cache.version}@${cache.updatedAt}`,
+    version: cache.version > 0 ? cache.version : null,
+    ...(cache.signer === 'local' ? { localAt: cache.updatedAt } : {}),
+  };
+}
+
+/** The installed data of the kiosk whose data folder is `dataDir`, by kind (the daemon, doctor, check). */
+export function installedData(dataDir: string, d: KioskData): InstalledData {
   const rules = d.rules();
-  const trust = d.trust();
+  const trust = installedTrustList(dataDir).version;
   const revocation = d.revocation() ?? 0;
   return {
-    facts: !cache
-      ? undefined
-      : cache.updatedAt
-        ? {
-            marker: `${cache.version}@${cache.updatedAt}`,
-            version: cache.version > 0 ? cache.version : null,
-            ...(cache.signer === 'local' ? { localAt: cache.updatedAt } : {}),
-          }
-        : null,
+    facts: factsInstalled(d.cache()),
     rules: rules.origin === 'built-in' ? null : { marker: rules.version, version: rules.version },
     trust: trust > 0 ? { marker: String(trust), version: trust } : null,
     revocation: revocation > 0 ? { marker: String(revocation), version: revocation } : null,

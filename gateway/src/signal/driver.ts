@@ -2,6 +2,13 @@
 export const LINES = ['green', 'red', 'amber', 'buzzer', 'relay'] as const;
 export type Line = (typeof LINES)[number];
 
+/**
+ * What the door sensor reported (signal/drivers/door-edges.ts): `opening` — the door opened, the turnstile turned,
+ * or a pulse too short to read (a whole passage); `closing` — the door shut again after an opening that was seen.
+ * Door watch needs both: someone can walk through a door that is already open, and only its closing shows it.
+ */
+export type DoorMove = 'opening' | 'closing';
+
 /** The guard's two inputs after a REVIEW: "cho vào" (admit) and "không cho vào" (deny). */
 export type GuardButton = 'admit' | 'deny';
 
@@ -17,11 +24,11 @@ export interface GpioDriver {
   /** Guard button presses, where the driver reads inputs (SimGpio: press()); returns the unsubscribe. */
   onButton?(listener: (button: GuardButton) => void): () => void;
   /**
-   * The door contact or turnstile sensor (gpio.doorSensor, issue #19): one call per debounced movement,
-   * where the driver reads it (SimGpio: doorMoved()); `onError` hears a read that failed (the line went
-   * away). Returns the unsubscribe.
+   * The door contact or turnstile sensor (gpio.doorSensor, issue #19): one call per debounced opening or
+   * closing, where the driver reads it (SimGpio: doorMoved(), doorClosed()); `onError` hears a read that
+   * failed (the line went away). Returns the unsubscribe.
    */
-  onDoor?(listener: () => void, onError?: (err: Error) => void): () => void;
+  onDoor?(listener: (move: DoorMove) => void, onError?: (err: Error) => void): () => void;
   /**
    * The sensor's level now, 1 when active (door open / turnstile turning), after its polarity; undefined
    * when no sensor is configured. Throws when the line cannot be read (doctor and selftest say so).
@@ -79,9 +86,9 @@ export class SimGpio implements GpioDriver {
     for (const listener of this.buttonListeners) listener(button);
   }
 
-  private readonly doorListeners = new Set<() => void>();
+  private readonly doorListeners = new Set<(move: DoorMove) => void>();
 
-  onDoor(listener: () => void): () => void {
+  onDoor(listener: (move: DoorMove) => void): () => void {
     this.doorListeners.add(listener);
     return () => this.doorListeners.delete(listener);
   }
@@ -91,9 +98,14 @@ export class SimGpio implements GpioDriver {
     return 0;
   }
 
-  /** The door or turnstile moved: one debounced movement (the onoff driver debounces before this). */
+  /** The door opened or the turnstile turned: one debounced movement (the onoff driver debounces before this). */
   doorMoved(): void {
-    for (const listener of this.doorListeners) listener();
+    for (const listener of this.doorListeners) listener('opening');
+  }
+
+  /** The door shut again after an opening. */
+  doorClosed(): void {
+    for (const listener of this.doorListeners) listener('closing');
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@ import { eventsOf, PATTERNS, type Pattern, type PatternName } from './patterns.j
 export { type DoorSensorReading, describeDoorSensor, readDoorSensor } from './door-sensor.js';
 export {
   allOutputsOff,
+  type DoorMove,
   type GpioDriver,
   type GuardButton,
   LINES,

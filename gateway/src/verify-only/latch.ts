@@ -1,12 +1,12 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeDurably } from '@qrkiosk/protocol';
+import { compareRulesVersions, writeDurably } from '@qrkiosk/protocol';
 import type { Logger } from '../log.js';
 
 /** In the data folder: signed rules once put this kiosk's site in verify-only. */
 export const VERIFY_ONLY_LATCH_FILE = 'verify-only.json';
 
-/** What the latch file records (for the log and the technician; its presence is what counts). */
+/** What the latch file records: its presence sets it; the rules version is what a newer version must pass. */
 interface Latched {
   site: string;
   rulesVersion: string;
@@ -19,13 +19,20 @@ interface Latched {
  * built-in rules, which keep a register: a site the office told to keep nothing would quietly start
  * journaling names again. So the kiosk remembers, in its data folder (written durably), that valid
  * signed rules put its site in verify-only; while that is so, built-in rules do not turn it off. Only
- * valid signed rules that say otherwise (`verifyOnly` absent or false for the site) clear it. The file
- * is kept whatever the site in kiosk.yaml says: a kiosk moved to another site without its rules is
- * still better keeping nothing. A file present but unreadable counts as set, for the same reason.
+ * valid signed rules with a version NEWER than the latched one (compareRulesVersions) that do not make the
+ * current site verify-only clear it (review 3 #5): an older signed file copied back by hand, or a technician
+ * changing kiosk.site under the same rules, is no signed change, so the latch stays (and says why). Newer
+ * signed rules that keep the site verify-only move the latch up to their version. A file present but
+ * unreadable counts as set; having no version to compare, it is cleared by any valid signed rules that
+ * say otherwise (as before the version was kept).
  */
 export class VerifyOnlyLatch {
   private readonly file: string;
   private set: boolean;
+  /** The latched rules version; null when the file could not be read (or none is set). */
+  private version: string | null = null;
+  /** The rules version last said to be too old to clear it (said once, not on every policy update). */
+  private refused: string | null = null;
 
   constructor(
     dataDir: string,
@@ -33,6 +40,11 @@ export class VerifyOnlyLatch {
   ) {
     this.file = join(dataDir, VERIFY_ONLY_LATCH_FILE);
     this.set = existsSync(this.file);
+    if (this.set) {
+      const latched = this.read();
+      if (latched !== 'unreadable' && typeof latched?.rulesVersion === 'string')
+        this.version = latched.rulesVersion;
+    }
   }
 
   get isSet(): boolean {
@@ -45,9 +57,22 @@ export class VerifyOnlyLatch {
    */
   apply(site: string, rulesVersion: string, signed: boolean, verifyOnly: boolean): boolean {
     if (signed) {
-      if (verifyOnly) this.remember({ site, rulesVersion, since: new Date().toISOString() });
-      else this.forget(rulesVersion);
-      return verifyOnly;
+      if (verifyOnly) {
+        this.remember({ site, rulesVersion, since: new Date().toISOString() });
+        return true;
+      }
+      if (!this.set) return false;
+      if (this.version === null || compareRulesVersions(rulesVersion, this.version) > 0) {
+        this.forget(rulesVersion);
+        return false;
+      }
+      if (this.refused === rulesVersion) return true;
+      this.refused = rulesVersion;
+      this.log.warn(
+        { file: this.file, latched: this.read(), rulesInForce: rulesVersion, site },
+        'staying verify-only: these signed rules are not newer than those that set it (an older file put back, or kiosk.site changed under the same rules)',
+      );
+      return true;
     }
     if (!this.set) return verifyOnly;
     this.log.error(
@@ -58,9 +83,11 @@ export class VerifyOnlyLatch {
   }
 
   private remember(latched: Latched): void {
-    if (this.set) return;
+    const newer = this.version === null || compareRulesVersions(latched.rulesVersion, this.version) > 0;
+    if (this.set && !newer) return;
     // In memory first: a write that fails (full disk) still keeps this process from keeping a register.
     this.set = true;
+    this.version = latched.rulesVersion;
     try {
       writeDurably(this.file, `${JSON.stringify(latched)}\n`);
       this.log.info(
@@ -78,6 +105,7 @@ export class VerifyOnlyLatch {
   private forget(rulesVersion: string): void {
     if (!this.set) return;
     this.set = false;
+    this.version = null;
     rmSync(this.file, { force: true });
     this.log.warn(
       { rulesVersion, file: this.file },

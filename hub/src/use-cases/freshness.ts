@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { FRESHNESS_SCHEMA_ID, type FreshnessStatement, keyId, signFreshness } from '@qrkiosk/protocol';
-import { readPublished } from '../published-versions.js';
+import { type ListKind, readPublished, recordPublished, versionFile } from '../published-versions.js';
+import { type RetainedReader, retainedVersion } from '../retained-versions.js';
 
 /**
  * The freshness statement (issue #19, protocol/src/freshness-statement.ts): "this is what the office publishes
@@ -15,6 +16,8 @@ export interface FreshnessResult {
   payload: Buffer;
   /** Version files that could not be read: their kind is stated as never published (null). */
   problems: string[];
+  /** Kinds never recorded here whose version was read back from the broker (and recorded now). */
+  recovered: ListKind[];
 }
 
 export interface PublishFreshnessOptions {
@@ -28,7 +31,16 @@ export interface PublishFreshnessOptions {
    * confirms nothing. null then.
    */
   skipIfEmpty?: boolean;
+  /**
+   * The broker's retained lists (retained-versions.ts): a list kind with no version file — a hub from before
+   * issue #19 recorded only revocation.version — is read back from what is retained, and recorded, so an
+   * upgraded fleet's installed rules and trust list are confirmed without publishing them again. Absent: no
+   * read-back (tests that replace `publish`).
+   */
+  retained?: RetainedReader;
 }
+
+const LIST_KINDS: readonly ListKind[] = ['rules', 'trust', 'revocation'];
 
 export async function publishFreshness(
   options: PublishFreshnessOptions & { skipIfEmpty: true },
@@ -38,6 +50,9 @@ export async function publishFreshness(
 ): Promise<FreshnessResult>;
 export async function publishFreshness(options: PublishFreshnessOptions): Promise<FreshnessResult | null> {
   const { versions, problems } = readPublished(options.stateDir);
+  const recovered = options.retained
+    ? await readBack(options.stateDir, options.retained, versions, problems)
+    : [];
   if (options.skipIfEmpty && Object.values(versions).every((v) => v === null) && problems.length === 0)
     return null;
   const statement: FreshnessStatement = {
@@ -50,5 +65,44 @@ export async function publishFreshness(options: PublishFreshnessOptions): Promis
   };
   const payload = signFreshness(statement, options.signing.privateKey, keyId(options.signing.publicKey));
   await options.publish(payload);
-  return { statement, payload, problems };
+  return { statement, payload, problems, recovered };
+}
+
+/**
+ * The list kinds never recorded in `stateDir` (no file; a damaged one stays a problem, never replaced by a
+ * guess), read back from the broker: each version found goes into `versions` and is recorded for next time.
+ */
+async function readBack(
+  stateDir: string,
+  retained: RetainedReader,
+  versions: ReturnType<typeof readPublished>['versions'],
+  problems: string[],
+): Promise<ListKind[]> {
+  const missing = LIST_KINDS.filter(
+    (k) => versions[k] === null && !problems.some((p) => p.startsWith(versionFile(stateDir, k))),
+  );
+  if (missing.length === 0) return [];
+  const found = await retained(missing);
+  const recovered: ListKind[] = [];
+  for (const kind of missing) {
+    const payload = found[kind];
+    if (!payload) continue;
+    const version = retainedVersion(kind, payload);
+    if (version === null) {
+      problems.push(`retained fleet/${kind}: no version could be read from it`);
+      continue;
+    }
+    if (kind === 'rules') versions.rules = String(version);
+    else versions[kind] = Number(version);
+    recovered.push(kind);
+    try {
+      recordPublished(stateDir, kind, version);
+    } catch (err) {
+      // Stated anyway (it is what the broker holds); read back again next time.
+      problems.push(
+        `${versionFile(stateDir, kind)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+    }
+  }
+  return recovered;
 }

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GpioDriver, GuardButton, Line } from '../driver.js';
+import type { DoorMove, GpioDriver, GuardButton, Line } from '../driver.js';
 import { DoorEdges } from './door-edges.js';
 import { type PinMap, pinOffset } from './lines.js';
 
@@ -95,7 +95,7 @@ export interface DoorInput {
 export type DoorInputFactory = (
   sysfsNumber: number,
   options: { activeLow: boolean; debounceMs: number },
-  onMove: () => void,
+  onMove: (move: DoorMove) => void,
   onError: (err: Error) => void,
 ) => Promise<DoorInput>;
 
@@ -138,7 +138,10 @@ export const doorInputWith =
     gpio.watch((err, value) => {
       try {
         if (err) onError(err);
-        else if (edges.edge(value, nowMs())) onMove();
+        else {
+          const move = edges.edge(value, nowMs());
+          if (move) onMove(move);
+        }
       } catch (e) {
         // A listener's throw here is in onoff's epoll callback: uncaught, it would end the daemon.
         onError(e as Error);
@@ -160,7 +163,7 @@ export class SysfsGpioDriver implements GpioDriver {
   /** Line → sysfs number, after open(). */
   readonly numbers = new Map<Line | `button-${GuardButton}` | 'door', number>();
   private door: DoorInput | undefined;
-  private readonly doorListeners = new Set<() => void>();
+  private readonly doorListeners = new Set<(move: DoorMove) => void>();
   private readonly doorErrorListeners = new Set<(err: Error) => void>();
 
   private readonly inputs: InputLine[] = [];
@@ -178,7 +181,7 @@ export class SysfsGpioDriver implements GpioDriver {
     private readonly doorFactory: DoorInputFactory = onoffDoorInput,
   ) {}
 
-  onDoor(listener: () => void, onError?: (err: Error) => void): () => void {
+  onDoor(listener: (move: DoorMove) => void, onError?: (err: Error) => void): () => void {
     this.doorListeners.add(listener);
     if (onError) this.doorErrorListeners.add(onError);
     return () => {
@@ -235,8 +238,8 @@ export class SysfsGpioDriver implements GpioDriver {
       this.door = await this.doorFactory(
         chip.base + offset,
         { activeLow, debounceMs },
-        () => {
-          for (const listener of this.doorListeners) listener();
+        (move) => {
+          for (const listener of this.doorListeners) listener(move);
         },
         (err) => {
           for (const listener of this.doorErrorListeners) listener(err);
