@@ -8,20 +8,12 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Clock, Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
-import { kioskYaml, makeTempDir, REPO_ROOT, startMosquitto, testerCccd, waitFor } from '@qrkiosk/testkit';
+import { makeTempDir, REPO_ROOT, startMosquitto, testerCccd, waitFor } from '@qrkiosk/testkit';
 import { describe, expect, it } from 'vitest';
+import { FreshTestClock, freshKiosk } from './fresh-kiosk.js';
 
 const HUB_CLI = join(REPO_ROOT, 'hub/dist/cli.js');
 const HOUR = 3_600_000;
-
-class TestClock implements Clock {
-  wall = Date.now();
-  mono = 7_000_000;
-  now = () => new Date(this.wall);
-  synced = () => true;
-  monotonic = () => ({ boot: 'boot-hub-kiosk', ms: this.mono });
-}
 
 describe("the hub's statement keeps an online kiosk's data fresh", () => {
   it('rules past their signed limit hold admissions until the hub’s publish-fresh arrives', async () => {
@@ -43,23 +35,13 @@ describe("the hub's statement keeps an online kiosk's data fresh", () => {
       rulesFile,
       JSON.stringify({ ...rules, version: 'office-e2e-1', limits: { maxAgeHours: { rules: 24 } } }),
     );
-    const clock = new TestClock();
-    const kiosk = new Controller(
-      settingsFromText(
-        kioskYaml({
-          dataDir: join(dir, 'data'),
-          lines: [
-            'ui: { port: 0 }',
-            `mqtt: { url: "${broker.url}", telemetrySeconds: 3600 }`,
-            'rules: { duplicateWindowSeconds: 0, unknownPerson: ALLOW }',
-            `updates: { publicKeyFiles: ["${join(dir, 'keys/hub-signing.pub')}"] }`,
-          ],
-        }),
-        'fresh hub-kiosk kiosk.yaml',
-        {},
-      ),
-      { gpio: new SimGpio(), clock, withoutScanner: true, withoutScreens: true },
-    );
+    const clock = new FreshTestClock(Date.now(), 7_000_000, 'boot-hub-kiosk');
+    const kiosk = freshKiosk({
+      dataDir: join(dir, 'data'),
+      brokerUrl: broker.url,
+      hubPub: join(dir, 'keys/hub-signing.pub'),
+      clock,
+    });
     try {
       hub([
         'publish-rules',

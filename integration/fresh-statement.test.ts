@@ -8,7 +8,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Clock, Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { signedRulesEnvelope } from '@qrkiosk/hub';
 import {
   FRESHNESS_SCHEMA_ID,
@@ -18,21 +17,11 @@ import {
   signFreshness,
   type TelemetryMessage,
 } from '@qrkiosk/protocol';
-import { kioskYaml, makeTempDir, REPO_ROOT, startMosquitto, testerCccd, waitFor } from '@qrkiosk/testkit';
+import { makeTempDir, REPO_ROOT, startMosquitto, testerCccd, waitFor } from '@qrkiosk/testkit';
 import { connectAsync } from 'mqtt';
 import { describe, expect, it } from 'vitest';
+import { FreshTestClock, freshKiosk } from './fresh-kiosk.js';
 
-class TestClock implements Clock {
-  wall = Date.parse('2021-10-30T03:00:00Z');
-  mono = 5_000_000;
-  now = () => new Date(this.wall);
-  synced = () => true;
-  monotonic = () => ({ boot: 'boot-fresh', ms: this.mono });
-  pass(ms: number) {
-    this.wall += ms;
-    this.mono += ms;
-  }
-}
 const HOUR = 3_600_000;
 
 describe('data freshness over the broker', () => {
@@ -43,24 +32,8 @@ describe('data freshness over the broker', () => {
     const pub = join(dir, 'hub.pub.pem');
     writeFileSync(pub, hubKey.publicKey.export({ type: 'spki', format: 'pem' }));
     const office = await connectAsync(broker.url);
-    const clock = new TestClock();
-    const kiosk = new Controller(
-      settingsFromText(
-        kioskYaml({
-          dataDir: join(dir, 'data'),
-          lines: [
-            'ui: { port: 0 }',
-            // Telemetry on connect and on a fault change only: nothing periodic interferes.
-            `mqtt: { url: "${broker.url}", telemetrySeconds: 3600 }`,
-            'rules: { duplicateWindowSeconds: 0, unknownPerson: ALLOW }',
-            `updates: { publicKeyFiles: ["${pub}"] }`,
-          ],
-        }),
-        'fresh e2e kiosk.yaml',
-        {},
-      ),
-      { gpio: new SimGpio(), clock, withoutScanner: true, withoutScreens: true },
-    );
+    const clock = new FreshTestClock(Date.parse('2021-10-30T03:00:00Z'), 5_000_000, 'boot-fresh');
+    const kiosk = freshKiosk({ dataDir: join(dir, 'data'), brokerUrl: broker.url, hubPub: pub, clock });
     const telemetry: TelemetryMessage[] = [];
     const statement = (version: string) =>
       signFreshness(

@@ -10,21 +10,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDccSigner } from '@qrkiosk/firmware-sim';
-import { type Clock, Controller, SimGpio, settingsFromText } from '@qrkiosk/gateway';
 import { fleetTopic } from '@qrkiosk/protocol';
-import { kioskYaml, makeTempDir, REPO_ROOT, startMosquitto, testerCccd, waitFor } from '@qrkiosk/testkit';
+import { makeTempDir, REPO_ROOT, startMosquitto, testerCccd, waitFor } from '@qrkiosk/testkit';
 import { connectAsync } from 'mqtt';
 import { describe, expect, it } from 'vitest';
+import { FreshTestClock, freshKiosk } from './fresh-kiosk.js';
 
 const HUB_CLI = join(REPO_ROOT, 'hub/dist/cli.js');
-
-class TestClock implements Clock {
-  wall = Date.now();
-  mono = 9_000_000;
-  now = () => new Date(this.wall);
-  synced = () => true;
-  monotonic = () => ({ boot: 'boot-upgrade', ms: this.mono });
-}
 
 describe('an upgrade from before the freshness statement', () => {
   it('the hub names the rules and trust list its broker retains; a kiosk without data-age.json recovers', async () => {
@@ -56,25 +48,10 @@ describe('an upgrade from before the freshness statement', () => {
     mkdirSync(state, { recursive: true });
     writeFileSync(join(state, 'revocation.version'), '5\n');
 
-    const clock = new TestClock();
+    const clock = new FreshTestClock(Date.now(), 9_000_000, 'boot-upgrade');
     const dataDir = join(dir, 'data');
     const kiosk = () =>
-      new Controller(
-        settingsFromText(
-          kioskYaml({
-            dataDir,
-            lines: [
-              'ui: { port: 0 }',
-              `mqtt: { url: "${broker.url}", telemetrySeconds: 3600 }`,
-              'rules: { duplicateWindowSeconds: 0, unknownPerson: ALLOW }',
-              `updates: { publicKeyFiles: ["${join(dir, 'keys/hub-signing.pub')}"] }`,
-            ],
-          }),
-          'upgrade kiosk.yaml',
-          {},
-        ),
-        { gpio: new SimGpio(), clock, withoutScanner: true, withoutScreens: true },
-      );
+      freshKiosk({ dataDir, brokerUrl: broker.url, hubPub: join(dir, 'keys/hub-signing.pub'), clock });
     // The kiosk as it was before the upgrade: rules and trust list installed from the retained messages.
     const before = kiosk();
     await before.start();
