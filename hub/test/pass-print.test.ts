@@ -6,26 +6,45 @@
  * A screenshot of the page in Chromium decodes too (what a phone photo of the screen would give).
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KeyRing, keyId, newPassId, signPass, verifyPass } from '@qrkiosk/protocol';
 import { CHROMIUM_ARGS, requireChromium } from '@qrkiosk/testkit';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PassCard, passCardsPage } from '../src/passes/print.js';
-import { tokenForPrintTest } from './pass-fixtures.js';
 
 const DPI = 300;
 const PX_PER_MM = DPI / 25.4;
 
-const card = (n: number): PassCard => ({
-  token: tokenForPrintTest(),
-  passId: randomBytes(10).toString('hex'),
+const hub = generateKeyPairSync('ed25519');
+const keys = new KeyRing();
+keys.add(hub.publicKey);
+
+/** A real signed pass (protocol's signPass) with a ward scope of the longest usual length. */
+function card(n: number): PassCard {
+  const passId = newPassId();
+  const pass = {
+    passId,
+    scope: { kind: 'ward' as const, id: 'w-26734' },
+    validFrom: '2026-11-27',
+    validUntil: '2027-11-26',
+  };
+  return { ...CARD_TEXT(n), passId, token: signPass(pass, hub.privateKey, keyId(hub.publicKey)) };
+}
+const CARD_TEXT = (n: number) => ({
   nameMasked: `NGUYỄN V** ${String.fromCharCode(65 + n)}`,
   issuer: 'Phường Hà Cầu, Hà Đông',
   validUntil: '2027-11-26',
 });
+
+/** What zbarimg read is the token, and the token is a pass the hub's key signed. */
+function expectPass(decoded: string[], c: PassCard) {
+  expect(decoded).toEqual([c.token]);
+  expect(verifyPass(decoded[0] ?? '', keys).passId).toBe(c.passId);
+}
 
 /** zbarimg's decodes of an image: one line per symbol (--raw: the data as it is). */
 const zbar = (png: string): string[] =>
@@ -124,7 +143,7 @@ describe('printed pass cards', () => {
     expectPageSize(out.info, A6_PTS);
     expect(out.pages).toBe(2);
     for (const [i, c] of cards.entries()) {
-      expect(zbar(out.png(i + 1))).toEqual([c.token]);
+      expectPass(zbar(out.png(i + 1)), c);
       // The card's top 66 mm hold the QR with its quiet zone and nothing else.
       const size = qrSizeMm(out.gray(i + 1), { x: 0, y: 0, w: 105, h: 66 });
       expect(size.w).toBeGreaterThanOrEqual(50);
@@ -151,7 +170,8 @@ describe('printed pass cards', () => {
         .map((c) => c.token)
         .sort(),
     );
-    expect(zbar(out.png(2))).toEqual([cards[8]?.token]);
+    expectPass(zbar(out.png(2)), cards[8] as PassCard);
+    for (const t of zbar(out.png(1))) expect(() => verifyPass(t, keys)).not.toThrow();
     // Each card is 105 × 74.25 mm with the QR at its left: its left 60 mm hold the QR alone.
     const gray = out.gray(1);
     for (let row = 0; row < 4; row++)
@@ -168,7 +188,7 @@ describe('printed pass cards', () => {
     await page.setContent(await passCardsPage([c], 'a6'));
     const shot = join(mkdtempSync(join(tmpdir(), 'qrkiosk-pass-shot-')), 'card.png');
     await page.locator('.card').screenshot({ path: shot });
-    expect(zbar(shot)).toEqual([c.token]);
+    expectPass(zbar(shot), c);
   });
 
   it('escapes what it prints', async () => {
