@@ -1,4 +1,6 @@
 import type { KeyObject } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   encodePassList,
   keyId,
@@ -11,6 +13,7 @@ import {
   signPass,
   vnDay,
 } from '@qrkiosk/protocol';
+import { writeFileAtomic } from '../fleet-state.js';
 import { parsePassCsv } from '../passes/csv.js';
 import { passError } from '../passes/errors.js';
 import type { PassCard } from '../passes/print.js';
@@ -284,4 +287,28 @@ export async function passCards(deps: PassDeps, rows: readonly PassRow[]): Promi
     );
     return { token, passId: r.passId, nameMasked: r.nameMasked, issuer, validUntil: r.validUntil };
   });
+}
+
+/**
+ * Signs the pass list with the next version and hands it to `send` (the broker, retained on
+ * fleet/passes). Versions only go up — a kiosk installs a list only when it is newer — so the last one
+ * is kept in `<stateDir>/passes.version`, and the next is the larger of it + 1 and the Unix time.
+ */
+export async function publishPassList(
+  deps: PassDeps & { stateDir: string; send: (file: Buffer) => Promise<void> },
+): Promise<{ version: number; count: number; bytes: number; uncoded: string[] }> {
+  const file = join(deps.stateDir, 'passes.version');
+  let last = 0;
+  try {
+    last = Number(readFileSync(file, 'utf8').trim()) || 0;
+  } catch {
+    // the first list from this state folder
+  }
+  const now = deps.now?.() ?? new Date();
+  const version = Math.max(Math.floor(now.getTime() / 1000), last + 1);
+  const list = await passListFile(deps, version);
+  await deps.send(list.file);
+  mkdirSync(deps.stateDir, { recursive: true });
+  writeFileAtomic(file, [Buffer.from(`${version}\n`)]);
+  return { version, count: list.count, bytes: list.file.length, uncoded: list.uncoded };
 }
