@@ -25,12 +25,15 @@ export const PASS_ERROR_STATUS: Record<PassErrorCode, number> = {
 
 export class PassIssueError extends Error {
   readonly status: number;
+  /** What the hub's error handler (routes/access.ts) answers with. */
+  readonly statusCode: number;
   constructor(
     readonly code: PassErrorCode,
     readonly text: Text,
   ) {
     super(`${code}: ${text.en}`);
     this.status = PASS_ERROR_STATUS[code];
+    this.statusCode = this.status;
   }
 }
 

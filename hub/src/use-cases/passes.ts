@@ -231,7 +231,7 @@ export async function passRevocationSection(deps: PassDeps): Promise<RevocationB
 }
 
 /**
- * The signed pass list (QRKPL1) of every pass valid today or later and not revoked, with the sites'
+ * The signed pass list (QRKPL1) of every pass valid today or later (revoked ones too), with the sites'
  * areas (how a kiosk knows its ward and district). A site whose ward or district is a name rather
  * than a code gets null there — a ward-scoped pass cannot name it — and is counted in `uncoded`.
  */
@@ -241,7 +241,9 @@ export async function passListFile(
 ): Promise<{ file: Buffer; count: number; uncoded: string[] }> {
   const signing = signingOf(deps);
   const now = deps.now?.() ?? new Date();
-  const rows = await deps.store.repo.passes.list({ validOn: vnDay(now), limit: 100_000 });
+  // Revoked passes stay in: the revocation list refuses them. Dropped here, a kiosk whose revocation
+  // list is older would see a genuine card with no holder and admit it as an unknown person.
+  const rows = await deps.store.repo.passes.list({ validOn: vnDay(now), revoked: true, limit: 100_000 });
   const areas: Record<string, PassArea> = {};
   const uncoded: string[] = [];
   const code = (v: string) => (SCOPE_ID.test(v) ? v : null);
