@@ -7,8 +7,17 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KeyRing, openRevocationList, PASS_REVOCATION_KID, passKey } from '@qrkiosk/protocol';
-import { makeTempDir, REPO_ROOT } from '@qrkiosk/testkit';
+import {
+  findPass,
+  fleetTopic,
+  KeyRing,
+  openRevocationList,
+  PASS_REVOCATION_KID,
+  passKey,
+  verifyPassList,
+} from '@qrkiosk/protocol';
+import { makeTempDir, REPO_ROOT, startMosquitto, waitFor } from '@qrkiosk/testkit';
+import { connectAsync } from 'mqtt';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HubStore } from '../src/index.js';
 import { generateSigningKey, readSigningKey } from '../src/publish.js';
@@ -127,5 +136,54 @@ describe('qrkiosk-hub pass', () => {
     expect(u.status).toBe(2);
     expect(u.stderr).toMatch(/Không có địa điểm s-404/);
     expect(u.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('publishes the signed pass list retained on fleet/passes, versions rising', async () => {
+    const broker = await startMosquitto();
+    try {
+      const issued = cli(
+        'pass',
+        'issue',
+        ...base,
+        '--id-type',
+        'cccd',
+        '--id',
+        '001099000007',
+        '--name',
+        'Phạm Thị Cúc',
+        '--scope',
+        'site:s-001',
+        '--json',
+      );
+      expect(issued.status, issued.stderr).toBe(0);
+      const pass = JSON.parse(issued.stdout.split('\n')[0] ?? '');
+      const stateDir = join(dir, 'fleet-state');
+      const publish = () => cli('pass', 'publish', ...base, '--state-dir', stateDir, '--mqtt', broker.url);
+      const first = publish();
+      expect(first.status, first.stderr).toBe(0);
+      const second = publish();
+      expect(second.status, second.stderr).toBe(0);
+      const version = (r: { stdout: string }) => Number(/phiên bản (\d+)/.exec(r.stdout)?.[1]);
+      // Each list a higher version (even two in one second): a kiosk installs only a newer one.
+      expect(version(second)).toBeGreaterThan(version(first));
+      const client = await connectAsync(broker.url);
+      const got: Buffer[] = [];
+      client.on('message', (t, p) => {
+        if (t === fleetTopic('passes')) got.push(p);
+      });
+      await client.subscribeAsync(fleetTopic('passes'), { qos: 1 });
+      await waitFor(() => got[0], 5000, 'retained pass list');
+      await client.endAsync();
+      const keys = new KeyRing();
+      keys.add(readSigningKey(signingFile).publicKey);
+      const list = verifyPassList(got[0] as Buffer, keys);
+      const versions = readFileSync(join(stateDir, 'passes.version'), 'utf8').trim();
+      expect(list.header.version).toBe(Number(versions));
+      expect(list.header.version).toBe(version(second));
+      expect(list.header.areas['s-001']).toEqual({ ward: 'w-09556', district: 'd-268' });
+      expect(findPass(list, passKey(pass.passId))?.validUntil).toBe(pass.validUntil);
+    } finally {
+      await broker.stop();
+    }
   });
 });
