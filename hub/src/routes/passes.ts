@@ -220,7 +220,12 @@ export function passRoutes(app: FastifyInstance, store: HubStore, options: PassR
       }
       if (rows.length === 0) throw passError('no-pass', 'Không có thẻ nào để in', 'no pass to print');
       const html = await passCardsPage(await passCards(deps, rows), req.query.layout ?? 'a6');
-      return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
+      // As the report page: no script at all, the inline style and the inline SVG QR only.
+      return reply
+        .header('cache-control', 'no-store')
+        .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+        .type('text/html; charset=utf-8')
+        .send(html);
     },
   );
 }
