@@ -99,7 +99,7 @@ function listSql(q: PassQuery): { sql: string; params: unknown[] } {
   if (q.scopeId !== undefined) add('scope_id = ?', q.scopeId);
   if (q.validOn !== undefined) add('valid_until >= ?', q.validOn);
   if (!q.revoked) where.push('revoked_at IS NULL');
-  params.push(Math.max(1, Math.min(q.limit ?? 10_000, 100_000)));
+  params.push(Math.max(1, Math.min(q.limit ?? 10_000, 1_000_000)));
   const sql = `SELECT ${COLUMNS} FROM passes${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
     ORDER BY issued_at DESC, pass_id LIMIT $${params.length}`;
   return { sql, params };

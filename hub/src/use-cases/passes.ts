@@ -64,6 +64,8 @@ export const MAX_PASS_DAYS = 1826;
 const HASH = /^[0-9a-f]{32}$/;
 const SCOPE_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const DAY_MS = 86_400_000;
+/** 34 bytes each: 400,000 passes are 13.6 MB, under the broker's 16 MiB message (protocol/src/limits.ts). */
+const MAX_LIST_PASSES = 400_000;
 
 function signingOf(deps: PassDeps) {
   if (!deps.signing)
@@ -243,7 +245,13 @@ export async function passListFile(
   const now = deps.now?.() ?? new Date();
   // Revoked passes stay in: the revocation list refuses them. Dropped here, a kiosk whose revocation
   // list is older would see a genuine card with no holder and admit it as an unknown person.
-  const rows = await deps.store.repo.passes.list({ validOn: vnDay(now), revoked: true, limit: 100_000 });
+  const rows = await deps.store.repo.passes.list({
+    validOn: vnDay(now),
+    revoked: true,
+    limit: MAX_LIST_PASSES + 1,
+  });
+  if (rows.length > MAX_LIST_PASSES)
+    throw new Error(`more than ${MAX_LIST_PASSES} passes valid: the list would not fit one MQTT message`);
   const areas: Record<string, PassArea> = {};
   const uncoded: string[] = [];
   const code = (v: string) => (SCOPE_ID.test(v) ? v : null);
