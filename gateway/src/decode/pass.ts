@@ -22,7 +22,8 @@ export type { PassReport } from './result.js';
  */
 export interface PassContext {
   keys: KeyRing;
-  site: string;
+  /** This kiosk's site; undefined (`qrkiosk decode` without --site): the scope is shown, not judged. */
+  site: string | undefined;
   /** The installed signed pass list; none yet: a genuine pass names an unknown person. */
   list?: PassList;
 }
@@ -35,11 +36,12 @@ export const looksLikePass = (text: string): boolean => text.startsWith(PASS_PRE
 /** The ward or district a scope names for this site, from the pass list's site register. */
 function inScope(pass: Pass, ctx: PassContext): boolean {
   const { kind, id } = pass.scope;
+  if (ctx.site === undefined) return true;
   if (kind === 'site') return id === ctx.site;
   // A province pass is for every kiosk trusting the key that signed it (one hub per province).
   if (kind === 'province') return true;
-  const area =
-    ctx.list && Object.hasOwn(ctx.list.header.areas, ctx.site) ? ctx.list.header.areas[ctx.site] : undefined;
+  const { site, list } = ctx;
+  const area = list && Object.hasOwn(list.header.areas, site) ? list.header.areas[site] : undefined;
   return area?.ward === id;
 }
 
