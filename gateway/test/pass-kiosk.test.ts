@@ -5,17 +5,20 @@
  * A revoked (signed revocation list), expired, out-of-scope or forged card is REVIEW with its reason.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   encodePassList,
+  generateTracingKeys,
   hashIdentity,
   keyId,
   newPassId,
+  openIdentity,
   PASS_REVOCATION_KID,
   type Pass,
   type PassArea,
   passKey,
+  readTracingPrivateKey,
   signPass,
   signRevocationList,
 } from '@qrkiosk/protocol';
@@ -109,6 +112,27 @@ describe('a printed pass at the kiosk', () => {
     // An older list (version 4, holder changed) is refused: the one in force stays.
     await publishList(again, [{ passId: pass.passId, idHash: 'cd'.repeat(16) }], 4);
     expect(again.controller.scan(pass.token)?.checkin?.document.idHash).toBe(holder);
+  });
+
+  it('seals the whole pass id for the office (the kiosk knows no name or number to seal)', async () => {
+    const tracing = generateTracingKeys(makeTempDir('tracing-'));
+    const k = await kiosk(makeTempDir('pass-'), {
+      extra: [
+        `privacy: { tracingPublicKeyFile: "${tracing.publicFile}" }`,
+        'rules: { duplicateWindowSeconds: 0 }',
+      ],
+    });
+    const pass = card();
+    await publishList(k, [{ passId: pass.passId, idHash: 'ef'.repeat(16) }]);
+    const checkin = k.controller.scan(pass.token)?.checkin;
+    if (!checkin?.document.sealed) throw new Error('the pass was not recorded with a sealed identity');
+    const priv = readTracingPrivateKey(readFileSync(tracing.privateFile));
+    expect(openIdentity([priv], checkin.id, checkin.document.sealed)).toEqual({
+      v: 1,
+      kind: 'pass',
+      number: `PASS-${pass.passId}`,
+      name: '',
+    });
   });
 
   it('before the list arrives: a genuine pass names a person of its own, unknown to the cache', async () => {
