@@ -28,7 +28,7 @@ const SIGNATURE_BYTES = 64;
 const KEY_ID_BYTES = 8;
 /** version, passId, scope kind, scope length, validFrom, validUntil, keyId. */
 const FIXED_BODY_BYTES = 1 + PASS_ID_BYTES + 1 + 1 + 2 + 2 + KEY_ID_BYTES;
-/** Longer text is refused before decoding: the longest legal token is 6 + ceil(153·8/5) = 251 characters. */
+/** Longer text is refused before decoding: the longest legal token (a 32-character scope id, 121 bytes) is 6 + ceil(121·8/5) = 200 characters. */
 const MAX_TOKEN_CHARS = 512;
 const EPOCH_MS = Date.UTC(2020, 0, 1);
 const DAY_MS = 86_400_000;

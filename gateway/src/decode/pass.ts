@@ -29,11 +29,10 @@ export interface PassContext {
 }
 
 const KID = Buffer.from(PASS_REVOCATION_KID, 'base64');
-const NO_HASHES = { countrycodeuci: [], signature: Buffer.alloc(0) };
 
 export const looksLikePass = (text: string): boolean => text.startsWith(PASS_PREFIX);
 
-/** The ward or district a scope names for this site, from the pass list's site register. */
+/** Whether the pass's scope covers this kiosk (a ward scope: the ward the pass list's site register gives its site). */
 function inScope(pass: Pass, ctx: PassContext): boolean {
   const { kind, id } = pass.scope;
   if (ctx.site === undefined) return true;
@@ -65,7 +64,10 @@ export function decodePass(
     throw err;
   }
   const key = passKey(pass.passId);
-  if (revocation?.revoked(KID, { uci: key, ...NO_HASHES })) return failure('pass', 'pass-revoked');
+  // Pass revocations are UCI entries under the pseudo-KID; the passKey stands in the SIGNATURE slot too (an
+  // empty hash there would make the binary search read past it), so any section of that KID naming it revokes.
+  if (revocation?.revoked(KID, { uci: key, countrycodeuci: [], signature: key }))
+    return failure('pass', 'pass-revoked');
   const validity = passValidity(pass, vnDay(at));
   if (validity === 'expired') return failure('pass', 'pass-expired');
   if (validity === 'not-yet-valid') return failure('pass', 'pass-not-yet-valid');
@@ -77,7 +79,7 @@ export function decodePass(
     kind: 'pass',
     ok: true,
     identity: {
-      // Shown masked as "*****" + the pass id's first 4 hex: the guard can match the card's printed id.
+      // Masked as "*****" + the pass id's first 4 hex: reception tells two cards apart, nothing names the person.
       documentNumber: `PASS-${pass.passId.slice(0, 4)}`,
       formerNumber: null,
       masked: true,
