@@ -141,7 +141,10 @@ function encodeBody(pass: Omit<Pass, 'keyId'>, keyId: string): Buffer {
   const from = passDayNumber(pass.validFrom);
   const until = passDayNumber(pass.validUntil);
   if (from === null || until === null)
-    throw new PassError('format', 'validFrom and validUntil must be real days from 2020-01-01 to 2199');
+    throw new PassError(
+      'format',
+      'validFrom and validUntil must be real days from 2020-01-01 to 2199-06-06 (u16 days)',
+    );
   if (until < from) throw new PassError('format', 'validUntil is before validFrom');
   if (!/^[0-9a-f]{16}$/.test(keyId)) throw new PassError('format', 'a key id is 16 lowercase hex characters');
   const id = Buffer.from(pass.scope.id, 'ascii');
