@@ -79,7 +79,10 @@ export function encodePassList(
       throw new PassListError('format', 'passKey and idHash are 16 bytes each');
     const until = passDayNumber(r.validUntil);
     if (until === null)
-      throw new PassListError('format', `validUntil ${r.validUntil} is not a day from 2020 to 2199`);
+      throw new PassListError(
+        'format',
+        `validUntil ${r.validUntil} is not a day from 2020-01-01 to 2199-06-06`,
+      );
     if (i > 0 && sorted[i - 1]!.passKey.equals(r.passKey))
       throw new PassListError('format', 'two records for one pass');
     const o = i * PASS_LIST_ENTRY_BYTES;

@@ -28,7 +28,7 @@ const SIGNATURE_BYTES = 64;
 const KEY_ID_BYTES = 8;
 /** version, passId, scope kind, scope length, validFrom, validUntil, keyId. */
 const FIXED_BODY_BYTES = 1 + PASS_ID_BYTES + 1 + 1 + 2 + 2 + KEY_ID_BYTES;
-/** Longer text is refused before decoding: the longest legal token is 6 + ceil(153·8/5) = 251 characters. */
+/** Longer text is refused before decoding: the longest legal token (a 32-character scope id, 121 bytes) is 6 + ceil(121·8/5) = 200 characters. */
 const MAX_TOKEN_CHARS = 512;
 const EPOCH_MS = Date.UTC(2020, 0, 1);
 const DAY_MS = 86_400_000;
@@ -141,7 +141,10 @@ function encodeBody(pass: Omit<Pass, 'keyId'>, keyId: string): Buffer {
   const from = passDayNumber(pass.validFrom);
   const until = passDayNumber(pass.validUntil);
   if (from === null || until === null)
-    throw new PassError('format', 'validFrom and validUntil must be real days from 2020-01-01 to 2199');
+    throw new PassError(
+      'format',
+      'validFrom and validUntil must be real days from 2020-01-01 to 2199-06-06 (u16 days)',
+    );
   if (until < from) throw new PassError('format', 'validUntil is before validFrom');
   if (!/^[0-9a-f]{16}$/.test(keyId)) throw new PassError('format', 'a key id is 16 lowercase hex characters');
   const id = Buffer.from(pass.scope.id, 'ascii');
