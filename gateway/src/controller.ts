@@ -25,6 +25,7 @@ import { ManualCheckins } from './manual-checkin.js';
 import { KioskMetrics } from './metrics/index.js';
 import { Occupancy } from './occupancy/index.js';
 import type { Outcomes } from './outcomes/index.js';
+import { PassListSource } from './passes/index.js';
 import { PolicyInForce } from './policy.js';
 import { CheckinRecorder } from './record/checkin.js';
 import { Journal, type MonoStamp } from './record/index.js';
@@ -107,6 +108,8 @@ export class Controller {
   private readonly admission: KioskAdmission;
   /** The hub's DCC revocation list in force (revocation/), if one is installed. */
   private readonly revocation: RevocationSource;
+  /** The hub's pass list in force (passes/, issue #20): printed passes' holders and the sites' areas. */
+  private readonly passes: PassListSource;
   /** The telemetry message's readings (kiosk-telemetry.ts). */
   private readonly readings: KioskTelemetry;
   /** Reception's manual entries (manual-checkin.ts). */
@@ -132,6 +135,7 @@ export class Controller {
     this.cache = new FactsCache(settings.data.dir);
     this.faults = new Faults(this.bus, this.log);
     this.revocation = new RevocationSource(settings.data.dir, secrets.hubKeys, this.log, this.faults);
+    this.passes = new PassListSource(settings.data.dir, secrets.hubKeys, this.log);
     this.keeper = new RecordKeeper(this.journal, this.faults, this.log, this.clock, settings.data.dir);
     this.clockWatch = new ClockWatch(this.clock, this.faults, this.log, settings.data.dir, {
       assumeSynced: settings.clock.assumeSynced,
@@ -150,6 +154,8 @@ export class Controller {
     const { journal, keeper } = this;
     this.admission = new KioskAdmission({
       ...{ settings, cache, faults, clock, log, journal, keeper, revocation },
+      passes: this.passes,
+      hubKeys: secrets.hubKeys,
       policy: () => this.policy.current,
       occupancy: () => this.occupancy.now(),
       hashKey: () => this.requireKey(),
@@ -222,6 +228,7 @@ export class Controller {
       faults: this.faults,
       policy: this.policy,
       revocation: this.revocation,
+      passes: this.passes,
       admission: this.admission,
       software: this.software,
       recorder: this.recorder,
@@ -317,6 +324,7 @@ export class Controller {
     openCacheGuarded(this.cache, this.faults, this.clock);
     this.admission.loadTrust();
     this.revocation.load();
+    this.passes.load();
     this.policy.start();
     await this.gpio.open();
     this.outcomes.start(this.gpio, Object.values(settings.gpio.buttons).some(Boolean));

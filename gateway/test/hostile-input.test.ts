@@ -22,7 +22,7 @@ import { toFrame } from '../src/frame/index.js';
 import { factsFromDcc } from '../src/lookup/index.js';
 import { installRevocationList, RevocationList, revocationFile } from '../src/revocation/index.js';
 
-const KINDS = new Set(['cccd', 'bhyt', 'personal-qr', 'dcc', 'location', 'unknown']);
+const KINDS = new Set(['cccd', 'bhyt', 'personal-qr', 'dcc', 'location', 'unknown', 'pass']);
 
 function assertWellFormed(r: DecodeResult): void {
   expect(KINDS.has(r.kind)).toBe(true);

@@ -8,6 +8,7 @@ import { BROKER_USAGE, brokerCommand } from './cli-broker.js';
 import { DEAD_LETTERS_USAGE, deadLettersCommand } from './cli-dead-letters.js';
 import { brokerLogin, fail, out } from './cli-files.js';
 import { KIOSK_USAGE, kioskCommand, requestCommand } from './cli-kiosk.js';
+import { PASS_USAGE, passCommand } from './cli-passes.js';
 import { PUBLISH_COMMANDS, PUBLISH_USAGE, publishCommand } from './cli-publish.js';
 import { RELEASE_USAGE, releaseCommand } from './cli-releases.js';
 import { runCommand } from './cli-run.js';
@@ -54,6 +55,7 @@ function usage(code: number): never {
       ...BROKER_USAGE,
       ...KIOSK_USAGE,
       ...PUBLISH_USAGE,
+      ...PASS_USAGE,
       ...RELEASE_USAGE,
       ...TRACING_KEY_USAGE,
       '  Trung tâm: nhận check-in, báo cáo ngày, truy vết / hub: ingest, daily report, contact tracing.',
@@ -78,6 +80,7 @@ async function main(): Promise<number> {
   if ((PUBLISH_COMMANDS as readonly string[]).includes(command))
     return publishCommand(command, args, settings());
   if (command === 'user') return userCommand(args, settings());
+  if (command === 'pass') return passCommand(args, settings());
   if (command === 'release' || command === 'rollout') return releaseCommand(command, args, settings());
   if (command === 'site') return siteCommand(args);
   if (command === 'broker') return brokerCommand(args);

@@ -20,6 +20,7 @@ import { releasesDir } from './updates/releases.js';
 import { RolloutEngine, Rollouts } from './updates/rollouts.js';
 import { Enrolment, type EnrolmentKeys } from './use-cases/enrolment.js';
 import { KioskCommands } from './use-cases/kiosk-commands.js';
+import { publishPassList } from './use-cases/passes.js';
 import { applyRetention, DEFAULT_RETENTION_DAYS } from './use-cases/retention.js';
 
 export interface HubOptions {
@@ -155,6 +156,7 @@ export class Hub {
       ...(this.options.metricsAccess ? { metricsAccess: this.options.metricsAccess } : {}),
       releasesDir: releasesDir(this.options.dataDir),
       ...(freshness ? { freshness: () => freshness.status() } : {}),
+      ...(fresh?.signing ? { passes: this.passesOf(store, fresh.signing, fresh.stateDir) } : {}),
       onError: (err) => this.log.error({ err }, 'hub page request failed'),
     });
     this.startRollouts(store);
@@ -177,6 +179,28 @@ export class Hub {
     const plain = this.options.enrolment && plainHttpWarning(this.options.enrolment.publicUrl);
     if (plain) this.log.warn({ publicUrl: this.options.enrolment?.publicUrl, text: plain }, plain.en);
     return address;
+  }
+
+  /**
+   * Printed passes (issue #20) signed with the fleet key (the one kiosks trust for rules), the pass list
+   * published retained on fleet/passes after each issue, over the hub's own broker login.
+   */
+  private passesOf(
+    store: HubStore,
+    signing: { privateKey: KeyObject; publicKey: KeyObject },
+    stateDir: string,
+  ) {
+    const login = this.adminLogin();
+    return {
+      signing,
+      publishPassList: () =>
+        publishPassList({
+          store,
+          signing,
+          stateDir,
+          send: (payload) => publishFleet(login, [{ kind: 'passes', payload }]),
+        }),
+    };
   }
 
   /** The rollout engine on a timer, publishing fleet/software over the hub's own broker login. */

@@ -14,6 +14,7 @@ import { healthRoute } from './routes/health.js';
 import { liveRoute } from './routes/live.js';
 import { loginRoutes } from './routes/login.js';
 import { pageRoutes } from './routes/page.js';
+import { type PassRouteOptions, passRoutes } from './routes/passes.js';
 import { reportRoutes } from './routes/reports.js';
 import { updateRoutes } from './routes/updates.js';
 import { userRoutes } from './routes/users.js';
@@ -50,6 +51,8 @@ export interface ServerOptions extends FleetOptions {
   commands?: KioskCommands;
   /** Where release bundles are kept (<dataDir>/releases); GET /releases/<file> serves the recorded ones. */
   releasesDir?: string;
+  /** Printed passes (routes/passes.ts): the signing key and the pass list's publisher; none: issuing answers no-key. */
+  passes?: Omit<PassRouteOptions, 'hashKey' | 'onError'>;
   /** Where server errors are logged (with their stack). */
   onError?: (err: unknown) => void;
 }
@@ -99,6 +102,11 @@ export async function createServer(
   updateRoutes(app, store, options.releasesDir);
   liveRoute(app, store, ingest, options);
   commandRoutes(app, store, options.commands);
+  passRoutes(app, store, {
+    ...options.passes,
+    ...(options.hashKey ? { hashKey: options.hashKey } : {}),
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
   enrolRoute(app, options.enrolment, options);
   enrolmentCodeRoute(app, options.enrolment, options.onError ?? (() => undefined));
   return app;

@@ -149,6 +149,40 @@ const ROUTES: Record<string, Entry> = {
   // Software updates (routes/updates.ts; flows in rollouts.test.ts and integration/software-rollout.test.ts).
   'GET /api/releases': { who: ['admin'] },
   'GET /api/rollouts': { who: ['admin'] },
+  // Printed passes (routes/passes.ts; their own tests: pass-http.test.ts). This hub has no signing key:
+  // an allowed issue is refused for that (503), after access, csrf and the scope (s-001 is the officer's).
+  'GET /api/passes': { who: ['officer'] },
+  'POST /api/passes': {
+    who: ['officer'],
+    csrf: true,
+    answers: 503,
+    request: () => ({
+      body: { idHash: 'ab'.repeat(16), name: 'Trần Văn Bình', scope: { kind: 'site', id: 's-001' } },
+    }),
+  },
+  'POST /api/passes/csv': {
+    who: ['officer'],
+    csrf: true,
+    answers: 503,
+    request: () => ({
+      body: {
+        csv: 'id_type,id,name\nphone,0912345678,Trần Văn Bình\n',
+        scope: { kind: 'site', id: 's-001' },
+      },
+    }),
+  },
+  'POST /api/passes/:passId/revoke': {
+    who: ['officer'],
+    csrf: true,
+    answers: 404,
+    request: () => ({ path: `/api/passes/${'ab'.repeat(10)}/revoke`, body: { reason: 'mất thẻ' } }),
+  },
+  'GET /passes/print': {
+    who: ['officer'],
+    page: true,
+    answers: 404,
+    request: () => ({ query: `ids=${'ab'.repeat(10)}` }),
+  },
   // No release was added to this hub: an allowed start is refused for that (400), after access and csrf.
   'POST /api/rollouts': {
     who: ['admin'],

@@ -145,8 +145,17 @@ describe('hub page in Chromium', () => {
   it('has a full-width tab per view, site names for codes, Vietnam times as dd/MM/yyyy HH:mm', async () => {
     await logIn(page, ADMIN);
     const tabs = await page.$$eval('#tabs a', (as) => as.map((a) => a.textContent));
-    expect(tabs).toEqual(['Trực tiếp', 'Kiosk', 'Báo cáo', 'Truy vết', 'Cảnh báo', 'Cập nhật', 'Người dùng']);
-    for (const view of ['kiosks', 'reports', 'tracing', 'alerts', 'updates', 'users', 'live']) {
+    expect(tabs).toEqual([
+      'Trực tiếp',
+      'Kiosk',
+      'Báo cáo',
+      'Truy vết',
+      'Thẻ QR',
+      'Cảnh báo',
+      'Cập nhật',
+      'Người dùng',
+    ]);
+    for (const view of ['kiosks', 'reports', 'tracing', 'passes', 'alerts', 'updates', 'users', 'live']) {
       await page.click(`#tabs a[data-view="${view}"]`);
       await page.waitForSelector(`#app[data-view="${view}"] section`);
       const width = await page.$eval('#app > :first-child', (s) => s.getBoundingClientRect().width);
@@ -373,6 +382,7 @@ describe('hub page in Chromium', () => {
       'Kiosks',
       'Reports',
       'Tracing',
+      'QR passes',
       'Alerts',
       'Updates',
       'Users',

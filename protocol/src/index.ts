@@ -14,6 +14,8 @@ export * from './mask.js';
 export * from './mqtt-options.js';
 export * from './occupancy.js';
 export * from './outcome.js';
+export * from './pass.js';
+export * from './pass-list.js';
 export * from './receipt.js';
 export * from './requests.js';
 export * from './revocation.js';

@@ -38,7 +38,8 @@ export function kioskTopics(site: string, kiosk: string): KioskTopics {
  * `rules` the signed rules file, `trust` the signed list of DCC signer certificates,
  * `revocation` the signed DCC revocation list (QRKR1, protocol/src/revocation.ts),
  * `software` the signed announcement of a release for a rollout stage (protocol/src/software.ts),
- * `fresh` the signed statement of what the office publishes now (protocol/src/freshness-statement.ts, issue #19).
+ * `fresh` the signed statement of what the office publishes now (protocol/src/freshness-statement.ts, issue #19),
+ * `passes` the signed list of printed passes' holders and the sites' areas (QRKPL1, protocol/src/pass-list.ts, issue #20).
  */
 export const FLEET_KINDS = [
   'cache',
@@ -48,6 +49,7 @@ export const FLEET_KINDS = [
   'revocation',
   'software',
   'fresh',
+  'passes',
 ] as const;
 export type FleetKind = (typeof FLEET_KINDS)[number];
 export const FLEET_UPDATES = `${TOPIC_ROOT}/fleet/+`;

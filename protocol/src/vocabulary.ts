@@ -6,7 +6,7 @@ import { type Static, Type } from '@sinclair/typebox';
  */
 const literals = <T extends string>(words: readonly T[]) => words.map((w) => Type.Literal(w));
 
-/** What a scanned payload turned out to be (manual = entered by hand at reception). */
+/** What a scanned payload turned out to be (manual = entered by hand at reception; pass = a printed qrkiosk pass, issue #20). */
 export const DOCUMENT_KINDS = [
   'cccd',
   'bhyt',
@@ -15,6 +15,7 @@ export const DOCUMENT_KINDS = [
   'location',
   'unknown',
   'manual',
+  'pass',
 ] as const;
 /** What a scanned payload turned out to be. Shared by decoder, journal, uplink and hub. */
 export const DocumentKind = Type.Union(literals(DOCUMENT_KINDS), {

@@ -1,4 +1,4 @@
-import type { DataKind } from '@qrkiosk/protocol';
+import type { DataKind, KeyRing } from '@qrkiosk/protocol';
 import type { Clock } from '../clock.js';
 import { isCorruption } from '../db-files.js';
 import { loadTrustStore } from '../dcc-trust.js';
@@ -9,6 +9,7 @@ import type { Faults } from '../faults.js';
 import type { Logger } from '../log.js';
 import type { FactsCache } from '../lookup/index.js';
 import { reopenCache } from '../lookup/open-guarded.js';
+import type { PassListSource } from '../passes/index.js';
 import type { Journal, MonoStamp } from '../record/index.js';
 import type { RecordKeeper } from '../record/keeper.js';
 import type { RevocationSource } from '../revocation/index.js';
@@ -24,6 +25,10 @@ export interface KioskAdmissionDeps {
   journal: Journal;
   keeper: RecordKeeper;
   revocation: RevocationSource;
+  /** The hub's pass list in force (printed passes, issue #20); none: passes are judged without holders or areas. */
+  passes?: PassListSource;
+  /** The hub keys passes are signed with (updates.publicKeyFiles, as rules). */
+  hubKeys?: KeyRing;
   policy: () => Policy;
   occupancy: () => OccupancyNow;
   hashKey: () => Buffer;
@@ -53,10 +58,14 @@ export class KioskAdmission {
     return this.trust.size;
   }
 
-  /** The clock, the DSC trust store and the revocation list in force, for the decode stage. */
+  /** The clock, the DSC trust store, the revocation list and the pass list in force, for the decode stage. */
   decodeContext(at: Date): DecodeContext {
     const revocation = this.d.revocation.current;
-    return { at, trust: this.trust, ...(revocation ? { revocation } : {}) };
+    const list = this.d.passes?.current;
+    const pass = this.d.hubKeys
+      ? { pass: { keys: this.d.hubKeys, site: this.d.settings.kiosk.site, ...(list ? { list } : {}) } }
+      : {};
+    return { at, trust: this.trust, ...(revocation ? { revocation } : {}), ...pass };
   }
 
   context(at: Date, synced: boolean, stamp: MonoStamp): AdmissionContext {

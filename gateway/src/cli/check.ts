@@ -8,6 +8,7 @@ import { readFreshness } from '../freshness/offline.js';
 import type { Lang } from '../i18n.js';
 import { createLogger } from '../log.js';
 import { FactsCache, readHashKey } from '../lookup/index.js';
+import { PassListSource } from '../passes/index.js';
 import { rulesFileOf } from '../policy.js';
 import { RevocationSource } from '../revocation/index.js';
 import type { LoadedSettings } from '../settings/index.js';
@@ -40,11 +41,16 @@ function offlineContext(
   const revocation = new RevocationSource(settings.data.dir, secrets.hubKeys, log);
   revocation.load();
   const list = revocation.current;
+  // Printed passes are judged as the door would: this kiosk's site, hub keys and installed pass list.
+  const passes = new PassListSource(settings.data.dir, secrets.hubKeys, log);
+  passes.load();
+  const passList = passes.current;
+  const pass = { keys: secrets.hubKeys, site: settings.kiosk.site, ...(passList ? { list: passList } : {}) };
   const policy = policyFor(rules.rules, settings.kiosk.site, settings.rules, level);
   return {
     at,
     synced: true,
-    decode: { at, trust: loadTrustStore(settings, log), ...(list ? { revocation: list } : {}) },
+    decode: { at, trust: loadTrustStore(settings, log), ...(list ? { revocation: list } : {}), pass },
     hashKey: readHashKey(settings.data.dir, secrets.hashKey) ?? randomBytes(32),
     policy: () => policy,
     lookup: (keys) => (cache.isOpen ? cache.lookup(keys) : null),

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { PassListError, verifyPassList } from '@qrkiosk/protocol';
 import {
   type BirthParts,
   type DecodeResult,
   decodePayload,
+  type PassContext,
   type RevocationCheck,
   TrustStore,
 } from '../decode/index.js';
@@ -23,6 +25,8 @@ export interface DecodeOptions {
   trust: string[];
   /** A signed revocation list file (QRKR1) and the hub keys to check it with. */
   revocation?: RevocationFileOptions;
+  /** Printed passes: the site to judge the scope for (none: not judged) and a signed pass list file (QRKPL1). */
+  passes?: { site?: string; list?: string };
 }
 
 export interface RevocationFileOptions {
@@ -42,6 +46,44 @@ function loadRevocation(options: RevocationFileOptions | undefined, lang: Lang):
     return revocationFromFile(options.file, keys);
   } catch (err) {
     if (err instanceof RevocationInputError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/**
+ * What a printed pass is verified with: the hub keys (--hub-key, or the kiosk settings' updates.publicKeyFiles),
+ * the site of --site and the pass list of --passes. Built only for a pass, so other codes need no keys.
+ */
+function loadPassContext(options: DecodeOptions, lang: Lang): PassContext {
+  const files = options.revocation?.hubKeys ?? [];
+  let keys: PassContext['keys'];
+  try {
+    keys =
+      files.length > 0
+        ? hubKeysFromFiles(files)
+        : (toolSettings({}, lang)?.secrets.hubKeys ?? hubKeysFromFiles([]));
+  } catch (err) {
+    if (err instanceof RevocationInputError) throw new UsageError(err.message);
+    throw err;
+  }
+  if (keys.size === 0)
+    throw new UsageError(
+      'thẻ QR qrkiosk: cần khóa công khai của trung tâm (--hub-key FILE hoặc updates.publicKeyFiles trong kiosk.yaml) / a qrkiosk pass needs the hub public key (--hub-key FILE, or updates.publicKeyFiles in kiosk.yaml)',
+    );
+  const file = options.passes?.list;
+  if (!file) return { keys, site: options.passes?.site };
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new UsageError(
+      `--passes ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  try {
+    return { keys, site: options.passes?.site, list: verifyPassList(bytes, keys) };
+  } catch (err) {
+    if (err instanceof PassListError) throw new UsageError(`--passes ${file}: ${err.code}: ${err.message}`);
     throw err;
   }
 }
@@ -87,10 +129,12 @@ export function decodeCommand(payload: string, lang: Lang, options: DecodeOption
   let at: Date | undefined;
   let trust: TrustStore;
   let revocation: RevocationCheck | undefined;
+  let pass: PassContext | undefined;
   try {
     at = parseAt(options.at);
     trust = loadTrust(options.trust);
     revocation = loadRevocation(options.revocation, lang);
+    if (payload.trim().startsWith('QRKP1:')) pass = loadPassContext(options, lang);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`${err.message}\n`);
@@ -100,6 +144,7 @@ export function decodeCommand(payload: string, lang: Lang, options: DecodeOption
     ...(at ? { at } : {}),
     trust,
     ...(revocation ? { revocation } : {}),
+    ...(pass ? { pass } : {}),
   });
   process.stdout.write(
     options.json ? `${JSON.stringify(toContract(result))}\n` : humanReadable(result, lang),
@@ -130,6 +175,14 @@ function humanReadable(result: DecodeResult, lang: Lang): string {
       `  ${l('Họ tên', 'Name')}: ${id.name}`,
       `  ${l('Ngày sinh', 'Date of birth')}: ${birthText(id.dateOfBirth, result.personal?.birth) ?? l('không rõ (năm bị che)', 'unknown (year hidden)')}`,
       `  ${l('Giới tính', 'Sex')}: ${id.sex ?? '?'}`,
+    );
+  }
+  if (result.pass) {
+    const p = result.pass;
+    lines.push(
+      `  ${l('Mã thẻ', 'Pass id')}: ${p.passId}  ${l('phạm vi', 'scope')}: ${p.scope.kind} ${p.scope.id}`,
+      `  ${l('Hiệu lực', 'Valid')}: ${p.validFrom} → ${p.validUntil}  ${l('khóa ký', 'signer key')}: ${p.keyId}`,
+      `  ${l('Người giữ thẻ', 'Holder')}: ${p.holder ?? l('chưa có trong danh sách thẻ', 'not in the pass list')}`,
     );
   }
   if (result.dcc) {

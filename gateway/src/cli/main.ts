@@ -96,6 +96,14 @@ program
     (file: string, all: string[]) => [...all, file],
     [] as string[],
   )
+  .option(
+    '--site <id>',
+    'thẻ QR qrkiosk: địa điểm để xét phạm vi / printed pass: the site to judge its scope for',
+  )
+  .option(
+    '--passes <file>',
+    'thẻ QR qrkiosk: danh sách thẻ có chữ ký của trung tâm (QRKPL1) / printed pass: the signed pass list from the hub',
+  )
   .action(
     async (
       payload: string | undefined,
@@ -106,6 +114,8 @@ program
         trust: string[];
         revocation?: string;
         hubKey: string[];
+        site?: string;
+        passes?: string;
       },
     ) => {
       const lang = pickLang(program.opts().lang);
@@ -124,6 +134,7 @@ program
         json: opts.json === true,
         trust: opts.trust,
         revocation,
+        passes: { ...(opts.site ? { site: opts.site } : {}), ...(opts.passes ? { list: opts.passes } : {}) },
         ...(opts.at ? { at: opts.at } : {}),
       });
     },

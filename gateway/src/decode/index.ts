@@ -2,6 +2,7 @@ import { decodeBhyt, looksLikeBhyt } from './bhyt.js';
 import { decodeCccd, looksLikeCccd } from './cccd.js';
 import { type DccContext, decodeDcc } from './dcc/index.js';
 import { isLocationHost, urlHost } from './location.js';
+import { decodePass, looksLikePass, type PassContext } from './pass.js';
 import { decodePersonalQr, looksLikePersonalQr } from './personal.js';
 import { type DecodeResult, failure } from './result.js';
 import { cleanPayload, MAX_PAYLOAD_CHARS } from './text.js';
@@ -18,6 +19,7 @@ export {
   TrustError,
   TrustStore,
 } from './dcc/index.js';
+export { decodePass, type PassContext, type PassReport } from './pass.js';
 export {
   type BirthParts,
   DECODE_ERRORS,
@@ -28,8 +30,11 @@ export {
 } from './result.js';
 export { cleanPayload, MAX_PAYLOAD_CHARS, repairMojibake, trimLineEnds, WINDOWS_1252 } from './text.js';
 
-/** What decoding may depend on besides the payload: the clock (DCC validity) and the DSC trust store. */
-export type DecodeContext = Partial<DccContext>;
+/**
+ * What decoding may depend on besides the payload: the clock (DCC and pass validity), the DSC trust store,
+ * the revocation list, and for printed passes the hub keys, the kiosk's site and the pass list.
+ */
+export type DecodeContext = Partial<DccContext> & { pass?: PassContext };
 
 /**
  * Decode stage: classify first, then decode with the one matching decoder. Pure: no I/O (the clock and the
@@ -65,6 +70,7 @@ function classifyAndDecode(raw: string, ctx: DecodeContext): DecodeResult {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(text)) return failure('unknown', 'not-text');
   if (/^HC\d:/.test(text)) return decodeHealthCert(text, ctx);
+  if (looksLikePass(text)) return decodePass(text, ctx.at ?? new Date(), ctx.pass, ctx.revocation);
   // The personal QR first: unmasked, it starts with 12 digits and `|` like a CCCD.
   if (looksLikePersonalQr(text)) return decodePersonalQr(text);
   if (looksLikeCccd(text)) return decodeCccd(text);

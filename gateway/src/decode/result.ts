@@ -1,4 +1,4 @@
-import type { DocumentKind } from '@qrkiosk/protocol';
+import type { DocumentKind, Pass } from '@qrkiosk/protocol';
 import type { Text } from '../i18n.js';
 import type { DccReport } from './dcc/report.js';
 
@@ -26,6 +26,11 @@ export interface Identity {
   sex: 'M' | 'F' | null;
 }
 
+/** What a decode result carries for a verified pass; `holder` is the person's keyed hash from the pass list, null if not listed. */
+export interface PassReport extends Pass {
+  holder: string | null;
+}
+
 export interface DecodeError {
   code: DecodeErrorCode;
   message: string;
@@ -42,6 +47,8 @@ export interface DecodeResult {
   bhyt?: { validFrom: string; validTo: string | null; clinic: string };
   personal?: { qid: string; birth: BirthParts };
   dcc?: DccReport;
+  /** A printed qrkiosk pass, verified (decode/pass.ts). */
+  pass?: PassReport;
 }
 
 /** Every reason a payload can fail to decode. Codes are stable: tools and tests depend on them. */
@@ -135,6 +142,20 @@ export const DECODE_ERRORS = {
   'dcc-schema': {
     vi: 'Hộ chiếu vắc-xin: nội dung sai định dạng chuẩn',
     en: 'Vaccine passport: content fails the schema',
+  },
+  'pass-invalid': {
+    vi: 'Thẻ QR qrkiosk không hợp lệ — chữ ký sai hoặc không do trạm y tế cấp',
+    en: 'Invalid qrkiosk pass — bad signature or not issued by the health office',
+  },
+  'pass-revoked': {
+    vi: 'Thẻ QR đã bị thu hồi (báo mất) — kiểm tra giấy tờ',
+    en: 'Pass has been revoked (reported lost) — check an ID document',
+  },
+  'pass-expired': { vi: 'Thẻ QR đã hết hạn — cần cấp thẻ mới', en: 'Pass has expired — a new one is needed' },
+  'pass-not-yet-valid': { vi: 'Thẻ QR chưa có hiệu lực', en: 'Pass is not yet valid' },
+  'pass-out-of-scope': {
+    vi: 'Thẻ QR không dùng được tại địa điểm này',
+    en: 'Pass is not valid at this place',
   },
 } as const satisfies Record<string, Text>;
 

@@ -59,7 +59,8 @@ export function scanClear(decoded: DecodeResult): IdentityClear | undefined {
   return {
     v: 1,
     kind: decoded.kind,
-    number: id.documentNumber,
+    // A printed pass carries no name or number: its whole id is sealed, the office's way to its pass record.
+    number: decoded.pass ? `PASS-${decoded.pass.passId}` : id.documentNumber,
     ...(id.formerNumber ? { former: id.formerNumber } : {}),
     name: id.name,
     ...(id.dateOfBirth ? { dob: id.dateOfBirth } : {}),

@@ -17,6 +17,8 @@ export interface FleetUpdatesDeps {
   cache: FactsCache;
   faults: Faults;
   revocation: RevocationSource;
+  /** The printed passes' signed list (`fleet/passes`, passes/); none: ignored. */
+  passes?: { receive(payload: Buffer): boolean };
   log: Logger;
   /** A new DCC trust list is on disk: load the signers again. Returns how many are in force. */
   trustInstalled: () => number;
@@ -37,7 +39,7 @@ export interface FleetUpdatesDeps {
 /**
  * Signed updates from the hub, one entry point per kind (`fleet/<kind>` and the kiosk's own
  * `updates/<kind>`). Cache updates (`cache`: the snapshot, `cache-delta`: the latest delta) are
- * applied in a worker thread, one at a time; rules, DCC trust lists and revocation lists are verified
+ * applied in a worker thread, one at a time; rules, DCC trust lists, revocation and pass lists are verified
  * in memory before they replace what is on disk. Anything unsigned, altered, stale or out of order is
  * refused and logged with the reason; what is in force stays.
  */
@@ -66,6 +68,9 @@ export class FleetUpdates {
         return this.d.freshness?.statement(payload);
       case 'software':
         return this.d.software?.receive(payload);
+      case 'passes':
+        this.d.passes?.receive(payload);
+        return;
       default:
         this.d.log.warn({ kind }, 'unknown update kind ignored');
     }

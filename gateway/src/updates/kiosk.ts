@@ -3,6 +3,7 @@ import type { Faults } from '../faults.js';
 import type { DataFreshness } from '../freshness/index.js';
 import type { Logger } from '../log.js';
 import type { FactsCache } from '../lookup/index.js';
+import type { PassListSource } from '../passes/index.js';
 import { type PolicyInForce, rulesFileOf } from '../policy.js';
 import type { RevocationSource } from '../revocation/index.js';
 import type { LoadedSettings } from '../settings/index.js';
@@ -15,6 +16,7 @@ export interface KioskUpdatesParts {
   cache: FactsCache;
   faults: Faults;
   revocation: RevocationSource;
+  passes?: PassListSource;
   log: Logger;
   admission: KioskAdmission;
   policy: PolicyInForce;
@@ -36,6 +38,7 @@ export function kioskUpdates(p: KioskUpdatesParts): FleetUpdates {
     cache: p.cache,
     faults: p.faults,
     revocation: p.revocation,
+    ...(p.passes ? { passes: p.passes } : {}),
     log: p.log,
     trustInstalled: () => p.admission.loadTrust(),
     signers: () => p.admission.signers,

@@ -7,6 +7,7 @@
  * missing) because hub.db files from before this list existed are at user_version 0–2 with tables
  * of differing shapes; such files run them again (sqlite.ts). PostgreSQL support starts with this list, so its steps are plain DDL.
  */
+import { PASSES_POSTGRES, PASSES_SQLITE } from './passes.js';
 import { TALLIES_POSTGRES, TALLIES_SQLITE } from './tallies.js';
 
 export interface Migration {
@@ -393,6 +394,12 @@ export const MIGRATIONS: Migration[] = [
     what: 'verify-only sites’ tallies (storage/tallies.ts): counted scans with no identity',
     sqlite: TALLIES_SQLITE,
     postgres: TALLIES_POSTGRES,
+  },
+  {
+    version: 17,
+    what: 'printed passes (storage/passes.ts, issue #20): pass id → person hash, scope, validity, revocation',
+    sqlite: PASSES_SQLITE,
+    postgres: PASSES_POSTGRES,
   },
 ];
 

@@ -15,6 +15,7 @@ import {
   postgresNotEntered,
   postgresOutcomesOf,
 } from './outcomes.js';
+import { type PassRecords, postgresPassRecords } from './passes.js';
 import { PostgresKioskRecords } from './postgres-kiosk-records.js';
 import { postgresReleaseRecords, type ReleaseRecords } from './releases.js';
 import type {
@@ -62,6 +63,7 @@ export class PostgresRepository extends PostgresKioskRecords implements HubRepos
   readonly links: PostgresLinks;
   readonly tallies: PostgresTallies;
   readonly releases: ReleaseRecords;
+  readonly passes: PassRecords;
   readonly enrolments: EnrolmentRecords;
   readonly snapshots: SnapshotRecords;
 
@@ -72,6 +74,7 @@ export class PostgresRepository extends PostgresKioskRecords implements HubRepos
     this.links = new PostgresLinks(pool);
     this.tallies = new PostgresTallies(pool);
     this.releases = postgresReleaseRecords(pool);
+    this.passes = postgresPassRecords(pool);
     this.enrolments = postgresEnrolmentRecords(pool, (fn) => this.transaction(fn));
     this.snapshots = postgresSnapshotRecords(pool);
   }

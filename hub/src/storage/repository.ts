@@ -6,6 +6,7 @@ import type { EnrolmentRecords } from './enrolments.js';
 import type { FleetRecords } from './fleet.js';
 import type { LinkStorage } from './links.js';
 import type { SiteMovements } from './occupancy.js';
+import type { PassRecords } from './passes.js';
 import type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
 import type { ReleaseRecords } from './releases.js';
 import type { TallyStorage } from './tallies.js';
@@ -17,6 +18,7 @@ export type { Claim, ClaimRefusal, EnrolmentRow, NewEnrolment } from './enrolmen
 export type { EnrolmentRecords } from './enrolments.js';
 export type { FleetRecords, KioskCommandRow, NewKioskCommand } from './fleet.js';
 export type { LinkSource, LinkStorage } from './links.js';
+export type { PassQuery, PassRecords, PassRow } from './passes.js';
 export type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
 export type { ReleaseRecords, ReleaseRow, RolloutChange, RolloutRow } from './releases.js';
 export type { SnapshotRecords, TelemetrySnapshot } from './telemetry-history.js';
@@ -186,6 +188,8 @@ export interface HubRepository {
 
   /** Release bundles and rollouts (storage/releases.ts, migration 11). */
   readonly releases: ReleaseRecords;
+  /** Printed passes (storage/passes.ts, migration 17, issue #20). */
+  readonly passes: PassRecords;
 
   /** One round trip reading no table (`SELECT 1`): the health check's probe (routes/health.ts). */
   ping(): Promise<void>;

@@ -16,6 +16,7 @@ import {
   sqliteNotEntered,
   sqliteOutcomesOf,
 } from './outcomes.js';
+import { type PassRecords, sqlitePassRecords } from './passes.js';
 import { type ReleaseRecords, sqliteReleaseRecords } from './releases.js';
 import type {
   AuditRow,
@@ -46,6 +47,7 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
   readonly links: SqliteLinks;
   readonly tallies: SqliteTallies;
   readonly releases: ReleaseRecords;
+  readonly passes: PassRecords;
   readonly enrolments: EnrolmentRecords;
   readonly snapshots: SnapshotRecords;
   private readonly s;
@@ -62,6 +64,7 @@ export class SqliteRepository extends SqliteAccounts implements HubRepository {
     this.links = new SqliteLinks(db);
     this.tallies = new SqliteTallies(db);
     this.releases = sqliteReleaseRecords(db);
+    this.passes = sqlitePassRecords(db);
     this.enrolments = sqliteEnrolmentRecords(db);
     this.snapshots = sqliteSnapshotRecords(db);
     this.s = {

@@ -1,0 +1,1 @@
+export { installPassList, loadPassList, PASS_LIST_FILE, PassListSource, passListFile } from './source.js';

@@ -1,0 +1,125 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type KeyRing,
+  type PassList,
+  PassListError,
+  peekPassListHeader,
+  verifyPassList,
+  writeDurably,
+} from '@qrkiosk/protocol';
+import type { Logger } from '../log.js';
+
+/**
+ * The hub's signed pass list (`fleet/passes`, protocol/src/pass-list.ts), kept as the signed file itself
+ * in `<data.dir>/passes.qrkpl`: written durably (temporary name, fsync, rename), verified again when
+ * loaded, so a file altered on the card is refused like one altered on the wire. A list older than the
+ * one in force is refused; the same list seen again (retained, after a reconnect) changes nothing.
+ */
+export const PASS_LIST_FILE = 'passes.qrkpl';
+export const passListFile = (dataDir: string) => join(dataDir, PASS_LIST_FILE);
+
+/** The installed list, verified; null when none is installed. Throws PassListError if it is refused. */
+export function loadPassList(dataDir: string, keys: KeyRing): PassList | null {
+  let file: Buffer;
+  try {
+    file = readFileSync(passListFile(dataDir));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  return verifyPassList(file, keys);
+}
+
+/**
+ * Verifies a signed list and installs it if newer than `current` (the version in force). `installed:
+ * false` for the same bytes again; throws PassListError for anything refused, nothing written then.
+ */
+export function installPassList(
+  dataDir: string,
+  payload: Buffer,
+  keys: KeyRing,
+  current: number,
+): { installed: true; list: PassList } | { installed: false; version: number } {
+  const peek = peekPassListHeader(payload);
+  if (peek && peek.version === current) {
+    let same = false;
+    try {
+      same = readFileSync(passListFile(dataDir)).equals(payload);
+    } catch {
+      same = false;
+    }
+    if (same) return { installed: false, version: current };
+    throw new PassListError(
+      'same-version',
+      `pass list version ${current} differs from the installed list of the same version; the hub must publish a higher version`,
+    );
+  }
+  const list = verifyPassList(payload, keys);
+  let onDisk = 0;
+  try {
+    onDisk = peekPassListHeader(readFileSync(passListFile(dataDir)))?.version ?? 0;
+  } catch {
+    onDisk = 0;
+  }
+  if (list.header.version < Math.max(current, onDisk))
+    throw new PassListError(
+      'stale',
+      `pass list version ${list.header.version} is older than the installed version ${Math.max(current, onDisk)}`,
+    );
+  mkdirSync(dataDir, { recursive: true });
+  writeDurably(passListFile(dataDir), payload);
+  return { installed: true, list };
+}
+
+/** The pass list in force on a kiosk: loaded at start, replaced by each newer list the hub sends. */
+export class PassListSource {
+  private list: PassList | undefined;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly keys: KeyRing,
+    private readonly log: Logger,
+  ) {}
+
+  get current(): PassList | undefined {
+    return this.list;
+  }
+
+  load(): void {
+    try {
+      this.list = loadPassList(this.dataDir, this.keys) ?? undefined;
+      if (this.list)
+        this.log.info(
+          { version: this.list.header.version, passes: this.list.header.count },
+          'pass list loaded',
+        );
+    } catch (err) {
+      // Altered on the card or signed by a key no longer trusted: passes verify still, their holders are
+      // unknown (the site's unknown-person verdict) until the hub's retained list arrives again.
+      this.log.error({ err }, 'installed pass list refused; pass holders unknown until the hub sends one');
+      this.list = undefined;
+    }
+  }
+
+  /** Whether a new list was installed. */
+  receive(payload: Buffer): boolean {
+    try {
+      const result = installPassList(this.dataDir, payload, this.keys, this.list?.header.version ?? 0);
+      if (!result.installed) {
+        this.log.debug({ version: result.version }, 'pass list already installed');
+        return false;
+      }
+      this.list = result.list;
+      this.log.info(
+        { version: result.list.header.version, passes: result.list.header.count },
+        'pass list installed',
+      );
+      return true;
+    } catch (err) {
+      if (!(err instanceof PassListError)) throw err;
+      this.log.error({ err, code: err.code }, 'pass list refused; the list in force stays');
+      return false;
+    }
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * `qrkiosk check` and `qrkiosk decode` understand printed passes (issue #20): `check` reads the kiosk's
+ * installed pass list and revocation list and decides as the door would (the holder's facts by the keyed
+ * hash of their phone); `decode` verifies a token with --hub-key, judges --site and reads --passes.
+ */
+import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  encodePassList,
+  hashIdentity,
+  KeyRing,
+  keyId,
+  newPassId,
+  PASS_REVOCATION_KID,
+  passKey,
+  signPass,
+  signRevocationList,
+} from '@qrkiosk/protocol';
+import { kioskYaml, makeTempDir, REPO_ROOT } from '@qrkiosk/testkit';
+import { describe, expect, it } from 'vitest';
+import { installPassList } from '../src/passes/index.js';
+import { installRevocationList } from '../src/revocation/index.js';
+
+const cli = join(REPO_ROOT, 'gateway/dist/cli/main.js');
+const run = (args: string[]) =>
+  spawnSync(process.execPath, [cli, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, QRKIOSK_LANG: 'en' },
+  });
+
+describe('qrkiosk check / decode with a printed pass', () => {
+  const dir = makeTempDir('cli-pass-');
+  const data = join(dir, 'data');
+  mkdirSync(data, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(join(data, 'identity.key'), key.toString('hex'));
+  const hub = generateKeyPairSync('ed25519');
+  const ring = new KeyRing();
+  ring.add(hub.publicKey);
+  const hubPem = join(dir, 'hub.pub.pem');
+  writeFileSync(hubPem, hub.publicKey.export({ type: 'spki', format: 'pem' }));
+  const config = join(dir, 'kiosk.yaml');
+  writeFileSync(config, kioskYaml({ dataDir: data, lines: [`updates: { publicKeyFiles: ["${hubPem}"] }`] }));
+  const csv = join(dir, 'facts.csv');
+  writeFileSync(
+    csv,
+    [
+      'id_type,id,doses_received,primary_series_complete,first_dose_date,last_dose_date,recovered_date,negative_test_at,negative_test_type,case_status,case_until',
+      'phone,0912345678,2,1,2021-07-01,2021-08-01,,,,none,',
+    ].join('\n'),
+  );
+  const token = (id: string, site = 's-001') =>
+    signPass(
+      { passId: id, scope: { kind: 'site', id: site }, validFrom: '2021-10-01', validUntil: '2022-09-30' },
+      hub.privateKey,
+      keyId(hub.publicKey),
+    );
+  const holderId = newPassId();
+  const lostId = newPassId();
+  const holder = hashIdentity(key, 'phone', '0912345678');
+  const list = encodePassList(
+    [
+      { passKey: passKey(holderId), idHash: holder, validUntil: '2022-09-30' },
+      { passKey: passKey(lostId), idHash: holder, validUntil: '2022-09-30' },
+    ],
+    { version: 2, areas: { 's-001': { ward: '26743', district: '760' } } },
+    hub,
+  );
+  const listFile = join(dir, 'passes.qrkpl');
+  writeFileSync(listFile, list);
+  const revocation = signRevocationList(
+    [{ kid: Buffer.from(PASS_REVOCATION_KID, 'base64'), type: 'UCI', hashes: [passKey(lostId)] }],
+    1,
+    hub,
+  );
+  const revocationFile = join(dir, 'revocation.qrkr');
+  writeFileSync(revocationFile, revocation);
+  const at = '2021-10-31T10:00:00+07:00';
+
+  it('check: the holder of a listed pass gets their own facts; a revoked card is REVIEW', () => {
+    expect(run(['cache', 'import', csv, '--data-dir', data]).status).toBe(0);
+    installPassList(data, list, ring, 0);
+    installRevocationList(data, revocation, ring, 0);
+    const check = (payload: string) => {
+      const r = run(['check', '--config', config, '--json', '--at', at, payload]);
+      return { status: r.status, out: JSON.parse(r.stdout) };
+    };
+    expect(check(token(holderId))).toEqual({
+      status: 0,
+      out: expect.objectContaining({ verdict: 'ALLOW', colour: 'green', kind: 'pass' }),
+    });
+    expect(check(token(lostId))).toEqual({
+      status: 1,
+      out: expect.objectContaining({
+        verdict: 'REVIEW',
+        kind: 'pass',
+        reason: expect.objectContaining({ code: 'pass-revoked' }),
+      }),
+    });
+    expect(check(token(holderId, 's-002')).out).toMatchObject({
+      verdict: 'REVIEW',
+      reason: { code: 'pass-out-of-scope' },
+    });
+  });
+
+  it('decode: verified with --hub-key, scope judged with --site, holder from --passes, revoked by --revocation', () => {
+    const decode = (...args: string[]) => {
+      const r = run(['decode', '--json', '--at', at, ...args]);
+      return { status: r.status, out: r.stdout ? JSON.parse(r.stdout) : null, err: r.stderr };
+    };
+    expect(decode('--hub-key', hubPem, '--passes', listFile, token(holderId))).toMatchObject({
+      status: 0,
+      out: {
+        kind: 'pass',
+        ok: true,
+        pass: { passId: holderId, holder: holder.toString('hex'), scope: { kind: 'site', id: 's-001' } },
+      },
+    });
+    // Without --site the scope is shown, not judged; with it, another site's card is refused.
+    expect(decode('--hub-key', hubPem, token(holderId, 's-002')).out).toMatchObject({
+      ok: true,
+      pass: { holder: null },
+    });
+    expect(decode('--hub-key', hubPem, '--site', 's-001', token(holderId, 's-002')).out).toMatchObject({
+      ok: false,
+      error: { code: 'pass-out-of-scope' },
+    });
+    expect(decode('--hub-key', hubPem, '--revocation', revocationFile, token(lostId)).out).toMatchObject({
+      ok: false,
+      error: { code: 'pass-revoked' },
+    });
+    const other = join(dir, 'other.pub.pem');
+    writeFileSync(other, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
+    expect(decode('--hub-key', other, token(holderId)).out).toMatchObject({
+      ok: false,
+      error: { code: 'pass-invalid' },
+    });
+    const tampered = Buffer.from(list);
+    tampered[tampered.length - 80]! ^= 1;
+    writeFileSync(join(dir, 'bad.qrkpl'), tampered);
+    const bad = decode('--hub-key', hubPem, '--passes', join(dir, 'bad.qrkpl'), token(holderId));
+    expect(bad.status).toBe(2);
+    expect(bad.err).toMatch(/--passes .*bad-signature/);
+  });
+});

@@ -1,0 +1,157 @@
+/**
+ * Hostile input for printed passes (issue #20): whatever follows `QRKP1:` — random text, random bytes in
+ * base32, mutations of a signed token — decodes to a well-formed `pass` result with one of the pass
+ * codes and never throws; only the signed token itself (or it with spaces around) is ever ok. Pass list
+ * files, random or mutated, are refused with a PassListError and never installed. Seeded, bounded runs.
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import {
+  base32Encode,
+  encodePassList,
+  KeyRing,
+  keyId,
+  newPassId,
+  PASS_PREFIX,
+  PassListError,
+  passKey,
+  signPass,
+} from '@qrkiosk/protocol';
+import { makeTempDir } from '@qrkiosk/testkit';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DECODE_ERRORS, type DecodeResult, decodePayload, type PassContext } from '../src/decode/index.js';
+import { installPassList, passListFile } from '../src/passes/index.js';
+
+const hub = generateKeyPairSync('ed25519');
+const keys = new KeyRing();
+keys.add(hub.publicKey);
+const site = 's-001';
+const list = encodePassList(
+  Array.from({ length: 30 }, () => ({
+    passKey: passKey(newPassId()),
+    idHash: randomBytes(16),
+    validUntil: '2022-09-30',
+  })),
+  { version: 3, areas: { [site]: { ward: '26743', district: '760' } } },
+  hub,
+);
+const pass: PassContext = { keys, site };
+const at = new Date('2021-11-01T03:00:00Z');
+const good = signPass(
+  {
+    passId: newPassId(),
+    scope: { kind: 'site', id: site },
+    validFrom: '2021-10-01',
+    validUntil: '2022-09-30',
+  },
+  hub.privateKey,
+  keyId(hub.publicKey),
+);
+const PASS_CODES = [
+  'pass-invalid',
+  'pass-revoked',
+  'pass-expired',
+  'pass-not-yet-valid',
+  'pass-out-of-scope',
+];
+
+function wellFormed(text: string): DecodeResult {
+  const r = decodePayload(text, { at, pass });
+  expect(typeof r.ok).toBe('boolean');
+  expect(() => JSON.stringify(r)).not.toThrow();
+  if (r.ok) {
+    expect(r.kind).toBe('pass');
+    expect(r.pass?.passId).toMatch(/^[0-9a-f]{20}$/);
+  } else {
+    expect(r.error?.code && r.error.code in DECODE_ERRORS).toBe(true);
+    expect(r.error?.code).not.toBe('internal-error');
+  }
+  if (r.kind === 'pass' && !r.ok) expect(PASS_CODES).toContain(r.error?.code);
+  return r;
+}
+
+describe('printed passes under hostile input', () => {
+  it('random text and random bytes after the prefix are refused as pass-invalid', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 600 }), (s) => {
+        const r = wellFormed(PASS_PREFIX + s);
+        // A random body carries no signature by the hub key.
+        expect(r.ok).toBe(false);
+      }),
+      { numRuns: 1500, seed: 4401 },
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), (b) => {
+        expect(wellFormed(PASS_PREFIX + base32Encode(b)).ok).toBe(false);
+      }),
+      { numRuns: 1500, seed: 4402 },
+    );
+    fc.assert(
+      fc.property(fc.stringMatching(/^QRKP1:[A-Z2-7]{0,300}$/), (s) => {
+        expect(wellFormed(s).ok).toBe(false);
+      }),
+      { numRuns: 1500, seed: 4403 },
+    );
+  });
+
+  it('mutations of a signed token: only the token itself verifies', () => {
+    const mutations = fc
+      .tuple(
+        fc.nat({ max: good.length }),
+        fc.nat({ max: good.length }),
+        fc.string({ maxLength: 4 }),
+        fc.constantFrom('replace', 'insert', 'delete', 'cut'),
+      )
+      .map(([i, j, s, op]) => {
+        const [a, b] = [Math.min(i, j), Math.max(i, j)];
+        if (op === 'replace') return good.slice(0, a) + s + good.slice(a + s.length);
+        if (op === 'insert') return good.slice(0, a) + s + good.slice(a);
+        if (op === 'delete') return good.slice(0, a) + good.slice(b);
+        return good.slice(0, a);
+      });
+    let refused = 0;
+    fc.assert(
+      fc.property(mutations, (m) => {
+        const r = wellFormed(m);
+        // A mutation that changes nothing but whitespace around the token is the same pass.
+        if (r.ok) expect(m.trim()).toBe(good);
+        else refused++;
+      }),
+      { numRuns: 3000, seed: 4404 },
+    );
+    expect(refused).toBeGreaterThan(2000);
+    // The unmutated token verifies: the refusals above are the mutations', not the context's.
+    expect(wellFormed(good).ok).toBe(true);
+  });
+
+  it('random bytes and mutations of a signed pass list are refused with a reason, never installed', () => {
+    const refusedOrInstalled = (file: Buffer) => {
+      const dir = makeTempDir('hostile-passes-');
+      try {
+        const r = installPassList(dir, file, keys, 0);
+        expect(r.installed && file.equals(list)).toBe(true);
+      } catch (err) {
+        expect(err).toBeInstanceOf(PassListError);
+        expect((err as PassListError).message.length).toBeGreaterThan(0);
+        expect(existsSync(passListFile(dir))).toBe(false);
+      }
+    };
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 4096 }), (b) => refusedOrInstalled(Buffer.from(b))),
+      { numRuns: 300, seed: 4405 },
+    );
+    const mutations = fc
+      .tuple(fc.nat({ max: list.length - 1 }), fc.integer({ min: 1, max: 255 }), fc.nat({ max: list.length }))
+      .map(([i, x, cut]) => {
+        const m = Buffer.from(list);
+        m[i] = m[i]! ^ x;
+        return x % 3 === 0 ? m.subarray(0, cut) : m;
+      });
+    fc.assert(fc.property(mutations, refusedOrInstalled), { numRuns: 300, seed: 4406 });
+    const huge = Buffer.from(list);
+    huge.writeUInt32LE(0xffffffff, 7);
+    refusedOrInstalled(huge);
+    refusedOrInstalled(list);
+  });
+});

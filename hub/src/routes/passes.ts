@@ -1,0 +1,231 @@
+import type { KeyObject } from 'node:crypto';
+import { FactsCsvError, hashIdentity, maskName, parseFactsCsvIdentity } from '@qrkiosk/protocol';
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { passError } from '../passes/errors.js';
+import { passCardsPage } from '../passes/print.js';
+import type { SiteInfo } from '../storage/index.js';
+import type { PassRow } from '../storage/repository.js';
+import type { HubStore } from '../store.js';
+import {
+  issuePass,
+  issuePassesFromCsv,
+  MAX_PASS_DAYS,
+  type PassDeps,
+  passCards,
+  revokePass,
+} from '../use-cases/passes.js';
+import type { Session, User } from '../users.js';
+import { NoQuery } from './schemas.js';
+
+export interface PassRouteOptions {
+  signing?: { privateKey: KeyObject; publicKey: KeyObject };
+  hashKey?: Buffer;
+  /** Publishes the signed pass list after an issue (fleet/passes); none: `qrkiosk-hub pass publish` does. */
+  publishPassList?: () => Promise<unknown>;
+  onError?: (err: unknown) => void;
+}
+
+const Scope = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('site'), Type.Literal('ward'), Type.Literal('province')]),
+    id: Type.String({ minLength: 1, maxLength: 32 }),
+  },
+  { additionalProperties: false },
+);
+const IssueBody = Type.Object(
+  {
+    idHash: Type.Optional(Type.String({ pattern: '^[0-9a-f]{32}$' })),
+    idType: Type.Optional(Type.String({ maxLength: 16 })),
+    id: Type.Optional(Type.String({ maxLength: 64 })),
+    name: Type.String({ minLength: 1, maxLength: 120 }),
+    scope: Scope,
+    validDays: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PASS_DAYS })),
+  },
+  { additionalProperties: false },
+);
+const CsvBody = Type.Object(
+  {
+    csv: Type.String({ minLength: 1, maxLength: 1_000_000 }),
+    scope: Scope,
+    validDays: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PASS_DAYS })),
+  },
+  { additionalProperties: false },
+);
+const PassParams = Type.Object(
+  { passId: Type.String({ pattern: '^[0-9a-f]{20}$' }) },
+  { additionalProperties: false },
+);
+const RevokeBody = Type.Object(
+  { reason: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+const ListQuery = Type.Object({ all: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+const PrintQuery = Type.Object(
+  {
+    ids: Type.String({ pattern: '^[0-9a-f]{20}(,[0-9a-f]{20}){0,199}$' }),
+    layout: Type.Optional(Type.Union([Type.Literal('a6'), Type.Literal('a4')])),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Whether a user may issue or revoke passes of a scope: a site they see; a ward they hold (ward:<id>)
+ * or whose sites are in a district they hold; a province only with every site (`*`).
+ */
+export function mayIssue(user: User, kind: string, id: string, dir: ReadonlyMap<string, SiteInfo>): boolean {
+  if (user.role === 'admin' || user.sites.includes('*')) return true;
+  if (kind === 'site') {
+    const info = dir.get(id);
+    return (
+      user.sites.includes(id) ||
+      (!!info &&
+        (user.sites.includes(`ward:${info.ward}`) || user.sites.includes(`district:${info.district}`)))
+    );
+  }
+  if (kind === 'ward')
+    return (
+      user.sites.includes(`ward:${id}`) ||
+      [...dir.values()].some((s) => s.ward === id && user.sites.includes(`district:${s.district}`))
+    );
+  return false;
+}
+
+const refuseScope = () =>
+  passError('bad-scope', 'Phạm vi này nằm ngoài quyền của bạn', 'this scope is outside your own');
+
+/**
+ * Printed passes on the hub (issue #20), over the use case the CLI uses (use-cases/passes.ts): an
+ * officer (or admin) issues one pass or a CSV batch for an area they hold, lists and revokes them,
+ * and opens the print page. A PassIssueError reaches the error handler with its status and {vi, en}.
+ */
+export function passRoutes(app: FastifyInstance, store: HubStore, options: PassRouteOptions): void {
+  const officer = { access: { who: ['officer' as const] } };
+  const officerChange = { access: { who: ['officer' as const], csrf: true } };
+  const deps: PassDeps = {
+    store,
+    ...(options.signing ? { signing: options.signing } : {}),
+    ...(options.hashKey ? { hashKey: options.hashKey } : {}),
+  };
+  const user = (s: Session | null) => (s as Session).user;
+  const check = async (s: Session | null, kind: string, id: string) => {
+    if (!mayIssue(user(s), kind, id, await store.siteDirectory())) throw refuseScope();
+  };
+  // The list goes out in the background: the card is valid at once; a kiosk learns its holder
+  // with the list (until then it admits the pass as an unknown person, protocol/src/pass.ts).
+  const publish = () => {
+    options.publishPassList?.().catch((err) => options.onError?.(err));
+  };
+
+  app.post<{ Body: Static<typeof IssueBody> }>(
+    '/api/passes',
+    { config: officerChange, schema: { querystring: NoQuery, body: IssueBody } },
+    async (req, reply) => {
+      const b = req.body;
+      await check(req.hubSession, b.scope.kind, b.scope.id);
+      let idHash = b.idHash;
+      if (!idHash) {
+        if (!options.hashKey)
+          throw passError(
+            'no-key',
+            'Hub chưa có khóa băm (privacy.hashKeyFile)',
+            'the hub has no hash key (privacy.hashKeyFile)',
+          );
+        try {
+          const who = parseFactsCsvIdentity([b.idType ?? '', b.id ?? ''], { id_type: 0, id: 1 });
+          idHash = hashIdentity(options.hashKey, who.type, who.id).toString('hex');
+        } catch (err) {
+          if (err instanceof FactsCsvError)
+            throw passError('bad-hash', 'Số giấy tờ không hợp lệ', err.message);
+          throw err;
+        }
+      }
+      const issued = await issuePass(deps, {
+        idHash,
+        nameMasked: maskName(b.name),
+        scope: b.scope,
+        ...(b.validDays ? { validDays: b.validDays } : {}),
+        issuedBy: user(req.hubSession).phone,
+      });
+      publish();
+      void reply.code(201);
+      return issued;
+    },
+  );
+
+  app.post<{ Body: Static<typeof CsvBody> }>(
+    '/api/passes/csv',
+    { config: officerChange, bodyLimit: 1_200_000, schema: { querystring: NoQuery, body: CsvBody } },
+    async (req, reply) => {
+      const b = req.body;
+      await check(req.hubSession, b.scope.kind, b.scope.id);
+      const r = await issuePassesFromCsv(deps, b.csv, {
+        scope: b.scope,
+        ...(b.validDays ? { validDays: b.validDays } : {}),
+        issuedBy: user(req.hubSession).phone,
+      });
+      if (r.problems.length)
+        return reply.code(400).send({
+          error: {
+            vi: `${r.problems.length} dòng lỗi: không cấp thẻ nào`,
+            en: `${r.problems.length} bad rows: no pass issued`,
+          },
+          problems: r.problems,
+        });
+      publish();
+      void reply.code(201);
+      return r;
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
+    '/api/passes',
+    { config: officer, schema: { querystring: ListQuery } },
+    async (req) => {
+      const dir = await store.siteDirectory();
+      const u = user(req.hubSession);
+      const rows = await store.repo.passes.list({ revoked: req.query.all ?? false });
+      // Hashes stay in the database: the page needs who, where and until when.
+      return rows.filter((r) => mayIssue(u, r.scopeKind, r.scopeId, dir)).map(({ idHash: _, ...r }) => r);
+    },
+  );
+
+  app.post<{ Params: Static<typeof PassParams>; Body: Static<typeof RevokeBody> }>(
+    '/api/passes/:passId/revoke',
+    { config: officerChange, schema: { params: PassParams, querystring: NoQuery, body: RevokeBody } },
+    async (req) => {
+      const row = await store.repo.passes.get(req.params.passId);
+      if (!row) throw passError('no-pass', 'Không có thẻ này', 'no such pass');
+      await check(req.hubSession, row.scopeKind, row.scopeId);
+      // Reaches kiosks with the next revocation list (publish-revocation), not with the pass list.
+      const r = await revokePass(deps, {
+        passId: row.passId,
+        reason: req.body.reason,
+        revokedBy: user(req.hubSession).phone,
+      });
+      return { revoked: r.revoked, revokedAt: r.pass.revokedAt };
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof PrintQuery> }>(
+    '/passes/print',
+    { config: { access: { who: ['officer' as const], page: true } }, schema: { querystring: PrintQuery } },
+    async (req, reply) => {
+      const dir = await store.siteDirectory();
+      const u = user(req.hubSession);
+      const rows: PassRow[] = [];
+      for (const id of req.query.ids.split(',')) {
+        const r = await store.repo.passes.get(id);
+        if (r && !r.revokedAt && mayIssue(u, r.scopeKind, r.scopeId, dir)) rows.push(r);
+      }
+      if (rows.length === 0) throw passError('no-pass', 'Không có thẻ nào để in', 'no pass to print');
+      const html = await passCardsPage(await passCards(deps, rows), req.query.layout ?? 'a6');
+      // As the report page: no script at all, the inline style and the inline SVG QR only.
+      return reply
+        .header('cache-control', 'no-store')
+        .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+        .type('text/html; charset=utf-8')
+        .send(html);
+    },
+  );
+}

@@ -1,0 +1,170 @@
+import type Database from 'better-sqlite3';
+import type pg from 'pg';
+import { pgTransaction } from './pg-transaction.js';
+
+/**
+ * Printed passes (issue #20, migration 17), one SQL text for both engines (`$n` → `?` for SQLite).
+ * A row ties a pass id (what the QR carries) to the person's keyed identity hash (what the QR never
+ * carries) with its scope and validity; the masked name is for the printed card and the list page only.
+ *
+ * valid_from / valid_until are Vietnam calendar days as `yyyy-MM-dd` text in both engines: a
+ * PostgreSQL `date` comes back from node-postgres as a JS Date at local midnight, which shifts a day
+ * on a server in another zone; text of that shape sorts and compares as the dates do.
+ * issued_at / revoked_at are instants: ISO text in SQLite, timestamptz in PostgreSQL.
+ */
+export interface PassRow {
+  /** 20 hex digits (10 random bytes), as protocol's `Pass.passId`. */
+  passId: string;
+  /** The person's keyed identity hash (hex), as in check-ins: the pass holder is that person. */
+  idHash: string;
+  /** site | ward | province */
+  scopeKind: string;
+  scopeId: string;
+  validFrom: string;
+  validUntil: string;
+  nameMasked: string;
+  issuedBy: string;
+  issuedAt: string;
+  revokedAt: string | null;
+  revokedBy: string | null;
+  reason: string | null;
+}
+
+/** Migration 17's table. (valid_until) serves the published list: only passes still valid are sent. */
+export const PASSES_SQLITE = `
+  CREATE TABLE IF NOT EXISTS passes (
+    pass_id TEXT PRIMARY KEY, id_hash TEXT NOT NULL, scope_kind TEXT NOT NULL, scope_id TEXT NOT NULL,
+    valid_from TEXT NOT NULL, valid_until TEXT NOT NULL, name_masked TEXT NOT NULL,
+    issued_by TEXT NOT NULL, issued_at TEXT NOT NULL,
+    revoked_at TEXT, revoked_by TEXT, reason TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS passes_by_expiry ON passes (valid_until);
+  CREATE INDEX IF NOT EXISTS passes_by_scope ON passes (scope_kind, scope_id, issued_at);
+`;
+export const PASSES_POSTGRES = `
+  CREATE TABLE passes (
+    pass_id text PRIMARY KEY, id_hash text NOT NULL, scope_kind text NOT NULL, scope_id text NOT NULL,
+    valid_from text NOT NULL, valid_until text NOT NULL, name_masked text NOT NULL,
+    issued_by text NOT NULL, issued_at timestamptz NOT NULL,
+    revoked_at timestamptz, revoked_by text, reason text
+  );
+  CREATE INDEX passes_by_expiry ON passes (valid_until);
+  CREATE INDEX passes_by_scope ON passes (scope_kind, scope_id, issued_at);
+`;
+
+export interface PassQuery {
+  scopeKind?: string;
+  scopeId?: string;
+  /** Only passes whose validUntil is on or after this day (yyyy-MM-dd). */
+  validOn?: string;
+  /** Revoked passes too (default: only those not revoked). */
+  revoked?: boolean;
+  limit?: number;
+}
+
+/** Passes (migration 17), as `HubRepository.passes`. */
+export interface PassRecords {
+  /** Stores a batch of new passes in one transaction (a CSV batch is all or nothing). */
+  add(rows: readonly PassRow[]): Promise<void>;
+  get(passId: string): Promise<PassRow | undefined>;
+  /** Newest first. */
+  list(query?: PassQuery): Promise<PassRow[]>;
+  /** Marks a pass revoked; false when there is no such pass or it was already revoked (the first reason stays). */
+  revoke(passId: string, at: Date, by: string, reason: string): Promise<boolean>;
+  /**
+   * Ids of the passes revoked and not yet expired on `day`: the pass section of every revocation list
+   * the hub signs. An expired pass is refused as expired anyway, so its revocation need not travel.
+   */
+  revokedIds(day: string): Promise<string[]>;
+}
+
+const COLUMNS = `pass_id AS "passId", id_hash AS "idHash", scope_kind AS "scopeKind", scope_id AS "scopeId",
+  valid_from AS "validFrom", valid_until AS "validUntil", name_masked AS "nameMasked", issued_by AS "issuedBy",
+  issued_at AS "issuedAt", revoked_at AS "revokedAt", revoked_by AS "revokedBy", reason`;
+const ADD = `INSERT INTO passes (pass_id, id_hash, scope_kind, scope_id, valid_from, valid_until, name_masked,
+  issued_by, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+const GET = `SELECT ${COLUMNS} FROM passes WHERE pass_id = $1`;
+const REVOKE = `UPDATE passes SET revoked_at = $1, revoked_by = $2, reason = $3 WHERE pass_id = $4 AND revoked_at IS NULL`;
+const REVOKED = `SELECT pass_id AS "passId" FROM passes WHERE revoked_at IS NOT NULL AND valid_until >= $1 ORDER BY pass_id`;
+
+/** The list query with its optional filters, numbered for PostgreSQL. */
+function listSql(q: PassQuery): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (clause: string, value: unknown) => {
+    params.push(value);
+    where.push(clause.replace('?', `$${params.length}`));
+  };
+  if (q.scopeKind !== undefined) add('scope_kind = ?', q.scopeKind);
+  if (q.scopeId !== undefined) add('scope_id = ?', q.scopeId);
+  if (q.validOn !== undefined) add('valid_until >= ?', q.validOn);
+  if (!q.revoked) where.push('revoked_at IS NULL');
+  params.push(Math.max(1, Math.min(q.limit ?? 10_000, 1_000_000)));
+  const sql = `SELECT ${COLUMNS} FROM passes${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY issued_at DESC, pass_id LIMIT $${params.length}`;
+  return { sql, params };
+}
+
+const q = (sql: string) => sql.replace(/\$\d+/g, '?');
+const addParams = (r: PassRow) => [
+  r.passId,
+  r.idHash,
+  r.scopeKind,
+  r.scopeId,
+  r.validFrom,
+  r.validUntil,
+  r.nameMasked,
+  r.issuedBy,
+  r.issuedAt,
+];
+
+export function sqlitePassRecords(db: Database.Database): PassRecords {
+  const insert = db.prepare(q(ADD));
+  const addAll = db.transaction((rows: readonly PassRow[]) => {
+    for (const r of rows) insert.run(...addParams(r));
+  });
+  return {
+    add: async (rows) => {
+      addAll(rows);
+    },
+    get: async (passId) => db.prepare(q(GET)).get(passId) as PassRow | undefined,
+    list: async (query = {}) => {
+      const { sql, params } = listSql(query);
+      return db.prepare(q(sql)).all(...params) as PassRow[];
+    },
+    revoke: async (passId, at, by, reason) =>
+      db.prepare(q(REVOKE)).run(at.toISOString(), by, reason, passId).changes === 1,
+    revokedIds: async (day) =>
+      (db.prepare(q(REVOKED)).all(day) as Array<{ passId: string }>).map((r) => r.passId),
+  };
+}
+
+/** timestamptz columns come back as Date; the row's contract is ISO text, as from SQLite. */
+const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : (v as string | null));
+const fromPostgres = (r: PassRow): PassRow => ({
+  ...r,
+  issuedAt: iso(r.issuedAt) as string,
+  revokedAt: iso(r.revokedAt),
+});
+
+export function postgresPassRecords(pool: pg.Pool): PassRecords {
+  return {
+    add: async (rows) => {
+      await pgTransaction(pool, async (client) => {
+        for (const r of rows) await client.query(ADD, addParams(r));
+      });
+    },
+    get: async (passId) => {
+      const row = (await pool.query<PassRow>(GET, [passId])).rows[0];
+      return row && fromPostgres(row);
+    },
+    list: async (query = {}) => {
+      const { sql, params } = listSql(query);
+      return (await pool.query<PassRow>(sql, params)).rows.map(fromPostgres);
+    },
+    revoke: async (passId, at, by, reason) =>
+      ((await pool.query(REVOKE, [at, by, reason, passId])).rowCount ?? 0) === 1,
+    revokedIds: async (day) =>
+      (await pool.query<{ passId: string }>(REVOKED, [day])).rows.map((r) => r.passId),
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * Passes over the hub's HTTP API (issue #20): an officer issues for their ward and not for another,
+ * a site owner cannot issue at all, the CSRF token is required, the list hides hashes, a revoke is
+ * one-time, the pass list is published after an issue, and the print page opens only for the officer's
+ * own passes.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { KeyRing, verifyPass } from '@qrkiosk/protocol';
+import { describe, expect, it } from 'vitest';
+import { addUser } from '../src/use-cases/users.js';
+import { httpHub } from './http-server.js';
+import { logIn } from './session.js';
+
+const PW = 'correct horse battery';
+const OFFICER = '0911000001';
+const OWNER = '0911000002';
+
+describe('passes over HTTP', () => {
+  it('issues within the officer’s ward, lists without hashes, revokes once, prints', async () => {
+    const signing = generateKeyPairSync('ed25519');
+    let published = 0;
+    const hub = await httpHub('sqlite', {
+      passes: {
+        signing,
+        publishPassList: async () => {
+          published++;
+        },
+      },
+    });
+    try {
+      await hub.store.registerSites([
+        { site: 's-001', name: 'Chợ Hà Đông', district: 'd-268', ward: 'w-09556' },
+        { site: 's-002', name: 'Chợ khác', district: 'd-269', ward: 'w-09999' },
+      ]);
+      await addUser(
+        hub.store,
+        'test',
+        { phone: OFFICER, role: 'officer', sites: ['ward:w-09556'], password: PW },
+        { replace: false },
+      );
+      await addUser(
+        hub.store,
+        'test',
+        { phone: OWNER, role: 'site-owner', sites: ['s-001'], password: PW },
+        { replace: false },
+      );
+      const officer = await logIn(hub.address, OFFICER, PW);
+      const call = (method: string, path: string, who: { cookie: string; csrf: string }, body?: unknown) =>
+        fetch(`${hub.address}${path}`, {
+          method,
+          headers: {
+            cookie: who.cookie,
+            'x-csrf-token': who.csrf,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+      const person = { idType: 'phone', id: '0912345678', name: 'Trần Văn Bình' };
+
+      const ok = await call('POST', '/api/passes', officer, {
+        ...person,
+        scope: { kind: 'ward', id: 'w-09556' },
+        validDays: 90,
+      });
+      expect(ok.status).toBe(201);
+      const issued = (await ok.json()) as { passId: string; token: string; nameMasked: string };
+      expect(issued.nameMasked).toBe('TRẦN V** B***');
+      const keys = new KeyRing();
+      keys.add(signing.publicKey);
+      expect(verifyPass(issued.token, keys).scope).toEqual({ kind: 'ward', id: 'w-09556' });
+      expect(published).toBe(1);
+
+      const other = await call('POST', '/api/passes', officer, {
+        ...person,
+        scope: { kind: 'ward', id: 'w-09999' },
+      });
+      expect(other.status).toBe(400);
+      expect(((await other.json()) as { error: { en: string } }).error.en).toMatch(/outside your own/);
+      const province = await call('POST', '/api/passes', officer, {
+        ...person,
+        scope: { kind: 'province', id: 'hn' },
+      });
+      expect(province.status).toBe(400);
+      const noCsrf = await call(
+        'POST',
+        '/api/passes',
+        { ...officer, csrf: 'x' },
+        { ...person, scope: { kind: 'ward', id: 'w-09556' } },
+      );
+      expect(noCsrf.status).toBe(403);
+      const owner = await logIn(hub.address, OWNER, PW);
+      const byOwner = await call('POST', '/api/passes', owner, {
+        ...person,
+        scope: { kind: 'site', id: 's-001' },
+      });
+      expect(byOwner.status).toBe(403);
+
+      const list = await call('GET', '/api/passes', officer);
+      const rows = (await list.json()) as Array<Record<string, unknown>>;
+      expect(rows.map((r) => r.passId)).toEqual([issued.passId]);
+      expect(JSON.stringify(rows)).not.toContain('idHash');
+
+      const page = await call('GET', `/passes/print?ids=${issued.passId}&layout=a6`, officer);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/text\/html/);
+      const html = await page.text();
+      expect(html).toContain('<svg class="qr"');
+      expect(html).toContain('TRẦN V** B***');
+
+      const revoke = await call('POST', `/api/passes/${issued.passId}/revoke`, officer, {
+        reason: 'mất thẻ',
+      });
+      expect(revoke.status).toBe(200);
+      expect(((await revoke.json()) as { revoked: boolean }).revoked).toBe(true);
+      const again = await call('POST', `/api/passes/${issued.passId}/revoke`, officer, { reason: 'x' });
+      expect(((await again.json()) as { revoked: boolean }).revoked).toBe(false);
+      // A revoked card is not printed again.
+      expect((await call('GET', `/passes/print?ids=${issued.passId}`, officer)).status).toBe(404);
+    } finally {
+      await hub.stop();
+    }
+  });
+});

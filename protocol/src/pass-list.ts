@@ -1,0 +1,213 @@
+import { createHash, type KeyObject } from 'node:crypto';
+import { passDayFromNumber, passDayNumber } from './pass.js';
+import { type KeyRing, keyId, signBytes, verifyBytes } from './signing.js';
+
+/**
+ * The signed list of pass records the hub publishes retained on `fleet/passes` (docs/protocol.md,
+ * "Pass list"): who holds each pass, without a name or a number.
+ *
+ *   "QRKPL1\n" | u32 LE header length | header (JSON) | count × 34-byte entries | 64-byte Ed25519 signature
+ *
+ * An entry is passKey(16) ‖ the holder's keyed identity hash (16) ‖ validUntil u16 BE (days since
+ * 2020-01-01), sorted ascending by passKey without duplicates, so a kiosk finds one by binary search in
+ * place (34 bytes per pass, nothing built at load — the revocation list's design). The header's `areas`
+ * is the hub's site register (site → ward, district): how a kiosk learns which ward it is in, to judge
+ * a ward-scoped pass. The signature covers "qrkiosk-pass-list/1" ‖ header ‖ SHA-256(entries). A list
+ * replaces the previous one whole; a kiosk installs one only if its version is newer.
+ */
+export const PASS_LIST_MAGIC = Buffer.from('QRKPL1\n', 'ascii');
+export const PASS_LIST_ENTRY_BYTES = 34;
+const CONTEXT = Buffer.from('qrkiosk-pass-list/1', 'ascii');
+/** Thousands of sites' areas stay far below this. */
+const MAX_HEADER_BYTES = 4 * 1024 * 1024;
+const AREA_ID_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+export interface PassArea {
+  ward: string | null;
+  district: string | null;
+}
+
+export interface PassListHeader {
+  /** Grows with every list; a kiosk refuses one not newer than its own. */
+  version: number;
+  createdAt: string;
+  keyId: string;
+  count: number;
+  /** Site id → its ward and district (ids, as the hub's site register has them). */
+  areas: Record<string, PassArea>;
+}
+
+export interface PassList {
+  header: PassListHeader;
+  /** count × 34 bytes, ascending by passKey (a view into the verified file). */
+  entries: Buffer;
+}
+
+export interface PassListEntry {
+  passKey: Buffer;
+  /** The holder's keyed identity hash (identity-hash.ts), 16 bytes. */
+  idHash: Buffer;
+  /** `yyyy-MM-dd`. */
+  validUntil: string;
+}
+
+export class PassListError extends Error {
+  constructor(
+    readonly code: 'format' | 'unsigned' | 'unknown-key' | 'bad-signature' | 'stale' | 'same-version',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const signedMessage = (header: Buffer, digest: Buffer) => Buffer.concat([CONTEXT, header, digest]);
+
+/** Hub side: signs the records (sorted here; two records for one pass are refused). */
+export function encodePassList(
+  records: readonly PassListEntry[],
+  options: { version: number; areas: Record<string, PassArea> },
+  signing: { privateKey: KeyObject; publicKey: KeyObject },
+  createdAt = new Date(),
+): Buffer {
+  if (!Number.isSafeInteger(options.version) || options.version < 1)
+    throw new PassListError('format', 'version must be ≥ 1');
+  checkAreas(options.areas);
+  const sorted = [...records].sort((a, b) => Buffer.compare(a.passKey, b.passKey));
+  const entries = Buffer.alloc(sorted.length * PASS_LIST_ENTRY_BYTES);
+  for (const [i, r] of sorted.entries()) {
+    if (r.passKey.length !== 16 || r.idHash.length !== 16)
+      throw new PassListError('format', 'passKey and idHash are 16 bytes each');
+    const until = passDayNumber(r.validUntil);
+    if (until === null)
+      throw new PassListError(
+        'format',
+        `validUntil ${r.validUntil} is not a day from 2020-01-01 to 2199-06-06`,
+      );
+    if (i > 0 && sorted[i - 1]!.passKey.equals(r.passKey))
+      throw new PassListError('format', 'two records for one pass');
+    const o = i * PASS_LIST_ENTRY_BYTES;
+    r.passKey.copy(entries, o);
+    r.idHash.copy(entries, o + 16);
+    entries.writeUInt16BE(until, o + 32);
+  }
+  const header: PassListHeader = {
+    version: options.version,
+    createdAt: createdAt.toISOString(),
+    keyId: keyId(signing.publicKey),
+    count: sorted.length,
+    areas: options.areas,
+  };
+  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(headerBytes.length);
+  const digest = createHash('sha256').update(entries).digest();
+  const signature = signBytes(signing.privateKey, signedMessage(headerBytes, digest));
+  return Buffer.concat([PASS_LIST_MAGIC, length, headerBytes, entries, signature]);
+}
+
+function checkAreas(areas: unknown): asserts areas is Record<string, PassArea> {
+  const idOrNull = (v: unknown) =>
+    v === null || v === undefined || (typeof v === 'string' && AREA_ID_RE.test(v));
+  if (
+    typeof areas !== 'object' ||
+    areas === null ||
+    Array.isArray(areas) ||
+    !Object.entries(areas).every(
+      ([site, a]) =>
+        AREA_ID_RE.test(site) &&
+        typeof a === 'object' &&
+        a !== null &&
+        idOrNull((a as PassArea).ward) &&
+        idOrNull((a as PassArea).district),
+    )
+  )
+    throw new PassListError('format', 'areas must map site ids to {ward, district} ids');
+}
+
+function readHeader(file: Buffer): { header: PassListHeader; headerBytes: Buffer; bodyStart: number } {
+  if (
+    file.length < PASS_LIST_MAGIC.length + 4 ||
+    !file.subarray(0, PASS_LIST_MAGIC.length).equals(PASS_LIST_MAGIC)
+  )
+    throw new PassListError('format', 'not a qrkiosk pass list (bad magic)');
+  const headerLength = file.readUInt32LE(PASS_LIST_MAGIC.length);
+  const start = PASS_LIST_MAGIC.length + 4;
+  if (headerLength > MAX_HEADER_BYTES || start + headerLength > file.length)
+    throw new PassListError('format', 'header length out of range');
+  const headerBytes = file.subarray(start, start + headerLength);
+  let header: PassListHeader;
+  try {
+    header = JSON.parse(headerBytes.toString('utf8')) as PassListHeader;
+  } catch {
+    throw new PassListError('format', 'header is not JSON');
+  }
+  if (
+    typeof header !== 'object' ||
+    header === null ||
+    !Number.isSafeInteger(header.version) ||
+    header.version < 1 ||
+    typeof header.createdAt !== 'string' ||
+    typeof header.keyId !== 'string' ||
+    !Number.isSafeInteger(header.count) ||
+    header.count < 0
+  )
+    throw new PassListError('format', 'version, createdAt, keyId or count missing or out of range');
+  checkAreas(header.areas);
+  return { header, headerBytes, bodyStart: start + headerLength };
+}
+
+/** The header alone, unverified (to skip a list already installed); null if malformed. */
+export function peekPassListHeader(file: Buffer): PassListHeader | null {
+  try {
+    return readHeader(file).header;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Kiosk side: checks the signature with the trusted hub keys, then that the entries are sorted without
+ * duplicates (binary search depends on it). Throws PassListError saying why it is refused.
+ */
+export function verifyPassList(file: Buffer, keys: KeyRing): PassList {
+  const { header, headerBytes, bodyStart } = readHeader(file);
+  const bodyEnd = bodyStart + header.count * PASS_LIST_ENTRY_BYTES;
+  if (bodyEnd === file.length) throw new PassListError('unsigned', 'the list carries no signature');
+  if (bodyEnd + 64 !== file.length) throw new PassListError('format', 'length does not match the count');
+  const key = keys.get(header.keyId);
+  if (!key)
+    throw new PassListError('unknown-key', `signed by key ${header.keyId}, which this kiosk does not trust`);
+  const entries = file.subarray(bodyStart, bodyEnd);
+  const digest = createHash('sha256').update(entries).digest();
+  if (!verifyBytes(key, signedMessage(headerBytes, digest), file.subarray(bodyEnd)))
+    throw new PassListError(
+      'bad-signature',
+      'the signature does not match: the list was altered or not made by the hub',
+    );
+  for (let p = PASS_LIST_ENTRY_BYTES; p < entries.length; p += PASS_LIST_ENTRY_BYTES)
+    // The previous entry (source) against this one (target): it must sort strictly before.
+    if (entries.compare(entries, p, p + 16, p - PASS_LIST_ENTRY_BYTES, p - PASS_LIST_ENTRY_BYTES + 16) >= 0)
+      throw new PassListError('format', 'entries are not sorted ascending without duplicates');
+  return { header, entries };
+}
+
+/** The record of one pass by binary search in place; undefined if the list does not hold it. */
+export function findPass(list: PassList, key: Buffer): { idHash: string; validUntil: string } | undefined {
+  const { entries } = list;
+  let lo = 0;
+  let hi = entries.length / PASS_LIST_ENTRY_BYTES - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const o = mid * PASS_LIST_ENTRY_BYTES;
+    const c = entries.compare(key, 0, 16, o, o + 16);
+    if (c === 0)
+      return {
+        idHash: entries.subarray(o + 16, o + 32).toString('hex'),
+        validUntil: passDayFromNumber(entries.readUInt16BE(o + 32)),
+      };
+    // Buffer#compare(target…) compares the entry against key: > 0 means the entry sorts after it.
+    if (c > 0) hi = mid - 1;
+    else lo = mid + 1;
+  }
+  return undefined;
+}
