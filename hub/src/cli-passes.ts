@@ -7,13 +7,14 @@ import {
   hashIdentity,
   maskName,
   PASS_SCOPE_KINDS,
+  type PassLayout,
   type PassScope,
   parseFactsCsvIdentity,
+  passCardsPage,
 } from '@qrkiosk/protocol';
 import { brokerLogin, fail, out, readKeyFile } from './cli-files.js';
 import { storeFlags } from './cli-settings.js';
 import { PassIssueError } from './passes/errors.js';
-import { type PassLayout, passCardsPage } from './passes/print.js';
 import { publishFleet, readSigningKey } from './publish.js';
 import type { HubSettings } from './settings/index.js';
 import type { PassRow } from './storage/repository.js';

@@ -27,11 +27,14 @@ export function kioskRoleOnly(b: KioskBinding): DynsecCommand[] {
   const base = `${TOPIC_ROOT}/${b.site}/${b.kiosk}`;
   const allow = (acltype: string, topic: string): Acl => ({ acltype, topic, allow: true, priority: 0 });
   const acls = [
-    ...['checkin', 'state', 'telemetry', 'response/#'].map((t) => allow('publishClientSend', `${base}/${t}`)),
+    ...['checkin', 'state', 'telemetry', 'response/#', 'pass-request'].map((t) =>
+      allow('publishClientSend', `${base}/${t}`),
+    ),
     ...[
       `${base}/request/#`,
       `${base}/updates/#`,
       `${base}/receipt`,
+      `${base}/pass`,
       siteOccupancyTopic(b.site),
       `${TOPIC_ROOT}/fleet/#`,
     ].map((t) => allow('subscribePattern', t)),
@@ -59,7 +62,8 @@ export function kioskRoleCommands(b: KioskBinding): DynsecCommand[] {
 
 /**
  * The hub's role, `qrkiosk-hub`, given to the client `username`: read every qrkiosk topic
- * (shared subscriptions included), write requests, receipts, per-kiosk updates and fleet updates.
+ * (shared subscriptions included), write requests, receipts, issued passes, per-kiosk updates and fleet
+ * updates.
  */
 export function hubRoleCommands(username: string): DynsecCommand[] {
   const acl = (acltype: string, topic: string) => ({ acltype, topic, allow: true, priority: 0 });
@@ -75,6 +79,7 @@ export function hubRoleCommands(username: string): DynsecCommand[] {
         acl('publishClientSend', `${TOPIC_ROOT}/+/+/request/#`),
         acl('publishClientSend', `${TOPIC_ROOT}/+/+/updates/#`),
         acl('publishClientSend', `${TOPIC_ROOT}/+/+/receipt`),
+        acl('publishClientSend', `${TOPIC_ROOT}/+/+/pass`),
         acl('publishClientSend', `${TOPIC_ROOT}/+/occupancy`),
         acl('publishClientSend', `${TOPIC_ROOT}/fleet/#`),
       ],

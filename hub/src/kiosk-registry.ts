@@ -62,12 +62,13 @@ export function aclFile(bindings: readonly KioskBinding[]): string {
     '# Fleet-wide downstream channels (signed: cache deltas, rules, DCC trust lists).',
     `pattern read ${TOPIC_ROOT}/fleet/#`,
     '',
-    "# The hub reads everything and writes requests, receipts, updates and each site's occupancy.",
+    "# The hub reads everything and writes requests, receipts, issued passes, updates and each site's occupancy.",
     'user hub',
     `topic read ${TOPIC_ROOT}/#`,
     `topic write ${TOPIC_ROOT}/+/+/request/#`,
     `topic write ${TOPIC_ROOT}/+/+/updates/#`,
     `topic write ${TOPIC_ROOT}/+/+/receipt`,
+    `topic write ${TOPIC_ROOT}/+/+/pass`,
     `topic write ${TOPIC_ROOT}/+/occupancy`,
     `topic write ${TOPIC_ROOT}/fleet/#`,
   ];
@@ -82,9 +83,11 @@ export function aclFile(bindings: readonly KioskBinding[]): string {
       `topic write ${base}/state`,
       `topic write ${base}/telemetry`,
       `topic write ${base}/response/#`,
+      `topic write ${base}/pass-request`,
       `topic read ${base}/request/#`,
       `topic read ${base}/updates/#`,
       `topic read ${base}/receipt`,
+      `topic read ${base}/pass`,
       `topic read ${siteOccupancyTopic(b.site)}`,
     );
   }

@@ -10,11 +10,18 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KeyRing, keyId, newPassId, signPass, verifyPass } from '@qrkiosk/protocol';
+import {
+  KeyRing,
+  keyId,
+  newPassId,
+  type PassCard,
+  passCardsPage,
+  signPass,
+  verifyPass,
+} from '@qrkiosk/protocol';
 import { CHROMIUM_ARGS, requireChromium } from '@qrkiosk/testkit';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PassCard, passCardsPage } from '../src/passes/print.js';
 
 const DPI = 300;
 const PX_PER_MM = DPI / 25.4;

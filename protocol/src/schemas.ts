@@ -2,6 +2,7 @@ import { CheckinMessage } from './checkin.js';
 import { DoctorReport } from './doctor.js';
 import { OccupancyMessage } from './occupancy.js';
 import { OutcomeMessage } from './outcome.js';
+import { PassIssuedMessage, PassRequestMessage } from './pass-request.js';
 import { TallyMessage } from './tally.js';
 import { TelemetryMessage } from './telemetry.js';
 
@@ -11,6 +12,8 @@ export const PAYLOAD_SCHEMAS = {
   'doctor.v1.schema.json': DoctorReport,
   'occupancy.v1.schema.json': OccupancyMessage,
   'outcome.v1.schema.json': OutcomeMessage,
+  'pass-issued.v1.schema.json': PassIssuedMessage,
+  'pass-request.v1.schema.json': PassRequestMessage,
   'tally.v1.schema.json': TallyMessage,
   'telemetry.v1.schema.json': TelemetryMessage,
 } as const;

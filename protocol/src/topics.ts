@@ -16,6 +16,10 @@ export interface KioskTopics {
   updates: string;
   /** `…/receipt`: the hub confirms check-ins it has stored (protocol/src/receipt.ts). */
   receipt: string;
+  /** `…/pass-request`: reception asks the hub to issue a pass (protocol/src/pass-request.ts, issue #20). */
+  passRequest: string;
+  /** `…/pass`: the hub's answer to a pass request, for this kiosk only. */
+  pass: string;
 }
 
 export function kioskTopics(site: string, kiosk: string): KioskTopics {
@@ -29,6 +33,8 @@ export function kioskTopics(site: string, kiosk: string): KioskTopics {
     response: (command) => `${base}/response/${command}`,
     updates: `${base}/updates/+`,
     receipt: `${base}/receipt`,
+    passRequest: `${base}/pass-request`,
+    pass: `${base}/pass`,
   };
 }
 
@@ -74,6 +80,7 @@ export const HUB_FILTERS = {
   checkin: `${TOPIC_ROOT}/+/+/checkin`,
   state: `${TOPIC_ROOT}/+/+/state`,
   telemetry: `${TOPIC_ROOT}/+/+/telemetry`,
+  passRequest: `${TOPIC_ROOT}/+/+/pass-request`,
 } as const;
 
 export type KioskChannel = keyof KioskTopics;

@@ -1,9 +1,14 @@
 import type { KeyObject } from 'node:crypto';
-import { FactsCsvError, hashIdentity, maskName, parseFactsCsvIdentity } from '@qrkiosk/protocol';
+import {
+  FactsCsvError,
+  hashIdentity,
+  maskName,
+  parseFactsCsvIdentity,
+  passCardsPage,
+} from '@qrkiosk/protocol';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { passError } from '../passes/errors.js';
-import { passCardsPage } from '../passes/print.js';
 import type { SiteInfo } from '../storage/index.js';
 import type { PassRow } from '../storage/repository.js';
 import type { HubStore } from '../store.js';

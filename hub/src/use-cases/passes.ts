@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PassCard } from '@qrkiosk/protocol';
 import {
   encodePassList,
   keyId,
@@ -16,7 +17,6 @@ import {
 import { writeFileAtomic } from '../fleet-state.js';
 import { parsePassCsv } from '../passes/csv.js';
 import { passError } from '../passes/errors.js';
-import type { PassCard } from '../passes/print.js';
 import type { RevocationBatchSection } from '../revocation-batches.js';
 import type { PassRow } from '../storage/repository.js';
 import type { HubStore } from '../store.js';

@@ -1,9 +1,9 @@
 import QRCode from 'qrcode';
-import { esc } from '../escape.js';
 
 /**
  * Printable pass cards (issue #20): one A6 card per page, or a sheet of eight A7-sized cards on A4
- * (2 × 4, cut along the dashed lines). Each card: the QR, the masked name, who issued it, the expiry
+ * (2 × 4, cut along the dashed lines). Here in protocol so the hub's print page and a kiosk's reception
+ * print the same card from one renderer. Each card: the QR, the masked name, who issued it, the expiry
  * date and one line on how to use it, Vietnamese first with English in small type.
  *
  * The QR comes from the `qrcode` library as inline SVG (vector: sharp at any printer resolution, no
@@ -28,6 +28,13 @@ export interface PassCard {
 }
 
 export type PassLayout = 'a6' | 'a4';
+
+/** Text for HTML element content or a quoted attribute (the masked name and issuer come from people). */
+const esc = (v: unknown): string =>
+  String(v ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 
 const vnDate = (day: string) => day.split('-').reverse().join('/');
 /** The pass id in groups of four: read aloud over the phone when a card is lost and must be revoked. */
