@@ -10,6 +10,7 @@ import { type FreshnessOptions, FreshnessPublisher } from './fresh-publisher.js'
 import { HubIngest, type IngestOptions } from './ingest.js';
 import { HubMetrics, type MetricsAccess } from './metrics/index.js';
 import type { RecipientSource } from './notify/recipients.js';
+import { PassRequestDesk } from './pass-requests.js';
 import { publishFleet } from './publish.js';
 import { sendRequest } from './requests.js';
 import { createServer } from './server.js';
@@ -110,6 +111,7 @@ export class Hub {
   alerts: AlertParts | undefined;
   private rolloutTimer: NodeJS.Timeout | undefined;
   freshness: FreshnessPublisher | undefined;
+  private passDesk: PassRequestDesk | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: HubOptions) {
@@ -142,6 +144,12 @@ export class Hub {
     const fresh = this.options.freshness;
     const freshness = fresh && new FreshnessPublisher(fresh, this.adminLogin(), this.log, this.metrics);
     this.freshness = freshness;
+    const passes = fresh?.signing && this.passesOf(store, fresh.signing, fresh.stateDir);
+    // Reception's pass requests (pass-requests.ts): the hub signs, publishing the list as an issue on the page does.
+    // Until H's PassListPublisher: the same publishPassList an issue on the page calls.
+    const desk = passes && { store, signing: passes.signing, publish: passes.publishPassList, log: this.log };
+    this.passDesk = desk && new PassRequestDesk(this.adminLogin(), desk);
+    await this.passDesk?.start();
     this.server = await createServer(store, ingest, {
       ...(this.options.hashKey ? { hashKey: this.options.hashKey } : {}),
       ...(this.options.tracingOffice ? { tracingOffice: this.options.tracingOffice } : {}),
@@ -156,7 +164,7 @@ export class Hub {
       ...(this.options.metricsAccess ? { metricsAccess: this.options.metricsAccess } : {}),
       releasesDir: releasesDir(this.options.dataDir),
       ...(freshness ? { freshness: () => freshness.status() } : {}),
-      ...(fresh?.signing ? { passes: this.passesOf(store, fresh.signing, fresh.stateDir) } : {}),
+      ...(passes ? { passes } : {}),
       onError: (err) => this.log.error({ err }, 'hub page request failed'),
     });
     this.startRollouts(store);
@@ -413,6 +421,7 @@ export class Hub {
     this.rolloutTimer = undefined;
     if (rollout) clearTimeout(rollout);
     await this.freshness?.stop();
+    await this.passDesk?.stop();
     await this.server?.close();
     await this.ingest?.stop();
     this.unwatch?.();

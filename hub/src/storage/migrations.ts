@@ -7,6 +7,7 @@
  * missing) because hub.db files from before this list existed are at user_version 0–2 with tables
  * of differing shapes; such files run them again (sqlite.ts). PostgreSQL support starts with this list, so its steps are plain DDL.
  */
+import { PASS_CHECKINS_POSTGRES, PASS_CHECKINS_SQLITE } from './pass-checkins.js';
 import { PASSES_POSTGRES, PASSES_SQLITE } from './passes.js';
 import { TALLIES_POSTGRES, TALLIES_SQLITE } from './tallies.js';
 
@@ -398,8 +399,8 @@ export const MIGRATIONS: Migration[] = [
   {
     version: 17,
     what: 'printed passes (storage/passes.ts, issue #20): pass id → person hash, scope, validity, revocation',
-    sqlite: PASSES_SQLITE,
-    postgres: PASSES_POSTGRES,
+    sqlite: PASSES_SQLITE + PASS_CHECKINS_SQLITE,
+    postgres: PASSES_POSTGRES + PASS_CHECKINS_POSTGRES,
   },
 ];
 

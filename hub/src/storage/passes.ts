@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
+import { type PassCheckinRecords, postgresPassCheckins, sqlitePassCheckins } from './pass-checkins.js';
 import { pgTransaction } from './pg-transaction.js';
 
 /**
@@ -62,8 +63,8 @@ export interface PassQuery {
   limit?: number;
 }
 
-/** Passes (migration 17), as `HubRepository.passes`. */
-export interface PassRecords {
+/** Passes (migration 17), as `HubRepository.passes`; reception's check-in → pass too (pass-checkins.ts). */
+export interface PassRecords extends PassCheckinRecords {
   /** Stores a batch of new passes in one transaction (a CSV batch is all or nothing). */
   add(rows: readonly PassRow[]): Promise<void>;
   get(passId: string): Promise<PassRow | undefined>;
@@ -124,6 +125,7 @@ export function sqlitePassRecords(db: Database.Database): PassRecords {
     for (const r of rows) insert.run(...addParams(r));
   });
   return {
+    ...sqlitePassCheckins(db),
     add: async (rows) => {
       addAll(rows);
     },
@@ -149,6 +151,7 @@ const fromPostgres = (r: PassRow): PassRow => ({
 
 export function postgresPassRecords(pool: pg.Pool): PassRecords {
   return {
+    ...postgresPassCheckins(pool),
     add: async (rows) => {
       await pgTransaction(pool, async (client) => {
         for (const r of rows) await client.query(ADD, addParams(r));

@@ -1,0 +1,215 @@
+import {
+  HUB_FILTERS,
+  isId,
+  kioskTopics,
+  mqttOptions,
+  PASS_CHECKIN_NOT_RECEIVED,
+  PASS_ISSUED_SCHEMA_ID,
+  type PassIssuedMessage,
+  parsePassRequest,
+  TOPIC_ROOT,
+} from '@qrkiosk/protocol';
+import { connectAsync, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { PassIssueError } from './passes/errors.js';
+import type { BrokerLogin } from './publish.js';
+import { issuePass, type PassDeps, passCards } from './use-cases/passes.js';
+
+/**
+ * Reception's "print a pass" on a kiosk (issue #20, protocol/src/pass-request.ts): a kiosk names one of
+ * its check-ins; the hub issues (or finds) the pass for that check-in's holder and answers with the
+ * signed token. The holder's keyed hash and masked name come from the check-in the hub stored from
+ * that same site and kiosk — never from the request — so a kiosk cannot bind a card to a hash of its
+ * choosing (review #1 finding 7). The pass is scoped to the kiosk's site, valid the hub's default.
+ */
+export interface PassRequestDeps extends PassDeps {
+  /** Days a reception pass is valid (the hub's default when absent). */
+  validDays?: number;
+  /** Asks for a new signed pass list (the one publisher; not awaited: the card prints meanwhile). */
+  publish: () => Promise<unknown>;
+  log: Logger;
+}
+
+/** A check-in older than this at the hub is no visit to print a card for "right after". */
+export const PASS_REQUEST_WINDOW_MS = 24 * 3600_000;
+
+type Refusal = { code: string; vi: string; en: string };
+const REFUSALS = {
+  notReceived: {
+    code: PASS_CHECKIN_NOT_RECEIVED,
+    vi: 'Trung tâm chưa nhận lượt check-in này — thử lại sau ít giây',
+    en: 'The hub has not received this check-in yet — try again in a few seconds',
+  },
+  otherKiosk: {
+    code: 'checkin-other-kiosk',
+    vi: 'Lượt check-in này không phải của kiosk này',
+    en: 'This check-in was not made at this kiosk',
+  },
+  tooOld: {
+    code: 'checkin-too-old',
+    vi: 'Lượt check-in đã quá 24 giờ: check-in lại rồi in thẻ',
+    en: 'The check-in is more than 24 hours old: check the person in again, then print',
+  },
+  isPass: {
+    code: 'checkin-is-pass',
+    vi: 'Lượt này đã dùng thẻ QR in: in lại thẻ từ lượt check-in đầu tiên',
+    en: 'This entry used a printed pass already: reprint from the first check-in',
+  },
+  refused: {
+    code: 'checkin-refused',
+    vi: 'Người bị từ chối không được cấp thẻ',
+    en: 'No pass for a refused check-in',
+  },
+  failed: {
+    code: 'hub-error',
+    vi: 'Trung tâm gặp lỗi khi cấp thẻ — thử lại sau',
+    en: 'The hub failed to issue the pass — try again later',
+  },
+} satisfies Record<string, Refusal>;
+
+const refuse = (requestId: string, r: Refusal): PassIssuedMessage => ({
+  schema: PASS_ISSUED_SCHEMA_ID,
+  requestId,
+  ok: false,
+  code: r.code,
+  text: { vi: r.vi, en: r.en },
+});
+
+/** `qrkiosk/v1/<site>/<kiosk>/pass-request` → its site and kiosk, or null. */
+function whereOf(topic: string): { site: string; kiosk: string } | null {
+  const parts = topic.split('/');
+  if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT || parts[4] !== 'pass-request')
+    return null;
+  const [, , site, kiosk] = parts as [string, string, string, string];
+  return isId(site) && isId(kiosk) ? { site, kiosk } : null;
+}
+
+/**
+ * One request: the answer and the topic it goes to, or null when the message is not a request we can
+ * answer (no valid request id or topic: logged). Refusals are answers (`ok: false`), never throws.
+ */
+export async function answerPassRequest(
+  deps: PassRequestDeps,
+  topic: string,
+  payload: Buffer,
+): Promise<{ topic: string; answer: PassIssuedMessage } | null> {
+  const where = whereOf(topic);
+  const request = parsePassRequest(payload);
+  if (!where || !request.ok) {
+    deps.log.warn(
+      { topic: topic.slice(0, 120), errors: request.ok ? undefined : request.errors },
+      'pass request ignored: not a pass request',
+    );
+    return null;
+  }
+  const { requestId, checkinId } = request.value;
+  const answer = await decide(deps, where, requestId, checkinId).catch((err: unknown) => {
+    if (err instanceof PassIssueError)
+      return { ...refuse(requestId, { code: err.code, ...err.text }) } satisfies PassIssuedMessage;
+    deps.log.error({ err, ...where, checkinId }, 'pass request failed');
+    return refuse(requestId, REFUSALS.failed);
+  });
+  deps.log.info(
+    {
+      ...where,
+      checkinId,
+      ok: answer.ok,
+      ...(answer.ok ? { passId: answer.passId } : { code: answer.code }),
+    },
+    'pass request',
+  );
+  return { topic: kioskTopics(where.site, where.kiosk).pass, answer };
+}
+
+async function decide(
+  deps: PassRequestDeps,
+  where: { site: string; kiosk: string },
+  requestId: string,
+  checkinId: string,
+): Promise<PassIssuedMessage> {
+  const passes = deps.store.repo.passes;
+  const now = deps.now?.() ?? new Date();
+  const stored = await passes.storedCheckin(checkinId);
+  if (!stored) return refuse(requestId, REFUSALS.notReceived);
+  if (stored.site !== where.site || stored.kiosk !== where.kiosk)
+    return refuse(requestId, REFUSALS.otherKiosk);
+  if (now.getTime() - Date.parse(stored.receivedAt) > PASS_REQUEST_WINDOW_MS)
+    return refuse(requestId, REFUSALS.tooOld);
+  const { document, verdict } = stored.checkin;
+  if (document.kind === 'pass') return refuse(requestId, REFUSALS.isPass);
+  if (verdict === 'REFUSE') return refuse(requestId, REFUSALS.refused);
+  // One pass per check-in: asked again (a retry, a reprint), the same pass, signed again.
+  let passId = await passes.passOfCheckin(checkinId);
+  if (!passId) {
+    const issued = await issuePass(deps, {
+      idHash: document.idHash,
+      nameMasked: document.nameMasked,
+      scope: { kind: 'site', id: where.site },
+      ...(deps.validDays ? { validDays: deps.validDays } : {}),
+      issuedBy: `kiosk:${where.site}/${where.kiosk}`,
+    });
+    passId = issued.passId;
+    if (!(await passes.claimCheckin(checkinId, passId, now))) {
+      // Another hub process issued one for this check-in first: that one stands, this one is withdrawn.
+      await passes.revoke(passId, now, 'hub', 'duplicate reception request');
+      passId = (await passes.passOfCheckin(checkinId)) ?? passId;
+    }
+    deps
+      .publish()
+      .catch((err: unknown) => deps.log.error({ err }, 'pass list not published after a reception pass'));
+  }
+  const row = await passes.get(passId);
+  if (!row) throw new Error(`pass ${passId} vanished`);
+  const [card] = await passCards(deps, [row]);
+  if (!card) throw new Error(`no card for pass ${passId}`);
+  return {
+    schema: PASS_ISSUED_SCHEMA_ID,
+    requestId,
+    ok: true,
+    passId: card.passId,
+    token: card.token,
+    validUntil: card.validUntil,
+    issuer: card.issuer.slice(0, 120),
+    nameMasked: card.nameMasked,
+  };
+}
+
+/**
+ * The hub's desk for reception pass requests: one connection of its own (as commands have), a shared
+ * subscription so that of several hub processes one answers each request, requests handled one at a
+ * time in this process (a kiosk's retry never races its first request here). start()/stop().
+ */
+export class PassRequestDesk {
+  private client: MqttClient | undefined;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly login: BrokerLogin,
+    private readonly deps: PassRequestDeps,
+  ) {}
+
+  async start(): Promise<void> {
+    const client = await connectAsync(
+      this.login.url,
+      mqttOptions({ ...this.login, protocolVersion: 5 }, { reconnectPeriod: 2000 }),
+    );
+    this.client = client;
+    client.on('message', (topic, payload, packet) => {
+      // A retained request would be answered again on every reconnect: kiosks never retain one.
+      if (packet.retain) return;
+      this.queue = this.queue.then(async () => {
+        const done = await answerPassRequest(this.deps, topic, payload);
+        if (done) await client.publishAsync(done.topic, JSON.stringify(done.answer), { qos: 1 });
+      });
+      this.queue = this.queue.catch((err: unknown) => this.deps.log.error({ err }, 'pass answer not sent'));
+    });
+    await client.subscribeAsync(`$share/qrkiosk-passes/${HUB_FILTERS.passRequest}`, { qos: 1 });
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    await this.queue;
+    await client?.endAsync();
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Reception's pass requests at the hub (issue #20, hub/src/pass-requests.ts) on both engines. The token
+ * is read back by protocol's Python oracle (test/oracles/qrkiosk_pass.py: base32 by Python's base64,
+ * Ed25519 by the `cryptography` package); the holder is the stored check-in's, whatever the request says.
+ */
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import {
+  type CheckinMessage,
+  PASS_ISSUED_SCHEMA_ID,
+  PASS_REQUEST_SCHEMA_ID,
+  type PassIssuedMessage,
+  parsePassIssued,
+} from '@qrkiosk/protocol';
+import { REPO_ROOT, sampleCheckin } from '@qrkiosk/testkit';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { answerPassRequest, type PassRequestDeps } from '../src/pass-requests.js';
+import type { HubStore } from '../src/store.js';
+import { ENGINES, openStore } from './engines.js';
+
+const ORACLE = `${REPO_ROOT}/protocol/test/oracles/qrkiosk_pass.py`;
+const signing = generateKeyPairSync('ed25519');
+const rawPublic = signing.publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex');
+const NOW = new Date('2026-11-27T03:00:00.000Z');
+const TOPIC = 'qrkiosk/v1/s-001/k-001/pass-request';
+const HOLDER = 'a1'.repeat(16);
+
+function request(checkinId: string, extra: Record<string, unknown> = {}): Buffer {
+  return Buffer.from(
+    JSON.stringify({ schema: PASS_REQUEST_SCHEMA_ID, requestId: randomUUID(), checkinId, ...extra }),
+  );
+}
+
+async function setup(engine: (typeof ENGINES)[number]) {
+  const { store } = await openStore(engine);
+  await store.registerSites([{ site: 's-001', name: 'Chợ Hà Đông', district: 'd-268', ward: 'w-09556' }]);
+  const published: number[] = [];
+  const deps: PassRequestDeps = {
+    store,
+    signing,
+    now: () => NOW,
+    publish: async () => published.push(1),
+    log: pino({ level: 'silent' }),
+  };
+  return { store, deps, published };
+}
+
+async function stored(store: HubStore, over: Parameters<typeof sampleCheckin>[0], receivedAt = NOW) {
+  const c: CheckinMessage = sampleCheckin({ at: NOW.toISOString(), ...over });
+  await store.addCheckins([{ checkin: c, receivedAt }]);
+  return c;
+}
+
+async function answer(deps: PassRequestDeps, payload: Buffer, topic = TOPIC): Promise<PassIssuedMessage> {
+  const done = await answerPassRequest(deps, topic, payload);
+  if (!done) throw new Error('no answer');
+  expect(done.topic).toBe(topic.replace(/pass-request$/, 'pass'));
+  // Every answer is one the kiosk's parser takes.
+  expect(parsePassIssued(Buffer.from(JSON.stringify(done.answer))).ok).toBe(true);
+  return done.answer;
+}
+
+describe.each(ENGINES)('reception pass requests (%s)', (engine) => {
+  it("issues a site pass for the stored check-in's holder, the same pass when asked again", async () => {
+    const { store, deps, published } = await setup(engine);
+    try {
+      const c = await stored(store, {
+        document: { kind: 'manual', idHash: HOLDER, nameMasked: 'TRẦN V** B*', numberMasked: '******5678' },
+      });
+      // A hash in the request is not the protocol's: refused before anything is issued.
+      expect(await answerPassRequest(deps, TOPIC, request(c.id, { idHash: 'b2'.repeat(16) }))).toBeNull();
+      const first = await answer(deps, request(c.id));
+      if (!first.ok) throw new Error(first.text.en);
+      expect(first.schema).toBe(PASS_ISSUED_SCHEMA_ID);
+      expect(first).toMatchObject({
+        nameMasked: 'TRẦN V** B*',
+        issuer: 'Chợ Hà Đông',
+        validUntil: '2027-11-26',
+      });
+      const read = JSON.parse(
+        execFileSync('python3', [ORACLE, 'read', first.token, rawPublic], { encoding: 'utf8' }),
+      );
+      expect(read).toMatchObject({
+        passId: first.passId,
+        scope: { kind: 'site', id: 's-001' },
+        validFrom: '2026-11-27',
+        validUntil: '2027-11-26',
+      });
+      const row = await store.repo.passes.get(first.passId);
+      expect(row).toMatchObject({ idHash: HOLDER, issuedBy: 'kiosk:s-001/k-001', revokedAt: null });
+      expect(published).toHaveLength(1);
+      // A retry or a reprint: the same pass, the same token (Ed25519 is deterministic), nothing published.
+      const again = await answer(deps, request(c.id));
+      expect(again).toMatchObject({ ok: true, passId: first.passId, token: first.token });
+      expect(published).toHaveLength(1);
+      expect(await store.repo.passes.list({ revoked: true })).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses with a code and vi/en text what it must not issue', async () => {
+    const { store, deps, published } = await setup(engine);
+    try {
+      const refusal = async (payload: Buffer, topic = TOPIC) => {
+        const a = await answer(deps, payload, topic);
+        if (a.ok) throw new Error('issued');
+        expect(a.text.vi).not.toBe(a.text.en);
+        return a.code;
+      };
+      // Not stored yet (the check-in is still on its way): the kiosk asks again.
+      expect(await refusal(request('01JD0000000000000000000000'))).toBe('checkin-not-received');
+      const other = await stored(store, { kiosk: 'k-002' });
+      expect(await refusal(request(other.id))).toBe('checkin-other-kiosk');
+      // Another site's kiosk naming this site's check-in on its own topic.
+      const here = await stored(store, {});
+      expect(await refusal(request(here.id), 'qrkiosk/v1/s-002/k-001/pass-request')).toBe(
+        'checkin-other-kiosk',
+      );
+      const old = await stored(store, {}, new Date(NOW.getTime() - 25 * 3600_000));
+      expect(await refusal(request(old.id))).toBe('checkin-too-old');
+      const pass = await stored(store, { document: { kind: 'pass' } });
+      expect(await refusal(request(pass.id))).toBe('checkin-is-pass');
+      const refused = await stored(store, { verdict: 'REFUSE', colour: 'red', reason: 'f0' });
+      expect(await refusal(request(refused.id))).toBe('checkin-refused');
+      // A site not in the register: the use case's own refusal, passed on.
+      const unregistered = await stored(store, { site: 's-009' });
+      expect(await refusal(request(unregistered.id), 'qrkiosk/v1/s-009/k-001/pass-request')).toBe(
+        'unknown-scope',
+      );
+      // Without the hub's signing key: a refusal, never a crash.
+      const unsigned = await stored(store, {});
+      const { signing: _, ...noKey } = deps;
+      const a = await answer(noKey, request(unsigned.id));
+      expect(a).toMatchObject({ ok: false, code: 'no-key' });
+      expect(published).toHaveLength(0);
+      expect(await store.repo.passes.list({ revoked: true })).toHaveLength(0);
+      // Not a request, or not a request topic: no answer at all.
+      expect(await answerPassRequest(deps, TOPIC, Buffer.from('{"schema":'))).toBeNull();
+      expect(await answerPassRequest(deps, 'qrkiosk/v1/+/k-001/pass-request', request(here.id))).toBeNull();
+      expect(await answerPassRequest(deps, 'qrkiosk/v1/s-001/k-001/checkin', request(here.id))).toBeNull();
+    } finally {
+      await store.close();
+    }
+  });
+});
