@@ -342,7 +342,7 @@ export class Controller {
     this.occupancy.start();
     if (!this.options.withoutUplink) this.offs.push(...this.link.start());
     if (!this.options.withoutScreens && settings.ui.port > 0) {
-      this.screens = new ScreensServer(this, this.log);
+      this.screens = new ScreensServer(this, this.log, this.link.passes);
       this.screensAddress = await this.screens.start(settings.ui.port, settings.ui.host, {
         receptionPin: secrets.receptionPin,
         metricsToken: secrets.metricsToken,

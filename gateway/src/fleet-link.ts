@@ -6,7 +6,9 @@ import type { Faults } from './faults.js';
 import type { KioskTelemetry } from './kiosk-telemetry.js';
 import type { Logger } from './log.js';
 import type { Occupancy } from './occupancy/index.js';
+import { ReceptionPasses } from './passes/reception.js';
 import type { PolicyInForce } from './policy.js';
+import type { Journal } from './record/index.js';
 import type { RecordKeeper } from './record/keeper.js';
 import type { OutboxPruner } from './record/pruner.js';
 import type { LoadedSettings } from './settings/index.js';
@@ -34,6 +36,7 @@ export interface FleetLinkParts {
   occupancy: Occupancy;
   updates: FleetUpdates;
   software: SoftwareFleet | undefined;
+  journal: Journal;
 }
 
 /**
@@ -43,8 +46,18 @@ export interface FleetLinkParts {
  */
 export class FleetLink {
   private uplink: MqttUplink | undefined;
+  /** Reception's "print a pass" (issue #20): asks the hub over this link; offline without it. */
+  readonly passes: ReceptionPasses;
 
-  constructor(private readonly p: FleetLinkParts) {}
+  constructor(private readonly p: FleetLinkParts) {
+    this.passes = new ReceptionPasses({
+      loaded: p.loaded,
+      clock: p.clock,
+      log: p.log,
+      checkin: (id) => p.keeper.read(() => p.journal.checkinWithOutcomes(id), undefined),
+      verifyOnly: () => p.policy.current.verifyOnly,
+    });
+  }
 
   /** Connects; returns the undo steps (news, update watch, software fleet), for stop() to run in order. */
   start(): Array<() => void> {
@@ -70,6 +83,7 @@ export class FleetLink {
       remote: p.remote,
       occupancy: (payload) => p.occupancy.hubMessage(payload),
       updates: p.updates,
+      passes: this.passes,
     });
     this.uplink = uplink;
     return [

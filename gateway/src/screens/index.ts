@@ -21,8 +21,10 @@ import type { Logger } from '../log.js';
 import { ManualEntryError } from '../manual-entry.js';
 import { type KioskMetrics, metricsAllowed } from '../metrics/index.js';
 import { OutcomeError, type Outcomes } from '../outcomes/index.js';
+import type { ReceptionPasses } from '../passes/reception.js';
 import type { Journal } from '../record/index.js';
 import { PinBody, type ScreenCheckin, ScreensGuard, screenCheckin } from './guard.js';
+import { passRoutes } from './pass-routes.js';
 import { type PublicReasonMode, publicLine } from './public-line.js';
 import { receptionToday, screenTally } from './today.js';
 
@@ -116,6 +118,8 @@ export class ScreensServer {
   constructor(
     private readonly controller: ScreensSource,
     private readonly log: Logger,
+    /** Reception's "print a pass" over the hub link (issue #20); none: the button answers 503. */
+    private readonly passes?: ReceptionPasses,
   ) {}
 
   /**
@@ -189,6 +193,7 @@ export class ScreensServer {
         }
       },
     );
+    passRoutes(app, guard, this.passes, this.log);
     // Reception resolves any of today's pending REVIEWs; the same token and Origin checks as a manual
     // entry, so another site open in the reception PC's browser cannot open the door.
     app.post<{ Body: OutcomeBody }>(

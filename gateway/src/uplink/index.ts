@@ -21,7 +21,7 @@ import { OutageLog } from '../log-throttle.js';
 import type { Outbox } from '../record/keeper.js';
 import type { Settings } from '../settings/schema.js';
 import { answerRequests, listenForUpdates } from './listeners.js';
-import { kioskClientId, kioskLogin } from './login.js';
+import { kioskClientId, kioskLogin, redactUrl } from './login.js';
 import type { BrokerPassword } from './password.js';
 
 export interface UplinkOptions {
@@ -45,6 +45,8 @@ export interface UplinkOptions {
   onUpdate?: (kind: FleetKind, payload: Buffer) => void;
   /** The hub's retained count of people inside this kiosk's site (`qrkiosk/v1/<site>/occupancy`). */
   onOccupancy?: (payload: Buffer) => void;
+  /** Reception's pass requests (passes/reception.ts) ride this connection. */
+  passes?: { attach(client: MqttClient): void };
 }
 
 const BATCH = 200;
@@ -123,6 +125,7 @@ export class MqttUplink {
     });
     const client = connect(mqtt.url, options);
     this.client = client;
+    this.o.passes?.attach(client);
     client.on('connect', () => {
       try {
         this.o.passwords?.connected();
@@ -391,9 +394,4 @@ export class MqttUplink {
     if (!client.disconnected) await client.endAsync(true).catch(() => undefined);
     this.flushAcks();
   }
-}
-
-/** Never log credentials embedded in a broker URL. */
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }

@@ -7,6 +7,7 @@ import { CredentialRotation } from '../commands/rotation.js';
 import { runDoctor } from '../doctor/index.js';
 import { markRevoked, unenrolConfig } from '../enrolment/unenrol.js';
 import type { Logger } from '../log.js';
+import type { ReceptionPasses } from '../passes/reception.js';
 import type { Outbox } from '../record/keeper.js';
 import type { LoadedSettings } from '../settings/index.js';
 import type { FleetUpdates } from '../updates/index.js';
@@ -28,6 +29,8 @@ export interface KioskUplinkParts {
   revoked: () => void;
   occupancy: (payload: Buffer) => void;
   updates: FleetUpdates;
+  /** Reception's pass requests, over this connection. */
+  passes: ReceptionPasses;
 }
 
 /**
@@ -103,6 +106,7 @@ export function startKioskUplink(p: KioskUplinkParts): { uplink: MqttUplink; off
     }),
     hubKeys: secrets.hubKeys,
     onOccupancy: p.occupancy,
+    passes: p.passes,
     onUpdate: (kind, payload) =>
       void p.updates
         .receive(kind, payload)

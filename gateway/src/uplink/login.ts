@@ -22,3 +22,8 @@ export function kioskLogin(mqtt: Settings['mqtt'], clientId: string, password?: 
 
 /** The uplink's client id. Another client with the same id would take the daemon's session over. */
 export const kioskClientId = (kiosk: Settings['kiosk']) => `qrkiosk-${kiosk.site}-${kiosk.id}`;
+
+/** Never log credentials embedded in a broker URL. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
