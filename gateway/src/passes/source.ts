@@ -1,13 +1,16 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type KeyRing,
+  PASS_LIST_MAGIC,
   type PassList,
   PassListError,
+  type PassListHeader,
   peekPassListHeader,
   verifyPassList,
   writeDurably,
 } from '@qrkiosk/protocol';
+import type { Faults } from '../faults.js';
 import type { Logger } from '../log.js';
 
 /**
@@ -29,6 +32,30 @@ export function loadPassList(dataDir: string, keys: KeyRing): PassList | null {
     throw err;
   }
   return verifyPassList(file, keys);
+}
+
+/**
+ * The installed list's header (unverified; only the header is read, not the up to 14 MB of entries), null
+ * when none or unreadable: what the data-age ledger and `qrkiosk doctor` read from another process.
+ */
+export function installedPassListHeader(dataDir: string): PassListHeader | null {
+  let fd: number;
+  try {
+    fd = openSync(passListFile(dataDir), 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const start = PASS_LIST_MAGIC.length + 4;
+    const head = Buffer.alloc(start);
+    if (readSync(fd, head, 0, start, 0) < start) return null;
+    const length = Math.min(head.readUInt32LE(PASS_LIST_MAGIC.length), 4 * 1024 * 1024);
+    const file = Buffer.alloc(start + length);
+    if (readSync(fd, file, 0, file.length, 0) < file.length) return null;
+    return peekPassListHeader(file);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -72,7 +99,11 @@ export function installPassList(
   return { installed: true, list };
 }
 
-/** The pass list in force on a kiosk: loaded at start, replaced by each newer list the hub sends. */
+/**
+ * The pass list in force on a kiosk: loaded at start, replaced by each newer list the hub sends. A refused
+ * list raises `pass-list-refused` (telemetry carries it to the hub's fleet page), cleared by the next list
+ * installed: a kiosk that cannot take the hub's list would otherwise only say so in its own log.
+ */
 export class PassListSource {
   private list: PassList | undefined;
 
@@ -80,6 +111,7 @@ export class PassListSource {
     private readonly dataDir: string,
     private readonly keys: KeyRing,
     private readonly log: Logger,
+    private readonly faults?: Faults,
   ) {}
 
   get current(): PassList | undefined {
@@ -95,9 +127,10 @@ export class PassListSource {
           'pass list loaded',
         );
     } catch (err) {
-      // Altered on the card or signed by a key no longer trusted: passes verify still, their holders are
-      // unknown (the site's unknown-person verdict) until the hub's retained list arrives again.
-      this.log.error({ err }, 'installed pass list refused; pass holders unknown until the hub sends one');
+      // Altered on the card or signed by a key no longer trusted: every card is `pass-unlisted` (REVIEW)
+      // until the hub's retained list arrives again.
+      this.faults?.raise('pass-list-refused', err);
+      this.log.error({ err }, 'installed pass list refused; every pass is REVIEW until the hub sends one');
       this.list = undefined;
     }
   }
@@ -111,6 +144,7 @@ export class PassListSource {
         return false;
       }
       this.list = result.list;
+      this.faults?.clear('pass-list-refused');
       this.log.info(
         { version: result.list.header.version, passes: result.list.header.count },
         'pass list installed',
@@ -118,6 +152,7 @@ export class PassListSource {
       return true;
     } catch (err) {
       if (!(err instanceof PassListError)) throw err;
+      this.faults?.raise('pass-list-refused', err);
       this.log.error({ err, code: err.code }, 'pass list refused; the list in force stays');
       return false;
     }

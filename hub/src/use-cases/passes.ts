@@ -1,14 +1,13 @@
 import type { KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PassCard } from '@qrkiosk/protocol';
 import {
   encodePassList,
   keyId,
   newPassId,
-  PASS_REVOCATION_KID,
   PASS_SCOPE_KINDS,
   type PassArea,
+  type PassCard,
   type PassScope,
   passKey,
   signPass,
@@ -17,7 +16,6 @@ import {
 import { writeFileAtomic } from '../fleet-state.js';
 import { parsePassCsv } from '../passes/csv.js';
 import { passError } from '../passes/errors.js';
-import type { RevocationBatchSection } from '../revocation-batches.js';
 import type { PassRow } from '../storage/repository.js';
 import type { HubStore } from '../store.js';
 
@@ -217,22 +215,6 @@ export async function revokePass(
 }
 
 /**
- * The pass section of the DCC revocation list (revocation-batches.ts' shape): the pseudo-KID
- * PASS_REVOCATION_KID, type UCI, passKey of every revoked pass not yet expired. Empty: no section.
- */
-export async function passRevocationSection(deps: PassDeps): Promise<RevocationBatchSection | null> {
-  const ids = await deps.store.repo.passes.revokedIds(vnDay(deps.now?.() ?? new Date()));
-  if (ids.length === 0) return null;
-  return {
-    kid: Buffer.from(PASS_REVOCATION_KID, 'base64'),
-    type: 'UCI',
-    hashes: ids.map(passKey),
-    source: 'passes (hub database)',
-    country: null,
-  };
-}
-
-/**
  * The signed pass list (QRKPL1) of every pass valid today or later (revoked ones too), with the sites'
  * areas (how a kiosk knows its ward and district). A site whose ward or district is a name rather
  * than a code gets null there — a ward-scoped pass cannot name it — and is counted in `uncoded`.
@@ -243,8 +225,7 @@ export async function passListFile(
 ): Promise<{ file: Buffer; count: number; uncoded: string[] }> {
   const signing = signingOf(deps);
   const now = deps.now?.() ?? new Date();
-  // Revoked passes stay in: the revocation list refuses them. Dropped here, a kiosk whose revocation
-  // list is older would see a genuine card with no holder and admit it as an unknown person.
+  // Revoked passes stay in, flagged and without their holder (protocol pass-list.ts): a kiosk refuses them.
   const rows = await deps.store.repo.passes.list({
     validOn: vnDay(now),
     revoked: true,
@@ -265,8 +246,10 @@ export async function passListFile(
       passKey: passKey(r.passId),
       idHash: Buffer.from(r.idHash, 'hex'),
       validUntil: r.validUntil,
+      revoked: r.revokedAt !== null,
     })),
-    { version, areas },
+    // The hub's province code comes with hub.yaml's `passes` section (H); none configured yet.
+    { version, areas, province: null },
     signing,
     now,
   );
