@@ -19,8 +19,17 @@ export async function startKiosk(
   id: string,
   hashKey: string,
   publicKeyFiles: string[],
-  /** Issue #18: the deployment's tracing public key, and a known port for the reception page. */
-  options: { tracingPublicKeyFile?: string; uiPort?: number } = {},
+  /**
+   * Issue #18: the deployment's tracing public key, and a known port for the reception page. Issue #20: a broker
+   * URL other than `broker`'s (a proxy the test can cut), a broker login, the `rules:` section.
+   */
+  options: {
+    tracingPublicKeyFile?: string;
+    uiPort?: number;
+    mqttUrl?: string;
+    login?: { username: string; passwordFile: string };
+    rules?: string;
+  } = {},
 ) {
   const scanner = new VirtualSerialScanner();
   await scanner.plugIn();
@@ -34,9 +43,9 @@ export async function startKiosk(
       // This machine may have no NTP: the green people here must not wait for a clock (issue #13).
       'clock: { assumeSynced: true }',
       `ui: { port: ${options.uiPort ?? 0} }`,
-      `mqtt: { url: "${broker.url}" }`,
+      `mqtt: { url: "${options.mqttUrl ?? broker.url}"${options.login ? `, username: ${options.login.username}, passwordFile: "${options.login.passwordFile}"` : ''} }`,
       `data: { dir: "${join(dir, `${id}-data`)}" }`,
-      'rules: { duplicateWindowSeconds: 0, level: 2 }',
+      `rules: ${options.rules ?? '{ duplicateWindowSeconds: 0, level: 2 }'}`,
       `updates: { publicKeyFiles: [${publicKeyFiles.map((f) => `"${f}"`).join(', ')}] }`,
       `privacy: { hashKeyFile: "${hashKey}"${options.tracingPublicKeyFile ? `, tracingPublicKeyFile: "${options.tracingPublicKeyFile}"` : ''} }`,
       'log: { level: debug }',
