@@ -119,6 +119,24 @@ describe('kiosk roles in the dynamic-security plugin', () => {
       await expect(
         k.publishAsync(siteOccupancyTopic('s-003'), count.replace('"inside":1', '"inside":0'), { qos: 1 }),
       ).rejects.toThrow(/not authori[sz]ed|135/i);
+      // Reception's pass requests (issue #20): the kiosk asks on its pass-request and reads the hub's answer
+      // on its pass topic; it cannot write an answer (a card) itself.
+      const h = await connectAsync(broker.url, {
+        username: 'hub',
+        password: 'hub-secret',
+        protocolVersion: 5,
+      });
+      clients.push(h);
+      const topics = kioskTopics('s-003', 'k-003');
+      const seen: string[] = [];
+      for (const c of [h, k]) c.on('message', (topic) => seen.push(topic));
+      await h.subscribeAsync(topics.passRequest, { qos: 1 });
+      await k.subscribeAsync(topics.pass, { qos: 1 });
+      await k.publishAsync(topics.passRequest, '{}', { qos: 1 });
+      await h.publishAsync(topics.pass, '{}', { qos: 1 });
+      const both = () => (seen.includes(topics.passRequest) && seen.includes(topics.pass) ? true : undefined);
+      await waitFor(both, 5000, 'the pass topics');
+      await expect(k.publishAsync(topics.pass, '{}', { qos: 1 })).rejects.toThrow(/not authori[sz]ed|135/i);
     } finally {
       await hub.stop();
     }
