@@ -149,8 +149,18 @@ export class Controller {
       clock: this.clock,
       synced: () => this.clockWatch.synced(),
     });
-    const { clock, clockWatch, faults, log, cache, policy, revocation } = this;
-    this.freshness = kioskFreshness({ loaded, clock, clockWatch, faults, log, cache, policy, revocation });
+    const { clock, clockWatch, faults, log, cache, policy, revocation, passes } = this;
+    this.freshness = kioskFreshness({
+      loaded,
+      clock,
+      clockWatch,
+      faults,
+      log,
+      cache,
+      policy,
+      revocation,
+      passes,
+    });
     const { journal, keeper } = this;
     this.admission = new KioskAdmission({
       ...{ settings, cache, faults, clock, log, journal, keeper, revocation },

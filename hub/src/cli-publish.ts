@@ -24,7 +24,6 @@ import { batchesFromFiles, batchFilesIn } from './revocation-batches.js';
 import { type RulesSummary, RulesTextError, readRulesText } from './rules-text.js';
 import type { HubSettings } from './settings/index.js';
 import { HubStore } from './store.js';
-import { passRevocationSection } from './use-cases/passes.js';
 
 /**
  * The fleet-update commands of `qrkiosk-hub` (kept apart from cli.ts): keygen, publish-cache,
@@ -45,7 +44,7 @@ export const PUBLISH_USAGE = [
   "  (a `person` column links each person's documents for tracing, in the hub database: --database, or <--data-dir>/hub.db)",
   'qrkiosk-hub publish-rules --rules FILE --signing-key KEY [MQTT]',
   'qrkiosk-hub publish-trust (--dir DIR | --file F [--file F…]) --signing-key KEY [--version N] [--out FILE] [--no-publish] [MQTT]',
-  'qrkiosk-hub publish-revocation (--dir DIR | --file F [--file F…] | --passes-only) --signing-key KEY [--version N] [--out FILE] [--no-publish] [--mqtt-max-bytes N] [--database URL|FILE] [MQTT]   (EU DCC revocation batches, JSON; revoked printed passes from the hub database are always added)',
+  'qrkiosk-hub publish-revocation (--dir DIR | --file F [--file F…]) --signing-key KEY [--version N] [--out FILE] [--no-publish] [--mqtt-max-bytes N] [MQTT]   (EU DCC revocation batches, JSON)',
   'qrkiosk-hub publish-fresh [--signing-key KEY] [--state-dir DIR] [MQTT]   (the signed freshness statement, fleet/fresh; the daemon publishes it hourly)',
   '  MQTT = [--mqtt URL --username U --password-file F]; --state-dir defaults to <--data-dir>/fleet',
 ];
@@ -72,7 +71,6 @@ export async function publishCommand(cmd: string, argv: string[], settings: HubS
       snapshot: { type: 'boolean', default: false },
       'allow-bad-rows': { type: 'boolean', default: false },
       'no-publish': { type: 'boolean', default: false },
-      'passes-only': { type: 'boolean', default: false },
       'state-dir': { type: 'string' },
       'data-dir': { type: 'string', default: settings.dataDir },
       database: { type: 'string', default: settings.database },
@@ -315,24 +313,14 @@ function listInput(
  * apply FILE` on the kiosk).
  */
 async function publishRevocation(
-  values: {
-    dir?: string;
-    file?: string[];
-    version?: string;
-    out?: string;
-    'mqtt-max-bytes': string;
-    'passes-only': boolean;
-    database: string;
-    'data-dir': string;
-  },
+  values: { dir?: string; file?: string[]; version?: string; out?: string; 'mqtt-max-bytes': string },
   signing: ReturnType<typeof readSigningKey>,
   login: BrokerLogin,
   publish: boolean,
   versionFile: string,
 ): Promise<number> {
   const { files, version: asked } = listInput(values, batchFilesIn);
-  // No batch files would sign a list without the DCC revocations a kiosk holds now: only on purpose.
-  if (files.length === 0 && !values['passes-only']) return usage();
+  if (files.length === 0) return usage();
   // Versions only go up: kiosks install a list only when its version is newer, and refuse one with the
   // installed version but other content. The last version is kept beside the cache state, so two lists
   // made in one second (the default is Unix seconds) still differ.
@@ -352,14 +340,6 @@ async function publishRevocation(
   let batches: ReturnType<typeof batchesFromFiles>;
   try {
     batches = batchesFromFiles(files);
-    // Revoked printed passes (issue #20) ride in every list as one more section (use-cases/passes.ts).
-    const store = await HubStore.open(values.database || undefined, values['data-dir']);
-    try {
-      const passes = await passRevocationSection({ store });
-      if (passes) batches.sections.push(passes);
-    } finally {
-      await store.close();
-    }
     list = signRevocationList(batches.sections, version, signing);
   } catch (err) {
     if (err instanceof RevocationListError)

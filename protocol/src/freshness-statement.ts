@@ -27,6 +27,8 @@ export const FreshnessStatement = Type.Object(
     ]),
     trust: Type.Union([Counter, Type.Null()]),
     revocation: Type.Union([Counter, Type.Null()]),
+    // Optional: a hub from before passes (issue #20) sends none, and its statement must still confirm the rest.
+    passes: Type.Optional(Type.Union([Counter, Type.Null()])),
   },
   { $id: FRESHNESS_SCHEMA_ID, additionalProperties: false },
 );

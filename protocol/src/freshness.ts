@@ -2,11 +2,11 @@ import { type Static, Type } from '@sinclair/typebox';
 
 /**
  * Offline, within limits (issue #19): how old each kind of data a kiosk decides on may grow before its
- * admissions become REVIEW. The four kinds the office sends: the facts cache, the signed rules, the DCC trust
- * list and the DCC revocation list. The limits travel in the signed rules (`limits.maxAgeHours`), so the office
+ * admissions become REVIEW. The five kinds the office sends: the facts cache, the signed rules, the DCC trust
+ * list, the DCC revocation list and the pass list (who holds each printed pass, and which are revoked). The limits travel in the signed rules (`limits.maxAgeHours`), so the office
  * decides, not the kiosk; these are the defaults when the rules say nothing.
  */
-export const DATA_KINDS = ['facts', 'rules', 'trust', 'revocation'] as const;
+export const DATA_KINDS = ['facts', 'rules', 'trust', 'revocation', 'passes'] as const;
 export type DataKind = (typeof DATA_KINDS)[number];
 
 /**
@@ -19,6 +19,8 @@ export const DEFAULT_MAX_AGE_HOURS: Readonly<Record<DataKind, number>> = {
   rules: 48,
   trust: 48,
   revocation: 48,
+  // A lost card's revocation reaches a kiosk only with a newer pass list: as long as the DCC revocation list.
+  passes: 48,
 };
 
 /** Most hours a limit may say: a year (a longer one is no limit; `null` says that plainly). */
@@ -41,6 +43,7 @@ export const LimitsSchema = Type.Object(
           rules: Type.Optional(MaxAgeHours),
           trust: Type.Optional(MaxAgeHours),
           revocation: Type.Optional(MaxAgeHours),
+          passes: Type.Optional(MaxAgeHours),
         },
         { additionalProperties: false },
       ),
@@ -82,6 +85,7 @@ export const FreshnessReport = Type.Object(
     rules: Type.Optional(KindAge),
     trust: Type.Optional(KindAge),
     revocation: Type.Optional(KindAge),
+    passes: Type.Optional(KindAge),
   },
   { additionalProperties: false },
 );

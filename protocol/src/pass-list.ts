@@ -6,21 +6,29 @@ import { type KeyRing, keyId, signBytes, verifyBytes } from './signing.js';
  * The signed list of pass records the hub publishes retained on `fleet/passes` (docs/protocol.md,
  * "Pass list"): who holds each pass, without a name or a number.
  *
- *   "QRKPL1\n" | u32 LE header length | header (JSON) | count × 34-byte entries | 64-byte Ed25519 signature
+ *   "QRKPL1\n" | u32 LE header length | header (JSON) | count × 35-byte entries | 64-byte Ed25519 signature
  *
  * An entry is passKey(16) ‖ the holder's keyed identity hash (16) ‖ validUntil u16 BE (days since
- * 2020-01-01), sorted ascending by passKey without duplicates, so a kiosk finds one by binary search in
- * place (34 bytes per pass, nothing built at load — the revocation list's design). The header's `areas`
- * is the hub's site register (site → ward, district): how a kiosk learns which ward it is in, to judge
- * a ward-scoped pass. The signature covers "qrkiosk-pass-list/1" ‖ header ‖ SHA-256(entries). A list
- * replaces the previous one whole; a kiosk installs one only if its version is newer.
+ * 2020-01-01) ‖ flags u8 (bit 0: revoked; the other bits must be 0), sorted ascending by passKey without
+ * duplicates, so a kiosk finds one by binary search in place (35 bytes per pass, nothing built at load —
+ * the revocation list's design). A revoked pass (a lost card) travels in this list, not in the DCC
+ * revocation list, because the hub owns every pass and can always sign the whole list again; its idHash
+ * is 16 zero bytes, so the holder of a lost card is not sent to every kiosk. The header's `areas` is the
+ * hub's site register (site → ward, district): how a kiosk learns which ward it is in, to judge a
+ * ward-scoped pass; `province` is the hub's province code (one hub key per province), which a
+ * province-scoped pass must name. The signature covers "qrkiosk-pass-list/1" ‖ header ‖ SHA-256(entries).
+ * A list replaces the previous one whole; a kiosk installs one only if its version is newer.
  */
 export const PASS_LIST_MAGIC = Buffer.from('QRKPL1\n', 'ascii');
-export const PASS_LIST_ENTRY_BYTES = 34;
+export const PASS_LIST_ENTRY_BYTES = 35;
+/** Flags bit 0: the pass is revoked (a lost card). */
+export const PASS_FLAG_REVOKED = 1;
+const ZERO_HASH = Buffer.alloc(16);
 const CONTEXT = Buffer.from('qrkiosk-pass-list/1', 'ascii');
 /** Thousands of sites' areas stay far below this. */
 const MAX_HEADER_BYTES = 4 * 1024 * 1024;
-const AREA_ID_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** The hub's site register allows these ids (hub/src/routes/schemas.ts), so the list must too. */
+const AREA_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
 export interface PassArea {
   ward: string | null;
@@ -35,20 +43,32 @@ export interface PassListHeader {
   count: number;
   /** Site id → its ward and district (ids, as the hub's site register has them). */
   areas: Record<string, PassArea>;
+  /** The hub's province code (a `province:<id>` pass must name it); null: the hub has none configured. */
+  province: string | null;
 }
 
 export interface PassList {
   header: PassListHeader;
-  /** count × 34 bytes, ascending by passKey (a view into the verified file). */
+  /** count × 35 bytes, ascending by passKey (a view into the verified file). */
   entries: Buffer;
 }
 
 export interface PassListEntry {
   passKey: Buffer;
-  /** The holder's keyed identity hash (identity-hash.ts), 16 bytes. */
+  /** The holder's keyed identity hash (identity-hash.ts), 16 bytes; 16 zero bytes when revoked. */
   idHash: Buffer;
   /** `yyyy-MM-dd`. */
   validUntil: string;
+  /** A lost or withdrawn card: every kiosk refuses it (REVIEW `pass-revoked`). */
+  revoked: boolean;
+}
+
+/** What a kiosk learns of one pass from the list. */
+export interface PassRecord {
+  /** 32 hex; all zeros for a revoked pass. */
+  idHash: string;
+  validUntil: string;
+  revoked: boolean;
 }
 
 export class PassListError extends Error {
@@ -65,13 +85,14 @@ const signedMessage = (header: Buffer, digest: Buffer) => Buffer.concat([CONTEXT
 /** Hub side: signs the records (sorted here; two records for one pass are refused). */
 export function encodePassList(
   records: readonly PassListEntry[],
-  options: { version: number; areas: Record<string, PassArea> },
+  options: { version: number; areas: Record<string, PassArea>; province: string | null },
   signing: { privateKey: KeyObject; publicKey: KeyObject },
   createdAt = new Date(),
 ): Buffer {
   if (!Number.isSafeInteger(options.version) || options.version < 1)
     throw new PassListError('format', 'version must be ≥ 1');
   checkAreas(options.areas);
+  checkProvince(options.province);
   const sorted = [...records].sort((a, b) => Buffer.compare(a.passKey, b.passKey));
   const entries = Buffer.alloc(sorted.length * PASS_LIST_ENTRY_BYTES);
   for (const [i, r] of sorted.entries()) {
@@ -87,8 +108,10 @@ export function encodePassList(
       throw new PassListError('format', 'two records for one pass');
     const o = i * PASS_LIST_ENTRY_BYTES;
     r.passKey.copy(entries, o);
-    r.idHash.copy(entries, o + 16);
+    // A revoked card names nobody: whoever lost it need not travel to every kiosk.
+    (r.revoked ? ZERO_HASH : r.idHash).copy(entries, o + 16);
     entries.writeUInt16BE(until, o + 32);
+    entries.writeUInt8(r.revoked ? PASS_FLAG_REVOKED : 0, o + 34);
   }
   const header: PassListHeader = {
     version: options.version,
@@ -96,6 +119,7 @@ export function encodePassList(
     keyId: keyId(signing.publicKey),
     count: sorted.length,
     areas: options.areas,
+    province: options.province,
   };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   const length = Buffer.alloc(4);
@@ -122,6 +146,11 @@ function checkAreas(areas: unknown): asserts areas is Record<string, PassArea> {
     )
   )
     throw new PassListError('format', 'areas must map site ids to {ward, district} ids');
+}
+
+function checkProvince(province: unknown): asserts province is string | null {
+  if (province !== null && !(typeof province === 'string' && AREA_ID_RE.test(province)))
+    throw new PassListError('format', 'province must be an id or null');
 }
 
 function readHeader(file: Buffer): { header: PassListHeader; headerBytes: Buffer; bodyStart: number } {
@@ -153,6 +182,7 @@ function readHeader(file: Buffer): { header: PassListHeader; headerBytes: Buffer
   )
     throw new PassListError('format', 'version, createdAt, keyId or count missing or out of range');
   checkAreas(header.areas);
+  checkProvince(header.province);
   return { header, headerBytes, bodyStart: start + headerLength };
 }
 
@@ -184,15 +214,22 @@ export function verifyPassList(file: Buffer, keys: KeyRing): PassList {
       'bad-signature',
       'the signature does not match: the list was altered or not made by the hub',
     );
-  for (let p = PASS_LIST_ENTRY_BYTES; p < entries.length; p += PASS_LIST_ENTRY_BYTES)
+  for (let p = 0; p < entries.length; p += PASS_LIST_ENTRY_BYTES) {
+    // A flag this kiosk does not know could mean "refuse": better to refuse the list than to ignore it.
+    if ((entries[p + 34]! & ~PASS_FLAG_REVOKED) !== 0)
+      throw new PassListError('format', 'an entry has unknown flag bits set');
     // The previous entry (source) against this one (target): it must sort strictly before.
-    if (entries.compare(entries, p, p + 16, p - PASS_LIST_ENTRY_BYTES, p - PASS_LIST_ENTRY_BYTES + 16) >= 0)
+    if (
+      p > 0 &&
+      entries.compare(entries, p, p + 16, p - PASS_LIST_ENTRY_BYTES, p - PASS_LIST_ENTRY_BYTES + 16) >= 0
+    )
       throw new PassListError('format', 'entries are not sorted ascending without duplicates');
+  }
   return { header, entries };
 }
 
 /** The record of one pass by binary search in place; undefined if the list does not hold it. */
-export function findPass(list: PassList, key: Buffer): { idHash: string; validUntil: string } | undefined {
+export function findPass(list: PassList, key: Buffer): PassRecord | undefined {
   const { entries } = list;
   let lo = 0;
   let hi = entries.length / PASS_LIST_ENTRY_BYTES - 1;
@@ -204,6 +241,7 @@ export function findPass(list: PassList, key: Buffer): { idHash: string; validUn
       return {
         idHash: entries.subarray(o + 16, o + 32).toString('hex'),
         validUntil: passDayFromNumber(entries.readUInt16BE(o + 32)),
+        revoked: (entries[o + 34]! & PASS_FLAG_REVOKED) !== 0,
       };
     // Buffer#compare(target…) compares the entry against key: > 0 means the entry sorts after it.
     if (c > 0) hi = mid - 1;

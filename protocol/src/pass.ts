@@ -33,13 +33,6 @@ const MAX_TOKEN_CHARS = 512;
 const EPOCH_MS = Date.UTC(2020, 0, 1);
 const DAY_MS = 86_400_000;
 
-/**
- * Pass revocations ride in the DCC revocation list (QRKR1) as a section with this pseudo-KID (base64 of
- * the ASCII "QRKPASS1", which no 8-byte DSC KID of the EU gateway is) and type 'UCI', the hashes being
- * passKey(passId): a lost card is revoked through the same signed-list path, no format change.
- */
-export const PASS_REVOCATION_KID = Buffer.from('QRKPASS1', 'ascii').toString('base64');
-
 export const PASS_SCOPE_KINDS = ['site', 'ward', 'province'] as const;
 export type PassScopeKind = (typeof PASS_SCOPE_KINDS)[number];
 export type PassScope = { kind: PassScopeKind; id: string };

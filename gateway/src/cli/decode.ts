@@ -182,7 +182,7 @@ function humanReadable(result: DecodeResult, lang: Lang): string {
     lines.push(
       `  ${l('Mã thẻ', 'Pass id')}: ${p.passId}  ${l('phạm vi', 'scope')}: ${p.scope.kind} ${p.scope.id}`,
       `  ${l('Hiệu lực', 'Valid')}: ${p.validFrom} → ${p.validUntil}  ${l('khóa ký', 'signer key')}: ${p.keyId}`,
-      `  ${l('Người giữ thẻ', 'Holder')}: ${p.holder ?? l('chưa có trong danh sách thẻ', 'not in the pass list')}`,
+      `  ${l('Người giữ thẻ', 'Holder')}: ${p.holder}`,
     );
   }
   if (result.dcc) {

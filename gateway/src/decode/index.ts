@@ -70,7 +70,7 @@ function classifyAndDecode(raw: string, ctx: DecodeContext): DecodeResult {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(text)) return failure('unknown', 'not-text');
   if (/^HC\d:/.test(text)) return decodeHealthCert(text, ctx);
-  if (looksLikePass(text)) return decodePass(text, ctx.at ?? new Date(), ctx.pass, ctx.revocation);
+  if (looksLikePass(text)) return decodePass(text, ctx.at ?? new Date(), ctx.pass);
   // The personal QR first: unmasked, it starts with 12 digits and `|` like a CCCD.
   if (looksLikePersonalQr(text)) return decodePersonalQr(text);
   if (looksLikeCccd(text)) return decodeCccd(text);

@@ -2,7 +2,6 @@ import {
   findPass,
   type KeyRing,
   PASS_PREFIX,
-  PASS_REVOCATION_KID,
   type Pass,
   PassError,
   type PassList,
@@ -11,7 +10,6 @@ import {
   verifyPass,
   vnDay,
 } from '@qrkiosk/protocol';
-import type { RevocationCheck } from './dcc/index.js';
 import { type DecodeResult, failure } from './result.js';
 
 export type { PassReport } from './result.js';
@@ -24,37 +22,33 @@ export interface PassContext {
   keys: KeyRing;
   /** This kiosk's site; undefined (`qrkiosk decode` without --site): the scope is shown, not judged. */
   site: string | undefined;
-  /** The installed signed pass list; none yet: a genuine pass names an unknown person. */
+  /** The installed signed pass list; none yet: no pass is admitted (`pass-unlisted`). */
   list?: PassList;
 }
 
-const KID = Buffer.from(PASS_REVOCATION_KID, 'base64');
-
 export const looksLikePass = (text: string): boolean => text.startsWith(PASS_PREFIX);
 
-/** Whether the pass's scope covers this kiosk (a ward scope: the ward the pass list's site register gives its site). */
-function inScope(pass: Pass, ctx: PassContext): boolean {
+/**
+ * Whether the pass's scope covers this kiosk. A ward scope: the ward the pass list's site register gives
+ * this site. A province scope: the province the list's header names, so a kiosk trusting two hubs' keys
+ * does not take one province's cards for the other's (one hub key per province, but not only on paper).
+ */
+function inScope(pass: Pass, site: string, list: PassList): boolean {
   const { kind, id } = pass.scope;
-  if (ctx.site === undefined) return true;
-  if (kind === 'site') return id === ctx.site;
-  // A province pass is for every kiosk trusting the key that signed it (one hub per province).
-  if (kind === 'province') return true;
-  const { site, list } = ctx;
-  const area = list && Object.hasOwn(list.header.areas, site) ? list.header.areas[site] : undefined;
+  if (kind === 'site') return id === site;
+  if (kind === 'province') return list.header.province === id;
+  const area = Object.hasOwn(list.header.areas, site) ? list.header.areas[site] : undefined;
   return area?.ward === id;
 }
 
 /**
- * Verifies a `QRKP1:` token offline: signature under a trusted hub key, the pass revocation section, the
- * Vietnam day against its validity, and its scope against this kiosk. Any of them failing is a decode
- * failure (the guard looks, REVIEW, with the reason); never ALLOW and never a throw.
+ * Verifies a `QRKP1:` token offline: signature under a trusted hub key, then the installed pass list (a
+ * revoked entry; no entry at all), the Vietnam day against its validity, and its scope against this kiosk.
+ * A card is admitted only as the holder the list names: a pass the list does not hold yet (issued after it,
+ * or no list installed) is `pass-unlisted`, so the guard checks a document rather than admitting a
+ * stranger. Any failure is a decode failure (REVIEW with the reason); never ALLOW and never a throw.
  */
-export function decodePass(
-  text: string,
-  at: Date,
-  ctx: PassContext | undefined,
-  revocation?: RevocationCheck,
-): DecodeResult {
+export function decodePass(text: string, at: Date, ctx: PassContext | undefined): DecodeResult {
   if (!ctx) return failure('pass', 'pass-invalid');
   let pass: Pass;
   try {
@@ -63,18 +57,20 @@ export function decodePass(
     if (err instanceof PassError) return failure('pass', 'pass-invalid');
     throw err;
   }
-  const key = passKey(pass.passId);
-  // Pass revocations are UCI entries under the pseudo-KID; the passKey stands in the SIGNATURE slot too (an
-  // empty hash there would make the binary search read past it), so any section of that KID naming it revokes.
-  if (revocation?.revoked(KID, { uci: key, countrycodeuci: [], signature: key }))
-    return failure('pass', 'pass-revoked');
-  const validity = passValidity(pass, vnDay(at));
+  const { list } = ctx;
+  const record = list ? findPass(list, passKey(pass.passId)) : undefined;
+  // A lost card first: its reason is the one the guard must hear, whatever else is wrong with it.
+  if (record?.revoked) return failure('pass', 'pass-revoked');
+  const today = vnDay(at);
+  const validity = passValidity(pass, today);
   if (validity === 'expired') return failure('pass', 'pass-expired');
   if (validity === 'not-yet-valid') return failure('pass', 'pass-not-yet-valid');
-  if (!inScope(pass, ctx)) return failure('pass', 'pass-out-of-scope');
-  const record = ctx.list ? findPass(ctx.list, key) : undefined;
+  if (!list) return failure('pass', 'pass-unlisted');
+  // `qrkiosk decode` without --site shows the scope rather than judging it.
+  if (ctx.site !== undefined && !inScope(pass, ctx.site, list)) return failure('pass', 'pass-out-of-scope');
+  if (!record) return failure('pass', 'pass-unlisted');
   // The list's record may end earlier than the card (the hub shortened it): the earlier day holds.
-  if (record && record.validUntil < vnDay(at)) return failure('pass', 'pass-expired');
+  if (record.validUntil < today) return failure('pass', 'pass-expired');
   return {
     kind: 'pass',
     ok: true,
@@ -87,6 +83,6 @@ export function decodePass(
       dateOfBirth: null,
       sex: null,
     },
-    pass: { ...pass, holder: record?.idHash ?? null },
+    pass: { ...pass, holder: record.idHash },
   };
 }

@@ -26,9 +26,9 @@ export interface Identity {
   sex: 'M' | 'F' | null;
 }
 
-/** What a decode result carries for a verified pass; `holder` is the person's keyed hash from the pass list, null if not listed. */
+/** What a decode result carries for a verified pass; `holder` is the person's keyed hash (32 hex) from the pass list. */
 export interface PassReport extends Pass {
-  holder: string | null;
+  holder: string;
 }
 
 export interface DecodeError {
@@ -156,6 +156,10 @@ export const DECODE_ERRORS = {
   'pass-out-of-scope': {
     vi: 'Thẻ QR không dùng được tại địa điểm này',
     en: 'Pass is not valid at this place',
+  },
+  'pass-unlisted': {
+    vi: 'Thẻ chưa có trong danh sách của máy — kiểm tra giấy tờ',
+    en: "Pass not yet in this kiosk's list — check documents",
   },
 } as const satisfies Record<string, Text>;
 

@@ -8,6 +8,7 @@ const NAMES = {
   rules: { vi: 'quy tắc', en: 'rules' },
   trust: { vi: 'danh sách tin cậy', en: 'trust list' },
   revocation: { vi: 'danh sách thu hồi', en: 'revocation list' },
+  passes: { vi: 'danh sách thẻ QR', en: 'pass list' },
 } as const;
 
 /**

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Faults } from '../faults.js';
 import type { Logger } from '../log.js';
 import type { FactsCache } from '../lookup/index.js';
+import type { PassListSource } from '../passes/index.js';
 import type { PolicyInForce } from '../policy.js';
 import type { RevocationSource } from '../revocation/index.js';
 import type { LoadedSettings } from '../settings/index.js';
@@ -18,11 +19,12 @@ export interface KioskFreshnessParts {
   cache: FactsCache;
   policy: PolicyInForce;
   revocation: RevocationSource;
+  passes: PassListSource;
 }
 
 /**
- * DataFreshness on a running kiosk: the facts cache, the signed rules in force, the hub's DCC trust list
- * and the revocation list in force, measured against the signed rules' limits. Constructing it does
+ * DataFreshness on a running kiosk: the facts cache, the signed rules in force, the hub's DCC trust list,
+ * the revocation list and the pass list in force, measured against the signed rules' limits. Constructing it does
  * nothing; start() (after the policy, cache and lists are loaded) reads the ledger and starts the tick.
  */
 export function kioskFreshness(p: KioskFreshnessParts): DataFreshness {
@@ -40,6 +42,7 @@ export function kioskFreshness(p: KioskFreshnessParts): DataFreshness {
         cache: () => (p.cache.isOpen ? p.cache.versionInfo() : null),
         rules: () => ({ version: p.policy.current.rules.version, origin: p.policy.origin }),
         revocation: () => p.revocation.current?.version,
+        passes: () => p.passes.current?.header.version,
       }),
   });
 }

@@ -4,6 +4,7 @@ import { type Clock, monotonicNow } from '../clock.js';
 import { RulesSource } from '../decide/index.js';
 import { createLogger } from '../log.js';
 import { FactsCache } from '../lookup/index.js';
+import { installedPassListHeader } from '../passes/index.js';
 import { rulesFileOf } from '../policy.js';
 import { installedRevocationHeader } from '../revocation/index.js';
 import type { LoadedSettings } from '../settings/index.js';
@@ -42,6 +43,7 @@ export function readFreshness(
     cache: () => cacheInfo,
     rules: () => ({ version: rules.rules.version, origin: rules.source }),
     revocation: () => installedRevocationHeader(dir)?.version,
+    passes: () => installedPassListHeader(dir)?.version,
   });
   const state = readLedger(dir, mono);
   const { report, stale } = ageReport({

@@ -38,6 +38,8 @@ export interface KioskData {
   rules: () => { version: string; origin: string };
   /** The DCC revocation list in force's version (0 or undefined: none). */
   revocation: () => number | undefined;
+  /** The pass list in force's version (undefined: none installed). */
+  passes: () => number | undefined;
 }
 
 /**
@@ -61,11 +63,13 @@ export function installedData(dataDir: string, d: KioskData): InstalledData {
   const rules = d.rules();
   const trust = installedTrustList(dataDir).version;
   const revocation = d.revocation() ?? 0;
+  const passes = d.passes() ?? 0;
   return {
     facts: factsInstalled(d.cache()),
     rules: rules.origin === 'built-in' ? null : { marker: rules.version, version: rules.version },
     trust: trust > 0 ? { marker: String(trust), version: trust } : null,
     revocation: revocation > 0 ? { marker: String(revocation), version: revocation } : null,
+    passes: passes > 0 ? { marker: String(passes), version: passes } : null,
   };
 }
 
@@ -76,6 +80,7 @@ export function confirmedBy(statement: FreshnessStatement, installed: InstalledD
     rules: statement.rules?.version ?? null,
     trust: statement.trust?.version ?? null,
     revocation: statement.revocation?.version ?? null,
+    passes: statement.passes?.version ?? null,
   };
   return DATA_KINDS.filter((k) => {
     const i = installed[k];

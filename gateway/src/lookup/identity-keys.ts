@@ -1,11 +1,10 @@
-import { createHmac } from 'node:crypto';
 import { HASH_BYTES, hashIdentity, type IdType } from '@qrkiosk/protocol';
 import type { DecodeResult } from '../decode/index.js';
 
 export { HASH_BYTES, hashIdentity, type IdType };
 
 export interface IdentityKey {
-  /** 'pass': a printed pass's holder (their hash comes from the pass list, its type unknown here) or the pass itself. */
+  /** 'pass': a printed pass's holder (their hash comes from the pass list, its type unknown here). */
   type: IdType | 'pass';
   /** HMAC-SHA-256(deploymentKey, "type:value"), first 16 bytes. */
   hash: Buffer;
@@ -24,7 +23,7 @@ function documentType(number: string): IdType {
 export function identityKeys(decoded: DecodeResult, key: Buffer): IdentityKey[] {
   const id = decoded.identity;
   if (!decoded.ok || !id) return [];
-  if (decoded.kind === 'pass') return decoded.pass ? [passHolderKey(decoded.pass, key)] : [];
+  if (decoded.kind === 'pass') return decoded.pass ? [passHolderKey(decoded.pass)] : [];
   const keys: Array<[IdType, string]> = [];
   switch (decoded.kind) {
     case 'cccd':
@@ -52,13 +51,8 @@ export function identityKeys(decoded: DecodeResult, key: Buffer): IdentityKey[] 
 /**
  * A pass's holder is the person the pass list names: their keyed hash (of the manual entry's phone or the
  * document reception scanned) is the check-in's, so the duplicate window, facts and tracing treat the
- * card as that person. Not listed yet (the list not synced): HMAC(key, "pass:<passId>"), a person of its
- * own whom the cache does not know — the site's unknown-person verdict.
+ * card as that person. A pass the list does not hold never decodes (decode/pass.ts `pass-unlisted`).
  */
-function passHolderKey(pass: { passId: string; holder: string | null }, key: Buffer): IdentityKey {
-  if (pass.holder) return { type: 'pass', hash: Buffer.from(pass.holder, 'hex') };
-  return {
-    type: 'pass',
-    hash: createHmac('sha256', key).update(`pass:${pass.passId}`).digest().subarray(0, HASH_BYTES),
-  };
+function passHolderKey(pass: { holder: string }): IdentityKey {
+  return { type: 'pass', hash: Buffer.from(pass.holder, 'hex') };
 }

@@ -1,1 +1,8 @@
-export { installPassList, loadPassList, PASS_LIST_FILE, PassListSource, passListFile } from './source.js';
+export {
+  installedPassListHeader,
+  installPassList,
+  loadPassList,
+  PASS_LIST_FILE,
+  PassListSource,
+  passListFile,
+} from './source.js';

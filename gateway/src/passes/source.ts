@@ -1,9 +1,11 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type KeyRing,
+  PASS_LIST_MAGIC,
   type PassList,
   PassListError,
+  type PassListHeader,
   peekPassListHeader,
   verifyPassList,
   writeDurably,
@@ -29,6 +31,30 @@ export function loadPassList(dataDir: string, keys: KeyRing): PassList | null {
     throw err;
   }
   return verifyPassList(file, keys);
+}
+
+/**
+ * The installed list's header (unverified; only the header is read, not the up to 14 MB of entries), null
+ * when none or unreadable: what the data-age ledger and `qrkiosk doctor` read from another process.
+ */
+export function installedPassListHeader(dataDir: string): PassListHeader | null {
+  let fd: number;
+  try {
+    fd = openSync(passListFile(dataDir), 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const start = PASS_LIST_MAGIC.length + 4;
+    const head = Buffer.alloc(start);
+    if (readSync(fd, head, 0, start, 0) < start) return null;
+    const length = Math.min(head.readUInt32LE(PASS_LIST_MAGIC.length), 4 * 1024 * 1024);
+    const file = Buffer.alloc(start + length);
+    if (readSync(fd, file, 0, file.length, 0) < file.length) return null;
+    return peekPassListHeader(file);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

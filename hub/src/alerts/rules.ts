@@ -113,6 +113,7 @@ const KIND_TEXT: Record<DataKind, Text> = {
   rules: { vi: 'quy tắc', en: 'rules' },
   trust: { vi: 'danh sách tin cậy DCC', en: 'DCC trust list' },
   revocation: { vi: 'danh sách thu hồi DCC', en: 'DCC revocation list' },
+  passes: { vi: 'danh sách thẻ QR in', en: 'printed pass list' },
 };
 const when = (iso: string) => formatVnDateTime(new Date(iso)).slice(0, 16);
 
