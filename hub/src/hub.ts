@@ -98,6 +98,8 @@ export class Hub {
   alerts: AlertParts | undefined;
   private rolloutTimer: NodeJS.Timeout | undefined;
   freshness: FreshnessPublisher | undefined;
+  /** The pass list's publisher (issue #20, passes/publisher.ts), signed with the fleet key kiosks trust. */
+  passes: PassListPublisher | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: HubOptions) {
@@ -128,15 +130,12 @@ export class Hub {
     this.unwatch = this.metrics.watch(store, ingest);
     await ingest.start();
     const fresh = this.options.freshness;
-    const freshness = fresh && new FreshnessPublisher(fresh, this.adminLogin(), this.log, this.metrics);
-    this.freshness = freshness;
     const login = this.adminLogin();
-    const passes = fresh?.signing
-      ? daemonPassPublisher(store, { signing: fresh.signing, ...this.options.passes }, fresh.everyMs, {
-          send: (payload) => publishFleet(login, [{ kind: 'passes', payload }]),
-          log: this.log,
-        })
-      : undefined;
+    const withPasses = fresh && { ...fresh, passes: () => store.repo.passes.publishedListVersion() };
+    const freshness = withPasses && new FreshnessPublisher(withPasses, login, this.log, this.metrics);
+    this.freshness = freshness;
+    const tick = () => void freshness?.tick();
+    const passes = daemonPassPublisher(store, fresh, this.options.passes, login, this.log, tick);
     this.passes = passes;
     this.server = await createServer(store, ingest, {
       ...(this.options.hashKey ? { hashKey: this.options.hashKey } : {}),
@@ -152,7 +151,7 @@ export class Hub {
       ...(this.options.metricsAccess ? { metricsAccess: this.options.metricsAccess } : {}),
       releasesDir: releasesDir(this.options.dataDir),
       ...(freshness ? { freshness: () => freshness.status() } : {}),
-      ...(passes && fresh?.signing ? { passes: { signing: fresh.signing, ...this.options.passes, publisher: passes } } : {}),
+      ...(passes ? { passes: { ...passes.routeOptions(), publisher: passes } } : {}),
       onError: (err) => this.log.error({ err }, 'hub page request failed'),
     });
     this.startRollouts(store);
@@ -177,9 +176,6 @@ export class Hub {
     if (plain) this.log.warn({ publicUrl: this.options.enrolment?.publicUrl, text: plain }, plain.en);
     return address;
   }
-
-  /** The pass list's publisher (issue #20, passes/publisher.ts), signed with the fleet key kiosks trust. */
-  passes: PassListPublisher | undefined;
 
   /** The rollout engine on a timer, publishing fleet/software over the hub's own broker login. */
   private startRollouts(store: HubStore): void {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { type BrokerLogin, publishFleet } from '../publish.js';
 import type { HubStore } from '../store.js';
 import { type PassDeps, type PassListPublication, publishPassList } from '../use-cases/passes.js';
 
@@ -13,6 +14,8 @@ export interface PassListPublisherOptions {
    */
   everyMs: number;
   log: Logger;
+  /** After each list that reached the broker (the daemon restates fleet/fresh with its version). */
+  published?: () => void;
 }
 
 /**
@@ -66,11 +69,18 @@ export class PassListPublisher {
     await this.running?.catch(() => undefined);
   }
 
+  /** What the pass routes need besides the publisher: the same key, province and default validity. */
+  routeOptions() {
+    const { store: _, now: __, ...deps } = this.options.deps;
+    return deps;
+  }
+
   private run(): Promise<PassListPublication> {
     const log = this.options.log;
     const p = publishPassList({ ...this.options.deps, send: this.options.send })
       .then((r) => {
         this.last = r;
+        this.options.published?.();
         log.info(
           { version: r.version, count: r.count, revoked: r.revoked, bytes: r.bytes },
           'pass list published',
@@ -91,14 +101,26 @@ export class PassListPublisher {
   }
 }
 
-/** The daemon's publisher: every fleet.freshnessMinutes, and after every change of the site register. */
+/**
+ * The daemon's publisher: retained on fleet/passes over the hub's own broker login, every
+ * fleet.freshnessMinutes, and after every change of the site register.
+ */
 export function daemonPassPublisher(
   store: HubStore,
-  deps: Omit<PassDeps, 'store'>,
-  everyMs: number,
-  how: { send: (file: Buffer) => Promise<void>; log: Logger },
-): PassListPublisher {
-  const publisher = new PassListPublisher({ deps: { store, ...deps }, everyMs, ...how });
+  fleet: { signing?: PassDeps['signing']; everyMs: number } | undefined,
+  settings: { province: string | null; validDays: number } | undefined,
+  login: BrokerLogin,
+  log: Logger,
+  published?: () => void,
+): PassListPublisher | undefined {
+  if (!fleet?.signing) return undefined;
+  const publisher = new PassListPublisher({
+    deps: { store, signing: fleet.signing, ...settings },
+    send: (payload) => publishFleet(login, [{ kind: 'passes', payload }]),
+    everyMs: fleet.everyMs,
+    log,
+    ...(published ? { published } : {}),
+  });
   // A site moved to another ward, or a new one: its area must reach kiosks before its next issue.
   store.onSitesChanged = () => void publisher.request().catch(() => undefined);
   return publisher;

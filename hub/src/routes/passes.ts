@@ -105,7 +105,10 @@ export function visibleTo(user: User, dir: ReadonlyMap<string, SiteInfo>): PassQ
   const sites = [...dir.keys()].filter((site) => canSee(user, site, dir));
   const wards = new Set(user.sites.filter((s) => s.startsWith('ward:')).map((s) => s.slice(5)));
   for (const s of dir.values()) if (user.sites.includes(`district:${s.district}`)) wards.add(s.ward);
-  return { sites: [...new Set([...sites, ...user.sites.filter((s) => !s.includes(':'))])], wards: [...wards] };
+  return {
+    sites: [...new Set([...sites, ...user.sites.filter((s) => !s.includes(':'))])],
+    wards: [...wards],
+  };
 }
 
 const refuseScope = () =>
@@ -154,7 +157,11 @@ export function passRoutes(app: FastifyInstance, store: HubStore, options: PassR
         idHash = hashIdentity(options.hashKey, who.type, who.id).toString('hex');
       } catch (err) {
         if (err instanceof FactsCsvError)
-          throw passError('bad-hash', `Số giấy tờ không hợp lệ: ${err.message}`, `bad document number: ${err.message}`);
+          throw passError(
+            'bad-hash',
+            `Số giấy tờ không hợp lệ: ${err.message}`,
+            `bad document number: ${err.message}`,
+          );
         throw err;
       }
       const issued = await issuePass(deps, {

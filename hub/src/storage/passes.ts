@@ -215,8 +215,7 @@ export function postgresPassRecords(pool: pg.Pool): PassRecords {
     // bigint comes back as text from node-postgres; Unix seconds are far inside a safe integer.
     reserveListVersion: async (unixNow) =>
       Number(
-        (await pool.query<{ version: string }>(reserveSql('GREATEST', '::text'), [unixNow])).rows[0]
-          ?.version,
+        (await pool.query<{ version: string }>(reserveSql('GREATEST', '::text'), [unixNow])).rows[0]?.version,
       ),
     listPublished: async (version) => {
       await pool.query(publishedSql('GREATEST'), [version]);

@@ -127,7 +127,11 @@ async function checkScope(deps: PassDeps, scope: PassScope): Promise<string | nu
 function issuerOf(scope: PassScope, given: string | undefined, siteName: string | null): string {
   const text = (given ?? '').replace(/\s+/g, ' ').trim();
   if (text.length > 80)
-    throw passError('bad-issuer', 'Tên nơi cấp dài quá 80 ký tự', 'the issuer name is longer than 80 characters');
+    throw passError(
+      'bad-issuer',
+      'Tên nơi cấp dài quá 80 ký tự',
+      'the issuer name is longer than 80 characters',
+    );
   if (text) return text;
   if (scope.kind === 'site') return siteName || scope.id;
   throw passError(
