@@ -135,7 +135,7 @@ export class Controller {
     this.cache = new FactsCache(settings.data.dir);
     this.faults = new Faults(this.bus, this.log);
     this.revocation = new RevocationSource(settings.data.dir, secrets.hubKeys, this.log, this.faults);
-    this.passes = new PassListSource(settings.data.dir, secrets.hubKeys, this.log);
+    this.passes = new PassListSource(settings.data.dir, secrets.hubKeys, this.log, this.faults);
     this.keeper = new RecordKeeper(this.journal, this.faults, this.log, this.clock, settings.data.dir);
     this.clockWatch = new ClockWatch(this.clock, this.faults, this.log, settings.data.dir, {
       assumeSynced: settings.clock.assumeSynced,
@@ -149,22 +149,11 @@ export class Controller {
       clock: this.clock,
       synced: () => this.clockWatch.synced(),
     });
-    const { clock, clockWatch, faults, log, cache, policy, revocation, passes } = this;
-    this.freshness = kioskFreshness({
-      loaded,
-      clock,
-      clockWatch,
-      faults,
-      log,
-      cache,
-      policy,
-      revocation,
-      passes,
-    });
-    const { journal, keeper } = this;
+    const { clock, clockWatch, faults, log, cache, policy, revocation, passes, journal, keeper } = this;
+    const held = { clock, clockWatch, faults, log, cache, policy, revocation, passes };
+    this.freshness = kioskFreshness({ loaded, ...held });
     this.admission = new KioskAdmission({
-      ...{ settings, cache, faults, clock, log, journal, keeper, revocation },
-      passes: this.passes,
+      ...{ settings, cache, faults, clock, log, journal, keeper, revocation, passes },
       hubKeys: secrets.hubKeys,
       policy: () => this.policy.current,
       occupancy: () => this.occupancy.now(),
@@ -363,15 +352,8 @@ export class Controller {
       this.input = createScannerInput(settings.scanner, this.metrics.frames(this), this.bus, this.log);
       this.input.start();
     }
-    this.log.info(
-      {
-        kiosk: settings.kiosk.id,
-        site: settings.kiosk.site,
-        gpio: this.gpio.name,
-        version: SOFTWARE_VERSION,
-      },
-      'kiosk started',
-    );
+    const { id: kiosk, site } = settings.kiosk;
+    this.log.info({ kiosk, site, gpio: this.gpio.name, version: SOFTWARE_VERSION }, 'kiosk started');
   }
 
   private readonly stamp = (): MonoStamp => this.clock.monotonic?.() ?? monotonicNow();

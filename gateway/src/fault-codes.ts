@@ -11,7 +11,10 @@
  * decides on (facts, rules, trust or revocation list) is older than the signed rules allow, so admissions
  * resting on it are REVIEW until a fresh signed update arrives (gateway/src/freshness/). `door-sensor`:
  * gpio.doorSensor is set but cannot be read (door-watch/), so admitted entries count whether or not anyone
- * went through (telemetry and the technician see it; the guard's door works as before). The others are alarms about
+ * went through (telemetry and the technician see it; the guard's door works as before). `pass-list-refused`:
+ * the hub's pass list was refused (at start, or as sent: altered, unknown key, older, or a second list under
+ * the installed version), so new cards are `pass-unlisted` and revocations since do not arrive until a list
+ * is installed (telemetry shows the hub; the guard sees each card's reason). The others are alarms about
  * something that happened and was worked around.
  */
 export const FAULT_CODES = [
@@ -28,6 +31,7 @@ export const FAULT_CODES = [
   'enrolment-revoked',
   'data-stale',
   'door-sensor',
+  'pass-list-refused',
 ] as const;
 export type FaultCode = (typeof FAULT_CODES)[number];
 

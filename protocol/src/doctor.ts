@@ -25,6 +25,8 @@ export const DOCTOR_CHECK_IDS = [
   'rules',
   'trust-list',
   'revocation-list',
+  // Issue #20: the hub's list of printed passes.
+  'pass-list',
   // Issue #19: data ages against the signed limits.
   'freshness',
   'clock',

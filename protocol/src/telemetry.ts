@@ -89,7 +89,7 @@ export const TelemetryMessage = Type.Object(
       Type.Array(Type.String({ pattern: '^[a-z][a-z0-9-]{0,39}$' }), {
         maxItems: 16,
         description:
-          'storage, clock and list faults in force on the kiosk (journal-unwritable, disk-full, journal-corrupt, journal-deleted, cache-corrupt, cache-unavailable, prune-failed, clock-unsynced, disk-low, revocation-missing, enrolment-revoked, door-sensor); absent when there are none',
+          'storage, clock and list faults in force on the kiosk (journal-unwritable, disk-full, journal-corrupt, journal-deleted, cache-corrupt, cache-unavailable, prune-failed, clock-unsynced, disk-low, revocation-missing, enrolment-revoked, data-stale, door-sensor, pass-list-refused); absent when there are none',
       }),
     ),
   },

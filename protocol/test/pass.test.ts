@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +19,6 @@ import {
   keyId,
   newPassId,
   PASS_PREFIX,
-  PASS_REVOCATION_KID,
   type Pass,
   PassError,
   PassListError,
@@ -156,22 +155,64 @@ describe('pass token', () => {
     expect(passValidity(p, '2022-10-01')).toBe('expired');
   });
 
-  it('names its revocation section by the pseudo-KID "QRKPASS1" and is a fleet kind', () => {
-    expect(Buffer.from(PASS_REVOCATION_KID, 'base64').toString('ascii')).toBe('QRKPASS1');
+  it('is a fleet kind (its revocations travel in the pass list, not the DCC revocation list)', () => {
     expect(FLEET_KINDS).toContain('passes');
   });
 });
 
 describe('pass list', () => {
+  // Every fifth pass revoked (a lost card): its holder must not travel.
   const records = Array.from({ length: 50 }, (_, i) => {
     const id = newPassId();
-    return { passId: id, passKey: passKey(id), idHash: Buffer.alloc(16, i), validUntil: '2022-09-30' };
+    return {
+      passId: id,
+      passKey: passKey(id),
+      idHash: Buffer.alloc(16, i + 1),
+      validUntil: '2022-09-30',
+      revoked: i % 5 === 0,
+    };
   });
+  // Site ids as the hub's register allows them: upper case and 64 characters too.
   const areas = {
     'cho-ben-thanh': { ward: '26743', district: '760' },
     'ubnd-p7': { ward: null, district: null },
+    [`UBND_P${'x'.repeat(58)}`]: { ward: 'W26743', district: null },
   };
-  const list = encodePassList(records, { version: 7, areas }, hub, new Date('2021-10-05T01:00:00Z'));
+  const options = { version: 7, areas, province: '79' };
+  const list = encodePassList(records, options, hub, new Date('2021-10-05T01:00:00Z'));
+  const none = { version: 1, areas: {}, province: null };
+  const code = (f: () => unknown) => {
+    try {
+      f();
+    } catch (err) {
+      return err instanceof PassListError ? err.code : 'other';
+    }
+    return 'accepted';
+  };
+  /** A list signed by the Python oracle with these entries in this order (not sorted by qrkiosk's encoder). */
+  const pythonList = (
+    entries: Array<{ passKey: Buffer; idHash: Buffer; validUntil: string; flags: number }>,
+  ): Buffer => {
+    const dir = mkdtempSync(join(tmpdir(), 'passlist-'));
+    const header = {
+      version: 3,
+      createdAt: '2021-10-05T01:00:00.000Z',
+      keyId: hubId,
+      count: entries.length,
+      areas: {},
+      province: null,
+    };
+    const json = entries.map((e) => ({
+      passKey: e.passKey.toString('hex'),
+      idHash: e.idHash.toString('hex'),
+      validUntil: e.validUntil,
+      flags: e.flags,
+    }));
+    py('make-list', JSON.stringify(header), JSON.stringify(json), seed(hub.privateKey), join(dir, 'list'));
+    return readFileSync(join(dir, 'list'));
+  };
+  const sorted = [...records].sort((a, b) => Buffer.compare(a.passKey, b.passKey));
+  const entry = (r: (typeof records)[number], flags = 0) => ({ ...r, flags });
 
   it('is signed, sorted and read back by Python the same way', () => {
     const dir = mkdtempSync(join(tmpdir(), 'passlist-'));
@@ -183,12 +224,14 @@ describe('pass list', () => {
       keyId: hubId,
       count: 50,
       areas,
+      province: '79',
     });
     const expected = records
       .map((r) => ({
         passKey: r.passKey.toString('hex'),
-        idHash: r.idHash.toString('hex'),
+        idHash: r.revoked ? '0'.repeat(32) : r.idHash.toString('hex'),
         validUntil: r.validUntil,
+        revoked: r.revoked,
       }))
       .sort((a, b) => (a.passKey < b.passKey ? -1 : 1));
     expect(read.entries).toEqual(expected);
@@ -199,42 +242,87 @@ describe('pass list', () => {
     expect(opened.header.count).toBe(50);
     for (const r of records)
       expect(findPass(opened, r.passKey)).toEqual({
-        idHash: r.idHash.toString('hex'),
+        idHash: r.revoked ? '0'.repeat(32) : r.idHash.toString('hex'),
         validUntil: '2022-09-30',
+        revoked: r.revoked,
       });
     expect(findPass(opened, passKey(newPassId()))).toBeUndefined();
     expect(
-      findPass(verifyPassList(encodePassList([], { version: 1, areas: {} }, hub), ring), records[0]!.passKey),
+      findPass(verifyPassList(encodePassList([], none, hub), ring), records[0]!.passKey),
     ).toBeUndefined();
     expect(peekPassListHeader(list)?.version).toBe(7);
+    expect(opened.header.province).toBe('79');
   });
 
-  it('refuses altered, unsigned, foreign and unsorted lists with their codes', () => {
-    const code = (f: () => unknown) => {
-      try {
-        f();
-      } catch (err) {
-        return err instanceof PassListError ? err.code : 'other';
-      }
-      return 'accepted';
-    };
+  it("reads a list Python signed, revoked flags and all (the oracle's bytes, not qrkiosk's encoder)", () => {
+    const opened = verifyPassList(
+      pythonList(
+        sorted.map((r) => ({
+          ...entry(r, r.revoked ? 1 : 0),
+          idHash: r.revoked ? Buffer.alloc(16) : r.idHash,
+        })),
+      ),
+      ring,
+    );
+    expect(opened.header.count).toBe(50);
+    for (const r of records) expect(findPass(opened, r.passKey)?.revoked).toBe(r.revoked);
+  });
+
+  it('refuses a signed list that is unsorted, holds one pass twice, or sets an unknown flag (review finding 8)', () => {
+    // The signature is right in every case: only the kiosk's own checks stand between it and a wrong search.
+    expect(code(() => verifyPassList(pythonList(sorted.map((r) => entry(r))), ring))).toBe('accepted');
+    const swapped = sorted.map((r) => entry(r));
+    [swapped[10], swapped[11]] = [swapped[11]!, swapped[10]!];
+    expect(code(() => verifyPassList(pythonList(swapped), ring))).toBe('format');
+    const lastFirst = sorted.map((r) => entry(r));
+    lastFirst.unshift(lastFirst.pop()!);
+    expect(code(() => verifyPassList(pythonList(lastFirst), ring))).toBe('format');
+    const twice = sorted.map((r) => entry(r));
+    twice.splice(20, 0, twice[20]!);
+    expect(code(() => verifyPassList(pythonList(twice), ring))).toBe('format');
+    // The same pass twice, once revoked and once not: a kiosk must not pick whichever the search meets.
+    const both = sorted.map((r) => entry(r));
+    both.splice(21, 0, { ...both[20]!, flags: 1 });
+    expect(code(() => verifyPassList(pythonList(both), ring))).toBe('format');
+    for (const flags of [2, 3, 0x80]) {
+      const odd = sorted.map((r) => entry(r));
+      odd[30] = { ...odd[30]!, flags };
+      expect(
+        code(() => verifyPassList(pythonList(odd), ring)),
+        `flags ${flags}`,
+      ).toBe('format');
+    }
+  });
+
+  it('refuses altered, unsigned and foreign lists, and bad areas or province, with their codes', () => {
     const altered = Buffer.from(list);
     altered[altered.length - 100]! ^= 1;
     expect(code(() => verifyPassList(altered, ring))).toBe('bad-signature');
     expect(code(() => verifyPassList(list.subarray(0, -64), ring))).toBe('unsigned');
     expect(code(() => verifyPassList(list.subarray(0, -1), ring))).toBe('format');
-    expect(code(() => verifyPassList(encodePassList([], { version: 1, areas: {} }, pair()), ring))).toBe(
-      'unknown-key',
-    );
+    expect(code(() => verifyPassList(encodePassList([], none, pair()), ring))).toBe('unknown-key');
     expect(code(() => verifyPassList(Buffer.from('QRKR1\n....'), ring))).toBe('format');
     expect(code(() => verifyPassList(Buffer.alloc(3), ring))).toBe('format');
-    expect(code(() => encodePassList([records[0]!, records[0]!], { version: 1, areas: {} }, hub))).toBe(
-      'format',
-    );
-    expect(
-      code(() =>
-        encodePassList([], { version: 1, areas: { 'Bad Site': { ward: null, district: null } } }, hub),
-      ),
-    ).toBe('format');
+    expect(code(() => encodePassList([records[0]!, records[0]!], none, hub))).toBe('format');
+    for (const site of ['Bad Site', '', 'x'.repeat(65), 'phường-7'])
+      expect(
+        code(() => encodePassList([], { ...none, areas: { [site]: { ward: null, district: null } } }, hub)),
+        site,
+      ).toBe('format');
+    for (const province of ['', 'Tỉnh 79', 'x'.repeat(65)])
+      expect(
+        code(() => encodePassList([], { ...none, province }, hub)),
+        province,
+      ).toBe('format');
+    // A header without `province` (or with a number there) is not this format.
+    const header = (h: object) => {
+      const bytes = Buffer.from(JSON.stringify(h));
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(bytes.length);
+      return Buffer.concat([Buffer.from('QRKPL1\n'), length, bytes, Buffer.alloc(64)]);
+    };
+    const base = { version: 1, createdAt: '2021-10-05T01:00:00.000Z', keyId: hubId, count: 0, areas: {} };
+    expect(code(() => verifyPassList(header(base), ring))).toBe('format');
+    expect(code(() => verifyPassList(header({ ...base, province: 79 }), ring))).toBe('format');
   });
 });

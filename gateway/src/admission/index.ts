@@ -114,7 +114,11 @@ export function admitDecoded(decoded: DecodeResult, ctx: AdmissionContext): Admi
     ? decideUndecoded(decoded)
     : gate(
         ctx.stale
-          ? guardStaleData(clockGated(), { dcc, exit: occupancy?.direction === 'out' }, ctx.stale())
+          ? guardStaleData(
+              clockGated(),
+              { dcc, pass: decoded.kind === 'pass', exit: occupancy?.direction === 'out' },
+              ctx.stale(),
+            )
           : clockGated(),
       );
   // The earlier verdict is shown only when it is still today's: a person refused since (an F0 in

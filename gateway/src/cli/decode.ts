@@ -76,17 +76,27 @@ function loadPassContext(options: DecodeOptions, lang: Lang): PassContext {
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    throw new UsageError(
-      `--passes ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new UsageError(`--passes ${file}: không đọc được tệp (${why}) / cannot read the file (${why})`);
   }
   try {
     return { keys, site: options.passes?.site, list: verifyPassList(bytes, keys) };
   } catch (err) {
-    if (err instanceof PassListError) throw new UsageError(`--passes ${file}: ${err.code}: ${err.message}`);
+    if (err instanceof PassListError)
+      throw new UsageError(`--passes ${file}: ${PASS_LIST_REFUSED[err.code]} (${err.code}: ${err.message})`);
     throw err;
   }
 }
+
+/** Why a `--passes` file is refused, said in both languages (the technician's detail follows in English). */
+const PASS_LIST_REFUSED: Record<PassListError['code'], string> = {
+  format: 'không phải danh sách thẻ hợp lệ / not a valid pass list',
+  unsigned: 'danh sách không có chữ ký / the list is not signed',
+  'unknown-key': 'ký bằng khóa không được tin cậy / signed by a key not trusted',
+  'bad-signature': 'chữ ký sai: danh sách đã bị sửa / bad signature: the list was altered',
+  stale: 'danh sách cũ hơn / an older list',
+  'same-version': 'trùng phiên bản / the same version',
+};
 
 /** The `qrkiosk decode` result contract: the decode result without internal fields. */
 export function toContract(result: DecodeResult): Record<string, unknown> {

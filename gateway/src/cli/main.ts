@@ -102,7 +102,7 @@ program
   )
   .option(
     '--passes <file>',
-    'thẻ QR qrkiosk: danh sách thẻ có chữ ký của trung tâm (QRKPL1) / printed pass: the signed pass list from the hub',
+    'thẻ QR qrkiosk: danh sách thẻ có chữ ký của trung tâm (QRKPL1); không có: thẻ là pass-unlisted / printed pass: the signed pass list from the hub; without it a pass is pass-unlisted',
   )
   .action(
     async (

@@ -12,6 +12,11 @@ export interface DecidedOn {
   /** Decided on a verified DCC: its signature (trust list) and its revocation status count; else the cache. */
   dcc: boolean;
   /**
+   * Decided on a printed pass: who holds it, and whether it was revoked since, come from the pass list, so
+   * a stale list (a lost card's revocation may not have arrived) holds it as a stale revocation list holds a DCC.
+   */
+  pass: boolean;
+  /**
    * An exit kiosk (direction out): never held. Letting someone out rests on nothing the office sends, and an
    * exit held for review is not counted: occupancy would grow and the cap hold the entrances (as the
    * occupancy gate exempts exits).
@@ -24,7 +29,8 @@ export interface DecidedOn {
  * changes, to REVIEW without colour (the colour was computed on the same data) and the guard checks the
  * papers: stale rules hold every admission of a person; stale facts every person looked up in the cache,
  * an unknown one admitted by the site's verdict too (the cache may simply not know them yet); a stale
- * trust or revocation list every admission on a vaccine passport. A refusal, a REVIEW or an exit never changes:
+ * trust or revocation list every admission on a vaccine passport; a stale pass list every admission on
+ * a printed pass. A refusal, a REVIEW or an exit never changes:
  * old data may be wrong, and a refusal made on it is never turned greener.
  */
 export function guardStaleData(decision: Decision, on: DecidedOn, stale: ReadonlySet<DataKind>): Decision {
@@ -34,6 +40,7 @@ export function guardStaleData(decision: Decision, on: DecidedOn, stale: Readonl
   if (!on.dcc && stale.has('facts')) held.push('facts');
   if (on.dcc && stale.has('trust')) held.push('trust');
   if (on.dcc && stale.has('revocation')) held.push('revocation');
+  if (on.pass && stale.has('passes')) held.push('passes');
   if (held.length === 0) return decision;
   return {
     verdict: 'REVIEW',

@@ -10,6 +10,7 @@ import { enrolmentCheck, unenrolledCheck } from './enrolment.js';
 import { freshnessCheck } from './freshness.js';
 import { gpioCheck } from './gpio.js';
 import { outboxCheck } from './outbox.js';
+import { passListCheck } from './passes.js';
 import { beforeEnrolment, brokerBeforeEnrolment, scannerHeldBeforeEnrolment } from './pending.js';
 import { scannerCheck, screensAnswer } from './scanner.js';
 import { serviceCheck } from './service.js';
@@ -89,6 +90,7 @@ export async function runDoctor(o: DoctorOptions, deps: DoctorDeps = {}): Promis
     checks.push(fromHub(rulesCheck(loaded)));
     checks.push(fromHub(trustListCheck(settings, now)));
     checks.push(fromHub(revocationListCheck(loaded, now)));
+    checks.push(fromHub(passListCheck(loaded, now)));
     checks.push(fromHub(freshnessCheck(loaded, clock)));
     checks.push(await clockCheck(settings, clock, exec));
     checks.push(diskCheck(settings.data.dir));

@@ -45,6 +45,10 @@ const ABSENT: Partial<Record<DoctorCheck['id'], Said>> = {
     vi: 'trung tâm gửi danh sách thu hồi sau khi đăng ký',
     en: 'the hub sends the revocation list after enrolment',
   },
+  'pass-list': {
+    vi: 'trung tâm gửi danh sách thẻ QR sau khi đăng ký',
+    en: 'the hub sends the pass list after enrolment',
+  },
   outbox: { vi: 'chưa có check-in nào trước khi đăng ký', en: 'no check-ins before enrolment' },
 };
 
@@ -56,6 +60,7 @@ export function beforeEnrolment(c: DoctorCheck, loaded: LoadedSettings): DoctorC
     (c.id === 'cache' && c.values.version === 0 && c.values.identities === 0) ||
     (c.id === 'trust-list' && c.values.version === 0 && c.status === 'warn') ||
     (c.id === 'revocation-list' && c.values.version === 0) ||
+    (c.id === 'pass-list' && c.values.version === 0) ||
     (c.id === 'outbox' && c.values.depth === null && c.status === 'warn');
   if (absent && nothing)
     return skipped(
@@ -65,7 +70,7 @@ export function beforeEnrolment(c: DoctorCheck, loaded: LoadedSettings): DoctorC
     );
   if (
     c.status === 'fail' &&
-    (c.id === 'rules' || c.id === 'revocation-list') &&
+    (c.id === 'rules' || c.id === 'revocation-list' || c.id === 'pass-list') &&
     loaded.secrets.hubKeys.size === 0
   )
     return checked(

@@ -10,6 +10,7 @@ import {
   verifyPassList,
   writeDurably,
 } from '@qrkiosk/protocol';
+import type { Faults } from '../faults.js';
 import type { Logger } from '../log.js';
 
 /**
@@ -98,7 +99,11 @@ export function installPassList(
   return { installed: true, list };
 }
 
-/** The pass list in force on a kiosk: loaded at start, replaced by each newer list the hub sends. */
+/**
+ * The pass list in force on a kiosk: loaded at start, replaced by each newer list the hub sends. A refused
+ * list raises `pass-list-refused` (telemetry carries it to the hub's fleet page), cleared by the next list
+ * installed: a kiosk that cannot take the hub's list would otherwise only say so in its own log.
+ */
 export class PassListSource {
   private list: PassList | undefined;
 
@@ -106,6 +111,7 @@ export class PassListSource {
     private readonly dataDir: string,
     private readonly keys: KeyRing,
     private readonly log: Logger,
+    private readonly faults?: Faults,
   ) {}
 
   get current(): PassList | undefined {
@@ -121,9 +127,10 @@ export class PassListSource {
           'pass list loaded',
         );
     } catch (err) {
-      // Altered on the card or signed by a key no longer trusted: passes verify still, their holders are
-      // unknown (the site's unknown-person verdict) until the hub's retained list arrives again.
-      this.log.error({ err }, 'installed pass list refused; pass holders unknown until the hub sends one');
+      // Altered on the card or signed by a key no longer trusted: every card is `pass-unlisted` (REVIEW)
+      // until the hub's retained list arrives again.
+      this.faults?.raise('pass-list-refused', err);
+      this.log.error({ err }, 'installed pass list refused; every pass is REVIEW until the hub sends one');
       this.list = undefined;
     }
   }
@@ -137,6 +144,7 @@ export class PassListSource {
         return false;
       }
       this.list = result.list;
+      this.faults?.clear('pass-list-refused');
       this.log.info(
         { version: result.list.header.version, passes: result.list.header.count },
         'pass list installed',
@@ -144,6 +152,7 @@ export class PassListSource {
       return true;
     } catch (err) {
       if (!(err instanceof PassListError)) throw err;
+      this.faults?.raise('pass-list-refused', err);
       this.log.error({ err, code: err.code }, 'pass list refused; the list in force stays');
       return false;
     }

@@ -2,7 +2,9 @@
 
 Written from the format description with Python's base64.b32decode/b32encode and the `cryptography`
 package's Ed25519 (not qrkiosk's code): `read` checks a token's signature and prints its fields;
-`make` builds and signs a token; `list` checks a QRKPL1 pass list and prints its entries.
+`make` builds and signs a token; `list` checks a QRKPL1 pass list and prints its entries; `make-list`
+writes a signed QRKPL1 list with the entries exactly in the order and with the flags given (so a test can
+hand qrkiosk a *signed* unsorted, duplicate or unknown-flag list).
 """
 import base64
 import datetime
@@ -15,6 +17,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 EPOCH = datetime.date(2020, 1, 1)
 KINDS = {1: "site", 2: "ward", 3: "province"}
+# passKey(16) | idHash(16) | validUntil u16 BE | flags u8 (bit 0 revoked)
+ENTRY = 35
 
 
 def day(n):
@@ -62,15 +66,34 @@ def read_list(path, public_hex):
     header_bytes = data[11 : 11 + length]
     header = json.loads(header_bytes)
     entries = data[11 + length : -64]
-    assert len(entries) == 34 * header["count"]
+    assert len(entries) == ENTRY * header["count"]
     signed = b"qrkiosk-pass-list/1" + header_bytes + hashlib.sha256(entries).digest()
     Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_hex)).verify(data[-64:], signed)
     out = []
     for i in range(header["count"]):
-        e = entries[34 * i : 34 * i + 34]
-        out.append({"passKey": e[:16].hex(), "idHash": e[16:32].hex(), "validUntil": day(struct.unpack(">H", e[32:])[0])})
+        e = entries[ENTRY * i : ENTRY * i + ENTRY]
+        (until, flags) = struct.unpack(">HB", e[32:])
+        assert flags & ~1 == 0, "unknown flag bits"
+        revoked = bool(flags & 1)
+        # A revoked entry names nobody (docs/protocol.md): its idHash is 16 zero bytes.
+        assert not revoked or e[16:32] == bytes(16), "a revoked entry carries a holder"
+        out.append({"passKey": e[:16].hex(), "idHash": e[16:32].hex(), "validUntil": day(until), "revoked": revoked})
+    assert [o["passKey"] for o in out] == sorted({o["passKey"] for o in out}), "not sorted or duplicated"
     print(json.dumps({"header": header, "entries": out}))
 
 
+def make_list(header_json, entries_json, seed_hex, path):
+    """entries: [{passKey, idHash, validUntil, flags}] written in the order given, not sorted."""
+    key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(seed_hex))
+    header_bytes = header_json.encode("utf-8")
+    entries = b"".join(
+        bytes.fromhex(e["passKey"]) + bytes.fromhex(e["idHash"]) + struct.pack(">HB", number(e["validUntil"]), e["flags"])
+        for e in json.loads(entries_json)
+    )
+    signed = b"qrkiosk-pass-list/1" + header_bytes + hashlib.sha256(entries).digest()
+    data = b"QRKPL1\n" + struct.pack("<I", len(header_bytes)) + header_bytes + entries + key.sign(signed)
+    open(path, "wb").write(data)
+
+
 if __name__ == "__main__":
-    {"read": read, "make": make, "list": read_list}[sys.argv[1]](*sys.argv[2:])
+    {"read": read, "make": make, "list": read_list, "make-list": make_list}[sys.argv[1]](*sys.argv[2:])
