@@ -2,7 +2,8 @@
  * Issue #20, "done when": reception enters a delivery worker by hand once, the hub prints a pass, and the
  * guard's scanner recognises the card as that same person, offline — on the real Controller with real
  * SQLite files, the pass list installed through FleetUpdates as the hub publishes it on `fleet/passes`.
- * A revoked (signed revocation list), expired, out-of-scope or forged card is REVIEW with its reason.
+ * A revoked (flagged in the signed pass list), unlisted, expired, out-of-scope or forged card is REVIEW with
+ * its reason.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -14,13 +15,11 @@ import {
   keyId,
   newPassId,
   openIdentity,
-  PASS_REVOCATION_KID,
   type Pass,
   type PassArea,
   passKey,
   readTracingPrivateKey,
   signPass,
-  signRevocationList,
 } from '@qrkiosk/protocol';
 import { Cleanups, makeTempDir } from '@qrkiosk/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,18 +46,25 @@ const card = (over: Partial<Omit<Pass, 'keyId'>> = {}) => {
 };
 
 /** The hub's pass list: each card's holder is the keyed hash of the phone reception typed. */
-async function publishList(k: Kiosk, holders: Array<{ passId: string; idHash: string }>, version = 1) {
+async function publishList(
+  k: Kiosk,
+  holders: Array<{ passId: string; idHash?: string; revoked?: boolean; validUntil?: string }>,
+  version = 1,
+  province: string | null = '79',
+) {
   const list = encodePassList(
     holders.map((h) => ({
       passKey: passKey(h.passId),
-      idHash: Buffer.from(h.idHash, 'hex'),
-      validUntil: '2022-09-30',
+      idHash: Buffer.from(h.idHash ?? '00'.repeat(16), 'hex'),
+      validUntil: h.validUntil ?? '2022-09-30',
+      revoked: h.revoked ?? false,
     })),
-    { version, areas: AREAS },
+    { version, areas: AREAS, province },
     hub,
   );
   await k.controller.updates.receive('passes', list);
 }
+const someone = (i: number) => i.toString(16).padStart(32, '0');
 
 describe('a printed pass at the kiosk', () => {
   it('is the same person as their manual entry: the duplicate window catches the card, then its check-in carries that hash', async () => {
@@ -109,9 +115,15 @@ describe('a printed pass at the kiosk', () => {
     await first.controller.stop();
     const again = await kiosk(dir, { clock, extra: ['rules: { duplicateWindowSeconds: 0 }'] });
     expect(again.controller.scan(pass.token)?.checkin?.document.idHash).toBe(holder);
-    // An older list (version 4, holder changed) is refused: the one in force stays.
+    // An older list (version 4, holder changed) is refused: the one in force stays, and the hub is told.
+    expect(again.controller.faults.has('pass-list-refused')).toBe(false);
     await publishList(again, [{ passId: pass.passId, idHash: 'cd'.repeat(16) }], 4);
     expect(again.controller.scan(pass.token)?.checkin?.document.idHash).toBe(holder);
+    expect(again.controller.faults.has('pass-list-refused')).toBe(true);
+    expect(again.controller.telemetry().faults).toContain('pass-list-refused');
+    // The next list installed clears it.
+    await publishList(again, [{ passId: pass.passId, idHash: holder }], 6);
+    expect(again.controller.faults.has('pass-list-refused')).toBe(false);
   });
 
   it('seals the whole pass id for the office (the kiosk knows no name or number to seal)', async () => {
@@ -135,56 +147,102 @@ describe('a printed pass at the kiosk', () => {
     });
   });
 
-  it('before the list arrives: a genuine pass names a person of its own, unknown to the cache', async () => {
-    const k = await kiosk(makeTempDir('pass-'), { extra: ['rules: { duplicateWindowSeconds: 0 }'] });
+  it('a genuine pass the kiosk has no record of (no list yet, or issued after it) is REVIEW pass-unlisted, never a stranger admitted', async () => {
+    // A site that admits unknown people: the card must still not be let in as one.
+    const k = await kiosk(makeTempDir('pass-'), {
+      extra: ['rules: { duplicateWindowSeconds: 0, unknownPerson: ALLOW }'],
+    });
     const pass = card();
-    const out = k.controller.scan(pass.token)!;
-    expect(out.decoded.pass?.holder).toBeNull();
-    expect(out.decision.reason.code).toBe('unknown-person');
-    expect(out.checkin?.document.idHash).toMatch(/^[0-9a-f]{32}$/);
-    expect(k.controller.scan(pass.token)?.checkin?.document.idHash).toBe(out.checkin?.document.idHash);
+    const expectUnlisted = () => {
+      const out = k.controller.scan(pass.token)!;
+      expect(out.decoded).toMatchObject({ kind: 'pass', ok: false, error: { code: 'pass-unlisted' } });
+      expect(out.decision).toMatchObject({
+        verdict: 'REVIEW',
+        reason: {
+          code: 'pass-unlisted',
+          text: {
+            vi: 'Thẻ chưa có trong danh sách của máy — kiểm tra giấy tờ',
+            en: "Pass not yet in this kiosk's list — check documents",
+          },
+        },
+      });
+      expect(out.checkin).toBeUndefined();
+    };
+    expectUnlisted();
+    await publishList(k, [{ passId: newPassId(), idHash: someone(1) }]);
+    expectUnlisted();
+    await publishList(k, [{ passId: pass.passId, idHash: someone(2) }], 2);
+    expect(k.controller.scan(pass.token)?.checkin?.document.idHash).toBe(someone(2));
   });
 
   it('a revoked, expired, not yet valid, out-of-scope, forged or unknown-key card is REVIEW with its reason, nothing journaled', async () => {
     const clock = new TestClock('2021-10-15T03:00:00Z');
     const k = await kiosk(makeTempDir('pass-'), { clock, extra: ['rules: { duplicateWindowSeconds: 0 }'] });
-    await publishList(k, []);
     const lost = card();
-    await k.controller.updates.receive(
-      'revocation',
-      signRevocationList(
-        [{ kid: Buffer.from(PASS_REVOCATION_KID, 'base64'), type: 'UCI', hashes: [passKey(lost.passId)] }],
-        1,
-        hub,
-      ),
-    );
     const other = generateKeyPairSync('ed25519');
     const forged = card();
-    const cases: Array<[string, string]> = [
-      [lost.token, 'pass-revoked'],
-      [card({ validFrom: '2021-01-01', validUntil: '2021-10-14' }).token, 'pass-expired'],
-      [card({ validFrom: '2021-10-16' }).token, 'pass-not-yet-valid'],
-      [card({ scope: { kind: 'site', id: 's-002' } }).token, 'pass-out-of-scope'],
-      [card({ scope: { kind: 'ward', id: '99999' } }).token, 'pass-out-of-scope'],
-      [signPass(forged, other.privateKey, hubId), 'pass-invalid'],
-      [signPass(forged, other.privateKey, keyId(other.publicKey)), 'pass-invalid'],
-      [`${forged.token.slice(0, 40)}${forged.token.slice(41)}`, 'pass-invalid'],
+    const cases: Array<[ReturnType<typeof card>, string]> = [
+      [lost, 'pass-revoked'],
+      [card({ validFrom: '2021-01-01', validUntil: '2021-10-14' }), 'pass-expired'],
+      [card({ validFrom: '2021-10-16' }), 'pass-not-yet-valid'],
+      [card({ scope: { kind: 'site', id: 's-002' } }), 'pass-out-of-scope'],
+      [card({ scope: { kind: 'ward', id: '99999' } }), 'pass-out-of-scope'],
+      // Another province's card, signed by a key this kiosk also trusts (review finding 13).
+      [card({ scope: { kind: 'province', id: '80' } }), 'pass-out-of-scope'],
+      [{ ...forged, token: signPass(forged, other.privateKey, hubId) }, 'pass-invalid'],
+      [{ ...forged, token: signPass(forged, other.privateKey, keyId(other.publicKey)) }, 'pass-invalid'],
+      [{ ...forged, token: `${forged.token.slice(0, 40)}${forged.token.slice(41)}` }, 'pass-invalid'],
     ];
-    for (const [token, code] of cases) {
+    // Every card is in the list (a listed holder), so each reason is its own, not `pass-unlisted`; the
+    // lost one is flagged revoked, as the hub publishes it after a revoke.
+    const listed = new Map(cases.map(([c], i) => [c.passId, { passId: c.passId, idHash: someone(i + 1) }]));
+    await publishList(
+      k,
+      [...listed.values()].map((e) => ({ ...e, revoked: e.passId === lost.passId })),
+    );
+    for (const [{ token }, code] of cases) {
       const out = k.controller.scan(token)!;
       expect(out.decision, code).toMatchObject({ verdict: 'REVIEW', reason: { code } });
       expect(out.checkin).toBeUndefined();
     }
-    // The ward its site is in (the list's site register) and the province: valid here.
-    for (const scope of [
-      { kind: 'ward' as const, id: '26743' },
-      { kind: 'province' as const, id: '79' },
-    ])
-      expect(k.controller.scan(card({ scope }).token)?.decoded).toMatchObject({ kind: 'pass', ok: true });
+    // The ward its site is in (the list's site register) and the province the list names: valid here.
+    const ward = card({ scope: { kind: 'ward', id: '26743' } });
+    const province = card({ scope: { kind: 'province', id: '79' } });
+    const shortened = card();
+    await publishList(
+      k,
+      [
+        { passId: ward.passId, idHash: someone(20) },
+        { passId: province.passId, idHash: someone(21) },
+        // The hub shortened this card's validity: the list's earlier day holds.
+        { passId: shortened.passId, idHash: someone(22), validUntil: '2021-10-14' },
+      ],
+      2,
+    );
+    for (const c of [ward, province])
+      expect(k.controller.scan(c.token)?.decoded).toMatchObject({ kind: 'pass', ok: true });
+    expect(k.controller.scan(shortened.token)?.decision.reason.code).toBe('pass-expired');
+    // A hub with no province configured: no province card is in scope.
+    await publishList(k, [{ passId: province.passId, idHash: someone(21) }], 3, null);
+    expect(k.controller.scan(province.token)?.decision.reason.code).toBe('pass-out-of-scope');
     // Vietnam day: 2021-10-14T17:30Z is already the 15th in Vietnam, so a card valid until the 14th has expired.
     clock.wall = Date.parse('2021-10-14T17:30:00Z');
     expect(k.controller.scan(card({ validUntil: '2021-10-14' }).token)?.decision.reason.code).toBe(
       'pass-expired',
     );
+  });
+
+  it('a card revoked after it was admitted is refused on the next list, and a revoked entry names nobody', async () => {
+    const k = await kiosk(makeTempDir('pass-'), { extra: ['rules: { duplicateWindowSeconds: 0 }'] });
+    const pass = card();
+    await publishList(k, [{ passId: pass.passId, idHash: someone(7) }]);
+    expect(k.controller.scan(pass.token)?.checkin?.document.idHash).toBe(someone(7));
+    // The hub's encoder writes zeros for a revoked holder even when given one.
+    await publishList(k, [{ passId: pass.passId, idHash: someone(7), revoked: true }], 2);
+    const list = readFileSync(join(k.dir, PASS_LIST_FILE));
+    expect(list.includes(Buffer.from(someone(7), 'hex'))).toBe(false);
+    const out = k.controller.scan(pass.token)!;
+    expect(out.decision).toMatchObject({ verdict: 'REVIEW', reason: { code: 'pass-revoked' } });
+    expect(out.checkin).toBeUndefined();
   });
 });

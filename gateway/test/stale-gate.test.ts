@@ -13,8 +13,10 @@ const allow = decide(GREEN, policy, at);
 const refuse = decide(F0, policy, at);
 const unknown = decide(null, policy, at);
 const set = (...kinds: DataKind[]) => new Set<DataKind>(kinds);
-const CARD = { dcc: false, exit: false };
-const DCC = { dcc: true, exit: false };
+const CARD = { dcc: false, pass: false, exit: false };
+const DCC = { dcc: true, pass: false, exit: false };
+/** A printed pass: its holder's facts come from the cache, who the holder is (and revocation) from the pass list. */
+const PASS = { dcc: false, pass: true, exit: false };
 
 describe('guardStaleData', () => {
   it('the decisions it starts from', () => {
@@ -24,7 +26,7 @@ describe('guardStaleData', () => {
   });
 
   it('stale rules hold every admission of a person, from the cache or a vaccine passport', () => {
-    for (const on of [CARD, DCC])
+    for (const on of [CARD, DCC, PASS])
       expect(guardStaleData(allow, on, set('rules'))).toMatchObject({
         verdict: 'REVIEW',
         colour: null,
@@ -45,15 +47,31 @@ describe('guardStaleData', () => {
       'data-stale-revocation',
     ]);
     expect(guardStaleData(allow, CARD, set('trust', 'revocation'))).toBe(allow);
+    expect(guardStaleData(allow, PASS, set('trust', 'revocation'))).toBe(allow);
+  });
+
+  it('a stale pass list holds admissions on a pass only (a lost card may have been revoked since)', () => {
+    expect(guardStaleData(allow, PASS, set('passes'))).toMatchObject({
+      verdict: 'REVIEW',
+      decidedBy: ['data-stale-passes', ...allow.decidedBy],
+    });
+    expect(guardStaleData(allow, PASS, set('facts', 'passes')).decidedBy.slice(0, 2)).toEqual([
+      'data-stale-facts',
+      'data-stale-passes',
+    ]);
+    expect(guardStaleData(allow, CARD, set('passes'))).toBe(allow);
+    expect(guardStaleData(allow, DCC, set('passes'))).toBe(allow);
+    expect(guardStaleData(allow, { ...PASS, exit: true }, set('passes'))).toBe(allow);
   });
 
   it('never changes a refusal, a REVIEW, or an exit; nothing stale changes nothing', () => {
-    const all = set('facts', 'rules', 'trust', 'revocation');
+    const all = set('facts', 'rules', 'trust', 'revocation', 'passes');
     expect(guardStaleData(refuse, CARD, all)).toBe(refuse);
     const review = guardStaleData(allow, CARD, set('rules'));
     expect(guardStaleData(review, CARD, all)).toBe(review);
-    expect(guardStaleData(allow, { dcc: false, exit: true }, all)).toBe(allow);
-    expect(guardStaleData(allow, { dcc: true, exit: true }, all)).toBe(allow);
+    expect(guardStaleData(allow, { ...CARD, exit: true }, all)).toBe(allow);
+    expect(guardStaleData(allow, { ...DCC, exit: true }, all)).toBe(allow);
+    expect(guardStaleData(allow, { ...PASS, exit: true }, all)).toBe(allow);
     expect(guardStaleData(allow, CARD, set())).toBe(allow);
   });
 });

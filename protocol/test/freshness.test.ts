@@ -74,6 +74,16 @@ print(json.loads(env["statement"])["cache"]["version"])`;
     // Well signed, badly shaped: the schema refuses it after the signature.
     const extra = signFreshness({ ...statement, extra: 1 } as unknown as FreshnessStatement, privateKey, id);
     expect(code(() => verifyFreshness(extra, ring))).toBe('format');
+    const badPasses = { ...statement, passes: { version: -1 } };
+    expect(code(() => verifyFreshness(signFreshness(badPasses, privateKey, id), ring))).toBe('format');
+  });
+
+  it('names the pass list version (issue #20), and a statement without it (a hub before passes) still verifies', () => {
+    for (const passes of [{ version: 1795748400 }, null]) {
+      const withPasses = { ...statement, passes };
+      expect(verifyFreshness(signFreshness(withPasses, privateKey, id), ring)).toEqual(withPasses);
+    }
+    expect(verifyFreshness(signFreshness(statement, privateKey, id), ring).passes).toBeUndefined();
   });
 
   it('is a fleet kind of its own, and telemetry may carry the freshness block', () => {
@@ -113,6 +123,9 @@ describe('the limits vocabulary, one place for kiosk and hub (review #13)', () =
       rules: 48,
       trust: null,
       revocation: 48,
+      passes: 48,
     });
+    expect(maxAgeHoursOf({ maxAgeHours: { passes: 12 } }).passes).toBe(12);
+    expect(DEFAULT_MAX_AGE_HOURS.passes).toBe(48);
   });
 });
