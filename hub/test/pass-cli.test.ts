@@ -188,6 +188,20 @@ describe('qrkiosk-hub pass', () => {
       const after = await retainedList(broker.url, signingFile);
       expect(after.header.version).toBeGreaterThan(version(second));
       expect(findPass(after, passKey(pass.passId))).toMatchObject({ revoked: true });
+      // publish-fresh, with no database of its own, reads the pass list's version back from the broker.
+      const fresh = cli(
+        'publish-fresh',
+        '--signing-key',
+        signingFile,
+        '--data-dir',
+        dir,
+        '--state-dir',
+        join(dir, 'fresh-state'),
+        '--mqtt',
+        broker.url,
+      );
+      expect(fresh.status, fresh.stderr).toBe(0);
+      expect(fresh.stdout).toContain(`passes ${after.header.version}`);
     } finally {
       await broker.stop();
     }
