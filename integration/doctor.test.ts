@@ -100,6 +100,7 @@ describe('qrkiosk doctor (the CLI, a pty scanner, a real broker)', () => {
       'rules',
       'trust-list',
       'revocation-list',
+      'pass-list',
       'freshness',
       'clock',
       'disk',

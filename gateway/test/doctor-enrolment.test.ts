@@ -90,7 +90,7 @@ describe('doctor on an unenrolled kiosk (no kiosk: section)', () => {
       "scan the enrolment code from the health office on this kiosk's scanner, or run: qrkiosk enrol CODE",
     );
     expect(byId(report, 'broker')).toMatchObject({ status: 'skip', message: { en: /not enrolled/ } });
-    for (const id of ['cache', 'trust-list', 'revocation-list', 'outbox'])
+    for (const id of ['cache', 'trust-list', 'revocation-list', 'pass-list', 'outbox'])
       expect(byId(report, id), id).toMatchObject({
         status: 'skip',
         message: { en: /^Skipped: not enrolled/ },

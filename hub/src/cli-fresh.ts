@@ -50,7 +50,7 @@ export async function publishFreshCommand(
     );
   const said = (v: { version: number | string } | null) => (v === null ? '—' : String(v.version));
   out(
-    `Đã gửi tuyên bố độ mới / freshness statement published (${statement.issuedAt}): cache ${said(statement.cache)}, rules ${said(statement.rules)}, trust ${said(statement.trust)}, revocation ${said(statement.revocation)}`,
+    `Đã gửi tuyên bố độ mới / freshness statement published (${statement.issuedAt}): cache ${said(statement.cache)}, rules ${said(statement.rules)}, trust ${said(statement.trust)}, revocation ${said(statement.revocation)}, passes ${said(statement.passes ?? null)}`,
   );
   return problems.length > 0 ? 1 : 0;
 }

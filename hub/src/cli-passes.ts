@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   FactsCsvError,
+  formatVnDateTime,
   hashIdentity,
   maskName,
   PASS_SCOPE_KINDS,
@@ -33,12 +33,12 @@ import {
  * Output for the operator: Vietnamese first, then English; --json for scripts.
  */
 export const PASS_USAGE = [
-  'qrkiosk-hub pass issue (--id-hash HEX | --id-type cccd|phone|… --id NUMBER) --name "FULL NAME" --scope site:ID|ward:ID|province:ID [--days N] [--print FILE.html] [--layout a6|a4] [--json]',
-  'qrkiosk-hub pass issue-csv --csv FILE --scope KIND:ID [--days N] [--print FILE.html] [--layout a4|a6] [--json]   (columns id_type,id,name; any bad row: nothing issued)',
-  'qrkiosk-hub pass revoke --pass-id ID --reason TEXT [--json]   (then publish-revocation sends it)',
+  'qrkiosk-hub pass issue (--id-type cccd|phone|… --id NUMBER | --id-hash HEX) --name "FULL NAME" --scope site:ID|ward:ID|province:ID [--issuer "NAME ON THE CARD"] [--days N] [--print FILE.html] [--layout a6|a4] [--json]   (--issuer required for ward/province; --id-hash is for technicians and is audited)',
+  'qrkiosk-hub pass issue-csv --csv FILE --scope KIND:ID [--issuer "NAME"] [--days N] [--print FILE.html] [--layout a4|a6] [--json]   (CSV UTF-8, columns id_type,id,name; any bad row: nothing issued)',
+  'qrkiosk-hub pass revoke --pass-id ID --reason TEXT [--json] [MQTT]   (then publishes the pass list, as pass publish)',
   'qrkiosk-hub pass list [--scope KIND:ID] [--all] [--json]',
   'qrkiosk-hub pass print (--pass-id ID [--pass-id ID…] | --scope KIND:ID) --out FILE.html [--layout a6|a4]',
-  'qrkiosk-hub pass publish [--state-dir DIR] [MQTT]   (the signed pass list, retained on fleet/passes)',
+  'qrkiosk-hub pass publish [MQTT]   (the signed pass list, retained on fleet/passes; the hub daemon publishes it after each change and every fleet.freshnessMinutes)',
   '  pass commands take --signing-key KEY (default fleet/releases/enrolment.signingKeyFile) and --key-file IDKEY (default privacy.hashKeyFile)',
 ];
 
@@ -79,6 +79,7 @@ const flags = (argv: string[], settings: HubSettings) =>
       'id-type': { type: 'string' },
       id: { type: 'string' },
       name: { type: 'string' },
+      issuer: { type: 'string' },
       scope: { type: 'string' },
       days: { type: 'string' },
       csv: { type: 'string' },
@@ -89,7 +90,6 @@ const flags = (argv: string[], settings: HubSettings) =>
       layout: { type: 'string' },
       all: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
-      'state-dir': { type: 'string' },
       mqtt: { type: 'string', default: settings.mqtt.url },
       username: { type: 'string', ...(settings.mqtt.username ? { default: settings.mqtt.username } : {}) },
       'password-file': {
@@ -101,12 +101,38 @@ const flags = (argv: string[], settings: HubSettings) =>
 
 type Values = ReturnType<typeof flags>['values'];
 
+/** A Vietnam day `yyyy-MM-dd` as the card and the page print it, dd/MM/yyyy. */
+const day = (d: string) => d.split('-').reverse().join('/');
+/** An instant in Vietnam time (UTC+7), dd/MM/yyyy HH:mm. */
+const vnTime = (iso: string) => formatVnDateTime(new Date(iso)).slice(0, 16);
+/** What the CLI shows of a pass: never the holder's hash (review finding 9). */
+const shown = ({ idHash: _, ...r }: PassRow) => r;
+
+/** Signs the pass list under a database-reserved version and sends it retained on fleet/passes. */
+async function publishList(v: Values, deps: PassDeps): Promise<number> {
+  const login = brokerLogin(v);
+  const r = await publishPassList({
+    ...deps,
+    send: (payload) => publishFleet(login, [{ kind: 'passes', payload }]),
+  });
+  if (v.json) out(JSON.stringify(r));
+  else
+    out(
+      `Đã gửi danh sách thẻ phiên bản ${r.version}: ${r.count} thẻ (${r.revoked} đã khóa) / pass list ${r.version} published: ${r.count} passes (${r.revoked} revoked, ${r.bytes} bytes)${
+        r.uncoded.length
+          ? `\n  Địa điểm không dùng được thẻ theo phường (mã địa điểm hoặc phường/xã không hợp lệ) / sites where no ward pass works (site or ward id not a code): ${r.uncoded.join(', ')}`
+          : ''
+      }`,
+    );
+  return 0;
+}
+
 async function writeCards(deps: PassDeps, rows: PassRow[], file: string, layout: PassLayout): Promise<void> {
   writeFileSync(file, await passCardsPage(await passCards(deps, rows), layout));
   out(`Trang in ${rows.length} thẻ / print page of ${rows.length} cards: ${file} (${layout.toUpperCase()})`);
 }
 
-async function run(sub: string, v: Values, deps: PassDeps, settings: HubSettings): Promise<number> {
+async function run(sub: string, v: Values, deps: PassDeps): Promise<number> {
   const actor = `${userInfo().username}@cli`;
   const store = deps.store;
   const layout = (v.layout ?? (sub === 'issue-csv' ? 'a4' : 'a6')) as PassLayout;
@@ -117,6 +143,7 @@ async function run(sub: string, v: Values, deps: PassDeps, settings: HubSettings
   if (sub === 'issue') {
     const scope = scopeOf(v.scope);
     if (!scope || !v.name) return usage();
+    const hashGiven = v['id-hash'] !== undefined;
     let idHash = v['id-hash']?.toLowerCase();
     if (!idHash) {
       if (!deps.hashKey)
@@ -136,12 +163,14 @@ async function run(sub: string, v: Values, deps: PassDeps, settings: HubSettings
       nameMasked: maskName(v.name),
       scope,
       validDays: days,
+      ...(v.issuer ? { issuer: v.issuer } : {}),
       issuedBy: actor,
+      ...(hashGiven ? { hashGiven } : {}),
     });
     if (v.json) out(JSON.stringify(p));
     else
       out(
-        `Đã cấp thẻ / pass issued: ${p.passId} ${p.nameMasked} ${scope.kind}:${scope.id} ${p.validFrom}…${p.validUntil}`,
+        `Đã cấp thẻ / pass issued: ${p.passId} ${p.nameMasked} ${scope.kind}:${scope.id} ${day(p.validFrom)}–${day(p.validUntil)} (${p.issuer})`,
       );
     if (v.print) await writeCards(deps, await rowsOf([p.passId]), v.print, layout);
     return 0;
@@ -152,6 +181,7 @@ async function run(sub: string, v: Values, deps: PassDeps, settings: HubSettings
     const r = await issuePassesFromCsv(deps, readFileSync(v.csv, 'utf8'), {
       scope,
       validDays: days,
+      ...(v.issuer ? { issuer: v.issuer } : {}),
       issuedBy: actor,
     });
     if (v.json) out(JSON.stringify(r));
@@ -170,14 +200,24 @@ async function run(sub: string, v: Values, deps: PassDeps, settings: HubSettings
     const passId = v['pass-id']?.[0];
     if (!passId || !v.reason) return usage();
     const r = await revokePass(deps, { passId, reason: v.reason, revokedBy: actor });
-    if (v.json) out(JSON.stringify(r));
+    if (v.json) out(JSON.stringify({ revoked: r.revoked, pass: shown(r.pass) }));
     else
       out(
         r.revoked
-          ? `Đã khóa thẻ ${r.pass.passId}; gửi danh sách thu hồi (publish-revocation) để kiosk biết / pass ${r.pass.passId} revoked; run publish-revocation so kiosks learn it`
-          : `Thẻ ${r.pass.passId} đã bị khóa từ trước / pass ${r.pass.passId} was already revoked (${r.pass.revokedAt})`,
+          ? `Đã khóa thẻ / pass revoked: ${r.pass.passId}`
+          : `Thẻ ${r.pass.passId} đã bị khóa từ trước / pass ${r.pass.passId} was already revoked (${vnTime(r.pass.revokedAt as string)})`,
       );
-    return 0;
+    if (!r.revoked) return 0;
+    // The revocation reaches kiosks only in a pass list: sent now, as `pass publish` does.
+    try {
+      return await publishList({ ...v, json: false }, deps);
+    } catch (err) {
+      if (err instanceof PassIssueError) throw err;
+      return fail(
+        `Đã khóa trong cơ sở dữ liệu nhưng chưa gửi được danh sách thẻ (${(err as Error).message}); chạy lại "qrkiosk-hub pass publish" hoặc chờ trung tâm gửi định kỳ`,
+        `revoked in the database but the pass list was not sent (${(err as Error).message}); run "qrkiosk-hub pass publish" again or wait for the hub's periodic one`,
+      );
+    }
   }
   if (sub === 'list' || sub === 'print') {
     const scope = v.scope ? scopeOf(v.scope) : undefined;
@@ -198,33 +238,15 @@ async function run(sub: string, v: Values, deps: PassDeps, settings: HubSettings
       );
       return 0;
     }
-    if (v.json) out(JSON.stringify(rows.map(({ idHash: _, ...r }) => r)));
+    if (v.json) out(JSON.stringify(rows.map(shown)));
     else
       for (const r of rows)
         out(
-          `${r.passId}  ${r.nameMasked.padEnd(20)} ${r.scopeKind}:${r.scopeId}  ${r.validFrom}…${r.validUntil}${r.revokedAt ? `  KHÓA/REVOKED ${r.revokedAt}` : ''}`,
+          `${r.passId}  ${r.nameMasked.padEnd(20)} ${r.scopeKind}:${r.scopeId}  ${day(r.validFrom)}–${day(r.validUntil)}${r.revokedAt ? `  KHÓA/REVOKED ${vnTime(r.revokedAt)}` : ''}`,
         );
     return 0;
   }
-  if (sub === 'publish') {
-    const stateDir = v['state-dir'] ?? settings.fleet.stateDir ?? join(v['data-dir'], 'fleet');
-    const login = brokerLogin(v);
-    const r = await publishPassList({
-      ...deps,
-      stateDir,
-      send: (payload) => publishFleet(login, [{ kind: 'passes', payload }]),
-    });
-    if (v.json) out(JSON.stringify(r));
-    else
-      out(
-        `Đã gửi danh sách thẻ phiên bản ${r.version}: ${r.count} thẻ / pass list ${r.version} published: ${r.count} passes (${r.bytes} bytes)${
-          r.uncoded.length
-            ? `\n  Địa điểm có phường/xã không phải mã, thẻ theo phường không dùng được ở đó / sites whose ward is not a code (no ward passes there): ${r.uncoded.join(', ')}`
-            : ''
-        }`,
-      );
-    return 0;
-  }
+  if (sub === 'publish') return publishList(v, deps);
   return usage();
 }
 
@@ -236,12 +258,13 @@ export async function passCommand(argv: string[], settings: HubSettings): Promis
   const hashKey = v['key-file'] ? readKeyFile(v['key-file']) : undefined;
   const store = await HubStore.open(v.database || undefined, v['data-dir']);
   try {
-    return await run(
-      sub,
-      v,
-      { store, ...(signing ? { signing } : {}), ...(hashKey ? { hashKey } : {}) },
-      settings,
-    );
+    return await run(sub, v, {
+      store,
+      ...(signing ? { signing } : {}),
+      ...(hashKey ? { hashKey } : {}),
+      province: settings.passes.province ?? null,
+      validDays: settings.passes.validDays,
+    });
   } catch (err) {
     if (err instanceof PassIssueError) return fail(err.text.vi, err.text.en);
     throw err;

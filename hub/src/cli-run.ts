@@ -113,6 +113,7 @@ export function hubOptions(s: HubSettings): ConstructorParameters<typeof Hub>[0]
     },
     ...rolloutOptions(s),
     freshness: freshnessOptions(s),
+    passes: { province: s.passes.province ?? null, validDays: s.passes.validDays },
   };
 }
 

@@ -50,6 +50,8 @@ export interface FreshnessOptions {
    * hub's broker, unless `publish` is replaced (then none unless given).
    */
   retained?: RetainedReader;
+  /** The pass list's last published version (the hub database's, issue #20). */
+  passes?: () => Promise<number | null>;
 }
 
 /**
@@ -96,6 +98,7 @@ export class FreshnessPublisher {
       publish: this.publish,
       skipIfEmpty: true,
       ...(this.retained ? { retained: this.retained } : {}),
+      ...(this.options.passes ? { passes: this.options.passes } : {}),
     })
       .then((result) => {
         if (!result) {

@@ -1,16 +1,18 @@
 import type { KeyObject } from 'node:crypto';
 import { vnDay, vnTimeOn, vnYesterday } from '@qrkiosk/protocol';
 import type { FastifyInstance } from 'fastify';
-import { type DestinationStream, type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 import { RULES } from './alerts/rules.js';
 import { type AlertParts, alertParts } from './alerts/setup.js';
 import { KioskLogins } from './dynsec-accounts.js';
 import { plainHttpWarning } from './enrolment-setup.js';
 import { type FreshnessOptions, FreshnessPublisher } from './fresh-publisher.js';
+import { hubLogger } from './hub-log.js';
 import { HubIngest, type IngestOptions } from './ingest.js';
 import { HubMetrics, type MetricsAccess } from './metrics/index.js';
 import type { RecipientSource } from './notify/recipients.js';
-import { PassRequestDesk } from './pass-requests.js';
+import { type PassRequestDesk, startPassDesk } from './pass-requests.js';
+import { daemonPassPublisher, type PassListPublisher } from './passes/publisher.js';
 import { publishFleet } from './publish.js';
 import { sendRequest } from './requests.js';
 import { createServer } from './server.js';
@@ -21,7 +23,6 @@ import { releasesDir } from './updates/releases.js';
 import { RolloutEngine, Rollouts } from './updates/rollouts.js';
 import { Enrolment, type EnrolmentKeys } from './use-cases/enrolment.js';
 import { KioskCommands } from './use-cases/kiosk-commands.js';
-import { publishPassList } from './use-cases/passes.js';
 import { applyRetention, DEFAULT_RETENTION_DAYS } from './use-cases/retention.js';
 
 export interface HubOptions {
@@ -68,6 +69,8 @@ export interface HubOptions {
   rollouts?: { signing: { privateKey: KeyObject; publicKey: KeyObject }; baseUrl: string; tickMs: number };
   /** The signed statement on fleet/fresh (issue #19, fresh-publisher.ts). None: not published by this process. */
   freshness?: FreshnessOptions;
+  /** hub.yaml passes: the province passes and the pass list name, a pass's default validity. */
+  passes?: { province: string | null; validDays: number };
   log?: Logger;
   /** Who may scrape GET /metrics besides an admin's session: a bearer token, listed addresses. */
   metricsAccess?: MetricsAccess;
@@ -80,21 +83,6 @@ export interface HubOptions {
 
 /** After a daily report failed (the database down at report time), tried again this often. */
 export const REPORT_RETRY_MS = 5 * 60_000;
-
-/**
- * Paths pino censors in anything the hub logs: a tracing key sent for a reveal (POST /api/trace
- * `reveal.key`) must not reach a log even if a request body or an error carrying one is logged.
- */
-export const LOG_REDACT = {
-  paths: ['reveal.key', '*.reveal.key', '*.*.reveal.key', 'body.reveal.key', 'req.body.reveal.key'],
-  censor: '[redacted]',
-};
-
-/** The hub's own logger (what `qrkiosk-hub run` logs through): JSON lines, LOG_REDACT censored. */
-export function hubLogger(destination?: DestinationStream): Logger {
-  const options = { base: { app: 'qrkiosk-hub' }, redact: LOG_REDACT };
-  return destination ? pino(options, destination) : pino(options);
-}
 
 /** The hub process: storage, MQTT ingest and the live page. start()/stop(); the constructor does nothing. */
 export class Hub {
@@ -111,6 +99,8 @@ export class Hub {
   alerts: AlertParts | undefined;
   private rolloutTimer: NodeJS.Timeout | undefined;
   freshness: FreshnessPublisher | undefined;
+  /** The pass list's publisher (issue #20, passes/publisher.ts), signed with the fleet key kiosks trust. */
+  passes: PassListPublisher | undefined;
   private passDesk: PassRequestDesk | undefined;
   private readonly log: Logger;
 
@@ -142,14 +132,14 @@ export class Hub {
     this.unwatch = this.metrics.watch(store, ingest);
     await ingest.start();
     const fresh = this.options.freshness;
-    const freshness = fresh && new FreshnessPublisher(fresh, this.adminLogin(), this.log, this.metrics);
+    const login = this.adminLogin();
+    const withPasses = fresh && { ...fresh, passes: () => store.repo.passes.publishedListVersion() };
+    const freshness = withPasses && new FreshnessPublisher(withPasses, login, this.log, this.metrics);
     this.freshness = freshness;
-    const passes = fresh?.signing && this.passesOf(store, fresh.signing, fresh.stateDir);
-    // Reception's pass requests (pass-requests.ts): the hub signs, publishing the list as an issue on the page does.
-    // Until H's PassListPublisher: the same publishPassList an issue on the page calls.
-    const desk = passes && { store, signing: passes.signing, publish: passes.publishPassList, log: this.log };
-    this.passDesk = desk && new PassRequestDesk(this.adminLogin(), desk);
-    await this.passDesk?.start();
+    const tick = () => void freshness?.tick();
+    const passes = daemonPassPublisher(store, fresh, this.options.passes, login, this.log, tick);
+    this.passes = passes;
+    this.passDesk = await startPassDesk(passes, login, this.log); // reception's pass requests (issue #20)
     this.server = await createServer(store, ingest, {
       ...(this.options.hashKey ? { hashKey: this.options.hashKey } : {}),
       ...(this.options.tracingOffice ? { tracingOffice: this.options.tracingOffice } : {}),
@@ -164,11 +154,12 @@ export class Hub {
       ...(this.options.metricsAccess ? { metricsAccess: this.options.metricsAccess } : {}),
       releasesDir: releasesDir(this.options.dataDir),
       ...(freshness ? { freshness: () => freshness.status() } : {}),
-      ...(passes ? { passes } : {}),
+      ...(passes ? { passes: { ...passes.routeOptions(), publisher: passes } } : {}),
       onError: (err) => this.log.error({ err }, 'hub page request failed'),
     });
     this.startRollouts(store);
     freshness?.start();
+    passes?.start();
     const purge = () =>
       applyRetention(store, this.options.retentionDays ?? DEFAULT_RETENTION_DAYS, { actor: 'hub' });
     await purge();
@@ -187,28 +178,6 @@ export class Hub {
     const plain = this.options.enrolment && plainHttpWarning(this.options.enrolment.publicUrl);
     if (plain) this.log.warn({ publicUrl: this.options.enrolment?.publicUrl, text: plain }, plain.en);
     return address;
-  }
-
-  /**
-   * Printed passes (issue #20) signed with the fleet key (the one kiosks trust for rules), the pass list
-   * published retained on fleet/passes after each issue, over the hub's own broker login.
-   */
-  private passesOf(
-    store: HubStore,
-    signing: { privateKey: KeyObject; publicKey: KeyObject },
-    stateDir: string,
-  ) {
-    const login = this.adminLogin();
-    return {
-      signing,
-      publishPassList: () =>
-        publishPassList({
-          store,
-          signing,
-          stateDir,
-          send: (payload) => publishFleet(login, [{ kind: 'passes', payload }]),
-        }),
-    };
   }
 
   /** The rollout engine on a timer, publishing fleet/software over the hub's own broker login. */
@@ -422,6 +391,7 @@ export class Hub {
     if (rollout) clearTimeout(rollout);
     await this.freshness?.stop();
     await this.passDesk?.stop();
+    await this.passes?.stop();
     await this.server?.close();
     await this.ingest?.stop();
     this.unwatch?.();

@@ -12,6 +12,7 @@ import {
 import { connectAsync, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { PassIssueError } from './passes/errors.js';
+import type { PassListPublisher } from './passes/publisher.js';
 import type { BrokerLogin } from './publish.js';
 import { issuePass, type PassDeps, passCards } from './use-cases/passes.js';
 
@@ -20,11 +21,10 @@ import { issuePass, type PassDeps, passCards } from './use-cases/passes.js';
  * its check-ins; the hub issues (or finds) the pass for that check-in's holder and answers with the
  * signed token. The holder's keyed hash and masked name come from the check-in the hub stored from
  * that same site and kiosk — never from the request — so a kiosk cannot bind a card to a hash of its
- * choosing (review #1 finding 7). The pass is scoped to the kiosk's site, valid the hub's default.
+ * choosing (review #1 finding 7). The pass is scoped to the kiosk's site, valid the hub's default
+ * (hub.yaml passes.validDays), its issuer the site's register name.
  */
 export interface PassRequestDeps extends PassDeps {
-  /** Days a reception pass is valid (the hub's default when absent). */
-  validDays?: number;
   /** Asks for a new signed pass list (the one publisher; not awaited: the card prints meanwhile). */
   publish: () => Promise<unknown>;
   log: Logger;
@@ -145,7 +145,6 @@ async function decide(
       idHash: document.idHash,
       nameMasked: document.nameMasked,
       scope: { kind: 'site', id: where.site },
-      ...(deps.validDays ? { validDays: deps.validDays } : {}),
       issuedBy: `kiosk:${where.site}/${where.kiosk}`,
     });
     passId = issued.passId;
@@ -212,4 +211,23 @@ export class PassRequestDesk {
     await this.queue;
     await client?.endAsync();
   }
+}
+
+/**
+ * The daemon's desk over the hub's broker login: issues as the page does (the publisher's key, province and
+ * validity) and asks the one publisher for the new list. None without a publisher (no signing key).
+ */
+export async function startPassDesk(
+  publisher: PassListPublisher | undefined,
+  login: BrokerLogin,
+  log: Logger,
+): Promise<PassRequestDesk | undefined> {
+  if (!publisher) return undefined;
+  const desk = new PassRequestDesk(login, {
+    ...publisher.options.deps,
+    publish: () => publisher.request(),
+    log,
+  });
+  await desk.start();
+  return desk;
 }

@@ -1,4 +1,4 @@
-import { fleetTopic, mqttOptions, peekRevocationHeader } from '@qrkiosk/protocol';
+import { fleetTopic, mqttOptions, peekPassListHeader, peekRevocationHeader } from '@qrkiosk/protocol';
 import { connectAsync } from 'mqtt';
 import type { BrokerLogin } from './publish.js';
 import type { ListKind } from './published-versions.js';
@@ -11,13 +11,17 @@ import type { ListKind } from './published-versions.js';
  * records it (use-cases/freshness.ts). Parsed, not verified: it is the hub's own broker, and a kiosk confirms
  * only a version it installed after verifying it.
  */
-export type RetainedReader = (kinds: readonly ListKind[]) => Promise<Partial<Record<ListKind, Buffer>>>;
+export type RetainedReader = (
+  kinds: readonly RetainedKind[],
+) => Promise<Partial<Record<RetainedKind, Buffer>>>;
+/** The signed lists, and the pass list (issue #20: its version lives in the hub database, not a state file). */
+export type RetainedKind = ListKind | 'passes';
 
 /** The retained payloads of `kinds` on the hub's broker (an empty retained message is none). */
 export function brokerRetained(login: BrokerLogin): RetainedReader {
   return async (kinds) => {
     const topics = new Map(kinds.map((k) => [fleetTopic(k), k] as const));
-    const got: Partial<Record<ListKind, Buffer>> = {};
+    const got: Partial<Record<RetainedKind, Buffer>> = {};
     // No retries: a broker that is down fails this statement now (the daemon tries again in a minute).
     const client = await connectAsync(
       login.url,
@@ -41,8 +45,9 @@ export function brokerRetained(login: BrokerLogin): RetainedReader {
 }
 
 /** The version a retained list names, parsed only; null: not a list of that kind. */
-export function retainedVersion(kind: ListKind, payload: Buffer): string | number | null {
+export function retainedVersion(kind: RetainedKind, payload: Buffer): string | number | null {
   if (kind === 'revocation') return peekRevocationHeader(payload)?.version ?? null;
+  if (kind === 'passes') return peekPassListHeader(payload)?.version ?? null;
   try {
     const envelope = JSON.parse(payload.toString('utf8')) as { rules?: unknown; list?: unknown };
     const inner = kind === 'rules' ? envelope.rules : envelope.list;

@@ -222,7 +222,11 @@ export class HubStore {
   async registerSites(sites: ReadonlyArray<SiteInput>, at = new Date()): Promise<void> {
     await this.repo.upsertSites(sites, at);
     this.directory = undefined;
+    this.onSitesChanged?.();
   }
+
+  /** Told after every change of the site register (the hub daemon republishes the pass list's areas). */
+  onSitesChanged: (() => void) | undefined;
 
   /** The site register, site id → name and area (cached for a short while). */
   async siteDirectory(): Promise<Map<string, SiteInfo>> {

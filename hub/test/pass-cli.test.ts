@@ -1,26 +1,35 @@
 /**
  * `qrkiosk-hub pass …` as an officer runs it (the built hub/dist/cli.js): issue one person by number
  * (hashed as a kiosk hashes it: checked by Python's hmac), a CSV batch refused whole for one bad row,
- * the list without hashes, a print page, and a revocation that the next `publish-revocation` carries.
+ * the list without hashes and with dd/MM/yyyy dates, a print page, and a revocation that publishes the
+ * pass list itself (the revoked entry read back from the retained message by protocol's verifier).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  findPass,
-  fleetTopic,
-  KeyRing,
-  openRevocationList,
-  PASS_REVOCATION_KID,
-  passKey,
-  verifyPassList,
-} from '@qrkiosk/protocol';
+import { findPass, fleetTopic, KeyRing, passKey, verifyPassList } from '@qrkiosk/protocol';
 import { makeTempDir, REPO_ROOT, startMosquitto, waitFor } from '@qrkiosk/testkit';
 import { connectAsync } from 'mqtt';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HubStore } from '../src/index.js';
 import { generateSigningKey, readSigningKey } from '../src/publish.js';
+
+/** The pass list retained on fleet/passes, verified with the hub's key. */
+async function retainedList(url: string, signingFile: string) {
+  const client = await connectAsync(url);
+  const got: Buffer[] = [];
+  client.on('message', (t, p) => {
+    if (t === fleetTopic('passes')) got.push(p);
+  });
+  await client.subscribeAsync(fleetTopic('passes'), { qos: 1 });
+  await waitFor(() => got[0], 5000, 'retained pass list');
+  await client.endAsync();
+  const keys = new KeyRing();
+  keys.add(readSigningKey(signingFile).publicKey);
+  return verifyPassList(got[0] as Buffer, keys);
+}
+
 import { openStore } from './engines.js';
 
 const cli = (...args: string[]) =>
@@ -44,7 +53,7 @@ describe('qrkiosk-hub pass', () => {
     base = ['--database', database, '--key-file', keyFile, '--signing-key', signingFile];
   });
 
-  it('issues, lists, prints and revokes; publish-revocation then carries the pass', async () => {
+  it('issues, lists and prints', async () => {
     const html = join(dir, 'card.html');
     const issued = cli(
       'pass',
@@ -92,26 +101,11 @@ describe('qrkiosk-hub pass', () => {
       await store.close();
     }
 
-    const revoked = cli('pass', 'revoke', ...base, '--pass-id', pass.passId, '--reason', 'mất thẻ');
-    expect(revoked.status).toBe(0);
-    expect(revoked.stdout).toContain('publish-revocation');
-    const listFile = join(dir, 'revocation.bin');
-    const published = cli(
-      'publish-revocation',
-      ...base,
-      '--passes-only',
-      '--no-publish',
-      '--out',
-      listFile,
-      '--state-dir',
-      join(dir, 'fleet'),
-    );
-    expect(published.status, published.stderr).toBe(0);
-    const keys = new KeyRing();
-    keys.add(readSigningKey(signingFile).publicKey);
-    const opened = openRevocationList(readFileSync(listFile), keys);
-    expect(opened.header.sections).toEqual([{ kid: PASS_REVOCATION_KID, type: 'UCI', count: 1 }]);
-    expect(opened.sections[0]?.hashes.equals(passKey(pass.passId))).toBe(true);
+    // Dates as the card prints them (review finding 11), never a hash (finding 9).
+    const text = cli('pass', 'list', ...base);
+    const [y, m, d] = pass.validUntil.split('-');
+    expect(text.stdout).toContain(`${d}/${m}/${y}`);
+    expect(text.stdout).not.toContain(pyHash);
   });
 
   it('refuses a CSV with a bad row whole, and an unknown scope, in both languages without a stack', () => {
@@ -138,7 +132,7 @@ describe('qrkiosk-hub pass', () => {
     expect(u.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('publishes the signed pass list retained on fleet/passes, versions rising', async () => {
+  it('publishes the signed pass list retained on fleet/passes, versions rising; a revoke publishes it', async () => {
     const broker = await startMosquitto();
     try {
       const issued = cli(
@@ -157,8 +151,7 @@ describe('qrkiosk-hub pass', () => {
       );
       expect(issued.status, issued.stderr).toBe(0);
       const pass = JSON.parse(issued.stdout.split('\n')[0] ?? '');
-      const stateDir = join(dir, 'fleet-state');
-      const publish = () => cli('pass', 'publish', ...base, '--state-dir', stateDir, '--mqtt', broker.url);
+      const publish = () => cli('pass', 'publish', ...base, '--mqtt', broker.url);
       const first = publish();
       expect(first.status, first.stderr).toBe(0);
       const second = publish();
@@ -166,22 +159,49 @@ describe('qrkiosk-hub pass', () => {
       const version = (r: { stdout: string }) => Number(/phiên bản (\d+)/.exec(r.stdout)?.[1]);
       // Each list a higher version (even two in one second): a kiosk installs only a newer one.
       expect(version(second)).toBeGreaterThan(version(first));
-      const client = await connectAsync(broker.url);
-      const got: Buffer[] = [];
-      client.on('message', (t, p) => {
-        if (t === fleetTopic('passes')) got.push(p);
-      });
-      await client.subscribeAsync(fleetTopic('passes'), { qos: 1 });
-      await waitFor(() => got[0], 5000, 'retained pass list');
-      await client.endAsync();
-      const keys = new KeyRing();
-      keys.add(readSigningKey(signingFile).publicKey);
-      const list = verifyPassList(got[0] as Buffer, keys);
-      const versions = readFileSync(join(stateDir, 'passes.version'), 'utf8').trim();
-      expect(list.header.version).toBe(Number(versions));
+      const list = await retainedList(broker.url, signingFile);
       expect(list.header.version).toBe(version(second));
       expect(list.header.areas['s-001']).toEqual({ ward: 'w-09556', district: 'd-268' });
-      expect(findPass(list, passKey(pass.passId))?.validUntil).toBe(pass.validUntil);
+      expect(findPass(list, passKey(pass.passId))).toMatchObject({
+        validUntil: pass.validUntil,
+        revoked: false,
+      });
+      // No state file: the versions live in the database (review finding 3).
+      expect(existsSync(join(dir, 'fleet', 'passes.version'))).toBe(false);
+
+      // A lost card: revoked and the list sent by the same command, no holder hash printed.
+      const revoked = cli(
+        'pass',
+        'revoke',
+        ...base,
+        '--pass-id',
+        pass.passId,
+        '--reason',
+        'mất thẻ',
+        '--mqtt',
+        broker.url,
+        '--json',
+      );
+      expect(revoked.status, revoked.stderr).toBe(0);
+      expect(revoked.stdout).not.toContain('idHash');
+      expect(JSON.parse(revoked.stdout.split('\n')[0] ?? '')).toMatchObject({ revoked: true });
+      const after = await retainedList(broker.url, signingFile);
+      expect(after.header.version).toBeGreaterThan(version(second));
+      expect(findPass(after, passKey(pass.passId))).toMatchObject({ revoked: true });
+      // publish-fresh, with no database of its own, reads the pass list's version back from the broker.
+      const fresh = cli(
+        'publish-fresh',
+        '--signing-key',
+        signingFile,
+        '--data-dir',
+        dir,
+        '--state-dir',
+        join(dir, 'fresh-state'),
+        '--mqtt',
+        broker.url,
+      );
+      expect(fresh.status, fresh.stderr).toBe(0);
+      expect(fresh.stdout).toContain(`passes ${after.header.version}`);
     } finally {
       await broker.stop();
     }

@@ -1,8 +1,9 @@
 /**
  * Passes over the hub's HTTP API (issue #20): an officer issues for their ward and not for another,
  * a site owner cannot issue at all, the CSRF token is required, the list hides hashes, a revoke is
- * one-time, the pass list is published after an issue, and the print page opens only for the officer's
- * own passes.
+ * one-time, the pass list is asked for after every issue, CSV batch and revoke, the print page opens
+ * only for the officer's own passes, no holder hash is accepted from a browser, and a batch of
+ * 250 or a million Vietnamese characters fits its body limit.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { KeyRing, verifyPass } from '@qrkiosk/protocol';
@@ -22,8 +23,10 @@ describe('passes over HTTP', () => {
     const hub = await httpHub('sqlite', {
       passes: {
         signing,
-        publishPassList: async () => {
-          published++;
+        publisher: {
+          request: async () => {
+            published++;
+          },
         },
       },
     });
@@ -57,10 +60,27 @@ describe('passes over HTTP', () => {
         });
       const person = { idType: 'phone', id: '0912345678', name: 'Trần Văn Bình' };
 
+      // A ward card names its issuer: asked for in vi/en when missing (review finding 10).
+      const unnamed = await call('POST', '/api/passes', officer, {
+        ...person,
+        scope: { kind: 'ward', id: 'w-09556' },
+      });
+      expect(unnamed.status).toBe(400);
+      expect(((await unnamed.json()) as { error: { vi: string } }).error.vi).toMatch(/nơi cấp/);
+      // No holder hash from a browser (review finding 7): the schema refuses the field.
+      const byHash = await call('POST', '/api/passes', officer, {
+        ...person,
+        idHash: 'ab'.repeat(16),
+        scope: { kind: 'ward', id: 'w-09556' },
+        issuer: 'UBND phường Yết Kiêu',
+      });
+      expect(byHash.status).toBe(400);
+      expect(published).toBe(0);
       const ok = await call('POST', '/api/passes', officer, {
         ...person,
         scope: { kind: 'ward', id: 'w-09556' },
         validDays: 90,
+        issuer: 'UBND phường Yết Kiêu',
       });
       expect(ok.status).toBe(201);
       const issued = (await ok.json()) as { passId: string; token: string; nameMasked: string };
@@ -106,16 +126,52 @@ describe('passes over HTTP', () => {
       const html = await page.text();
       expect(html).toContain('<svg class="qr"');
       expect(html).toContain('TRẦN V** B***');
+      expect(html).toContain('UBND phường Yết Kiêu');
 
       const revoke = await call('POST', `/api/passes/${issued.passId}/revoke`, officer, {
         reason: 'mất thẻ',
       });
       expect(revoke.status).toBe(200);
       expect(((await revoke.json()) as { revoked: boolean }).revoked).toBe(true);
+      // The revocation reaches kiosks in the pass list: asked for at once (review finding 1).
+      expect(published).toBe(2);
       const again = await call('POST', `/api/passes/${issued.passId}/revoke`, officer, { reason: 'x' });
       expect(((await again.json()) as { revoked: boolean }).revoked).toBe(false);
+      expect(published).toBe(2);
       // A revoked card is not printed again.
       expect((await call('GET', `/passes/print?ids=${issued.passId}`, officer)).status).toBe(404);
+
+      // A ward's batch of 250: issued, one publish; printed in parts of at most 200 (the page's links).
+      const csv = `id_type,id,name\n${Array.from(
+        { length: 250 },
+        (_, i) => `phone,09${String(10_000_000 + i)},Nguyễn Thị Hồng ${i}`,
+      ).join('\n')}\n`;
+      const batch = await call('POST', '/api/passes/csv', officer, {
+        csv,
+        scope: { kind: 'ward', id: 'w-09556' },
+        issuer: 'UBND phường Yết Kiêu',
+      });
+      expect(batch.status).toBe(201);
+      const ids = ((await batch.json()) as { issued: Array<{ passId: string }> }).issued.map((p) => p.passId);
+      expect(ids.length).toBe(250);
+      expect(published).toBe(3);
+      for (const part of [ids.slice(0, 200), ids.slice(200)]) {
+        const sheet = await call('GET', `/passes/print?ids=${part.join(',')}&layout=a4`, officer);
+        expect(sheet.status).toBe(200);
+        expect((await sheet.text()).match(/<svg class="qr"/g)?.length).toBe(part.length);
+      }
+      // The list page sees its ward's 250 passes and the revoked one (filtered in SQL).
+      expect(((await (await call('GET', '/api/passes?all=true', officer)).json()) as unknown[]).length).toBe(
+        251,
+      );
+      // A million Vietnamese characters (3 bytes each in UTF-8) reach the schema and the CSV check, not a 413.
+      const huge = await call('POST', '/api/passes/csv', officer, {
+        csv: `id_type,id,name\n${'ễ'.repeat(999_000)}\n`,
+        scope: { kind: 'ward', id: 'w-09556' },
+        issuer: 'UBND',
+      });
+      expect(huge.status).toBe(400);
+      expect(((await huge.json()) as { problems: unknown[] }).problems.length).toBe(1);
     } finally {
       await hub.stop();
     }

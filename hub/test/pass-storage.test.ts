@@ -1,9 +1,12 @@
 /**
  * Printed passes' rows (issue #20, migration 17) on both engines: a batch is stored whole or not at
- * all, a revocation keeps its first reason, the revoked ids a revocation list must carry leave out the
- * passes that have expired anyway, and validity days come back as the same `yyyy-MM-dd` text.
+ * all, a revocation keeps its first reason, validity days come back as the same `yyyy-MM-dd` text, an
+ * officer's list is filtered before its limit, and pass-list versions are never handed out twice —
+ * also to two connections asking at once.
  */
+
 import { describe, expect, it } from 'vitest';
+import { HubStore } from '../src/index.js';
 import type { PassRow } from '../src/storage/repository.js';
 import { ENGINES, openStore } from './engines.js';
 
@@ -15,6 +18,7 @@ const row = (n: number, o: Partial<PassRow> = {}): PassRow => ({
   validFrom: '2026-11-27',
   validUntil: '2027-11-26',
   nameMasked: 'N*** V** A',
+  issuer: 'UBND phường 26734',
   issuedBy: 'officer1',
   issuedAt: `2026-11-27T03:0${n % 10}:00.000Z`,
   revokedAt: null,
@@ -24,7 +28,7 @@ const row = (n: number, o: Partial<PassRow> = {}): PassRow => ({
 });
 
 describe.each(ENGINES)('pass records (%s)', (engine) => {
-  it('stores, lists, revokes once, and names the revocations still worth sending', async () => {
+  it('stores, lists, revokes once', async () => {
     const { store } = await openStore(engine);
     try {
       const passes = store.repo.passes;
@@ -58,12 +62,59 @@ describe.each(ENGINES)('pass records (%s)', (engine) => {
       );
       expect((await passes.list()).map((r) => r.passId)).toEqual([row(3).passId, row(2).passId]);
       expect((await passes.list({ revoked: true })).length).toBe(3);
-
-      await passes.revoke(row(3).passId, at, 'officer2', 'lost');
-      expect(await passes.revokedIds('2026-11-30')).toEqual([row(1).passId, row(3).passId].sort());
-      // Pass 3 expired on 2026-12-01: a kiosk refuses it as expired, its revocation need not travel.
-      expect(await passes.revokedIds('2026-12-02')).toEqual([row(1).passId]);
     } finally {
+      await store.close();
+    }
+  });
+
+  it("filters an officer's list by sites and wards before the limit (review finding 5)", async () => {
+    const { store } = await openStore(engine);
+    try {
+      const passes = store.repo.passes;
+      // Pass 1 is the oldest; 20 newer passes of another ward would fill a limit of 20 without the filter.
+      const others = Array.from({ length: 20 }, (_, i) =>
+        row(i + 10, { scopeId: 'w-99999', issuedAt: `2026-11-28T03:${String(i).padStart(2, '0')}:00.000Z` }),
+      );
+      await passes.add([row(1), row(2, { scopeKind: 'site', scopeId: 's-001' }), ...others]);
+      const mine = await passes.list({ visible: { sites: [], wards: ['w-26734'] }, limit: 20 });
+      expect(mine.map((r) => r.passId)).toEqual([row(1).passId]);
+      const sites = await passes.list({ visible: { sites: ['s-001'], wards: [] }, limit: 20 });
+      expect(sites.map((r) => r.passId)).toEqual([row(2).passId]);
+      expect(await passes.list({ visible: { sites: [], wards: [] } })).toEqual([]);
+      // A site id the same as a ward id does not let a ward pass through as a site one.
+      expect(await passes.list({ visible: { sites: ['w-26734'], wards: [] } })).toEqual([]);
+      expect((await passes.list({ limit: 20 })).length).toBe(20);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reserves pass-list versions: max(last + 1, now), never one twice, even asked at once', async () => {
+    const { store, database, dataDir } = await openStore(engine);
+    const second = await HubStore.open(database, dataDir);
+    try {
+      const passes = store.repo.passes;
+      expect(await passes.publishedListVersion()).toBeNull();
+      expect(await passes.reserveListVersion(1_800_000_000)).toBe(1_800_000_000);
+      // The same second again, or a clock that went back: the next number.
+      expect(await passes.reserveListVersion(1_800_000_000)).toBe(1_800_000_001);
+      expect(await passes.reserveListVersion(1_700_000_000)).toBe(1_800_000_002);
+      expect(await passes.reserveListVersion(1_900_000_000)).toBe(1_900_000_000);
+      // Two connections (two hub processes, or the daemon and the CLI), 40 reservations at once.
+      const got = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          (i % 2 ? second : store).repo.passes.reserveListVersion(1_900_000_000),
+        ),
+      );
+      expect(new Set(got).size).toBe(40);
+      expect(Math.min(...got)).toBe(1_900_000_001);
+      expect(Math.max(...got)).toBe(1_900_000_040);
+      // Published: only ever the larger.
+      await passes.listPublished(1_900_000_005);
+      await second.repo.passes.listPublished(1_900_000_003);
+      expect(await passes.publishedListVersion()).toBe(1_900_000_005);
+    } finally {
+      await second.close();
       await store.close();
     }
   });

@@ -53,6 +53,11 @@ describe('the QR passes tab in Chromium', () => {
     await page.fill('#passName', 'Trần Văn Bình');
     await page.selectOption('#passScopeKind', 'ward');
     await page.fill('#passScopeId', 'w-09556');
+    // A ward card names its issuer (review finding 10): the hub asks for it in vi/en when it is left out.
+    await page.click('#passForm button[type=submit]');
+    await page.waitForSelector('#passResult .error', WAIT);
+    expect(await page.textContent('#passResult')).toContain('nơi cấp');
+    await page.fill('#passIssuer', 'UBND phường Yết Kiêu');
     await page.click('#passForm button[type=submit]');
     await page.waitForSelector('#passResult a', WAIT);
     expect(await page.textContent('#passResult')).toContain('TRẦN V** B***');
@@ -62,6 +67,7 @@ describe('the QR passes tab in Chromium', () => {
 
     const [popup] = await Promise.all([page.waitForEvent('popup'), page.click('#passResult a')]);
     await popup.waitForSelector('svg.qr');
+    expect(await popup.textContent('body')).toContain('UBND phường Yết Kiêu');
     const dir = mkdtempSync(join(tmpdir(), 'qrkiosk-pass-view-'));
     const pdf = join(dir, 'card.pdf');
     await popup.pdf({ path: pdf, preferCSSPageSize: true, printBackground: true });

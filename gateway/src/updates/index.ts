@@ -69,7 +69,8 @@ export class FleetUpdates {
       case 'software':
         return this.d.software?.receive(payload);
       case 'passes':
-        this.d.passes?.receive(payload);
+        // Installed is confirmed now: a stale pass list holds admissions on a pass (decide/stale-gate.ts).
+        if (this.d.passes?.receive(payload)) this.d.freshness?.confirm('passes');
         return;
       default:
         this.d.log.warn({ kind }, 'unknown update kind ignored');

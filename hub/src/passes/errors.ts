@@ -10,6 +10,9 @@ export type PassErrorCode =
   | 'bad-hash'
   | 'bad-days'
   | 'bad-csv'
+  | 'bad-encoding'
+  | 'bad-issuer'
+  | 'too-many'
   | 'no-pass'
   | 'no-key';
 
@@ -19,6 +22,9 @@ export const PASS_ERROR_STATUS: Record<PassErrorCode, number> = {
   'bad-hash': 400,
   'bad-days': 400,
   'bad-csv': 400,
+  'bad-encoding': 400,
+  'bad-issuer': 400,
+  'too-many': 409,
   'no-pass': 404,
   'no-key': 503,
 };

@@ -10,6 +10,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { passError } from '../passes/errors.js';
 import type { SiteInfo } from '../storage/index.js';
+import type { PassQuery } from '../storage/passes.js';
 import type { PassRow } from '../storage/repository.js';
 import type { HubStore } from '../store.js';
 import {
@@ -20,14 +21,20 @@ import {
   passCards,
   revokePass,
 } from '../use-cases/passes.js';
-import type { Session, User } from '../users.js';
+import { canSee, type Session, type User } from '../users.js';
 import { NoQuery } from './schemas.js';
 
 export interface PassRouteOptions {
   signing?: { privateKey: KeyObject; publicKey: KeyObject };
   hashKey?: Buffer;
-  /** Publishes the signed pass list after an issue (fleet/passes); none: `qrkiosk-hub pass publish` does. */
-  publishPassList?: () => Promise<unknown>;
+  /** hub.yaml passes.province and passes.validDays (use-cases/passes.ts). */
+  province?: string | null;
+  validDays?: number;
+  /**
+   * The daemon's pass-list publisher (passes/publisher.ts), asked after every issue and revoke; it logs
+   * its own failures. None: `qrkiosk-hub pass publish` does.
+   */
+  publisher?: { request(): Promise<unknown> };
   onError?: (err: unknown) => void;
 }
 
@@ -38,14 +45,18 @@ const Scope = Type.Object(
   },
   { additionalProperties: false },
 );
+// The issuer printed on the card: required for a ward or province (use-cases/passes.ts says so in vi/en).
+const Issuer = Type.Optional(Type.String({ maxLength: 80 }));
+// No holder hash from a browser: an officer names a person by their document, never binds a card to
+// an arbitrary hash (review finding 7). A technician's `pass issue --id-hash` is audited with it.
 const IssueBody = Type.Object(
   {
-    idHash: Type.Optional(Type.String({ pattern: '^[0-9a-f]{32}$' })),
-    idType: Type.Optional(Type.String({ maxLength: 16 })),
-    id: Type.Optional(Type.String({ maxLength: 64 })),
+    idType: Type.String({ minLength: 1, maxLength: 16 }),
+    id: Type.String({ minLength: 1, maxLength: 64 }),
     name: Type.String({ minLength: 1, maxLength: 120 }),
     scope: Scope,
     validDays: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PASS_DAYS })),
+    issuer: Issuer,
   },
   { additionalProperties: false },
 );
@@ -54,6 +65,7 @@ const CsvBody = Type.Object(
     csv: Type.String({ minLength: 1, maxLength: 1_000_000 }),
     scope: Scope,
     validDays: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PASS_DAYS })),
+    issuer: Issuer,
   },
   { additionalProperties: false },
 );
@@ -80,20 +92,28 @@ const PrintQuery = Type.Object(
  */
 export function mayIssue(user: User, kind: string, id: string, dir: ReadonlyMap<string, SiteInfo>): boolean {
   if (user.role === 'admin' || user.sites.includes('*')) return true;
-  if (kind === 'site') {
-    const info = dir.get(id);
-    return (
-      user.sites.includes(id) ||
-      (!!info &&
-        (user.sites.includes(`ward:${info.ward}`) || user.sites.includes(`district:${info.district}`)))
-    );
-  }
+  if (kind === 'site') return canSee(user, id, dir);
   if (kind === 'ward')
     return (
       user.sites.includes(`ward:${id}`) ||
       [...dir.values()].some((s) => s.ward === id && user.sites.includes(`district:${s.district}`))
     );
   return false;
+}
+
+/**
+ * mayIssue as a query filter (storage/passes.ts `visible`): the sites and wards whose passes a user
+ * sees; undefined: all of them. Filtered in SQL, before the LIMIT (review finding 5).
+ */
+export function visibleTo(user: User, dir: ReadonlyMap<string, SiteInfo>): PassQuery['visible'] {
+  if (user.role === 'admin' || user.sites.includes('*')) return undefined;
+  const sites = [...dir.keys()].filter((site) => canSee(user, site, dir));
+  const wards = new Set(user.sites.filter((s) => s.startsWith('ward:')).map((s) => s.slice(5)));
+  for (const s of dir.values()) if (user.sites.includes(`district:${s.district}`)) wards.add(s.ward);
+  return {
+    sites: [...new Set([...sites, ...user.sites.filter((s) => !s.includes(':'))])],
+    wards: [...wards],
+  };
 }
 
 const refuseScope = () =>
@@ -111,15 +131,17 @@ export function passRoutes(app: FastifyInstance, store: HubStore, options: PassR
     store,
     ...(options.signing ? { signing: options.signing } : {}),
     ...(options.hashKey ? { hashKey: options.hashKey } : {}),
+    ...(options.province !== undefined ? { province: options.province } : {}),
+    ...(options.validDays ? { validDays: options.validDays } : {}),
   };
   const user = (s: Session | null) => (s as Session).user;
   const check = async (s: Session | null, kind: string, id: string) => {
     if (!mayIssue(user(s), kind, id, await store.siteDirectory())) throw refuseScope();
   };
-  // The list goes out in the background: the card is valid at once; a kiosk learns its holder
-  // with the list (until then it admits the pass as an unknown person, protocol/src/pass.ts).
+  // The list goes out in the background (the publisher logs a failure): until a kiosk has it, the
+  // card there is REVIEW pass-unlisted, and a revoked one still its holder's.
   const publish = () => {
-    options.publishPassList?.().catch((err) => options.onError?.(err));
+    options.publisher?.request().catch(() => undefined);
   };
 
   app.post<{ Body: Static<typeof IssueBody> }>(
@@ -128,28 +150,31 @@ export function passRoutes(app: FastifyInstance, store: HubStore, options: PassR
     async (req, reply) => {
       const b = req.body;
       await check(req.hubSession, b.scope.kind, b.scope.id);
-      let idHash = b.idHash;
-      if (!idHash) {
-        if (!options.hashKey)
+      if (!options.hashKey)
+        throw passError(
+          'no-key',
+          'Hub chưa có khóa băm (privacy.hashKeyFile)',
+          'the hub has no hash key (privacy.hashKeyFile)',
+        );
+      let idHash: string;
+      try {
+        const who = parseFactsCsvIdentity([b.idType, b.id], { id_type: 0, id: 1 });
+        idHash = hashIdentity(options.hashKey, who.type, who.id).toString('hex');
+      } catch (err) {
+        if (err instanceof FactsCsvError)
           throw passError(
-            'no-key',
-            'Hub chưa có khóa băm (privacy.hashKeyFile)',
-            'the hub has no hash key (privacy.hashKeyFile)',
+            'bad-hash',
+            `Số giấy tờ không hợp lệ: ${err.message}`,
+            `bad document number: ${err.message}`,
           );
-        try {
-          const who = parseFactsCsvIdentity([b.idType ?? '', b.id ?? ''], { id_type: 0, id: 1 });
-          idHash = hashIdentity(options.hashKey, who.type, who.id).toString('hex');
-        } catch (err) {
-          if (err instanceof FactsCsvError)
-            throw passError('bad-hash', 'Số giấy tờ không hợp lệ', err.message);
-          throw err;
-        }
+        throw err;
       }
       const issued = await issuePass(deps, {
         idHash,
         nameMasked: maskName(b.name),
         scope: b.scope,
         ...(b.validDays ? { validDays: b.validDays } : {}),
+        ...(b.issuer ? { issuer: b.issuer } : {}),
         issuedBy: user(req.hubSession).phone,
       });
       publish();
@@ -160,13 +185,16 @@ export function passRoutes(app: FastifyInstance, store: HubStore, options: PassR
 
   app.post<{ Body: Static<typeof CsvBody> }>(
     '/api/passes/csv',
-    { config: officerChange, bodyLimit: 1_200_000, schema: { querystring: NoQuery, body: CsvBody } },
+    // 1,000,000 characters of Vietnamese are up to 3 bytes each in UTF-8 (ắ, ộ, ữ: U+1E00–U+1EFF),
+    // plus JSON's escapes of quotes and line ends: the schema, not the byte limit, refuses a long file.
+    { config: officerChange, bodyLimit: 3_300_000, schema: { querystring: NoQuery, body: CsvBody } },
     async (req, reply) => {
       const b = req.body;
       await check(req.hubSession, b.scope.kind, b.scope.id);
       const r = await issuePassesFromCsv(deps, b.csv, {
         scope: b.scope,
         ...(b.validDays ? { validDays: b.validDays } : {}),
+        ...(b.issuer ? { issuer: b.issuer } : {}),
         issuedBy: user(req.hubSession).phone,
       });
       if (r.problems.length)
@@ -187,11 +215,13 @@ export function passRoutes(app: FastifyInstance, store: HubStore, options: PassR
     '/api/passes',
     { config: officer, schema: { querystring: ListQuery } },
     async (req) => {
-      const dir = await store.siteDirectory();
-      const u = user(req.hubSession);
-      const rows = await store.repo.passes.list({ revoked: req.query.all ?? false });
+      const visible = visibleTo(user(req.hubSession), await store.siteDirectory());
+      const rows = await store.repo.passes.list({
+        revoked: req.query.all ?? false,
+        ...(visible ? { visible } : {}),
+      });
       // Hashes stay in the database: the page needs who, where and until when.
-      return rows.filter((r) => mayIssue(u, r.scopeKind, r.scopeId, dir)).map(({ idHash: _, ...r }) => r);
+      return rows.map(({ idHash: _, ...r }) => r);
     },
   );
 
@@ -202,12 +232,13 @@ export function passRoutes(app: FastifyInstance, store: HubStore, options: PassR
       const row = await store.repo.passes.get(req.params.passId);
       if (!row) throw passError('no-pass', 'Không có thẻ này', 'no such pass');
       await check(req.hubSession, row.scopeKind, row.scopeId);
-      // Reaches kiosks with the next revocation list (publish-revocation), not with the pass list.
+      // Reaches kiosks in the next pass list, asked for now (revoked entries travel in it).
       const r = await revokePass(deps, {
         passId: row.passId,
         reason: req.body.reason,
         revokedBy: user(req.hubSession).phone,
       });
+      if (r.revoked) publish();
       return { revoked: r.revoked, revokedAt: r.pass.revokedAt };
     },
   );

@@ -245,6 +245,29 @@ export const FleetSection = Type.Object(
   { additionalProperties: false },
 );
 
+/** Printed passes (issue #20): the province this hub's key speaks for, and a pass's default validity. */
+export const PassesSection = Type.Object(
+  {
+    province: Type.Optional(
+      Type.String({
+        pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+        description:
+          "the province's code (lower-case letters, digits, - _; up to 32), e.g. 79: province-wide passes name it, and kiosks admit them only when the pass list says this province; none: no province passes",
+        viDescription:
+          'mã tỉnh/thành (chữ thường, số, - _; tối đa 32), ví dụ 79: thẻ toàn tỉnh ghi mã này, kiosk chỉ nhận khi danh sách thẻ ghi đúng tỉnh này; không có: không cấp thẻ toàn tỉnh',
+      }),
+    ),
+    validDays: Type.Integer({
+      minimum: 1,
+      maximum: 1826,
+      default: 365,
+      description: 'days a pass is valid when the issuer names none, 1–1826 (five years)',
+      viDescription: 'số ngày hiệu lực của thẻ khi người cấp không ghi, 1–1826 (năm năm)',
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const HubSettings = Type.Object(
   {
     dataDir: Type.String({
@@ -313,6 +336,7 @@ export const HubSettings = Type.Object(
     notify: NotifySection,
     releases: ReleasesSection,
     fleet: FleetSection,
+    passes: PassesSection,
   },
   { additionalProperties: false },
 );
@@ -331,4 +355,5 @@ export const HUB_SECTIONS = [
   'notify',
   'releases',
   'fleet',
+  'passes',
 ] as const;

@@ -24,6 +24,8 @@ export interface PassRow {
   validFrom: string;
   validUntil: string;
   nameMasked: string;
+  /** The issuer the card names (the site's name, or the ward's or province's as the officer gave it). */
+  issuer: string;
   issuedBy: string;
   issuedAt: string;
   revokedAt: string | null;
@@ -31,26 +33,36 @@ export interface PassRow {
   reason: string | null;
 }
 
-/** Migration 17's table. (valid_until) serves the published list: only passes still valid are sent. */
+/**
+ * Migration 17's tables. (valid_until) serves the published list: only passes still valid are sent.
+ * pass_list_state is one row: the last pass-list version reserved (never signed twice, by any hub
+ * process or CLI) and the last one that reached the broker (what the freshness statement says).
+ */
 export const PASSES_SQLITE = `
   CREATE TABLE IF NOT EXISTS passes (
     pass_id TEXT PRIMARY KEY, id_hash TEXT NOT NULL, scope_kind TEXT NOT NULL, scope_id TEXT NOT NULL,
     valid_from TEXT NOT NULL, valid_until TEXT NOT NULL, name_masked TEXT NOT NULL,
-    issued_by TEXT NOT NULL, issued_at TEXT NOT NULL,
+    issuer TEXT NOT NULL, issued_by TEXT NOT NULL, issued_at TEXT NOT NULL,
     revoked_at TEXT, revoked_by TEXT, reason TEXT
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS passes_by_expiry ON passes (valid_until);
   CREATE INDEX IF NOT EXISTS passes_by_scope ON passes (scope_kind, scope_id, issued_at);
+  CREATE TABLE IF NOT EXISTS pass_list_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, published INTEGER
+  );
 `;
 export const PASSES_POSTGRES = `
   CREATE TABLE passes (
     pass_id text PRIMARY KEY, id_hash text NOT NULL, scope_kind text NOT NULL, scope_id text NOT NULL,
     valid_from text NOT NULL, valid_until text NOT NULL, name_masked text NOT NULL,
-    issued_by text NOT NULL, issued_at timestamptz NOT NULL,
+    issuer text NOT NULL, issued_by text NOT NULL, issued_at timestamptz NOT NULL,
     revoked_at timestamptz, revoked_by text, reason text
   );
   CREATE INDEX passes_by_expiry ON passes (valid_until);
   CREATE INDEX passes_by_scope ON passes (scope_kind, scope_id, issued_at);
+  CREATE TABLE pass_list_state (
+    id integer PRIMARY KEY CHECK (id = 1), version bigint NOT NULL, published bigint
+  );
 `;
 
 export interface PassQuery {
@@ -60,6 +72,11 @@ export interface PassQuery {
   validOn?: string;
   /** Revoked passes too (default: only those not revoked). */
   revoked?: boolean;
+  /**
+   * Only passes an officer may see (routes/passes.ts): site passes of these sites, ward passes of these
+   * wards. Filtered in SQL, before the LIMIT, so other areas' newer passes never crowd theirs out.
+   */
+  visible?: { sites: readonly string[]; wards: readonly string[] };
   limit?: number;
 }
 
@@ -73,23 +90,38 @@ export interface PassRecords extends PassCheckinRecords {
   /** Marks a pass revoked; false when there is no such pass or it was already revoked (the first reason stays). */
   revoke(passId: string, at: Date, by: string, reason: string): Promise<boolean>;
   /**
-   * Ids of the passes revoked and not yet expired on `day`: the pass section of every revocation list
-   * the hub signs. An expired pass is refused as expired anyway, so its revocation need not travel.
+   * Reserves the next pass-list version, max(last + 1, unixNow), in one statement: two hub processes
+   * or the CLI asking at once get two versions, never one (two lists signed under one version would
+   * leave every kiosk that installed the first refusing the second for good).
    */
-  revokedIds(day: string): Promise<string[]>;
+  reserveListVersion(unixNow: number): Promise<number>;
+  /** Records that a version reached the broker (the larger of it and the one recorded stays). */
+  listPublished(version: number): Promise<void>;
+  /** The last version that reached the broker; null: none yet. */
+  publishedListVersion(): Promise<number | null>;
 }
 
 const COLUMNS = `pass_id AS "passId", id_hash AS "idHash", scope_kind AS "scopeKind", scope_id AS "scopeId",
-  valid_from AS "validFrom", valid_until AS "validUntil", name_masked AS "nameMasked", issued_by AS "issuedBy",
+  valid_from AS "validFrom", valid_until AS "validUntil", name_masked AS "nameMasked", issuer, issued_by AS "issuedBy",
   issued_at AS "issuedAt", revoked_at AS "revokedAt", revoked_by AS "revokedBy", reason`;
 const ADD = `INSERT INTO passes (pass_id, id_hash, scope_kind, scope_id, valid_from, valid_until, name_masked,
-  issued_by, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+  issuer, issued_by, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`;
 const GET = `SELECT ${COLUMNS} FROM passes WHERE pass_id = $1`;
 const REVOKE = `UPDATE passes SET revoked_at = $1, revoked_by = $2, reason = $3 WHERE pass_id = $4 AND revoked_at IS NULL`;
-const REVOKED = `SELECT pass_id AS "passId" FROM passes WHERE revoked_at IS NOT NULL AND valid_until >= $1 ORDER BY pass_id`;
+// SQLite's two-argument MAX and PostgreSQL's GREATEST; the row is locked by the upsert in both.
+const reserveSql = (max: string, cast: string) =>
+  `INSERT INTO pass_list_state (id, version) VALUES (1, $1) ON CONFLICT (id) DO UPDATE
+    SET version = ${max}(pass_list_state.version + 1, excluded.version) RETURNING version${cast} AS version`;
+const publishedSql = (max: string) =>
+  `UPDATE pass_list_state SET published = ${max}(COALESCE(published, 0), $1) WHERE id = 1`;
+const PUBLISHED = 'SELECT published FROM pass_list_state WHERE id = 1';
 
-/** The list query with its optional filters, numbered for PostgreSQL. */
-function listSql(q: PassQuery): { sql: string; params: unknown[] } {
+/** The list query with its optional filters, numbered for PostgreSQL; `inList` for the engine's array. */
+function listSql(
+  q: PassQuery,
+  inList: (param: string) => string,
+  list: (ids: readonly string[]) => unknown,
+): { sql: string; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (clause: string, value: unknown) => {
@@ -100,6 +132,13 @@ function listSql(q: PassQuery): { sql: string; params: unknown[] } {
   if (q.scopeId !== undefined) add('scope_id = ?', q.scopeId);
   if (q.validOn !== undefined) add('valid_until >= ?', q.validOn);
   if (!q.revoked) where.push('revoked_at IS NULL');
+  if (q.visible) {
+    params.push(list(q.visible.sites), list(q.visible.wards));
+    const [sites, wards] = [`$${params.length - 1}`, `$${params.length}`];
+    where.push(
+      `((scope_kind = 'site' AND scope_id IN ${inList(sites)}) OR (scope_kind = 'ward' AND scope_id IN ${inList(wards)}))`,
+    );
+  }
   params.push(Math.max(1, Math.min(q.limit ?? 10_000, 1_000_000)));
   const sql = `SELECT ${COLUMNS} FROM passes${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
     ORDER BY issued_at DESC, pass_id LIMIT $${params.length}`;
@@ -107,6 +146,9 @@ function listSql(q: PassQuery): { sql: string; params: unknown[] } {
 }
 
 const q = (sql: string) => sql.replace(/\$\d+/g, '?');
+/** A JSON array parameter as a set: SQLite's json_each; PostgreSQL's text[] (no limit on the ids either way). */
+const sqliteIn = (p: string) => `(SELECT value FROM json_each(${p}))`;
+const postgresIn = (p: string) => `(SELECT unnest(${p}::text[]))`;
 const addParams = (r: PassRow) => [
   r.passId,
   r.idHash,
@@ -115,6 +157,7 @@ const addParams = (r: PassRow) => [
   r.validFrom,
   r.validUntil,
   r.nameMasked,
+  r.issuer,
   r.issuedBy,
   r.issuedAt,
 ];
@@ -131,13 +174,18 @@ export function sqlitePassRecords(db: Database.Database): PassRecords {
     },
     get: async (passId) => db.prepare(q(GET)).get(passId) as PassRow | undefined,
     list: async (query = {}) => {
-      const { sql, params } = listSql(query);
+      const { sql, params } = listSql(query, sqliteIn, JSON.stringify);
       return db.prepare(q(sql)).all(...params) as PassRow[];
     },
     revoke: async (passId, at, by, reason) =>
       db.prepare(q(REVOKE)).run(at.toISOString(), by, reason, passId).changes === 1,
-    revokedIds: async (day) =>
-      (db.prepare(q(REVOKED)).all(day) as Array<{ passId: string }>).map((r) => r.passId),
+    reserveListVersion: async (unixNow) =>
+      (db.prepare(q(reserveSql('MAX', ''))).get(unixNow) as { version: number }).version,
+    listPublished: async (version) => {
+      db.prepare(q(publishedSql('MAX'))).run(version);
+    },
+    publishedListVersion: async () =>
+      (db.prepare(PUBLISHED).get() as { published: number | null } | undefined)?.published ?? null,
   };
 }
 
@@ -162,12 +210,22 @@ export function postgresPassRecords(pool: pg.Pool): PassRecords {
       return row && fromPostgres(row);
     },
     list: async (query = {}) => {
-      const { sql, params } = listSql(query);
+      const { sql, params } = listSql(query, postgresIn, (ids) => [...ids]);
       return (await pool.query<PassRow>(sql, params)).rows.map(fromPostgres);
     },
     revoke: async (passId, at, by, reason) =>
       ((await pool.query(REVOKE, [at, by, reason, passId])).rowCount ?? 0) === 1,
-    revokedIds: async (day) =>
-      (await pool.query<{ passId: string }>(REVOKED, [day])).rows.map((r) => r.passId),
+    // bigint comes back as text from node-postgres; Unix seconds are far inside a safe integer.
+    reserveListVersion: async (unixNow) =>
+      Number(
+        (await pool.query<{ version: string }>(reserveSql('GREATEST', '::text'), [unixNow])).rows[0]?.version,
+      ),
+    listPublished: async (version) => {
+      await pool.query(publishedSql('GREATEST'), [version]);
+    },
+    publishedListVersion: async () => {
+      const v = (await pool.query<{ published: string | null }>(PUBLISHED)).rows[0]?.published;
+      return v === undefined || v === null ? null : Number(v);
+    },
   };
 }

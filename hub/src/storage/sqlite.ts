@@ -37,10 +37,8 @@ const iso = (d: Date) => d.toISOString();
 const parseMessages = (rows: Array<{ message: string }>) =>
   rows.map((r) => JSON.parse(r.message) as CheckinMessage);
 
-/**
- * Embedded SQLite (WAL). Times are stored as ISO-8601 UTC strings, which sort and compare as text.
- * better-sqlite3 is synchronous; the async methods only adapt it to the repository's shape.
- */
+/** Embedded SQLite (WAL). Times are ISO-8601 UTC strings, which sort and compare as text; better-sqlite3
+ * is synchronous, the async methods only adapt it to the repository's shape. */
 export class SqliteRepository extends SqliteAccounts implements HubRepository {
   readonly engine = 'sqlite';
   readonly alerts: SqliteAlerts;

@@ -38,6 +38,11 @@ export interface PublishFreshnessOptions {
    * read-back (tests that replace `publish`).
    */
   retained?: RetainedReader;
+  /**
+   * The pass list's last published version (issue #20): the hub database's (storage/passes.ts), where the
+   * daemon has it. Absent: read back from the broker's retained fleet/passes (the CLI), else null.
+   */
+  passes?: () => Promise<number | null>;
 }
 
 const LIST_KINDS: readonly ListKind[] = ['rules', 'trust', 'revocation'];
@@ -53,7 +58,13 @@ export async function publishFreshness(options: PublishFreshnessOptions): Promis
   const recovered = options.retained
     ? await readBack(options.stateDir, options.retained, versions, problems)
     : [];
-  if (options.skipIfEmpty && Object.values(versions).every((v) => v === null) && problems.length === 0)
+  const passes = await passesVersion(options, problems);
+  if (
+    options.skipIfEmpty &&
+    Object.values(versions).every((v) => v === null) &&
+    passes === null &&
+    problems.length === 0
+  )
     return null;
   const statement: FreshnessStatement = {
     schema: FRESHNESS_SCHEMA_ID,
@@ -62,6 +73,7 @@ export async function publishFreshness(options: PublishFreshnessOptions): Promis
     rules: versions.rules === null ? null : { version: versions.rules },
     trust: versions.trust === null ? null : { version: versions.trust },
     revocation: versions.revocation === null ? null : { version: versions.revocation },
+    passes: passes === null ? null : { version: passes },
   };
   const payload = signFreshness(statement, options.signing.privateKey, keyId(options.signing.publicKey));
   await options.publish(payload);
@@ -105,4 +117,16 @@ async function readBack(
     }
   }
   return recovered;
+}
+
+/** The pass list's version: the database's, else what the broker retains; null (and why) when neither says. */
+async function passesVersion(options: PublishFreshnessOptions, problems: string[]): Promise<number | null> {
+  if (options.passes) return options.passes();
+  if (!options.retained) return null;
+  const payload = (await options.retained(['passes'])).passes;
+  if (!payload) return null;
+  const version = retainedVersion('passes', payload);
+  if (typeof version === 'number') return version;
+  problems.push('retained fleet/passes: no version could be read from it');
+  return null;
 }

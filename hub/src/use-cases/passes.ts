@@ -1,6 +1,4 @@
 import type { KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   encodePassList,
   keyId,
@@ -13,17 +11,16 @@ import {
   signPass,
   vnDay,
 } from '@qrkiosk/protocol';
-import { writeFileAtomic } from '../fleet-state.js';
 import { parsePassCsv } from '../passes/csv.js';
 import { passError } from '../passes/errors.js';
 import type { PassRow } from '../storage/repository.js';
 import type { HubStore } from '../store.js';
 
 /**
- * Printed passes (issue #20), one home for the HTTP routes and `qrkiosk-hub pass …` (and, later, the
- * reception's "issue a pass" on a kiosk, which asks the hub): issue one or a CSV batch, revoke, list,
- * the cards to print, the signed pass list kiosks hold, and the revocation section every DCC
- * revocation list the hub signs carries from then on.
+ * Printed passes (issue #20), one home for the HTTP routes, `qrkiosk-hub pass …` and the reception's
+ * "issue a pass" on a kiosk (pass-requests.ts): issue one or a CSV batch, revoke, list, the cards to
+ * print, and the signed pass list kiosks hold — revoked passes travel in it too (flagged, their holder
+ * hash zeroed), so the hub, which owns every pass, can always regenerate the whole of it.
  *
  * The token (protocol/src/pass.ts) carries no name and no number; the row here ties its pass id to the
  * person's keyed hash, which reaches kiosks only in the signed pass list.
@@ -34,6 +31,10 @@ export interface PassDeps {
   signing?: { privateKey: KeyObject; publicKey: KeyObject };
   /** The deployment's identity hash key (privacy.hashKeyFile): a CSV's numbers become keyed hashes. */
   hashKey?: Buffer;
+  /** hub.yaml passes.province: the only province a pass may be scoped to, and the list header's. */
+  province?: string | null;
+  /** hub.yaml passes.validDays: a pass's validity when the issuer names none. */
+  validDays?: number;
   now?: () => Date;
 }
 
@@ -42,9 +43,13 @@ export interface IssueInput {
   idHash: string;
   nameMasked: string;
   scope: PassScope;
-  /** Days the pass is valid, today included (default 365). */
+  /** Days the pass is valid, today included (default deps.validDays, else 365). */
   validDays?: number;
+  /** Who the card names as issuer: required for a ward or province; a site's default is its register name. */
+  issuer?: string;
   issuedBy: string;
+  /** The hash was typed by a technician (`pass issue --id-hash`), not computed here: the audit keeps it. */
+  hashGiven?: boolean;
 }
 
 export interface IssuedPass {
@@ -53,6 +58,7 @@ export interface IssuedPass {
   validFrom: string;
   validUntil: string;
   nameMasked: string;
+  issuer: string;
   scope: PassScope;
 }
 
@@ -60,10 +66,14 @@ export const DEFAULT_PASS_DAYS = 365;
 /** Five years: a card outlives a phone's absence; a longer one outlives its holder's address. */
 export const MAX_PASS_DAYS = 1826;
 const HASH = /^[0-9a-f]{32}$/;
+/** What a token's scope id may be (protocol/src/pass.ts). */
 const SCOPE_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+/** What the site register allows (sites-csv.ts) and the list's areas carry (protocol AREA_ID_RE). */
+const AREA_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const DAY_MS = 86_400_000;
-/** 34 bytes each: 400,000 passes are 13.6 MB, under the broker's 16 MiB message (protocol/src/limits.ts). */
+/** 35 bytes each: 400,000 passes are 14 MB, under the broker's 16 MiB message (protocol/src/limits.ts). */
 const MAX_LIST_PASSES = 400_000;
+const ZERO_HASH = Buffer.alloc(16);
 
 function signingOf(deps: PassDeps) {
   if (!deps.signing)
@@ -75,15 +85,32 @@ function signingOf(deps: PassDeps) {
   return deps.signing;
 }
 
-/** The scope is well formed and names a registered site, or a ward or province some registered site is in. */
-async function checkScope(store: HubStore, scope: PassScope): Promise<void> {
+/**
+ * The scope is well formed and names a registered site, a ward some registered site is in, or the
+ * hub's own province (hub.yaml passes.province: one hub key per province, so a kiosk admits a province
+ * pass only when its list's header names that province). Returns the site register's name for a site.
+ */
+async function checkScope(deps: PassDeps, scope: PassScope): Promise<string | null> {
+  const store = deps.store;
   if (!PASS_SCOPE_KINDS.includes(scope.kind) || !SCOPE_ID.test(scope.id))
     throw passError(
       'bad-scope',
       `Phạm vi không hợp lệ: ${scope.kind} ${scope.id} (site, ward hoặc province; mã chữ thường, số, - _)`,
       `bad scope: ${scope.kind} ${scope.id} (site, ward or province; an id of lower-case letters, digits, - _)`,
     );
-  if (scope.kind === 'province') return;
+  if (scope.kind === 'province') {
+    if (deps.province !== scope.id)
+      throw passError(
+        'unknown-scope',
+        deps.province
+          ? `Trung tâm này cấp thẻ cho tỉnh/thành ${deps.province}, không phải ${scope.id}`
+          : 'Trung tâm chưa đặt mã tỉnh/thành (passes.province trong hub.yaml)',
+        deps.province
+          ? `this hub issues passes for province ${deps.province}, not ${scope.id}`
+          : 'the hub has no province code (hub.yaml passes.province)',
+      );
+    return null;
+  }
   const sites = await store.repo.sites();
   const known =
     scope.kind === 'site' ? sites.some((s) => s.site === scope.id) : sites.some((s) => s.ward === scope.id);
@@ -93,6 +120,25 @@ async function checkScope(store: HubStore, scope: PassScope): Promise<void> {
       `Không có ${scope.kind === 'site' ? 'địa điểm' : 'phường/xã'} ${scope.id} trong danh sách địa điểm`,
       `no ${scope.kind} ${scope.id} in the site register`,
     );
+  return scope.kind === 'site' ? (sites.find((s) => s.site === scope.id)?.name ?? null) : null;
+}
+
+/** The issuer the card names: as given (one line, ≤ 80), else a site's register name; a ward or province must name itself. */
+function issuerOf(scope: PassScope, given: string | undefined, siteName: string | null): string {
+  const text = (given ?? '').replace(/\s+/g, ' ').trim();
+  if (text.length > 80)
+    throw passError(
+      'bad-issuer',
+      'Tên nơi cấp dài quá 80 ký tự',
+      'the issuer name is longer than 80 characters',
+    );
+  if (text) return text;
+  if (scope.kind === 'site') return siteName || scope.id;
+  throw passError(
+    'bad-issuer',
+    'Ghi tên nơi cấp in trên thẻ (ví dụ "UBND phường Yết Kiêu")',
+    'give the issuer printed on the card (e.g. "UBND phường Yết Kiêu")',
+  );
 }
 
 function validity(now: Date, days: number | undefined): { validFrom: string; validUntil: string } {
@@ -110,12 +156,12 @@ function validity(now: Date, days: number | undefined): { validFrom: string; val
 async function issueMany(
   deps: PassDeps,
   people: ReadonlyArray<{ idHash: string; nameMasked: string }>,
-  common: { scope: PassScope; validDays?: number; issuedBy: string },
+  common: CommonInput & { hashGiven?: boolean },
 ): Promise<IssuedPass[]> {
   const signing = signingOf(deps);
   const now = deps.now?.() ?? new Date();
-  await checkScope(deps.store, common.scope);
-  const dates = validity(now, common.validDays);
+  const issuer = issuerOf(common.scope, common.issuer, await checkScope(deps, common.scope));
+  const dates = validity(now, common.validDays ?? deps.validDays);
   const kid = keyId(signing.publicKey);
   const issued = people.map((p) => {
     if (!HASH.test(p.idHash))
@@ -131,6 +177,7 @@ async function issueMany(
       token,
       ...dates,
       nameMasked: p.nameMasked.slice(0, 120),
+      issuer,
       scope: common.scope,
       idHash: p.idHash,
     };
@@ -143,6 +190,7 @@ async function issueMany(
     validFrom: p.validFrom,
     validUntil: p.validUntil,
     nameMasked: p.nameMasked,
+    issuer,
     issuedBy: common.issuedBy,
     issuedAt: now.toISOString(),
     revokedAt: null,
@@ -158,6 +206,8 @@ async function issueMany(
       scope: common.scope,
       validUntil: dates.validUntil,
       passIds: rows.map((r) => r.passId),
+      // A hash typed by hand binds a card to whoever it names: who did it must be traceable.
+      ...(common.hashGiven ? { idHash: rows[0]?.idHash } : {}),
     },
     now,
   );
@@ -169,6 +219,14 @@ export async function issuePass(deps: PassDeps, input: IssueInput): Promise<Issu
   return issued as IssuedPass;
 }
 
+/** What a batch's passes share. */
+export interface CommonInput {
+  scope: PassScope;
+  validDays?: number;
+  issuer?: string;
+  issuedBy: string;
+}
+
 /**
  * A batch from a CSV (id_type,id,name; passes/csv.ts). Any bad row: nothing is issued and the rows are
  * returned — a ward officer fixes the file and runs it again rather than printing half a ward.
@@ -176,13 +234,21 @@ export async function issuePass(deps: PassDeps, input: IssueInput): Promise<Issu
 export async function issuePassesFromCsv(
   deps: PassDeps,
   csv: string,
-  common: { scope: PassScope; validDays?: number; issuedBy: string },
+  common: CommonInput,
 ): Promise<{ issued: IssuedPass[]; problems: Array<{ line: number; message: string }> }> {
   if (!deps.hashKey)
     throw passError(
       'no-key',
       'Hub chưa có khóa băm (privacy.hashKeyFile)',
       'the hub has no hash key (privacy.hashKeyFile)',
+    );
+  // Excel's plain "CSV" on Vietnamese Windows is cp1258: read as UTF-8 its letters become U+FFFD, and
+  // the cards would print garbled names. Refused whole, with how to save it instead.
+  if (csv.includes('\uFFFD'))
+    throw passError(
+      'bad-encoding',
+      'Tệp không phải UTF-8 (chữ tiếng Việt bị lỗi). Trong Excel chọn Lưu thành → "CSV UTF-8 (Comma delimited)" rồi gửi lại',
+      'the file is not UTF-8 (Vietnamese letters are garbled). In Excel use Save As → "CSV UTF-8 (Comma delimited)" and send it again',
     );
   const { people, problems } = parsePassCsv(csv, deps.hashKey);
   if (problems.length) return { issued: [], problems };
@@ -215,64 +281,65 @@ export async function revokePass(
 }
 
 /**
- * The signed pass list (QRKPL1) of every pass valid today or later (revoked ones too), with the sites'
- * areas (how a kiosk knows its ward and district). A site whose ward or district is a name rather
- * than a code gets null there — a ward-scoped pass cannot name it — and is counted in `uncoded`.
+ * The signed pass list (QRKPL1) of every pass valid today or later: a revoked one with the revoked flag
+ * and a zero holder hash (the holder of a lost card need not travel), an expired one left out (a kiosk
+ * refuses it by its dates). With the sites' areas (how a kiosk knows its ward and district) and the
+ * hub's province. `uncoded`: sites a kiosk cannot place — an id the list cannot carry, or a ward that
+ * no ward pass can name — so a ward pass is out of scope there.
  */
 export async function passListFile(
   deps: PassDeps,
   version: number,
-): Promise<{ file: Buffer; count: number; uncoded: string[] }> {
+): Promise<{ file: Buffer; count: number; revoked: number; uncoded: string[] }> {
   const signing = signingOf(deps);
   const now = deps.now?.() ?? new Date();
-  // Revoked passes stay in, flagged and without their holder (protocol pass-list.ts): a kiosk refuses them.
   const rows = await deps.store.repo.passes.list({
     validOn: vnDay(now),
     revoked: true,
     limit: MAX_LIST_PASSES + 1,
   });
   if (rows.length > MAX_LIST_PASSES)
-    throw new Error(`more than ${MAX_LIST_PASSES} passes valid: the list would not fit one MQTT message`);
+    throw passError(
+      'too-many',
+      `Hơn ${MAX_LIST_PASSES} thẻ còn hạn: danh sách không vừa một tin MQTT`,
+      `more than ${MAX_LIST_PASSES} passes valid: the list would not fit one MQTT message`,
+    );
   const areas: Record<string, PassArea> = {};
   const uncoded: string[] = [];
-  const code = (v: string) => (SCOPE_ID.test(v) ? v : null);
+  const code = (v: string) => (AREA_ID.test(v) ? v : null);
   for (const s of await deps.store.repo.sites()) {
-    if (!SCOPE_ID.test(s.site)) continue;
+    if (!AREA_ID.test(s.site)) {
+      uncoded.push(s.site);
+      continue;
+    }
     areas[s.site] = { ward: code(s.ward), district: code(s.district) };
-    if (!code(s.ward)) uncoded.push(s.site);
+    if (!SCOPE_ID.test(s.ward)) uncoded.push(s.site);
   }
   const file = encodePassList(
     rows.map((r) => ({
       passKey: passKey(r.passId),
-      idHash: Buffer.from(r.idHash, 'hex'),
+      idHash: r.revokedAt ? ZERO_HASH : Buffer.from(r.idHash, 'hex'),
       validUntil: r.validUntil,
       revoked: r.revokedAt !== null,
     })),
-    // The hub's province code comes with hub.yaml's `passes` section (H); none configured yet.
-    { version, areas, province: null },
+    { version, areas, province: deps.province ?? null },
     signing,
     now,
   );
-  return { file, count: rows.length, uncoded };
+  return { file, count: rows.length, revoked: rows.filter((r) => r.revokedAt).length, uncoded };
 }
 
 /**
  * The cards to print. A stored pass is signed again rather than its token kept: Ed25519 signatures are
  * deterministic (RFC 8032), so the same pass and key give the same token, and a reprint after a key
- * rotation carries the key kiosks trust now. The issuer's name comes from the site register.
+ * rotation carries the key kiosks trust now. The issuer is the one stored with the pass.
  */
 export async function passCards(deps: PassDeps, rows: readonly PassRow[]): Promise<PassCard[]> {
   const signing = signingOf(deps);
   const kid = keyId(signing.publicKey);
-  const sites = await deps.store.repo.sites();
   return rows.map((r) => {
     const scope = { kind: r.scopeKind, id: r.scopeId } as PassScope;
-    const issuer =
-      scope.kind === 'site'
-        ? sites.find((s) => s.site === scope.id)?.name || scope.id
-        : scope.kind === 'ward'
-          ? `Phường/xã ${scope.id}`
-          : `Tỉnh/thành ${scope.id}`;
+    const issuer = r.issuer;
     const token = signPass(
       { passId: r.passId, scope, validFrom: r.validFrom, validUntil: r.validUntil },
       signing.privateKey,
@@ -282,26 +349,35 @@ export async function passCards(deps: PassDeps, rows: readonly PassRow[]): Promi
   });
 }
 
+export interface PassListPublication {
+  version: number;
+  count: number;
+  revoked: number;
+  bytes: number;
+  uncoded: string[];
+}
+
 /**
- * Signs the pass list with the next version and hands it to `send` (the broker, retained on
- * fleet/passes). Versions only go up — a kiosk installs a list only when it is newer — so the last one
- * is kept in `<stateDir>/passes.version`, and the next is the larger of it + 1 and the Unix time.
+ * Signs the pass list under a version reserved in the database (storage/passes.ts: never one version
+ * for two lists, whichever hub process or CLI asks) and hands it to `send` (the broker, retained on
+ * fleet/passes); once sent, the version is recorded as published (the freshness statement says it).
+ * Two processes may still send out of order (the lower version last): the broker then retains the
+ * older list until the next publish, which the daemon's periodic one (PassListPublisher) brings.
  */
 export async function publishPassList(
-  deps: PassDeps & { stateDir: string; send: (file: Buffer) => Promise<void> },
-): Promise<{ version: number; count: number; bytes: number; uncoded: string[] }> {
-  const file = join(deps.stateDir, 'passes.version');
-  let last = 0;
-  try {
-    last = Number(readFileSync(file, 'utf8').trim()) || 0;
-  } catch {
-    // the first list from this state folder
-  }
+  deps: PassDeps & { send: (file: Buffer) => Promise<void> },
+): Promise<PassListPublication> {
+  signingOf(deps);
   const now = deps.now?.() ?? new Date();
-  const version = Math.max(Math.floor(now.getTime() / 1000), last + 1);
+  const version = await deps.store.repo.passes.reserveListVersion(Math.floor(now.getTime() / 1000));
   const list = await passListFile(deps, version);
   await deps.send(list.file);
-  mkdirSync(deps.stateDir, { recursive: true });
-  writeFileAtomic(file, [Buffer.from(`${version}\n`)]);
-  return { version, count: list.count, bytes: list.file.length, uncoded: list.uncoded };
+  await deps.store.repo.passes.listPublished(version);
+  return {
+    version,
+    count: list.count,
+    revoked: list.revoked,
+    bytes: list.file.length,
+    uncoded: list.uncoded,
+  };
 }

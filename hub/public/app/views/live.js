@@ -35,6 +35,7 @@ const T = {
   'personal-qr': { vi: 'QR cá nhân', en: 'Personal QR' },
   dcc: { vi: 'Hộ chiếu vắc-xin', en: 'Vaccine passport' },
   manual: { vi: 'Nhập tay', en: 'Manual' },
+  pass: { vi: 'Thẻ QR in', en: 'Printed pass' },
 };
 const tr = (ctx, key) => (T[key] ? ctx.t(T[key]) : key);
 

@@ -12,6 +12,11 @@ const T = {
   scopeKind: { vi: 'Phạm vi', en: 'Scope' },
   scopeId: { vi: 'Mã địa điểm / phường', en: 'Site or ward code' },
   days: { vi: 'Số ngày hiệu lực', en: 'Days valid' },
+  issuer: {
+    vi: 'Nơi cấp in trên thẻ (bắt buộc với phường/tỉnh, ví dụ UBND phường Yết Kiêu)',
+    en: 'Issuer printed on the card (required for a ward/province, e.g. UBND phường Yết Kiêu)',
+  },
+  printPart: { vi: 'In tờ A4, phần', en: 'Print A4 sheets, part' },
   site: { vi: 'địa điểm', en: 'site' },
   ward: { vi: 'phường/xã', en: 'ward' },
   province: { vi: 'tỉnh', en: 'province' },
@@ -29,12 +34,18 @@ const T = {
   none: { vi: 'Chưa có thẻ nào.', en: 'No passes yet.' },
   badRows: { vi: 'Dòng lỗi, không cấp thẻ nào:', en: 'Bad rows, no pass issued:' },
   revokedNote: {
-    vi: 'Đã khóa. Gửi lại danh sách thu hồi (publish-revocation) để kiosk biết.',
-    en: 'Revoked. Republish the revocation list (publish-revocation) so kiosks learn it.',
+    vi: 'Đã khóa. Trung tâm gửi ngay danh sách thẻ mới; kiosk đang kết nối nhận được trong vài giây.',
+    en: 'Revoked. The hub sends the new pass list now; connected kiosks have it within seconds.',
   },
 };
 
 const vnDate = (day) => day.split('-').reverse().join('/');
+/** The print page takes at most 200 cards (routes/passes.ts): a larger batch is printed in parts. */
+const PRINT_MAX = 200;
+const parts = (ids) =>
+  Array.from({ length: Math.ceil(ids.length / PRINT_MAX) }, (_, i) =>
+    ids.slice(i * PRINT_MAX, (i + 1) * PRINT_MAX),
+  );
 
 export const view = {
   id: 'passes',
@@ -69,12 +80,23 @@ export const view = {
         type: 'number',
         min: 1,
         max: 1826,
-        value: 365,
+        placeholder: ctx.t(T.days),
         'aria-label': ctx.t(T.days),
       });
+      const issuer = h('input', {
+        id: `${prefix}Issuer`,
+        maxlength: 80,
+        placeholder: ctx.t(T.issuer),
+        'aria-label': ctx.t(T.issuer),
+      });
       return {
-        nodes: [kind, id, days],
-        value: () => ({ scope: { kind: kind.value, id: id.value.trim() }, validDays: Number(days.value) }),
+        nodes: [kind, id, days, issuer],
+        // Empty days: the hub's default (hub.yaml passes.validDays); empty issuer: a site's name.
+        value: () => ({
+          scope: { kind: kind.value, id: id.value.trim() },
+          ...(days.value ? { validDays: Number(days.value) } : {}),
+          ...(issuer.value.trim() ? { issuer: issuer.value.trim() } : {}),
+        }),
       };
     };
 
@@ -149,8 +171,22 @@ export const view = {
               body: { csv: await file.text(), ...csvScope.value() },
             });
             const ids = r.issued.map((p) => p.passId);
+            const chunks = parts(ids);
             out.replaceChildren(
-              h('p', {}, `${ctx.t(T.issued)}: ${ids.length} · `, printLink(ids, 'a4', T.printA4)),
+              h(
+                'p',
+                {},
+                `${ctx.t(T.issued)}: ${ids.length} · `,
+                ...(chunks.length === 1
+                  ? [printLink(ids, 'a4', T.printA4)]
+                  : chunks.flatMap((c, i) => [
+                      printLink(c, 'a4', {
+                        vi: `${T.printPart.vi} ${i + 1}/${chunks.length}`,
+                        en: `${T.printPart.en} ${i + 1}/${chunks.length}`,
+                      }),
+                      ' ',
+                    ])),
+              ),
             );
             await refresh();
           } catch (err) {

@@ -1,0 +1,127 @@
+import type { Logger } from 'pino';
+import { type BrokerLogin, publishFleet } from '../publish.js';
+import type { HubStore } from '../store.js';
+import { type PassDeps, type PassListPublication, publishPassList } from '../use-cases/passes.js';
+
+export interface PassListPublisherOptions {
+  /** The store, signing key, province (hub.yaml passes) the list is built from. */
+  deps: PassDeps;
+  /** Where a signed list goes: retained on fleet/passes over the hub's broker login. */
+  send: (file: Buffer) => Promise<void>;
+  /**
+   * The periodic publish (every fleet.freshnessMinutes): keeps `passes` fresh on kiosks (their data-age
+   * limit) and heals a retained list lost or overtaken by another process's older one. 0: none.
+   */
+  everyMs: number;
+  log: Logger;
+  /** After each list that reached the broker (the daemon restates fleet/fresh with its version). */
+  published?: () => void;
+}
+
+/**
+ * The hub daemon's one pass-list publisher (issue #20). Every issue, CSV batch, revoke and site-register
+ * change calls request(); publishes are serialised (one in flight) and coalesced (one queued: the
+ * requests made during a publish are all served by the next, which reads the database after them).
+ * Versions come from the database (publishPassList), so this process, another hub process and the CLI
+ * never sign two lists under one version. start()/stop(); the constructor does nothing.
+ */
+export class PassListPublisher {
+  private running: Promise<PassListPublication> | undefined;
+  private queued: Promise<PassListPublication> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  last: PassListPublication | undefined;
+
+  constructor(readonly options: PassListPublisherOptions) {}
+
+  /**
+   * A list that includes everything stored before this call, published: resolves with it, rejects when
+   * that publish failed (the caller logs it; the next request or the periodic one tries again).
+   */
+  request(): Promise<PassListPublication> {
+    if (!this.running) return this.run();
+    this.queued ??= this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return this.run();
+      });
+    return this.queued;
+  }
+
+  /** The periodic publish, the first one now: a restarted hub re-states the list at once. */
+  start(): void {
+    if (this.options.everyMs <= 0 || !this.options.deps.signing) return;
+    const tick = () => {
+      this.request()
+        .catch(() => undefined)
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.options.everyMs).unref();
+        });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.queued?.catch(() => undefined);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** What the pass routes need besides the publisher: the same key, province and default validity. */
+  routeOptions() {
+    const { store: _, now: __, ...deps } = this.options.deps;
+    return deps;
+  }
+
+  private run(): Promise<PassListPublication> {
+    const log = this.options.log;
+    const p = publishPassList({ ...this.options.deps, send: this.options.send })
+      .then((r) => {
+        this.last = r;
+        this.options.published?.();
+        log.info(
+          { version: r.version, count: r.count, revoked: r.revoked, bytes: r.bytes },
+          'pass list published',
+        );
+        if (r.uncoded.length > 0)
+          log.warn({ sites: r.uncoded }, 'sites whose ward no pass can name: ward passes are refused there');
+        return r;
+      })
+      .catch((err: unknown) => {
+        log.error({ err }, 'pass list not published; tried again at the next request or period');
+        throw err;
+      })
+      .finally(() => {
+        if (this.running === p) this.running = undefined;
+      });
+    this.running = p;
+    return p;
+  }
+}
+
+/**
+ * The daemon's publisher: retained on fleet/passes over the hub's own broker login, every
+ * fleet.freshnessMinutes, and after every change of the site register.
+ */
+export function daemonPassPublisher(
+  store: HubStore,
+  fleet: { signing?: PassDeps['signing']; everyMs: number } | undefined,
+  settings: { province: string | null; validDays: number } | undefined,
+  login: BrokerLogin,
+  log: Logger,
+  published?: () => void,
+): PassListPublisher | undefined {
+  if (!fleet?.signing) return undefined;
+  const publisher = new PassListPublisher({
+    deps: { store, signing: fleet.signing, ...settings },
+    send: (payload) => publishFleet(login, [{ kind: 'passes', payload }]),
+    everyMs: fleet.everyMs,
+    log,
+    ...(published ? { published } : {}),
+  });
+  // A site moved to another ward, or a new one: its area must reach kiosks before its next issue.
+  store.onSitesChanged = () => void publisher.request().catch(() => undefined);
+  return publisher;
+}
