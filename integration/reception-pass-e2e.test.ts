@@ -179,8 +179,8 @@ describe('a pass printed at reception works at the gate offline, and not once re
         const r = spawnSync(process.execPath, [HUB_CLI, ...args, '--config', hubYaml], { encoding: 'utf8' });
         expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(0);
       };
+      // The CLI's revoke publishes the pass list itself (retained on fleet/passes, the revoked entry flagged).
       hubCli('pass', 'revoke', '--pass-id', card.passId, '--reason', 'mất thẻ / lost');
-      hubCli('pass', 'publish');
       await cut.restore();
       await waitFor(
         () => (b.count('pass list installed') > installed ? true : undefined),
