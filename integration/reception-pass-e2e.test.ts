@@ -115,20 +115,26 @@ describe('a pass printed at reception works at the gate offline, and not once re
       });
       expect(manual.status).toBe(200);
       const entry = ((await manual.json()) as { checkin: { id: string } }).checkin.id;
-      const issued = await fetch(`${origin}/api/pass`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ checkinId: entry }),
-      });
-      const card = (await issued.json()) as { passId: string; issuer: string; nameMasked: string };
-      expect(issued.status, JSON.stringify(card)).toBe(200);
-      expect(card).toMatchObject({ issuer: 'Chợ Hà Đông', nameMasked: expect.stringMatching(/^NGUY/) });
+      // The receptionist presses "In thẻ QR" on that row of A's reception page; the card opens in a tab of its own.
+      const context = await browser.newContext();
+      const reception = await context.newPage();
+      await reception.goto(`${origin}/reception`);
+      const opened = context.waitForEvent('page', { timeout: 15_000 });
+      await reception.click(`tr[data-id="${entry}"] button.print`);
+      const tab = await opened;
+      await tab.waitForLoadState();
+      const passId = /\/reception\/pass\/([0-9a-f]{20})$/.exec(tab.url())?.[1] ?? '';
+      expect(passId, tab.url()).toMatch(/^[0-9a-f]{20}$/);
+      expect(await reception.locator('#passStatus').textContent()).toMatch(
+        /^Đã cấp thẻ — mở thẻ để in: NGUY/,
+      );
+      expect(await tab.locator('.card').textContent()).toContain('Chợ Hà Đông');
+      const card = { passId };
 
       // A's print page, printed by Chromium (A6 PDF), rasterised at 300 dpi, read by zbarimg.
-      const tab = await browser.newPage();
-      await tab.goto(`${origin}/reception/pass/${card.passId}`);
       const pdf = join(dir, 'card.pdf');
       await tab.pdf({ path: pdf, preferCSSPageSize: true, printBackground: true });
+      await context.close();
       const info = execFileSync('pdfinfo', [pdf], { encoding: 'utf8' });
       expect(info).toMatch(/Pages:\s+1\b/);
       // A6 (105 × 148 mm = 297.6 × 419.5 pt), within Chromium's rounding to whole CSS pixels.
