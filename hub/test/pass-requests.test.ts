@@ -13,6 +13,7 @@ import {
   parsePassIssued,
 } from '@qrkiosk/protocol';
 import { REPO_ROOT, sampleCheckin } from '@qrkiosk/testkit';
+import fc from 'fast-check';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { answerPassRequest, type PassRequestDeps } from '../src/pass-requests.js';
@@ -140,6 +141,38 @@ describe.each(ENGINES)('reception pass requests (%s)', (engine) => {
       expect(await answerPassRequest(deps, TOPIC, Buffer.from('{"schema":'))).toBeNull();
       expect(await answerPassRequest(deps, 'qrkiosk/v1/+/k-001/pass-request', request(here.id))).toBeNull();
       expect(await answerPassRequest(deps, 'qrkiosk/v1/s-001/k-001/checkin', request(here.id))).toBeNull();
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('reception pass requests, hostile input', () => {
+  it('any payload on any topic is an answer or ignored, never a throw, never a pass', async () => {
+    const { store, deps } = await setup('sqlite');
+    try {
+      const c = await stored(store, {});
+      const payload = fc.oneof(
+        fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+        fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v))),
+        fc
+          .record({
+            requestId: fc.oneof(fc.uuid(), fc.string()),
+            checkinId: fc.oneof(fc.constant(c.id), fc.string()),
+          })
+          .map((r) => request(r.checkinId, { requestId: r.requestId })),
+      );
+      const topic = fc.oneof(fc.constant(TOPIC), fc.string({ maxLength: 80 }));
+      await fc.assert(
+        fc.asyncProperty(topic, payload, async (t, p) => {
+          const done = await answerPassRequest(deps, t, p);
+          if (done)
+            expect(done.topic).toMatch(/^qrkiosk\/v1\/[a-z0-9][a-z0-9_-]*\/[a-z0-9][a-z0-9_-]*\/pass$/);
+        }),
+        { numRuns: 300 },
+      );
+      // Only the well-formed request for the stored check-in on its kiosk's topic was ever issued a pass.
+      expect((await store.repo.passes.list({ revoked: true })).length).toBeLessThanOrEqual(1);
     } finally {
       await store.close();
     }
