@@ -9,7 +9,7 @@ import {
   parsePassRequest,
   TOPIC_ROOT,
 } from '@qrkiosk/protocol';
-import { connectAsync, type MqttClient } from 'mqtt';
+import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { PassIssueError } from './passes/errors.js';
 import type { PassListPublisher } from './passes/publisher.js';
@@ -187,12 +187,24 @@ export class PassRequestDesk {
     private readonly deps: PassRequestDeps,
   ) {}
 
+  /** Resolves once subscribed (as the ingest's lanes are ready); reconnects and resubscribes by itself. */
   async start(): Promise<void> {
-    const client = await connectAsync(
+    const client = connect(
       this.login.url,
       mqttOptions({ ...this.login, protocolVersion: 5 }, { reconnectPeriod: 2000 }),
     );
     this.client = client;
+    const filter = `$share/qrkiosk-passes/${HUB_FILTERS.passRequest}`;
+    const subscribed = new Promise<void>((resolve) => {
+      client.on('connect', () =>
+        client.subscribe(filter, { qos: 1 }, (err) => {
+          if (err)
+            this.deps.log.error({ err }, 'pass requests: cannot subscribe; check the hub role in the broker');
+          resolve();
+        }),
+      );
+    });
+    client.on('error', (err) => this.deps.log.warn({ err }, 'pass requests: broker connection failed'));
     client.on('message', (topic, payload, packet) => {
       // A retained request would be answered again on every reconnect: kiosks never retain one.
       if (packet.retain) return;
@@ -202,7 +214,7 @@ export class PassRequestDesk {
       });
       this.queue = this.queue.catch((err: unknown) => this.deps.log.error({ err }, 'pass answer not sent'));
     });
-    await client.subscribeAsync(`$share/qrkiosk-passes/${HUB_FILTERS.passRequest}`, { qos: 1 });
+    await subscribed;
   }
 
   async stop(): Promise<void> {
