@@ -1,9 +1,9 @@
 /**
  * Printed passes end to end on real parts (issue #20): the compiled kiosk daemon on a virtual scanner and a
- * real Mosquitto. A pass the hub signed is read offline before any list (a genuine card, its holder
- * unknown); the signed pass list published retained on `fleet/passes` is installed without restart and makes
- * the card its holder (the journaled check-in carries the holder's keyed hash); the pass section of the
- * revocation list on `fleet/revocation` turns the lost card into REVIEW pass-revoked; a forged list is refused.
+ * real Mosquitto. A pass the hub signed is REVIEW `pass-unlisted` before any list (a genuine card, but no
+ * holder known); the signed pass list published retained on `fleet/passes` is installed without restart and
+ * makes the card its holder (the journaled check-in carries the holder's keyed hash); a newer list with the
+ * card flagged revoked turns it into REVIEW pass-revoked; a forged list is refused and raised as a fault.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,10 +17,8 @@ import {
   loadPrivateKey,
   loadPublicKey,
   newPassId,
-  PASS_REVOCATION_KID,
   passKey,
   signPass,
-  signRevocationList,
 } from '@qrkiosk/protocol';
 import { makeTempDir, REPO_ROOT, startMosquitto, waitFor } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
@@ -53,18 +51,18 @@ describe('hub → kiosk printed passes over MQTT', () => {
       keyId(hub.publicKey),
     );
     const holder = hashIdentity(key, 'phone', '0912345678');
-    const list = (version: number, by = hub) =>
+    const list = (version: number, by = hub, revoked = false) =>
       encodePassList(
-        [{ passKey: passKey(passId), idHash: holder, validUntil: '2100-12-31' }],
-        { version, areas: { 's-001': { ward: '26743', district: '760' } } },
+        [{ passKey: passKey(passId), idHash: holder, validUntil: '2100-12-31', revoked }],
+        { version, areas: { 's-001': { ward: '26743', district: '760' } }, province: null },
         by,
       );
     try {
-      // No list yet: the kiosk does not know which ward it is in, so a ward card is out of its scope.
+      // No list yet: no holder known (and no ward), so the card is not admitted as anyone.
       expect(await kiosk.scan(token)).toMatchObject({
         kind: 'pass',
         verdict: 'REVIEW',
-        reason: 'pass-out-of-scope',
+        reason: 'pass-unlisted',
       });
 
       await sub.publishAsync(fleetTopic('passes'), list(1, signing('forger')), { qos: 1, retain: true });
@@ -74,6 +72,8 @@ describe('hub → kiosk printed passes over MQTT', () => {
         'forged list refused',
       );
       expect(refused).toMatchObject({ code: 'unknown-key' });
+      // Raised, so telemetry carries it to the hub's fleet page (review finding 14).
+      expect(kiosk.lines().some((l) => l.msg === 'fault raised: pass-list-refused')).toBe(true);
 
       await sub.publishAsync(fleetTopic('passes'), list(2), { qos: 1, retain: true });
       await waitFor(() => (kiosk.count('pass list installed') === 1 ? true : undefined), 10_000, 'list 2');
@@ -92,17 +92,9 @@ describe('hub → kiosk printed passes over MQTT', () => {
         db.close();
       }
 
-      const revocation = signRevocationList(
-        [{ kid: Buffer.from(PASS_REVOCATION_KID, 'base64'), type: 'UCI', hashes: [passKey(passId)] }],
-        1,
-        hub,
-      );
-      await sub.publishAsync(fleetTopic('revocation'), revocation, { qos: 1, retain: true });
-      await waitFor(
-        () => (kiosk.count('DCC revocation list installed') === 1 ? true : undefined),
-        10_000,
-        'revocation list',
-      );
+      // Revoked at the hub: the next list carries the card flagged, its holder zeroed.
+      await sub.publishAsync(fleetTopic('passes'), list(3, hub, true), { qos: 1, retain: true });
+      await waitFor(() => (kiosk.count('pass list installed') === 2 ? true : undefined), 10_000, 'list 3');
       expect(await kiosk.scan(token)).toMatchObject({
         kind: 'pass',
         verdict: 'REVIEW',
@@ -112,7 +104,7 @@ describe('hub → kiosk printed passes over MQTT', () => {
       // Restarted: the installed list is verified again and loaded.
       await kiosk.stop();
       await kiosk.run();
-      expect(kiosk.lines().some((l) => l.msg === 'pass list loaded' && l.version === 2)).toBe(true);
+      expect(kiosk.lines().some((l) => l.msg === 'pass list loaded' && l.version === 3)).toBe(true);
     } finally {
       await sub.endAsync();
       await kiosk.close();
