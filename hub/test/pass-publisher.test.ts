@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hub, HubStore } from '../src/index.js';
 import { PassListPublisher } from '../src/passes/publisher.js';
 import { publishFleet } from '../src/publish.js';
+import { recordPublished } from '../src/published-versions.js';
 import { issuePass, publishPassList } from '../src/use-cases/passes.js';
 import { ENGINES, openStore } from './engines.js';
 
@@ -142,6 +143,8 @@ describe('the hub daemon and the pass list', () => {
     await store.registerSites([SITE]);
     await issue(store, 7);
     await store.close();
+    // The state folder names the rules (a daemon whose folder is empty states nothing at all).
+    recordPublished(`${dataDir}/fleet`, 'rules', 'r-2026-11-27');
     const statements: FreshnessStatement[] = [];
     // The daemon's lists (the broker still retains the engines' tests' last one, with no province).
     const lists: number[] = [];
@@ -175,7 +178,7 @@ describe('the hub daemon and the pass list', () => {
         10_000,
         'a statement naming the pass list',
       );
-      expect(stated.passes).toEqual({ version });
+      expect(stated).toMatchObject({ rules: { version: 'r-2026-11-27' }, passes: { version } });
       // A site registered later: its area goes out without waiting for an issue (review finding 6).
       await daemon.store?.registerSites([{ ...SITE, site: 'S-NEW-02', name: 'Chợ mới' }]);
       const next = await waitFor(() => (lists.length >= 2 ? lists.at(-1) : undefined), 10_000, 'republished');
