@@ -21,6 +21,7 @@ import { Hub, HubStore } from '../src/index.js';
 import { PassListPublisher } from '../src/passes/publisher.js';
 import { publishFleet } from '../src/publish.js';
 import { recordPublished } from '../src/published-versions.js';
+import { brokerRetained } from '../src/retained-versions.js';
 import { issuePass, publishPassList } from '../src/use-cases/passes.js';
 import { ENGINES, openStore } from './engines.js';
 
@@ -130,6 +131,41 @@ describe.each(ENGINES)('pass list publishing (%s)', (engine) => {
       await waitFor(() => (seen.versions.length >= 2 ? true : undefined), 10_000, 'two lists');
       expect(seen.counts.slice(-2)).toEqual([1, 2]);
       await publisher.stop();
+    } finally {
+      await seen.client.endAsync();
+      await store.close();
+    }
+  });
+
+  it('the periodic check sends a list only when it changed or the broker lost it', async () => {
+    const { store } = await openStore(engine);
+    const seen = await kiosk();
+    try {
+      await store.registerSites([SITE]);
+      const first = await issue(store, 1);
+      const login = { url: broker.url };
+      const publisher = new PassListPublisher({
+        deps: { store, signing, now: () => NOW },
+        send: (file) => publishFleet(login, [{ kind: 'passes', payload: file }]),
+        retained: brokerRetained(login),
+        everyMs: 0,
+        log: silent,
+      });
+      const sent = await publisher.refresh();
+      expect(sent?.count).toBe(1);
+      // Nothing changed and the broker retains it: nothing sent (the freshness statement confirms it).
+      expect(await publisher.refresh()).toBeNull();
+      // A revoke changes the list.
+      await store.repo.passes.revoke(first.passId, NOW, 'test', 'lost');
+      const revoked = await publisher.refresh();
+      expect(revoked?.revoked).toBe(1);
+      expect(await publisher.refresh()).toBeNull();
+      // The retained copy lost (a broker restarted without persistence): sent again, a new version.
+      await seen.client.publishAsync(fleetTopic('passes'), Buffer.alloc(0), { qos: 1, retain: true });
+      const healed = await publisher.refresh();
+      expect(healed?.version).toBeGreaterThan(revoked?.version ?? 0);
+      await waitFor(() => (seen.versions.length >= 3 ? true : undefined), 10_000, 'three lists');
+      expect(seen.versions).toEqual([sent?.version, revoked?.version, healed?.version]);
     } finally {
       await seen.client.endAsync();
       await store.close();
