@@ -1,9 +1,9 @@
 /**
  * Printed passes end to end on real parts (issue #20): the compiled kiosk daemon on a virtual scanner and a
- * real Mosquitto. A pass the hub signed, shown before any list, is REVIEW pass-unlisted (a genuine card
- * names nobody yet); the signed pass list published retained on `fleet/passes` is installed without restart
- * and makes the card its holder (the journaled check-in carries the holder's keyed hash); a newer list with
- * the entry flagged revoked turns the lost card into REVIEW pass-revoked; a forged list is refused.
+ * real Mosquitto. A pass the hub signed is REVIEW `pass-unlisted` before any list (a genuine card, but no
+ * holder known); the signed pass list published retained on `fleet/passes` is installed without restart and
+ * makes the card its holder (the journaled check-in carries the holder's keyed hash); a newer list with the
+ * card flagged revoked turns it into REVIEW pass-revoked; a forged list is refused and raised as a fault.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -53,19 +53,12 @@ describe('hub → kiosk printed passes over MQTT', () => {
     const holder = hashIdentity(key, 'phone', '0912345678');
     const list = (version: number, by = hub, revoked = false) =>
       encodePassList(
-        [
-          {
-            passKey: passKey(passId),
-            idHash: revoked ? Buffer.alloc(16) : holder,
-            validUntil: '2100-12-31',
-            revoked,
-          },
-        ],
+        [{ passKey: passKey(passId), idHash: holder, validUntil: '2100-12-31', revoked }],
         { version, areas: { 's-001': { ward: '26743', district: '760' } }, province: null },
         by,
       );
     try {
-      // No list yet: the card is genuine but names nobody the kiosk knows.
+      // No list yet: no holder known (and no ward), so the card is not admitted as anyone.
       expect(await kiosk.scan(token)).toMatchObject({
         kind: 'pass',
         verdict: 'REVIEW',
@@ -79,6 +72,8 @@ describe('hub → kiosk printed passes over MQTT', () => {
         'forged list refused',
       );
       expect(refused).toMatchObject({ code: 'unknown-key' });
+      // Raised, so telemetry carries it to the hub's fleet page (review finding 14).
+      expect(kiosk.lines().some((l) => l.msg === 'fault raised: pass-list-refused')).toBe(true);
 
       await sub.publishAsync(fleetTopic('passes'), list(2), { qos: 1, retain: true });
       await waitFor(() => (kiosk.count('pass list installed') === 1 ? true : undefined), 10_000, 'list 2');
@@ -97,7 +92,7 @@ describe('hub → kiosk printed passes over MQTT', () => {
         db.close();
       }
 
-      // Revoked (a lost card): the hub's next pass list flags the entry, its holder left out.
+      // Revoked at the hub: the next list carries the card flagged, its holder zeroed.
       await sub.publishAsync(fleetTopic('passes'), list(3, hub, true), { qos: 1, retain: true });
       await waitFor(() => (kiosk.count('pass list installed') === 2 ? true : undefined), 10_000, 'list 3');
       expect(await kiosk.scan(token)).toMatchObject({

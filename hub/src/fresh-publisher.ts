@@ -62,6 +62,7 @@ export interface FreshnessOptions {
 export class FreshnessPublisher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private again: Promise<void> | undefined;
   private stopped = false;
   private last: { statement: FreshnessStatement } | undefined;
   private failure: Text | null = null;
@@ -91,8 +92,16 @@ export class FreshnessPublisher {
   tick(): Promise<void> {
     const signing = this.options.signing;
     if (!signing || this.stopped) return Promise.resolve();
+    if (this.running) {
+      // The statement on its way read the versions before this call (a pass list just published): one more after it.
+      this.again ??= this.running.then(() => {
+        this.again = undefined;
+        return this.tick();
+      });
+      return this.again;
+    }
     if (this.timer) clearTimeout(this.timer);
-    this.running ??= publishFreshness({
+    this.running = publishFreshness({
       stateDir: this.options.stateDir,
       signing,
       publish: this.publish,
@@ -147,6 +156,7 @@ export class FreshnessPublisher {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    await this.again;
     await this.running;
   }
 }

@@ -157,7 +157,12 @@ const ROUTES: Record<string, Entry> = {
     csrf: true,
     answers: 503,
     request: () => ({
-      body: { idHash: 'ab'.repeat(16), name: 'Trần Văn Bình', scope: { kind: 'site', id: 's-001' } },
+      body: {
+        idType: 'phone',
+        id: '0912345678',
+        name: 'Trần Văn Bình',
+        scope: { kind: 'site', id: 's-001' },
+      },
     }),
   },
   'POST /api/passes/csv': {

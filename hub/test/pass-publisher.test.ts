@@ -20,6 +20,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hub, HubStore } from '../src/index.js';
 import { PassListPublisher } from '../src/passes/publisher.js';
 import { publishFleet } from '../src/publish.js';
+import { recordPublished } from '../src/published-versions.js';
+import { brokerRetained } from '../src/retained-versions.js';
 import { issuePass, publishPassList } from '../src/use-cases/passes.js';
 import { ENGINES, openStore } from './engines.js';
 
@@ -134,6 +136,41 @@ describe.each(ENGINES)('pass list publishing (%s)', (engine) => {
       await store.close();
     }
   });
+
+  it('the periodic check sends a list only when it changed or the broker lost it', async () => {
+    const { store } = await openStore(engine);
+    const seen = await kiosk();
+    try {
+      await store.registerSites([SITE]);
+      const first = await issue(store, 1);
+      const login = { url: broker.url };
+      const publisher = new PassListPublisher({
+        deps: { store, signing, now: () => NOW },
+        send: (file) => publishFleet(login, [{ kind: 'passes', payload: file }]),
+        retained: brokerRetained(login),
+        everyMs: 0,
+        log: silent,
+      });
+      const sent = await publisher.refresh();
+      expect(sent?.count).toBe(1);
+      // Nothing changed and the broker retains it: nothing sent (the freshness statement confirms it).
+      expect(await publisher.refresh()).toBeNull();
+      // A revoke changes the list.
+      await store.repo.passes.revoke(first.passId, NOW, 'test', 'lost');
+      const revoked = await publisher.refresh();
+      expect(revoked?.revoked).toBe(1);
+      expect(await publisher.refresh()).toBeNull();
+      // The retained copy lost (a broker restarted without persistence): sent again, a new version.
+      await seen.client.publishAsync(fleetTopic('passes'), Buffer.alloc(0), { qos: 1, retain: true });
+      const healed = await publisher.refresh();
+      expect(healed?.version).toBeGreaterThan(revoked?.version ?? 0);
+      await waitFor(() => (seen.versions.length >= 3 ? true : undefined), 10_000, 'three lists');
+      expect(seen.versions).toEqual([sent?.version, revoked?.version, healed?.version]);
+    } finally {
+      await seen.client.endAsync();
+      await store.close();
+    }
+  });
 });
 
 describe('the hub daemon and the pass list', () => {
@@ -142,6 +179,8 @@ describe('the hub daemon and the pass list', () => {
     await store.registerSites([SITE]);
     await issue(store, 7);
     await store.close();
+    // The state folder names the rules (a daemon whose folder is empty states nothing at all).
+    recordPublished(`${dataDir}/fleet`, 'rules', 'r-2026-11-27');
     const statements: FreshnessStatement[] = [];
     // The daemon's lists (the broker still retains the engines' tests' last one, with no province).
     const lists: number[] = [];
@@ -175,7 +214,7 @@ describe('the hub daemon and the pass list', () => {
         10_000,
         'a statement naming the pass list',
       );
-      expect(stated.passes).toEqual({ version });
+      expect(stated).toMatchObject({ rules: { version: 'r-2026-11-27' }, passes: { version } });
       // A site registered later: its area goes out without waiting for an issue (review finding 6).
       await daemon.store?.registerSites([{ ...SITE, site: 'S-NEW-02', name: 'Chợ mới' }]);
       const next = await waitFor(() => (lists.length >= 2 ? lists.at(-1) : undefined), 10_000, 'republished');

@@ -50,7 +50,7 @@ const SITES = [
 const NOW = new Date('2026-11-27T03:00:00.000Z');
 
 describe.each(ENGINES)('passes use case (%s)', (engine) => {
-  it('issues a signed pass Python reads back, lists it for kiosks, revokes it through the revocation list', async () => {
+  it('issues a signed pass Python reads back, lists it for kiosks, revokes it through the pass list', async () => {
     const { store } = await openStore(engine);
     try {
       await store.registerSites(SITES);

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { Text } from '../text.js';
 
 /**
@@ -45,3 +46,16 @@ export class PassIssueError extends Error {
 
 export const passError = (code: PassErrorCode, vi: string, en: string) =>
   new PassIssueError(code, { vi, en });
+
+/** The hub's signing key, or the no-key error (vi/en) every pass operation that signs answers without one. */
+export function requireSigning<T extends { signing?: { privateKey: KeyObject; publicKey: KeyObject } }>(
+  deps: T,
+): { privateKey: KeyObject; publicKey: KeyObject } {
+  if (!deps.signing)
+    throw passError(
+      'no-key',
+      'Hub chưa có khóa ký (updates.signingKeyFile)',
+      'the hub has no signing key (updates.signingKeyFile)',
+    );
+  return deps.signing;
+}

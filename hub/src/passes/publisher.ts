@@ -1,5 +1,7 @@
+import { peekPassListHeader } from '@qrkiosk/protocol';
 import type { Logger } from 'pino';
 import { type BrokerLogin, publishFleet } from '../publish.js';
+import { brokerRetained, type RetainedReader } from '../retained-versions.js';
 import type { HubStore } from '../store.js';
 import { type PassDeps, type PassListPublication, publishPassList } from '../use-cases/passes.js';
 
@@ -9,10 +11,14 @@ export interface PassListPublisherOptions {
   /** Where a signed list goes: retained on fleet/passes over the hub's broker login. */
   send: (file: Buffer) => Promise<void>;
   /**
-   * The periodic publish (every fleet.freshnessMinutes): keeps `passes` fresh on kiosks (their data-age
-   * limit) and heals a retained list lost or overtaken by another process's older one. 0: none.
+   * The periodic check (every fleet.freshnessMinutes): publishes again when the list changed (a pass
+   * expired) or the broker no longer retains this process's last list (lost, or overtaken by another
+   * process's); otherwise the freshness statement alone keeps `passes` fresh on kiosks, and a
+   * 400,000-pass list (14 MB) is not sent to every kiosk every hour. 0: none.
    */
   everyMs: number;
+  /** The broker's retained fleet/passes, for the periodic check; none: the check always publishes. */
+  retained?: RetainedReader;
   log: Logger;
   /** After each list that reached the broker (the daemon restates fleet/fresh with its version). */
   published?: () => void;
@@ -26,7 +32,7 @@ export interface PassListPublisherOptions {
  * never sign two lists under one version. start()/stop(); the constructor does nothing.
  */
 export class PassListPublisher {
-  private running: Promise<PassListPublication> | undefined;
+  private running: Promise<PassListPublication | null> | undefined;
   private queued: Promise<PassListPublication> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -39,21 +45,30 @@ export class PassListPublisher {
    * that publish failed (the caller logs it; the next request or the periodic one tries again).
    */
   request(): Promise<PassListPublication> {
-    if (!this.running) return this.run();
+    if (!this.running) return this.run() as Promise<PassListPublication>;
     this.queued ??= this.running
       .catch(() => undefined)
       .then(() => {
         this.queued = undefined;
-        return this.run();
+        return this.run() as Promise<PassListPublication>;
       });
     return this.queued;
   }
 
-  /** The periodic publish, the first one now: a restarted hub re-states the list at once. */
+  /**
+   * The periodic check: a list only if it changed or the broker lost this process's last one; null
+   * when nothing was sent (also while a publish is on its way: that one is fresher anyway).
+   */
+  refresh(): Promise<PassListPublication | null> {
+    if (this.running) return Promise.resolve(null);
+    return this.run((digest) => this.unchanged(digest));
+  }
+
+  /** The periodic check on a timer, the first one now (a restarted hub always publishes: no `last`). */
   start(): void {
     if (this.options.everyMs <= 0 || !this.options.deps.signing) return;
     const tick = () => {
-      this.request()
+      this.refresh()
         .catch(() => undefined)
         .finally(() => {
           if (!this.stopped) this.timer = setTimeout(tick, this.options.everyMs).unref();
@@ -75,10 +90,20 @@ export class PassListPublisher {
     return deps;
   }
 
-  private run(): Promise<PassListPublication> {
+  /** The same list as this process sent last, and the broker still retains that one. */
+  private async unchanged(digest: string): Promise<boolean> {
+    const last = this.last;
+    if (!last || last.digest !== digest || !this.options.retained) return false;
+    const payload = (await this.options.retained(['passes'])).passes;
+    return payload !== undefined && peekPassListHeader(payload)?.version === last.version;
+  }
+
+  private run(unless?: (digest: string) => Promise<boolean>): Promise<PassListPublication | null> {
     const log = this.options.log;
-    const p = publishPassList({ ...this.options.deps, send: this.options.send })
+    const send = this.options.send;
+    const p = publishPassList({ ...this.options.deps, send, unless: unless ?? (async () => false) })
       .then((r) => {
+        if (!r) return r;
         this.last = r;
         this.options.published?.();
         log.info(
@@ -117,6 +142,7 @@ export function daemonPassPublisher(
   const publisher = new PassListPublisher({
     deps: { store, signing: fleet.signing, ...settings },
     send: (payload) => publishFleet(login, [{ kind: 'passes', payload }]),
+    retained: brokerRetained(login),
     everyMs: fleet.everyMs,
     log,
     ...(published ? { published } : {}),

@@ -58,14 +58,11 @@ export async function publishFreshness(options: PublishFreshnessOptions): Promis
   const recovered = options.retained
     ? await readBack(options.stateDir, options.retained, versions, problems)
     : [];
-  const passes = await passesVersion(options, problems);
-  if (
-    options.skipIfEmpty &&
-    Object.values(versions).every((v) => v === null) &&
-    passes === null &&
-    problems.length === 0
-  )
+  // The pass list alone does not count: a second hub process on the shared database but with an empty state
+  // folder would otherwise state every other kind as null and turn the fleet stale.
+  if (options.skipIfEmpty && Object.values(versions).every((v) => v === null) && problems.length === 0)
     return null;
+  const passes = await passesVersion(options, problems);
   const statement: FreshnessStatement = {
     schema: FRESHNESS_SCHEMA_ID,
     issuedAt: (options.now ?? new Date()).toISOString(),

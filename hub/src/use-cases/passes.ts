@@ -1,20 +1,16 @@
-import type { KeyObject } from 'node:crypto';
 import {
-  encodePassList,
   keyId,
   newPassId,
   PASS_SCOPE_KINDS,
-  type PassArea,
   type PassCard,
   type PassScope,
-  passKey,
   signPass,
   vnDay,
 } from '@qrkiosk/protocol';
 import { parsePassCsv } from '../passes/csv.js';
-import { passError } from '../passes/errors.js';
+import { passError, requireSigning as signingOf } from '../passes/errors.js';
 import type { PassRow } from '../storage/repository.js';
-import type { HubStore } from '../store.js';
+import type { PassDeps } from './pass-list.js';
 
 /**
  * Printed passes (issue #20), one home for the HTTP routes, `qrkiosk-hub pass …` and the reception's
@@ -25,18 +21,6 @@ import type { HubStore } from '../store.js';
  * The token (protocol/src/pass.ts) carries no name and no number; the row here ties its pass id to the
  * person's keyed hash, which reaches kiosks only in the signed pass list.
  */
-export interface PassDeps {
-  store: HubStore;
-  /** The hub's update signing key (Ed25519), the key kiosks already trust for rules. */
-  signing?: { privateKey: KeyObject; publicKey: KeyObject };
-  /** The deployment's identity hash key (privacy.hashKeyFile): a CSV's numbers become keyed hashes. */
-  hashKey?: Buffer;
-  /** hub.yaml passes.province: the only province a pass may be scoped to, and the list header's. */
-  province?: string | null;
-  /** hub.yaml passes.validDays: a pass's validity when the issuer names none. */
-  validDays?: number;
-  now?: () => Date;
-}
 
 export interface IssueInput {
   /** The person's keyed identity hash (hex, 32 digits), as in their check-ins. */
@@ -67,23 +51,8 @@ export const DEFAULT_PASS_DAYS = 365;
 export const MAX_PASS_DAYS = 1826;
 const HASH = /^[0-9a-f]{32}$/;
 /** What a token's scope id may be (protocol/src/pass.ts). */
-const SCOPE_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-/** What the site register allows (sites-csv.ts) and the list's areas carry (protocol AREA_ID_RE). */
-const AREA_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const SCOPE_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const DAY_MS = 86_400_000;
-/** 35 bytes each: 400,000 passes are 14 MB, under the broker's 16 MiB message (protocol/src/limits.ts). */
-const MAX_LIST_PASSES = 400_000;
-const ZERO_HASH = Buffer.alloc(16);
-
-function signingOf(deps: PassDeps) {
-  if (!deps.signing)
-    throw passError(
-      'no-key',
-      'Hub chưa có khóa ký (updates.signingKeyFile)',
-      'the hub has no signing key (updates.signingKeyFile)',
-    );
-  return deps.signing;
-}
 
 /**
  * The scope is well formed and names a registered site, a ward some registered site is in, or the
@@ -281,55 +250,6 @@ export async function revokePass(
 }
 
 /**
- * The signed pass list (QRKPL1) of every pass valid today or later: a revoked one with the revoked flag
- * and a zero holder hash (the holder of a lost card need not travel), an expired one left out (a kiosk
- * refuses it by its dates). With the sites' areas (how a kiosk knows its ward and district) and the
- * hub's province. `uncoded`: sites a kiosk cannot place — an id the list cannot carry, or a ward that
- * no ward pass can name — so a ward pass is out of scope there.
- */
-export async function passListFile(
-  deps: PassDeps,
-  version: number,
-): Promise<{ file: Buffer; count: number; revoked: number; uncoded: string[] }> {
-  const signing = signingOf(deps);
-  const now = deps.now?.() ?? new Date();
-  const rows = await deps.store.repo.passes.list({
-    validOn: vnDay(now),
-    revoked: true,
-    limit: MAX_LIST_PASSES + 1,
-  });
-  if (rows.length > MAX_LIST_PASSES)
-    throw passError(
-      'too-many',
-      `Hơn ${MAX_LIST_PASSES} thẻ còn hạn: danh sách không vừa một tin MQTT`,
-      `more than ${MAX_LIST_PASSES} passes valid: the list would not fit one MQTT message`,
-    );
-  const areas: Record<string, PassArea> = {};
-  const uncoded: string[] = [];
-  const code = (v: string) => (AREA_ID.test(v) ? v : null);
-  for (const s of await deps.store.repo.sites()) {
-    if (!AREA_ID.test(s.site)) {
-      uncoded.push(s.site);
-      continue;
-    }
-    areas[s.site] = { ward: code(s.ward), district: code(s.district) };
-    if (!SCOPE_ID.test(s.ward)) uncoded.push(s.site);
-  }
-  const file = encodePassList(
-    rows.map((r) => ({
-      passKey: passKey(r.passId),
-      idHash: r.revokedAt ? ZERO_HASH : Buffer.from(r.idHash, 'hex'),
-      validUntil: r.validUntil,
-      revoked: r.revokedAt !== null,
-    })),
-    { version, areas, province: deps.province ?? null },
-    signing,
-    now,
-  );
-  return { file, count: rows.length, revoked: rows.filter((r) => r.revokedAt).length, uncoded };
-}
-
-/**
  * The cards to print. A stored pass is signed again rather than its token kept: Ed25519 signatures are
  * deterministic (RFC 8032), so the same pass and key give the same token, and a reprint after a key
  * rotation carries the key kiosks trust now. The issuer is the one stored with the pass.
@@ -349,35 +269,4 @@ export async function passCards(deps: PassDeps, rows: readonly PassRow[]): Promi
   });
 }
 
-export interface PassListPublication {
-  version: number;
-  count: number;
-  revoked: number;
-  bytes: number;
-  uncoded: string[];
-}
-
-/**
- * Signs the pass list under a version reserved in the database (storage/passes.ts: never one version
- * for two lists, whichever hub process or CLI asks) and hands it to `send` (the broker, retained on
- * fleet/passes); once sent, the version is recorded as published (the freshness statement says it).
- * Two processes may still send out of order (the lower version last): the broker then retains the
- * older list until the next publish, which the daemon's periodic one (PassListPublisher) brings.
- */
-export async function publishPassList(
-  deps: PassDeps & { send: (file: Buffer) => Promise<void> },
-): Promise<PassListPublication> {
-  signingOf(deps);
-  const now = deps.now?.() ?? new Date();
-  const version = await deps.store.repo.passes.reserveListVersion(Math.floor(now.getTime() / 1000));
-  const list = await passListFile(deps, version);
-  await deps.send(list.file);
-  await deps.store.repo.passes.listPublished(version);
-  return {
-    version,
-    count: list.count,
-    revoked: list.revoked,
-    bytes: list.file.length,
-    uncoded: list.uncoded,
-  };
-}
+export { type PassDeps, type PassListPublication, passListFile, publishPassList } from './pass-list.js';

@@ -41,6 +41,10 @@ const FAULTS = {
     vi: 'Không đọc được cảm biến cửa — mọi lượt vào đều được tính, báo kỹ thuật',
     en: 'Door sensor unreadable — every entry counts, call a technician',
   },
+  'pass-list-refused': {
+    vi: 'Kiosk từ chối danh sách thẻ QR — thẻ in phải kiểm tra giấy tờ; gửi lại danh sách',
+    en: 'Kiosk refused the pass list — printed passes are REVIEW; publish the list again',
+  },
 };
 
 const READERS = ['officer', 'site-owner'];

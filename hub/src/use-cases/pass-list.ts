@@ -1,0 +1,148 @@
+import { createHash, type KeyObject } from 'node:crypto';
+import { encodePassList, type PassArea, passKey, vnDay } from '@qrkiosk/protocol';
+import { passError, requireSigning } from '../passes/errors.js';
+import type { PassRow } from '../storage/repository.js';
+import type { HubStore } from '../store.js';
+
+/** What every pass operation reads and signs with (use-cases/passes.ts and this file). */
+export interface PassDeps {
+  store: HubStore;
+  /** The hub's update signing key (Ed25519), the key kiosks already trust for rules. */
+  signing?: { privateKey: KeyObject; publicKey: KeyObject };
+  /** The deployment's identity hash key (privacy.hashKeyFile): a CSV's numbers become keyed hashes. */
+  hashKey?: Buffer;
+  /** hub.yaml passes.province: the only province a pass may be scoped to, and the list header's. */
+  province?: string | null;
+  /** hub.yaml passes.validDays: a pass's validity when the issuer names none. */
+  validDays?: number;
+  now?: () => Date;
+}
+
+/** A token's scope id (protocol/src/pass.ts): a ward that is not one can take no ward pass. */
+const SCOPE_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+/** What the site register allows (sites-csv.ts) and the list's areas carry (protocol AREA_ID_RE). */
+const AREA_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** 35 bytes each: 400,000 passes are 14 MB, under the broker's 16 MiB message (protocol/src/limits.ts). */
+const MAX_LIST_PASSES = 400_000;
+const ZERO_HASH = Buffer.alloc(16);
+
+interface ListParts {
+  rows: PassRow[];
+  areas: Record<string, PassArea>;
+  uncoded: string[];
+  /** SHA-256 of what the list says (entries, areas, province), not of its version or time. */
+  digest: string;
+}
+
+/** What the next pass list holds, read from the database. */
+async function listParts(deps: PassDeps, now: Date): Promise<ListParts> {
+  const rows = await deps.store.repo.passes.list({
+    validOn: vnDay(now),
+    revoked: true,
+    limit: MAX_LIST_PASSES + 1,
+  });
+  if (rows.length > MAX_LIST_PASSES)
+    throw passError(
+      'too-many',
+      `Hơn ${MAX_LIST_PASSES} thẻ còn hạn: danh sách không vừa một tin MQTT`,
+      `more than ${MAX_LIST_PASSES} passes valid: the list would not fit one MQTT message`,
+    );
+  const areas: Record<string, PassArea> = {};
+  const uncoded: string[] = [];
+  const code = (v: string) => (AREA_ID.test(v) ? v : null);
+  for (const s of await deps.store.repo.sites()) {
+    if (!AREA_ID.test(s.site)) {
+      uncoded.push(s.site);
+      continue;
+    }
+    areas[s.site] = { ward: code(s.ward), district: code(s.district) };
+    if (!SCOPE_ID.test(s.ward)) uncoded.push(s.site);
+  }
+  const hash = createHash('sha256').update(JSON.stringify([areas, deps.province ?? null]));
+  for (const r of [...rows].sort((a, b) => (a.passId < b.passId ? -1 : 1)))
+    hash.update(`${r.passId}${r.revokedAt ? '-' : r.idHash}${r.validUntil}`);
+  return { rows, areas, uncoded, digest: hash.digest('hex') };
+}
+
+function encode(deps: PassDeps, parts: ListParts, version: number, now: Date): Buffer {
+  return encodePassList(
+    parts.rows.map((r) => ({
+      passKey: passKey(r.passId),
+      idHash: r.revokedAt ? ZERO_HASH : Buffer.from(r.idHash, 'hex'),
+      validUntil: r.validUntil,
+      revoked: r.revokedAt !== null,
+    })),
+    { version, areas: parts.areas, province: deps.province ?? null },
+    requireSigning(deps),
+    now,
+  );
+}
+
+/**
+ * The signed pass list (QRKPL1) of every pass valid today or later: a revoked one with the revoked flag
+ * and a zero holder hash (the holder of a lost card need not travel), an expired one left out (a kiosk
+ * refuses it by its dates). With the sites' areas (how a kiosk knows its ward and district) and the
+ * hub's province. `uncoded`: sites a kiosk cannot place — an id the list cannot carry, or a ward that
+ * no ward pass can name — so a ward pass is out of scope there.
+ */
+export async function passListFile(
+  deps: PassDeps,
+  version: number,
+): Promise<{ file: Buffer; count: number; revoked: number; uncoded: string[] }> {
+  requireSigning(deps);
+  const now = deps.now?.() ?? new Date();
+  const parts = await listParts(deps, now);
+  const file = encode(deps, parts, version, now);
+  const rows = parts.rows;
+  return {
+    file,
+    count: rows.length,
+    revoked: rows.filter((r) => r.revokedAt).length,
+    uncoded: parts.uncoded,
+  };
+}
+
+export interface PassListPublication {
+  version: number;
+  count: number;
+  revoked: number;
+  bytes: number;
+  uncoded: string[];
+  /** What the list says, without its version (listParts): the same digest, the same list. */
+  digest: string;
+}
+
+/**
+ * Signs the pass list under a version reserved in the database (storage/passes.ts: never one version
+ * for two lists, whichever hub process or CLI asks) and hands it to `send` (the broker, retained on
+ * fleet/passes); once sent, the version is recorded as published (the freshness statement says it).
+ * Two processes may still send out of order (the lower version last): the broker then retains the
+ * older list until the next publish, which the daemon's periodic one (PassListPublisher) brings.
+ * `unless`: asked with the list's digest before a version is reserved; true sends nothing (null).
+ */
+export async function publishPassList(
+  deps: PassDeps & { send: (file: Buffer) => Promise<void> },
+): Promise<PassListPublication>;
+export async function publishPassList(
+  deps: PassDeps & { send: (file: Buffer) => Promise<void>; unless: (digest: string) => Promise<boolean> },
+): Promise<PassListPublication | null>;
+export async function publishPassList(
+  deps: PassDeps & { send: (file: Buffer) => Promise<void>; unless?: (digest: string) => Promise<boolean> },
+): Promise<PassListPublication | null> {
+  requireSigning(deps);
+  const now = deps.now?.() ?? new Date();
+  const parts = await listParts(deps, now);
+  if (deps.unless && (await deps.unless(parts.digest))) return null;
+  const version = await deps.store.repo.passes.reserveListVersion(Math.floor(now.getTime() / 1000));
+  const file = encode(deps, parts, version, now);
+  await deps.send(file);
+  await deps.store.repo.passes.listPublished(version);
+  return {
+    version,
+    count: parts.rows.length,
+    revoked: parts.rows.filter((r) => r.revokedAt).length,
+    bytes: file.length,
+    uncoded: parts.uncoded,
+    digest: parts.digest,
+  };
+}
