@@ -62,7 +62,7 @@ export const MAX_PASS_DAYS = 1826;
 const HASH = /^[0-9a-f]{32}$/;
 const SCOPE_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const DAY_MS = 86_400_000;
-/** 34 bytes each: 400,000 passes are 13.6 MB, under the broker's 16 MiB message (protocol/src/limits.ts). */
+/** 35 bytes each: 400,000 passes are 14 MB, under the broker's 16 MiB message (protocol/src/limits.ts). */
 const MAX_LIST_PASSES = 400_000;
 
 function signingOf(deps: PassDeps) {
