@@ -4,6 +4,8 @@ import type { InstalledData } from './sources.js';
 
 export type FreshnessReport = NonNullable<TelemetryMessage['freshness']>;
 
+const LATER_KINDS: ReadonlySet<DataKind> = new Set(['passes']);
+
 /** Where ages are read from and at which moment. */
 export interface AgeReading {
   state: LedgerState;
@@ -36,6 +38,9 @@ export function ageReport(r: AgeReading): { report: FreshnessReport; stale: Set<
     else if (i) unknown = true;
     const isStale = limit !== null && (unknown || (age !== null && age > limit));
     if (isStale) stale.add(kind);
+    // A kind newer than issue #19 (passes, issue #20) is reported only once there is something to say: a hub
+    // from before it refuses a telemetry block naming a kind it does not know, and it never sends a pass list.
+    if (LATER_KINDS.has(kind) && age === null && !unknown) continue;
     report[kind] = {
       ageSeconds: age === null ? null : Math.floor(age / 1000),
       maxSeconds: limit === null ? null : Math.floor(limit / 1000),

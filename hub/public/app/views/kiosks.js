@@ -172,6 +172,7 @@ export const DATA_KINDS = {
   rules: { vi: 'quy tắc', en: 'rules' },
   trust: { vi: 'danh sách tin cậy DCC', en: 'DCC trust list' },
   revocation: { vi: 'danh sách thu hồi DCC', en: 'DCC revocation list' },
+  passes: { vi: 'danh sách thẻ QR in', en: 'printed pass list' },
 };
 
 /** The same, short, as the table's own columns name them (the kiosk's page gives the full names). */
@@ -180,6 +181,7 @@ const SHORT_KINDS = {
   rules: { vi: 'quy tắc', en: 'rules' },
   trust: { vi: 'khóa tin cậy', en: 'trust' },
   revocation: { vi: 'thu hồi', en: 'revocation' },
+  passes: { vi: 'thẻ QR', en: 'passes' },
 };
 
 /**
