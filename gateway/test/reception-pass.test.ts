@@ -140,7 +140,7 @@ afterAll(async () => {
 });
 
 describe("reception's Print pass", () => {
-  it('asks the hub until it has the check-in, verifies the card, prints it, reprints from RAM', async () => {
+  it('asks the hub until it has the check-in, verifies and prints the card, forgets it once revoked', async () => {
     const k = await kiosk(true);
     try {
       await k.connected();
@@ -171,15 +171,23 @@ describe("reception's Print pass", () => {
       // Three requests for one check-in: the hole between the entry and the hub storing it is ridden out.
       expect(requests.map((r) => r.checkinId)).toEqual([checkinId, checkinId, checkinId]);
       expect(new Set(requests.map((r) => r.requestId)).size).toBe(3);
-      // Asked again: the card kept in RAM, nothing asked of the hub.
+      // Asked again: asked of the hub again (it answers with the same pass), never printed from memory alone.
       expect((await k.print(checkinId)).body.passId).toBe(passId);
-      expect(requests).toHaveLength(3);
+      expect(requests).toHaveLength(4);
       const page = await call(k.port, 'GET', `/reception/pass/${passId}`);
       expect(page.status).toBe(200);
       expect(page.text).toContain('<svg class="qr"');
       expect(page.text).toContain('Chợ &lt;Hà Đông&gt;');
       expect(page.text).toContain(passId.replace(/(.{4})(?=.)/g, '$1 '));
       expect((await call(k.port, 'GET', `/reception/pass/${newPassId()}`)).status).toBe(404);
+      // Revoked at the hub since: refused, and the card leaves the kiosk's memory (no reprint of a lost card).
+      answer = () => ({
+        ok: false,
+        code: 'pass-revoked',
+        text: { vi: 'Thẻ đã bị khóa', en: 'Pass revoked' },
+      });
+      expect(await k.print(checkinId)).toMatchObject({ status: 409, body: { code: 'pass-revoked' } });
+      expect((await call(k.port, 'GET', `/reception/pass/${passId}`)).status).toBe(404);
     } finally {
       await k.c.stop();
     }

@@ -60,6 +60,11 @@ const REFUSALS = {
     vi: 'Người bị từ chối không được cấp thẻ',
     en: 'No pass for a refused check-in',
   },
+  revoked: {
+    code: 'pass-revoked',
+    vi: 'Thẻ cấp cho lượt check-in này đã bị khóa: check-in lại cho khách rồi in thẻ mới',
+    en: 'The pass issued for this check-in was revoked: check the visitor in again, then print a new one',
+  },
   failed: {
     code: 'hub-error',
     vi: 'Trung tâm gặp lỗi khi cấp thẻ — thử lại sau',
@@ -159,6 +164,8 @@ async function decide(
   }
   const row = await passes.get(passId);
   if (!row) throw new Error(`pass ${passId} vanished`);
+  // A lost card's check-in never prints it again: a new visit gets a new pass.
+  if (row.revokedAt) return refuse(requestId, REFUSALS.revoked);
   const [card] = await passCards(deps, [row]);
   if (!card) throw new Error(`no card for pass ${passId}`);
   return {

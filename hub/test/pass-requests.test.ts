@@ -96,6 +96,9 @@ describe.each(ENGINES)('reception pass requests (%s)', (engine) => {
       expect(again).toMatchObject({ ok: true, passId: first.passId, token: first.token });
       expect(published).toHaveLength(1);
       expect(await store.repo.passes.list({ revoked: true })).toHaveLength(1);
+      // The card was lost and revoked: this check-in prints it no more (a new visit gets a new pass).
+      await store.repo.passes.revoke(first.passId, NOW, 'officer', 'lost');
+      expect(await answer(deps, request(c.id))).toMatchObject({ ok: false, code: 'pass-revoked' });
     } finally {
       await store.close();
     }

@@ -60,6 +60,7 @@ const refused = (status: number, code: string, vi: string, en: string) =>
 export class ReceptionPasses {
   private client: MqttClient | undefined;
   private readonly waiting = new Map<string, (answer: PassIssuedMessage) => void>();
+  /** Cards issued since start, for the print page (the latest KEPT_CARDS). */
   private readonly cards = new Map<string, PassCard>();
   private readonly byCheckin = new Map<string, string>();
   private readonly topics: ReturnType<typeof kioskTopics>;
@@ -89,16 +90,18 @@ export class ReceptionPasses {
     return this.cards.get(passId);
   }
 
-  /** The pass for one of today's check-ins: asked of the hub (or kept from before), verified. */
+  /**
+   * The pass for one of today's check-ins, asked of the hub every time (a card revoked since must not be
+   * printed again from memory; the hub answers a repeat with the same pass), verified.
+   */
   async issue(checkinId: string): Promise<PassCard> {
     this.eligible(checkinId);
-    const kept = this.cards.get(this.byCheckin.get(checkinId) ?? '');
-    if (kept) return kept;
     const waitMs = this.p.waitMs ?? PASS_WAIT_MS;
     const deadline = Date.now() + waitMs;
     for (;;) {
       const answer = await this.ask(checkinId, deadline - Date.now());
       if (answer.ok) return this.keep(checkinId, this.verified(answer));
+      if (answer.code === 'pass-revoked') this.forget(checkinId);
       if (
         answer.code !== PASS_CHECKIN_NOT_RECEIVED ||
         Date.now() + (this.p.retryMs ?? PASS_RETRY_MS) >= deadline
@@ -196,6 +199,12 @@ export class ReceptionPasses {
     if (passValidity(pass, vnDay(this.p.clock.now())) !== 'valid') throw bad('not valid today');
     const { token, passId, nameMasked, issuer, validUntil } = answer;
     return { token, passId, nameMasked, issuer, validUntil };
+  }
+
+  private forget(checkinId: string): void {
+    const passId = this.byCheckin.get(checkinId);
+    if (passId) this.cards.delete(passId);
+    this.byCheckin.delete(checkinId);
   }
 
   private keep(checkinId: string, card: PassCard): PassCard {
