@@ -1,5 +1,6 @@
 import { createHash, type KeyObject, randomBytes } from 'node:crypto';
 import { type KeyRing, signBytes, verifyBytes } from './signing.js';
+import { ID_PATTERN } from './vocabulary.js';
 
 /**
  * A printed pass (issue #20): a QR for a person without a phone or a chip card, signed by the hub's
@@ -20,15 +21,21 @@ import { type KeyRing, signBytes, verifyBytes } from './signing.js';
 export const PASS_PREFIX = 'QRKP1:';
 export const PASS_VERSION = 1;
 export const PASS_ID_BYTES = 10;
-/** Scope ids are site, ward or province ids; 32 characters keep the QR at version ≤ 10 at level Q. */
-export const PASS_SCOPE_ID_MAX = 32;
-const SCOPE_ID_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+/**
+ * Scope ids are site, ward or province ids, of the kiosk id shape (ID_PATTERN: a kiosk's site id may be 64
+ * characters). Measured with the `qrcode` library at level Q: a 6-character id makes a version 8 symbol
+ * (49 modules), 32 characters version 10 (57), 64 characters version 11 (61) — 0.85 mm modules at 52 mm.
+ */
+export const PASS_SCOPE_ID_MAX = 64;
+const SCOPE_ID_RE = new RegExp(ID_PATTERN);
+/** A site, ward or province id a pass can be scoped to (the hub checks before it signs). */
+export const isPassScopeId = (id: string): boolean => SCOPE_ID_RE.test(id);
 const CONTEXT = Buffer.from('qrkiosk-pass/1\n', 'ascii');
 const SIGNATURE_BYTES = 64;
 const KEY_ID_BYTES = 8;
 /** version, passId, scope kind, scope length, validFrom, validUntil, keyId. */
 const FIXED_BODY_BYTES = 1 + PASS_ID_BYTES + 1 + 1 + 2 + 2 + KEY_ID_BYTES;
-/** Longer text is refused before decoding: the longest legal token (a 32-character scope id, 121 bytes) is 6 + ceil(121·8/5) = 200 characters. */
+/** Longer text is refused before decoding: the longest legal token (a 64-character scope id, 153 bytes) is 6 + ceil(153·8/5) = 251 characters. */
 const MAX_TOKEN_CHARS = 512;
 const EPOCH_MS = Date.UTC(2020, 0, 1);
 const DAY_MS = 86_400_000;

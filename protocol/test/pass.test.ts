@@ -62,7 +62,7 @@ describe('pass token', () => {
       }),
       sample({
         passId: newPassId(),
-        scope: { kind: 'province', id: 'a'.repeat(32) },
+        scope: { kind: 'province', id: 'a'.repeat(64) },
         validUntil: '2199-06-06',
       }),
     ]) {
@@ -138,7 +138,7 @@ describe('pass token', () => {
       signPass(sample({ scope: { kind: 'ward', id: 'Phường 5' } }), hub.privateKey, hubId),
     ).toThrow(PassError);
     expect(() =>
-      signPass(sample({ scope: { kind: 'ward', id: 'a'.repeat(33) } }), hub.privateKey, hubId),
+      signPass(sample({ scope: { kind: 'ward', id: 'a'.repeat(65) } }), hub.privateKey, hubId),
     ).toThrow(PassError);
     expect(() =>
       signPass(sample({ validFrom: '2022-01-02', validUntil: '2022-01-01' }), hub.privateKey, hubId),

@@ -231,3 +231,26 @@ export class PostgresLinks implements LinkStorage {
     return (await this.pool.query(PURGE, [before.toISOString()])).rowCount ?? 0;
   }
 }
+
+/**
+ * Migration 15's tables (storage/migrations.ts), with the sites' street address. Both directions of a
+ * link are stored, so "the neighbours of these hashes" is one range scan of the primary key (a, b). The
+ * partial index serves retention, which removes scan links with the check-ins (import links stay until
+ * the next import says otherwise).
+ */
+export const LINKS_SQLITE = `
+      CREATE TABLE IF NOT EXISTS identity_links (
+        a TEXT NOT NULL, b TEXT NOT NULL, source TEXT NOT NULL, at TEXT NOT NULL,
+        PRIMARY KEY (a, b)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS identity_links_by_time ON identity_links (at) WHERE source = 'scan';
+      ALTER TABLE sites ADD COLUMN address TEXT NOT NULL DEFAULT '';
+    `;
+export const LINKS_POSTGRES = `
+      CREATE TABLE identity_links (
+        a text NOT NULL, b text NOT NULL, source text NOT NULL, at timestamptz NOT NULL,
+        PRIMARY KEY (a, b)
+      );
+      CREATE INDEX identity_links_by_time ON identity_links (at) WHERE source = 'scan';
+      ALTER TABLE sites ADD COLUMN address text NOT NULL DEFAULT '';
+    `;

@@ -7,6 +7,7 @@
  * missing) because hub.db files from before this list existed are at user_version 0–2 with tables
  * of differing shapes; such files run them again (sqlite.ts). PostgreSQL support starts with this list, so its steps are plain DDL.
  */
+import { LINKS_POSTGRES, LINKS_SQLITE } from './links.js';
 import { PASS_CHECKINS_POSTGRES, PASS_CHECKINS_SQLITE } from './pass-checkins.js';
 import { PASSES_POSTGRES, PASSES_SQLITE } from './passes.js';
 import { TALLIES_POSTGRES, TALLIES_SQLITE } from './tallies.js';
@@ -369,26 +370,8 @@ export const MIGRATIONS: Migration[] = [
   {
     version: 15,
     what: 'one person across documents (storage/links.ts): links between identity hashes; a site’s street address',
-    // Both directions of a link are stored, so "the neighbours of these hashes" is one range scan of
-    // the primary key (a, b). Only hashes: a link says two keys are one person, never which numbers.
-    // The partial index serves retention, which removes scan links with the check-ins (import links
-    // stay until the next import says otherwise).
-    sqlite: `
-      CREATE TABLE IF NOT EXISTS identity_links (
-        a TEXT NOT NULL, b TEXT NOT NULL, source TEXT NOT NULL, at TEXT NOT NULL,
-        PRIMARY KEY (a, b)
-      ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS identity_links_by_time ON identity_links (at) WHERE source = 'scan';
-      ALTER TABLE sites ADD COLUMN address TEXT NOT NULL DEFAULT '';
-    `,
-    postgres: `
-      CREATE TABLE identity_links (
-        a text NOT NULL, b text NOT NULL, source text NOT NULL, at timestamptz NOT NULL,
-        PRIMARY KEY (a, b)
-      );
-      CREATE INDEX identity_links_by_time ON identity_links (at) WHERE source = 'scan';
-      ALTER TABLE sites ADD COLUMN address text NOT NULL DEFAULT '';
-    `,
+    sqlite: LINKS_SQLITE,
+    postgres: LINKS_POSTGRES,
   },
   {
     version: 16,

@@ -1,5 +1,5 @@
 import { createHash, type KeyObject } from 'node:crypto';
-import { encodePassList, type PassArea, passKey, vnDay } from '@qrkiosk/protocol';
+import { encodePassList, isPassScopeId, type PassArea, passKey, vnDay } from '@qrkiosk/protocol';
 import { passError, requireSigning } from '../passes/errors.js';
 import type { PassRow } from '../storage/repository.js';
 import type { HubStore } from '../store.js';
@@ -18,8 +18,6 @@ export interface PassDeps {
   now?: () => Date;
 }
 
-/** A token's scope id (protocol/src/pass.ts): a ward that is not one can take no ward pass. */
-const SCOPE_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 /** What the site register allows (sites-csv.ts) and the list's areas carry (protocol AREA_ID_RE). */
 const AREA_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** 35 bytes each: 400,000 passes are 14 MB, under the broker's 16 MiB message (protocol/src/limits.ts). */
@@ -56,7 +54,7 @@ async function listParts(deps: PassDeps, now: Date): Promise<ListParts> {
       continue;
     }
     areas[s.site] = { ward: code(s.ward), district: code(s.district) };
-    if (!SCOPE_ID.test(s.ward)) uncoded.push(s.site);
+    if (!isPassScopeId(s.ward)) uncoded.push(s.site);
   }
   const hash = createHash('sha256').update(JSON.stringify([areas, deps.province ?? null]));
   for (const r of [...rows].sort((a, b) => (a.passId < b.passId ? -1 : 1)))

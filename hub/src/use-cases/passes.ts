@@ -1,4 +1,5 @@
 import {
+  isPassScopeId,
   keyId,
   newPassId,
   PASS_SCOPE_KINDS,
@@ -50,8 +51,6 @@ export const DEFAULT_PASS_DAYS = 365;
 /** Five years: a card outlives a phone's absence; a longer one outlives its holder's address. */
 export const MAX_PASS_DAYS = 1826;
 const HASH = /^[0-9a-f]{32}$/;
-/** What a token's scope id may be (protocol/src/pass.ts). */
-export const SCOPE_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const DAY_MS = 86_400_000;
 
 /**
@@ -61,7 +60,7 @@ const DAY_MS = 86_400_000;
  */
 async function checkScope(deps: PassDeps, scope: PassScope): Promise<string | null> {
   const store = deps.store;
-  if (!PASS_SCOPE_KINDS.includes(scope.kind) || !SCOPE_ID.test(scope.id))
+  if (!PASS_SCOPE_KINDS.includes(scope.kind) || !isPassScopeId(scope.id))
     throw passError(
       'bad-scope',
       `Phạm vi không hợp lệ: ${scope.kind} ${scope.id} (site, ward hoặc province; mã chữ thường, số, - _)`,
