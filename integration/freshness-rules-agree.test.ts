@@ -88,7 +88,7 @@ describe('rules limits: the hub signs what a kiosk accepts', () => {
     expect(onKiosk.limits).toEqual({ maxAgeHours: { facts: 24, trust: null } });
     expect(readRulesText(text, 'rules.json')).toEqual({
       version: onKiosk.version,
-      maxAgeHours: { facts: 24, rules: 48, trust: null, revocation: 48 },
+      maxAgeHours: { facts: 24, rules: 48, trust: null, revocation: 48, passes: 48 },
     });
   });
 });
