@@ -4,15 +4,26 @@
  * gate). A receptionist enters a delivery worker by hand once at A and presses Print pass; A's own print page,
  * printed to PDF by Chromium and rasterised by poppler, decodes with Debian's zbarimg to a token the hub's key
  * signed. B gets the hub's pass list, is then cut off from the broker, and recognises the card offline as the
- * same person as A's manual entry (the same keyed hash; B's duplicate window counts that person). The card is
- * revoked at the hub; B, back online, gets the new list and refuses the same card (REVIEW pass-revoked).
+ * same person as A's manual entry (the same keyed hash; B's own reception then refuses a manual entry of that
+ * name and phone as "just checked in": B's duplicate window counts the card as that person). A second card,
+ * printed from a CCCD scanned at A, carries the CCCD's former CMND number as a link: once the hub's facts list
+ * that CMND as F0, B refuses the card red offline, as it would the CCCD (review 2, finding 1). The first card
+ * is revoked at the hub; B, back online, gets the new list and refuses it (REVIEW pass-revoked).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hub } from '@qrkiosk/hub';
-import { KeyRing, loadPrivateKey, loadPublicKey, verifyPass } from '@qrkiosk/protocol';
+import {
+  hashIdentity,
+  KeyRing,
+  keyId,
+  loadPrivateKey,
+  loadPublicKey,
+  signPass,
+  verifyPass,
+} from '@qrkiosk/protocol';
 import { CHROMIUM_ARGS, freePort, makeTempDir, REPO_ROOT, requireChromium, waitFor } from '@qrkiosk/testkit';
 import Database from 'better-sqlite3';
 import pino from 'pino';
@@ -25,7 +36,10 @@ import { tcpCut } from './tcp-cut.js';
 const HUB_CLI = join(REPO_ROOT, 'hub/dist/cli.js');
 
 /** A kiosk journal's stored check-in by id (its own SQLite file, opened read-only beside the daemon). */
-function journaled(dataDir: string, id: string): { document: { kind: string; idHash: string } } {
+function journaled(
+  dataDir: string,
+  id: string,
+): { document: { kind: string; idHash: string; links?: string[] } } {
   const db = new Database(join(dataDir, 'journal.db'), { readonly: true });
   try {
     const row = db.prepare('SELECT message FROM checkins WHERE id = ?').get(id) as { message: string };
@@ -79,6 +93,7 @@ describe('a pass printed at reception works at the gate offline, and not once re
       log: pino({ level: process.env.QRKIOSK_TEST_LOG ?? 'silent' }),
     });
     const uiPort = await freePort();
+    const uiPortB = await freePort();
     const cut = await tcpCut({ host: '127.0.0.1', port: broker.port });
     const browser = await chromium.launch({ executablePath: requireChromium(), args: CHROMIUM_ARGS });
     const started: Array<{ close(): Promise<void> }> = [];
@@ -95,6 +110,7 @@ describe('a pass printed at reception works at the gate offline, and not once re
       started.push(a);
       const b = await startKiosk(dir, broker, 'k-002', hashKey, [pubFile], {
         mqttUrl: cut.url,
+        uiPort: uiPortB,
         login: { username: 'k-002', passwordFile: secret('k-002') },
         rules: '{ duplicateWindowSeconds: 600, level: 2, unknownPerson: ALLOW }',
       });
@@ -131,6 +147,35 @@ describe('a pass printed at reception works at the gate offline, and not once re
       expect(await tab.locator('.card').textContent()).toContain('Chợ Hà Đông');
       const card = { passId };
 
+      // A second person shows a CCCD at A (no facts yet: the site admits unknown people) and gets a card too.
+      const CCCD = '079090001234|272345678|Nguyễn Văn An|15081990|Nam|Huế|20042021';
+      const scanned = await a.scan(CCCD);
+      expect(scanned).toMatchObject({ kind: 'cccd', verdict: 'ALLOW' });
+      const cccdEntry = journaled(join(dir, 'k-001-data'), String(scanned.checkin));
+      const hashFile = readFileSync(hashKey, 'utf8').trim();
+      const cmnd = hashIdentity(Buffer.from(hashFile, 'hex'), 'cmnd', '272345678').toString('hex');
+      expect(cccdEntry.document.links).toEqual([cmnd]);
+      const second = await fetch(`${origin}/api/pass`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ checkinId: scanned.checkin }),
+      });
+      expect(second.status).toBe(200);
+      const secondId = ((await second.json()) as { passId: string }).passId;
+      const row = await hub.store?.repo.passes.get(secondId);
+      expect(row).toMatchObject({ idHash: cccdEntry.document.idHash, links: cmnd });
+      // Its token as the hub signs it (Ed25519 is deterministic: the card's QR is these bytes).
+      const secondToken = signPass(
+        {
+          passId: secondId,
+          scope: { kind: 'site', id: 's-001' },
+          validFrom: row?.validFrom ?? '',
+          validUntil: row?.validUntil ?? '',
+        },
+        signing.privateKey,
+        keyId(signing.publicKey),
+      );
+
       // A's print page, printed by Chromium (A6 PDF), rasterised at 300 dpi, read by zbarimg.
       const pdf = join(dir, 'card.pdf');
       await tab.pdf({ path: pdf, preferCSSPageSize: true, printBackground: true });
@@ -156,12 +201,46 @@ describe('a pass printed at reception works at the gate offline, and not once re
         scope: { kind: 'site', id: 's-001' },
       });
 
-      // B holds the hub's list with the new pass; then B is cut off from the broker.
+      // B holds the hub's list with both passes, and the hub's facts: the CCCD holder is F0 under the CMND only.
       await waitFor(
-        () => b.lines().find((l) => l.msg === 'pass list installed' && Number(l.passes) >= 1),
+        () => b.lines().find((l) => l.msg === 'pass list installed' && Number(l.passes) >= 2),
         15_000,
         'B installs the pass list',
       );
+      const csv = join(dir, 'facts.csv');
+      writeFileSync(
+        csv,
+        [
+          'id_type,id,doses_received,primary_series_complete,first_dose_date,last_dose_date,recovered_date,negative_test_at,negative_test_type,case_status,case_until',
+          'cmnd,272345678,2,1,2021-07-01,2021-08-01,,,,f0,2099-12-31',
+        ].join('\n'),
+      );
+      const published = spawnSync(
+        process.execPath,
+        [
+          HUB_CLI,
+          'publish-cache',
+          '--csv',
+          csv,
+          '--key-file',
+          hashKey,
+          '--signing-key',
+          keyFile,
+          '--seq',
+          '7',
+          '--state-dir',
+          join(dir, 'cache-state'),
+          '--mqtt',
+          broker.url,
+          '--username',
+          'hub',
+          '--password-file',
+          secret('hub'),
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(published.status, published.stderr).toBe(0);
+      await waitFor(() => (b.status().version === 7 ? true : undefined), 15_000, 'B installs the facts');
       const installed = b.count('pass list installed');
       await cut.cut();
       await waitFor(
@@ -177,8 +256,30 @@ describe('a pass printed at reception works at the gate offline, and not once re
       const atA = journaled(join(dir, 'k-001-data'), entry);
       expect(atA.document.kind).toBe('manual');
       expect(atB.document).toMatchObject({ kind: 'pass', idHash: atA.document.idHash });
-      // B's duplicate window is that person's: the card again within it is a repeat, not a second entry.
-      expect(await b.scan(token)).toMatchObject({ kind: 'pass', repeatOf: expect.any(String) });
+      // B's duplicate window is that person's: B's own reception entering the same name and phone by hand
+      // is told the visitor was just checked in (the card's check-in is under the phone's hash).
+      const originB = `http://127.0.0.1:${uiPortB}`;
+      const pageB = await (await fetch(`${originB}/reception`)).text();
+      const manualB = await fetch(`${originB}/api/manual`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          origin: originB,
+          'x-qrkiosk-token': /name="qrkiosk-token" content="([0-9a-f]+)"/.exec(pageB)?.[1] ?? '',
+        },
+        body: JSON.stringify({ name: 'Nguyễn Văn Giao', phone: '0912 345 678' }),
+      });
+      expect(await manualB.text()).toContain('This visitor was just checked in');
+      expect(manualB.status).toBeGreaterThanOrEqual(400);
+
+      // The CCCD holder's card at B, offline: F0 under the former CMND reaches the card through its link.
+      const byCard = await b.scan(secondToken);
+      expect(byCard).toMatchObject({ kind: 'pass', verdict: 'REFUSE', colour: 'red' });
+      expect(journaled(join(dir, 'k-002-data'), String(byCard.checkin)).document).toMatchObject({
+        kind: 'pass',
+        idHash: cccdEntry.document.idHash,
+        links: [cmnd],
+      });
 
       // Revoked at the hub (a lost card); B comes back online and gets the list that says so.
       const hubCli = (...args: string[]) => {

@@ -73,25 +73,26 @@ const PASS_CODES = [
  * the point is to get hostile entries past the signature. protocol/test/pass.test.ts checks the same
  * layout against the Python oracle.
  */
-function signedRaw(entries: Buffer): Buffer {
+function signedRaw(entries: Buffer, links = Buffer.alloc(0)): Buffer {
   const header = Buffer.from(
     JSON.stringify({
       version: 9,
       createdAt: '2021-11-01T00:00:00.000Z',
       keyId: keyId(hub.publicKey),
       count: entries.length / PASS_LIST_ENTRY_BYTES,
+      linkCount: links.length / 32,
       areas: {},
       province: null,
     }),
   );
   const length = Buffer.alloc(4);
   length.writeUInt32LE(header.length);
-  const digest = createHash('sha256').update(entries).digest();
+  const digest = createHash('sha256').update(entries).update(links).digest();
   const signature = signBytes(
     hub.privateKey,
     Buffer.concat([Buffer.from('qrkiosk-pass-list/1'), header, digest]),
   );
-  return Buffer.concat([PASS_LIST_MAGIC, length, header, entries, signature]);
+  return Buffer.concat([PASS_LIST_MAGIC, length, header, entries, links, signature]);
 }
 
 function wellFormed(text: string): DecodeResult {
@@ -228,6 +229,50 @@ describe('printed passes under hostile input', () => {
       { numRuns: 1000, seed: 4407 },
     );
     // Both outcomes happen: the property says something about each.
+    expect(accepted).toBeGreaterThan(50);
+    expect(refused).toBeGreaterThan(50);
+  });
+
+  it('random links signed by the hub: refused as format, or sorted, on unrevoked passes, and found whole', () => {
+    // Four passes (keys 0, 40, 80, 120; the last revoked); links from five keys (one no pass has), few hashes.
+    const entries = Buffer.concat(
+      [0, 1, 2, 3].map((k) =>
+        Buffer.concat([
+          Buffer.alloc(16, k * 40),
+          Buffer.alloc(16, 7),
+          Buffer.from([0x0a, 0, k === 3 ? 1 : 0]),
+        ]),
+      ),
+    );
+    const link = fc
+      .tuple(fc.nat({ max: 4 }), fc.nat({ max: 3 }))
+      .map(([k, h]) => Buffer.concat([Buffer.alloc(16, k * 40), Buffer.alloc(16, h)]));
+    let accepted = 0;
+    let refused = 0;
+    fc.assert(
+      fc.property(fc.array(link, { maxLength: 6 }), (ls) => {
+        let opened: ReturnType<typeof verifyPassList>;
+        try {
+          opened = verifyPassList(signedRaw(entries, Buffer.concat(ls)), keys);
+        } catch (err) {
+          expect(err).toBeInstanceOf(PassListError);
+          expect((err as PassListError).code).toBe('format');
+          refused++;
+          return;
+        }
+        accepted++;
+        for (let i = 1; i < ls.length; i++) expect(Buffer.compare(ls[i - 1]!, ls[i]!)).toBe(-1);
+        for (const k of [0, 1, 2, 3, 4]) {
+          const key = Buffer.alloc(16, k * 40);
+          const mine = ls
+            .filter((l) => l.subarray(0, 16).equals(key))
+            .map((l) => l.subarray(16).toString('hex'));
+          if (k >= 3) expect(mine).toEqual([]);
+          if (k < 4) expect(findPass(opened, key)?.links).toEqual(mine);
+        }
+      }),
+      { numRuns: 1000, seed: 4408 },
+    );
     expect(accepted).toBeGreaterThan(50);
     expect(refused).toBeGreaterThan(50);
   });

@@ -24,7 +24,7 @@ import {
 import { Cleanups, makeTempDir } from '@qrkiosk/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PASS_LIST_FILE } from '../src/passes/index.js';
-import { hub, type Kiosk, kioskStarter, TestClock } from './kiosk-rig.js';
+import { F0, hub, type Kiosk, kioskStarter, TestClock } from './kiosk-rig.js';
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
@@ -48,7 +48,13 @@ const card = (over: Partial<Omit<Pass, 'keyId'>> = {}) => {
 /** The hub's pass list: each card's holder is the keyed hash of the phone reception typed. */
 async function publishList(
   k: Kiosk,
-  holders: Array<{ passId: string; idHash?: string; revoked?: boolean; validUntil?: string }>,
+  holders: Array<{
+    passId: string;
+    idHash?: string;
+    revoked?: boolean;
+    validUntil?: string;
+    links?: string[];
+  }>,
   version = 1,
   province: string | null = '79',
 ) {
@@ -56,6 +62,7 @@ async function publishList(
     holders.map((h) => ({
       passKey: passKey(h.passId),
       idHash: Buffer.from(h.idHash ?? '00'.repeat(16), 'hex'),
+      links: (h.links ?? []).map((l) => Buffer.from(l, 'hex')),
       validUntil: h.validUntil ?? '2022-09-30',
       revoked: h.revoked ?? false,
     })),
@@ -103,6 +110,60 @@ describe('a printed pass at the kiosk', () => {
       numberMasked: `*****${pass.passId.slice(0, 4)}`,
     });
     expect(later.decision.verdict).toBe(manual.verdict);
+  });
+
+  it("is looked up by every key of its holder's document: F0 under the former CMND refuses the card as the CCCD (review 2, finding 1)", async () => {
+    const clock = new TestClock('2021-10-15T03:00:00Z');
+    // The review's reproduction: a site that admits unknown people, the person listed F0 under the old
+    // CMND number only. Their CCCD is REFUSE red through its second key; the card must be too.
+    const k = await kiosk(makeTempDir('pass-'), {
+      clock,
+      extra: ['rules: { duplicateWindowSeconds: 0, unknownPerson: ALLOW }'],
+    });
+    const hashKey = k.controller.identityHashKey();
+    const cmnd = hashIdentity(hashKey, 'cmnd', '272345678');
+    k.controller.cache.upsert([{ key: cmnd, facts: F0 }]);
+    k.controller.freshness.refresh();
+    const scan = k.controller.scan('079090001234|272345678|Nguyễn Văn An|15081990|Nam|Huế|20042021')!;
+    expect(scan.decision).toMatchObject({ verdict: 'REFUSE', colour: 'red' });
+    const doc = scan.checkin!.document;
+    expect(doc.idHash).toBe(hashIdentity(hashKey, 'cccd', '079090001234').toString('hex'));
+    expect(doc.links).toEqual([cmnd.toString('hex')]);
+
+    // The hub lists the card with the check-in's hash and links (hub/src/pass-requests.ts).
+    const pass = card();
+    await publishList(k, [{ passId: pass.passId, idHash: doc.idHash, links: doc.links }]);
+    clock.pass(60_000);
+    const byCard = k.controller.scan(pass.token)!;
+    expect(byCard.decoded).toMatchObject({
+      kind: 'pass',
+      ok: true,
+      pass: { holder: doc.idHash, links: doc.links },
+    });
+    expect(byCard.decision).toMatchObject({ verdict: 'REFUSE', colour: 'red' });
+    // Its check-in carries the links too, so the hub's tracing links the person through the card.
+    expect(byCard.checkin?.document).toMatchObject({ kind: 'pass', idHash: doc.idHash, links: doc.links });
+
+    // Without the link (a list as before this fix) the card was the unknown person's ALLOW: the bug.
+    const bare = card();
+    await publishList(k, [{ passId: bare.passId, idHash: doc.idHash }], 2);
+    expect(k.controller.scan(bare.token)!.decision.verdict).toBe('ALLOW');
+  });
+
+  it("is looked up by a BHYT card's BHXH number too (facts filed under the stable number)", async () => {
+    const clock = new TestClock('2021-10-15T03:00:00Z');
+    const k = await kiosk(makeTempDir('pass-'), {
+      clock,
+      extra: ['rules: { duplicateWindowSeconds: 0, unknownPerson: ALLOW }'],
+    });
+    const hashKey = k.controller.identityHashKey();
+    const bhyt = hashIdentity(hashKey, 'bhyt', 'GD4797920123456').toString('hex');
+    const bhxh = hashIdentity(hashKey, 'bhxh', '7920123456');
+    k.controller.cache.upsert([{ key: bhxh, facts: F0 }]);
+    k.controller.freshness.refresh();
+    const pass = card();
+    await publishList(k, [{ passId: pass.passId, idHash: bhyt, links: [bhxh.toString('hex')] }]);
+    expect(k.controller.scan(pass.token)!.decision).toMatchObject({ verdict: 'REFUSE', colour: 'red' });
   });
 
   it('keeps the installed list across a restart and refuses an older one', async () => {

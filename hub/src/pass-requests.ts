@@ -148,6 +148,8 @@ async function decide(
   if (!passId) {
     const issued = await issuePass(deps, {
       idHash: document.idHash,
+      // Every key the scanned document has: the card is looked up by them all, as the document is.
+      links: document.links ?? [],
       nameMasked: document.nameMasked,
       scope: { kind: 'site', id: where.site },
       issuedBy: `kiosk:${where.site}/${where.kiosk}`,

@@ -7,10 +7,14 @@ import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import {
   type CheckinMessage,
+  findPass,
+  KeyRing,
   PASS_ISSUED_SCHEMA_ID,
   PASS_REQUEST_SCHEMA_ID,
   type PassIssuedMessage,
   parsePassIssued,
+  passKey,
+  verifyPassList,
 } from '@qrkiosk/protocol';
 import { REPO_ROOT, sampleCheckin } from '@qrkiosk/testkit';
 import fc from 'fast-check';
@@ -18,6 +22,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { answerPassRequest, type PassRequestDeps } from '../src/pass-requests.js';
 import type { HubStore } from '../src/store.js';
+import { passListFile } from '../src/use-cases/pass-list.js';
 import { ENGINES, openStore } from './engines.js';
 
 const ORACLE = `${REPO_ROOT}/protocol/test/oracles/qrkiosk_pass.py`;
@@ -99,6 +104,36 @@ describe.each(ENGINES)('reception pass requests (%s)', (engine) => {
       // The card was lost and revoked: this check-in prints it no more (a new visit gets a new pass).
       await store.repo.passes.revoke(first.passId, NOW, 'officer', 'lost');
       expect(await answer(deps, request(c.id))).toMatchObject({ ok: false, code: 'pass-revoked' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("binds the card to every key of the check-in's document: its links travel in the pass list (review 2, finding 1)", async () => {
+    const { store, deps } = await setup(engine);
+    try {
+      const former = 'c3'.repeat(16);
+      const c = await stored(store, {
+        document: {
+          kind: 'cccd',
+          idHash: HOLDER,
+          links: [former],
+          nameMasked: 'NGUYỄN V** A*',
+          numberMasked: '*********234',
+        },
+      });
+      const issued = await answer(deps, request(c.id));
+      if (!issued.ok) throw new Error(issued.text.en);
+      expect(await store.repo.passes.get(issued.passId)).toMatchObject({ idHash: HOLDER, links: former });
+      const ring = new KeyRing();
+      ring.add(signing.publicKey);
+      const list = verifyPassList((await passListFile(deps, 1)).file, ring);
+      expect(findPass(list, passKey(issued.passId))).toMatchObject({ idHash: HOLDER, links: [former] });
+      // Revoked, the card names nobody: neither its holder nor the links travel.
+      await store.repo.passes.revoke(issued.passId, NOW, 'officer', 'lost');
+      const after = verifyPassList((await passListFile(deps, 2)).file, ring);
+      expect(after.header.linkCount).toBe(0);
+      expect(findPass(after, passKey(issued.passId))).toMatchObject({ revoked: true, links: [] });
     } finally {
       await store.close();
     }

@@ -13,6 +13,7 @@ import { ENGINES, openStore } from './engines.js';
 const row = (n: number, o: Partial<PassRow> = {}): PassRow => ({
   passId: `a1b2c3d4e5f6a7b8c9${String(n).padStart(2, '0')}`,
   idHash: `${String(n).padStart(2, '0')}`.repeat(16),
+  links: n === 2 ? 'c3'.repeat(16) : '',
   scopeKind: 'ward',
   scopeId: 'w-26734',
   validFrom: '2026-11-27',

@@ -99,7 +99,7 @@ describe.each(ENGINES)('passes use case (%s)', (engine) => {
       expect(seen.header.areas['s-003']).toEqual({ ward: null, district: null });
       expect(list.uncoded).toEqual(['s-003']);
       expect(seen.entries).toEqual([
-        { passKey: read.passKey, idHash, validUntil: '2026-12-26', revoked: false },
+        { passKey: read.passKey, idHash, validUntil: '2026-12-26', revoked: false, links: [] },
       ]);
 
       // Revoked: in the next pass list, flagged, the holder's hash zeroed.
@@ -114,7 +114,7 @@ describe.each(ENGINES)('passes use case (%s)', (engine) => {
       const seen8 = JSON.parse(py('list', join(dir, 'list8'), rawPublic));
       expect(seen8.header.province).toBeNull();
       expect(seen8.entries).toEqual([
-        { passKey: read.passKey, idHash: '0'.repeat(32), validUntil: '2026-12-26', revoked: true },
+        { passKey: read.passKey, idHash: '0'.repeat(32), validUntil: '2026-12-26', revoked: true, links: [] },
       ]);
       expect(passKey(issued.passId).toString('hex')).toBe(read.passKey);
       // Once expired it leaves the list: a kiosk refuses it by its dates.

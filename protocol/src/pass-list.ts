@@ -6,7 +6,8 @@ import { type KeyRing, keyId, signBytes, verifyBytes } from './signing.js';
  * The signed list of pass records the hub publishes retained on `fleet/passes` (docs/protocol.md,
  * "Pass list"): who holds each pass, without a name or a number.
  *
- *   "QRKPL1\n" | u32 LE header length | header (JSON) | count × 35-byte entries | 64-byte Ed25519 signature
+ *   "QRKPL1\n" | u32 LE header length | header (JSON) | count × 35-byte entries | linkCount × 32-byte links
+ *   | 64-byte Ed25519 signature
  *
  * An entry is passKey(16) ‖ the holder's keyed identity hash (16) ‖ validUntil u16 BE (days since
  * 2020-01-01) ‖ flags u8 (bit 0: revoked; the other bits must be 0), sorted ascending by passKey without
@@ -16,11 +17,16 @@ import { type KeyRing, keyId, signBytes, verifyBytes } from './signing.js';
  * is 16 zero bytes, so the holder of a lost card is not sent to every kiosk. The header's `areas` is the
  * hub's site register (site → ward, district): how a kiosk learns which ward it is in, to judge a
  * ward-scoped pass; `province` is the hub's province code (one hub key per province), which a
- * province-scoped pass must name. The signature covers "qrkiosk-pass-list/1" ‖ header ‖ SHA-256(entries).
+ * province-scoped pass must name. A link is passKey(16) ‖ another keyed hash of the holder (16): the keys a
+ * document scan is also looked up by (a CCCD's former CMND number, a BHYT card's BHXH number), so facts
+ * filed under any of them reach the card as they reach the document (review 2, finding 1). Links sort
+ * ascending by (passKey, hash) without duplicates; a revoked entry has none. The signature covers
+ * "qrkiosk-pass-list/1" ‖ header ‖ SHA-256(entries ‖ links).
  * A list replaces the previous one whole; a kiosk installs one only if its version is newer.
  */
 export const PASS_LIST_MAGIC = Buffer.from('QRKPL1\n', 'ascii');
 export const PASS_LIST_ENTRY_BYTES = 35;
+export const PASS_LIST_LINK_BYTES = 32;
 /** Flags bit 0: the pass is revoked (a lost card). */
 export const PASS_FLAG_REVOKED = 1;
 const ZERO_HASH = Buffer.alloc(16);
@@ -41,6 +47,8 @@ export interface PassListHeader {
   createdAt: string;
   keyId: string;
   count: number;
+  /** How many 32-byte links follow the entries. */
+  linkCount: number;
   /** Site id → its ward and district (ids, as the hub's site register has them). */
   areas: Record<string, PassArea>;
   /** The hub's province code (a `province:<id>` pass must name it); null: the hub has none configured. */
@@ -51,6 +59,8 @@ export interface PassList {
   header: PassListHeader;
   /** count × 35 bytes, ascending by passKey (a view into the verified file). */
   entries: Buffer;
+  /** linkCount × 32 bytes, ascending by (passKey, hash) (a view into the verified file). */
+  links: Buffer;
 }
 
 export interface PassListEntry {
@@ -61,6 +71,8 @@ export interface PassListEntry {
   validUntil: string;
   /** A lost or withdrawn card: every kiosk refuses it (REVIEW `pass-revoked`). */
   revoked: boolean;
+  /** The holder's other keyed hashes (16 bytes each), primary first as the check-in's `document.links`. */
+  links?: readonly Buffer[];
 }
 
 /** What a kiosk learns of one pass from the list. */
@@ -69,6 +81,8 @@ export interface PassRecord {
   idHash: string;
   validUntil: string;
   revoked: boolean;
+  /** The holder's other keyed hashes (32 hex each), ascending; none for a revoked pass. */
+  links: string[];
 }
 
 export class PassListError extends Error {
@@ -113,20 +127,37 @@ export function encodePassList(
     entries.writeUInt16BE(until, o + 32);
     entries.writeUInt8(r.revoked ? PASS_FLAG_REVOKED : 0, o + 34);
   }
+  const links = encodeLinks(sorted);
   const header: PassListHeader = {
     version: options.version,
     createdAt: createdAt.toISOString(),
     keyId: keyId(signing.publicKey),
     count: sorted.length,
+    linkCount: links.length / PASS_LIST_LINK_BYTES,
     areas: options.areas,
     province: options.province,
   };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   const length = Buffer.alloc(4);
   length.writeUInt32LE(headerBytes.length);
-  const digest = createHash('sha256').update(entries).digest();
+  const digest = createHash('sha256').update(entries).update(links).digest();
   const signature = signBytes(signing.privateKey, signedMessage(headerBytes, digest));
-  return Buffer.concat([PASS_LIST_MAGIC, length, headerBytes, entries, signature]);
+  return Buffer.concat([PASS_LIST_MAGIC, length, headerBytes, entries, links, signature]);
+}
+
+/** The links section: each unrevoked record's other hashes, sorted by (passKey, hash), duplicates dropped. */
+function encodeLinks(sorted: readonly PassListEntry[]): Buffer {
+  const out: Buffer[] = [];
+  for (const r of sorted) {
+    if (r.revoked || !r.links?.length) continue;
+    const hashes = [...r.links].sort(Buffer.compare);
+    for (const [i, h] of hashes.entries()) {
+      if (h.length !== 16) throw new PassListError('format', 'a link hash is 16 bytes');
+      if (i > 0 && hashes[i - 1]!.equals(h)) continue;
+      out.push(r.passKey, h);
+    }
+  }
+  return Buffer.concat(out);
 }
 
 function checkAreas(areas: unknown): asserts areas is Record<string, PassArea> {
@@ -178,9 +209,14 @@ function readHeader(file: Buffer): { header: PassListHeader; headerBytes: Buffer
     typeof header.createdAt !== 'string' ||
     typeof header.keyId !== 'string' ||
     !Number.isSafeInteger(header.count) ||
-    header.count < 0
+    header.count < 0 ||
+    !Number.isSafeInteger(header.linkCount) ||
+    header.linkCount < 0
   )
-    throw new PassListError('format', 'version, createdAt, keyId or count missing or out of range');
+    throw new PassListError(
+      'format',
+      'version, createdAt, keyId, count or linkCount missing or out of range',
+    );
   checkAreas(header.areas);
   checkProvince(header.province);
   return { header, headerBytes, bodyStart: start + headerLength };
@@ -201,14 +237,16 @@ export function peekPassListHeader(file: Buffer): PassListHeader | null {
  */
 export function verifyPassList(file: Buffer, keys: KeyRing): PassList {
   const { header, headerBytes, bodyStart } = readHeader(file);
-  const bodyEnd = bodyStart + header.count * PASS_LIST_ENTRY_BYTES;
+  const entriesEnd = bodyStart + header.count * PASS_LIST_ENTRY_BYTES;
+  const bodyEnd = entriesEnd + header.linkCount * PASS_LIST_LINK_BYTES;
   if (bodyEnd === file.length) throw new PassListError('unsigned', 'the list carries no signature');
   if (bodyEnd + 64 !== file.length) throw new PassListError('format', 'length does not match the count');
   const key = keys.get(header.keyId);
   if (!key)
     throw new PassListError('unknown-key', `signed by key ${header.keyId}, which this kiosk does not trust`);
-  const entries = file.subarray(bodyStart, bodyEnd);
-  const digest = createHash('sha256').update(entries).digest();
+  const entries = file.subarray(bodyStart, entriesEnd);
+  const links = file.subarray(entriesEnd, bodyEnd);
+  const digest = createHash('sha256').update(entries).update(links).digest();
   if (!verifyBytes(key, signedMessage(headerBytes, digest), file.subarray(bodyEnd)))
     throw new PassListError(
       'bad-signature',
@@ -225,27 +263,71 @@ export function verifyPassList(file: Buffer, keys: KeyRing): PassList {
     )
       throw new PassListError('format', 'entries are not sorted ascending without duplicates');
   }
-  return { header, entries };
+  checkLinks({ header, entries, links });
+  return { header, entries, links };
 }
 
-/** The record of one pass by binary search in place; undefined if the list does not hold it. */
-export function findPass(list: PassList, key: Buffer): PassRecord | undefined {
-  const { entries } = list;
+/**
+ * Links sorted strictly ascending by all 32 bytes (so by passKey, then hash; no duplicates), each naming
+ * a pass the entries hold unrevoked: findPass walks them in place.
+ */
+function checkLinks(list: PassList): void {
+  const { links } = list;
+  const n = PASS_LIST_LINK_BYTES;
+  for (let p = 0; p < links.length; p += n) {
+    if (p > 0 && links.compare(links, p, p + n, p - n, p) >= 0)
+      throw new PassListError('format', 'links are not sorted ascending without duplicates');
+    // One lookup per distinct passKey (they are sorted, so a run shares it).
+    if (p > 0 && links.compare(links, p, p + 16, p - n, p - n + 16) === 0) continue;
+    const o = entryOffset(list.entries, links.subarray(p, p + 16));
+    if (o === undefined) throw new PassListError('format', 'a link names a pass the list does not hold');
+    if ((list.entries[o + 34]! & PASS_FLAG_REVOKED) !== 0)
+      throw new PassListError('format', 'a revoked pass carries links');
+  }
+}
+
+/** The byte offset of a pass's entry by binary search in place; undefined if the list does not hold it. */
+function entryOffset(entries: Buffer, key: Buffer): number | undefined {
   let lo = 0;
   let hi = entries.length / PASS_LIST_ENTRY_BYTES - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
     const o = mid * PASS_LIST_ENTRY_BYTES;
     const c = entries.compare(key, 0, 16, o, o + 16);
-    if (c === 0)
-      return {
-        idHash: entries.subarray(o + 16, o + 32).toString('hex'),
-        validUntil: passDayFromNumber(entries.readUInt16BE(o + 32)),
-        revoked: (entries[o + 34]! & PASS_FLAG_REVOKED) !== 0,
-      };
+    if (c === 0) return o;
     // Buffer#compare(target…) compares the entry against key: > 0 means the entry sorts after it.
     if (c > 0) hi = mid - 1;
     else lo = mid + 1;
   }
   return undefined;
+}
+
+/** The first link of a pass (binary search on the passKey), then the run of its links. */
+function linksOf(links: Buffer, key: Buffer): string[] {
+  const n = PASS_LIST_LINK_BYTES;
+  let lo = 0;
+  let hi = links.length / n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (links.compare(key, 0, 16, mid * n, mid * n + 16) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: string[] = [];
+  for (let o = lo * n; o < links.length && links.compare(key, 0, 16, o, o + 16) === 0; o += n)
+    out.push(links.subarray(o + 16, o + n).toString('hex'));
+  return out;
+}
+
+/** The record of one pass by binary search in place, with its links; undefined if the list does not hold it. */
+export function findPass(list: PassList, key: Buffer): PassRecord | undefined {
+  const { entries } = list;
+  const o = entryOffset(entries, key);
+  if (o === undefined) return undefined;
+  const revoked = (entries[o + 34]! & PASS_FLAG_REVOKED) !== 0;
+  return {
+    idHash: entries.subarray(o + 16, o + 32).toString('hex'),
+    validUntil: passDayFromNumber(entries.readUInt16BE(o + 32)),
+    revoked,
+    links: revoked ? [] : linksOf(list.links, key),
+  };
 }

@@ -168,10 +168,22 @@ describe('pass list', () => {
       passId: id,
       passKey: passKey(id),
       idHash: Buffer.alloc(16, i + 1),
+      // Every third pass's holder has other keys too (a CCCD's former CMND, a BHYT's BHXH), given out of
+      // order and once twice: the encoder sorts them, drops the repeat, and drops a revoked pass's.
+      links:
+        i % 3 === 0 ? [Buffer.alloc(16, 200 + i), Buffer.alloc(16, 100 + i), Buffer.alloc(16, 200 + i)] : [],
       validUntil: '2022-09-30',
       revoked: i % 5 === 0,
     };
   });
+  /** The links a kiosk must find for a record (hex, ascending; none for a revoked pass). */
+  const linksOf = (r: (typeof records)[number]) =>
+    r.revoked || r.links.length === 0
+      ? []
+      : [Buffer.alloc(16, 100 + records.indexOf(r)), Buffer.alloc(16, 200 + records.indexOf(r))].map((b) =>
+          b.toString('hex'),
+        );
+  const linkCount = records.reduce((n, r) => n + linksOf(r).length, 0);
   // Site ids as the hub's register allows them: upper case and 64 characters too.
   const areas = {
     'cho-ben-thanh': { ward: '26743', district: '760' },
@@ -192,6 +204,7 @@ describe('pass list', () => {
   /** A list signed by the Python oracle with these entries in this order (not sorted by qrkiosk's encoder). */
   const pythonList = (
     entries: Array<{ passKey: Buffer; idHash: Buffer; validUntil: string; flags: number }>,
+    links: Array<{ passKey: Buffer; hash: Buffer }> = [],
   ): Buffer => {
     const dir = mkdtempSync(join(tmpdir(), 'passlist-'));
     const header = {
@@ -199,6 +212,7 @@ describe('pass list', () => {
       createdAt: '2021-10-05T01:00:00.000Z',
       keyId: hubId,
       count: entries.length,
+      linkCount: links.length,
       areas: {},
       province: null,
     };
@@ -208,7 +222,15 @@ describe('pass list', () => {
       validUntil: e.validUntil,
       flags: e.flags,
     }));
-    py('make-list', JSON.stringify(header), JSON.stringify(json), seed(hub.privateKey), join(dir, 'list'));
+    const linkJson = links.map((l) => ({ passKey: l.passKey.toString('hex'), hash: l.hash.toString('hex') }));
+    py(
+      'make-list',
+      JSON.stringify(header),
+      JSON.stringify(json),
+      seed(hub.privateKey),
+      join(dir, 'list'),
+      JSON.stringify(linkJson),
+    );
     return readFileSync(join(dir, 'list'));
   };
   const sorted = [...records].sort((a, b) => Buffer.compare(a.passKey, b.passKey));
@@ -223,6 +245,7 @@ describe('pass list', () => {
       createdAt: '2021-10-05T01:00:00.000Z',
       keyId: hubId,
       count: 50,
+      linkCount,
       areas,
       province: '79',
     });
@@ -232,8 +255,10 @@ describe('pass list', () => {
         idHash: r.revoked ? '0'.repeat(32) : r.idHash.toString('hex'),
         validUntil: r.validUntil,
         revoked: r.revoked,
+        links: linksOf(r),
       }))
       .sort((a, b) => (a.passKey < b.passKey ? -1 : 1));
+    expect(linkCount).toBeGreaterThan(10);
     expect(read.entries).toEqual(expected);
   });
 
@@ -245,6 +270,7 @@ describe('pass list', () => {
         idHash: r.revoked ? '0'.repeat(32) : r.idHash.toString('hex'),
         validUntil: '2022-09-30',
         revoked: r.revoked,
+        links: linksOf(r),
       });
     expect(findPass(opened, passKey(newPassId()))).toBeUndefined();
     expect(
@@ -294,6 +320,52 @@ describe('pass list', () => {
     }
   });
 
+  /** Python-signed links, sorted as the format wants, for the unrevoked passes with any. */
+  const pythonLinks = () =>
+    sorted.flatMap((r) => linksOf(r).map((h) => ({ passKey: r.passKey, hash: Buffer.from(h, 'hex') })));
+
+  it("finds the links of a list Python signed (the oracle's bytes)", () => {
+    const opened = verifyPassList(
+      pythonList(
+        sorted.map((r) => ({
+          ...entry(r, r.revoked ? 1 : 0),
+          idHash: r.revoked ? Buffer.alloc(16) : r.idHash,
+        })),
+        pythonLinks(),
+      ),
+      ring,
+    );
+    expect(opened.header.linkCount).toBe(linkCount);
+    for (const r of records) expect(findPass(opened, r.passKey)?.links).toEqual(linksOf(r));
+  });
+
+  it('refuses a signed list whose links are unsorted, duplicated, or name a missing or revoked pass (review 2, finding 1)', () => {
+    const entries = sorted.map((r) => entry(r, r.revoked ? 1 : 0));
+    const good = pythonLinks();
+    expect(code(() => verifyPassList(pythonList(entries, good), ring))).toBe('accepted');
+    const swapped = [...good];
+    [swapped[3], swapped[4]] = [swapped[4]!, swapped[3]!];
+    expect(code(() => verifyPassList(pythonList(entries, swapped), ring))).toBe('format');
+    const twice = [...good];
+    twice.splice(5, 0, twice[5]!);
+    expect(code(() => verifyPassList(pythonList(entries, twice), ring))).toBe('format');
+    const lastFirst = [...good];
+    lastFirst.unshift(lastFirst.pop()!);
+    expect(code(() => verifyPassList(pythonList(entries, lastFirst), ring))).toBe('format');
+    // A link to a pass the list does not hold, or to a revoked one (a lost card names nobody).
+    const stranger = [{ passKey: Buffer.alloc(16, 0xff), hash: Buffer.alloc(16, 1) }];
+    expect(code(() => verifyPassList(pythonList(entries, [...good, ...stranger]), ring))).toBe('format');
+    const lost = sorted.find((r) => r.revoked)!;
+    const toLost = [...good, { passKey: lost.passKey, hash: Buffer.alloc(16, 9) }].sort((a, b) =>
+      Buffer.compare(Buffer.concat([a.passKey, a.hash]), Buffer.concat([b.passKey, b.hash])),
+    );
+    expect(code(() => verifyPassList(pythonList(entries, toLost), ring))).toBe('format');
+    // A link hash not 16 bytes never reaches a list.
+    expect(code(() => encodePassList([{ ...records[1]!, links: [Buffer.alloc(15)] }], none, hub))).toBe(
+      'format',
+    );
+  });
+
   it('refuses altered, unsigned and foreign lists, and bad areas or province, with their codes', () => {
     const altered = Buffer.from(list);
     altered[altered.length - 100]! ^= 1;
@@ -321,8 +393,19 @@ describe('pass list', () => {
       length.writeUInt32LE(bytes.length);
       return Buffer.concat([Buffer.from('QRKPL1\n'), length, bytes, Buffer.alloc(64)]);
     };
-    const base = { version: 1, createdAt: '2021-10-05T01:00:00.000Z', keyId: hubId, count: 0, areas: {} };
+    const base = {
+      version: 1,
+      createdAt: '2021-10-05T01:00:00.000Z',
+      keyId: hubId,
+      count: 0,
+      linkCount: 0,
+      areas: {},
+    };
     expect(code(() => verifyPassList(header(base), ring))).toBe('format');
     expect(code(() => verifyPassList(header({ ...base, province: 79 }), ring))).toBe('format');
+    // A list without linkCount, or with a bad one, is not this format.
+    const { linkCount: _, ...noLinks } = base;
+    for (const h of [noLinks, { ...base, linkCount: -1 }, { ...base, linkCount: 1.5 }])
+      expect(code(() => verifyPassList(header({ ...h, province: null }), ring))).toBe('format');
   });
 });

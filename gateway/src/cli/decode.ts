@@ -194,6 +194,8 @@ function humanReadable(result: DecodeResult, lang: Lang): string {
       `  ${l('Hiệu lực', 'Valid')}: ${p.validFrom} → ${p.validUntil}  ${l('khóa ký', 'signer key')}: ${p.keyId}`,
       `  ${l('Người giữ thẻ', 'Holder')}: ${p.holder}`,
     );
+    // The holder's other keys (a CCCD's former CMND, a BHYT's BHXH): the card is looked up by them too.
+    if (p.links.length) lines.push(`  ${l('Khóa khác', 'Other keys')}: ${p.links.join(' ')}`);
   }
   if (result.dcc) {
     const d = result.dcc;

@@ -75,7 +75,7 @@ export function decodePass(text: string, at: Date, ctx: PassContext | undefined)
     kind: 'pass',
     ok: true,
     identity: {
-      // Masked as "*****" + the pass id's first 4 hex: reception tells two cards apart, nothing names the person.
+      // "PASS-" + the pass id's first 4 hex (shown masked): reception tells two cards apart, nothing names the person.
       documentNumber: `PASS-${pass.passId.slice(0, 4)}`,
       formerNumber: null,
       masked: true,
@@ -83,6 +83,6 @@ export function decodePass(text: string, at: Date, ctx: PassContext | undefined)
       dateOfBirth: null,
       sex: null,
     },
-    pass: { ...pass, holder: record.idHash },
+    pass: { ...pass, holder: record.idHash, links: record.links },
   };
 }

@@ -26,9 +26,13 @@ export interface Identity {
   sex: 'M' | 'F' | null;
 }
 
-/** What a decode result carries for a verified pass; `holder` is the person's keyed hash (32 hex) from the pass list. */
+/**
+ * What a decode result carries for a verified pass; `holder` is the person's keyed hash (32 hex) from the
+ * pass list, `links` their other keyed hashes there (the keys the document reception scanned also has).
+ */
 export interface PassReport extends Pass {
   holder: string;
+  links: string[];
 }
 
 export interface DecodeError {

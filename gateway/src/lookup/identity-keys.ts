@@ -23,7 +23,7 @@ function documentType(number: string): IdType {
 export function identityKeys(decoded: DecodeResult, key: Buffer): IdentityKey[] {
   const id = decoded.identity;
   if (!decoded.ok || !id) return [];
-  if (decoded.kind === 'pass') return decoded.pass ? [passHolderKey(decoded.pass)] : [];
+  if (decoded.kind === 'pass') return decoded.pass ? passHolderKeys(decoded.pass) : [];
   const keys: Array<[IdType, string]> = [];
   switch (decoded.kind) {
     case 'cccd':
@@ -51,8 +51,11 @@ export function identityKeys(decoded: DecodeResult, key: Buffer): IdentityKey[] 
 /**
  * A pass's holder is the person the pass list names: their keyed hash (of the manual entry's phone or the
  * document reception scanned) is the check-in's, so the duplicate window, facts and tracing treat the
- * card as that person. A pass the list does not hold never decodes (decode/pass.ts `pass-unlisted`).
+ * card as that person. The list's links are that document's other keys (a CCCD's former CMND number, a
+ * BHYT card's BHXH number): the card is looked up by all of them, primary first as the document is, so
+ * facts filed under any of them reach the card (review 2, finding 1) and the card's check-in carries
+ * them as `document.links`. A pass the list does not hold never decodes (decode/pass.ts `pass-unlisted`).
  */
-function passHolderKey(pass: { holder: string }): IdentityKey {
-  return { type: 'pass', hash: Buffer.from(pass.holder, 'hex') };
+function passHolderKeys(pass: { holder: string; links: readonly string[] }): IdentityKey[] {
+  return [pass.holder, ...pass.links].map((h) => ({ type: 'pass', hash: Buffer.from(h, 'hex') }));
 }

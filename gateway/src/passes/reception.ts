@@ -13,7 +13,7 @@ import {
   vnDay,
 } from '@qrkiosk/protocol';
 import type { MqttClient } from 'mqtt';
-import type { Clock } from '../clock.js';
+import { type Clock, monotonicNow } from '../clock.js';
 import type { Text } from '../i18n.js';
 import type { Logger } from '../log.js';
 import type { LoadedSettings } from '../settings/index.js';
@@ -35,6 +35,12 @@ export const PASS_WAIT_MS = 10_000;
 export const PASS_RETRY_MS = 1_500;
 /** Cards kept in RAM for a reprint (a day's reception at a busy site, far below a Pi's memory). */
 const KEPT_CARDS = 500;
+/**
+ * The print page serves a kept card this long after the hub last answered for it (review 2, finding 6):
+ * time to print and reprint a jammed sheet, not long enough for an open tab or the browser's history to
+ * print a card revoked since — after it, reception presses the button again, which asks the hub.
+ */
+export const PASS_PRINT_MS = 10 * 60_000;
 
 export interface ReceptionPassParts {
   loaded: LoadedSettings;
@@ -62,6 +68,8 @@ export class ReceptionPasses {
   private readonly waiting = new Map<string, (answer: PassIssuedMessage) => void>();
   /** Cards issued since start, for the print page (the latest KEPT_CARDS). */
   private readonly cards = new Map<string, PassCard>();
+  /** When the hub last answered for each kept card (monotonic ms: a wall-clock jump moves nothing). */
+  private readonly answeredAt = new Map<string, number>();
   private readonly byCheckin = new Map<string, string>();
   private readonly topics: ReturnType<typeof kioskTopics>;
 
@@ -85,9 +93,15 @@ export class ReceptionPasses {
     });
   }
 
-  /** A card issued since this daemon started, for the print page. */
+  /** A card the hub answered for within PASS_PRINT_MS, for the print page. */
   card(passId: string): PassCard | undefined {
+    const at = this.answeredAt.get(passId);
+    if (at === undefined || this.mono() - at > PASS_PRINT_MS) return undefined;
     return this.cards.get(passId);
+  }
+
+  private mono(): number {
+    return (this.p.clock.monotonic?.() ?? monotonicNow()).ms;
   }
 
   /**
@@ -203,16 +217,23 @@ export class ReceptionPasses {
 
   private forget(checkinId: string): void {
     const passId = this.byCheckin.get(checkinId);
-    if (passId) this.cards.delete(passId);
+    if (passId) {
+      this.cards.delete(passId);
+      this.answeredAt.delete(passId);
+    }
     this.byCheckin.delete(checkinId);
   }
 
   private keep(checkinId: string, card: PassCard): PassCard {
+    // Re-inserted so the map's order is the answers' order: the oldest answer is dropped first.
+    this.cards.delete(card.passId);
     this.cards.set(card.passId, card);
+    this.answeredAt.set(card.passId, this.mono());
     this.byCheckin.set(checkinId, card.passId);
     if (this.cards.size > KEPT_CARDS) {
       const oldest = this.cards.keys().next().value as string;
       this.cards.delete(oldest);
+      this.answeredAt.delete(oldest);
       for (const [c, id] of this.byCheckin) if (id === oldest) this.byCheckin.delete(c);
     }
     this.p.log.info({ passId: card.passId, checkin: checkinId }, 'pass issued by the hub');

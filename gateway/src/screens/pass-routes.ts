@@ -13,8 +13,9 @@ type PassBody = Static<typeof PassBody>;
  * Reception's pass routes (issue #20): `POST /api/pass {checkinId}` asks the hub (passes/reception.ts)
  * behind the same token and Origin checks as a manual entry (not its per-minute cap: a reprint is no
  * new entry), and `GET /reception/pass/<passId>` is the A6 card to print — protocol's renderer, the
- * hub's layout. Cards live in the daemon's RAM only: after a restart, the button asks the hub again
- * (the same pass comes back for the same check-in).
+ * hub's layout. Cards live in the daemon's RAM only, and the page serves one only within PASS_PRINT_MS of
+ * the hub's last answer for it (a card revoked since is not printed from an open tab); after that or a
+ * restart, the button asks the hub again (the same pass comes back for the same check-in).
  */
 export function passRoutes(
   app: FastifyInstance,

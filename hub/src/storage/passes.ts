@@ -18,6 +18,11 @@ export interface PassRow {
   passId: string;
   /** The person's keyed identity hash (hex), as in check-ins: the pass holder is that person. */
   idHash: string;
+  /**
+   * The person's other keyed hashes, 32 hex each, concatenated ('' for none): a reception pass's check-in
+   * `document.links`, which the pass list carries (review 2, finding 1). Absent on insert: none.
+   */
+  links?: string;
   /** site | ward | province */
   scopeKind: string;
   scopeId: string;
@@ -40,7 +45,7 @@ export interface PassRow {
  */
 export const PASSES_SQLITE = `
   CREATE TABLE IF NOT EXISTS passes (
-    pass_id TEXT PRIMARY KEY, id_hash TEXT NOT NULL, scope_kind TEXT NOT NULL, scope_id TEXT NOT NULL,
+    pass_id TEXT PRIMARY KEY, id_hash TEXT NOT NULL, links TEXT NOT NULL DEFAULT '', scope_kind TEXT NOT NULL, scope_id TEXT NOT NULL,
     valid_from TEXT NOT NULL, valid_until TEXT NOT NULL, name_masked TEXT NOT NULL,
     issuer TEXT NOT NULL, issued_by TEXT NOT NULL, issued_at TEXT NOT NULL,
     revoked_at TEXT, revoked_by TEXT, reason TEXT
@@ -53,7 +58,7 @@ export const PASSES_SQLITE = `
 `;
 export const PASSES_POSTGRES = `
   CREATE TABLE passes (
-    pass_id text PRIMARY KEY, id_hash text NOT NULL, scope_kind text NOT NULL, scope_id text NOT NULL,
+    pass_id text PRIMARY KEY, id_hash text NOT NULL, links text NOT NULL DEFAULT '', scope_kind text NOT NULL, scope_id text NOT NULL,
     valid_from text NOT NULL, valid_until text NOT NULL, name_masked text NOT NULL,
     issuer text NOT NULL, issued_by text NOT NULL, issued_at timestamptz NOT NULL,
     revoked_at timestamptz, revoked_by text, reason text
@@ -101,11 +106,11 @@ export interface PassRecords extends PassCheckinRecords {
   publishedListVersion(): Promise<number | null>;
 }
 
-const COLUMNS = `pass_id AS "passId", id_hash AS "idHash", scope_kind AS "scopeKind", scope_id AS "scopeId",
+const COLUMNS = `pass_id AS "passId", id_hash AS "idHash", links, scope_kind AS "scopeKind", scope_id AS "scopeId",
   valid_from AS "validFrom", valid_until AS "validUntil", name_masked AS "nameMasked", issuer, issued_by AS "issuedBy",
   issued_at AS "issuedAt", revoked_at AS "revokedAt", revoked_by AS "revokedBy", reason`;
 const ADD = `INSERT INTO passes (pass_id, id_hash, scope_kind, scope_id, valid_from, valid_until, name_masked,
-  issuer, issued_by, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`;
+  issuer, issued_by, issued_at, links) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`;
 const GET = `SELECT ${COLUMNS} FROM passes WHERE pass_id = $1`;
 const REVOKE = `UPDATE passes SET revoked_at = $1, revoked_by = $2, reason = $3 WHERE pass_id = $4 AND revoked_at IS NULL`;
 // SQLite's two-argument MAX and PostgreSQL's GREATEST; the row is locked by the upsert in both.
@@ -160,6 +165,7 @@ const addParams = (r: PassRow) => [
   r.issuer,
   r.issuedBy,
   r.issuedAt,
+  r.links ?? '',
 ];
 
 export function sqlitePassRecords(db: Database.Database): PassRecords {

@@ -1,5 +1,12 @@
 import { createHash, type KeyObject } from 'node:crypto';
-import { encodePassList, isPassScopeId, type PassArea, passKey, vnDay } from '@qrkiosk/protocol';
+import {
+  BROKER_MAX_PACKET_BYTES,
+  encodePassList,
+  isPassScopeId,
+  type PassArea,
+  passKey,
+  vnDay,
+} from '@qrkiosk/protocol';
 import { passError, requireSigning } from '../passes/errors.js';
 import type { PassRow } from '../storage/repository.js';
 import type { HubStore } from '../store.js';
@@ -58,15 +65,17 @@ async function listParts(deps: PassDeps, now: Date): Promise<ListParts> {
   }
   const hash = createHash('sha256').update(JSON.stringify([areas, deps.province ?? null]));
   for (const r of [...rows].sort((a, b) => (a.passId < b.passId ? -1 : 1)))
-    hash.update(`${r.passId}${r.revokedAt ? '-' : r.idHash}${r.validUntil}`);
+    hash.update(`${r.passId}${r.revokedAt ? '-' : `${r.idHash}${r.links ?? ''}`}${r.validUntil}`);
   return { rows, areas, uncoded, digest: hash.digest('hex') };
 }
 
 function encode(deps: PassDeps, parts: ListParts, version: number, now: Date): Buffer {
-  return encodePassList(
+  const file = encodePassList(
     parts.rows.map((r) => ({
       passKey: passKey(r.passId),
       idHash: r.revokedAt ? ZERO_HASH : Buffer.from(r.idHash, 'hex'),
+      // The holder's other keys (the check-in's document.links); a revoked pass names nobody.
+      links: r.revokedAt ? [] : (r.links?.match(/[0-9a-f]{32}/g) ?? []).map((h) => Buffer.from(h, 'hex')),
       validUntil: r.validUntil,
       revoked: r.revokedAt !== null,
     })),
@@ -74,6 +83,14 @@ function encode(deps: PassDeps, parts: ListParts, version: number, now: Date): B
     requireSigning(deps),
     now,
   );
+  // Links (up to 4 × 32 bytes a pass) grow a list past the 35 bytes a pass the count cap assumes.
+  if (file.length > BROKER_MAX_PACKET_BYTES - 64 * 1024)
+    throw passError(
+      'too-many',
+      `Danh sách thẻ ${file.length} byte: không vừa một tin MQTT`,
+      `the pass list is ${file.length} bytes: it would not fit one MQTT message`,
+    );
+  return file;
 }
 
 /**

@@ -27,6 +27,12 @@ export interface IssueInput {
   /** The person's keyed identity hash (hex, 32 digits), as in their check-ins. */
   idHash: string;
   nameMasked: string;
+  /**
+   * The person's other keyed hashes (32 hex each): the check-in's `document.links` (a CCCD's former CMND,
+   * a BHYT card's BHXH number), which the pass list carries so a kiosk looks the card up by every key the
+   * document has (review 2, finding 1). None for a CSV or officer pass.
+   */
+  links?: readonly string[];
   scope: PassScope;
   /** Days the pass is valid, today included (default deps.validDays, else 365). */
   validDays?: number;
@@ -123,7 +129,7 @@ function validity(now: Date, days: number | undefined): { validFrom: string; val
 /** Signs and stores passes for people already checked (one transaction: a batch is whole or absent). */
 async function issueMany(
   deps: PassDeps,
-  people: ReadonlyArray<{ idHash: string; nameMasked: string }>,
+  people: ReadonlyArray<{ idHash: string; nameMasked: string; links?: readonly string[] }>,
   common: CommonInput & { hashGiven?: boolean },
 ): Promise<IssuedPass[]> {
   const signing = signingOf(deps);
@@ -132,7 +138,7 @@ async function issueMany(
   const dates = validity(now, common.validDays ?? deps.validDays);
   const kid = keyId(signing.publicKey);
   const issued = people.map((p) => {
-    if (!HASH.test(p.idHash))
+    if (!HASH.test(p.idHash) || !(p.links ?? []).every((l) => HASH.test(l)))
       throw passError(
         'bad-hash',
         'Mã băm người không hợp lệ (32 chữ số hex)',
@@ -148,11 +154,14 @@ async function issueMany(
       issuer,
       scope: common.scope,
       idHash: p.idHash,
+      // At most 4, as a check-in carries (admission/index.ts): a card is never looked up by more keys.
+      links: [...new Set(p.links ?? [])].filter((l) => l !== p.idHash).slice(0, 4),
     };
   });
   const rows: PassRow[] = issued.map((p) => ({
     passId: p.passId,
     idHash: p.idHash,
+    links: p.links.join(''),
     scopeKind: p.scope.kind,
     scopeId: p.scope.id,
     validFrom: p.validFrom,
@@ -179,7 +188,7 @@ async function issueMany(
     },
     now,
   );
-  return issued.map(({ idHash: _, ...p }) => p);
+  return issued.map(({ idHash: _, links: __, ...p }) => p);
 }
 
 export async function issuePass(deps: PassDeps, input: IssueInput): Promise<IssuedPass> {

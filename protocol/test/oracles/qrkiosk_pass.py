@@ -19,6 +19,8 @@ EPOCH = datetime.date(2020, 1, 1)
 KINDS = {1: "site", 2: "ward", 3: "province"}
 # passKey(16) | idHash(16) | validUntil u16 BE | flags u8 (bit 0 revoked)
 ENTRY = 35
+# passKey(16) | another keyed hash of the holder (16), after the entries, sorted by (passKey, hash)
+LINK = 32
 
 
 def day(n):
@@ -65,9 +67,10 @@ def read_list(path, public_hex):
     (length,) = struct.unpack("<I", data[7:11])
     header_bytes = data[11 : 11 + length]
     header = json.loads(header_bytes)
-    entries = data[11 + length : -64]
-    assert len(entries) == ENTRY * header["count"]
-    signed = b"qrkiosk-pass-list/1" + header_bytes + hashlib.sha256(entries).digest()
+    body = data[11 + length : -64]
+    assert len(body) == ENTRY * header["count"] + LINK * header["linkCount"]
+    entries, links = body[: ENTRY * header["count"]], body[ENTRY * header["count"] :]
+    signed = b"qrkiosk-pass-list/1" + header_bytes + hashlib.sha256(body).digest()
     Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_hex)).verify(data[-64:], signed)
     out = []
     for i in range(header["count"]):
@@ -79,17 +82,25 @@ def read_list(path, public_hex):
         assert not revoked or e[16:32] == bytes(16), "a revoked entry carries a holder"
         out.append({"passKey": e[:16].hex(), "idHash": e[16:32].hex(), "validUntil": day(until), "revoked": revoked})
     assert [o["passKey"] for o in out] == sorted({o["passKey"] for o in out}), "not sorted or duplicated"
+    pairs = [(links[i : i + 16].hex(), links[i + 16 : i + 32].hex()) for i in range(0, len(links), LINK)]
+    assert pairs == sorted(set(pairs)), "links not sorted or duplicated"
+    live = {o["passKey"] for o in out if not o["revoked"]}
+    assert all(k in live for k, _ in pairs), "a link names no unrevoked pass"
+    for o in out:
+        o["links"] = [h for k, h in pairs if k == o["passKey"]]
     print(json.dumps({"header": header, "entries": out}))
 
 
-def make_list(header_json, entries_json, seed_hex, path):
-    """entries: [{passKey, idHash, validUntil, flags}] written in the order given, not sorted."""
+def make_list(header_json, entries_json, seed_hex, path, links_json="[]"):
+    """entries: [{passKey, idHash, validUntil, flags}], links: [{passKey, hash}], each written in the order
+    given, not sorted (the header's linkCount is the caller's)."""
     key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(seed_hex))
     header_bytes = header_json.encode("utf-8")
     entries = b"".join(
         bytes.fromhex(e["passKey"]) + bytes.fromhex(e["idHash"]) + struct.pack(">HB", number(e["validUntil"]), e["flags"])
         for e in json.loads(entries_json)
     )
+    entries += b"".join(bytes.fromhex(l["passKey"]) + bytes.fromhex(l["hash"]) for l in json.loads(links_json))
     signed = b"qrkiosk-pass-list/1" + header_bytes + hashlib.sha256(entries).digest()
     data = b"QRKPL1\n" + struct.pack("<I", len(header_bytes)) + header_bytes + entries + key.sign(signed)
     open(path, "wb").write(data)
