@@ -159,9 +159,18 @@ async function listAfter(
   }
 }
 
-async function writeCards(deps: PassDeps, rows: PassRow[], file: string, layout: PassLayout): Promise<void> {
+/** The print page; its line on stderr under --json, so stdout stays one JSON document. */
+async function writeCards(
+  deps: PassDeps,
+  rows: PassRow[],
+  file: string,
+  layout: PassLayout,
+  json = false,
+): Promise<void> {
   writeFileSync(file, await passCardsPage(await passCards(deps, rows), layout));
-  out(`Trang in ${rows.length} thẻ / print page of ${rows.length} cards: ${file} (${layout.toUpperCase()})`);
+  const line = `Trang in ${rows.length} thẻ / print page of ${rows.length} cards: ${file} (${layout.toUpperCase()})`;
+  if (json) process.stderr.write(`${line}\n`);
+  else out(line);
 }
 
 async function run(sub: string, v: Values, deps: PassDeps): Promise<number> {
@@ -206,7 +215,7 @@ async function run(sub: string, v: Values, deps: PassDeps): Promise<number> {
     const list = await listAfter(v, deps, { vi: 'Đã cấp thẻ', en: 'pass issued' });
     // One JSON document: the pass, and the list it was sent in (null: not sent).
     if (v.json) out(JSON.stringify({ ...p, list }));
-    if (v.print) await writeCards(deps, await rowsOf([p.passId]), v.print, layout);
+    if (v.print) await writeCards(deps, await rowsOf([p.passId]), v.print, layout, v.json);
     // 0 even when the list was not sent: the pass exists, and a script retrying would issue a second.
     return 0;
   }
@@ -231,7 +240,7 @@ async function run(sub: string, v: Values, deps: PassDeps): Promise<number> {
       out(`Đã cấp ${r.issued.length} thẻ / ${r.issued.length} passes issued (${scope.kind}:${scope.id})`);
     const list = await listAfter(v, deps, { vi: `Đã cấp ${r.issued.length} thẻ`, en: 'passes issued' });
     if (v.json) out(JSON.stringify({ ...r, list }));
-    if (v.print) await writeCards(deps, await rowsOf(r.issued.map((p) => p.passId)), v.print, layout);
+    if (v.print) await writeCards(deps, await rowsOf(r.issued.map((p) => p.passId)), v.print, layout, v.json);
     return 0;
   }
   if (sub === 'revoke') {
