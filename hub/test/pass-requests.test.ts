@@ -161,7 +161,7 @@ describe.each(ENGINES)('reception pass requests (%s)', (engine) => {
         id: '01JD00000000000000000000ZZ',
         checkin: c.id,
         outcome: 'denied',
-        by: 'guard',
+        by: 'button',
         at: NOW.toISOString(),
         clockSynced: true,
         kiosk: 'k-001',
