@@ -139,8 +139,7 @@ export class Hub {
     const tick = () => void freshness?.tick();
     const passes = daemonPassPublisher(store, fresh, this.options.passes, login, this.log, tick);
     this.passes = passes;
-    const cap = this.options.passes?.kioskDailyPasses;
-    this.passDesk = await startPassDesk(passes, login, this.log, cap); // reception's pass requests (issue #20)
+    this.passDesk = await startPassDesk(passes, login, this.log, this.options.passes); // reception's (#20)
     this.server = await createServer(store, ingest, {
       ...(this.options.hashKey ? { hashKey: this.options.hashKey } : {}),
       ...(this.options.tracingOffice ? { tracingOffice: this.options.tracingOffice } : {}),

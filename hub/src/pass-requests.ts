@@ -281,14 +281,16 @@ export class PassRequestDesk {
 
 /**
  * The daemon's desk over the hub's broker login: issues as the page does (the publisher's key, province and
- * validity) and asks the one publisher for the new list. None without a publisher (no signing key).
+ * validity) and asks the one publisher for the new list; hub.yaml passes.kioskDailyPasses caps each
+ * kiosk. None without a publisher (no signing key).
  */
 export async function startPassDesk(
   publisher: PassListPublisher | undefined,
   login: BrokerLogin,
   log: Logger,
-  kioskDailyPasses?: number,
+  settings?: { kioskDailyPasses?: number },
 ): Promise<PassRequestDesk | undefined> {
+  const kioskDailyPasses = settings?.kioskDailyPasses;
   if (!publisher) return undefined;
   const desk = new PassRequestDesk(login, {
     ...publisher.options.deps,
