@@ -27,7 +27,7 @@ import { issuePass, type PassDeps, passCards } from './use-cases/passes.js';
  * hash it reports in a check-in (review 2 finding 2). What bounds it: only a hash this kiosk reported
  * within 24 h, a card scoped to its own site, every pass audited as `kiosk:<site>/<kiosk>`, and at most
  * hub.yaml passes.kioskDailyPasses cards per kiosk per Vietnam day (a refusal beyond it is logged as a
- * warning and audited, so a kiosk minting cards shows). The pass is valid the hub's default
+ * warning and audited: the hub's log and audit table; no page shows either yet). The pass is valid the hub's default
  * (passes.validDays), its issuer the site's register name.
  */
 export interface PassRequestDeps extends PassDeps {
@@ -205,7 +205,8 @@ async function decide(
 
 /**
  * The kiosk's new card would pass its daily cap: a warning in the log and (once a day per kiosk and
- * process) an audit row `pass-kiosk-cap` as that kiosk, where officers read the pass audit. Two hub
+ * process) an audit row `pass-kiosk-cap` as that kiosk (the alert rules, a pure function of kiosk telemetry and
+ * scan counts, have no pass counts to judge). Two hub
  * processes each count the database, so together they may overshoot by the requests in flight.
  */
 async function overCap(
