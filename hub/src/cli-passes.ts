@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import {
   FactsCsvError,
   formatVnDateTime,
+  formatVnDay,
   hashIdentity,
   maskName,
   PASS_SCOPE_KINDS,
@@ -23,6 +24,7 @@ import {
   issuePass,
   issuePassesFromCsv,
   type PassDeps,
+  type PassListPublication,
   passCards,
   publishPassList,
   revokePass,
@@ -33,8 +35,8 @@ import {
  * Output for the operator: Vietnamese first, then English; --json for scripts.
  */
 export const PASS_USAGE = [
-  'qrkiosk-hub pass issue (--id-type cccd|phone|… --id NUMBER | --id-hash HEX) --name "FULL NAME" --scope site:ID|ward:ID|province:ID [--issuer "NAME ON THE CARD"] [--days N] [--print FILE.html] [--layout a6|a4] [--json]   (--issuer required for ward/province; --id-hash is for technicians and is audited)',
-  'qrkiosk-hub pass issue-csv --csv FILE --scope KIND:ID [--issuer "NAME"] [--days N] [--print FILE.html] [--layout a4|a6] [--json]   (CSV UTF-8, columns id_type,id,name; any bad row: nothing issued)',
+  'qrkiosk-hub pass issue (--id-type cccd|phone|… --id NUMBER | --id-hash HEX) --name "FULL NAME" --scope site:ID|ward:ID|province:ID [--issuer "NAME ON THE CARD"] [--days N] [--print FILE.html] [--layout a6|a4] [--json] [MQTT]   (then publishes the pass list; --issuer required for ward/province; --id-hash is for technicians and is audited)',
+  'qrkiosk-hub pass issue-csv --csv FILE --scope KIND:ID [--issuer "NAME"] [--days N] [--print FILE.html] [--layout a4|a6] [--json] [MQTT]   (then publishes the pass list; CSV UTF-8, columns id_type,id,name; any bad row: nothing issued)',
   'qrkiosk-hub pass revoke --pass-id ID --reason TEXT [--json] [MQTT]   (then publishes the pass list, as pass publish)',
   'qrkiosk-hub pass list [--scope KIND:ID] [--all] [--json]',
   'qrkiosk-hub pass print (--pass-id ID [--pass-id ID…] | --scope KIND:ID) --out FILE.html [--layout a6|a4]',
@@ -101,35 +103,74 @@ const flags = (argv: string[], settings: HubSettings) =>
 
 type Values = ReturnType<typeof flags>['values'];
 
-/** A Vietnam day `yyyy-MM-dd` as the card and the page print it, dd/MM/yyyy. */
-const day = (d: string) => d.split('-').reverse().join('/');
+/** A Vietnam day `yyyy-MM-dd` as the card and the page print it, dd/MM/yyyy (protocol's one helper). */
+const day = formatVnDay;
 /** An instant in Vietnam time (UTC+7), dd/MM/yyyy HH:mm. */
 const vnTime = (iso: string) => formatVnDateTime(new Date(iso)).slice(0, 16);
 /** What the CLI shows of a pass: never the holder's hash (review finding 9). */
 const shown = ({ idHash: _, ...r }: PassRow) => r;
 
 /** Signs the pass list under a database-reserved version and sends it retained on fleet/passes. */
-async function publishList(v: Values, deps: PassDeps): Promise<number> {
+function sendList(v: Values, deps: PassDeps): Promise<PassListPublication> {
   const login = brokerLogin(v);
-  const r = await publishPassList({
+  return publishPassList({
     ...deps,
     send: (payload) => publishFleet(login, [{ kind: 'passes', payload }]),
   });
-  if (v.json) out(JSON.stringify(r));
-  else
-    out(
-      `Đã gửi danh sách thẻ phiên bản ${r.version}: ${r.count} thẻ (${r.revoked} đã khóa) / pass list ${r.version} published: ${r.count} passes (${r.revoked} revoked, ${r.bytes} bytes)${
-        r.uncoded.length
-          ? `\n  Địa điểm không dùng được thẻ theo phường (mã địa điểm hoặc phường/xã không hợp lệ) / sites where no ward pass works (site or ward id not a code): ${r.uncoded.join(', ')}`
-          : ''
-      }`,
-    );
+}
+
+/** The human line for a list sent (the JSON output carries the publication itself). */
+function listLine(r: PassListPublication): string {
+  return `Đã gửi danh sách thẻ phiên bản ${r.version}: ${r.count} thẻ (${r.revoked} đã khóa) / pass list ${r.version} published: ${r.count} passes (${r.revoked} revoked, ${r.bytes} bytes)${
+    r.uncoded.length
+      ? `\n  Địa điểm không dùng được thẻ theo phường (mã địa điểm hoặc phường/xã không hợp lệ) / sites where no ward pass works (site or ward id not a code): ${r.uncoded.join(', ')}`
+      : ''
+  }`;
+}
+
+async function publishList(v: Values, deps: PassDeps): Promise<number> {
+  const r = await sendList(v, deps);
+  out(v.json ? JSON.stringify(r) : listLine(r));
   return 0;
 }
 
-async function writeCards(deps: PassDeps, rows: PassRow[], file: string, layout: PassLayout): Promise<void> {
+/**
+ * After an issue, a CSV batch or a revoke from the CLI: the list sent now, as the running hub does after
+ * its own (review 2 finding 11), so the card is not pass-unlisted until the daemon's periodic check.
+ * Null when it could not be sent: the change is stored, the officer is told on stderr (vi/en) how it
+ * reaches kiosks, and the command still succeeds (the pass exists; the daemon sends it later).
+ */
+async function listAfter(
+  v: Values,
+  deps: PassDeps,
+  what: { vi: string; en: string },
+): Promise<PassListPublication | null> {
+  try {
+    const r = await sendList(v, deps);
+    if (!v.json) out(listLine(r));
+    return r;
+  } catch (err) {
+    if (err instanceof PassIssueError) throw err;
+    const m = (err as Error).message;
+    process.stderr.write(
+      `${what.vi} nhưng chưa gửi được danh sách thẻ (${m}); chạy lại "qrkiosk-hub pass publish" hoặc chờ trung tâm gửi định kỳ / ${what.en} but the pass list was not sent (${m}); run "qrkiosk-hub pass publish" again or wait for the hub's periodic one\n`,
+    );
+    return null;
+  }
+}
+
+/** The print page; its line on stderr under --json, so stdout stays one JSON document. */
+async function writeCards(
+  deps: PassDeps,
+  rows: PassRow[],
+  file: string,
+  layout: PassLayout,
+  json = false,
+): Promise<void> {
   writeFileSync(file, await passCardsPage(await passCards(deps, rows), layout));
-  out(`Trang in ${rows.length} thẻ / print page of ${rows.length} cards: ${file} (${layout.toUpperCase()})`);
+  const line = `Trang in ${rows.length} thẻ / print page of ${rows.length} cards: ${file} (${layout.toUpperCase()})`;
+  if (json) process.stderr.write(`${line}\n`);
+  else out(line);
 }
 
 async function run(sub: string, v: Values, deps: PassDeps): Promise<number> {
@@ -167,12 +208,15 @@ async function run(sub: string, v: Values, deps: PassDeps): Promise<number> {
       issuedBy: actor,
       ...(hashGiven ? { hashGiven } : {}),
     });
-    if (v.json) out(JSON.stringify(p));
-    else
+    if (!v.json)
       out(
         `Đã cấp thẻ / pass issued: ${p.passId} ${p.nameMasked} ${scope.kind}:${scope.id} ${day(p.validFrom)}–${day(p.validUntil)} (${p.issuer})`,
       );
-    if (v.print) await writeCards(deps, await rowsOf([p.passId]), v.print, layout);
+    const list = await listAfter(v, deps, { vi: 'Đã cấp thẻ', en: 'pass issued' });
+    // One JSON document: the pass, and the list it was sent in (null: not sent).
+    if (v.json) out(JSON.stringify({ ...p, list }));
+    if (v.print) await writeCards(deps, await rowsOf([p.passId]), v.print, layout, v.json);
+    // 0 even when the list was not sent: the pass exists, and a script retrying would issue a second.
     return 0;
   }
   if (sub === 'issue-csv') {
@@ -184,40 +228,39 @@ async function run(sub: string, v: Values, deps: PassDeps): Promise<number> {
       ...(v.issuer ? { issuer: v.issuer } : {}),
       issuedBy: actor,
     });
-    if (v.json) out(JSON.stringify(r));
-    for (const p of r.problems) process.stderr.write(`${v.csv}:${p.line}: ${p.message}\n`);
-    if (r.problems.length)
+    if (r.problems.length) {
+      if (v.json) out(JSON.stringify({ ...r, list: null }));
+      for (const p of r.problems) process.stderr.write(`${v.csv}:${p.line}: ${p.message}\n`);
       return fail(
         `${r.problems.length} dòng lỗi: không cấp thẻ nào. Sửa các dòng trên rồi chạy lại`,
         `${r.problems.length} bad rows: no pass issued. Fix the lines above and run again`,
       );
+    }
     if (!v.json)
       out(`Đã cấp ${r.issued.length} thẻ / ${r.issued.length} passes issued (${scope.kind}:${scope.id})`);
-    if (v.print) await writeCards(deps, await rowsOf(r.issued.map((p) => p.passId)), v.print, layout);
+    const list = await listAfter(v, deps, { vi: `Đã cấp ${r.issued.length} thẻ`, en: 'passes issued' });
+    if (v.json) out(JSON.stringify({ ...r, list }));
+    if (v.print) await writeCards(deps, await rowsOf(r.issued.map((p) => p.passId)), v.print, layout, v.json);
     return 0;
   }
   if (sub === 'revoke') {
     const passId = v['pass-id']?.[0];
     if (!passId || !v.reason) return usage();
     const r = await revokePass(deps, { passId, reason: v.reason, revokedBy: actor });
-    if (v.json) out(JSON.stringify({ revoked: r.revoked, pass: shown(r.pass) }));
-    else
+    if (!v.json)
       out(
         r.revoked
           ? `Đã khóa thẻ / pass revoked: ${r.pass.passId}`
           : `Thẻ ${r.pass.passId} đã bị khóa từ trước / pass ${r.pass.passId} was already revoked (${vnTime(r.pass.revokedAt as string)})`,
       );
-    if (!r.revoked) return 0;
     // The revocation reaches kiosks only in a pass list: sent now, as `pass publish` does.
-    try {
-      return await publishList({ ...v, json: false }, deps);
-    } catch (err) {
-      if (err instanceof PassIssueError) throw err;
-      return fail(
-        `Đã khóa trong cơ sở dữ liệu nhưng chưa gửi được danh sách thẻ (${(err as Error).message}); chạy lại "qrkiosk-hub pass publish" hoặc chờ trung tâm gửi định kỳ`,
-        `revoked in the database but the pass list was not sent (${(err as Error).message}); run "qrkiosk-hub pass publish" again or wait for the hub's periodic one`,
-      );
-    }
+    const list = r.revoked
+      ? await listAfter(v, deps, { vi: 'Đã khóa trong cơ sở dữ liệu', en: 'revoked in the database' })
+      : null;
+    // One JSON document (review 2 finding 10): the revoke, the pass without its hash, the list sent.
+    if (v.json) out(JSON.stringify({ revoked: r.revoked, pass: shown(r.pass), list }));
+    // 2, as before: a revoke that has not reached kiosks is not done (the card still opens doors).
+    return !r.revoked || list ? 0 : 2;
   }
   if (sub === 'list' || sub === 'print') {
     const scope = v.scope ? scopeOf(v.scope) : undefined;

@@ -113,7 +113,11 @@ export function hubOptions(s: HubSettings): ConstructorParameters<typeof Hub>[0]
     },
     ...rolloutOptions(s),
     freshness: freshnessOptions(s),
-    passes: { province: s.passes.province ?? null, validDays: s.passes.validDays },
+    passes: {
+      province: s.passes.province ?? null,
+      validDays: s.passes.validDays,
+      kioskDailyPasses: s.passes.kioskDailyPasses,
+    },
   };
 }
 

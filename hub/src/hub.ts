@@ -70,7 +70,7 @@ export interface HubOptions {
   /** The signed statement on fleet/fresh (issue #19, fresh-publisher.ts). None: not published by this process. */
   freshness?: FreshnessOptions;
   /** hub.yaml passes: the province passes and the pass list name, a pass's default validity. */
-  passes?: { province: string | null; validDays: number };
+  passes?: { province: string | null; validDays: number; kioskDailyPasses?: number };
   log?: Logger;
   /** Who may scrape GET /metrics besides an admin's session: a bearer token, listed addresses. */
   metricsAccess?: MetricsAccess;
@@ -139,7 +139,7 @@ export class Hub {
     const tick = () => void freshness?.tick();
     const passes = daemonPassPublisher(store, fresh, this.options.passes, login, this.log, tick);
     this.passes = passes;
-    this.passDesk = await startPassDesk(passes, login, this.log); // reception's pass requests (issue #20)
+    this.passDesk = await startPassDesk(passes, login, this.log, this.options.passes); // reception's (#20)
     this.server = await createServer(store, ingest, {
       ...(this.options.hashKey ? { hashKey: this.options.hashKey } : {}),
       ...(this.options.tracingOffice ? { tracingOffice: this.options.tracingOffice } : {}),

@@ -8,6 +8,8 @@ import {
   type PassIssuedMessage,
   parsePassRequest,
   TOPIC_ROOT,
+  vnDay,
+  vnDayStart,
 } from '@qrkiosk/protocol';
 import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
@@ -20,15 +22,25 @@ import { issuePass, type PassDeps, passCards } from './use-cases/passes.js';
  * Reception's "print a pass" on a kiosk (issue #20, protocol/src/pass-request.ts): a kiosk names one of
  * its check-ins; the hub issues (or finds) the pass for that check-in's holder and answers with the
  * signed token. The holder's keyed hash and masked name come from the check-in the hub stored from
- * that same site and kiosk — never from the request — so a kiosk cannot bind a card to a hash of its
- * choosing (review #1 finding 7). The pass is scoped to the kiosk's site, valid the hub's default
- * (hub.yaml passes.validDays), its issuer the site's register name.
+ * that same site and kiosk, never from the request. That is the whole protection, and it is narrow:
+ * the kiosk wrote that check-in itself, so a kiosk (or a stolen kiosk login) CAN bind a card to any
+ * hash it reports in a check-in (review 2 finding 2). What bounds it: only a hash this kiosk reported
+ * within 24 h, a card scoped to its own site, every pass audited as `kiosk:<site>/<kiosk>`, and at most
+ * hub.yaml passes.kioskDailyPasses cards per kiosk per Vietnam day (a refusal beyond it is logged as a
+ * warning and audited: the hub's log and audit table; no page shows either yet). The pass is valid the hub's default
+ * (passes.validDays), its issuer the site's register name.
  */
 export interface PassRequestDeps extends PassDeps {
   /** Asks for a new signed pass list (the one publisher; not awaited: the card prints meanwhile). */
   publish: () => Promise<unknown>;
   log: Logger;
+  /** hub.yaml passes.kioskDailyPasses: cards one kiosk's reception may get per Vietnam day (default 100). */
+  kioskDailyPasses?: number;
+  /** Kiosks already audited as over the cap today (`site/kiosk/day`): one audit row a day, not one a try. */
+  capped?: Set<string>;
 }
+
+export const DEFAULT_KIOSK_DAILY_PASSES = 100;
 
 /** A check-in older than this at the hub is no visit to print a card for "right after". */
 export const PASS_REQUEST_WINDOW_MS = 24 * 3600_000;
@@ -54,6 +66,11 @@ const REFUSALS = {
     code: 'checkin-is-pass',
     vi: 'Lượt này đã dùng thẻ QR in: in lại thẻ từ lượt check-in đầu tiên',
     en: 'This entry used a printed pass already: reprint from the first check-in',
+  },
+  capped: {
+    code: 'kiosk-pass-cap',
+    vi: 'Kiosk này đã in đủ số thẻ cho phép trong ngày — nhờ cán bộ cấp thẻ trên trang của trung tâm',
+    en: "This kiosk has printed as many passes as it may today — ask an officer to issue the pass on the hub's page",
   },
   refused: {
     code: 'checkin-refused',
@@ -142,10 +159,16 @@ async function decide(
     return refuse(requestId, REFUSALS.tooOld);
   const { document, verdict } = stored.checkin;
   if (document.kind === 'pass') return refuse(requestId, REFUSALS.isPass);
-  if (verdict === 'REFUSE') return refuse(requestId, REFUSALS.refused);
+  // As the kiosk (gateway/src/passes/reception.ts): a REVIEW the guard denied is refused too.
+  if (
+    verdict === 'REFUSE' ||
+    (await deps.store.repo.outcomesOf(checkinId)).some((o) => o.outcome === 'denied')
+  )
+    return refuse(requestId, REFUSALS.refused);
   // One pass per check-in: asked again (a retry, a reprint), the same pass, signed again.
   let passId = await passes.passOfCheckin(checkinId);
   if (!passId) {
+    if (await overCap(deps, where, now)) return refuse(requestId, REFUSALS.capped);
     const issued = await issuePass(deps, {
       idHash: document.idHash,
       // Every key the scanned document has: the card is looked up by them all, as the document is.
@@ -180,6 +203,31 @@ async function decide(
     issuer: card.issuer.slice(0, 120),
     nameMasked: card.nameMasked,
   };
+}
+
+/**
+ * The kiosk's new card would pass its daily cap: a warning in the log and (once a day per kiosk and
+ * process) an audit row `pass-kiosk-cap` as that kiosk (the alert rules, a pure function of kiosk telemetry and
+ * scan counts, have no pass counts to judge). Two hub
+ * processes each count the database, so together they may overshoot by the requests in flight.
+ */
+async function overCap(
+  deps: PassRequestDeps,
+  where: { site: string; kiosk: string },
+  now: Date,
+): Promise<boolean> {
+  const cap = deps.kioskDailyPasses ?? DEFAULT_KIOSK_DAILY_PASSES;
+  const day = vnDay(now);
+  const since = vnDayStart(day);
+  const count = await deps.store.repo.passes.issuedByKioskSince(where.site, where.kiosk, since);
+  if (count < cap) return false;
+  deps.log.warn({ ...where, count, cap }, 'reception pass refused: the kiosk reached its daily cap');
+  const key = `${where.site}/${where.kiosk}/${day}`;
+  if (!deps.capped?.has(key)) {
+    deps.capped?.add(key);
+    await deps.store.audit(`kiosk:${where.site}/${where.kiosk}`, 'pass-kiosk-cap', { count, cap, day }, now);
+  }
+  return true;
 }
 
 /**
@@ -236,18 +284,23 @@ export class PassRequestDesk {
 
 /**
  * The daemon's desk over the hub's broker login: issues as the page does (the publisher's key, province and
- * validity) and asks the one publisher for the new list. None without a publisher (no signing key).
+ * validity) and asks the one publisher for the new list; hub.yaml passes.kioskDailyPasses caps each
+ * kiosk. None without a publisher (no signing key).
  */
 export async function startPassDesk(
   publisher: PassListPublisher | undefined,
   login: BrokerLogin,
   log: Logger,
+  settings?: { kioskDailyPasses?: number },
 ): Promise<PassRequestDesk | undefined> {
+  const kioskDailyPasses = settings?.kioskDailyPasses;
   if (!publisher) return undefined;
   const desk = new PassRequestDesk(login, {
     ...publisher.options.deps,
     publish: () => publisher.request(),
     log,
+    capped: new Set(),
+    ...(kioskDailyPasses ? { kioskDailyPasses } : {}),
   });
   await desk.start();
   return desk;

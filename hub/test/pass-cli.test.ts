@@ -1,8 +1,9 @@
 /**
  * `qrkiosk-hub pass …` as an officer runs it (the built hub/dist/cli.js): issue one person by number
  * (hashed as a kiosk hashes it: checked by Python's hmac), a CSV batch refused whole for one bad row,
- * the list without hashes and with dd/MM/yyyy dates, a print page, and a revocation that publishes the
- * pass list itself (the revoked entry read back from the retained message by protocol's verifier).
+ * the list without hashes and with dd/MM/yyyy dates, a print page, and an issue, a CSV batch and a revocation
+ * that each publish the pass list themselves (read back from the retained message by protocol's verifier),
+ * each with --json printing exactly one JSON document.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -70,10 +71,16 @@ describe('qrkiosk-hub pass', () => {
       '--json',
       '--print',
       html,
+      // No broker there: the pass is stored, the officer told on stderr that the list did not go out.
+      '--mqtt',
+      'mqtt://127.0.0.1:1',
     );
-    expect(issued.stderr).toBe('');
+    expect(issued.stderr).toMatch(/Đã cấp thẻ nhưng chưa gửi được danh sách thẻ .*pass list was not sent/);
     expect(issued.status).toBe(0);
-    const pass = JSON.parse(issued.stdout.split('\n')[0] ?? '');
+    // One JSON document on stdout, `list` null (review 2 finding 10's rule, for issue too).
+    const pass = JSON.parse(issued.stdout);
+    expect(issued.stderr).toContain('print page of 1 cards');
+    expect(pass.list).toBeNull();
     expect(pass).toMatchObject({ nameMasked: 'TRẦN V** B***', scope: { kind: 'site', id: 's-001' } });
     expect(pass.token).toMatch(/^QRKP1:[A-Z2-7]+$/);
     expect(existsSync(html)).toBe(true);
@@ -148,9 +155,38 @@ describe('qrkiosk-hub pass', () => {
         '--scope',
         'site:s-001',
         '--json',
+        '--mqtt',
+        broker.url,
       );
       expect(issued.status, issued.stderr).toBe(0);
-      const pass = JSON.parse(issued.stdout.split('\n')[0] ?? '');
+      // The issue sent the list itself (review 2 finding 11): one JSON document naming it.
+      const pass = JSON.parse(issued.stdout);
+      expect(pass.list).toMatchObject({ count: expect.any(Number) });
+      const onIssue = await retainedList(broker.url, signingFile);
+      expect(onIssue.header.version).toBe(pass.list.version);
+      expect(findPass(onIssue, passKey(pass.passId))).toMatchObject({ revoked: false });
+      // A CSV batch: sent once, its passes in the list.
+      const csv = join(dir, 'batch.csv');
+      writeFileSync(csv, 'id_type,id,name\ncccd,001099000011,Nguyễn Văn An\ncccd,001099000012,Lê Thị Bình\n');
+      const batch = cli(
+        'pass',
+        'issue-csv',
+        ...base,
+        '--csv',
+        csv,
+        '--scope',
+        'site:s-001',
+        '--json',
+        '--mqtt',
+        broker.url,
+      );
+      expect(batch.status, batch.stderr).toBe(0);
+      const b = JSON.parse(batch.stdout);
+      expect(b.issued).toHaveLength(2);
+      expect(b.list.version).toBeGreaterThan(pass.list.version);
+      const onBatch = await retainedList(broker.url, signingFile);
+      for (const p of b.issued)
+        expect(findPass(onBatch, passKey(p.passId))).toMatchObject({ revoked: false });
       const publish = () => cli('pass', 'publish', ...base, '--mqtt', broker.url);
       const first = publish();
       expect(first.status, first.stderr).toBe(0);
@@ -184,8 +220,11 @@ describe('qrkiosk-hub pass', () => {
       );
       expect(revoked.status, revoked.stderr).toBe(0);
       expect(revoked.stdout).not.toContain('idHash');
-      expect(JSON.parse(revoked.stdout.split('\n')[0] ?? '')).toMatchObject({ revoked: true });
+      // Exactly one JSON document (review 2 finding 10): the revoke, the pass, the list sent.
+      const done = JSON.parse(revoked.stdout);
+      expect(done).toMatchObject({ revoked: true, pass: { passId: pass.passId }, list: { revoked: 1 } });
       const after = await retainedList(broker.url, signingFile);
+      expect(after.header.version).toBe(done.list.version);
       expect(after.header.version).toBeGreaterThan(version(second));
       expect(findPass(after, passKey(pass.passId))).toMatchObject({ revoked: true });
       // publish-fresh, with no database of its own, reads the pass list's version back from the broker.

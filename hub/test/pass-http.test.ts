@@ -8,6 +8,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { KeyRing, verifyPass } from '@qrkiosk/protocol';
 import { describe, expect, it } from 'vitest';
+import { issuePass } from '../src/use-cases/passes.js';
 import { addUser } from '../src/use-cases/users.js';
 import { httpHub } from './http-server.js';
 import { logIn } from './session.js';
@@ -20,12 +21,15 @@ describe('passes over HTTP', () => {
   it('issues within the officer’s ward, lists without hashes, revokes once, prints', async () => {
     const signing = generateKeyPairSync('ed25519');
     let published = 0;
+    const broker = true;
     const hub = await httpHub('sqlite', {
       passes: {
         signing,
         publisher: {
           request: async () => {
             published++;
+            if (!broker) throw new Error('connect ECONNREFUSED');
+            return { version: 1_900_000_000 + published };
           },
         },
       },
@@ -132,7 +136,15 @@ describe('passes over HTTP', () => {
         reason: 'mất thẻ',
       });
       expect(revoke.status).toBe(200);
-      expect(((await revoke.json()) as { revoked: boolean }).revoked).toBe(true);
+      // The officer is told the list went out, and which (review 2 finding 5).
+      expect(await revoke.json()).toMatchObject({
+        revoked: true,
+        list: {
+          sent: true,
+          version: 1_900_000_002,
+          text: { vi: expect.stringContaining('Đã khóa và đã gửi') },
+        },
+      });
       // The revocation reaches kiosks in the pass list: asked for at once (review finding 1).
       expect(published).toBe(2);
       const again = await call('POST', `/api/passes/${issued.passId}/revoke`, officer, { reason: 'x' });
@@ -172,6 +184,61 @@ describe('passes over HTTP', () => {
       });
       expect(huge.status).toBe(400);
       expect(((await huge.json()) as { problems: unknown[] }).problems.length).toBe(1);
+    } finally {
+      await hub.stop();
+    }
+  });
+});
+
+describe('a revoke whose pass list cannot be sent', () => {
+  it('says so in vi/en instead of "revoked" alone (review 2 finding 5)', async () => {
+    const signing = generateKeyPairSync('ed25519');
+    const hub = await httpHub('sqlite', {
+      passes: {
+        signing,
+        publisher: {
+          request: async () => {
+            throw new Error('connect ECONNREFUSED');
+          },
+        },
+      },
+    });
+    try {
+      await hub.store.registerSites([
+        { site: 's-001', name: 'Chợ Hà Đông', district: 'd-268', ward: 'w-09556' },
+      ]);
+      const pass = await issuePass(
+        { store: hub.store, signing },
+        {
+          idHash: 'ab'.repeat(16),
+          nameMasked: 'N***',
+          scope: { kind: 'site', id: 's-001' },
+          issuedBy: 'test',
+        },
+      );
+      await addUser(
+        hub.store,
+        'test',
+        { phone: OFFICER, role: 'officer', sites: ['ward:w-09556'], password: PW },
+        { replace: false },
+      );
+      const officer = await logIn(hub.address, OFFICER, PW);
+      const r = await fetch(`${hub.address}/api/passes/${pass.passId}/revoke`, {
+        method: 'POST',
+        headers: { cookie: officer.cookie, 'x-csrf-token': officer.csrf, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'mất thẻ' }),
+      });
+      expect(r.status).toBe(200);
+      expect(await r.json()).toMatchObject({
+        revoked: true,
+        list: {
+          sent: false,
+          text: {
+            vi: expect.stringContaining('CHƯA gửi được'),
+            en: expect.stringContaining('NOT reached kiosks'),
+          },
+        },
+      });
     } finally {
       await hub.stop();
     }

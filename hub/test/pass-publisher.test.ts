@@ -171,6 +171,84 @@ describe.each(ENGINES)('pass list publishing (%s)', (engine) => {
       await store.close();
     }
   });
+
+  it('two hub processes on one database: their periodic checks send nothing while nothing changes (review 2 finding 3)', async () => {
+    const { store, database, dataDir } = await openStore(engine);
+    const other = await HubStore.open(database, dataDir);
+    const seen = await kiosk();
+    try {
+      await store.registerSites([SITE]);
+      await issue(store, 1);
+      const login = { url: broker.url };
+      const make = (s: HubStore) =>
+        new PassListPublisher({
+          deps: { store: s, signing, now: () => NOW },
+          send: (file) => publishFleet(login, [{ kind: 'passes', payload: file }]),
+          retained: brokerRetained(login),
+          everyMs: 0,
+          retryMs: 0,
+          log: silent,
+        });
+      const [a, b] = [make(store), make(other)];
+      const first = await a.refresh();
+      expect(first?.count).toBe(1);
+      // The review's run: four rounds of A then B gave eight lists. Now none: B reads A's list in the database.
+      const rounds: Array<unknown> = [];
+      for (let i = 0; i < 4; i++) rounds.push(await b.refresh(), await a.refresh());
+      expect(rounds).toEqual(Array(8).fill(null));
+      // A change made through B's process: one of them sends it once, then both are quiet again.
+      await issue(other, 2);
+      const changed = await a.refresh();
+      expect(changed?.count).toBe(2);
+      expect(await b.refresh()).toBeNull();
+      expect(await a.refresh()).toBeNull();
+      await waitFor(() => (seen.versions.length >= 2 ? true : undefined), 10_000, 'two lists');
+      expect(seen.versions).toEqual([first?.version, changed?.version]);
+      expect(await store.repo.passes.publishedList()).toMatchObject({
+        version: changed?.version,
+        digest: changed?.digest,
+      });
+    } finally {
+      await seen.client.endAsync();
+      await other.close();
+      await store.close();
+    }
+  });
+
+  it('a publish that failed is asked again by itself (review 2 finding 5)', async () => {
+    const { store } = await openStore(engine);
+    const seen = await kiosk();
+    try {
+      await store.registerSites([SITE]);
+      await issue(store, 1);
+      let down = true;
+      let tries = 0;
+      const publisher = new PassListPublisher({
+        deps: { store, signing, now: () => NOW },
+        send: async (file) => {
+          tries++;
+          // The broker is down for the first try only (a blip at revoke time).
+          if (down) {
+            down = false;
+            throw new Error('connect ECONNREFUSED');
+          }
+          await publishFleet({ url: broker.url }, [{ kind: 'passes', payload: file }]);
+        },
+        everyMs: 0,
+        retryMs: 50,
+        log: silent,
+      });
+      await expect(publisher.request()).rejects.toThrow(/ECONNREFUSED/);
+      // Nobody asks again: the publisher's own retry sends it.
+      await waitFor(() => (seen.versions.length >= 1 ? true : undefined), 10_000, 'the retried list');
+      expect(tries).toBe(2);
+      expect(seen.counts).toEqual([1]);
+      await publisher.stop();
+    } finally {
+      await seen.client.endAsync();
+      await store.close();
+    }
+  });
 });
 
 describe('the hub daemon and the pass list', () => {

@@ -9,6 +9,8 @@ import {
   type CheckinMessage,
   findPass,
   KeyRing,
+  OUTCOME_SCHEMA_ID,
+  type OutcomeMessage,
   PASS_ISSUED_SCHEMA_ID,
   PASS_REQUEST_SCHEMA_ID,
   type PassIssuedMessage,
@@ -23,6 +25,7 @@ import { describe, expect, it } from 'vitest';
 import { answerPassRequest, type PassRequestDeps } from '../src/pass-requests.js';
 import type { HubStore } from '../src/store.js';
 import { passListFile } from '../src/use-cases/pass-list.js';
+import { issuePass } from '../src/use-cases/passes.js';
 import { ENGINES, openStore } from './engines.js';
 
 const ORACLE = `${REPO_ROOT}/protocol/test/oracles/qrkiosk_pass.py`;
@@ -179,6 +182,127 @@ describe.each(ENGINES)('reception pass requests (%s)', (engine) => {
       expect(await answerPassRequest(deps, TOPIC, Buffer.from('{"schema":'))).toBeNull();
       expect(await answerPassRequest(deps, 'qrkiosk/v1/+/k-001/pass-request', request(here.id))).toBeNull();
       expect(await answerPassRequest(deps, 'qrkiosk/v1/s-001/k-001/checkin', request(here.id))).toBeNull();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a REVIEW the guard denied, as the kiosk does (review 2 finding 9)', async () => {
+    const { store, deps } = await setup(engine);
+    try {
+      const c = await stored(store, { verdict: 'REVIEW', colour: 'yellow', reason: 'f1' });
+      const denied: OutcomeMessage = {
+        schema: OUTCOME_SCHEMA_ID,
+        id: '01JD00000000000000000000ZZ',
+        checkin: c.id,
+        outcome: 'denied',
+        by: 'button',
+        at: NOW.toISOString(),
+        clockSynced: true,
+        kiosk: 'k-001',
+        site: 's-001',
+      };
+      await store.addOutcome(denied, NOW);
+      expect(await answer(deps, request(c.id))).toMatchObject({ ok: false, code: 'checkin-refused' });
+      expect(await store.repo.passes.list({ revoked: true })).toHaveLength(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("caps one kiosk's reception passes a Vietnam day, logged and audited once (review 2 finding 2)", async () => {
+    const { store, deps, published } = await setup(engine);
+    try {
+      const capped = { ...deps, kioskDailyPasses: 2, capped: new Set<string>() };
+      // A pass this kiosk got yesterday (Vietnam time) does not count today.
+      await store.repo.passes.add([
+        {
+          passId: 'f'.repeat(20),
+          idHash: HOLDER,
+          scopeKind: 'site',
+          scopeId: 's-001',
+          validFrom: '2026-11-26',
+          validUntil: '2027-11-25',
+          nameMasked: 'N***',
+          issuer: 'Chợ Hà Đông',
+          issuedBy: 'kiosk:s-001/k-001',
+          issuedAt: '2026-11-26T16:59:59.000Z',
+          revokedAt: null,
+          revokedBy: null,
+          reason: null,
+        },
+      ]);
+      const ids: string[] = [];
+      for (let n = 0; n < 4; n++)
+        ids.push(
+          (
+            await stored(store, {
+              document: { kind: 'manual', idHash: `${n}`.repeat(32), nameMasked: 'N***' },
+            })
+          ).id,
+        );
+      const answers = [];
+      for (const id of ids) answers.push(await answer(capped, request(id)));
+      expect(answers.map((a) => (a.ok ? 'ok' : a.code))).toEqual([
+        'ok',
+        'ok',
+        'kiosk-pass-cap',
+        'kiosk-pass-cap',
+      ]);
+      const refusal = answers[2];
+      if (!refusal || refusal.ok) throw new Error('not refused');
+      expect(refusal.text.vi).toMatch(/đủ số thẻ/);
+      // A reprint of a card already issued is no new card: still answered at the cap.
+      expect(await answer(capped, request(ids[0] as string))).toMatchObject({ ok: true });
+      // Another kiosk of the site has its own count.
+      const there = await stored(store, { kiosk: 'k-002' });
+      expect(
+        await answer(capped, request(there.id, {}), 'qrkiosk/v1/s-001/k-002/pass-request'),
+      ).toMatchObject({
+        ok: true,
+      });
+      expect(published).toHaveLength(3);
+      const audit = (await store.auditLog(50)).filter((r) => r.action === 'pass-kiosk-cap');
+      expect(audit).toHaveLength(1);
+      expect(audit[0]).toMatchObject({ actor: 'kiosk:s-001/k-001' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("another hub process's pass for the check-in stands; this one's is withdrawn (claimCheckin conflict)", async () => {
+    const { store, deps } = await setup(engine);
+    try {
+      const c = await stored(store, {
+        document: { kind: 'manual', idHash: HOLDER, nameMasked: 'TRẦN V** B*', numberMasked: '******5678' },
+      });
+      // The other process: issues for the same check-in and records it between this one's issue and claim.
+      let theirs = '';
+      const passes = store.repo.passes;
+      const racing = {
+        ...passes,
+        claimCheckin: async (checkinId: string, passId: string, at: Date) => {
+          const other = await issuePass(deps, {
+            idHash: HOLDER,
+            nameMasked: 'TRẦN V** B*',
+            scope: { kind: 'site', id: 's-001' },
+            issuedBy: 'kiosk:s-001/k-001',
+          });
+          theirs = other.passId;
+          expect(await passes.claimCheckin(checkinId, theirs, at)).toBe(true);
+          return passes.claimCheckin(checkinId, passId, at);
+        },
+      };
+      const repo = Object.create(store.repo, { passes: { value: racing } });
+      const raced = Object.create(store, { repo: { value: repo } }) as HubStore;
+      const a = await answer({ ...deps, store: raced }, request(c.id));
+      expect(a).toMatchObject({ ok: true, passId: theirs });
+      const all = await passes.list({ revoked: true });
+      expect(all).toHaveLength(2);
+      const mine = all.find((r) => r.passId !== theirs);
+      expect(mine).toMatchObject({ revokedBy: 'hub', reason: 'duplicate reception request' });
+      expect(all.find((r) => r.passId === theirs)?.revokedAt).toBeNull();
+      expect(await passes.passOfCheckin(c.id)).toBe(theirs);
     } finally {
       await store.close();
     }

@@ -6,7 +6,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { HubStore } from '../src/index.js';
+import { applyRetention, HubStore } from '../src/index.js';
 import type { PassRow } from '../src/storage/repository.js';
 import { ENGINES, openStore } from './engines.js';
 
@@ -110,12 +110,53 @@ describe.each(ENGINES)('pass records (%s)', (engine) => {
       expect(new Set(got).size).toBe(40);
       expect(Math.min(...got)).toBe(1_900_000_001);
       expect(Math.max(...got)).toBe(1_900_000_040);
-      // Published: only ever the larger.
-      await passes.listPublished(1_900_000_005);
-      await second.repo.passes.listPublished(1_900_000_003);
+      // Published: only ever the larger, its digest with it (a late, older list does not move it).
+      expect(await passes.publishedList()).toBeNull();
+      await passes.listPublished(1_900_000_005, 'digest-5');
+      await second.repo.passes.listPublished(1_900_000_003, 'digest-3');
       expect(await passes.publishedListVersion()).toBe(1_900_000_005);
+      expect(await second.repo.passes.publishedList()).toEqual({
+        version: 1_900_000_005,
+        digest: 'digest-5',
+      });
+      await second.repo.passes.listPublished(1_900_000_006, 'digest-6');
+      expect(await passes.publishedList()).toEqual({ version: 1_900_000_006, digest: 'digest-6' });
     } finally {
       await second.close();
+      await store.close();
+    }
+  });
+
+  it('retention deletes passes past their last day by more than the retention days, and their check-in links (review 2 finding 4)', async () => {
+    const { store } = await openStore(engine);
+    try {
+      const passes = store.repo.passes;
+      // 23:00 on 27/12/2026 in Vietnam: 21 days back is 06/12/2026.
+      const now = new Date('2026-12-27T16:00:00.000Z');
+      await passes.add([
+        row(1, { validUntil: '2026-12-05' }),
+        row(2, {
+          validUntil: '2026-12-05',
+          revokedAt: '2026-11-28T00:00:00.000Z',
+          revokedBy: 'o',
+          reason: 'lost',
+        }),
+        row(3, { validUntil: '2026-12-06' }),
+        row(4, { validUntil: '2027-11-26' }),
+      ]);
+      for (const n of [1, 3, 4])
+        expect(await passes.claimCheckin(`01JD00000000000000000000A${n}`, row(n).passId, now)).toBe(true);
+      const r = await applyRetention(store, 21, { actor: 'hub' }, now);
+      expect(r).toMatchObject({ days: 21, passes: 2 });
+      expect((await passes.list({ revoked: true })).map((p) => p.passId).sort()).toEqual(
+        [row(3).passId, row(4).passId].sort(),
+      );
+      expect(await passes.passOfCheckin('01JD00000000000000000000A1')).toBeUndefined();
+      expect(await passes.passOfCheckin('01JD00000000000000000000A3')).toBe(row(3).passId);
+      expect(JSON.parse((await store.auditLog())[0]?.detail ?? '{}')).toMatchObject({ passes: 2 });
+      // Nothing more to remove: the daily run writes no audit row.
+      expect(await applyRetention(store, 21, { actor: 'hub' }, now)).not.toHaveProperty('passes');
+    } finally {
       await store.close();
     }
   });

@@ -1,4 +1,5 @@
 import QRCode from 'qrcode';
+import { formatVnDay } from './vn-time.js';
 
 /**
  * Printable pass cards (issue #20): one A6 card per page, or a sheet of eight A7-sized cards on A4
@@ -36,7 +37,6 @@ const esc = (v: unknown): string =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
   );
 
-const vnDate = (day: string) => day.split('-').reverse().join('/');
 /** The pass id in groups of four: read aloud over the phone when a card is lost and must be revoked. */
 const grouped = (passId: string) => passId.replace(/(.{4})(?=.)/g, '$1 ');
 
@@ -60,7 +60,7 @@ async function card(c: PassCard): Promise<string> {
     <p class="title">THẺ CHECK-IN <small>/ check-in pass</small></p>
     <p class="name">${esc(c.nameMasked || '—')}</p>
     <p>Nơi cấp <small>/ issued by</small>: <b>${esc(c.issuer)}</b></p>
-    <p>Hết hạn <small>/ expires</small>: <b class="expiry">${esc(vnDate(c.validUntil))}</b></p>
+    <p>Hết hạn <small>/ expires</small>: <b class="expiry">${esc(formatVnDay(c.validUntil))}</b></p>
     <p class="how">Đưa mã này vào máy quét ở cổng để check-in, không cần điện thoại. Mất thẻ: báo cán bộ phường/xã để khóa thẻ.
       <small>Hold this code to the scanner at the entrance to check in; no phone needed. Lost it? Tell the ward officer to block it.</small></p>
     <p class="id">Số thẻ <small>/ card no.</small>: ${esc(grouped(c.passId))}</p>

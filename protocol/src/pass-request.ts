@@ -10,8 +10,9 @@ import { parseKioskJson, type Validation, validatorFor } from './validate.js';
  *
  * Kiosk → hub on `qrkiosk/v1/<site>/<kiosk>/pass-request` (kioskTopics().passRequest), QoS 1, not retained:
  * the check-in to issue for, by id. The hub takes the holder's keyed hash and masked name from the
- * check-in it stored from that same site and kiosk — never from the request — so a kiosk cannot bind a
- * card to a hash of its choosing.
+ * check-in it stored from that same site and kiosk — never from the request. That check-in is the kiosk's
+ * own report, so a misused kiosk can still bind a card to any hash it reports; what bounds it (24 h, its
+ * own site, audited, a daily cap per kiosk) is in hub/src/pass-requests.ts and docs/protocol.md.
  *
  * Hub → kiosk on `qrkiosk/v1/<site>/<kiosk>/pass` (kioskTopics().pass), QoS 1, not retained: the signed
  * token (protocol/src/pass.ts) and what the card prints, or a refusal with a code and vi/en text.

@@ -19,6 +19,11 @@ export function formatVnDateTime(at: Date): string {
   return `${formatVnDate(at)} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
 }
 
+/** A Vietnam calendar day `YYYY-MM-DD` as people read it, `dd/MM/yyyy` (cards, CLI, pages). */
+export function formatVnDay(day: string): string {
+  return day.split('-').reverse().join('/');
+}
+
 /** The calendar day in Vietnam, as `YYYY-MM-DD` (for day counts and daily reports). */
 export function vnDay(at: Date): string {
   const d = shifted(at);

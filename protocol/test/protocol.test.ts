@@ -3,6 +3,7 @@ import {
   type CheckinMessage,
   formatVnDate,
   formatVnDateTime,
+  formatVnDay,
   kioskTopics,
   maskName,
   maskNumber,
@@ -90,6 +91,9 @@ describe('Vietnam time', () => {
     expect(formatVnDate(at)).toBe('01/01/2022');
     expect(formatVnDateTime(at)).toBe('01/01/2022 01:30:00');
     expect(vnDay(at)).toBe('2022-01-01');
+    // The one yyyy-MM-dd → dd/MM/yyyy (cards, CLI): the same text formatVnDate gives for that day.
+    expect(formatVnDay(vnDay(at))).toBe(formatVnDate(at));
+    expect(formatVnDay('2027-11-26')).toBe('26/11/2027');
   });
 
   it('accepts only real days: impossible months and days, other shapes and non-strings are refused', () => {

@@ -31,10 +31,12 @@ export function passRoutes(
       if (req.validationError || !isCheckinId(req.body.checkinId))
         return reply.code(400).send({
           error: { vi: 'Cần một lượt check-in hôm nay', en: "One of today's check-ins is required" },
+          code: 'bad-checkin-id',
         });
       if (!passes)
         return reply.code(503).send({
           error: { vi: 'Kiosk này không nối với trung tâm', en: 'This kiosk has no link to the hub' },
+          code: 'hub-offline',
         });
       try {
         const card = await passes.issue(req.body.checkinId);

@@ -12,11 +12,14 @@ export interface PassListPublisherOptions {
   send: (file: Buffer) => Promise<void>;
   /**
    * The periodic check (every fleet.freshnessMinutes): publishes again when the list changed (a pass
-   * expired) or the broker no longer retains this process's last list (lost, or overtaken by another
-   * process's); otherwise the freshness statement alone keeps `passes` fresh on kiosks, and a
-   * 400,000-pass list (14 MB) is not sent to every kiosk every hour. 0: none.
+   * expired) or the broker no longer retains the last list any hub process sent (the database's
+   * pass_list_state: version and digest); otherwise the freshness statement alone keeps `passes` fresh
+   * on kiosks, and a 400,000-pass list (14 MB) is not sent to every kiosk every hour — nor by two hub
+   * processes in turn (review 2 finding 3). 0: none.
    */
   everyMs: number;
+  /** A failed publish is asked again after this long (default PASS_LIST_RETRY_MS); 0: not. */
+  retryMs?: number;
   /** The broker's retained fleet/passes, for the periodic check; none: the check always publishes. */
   retained?: RetainedReader;
   log: Logger;
@@ -31,10 +34,18 @@ export interface PassListPublisherOptions {
  * Versions come from the database (publishPassList), so this process, another hub process and the CLI
  * never sign two lists under one version. start()/stop(); the constructor does nothing.
  */
+/**
+ * A publish that failed (the broker unreachable) is asked again after a minute, as the freshness
+ * statement's FRESHNESS_RETRY_MS: a revoke must not wait for the periodic check (up to an hour) while
+ * kiosks keep confirming the list without it (review 2 finding 5).
+ */
+export const PASS_LIST_RETRY_MS = 60_000;
+
 export class PassListPublisher {
   private running: Promise<PassListPublication | null> | undefined;
   private queued: Promise<PassListPublication> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
   private stopped = false;
   last: PassListPublication | undefined;
 
@@ -42,7 +53,7 @@ export class PassListPublisher {
 
   /**
    * A list that includes everything stored before this call, published: resolves with it, rejects when
-   * that publish failed (the caller logs it; the next request or the periodic one tries again).
+   * that publish failed (the caller logs it; it is asked again after retryMs).
    */
   request(): Promise<PassListPublication> {
     if (!this.running) return this.run() as Promise<PassListPublication>;
@@ -56,7 +67,7 @@ export class PassListPublisher {
   }
 
   /**
-   * The periodic check: a list only if it changed or the broker lost this process's last one; null
+   * The periodic check: a list only if it changed or the broker lost the last one sent; null
    * when nothing was sent (also while a publish is on its way: that one is fresher anyway).
    */
   refresh(): Promise<PassListPublication | null> {
@@ -64,7 +75,7 @@ export class PassListPublisher {
     return this.run((digest) => this.unchanged(digest));
   }
 
-  /** The periodic check on a timer, the first one now (a restarted hub always publishes: no `last`). */
+  /** The periodic check on a timer, the first one now (a restarted hub publishes only if needed). */
   start(): void {
     if (this.options.everyMs <= 0 || !this.options.deps.signing) return;
     const tick = () => {
@@ -80,6 +91,7 @@ export class PassListPublisher {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.retry) clearTimeout(this.retry);
     await this.queued?.catch(() => undefined);
     await this.running?.catch(() => undefined);
   }
@@ -90,12 +102,26 @@ export class PassListPublisher {
     return deps;
   }
 
-  /** The same list as this process sent last, and the broker still retains that one. */
+  /**
+   * The same list as the last one any hub process sent (the database's record, not this process's:
+   * another process's newer list is not "lost"), and the broker retains that one or a newer one.
+   */
   private async unchanged(digest: string): Promise<boolean> {
-    const last = this.last;
-    if (!last || last.digest !== digest || !this.options.retained) return false;
+    if (!this.options.retained) return false;
+    const last = await this.options.deps.store.repo.passes.publishedList();
+    if (!last || last.digest !== digest) return false;
     const payload = (await this.options.retained(['passes'])).passes;
-    return payload !== undefined && peekPassListHeader(payload)?.version === last.version;
+    const retained = payload === undefined ? undefined : peekPassListHeader(payload)?.version;
+    return retained !== undefined && retained >= last.version;
+  }
+
+  private retryLater(): void {
+    const ms = this.options.retryMs ?? PASS_LIST_RETRY_MS;
+    if (ms <= 0 || this.stopped || this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      if (!this.stopped) this.request().catch(() => undefined);
+    }, ms).unref();
   }
 
   private run(unless?: (digest: string) => Promise<boolean>): Promise<PassListPublication | null> {
@@ -115,7 +141,8 @@ export class PassListPublisher {
         return r;
       })
       .catch((err: unknown) => {
-        log.error({ err }, 'pass list not published; tried again at the next request or period');
+        log.error({ err }, 'pass list not published; asked again shortly (retryMs)');
+        this.retryLater();
         throw err;
       })
       .finally(() => {
@@ -140,7 +167,11 @@ export function daemonPassPublisher(
 ): PassListPublisher | undefined {
   if (!fleet?.signing) return undefined;
   const publisher = new PassListPublisher({
-    deps: { store, signing: fleet.signing, ...settings },
+    deps: {
+      store,
+      signing: fleet.signing,
+      ...(settings ? { province: settings.province, validDays: settings.validDays } : {}),
+    },
     send: (payload) => publishFleet(login, [{ kind: 'passes', payload }]),
     retained: brokerRetained(login),
     everyMs: fleet.everyMs,

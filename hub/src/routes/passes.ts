@@ -34,8 +34,51 @@ export interface PassRouteOptions {
    * The daemon's pass-list publisher (passes/publisher.ts), asked after every issue and revoke; it logs
    * its own failures. None: `qrkiosk-hub pass publish` does.
    */
-  publisher?: { request(): Promise<unknown> };
+  publisher?: { request(): Promise<{ version: number }> };
   onError?: (err: unknown) => void;
+  /** How long a revoke waits for its list to reach the broker before answering (default 10 s). */
+  revokeWaitMs?: number;
+}
+
+/**
+ * A revoke's list, awaited up to `ms` so the officer is told whether kiosks have been sent it (review 2
+ * finding 5): sent, not sent yet (the publisher asks again within a minute) or no publisher.
+ */
+async function revokeSent(
+  publisher: PassRouteOptions['publisher'],
+  ms: number,
+): Promise<{ sent: boolean; version?: number; text: { vi: string; en: string } }> {
+  if (!publisher)
+    return {
+      sent: false,
+      text: {
+        vi: 'Hub này không tự gửi danh sách thẻ: chạy "qrkiosk-hub pass publish" để kiosk nhận được',
+        en: 'This hub does not send the pass list itself: run "qrkiosk-hub pass publish" for kiosks to get it',
+      },
+    };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  const r = await Promise.race([publisher.request().catch(() => null), late]).finally(() =>
+    clearTimeout(timer),
+  );
+  if (r)
+    return {
+      sent: true,
+      version: r.version,
+      text: {
+        vi: `Đã khóa và đã gửi danh sách thẻ ${r.version} đến các kiosk; kiosk đang kết nối nhận được trong vài giây`,
+        en: `Revoked and pass list ${r.version} sent to kiosks; connected kiosks have it within seconds`,
+      },
+    };
+  return {
+    sent: false,
+    text: {
+      vi: 'Đã khóa nhưng CHƯA gửi được danh sách thẻ đến kiosk (mất kết nối máy chủ tin nhắn); trung tâm thử lại sau khoảng 1 phút. Cho đến khi gửi được, kiosk vẫn nhận thẻ này',
+      en: 'Revoked but the pass list has NOT reached kiosks yet (broker unreachable); the hub tries again in about a minute. Until then kiosks still accept this card',
+    },
+  };
 }
 
 const Scope = Type.Object(
@@ -232,14 +275,15 @@ export function passRoutes(app: FastifyInstance, store: HubStore, options: PassR
       const row = await store.repo.passes.get(req.params.passId);
       if (!row) throw passError('no-pass', 'Không có thẻ này', 'no such pass');
       await check(req.hubSession, row.scopeKind, row.scopeId);
-      // Reaches kiosks in the next pass list, asked for now (revoked entries travel in it).
+      // Reaches kiosks in the next pass list, sent now and awaited (revoked entries travel in it).
       const r = await revokePass(deps, {
         passId: row.passId,
         reason: req.body.reason,
         revokedBy: user(req.hubSession).phone,
       });
-      if (r.revoked) publish();
-      return { revoked: r.revoked, revokedAt: r.pass.revokedAt };
+      if (!r.revoked) return { revoked: false, revokedAt: r.pass.revokedAt };
+      const list = await revokeSent(options.publisher, options.revokeWaitMs ?? 10_000);
+      return { revoked: true, revokedAt: r.pass.revokedAt, list };
     },
   );
 

@@ -264,6 +264,15 @@ export const PassesSection = Type.Object(
       description: 'days a pass is valid when the issuer names none, 1–1826 (five years)',
       viDescription: 'số ngày hiệu lực của thẻ khi người cấp không ghi, 1–1826 (năm năm)',
     }),
+    kioskDailyPasses: Type.Integer({
+      minimum: 1,
+      maximum: 10000,
+      default: 100,
+      description:
+        "cards one kiosk's reception may print per day (Vietnam time), 1–10000: beyond it the hub refuses (kiosk-pass-cap), logs a warning and audits it once a day — a kiosk prints from check-ins it reported itself, so it can bind a card to any identity hash it knows: this bounds a misused kiosk",
+      viDescription:
+        'số thẻ tối đa quầy lễ tân của một kiosk được in mỗi ngày (giờ Việt Nam), 1–10000: quá số này trung tâm từ chối (kiosk-pass-cap), ghi cảnh báo vào nhật ký và nhật ký kiểm tra mỗi ngày một lần',
+    }),
   },
   { additionalProperties: false },
 );

@@ -41,7 +41,8 @@ export interface PassRow {
 /**
  * Migration 17's tables. (valid_until) serves the published list: only passes still valid are sent.
  * pass_list_state is one row: the last pass-list version reserved (never signed twice, by any hub
- * process or CLI) and the last one that reached the broker (what the freshness statement says).
+ * process or CLI) and the last one that reached the broker (what the freshness statement says), with
+ * the digest of what that list said: every hub process's periodic check decides "unchanged" from it.
  */
 export const PASSES_SQLITE = `
   CREATE TABLE IF NOT EXISTS passes (
@@ -53,7 +54,7 @@ export const PASSES_SQLITE = `
   CREATE INDEX IF NOT EXISTS passes_by_expiry ON passes (valid_until);
   CREATE INDEX IF NOT EXISTS passes_by_scope ON passes (scope_kind, scope_id, issued_at);
   CREATE TABLE IF NOT EXISTS pass_list_state (
-    id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, published INTEGER
+    id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, published INTEGER, digest TEXT
   );
 `;
 export const PASSES_POSTGRES = `
@@ -66,7 +67,7 @@ export const PASSES_POSTGRES = `
   CREATE INDEX passes_by_expiry ON passes (valid_until);
   CREATE INDEX passes_by_scope ON passes (scope_kind, scope_id, issued_at);
   CREATE TABLE pass_list_state (
-    id integer PRIMARY KEY CHECK (id = 1), version bigint NOT NULL, published bigint
+    id integer PRIMARY KEY CHECK (id = 1), version bigint NOT NULL, published bigint, digest text
   );
 `;
 
@@ -100,10 +101,20 @@ export interface PassRecords extends PassCheckinRecords {
    * leave every kiosk that installed the first refusing the second for good).
    */
   reserveListVersion(unixNow: number): Promise<number>;
-  /** Records that a version reached the broker (the larger of it and the one recorded stays). */
-  listPublished(version: number): Promise<void>;
+  /**
+   * Records that a version reached the broker (the larger of it and the one recorded stays, with its
+   * list's digest: use-cases/pass-list.ts).
+   */
+  listPublished(version: number, digest: string): Promise<void>;
   /** The last version that reached the broker; null: none yet. */
   publishedListVersion(): Promise<number | null>;
+  /** The last version that reached the broker and its list's digest, whichever process sent it. */
+  publishedList(): Promise<{ version: number; digest: string | null } | null>;
+  /**
+   * Retention (use-cases/retention.ts): deletes the passes whose last valid day is before `day`
+   * (yyyy-MM-dd) and their reception check-in links; the number of passes deleted.
+   */
+  purgeExpired(day: string): Promise<number>;
 }
 
 const COLUMNS = `pass_id AS "passId", id_hash AS "idHash", links, scope_kind AS "scopeKind", scope_id AS "scopeId",
@@ -117,9 +128,14 @@ const REVOKE = `UPDATE passes SET revoked_at = $1, revoked_by = $2, reason = $3 
 const reserveSql = (max: string, cast: string) =>
   `INSERT INTO pass_list_state (id, version) VALUES (1, $1) ON CONFLICT (id) DO UPDATE
     SET version = ${max}(pass_list_state.version + 1, excluded.version) RETURNING version${cast} AS version`;
-const publishedSql = (max: string) =>
-  `UPDATE pass_list_state SET published = ${max}(COALESCE(published, 0), $1) WHERE id = 1`;
-const PUBLISHED = 'SELECT published FROM pass_list_state WHERE id = 1';
+// SET sees the row as it was: the digest moves only with a version at least the recorded one.
+const publishedSql = (max: string, cast: string) =>
+  `UPDATE pass_list_state SET published = ${max}(COALESCE(published, 0), $1${cast}),
+    digest = CASE WHEN $1${cast} >= COALESCE(published, 0) THEN $2 ELSE digest END WHERE id = 1`;
+const PUBLISHED = 'SELECT published, digest FROM pass_list_state WHERE id = 1';
+const PURGE_CHECKINS =
+  'DELETE FROM pass_checkins WHERE pass_id IN (SELECT pass_id FROM passes WHERE valid_until < $1)';
+const PURGE = 'DELETE FROM passes WHERE valid_until < $1';
 
 /** The list query with its optional filters, numbered for PostgreSQL; `inList` for the engine's array. */
 function listSql(
@@ -187,11 +203,23 @@ export function sqlitePassRecords(db: Database.Database): PassRecords {
       db.prepare(q(REVOKE)).run(at.toISOString(), by, reason, passId).changes === 1,
     reserveListVersion: async (unixNow) =>
       (db.prepare(q(reserveSql('MAX', ''))).get(unixNow) as { version: number }).version,
-    listPublished: async (version) => {
-      db.prepare(q(publishedSql('MAX'))).run(version);
+    listPublished: async (version, digest) => {
+      // `?` for each `$n`: the version is bound twice.
+      db.prepare(q(publishedSql('MAX', ''))).run(version, version, digest);
     },
     publishedListVersion: async () =>
       (db.prepare(PUBLISHED).get() as { published: number | null } | undefined)?.published ?? null,
+    publishedList: async () => {
+      const r = db.prepare(PUBLISHED).get() as
+        | { published: number | null; digest: string | null }
+        | undefined;
+      return r?.published == null ? null : { version: r.published, digest: r.digest };
+    },
+    purgeExpired: async (day) =>
+      db.transaction(() => {
+        db.prepare(q(PURGE_CHECKINS)).run(day);
+        return db.prepare(q(PURGE)).run(day).changes;
+      })(),
   };
 }
 
@@ -226,12 +254,21 @@ export function postgresPassRecords(pool: pg.Pool): PassRecords {
       Number(
         (await pool.query<{ version: string }>(reserveSql('GREATEST', '::text'), [unixNow])).rows[0]?.version,
       ),
-    listPublished: async (version) => {
-      await pool.query(publishedSql('GREATEST'), [version]);
+    listPublished: async (version, digest) => {
+      await pool.query(publishedSql('GREATEST', '::bigint'), [version, digest]);
     },
     publishedListVersion: async () => {
       const v = (await pool.query<{ published: string | null }>(PUBLISHED)).rows[0]?.published;
       return v === undefined || v === null ? null : Number(v);
     },
+    publishedList: async () => {
+      const r = (await pool.query<{ published: string | null; digest: string | null }>(PUBLISHED)).rows[0];
+      return r?.published == null ? null : { version: Number(r.published), digest: r.digest };
+    },
+    purgeExpired: async (day) =>
+      pgTransaction(pool, async (client) => {
+        await client.query(PURGE_CHECKINS, [day]);
+        return (await client.query(PURGE, [day])).rowCount ?? 0;
+      }),
   };
 }

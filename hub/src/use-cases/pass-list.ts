@@ -151,7 +151,7 @@ export async function publishPassList(
   const version = await deps.store.repo.passes.reserveListVersion(Math.floor(now.getTime() / 1000));
   const file = encode(deps, parts, version, now);
   await deps.send(file);
-  await deps.store.repo.passes.listPublished(version);
+  await deps.store.repo.passes.listPublished(version, parts.digest);
   return {
     version,
     count: parts.rows.length,

@@ -233,7 +233,10 @@ export async function issuePassesFromCsv(
   return { issued: await issueMany(deps, people, common), problems };
 }
 
-/** Revokes a lost card; false when it was revoked already. The next revocation list signed carries it. */
+/**
+ * Revokes a lost card; false when it was revoked already. It reaches kiosks in the next pass list signed
+ * (a revoked entry): the caller asks for one (the daemon's publisher, or the CLI's own publish).
+ */
 export async function revokePass(
   deps: PassDeps,
   input: { passId: string; reason: string; revokedBy: string },

@@ -203,8 +203,9 @@ export const view = {
       const reason = window.prompt(ctx.t(T.reason), 'mất thẻ');
       if (!reason) return;
       try {
-        await ctx.api(`/api/passes/${p.passId}/revoke`, { method: 'POST', body: { reason } });
-        out.replaceChildren(h('p', {}, ctx.t(T.revokedNote)));
+        const r = await ctx.api(`/api/passes/${p.passId}/revoke`, { method: 'POST', body: { reason } });
+        // The route says whether the list reached kiosks (routes/passes.ts revokeSent).
+        out.replaceChildren(h('p', {}, ctx.t(r?.list?.text ?? T.revokedNote)));
         await refresh();
       } catch (err) {
         fail(err);
