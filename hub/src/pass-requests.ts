@@ -223,6 +223,8 @@ async function overCap(
   if (count < cap) return false;
   deps.log.warn({ ...where, count, cap }, 'reception pass refused: the kiosk reached its daily cap');
   const key = `${where.site}/${where.kiosk}/${day}`;
+  // Earlier days' keys go: the set holds today's capped kiosks, not one key a kiosk a day for ever.
+  for (const k of deps.capped ?? []) if (!k.endsWith(`/${day}`)) deps.capped?.delete(k);
   if (!deps.capped?.has(key)) {
     deps.capped?.add(key);
     await deps.store.audit(`kiosk:${where.site}/${where.kiosk}`, 'pass-kiosk-cap', { count, cap, day }, now);
@@ -262,9 +264,9 @@ export class PassRequestDesk {
       );
     });
     client.on('error', (err) => this.deps.log.warn({ err }, 'pass requests: broker connection failed'));
-    client.on('message', (topic, payload, packet) => {
-      // A retained request would be answered again on every reconnect: kiosks never retain one.
-      if (packet.retain) return;
+    client.on('message', (topic, payload) => {
+      // No retained request can arrive: a shared subscription ($share) is sent none (MQTT 5, 4.8.2), and
+      // a live forward carries retain 0 (review 3 finding 7: the check was unreachable, so it went).
       this.queue = this.queue.then(async () => {
         const done = await answerPassRequest(this.deps, topic, payload);
         if (done) await client.publishAsync(done.topic, JSON.stringify(done.answer), { qos: 1 });
