@@ -51,7 +51,9 @@ export function passRoutes(
         if (err instanceof ReceptionPassError)
           return reply.code(err.status).send({ error: err.text, code: err.code });
         log.error({ err }, 'printing a pass failed');
-        return reply.code(500).send({ error: { vi: 'Lỗi cấp thẻ', en: 'Could not issue the pass' } });
+        return reply
+          .code(500)
+          .send({ error: { vi: 'Lỗi cấp thẻ', en: 'Could not issue the pass' }, code: 'pass-failed' });
       }
     },
   );
