@@ -31,7 +31,7 @@ export interface PassDeps {
 /** What the site register allows (sites-csv.ts) and the list's areas carry (protocol AREA_ID_RE). */
 const AREA_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** 35 bytes each: 400,000 passes are 14 MB, under the broker's 16 MiB message (protocol/src/limits.ts). */
-export const MAX_LIST_PASSES = 400_000;
+const MAX_LIST_PASSES = 400_000;
 /** The largest list the hub sends: the broker's message less room for the MQTT packet's own fields. */
 export const MAX_LIST_BYTES = BROKER_MAX_PACKET_BYTES - 64 * 1024;
 /** The header's fixed part and the signature, generously: the areas' JSON is counted on its own. */
