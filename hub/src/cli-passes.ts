@@ -18,6 +18,7 @@ import { storeFlags } from './cli-settings.js';
 import { PassIssueError } from './passes/errors.js';
 import { publishFleet, readSigningKey } from './publish.js';
 import type { HubSettings } from './settings/index.js';
+import { officerPass } from './storage/passes.js';
 import type { PassRow } from './storage/repository.js';
 import { HubStore } from './store.js';
 import {
@@ -107,8 +108,8 @@ type Values = ReturnType<typeof flags>['values'];
 const day = formatVnDay;
 /** An instant in Vietnam time (UTC+7), dd/MM/yyyy HH:mm. */
 const vnTime = (iso: string) => formatVnDateTime(new Date(iso)).slice(0, 16);
-/** What the CLI shows of a pass: never the holder's hash (review finding 9). */
-const shown = ({ idHash: _, ...r }: PassRow) => r;
+/** What the CLI shows of a pass: never a keyed hash, the holder's or a link (storage/passes.ts). */
+const shown = officerPass;
 
 /** Signs the pass list under a database-reserved version and sends it retained on fleet/passes. */
 function sendList(v: Values, deps: PassDeps): Promise<PassListPublication> {
@@ -150,8 +151,9 @@ async function listAfter(
     if (!v.json) out(listLine(r));
     return r;
   } catch (err) {
-    if (err instanceof PassIssueError) throw err;
-    const m = (err as Error).message;
+    // A list the hub cannot make (too-many) is a send failure too: the pass is stored, so a failing
+    // exit would lead a retrying script to issue it twice (review 3 NIT 10).
+    const m = err instanceof PassIssueError ? `${err.text.vi} / ${err.text.en}` : (err as Error).message;
     process.stderr.write(
       `${what.vi} nhưng chưa gửi được danh sách thẻ (${m}); chạy lại "qrkiosk-hub pass publish" hoặc chờ trung tâm gửi định kỳ / ${what.en} but the pass list was not sent (${m}); run "qrkiosk-hub pass publish" again or wait for the hub's periodic one\n`,
     );

@@ -15,6 +15,10 @@ import { connectAsync } from 'mqtt';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HubStore } from '../src/index.js';
 import { generateSigningKey, readSigningKey } from '../src/publish.js';
+import { issuePass } from '../src/use-cases/passes.js';
+
+/** A 32-hex keyed hash, the holder's or a link's (no field of a pass as shown is 32 hex). */
+const KEYED_HASH = /[0-9a-f]{32}/;
 
 /** The pass list retained on fleet/passes, verified with the hub's key. */
 async function retainedList(url: string, signingFile: string) {
@@ -86,12 +90,53 @@ describe('qrkiosk-hub pass', () => {
     expect(existsSync(html)).toBe(true);
     expect(readFileSync(html, 'utf8')).toContain('Chợ Hà Đông');
 
+    // A reception pass from a CCCD scan carries the holder's other keys (CMND, BHXH) as links.
+    const linked = await (async () => {
+      const store = await HubStore.open(base[1], dir);
+      try {
+        return await issuePass(
+          { store, signing: readSigningKey(signingFile) },
+          {
+            idHash: 'ab'.repeat(16),
+            links: ['cd'.repeat(16), 'ef'.repeat(16)],
+            nameMasked: 'N***',
+            scope: { kind: 'site', id: 's-001' },
+            issuedBy: 'kiosk:s-001/k-01',
+          },
+        );
+      } finally {
+        await store.close();
+      }
+    })();
     const listed = cli('pass', 'list', ...base, '--json');
     expect(listed.status).toBe(0);
     const rows = JSON.parse(listed.stdout);
-    expect(rows).toHaveLength(1);
-    // The list names no hash; the database holds the one a kiosk computes for "phone:0912345678".
-    expect(listed.stdout).not.toContain('idHash');
+    expect(rows.map((r: { passId: string }) => r.passId).sort()).toEqual([pass.passId, linked.passId].sort());
+    // No keyed hash of any kind, the holder's or a link (review 3 finding 2); the database holds the
+    // one a kiosk computes for "phone:0912345678".
+    expect(listed.stdout).not.toMatch(KEYED_HASH);
+    expect(listed.stdout).not.toMatch(/idHash|links/);
+    // Its revoke --json (no broker: exit 2, the list not sent) shows the pass without them either.
+    const gone = cli(
+      'pass',
+      'revoke',
+      ...base,
+      '--pass-id',
+      linked.passId,
+      '--reason',
+      'mất thẻ',
+      '--json',
+      '--mqtt',
+      'mqtt://127.0.0.1:1',
+    );
+    expect(gone.status, gone.stderr).toBe(2);
+    expect(JSON.parse(gone.stdout)).toMatchObject({
+      revoked: true,
+      pass: { passId: linked.passId },
+      list: null,
+    });
+    expect(gone.stdout).not.toMatch(KEYED_HASH);
+    expect(gone.stdout).not.toMatch(/idHash|links/);
     const pyHash = execFileSync(
       'python3',
       [
@@ -220,9 +265,10 @@ describe('qrkiosk-hub pass', () => {
       );
       expect(revoked.status, revoked.stderr).toBe(0);
       expect(revoked.stdout).not.toContain('idHash');
-      // Exactly one JSON document (review 2 finding 10): the revoke, the pass, the list sent.
+      // Exactly one JSON document (review 2 finding 10): the revoke, the pass, the list sent (revoked:
+      // this pass and the first test's linked one).
       const done = JSON.parse(revoked.stdout);
-      expect(done).toMatchObject({ revoked: true, pass: { passId: pass.passId }, list: { revoked: 1 } });
+      expect(done).toMatchObject({ revoked: true, pass: { passId: pass.passId }, list: { revoked: 2 } });
       const after = await retainedList(broker.url, signingFile);
       expect(after.header.version).toBe(done.list.version);
       expect(after.header.version).toBeGreaterThan(version(second));

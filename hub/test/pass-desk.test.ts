@@ -1,9 +1,10 @@
 /**
  * The hub's desk for reception pass requests (hub/src/pass-requests.ts PassRequestDesk) over a real
  * Mosquitto (review 2 finding 8): a request left retained on a kiosk's topic is never answered — not at
- * the desk's start nor after — while a live request is, on that kiosk's `…/pass` only. Mosquitto itself
- * does not deliver retained messages to a shared subscription ($share, MQTT 5 §4.8.2), and the desk also
- * skips any message flagged retained: this checks the outcome, whichever of the two stops it.
+ * the desk's start nor after — while a live request is, on that kiosk's `…/pass` only. The Mosquitto the
+ * tests run does deliver the retained request to the desk's shared subscription ($share), flagged
+ * retained: the desk's own retain check is what stops it (this test fails with that check removed, as
+ * tried for review 3 finding 7).
  */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { kioskTopics, PASS_REQUEST_SCHEMA_ID, parsePassIssued } from '@qrkiosk/protocol';

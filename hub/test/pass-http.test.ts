@@ -8,6 +8,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { KeyRing, verifyPass } from '@qrkiosk/protocol';
 import { describe, expect, it } from 'vitest';
+import { passError } from '../src/passes/errors.js';
 import { issuePass } from '../src/use-cases/passes.js';
 import { addUser } from '../src/use-cases/users.js';
 import { httpHub } from './http-server.js';
@@ -21,14 +22,12 @@ describe('passes over HTTP', () => {
   it('issues within the officer’s ward, lists without hashes, revokes once, prints', async () => {
     const signing = generateKeyPairSync('ed25519');
     let published = 0;
-    const broker = true;
     const hub = await httpHub('sqlite', {
       passes: {
         signing,
         publisher: {
           request: async () => {
             published++;
-            if (!broker) throw new Error('connect ECONNREFUSED');
             return { version: 1_900_000_000 + published };
           },
         },
@@ -190,32 +189,57 @@ describe('passes over HTTP', () => {
   });
 });
 
-describe('a revoke whose pass list cannot be sent', () => {
-  it('says so in vi/en instead of "revoked" alone (review 2 finding 5)', async () => {
+/** A 32-hex keyed hash, the holder's or a link's (no other field of a pass row is 32 hex). */
+const KEYED_HASH = /[0-9a-f]{32}/;
+
+describe('a revoke whose pass list is not sent, and a pass with links on the list', () => {
+  // Review 3 finding 3: the officer is told which of the three it is, in vi/en.
+  const cases = [
+    {
+      why: 'the broker is unreachable',
+      request: async (): Promise<{ version: number }> => {
+        throw new Error('connect ECONNREFUSED');
+      },
+      vi: 'mất kết nối máy chủ tin nhắn',
+      en: 'broker unreachable',
+    },
+    {
+      why: 'the list cannot be made',
+      request: async (): Promise<{ version: number }> => {
+        throw passError('too-many', 'quá nhiều thẻ', 'too many passes');
+      },
+      vi: 'KHÔNG tạo được danh sách thẻ: quá nhiều thẻ',
+      en: 'could NOT be made: too many passes',
+    },
+    {
+      why: 'the list is still being sent',
+      request: () => new Promise<{ version: number }>(() => undefined),
+      vi: 'ĐANG được gửi',
+      en: 'STILL being sent',
+    },
+  ];
+  it.each(cases)('says so in vi/en when $why', async ({ request, vi, en }) => {
     const signing = generateKeyPairSync('ed25519');
     const hub = await httpHub('sqlite', {
-      passes: {
-        signing,
-        publisher: {
-          request: async () => {
-            throw new Error('connect ECONNREFUSED');
-          },
-        },
-      },
+      passes: { signing, publisher: { request }, revokeWaitMs: 50 },
     });
     try {
       await hub.store.registerSites([
         { site: 's-001', name: 'Chợ Hà Đông', district: 'd-268', ward: 'w-09556' },
       ]);
+      // A reception pass from a CCCD scan: the holder's CMND and BHXH hashes ride along as links.
+      const links = ['cd'.repeat(16), 'ef'.repeat(16)];
       const pass = await issuePass(
         { store: hub.store, signing },
         {
           idHash: 'ab'.repeat(16),
+          links,
           nameMasked: 'N***',
           scope: { kind: 'site', id: 's-001' },
           issuedBy: 'test',
         },
       );
+      expect((await hub.store.repo.passes.get(pass.passId))?.links).toBe(links.join(''));
       await addUser(
         hub.store,
         'test',
@@ -223,21 +247,27 @@ describe('a revoke whose pass list cannot be sent', () => {
         { replace: false },
       );
       const officer = await logIn(hub.address, OFFICER, PW);
+      const headers = { cookie: officer.cookie, 'x-csrf-token': officer.csrf };
+      // Review 3 finding 2: no keyed hash of any kind reaches the officer, not the holder's, not a link.
+      const listed = await (await fetch(`${hub.address}/api/passes`, { headers })).text();
+      expect(JSON.parse(listed)).toMatchObject([{ passId: pass.passId, nameMasked: 'N***' }]);
+      expect(listed).not.toMatch(KEYED_HASH);
+      expect(listed).not.toMatch(/idHash|links/);
       const r = await fetch(`${hub.address}/api/passes/${pass.passId}/revoke`, {
         method: 'POST',
-        headers: { cookie: officer.cookie, 'x-csrf-token': officer.csrf, 'content-type': 'application/json' },
+        headers: { ...headers, 'content-type': 'application/json' },
         body: JSON.stringify({ reason: 'mất thẻ' }),
       });
       expect(r.status).toBe(200);
       expect(await r.json()).toMatchObject({
         revoked: true,
-        list: {
-          sent: false,
-          text: {
-            vi: expect.stringContaining('CHƯA gửi được'),
-            en: expect.stringContaining('NOT reached kiosks'),
-          },
-        },
+        list: { sent: false, text: { vi: expect.stringContaining(vi), en: expect.stringContaining(en) } },
+      });
+      // Review 3 finding 6: a revoked pass keeps its row, not the holder's keyed hashes.
+      expect(await hub.store.repo.passes.get(pass.passId)).toMatchObject({
+        idHash: '0'.repeat(32),
+        links: '',
+        nameMasked: 'N***',
       });
     } finally {
       await hub.stop();

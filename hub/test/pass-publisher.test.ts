@@ -10,6 +10,7 @@ import {
   type FreshnessStatement,
   fleetTopic,
   KeyRing,
+  keyId,
   verifyFreshness,
   verifyPassList,
 } from '@qrkiosk/protocol';
@@ -211,6 +212,48 @@ describe.each(ENGINES)('pass list publishing (%s)', (engine) => {
     } finally {
       await seen.client.endAsync();
       await other.close();
+      await store.close();
+    }
+  });
+
+  it('a hub restarted with a rotated key re-signs an unchanged list (review 3 finding 1)', async () => {
+    const { store, database, dataDir } = await openStore(engine);
+    const restarted = await HubStore.open(database, dataDir);
+    const login = { url: broker.url };
+    const clear = await connectAsync(broker.url);
+    try {
+      await clear.publishAsync(fleetTopic('passes'), Buffer.alloc(0), { qos: 1, retain: true });
+      await store.registerSites([SITE]);
+      await issue(store, 1);
+      const rotated = generateKeyPairSync('ed25519');
+      const make = (s: HubStore, key: typeof signing) =>
+        new PassListPublisher({
+          deps: { store: s, signing: key, now: () => NOW },
+          send: (file) => publishFleet(login, [{ kind: 'passes', payload: file }]),
+          retained: brokerRetained(login),
+          everyMs: 0,
+          retryMs: 0,
+          log: silent,
+        });
+      const before = await make(store, signing).refresh();
+      expect(before?.count).toBe(1);
+      // Rotation step 4: the same database, the new key. Nothing in the list changed but its signer.
+      const after = await make(restarted, rotated).refresh();
+      expect(after?.version).toBeGreaterThan(before?.version ?? 0);
+      // A kiosk that trusts only the new key (rotation step 5) reads the retained list.
+      const onlyNew = new KeyRing();
+      onlyNew.add(rotated.publicKey);
+      const retained = (await brokerRetained(login)(['passes'])).passes;
+      expect(verifyPassList(retained as Buffer, onlyNew).header).toMatchObject({
+        version: after?.version,
+        keyId: keyId(rotated.publicKey),
+        count: 1,
+      });
+      // And the new key's hub is quiet again while nothing changes.
+      expect(await make(restarted, rotated).refresh()).toBeNull();
+    } finally {
+      await clear.endAsync();
+      await restarted.close();
       await store.close();
     }
   });

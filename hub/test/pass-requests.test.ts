@@ -214,23 +214,26 @@ describe.each(ENGINES)('reception pass requests (%s)', (engine) => {
     const { store, deps, published } = await setup(engine);
     try {
       const capped = { ...deps, kioskDailyPasses: 2, capped: new Set<string>() };
-      // A pass this kiosk got yesterday (Vietnam time) does not count today.
+      // A pass this kiosk got yesterday (Vietnam time) does not count today; one at 01:00 today in Vietnam
+      // (18:00 yesterday in UTC) does: the day is Vietnam's, not UTC's (review 3 finding 7).
+      const earlier = (passId: string, issuedAt: string) => ({
+        passId,
+        idHash: HOLDER,
+        scopeKind: 'site',
+        scopeId: 's-001',
+        validFrom: '2026-11-26',
+        validUntil: '2027-11-25',
+        nameMasked: 'N***',
+        issuer: 'Chợ Hà Đông',
+        issuedBy: 'kiosk:s-001/k-001',
+        issuedAt,
+        revokedAt: null,
+        revokedBy: null,
+        reason: null,
+      });
       await store.repo.passes.add([
-        {
-          passId: 'f'.repeat(20),
-          idHash: HOLDER,
-          scopeKind: 'site',
-          scopeId: 's-001',
-          validFrom: '2026-11-26',
-          validUntil: '2027-11-25',
-          nameMasked: 'N***',
-          issuer: 'Chợ Hà Đông',
-          issuedBy: 'kiosk:s-001/k-001',
-          issuedAt: '2026-11-26T16:59:59.000Z',
-          revokedAt: null,
-          revokedBy: null,
-          reason: null,
-        },
+        earlier('f'.repeat(20), '2026-11-26T16:59:59.000Z'),
+        earlier('e'.repeat(20), '2026-11-26T18:00:00.000Z'),
       ]);
       const ids: string[] = [];
       for (let n = 0; n < 4; n++)
@@ -243,13 +246,14 @@ describe.each(ENGINES)('reception pass requests (%s)', (engine) => {
         );
       const answers = [];
       for (const id of ids) answers.push(await answer(capped, request(id)));
+      // Cap 2: the one from 01:00 today and one more.
       expect(answers.map((a) => (a.ok ? 'ok' : a.code))).toEqual([
         'ok',
-        'ok',
+        'kiosk-pass-cap',
         'kiosk-pass-cap',
         'kiosk-pass-cap',
       ]);
-      const refusal = answers[2];
+      const refusal = answers[1];
       if (!refusal || refusal.ok) throw new Error('not refused');
       expect(refusal.text.vi).toMatch(/đủ số thẻ/);
       // A reprint of a card already issued is no new card: still answered at the cap.
@@ -261,7 +265,8 @@ describe.each(ENGINES)('reception pass requests (%s)', (engine) => {
       ).toMatchObject({
         ok: true,
       });
-      expect(published).toHaveLength(3);
+      // One at k-001 and one at k-002: a refused request publishes nothing.
+      expect(published).toHaveLength(2);
       const audit = (await store.auditLog(50)).filter((r) => r.action === 'pass-kiosk-cap');
       expect(audit).toHaveLength(1);
       expect(audit[0]).toMatchObject({ actor: 'kiosk:s-001/k-001' });

@@ -59,9 +59,18 @@ describe.each(ENGINES)('pass records (%s)', (engine) => {
       expect(await passes.revoke(row(1).passId, new Date(), 'officer3', 'again')).toBe(false);
       expect(await passes.revoke('ffffffffffffffffffff', at, 'officer2', 'x')).toBe(false);
       expect(await passes.get(row(1).passId)).toEqual(
-        row(1, { revokedAt: at.toISOString(), revokedBy: 'officer2', reason: 'mất thẻ / lost' }),
+        // The holder's keyed hashes go at revoke (review 3 finding 6): the list sends zeros for it anyway.
+        row(1, {
+          idHash: '0'.repeat(32),
+          revokedAt: at.toISOString(),
+          revokedBy: 'officer2',
+          reason: 'mất thẻ / lost',
+        }),
       );
-      expect((await passes.list()).map((r) => r.passId)).toEqual([row(3).passId, row(2).passId]);
+      // Its links too (row 2 has one).
+      expect(await passes.revoke(row(2).passId, at, 'officer2', 'x')).toBe(true);
+      expect(await passes.get(row(2).passId)).toMatchObject({ idHash: '0'.repeat(32), links: '' });
+      expect((await passes.list()).map((r) => r.passId)).toEqual([row(3).passId]);
       expect((await passes.list({ revoked: true })).length).toBe(3);
     } finally {
       await store.close();
@@ -131,8 +140,9 @@ describe.each(ENGINES)('pass records (%s)', (engine) => {
     const { store } = await openStore(engine);
     try {
       const passes = store.repo.passes;
-      // 23:00 on 27/12/2026 in Vietnam: 21 days back is 06/12/2026.
-      const now = new Date('2026-12-27T16:00:00.000Z');
+      // 01:00 on 28/12/2026 in Vietnam, still 27/12 in UTC: 21 days back is 07/12 in Vietnam (06/12 in
+      // UTC), so a pass whose last day was 06/12 goes only if the days are Vietnam days (review 3 finding 7).
+      const now = new Date('2026-12-27T18:00:00.000Z');
       await passes.add([
         row(1, { validUntil: '2026-12-05' }),
         row(2, {
@@ -143,17 +153,19 @@ describe.each(ENGINES)('pass records (%s)', (engine) => {
         }),
         row(3, { validUntil: '2026-12-06' }),
         row(4, { validUntil: '2027-11-26' }),
+        row(5, { validUntil: '2026-12-07' }),
       ]);
-      for (const n of [1, 3, 4])
+      for (const n of [1, 3, 4, 5])
         expect(await passes.claimCheckin(`01JD00000000000000000000A${n}`, row(n).passId, now)).toBe(true);
       const r = await applyRetention(store, 21, { actor: 'hub' }, now);
-      expect(r).toMatchObject({ days: 21, passes: 2 });
+      expect(r).toMatchObject({ days: 21, passes: 3 });
       expect((await passes.list({ revoked: true })).map((p) => p.passId).sort()).toEqual(
-        [row(3).passId, row(4).passId].sort(),
+        [row(4).passId, row(5).passId].sort(),
       );
       expect(await passes.passOfCheckin('01JD00000000000000000000A1')).toBeUndefined();
-      expect(await passes.passOfCheckin('01JD00000000000000000000A3')).toBe(row(3).passId);
-      expect(JSON.parse((await store.auditLog())[0]?.detail ?? '{}')).toMatchObject({ passes: 2 });
+      expect(await passes.passOfCheckin('01JD00000000000000000000A3')).toBeUndefined();
+      expect(await passes.passOfCheckin('01JD00000000000000000000A5')).toBe(row(5).passId);
+      expect(JSON.parse((await store.auditLog())[0]?.detail ?? '{}')).toMatchObject({ passes: 3 });
       // Nothing more to remove: the daily run writes no audit row.
       expect(await applyRetention(store, 21, { actor: 'hub' }, now)).not.toHaveProperty('passes');
     } finally {

@@ -71,7 +71,10 @@ export interface PassListEntry {
   validUntil: string;
   /** A lost or withdrawn card: every kiosk refuses it (REVIEW `pass-revoked`). */
   revoked: boolean;
-  /** The holder's other keyed hashes (16 bytes each), primary first as the check-in's `document.links`. */
+  /**
+   * The holder's other keyed hashes (16 bytes each), the check-in's `document.links`, in any order: the
+   * encoder sorts them ascending and drops repeats (PassRecord.links is ascending).
+   */
   links?: readonly Buffer[];
 }
 

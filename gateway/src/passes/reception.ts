@@ -37,8 +37,9 @@ export const PASS_RETRY_MS = 1_500;
 const KEPT_CARDS = 500;
 /**
  * The print page serves a kept card this long after the hub last answered for it (review 2, finding 6):
- * time to print and reprint a jammed sheet, not long enough for an open tab or the browser's history to
- * print a card revoked since — after it, reception presses the button again, which asks the hub.
+ * time to print and reprint a jammed sheet. After it a reload, a history visit or the link opened later
+ * gets a 404 and reception presses the button again, which asks the hub (a card revoked since is not
+ * fetched anew); a tab already showing the card can still print it (review 3 finding 5).
  */
 export const PASS_PRINT_MS = 10 * 60_000;
 

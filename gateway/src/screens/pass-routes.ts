@@ -14,8 +14,9 @@ type PassBody = Static<typeof PassBody>;
  * behind the same token and Origin checks as a manual entry (not its per-minute cap: a reprint is no
  * new entry), and `GET /reception/pass/<passId>` is the A6 card to print — protocol's renderer, the
  * hub's layout. Cards live in the daemon's RAM only, and the page serves one only within PASS_PRINT_MS of
- * the hub's last answer for it (a card revoked since is not printed from an open tab); after that or a
- * restart, the button asks the hub again (the same pass comes back for the same check-in).
+ * the hub's last answer for it (a reload, a history visit or the link later gets a 404, so a card revoked
+ * since is not fetched anew; a tab already showing it can still print it); after that or a restart, the
+ * button asks the hub again (the same pass comes back for the same check-in).
  */
 export function passRoutes(
   app: FastifyInstance,
@@ -50,7 +51,9 @@ export function passRoutes(
         if (err instanceof ReceptionPassError)
           return reply.code(err.status).send({ error: err.text, code: err.code });
         log.error({ err }, 'printing a pass failed');
-        return reply.code(500).send({ error: { vi: 'Lỗi cấp thẻ', en: 'Could not issue the pass' } });
+        return reply
+          .code(500)
+          .send({ error: { vi: 'Lỗi cấp thẻ', en: 'Could not issue the pass' }, code: 'pass-failed' });
       }
     },
   );

@@ -14,6 +14,7 @@ export type PassErrorCode =
   | 'bad-encoding'
   | 'bad-issuer'
   | 'too-many'
+  | 'list-full'
   | 'no-pass'
   | 'no-key';
 
@@ -26,6 +27,7 @@ export const PASS_ERROR_STATUS: Record<PassErrorCode, number> = {
   'bad-encoding': 400,
   'bad-issuer': 400,
   'too-many': 409,
+  'list-full': 409,
   'no-pass': 404,
   'no-key': 503,
 };

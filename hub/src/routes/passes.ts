@@ -8,9 +8,9 @@ import {
 } from '@qrkiosk/protocol';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { passError } from '../passes/errors.js';
+import { PassIssueError, passError } from '../passes/errors.js';
 import type { SiteInfo } from '../storage/index.js';
-import type { PassQuery } from '../storage/passes.js';
+import { officerPass, type PassQuery } from '../storage/passes.js';
 import type { PassRow } from '../storage/repository.js';
 import type { HubStore } from '../store.js';
 import {
@@ -42,7 +42,9 @@ export interface PassRouteOptions {
 
 /**
  * A revoke's list, awaited up to `ms` so the officer is told whether kiosks have been sent it (review 2
- * finding 5): sent, not sent yet (the publisher asks again within a minute) or no publisher.
+ * finding 5), and why not (review 3 finding 3): still being sent (the wait ran out: it very likely
+ * arrives), the broker out of reach (the publisher asks again within a minute), a list the hub cannot
+ * make (its own vi/en reason: no retry fixes it), or no publisher in this process.
  */
 async function revokeSent(
   publisher: PassRouteOptions['publisher'],
@@ -57,26 +59,43 @@ async function revokeSent(
       },
     };
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), ms);
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
   });
-  const r = await Promise.race([publisher.request().catch(() => null), late]).finally(() =>
-    clearTimeout(timer),
-  );
-  if (r)
+  const r = await Promise.race([
+    publisher.request().catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
+    late,
+  ]).finally(() => clearTimeout(timer));
+  if (r === 'late')
     return {
-      sent: true,
-      version: r.version,
+      sent: false,
       text: {
-        vi: `Đã khóa và đã gửi danh sách thẻ ${r.version} đến các kiosk; kiosk đang kết nối nhận được trong vài giây`,
-        en: `Revoked and pass list ${r.version} sent to kiosks; connected kiosks have it within seconds`,
+        vi: 'Đã khóa; danh sách thẻ ĐANG được gửi đến kiosk (máy chủ tin nhắn trả lời chậm). Tải lại trang sau ít phút để kiểm tra',
+        en: 'Revoked; the pass list is STILL being sent to kiosks (the broker is slow to answer). Reload the page in a few minutes to check',
+      },
+    };
+  if (r instanceof PassIssueError)
+    return {
+      sent: false,
+      text: {
+        vi: `Đã khóa nhưng KHÔNG tạo được danh sách thẻ: ${r.text.vi}. Kiosk chưa nhận việc khóa này cho đến khi lỗi được sửa`,
+        en: `Revoked but the pass list could NOT be made: ${r.text.en}. Kiosks will not get this revoke until that is fixed`,
+      },
+    };
+  if (r instanceof Error)
+    return {
+      sent: false,
+      text: {
+        vi: 'Đã khóa nhưng CHƯA gửi được danh sách thẻ đến kiosk (mất kết nối máy chủ tin nhắn); trung tâm thử lại sau khoảng 1 phút. Cho đến khi gửi được, kiosk vẫn nhận thẻ này',
+        en: 'Revoked but the pass list has NOT reached kiosks yet (broker unreachable); the hub tries again in about a minute. Until then kiosks still accept this card',
       },
     };
   return {
-    sent: false,
+    sent: true,
+    version: r.version,
     text: {
-      vi: 'Đã khóa nhưng CHƯA gửi được danh sách thẻ đến kiosk (mất kết nối máy chủ tin nhắn); trung tâm thử lại sau khoảng 1 phút. Cho đến khi gửi được, kiosk vẫn nhận thẻ này',
-      en: 'Revoked but the pass list has NOT reached kiosks yet (broker unreachable); the hub tries again in about a minute. Until then kiosks still accept this card',
+      vi: `Đã khóa và đã gửi danh sách thẻ ${r.version} đến các kiosk; kiosk đang kết nối nhận được trong vài giây`,
+      en: `Revoked and pass list ${r.version} sent to kiosks; connected kiosks have it within seconds`,
     },
   };
 }
@@ -263,8 +282,8 @@ export function passRoutes(app: FastifyInstance, store: HubStore, options: PassR
         revoked: req.query.all ?? false,
         ...(visible ? { visible } : {}),
       });
-      // Hashes stay in the database: the page needs who, where and until when.
-      return rows.map(({ idHash: _, ...r }) => r);
+      // Keyed hashes (the holder's, the links) stay in the database.
+      return rows.map(officerPass);
     },
   );
 

@@ -271,7 +271,7 @@ export const PassesSection = Type.Object(
       description:
         "cards one kiosk's reception may print per day (Vietnam time), 1–10000: beyond it the hub refuses (kiosk-pass-cap), logs a warning and audits it once a day — a kiosk prints from check-ins it reported itself, so it can bind a card to any identity hash it knows: this bounds a misused kiosk",
       viDescription:
-        'số thẻ tối đa quầy lễ tân của một kiosk được in mỗi ngày (giờ Việt Nam), 1–10000: quá số này trung tâm từ chối (kiosk-pass-cap), ghi cảnh báo vào nhật ký và nhật ký kiểm tra mỗi ngày một lần',
+        'số thẻ tối đa quầy lễ tân của một kiosk được in mỗi ngày (giờ Việt Nam), 1–10000: quá số này trung tâm từ chối (kiosk-pass-cap), ghi cảnh báo vào nhật ký và nhật ký kiểm tra mỗi ngày một lần — kiosk in thẻ từ lượt check-in do chính nó gửi, nên có thể gắn thẻ với bất kỳ mã băm nào nó biết: giới hạn này chặn một kiosk bị lạm dụng',
     }),
   },
   { additionalProperties: false },

@@ -38,6 +38,18 @@ export interface PassRow {
   reason: string | null;
 }
 
+/** What an officer sees of a pass (the page's API, the CLI's JSON): no keyed hash of any kind. */
+export type OfficerPass = Omit<PassRow, 'idHash' | 'links'>;
+
+/**
+ * The one officer's view of a row, used wherever a pass leaves the hub for a person: the holder's hash
+ * and their other keys (links: a CMND or BHXH hash) are as linkable as each other (review 1 finding 9,
+ * review 3 finding 2), and the page needs only who, where and until when.
+ */
+export function officerPass({ idHash: _, links: __, ...row }: PassRow): OfficerPass {
+  return row;
+}
+
 /**
  * Migration 17's tables. (valid_until) serves the published list: only passes still valid are sent.
  * pass_list_state is one row: the last pass-list version reserved (never signed twice, by any hub
@@ -123,7 +135,14 @@ const COLUMNS = `pass_id AS "passId", id_hash AS "idHash", links, scope_kind AS 
 const ADD = `INSERT INTO passes (pass_id, id_hash, scope_kind, scope_id, valid_from, valid_until, name_masked,
   issuer, issued_by, issued_at, links) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`;
 const GET = `SELECT ${COLUMNS} FROM passes WHERE pass_id = $1`;
-const REVOKE = `UPDATE passes SET revoked_at = $1, revoked_by = $2, reason = $3 WHERE pass_id = $4 AND revoked_at IS NULL`;
+/**
+ * A revoked pass keeps its row (the list still names it, revoked, until its last day) but not the
+ * holder's keyed hashes: the list sends a zero hash for it, the check-ins made with it carry their own,
+ * and nothing else reads them (review 3 finding 6). id_hash is NOT NULL: 32 zeros, as the list sends.
+ * name_masked stays: the page's "all" view and the audit say whose card was revoked.
+ */
+const REVOKE = `UPDATE passes SET revoked_at = $1, revoked_by = $2, reason = $3, id_hash = '${'0'.repeat(32)}', links = ''
+  WHERE pass_id = $4 AND revoked_at IS NULL`;
 // SQLite's two-argument MAX and PostgreSQL's GREATEST; the row is locked by the upsert in both.
 const reserveSql = (max: string, cast: string) =>
   `INSERT INTO pass_list_state (id, version) VALUES (1, $1) ON CONFLICT (id) DO UPDATE

@@ -18,7 +18,7 @@ export type { Claim, ClaimRefusal, EnrolmentRow, NewEnrolment } from './enrolmen
 export type { EnrolmentRecords } from './enrolments.js';
 export type { FleetRecords, KioskCommandRow, NewKioskCommand } from './fleet.js';
 export type { LinkSource, LinkStorage } from './links.js';
-export type { PassQuery, PassRecords, PassRow } from './passes.js';
+export type { OfficerPass, PassQuery, PassRecords, PassRow } from './passes.js';
 export type { NewPasswordReset, ResetClaim, ResetRefusal } from './password-resets.js';
 export type { ReleaseRecords, ReleaseRow, RolloutChange, RolloutRow } from './releases.js';
 export type { SnapshotRecords, TelemetrySnapshot } from './telemetry-history.js';

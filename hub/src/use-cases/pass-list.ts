@@ -3,6 +3,9 @@ import {
   BROKER_MAX_PACKET_BYTES,
   encodePassList,
   isPassScopeId,
+  keyId,
+  PASS_LIST_ENTRY_BYTES,
+  PASS_LIST_LINK_BYTES,
   type PassArea,
   passKey,
   vnDay,
@@ -29,13 +32,20 @@ export interface PassDeps {
 const AREA_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** 35 bytes each: 400,000 passes are 14 MB, under the broker's 16 MiB message (protocol/src/limits.ts). */
 const MAX_LIST_PASSES = 400_000;
+/** The largest list the hub sends: the broker's message less room for the MQTT packet's own fields. */
+export const MAX_LIST_BYTES = BROKER_MAX_PACKET_BYTES - 64 * 1024;
+/** The header's fixed part and the signature, generously: the areas' JSON is counted on its own. */
+const HEADER_SLACK_BYTES = 4096;
 const ZERO_HASH = Buffer.alloc(16);
 
 interface ListParts {
   rows: PassRow[];
   areas: Record<string, PassArea>;
   uncoded: string[];
-  /** SHA-256 of what the list says (entries, areas, province), not of its version or time. */
+  /**
+   * SHA-256 of what the list says (entries, areas, province) and of the key that signs it, not of its
+   * version or time: a hub restarted with a rotated key sees a change and re-signs (review 3 finding 1).
+   */
   digest: string;
 }
 
@@ -63,7 +73,8 @@ async function listParts(deps: PassDeps, now: Date): Promise<ListParts> {
     areas[s.site] = { ward: code(s.ward), district: code(s.district) };
     if (!isPassScopeId(s.ward)) uncoded.push(s.site);
   }
-  const hash = createHash('sha256').update(JSON.stringify([areas, deps.province ?? null]));
+  const signer = keyId(requireSigning(deps).publicKey);
+  const hash = createHash('sha256').update(JSON.stringify([areas, deps.province ?? null, signer]));
   for (const r of [...rows].sort((a, b) => (a.passId < b.passId ? -1 : 1)))
     hash.update(`${r.passId}${r.revokedAt ? '-' : `${r.idHash}${r.links ?? ''}`}${r.validUntil}`);
   return { rows, areas, uncoded, digest: hash.digest('hex') };
@@ -84,13 +95,45 @@ function encode(deps: PassDeps, parts: ListParts, version: number, now: Date): B
     now,
   );
   // Links (up to 4 × 32 bytes a pass) grow a list past the 35 bytes a pass the count cap assumes.
-  if (file.length > BROKER_MAX_PACKET_BYTES - 64 * 1024)
+  if (file.length > MAX_LIST_BYTES)
     throw passError(
       'too-many',
       `Danh sách thẻ ${file.length} byte: không vừa một tin MQTT`,
       `the pass list is ${file.length} bytes: it would not fit one MQTT message`,
     );
   return file;
+}
+
+const linkCount = (links: string | undefined) => (links?.length ?? 0) / 32;
+
+/**
+ * Refuses passes about to be issued (use-cases/passes.ts, before they are stored) when the next list
+ * would no longer fit one MQTT message, by count or by bytes (review 3 finding 4): refused then, in
+ * vi/en, rather than stored and every later publish, revokes included, failing for ever. `adding`: the
+ * new passes' links. An estimate from the format's sizes (protocol PASS_LIST_*_BYTES), not a signing:
+ * two processes issuing at once may still pass it together, and the publish then says too-many.
+ */
+export async function checkListRoom(
+  deps: PassDeps,
+  adding: ReadonlyArray<{ links: readonly string[] }>,
+): Promise<void> {
+  const now = deps.now?.() ?? new Date();
+  const parts = await listParts(deps, now);
+  const count = parts.rows.length + adding.length;
+  const links =
+    parts.rows.reduce((n, r) => n + (r.revokedAt ? 0 : linkCount(r.links)), 0) +
+    adding.reduce((n, a) => n + a.links.length, 0);
+  const bytes =
+    count * PASS_LIST_ENTRY_BYTES +
+    links * PASS_LIST_LINK_BYTES +
+    Buffer.byteLength(JSON.stringify(parts.areas)) +
+    HEADER_SLACK_BYTES;
+  if (count > MAX_LIST_PASSES || bytes > MAX_LIST_BYTES)
+    throw passError(
+      'list-full',
+      `Không cấp thêm được: danh sách thẻ sẽ có ${count} thẻ, khoảng ${bytes} byte, vượt giới hạn ${MAX_LIST_PASSES} thẻ hoặc ${MAX_LIST_BYTES} byte của một tin MQTT. Khóa các thẻ không còn dùng hoặc cấp thẻ ngắn hạn hơn`,
+      `cannot issue: the pass list would hold ${count} passes, about ${bytes} bytes, over the limit of ${MAX_LIST_PASSES} passes or ${MAX_LIST_BYTES} bytes of one MQTT message. Revoke passes no longer in use or issue shorter ones`,
+    );
 }
 
 /**

@@ -11,7 +11,7 @@ import {
 import { parsePassCsv } from '../passes/csv.js';
 import { passError, requireSigning as signingOf } from '../passes/errors.js';
 import type { PassRow } from '../storage/repository.js';
-import type { PassDeps } from './pass-list.js';
+import { checkListRoom, type PassDeps } from './pass-list.js';
 
 /**
  * Printed passes (issue #20), one home for the HTTP routes, `qrkiosk-hub pass …` and the reception's
@@ -174,6 +174,7 @@ async function issueMany(
     revokedBy: null,
     reason: null,
   }));
+  await checkListRoom(deps, issued);
   await deps.store.repo.passes.add(rows);
   await deps.store.audit(
     common.issuedBy,
