@@ -1,4 +1,5 @@
 import { createHash, type KeyObject } from 'node:crypto';
+import { framedHead, readFramedHeader } from './framed-list.js';
 import { passDayFromNumber, passDayNumber } from './pass.js';
 import { type KeyRing, keyId, signBytes, verifyBytes } from './signing.js';
 
@@ -31,8 +32,6 @@ export const PASS_LIST_LINK_BYTES = 32;
 export const PASS_FLAG_REVOKED = 1;
 const ZERO_HASH = Buffer.alloc(16);
 const CONTEXT = Buffer.from('qrkiosk-pass-list/1', 'ascii');
-/** Thousands of sites' areas stay far below this. */
-const MAX_HEADER_BYTES = 4 * 1024 * 1024;
 /** The hub's site register allows these ids (hub/src/routes/schemas.ts), so the list must too. */
 const AREA_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -141,11 +140,9 @@ export function encodePassList(
     province: options.province,
   };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(headerBytes.length);
   const digest = createHash('sha256').update(entries).update(links).digest();
   const signature = signBytes(signing.privateKey, signedMessage(headerBytes, digest));
-  return Buffer.concat([PASS_LIST_MAGIC, length, headerBytes, entries, links, signature]);
+  return Buffer.concat([framedHead(PASS_LIST_MAGIC, headerBytes), entries, links, signature]);
 }
 
 /** The links section: each unrevoked record's other hashes, sorted by (passKey, hash), duplicates dropped. */
@@ -188,22 +185,13 @@ function checkProvince(province: unknown): asserts province is string | null {
 }
 
 function readHeader(file: Buffer): { header: PassListHeader; headerBytes: Buffer; bodyStart: number } {
-  if (
-    file.length < PASS_LIST_MAGIC.length + 4 ||
-    !file.subarray(0, PASS_LIST_MAGIC.length).equals(PASS_LIST_MAGIC)
-  )
-    throw new PassListError('format', 'not a qrkiosk pass list (bad magic)');
-  const headerLength = file.readUInt32LE(PASS_LIST_MAGIC.length);
-  const start = PASS_LIST_MAGIC.length + 4;
-  if (headerLength > MAX_HEADER_BYTES || start + headerLength > file.length)
-    throw new PassListError('format', 'header length out of range');
-  const headerBytes = file.subarray(start, start + headerLength);
-  let header: PassListHeader;
-  try {
-    header = JSON.parse(headerBytes.toString('utf8')) as PassListHeader;
-  } catch {
-    throw new PassListError('format', 'header is not JSON');
-  }
+  const { json, headerBytes, bodyStart } = readFramedHeader(
+    file,
+    PASS_LIST_MAGIC,
+    'pass list',
+    (message) => new PassListError('format', message),
+  );
+  const header = json as PassListHeader;
   if (
     typeof header !== 'object' ||
     header === null ||
@@ -222,7 +210,7 @@ function readHeader(file: Buffer): { header: PassListHeader; headerBytes: Buffer
     );
   checkAreas(header.areas);
   checkProvince(header.province);
-  return { header, headerBytes, bodyStart: start + headerLength };
+  return { header, headerBytes, bodyStart };
 }
 
 /** The header alone, unverified (to skip a list already installed); null if malformed. */

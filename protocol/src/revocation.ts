@@ -1,4 +1,5 @@
 import { createHash, type KeyObject } from 'node:crypto';
+import { framedHead, readFramedHeader } from './framed-list.js';
 import { type KeyRing, keyId, signBytes, verifyBytes } from './signing.js';
 
 /**
@@ -19,8 +20,6 @@ export const REVOCATION_HASH_BYTES = 16;
 export const REVOCATION_HASH_TYPES = ['UCI', 'COUNTRYCODEUCI', 'SIGNATURE'] as const;
 export type RevocationHashType = (typeof REVOCATION_HASH_TYPES)[number];
 const CONTEXT = Buffer.from('qrkiosk-revocation/1', 'ascii');
-/** Sections are per KID and type: a few thousand DSCs × 3 types stays far below this. */
-const MAX_HEADER_BYTES = 4 * 1024 * 1024;
 
 export interface RevocationSectionHeader {
   /** The DSC's KID, base64 (8 bytes, as in the COSE header). */
@@ -141,31 +140,20 @@ export function signRevocationList(
     sections: headers,
   };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(headerBytes.length);
   const body = Buffer.concat(bodies);
   const digest = createHash('sha256').update(body).digest();
   const signature = signBytes(signing.privateKey, signedMessage(headerBytes, digest));
-  return Buffer.concat([REVOCATION_MAGIC, length, headerBytes, body, signature]);
+  return Buffer.concat([framedHead(REVOCATION_MAGIC, headerBytes), body, signature]);
 }
 
 function readHeader(file: Buffer): { header: RevocationHeader; headerBytes: Buffer; bodyStart: number } {
-  if (
-    file.length < REVOCATION_MAGIC.length + 4 ||
-    !file.subarray(0, REVOCATION_MAGIC.length).equals(REVOCATION_MAGIC)
-  )
-    throw new RevocationListError('format', 'not a qrkiosk revocation list (bad magic)');
-  const headerLength = file.readUInt32LE(REVOCATION_MAGIC.length);
-  const start = REVOCATION_MAGIC.length + 4;
-  if (headerLength > MAX_HEADER_BYTES || start + headerLength > file.length)
-    throw new RevocationListError('format', 'header length out of range');
-  const headerBytes = file.subarray(start, start + headerLength);
-  let header: RevocationHeader;
-  try {
-    header = JSON.parse(headerBytes.toString('utf8')) as RevocationHeader;
-  } catch {
-    throw new RevocationListError('format', 'header is not JSON');
-  }
+  const { json, headerBytes, bodyStart } = readFramedHeader(
+    file,
+    REVOCATION_MAGIC,
+    'revocation list',
+    (message) => new RevocationListError('format', message),
+  );
+  const header = json as RevocationHeader;
   if (
     typeof header !== 'object' ||
     header === null ||
@@ -186,7 +174,7 @@ function readHeader(file: Buffer): { header: RevocationHeader; headerBytes: Buff
     )
   )
     throw new RevocationListError('format', 'version, createdAt, keyId or sections missing or out of range');
-  return { header, headerBytes, bodyStart: start + headerLength };
+  return { header, headerBytes, bodyStart };
 }
 
 /** The header alone, unverified (to skip a list already installed before hashing a large file); null if malformed. */
