@@ -56,8 +56,8 @@ export function requireSigning<T extends { signing?: { privateKey: KeyObject; pu
   if (!deps.signing)
     throw passError(
       'no-key',
-      'Hub chưa có khóa ký (updates.signingKeyFile)',
-      'the hub has no signing key (updates.signingKeyFile)',
+      'Hub chưa có khóa ký (hub.yaml fleet.signingKeyFile)',
+      'the hub has no signing key (hub.yaml fleet.signingKeyFile)',
     );
   return deps.signing;
 }
